@@ -1,0 +1,91 @@
+# memhp - GNU Makefile
+#
+#   make                      library (static and shared), the memhp program, tests, benchmarks
+#   make check                build and run every test (TAP, through prove)
+#   make WERROR=1             warnings are errors
+#   make SAN=address,undefined / SAN=thread
+#                             sanitizer builds, each in its own build directory
+#   make CC=clang             any C11 compiler that speaks gcc's flags
+
+CC ?= cc
+SAN ?=
+WERROR ?=
+PREFIX ?= /usr/local
+# A test binary that runs longer than this is a hang (offlining retries
+# forever by design): fail it instead of stalling CI.
+TEST_TIMEOUT ?= 300
+
+ifeq ($(SAN),)
+B := build/default
+OPT ?= -O2
+else
+B := build/san-$(subst $(comma),-,$(SAN))
+OPT ?= -O1
+endif
+comma := ,
+
+CPPFLAGS += -Iinclude -D_GNU_SOURCE
+CFLAGS += -std=gnu11 $(OPT) -g -pthread -fPIC -fvisibility=hidden \
+	  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifneq ($(WERROR),)
+CFLAGS += -Werror
+endif
+ifneq ($(SAN),)
+CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SAN)
+endif
+LDLIBS += -pthread -lm
+
+LIB_SRCS := $(wildcard src/mm/*.c) $(wildcard src/workload/*.c)
+CLI_SRCS := $(wildcard src/cli/*.c)
+TEST_SRCS := $(wildcard tests/test_*.c)
+BENCH_SRCS := $(wildcard bench/bench_*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
+TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+BENCHES := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+all: $(B)/libmemhp.a $(B)/libmemhp.so $(B)/memhp $(TESTS) $(BENCHES)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The static library exports only the public API: internal symbols are
+# linked into one object and made local.
+$(B)/libmemhp.a: $(LIB_OBJS)
+	$(LD) -r -o $(B)/memhp-all.o $(LIB_OBJS)
+	objcopy --localize-hidden $(B)/memhp-all.o
+	rm -f $@ && $(AR) rcs $@ $(B)/memhp-all.o
+
+$(B)/libmemhp.so: $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -shared -o $@ $(LIB_OBJS) $(LDLIBS)
+
+$(B)/memhp: $(CLI_OBJS) $(B)/libmemhp.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libmemhp.a $(LDLIBS)
+
+# Tests are white-box: they link the library's objects directly.
+$(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench/%: $(B)/bench/%.o $(B)/libmemhp.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/harness.o: tests/harness.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+check: all
+	prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+.PHONY: all check format clean
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

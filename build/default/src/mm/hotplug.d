@@ -1,0 +1,13 @@
+build/default/src/mm/hotplug.o: src/mm/hotplug.c src/mm/internal.h \
+ include/memhp/memhp.h include/memhp/alloc.h include/memhp/page.h \
+ include/memhp/machine.h include/memhp/check.h include/memhp/hotplug.h \
+ include/memhp/notifier.h include/memhp/workload.h
+src/mm/internal.h:
+include/memhp/memhp.h:
+include/memhp/alloc.h:
+include/memhp/page.h:
+include/memhp/machine.h:
+include/memhp/check.h:
+include/memhp/hotplug.h:
+include/memhp/notifier.h:
+include/memhp/workload.h:

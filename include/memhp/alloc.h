@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhp/alloc.h - the page allocator, contiguous ranges and movable pages.
+ */
+#ifndef MEMHP_ALLOC_H
+#define MEMHP_ALLOC_H
+
+#include <memhp/page.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * gfp flags: the zone modifiers and mobility hints that matter here.
+ * GFP_KERNEL allocations are unmovable and never come from ZONE_MOVABLE;
+ * __GFP_MOVABLE ones may, and land on MIGRATE_MOVABLE pageblocks.
+ */
+typedef unsigned int memhp_gfp_t;
+#define MEMHP___GFP_DMA (1u << 0)
+#define MEMHP___GFP_HIGHMEM (1u << 1)
+#define MEMHP___GFP_DMA32 (1u << 2)
+#define MEMHP___GFP_MOVABLE (1u << 3)
+#define MEMHP___GFP_RECLAIMABLE (1u << 4)
+#define MEMHP___GFP_ZERO (1u << 8)
+#define MEMHP_GFP_KERNEL 0u
+#define MEMHP_GFP_USER 0u
+/* ZONE_MOVABLE is reachable only with __GFP_HIGHMEM and __GFP_MOVABLE. */
+#define MEMHP_GFP_HIGHUSER_MOVABLE (MEMHP___GFP_HIGHMEM | MEMHP___GFP_MOVABLE)
+
+/*
+ * Allocate 2^order pages (order 0..max_order). The first page holds the
+ * reference (refcount 1), the others are refcount 0, as for a non-compound
+ * allocation. NULL when no zone the gfp allows has a free chunk (memhp has
+ * no reclaim and no watermarks: see docs/semantics.md).
+ */
+MEMHP_API struct memhp_page *memhp_alloc_pages(struct memhp_machine *m, memhp_gfp_t gfp,
+					       unsigned int order);
+MEMHP_API struct memhp_page *memhp_alloc_pages_node(struct memhp_machine *m, int nid,
+						    memhp_gfp_t gfp, unsigned int order);
+/* __free_pages(): drop the reference; the last one frees the chunk. */
+MEMHP_API void memhp_free_pages(struct memhp_page *page, unsigned int order);
+
+/* Change the zone's managed pages and totalram by @count. */
+MEMHP_API void memhp_adjust_managed_page_count(struct memhp_page *page, long count);
+/* The default online_page callback: hand 2^order pages to the buddy. */
+MEMHP_API void memhp_generic_online_page(struct memhp_page *page, unsigned int order);
+
+/*
+ * alloc_contig_range(): isolate the pageblocks of [start, end), migrate
+ * what is movable, take the free pages off the buddy and hand the whole
+ * range to the caller, every page with refcount 1. Returns 0, -EBUSY (an
+ * unmovable page, or migration failed), -EINTR (signal), -EINVAL, with
+ * everything restored on failure.
+ */
+MEMHP_API int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start,
+				       unsigned long end, memhp_gfp_t gfp);
+/* Put every page of the range (free_contig_range()). */
+MEMHP_API void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn,
+				       unsigned long nr_pages);
+
+/* ---- Movable pages and their owners -------------------------------------
+ *
+ * A movable page belongs to an owner that knows how to let it go: the
+ * movable_operations of 6.1 (balloon_mops, address_space operations). When
+ * memhp migrates a page it allocates the target, copies the 4 KiB, links
+ * the target to the same owner with the same @private cookie, and asks the
+ * owner to switch over. An owner registered with @lru set behaves like the
+ * LRU (anonymous memory): PageLRU instead of __PageMovable.
+ */
+struct memhp_movable_operations {
+	const char *name;
+	bool lru;
+	/* Take the page off the owner's lists; a reference is held. */
+	bool (*isolate_page)(struct memhp_page *page, void *owner);
+	/* Switch from @src to @dst (contents already copied). Return 0, or
+	 * -EAGAIN to be retried, or another errno to fail this round. */
+	int (*migrate_page)(struct memhp_page *dst, struct memhp_page *src, void *owner);
+	/* Migration failed: take the isolated page back. */
+	void (*putback_page)(struct memhp_page *page, void *owner);
+};
+
+#define MEMHP_MAX_MOVABLE_OWNERS 64
+/* Returns the owner id (> 0), or -ENOSPC. */
+MEMHP_API int memhp_register_movable_owner(struct memhp_machine *m,
+					   const struct memhp_movable_operations *ops,
+					   void *owner);
+MEMHP_API void memhp_unregister_movable_owner(struct memhp_machine *m, int owner_id);
+
+/* Make @page movable for owner @owner_id, with a cookie the owner chooses
+ * (__SetPageMovable). The owner holds a reference to it. */
+MEMHP_API void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t private);
+MEMHP_API void memhp_ClearPageMovable(struct memhp_page *page);
+MEMHP_API int memhp_page_owner(const struct memhp_page *page);
+MEMHP_API uint32_t memhp_page_private(const struct memhp_page *page);
+
+/* ---- Fault injection ------------------------------------------------- */
+
+enum memhp_fault {
+	MEMHP_FAULT_MIGRATION,		/* a page migration fails with -EAGAIN */
+	MEMHP_FAULT_ALLOC,		/* an allocation fails */
+	MEMHP_NR_FAULTS
+};
+/* Fail the next @times attempts (-1: forever, 0: stop failing). */
+MEMHP_API void memhp_fault_set(struct memhp_machine *m, enum memhp_fault fault, long times);
+MEMHP_API unsigned long memhp_fault_hits(struct memhp_machine *m, enum memhp_fault fault);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMHP_ALLOC_H */

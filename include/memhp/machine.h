@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhp/machine.h - a simulated machine: its configuration, its lifetime and
+ * what it looks like from the outside (zones, blocks, meminfo).
+ *
+ * A machine is one Linux 6.1 guest's worth of memory management: a physical
+ * address space backed by real host memory, a sparse memmap, one node with
+ * its zones and buddy allocator, memory blocks and the hotplug machinery.
+ * Machines share nothing; several can live in one process.
+ */
+#ifndef MEMHP_MACHINE_H
+#define MEMHP_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MEMHP_API __attribute__((visibility("default")))
+
+struct memhp_machine;
+
+/* The page size is fixed: x86_64 with 4 KiB pages is what we model. */
+#define MEMHP_PAGE_SHIFT 12
+#define MEMHP_PAGE_SIZE (1UL << MEMHP_PAGE_SHIFT)
+
+/* Largest buddy order any configuration may use (Linux: MAX_ORDER - 1). */
+#define MEMHP_MAX_ORDER_LIMIT 10
+/* The physical address space is limited so that a pfn fits in 32 bits. */
+#define MEMHP_MAX_PHYS_SHIFT 44
+#define MEMHP_MAX_BOOT_RANGES 8
+/* One node for now; the interfaces carry node ids all the same. */
+#define MEMHP_MAX_NUMNODES 1
+#define MEMHP_NUMA_NO_NODE (-1)
+
+#define MEMHP_KiB (1ULL << 10)
+#define MEMHP_MiB (1ULL << 20)
+#define MEMHP_GiB (1ULL << 30)
+#define MEMHP_TiB (1ULL << 40)
+
+enum memhp_zone_type {
+	MEMHP_ZONE_DMA,
+	MEMHP_ZONE_DMA32,
+	MEMHP_ZONE_NORMAL,
+	MEMHP_ZONE_MOVABLE,
+	MEMHP_NR_ZONES
+};
+
+/* Online types, as include/linux/memory_hotplug.h numbers them (MMOP_*). */
+enum memhp_online_type {
+	MEMHP_MMOP_OFFLINE = 0,
+	MEMHP_MMOP_ONLINE = 1,
+	MEMHP_MMOP_ONLINE_KERNEL = 2,
+	MEMHP_MMOP_ONLINE_MOVABLE = 3,
+};
+
+/* Memory block states (include/linux/memory.h). */
+enum memhp_block_state {
+	MEMHP_MEM_ONLINE = 1,
+	MEMHP_MEM_GOING_OFFLINE = 2,
+	MEMHP_MEM_OFFLINE = 4,
+};
+
+/*
+ * How PageOffline() pages take part in offlining.
+ * - MEMHP_PROTOCOL_6_1: the merged 2019 design. A driver drops its reference
+ *   in MEM_GOING_OFFLINE; refcount-0 PageOffline pages count as free; a
+ *   referenced one makes scan_movable_pages() fail with -EBUSY.
+ * - MEMHP_PROTOCOL_2025: PG_offline_skippable (v2 of the 2025 series, on top
+ *   of 6.7's accounting): skippable pages keep refcount 1 and are skipped;
+ *   offlining leaves them out of the managed-page adjustment.
+ */
+enum memhp_protocol {
+	MEMHP_PROTOCOL_6_1,
+	MEMHP_PROTOCOL_2025,
+};
+
+/* memory_hotplug.online_policy */
+enum memhp_online_policy {
+	MEMHP_ONLINE_POLICY_CONTIG_ZONES,
+	MEMHP_ONLINE_POLICY_AUTO_MOVABLE,
+};
+
+struct memhp_range {
+	uint64_t start;
+	uint64_t size;
+};
+
+struct memhp_config {
+	/* Geometry. Sizes are powers of two; block_size is a multiple of
+	 * section_size; section_size >= 2 MiB. */
+	uint64_t section_size;		/* default 128 MiB (SECTION_SIZE_BITS 27) */
+	uint64_t block_size;		/* memory_block_size_bytes(), default 128 MiB */
+	unsigned int pageblock_order;	/* default 9 (2 MiB) */
+	unsigned int max_order;		/* largest buddy order, default 10;
+					 * clamped to fit a section */
+	uint64_t phys_size;		/* address space [0, phys_size) */
+
+	/* Boot memory: present and online when the machine is created. */
+	struct memhp_range boot[MEMHP_MAX_BOOT_RANGES];
+	unsigned int nr_boot;
+	uint64_t dma_limit;		/* ZONE_DMA below this (0: no ZONE_DMA) */
+	uint64_t dma32_limit;		/* ZONE_DMA32 below this (0: none) */
+	/* What the booted kernel keeps for itself (memblock reservations):
+	 * its image at kernel_start, the first MiB, and the boot memmap. */
+	uint64_t kernel_start;
+	uint64_t kernel_size;
+	bool reserve_low_1m;
+	/* Bytes of memmap charged per page of memory (sizeof(struct page) in
+	 * the kernel we model): hot-added memory costs this much kernel memory
+	 * unless memmap_on_memory places it in the block itself. */
+	unsigned int struct_page_size;
+
+	/* Policy (sysfs / module parameters, all changeable later). */
+	enum memhp_online_type auto_online_blocks;
+	enum memhp_online_policy online_policy;
+	unsigned int auto_movable_ratio;
+	bool auto_movable_numa_aware;
+	bool movable_node;
+	bool memmap_on_memory;		/* boot parameter: fixed for the machine */
+	enum memhp_protocol protocol;
+
+	/* Debugging: run memhp_check() after every hotplug operation and log
+	 * each violation (see memhp/check.h). */
+	bool check_after_ops;
+	/* Seed for every random choice the library makes. */
+	uint64_t seed;
+};
+
+/*
+ * Fill @cfg with the defaults: an x86_64 QEMU q35 guest with @ram_size bytes
+ * of boot memory (RAM below 4 GiB is capped at 2 GiB once the guest has 2.75
+ * GiB or more, as q35 does; the rest starts at 4 GiB), 128 MiB sections and
+ * blocks, a 1 TiB physical address space, auto_online_blocks "offline"
+ * (Debian's 6.1: CONFIG_MEMORY_HOTPLUG_DEFAULT_ONLINE is not set), the 6.1
+ * PageOffline protocol.
+ */
+MEMHP_API void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size);
+
+/*
+ * Create a machine from @cfg. Boot memory is added and onlined as at boot.
+ * Returns 0, or -EINVAL (bad geometry; see memhp_strerror_config() for the
+ * reason), -ENOMEM (host memory or address space).
+ */
+MEMHP_API int memhp_machine_create(const struct memhp_config *cfg,
+				   struct memhp_machine **out);
+MEMHP_API void memhp_machine_destroy(struct memhp_machine *m);
+/* Why the last memhp_machine_create() on this thread returned -EINVAL. */
+MEMHP_API const char *memhp_config_error(void);
+
+MEMHP_API const struct memhp_config *memhp_machine_config(const struct memhp_machine *m);
+MEMHP_API enum memhp_protocol memhp_machine_protocol(const struct memhp_machine *m);
+
+/* Geometry helpers. */
+MEMHP_API uint64_t memhp_block_size(const struct memhp_machine *m);
+MEMHP_API unsigned long memhp_pages_per_block(const struct memhp_machine *m);
+MEMHP_API unsigned long memhp_pages_per_section(const struct memhp_machine *m);
+MEMHP_API unsigned long memhp_pageblock_nr_pages(const struct memhp_machine *m);
+MEMHP_API unsigned int memhp_max_order(const struct memhp_machine *m);
+MEMHP_API unsigned long memhp_max_pfn(const struct memhp_machine *m);
+/* Host address of the byte at physical address 0 (the whole space is one
+ * mapping; only present memory is accessible). */
+MEMHP_API void *memhp_phys_base(const struct memhp_machine *m);
+
+/* ---- Zones and meminfo ---------------------------------------------- */
+
+struct memhp_zone_info {
+	const char *name;		/* "DMA", "DMA32", "Normal", "Movable" */
+	int nid;
+	enum memhp_zone_type idx;
+	unsigned long zone_start_pfn;
+	unsigned long spanned_pages;
+	unsigned long present_pages;
+	unsigned long present_early_pages;
+	unsigned long managed_pages;
+	unsigned long nr_free_pages;	/* NR_FREE_PAGES */
+	unsigned long nr_isolate_pageblock;
+	unsigned long cma_pages;
+};
+
+MEMHP_API int memhp_zone_info(struct memhp_machine *m, int nid,
+			      enum memhp_zone_type zone, struct memhp_zone_info *zi);
+MEMHP_API const char *memhp_zone_name(enum memhp_zone_type zone);
+
+/* Free chunks of @order on the @migratetype free list (buddyinfo and
+ * pagetypeinfo). @migratetype < 0 sums all lists. */
+MEMHP_API unsigned long memhp_zone_nr_free_chunks(struct memhp_machine *m, int nid,
+						  enum memhp_zone_type zone,
+						  unsigned int order, int migratetype);
+
+struct memhp_meminfo {
+	unsigned long total_pages;	/* MemTotal: totalram_pages() */
+	unsigned long free_pages;	/* MemFree: NR_FREE_PAGES */
+	unsigned long present_pages;	/* sum of zone present_pages */
+	unsigned long spanned_pages;
+	unsigned long reserved_pages;	/* present - managed */
+	unsigned long offline_pages;	/* PageOffline, by a memmap walk */
+	unsigned long movable_pages;	/* allocated LRU/movable pages */
+	unsigned long kernel_pages;	/* allocated, neither free nor movable */
+};
+MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
+
+/* ---- Per-thread pending signal ---------------------------------------
+ *
+ * offline_pages() retries until it succeeds, meets a definitely unmovable
+ * page, or its task has a signal pending. memhp gives every thread such a
+ * flag. Raising it is async-signal-safe, so a SIGINT handler or another
+ * thread can abort a running offline, which then returns -EINTR with
+ * everything restored. Like a real signal, it stays pending until the
+ * thread clears it.
+ */
+struct memhp_task;
+MEMHP_API struct memhp_task *memhp_current_task(void);
+MEMHP_API void memhp_task_signal(struct memhp_task *task);
+MEMHP_API void memhp_task_clear_signal(struct memhp_task *task);
+MEMHP_API bool memhp_signal_pending(void);
+
+/* ---- Tracing ----------------------------------------------------------
+ *
+ * Hooks see each hotplug operation, its phases and the notifier calls as
+ * they happen, on the thread doing the work. Timelines and the Chrome trace
+ * writer are built on them; tests use them to act at an exact point
+ * without sleeping.
+ */
+enum memhp_trace_kind {
+	MEMHP_TRACE_OP_BEGIN,		/* name: "online_pages", ... */
+	MEMHP_TRACE_OP_END,		/* ret set */
+	MEMHP_TRACE_PHASE_BEGIN,	/* name: "isolate", "migrate", ... */
+	MEMHP_TRACE_PHASE_END,
+	MEMHP_TRACE_NOTIFY,		/* name: event; ret: chain result */
+	MEMHP_TRACE_MIGRATE_ROUND,	/* arg: pages migrated; ret: failures */
+	MEMHP_TRACE_MESSAGE,		/* name: a kernel-log style line */
+	MEMHP_TRACE_INSTANT,		/* drivers and devices: name + arg */
+};
+
+struct memhp_trace_event {
+	enum memhp_trace_kind kind;
+	const char *name;
+	unsigned long start_pfn;
+	unsigned long nr_pages;
+	long arg;
+	int ret;
+};
+
+typedef void (*memhp_trace_fn)(struct memhp_machine *m,
+			       const struct memhp_trace_event *ev, void *priv);
+
+#define MEMHP_MAX_TRACERS 8
+/* Returns 0, or -ENOSPC when MEMHP_MAX_TRACERS hooks are installed. */
+MEMHP_API int memhp_add_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
+MEMHP_API void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
+/* Emit an instant event (drivers, devices, scenarios). */
+MEMHP_API void memhp_trace_instant(struct memhp_machine *m, const char *name,
+				   unsigned long pfn, long arg);
+
+/* The library's random generator (xoshiro256**, seeded from the config). */
+MEMHP_API uint64_t memhp_random(struct memhp_machine *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMHP_MACHINE_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhp - Linux memory hot(un)plug with PageOffline() pages, in user space.
+ *
+ * The public API, one header per topic:
+ *   memhp/machine.h   a machine: config, geometry, zones, meminfo, tracing
+ *   memhp/page.h      page descriptors and their primitives
+ *   memhp/alloc.h     the buddy allocator, contiguous ranges, movable owners
+ *   memhp/hotplug.h   memory blocks, add/online/offline/remove, sysfs files
+ *   memhp/notifier.h  the memory notifier chain, the online_page callback
+ *   memhp/check.h     the invariant checker
+ *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
+ */
+#ifndef MEMHP_MEMHP_H
+#define MEMHP_MEMHP_H
+
+#include <memhp/alloc.h>
+#include <memhp/check.h>
+#include <memhp/hotplug.h>
+#include <memhp/machine.h>
+#include <memhp/notifier.h>
+#include <memhp/page.h>
+#include <memhp/workload.h>
+
+#define MEMHP_VERSION "0.1.0"
+MEMHP_API const char *memhp_version(void);
+
+#endif /* MEMHP_MEMHP_H */

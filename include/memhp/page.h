@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhp/page.h - page descriptors and their primitives.
+ *
+ * The memmap is virtually contiguous per machine (SPARSEMEM_VMEMMAP): a
+ * descriptor exists only for present sections. All primitives here are
+ * safe from any thread on the descriptor of a present section; a PFN walker
+ * that trusts what it reads must go through memhp_pfn_to_online_page()
+ * first, as it would in Linux.
+ *
+ * The functions are named after their kernel counterparts so the rules read
+ * the same: memhp_PageOffline() is PageOffline(), memhp_SetPageOffline() is
+ * the non-atomic __SetPageOffline() (callers serialise against each other,
+ * as drivers do with page_offline_begin()).
+ */
+#ifndef MEMHP_PAGE_H
+#define MEMHP_PAGE_H
+
+#include <memhp/machine.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct memhp_page;
+
+MEMHP_API bool memhp_pfn_valid(struct memhp_machine *m, unsigned long pfn);
+/* The descriptor of a present pfn, or NULL. */
+MEMHP_API struct memhp_page *memhp_pfn_to_page(struct memhp_machine *m, unsigned long pfn);
+/* The descriptor if the pfn's section is online, else NULL. */
+MEMHP_API struct memhp_page *memhp_pfn_to_online_page(struct memhp_machine *m,
+						      unsigned long pfn);
+MEMHP_API unsigned long memhp_page_to_pfn(const struct memhp_page *page);
+MEMHP_API struct memhp_machine *memhp_page_machine(const struct memhp_page *page);
+/* Host address of the page's 4 KiB of contents. */
+MEMHP_API void *memhp_page_address(const struct memhp_page *page);
+MEMHP_API enum memhp_zone_type memhp_page_zonenum(const struct memhp_page *page);
+MEMHP_API int memhp_page_to_nid(const struct memhp_page *page);
+
+/* ---- Reference counts ---------------------------------------------------
+ * A put that drops the last reference frees the page into the buddy, as in
+ * Linux; freeing a page that still has a type (PageOffline, PageBuddy), is
+ * PG_reserved or still belongs to a movable owner is a "bad page": it is
+ * reported to the checker, its type is reset and it is leaked, as 6.1's
+ * free_pages_prepare() does.
+ */
+MEMHP_API int memhp_page_count(const struct memhp_page *page);
+MEMHP_API void memhp_get_page(struct memhp_page *page);
+MEMHP_API bool memhp_get_page_unless_zero(struct memhp_page *page);
+MEMHP_API void memhp_put_page(struct memhp_page *page);
+MEMHP_API void memhp_page_ref_inc(struct memhp_page *page);
+MEMHP_API bool memhp_page_ref_dec_and_test(struct memhp_page *page);
+
+/* ---- Page types and flags ---------------------------------------------- */
+
+MEMHP_API bool memhp_PageBuddy(const struct memhp_page *page);
+MEMHP_API bool memhp_PageOffline(const struct memhp_page *page);
+/* A page gets a type only if it has none: -EINVAL otherwise (VM_BUG_ON). */
+MEMHP_API int memhp_SetPageOffline(struct memhp_page *page);
+MEMHP_API int memhp_ClearPageOffline(struct memhp_page *page);
+/* PG_offline_skippable: meaningful under MEMHP_PROTOCOL_2025 only. */
+MEMHP_API bool memhp_PageOfflineSkippable(const struct memhp_page *page);
+MEMHP_API void memhp_SetPageOfflineSkippable(struct memhp_page *page);
+MEMHP_API void memhp_ClearPageOfflineSkippable(struct memhp_page *page);
+
+MEMHP_API bool memhp_PageReserved(const struct memhp_page *page);
+MEMHP_API void memhp_SetPageReserved(struct memhp_page *page);
+MEMHP_API void memhp_ClearPageReserved(struct memhp_page *page);
+MEMHP_API bool memhp_PageHWPoison(const struct memhp_page *page);
+MEMHP_API void memhp_SetPageHWPoison(struct memhp_page *page);
+MEMHP_API bool memhp_PageDirty(const struct memhp_page *page);
+MEMHP_API void memhp_SetPageDirty(struct memhp_page *page);
+MEMHP_API void memhp_ClearPageDirty(struct memhp_page *page);
+MEMHP_API bool memhp_PageLRU(const struct memhp_page *page);
+MEMHP_API bool memhp_PageMovable(const struct memhp_page *page); /* __PageMovable */
+MEMHP_API bool memhp_PageIsolated(const struct memhp_page *page);
+MEMHP_API bool memhp_PageVmemmapSelfHosted(const struct memhp_page *page);
+
+/* page_offline_begin/end (writers: drivers setting PageOffline) and
+ * page_offline_freeze/thaw (readers: PFN walkers reading contents). */
+MEMHP_API void memhp_page_offline_begin(struct memhp_machine *m);
+MEMHP_API void memhp_page_offline_end(struct memhp_machine *m);
+MEMHP_API void memhp_page_offline_freeze(struct memhp_machine *m);
+MEMHP_API void memhp_page_offline_thaw(struct memhp_machine *m);
+
+/* Pageblock migratetypes (no CMA: Debian's 6.1 amd64 kernel has none). */
+enum memhp_migratetype {
+	MEMHP_MIGRATE_UNMOVABLE,
+	MEMHP_MIGRATE_MOVABLE,
+	MEMHP_MIGRATE_RECLAIMABLE,
+	MEMHP_MIGRATE_HIGHATOMIC,
+	MEMHP_MIGRATE_ISOLATE,
+	MEMHP_MIGRATE_TYPES
+};
+MEMHP_API const char *memhp_migratetype_name(int migratetype);
+/* The migratetype of the pageblock holding @pfn (racy, like the kernel's
+ * get_pfnblock_migratetype() without zone->lock), or -EINVAL. */
+MEMHP_API int memhp_pfn_migratetype(struct memhp_machine *m, unsigned long pfn);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMHP_PAGE_H */

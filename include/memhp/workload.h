@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhp/workload.h - things that use memory, for tests, scenarios and the
+ * demo: checksummed movable data, kernel allocations, PFN walkers.
+ */
+#ifndef MEMHP_WORKLOAD_H
+#define MEMHP_WORKLOAD_H
+
+#include <memhp/alloc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Checksummed movable data: an LRU-like owner (think anonymous memory)
+ * that fills each page it allocates with seeded bytes and remembers a
+ * checksum. Migration moves the page; memhp_data_verify() proves that
+ * nothing was lost or corrupted. Thread-safe.
+ */
+struct memhp_data;
+
+/* Returns 0, -ENOSPC (too many owners), -ENOMEM. */
+MEMHP_API int memhp_data_create(struct memhp_machine *m, struct memhp_data **out);
+/* Frees every page it holds. */
+MEMHP_API void memhp_data_destroy(struct memhp_data *d);
+/* Allocate up to @nr pages with @gfp (default: GFP_HIGHUSER_MOVABLE);
+ * returns how many it got. */
+MEMHP_API unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr,
+					 memhp_gfp_t gfp);
+/* Free up to @nr pages chosen with the machine's generator; returns how
+ * many were freed. */
+MEMHP_API unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr);
+MEMHP_API unsigned long memhp_data_nr_pages(struct memhp_data *d);
+/* Pages moved by migration so far. */
+MEMHP_API unsigned long memhp_data_nr_migrated(struct memhp_data *d);
+/* The pfn that holds entry @idx now, or MEMHP_NO_PFN... for freed slots. */
+MEMHP_API unsigned long memhp_data_pfn(struct memhp_data *d, unsigned long idx);
+MEMHP_API unsigned long memhp_data_nr_slots(struct memhp_data *d);
+/* Refuse every migration from now on (-EAGAIN), or stop refusing. */
+MEMHP_API void memhp_data_refuse_migration(struct memhp_data *d, bool refuse);
+/* Check every page against its checksum; returns the number that differ.
+ * @verified, if given, receives the number of pages checked. */
+MEMHP_API unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified);
+
+/* Kernel allocations: unmovable pages (GFP_KERNEL) held until freed. */
+struct memhp_kalloc;
+MEMHP_API int memhp_kalloc_create(struct memhp_machine *m, struct memhp_kalloc **out);
+MEMHP_API void memhp_kalloc_destroy(struct memhp_kalloc *k);
+MEMHP_API unsigned long memhp_kalloc_alloc(struct memhp_kalloc *k, unsigned long nr,
+					   memhp_gfp_t gfp);
+MEMHP_API unsigned long memhp_kalloc_free(struct memhp_kalloc *k, unsigned long nr);
+MEMHP_API unsigned long memhp_kalloc_nr_pages(struct memhp_kalloc *k);
+
+/*
+ * Speculative PFN walkers, in their own threads: they pick pfns with the
+ * machine's generator, go through pfn_to_online_page(), take a reference
+ * with get_page_unless_zero() on any page that has one, hold it for
+ * @hold_spins iterations and drop it, the way compaction or page_idle
+ * scanners touch pages they do not own. They never look at contents.
+ */
+struct memhp_walkers;
+struct memhp_walker_stats {
+	unsigned long visits;		/* pfns looked at */
+	unsigned long refs;		/* references taken */
+	unsigned long offline_refs;	/* ... on PageOffline pages */
+};
+MEMHP_API int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads,
+				  unsigned int hold_spins, struct memhp_walkers **out);
+MEMHP_API void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMHP_WORKLOAD_H */

@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: MIT
+/*
+ * buddy.c - the page allocator (mm/page_alloc.c).
+ *
+ * Free lists per zone, order and migratetype, linked through the free
+ * pages' descriptors by pfn. A chunk's head is PageBuddy with its order;
+ * the low four bits of page->order hold the order and the high four the
+ * list it is on, so a chunk can be unlinked without searching.
+ *
+ * Deliberate simplifications (docs/semantics.md): no per-cpu lists (so
+ * zone_pcp_disable() has nothing to do), no watermarks, reserves or
+ * reclaim, no highatomic reserve, no CMA, no shuffling.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+static inline void set_buddy(struct memhp_page *page, unsigned int order, int mt)
+{
+	atomic_store_explicit(&page->order, (uint8_t)(order | (unsigned)mt << BUDDY_LIST_SHIFT),
+			      memory_order_relaxed);
+	atomic_store_explicit(&page->type, PGTY_BUDDY, memory_order_release);
+}
+
+#define order_of(page) buddy_order(page)
+
+void __mod_zone_freepage_state(struct zone *zone, long nr, int mt)
+{
+	if (mt != MIGRATE_ISOLATE)
+		ADD_ONCE(zone->vm_nr_free_pages, nr);
+}
+
+void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		      unsigned int order, int mt, bool tail)
+{
+	struct free_area *area = &zone->free_area[order];
+	struct free_list *list = &area->free_list[mt];
+	struct memhp_page *page = pfn_to_page(m, pfn);
+
+	if (list->head == PFN_NIL) {
+		page->buddy.next = page->buddy.prev = PFN_NIL;
+		list->head = list->tail = (uint32_t)pfn;
+	} else if (tail) {
+		page->buddy.next = PFN_NIL;
+		page->buddy.prev = list->tail;
+		pfn_to_page(m, list->tail)->buddy.next = (uint32_t)pfn;
+		list->tail = (uint32_t)pfn;
+	} else {
+		page->buddy.prev = PFN_NIL;
+		page->buddy.next = list->head;
+		pfn_to_page(m, list->head)->buddy.prev = (uint32_t)pfn;
+		list->head = (uint32_t)pfn;
+	}
+	set_buddy(page, order, mt);
+	area->nr_free++;
+	area->nr_free_mt[mt]++;
+}
+
+static void unlink_free(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			unsigned int order)
+{
+	struct memhp_page *page = pfn_to_page(m, pfn);
+	int mt = buddy_list(page);
+	struct free_area *area = &zone->free_area[order];
+	struct free_list *list = &area->free_list[mt];
+
+	if (page->buddy.prev == PFN_NIL)
+		list->head = page->buddy.next;
+	else
+		pfn_to_page(m, page->buddy.prev)->buddy.next = page->buddy.next;
+	if (page->buddy.next == PFN_NIL)
+		list->tail = page->buddy.prev;
+	else
+		pfn_to_page(m, page->buddy.next)->buddy.prev = page->buddy.prev;
+	area->nr_free--;
+	area->nr_free_mt[mt]--;
+}
+
+void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			     unsigned int order)
+{
+	struct memhp_page *page = pfn_to_page(m, pfn);
+
+	unlink_free(m, zone, pfn, order);
+	atomic_store_explicit(&page->type, PGTY_NONE, memory_order_release);
+	atomic_store_explicit(&page->order, 0, memory_order_relaxed);
+	page->buddy.next = page->buddy.prev = 0;
+}
+
+static void move_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			      unsigned int order, int mt)
+{
+	unlink_free(m, zone, pfn, order);
+	add_to_free_list(m, zone, pfn, order, mt, true);
+}
+
+/* page_is_buddy(): is @buddy_pfn the head of a free chunk of @order that may
+ * merge with its neighbour? Both sit in the same max-order block, hence in
+ * one section, which is present. */
+static inline bool page_is_buddy(struct memhp_machine *m, struct zone *zone,
+				 unsigned long buddy_pfn, unsigned int order)
+{
+	struct memhp_page *buddy = pfn_to_page(m, buddy_pfn);
+
+	return PageBuddy(buddy) && order_of(buddy) == order && pfn_zone(m, buddy_pfn) == zone;
+}
+
+static bool buddy_merge_likely(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			       unsigned long buddy_pfn, unsigned int order)
+{
+	unsigned long combined, higher_buddy;
+
+	if (order + 1 >= m->max_order)
+		return false;
+	combined = buddy_pfn & pfn;
+	higher_buddy = combined ^ (1UL << (order + 1));
+	return page_is_buddy(m, zone, higher_buddy, order + 1);
+}
+
+/*
+ * Free a chunk into @zone, merging with free buddies. At pageblock order
+ * and above, chunks of pageblocks with different types merge only when
+ * both are mergeable (UNMOVABLE/MOVABLE/RECLAIMABLE), so an isolated
+ * pageblock never merges with a non-isolated one. Caller holds zone->lock.
+ */
+void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		     unsigned int order, int migratetype, bool to_tail)
+{
+	unsigned long buddy_pfn = pfn;
+
+	__mod_zone_freepage_state(zone, 1L << order, migratetype);
+
+	while (order < m->max_order) {
+		buddy_pfn = pfn ^ (1UL << order);
+		if (!page_is_buddy(m, zone, buddy_pfn, order))
+			break;
+		if (order >= m->pageblock_order) {
+			int buddy_mt = get_pfnblock_migratetype(m, buddy_pfn);
+
+			if (migratetype != buddy_mt && (!migratetype_is_mergeable(migratetype) ||
+							!migratetype_is_mergeable(buddy_mt)))
+				break;
+		}
+		del_page_from_free_list(m, zone, buddy_pfn, order);
+		pfn &= buddy_pfn;
+		order++;
+	}
+	if (!to_tail)
+		to_tail = buddy_merge_likely(m, zone, pfn, buddy_pfn, order);
+	add_to_free_list(m, zone, pfn, order, migratetype, to_tail);
+}
+
+void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int order, bool to_tail)
+{
+	struct zone *zone = pfn_zone(m, pfn);
+
+	pthread_mutex_lock(&zone->lock);
+	__free_one_page(m, zone, pfn, order, get_pfnblock_migratetype(m, pfn), to_tail);
+	pthread_mutex_unlock(&zone->lock);
+}
+
+/*
+ * free_pages_prepare(): a page must be clean when its last reference goes.
+ * A typed, reserved or still-owned page is a "bad page": reported, its type
+ * reset and the page leaked, as 6.1 does. HWPoison pages are never freed.
+ * Returns whether the chunk may go to the buddy.
+ */
+static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
+			       unsigned int order)
+{
+	bool bad = false;
+
+	if (PageHWPoison(page) && !order)
+		return false;
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		struct memhp_page *p = page + i;
+		const char *why = NULL;
+		uint16_t flags = atomic_load_explicit(&p->flags, memory_order_relaxed);
+
+		if (page_type(p) == PGTY_OFFLINE)
+			why = "freeing a PageOffline page";
+		else if (page_type(p) != PGTY_NONE)
+			why = "freeing a typed page";
+		else if (i && page_count(p))
+			why = "nonzero _refcount";
+		else if (flags & ((1u << PG_reserved) | (1u << PG_lru) | (1u << PG_movable) |
+				  (1u << PG_isolated)))
+			why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+		if (why) {
+			report_bad_page(m, p, why);
+			bad = true;
+			continue;
+		}
+		atomic_store_explicit(&p->flags, flags & (1u << PG_hwpoison),
+				      memory_order_relaxed);
+		set_page_owner(p, 0, 0);
+	}
+	return !bad;
+}
+
+void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned int order)
+{
+	if (!free_pages_prepare(m, page, order))
+		return;
+	free_one_page(m, page_to_pfn_m(m, page), order, false);
+}
+
+void memhp_free_pages(struct memhp_page *page, unsigned int order)
+{
+	struct memhp_machine *m = page_machine(page);
+
+	if (memhp_page_ref_dec_and_test(page)) {
+		free_the_page(m, page, order);
+	} else {
+		/* Someone holds a speculative reference on the first page: free
+		 * the rest now, the first page goes with the last put. */
+		while (order-- > 0)
+			free_the_page(m, page + (1UL << order), order);
+	}
+}
+
+/*
+ * __free_pages_core(): hand freshly onlined or boot pages to the buddy.
+ * Every page loses PG_reserved and its reference; the chunk counts as
+ * managed. The pageblocks' type decides the list (ISOLATE while onlining,
+ * so MemFree only grows when isolation is undone).
+ */
+void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+{
+	struct memhp_page *page = pfn_to_page(m, pfn);
+	struct zone *zone = pfn_zone(m, pfn);
+	bool bad = false;
+
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		struct memhp_page *p = page + i;
+
+		if (unlikely(page_type(p) != PGTY_NONE)) {
+			set_page_count(p, 0);
+			report_bad_page(m, p, "onlining a page that has a type");
+			bad = true;
+			continue;
+		}
+		atomic_store_explicit(&p->flags,
+				      atomic_load_explicit(&p->flags, memory_order_relaxed) &
+					      (uint16_t)(1u << PG_hwpoison),
+				      memory_order_relaxed);
+		set_page_count(p, 0);
+	}
+	ADD_ONCE(zone->managed_pages, 1L << order);
+	if (!bad)
+		free_one_page(m, pfn, order, true);
+}
+
+void memhp_generic_online_page(struct memhp_page *page, unsigned int order)
+{
+	struct memhp_machine *m = page_machine(page);
+
+	__free_pages_core(m, page_to_pfn_m(m, page), order);
+	ADD_ONCE(m->totalram_pages, 1L << order);
+}
+
+void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count)
+{
+	ADD_ONCE(zone->managed_pages, count);
+	ADD_ONCE(m->totalram_pages, count);
+}
+
+void memhp_adjust_managed_page_count(struct memhp_page *page, long count)
+{
+	struct memhp_machine *m = page_machine(page);
+
+	adjust_managed_page_count(m, pfn_zone(m, page_to_pfn_m(m, page)), count);
+}
+
+/*
+ * Move every free chunk whose head lies in @pfn's pageblock to the @mt
+ * lists; count the movable pages met on the way. Returns the pages moved.
+ * Chunks are walked by their heads: a pfn inside a chunk that started in an
+ * earlier pageblock is skipped in one step (the kernel walks those page by
+ * page and finds nothing either).
+ */
+unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone,
+				   unsigned long pfn, int mt, unsigned long *num_movable)
+{
+	unsigned long start = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
+	unsigned long end = start + m->pageblock_nr_pages;
+	unsigned long moved = 0, head;
+	unsigned int order;
+
+	if (num_movable)
+		*num_movable = 0;
+	if (!zone_spans_pfn(zone, start))
+		start = pfn;
+	if (!zone_spans_pfn(zone, end - 1))
+		return 0;
+
+	for (pfn = start; pfn < end;) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+
+		if (PageBuddy(page)) {
+			order = order_of(page);
+			move_to_free_list(m, zone, pfn, order, mt);
+			pfn += 1UL << order;
+			moved += 1UL << order;
+			continue;
+		}
+		if (!page_count(page) && free_chunk_covering(m, pfn, &head, &order)) {
+			pfn = head + (1UL << order);
+			continue;
+		}
+		if (num_movable && (PageLRU(page) || __PageMovable(page)))
+			(*num_movable)++;
+		pfn++;
+	}
+	return moved;
+}
+
+/*
+ * is_free_buddy_page() that also says which chunk: the head and order of
+ * the free chunk that covers @pfn. Caller holds zone->lock or knows the
+ * chunk cannot change (an isolated pageblock).
+ */
+bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned long *head,
+			 unsigned int *order)
+{
+	for (unsigned int o = 0; o <= m->max_order; o++) {
+		unsigned long h = pfn & ~((1UL << o) - 1);
+		struct memhp_page *p = pfn_to_page(m, h);
+
+		if (PageBuddy(p) && order_of(p) >= o) {
+			if (h + (1UL << order_of(p)) <= pfn)
+				return false;
+			*head = h;
+			*order = order_of(p);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- Allocation -------------------------------------------------------------- */
+
+#define ALLOC_NOFRAGMENT 0x1
+
+static const int fallbacks[MIGRATE_TYPES][3] = {
+	[MIGRATE_UNMOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE, MIGRATE_TYPES},
+	[MIGRATE_MOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, MIGRATE_TYPES},
+	[MIGRATE_RECLAIMABLE] = {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_TYPES},
+};
+
+/* Split a chunk of @high down to @low, giving back the upper halves. */
+static void expand(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		   unsigned int low, unsigned int high, int mt)
+{
+	unsigned long size = 1UL << high;
+
+	while (high > low) {
+		high--;
+		size >>= 1;
+		add_to_free_list(m, zone, pfn + size, high, mt, false);
+	}
+}
+
+static unsigned long __rmqueue_smallest(struct memhp_machine *m, struct zone *zone,
+					unsigned int order, int mt)
+{
+	for (unsigned int o = order; o <= m->max_order; o++) {
+		uint32_t pfn = zone->free_area[o].free_list[mt].head;
+
+		if (pfn == PFN_NIL)
+			continue;
+		del_page_from_free_list(m, zone, pfn, o);
+		expand(m, zone, pfn, order, o, mt);
+		return pfn;
+	}
+	return PFN_NIL;
+}
+
+static bool can_steal_fallback(const struct memhp_machine *m, unsigned int order, int start_mt)
+{
+	if (order >= m->pageblock_order)
+		return true;
+	return order >= m->pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
+	       start_mt == MIGRATE_UNMOVABLE;
+}
+
+static int find_suitable_fallback(const struct memhp_machine *m, struct free_area *area,
+				  unsigned int order, int mt, bool *can_steal)
+{
+	if (area->nr_free == 0)
+		return -1;
+	*can_steal = false;
+	for (int i = 0; fallbacks[mt][i] != MIGRATE_TYPES; i++) {
+		int fmt = fallbacks[mt][i];
+
+		if (area->free_list[fmt].head == PFN_NIL)
+			continue;
+		if (can_steal_fallback(m, order, mt))
+			*can_steal = true;
+		return fmt;
+	}
+	return -1;
+}
+
+static void change_pageblock_range(struct memhp_machine *m, unsigned long pfn,
+				   unsigned int order, int mt)
+{
+	unsigned long nr = MAX(1UL << order, m->pageblock_nr_pages);
+
+	for (unsigned long p = pfn; p < pfn + nr; p += m->pageblock_nr_pages)
+		set_pageblock_migratetype(m, p, mt);
+}
+
+static void steal_suitable_fallback(struct memhp_machine *m, struct zone *zone,
+				    unsigned long pfn, int start_type, bool whole_block)
+{
+	struct memhp_page *page = pfn_to_page(m, pfn);
+	unsigned int current_order = order_of(page);
+	unsigned long free_pages, movable_pages, alike_pages;
+	int old_block_type = get_pfnblock_migratetype(m, pfn);
+
+	if (old_block_type == MIGRATE_HIGHATOMIC)
+		goto single_page;
+	if (current_order >= m->pageblock_order) {
+		change_pageblock_range(m, pfn, current_order, start_type);
+		goto single_page;
+	}
+	if (!whole_block)
+		goto single_page;
+
+	free_pages = move_freepages_block(m, zone, pfn, start_type, &movable_pages);
+	if (start_type == MIGRATE_MOVABLE)
+		alike_pages = movable_pages;
+	else if (old_block_type == MIGRATE_MOVABLE)
+		alike_pages = m->pageblock_nr_pages - (free_pages + movable_pages);
+	else
+		alike_pages = 0;
+	if (!free_pages)
+		goto single_page;
+	if (free_pages + alike_pages >= (1UL << (m->pageblock_order - 1)))
+		set_pageblock_migratetype(m, pfn, start_type);
+	return;
+
+single_page:
+	move_to_free_list(m, zone, pfn, current_order, start_type);
+}
+
+static bool __rmqueue_fallback(struct memhp_machine *m, struct zone *zone, unsigned int order,
+			       int start_mt, unsigned int alloc_flags)
+{
+	unsigned int min_order = order;
+	int current_order, fallback_mt = -1;
+	bool can_steal = false;
+
+	if (order < m->pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
+		min_order = m->pageblock_order;
+
+	for (current_order = (int)m->max_order; current_order >= (int)min_order;
+	     current_order--) {
+		fallback_mt = find_suitable_fallback(m, &zone->free_area[current_order],
+						     (unsigned)current_order, start_mt, &can_steal);
+		if (fallback_mt == -1)
+			continue;
+		if (!can_steal && start_mt == MIGRATE_MOVABLE && current_order > (int)order)
+			goto find_smallest;
+		goto do_steal;
+	}
+	return false;
+
+find_smallest:
+	for (current_order = (int)order; current_order <= (int)m->max_order; current_order++) {
+		fallback_mt = find_suitable_fallback(m, &zone->free_area[current_order],
+						     (unsigned)current_order, start_mt, &can_steal);
+		if (fallback_mt != -1)
+			break;
+	}
+	if (fallback_mt == -1)
+		return false;
+do_steal:
+	steal_suitable_fallback(m, zone, zone->free_area[current_order].free_list[fallback_mt].head,
+				start_mt, can_steal);
+	return true;
+}
+
+static unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order,
+			       int mt, unsigned int alloc_flags)
+{
+	unsigned long pfn;
+
+	for (;;) {
+		pfn = __rmqueue_smallest(m, zone, order, mt);
+		if (pfn != PFN_NIL)
+			return pfn;
+		if (!__rmqueue_fallback(m, zone, order, mt, alloc_flags))
+			return PFN_NIL;
+	}
+}
+
+static int gfp_migratetype(memhp_gfp_t gfp)
+{
+	if (gfp & MEMHP___GFP_MOVABLE)
+		return MIGRATE_MOVABLE;
+	if (gfp & MEMHP___GFP_RECLAIMABLE)
+		return MIGRATE_RECLAIMABLE;
+	return MIGRATE_UNMOVABLE;
+}
+
+/* gfp_zone(): ZONE_MOVABLE needs __GFP_HIGHMEM and __GFP_MOVABLE together. */
+static int gfp_zone(memhp_gfp_t gfp)
+{
+	if (gfp & MEMHP___GFP_DMA)
+		return ZONE_DMA;
+	if (gfp & MEMHP___GFP_DMA32)
+		return ZONE_DMA32;
+	if ((gfp & MEMHP___GFP_MOVABLE) && (gfp & MEMHP___GFP_HIGHMEM))
+		return ZONE_MOVABLE;
+	return ZONE_NORMAL;
+}
+
+/* The kernel's check that nothing ever comes out of an isolated pageblock. */
+static void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+{
+	unsigned long end = pfn + (1UL << order);
+
+	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages)
+		if (is_migrate_isolate_pfn(m, p))
+			memhp_report(m, p, "alloc-from-isolated",
+				     "order-%u allocation at pfn %#lx handed out a page of an "
+				     "isolated pageblock",
+				     order, pfn);
+}
+
+static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned int order,
+			  memhp_gfp_t gfp)
+{
+	struct memhp_page *page = pfn_to_page(m, pfn);
+
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		atomic_store_explicit(&page[i].flags, 0, memory_order_relaxed);
+		set_page_owner(&page[i], 0, 0);
+	}
+	set_page_count(page, 1);
+	if (gfp & MEMHP___GFP_ZERO)
+		memset(m->phys + PFN_PHYS(pfn), 0, MEMHP_PAGE_SIZE << order);
+}
+
+struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
+				       unsigned int order)
+{
+	struct pglist_data *pgdat = &m->node;
+	int highest = gfp_zone(gfp), mt = gfp_migratetype(gfp), preferred = -1;
+	unsigned int alloc_flags = 0;
+
+	(void)nid;
+	if (order > m->max_order)
+		return NULL;
+	if (mhp_should_fail(m, MEMHP_FAULT_ALLOC))
+		return NULL;
+
+	for (int z = highest; z >= 0; z--)
+		if (populated_zone(&pgdat->node_zones[z])) {
+			preferred = z;
+			break;
+		}
+	if (preferred < 0)
+		return NULL;
+	/* alloc_flags_nofragment(): with ZONE_DMA32 below, a ZONE_NORMAL
+	 * allocation first tries not to fragment other pageblock types. */
+	if (preferred == ZONE_NORMAL && m->cfg.dma32_limit)
+		alloc_flags |= ALLOC_NOFRAGMENT;
+
+retry:
+	for (int z = preferred; z >= 0; z--) {
+		struct zone *zone = &pgdat->node_zones[z];
+		unsigned long pfn;
+
+		if (!populated_zone(zone))
+			continue;
+		pthread_mutex_lock(&zone->lock);
+		pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+		if (pfn != PFN_NIL) {
+			__mod_zone_freepage_state(zone, -(1L << order), mt);
+			check_not_isolated(m, pfn, order);
+		}
+		pthread_mutex_unlock(&zone->lock);
+		if (pfn != PFN_NIL) {
+			prep_new_page(m, pfn, order, gfp);
+			return pfn_to_page(m, pfn);
+		}
+	}
+	if (alloc_flags & ALLOC_NOFRAGMENT) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	return NULL;
+}
+
+struct memhp_page *memhp_alloc_pages_node(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
+					  unsigned int order)
+{
+	if (nid != MEMHP_NUMA_NO_NODE && (nid < 0 || nid >= MEMHP_MAX_NUMNODES))
+		return NULL;
+	return __alloc_pages_exact(m, nid, gfp, order);
+}
+
+struct memhp_page *memhp_alloc_pages(struct memhp_machine *m, memhp_gfp_t gfp,
+				     unsigned int order)
+{
+	return __alloc_pages_exact(m, 0, gfp, order);
+}
+
+/*
+ * alloc_migration_target() for memory offlining: GFP_USER | __GFP_MOVABLE,
+ * plus __GFP_HIGHMEM when the source is in ZONE_MOVABLE, so a target may
+ * come from ZONE_MOVABLE only if the source did.
+ */
+struct memhp_page *alloc_migration_target(struct memhp_machine *m, int src_zone)
+{
+	memhp_gfp_t gfp = MEMHP_GFP_USER | MEMHP___GFP_MOVABLE;
+
+	if (src_zone == ZONE_MOVABLE)
+		gfp |= MEMHP___GFP_HIGHMEM;
+	return __alloc_pages_exact(m, 0, gfp, 0);
+}
+
+/* ---- Helpers for isolation and offlining ------------------------------------- */
+
+/*
+ * Split the free chunk at @pfn (of @order) so no piece crosses
+ * pfn + @split_pfn_offset; the pieces go to the lists of their pageblocks.
+ * Caller holds zone->lock.
+ */
+void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		     unsigned int order, unsigned long split_pfn_offset)
+{
+	const unsigned long first = pfn, end = pfn + (1UL << order);
+	struct memhp_page *page = pfn_to_page(m, pfn);
+
+	if (!PageBuddy(page) || buddy_order(page) != order)
+		return;
+	__mod_zone_freepage_state(zone, -(1L << order), get_pfnblock_migratetype(m, pfn));
+	del_page_from_free_list(m, zone, pfn, order);
+	while (pfn < end) {
+		unsigned int o = MIN((unsigned)__builtin_ctzl(pfn | (1UL << order)),
+				     63u - (unsigned)__builtin_clzl(split_pfn_offset));
+
+		__free_one_page(m, zone, pfn, o, get_pfnblock_migratetype(m, pfn), false);
+		pfn += 1UL << o;
+		split_pfn_offset -= 1UL << o;
+		if (!split_pfn_offset)
+			split_pfn_offset = end - pfn;
+	}
+	(void)first;
+}
+
+/* __isolate_free_page() for unset_migratetype_isolate(): no watermarks here. */
+bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			 unsigned int order)
+{
+	int mt = buddy_list(pfn_to_page(m, pfn));
+
+	del_page_from_free_list(m, zone, pfn, order);
+	__mod_zone_freepage_state(zone, -(1L << order), mt);
+	return true;
+}
+
+void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			     unsigned int order, int mt)
+{
+	__free_one_page(m, zone, pfn, order, mt, true);
+}
+
+/*
+ * Take the free chunks of an isolated range off the buddy; PageOffline and
+ * HWPoison pages are skipped. Anything else is what the kernel BUG()s on;
+ * here it is reported and skipped. The sections go offline first.
+ * Returns the pages that were neither PageOffline nor HWPoison-skipped,
+ * which is what 6.7+ subtracts from managed pages (the 2025 protocol).
+ */
+unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long start,
+				       unsigned long end)
+{
+	struct zone *zone = pfn_zone(m, start);
+	const bool skippable = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+	unsigned long pfn = start, already_offline = 0;
+
+	offline_mem_sections(m, start, end);
+	pthread_mutex_lock(&zone->lock);
+	while (pfn < end) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+
+		if (!PageBuddy(page) && PageHWPoison(page)) {
+			pfn++;
+			continue;
+		}
+		if (PageOffline(page)) {
+			if (skippable) {
+				if (!PageOfflineSkippable(page))
+					memhp_report(m, pfn, "offline-isolated-pages",
+						     "PageOffline page not skippable at "
+						     "__offline_isolated_pages");
+				if (page_count(page) != 1)
+					memhp_report(m, pfn, "offline-isolated-pages",
+						     "skippable PageOffline page has refcount %d, "
+						     "not 1",
+						     page_count(page));
+			} else if (page_count(page)) {
+				memhp_report(m, pfn, "offline-isolated-pages",
+					     "PageOffline page with refcount %d at "
+					     "__offline_isolated_pages (kernel: BUG)",
+					     page_count(page));
+			}
+			already_offline++;
+			pfn++;
+			continue;
+		}
+		if (!PageBuddy(page) || page_count(page)) {
+			memhp_report(m, pfn, "offline-isolated-pages",
+				     "page neither free nor PageOffline at "
+				     "__offline_isolated_pages (kernel: BUG)");
+			pfn++;
+			continue;
+		}
+		{
+			unsigned int order = order_of(page);
+
+			del_page_from_free_list(m, zone, pfn, order);
+			pfn += 1UL << order;
+		}
+	}
+	pthread_mutex_unlock(&zone->lock);
+	return end - start - already_offline;
+}
+
+void buddy_init_zone(struct zone *zone)
+{
+	for (unsigned int o = 0; o < NR_ORDERS; o++)
+		for (int t = 0; t < MIGRATE_TYPES; t++)
+			zone->free_area[o].free_list[t].head = zone->free_area[o].free_list[t].tail =
+				PFN_NIL;
+}
+
+unsigned long memhp_zone_nr_free_chunks(struct memhp_machine *m, int nid,
+					enum memhp_zone_type zid, unsigned int order,
+					int migratetype)
+{
+	struct zone *zone;
+	unsigned long n;
+
+	if (nid != 0 || (unsigned)zid >= MAX_NR_ZONES || order > m->max_order ||
+	    migratetype >= MIGRATE_TYPES)
+		return 0;
+	zone = &m->node.node_zones[zid];
+	pthread_mutex_lock(&zone->lock);
+	n = migratetype < 0 ? zone->free_area[order].nr_free
+			    : zone->free_area[order].nr_free_mt[migratetype];
+	pthread_mutex_unlock(&zone->lock);
+	return n;
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check.c - the invariant checker and the log of runtime findings.
+ *
+ * memhp_check() stops the world the way a hotplug operation would (device
+ * hotplug lock, mem_hotplug_lock for write, every zone lock) and walks
+ * sections, pageblocks, free lists and blocks against the invariants listed
+ * in docs/semantics.md. Rule names are stable: tests and scenarios match on
+ * them.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void violation_log_init(struct violation_log *log)
+{
+	pthread_mutex_init(&log->lock, NULL);
+	log->total = log->kept = 0;
+}
+
+static void add_violation(struct memhp_check_report *r, size_t *count, unsigned long pfn,
+			  const char *rule, const char *fmt, va_list ap)
+{
+	if (r && *count < MEMHP_CHECK_MAX_REPORTED) {
+		struct memhp_violation *v = &r->v[*count];
+
+		v->pfn = pfn;
+		v->rule = rule;
+		vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+	}
+	(*count)++;
+}
+
+void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, const char *fmt,
+		  ...)
+{
+	struct violation_log *log = &m->violations;
+	char detail[MEMHP_VIOLATION_DETAIL];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&log->lock);
+	if (log->kept < MEMHP_VIOLATION_LOG) {
+		struct memhp_violation *v = &log->v[log->kept++];
+
+		v->pfn = pfn;
+		v->rule = rule;
+		memcpy(v->detail, detail, sizeof(detail));
+	}
+	log->total++;
+	pthread_mutex_unlock(&log->lock);
+	mhp_trace(m, MEMHP_TRACE_MESSAGE, rule, pfn == MEMHP_NO_PFN ? 0 : pfn, 0, 0, 0);
+	mhp_log(m, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
+}
+
+size_t memhp_violations(struct memhp_machine *m, struct memhp_check_report *r)
+{
+	struct violation_log *log = &m->violations;
+	size_t total;
+
+	pthread_mutex_lock(&log->lock);
+	total = log->total;
+	if (r) {
+		r->nr = total;
+		memcpy(r->v, log->v,
+		       MIN(log->kept, (size_t)MEMHP_CHECK_MAX_REPORTED) * sizeof(r->v[0]));
+	}
+	pthread_mutex_unlock(&log->lock);
+	return total;
+}
+
+void memhp_violations_clear(struct memhp_machine *m)
+{
+	pthread_mutex_lock(&m->violations.lock);
+	m->violations.total = m->violations.kept = 0;
+	pthread_mutex_unlock(&m->violations.lock);
+}
+
+void memhp_print_report(FILE *f, const struct memhp_check_report *r)
+{
+	size_t shown = MIN(r->nr, (size_t)MEMHP_CHECK_MAX_REPORTED);
+
+	for (size_t i = 0; i < shown; i++) {
+		if (r->v[i].pfn == MEMHP_NO_PFN)
+			fprintf(f, "  %-24s %s\n", r->v[i].rule, r->v[i].detail);
+		else
+			fprintf(f, "  %-24s pfn %#lx: %s\n", r->v[i].rule, r->v[i].pfn,
+				r->v[i].detail);
+	}
+	if (r->nr > shown)
+		fprintf(f, "  ... and %zu more\n", r->nr - shown);
+}
+
+/* ---- The walk --------------------------------------------------------------- */
+
+struct checker {
+	struct memhp_machine *m;
+	struct memhp_check_report *r;
+	size_t n;
+	/* Per zone, what the memmap walk counted. */
+	unsigned long present[MAX_NR_ZONES];
+	unsigned long managed[MAX_NR_ZONES];
+	unsigned long free_nonisolate[MAX_NR_ZONES];
+	unsigned long isolate_pageblocks[MAX_NR_ZONES];
+	unsigned long chunks[MAX_NR_ZONES][NR_ORDERS][MIGRATE_TYPES];
+};
+
+static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_violation(c->r, &c->n, pfn, rule, fmt, ap);
+	va_end(ap);
+}
+
+/* Is @pfn memory (not a hole)? Hot-added sections have no holes. */
+static bool pfn_is_ram(struct memhp_machine *m, unsigned long pfn)
+{
+	if (!section_flag(m, pfn_to_section_nr(m, pfn), SECTION_IS_EARLY))
+		return true;
+	for (unsigned int i = 0; i < m->cfg.nr_boot; i++)
+		if (pfn >= PHYS_PFN(m->cfg.boot[i].start) &&
+		    pfn < PHYS_PFN(m->cfg.boot[i].start + m->cfg.boot[i].size))
+			return true;
+	return false;
+}
+
+static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_page *page)
+{
+	struct memhp_machine *m = c->m;
+	unsigned int order = buddy_order(page);
+	int list = buddy_list(page);
+	struct zone *zone = pfn_zone(m, pfn);
+	unsigned long end = pfn + (1UL << order);
+	bool isolated = false, nonisolated = false;
+
+	if (order > m->max_order || (pfn & ((1UL << order) - 1))) {
+		fail(c, pfn, "buddy-shape", "order-%u chunk misaligned or too large", order);
+		return;
+	}
+	if (pfn_to_section_nr(m, pfn) != pfn_to_section_nr(m, end - 1))
+		fail(c, pfn, "buddy-shape", "order-%u chunk crosses a section", order);
+	if (page_count(page))
+		fail(c, pfn, "page-class", "free chunk head has refcount %d", page_count(page));
+	if (list < 0 || list >= MIGRATE_TYPES) {
+		fail(c, pfn, "free-list", "chunk on unknown list %d", list);
+		return;
+	}
+	for (unsigned long p = pfn + 1; p < end; p++) {
+		struct memhp_page *t = pfn_to_page(m, p);
+
+		if (page_count(t) || page_type(t) != PGTY_NONE) {
+			fail(c, p, "page-class", "page inside a free chunk is not free");
+			break;
+		}
+	}
+	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages) {
+		if (pfn_zone(m, p) != zone)
+			fail(c, p, "buddy-shape", "free chunk spans zones");
+		if (is_migrate_isolate_pfn(m, p))
+			isolated = true;
+		else
+			nonisolated = true;
+	}
+	if (isolated && nonisolated)
+		fail(c, pfn, "buddy-merge", "free chunk merges isolated and non-isolated pageblocks");
+	if (isolated && list != MIGRATE_ISOLATE)
+		fail(c, pfn, "isolate-list",
+		     "free chunk of an isolated pageblock is on the %s list",
+		     memhp_migratetype_name(list));
+	if (!isolated && list == MIGRATE_ISOLATE)
+		fail(c, pfn, "isolate-list", "free chunk on the Isolate list outside isolation");
+	c->chunks[zone->idx][order][list]++;
+	if (list != MIGRATE_ISOLATE)
+		c->free_nonisolate[zone->idx] += 1UL << order;
+	c->managed[zone->idx] += 1UL << order;
+	c->present[zone->idx] += 1UL << order;
+}
+
+static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *page)
+{
+	struct memhp_machine *m = c->m;
+	struct zone *zone = pfn_zone(m, pfn);
+	int count = page_count(page);
+	bool reserved = PageReserved(page);
+
+	if (!pfn_is_ram(m, pfn)) {
+		if (!reserved)
+			fail(c, pfn, "page-class", "a hole page is not PG_reserved");
+		return;
+	}
+	c->present[zone->idx]++;
+	if (PageOffline(page)) {
+		if (m->cfg.protocol == MEMHP_PROTOCOL_6_1 && count == 0)
+			fail(c, pfn, "pageoffline-refcount",
+			     "PageOffline page with refcount 0 outside MEM_GOING_OFFLINE");
+		if (m->cfg.protocol == MEMHP_PROTOCOL_2025 && PageOfflineSkippable(page) &&
+		    count != 1)
+			fail(c, pfn, "pageoffline-refcount",
+			     "skippable PageOffline page with refcount %d, not 1", count);
+		/* Reserved PageOffline pages (hv_balloon) are legal, only
+		 * unofflinable. */
+		return;
+	}
+	if (test_page_flag(page, PG_vmemmap_self_hosted))
+		return;
+	if (reserved) {
+		if (!count)
+			fail(c, pfn, "page-class", "PG_reserved page with refcount 0");
+		return;
+	}
+	if ((PageLRU(page) || __PageMovable(page)) && !count)
+		fail(c, pfn, "page-class", "movable page with refcount 0");
+	if (PageLRU(page) || __PageMovable(page)) {
+		int owner = page_owner_id(page);
+
+		if (owner <= 0 || owner >= MEMHP_MAX_MOVABLE_OWNERS ||
+		    !atomic_load(&m->owners[owner].ops))
+			fail(c, pfn, "movable-owner", "movable page without a registered owner");
+	}
+	c->managed[zone->idx]++;
+}
+
+static void check_memmap(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+
+	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {
+		unsigned long start = section_nr_to_pfn(m, nr), end = start + m->pages_per_section;
+		struct memory_block *mem = find_memory_block_by_id(m, pfn_to_block_id(m, start));
+		bool online = section_flag(m, nr, SECTION_IS_ONLINE);
+
+		if (!section_flag(m, nr, SECTION_MARKED_PRESENT)) {
+			if (online)
+				fail(c, start, "section-state", "section online but not present");
+			continue;
+		}
+		if (!mem)
+			fail(c, start, "section-state", "present section without a memory block");
+		if (!online)
+			continue;
+		for (unsigned long pb = start; pb < end; pb += m->pageblock_nr_pages) {
+			struct zone *zone = pfn_zone(m, pb);
+
+			if (is_migrate_isolate_pfn(m, pb))
+				c->isolate_pageblocks[zone->idx]++;
+			if (!zone_spans_pfn(zone, pb) && pfn_is_ram(m, pb))
+				fail(c, pb, "zone-span", "online pageblock outside the %s span",
+				     zone->name);
+		}
+		for (unsigned long pfn = start; pfn < end;) {
+			struct memhp_page *page = pfn_to_page(m, pfn);
+
+			if (PageBuddy(page)) {
+				check_free_chunk(c, pfn, page);
+				pfn += 1UL << MIN(buddy_order(page), m->max_order);
+				continue;
+			}
+			check_page(c, pfn, page);
+			pfn++;
+		}
+	}
+}
+
+static void check_free_lists(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->node.node_zones[z];
+
+		for (unsigned int o = 0; o <= m->max_order; o++) {
+			unsigned long total = 0;
+
+			for (int t = 0; t < MIGRATE_TYPES; t++) {
+				unsigned long n = 0, limit = m->max_pfn + 1;
+				uint32_t prev = PFN_NIL;
+
+				for (uint32_t pfn = zone->free_area[o].free_list[t].head;
+				     pfn != PFN_NIL && n < limit; n++) {
+					struct memhp_page *p = pfn_to_page(m, pfn);
+
+					if (!pfn_online(m, pfn) || !PageBuddy(p) ||
+					    buddy_order(p) != o || buddy_list(p) != t ||
+					    p->buddy.prev != prev) {
+						fail(c, pfn, "free-list",
+						     "%s order-%u %s list holds a page that is "
+						     "not a chunk of it",
+						     zone->name, o, memhp_migratetype_name(t));
+						break;
+					}
+					prev = pfn;
+					pfn = p->buddy.next;
+				}
+				if (zone->free_area[o].free_list[t].tail != prev && n < limit &&
+				    zone->free_area[o].nr_free_mt[t] == n)
+					fail(c, MEMHP_NO_PFN, "free-list", "%s order-%u %s list tail",
+					     zone->name, o, memhp_migratetype_name(t));
+				if (n != zone->free_area[o].nr_free_mt[t] || n != c->chunks[z][o][t])
+					fail(c, MEMHP_NO_PFN, "free-list",
+					     "%s order-%u %s: %lu linked, %lu counted, %lu in the "
+					     "memmap",
+					     zone->name, o, memhp_migratetype_name(t), n,
+					     zone->free_area[o].nr_free_mt[t], c->chunks[z][o][t]);
+				total += n;
+			}
+			if (total != zone->free_area[o].nr_free)
+				fail(c, MEMHP_NO_PFN, "free-list", "%s order-%u nr_free %lu, %lu linked",
+				     zone->name, o, zone->free_area[o].nr_free, total);
+		}
+	}
+}
+
+static void check_counters(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+	long total_managed = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->node.node_zones[z];
+		long managed = READ_ONCE(zone->managed_pages);
+
+		total_managed += managed;
+		if (zone->nr_isolate_pageblock != c->isolate_pageblocks[z])
+			fail(c, MEMHP_NO_PFN, "nr-isolate-pageblock",
+			     "%s counts %lu isolated pageblocks, %lu are", zone->name,
+			     zone->nr_isolate_pageblock, c->isolate_pageblocks[z]);
+		if ((unsigned long)READ_ONCE(zone->vm_nr_free_pages) != c->free_nonisolate[z])
+			fail(c, MEMHP_NO_PFN, "nr-free-pages",
+			     "%s NR_FREE_PAGES %ld, free pages outside isolation %lu", zone->name,
+			     (long)READ_ONCE(zone->vm_nr_free_pages), c->free_nonisolate[z]);
+		if ((unsigned long)managed != c->managed[z])
+			fail(c, MEMHP_NO_PFN, "managed-pages",
+			     "%s managed %ld, the memmap shows %lu (not reserved, PageOffline "
+			     "or memmap)",
+			     zone->name, managed, c->managed[z]);
+		if (READ_ONCE(zone->present_pages) != c->present[z])
+			fail(c, MEMHP_NO_PFN, "present-pages", "%s present %lu, online RAM %lu",
+			     zone->name, READ_ONCE(zone->present_pages), c->present[z]);
+	}
+	if (READ_ONCE(m->totalram_pages) != total_managed)
+		fail(c, MEMHP_NO_PFN, "totalram", "totalram %ld, zones manage %ld",
+		     (long)READ_ONCE(m->totalram_pages), total_managed);
+}
+
+static void check_blocks(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+
+	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
+		struct memory_block *mem = find_memory_block_by_id(m, id);
+		unsigned long start = id * m->pages_per_block;
+		int state;
+		struct zone *zone;
+
+		if (!mem)
+			continue;
+		state = atomic_load(&mem->state);
+		zone = atomic_load(&mem->zone);
+		if (state != MEMHP_MEM_ONLINE && state != MEMHP_MEM_OFFLINE)
+			fail(c, start, "block-state", "memory%lu is %d between operations", id,
+			     state);
+		if (atomic_load(&mem->dev_offline) != (state == MEMHP_MEM_OFFLINE))
+			fail(c, start, "block-state", "memory%lu: online file disagrees with state",
+			     id);
+		if (state == MEMHP_MEM_OFFLINE && zone)
+			fail(c, start, "block-state", "offline memory%lu has a zone", id);
+		if (state == MEMHP_MEM_ONLINE && !zone && !mem->early)
+			fail(c, start, "block-state", "hot-added online memory%lu has no zone", id);
+		for (unsigned long s = 0; s < m->sections_per_block; s++) {
+			unsigned long nr = mem->start_section_nr + s;
+			bool online = section_flag(m, nr, SECTION_IS_ONLINE);
+
+			if (state == MEMHP_MEM_ONLINE && !online)
+				fail(c, section_nr_to_pfn(m, nr), "section-state",
+				     "section of online memory%lu is offline", id);
+			if (state == MEMHP_MEM_OFFLINE && online &&
+			    mem->nr_vmemmap_pages < (s + 1) * m->pages_per_section)
+				fail(c, section_nr_to_pfn(m, nr), "section-state",
+				     "section of offline memory%lu is online", id);
+		}
+		if (state == MEMHP_MEM_ONLINE && zone)
+			for (unsigned long pb = start; pb < start + m->pages_per_block;
+			     pb += m->pageblock_nr_pages)
+				if (pfn_is_ram(m, pb) && pfn_zone(m, pb) != zone) {
+					fail(c, pb, "block-zone", "memory%lu: pageblock not in %s", id,
+					     zone->name);
+					break;
+				}
+	}
+}
+
+/* Caller holds device_hotplug_lock. */
+static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r)
+{
+	struct checker *c = calloc(1, sizeof(*c));
+	size_t n;
+
+	if (!c)
+		return 0;
+	c->m = m;
+	c->r = r;
+	pthread_rwlock_wrlock(&m->mem_hotplug_lock);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		pthread_mutex_lock(&m->node.node_zones[z].lock);
+	check_memmap(c);
+	check_free_lists(c);
+	check_counters(c);
+	check_blocks(c);
+	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
+		pthread_mutex_unlock(&m->node.node_zones[z].lock);
+	pthread_rwlock_unlock(&m->mem_hotplug_lock);
+	n = c->n;
+	if (r)
+		r->nr = n;
+	free(c);
+	return n;
+}
+
+size_t memhp_check(struct memhp_machine *m, struct memhp_check_report *r)
+{
+	size_t n;
+
+	memhp_lock_device_hotplug(m);
+	n = check_locked(m, r);
+	memhp_unlock_device_hotplug(m);
+	return n;
+}
+
+/* With config.check_after_ops, every violation the checker finds after an
+ * operation goes to the runtime log. Caller holds device_hotplug_lock. */
+void check_after_op(struct memhp_machine *m, const char *op)
+{
+	struct memhp_check_report *r;
+	size_t n;
+
+	if (!m->cfg.check_after_ops)
+		return;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	n = check_locked(m, r);
+	for (size_t i = 0; i < MIN(n, (size_t)MEMHP_CHECK_MAX_REPORTED); i++)
+		memhp_report(m, r->v[i].pfn, r->v[i].rule, "after %s: %s", op, r->v[i].detail);
+	free(r);
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * contig.c - alloc_contig_range() and free_contig_range() (mm/page_alloc.c).
+ *
+ * The unplug path of virtio-mem: isolate a range, migrate what is movable
+ * out of it, and take it off the buddy as pages with refcount 1. Unlike
+ * offlining, this isolates without MEMORY_OFFLINE: a PageOffline page that
+ * still has a reference is unmovable here (outside ZONE_MOVABLE), and a
+ * refcount-0 one does not count as free.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+/*
+ * isolate_freepages_range(): take every free chunk of [start, end) off the
+ * buddy, in one go under zone->lock. Returns the end of the last chunk, or
+ * 0 if a page of the range is not free (nothing taken then).
+ */
+static unsigned long isolate_freepages_range(struct memhp_machine *m, struct zone *zone,
+					     unsigned long start, unsigned long end)
+{
+	unsigned long pfn, outer_end;
+
+	pthread_mutex_lock(&zone->lock);
+	for (pfn = start; pfn < end;) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+
+		if (!PageBuddy(page)) {
+			pthread_mutex_unlock(&zone->lock);
+			return 0;
+		}
+		pfn += 1UL << buddy_order(page);
+	}
+	outer_end = pfn;
+	for (pfn = start; pfn < end;) {
+		unsigned int order = buddy_order(pfn_to_page(m, pfn));
+
+		__isolate_free_page(m, zone, pfn, order);
+		pfn += 1UL << order;
+	}
+	pthread_mutex_unlock(&zone->lock);
+
+	/* split_map_pages(): every page its own order-0 allocation. */
+	for (pfn = start; pfn < outer_end; pfn++) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+
+		atomic_store_explicit(&page->flags, 0, memory_order_relaxed);
+		set_page_owner(page, 0, 0);
+		set_page_count(page, 1);
+	}
+	return outer_end;
+}
+
+int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     memhp_gfp_t gfp)
+{
+	unsigned long outer_start, outer_end;
+	struct zone *zone;
+	unsigned int order;
+	int ret;
+
+	if (start >= end || end > m->max_pfn || !pfn_online(m, start) || !pfn_online(m, end - 1))
+		return -EINVAL;
+	zone = pfn_zone(m, start);
+	if (pfn_zone(m, end - 1) != zone)
+		return -EINVAL;
+
+	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "alloc_contig_range", start, end - start, 0, 0);
+	ret = start_isolate_page_range(m, start, end, MIGRATE_MOVABLE, 0, gfp);
+	if (ret)
+		goto out;
+
+	ret = migrate_movable_range(m, start, end, false, CONTIG_MIGRATE_TRIES, NULL);
+	if (ret && ret != -EBUSY)
+		goto done;
+	ret = 0;
+
+	/* The range may start inside a bigger free chunk: take it whole and
+	 * give back the part before @start. */
+	order = 0;
+	outer_start = start;
+	while (!PageBuddy(pfn_to_page(m, outer_start))) {
+		if (++order > m->max_order) {
+			outer_start = start;
+			break;
+		}
+		outer_start &= ~0UL << order;
+	}
+	if (outer_start != start) {
+		order = buddy_order(pfn_to_page(m, outer_start));
+		if (outer_start + (1UL << order) <= start)
+			outer_start = start;
+	}
+	if (test_pages_isolated(m, outer_start, end, 0)) {
+		ret = -EBUSY;
+		goto done;
+	}
+	outer_end = isolate_freepages_range(m, zone, outer_start, end);
+	if (!outer_end) {
+		ret = -EBUSY;
+		goto done;
+	}
+	if (start != outer_start)
+		memhp_free_contig_range(m, outer_start, start - outer_start);
+	if (end != outer_end)
+		memhp_free_contig_range(m, end, outer_end - end);
+done:
+	undo_isolate_page_range(m, start, end, MIGRATE_MOVABLE);
+out:
+	mhp_trace(m, MEMHP_TRACE_OP_END, "alloc_contig_range", start, end - start, 0, ret);
+	return ret;
+}
+
+void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages)
+{
+	unsigned long count = 0;
+
+	for (; nr_pages--; pfn++) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+
+		count += page_count(page) != 1;
+		memhp_free_pages(page, 0);
+	}
+	if (count)
+		memhp_report(m, pfn, "warn", "free_contig_range: %lu pages are still in use", count);
+}

@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/mm/internal.h - what the mm core's files share and nobody else sees.
+ *
+ * Names follow the kernel where the concept is the same. Internal functions
+ * used across files carry a mhp_ or kernel-style name; they are hidden from
+ * the shared library and localized in the static one.
+ */
+#ifndef MEMHP_MM_INTERNAL_H
+#define MEMHP_MM_INTERNAL_H
+
+#include <memhp/memhp.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- Small helpers -------------------------------------------------------- */
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a) - 1)) == 0)
+#define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a) - 1))
+#define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a) - 1, (a))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Relaxed atomics for counters that readers look at without a lock. */
+#define READ_ONCE(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define WRITE_ONCE(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+#define ADD_ONCE(x, v) atomic_fetch_add_explicit(&(x), (v), memory_order_relaxed)
+
+#define PFN_NIL UINT32_MAX
+
+/* ---- struct memhp_page: 16 bytes ------------------------------------------
+ *
+ * Linux needs 64 bytes; we keep only what hotplug, the buddy and migration
+ * look at. refcount, flags, type and order are atomics because PFN walkers
+ * read them without locks; the union is protected by zone->lock while the
+ * page is free (list links) and by a held reference while it is owned.
+ */
+enum pageflags {
+	PG_reserved,
+	PG_lru,
+	PG_movable,		/* non-LRU movable (the mapping bit in Linux) */
+	PG_isolated,		/* movable page isolated for migration */
+	PG_hwpoison,
+	PG_offline_skippable,
+	PG_dirty,
+	PG_vmemmap_self_hosted,
+	NR_PAGEFLAGS
+};
+
+enum page_type {
+	PGTY_NONE = 0,
+	PGTY_BUDDY,
+	PGTY_OFFLINE,
+};
+
+struct memhp_page {
+	_Atomic uint32_t refcount;
+	_Atomic uint16_t flags;
+	_Atomic uint8_t type;
+	_Atomic uint8_t order;		/* buddy order while PageBuddy */
+	union {
+		struct {		/* free: links by pfn, under zone->lock */
+			uint32_t next;
+			uint32_t prev;
+		} buddy;
+		struct {		/* movable: who owns it */
+			_Atomic uint32_t private;
+			_Atomic uint16_t owner;
+			uint16_t unused;
+		} m;
+	};
+};
+_Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
+
+static inline bool test_page_flag(const struct memhp_page *p, int flag)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->flags, memory_order_relaxed) &
+	       (1u << flag);
+}
+
+static inline void set_page_flag(struct memhp_page *p, int flag)
+{
+	atomic_fetch_or_explicit(&p->flags, (uint16_t)(1u << flag), memory_order_relaxed);
+}
+
+static inline void clear_page_flag(struct memhp_page *p, int flag)
+{
+	atomic_fetch_and_explicit(&p->flags, (uint16_t)~(1u << flag), memory_order_relaxed);
+}
+
+static inline bool test_and_set_page_flag(struct memhp_page *p, int flag)
+{
+	return atomic_fetch_or_explicit(&p->flags, (uint16_t)(1u << flag),
+					memory_order_acq_rel) &
+	       (1u << flag);
+}
+
+static inline int page_type(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->type, memory_order_acquire);
+}
+
+static inline bool PageBuddy(const struct memhp_page *p)
+{
+	return page_type(p) == PGTY_BUDDY;
+}
+
+static inline bool PageOffline(const struct memhp_page *p)
+{
+	return page_type(p) == PGTY_OFFLINE;
+}
+
+/* page->order of a free chunk's head: the order in the low four bits, the
+ * free list (migratetype) it is on in the high four. */
+#define BUDDY_ORDER_MASK 0x0fu
+#define BUDDY_LIST_SHIFT 4
+
+static inline unsigned int buddy_order(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &
+	       BUDDY_ORDER_MASK;
+}
+
+static inline int buddy_list(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) >>
+	       BUDDY_LIST_SHIFT;
+}
+
+static inline int page_count(const struct memhp_page *p)
+{
+	return (int)atomic_load_explicit(&((struct memhp_page *)p)->refcount,
+					 memory_order_acquire);
+}
+
+static inline void set_page_count(struct memhp_page *p, int v)
+{
+	atomic_store_explicit(&p->refcount, (uint32_t)v, memory_order_release);
+}
+
+static inline int page_owner_id(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->m.owner, memory_order_relaxed);
+}
+
+static inline uint32_t page_private(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->m.private, memory_order_relaxed);
+}
+
+static inline void set_page_owner(struct memhp_page *p, int owner, uint32_t private)
+{
+	atomic_store_explicit(&p->m.private, private, memory_order_relaxed);
+	atomic_store_explicit(&p->m.owner, (uint16_t)owner, memory_order_relaxed);
+}
+
+#define PageReserved(p) test_page_flag(p, PG_reserved)
+#define PageLRU(p) test_page_flag(p, PG_lru)
+#define __PageMovable(p) test_page_flag(p, PG_movable)
+#define PageIsolated(p) test_page_flag(p, PG_isolated)
+#define PageHWPoison(p) test_page_flag(p, PG_hwpoison)
+#define PageOfflineSkippable(p) test_page_flag(p, PG_offline_skippable)
+
+/* ---- Sections ---------------------------------------------------------- */
+
+#define SECTION_MARKED_PRESENT (1u << 0)
+#define SECTION_HAS_MEM_MAP (1u << 1)
+#define SECTION_IS_ONLINE (1u << 2)
+#define SECTION_IS_EARLY (1u << 3)
+
+struct mem_section {
+	_Atomic uint8_t flags;
+	int8_t nid;
+	/* The kernel pages that hold this section's memmap in the kernel we
+	 * model (its vmemmap); freed when the section goes away. */
+	unsigned int nr_memmap_chunks;
+	unsigned int memmap_chunk_order;
+	uint32_t *memmap_chunks;
+};
+
+/* ---- Zones and the node ------------------------------------------------ */
+
+#define NR_ORDERS (MEMHP_MAX_ORDER_LIMIT + 1)
+#define MIGRATE_UNMOVABLE MEMHP_MIGRATE_UNMOVABLE
+#define MIGRATE_MOVABLE MEMHP_MIGRATE_MOVABLE
+#define MIGRATE_RECLAIMABLE MEMHP_MIGRATE_RECLAIMABLE
+#define MIGRATE_PCPTYPES MEMHP_MIGRATE_HIGHATOMIC
+#define MIGRATE_HIGHATOMIC MEMHP_MIGRATE_HIGHATOMIC
+#define MIGRATE_ISOLATE MEMHP_MIGRATE_ISOLATE
+#define MIGRATE_TYPES MEMHP_MIGRATE_TYPES
+
+#define ZONE_DMA MEMHP_ZONE_DMA
+#define ZONE_DMA32 MEMHP_ZONE_DMA32
+#define ZONE_NORMAL MEMHP_ZONE_NORMAL
+#define ZONE_MOVABLE MEMHP_ZONE_MOVABLE
+#define MAX_NR_ZONES MEMHP_NR_ZONES
+
+struct free_list {
+	uint32_t head;
+	uint32_t tail;
+};
+
+struct free_area {
+	struct free_list free_list[MIGRATE_TYPES];
+	unsigned long nr_free;
+	unsigned long nr_free_mt[MIGRATE_TYPES];	/* chunks per list */
+};
+
+struct pglist_data;
+
+struct zone {
+	pthread_mutex_t lock;
+	struct free_area free_area[NR_ORDERS];
+	unsigned long nr_isolate_pageblock;	/* under lock */
+
+	/* Span: written under lock by hotplug, read lock-free. */
+	_Atomic unsigned long zone_start_pfn;
+	_Atomic unsigned long spanned_pages;
+	/* Written under the hotplug lock, read lock-free. */
+	_Atomic unsigned long present_pages;
+	_Atomic unsigned long present_early_pages;
+	_Atomic long managed_pages;
+	_Atomic long vm_nr_free_pages;		/* NR_FREE_PAGES */
+
+	struct pglist_data *zone_pgdat;
+	enum memhp_zone_type idx;
+	const char *name;
+};
+
+static inline unsigned long zone_end_pfn(const struct zone *z)
+{
+	return READ_ONCE(((struct zone *)z)->zone_start_pfn) +
+	       READ_ONCE(((struct zone *)z)->spanned_pages);
+}
+
+static inline bool zone_is_empty(const struct zone *z)
+{
+	return READ_ONCE(((struct zone *)z)->spanned_pages) == 0;
+}
+
+static inline bool populated_zone(const struct zone *z)
+{
+	return READ_ONCE(((struct zone *)z)->present_pages) != 0;
+}
+
+static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
+{
+	return READ_ONCE(((struct zone *)z)->zone_start_pfn) <= pfn && pfn < zone_end_pfn(z);
+}
+
+struct pglist_data {
+	struct zone node_zones[MAX_NR_ZONES];
+	int node_id;
+	_Atomic unsigned long node_start_pfn;
+	_Atomic unsigned long node_spanned_pages;
+	_Atomic unsigned long node_present_pages;
+	bool n_memory, n_normal_memory;		/* node_states[] */
+};
+
+/* ---- Memory blocks and groups ---------------------------------------- */
+
+struct memory_group {
+	bool used;
+	bool is_dynamic;
+	int nid;
+	unsigned long max_pages;	/* static */
+	unsigned long unit_pages;	/* dynamic */
+	_Atomic unsigned long present_kernel_pages;
+	_Atomic unsigned long present_movable_pages;
+	unsigned long nr_blocks;
+};
+
+#define MEMHP_MAX_MEMORY_GROUPS 64
+
+/*
+ * Blocks are never freed while the machine lives: lock-free readers (sysfs
+ * show functions) may look at a block being removed; they see !present.
+ */
+struct memory_block {
+	unsigned long id;
+	unsigned long start_section_nr;
+	_Atomic bool present;
+	_Atomic int state;		/* MEM_ONLINE, MEM_GOING_OFFLINE, MEM_OFFLINE */
+	int online_type;		/* under device_hotplug_lock */
+	_Atomic bool dev_offline;	/* dev->offline */
+	int nid;
+	_Atomic(struct zone *) zone;
+	unsigned long nr_vmemmap_pages;
+	struct memory_group *group;
+	bool early;
+	pthread_mutex_t dev_lock;	/* device_lock(&mem->dev) */
+};
+
+/* ---- Resources (/proc/iomem) ----------------------------------------- */
+
+#define IORESOURCE_SYSTEM_RAM (1u << 0)
+#define IORESOURCE_BUSY (1u << 1)
+#define IORESOURCE_SYSRAM_DRIVER_MANAGED (1u << 2)
+#define IORESOURCE_EXCLUSIVE (1u << 3)
+
+struct resource {
+	uint64_t start, end;		/* inclusive, as the kernel keeps them */
+	char name[48];
+	unsigned int flags;
+	struct resource *parent, *child, *sibling;
+};
+
+/* ---- Movable owners ------------------------------------------------------ */
+
+struct movable_owner {
+	_Atomic(const struct memhp_movable_operations *) ops;
+	void *owner;
+};
+
+/* ---- Notifiers ----------------------------------------------------------- */
+
+struct notifier_head {
+	pthread_rwlock_t rwsem;
+	struct memhp_notifier_block *head;
+};
+
+/* ---- Violations ------------------------------------------------------------ */
+
+#define MEMHP_VIOLATION_LOG 256
+
+struct violation_log {
+	pthread_mutex_t lock;
+	size_t total;
+	size_t kept;
+	struct memhp_violation v[MEMHP_VIOLATION_LOG];
+};
+
+/* ---- The machine ------------------------------------------------------------ */
+
+struct tracer {
+	_Atomic(memhp_trace_fn) fn;
+	_Atomic(void *) priv;
+};
+
+struct memhp_machine {
+	struct memhp_config cfg;
+
+	/* Geometry, derived from cfg. */
+	unsigned int section_shift;		/* PFN_SECTION_SHIFT */
+	unsigned long pages_per_section;
+	unsigned long sections_per_block;
+	unsigned long pages_per_block;
+	unsigned int pageblock_order;
+	unsigned long pageblock_nr_pages;
+	unsigned int max_order;			/* MAX_ORDER - 1 */
+	unsigned long max_pfn;			/* end of the address space */
+	unsigned long nr_sections;
+	unsigned long nr_block_ids;
+	unsigned long memmap_pages_per_section;	/* charged kernel pages */
+
+	/* Physical memory: one reservation; present ranges are read-write. */
+	uint8_t *phys;
+	size_t phys_len;
+
+	/* The vmemmap: a reservation aligned so that a descriptor finds its
+	 * machine by masking (the first page holds a back pointer). */
+	void *vmemmap_area;
+	size_t vmemmap_area_len;
+	struct memhp_page *vmemmap;		/* pfn 0 */
+
+	struct mem_section *sections;
+	_Atomic uint8_t *pageblock_flags;	/* migratetype | zone << 4 */
+
+	struct pglist_data node;
+	_Atomic long totalram_pages;
+
+	struct memory_block *blocks;		/* by id */
+	_Atomic unsigned long nr_present_blocks;
+	struct memory_group groups[MEMHP_MAX_MEMORY_GROUPS];
+
+	/* Locks, outer to inner. */
+	pthread_mutex_t device_hotplug_lock;
+	pthread_rwlock_t mem_hotplug_lock;
+	pthread_mutex_t online_page_callback_lock;
+	pthread_rwlock_t page_offline_rwsem;
+	pthread_mutex_t resource_lock;
+	pthread_mutex_t misc_lock;		/* owners, tracers, rng, faults */
+
+	struct notifier_head memory_chain;
+	memhp_online_page_callback_t online_page_callback;	/* NULL: generic */
+	void *online_page_callback_priv;
+
+	struct movable_owner owners[MEMHP_MAX_MOVABLE_OWNERS];
+
+	struct resource iomem;
+
+	/* Policy knobs that sysfs writes change at run time. */
+	_Atomic int auto_online_blocks;
+	_Atomic int online_policy;
+	_Atomic unsigned int auto_movable_ratio;
+	_Atomic bool auto_movable_numa_aware;
+
+	/* Fault injection. */
+	_Atomic long fault_remaining[MEMHP_NR_FAULTS];
+	_Atomic unsigned long fault_hits[MEMHP_NR_FAULTS];
+
+	struct tracer tracers[MEMHP_MAX_TRACERS];
+	_Atomic unsigned int nr_tracers;
+
+	uint64_t rng[4];
+
+	struct violation_log violations;
+	/* Set while __offline_isolated_pages() runs, so a "bad page" free can be
+	 * told from other frees. */
+	_Atomic unsigned long hotplug_ops;
+};
+
+/* ---- Geometry helpers ------------------------------------------------------ */
+
+static inline unsigned long pfn_to_section_nr(const struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn >> m->section_shift;
+}
+
+static inline unsigned long section_nr_to_pfn(const struct memhp_machine *m, unsigned long nr)
+{
+	return nr << m->section_shift;
+}
+
+static inline unsigned long pfn_to_block_id(const struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn / m->pages_per_block;
+}
+
+static inline uint64_t PFN_PHYS(unsigned long pfn)
+{
+	return (uint64_t)pfn << MEMHP_PAGE_SHIFT;
+}
+
+static inline unsigned long PHYS_PFN(uint64_t phys)
+{
+	return (unsigned long)(phys >> MEMHP_PAGE_SHIFT);
+}
+
+static inline struct memhp_page *pfn_to_page(const struct memhp_machine *m, unsigned long pfn)
+{
+	return m->vmemmap + pfn;
+}
+
+static inline unsigned long page_to_pfn_m(const struct memhp_machine *m,
+					  const struct memhp_page *page)
+{
+	return (unsigned long)(page - m->vmemmap);
+}
+
+static inline bool section_flag(const struct memhp_machine *m, unsigned long nr, unsigned f)
+{
+	return atomic_load_explicit(&m->sections[nr].flags, memory_order_acquire) & f;
+}
+
+static inline bool pfn_valid_m(const struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn < m->max_pfn &&
+	       section_flag(m, pfn_to_section_nr(m, pfn), SECTION_MARKED_PRESENT);
+}
+
+static inline bool pfn_online(const struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn < m->max_pfn && section_flag(m, pfn_to_section_nr(m, pfn), SECTION_IS_ONLINE);
+}
+
+/* Pageblock flags: bits 0-2 migratetype, bits 4-6 zone index. */
+#define PB_MT_MASK 0x7u
+#define PB_ZONE_SHIFT 4
+
+static inline unsigned long pfn_to_pageblock(const struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn >> m->pageblock_order;
+}
+
+static inline int get_pfnblock_migratetype(const struct memhp_machine *m, unsigned long pfn)
+{
+	return atomic_load_explicit(&m->pageblock_flags[pfn_to_pageblock(m, pfn)],
+				    memory_order_relaxed) &
+	       PB_MT_MASK;
+}
+
+static inline void set_pageblock_migratetype(struct memhp_machine *m, unsigned long pfn, int mt)
+{
+	_Atomic uint8_t *f = &m->pageblock_flags[pfn_to_pageblock(m, pfn)];
+	uint8_t old = atomic_load_explicit(f, memory_order_relaxed);
+
+	atomic_store_explicit(f, (uint8_t)((old & ~PB_MT_MASK) | (unsigned)mt),
+			      memory_order_relaxed);
+}
+
+static inline bool is_migrate_isolate_pfn(const struct memhp_machine *m, unsigned long pfn)
+{
+	return get_pfnblock_migratetype(m, pfn) == MIGRATE_ISOLATE;
+}
+
+static inline struct zone *pfn_zone(struct memhp_machine *m, unsigned long pfn)
+{
+	unsigned z = atomic_load_explicit(&m->pageblock_flags[pfn_to_pageblock(m, pfn)],
+					  memory_order_relaxed) >>
+		     PB_ZONE_SHIFT;
+	return &m->node.node_zones[z & 0x7];
+}
+
+static inline void set_pageblock_zone(struct memhp_machine *m, unsigned long pfn, int zid)
+{
+	_Atomic uint8_t *f = &m->pageblock_flags[pfn_to_pageblock(m, pfn)];
+	uint8_t old = atomic_load_explicit(f, memory_order_relaxed);
+
+	atomic_store_explicit(f, (uint8_t)((old & PB_MT_MASK) | (unsigned)zid << PB_ZONE_SHIFT),
+			      memory_order_relaxed);
+}
+
+static inline bool pageblock_aligned(const struct memhp_machine *m, unsigned long pfn)
+{
+	return IS_ALIGNED(pfn, m->pageblock_nr_pages);
+}
+
+static inline bool migratetype_is_mergeable(int mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+/* machine.c */
+struct memhp_machine *page_machine(const struct memhp_page *page);
+void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
+	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret);
+void mhp_log(struct memhp_machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
+
+/* physmem.c: the host memory behind physical addresses. */
+int physmem_reserve(struct memhp_machine *m);
+void physmem_release(struct memhp_machine *m);
+int physmem_populate(struct memhp_machine *m, uint64_t start, uint64_t size);
+void physmem_discard(struct memhp_machine *m, uint64_t start, uint64_t size);
+int vmemmap_reserve(struct memhp_machine *m);
+void vmemmap_release(struct memhp_machine *m);
+int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long nr);
+void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned long nr);
+
+/* memmap.c */
+int sparse_add_section(struct memhp_machine *m, unsigned long nr, int nid, bool early);
+int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid);
+void sparse_remove_section(struct memhp_machine *m, unsigned long nr);
+void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
+void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
+void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
+		       int zid, int migratetype);
+void memmap_init_page(struct memhp_page *page);
+void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const char *reason);
+
+/* buddy.c */
+void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		     unsigned int order, int migratetype, bool to_tail);
+void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int order,
+		   bool to_tail);
+void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned int order);
+void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			     unsigned int order);
+void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		      unsigned int order, int mt, bool tail);
+unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone,
+				   unsigned long pfn, int mt, unsigned long *num_movable);
+void __mod_zone_freepage_state(struct zone *zone, long nr, int mt);
+bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned long *head,
+			 unsigned int *order);
+unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long start,
+				       unsigned long end);
+void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+		     unsigned int order, unsigned long split_pfn_offset);
+bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			 unsigned int order);
+void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			     unsigned int order, int mt);
+struct memhp_page *alloc_migration_target(struct memhp_machine *m, int nid);
+struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
+				       unsigned int order);
+void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count);
+void buddy_init_zone(struct zone *zone);
+
+/* zones.c */
+void zones_init(struct memhp_machine *m);
+void zones_destroy(struct memhp_machine *m);
+struct zone *zone_for_pfn_range(struct memhp_machine *m, int online_type, int nid,
+				struct memory_group *group, unsigned long start_pfn,
+				unsigned long nr_pages);
+struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid,
+					 unsigned long start_pfn, unsigned long nr_pages);
+void move_pfn_range_to_zone(struct memhp_machine *m, struct zone *zone, unsigned long start,
+			    unsigned long nr_pages, int migratetype, bool init_memmap);
+void remove_pfn_range_from_zone(struct memhp_machine *m, struct zone *zone,
+				unsigned long start, unsigned long nr_pages);
+void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
+			       struct memory_group *group, long nr_pages);
+bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long nr);
+
+/* isolation.c */
+#define MEMORY_OFFLINE 0x1
+#define REPORT_FAILURE 0x2
+int start_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     int migratetype, int flags, memhp_gfp_t gfp);
+void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     int migratetype);
+int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned long end,
+			int isol_flags);
+
+/* migration.c */
+#define CONTIG_MIGRATE_TRIES 5
+int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned long end,
+		       unsigned long *movable_pfn);
+int do_migrate_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+		     unsigned long *nr_migrated);
+int migrate_movable_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			  bool offlining, unsigned int max_tries, unsigned long *nr_migrated);
+
+/* notifier.c */
+void notifier_head_init(struct notifier_head *nh);
+void notifier_head_destroy(struct notifier_head *nh);
+int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_memory_notify *arg);
+void online_page_callback(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+
+/* hotplug.c */
+int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages,
+		 struct zone *zone, struct memory_group *group);
+int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned long nr_pages,
+		  struct zone *zone, struct memory_group *group);
+void mem_hotplug_begin(struct memhp_machine *m);
+void mem_hotplug_done(struct memhp_machine *m);
+int add_boot_memory(struct memhp_machine *m);
+
+/* memory_block.c */
+int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,
+				unsigned long vmemmap_pages, struct memory_group *group,
+				int nid);
+void remove_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size);
+int add_boot_memory_block(struct memhp_machine *m, unsigned long id);
+int device_online(struct memhp_machine *m, struct memory_block *mem);
+int device_offline(struct memhp_machine *m, struct memory_block *mem);
+struct memory_block *find_memory_block_by_id(struct memhp_machine *m, unsigned long id);
+struct memory_group *memory_group_find_by_id(struct memhp_machine *m, int mgid);
+void memory_blocks_destroy(struct memhp_machine *m);
+
+/* resource.c */
+void resource_init(struct memhp_machine *m);
+void resource_destroy(struct memhp_machine *m);
+int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size,
+		       const char *name, unsigned int flags);
+int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
+
+/* check.c */
+void violation_log_init(struct violation_log *log);
+void check_after_op(struct memhp_machine *m, const char *op);
+
+#endif /* MEMHP_MM_INTERNAL_H */

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: MIT
+/*
+ * isolation.c - pageblock isolation (mm/page_isolation.c).
+ *
+ * An isolated pageblock (MIGRATE_ISOLATE) hands out nothing: its free
+ * chunks sit on the ISOLATE lists, pages freed into it stay there, and
+ * MemFree no longer counts them. Offlining and alloc_contig_range()
+ * isolate first, then migrate, then test that what is left is free.
+ *
+ * The PageOffline rules live here in two of their four places:
+ * has_unmovable_pages() lets PageOffline pages through isolation when
+ * offlining, and __test_page_isolated_in_pageblock() counts refcount-0
+ * PageOffline pages (6.1) or skippable ones (2025) as free.
+ */
+#include "internal.h"
+
+#define NO_PFN (~0UL)
+
+/*
+ * __first_valid_page(): the first pfn of [pfn, pfn + nr) whose section is
+ * online, or NO_PFN. Sections are at least a pageblock, so this steps by
+ * section.
+ */
+static unsigned long first_valid_pfn(struct memhp_machine *m, unsigned long pfn,
+				     unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+
+	while (pfn < end) {
+		if (pfn_online(m, pfn))
+			return pfn;
+		pfn = ALIGN_DOWN(pfn, m->pages_per_section) + m->pages_per_section;
+	}
+	return NO_PFN;
+}
+
+/*
+ * has_unmovable_pages(): the first page of [start, end) (one pageblock)
+ * that would keep the pageblock from being isolated, or NO_PFN. The order
+ * of the checks is 6.1's and it matters: PG_reserved beats everything, even
+ * in ZONE_MOVABLE, where nothing else is checked; PageOffline pages pass
+ * when offlining (6.1) or when skippable (2025).
+ */
+static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long start,
+					 unsigned long end, int flags)
+{
+	const bool movable_zone = pfn_zone(m, start)->idx == ZONE_MOVABLE;
+	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+		unsigned long head;
+		unsigned int order;
+
+		if (PageBuddy(page)) {
+			/* Free chunks are never reserved: skip them whole. */
+			pfn += (1UL << buddy_order(page)) - 1;
+			continue;
+		}
+		if (PageReserved(page))
+			return pfn;
+		if (movable_zone)
+			continue;
+		if (!page_count(page)) {
+			/* A tail of a free chunk that began before @start:
+			 * the kernel steps through it page by page. */
+			if (free_chunk_covering(m, pfn, &head, &order))
+				pfn = head + (1UL << order) - 1;
+			continue;
+		}
+		if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
+			continue;
+		if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
+		    (!skippable_rule || PageOfflineSkippable(page)))
+			continue;
+		if (__PageMovable(page) || PageLRU(page))
+			continue;
+		return pfn;
+	}
+	return NO_PFN;
+}
+
+/* Returns 0, or -EBUSY (already isolated, or an unmovable page). */
+static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, int migratetype,
+				   int flags, unsigned long start, unsigned long end)
+{
+	struct zone *zone = pfn_zone(m, pfn);
+	unsigned long pb_end = ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages;
+	unsigned long unmovable;
+
+	(void)migratetype;
+	pthread_mutex_lock(&zone->lock);
+	if (is_migrate_isolate_pfn(m, pfn)) {
+		pthread_mutex_unlock(&zone->lock);
+		return -EBUSY;
+	}
+	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), flags);
+	if (unmovable == NO_PFN) {
+		int mt = get_pfnblock_migratetype(m, pfn);
+		unsigned long n;
+
+		set_pageblock_migratetype(m, pfn, MIGRATE_ISOLATE);
+		zone->nr_isolate_pageblock++;
+		n = move_freepages_block(m, zone, pfn, MIGRATE_ISOLATE, NULL);
+		__mod_zone_freepage_state(zone, -(long)n, mt);
+		pthread_mutex_unlock(&zone->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&zone->lock);
+	if (flags & REPORT_FAILURE) {
+		struct memhp_page *p = pfn_to_page(m, unmovable);
+
+		mhp_log(m, "page:%#lx refcount:%d%s%s%s%s: unmovable page", unmovable,
+			page_count(p), PageReserved(p) ? " reserved" : "",
+			PageOffline(p) ? " PageOffline" : "",
+			PageOfflineSkippable(p) ? " skippable" : "",
+			PageHWPoison(p) ? " hwpoison" : "");
+	}
+	return -EBUSY;
+}
+
+static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn,
+				      int migratetype)
+{
+	struct zone *zone = pfn_zone(m, pfn);
+	struct memhp_page *page = pfn_to_page(m, pfn);
+	bool isolated_page = false;
+	unsigned int order = 0;
+
+	pthread_mutex_lock(&zone->lock);
+	if (!is_migrate_isolate_pfn(m, pfn))
+		goto out;
+
+	/*
+	 * A free chunk of pageblock order or more could not merge with its
+	 * buddy while isolated; take it off and free it again after the type
+	 * change so it can.
+	 */
+	if (PageBuddy(page)) {
+		order = buddy_order(page);
+		if (order >= m->pageblock_order && order < m->max_order) {
+			unsigned long buddy_pfn = pfn ^ (1UL << order);
+			struct memhp_page *buddy = pfn_to_page(m, buddy_pfn);
+
+			if (PageBuddy(buddy) && buddy_order(buddy) == order &&
+			    pfn_zone(m, buddy_pfn) == zone && !is_migrate_isolate_pfn(m, buddy_pfn))
+				isolated_page = __isolate_free_page(m, zone, pfn, order);
+		}
+	}
+	if (!isolated_page) {
+		unsigned long n = move_freepages_block(m, zone, pfn, migratetype, NULL);
+
+		__mod_zone_freepage_state(zone, (long)n, migratetype);
+	}
+	set_pageblock_migratetype(m, pfn, migratetype);
+	if (isolated_page)
+		__putback_isolated_page(m, zone, pfn, order, migratetype);
+	zone->nr_isolate_pageblock--;
+out:
+	pthread_mutex_unlock(&zone->lock);
+}
+
+/*
+ * Isolate the pageblock on one side of @boundary and split any free chunk
+ * that crosses the boundary, so that nothing outside the range stays
+ * hidden on an ISOLATE list and nothing inside can be handed out.
+ * memhp has no compound pages, so the kernel's migration of compound pages
+ * crossing the boundary has nothing to do.
+ */
+static int isolate_single_pageblock(struct memhp_machine *m, unsigned long boundary, int flags,
+				    bool isolate_before, bool skip_isolation, int migratetype)
+{
+	unsigned long isolate_pb = isolate_before ? boundary - m->pageblock_nr_pages : boundary;
+	struct zone *zone = pfn_zone(m, isolate_pb);
+	unsigned long start, pfn;
+	int ret;
+
+	start = MAX(ALIGN_DOWN(isolate_pb, 1UL << m->max_order),
+		    READ_ONCE(zone->zone_start_pfn));
+	if (!skip_isolation) {
+		ret = set_migratetype_isolate(m, isolate_pb, migratetype, flags, isolate_pb,
+					      isolate_pb + m->pageblock_nr_pages);
+		if (ret)
+			return ret;
+	}
+	if (isolate_before ? !pfn_online(m, boundary) : !pfn_online(m, boundary - 1))
+		return 0;
+
+	for (pfn = start; pfn < boundary;) {
+		struct memhp_page *page;
+
+		pfn = first_valid_pfn(m, pfn, boundary - pfn);
+		if (pfn == NO_PFN)
+			break;
+		page = pfn_to_page(m, pfn);
+		if (PageBuddy(page)) {
+			unsigned int order = buddy_order(page);
+
+			if (pfn + (1UL << order) > boundary) {
+				pthread_mutex_lock(&zone->lock);
+				split_free_page(m, zone, pfn, order, boundary - pfn);
+				pthread_mutex_unlock(&zone->lock);
+				continue;
+			}
+			pfn += 1UL << order;
+			continue;
+		}
+		pfn++;
+	}
+	return 0;
+}
+
+/*
+ * start_isolate_page_range(): isolate every pageblock of [start, end).
+ * Returns 0, or -EBUSY with nothing left isolated.
+ */
+int start_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     int migratetype, int flags, memhp_gfp_t gfp)
+{
+	unsigned long isolate_start = ALIGN_DOWN(start, m->pageblock_nr_pages);
+	unsigned long isolate_end = ALIGN_UP(end, m->pageblock_nr_pages);
+	bool skip_isolation = false;
+	int ret;
+
+	(void)gfp;
+	ret = isolate_single_pageblock(m, isolate_start, flags, false, skip_isolation, migratetype);
+	if (ret)
+		return ret;
+	if (isolate_start == isolate_end - m->pageblock_nr_pages)
+		skip_isolation = true;
+	ret = isolate_single_pageblock(m, isolate_end, flags, true, skip_isolation, migratetype);
+	if (ret) {
+		unset_migratetype_isolate(m, isolate_start, migratetype);
+		return ret;
+	}
+
+	for (unsigned long pfn = isolate_start + m->pageblock_nr_pages;
+	     pfn < isolate_end - m->pageblock_nr_pages; pfn += m->pageblock_nr_pages) {
+		unsigned long valid = first_valid_pfn(m, pfn, m->pageblock_nr_pages);
+
+		if (valid != NO_PFN &&
+		    set_migratetype_isolate(m, valid, migratetype, flags, start, end)) {
+			undo_isolate_page_range(m, isolate_start, pfn, migratetype);
+			unset_migratetype_isolate(m, isolate_end - m->pageblock_nr_pages,
+						  migratetype);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     int migratetype)
+{
+	unsigned long isolate_start = ALIGN_DOWN(start, m->pageblock_nr_pages);
+	unsigned long isolate_end = ALIGN_UP(end, m->pageblock_nr_pages);
+
+	for (unsigned long pfn = isolate_start; pfn < isolate_end; pfn += m->pageblock_nr_pages) {
+		unsigned long valid = first_valid_pfn(m, pfn, m->pageblock_nr_pages);
+
+		if (valid == NO_PFN || !is_migrate_isolate_pfn(m, valid))
+			continue;
+		unset_migratetype_isolate(m, valid, migratetype);
+	}
+}
+
+/*
+ * Walk [pfn, end) while every page is free, HWPoison or (when offlining) a
+ * PageOffline page its driver let go of: refcount 0 in 6.1, skippable in
+ * 2025. Returns where the walk stopped. Caller holds zone->lock.
+ */
+static unsigned long __test_page_isolated_in_pageblock(struct memhp_machine *m,
+						       unsigned long pfn, unsigned long end,
+						       int flags)
+{
+	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+
+	while (pfn < end) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+
+		if (PageBuddy(page))
+			pfn += 1UL << buddy_order(page);
+		else if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
+			pfn++;
+		else if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
+			 (skippable_rule ? PageOfflineSkippable(page) : !page_count(page)))
+			pfn++;
+		else
+			break;
+	}
+	return pfn;
+}
+
+/* Returns 0 if [start, end) is isolated and free, else -EBUSY. */
+int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned long end,
+			int isol_flags)
+{
+	unsigned long pfn, first;
+	struct zone *zone;
+
+	for (pfn = start; pfn < end; pfn += m->pageblock_nr_pages) {
+		unsigned long valid = first_valid_pfn(m, pfn, m->pageblock_nr_pages);
+
+		if (valid != NO_PFN && !is_migrate_isolate_pfn(m, valid))
+			return -EBUSY;
+	}
+	first = first_valid_pfn(m, start, end - start);
+	if (first == NO_PFN)
+		return -EBUSY;
+	zone = pfn_zone(m, first);
+	pthread_mutex_lock(&zone->lock);
+	pfn = __test_page_isolated_in_pageblock(m, start, end, isol_flags);
+	pthread_mutex_unlock(&zone->lock);
+	return pfn < end ? -EBUSY : 0;
+}

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: MIT
+/*
+ * machine.c - creating a machine and booting it; tracing, logging, the
+ * random generator, fault injection and per-thread signals.
+ *
+ * Boot does what the kernel's early memory init leaves behind: the boot
+ * ranges' sections are present and online, every page of them has a
+ * descriptor, the memblock reservations (the first MiB, the kernel image,
+ * the boot memmap at the top of memory) stay PG_reserved, holes inside a
+ * section are PG_reserved and not present, and everything else is in the
+ * buddy on MOVABLE pageblocks. One online memory block per block-sized
+ * range that has memory.
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- Configuration ---------------------------------------------------------- */
+
+#define DEFAULT_SECTION_SIZE (128 * MEMHP_MiB)
+#define DEFAULT_PHYS_SIZE (1 * MEMHP_TiB)
+#define DEFAULT_PAGEBLOCK_ORDER 9
+#define DEFAULT_STRUCT_PAGE_SIZE 64
+#define DEFAULT_KERNEL_START (16 * MEMHP_MiB)	/* CONFIG_PHYSICAL_START */
+#define DEFAULT_KERNEL_SIZE (32 * MEMHP_MiB)
+#define DEFAULT_AUTO_MOVABLE_RATIO 301
+#define X86_DMA_LIMIT (16 * MEMHP_MiB)
+#define X86_DMA32_LIMIT (4 * MEMHP_GiB)
+/* QEMU q35: RAM below 4 GiB stops at 2 GiB once the guest has 2.75 GiB. */
+#define Q35_LOWMEM_THRESHOLD (0xb0000000ULL)
+#define Q35_LOWMEM_MAX (2 * MEMHP_GiB)
+/* What SeaBIOS's e820 map and Linux's trimming leave usable below 1 MiB and
+ * at the top of low RAM. */
+#define X86_LOW_RAM_START 0x1000ULL
+#define X86_LOW_RAM_END 0x9f000ULL
+#define X86_HIGH_BIOS_END (1 * MEMHP_MiB)
+#define Q35_LOWMEM_FW_RESERVED 0x20000ULL
+
+void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
+{
+	uint64_t lowmem, highmem;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->section_size = DEFAULT_SECTION_SIZE;
+	cfg->block_size = DEFAULT_SECTION_SIZE;
+	cfg->pageblock_order = DEFAULT_PAGEBLOCK_ORDER;
+	cfg->max_order = MEMHP_MAX_ORDER_LIMIT;
+	cfg->phys_size = DEFAULT_PHYS_SIZE;
+	cfg->dma_limit = X86_DMA_LIMIT;
+	cfg->dma32_limit = X86_DMA32_LIMIT;
+	cfg->kernel_start = DEFAULT_KERNEL_START;
+	cfg->kernel_size = DEFAULT_KERNEL_SIZE;
+	cfg->reserve_low_1m = true;
+	cfg->struct_page_size = DEFAULT_STRUCT_PAGE_SIZE;
+	cfg->auto_online_blocks = MEMHP_MMOP_OFFLINE;
+	cfg->online_policy = MEMHP_ONLINE_POLICY_CONTIG_ZONES;
+	cfg->auto_movable_ratio = DEFAULT_AUTO_MOVABLE_RATIO;
+	cfg->auto_movable_numa_aware = true;
+	cfg->protocol = MEMHP_PROTOCOL_6_1;
+	cfg->seed = 1;
+
+	ram_size = ALIGN_DOWN(ram_size, MEMHP_PAGE_SIZE);
+	lowmem = ram_size >= Q35_LOWMEM_THRESHOLD ? Q35_LOWMEM_MAX : ram_size;
+	highmem = ram_size - lowmem;
+	if (lowmem > X86_LOW_RAM_END) {
+		cfg->boot[cfg->nr_boot++] = (struct memhp_range){X86_LOW_RAM_START,
+								 X86_LOW_RAM_END - X86_LOW_RAM_START};
+		cfg->boot[cfg->nr_boot++] = (struct memhp_range){
+			X86_HIGH_BIOS_END, lowmem - Q35_LOWMEM_FW_RESERVED - X86_HIGH_BIOS_END};
+	}
+	if (highmem)
+		cfg->boot[cfg->nr_boot++] = (struct memhp_range){4 * MEMHP_GiB, highmem};
+}
+
+static _Thread_local char config_error[160];
+
+const char *memhp_config_error(void)
+{
+	return config_error;
+}
+
+static int config_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int config_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(config_error, sizeof(config_error), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct memhp_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Check @cfg and derive the machine's geometry. Returns 0 or -EINVAL. */
+static int config_validate(struct memhp_config *cfg)
+{
+	unsigned long section_pages;
+
+	config_error[0] = '\0';
+	if (!is_pow2(cfg->section_size) || cfg->section_size < 2 * MEMHP_MiB)
+		return config_fail("section size %#llx: must be a power of two >= 2 MiB",
+				   (unsigned long long)cfg->section_size);
+	if (!is_pow2(cfg->block_size) || cfg->block_size < cfg->section_size)
+		return config_fail("block size %#llx: must be a power of two >= the section size",
+				   (unsigned long long)cfg->block_size);
+	section_pages = (unsigned long)(cfg->section_size >> MEMHP_PAGE_SHIFT);
+	if (cfg->max_order > MEMHP_MAX_ORDER_LIMIT)
+		return config_fail("max order %u: at most %u", cfg->max_order,
+				   MEMHP_MAX_ORDER_LIMIT);
+	/* A buddy chunk never crosses a section. */
+	while ((1UL << cfg->max_order) > section_pages)
+		cfg->max_order--;
+	if (cfg->pageblock_order > cfg->max_order)
+		return config_fail("pageblock order %u: at most the max order %u",
+				   cfg->pageblock_order, cfg->max_order);
+	if (!cfg->phys_size || !IS_ALIGNED(cfg->phys_size, cfg->block_size) ||
+	    cfg->phys_size > (1ULL << MEMHP_MAX_PHYS_SHIFT))
+		return config_fail("physical address space %#llx: a multiple of the block size, "
+				   "at most 16 TiB",
+				   (unsigned long long)cfg->phys_size);
+	if (cfg->nr_boot > MEMHP_MAX_BOOT_RANGES)
+		return config_fail("%u boot ranges: at most %u", cfg->nr_boot,
+				   MEMHP_MAX_BOOT_RANGES);
+	for (unsigned int i = 0; i < cfg->nr_boot; i++) {
+		struct memhp_range *r = &cfg->boot[i];
+		uint64_t s = ALIGN_UP(r->start, MEMHP_PAGE_SIZE);
+		uint64_t e = ALIGN_DOWN(r->start + r->size, MEMHP_PAGE_SIZE);
+
+		if (r->start + r->size < r->start || e > cfg->phys_size || e <= s)
+			return config_fail("boot range [%#llx, +%#llx): empty or outside the "
+					   "physical address space",
+					   (unsigned long long)r->start,
+					   (unsigned long long)r->size);
+		r->start = s;
+		r->size = e - s;
+	}
+	qsort(cfg->boot, cfg->nr_boot, sizeof(cfg->boot[0]), cmp_range);
+	for (unsigned int i = 1; i < cfg->nr_boot; i++)
+		if (cfg->boot[i].start < cfg->boot[i - 1].start + cfg->boot[i - 1].size)
+			return config_fail("boot ranges overlap at %#llx",
+					   (unsigned long long)cfg->boot[i].start);
+	if (cfg->struct_page_size > MEMHP_PAGE_SIZE)
+		return config_fail("struct page size %u: at most a page", cfg->struct_page_size);
+	if ((unsigned)cfg->auto_online_blocks > MEMHP_MMOP_ONLINE_MOVABLE ||
+	    (unsigned)cfg->online_policy > MEMHP_ONLINE_POLICY_AUTO_MOVABLE ||
+	    (unsigned)cfg->protocol > MEMHP_PROTOCOL_2025)
+		return config_fail("unknown online type, policy or protocol");
+	if (cfg->dma_limit > cfg->dma32_limit && cfg->dma32_limit)
+		return config_fail("ZONE_DMA limit above the ZONE_DMA32 limit");
+	if (!IS_ALIGNED(cfg->dma_limit, 1ULL << (MEMHP_PAGE_SHIFT + MEMHP_MAX_ORDER_LIMIT)) ||
+	    !IS_ALIGNED(cfg->dma32_limit, 1ULL << (MEMHP_PAGE_SHIFT + MEMHP_MAX_ORDER_LIMIT)))
+		return config_fail("zone limits must be 4 MiB aligned");
+	return 0;
+}
+
+/* ---- Booting ------------------------------------------------------------------ */
+
+static int boot_zone_of(const struct memhp_config *cfg, uint64_t phys)
+{
+	if (cfg->dma_limit && phys < cfg->dma_limit)
+		return ZONE_DMA;
+	if (cfg->dma32_limit && phys < cfg->dma32_limit)
+		return ZONE_DMA32;
+	return ZONE_NORMAL;
+}
+
+static bool range_is_ram(struct memhp_machine *m, unsigned long pfn)
+{
+	for (unsigned int i = 0; i < m->cfg.nr_boot; i++)
+		if (pfn >= PHYS_PFN(m->cfg.boot[i].start) &&
+		    pfn < PHYS_PFN(m->cfg.boot[i].start + m->cfg.boot[i].size))
+			return true;
+	return false;
+}
+
+/* memblock_reserve(): keep [start, end) out of the buddy. */
+static void reserve_range(uint8_t *reserved, unsigned long start, unsigned long end,
+			  unsigned long max_pfn)
+{
+	for (unsigned long pfn = start; pfn < MIN(end, max_pfn); pfn++)
+		reserved[pfn >> 3] |= (uint8_t)(1u << (pfn & 7));
+}
+
+static bool is_reserved(const uint8_t *reserved, unsigned long pfn)
+{
+	return reserved[pfn >> 3] & (1u << (pfn & 7));
+}
+
+/*
+ * memblock_free_all(): hand every unreserved page to the buddy in the
+ * largest aligned chunks that fit.
+ */
+static void free_boot_range(struct memhp_machine *m, const uint8_t *reserved,
+			    unsigned long start, unsigned long end)
+{
+	unsigned long pfn = start;
+
+	while (pfn < end) {
+		unsigned int order;
+
+		if (is_reserved(reserved, pfn)) {
+			pfn++;
+			continue;
+		}
+		order = MIN(m->max_order, (unsigned)__builtin_ctzl(pfn | (1UL << 63)));
+		for (;;) {
+			unsigned long n = 1UL << order, i;
+
+			if (pfn + n <= end && pfn_zone(m, pfn) == pfn_zone(m, pfn + n - 1)) {
+				for (i = 0; i < n && !is_reserved(reserved, pfn + i); i++)
+					;
+				if (i == n)
+					break;
+			}
+			order--;
+		}
+		memhp_generic_online_page(pfn_to_page(m, pfn), order);
+		pfn += 1UL << order;
+	}
+}
+
+int add_boot_memory(struct memhp_machine *m)
+{
+	struct memhp_config *cfg = &m->cfg;
+	unsigned long memmap_pages = 0, nr;
+	uint8_t *reserved;
+	int ret = 0;
+
+	reserved = calloc((m->max_pfn + 7) / 8, 1);
+	if (!reserved)
+		return -ENOMEM;
+
+	/* Sections that hold boot memory get a memmap: refcount 1, reserved. */
+	for (nr = 0; nr < m->nr_sections; nr++) {
+		unsigned long start = section_nr_to_pfn(m, nr), end = start + m->pages_per_section;
+		bool has_ram = false;
+
+		for (unsigned int i = 0; i < cfg->nr_boot; i++)
+			if (PHYS_PFN(cfg->boot[i].start) < end &&
+			    PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size) > start)
+				has_ram = true;
+		if (!has_ram)
+			continue;
+		ret = sparse_add_section(m, nr, 0, true);
+		if (ret)
+			goto out;
+		for (unsigned long pfn = start; pfn < end; pfn++)
+			memmap_init_page(pfn_to_page(m, pfn));
+		for (unsigned long pb = start; pb < end; pb += m->pageblock_nr_pages) {
+			set_pageblock_zone(m, pb, boot_zone_of(cfg, PFN_PHYS(pb)));
+			set_pageblock_migratetype(m, pb, MIGRATE_MOVABLE);
+		}
+		memmap_pages += m->pages_per_section;
+	}
+	for (unsigned int i = 0; i < cfg->nr_boot; i++) {
+		ret = physmem_populate(m, cfg->boot[i].start, cfg->boot[i].size);
+		if (ret)
+			goto out;
+	}
+
+	/* Zone spans and present pages. */
+	for (unsigned long pfn = 0; pfn < m->max_pfn;) {
+		struct zone *zone;
+
+		if (!section_flag(m, pfn_to_section_nr(m, pfn), SECTION_MARKED_PRESENT)) {
+			pfn += m->pages_per_section;
+			continue;
+		}
+		if (!range_is_ram(m, pfn)) {
+			pfn++;
+			continue;
+		}
+		zone = pfn_zone(m, pfn);
+		if (zone_is_empty(zone) || pfn < READ_ONCE(zone->zone_start_pfn))
+			WRITE_ONCE(zone->zone_start_pfn, pfn);
+		WRITE_ONCE(zone->spanned_pages, pfn + 1 - READ_ONCE(zone->zone_start_pfn));
+		ADD_ONCE(zone->present_pages, 1UL);
+		ADD_ONCE(zone->present_early_pages, 1UL);
+		ADD_ONCE(m->node.node_present_pages, 1UL);
+		if (!READ_ONCE(m->node.node_spanned_pages))
+			WRITE_ONCE(m->node.node_start_pfn, pfn);
+		WRITE_ONCE(m->node.node_spanned_pages, pfn + 1 - READ_ONCE(m->node.node_start_pfn));
+		m->node.n_memory = true;
+		if (zone->idx <= ZONE_NORMAL)
+			m->node.n_normal_memory = true;
+		pfn++;
+	}
+
+	/* memblock reservations: the first MiB, the kernel, the memmap. */
+	if (cfg->reserve_low_1m)
+		reserve_range(reserved, 0, PHYS_PFN(X86_HIGH_BIOS_END), m->max_pfn);
+	reserve_range(reserved, PHYS_PFN(cfg->kernel_start),
+		      PHYS_PFN(cfg->kernel_start + cfg->kernel_size), m->max_pfn);
+	memmap_pages = memmap_pages * cfg->struct_page_size / MEMHP_PAGE_SIZE;
+	for (int i = (int)cfg->nr_boot - 1; i >= 0 && memmap_pages; i--) {
+		unsigned long s = PHYS_PFN(cfg->boot[i].start);
+		unsigned long e = PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size);
+
+		while (e > s && memmap_pages) {
+			e--;
+			if (!is_reserved(reserved, e)) {
+				reserve_range(reserved, e, e + 1, m->max_pfn);
+				memmap_pages--;
+			}
+		}
+	}
+
+	for (nr = 0; nr < m->nr_sections; nr++)
+		if (section_flag(m, nr, SECTION_MARKED_PRESENT))
+			online_mem_sections(m, section_nr_to_pfn(m, nr),
+					    section_nr_to_pfn(m, nr + 1));
+	for (unsigned int i = 0; i < cfg->nr_boot; i++)
+		free_boot_range(m, reserved, PHYS_PFN(cfg->boot[i].start),
+				PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size));
+
+	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
+		for (unsigned long s = 0; s < m->sections_per_block; s++) {
+			if (section_flag(m, id * m->sections_per_block + s,
+					 SECTION_MARKED_PRESENT)) {
+				ret = add_boot_memory_block(m, id);
+				if (ret)
+					goto out;
+				break;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < cfg->nr_boot; i++)
+		request_mem_region(m, cfg->boot[i].start, cfg->boot[i].size, "System RAM",
+				   IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+out:
+	free(reserved);
+	return ret;
+}
+
+/* ---- Lifetime ---------------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine **out)
+{
+	struct memhp_machine *m;
+	uint64_t seed;
+	int ret;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *cfg_in;
+	ret = config_validate(&m->cfg);
+	if (ret) {
+		free(m);
+		return ret;
+	}
+
+	m->section_shift = (unsigned)__builtin_ctzll(m->cfg.section_size) - MEMHP_PAGE_SHIFT;
+	m->pages_per_section = 1UL << m->section_shift;
+	m->sections_per_block = (unsigned long)(m->cfg.block_size / m->cfg.section_size);
+	m->pages_per_block = m->pages_per_section * m->sections_per_block;
+	m->pageblock_order = m->cfg.pageblock_order;
+	m->pageblock_nr_pages = 1UL << m->pageblock_order;
+	m->max_order = m->cfg.max_order;
+	m->max_pfn = (unsigned long)PHYS_PFN(m->cfg.phys_size);
+	m->nr_sections = m->max_pfn >> m->section_shift;
+	m->nr_block_ids = m->nr_sections / m->sections_per_block;
+	m->memmap_pages_per_section =
+		m->pages_per_section * m->cfg.struct_page_size / MEMHP_PAGE_SIZE;
+
+	pthread_mutex_init(&m->device_hotplug_lock, NULL);
+	pthread_rwlock_init(&m->mem_hotplug_lock, NULL);
+	pthread_mutex_init(&m->online_page_callback_lock, NULL);
+	pthread_rwlock_init(&m->page_offline_rwsem, NULL);
+	pthread_mutex_init(&m->misc_lock, NULL);
+	notifier_head_init(&m->memory_chain);
+	violation_log_init(&m->violations);
+	zones_init(m);
+	resource_init(m);
+	atomic_store(&m->auto_online_blocks, m->cfg.auto_online_blocks);
+	atomic_store(&m->online_policy, m->cfg.online_policy);
+	atomic_store(&m->auto_movable_ratio, m->cfg.auto_movable_ratio);
+	atomic_store(&m->auto_movable_numa_aware, m->cfg.auto_movable_numa_aware);
+	seed = m->cfg.seed;
+	for (int i = 0; i < 4; i++)
+		m->rng[i] = splitmix64(&seed);
+
+	m->sections = calloc(m->nr_sections, sizeof(*m->sections));
+	m->pageblock_flags = calloc(m->max_pfn >> m->pageblock_order, 1);
+	m->blocks = calloc(m->nr_block_ids, sizeof(*m->blocks));
+	if (!m->sections || !m->pageblock_flags || !m->blocks) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned long id = 0; id < m->nr_block_ids; id++)
+		pthread_mutex_init(&m->blocks[id].dev_lock, NULL);
+	ret = physmem_reserve(m);
+	if (!ret)
+		ret = vmemmap_reserve(m);
+	if (!ret)
+		ret = add_boot_memory(m);
+	if (ret)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	memhp_machine_destroy(m);
+	return ret;
+}
+
+void memhp_machine_destroy(struct memhp_machine *m)
+{
+	if (!m)
+		return;
+	if (m->sections)
+		for (unsigned long nr = 0; nr < m->nr_sections; nr++)
+			free(m->sections[nr].memmap_chunks);
+	vmemmap_release(m);
+	physmem_release(m);
+	if (m->blocks)
+		memory_blocks_destroy(m);
+	free(m->sections);
+	free((void *)m->pageblock_flags);
+	resource_destroy(m);
+	zones_destroy(m);
+	notifier_head_destroy(&m->memory_chain);
+	pthread_mutex_destroy(&m->violations.lock);
+	pthread_mutex_destroy(&m->misc_lock);
+	pthread_rwlock_destroy(&m->page_offline_rwsem);
+	pthread_mutex_destroy(&m->online_page_callback_lock);
+	pthread_rwlock_destroy(&m->mem_hotplug_lock);
+	pthread_mutex_destroy(&m->device_hotplug_lock);
+	free(m);
+}
+
+const struct memhp_config *memhp_machine_config(const struct memhp_machine *m)
+{
+	return &m->cfg;
+}
+
+enum memhp_protocol memhp_machine_protocol(const struct memhp_machine *m)
+{
+	return m->cfg.protocol;
+}
+
+uint64_t memhp_block_size(const struct memhp_machine *m)
+{
+	return m->cfg.block_size;
+}
+
+unsigned long memhp_pages_per_block(const struct memhp_machine *m)
+{
+	return m->pages_per_block;
+}
+
+unsigned long memhp_pages_per_section(const struct memhp_machine *m)
+{
+	return m->pages_per_section;
+}
+
+unsigned long memhp_pageblock_nr_pages(const struct memhp_machine *m)
+{
+	return m->pageblock_nr_pages;
+}
+
+unsigned int memhp_max_order(const struct memhp_machine *m)
+{
+	return m->max_order;
+}
+
+unsigned long memhp_max_pfn(const struct memhp_machine *m)
+{
+	return m->max_pfn;
+}
+
+void *memhp_phys_base(const struct memhp_machine *m)
+{
+	return m->phys;
+}
+
+const char *memhp_version(void)
+{
+	return MEMHP_VERSION;
+}
+
+/* ---- Tracing and logging ----------------------------------------------------------- */
+
+int memhp_add_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv)
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
+		if (!atomic_load(&m->tracers[i].fn)) {
+			atomic_store(&m->tracers[i].priv, priv);
+			atomic_store_explicit(&m->tracers[i].fn, fn, memory_order_release);
+			atomic_fetch_add(&m->nr_tracers, 1);
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->misc_lock);
+	return ret;
+}
+
+void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv)
+{
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
+		if (atomic_load(&m->tracers[i].fn) == fn && atomic_load(&m->tracers[i].priv) == priv) {
+			atomic_store_explicit(&m->tracers[i].fn, NULL, memory_order_release);
+			atomic_fetch_sub(&m->nr_tracers, 1);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->misc_lock);
+}
+
+void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
+	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret)
+{
+	struct memhp_trace_event ev = {kind, name, start_pfn, nr_pages, arg, ret};
+
+	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))
+		return;
+	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
+		memhp_trace_fn fn = atomic_load_explicit(&m->tracers[i].fn, memory_order_acquire);
+
+		if (fn)
+			fn(m, &ev, atomic_load(&m->tracers[i].priv));
+	}
+}
+
+void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn, long arg)
+{
+	mhp_trace(m, MEMHP_TRACE_INSTANT, name, pfn, 0, arg, 0);
+}
+
+void mhp_log(struct memhp_machine *m, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	mhp_trace(m, MEMHP_TRACE_MESSAGE, line, 0, 0, 0, 0);
+}
+
+/* ---- Random numbers, faults, signals ------------------------------------------------ */
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t memhp_random(struct memhp_machine *m)
+{
+	uint64_t *s = m->rng, result, t;
+
+	pthread_mutex_lock(&m->misc_lock);
+	result = rotl(s[1] * 5, 7) * 9;
+	t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	pthread_mutex_unlock(&m->misc_lock);
+	return result;
+}
+
+void memhp_fault_set(struct memhp_machine *m, enum memhp_fault fault, long times)
+{
+	if ((unsigned)fault < MEMHP_NR_FAULTS)
+		atomic_store(&m->fault_remaining[fault], times);
+}
+
+unsigned long memhp_fault_hits(struct memhp_machine *m, enum memhp_fault fault)
+{
+	return (unsigned)fault < MEMHP_NR_FAULTS ? atomic_load(&m->fault_hits[fault]) : 0;
+}
+
+bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault)
+{
+	long left = atomic_load_explicit(&m->fault_remaining[fault], memory_order_relaxed);
+
+	for (;;) {
+		if (left == 0)
+			return false;
+		if (left < 0)
+			break;
+		if (atomic_compare_exchange_weak(&m->fault_remaining[fault], &left, left - 1))
+			break;
+	}
+	atomic_fetch_add(&m->fault_hits[fault], 1);
+	return true;
+}
+
+struct memhp_task {
+	_Atomic bool signal_pending;
+};
+
+static _Thread_local struct memhp_task current_task;
+
+struct memhp_task *memhp_current_task(void)
+{
+	return &current_task;
+}
+
+void memhp_task_signal(struct memhp_task *task)
+{
+	atomic_store(&task->signal_pending, true);
+}
+
+void memhp_task_clear_signal(struct memhp_task *task)
+{
+	atomic_store(&task->signal_pending, false);
+}
+
+bool memhp_signal_pending(void)
+{
+	return atomic_load_explicit(&current_task.signal_pending, memory_order_relaxed);
+}

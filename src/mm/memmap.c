@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memmap.c - sections, the sparse memmap and the page primitives.
+ *
+ * A section gets descriptors when it is added (sparse_add_section()) and
+ * loses them when removed. Hot-added sections also cost the simulated
+ * kernel its memmap (sizeof(struct page) per page, 64 bytes in the kernel we
+ * model): those pages are real GFP_KERNEL allocations from the buddy,
+ * pinned until the section goes away, unless memmap_on_memory puts them in
+ * the block itself.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- Sections ---------------------------------------------------------- */
+
+static int charge_memmap(struct memhp_machine *m, struct mem_section *ms, int nid)
+{
+	unsigned long pages = m->memmap_pages_per_section;
+	unsigned int order = 0;
+	unsigned long i, n;
+
+	if (!pages)
+		return 0;
+	while ((1UL << (order + 1)) <= pages && order + 1 <= m->max_order)
+		order++;
+	n = (pages + (1UL << order) - 1) >> order;
+	ms->memmap_chunks = calloc(n, sizeof(*ms->memmap_chunks));
+	if (!ms->memmap_chunks)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct memhp_page *p = __alloc_pages_exact(m, nid, MEMHP_GFP_KERNEL, order);
+
+		if (!p) {
+			while (i--)
+				memhp_free_pages(pfn_to_page(m, ms->memmap_chunks[i]), order);
+			free(ms->memmap_chunks);
+			ms->memmap_chunks = NULL;
+			return -ENOMEM;
+		}
+		ms->memmap_chunks[i] = (uint32_t)page_to_pfn_m(m, p);
+	}
+	ms->nr_memmap_chunks = (unsigned int)n;
+	ms->memmap_chunk_order = order;
+	return 0;
+}
+
+static void uncharge_memmap(struct memhp_machine *m, struct mem_section *ms)
+{
+	for (unsigned int i = 0; i < ms->nr_memmap_chunks; i++)
+		memhp_free_pages(pfn_to_page(m, ms->memmap_chunks[i]), ms->memmap_chunk_order);
+	free(ms->memmap_chunks);
+	ms->memmap_chunks = NULL;
+	ms->nr_memmap_chunks = 0;
+}
+
+/*
+ * Give section @nr a memmap and mark it present, not online. @charge: take
+ * the memmap from kernel memory (hot-add without memmap_on_memory).
+ * Returns 0, -EEXIST, -ENOMEM.
+ */
+int sparse_add_section(struct memhp_machine *m, unsigned long nr, int nid, bool early)
+{
+	struct mem_section *ms = &m->sections[nr];
+	unsigned long pfn = section_nr_to_pfn(m, nr);
+	int ret;
+
+	if (atomic_load(&ms->flags) & SECTION_MARKED_PRESENT)
+		return -EEXIST;
+	ret = vmemmap_populate(m, pfn, m->pages_per_section);
+	if (ret)
+		return ret;
+	ms->nid = (int8_t)nid;
+	atomic_store_explicit(&ms->flags,
+			      SECTION_MARKED_PRESENT | SECTION_HAS_MEM_MAP |
+				      (early ? SECTION_IS_EARLY : 0),
+			      memory_order_release);
+	return 0;
+}
+
+/* Charge the memmap of a hot-added section to kernel memory. */
+int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid)
+{
+	return charge_memmap(m, &m->sections[nr], nid);
+}
+
+void sparse_remove_section(struct memhp_machine *m, unsigned long nr)
+{
+	struct mem_section *ms = &m->sections[nr];
+	unsigned long pfn = section_nr_to_pfn(m, nr);
+
+	atomic_store_explicit(&ms->flags, 0, memory_order_release);
+	vmemmap_depopulate(m, pfn, m->pages_per_section);
+	uncharge_memmap(m, ms);
+}
+
+void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end)
+{
+	for (unsigned long nr = pfn_to_section_nr(m, start);
+	     nr < pfn_to_section_nr(m, end - 1) + 1; nr++)
+		atomic_fetch_or_explicit(&m->sections[nr].flags, SECTION_IS_ONLINE,
+					 memory_order_release);
+}
+
+void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end)
+{
+	for (unsigned long nr = pfn_to_section_nr(m, start);
+	     nr < pfn_to_section_nr(m, end - 1) + 1; nr++)
+		atomic_fetch_and_explicit(&m->sections[nr].flags, (uint8_t)~SECTION_IS_ONLINE,
+					  memory_order_release);
+}
+
+/* ---- memmap initialisation ---------------------------------------------- */
+
+/*
+ * The state __init_single_page() plus MEMINIT_HOTPLUG leave: refcount 1, no
+ * type, PG_reserved. Two 64-bit stores per descriptor, atomic so that a
+ * stale walker's speculative get_page_unless_zero() is a race the kernel
+ * has too, not undefined behaviour.
+ */
+void memmap_init_page(struct memhp_page *page)
+{
+	set_page_count(page, 1);
+	atomic_store_explicit(&page->flags, (uint16_t)(1u << PG_reserved), memory_order_relaxed);
+	atomic_store_explicit(&page->order, 0, memory_order_relaxed);
+	atomic_store_explicit(&page->type, PGTY_NONE, memory_order_relaxed);
+	set_page_owner(page, 0, 0);
+	page->m.unused = 0;
+}
+
+/*
+ * memmap_init_range() for hotplug: every page initialised, every pageblock
+ * of the range in @zid with @migratetype.
+ */
+void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
+		       int zid, int migratetype)
+{
+	for (unsigned long pfn = start; pfn < start + nr; pfn++)
+		memmap_init_page(pfn_to_page(m, pfn));
+	for (unsigned long pfn = start; pfn < start + nr; pfn += m->pageblock_nr_pages) {
+		set_pageblock_zone(m, pfn, zid);
+		set_pageblock_migratetype(m, pfn, migratetype);
+	}
+}
+
+/* ---- Page primitives ------------------------------------------------------- */
+
+bool memhp_pfn_valid(struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn_valid_m(m, pfn);
+}
+
+struct memhp_page *memhp_pfn_to_page(struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn_valid_m(m, pfn) ? pfn_to_page(m, pfn) : NULL;
+}
+
+struct memhp_page *memhp_pfn_to_online_page(struct memhp_machine *m, unsigned long pfn)
+{
+	return pfn_online(m, pfn) ? pfn_to_page(m, pfn) : NULL;
+}
+
+unsigned long memhp_page_to_pfn(const struct memhp_page *page)
+{
+	return page_to_pfn_m(page_machine(page), page);
+}
+
+struct memhp_machine *memhp_page_machine(const struct memhp_page *page)
+{
+	return page_machine(page);
+}
+
+void *memhp_page_address(const struct memhp_page *page)
+{
+	struct memhp_machine *m = page_machine(page);
+
+	return m->phys + PFN_PHYS(page_to_pfn_m(m, page));
+}
+
+enum memhp_zone_type memhp_page_zonenum(const struct memhp_page *page)
+{
+	struct memhp_machine *m = page_machine(page);
+
+	return pfn_zone(m, page_to_pfn_m(m, page))->idx;
+}
+
+int memhp_page_to_nid(const struct memhp_page *page)
+{
+	struct memhp_machine *m = page_machine(page);
+
+	return m->sections[pfn_to_section_nr(m, page_to_pfn_m(m, page))].nid;
+}
+
+int memhp_page_count(const struct memhp_page *page)
+{
+	return page_count(page);
+}
+
+void memhp_get_page(struct memhp_page *page)
+{
+	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
+}
+
+bool memhp_get_page_unless_zero(struct memhp_page *page)
+{
+	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+
+	do {
+		if (!c)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&page->refcount, &c, c + 1,
+							memory_order_acq_rel,
+							memory_order_relaxed));
+	return true;
+}
+
+void memhp_page_ref_inc(struct memhp_page *page)
+{
+	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
+}
+
+bool memhp_page_ref_dec_and_test(struct memhp_page *page)
+{
+	uint32_t old = atomic_fetch_sub_explicit(&page->refcount, 1, memory_order_acq_rel);
+
+	if (unlikely(old == 0)) {
+		/* Underflow: the kernel's VM_BUG_ON_PAGE(page_ref_count(page) == 0). */
+		atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
+		report_bad_page(page_machine(page), page, "page refcount underflow");
+		return false;
+	}
+	return old == 1;
+}
+
+void memhp_put_page(struct memhp_page *page)
+{
+	if (memhp_page_ref_dec_and_test(page))
+		free_the_page(page_machine(page), page, 0);
+}
+
+bool memhp_PageBuddy(const struct memhp_page *page)
+{
+	return PageBuddy(page);
+}
+
+bool memhp_PageOffline(const struct memhp_page *page)
+{
+	return PageOffline(page);
+}
+
+int memhp_SetPageOffline(struct memhp_page *page)
+{
+	uint8_t none = PGTY_NONE;
+
+	if (!atomic_compare_exchange_strong(&page->type, &none, PGTY_OFFLINE))
+		return -EINVAL;
+	return 0;
+}
+
+int memhp_ClearPageOffline(struct memhp_page *page)
+{
+	uint8_t off = PGTY_OFFLINE;
+
+	if (!atomic_compare_exchange_strong(&page->type, &off, PGTY_NONE))
+		return -EINVAL;
+	return 0;
+}
+
+bool memhp_PageOfflineSkippable(const struct memhp_page *page)
+{
+	return PageOfflineSkippable(page);
+}
+
+void memhp_SetPageOfflineSkippable(struct memhp_page *page)
+{
+	set_page_flag(page, PG_offline_skippable);
+}
+
+void memhp_ClearPageOfflineSkippable(struct memhp_page *page)
+{
+	clear_page_flag(page, PG_offline_skippable);
+}
+
+bool memhp_PageReserved(const struct memhp_page *page)
+{
+	return PageReserved(page);
+}
+
+void memhp_SetPageReserved(struct memhp_page *page)
+{
+	set_page_flag(page, PG_reserved);
+}
+
+void memhp_ClearPageReserved(struct memhp_page *page)
+{
+	clear_page_flag(page, PG_reserved);
+}
+
+bool memhp_PageHWPoison(const struct memhp_page *page)
+{
+	return PageHWPoison(page);
+}
+
+void memhp_SetPageHWPoison(struct memhp_page *page)
+{
+	set_page_flag(page, PG_hwpoison);
+}
+
+bool memhp_PageDirty(const struct memhp_page *page)
+{
+	return test_page_flag(page, PG_dirty);
+}
+
+void memhp_SetPageDirty(struct memhp_page *page)
+{
+	set_page_flag(page, PG_dirty);
+}
+
+void memhp_ClearPageDirty(struct memhp_page *page)
+{
+	clear_page_flag(page, PG_dirty);
+}
+
+bool memhp_PageLRU(const struct memhp_page *page)
+{
+	return PageLRU(page);
+}
+
+bool memhp_PageMovable(const struct memhp_page *page)
+{
+	return __PageMovable(page);
+}
+
+bool memhp_PageIsolated(const struct memhp_page *page)
+{
+	return PageIsolated(page);
+}
+
+bool memhp_PageVmemmapSelfHosted(const struct memhp_page *page)
+{
+	return test_page_flag(page, PG_vmemmap_self_hosted);
+}
+
+void memhp_page_offline_begin(struct memhp_machine *m)
+{
+	pthread_rwlock_wrlock(&m->page_offline_rwsem);
+}
+
+void memhp_page_offline_end(struct memhp_machine *m)
+{
+	pthread_rwlock_unlock(&m->page_offline_rwsem);
+}
+
+void memhp_page_offline_freeze(struct memhp_machine *m)
+{
+	pthread_rwlock_rdlock(&m->page_offline_rwsem);
+}
+
+void memhp_page_offline_thaw(struct memhp_machine *m)
+{
+	pthread_rwlock_unlock(&m->page_offline_rwsem);
+}
+
+static const char *const migratetype_names[MIGRATE_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+};
+
+const char *memhp_migratetype_name(int migratetype)
+{
+	if (migratetype < 0 || migratetype >= MIGRATE_TYPES)
+		return NULL;
+	return migratetype_names[migratetype];
+}
+
+int memhp_pfn_migratetype(struct memhp_machine *m, unsigned long pfn)
+{
+	if (!pfn_valid_m(m, pfn))
+		return -EINVAL;
+	return get_pfnblock_migratetype(m, pfn);
+}
+
+/*
+ * bad_page(): the kernel prints "BUG: Bad page state", resets the page's
+ * type (so it cannot look like a buddy page) and leaks it. We do the same
+ * and log the finding.
+ */
+void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const char *reason)
+{
+	unsigned long pfn = page_to_pfn_m(m, page);
+	int type = page_type(page);
+
+	memhp_report(m, pfn, "bad-page", "Bad page state: %s (refcount %d, %s%s%s)", reason,
+		     page_count(page),
+		     type == PGTY_OFFLINE ? "PageOffline"
+		     : type == PGTY_BUDDY ? "PageBuddy"
+					  : "no type",
+		     PageReserved(page) ? ", PG_reserved" : "",
+		     __PageMovable(page) || PageLRU(page) ? ", movable" : "");
+	atomic_store_explicit(&page->type, PGTY_NONE, memory_order_release);
+}

@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: MIT
+/*
+ * memory_block.c - memory blocks, their state machine and their sysfs
+ * files (drivers/base/memory.c, the online/offline parts of
+ * drivers/base/core.c), and memory groups.
+ *
+ * The two ways user space changes a block differ, and tools depend on it:
+ * writing the current state to "state" is -EINVAL, writing the current
+ * value to "online" succeeds; "online" = 1 always means MMOP_ONLINE.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct memory_block *find_memory_block_by_id(struct memhp_machine *m, unsigned long id)
+{
+	if (id >= m->nr_block_ids || !atomic_load_explicit(&m->blocks[id].present,
+							    memory_order_acquire))
+		return NULL;
+	return &m->blocks[id];
+}
+
+unsigned long memhp_phys_to_block_id(const struct memhp_machine *m, uint64_t phys)
+{
+	return pfn_to_block_id(m, PHYS_PFN(phys));
+}
+
+static unsigned long block_start_pfn(const struct memhp_machine *m,
+				     const struct memory_block *mem)
+{
+	return section_nr_to_pfn(m, mem->start_section_nr);
+}
+
+/* ---- Memory groups -------------------------------------------------------- */
+
+struct memory_group *memory_group_find_by_id(struct memhp_machine *m, int mgid)
+{
+	if (mgid < 0 || mgid >= MEMHP_MAX_MEMORY_GROUPS || !m->groups[mgid].used)
+		return NULL;
+	return &m->groups[mgid];
+}
+
+static int memory_group_register(struct memhp_machine *m, struct memory_group g)
+{
+	int id = -ENOSPC;
+
+	if (g.nid < 0 || g.nid >= MEMHP_MAX_NUMNODES)
+		return -EINVAL;
+	memhp_lock_device_hotplug(m);
+	for (int i = 0; i < MEMHP_MAX_MEMORY_GROUPS; i++) {
+		if (!m->groups[i].used) {
+			m->groups[i] = g;
+			m->groups[i].used = true;
+			id = i;
+			break;
+		}
+	}
+	memhp_unlock_device_hotplug(m);
+	return id;
+}
+
+int memhp_memory_group_register_static(struct memhp_machine *m, int nid, unsigned long max_pages)
+{
+	struct memory_group g = {.nid = nid, .max_pages = max_pages};
+
+	if (!max_pages)
+		return -EINVAL;
+	return memory_group_register(m, g);
+}
+
+int memhp_memory_group_register_dynamic(struct memhp_machine *m, int nid,
+					unsigned long unit_pages)
+{
+	struct memory_group g = {.nid = nid, .is_dynamic = true, .unit_pages = unit_pages};
+
+	if (!unit_pages || (unit_pages & (unit_pages - 1)) || unit_pages < m->pages_per_block)
+		return -EINVAL;
+	return memory_group_register(m, g);
+}
+
+int memhp_memory_group_unregister(struct memhp_machine *m, int mgid)
+{
+	struct memory_group *g;
+	int ret = 0;
+
+	memhp_lock_device_hotplug(m);
+	g = memory_group_find_by_id(m, mgid);
+	if (!g)
+		ret = -EINVAL;
+	else if (g->nr_blocks)
+		ret = -EBUSY;
+	else
+		memset(g, 0, sizeof(*g));
+	memhp_unlock_device_hotplug(m);
+	return ret;
+}
+
+/* ---- Creating and removing blocks ------------------------------------------- */
+
+static int add_memory_block(struct memhp_machine *m, unsigned long id, int state,
+			    unsigned long nr_vmemmap_pages, struct memory_group *group, int nid,
+			    bool early)
+{
+	struct memory_block *mem;
+
+	if (id >= m->nr_block_ids)
+		return -EINVAL;
+	mem = &m->blocks[id];
+	if (atomic_load(&mem->present))
+		return -EEXIST;
+	mem->id = id;
+	mem->start_section_nr = id * m->sections_per_block;
+	atomic_store(&mem->state, state);
+	mem->online_type = MEMHP_MMOP_OFFLINE;
+	atomic_store(&mem->dev_offline, state == MEMHP_MEM_OFFLINE);
+	mem->nid = nid;
+	atomic_store(&mem->zone, NULL);
+	mem->nr_vmemmap_pages = nr_vmemmap_pages;
+	mem->group = group;
+	mem->early = early;
+	if (group)
+		group->nr_blocks++;
+	atomic_store_explicit(&mem->present, true, memory_order_release);
+	atomic_fetch_add(&m->nr_present_blocks, 1);
+	mhp_trace(m, MEMHP_TRACE_INSTANT, "memory_block_add", block_start_pfn(m, mem),
+		  m->pages_per_block, (long)id, 0);
+	return 0;
+}
+
+static void remove_memory_block(struct memhp_machine *m, struct memory_block *mem)
+{
+	if (mem->group)
+		mem->group->nr_blocks--;
+	mem->group = NULL;
+	atomic_store_explicit(&mem->present, false, memory_order_release);
+	atomic_fetch_sub(&m->nr_present_blocks, 1);
+	mhp_trace(m, MEMHP_TRACE_INSTANT, "memory_block_remove", block_start_pfn(m, mem),
+		  m->pages_per_block, (long)mem->id, 0);
+}
+
+/* Returns 0, or -EEXIST with nothing created. */
+int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,
+				unsigned long vmemmap_pages, struct memory_group *group, int nid)
+{
+	unsigned long first = memhp_phys_to_block_id(m, start);
+	unsigned long last = memhp_phys_to_block_id(m, start + size - 1);
+	int ret = 0;
+
+	for (unsigned long id = first; id <= last; id++) {
+		ret = add_memory_block(m, id, MEMHP_MEM_OFFLINE, vmemmap_pages, group, nid, false);
+		if (ret) {
+			while (id-- > first)
+				remove_memory_block(m, &m->blocks[id]);
+			break;
+		}
+	}
+	return ret;
+}
+
+void remove_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	unsigned long first = memhp_phys_to_block_id(m, start);
+	unsigned long last = memhp_phys_to_block_id(m, start + size - 1);
+
+	for (unsigned long id = first; id <= last; id++) {
+		struct memory_block *mem = find_memory_block_by_id(m, id);
+
+		if (mem)
+			remove_memory_block(m, mem);
+	}
+}
+
+/*
+ * A boot block is online; its zone is the one zone its present pages are
+ * in, or NULL when they are in several (then it cannot be offlined).
+ */
+int add_boot_memory_block(struct memhp_machine *m, unsigned long id)
+{
+	unsigned long start = id * m->pages_per_block;
+	struct zone *zone = NULL;
+	bool multi = false;
+	int ret;
+
+	for (unsigned int i = 0; i < m->cfg.nr_boot; i++) {
+		unsigned long rs = PHYS_PFN(m->cfg.boot[i].start);
+		unsigned long re = PHYS_PFN(m->cfg.boot[i].start + m->cfg.boot[i].size);
+		unsigned long lo = MAX(rs, start), hi = MIN(re, start + m->pages_per_block);
+
+		for (unsigned long pfn = lo; pfn < hi;
+		     pfn = ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages) {
+			struct zone *z = pfn_zone(m, pfn);
+
+			if (zone && z != zone)
+				multi = true;
+			zone = z;
+		}
+	}
+	ret = add_memory_block(m, id, MEMHP_MEM_ONLINE, 0, NULL, 0, true);
+	if (!ret)
+		atomic_store(&m->blocks[id].zone, multi ? NULL : zone);
+	return ret;
+}
+
+void memory_blocks_destroy(struct memhp_machine *m)
+{
+	for (unsigned long id = 0; id < m->nr_block_ids; id++)
+		pthread_mutex_destroy(&m->blocks[id].dev_lock);
+	free(m->blocks);
+	m->blocks = NULL;
+}
+
+/* ---- Online / offline ---------------------------------------------------------- */
+
+/* Returns 0 or an errno. Caller holds the device lock. */
+static int memory_block_online(struct memhp_machine *m, struct memory_block *mem)
+{
+	unsigned long start_pfn = block_start_pfn(m, mem);
+	unsigned long nr_pages = m->pages_per_block;
+	unsigned long nr_vmemmap = mem->nr_vmemmap_pages;
+	struct zone *zone;
+	int ret;
+
+	zone = zone_for_pfn_range(m, mem->online_type, mem->nid, mem->group, start_pfn, nr_pages);
+	mem_hotplug_begin(m);
+	if (nr_vmemmap) {
+		/* mhp_init_memmap_on_memory(): the block's own memmap pages
+		 * join the zone, never the buddy. */
+		move_pfn_range_to_zone(m, zone, start_pfn, nr_vmemmap, MIGRATE_UNMOVABLE, true);
+		for (unsigned long i = 0; i < nr_vmemmap; i++)
+			set_page_flag(pfn_to_page(m, start_pfn + i), PG_vmemmap_self_hosted);
+		if (nr_vmemmap >= m->pages_per_section)
+			online_mem_sections(m, start_pfn,
+					    ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
+	}
+	ret = online_pages(m, start_pfn + nr_vmemmap, nr_pages - nr_vmemmap, zone, mem->group);
+	if (ret) {
+		if (nr_vmemmap) {
+			if (nr_vmemmap >= m->pages_per_section)
+				offline_mem_sections(m, start_pfn,
+						     ALIGN_DOWN(start_pfn + nr_vmemmap,
+								m->pages_per_section));
+			remove_pfn_range_from_zone(m, zone, start_pfn, nr_vmemmap);
+		}
+		goto out;
+	}
+	if (nr_vmemmap)
+		adjust_present_page_count(m, start_pfn, mem->group, (long)nr_vmemmap);
+	atomic_store(&mem->zone, zone);
+out:
+	mem_hotplug_done(m);
+	return ret;
+}
+
+static int memory_block_offline(struct memhp_machine *m, struct memory_block *mem)
+{
+	unsigned long start_pfn = block_start_pfn(m, mem);
+	unsigned long nr_pages = m->pages_per_block;
+	unsigned long nr_vmemmap = mem->nr_vmemmap_pages;
+	struct zone *zone = atomic_load(&mem->zone);
+	int ret;
+
+	if (!zone)
+		return -EINVAL;
+	mem_hotplug_begin(m);
+	if (nr_vmemmap)
+		adjust_present_page_count(m, start_pfn, mem->group, -(long)nr_vmemmap);
+	ret = offline_pages(m, start_pfn + nr_vmemmap, nr_pages - nr_vmemmap, zone, mem->group);
+	if (ret) {
+		if (nr_vmemmap)
+			adjust_present_page_count(m, start_pfn, mem->group, (long)nr_vmemmap);
+		goto out;
+	}
+	if (nr_vmemmap) {
+		if (nr_vmemmap >= m->pages_per_section)
+			offline_mem_sections(m, start_pfn,
+					     ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
+		remove_pfn_range_from_zone(m, zone, start_pfn, nr_vmemmap);
+	}
+	atomic_store(&mem->zone, NULL);
+out:
+	mem_hotplug_done(m);
+	return ret;
+}
+
+static int memory_block_change_state(struct memhp_machine *m, struct memory_block *mem,
+				     int to_state, int from_state_req)
+{
+	int ret;
+
+	if (atomic_load(&mem->state) != from_state_req)
+		return -EINVAL;
+	if (to_state == MEMHP_MEM_OFFLINE)
+		atomic_store(&mem->state, MEMHP_MEM_GOING_OFFLINE);
+	ret = to_state == MEMHP_MEM_ONLINE ? memory_block_online(m, mem)
+					   : memory_block_offline(m, mem);
+	atomic_store(&mem->state, ret ? from_state_req : to_state);
+	return ret;
+}
+
+static int memory_subsys_online(struct memhp_machine *m, struct memory_block *mem)
+{
+	int ret;
+
+	if (atomic_load(&mem->state) == MEMHP_MEM_ONLINE)
+		return 0;
+	if (mem->online_type == MEMHP_MMOP_OFFLINE)
+		mem->online_type = MEMHP_MMOP_ONLINE;
+	ret = memory_block_change_state(m, mem, MEMHP_MEM_ONLINE, MEMHP_MEM_OFFLINE);
+	mem->online_type = MEMHP_MMOP_OFFLINE;
+	return ret;
+}
+
+static int memory_subsys_offline(struct memhp_machine *m, struct memory_block *mem)
+{
+	if (atomic_load(&mem->state) == MEMHP_MEM_OFFLINE)
+		return 0;
+	return memory_block_change_state(m, mem, MEMHP_MEM_OFFLINE, MEMHP_MEM_ONLINE);
+}
+
+/*
+ * device_online() / device_offline(): 0 on success, 1 if the block already
+ * was there, or the errno. Caller holds device_hotplug_lock.
+ */
+int device_online(struct memhp_machine *m, struct memory_block *mem)
+{
+	int ret = 1;
+
+	pthread_mutex_lock(&mem->dev_lock);
+	if (atomic_load(&mem->dev_offline)) {
+		ret = memory_subsys_online(m, mem);
+		if (!ret) {
+			atomic_store(&mem->dev_offline, false);
+			mhp_trace(m, MEMHP_TRACE_INSTANT, "uevent online", block_start_pfn(m, mem),
+				  m->pages_per_block, (long)mem->id, 0);
+		}
+	}
+	pthread_mutex_unlock(&mem->dev_lock);
+	check_after_op(m, "online");
+	return ret;
+}
+
+int device_offline(struct memhp_machine *m, struct memory_block *mem)
+{
+	int ret = 1;
+
+	pthread_mutex_lock(&mem->dev_lock);
+	if (!atomic_load(&mem->dev_offline)) {
+		ret = memory_subsys_offline(m, mem);
+		if (!ret) {
+			atomic_store(&mem->dev_offline, true);
+			mhp_trace(m, MEMHP_TRACE_INSTANT, "uevent offline", block_start_pfn(m, mem),
+				  m->pages_per_block, (long)mem->id, 0);
+		}
+	}
+	pthread_mutex_unlock(&mem->dev_lock);
+	check_after_op(m, "offline");
+	return ret;
+}
+
+int memhp_block_online(struct memhp_machine *m, unsigned long id, enum memhp_online_type type)
+{
+	struct memory_block *mem;
+	int ret;
+
+	if ((unsigned)type > MEMHP_MMOP_ONLINE_MOVABLE)
+		return -EINVAL;
+	memhp_lock_device_hotplug(m);
+	mem = find_memory_block_by_id(m, id);
+	if (!mem) {
+		ret = -ENODEV;
+	} else {
+		mem->online_type = type;
+		ret = device_online(m, mem);
+	}
+	memhp_unlock_device_hotplug(m);
+	return ret;
+}
+
+int memhp_block_offline(struct memhp_machine *m, unsigned long id)
+{
+	struct memory_block *mem;
+	int ret;
+
+	memhp_lock_device_hotplug(m);
+	mem = find_memory_block_by_id(m, id);
+	ret = mem ? device_offline(m, mem) : -ENODEV;
+	memhp_unlock_device_hotplug(m);
+	return ret;
+}
+
+/* ---- Queries ------------------------------------------------------------------- */
+
+int memhp_block_info(struct memhp_machine *m, unsigned long id, struct memhp_block_info *info)
+{
+	struct memory_block *mem = find_memory_block_by_id(m, id);
+	struct zone *zone;
+
+	if (!mem)
+		return -ENODEV;
+	zone = atomic_load(&mem->zone);
+	info->id = id;
+	info->start = PFN_PHYS(block_start_pfn(m, mem));
+	info->state = (enum memhp_block_state)atomic_load(&mem->state);
+	info->online = !atomic_load(&mem->dev_offline);
+	info->boot = mem->early;
+	info->nid = mem->nid;
+	info->zone = zone ? (int)zone->idx : -1;
+	info->nr_vmemmap_pages = mem->nr_vmemmap_pages;
+	info->group = mem->group ? (int)(mem->group - m->groups) : -1;
+	return 0;
+}
+
+long memhp_next_block(struct memhp_machine *m, unsigned long from)
+{
+	for (unsigned long id = from; id < m->nr_block_ids; id++)
+		if (atomic_load_explicit(&m->blocks[id].present, memory_order_acquire))
+			return (long)id;
+	return -1;
+}
+
+unsigned long memhp_nr_blocks(struct memhp_machine *m)
+{
+	return atomic_load(&m->nr_present_blocks);
+}
+
+/* ---- sysfs ---------------------------------------------------------------------- */
+
+static const char *const online_type_to_str[] = {
+	[MEMHP_MMOP_OFFLINE] = "offline",
+	[MEMHP_MMOP_ONLINE] = "online",
+	[MEMHP_MMOP_ONLINE_KERNEL] = "online_kernel",
+	[MEMHP_MMOP_ONLINE_MOVABLE] = "online_movable",
+};
+
+const char *memhp_online_type_to_str(enum memhp_online_type type)
+{
+	return (unsigned)type < ARRAY_SIZE(online_type_to_str) ? online_type_to_str[type] : NULL;
+}
+
+/* A store's bytes as the kernel sees them: NUL-terminated, at most a page. */
+struct store_buf {
+	char s[MEMHP_SYSFS_BUF + 1];
+};
+
+static void store_buf_init(struct store_buf *b, const char *buf, size_t len)
+{
+	len = MIN(len, (size_t)MEMHP_SYSFS_BUF);
+	memcpy(b->s, buf, len);
+	b->s[len] = '\0';
+}
+
+/* sysfs_streq(): equal, ignoring one trailing newline on either side. */
+static bool sysfs_streq(const char *s1, const char *s2)
+{
+	while (*s1 && *s1 == *s2) {
+		s1++;
+		s2++;
+	}
+	if (*s1 == *s2)
+		return true;
+	if (!*s1 && *s2 == '\n' && !s2[1])
+		return true;
+	if (*s1 == '\n' && !s1[1] && !*s2)
+		return true;
+	return false;
+}
+
+static int online_type_from_cstr(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(online_type_to_str); i++)
+		if (sysfs_streq(s, online_type_to_str[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+int memhp_online_type_from_str(const char *buf, size_t len)
+{
+	struct store_buf b;
+
+	store_buf_init(&b, buf, len);
+	return online_type_from_cstr(b.s);
+}
+
+/* kstrtobool(): only the first one or two characters count. */
+static int kstrtobool(const char *s, bool *res)
+{
+	switch (s[0]) {
+	case 'y': case 'Y': case 't': case 'T': case '1':
+		*res = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case '0':
+		*res = false;
+		return 0;
+	case 'o': case 'O':
+		switch (s[1]) {
+		case 'n': case 'N':
+			*res = true;
+			return 0;
+		case 'f': case 'F':
+			*res = false;
+			return 0;
+		}
+		break;
+	}
+	return -EINVAL;
+}
+
+/* kstrtouint(s, 0): optional '+', 0x/0 prefixes, one trailing newline. */
+static int kstrtouint(const char *s, unsigned int *res)
+{
+	unsigned long long v = 0;
+	unsigned int base = 10;
+	bool any = false;
+
+	if (*s == '+')
+		s++;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0') {
+		base = 8;
+	}
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		v = v * base + d;
+		if (v > UINT32_MAX)
+			return -ERANGE;
+		any = true;
+	}
+	if (*s == '\n')
+		s++;
+	if (*s || !any)
+		return -EINVAL;
+	*res = (unsigned int)v;
+	return 0;
+}
+
+static ssize_t emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static ssize_t emit(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, MEMHP_SYSFS_BUF, fmt, ap);
+	va_end(ap);
+	return MIN(n, MEMHP_SYSFS_BUF - 1);
+}
+
+ssize_t memhp_show_block_size_bytes(struct memhp_machine *m, char *buf)
+{
+	return emit(buf, "%llx\n", (unsigned long long)memhp_block_size(m));
+}
+
+ssize_t memhp_show_auto_online_blocks(struct memhp_machine *m, char *buf)
+{
+	return emit(buf, "%s\n", online_type_to_str[READ_ONCE(m->auto_online_blocks)]);
+}
+
+ssize_t memhp_store_auto_online_blocks(struct memhp_machine *m, const char *buf, size_t len)
+{
+	int type = memhp_online_type_from_str(buf, len);
+
+	if (type < 0)
+		return -EINVAL;
+	WRITE_ONCE(m->auto_online_blocks, type);
+	return (ssize_t)len;
+}
+
+ssize_t memhp_show_state(struct memhp_machine *m, unsigned long id, char *buf)
+{
+	struct memory_block *mem = find_memory_block_by_id(m, id);
+	int state;
+
+	if (!mem)
+		return -ENODEV;
+	state = atomic_load(&mem->state);
+	switch (state) {
+	case MEMHP_MEM_ONLINE:
+		return emit(buf, "online\n");
+	case MEMHP_MEM_OFFLINE:
+		return emit(buf, "offline\n");
+	case MEMHP_MEM_GOING_OFFLINE:
+		return emit(buf, "going-offline\n");
+	}
+	return emit(buf, "ERROR-UNKNOWN-%d\n", state);
+}
+
+/* lock_device_hotplug_sysfs(): the kernel restarts the write if the lock is
+ * taken; here the caller chooses between -EAGAIN and waiting. */
+static int lock_device_hotplug_sysfs(struct memhp_machine *m, bool nonblock)
+{
+	if (!pthread_mutex_trylock(&m->device_hotplug_lock))
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	pthread_mutex_lock(&m->device_hotplug_lock);
+	return 0;
+}
+
+ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char *buf,
+			  size_t len, bool nonblock)
+{
+	const int online_type = memhp_online_type_from_str(buf, len);
+	struct memory_block *mem;
+	int ret;
+
+	if (online_type < 0)
+		return -EINVAL;
+	ret = lock_device_hotplug_sysfs(m, nonblock);
+	if (ret)
+		return ret;
+	mem = find_memory_block_by_id(m, id);
+	if (!mem) {
+		ret = -ENODEV;
+	} else if (online_type == MEMHP_MMOP_OFFLINE) {
+		ret = device_offline(m, mem);
+	} else {
+		mem->online_type = online_type;
+		ret = device_online(m, mem);
+	}
+	memhp_unlock_device_hotplug(m);
+	if (ret < 0)
+		return ret;
+	if (ret)
+		return -EINVAL;	/* already in that state */
+	return (ssize_t)len;
+}
+
+ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf)
+{
+	struct memory_block *mem = find_memory_block_by_id(m, id);
+
+	if (!mem)
+		return -ENODEV;
+	return emit(buf, "%u\n", !atomic_load(&mem->dev_offline));
+}
+
+ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf,
+			   size_t len, bool nonblock)
+{
+	struct memory_block *mem;
+	struct store_buf b;
+	bool val;
+	int ret;
+
+	store_buf_init(&b, buf, len);
+	ret = kstrtobool(b.s, &val);
+	if (ret < 0)
+		return ret;
+	ret = lock_device_hotplug_sysfs(m, nonblock);
+	if (ret)
+		return ret;
+	mem = find_memory_block_by_id(m, id);
+	if (!mem)
+		ret = -ENODEV;
+	else
+		ret = val ? device_online(m, mem) : device_offline(m, mem);
+	memhp_unlock_device_hotplug(m);
+	return ret < 0 ? ret : (ssize_t)len;
+}
+
+ssize_t memhp_show_phys_index(struct memhp_machine *m, unsigned long id, char *buf)
+{
+	struct memory_block *mem = find_memory_block_by_id(m, id);
+
+	if (!mem)
+		return -ENODEV;
+	return emit(buf, "%08lx\n", mem->start_section_nr / m->sections_per_block);
+}
+
+ssize_t memhp_show_phys_device(struct memhp_machine *m, unsigned long id, char *buf)
+{
+	if (!find_memory_block_by_id(m, id))
+		return -ENODEV;
+	return emit(buf, "%d\n", 0);
+}
+
+ssize_t memhp_show_removable(struct memhp_machine *m, unsigned long id, char *buf)
+{
+	if (!find_memory_block_by_id(m, id))
+		return -ENODEV;
+	return emit(buf, "%d\n", 1);
+}
+
+ssize_t memhp_show_valid_zones(struct memhp_machine *m, unsigned long id, char *buf)
+{
+	struct memory_block *mem = find_memory_block_by_id(m, id);
+	unsigned long start_pfn, nr_pages = m->pages_per_block;
+	struct zone *default_zone, *z;
+	int len;
+
+	if (!mem)
+		return -ENODEV;
+	start_pfn = block_start_pfn(m, mem);
+	/* An online block shows its zone, or "none" if it spans several; a
+	 * block going offline is shown as if it were offline, as in 6.1. */
+	if (atomic_load(&mem->state) == MEMHP_MEM_ONLINE) {
+		default_zone = atomic_load(&mem->zone);
+		if (!default_zone)
+			return emit(buf, "%s\n", "none");
+		return emit(buf, "%s\n", default_zone->name);
+	}
+	default_zone = zone_for_pfn_range(m, MEMHP_MMOP_ONLINE, mem->nid, mem->group, start_pfn,
+					  nr_pages);
+	len = snprintf(buf, MEMHP_SYSFS_BUF, "%s", default_zone->name);
+	z = zone_for_pfn_range(m, MEMHP_MMOP_ONLINE_KERNEL, mem->nid, mem->group, start_pfn,
+			       nr_pages);
+	if (z != default_zone)
+		len += snprintf(buf + len, (size_t)(MEMHP_SYSFS_BUF - len), " %s", z->name);
+	z = zone_for_pfn_range(m, MEMHP_MMOP_ONLINE_MOVABLE, mem->nid, mem->group, start_pfn,
+			       nr_pages);
+	if (z != default_zone)
+		len += snprintf(buf + len, (size_t)(MEMHP_SYSFS_BUF - len), " %s", z->name);
+	len += snprintf(buf + len, (size_t)(MEMHP_SYSFS_BUF - len), "\n");
+	return len;
+}
+
+/* ---- memory_hotplug module parameters ------------------------------------------- */
+
+ssize_t memhp_show_param(struct memhp_machine *m, const char *name, char *buf)
+{
+	if (!strcmp(name, "online_policy"))
+		return emit(buf, "%s\n",
+			    READ_ONCE(m->online_policy) == MEMHP_ONLINE_POLICY_AUTO_MOVABLE
+				    ? "auto-movable"
+				    : "contig-zones");
+	if (!strcmp(name, "auto_movable_ratio"))
+		return emit(buf, "%u\n", READ_ONCE(m->auto_movable_ratio));
+	if (!strcmp(name, "auto_movable_numa_aware"))
+		return emit(buf, "%c\n", READ_ONCE(m->auto_movable_numa_aware) ? 'Y' : 'N');
+	if (!strcmp(name, "memmap_on_memory"))
+		return emit(buf, "%c\n", m->cfg.memmap_on_memory ? 'Y' : 'N');
+	return -ENOENT;
+}
+
+ssize_t memhp_store_param(struct memhp_machine *m, const char *name, const char *buf, size_t len)
+{
+	struct store_buf b;
+	unsigned int v;
+	bool bv;
+
+	store_buf_init(&b, buf, len);
+	if (!strcmp(name, "online_policy")) {
+		if (sysfs_streq(b.s, "contig-zones"))
+			WRITE_ONCE(m->online_policy, MEMHP_ONLINE_POLICY_CONTIG_ZONES);
+		else if (sysfs_streq(b.s, "auto-movable"))
+			WRITE_ONCE(m->online_policy, MEMHP_ONLINE_POLICY_AUTO_MOVABLE);
+		else
+			return -EINVAL;
+		return (ssize_t)len;
+	}
+	if (!strcmp(name, "auto_movable_ratio")) {
+		int ret = kstrtouint(b.s, &v);
+
+		if (ret)
+			return ret;
+		WRITE_ONCE(m->auto_movable_ratio, v);
+		return (ssize_t)len;
+	}
+	if (!strcmp(name, "auto_movable_numa_aware")) {
+		if (kstrtobool(b.s, &bv))
+			return -EINVAL;
+		WRITE_ONCE(m->auto_movable_numa_aware, bv);
+		return (ssize_t)len;
+	}
+	if (!strcmp(name, "memmap_on_memory"))
+		return -EACCES;		/* 0444: a boot parameter */
+	return -ENOENT;
+}

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * migration.c - movable pages, their owners, and moving them
+ * (mm/migrate.c, and scan_movable_pages()/do_migrate_range() of
+ * mm/memory_hotplug.c).
+ *
+ * One path for LRU-like and non-LRU movable pages: isolate with a
+ * reference held (PG_isolated is the token; an LRU page also loses PG_lru
+ * meanwhile, as isolate_lru_page() clears it), allocate a target outside
+ * the isolated range, copy the 4 KiB, link the target to the same owner,
+ * let the owner switch, then drop the source's references so it frees into
+ * its (isolated) pageblock. The owner's reference moves with the page.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+/* migrate_pages() gives each page this many passes (NR_MAX_MIGRATE_PAGES_RETRY). */
+#define MIGRATE_PAGES_PASSES 10
+
+int memhp_register_movable_owner(struct memhp_machine *m,
+				 const struct memhp_movable_operations *ops, void *owner)
+{
+	int id = -ENOSPC;
+
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 1; i < MEMHP_MAX_MOVABLE_OWNERS; i++) {
+		if (!atomic_load(&m->owners[i].ops)) {
+			m->owners[i].owner = owner;
+			atomic_store_explicit(&m->owners[i].ops, ops, memory_order_release);
+			id = i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->misc_lock);
+	return id;
+}
+
+void memhp_unregister_movable_owner(struct memhp_machine *m, int owner_id)
+{
+	if (owner_id <= 0 || owner_id >= MEMHP_MAX_MOVABLE_OWNERS)
+		return;
+	pthread_mutex_lock(&m->misc_lock);
+	atomic_store_explicit(&m->owners[owner_id].ops, NULL, memory_order_release);
+	m->owners[owner_id].owner = NULL;
+	pthread_mutex_unlock(&m->misc_lock);
+}
+
+static const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id,
+							 void **owner)
+{
+	const struct memhp_movable_operations *ops;
+
+	if (id <= 0 || id >= MEMHP_MAX_MOVABLE_OWNERS)
+		return NULL;
+	ops = atomic_load_explicit(&m->owners[id].ops, memory_order_acquire);
+	*owner = m->owners[id].owner;
+	return ops;
+}
+
+void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t private)
+{
+	struct memhp_machine *m = page_machine(page);
+	void *owner;
+	const struct memhp_movable_operations *ops = owner_ops(m, owner_id, &owner);
+
+	set_page_owner(page, owner_id, private);
+	set_page_flag(page, ops && ops->lru ? PG_lru : PG_movable);
+}
+
+void memhp_ClearPageMovable(struct memhp_page *page)
+{
+	clear_page_flag(page, PG_lru);
+	clear_page_flag(page, PG_movable);
+	set_page_owner(page, 0, 0);
+}
+
+int memhp_page_owner(const struct memhp_page *page)
+{
+	return page_owner_id(page);
+}
+
+uint32_t memhp_page_private(const struct memhp_page *page)
+{
+	return page_private(page);
+}
+
+/* ---- Isolating and migrating one page ---------------------------------- */
+
+/*
+ * isolate_lru_page() / isolate_movable_page(): the caller holds a reference.
+ * Returns 0, or -EBUSY (not movable, already isolated, owner refused).
+ */
+static int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page)
+{
+	const struct memhp_movable_operations *ops;
+	void *owner;
+	bool lru = PageLRU(page);
+
+	if (!lru && !__PageMovable(page))
+		return -EBUSY;
+	if (test_and_set_page_flag(page, PG_isolated))
+		return -EBUSY;
+	ops = owner_ops(m, page_owner_id(page), &owner);
+	if (!ops || !ops->isolate_page || !ops->isolate_page(page, owner)) {
+		clear_page_flag(page, PG_isolated);
+		return -EBUSY;
+	}
+	if (lru)
+		clear_page_flag(page, PG_lru);
+	return 0;
+}
+
+static void putback_movable_page(struct memhp_machine *m, struct memhp_page *page)
+{
+	const struct memhp_movable_operations *ops;
+	void *owner;
+
+	ops = owner_ops(m, page_owner_id(page), &owner);
+	if (ops && ops->lru)
+		set_page_flag(page, PG_lru);
+	clear_page_flag(page, PG_isolated);
+	if (ops && ops->putback_page)
+		ops->putback_page(page, owner);
+	memhp_put_page(page);
+}
+
+/*
+ * Move one isolated page. Returns 0 (the source has lost its owner's and
+ * our references), -EAGAIN (try again), -ENOMEM (no target), or the
+ * owner's error.
+ */
+static int migrate_one(struct memhp_machine *m, unsigned long src_pfn)
+{
+	struct memhp_page *src = pfn_to_page(m, src_pfn), *dst;
+	const struct memhp_movable_operations *ops;
+	void *owner;
+	int owner_id = page_owner_id(src), rc;
+
+	ops = owner_ops(m, owner_id, &owner);
+	if (!ops || !ops->migrate_page)
+		return -EBUSY;
+	if (mhp_should_fail(m, MEMHP_FAULT_MIGRATION))
+		return -EAGAIN;
+	dst = alloc_migration_target(m, pfn_zone(m, src_pfn)->idx);
+	if (!dst)
+		return -ENOMEM;
+	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE);
+	set_page_owner(dst, owner_id, page_private(src));
+	rc = ops->migrate_page(dst, src, owner);
+	if (rc) {
+		set_page_owner(dst, 0, 0);
+		memhp_put_page(dst);
+		return rc;
+	}
+	set_page_flag(dst, ops->lru ? PG_lru : PG_movable);
+	/* The source is no one's now: unlink it and drop the owner's
+	 * reference and ours; it frees into its isolated pageblock, unless a
+	 * speculative walker still holds it, in which case the walker's put
+	 * frees it. */
+	clear_page_flag(src, PG_movable);
+	clear_page_flag(src, PG_lru);
+	set_page_owner(src, 0, 0);
+	clear_page_flag(src, PG_isolated);
+	memhp_put_page(src);
+	memhp_put_page(src);
+	return 0;
+}
+
+/*
+ * migrate_pages(): up to MIGRATE_PAGES_PASSES passes over @pfns; pages that
+ * still fail go back to their owners. Returns the number that failed, or
+ * -ENOMEM when no target could be allocated.
+ */
+static long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long nr,
+			  unsigned long *nr_migrated)
+{
+	unsigned long left = nr;
+	long ret = 0;
+	bool nomem = false;
+
+	for (int pass = 0; pass < MIGRATE_PAGES_PASSES && left && !nomem; pass++) {
+		unsigned long kept = 0;
+
+		for (unsigned long i = 0; i < left; i++) {
+			int rc = migrate_one(m, pfns[i]);
+
+			if (!rc) {
+				(*nr_migrated)++;
+				continue;
+			}
+			if (rc == -ENOMEM)
+				nomem = true;
+			if (rc == -EAGAIN || rc == -ENOMEM)
+				pfns[kept++] = pfns[i];
+			else
+				putback_movable_page(m, pfn_to_page(m, pfns[i])), ret++;
+		}
+		left = kept;
+	}
+	for (unsigned long i = 0; i < left; i++) {
+		mhp_log(m, "migrating pfn %lx failed ret:%ld", pfns[i], (long)left);
+		putback_movable_page(m, pfn_to_page(m, pfns[i]));
+	}
+	ret += (long)left;
+	return nomem ? -ENOMEM : ret;
+}
+
+/* ---- The offline loop's helpers ------------------------------------------ */
+
+/*
+ * scan_movable_pages(): the first movable page of [start, end) into
+ * @movable_pfn and 0; -ENOENT if there is none; -EBUSY at once on a
+ * PageOffline page offlining cannot skip: referenced (6.1) or not
+ * skippable (2025). Free chunks are stepped over whole.
+ */
+int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned long end,
+		       unsigned long *movable_pfn)
+{
+	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		struct memhp_page *page;
+
+		if (!pfn_valid_m(m, pfn))
+			continue;
+		page = pfn_to_page(m, pfn);
+		if (PageBuddy(page)) {
+			pfn += (1UL << buddy_order(page)) - 1;
+			continue;
+		}
+		if (PageLRU(page) || __PageMovable(page)) {
+			*movable_pfn = pfn;
+			return 0;
+		}
+		if (PageOffline(page) &&
+		    (skippable_rule ? !PageOfflineSkippable(page) : page_count(page) != 0))
+			return -EBUSY;
+	}
+	return -ENOENT;
+}
+
+struct pfn_vec {
+	unsigned long *v;
+	unsigned long nr, cap;
+};
+
+static int pfn_vec_push(struct pfn_vec *vec, unsigned long pfn)
+{
+	if (vec->nr == vec->cap) {
+		unsigned long ncap = vec->cap ? vec->cap * 2 : 256;
+		unsigned long *nv = realloc(vec->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		vec->v = nv;
+		vec->cap = ncap;
+	}
+	vec->v[vec->nr++] = pfn;
+	return 0;
+}
+
+/*
+ * Isolate every movable page of [start, end) onto @vec. Offlining leaves
+ * HWPoison and skippable PageOffline pages alone (do_migrate_range()).
+ * Returns 0 or -ENOMEM.
+ */
+static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			 bool offlining, struct pfn_vec *vec)
+{
+	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+
+	vec->nr = 0;
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		struct memhp_page *page;
+
+		if (!pfn_valid_m(m, pfn))
+			continue;
+		page = pfn_to_page(m, pfn);
+		if (PageBuddy(page)) {
+			pfn += (1UL << buddy_order(page)) - 1;
+			continue;
+		}
+		if (offlining && PageHWPoison(page))
+			continue;
+		if (offlining && skippable_rule && PageOffline(page) && PageOfflineSkippable(page))
+			continue;
+		if (!(PageLRU(page) || __PageMovable(page)))
+			continue;
+		if (!memhp_get_page_unless_zero(page))
+			continue;
+		if (isolate_movable_page(m, page)) {
+			if (offlining)
+				mhp_log(m, "failed to isolate pfn %lx", pfn);
+			memhp_put_page(page);
+			continue;
+		}
+		if (pfn_vec_push(vec, pfn)) {
+			putback_movable_page(m, page);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Migrate every movable page of [start, end).
+ * @offlining: do_migrate_range(): one migrate_pages() call; what fails
+ * goes back to its owner and the offline loop decides what next.
+ * Otherwise __alloc_contig_migrate_range(): up to @max_tries rounds over
+ * whatever is still movable in the range, then -EBUSY.
+ * Returns 0, -EBUSY, -ENOMEM, -EINTR.
+ */
+int migrate_movable_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			  bool offlining, unsigned int max_tries, unsigned long *nr_migrated)
+{
+	struct pfn_vec vec = {0};
+	unsigned long migrated = 0;
+	unsigned int tries = 0;
+	long failed = 0;
+	int ret;
+
+	for (;;) {
+		ret = isolate_range(m, start, end, offlining, &vec);
+		if (ret || !vec.nr)
+			break;
+		if (!offlining && memhp_signal_pending()) {
+			for (unsigned long i = 0; i < vec.nr; i++)
+				putback_movable_page(m, pfn_to_page(m, vec.v[i]));
+			ret = -EINTR;
+			break;
+		}
+		failed = migrate_pages(m, vec.v, vec.nr, &migrated);
+		if (failed == -ENOMEM) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (offlining || !failed)
+			break;
+		if (++tries >= max_tries) {
+			ret = -EBUSY;
+			break;
+		}
+	}
+	free(vec.v);
+	if (nr_migrated)
+		*nr_migrated += migrated;
+	if (ret)
+		return ret;
+	return failed ? -EBUSY : 0;
+}

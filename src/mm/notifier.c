@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/*
+ * notifier.c - the memory notifier chain (kernel/notifier.c,
+ * drivers/base/memory.c) and the online_page callback.
+ */
+#include "internal.h"
+
+void notifier_head_init(struct notifier_head *nh)
+{
+	pthread_rwlock_init(&nh->rwsem, NULL);
+	nh->head = NULL;
+}
+
+void notifier_head_destroy(struct notifier_head *nh)
+{
+	pthread_rwlock_destroy(&nh->rwsem);
+}
+
+int memhp_register_memory_notifier(struct memhp_machine *m, struct memhp_notifier_block *n)
+{
+	struct memhp_notifier_block **nl;
+
+	pthread_rwlock_wrlock(&m->memory_chain.rwsem);
+	for (nl = &m->memory_chain.head; *nl; nl = &(*nl)->next) {
+		if (*nl == n) {
+			pthread_rwlock_unlock(&m->memory_chain.rwsem);
+			return -EEXIST;
+		}
+	}
+	/* Higher priority first; a newcomer goes after its equals. */
+	for (nl = &m->memory_chain.head; *nl; nl = &(*nl)->next)
+		if (n->priority > (*nl)->priority)
+			break;
+	n->next = *nl;
+	*nl = n;
+	pthread_rwlock_unlock(&m->memory_chain.rwsem);
+	return 0;
+}
+
+void memhp_unregister_memory_notifier(struct memhp_machine *m, struct memhp_notifier_block *n)
+{
+	pthread_rwlock_wrlock(&m->memory_chain.rwsem);
+	for (struct memhp_notifier_block **nl = &m->memory_chain.head; *nl; nl = &(*nl)->next) {
+		if (*nl == n) {
+			*nl = n->next;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&m->memory_chain.rwsem);
+}
+
+static const struct {
+	unsigned long action;
+	const char *name;
+} memory_events[] = {
+	{MEMHP_MEM_ONLINE, "MEM_ONLINE"},
+	{MEMHP_MEM_GOING_OFFLINE, "MEM_GOING_OFFLINE"},
+	{MEMHP_MEM_OFFLINE, "MEM_OFFLINE"},
+	{MEMHP_MEM_GOING_ONLINE, "MEM_GOING_ONLINE"},
+	{MEMHP_MEM_CANCEL_ONLINE, "MEM_CANCEL_ONLINE"},
+	{MEMHP_MEM_CANCEL_OFFLINE, "MEM_CANCEL_OFFLINE"},
+};
+
+const char *memhp_memory_event_name(unsigned long action)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(memory_events); i++)
+		if (memory_events[i].action == action)
+			return memory_events[i].name;
+	return NULL;
+}
+
+/*
+ * blocking_notifier_call_chain(): every callback in priority order until
+ * one returns a value with NOTIFY_STOP_MASK. Returns the last value.
+ */
+int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_memory_notify *arg)
+{
+	int ret = MEMHP_NOTIFY_DONE;
+
+	pthread_rwlock_rdlock(&m->memory_chain.rwsem);
+	for (struct memhp_notifier_block *nb = m->memory_chain.head; nb; nb = nb->next) {
+		ret = nb->notifier_call(nb, action, arg);
+		if (ret & MEMHP_NOTIFY_STOP_MASK)
+			break;
+	}
+	pthread_rwlock_unlock(&m->memory_chain.rwsem);
+	mhp_trace(m, MEMHP_TRACE_NOTIFY, memhp_memory_event_name(action), arg->start_pfn,
+		  arg->nr_pages, 0, memhp_notifier_to_errno(ret));
+	return ret;
+}
+
+int memhp_set_online_page_callback(struct memhp_machine *m, memhp_online_page_callback_t cb,
+				   void *priv)
+{
+	int rc = -EINVAL;
+
+	if (!cb)
+		return -EINVAL;
+	memhp_get_online_mems(m);
+	pthread_mutex_lock(&m->online_page_callback_lock);
+	if (!m->online_page_callback) {
+		m->online_page_callback = cb;
+		m->online_page_callback_priv = priv;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&m->online_page_callback_lock);
+	memhp_put_online_mems(m);
+	return rc;
+}
+
+int memhp_restore_online_page_callback(struct memhp_machine *m, memhp_online_page_callback_t cb)
+{
+	int rc = -EINVAL;
+
+	memhp_get_online_mems(m);
+	pthread_mutex_lock(&m->online_page_callback_lock);
+	if (cb && m->online_page_callback == cb) {
+		m->online_page_callback = NULL;
+		m->online_page_callback_priv = NULL;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&m->online_page_callback_lock);
+	memhp_put_online_mems(m);
+	return rc;
+}
+
+/* (*online_page_callback)(page, order). Called with mem_hotplug_lock held
+ * for write, so the callback cannot change underneath. */
+void online_page_callback(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+{
+	if (m->online_page_callback)
+		m->online_page_callback(pfn_to_page(m, pfn), order, m->online_page_callback_priv);
+	else
+		memhp_generic_online_page(pfn_to_page(m, pfn), order);
+}

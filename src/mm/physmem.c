@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/*
+ * physmem.c - the host memory behind a machine.
+ *
+ * Two reservations per machine, both MAP_NORESERVE and inaccessible until
+ * used, so a 1 TiB machine costs address space, not memory:
+ *
+ *  - physical memory: [0, phys_size). A range becomes read-write when it is
+ *    added and is discarded (MADV_DONTNEED, then PROT_NONE again) when it is
+ *    removed, so the host's RSS really falls and a stray access faults.
+ *
+ *  - the vmemmap: one 16-byte descriptor per pfn, populated per section
+ *    like SPARSEMEM_VMEMMAP. The reservation is aligned to a power of two
+ *    at least its size, and its first page holds a pointer to the machine:
+ *    any descriptor finds its machine by masking its own address, the way
+ *    mimalloc finds a segment from a block. That keeps put_page(page) free
+ *    of a machine argument, as in the kernel.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define VMEMMAP_HEADER_SIZE 4096UL
+
+int physmem_reserve(struct memhp_machine *m)
+{
+	void *p;
+
+	m->phys_len = (size_t)PFN_PHYS(m->max_pfn);
+	p = mmap(NULL, m->phys_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	m->phys = p;
+	return 0;
+}
+
+void physmem_release(struct memhp_machine *m)
+{
+	if (m->phys)
+		munmap(m->phys, m->phys_len);
+	m->phys = NULL;
+}
+
+/* Returns 0, or -ENOMEM if the host refuses. */
+int physmem_populate(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	if (mprotect(m->phys + start, size, PROT_READ | PROT_WRITE))
+		return -ENOMEM;
+	return 0;
+}
+
+void physmem_discard(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	madvise(m->phys + start, size, MADV_DONTNEED);
+	mprotect(m->phys + start, size, PROT_NONE);
+}
+
+/*
+ * Every machine's vmemmap starts at a multiple of VMEMMAP_ALIGN, which is
+ * larger than the biggest vmemmap (2^32 pfns of 16 bytes plus the header),
+ * so masking a descriptor's address gives its machine's header.
+ */
+#define VMEMMAP_ALIGN (1UL << (MEMHP_MAX_PHYS_SHIFT - MEMHP_PAGE_SHIFT + 5))
+_Static_assert(VMEMMAP_HEADER_SIZE + (1UL << (MEMHP_MAX_PHYS_SHIFT - MEMHP_PAGE_SHIFT)) * 16 <=
+		       VMEMMAP_ALIGN,
+	       "vmemmap alignment too small");
+
+int vmemmap_reserve(struct memhp_machine *m)
+{
+	size_t need = VMEMMAP_HEADER_SIZE + (size_t)m->max_pfn * sizeof(struct memhp_page);
+	uint8_t *p, *aligned;
+
+	p = mmap(NULL, VMEMMAP_ALIGN + need, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	aligned = (uint8_t *)ALIGN_UP((uintptr_t)p, VMEMMAP_ALIGN);
+	if (aligned > p)
+		munmap(p, (size_t)(aligned - p));
+	if (aligned + need < p + VMEMMAP_ALIGN + need)
+		munmap(aligned + need, (size_t)(p + VMEMMAP_ALIGN - aligned));
+
+	if (mprotect(aligned, VMEMMAP_HEADER_SIZE, PROT_READ | PROT_WRITE)) {
+		munmap(aligned, need);
+		return -ENOMEM;
+	}
+	*(struct memhp_machine **)aligned = m;
+	m->vmemmap_area = aligned;
+	m->vmemmap_area_len = need;
+	m->vmemmap = (struct memhp_page *)(aligned + VMEMMAP_HEADER_SIZE);
+	return 0;
+}
+
+void vmemmap_release(struct memhp_machine *m)
+{
+	if (m->vmemmap_area)
+		munmap(m->vmemmap_area, m->vmemmap_area_len);
+	m->vmemmap_area = NULL;
+	m->vmemmap = NULL;
+}
+
+struct memhp_machine *page_machine(const struct memhp_page *page)
+{
+	return *(struct memhp_machine **)((uintptr_t)page & ~(VMEMMAP_ALIGN - 1));
+}
+
+/* Make the descriptors of [pfn, pfn + nr) usable. Returns 0 or -ENOMEM. */
+int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
+{
+	uint8_t *start = (uint8_t *)(m->vmemmap + pfn);
+	uint8_t *end = (uint8_t *)(m->vmemmap + pfn + nr);
+	long pg = sysconf(_SC_PAGESIZE);
+
+	start = (uint8_t *)ALIGN_DOWN((uintptr_t)start, (uintptr_t)pg);
+	end = (uint8_t *)ALIGN_UP((uintptr_t)end, (uintptr_t)pg);
+	if (mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Give the descriptors' memory back. The range stays mapped (reads see
+ * zeroes) because a PFN walker may still hold a stale pointer, exactly the
+ * race pfn_to_online_page() users live with in the kernel; a descriptor of
+ * zeroes has refcount 0, so get_page_unless_zero() fails on it.
+ */
+void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
+{
+	uint8_t *start = (uint8_t *)(m->vmemmap + pfn);
+	uint8_t *end = (uint8_t *)(m->vmemmap + pfn + nr);
+	long pg = sysconf(_SC_PAGESIZE);
+
+	start = (uint8_t *)ALIGN_UP((uintptr_t)start, (uintptr_t)pg);
+	end = (uint8_t *)ALIGN_DOWN((uintptr_t)end, (uintptr_t)pg);
+	if (end > start)
+		madvise(start, (size_t)(end - start), MADV_DONTNEED);
+}

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+/*
+ * data.c - checksummed movable data: an LRU-like owner whose pages carry
+ * seeded bytes, so that any test can prove migration lost nothing.
+ *
+ * Each slot remembers its page and the checksum of what was written. A
+ * page the owner frees while it is isolated for migration is marked dead;
+ * the migration path finds that out and lets the page go.
+ */
+#include "workload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_ISOLATED, SLOT_DEAD };
+
+struct slot {
+	uint32_t pfn;
+	uint32_t state;
+	uint64_t csum;
+};
+
+struct memhp_data {
+	struct memhp_machine *m;
+	int owner_id;
+	pthread_mutex_t lock;
+	struct slot *slots;
+	unsigned long nr_slots, cap;
+	uint32_t *free_slots;		/* stack of free slot indices */
+	unsigned long nr_free_slots;
+	unsigned long nr_live;
+	_Atomic unsigned long nr_migrated;
+	_Atomic bool refuse;
+	uint64_t generation;
+};
+
+/* 4 KiB of splitmix64 output from @seed; returns its checksum. */
+static uint64_t fill_page(void *addr, uint64_t seed)
+{
+	uint64_t *w = addr, h = 0;
+
+	for (size_t i = 0; i < MEMHP_PAGE_SIZE / sizeof(*w); i++) {
+		uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		w[i] = z ^ (z >> 31);
+		h = (h ^ w[i]) * 0x100000001b3ULL + i;
+	}
+	return h;
+}
+
+static uint64_t page_csum(const void *addr)
+{
+	const uint64_t *w = addr;
+	uint64_t h = 0;
+
+	for (size_t i = 0; i < MEMHP_PAGE_SIZE / sizeof(*w); i++)
+		h = (h ^ w[i]) * 0x100000001b3ULL + i;
+	return h;
+}
+
+static bool data_isolate(struct memhp_page *page, void *owner)
+{
+	struct memhp_data *d = owner;
+	uint32_t idx = memhp_page_private(page);
+	bool ok = false;
+
+	pthread_mutex_lock(&d->lock);
+	if (idx < d->nr_slots && d->slots[idx].state == SLOT_LIVE &&
+	    d->slots[idx].pfn == memhp_page_to_pfn(page)) {
+		d->slots[idx].state = SLOT_ISOLATED;
+		ok = true;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ok;
+}
+
+static int data_migrate(struct memhp_page *dst, struct memhp_page *src, void *owner)
+{
+	struct memhp_data *d = owner;
+	uint32_t idx = memhp_page_private(src);
+	int ret = 0;
+
+	if (atomic_load(&d->refuse))
+		return -EAGAIN;
+	pthread_mutex_lock(&d->lock);
+	if (idx >= d->nr_slots || d->slots[idx].state != SLOT_ISOLATED ||
+	    d->slots[idx].pfn != memhp_page_to_pfn(src)) {
+		ret = -EBUSY;	/* freed meanwhile: putback lets it go */
+	} else {
+		d->slots[idx].pfn = (uint32_t)memhp_page_to_pfn(dst);
+		d->slots[idx].state = SLOT_LIVE;
+		atomic_fetch_add(&d->nr_migrated, 1);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void release_slot(struct memhp_data *d, uint32_t idx)
+{
+	d->slots[idx].state = SLOT_FREE;
+	d->free_slots[d->nr_free_slots++] = idx;
+}
+
+static void data_putback(struct memhp_page *page, void *owner)
+{
+	struct memhp_data *d = owner;
+	uint32_t idx = memhp_page_private(page);
+	bool drop = false;
+
+	pthread_mutex_lock(&d->lock);
+	if (idx < d->nr_slots && d->slots[idx].state == SLOT_DEAD) {
+		release_slot(d, idx);
+		drop = true;
+	} else if (idx < d->nr_slots && d->slots[idx].state == SLOT_ISOLATED) {
+		d->slots[idx].state = SLOT_LIVE;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (drop) {
+		memhp_ClearPageMovable(page);
+		memhp_put_page(page);
+	}
+}
+
+static const struct memhp_movable_operations data_ops = {
+	.name = "data",
+	.lru = true,
+	.isolate_page = data_isolate,
+	.migrate_page = data_migrate,
+	.putback_page = data_putback,
+};
+
+int memhp_data_create(struct memhp_machine *m, struct memhp_data **out)
+{
+	struct memhp_data *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->m = m;
+	pthread_mutex_init(&d->lock, NULL);
+	d->owner_id = memhp_register_movable_owner(m, &data_ops, d);
+	if (d->owner_id < 0) {
+		int ret = d->owner_id;
+
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+		return ret;
+	}
+	d->generation = memhp_random(m);
+	*out = d;
+	return 0;
+}
+
+static int grow(struct memhp_data *d)
+{
+	unsigned long ncap = d->cap ? d->cap * 2 : 1024;
+	struct slot *ns = realloc(d->slots, ncap * sizeof(*ns));
+	uint32_t *nf;
+
+	if (!ns)
+		return -ENOMEM;
+	d->slots = ns;
+	nf = realloc(d->free_slots, ncap * sizeof(*nf));
+	if (!nf)
+		return -ENOMEM;
+	d->free_slots = nf;
+	d->cap = ncap;
+	return 0;
+}
+
+unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp_t gfp)
+{
+	unsigned long got = 0;
+
+	if (!gfp)
+		gfp = MEMHP_GFP_HIGHUSER_MOVABLE;
+	for (; got < nr; got++) {
+		struct memhp_page *page = memhp_alloc_pages(d->m, gfp, 0);
+		uint32_t idx;
+		uint64_t csum;
+
+		if (!page)
+			break;
+		csum = fill_page(memhp_page_address(page), d->generation++);
+		pthread_mutex_lock(&d->lock);
+		if (d->nr_free_slots) {
+			idx = d->free_slots[--d->nr_free_slots];
+		} else {
+			if (d->nr_slots == d->cap && grow(d)) {
+				pthread_mutex_unlock(&d->lock);
+				memhp_put_page(page);
+				break;
+			}
+			idx = (uint32_t)d->nr_slots++;
+		}
+		d->slots[idx] = (struct slot){(uint32_t)memhp_page_to_pfn(page), SLOT_LIVE, csum};
+		d->nr_live++;
+		/* Publish under the lock, so isolation sees a consistent slot. */
+		memhp_SetPageMovable(page, d->owner_id, idx);
+		pthread_mutex_unlock(&d->lock);
+	}
+	return got;
+}
+
+unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr)
+{
+	unsigned long freed = 0;
+
+	while (freed < nr) {
+		struct memhp_page *page = NULL;
+		uint32_t idx;
+
+		pthread_mutex_lock(&d->lock);
+		if (!d->nr_live) {
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		do {
+			idx = (uint32_t)(memhp_random(d->m) % d->nr_slots);
+		} while (d->slots[idx].state != SLOT_LIVE && d->slots[idx].state != SLOT_ISOLATED);
+		d->nr_live--;
+		if (d->slots[idx].state == SLOT_ISOLATED) {
+			d->slots[idx].state = SLOT_DEAD;
+		} else {
+			page = memhp_pfn_to_page(d->m, d->slots[idx].pfn);
+			release_slot(d, idx);
+			memhp_ClearPageMovable(page);
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (page)
+			memhp_put_page(page);
+		freed++;
+	}
+	return freed;
+}
+
+void memhp_data_destroy(struct memhp_data *d)
+{
+	if (!d)
+		return;
+	memhp_data_free(d, ~0UL);
+	memhp_unregister_movable_owner(d->m, d->owner_id);
+	pthread_mutex_destroy(&d->lock);
+	free(d->slots);
+	free(d->free_slots);
+	free(d);
+}
+
+unsigned long memhp_data_nr_pages(struct memhp_data *d)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->nr_live;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+unsigned long memhp_data_nr_migrated(struct memhp_data *d)
+{
+	return atomic_load(&d->nr_migrated);
+}
+
+unsigned long memhp_data_nr_slots(struct memhp_data *d)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&d->lock);
+	n = d->nr_slots;
+	pthread_mutex_unlock(&d->lock);
+	return n;
+}
+
+unsigned long memhp_data_pfn(struct memhp_data *d, unsigned long idx)
+{
+	unsigned long pfn = MEMHP_NO_PFN;
+
+	pthread_mutex_lock(&d->lock);
+	if (idx < d->nr_slots &&
+	    (d->slots[idx].state == SLOT_LIVE || d->slots[idx].state == SLOT_ISOLATED))
+		pfn = d->slots[idx].pfn;
+	pthread_mutex_unlock(&d->lock);
+	return pfn;
+}
+
+void memhp_data_refuse_migration(struct memhp_data *d, bool refuse)
+{
+	atomic_store(&d->refuse, refuse);
+}
+
+unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified)
+{
+	unsigned long bad = 0, checked = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned long i = 0; i < d->nr_slots; i++) {
+		struct slot *s = &d->slots[i];
+		struct memhp_page *page;
+
+		if (s->state != SLOT_LIVE && s->state != SLOT_ISOLATED)
+			continue;
+		checked++;
+		page = memhp_pfn_to_online_page(d->m, s->pfn);
+		if (!page || memhp_page_owner(page) != d->owner_id ||
+		    memhp_page_private(page) != i ||
+		    page_csum(memhp_page_address(page)) != s->csum)
+			bad++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (verified)
+		*verified = checked;
+	return bad;
+}

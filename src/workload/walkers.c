@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/*
+ * walkers.c - speculative PFN walkers: threads that take and drop
+ * references on pages they do not own, through pfn_to_online_page() and
+ * get_page_unless_zero(), the pattern the 2019 PageOffline discussion was
+ * about. Their puts are ordinary puts: if a driver let go of a page in the
+ * meantime, the walker's put is the last one and the checker hears of it.
+ */
+#include "workload.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+struct walker {
+	struct memhp_walkers *w;
+	pthread_t thread;
+	uint64_t rng;
+	struct memhp_walker_stats stats;
+};
+
+struct memhp_walkers {
+	struct memhp_machine *m;
+	unsigned int nr;
+	unsigned int hold_spins;
+	_Atomic bool stop;
+	struct walker *walkers;
+};
+
+static uint64_t next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static void *walk(void *arg)
+{
+	struct walker *wk = arg;
+	struct memhp_walkers *w = wk->w;
+	struct memhp_machine *m = w->m;
+	const unsigned long per_block = memhp_pages_per_block(m);
+	const unsigned long nr_ids = memhp_max_pfn(m) / per_block;
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		long id = memhp_next_block(m, next(&wk->rng) % nr_ids);
+		unsigned long pfn;
+		struct memhp_page *page;
+
+		if (id < 0)
+			id = memhp_next_block(m, 0);
+		if (id < 0)
+			break;
+		pfn = (unsigned long)id * per_block + next(&wk->rng) % per_block;
+		wk->stats.visits++;
+		page = memhp_pfn_to_online_page(m, pfn);
+		if (!page || !memhp_get_page_unless_zero(page))
+			continue;
+		wk->stats.refs++;
+		if (memhp_PageOffline(page))
+			wk->stats.offline_refs++;
+		for (unsigned int i = 0; i < w->hold_spins; i++)
+			if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+				break;
+		memhp_put_page(page);
+		if (!(wk->stats.visits & 1023))
+			sched_yield();
+	}
+	return NULL;
+}
+
+int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads, unsigned int hold_spins,
+			struct memhp_walkers **out)
+{
+	struct memhp_walkers *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->walkers = calloc(nr_threads ? nr_threads : 1, sizeof(*w->walkers));
+	if (!w->walkers) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->m = m;
+	w->hold_spins = hold_spins;
+	for (unsigned int i = 0; i < nr_threads; i++) {
+		struct walker *wk = &w->walkers[i];
+
+		wk->w = w;
+		wk->rng = memhp_random(m) | 1;
+		if (pthread_create(&wk->thread, NULL, walk, wk)) {
+			memhp_walkers_stop(w, NULL);
+			return -EAGAIN;
+		}
+		w->nr++;
+	}
+	*out = w;
+	return 0;
+}
+
+void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stats)
+{
+	if (!w)
+		return;
+	atomic_store(&w->stop, true);
+	if (stats)
+		*stats = (struct memhp_walker_stats){0};
+	for (unsigned int i = 0; i < w->nr; i++) {
+		pthread_join(w->walkers[i].thread, NULL);
+		if (stats) {
+			stats->visits += w->walkers[i].stats.visits;
+			stats->refs += w->walkers[i].stats.refs;
+			stats->offline_refs += w->walkers[i].stats.offline_refs;
+		}
+	}
+	free(w->walkers);
+	free(w);
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/harness.c - TAP output, failure bookkeeping and machine helpers.
+ */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+#define MAX_TEST_MACHINES 8
+#define MAX_EXPECTED_RULES 8
+
+static struct {
+	struct memhp_machine *m;
+	const char *allowed[MAX_EXPECTED_RULES];
+	int nr_allowed;
+	bool skip_check;
+} machines[MAX_TEST_MACHINES];
+static int nr_machines;
+static bool failed;
+
+void test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	failed = true;
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+bool test_failed(void)
+{
+	return failed;
+}
+
+const char *errno_name(long err)
+{
+	static _Thread_local char bufs[4][32];
+	static _Thread_local unsigned int next;
+	char *buf = bufs[next++ % 4];
+	const char *name;
+
+	if (err >= 0) {
+		snprintf(buf, sizeof(bufs[0]), "%ld", err);
+		return buf;
+	}
+	name = strerrorname_np((int)-err);
+	snprintf(buf, sizeof(bufs[0]), "-%s", name ? name : "?");
+	return buf;
+}
+
+void tm_config(struct memhp_config *cfg)
+{
+	memhp_config_init(cfg, 512 * MEMHP_MiB);
+	cfg->phys_size = 64 * MEMHP_GiB;
+	cfg->check_after_ops = true;
+}
+
+struct memhp_machine *tm_create(const struct memhp_config *cfg)
+{
+	struct memhp_config def;
+	struct memhp_machine *m;
+	int ret;
+
+	if (!cfg) {
+		tm_config(&def);
+		cfg = &def;
+	}
+	if (nr_machines == MAX_TEST_MACHINES) {
+		test_fail(__FILE__, __LINE__, "too many machines in one test");
+		return NULL;
+	}
+	ret = memhp_machine_create(cfg, &m);
+	if (ret) {
+		test_fail(__FILE__, __LINE__, "memhp_machine_create: %s (%s)", errno_name(ret),
+			  memhp_config_error());
+		return NULL;
+	}
+	machines[nr_machines].m = m;
+	machines[nr_machines].nr_allowed = 0;
+	machines[nr_machines].skip_check = false;
+	nr_machines++;
+	return m;
+}
+
+void tm_expect_violations(struct memhp_machine *m, const char *rule)
+{
+	for (int i = 0; i < nr_machines; i++)
+		if (machines[i].m == m && machines[i].nr_allowed < MAX_EXPECTED_RULES)
+			machines[i].allowed[machines[i].nr_allowed++] = rule;
+}
+
+void tm_skip_final_check(struct memhp_machine *m)
+{
+	for (int i = 0; i < nr_machines; i++)
+		if (machines[i].m == m)
+			machines[i].skip_check = true;
+}
+
+size_t tm_violations(struct memhp_machine *m, const char *rule)
+{
+	static struct memhp_check_report r;
+	size_t n = 0, total = memhp_violations(m, &r);
+
+	for (size_t i = 0; i < total && i < MEMHP_CHECK_MAX_REPORTED; i++)
+		if (!rule || !strcmp(r.v[i].rule, rule))
+			n++;
+	return n;
+}
+
+static void finish_machines(void)
+{
+	static struct memhp_check_report r;
+
+	for (int i = 0; i < nr_machines; i++) {
+		struct memhp_machine *m = machines[i].m;
+		size_t total = machines[i].skip_check ? 0 : memhp_check(m, &r);
+
+		if (total) {
+			test_fail(__FILE__, __LINE__, "memhp_check found %zu violations at the end:",
+				  total);
+			memhp_print_report(stdout, &r);
+		}
+		total = machines[i].skip_check ? 0 : memhp_violations(m, &r);
+		for (size_t v = 0; v < total && v < MEMHP_CHECK_MAX_REPORTED; v++) {
+			bool ok = false;
+
+			for (int a = 0; a < machines[i].nr_allowed; a++)
+				if (!strcmp(machines[i].allowed[a], r.v[v].rule))
+					ok = true;
+			if (!ok)
+				test_fail(__FILE__, __LINE__, "unexpected finding %s at pfn %#lx: %s",
+					  r.v[v].rule, r.v[v].pfn, r.v[v].detail);
+		}
+		memhp_machine_destroy(m);
+	}
+	nr_machines = 0;
+}
+
+int run_tests(const struct test *tests, size_t n, int argc, char **argv)
+{
+	size_t planned = 0, nr_failed = 0, num = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (argc < 2 || !strcmp(argv[1], tests[i].name))
+			planned++;
+	printf("TAP version 13\n1..%zu\n", planned);
+	for (size_t i = 0; i < n; i++) {
+		if (argc >= 2 && strcmp(argv[1], tests[i].name))
+			continue;
+		failed = false;
+		memhp_task_clear_signal(memhp_current_task());
+		tests[i].fn();
+		finish_machines();
+		num++;
+		printf("%sok %zu - %s\n", failed ? "not " : "", num, tests[i].name);
+		fflush(stdout);
+		nr_failed += failed;
+	}
+	return nr_failed ? 1 : 0;
+}
+
+/* ---- Helpers -------------------------------------------------------------- */
+
+int tm_add_blocks(struct memhp_machine *m, uint64_t start, unsigned long nr)
+{
+	return memhp_add_memory(m, 0, start, nr * memhp_block_size(m), MEMHP_MHP_NONE);
+}
+
+unsigned long tm_block_pfn(struct memhp_machine *m, unsigned long id)
+{
+	return id * memhp_pages_per_block(m);
+}
+
+struct memhp_page *tm_alloc_in(struct memhp_machine *m, memhp_gfp_t gfp, unsigned long start,
+			       unsigned long end)
+{
+	struct memhp_page *found = NULL, **held = NULL;
+	size_t nr = 0, cap = 0;
+
+	while (!found) {
+		struct memhp_page *p = memhp_alloc_pages(m, gfp, 0);
+		unsigned long pfn;
+
+		if (!p)
+			break;
+		pfn = memhp_page_to_pfn(p);
+		if (pfn >= start && pfn < end) {
+			found = p;
+			break;
+		}
+		if (nr == cap) {
+			cap = cap ? cap * 2 : 1024;
+			held = realloc(held, cap * sizeof(*held));
+		}
+		held[nr++] = p;
+	}
+	while (nr)
+		memhp_put_page(held[--nr]);
+	free(held);
+	return found;
+}
+
+static int event_log_cb(struct memhp_notifier_block *nb, unsigned long action, void *data)
+{
+	struct event_log *log = nb->priv;
+
+	(void)data;
+	if (log->n < (int)(sizeof(log->events) / sizeof(log->events[0])))
+		log->events[log->n++] = action;
+	if (log->veto_on == action)
+		return log->veto_ret;
+	return MEMHP_NOTIFY_OK;
+}
+
+void event_log_register(struct memhp_machine *m, struct event_log *log, int priority)
+{
+	log->nb.notifier_call = event_log_cb;
+	log->nb.priority = priority;
+	log->nb.priv = log;
+	memhp_register_memory_notifier(m, &log->nb);
+}
+
+bool event_log_saw(const struct event_log *log, unsigned long event)
+{
+	for (int i = 0; i < log->n; i++)
+		if (log->events[i] == event)
+			return true;
+	return false;
+}

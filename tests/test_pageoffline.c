@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_pageoffline.c - the PageOffline rules, under both protocols.
+ *
+ * A small driver lives in this file, built the way virtio-mem keeps
+ * unplugged memory: its online_page callback keeps a range of a block back
+ * as PageOffline (PG_reserved cleared, refcount 1, not managed). Under the
+ * 6.1 protocol its notifier drops the references and gives the pages back
+ * to the managed count in MEM_GOING_OFFLINE and undoes both in
+ * MEM_CANCEL_OFFLINE, guarded by a hotplug_active flag; under the 2025
+ * protocol it marks the pages skippable and does nothing in the notifier.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+#define KEEP 2048 /* pages kept back: two max-order chunks */
+
+struct fake_driver {
+	struct memhp_machine *m;
+	struct memhp_notifier_block nb;
+	unsigned long start, nr;	/* the range it keeps PageOffline */
+	bool drops_refs;		/* takes part in the 6.1 protocol */
+	bool hotplug_active;
+	int not_zero;			/* dec_and_test that did not reach 0 */
+	int going_offline_count;	/* refcount seen in GOING_OFFLINE */
+	int going_offline_refcount;
+};
+
+static void fd_online_page(struct memhp_page *page, unsigned int order, void *priv)
+{
+	struct fake_driver *fd = priv;
+	unsigned long pfn = memhp_page_to_pfn(page);
+
+	if (pfn < fd->start || pfn >= fd->start + fd->nr) {
+		memhp_generic_online_page(page, order);
+		return;
+	}
+	memhp_page_offline_begin(fd->m);
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		struct memhp_page *p = memhp_pfn_to_page(fd->m, pfn + i);
+
+		memhp_SetPageOffline(p);
+		memhp_ClearPageReserved(p);
+		if (memhp_machine_protocol(fd->m) == MEMHP_PROTOCOL_2025)
+			memhp_SetPageOfflineSkippable(p);
+	}
+	memhp_page_offline_end(fd->m);
+}
+
+static bool fd_owns(struct fake_driver *fd, const struct memhp_memory_notify *arg)
+{
+	return fd->start >= arg->start_pfn && fd->start + fd->nr <= arg->start_pfn + arg->nr_pages;
+}
+
+static int fd_notifier(struct memhp_notifier_block *nb, unsigned long action, void *data)
+{
+	struct fake_driver *fd = nb->priv;
+	struct memhp_memory_notify *arg = data;
+
+	if (!fd_owns(fd, arg))
+		return MEMHP_NOTIFY_DONE;
+	switch (action) {
+	case MEMHP_MEM_GOING_OFFLINE:
+		fd->hotplug_active = true;
+		fd->going_offline_refcount = memhp_page_count(memhp_pfn_to_page(fd->m, fd->start));
+		fd->going_offline_count++;
+		if (!fd->drops_refs)
+			break;
+		memhp_adjust_managed_page_count(memhp_pfn_to_page(fd->m, fd->start), (long)fd->nr);
+		for (unsigned long i = 0; i < fd->nr; i++) {
+			struct memhp_page *p = memhp_pfn_to_page(fd->m, fd->start + i);
+
+			if (!memhp_page_ref_dec_and_test(p)) {
+				fd->not_zero++;
+				memhp_report(fd->m, fd->start + i, "fake-offline-referenced",
+					     "fake-offline page referenced");
+			}
+		}
+		break;
+	case MEMHP_MEM_CANCEL_OFFLINE:
+		if (!fd->hotplug_active)
+			break;
+		if (fd->drops_refs) {
+			memhp_adjust_managed_page_count(memhp_pfn_to_page(fd->m, fd->start),
+							-(long)fd->nr);
+			for (unsigned long i = 0; i < fd->nr; i++)
+				memhp_page_ref_inc(memhp_pfn_to_page(fd->m, fd->start + i));
+		}
+		fd->hotplug_active = false;
+		break;
+	case MEMHP_MEM_OFFLINE:
+		fd->hotplug_active = false;
+		break;
+	}
+	return MEMHP_NOTIFY_OK;
+}
+
+static void fd_init(struct fake_driver *fd, struct memhp_machine *m, bool drops_refs)
+{
+	fd->m = m;
+	fd->start = B0 * memhp_pages_per_block(m);
+	fd->nr = KEEP;
+	fd->drops_refs = drops_refs;
+	fd->nb.notifier_call = fd_notifier;
+	fd->nb.priv = fd;
+	memhp_set_online_page_callback(m, fd_online_page, fd);
+	memhp_register_memory_notifier(m, &fd->nb);
+}
+
+static void fd_exit(struct fake_driver *fd)
+{
+	memhp_unregister_memory_notifier(fd->m, &fd->nb);
+	memhp_restore_online_page_callback(fd->m, fd_online_page);
+}
+
+static struct memhp_machine *machine(enum memhp_protocol protocol)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	tm_config(&cfg);
+	cfg.protocol = protocol;
+	m = tm_create(&cfg);
+	if (m && tm_add_blocks(m, HOT, 2))
+		return NULL;
+	return m;
+}
+
+static unsigned long zone_managed(struct memhp_machine *m, enum memhp_zone_type z)
+{
+	struct memhp_zone_info zi;
+
+	memhp_zone_info(m, 0, z, &zi);
+	return zi.managed_pages;
+}
+
+static bool range_is_offline_with_count(struct memhp_machine *m, unsigned long start,
+					unsigned long nr, int count)
+{
+	for (unsigned long i = 0; i < nr; i++) {
+		struct memhp_page *p = memhp_pfn_to_online_page(m, start + i);
+
+		if (!p || !memhp_PageOffline(p) || memhp_PageReserved(p) || memhp_PageBuddy(p) ||
+		    memhp_page_count(p) != count)
+			return false;
+	}
+	return true;
+}
+
+/* ---- Onlining ------------------------------------------------------------------------ */
+
+static void online_page_callback_keeps_pages_back_as_pageoffline(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct memhp_zone_info zi;
+	unsigned long managed0;
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, true);
+	managed0 = zone_managed(m, MEMHP_ZONE_MOVABLE);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+	memhp_zone_info(m, 0, MEMHP_ZONE_MOVABLE, &zi);
+	/* Present counts every page, managed only those the buddy got. */
+	ASSERT_EQ(zi.present_pages, memhp_pages_per_block(m));
+	ASSERT_EQ(zi.managed_pages - managed0, memhp_pages_per_block(m) - KEEP);
+	ASSERT_TRUE(!memhp_PageOffline(memhp_pfn_to_page(m, fd.start + KEEP)));
+
+	/* Offline and online again: the callback marks them again. */
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE) - managed0, memhp_pages_per_block(m) - KEEP);
+	fd_exit(&fd);
+}
+
+static void set_online_page_callback_refuses_a_second_callback(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, true);
+	ASSERT_ERR(memhp_set_online_page_callback(m, fd_online_page, &fd), -EINVAL);
+	ASSERT_ERR(memhp_restore_online_page_callback(m, NULL), -EINVAL);
+	fd_exit(&fd);
+	ASSERT_ERR(memhp_restore_online_page_callback(m, fd_online_page), -EINVAL);
+	/* With the generic callback back, nothing is kept. */
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_TRUE(!memhp_PageOffline(memhp_pfn_to_page(m, fd.start)));
+}
+
+/* ---- 6.1 ---------------------------------------------------------------------------------- */
+
+static void offline_succeeds_when_the_driver_drops_its_references_in_going_offline(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct memhp_meminfo mi0, mi1;
+	unsigned long managed0;
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, true);
+	managed0 = zone_managed(m, MEMHP_ZONE_MOVABLE);
+	memhp_meminfo(m, &mi0);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+
+	ASSERT_OK(memhp_block_offline(m, B0));
+
+	ASSERT_EQ(fd.going_offline_refcount, 1);
+	ASSERT_EQ(fd.not_zero, 0);
+	/* 6.1 subtracts the whole block; the driver had added its pages back
+	 * in MEM_GOING_OFFLINE, so nothing drifts. */
+	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE), managed0);
+	memhp_meminfo(m, &mi1);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+	fd_exit(&fd);
+}
+
+static void offline_fails_ebusy_on_referenced_pageoffline_and_cancel_reaches_all(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct event_log before = {0}, after = {0};
+	struct memhp_meminfo mi0, mi1;
+	char buf[MEMHP_SYSFS_BUF];
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, false);	/* keeps pages back but never lets go */
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	event_log_register(m, &before, 10);
+	event_log_register(m, &after, -10);
+	memhp_meminfo(m, &mi0);
+
+	ASSERT_ERR(memhp_store_state(m, B0, "offline", 7, false), -EBUSY);
+
+	/* Isolation let the PageOffline pages through; scan_movable_pages()
+	 * then refused them after MEM_GOING_OFFLINE. */
+	ASSERT_EQ(before.n, 2);
+	ASSERT_EQ(before.events[0], MEMHP_MEM_GOING_OFFLINE);
+	ASSERT_EQ(before.events[1], MEMHP_MEM_CANCEL_OFFLINE);
+	ASSERT_EQ(after.n, 2);
+	ASSERT_EQ(after.events[1], MEMHP_MEM_CANCEL_OFFLINE);
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+	memhp_meminfo(m, &mi1);
+	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+	memhp_show_state(m, B0, buf);
+	ASSERT_STREQ(buf, "online\n");
+	memhp_unregister_memory_notifier(m, &before.nb);
+	memhp_unregister_memory_notifier(m, &after.nb);
+	fd_exit(&fd);
+}
+
+static void pageoffline_page_in_zone_normal_also_passes_isolation(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct event_log log = {0};
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, false);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
+	event_log_register(m, &log, 0);
+	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
+	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_GOING_OFFLINE));
+	memhp_unregister_memory_notifier(m, &log.nb);
+	fd_exit(&fd);
+}
+
+static void cancel_offline_reaches_notifiers_that_never_saw_going_offline(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE,
+				 .veto_ret = memhp_notifier_from_errno(-ENOMEM)};
+	struct event_log low = {0};
+	unsigned long managed;
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, true);	/* priority 0, after the veto */
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	event_log_register(m, &veto, 100);
+	event_log_register(m, &low, -100);
+	managed = zone_managed(m, MEMHP_ZONE_MOVABLE);
+
+	ASSERT_ERR(memhp_block_offline(m, B0), -ENOMEM);
+
+	ASSERT_EQ(low.n, 1);
+	ASSERT_EQ(low.events[0], MEMHP_MEM_CANCEL_OFFLINE);
+	ASSERT_EQ(fd.going_offline_count, 0);
+	/* The driver's guard kept it from "restoring" what it never dropped. */
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE), managed);
+	memhp_unregister_memory_notifier(m, &veto.nb);
+	memhp_unregister_memory_notifier(m, &low.nb);
+	fd_exit(&fd);
+}
+
+static void a_later_veto_restores_the_driver_references_and_managed_count_exactly(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD};
+	unsigned long managed;
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, true);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	event_log_register(m, &veto, -100);	/* after the driver */
+	managed = zone_managed(m, MEMHP_ZONE_MOVABLE);
+
+	ASSERT_ERR(memhp_block_offline(m, B0), -EPERM);	/* NOTIFY_BAD */
+
+	ASSERT_EQ(fd.going_offline_count, 1);
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE), managed);
+	memhp_unregister_memory_notifier(m, &veto.nb);
+	fd_exit(&fd);
+}
+
+static void going_online_veto_returns_the_errno_and_leaves_the_block_offline(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_ONLINE,
+				 .veto_ret = memhp_notifier_from_errno(-ENOSPC)};
+	struct event_log low = {0};
+	struct memhp_zone_info zi;
+	struct memhp_meminfo mi0, mi1;
+	char buf[MEMHP_SYSFS_BUF];
+
+	ASSERT_TRUE(m);
+	event_log_register(m, &veto, 10);
+	event_log_register(m, &low, 0);
+	memhp_meminfo(m, &mi0);
+	ASSERT_ERR(memhp_store_state(m, B0, "online_movable", 14, false), -ENOSPC);
+	ASSERT_EQ(low.n, 1);
+	ASSERT_EQ(low.events[0], MEMHP_MEM_CANCEL_ONLINE);
+	memhp_show_state(m, B0, buf);
+	ASSERT_STREQ(buf, "offline\n");
+	memhp_zone_info(m, 0, MEMHP_ZONE_MOVABLE, &zi);
+	ASSERT_EQ(zi.spanned_pages, 0);
+	ASSERT_EQ(zi.present_pages, 0);
+	memhp_meminfo(m, &mi1);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+	ASSERT_TRUE(!memhp_pfn_to_online_page(m, tm_block_pfn(m, B0)));
+	memhp_unregister_memory_notifier(m, &veto.nb);
+	memhp_unregister_memory_notifier(m, &low.nb);
+}
+
+/* A walker that grabs a reference at the wrong moment. */
+struct stray {
+	struct memhp_notifier_block nb;
+	struct memhp_page *page;
+	bool put_in_going_offline;
+};
+
+static int stray_notifier(struct memhp_notifier_block *nb, unsigned long action, void *data)
+{
+	struct stray *s = nb->priv;
+
+	(void)data;
+	if (action == MEMHP_MEM_GOING_OFFLINE && s->put_in_going_offline && s->page) {
+		memhp_put_page(s->page);
+		s->page = NULL;
+	}
+	return MEMHP_NOTIFY_OK;
+}
+
+static void speculative_reference_keeps_6_1_offline_from_finishing(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "fake-offline-referenced");
+	fd_init(&fd, m, true);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	p = memhp_pfn_to_online_page(m, fd.start + 5);
+	ASSERT_TRUE(memhp_get_page_unless_zero(p));	/* the walker */
+
+	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
+
+	ASSERT_EQ(fd.not_zero, 1);
+	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
+	ASSERT_EQ(memhp_page_count(p), 2);	/* driver's again, and the walker's */
+	memhp_put_page(p);
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+	/* Without the walker, offlining goes through. */
+	ASSERT_OK(memhp_block_offline(m, B0));
+	fd_exit(&fd);
+}
+
+static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct stray s = {.put_in_going_offline = true};
+
+	ASSERT_TRUE(m);
+	/* The page gets freed under the driver: the machine stays broken,
+	 * which is the point of the 2019 discussion. */
+	tm_skip_final_check(m);
+	fd_init(&fd, m, true);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	s.page = memhp_pfn_to_online_page(m, fd.start + 9);
+	ASSERT_TRUE(memhp_get_page_unless_zero(s.page));
+	s.nb.notifier_call = stray_notifier;
+	s.nb.priv = &s;
+	s.nb.priority = -1;	/* after the driver dropped its reference */
+	memhp_register_memory_notifier(m, &s.nb);
+
+	/* The page is neither free nor PageOffline any more: the offline
+	 * loop could never finish. A pending signal ends it at once. */
+	memhp_task_signal(memhp_current_task());
+	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
+	memhp_task_clear_signal(memhp_current_task());
+
+	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	ASSERT_TRUE(memhp_check(m, NULL) > 0);	/* and the checker sees the damage */
+	memhp_unregister_memory_notifier(m, &s.nb);
+	fd_exit(&fd);
+}
+
+/* ---- 2025: PG_offline_skippable ---------------------------------------------------------- */
+
+static void skippable_pages_with_refcount_1_are_skipped_2025(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
+	struct fake_driver fd = {0};
+	struct memhp_meminfo mi0, mi1;
+	unsigned long managed0;
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, false);	/* no notifier work at all */
+	managed0 = zone_managed(m, MEMHP_ZONE_MOVABLE);
+	memhp_meminfo(m, &mi0);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
+
+	ASSERT_OK(memhp_block_offline(m, B0));
+
+	ASSERT_EQ(fd.going_offline_refcount, 1);
+	/* Offlining left the PageOffline pages out of the managed count. */
+	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE), managed0);
+	memhp_meminfo(m, &mi1);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+	fd_exit(&fd);
+}
+
+static void pageoffline_without_the_flag_is_ebusy_2025(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
+	struct event_log log = {0};
+	struct memhp_page *normal_page, *movable_page;
+	const unsigned long b0 = tm_block_pfn(m, B0), b1 = tm_block_pfn(m, B0 + 1);
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+	normal_page = tm_alloc_in(m, MEMHP_GFP_KERNEL, b0, b0 + memhp_pages_per_block(m));
+	movable_page = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, b1, b1 + memhp_pages_per_block(m));
+	ASSERT_TRUE(normal_page && movable_page);
+	ASSERT_OK(memhp_SetPageOffline(normal_page));
+	ASSERT_OK(memhp_SetPageOffline(movable_page));
+	memhp_adjust_managed_page_count(normal_page, -1);
+	memhp_adjust_managed_page_count(movable_page, -1);
+	event_log_register(m, &log, 0);
+
+	/* Outside ZONE_MOVABLE the check moved into isolation: no events. */
+	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
+	ASSERT_EQ(log.n, 0);
+	/* In ZONE_MOVABLE isolation passes; scan_movable_pages() refuses. */
+	ASSERT_ERR(memhp_block_offline(m, B0 + 1), -EBUSY);
+	ASSERT_EQ(log.n, 2);
+
+	/* Marked skippable, both go. */
+	memhp_SetPageOfflineSkippable(normal_page);
+	memhp_SetPageOfflineSkippable(movable_page);
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_OK(memhp_block_offline(m, B0 + 1));
+	memhp_unregister_memory_notifier(m, &log.nb);
+}
+
+static void stray_reference_is_only_a_warning_under_2025(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
+	struct fake_driver fd = {0};
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "offline-isolated-pages");
+	fd_init(&fd, m, false);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	p = memhp_pfn_to_online_page(m, fd.start + 9);
+	ASSERT_TRUE(memhp_get_page_unless_zero(p));
+
+	ASSERT_OK(memhp_block_offline(m, B0));
+
+	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);	/* WARN_ON_ONCE */
+	memhp_put_page(p);	/* back to 1: nothing is freed */
+	ASSERT_EQ(memhp_page_count(p), 1);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 0);
+	fd_exit(&fd);
+}
+
+struct outcome {
+	unsigned long managed[MEMHP_NR_ZONES], present[MEMHP_NR_ZONES], free_pages, total;
+	int ret;
+};
+
+static void scenario(enum memhp_protocol protocol, struct outcome *o)
+{
+	struct memhp_machine *m = machine(protocol);
+	struct fake_driver fd = {0};
+	struct memhp_meminfo mi;
+
+	if (!m)
+		return;
+	fd_init(&fd, m, protocol == MEMHP_PROTOCOL_6_1);
+	memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE);
+	memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE);
+	o->ret = memhp_block_offline(m, B0);
+	o->ret |= memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE);
+	o->ret |= memhp_block_offline(m, B0);
+	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+		struct memhp_zone_info zi;
+
+		memhp_zone_info(m, 0, (enum memhp_zone_type)z, &zi);
+		o->managed[z] = zi.managed_pages;
+		o->present[z] = zi.present_pages;
+	}
+	memhp_meminfo(m, &mi);
+	o->free_pages = mi.free_pages;
+	o->total = mi.total_pages;
+	fd_exit(&fd);
+}
+
+static void the_same_scenario_ends_in_the_same_state_under_both_protocols(void)
+{
+	struct outcome a = {0}, b = {0};
+
+	scenario(MEMHP_PROTOCOL_6_1, &a);
+	scenario(MEMHP_PROTOCOL_2025, &b);
+	ASSERT_EQ(a.ret, 0);
+	ASSERT_EQ(b.ret, 0);
+	ASSERT_TRUE(!memcmp(&a, &b, sizeof(a)));
+	ASSERT_GT(a.total, 0);
+}
+
+RUN_TESTS(T(online_page_callback_keeps_pages_back_as_pageoffline),
+	  T(set_online_page_callback_refuses_a_second_callback),
+	  T(offline_succeeds_when_the_driver_drops_its_references_in_going_offline),
+	  T(offline_fails_ebusy_on_referenced_pageoffline_and_cancel_reaches_all),
+	  T(pageoffline_page_in_zone_normal_also_passes_isolation),
+	  T(cancel_offline_reaches_notifiers_that_never_saw_going_offline),
+	  T(a_later_veto_restores_the_driver_references_and_managed_count_exactly),
+	  T(going_online_veto_returns_the_errno_and_leaves_the_block_offline),
+	  T(speculative_reference_keeps_6_1_offline_from_finishing),
+	  T(stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1),
+	  T(skippable_pages_with_refcount_1_are_skipped_2025),
+	  T(pageoffline_without_the_flag_is_ebusy_2025),
+	  T(stray_reference_is_only_a_warning_under_2025),
+	  T(the_same_scenario_ends_in_the_same_state_under_both_protocols))
