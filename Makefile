@@ -36,9 +36,14 @@ LDFLAGS += -fsanitize=$(SAN)
 endif
 LDLIBS += -pthread -lm
 
-LIB_SRCS := $(wildcard src/mm/*.c) $(wildcard src/workload/*.c)
-CLI_SRCS := $(wildcard src/cli/*.c)
+# The library: the mm core, workloads, drivers and the device model.
+LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c)
+# The memhp program: the CLI with Lua, the FUSE file systems, QMP.
+CLI_SRCS := $(wildcard src/cli/*.c src/fs/*.c src/qmp/*.c)
+CLI_PKGS := lua5.4 fuse3 jansson
 TEST_SRCS := $(wildcard tests/test_*.c)
+# Tests that drive the memhp program or real tools: executable, TAP out.
+TEST_SCRIPTS := $(wildcard tests/*.sh)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -62,8 +67,9 @@ $(B)/libmemhp.a: $(LIB_OBJS)
 $(B)/libmemhp.so: $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -shared -o $@ $(LIB_OBJS) $(LDLIBS)
 
+$(CLI_OBJS): CPPFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
 $(B)/memhp: $(CLI_OBJS) $(B)/libmemhp.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libmemhp.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libmemhp.a $(shell pkg-config --libs $(CLI_PKGS)) $(LDLIBS)
 
 # Tests are white-box: they link the library's objects directly.
 $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(LIB_OBJS)
@@ -77,7 +83,7 @@ $(B)/tests/harness.o: tests/harness.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 check: all
-	prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS)
+	MEMHP=$(abspath $(B)/memhp) prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS) $(TEST_SCRIPTS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

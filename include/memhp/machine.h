@@ -165,6 +165,24 @@ MEMHP_API unsigned long memhp_max_pfn(const struct memhp_machine *m);
  * mapping; only present memory is accessible). */
 MEMHP_API void *memhp_phys_base(const struct memhp_machine *m);
 
+/* ---- Host memory ------------------------------------------------------
+ *
+ * What backs the physical address space on the host. Device models use
+ * these: a virtio-mem device discards the blocks it unplugs so the host's
+ * RSS really falls.
+ */
+
+/* Make [start, start + size) accessible (page aligned). 0, -EINVAL, -ENOMEM. */
+MEMHP_API int memhp_host_populate(struct memhp_machine *m, uint64_t start, uint64_t size);
+/* Give the host memory of [start, start + size) back (contents read as
+ * zeroes afterwards); @inaccessible also makes any access fault.
+ * 0 or -EINVAL. */
+MEMHP_API int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64_t size,
+				 bool inaccessible);
+/* Host pages of [start, start + size) that are resident (mincore). */
+MEMHP_API unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start,
+					    uint64_t size);
+
 /* ---- Zones and meminfo ---------------------------------------------- */
 
 struct memhp_zone_info {

@@ -1,39 +1,81 @@
 // SPDX-License-Identifier: MIT
 /*
- * memhp - the command-line front end (placeholder until the CLI issue
- * lands: it prints the version and the default machine's block table).
+ * main.c - memhp COMMAND [ARGS]: dispatch to the commands of cli_commands[].
  */
-#include <memhp/memhp.h>
+#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int main(int argc, char **argv)
+static int cmd_version(int argc, char **argv)
 {
-	struct memhp_config cfg;
-	struct memhp_machine *m;
-	struct memhp_meminfo mi;
+	(void)argc;
+	(void)argv;
+	printf("memhp %s (models Linux 6.1 memory hot(un)plug)\n", memhp_version());
+	return 0;
+}
 
-	if (argc > 1 && !strcmp(argv[1], "version")) {
-		printf("memhp %s\n", memhp_version());
+static int cmd_help(int argc, char **argv);
+
+const struct cli_command cli_commands[] = {
+	{"help", "show the commands, or one command's help", cmd_help},
+	{"version", "print the version", cmd_version},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: memhp COMMAND [ARGS...]\n\ncommands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\n'memhp COMMAND --help' shows a command's options; man memhp has the rest.\n");
+}
+
+static const struct cli_command *find(const char *name)
+{
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		usage(stdout);
 		return 0;
 	}
-	memhp_config_init(&cfg, 4 * MEMHP_GiB);
-	if (memhp_machine_create(&cfg, &m)) {
-		fprintf(stderr, "memhp: cannot create a machine: %s\n", memhp_config_error());
-		return 1;
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "memhp: no such command: %s\n", argv[1]);
+		return 2;
 	}
-	for (long id = memhp_next_block(m, 0); id >= 0; id = memhp_next_block(m, (unsigned long)id + 1)) {
-		char state[32], zones[64];
+	{
+		char *args[] = {argv[1], "--help", NULL};
 
-		memhp_show_state(m, (unsigned long)id, state);
-		memhp_show_valid_zones(m, (unsigned long)id, zones);
-		state[strcspn(state, "\n")] = 0;
-		zones[strcspn(zones, "\n")] = 0;
-		printf("memory%-4ld %-8s %s\n", id, state, zones);
+		return c->run(2, args);
 	}
-	memhp_meminfo(m, &mi);
-	printf("MemTotal: %lu kB\nMemFree:  %lu kB\n", mi.total_pages * 4, mi.free_pages * 4);
-	memhp_machine_destroy(m);
-	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(1, argv);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv);
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "memhp: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return 2;
+	}
+	return c->run(argc - 1, argv + 1);
 }

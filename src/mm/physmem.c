@@ -138,3 +138,46 @@ void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned lon
 	if (end > start)
 		madvise(start, (size_t)(end - start), MADV_DONTNEED);
 }
+
+static bool host_range_ok(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	return IS_ALIGNED(start, MEMHP_PAGE_SIZE) && IS_ALIGNED(size, MEMHP_PAGE_SIZE) &&
+	       start + size >= start && start + size <= PFN_PHYS(m->max_pfn);
+}
+
+int memhp_host_populate(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	if (!host_range_ok(m, start, size))
+		return -EINVAL;
+	return physmem_populate(m, start, size);
+}
+
+int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64_t size, bool inaccessible)
+{
+	if (!host_range_ok(m, start, size))
+		return -EINVAL;
+	madvise(m->phys + start, size, MADV_DONTNEED);
+	if (inaccessible)
+		mprotect(m->phys + start, size, PROT_NONE);
+	return 0;
+}
+
+unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char vec[256];
+	unsigned long count = 0;
+
+	if (!host_range_ok(m, start, size))
+		return 0;
+	while (size) {
+		size_t chunk = MIN(size, (uint64_t)pg * sizeof(vec));
+
+		if (!mincore(m->phys + start, chunk, vec))
+			for (size_t i = 0; i < chunk / pg; i++)
+				count += vec[i] & 1;
+		start += chunk;
+		size -= chunk;
+	}
+	return count;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/cli/cli.h - the memhp program's commands.
+ *
+ * Each command lives in its own file and has the shape of a main():
+ * it parses its own options, prints its own --help, and returns the exit
+ * status. main.c only dispatches.
+ */
+#ifndef MEMHP_CLI_H
+#define MEMHP_CLI_H
+
+#include <memhp/memhp.h>
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+extern const struct cli_command cli_commands[];
+
+#endif
