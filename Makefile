@@ -15,14 +15,15 @@ PREFIX ?= /usr/local
 # forever by design): fail it instead of stalling CI.
 TEST_TIMEOUT ?= 300
 
+comma := ,
+# One build directory per compiler and sanitizer set, so builds never mix.
+CCNAME := $(notdir $(firstword $(CC)))
+B ?= build/$(if $(filter cc,$(CCNAME)),default,$(CCNAME))$(if $(SAN),-san-$(subst $(comma),-,$(SAN)))
 ifeq ($(SAN),)
-B := build/default
 OPT ?= -O2
 else
-B := build/san-$(subst $(comma),-,$(SAN))
 OPT ?= -O1
 endif
-comma := ,
 
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 CFLAGS += -std=gnu11 $(OPT) -g -pthread -fPIC -fvisibility=hidden \

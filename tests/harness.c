@@ -104,9 +104,10 @@ void tm_skip_final_check(struct memhp_machine *m)
 size_t tm_violations(struct memhp_machine *m, const char *rule)
 {
 	static struct memhp_check_report r;
-	size_t n = 0, total = memhp_violations(m, &r);
+	size_t n = 0;
 
-	for (size_t i = 0; i < total && i < MEMHP_CHECK_MAX_REPORTED; i++)
+	memhp_violations(m, &r);
+	for (size_t i = 0; i < r.shown; i++)
 		if (!rule || !strcmp(r.v[i].rule, rule))
 			n++;
 	return n;
@@ -126,7 +127,7 @@ static void finish_machines(void)
 			memhp_print_report(stdout, &r);
 		}
 		total = machines[i].skip_check ? 0 : memhp_violations(m, &r);
-		for (size_t v = 0; v < total && v < MEMHP_CHECK_MAX_REPORTED; v++) {
+		for (size_t v = 0; total && v < r.shown; v++) {
 			bool ok = false;
 
 			for (int a = 0; a < machines[i].nr_allowed; a++)

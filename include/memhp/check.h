@@ -35,7 +35,9 @@ struct memhp_violation {
 #define MEMHP_CHECK_MAX_REPORTED 64
 
 struct memhp_check_report {
-	size_t nr;			/* violations found (may exceed the array) */
+	size_t nr;			/* violations found in all */
+	size_t shown;			/* how many of them v[] holds: the first
+					 * few of each rule */
 	struct memhp_violation v[MEMHP_CHECK_MAX_REPORTED];
 };
 

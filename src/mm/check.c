@@ -20,11 +20,11 @@ void violation_log_init(struct violation_log *log)
 	log->total = log->kept = 0;
 }
 
-static void add_violation(struct memhp_check_report *r, size_t *count, unsigned long pfn,
-			  const char *rule, const char *fmt, va_list ap)
+static void add_violation(struct memhp_check_report *r, size_t *count, size_t *stored,
+			  unsigned long pfn, const char *rule, const char *fmt, va_list ap)
 {
-	if (r && *count < MEMHP_CHECK_MAX_REPORTED) {
-		struct memhp_violation *v = &r->v[*count];
+	if (r && *stored < MEMHP_CHECK_MAX_REPORTED) {
+		struct memhp_violation *v = &r->v[(*stored)++];
 
 		v->pfn = pfn;
 		v->rule = rule;
@@ -66,8 +66,8 @@ size_t memhp_violations(struct memhp_machine *m, struct memhp_check_report *r)
 	total = log->total;
 	if (r) {
 		r->nr = total;
-		memcpy(r->v, log->v,
-		       MIN(log->kept, (size_t)MEMHP_CHECK_MAX_REPORTED) * sizeof(r->v[0]));
+		r->shown = MIN(log->kept, (size_t)MEMHP_CHECK_MAX_REPORTED);
+		memcpy(r->v, log->v, r->shown * sizeof(r->v[0]));
 	}
 	pthread_mutex_unlock(&log->lock);
 	return total;
@@ -82,7 +82,7 @@ void memhp_violations_clear(struct memhp_machine *m)
 
 void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 {
-	size_t shown = MIN(r->nr, (size_t)MEMHP_CHECK_MAX_REPORTED);
+	size_t shown = r->shown;
 
 	for (size_t i = 0; i < shown; i++) {
 		if (r->v[i].pfn == MEMHP_NO_PFN)
@@ -97,10 +97,17 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 
 /* ---- The walk --------------------------------------------------------------- */
 
+/* A broken invariant tends to break everywhere at once; keep the report
+ * readable by storing only the first few findings of each rule. */
+#define CHECK_REPORT_PER_RULE 8
+#define CHECK_MAX_RULES 32
+
 struct checker {
 	struct memhp_machine *m;
 	struct memhp_check_report *r;
-	size_t n;
+	size_t n, stored;
+	const char *rules[CHECK_MAX_RULES];
+	unsigned int rule_count[CHECK_MAX_RULES];
 	/* Per zone, what the memmap walk counted. */
 	unsigned long present[MAX_NR_ZONES];
 	unsigned long managed[MAX_NR_ZONES];
@@ -114,9 +121,19 @@ static void fail(struct checker *c, unsigned long pfn, const char *rule, const c
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
 {
 	va_list ap;
+	int i;
 
+	for (i = 0; i < CHECK_MAX_RULES && c->rules[i] && strcmp(c->rules[i], rule); i++)
+		;
+	if (i < CHECK_MAX_RULES) {
+		c->rules[i] = rule;
+		if (c->rule_count[i]++ >= CHECK_REPORT_PER_RULE) {
+			c->n++;
+			return;
+		}
+	}
 	va_start(ap, fmt);
-	add_violation(c->r, &c->n, pfn, rule, fmt, ap);
+	add_violation(c->r, &c->n, &c->stored, pfn, rule, fmt, ap);
 	va_end(ap);
 }
 
@@ -378,7 +395,9 @@ static void check_blocks(struct checker *c)
 			unsigned long nr = mem->start_section_nr + s;
 			bool online = section_flag(m, nr, SECTION_IS_ONLINE);
 
-			if (state == MEMHP_MEM_ONLINE && !online)
+			/* A boot block may have sections without memory. */
+			if (state == MEMHP_MEM_ONLINE && !online &&
+			    section_flag(m, nr, SECTION_MARKED_PRESENT))
 				fail(c, section_nr_to_pfn(m, nr), "section-state",
 				     "section of online memory%lu is offline", id);
 			if (state == MEMHP_MEM_OFFLINE && online &&
@@ -418,8 +437,10 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		pthread_mutex_unlock(&m->node.node_zones[z].lock);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	n = c->n;
-	if (r)
+	if (r) {
 		r->nr = n;
+		r->shown = c->stored;
+	}
 	free(c);
 	return n;
 }
@@ -447,7 +468,7 @@ void check_after_op(struct memhp_machine *m, const char *op)
 	if (!r)
 		return;
 	n = check_locked(m, r);
-	for (size_t i = 0; i < MIN(n, (size_t)MEMHP_CHECK_MAX_REPORTED); i++)
+	for (size_t i = 0; n && i < r->shown; i++)
 		memhp_report(m, r->v[i].pfn, r->v[i].rule, "after %s: %s", op, r->v[i].detail);
 	free(r);
 }

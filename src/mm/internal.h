@@ -181,8 +181,8 @@ struct mem_section {
 	/* The kernel pages that hold this section's memmap in the kernel we
 	 * model (its vmemmap); freed when the section goes away. */
 	unsigned int nr_memmap_chunks;
-	unsigned int memmap_chunk_order;
-	uint32_t *memmap_chunks;
+	uint32_t *memmap_chunks;		/* pfn of each chunk */
+	uint8_t *memmap_chunk_orders;
 };
 
 /* ---- Zones and the node ------------------------------------------------ */

@@ -431,8 +431,10 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	if (!m)
 		return;
 	if (m->sections)
-		for (unsigned long nr = 0; nr < m->nr_sections; nr++)
+		for (unsigned long nr = 0; nr < m->nr_sections; nr++) {
 			free(m->sections[nr].memmap_chunks);
+			free(m->sections[nr].memmap_chunk_orders);
+		}
 	vmemmap_release(m);
 	physmem_release(m);
 	if (m->blocks)

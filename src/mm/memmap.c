@@ -16,44 +16,57 @@
 
 /* ---- Sections ---------------------------------------------------------- */
 
-static int charge_memmap(struct memhp_machine *m, struct mem_section *ms, int nid)
-{
-	unsigned long pages = m->memmap_pages_per_section;
-	unsigned int order = 0;
-	unsigned long i, n;
-
-	if (!pages)
-		return 0;
-	while ((1UL << (order + 1)) <= pages && order + 1 <= m->max_order)
-		order++;
-	n = (pages + (1UL << order) - 1) >> order;
-	ms->memmap_chunks = calloc(n, sizeof(*ms->memmap_chunks));
-	if (!ms->memmap_chunks)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		struct memhp_page *p = __alloc_pages_exact(m, nid, MEMHP_GFP_KERNEL, order);
-
-		if (!p) {
-			while (i--)
-				memhp_free_pages(pfn_to_page(m, ms->memmap_chunks[i]), order);
-			free(ms->memmap_chunks);
-			ms->memmap_chunks = NULL;
-			return -ENOMEM;
-		}
-		ms->memmap_chunks[i] = (uint32_t)page_to_pfn_m(m, p);
-	}
-	ms->nr_memmap_chunks = (unsigned int)n;
-	ms->memmap_chunk_order = order;
-	return 0;
-}
+/* x86 maps the vmemmap with PMD (2 MiB) pages when it can. */
+#define VMEMMAP_PMD_ORDER 9
 
 static void uncharge_memmap(struct memhp_machine *m, struct mem_section *ms)
 {
 	for (unsigned int i = 0; i < ms->nr_memmap_chunks; i++)
-		memhp_free_pages(pfn_to_page(m, ms->memmap_chunks[i]), ms->memmap_chunk_order);
+		memhp_free_pages(pfn_to_page(m, ms->memmap_chunks[i]), ms->memmap_chunk_orders[i]);
 	free(ms->memmap_chunks);
+	free(ms->memmap_chunk_orders);
 	ms->memmap_chunks = NULL;
+	ms->memmap_chunk_orders = NULL;
 	ms->nr_memmap_chunks = 0;
+}
+
+/*
+ * vmemmap_populate(): the memmap of a hot-added section comes from kernel
+ * memory of the node, in PMD-sized (order-9) blocks when the buddy has
+ * them, else page by page, as x86's vmemmap_populate_hugepages() falls back
+ * to base pages. Returns 0 or -ENOMEM (nothing kept).
+ */
+static int charge_memmap(struct memhp_machine *m, struct mem_section *ms, int nid)
+{
+	unsigned long pages = m->memmap_pages_per_section, done = 0;
+	unsigned int big = 0;
+
+	if (!pages)
+		return 0;
+	while ((1UL << (big + 1)) <= pages && big + 1 <= MIN(m->max_order, VMEMMAP_PMD_ORDER))
+		big++;
+	ms->memmap_chunks = calloc(pages, sizeof(*ms->memmap_chunks));
+	ms->memmap_chunk_orders = calloc(pages, 1);
+	if (!ms->memmap_chunks || !ms->memmap_chunk_orders)
+		goto nomem;
+	while (done < pages) {
+		unsigned int order = pages - done >= (1UL << big) ? big : 0;
+		struct memhp_page *p = __alloc_pages_exact(m, nid, MEMHP_GFP_KERNEL, order);
+
+		if (!p && order) {
+			big = 0;
+			continue;
+		}
+		if (!p)
+			goto nomem;
+		ms->memmap_chunks[ms->nr_memmap_chunks] = (uint32_t)page_to_pfn_m(m, p);
+		ms->memmap_chunk_orders[ms->nr_memmap_chunks++] = (uint8_t)order;
+		done += 1UL << order;
+	}
+	return 0;
+nomem:
+	uncharge_memmap(m, ms);
+	return -ENOMEM;
 }
 
 /*
@@ -223,15 +236,22 @@ void memhp_page_ref_inc(struct memhp_page *page)
 
 bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 {
-	uint32_t old = atomic_fetch_sub_explicit(&page->refcount, 1, memory_order_acq_rel);
+	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
 
-	if (unlikely(old == 0)) {
-		/* Underflow: the kernel's VM_BUG_ON_PAGE(page_ref_count(page) == 0). */
-		atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
-		report_bad_page(page_machine(page), page, "page refcount underflow");
-		return false;
-	}
-	return old == 1;
+	do {
+		if (unlikely(!c)) {
+			/* The kernel's VM_BUG_ON_PAGE(page_ref_count(page) == 0):
+			 * reported, and the count stays at zero. */
+			struct memhp_machine *m = page_machine(page);
+
+			memhp_report(m, page_to_pfn_m(m, page), "bad-page",
+				     "page refcount underflow");
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&page->refcount, &c, c - 1,
+							memory_order_acq_rel,
+							memory_order_relaxed));
+	return c == 1;
 }
 
 void memhp_put_page(struct memhp_page *page)

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_check.c - the checker must find what is wrong. Each test breaks one
+ * invariant by hand (white-box), asks memhp_check() for its rule, and
+ * repairs the damage.
+ */
+#include "harness.h"
+
+#include "../src/mm/internal.h"
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+
+static bool found(struct memhp_machine *m, const char *rule)
+{
+	static struct memhp_check_report r;
+	memhp_check(m, &r);
+	for (size_t i = 0; i < r.shown; i++)
+		if (!strcmp(r.v[i].rule, rule))
+			return true;
+	return false;
+}
+
+static void a_clean_machine_has_no_violations(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+
+	ASSERT_TRUE(m);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
+static void a_wrong_nr_free_pages_counter_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct zone *z;
+
+	ASSERT_TRUE(m);
+	z = &m->node.node_zones[ZONE_DMA32];
+	ADD_ONCE(z->vm_nr_free_pages, 1);
+	ASSERT_TRUE(found(m, "nr-free-pages"));
+	ADD_ONCE(z->vm_nr_free_pages, -1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
+static void a_referenced_free_chunk_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *head = NULL;
+
+	ASSERT_TRUE(m);
+	for (unsigned long pfn = 0; pfn < m->max_pfn && !head; pfn++)
+		if (pfn_online(m, pfn) && PageBuddy(pfn_to_page(m, pfn)))
+			head = pfn_to_page(m, pfn);
+	ASSERT_TRUE(head);
+	set_page_count(head, 1);
+	ASSERT_TRUE(found(m, "page-class"));
+	set_page_count(head, 0);
+}
+
+static void a_pageoffline_page_at_refcount_0_outside_going_offline_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	memhp_SetPageOffline(p);
+	memhp_adjust_managed_page_count(p, -1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);	/* a driver-owned PageOffline page */
+	memhp_page_ref_dec_and_test(p);
+	ASSERT_TRUE(found(m, "pageoffline-refcount"));
+	memhp_page_ref_inc(p);
+	memhp_ClearPageOffline(p);
+	memhp_adjust_managed_page_count(p, 1);
+	memhp_put_page(p);
+}
+
+static void managed_pages_that_drift_are_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	/* A driver that marks PageOffline but forgets the accounting. */
+	memhp_SetPageOffline(p);
+	ASSERT_TRUE(found(m, "managed-pages"));
+	memhp_ClearPageOffline(p);
+	memhp_put_page(p);
+}
+
+static void a_corrupt_free_list_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct zone *z;
+	unsigned long n;
+
+	ASSERT_TRUE(m);
+	z = &m->node.node_zones[ZONE_DMA32];
+	n = z->free_area[m->max_order].nr_free_mt[MIGRATE_MOVABLE];
+	z->free_area[m->max_order].nr_free_mt[MIGRATE_MOVABLE] = n + 1;
+	ASSERT_TRUE(found(m, "free-list"));
+	z->free_area[m->max_order].nr_free_mt[MIGRATE_MOVABLE] = n;
+}
+
+static void an_isolated_pageblock_counter_off_by_one_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+
+	ASSERT_TRUE(m);
+	m->node.node_zones[ZONE_DMA32].nr_isolate_pageblock++;
+	ASSERT_TRUE(found(m, "nr-isolate-pageblock"));
+	m->node.node_zones[ZONE_DMA32].nr_isolate_pageblock--;
+}
+
+static void an_offline_block_with_an_online_section_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	const unsigned long pfn = HOT >> MEMHP_PAGE_SHIFT;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	online_mem_sections(m, pfn, pfn + m->pages_per_section);
+	ASSERT_TRUE(found(m, "section-state"));
+	offline_mem_sections(m, pfn, pfn + m->pages_per_section);
+}
+
+static void handing_out_a_page_of_an_isolated_pageblock_is_reported(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "alloc-from-isolated");
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	/* Isolate without moving the free chunks: the bug the allocator's
+	 * check exists for. */
+	for (unsigned long pfn = B0 * m->pages_per_block; pfn < (B0 + 1) * m->pages_per_block;
+	     pfn += m->pageblock_nr_pages)
+		set_pageblock_migratetype(m, pfn, MIGRATE_ISOLATE);
+	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(tm_violations(m, "alloc-from-isolated"), 1);
+	for (unsigned long pfn = B0 * m->pages_per_block; pfn < (B0 + 1) * m->pages_per_block;
+	     pfn += m->pageblock_nr_pages)
+		set_pageblock_migratetype(m, pfn, MIGRATE_MOVABLE);
+	memhp_put_page(p);
+}
+
+static void check_after_ops_logs_what_an_operation_broke(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "managed-pages");
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	memhp_SetPageOffline(p);	/* forgot the accounting */
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_GT(tm_violations(m, "managed-pages"), 0);
+	memhp_ClearPageOffline(p);
+	memhp_put_page(p);
+}
+
+RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_is_found),
+	  T(a_referenced_free_chunk_is_found),
+	  T(a_pageoffline_page_at_refcount_0_outside_going_offline_is_found),
+	  T(managed_pages_that_drift_are_found), T(a_corrupt_free_list_is_found),
+	  T(an_isolated_pageblock_counter_off_by_one_is_found),
+	  T(an_offline_block_with_an_online_section_is_found),
+	  T(handing_out_a_page_of_an_isolated_pageblock_is_reported),
+	  T(check_after_ops_logs_what_an_operation_broke))

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_concurrency.c - allocations, frees, PFN walkers and hotplug at the
+ * same time. Run these under `make SAN=thread` too: they are what TSan is
+ * for. No thread sleeps; they stop when told through an atomic flag.
+ */
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+#define ROUNDS 40
+
+struct churn {
+	struct memhp_machine *m;
+	_Atomic bool *stop;
+	memhp_gfp_t gfp;
+	unsigned long allocs;
+	unsigned int seed;
+};
+
+/* Allocate and free pages of orders 0-3 in a loop, keeping up to 256. */
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	struct memhp_page *held[256] = {0};
+	unsigned int orders[256] = {0};
+
+	while (!atomic_load(c->stop)) {
+		unsigned int i = (c->seed = c->seed * 1103515245u + 12345u) >> 8 & 255;
+
+		if (held[i]) {
+			memhp_free_pages(held[i], orders[i]);
+			held[i] = NULL;
+		} else {
+			orders[i] = i & 3;
+			held[i] = memhp_alloc_pages(c->m, c->gfp, orders[i]);
+			c->allocs += held[i] != NULL;
+		}
+	}
+	for (int i = 0; i < 256; i++)
+		if (held[i])
+			memhp_free_pages(held[i], orders[i]);
+	return NULL;
+}
+
+static void no_page_of_an_isolated_pageblock_is_ever_handed_out(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	_Atomic bool stop = false;
+	struct churn c[2];
+	pthread_t t[2];
+	unsigned long start, pb, contig_ok = 0;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 2));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+	start = tm_block_pfn(m, B0);
+	pb = memhp_pageblock_nr_pages(m);
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct churn){.m = m, .stop = &stop, .gfp = MEMHP_GFP_HIGHUSER_MOVABLE,
+				      .seed = 7u + (unsigned)i};
+		pthread_create(&t[i], NULL, churn_thread, &c[i]);
+	}
+	/* Isolate and release ranges under the allocating threads' feet:
+	 * alloc_contig_range of single pageblocks, offline/online of the
+	 * second block. */
+	for (int r = 0; r < ROUNDS; r++) {
+		unsigned long at = start + (unsigned long)(r % 64) * pb;
+
+		if (!memhp_alloc_contig_range(m, at, at + pb, MEMHP_GFP_KERNEL)) {
+			memhp_free_contig_range(m, at, pb);
+			contig_ok++;
+		}
+		if (!memhp_block_offline(m, B0 + 1))
+			memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ASSERT_GT(c[0].allocs + c[1].allocs, 0);
+	ASSERT_GT(contig_ok, 0);
+	ASSERT_EQ(tm_violations(m, "alloc-from-isolated"), 0);
+}
+
+struct mover {
+	struct memhp_data *d;
+	_Atomic bool *stop;
+	unsigned long rounds;
+};
+
+static void *data_thread(void *arg)
+{
+	struct mover *mv = arg;
+
+	while (!atomic_load(mv->stop)) {
+		memhp_data_alloc(mv->d, 64, 0);
+		memhp_data_free(mv->d, 48);
+		mv->rounds++;
+	}
+	return NULL;
+}
+
+static void offline_online_cycles_with_workload_and_walkers_lose_nothing(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	_Atomic bool stop = false;
+	struct memhp_walkers *w;
+	struct memhp_walker_stats ws;
+	struct memhp_data *d;
+	struct mover mv;
+	pthread_t t;
+	unsigned long verified, offlined = 0;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 3));
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(memhp_block_online(m, B0 + i, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m), 0), 0);
+	mv = (struct mover){.d = d, .stop = &stop};
+	pthread_create(&t, NULL, data_thread, &mv);
+	ASSERT_OK(memhp_walkers_start(m, 2, 16, &w));
+	for (int r = 0; r < ROUNDS / 4; r++) {
+		unsigned long id = B0 + (unsigned long)(r % 3);
+
+		if (!memhp_block_offline(m, id)) {
+			offlined++;
+			ASSERT_OK(memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE));
+		}
+	}
+	memhp_walkers_stop(w, &ws);
+	atomic_store(&stop, true);
+	pthread_join(t, NULL);
+	ASSERT_GT(offlined, 0);
+	ASSERT_GT(ws.refs, 0);
+	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
+	ASSERT_EQ(verified, memhp_data_nr_pages(d));
+	memhp_data_destroy(d);
+}
+
+struct reader {
+	struct memhp_machine *m;
+	_Atomic bool *stop;
+	unsigned long reads, bad;
+};
+
+/* sysfs readers never take the hotplug lock: they must never block on a
+ * long offline and never see a state outside the three. */
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	char buf[MEMHP_SYSFS_BUF];
+
+	while (!atomic_load(r->stop)) {
+		memhp_show_state(r->m, B0, buf);
+		if (strcmp(buf, "online\n") && strcmp(buf, "offline\n") &&
+		    strcmp(buf, "going-offline\n"))
+			r->bad++;
+		memhp_show_valid_zones(r->m, B0, buf);
+		r->reads++;
+	}
+	return NULL;
+}
+
+static void sysfs_readers_run_alongside_hotplug(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	_Atomic bool stop = false;
+	struct reader rd;
+	pthread_t t;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	rd = (struct reader){.m = m, .stop = &stop};
+	pthread_create(&t, NULL, reader_thread, &rd);
+	for (int r = 0; r < ROUNDS; r++) {
+		ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+		ASSERT_OK(memhp_block_offline(m, B0));
+	}
+	atomic_store(&stop, true);
+	pthread_join(t, NULL);
+	ASSERT_EQ(rd.bad, 0);
+	ASSERT_GT(rd.reads, 0);
+}
+
+RUN_TESTS(T(no_page_of_an_isolated_pageblock_is_ever_handed_out),
+	  T(offline_online_cycles_with_workload_and_walkers_lose_nothing),
+	  T(sysfs_readers_run_alongside_hotplug))

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_isolation.c - pageblock isolation and alloc_contig_range().
+ *
+ * White-box where it has to be: start_isolate_page_range() is internal,
+ * so these tests include the core's internal header.
+ */
+#include "harness.h"
+
+#include "../src/mm/internal.h"
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+
+int alloc_contig_range_rc(struct memhp_machine *m, unsigned long start, unsigned long end);
+
+static struct memhp_machine *with_block(enum memhp_online_type type)
+{
+	struct memhp_machine *m = tm_create(NULL);
+
+	if (!m || tm_add_blocks(m, HOT, 1) || memhp_block_online(m, B0, type))
+		return NULL;
+	return m;
+}
+
+static unsigned long memfree(struct memhp_machine *m)
+{
+	struct memhp_meminfo mi;
+
+	memhp_meminfo(m, &mi);
+	return mi.free_pages;
+}
+
+static void isolating_free_pageblocks_hides_them_from_memfree_until_undone(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	unsigned long before;
+
+	ASSERT_TRUE(m);
+	before = memfree(m);
+	ASSERT_OK(start_isolate_page_range(m, start, start + 4 * pb, MIGRATE_MOVABLE,
+					   MEMORY_OFFLINE, MEMHP_GFP_USER));
+	ASSERT_EQ(before - memfree(m), 4 * pb);
+	ASSERT_EQ(memhp_pfn_migratetype(m, start), MEMHP_MIGRATE_ISOLATE);
+	ASSERT_EQ(memhp_pfn_migratetype(m, start + 4 * pb), MEMHP_MIGRATE_MOVABLE);
+	undo_isolate_page_range(m, start, start + 4 * pb, MIGRATE_MOVABLE);
+	ASSERT_EQ(memfree(m), before);
+}
+
+static void pages_freed_into_an_isolated_pageblock_stay_out_of_memfree(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_page *p;
+	unsigned long before;
+
+	ASSERT_TRUE(m);
+	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + pb);
+	ASSERT_TRUE(p);
+	ASSERT_OK(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE,
+					   MEMHP_GFP_USER));
+	before = memfree(m);
+	memhp_put_page(p);
+	ASSERT_EQ(memfree(m), before);
+	/* Merged on the ISOLATE list: the whole pageblock is free again. */
+	ASSERT_OK(test_pages_isolated(m, start, start + pb, 0));
+	undo_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE);
+	ASSERT_EQ(memfree(m), before + pb);
+}
+
+static void isolating_an_isolated_pageblock_is_ebusy(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, 0, 0));
+	ASSERT_ERR(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, 0, 0), -EBUSY);
+	ASSERT_ERR(alloc_contig_range_rc(m, start, start + pb), -EBUSY);
+	undo_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE);
+}
+
+static void reserved_page_fails_isolation_even_in_zone_movable(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_page *p;
+	unsigned long before;
+
+	ASSERT_TRUE(m);
+	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start + 2 * pb, start + 3 * pb);
+	ASSERT_TRUE(p);
+	memhp_SetPageReserved(p);
+	before = memfree(m);
+	/* The failing pageblock is the third: the first two must be undone. */
+	ASSERT_ERR(start_isolate_page_range(m, start, start + 4 * pb, MIGRATE_MOVABLE,
+					   MEMORY_OFFLINE, 0),
+		   -EBUSY);
+	ASSERT_EQ(memfree(m), before);
+	ASSERT_EQ(memhp_pfn_migratetype(m, start), MEMHP_MIGRATE_MOVABLE);
+	memhp_ClearPageReserved(p);
+	memhp_put_page(p);
+}
+
+static void unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_normal(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
+	unsigned long mv, nm;
+	struct memhp_page *a, *b;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 2));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_KERNEL));
+	mv = tm_block_pfn(m, B0);
+	nm = tm_block_pfn(m, B0 + 1);
+	a = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, mv, mv + pb);	/* no owner */
+	b = tm_alloc_in(m, MEMHP_GFP_KERNEL, nm, nm + memhp_pages_per_block(m));
+	ASSERT_TRUE(a && b);
+	nm = ALIGN_DOWN(memhp_page_to_pfn(b), pb);
+	ASSERT_OK(start_isolate_page_range(m, mv, mv + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0));
+	ASSERT_ERR(start_isolate_page_range(m, nm, nm + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0),
+		   -EBUSY);
+	/* ...and the isolated one is not free: the offline test says so. */
+	ASSERT_ERR(test_pages_isolated(m, mv, mv + pb, MEMORY_OFFLINE), -EBUSY);
+	undo_isolate_page_range(m, mv, mv + pb, MIGRATE_MOVABLE);
+	memhp_put_page(a);
+	memhp_put_page(b);
+}
+
+static void failed_isolation_turns_unmovable_pageblocks_movable_again(void)
+{
+	/* The failure path resets isolated pageblocks to MOVABLE whatever
+	 * they were (kernel-core.md §9.9). */
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_page *k, *r;
+	unsigned long kpb;
+
+	ASSERT_TRUE(m);
+	k = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);	/* steals a pageblock */
+	ASSERT_TRUE(k && memhp_page_zonenum(k) == MEMHP_ZONE_NORMAL);
+	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);
+	ASSERT_EQ(memhp_pfn_migratetype(m, kpb), MEMHP_MIGRATE_UNMOVABLE);
+	memhp_put_page(k);	/* the pageblock stays UNMOVABLE, now free */
+	r = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, kpb + pb, kpb + 2 * pb);
+	ASSERT_TRUE(r);
+	memhp_SetPageReserved(r);
+	ASSERT_ERR(start_isolate_page_range(m, kpb, kpb + 2 * pb, MIGRATE_MOVABLE,
+					   MEMORY_OFFLINE, 0),
+		   -EBUSY);
+	ASSERT_EQ(memhp_pfn_migratetype(m, kpb), MEMHP_MIGRATE_MOVABLE);
+	memhp_ClearPageReserved(r);
+	memhp_put_page(r);
+	(void)start;
+}
+
+/* ---- alloc_contig_range ------------------------------------------------------------ */
+
+int alloc_contig_range_rc(struct memhp_machine *m, unsigned long start, unsigned long end)
+{
+	int ret = memhp_alloc_contig_range(m, start, end, MEMHP_GFP_KERNEL);
+
+	if (!ret)
+		memhp_free_contig_range(m, start, end - start);
+	return ret;
+}
+
+static void alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
+	/* An odd pageblock: the order-10 chunk that covers it starts before. */
+	const unsigned long start = tm_block_pfn(m, B0) + 3 * pb;
+	unsigned long before = 0, free0;
+
+	ASSERT_TRUE(m);
+	before = memhp_zone_nr_free_chunks(m, 0, MEMHP_ZONE_MOVABLE, memhp_max_order(m), -1);
+	free0 = memfree(m);
+	ASSERT_OK(memhp_alloc_contig_range(m, start, start + pb, MEMHP_GFP_KERNEL));
+	ASSERT_EQ(free0 - memfree(m), pb);
+	for (unsigned long i = 0; i < pb; i++) {
+		struct memhp_page *p = memhp_pfn_to_page(m, start + i);
+
+		ASSERT_EQ(memhp_page_count(p), 1);
+		ASSERT_TRUE(!memhp_PageBuddy(p));
+	}
+	/* The other half of the old chunk went back free. */
+	ASSERT_TRUE(memhp_PageBuddy(memhp_pfn_to_page(m, start - pb)));
+	ASSERT_EQ(memhp_pfn_migratetype(m, start), MEMHP_MIGRATE_MOVABLE);
+	memhp_free_contig_range(m, start, pb);
+	ASSERT_EQ(memfree(m), free0);
+	ASSERT_EQ(memhp_zone_nr_free_chunks(m, 0, MEMHP_ZONE_MOVABLE, memhp_max_order(m), -1),
+		  before);
+}
+
+static void alloc_contig_range_migrates_movable_pages_out(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_data *d;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_EQ(memhp_data_alloc(d, 2 * pb, 0), 2 * pb);
+	ASSERT_OK(memhp_alloc_contig_range(m, start, start + 2 * pb, MEMHP_GFP_KERNEL));
+	ASSERT_GT(memhp_data_nr_migrated(d), 0);
+	for (unsigned long i = 0; i < memhp_data_nr_slots(d); i++) {
+		unsigned long pfn = memhp_data_pfn(d, i);
+
+		ASSERT_TRUE(pfn < start || pfn >= start + 2 * pb);
+	}
+	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
+	memhp_free_contig_range(m, start, 2 * pb);
+	memhp_data_destroy(d);
+}
+
+static void alloc_contig_range_fails_ebusy_on_an_unmovable_page_and_restores_all(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_page *k;
+	unsigned long kpb, free0;
+
+	ASSERT_TRUE(m);
+	k = tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
+	ASSERT_TRUE(k);
+	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);
+	free0 = memfree(m);
+	ASSERT_ERR(memhp_alloc_contig_range(m, kpb, kpb + pb, MEMHP_GFP_KERNEL), -EBUSY);
+	ASSERT_EQ(memfree(m), free0);
+	ASSERT_NE(memhp_pfn_migratetype(m, kpb), MEMHP_MIGRATE_ISOLATE);
+	memhp_put_page(k);
+}
+
+static void alloc_contig_range_treats_pageoffline_as_no_offlining_would(void)
+{
+	/* Flags 0, not MEMORY_OFFLINE: a referenced PageOffline page is
+	 * unmovable outside ZONE_MOVABLE, a refcount-0 one is not free. */
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_page *p;
+	unsigned long ppb;
+
+	ASSERT_TRUE(m);
+	p = tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
+	ASSERT_TRUE(p);
+	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
+	ASSERT_OK(memhp_SetPageOffline(p));
+	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
+	/* The same page lets offlining's isolation through. */
+	ASSERT_OK(start_isolate_page_range(m, ppb, ppb + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0));
+	ASSERT_ERR(test_pages_isolated(m, ppb, ppb + pb, MEMORY_OFFLINE), -EBUSY);
+	memhp_page_ref_dec_and_test(p);	/* a driver letting go: refcount 0 */
+	ASSERT_OK(test_pages_isolated(m, ppb, ppb + pb, MEMORY_OFFLINE));
+	ASSERT_ERR(test_pages_isolated(m, ppb, ppb + pb, 0), -EBUSY);
+	memhp_page_ref_inc(p);
+	undo_isolate_page_range(m, ppb, ppb + pb, MIGRATE_MOVABLE);
+	memhp_ClearPageOffline(p);
+	memhp_put_page(p);
+}
+
+static void alloc_contig_range_gives_up_after_five_rounds_of_failed_migration(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_data *d;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_EQ(memhp_data_alloc(d, pb, 0), pb);
+	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, -1);
+	ASSERT_ERR(memhp_alloc_contig_range(m, start, start + pb, MEMHP_GFP_KERNEL), -EBUSY);
+	/* 5 rounds x 10 passes, at least, for the first page. */
+	ASSERT_TRUE(memhp_fault_hits(m, MEMHP_FAULT_MIGRATION) >= 50);
+	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, 0);
+	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
+	memhp_data_destroy(d);
+}
+
+static void alloc_contig_range_returns_eintr_when_a_signal_is_pending(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct memhp_data *d;
+	unsigned long free0;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_EQ(memhp_data_alloc(d, pb, 0), pb);
+	free0 = memfree(m);
+	memhp_task_signal(memhp_current_task());
+	ASSERT_ERR(memhp_alloc_contig_range(m, start, start + pb, MEMHP_GFP_KERNEL), -EINTR);
+	memhp_task_clear_signal(memhp_current_task());
+	ASSERT_EQ(memfree(m), free0);
+	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
+	memhp_data_destroy(d);
+}
+
+static void alloc_contig_range_rejects_bad_ranges(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0);
+
+	ASSERT_TRUE(m);
+	ASSERT_ERR(memhp_alloc_contig_range(m, start, start, 0), -EINVAL);
+	ASSERT_ERR(memhp_alloc_contig_range(m, start + memhp_pages_per_block(m),
+					    start + memhp_pages_per_block(m) + 512, 0),
+		   -EINVAL);
+	ASSERT_ERR(memhp_alloc_contig_range(m, memhp_max_pfn(m), memhp_max_pfn(m) + 1, 0),
+		   -EINVAL);
+}
+
+RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),
+	  T(pages_freed_into_an_isolated_pageblock_stay_out_of_memfree),
+	  T(isolating_an_isolated_pageblock_is_ebusy),
+	  T(reserved_page_fails_isolation_even_in_zone_movable),
+	  T(unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_normal),
+	  T(failed_isolation_turns_unmovable_pageblocks_movable_again),
+	  T(alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges),
+	  T(alloc_contig_range_migrates_movable_pages_out),
+	  T(alloc_contig_range_fails_ebusy_on_an_unmovable_page_and_restores_all),
+	  T(alloc_contig_range_treats_pageoffline_as_no_offlining_would),
+	  T(alloc_contig_range_gives_up_after_five_rounds_of_failed_migration),
+	  T(alloc_contig_range_returns_eintr_when_a_signal_is_pending),
+	  T(alloc_contig_range_rejects_bad_ranges))

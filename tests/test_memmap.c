@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_memmap.c - descriptors, sections and the page primitives.
+ */
+#include "harness.h"
+
+#include "../src/mm/internal.h"
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+
+static unsigned long memfree(struct memhp_machine *m)
+{
+	struct memhp_meminfo mi;
+
+	memhp_meminfo(m, &mi);
+	return mi.free_pages;
+}
+
+static void a_descriptor_is_sixteen_bytes(void)
+{
+	ASSERT_EQ(sizeof(struct memhp_page), 16);
+}
+
+static void get_page_unless_zero_fails_on_a_free_page(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	ASSERT_TRUE(memhp_get_page_unless_zero(p));
+	ASSERT_EQ(memhp_page_count(p), 2);
+	memhp_put_page(p);
+	memhp_put_page(p);
+	ASSERT_EQ(memhp_page_count(p), 0);
+	ASSERT_TRUE(!memhp_get_page_unless_zero(p));
+	ASSERT_EQ(memhp_page_count(p), 0);
+}
+
+static void the_last_put_frees_the_page_into_the_buddy(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+	unsigned long before;
+
+	ASSERT_TRUE(m);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	before = memfree(m);
+	memhp_get_page(p);
+	memhp_put_page(p);
+	ASSERT_EQ(memfree(m), before);
+	memhp_put_page(p);
+	ASSERT_EQ(memfree(m), before + 1);
+}
+
+static void the_last_put_of_a_pageoffline_page_is_a_bad_page_that_leaks(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+	unsigned long before;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "bad-page");
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	ASSERT_OK(memhp_SetPageOffline(p));
+	before = memfree(m);
+	memhp_put_page(p);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	ASSERT_EQ(memfree(m), before);	/* not given to the buddy */
+	ASSERT_TRUE(!memhp_PageOffline(p) && !memhp_PageBuddy(p));	/* type reset */
+}
+
+static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_data *d;
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "bad-page");
+	tm_skip_final_check(m);	/* the leaked page keeps its owner, as in 6.1 */
+	ASSERT_OK(memhp_data_create(m, &d));
+	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT_TRUE(p);
+	memhp_SetPageMovable(p, 1, 0);
+	memhp_put_page(p);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	memhp_data_destroy(d);
+}
+
+static void a_refcount_underflow_is_reported_not_wrapped(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "bad-page");
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	memhp_put_page(p);
+	ASSERT_TRUE(!memhp_page_ref_dec_and_test(p));
+	ASSERT_EQ(memhp_page_count(p), 0);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+}
+
+static void a_page_gets_a_type_only_if_it_has_none(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *buddy = NULL;
+
+	ASSERT_TRUE(m);
+	for (unsigned long pfn = 0; pfn < memhp_max_pfn(m) && !buddy; pfn++) {
+		struct memhp_page *p = memhp_pfn_to_online_page(m, pfn);
+
+		if (p && memhp_PageBuddy(p))
+			buddy = p;
+	}
+	ASSERT_TRUE(buddy);
+	ASSERT_ERR(memhp_SetPageOffline(buddy), -EINVAL);
+	ASSERT_ERR(memhp_ClearPageOffline(buddy), -EINVAL);
+	ASSERT_TRUE(memhp_PageBuddy(buddy));
+}
+
+static void pfn_to_online_page_sees_only_online_sections(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	const unsigned long pfn = (HOT >> MEMHP_PAGE_SHIFT) + 17;
+
+	ASSERT_TRUE(m);
+	ASSERT_TRUE(!memhp_pfn_valid(m, pfn));
+	ASSERT_TRUE(!memhp_pfn_to_online_page(m, pfn));
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_TRUE(memhp_pfn_valid(m, pfn));
+	ASSERT_TRUE(!memhp_pfn_to_online_page(m, pfn));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_TRUE(memhp_pfn_to_online_page(m, pfn) == memhp_pfn_to_page(m, pfn));
+	ASSERT_TRUE(!memhp_pfn_to_online_page(m, memhp_max_pfn(m)));
+	ASSERT_TRUE(!memhp_pfn_to_page(m, memhp_max_pfn(m) + 5));
+}
+
+static void a_descriptor_finds_its_own_machine(void)
+{
+	struct memhp_machine *a = tm_create(NULL), *b = tm_create(NULL);
+	struct memhp_page *pa, *pb;
+
+	ASSERT_TRUE(a && b);
+	pa = memhp_alloc_pages(a, MEMHP_GFP_KERNEL, 0);
+	pb = memhp_alloc_pages(b, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(pa && pb);
+	ASSERT_TRUE(memhp_page_machine(pa) == a);
+	ASSERT_TRUE(memhp_page_machine(pb) == b);
+	ASSERT_EQ(memhp_page_to_pfn(pa), memhp_page_to_pfn(pb));	/* same allocator */
+	ASSERT_TRUE(memhp_page_address(pa) != memhp_page_address(pb));
+	memhp_put_page(pa);
+	memhp_put_page(pb);
+}
+
+static void page_contents_are_real_host_memory(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+	uint8_t *phys;
+
+	ASSERT_TRUE(m);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	phys = (uint8_t *)memhp_phys_base(m) + (memhp_page_to_pfn(p) << MEMHP_PAGE_SHIFT);
+	memset(memhp_page_address(p), 0x77, MEMHP_PAGE_SIZE);
+	ASSERT_EQ(phys[MEMHP_PAGE_SIZE - 1], 0x77);
+	ASSERT_EQ(memhp_host_resident(m, memhp_page_to_pfn(p) << MEMHP_PAGE_SHIFT,
+				      MEMHP_PAGE_SIZE),
+		  1);
+	memhp_put_page(p);
+}
+
+static void bad_configurations_are_refused_with_a_reason(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	tm_config(&cfg);
+	cfg.section_size = 3 * MEMHP_MiB;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+	ASSERT_TRUE(strstr(memhp_config_error(), "section size"));
+	tm_config(&cfg);
+	cfg.block_size = 64 * MEMHP_MiB;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+	tm_config(&cfg);
+	cfg.pageblock_order = 11;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+	tm_config(&cfg);
+	cfg.boot[0].start = cfg.phys_size;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+	tm_config(&cfg);
+	cfg.phys_size = 1ULL << 45;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+}
+
+static void small_sections_clamp_the_largest_buddy_order(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	tm_config(&cfg);
+	cfg.section_size = 2 * MEMHP_MiB;
+	cfg.block_size = 2 * MEMHP_MiB;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	ASSERT_EQ(memhp_max_order(m), 9);
+	ASSERT_OK(memhp_add_memory(m, 0, HOT, 4 * MEMHP_MiB, 0));
+	ASSERT_OK(memhp_block_online(m, HOT / (2 * MEMHP_MiB), MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_block_offline(m, HOT / (2 * MEMHP_MiB)));
+}
+
+RUN_TESTS(T(a_descriptor_is_sixteen_bytes), T(get_page_unless_zero_fails_on_a_free_page),
+	  T(the_last_put_frees_the_page_into_the_buddy),
+	  T(the_last_put_of_a_pageoffline_page_is_a_bad_page_that_leaks),
+	  T(freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page),
+	  T(a_refcount_underflow_is_reported_not_wrapped),
+	  T(a_page_gets_a_type_only_if_it_has_none),
+	  T(pfn_to_online_page_sees_only_online_sections),
+	  T(a_descriptor_finds_its_own_machine), T(page_contents_are_real_host_memory),
+	  T(bad_configurations_are_refused_with_a_reason),
+	  T(small_sections_clamp_the_largest_buddy_order))
