@@ -383,6 +383,19 @@ static void remove_of_an_online_block_is_ebusy(void)
 	ASSERT_EQ(memhp_nr_blocks(m), 5);
 }
 
+/* Deviation: 6.1 BUG()s on these; memhp refuses them (docs/semantics.md). */
+static void remove_of_a_misaligned_or_absent_range_is_einval_where_6_1_would_bug(void)
+{
+	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_OFFLINE);
+
+	ASSERT_TRUE(m);
+	ASSERT_ERR(memhp_remove_memory(m, HOT + 4096, memhp_block_size(m)), -EINVAL);
+	ASSERT_ERR(memhp_remove_memory(m, HOT, memhp_block_size(m) / 2), -EINVAL);
+	ASSERT_ERR(memhp_remove_memory(m, HOT, 2 * memhp_block_size(m)), -EINVAL);
+	ASSERT_EQ(memhp_nr_blocks(m), 5);
+	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));
+}
+
 static void remove_after_offline_frees_memmap_and_host_memory(void)
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_MOVABLE);
@@ -576,6 +589,7 @@ RUN_TESTS(T(offline_free_block_moves_present_managed_and_memtotal),
 	  T(offline_of_a_boot_block_with_a_hole_is_einval),
 	  T(offline_of_the_block_holding_the_boot_memmap_is_ebusy),
 	  T(remove_of_an_online_block_is_ebusy),
+	  T(remove_of_a_misaligned_or_absent_range_is_einval_where_6_1_would_bug),
 	  T(remove_after_offline_frees_memmap_and_host_memory),
 	  T(hot_add_charges_the_memmap_to_kernel_memory),
 	  T(add_memory_rejects_bad_ranges_with_the_kernel_errnos),

@@ -428,6 +428,45 @@ static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 	fd_exit(&fd);
 }
 
+struct late_ref {
+	struct memhp_page *page;
+	bool taken;
+};
+
+/* Right after the migrate/test loop, before __offline_isolated_pages(). */
+static void take_ref_after_test(struct memhp_machine *m, const struct memhp_trace_event *ev,
+				void *priv)
+{
+	struct late_ref *l = priv;
+
+	(void)m;
+	if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "migrate") && !ev->ret &&
+	    !l->taken) {
+		memhp_page_ref_inc(l->page);
+		l->taken = true;
+	}
+}
+
+/* Deviation: where 6.1 BUG()s, memhp reports and carries on. */
+static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_would_bug(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	struct fake_driver fd = {0};
+	struct late_ref l = {0};
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "offline-isolated-pages");
+	fd_init(&fd, m, true);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	l.page = memhp_pfn_to_page(m, fd.start);
+	ASSERT_OK(memhp_add_tracer(m, take_ref_after_test, &l));
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_TRUE(l.taken);
+	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);
+	memhp_remove_tracer(m, take_ref_after_test, &l);
+	fd_exit(&fd);
+}
+
 /* ---- 2025: PG_offline_skippable ---------------------------------------------------------- */
 
 static void skippable_pages_with_refcount_1_are_skipped_2025(void)
@@ -564,6 +603,7 @@ RUN_TESTS(T(online_page_callback_keeps_pages_back_as_pageoffline),
 	  T(going_online_veto_returns_the_errno_and_leaves_the_block_offline),
 	  T(speculative_reference_keeps_6_1_offline_from_finishing),
 	  T(stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1),
+	  T(a_reference_taken_after_the_isolation_test_is_reported_where_6_1_would_bug),
 	  T(skippable_pages_with_refcount_1_are_skipped_2025),
 	  T(pageoffline_without_the_flag_is_ebusy_2025),
 	  T(stray_reference_is_only_a_warning_under_2025),

@@ -31,6 +31,10 @@ MEMHP_API unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr,
 /* Free up to @nr pages chosen with the machine's generator; returns how
  * many were freed. */
 MEMHP_API unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr);
+/* Free up to @nr of its pages that lie in [start_pfn, end_pfn); returns
+ * how many were freed. */
+MEMHP_API unsigned long memhp_data_free_range(struct memhp_data *d, unsigned long start_pfn,
+					      unsigned long end_pfn, unsigned long nr);
 MEMHP_API unsigned long memhp_data_nr_pages(struct memhp_data *d);
 /* Pages moved by migration so far. */
 MEMHP_API unsigned long memhp_data_nr_migrated(struct memhp_data *d);

@@ -231,20 +231,21 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 	struct zone *zone = pfn_zone(m, pfn);
 	bool bad = false;
 
+	/* One load and one store per page: refcount 0, no flags but
+	 * HWPoison, and nothing typed. */
+	const uint64_t keep = (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
+
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		struct memhp_page *p = page + i;
+		uint64_t w = atomic_load_explicit(&p->raw[0], memory_order_relaxed);
 
-		if (unlikely(page_type(p) != PGTY_NONE)) {
+		if (unlikely((w >> PAGE_RAW0_TYPE_SHIFT) & 0xff)) {
 			set_page_count(p, 0);
 			report_bad_page(m, p, "onlining a page that has a type");
 			bad = true;
 			continue;
 		}
-		atomic_store_explicit(&p->flags,
-				      atomic_load_explicit(&p->flags, memory_order_relaxed) &
-					      (uint16_t)(1u << PG_hwpoison),
-				      memory_order_relaxed);
-		set_page_count(p, 0);
+		atomic_store_explicit(&p->raw[0], w & keep, memory_order_relaxed);
 	}
 	ADD_ONCE(zone->managed_pages, 1L << order);
 	if (!bad)

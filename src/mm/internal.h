@@ -61,23 +61,46 @@ enum page_type {
 };
 
 struct memhp_page {
-	_Atomic uint32_t refcount;
-	_Atomic uint16_t flags;
-	_Atomic uint8_t type;
-	_Atomic uint8_t order;		/* buddy order while PageBuddy */
 	union {
-		struct {		/* free: links by pfn, under zone->lock */
-			uint32_t next;
-			uint32_t prev;
-		} buddy;
-		struct {		/* movable: who owns it */
-			_Atomic uint32_t private;
-			_Atomic uint16_t owner;
-			uint16_t unused;
-		} m;
+		struct {
+			_Atomic uint32_t refcount;
+			_Atomic uint16_t flags;
+			_Atomic uint8_t type;
+			_Atomic uint8_t order;	/* buddy order while PageBuddy */
+			union {
+				struct {	/* free: links by pfn, under zone->lock */
+					uint32_t next;
+					uint32_t prev;
+				} buddy;
+				struct {	/* movable: who owns it */
+					_Atomic uint32_t private;
+					_Atomic uint16_t owner;
+					uint16_t unused;
+				} m;
+			};
+		};
+		/* The whole descriptor as two words, for (re)initialising the
+		 * memmap two stores per page. */
+		_Atomic uint64_t raw[2];
 	};
 };
 _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
+
+/* raw[0] of a page as __init_single_page() leaves it for hotplug: refcount
+ * 1, PG_reserved, no type (refcount is the low half on little endian). */
+#define PAGE_RAW0_FRESH (1ULL | (uint64_t)(1u << 0 /* PG_reserved */) << 32)
+
+
+#define PAGE_RAW0_FLAGS_SHIFT 32
+#define PAGE_RAW0_TYPE_SHIFT 48
+_Static_assert(PG_reserved == 0, "PAGE_RAW0_FRESH encodes PG_reserved as bit 0 of the flags");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "raw descriptor words assume little endian");
+
+static inline void page_set_raw(struct memhp_page *p, uint64_t w0, uint64_t w1)
+{
+	atomic_store_explicit(&p->raw[0], w0, memory_order_relaxed);
+	atomic_store_explicit(&p->raw[1], w1, memory_order_relaxed);
+}
 
 static inline bool test_page_flag(const struct memhp_page *p, int flag)
 {

@@ -135,12 +135,7 @@ void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned
  */
 void memmap_init_page(struct memhp_page *page)
 {
-	set_page_count(page, 1);
-	atomic_store_explicit(&page->flags, (uint16_t)(1u << PG_reserved), memory_order_relaxed);
-	atomic_store_explicit(&page->order, 0, memory_order_relaxed);
-	atomic_store_explicit(&page->type, PGTY_NONE, memory_order_relaxed);
-	set_page_owner(page, 0, 0);
-	page->m.unused = 0;
+	page_set_raw(page, PAGE_RAW0_FRESH, 0);
 }
 
 /*
@@ -150,8 +145,10 @@ void memmap_init_page(struct memhp_page *page)
 void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
 		       int zid, int migratetype)
 {
-	for (unsigned long pfn = start; pfn < start + nr; pfn++)
-		memmap_init_page(pfn_to_page(m, pfn));
+	struct memhp_page *page = pfn_to_page(m, start);
+
+	for (unsigned long i = 0; i < nr; i++)
+		page_set_raw(&page[i], PAGE_RAW0_FRESH, 0);
 	for (unsigned long pfn = start; pfn < start + nr; pfn += m->pageblock_nr_pages) {
 		set_pageblock_zone(m, pfn, zid);
 		set_pageblock_migratetype(m, pfn, migratetype);

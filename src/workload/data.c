@@ -238,6 +238,35 @@ unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr)
 	return freed;
 }
 
+unsigned long memhp_data_free_range(struct memhp_data *d, unsigned long start_pfn,
+				    unsigned long end_pfn, unsigned long nr)
+{
+	unsigned long freed = 0;
+
+	for (unsigned long idx = 0; freed < nr; idx++) {
+		struct memhp_page *page = NULL;
+
+		pthread_mutex_lock(&d->lock);
+		if (idx >= d->nr_slots) {
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		if (d->slots[idx].state == SLOT_LIVE && d->slots[idx].pfn >= start_pfn &&
+		    d->slots[idx].pfn < end_pfn) {
+			page = memhp_pfn_to_page(d->m, d->slots[idx].pfn);
+			release_slot(d, (uint32_t)idx);
+			d->nr_live--;
+			memhp_ClearPageMovable(page);
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (page) {
+			memhp_put_page(page);
+			freed++;
+		}
+	}
+	return freed;
+}
+
 void memhp_data_destroy(struct memhp_data *d)
 {
 	if (!d)

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench_hotplug.c - how fast the core does the things that matter.
+ *
+ *   bench_hotplug [descriptor|free-block|migrate|scaling|all] [--quick]
+ *
+ * Every number is reported next to a baseline measured in the same run,
+ * because these machines are noisy: a ratio survives, an absolute number
+ * does not. Results go to docs/performance.md with the command line.
+ *
+ *   descriptor  bytes per page descriptor, against Linux's struct page
+ *   free-block  offline + online of a free 128 MiB block; baseline: one
+ *               memset of the block's descriptors (the least any per-page
+ *               scheme must do)
+ *   migrate     offline of a block half full of movable pages; baseline:
+ *               memcpy of the same bytes between warm buffers
+ *   scaling     per-block offline + online cost as the machine grows from
+ *               1 GiB to 1 TiB of online memory; baseline: the 1 GiB cost
+ */
+#include <memhp/memhp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LINUX_STRUCT_PAGE_SIZE 64
+#define DESCRIPTOR_SIZE 16	/* _Static_assert'ed in the core */
+#define REPEATS 15
+#define QUICK_REPEATS 3
+#define HOT_BASE (4 * MEMHP_GiB)
+
+static int repeats = REPEATS;
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static struct memhp_machine *machine(uint64_t boot_ram, uint64_t phys)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	memhp_config_init(&cfg, boot_ram);
+	cfg.phys_size = phys;
+	if (memhp_machine_create(&cfg, &m)) {
+		fprintf(stderr, "bench: cannot create a machine: %s\n", memhp_config_error());
+		exit(1);
+	}
+	return m;
+}
+
+static void bench_descriptor(void)
+{
+	printf("descriptor: %d bytes per 4 KiB page (Linux: %d) = %.2f%% of memory "
+	       "(Linux: %.2f%%); ratio %.2fx smaller\n",
+	       DESCRIPTOR_SIZE, LINUX_STRUCT_PAGE_SIZE, 100.0 * DESCRIPTOR_SIZE / 4096,
+	       100.0 * LINUX_STRUCT_PAGE_SIZE / 4096,
+	       (double)LINUX_STRUCT_PAGE_SIZE / DESCRIPTOR_SIZE);
+}
+
+static void bench_free_block(void)
+{
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, 64 * MEMHP_GiB);
+	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
+	const size_t desc_bytes = memhp_pages_per_block(m) * DESCRIPTOR_SIZE;
+	double off[REPEATS], on[REPEATS], base[REPEATS], t0;
+	char *buf = malloc(desc_bytes);
+
+	memhp_add_memory(m, 0, HOT_BASE, memhp_block_size(m), 0);
+	memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE);
+	memset(buf, 1, desc_bytes);
+	for (int i = 0; i < repeats; i++) {
+		t0 = now_ns();
+		if (memhp_block_offline(m, id))
+			exit(1);
+		off[i] = now_ns() - t0;
+		t0 = now_ns();
+		if (memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE))
+			exit(1);
+		on[i] = now_ns() - t0;
+		t0 = now_ns();
+		memset(buf, i, desc_bytes);
+		__asm__ volatile("" ::"r"(buf) : "memory");
+		base[i] = now_ns() - t0;
+	}
+	{
+		double o = median(off, repeats), n = median(on, repeats), b = median(base, repeats);
+		double gib = (double)memhp_block_size(m) / MEMHP_GiB;
+
+		printf("free-block: offline %.1f us (%.0f GiB/s), online %.1f us (%.0f GiB/s), "
+		       "offline+online %.1f us; baseline memset of %zu KiB of descriptors %.1f us; "
+		       "ratio %.1fx the baseline\n",
+		       o / 1e3, gib / (o / 1e9), n / 1e3, gib / (n / 1e9), (o + n) / 1e3,
+		       desc_bytes >> 10, b / 1e3, (o + n) / b);
+	}
+	free(buf);
+	memhp_machine_destroy(m);
+}
+
+static void bench_migrate(void)
+{
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, 64 * MEMHP_GiB);
+	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
+	const unsigned long half = memhp_pages_per_block(m) / 2;
+	double mig[REPEATS], cpy[REPEATS], t0;
+	unsigned long moved = 0;
+	struct memhp_data *d;
+	size_t bytes = half * MEMHP_PAGE_SIZE;
+	char *src = malloc(bytes), *dst = malloc(bytes);
+
+	memhp_add_memory(m, 0, HOT_BASE, 2 * memhp_block_size(m), 0);
+	memhp_block_online(m, id + 1, MEMHP_MMOP_ONLINE_MOVABLE);
+	memhp_data_create(m, &d);
+	/* Warm every page of the target block once: a guest that has run for
+	 * a while has touched its memory; the first touch of host memory is
+	 * the host's cost, not the algorithm's. */
+	memhp_data_free(d, memhp_data_alloc(d, ~0UL >> 1, 0));
+	memset(src, 1, bytes);
+	memset(dst, 2, bytes);
+	for (int i = 0; i < repeats; i++) {
+		unsigned long before;
+
+		memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE);
+		/* Fill both blocks, then empty the neighbour (the targets) and
+		 * every other page of the victim: half of it holds data. */
+		memhp_data_alloc(d, 4 * half, 0);
+		memhp_data_free_range(d, (id + 1) * 2 * half, (id + 2) * 2 * half, ~0UL);
+		memhp_data_free_range(d, id * 2 * half, (id + 1) * 2 * half, half);
+		before = memhp_data_nr_migrated(d);
+		t0 = now_ns();
+		if (memhp_block_offline(m, id)) {
+			fprintf(stderr, "bench: offline failed\n");
+			exit(1);
+		}
+		mig[i] = now_ns() - t0;
+		moved = memhp_data_nr_migrated(d) - before;
+		memhp_data_free(d, ~0UL >> 1);
+		t0 = now_ns();
+		memcpy(dst, src, moved * MEMHP_PAGE_SIZE);
+		__asm__ volatile("" ::"r"(dst) : "memory");
+		cpy[i] = now_ns() - t0;
+	}
+	{
+		double t = median(mig, repeats), c = median(cpy, repeats);
+		double gib = (double)moved * MEMHP_PAGE_SIZE / MEMHP_GiB;
+
+		printf("migrate: offline moved %lu pages (%.0f MiB) in %.2f ms = %.1f GiB/s; "
+		       "baseline memcpy %.1f GiB/s; ratio %.2f of memcpy\n",
+		       moved, gib * 1024, t / 1e6, gib / (t / 1e9), gib / (c / 1e9), c / t);
+	}
+	if (memhp_data_verify(d, NULL))
+		fprintf(stderr, "bench: checksum mismatch!\n");
+	memhp_data_destroy(d);
+	free(src);
+	free(dst);
+	memhp_machine_destroy(m);
+}
+
+/* Grow a machine to @online bytes of hot-added online memory, then time
+ * offline + online of a block in its middle. */
+static double per_block_cost(uint64_t online)
+{
+	/* The memmap of hot-added memory is charged to boot memory: 1 TiB
+	 * needs 16 GiB of it. Untouched simulated memory costs no host RAM. */
+	uint64_t boot = online / 64 + 2 * MEMHP_GiB;
+	struct memhp_machine *m = machine(boot, 2 * MEMHP_TiB);
+	const uint64_t base = 64 * MEMHP_GiB;
+	const unsigned long nr = (unsigned long)(online / (128 * MEMHP_MiB));
+	const unsigned long first = (unsigned long)(base / (128 * MEMHP_MiB));
+	const unsigned long victim = first + nr / 2;
+	double v[REPEATS], t0;
+
+	if (memhp_add_memory(m, 0, base, online, 0)) {
+		fprintf(stderr, "bench: cannot add %llu bytes\n", (unsigned long long)online);
+		exit(1);
+	}
+	for (unsigned long i = 0; i < nr; i++)
+		memhp_block_online(m, first + i, MEMHP_MMOP_ONLINE_MOVABLE);
+	for (int i = 0; i < repeats; i++) {
+		t0 = now_ns();
+		if (memhp_block_offline(m, victim) ||
+		    memhp_block_online(m, victim, MEMHP_MMOP_ONLINE_MOVABLE))
+			exit(1);
+		v[i] = now_ns() - t0;
+	}
+	memhp_machine_destroy(m);
+	return median(v, repeats);
+}
+
+static void bench_scaling(bool quick)
+{
+	const uint64_t sizes[] = {1 * MEMHP_GiB, 16 * MEMHP_GiB, 256 * MEMHP_GiB, 1 * MEMHP_TiB};
+	const int n = quick ? 3 : 4;
+	double base = 0;
+
+	for (int i = 0; i < n; i++) {
+		double c = per_block_cost(sizes[i]);
+
+		if (!i)
+			base = c;
+		printf("scaling: %5llu GiB online: offline+online of one block %.1f us; "
+		       "ratio %.2f of the 1 GiB cost\n",
+		       (unsigned long long)(sizes[i] / MEMHP_GiB), c / 1e3, c / base);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = "all";
+	bool quick = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else
+			what = argv[i];
+	}
+	if (quick)
+		repeats = QUICK_REPEATS;
+	if (!strcmp(what, "descriptor") || !strcmp(what, "all"))
+		bench_descriptor();
+	if (!strcmp(what, "free-block") || !strcmp(what, "all"))
+		bench_free_block();
+	if (!strcmp(what, "migrate") || !strcmp(what, "all"))
+		bench_migrate();
+	if (!strcmp(what, "scaling") || !strcmp(what, "all"))
+		bench_scaling(quick);
+	return 0;
+}
