@@ -58,6 +58,19 @@ MEMHP_API int memhp_remove_memory(struct memhp_machine *m, uint64_t start, uint6
 MEMHP_API int memhp_offline_and_remove_memory(struct memhp_machine *m, uint64_t start,
 					      uint64_t size);
 
+/*
+ * Claim [start, start + size) in the iomem tree for a device, the way
+ * virtio-mem claims its region (IORESOURCE_SYSTEM_RAM, not busy): memory
+ * can then be added inside it, but nobody else can claim it. Returns 0,
+ * -EBUSY (overlaps another claim or present memory), -EINVAL, -ENOMEM.
+ */
+MEMHP_API int memhp_request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size,
+				       const char *name);
+/* Returns 0, or -ENOENT (no such claim, or memory is still added in it). */
+MEMHP_API int memhp_release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
+/* Is any memory added (System RAM) in [start, start + size)? */
+MEMHP_API bool memhp_range_has_system_ram(struct memhp_machine *m, uint64_t start, uint64_t size);
+
 /* ---- Memory blocks ----------------------------------------------------- */
 
 struct memhp_block_info {

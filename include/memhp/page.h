@@ -77,7 +77,10 @@ MEMHP_API bool memhp_PageIsolated(const struct memhp_page *page);
 MEMHP_API bool memhp_PageVmemmapSelfHosted(const struct memhp_page *page);
 
 /* page_offline_begin/end (writers: drivers setting PageOffline) and
- * page_offline_freeze/thaw (readers: PFN walkers reading contents). */
+ * page_offline_freeze/thaw (readers: PFN walkers reading contents, and the
+ * checker). A driver that marks pages PageOffline and changes the managed
+ * count for them does both between begin and end, so that memhp_check()
+ * never sees one without the other. */
 MEMHP_API void memhp_page_offline_begin(struct memhp_machine *m);
 MEMHP_API void memhp_page_offline_end(struct memhp_machine *m);
 MEMHP_API void memhp_page_offline_freeze(struct memhp_machine *m);

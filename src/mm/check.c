@@ -427,6 +427,9 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	c->m = m;
 	c->r = r;
 	pthread_rwlock_wrlock(&m->mem_hotplug_lock);
+	/* Drivers mark pages PageOffline and move them out of the managed
+	 * count inside page_offline_begin()/end(): never look at half of it. */
+	pthread_rwlock_rdlock(&m->page_offline_rwsem);
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		pthread_mutex_lock(&m->node.node_zones[z].lock);
 	check_memmap(c);
@@ -435,6 +438,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	check_blocks(c);
 	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
 		pthread_mutex_unlock(&m->node.node_zones[z].lock);
+	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	n = c->n;
 	if (r) {

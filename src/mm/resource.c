@@ -114,3 +114,43 @@ int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size)
 	free(r);
 	return r ? 0 : -ENOENT;
 }
+
+int memhp_request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size,
+			     const char *name)
+{
+	int ret;
+
+	if (!size || start + size < start || start + size > PFN_PHYS(m->max_pfn) || !name)
+		return -EINVAL;
+	ret = request_mem_region(m, start, size, name,
+				 IORESOURCE_SYSTEM_RAM | IORESOURCE_EXCLUSIVE);
+	return ret == -EEXIST ? -EBUSY : ret;
+}
+
+int memhp_release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	return release_mem_region(m, start, size);
+}
+
+static bool has_busy_ram(const struct resource *r, uint64_t start, uint64_t end)
+{
+	for (; r; r = r->sibling) {
+		if (r->end < start || r->start > end)
+			continue;
+		if ((r->flags & IORESOURCE_SYSTEM_RAM) && (r->flags & IORESOURCE_BUSY))
+			return true;
+		if (has_busy_ram(r->child, start, end))
+			return true;
+	}
+	return false;
+}
+
+bool memhp_range_has_system_ram(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	bool ret;
+
+	pthread_mutex_lock(&m->resource_lock);
+	ret = size && has_busy_ram(m->iomem.child, start, start + size - 1);
+	pthread_mutex_unlock(&m->resource_lock);
+	return ret;
+}
