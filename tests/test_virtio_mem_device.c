@@ -494,6 +494,8 @@ DEVICE_TEST(usable_region_grows_on_resize_but_never_shrinks)
 	ASSERT_EQ(config_of(d).usable, REGION_SIZE);
 	ASSERT_OK(memhp_vmem_dev_set_requested_size(d, 0));
 	ASSERT_EQ(config_of(d).usable, REGION_SIZE);
+	/* get_config() is the configuration as created, not the live value. */
+	ASSERT_EQ(memhp_vmem_dev_get_config(d)->requested_size, 512 * MEMHP_MiB);
 }
 
 DEVICE_TEST(unplug_all_shrinks_usable_region)
@@ -1304,6 +1306,12 @@ DEVICE_TEST(firecracker_usable_region_grows_by_slots_and_unplug_all_zeroes_it)
 	/* QEMU would keep requested + 256 MiB usable. */
 	ASSERT_EQ(config_of(d).usable, 0);
 	ASSERT_EQ(plug(d, 0, 1), ERROR);
+	/* A system reset (memhp's choice: Firecracker has none) is an
+	 * UNPLUG_ALL, so it leaves nothing usable either. */
+	ASSERT_OK(memhp_vmem_dev_set_requested_size(d, BLOCK));
+	ASSERT_EQ(config_of(d).usable, MEMHP_VIRTIO_MEM_FC_SLOT_SIZE);
+	memhp_vmem_dev_system_reset(d);
+	ASSERT_EQ(config_of(d).usable, 0);
 }
 
 DEVICE_TEST(firecracker_discard_failure_is_still_ack)
@@ -1385,6 +1393,20 @@ DEVICE_TEST(firecracker_unplugged_blocks_stay_accessible_while_their_slot_has_pl
 	ASSERT_EQ(unplug(d, 0, 1), ACK);
 	ASSERT_FALSE(readable(host(0)));
 	ASSERT_FALSE(readable(host(1)));
+}
+
+DEVICE_TEST(firecracker_disabling_an_empty_slot_discards_even_when_discard_fails)
+{
+	struct memhp_vmem_dev *d = flavor_dev(MEMHP_VMEM_FIRECRACKER, 8 * BLOCK);
+
+	ASSERT_TRUE(d);
+	ASSERT_EQ(plug(d, 0, 1), ACK);
+	memset(host(0), 0x5a, BLOCK);
+	memhp_vmem_dev_inject(d, MEMHP_VMEM_FAULT_DISCARD, 1);
+	ASSERT_EQ(unplug(d, 0, 1), ACK);
+	/* Firecracker would keep the memory (removing a KVM slot frees
+	 * nothing); memhp's slot removal is a discard. */
+	ASSERT_EQ(resident(0, 1), 0);
 }
 
 /* ==== memhp's deliberate differences from QEMU (docs/device.md) ============================ */
@@ -1470,6 +1492,7 @@ RUN_TESTS(T(config_space_is_56_little_endian_bytes_in_uapi_order), T(default_blo
 	  T(firecracker_requires_unplugged_inaccessible),
 	  T(firecracker_block_size_at_least_2mib_and_regions_of_whole_slots),
 	  T(firecracker_unplugged_blocks_stay_accessible_while_their_slot_has_plugged_ones),
+	  T(firecracker_disabling_an_empty_slot_discards_even_when_discard_fails),
 	  T(create_rejects_requested_size_above_region),
 	  T(no_persistent_suspend_feature_is_offered),
 	  T(destroy_leaves_plugged_memory_to_the_machine))
