@@ -1359,6 +1359,7 @@ DEVICE_TEST(firecracker_requires_unplugged_inaccessible)
 	ASSERT_EQ(config_changes(d), 1);
 	ASSERT_ERR(plug(d, 0, 1), -EIO);
 	ASSERT_ERR(memhp_vmem_dev_set_requested_size(d, 16 * BLOCK), -EIO);
+	ASSERT_ERR(memhp_vmem_dev_set_requested_size(d, 3 * MEMHP_MiB), -EIO);
 	memhp_vmem_dev_reset(d);
 	ASSERT_OK(memhp_vmem_dev_ack_features(d, F_VERSION_1 | F_INACCESSIBLE));
 	ASSERT_EQ(plug(d, 0, 1), ACK);

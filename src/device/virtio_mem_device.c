@@ -753,6 +753,12 @@ int memhp_vmem_dev_set_requested_size(struct memhp_vmem_dev *dev, uint64_t size)
 		ret = -EINVAL;
 		goto out;
 	}
+	/* Firecracker's update_requested_size() fails with DeviceNotActive
+	 * before it looks at the size. */
+	if (dev->cfg.flavor == MEMHP_VMEM_FIRECRACKER && dev->broken) {
+		ret = -EIO;
+		goto out;
+	}
 	if (size % dev->cfg.block_size || size > dev->cfg.region_size) {
 		ret = -EINVAL;
 		goto out;
@@ -768,11 +774,6 @@ int memhp_vmem_dev_set_requested_size(struct memhp_vmem_dev *dev, uint64_t size)
 			goto out;
 		break;
 	case MEMHP_VMEM_FIRECRACKER:
-		/* update_requested_size() fails with DeviceNotActive. */
-		if (dev->broken) {
-			ret = -EIO;
-			goto out;
-		}
 		fc_grow_usable_region(dev, size);
 		dev->requested_size = size;
 		break;
