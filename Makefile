@@ -35,6 +35,9 @@ ifneq ($(SAN),)
 CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SAN)
 endif
+# tests/tsan.supp says why each suppression is a false positive.
+export TSAN_OPTIONS := suppressions=$(abspath tests/tsan.supp) second_deadlock_stack=1 halt_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1 halt_on_error=1
 LDLIBS += -pthread -lm
 
 # The library: the mm core, workloads, drivers and the device model.

@@ -18,6 +18,20 @@ static struct {
 } machines[MAX_TEST_MACHINES];
 static int nr_machines;
 static bool failed;
+#define MAX_DEFERRED 16
+static struct {
+	void (*fn)(void *);
+	void *arg;
+} deferred[MAX_DEFERRED];
+static int nr_deferred;
+
+void tm_defer(void (*fn)(void *), void *arg)
+{
+	if (nr_deferred < MAX_DEFERRED)
+		deferred[nr_deferred++] = (typeof(deferred[0])){fn, arg};
+	else
+		test_fail(__FILE__, __LINE__, "too many deferred calls");
+}
 
 void test_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -116,6 +130,11 @@ size_t tm_violations(struct memhp_machine *m, const char *rule)
 static void finish_machines(void)
 {
 	static struct memhp_check_report r;
+
+	while (nr_deferred) {
+		nr_deferred--;
+		deferred[nr_deferred].fn(deferred[nr_deferred].arg);
+	}
 
 	for (int i = 0; i < nr_machines; i++) {
 		struct memhp_machine *m = machines[i].m;

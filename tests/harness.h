@@ -116,6 +116,9 @@ void tm_config(struct memhp_config *cfg);
 struct memhp_machine *tm_create(const struct memhp_config *cfg);
 /* The runtime log of @m is allowed to hold findings with this rule. */
 void tm_expect_violations(struct memhp_machine *m, const char *rule);
+/* Run @fn(@arg) when the test ends, even if it failed, before its machines
+ * are checked and destroyed (last deferred, first run). */
+void tm_defer(void (*fn)(void *), void *arg);
 /* The test leaves @m broken on purpose: skip the final memhp_check(). */
 void tm_skip_final_check(struct memhp_machine *m);
 /* Number of logged findings with @rule (NULL: all). */

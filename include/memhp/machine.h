@@ -274,6 +274,19 @@ MEMHP_API void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, v
 MEMHP_API void memhp_trace_instant(struct memhp_machine *m, const char *name,
 				   unsigned long pfn, long arg);
 
+/*
+ * Per-machine data for code built on the API (device models, drivers):
+ * @data lives as long as the machine, found by @key (any unique address),
+ * and @destroy(@data) runs when the machine is destroyed. Returns 0,
+ * -EEXIST (the key is taken), -ENOSPC (MEMHP_MAX_ATTACHMENTS in use).
+ */
+#define MEMHP_MAX_ATTACHMENTS 16
+MEMHP_API int memhp_machine_attach(struct memhp_machine *m, const void *key, void *data,
+				   void (*destroy)(void *data));
+MEMHP_API void *memhp_machine_attached(struct memhp_machine *m, const void *key);
+/* Forget @key without calling its destructor; returns its data. */
+MEMHP_API void *memhp_machine_detach(struct memhp_machine *m, const void *key);
+
 /* The library's random generator (xoshiro256**, seeded from the config). */
 MEMHP_API uint64_t memhp_random(struct memhp_machine *m);
 

@@ -105,10 +105,27 @@ struct memhp_vmem_dev {
 	struct memhp_vmem_dev_stats stats;
 };
 
-/* Devices by machine, to refuse overlapping regions like QEMU's memory
- * device address space does. */
+/* A machine's devices, to refuse overlapping regions like QEMU's memory
+ * device address space does. The list head lives with the machine (an
+ * attachment), so a machine destroyed with devices left on it leaves no
+ * stale entry behind. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct memhp_vmem_dev *registry;
+static const char registry_key;
+
+/* Called with registry_lock held. Returns NULL only when @create fails. */
+static struct memhp_vmem_dev **machine_registry(struct memhp_machine *m, bool create)
+{
+	struct memhp_vmem_dev **head = memhp_machine_attached(m, &registry_key);
+
+	if (!head && create) {
+		head = calloc(1, sizeof(*head));
+		if (head && memhp_machine_attach(m, &registry_key, head, free)) {
+			free(head);
+			head = NULL;
+		}
+	}
+	return head;
+}
 
 const char *memhp_vmem_flavor_name(enum memhp_vmem_flavor flavor)
 {
@@ -924,10 +941,11 @@ static int check_overlap(struct memhp_machine *m, uint64_t addr, uint64_t size)
 	const unsigned long first = memhp_phys_to_block_id(m, addr);
 	const unsigned long last = memhp_phys_to_block_id(m, addr + size - 1);
 	long present = memhp_next_block(m, first);
+	struct memhp_vmem_dev **registry = machine_registry(m, false);
 
 	if (present >= 0 && (unsigned long)present <= last)
 		return -EBUSY;
-	for (struct memhp_vmem_dev *d = registry; d; d = d->next_registered)
+	for (struct memhp_vmem_dev *d = registry ? *registry : NULL; d; d = d->next_registered)
 		if (d->m == m && addr < d->cfg.addr + d->cfg.region_size &&
 		    d->cfg.addr < addr + size)
 			return -EBUSY;
@@ -967,7 +985,7 @@ static int prepare_host_memory(struct memhp_vmem_dev *dev)
 int memhp_vmem_dev_create(struct memhp_machine *m, const struct memhp_vmem_dev_config *cfg,
 			  struct memhp_vmem_dev **out)
 {
-	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_dev *dev, **registry;
 	int ret;
 
 	if (!m || !cfg || !out)
@@ -1026,8 +1044,14 @@ int memhp_vmem_dev_create(struct memhp_machine *m, const struct memhp_vmem_dev_c
 		ret = -ENOMEM;
 		goto free_dev;
 	}
-	dev->next_registered = registry;
-	registry = dev;
+	registry = machine_registry(m, true);
+	if (!registry) {
+		pthread_mutex_unlock(&registry_lock);
+		memhp_vmem_dev_destroy(dev);
+		return -ENOMEM;
+	}
+	dev->next_registered = *registry;
+	*registry = dev;
 	pthread_mutex_unlock(&registry_lock);
 	*out = dev;
 	return 0;
@@ -1041,12 +1065,14 @@ free_dev:
 
 void memhp_vmem_dev_destroy(struct memhp_vmem_dev *dev)
 {
+	struct memhp_vmem_dev **registry;
 	uint64_t i = 0;
 
 	if (!dev)
 		return;
 	pthread_mutex_lock(&registry_lock);
-	for (struct memhp_vmem_dev **p = &registry; *p; p = &(*p)->next_registered) {
+	registry = machine_registry(dev->m, false);
+	for (struct memhp_vmem_dev **p = registry; p && *p; p = &(*p)->next_registered) {
 		if (*p == dev) {
 			*p = dev->next_registered;
 			break;

@@ -429,6 +429,12 @@ struct memhp_machine {
 	_Atomic long fault_remaining[MEMHP_NR_FAULTS];
 	_Atomic unsigned long fault_hits[MEMHP_NR_FAULTS];
 
+	struct {
+		const void *key;
+		void *data;
+		void (*destroy)(void *data);
+	} attached[MEMHP_MAX_ATTACHMENTS];		/* under misc_lock */
+
 	struct tracer tracers[MEMHP_MAX_TRACERS];
 	_Atomic unsigned int nr_tracers;
 

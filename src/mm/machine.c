@@ -430,6 +430,9 @@ void memhp_machine_destroy(struct memhp_machine *m)
 {
 	if (!m)
 		return;
+	for (int i = MEMHP_MAX_ATTACHMENTS - 1; i >= 0; i--)
+		if (m->attached[i].key && m->attached[i].destroy)
+			m->attached[i].destroy(m->attached[i].data);
 	if (m->sections)
 		for (unsigned long nr = 0; nr < m->nr_sections; nr++) {
 			free(m->sections[nr].memmap_chunks);
@@ -567,6 +570,61 @@ void mhp_log(struct memhp_machine *m, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	mhp_trace(m, MEMHP_TRACE_MESSAGE, line, 0, 0, 0, 0);
+}
+
+/* ---- Attachments -------------------------------------------------------------------- */
+
+int memhp_machine_attach(struct memhp_machine *m, const void *key, void *data,
+			 void (*destroy)(void *data))
+{
+	int ret = -ENOSPC;
+
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_ATTACHMENTS; i++)
+		if (m->attached[i].key == key) {
+			ret = -EEXIST;
+			goto out;
+		}
+	for (int i = 0; i < MEMHP_MAX_ATTACHMENTS; i++) {
+		if (!m->attached[i].key) {
+			m->attached[i].key = key;
+			m->attached[i].data = data;
+			m->attached[i].destroy = destroy;
+			ret = 0;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&m->misc_lock);
+	return ret;
+}
+
+void *memhp_machine_attached(struct memhp_machine *m, const void *key)
+{
+	void *data = NULL;
+
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_ATTACHMENTS; i++)
+		if (m->attached[i].key == key)
+			data = m->attached[i].data;
+	pthread_mutex_unlock(&m->misc_lock);
+	return data;
+}
+
+void *memhp_machine_detach(struct memhp_machine *m, const void *key)
+{
+	void *data = NULL;
+
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_ATTACHMENTS; i++)
+		if (m->attached[i].key == key) {
+			data = m->attached[i].data;
+			m->attached[i].key = NULL;
+			m->attached[i].data = NULL;
+			m->attached[i].destroy = NULL;
+		}
+	pthread_mutex_unlock(&m->misc_lock);
+	return data;
 }
 
 /* ---- Random numbers, faults, signals ------------------------------------------------ */

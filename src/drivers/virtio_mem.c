@@ -1,0 +1,1729 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio_mem.c - the virtio-mem guest driver of Linux 6.1, on the memhp
+ * public API (drivers/virtio/virtio_mem.c).
+ *
+ * Sub-Block Mode tracks each Linux memory block (MB) with a state and a
+ * bitmap of plugged sub-blocks (SBs); Big Block Mode tracks big blocks (BBs)
+ * of one or more memory blocks. Plugging fills partially plugged blocks
+ * first, then adds new ones; unplugging prefers offline blocks, then
+ * partially plugged ones, then ZONE_MOVABLE, highest ids first, and takes
+ * online memory with alloc_contig_range() ("fake-offline").
+ *
+ * Where memhp's driver differs from the kernel's in ways nobody outside can
+ * see, it says so: tracking arrays are sized for the whole region at probe,
+ * and a page's PageOffline mark and the managed-count change that goes with
+ * it happen together inside page_offline_begin()/end(), so the checker
+ * never sees half of it.
+ */
+#include "drivers.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VMEM_DEFAULT_OFFLINE_THRESHOLD (1 * MEMHP_GiB)
+/* virtio_mem_fake_offline() tries this often in ZONE_MOVABLE. */
+#define VMEM_FAKE_OFFLINE_TRIES 5
+#define VMEM_RESOURCE_NAME "System RAM (virtio_mem)"
+#define BITS_PER_LONG_ (8 * sizeof(unsigned long))
+
+struct vmem_module;
+
+struct memhp_vmem_drv {
+	struct memhp_machine *m;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv_params p;
+	struct vmem_module *mod;
+	struct memhp_vmem_drv *next;	/* in the module's device list */
+	char name[32];
+
+	/* From the config space. */
+	uint64_t device_block_size, addr, region_size;
+	_Atomic uint64_t plugged_size, requested_size;
+	int nid;
+
+	bool in_sbm;
+	uint64_t sb_size;		/* SBM */
+	unsigned int sbs_per_mb;
+	uint64_t bb_size;		/* BBM */
+	uint64_t mb_size;
+	unsigned long first_id, next_id, last_usable_id, nr_ids;
+	_Atomic uint8_t *states;	/* by id - first_id */
+	_Atomic unsigned long count[MEMHP_VMEM_SBM_NR_STATES];
+	_Atomic unsigned long *sb_bitmap;	/* SBM: sbs_per_mb bits per MB */
+
+	uint64_t offline_threshold;
+	_Atomic int64_t offline_size;
+	int mgid;
+	bool resource_claimed;
+
+	/* Held from MEM_GOING_* to MEM_ONLINE/OFFLINE/CANCEL_*. */
+	pthread_mutex_t hotplug_mutex;
+	bool hotplug_active;
+	struct memhp_notifier_block nb;
+
+	_Atomic bool config_changed;
+	_Atomic bool wq_active;
+	_Atomic bool unplug_all_required;
+	_Atomic bool broken;
+	pthread_mutex_t removal_lock;
+	bool removing;
+
+	/* The workqueue and the retry timer. */
+	pthread_mutex_t wq_lock;
+	pthread_cond_t wq_cond;
+	bool work_pending, work_running, stop;
+	bool have_worker;
+	pthread_t worker;
+	uint64_t now_ms;
+	bool timer_armed;
+	uint64_t timer_due_ms;
+	uint64_t retry_timer_ms;
+	_Atomic int last_rc;
+	_Atomic unsigned int runs;
+};
+
+/* ---- One online_page callback per machine, shared by its devices ------------ */
+
+/* The devices of one machine, kept with the machine (an attachment). */
+struct vmem_module {
+	struct memhp_machine *m;
+	struct memhp_vmem_drv *devices;
+};
+
+static pthread_mutex_t virtio_mem_mutex = PTHREAD_MUTEX_INITIALIZER;
+static const char module_key;
+
+static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv);
+
+/* Returns 0, or -EINVAL when another driver owns the online_page callback. */
+static int register_virtio_mem_device(struct memhp_vmem_drv *vm)
+{
+	struct vmem_module *mod;
+	int rc = 0;
+
+	pthread_mutex_lock(&virtio_mem_mutex);
+	mod = memhp_machine_attached(vm->m, &module_key);
+	if (!mod) {
+		mod = calloc(1, sizeof(*mod));
+		if (!mod) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		mod->m = vm->m;
+		rc = memhp_set_online_page_callback(vm->m, virtio_mem_online_page_cb, mod);
+		if (!rc)
+			rc = memhp_machine_attach(vm->m, &module_key, mod, free);
+		if (rc) {
+			memhp_restore_online_page_callback(vm->m, virtio_mem_online_page_cb);
+			free(mod);
+			goto out;
+		}
+	}
+	memhp_get_online_mems(vm->m);	/* the callback reads the list */
+	vm->next = mod->devices;
+	mod->devices = vm;
+	vm->mod = mod;
+	memhp_put_online_mems(vm->m);
+out:
+	pthread_mutex_unlock(&virtio_mem_mutex);
+	return rc;
+}
+
+static void unregister_virtio_mem_device(struct memhp_vmem_drv *vm)
+{
+	struct vmem_module *mod = vm->mod;
+	struct memhp_vmem_drv **dp;
+
+	if (!mod)
+		return;
+	pthread_mutex_lock(&virtio_mem_mutex);
+	memhp_get_online_mems(vm->m);
+	for (dp = &mod->devices; *dp; dp = &(*dp)->next)
+		if (*dp == vm) {
+			*dp = vm->next;
+			break;
+		}
+	memhp_put_online_mems(vm->m);
+	if (!mod->devices) {
+		memhp_restore_online_page_callback(vm->m, virtio_mem_online_page_cb);
+		memhp_machine_detach(vm->m, &module_key);
+		free(mod);
+	}
+	vm->mod = NULL;
+	pthread_mutex_unlock(&virtio_mem_mutex);
+}
+
+/* ---- Ids and states --------------------------------------------------------------- */
+
+static uint64_t mb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
+{
+	return (uint64_t)id * vm->mb_size;
+}
+
+static unsigned long phys_to_mb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+{
+	return (unsigned long)(addr / vm->mb_size);
+}
+
+static uint64_t bb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
+{
+	return (uint64_t)id * vm->bb_size;
+}
+
+static unsigned long phys_to_bb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+{
+	return (unsigned long)(addr / vm->bb_size);
+}
+
+static unsigned long phys_to_sb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+{
+	return (unsigned long)((addr % vm->mb_size) / vm->sb_size);
+}
+
+static int get_state(struct memhp_vmem_drv *vm, unsigned long id)
+{
+	return atomic_load_explicit(&vm->states[id - vm->first_id], memory_order_relaxed);
+}
+
+static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
+{
+	int old = get_state(vm, id);
+
+	atomic_store_explicit(&vm->states[id - vm->first_id], (uint8_t)state, memory_order_relaxed);
+	atomic_fetch_sub(&vm->count[old], 1);
+	atomic_fetch_add(&vm->count[state], 1);
+	memhp_trace_instant(vm->m,
+			    vm->in_sbm ? memhp_vmem_sbm_state_name(state)
+				       : memhp_vmem_bbm_state_name(state),
+			    (unsigned long)(id * (vm->in_sbm ? vm->mb_size : vm->bb_size) >>
+					    MEMHP_PAGE_SHIFT),
+			    (long)id);
+}
+
+/* for_each_mb / for_each_mb_rev: ids in @state, while any is left. */
+#define for_each_id(vm, id, state)                                                            \
+	for ((id) = (vm)->first_id; (id) < (vm)->next_id && atomic_load(&(vm)->count[state]);  \
+	     (id)++)                                                                           \
+		if (get_state(vm, id) == (state))
+#define for_each_id_rev(vm, id, state)                                                        \
+	for ((id) = (vm)->next_id - 1;                                                         \
+	     (id) >= (vm)->first_id && (id) + 1 > (vm)->first_id &&                            \
+	     atomic_load(&(vm)->count[state]);                                                 \
+	     (id)--)                                                                           \
+		if (get_state(vm, id) == (state))
+
+static unsigned long sb_bit(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id)
+{
+	return (mb_id - vm->first_id) * vm->sbs_per_mb + sb_id;
+}
+
+static bool test_bit_(struct memhp_vmem_drv *vm, unsigned long bit)
+{
+	return atomic_load_explicit(&vm->sb_bitmap[bit / BITS_PER_LONG_], memory_order_relaxed) &
+	       (1UL << (bit % BITS_PER_LONG_));
+}
+
+static void set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
+			   unsigned long count, bool plugged)
+{
+	for (unsigned long i = 0; i < count; i++) {
+		unsigned long bit = sb_bit(vm, mb_id, sb_id + i);
+
+		if (plugged)
+			atomic_fetch_or(&vm->sb_bitmap[bit / BITS_PER_LONG_],
+					1UL << (bit % BITS_PER_LONG_));
+		else
+			atomic_fetch_and(&vm->sb_bitmap[bit / BITS_PER_LONG_],
+					 ~(1UL << (bit % BITS_PER_LONG_)));
+	}
+}
+
+static bool test_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
+			    unsigned long count)
+{
+	for (unsigned long i = 0; i < count; i++)
+		if (!test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
+			return false;
+	return true;
+}
+
+static bool test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+			      unsigned long sb_id, unsigned long count)
+{
+	for (unsigned long i = 0; i < count; i++)
+		if (test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
+			return false;
+	return true;
+}
+
+static unsigned long first_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	unsigned long sb;
+
+	for (sb = 0; sb < vm->sbs_per_mb && test_bit_(vm, sb_bit(vm, mb_id, sb)); sb++)
+		;
+	return sb;
+}
+
+/* ---- Adding and removing memory ------------------------------------------------- */
+
+static bool could_add_memory(struct memhp_vmem_drv *vm, uint64_t size)
+{
+	if (size > vm->offline_threshold)
+		return false;
+	return (uint64_t)atomic_load(&vm->offline_size) + size <= vm->offline_threshold;
+}
+
+static void virtio_mem_retry(struct memhp_vmem_drv *vm);
+
+/* Must not be called with hotplug_mutex held: onlining re-enters the notifier. */
+static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+{
+	int rc;
+
+	/* The memory might get onlined at once. */
+	atomic_fetch_add(&vm->offline_size, (int64_t)size);
+	rc = memhp_add_memory_driver_managed(vm->m, vm->mgid, addr, size, VMEM_RESOURCE_NAME,
+					     MEMHP_MHP_MERGE_RESOURCE | MEMHP_MHP_NID_IS_MGID);
+	if (rc) {
+		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
+		memhp_trace_instant(vm->m, "virtio_mem: adding memory failed",
+				    addr >> MEMHP_PAGE_SHIFT, rc);
+	}
+	return rc;
+}
+
+static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+{
+	int rc = memhp_remove_memory(vm->m, addr, size);
+
+	if (!rc) {
+		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
+		/* That may have freed up memory we can unplug now. */
+		virtio_mem_retry(vm);
+	}
+	return rc;
+}
+
+static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr,
+						uint64_t size)
+{
+	int rc = memhp_offline_and_remove_memory(vm->m, addr, size);
+
+	if (!rc) {
+		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
+		virtio_mem_retry(vm);
+	}
+	return rc;
+}
+
+/* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
+
+static bool skippable_protocol(struct memhp_vmem_drv *vm)
+{
+	return memhp_machine_protocol(vm->m) == MEMHP_PROTOCOL_2025;
+}
+
+/*
+ * Mark pages PageOffline; pages never given to the buddy get PageDirty
+ * and lose PG_reserved. Under the 2025 protocol they become skippable.
+ * Caller holds page_offline_begin().
+ */
+static void set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
+			     bool onlined)
+{
+	for (; nr--; pfn++) {
+		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn);
+
+		memhp_SetPageOffline(page);
+		if (skippable_protocol(vm))
+			memhp_SetPageOfflineSkippable(page);
+		if (!onlined) {
+			memhp_SetPageDirty(page);
+			memhp_ClearPageReserved(page);
+		}
+	}
+}
+
+static void clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
+			       bool onlined)
+{
+	for (; nr--; pfn++) {
+		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn);
+
+		memhp_ClearPageOfflineSkippable(page);
+		memhp_ClearPageOffline(page);
+		if (!onlined)
+			memhp_ClearPageDirty(page);
+	}
+}
+
+/* Give fake-offline pages to the buddy (plug into online memory, rollback). */
+static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+{
+	unsigned int order = memhp_max_order(vm->m);
+
+	while ((pfn | nr) & ((1UL << order) - 1))
+		order--;
+	for (unsigned long i = 0; i < nr; i += 1UL << order) {
+		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn + i);
+
+		memhp_page_offline_begin(vm->m);
+		if (memhp_PageDirty(page)) {
+			/* Kept back when the block was onlined: its first time. */
+			clear_fake_offline(vm, pfn + i, 1UL << order, false);
+			memhp_generic_online_page(page, order);
+		} else {
+			clear_fake_offline(vm, pfn + i, 1UL << order, true);
+			memhp_free_contig_range(vm->m, pfn + i, 1UL << order);
+			memhp_adjust_managed_page_count(page, (long)(1UL << order));
+		}
+		memhp_page_offline_end(vm->m);
+	}
+}
+
+/*
+ * Take an online range from Linux with alloc_contig_range() and keep it
+ * PageOffline. In ZONE_MOVABLE, try a few times: pages there may be pinned
+ * only for a moment. Returns 0, -ENOMEM, -EBUSY.
+ */
+static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+{
+	const bool is_movable =
+		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
+	int rc;
+
+	for (int retry = 0; retry < VMEM_FAKE_OFFLINE_TRIES; retry++) {
+		rc = memhp_alloc_contig_range(vm->m, pfn, pfn + nr, MEMHP_GFP_KERNEL);
+		if (rc == -ENOMEM)
+			return rc;
+		else if (rc && !is_movable)
+			break;
+		else if (rc)
+			continue;
+		memhp_page_offline_begin(vm->m);
+		set_fake_offline(vm, pfn, nr, true);
+		memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
+		memhp_page_offline_end(vm->m);
+		return 0;
+	}
+	return -EBUSY;
+}
+
+/* 6.1: let offlining skip our pages, and give them back to managed so that
+ * offline_pages() can subtract the whole range. */
+static void fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+				       unsigned long nr)
+{
+	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), (long)nr);
+	for (unsigned long i = 0; i < nr; i++) {
+		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn + i);
+
+		if (!memhp_page_ref_dec_and_test(page))
+			memhp_report(vm->m, pfn + i, "fake-offline-referenced",
+				     "virtio_mem: fake-offline page referenced (refcount %d)",
+				     memhp_page_count(page));
+	}
+}
+
+static void fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					unsigned long nr)
+{
+	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
+	for (unsigned long i = 0; i < nr; i++)
+		memhp_page_ref_inc(memhp_pfn_to_page(vm->m, pfn + i));
+}
+
+/* ---- The online_page callback ------------------------------------------------------- */
+
+static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page *page,
+				   unsigned int order)
+{
+	const uint64_t start = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
+	const uint64_t end = start + ((uint64_t)MEMHP_PAGE_SIZE << order);
+	bool do_online;
+
+	/* A chunk of mixed plugged and unplugged sub-blocks is processed
+	 * sub-block by sub-block: the order drops once. */
+	for (uint64_t addr = start; addr < end;) {
+		uint64_t next = addr + ((uint64_t)MEMHP_PAGE_SIZE << order);
+
+		if (vm->in_sbm) {
+			unsigned long id = phys_to_mb_id(vm, addr);
+			unsigned long sb_id = phys_to_sb_id(vm, addr);
+			unsigned long count = phys_to_sb_id(vm, next - 1) - sb_id + 1;
+
+			if (test_sb_plugged(vm, id, sb_id, count)) {
+				do_online = true;
+			} else if (count == 1 || test_sb_unplugged(vm, id, sb_id, count)) {
+				do_online = false;
+			} else {
+				order = (unsigned)__builtin_ctzll(vm->sb_size) - MEMHP_PAGE_SHIFT;
+				continue;
+			}
+		} else {
+			do_online = get_state(vm, phys_to_bb_id(vm, addr)) !=
+				    MEMHP_VMEM_BBM_FAKE_OFFLINE;
+		}
+		if (do_online) {
+			memhp_generic_online_page(
+				memhp_pfn_to_page(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT)),
+				order);
+		} else {
+			memhp_page_offline_begin(vm->m);
+			set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT), 1UL << order,
+					 false);
+			memhp_page_offline_end(vm->m);
+		}
+		addr = next;
+	}
+}
+
+static bool contains_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
+{
+	return start >= vm->addr && start + size <= vm->addr + vm->region_size;
+}
+
+static bool overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
+{
+	return start < vm->addr + vm->region_size && vm->addr < start + size;
+}
+
+/* Called with mem_hotplug_lock held for write: the device list is stable. */
+static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv)
+{
+	struct vmem_module *mod = priv;
+	const uint64_t addr = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
+
+	for (struct memhp_vmem_drv *vm = mod->devices; vm; vm = vm->next) {
+		if (!contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
+			continue;
+		virtio_mem_online_page(vm, page, order);
+		return;
+	}
+	/* Not virtio-mem memory (a DIMM, say): online it. */
+	memhp_generic_online_page(page, order);
+}
+
+/* ---- The memory notifier --------------------------------------------------------------- */
+
+static void sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
+{
+	switch (get_state(vm, id)) {
+	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
+	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
+		set_state(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+		break;
+	case MEMHP_VMEM_SBM_KERNEL:
+	case MEMHP_VMEM_SBM_MOVABLE:
+		set_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
+		break;
+	default:
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+			     "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
+			     memhp_vmem_sbm_state_name(get_state(vm, id)));
+	}
+}
+
+static void sbm_notify_online(struct memhp_vmem_drv *vm, unsigned long id, unsigned long pfn)
+{
+	const bool movable =
+		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
+
+	switch (get_state(vm, id)) {
+	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
+		set_state(vm, id,
+			  movable ? MEMHP_VMEM_SBM_MOVABLE_PARTIAL : MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+		break;
+	case MEMHP_VMEM_SBM_OFFLINE:
+		set_state(vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
+		break;
+	default:
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+			     "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
+			     memhp_vmem_sbm_state_name(get_state(vm, id)));
+	}
+}
+
+static void sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long id,
+				      void (*fn)(struct memhp_vmem_drv *, unsigned long,
+						 unsigned long))
+{
+	const unsigned long nr = vm->sb_size >> MEMHP_PAGE_SHIFT;
+
+	for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++) {
+		if (test_sb_plugged(vm, id, sb, 1))
+			continue;
+		fn(vm, (unsigned long)((mb_id_to_phys(vm, id) + sb * vm->sb_size) >> MEMHP_PAGE_SHIFT),
+		   nr);
+	}
+}
+
+static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsigned long action,
+					 void *arg)
+{
+	struct memhp_vmem_drv *vm = nb->priv;
+	struct memhp_memory_notify *mhp = arg;
+	const uint64_t start = (uint64_t)mhp->start_pfn << MEMHP_PAGE_SHIFT;
+	const uint64_t size = (uint64_t)mhp->nr_pages << MEMHP_PAGE_SHIFT;
+	const bool legacy = !skippable_protocol(vm);
+	int rc = MEMHP_NOTIFY_OK;
+	unsigned long id;
+
+	if (!overlaps_range(vm, start, size))
+		return MEMHP_NOTIFY_DONE;
+	if (vm->in_sbm) {
+		id = phys_to_mb_id(vm, start);
+		/* SBM adds memory one block at a time and expects it to be
+		 * onlined and offlined that way. */
+		if (size != vm->mb_size || start % vm->mb_size)
+			return MEMHP_NOTIFY_BAD;
+	} else {
+		id = phys_to_bb_id(vm, start);
+		if (id != phys_to_bb_id(vm, start + size - 1))
+			return MEMHP_NOTIFY_BAD;
+	}
+
+	switch (action) {
+	case MEMHP_MEM_GOING_OFFLINE:
+		pthread_mutex_lock(&vm->hotplug_mutex);
+		if (vm->removing) {
+			rc = memhp_notifier_from_errno(-EBUSY);
+			pthread_mutex_unlock(&vm->hotplug_mutex);
+			break;
+		}
+		vm->hotplug_active = true;
+		if (!legacy)
+			break;
+		if (vm->in_sbm)
+			sbm_for_each_unplugged_sb(vm, id, fake_offline_going_offline);
+		else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
+			fake_offline_going_offline(vm, mhp->start_pfn, mhp->nr_pages);
+		break;
+	case MEMHP_MEM_GOING_ONLINE:
+		pthread_mutex_lock(&vm->hotplug_mutex);
+		if (vm->removing) {
+			rc = memhp_notifier_from_errno(-EBUSY);
+			pthread_mutex_unlock(&vm->hotplug_mutex);
+			break;
+		}
+		vm->hotplug_active = true;
+		if (vm->in_sbm) {
+			int s = get_state(vm, id);
+
+			if (s != MEMHP_VMEM_SBM_OFFLINE && s != MEMHP_VMEM_SBM_OFFLINE_PARTIAL) {
+				memhp_trace_instant(vm->m,
+						    "virtio_mem: memory block onlining denied",
+						    mhp->start_pfn, (long)id);
+				rc = MEMHP_NOTIFY_BAD;
+			}
+		}
+		break;
+	case MEMHP_MEM_OFFLINE:
+		if (vm->in_sbm)
+			sbm_notify_offline(vm, id);
+		atomic_fetch_add(&vm->offline_size, (int64_t)size);
+		if (!vm->p.unplug_online)
+			virtio_mem_retry(vm);
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	case MEMHP_MEM_ONLINE:
+		if (vm->in_sbm)
+			sbm_notify_online(vm, id, mhp->start_pfn);
+		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
+		/* Add more once half of the threshold is online, unless this is
+		 * our own add being onlined right now. */
+		if (!atomic_load(&vm->wq_active) &&
+		    could_add_memory(vm, vm->offline_threshold / 2))
+			virtio_mem_retry(vm);
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	case MEMHP_MEM_CANCEL_OFFLINE:
+		if (!vm->hotplug_active)
+			break;
+		if (legacy) {
+			if (vm->in_sbm)
+				sbm_for_each_unplugged_sb(vm, id, fake_offline_cancel_offline);
+			else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
+				fake_offline_cancel_offline(vm, mhp->start_pfn, mhp->nr_pages);
+		}
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	case MEMHP_MEM_CANCEL_ONLINE:
+		if (!vm->hotplug_active)
+			break;
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	}
+	return rc;
+}
+
+/* ---- Talking to the device --------------------------------------------------------------- */
+
+/* One request, one response type (or -1 when the queue failed). */
+static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
+			uint16_t nb_blocks)
+{
+	struct memhp_virtio_mem_req req = {0};
+	struct memhp_virtio_mem_resp resp = {0};
+	int rc;
+
+	req.type = htole16(type);
+	req.addr = htole64(addr);
+	req.nb_blocks = htole16(nb_blocks);
+	memhp_trace_instant(vm->m, "virtio_mem: request", addr >> MEMHP_PAGE_SHIFT, type);
+	rc = memhp_vmem_dev_request(vm->dev, &req, sizeof(req), &resp, sizeof(resp));
+	if (rc < 0)
+		return -1;
+	memhp_trace_instant(vm->m, "virtio_mem: response", addr >> MEMHP_PAGE_SHIFT,
+			    le16toh(resp.type));
+	return le16toh(resp.type);
+}
+
+static int send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+{
+	if (atomic_load(&vm->config_changed))
+		return -EAGAIN;
+	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
+			     (uint16_t)(size / vm->device_block_size))) {
+	case MEMHP_VIRTIO_MEM_RESP_ACK:
+		atomic_fetch_add(&vm->plugged_size, size);
+		return 0;
+	case MEMHP_VIRTIO_MEM_RESP_NACK:
+		return -EAGAIN;
+	case MEMHP_VIRTIO_MEM_RESP_BUSY:
+		return -ETXTBSY;
+	case MEMHP_VIRTIO_MEM_RESP_ERROR:
+		return -EINVAL;
+	}
+	return -ENOMEM;
+}
+
+static int send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+{
+	if (atomic_load(&vm->config_changed))
+		return -EAGAIN;
+	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
+			     (uint16_t)(size / vm->device_block_size))) {
+	case MEMHP_VIRTIO_MEM_RESP_ACK:
+		atomic_fetch_sub(&vm->plugged_size, size);
+		return 0;
+	case MEMHP_VIRTIO_MEM_RESP_BUSY:
+		return -ETXTBSY;
+	case MEMHP_VIRTIO_MEM_RESP_ERROR:
+		return -EINVAL;
+	}
+	return -ENOMEM;	/* a NACK to an unplug is not expected: try later */
+}
+
+static int send_unplug_all_request(struct memhp_vmem_drv *vm)
+{
+	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0)) {
+	case MEMHP_VIRTIO_MEM_RESP_ACK:
+		atomic_store(&vm->unplug_all_required, false);
+		atomic_store(&vm->plugged_size, 0);
+		/* The usable region may have shrunk. */
+		atomic_store(&vm->config_changed, true);
+		return 0;
+	case MEMHP_VIRTIO_MEM_RESP_BUSY:
+		return -ETXTBSY;
+	}
+	return -ENOMEM;
+}
+
+static int sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
+		       unsigned long count)
+{
+	int rc = send_plug_request(vm, mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size,
+				   count * vm->sb_size);
+
+	if (!rc)
+		set_sb_plugged(vm, mb_id, sb_id, count, true);
+	return rc;
+}
+
+static int sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
+			 unsigned long count)
+{
+	int rc = send_unplug_request(vm, mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size,
+				     count * vm->sb_size);
+
+	if (!rc)
+		set_sb_plugged(vm, mb_id, sb_id, count, false);
+	return rc;
+}
+
+/* ---- SBM: plugging ---------------------------------------------------------------------- */
+
+static int sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
+{
+	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
+	    vm->next_id - vm->first_id >= vm->nr_ids)
+		return -ENOSPC;
+	atomic_fetch_add(&vm->count[MEMHP_VMEM_SBM_UNUSED], 1);
+	*mb_id = vm->next_id++;
+	return 0;
+}
+
+static int sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+{
+	const unsigned long count = (unsigned long)MIN(*nb_sb, (uint64_t)vm->sbs_per_mb);
+	int rc;
+
+	/* Plug before adding, so that onlining onlines what is plugged, and
+	 * set the state before adding, so that the notifier finds it. */
+	rc = sbm_plug_sb(vm, mb_id, 0, count);
+	if (rc)
+		return rc;
+	set_state(vm, mb_id,
+		  count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+	rc = virtio_mem_add_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+	if (rc) {
+		set_state(vm, mb_id,
+			  sbm_unplug_sb(vm, mb_id, 0, count) ? MEMHP_VMEM_SBM_PLUGGED
+							     : MEMHP_VMEM_SBM_UNUSED);
+		return rc;
+	}
+	*nb_sb -= count;
+	return 0;
+}
+
+static int sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+{
+	const int old_state = get_state(vm, mb_id);
+	int rc;
+
+	while (*nb_sb) {
+		unsigned long sb_id = first_unplugged_sb(vm, mb_id), count = 1;
+
+		if (sb_id >= vm->sbs_per_mb)
+			break;
+		while (count < *nb_sb && sb_id + count < vm->sbs_per_mb &&
+		       !test_sb_plugged(vm, mb_id, sb_id + count, 1))
+			count++;
+		rc = sbm_plug_sb(vm, mb_id, sb_id, count);
+		if (rc)
+			return rc;
+		*nb_sb -= count;
+		if (old_state == MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
+			continue;
+		/* The block is online: hand the new memory to the buddy. */
+		virtio_mem_fake_online(
+			vm,
+			(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
+					MEMHP_PAGE_SHIFT),
+			(unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
+	}
+	if (test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
+		set_state(vm, mb_id, old_state - 1);	/* X_PARTIAL -> X */
+	return 0;
+}
+
+static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	static const int mb_states[] = {
+		MEMHP_VMEM_SBM_KERNEL_PARTIAL,
+		MEMHP_VMEM_SBM_MOVABLE_PARTIAL,
+		MEMHP_VMEM_SBM_OFFLINE_PARTIAL,
+	};
+	uint64_t nb_sb = diff / vm->sb_size;
+	unsigned long mb_id;
+	int rc = 0;
+
+	if (!nb_sb)
+		return 0;
+	/* Partially plugged blocks first; they may be online: hold off
+	 * onlining and offlining meanwhile. */
+	pthread_mutex_lock(&vm->hotplug_mutex);
+	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
+		for_each_id(vm, mb_id, mb_states[i]) {
+			rc = sbm_plug_any_sb(vm, mb_id, &nb_sb);
+			if (rc || !nb_sb)
+				goto out_unlock;
+		}
+	}
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+
+	for_each_id(vm, mb_id, MEMHP_VMEM_SBM_UNUSED) {
+		if (!could_add_memory(vm, vm->mb_size))
+			return -ENOSPC;
+		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
+		if (rc || !nb_sb)
+			return rc;
+	}
+	while (nb_sb) {
+		if (!could_add_memory(vm, vm->mb_size))
+			return -ENOSPC;
+		rc = sbm_prepare_next_mb(vm, &mb_id);
+		if (rc)
+			return rc;
+		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
+		if (rc)
+			return rc;
+	}
+	return 0;
+out_unlock:
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	return rc;
+}
+
+/* ---- SBM: unplugging -------------------------------------------------------------------- */
+
+/* Unplug plugged SBs of an offline or not-added block, highest first,
+ * batching neighbours. Stops at the first failure. */
+static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				 uint64_t *nb_sb)
+{
+	long sb_id = (long)vm->sbs_per_mb - 1;
+	int rc;
+
+	while (*nb_sb) {
+		unsigned long count = 1;
+
+		while (sb_id >= 0 && test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
+			sb_id--;
+		if (sb_id < 0)
+			break;
+		while (count < *nb_sb && sb_id > 0 &&
+		       test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
+			count++;
+			sb_id--;
+		}
+		rc = sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
+		if (rc)
+			return rc;
+		*nb_sb -= count;
+		sb_id--;
+	}
+	return 0;
+}
+
+static int sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	uint64_t nb_sb = vm->sbs_per_mb;
+
+	return sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
+}
+
+static int sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				     uint64_t *nb_sb)
+{
+	int rc = sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
+
+	if (!test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
+		set_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+	if (rc)
+		return rc;
+	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+		/* Mark it unused first, so a racing GOING_ONLINE is denied,
+		 * then remove it with the mutex dropped. */
+		set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		rc = virtio_mem_remove_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+		if (rc)
+			memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+				     "virtio_mem: removing offline memory%lu failed: %d (kernel: BUG)",
+				     mb_id, rc);
+		pthread_mutex_lock(&vm->hotplug_mutex);
+	}
+	return 0;
+}
+
+static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				unsigned long sb_id, unsigned long count)
+{
+	const unsigned long nr_pages = (unsigned long)((vm->sb_size * count) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start_pfn =
+		(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >> MEMHP_PAGE_SHIFT);
+	const int old_state = get_state(vm, mb_id);
+	int rc;
+
+	rc = virtio_mem_fake_offline(vm, start_pfn, nr_pages);
+	if (rc)
+		return rc;
+	rc = sbm_unplug_sb(vm, mb_id, sb_id, count);
+	if (rc) {
+		virtio_mem_fake_online(vm, start_pfn, nr_pages);
+		return rc;
+	}
+	if (old_state == MEMHP_VMEM_SBM_KERNEL)
+		set_state(vm, mb_id, MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+	else if (old_state == MEMHP_VMEM_SBM_MOVABLE)
+		set_state(vm, mb_id, MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
+	return 0;
+}
+
+static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				    uint64_t *nb_sb)
+{
+	int rc;
+
+	/* The whole block in one go, if it can be done. */
+	if (*nb_sb >= vm->sbs_per_mb && test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+		rc = sbm_unplug_sb_online(vm, mb_id, 0, vm->sbs_per_mb);
+		if (!rc) {
+			*nb_sb -= vm->sbs_per_mb;
+			goto unplugged;
+		} else if (rc != -EBUSY) {
+			return rc;
+		}
+	}
+	/* Else one sub-block at a time, highest first, skipping busy ones. */
+	for (long sb_id = (long)vm->sbs_per_mb - 1; sb_id >= 0 && *nb_sb; sb_id--) {
+		while (sb_id >= 0 && !test_sb_plugged(vm, mb_id, (unsigned long)sb_id, 1))
+			sb_id--;
+		if (sb_id < 0)
+			break;
+		rc = sbm_unplug_sb_online(vm, mb_id, (unsigned long)sb_id, 1);
+		if (rc == -EBUSY)
+			continue;
+		else if (rc)
+			return rc;
+		*nb_sb -= 1;
+	}
+unplugged:
+	/* Empty now: offline and remove it. Offlining is cheap, every page
+	 * is fake-offline; another notifier may still refuse. */
+	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		rc = virtio_mem_offline_and_remove_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+		pthread_mutex_lock(&vm->hotplug_mutex);
+		if (!rc)
+			set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
+	}
+	return 0;
+}
+
+static int sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+{
+	switch (get_state(vm, mb_id)) {
+	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
+	case MEMHP_VMEM_SBM_KERNEL:
+	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
+	case MEMHP_VMEM_SBM_MOVABLE:
+		return sbm_unplug_any_sb_online(vm, mb_id, nb_sb);
+	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
+	case MEMHP_VMEM_SBM_OFFLINE:
+		return sbm_unplug_any_sb_offline(vm, mb_id, nb_sb);
+	}
+	return -EINVAL;
+}
+
+static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	/* Partially plugged first (whole blocks and their metadata go away),
+	 * ZONE_MOVABLE before kernel zones (more reliable, and no zone
+	 * imbalance from removing kernel memory). */
+	static const int mb_states[] = {
+		MEMHP_VMEM_SBM_OFFLINE_PARTIAL, MEMHP_VMEM_SBM_OFFLINE,
+		MEMHP_VMEM_SBM_MOVABLE_PARTIAL, MEMHP_VMEM_SBM_KERNEL_PARTIAL,
+		MEMHP_VMEM_SBM_MOVABLE,	       MEMHP_VMEM_SBM_KERNEL,
+	};
+	uint64_t nb_sb = diff / vm->sb_size;
+	unsigned long mb_id;
+	int rc = 0;
+
+	if (!nb_sb)
+		return 0;
+	pthread_mutex_lock(&vm->hotplug_mutex);
+	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
+		for_each_id_rev(vm, mb_id, mb_states[i]) {
+			rc = sbm_unplug_any_sb(vm, mb_id, &nb_sb);
+			if (rc || !nb_sb)
+				goto out_unlock;
+			/* Let onlining and offlining in between. */
+			pthread_mutex_unlock(&vm->hotplug_mutex);
+			pthread_mutex_lock(&vm->hotplug_mutex);
+		}
+		if (!vm->p.unplug_online && i == 1) {
+			pthread_mutex_unlock(&vm->hotplug_mutex);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	return nb_sb ? -EBUSY : 0;
+out_unlock:
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	return rc;
+}
+
+/* ---- BBM ---------------------------------------------------------------------------------- */
+
+static int bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	int rc;
+
+	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
+		return -EINVAL;
+	rc = send_plug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	if (rc)
+		return rc;
+	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	rc = virtio_mem_add_memory(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	if (rc) {
+		set_state(vm, bb_id,
+			  send_unplug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size)
+				  ? MEMHP_VMEM_BBM_PLUGGED
+				  : MEMHP_VMEM_BBM_UNUSED);
+		return rc;
+	}
+	return 0;
+}
+
+static int bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
+{
+	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
+	    vm->next_id - vm->first_id >= vm->nr_ids)
+		return -ENOSPC;
+	atomic_fetch_add(&vm->count[MEMHP_VMEM_BBM_UNUSED], 1);
+	*bb_id = vm->next_id++;
+	return 0;
+}
+
+static int bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	uint64_t nb_bb = diff / vm->bb_size;
+	unsigned long bb_id;
+	int rc;
+
+	if (!nb_bb)
+		return 0;
+	for_each_id(vm, bb_id, MEMHP_VMEM_BBM_UNUSED) {
+		if (!could_add_memory(vm, vm->bb_size))
+			return -ENOSPC;
+		rc = bbm_plug_and_add_bb(vm, bb_id);
+		if (!rc)
+			nb_bb--;
+		if (rc || !nb_bb)
+			return rc;
+	}
+	while (nb_bb) {
+		if (!could_add_memory(vm, vm->bb_size))
+			return -ENOSPC;
+		rc = bbm_prepare_next_bb(vm, &bb_id);
+		if (rc)
+			return rc;
+		rc = bbm_plug_and_add_bb(vm, bb_id);
+		if (rc)
+			return rc;
+		nb_bb--;
+	}
+	return 0;
+}
+
+static void bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
+				     unsigned long end)
+{
+	const unsigned long section = memhp_pages_per_section(vm->m);
+
+	for (unsigned long pfn = start; pfn < end; pfn += section)
+		if (memhp_pfn_to_online_page(vm->m, pfn))
+			virtio_mem_fake_online(vm, pfn, section);
+}
+
+static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long section = memhp_pages_per_section(vm->m);
+	unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
+	int rc;
+
+	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_ADDED)
+		return -EINVAL;
+	if (vm->p.bbm_safe_unplug) {
+		/* Fake-offline everything first: alloc_contig_range() fails
+		 * where offline_pages() would loop forever. Memory onlined from
+		 * now on stays fake-offline. */
+		pthread_mutex_lock(&vm->hotplug_mutex);
+		set_state(vm, bb_id, MEMHP_VMEM_BBM_FAKE_OFFLINE);
+		for (unsigned long pfn = start; pfn < end; pfn += section) {
+			if (!memhp_pfn_to_online_page(vm->m, pfn))
+				continue;
+			rc = virtio_mem_fake_offline(vm, pfn, section);
+			if (rc) {
+				end = pfn;
+				goto rollback;
+			}
+		}
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+	}
+	rc = virtio_mem_offline_and_remove_memory(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	if (rc) {
+		if (vm->p.bbm_safe_unplug) {
+			pthread_mutex_lock(&vm->hotplug_mutex);
+			goto rollback;
+		}
+		return rc;
+	}
+	rc = send_unplug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	set_state(vm, bb_id, rc ? MEMHP_VMEM_BBM_PLUGGED : MEMHP_VMEM_BBM_UNUSED);
+	return rc;
+rollback:
+	bbm_rollback_safe_unplug(vm, start, end);
+	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	return rc;
+}
+
+static bool bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
+
+	for (unsigned long pfn = start; pfn < end; pfn += memhp_pages_per_section(vm->m))
+		if (memhp_pfn_to_online_page(vm->m, pfn))
+			return false;
+	return true;
+}
+
+static bool bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
+
+	for (unsigned long pfn = start; pfn < end; pfn += memhp_pages_per_section(vm->m)) {
+		struct memhp_page *page = memhp_pfn_to_online_page(vm->m, pfn);
+
+		if (page && memhp_page_zonenum(page) != MEMHP_ZONE_MOVABLE)
+			return false;
+	}
+	return true;
+}
+
+static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	uint64_t nb_bb = diff / vm->bb_size;
+	unsigned long bb_id;
+	int rc;
+
+	if (!nb_bb)
+		return 0;
+	/* Offline big blocks first, then all-movable ones, then any. */
+	for (int i = 0; i < 3; i++) {
+		for_each_id_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED) {
+			if (i == 0 && !bbm_bb_is_offline(vm, bb_id))
+				continue;
+			if (i == 1 && !bbm_bb_is_movable(vm, bb_id))
+				continue;
+			rc = bbm_offline_remove_and_unplug_bb(vm, bb_id);
+			if (rc == -EBUSY)
+				continue;
+			if (!rc)
+				nb_bb--;
+			if (rc || !nb_bb)
+				return rc;
+		}
+		if (i == 0 && !vm->p.unplug_online)
+			return 0;
+	}
+	return nb_bb ? -EBUSY : 0;
+}
+
+/* ---- The work ------------------------------------------------------------------------------ */
+
+static int unplug_pending_mb(struct memhp_vmem_drv *vm)
+{
+	unsigned long id;
+	int rc;
+
+	if (!vm->in_sbm) {
+		for_each_id(vm, id, MEMHP_VMEM_BBM_PLUGGED) {
+			rc = send_unplug_request(vm, bb_id_to_phys(vm, id), vm->bb_size);
+			if (rc)
+				return rc;
+			set_state(vm, id, MEMHP_VMEM_BBM_UNUSED);
+		}
+		return 0;
+	}
+	for_each_id(vm, id, MEMHP_VMEM_SBM_PLUGGED) {
+		rc = sbm_unplug_mb(vm, id);
+		if (rc)
+			return rc;
+		set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+	}
+	return 0;
+}
+
+static void refresh_config(struct memhp_vmem_drv *vm)
+{
+	struct memhp_virtio_mem_config cfg;
+	uint64_t plugged, end_addr, unit = vm->in_sbm ? vm->mb_size : vm->bb_size;
+	const uint64_t pluggable_end = ((uint64_t)memhp_max_pfn(vm->m) << MEMHP_PAGE_SHIFT) - 1;
+
+	memhp_vmem_dev_read_config(vm->dev, &cfg);
+	/* plugged_size only mirrors what we did. */
+	plugged = le64toh(cfg.plugged_size);
+	if (plugged != atomic_load(&vm->plugged_size)) {
+		memhp_report(vm->m, MEMHP_NO_PFN, "warn",
+			     "virtio_mem: plugged size %#llx, the driver counted %#llx",
+			     (unsigned long long)plugged,
+			     (unsigned long long)atomic_load(&vm->plugged_size));
+		atomic_store(&vm->plugged_size, plugged);
+	}
+	end_addr = MIN(vm->addr + le64toh(cfg.usable_region_size) - 1, pluggable_end);
+	if (!le64toh(cfg.usable_region_size)) {
+		vm->last_usable_id = vm->first_id - 1;
+	} else {
+		vm->last_usable_id = (unsigned long)(end_addr / unit);
+		if ((end_addr + 1) % unit)
+			vm->last_usable_id--;
+	}
+	atomic_store(&vm->requested_size, le64toh(cfg.requested_size));
+	memhp_trace_instant(vm->m, "virtio_mem: requested size", 0,
+			    (long)(le64toh(cfg.requested_size) >> 20));
+}
+
+static void arm_timer(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->timer_armed = true;
+	vm->timer_due_ms = vm->now_ms + vm->retry_timer_ms;
+	pthread_mutex_unlock(&vm->wq_lock);
+}
+
+static void virtio_mem_run_wq(struct memhp_vmem_drv *vm)
+{
+	uint64_t diff, plugged, requested;
+	int rc;
+
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->timer_armed = false;	/* hrtimer_cancel() */
+	pthread_mutex_unlock(&vm->wq_lock);
+	if (atomic_load(&vm->broken))
+		return;
+	atomic_store(&vm->wq_active, true);
+	atomic_fetch_add(&vm->runs, 1);
+retry:
+	rc = 0;
+	if (atomic_load(&vm->unplug_all_required))
+		rc = send_unplug_all_request(vm);
+	if (atomic_exchange(&vm->config_changed, false))
+		refresh_config(vm);
+	if (!rc)
+		rc = unplug_pending_mb(vm);
+	plugged = atomic_load(&vm->plugged_size);
+	requested = atomic_load(&vm->requested_size);
+	if (!rc && requested != plugged) {
+		if (requested > plugged) {
+			diff = requested - plugged;
+			rc = vm->in_sbm ? sbm_plug_request(vm, diff) : bbm_plug_request(vm, diff);
+		} else {
+			diff = plugged - requested;
+			rc = vm->in_sbm ? sbm_unplug_request(vm, diff) : bbm_unplug_request(vm, diff);
+		}
+	}
+	atomic_store(&vm->last_rc, rc);
+	switch (rc) {
+	case 0:
+		pthread_mutex_lock(&vm->wq_lock);
+		vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
+		pthread_mutex_unlock(&vm->wq_lock);
+		break;
+	case -ENOSPC:
+		/* Nothing more can be added (limits, or too much offline
+		 * memory): wait for the next event. */
+		break;
+	case -ETXTBSY:	/* the device is busy */
+	case -EBUSY:	/* nothing could be unplugged */
+	case -ENOMEM:
+		arm_timer(vm);
+		break;
+	case -EAGAIN:	/* the config changed, or a NACK */
+		goto retry;
+	default:
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-broken",
+			     "virtio_mem: unknown error, marking device broken: %d", rc);
+		atomic_store(&vm->broken, true);
+	}
+	memhp_trace_instant(vm->m, "virtio_mem: work done", 0, rc);
+	atomic_store(&vm->wq_active, false);
+}
+
+static void queue_work(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	if (!vm->stop) {
+		vm->work_pending = true;
+		pthread_cond_broadcast(&vm->wq_cond);
+	}
+	pthread_mutex_unlock(&vm->wq_lock);
+}
+
+static void virtio_mem_retry(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->removal_lock);
+	if (!vm->removing)
+		queue_work(vm);
+	pthread_mutex_unlock(&vm->removal_lock);
+}
+
+/* Take the pending work, if any, and mark it running. */
+static bool take_work(struct memhp_vmem_drv *vm)
+{
+	bool took = false;
+
+	pthread_mutex_lock(&vm->wq_lock);
+	if (vm->work_pending && !vm->work_running) {
+		vm->work_pending = false;
+		vm->work_running = true;
+		took = true;
+	}
+	pthread_mutex_unlock(&vm->wq_lock);
+	return took;
+}
+
+static void work_done(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->work_running = false;
+	pthread_cond_broadcast(&vm->wq_cond);
+	pthread_mutex_unlock(&vm->wq_lock);
+}
+
+static void *worker(void *arg)
+{
+	struct memhp_vmem_drv *vm = arg;
+
+	pthread_mutex_lock(&vm->wq_lock);
+	for (;;) {
+		while (!vm->stop && !vm->work_pending)
+			pthread_cond_wait(&vm->wq_cond, &vm->wq_lock);
+		if (vm->stop)
+			break;
+		vm->work_pending = false;
+		vm->work_running = true;
+		pthread_mutex_unlock(&vm->wq_lock);
+		virtio_mem_run_wq(vm);
+		pthread_mutex_lock(&vm->wq_lock);
+		vm->work_running = false;
+		pthread_cond_broadcast(&vm->wq_cond);
+	}
+	pthread_mutex_unlock(&vm->wq_lock);
+	return NULL;
+}
+
+unsigned int memhp_vmem_drv_process(struct memhp_vmem_drv *vm)
+{
+	unsigned int runs = 0;
+
+	if (!vm->p.sync)
+		return 0;
+	while (take_work(vm)) {
+		virtio_mem_run_wq(vm);
+		work_done(vm);
+		runs++;
+	}
+	return runs;
+}
+
+void memhp_vmem_drv_wait_idle(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	while (!vm->p.sync && (vm->work_pending || vm->work_running))
+		pthread_cond_wait(&vm->wq_cond, &vm->wq_lock);
+	pthread_mutex_unlock(&vm->wq_lock);
+}
+
+void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
+{
+	bool fire = false;
+
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->now_ms += ms;
+	if (vm->timer_armed && vm->timer_due_ms <= vm->now_ms) {
+		vm->timer_armed = false;
+		vm->retry_timer_ms = MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
+		fire = true;
+	}
+	pthread_mutex_unlock(&vm->wq_lock);
+	if (fire)
+		virtio_mem_retry(vm);
+}
+
+static void config_changed_cb(struct memhp_vmem_dev *dev, void *priv)
+{
+	struct memhp_vmem_drv *vm = priv;
+
+	(void)dev;
+	atomic_store(&vm->config_changed, true);
+	virtio_mem_retry(vm);
+}
+
+/* ---- Probe and remove ------------------------------------------------------------------- */
+
+void memhp_vmem_drv_params_init(struct memhp_vmem_drv_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->unplug_online = true;
+	p->bbm_safe_unplug = true;
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static int init_hotplug(struct memhp_vmem_drv *vm)
+{
+	const uint64_t pageblock = (uint64_t)memhp_pageblock_nr_pages(vm->m) << MEMHP_PAGE_SHIFT;
+	uint64_t unit, sb_size, addr;
+	int rc;
+
+	vm->mb_size = memhp_block_size(vm->m);
+	if (vm->addr % vm->mb_size || (vm->addr + vm->region_size) % vm->mb_size)
+		memhp_trace_instant(vm->m,
+				    "virtio_mem: the region's alignment makes some memory unusable",
+				    0, 0);
+	vm->offline_threshold = MAX(2 * vm->mb_size, (uint64_t)VMEM_DEFAULT_OFFLINE_THRESHOLD);
+	sb_size = MAX(vm->device_block_size, pageblock);
+	if (sb_size < vm->mb_size && !vm->p.force_bbm) {
+		vm->in_sbm = true;
+		vm->sb_size = sb_size;
+		vm->sbs_per_mb = (unsigned int)(vm->mb_size / sb_size);
+		addr = vm->addr + vm->mb_size - 1;
+		vm->first_id = phys_to_mb_id(vm, addr);
+		unit = vm->mb_size;
+	} else {
+		vm->bb_size = MAX(vm->device_block_size, vm->mb_size);
+		if (vm->p.bbm_block_size) {
+			if (!is_pow2(vm->p.bbm_block_size))
+				memhp_trace_instant(vm->m, "virtio_mem: bbm_block_size is not a power of 2",
+						    0, 0);
+			else if (vm->p.bbm_block_size < vm->bb_size)
+				memhp_trace_instant(vm->m, "virtio_mem: bbm_block_size is too small",
+						    0, 0);
+			else
+				vm->bb_size = vm->p.bbm_block_size;
+		}
+		addr = vm->addr + vm->bb_size - 1;
+		vm->first_id = phys_to_bb_id(vm, addr);
+		vm->offline_threshold = MAX(2 * vm->bb_size, vm->offline_threshold);
+		unit = vm->bb_size;
+	}
+	vm->next_id = vm->first_id;
+	vm->last_usable_id = vm->first_id - 1;
+	/* memhp sizes the tracking for the whole region up front. */
+	vm->nr_ids = (unsigned long)((vm->addr + vm->region_size) / unit) + 1 - vm->first_id;
+	vm->states = calloc(vm->nr_ids, sizeof(*vm->states));
+	if (!vm->states)
+		return -ENOMEM;
+	if (vm->in_sbm) {
+		size_t bits = (size_t)vm->nr_ids * vm->sbs_per_mb;
+
+		vm->sb_bitmap = calloc((bits + BITS_PER_LONG_ - 1) / BITS_PER_LONG_,
+				       sizeof(*vm->sb_bitmap));
+		if (!vm->sb_bitmap)
+			return -ENOMEM;
+	}
+
+	rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
+	if (rc) {
+		memhp_trace_instant(vm->m, "virtio_mem: could not reserve device region", 0, rc);
+		return -EBUSY;
+	}
+	vm->resource_claimed = true;
+	rc = memhp_memory_group_register_dynamic(vm->m, vm->nid,
+						 (unsigned long)(unit >> MEMHP_PAGE_SHIFT));
+	if (rc < 0)
+		return rc;
+	vm->mgid = rc;
+	if (atomic_load(&vm->plugged_size))
+		atomic_store(&vm->unplug_all_required, true);
+	vm->nb.notifier_call = virtio_mem_memory_notifier_cb;
+	vm->nb.priv = vm;
+	rc = memhp_register_memory_notifier(vm->m, &vm->nb);
+	if (rc)
+		return rc;
+	rc = register_virtio_mem_device(vm);
+	if (rc) {
+		memhp_unregister_memory_notifier(vm->m, &vm->nb);
+		return rc;
+	}
+	return 0;
+}
+
+static void free_driver(struct memhp_vmem_drv *vm)
+{
+	if (vm->mgid >= 0)
+		memhp_memory_group_unregister(vm->m, vm->mgid);
+	if (vm->resource_claimed)
+		memhp_release_mem_region(vm->m, vm->addr, vm->region_size);
+	free((void *)vm->states);
+	free((void *)vm->sb_bitmap);
+	pthread_mutex_destroy(&vm->hotplug_mutex);
+	pthread_mutex_destroy(&vm->removal_lock);
+	pthread_mutex_destroy(&vm->wq_lock);
+	pthread_cond_destroy(&vm->wq_cond);
+	free(vm);
+}
+
+int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
+			 const struct memhp_vmem_drv_params *params, struct memhp_vmem_drv **out)
+{
+	static _Atomic unsigned int nr_devices;
+	struct memhp_virtio_mem_config cfg;
+	struct memhp_vmem_drv *vm;
+	int rc;
+
+	*out = NULL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->m = m;
+	vm->dev = dev;
+	vm->mgid = -1;
+	if (params)
+		vm->p = *params;
+	else
+		memhp_vmem_drv_params_init(&vm->p);
+	snprintf(vm->name, sizeof(vm->name), "virtio%u", atomic_fetch_add(&nr_devices, 1));
+	pthread_mutex_init(&vm->hotplug_mutex, NULL);
+	pthread_mutex_init(&vm->removal_lock, NULL);
+	pthread_mutex_init(&vm->wq_lock, NULL);
+	pthread_cond_init(&vm->wq_cond, NULL);
+	vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
+
+	/* 6.1 accepts ACPI_PXM (with ACPI NUMA, as Debian's kernel has) and
+	 * UNPLUGGED_INACCESSIBLE (supported since 5.16). */
+	rc = memhp_vmem_dev_ack_features(dev, memhp_vmem_dev_features(dev) &
+						      (1ULL << MEMHP_VIRTIO_F_VERSION_1 |
+						       1ULL << MEMHP_VIRTIO_MEM_F_ACPI_PXM |
+						       1ULL << MEMHP_VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
+	if (rc) {
+		free_driver(vm);
+		return rc;
+	}
+	memhp_vmem_dev_read_config(dev, &cfg);
+	atomic_store(&vm->plugged_size, le64toh(cfg.plugged_size));
+	vm->device_block_size = le64toh(cfg.block_size);
+	vm->addr = le64toh(cfg.addr);
+	vm->region_size = le64toh(cfg.region_size);
+	vm->nid = 0;	/* memory_add_physaddr_to_nid(): one node */
+	if (!is_pow2(vm->device_block_size) || !vm->region_size ||
+	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT)) {
+		free_driver(vm);
+		return -EINVAL;
+	}
+	rc = init_hotplug(vm);
+	if (rc) {
+		free_driver(vm);
+		return rc;
+	}
+	if (!vm->p.sync) {
+		if (pthread_create(&vm->worker, NULL, worker, vm)) {
+			memhp_vmem_drv_remove(vm);
+			return -ENOMEM;
+		}
+		vm->have_worker = true;
+	}
+	memhp_vmem_dev_set_config_changed(dev, config_changed_cb, vm);
+	/* virtio_device_ready(), then look at the config once. */
+	atomic_store(&vm->config_changed, true);
+	queue_work(vm);
+	*out = vm;
+	return 0;
+}
+
+void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
+{
+	unsigned long id;
+
+	if (!vm)
+		return;
+	/* No more work, no more onlining or offlining of our memory. */
+	pthread_mutex_lock(&vm->hotplug_mutex);
+	pthread_mutex_lock(&vm->removal_lock);
+	vm->removing = true;
+	pthread_mutex_unlock(&vm->removal_lock);
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	memhp_vmem_dev_set_config_changed(vm->dev, NULL, NULL);
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->stop = true;
+	pthread_cond_broadcast(&vm->wq_cond);
+	pthread_mutex_unlock(&vm->wq_lock);
+	if (vm->have_worker)
+		pthread_join(vm->worker, NULL);
+
+	if (vm->in_sbm && vm->states) {
+		for_each_id(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL) {
+			if (memhp_remove_memory(vm->m, mb_id_to_phys(vm, id), vm->mb_size))
+				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+					     "virtio_mem: removing memory%lu failed (kernel: BUG)", id);
+			else
+				set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+		}
+	}
+	unregister_virtio_mem_device(vm);
+	memhp_unregister_memory_notifier(vm->m, &vm->nb);
+	if (memhp_range_has_system_ram(vm->m, vm->addr, vm->region_size)) {
+		/* The memory stays; so do its resource and group. */
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-memory-left",
+			     "virtio_mem: device still has system memory added");
+		vm->resource_claimed = false;
+		vm->mgid = -1;
+	}
+	free_driver(vm);
+}
+
+/* ---- Reading ------------------------------------------------------------------------------- */
+
+void memhp_vmem_drv_info(struct memhp_vmem_drv *vm, struct memhp_vmem_drv_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->sbm = vm->in_sbm;
+	info->sb_size = vm->sb_size;
+	info->bb_size = vm->bb_size;
+	info->plugged_size = atomic_load(&vm->plugged_size);
+	info->requested_size = atomic_load(&vm->requested_size);
+	info->offline_size = (uint64_t)atomic_load(&vm->offline_size);
+	info->offline_threshold = vm->offline_threshold;
+	info->first_id = vm->first_id;
+	info->next_id = vm->next_id;
+	info->last_usable_id = vm->last_usable_id;
+	for (int s = 0; s < MEMHP_VMEM_SBM_NR_STATES; s++)
+		info->count[s] = atomic_load(&vm->count[s]);
+	info->broken = atomic_load(&vm->broken);
+	info->unplug_all_required = atomic_load(&vm->unplug_all_required);
+	info->last_rc = atomic_load(&vm->last_rc);
+	info->runs = atomic_load(&vm->runs);
+	pthread_mutex_lock(&vm->wq_lock);
+	info->timer_armed = vm->timer_armed;
+	info->timer_due_ms = vm->timer_due_ms;
+	info->retry_timer_ms = vm->retry_timer_ms;
+	info->now_ms = vm->now_ms;
+	pthread_mutex_unlock(&vm->wq_lock);
+}
+
+int memhp_vmem_drv_block_state(struct memhp_vmem_drv *vm, unsigned long id)
+{
+	if (id < vm->first_id || id >= vm->next_id)
+		return -ENOENT;
+	return get_state(vm, id);
+}
+
+const char *memhp_vmem_sbm_state_name(int state)
+{
+	static const char *const names[] = {
+		"UNUSED", "PLUGGED", "OFFLINE", "OFFLINE_PARTIAL",
+		"KERNEL", "KERNEL_PARTIAL", "MOVABLE", "MOVABLE_PARTIAL",
+	};
+
+	return state >= 0 && state < MEMHP_VMEM_SBM_NR_STATES ? names[state] : NULL;
+}
+
+const char *memhp_vmem_bbm_state_name(int state)
+{
+	static const char *const names[] = {"UNUSED", "PLUGGED", "ADDED", "FAKE_OFFLINE"};
+
+	return state >= 0 && state < MEMHP_VMEM_BBM_NR_STATES ? names[state] : NULL;
+}
