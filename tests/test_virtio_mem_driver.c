@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <memhp/virtio_mem.h>
+#include <unistd.h>
 #include <memhp/virtio_mem_driver.h>
 
 #define DEV_ADDR (4 * MEMHP_GiB)
@@ -226,6 +227,53 @@ static void unplug_all_is_sent_at_probe_when_memory_is_still_plugged(void)
 	}
 	memhp_vmem_drv_remove(drv);
 	memhp_vmem_dev_destroy(dev);
+}
+
+/* Can the host read this address? write(2) to a pipe copies from it and
+ * says EFAULT instead of faulting. */
+static bool host_readable(const void *addr)
+{
+	int fds[2];
+	char c;
+	bool ok;
+
+	if (pipe(fds))
+		return false;
+	ok = write(fds[1], addr, 1) == 1;
+	if (ok && read(fds[0], &c, 1) != 1)
+		ok = false;
+	close(fds[0]);
+	close(fds[1]);
+	return ok;
+}
+
+static void adding_memory_does_not_expose_unplugged_device_blocks(void)
+{
+	static struct rig r;	/* rig_down() runs after the test returns */
+	struct memhp_config cfg;
+	struct memhp_vmem_dev_config dc = {.id = "vm0", .addr = DEV_ADDR, .region_size = DEV_SIZE,
+					   .unplugged_inaccessible = true};
+	struct memhp_vmem_drv_params p;
+	const uint8_t *block;
+
+	tm_config(&cfg);
+	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
+	r.m = tm_create(&cfg);
+	ASSERT_TRUE(r.m);
+	tm_defer(rig_down_deferred, &r);
+	tm_expect_violations(r.m, "virtio-mem-memory-left");
+	ASSERT_OK(memhp_vmem_dev_create(r.m, &dc, &r.dev));
+	memhp_vmem_drv_params_init(&p);
+	p.sync = true;
+	ASSERT_OK(memhp_vmem_drv_probe(r.m, r.dev, &p, &r.drv));
+	ASSERT_OK(resize(&r, 64 * MEMHP_MiB));
+	/* The guest added and onlined the whole memory block; the device
+	 * still decides what the host maps. */
+	block = (const uint8_t *)memhp_phys_base(r.m) + DEV_ADDR;
+	ASSERT_TRUE(host_readable(block));
+	ASSERT_TRUE(host_readable(block + 64 * MEMHP_MiB - 1));
+	ASSERT_TRUE(!host_readable(block + 64 * MEMHP_MiB));
+	ASSERT_TRUE(!host_readable(block + BLOCK - 1));
 }
 
 /* ---- Unplugging ---------------------------------------------------------------------------- */
@@ -487,6 +535,7 @@ RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 	  T(a_partial_plug_fills_a_block_from_its_first_sub_block),
 	  T(plugging_stops_at_the_offline_threshold_until_memory_is_onlined),
 	  T(unplug_all_is_sent_at_probe_when_memory_is_still_plugged),
+	  T(adding_memory_does_not_expose_unplugged_device_blocks),
 	  T(unplug_migrates_movable_data_and_returns_host_memory),
 	  T(kernel_memory_in_zone_normal_stops_unplug_short_with_backoff),
 	  T(device_busy_makes_the_driver_retry_later), T(device_error_marks_the_driver_broken),

@@ -179,6 +179,15 @@ MEMHP_API int memhp_host_populate(struct memhp_machine *m, uint64_t start, uint6
  * 0 or -EINVAL. */
 MEMHP_API int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64_t size,
 				 bool inaccessible);
+/*
+ * A device model owns the host memory of [start, start + size) (a VMM's
+ * memory backend): from now on, the guest adding or removing memory there
+ * leaves its host mapping alone, only the device changes it, as on a real
+ * VMM. Returns 0, -EINVAL, -EBUSY (overlaps a claim), -ENOSPC.
+ */
+#define MEMHP_MAX_HOST_CLAIMS 16
+MEMHP_API int memhp_host_claim(struct memhp_machine *m, uint64_t start, uint64_t size);
+MEMHP_API void memhp_host_unclaim(struct memhp_machine *m, uint64_t start, uint64_t size);
 /* Host pages of [start, start + size) that are resident (mincore). */
 MEMHP_API unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start,
 					    uint64_t size);

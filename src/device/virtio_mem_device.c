@@ -1026,8 +1026,15 @@ int memhp_vmem_dev_create(struct memhp_machine *m, const struct memhp_vmem_dev_c
 
 	pthread_mutex_lock(&registry_lock);
 	ret = check_overlap(m, dev->cfg.addr, dev->cfg.region_size);
+	/* The backend is the device's: the guest adding or removing memory
+	 * in it must not change its host mapping. */
 	if (!ret)
+		ret = memhp_host_claim(m, dev->cfg.addr, dev->cfg.region_size);
+	if (!ret) {
 		ret = prepare_host_memory(dev);
+		if (ret)
+			memhp_host_unclaim(m, dev->cfg.addr, dev->cfg.region_size);
+	}
 	if (ret) {
 		pthread_mutex_unlock(&registry_lock);
 		goto free_dev;
@@ -1103,6 +1110,8 @@ void memhp_vmem_dev_destroy(struct memhp_vmem_dev *dev)
 					   (j - i) * dev->cfg.block_size, true);
 		i = j + 1;
 	}
+	/* Plugged memory stays with the machine, as ordinary RAM now. */
+	memhp_host_unclaim(dev->m, dev->cfg.addr, dev->cfg.region_size);
 	pthread_cond_destroy(&dev->idle);
 	pthread_cond_destroy(&dev->wake);
 	pthread_mutex_destroy(&dev->lock);

@@ -430,6 +430,10 @@ struct memhp_machine {
 	_Atomic unsigned long fault_hits[MEMHP_NR_FAULTS];
 
 	struct {
+		uint64_t start, end;
+	} host_claims[MEMHP_MAX_HOST_CLAIMS];		/* under misc_lock */
+
+	struct {
 		const void *key;
 		void *data;
 		void (*destroy)(void *data);

@@ -44,18 +44,97 @@ void physmem_release(struct memhp_machine *m)
 	m->phys = NULL;
 }
 
+/*
+ * Apply @fn to the parts of [start, start + size) no device has claimed:
+ * the guest's hot-add and removal do not touch a VMM's memory backend.
+ */
+static int for_each_unclaimed(struct memhp_machine *m, uint64_t start, uint64_t size,
+			      int (*fn)(struct memhp_machine *, uint64_t, uint64_t))
+{
+	uint64_t pos = start, end = start + size;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->misc_lock);
+	while (pos < end && !ret) {
+		uint64_t next = end, skip_to = pos;
+
+		for (int i = 0; i < MEMHP_MAX_HOST_CLAIMS; i++) {
+			uint64_t cs = m->host_claims[i].start, ce = m->host_claims[i].end;
+
+			if (cs == ce)
+				continue;
+			if (cs <= pos && pos < ce)
+				skip_to = MAX(skip_to, ce);
+			else if (cs > pos && cs < next)
+				next = cs;
+		}
+		if (skip_to > pos) {
+			pos = skip_to;
+			continue;
+		}
+		ret = fn(m, pos, next - pos);
+		pos = next;
+	}
+	pthread_mutex_unlock(&m->misc_lock);
+	return ret;
+}
+
+static int do_populate(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	return mprotect(m->phys + start, size, PROT_READ | PROT_WRITE) ? -ENOMEM : 0;
+}
+
+static int do_discard(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	madvise(m->phys + start, size, MADV_DONTNEED);
+	mprotect(m->phys + start, size, PROT_NONE);
+	return 0;
+}
+
 /* Returns 0, or -ENOMEM if the host refuses. */
 int physmem_populate(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
-	if (mprotect(m->phys + start, size, PROT_READ | PROT_WRITE))
-		return -ENOMEM;
-	return 0;
+	return for_each_unclaimed(m, start, size, do_populate);
 }
 
 void physmem_discard(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
-	madvise(m->phys + start, size, MADV_DONTNEED);
-	mprotect(m->phys + start, size, PROT_NONE);
+	for_each_unclaimed(m, start, size, do_discard);
+}
+
+int memhp_host_claim(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	int ret = -ENOSPC;
+
+	if (!size || start + size < start || start + size > PFN_PHYS(m->max_pfn))
+		return -EINVAL;
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_HOST_CLAIMS; i++) {
+		if (m->host_claims[i].start < start + size && start < m->host_claims[i].end) {
+			ret = -EBUSY;
+			goto out;
+		}
+	}
+	for (int i = 0; i < MEMHP_MAX_HOST_CLAIMS; i++) {
+		if (m->host_claims[i].start == m->host_claims[i].end) {
+			m->host_claims[i].start = start;
+			m->host_claims[i].end = start + size;
+			ret = 0;
+			break;
+		}
+	}
+out:
+	pthread_mutex_unlock(&m->misc_lock);
+	return ret;
+}
+
+void memhp_host_unclaim(struct memhp_machine *m, uint64_t start, uint64_t size)
+{
+	pthread_mutex_lock(&m->misc_lock);
+	for (int i = 0; i < MEMHP_MAX_HOST_CLAIMS; i++)
+		if (m->host_claims[i].start == start && m->host_claims[i].end == start + size)
+			m->host_claims[i].start = m->host_claims[i].end = 0;
+	pthread_mutex_unlock(&m->misc_lock);
 }
 
 /*
@@ -149,7 +228,7 @@ int memhp_host_populate(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
 	if (!host_range_ok(m, start, size))
 		return -EINVAL;
-	return physmem_populate(m, start, size);
+	return do_populate(m, start, size);
 }
 
 int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64_t size, bool inaccessible)
