@@ -59,15 +59,16 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 		}
 		if (PageReserved(page))
 			return pfn;
-		if (movable_zone)
-			continue;
 		if (!page_count(page)) {
-			/* A tail of a free chunk that began before @start:
-			 * the kernel steps through it page by page. */
+			/* A tail of a free chunk that began before @start: the
+			 * kernel steps through it page by page, in ZONE_MOVABLE
+			 * or not, and finds nothing. */
 			if (free_chunk_covering(m, pfn, &head, &order))
 				pfn = head + (1UL << order) - 1;
 			continue;
 		}
+		if (movable_zone)
+			continue;
 		if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
 			continue;
 		if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
