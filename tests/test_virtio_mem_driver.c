@@ -26,6 +26,14 @@ struct rig {
 
 static void rig_down(struct rig *r);
 
+static bool drv_broken(struct memhp_vmem_drv *drv)
+{
+	struct memhp_vmem_drv_info info;
+
+	memhp_vmem_drv_info(drv, &info);
+	return info.broken;
+}
+
 static void rig_down_deferred(void *arg)
 {
 	rig_down(arg);
@@ -66,6 +74,9 @@ static bool rig_up(struct rig *r, enum memhp_online_type auto_online, enum memhp
 
 static void rig_down(struct rig *r)
 {
+	/* Whatever the test did, driver, device and memmap must agree. */
+	if (r->drv && !drv_broken(r->drv))
+		EXPECT_EQ(memhp_vmem_drv_check(r->drv), 0);
 	memhp_vmem_drv_remove(r->drv);
 	memhp_vmem_dev_destroy(r->dev);
 	r->drv = NULL;

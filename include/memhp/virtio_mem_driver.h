@@ -115,6 +115,15 @@ MEMHP_API void memhp_vmem_drv_info(struct memhp_vmem_drv *drv, struct memhp_vmem
 /* The state of memory block (SBM) or big block (BBM) @id, or -ENOENT. */
 MEMHP_API int memhp_vmem_drv_block_state(struct memhp_vmem_drv *drv, unsigned long id);
 MEMHP_API const char *memhp_vmem_sbm_state_name(int state);
+/*
+ * Check the driver against the device and the memmap, as the checker does
+ * for the core: the device's plugged blocks are the driver's, plugged_size
+ * agrees, and every unplugged sub-block of an online memory block is
+ * PageOffline (refcount 1; skippable under the 2025 protocol). Each finding
+ * is logged with rule "virtio-mem-check". Returns the number of findings.
+ * Call it when no driver work is running.
+ */
+MEMHP_API size_t memhp_vmem_drv_check(struct memhp_vmem_drv *drv);
 MEMHP_API const char *memhp_vmem_bbm_state_name(int state);
 
 #ifdef __cplusplus

@@ -1727,3 +1727,73 @@ const char *memhp_vmem_bbm_state_name(int state)
 
 	return state >= 0 && state < MEMHP_VMEM_BBM_NR_STATES ? names[state] : NULL;
 }
+
+/* Is every page of [pfn, pfn + nr) fake-offline as the protocol wants it? */
+static bool range_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+{
+	for (unsigned long i = 0; i < nr; i++) {
+		struct memhp_page *p = memhp_pfn_to_online_page(vm->m, pfn + i);
+
+		if (!p || !memhp_PageOffline(p) || memhp_page_count(p) != 1 ||
+		    (skippable_protocol(vm) && !memhp_PageOfflineSkippable(p)))
+			return false;
+	}
+	return true;
+}
+
+size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
+{
+	const uint64_t unit = vm->in_sbm ? vm->sb_size : vm->bb_size;
+	uint64_t plugged = 0;
+	size_t bad = 0;
+
+	pthread_mutex_lock(&vm->hotplug_mutex);
+	for (unsigned long id = vm->first_id; id < vm->next_id; id++) {
+		const int state = get_state(vm, id);
+		const unsigned long per = vm->in_sbm ? vm->sbs_per_mb : 1;
+		const bool online = vm->in_sbm && state >= MEMHP_VMEM_SBM_KERNEL;
+
+		for (unsigned long sb = 0; sb < per; sb++) {
+			const uint64_t addr = (vm->in_sbm ? mb_id_to_phys(vm, id) : bb_id_to_phys(vm, id)) +
+					      sb * unit;
+			bool drv_plugged = vm->in_sbm ? test_sb_plugged(vm, id, sb, 1)
+						      : state != MEMHP_VMEM_BBM_UNUSED;
+
+			if (vm->in_sbm && state == MEMHP_VMEM_SBM_UNUSED)
+				drv_plugged = false;
+			for (uint64_t b = 0; b < unit / vm->device_block_size; b++) {
+				uint64_t idx = (addr - vm->addr) / vm->device_block_size + b;
+
+				if (memhp_vmem_dev_block_plugged(vm->dev, idx) != drv_plugged) {
+					memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+						     "virtio-mem-check",
+						     "device block %llu is %s, the driver thinks %s",
+						     (unsigned long long)idx,
+						     drv_plugged ? "unplugged" : "plugged",
+						     drv_plugged ? "plugged" : "unplugged");
+					bad++;
+					break;
+				}
+			}
+			plugged += drv_plugged ? unit : 0;
+			if (online && !drv_plugged &&
+			    !range_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+						(unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
+				memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+					     "virtio-mem-check",
+					     "unplugged sub-block of online memory%lu is not fake-offline",
+					     id);
+				bad++;
+			}
+		}
+	}
+	if (plugged != atomic_load(&vm->plugged_size)) {
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-check",
+			     "the driver tracks %#llx plugged, it counted %#llx",
+			     (unsigned long long)plugged,
+			     (unsigned long long)atomic_load(&vm->plugged_size));
+		bad++;
+	}
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	return bad;
+}
