@@ -1,0 +1,2445 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lua_api.c - the C API of memhp, as Lua sees it in `memhp run`.
+ *
+ * The Lua side mirrors the C API closely (the same names, the same -errno
+ * results) so that a driver prototyped in a scenario reads like the C it
+ * will become. What differs is there to keep a script from hurting the run:
+ * - Lua code that the core calls (notifiers, the online_page callback,
+ *   trace hooks) runs under a protected call; an error in it is kept and
+ *   raised when the operation has returned, never unwound through the core.
+ * - Calls that would deadlock there (any hotplug operation from inside a
+ *   notifier, as in Linux) are refused with an explanation.
+ * - Lua runs only on the scenario's thread; the core calling a Lua hook from
+ *   another thread is reported as a violation instead.
+ * - Objects hold a pfn or a machine, never a pointer into a memmap that a
+ *   removal may unmap.
+ */
+#include "cli.h"
+#include "run.h"
+#include "run_util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Boot RAM of a machine whose table does not say. */
+#define LAPI_DEFAULT_RAM (2 * MEMHP_GiB)
+/* Up to this much boot RAM the checker runs after every operation by
+ * default: a violation is then caught at the operation that caused it. */
+#define LAPI_CHECK_AFTER_OPS_MAX (16 * MEMHP_GiB)
+/* Notifiers, trace hooks and allowed rules one machine may have. */
+#define LAPI_MAX_NOTIFIERS 32
+#define LAPI_MAX_TRACE_HOOKS 8
+#define LAPI_MAX_ALLOWED 16
+#define LAPI_MAX_WORKLOADS 64
+/* One description of a call in the timeline. */
+#define LAPI_DESC 160
+#define LAPI_WHERE 96
+
+#define MACHINE_MT "memhp.machine"
+#define PAGE_MT "memhp.page"
+#define DATA_MT "memhp.data"
+#define KALLOC_MT "memhp.kalloc"
+#define WALKERS_MT "memhp.walkers"
+
+struct lnotifier {
+	struct memhp_notifier_block nb;
+	struct lmachine *lm;
+	int fn;			/* registry reference */
+	int id;
+	char where[LAPI_WHERE];
+	bool registered;
+};
+
+enum lwork_kind { LW_DATA, LW_KALLOC, LW_WALKERS };
+
+struct lwork {
+	enum lwork_kind kind;
+	struct lmachine *lm;
+	union {
+		struct memhp_data *data;
+		struct memhp_kalloc *kalloc;
+		struct memhp_walkers *walkers;
+	};
+	bool dead;
+};
+
+struct lmachine {
+	struct run *run;
+	struct memhp_machine *m;
+	int index;		/* 1-based: the trace's pid */
+	struct lnotifier *notifiers[LAPI_MAX_NOTIFIERS];
+	int nr_notifiers;
+	int online_page_fn;	/* registry reference, or LUA_NOREF */
+	int trace_fns[LAPI_MAX_TRACE_HOOKS];
+	bool tracer_installed;
+	struct lwork *work[LAPI_MAX_WORKLOADS];
+	int nr_work;
+	/* The notifier-error injector (notifier-error-inject's memory module). */
+	struct memhp_notifier_block inject_nb;
+	bool inject_registered;
+	int inject_errno[MEMHP_MEM_CANCEL_OFFLINE + 1];
+	const char *allowed[LAPI_MAX_ALLOWED];
+	int nr_allowed;
+};
+
+struct lpage {
+	struct lmachine *lm;
+	unsigned long pfn;
+};
+
+static struct run *run_of(lua_State *L)
+{
+	struct run *r;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, "memhp.run");
+	r = lua_touserdata(L, -1);
+	lua_pop(L, 1);
+	return r;
+}
+
+/* "scenarios/x.lua:12", where the script called us. */
+static void where(lua_State *L, char *buf, size_t len)
+{
+	lua_Debug ar;
+
+	for (int level = 1; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline > 0) {
+			snprintf(buf, len, "%s:%d", ar.short_src, ar.currentline);
+			return;
+		}
+	}
+	snprintf(buf, len, "%s", "?");
+}
+
+/* ---- Arguments ----------------------------------------------------------------------- */
+
+/* A size or address: an integer, or a string such as "4G" or "0x100000000". */
+static uint64_t check_size(lua_State *L, int idx, const char *what)
+{
+	char err[RUN_ERR_MAX];
+	uint64_t v;
+
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		lua_Integer i;
+
+		if (!lua_isinteger(L, idx))
+			luaL_error(L, "%s: %s must be a whole number, not %f", what, "a size",
+				   lua_tonumber(L, idx));
+		i = lua_tointeger(L, idx);
+		if (i < 0)
+			luaL_error(L, "%s: a size cannot be negative (%I)", what, i);
+		return (uint64_t)i;
+	}
+	if (lua_type(L, idx) != LUA_TSTRING)
+		luaL_error(L, "%s: expected a size such as 4096, \"128M\" or \"4G\", got %s", what,
+			   luaL_typename(L, idx));
+	if (run_parse_size(lua_tostring(L, idx), &v, err, sizeof(err)))
+		luaL_error(L, "%s: %s", what, err);
+	return v;
+}
+
+static unsigned long check_ulong(lua_State *L, int idx, const char *what)
+{
+	lua_Integer i;
+
+	if (!lua_isinteger(L, idx))
+		luaL_error(L, "%s: expected a whole number, got %s", what, luaL_typename(L, idx));
+	i = lua_tointeger(L, idx);
+	if (i < 0)
+		luaL_error(L, "%s: expected a number >= 0, got %I", what, i);
+	return (unsigned long)i;
+}
+
+static const char *const online_type_names[] = {"offline", "online", "online_kernel",
+						"online_movable", NULL};
+
+static enum memhp_online_type check_online_type(lua_State *L, int idx, const char *what)
+{
+	const char *s = luaL_optstring(L, idx, "online");
+	int t = memhp_online_type_from_str(s, strlen(s));
+
+	/* "movable" and "kernel" are what people say; sysfs wants the long form. */
+	if (t < 0 && !strcmp(s, "movable"))
+		t = MEMHP_MMOP_ONLINE_MOVABLE;
+	if (t < 0 && !strcmp(s, "kernel"))
+		t = MEMHP_MMOP_ONLINE_KERNEL;
+	if (t < 0) {
+		const char *hint = run_suggest(s, online_type_names);
+
+		luaL_error(L, "%s: unknown online type '%s'%s%s%s (online, online_kernel, "
+			      "online_movable)",
+			   what, s, hint ? " (did you mean '" : "", hint ? hint : "",
+			   hint ? "'?)" : "");
+	}
+	return (enum memhp_online_type)t;
+}
+
+static const struct {
+	const char *name;
+	memhp_gfp_t gfp;
+} gfp_names[] = {
+	{"GFP_KERNEL", MEMHP_GFP_KERNEL},
+	{"GFP_USER", MEMHP_GFP_USER},
+	{"GFP_HIGHUSER_MOVABLE", MEMHP_GFP_HIGHUSER_MOVABLE},
+	{"GFP_MOVABLE", MEMHP___GFP_MOVABLE},
+	{"GFP_DMA", MEMHP___GFP_DMA},
+	{"GFP_DMA32", MEMHP___GFP_DMA32},
+	{"kernel", MEMHP_GFP_KERNEL},
+	{"movable", MEMHP_GFP_HIGHUSER_MOVABLE},
+	{"dma", MEMHP___GFP_DMA},
+	{"dma32", MEMHP___GFP_DMA32},
+};
+
+static memhp_gfp_t check_gfp(lua_State *L, int idx, memhp_gfp_t def, const char *what)
+{
+	const char *s;
+
+	if (lua_isnoneornil(L, idx))
+		return def;
+	if (lua_isinteger(L, idx))
+		return (memhp_gfp_t)lua_tointeger(L, idx);
+	s = luaL_checkstring(L, idx);
+	for (size_t i = 0; i < sizeof(gfp_names) / sizeof(gfp_names[0]); i++)
+		if (!strcmp(s, gfp_names[i].name))
+			return gfp_names[i].gfp;
+	return (memhp_gfp_t)luaL_error(L, "%s: unknown gfp '%s' (GFP_KERNEL, GFP_HIGHUSER_MOVABLE, "
+					  "GFP_DMA, GFP_DMA32, or kernel, movable)",
+				       what, s);
+}
+
+/* Anything that takes a hotplug lock would deadlock inside a callback the
+ * core makes with those locks held, in Linux as here. */
+static void no_callback(lua_State *L, const char *fn)
+{
+	struct run *r = run_of(L);
+
+	if (r->cb_depth)
+		luaL_error(L, "%s inside %s would deadlock: the core holds the hotplug locks "
+			      "there, as Linux does",
+			   fn, r->cb_kind);
+}
+
+/* ---- Objects ------------------------------------------------------------------------- */
+
+static struct lmachine *check_machine(lua_State *L, int idx)
+{
+	struct lmachine **p = luaL_checkudata(L, idx, MACHINE_MT);
+
+	if (!*p || !(*p)->m)
+		luaL_error(L, "the machine is gone");
+	return *p;
+}
+
+static struct lpage *check_lpage(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, PAGE_MT);
+}
+
+static struct memhp_page *check_page(lua_State *L, int idx)
+{
+	struct lpage *lp = check_lpage(L, idx);
+	struct memhp_page *p = memhp_pfn_to_page(lp->lm->m, lp->pfn);
+
+	if (!p)
+		luaL_error(L, "page pfn %#lx is not present any more (its memory was removed)",
+			   lp->pfn);
+	return p;
+}
+
+static void push_page(lua_State *L, struct lmachine *lm, unsigned long pfn)
+{
+	struct lpage *lp = lua_newuserdatauv(L, sizeof(*lp), 0);
+
+	lp->lm = lm;
+	lp->pfn = pfn;
+	luaL_setmetatable(L, PAGE_MT);
+}
+
+static struct lwork *check_work(lua_State *L, int idx, const char *mt)
+{
+	struct lwork **p = luaL_checkudata(L, idx, mt);
+
+	if ((*p)->dead)
+		luaL_error(L, "this %s was destroyed", mt + strlen("memhp."));
+	return *p;
+}
+
+/* ---- The timeline of calls -------------------------------------------------------------- */
+
+static void call_begin(lua_State *L, struct lmachine *lm, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void call_begin(lua_State *L, struct lmachine *lm, const char *fmt, ...)
+{
+	char w[LAPI_WHERE], what[LAPI_DESC];
+	va_list ap;
+
+	where(L, w, sizeof(w));
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	tl_call_begin(lm->run->tl, lm->index, w, what);
+}
+
+/* Raise what a callback could not: called once the core has returned. */
+static void raise_deferred(lua_State *L)
+{
+	struct run *r = run_of(L);
+	char *msg = r->deferred_error;
+
+	if (!msg || r->cb_depth)
+		return;
+	r->deferred_error = NULL;
+	lua_pushstring(L, msg);
+	free(msg);
+	lua_error(L);
+}
+
+static void call_end_ret(lua_State *L, struct lmachine *lm, long ret)
+{
+	char res[RUN_SIZE_STR * 2];
+
+	run_errno_str(ret, res);
+	if (ret == 1)
+		snprintf(res, sizeof(res), "1 (already in that state)");
+	tl_call_end(lm->run->tl, lm->index, res);
+	raise_deferred(L);
+}
+
+static void call_end_str(lua_State *L, struct lmachine *lm, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void call_end_str(lua_State *L, struct lmachine *lm, const char *fmt, ...)
+{
+	char res[LAPI_DESC];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res, sizeof(res), fmt, ap);
+	va_end(ap);
+	tl_call_end(lm->run->tl, lm->index, res);
+	raise_deferred(L);
+}
+
+/* ---- Calling into Lua from the core ------------------------------------------------------ */
+
+static int traceback(lua_State *L)
+{
+	luaL_traceback(L, L, lua_tostring(L, 1), 1);
+	return 1;
+}
+
+/*
+ * Call the function under @fn_ref with the @nargs arguments pushed by
+ * @push, under a protected call. Returns true with the results on the
+ * stack, or false with the error kept for later. Caller checked the thread.
+ */
+static bool cb_call(struct run *r, const char *kind, int nargs, int nresults)
+{
+	lua_State *L = r->L;
+	const char *saved_kind = r->cb_kind;
+	int base = lua_gettop(L) - nargs, rc;
+
+	lua_pushcfunction(L, traceback);
+	lua_insert(L, base);
+	r->cb_depth++;
+	r->cb_kind = kind;
+	rc = lua_pcall(L, nargs, nresults, base);
+	r->cb_depth--;
+	r->cb_kind = saved_kind;
+	lua_remove(L, base);
+	if (rc == LUA_OK)
+		return true;
+	if (!r->deferred_error)
+		r->deferred_error = strdup(lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+	lua_pop(L, 1);
+	return false;
+}
+
+static bool on_scenario_thread(struct lmachine *lm, const char *what)
+{
+	if (pthread_equal(pthread_self(), lm->run->thread))
+		return true;
+	memhp_report(lm->m, MEMHP_NO_PFN, "lua-thread",
+		     "%s called on another thread: Lua runs only on the scenario's", what);
+	return false;
+}
+
+static void defer_error(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void defer_error(struct run *r, const char *fmt, ...)
+{
+	char msg[RUN_ERR_MAX * 2];
+	va_list ap;
+
+	if (r->deferred_error)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->deferred_error = strdup(msg);
+}
+
+static const struct {
+	const char *word, *name;
+	int value;
+} notify_values[] = {
+	{"ok", "NOTIFY_OK", MEMHP_NOTIFY_OK},
+	{"done", "NOTIFY_DONE", MEMHP_NOTIFY_DONE},
+	{"bad", "NOTIFY_BAD", MEMHP_NOTIFY_BAD},
+	{"stop", "NOTIFY_STOP", MEMHP_NOTIFY_STOP},
+};
+
+/*
+ * What a Lua notifier's return value means: nothing is NOTIFY_DONE, "ok",
+ * "done", "bad", "stop" are the NOTIFY_* values, an errno name or a
+ * negative number is notifier_from_errno(). Returns -1 for anything else.
+ */
+static int notifier_result(lua_State *L, int idx, char *shown, size_t len)
+{
+	const char *s;
+	int e;
+
+	switch (lua_type(L, idx)) {
+	case LUA_TNONE:
+	case LUA_TNIL:
+		snprintf(shown, len, "NOTIFY_DONE");
+		return MEMHP_NOTIFY_DONE;
+	case LUA_TBOOLEAN:
+		snprintf(shown, len, "%s", lua_toboolean(L, idx) ? "NOTIFY_OK" : "NOTIFY_BAD");
+		return lua_toboolean(L, idx) ? MEMHP_NOTIFY_OK : MEMHP_NOTIFY_BAD;
+	case LUA_TNUMBER:
+		e = (int)lua_tointeger(L, idx);
+		if (e < 0) {
+			char err[RUN_SIZE_STR];
+
+			snprintf(shown, len, "%s", run_errno_str(e, err));
+			return memhp_notifier_from_errno(e);
+		}
+		snprintf(shown, len, "NOTIFY_OK");
+		return MEMHP_NOTIFY_OK;
+	case LUA_TSTRING:
+		s = lua_tostring(L, idx);
+		for (size_t i = 0; i < sizeof(notify_values) / sizeof(notify_values[0]); i++) {
+			if (!strcmp(s, notify_values[i].word)) {
+				snprintf(shown, len, "%s", notify_values[i].name);
+				return notify_values[i].value;
+			}
+		}
+		e = run_errno_from_name(s);
+		if (e > 0) {
+			snprintf(shown, len, "-%s", run_errno_name(e));
+			return memhp_notifier_from_errno(-e);
+		}
+		if (e == 0) {
+			snprintf(shown, len, "NOTIFY_OK");
+			return MEMHP_NOTIFY_OK;
+		}
+		snprintf(shown, len, "'%s'", s);
+		return -1;
+	default:
+		snprintf(shown, len, "a %s", luaL_typename(L, idx));
+		return -1;
+	}
+}
+
+static int lua_notifier_call(struct memhp_notifier_block *nb, unsigned long action, void *data)
+{
+	struct lnotifier *ln = nb->priv;
+	struct lmachine *lm = ln->lm;
+	struct run *r = lm->run;
+	struct memhp_memory_notify *arg = data;
+	const char *event = memhp_memory_event_name(action);
+	lua_State *L = r->L;
+	char shown[RUN_ERR_MAX], note[LAPI_DESC + RUN_ERR_MAX];
+	int ret;
+
+	if (!on_scenario_thread(lm, "a Lua memory notifier"))
+		return MEMHP_NOTIFY_DONE;
+	lua_checkstack(L, 8);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ln->fn);
+	lua_pushstring(L, event ? event : "?");
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, (lua_Integer)arg->start_pfn);
+	lua_setfield(L, -2, "start_pfn");
+	lua_pushinteger(L, (lua_Integer)arg->nr_pages);
+	lua_setfield(L, -2, "nr_pages");
+	lua_pushinteger(L, arg->status_change_nid);
+	lua_setfield(L, -2, "status_change_nid");
+	lua_pushinteger(L, arg->status_change_nid_normal);
+	lua_setfield(L, -2, "status_change_nid_normal");
+	if (!cb_call(r, "a memory notifier", 2, 1)) {
+		snprintf(note, sizeof(note), "notifier (%s) %s: error, NOTIFY_DONE", ln->where,
+			 event);
+		tl_note(r->tl, lm->index, "lua notifier", note);
+		return MEMHP_NOTIFY_DONE;
+	}
+	ret = notifier_result(L, -1, shown, sizeof(shown));
+	lua_pop(L, 1);
+	if (ret < 0) {
+		defer_error(r, "%s: the memory notifier returned %s for %s: return \"ok\", "
+			       "\"bad\", \"stop\", an errno name such as \"ENOMEM\", or nothing",
+			    ln->where, shown, event);
+		ret = MEMHP_NOTIFY_DONE;
+		snprintf(shown, sizeof(shown), "NOTIFY_DONE (bad value)");
+	}
+	snprintf(note, sizeof(note), "notifier (%s) %s -> %s", ln->where, event, shown);
+	tl_note(r->tl, lm->index, "lua notifier", note);
+	return ret;
+}
+
+static void lua_online_page(struct memhp_page *page, unsigned int order, void *priv)
+{
+	struct lmachine *lm = priv;
+	struct run *r = lm->run;
+	lua_State *L = r->L;
+
+	/* Whatever happens, the pages must go somewhere: to the buddy. */
+	if (!on_scenario_thread(lm, "the Lua online_page callback") ||
+	    lm->online_page_fn == LUA_NOREF) {
+		memhp_generic_online_page(page, order);
+		return;
+	}
+	lua_checkstack(L, 4);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, lm->online_page_fn);
+	push_page(L, lm, memhp_page_to_pfn(page));
+	lua_pushinteger(L, order);
+	cb_call(r, "the online_page callback", 2, 0);
+}
+
+static const char *const trace_kind_names[] = {
+	[MEMHP_TRACE_OP_BEGIN] = "op_begin",	 [MEMHP_TRACE_OP_END] = "op_end",
+	[MEMHP_TRACE_PHASE_BEGIN] = "phase_begin", [MEMHP_TRACE_PHASE_END] = "phase_end",
+	[MEMHP_TRACE_NOTIFY] = "notify",	 [MEMHP_TRACE_MIGRATE_ROUND] = "migrate_round",
+	[MEMHP_TRACE_MESSAGE] = "message",	 [MEMHP_TRACE_INSTANT] = "instant",
+};
+
+static void lua_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct lmachine *lm = priv;
+	struct run *r = lm->run;
+	lua_State *L = r->L;
+
+	(void)m;
+	/* Messages may come from under a zone lock (a bad page being freed):
+	 * a hook that asked for zone state there would deadlock. Walker
+	 * threads are not the scenario's: their events stay in the timeline. */
+	if (ev->kind == MEMHP_TRACE_MESSAGE || !pthread_equal(pthread_self(), r->thread))
+		return;
+	for (int i = 0; i < LAPI_MAX_TRACE_HOOKS; i++) {
+		if (lm->trace_fns[i] == LUA_NOREF)
+			continue;
+		lua_checkstack(L, 4);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, lm->trace_fns[i]);
+		lua_createtable(L, 0, 6);
+		lua_pushstring(L, trace_kind_names[ev->kind]);
+		lua_setfield(L, -2, "kind");
+		lua_pushstring(L, ev->name ? ev->name : "");
+		lua_setfield(L, -2, "name");
+		lua_pushinteger(L, (lua_Integer)ev->start_pfn);
+		lua_setfield(L, -2, "start_pfn");
+		lua_pushinteger(L, (lua_Integer)ev->nr_pages);
+		lua_setfield(L, -2, "nr_pages");
+		lua_pushinteger(L, ev->arg);
+		lua_setfield(L, -2, "arg");
+		lua_pushinteger(L, ev->ret);
+		lua_setfield(L, -2, "ret");
+		cb_call(r, "a trace hook", 1, 0);
+	}
+}
+
+static int inject_call(struct memhp_notifier_block *nb, unsigned long action, void *data)
+{
+	struct lmachine *lm = nb->priv;
+
+	(void)data;
+	if (action <= MEMHP_MEM_CANCEL_OFFLINE && lm->inject_errno[action])
+		return memhp_notifier_from_errno(-lm->inject_errno[action]);
+	return MEMHP_NOTIFY_OK;
+}
+
+/* ---- memhp.machine{...} ---------------------------------------------------------------- */
+
+static const char *const machine_options[] = {
+	"ram", "boot", "phys_size", "section_size", "block_size", "pageblock_order", "max_order",
+	"dma_limit", "dma32_limit", "kernel_start", "kernel_size", "reserve_low_1m",
+	"struct_page_size", "auto_online_blocks", "online_policy", "auto_movable_ratio",
+	"auto_movable_numa_aware", "movable_node", "memmap_on_memory", "protocol",
+	"check_after_ops", "seed", NULL,
+};
+
+static bool opt_present(lua_State *L, int t, const char *name)
+{
+	bool present = lua_getfield(L, t, name) != LUA_TNIL;
+
+	if (!present)
+		lua_pop(L, 1);
+	return present;	/* the value is on the stack when present */
+}
+
+static void opt_size(lua_State *L, int t, const char *name, uint64_t *out)
+{
+	char what[64];
+
+	if (!opt_present(L, t, name))
+		return;
+	snprintf(what, sizeof(what), "memhp.machine: %s", name);
+	*out = check_size(L, -1, what);
+	lua_pop(L, 1);
+}
+
+static void opt_uint(lua_State *L, int t, const char *name, unsigned int *out)
+{
+	char what[64];
+
+	if (!opt_present(L, t, name))
+		return;
+	snprintf(what, sizeof(what), "memhp.machine: %s", name);
+	*out = (unsigned int)check_ulong(L, -1, what);
+	lua_pop(L, 1);
+}
+
+static void opt_bool(lua_State *L, int t, const char *name, bool *out)
+{
+	if (!opt_present(L, t, name))
+		return;
+	if (!lua_isboolean(L, -1))
+		luaL_error(L, "memhp.machine: %s must be true or false, not %s", name,
+			   luaL_typename(L, -1));
+	*out = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+}
+
+static int parse_protocol(const char *s)
+{
+	if (!strcmp(s, "6.1"))
+		return MEMHP_PROTOCOL_6_1;
+	if (!strcmp(s, "2025"))
+		return MEMHP_PROTOCOL_2025;
+	return -1;
+}
+
+static const char *protocol_name(enum memhp_protocol p)
+{
+	return p == MEMHP_PROTOCOL_2025 ? "2025" : "6.1";
+}
+
+static void parse_machine_options(lua_State *L, struct run *r, struct memhp_config *cfg)
+{
+	uint64_t ram = LAPI_DEFAULT_RAM;
+	char w[LAPI_WHERE];
+	bool pinned_protocol = false;
+
+	if (!lua_isnoneornil(L, 1))
+		luaL_checktype(L, 1, LUA_TTABLE);
+	else
+		lua_newtable(L), lua_replace(L, 1);
+	/* Unknown keys first: a typo must not silently become a default. */
+	lua_pushnil(L);
+	while (lua_next(L, 1)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		bool known = false;
+
+		for (const char *const *o = machine_options; key && *o; o++)
+			known |= !strcmp(*o, key);
+		if (!known) {
+			const char *hint = key ? run_suggest(key, machine_options) : NULL;
+
+			luaL_error(L, "memhp.machine: unknown option %s%s%s%s%s",
+				   key ? "'" : "a non-string key", key ? key : "", key ? "'" : "",
+				   hint ? ", did you mean " : "", hint ? hint : "");
+		}
+		lua_pop(L, 1);
+	}
+	opt_size(L, 1, "ram", &ram);
+	memhp_config_init(cfg, ram);
+	if (opt_present(L, 1, "boot")) {
+		luaL_checktype(L, -1, LUA_TTABLE);
+		cfg->nr_boot = 0;
+		for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+			if (cfg->nr_boot == MEMHP_MAX_BOOT_RANGES)
+				luaL_error(L, "memhp.machine: at most %d boot ranges",
+					   MEMHP_MAX_BOOT_RANGES);
+			if (!lua_istable(L, -1))
+				luaL_error(L, "memhp.machine: boot[%I] must be {start, size}", i);
+			lua_rawgeti(L, -1, 1);
+			cfg->boot[cfg->nr_boot].start = check_size(L, -1, "memhp.machine: boot start");
+			lua_rawgeti(L, -2, 2);
+			cfg->boot[cfg->nr_boot].size = check_size(L, -1, "memhp.machine: boot size");
+			lua_pop(L, 3);
+			cfg->nr_boot++;
+		}
+		lua_pop(L, 2);
+	}
+	opt_size(L, 1, "phys_size", &cfg->phys_size);
+	opt_size(L, 1, "section_size", &cfg->section_size);
+	opt_size(L, 1, "block_size", &cfg->block_size);
+	opt_uint(L, 1, "pageblock_order", &cfg->pageblock_order);
+	opt_uint(L, 1, "max_order", &cfg->max_order);
+	opt_size(L, 1, "dma_limit", &cfg->dma_limit);
+	opt_size(L, 1, "dma32_limit", &cfg->dma32_limit);
+	opt_size(L, 1, "kernel_start", &cfg->kernel_start);
+	opt_size(L, 1, "kernel_size", &cfg->kernel_size);
+	opt_bool(L, 1, "reserve_low_1m", &cfg->reserve_low_1m);
+	opt_uint(L, 1, "struct_page_size", &cfg->struct_page_size);
+	if (opt_present(L, 1, "auto_online_blocks")) {
+		cfg->auto_online_blocks =
+			check_online_type(L, -1, "memhp.machine: auto_online_blocks");
+		lua_pop(L, 1);
+	}
+	if (opt_present(L, 1, "online_policy")) {
+		const char *s = luaL_checkstring(L, -1);
+
+		if (!strcmp(s, "contig-zones"))
+			cfg->online_policy = MEMHP_ONLINE_POLICY_CONTIG_ZONES;
+		else if (!strcmp(s, "auto-movable"))
+			cfg->online_policy = MEMHP_ONLINE_POLICY_AUTO_MOVABLE;
+		else
+			luaL_error(L, "memhp.machine: online_policy '%s': use \"contig-zones\" or "
+				      "\"auto-movable\"",
+				   s);
+		lua_pop(L, 1);
+	}
+	opt_uint(L, 1, "auto_movable_ratio", &cfg->auto_movable_ratio);
+	opt_bool(L, 1, "auto_movable_numa_aware", &cfg->auto_movable_numa_aware);
+	opt_bool(L, 1, "movable_node", &cfg->movable_node);
+	opt_bool(L, 1, "memmap_on_memory", &cfg->memmap_on_memory);
+	if (opt_present(L, 1, "protocol")) {
+		const char *s = lua_tostring(L, -1);
+		int p = s ? parse_protocol(s) : -1;
+
+		if (p < 0)
+			luaL_error(L, "memhp.machine: protocol must be \"6.1\" or \"2025\", not %s",
+				   s ? s : luaL_typename(L, -1));
+		cfg->protocol = (enum memhp_protocol)p;
+		pinned_protocol = true;
+		lua_pop(L, 1);
+	}
+	if (r->protocol != RUN_PROTOCOL_SCRIPT) {
+		if (pinned_protocol && (int)cfg->protocol != r->protocol) {
+			where(L, w, sizeof(w));
+			fprintf(stderr, "memhp: %s: --protocol %s overrides the scenario's protocol %s\n",
+				w, protocol_name((enum memhp_protocol)r->protocol),
+				protocol_name(cfg->protocol));
+		}
+		cfg->protocol = (enum memhp_protocol)r->protocol;
+	}
+	cfg->check_after_ops = ram <= LAPI_CHECK_AFTER_OPS_MAX;
+	opt_bool(L, 1, "check_after_ops", &cfg->check_after_ops);
+	cfg->seed = r->seed;
+	if (opt_present(L, 1, "seed")) {
+		cfg->seed = check_size(L, -1, "memhp.machine: seed");
+		lua_pop(L, 1);
+	}
+}
+
+static int l_machine(lua_State *L)
+{
+	struct run *r = run_of(L);
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct lmachine *lm, **box;
+	char note[LAPI_DESC * 2], a[RUN_SIZE_STR], b[RUN_SIZE_STR], c[RUN_SIZE_STR];
+	uint64_t boot = 0;
+	int ret;
+
+	no_callback(L, "memhp.machine()");
+	if (r->nr_machines == RUN_MAX_MACHINES)
+		return luaL_error(L, "memhp.machine: at most %d machines in one run",
+				  RUN_MAX_MACHINES);
+	parse_machine_options(L, r, &cfg);
+	ret = memhp_machine_create(&cfg, &m);
+	if (ret == -EINVAL)
+		return luaL_error(L, "memhp.machine: invalid configuration: %s",
+				  memhp_config_error());
+	if (ret)
+		return luaL_error(L, "memhp.machine: cannot create the machine: %s",
+				  strerror(-ret));
+	lm = calloc(1, sizeof(*lm));
+	if (!lm) {
+		memhp_machine_destroy(m);
+		return luaL_error(L, "memhp.machine: out of memory");
+	}
+	lm->run = r;
+	lm->m = m;
+	lm->index = r->nr_machines + 1;
+	lm->online_page_fn = LUA_NOREF;
+	for (int i = 0; i < LAPI_MAX_TRACE_HOOKS; i++)
+		lm->trace_fns[i] = LUA_NOREF;
+	r->machines[r->nr_machines++] = lm;
+	tl_attach(r->tl, m, lm->index);
+
+	for (unsigned int i = 0; i < cfg.nr_boot; i++)
+		boot += cfg.boot[i].size;
+	snprintf(note, sizeof(note),
+		 "machine %d: %s boot RAM, %s blocks, %s address space, protocol %s, seed %" PRIu64
+		 "%s",
+		 lm->index, run_fmt_size(boot, a), run_fmt_size(cfg.block_size, b),
+		 run_fmt_size(cfg.phys_size, c), protocol_name(cfg.protocol), cfg.seed,
+		 cfg.check_after_ops ? ", checker after every operation" : "");
+	tl_note(r->tl, lm->index, "machine", note);
+
+	box = lua_newuserdatauv(L, sizeof(*box), 0);
+	*box = lm;
+	luaL_setmetatable(L, MACHINE_MT);
+	return 1;
+}
+
+/* ---- Hotplug operations ------------------------------------------------------------------ */
+
+static int l_add_memory(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	uint64_t start = check_size(L, 2, "add_memory: start");
+	uint64_t size = check_size(L, 3, "add_memory: size");
+	unsigned int flags = MEMHP_MHP_NONE;
+	char sz[RUN_SIZE_STR];
+	int ret;
+
+	no_callback(L, "add_memory()");
+	if (lua_istable(L, 4)) {
+		if (lua_getfield(L, 4, "memmap_on_memory") != LUA_TNIL && lua_toboolean(L, -1))
+			flags |= MEMHP_MHP_MEMMAP_ON_MEMORY;
+		if (lua_getfield(L, 4, "merge_resource") != LUA_TNIL && lua_toboolean(L, -1))
+			flags |= MEMHP_MHP_MERGE_RESOURCE;
+		lua_pop(L, 2);
+	} else if (!lua_isnoneornil(L, 4)) {
+		return luaL_error(L, "add_memory: the flags are a table, e.g. "
+				     "{memmap_on_memory = true}");
+	}
+	call_begin(L, lm, "add_memory(%#" PRIx64 ", %s%s)", start, run_fmt_size(size, sz),
+		   flags & MEMHP_MHP_MEMMAP_ON_MEMORY ? ", MHP_MEMMAP_ON_MEMORY" : "");
+	ret = memhp_add_memory(lm->m, 0, start, size, flags);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_add_memory_driver_managed(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	uint64_t start = check_size(L, 2, "add_memory_driver_managed: start");
+	uint64_t size = check_size(L, 3, "add_memory_driver_managed: size");
+	const char *name = luaL_optstring(L, 4, "System RAM (lua)");
+	char sz[RUN_SIZE_STR];
+	int ret;
+
+	no_callback(L, "add_memory_driver_managed()");
+	call_begin(L, lm, "add_memory_driver_managed(%#" PRIx64 ", %s, \"%s\")", start,
+		   run_fmt_size(size, sz), name);
+	ret = memhp_add_memory_driver_managed(lm->m, 0, start, size, name, MEMHP_MHP_NONE);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_remove_memory(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	uint64_t start = check_size(L, 2, "remove_memory: start");
+	uint64_t size = check_size(L, 3, "remove_memory: size");
+	char sz[RUN_SIZE_STR];
+	int ret;
+
+	no_callback(L, "remove_memory()");
+	call_begin(L, lm, "remove_memory(%#" PRIx64 ", %s)", start, run_fmt_size(size, sz));
+	ret = memhp_remove_memory(lm->m, start, size);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_offline_and_remove_memory(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	uint64_t start = check_size(L, 2, "offline_and_remove_memory: start");
+	uint64_t size = check_size(L, 3, "offline_and_remove_memory: size");
+	char sz[RUN_SIZE_STR];
+	int ret;
+
+	no_callback(L, "offline_and_remove_memory()");
+	call_begin(L, lm, "offline_and_remove_memory(%#" PRIx64 ", %s)", start,
+		   run_fmt_size(size, sz));
+	ret = memhp_offline_and_remove_memory(lm->m, start, size);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_online(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	unsigned long id = check_ulong(L, 2, "online: block id");
+	enum memhp_online_type type = check_online_type(L, 3, "online");
+	int ret;
+
+	no_callback(L, "online()");
+	if (type == MEMHP_MMOP_OFFLINE)
+		return luaL_error(L, "online: \"offline\" is not an online type; use offline(id)");
+	call_begin(L, lm, "online(memory%lu, %s)", id, memhp_online_type_to_str(type));
+	ret = memhp_block_online(lm->m, id, type);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_offline(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	unsigned long id = check_ulong(L, 2, "offline: block id");
+	int ret;
+
+	no_callback(L, "offline()");
+	call_begin(L, lm, "offline(memory%lu)", id);
+	ret = memhp_block_offline(lm->m, id);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+/* ---- State ------------------------------------------------------------------------------- */
+
+static const char *block_state_name(enum memhp_block_state s)
+{
+	switch (s) {
+	case MEMHP_MEM_ONLINE:
+		return "online";
+	case MEMHP_MEM_GOING_OFFLINE:
+		return "going-offline";
+	case MEMHP_MEM_OFFLINE:
+		return "offline";
+	}
+	return "?";
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, bool v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void push_block(lua_State *L, const struct memhp_block_info *bi)
+{
+	lua_createtable(L, 0, 10);
+	set_int(L, "id", (lua_Integer)bi->id);
+	set_int(L, "start", (lua_Integer)bi->start);
+	set_str(L, "state", block_state_name(bi->state));
+	set_bool(L, "online", bi->online);
+	set_bool(L, "boot", bi->boot);
+	set_int(L, "nid", bi->nid);
+	if (bi->zone >= 0)
+		set_str(L, "zone", memhp_zone_name((enum memhp_zone_type)bi->zone));
+	set_int(L, "nr_vmemmap_pages", (lua_Integer)bi->nr_vmemmap_pages);
+	set_int(L, "group", bi->group);
+}
+
+static int l_block(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	struct memhp_block_info bi;
+
+	if (memhp_block_info(lm->m, check_ulong(L, 2, "block: id"), &bi))
+		lua_pushnil(L);
+	else
+		push_block(L, &bi);
+	return 1;
+}
+
+static int l_blocks(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	lua_Integer n = 0;
+
+	lua_newtable(L);
+	for (long id = memhp_next_block(lm->m, 0); id >= 0;
+	     id = memhp_next_block(lm->m, (unsigned long)id + 1)) {
+		struct memhp_block_info bi;
+
+		if (memhp_block_info(lm->m, (unsigned long)id, &bi))
+			continue;
+		push_block(L, &bi);
+		lua_rawseti(L, -2, ++n);
+	}
+	return 1;
+}
+
+static int l_state(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	char buf[MEMHP_SYSFS_BUF];
+	ssize_t n = memhp_show_state(lm->m, check_ulong(L, 2, "state: id"), buf);
+
+	if (n < 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushlstring(L, buf, n > 0 && buf[n - 1] == '\n' ? (size_t)n - 1 : (size_t)n);
+	return 1;
+}
+
+static int l_valid_zones(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	char buf[MEMHP_SYSFS_BUF];
+	ssize_t n = memhp_show_valid_zones(lm->m, check_ulong(L, 2, "valid_zones: id"), buf);
+
+	if (n < 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushlstring(L, buf, n > 0 && buf[n - 1] == '\n' ? (size_t)n - 1 : (size_t)n);
+	return 1;
+}
+
+static int l_block_id(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	lua_pushinteger(L, (lua_Integer)memhp_phys_to_block_id(lm->m,
+							       check_size(L, 2, "block_id: address")));
+	return 1;
+}
+
+static int l_block_pfn(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	lua_pushinteger(L, (lua_Integer)(check_ulong(L, 2, "block_pfn: id") *
+					 memhp_pages_per_block(lm->m)));
+	return 1;
+}
+
+static int l_config(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	const struct memhp_config *c = memhp_machine_config(lm->m);
+
+	lua_newtable(L);
+	set_int(L, "block_size", (lua_Integer)memhp_block_size(lm->m));
+	set_int(L, "section_size", (lua_Integer)c->section_size);
+	set_int(L, "phys_size", (lua_Integer)c->phys_size);
+	set_int(L, "pages_per_block", (lua_Integer)memhp_pages_per_block(lm->m));
+	set_int(L, "pages_per_section", (lua_Integer)memhp_pages_per_section(lm->m));
+	set_int(L, "pageblock_nr_pages", (lua_Integer)memhp_pageblock_nr_pages(lm->m));
+	set_int(L, "max_order", memhp_max_order(lm->m));
+	set_int(L, "max_pfn", (lua_Integer)memhp_max_pfn(lm->m));
+	set_str(L, "protocol", protocol_name(memhp_machine_protocol(lm->m)));
+	set_int(L, "seed", (lua_Integer)c->seed);
+	set_bool(L, "memmap_on_memory", c->memmap_on_memory);
+	set_bool(L, "check_after_ops", c->check_after_ops);
+	return 1;
+}
+
+static int l_protocol(lua_State *L)
+{
+	lua_pushstring(L, protocol_name(memhp_machine_protocol(check_machine(L, 1)->m)));
+	return 1;
+}
+
+static const char *const zone_names[] = {"DMA", "DMA32", "Normal", "Movable", NULL};
+
+static int check_zone(lua_State *L, int idx)
+{
+	const char *s = luaL_checkstring(L, idx);
+
+	for (int z = 0; z < MEMHP_NR_ZONES; z++)
+		if (!strcasecmp(s, zone_names[z]))
+			return z;
+	return luaL_error(L, "unknown zone '%s' (DMA, DMA32, Normal, Movable)", s);
+}
+
+static void push_zone(lua_State *L, struct lmachine *lm, int z)
+{
+	struct memhp_zone_info zi;
+
+	memhp_zone_info(lm->m, 0, (enum memhp_zone_type)z, &zi);
+	lua_createtable(L, 0, 10);
+	set_str(L, "name", zi.name);
+	set_int(L, "zone_start_pfn", (lua_Integer)zi.zone_start_pfn);
+	set_int(L, "spanned_pages", (lua_Integer)zi.spanned_pages);
+	set_int(L, "present_pages", (lua_Integer)zi.present_pages);
+	set_int(L, "present_early_pages", (lua_Integer)zi.present_early_pages);
+	set_int(L, "managed_pages", (lua_Integer)zi.managed_pages);
+	set_int(L, "nr_free_pages", (lua_Integer)zi.nr_free_pages);
+	set_int(L, "nr_isolate_pageblock", (lua_Integer)zi.nr_isolate_pageblock);
+}
+
+static int l_zone(lua_State *L)
+{
+	push_zone(L, check_machine(L, 1), check_zone(L, 2));
+	return 1;
+}
+
+static int l_zones(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	lua_newtable(L);
+	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+		push_zone(L, lm, z);
+		lua_setfield(L, -2, zone_names[z]);
+	}
+	return 1;
+}
+
+static int l_meminfo(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	struct memhp_meminfo mi;
+
+	memhp_meminfo(lm->m, &mi);
+	lua_createtable(L, 0, 10);
+	set_int(L, "total_pages", (lua_Integer)mi.total_pages);
+	set_int(L, "free_pages", (lua_Integer)mi.free_pages);
+	set_int(L, "present_pages", (lua_Integer)mi.present_pages);
+	set_int(L, "spanned_pages", (lua_Integer)mi.spanned_pages);
+	set_int(L, "reserved_pages", (lua_Integer)mi.reserved_pages);
+	set_int(L, "offline_pages", (lua_Integer)mi.offline_pages);
+	set_int(L, "movable_pages", (lua_Integer)mi.movable_pages);
+	set_int(L, "kernel_pages", (lua_Integer)mi.kernel_pages);
+	/* /proc/meminfo's names, in KiB, for people who think in those. */
+	set_int(L, "MemTotal", (lua_Integer)(mi.total_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
+	set_int(L, "MemFree", (lua_Integer)(mi.free_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
+	return 1;
+}
+
+/* ---- Pages --------------------------------------------------------------------------------- */
+
+static int l_pfn_to_page(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	unsigned long pfn = check_ulong(L, 2, "pfn_to_page: pfn");
+
+	if (!memhp_pfn_to_page(lm->m, pfn))
+		lua_pushnil(L);
+	else
+		push_page(L, lm, pfn);
+	return 1;
+}
+
+static int l_pfn_to_online_page(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	unsigned long pfn = check_ulong(L, 2, "pfn_to_online_page: pfn");
+
+	if (!memhp_pfn_to_online_page(lm->m, pfn))
+		lua_pushnil(L);
+	else
+		push_page(L, lm, pfn);
+	return 1;
+}
+
+static int l_pfn_valid(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	lua_pushboolean(L, memhp_pfn_valid(lm->m, check_ulong(L, 2, "pfn_valid: pfn")));
+	return 1;
+}
+
+static int l_migratetype(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	int mt = memhp_pfn_migratetype(lm->m, check_ulong(L, 2, "migratetype: pfn"));
+
+	if (mt < 0)
+		lua_pushnil(L);
+	else
+		lua_pushstring(L, memhp_migratetype_name(mt));
+	return 1;
+}
+
+static int l_page_offline_begin(lua_State *L)
+{
+	memhp_page_offline_begin(check_machine(L, 1)->m);
+	return 0;
+}
+
+static int l_page_offline_end(lua_State *L)
+{
+	memhp_page_offline_end(check_machine(L, 1)->m);
+	return 0;
+}
+
+static int l_alloc_pages(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	memhp_gfp_t gfp = check_gfp(L, 2, MEMHP_GFP_KERNEL, "alloc_pages");
+	unsigned long order = (unsigned long)luaL_optinteger(L, 3, 0);
+	struct memhp_page *p;
+
+	if (order > memhp_max_order(lm->m))
+		return luaL_error(L, "alloc_pages: order %lu is above max_order %u", order,
+				  memhp_max_order(lm->m));
+	p = memhp_alloc_pages(lm->m, gfp, (unsigned int)order);
+	if (!p)
+		lua_pushnil(L);
+	else
+		push_page(L, lm, memhp_page_to_pfn(p));
+	return 1;
+}
+
+static int l_free_pages(lua_State *L)
+{
+	struct memhp_page *p = check_page(L, 1);
+
+	memhp_free_pages(p, (unsigned int)luaL_optinteger(L, 2, 0));
+	return 0;
+}
+
+static int l_generic_online_page(lua_State *L)
+{
+	struct memhp_page *p = check_page(L, 1);
+	lua_Integer order = luaL_checkinteger(L, 2);
+
+	if (order < 0 || order > MEMHP_MAX_ORDER_LIMIT)
+		return luaL_error(L, "generic_online_page: bad order %I", order);
+	memhp_generic_online_page(p, (unsigned int)order);
+	return 0;
+}
+
+static int l_adjust_managed_page_count(lua_State *L)
+{
+	memhp_adjust_managed_page_count(check_page(L, 1), (long)luaL_checkinteger(L, 2));
+	return 0;
+}
+
+static int p_pfn(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)check_lpage(L, 1)->pfn);
+	return 1;
+}
+
+static int p_count(lua_State *L)
+{
+	lua_pushinteger(L, memhp_page_count(check_page(L, 1)));
+	return 1;
+}
+
+static int p_get(lua_State *L)
+{
+	memhp_get_page(check_page(L, 1));
+	return 0;
+}
+
+static int p_get_unless_zero(lua_State *L)
+{
+	lua_pushboolean(L, memhp_get_page_unless_zero(check_page(L, 1)));
+	return 1;
+}
+
+static int p_put(lua_State *L)
+{
+	memhp_put_page(check_page(L, 1));
+	return 0;
+}
+
+static int p_ref_inc(lua_State *L)
+{
+	memhp_page_ref_inc(check_page(L, 1));
+	return 0;
+}
+
+static int p_ref_dec_and_test(lua_State *L)
+{
+	lua_pushboolean(L, memhp_page_ref_dec_and_test(check_page(L, 1)));
+	return 1;
+}
+
+#define PAGE_TEST(fn)                                                                      \
+	static int p_##fn(lua_State *L)                                                    \
+	{                                                                                  \
+		lua_pushboolean(L, memhp_##fn(check_page(L, 1)));                          \
+		return 1;                                                                  \
+	}
+#define PAGE_SET(fn)                                                                       \
+	static int p_##fn(lua_State *L)                                                    \
+	{                                                                                  \
+		memhp_##fn(check_page(L, 1));                                              \
+		return 0;                                                                  \
+	}
+
+PAGE_TEST(PageOffline)
+PAGE_TEST(PageOfflineSkippable)
+PAGE_TEST(PageReserved)
+PAGE_TEST(PageBuddy)
+PAGE_TEST(PageLRU)
+PAGE_TEST(PageMovable)
+PAGE_TEST(PageHWPoison)
+PAGE_TEST(PageDirty)
+PAGE_TEST(PageIsolated)
+PAGE_SET(SetPageOfflineSkippable)
+PAGE_SET(ClearPageOfflineSkippable)
+PAGE_SET(SetPageReserved)
+PAGE_SET(ClearPageReserved)
+
+static int p_SetPageOffline(lua_State *L)
+{
+	lua_pushinteger(L, memhp_SetPageOffline(check_page(L, 1)));
+	return 1;
+}
+
+static int p_ClearPageOffline(lua_State *L)
+{
+	lua_pushinteger(L, memhp_ClearPageOffline(check_page(L, 1)));
+	return 1;
+}
+
+static int p_zone(lua_State *L)
+{
+	lua_pushstring(L, memhp_zone_name(memhp_page_zonenum(check_page(L, 1))));
+	return 1;
+}
+
+static int p_nid(lua_State *L)
+{
+	lua_pushinteger(L, memhp_page_to_nid(check_page(L, 1)));
+	return 1;
+}
+
+static int p_tostring(lua_State *L)
+{
+	struct lpage *lp = check_lpage(L, 1);
+
+	char buf[RUN_SIZE_STR * 2];
+
+	snprintf(buf, sizeof(buf), "page(pfn %#lx)", lp->pfn);
+	lua_pushstring(L, buf);
+	return 1;
+}
+
+static int p_eq(lua_State *L)
+{
+	struct lpage *a = check_lpage(L, 1), *b = check_lpage(L, 2);
+
+	lua_pushboolean(L, a->lm == b->lm && a->pfn == b->pfn);
+	return 1;
+}
+
+/* ---- Callbacks ------------------------------------------------------------------------------ */
+
+static int l_register_memory_notifier(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	lua_Integer prio = luaL_optinteger(L, 3, 0);
+	struct lnotifier *ln;
+	int ret;
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	no_callback(L, "register_memory_notifier()");
+	if (lm->nr_notifiers == LAPI_MAX_NOTIFIERS)
+		return luaL_error(L, "register_memory_notifier: at most %d notifiers",
+				  LAPI_MAX_NOTIFIERS);
+	ln = calloc(1, sizeof(*ln));
+	if (!ln)
+		return luaL_error(L, "out of memory");
+	ln->lm = lm;
+	ln->id = lm->nr_notifiers + 1;
+	ln->nb.notifier_call = lua_notifier_call;
+	ln->nb.priority = (int)prio;
+	ln->nb.priv = ln;
+	where(L, ln->where, sizeof(ln->where));
+	lua_pushvalue(L, 2);
+	ln->fn = luaL_ref(L, LUA_REGISTRYINDEX);
+	ret = memhp_register_memory_notifier(lm->m, &ln->nb);
+	ln->registered = !ret;
+	lm->notifiers[lm->nr_notifiers++] = ln;
+	lua_pushinteger(L, ret ? ret : ln->id);
+	return 1;
+}
+
+static int l_unregister_memory_notifier(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	lua_Integer id = luaL_checkinteger(L, 2);
+
+	no_callback(L, "unregister_memory_notifier()");
+	if (id < 1 || id > lm->nr_notifiers || !lm->notifiers[id - 1]->registered)
+		return luaL_error(L, "unregister_memory_notifier: %I is not a registered notifier",
+				  id);
+	memhp_unregister_memory_notifier(lm->m, &lm->notifiers[id - 1]->nb);
+	lm->notifiers[id - 1]->registered = false;
+	return 0;
+}
+
+static int l_set_online_page_callback(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	int ret;
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	no_callback(L, "set_online_page_callback()");
+	if (lm->online_page_fn != LUA_NOREF) {
+		lua_pushinteger(L, -EINVAL);	/* as the C call answers a second callback */
+		return 1;
+	}
+	ret = memhp_set_online_page_callback(lm->m, lua_online_page, lm);
+	if (!ret) {
+		lua_pushvalue(L, 2);
+		lm->online_page_fn = luaL_ref(L, LUA_REGISTRYINDEX);
+	}
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_restore_online_page_callback(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	int ret;
+
+	no_callback(L, "restore_online_page_callback()");
+	ret = memhp_restore_online_page_callback(lm->m, lua_online_page);
+	if (!ret) {
+		luaL_unref(L, LUA_REGISTRYINDEX, lm->online_page_fn);
+		lm->online_page_fn = LUA_NOREF;
+	}
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_trace(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	for (int i = 0; i < LAPI_MAX_TRACE_HOOKS; i++) {
+		if (lm->trace_fns[i] != LUA_NOREF)
+			continue;
+		if (!lm->tracer_installed) {
+			int ret = memhp_add_tracer(lm->m, lua_tracer, lm);
+
+			if (ret)
+				return luaL_error(L, "trace: %s", strerror(-ret));
+			lm->tracer_installed = true;
+		}
+		lua_pushvalue(L, 2);
+		lm->trace_fns[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_pushinteger(L, i + 1);
+		return 1;
+	}
+	return luaL_error(L, "trace: at most %d trace hooks", LAPI_MAX_TRACE_HOOKS);
+}
+
+static int l_untrace(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	lua_Integer id = luaL_checkinteger(L, 2);
+
+	if (id < 1 || id > LAPI_MAX_TRACE_HOOKS || lm->trace_fns[id - 1] == LUA_NOREF)
+		return luaL_error(L, "untrace: %I is not a trace hook", id);
+	luaL_unref(L, LUA_REGISTRYINDEX, lm->trace_fns[id - 1]);
+	lm->trace_fns[id - 1] = LUA_NOREF;
+	return 0;
+}
+
+static int l_trace_instant(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	memhp_trace_instant(lm->m, luaL_checkstring(L, 2), (unsigned long)luaL_optinteger(L, 3, 0),
+			    (long)luaL_optinteger(L, 4, 0));
+	return 0;
+}
+
+/* ---- Workloads -------------------------------------------------------------------------------- */
+
+static struct lwork *new_work(lua_State *L, struct lmachine *lm, enum lwork_kind kind,
+			      const char *mt)
+{
+	struct lwork *w, **box;
+
+	if (lm->nr_work == LAPI_MAX_WORKLOADS)
+		luaL_error(L, "at most %d workloads per machine", LAPI_MAX_WORKLOADS);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		luaL_error(L, "out of memory");
+	w->kind = kind;
+	w->lm = lm;
+	lm->work[lm->nr_work++] = w;
+	/* The workload belongs to the machine, not to the garbage collector:
+	 * freeing pages whenever Lua collects would make runs irreproducible. */
+	box = lua_newuserdatauv(L, sizeof(*box), 0);
+	*box = w;
+	luaL_setmetatable(L, mt);
+	return w;
+}
+
+static unsigned long check_count(lua_State *L, struct lmachine *lm, int idx, const char *what)
+{
+	/* A number counts pages; a string is a size. */
+	if (lua_type(L, idx) == LUA_TSTRING)
+		return (unsigned long)(check_size(L, idx, what) / MEMHP_PAGE_SIZE);
+	(void)lm;
+	return check_ulong(L, idx, what);
+}
+
+static int l_data(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	struct lwork *w = new_work(L, lm, LW_DATA, DATA_MT);
+	int ret = memhp_data_create(lm->m, &w->data);
+
+	if (ret) {
+		w->dead = true;
+		return luaL_error(L, "data: %s", strerror(-ret));
+	}
+	return 1;
+}
+
+static int d_alloc(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, DATA_MT);
+	unsigned long nr = check_count(L, w->lm, 2, "data:alloc");
+	memhp_gfp_t gfp = check_gfp(L, 3, MEMHP_GFP_HIGHUSER_MOVABLE, "data:alloc");
+	unsigned long got;
+
+	call_begin(L, w->lm, "data:alloc(%lu pages)", nr);
+	got = memhp_data_alloc(w->data, nr, gfp);
+	call_end_str(L, w->lm, "%lu pages", got);
+	lua_pushinteger(L, (lua_Integer)got);
+	return 1;
+}
+
+static int d_free(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, DATA_MT);
+	unsigned long nr = check_count(L, w->lm, 2, "data:free"), freed;
+
+	call_begin(L, w->lm, "data:free(%lu pages)", nr);
+	freed = memhp_data_free(w->data, nr);
+	call_end_str(L, w->lm, "%lu pages", freed);
+	lua_pushinteger(L, (lua_Integer)freed);
+	return 1;
+}
+
+static int d_nr_pages(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_data_nr_pages(check_work(L, 1, DATA_MT)->data));
+	return 1;
+}
+
+static int d_nr_migrated(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_data_nr_migrated(check_work(L, 1, DATA_MT)->data));
+	return 1;
+}
+
+static int d_nr_slots(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_data_nr_slots(check_work(L, 1, DATA_MT)->data));
+	return 1;
+}
+
+static int d_pfn(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, DATA_MT);
+	unsigned long pfn = memhp_data_pfn(w->data, check_ulong(L, 2, "data:pfn: slot"));
+
+	if (pfn == MEMHP_NO_PFN)
+		lua_pushnil(L);
+	else
+		lua_pushinteger(L, (lua_Integer)pfn);
+	return 1;
+}
+
+static int d_refuse_migration(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, DATA_MT);
+
+	memhp_data_refuse_migration(w->data, lua_isnone(L, 2) || lua_toboolean(L, 2));
+	return 0;
+}
+
+static int d_verify(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, DATA_MT);
+	unsigned long verified = 0, bad = memhp_data_verify(w->data, &verified);
+
+	lua_pushinteger(L, (lua_Integer)bad);
+	lua_pushinteger(L, (lua_Integer)verified);
+	return 2;
+}
+
+static void work_destroy(struct lwork *w, struct memhp_walker_stats *stats)
+{
+	if (w->dead)
+		return;
+	w->dead = true;
+	switch (w->kind) {
+	case LW_DATA:
+		memhp_data_destroy(w->data);
+		break;
+	case LW_KALLOC:
+		memhp_kalloc_destroy(w->kalloc);
+		break;
+	case LW_WALKERS:
+		memhp_walkers_stop(w->walkers, stats);
+		break;
+	}
+}
+
+static int w_destroy(lua_State *L)
+{
+	struct lwork **p = lua_touserdata(L, 1);
+
+	if (!p)
+		return luaL_argerror(L, 1, "a workload");
+	work_destroy(*p, NULL);
+	return 0;
+}
+
+static int l_kalloc(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	struct lwork *w = new_work(L, lm, LW_KALLOC, KALLOC_MT);
+	int ret = memhp_kalloc_create(lm->m, &w->kalloc);
+
+	if (ret) {
+		w->dead = true;
+		return luaL_error(L, "kalloc: %s", strerror(-ret));
+	}
+	return 1;
+}
+
+static int k_alloc(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, KALLOC_MT);
+	unsigned long nr = check_count(L, w->lm, 2, "kalloc:alloc");
+	memhp_gfp_t gfp = check_gfp(L, 3, MEMHP_GFP_KERNEL, "kalloc:alloc");
+	unsigned long got;
+
+	call_begin(L, w->lm, "kalloc:alloc(%lu pages)", nr);
+	got = memhp_kalloc_alloc(w->kalloc, nr, gfp);
+	call_end_str(L, w->lm, "%lu pages", got);
+	lua_pushinteger(L, (lua_Integer)got);
+	return 1;
+}
+
+static int k_free(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, KALLOC_MT);
+	unsigned long nr = check_count(L, w->lm, 2, "kalloc:free"), freed;
+
+	call_begin(L, w->lm, "kalloc:free(%lu pages)", nr);
+	freed = memhp_kalloc_free(w->kalloc, nr);
+	call_end_str(L, w->lm, "%lu pages", freed);
+	lua_pushinteger(L, (lua_Integer)freed);
+	return 1;
+}
+
+static int k_nr_pages(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_kalloc_nr_pages(check_work(L, 1, KALLOC_MT)->kalloc));
+	return 1;
+}
+
+/* Walker threads a scenario may start at once, and the spins a walker may
+ * hold a reference: more would only starve the two cores we have. */
+#define LAPI_MAX_WALKER_THREADS 8
+#define LAPI_DEFAULT_HOLD_SPINS 1000
+
+static int l_walkers(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	lua_Integer threads = 1, spins = LAPI_DEFAULT_HOLD_SPINS;
+	struct lwork *w;
+	int ret;
+
+	if (lua_istable(L, 2)) {
+		if (lua_getfield(L, 2, "threads") != LUA_TNIL)
+			threads = luaL_checkinteger(L, -1);
+		if (lua_getfield(L, 2, "hold_spins") != LUA_TNIL)
+			spins = luaL_checkinteger(L, -1);
+		lua_pop(L, 2);
+	}
+	if (threads < 1 || threads > LAPI_MAX_WALKER_THREADS)
+		return luaL_error(L, "walkers: threads must be 1 to %d", LAPI_MAX_WALKER_THREADS);
+	if (spins < 0)
+		return luaL_error(L, "walkers: hold_spins cannot be negative");
+	w = new_work(L, lm, LW_WALKERS, WALKERS_MT);
+	call_begin(L, lm, "walkers(%d threads, hold %d spins)", (int)threads, (int)spins);
+	ret = memhp_walkers_start(lm->m, (unsigned int)threads, (unsigned int)spins, &w->walkers);
+	call_end_ret(L, lm, ret);
+	if (ret) {
+		w->dead = true;
+		return luaL_error(L, "walkers: %s", strerror(-ret));
+	}
+	return 1;
+}
+
+static int wk_stop(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, WALKERS_MT);
+	struct memhp_walker_stats st = {0};
+
+	call_begin(L, w->lm, "walkers:stop()");
+	work_destroy(w, &st);
+	call_end_str(L, w->lm, "%lu visits, %lu references, %lu on PageOffline pages", st.visits,
+		     st.refs, st.offline_refs);
+	lua_createtable(L, 0, 3);
+	set_int(L, "visits", (lua_Integer)st.visits);
+	set_int(L, "refs", (lua_Integer)st.refs);
+	set_int(L, "offline_refs", (lua_Integer)st.offline_refs);
+	return 1;
+}
+
+/* ---- Faults ------------------------------------------------------------------------------------ */
+
+/*
+ * Fault names and what injects them. Device models add theirs here (a
+ * virtio-mem device's replies, say) so that scenarios inject every fault
+ * through the one m:fault() call.
+ */
+static const struct {
+	const char *name;
+	enum memhp_fault fault;
+} core_faults[] = {
+	{"migration", MEMHP_FAULT_MIGRATION},
+	{"alloc", MEMHP_FAULT_ALLOC},
+};
+
+static const char *const fault_names[] = {"migration", "alloc", NULL};
+
+static enum memhp_fault check_fault(lua_State *L, int idx)
+{
+	const char *s = luaL_checkstring(L, idx);
+
+	for (size_t i = 0; i < sizeof(core_faults) / sizeof(core_faults[0]); i++)
+		if (!strcmp(s, core_faults[i].name))
+			return core_faults[i].fault;
+	{
+		const char *hint = run_suggest(s, fault_names);
+
+		return (enum memhp_fault)luaL_error(L, "fault: unknown fault '%s'%s%s%s (migration, "
+						       "alloc)",
+						    s, hint ? ", did you mean '" : "",
+						    hint ? hint : "", hint ? "'" : "");
+	}
+}
+
+static int l_fault(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	enum memhp_fault f = check_fault(L, 2);
+	lua_Integer times = luaL_optinteger(L, 3, -1);
+
+	call_begin(L, lm, "fault(%s, %s)", lua_tostring(L, 2),
+		   times < 0 ? "forever" : times == 0 ? "stop" : lua_tostring(L, 3));
+	memhp_fault_set(lm->m, f, (long)times);
+	call_end_str(L, lm, "armed");
+	return 0;
+}
+
+static int l_fault_hits(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	lua_pushinteger(L, (lua_Integer)memhp_fault_hits(lm->m, check_fault(L, 2)));
+	return 1;
+}
+
+/* notifier-error-inject's memory module: make every call of @event answer
+ * with the errno, until set to 0 or nil. */
+static int l_inject_notifier_error(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	const char *event = luaL_checkstring(L, 2);
+	unsigned long action = 0;
+	int e = 0;
+
+	no_callback(L, "inject_notifier_error()");
+	for (unsigned long a = MEMHP_MEM_ONLINE; a <= MEMHP_MEM_CANCEL_OFFLINE; a <<= 1)
+		if (!strcmp(event, memhp_memory_event_name(a)))
+			action = a;
+	if (action != MEMHP_MEM_GOING_ONLINE && action != MEMHP_MEM_GOING_OFFLINE)
+		return luaL_error(L, "inject_notifier_error: '%s': only MEM_GOING_ONLINE and "
+				     "MEM_GOING_OFFLINE can fail",
+				  event);
+	if (lua_isinteger(L, 3))
+		e = (int)-lua_tointeger(L, 3);
+	else if (!lua_isnoneornil(L, 3) && (e = run_errno_from_name(luaL_checkstring(L, 3))) < 0)
+		return luaL_error(L, "inject_notifier_error: '%s' is not an errno name",
+				  lua_tostring(L, 3));
+	if (e < 0)
+		e = -e;
+	if (!lm->inject_registered) {
+		lm->inject_nb.notifier_call = inject_call;
+		lm->inject_nb.priv = lm;
+		if (memhp_register_memory_notifier(lm->m, &lm->inject_nb))
+			return luaL_error(L, "inject_notifier_error: cannot register");
+		lm->inject_registered = true;
+	}
+	lm->inject_errno[action] = e;
+	{
+		char res[RUN_SIZE_STR];
+
+		call_begin(L, lm, "inject_notifier_error(%s, %s)", event,
+			   e ? run_errno_str(-e, res) : "0");
+		call_end_str(L, lm, "%s", e ? "armed" : "disarmed");
+	}
+	return 0;
+}
+
+/* ---- Checks ------------------------------------------------------------------------------------- */
+
+static void push_violations(lua_State *L, const struct memhp_check_report *rep, const char *rule)
+{
+	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
+	lua_Integer n = 0;
+
+	lua_newtable(L);
+	for (size_t i = 0; i < shown; i++) {
+		const struct memhp_violation *v = &rep->v[i];
+
+		if (rule && strcmp(rule, v->rule))
+			continue;
+		lua_createtable(L, 0, 3);
+		set_str(L, "rule", v->rule);
+		set_str(L, "detail", v->detail);
+		if (v->pfn != MEMHP_NO_PFN)
+			set_int(L, "pfn", (lua_Integer)v->pfn);
+		lua_rawseti(L, -2, ++n);
+	}
+}
+
+static int l_check(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	struct memhp_check_report *rep = malloc(sizeof(*rep));
+	size_t n;
+
+	no_callback(L, "check()");
+	if (!rep)
+		return luaL_error(L, "out of memory");
+	n = memhp_check(lm->m, rep);
+	lua_pushinteger(L, (lua_Integer)n);
+	push_violations(L, rep, NULL);
+	free(rep);
+	return 2;
+}
+
+static int l_violations(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	const char *rule = luaL_optstring(L, 2, NULL);
+	struct memhp_check_report *rep = malloc(sizeof(*rep));
+
+	if (!rep)
+		return luaL_error(L, "out of memory");
+	memhp_violations(lm->m, rep);
+	push_violations(L, rep, rule);
+	free(rep);
+	return 1;
+}
+
+static int l_violations_clear(lua_State *L)
+{
+	memhp_violations_clear(check_machine(L, 1)->m);
+	return 0;
+}
+
+static int l_allow(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	for (int i = 2; i <= lua_gettop(L); i++) {
+		const char *rule = luaL_checkstring(L, i);
+
+		if (lm->nr_allowed == LAPI_MAX_ALLOWED)
+			return luaL_error(L, "allow: at most %d rules", LAPI_MAX_ALLOWED);
+		/* Interned by Lua for as long as the registry holds it. */
+		lua_pushvalue(L, i);
+		luaL_ref(L, LUA_REGISTRYINDEX);
+		lm->allowed[lm->nr_allowed++] = rule;
+	}
+	return 0;
+}
+
+static int l_report(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	lua_Integer pfn = lua_isnil(L, 2) ? -1 : luaL_checkinteger(L, 2);
+	const char *rule = luaL_checkstring(L, 3);
+	const char *msg = luaL_optstring(L, 4, rule);
+
+	/* The log keeps the rule pointer: keep the string alive. */
+	lua_pushvalue(L, 3);
+	luaL_ref(L, LUA_REGISTRYINDEX);
+	memhp_report(lm->m, pfn < 0 ? MEMHP_NO_PFN : (unsigned long)pfn, rule, "%s", msg);
+	return 0;
+}
+
+static int l_svg(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	const char *path = luaL_checkstring(L, 2);
+	char title[LAPI_DESC], w[LAPI_WHERE];
+	int ret;
+
+	where(L, w, sizeof(w));
+	snprintf(title, sizeof(title), "machine %d at %s", lm->index, w);
+	ret = svg_write(lm->m, path, title);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+/* m:random() and math.random: the machine's generator, so that --seed
+ * reproduces the script's choices along with the library's. */
+static int push_random(lua_State *L, struct memhp_machine *m, int first)
+{
+	uint64_t x = memhp_random(m);
+	lua_Integer lo, hi;
+
+	switch (lua_gettop(L) - first + 1) {
+	case 0:
+		lua_pushnumber(L, (lua_Number)(x >> 11) * (1.0 / 9007199254740992.0));
+		return 1;
+	case 1:
+		lo = 1;
+		hi = luaL_checkinteger(L, first);
+		break;
+	default:
+		lo = luaL_checkinteger(L, first);
+		hi = luaL_checkinteger(L, first + 1);
+		break;
+	}
+	luaL_argcheck(L, lo <= hi, first, "interval is empty");
+	lua_pushinteger(L, lo + (lua_Integer)(x % ((uint64_t)(hi - lo) + 1)));
+	return 1;
+}
+
+static int l_random(lua_State *L)
+{
+	return push_random(L, check_machine(L, 1)->m, 2);
+}
+
+static int l_math_random(lua_State *L)
+{
+	struct run *r = run_of(L);
+
+	if (!r->nr_machines)
+		return luaL_error(L, "math.random: create a machine first: every random choice "
+				     "comes from its generator, seeded by --seed");
+	return push_random(L, r->machines[0]->m, 1);
+}
+
+static int l_math_randomseed(lua_State *L)
+{
+	return luaL_error(L, "math.randomseed: memhp run seeds every machine from --seed; "
+			     "pass --seed N (or seed = N in memhp.machine{})");
+}
+
+/* ---- Signals ------------------------------------------------------------------------------------- */
+
+static int l_signal(lua_State *L)
+{
+	struct run *r = run_of(L);
+
+	memhp_task_signal(r->task);
+	tl_note(r->tl, 1, "signal", "signal raised on the scenario thread");
+	return 0;
+}
+
+static int l_clear_signal(lua_State *L)
+{
+	memhp_task_clear_signal(run_of(L)->task);
+	return 0;
+}
+
+static int l_signal_pending(lua_State *L)
+{
+	lua_pushboolean(L, memhp_signal_pending());
+	return 1;
+}
+
+/* ---- Expectations -------------------------------------------------------------------------------- */
+
+static void expect_result(lua_State *L, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void expect_result(lua_State *L, bool ok, const char *fmt, ...)
+{
+	struct run *r = run_of(L);
+	char w[LAPI_WHERE], text[RUN_ERR_MAX * 2];
+	va_list ap;
+
+	r->expectations++;
+	lua_pushboolean(L, ok);
+	if (ok)
+		return;
+	r->failures++;
+	where(L, w, sizeof(w));
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* file:line first, as compilers print it: editors jump there. */
+	fprintf(stderr, "%s: FAIL: %s\n", w, text);
+	tl_fail(r->tl, 1, w, text);
+}
+
+static const char *msg_arg(lua_State *L, int idx, const char *def)
+{
+	return lua_isnoneornil(L, idx) ? def : luaL_tolstring(L, idx, NULL);
+}
+
+static int l_expect(lua_State *L)
+{
+	luaL_checkany(L, 1);
+	expect_result(L, lua_toboolean(L, 1), "%s", msg_arg(L, 2, "expectation failed"));
+	return 1;
+}
+
+static int l_expect_eq(lua_State *L)
+{
+	const char *msg;
+
+	luaL_checkany(L, 2);
+	msg = msg_arg(L, 3, "values differ");
+	if (lua_rawequal(L, 1, 2)) {
+		expect_result(L, true, "%s", msg);
+		return 1;
+	}
+	{
+		const char *a = luaL_tolstring(L, 1, NULL);
+		const char *b = luaL_tolstring(L, 2, NULL);
+
+		expect_result(L, false, "%s: expected %s, got %s", msg, b, a);
+	}
+	return 1;
+}
+
+/* The value an errno-returning call gave: a number, or a function to call. */
+static lua_Integer errno_value(lua_State *L, int idx, const char *fn)
+{
+	if (lua_isfunction(L, idx)) {
+		lua_pushvalue(L, idx);
+		lua_call(L, 0, 1);
+		lua_replace(L, idx);
+	}
+	if (!lua_isinteger(L, idx))
+		luaL_error(L, "%s: expected the -errno a call returned, got %s", fn,
+			   luaL_typename(L, idx));
+	return lua_tointeger(L, idx);
+}
+
+static int expect_errno_common(lua_State *L, int want, int msg_idx)
+{
+	lua_Integer got = errno_value(L, 1, "expect_errno");
+	char g[RUN_SIZE_STR], w[RUN_SIZE_STR];
+	const char *msg = msg_arg(L, msg_idx, "unexpected result");
+
+	expect_result(L, got == -want, "%s: expected %s, got %s", msg, run_errno_str(-want, w),
+		      run_errno_str((long)got, g));
+	return 1;
+}
+
+static int l_expect_errno(lua_State *L)
+{
+	int want;
+
+	luaL_checkany(L, 1);
+	if (lua_isinteger(L, 2)) {
+		want = (int)lua_tointeger(L, 2);
+		if (want < 0)
+			want = -want;
+	} else {
+		const char *name = luaL_checkstring(L, 2);
+
+		want = run_errno_from_name(name);
+		if (want < 0)
+			return luaL_error(L, "expect_errno: '%s' is not an errno name (EBUSY, "
+					     "EINVAL, EINTR, ...)",
+					  name);
+	}
+	return expect_errno_common(L, want, 3);
+}
+
+static int l_expect_ok(lua_State *L)
+{
+	luaL_checkany(L, 1);
+	return expect_errno_common(L, 0, 2);
+}
+
+static int l_print(lua_State *L)
+{
+	struct run *r = run_of(L);
+	luaL_Buffer b;
+	int n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		size_t len;
+		const char *s = luaL_tolstring(L, i, &len);
+
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_addvalue(&b);
+		(void)s;
+	}
+	luaL_pushresult(&b);
+	/* The script's own output is shown even with --quiet. */
+	if (r->quiet)
+		printf("%s\n", lua_tostring(L, -1));
+	tl_note(r->tl, 1, "print", lua_tostring(L, -1));
+	return 0;
+}
+
+/* ---- Helpers of the memhp table ---------------------------------------------------------------------- */
+
+static int l_size(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)check_size(L, 1, "memhp.size"));
+	return 1;
+}
+
+static int l_fmt_size(lua_State *L)
+{
+	char buf[RUN_SIZE_STR];
+
+	lua_pushstring(L, run_fmt_size(check_size(L, 1, "memhp.fmt_size"), buf));
+	return 1;
+}
+
+static int l_errno(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	int e = run_errno_from_name(name);
+
+	if (e < 0)
+		return luaL_error(L, "memhp.errno: '%s' is not an errno name", name);
+	lua_pushinteger(L, e);
+	return 1;
+}
+
+static int l_strerror(lua_State *L)
+{
+	char buf[RUN_SIZE_STR];
+
+	lua_pushstring(L, run_errno_str((long)luaL_checkinteger(L, 1), buf));
+	return 1;
+}
+
+/* ---- Registration -------------------------------------------------------------------------------------- */
+
+static const luaL_Reg machine_methods[] = {
+	{"add_memory", l_add_memory},
+	{"add_memory_driver_managed", l_add_memory_driver_managed},
+	{"remove_memory", l_remove_memory},
+	{"offline_and_remove_memory", l_offline_and_remove_memory},
+	{"online", l_online},
+	{"offline", l_offline},
+	{"block", l_block},
+	{"blocks", l_blocks},
+	{"state", l_state},
+	{"valid_zones", l_valid_zones},
+	{"block_id", l_block_id},
+	{"block_pfn", l_block_pfn},
+	{"config", l_config},
+	{"protocol", l_protocol},
+	{"zone", l_zone},
+	{"zones", l_zones},
+	{"meminfo", l_meminfo},
+	{"pfn_to_page", l_pfn_to_page},
+	{"pfn_to_online_page", l_pfn_to_online_page},
+	{"pfn_valid", l_pfn_valid},
+	{"migratetype", l_migratetype},
+	{"page_offline_begin", l_page_offline_begin},
+	{"page_offline_end", l_page_offline_end},
+	{"alloc_pages", l_alloc_pages},
+	{"register_memory_notifier", l_register_memory_notifier},
+	{"unregister_memory_notifier", l_unregister_memory_notifier},
+	{"set_online_page_callback", l_set_online_page_callback},
+	{"restore_online_page_callback", l_restore_online_page_callback},
+	{"trace", l_trace},
+	{"untrace", l_untrace},
+	{"trace_instant", l_trace_instant},
+	{"data", l_data},
+	{"kalloc", l_kalloc},
+	{"walkers", l_walkers},
+	{"fault", l_fault},
+	{"fault_hits", l_fault_hits},
+	{"inject_notifier_error", l_inject_notifier_error},
+	{"check", l_check},
+	{"violations", l_violations},
+	{"violations_clear", l_violations_clear},
+	{"allow", l_allow},
+	{"report", l_report},
+	{"svg", l_svg},
+	{"random", l_random},
+	{NULL, NULL},
+};
+
+static const luaL_Reg page_methods[] = {
+	{"pfn", p_pfn},
+	{"count", p_count},
+	{"get", p_get},
+	{"get_unless_zero", p_get_unless_zero},
+	{"put", p_put},
+	{"ref_inc", p_ref_inc},
+	{"ref_dec_and_test", p_ref_dec_and_test},
+	{"PageOffline", p_PageOffline},
+	{"SetPageOffline", p_SetPageOffline},
+	{"ClearPageOffline", p_ClearPageOffline},
+	{"PageOfflineSkippable", p_PageOfflineSkippable},
+	{"SetPageOfflineSkippable", p_SetPageOfflineSkippable},
+	{"ClearPageOfflineSkippable", p_ClearPageOfflineSkippable},
+	{"PageReserved", p_PageReserved},
+	{"SetPageReserved", p_SetPageReserved},
+	{"ClearPageReserved", p_ClearPageReserved},
+	{"PageBuddy", p_PageBuddy},
+	{"PageLRU", p_PageLRU},
+	{"PageMovable", p_PageMovable},
+	{"PageHWPoison", p_PageHWPoison},
+	{"PageDirty", p_PageDirty},
+	{"PageIsolated", p_PageIsolated},
+	{"zone", p_zone},
+	{"nid", p_nid},
+	{NULL, NULL},
+};
+
+static const luaL_Reg data_methods[] = {
+	{"alloc", d_alloc},
+	{"free", d_free},
+	{"nr_pages", d_nr_pages},
+	{"nr_migrated", d_nr_migrated},
+	{"nr_slots", d_nr_slots},
+	{"pfn", d_pfn},
+	{"refuse_migration", d_refuse_migration},
+	{"verify", d_verify},
+	{"destroy", w_destroy},
+	{NULL, NULL},
+};
+
+static const luaL_Reg kalloc_methods[] = {
+	{"alloc", k_alloc},
+	{"free", k_free},
+	{"nr_pages", k_nr_pages},
+	{"destroy", w_destroy},
+	{NULL, NULL},
+};
+
+static const luaL_Reg walkers_methods[] = {
+	{"stop", wk_stop},
+	{NULL, NULL},
+};
+
+static const luaL_Reg memhp_functions[] = {
+	{"machine", l_machine},
+	{"generic_online_page", l_generic_online_page},
+	{"adjust_managed_page_count", l_adjust_managed_page_count},
+	{"free_pages", l_free_pages},
+	{"signal", l_signal},
+	{"clear_signal", l_clear_signal},
+	{"signal_pending", l_signal_pending},
+	{"size", l_size},
+	{"fmt_size", l_fmt_size},
+	{"errno", l_errno},
+	{"strerror", l_strerror},
+	{NULL, NULL},
+};
+
+/*
+ * obj.name: the method, or an error that names the type and suggests the
+ * closest method, instead of Lua's "attempt to call a nil value".
+ */
+static int index_method(lua_State *L)
+{
+	const char *key = lua_tostring(L, 2);
+	const char *type = lua_tostring(L, lua_upvalueindex(2));
+
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+		return 1;
+	if (!key)
+		return luaL_error(L, "a %s has no field of type %s", type, luaL_typename(L, 2));
+	{
+		const char *names[128 + 1];
+		const char *hint;
+		int n = 0;
+
+		lua_pushnil(L);
+		while (n < 128 && lua_next(L, lua_upvalueindex(1))) {
+			lua_pop(L, 1);
+			names[n++] = lua_tostring(L, -1);
+		}
+		names[n] = NULL;
+		hint = run_suggest(key, names);
+		return luaL_error(L, "a %s has no method '%s'%s%s%s", type, key,
+				  hint ? " (did you mean '" : "", hint ? hint : "",
+				  hint ? "'?)" : "");
+	}
+}
+
+static void new_type(lua_State *L, const char *mt, const luaL_Reg *methods)
+{
+	luaL_newmetatable(L, mt);
+	lua_newtable(L);
+	luaL_setfuncs(L, methods, 0);
+	lua_pushstring(L, mt + strlen("memhp."));
+	lua_pushcclosure(L, index_method, 2);
+	lua_setfield(L, -2, "__index");
+	lua_pushstring(L, mt);
+	lua_setfield(L, -2, "__name");
+}
+
+void lapi_open(struct run *r)
+{
+	lua_State *L = r->L;
+
+	lua_pushlightuserdata(L, r);
+	lua_setfield(L, LUA_REGISTRYINDEX, "memhp.run");
+
+	new_type(L, MACHINE_MT, machine_methods);
+	lua_pop(L, 1);
+	new_type(L, PAGE_MT, page_methods);
+	lua_pushcfunction(L, p_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pushcfunction(L, p_eq);
+	lua_setfield(L, -2, "__eq");
+	lua_pop(L, 1);
+	new_type(L, DATA_MT, data_methods);
+	lua_pop(L, 1);
+	new_type(L, KALLOC_MT, kalloc_methods);
+	lua_pop(L, 1);
+	new_type(L, WALKERS_MT, walkers_methods);
+	lua_pop(L, 1);
+
+	luaL_newlib(L, memhp_functions);
+	lua_pushstring(L, memhp_version());
+	lua_setfield(L, -2, "version");
+	lua_pushinteger(L, (lua_Integer)r->seed);
+	lua_setfield(L, -2, "seed");
+	lua_pushstring(L, r->protocol == RUN_PROTOCOL_SCRIPT
+				  ? "6.1"
+				  : protocol_name((enum memhp_protocol)r->protocol));
+	lua_setfield(L, -2, "protocol");
+	lua_pushinteger(L, (lua_Integer)MEMHP_PAGE_SIZE);
+	lua_setfield(L, -2, "PAGE_SIZE");
+	lua_setglobal(L, "memhp");
+
+	lua_register(L, "expect", l_expect);
+	lua_register(L, "expect_eq", l_expect_eq);
+	lua_register(L, "expect_errno", l_expect_errno);
+	lua_register(L, "expect_ok", l_expect_ok);
+	lua_register(L, "print", l_print);
+
+	lua_getglobal(L, "math");
+	lua_pushcfunction(L, l_math_random);
+	lua_setfield(L, -2, "random");
+	lua_pushcfunction(L, l_math_randomseed);
+	lua_setfield(L, -2, "randomseed");
+	lua_pop(L, 1);
+}
+
+/* ---- The end of a run -------------------------------------------------------------------------------- */
+
+struct memhp_machine *lapi_machine(struct run *r, int i)
+{
+	return r->machines[i]->m;
+}
+
+void lapi_stop_workers(struct run *r)
+{
+	for (int i = 0; i < r->nr_machines; i++)
+		for (int j = 0; j < r->machines[i]->nr_work; j++)
+			if (r->machines[i]->work[j]->kind == LW_WALKERS)
+				work_destroy(r->machines[i]->work[j], NULL);
+}
+
+static bool allowed(const struct lmachine *lm, const char *rule)
+{
+	for (int i = 0; i < lm->nr_allowed; i++)
+		if (!strcmp(lm->allowed[i], rule))
+			return true;
+	return false;
+}
+
+static unsigned long report_failures(const struct lmachine *lm, const struct memhp_check_report *rep,
+				     const char *what)
+{
+	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
+	unsigned long failed = 0;
+
+	for (size_t i = 0; i < shown; i++) {
+		const struct memhp_violation *v = &rep->v[i];
+
+		if (allowed(lm, v->rule))
+			continue;
+		failed++;
+		if (v->pfn == MEMHP_NO_PFN)
+			fprintf(stderr, "memhp: machine %d: %s: %s: %s\n", lm->index, what, v->rule,
+				v->detail);
+		else
+			fprintf(stderr, "memhp: machine %d: %s: %s at pfn %#lx: %s\n", lm->index,
+				what, v->rule, v->pfn, v->detail);
+	}
+	/* Past what a report keeps, nothing can be allowed or not: count it. */
+	if (rep->nr > shown) {
+		failed += rep->nr - shown;
+		fprintf(stderr, "memhp: machine %d: ... and %zu more %s\n", lm->index,
+			rep->nr - shown, what);
+	}
+	return failed;
+}
+
+unsigned long lapi_final_check(struct run *r, int i)
+{
+	struct lmachine *lm = r->machines[i];
+	struct memhp_check_report *rep = malloc(sizeof(*rep));
+	unsigned long failed;
+
+	if (!rep) {
+		fprintf(stderr, "memhp: out of memory for the final check\n");
+		return 1;
+	}
+	memhp_violations(lm->m, rep);
+	failed = report_failures(lm, rep, "finding during the run");
+	memhp_check(lm->m, rep);
+	failed += report_failures(lm, rep, "invariant violated at the end");
+	free(rep);
+	return failed;
+}
+
+void lapi_teardown(struct run *r)
+{
+	for (int i = r->nr_machines; i-- > 0;) {
+		struct lmachine *lm = r->machines[i];
+
+		if (lm->online_page_fn != LUA_NOREF)
+			memhp_restore_online_page_callback(lm->m, lua_online_page);
+		for (int j = 0; j < lm->nr_notifiers; j++) {
+			if (lm->notifiers[j]->registered)
+				memhp_unregister_memory_notifier(lm->m, &lm->notifiers[j]->nb);
+			free(lm->notifiers[j]);
+		}
+		if (lm->inject_registered)
+			memhp_unregister_memory_notifier(lm->m, &lm->inject_nb);
+		if (lm->tracer_installed)
+			memhp_remove_tracer(lm->m, lua_tracer, lm);
+		for (int j = lm->nr_work; j-- > 0;) {
+			work_destroy(lm->work[j], NULL);
+			free(lm->work[j]);
+		}
+		tl_detach(r->tl, lm->m);
+		memhp_machine_destroy(lm->m);
+		lm->m = NULL;
+		free(lm);
+		r->machines[i] = NULL;
+	}
+	r->nr_machines = 0;
+}

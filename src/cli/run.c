@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+/*
+ * run.c - memhp run SCENARIO.lua: run a Lua scenario, print its timeline,
+ * check the invariants afterwards, and say in the exit status whether
+ * everything the scenario expected came true.
+ */
+#include "cli.h"
+#include "run.h"
+#include "run_util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/* A seed chosen for the user fits in 32 bits: easy to read and retype. */
+#define RUN_RANDOM_SEED_MASK 0xffffffffULL
+#define RUN_PATH_MAX 4096
+
+static const char run_usage[] =
+	"usage: memhp run SCENARIO.lua [OPTIONS] [-- ARGS...]\n"
+	"\n"
+	"Run a Lua scenario against simulated machines and print its timeline.\n"
+	"Exit status: 0 if every expectation held and no invariant broke, 1 if not\n"
+	"(or the script failed), 2 on bad usage, 130 if interrupted.\n"
+	"\n"
+	"options:\n"
+	"  --seed N              seed every random choice (default: a random seed,\n"
+	"                        printed so the run can be replayed)\n"
+	"  --protocol 6.1|2025   the PageOffline protocol of every machine\n"
+	"                        (default 6.1, or what the scenario pins)\n"
+	"  --trace FILE          write a Chrome trace-event JSON file (open it in\n"
+	"                        https://ui.perfetto.dev or chrome://tracing)\n"
+	"  --svg FILE            draw the final memory map of each machine\n"
+	"                        (machine 2 goes to FILE-2.svg, and so on)\n"
+	"  --logical-time        timestamps count events instead of time: two runs\n"
+	"                        with the same seed print byte-identical timelines\n"
+	"  -q, --quiet           no timeline; failures, print() and the verdict only\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"ARGS after -- are the script's arg[1], arg[2], ...\n"
+	"A first ^C aborts a running offline (-EINTR, everything restored) and stops\n"
+	"the scenario after it; a second ^C exits at once.\n"
+	"The scenario API is in docs/scenarios.md; man memhp has the rest.\n";
+
+static struct run *sig_run;
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	/* Inside a callback the core is mid-operation: let it finish (the
+	 * pending signal makes an offline back out) and stop the script after. */
+	if (sig_run->cb_depth)
+		return;
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, "interrupted (SIGINT)");
+}
+
+static void on_sigint(int sig)
+{
+	static const char twice[] = "\nmemhp: interrupted twice: exiting now\n";
+
+	(void)sig;
+	/* Signals land on any thread; the scenario thread is the one whose
+	 * offline must see it, and the one whose Lua state may be hooked. */
+	if (!pthread_equal(pthread_self(), sig_run->thread)) {
+		pthread_kill(sig_run->thread, SIGINT);
+		return;
+	}
+	if (sig_run->interrupts++) {
+		if (write(STDERR_FILENO, twice, sizeof(twice) - 1) < 0) {
+			/* Nothing left to tell. */
+		}
+		_exit(RUN_EXIT_INTERRUPTED);
+	}
+	memhp_task_signal(sig_run->task);
+	lua_sethook(sig_run->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static int msg_handler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (!msg)
+		msg = luaL_tolstring(L, 1, NULL);
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	*out = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+/* FILE.svg for machine 1, FILE-2.svg for machine 2, ... */
+static void svg_path(const char *base, int index, char *buf, size_t len)
+{
+	const char *dot = strrchr(base, '.');
+	const char *slash = strrchr(base, '/');
+
+	if (index == 1) {
+		snprintf(buf, len, "%s", base);
+		return;
+	}
+	if (!dot || (slash && dot < slash))
+		dot = base + strlen(base);
+	snprintf(buf, len, "%.*s-%d%s", (int)(dot - base), base, index, dot);
+}
+
+struct run_args {
+	const char *script, *svg, *trace;
+	uint64_t seed;
+	bool have_seed, logical_time, quiet;
+	int protocol;
+	int nargs;
+	char **args;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_LOGICAL };
+	static const struct option longopts[] = {
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"svg", required_argument, NULL, OPT_SVG},
+		{"trace", required_argument, NULL, OPT_TRACE},
+		{"protocol", required_argument, NULL, OPT_PROTOCOL},
+		{"logical-time", no_argument, NULL, OPT_LOGICAL},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->protocol = RUN_PROTOCOL_SCRIPT;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SEED:
+			if (parse_seed(optarg, &a->seed)) {
+				fprintf(stderr, "memhp run: bad seed '%s': expected a number "
+						"such as 42 or 0x2a\n",
+					optarg);
+				return -1;
+			}
+			a->have_seed = true;
+			break;
+		case OPT_SVG:
+			a->svg = optarg;
+			break;
+		case OPT_TRACE:
+			a->trace = optarg;
+			break;
+		case OPT_PROTOCOL:
+			if (!strcmp(optarg, "6.1")) {
+				a->protocol = MEMHP_PROTOCOL_6_1;
+			} else if (!strcmp(optarg, "2025")) {
+				a->protocol = MEMHP_PROTOCOL_2025;
+			} else {
+				fprintf(stderr, "memhp run: bad protocol '%s': use 6.1 or 2025\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case OPT_LOGICAL:
+			a->logical_time = true;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 1;
+		case ':':
+			fprintf(stderr, "memhp run: %s needs a value\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "memhp run: unknown option '%s' (memhp run --help lists them)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "memhp run: which scenario? (memhp run SCENARIO.lua)\n");
+		return -1;
+	}
+	a->script = argv[optind++];
+	a->nargs = argc - optind;
+	a->args = argv + optind;
+	return 0;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t s = 0;
+
+	if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
+		s = (uint64_t)getpid() * 2654435761ULL;
+	return s & RUN_RANDOM_SEED_MASK;
+}
+
+/* The script's arg table, as lua(1) sets it: arg[0] the script. */
+static void set_args(lua_State *L, const struct run_args *a)
+{
+	lua_createtable(L, a->nargs, 1);
+	lua_pushstring(L, a->script);
+	lua_rawseti(L, -2, 0);
+	for (int i = 0; i < a->nargs; i++) {
+		lua_pushstring(L, a->args[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setglobal(L, "arg");
+}
+
+/* Load and run the scenario. Returns true if it ran to its end. */
+static bool run_script(struct run *r, const struct run_args *a)
+{
+	lua_State *L = r->L;
+	int rc;
+
+	lua_pushcfunction(L, msg_handler);
+	rc = luaL_loadfile(L, a->script);
+	if (rc != LUA_OK) {
+		/* Lua says "cannot open x.lua" or "x.lua:3: ... near ...". */
+		fprintf(stderr, "memhp run: %s\n", lua_tostring(L, -1));
+		lua_pop(L, 2);
+		return false;
+	}
+	rc = lua_pcall(L, 0, 0, -2);
+	if (rc == LUA_OK && r->deferred_error) {
+		/* A callback failed during the script's last call. */
+		lua_pushstring(L, r->deferred_error);
+		free(r->deferred_error);
+		r->deferred_error = NULL;
+		rc = LUA_ERRRUN;
+	}
+	if (rc != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+
+		if (r->interrupts)
+			fprintf(stderr, "memhp run: %s\n", msg ? msg : "interrupted");
+		else
+			fprintf(stderr, "memhp run: error: %s\n", msg ? msg : "(no message)");
+		lua_pop(L, 2);
+		return false;
+	}
+	lua_pop(L, 1);
+	return true;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a;
+	struct run r = {0};
+	struct tl_options to = {0};
+	struct sigaction sa = {0}, old_sa;
+	unsigned long violations = 0;
+	bool ran;
+	int ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret)
+		return ret > 0 ? RUN_EXIT_OK : RUN_EXIT_USAGE;
+	if (access(a.script, R_OK)) {
+		fprintf(stderr, "memhp run: cannot read %s: %s\n", a.script, strerror(errno));
+		return RUN_EXIT_USAGE;
+	}
+	r.script = a.script;
+	r.seed = a.have_seed ? a.seed : random_seed();
+	r.protocol = a.protocol;
+	r.quiet = a.quiet;
+	r.thread = pthread_self();
+	r.task = memhp_current_task();
+
+	to.out = a.quiet ? NULL : stdout;
+	to.logical_time = a.logical_time;
+	to.progress = isatty(STDERR_FILENO);
+	to.keep_events = a.trace != NULL;
+	r.tl = tl_create(&to);
+	r.L = luaL_newstate();
+	if (!r.tl || !r.L) {
+		fprintf(stderr, "memhp run: out of memory\n");
+		tl_destroy(r.tl);
+		if (r.L)
+			lua_close(r.L);
+		return RUN_EXIT_FAILED;
+	}
+	tl_register_scenario_thread(r.tl);
+	luaL_openlibs(r.L);
+	lapi_open(&r);
+	set_args(r.L, &a);
+
+	/* The seed comes first: whatever happens next, the run can be replayed. */
+	printf("memhp run %s: seed %" PRIu64 "%s, protocol %s%s\n", a.script, r.seed,
+	       a.have_seed ? "" : " (random: --seed replays it)",
+	       a.protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1",
+	       a.protocol == RUN_PROTOCOL_SCRIPT ? " unless the scenario pins one" : "");
+	fflush(stdout);
+
+	sig_run = &r;
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, &old_sa);
+
+	ran = run_script(&r, &a);
+
+	/* From here on nothing is the scenario's: a pending signal would only
+	 * make the checker's view differ from what the run left. */
+	memhp_task_clear_signal(r.task);
+	lapi_stop_workers(&r);
+	for (int i = 0; i < r.nr_machines; i++)
+		violations += lapi_final_check(&r, i);
+	if (a.svg) {
+		for (int i = 0; i < r.nr_machines; i++) {
+			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];
+
+			svg_path(a.svg, i + 1, path, sizeof(path));
+			snprintf(title, sizeof(title), "%s, machine %d, seed %" PRIu64, a.script,
+				 i + 1, r.seed);
+			if (svg_write(lapi_machine(&r, i), path, title))
+				violations++;
+		}
+	}
+	lapi_teardown(&r);
+	lua_close(r.L);
+	sigaction(SIGINT, &old_sa, NULL);
+
+	if (a.trace && tl_write_chrome(r.tl, a.trace, a.script))
+		violations++;
+	if (tl_dropped(r.tl))
+		fprintf(stderr, "memhp run: the trace kept the first events only (%lu dropped)\n",
+			tl_dropped(r.tl));
+	tl_destroy(r.tl);
+
+	printf("%s: %lu expectation%s, %lu failed; %lu invariant violation%s; %s\n",
+	       r.interrupts ? "INTERRUPTED" : ran && !r.failures && !violations ? "PASS" : "FAIL",
+	       r.expectations, r.expectations == 1 ? "" : "s", r.failures, violations,
+	       violations == 1 ? "" : "s", ran ? "ran to the end" : "stopped early");
+	if (!ran || r.failures || violations)
+		printf("replay: memhp run %s --seed %" PRIu64 "%s%s\n", a.script, r.seed,
+		       a.protocol == RUN_PROTOCOL_SCRIPT ? "" : " --protocol ",
+		       a.protocol == RUN_PROTOCOL_SCRIPT ? ""
+		       : a.protocol == MEMHP_PROTOCOL_2025 ? "2025"
+							     : "6.1");
+	fflush(stdout);
+	if (r.interrupts)
+		return RUN_EXIT_INTERRUPTED;
+	return ran && !r.failures && !violations ? RUN_EXIT_OK : RUN_EXIT_FAILED;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/cli/run.h - `memhp run`: a Lua scenario against one or more machines.
+ *
+ * run.c parses the command line, owns the Lua state and the timeline, and
+ * decides the exit status; lua_api.c is the Lua side of the C API; svg.c
+ * draws a machine's memory map.
+ */
+#ifndef MEMHP_CLI_RUN_H
+#define MEMHP_CLI_RUN_H
+
+#include "timeline.h"
+
+#include <lua.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Machines one scenario may create (each is a process in the trace). */
+#define RUN_MAX_MACHINES 8
+/* Exit statuses: documented in doc/memhp.1. */
+#define RUN_EXIT_OK 0
+#define RUN_EXIT_FAILED 1	/* an expectation, an invariant or the script failed */
+#define RUN_EXIT_USAGE 2
+#define RUN_EXIT_INTERRUPTED 130	/* 128 + SIGINT, as a shell reports it */
+
+enum run_protocol_opt {
+	RUN_PROTOCOL_SCRIPT = -1,	/* --protocol not given */
+};
+
+struct lmachine;
+
+struct run {
+	lua_State *L;
+	struct timeline *tl;
+	const char *script;
+	uint64_t seed;
+	int protocol;		/* enum memhp_protocol, or RUN_PROTOCOL_SCRIPT */
+	bool quiet;
+
+	/* The thread running the script: Lua runs only there. */
+	pthread_t thread;
+	struct memhp_task *task;
+
+	unsigned long expectations, failures;
+	/* An error raised by Lua code that the core called (a notifier, the
+	 * online_page callback, a trace hook): it cannot unwind through the
+	 * core, so it is raised when the core returns to the script. */
+	char *deferred_error;
+	/* > 0 while Lua runs inside such a callback; what kind it is. */
+	int cb_depth;
+	const char *cb_kind;
+
+	volatile sig_atomic_t interrupts;
+
+	struct lmachine *machines[RUN_MAX_MACHINES];
+	int nr_machines;
+};
+
+/* Open the memhp library in @r->L: the memhp table, expect helpers, print. */
+void lapi_open(struct run *r);
+/* At the end of a run: stop the walkers of every machine, so that nothing
+ * changes while the checker and the map look. */
+void lapi_stop_workers(struct run *r);
+/* Check machine @i: memhp_check() and the runtime log, less what the script
+ * allowed. Prints each violation; returns how many fail the run. */
+unsigned long lapi_final_check(struct run *r, int i);
+struct memhp_machine *lapi_machine(struct run *r, int i);
+/* Unregister the script's hooks, free workloads, destroy the machines. */
+void lapi_teardown(struct run *r);
+
+/* svg.c: draw @m's memory map into @path. 0, or -errno with a message. */
+int svg_write(struct memhp_machine *m, const char *path, const char *title);
+
+#endif

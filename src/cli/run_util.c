@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * run_util.c - sizes, errno names and ranges for `memhp run`.
+ */
+#include "run_util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Linux errnos stop at EHWPOISON (133); scan a little further for safety. */
+#define RUN_ERRNO_SCAN_MAX 255
+/* A word is a typo of a name when it is at most this many edits away. */
+#define RUN_SUGGEST_MAX_EDITS 2
+#define RUN_SUGGEST_MAX_LEN 64
+
+static const struct {
+	char suffix;
+	unsigned int shift;
+} size_suffixes[] = {
+	{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}, {'P', 50}, {'E', 60},
+};
+
+int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	const char *p = s;
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!isdigit((unsigned char)*p)) {
+		snprintf(err, errlen, "bad size '%s': expected a number such as 4096, 0x1000, 128M, 4G",
+			 s);
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(p, &end, 0);
+	if (errno == ERANGE) {
+		snprintf(err, errlen, "bad size '%s': does not fit in 64 bits", s);
+		return -1;
+	}
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end) {
+		char c = (char)toupper((unsigned char)*end);
+		size_t i;
+
+		for (i = 0; i < sizeof(size_suffixes) / sizeof(size_suffixes[0]); i++)
+			if (size_suffixes[i].suffix == c)
+				break;
+		if (i == sizeof(size_suffixes) / sizeof(size_suffixes[0]) &&
+		    !(c == 'B' && !end[1])) {
+			snprintf(err, errlen, "bad size '%s': unknown suffix '%s' (use K, M, G or T)",
+				 s, end);
+			return -1;
+		}
+		if (c != 'B') {
+			shift = size_suffixes[i].shift;
+			end++;
+			if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+				end += strlen(end);
+		} else {
+			end++;
+		}
+		if (*end) {
+			snprintf(err, errlen, "bad size '%s': unexpected '%s' after the number", s,
+				 end);
+			return -1;
+		}
+	}
+	if (shift && v > (UINT64_MAX >> shift)) {
+		snprintf(err, errlen, "bad size '%s': does not fit in 64 bits", s);
+		return -1;
+	}
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+const char *run_fmt_size(uint64_t bytes, char buf[RUN_SIZE_STR])
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned int u = 0;
+	uint64_t v = bytes;
+
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && v >= 1024 && !(v % 1024)) {
+		v /= 1024;
+		u++;
+	}
+	if (v < 1024 || u + 1 == sizeof(units) / sizeof(units[0])) {
+		snprintf(buf, RUN_SIZE_STR, "%" PRIu64 " %s", v, units[u]);
+		return buf;
+	}
+	/* Not a whole number of any larger unit: one decimal is enough. */
+	{
+		double d = (double)bytes;
+
+		u = 0;
+		while (u + 1 < sizeof(units) / sizeof(units[0]) && d >= 1024) {
+			d /= 1024;
+			u++;
+		}
+		snprintf(buf, RUN_SIZE_STR, "%.1f %s", d, units[u]);
+	}
+	return buf;
+}
+
+const char *run_fmt_range(uint64_t start, uint64_t size, char buf[RUN_RANGE_STR])
+{
+	snprintf(buf, RUN_RANGE_STR, "[mem %#012" PRIx64 "-%#012" PRIx64 "]", start,
+		 start + size - 1);
+	return buf;
+}
+
+const char *run_errno_name(long err)
+{
+	if (err < 0)
+		err = -err;
+	if (!err || err > RUN_ERRNO_SCAN_MAX)
+		return NULL;
+	return strerrorname_np((int)err);
+}
+
+const char *run_errno_str(long err, char buf[RUN_SIZE_STR])
+{
+	const char *name = run_errno_name(err);
+
+	if (err < 0 && name)
+		snprintf(buf, RUN_SIZE_STR, "-%s", name);
+	else
+		snprintf(buf, RUN_SIZE_STR, "%ld", err);
+	return buf;
+}
+
+int run_errno_from_name(const char *name)
+{
+	if (*name == '-')
+		name++;
+	if (!strcmp(name, "0") || !strcasecmp(name, "OK"))
+		return 0;
+	for (int e = 1; e <= RUN_ERRNO_SCAN_MAX; e++) {
+		const char *n = strerrorname_np(e);
+
+		if (n && !strcmp(n, name))
+			return e;
+	}
+	return -1;
+}
+
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned int row[RUN_SUGGEST_MAX_LEN + 1];
+
+	if (la > RUN_SUGGEST_MAX_LEN || lb > RUN_SUGGEST_MAX_LEN)
+		return ~0u;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned int)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned int diag = row[0];
+
+		row[0] = (unsigned int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned int up = row[j];
+			unsigned int best = diag + (tolower((unsigned char)a[i - 1]) !=
+						    tolower((unsigned char)b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *run_suggest(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	unsigned int best_d = RUN_SUGGEST_MAX_EDITS + 1;
+
+	for (; *names; names++) {
+		unsigned int d = edit_distance(word, *names);
+
+		if (d < best_d) {
+			best_d = d;
+			best = *names;
+		}
+	}
+	return best;
+}

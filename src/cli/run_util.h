@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/cli/run_util.h - small helpers of `memhp run`: sizes, errno names,
+ * physical ranges as the kernel prints them.
+ *
+ * The names carry a run_ prefix so that they cannot collide with the shared
+ * machine-option parser of the other front ends when the two are merged.
+ */
+#ifndef MEMHP_CLI_RUN_UTIL_H
+#define MEMHP_CLI_RUN_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for any message a parser writes about bad input. */
+#define RUN_ERR_MAX 160
+/* Room for a formatted size ("1023.9 GiB") or range. */
+#define RUN_SIZE_STR 24
+#define RUN_RANGE_STR 48
+
+/*
+ * Parse a size or address: "4096", "0x100000000", "128M", "4G", "4GiB",
+ * "1T" (binary multiples; a trailing "B" or "iB" is allowed). Returns 0, or
+ * -1 with a message naming the problem in @err.
+ */
+int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
+
+/* "128 MiB", "4 GiB", "1.5 GiB", "4096 B": exact when it can be. */
+const char *run_fmt_size(uint64_t bytes, char buf[RUN_SIZE_STR]);
+
+/* "[mem 0x0100000000-0x0107ffffff]", as the kernel prints a range. */
+const char *run_fmt_range(uint64_t start, uint64_t size, char buf[RUN_RANGE_STR]);
+
+/* "EBUSY" for 16 or -16, NULL if unknown; run_errno_str() adds the sign and
+ * falls back to the number: "-EBUSY", "0", "-4095". */
+const char *run_errno_name(long err);
+const char *run_errno_str(long err, char buf[RUN_SIZE_STR]);
+/* 16 for "EBUSY" (or "-EBUSY"), 0 for "0" and "OK", -1 if unknown. */
+int run_errno_from_name(const char *name);
+
+/* The closest of @names (NULL-terminated) to @word, if it is close enough to
+ * be a typo; NULL otherwise. */
+const char *run_suggest(const char *word, const char *const *names);
+
+#endif

@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: MIT
+/*
+ * timeline.c - the run's timeline: a function_graph-style listing on
+ * stdout, the Chrome trace-event file, and the progress bar.
+ *
+ * Trace hooks run on the thread doing the work, with hotplug locks held, so
+ * everything here is short and takes only the timeline's own lock. Per-thread
+ * state (nesting depth, the span waiting to be printed) lives in thread-local
+ * storage: a thread only ever formats its own events.
+ */
+#include "timeline.h"
+#include "run_util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Deepest nesting of spans on one thread (call > op > phase > ...). */
+#define TL_MAX_DEPTH 32
+/* One printed line, before the duration column. */
+#define TL_LINE 256
+/* "memory123456-123457" */
+#define TL_BLOCKS_STR 48
+/* Text is padded to this column so durations line up. */
+#define TL_DUR_COL 78
+/* Migration rounds printed per migrate phase; the rest are summed up. */
+#define TL_ROUNDS_SHOWN 3
+/* Events kept for the trace file: an endless offline must not eat the host. */
+#define TL_MAX_EVENTS (1UL << 20)
+#define TL_INITIAL_EVENTS 1024
+/* Room kept at the end for the ends of spans already begun. */
+#define TL_END_RESERVE 4096
+/* Machines one timeline listens to. */
+#define TL_MAX_MACHINES 16
+/* Buckets of the string table (names repeat: intern them). */
+#define TL_STR_BUCKETS 1024
+/* The progress bar: shown once an operation has run this long, redrawn at
+ * this interval, this many cells wide. */
+#define TL_PROGRESS_DELAY_NS (300 * 1000000ULL)
+#define TL_PROGRESS_REFRESH_NS (100 * 1000000ULL)
+#define TL_PROGRESS_CELLS 30
+/* In logical time each event advances the clock by this much (1 us). */
+#define TL_LOGICAL_TICK_NS 1000
+#define NS_PER_MS 1000000.0
+#define NS_PER_US 1000.0
+
+enum tl_kind {
+	TL_OP,
+	TL_PHASE,
+	TL_NOTIFY,
+	TL_ROUND,
+	TL_MESSAGE,
+	TL_INSTANT,
+	TL_CALL,
+	TL_NOTE,
+	TL_FAIL,
+	TL_NR_KINDS
+};
+
+static const char *const kind_cat[TL_NR_KINDS] = {
+	[TL_OP] = "hotplug",  [TL_PHASE] = "phase",  [TL_NOTIFY] = "notifier",
+	[TL_ROUND] = "migrate", [TL_MESSAGE] = "printk", [TL_INSTANT] = "event",
+	[TL_CALL] = "scenario", [TL_NOTE] = "scenario", [TL_FAIL] = "expect",
+};
+
+struct tl_event {
+	uint64_t ts;
+	const char *name;	/* interned */
+	const char *detail;	/* interned, or NULL */
+	unsigned long pfn, nr;
+	long arg;
+	int ret;
+	uint16_t pid, tid;
+	char ph;		/* 'B', 'E' or 'i' */
+	uint8_t kind;
+};
+
+struct tl_str {
+	struct tl_str *next;
+	char s[];
+};
+
+struct tl_machine {
+	struct timeline *tl;
+	struct memhp_machine *m;
+	int pid;
+	uint64_t block_size;
+};
+
+struct timeline {
+	struct tl_options opt;
+	pthread_mutex_t lock;
+	uint64_t t0;
+	uint64_t seq;		/* logical clock */
+	uint64_t last_ts;
+	unsigned int next_tid;
+
+	struct tl_event *ev;
+	size_t nr_ev, cap_ev;
+	unsigned long dropped;
+	struct tl_str *strs[TL_STR_BUCKETS];
+
+	struct tl_machine machines[TL_MAX_MACHINES];
+
+	/* The progress bar: the outermost long operation of any thread. */
+	pthread_t progress_thread;
+	pthread_cond_t progress_cond;
+	bool progress_running, progress_stop, bar_visible;
+	struct {
+		bool active;
+		unsigned int tid;
+		uint64_t t0;
+		char what[TL_LINE / 2];
+		const char *phase;
+		unsigned long start_pfn, nr_pages, cur_pfn, rounds, migrated;
+	} op;
+};
+
+struct tl_thread {
+	const struct timeline *owner;
+	unsigned int tid;
+	int depth;
+	uint64_t begin_ts[TL_MAX_DEPTH];
+	/* A begin line is held back until we know whether the span has
+	 * children: a span without any prints as one line, as function_graph
+	 * prints a leaf function. */
+	bool pending;
+	char pending_text[TL_LINE];
+	uint64_t pending_ts;
+	/* Begins not kept for the trace file: their ends are not kept either. */
+	unsigned int dropped_open;
+	/* Migration rounds of the current migrate phase. */
+	unsigned long rounds, hidden_rounds, hidden_moved, hidden_failed;
+};
+
+static _Thread_local struct tl_thread self;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static struct tl_thread *thread_state(struct timeline *tl)
+{
+	if (self.owner != tl) {
+		memset(&self, 0, sizeof(self));
+		self.owner = tl;
+		self.tid = ++tl->next_tid;
+	}
+	return &self;
+}
+
+/* Caller holds tl->lock. Never goes backwards, so every track is monotonic. */
+static uint64_t now(struct timeline *tl)
+{
+	uint64_t t = tl->opt.logical_time ? ++tl->seq * TL_LOGICAL_TICK_NS : mono_ns() - tl->t0;
+
+	if (t < tl->last_ts)
+		t = tl->last_ts;
+	tl->last_ts = t;
+	return t;
+}
+
+static const char *intern(struct timeline *tl, const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	struct tl_str *e;
+	size_t len;
+
+	if (!s)
+		return NULL;
+	for (const char *p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (e = tl->strs[h % TL_STR_BUCKETS]; e; e = e->next)
+		if (!strcmp(e->s, s))
+			return e->s;
+	len = strlen(s) + 1;
+	e = malloc(sizeof(*e) + len);
+	if (!e)
+		return "?";
+	memcpy(e->s, s, len);
+	e->next = tl->strs[h % TL_STR_BUCKETS];
+	tl->strs[h % TL_STR_BUCKETS] = e;
+	return e->s;
+}
+
+/*
+ * Once the timeline is full only the ends of spans whose beginning was kept
+ * still go in (there is room reserved for them), so every kept B has its E
+ * and no E lacks its B.
+ */
+static void keep(struct timeline *tl, struct tl_thread *th, const struct tl_event *e)
+{
+	bool full = tl->nr_ev >= TL_MAX_EVENTS - TL_END_RESERVE;
+
+	if (!tl->opt.keep_events)
+		return;
+	if (e->ph == 'E' && th->dropped_open) {
+		th->dropped_open--;
+		tl->dropped++;
+		return;
+	}
+	if (full && (e->ph != 'E' || tl->nr_ev >= TL_MAX_EVENTS)) {
+		if (e->ph == 'B')
+			th->dropped_open++;
+		tl->dropped++;
+		return;
+	}
+	if (tl->nr_ev == tl->cap_ev) {
+		size_t cap = tl->cap_ev ? tl->cap_ev * 2 : TL_INITIAL_EVENTS;
+		struct tl_event *n = realloc(tl->ev, cap * sizeof(*n));
+
+		if (!n) {
+			if (e->ph == 'B')
+				th->dropped_open++;
+			tl->dropped++;
+			return;
+		}
+		tl->ev = n;
+		tl->cap_ev = cap;
+	}
+	tl->ev[tl->nr_ev] = *e;
+	tl->ev[tl->nr_ev].name = intern(tl, e->name);
+	tl->ev[tl->nr_ev].detail = intern(tl, e->detail);
+	tl->nr_ev++;
+}
+
+/* ---- The progress bar ------------------------------------------------------------- */
+
+/* Caller holds tl->lock. */
+static void bar_clear(struct timeline *tl)
+{
+	if (tl->bar_visible) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		tl->bar_visible = false;
+	}
+}
+
+static void bar_draw(struct timeline *tl)
+{
+	uint64_t elapsed = mono_ns() - tl->op.t0;
+	unsigned int filled = 0, pct = 0;
+	char cells[TL_PROGRESS_CELLS + 1];
+
+	if (tl->op.nr_pages && tl->op.cur_pfn > tl->op.start_pfn) {
+		unsigned long done = tl->op.cur_pfn - tl->op.start_pfn;
+
+		pct = (unsigned int)(done * 100 / tl->op.nr_pages);
+		filled = (unsigned int)(done * TL_PROGRESS_CELLS / tl->op.nr_pages);
+	}
+	for (unsigned int i = 0; i < TL_PROGRESS_CELLS; i++)
+		cells[i] = i < filled ? '#' : '.';
+	cells[TL_PROGRESS_CELLS] = '\0';
+	fprintf(stderr, "\r\033[K%s %s [%s] %3u%%  round %lu  %lu migrated  %.1f s  (^C aborts)",
+		tl->op.what, tl->op.phase ? tl->op.phase : "", cells, pct, tl->op.rounds,
+		tl->op.migrated, (double)elapsed / 1e9);
+	fflush(stderr);
+	tl->bar_visible = true;
+}
+
+static void *progress_main(void *arg)
+{
+	struct timeline *tl = arg;
+
+	pthread_mutex_lock(&tl->lock);
+	while (!tl->progress_stop) {
+		struct timespec deadline;
+		uint64_t t;
+
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		t = (uint64_t)deadline.tv_nsec + TL_PROGRESS_REFRESH_NS;
+		deadline.tv_sec += (time_t)(t / 1000000000ULL);
+		deadline.tv_nsec = (long)(t % 1000000000ULL);
+		pthread_cond_timedwait(&tl->progress_cond, &tl->lock, &deadline);
+		if (tl->progress_stop)
+			break;
+		if (tl->op.active && mono_ns() - tl->op.t0 >= TL_PROGRESS_DELAY_NS)
+			bar_draw(tl);
+	}
+	bar_clear(tl);
+	pthread_mutex_unlock(&tl->lock);
+	return NULL;
+}
+
+/* ---- Printing --------------------------------------------------------------------- */
+
+static void print_line(struct timeline *tl, struct tl_thread *th, uint64_t ts, int depth,
+		       const char *text, int64_t dur_ns)
+{
+	FILE *f = tl->opt.out;
+	int indent = depth * 2, len;
+
+	if (!f)
+		return;
+	bar_clear(tl);
+	if (tl->opt.logical_time)
+		len = fprintf(f, "%9" PRIu64 " %3u  %*s%s", ts / TL_LOGICAL_TICK_NS, th->tid,
+			      indent, "", text);
+	else
+		len = fprintf(f, "%9.3f %3u  %*s%s", (double)ts / NS_PER_MS, th->tid, indent, "",
+			      text);
+	if (dur_ns >= 0 && !tl->opt.logical_time)
+		fprintf(f, "%*s%9.3f ms", len < TL_DUR_COL ? TL_DUR_COL - len : 1, "",
+			(double)dur_ns / NS_PER_MS);
+	fputc('\n', f);
+	fflush(f);
+}
+
+/* Print a held-back begin line: the span turned out to have children. */
+static void flush_pending(struct timeline *tl, struct tl_thread *th)
+{
+	if (!th->pending)
+		return;
+	th->pending = false;
+	strncat(th->pending_text, " {", sizeof(th->pending_text) - strlen(th->pending_text) - 1);
+	print_line(tl, th, th->pending_ts, th->depth - 1, th->pending_text, -1);
+}
+
+static void span_begin(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
+{
+	flush_pending(tl, th);
+	if (th->depth < TL_MAX_DEPTH)
+		th->begin_ts[th->depth] = ts;
+	th->depth++;
+	th->pending = true;
+	th->pending_ts = ts;
+	snprintf(th->pending_text, sizeof(th->pending_text), "%s", text);
+}
+
+static void span_end(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *result)
+{
+	char line[TL_LINE + RUN_ERR_MAX];
+	int64_t dur;
+
+	if (th->depth > 0)
+		th->depth--;
+	dur = th->depth < TL_MAX_DEPTH ? (int64_t)(ts - th->begin_ts[th->depth]) : -1;
+	if (th->pending) {
+		th->pending = false;
+		if (result)
+			snprintf(line, sizeof(line), "%s = %s", th->pending_text, result);
+		else
+			snprintf(line, sizeof(line), "%s", th->pending_text);
+		print_line(tl, th, th->pending_ts, th->depth, line, dur);
+		return;
+	}
+	snprintf(line, sizeof(line), result ? "} = %s" : "}", result);
+	print_line(tl, th, ts, th->depth, line, dur);
+}
+
+static void leaf(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
+{
+	flush_pending(tl, th);
+	print_line(tl, th, ts, th->depth, text, -1);
+}
+
+/* "memory32" or "memory32-35" for the blocks a pfn range touches. */
+static void fmt_blocks(const struct tl_machine *tm, unsigned long pfn, unsigned long nr,
+		       char *buf, size_t len)
+{
+	uint64_t first = (uint64_t)pfn * MEMHP_PAGE_SIZE / tm->block_size;
+	uint64_t last = ((uint64_t)(pfn + (nr ? nr : 1)) * MEMHP_PAGE_SIZE - 1) / tm->block_size;
+
+	if (first == last)
+		snprintf(buf, len, "memory%" PRIu64, first);
+	else
+		snprintf(buf, len, "memory%" PRIu64 "-%" PRIu64, first, last);
+}
+
+static void fmt_op(const struct tl_machine *tm, const struct memhp_trace_event *ev, char *buf,
+		   size_t len)
+{
+	char range[RUN_RANGE_STR], blocks[TL_BLOCKS_STR], size[RUN_SIZE_STR];
+	uint64_t start = (uint64_t)ev->start_pfn * MEMHP_PAGE_SIZE;
+	uint64_t bytes = (uint64_t)ev->nr_pages * MEMHP_PAGE_SIZE;
+
+	fmt_blocks(tm, ev->start_pfn, ev->nr_pages, blocks, sizeof(blocks));
+	run_fmt_range(start, bytes, range);
+	run_fmt_size(bytes, size);
+	if (!strcmp(ev->name, "online_pages") || !strcmp(ev->name, "offline_pages"))
+		snprintf(buf, len, "%s %s %s %s %s", ev->name, blocks, range, size,
+			 memhp_zone_name((enum memhp_zone_type)ev->arg));
+	else
+		snprintf(buf, len, "%s %s %s %s", ev->name, blocks, range, size);
+}
+
+static void update_progress(struct timeline *tl, struct tl_thread *th,
+			    const struct tl_machine *tm, const struct memhp_trace_event *ev)
+{
+	if (!tl->opt.progress)
+		return;
+	switch (ev->kind) {
+	case MEMHP_TRACE_OP_BEGIN:
+		if (tl->op.active)
+			return;
+		tl->op.active = true;
+		tl->op.tid = th->tid;
+		tl->op.t0 = mono_ns();
+		{
+			char blocks[TL_BLOCKS_STR];
+
+			fmt_blocks(tm, ev->start_pfn, ev->nr_pages, blocks, sizeof(blocks));
+			snprintf(tl->op.what, sizeof(tl->op.what), "%s %s", ev->name, blocks);
+		}
+		tl->op.phase = NULL;
+		tl->op.start_pfn = tl->op.cur_pfn = ev->start_pfn;
+		tl->op.nr_pages = ev->nr_pages;
+		tl->op.rounds = tl->op.migrated = 0;
+		break;
+	case MEMHP_TRACE_OP_END:
+		if (tl->op.active && tl->op.tid == th->tid && th->depth <= 1) {
+			tl->op.active = false;
+			bar_clear(tl);
+		}
+		break;
+	case MEMHP_TRACE_PHASE_BEGIN:
+		if (tl->op.active && tl->op.tid == th->tid)
+			tl->op.phase = ev->name;
+		break;
+	case MEMHP_TRACE_MIGRATE_ROUND:
+		if (tl->op.active && tl->op.tid == th->tid) {
+			tl->op.cur_pfn = ev->start_pfn;
+			tl->op.rounds++;
+			tl->op.migrated += (unsigned long)ev->arg;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void print_hidden_rounds(struct timeline *tl, struct tl_thread *th, uint64_t ts)
+{
+	char line[TL_LINE];
+
+	if (!th->hidden_rounds)
+		return;
+	snprintf(line, sizeof(line), "... %lu more migrate_pages rounds: %lu pages moved, %lu failed",
+		 th->hidden_rounds, th->hidden_moved, th->hidden_failed);
+	leaf(tl, th, ts, line);
+	th->hidden_rounds = th->hidden_moved = th->hidden_failed = 0;
+}
+
+static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct tl_machine *tm = priv;
+	struct timeline *tl = tm->tl;
+	struct tl_event e = {.name = ev->name, .pfn = ev->start_pfn, .nr = ev->nr_pages,
+			     .arg = ev->arg, .ret = ev->ret, .pid = (uint16_t)tm->pid};
+	char text[TL_LINE], res[RUN_SIZE_STR * 2], err[RUN_SIZE_STR];
+	struct tl_thread *th;
+
+	(void)m;
+	pthread_mutex_lock(&tl->lock);
+	th = thread_state(tl);
+	e.tid = (uint16_t)th->tid;
+	e.ts = now(tl);
+	update_progress(tl, th, tm, ev);
+	switch (ev->kind) {
+	case MEMHP_TRACE_OP_BEGIN:
+	case MEMHP_TRACE_PHASE_BEGIN:
+		e.ph = 'B';
+		e.kind = ev->kind == MEMHP_TRACE_OP_BEGIN ? TL_OP : TL_PHASE;
+		if (ev->kind == MEMHP_TRACE_OP_BEGIN)
+			fmt_op(tm, ev, text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "%s", ev->name);
+		if (!strcmp(ev->name, "migrate"))
+			th->rounds = 0;
+		e.detail = text;
+		span_begin(tl, th, e.ts, text);
+		break;
+	case MEMHP_TRACE_OP_END:
+	case MEMHP_TRACE_PHASE_END:
+		e.ph = 'E';
+		e.kind = ev->kind == MEMHP_TRACE_OP_END ? TL_OP : TL_PHASE;
+		run_errno_str(ev->ret, err);
+		if (ev->kind == MEMHP_TRACE_OP_END && !strcmp(ev->name, "offline_pages"))
+			snprintf(res, sizeof(res), "%s (%ld round%s)", err, ev->arg,
+				 ev->arg == 1 ? "" : "s");
+		else if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "migrate"))
+			snprintf(res, sizeof(res), "%s (%ld pages moved)", err, ev->arg);
+		else
+			snprintf(res, sizeof(res), "%s", err);
+		if (!strcmp(ev->name, "migrate"))
+			print_hidden_rounds(tl, th, e.ts);
+		span_end(tl, th, e.ts, res);
+		break;
+	case MEMHP_TRACE_NOTIFY:
+		e.ph = 'i';
+		e.kind = TL_NOTIFY;
+		snprintf(text, sizeof(text), "%s = %s", ev->name ? ev->name : "?",
+			 run_errno_str(ev->ret, err));
+		leaf(tl, th, e.ts, text);
+		break;
+	case MEMHP_TRACE_MIGRATE_ROUND:
+		e.ph = 'i';
+		e.kind = TL_ROUND;
+		if (++th->rounds <= TL_ROUNDS_SHOWN) {
+			snprintf(text, sizeof(text), "migrate_pages from pfn %#lx: %ld moved, %s%s",
+				 ev->start_pfn, ev->arg, run_errno_str(ev->ret, err),
+				 th->rounds == TL_ROUNDS_SHOWN ? " (further rounds summed up)" : "");
+			leaf(tl, th, e.ts, text);
+		} else {
+			th->hidden_rounds++;
+			th->hidden_moved += (unsigned long)ev->arg;
+			th->hidden_failed += ev->ret != 0;
+		}
+		break;
+	case MEMHP_TRACE_MESSAGE:
+		e.ph = 'i';
+		e.kind = TL_MESSAGE;
+		/* memhp_report() sends the bare rule name and then the full line;
+		 * the full line is the one worth reading. */
+		if (!strchr(ev->name, ' ')) {
+			e.kind = TL_INSTANT;
+			e.detail = "violation";
+			break;
+		}
+		if (!strncmp(ev->name, "memhp: ", 7))
+			snprintf(text, sizeof(text), "!! %s", ev->name + 7);
+		else
+			snprintf(text, sizeof(text), "kernel: %s", ev->name);
+		e.detail = ev->name;
+		e.name = "printk";
+		leaf(tl, th, e.ts, text);
+		break;
+	case MEMHP_TRACE_INSTANT:
+	default:
+		e.ph = 'i';
+		e.kind = TL_INSTANT;
+		if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
+			snprintf(text, sizeof(text), "%s memory%ld", ev->name, ev->arg);
+		else
+			snprintf(text, sizeof(text), "%s pfn %#lx arg %ld", ev->name,
+				 ev->start_pfn, ev->arg);
+		leaf(tl, th, e.ts, text);
+		break;
+	}
+	keep(tl, th, &e);
+	pthread_mutex_unlock(&tl->lock);
+}
+
+/* ---- The scenario's own events ------------------------------------------------------ */
+
+void tl_register_scenario_thread(struct timeline *tl)
+{
+	pthread_mutex_lock(&tl->lock);
+	thread_state(tl);
+	pthread_mutex_unlock(&tl->lock);
+}
+
+void tl_call_begin(struct timeline *tl, int pid, const char *where, const char *what)
+{
+	char text[TL_LINE];
+	struct tl_thread *th;
+	struct tl_event e = {.ph = 'B', .kind = TL_CALL, .name = what, .detail = where,
+			     .pid = (uint16_t)pid};
+
+	pthread_mutex_lock(&tl->lock);
+	th = thread_state(tl);
+	e.tid = (uint16_t)th->tid;
+	e.ts = now(tl);
+	snprintf(text, sizeof(text), "%s  %s", where, what);
+	span_begin(tl, th, e.ts, text);
+	keep(tl, th, &e);
+	pthread_mutex_unlock(&tl->lock);
+}
+
+void tl_call_end(struct timeline *tl, int pid, const char *result)
+{
+	struct tl_thread *th;
+	struct tl_event e = {.ph = 'E', .kind = TL_CALL, .name = "", .detail = result,
+			     .pid = (uint16_t)pid};
+
+	pthread_mutex_lock(&tl->lock);
+	th = thread_state(tl);
+	e.tid = (uint16_t)th->tid;
+	e.ts = now(tl);
+	span_end(tl, th, e.ts, result);
+	keep(tl, th, &e);
+	pthread_mutex_unlock(&tl->lock);
+}
+
+static void instant(struct timeline *tl, int pid, enum tl_kind kind, const char *name,
+		    const char *detail, const char *text)
+{
+	struct tl_thread *th;
+	struct tl_event e = {.ph = 'i', .kind = (uint8_t)kind, .name = name, .detail = detail,
+			     .pid = (uint16_t)pid};
+
+	pthread_mutex_lock(&tl->lock);
+	th = thread_state(tl);
+	e.tid = (uint16_t)th->tid;
+	e.ts = now(tl);
+	leaf(tl, th, e.ts, text);
+	keep(tl, th, &e);
+	pthread_mutex_unlock(&tl->lock);
+}
+
+void tl_note(struct timeline *tl, int pid, const char *name, const char *text)
+{
+	instant(tl, pid, TL_NOTE, name, text, text);
+}
+
+void tl_fail(struct timeline *tl, int pid, const char *where, const char *text)
+{
+	char line[TL_LINE];
+
+	snprintf(line, sizeof(line), "FAIL %s %s", where, text);
+	instant(tl, pid, TL_FAIL, "expectation failed", line, line);
+}
+
+/* ---- Set-up ------------------------------------------------------------------------- */
+
+struct timeline *tl_create(const struct tl_options *opt)
+{
+	struct timeline *tl = calloc(1, sizeof(*tl));
+
+	if (!tl)
+		return NULL;
+	tl->opt = *opt;
+	pthread_mutex_init(&tl->lock, NULL);
+	tl->t0 = mono_ns();
+	if (opt->progress) {
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&tl->progress_cond, &ca);
+		pthread_condattr_destroy(&ca);
+		tl->progress_running = !pthread_create(&tl->progress_thread, NULL, progress_main, tl);
+	}
+	return tl;
+}
+
+void tl_destroy(struct timeline *tl)
+{
+	if (!tl)
+		return;
+	if (tl->progress_running) {
+		pthread_mutex_lock(&tl->lock);
+		tl->progress_stop = true;
+		pthread_cond_signal(&tl->progress_cond);
+		pthread_mutex_unlock(&tl->lock);
+		pthread_join(tl->progress_thread, NULL);
+	}
+	if (tl->opt.progress)
+		pthread_cond_destroy(&tl->progress_cond);
+	for (size_t b = 0; b < TL_STR_BUCKETS; b++) {
+		while (tl->strs[b]) {
+			struct tl_str *n = tl->strs[b]->next;
+
+			free(tl->strs[b]);
+			tl->strs[b] = n;
+		}
+	}
+	free(tl->ev);
+	pthread_mutex_destroy(&tl->lock);
+	free(tl);
+}
+
+int tl_attach(struct timeline *tl, struct memhp_machine *m, int pid)
+{
+	for (int i = 0; i < TL_MAX_MACHINES; i++) {
+		struct tl_machine *tm = &tl->machines[i];
+		int ret;
+
+		if (tm->m)
+			continue;
+		tm->tl = tl;
+		tm->m = m;
+		tm->pid = pid;
+		tm->block_size = memhp_block_size(m);
+		ret = memhp_add_tracer(m, tl_trace, tm);
+		if (ret)
+			tm->m = NULL;
+		return ret;
+	}
+	return -ENOSPC;
+}
+
+void tl_detach(struct timeline *tl, struct memhp_machine *m)
+{
+	for (int i = 0; i < TL_MAX_MACHINES; i++) {
+		if (tl->machines[i].m == m) {
+			memhp_remove_tracer(m, tl_trace, &tl->machines[i]);
+			tl->machines[i].m = NULL;
+		}
+	}
+}
+
+unsigned long tl_dropped(struct timeline *tl)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&tl->lock);
+	n = tl->dropped;
+	pthread_mutex_unlock(&tl->lock);
+	return n;
+}
+
+/* ---- The Chrome trace-event file ------------------------------------------------------ */
+
+static json_t *event_args(const struct tl_event *e)
+{
+	char buf[RUN_RANGE_STR], err[RUN_SIZE_STR];
+	json_t *a = json_object();
+
+	switch (e->kind) {
+	case TL_OP:
+	case TL_PHASE:
+		if (e->ph == 'B') {
+			json_object_set_new(a, "start_pfn", json_string(
+				(snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+			json_object_set_new(a, "nr_pages", json_integer((json_int_t)e->nr));
+			if (e->detail)
+				json_object_set_new(a, "what", json_string(e->detail));
+		} else {
+			json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
+			if (!strcmp(e->name, "offline_pages"))
+				json_object_set_new(a, "rounds", json_integer(e->arg));
+			if (!strcmp(e->name, "migrate"))
+				json_object_set_new(a, "pages_moved", json_integer(e->arg));
+		}
+		break;
+	case TL_NOTIFY:
+		json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
+		json_object_set_new(a, "range", json_string(run_fmt_range(
+			(uint64_t)e->pfn * MEMHP_PAGE_SIZE, (uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
+		break;
+	case TL_ROUND:
+		json_object_set_new(a, "from_pfn", json_string(
+			(snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+		json_object_set_new(a, "moved", json_integer(e->arg));
+		json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
+		break;
+	case TL_INSTANT:
+		json_object_set_new(a, "pfn", json_string(
+			(snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+		json_object_set_new(a, "arg", json_integer(e->arg));
+		if (e->detail)
+			json_object_set_new(a, "kind", json_string(e->detail));
+		break;
+	case TL_CALL:
+		if (e->detail)
+			json_object_set_new(a, e->ph == 'B' ? "where" : "result",
+					    json_string(e->detail));
+		break;
+	default:
+		if (e->detail)
+			json_object_set_new(a, "text", json_string(e->detail));
+		break;
+	}
+	return a;
+}
+
+static int dump_event(FILE *f, json_t *obj, bool *first)
+{
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+	json_decref(obj);
+	if (!s)
+		return -ENOMEM;
+	fprintf(f, "%s\n%s", *first ? "" : ",", s);
+	*first = false;
+	free(s);
+	return 0;
+}
+
+static json_t *chrome_event(const char *name, const char *cat, char ph, uint64_t ts, int pid,
+			    int tid)
+{
+	char p[2] = {ph, '\0'};
+
+	return json_pack("{s:s, s:s, s:s, s:f, s:i, s:i}", "name", name, "cat", cat, "ph", p,
+			 "ts", (double)ts / NS_PER_US, "pid", pid, "tid", tid);
+}
+
+/* A begin still open at the end (an interrupted run) gets its end here so
+ * that the viewers draw it; the tracks stay balanced. */
+struct open_span {
+	uint16_t pid, tid;
+	const char *name;
+	const char *cat;
+};
+
+int tl_write_chrome(struct timeline *tl, const char *path, const char *process_name)
+{
+	struct open_span *open;
+	size_t nr_open = 0;
+	bool first = true, seen_pid[TL_MAX_MACHINES + 1] = {0};
+	unsigned int max_tid = 0;
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		fprintf(stderr, "memhp: cannot write the trace to %s: %s\n", path, strerror(errno));
+		return ret;
+	}
+	pthread_mutex_lock(&tl->lock);
+	open = calloc(tl->nr_ev + 1, sizeof(*open));
+	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", f);
+	for (size_t i = 0; i < tl->nr_ev && open && !ret; i++) {
+		const struct tl_event *e = &tl->ev[i];
+		const char *name = e->name;
+		json_t *obj;
+
+		if (e->pid <= TL_MAX_MACHINES)
+			seen_pid[e->pid] = true;
+		if (e->tid > max_tid)
+			max_tid = e->tid;
+		if (e->ph == 'B') {
+			open[nr_open++] = (struct open_span){e->pid, e->tid, e->name,
+							     kind_cat[e->kind]};
+		} else if (e->ph == 'E') {
+			/* An E closes the innermost B of its track. */
+			for (size_t j = nr_open; j-- > 0;) {
+				if (open[j].pid == e->pid && open[j].tid == e->tid) {
+					name = open[j].name;
+					memmove(&open[j], &open[j + 1],
+						(nr_open - j - 1) * sizeof(*open));
+					nr_open--;
+					break;
+				}
+			}
+		}
+		obj = chrome_event(name, kind_cat[e->kind], e->ph, e->ts, e->pid, e->tid);
+		if (e->ph == 'i')
+			json_object_set_new(obj, "s", json_string("t"));
+		json_object_set_new(obj, "args", event_args(e));
+		ret = dump_event(f, obj, &first);
+	}
+	while (nr_open && !ret) {
+		const struct open_span *o = &open[--nr_open];
+		json_t *obj = chrome_event(o->name, o->cat, 'E', tl->last_ts, o->pid, o->tid);
+
+		json_object_set_new(obj, "args", json_pack("{s:s}", "ret", "unfinished"));
+		ret = dump_event(f, obj, &first);
+	}
+	/* Names for the processes (machines) and their tracks (threads). */
+	for (int pid = 0; pid <= TL_MAX_MACHINES && !ret; pid++) {
+		char name[TL_LINE];
+
+		if (!seen_pid[pid])
+			continue;
+		snprintf(name, sizeof(name), "%s: machine %d", process_name, pid);
+		ret = dump_event(f, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
+					      "process_name", "ph", "M", "pid", pid, "tid", 0,
+					      "args", "name", name),
+				 &first);
+		for (unsigned int tid = 1; tid <= max_tid && !ret; tid++) {
+			if (tid == 1)
+				snprintf(name, sizeof(name), "scenario");
+			else
+				snprintf(name, sizeof(name), "thread %u", tid);
+			ret = dump_event(f, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
+						      "thread_name", "ph", "M", "pid", pid, "tid",
+						      (int)tid, "args", "name", name),
+					 &first);
+		}
+	}
+	fprintf(f, "\n],\"otherData\":{\"generator\":\"memhp %s\",\"dropped_events\":%lu}}\n",
+		memhp_version(), tl->dropped);
+	pthread_mutex_unlock(&tl->lock);
+	if (!open)
+		ret = -ENOMEM;
+	free(open);
+	if (fclose(f) && !ret)
+		ret = -errno;
+	if (ret)
+		fprintf(stderr, "memhp: writing the trace to %s failed: %s\n", path, strerror(-ret));
+	return ret;
+}
