@@ -1742,7 +1742,7 @@ static int l_fault(lua_State *L)
 	call_begin(L, lm, "fault(%s, %s)", lua_tostring(L, 2),
 		   times < 0 ? "forever" : times == 0 ? "stop" : lua_tostring(L, 3));
 	memhp_fault_set(lm->m, f, (long)times);
-	call_end_str(L, lm, "armed");
+	call_end_str(L, lm, "%s", times ? "armed" : "disarmed");
 	return 0;
 }
 
@@ -2370,7 +2370,7 @@ static bool allowed(const struct lmachine *lm, const char *rule)
 }
 
 static unsigned long report_failures(const struct lmachine *lm, const struct memhp_check_report *rep,
-				     const char *what)
+				     const char *what, unsigned long *nr_allowed)
 {
 	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
 	unsigned long failed = 0;
@@ -2378,8 +2378,10 @@ static unsigned long report_failures(const struct lmachine *lm, const struct mem
 	for (size_t i = 0; i < shown; i++) {
 		const struct memhp_violation *v = &rep->v[i];
 
-		if (allowed(lm, v->rule))
+		if (allowed(lm, v->rule)) {
+			(*nr_allowed)++;
 			continue;
+		}
 		failed++;
 		if (v->pfn == MEMHP_NO_PFN)
 			fprintf(stderr, "memhp: machine %d: %s: %s: %s\n", lm->index, what, v->rule,
@@ -2397,7 +2399,7 @@ static unsigned long report_failures(const struct lmachine *lm, const struct mem
 	return failed;
 }
 
-unsigned long lapi_final_check(struct run *r, int i)
+unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
 {
 	struct lmachine *lm = r->machines[i];
 	struct memhp_check_report *rep = malloc(sizeof(*rep));
@@ -2408,9 +2410,9 @@ unsigned long lapi_final_check(struct run *r, int i)
 		return 1;
 	}
 	memhp_violations(lm->m, rep);
-	failed = report_failures(lm, rep, "finding during the run");
+	failed = report_failures(lm, rep, "finding during the run", nr_allowed);
 	memhp_check(lm->m, rep);
-	failed += report_failures(lm, rep, "invariant violated at the end");
+	failed += report_failures(lm, rep, "invariant violated at the end", nr_allowed);
 	free(rep);
 	return failed;
 }

@@ -267,7 +267,7 @@ int cmd_run(int argc, char **argv)
 	struct run r = {0};
 	struct tl_options to = {0};
 	struct sigaction sa = {0}, old_sa;
-	unsigned long violations = 0;
+	unsigned long violations = 0, nr_allowed = 0;
 	bool ran;
 	int ret;
 
@@ -323,7 +323,7 @@ int cmd_run(int argc, char **argv)
 	memhp_task_clear_signal(r.task);
 	lapi_stop_workers(&r);
 	for (int i = 0; i < r.nr_machines; i++)
-		violations += lapi_final_check(&r, i);
+		violations += lapi_final_check(&r, i, &nr_allowed);
 	if (a.svg) {
 		for (int i = 0; i < r.nr_machines; i++) {
 			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];
@@ -346,10 +346,12 @@ int cmd_run(int argc, char **argv)
 			tl_dropped(r.tl));
 	tl_destroy(r.tl);
 
-	printf("%s: %lu expectation%s, %lu failed; %lu invariant violation%s; %s\n",
+	printf("%s: %lu expectation%s, %lu failed; %lu invariant violation%s%s; %s\n",
 	       r.interrupts ? "INTERRUPTED" : ran && !r.failures && !violations ? "PASS" : "FAIL",
 	       r.expectations, r.expectations == 1 ? "" : "s", r.failures, violations,
-	       violations == 1 ? "" : "s", ran ? "ran to the end" : "stopped early");
+	       violations == 1 ? "" : "s",
+	       nr_allowed ? " (and findings the scenario allowed)" : "",
+	       ran ? "ran to the end" : "stopped early");
 	if (!ran || r.failures || violations)
 		printf("replay: memhp run %s --seed %" PRIu64 "%s%s\n", a.script, r.seed,
 		       a.protocol == RUN_PROTOCOL_SCRIPT ? "" : " --protocol ",

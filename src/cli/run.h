@@ -64,8 +64,9 @@ void lapi_open(struct run *r);
  * changes while the checker and the map look. */
 void lapi_stop_workers(struct run *r);
 /* Check machine @i: memhp_check() and the runtime log, less what the script
- * allowed. Prints each violation; returns how many fail the run. */
-unsigned long lapi_final_check(struct run *r, int i);
+ * allowed (counted in @nr_allowed). Prints each violation; returns how many
+ * fail the run. */
+unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed);
 struct memhp_machine *lapi_machine(struct run *r, int i);
 /* Unregister the script's hooks, free workloads, destroy the machines. */
 void lapi_teardown(struct run *r);

@@ -11,6 +11,7 @@
 #include "timeline.h"
 #include "run_util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -29,6 +30,13 @@
 #define TL_DUR_COL 78
 /* Migration rounds printed per migrate phase; the rest are summed up. */
 #define TL_ROUNDS_SHOWN 3
+/* Kernel messages of one kind shown per operation, as printk's ratelimit
+ * (DEFAULT_RATELIMIT_BURST) would let through; kinds told apart at once. */
+#define TL_PRINTK_BURST 10
+#define TL_PRINTK_KINDS 8
+#define TL_PRINTK_SAMPLE 80
+/* How memhp_report() words a finding about no page (MEMHP_NO_PFN). */
+#define TL_NO_PFN_TEXT " at pfn 0xffffffffffffffff"
 /* Events kept for the trace file: an endless offline must not eat the host. */
 #define TL_MAX_EVENTS (1UL << 20)
 #define TL_INITIAL_EVENTS 1024
@@ -133,6 +141,13 @@ struct tl_thread {
 	uint64_t pending_ts;
 	/* Begins not kept for the trace file: their ends are not kept either. */
 	unsigned int dropped_open;
+	/* Kernel messages of the current operation, by kind. */
+	struct {
+		uint64_t kind;
+		unsigned long shown, hidden;
+		char sample[TL_PRINTK_SAMPLE];
+	} printk[TL_PRINTK_KINDS];
+	int nr_printk;
 	/* Migration rounds of the current migrate phase. */
 	unsigned long rounds, hidden_rounds, hidden_moved, hidden_failed;
 };
@@ -449,6 +464,57 @@ static void print_hidden_rounds(struct timeline *tl, struct tl_thread *th, uint6
 	th->hidden_rounds = th->hidden_moved = th->hidden_failed = 0;
 }
 
+/* Messages that differ only in numbers are of one kind: "migrating pfn
+ * 100000 failed" and "migrating pfn 100001 failed" are. */
+static uint64_t printk_kind(const char *msg)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *msg; msg++)
+		if (!isxdigit((unsigned char)*msg))
+			h = (h ^ (unsigned char)*msg) * 1099511628211ULL;
+	return h;
+}
+
+/* Returns true if @msg may be shown; counts it as hidden otherwise. */
+static bool printk_ratelimit(struct tl_thread *th, const char *msg)
+{
+	uint64_t kind = printk_kind(msg);
+	int i;
+
+	for (i = 0; i < th->nr_printk; i++)
+		if (th->printk[i].kind == kind)
+			break;
+	if (i == th->nr_printk) {
+		if (i == TL_PRINTK_KINDS)
+			return true;
+		th->nr_printk++;
+		th->printk[i].kind = kind;
+		th->printk[i].shown = th->printk[i].hidden = 0;
+		snprintf(th->printk[i].sample, sizeof(th->printk[i].sample), "%s", msg);
+	}
+	if (th->printk[i].shown < TL_PRINTK_BURST) {
+		th->printk[i].shown++;
+		return true;
+	}
+	th->printk[i].hidden++;
+	return false;
+}
+
+static void print_hidden_printk(struct timeline *tl, struct tl_thread *th, uint64_t ts)
+{
+	char line[TL_LINE];
+
+	for (int i = 0; i < th->nr_printk; i++) {
+		if (!th->printk[i].hidden)
+			continue;
+		snprintf(line, sizeof(line), "... %lu more like \"%s\" (ratelimited)",
+			 th->printk[i].hidden, th->printk[i].sample);
+		leaf(tl, th, ts, line);
+		th->printk[i].hidden = 0;
+	}
+}
+
 static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
 {
 	struct tl_machine *tm = priv;
@@ -475,6 +541,8 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			snprintf(text, sizeof(text), "%s", ev->name);
 		if (!strcmp(ev->name, "migrate"))
 			th->rounds = 0;
+		if (ev->kind == MEMHP_TRACE_OP_BEGIN)
+			th->nr_printk = 0;
 		e.detail = text;
 		span_begin(tl, th, e.ts, text);
 		break;
@@ -492,6 +560,7 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			snprintf(res, sizeof(res), "%s", err);
 		if (!strcmp(ev->name, "migrate"))
 			print_hidden_rounds(tl, th, e.ts);
+		print_hidden_printk(tl, th, e.ts);
 		span_end(tl, th, e.ts, res);
 		break;
 	case MEMHP_TRACE_NOTIFY:
@@ -525,8 +594,20 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			e.detail = "violation";
 			break;
 		}
-		if (!strncmp(ev->name, "memhp: ", 7))
-			snprintf(text, sizeof(text), "!! %s", ev->name + 7);
+		if (!printk_ratelimit(th, ev->name)) {
+			pthread_mutex_unlock(&tl->lock);
+			return;
+		}
+		if (!strncmp(ev->name, "memhp: ", 7)) {
+			/* A finding about no page in particular has no pfn to show. */
+			const char *nopfn = strstr(ev->name, TL_NO_PFN_TEXT);
+
+			if (nopfn)
+				snprintf(text, sizeof(text), "!! %.*s%s", (int)(nopfn - ev->name - 7),
+					 ev->name + 7, nopfn + strlen(TL_NO_PFN_TEXT));
+			else
+				snprintf(text, sizeof(text), "!! %s", ev->name + 7);
+		}
 		else
 			snprintf(text, sizeof(text), "kernel: %s", ev->name);
 		e.detail = ev->name;
