@@ -250,8 +250,10 @@ static bool run_script(struct run *r, const struct run_args *a)
 	if (rc != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 
+		/* After ^C the traceback says nothing the first line does not. */
 		if (r->interrupts)
-			fprintf(stderr, "memhp run: %s\n", msg ? msg : "interrupted");
+			fprintf(stderr, "memhp run: %.*s\n",
+				msg ? (int)strcspn(msg, "\n") : 11, msg ? msg : "interrupted");
 		else
 			fprintf(stderr, "memhp run: error: %s\n", msg ? msg : "(no message)");
 		lua_pop(L, 2);

@@ -1,7 +1,506 @@
 // SPDX-License-Identifier: MIT
+/*
+ * svg.c - a machine's memory map as an SVG picture.
+ *
+ * One row per memory block (or per run of blocks, when there are too many
+ * to draw one each), its label coloured by state and zone; one cell per
+ * pageblock (or per group of them), a strip on top for the migratetype and
+ * a bar below split by what the pages are: free, movable, kernel,
+ * PageOffline, reserved.
+ *
+ * Everything is read through the public API, lock-free and racy like a PFN
+ * walker's reads: drawing never changes the machine. A free buddy chunk
+ * starts with a PageBuddy page and an allocation with a referenced page, so
+ * a walk that remembers the last head tells the refcount-0 tails of the
+ * two apart without knowing the buddy order. No chunk crosses a max-order
+ * boundary, so each max-order region can be classified on its own, which
+ * is what lets a huge machine be sampled.
+ */
 #include "run.h"
+#include "run_util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Most rows drawn: more blocks than this are aggregated, and said so. */
+#define SVG_MAX_ROWS 128
+/* Most cells in a row: bigger blocks put several pageblocks in a cell. */
+#define SVG_MAX_COLS 64
+/* Pages walked at most; beyond, one max-order region in N is sampled. */
+#define SVG_WALK_BUDGET (1UL << 25)
+
+/* Geometry, in pixels. */
+#define SVG_MARGIN 16
+#define SVG_TITLE_H 54
+#define SVG_LABEL_W 330
+#define SVG_SWATCH_W 10
+#define SVG_CELL_W 13
+#define SVG_CELL_GAP 1
+#define SVG_ROW_H 18
+#define SVG_STRIP_H 3
+/* White between the strip and the bar, so that the two never merge. */
+#define SVG_STRIP_GAP 1
+#define SVG_GAP_ROW_H 14
+#define SVG_LEGEND_H 96
+#define SVG_FONT "font-family=\"DejaVu Sans Mono, monospace\""
+#define SVG_TEXT_SIZE 11
+
+enum page_class {
+	PC_FREE,
+	PC_MOVABLE,
+	PC_KERNEL,
+	PC_OFFLINE,
+	PC_RESERVED,
+	PC_NR
+};
+
+static const struct {
+	const char *name, *color;
+} page_classes[PC_NR] = {
+	/* Bars stack from the bottom in this order: what pins memory first. */
+	[PC_KERNEL] = {"kernel (unmovable)", "#d62728"},
+	[PC_MOVABLE] = {"movable / LRU", "#1f77b4"},
+	[PC_OFFLINE] = {"PageOffline", "#9467bd"},
+	[PC_RESERVED] = {"reserved / memmap", "#7f7f7f"},
+	[PC_FREE] = {"free (buddy)", "#eeeeee"},
+};
+
+static const enum page_class stack_order[PC_NR] = {PC_KERNEL, PC_MOVABLE, PC_OFFLINE,
+						   PC_RESERVED, PC_FREE};
+
+static const char *const migratetype_colors[MEMHP_MIGRATE_TYPES] = {
+	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13", [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
+	[MEMHP_MIGRATE_RECLAIMABLE] = "#bcbd22", [MEMHP_MIGRATE_HIGHATOMIC] = "#e377c2",
+	[MEMHP_MIGRATE_ISOLATE] = "#000000",
+};
+
+static const char *const zone_colors[MEMHP_NR_ZONES] = {
+	[MEMHP_ZONE_DMA] = "#c7b299", [MEMHP_ZONE_DMA32] = "#a0785a",
+	[MEMHP_ZONE_NORMAL] = "#ff7f0e", [MEMHP_ZONE_MOVABLE] = "#17becf",
+};
+#define SVG_OFFLINE_COLOR "#ffffff"
+#define SVG_GOING_OFFLINE_COLOR "#ffd700"
+
+struct cell {
+	unsigned long pages[PC_NR];
+	unsigned long mt[MEMHP_MIGRATE_TYPES];
+};
+
+struct row {
+	unsigned long first_id, nr_blocks;
+	bool gap_before;		/* blocks are missing before this row */
+	uint64_t gap_bytes;
+	int state;			/* enum memhp_block_state, or 0: mixed */
+	int zone;			/* zone, -1 none, -2 mixed */
+	struct cell cells[SVG_MAX_COLS];
+};
+
+struct map {
+	struct memhp_machine *m;
+	unsigned long pages_per_block, pageblock_pages, region_pages;
+	unsigned long blocks_per_row, cols, pages_per_cell;
+	unsigned long stride;		/* walk one max-order region in this many */
+	bool collapsed;			/* runs of offline blocks share a row */
+	struct row *rows;
+	size_t nr_rows;
+};
+
+static enum page_class classify(struct memhp_page *p, enum page_class *run)
+{
+	if (memhp_PageBuddy(p))
+		return *run = PC_FREE;
+	if (memhp_PageOffline(p))
+		return *run = PC_OFFLINE;
+	if (memhp_PageReserved(p) || memhp_PageVmemmapSelfHosted(p))
+		return *run = PC_RESERVED;
+	if (memhp_page_count(p) > 0)
+		return *run = memhp_PageLRU(p) || memhp_PageMovable(p) ? PC_MOVABLE : PC_KERNEL;
+	/* A tail: of the free chunk or the allocation that began before. */
+	return *run;
+}
+
+static void walk_block(struct map *mp, struct row *row, unsigned long id, unsigned long block_idx)
+{
+	const unsigned long start = id * mp->pages_per_block;
+	const unsigned long row_pages = mp->blocks_per_row * mp->pages_per_block;
+
+	for (unsigned long r = 0; r < mp->pages_per_block; r += mp->region_pages) {
+		unsigned long region = (start + r) / mp->region_pages;
+		enum page_class run = PC_FREE;
+
+		if (region % mp->stride)
+			continue;
+		for (unsigned long i = 0; i < mp->region_pages; i++) {
+			unsigned long pfn = start + r + i;
+			unsigned long off = block_idx * mp->pages_per_block + r + i;
+			struct cell *c = &row->cells[off * mp->cols / row_pages];
+			struct memhp_page *p = memhp_pfn_to_online_page(mp->m, pfn);
+
+			if (!p)
+				continue;
+			c->pages[classify(p, &run)] += mp->stride;
+			if (!(pfn % mp->pageblock_pages)) {
+				int mt = memhp_pfn_migratetype(mp->m, pfn);
+
+				if (mt >= 0 && mt < MEMHP_MIGRATE_TYPES)
+					c->mt[mt]++;
+			}
+		}
+	}
+}
+
+/*
+ * Lay the blocks out in rows of @per_row, a run of offline blocks in one row
+ * when @collapse is set (they have nothing to show). Returns the number of
+ * rows; fills mp->rows (and walks the pages) only when @fill is set.
+ */
+static size_t lay_out(struct map *mp, unsigned long per_row, bool collapse, bool fill)
+{
+	unsigned long prev_id = 0;
+	struct row *row = NULL, dry;
+	size_t nr_rows = 0;
+	bool first = true;
+
+	for (long id = memhp_next_block(mp->m, 0); id >= 0;
+	     id = memhp_next_block(mp->m, (unsigned long)id + 1)) {
+		struct memhp_block_info bi;
+		bool gap = !first && (unsigned long)id != prev_id + 1;
+		bool offline;
+
+		if (memhp_block_info(mp->m, (unsigned long)id, &bi))
+			continue;
+		offline = bi.state == MEMHP_MEM_OFFLINE;
+		if (!row || gap || (offline != (row->state == MEMHP_MEM_OFFLINE) && collapse) ||
+		    (row->nr_blocks == per_row && !(collapse && offline))) {
+			row = fill ? &mp->rows[nr_rows] : &dry;
+			nr_rows++;
+			memset(row, 0, sizeof(*row));
+			row->first_id = (unsigned long)id;
+			row->state = bi.state;
+			row->zone = bi.zone;
+			row->gap_before = gap;
+			row->gap_bytes = gap ? ((unsigned long)id - prev_id - 1) * memhp_block_size(mp->m)
+					     : 0;
+		}
+		if (row->state != (int)bi.state)
+			row->state = 0;
+		if (row->zone != bi.zone)
+			row->zone = -2;
+		if (fill && !offline)
+			walk_block(mp, row, (unsigned long)id, row->nr_blocks);
+		row->nr_blocks++;
+		prev_id = (unsigned long)id;
+		first = false;
+	}
+	return nr_rows;
+}
+
+static int build(struct map *mp)
+{
+	unsigned long nr_blocks = memhp_nr_blocks(mp->m), online_pages = 0, row_pages;
+	bool collapse = false;
+	size_t nr_rows;
+
+	mp->pages_per_block = memhp_pages_per_block(mp->m);
+	mp->pageblock_pages = memhp_pageblock_nr_pages(mp->m);
+	mp->region_pages = 1UL << memhp_max_order(mp->m);
+	if (mp->region_pages > mp->pages_per_block)
+		mp->region_pages = mp->pages_per_block;
+	for (long id = memhp_next_block(mp->m, 0); id >= 0;
+	     id = memhp_next_block(mp->m, (unsigned long)id + 1)) {
+		struct memhp_block_info bi;
+
+		if (!memhp_block_info(mp->m, (unsigned long)id, &bi) && bi.state != MEMHP_MEM_OFFLINE)
+			online_pages += mp->pages_per_block;
+	}
+	mp->stride = (online_pages + SVG_WALK_BUDGET - 1) / SVG_WALK_BUDGET;
+	if (!mp->stride)
+		mp->stride = 1;
+
+	/* One row per block while they fit; then offline runs collapse and
+	 * the rest aggregate, as few blocks per row as will fit; failing that
+	 * (offline and online blocks alternate), plain aggregation. */
+	mp->blocks_per_row = 1;
+	nr_rows = lay_out(mp, 1, false, false);
+	if (nr_rows > SVG_MAX_ROWS) {
+		collapse = true;
+		while ((nr_rows = lay_out(mp, mp->blocks_per_row, true, false)) > SVG_MAX_ROWS &&
+		       mp->blocks_per_row < nr_blocks)
+			mp->blocks_per_row *= 2;
+		if (nr_rows > SVG_MAX_ROWS) {
+			collapse = false;
+			mp->blocks_per_row = (nr_blocks + SVG_MAX_ROWS - 1) / SVG_MAX_ROWS;
+			nr_rows = lay_out(mp, mp->blocks_per_row, false, false);
+		}
+	}
+	mp->collapsed = collapse;
+	row_pages = mp->blocks_per_row * mp->pages_per_block;
+	mp->cols = row_pages / mp->pageblock_pages;
+	if (mp->cols > SVG_MAX_COLS)
+		mp->cols = SVG_MAX_COLS;
+	if (!mp->cols)
+		mp->cols = 1;
+	mp->pages_per_cell = row_pages / mp->cols;
+	mp->rows = calloc(nr_rows + 1, sizeof(*mp->rows));
+	if (!mp->rows)
+		return -ENOMEM;
+	mp->nr_rows = lay_out(mp, mp->blocks_per_row, collapse, true);
+	return 0;
+}
+
+/* ---- Drawing ------------------------------------------------------------------------ */
+
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static const char *state_name(int state)
+{
+	switch (state) {
+	case MEMHP_MEM_ONLINE:
+		return "online";
+	case MEMHP_MEM_OFFLINE:
+		return "offline";
+	case MEMHP_MEM_GOING_OFFLINE:
+		return "going-offline";
+	}
+	return "mixed";
+}
+
+static const char *row_color(const struct row *row)
+{
+	if (row->state == MEMHP_MEM_OFFLINE)
+		return SVG_OFFLINE_COLOR;
+	if (row->state == MEMHP_MEM_GOING_OFFLINE)
+		return SVG_GOING_OFFLINE_COLOR;
+	if (row->zone >= 0 && row->zone < MEMHP_NR_ZONES)
+		return zone_colors[row->zone];
+	return "#cccccc";
+}
+
+static void draw_cell(FILE *f, const struct map *mp, const struct cell *c, int x, int y)
+{
+	const int bar_h = SVG_ROW_H - SVG_CELL_GAP - SVG_STRIP_H - SVG_STRIP_GAP;
+	unsigned long total = 0, best_n = 0;
+	int best = -1, yy = y + SVG_ROW_H - SVG_CELL_GAP;
+
+	for (int i = 0; i < PC_NR; i++)
+		total += c->pages[i];
+	for (int t = 0; t < MEMHP_MIGRATE_TYPES; t++) {
+		/* An isolated pageblock is what one looks for: it wins. */
+		if (c->mt[t] && (t == MEMHP_MIGRATE_ISOLATE || c->mt[t] > best_n) &&
+		    best != MEMHP_MIGRATE_ISOLATE) {
+			best = t;
+			best_n = c->mt[t];
+		}
+	}
+	if (!total) {
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"url(#holes)\"/>\n",
+			x, y, SVG_CELL_W, SVG_ROW_H - SVG_CELL_GAP);
+		return;
+	}
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x, y,
+		SVG_CELL_W, SVG_STRIP_H, best >= 0 ? migratetype_colors[best] : "#ffffff");
+	/* Stack from the bottom; rounding goes to the free part on top. */
+	for (int i = 0; i < PC_NR; i++) {
+		enum page_class pc = stack_order[i];
+		int h = pc == PC_FREE ? yy - (y + SVG_STRIP_H + SVG_STRIP_GAP)
+				      : (int)((c->pages[pc] * (unsigned long)bar_h + total / 2) / total);
+
+		if (h <= 0)
+			continue;
+		yy -= h;
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x, yy,
+			SVG_CELL_W, h, page_classes[pc].color);
+	}
+	(void)mp;
+}
+
+static void legend_box(FILE *f, int x, int y, const char *color, const char *text)
+{
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#555\" "
+		   "stroke-width=\"0.5\"/>\n",
+		x, y, color);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>%s</text>\n", x + 16, y + 10,
+		SVG_TEXT_SIZE, SVG_FONT, text);
+}
+
+static void draw_legend(FILE *f, int x, int y)
+{
+	int yy;
+
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>block: state "
+		   "and zone</text>\n",
+		x, y, SVG_TEXT_SIZE, SVG_FONT);
+	yy = y + 8;
+	for (int z = 0; z < MEMHP_NR_ZONES; z++)
+		legend_box(f, x + (z % 2) * 130, yy + (z / 2) * 16, zone_colors[z],
+			   memhp_zone_name((enum memhp_zone_type)z));
+	legend_box(f, x, yy + 32, SVG_OFFLINE_COLOR, "offline");
+	legend_box(f, x + 130, yy + 32, SVG_GOING_OFFLINE_COLOR, "going-offline");
+
+	x += 290;
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>pages (bar, "
+		   "bottom up)</text>\n",
+		x, y, SVG_TEXT_SIZE, SVG_FONT);
+	for (int i = 0; i < PC_NR; i++) {
+		enum page_class pc = stack_order[i];
+
+		legend_box(f, x + (i % 2) * 160, yy + (i / 2) * 16, page_classes[pc].color,
+			   page_classes[pc].name);
+	}
+	legend_box(f, x + 160, yy + 32, "url(#holes)", "not online");
+
+	x += 350;
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>pageblock "
+		   "migratetype (strip on top)</text>\n",
+		x, y, SVG_TEXT_SIZE, SVG_FONT);
+	for (int t = 0; t < MEMHP_MIGRATE_TYPES; t++)
+		legend_box(f, x + (t % 2) * 130, yy + (t / 2) * 16, migratetype_colors[t],
+			   memhp_migratetype_name(t));
+}
+
+static void draw(FILE *f, const struct map *mp, const char *title)
+{
+	const int cells_x = SVG_MARGIN + SVG_LABEL_W;
+	const int width = cells_x + (int)mp->cols * (SVG_CELL_W + SVG_CELL_GAP) + SVG_MARGIN;
+	const int legend_w = 1000;
+	int height = SVG_MARGIN + SVG_TITLE_H, y;
+	char a[RUN_SIZE_STR], b[RUN_SIZE_STR], c[RUN_SIZE_STR], d[RUN_SIZE_STR];
+	struct memhp_meminfo mi;
+	const int w = width > legend_w + 2 * SVG_MARGIN ? width : legend_w + 2 * SVG_MARGIN;
+
+	for (size_t i = 0; i < mp->nr_rows; i++)
+		height += SVG_ROW_H + (mp->rows[i].gap_before ? SVG_GAP_ROW_H : 0);
+	height += SVG_LEGEND_H + SVG_MARGIN;
+	memhp_meminfo(mp->m, &mi);
+
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		   "viewBox=\"0 0 %d %d\">\n",
+		w, height, w, height);
+	fputs("<defs><pattern id=\"holes\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\">"
+	      "<rect width=\"4\" height=\"4\" fill=\"#ffffff\"/>"
+	      "<path d=\"M0,4 L4,0\" stroke=\"#bbbbbb\" stroke-width=\"0.8\"/></pattern></defs>\n",
+	      f);
+	fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, height);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"15\" font-weight=\"bold\" %s>memory map: ",
+		SVG_MARGIN, SVG_MARGIN + 12, SVG_FONT);
+	put_escaped(f, title);
+	fputs("</text>\n", f);
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>MemTotal %s, MemFree %s, present %s; "
+		"protocol %s</text>\n",
+		SVG_MARGIN, SVG_MARGIN + 30, SVG_TEXT_SIZE, SVG_FONT,
+		run_fmt_size((uint64_t)mi.total_pages * MEMHP_PAGE_SIZE, a),
+		run_fmt_size((uint64_t)mi.free_pages * MEMHP_PAGE_SIZE, b),
+		run_fmt_size((uint64_t)mi.present_pages * MEMHP_PAGE_SIZE, c),
+		memhp_machine_protocol(mp->m) == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s%s>1 row = %lu block%s (%s); "
+		   "1 cell = %s%s%s</text>\n",
+		SVG_MARGIN, SVG_MARGIN + 46, SVG_TEXT_SIZE, SVG_FONT,
+		mp->blocks_per_row > 1 || mp->collapsed ? " fill=\"#b00000\"" : "", mp->blocks_per_row,
+		mp->blocks_per_row == 1 ? "" : "s",
+		run_fmt_size((uint64_t)mp->blocks_per_row * memhp_block_size(mp->m), a),
+		run_fmt_size((uint64_t)mp->pages_per_cell * MEMHP_PAGE_SIZE, d),
+		mp->blocks_per_row > 1 ? ": too many blocks to draw one per row, rows aggregate them"
+		: mp->collapsed	       ? ": too many blocks to draw one per row, offline runs share one"
+				       : "",
+		mp->stride > 1 ? "; pages sampled" : "");
+	if (mp->stride > 1)
+		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>(one max-order region in %lu "
+			   "walked)</text>\n",
+			width - SVG_MARGIN - 260, SVG_MARGIN + 30, SVG_TEXT_SIZE, SVG_FONT, mp->stride);
+
+	y = SVG_MARGIN + SVG_TITLE_H;
+	for (size_t i = 0; i < mp->nr_rows; i++) {
+		const struct row *row = &mp->rows[i];
+		char label[RUN_ERR_MAX], ids[RUN_SIZE_STR * 2];
+		uint64_t start = (uint64_t)row->first_id * memhp_block_size(mp->m);
+
+		if (row->gap_before) {
+			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"#888\" %s>"
+				   "&#8942; %s not present</text>\n",
+				SVG_MARGIN + SVG_SWATCH_W + 4, y + SVG_GAP_ROW_H - 3,
+				SVG_TEXT_SIZE - 1, SVG_FONT, run_fmt_size(row->gap_bytes, a));
+			y += SVG_GAP_ROW_H;
+		}
+		if (row->nr_blocks == 1)
+			snprintf(ids, sizeof(ids), "memory%lu", row->first_id);
+		else
+			snprintf(ids, sizeof(ids), "memory%lu-%lu", row->first_id,
+				 row->first_id + row->nr_blocks - 1);
+		/* A block spanning zones has none of its own (mem->zone NULL). */
+		snprintf(label, sizeof(label), "%-15s %#011" PRIx64 " %-7s %s", ids, start,
+			 state_name(row->state),
+			 row->zone >= 0			    ? memhp_zone_name((enum memhp_zone_type)row->zone)
+			 : row->zone == -2		    ? "mixed"
+			 : row->state == MEMHP_MEM_OFFLINE ? ""
+							    : "zones");
+		if (row->nr_blocks > mp->blocks_per_row)
+			snprintf(label + strlen(label), sizeof(label) - strlen(label), "(%s)",
+				 run_fmt_size(row->nr_blocks * memhp_block_size(mp->m), a));
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
+			   "stroke=\"#555\" stroke-width=\"0.5\"/>\n",
+			SVG_MARGIN, y, SVG_SWATCH_W, SVG_ROW_H - SVG_CELL_GAP - 1, row_color(row));
+		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" xml:space=\"preserve\" %s>",
+			SVG_MARGIN + SVG_SWATCH_W + 4, y + SVG_ROW_H - 5, SVG_TEXT_SIZE, SVG_FONT);
+		put_escaped(f, label);
+		fputs("</text>\n", f);
+		for (unsigned long col = 0; col < mp->cols; col++)
+			draw_cell(f, mp, &row->cells[col],
+				  cells_x + (int)col * (SVG_CELL_W + SVG_CELL_GAP), y);
+		y += SVG_ROW_H;
+	}
+	draw_legend(f, SVG_MARGIN, y + 24);
+	fputs("</svg>\n", f);
+}
+
 int svg_write(struct memhp_machine *m, const char *path, const char *title)
 {
-	(void)m; (void)path; (void)title;
-	return 0;
+	struct map mp = {.m = m};
+	FILE *f;
+	int ret = build(&mp);
+
+	if (ret) {
+		fprintf(stderr, "memhp: the memory map needs more memory than there is\n");
+		return ret;
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		ret = -errno;
+		fprintf(stderr, "memhp: cannot write the memory map to %s: %s\n", path,
+			strerror(errno));
+		free(mp.rows);
+		return ret;
+	}
+	draw(f, &mp, title);
+	if (fclose(f)) {
+		ret = -errno;
+		fprintf(stderr, "memhp: writing the memory map to %s failed: %s\n", path,
+			strerror(errno));
+	}
+	free(mp.rows);
+	return ret;
 }

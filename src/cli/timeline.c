@@ -121,6 +121,7 @@ struct timeline {
 	struct {
 		bool active;
 		unsigned int tid;
+		int nesting;		/* operations inside the shown one */
 		uint64_t t0;
 		char what[TL_LINE / 2];
 		const char *phase;
@@ -414,9 +415,12 @@ static void update_progress(struct timeline *tl, struct tl_thread *th,
 		return;
 	switch (ev->kind) {
 	case MEMHP_TRACE_OP_BEGIN:
-		if (tl->op.active)
+		if (tl->op.active) {
+			tl->op.nesting += tl->op.tid == th->tid;
 			return;
+		}
 		tl->op.active = true;
+		tl->op.nesting = 0;
 		tl->op.tid = th->tid;
 		tl->op.t0 = mono_ns();
 		{
@@ -431,7 +435,7 @@ static void update_progress(struct timeline *tl, struct tl_thread *th,
 		tl->op.rounds = tl->op.migrated = 0;
 		break;
 	case MEMHP_TRACE_OP_END:
-		if (tl->op.active && tl->op.tid == th->tid && th->depth <= 1) {
+		if (tl->op.active && tl->op.tid == th->tid && !tl->op.nesting--) {
 			tl->op.active = false;
 			bar_clear(tl);
 		}
