@@ -6,6 +6,8 @@
 #   make SAN=address,undefined / SAN=thread
 #                             sanitizer builds, each in its own build directory
 #   make CC=clang             any C11 compiler that speaks gcc's flags
+#   make install              the program, its man page, the library and headers
+#                             under $(DESTDIR)$(PREFIX)
 
 CC ?= cc
 SAN ?=
@@ -79,6 +81,13 @@ $(B)/memhp: $(CLI_OBJS) $(B)/libmemhp.a
 $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# test_trace reads the timeline's Chrome trace back with jansson, as the
+# viewers do: it links the timeline of the memhp program.
+TRACE_TEST_OBJS := $(B)/src/cli/timeline.o $(B)/src/cli/run_util.o
+$(B)/tests/test_trace.o: CPPFLAGS += $(shell pkg-config --cflags jansson)
+$(B)/tests/test_trace: $(B)/tests/test_trace.o $(B)/tests/harness.o $(TRACE_TEST_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson) $(LDLIBS)
+
 $(B)/bench/%: $(B)/bench/%.o $(B)/libmemhp.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -89,13 +98,30 @@ $(B)/tests/harness.o: tests/harness.c
 check: all
 	MEMHP=$(abspath $(B)/memhp) prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS) $(TEST_SCRIPTS)
 
+# Man pages: doc/*.1 (section 1; front ends add theirs beside memhp.1).
+MAN1 := $(wildcard doc/*.1)
+
+install: $(B)/memhp $(B)/libmemhp.a $(B)/libmemhp.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/memhp $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(B)/memhp $(DESTDIR)$(PREFIX)/bin/memhp
+	install -m 644 $(B)/libmemhp.a $(B)/libmemhp.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/memhp/*.h $(DESTDIR)$(PREFIX)/include/memhp/
+	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/memhp $(DESTDIR)$(PREFIX)/lib/libmemhp.a \
+		$(DESTDIR)$(PREFIX)/lib/libmemhp.so
+	rm -rf $(DESTDIR)$(PREFIX)/include/memhp
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN1)))
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
 
-.PHONY: all check format clean
+.PHONY: all check install uninstall format clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

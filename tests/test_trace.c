@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_trace.c - the timeline's Chrome trace-event file, read back with
+ * jansson the way Perfetto and chrome://tracing read it: every B has its E
+ * on the same track, timestamps never go back on a track, and the spans and
+ * instants of an operation are there.
+ */
+#include "harness.h"
+
+#include "../src/cli/timeline.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+#define MAX_TRACKS 64
+#define MAX_STACK 64
+#define MAX_NAME 64
+
+struct track {
+	long long pid, tid;
+	double last_ts;
+	int depth;
+	char stack[MAX_STACK][MAX_NAME];
+};
+
+struct summary {
+	int spans;		/* B/E pairs */
+	int instants;
+	int tracks;
+	int thread_names;
+	bool saw[8];		/* see names[] */
+};
+
+static const char *const names[] = {
+	"offline_pages", "isolate", "migrate", "MEM_GOING_OFFLINE", "MEM_CANCEL_OFFLINE",
+	"migrate_pages", "online_pages", "scenario call",
+};
+
+static struct track *track_of(struct track *t, int *n, long long pid, long long tid)
+{
+	for (int i = 0; i < *n; i++)
+		if (t[i].pid == pid && t[i].tid == tid)
+			return &t[i];
+	if (*n == MAX_TRACKS)
+		return NULL;
+	t[*n] = (struct track){.pid = pid, .tid = tid, .last_ts = -1};
+	return &t[(*n)++];
+}
+
+/* Returns NULL if the file is a balanced, monotonic trace, else why not. */
+static const char *validate(const char *path, struct summary *s)
+{
+	static char why[256];
+	struct track tracks[MAX_TRACKS];
+	int nr_tracks = 0;
+	json_error_t err;
+	json_t *root = json_load_file(path, 0, &err), *events, *ev;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	if (!root) {
+		snprintf(why, sizeof(why), "not JSON: %s line %d", err.text, err.line);
+		return why;
+	}
+	events = json_object_get(root, "traceEvents");
+	if (!json_is_array(events)) {
+		json_decref(root);
+		return "no traceEvents array";
+	}
+	json_array_foreach(events, i, ev) {
+		const char *ph = json_string_value(json_object_get(ev, "ph"));
+		const char *name = json_string_value(json_object_get(ev, "name"));
+		json_t *ts = json_object_get(ev, "ts");
+		struct track *t;
+
+		if (!ph || !name || !json_is_integer(json_object_get(ev, "pid")) ||
+		    !json_is_integer(json_object_get(ev, "tid"))) {
+			snprintf(why, sizeof(why), "event %zu lacks ph, name, pid or tid", i);
+			goto bad;
+		}
+		if (!strcmp(ph, "M")) {
+			s->thread_names += !strcmp(name, "thread_name");
+			continue;
+		}
+		if (!json_is_number(ts)) {
+			snprintf(why, sizeof(why), "event %zu (%s) has no ts", i, name);
+			goto bad;
+		}
+		t = track_of(tracks, &nr_tracks, json_integer_value(json_object_get(ev, "pid")),
+			     json_integer_value(json_object_get(ev, "tid")));
+		if (!t) {
+			snprintf(why, sizeof(why), "too many tracks");
+			goto bad;
+		}
+		if (json_number_value(ts) < t->last_ts) {
+			snprintf(why, sizeof(why), "event %zu (%s) goes back in time on tid %lld", i,
+				 name, t->tid);
+			goto bad;
+		}
+		t->last_ts = json_number_value(ts);
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (!strcmp(name, names[k]))
+				s->saw[k] = true;
+		if (!strcmp(json_string_value(json_object_get(ev, "cat")) ?: "", "scenario"))
+			s->saw[7] = true;
+		if (!strcmp(ph, "B")) {
+			if (t->depth == MAX_STACK) {
+				snprintf(why, sizeof(why), "nesting too deep");
+				goto bad;
+			}
+			snprintf(t->stack[t->depth++], MAX_NAME, "%s", name);
+		} else if (!strcmp(ph, "E")) {
+			if (!t->depth) {
+				snprintf(why, sizeof(why), "event %zu: E (%s) without B on tid %lld",
+					 i, name, t->tid);
+				goto bad;
+			}
+			if (strcmp(t->stack[--t->depth], name)) {
+				snprintf(why, sizeof(why), "event %zu: E %s closes B %s", i, name,
+					 t->stack[t->depth]);
+				goto bad;
+			}
+			s->spans++;
+		} else if (!strcmp(ph, "i")) {
+			s->instants++;
+		} else {
+			snprintf(why, sizeof(why), "event %zu: unexpected ph %s", i, ph);
+			goto bad;
+		}
+	}
+	for (int k = 0; k < nr_tracks; k++) {
+		if (tracks[k].depth) {
+			snprintf(why, sizeof(why), "tid %lld ends with %s open", tracks[k].tid,
+				 tracks[k].stack[tracks[k].depth - 1]);
+			goto bad;
+		}
+	}
+	s->tracks = nr_tracks;
+	json_decref(root);
+	return NULL;
+bad:
+	json_decref(root);
+	return why;
+}
+
+static struct memhp_machine *machine(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+
+	if (!m || tm_add_blocks(m, HOT, 2))
+		return NULL;
+	if (memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE) ||
+	    memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE))
+		return NULL;
+	return m;
+}
+
+static void tmp_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "/tmp/memhp-test-trace-%d-XXXXXX", (int)getpid());
+	close(mkstemp(buf));
+}
+
+static void vetoed_offline_gives_balanced_spans_and_notifier_instants(void)
+{
+	struct memhp_machine *m = machine();
+	struct tl_options opt = {.keep_events = true};
+	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE,
+				 .veto_ret = memhp_notifier_from_errno(-EBUSY)};
+	struct timeline *tl = tl_create(&opt);
+	struct summary s;
+	char path[64];
+	const char *why;
+
+	ASSERT_TRUE(m && tl);
+	tl_register_scenario_thread(tl);
+	ASSERT_OK(tl_attach(tl, m, 1));
+	event_log_register(m, &veto, 0);
+	tl_call_begin(tl, 1, "test.lua:1", "offline(memory32)");
+	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
+	tl_call_end(tl, 1, "-EBUSY");
+	tl_detach(tl, m);
+	tmp_path(path, sizeof(path));
+	ASSERT_OK(tl_write_chrome(tl, path, "test"));
+	why = validate(path, &s);
+	unlink(path);
+	tl_destroy(tl);
+	memhp_unregister_memory_notifier(m, &veto.nb);
+	if (why)
+		test_fail(__FILE__, __LINE__, "%s", why);
+	ASSERT_TRUE(!why);
+	ASSERT_TRUE(s.saw[0] && s.saw[1]);	/* offline_pages, isolate */
+	ASSERT_TRUE(s.saw[3] && s.saw[4]);	/* GOING and CANCEL */
+	ASSERT_TRUE(s.saw[7]);			/* the scenario's call */
+	ASSERT_EQ(s.tracks, 1);
+	ASSERT_GT(s.thread_names, 0);
+}
+
+struct abort_after {
+	int rounds;
+	struct memhp_task *task;
+};
+
+static void abort_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct abort_after *a = priv;
+
+	(void)m;
+	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && !--a->rounds)
+		memhp_task_signal(a->task);
+}
+
+struct offliner {
+	struct memhp_machine *m;
+	int ret;
+};
+
+static void *offline_thread(void *arg)
+{
+	struct offliner *o = arg;
+
+	o->ret = memhp_block_offline(o->m, B0 + 1);
+	return NULL;
+}
+
+static void interrupted_migration_and_a_second_thread_stay_balanced(void)
+{
+	struct memhp_machine *m = machine();
+	struct tl_options opt = {.keep_events = true};
+	struct abort_after a = {.rounds = 4, .task = memhp_current_task()};
+	struct timeline *tl = tl_create(&opt);
+	struct offliner o;
+	struct memhp_data *d;
+	pthread_t t;
+	struct summary s;
+	char path[64];
+	const char *why;
+
+	ASSERT_TRUE(m && tl);
+	tl_register_scenario_thread(tl);
+	ASSERT_OK(tl_attach(tl, m, 1));
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) / 2, 0), 0);
+	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, -1);
+	ASSERT_OK(memhp_add_tracer(m, abort_tracer, &a));
+	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
+	memhp_task_clear_signal(memhp_current_task());
+	memhp_remove_tracer(m, abort_tracer, &a);
+	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, 0);
+	/* The second block, offlined from another thread: its own track. */
+	o.m = m;
+	ASSERT_EQ(pthread_create(&t, NULL, offline_thread, &o), 0);
+	pthread_join(t, NULL);
+	ASSERT_OK(o.ret);
+	tl_detach(tl, m);
+	tmp_path(path, sizeof(path));
+	ASSERT_OK(tl_write_chrome(tl, path, "test"));
+	why = validate(path, &s);
+	unlink(path);
+	tl_destroy(tl);
+	memhp_data_destroy(d);
+	if (why)
+		test_fail(__FILE__, __LINE__, "%s", why);
+	ASSERT_TRUE(!why);
+	ASSERT_TRUE(s.saw[2] && s.saw[5]);	/* migrate, migrate_pages rounds */
+	ASSERT_EQ(s.tracks, 2);
+}
+
+/* The file `memhp run --trace` writes, for a real scenario. */
+static void memhp_run_writes_a_valid_trace(void)
+{
+	const char *memhp = getenv("MEMHP");
+	char path[64], cmd[512];
+	struct summary s;
+	const char *why;
+
+	if (!memhp) {
+		printf("# MEMHP not set (make check sets it): skipped\n");
+		return;
+	}
+	tmp_path(path, sizeof(path));
+	snprintf(cmd, sizeof(cmd), "%s run scenarios/endless-migration.lua -q --seed 5 --trace %s",
+		 memhp, path);
+	ASSERT_EQ(system(cmd), 0);
+	why = validate(path, &s);
+	unlink(path);
+	if (why)
+		test_fail(__FILE__, __LINE__, "%s", why);
+	ASSERT_TRUE(!why);
+	ASSERT_TRUE(s.saw[0] && s.saw[2] && s.saw[3] && s.saw[4] && s.saw[6] && s.saw[7]);
+	ASSERT_GT(s.spans, 10);
+}
+
+RUN_TESTS(T(vetoed_offline_gives_balanced_spans_and_notifier_instants),
+	  T(interrupted_migration_and_a_second_thread_stay_balanced),
+	  T(memhp_run_writes_a_valid_trace))
