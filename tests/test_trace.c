@@ -28,16 +28,16 @@ struct track {
 };
 
 struct summary {
-	int spans;		/* B/E pairs */
+	int spans; /* B/E pairs */
 	int instants;
 	int tracks;
 	int thread_names;
-	bool saw[8];		/* see names[] */
+	bool saw[8]; /* see names[] */
 };
 
 static const char *const names[] = {
-	"offline_pages", "isolate", "migrate", "MEM_GOING_OFFLINE", "MEM_CANCEL_OFFLINE",
-	"migrate_pages", "online_pages", "scenario call",
+	"offline_pages",      "isolate",       "migrate",      "MEM_GOING_OFFLINE",
+	"MEM_CANCEL_OFFLINE", "migrate_pages", "online_pages", "scenario call",
 };
 
 static struct track *track_of(struct track *t, int *n, long long pid, long long tid)
@@ -47,7 +47,7 @@ static struct track *track_of(struct track *t, int *n, long long pid, long long 
 			return &t[i];
 	if (*n == MAX_TRACKS)
 		return NULL;
-	t[*n] = (struct track){.pid = pid, .tid = tid, .last_ts = -1};
+	t[*n] = (struct track){ .pid = pid, .tid = tid, .last_ts = -1 };
 	return &t[(*n)++];
 }
 
@@ -71,7 +71,8 @@ static const char *validate(const char *path, struct summary *s)
 		json_decref(root);
 		return "no traceEvents array";
 	}
-	json_array_foreach(events, i, ev) {
+	json_array_foreach(events, i, ev)
+	{
 		const char *ph = json_string_value(json_object_get(ev, "ph"));
 		const char *name = json_string_value(json_object_get(ev, "name"));
 		json_t *ts = json_object_get(ev, "ts");
@@ -97,8 +98,8 @@ static const char *validate(const char *path, struct summary *s)
 			goto bad;
 		}
 		if (json_number_value(ts) < t->last_ts) {
-			snprintf(why, sizeof(why), "event %zu (%s) goes back in time on tid %lld", i,
-				 name, t->tid);
+			snprintf(why, sizeof(why), "event %zu (%s) goes back in time on tid %lld",
+				 i, name, t->tid);
 			goto bad;
 		}
 		t->last_ts = json_number_value(ts);
@@ -115,8 +116,9 @@ static const char *validate(const char *path, struct summary *s)
 			snprintf(t->stack[t->depth++], MAX_NAME, "%s", name);
 		} else if (!strcmp(ph, "E")) {
 			if (!t->depth) {
-				snprintf(why, sizeof(why), "event %zu: E (%s) without B on tid %lld",
-					 i, name, t->tid);
+				snprintf(why, sizeof(why),
+					 "event %zu: E (%s) without B on tid %lld", i, name,
+					 t->tid);
 				goto bad;
 			}
 			if (strcmp(t->stack[--t->depth], name)) {
@@ -168,9 +170,9 @@ static void tmp_path(char *buf, size_t len)
 static void vetoed_offline_gives_balanced_spans_and_notifier_instants(void)
 {
 	struct memhp_machine *m = machine();
-	struct tl_options opt = {.keep_events = true};
-	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE,
-				 .veto_ret = memhp_notifier_from_errno(-EBUSY)};
+	struct tl_options opt = { .keep_events = true };
+	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				  .veto_ret = memhp_notifier_from_errno(-EBUSY) };
 	struct timeline *tl = tl_create(&opt);
 	struct summary s;
 	char path[64];
@@ -193,9 +195,9 @@ static void vetoed_offline_gives_balanced_spans_and_notifier_instants(void)
 	if (why)
 		test_fail(__FILE__, __LINE__, "%s", why);
 	ASSERT_TRUE(!why);
-	ASSERT_TRUE(s.saw[0] && s.saw[1]);	/* offline_pages, isolate */
-	ASSERT_TRUE(s.saw[3] && s.saw[4]);	/* GOING and CANCEL */
-	ASSERT_TRUE(s.saw[7]);			/* the scenario's call */
+	ASSERT_TRUE(s.saw[0] && s.saw[1]); /* offline_pages, isolate */
+	ASSERT_TRUE(s.saw[3] && s.saw[4]); /* GOING and CANCEL */
+	ASSERT_TRUE(s.saw[7]);		   /* the scenario's call */
 	ASSERT_EQ(s.tracks, 1);
 	ASSERT_GT(s.thread_names, 0);
 }
@@ -230,8 +232,8 @@ static void *offline_thread(void *arg)
 static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 {
 	struct memhp_machine *m = machine();
-	struct tl_options opt = {.keep_events = true};
-	struct abort_after a = {.rounds = 4, .task = memhp_current_task()};
+	struct tl_options opt = { .keep_events = true };
+	struct abort_after a = { .rounds = 4, .task = memhp_current_task() };
 	struct timeline *tl = tl_create(&opt);
 	struct offliner o;
 	struct memhp_data *d;
@@ -260,13 +262,16 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	tmp_path(path, sizeof(path));
 	ASSERT_OK(tl_write_chrome(tl, path, "test"));
 	why = validate(path, &s);
-	unlink(path);
+	if (getenv("KEEP_TRACE"))
+		printf("# kept %s\n", path);
+	else
+		unlink(path);
 	tl_destroy(tl);
 	memhp_data_destroy(d);
 	if (why)
 		test_fail(__FILE__, __LINE__, "%s", why);
 	ASSERT_TRUE(!why);
-	ASSERT_TRUE(s.saw[2] && s.saw[5]);	/* migrate, migrate_pages rounds */
+	ASSERT_TRUE(s.saw[2] && s.saw[5]); /* migrate, migrate_pages rounds */
 	ASSERT_EQ(s.tracks, 2);
 }
 

@@ -50,7 +50,7 @@
 struct lnotifier {
 	struct memhp_notifier_block nb;
 	struct lmachine *lm;
-	int fn;			/* registry reference */
+	int fn; /* registry reference */
 	int id;
 	char where[LAPI_WHERE];
 	bool registered;
@@ -72,10 +72,10 @@ struct lwork {
 struct lmachine {
 	struct run *run;
 	struct memhp_machine *m;
-	int index;		/* 1-based: the trace's pid */
+	int index; /* 1-based: the trace's pid */
 	struct lnotifier *notifiers[LAPI_MAX_NOTIFIERS];
 	int nr_notifiers;
-	int online_page_fn;	/* registry reference, or LUA_NOREF */
+	int online_page_fn; /* registry reference, or LUA_NOREF */
 	int trace_fns[LAPI_MAX_TRACE_HOOKS];
 	bool tracer_installed;
 	struct lwork *work[LAPI_MAX_WORKLOADS];
@@ -157,8 +157,8 @@ static unsigned long check_ulong(lua_State *L, int idx, const char *what)
 	return (unsigned long)i;
 }
 
-static const char *const online_type_names[] = {"offline", "online", "online_kernel",
-						"online_movable", NULL};
+static const char *const online_type_names[] = { "offline", "online", "online_kernel",
+						 "online_movable", NULL };
 
 static enum memhp_online_type check_online_type(lua_State *L, int idx, const char *what)
 {
@@ -173,8 +173,9 @@ static enum memhp_online_type check_online_type(lua_State *L, int idx, const cha
 	if (t < 0) {
 		const char *hint = run_suggest(s, online_type_names);
 
-		luaL_error(L, "%s: unknown online type '%s'%s%s%s (online, online_kernel, "
-			      "online_movable)",
+		luaL_error(L,
+			   "%s: unknown online type '%s'%s%s%s (online, online_kernel, "
+			   "online_movable)",
 			   what, s, hint ? " (did you mean '" : "", hint ? hint : "",
 			   hint ? "'?)" : "");
 	}
@@ -185,16 +186,16 @@ static const struct {
 	const char *name;
 	memhp_gfp_t gfp;
 } gfp_names[] = {
-	{"GFP_KERNEL", MEMHP_GFP_KERNEL},
-	{"GFP_USER", MEMHP_GFP_USER},
-	{"GFP_HIGHUSER_MOVABLE", MEMHP_GFP_HIGHUSER_MOVABLE},
-	{"GFP_MOVABLE", MEMHP___GFP_MOVABLE},
-	{"GFP_DMA", MEMHP___GFP_DMA},
-	{"GFP_DMA32", MEMHP___GFP_DMA32},
-	{"kernel", MEMHP_GFP_KERNEL},
-	{"movable", MEMHP_GFP_HIGHUSER_MOVABLE},
-	{"dma", MEMHP___GFP_DMA},
-	{"dma32", MEMHP___GFP_DMA32},
+	{ "GFP_KERNEL", MEMHP_GFP_KERNEL },
+	{ "GFP_USER", MEMHP_GFP_USER },
+	{ "GFP_HIGHUSER_MOVABLE", MEMHP_GFP_HIGHUSER_MOVABLE },
+	{ "GFP_MOVABLE", MEMHP___GFP_MOVABLE },
+	{ "GFP_DMA", MEMHP___GFP_DMA },
+	{ "GFP_DMA32", MEMHP___GFP_DMA32 },
+	{ "kernel", MEMHP_GFP_KERNEL },
+	{ "movable", MEMHP_GFP_HIGHUSER_MOVABLE },
+	{ "dma", MEMHP___GFP_DMA },
+	{ "dma32", MEMHP___GFP_DMA32 },
 };
 
 static memhp_gfp_t check_gfp(lua_State *L, int idx, memhp_gfp_t def, const char *what)
@@ -209,8 +210,9 @@ static memhp_gfp_t check_gfp(lua_State *L, int idx, memhp_gfp_t def, const char 
 	for (size_t i = 0; i < sizeof(gfp_names) / sizeof(gfp_names[0]); i++)
 		if (!strcmp(s, gfp_names[i].name))
 			return gfp_names[i].gfp;
-	return (memhp_gfp_t)luaL_error(L, "%s: unknown gfp '%s' (GFP_KERNEL, GFP_HIGHUSER_MOVABLE, "
-					  "GFP_DMA, GFP_DMA32, or kernel, movable)",
+	return (memhp_gfp_t)luaL_error(L,
+				       "%s: unknown gfp '%s' (GFP_KERNEL, GFP_HIGHUSER_MOVABLE, "
+				       "GFP_DMA, GFP_DMA32, or kernel, movable)",
 				       what, s);
 }
 
@@ -221,8 +223,9 @@ static void no_callback(lua_State *L, const char *fn)
 	struct run *r = run_of(L);
 
 	if (r->cb_depth)
-		luaL_error(L, "%s inside %s would deadlock: the core holds the hotplug locks "
-			      "there, as Linux does",
+		luaL_error(L,
+			   "%s inside %s would deadlock: the core holds the hotplug locks "
+			   "there, as Linux does",
 			   fn, r->cb_kind);
 }
 
@@ -388,10 +391,10 @@ static const struct {
 	const char *word, *name;
 	int value;
 } notify_values[] = {
-	{"ok", "NOTIFY_OK", MEMHP_NOTIFY_OK},
-	{"done", "NOTIFY_DONE", MEMHP_NOTIFY_DONE},
-	{"bad", "NOTIFY_BAD", MEMHP_NOTIFY_BAD},
-	{"stop", "NOTIFY_STOP", MEMHP_NOTIFY_STOP},
+	{ "ok", "NOTIFY_OK", MEMHP_NOTIFY_OK },
+	{ "done", "NOTIFY_DONE", MEMHP_NOTIFY_DONE },
+	{ "bad", "NOTIFY_BAD", MEMHP_NOTIFY_BAD },
+	{ "stop", "NOTIFY_STOP", MEMHP_NOTIFY_STOP },
 };
 
 /*
@@ -481,8 +484,9 @@ static int lua_notifier_call(struct memhp_notifier_block *nb, unsigned long acti
 	ret = notifier_result(L, -1, shown, sizeof(shown));
 	lua_pop(L, 1);
 	if (ret < 0) {
-		defer_error(r, "%s: the memory notifier returned %s for %s: return \"ok\", "
-			       "\"bad\", \"stop\", an errno name such as \"ENOMEM\", or nothing",
+		defer_error(r,
+			    "%s: the memory notifier returned %s for %s: return \"ok\", "
+			    "\"bad\", \"stop\", an errno name such as \"ENOMEM\", or nothing",
 			    ln->where, shown, event);
 		ret = MEMHP_NOTIFY_DONE;
 		snprintf(shown, sizeof(shown), "NOTIFY_DONE (bad value)");
@@ -512,10 +516,10 @@ static void lua_online_page(struct memhp_page *page, unsigned int order, void *p
 }
 
 static const char *const trace_kind_names[] = {
-	[MEMHP_TRACE_OP_BEGIN] = "op_begin",	 [MEMHP_TRACE_OP_END] = "op_end",
+	[MEMHP_TRACE_OP_BEGIN] = "op_begin",	   [MEMHP_TRACE_OP_END] = "op_end",
 	[MEMHP_TRACE_PHASE_BEGIN] = "phase_begin", [MEMHP_TRACE_PHASE_END] = "phase_end",
-	[MEMHP_TRACE_NOTIFY] = "notify",	 [MEMHP_TRACE_MIGRATE_ROUND] = "migrate_round",
-	[MEMHP_TRACE_MESSAGE] = "message",	 [MEMHP_TRACE_INSTANT] = "instant",
+	[MEMHP_TRACE_NOTIFY] = "notify",	   [MEMHP_TRACE_MIGRATE_ROUND] = "migrate_round",
+	[MEMHP_TRACE_MESSAGE] = "message",	   [MEMHP_TRACE_INSTANT] = "instant",
 };
 
 static void lua_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
@@ -565,11 +569,29 @@ static int inject_call(struct memhp_notifier_block *nb, unsigned long action, vo
 /* ---- memhp.machine{...} ---------------------------------------------------------------- */
 
 static const char *const machine_options[] = {
-	"ram", "boot", "phys_size", "section_size", "block_size", "pageblock_order", "max_order",
-	"dma_limit", "dma32_limit", "kernel_start", "kernel_size", "reserve_low_1m",
-	"struct_page_size", "auto_online_blocks", "online_policy", "auto_movable_ratio",
-	"auto_movable_numa_aware", "movable_node", "memmap_on_memory", "protocol",
-	"check_after_ops", "seed", NULL,
+	"ram",
+	"boot",
+	"phys_size",
+	"section_size",
+	"block_size",
+	"pageblock_order",
+	"max_order",
+	"dma_limit",
+	"dma32_limit",
+	"kernel_start",
+	"kernel_size",
+	"reserve_low_1m",
+	"struct_page_size",
+	"auto_online_blocks",
+	"online_policy",
+	"auto_movable_ratio",
+	"auto_movable_numa_aware",
+	"movable_node",
+	"memmap_on_memory",
+	"protocol",
+	"check_after_ops",
+	"seed",
+	NULL,
 };
 
 static bool opt_present(lua_State *L, int t, const char *name)
@@ -578,7 +600,7 @@ static bool opt_present(lua_State *L, int t, const char *name)
 
 	if (!present)
 		lua_pop(L, 1);
-	return present;	/* the value is on the stack when present */
+	return present; /* the value is on the stack when present */
 }
 
 static void opt_size(lua_State *L, int t, const char *name, uint64_t *out)
@@ -667,9 +689,11 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 			if (!lua_istable(L, -1))
 				luaL_error(L, "memhp.machine: boot[%I] must be {start, size}", i);
 			lua_rawgeti(L, -1, 1);
-			cfg->boot[cfg->nr_boot].start = check_size(L, -1, "memhp.machine: boot start");
+			cfg->boot[cfg->nr_boot].start =
+				check_size(L, -1, "memhp.machine: boot start");
 			lua_rawgeti(L, -2, 2);
-			cfg->boot[cfg->nr_boot].size = check_size(L, -1, "memhp.machine: boot size");
+			cfg->boot[cfg->nr_boot].size =
+				check_size(L, -1, "memhp.machine: boot size");
 			lua_pop(L, 3);
 			cfg->nr_boot++;
 		}
@@ -699,8 +723,9 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 		else if (!strcmp(s, "auto-movable"))
 			cfg->online_policy = MEMHP_ONLINE_POLICY_AUTO_MOVABLE;
 		else
-			luaL_error(L, "memhp.machine: online_policy '%s': use \"contig-zones\" or "
-				      "\"auto-movable\"",
+			luaL_error(L,
+				   "memhp.machine: online_policy '%s': use \"contig-zones\" or "
+				   "\"auto-movable\"",
 				   s);
 		lua_pop(L, 1);
 	}
@@ -722,7 +747,8 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	if (r->protocol != RUN_PROTOCOL_SCRIPT) {
 		if (pinned_protocol && (int)cfg->protocol != r->protocol) {
 			where(L, w, sizeof(w));
-			fprintf(stderr, "memhp: %s: --protocol %s overrides the scenario's protocol %s\n",
+			fprintf(stderr,
+				"memhp: %s: --protocol %s overrides the scenario's protocol %s\n",
 				w, protocol_name((enum memhp_protocol)r->protocol),
 				protocol_name(cfg->protocol));
 		}
@@ -1011,8 +1037,8 @@ static int l_block_id(lua_State *L)
 {
 	struct lmachine *lm = check_machine(L, 1);
 
-	lua_pushinteger(L, (lua_Integer)memhp_phys_to_block_id(lm->m,
-							       check_size(L, 2, "block_id: address")));
+	lua_pushinteger(L, (lua_Integer)memhp_phys_to_block_id(
+				   lm->m, check_size(L, 2, "block_id: address")));
 	return 1;
 }
 
@@ -1052,7 +1078,7 @@ static int l_protocol(lua_State *L)
 	return 1;
 }
 
-static const char *const zone_names[] = {"DMA", "DMA32", "Normal", "Movable", NULL};
+static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "Movable", NULL };
 
 static int check_zone(lua_State *L, int idx)
 {
@@ -1262,17 +1288,17 @@ static int p_ref_dec_and_test(lua_State *L)
 	return 1;
 }
 
-#define PAGE_TEST(fn)                                                                      \
-	static int p_##fn(lua_State *L)                                                    \
-	{                                                                                  \
-		lua_pushboolean(L, memhp_##fn(check_page(L, 1)));                          \
-		return 1;                                                                  \
+#define PAGE_TEST(fn)                                             \
+	static int p_##fn(lua_State *L)                           \
+	{                                                         \
+		lua_pushboolean(L, memhp_##fn(check_page(L, 1))); \
+		return 1;                                         \
 	}
-#define PAGE_SET(fn)                                                                       \
-	static int p_##fn(lua_State *L)                                                    \
-	{                                                                                  \
-		memhp_##fn(check_page(L, 1));                                              \
-		return 0;                                                                  \
+#define PAGE_SET(fn)                          \
+	static int p_##fn(lua_State *L)       \
+	{                                     \
+		memhp_##fn(check_page(L, 1)); \
+		return 0;                     \
 	}
 
 PAGE_TEST(PageOffline)
@@ -1386,7 +1412,7 @@ static int l_set_online_page_callback(lua_State *L)
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	no_callback(L, "set_online_page_callback()");
 	if (lm->online_page_fn != LUA_NOREF) {
-		lua_pushinteger(L, -EINVAL);	/* as the C call answers a second callback */
+		lua_pushinteger(L, -EINVAL); /* as the C call answers a second callback */
 		return 1;
 	}
 	ret = memhp_set_online_page_callback(lm->m, lua_online_page, lm);
@@ -1457,7 +1483,7 @@ static int l_trace_instant(lua_State *L)
 	return 0;
 }
 
-/* ---- Workloads -------------------------------------------------------------------------------- */
+/* ---- Workloads ------------------------------------------------------------------------------- */
 
 static struct lwork *new_work(lua_State *L, struct lmachine *lm, enum lwork_kind kind,
 			      const char *mt)
@@ -1686,7 +1712,7 @@ static int l_walkers(lua_State *L)
 static int wk_stop(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, WALKERS_MT);
-	struct memhp_walker_stats st = {0};
+	struct memhp_walker_stats st = { 0 };
 
 	call_begin(L, w->lm, "walkers:stop()");
 	work_destroy(w, &st);
@@ -1699,7 +1725,7 @@ static int wk_stop(lua_State *L)
 	return 1;
 }
 
-/* ---- Faults ------------------------------------------------------------------------------------ */
+/* ---- Faults ---------------------------------------------------------------------------------- */
 
 /*
  * Fault names and what injects them. Device models add theirs here (a
@@ -1710,11 +1736,11 @@ static const struct {
 	const char *name;
 	enum memhp_fault fault;
 } core_faults[] = {
-	{"migration", MEMHP_FAULT_MIGRATION},
-	{"alloc", MEMHP_FAULT_ALLOC},
+	{ "migration", MEMHP_FAULT_MIGRATION },
+	{ "alloc", MEMHP_FAULT_ALLOC },
 };
 
-static const char *const fault_names[] = {"migration", "alloc", NULL};
+static const char *const fault_names[] = { "migration", "alloc", NULL };
 
 static enum memhp_fault check_fault(lua_State *L, int idx)
 {
@@ -1726,8 +1752,9 @@ static enum memhp_fault check_fault(lua_State *L, int idx)
 	{
 		const char *hint = run_suggest(s, fault_names);
 
-		return (enum memhp_fault)luaL_error(L, "fault: unknown fault '%s'%s%s%s (migration, "
-						       "alloc)",
+		return (enum memhp_fault)luaL_error(L,
+						    "fault: unknown fault '%s'%s%s%s (migration, "
+						    "alloc)",
 						    s, hint ? ", did you mean '" : "",
 						    hint ? hint : "", hint ? "'" : "");
 	}
@@ -1740,7 +1767,9 @@ static int l_fault(lua_State *L)
 	lua_Integer times = luaL_optinteger(L, 3, -1);
 
 	call_begin(L, lm, "fault(%s, %s)", lua_tostring(L, 2),
-		   times < 0 ? "forever" : times == 0 ? "stop" : lua_tostring(L, 3));
+		   times < 0	? "forever"
+		   : times == 0 ? "stop"
+				: lua_tostring(L, 3));
 	memhp_fault_set(lm->m, f, (long)times);
 	call_end_str(L, lm, "%s", times ? "armed" : "disarmed");
 	return 0;
@@ -1768,8 +1797,9 @@ static int l_inject_notifier_error(lua_State *L)
 		if (!strcmp(event, memhp_memory_event_name(a)))
 			action = a;
 	if (action != MEMHP_MEM_GOING_ONLINE && action != MEMHP_MEM_GOING_OFFLINE)
-		return luaL_error(L, "inject_notifier_error: '%s': only MEM_GOING_ONLINE and "
-				     "MEM_GOING_OFFLINE can fail",
+		return luaL_error(L,
+				  "inject_notifier_error: '%s': only MEM_GOING_ONLINE and "
+				  "MEM_GOING_OFFLINE can fail",
 				  event);
 	if (lua_isinteger(L, 3))
 		e = (int)-lua_tointeger(L, 3);
@@ -1796,7 +1826,7 @@ static int l_inject_notifier_error(lua_State *L)
 	return 0;
 }
 
-/* ---- Checks ------------------------------------------------------------------------------------- */
+/* ---- Checks ---------------------------------------------------------------------------------- */
 
 static void push_violations(lua_State *L, const struct memhp_check_report *rep, const char *rule)
 {
@@ -1945,7 +1975,7 @@ static int l_math_randomseed(lua_State *L)
 			     "pass --seed N (or seed = N in memhp.machine{})");
 }
 
-/* ---- Signals ------------------------------------------------------------------------------------- */
+/* ---- Signals --------------------------------------------------------------------------------- */
 
 static int l_signal(lua_State *L)
 {
@@ -1968,7 +1998,7 @@ static int l_signal_pending(lua_State *L)
 	return 1;
 }
 
-/* ---- Expectations -------------------------------------------------------------------------------- */
+/* ---- Expectations ---------------------------------------------------------------------------- */
 
 static void expect_result(lua_State *L, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -2062,8 +2092,9 @@ static int l_expect_errno(lua_State *L)
 
 		want = run_errno_from_name(name);
 		if (want < 0)
-			return luaL_error(L, "expect_errno: '%s' is not an errno name (EBUSY, "
-					     "EINVAL, EINTR, ...)",
+			return luaL_error(L,
+					  "expect_errno: '%s' is not an errno name (EBUSY, "
+					  "EINVAL, EINTR, ...)",
 					  name);
 	}
 	return expect_errno_common(L, want, 3);
@@ -2099,7 +2130,7 @@ static int l_print(lua_State *L)
 	return 0;
 }
 
-/* ---- Helpers of the memhp table ---------------------------------------------------------------------- */
+/* ---- Helpers of the memhp table -------------------------------------------------------------- */
 
 static int l_size(lua_State *L)
 {
@@ -2134,123 +2165,120 @@ static int l_strerror(lua_State *L)
 	return 1;
 }
 
-/* ---- Registration -------------------------------------------------------------------------------------- */
+/* ---- Registration ---------------------------------------------------------------------------- */
 
 static const luaL_Reg machine_methods[] = {
-	{"add_memory", l_add_memory},
-	{"add_memory_driver_managed", l_add_memory_driver_managed},
-	{"remove_memory", l_remove_memory},
-	{"offline_and_remove_memory", l_offline_and_remove_memory},
-	{"online", l_online},
-	{"offline", l_offline},
-	{"block", l_block},
-	{"blocks", l_blocks},
-	{"state", l_state},
-	{"valid_zones", l_valid_zones},
-	{"block_id", l_block_id},
-	{"block_pfn", l_block_pfn},
-	{"config", l_config},
-	{"protocol", l_protocol},
-	{"zone", l_zone},
-	{"zones", l_zones},
-	{"meminfo", l_meminfo},
-	{"pfn_to_page", l_pfn_to_page},
-	{"pfn_to_online_page", l_pfn_to_online_page},
-	{"pfn_valid", l_pfn_valid},
-	{"migratetype", l_migratetype},
-	{"page_offline_begin", l_page_offline_begin},
-	{"page_offline_end", l_page_offline_end},
-	{"alloc_pages", l_alloc_pages},
-	{"register_memory_notifier", l_register_memory_notifier},
-	{"unregister_memory_notifier", l_unregister_memory_notifier},
-	{"set_online_page_callback", l_set_online_page_callback},
-	{"restore_online_page_callback", l_restore_online_page_callback},
-	{"trace", l_trace},
-	{"untrace", l_untrace},
-	{"trace_instant", l_trace_instant},
-	{"data", l_data},
-	{"kalloc", l_kalloc},
-	{"walkers", l_walkers},
-	{"fault", l_fault},
-	{"fault_hits", l_fault_hits},
-	{"inject_notifier_error", l_inject_notifier_error},
-	{"check", l_check},
-	{"violations", l_violations},
-	{"violations_clear", l_violations_clear},
-	{"allow", l_allow},
-	{"report", l_report},
-	{"svg", l_svg},
-	{"random", l_random},
-	{NULL, NULL},
+	{ "add_memory", l_add_memory },
+	{ "add_memory_driver_managed", l_add_memory_driver_managed },
+	{ "remove_memory", l_remove_memory },
+	{ "offline_and_remove_memory", l_offline_and_remove_memory },
+	{ "online", l_online },
+	{ "offline", l_offline },
+	{ "block", l_block },
+	{ "blocks", l_blocks },
+	{ "state", l_state },
+	{ "valid_zones", l_valid_zones },
+	{ "block_id", l_block_id },
+	{ "block_pfn", l_block_pfn },
+	{ "config", l_config },
+	{ "protocol", l_protocol },
+	{ "zone", l_zone },
+	{ "zones", l_zones },
+	{ "meminfo", l_meminfo },
+	{ "pfn_to_page", l_pfn_to_page },
+	{ "pfn_to_online_page", l_pfn_to_online_page },
+	{ "pfn_valid", l_pfn_valid },
+	{ "migratetype", l_migratetype },
+	{ "page_offline_begin", l_page_offline_begin },
+	{ "page_offline_end", l_page_offline_end },
+	{ "alloc_pages", l_alloc_pages },
+	{ "register_memory_notifier", l_register_memory_notifier },
+	{ "unregister_memory_notifier", l_unregister_memory_notifier },
+	{ "set_online_page_callback", l_set_online_page_callback },
+	{ "restore_online_page_callback", l_restore_online_page_callback },
+	{ "trace", l_trace },
+	{ "untrace", l_untrace },
+	{ "trace_instant", l_trace_instant },
+	{ "data", l_data },
+	{ "kalloc", l_kalloc },
+	{ "walkers", l_walkers },
+	{ "fault", l_fault },
+	{ "fault_hits", l_fault_hits },
+	{ "inject_notifier_error", l_inject_notifier_error },
+	{ "check", l_check },
+	{ "violations", l_violations },
+	{ "violations_clear", l_violations_clear },
+	{ "allow", l_allow },
+	{ "report", l_report },
+	{ "svg", l_svg },
+	{ "random", l_random },
+	{ NULL, NULL },
 };
 
 static const luaL_Reg page_methods[] = {
-	{"pfn", p_pfn},
-	{"count", p_count},
-	{"get", p_get},
-	{"get_unless_zero", p_get_unless_zero},
-	{"put", p_put},
-	{"ref_inc", p_ref_inc},
-	{"ref_dec_and_test", p_ref_dec_and_test},
-	{"PageOffline", p_PageOffline},
-	{"SetPageOffline", p_SetPageOffline},
-	{"ClearPageOffline", p_ClearPageOffline},
-	{"PageOfflineSkippable", p_PageOfflineSkippable},
-	{"SetPageOfflineSkippable", p_SetPageOfflineSkippable},
-	{"ClearPageOfflineSkippable", p_ClearPageOfflineSkippable},
-	{"PageReserved", p_PageReserved},
-	{"SetPageReserved", p_SetPageReserved},
-	{"ClearPageReserved", p_ClearPageReserved},
-	{"PageBuddy", p_PageBuddy},
-	{"PageLRU", p_PageLRU},
-	{"PageMovable", p_PageMovable},
-	{"PageHWPoison", p_PageHWPoison},
-	{"PageDirty", p_PageDirty},
-	{"PageIsolated", p_PageIsolated},
-	{"zone", p_zone},
-	{"nid", p_nid},
-	{NULL, NULL},
+	{ "pfn", p_pfn },
+	{ "count", p_count },
+	{ "get", p_get },
+	{ "get_unless_zero", p_get_unless_zero },
+	{ "put", p_put },
+	{ "ref_inc", p_ref_inc },
+	{ "ref_dec_and_test", p_ref_dec_and_test },
+	{ "PageOffline", p_PageOffline },
+	{ "SetPageOffline", p_SetPageOffline },
+	{ "ClearPageOffline", p_ClearPageOffline },
+	{ "PageOfflineSkippable", p_PageOfflineSkippable },
+	{ "SetPageOfflineSkippable", p_SetPageOfflineSkippable },
+	{ "ClearPageOfflineSkippable", p_ClearPageOfflineSkippable },
+	{ "PageReserved", p_PageReserved },
+	{ "SetPageReserved", p_SetPageReserved },
+	{ "ClearPageReserved", p_ClearPageReserved },
+	{ "PageBuddy", p_PageBuddy },
+	{ "PageLRU", p_PageLRU },
+	{ "PageMovable", p_PageMovable },
+	{ "PageHWPoison", p_PageHWPoison },
+	{ "PageDirty", p_PageDirty },
+	{ "PageIsolated", p_PageIsolated },
+	{ "zone", p_zone },
+	{ "nid", p_nid },
+	{ NULL, NULL },
 };
 
 static const luaL_Reg data_methods[] = {
-	{"alloc", d_alloc},
-	{"free", d_free},
-	{"nr_pages", d_nr_pages},
-	{"nr_migrated", d_nr_migrated},
-	{"nr_slots", d_nr_slots},
-	{"pfn", d_pfn},
-	{"refuse_migration", d_refuse_migration},
-	{"verify", d_verify},
-	{"destroy", w_destroy},
-	{NULL, NULL},
+	{ "alloc", d_alloc },
+	{ "free", d_free },
+	{ "nr_pages", d_nr_pages },
+	{ "nr_migrated", d_nr_migrated },
+	{ "nr_slots", d_nr_slots },
+	{ "pfn", d_pfn },
+	{ "refuse_migration", d_refuse_migration },
+	{ "verify", d_verify },
+	{ "destroy", w_destroy },
+	{ NULL, NULL },
 };
 
 static const luaL_Reg kalloc_methods[] = {
-	{"alloc", k_alloc},
-	{"free", k_free},
-	{"nr_pages", k_nr_pages},
-	{"destroy", w_destroy},
-	{NULL, NULL},
+	{ "alloc", k_alloc },	  { "free", k_free }, { "nr_pages", k_nr_pages },
+	{ "destroy", w_destroy }, { NULL, NULL },
 };
 
 static const luaL_Reg walkers_methods[] = {
-	{"stop", wk_stop},
-	{NULL, NULL},
+	{ "stop", wk_stop },
+	{ NULL, NULL },
 };
 
 static const luaL_Reg memhp_functions[] = {
-	{"machine", l_machine},
-	{"generic_online_page", l_generic_online_page},
-	{"adjust_managed_page_count", l_adjust_managed_page_count},
-	{"free_pages", l_free_pages},
-	{"signal", l_signal},
-	{"clear_signal", l_clear_signal},
-	{"signal_pending", l_signal_pending},
-	{"size", l_size},
-	{"fmt_size", l_fmt_size},
-	{"errno", l_errno},
-	{"strerror", l_strerror},
-	{NULL, NULL},
+	{ "machine", l_machine },
+	{ "generic_online_page", l_generic_online_page },
+	{ "adjust_managed_page_count", l_adjust_managed_page_count },
+	{ "free_pages", l_free_pages },
+	{ "signal", l_signal },
+	{ "clear_signal", l_clear_signal },
+	{ "signal_pending", l_signal_pending },
+	{ "size", l_size },
+	{ "fmt_size", l_fmt_size },
+	{ "errno", l_errno },
+	{ "strerror", l_strerror },
+	{ NULL, NULL },
 };
 
 /*
@@ -2346,7 +2374,7 @@ void lapi_open(struct run *r)
 	lua_pop(L, 1);
 }
 
-/* ---- The end of a run -------------------------------------------------------------------------------- */
+/* ---- The end of a run ------------------------------------------------------------------------ */
 
 struct memhp_machine *lapi_machine(struct run *r, int i)
 {
@@ -2369,8 +2397,9 @@ static bool allowed(const struct lmachine *lm, const char *rule)
 	return false;
 }
 
-static unsigned long report_failures(const struct lmachine *lm, const struct memhp_check_report *rep,
-				     const char *what, unsigned long *nr_allowed)
+static unsigned long report_failures(const struct lmachine *lm,
+				     const struct memhp_check_report *rep, const char *what,
+				     unsigned long *nr_allowed)
 {
 	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
 	unsigned long failed = 0;

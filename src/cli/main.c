@@ -18,10 +18,10 @@ static int cmd_version(int argc, char **argv)
 static int cmd_help(int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
-	{"run", "run a Lua scenario: timeline, trace, memory map, verdict", cmd_run},
-	{"help", "show the commands, or one command's help", cmd_help},
-	{"version", "print the version", cmd_version},
-	{NULL, NULL, NULL},
+	{ "run", "run a Lua scenario: timeline, trace, memory map, verdict", cmd_run },
+	{ "help", "show the commands, or one command's help", cmd_help },
+	{ "version", "print the version", cmd_version },
+	{ NULL, NULL, NULL },
 };
 
 static void usage(FILE *f)
@@ -54,7 +54,7 @@ static int cmd_help(int argc, char **argv)
 		return 2;
 	}
 	{
-		char *args[] = {argv[1], "--help", NULL};
+		char *args[] = { argv[1], "--help", NULL };
 
 		return c->run(2, args);
 	}

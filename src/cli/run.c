@@ -4,8 +4,8 @@
  * check the invariants afterwards, and say in the exit status whether
  * everything the scenario expected came true.
  */
-#include "cli.h"
 #include "run.h"
+#include "cli.h"
 #include "run_util.h"
 
 #include <errno.h>
@@ -132,14 +132,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_LOGICAL };
 	static const struct option longopts[] = {
-		{"seed", required_argument, NULL, OPT_SEED},
-		{"svg", required_argument, NULL, OPT_SVG},
-		{"trace", required_argument, NULL, OPT_TRACE},
-		{"protocol", required_argument, NULL, OPT_PROTOCOL},
-		{"logical-time", no_argument, NULL, OPT_LOGICAL},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "svg", required_argument, NULL, OPT_SVG },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+		{ "logical-time", no_argument, NULL, OPT_LOGICAL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -151,8 +151,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		switch (c) {
 		case OPT_SEED:
 			if (parse_seed(optarg, &a->seed)) {
-				fprintf(stderr, "memhp run: bad seed '%s': expected a number "
-						"such as 42 or 0x2a\n",
+				fprintf(stderr,
+					"memhp run: bad seed '%s': expected a number "
+					"such as 42 or 0x2a\n",
 					optarg);
 				return -1;
 			}
@@ -188,7 +189,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			fprintf(stderr, "memhp run: %s needs a value\n", argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr, "memhp run: unknown option '%s' (memhp run --help lists them)\n",
+			fprintf(stderr,
+				"memhp run: unknown option '%s' (memhp run --help lists them)\n",
 				argv[optind - 1]);
 			return -1;
 		}
@@ -252,8 +254,8 @@ static bool run_script(struct run *r, const struct run_args *a)
 
 		/* After ^C the traceback says nothing the first line does not. */
 		if (r->interrupts)
-			fprintf(stderr, "memhp run: %.*s\n",
-				msg ? (int)strcspn(msg, "\n") : 11, msg ? msg : "interrupted");
+			fprintf(stderr, "memhp run: %.*s\n", msg ? (int)strcspn(msg, "\n") : 11,
+				msg ? msg : "interrupted");
 		else
 			fprintf(stderr, "memhp run: error: %s\n", msg ? msg : "(no message)");
 		lua_pop(L, 2);
@@ -266,9 +268,9 @@ static bool run_script(struct run *r, const struct run_args *a)
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a;
-	struct run r = {0};
-	struct tl_options to = {0};
-	struct sigaction sa = {0}, old_sa;
+	struct run r = { 0 };
+	struct tl_options to = { 0 };
+	struct sigaction sa = { 0 }, old_sa;
 	unsigned long violations = 0, nr_allowed = 0;
 	bool ran;
 	int ret;
@@ -349,17 +351,18 @@ int cmd_run(int argc, char **argv)
 	tl_destroy(r.tl);
 
 	printf("%s: %lu expectation%s, %lu failed; %lu invariant violation%s%s; %s\n",
-	       r.interrupts ? "INTERRUPTED" : ran && !r.failures && !violations ? "PASS" : "FAIL",
+	       r.interrupts			   ? "INTERRUPTED"
+	       : ran && !r.failures && !violations ? "PASS"
+						   : "FAIL",
 	       r.expectations, r.expectations == 1 ? "" : "s", r.failures, violations,
-	       violations == 1 ? "" : "s",
-	       nr_allowed ? " (and findings the scenario allowed)" : "",
+	       violations == 1 ? "" : "s", nr_allowed ? " (and findings the scenario allowed)" : "",
 	       ran ? "ran to the end" : "stopped early");
 	if (!ran || r.failures || violations)
 		printf("replay: memhp run %s --seed %" PRIu64 "%s%s\n", a.script, r.seed,
 		       a.protocol == RUN_PROTOCOL_SCRIPT ? "" : " --protocol ",
-		       a.protocol == RUN_PROTOCOL_SCRIPT ? ""
+		       a.protocol == RUN_PROTOCOL_SCRIPT   ? ""
 		       : a.protocol == MEMHP_PROTOCOL_2025 ? "2025"
-							     : "6.1");
+							   : "6.1");
 	fflush(stdout);
 	if (r.interrupts)
 		return RUN_EXIT_INTERRUPTED;

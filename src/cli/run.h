@@ -21,12 +21,12 @@
 #define RUN_MAX_MACHINES 8
 /* Exit statuses: documented in doc/memhp.1. */
 #define RUN_EXIT_OK 0
-#define RUN_EXIT_FAILED 1	/* an expectation, an invariant or the script failed */
+#define RUN_EXIT_FAILED 1 /* an expectation, an invariant or the script failed */
 #define RUN_EXIT_USAGE 2
-#define RUN_EXIT_INTERRUPTED 130	/* 128 + SIGINT, as a shell reports it */
+#define RUN_EXIT_INTERRUPTED 130 /* 128 + SIGINT, as a shell reports it */
 
 enum run_protocol_opt {
-	RUN_PROTOCOL_SCRIPT = -1,	/* --protocol not given */
+	RUN_PROTOCOL_SCRIPT = -1, /* --protocol not given */
 };
 
 struct lmachine;
@@ -36,7 +36,7 @@ struct run {
 	struct timeline *tl;
 	const char *script;
 	uint64_t seed;
-	int protocol;		/* enum memhp_protocol, or RUN_PROTOCOL_SCRIPT */
+	int protocol; /* enum memhp_protocol, or RUN_PROTOCOL_SCRIPT */
 	bool quiet;
 
 	/* The thread running the script: Lua runs only there. */

@@ -22,7 +22,7 @@ static const struct {
 	char suffix;
 	unsigned int shift;
 } size_suffixes[] = {
-	{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}, {'P', 50}, {'E', 60},
+	{ 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 }, { 'P', 50 }, { 'E', 60 },
 };
 
 int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
@@ -35,8 +35,8 @@ int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	while (isspace((unsigned char)*p))
 		p++;
 	if (!isdigit((unsigned char)*p)) {
-		snprintf(err, errlen, "bad size '%s': expected a number such as 4096, 0x1000, 128M, 4G",
-			 s);
+		snprintf(err, errlen,
+			 "bad size '%s': expected a number such as 4096, 0x1000, 128M, 4G", s);
 		return -1;
 	}
 	errno = 0;
@@ -56,8 +56,8 @@ int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 				break;
 		if (i == sizeof(size_suffixes) / sizeof(size_suffixes[0]) &&
 		    !(c == 'B' && !end[1])) {
-			snprintf(err, errlen, "bad size '%s': unknown suffix '%s' (use K, M, G or T)",
-				 s, end);
+			snprintf(err, errlen,
+				 "bad size '%s': unknown suffix '%s' (use K, M, G or T)", s, end);
 			return -1;
 		}
 		if (c != 'B') {
@@ -84,7 +84,7 @@ int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 
 const char *run_fmt_size(uint64_t bytes, char buf[RUN_SIZE_STR])
 {
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned int u = 0;
 	uint64_t v = bytes;
 
@@ -181,6 +181,24 @@ static unsigned int edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+/* Is @word @name with letters left out? The commonest typo. */
+static bool is_subsequence(const char *word, const char *name)
+{
+	for (; *name && *word; name++)
+		if (tolower((unsigned char)*name) == tolower((unsigned char)*word))
+			word++;
+	return !*word;
+}
+
+/* Ties go to the name the word is a subsequence of, then to the first in
+ * alphabetical order: the answer must not depend on the order of @names. */
+static bool better(const char *word, const char *a, const char *b)
+{
+	bool sa = is_subsequence(word, a), sb = is_subsequence(word, b);
+
+	return sa != sb ? sa : strcmp(a, b) < 0;
+}
+
 const char *run_suggest(const char *word, const char *const *names)
 {
 	const char *best = NULL;
@@ -189,7 +207,7 @@ const char *run_suggest(const char *word, const char *const *names)
 	for (; *names; names++) {
 		unsigned int d = edit_distance(word, *names);
 
-		if (d < best_d) {
+		if (d < best_d || (d == best_d && best && better(word, *names, best))) {
 			best_d = d;
 			best = *names;
 		}

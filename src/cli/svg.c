@@ -48,38 +48,33 @@
 #define SVG_FONT "font-family=\"DejaVu Sans Mono, monospace\""
 #define SVG_TEXT_SIZE 11
 
-enum page_class {
-	PC_FREE,
-	PC_MOVABLE,
-	PC_KERNEL,
-	PC_OFFLINE,
-	PC_RESERVED,
-	PC_NR
-};
+enum page_class { PC_FREE, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
 
 static const struct {
 	const char *name, *color;
 } page_classes[PC_NR] = {
 	/* Bars stack from the bottom in this order: what pins memory first. */
-	[PC_KERNEL] = {"kernel (unmovable)", "#d62728"},
-	[PC_MOVABLE] = {"movable / LRU", "#1f77b4"},
-	[PC_OFFLINE] = {"PageOffline", "#9467bd"},
-	[PC_RESERVED] = {"reserved / memmap", "#7f7f7f"},
-	[PC_FREE] = {"free (buddy)", "#eeeeee"},
+	[PC_KERNEL] = { "kernel (unmovable)", "#d62728" },
+	[PC_MOVABLE] = { "movable / LRU", "#1f77b4" },
+	[PC_OFFLINE] = { "PageOffline", "#9467bd" },
+	[PC_RESERVED] = { "reserved / memmap", "#7f7f7f" },
+	[PC_FREE] = { "free (buddy)", "#eeeeee" },
 };
 
-static const enum page_class stack_order[PC_NR] = {PC_KERNEL, PC_MOVABLE, PC_OFFLINE,
-						   PC_RESERVED, PC_FREE};
+static const enum page_class stack_order[PC_NR] = { PC_KERNEL, PC_MOVABLE, PC_OFFLINE, PC_RESERVED,
+						    PC_FREE };
 
 static const char *const migratetype_colors[MEMHP_MIGRATE_TYPES] = {
-	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13", [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
+	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13",	 [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
 	[MEMHP_MIGRATE_RECLAIMABLE] = "#bcbd22", [MEMHP_MIGRATE_HIGHATOMIC] = "#e377c2",
 	[MEMHP_MIGRATE_ISOLATE] = "#000000",
 };
 
 static const char *const zone_colors[MEMHP_NR_ZONES] = {
-	[MEMHP_ZONE_DMA] = "#c7b299", [MEMHP_ZONE_DMA32] = "#a0785a",
-	[MEMHP_ZONE_NORMAL] = "#ff7f0e", [MEMHP_ZONE_MOVABLE] = "#17becf",
+	[MEMHP_ZONE_DMA] = "#c7b299",
+	[MEMHP_ZONE_DMA32] = "#a0785a",
+	[MEMHP_ZONE_NORMAL] = "#ff7f0e",
+	[MEMHP_ZONE_MOVABLE] = "#17becf",
 };
 #define SVG_OFFLINE_COLOR "#ffffff"
 #define SVG_GOING_OFFLINE_COLOR "#ffd700"
@@ -91,10 +86,10 @@ struct cell {
 
 struct row {
 	unsigned long first_id, nr_blocks;
-	bool gap_before;		/* blocks are missing before this row */
+	bool gap_before; /* blocks are missing before this row */
 	uint64_t gap_bytes;
-	int state;			/* enum memhp_block_state, or 0: mixed */
-	int zone;			/* zone, -1 none, -2 mixed */
+	int state; /* enum memhp_block_state, or 0: mixed */
+	int zone;  /* zone, -1 none, -2 mixed */
 	struct cell cells[SVG_MAX_COLS];
 };
 
@@ -102,8 +97,8 @@ struct map {
 	struct memhp_machine *m;
 	unsigned long pages_per_block, pageblock_pages, region_pages;
 	unsigned long blocks_per_row, cols, pages_per_cell;
-	unsigned long stride;		/* walk one max-order region in this many */
-	bool collapsed;			/* runs of offline blocks share a row */
+	unsigned long stride; /* walk one max-order region in this many */
+	bool collapsed;	      /* runs of offline blocks share a row */
 	struct row *rows;
 	size_t nr_rows;
 };
@@ -182,8 +177,9 @@ static size_t lay_out(struct map *mp, unsigned long per_row, bool collapse, bool
 			row->state = bi.state;
 			row->zone = bi.zone;
 			row->gap_before = gap;
-			row->gap_bytes = gap ? ((unsigned long)id - prev_id - 1) * memhp_block_size(mp->m)
-					     : 0;
+			row->gap_bytes =
+				gap ? ((unsigned long)id - prev_id - 1) * memhp_block_size(mp->m)
+				    : 0;
 		}
 		if (row->state != (int)bi.state)
 			row->state = 0;
@@ -213,7 +209,8 @@ static int build(struct map *mp)
 	     id = memhp_next_block(mp->m, (unsigned long)id + 1)) {
 		struct memhp_block_info bi;
 
-		if (!memhp_block_info(mp->m, (unsigned long)id, &bi) && bi.state != MEMHP_MEM_OFFLINE)
+		if (!memhp_block_info(mp->m, (unsigned long)id, &bi) &&
+		    bi.state != MEMHP_MEM_OFFLINE)
 			online_pages += mp->pages_per_block;
 	}
 	mp->stride = (online_pages + SVG_WALK_BUDGET - 1) / SVG_WALK_BUDGET;
@@ -316,7 +313,9 @@ static void draw_cell(FILE *f, const struct map *mp, const struct cell *c, int x
 		}
 	}
 	if (!total) {
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"url(#holes)\"/>\n",
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+			"fill=\"url(#holes)\"/>\n",
 			x, y, SVG_CELL_W, SVG_ROW_H - SVG_CELL_GAP);
 		return;
 	}
@@ -325,22 +324,24 @@ static void draw_cell(FILE *f, const struct map *mp, const struct cell *c, int x
 	/* Stack from the bottom; rounding goes to the free part on top. */
 	for (int i = 0; i < PC_NR; i++) {
 		enum page_class pc = stack_order[i];
-		int h = pc == PC_FREE ? yy - (y + SVG_STRIP_H + SVG_STRIP_GAP)
-				      : (int)((c->pages[pc] * (unsigned long)bar_h + total / 2) / total);
+		int h = pc == PC_FREE
+				? yy - (y + SVG_STRIP_H + SVG_STRIP_GAP)
+				: (int)((c->pages[pc] * (unsigned long)bar_h + total / 2) / total);
 
 		if (h <= 0)
 			continue;
 		yy -= h;
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x, yy,
-			SVG_CELL_W, h, page_classes[pc].color);
+		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x,
+			yy, SVG_CELL_W, h, page_classes[pc].color);
 	}
 	(void)mp;
 }
 
 static void legend_box(FILE *f, int x, int y, const char *color, const char *text)
 {
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#555\" "
-		   "stroke-width=\"0.5\"/>\n",
+	fprintf(f,
+		"<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\" stroke=\"#555\" "
+		"stroke-width=\"0.5\"/>\n",
 		x, y, color);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>%s</text>\n", x + 16, y + 10,
 		SVG_TEXT_SIZE, SVG_FONT, text);
@@ -350,8 +351,9 @@ static void draw_legend(FILE *f, int x, int y)
 {
 	int yy;
 
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>block: state "
-		   "and zone</text>\n",
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>block: state "
+		"and zone</text>\n",
 		x, y, SVG_TEXT_SIZE, SVG_FONT);
 	yy = y + 8;
 	for (int z = 0; z < MEMHP_NR_ZONES; z++)
@@ -361,8 +363,9 @@ static void draw_legend(FILE *f, int x, int y)
 	legend_box(f, x + 130, yy + 32, SVG_GOING_OFFLINE_COLOR, "going-offline");
 
 	x += 290;
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>pages (bar, "
-		   "bottom up)</text>\n",
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>pages (bar, "
+		"bottom up)</text>\n",
 		x, y, SVG_TEXT_SIZE, SVG_FONT);
 	for (int i = 0; i < PC_NR; i++) {
 		enum page_class pc = stack_order[i];
@@ -373,8 +376,9 @@ static void draw_legend(FILE *f, int x, int y)
 	legend_box(f, x + 160, yy + 32, "url(#holes)", "not online");
 
 	x += 350;
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>pageblock "
-		   "migratetype (strip on top)</text>\n",
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>pageblock "
+		"migratetype (strip on top)</text>\n",
 		x, y, SVG_TEXT_SIZE, SVG_FONT);
 	for (int t = 0; t < MEMHP_MIGRATE_TYPES; t++)
 		legend_box(f, x + (t % 2) * 130, yy + (t / 2) * 16, migratetype_colors[t],
@@ -396,11 +400,13 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 	height += SVG_LEGEND_H + SVG_MARGIN;
 	memhp_meminfo(mp->m, &mi);
 
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\">\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\">\n",
 		w, height, w, height);
-	fputs("<defs><pattern id=\"holes\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\">"
+	fputs("<defs><pattern id=\"holes\" width=\"4\" height=\"4\" "
+	      "patternUnits=\"userSpaceOnUse\">"
 	      "<rect width=\"4\" height=\"4\" fill=\"#ffffff\"/>"
 	      "<path d=\"M0,4 L4,0\" stroke=\"#bbbbbb\" stroke-width=\"0.8\"/></pattern></defs>\n",
 	      f);
@@ -417,21 +423,25 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		run_fmt_size((uint64_t)mi.free_pages * MEMHP_PAGE_SIZE, b),
 		run_fmt_size((uint64_t)mi.present_pages * MEMHP_PAGE_SIZE, c),
 		memhp_machine_protocol(mp->m) == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s%s>1 row = %lu block%s (%s); "
-		   "1 cell = %s%s%s</text>\n",
+	fprintf(f,
+		"<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s%s>1 row = %lu block%s (%s); "
+		"1 cell = %s%s%s</text>\n",
 		SVG_MARGIN, SVG_MARGIN + 46, SVG_TEXT_SIZE, SVG_FONT,
-		mp->blocks_per_row > 1 || mp->collapsed ? " fill=\"#b00000\"" : "", mp->blocks_per_row,
-		mp->blocks_per_row == 1 ? "" : "s",
+		mp->blocks_per_row > 1 || mp->collapsed ? " fill=\"#b00000\"" : "",
+		mp->blocks_per_row, mp->blocks_per_row == 1 ? "" : "s",
 		run_fmt_size((uint64_t)mp->blocks_per_row * memhp_block_size(mp->m), a),
 		run_fmt_size((uint64_t)mp->pages_per_cell * MEMHP_PAGE_SIZE, d),
-		mp->blocks_per_row > 1 ? ": too many blocks to draw one per row, rows aggregate them"
-		: mp->collapsed	       ? ": too many blocks to draw one per row, offline runs share one"
-				       : "",
+		mp->blocks_per_row > 1
+			? ": too many blocks to draw one per row, rows aggregate them"
+		: mp->collapsed ? ": too many blocks to draw one per row, offline runs share one"
+				: "",
 		mp->stride > 1 ? "; pages sampled" : "");
 	if (mp->stride > 1)
-		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>(one max-order region in %lu "
-			   "walked)</text>\n",
-			width - SVG_MARGIN - 260, SVG_MARGIN + 30, SVG_TEXT_SIZE, SVG_FONT, mp->stride);
+		fprintf(f,
+			"<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>(one max-order region in %lu "
+			"walked)</text>\n",
+			width - SVG_MARGIN - 260, SVG_MARGIN + 30, SVG_TEXT_SIZE, SVG_FONT,
+			mp->stride);
 
 	y = SVG_MARGIN + SVG_TITLE_H;
 	for (size_t i = 0; i < mp->nr_rows; i++) {
@@ -440,8 +450,9 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		uint64_t start = (uint64_t)row->first_id * memhp_block_size(mp->m);
 
 		if (row->gap_before) {
-			fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"#888\" %s>"
-				   "&#8942; %s not present</text>\n",
+			fprintf(f,
+				"<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"#888\" %s>"
+				"&#8942; %s not present</text>\n",
 				SVG_MARGIN + SVG_SWATCH_W + 4, y + SVG_GAP_ROW_H - 3,
 				SVG_TEXT_SIZE - 1, SVG_FONT, run_fmt_size(row->gap_bytes, a));
 			y += SVG_GAP_ROW_H;
@@ -454,15 +465,16 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		/* A block spanning zones has none of its own (mem->zone NULL). */
 		snprintf(label, sizeof(label), "%-15s %#011" PRIx64 " %-7s %s", ids, start,
 			 state_name(row->state),
-			 row->zone >= 0			    ? memhp_zone_name((enum memhp_zone_type)row->zone)
-			 : row->zone == -2		    ? "mixed"
+			 row->zone >= 0	   ? memhp_zone_name((enum memhp_zone_type)row->zone)
+			 : row->zone == -2 ? "mixed"
 			 : row->state == MEMHP_MEM_OFFLINE ? ""
-							    : "zones");
+							   : "zones");
 		if (row->nr_blocks > mp->blocks_per_row)
 			snprintf(label + strlen(label), sizeof(label) - strlen(label), "(%s)",
 				 run_fmt_size(row->nr_blocks * memhp_block_size(mp->m), a));
-		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
-			   "stroke=\"#555\" stroke-width=\"0.5\"/>\n",
+		fprintf(f,
+			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
+			"stroke=\"#555\" stroke-width=\"0.5\"/>\n",
 			SVG_MARGIN, y, SVG_SWATCH_W, SVG_ROW_H - SVG_CELL_GAP - 1, row_color(row));
 		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" xml:space=\"preserve\" %s>",
 			SVG_MARGIN + SVG_SWATCH_W + 4, y + SVG_ROW_H - 5, SVG_TEXT_SIZE, SVG_FONT);
@@ -479,7 +491,7 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 
 int svg_write(struct memhp_machine *m, const char *path, const char *title)
 {
-	struct map mp = {.m = m};
+	struct map mp = { .m = m };
 	FILE *f;
 	int ret = build(&mp);
 

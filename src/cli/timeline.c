@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,20 +71,20 @@ enum tl_kind {
 };
 
 static const char *const kind_cat[TL_NR_KINDS] = {
-	[TL_OP] = "hotplug",  [TL_PHASE] = "phase",  [TL_NOTIFY] = "notifier",
+	[TL_OP] = "hotplug",	[TL_PHASE] = "phase",	 [TL_NOTIFY] = "notifier",
 	[TL_ROUND] = "migrate", [TL_MESSAGE] = "printk", [TL_INSTANT] = "event",
-	[TL_CALL] = "scenario", [TL_NOTE] = "scenario", [TL_FAIL] = "expect",
+	[TL_CALL] = "scenario", [TL_NOTE] = "scenario",	 [TL_FAIL] = "expect",
 };
 
 struct tl_event {
 	uint64_t ts;
-	const char *name;	/* interned */
-	const char *detail;	/* interned, or NULL */
+	const char *name;   /* interned */
+	const char *detail; /* interned, or NULL */
 	unsigned long pfn, nr;
 	long arg;
 	int ret;
 	uint16_t pid, tid;
-	char ph;		/* 'B', 'E' or 'i' */
+	char ph; /* 'B', 'E' or 'i' */
 	uint8_t kind;
 };
 
@@ -101,9 +102,10 @@ struct tl_machine {
 
 struct timeline {
 	struct tl_options opt;
+	uint64_t generation;
 	pthread_mutex_t lock;
 	uint64_t t0;
-	uint64_t seq;		/* logical clock */
+	uint64_t seq; /* logical clock */
 	uint64_t last_ts;
 	unsigned int next_tid;
 
@@ -121,7 +123,7 @@ struct timeline {
 	struct {
 		bool active;
 		unsigned int tid;
-		int nesting;		/* operations inside the shown one */
+		int nesting; /* operations inside the shown one */
 		uint64_t t0;
 		char what[TL_LINE / 2];
 		const char *phase;
@@ -130,7 +132,8 @@ struct timeline {
 };
 
 struct tl_thread {
-	const struct timeline *owner;
+	uint64_t owner; /* the timeline's generation, not its address:
+				 * a new timeline may reuse a freed one's */
 	unsigned int tid;
 	int depth;
 	uint64_t begin_ts[TL_MAX_DEPTH];
@@ -154,6 +157,7 @@ struct tl_thread {
 };
 
 static _Thread_local struct tl_thread self;
+static _Atomic uint64_t generations;
 
 static uint64_t mono_ns(void)
 {
@@ -165,9 +169,9 @@ static uint64_t mono_ns(void)
 
 static struct tl_thread *thread_state(struct timeline *tl)
 {
-	if (self.owner != tl) {
+	if (self.owner != tl->generation) {
 		memset(&self, 0, sizeof(self));
-		self.owner = tl;
+		self.owner = tl->generation;
 		self.tid = ++tl->next_tid;
 	}
 	return &self;
@@ -379,8 +383,8 @@ static void leaf(struct timeline *tl, struct tl_thread *th, uint64_t ts, const c
 }
 
 /* "memory32" or "memory32-35" for the blocks a pfn range touches. */
-static void fmt_blocks(const struct tl_machine *tm, unsigned long pfn, unsigned long nr,
-		       char *buf, size_t len)
+static void fmt_blocks(const struct tl_machine *tm, unsigned long pfn, unsigned long nr, char *buf,
+		       size_t len)
 {
 	uint64_t first = (uint64_t)pfn * MEMHP_PAGE_SIZE / tm->block_size;
 	uint64_t last = ((uint64_t)(pfn + (nr ? nr : 1)) * MEMHP_PAGE_SIZE - 1) / tm->block_size;
@@ -408,8 +412,8 @@ static void fmt_op(const struct tl_machine *tm, const struct memhp_trace_event *
 		snprintf(buf, len, "%s %s %s %s", ev->name, blocks, range, size);
 }
 
-static void update_progress(struct timeline *tl, struct tl_thread *th,
-			    const struct tl_machine *tm, const struct memhp_trace_event *ev)
+static void update_progress(struct timeline *tl, struct tl_thread *th, const struct tl_machine *tm,
+			    const struct memhp_trace_event *ev)
 {
 	if (!tl->opt.progress)
 		return;
@@ -462,7 +466,8 @@ static void print_hidden_rounds(struct timeline *tl, struct tl_thread *th, uint6
 
 	if (!th->hidden_rounds)
 		return;
-	snprintf(line, sizeof(line), "... %lu more migrate_pages rounds: %lu pages moved, %lu failed",
+	snprintf(line, sizeof(line),
+		 "... %lu more migrate_pages rounds: %lu pages moved, %lu failed",
 		 th->hidden_rounds, th->hidden_moved, th->hidden_failed);
 	leaf(tl, th, ts, line);
 	th->hidden_rounds = th->hidden_moved = th->hidden_failed = 0;
@@ -523,8 +528,12 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 {
 	struct tl_machine *tm = priv;
 	struct timeline *tl = tm->tl;
-	struct tl_event e = {.name = ev->name, .pfn = ev->start_pfn, .nr = ev->nr_pages,
-			     .arg = ev->arg, .ret = ev->ret, .pid = (uint16_t)tm->pid};
+	struct tl_event e = { .name = ev->name,
+			      .pfn = ev->start_pfn,
+			      .nr = ev->nr_pages,
+			      .arg = ev->arg,
+			      .ret = ev->ret,
+			      .pid = (uint16_t)tm->pid };
 	char text[TL_LINE], res[RUN_SIZE_STR * 2], err[RUN_SIZE_STR];
 	struct tl_thread *th;
 
@@ -580,7 +589,8 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 		if (++th->rounds <= TL_ROUNDS_SHOWN) {
 			snprintf(text, sizeof(text), "migrate_pages from pfn %#lx: %ld moved, %s%s",
 				 ev->start_pfn, ev->arg, run_errno_str(ev->ret, err),
-				 th->rounds == TL_ROUNDS_SHOWN ? " (further rounds summed up)" : "");
+				 th->rounds == TL_ROUNDS_SHOWN ? " (further rounds summed up)"
+							       : "");
 			leaf(tl, th, e.ts, text);
 		} else {
 			th->hidden_rounds++;
@@ -607,12 +617,12 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			const char *nopfn = strstr(ev->name, TL_NO_PFN_TEXT);
 
 			if (nopfn)
-				snprintf(text, sizeof(text), "!! %.*s%s", (int)(nopfn - ev->name - 7),
-					 ev->name + 7, nopfn + strlen(TL_NO_PFN_TEXT));
+				snprintf(text, sizeof(text), "!! %.*s%s",
+					 (int)(nopfn - ev->name - 7), ev->name + 7,
+					 nopfn + strlen(TL_NO_PFN_TEXT));
 			else
 				snprintf(text, sizeof(text), "!! %s", ev->name + 7);
-		}
-		else
+		} else
 			snprintf(text, sizeof(text), "kernel: %s", ev->name);
 		e.detail = ev->name;
 		e.name = "printk";
@@ -625,8 +635,8 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 		if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
 			snprintf(text, sizeof(text), "%s memory%ld", ev->name, ev->arg);
 		else
-			snprintf(text, sizeof(text), "%s pfn %#lx arg %ld", ev->name,
-				 ev->start_pfn, ev->arg);
+			snprintf(text, sizeof(text), "%s pfn %#lx arg %ld", ev->name, ev->start_pfn,
+				 ev->arg);
 		leaf(tl, th, e.ts, text);
 		break;
 	}
@@ -647,8 +657,9 @@ void tl_call_begin(struct timeline *tl, int pid, const char *where, const char *
 {
 	char text[TL_LINE];
 	struct tl_thread *th;
-	struct tl_event e = {.ph = 'B', .kind = TL_CALL, .name = what, .detail = where,
-			     .pid = (uint16_t)pid};
+	struct tl_event e = {
+		.ph = 'B', .kind = TL_CALL, .name = what, .detail = where, .pid = (uint16_t)pid
+	};
 
 	pthread_mutex_lock(&tl->lock);
 	th = thread_state(tl);
@@ -663,8 +674,9 @@ void tl_call_begin(struct timeline *tl, int pid, const char *where, const char *
 void tl_call_end(struct timeline *tl, int pid, const char *result)
 {
 	struct tl_thread *th;
-	struct tl_event e = {.ph = 'E', .kind = TL_CALL, .name = "", .detail = result,
-			     .pid = (uint16_t)pid};
+	struct tl_event e = {
+		.ph = 'E', .kind = TL_CALL, .name = "", .detail = result, .pid = (uint16_t)pid
+	};
 
 	pthread_mutex_lock(&tl->lock);
 	th = thread_state(tl);
@@ -679,8 +691,11 @@ static void instant(struct timeline *tl, int pid, enum tl_kind kind, const char 
 		    const char *detail, const char *text)
 {
 	struct tl_thread *th;
-	struct tl_event e = {.ph = 'i', .kind = (uint8_t)kind, .name = name, .detail = detail,
-			     .pid = (uint16_t)pid};
+	struct tl_event e = { .ph = 'i',
+			      .kind = (uint8_t)kind,
+			      .name = name,
+			      .detail = detail,
+			      .pid = (uint16_t)pid };
 
 	pthread_mutex_lock(&tl->lock);
 	th = thread_state(tl);
@@ -713,6 +728,7 @@ struct timeline *tl_create(const struct tl_options *opt)
 	if (!tl)
 		return NULL;
 	tl->opt = *opt;
+	tl->generation = atomic_fetch_add(&generations, 1) + 1;
 	pthread_mutex_init(&tl->lock, NULL);
 	tl->t0 = mono_ns();
 	if (opt->progress) {
@@ -722,7 +738,8 @@ struct timeline *tl_create(const struct tl_options *opt)
 		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 		pthread_cond_init(&tl->progress_cond, &ca);
 		pthread_condattr_destroy(&ca);
-		tl->progress_running = !pthread_create(&tl->progress_thread, NULL, progress_main, tl);
+		tl->progress_running =
+			!pthread_create(&tl->progress_thread, NULL, progress_main, tl);
 	}
 	return tl;
 }
@@ -804,8 +821,9 @@ static json_t *event_args(const struct tl_event *e)
 	case TL_OP:
 	case TL_PHASE:
 		if (e->ph == 'B') {
-			json_object_set_new(a, "start_pfn", json_string(
-				(snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+			json_object_set_new(
+				a, "start_pfn",
+				json_string((snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
 			json_object_set_new(a, "nr_pages", json_integer((json_int_t)e->nr));
 			if (e->detail)
 				json_object_set_new(a, "what", json_string(e->detail));
@@ -819,18 +837,20 @@ static json_t *event_args(const struct tl_event *e)
 		break;
 	case TL_NOTIFY:
 		json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
-		json_object_set_new(a, "range", json_string(run_fmt_range(
-			(uint64_t)e->pfn * MEMHP_PAGE_SIZE, (uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
+		json_object_set_new(
+			a, "range",
+			json_string(run_fmt_range((uint64_t)e->pfn * MEMHP_PAGE_SIZE,
+						  (uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
 		break;
 	case TL_ROUND:
-		json_object_set_new(a, "from_pfn", json_string(
-			(snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+		json_object_set_new(a, "from_pfn",
+				    json_string((snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
 		json_object_set_new(a, "moved", json_integer(e->arg));
 		json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
 		break;
 	case TL_INSTANT:
-		json_object_set_new(a, "pfn", json_string(
-			(snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+		json_object_set_new(a, "pfn",
+				    json_string((snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
 		json_object_set_new(a, "arg", json_integer(e->arg));
 		if (e->detail)
 			json_object_set_new(a, "kind", json_string(e->detail));
@@ -864,10 +884,10 @@ static int dump_event(FILE *f, json_t *obj, bool *first)
 static json_t *chrome_event(const char *name, const char *cat, char ph, uint64_t ts, int pid,
 			    int tid)
 {
-	char p[2] = {ph, '\0'};
+	char p[2] = { ph, '\0' };
 
-	return json_pack("{s:s, s:s, s:s, s:f, s:i, s:i}", "name", name, "cat", cat, "ph", p,
-			 "ts", (double)ts / NS_PER_US, "pid", pid, "tid", tid);
+	return json_pack("{s:s, s:s, s:s, s:f, s:i, s:i}", "name", name, "cat", cat, "ph", p, "ts",
+			 (double)ts / NS_PER_US, "pid", pid, "tid", tid);
 }
 
 /* A begin still open at the end (an interrupted run) gets its end here so
@@ -882,7 +902,7 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 {
 	struct open_span *open;
 	size_t nr_open = 0;
-	bool first = true, seen_pid[TL_MAX_MACHINES + 1] = {0};
+	bool first = true, seen_pid[TL_MAX_MACHINES + 1] = { 0 };
 	unsigned int max_tid = 0;
 	FILE *f = fopen(path, "w");
 	int ret = 0;
@@ -905,8 +925,8 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 		if (e->tid > max_tid)
 			max_tid = e->tid;
 		if (e->ph == 'B') {
-			open[nr_open++] = (struct open_span){e->pid, e->tid, e->name,
-							     kind_cat[e->kind]};
+			open[nr_open++] =
+				(struct open_span){ e->pid, e->tid, e->name, kind_cat[e->kind] };
 		} else if (e->ph == 'E') {
 			/* An E closes the innermost B of its track. */
 			for (size_t j = nr_open; j-- > 0;) {
@@ -939,18 +959,19 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 		if (!seen_pid[pid])
 			continue;
 		snprintf(name, sizeof(name), "%s: machine %d", process_name, pid);
-		ret = dump_event(f, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
-					      "process_name", "ph", "M", "pid", pid, "tid", 0,
-					      "args", "name", name),
+		ret = dump_event(f,
+				 json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name", "process_name",
+					   "ph", "M", "pid", pid, "tid", 0, "args", "name", name),
 				 &first);
 		for (unsigned int tid = 1; tid <= max_tid && !ret; tid++) {
 			if (tid == 1)
 				snprintf(name, sizeof(name), "scenario");
 			else
 				snprintf(name, sizeof(name), "thread %u", tid);
-			ret = dump_event(f, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
-						      "thread_name", "ph", "M", "pid", pid, "tid",
-						      (int)tid, "args", "name", name),
+			ret = dump_event(f,
+					 json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
+						   "thread_name", "ph", "M", "pid", pid, "tid",
+						   (int)tid, "args", "name", name),
 					 &first);
 		}
 	}
@@ -963,6 +984,7 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (ret)
-		fprintf(stderr, "memhp: writing the trace to %s failed: %s\n", path, strerror(-ret));
+		fprintf(stderr, "memhp: writing the trace to %s failed: %s\n", path,
+			strerror(-ret));
 	return ret;
 }

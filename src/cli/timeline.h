@@ -18,10 +18,10 @@
 struct timeline;
 
 struct tl_options {
-	FILE *out;		/* the human timeline, or NULL for none */
-	bool logical_time;	/* timestamps count events: byte-identical replays */
-	bool progress;		/* draw a progress bar on stderr (a terminal) */
-	bool keep_events;	/* keep events for tl_write_chrome() */
+	FILE *out;	   /* the human timeline, or NULL for none */
+	bool logical_time; /* timestamps count events: byte-identical replays */
+	bool progress;	   /* draw a progress bar on stderr (a terminal) */
+	bool keep_events;  /* keep events for tl_write_chrome() */
 };
 
 struct timeline *tl_create(const struct tl_options *opt);
