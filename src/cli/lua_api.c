@@ -338,9 +338,10 @@ static int traceback(lua_State *L)
 }
 
 /*
- * Call the function under @fn_ref with the @nargs arguments pushed by
- * @push, under a protected call. Returns true with the results on the
- * stack, or false with the error kept for later. Caller checked the thread.
+ * Call the function pushed below its @nargs arguments under a protected
+ * call. Returns true with @nresults results on the stack, or false with the
+ * error kept for later (the core is mid-operation: nothing may unwind it).
+ * Caller checked the thread.
  */
 static bool cb_call(struct run *r, const char *kind, int nargs, int nresults)
 {
@@ -1506,12 +1507,11 @@ static struct lwork *new_work(lua_State *L, struct lmachine *lm, enum lwork_kind
 	return w;
 }
 
-static unsigned long check_count(lua_State *L, struct lmachine *lm, int idx, const char *what)
+/* A number counts pages; a string is a size. */
+static unsigned long check_count(lua_State *L, int idx, const char *what)
 {
-	/* A number counts pages; a string is a size. */
 	if (lua_type(L, idx) == LUA_TSTRING)
 		return (unsigned long)(check_size(L, idx, what) / MEMHP_PAGE_SIZE);
-	(void)lm;
 	return check_ulong(L, idx, what);
 }
 
@@ -1531,7 +1531,7 @@ static int l_data(lua_State *L)
 static int d_alloc(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, DATA_MT);
-	unsigned long nr = check_count(L, w->lm, 2, "data:alloc");
+	unsigned long nr = check_count(L, 2, "data:alloc");
 	memhp_gfp_t gfp = check_gfp(L, 3, MEMHP_GFP_HIGHUSER_MOVABLE, "data:alloc");
 	unsigned long got;
 
@@ -1545,7 +1545,7 @@ static int d_alloc(lua_State *L)
 static int d_free(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, DATA_MT);
-	unsigned long nr = check_count(L, w->lm, 2, "data:free"), freed;
+	unsigned long nr = check_count(L, 2, "data:free"), freed;
 
 	call_begin(L, w->lm, "data:free(%lu pages)", nr);
 	freed = memhp_data_free(w->data, nr);
@@ -1646,7 +1646,7 @@ static int l_kalloc(lua_State *L)
 static int k_alloc(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, KALLOC_MT);
-	unsigned long nr = check_count(L, w->lm, 2, "kalloc:alloc");
+	unsigned long nr = check_count(L, 2, "kalloc:alloc");
 	memhp_gfp_t gfp = check_gfp(L, 3, MEMHP_GFP_KERNEL, "kalloc:alloc");
 	unsigned long got;
 
@@ -1660,7 +1660,7 @@ static int k_alloc(lua_State *L)
 static int k_free(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, KALLOC_MT);
-	unsigned long nr = check_count(L, w->lm, 2, "kalloc:free"), freed;
+	unsigned long nr = check_count(L, 2, "kalloc:free"), freed;
 
 	call_begin(L, w->lm, "kalloc:free(%lu pages)", nr);
 	freed = memhp_kalloc_free(w->kalloc, nr);
@@ -1728,49 +1728,70 @@ static int wk_stop(lua_State *L)
 /* ---- Faults ---------------------------------------------------------------------------------- */
 
 /*
- * Fault names and what injects them. Device models add theirs here (a
- * virtio-mem device's replies, say) so that scenarios inject every fault
- * through the one m:fault() call.
+ * Fault kinds: the core's two, and those that device models register with
+ * lapi_register_fault() (a virtio-mem device's replies, say), so that a
+ * scenario injects every fault through the one m:fault() call.
  */
-static const struct {
-	const char *name;
-	enum memhp_fault fault;
-} core_faults[] = {
-	{ "migration", MEMHP_FAULT_MIGRATION },
-	{ "alloc", MEMHP_FAULT_ALLOC },
+static void core_fault_set(struct memhp_machine *m, const void *cookie, long times)
+{
+	memhp_fault_set(m, (enum memhp_fault)(uintptr_t)cookie, times);
+}
+
+static unsigned long core_fault_hits(struct memhp_machine *m, const void *cookie)
+{
+	return memhp_fault_hits(m, (enum memhp_fault)(uintptr_t)cookie);
+}
+
+static struct lapi_fault faults[LAPI_MAX_FAULTS] = {
+	{ "migration", "a page migration fails with -EAGAIN", core_fault_set, core_fault_hits,
+	  (const void *)(uintptr_t)MEMHP_FAULT_MIGRATION },
+	{ "alloc", "a page allocation fails", core_fault_set, core_fault_hits,
+	  (const void *)(uintptr_t)MEMHP_FAULT_ALLOC },
 };
+static int nr_faults = 2;
 
-static const char *const fault_names[] = { "migration", "alloc", NULL };
+int lapi_register_fault(const struct lapi_fault *f)
+{
+	for (int i = 0; i < nr_faults; i++)
+		if (!strcmp(faults[i].name, f->name))
+			return -EEXIST;
+	if (nr_faults == LAPI_MAX_FAULTS)
+		return -ENOSPC;
+	faults[nr_faults++] = *f;
+	return 0;
+}
 
-static enum memhp_fault check_fault(lua_State *L, int idx)
+static const struct lapi_fault *check_fault(lua_State *L, int idx)
 {
 	const char *s = luaL_checkstring(L, idx);
+	const char *names[LAPI_MAX_FAULTS + 1], *hint;
+	char list[RUN_ERR_MAX] = "";
 
-	for (size_t i = 0; i < sizeof(core_faults) / sizeof(core_faults[0]); i++)
-		if (!strcmp(s, core_faults[i].name))
-			return core_faults[i].fault;
-	{
-		const char *hint = run_suggest(s, fault_names);
-
-		return (enum memhp_fault)luaL_error(L,
-						    "fault: unknown fault '%s'%s%s%s (migration, "
-						    "alloc)",
-						    s, hint ? ", did you mean '" : "",
-						    hint ? hint : "", hint ? "'" : "");
+	for (int i = 0; i < nr_faults; i++) {
+		if (!strcmp(s, faults[i].name))
+			return &faults[i];
+		names[i] = faults[i].name;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 faults[i].name);
 	}
+	names[nr_faults] = NULL;
+	hint = run_suggest(s, names);
+	luaL_error(L, "fault: unknown fault '%s'%s%s%s (%s)", s, hint ? ", did you mean '" : "",
+		   hint ? hint : "", hint ? "'" : "", list);
+	return NULL;
 }
 
 static int l_fault(lua_State *L)
 {
 	struct lmachine *lm = check_machine(L, 1);
-	enum memhp_fault f = check_fault(L, 2);
+	const struct lapi_fault *f = check_fault(L, 2);
 	lua_Integer times = luaL_optinteger(L, 3, -1);
 
-	call_begin(L, lm, "fault(%s, %s)", lua_tostring(L, 2),
+	call_begin(L, lm, "fault(%s, %s)", f->name,
 		   times < 0	? "forever"
 		   : times == 0 ? "stop"
 				: lua_tostring(L, 3));
-	memhp_fault_set(lm->m, f, (long)times);
+	f->set(lm->m, f->cookie, (long)times);
 	call_end_str(L, lm, "%s", times ? "armed" : "disarmed");
 	return 0;
 }
@@ -1778,8 +1799,9 @@ static int l_fault(lua_State *L)
 static int l_fault_hits(lua_State *L)
 {
 	struct lmachine *lm = check_machine(L, 1);
+	const struct lapi_fault *f = check_fault(L, 2);
 
-	lua_pushinteger(L, (lua_Integer)memhp_fault_hits(lm->m, check_fault(L, 2)));
+	lua_pushinteger(L, (lua_Integer)f->hits(lm->m, f->cookie));
 	return 1;
 }
 
@@ -2114,13 +2136,10 @@ static int l_print(lua_State *L)
 
 	luaL_buffinit(L, &b);
 	for (int i = 1; i <= n; i++) {
-		size_t len;
-		const char *s = luaL_tolstring(L, i, &len);
-
+		luaL_tolstring(L, i, NULL);
 		if (i > 1)
 			luaL_addchar(&b, '\t');
 		luaL_addvalue(&b);
-		(void)s;
 	}
 	luaL_pushresult(&b);
 	/* The script's own output is shown even with --quiet. */

@@ -71,6 +71,23 @@ struct memhp_machine *lapi_machine(struct run *r, int i);
 /* Unregister the script's hooks, free workloads, destroy the machines. */
 void lapi_teardown(struct run *r);
 
+/*
+ * A kind of fault m:fault(name, times) injects, beyond the core's
+ * "migration" and "alloc": device models register theirs (a virtio-mem
+ * device's replies) before the scenario runs. @set arms it for the next
+ * @times attempts (-1 forever, 0 off), as memhp_fault_set() does; @hits
+ * counts the failures injected. Returns 0, -EEXIST, -ENOSPC.
+ */
+#define LAPI_MAX_FAULTS 16
+struct lapi_fault {
+	const char *name;
+	const char *what;
+	void (*set)(struct memhp_machine *m, const void *cookie, long times);
+	unsigned long (*hits)(struct memhp_machine *m, const void *cookie);
+	const void *cookie;
+};
+int lapi_register_fault(const struct lapi_fault *f);
+
 /* svg.c: draw @m's memory map into @path. 0, or -errno with a message. */
 int svg_write(struct memhp_machine *m, const char *path, const char *title);
 

@@ -296,7 +296,7 @@ static const char *row_color(const struct row *row)
 	return "#cccccc";
 }
 
-static void draw_cell(FILE *f, const struct map *mp, const struct cell *c, int x, int y)
+static void draw_cell(FILE *f, const struct cell *c, int x, int y)
 {
 	const int bar_h = SVG_ROW_H - SVG_CELL_GAP - SVG_STRIP_H - SVG_STRIP_GAP;
 	unsigned long total = 0, best_n = 0;
@@ -334,7 +334,6 @@ static void draw_cell(FILE *f, const struct map *mp, const struct cell *c, int x
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x,
 			yy, SVG_CELL_W, h, page_classes[pc].color);
 	}
-	(void)mp;
 }
 
 static void legend_box(FILE *f, int x, int y, const char *color, const char *text)
@@ -481,7 +480,7 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		put_escaped(f, label);
 		fputs("</text>\n", f);
 		for (unsigned long col = 0; col < mp->cols; col++)
-			draw_cell(f, mp, &row->cells[col],
+			draw_cell(f, &row->cells[col],
 				  cells_x + (int)col * (SVG_CELL_W + SVG_CELL_GAP), y);
 		y += SVG_ROW_H;
 	}
