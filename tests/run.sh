@@ -172,8 +172,8 @@ fi
 # ---- the memory map ---------------------------------------------------------------------
 "$MEMHP" run scenarios/normal-vs-movable.lua -q --seed 1 --svg "$tmp/map.svg" >/dev/null 2>&1
 if grep -q '<svg' "$tmp/map.svg" && grep -q '</svg>' "$tmp/map.svg" &&
-	grep -q '>memory1 .* online  DMA32<' "$tmp/map.svg" &&
-	grep -q '>memory32 .* offline <' "$tmp/map.svg" &&
+	grep -q '>memory1 .* online        DMA32<' "$tmp/map.svg" &&
+	grep -q '>memory32 .* offline       <' "$tmp/map.svg" &&
 	grep -q 'PageOffline</text>' "$tmp/map.svg" && grep -q '1 row = 1 block' "$tmp/map.svg"; then
 	ok "the memory map has a row per block and a legend"
 else
@@ -188,7 +188,7 @@ expect_ok(m:online(256, "online_movable"))'
 "$MEMHP" run "$tmp/s.lua" -q --seed 1 --svg "$tmp/big.svg" >"$tmp/out" 2>&1
 rows=$(grep -c '>memory[0-9]' "$tmp/big.svg")
 if grep -q 'too many blocks to draw one per row' "$tmp/big.svg" && [ "$rows" -le 128 ] &&
-	grep -q '>memory257-767 .* offline (8.0 GiB)<' "$tmp/big.svg"; then
+	grep -q '>memory257-767 .* offline       (8.0 GiB)<' "$tmp/big.svg"; then
 	ok "a machine with many blocks gets aggregated rows, and says so ($rows rows)"
 else
 	not_ok "a machine with many blocks gets aggregated rows, and says so ($rows rows)"

@@ -35,7 +35,7 @@
 /* Geometry, in pixels. */
 #define SVG_MARGIN 16
 #define SVG_TITLE_H 54
-#define SVG_LABEL_W 330
+#define SVG_LABEL_W 380
 #define SVG_SWATCH_W 10
 #define SVG_CELL_W 13
 #define SVG_CELL_GAP 1
@@ -462,7 +462,7 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 			snprintf(ids, sizeof(ids), "memory%lu-%lu", row->first_id,
 				 row->first_id + row->nr_blocks - 1);
 		/* A block spanning zones has none of its own (mem->zone NULL). */
-		snprintf(label, sizeof(label), "%-15s %#011" PRIx64 " %-7s %s", ids, start,
+		snprintf(label, sizeof(label), "%-15s %#011" PRIx64 " %-13s %s", ids, start,
 			 state_name(row->state),
 			 row->zone >= 0	   ? memhp_zone_name((enum memhp_zone_type)row->zone)
 			 : row->zone == -2 ? "mixed"
