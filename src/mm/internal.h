@@ -443,6 +443,10 @@ struct memhp_machine {
 	_Atomic unsigned int nr_tracers;
 
 	uint64_t rng[4];
+	struct {
+		uint64_t begin_ns;
+		unsigned int printed;
+	} ratelimit;				/* under misc_lock */
 
 	struct violation_log violations;
 	/* Set while __offline_isolated_pages() runs, so a "bad page" free can be
@@ -568,6 +572,9 @@ void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *
 void mhp_log(struct memhp_machine *m, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
+/* __ratelimit() with DEFAULT_RATELIMIT_{INTERVAL,BURST}: true while fewer
+ * than the burst were printed in the current interval. */
+bool mhp_ratelimit(struct memhp_machine *m);
 
 /* physmem.c: the host memory behind physical addresses. */
 int physmem_reserve(struct memhp_machine *m);

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* ---- Configuration ---------------------------------------------------------- */
 
@@ -625,6 +626,29 @@ void *memhp_machine_detach(struct memhp_machine *m, const void *key)
 		}
 	pthread_mutex_unlock(&m->misc_lock);
 	return data;
+}
+
+/* The kernel's DEFAULT_RATELIMIT_INTERVAL (5 s) and _BURST (10). */
+#define RATELIMIT_INTERVAL_NS (5ULL * 1000 * 1000 * 1000)
+#define RATELIMIT_BURST 10
+
+bool mhp_ratelimit(struct memhp_machine *m)
+{
+	struct timespec ts;
+	uint64_t now;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&m->misc_lock);
+	if (!m->ratelimit.begin_ns || now - m->ratelimit.begin_ns >= RATELIMIT_INTERVAL_NS) {
+		m->ratelimit.begin_ns = now;
+		m->ratelimit.printed = 0;
+	}
+	ok = m->ratelimit.printed < RATELIMIT_BURST;
+	m->ratelimit.printed += ok;
+	pthread_mutex_unlock(&m->misc_lock);
+	return ok;
 }
 
 /* ---- Random numbers, faults, signals ------------------------------------------------ */

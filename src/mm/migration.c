@@ -199,7 +199,8 @@ static long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned
 		left = kept;
 	}
 	for (unsigned long i = 0; i < left; i++) {
-		mhp_log(m, "migrating pfn %lx failed ret:%ld", pfns[i], (long)left);
+		if (mhp_ratelimit(m))
+			mhp_log(m, "migrating pfn %lx failed ret:%ld", pfns[i], (long)left);
 		putback_movable_page(m, pfn_to_page(m, pfns[i]));
 	}
 	ret += (long)left;
@@ -290,7 +291,7 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 		if (!memhp_get_page_unless_zero(page))
 			continue;
 		if (isolate_movable_page(m, page)) {
-			if (offlining)
+			if (offlining && mhp_ratelimit(m))
 				mhp_log(m, "failed to isolate pfn %lx", pfn);
 			memhp_put_page(page);
 			continue;
