@@ -449,6 +449,10 @@ struct memhp_machine {
 	} ratelimit;				/* under misc_lock */
 
 	struct violation_log violations;
+	/* The event in flight (MEM_GOING_ONLINE or MEM_GOING_OFFLINE) and its
+	 * range, for the event-order invariants; under mem_hotplug_lock. */
+	unsigned long notify_pending;
+	unsigned long notify_start, notify_nr;
 	/* Set while __offline_isolated_pages() runs, so a "bad page" free can be
 	 * told from other frees. */
 	_Atomic unsigned long hotplug_ops;
