@@ -567,6 +567,36 @@ static void hyperv_grant_to_an_offline_block_waits_for_onlining(void)
 	memhp_balloon_destroy(b);
 }
 
+static void auto_onlined_hot_add_already_knows_what_the_host_backs(void)
+{
+	struct memhp_machine *m = machine(0);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
+	struct memhp_balloon *hv, *xen;
+	struct memhp_block_info info;
+
+	ASSERT_TRUE(m);
+	ASSERT_EQ(memhp_store_auto_online_blocks(m, "online_movable", 14), 14);
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &hv));
+
+	/* add_memory() onlines the chunk and calls hv_online_page() before
+	 * it returns: the backing was recorded first. */
+	ASSERT_OK(memhp_balloon_hot_add(hv, HOT, memhp_block_size(m), 100));
+
+	ASSERT_OK(memhp_block_info(m, B0, &info));
+	ASSERT_TRUE(info.online);
+	ASSERT_EQ(stats(hv).onlined, 100);
+	ASSERT_TRUE(!memhp_PageOffline(memhp_pfn_to_online_page(m, start + 99)));
+	ASSERT_TRUE(memhp_PageOffline(memhp_pfn_to_online_page(m, start + 100)));
+	memhp_balloon_destroy(hv);
+
+	/* Xen: every onlined page lands in the balloon. */
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_XEN, &xen));
+	ASSERT_OK(memhp_balloon_hot_add(xen, HOT + memhp_block_size(m), memhp_block_size(m), 0));
+	ASSERT_EQ(stats(xen).pages, block);
+	ASSERT_EQ(memhp_balloon_deflate(xen, block), block);
+	memhp_balloon_destroy(xen);
+}
+
 static void hyperv_online_page_leaves_ranges_outside_its_regions_reserved(void)
 {
 	struct memhp_machine *m = machine(1);
@@ -953,6 +983,7 @@ RUN_TESTS(T(balloon_pages_are_excluded_from_memtotal_as_virtio_balloon_does),
 	  T(hyperv_like_unbacked_pages_fail_isolation_even_in_zone_movable),
 	  T(hyperv_host_grants_bring_pages_online_one_by_one),
 	  T(hyperv_grant_to_an_offline_block_waits_for_onlining),
+	  T(auto_onlined_hot_add_already_knows_what_the_host_backs),
 	  T(hyperv_online_page_leaves_ranges_outside_its_regions_reserved),
 	  T(hyperv_inflated_pages_make_offline_fail_in_scan_movable_pages),
 	  T(vmware_2m_page_head_refcount_makes_offline_ebusy),

@@ -112,14 +112,18 @@ MEMHP_API unsigned long memhp_balloon_host_pfns(struct memhp_balloon *b, unsigne
 /*
  * Xen and Hyper-V: hot-add [start, start + size) for the host, which backs
  * only the first @nr_backed pages (Xen: none, they come with deflation).
- * The blocks are added offline unless auto_online_blocks says otherwise;
- * when they go online the balloon's callback decides each page's fate.
- * Hyper-V adds in 128 MiB chunks (HA_CHUNK), so @start and @size must be
- * multiples of it; Xen adds whole sections.
+ * The range must be whole memory blocks, as add_memory() wants; Hyper-V
+ * adds in 128 MiB chunks (HA_CHUNK), so it must be made of those too. The
+ * blocks are added offline unless auto_online_blocks says otherwise; when
+ * they go online the balloon's callback decides each page's fate.
  * Returns 0, -EOPNOTSUPP (another kind), -EINVAL (misaligned, @nr_backed
- * too large or not 0 for Xen, or add_memory()'s -EINVAL), or
- * add_memory()'s -EEXIST, -E2BIG, -ENOMEM.
+ * too large, or not 0 for Xen), -E2BIG (beyond the address space),
+ * -EEXIST (already present), -ENOSPC (Hyper-V: MEMHP_BALLOON_MAX_HOT_ADDS
+ * made), -ENOMEM, or
+ * another error of add_memory(). A Hyper-V chunk that fails ends the
+ * hot-add; the chunks before it stay.
  */
+#define MEMHP_BALLOON_MAX_HOT_ADDS 64
 MEMHP_API int memhp_balloon_hot_add(struct memhp_balloon *b, uint64_t start, uint64_t size,
 				    unsigned long nr_backed);
 /*

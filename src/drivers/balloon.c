@@ -96,6 +96,7 @@ void blist_del(struct memhp_balloon *b, struct blist *l, uint32_t idx)
 
 /* ---- The host's record -------------------------------------------------- */
 
+/* Returns 0 or -ENOMEM. */
 static int host_view_init(struct host_view *h, struct memhp_machine *m)
 {
 	h->pages_per_chunk = memhp_pages_per_section(m);
@@ -387,7 +388,9 @@ static void balloon_putback_page(struct memhp_page *page, void *owner)
 
 /* balloon_page_migrate(): the driver's migratepage under its lock. Like
  * virtio-balloon's mutex_trylock() and VMware's down_read_trylock(), a busy
- * balloon asks for a retry rather than wait under the hotplug locks. */
+ * balloon asks for a retry rather than wait under the hotplug locks.
+ * Returns 0, -EAGAIN (busy), -EBUSY (not an isolated page of ours), or the
+ * driver's error. */
 static int balloon_migrate_page(struct memhp_page *dst, struct memhp_page *src, void *owner)
 {
 	struct memhp_balloon *b = owner;
@@ -420,6 +423,7 @@ static const struct memhp_movable_operations balloon_mops = {
  * at a time: allocate outside the lock, then enqueue, take the pages out of
  * managed_pages and tell the host. An allocation failure ends the round
  * ("Out of puff!"); memhp does not sleep 200 ms before the next.
+ * Returns the pages inflated, or -ENOMEM if none could be tracked.
  */
 static long virtio_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -472,7 +476,7 @@ static long virtio_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 /*
  * leak_balloon(): dequeue, tell the host before the pages are reused (as
  * VIRTIO_BALLOON_F_MUST_TELL_HOST asks), then give them back to
- * managed_pages and the buddy.
+ * managed_pages and the buddy. Returns the pages deflated.
  */
 static long virtio_deflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -509,6 +513,7 @@ static long virtio_deflate(struct memhp_balloon *b, unsigned long nr_pages)
  * host hears "inflate the new page" before "deflate the old one". When the
  * page changes zone, the managed page the balloon took moves with it. The
  * old page is finalized; the core drops the balloon's reference and its own.
+ * Returns 0, or -EAGAIN when the host's record cannot grow.
  */
 static int virtio_migratepage(struct memhp_balloon *b, struct memhp_page *dst,
 			      struct memhp_page *src, uint32_t idx)

@@ -70,7 +70,7 @@ struct hv_region {
 	unsigned long covered_end_pfn; /* backed by the host below this */
 };
 
-#define HV_MAX_REGIONS 64
+#define HV_MAX_REGIONS MEMHP_BALLOON_MAX_HOT_ADDS
 
 struct memhp_balloon;
 
@@ -119,7 +119,7 @@ struct memhp_balloon {
 
 /* ---- balloon.c: slots, lists, the host ------------------------------------ */
 
-/* Under pages_lock. */
+/* Under pages_lock. bslot_alloc() returns the slot index or -ENOMEM. */
 long bslot_alloc(struct memhp_balloon *b, unsigned long pfn, unsigned int order);
 /* Room for @nr more slots, so that the next @nr allocations cannot fail.
  * Returns 0 or -ENOMEM. */

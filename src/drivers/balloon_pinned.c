@@ -105,7 +105,8 @@ static void put_pfns(struct memhp_balloon *b, const uint32_t *pfns, unsigned lon
  * decrease_reservation(), a batch at a time: allocate (unmovable, so never
  * from ZONE_MOVABLE), take out of managed_pages, append, hand the frames
  * to the hypervisor. A failed allocation ends it (BP_EAGAIN; the balloon
- * thread would try again later).
+ * thread would try again later). Returns the pages inflated, or -ENOMEM
+ * if none could be tracked.
  */
 static long xen_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -148,7 +149,8 @@ static long xen_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 /*
  * increase_reservation(): the hypervisor populates the frames at the head
  * of the list, which go back through free_reserved_page(): PG_reserved
- * cleared (hot-added pages still had it), freed, managed again.
+ * cleared (hot-added pages still had it), freed, managed again. Returns the
+ * pages deflated.
  */
 static long xen_deflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -215,7 +217,8 @@ static int xen_memory_notifier(struct memhp_notifier_block *nb, unsigned long ac
 /*
  * reserve_additional_memory(): the range is added with nothing behind it
  * on the host; onlining puts its pages into the balloon and deflation
- * populates them. Returns 0, -EINVAL, or add_memory()'s error.
+ * populates them. Returns 0, -EINVAL (misaligned, @nr_backed not 0), -E2BIG
+ * (beyond the address space), -ENOMEM, or add_memory()'s error.
  */
 int balloon_xen_hot_add(struct memhp_balloon *b, uint64_t start, uint64_t size,
 			unsigned long nr_backed)
@@ -298,6 +301,7 @@ static unsigned long hv_alloc_balloon_pages(struct memhp_balloon *b, unsigned lo
  * balloon_up(): 2 MiB units while they come, then single pages, one
  * response after the other until the request is met or nothing more can
  * be allocated. memhp has no balloon floor (compute_balloon_floor()).
+ * Returns the pages inflated.
  */
 static long hv_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -318,7 +322,8 @@ static long hv_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 }
 
 /* balloon_down(): the host names ranges to give back; memhp's host takes
- * the most recently ballooned pages. free_balloon_pages() for each. */
+ * the most recently ballooned pages. free_balloon_pages() for each.
+ * Returns the pages deflated. */
 static long hv_deflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
 	uint32_t pfns[HV_UNBALLOON_BATCH];
@@ -500,7 +505,8 @@ int balloon_hv_hot_add(struct memhp_balloon *b, uint64_t start, uint64_t size,
  * @nr_pages pages of the regions, in order. Pages of online sections come
  * online one by one now (hv_bring_pgs_online()); the others when their
  * block is onlined. mem_hotplug_lock keeps onlining and offlining out
- * meanwhile, so a section's state cannot change under us.
+ * meanwhile, so a section's state cannot change under us. Returns the
+ * pages granted.
  */
 long balloon_hv_host_grant(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -559,6 +565,7 @@ static int pfn_stack_reserve(struct pfn_stack *s, unsigned long nr)
 	return 0;
 }
 
+/* Returns 0 or -ENOMEM. */
 static int pfn_stack_push(struct pfn_stack *s, uint32_t pfn)
 {
 	if (pfn_stack_reserve(s, 1))
@@ -646,6 +653,7 @@ static unsigned long vmw_lock(struct memhp_balloon *b, uint32_t *pfns, unsigned 
  * from the refused 2 MiB pages split up (vmballoon_split_refused_pages()).
  * Too many refusals or a failed allocation move to the smaller size or, at
  * 4 KiB, end inflation. What stays refused or unused is freed at the end.
+ * Returns the frames inflated, or -ENOMEM if none could be tracked.
  */
 static long vmw_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -735,7 +743,7 @@ static long vmw_inflate(struct memhp_balloon *b, unsigned long nr_pages)
  * vmballoon_deflate(): 4 KiB pages first, then whole 2 MiB pages once the
  * small ones run out, until @nr_pages frames were tried. The host is told
  * before the pages are freed. vmw_balloon gives back no managed pages: it
- * never took any.
+ * never took any. Returns the frames deflated.
  */
 static long vmw_deflate(struct memhp_balloon *b, unsigned long nr_pages)
 {
@@ -775,6 +783,7 @@ static long vmw_deflate(struct memhp_balloon *b, unsigned long nr_pages)
  * memory might refuse the new page otherwise), then inflate the new one.
  * If the host refuses it, the balloon is one page smaller and the old page
  * goes back to the buddy through the putback: -EBUSY, no retry.
+ * Returns 0, -EAGAIN (the host's record cannot grow) or -EBUSY.
  */
 static int vmw_migratepage(struct memhp_balloon *b, struct memhp_page *dst, struct memhp_page *src,
 			   uint32_t idx)
