@@ -55,13 +55,15 @@ static struct memhp_balloon_stats stats(struct memhp_balloon *b)
 	return st;
 }
 
-/* The host's pfns, into a buffer the caller frees. */
+/* The host's pfns, into a buffer the caller frees. The host may hold
+ * more by the second call (another thread inflating): the first count. */
 static unsigned long *host_pfns(struct memhp_balloon *b, unsigned long *nr)
 {
-	unsigned long total = memhp_balloon_host_pfns(b, NULL, 0);
+	unsigned long total = memhp_balloon_host_pfns(b, NULL, 0), now;
 	unsigned long *v = calloc(total + 1, sizeof(*v));
 
-	*nr = v ? memhp_balloon_host_pfns(b, v, total) : 0;
+	now = v ? memhp_balloon_host_pfns(b, v, total) : 0;
+	*nr = now < total ? now : total;
 	return v;
 }
 
@@ -921,6 +923,7 @@ static void destroy_gives_everything_back_for_every_kind(void)
 
 #define CHURN_ROUNDS 200
 #define CHURN_PAGES 64
+#define CONTIG_PAGES 2048 /* four pageblocks */
 
 struct churn {
 	struct memhp_balloon *b;
@@ -938,8 +941,26 @@ static void *churn_thread(void *arg)
 	return NULL;
 }
 
+/* A range of @id that holds a balloon page, if there is one. */
+static unsigned long contig_target(struct memhp_machine *m, struct memhp_balloon *b,
+				   unsigned long id)
+{
+	unsigned long nr, *pfns = host_pfns(b, &nr), target = block_start(m, id);
+
+	for (unsigned long i = 0; pfns && i < nr; i++)
+		if (in_block(m, pfns[i], id) &&
+		    pfns[i] < block_start(m, id) + memhp_pages_per_block(m) - CONTIG_PAGES) {
+			target = pfns[i] & ~(memhp_pageblock_nr_pages(m) - 1);
+			break;
+		}
+	free(pfns);
+	return target;
+}
+
 static void inflate_and_deflate_race_safely_with_offline_migration(void)
 {
+	unsigned long contig_migrations = 0;
+
 	static const enum memhp_balloon_kind kinds[] = { MEMHP_BALLOON_VIRTIO,
 							 MEMHP_BALLOON_VMWARE_4K };
 	struct memhp_machine *m = machine(2);
@@ -955,13 +976,25 @@ static void inflate_and_deflate_race_safely_with_offline_migration(void)
 		ASSERT_EQ(memhp_balloon_inflate(c.b, NR_BALLOON), NR_BALLOON);
 		ASSERT_OK(pthread_create(&th, NULL, churn_thread, &c));
 		/* Back and forth while the other thread works the balloon:
-		 * every offline has to migrate, some migrations find the
-		 * balloon busy (-EAGAIN) or its pages gone. */
+		 * every offline has to migrate; the balloon changes between
+		 * the steps. */
 		for (int i = 0; i < 4; i++) {
 			unsigned long id = B0 + (unsigned long)(i & 1);
+			unsigned long other =
+				contig_target(m, c.b, B0 + 1 - (unsigned long)(i & 1));
+			unsigned long migrated = stats(c.b).migrated;
+			int ret;
 
 			ASSERT_OK(memhp_block_offline(m, id));
 			ASSERT_OK(memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE));
+			/* alloc_contig_range() migrates without the hotplug
+			 * locks: here the balloon may really be busy. */
+			ret = memhp_alloc_contig_range(m, other, other + CONTIG_PAGES,
+						       MEMHP_GFP_HIGHUSER_MOVABLE);
+			ASSERT_TRUE(ret == 0 || ret == -EBUSY);
+			if (!ret)
+				memhp_free_contig_range(m, other, CONTIG_PAGES);
+			contig_migrations += stats(c.b).migrated - migrated;
 		}
 		pthread_join(th, NULL);
 		ASSERT_EQ(stats(c.b).pages, NR_BALLOON + c.inflated - c.deflated);
@@ -970,6 +1003,8 @@ static void inflate_and_deflate_race_safely_with_offline_migration(void)
 		ASSERT_EQ(memhp_check(m, NULL), 0);
 		memhp_balloon_destroy(c.b);
 	}
+	/* The contiguous allocations did take balloon pages along. */
+	ASSERT_GT(contig_migrations, 0);
 }
 
 RUN_TESTS(T(balloon_pages_are_excluded_from_memtotal_as_virtio_balloon_does),
