@@ -98,6 +98,8 @@ struct trace_rec {
 	char op[MAX_EVENTS]; /* 'i'nflate, 'd'eflate, 'r'efuse */
 	unsigned long pfn[MAX_EVENTS];
 	long pages[MAX_EVENTS];
+	struct memhp_balloon *b; /* if set: read its state from the tracer */
+	unsigned long seen_host_pages;
 };
 
 static void rec_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
@@ -119,6 +121,14 @@ static void rec_tracer(struct memhp_machine *m, const struct memhp_trace_event *
 	case MEMHP_TRACE_INSTANT:
 		if (strncmp(ev->name, "balloon-", 8) || t->nr == MAX_EVENTS)
 			break;
+		if (t->b) {
+			struct memhp_balloon_stats st;
+
+			/* Allowed with the balloon locked: stats, host view. */
+			memhp_balloon_stats(t->b, &st);
+			t->seen_host_pages = st.host_pages;
+			memhp_balloon_host_has(t->b, ev->start_pfn);
+		}
 		t->op[t->nr] = ev->name[8];
 		t->pfn[t->nr] = ev->start_pfn;
 		t->pages[t->nr++] = ev->arg;
@@ -256,10 +266,12 @@ static void offline_migrates_compaction_balloon_pages_and_host_follows(void)
 	ASSERT_TRUE(host_and_guest_agree(m, b, true, B0));
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 	t = trace_start(m);
+	t->b = b;
 
 	ASSERT_OK(memhp_block_offline(m, B0));
 
 	trace_stop(m, t);
+	ASSERT_EQ(t->seen_host_pages, NR_BALLOON);
 	ASSERT_EQ(stats(b).migrated, NR_BALLOON);
 	ASSERT_EQ(stats(b).pages, NR_BALLOON);
 	ASSERT_EQ(stats(b).isolated, 0);

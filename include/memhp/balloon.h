@@ -12,6 +12,10 @@
  * hypervisor holds, with no real protocol: see docs/balloons.md.
  *
  * Every function is thread-safe. Sizes are in 4 KiB pages (frames).
+ * Each request to the host is also a trace instant ("balloon-inflate",
+ * "balloon-deflate", "balloon-refuse": pfn of the first page, number of
+ * pages), emitted with the balloon locked: a tracer may read the stats and
+ * the host's view, not inflate or deflate.
  */
 #ifndef MEMHP_BALLOON_H
 #define MEMHP_BALLOON_H
@@ -94,8 +98,7 @@ struct memhp_balloon_stats {
 	unsigned long isolated;	     /* isolated for migration right now */
 	unsigned long migrated;	     /* BALLOON_MIGRATE events */
 	unsigned long refused;	     /* pages the host refused (VMware) */
-	unsigned long host_pages;    /* frames the host holds: ballooned, or
-					 * hot-added and not yet backed */
+	unsigned long host_pages;    /* frames the host holds (ballooned or unbacked) */
 	unsigned long host_requests; /* inflate/deflate requests sent */
 	unsigned long hot_added;     /* frames hot-added (Xen, Hyper-V) */
 	unsigned long onlined;	     /* Hyper-V num_pages_onlined */

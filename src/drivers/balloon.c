@@ -696,9 +696,7 @@ void memhp_balloon_stats(struct memhp_balloon *b, struct memhp_balloon_stats *st
 	st->refused = atomic_load(&b->refused);
 	st->host_requests = atomic_load(&b->host_requests);
 	st->hot_added = atomic_load(&b->hot_added);
-	pthread_mutex_lock(&b->balloon_lock);
-	st->onlined = b->onlined;
-	pthread_mutex_unlock(&b->balloon_lock);
+	st->onlined = atomic_load(&b->onlined);
 	pthread_mutex_lock(&b->pages_lock);
 	st->isolated = b->isolated;
 	pthread_mutex_unlock(&b->pages_lock);

@@ -30,21 +30,25 @@
 /* GFP_HIGHUSER: user pages, not movable; never from ZONE_MOVABLE. */
 #define BALLOON_GFP_HIGHUSER (MEMHP_GFP_USER | MEMHP___GFP_HIGHMEM)
 
-/* A page (4 KiB or 2 MiB) the balloon holds, or a free slot. */
+/*
+ * A page (4 KiB or 2 MiB) the balloon holds, or a free slot. A slot is
+ * LISTED on pages or huge_pages, ISOLATED while migration holds its page,
+ * or DROPPED when VMware deflated the page during a migration that then
+ * failed: the putback lets it go. prev and next link slots by index; next
+ * also chains the free slots.
+ */
 enum bslot_state {
 	BSLOT_FREE,
-	BSLOT_LISTED,	/* on pages or huge_pages */
-	BSLOT_ISOLATED, /* taken off the list for migration */
-	BSLOT_DROPPED,	/* deflated during a failed migration: the
-				 * putback lets it go (VMware) */
+	BSLOT_LISTED,
+	BSLOT_ISOLATED,
+	BSLOT_DROPPED,
 };
 
 struct bslot {
 	uint32_t pfn;
 	uint8_t order;
 	uint8_t state;
-	uint32_t prev, next; /* list links by slot index; next also links
-				 * free slots */
+	uint32_t prev, next;
 };
 
 /* A list of slots, newest first, as list_add() keeps balloon lists. */
@@ -112,7 +116,8 @@ struct memhp_balloon {
 
 	struct hv_region regions[HV_MAX_REGIONS]; /* Hyper-V */
 	unsigned int nr_regions;
-	unsigned long onlined; /* Hyper-V num_pages_onlined */
+	/* Hyper-V num_pages_onlined: changed under balloon_lock, read without. */
+	_Atomic unsigned long onlined;
 
 	_Atomic unsigned long nr_pages, nr_huge, migrated, refused, host_requests, hot_added;
 };

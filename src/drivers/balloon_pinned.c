@@ -368,7 +368,7 @@ static void hv_page_online_one(struct memhp_balloon *b, const struct hv_region *
 	if (memhp_PageOffline(page))
 		balloon_mark_online(b, page);
 	memhp_generic_online_page(page, 0);
-	b->onlined++;
+	atomic_fetch_add(&b->onlined, 1);
 }
 
 /* hv_online_page(): a range outside every hot-add region is left alone,
@@ -415,14 +415,14 @@ static int hv_memory_notifier(struct memhp_notifier_block *nb, unsigned long act
 		if (lo < hi)
 			backed += hi - lo;
 	}
-	if (backed <= b->onlined) {
-		b->onlined -= backed;
+	if (backed <= atomic_load(&b->onlined)) {
+		atomic_fetch_sub(&b->onlined, backed);
 	} else {
 		/* WARN_ON_ONCE: more offlined than was onlined. */
 		memhp_report(b->m, start, "warn",
 			     "hv_balloon: offlining %lu backed pages, %lu onlined", backed,
-			     b->onlined);
-		b->onlined = 0;
+			     atomic_load(&b->onlined));
+		atomic_store(&b->onlined, 0);
 	}
 	pthread_mutex_unlock(&b->balloon_lock);
 	return MEMHP_NOTIFY_OK;
