@@ -10,11 +10,13 @@
  *   memhp/notifier.h  the memory notifier chain, the online_page callback
  *   memhp/check.h     the invariant checker
  *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
+ *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
 
 #include <memhp/alloc.h>
+#include <memhp/balloon.h>
 #include <memhp/check.h>
 #include <memhp/hotplug.h>
 #include <memhp/machine.h>

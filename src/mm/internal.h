@@ -51,6 +51,7 @@ enum pageflags {
 	PG_offline_skippable,
 	PG_dirty,
 	PG_vmemmap_self_hosted,
+	PG_offline_managed,	/* PageOffline, yet still in managed_pages */
 	NR_PAGEFLAGS
 };
 
@@ -190,6 +191,7 @@ static inline void set_page_owner(struct memhp_page *p, int owner, uint32_t priv
 #define PageIsolated(p) test_page_flag(p, PG_isolated)
 #define PageHWPoison(p) test_page_flag(p, PG_hwpoison)
 #define PageOfflineSkippable(p) test_page_flag(p, PG_offline_skippable)
+#define PageOfflineManaged(p) test_page_flag(p, PG_offline_managed)
 
 /* ---- Sections ---------------------------------------------------------- */
 
