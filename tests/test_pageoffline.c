@@ -465,6 +465,7 @@ static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_wou
 	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);
 	memhp_remove_tracer(m, take_ref_after_test, &l);
 	fd_exit(&fd);
+}
 
 /*
  * vmw_balloon keeps its PageOffline pages in managed_pages, and the tails of
@@ -487,7 +488,7 @@ static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
 	ASSERT_OK(memhp_SetPageOffline(tail));
 
 	ASSERT_GT(memhp_check(m, &r), 0);
-	for (size_t i = 0; i < r.nr && i < MEMHP_CHECK_MAX_REPORTED; i++) {
+	for (size_t i = 0; i < r.shown; i++) {
 		managed_rule |= !strcmp(r.v[i].rule, "managed-pages");
 		refcount_rule |= !strcmp(r.v[i].rule, "pageoffline-refcount");
 	}
