@@ -37,7 +37,7 @@ endif
 LDLIBS += -pthread -lm
 
 # The library: the mm core, workloads, drivers and the device model.
-LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c)
+LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c src/sysfs/*.c)
 # The memhp program: the CLI with Lua, the FUSE file systems, QMP.
 CLI_SRCS := $(wildcard src/cli/*.c src/fs/*.c src/qmp/*.c)
 CLI_PKGS := lua5.4 fuse3 jansson
