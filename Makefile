@@ -15,6 +15,7 @@ PREFIX ?= /usr/local
 # forever by design): fail it instead of stalling CI.
 TEST_TIMEOUT ?= 300
 
+comma := ,
 ifeq ($(SAN),)
 B := build/default
 OPT ?= -O2
@@ -22,7 +23,6 @@ else
 B := build/san-$(subst $(comma),-,$(SAN))
 OPT ?= -O1
 endif
-comma := ,
 
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 CFLAGS += -std=gnu11 $(OPT) -g -pthread -fPIC -fvisibility=hidden \

@@ -19,4 +19,8 @@ struct cli_command {
 
 extern const struct cli_command cli_commands[];
 
+/* Commands in files of their own. */
+int cmd_serve(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
+
 #endif

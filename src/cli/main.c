@@ -19,6 +19,8 @@ static int cmd_help(int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
 	{"help", "show the commands, or one command's help", cmd_help},
+	{"serve", "serve a machine's /sys and /proc memory files over FUSE", cmd_serve},
+	{"shell", "run a command where lsmem, chmem, free see a memhp machine", cmd_shell},
 	{"version", "print the version", cmd_version},
 	{NULL, NULL, NULL},
 };
