@@ -20,6 +20,11 @@
  * - No writeback cache: a write's error must reach the writer.
  * - Inode numbers are the tree's and readdir fills d_type.
  * - A kernel interrupt for a write stops it (memhp_fs_req_interrupt()).
+ * - Every lookup of a writable file makes a new FUSE inode (see vnodes
+ *   below): the FUSE client holds a file's inode lock for the whole of a
+ *   write, which sysfs does not, so a long offline would otherwise stall
+ *   lseek(SEEK_HOLE) of a reader (GNU grep) and O_TRUNC opens of other
+ *   writers, uninterruptibly.
  */
 #define FUSE_USE_VERSION 312
 
@@ -29,6 +34,7 @@
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +51,34 @@
 #define FUSE_LINK_MAX 256
 #define MIN_SIZE(a, b) ((a) < (b) ? (a) : (b))
 
+/*
+ * Vnodes: FUSE node ids for writable files, one per lookup, each standing
+ * for a tree inode. The kernel then has one inode per opener, so one
+ * writer's inode lock stalls nobody else; stat() still shows the tree's
+ * stable inode number. A vnode lives until the kernel forgets it.
+ */
+#define VNODE_BASE (1ULL << 63)
+#define VNODE_BUCKETS 1024
+
+struct vnode {
+	uint64_t nodeid;
+	uint64_t ino;		/* the tree's */
+	uint64_t nlookup;
+	struct vnode *next;
+};
+
 struct fuse_server {
 	struct memhp_fs *fs;
+	pthread_mutex_t vnode_lock;
+	struct vnode *vnodes[VNODE_BUCKETS];
+	uint64_t next_vnode;
 	struct fuse_session *se;
 	pthread_t workers[FUSE_WORKERS];
 	unsigned int nr_workers;
 	struct timespec start;
 	int ended;
+	_Atomic bool stopping;		/* fuse_server_stop() runs */
+	_Atomic bool ended_sent;
 };
 
 /* An open file: the snapshot of its contents, taken at offset 0. */
@@ -64,6 +91,66 @@ struct open_file {
 static struct fuse_server *server(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+static struct vnode **vnode_slot(struct fuse_server *s, uint64_t nodeid)
+{
+	struct vnode **p = &s->vnodes[nodeid % VNODE_BUCKETS];
+
+	while (*p && (*p)->nodeid != nodeid)
+		p = &(*p)->next;
+	return p;
+}
+
+/* A new node id for @ino, or 0 when out of memory. */
+static uint64_t vnode_new(struct fuse_server *s, uint64_t ino)
+{
+	struct vnode *v = malloc(sizeof(*v));
+
+	if (!v)
+		return 0;
+	pthread_mutex_lock(&s->vnode_lock);
+	v->nodeid = VNODE_BASE | ++s->next_vnode;
+	v->ino = ino;
+	v->nlookup = 1;
+	v->next = s->vnodes[v->nodeid % VNODE_BUCKETS];
+	s->vnodes[v->nodeid % VNODE_BUCKETS] = v;
+	pthread_mutex_unlock(&s->vnode_lock);
+	return v->nodeid;
+}
+
+static void vnode_forget(struct fuse_server *s, uint64_t nodeid, uint64_t nlookup)
+{
+	struct vnode **p, *v;
+
+	if (nodeid < VNODE_BASE)
+		return;
+	pthread_mutex_lock(&s->vnode_lock);
+	p = vnode_slot(s, nodeid);
+	v = *p;
+	if (v) {
+		v->nlookup -= nlookup < v->nlookup ? nlookup : v->nlookup;
+		if (!v->nlookup) {
+			*p = v->next;
+			free(v);
+		}
+	}
+	pthread_mutex_unlock(&s->vnode_lock);
+}
+
+/* The tree inode a FUSE node id stands for (0: none any more). */
+static uint64_t tree_ino(struct fuse_server *s, fuse_ino_t nodeid)
+{
+	struct vnode *v;
+	uint64_t ino;
+
+	if (nodeid < VNODE_BASE)
+		return nodeid;
+	pthread_mutex_lock(&s->vnode_lock);
+	v = *vnode_slot(s, nodeid);
+	ino = v ? v->ino : 0;
+	pthread_mutex_unlock(&s->vnode_lock);
+	return ino;
 }
 
 static void to_stat(const struct fuse_server *s, const struct memhp_fs_attr *a, struct stat *st)
@@ -83,6 +170,13 @@ static void reply_entry(fuse_req_t req, const struct memhp_fs_attr *a)
 
 	memset(&e, 0, sizeof(e));
 	e.ino = a->ino;
+	if (S_ISREG(a->mode) && (a->mode & 0222)) {
+		e.ino = vnode_new(server(req), a->ino);
+		if (!e.ino) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+	}
 	e.generation = 1;
 	to_stat(server(req), a, &e.attr);
 	e.attr_timeout = 0;
@@ -118,17 +212,24 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		reply_entry(req, &a);
 }
 
+/* Tree inodes need no bookkeeping; vnodes go when the kernel forgets them. */
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	(void)ino;
-	(void)nlookup;
-	fuse_reply_none(req);	/* inode numbers need no bookkeeping */
+	vnode_forget(server(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		vnode_forget(server(req), forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_getattr(server(req)->fs, ino, &a);
+	int ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
 
 	(void)fi;
 	if (ret)
@@ -143,7 +244,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		       struct fuse_file_info *fi)
 {
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_getattr(server(req)->fs, ino, &a);
+	int ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
 
 	(void)attr;
 	(void)fi;
@@ -228,7 +329,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct open_file *of;
-	int ret = memhp_fs_open(server(req)->fs, ino, fi->flags);
+	int ret = memhp_fs_open(server(req)->fs, tree_ino(server(req), ino), fi->flags);
 
 	if (ret) {
 		fuse_reply_err(req, -ret);
@@ -262,7 +363,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (off == 0 || !of->data) {
 		char *data;
 
-		len = memhp_fs_render(server(req)->fs, ino, &data);
+		len = memhp_fs_render(server(req)->fs, tree_ino(server(req), ino), &data);
 		if (len < 0) {
 			pthread_mutex_unlock(&of->lock);
 			fuse_reply_err(req, (int)-len);
@@ -307,7 +408,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		return;
 	}
 	fuse_req_interrupt_func(req, write_interrupted, wreq);
-	ret = memhp_fs_write_ino(server(req)->fs, ino, buf, size, wreq);
+	ret = memhp_fs_write_ino(server(req)->fs, tree_ino(server(req), ino), buf, size, wreq);
 	/* Once this returns, no interrupt callback runs any more. */
 	fuse_req_interrupt_func(req, NULL, NULL);
 	memhp_fs_req_free(wreq);
@@ -408,6 +509,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.init = op_init,
 	.lookup = op_lookup,
 	.forget = op_forget,
+	.forget_multi = op_forget_multi,
 	.getattr = op_getattr,
 	.setattr = op_setattr,
 	.readlink = op_readlink,
@@ -469,12 +571,12 @@ static void *worker(void *arg)
 
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	serve_requests(s, &ret);
-	/* Unmounted from outside (ENODEV) or broken: tell the owner. */
-	if (ret <= 0 && !fuse_session_exited(s->se)) {
-		fuse_session_exit(s->se);
-		if (s->ended)
-			kill(getpid(), s->ended);
-	}
+	/* Unmounted from outside (libfuse has seen ENODEV and ended the
+	 * session) or broken: tell the owner, once. */
+	fuse_session_exit(s->se);
+	if (ret <= 0 && s->ended && !atomic_load(&s->stopping) &&
+	    !atomic_exchange(&s->ended_sent, true))
+		kill(getpid(), s->ended);
 	return NULL;
 }
 
@@ -510,16 +612,19 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 		return -ENOMEM;
 	s->fs = fs;
 	s->ended = ended;
+	pthread_mutex_init(&s->vnode_lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &s->start);
 	s->se = fuse_session_new(&args, &ops, sizeof(ops), s);
 	fuse_opt_free_args(&args);
 	if (!s->se) {
+		pthread_mutex_destroy(&s->vnode_lock);
 		free(s);
 		fprintf(stderr, "memhp: cannot start a FUSE session\n");
 		return -EINVAL;
 	}
 	if (fuse_session_mount(s->se, mountpoint)) {
 		fuse_session_destroy(s->se);
+		pthread_mutex_destroy(&s->vnode_lock);
 		free(s);
 		fprintf(stderr, "memhp: cannot mount FUSE on %s\n", mountpoint);
 		return -EPERM;
@@ -543,6 +648,7 @@ void fuse_server_stop(struct fuse_server *s)
 		return;
 	/* A worker stuck in a long offline must come back before it can be
 	 * joined: interrupt every write, as the kernel would on SIGKILL. */
+	atomic_store(&s->stopping, true);
 	memhp_fs_shutdown(s->fs);
 	fuse_session_exit(s->se);
 	for (unsigned int i = 0; i < s->nr_workers; i++)
@@ -551,5 +657,14 @@ void fuse_server_stop(struct fuse_server *s)
 		pthread_join(s->workers[i], NULL);
 	fuse_session_unmount(s->se);
 	fuse_session_destroy(s->se);
+	for (unsigned int i = 0; i < VNODE_BUCKETS; i++) {
+		while (s->vnodes[i]) {
+			struct vnode *v = s->vnodes[i];
+
+			s->vnodes[i] = v->next;
+			free(v);
+		}
+	}
+	pthread_mutex_destroy(&s->vnode_lock);
 	free(s);
 }
