@@ -6,6 +6,7 @@
 #   make SAN=address,undefined / SAN=thread
 #                             sanitizer builds, each in its own build directory
 #   make CC=clang             any C11 compiler that speaks gcc's flags
+#   make fuzz                 the sysfs write fuzzer (clang, libFuzzer), in build/fuzz
 
 CC ?= cc
 SAN ?=
@@ -85,13 +86,23 @@ $(B)/tests/harness.o: tests/harness.c
 check: all
 	MEMHP=$(abspath $(B)/memhp) prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS) $(TEST_SCRIPTS)
 
+# The sysfs write fuzzer (libFuzzer): always clang, whatever CC is.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -g -O1 -pthread -Iinclude -D_GNU_SOURCE \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/sysfs/*.c) tests/fuzz/fuzz_sysfs_write.c
+build/fuzz/fuzz_sysfs_write: $(FUZZ_SRCS) $(wildcard include/memhp/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm
+fuzz: build/fuzz/fuzz_sysfs_write
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
 
-.PHONY: all check format clean
+.PHONY: all check fuzz format clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
