@@ -284,7 +284,8 @@ void machine_opts_usage(FILE *f)
 		"  -m [size=]SIZE[,slots=N][,maxmem=SIZE]\n"
 		"                        boot RAM (default 128M, a bare number is MiB), laid out\n"
 		"                        as on q35: at most 2G below 4G, the rest from 4G\n"
-		"  --maxmem SIZE         RAM plus device memory at most (default: no limit)\n"
+		"  --maxmem SIZE         RAM plus device memory at most; without it, as in QEMU,\n"
+		"                        there is no room for memory added after start-up\n"
 		"  --device pc-dimm,id=ID,size=SIZE[,addr=ADDR]\n"
 		"                        a DIMM, added at start-up as ACPI hotplug adds it, at\n"
 		"                        ADDR or the next free device-memory address (from the\n"
@@ -387,7 +388,21 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 			  (uint64_t)o->slots * DEVICE_MEM_SLOT_ROOM;
 		cfg.phys_size = align_up(dev_end > end ? dev_end : end, cfg.block_size);
 	} else {
-		dev_end = cfg.phys_size;
+		/* No maxmem: as in QEMU, no room for memory added later; the
+		 * address space ends after the start-up devices. (It also keeps
+		 * the host reservation small, which ThreadSanitizer needs.) */
+		dev_end = end;
+		next = dev_base;
+		for (unsigned int i = 0; i < o->nr_dimms; i++) {
+			uint64_t addr = o->dimms[i].addr ? o->dimms[i].addr
+							 : align_up(next, cfg.block_size);
+
+			if (addr + o->dimms[i].size > dev_end)
+				dev_end = addr + o->dimms[i].size;
+			next = addr + o->dimms[i].size;
+		}
+		dev_end = align_up(dev_end, cfg.block_size);
+		cfg.phys_size = dev_end;
 	}
 	if (cfg.phys_size > MAX_PHYS) {
 		fprintf(stderr, "%s: the machine needs more than %llu TiB of address space\n", prog,

@@ -72,6 +72,9 @@ struct fuse_server {
 	pthread_mutex_t vnode_lock;
 	struct vnode *vnodes[VNODE_BUCKETS];
 	uint64_t next_vnode;
+	/* Open files, for those the kernel never releases: at shutdown. */
+	pthread_mutex_t files_lock;
+	struct open_file *files;
 	struct fuse_session *se;
 	pthread_t workers[FUSE_WORKERS];
 	unsigned int nr_workers;
@@ -86,6 +89,7 @@ struct open_file {
 	pthread_mutex_t lock;
 	char *data;
 	ssize_t len;
+	struct open_file *prev, *next;	/* fuse_server.files */
 };
 
 static struct fuse_server *server(fuse_req_t req)
@@ -326,6 +330,32 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(d.buf);
 }
 
+static void file_link(struct fuse_server *s, struct open_file *of)
+{
+	pthread_mutex_lock(&s->files_lock);
+	of->prev = NULL;
+	of->next = s->files;
+	if (s->files)
+		s->files->prev = of;
+	s->files = of;
+	pthread_mutex_unlock(&s->files_lock);
+}
+
+static void file_free(struct fuse_server *s, struct open_file *of)
+{
+	pthread_mutex_lock(&s->files_lock);
+	if (of->prev)
+		of->prev->next = of->next;
+	else
+		s->files = of->next;
+	if (of->next)
+		of->next->prev = of->prev;
+	pthread_mutex_unlock(&s->files_lock);
+	free(of->data);
+	pthread_mutex_destroy(&of->lock);
+	free(of);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct open_file *of;
@@ -341,14 +371,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_init(&of->lock, NULL);
+	file_link(server(req), of);
 	fi->fh = (uintptr_t)of;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* The opener was interrupted: nobody will release this. */
-		pthread_mutex_destroy(&of->lock);
-		free(of);
-	}
+	/* -ENOENT: the opener was interrupted and nobody will release this. */
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		file_free(server(req), of);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -420,12 +449,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	free(of->data);
-	pthread_mutex_destroy(&of->lock);
-	free(of);
+	file_free(server(req), (struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -613,10 +638,12 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 	s->fs = fs;
 	s->ended = ended;
 	pthread_mutex_init(&s->vnode_lock, NULL);
+	pthread_mutex_init(&s->files_lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &s->start);
 	s->se = fuse_session_new(&args, &ops, sizeof(ops), s);
 	fuse_opt_free_args(&args);
 	if (!s->se) {
+		pthread_mutex_destroy(&s->files_lock);
 		pthread_mutex_destroy(&s->vnode_lock);
 		free(s);
 		fprintf(stderr, "memhp: cannot start a FUSE session\n");
@@ -624,6 +651,7 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 	}
 	if (fuse_session_mount(s->se, mountpoint)) {
 		fuse_session_destroy(s->se);
+		pthread_mutex_destroy(&s->files_lock);
 		pthread_mutex_destroy(&s->vnode_lock);
 		free(s);
 		fprintf(stderr, "memhp: cannot mount FUSE on %s\n", mountpoint);
@@ -665,6 +693,9 @@ void fuse_server_stop(struct fuse_server *s)
 			free(v);
 		}
 	}
+	while (s->files)
+		file_free(s, s->files);
+	pthread_mutex_destroy(&s->files_lock);
 	pthread_mutex_destroy(&s->vnode_lock);
 	free(s);
 }
