@@ -438,6 +438,61 @@ static void meminfo_follows_the_zones_through_offline_and_online(void)
 							 "512\n"));
 }
 
+/*
+ * What memhp has no source for prints 0; what 6.1 derives from counters
+ * memhp has is derived the same way. docs/sysfs.md lists both.
+ */
+static void procfs_counters_are_0_or_derived_as_in_6_1(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	unsigned long long free, avail, reserve = 0;
+	char mi[BIG], zi[BIG];
+
+	ASSERT_TRUE(fs);
+	strcpy(mi, rd(fs, "/proc/meminfo"));
+	strcpy(zi, rd(fs, "/proc/zoneinfo"));
+	/* No page cache, LRU, slab, swap, page tables, hugetlb. */
+	ASSERT_EQ(field(mi, "Cached:"), 0);
+	ASSERT_EQ(field(mi, "AnonPages:"), 0);
+	ASSERT_EQ(field(mi, "Slab:"), 0);
+	ASSERT_EQ(field(mi, "SwapTotal:"), 0);
+	ASSERT_EQ(field(mi, "HugePages_Total:"), 0);
+	ASSERT_EQ(field(mi, "Committed_AS:"), 0);
+	/* Derived: CommitLimit is half of RAM (overcommit_ratio 50, no swap). */
+	ASSERT_EQ(field(mi, "CommitLimit:"), field(mi, "MemTotal:") / 2);
+	/* MemAvailable: free pages beyond the lowmem reserves (zoneinfo's
+	 * protection), with no watermarks and no page cache to add. */
+	for (const char *p = zi; (p = strstr(p, "\n        managed  ")); p++) {
+		unsigned long long managed = strtoull(p + 18, NULL, 10), max = 0;
+		const char *q = strstr(p, "protection: (") + 13;
+
+		for (int j = 0; j < 5; j++) {
+			unsigned long long v = strtoull(q, (char **)&q, 10);
+
+			max = v > max ? v : max;
+			q += strspn(q, ", ");
+		}
+		reserve += max < managed ? max : managed;
+	}
+	free = field(mi, "MemFree:");
+	avail = field(mi, "MemAvailable:");
+	ASSERT_EQ(avail, free - reserve * 4);
+	/* DMA keeps 1/256 of the managed pages above it: DMA32, then Movable. */
+	ASSERT_TRUE(strstr(zi, "\n        protection: (0, 455, 455, 711, 711)\n"));
+	ASSERT_TRUE(strstr(zi, "\n        min      0\n        low      0\n        high     0\n"));
+	/* The direct map: the ISA range and unaligned ends in 4 KiB pages,
+	 * the rest (hot-added blocks included, online or not) in 2 MiB. */
+	ASSERT_EQ(field(mi, "DirectMap4k:"), 3968);
+	ASSERT_EQ(field(mi, "DirectMap2M:"), (512 * 1024 - 128 - 3968) + 2 * 128 * 1024);
+	ASSERT_TRUE(!strstr(mi, "DirectMap1G"));
+	/* One CPU, one node. */
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/cpulist"), "0\n");
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/numastat"),
+		     "numa_hit 0\nnuma_miss 0\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 0\n"
+		     "other_node 0\n");
+}
+
 /* ---- Interruptible writes -------------------------------------------------------- */
 
 struct writer {
@@ -563,4 +618,5 @@ RUN_TESTS(T(sysfs_files_have_the_6_1_formats),
 	  T(injected_errors_fail_state_changes_and_leave_the_state),
 	  T(injector_runs_at_its_priority_among_other_notifiers),
 	  T(meminfo_follows_the_zones_through_offline_and_online),
+	  T(procfs_counters_are_0_or_derived_as_in_6_1),
 	  T(interrupts_stop_a_long_offline_and_a_writer_waiting_for_it))
