@@ -11,16 +11,16 @@ SECONDS_TO_RUN=${FUZZ_SECONDS:-5}
 
 command -v clang > /dev/null || { echo "1..1"; echo "ok 1 # SKIP clang is not installed"; exit 0; }
 echo "1..2"
-if make -s -C "$ROOT" fuzz > /dev/null 2> "$ROOT/build/fuzz.log"; then
+WORK=$(mktemp -d /tmp/memhp-fuzz.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+if make -s -C "$ROOT" fuzz > /dev/null 2> "$WORK/build.log"; then
 	echo "ok 1 - the fuzzer builds with clang -fsanitize=fuzzer,address,undefined"
 else
 	echo "not ok 1 - the fuzzer builds with clang -fsanitize=fuzzer,address,undefined"
-	sed 's/^/# /' "$ROOT/build/fuzz.log" | tail -20
+	sed 's/^/# /' "$WORK/build.log" | tail -20
 	echo "ok 2 # SKIP no fuzzer"
 	exit 1
 fi
-WORK=$(mktemp -d /tmp/memhp-fuzz.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
 mkdir "$WORK/corpus"
 if "$ROOT/build/fuzz/fuzz_sysfs_write" -dict="$ROOT/tests/fuzz/sysfs.dict" \
 	-max_total_time="$SECONDS_TO_RUN" -artifact_prefix="$ROOT/build/fuzz/" \

@@ -172,7 +172,7 @@ static int parse_device(struct machine_opts *o, const char *prog, const char *ar
 				ret = bad(prog, "--device pc-dimm: invalid addr '%s'", eq);
 		} else if (!strcmp(tok, "node")) {
 			if (strcmp(eq, "0"))
-				ret = bad(prog, "--device pc-dimm: node %s: the machine has node 0 only",
+				ret = bad(prog, "--device pc-dimm: node %s: there is node 0 only",
 					  eq);
 		} else if (!strcmp(tok, "memdev")) {
 			/* The backend: memhp has one kind of host memory. */

@@ -135,7 +135,8 @@ enum {
 #define LINK(n, p, fn) {.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .link = fn}
 #define PLINK(n, p, pat, fn)                                                               \
 	{.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .pattern = pat, .link = fn}
-#define PROC(n, m, sh) {.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, .show = sh}
+#define PROC(n, m, sh)                                                                     \
+	{.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, .show = sh}
 #define DEBUGFS(n, p, sh, st)                                                              \
 	{.name = n, .parent = p, .type = FS_REG, .flavor = FL_DEBUGFS, .mode = 0600,      \
 	 .show = sh, .store = st}
