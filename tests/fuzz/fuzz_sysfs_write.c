@@ -209,8 +209,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (ret < 0) {
 		if (!errno_allowed(p, (int)-ret, inj_on, inj_off)) {
-			fprintf(stderr, "fuzz: write of %zu bytes to %s: errno %d, not Linux's\n", size,
-				p, (int)-ret);
+			fprintf(stderr, "fuzz: %zu bytes to %s: errno %d, not Linux's\n", size, p,
+				(int)-ret);
 			abort();
 		}
 		la = snapshot(after);
