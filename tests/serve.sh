@@ -176,6 +176,12 @@ rc=2" "memhp serve without --mount"
 is "$("$MEMHP" serve --mount "$MNT" --device pc-dimm,size=100M 2>&1; echo "rc=$?")" \
 	"memhp serve: pc-dimm (no id): address 0x100000000 and size 0x6400000 must be multiples of the memory block size 0x8000000: Linux would not add it
 rc=1" "memhp serve with a dimm Linux would refuse"
+is "$("$MEMHP" serve --mount "$MNT" -m 12X 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")" \
+	"memhp serve: -m: invalid RAM size '12X'
+rc=2" "a bad machine option: a message, exit 2"
+is "$("$MEMHP" shell --device virtio-mem,id=vm0,size=1G -- true 2>&1 | head -1)" \
+	"memhp shell: --device virtio-mem,id=vm0,size=1G: virtio-mem is not supported yet" \
+	"virtio-mem devices: not yet"
 "${NOBODY[@]}" "$MEMHP" shell -- true 2> "$TEST_TMP/nobody"
 is "$?:$(grep -c 'needs root' "$TEST_TMP/nobody")" "125:1" \
 	"memhp shell as an ordinary user without /dev/fuse: says it needs root"

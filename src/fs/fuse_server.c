@@ -49,6 +49,8 @@
 #define FUSE_WORKERS 8
 #define FUSE_NAME_MAX 255
 #define FUSE_LINK_MAX 256
+/* What stat() and statfs() report as the block size: a page. */
+#define FUSE_BLOCK_SIZE 4096
 #define MIN_SIZE(a, b) ((a) < (b) ? (a) : (b))
 
 /*
@@ -164,7 +166,7 @@ static void to_stat(const struct fuse_server *s, const struct memhp_fs_attr *a, 
 	st->st_mode = a->mode;
 	st->st_nlink = a->nlink;
 	st->st_size = a->size;
-	st->st_blksize = 4096;
+	st->st_blksize = FUSE_BLOCK_SIZE;
 	st->st_atim = st->st_mtim = st->st_ctim = s->start;
 }
 
@@ -460,8 +462,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 	(void)ino;
 	memset(&sv, 0, sizeof(sv));
-	sv.f_bsize = 4096;
-	sv.f_frsize = 4096;
+	sv.f_bsize = FUSE_BLOCK_SIZE;
+	sv.f_frsize = FUSE_BLOCK_SIZE;
 	sv.f_namemax = FUSE_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
 }
