@@ -13,8 +13,8 @@
  * inode calls, which a file system daemon needs: inode numbers are stable
  * for a path as long as what it names exists.
  *
- * All calls are thread-safe. A memhp_fs must be destroyed before its
- * machine.
+ * All calls are thread-safe. A memhp_fs is destroyed after every call on
+ * it has returned, and before its machine.
  */
 #ifndef MEMHP_FS_H
 #define MEMHP_FS_H
