@@ -21,5 +21,7 @@ extern const struct cli_command cli_commands[];
 
 /* The commands, one file each. */
 int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
 
 #endif
