@@ -273,11 +273,11 @@ static void read_client(struct qmp_server *s)
 		return;
 	}
 	if (!qmp_session_feed(s->session, buf, (size_t)n)) {
-		/* QEMU exits after "quit": the client sees the end of the
-		 * stream, nobody else gets in. */
-		drop_client(s);
+		/* QEMU exits after "quit": nobody else gets in, then the
+		 * client sees the end of the stream. */
 		close(s->lfd);
 		s->lfd = -1;
+		drop_client(s);
 		s->quit = true;
 		if (s->vm->quit)
 			s->vm->quit(s->vm->priv);
@@ -338,6 +338,13 @@ static void *server_thread(void *arg)
 			while (read(s->wake[0], c, sizeof(c)) > 0)
 				;
 		}
+		/* Events queued before the client's bytes arrived go first,
+		 * with the client's state of that moment (QEMU emits them
+		 * synchronously). */
+		pthread_mutex_lock(&s->lock);
+		run_timers(s);
+		pthread_mutex_unlock(&s->lock);
+		send_events(s);
 		if (n > 1 && pfd[1].revents) {
 			if (s->cfd >= 0 && pfd[1].fd == s->cfd)
 				read_client(s);
