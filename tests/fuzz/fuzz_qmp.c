@@ -51,7 +51,7 @@ static void check_line(const char *line, size_t len)
 	if (len < 2 || line[len - 2] != '\r')
 		die("line without CRLF", line);
 	/* Integers beyond int64 (QEMU echoes them) need reals. */
-	v = json_loadb(line, len - 2, JSON_DECODE_INT_AS_REAL, &e);
+	v = json_loadb(line, len - 2, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
 	if (!v) {
 		/* QEMU prints an overflowed double as inf (an echoed id can
 		 * hold one): read it as 0 and look again. */
@@ -68,7 +68,7 @@ static void check_line(const char *line, size_t len)
 					copy[i - 1] = ' ';
 			}
 		}
-		v = copy ? json_loads(copy, JSON_DECODE_INT_AS_REAL, &e) : NULL;
+		v = copy ? json_loads(copy, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e) : NULL;
 		free(copy);
 		if (!v)
 			die("reply is not JSON", line);
