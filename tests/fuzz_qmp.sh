@@ -8,7 +8,7 @@
 #   FUZZ_SECONDS=60 tests/fuzz_qmp.sh      fuzz longer
 #
 # Objects go to the fuzz/ directory next to $MEMHP (the build directory of
-# the make that runs the tests), or build/fuzz; only stale ones are rebuilt.
+# the make that runs the tests), or build/fuzz-qmp; only stale ones are rebuilt.
 # New corpus entries stay there, never in the source tree.
 set -u
 
@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${MEMHP:-}" ]; then
 	out=$(dirname "$MEMHP")/fuzz
 else
-	out=$top/build/fuzz
+	out=$top/build/fuzz-qmp
 fi
 seconds=${FUZZ_SECONDS:-5}
 CLANG=${CLANG:-clang}
