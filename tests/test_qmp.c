@@ -20,8 +20,8 @@
  * sleeps: the client waits for bytes on the socket (with a deadline that
  * only turns a hang into a failure).
  */
-#include "harness.h"
 #include "../src/qmp/qmp.h"
+#include "harness.h"
 
 #include <memhp/virtio_mem.h>
 #include <memhp/virtio_mem_driver.h>
@@ -43,8 +43,8 @@
 #define REPLY_DEADLINE_MS 20000
 #define LINE_MAX_BYTES 65536
 
-#define GREETING                                                                                   \
-	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "         \
+#define GREETING                                                                           \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, " \
 	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u18+b3\"}, \"capabilities\": [\"oob\"]}}\r\n"
 #define OK "{\"return\": {}}\r\n"
 
@@ -260,10 +260,10 @@ static bool client_at_eof(struct client *c)
 }
 
 /* Send @req, expect exactly @want back (one line or several). */
-#define XCHG(c, req, want)                                                                         \
-	do {                                                                                       \
-		client_sends((c), (req));                                                          \
-		ASSERT_TRUE(expect_lines((c), (want), __LINE__));                                  \
+#define XCHG(c, req, want)                                        \
+	do {                                                      \
+		client_sends((c), (req));                         \
+		ASSERT_TRUE(expect_lines((c), (want), __LINE__)); \
 	} while (0)
 
 static bool expect_lines(struct client *c, const char *want, int line)
@@ -280,7 +280,8 @@ static bool expect_lines(struct client *c, const char *want, int line)
 			return false;
 		}
 		if (strlen(got) != n || memcmp(got, want + off, n)) {
-			test_fail(__FILE__, line, "got:      %s# expected: %.*s", got, (int)n, want + off);
+			test_fail(__FILE__, line, "got:      %s# expected: %.*s", got, (int)n,
+				  want + off);
 			return false;
 		}
 		off += n;
@@ -294,7 +295,8 @@ static bool client_ready(struct client *c, struct rig *r)
 	if (!client_open(c, r->path))
 		return false;
 	return expect_lines(c, GREETING, __LINE__) &&
-	       (client_sends(c, "{\"execute\": \"qmp_capabilities\"}"), expect_lines(c, OK, __LINE__));
+	       (client_sends(c, "{\"execute\": \"qmp_capabilities\"}"),
+		expect_lines(c, OK, __LINE__));
 }
 
 /* An event line: everything but the timestamp's digits must match
@@ -323,10 +325,10 @@ static void client_down(void *arg)
 	client_close(arg);
 }
 
-#define CLIENT(name, r)                                                                            \
-	static struct client name;                                                                 \
-	name.fd = -1;                                                                              \
-	tm_defer(client_down, &name);                                                              \
+#define CLIENT(name, r)               \
+	static struct client name;    \
+	name.fd = -1;                 \
+	tm_defer(client_down, &name); \
 	ASSERT_TRUE(client_ready(&name, (r)))
 
 /* ---- The greeting and capabilities negotiation ---------------------------------------- */
@@ -359,7 +361,9 @@ static void commands_before_qmp_capabilities_are_refused(void)
 	     "{\"id\": 7, \"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting "
 	     "capabilities negotiation with 'qmp_capabilities'\"}}\r\n");
 	/* Even a command memhp has, and quit. */
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": \"size\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"size\"}}",
 	     "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities "
 	     "negotiation with 'qmp_capabilities'\"}}\r\n");
 	XCHG(&c, "{\"execute\": \"quit\"}",
@@ -556,7 +560,8 @@ static void malformed_json_is_answered_as_qemu_answers_it(void)
 	}
 	/* A key holding a NUL (QEMU keeps it as C0 80). */
 	XCHG(&c,
-	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": \"size\", "
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"size\", "
 	     "\"a\\u0000b\": 1}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'a\\u0000b' is "
 	     "unexpected\"}}\r\n");
@@ -583,8 +588,8 @@ static void rejected_input_changes_nothing(void)
 		"{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
 		"\"requested-size\", \"value\": 2097152}, \"id\": \xff}",
 		"{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		"\"requested-size\", \"value\": 2097152}",	/* never completed... */
-		"]",						/* ...but ended */
+		"\"requested-size\", \"value\": 2097152}", /* never completed... */
+		"]",					   /* ...but ended */
 	};
 	static struct rig r;
 	char line[LINE_MAX_BYTES];
@@ -648,7 +653,8 @@ static void qom_get_reads_the_device_properties(void)
 	CLIENT(c, &r);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(req, sizeof(req),
-			 "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"%s\", \"property\": "
+			 "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"%s\", "
+			 "\"property\": "
 			 "\"%s\"}}",
 			 cases[i].path, cases[i].prop);
 		snprintf(want, sizeof(want), "{\"return\": %s}\r\n", cases[i].ret);
@@ -662,22 +668,30 @@ static void qom_get_errors_are_qemus(void)
 
 	ASSERT_TRUE(rig_up(&r, 0));
 	CLIENT(c, &r);
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm1\", \"property\": \"size\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm1\", \"property\": "
+	     "\"size\"}}",
 	     "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'vm1' not "
 	     "found\"}}\r\n");
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": \"nope\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"nope\"}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Property "
 	     "'virtio-mem-pci.nope' not found\"}}\r\n");
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/objects/mem0\", "
-		 "\"property\": \"nope\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/objects/mem0\", "
+	     "\"property\": \"nope\"}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Property "
 	     "'memory-backend-ram.nope' not found\"}}\r\n");
 	/* "memdev" is a link on the device and an alias on its proxy: as a
 	 * partial path it is ambiguous, so not found. */
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"memdev\", \"property\": \"type\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"memdev\", \"property\": "
+	     "\"type\"}}",
 	     "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'memdev' not "
 	     "found\"}}\r\n");
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"\", \"property\": \"type\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"\", \"property\": \"type\"}}",
 	     "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device '' not found\"}}\r\n");
 	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\"}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'property' is "
@@ -686,8 +700,9 @@ static void qom_get_errors_are_qemus(void)
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter type for "
 	     "'path', expected: string\"}}\r\n");
 	/* Several unexpected arguments: the first in GLib hash-table order. */
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"size\", \"x\": 1, \"y\": 2, \"z\": 3}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"size\", \"x\": 1, \"y\": 2, \"z\": 3}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'z' is "
 	     "unexpected\"}}\r\n");
 }
@@ -700,13 +715,15 @@ static void qom_set_requested_size_errors_are_qemus_and_change_nothing(void)
 		const char *value, *desc;
 	} cases[] = {
 		{ "3145728", "'requested-size' has to be multiples of 'block-size' (0x200000)" },
-		{ "8589934592", "'requested-size' cannot exceed the memory backend size(0x100000000)" },
+		{ "8589934592",
+		  "'requested-size' cannot exceed the memory backend size(0x100000000)" },
 		{ "\"1G\"", "Parameter 'requested-size' expects uint64" },
 		{ "1.5", "Parameter 'requested-size' expects uint64" },
 		{ "1e19", "Parameter 'requested-size' expects uint64" },
 		{ "null", "Parameter 'requested-size' expects uint64" },
 		/* QEMU casts negative integers */
-		{ "-2097152", "'requested-size' cannot exceed the memory backend size(0x100000000)" },
+		{ "-2097152",
+		  "'requested-size' cannot exceed the memory backend size(0x100000000)" },
 		{ "18446744073709551615",
 		  "'requested-size' has to be multiples of 'block-size' (0x200000)" },
 	};
@@ -717,7 +734,8 @@ static void qom_set_requested_size_errors_are_qemus_and_change_nothing(void)
 	CLIENT(c, &r);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(req, sizeof(req),
-			 "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+			 "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", "
+			 "\"property\": "
 			 "\"requested-size\", \"value\": %s}}",
 			 cases[i].value);
 		snprintf(want, sizeof(want),
@@ -726,16 +744,19 @@ static void qom_set_requested_size_errors_are_qemus_and_change_nothing(void)
 		XCHG(&c, req, want);
 		ASSERT_EQ(dev_requested(&r), 0);
 	}
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"requested-size\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"requested-size\"}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'value' is "
 	     "missing\"}}\r\n");
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"nope\", \"property\": "
-		 "\"size\", \"value\": 1}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"nope\", \"property\": "
+	     "\"size\", \"value\": 1}}",
 	     "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'nope' not "
 	     "found\"}}\r\n");
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"nope\", \"value\": 1}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"nope\", \"value\": 1}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Property "
 	     "'virtio-mem-pci.nope' not found\"}}\r\n");
 	ASSERT_EQ(dev_requested(&r), 0);
@@ -756,7 +777,8 @@ static void qom_set_read_only_properties_are_refused_as_qemu_refuses_them(void)
 		  "Attempt to set property 'node' on anonymous device (type 'virtio-mem') after it "
 		  "was realized" },
 		{ "prealloc", "true",
-		  "Attempt to set property 'prealloc' on anonymous device (type 'virtio-mem') after "
+		  "Attempt to set property 'prealloc' on anonymous device (type 'virtio-mem') "
+		  "after "
 		  "it was realized" },
 		{ "memdev", "\"mem0\"",
 		  "Attempt to set link property 'memdev' on device '(null)' (type 'virtio-mem') "
@@ -765,7 +787,8 @@ static void qom_set_read_only_properties_are_refused_as_qemu_refuses_them(void)
 		  "Attempt to set link property 'memdev' on device '(null)' (type 'virtio-mem') "
 		  "after it was realized" },
 		{ "memdev", "5", "Invalid parameter type for 'memdev', expected: string" },
-		{ "memdev", "\"/machine\"", "Invalid parameter type for 'memdev', expected: memory-backend" },
+		{ "memdev", "\"/machine\"",
+		  "Invalid parameter type for 'memdev', expected: memory-backend" },
 		{ "memdev", "\"memdev\"", "Path 'memdev' does not uniquely identify an object" },
 		{ "type", "\"x\"", "Property 'virtio-mem-pci.type' is not writable" },
 		{ "realized", "\"x\"", "Invalid parameter type for 'realized', expected: boolean" },
@@ -777,7 +800,8 @@ static void qom_set_read_only_properties_are_refused_as_qemu_refuses_them(void)
 	CLIENT(c, &r);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(req, sizeof(req),
-			 "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+			 "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", "
+			 "\"property\": "
 			 "\"%s\", \"value\": %s}}",
 			 cases[i].prop, cases[i].value);
 		snprintf(want, sizeof(want),
@@ -785,29 +809,32 @@ static void qom_set_read_only_properties_are_refused_as_qemu_refuses_them(void)
 			 cases[i].desc);
 		XCHG(&c, req, want);
 	}
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"memdev\", \"value\": \"nothere\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"memdev\", \"value\": \"nothere\"}}",
 	     "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'nothere' not "
 	     "found\"}}\r\n");
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"mem0\", \"property\": "
-		 "\"size\", \"value\": 1}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"mem0\", \"property\": "
+	     "\"size\", \"value\": 1}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"cannot change property size of "
 	     "memory-backend-ram \"}}\r\n");
 	/* realized=true on a realized device is a no-op, as in QEMU. */
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"realized\", \"value\": true}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"realized\", \"value\": true}}",
 	     OK);
 }
 
 /* ---- Queries, resizing and events --------------------------------------------------------- */
 
-#define DEVICES_FMT                                                                                \
-	"{\"return\": [{\"type\": \"virtio-mem\", \"data\": {\"memdev\": \"/objects/mem0\", "     \
-	"\"memaddr\": 4294967296, \"block-size\": 2097152, \"size\": %llu, \"node\": 0, "         \
+#define DEVICES_FMT                                                                           \
+	"{\"return\": [{\"type\": \"virtio-mem\", \"data\": {\"memdev\": \"/objects/mem0\", " \
+	"\"memaddr\": 4294967296, \"block-size\": 2097152, \"size\": %llu, \"node\": 0, "     \
 	"\"max-size\": 4294967296, \"requested-size\": %llu, \"id\": \"vm0\"}}]}\r\n"
 #define SUMMARY_FMT "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": %llu}}\r\n"
-#define SIZE_CHANGE_FMT                                                                            \
-	"\"event\": \"MEMORY_DEVICE_SIZE_CHANGE\", \"data\": {\"size\": %llu, \"qom-path\": "      \
+#define SIZE_CHANGE_FMT                                                                       \
+	"\"event\": \"MEMORY_DEVICE_SIZE_CHANGE\", \"data\": {\"size\": %llu, \"qom-path\": " \
 	"\"/machine/peripheral/vm0\", \"id\": \"vm0\"}}\r\n"
 
 static void queries_describe_the_device_and_the_memory(void)
@@ -822,7 +849,8 @@ static void queries_describe_the_device_and_the_memory(void)
 	snprintf(want, sizeof(want), SUMMARY_FMT, 0ULL);
 	XCHG(&c, "{\"execute\": \"query-memory-size-summary\"}", want);
 	XCHG(&c, "{\"execute\": \"query-memory-size-summary\", \"id\": [1, {\"x\": null}]}",
-	     "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": 0}, \"id\": [1, {\"x\": "
+	     "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": 0}, \"id\": [1, "
+	     "{\"x\": "
 	     "null}]}\r\n");
 }
 
@@ -856,8 +884,9 @@ static void qom_set_requested_size_makes_the_driver_plug_and_size_change_follows
 	 * a second. */
 	ASSERT_TRUE(rig_up(&r, 0));
 	CLIENT(c, &r);
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"requested-size\", \"value\": 268435456}, \"id\": 1}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"requested-size\", \"value\": 268435456}, \"id\": 1}",
 	     "{\"return\": {}, \"id\": 1}\r\n");
 	/* The reply came before the guest did anything. */
 	ASSERT_EQ(dev_plugged(&r), 0);
@@ -874,13 +903,15 @@ static void qom_set_requested_size_makes_the_driver_plug_and_size_change_follows
 	XCHG(&c, "{\"execute\": \"query-memory-devices\"}", want);
 	snprintf(want, sizeof(want), SUMMARY_FMT, size);
 	XCHG(&c, "{\"execute\": \"query-memory-size-summary\"}", want);
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"size\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"size\"}}",
 	     "{\"return\": 268435456}\r\n");
 
 	/* And back to 0: the driver unplugs. */
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"requested-size\", \"value\": 0}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"requested-size\", \"value\": 0}}",
 	     OK);
 	ASSERT_OK(memhp_vmem_dev_flush(r.dev));
 	memhp_vmem_drv_process(r.drv);
@@ -954,8 +985,9 @@ static void one_client_at_a_time(void)
 	tm_defer(client_down, &second);
 	/* The second connection waits in the backlog, unanswered... */
 	ASSERT_TRUE(client_open(&second, r.path));
-	XCHG(&first, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		     "\"size\"}}",
+	XCHG(&first,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"size\"}}",
 	     "{\"return\": 0}\r\n");
 	client_sends(&second, "{\"execute\": \"qmp_capabilities\"}");
 	/* ...until the first one hangs up; then it gets a fresh session and
@@ -1037,13 +1069,15 @@ static void difference_the_qom_tree_holds_only_modelled_objects(void)
 	ASSERT_TRUE(rig_up(&r, 0));
 	CLIENT(c, &r);
 	/* QEMU has /machine/unattached; memhp does not. */
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/unattached\", "
-		 "\"property\": \"type\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/unattached\", "
+	     "\"property\": \"type\"}}",
 	     "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device "
 	     "'/machine/unattached' not found\"}}\r\n");
 	/* QEMU's proxy has ~40 more properties (addr, bus...). */
-	XCHG(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"addr\"}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"addr\"}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Property "
 	     "'virtio-mem-pci.addr' not found\"}}\r\n");
 }
@@ -1055,8 +1089,9 @@ static void difference_unrealizing_the_device_is_refused(void)
 	ASSERT_TRUE(rig_up(&r, 0));
 	CLIENT(c, &r);
 	/* QEMU 7.2 aborts. */
-	XCHG(&c, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
-		 "\"realized\", \"value\": false}}",
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"realized\", \"value\": false}}",
 	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"memhp: unrealizing a "
 	     "virtio-mem device is not supported\"}}\r\n");
 }
@@ -1091,7 +1126,8 @@ RUN_TESTS(T(greeting_is_qemu_7_2s), T(commands_before_qmp_capabilities_are_refus
 	  T(qom_set_requested_size_makes_the_driver_plug_and_size_change_follows),
 	  T(events_wait_for_capabilities_negotiation),
 	  T(quit_sends_shutdown_then_the_reply_and_hangs_up), T(one_client_at_a_time),
-	  T(start_refuses_bad_specs_and_vms), T(difference_commands_memhp_lacks_are_command_not_found),
+	  T(start_refuses_bad_specs_and_vms),
+	  T(difference_commands_memhp_lacks_are_command_not_found),
 	  T(difference_the_qom_tree_holds_only_modelled_objects),
 	  T(difference_unrealizing_the_device_is_refused),
 	  T(difference_a_quit_server_takes_no_new_client))

@@ -41,15 +41,15 @@ struct qmp_session {
 	qmp_write_fn write;
 	void *priv;
 	struct qmp_stream stream;
-	bool negotiated;	/* left capabilities negotiation */
-	bool oob;		/* the client enabled out-of-band execution */
+	bool negotiated; /* left capabilities negotiation */
+	bool oob;	 /* the client enabled out-of-band execution */
 	bool quit;
 	unsigned long state_changes;
 };
 
 /* An error as QMP reports it. */
 struct qerr {
-	const char *cls;	/* NULL: no error */
+	const char *cls; /* NULL: no error */
 	struct sbuf desc;
 };
 
@@ -176,7 +176,7 @@ void qmp_session_event(struct qmp_session *s, json_t *event)
 
 struct args {
 	const json_t *obj;
-	struct qmp_key *keys;	/* QEMU order */
+	struct qmp_key *keys; /* QEMU order */
 	size_t n;
 	bool *visited;
 };
@@ -206,7 +206,8 @@ static void args_close(struct args *a)
 static json_t *args_take(struct args *a, const char *name)
 {
 	for (size_t i = 0; i < a->n; i++) {
-		if (a->keys[i].len == strlen(name) && !memcmp(a->keys[i].key, name, a->keys[i].len)) {
+		if (a->keys[i].len == strlen(name) &&
+		    !memcmp(a->keys[i].key, name, a->keys[i].len)) {
 			a->visited[i] = true;
 			return a->keys[i].value;
 		}
@@ -225,7 +226,8 @@ static bool args_str(struct args *a, const char *name, const char **s, size_t *l
 		return false;
 	}
 	if (!json_is_string(v)) {
-		qerr_fmt(err, GENERIC, "Invalid parameter type for '%s', expected: string", S(name));
+		qerr_fmt(err, GENERIC, "Invalid parameter type for '%s', expected: string",
+			 S(name));
 		return false;
 	}
 	*s = json_string_value(v);
@@ -277,14 +279,14 @@ enum qom_kind {
 	QOM_MACHINE,
 	QOM_PERIPHERAL,
 	QOM_OBJECTS,
-	QOM_PCI,	/* virtio-mem-pci */
-	QOM_VMEM,	/* virtio-mem */
-	QOM_BACKEND,	/* memory-backend-ram */
+	QOM_PCI,     /* virtio-mem-pci */
+	QOM_VMEM,    /* virtio-mem */
+	QOM_BACKEND, /* memory-backend-ram */
 };
 
 struct qom {
 	enum qom_kind kind;
-	size_t dev;	/* QOM_PCI, QOM_VMEM, QOM_BACKEND */
+	size_t dev; /* QOM_PCI, QOM_VMEM, QOM_BACKEND */
 };
 
 static const char *qom_type(struct qom o)
@@ -379,7 +381,7 @@ static struct qom qom_abs(const struct qmp_vm *vm, struct qom o, const struct pa
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!p[i].len)
-			continue;	/* "//" and a trailing "/" */
+			continue; /* "//" and a trailing "/" */
 		o = qom_component(vm, o, p[i].s, p[i].len);
 		if (o.kind == QOM_NONE)
 			return o;
@@ -520,12 +522,14 @@ static void set_requested_size(struct qmp_session *s, const struct qmp_device *d
 	if (!visit_uint64(v, msg, "requested-size", &size, err))
 		return;
 	if (size % cfg->block_size) {
-		qerr_fmt(err, GENERIC, "'requested-size' has to be multiples of 'block-size' (0x%x)",
+		qerr_fmt(err, GENERIC,
+			 "'requested-size' has to be multiples of 'block-size' (0x%x)",
 			 cfg->block_size);
 		return;
 	}
 	if (size > cfg->region_size) {
-		qerr_fmt(err, GENERIC, "'requested-size' cannot exceed the memory backend size(0x%x)",
+		qerr_fmt(err, GENERIC,
+			 "'requested-size' cannot exceed the memory backend size(0x%x)",
 			 cfg->region_size);
 		return;
 	}
@@ -557,15 +561,16 @@ static void set_memdev(const struct qmp_vm *vm, const json_t *v, struct qerr *er
 	if (len) {
 		t = qom_resolve(vm, path, len, "memory-backend", &ambiguous);
 		if (ambiguous) {
-			qerr_fmt(err, GENERIC, "Path '%s' does not uniquely identify an object", path,
-				 len);
+			qerr_fmt(err, GENERIC, "Path '%s' does not uniquely identify an object",
+				 path, len);
 			return;
 		}
 		if (t.kind == QOM_NONE) {
 			t = qom_resolve(vm, path, len, NULL, &ambiguous);
 			if (t.kind != QOM_NONE || ambiguous)
 				qerr_set(err, GENERIC,
-					 "Invalid parameter type for 'memdev', expected: memory-backend");
+					 "Invalid parameter type for 'memdev', expected: "
+					 "memory-backend");
 			else
 				qerr_fmt(err, DEVICE_NOT_FOUND, "Device '%s' not found", path, len);
 			return;
@@ -574,7 +579,8 @@ static void set_memdev(const struct qmp_vm *vm, const json_t *v, struct qerr *er
 	/* qdev_prop_allow_set_link_before_realize() prints the NULL id of
 	 * the backend device with "%s". */
 	qerr_set(err, GENERIC,
-		 "Attempt to set link property 'memdev' on device '(null)' (type 'virtio-mem') after "
+		 "Attempt to set link property 'memdev' on device '(null)' (type 'virtio-mem') "
+		 "after "
 		 "it was realized");
 }
 
@@ -610,8 +616,9 @@ static void qom_set(struct qmp_session *s, struct qom o, const char *prop, size_
 		}
 		if (span_is(prop, len, "realized")) {
 			if (!json_is_boolean(v))
-				qerr_set(err, GENERIC,
-					 "Invalid parameter type for 'realized', expected: boolean");
+				qerr_set(
+					err, GENERIC,
+					"Invalid parameter type for 'realized', expected: boolean");
 			else if (!json_is_true(v))
 				/* QEMU 7.2 aborts here; memhp refuses. */
 				qerr_set(err, GENERIC,
@@ -637,7 +644,7 @@ static void qom_set(struct qmp_session *s, struct qom o, const char *prop, size_
 /* ---- Commands ------------------------------------------------------------------- */
 
 typedef json_t *(*cmd_fn)(struct qmp_session *s, struct args *a, const struct qmp_msg *msg,
-			 struct qerr *err);
+			  struct qerr *err);
 
 static json_t *cmd_qmp_capabilities(struct qmp_session *s, struct args *a,
 				    const struct qmp_msg *msg, struct qerr *err)
@@ -650,17 +657,22 @@ static json_t *cmd_qmp_capabilities(struct qmp_session *s, struct args *a,
 		json_t *cap;
 
 		if (!json_is_array(enable)) {
-			qerr_set(err, GENERIC, "Invalid parameter type for 'enable', expected: array");
+			qerr_set(err, GENERIC,
+				 "Invalid parameter type for 'enable', expected: array");
 			return NULL;
 		}
-		json_array_foreach(enable, i, cap) {
+		json_array_foreach(enable, i, cap)
+		{
 			if (!json_is_string(cap)) {
-				qerr_fmt(err, GENERIC, "Invalid parameter type for 'enable[%u]', expected: string",
-					 (uint64_t)i);
+				qerr_fmt(
+					err, GENERIC,
+					"Invalid parameter type for 'enable[%u]', expected: string",
+					(uint64_t)i);
 				return NULL;
 			}
 			if (!span_is(json_string_value(cap), json_string_length(cap), "oob")) {
-				qerr_fmt(err, GENERIC, "Parameter 'null' does not accept value '%s'",
+				qerr_fmt(err, GENERIC,
+					 "Parameter 'null' does not accept value '%s'",
 					 json_string_value(cap), json_string_length(cap));
 				return NULL;
 			}
@@ -670,7 +682,8 @@ static json_t *cmd_qmp_capabilities(struct qmp_session *s, struct args *a,
 	if (!args_check(a, err))
 		return NULL;
 	if (s->negotiated) {
-		qerr_set(err, NOT_FOUND, "Capabilities negotiation is already complete, command ignored");
+		qerr_set(err, NOT_FOUND,
+			 "Capabilities negotiation is already complete, command ignored");
 		return NULL;
 	}
 	/* A socket monitor offers "oob", so enabling it always works. */
@@ -740,10 +753,13 @@ static json_t *cmd_query_memory_devices(struct qmp_session *s, struct args *a,
 		if (!info || !data || !memdev ||
 		    json_object_set_new(data, "id", json_string(devs[i]->id)) ||
 		    json_object_set_new(data, "memaddr", json_integer((json_int_t)cfg->addr)) ||
-		    json_object_set_new(data, "requested-size", json_integer((json_int_t)requested)) ||
+		    json_object_set_new(data, "requested-size",
+					json_integer((json_int_t)requested)) ||
 		    json_object_set_new(data, "size", json_integer((json_int_t)plugged)) ||
-		    json_object_set_new(data, "max-size", json_integer((json_int_t)cfg->region_size)) ||
-		    json_object_set_new(data, "block-size", json_integer((json_int_t)cfg->block_size)) ||
+		    json_object_set_new(data, "max-size",
+					json_integer((json_int_t)cfg->region_size)) ||
+		    json_object_set_new(data, "block-size",
+					json_integer((json_int_t)cfg->block_size)) ||
 		    json_object_set_new(data, "node", json_integer(cfg->node_id)) ||
 		    json_object_set_new(data, "memdev", json_string(memdev)) ||
 		    json_object_set_new(info, "type", json_string("virtio-mem")) ||
@@ -774,7 +790,8 @@ static json_t *cmd_query_memory_size_summary(struct qmp_session *s, struct args 
 		total += plugged;
 	}
 	ret = json_object();
-	if (ret && (json_object_set_new(ret, "base-memory", json_integer((json_int_t)s->vm->base_memory)) ||
+	if (ret && (json_object_set_new(ret, "base-memory",
+					json_integer((json_int_t)s->vm->base_memory)) ||
 		    json_object_set_new(ret, "plugged-memory", json_integer((json_int_t)total)))) {
 		json_decref(ret);
 		ret = NULL;
@@ -870,18 +887,20 @@ static bool check_request(struct qmp_session *s, const json_t *req, struct qmp_k
 		if (span_is(k->key, k->len, "execute") ||
 		    (s->oob && span_is(k->key, k->len, "exec-oob"))) {
 			if (!json_is_string(k->value))
-				qerr_fmt(err, GENERIC, "QMP input member '%s' must be a string", k->key,
-					 k->len);
+				qerr_fmt(err, GENERIC, "QMP input member '%s' must be a string",
+					 k->key, k->len);
 			else if (exec)
-				qerr_fmt(err, GENERIC, "QMP input member '%s' clashes with '%s'", k->key,
-					 k->len, exec->key, exec->len);
+				qerr_fmt(err, GENERIC, "QMP input member '%s' clashes with '%s'",
+					 k->key, k->len, exec->key, exec->len);
 			else
 				exec = k;
 		} else if (span_is(k->key, k->len, "arguments")) {
 			if (!json_is_object(k->value))
-				qerr_set(err, GENERIC, "QMP input member 'arguments' must be an object");
+				qerr_set(err, GENERIC,
+					 "QMP input member 'arguments' must be an object");
 		} else if (!span_is(k->key, k->len, "id")) {
-			qerr_fmt(err, GENERIC, "QMP input member '%s' is unexpected", k->key, k->len);
+			qerr_fmt(err, GENERIC, "QMP input member '%s' is unexpected", k->key,
+				 k->len);
 		}
 	}
 	if (!err->cls && !exec)
@@ -944,8 +963,9 @@ out:
 		e = json_object();
 		if (rsp && e) {
 			json_object_set_new(e, "class", json_string(err.cls));
-			json_object_set_new(e, "desc",
-					    qmp_json_raw_string(err.desc.p ? err.desc.p : "", err.desc.len));
+			json_object_set_new(
+				e, "desc",
+				qmp_json_raw_string(err.desc.p ? err.desc.p : "", err.desc.len));
 			json_object_set_new(rsp, "error", e);
 		} else {
 			json_decref(e);
@@ -991,9 +1011,9 @@ static void on_message(void *priv, struct qmp_msg *msg, const char *text, size_t
 
 static void greet(struct qmp_session *s)
 {
-	json_t *g = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[s]}}", "QMP", "version", "qemu", "major",
-			      QMP_QEMU_MAJOR, "minor", QMP_QEMU_MINOR, "micro", QMP_QEMU_MICRO,
-			      "package", QMP_QEMU_PACKAGE, "capabilities", "oob");
+	json_t *g = json_pack("{s:{s:{s:{s:i,s:i,s:i},s:s},s:[s]}}", "QMP", "version", "qemu",
+			      "major", QMP_QEMU_MAJOR, "minor", QMP_QEMU_MINOR, "micro",
+			      QMP_QEMU_MICRO, "package", QMP_QEMU_PACKAGE, "capabilities", "oob");
 
 	if (g)
 		send_json(s, g, NULL);

@@ -51,7 +51,7 @@ struct throttle {
 	const struct qmp_device *dev;
 	bool armed;
 	struct timespec deadline;
-	json_t *stored;		/* the latest event held back */
+	json_t *stored; /* the latest event held back */
 };
 
 struct qmp_server {
@@ -62,10 +62,10 @@ struct qmp_server {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	bool stopping;
-	bool quit;		/* "quit" ran: serve nobody any more */
+	bool quit; /* "quit" ran: serve nobody any more */
 	struct qmp_session *session;
 	struct throttle *throttles;
-	json_t **queue;		/* events to send, oldest first */
+	json_t **queue; /* events to send, oldest first */
 	size_t nr_queued, cap_queue;
 	unsigned int rate_ms;
 };
@@ -381,7 +381,8 @@ static int check_vm(const struct qmp_vm *vm, char *err, size_t errlen)
 
 		if (!d->dev || !id_wellformed(d->id) || !id_wellformed(d->memdev)) {
 			set_err(err, errlen,
-				"qmp: device %zu needs a device, an id and a memdev, each id a letter "
+				"qmp: device %zu needs a device, an id and a memdev, each id a "
+				"letter "
 				"followed by letters, digits, '-', '.' or '_'",
 				i);
 			return -EINVAL;
@@ -389,8 +390,9 @@ static int check_vm(const struct qmp_vm *vm, char *err, size_t errlen)
 		for (size_t j = 0; j < i; j++) {
 			if (!strcmp(vm->devices[j].id, d->id) ||
 			    !strcmp(vm->devices[j].memdev, d->memdev)) {
-				set_err(err, errlen, "qmp: device %zu reuses the id or memdev of device %zu",
-					i, j);
+				set_err(err, errlen,
+					"qmp: device %zu reuses the id or memdev of device %zu", i,
+					j);
 				return -EINVAL;
 			}
 		}
@@ -427,10 +429,12 @@ static int parse_spec(const char *spec, char **path, char *err, size_t errlen)
 		/* The server never waits for a client, so these are all
 		 * memhp can honour. */
 		if ((len == 9 && !strncmp(opt, "server=on", 9)) ||
-		    (len == 8 && !strncmp(opt, "wait=off", 8)) || (len == 6 && !strncmp(opt, "server", 6)) ||
+		    (len == 8 && !strncmp(opt, "wait=off", 8)) ||
+		    (len == 6 && !strncmp(opt, "server", 6)) ||
 		    (len == 6 && !strncmp(opt, "nowait", 6)))
 			continue;
-		set_err(err, errlen, "qmp: unsupported option '%.*s' in '%s' (server=on,wait=off only)",
+		set_err(err, errlen,
+			"qmp: unsupported option '%.*s' in '%s' (server=on,wait=off only)",
 			(int)len, opt, spec);
 		goto inval;
 	}
@@ -527,7 +531,8 @@ int qmp_server_start(const char *spec, struct qmp_vm *vm, struct qmp_server **ou
 	if (ret) {
 		set_err(errbuf, errlen, "qmp: cannot start the server thread: %s", strerror(-ret));
 		for (size_t i = 0; i < vm->nr_devices; i++)
-			memhp_vmem_dev_remove_size_listener(vm->devices[i].dev, &s->throttles[i].listener);
+			memhp_vmem_dev_remove_size_listener(vm->devices[i].dev,
+							    &s->throttles[i].listener);
 		close(s->lfd);
 		unlink(s->path);
 		goto fail;
@@ -552,7 +557,8 @@ void qmp_server_stop(struct qmp_server *s)
 		return;
 	/* No listener may run into a freed server. */
 	for (size_t i = 0; i < s->vm->nr_devices; i++)
-		memhp_vmem_dev_remove_size_listener(s->vm->devices[i].dev, &s->throttles[i].listener);
+		memhp_vmem_dev_remove_size_listener(s->vm->devices[i].dev,
+						    &s->throttles[i].listener);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->lock);

@@ -38,8 +38,8 @@
 /* A virtio-mem-pci device as QMP sees it: /machine/peripheral/<id>, its
  * memory backend /objects/<memdev>. */
 struct qmp_device {
-	const char *id;		/* QOM id, e.g. "vm0" (required) */
-	const char *memdev;	/* the memory backend's id, e.g. "mem0" (required) */
+	const char *id;	    /* QOM id, e.g. "vm0" (required) */
+	const char *memdev; /* the memory backend's id, e.g. "mem0" (required) */
 	struct memhp_vmem_dev *dev;
 };
 
@@ -47,7 +47,7 @@ struct qmp_vm {
 	struct memhp_machine *m;
 	/* query-memory-size-summary's base-memory: the boot RAM ("-m"). */
 	uint64_t base_memory;
-	struct qmp_device *devices;	/* read while the server runs */
+	struct qmp_device *devices; /* read while the server runs */
 	size_t nr_devices;
 	/*
 	 * "quit" was executed: the reply and the SHUTDOWN event are out and

@@ -28,7 +28,7 @@
 struct sbuf {
 	char *p;
 	size_t len, cap;
-	bool oom;	/* an append failed: the content is incomplete */
+	bool oom; /* an append failed: the content is incomplete */
 };
 
 void sbuf_init(struct sbuf *b);
@@ -44,7 +44,7 @@ void sbuf_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(print
  * INT64_MAX (QNUM_U64) or a double that overflowed (QNUM_DOUBLE). */
 struct qmp_qnum {
 	json_t *v;	/* the placeholder jansson holds */
-	size_t ordinal;	/* which number of the message it is */
+	size_t ordinal; /* which number of the message it is */
 	bool is_u64;
 	uint64_t u64;
 	double dbl;
@@ -70,10 +70,10 @@ typedef void (*qmp_emit_fn)(void *priv, struct qmp_msg *msg, const char *err, si
 struct qmp_tok;
 struct qmp_stream {
 	int state;
-	struct sbuf token;		/* the token being lexed */
-	struct qmp_tok *toks;		/* the message being gathered */
+	struct sbuf token;    /* the token being lexed */
+	struct qmp_tok *toks; /* the message being gathered */
 	size_t nr_toks, cap_toks;
-	struct sbuf text;		/* the raw bytes of its tokens */
+	struct sbuf text; /* the raw bytes of its tokens */
 	long brace, bracket;
 	uint64_t token_size;
 	qmp_emit_fn emit;
@@ -114,7 +114,7 @@ struct qmp_key {
 	size_t len;
 	json_t *value;
 	unsigned int bucket;
-	size_t index;	/* insertion order */
+	size_t index; /* insertion order */
 };
 /* The keys of @obj in the order QEMU iterates a QDict holding them; *@out
  * is to be freed. Returns their number, or SIZE_MAX on -ENOMEM. */

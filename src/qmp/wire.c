@@ -295,9 +295,8 @@ size_t qmp_object_keys(const json_t *obj, struct qmp_key **out)
 	*out = NULL;
 	if (!n)
 		return 0;
-	json_object_keylen_foreach((json_t *)obj, key, len, value)
-		if (nul_marks(key, len))
-			pool += len;
+	json_object_keylen_foreach((json_t *)obj, key, len, value) if (nul_marks(key, len)) pool +=
+		len;
 	/* Keys with NULs get their real bytes in a pool after the array. */
 	keys = calloc(1, n * sizeof(*keys) + pool);
 	if (!keys)
@@ -313,7 +312,8 @@ size_t qmp_object_keys(const json_t *obj, struct qmp_key **out)
 		if (nul_marks(key, len)) {
 			klen = 0;
 			for (size_t j = 0; j < len;) {
-				if (j + KEY_NUL_LEN <= len && !memcmp(key + j, KEY_NUL, KEY_NUL_LEN)) {
+				if (j + KEY_NUL_LEN <= len &&
+				    !memcmp(key + j, KEY_NUL, KEY_NUL_LEN)) {
 					p[klen++] = '\0';
 					j += KEY_NUL_LEN;
 				} else {
@@ -331,7 +331,8 @@ size_t qmp_object_keys(const json_t *obj, struct qmp_key **out)
 	return n;
 }
 
-static void write_value(struct sbuf *b, const json_t *v, const struct qmp_msg *msg, unsigned int depth);
+static void write_value(struct sbuf *b, const json_t *v, const struct qmp_msg *msg,
+			unsigned int depth);
 
 static void write_object(struct sbuf *b, const json_t *v, const struct qmp_msg *msg,
 			 unsigned int depth)
@@ -360,7 +361,8 @@ static void write_double(struct sbuf *b, double d)
 	sbuf_addf(b, "%.17g", d);
 }
 
-static void write_value(struct sbuf *b, const json_t *v, const struct qmp_msg *msg, unsigned int depth)
+static void write_value(struct sbuf *b, const json_t *v, const struct qmp_msg *msg,
+			unsigned int depth)
 {
 	const struct qmp_qnum *q;
 
@@ -449,18 +451,17 @@ static uint32_t g_str_hash_mutf8(const char *key, size_t len)
 /* GLib's table sizes are powers of two from 8; probing starts at
  * (hash * 11) % prime and steps 1, 2, 3... */
 #define GHASH_MIN_SHIFT 3
-static const uint32_t ghash_primes[] = { 1,	   2,	      3,	 7,	    13,
-					 31,	   61,	      127,	 251,	    509,
-					 1021,	   2039,      4093,	 8191,	    16381,
-					 32749,	   65521,     131071,	 262139,    524287,
-					 1048573,  2097143,   4194301,	 8388593,   16777213,
-					 33554393, 67108859,  134217689, 268435399, 536870909,
-					 1073741789, 2147483647 };
+static const uint32_t ghash_primes[] = {
+	1,	  2,	    3,	      7,	 13,	    31,	       61,	   127,
+	251,	  509,	    1021,     2039,	 4093,	    8191,      16381,	   32749,
+	65521,	  131071,   262139,   524287,	 1048573,   2097143,   4194301,	   8388593,
+	16777213, 33554393, 67108859, 134217689, 268435399, 536870909, 1073741789, 2147483647
+};
 
 struct ghash {
 	unsigned int shift;
-	uint32_t *hashes;	/* 0 unused, 1 tombstone, else a hash */
-	size_t *slot;		/* index into the caller's keys */
+	uint32_t *hashes; /* 0 unused, 1 tombstone, else a hash */
+	size_t *slot;	  /* index into the caller's keys */
 	size_t occupied, nodes;
 };
 
@@ -471,7 +472,7 @@ static size_t ghash_probe(const struct ghash *t, uint32_t h)
 
 	while (t->hashes[i] > 1 || t->hashes[i] == 1) {
 		if (t->hashes[i] == 1)
-			return i;	/* GLib reuses the first tombstone */
+			return i; /* GLib reuses the first tombstone */
 		i = (i + ++step) & mask;
 	}
 	return i;
@@ -590,17 +591,17 @@ enum lex_state {
 
 /* What a byte does in a state. */
 enum lex_action {
-	A_NEXT,		/* consume it, go to .state */
-	A_SKIP,		/* consume it, drop the token so far */
-	A_TOKEN,	/* consume it, the token (.tok) is complete */
-	A_TOKEN_LOOK,	/* the token (.tok) ended before it: look again from START */
-	A_RESYNC,	/* leave recovery without consuming it */
-	A_ERROR,	/* consume it: the token so far plus it is a stray */
+	A_NEXT,	      /* consume it, go to .state */
+	A_SKIP,	      /* consume it, drop the token so far */
+	A_TOKEN,      /* consume it, the token (.tok) is complete */
+	A_TOKEN_LOOK, /* the token (.tok) ended before it: look again from START */
+	A_RESYNC,     /* leave recovery without consuming it */
+	A_ERROR,      /* consume it: the token so far plus it is a stray */
 };
 
 struct lex_step {
 	enum lex_action action;
-	int next;	/* state for A_NEXT, token for A_TOKEN* */
+	int next; /* state for A_NEXT, token for A_TOKEN* */
 };
 
 static bool is_digit(uint8_t c)
@@ -720,12 +721,11 @@ static struct lex_step lex_step(enum lex_state st, uint8_t c)
 
 /* ---- The streamer ------------------------------------------------------------------ */
 
-
 struct qmp_tok {
 	int type;
-	size_t off, len;	/* in st->text */
-	size_t coff, clen;	/* in the canonical text */
-	long num;		/* index into the message's numbers, or -1 */
+	size_t off, len;   /* in st->text */
+	size_t coff, clen; /* in the canonical text */
+	long num;	   /* index into the message's numbers, or -1 */
 };
 
 /* The next token, or -1. */
@@ -873,7 +873,7 @@ static void lex_byte(struct qmp_stream *st, uint8_t c)
 			stream_token(st, s.next, st->token.p ? st->token.p : "", st->token.len);
 			st->token.len = 0;
 			st->state = L_START;
-			continue;	/* the byte starts the next token */
+			continue; /* the byte starts the next token */
 		case A_RESYNC:
 			st->token.len = 0;
 			st->state = L_START;
@@ -890,7 +890,8 @@ static void lex_byte(struct qmp_stream *st, uint8_t c)
 	if (st->token.oom || st->token.len > QMP_JSON_MAX_TOKEN_SIZE) {
 		/* QEMU hands the oversized token on; the streamer's size
 		 * check refuses it. */
-		emit_errors(st, st->token.oom ? "memhp: out of memory" : "JSON token size limit exceeded");
+		emit_errors(st, st->token.oom ? "memhp: out of memory"
+					      : "JSON token size limit exceeded");
 		stream_reset(st);
 		sbuf_free(&st->token);
 		st->state = L_START;
@@ -909,7 +910,7 @@ void qmp_stream_feed(struct qmp_stream *st, const void *buf, size_t len)
 
 struct parse {
 	struct qmp_stream *st;
-	struct sbuf canon;	/* the tokens as plain JSON, one space apart */
+	struct sbuf canon; /* the tokens as plain JSON, one space apart */
 	struct qmp_msg msg;
 	size_t nr_numbers;
 };
@@ -1096,8 +1097,8 @@ static bool canon_tokens(struct parse *p)
 			if (exact) {
 				sbuf_add(&p->canon, s, t->len);
 			} else {
-				struct qmp_qnum *nums = realloc(
-					p->msg.nums, (p->msg.nr_nums + 1) * sizeof(*nums));
+				struct qmp_qnum *nums =
+					realloc(p->msg.nums, (p->msg.nr_nums + 1) * sizeof(*nums));
 
 				if (!nums)
 					return false;
@@ -1184,8 +1185,8 @@ static void invalid_keyword(const struct parse *p, size_t i, struct sbuf *err)
  */
 static bool diagnose(struct parse *p, size_t from, struct sbuf *err, json_t **value)
 {
-	const size_t flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL |
-			     JSON_DISABLE_EOF_CHECK;
+	const size_t flags =
+		JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DISABLE_EOF_CHECK;
 	const struct qmp_tok *toks = p->st->toks;
 	const size_t base = toks[from].coff;
 	json_error_t je;
@@ -1266,12 +1267,10 @@ static void bind_numbers(struct parse *p, json_t *v, size_t *ordinal)
 
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		json_object_foreach(v, key, child)
-			bind_numbers(p, child, ordinal);
+		json_object_foreach(v, key, child) bind_numbers(p, child, ordinal);
 		break;
 	case JSON_ARRAY:
-		json_array_foreach(v, i, child)
-			bind_numbers(p, child, ordinal);
+		json_array_foreach(v, i, child) bind_numbers(p, child, ordinal);
 		break;
 	case JSON_INTEGER:
 	case JSON_REAL:

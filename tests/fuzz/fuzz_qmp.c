@@ -130,8 +130,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (memhp_machine_create(&cfg, &m) || memhp_vmem_dev_create(m, &dc, &dev))
 		die("cannot build the VM", "");
 	qdev = (struct qmp_device){ "vm0", "mem0", dev };
-	vm = (struct qmp_vm){ .m = m, .base_memory = 512 * MEMHP_MiB, .devices = &qdev,
-			      .nr_devices = 1 };
+	vm = (struct qmp_vm){
+		.m = m, .base_memory = 512 * MEMHP_MiB, .devices = &qdev, .nr_devices = 1
+	};
 	return 0;
 }
 
