@@ -179,9 +179,30 @@ rc=1" "memhp serve with a dimm Linux would refuse"
 is "$("$MEMHP" serve --mount "$MNT" -m 12X 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")" \
 	"memhp serve: -m: invalid RAM size '12X'
 rc=2" "a bad machine option: a message, exit 2"
-is "$("$MEMHP" shell --device virtio-mem,id=vm0,size=1G -- true 2>&1 | head -1)" \
-	"memhp shell: --device virtio-mem,id=vm0,size=1G: virtio-mem is not supported yet" \
-	"virtio-mem devices: not yet"
+# virtio-mem: QEMU's properties, and what its realize refuses.
+vmem_err() {
+	"$MEMHP" serve --mount "$MNT" --device "$1" 2>&1 | head -1
+	echo "rc=${PIPESTATUS[0]}"
+}
+is "$(vmem_err virtio-mem,size=1G)" "memhp serve: --device virtio-mem,size=1G: virtio-mem needs id=
+rc=2" "virtio-mem without an id"
+is "$(vmem_err virtio-mem,id=vm0,size=1G,requested-size=2G)" \
+	"memhp serve: virtio-mem vm0: 'requested-size' property exceeds the region size
+rc=1" "a requested size beyond the region"
+is "$(vmem_err virtio-mem,id=vm0,size=1G,block-size=3M)" \
+	"memhp serve: virtio-mem vm0: 'block-size' property has to be a power of two
+rc=1" "a block size that is not a power of two"
+is "$(vmem_err virtio-mem,id=vm0,size=1G,requested-size=3M)" \
+	"memhp serve: virtio-mem vm0: 'requested-size' property has to be a multiple of 'block-size'
+rc=1" "a requested size that is not a multiple of the block size"
+is "$(vmem_err virtio-mem,id=vm0,size=1G,addr=0x100000000)" \
+	"memhp serve: --device virtio-mem: property 'addr' not found
+rc=2" "virtio-mem takes memaddr=, not addr= (a PCI address in QEMU)"
+is "$(vmem_err virtio-mem,id=vm0,size=1G,unplugged-inaccessible=maybe)" \
+	"memhp serve: --device: property 'unplugged-inaccessible': 'maybe' is not on or off
+rc=2" "unplugged-inaccessible takes on or off"
+is "$("$MEMHP" serve --mount "$MNT" --qmp tcp:localhost:4444 --device virtio-mem,id=vm0,size=1G \
+	2>&1 | grep -c 'memhp serve: --qmp tcp:localhost:4444: ')" 1 "--qmp takes unix sockets only"
 "${NOBODY[@]}" "$MEMHP" shell -- true 2> "$TEST_TMP/nobody"
 is "$?:$(grep -c 'needs root' "$TEST_TMP/nobody")" "125:1" \
 	"memhp shell as an ordinary user without /dev/fuse: says it needs root"

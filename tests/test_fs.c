@@ -607,12 +607,148 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 	memhp_data_destroy(d);
 }
 
+/* ---- uevents ------------------------------------------------------------------- */
+
+#define UEV_MAX 32
+#define UEV_LINE 512
+
+/* What a listener heard: each event's environment joined by spaces. */
+struct uev_log {
+	pthread_mutex_t lock;
+	unsigned int n;
+	unsigned long long seq[UEV_MAX];
+	char env[UEV_MAX][UEV_LINE];
+	char helper[UEV_MAX][MEMHP_UEVENT_HELPER_PATH_LEN];
+};
+
+static void uev_listener(const struct memhp_uevent *ev, void *priv)
+{
+	struct uev_log *log = priv;
+	size_t len = 0;
+
+	pthread_mutex_lock(&log->lock);
+	if (log->n < UEV_MAX) {
+		char *line = log->env[log->n];
+
+		line[0] = '\0';
+		for (const char *const *e = ev->envp; *e; e++)
+			len += (size_t)snprintf(line + len, len < UEV_LINE ? UEV_LINE - len : 0,
+						"%s%s", len ? " " : "", *e);
+		snprintf(log->helper[log->n], MEMHP_UEVENT_HELPER_PATH_LEN, "%s", ev->helper);
+		log->seq[log->n++] = ev->seqnum;
+	}
+	pthread_mutex_unlock(&log->lock);
+}
+
+static void uevents_follow_blocks_through_add_online_offline_remove(void)
+{
+	static struct uev_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct memhp_machine *m = machine(0, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	char want[UEV_LINE];
+
+	ASSERT_TRUE(fs);
+	memhp_fs_set_uevent_listener(fs, uev_listener, &log);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/uevent_seqnum"), "0\n");
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online_movable"), 14);
+	ASSERT_ERR(wr(fs, MEM "/memory32/online", "0"), 1);
+	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));
+	/* Blocks auto-onlined as they are added: add, then online. */
+	ASSERT_ERR(wr(fs, MEM "/auto_online_blocks", "online_movable"), 14);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	memhp_fs_set_uevent_listener(fs, NULL, NULL);
+	ASSERT_OK(memhp_block_offline(m, B0));
+
+	static const char *const actions[] = {"add", "online", "offline", "remove", "add",
+					      "online"};
+	ASSERT_EQ(log.n, 6);
+	for (unsigned int i = 0; i < log.n; i++) {
+		snprintf(want, sizeof(want),
+			 "ACTION=%s DEVPATH=/devices/system/memory/memory32 SUBSYSTEM=memory "
+			 "SEQNUM=%u",
+			 actions[i], i + 1);
+		ASSERT_STREQ(log.env[i], want);
+		ASSERT_EQ(log.seq[i], i + 1);
+	}
+	/* Unheard events are numbered all the same. */
+	ASSERT_STREQ(rd(fs, "/sys/kernel/uevent_seqnum"), "7\n");
+}
+
+static void uevent_writes_synthesise_events_with_their_arguments(void)
+{
+	static struct uev_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+
+	ASSERT_TRUE(fs);
+	memhp_fs_set_uevent_listener(fs, uev_listener, &log);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add\n"), 4);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent",
+		      "change 01234567-89ab-cdef-0123-456789abcdef A=b Cd=e1"),
+		   53);
+	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/uevent", "online"), 6);
+	/* Rejected writes and subsystem roots send nothing. */
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 0123"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/uevent", "add"), 3);
+	ASSERT_EQ(log.n, 3);
+	ASSERT_STREQ(log.env[0], "ACTION=add DEVPATH=/devices/system/memory/memory32 "
+				 "SUBSYSTEM=memory SYNTH_UUID=0 SEQNUM=1");
+	ASSERT_STREQ(log.env[1], "ACTION=change DEVPATH=/devices/system/memory/memory32 "
+				 "SUBSYSTEM=memory SYNTH_UUID=01234567-89ab-cdef-0123-456789abcdef "
+				 "SYNTH_ARG_A=b SYNTH_ARG_Cd=e1 SEQNUM=2");
+	ASSERT_STREQ(log.env[2], "ACTION=online DEVPATH=/devices/system/node/node0 "
+				 "SUBSYSTEM=node SYNTH_UUID=0 SEQNUM=3");
+	memhp_fs_set_uevent_listener(fs, NULL, NULL);
+}
+
+static void uevent_helper_takes_a_path_as_ksysfs_does(void)
+{
+	static struct uev_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	char longpath[MEMHP_UEVENT_HELPER_PATH_LEN + 1];
+
+	ASSERT_TRUE(fs);
+	memhp_fs_set_uevent_listener(fs, uev_listener, &log);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/uevent_helper"), "\n");
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add"), 3);
+	ASSERT_ERR(wr(fs, "/sys/kernel/uevent_helper", "/sbin/hotplug\n"), 14);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/uevent_helper"), "/sbin/hotplug\n");
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add"), 3);
+	/* The path and its NUL must fit 256 bytes; a longer one is -ENOENT
+	 * and leaves the old one. */
+	memset(longpath, 'x', sizeof(longpath));
+	longpath[0] = '/';
+	ASSERT_ERR(memhp_fs_write(fs, "/sys/kernel/uevent_helper", longpath,
+				  MEMHP_UEVENT_HELPER_PATH_LEN),
+		   -ENOENT);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/uevent_helper"), "/sbin/hotplug\n");
+	ASSERT_ERR(memhp_fs_write(fs, "/sys/kernel/uevent_helper", longpath,
+				  MEMHP_UEVENT_HELPER_PATH_LEN - 1),
+		   MEMHP_UEVENT_HELPER_PATH_LEN - 1);
+	/* An empty write turns the helper off. */
+	ASSERT_ERR(wr(fs, "/sys/kernel/uevent_helper", "\n"), 1);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add"), 3);
+	ASSERT_EQ(log.n, 3);
+	ASSERT_STREQ(log.helper[0], "");
+	ASSERT_STREQ(log.helper[1], "/sbin/hotplug");
+	ASSERT_STREQ(log.helper[2], "");
+	ASSERT_STREQ(rd(fs, "/sys/kernel/uevent_seqnum"), "3\n");
+	/* uevent_seqnum is read-only, as in sysfs. */
+	ASSERT_ERR(wr(fs, "/sys/kernel/uevent_seqnum", "0"), -EACCES);
+	memhp_fs_set_uevent_listener(fs, NULL, NULL);
+}
+
 RUN_TESTS(T(sysfs_files_have_the_6_1_formats),
 	  T(readdir_lists_blocks_and_resumes_where_it_stopped),
 	  T(lookups_take_only_the_kernels_names),
 	  T(opens_follow_kernfs_procfs_and_debugfs_rules),
 	  T(state_and_online_writes_behave_as_in_6_1),
 	  T(generic_device_files_parse_as_the_kernel_does),
+	  T(uevents_follow_blocks_through_add_online_offline_remove),
+	  T(uevent_writes_synthesise_events_with_their_arguments),
+	  T(uevent_helper_takes_a_path_as_ksysfs_does),
 	  T(module_parameters_parse_as_the_kernel_does),
 	  T(error_files_clamp_and_parse_as_simple_attributes),
 	  T(injected_errors_fail_state_changes_and_leave_the_state),

@@ -138,6 +138,55 @@ MEMHP_API ssize_t memhp_fs_write_ino(struct memhp_fs *fs, uint64_t ino, const ch
  */
 MEMHP_API void memhp_fs_shutdown(struct memhp_fs *fs);
 
+/* ---- uevents (lib/kobject_uevent.c) ----------------------------------------
+ *
+ * The tree sends the uevents a 6.1 kernel sends for what it shows: "add"
+ * and "remove" when a memory block appears or goes, "online" and
+ * "offline" when device_online()/device_offline() change one (a write to
+ * state or online, auto-online, a driver), and whatever a write to a
+ * uevent file synthesises ("udevadm trigger"). There is no netlink: a
+ * front end listens instead and plays udev, or runs the program named in
+ * /sys/kernel/uevent_helper as the kernel does (CONFIG_UEVENT_HELPER).
+ */
+enum memhp_kobject_action {
+	MEMHP_KOBJ_ADD,
+	MEMHP_KOBJ_REMOVE,
+	MEMHP_KOBJ_CHANGE,
+	MEMHP_KOBJ_MOVE,
+	MEMHP_KOBJ_ONLINE,
+	MEMHP_KOBJ_OFFLINE,
+	MEMHP_KOBJ_BIND,
+	MEMHP_KOBJ_UNBIND,
+};
+/* "add", "remove", ...; NULL for a value out of range. */
+MEMHP_API const char *memhp_kobject_action_name(enum memhp_kobject_action action);
+
+/* UEVENT_NUM_ENVP and UEVENT_HELPER_PATH_LEN of the kernel. */
+#define MEMHP_UEVENT_NUM_ENVP 64
+#define MEMHP_UEVENT_HELPER_PATH_LEN 256
+
+struct memhp_uevent {
+	unsigned long long seqnum;	/* uevent_seqnum after this event */
+	const char *action;		/* "add", "online", ... */
+	const char *devpath;		/* "/devices/system/memory/memory32" */
+	const char *subsystem;		/* "memory", "node", "bus" */
+	/* The environment netlink listeners get, in the kernel's order:
+	 * ACTION, DEVPATH, SUBSYSTEM, SYNTH_* of a synthetic event, SEQNUM.
+	 * NULL-terminated. */
+	const char *const *envp;
+	/* /sys/kernel/uevent_helper when the event was sent; "" if unset. */
+	const char *helper;
+};
+
+/*
+ * @fn gets every uevent from now on (NULL: none), in sequence order, on
+ * the thread that caused it, possibly with hotplug locks held: it must
+ * copy what it needs and return, and must not call into @fs or the
+ * machine. The event and its strings live until @fn returns.
+ */
+typedef void (*memhp_uevent_fn)(const struct memhp_uevent *ev, void *priv);
+MEMHP_API void memhp_fs_set_uevent_listener(struct memhp_fs *fs, memhp_uevent_fn fn, void *priv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* QEMU pc/q35: device memory starts at the 1 GiB boundary after high RAM
  * (or at 4 GiB), and reserves 1 GiB of alignment room per slot. */
@@ -121,7 +122,7 @@ static int parse_m(struct machine_opts *o, const char *prog, const char *arg)
 			char *end;
 			unsigned long n = strtoul(val, &end, 10);
 
-			if (*end || !*val || n > MACHINE_MAX_DIMMS)
+			if (*end || !*val || n > MACHINE_MAX_DEVICES)
 				ret = bad(prog, "-m: invalid slots '%s'", val);
 			o->slots = (unsigned int)n;
 		} else {
@@ -132,62 +133,125 @@ static int parse_m(struct machine_opts *o, const char *prog, const char *arg)
 	return ret;
 }
 
-/* "pc-dimm,id=dimm0,size=1G[,addr=0x140000000][,node=0][,memdev=...]" */
+static int parse_on_off(const char *prog, const char *prop, const char *val, bool *out)
+{
+	/* QEMU's qapi_bool_parse(): on/yes/true/y and off/no/false/n */
+	static const char *const on[] = {"on", "yes", "true", "y"};
+	static const char *const off[] = {"off", "no", "false", "n"};
+
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+		if (!strcmp(val, on[i])) {
+			*out = true;
+			return 1;
+		}
+		if (!strcmp(val, off[i])) {
+			*out = false;
+			return 1;
+		}
+	}
+	fprintf(stderr, "%s: --device: property '%s': '%s' is not on or off\n", prog, prop, val);
+	return -1;
+}
+
+/*
+ * "pc-dimm,id=dimm0,size=1G[,addr=0x140000000][,node=0][,memdev=...]"
+ * "virtio-mem,id=vm0,size=4G[,requested-size=1G][,block-size=2M]
+ *  [,memaddr=...][,memdev=mem0][,node=0][,unplugged-inaccessible=on]"
+ * (virtio-mem-pci too). QEMU takes the size from a memory backend object;
+ * here it is a property of the device, the backend only a name.
+ */
 static int parse_device(struct machine_opts *o, const char *prog, const char *arg)
 {
-	struct machine_dimm d;
+	struct machine_device d;
+	const char *props;
 	char *copy, *save = NULL, *tok;
 	bool have_size = false;
 	int ret = 1;
 
 	memset(&d, 0, sizeof(d));
-	if (!strncmp(arg, "virtio-mem", 10) && (!arg[10] || arg[10] == ','))
-		return bad(prog, "--device %s: virtio-mem is not supported yet", arg);
-	if (strncmp(arg, "pc-dimm", 7) || (arg[7] && arg[7] != ','))
-		return bad(prog, "--device %s: only pc-dimm devices are supported", arg);
-	if (o->nr_dimms == MACHINE_MAX_DIMMS)
+	if (!strncmp(arg, "pc-dimm", 7) && (!arg[7] || arg[7] == ',')) {
+		d.kind = MACHINE_PC_DIMM;
+		props = arg + 7;
+	} else if (!strncmp(arg, "virtio-mem-pci", 14) && (!arg[14] || arg[14] == ',')) {
+		d.kind = MACHINE_VIRTIO_MEM;
+		props = arg + 14;
+	} else if (!strncmp(arg, "virtio-mem", 10) && (!arg[10] || arg[10] == ',')) {
+		d.kind = MACHINE_VIRTIO_MEM;
+		props = arg + 10;
+	} else {
+		return bad(prog, "--device %s: only pc-dimm and virtio-mem devices are supported",
+			   arg);
+	}
+	/* QEMU 7.2 on an x86 host: unplugged memory is inaccessible. */
+	d.unplugged_inaccessible = d.kind == MACHINE_VIRTIO_MEM;
+	if (o->nr_devices == MACHINE_MAX_DEVICES)
 		return bad(prog, "--device %s: too many devices", arg);
-	copy = strdup(arg + 7);
+	copy = strdup(props);
 	if (!copy)
 		return bad(prog, "%s: out of memory", arg);
 	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
+		bool vmem = d.kind == MACHINE_VIRTIO_MEM;
 
 		if (!eq) {
-			ret = bad(prog, "--device pc-dimm: '%s' needs a value", tok);
+			ret = bad(prog, "--device: '%s' needs a value", tok);
 			break;
 		}
 		*eq++ = '\0';
-		if (!strcmp(tok, "id")) {
-			if (strlen(eq) >= sizeof(d.id))
-				ret = bad(prog, "--device pc-dimm: id '%s' is too long", eq);
+		if (!strcmp(tok, "id") || !strcmp(tok, "memdev")) {
+			char *dst = tok[0] == 'i' ? d.id : d.memdev;
+
+			if (strlen(eq) >= MACHINE_ID_MAX || !*eq)
+				ret = bad(prog, "--device: invalid id '%s'", eq);
 			else
-				strcpy(d.id, eq);
+				strcpy(dst, eq);
 		} else if (!strcmp(tok, "size")) {
 			if (parse_size(eq, 1, &d.size) || !d.size)
-				ret = bad(prog, "--device pc-dimm: invalid size '%s'", eq);
+				ret = bad(prog, "--device: invalid size '%s'", eq);
 			have_size = true;
-		} else if (!strcmp(tok, "addr")) {
+		} else if (!strcmp(tok, vmem ? "memaddr" : "addr")) {
 			if (parse_size(eq, 1, &d.addr))
-				ret = bad(prog, "--device pc-dimm: invalid addr '%s'", eq);
+				ret = bad(prog, "--device: invalid address '%s'", eq);
 		} else if (!strcmp(tok, "node")) {
 			if (strcmp(eq, "0"))
-				ret = bad(prog, "--device pc-dimm: node %s: there is node 0 only",
-					  eq);
-		} else if (!strcmp(tok, "memdev")) {
-			/* The backend: memhp has one kind of host memory. */
+				ret = bad(prog, "--device: node %s: there is node 0 only", eq);
+		} else if (vmem && !strcmp(tok, "requested-size")) {
+			if (parse_size(eq, 1, &d.requested_size))
+				ret = bad(prog, "--device: invalid requested-size '%s'", eq);
+		} else if (vmem && !strcmp(tok, "block-size")) {
+			if (parse_size(eq, 1, &d.block_size) || !d.block_size)
+				ret = bad(prog, "--device: invalid block-size '%s'", eq);
+		} else if (vmem && !strcmp(tok, "unplugged-inaccessible")) {
+			ret = parse_on_off(prog, tok, eq, &d.unplugged_inaccessible);
 		} else {
-			ret = bad(prog, "--device pc-dimm: property '%s' not found", tok);
+			fprintf(stderr, "%s: --device %s: property '%s' not found\n", prog,
+				vmem ? "virtio-mem" : "pc-dimm", tok);
+			ret = -1;
 		}
 	}
 	free(copy);
 	if (ret > 0 && !have_size)
-		ret = bad(prog, "--device %s: pc-dimm needs size=", arg);
-	for (unsigned int i = 0; ret > 0 && d.id[0] && i < o->nr_dimms; i++)
-		if (!strcmp(o->dimms[i].id, d.id))
+		ret = bad(prog, "--device %s: needs size=", arg);
+	for (unsigned int i = 0; ret > 0 && d.id[0] && i < o->nr_devices; i++)
+		if (!strcmp(o->devices[i].id, d.id))
 			ret = bad(prog, "--device: duplicate id '%s'", d.id);
+	if (ret > 0 && d.kind == MACHINE_VIRTIO_MEM) {
+		unsigned int nr_vmem = 0;
+
+		/* QMP names a virtio-mem device by its id: it needs one. */
+		if (!d.id[0])
+			ret = bad(prog, "--device %s: virtio-mem needs id=", arg);
+		for (unsigned int i = 0; i < o->nr_devices; i++)
+			nr_vmem += o->devices[i].kind == MACHINE_VIRTIO_MEM;
+		if (!d.memdev[0])
+			snprintf(d.memdev, sizeof(d.memdev), "mem%u", nr_vmem);
+		for (unsigned int i = 0; ret > 0 && i < o->nr_devices; i++)
+			if (!strcmp(o->devices[i].memdev, d.memdev))
+				ret = bad(prog, "--device: can't use already busy memdev: %s",
+					  d.memdev);
+	}
 	if (ret > 0)
-		o->dimms[o->nr_dimms++] = d;
+		o->devices[o->nr_devices++] = d;
 	return ret;
 }
 
@@ -290,6 +354,13 @@ void machine_opts_usage(FILE *f)
 		"                        a DIMM, added at start-up as ACPI hotplug adds it, at\n"
 		"                        ADDR or the next free device-memory address (from the\n"
 		"                        1G boundary after high RAM)\n"
+		"  --device virtio-mem,id=ID,size=SIZE[,requested-size=SIZE][,block-size=SIZE]\n"
+		"           [,memaddr=ADDR][,memdev=ID][,unplugged-inaccessible=on|off]\n"
+		"                        a virtio-mem device of SIZE (QEMU's memory backend;\n"
+		"                        memdev names it, default mem0, mem1, ...), block-size\n"
+		"                        default 2M, with its Linux driver in the guest, which\n"
+		"                        plugs requested-size (default 0) at once; QMP's\n"
+		"                        qom-set changes it later\n"
 		"  --auto-online offline|online|online_kernel|online_movable\n"
 		"                        auto_online_blocks at boot (default offline)\n"
 		"  --protocol 6.1|2025   the PageOffline protocol (default 6.1)\n"
@@ -328,15 +399,6 @@ static uint64_t x86_block_size(uint64_t mem_end)
 	return bz;
 }
 
-void machine_destroy(struct machine *mc)
-{
-	if (mc->anon)
-		memhp_data_destroy(mc->anon);
-	memhp_machine_destroy(mc->m);
-	mc->anon = NULL;
-	mc->m = NULL;
-}
-
 /* --anon-memory: allocated with GFP_HIGHUSER_MOVABLE, so ZONE_MOVABLE first. */
 static int start_anon(const struct machine_opts *o, const char *prog, struct machine *mc)
 {
@@ -360,12 +422,179 @@ static int start_anon(const struct machine_opts *o, const char *prog, struct mac
 	return 0;
 }
 
+static uint64_t elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (uint64_t)(b->tv_sec - a->tv_sec) * 1000 +
+	       (uint64_t)((b->tv_nsec - a->tv_nsec) / 1000000);
+}
+
+/* The drivers' retry timer runs on a clock of their own, which tests move
+ * by hand; in a running machine it follows the wall clock. */
+static void *driver_clock(void *arg)
+{
+	struct machine *mc = arg;
+	struct timespec last, now, due;
+
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	pthread_mutex_lock(&mc->clock_lock);
+	while (!mc->clock_stop) {
+		uint64_t ms;
+
+		due = last;
+		due.tv_sec += MACHINE_DRIVER_TICK_MS / 1000;
+		due.tv_nsec += (MACHINE_DRIVER_TICK_MS % 1000) * 1000000L;
+		if (due.tv_nsec >= 1000000000L) {
+			due.tv_sec++;
+			due.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&mc->clock_cond, &mc->clock_lock, &due);
+		if (mc->clock_stop)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = elapsed_ms(&last, &now);
+		if (!ms)
+			continue;
+		last = now;
+		pthread_mutex_unlock(&mc->clock_lock);
+		for (unsigned int i = 0; i < mc->nr_vmems; i++)
+			memhp_vmem_drv_advance(mc->vmems[i].drv, ms);
+		pthread_mutex_lock(&mc->clock_lock);
+	}
+	pthread_mutex_unlock(&mc->clock_lock);
+	return NULL;
+}
+
+static int start_driver_clock(struct machine *mc, const char *prog)
+{
+	pthread_condattr_t attr;
+	int err;
+
+	pthread_mutex_init(&mc->clock_lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&mc->clock_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	err = pthread_create(&mc->clock, NULL, driver_clock, mc);
+	if (err) {
+		fprintf(stderr, "%s: cannot start the driver clock: %s\n", prog, strerror(err));
+		pthread_cond_destroy(&mc->clock_cond);
+		pthread_mutex_destroy(&mc->clock_lock);
+		return -err;
+	}
+	mc->clock_running = true;
+	return 0;
+}
+
+void machine_destroy(struct machine *mc)
+{
+	if (mc->clock_running) {
+		pthread_mutex_lock(&mc->clock_lock);
+		mc->clock_stop = true;
+		pthread_cond_signal(&mc->clock_cond);
+		pthread_mutex_unlock(&mc->clock_lock);
+		pthread_join(mc->clock, NULL);
+		pthread_cond_destroy(&mc->clock_cond);
+		pthread_mutex_destroy(&mc->clock_lock);
+		mc->clock_running = false;
+	}
+	if (mc->anon)
+		memhp_data_destroy(mc->anon);
+	mc->anon = NULL;
+	/* As virtio_mem_remove() leaves it: what is added stays added. */
+	for (unsigned int i = mc->nr_vmems; i-- > 0;) {
+		memhp_vmem_drv_remove(mc->vmems[i].drv);
+		memhp_vmem_dev_destroy(mc->vmems[i].dev);
+	}
+	mc->nr_vmems = 0;
+	memhp_machine_destroy(mc->m);
+	mc->m = NULL;
+}
+
+/* Where a device without an address goes: after the previous one, aligned
+ * as Linux (pc-dimm: memory blocks) or QEMU (virtio-mem: its block size,
+ * at least the 2 MiB a RAM backend is aligned to) need it. */
+static uint64_t device_align(const struct machine_device *d, uint64_t memory_block_size)
+{
+	uint64_t bs;
+
+	if (d->kind == MACHINE_PC_DIMM)
+		return memory_block_size;
+	bs = d->block_size ? d->block_size : MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
+	return bs > MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE ? bs : MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
+}
+
+static const char *kind_name(const struct machine_device *d)
+{
+	return d->kind == MACHINE_PC_DIMM ? "pc-dimm" : "virtio-mem";
+}
+
+/* The checks QEMU's virtio-mem realize makes, with the property named. */
+static int check_vmem(const struct machine_device *d, const char *prog)
+{
+	uint64_t bs = d->block_size ? d->block_size : MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
+	const char *why = NULL;
+
+	if (bs & (bs - 1))
+		why = "'block-size' property has to be a power of two";
+	else if (bs < MEMHP_VIRTIO_MEM_MIN_BLOCK_SIZE)
+		why = "'block-size' property has to be at least 1 MiB";
+	else if (d->size % bs)
+		why = "'size' has to be a multiple of 'block-size'";
+	else if (d->requested_size % bs)
+		why = "'requested-size' property has to be a multiple of 'block-size'";
+	else if (d->requested_size > d->size)
+		why = "'requested-size' property exceeds the region size";
+	else if (d->addr % bs)
+		why = "'memaddr' property has to be a multiple of 'block-size'";
+	if (!why)
+		return 0;
+	fprintf(stderr, "%s: virtio-mem %s: %s\n", prog, d->id, why);
+	return -EINVAL;
+}
+
+static int start_vmem(struct machine *mc, const struct machine_device *d, uint64_t addr,
+		      const char *prog)
+{
+	struct machine_vmem *v = &mc->vmems[mc->nr_vmems];
+	struct memhp_vmem_dev_config cfg = {
+		.id = d->id,
+		.addr = addr,
+		.region_size = d->size,
+		.block_size = d->block_size,
+		.requested_size = d->requested_size,
+		.unplugged_inaccessible = d->unplugged_inaccessible,
+		.flavor = MEMHP_VMEM_QEMU,
+	};
+	struct memhp_vmem_drv_params params;
+	int ret;
+
+	ret = memhp_vmem_dev_create(mc->m, &cfg, &v->dev);
+	if (ret) {
+		fprintf(stderr, "%s: virtio-mem %s: cannot create the device at %#llx: %s\n", prog,
+			d->id, (unsigned long long)addr, strerror(-ret));
+		return ret;
+	}
+	memhp_vmem_drv_params_init(&params);
+	params.sync = false;
+	ret = memhp_vmem_drv_probe(mc->m, v->dev, &params, &v->drv);
+	if (ret) {
+		fprintf(stderr, "%s: virtio-mem %s: the driver's probe failed: %s\n", prog, d->id,
+			strerror(-ret));
+		memhp_vmem_dev_destroy(v->dev);
+		return ret;
+	}
+	v->opts = d;
+	mc->nr_vmems++;
+	return 0;
+}
+
 int machine_opts_create(const struct machine_opts *o, const char *prog, struct machine *out)
 {
 	struct memhp_config cfg;
 	struct memhp_machine *m;
 	uint64_t dev_base, dev_end, next, end;
-	int ret;
+	uint64_t addrs[MACHINE_MAX_DEVICES];
+	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
 	memhp_config_init(&cfg, o->ram_size);
@@ -377,6 +606,19 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		cfg.protocol = (enum memhp_protocol)o->protocol;
 
 	dev_base = align_up(end > X86_4G ? end : X86_4G, DEVICE_MEM_ALIGN);
+	/* Where every device goes, as QEMU assigns device memory. */
+	next = dev_base;
+	dev_end = dev_base;
+	for (unsigned int i = 0; i < o->nr_devices; i++) {
+		const struct machine_device *d = &o->devices[i];
+
+		if (d->kind == MACHINE_VIRTIO_MEM && check_vmem(d, prog))
+			return -EINVAL;
+		addrs[i] = d->addr ? d->addr : align_up(next, device_align(d, cfg.block_size));
+		next = addrs[i] + d->size;
+		if (next > dev_end)
+			dev_end = next;
+	}
 	if (o->maxmem) {
 		if (o->maxmem < o->ram_size) {
 			fprintf(stderr, "%s: maxmem (%#llx) is less than the RAM size (%#llx)\n",
@@ -391,16 +633,8 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		/* No maxmem: as in QEMU, no room for memory added later; the
 		 * address space ends after the start-up devices. (It also keeps
 		 * the host reservation small, which ThreadSanitizer needs.) */
-		dev_end = end;
-		next = dev_base;
-		for (unsigned int i = 0; i < o->nr_dimms; i++) {
-			uint64_t addr = o->dimms[i].addr ? o->dimms[i].addr
-							 : align_up(next, cfg.block_size);
-
-			if (addr + o->dimms[i].size > dev_end)
-				dev_end = addr + o->dimms[i].size;
-			next = addr + o->dimms[i].size;
-		}
+		if (dev_end < end)
+			dev_end = end;
 		dev_end = align_up(dev_end, cfg.block_size);
 		cfg.phys_size = dev_end;
 	}
@@ -415,13 +649,25 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 			ret == -EINVAL ? ": " : "", ret == -EINVAL ? memhp_config_error() : "");
 		return ret;
 	}
+	out->m = m;
 
-	next = dev_base;
-	for (unsigned int i = 0; i < o->nr_dimms; i++) {
-		const struct machine_dimm *d = &o->dimms[i];
+	for (unsigned int i = 0; !ret && i < o->nr_devices; i++) {
+		const struct machine_device *d = &o->devices[i];
 		const char *id = d->id[0] ? d->id : "(no id)";
-		uint64_t addr = d->addr ? d->addr : align_up(next, cfg.block_size);
+		uint64_t addr = addrs[i];
 
+		if (addr < dev_base || addr + d->size > dev_end || addr + d->size < addr) {
+			fprintf(stderr,
+				"%s: %s %s: [%#llx, %#llx) is outside device memory [%#llx, "
+				"%#llx)\n",
+				prog, kind_name(d), id, (unsigned long long)addr,
+				(unsigned long long)(addr + d->size), (unsigned long long)dev_base,
+				(unsigned long long)dev_end);
+			ret = -ENOSPC;
+			break;
+		}
+		if (d->kind == MACHINE_VIRTIO_MEM)
+			continue;
 		if (d->size % cfg.block_size || addr % cfg.block_size) {
 			fprintf(stderr,
 				"%s: pc-dimm %s: address %#llx and size %#llx must be multiples of "
@@ -431,30 +677,32 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 			ret = -EINVAL;
 			break;
 		}
-		if (addr < dev_base || addr + d->size > dev_end || addr + d->size < addr) {
-			fprintf(stderr,
-				"%s: pc-dimm %s: [%#llx, %#llx) is outside device memory [%#llx, "
-				"%#llx)\n",
-				prog, id, (unsigned long long)addr,
-				(unsigned long long)(addr + d->size), (unsigned long long)dev_base,
-				(unsigned long long)dev_end);
-			ret = -ENOSPC;
-			break;
-		}
 		ret = memhp_add_memory(m, 0, addr, d->size, MEMHP_MHP_NONE);
-		if (ret) {
+		if (ret)
 			fprintf(stderr, "%s: pc-dimm %s: adding [%#llx, %#llx) failed: %s\n", prog,
 				id, (unsigned long long)addr, (unsigned long long)(addr + d->size),
 				strerror(-ret));
-			break;
-		}
-		if (addr + d->size > next)
-			next = addr + d->size;
 	}
-	out->m = m;
+	/* What runs in the guest is there before virtio-mem plugs anything,
+	 * so where it lands does not depend on the driver's pace. */
 	if (!ret)
 		ret = start_anon(o, prog, out);
-	if (ret)
+	if (ret) {
 		machine_destroy(out);
+		return ret;
+	}
+	memcpy(out->addrs, addrs, sizeof(addrs[0]) * o->nr_devices);
+	return 0;
+}
+
+int machine_opts_start_devices(const struct machine_opts *o, const char *prog, struct machine *mc)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; !ret && i < o->nr_devices; i++)
+		if (o->devices[i].kind == MACHINE_VIRTIO_MEM)
+			ret = start_vmem(mc, &o->devices[i], mc->addrs[i], prog);
+	if (!ret && mc->nr_vmems)
+		ret = start_driver_clock(mc, prog);
 	return ret;
 }

@@ -6,6 +6,9 @@
  *   -m [size=]SIZE[,slots=N][,maxmem=SIZE]   boot RAM, q35 layout
  *   --maxmem SIZE                            ... or the same as an option
  *   --device pc-dimm,id=ID,size=SIZE[,addr=ADDR][,node=0]
+ *   --device virtio-mem,id=ID,size=SIZE[,requested-size=SIZE]
+ *            [,block-size=SIZE][,memaddr=ADDR][,memdev=ID][,node=0]
+ *            [,unplugged-inaccessible=on|off]
  *   --auto-online offline|online|online_kernel|online_movable
  *   --protocol 6.1|2025
  *   --block-size SIZE
@@ -22,18 +25,32 @@
 #define MEMHP_CLI_MACHINE_OPTS_H
 
 #include <memhp/memhp.h>
+#include <memhp/virtio_mem_driver.h>
 
+#include <pthread.h>
 #include <stdio.h>
 
-#define MACHINE_MAX_DIMMS 256
-#define MACHINE_DIMM_ID_MAX 64
+#define MACHINE_MAX_DEVICES 256
+#define MACHINE_ID_MAX 64
 /* QEMU's default RAM size (-m not given). */
 #define MACHINE_DEFAULT_RAM (128 * MEMHP_MiB)
+/* How often the virtio-mem drivers' clock (their retry timer) is moved on
+ * to the wall clock's time. */
+#define MACHINE_DRIVER_TICK_MS 1000
 
-struct machine_dimm {
-	char id[MACHINE_DIMM_ID_MAX];
-	uint64_t size;
+enum machine_device_kind { MACHINE_PC_DIMM, MACHINE_VIRTIO_MEM };
+
+struct machine_device {
+	enum machine_device_kind kind;
+	char id[MACHINE_ID_MAX];
+	/* virtio-mem: the memory backend's id; "mem<N>" when not given */
+	char memdev[MACHINE_ID_MAX];
+	uint64_t size;		/* pc-dimm: its size; virtio-mem: the backend's */
 	uint64_t addr;		/* 0: the next free address */
+	/* virtio-mem only */
+	uint64_t block_size;	/* 0: QEMU's default */
+	uint64_t requested_size;
+	bool unplugged_inaccessible;
 };
 
 struct machine_opts {
@@ -43,16 +60,31 @@ struct machine_opts {
 	uint64_t block_size;	/* 0: what x86 Linux would pick */
 	int auto_online;	/* enum memhp_online_type, or -1: the default */
 	int protocol;		/* enum memhp_protocol, or -1 */
-	unsigned int nr_dimms;
-	struct machine_dimm dimms[MACHINE_MAX_DIMMS];
+	unsigned int nr_devices;
+	struct machine_device devices[MACHINE_MAX_DEVICES];
 	uint64_t anon_size;
 	bool anon_pinned;
+};
+
+struct machine_vmem {
+	const struct machine_device *opts;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
 };
 
 /* What machine_opts_create() builds. */
 struct machine {
 	struct memhp_machine *m;
 	struct memhp_data *anon;	/* --anon-memory, or NULL */
+	uint64_t addrs[MACHINE_MAX_DEVICES];	/* of the options' devices */
+	unsigned int nr_vmems;
+	struct machine_vmem vmems[MACHINE_MAX_DEVICES];
+	/* Moves the drivers' clock on (only with virtio-mem devices). */
+	pthread_t clock;
+	bool clock_running;
+	pthread_mutex_t clock_lock;
+	pthread_cond_t clock_cond;
+	bool clock_stop;
 };
 
 void machine_opts_init(struct machine_opts *o);
@@ -68,10 +100,19 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 void machine_opts_usage(FILE *f);
 
 /*
- * Create the machine, plug the devices in and start what runs in it, as at
- * start-up. Returns 0, or -errno after printing the reason.
+ * Create the machine as the firmware hands it to Linux: boot RAM, the
+ * pc-dimms added, what runs in the guest (--anon-memory) started. Returns
+ * 0, or -errno after printing the reason.
  */
 int machine_opts_create(const struct machine_opts *o, const char *prog, struct machine *out);
+/*
+ * Then start the virtio-mem devices and probe their guest drivers, as when
+ * the virtio_mem module loads (udev already runs: a caller that plays udev
+ * listens first). Each driver works on a thread of its own and plugs
+ * towards the requested size at once. @o must outlive @mc. Returns 0, or
+ * -errno after printing the reason (machine_destroy() cleans up).
+ */
+int machine_opts_start_devices(const struct machine_opts *o, const char *prog, struct machine *mc);
 /* Tear down what machine_opts_create() built (a zeroed one is fine). */
 void machine_destroy(struct machine *mc);
 

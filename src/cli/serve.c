@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * serve.c - memhp serve --mount DIR [machine options]: run a machine and
- * serve its /sys and /proc files over FUSE at DIR until SIGINT or SIGTERM.
+ * serve.c - memhp serve --mount DIR [--qmp unix:PATH] [machine options]:
+ * run a machine and serve its /sys and /proc files over FUSE at DIR, and
+ * its virtio-mem devices over QMP, until SIGINT, SIGTERM or QMP's quit.
  */
 #include "cli.h"
 #include "machine_opts.h"
+#include "serve_common.h"
 #include "../fs/fuse_server.h"
 
 #include <memhp/fs.h>
@@ -18,7 +20,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memhp serve --mount DIR [machine options]\n"
+		"usage: memhp serve --mount DIR [--qmp unix:PATH] [--uevent-helper PATH]\n"
+		"                   [machine options]\n"
 		"\n"
 		"Run a machine and serve what a Linux 6.1 guest shows of its memory over FUSE\n"
 		"at DIR, laid out as the guest's root: DIR/sys/devices/system/memory,\n"
@@ -26,11 +29,13 @@ static void usage(FILE *f)
 		"DIR/sys/kernel/debug/notifier-error-inject, DIR/proc/{meminfo,zoneinfo,\n"
 		"buddyinfo,pagetypeinfo}. Writes change the machine as sysfs writes change a\n"
 		"guest. \"lsmem --sysroot DIR\" works on it as it is; \"memhp shell\" puts the\n"
-		"files where the tools look. SIGINT or SIGTERM unmounts and exits 0.\n"
+		"files where the tools look. SIGINT, SIGTERM or QMP's quit unmounts and\n"
+		"exits 0.\n"
 		"\n"
 		"  --mount DIR           where to mount (an existing directory)\n"
-		"  -h, --help            this text\n"
-		"\n");
+		"  -h, --help            this text\n");
+	serve_opts_usage(f);
+	fputc('\n', f);
 	machine_opts_usage(f);
 }
 
@@ -40,6 +45,8 @@ int cmd_serve(int argc, char **argv)
 	struct machine mc = {0};
 	struct memhp_fs *fs = NULL;
 	struct fuse_server *srv = NULL;
+	struct serve_opts so = {0};
+	struct serve_extras ex = {0};
 	const char *mountpoint = NULL;
 	sigset_t set;
 	int sig, ret = 1;
@@ -52,6 +59,8 @@ int cmd_serve(int argc, char **argv)
 	for (int i = 1; i < argc;) {
 		int r = machine_opts_parse(o, "memhp serve", argc, argv, &i);
 
+		if (!r)
+			r = serve_opts_parse(&so, "memhp serve", argc, argv, &i);
 		if (r < 0)
 			goto out_usage;
 		if (r)
@@ -91,13 +100,19 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "memhp serve: out of memory\n");
 		goto out;
 	}
-	if (fuse_server_start(fs, mountpoint, SIGUSR1, &srv))
+	if (serve_uevents_start(&ex, &so, fs, mountpoint, "memhp serve") ||
+	    fuse_server_start(fs, mountpoint, SIGUSR1, &srv) ||
+	    serve_devices_start(&ex, &so, o, &mc, "memhp serve"))
 		goto out;
-	fprintf(stderr, "memhp serve: serving on %s (SIGINT or SIGTERM to stop)\n", mountpoint);
+	fprintf(stderr, "memhp serve: serving on %s%s%s (SIGINT or SIGTERM to stop)\n",
+		mountpoint, so.qmp ? ", QMP on " : "", so.qmp ? so.qmp : "");
 	sigwait(&set, &sig);
 	ret = 0;
 out:
+	/* QMP first: nothing may change the machine while it goes. */
+	serve_extras_stop_qmp(&ex);
 	fuse_server_stop(srv);
+	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);
 	machine_destroy(&mc);
 	free(o);

@@ -21,6 +21,7 @@
  */
 #include "cli.h"
 #include "machine_opts.h"
+#include "serve_common.h"
 #include "../fs/fuse_server.h"
 
 #include <memhp/fs.h>
@@ -63,6 +64,10 @@ static const struct bind {
 	{"proc/zoneinfo", "/proc/zoneinfo", false},
 	{"proc/buddyinfo", "/proc/buddyinfo", false},
 	{"proc/pagetypeinfo", "/proc/pagetypeinfo", false},
+	/* Only where the host's kernel has them (Debian's lacks
+	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
+	{"sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", false},
+	{"sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", false},
 };
 
 #define DEBUGFS "/sys/kernel/debug"
@@ -107,7 +112,8 @@ static const char modprobe_stub[] =
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: memhp shell [machine options] [-- COMMAND [ARG...]]\n"
+		"usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [machine options]\n"
+		"                   [-- COMMAND [ARG...]]\n"
 		"\n"
 		"Run COMMAND (default: $SHELL) in a private mount namespace where\n"
 		"/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
@@ -122,8 +128,9 @@ static void usage(FILE *f)
 		"Exit status: COMMAND's (128+N if it died of signal N), 125 if the shell could\n"
 		"not be set up, 126/127 if COMMAND could not be run.\n"
 		"\n"
-		"  -h, --help            this text\n"
-		"\n");
+		"  -h, --help            this text\n");
+	serve_opts_usage(f);
+	fputc('\n', f);
 	machine_opts_usage(f);
 }
 
@@ -200,7 +207,10 @@ static int bind_one(struct shell *sh, const char *src, const char *target, bool 
 				strerror(errno));
 			return -1;
 		}
-		fprintf(stderr, PROG ": note: %s stays the host's (%s)\n", target, strerror(errno));
+		/* A file the host's kernel lacks hides nothing: no news. */
+		if (errno != ENOENT)
+			fprintf(stderr, PROG ": note: %s stays the host's (%s)\n", target,
+				strerror(errno));
 		return 0;
 	}
 	sh->mounted[sh->nr_mounted++] = target;
@@ -314,9 +324,8 @@ static int wait_child(pid_t child, const sigset_t *set)
 			kill(child, sig);
 			continue;
 		}
-		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (w != child)
-				continue;
+		/* Only ours: uevent helpers are reaped by their runner. */
+		while ((w = waitpid(child, &status, WNOHANG)) > 0) {
 			if (WIFEXITED(status))
 				return WEXITSTATUS(status);
 			if (WIFSIGNALED(status))
@@ -332,6 +341,8 @@ int cmd_shell(int argc, char **argv)
 	struct machine mc = {0};
 	struct memhp_fs *fs = NULL;
 	struct fuse_server *srv = NULL;
+	struct serve_opts so = {0};
+	struct serve_extras ex = {0};
 	char *default_cmd[2] = {NULL, NULL};
 	char **cmd = default_cmd, probe[PATH_MAX * 2];
 	sigset_t set, oldmask;
@@ -348,6 +359,8 @@ int cmd_shell(int argc, char **argv)
 	for (int i = 1; i < argc;) {
 		int r = machine_opts_parse(o, PROG, argc, argv, &i);
 
+		if (!r)
+			r = serve_opts_parse(&so, PROG, argc, argv, &i);
 		if (r < 0)
 			goto out_usage;
 		if (r)
@@ -389,7 +402,8 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		goto out;
 	}
-	if (fuse_server_start(fs, sh.root, 0, &srv))
+	if (serve_uevents_start(&ex, &so, fs, sh.root, PROG) ||
+	    fuse_server_start(fs, sh.root, 0, &srv))
 		goto out;
 	/* The first request waits for FUSE_INIT: once it is answered the
 	 * tree is there. */
@@ -398,7 +412,7 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, PROG ": the served tree does not answer: %s\n", strerror(errno));
 		goto out;
 	}
-	if (setup_mounts(&sh))
+	if (setup_mounts(&sh) || serve_devices_start(&ex, &so, o, &mc, PROG))
 		goto out;
 	child = run_command(cmd, &oldmask, sh.root);
 	if (child < 0) {
@@ -407,8 +421,10 @@ int cmd_shell(int argc, char **argv)
 	}
 	ret = wait_child(child, &set);
 out:
+	serve_extras_stop_qmp(&ex);
 	teardown_mounts(&sh);
 	fuse_server_stop(srv);
+	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);
 	machine_destroy(&mc);
 	remove_tmp(&sh);

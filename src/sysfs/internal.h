@@ -144,9 +144,30 @@ struct memhp_fs {
 	uint64_t pm_forbidden[FS_MAX_PM_FORBIDDEN];
 	unsigned int nr_pm_forbidden;
 
-	_Atomic unsigned long long uevent_seqnum;
+	/* uevent_sock_mutex: the sequence number, the helper's path and the
+	 * listener, so that events are numbered and delivered in order. */
+	pthread_mutex_t uevent_lock;
+	unsigned long long uevent_seqnum;
+	char uevent_helper[MEMHP_UEVENT_HELPER_PATH_LEN];
+	memhp_uevent_fn uevent_fn;
+	void *uevent_priv;
 	_Atomic bool bus_noautoprobe;	/* /sys/bus/memory/drivers_autoprobe */
 };
+
+/* struct kobj_uevent_env: "KEY=value" strings in one buffer. */
+#define UEVENT_BUFFER_SIZE 2048
+struct fs_uevent_env {
+	const char *envp[MEMHP_UEVENT_NUM_ENVP + 1];
+	unsigned int keys;
+	size_t buflen;
+	char buf[UEVENT_BUFFER_SIZE];
+};
+
+/* sysfs.c: send a uevent for @devpath (from /sys, e.g.
+ * "/devices/system/memory/memory32"), with @extra's keys after SUBSYSTEM.
+ * Returns 0 or -ENOMEM. */
+int fs_uevent(struct memhp_fs *fs, enum memhp_kobject_action action, const char *devpath,
+	      const char *subsystem, const struct fs_uevent_env *extra);
 
 /* Show and store functions, one file per area. */
 extern const struct fs_node fs_nodes[];
@@ -205,6 +226,9 @@ FS_STORE(store_bus_probe);
 FS_LINK(link_bus_device);
 FS_SHOW(show_param);
 FS_STORE(store_param);
+FS_SHOW(show_uevent_helper);
+FS_STORE(store_uevent_helper);
+FS_SHOW(show_uevent_seqnum);
 
 /* procfs.c: /proc files and the node files that share their counters */
 FS_SHOW(show_meminfo);

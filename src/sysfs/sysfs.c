@@ -8,7 +8,9 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* A core show function writes at most a page into the buffer. */
 static int core_show(struct fs_buf *b, ssize_t n)
@@ -41,27 +43,41 @@ FS_SHOW(show_empty)
 
 /* ---- uevent (drivers/base/core.c uevent_store, lib/kobject_uevent.c) ---------------- */
 
-#define UEVENT_NUM_ENVP 64		/* keys in a uevent */
-#define UEVENT_BUFFER_SIZE 2048		/* bytes of "KEY=value\0" */
 #define UUID_STRING_LEN 36
 
 static const char *const kobject_actions[] = {
-	"add", "remove", "change", "move", "online", "offline", "bind", "unbind",
+	[MEMHP_KOBJ_ADD] = "add",	  [MEMHP_KOBJ_REMOVE] = "remove",
+	[MEMHP_KOBJ_CHANGE] = "change",	  [MEMHP_KOBJ_MOVE] = "move",
+	[MEMHP_KOBJ_ONLINE] = "online",	  [MEMHP_KOBJ_OFFLINE] = "offline",
+	[MEMHP_KOBJ_BIND] = "bind",	  [MEMHP_KOBJ_UNBIND] = "unbind",
 };
 
-/* The environment of a uevent being built: only its size matters here. */
-struct uevent_env {
-	unsigned int keys;
-	size_t buflen;
-};
-
-/* add_uevent_var(): false when the event has no room for @len more bytes. */
-static bool env_add(struct uevent_env *env, size_t len)
+const char *memhp_kobject_action_name(enum memhp_kobject_action action)
 {
-	if (env->keys >= UEVENT_NUM_ENVP || len >= UEVENT_BUFFER_SIZE - env->buflen)
+	if ((unsigned int)action >= ARRAY_SIZE(kobject_actions))
+		return NULL;
+	return kobject_actions[action];
+}
+
+/* add_uevent_var(): false when the event has no room for another key. */
+static bool env_add(struct fs_uevent_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool env_add(struct fs_uevent_env *env, const char *fmt, ...)
+{
+	size_t room = sizeof(env->buf) - env->buflen;
+	va_list ap;
+	int len;
+
+	if (env->keys >= MEMHP_UEVENT_NUM_ENVP)
 		return false;
-	env->keys++;
-	env->buflen += len + 1;
+	va_start(ap, fmt);
+	len = vsnprintf(&env->buf[env->buflen], room, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= room)
+		return false;
+	env->envp[env->keys++] = &env->buf[env->buflen];
+	env->envp[env->keys] = NULL;
+	env->buflen += (size_t)len + 1;
 	return true;
 }
 
@@ -89,10 +105,11 @@ static const char *arg_word_end(const char *buf, const char *buf_end, char delim
 }
 
 /*
- * kobject_action_args(): "UUID [KEY=VALUE ...]" into @args; -EINVAL for
- * anything else, including arguments that do not fit an event.
+ * kobject_action_args(): "UUID [KEY=VALUE ...]" into SYNTH_UUID= and
+ * SYNTH_ARG_KEY=VALUE; -EINVAL for anything else, including arguments
+ * that do not fit an event.
  */
-static int uevent_args(const char *buf, size_t count, struct uevent_env *args)
+static int uevent_args(const char *buf, size_t count, struct fs_uevent_env *args)
 {
 	const char *next, *buf_end, *key;
 	size_t key_len;
@@ -102,11 +119,13 @@ static int uevent_args(const char *buf, size_t count, struct uevent_env *args)
 	if (!count)
 		return -EINVAL;
 	if (count < UUID_STRING_LEN || !uuid_is_valid(buf) ||
-	    !env_add(args, strlen("SYNTH_UUID=") + UUID_STRING_LEN))
+	    !env_add(args, "SYNTH_UUID=%.*s", UUID_STRING_LEN, buf))
 		return -EINVAL;
 	next = buf + UUID_STRING_LEN;
 	buf_end = buf + count - 1;
 	while (next <= buf_end) {
+		const char *value;
+
 		if (*next != ' ')
 			return -EINVAL;
 		key = ++next;
@@ -119,42 +138,77 @@ static int uevent_args(const char *buf, size_t count, struct uevent_env *args)
 		key_len = (size_t)(next - buf);
 		if (++next > buf_end)
 			return -EINVAL;
-		buf = next;
-		next = arg_word_end(buf, buf_end, ' ');
+		value = next;
+		next = arg_word_end(value, buf_end, ' ');
 		if (!next)
 			return -EINVAL;
-		if (!env_add(args, strlen("SYNTH_ARG_=") + key_len + (size_t)(next - buf)))
+		if (!env_add(args, "SYNTH_ARG_%.*s=%.*s", (int)key_len, key,
+			     (int)(next - value), value))
 			return -EINVAL;
 	}
 	return 0;
 }
 
-static size_t ull_digits(unsigned long long v)
+/*
+ * kobject_uevent_env(): ACTION, DEVPATH, SUBSYSTEM, the caller's keys,
+ * then SEQNUM, taken and delivered under the uevent lock so listeners see
+ * events in sequence order (uevent_sock_mutex). Returns 0 or -ENOMEM
+ * (the event does not fit; no sequence number is used).
+ */
+int fs_uevent(struct memhp_fs *fs, enum memhp_kobject_action action, const char *devpath,
+	      const char *subsystem, const struct fs_uevent_env *extra)
 {
-	size_t n = 1;
+	struct fs_uevent_env *env = malloc(sizeof(*env));
+	struct memhp_uevent ev;
+	int ret = -ENOMEM;
 
-	while (v >= 10) {
-		v /= 10;
-		n++;
+	if (!env)
+		return -ENOMEM;
+	env->keys = 0;
+	env->buflen = 0;
+	env->envp[0] = NULL;
+	if (!env_add(env, "ACTION=%s", kobject_actions[action]) ||
+	    !env_add(env, "DEVPATH=%s", devpath) || !env_add(env, "SUBSYSTEM=%s", subsystem))
+		goto out;
+	for (unsigned int i = 0; extra && i < extra->keys; i++)
+		if (!env_add(env, "%s", extra->envp[i]))
+			goto out;
+	pthread_mutex_lock(&fs->uevent_lock);
+	/* Room for SEQNUM is checked with the number it will carry. */
+	if (!env_add(env, "SEQNUM=%llu", fs->uevent_seqnum + 1)) {
+		pthread_mutex_unlock(&fs->uevent_lock);
+		goto out;
 	}
-	return n;
+	ev = (struct memhp_uevent){
+		.seqnum = ++fs->uevent_seqnum,
+		.action = kobject_actions[action],
+		.devpath = devpath,
+		.subsystem = subsystem,
+		.envp = env->envp,
+		.helper = fs->uevent_helper,
+	};
+	if (fs->uevent_fn)
+		fs->uevent_fn(&ev, fs->uevent_priv);
+	pthread_mutex_unlock(&fs->uevent_lock);
+	ret = 0;
+out:
+	free(env);
+	return ret;
 }
 
 /*
  * kobject_synth_uevent(): parse the action and its arguments, then send
- * the event. Nobody listens to memhp's events (there is no netlink), but
- * whether the kernel could build it decides between success and -ENOMEM.
- * @devpath NULL: a device with neither bus nor class (the root of a
- * subsystem), whose events the uevent filter drops: success.
+ * the event, as "udevadm trigger" has the kernel do. @devpath NULL: a
+ * device with neither bus nor class (the root of a subsystem), whose
+ * events the uevent filter drops: success.
  */
 static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char *subsystem,
 			    const char *buf, size_t count)
 {
-	struct uevent_env args = {0}, env = {0};
+	struct fs_uevent_env *args;
 	const char *action_args = NULL, *space;
 	size_t n = count, first, action = ARRAY_SIZE(kobject_actions);
-	unsigned long long seq;
-	int ret;
+	ssize_t ret;
 
 	/* kobject_action_type() */
 	if (n && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
@@ -176,33 +230,32 @@ static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char
 	}
 	if (action == ARRAY_SIZE(kobject_actions))
 		return -EINVAL;
+	args = malloc(sizeof(*args));
+	if (!args)
+		return -ENOMEM;
+	args->keys = 0;
+	args->buflen = 0;
+	args->envp[0] = NULL;
 	if (action_args) {
-		ret = uevent_args(action_args, count - (size_t)(action_args - buf), &args);
+		ret = uevent_args(action_args, count - (size_t)(action_args - buf), args);
 		if (ret)
-			return ret;
-	} else {
-		args.keys = 1;
-		args.buflen = strlen("SYNTH_UUID=0") + 1;
+			goto out;
+	} else if (!env_add(args, "SYNTH_UUID=0")) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	if (!devpath)
-		return (ssize_t)count;
-	/* kobject_uevent_env(): ACTION, DEVPATH, SUBSYSTEM, the arguments,
-	 * SEQNUM, each with its terminator. */
-	seq = atomic_load(&fs->uevent_seqnum) + 1;
-	if (!env_add(&env, strlen("ACTION=") + strlen(kobject_actions[action])) ||
-	    !env_add(&env, strlen("DEVPATH=") + strlen(devpath)) ||
-	    !env_add(&env, strlen("SUBSYSTEM=") + strlen(subsystem)))
-		return -ENOMEM;
-	if (env.keys + args.keys > UEVENT_NUM_ENVP ||
-	    env.buflen + args.buflen > UEVENT_BUFFER_SIZE)
-		return -ENOMEM;
-	env.keys += args.keys;
-	env.buflen += args.buflen;
-	if (!env_add(&env, strlen("SEQNUM=") + ull_digits(seq)))
-		return -ENOMEM;
-	atomic_fetch_add(&fs->uevent_seqnum, 1);
-	memhp_trace_instant(fs->m, devpath, 0, (long)action);
-	return (ssize_t)count;
+	ret = (ssize_t)count;
+	if (devpath) {
+		int err = fs_uevent(fs, (enum memhp_kobject_action)action, devpath, subsystem, args);
+
+		if (err)
+			ret = err;
+		else	/* the core traces its own events; a synthetic one is news */
+			memhp_trace_instant(fs->m, devpath, 0, (long)action);
+	}
+out:
+	free(args);
+	return ret;
 }
 
 FS_STORE(store_dev_uevent)
@@ -226,6 +279,49 @@ FS_STORE(store_dev_uevent)
 FS_STORE(store_bus_uevent)
 {
 	return synth_uevent(fs, "/bus/memory", "bus", buf, len);
+}
+
+/* ---- /sys/kernel/uevent_helper, uevent_seqnum (kernel/ksysfs.c) ---------------------- */
+
+FS_SHOW(show_uevent_helper)
+{
+	pthread_mutex_lock(&fs->uevent_lock);
+	buf_printf(b, "%s\n", fs->uevent_helper);
+	pthread_mutex_unlock(&fs->uevent_lock);
+	return 0;
+}
+
+/* uevent_helper_store(): one trailing newline is dropped; a path that does
+ * not fit UEVENT_HELPER_PATH_LEN is -ENOENT, as in the kernel. */
+FS_STORE(store_uevent_helper)
+{
+	size_t n = len;
+
+	if (len + 1 > MEMHP_UEVENT_HELPER_PATH_LEN)
+		return -ENOENT;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	pthread_mutex_lock(&fs->uevent_lock);
+	memcpy(fs->uevent_helper, buf, n);
+	fs->uevent_helper[n] = '\0';
+	pthread_mutex_unlock(&fs->uevent_lock);
+	return (ssize_t)len;
+}
+
+FS_SHOW(show_uevent_seqnum)
+{
+	pthread_mutex_lock(&fs->uevent_lock);
+	buf_printf(b, "%llu\n", fs->uevent_seqnum);
+	pthread_mutex_unlock(&fs->uevent_lock);
+	return 0;
+}
+
+void memhp_fs_set_uevent_listener(struct memhp_fs *fs, memhp_uevent_fn fn, void *priv)
+{
+	pthread_mutex_lock(&fs->uevent_lock);
+	fs->uevent_fn = fn;
+	fs->uevent_priv = priv;
+	pthread_mutex_unlock(&fs->uevent_lock);
 }
 
 /* ---- power/ (drivers/base/power/sysfs.c), runtime PM never enabled ------------------ */

@@ -109,6 +109,8 @@ enum {
 	N_PARAM_POLICY,
 	/* /sys/kernel/debug/notifier-error-inject/memory */
 	N_KERNEL,
+	N_KERNEL_UEVENT_HELPER,
+	N_KERNEL_UEVENT_SEQNUM,
 	N_DEBUG,
 	N_NEI,
 	N_NEI_MEM,
@@ -227,6 +229,9 @@ const struct fs_node fs_nodes[] = {
 	[N_PARAM_POLICY] = ATTR("online_policy", N_MOD_PARAMS, 0644, show_param, store_param),
 
 	[N_KERNEL] = DIR("kernel", N_SYS, 0755),
+	[N_KERNEL_UEVENT_HELPER] = ATTR("uevent_helper", N_KERNEL, 0644, show_uevent_helper,
+					store_uevent_helper),
+	[N_KERNEL_UEVENT_SEQNUM] = ATTR("uevent_seqnum", N_KERNEL, 0444, show_uevent_seqnum, NULL),
 	[N_DEBUG] = DIR("debug", N_KERNEL, 0700),
 	[N_NEI] = DIR("notifier-error-inject", N_DEBUG, 0755),
 	[N_NEI_MEM] = DIR("memory", N_NEI, 0755),
@@ -1040,11 +1045,35 @@ void buf_puts(struct fs_buf *b, const char *s)
 /* ---- Lifetime --------------------------------------------------------------------- */
 
 /* Device state kept by the tree dies with its memory block. */
+/* The core's instants that are uevents of a memory block device. */
+static const struct {
+	const char *instant;
+	enum memhp_kobject_action action;
+} block_uevents[] = {
+	{"memory_block_add", MEMHP_KOBJ_ADD},
+	{"memory_block_remove", MEMHP_KOBJ_REMOVE},
+	{"uevent online", MEMHP_KOBJ_ONLINE},
+	{"uevent offline", MEMHP_KOBJ_OFFLINE},
+};
+
 static void fs_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
 {
+	struct memhp_fs *fs = priv;
+	char devpath[64];
+
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_INSTANT && !strcmp(ev->name, "memory_block_remove"))
-		pm_forget_block(priv, (unsigned long)ev->arg);
+	if (ev->kind != MEMHP_TRACE_INSTANT)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(block_uevents); i++) {
+		if (strcmp(ev->name, block_uevents[i].instant))
+			continue;
+		if (block_uevents[i].action == MEMHP_KOBJ_REMOVE)
+			pm_forget_block(fs, (unsigned long)ev->arg);
+		snprintf(devpath, sizeof(devpath), "/devices/system/memory/memory%ld", ev->arg);
+		/* An event that does not fit is lost, as the kernel loses it. */
+		(void)fs_uevent(fs, block_uevents[i].action, devpath, "memory", NULL);
+		return;
+	}
 }
 
 int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
@@ -1062,6 +1091,7 @@ int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
 	pthread_cond_init(&fs->wait_cond, NULL);
 	pthread_mutex_init(&fs->reqs_lock, NULL);
 	pthread_mutex_init(&fs->pm_lock, NULL);
+	pthread_mutex_init(&fs->uevent_lock, NULL);
 	ret = memhp_add_tracer(m, fs_tracer, fs);
 	if (ret) {
 		memhp_fs_destroy(fs);
@@ -1084,6 +1114,7 @@ void memhp_fs_destroy(struct memhp_fs *fs)
 	err_inject_exit(fs);
 	if (fs->tracing)
 		memhp_remove_tracer(fs->m, fs_tracer, fs);
+	pthread_mutex_destroy(&fs->uevent_lock);
 	pthread_mutex_destroy(&fs->pm_lock);
 	pthread_mutex_destroy(&fs->reqs_lock);
 	pthread_cond_destroy(&fs->wait_cond);

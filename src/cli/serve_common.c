@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * serve_common.c - the uevent helper and the QMP monitor of "memhp serve"
+ * and "memhp shell".
+ */
+#include "serve_common.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **argv, int *i)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} opts[] = {
+		{"--qmp", offsetof(struct serve_opts, qmp)},
+		{"--uevent-helper", offsetof(struct serve_opts, uevent_helper)},
+	};
+	const char *arg = argv[*i];
+
+	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+		size_t n = strlen(opts[k].name);
+		const char **dst = (const char **)((char *)so + opts[k].offset);
+
+		if (strncmp(arg, opts[k].name, n) || (arg[n] && arg[n] != '='))
+			continue;
+		if (arg[n] == '=') {
+			*dst = arg + n + 1;
+		} else if (*i + 1 < argc) {
+			*dst = argv[++*i];
+		} else {
+			fprintf(stderr, "%s: %s needs an argument\n", prog, opts[k].name);
+			return -1;
+		}
+		++*i;
+		return 1;
+	}
+	return 0;
+}
+
+void serve_opts_usage(FILE *f)
+{
+	fprintf(f,
+		"  --qmp unix:PATH[,server=on,wait=off]\n"
+		"                        a QMP monitor for the virtio-mem devices, as QEMU's\n"
+		"                        (qom-get/qom-set requested-size, query-memory-devices,\n"
+		"                        MEMORY_DEVICE_SIZE_CHANGE; docs/qmp.md)\n"
+		"  --uevent-helper PATH  run PATH for every uevent, as a kernel with\n"
+		"                        CONFIG_UEVENT_HELPER does: argv[1] is the subsystem,\n"
+		"                        the environment ACTION, DEVPATH, SUBSYSTEM, SEQNUM and\n"
+		"                        MEMHP_ROOT (the served tree); /sys/kernel/uevent_helper\n"
+		"                        changes it later\n");
+}
+
+static void qmp_quit(void *priv)
+{
+	(void)priv;
+	/* QEMU exits: the thread that owns the server takes the signal. */
+	kill(getpid(), SIGTERM);
+}
+
+int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so,
+			struct memhp_fs *fs, const char *root, const char *prog)
+{
+	int ret;
+
+	memset(ex, 0, sizeof(*ex));
+	ret = uevent_helper_start(fs, root, &ex->uevents);
+	if (ret) {
+		fprintf(stderr, "%s: cannot start the uevent helper: %s\n", prog, strerror(-ret));
+		return ret;
+	}
+	if (so->uevent_helper) {
+		ssize_t n = memhp_fs_write(fs, "/sys/kernel/uevent_helper", so->uevent_helper,
+					   strlen(so->uevent_helper));
+
+		if (n < 0) {
+			fprintf(stderr, "%s: --uevent-helper %s: %s\n", prog, so->uevent_helper,
+				n == -ENOENT ? "longer than the kernel takes"
+					     : strerror((int)-n));
+			return (int)n;
+		}
+	}
+	return 0;
+}
+
+int serve_devices_start(struct serve_extras *ex, const struct serve_opts *so,
+			const struct machine_opts *o, struct machine *mc, const char *prog)
+{
+	char err[QMP_ERR_MAX];
+	int ret;
+
+	ret = machine_opts_start_devices(o, prog, mc);
+	if (ret)
+		return ret;
+	if (!so->qmp)
+		return 0;
+	for (unsigned int i = 0; i < mc->nr_vmems; i++)
+		ex->devices[i] = (struct qmp_device){
+			.id = mc->vmems[i].opts->id,
+			.memdev = mc->vmems[i].opts->memdev,
+			.dev = mc->vmems[i].dev,
+		};
+	ex->vm = (struct qmp_vm){
+		.m = mc->m,
+		.base_memory = o->ram_size,
+		.devices = ex->devices,
+		.nr_devices = mc->nr_vmems,
+		.quit = qmp_quit,
+	};
+	ret = qmp_server_start(so->qmp, &ex->vm, &ex->qmp, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "%s: --qmp %s: %s\n", prog, so->qmp, err);
+	return ret;
+}
+
+void serve_extras_stop_qmp(struct serve_extras *ex)
+{
+	qmp_server_stop(ex->qmp);
+	ex->qmp = NULL;
+}
+
+void serve_extras_stop(struct serve_extras *ex)
+{
+	serve_extras_stop_qmp(ex);
+	uevent_helper_stop(ex->uevents);
+	ex->uevents = NULL;
+}
