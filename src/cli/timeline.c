@@ -500,6 +500,51 @@ static void update_progress(struct timeline *tl, struct tl_thread *th, const str
 	}
 }
 
+/* The virtio-mem request and response types, as the spec names them. */
+static const char *const vmem_requests[] = { "PLUG", "UNPLUG", "UNPLUG_ALL", "STATE" };
+static const char *const vmem_responses[] = { "ACK", "NACK", "BUSY", "ERROR" };
+#define TL_NR_VMEM_TYPES 4
+
+static bool all_caps(const char *s)
+{
+	for (; *s; s++)
+		if (!isupper((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* An instant in words: the core's block events, and what the virtio-mem
+ * driver and device say (a request's type, an answer, a block's state). */
+static void fmt_instant(const struct memhp_trace_event *ev, char *text, size_t len)
+{
+	const bool vmem_type = ev->arg >= 0 && ev->arg < TL_NR_VMEM_TYPES;
+	char err[RUN_SIZE_STR];
+
+	if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
+		snprintf(text, len, "%s memory%ld", ev->name, ev->arg);
+	else if (!strcmp(ev->name, "virtio_mem: request") && vmem_type)
+		snprintf(text, len, "virtio_mem: %s request at %#llx", vmem_requests[ev->arg],
+			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT);
+	else if (!strcmp(ev->name, "virtio_mem: response") && vmem_type)
+		snprintf(text, len, "virtio_mem: %s", vmem_responses[ev->arg]);
+	else if (!strncmp(ev->name, "virtio-mem ", 11) && strcmp(ev->name, "virtio-mem config-changed") &&
+		 vmem_type)
+		snprintf(text, len, "%s at %#llx -> %s", ev->name,
+			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT,
+			 vmem_responses[ev->arg]);
+	else if (!strcmp(ev->name, "virtio_mem: requested size"))
+		snprintf(text, len, "%s %ld MiB", ev->name, ev->arg);
+	else if (!strcmp(ev->name, "virtio_mem: work done"))
+		snprintf(text, len, "%s = %s", ev->name, run_errno_str(ev->arg, err));
+	else if (all_caps(ev->name))
+		/* The driver's state for a memory or big block: arg is its id. */
+		snprintf(text, len, "virtio_mem: block %ld -> %s", ev->arg, ev->name);
+	else if (!ev->start_pfn && !ev->arg)
+		snprintf(text, len, "%s", ev->name);
+	else
+		snprintf(text, len, "%s pfn %#lx arg %ld", ev->name, ev->start_pfn, ev->arg);
+}
+
 static void print_hidden_rounds(struct timeline *tl, struct tl_thread *th, uint64_t ts)
 {
 	char line[TL_LINE];
@@ -680,11 +725,7 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 	default:
 		e.ph = 'i';
 		e.kind = TL_INSTANT;
-		if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
-			snprintf(text, sizeof(text), "%s memory%ld", ev->name, ev->arg);
-		else
-			snprintf(text, sizeof(text), "%s pfn %#lx arg %ld", ev->name, ev->start_pfn,
-				 ev->arg);
+		fmt_instant(ev, text, sizeof(text));
 		leaf(tl, th, e.ts, text);
 		break;
 	}
