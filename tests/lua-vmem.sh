@@ -151,4 +151,16 @@ m:fault(\"virtio-mem-bsy\", 1)"
 expect_run 1 "unknown fault 'virtio-mem-bsy', did you mean 'virtio-mem-busy'" \
 	"a misspelt fault" -- run -q "$tmp/s.lua"
 
+# ---- the man page names every call ------------------------------------------------------
+missing=
+for fn in $("$MEMHP" run tests/lua/api-names.lua -q --seed 1 | grep -E '^(dev|drv):|^m:virtio_mem$'); do
+	grep -qF -- "$fn" doc/memhp.1 || missing="$missing $fn"
+done
+if [ -z "$missing" ]; then
+	ok "doc/memhp.1 names every virtio-mem call"
+else
+	echo "# missing:$missing"
+	not_ok "doc/memhp.1 names every virtio-mem call"
+fi
+
 echo "1..$n"
