@@ -55,6 +55,8 @@
 #define DEMO_LINE 256
 #define DEMO_SAMPLE 96
 #define DEMO_RULE 32
+/* Distinct errnos counted per operation in a step. */
+#define DEMO_MAX_ERRNOS 4
 /* Columns of the side-by-side report. */
 #define DEMO_LABEL_W 28
 #define DEMO_CELL_W 36
@@ -147,7 +149,11 @@ static const char *const op_names[DEMO_NR_OPS] = {
 
 struct demo_step {
 	unsigned long ops[DEMO_NR_OPS], failed[DEMO_NR_OPS];
-	int first_err[DEMO_NR_OPS];
+	/* The failures of each operation, by errno. */
+	struct {
+		int err;
+		unsigned long n;
+	} errs[DEMO_NR_OPS][DEMO_MAX_ERRNOS];
 	unsigned long migrated;
 	unsigned long requests[DEMO_NR_VMEM_TYPES], responses[DEMO_NR_VMEM_TYPES];
 	long first_added, last_added;
@@ -383,8 +389,16 @@ static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event 
 		if (op < 0)
 			break;
 		st->ops[op]++;
-		if (ev->ret && !st->failed[op]++)
-			st->first_err[op] = ev->ret;
+		if (ev->ret) {
+			st->failed[op]++;
+			for (int i = 0; i < DEMO_MAX_ERRNOS; i++) {
+				if (st->errs[op][i].n && st->errs[op][i].err != ev->ret)
+					continue;
+				st->errs[op][i].err = ev->ret;
+				st->errs[op][i].n++;
+				break;
+			}
+		}
 		break;
 	case MEMHP_TRACE_MIGRATE_ROUND:
 		st->migrated += (unsigned long)ev->arg;
@@ -721,27 +735,39 @@ static int fill(struct demo_run *dr)
 	return 0;
 }
 
+/* "" or "; 2 failed (1 -EBUSY, 1 -EINTR)" */
+static const char *fmt_failures(const struct demo_step *st, enum demo_op op, char *buf, size_t len)
+{
+	char err[RUN_SIZE_STR];
+
+	buf[0] = '\0';
+	if (!st->failed[op])
+		return buf;
+	snprintf(buf, len, "; %lu failed (", st->failed[op]);
+	for (int i = 0; i < DEMO_MAX_ERRNOS && st->errs[op][i].n; i++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%lu %s", i ? ", " : "",
+			 st->errs[op][i].n, run_errno_str(st->errs[op][i].err, err));
+	snprintf(buf + strlen(buf), len - strlen(buf), ")");
+	return buf;
+}
+
 static void unplug_summary(struct demo_run *dr)
 {
 	const struct demo_step *st = &dr->step;
 	const uint64_t gone = dr->plugged_before - dev_plugged(dr);
-	char sz[RUN_SIZE_STR], err[RUN_SIZE_STR], resp[DEMO_CELL];
+	char sz[RUN_SIZE_STR], fails[DEMO_CELL], resp[DEMO_CELL];
 
 	note(dr, "%lu UNPLUG requests (%s): %s, %" PRIu64 " device blocks, given back to the host",
 	     st->requests[MEMHP_VIRTIO_MEM_REQ_UNPLUG], fmt_responses(st->responses, resp,
 								      sizeof(resp)),
 	     run_fmt_size(gone, sz), (uint64_t)(gone / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE));
-	note(dr, "alloc_contig_range: %lu ranges taken, %lu refused%s%s; %lu data pages migrated "
-		 "out of the way",
-	     st->ops[OP_CONTIG] - st->failed[OP_CONTIG], st->failed[OP_CONTIG],
-	     st->failed[OP_CONTIG] ? " " : "",
-	     st->failed[OP_CONTIG] ? run_errno_str(st->first_err[OP_CONTIG], err) : "",
+	note(dr, "alloc_contig_range: %lu ranges taken%s; %lu data pages migrated out of the way",
+	     st->ops[OP_CONTIG] - st->failed[OP_CONTIG],
+	     fmt_failures(st, OP_CONTIG, fails, sizeof(fails)),
 	     memhp_data_nr_migrated(dr->data) - dr->migrated_before);
-	note(dr, "offline_pages: %lu blocks offlined, %lu removed%s%lu offline%s failed%s%s",
+	note(dr, "offline_pages: %lu blocks offlined, %lu removed%s",
 	     st->ops[OP_OFFLINE] - st->failed[OP_OFFLINE], st->ops[OP_REMOVE] - st->failed[OP_REMOVE],
-	     "; ", st->failed[OP_OFFLINE], st->failed[OP_OFFLINE] == 1 ? "" : "s",
-	     st->failed[OP_OFFLINE] ? " " : "",
-	     st->failed[OP_OFFLINE] ? run_errno_str(st->first_err[OP_OFFLINE], err) : "");
+	     fmt_failures(st, OP_OFFLINE, fails, sizeof(fails)));
 	if (st->failed[OP_OFFLINE] > (st->interrupted_block >= 0))
 		note(dr, "an offline that fails leaves its block online with every sub-block "
 			 "unplugged (fake-offline)");
@@ -1065,9 +1091,13 @@ static void print_check_meanings(struct demo_run *dr, bool *header)
 		if (seen)
 			continue;
 		meanings_header(header);
-		printf("  %s, invariant checker, %s: what the race left behind does not add up\n"
-		       "    e.g. %s\n",
-		       protocol_title(dr->protocol), r->v[i].rule, r->v[i].detail);
+		printf("  %s, invariant checker, %s: %s\n    e.g. %s\n", protocol_title(dr->protocol),
+		       r->v[i].rule,
+		       !strcmp(r->v[i].rule, "managed-pages")
+			       ? "the leaked page is no longer PageOffline: the zone's managed "
+				 "count and the memmap disagree"
+			       : "what the race left behind does not add up",
+		       r->v[i].detail);
 	}
 }
 

@@ -396,7 +396,8 @@ static int dev_set_requested_size(lua_State *L)
 	lapi_no_callback(L, "set_requested_size()");
 	if (d->drv && !d->drv->dead && d->drv->sync)
 		check_can_return(L, d, "set_requested_size");
-	snprintf(what, sizeof(what), "qom-set %s requested-size %s", d->id, run_fmt_size(size, sz));
+	snprintf(what, sizeof(what), "qom-set %s requested-size %s", d->id,
+		 size ? run_fmt_size(size, sz) : "0");
 	lapi_call_begin(L, d->lm, what);
 	ret = memhp_vmem_dev_set_requested_size(d->dev, size);
 	if (!ret)
