@@ -57,6 +57,8 @@
 #define DEMO_RULE 32
 /* Distinct errnos counted per operation in a step. */
 #define DEMO_MAX_ERRNOS 4
+/* Blocks named in a summary line; the rest are counted. */
+#define DEMO_MAX_NAMED 4
 /* Columns of the side-by-side report. */
 #define DEMO_LABEL_W 28
 #define DEMO_CELL_W 36
@@ -158,7 +160,9 @@ struct demo_step {
 	unsigned long requests[DEMO_NR_VMEM_TYPES], responses[DEMO_NR_VMEM_TYPES];
 	long first_added, last_added;
 	unsigned int online_zones; /* bit per zone */
-	long interrupted_block;	   /* an offline the demo had to interrupt */
+	/* Offlines the demo had to interrupt, and the first few blocks. */
+	unsigned long interrupted;
+	long interrupted_blocks[DEMO_MAX_NAMED];
 };
 
 /* A row of the block table: consecutive blocks that look alike. */
@@ -380,9 +384,9 @@ static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event 
 				 * too late to matter: offlining had finished. */
 				memhp_task_clear_signal(dr->task);
 				dr->signalled = false;
-				if (ev->ret == -EINTR)
-					st->interrupted_block = (long)(ev->start_pfn /
-								       memhp_pages_per_block(dr->m));
+				if (ev->ret == -EINTR && st->interrupted++ < DEMO_MAX_NAMED)
+					st->interrupted_blocks[st->interrupted - 1] =
+						(long)(ev->start_pfn / memhp_pages_per_block(dr->m));
 			}
 			pthread_mutex_unlock(&dr->guard_lock);
 		}
@@ -421,7 +425,6 @@ static void step_reset(struct demo_run *dr)
 	memset(&dr->step, 0, sizeof(dr->step));
 	dr->step.first_added = -1;
 	dr->step.last_added = -1;
-	dr->step.interrupted_block = -1;
 }
 
 /* ---- The timeline ------------------------------------------------------------------------ */
@@ -768,13 +771,21 @@ static void unplug_summary(struct demo_run *dr)
 	note(dr, "offline_pages: %lu blocks offlined, %lu removed%s",
 	     st->ops[OP_OFFLINE] - st->failed[OP_OFFLINE], st->ops[OP_REMOVE] - st->failed[OP_REMOVE],
 	     fmt_failures(st, OP_OFFLINE, fails, sizeof(fails)));
-	if (st->failed[OP_OFFLINE] > (st->interrupted_block >= 0))
+	if (st->failed[OP_OFFLINE] > st->interrupted)
 		note(dr, "an offline that fails leaves its block online with every sub-block "
 			 "unplugged (fake-offline)");
-	if (st->interrupted_block >= 0)
-		note(dr, "memory%ld: a page freed under the driver made offline_pages retry forever "
-			 "(in Linux the worker spins): the demo interrupted it (-EINTR)",
-		     st->interrupted_block);
+	if (st->interrupted) {
+		char blocks[DEMO_CELL] = "";
+
+		for (unsigned long i = 0; i < st->interrupted && i < DEMO_MAX_NAMED; i++)
+			snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), "%s%ld",
+				 i ? ", memory" : "memory", st->interrupted_blocks[i]);
+		if (st->interrupted > DEMO_MAX_NAMED)
+			snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), ", ...");
+		note(dr, "%s: a page freed under the driver made offline_pages retry forever (in "
+			 "Linux the worker spins): the demo interrupted %s (-EINTR)",
+		     blocks, st->interrupted == 1 ? "it" : "each");
+	}
 }
 
 static int unplug(struct demo_run *dr)
