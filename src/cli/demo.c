@@ -70,13 +70,13 @@
 /* What a run does: the full demo, and --quick for tests. */
 struct demo_plan {
 	const char *name;
-	uint64_t ram;		/* boot RAM */
-	uint64_t region;	/* the device's memory backend */
-	uint64_t plug;		/* requested size, first */
-	uint64_t unplug_to;	/* requested size, then */
-	uint64_t data;		/* checksummed data allocated */
-	uint64_t data_freed;	/* ... of which this much is freed again */
-	uint64_t kernel;	/* kernel allocations */
+	uint64_t ram;	     /* boot RAM */
+	uint64_t region;     /* the device's memory backend */
+	uint64_t plug;	     /* requested size, first */
+	uint64_t unplug_to;  /* requested size, then */
+	uint64_t data;	     /* checksummed data allocated */
+	uint64_t data_freed; /* ... of which this much is freed again */
+	uint64_t kernel;     /* kernel allocations */
 };
 
 static const struct demo_plan full_plan = {
@@ -144,8 +144,10 @@ struct demo_rule {
 enum demo_op { OP_ADD, OP_ONLINE, OP_OFFLINE, OP_REMOVE, OP_CONTIG, DEMO_NR_OPS };
 
 static const char *const op_names[DEMO_NR_OPS] = {
-	[OP_ADD] = "add_memory",       [OP_ONLINE] = "online_pages",
-	[OP_OFFLINE] = "offline_pages", [OP_REMOVE] = "remove_memory",
+	[OP_ADD] = "add_memory",
+	[OP_ONLINE] = "online_pages",
+	[OP_OFFLINE] = "offline_pages",
+	[OP_REMOVE] = "remove_memory",
 	[OP_CONTIG] = "alloc_contig_range",
 };
 
@@ -189,7 +191,7 @@ struct demo_run {
 	struct memhp_kalloc *kalloc;
 	struct memhp_walkers *walkers;
 	uint64_t addr;
-	uint64_t block_size;	/* memory blocks, for the table after teardown */
+	uint64_t block_size; /* memory blocks, for the table after teardown */
 	bool tracing;
 
 	/* Counted by the trace hook: the current step (this thread only) and
@@ -386,7 +388,8 @@ static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event 
 				dr->signalled = false;
 				if (ev->ret == -EINTR && st->interrupted++ < DEMO_MAX_NAMED)
 					st->interrupted_blocks[st->interrupted - 1] =
-						(long)(ev->start_pfn / memhp_pages_per_block(dr->m));
+						(long)(ev->start_pfn /
+						       memhp_pages_per_block(dr->m));
 			}
 			pthread_mutex_unlock(&dr->guard_lock);
 		}
@@ -624,7 +627,8 @@ static int setup(struct demo_run *dr)
 	}
 	memhp_vmem_drv_process(dr->drv);
 	memhp_vmem_drv_info(dr->drv, &dr->info);
-	end(dr, "%s, %s sub-blocks, %s memory blocks", dr->info.sbm ? "Sub-Block Mode" : "Big Block Mode",
+	end(dr, "%s, %s sub-blocks, %s memory blocks",
+	    dr->info.sbm ? "Sub-Block Mode" : "Big Block Mode",
 	    run_fmt_size(dr->info.sbm ? dr->info.sb_size : dr->info.bb_size, a),
 	    run_fmt_size(memhp_block_size(dr->m), b));
 	return 0;
@@ -635,16 +639,15 @@ static int plug(struct demo_run *dr)
 	char sz[RUN_SIZE_STR], blocks[DEMO_CELL], zones[DEMO_CELL], resp[DEMO_CELL];
 	int rc;
 
-	begin(dr, "qom-set %s requested-size %s", DEMO_DEVICE_ID,
-	      run_fmt_size(dr->plan->plug, sz));
+	begin(dr, "qom-set %s requested-size %s", DEMO_DEVICE_ID, run_fmt_size(dr->plan->plug, sz));
 	rc = resize(dr, dr->plan->plug);
 	if (rc) {
 		end(dr, "%s", run_errno_str(rc, sz));
 		return rc;
 	}
 	note(dr, "%lu PLUG requests (%s); %s added, onlined to %s by auto_online_blocks",
-	     dr->step.requests[MEMHP_VIRTIO_MEM_REQ_PLUG], fmt_responses(dr->step.responses, resp,
-									sizeof(resp)),
+	     dr->step.requests[MEMHP_VIRTIO_MEM_REQ_PLUG],
+	     fmt_responses(dr->step.responses, resp, sizeof(resp)),
 	     dr->step.first_added < 0 ? "nothing"
 				      : fmt_blocks(dr->step.first_added, dr->step.last_added,
 						   blocks, sizeof(blocks)),
@@ -675,7 +678,8 @@ static void scatter_movable(struct demo_run *dr)
 	if (!chunks)
 		return;
 	while (n < cap) {
-		struct memhp_page *page = memhp_alloc_pages(dr->m, MEMHP_GFP_HIGHUSER_MOVABLE, order);
+		struct memhp_page *page =
+			memhp_alloc_pages(dr->m, MEMHP_GFP_HIGHUSER_MOVABLE, order);
 
 		if (!page)
 			break;
@@ -724,10 +728,12 @@ static int fill(struct demo_run *dr)
 
 		in_device += pfn != MEMHP_NO_PFN && pfn >= dev_first && pfn < dev_end;
 	}
-	note(dr, "%s of checksummed data written, scattered over ZONE_MOVABLE; %s of it freed again",
+	note(dr,
+	     "%s of checksummed data written, scattered over ZONE_MOVABLE; %s of it freed again",
 	     run_fmt_size((uint64_t)got * MEMHP_PAGE_SIZE, a), run_fmt_size(p->data_freed, b));
-	note(dr, "%lu data pages left, %lu of them in the device's memory; freed pages stay "
-		 "resident on the host",
+	note(dr,
+	     "%lu data pages left, %lu of them in the device's memory; freed pages stay "
+	     "resident on the host",
 	     memhp_data_nr_pages(dr->data), in_device);
 	got = memhp_kalloc_alloc(dr->kalloc, (unsigned long)(p->kernel / MEMHP_PAGE_SIZE),
 				 MEMHP_GFP_KERNEL);
@@ -761,15 +767,16 @@ static void unplug_summary(struct demo_run *dr)
 	char sz[RUN_SIZE_STR], fails[DEMO_CELL], resp[DEMO_CELL];
 
 	note(dr, "%lu UNPLUG requests (%s): %s, %" PRIu64 " device blocks, given back to the host",
-	     st->requests[MEMHP_VIRTIO_MEM_REQ_UNPLUG], fmt_responses(st->responses, resp,
-								      sizeof(resp)),
-	     run_fmt_size(gone, sz), (uint64_t)(gone / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE));
+	     st->requests[MEMHP_VIRTIO_MEM_REQ_UNPLUG],
+	     fmt_responses(st->responses, resp, sizeof(resp)), run_fmt_size(gone, sz),
+	     (uint64_t)(gone / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE));
 	note(dr, "alloc_contig_range: %lu ranges taken%s; %lu data pages migrated out of the way",
 	     st->ops[OP_CONTIG] - st->failed[OP_CONTIG],
 	     fmt_failures(st, OP_CONTIG, fails, sizeof(fails)),
 	     memhp_data_nr_migrated(dr->data) - dr->migrated_before);
 	note(dr, "offline_pages: %lu blocks offlined, %lu removed%s",
-	     st->ops[OP_OFFLINE] - st->failed[OP_OFFLINE], st->ops[OP_REMOVE] - st->failed[OP_REMOVE],
+	     st->ops[OP_OFFLINE] - st->failed[OP_OFFLINE],
+	     st->ops[OP_REMOVE] - st->failed[OP_REMOVE],
 	     fmt_failures(st, OP_OFFLINE, fails, sizeof(fails)));
 	if (st->failed[OP_OFFLINE] > st->interrupted)
 		note(dr, "an offline that fails leaves its block online with every sub-block "
@@ -782,8 +789,9 @@ static void unplug_summary(struct demo_run *dr)
 				 i ? ", memory" : "memory", st->interrupted_blocks[i]);
 		if (st->interrupted > DEMO_MAX_NAMED)
 			snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), ", ...");
-		note(dr, "%s: a page freed under the driver made offline_pages retry forever (in "
-			 "Linux the worker spins): the demo interrupted %s (-EINTR)",
+		note(dr,
+		     "%s: a page freed under the driver made offline_pages retry forever (in "
+		     "Linux the worker spins): the demo interrupted %s (-EINTR)",
 		     blocks, st->interrupted == 1 ? "it" : "each");
 	}
 }
@@ -800,14 +808,14 @@ static int unplug(struct demo_run *dr)
 	dr->requested = dr->plan->unplug_to;
 	dr->migrated_before = memhp_data_nr_migrated(dr->data);
 
-	rc = memhp_walkers_start(dr->m, DEMO_WALKER_THREADS, DEMO_WALKER_HOLD_SPINS,
-				 &dr->walkers);
+	rc = memhp_walkers_start(dr->m, DEMO_WALKER_THREADS, DEMO_WALKER_HOLD_SPINS, &dr->walkers);
 	if (rc) {
 		fprintf(stderr, "memhp demo: cannot start the walkers: %s\n", strerror(-rc));
 		return rc;
 	}
-	note(dr, "%d PFN walkers start: pfn_to_online_page(), get_page_unless_zero(), a moment, "
-		 "put_page()",
+	note(dr,
+	     "%d PFN walkers start: pfn_to_online_page(), get_page_unless_zero(), a moment, "
+	     "put_page()",
 	     DEMO_WALKER_THREADS);
 	begin(dr, "qom-set %s requested-size %s", DEMO_DEVICE_ID,
 	      run_fmt_size(dr->plan->unplug_to, sz));
@@ -863,14 +871,13 @@ static void driver_state(struct demo_run *dr, unsigned long id, char *buf, size_
 	buf[0] = '\0';
 	if (s < 0 || start < dr->addr || start >= dr->addr + dr->plan->region)
 		return;
-	snprintf(buf, len, "%s", dr->info.sbm ? memhp_vmem_sbm_state_name(s)
-					      : memhp_vmem_bbm_state_name(s));
+	snprintf(buf, len, "%s",
+		 dr->info.sbm ? memhp_vmem_sbm_state_name(s) : memhp_vmem_bbm_state_name(s));
 	if (!strstr(buf, "PARTIAL"))
 		return;
 	for (uint64_t i = 0; i < per; i++)
-		plugged += memhp_vmem_dev_block_plugged(dr->dev, (start - dr->addr) /
-									 MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE +
-								 i);
+		plugged += memhp_vmem_dev_block_plugged(
+			dr->dev, (start - dr->addr) / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE + i);
 	snprintf(buf + strlen(buf), len - strlen(buf), " %" PRIu64 "/%" PRIu64, plugged, per);
 }
 
@@ -887,14 +894,15 @@ static void collect_rows(struct demo_run *dr)
 			continue;
 		r.start = bi.start;
 		snprintf(r.state, sizeof(r.state), "%s",
-			 bi.state == MEMHP_MEM_ONLINE	   ? "online"
+			 bi.state == MEMHP_MEM_ONLINE	 ? "online"
 			 : bi.state == MEMHP_MEM_OFFLINE ? "offline"
 							 : "going-offline");
 		/* lsmem's ZONES column: what valid_zones says. */
 		n = memhp_show_valid_zones(dr->m, (unsigned long)id, buf);
 		if (n > 0 && buf[n - 1] == '\n')
 			buf[n - 1] = '\0';
-		snprintf(r.zone, sizeof(r.zone), "%.*s", (int)sizeof(r.zone) - 1, n > 0 ? buf : "?");
+		snprintf(r.zone, sizeof(r.zone), "%.*s", (int)sizeof(r.zone) - 1,
+			 n > 0 ? buf : "?");
 		driver_state(dr, (unsigned long)id, r.driver, sizeof(r.driver));
 		if (dr->nr_rows) {
 			struct demo_row *prev = &dr->rows[dr->nr_rows - 1];
@@ -1102,8 +1110,8 @@ static void print_check_meanings(struct demo_run *dr, bool *header)
 		if (seen)
 			continue;
 		meanings_header(header);
-		printf("  %s, invariant checker, %s: %s\n    e.g. %s\n", protocol_title(dr->protocol),
-		       r->v[i].rule,
+		printf("  %s, invariant checker, %s: %s\n    e.g. %s\n",
+		       protocol_title(dr->protocol), r->v[i].rule,
 		       !strcmp(r->v[i].rule, "managed-pages")
 			       ? "the leaked page is no longer PageOffline: the zone's managed "
 				 "count and the memmap disagree"
@@ -1137,30 +1145,32 @@ static void report(struct demo_run **runs, int n)
 {
 	char c[DEMO_NR_PROTOCOLS][DEMO_CELL];
 
-#define ROW(label, ...)                                               \
-	do {                                                          \
-		for (int i_ = 0; i_ < n; i_++) {                      \
-			struct demo_run *r = runs[i_];                \
-			char *cell = c[i_];                           \
-			(void)r;                                      \
-			__VA_ARGS__;                                  \
-		}                                                     \
-		print_row(label, c, n);                               \
+#define ROW(label, ...)                                \
+	do {                                           \
+		for (int i_ = 0; i_ < n; i_++) {       \
+			struct demo_run *r = runs[i_]; \
+			char *cell = c[i_];            \
+			(void)r;                       \
+			__VA_ARGS__;                   \
+		}                                      \
+		print_row(label, c, n);                \
 	} while (0)
 
 	printf("\n");
 	ROW("", snprintf(cell, DEMO_CELL, "%s", protocol_title(r->protocol)));
 	ROW("", snprintf(cell, DEMO_CELL, "before unplug -> after"));
 	ROW("requested size", fmt_change(r->plan->plug, r->requested, cell, DEMO_CELL));
-	ROW("plugged size (device)", fmt_change(r->plugged_before, r->plugged_after, cell, DEMO_CELL));
-	ROW("MemTotal", fmt_change((uint64_t)r->mi_before.total_pages * MEMHP_PAGE_SIZE,
-				   (uint64_t)r->mi_after.total_pages * MEMHP_PAGE_SIZE, cell,
-				   DEMO_CELL));
-	ROW("MemFree", fmt_change((uint64_t)r->mi_before.free_pages * MEMHP_PAGE_SIZE,
-				  (uint64_t)r->mi_after.free_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
+	ROW("plugged size (device)",
+	    fmt_change(r->plugged_before, r->plugged_after, cell, DEMO_CELL));
+	ROW("MemTotal",
+	    fmt_change((uint64_t)r->mi_before.total_pages * MEMHP_PAGE_SIZE,
+		       (uint64_t)r->mi_after.total_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
+	ROW("MemFree",
+	    fmt_change((uint64_t)r->mi_before.free_pages * MEMHP_PAGE_SIZE,
+		       (uint64_t)r->mi_after.free_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
 	ROW("host RSS of the region", fmt_change(r->rss_before, r->rss_after, cell, DEMO_CELL));
-	ROW("online blocks in it", snprintf(cell, DEMO_CELL, "%lu -> %lu", r->online_before,
-					      r->online_after));
+	ROW("online blocks in it",
+	    snprintf(cell, DEMO_CELL, "%lu -> %lu", r->online_before, r->online_after));
 	ROW("data pages migrated", snprintf(cell, DEMO_CELL, "%lu", r->migrated));
 	ROW("walker references", snprintf(cell, DEMO_CELL, "%lu, %lu on PageOffline", r->walk.refs,
 					  r->walk.offline_refs));
@@ -1168,8 +1178,8 @@ static void report(struct demo_run **runs, int n)
 	ROW("invariant checker", checker_cell(r, cell, DEMO_CELL));
 	ROW("virtio-mem driver check", snprintf(cell, DEMO_CELL, "%zu finding%s", r->drv_check_nr,
 						r->drv_check_nr == 1 ? "" : "s"));
-	ROW("checksummed data", snprintf(cell, DEMO_CELL, "%lu pages verified, %lu lost",
-					 r->verified, r->lost));
+	ROW("checksummed data",
+	    snprintf(cell, DEMO_CELL, "%lu pages verified, %lu lost", r->verified, r->lost));
 	ROW("time", snprintf(cell, DEMO_CELL, "%.1f s", r->seconds));
 #undef ROW
 
@@ -1276,7 +1286,7 @@ static void print_header(const struct demo_args *a, uint64_t seed)
 	printf("Plug %s, fill memory, unplug down to %s while %d PFN walkers take speculative\n"
 	       "references: %s.\n",
 	       run_fmt_size(p->plug, plug), run_fmt_size(p->unplug_to, to), DEMO_WALKER_THREADS,
-	       a->protocol < 0 ? "under Linux 6.1 and under the 2025 proposal"
+	       a->protocol < 0			    ? "under Linux 6.1 and under the 2025 proposal"
 	       : a->protocol == MEMHP_PROTOCOL_2025 ? "under the 2025 proposal"
 						    : "under Linux 6.1");
 	fflush(stdout);

@@ -15,8 +15,8 @@
  * - Objects hold a pfn or a machine, never a pointer into a memmap that a
  *   removal may unmap.
  */
-#include "cli.h"
 #include "lua_api.h"
+#include "cli.h"
 #include "run.h"
 #include "run_util.h"
 

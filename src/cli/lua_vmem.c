@@ -181,8 +181,8 @@ static const struct lapi_fault vmem_faults[] = {
 	  (const void *)(uintptr_t)MEMHP_VMEM_FAULT_NACK },
 	{ "virtio-mem-stall", "a virtio-mem device holds a request until released", fault_set,
 	  fault_hits, (const void *)(uintptr_t)MEMHP_VMEM_FAULT_STALL },
-	{ "virtio-mem-discard", "the host fails to discard unplugged memory", fault_set,
-	  fault_hits, (const void *)(uintptr_t)MEMHP_VMEM_FAULT_DISCARD },
+	{ "virtio-mem-discard", "the host fails to discard unplugged memory", fault_set, fault_hits,
+	  (const void *)(uintptr_t)MEMHP_VMEM_FAULT_DISCARD },
 };
 
 /*
@@ -288,8 +288,9 @@ static enum memhp_vmem_flavor check_flavor(lua_State *L, int t, const char *fn)
 			;
 		if (!flavor_names[i]) {
 			hint = run_suggest(s, flavor_names);
-			luaL_error(L, "%s: unknown flavor '%s'%s%s%s (qemu, cloud-hypervisor, "
-				      "firecracker)",
+			luaL_error(L,
+				   "%s: unknown flavor '%s'%s%s%s (qemu, cloud-hypervisor, "
+				   "firecracker)",
 				   fn, s, hint ? ", did you mean '" : "", hint ? hint : "",
 				   hint ? "'" : "");
 		}
@@ -302,8 +303,15 @@ static enum memhp_vmem_flavor check_flavor(lua_State *L, int t, const char *fn)
 /* ---- m:virtio_mem{...} ------------------------------------------------------------------- */
 
 static const char *const dev_options[] = {
-	"id", "addr", "size", "block_size", "requested_size", "node_id", "flavor",
-	"unplugged_inaccessible", NULL,
+	"id",
+	"addr",
+	"size",
+	"block_size",
+	"requested_size",
+	"node_id",
+	"flavor",
+	"unplugged_inaccessible",
+	NULL,
 };
 
 int lvmem_create(lua_State *L)
@@ -465,7 +473,7 @@ static int dev_stats(lua_State *L)
 	static const char *const req[] = { "plug", "unplug", "unplug_all", "state" };
 	static const char *const resp[] = { "ack", "nack", "busy", "error" };
 	static const char *const faults[MEMHP_VMEM_NR_FAULTS] = { "busy", "error", "nack", "stall",
-								   "discard" };
+								  "discard" };
 	struct memhp_vmem_dev_stats st;
 
 	memhp_vmem_dev_stats(check_dev(L, 1)->dev, &st);
@@ -490,8 +498,9 @@ static int dev_flush(lua_State *L)
 	struct lvdev *d = check_dev(L, 1);
 
 	if (stall_held(d) || pending(d, MEMHP_VMEM_FAULT_STALL))
-		return luaL_error(L, "flush: a request of %s is or may be stalled, and flush waits "
-				     "for it: dev:release_stall() first, or disarm the stall",
+		return luaL_error(L,
+				  "flush: a request of %s is or may be stalled, and flush waits "
+				  "for it: dev:release_stall() first, or disarm the stall",
 				  d->id);
 	lua_pushinteger(L, memhp_vmem_dev_flush(d->dev));
 	return 1;
@@ -502,13 +511,15 @@ static int dev_wait_stalled(lua_State *L)
 	struct lvdev *d = check_dev(L, 1);
 
 	if (!stall_held(d) && !pending(d, MEMHP_VMEM_FAULT_STALL))
-		return luaL_error(L, "wait_stalled: no stall is armed on %s: it would wait for "
-				     "ever (m:fault(\"virtio-mem-stall\", 1) first)",
+		return luaL_error(L,
+				  "wait_stalled: no stall is armed on %s: it would wait for "
+				  "ever (m:fault(\"virtio-mem-stall\", 1) first)",
 				  d->id);
 	if (d->drv && !d->drv->dead && d->drv->sync)
-		return luaL_error(L, "wait_stalled: the driver of %s runs on this thread, so no "
-				     "request can stall while the script waits: probe it with "
-				     "{sync = false}",
+		return luaL_error(L,
+				  "wait_stalled: the driver of %s runs on this thread, so no "
+				  "request can stall while the script waits: probe it with "
+				  "{sync = false}",
 				  d->id);
 	lua_pushinteger(L, memhp_vmem_dev_wait_stalled(d->dev));
 	return 1;
@@ -639,8 +650,9 @@ static int drv_process(lua_State *L)
 
 	lapi_no_callback(L, "process()");
 	if (!v->sync)
-		return luaL_error(L, "process: the driver of %s runs its own work ({sync = false}): "
-				     "drv:wait_idle() waits for it",
+		return luaL_error(L,
+				  "process: the driver of %s runs its own work ({sync = false}): "
+				  "drv:wait_idle() waits for it",
 				  v->d->id);
 	check_can_return(L, v->d, "process");
 	lapi_call_begin(L, v->d->lm, "virtio_mem: run queued work");
@@ -760,8 +772,9 @@ static int drv_remove(lua_State *L)
 
 	lapi_no_callback(L, "remove()");
 	if (stall_held(v->d) || pending(v->d, MEMHP_VMEM_FAULT_STALL))
-		return luaL_error(L, "remove: a request of %s is or may be stalled, and removing "
-				     "the driver waits for its work: dev:release_stall() first",
+		return luaL_error(L,
+				  "remove: a request of %s is or may be stalled, and removing "
+				  "the driver waits for its work: dev:release_stall() first",
 				  v->d->id);
 	snprintf(what, sizeof(what), "virtio_mem remove %s", v->d->id);
 	lapi_call_begin(L, v->d->lm, what);
@@ -791,14 +804,10 @@ static const luaL_Reg dev_methods[] = {
 };
 
 static const luaL_Reg drv_methods[] = {
-	{ "process", drv_process },
-	{ "wait_idle", drv_wait_idle },
-	{ "advance", drv_advance },
-	{ "info", drv_info },
-	{ "block_state", drv_block_state },
-	{ "check", drv_check },
-	{ "remove", drv_remove },
-	{ NULL, NULL },
+	{ "process", drv_process },	    { "wait_idle", drv_wait_idle },
+	{ "advance", drv_advance },	    { "info", drv_info },
+	{ "block_state", drv_block_state }, { "check", drv_check },
+	{ "remove", drv_remove },	    { NULL, NULL },
 };
 
 void lvmem_open(lua_State *L)

@@ -527,8 +527,8 @@ static void fmt_instant(const struct memhp_trace_event *ev, char *text, size_t l
 			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT);
 	else if (!strcmp(ev->name, "virtio_mem: response") && vmem_type)
 		snprintf(text, len, "virtio_mem: %s", vmem_responses[ev->arg]);
-	else if (!strncmp(ev->name, "virtio-mem ", 11) && strcmp(ev->name, "virtio-mem config-changed") &&
-		 vmem_type)
+	else if (!strncmp(ev->name, "virtio-mem ", 11) &&
+		 strcmp(ev->name, "virtio-mem config-changed") && vmem_type)
 		snprintf(text, len, "%s at %#llx -> %s", ev->name,
 			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT,
 			 vmem_responses[ev->arg]);
