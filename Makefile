@@ -8,6 +8,7 @@
 #   make CC=clang             any C11 compiler that speaks gcc's flags
 #   make install              the program, its man page, the library and headers
 #                             under $(DESTDIR)$(PREFIX)
+#   make fuzz                 the sysfs write fuzzer (clang, libFuzzer), in build/fuzz
 
 CC ?= cc
 SAN ?=
@@ -43,7 +44,7 @@ export UBSAN_OPTIONS := print_stacktrace=1 halt_on_error=1
 LDLIBS += -pthread -lm
 
 # The library: the mm core, workloads, drivers and the device model.
-LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c)
+LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c src/sysfs/*.c)
 # The memhp program: the CLI with Lua, the FUSE file systems, QMP.
 CLI_SRCS := $(wildcard src/cli/*.c src/fs/*.c src/qmp/*.c)
 CLI_PKGS := lua5.4 fuse3 jansson
@@ -115,13 +116,23 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/memhp
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN1)))
 
+# The sysfs write fuzzer (libFuzzer): always clang, whatever CC is.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -g -O1 -pthread -Iinclude -D_GNU_SOURCE \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/sysfs/*.c) tests/fuzz/fuzz_sysfs_write.c
+build/fuzz/fuzz_sysfs_write: $(FUZZ_SRCS) $(wildcard include/memhp/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm
+fuzz: build/fuzz/fuzz_sysfs_write
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
 
-.PHONY: all check install uninstall format clean
+.PHONY: all check install uninstall fuzz format clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

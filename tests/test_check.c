@@ -167,6 +167,25 @@ static void check_after_ops_logs_what_an_operation_broke(void)
 	memhp_put_page(p);
 }
 
+static void notifier_events_out_of_order_are_reported(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_memory_notify arg = {.start_pfn = 0x100000, .nr_pages = 32768};
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "notifier-sequence");
+	memory_notify(m, MEMHP_MEM_GOING_OFFLINE, &arg);
+	memory_notify(m, MEMHP_MEM_ONLINE, &arg);	/* not its outcome */
+	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 1);
+	memory_notify(m, MEMHP_MEM_OFFLINE, &arg);	/* nothing pending */
+	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 2);
+	/* A real offline and online produce none. */
+	ASSERT_OK(tm_add_blocks(m, 4 * MEMHP_GiB, 1));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 2);
+}
+
 RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_is_found),
 	  T(a_referenced_free_chunk_is_found),
 	  T(a_pageoffline_page_at_refcount_0_outside_going_offline_is_found),
@@ -174,4 +193,5 @@ RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_
 	  T(an_isolated_pageblock_counter_off_by_one_is_found),
 	  T(an_offline_block_with_an_online_section_is_found),
 	  T(handing_out_a_page_of_an_isolated_pageblock_is_reported),
-	  T(check_after_ops_logs_what_an_operation_broke))
+	  T(check_after_ops_logs_what_an_operation_broke),
+	  T(notifier_events_out_of_order_are_reported))

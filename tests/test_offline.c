@@ -101,6 +101,67 @@ static void offline_migrates_movable_pages_and_owners_see_new_pfns(void)
 	memhp_data_destroy(d);
 }
 
+/* An owner that lets go of each page the moment it has switched to it, as
+ * a concurrent free right after the switch would. */
+struct eager_owner {
+	struct memhp_page *page;	/* its one page */
+	struct memhp_page *released;	/* the target it let go of */
+};
+
+static bool eager_isolate(struct memhp_page *page, void *owner)
+{
+	return ((struct eager_owner *)owner)->page == page;
+}
+
+static int eager_migrate(struct memhp_page *dst, struct memhp_page *src, void *owner)
+{
+	struct eager_owner *e = owner;
+
+	(void)src;
+	e->page = NULL;
+	e->released = dst;
+	memhp_ClearPageMovable(dst);
+	memhp_put_page(dst);
+	return 0;
+}
+
+static void eager_putback(struct memhp_page *page, void *owner)
+{
+	(void)page;
+	(void)owner;
+}
+
+static void migration_never_touches_the_target_after_the_owner_switched(void)
+{
+	static const struct memhp_movable_operations ops = {
+		.name = "eager",
+		.isolate_page = eager_isolate,
+		.migrate_page = eager_migrate,
+		.putback_page = eager_putback,
+	};
+	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long start = tm_block_pfn(m, B0);
+	struct eager_owner e = {0};
+	int id;
+
+	ASSERT_TRUE(m);
+	id = memhp_register_movable_owner(m, &ops, &e);
+	ASSERT_GT(id, 0);
+	e.page = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
+	ASSERT_TRUE(e.page);
+	memhp_SetPageMovable(e.page, id, 0);
+
+	ASSERT_OK(memhp_block_offline(m, B0));
+
+	/* The target went back to the buddy inside the callback; marking it
+	 * movable afterwards would leave a free page flagged, or flag the
+	 * page of whoever allocated it next. */
+	ASSERT_TRUE(e.released);
+	ASSERT_EQ(memhp_page_count(e.released), 0);
+	ASSERT_TRUE(!memhp_PageMovable(e.released));
+	memhp_unregister_movable_owner(m, id);
+}
+
 static void offline_fails_ebusy_on_unmovable_page_in_zone_normal_without_any_event(void)
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_KERNEL);
@@ -577,6 +638,7 @@ static void memmap_on_memory_accounts_vmemmap_pages_as_present_not_managed(void)
 
 RUN_TESTS(T(offline_free_block_moves_present_managed_and_memtotal),
 	  T(offline_migrates_movable_pages_and_owners_see_new_pfns),
+	  T(migration_never_touches_the_target_after_the_owner_switched),
 	  T(offline_fails_ebusy_on_unmovable_page_in_zone_normal_without_any_event),
 	  T(offline_succeeds_in_zone_movable_with_the_same_unmovable_page_only_if_it_goes),
 	  T(offline_with_endless_migration_failure_is_aborted_by_a_signal),

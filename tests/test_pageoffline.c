@@ -467,6 +467,44 @@ static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_wou
 	fd_exit(&fd);
 }
 
+/*
+ * vmw_balloon keeps its PageOffline pages in managed_pages, and the tails of
+ * its non-compound 2 MiB pages have refcount 0: legal in 6.1 once the owner
+ * says so with PG_offline_managed, a finding without it.
+ */
+static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
+	static struct memhp_check_report r;
+	struct memhp_page *page, *tail;
+	bool managed_rule = false, refcount_rule = false;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
+	page = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 1);	/* tail: refcount 0 */
+	ASSERT_TRUE(page);
+	tail = memhp_pfn_to_page(m, memhp_page_to_pfn(page) + 1);
+	ASSERT_OK(memhp_SetPageOffline(page));
+	ASSERT_OK(memhp_SetPageOffline(tail));
+
+	ASSERT_GT(memhp_check(m, &r), 0);
+	for (size_t i = 0; i < r.shown; i++) {
+		managed_rule |= !strcmp(r.v[i].rule, "managed-pages");
+		refcount_rule |= !strcmp(r.v[i].rule, "pageoffline-refcount");
+	}
+	ASSERT_TRUE(managed_rule && refcount_rule);
+
+	memhp_SetPageOfflineManaged(page);
+	memhp_SetPageOfflineManaged(tail);
+	ASSERT_TRUE(memhp_PageOfflineManaged(tail));
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+
+	ASSERT_OK(memhp_ClearPageOffline(page));
+	ASSERT_OK(memhp_ClearPageOffline(tail));
+	memhp_free_pages(page, 1);	/* freeing clears the flag */
+	ASSERT_TRUE(!memhp_PageOfflineManaged(tail));
+}
+
 /* ---- 2025: PG_offline_skippable ---------------------------------------------------------- */
 
 static void skippable_pages_with_refcount_1_are_skipped_2025(void)
@@ -604,6 +642,7 @@ RUN_TESTS(T(online_page_callback_keeps_pages_back_as_pageoffline),
 	  T(speculative_reference_keeps_6_1_offline_from_finishing),
 	  T(stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1),
 	  T(a_reference_taken_after_the_isolation_test_is_reported_where_6_1_would_bug),
+	  T(pageoffline_pages_left_in_managed_pages_need_the_managed_flag),
 	  T(skippable_pages_with_refcount_1_are_skipped_2025),
 	  T(pageoffline_without_the_flag_is_ebusy_2025),
 	  T(stray_reference_is_only_a_warning_under_2025),

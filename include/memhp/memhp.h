@@ -10,12 +10,16 @@
  *   memhp/notifier.h  the memory notifier chain, the online_page callback
  *   memhp/check.h     the invariant checker
  *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
+ *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
+ *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
 
 #include <memhp/alloc.h>
+#include <memhp/balloon.h>
 #include <memhp/check.h>
+#include <memhp/fs.h>
 #include <memhp/hotplug.h>
 #include <memhp/machine.h>
 #include <memhp/notifier.h>

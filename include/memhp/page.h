@@ -62,6 +62,21 @@ MEMHP_API int memhp_ClearPageOffline(struct memhp_page *page);
 MEMHP_API bool memhp_PageOfflineSkippable(const struct memhp_page *page);
 MEMHP_API void memhp_SetPageOfflineSkippable(struct memhp_page *page);
 MEMHP_API void memhp_ClearPageOfflineSkippable(struct memhp_page *page);
+/*
+ * PG_offline_managed: a PageOffline page that still counts in its zone's
+ * managed pages. Most owners take their PageOffline pages out of
+ * managed_pages (virtio-mem, virtio-balloon, Xen, Hyper-V); vmw_balloon, and
+ * virtio-balloon with VIRTIO_BALLOON_F_DEFLATE_ON_OOM, never do. Linux keeps
+ * no per-page record of that, but the checker derives managed_pages from the
+ * memmap and needs one: such an owner marks its pages. A marked page may also
+ * have refcount 0 outside MEM_GOING_OFFLINE (the tails of vmw_balloon's
+ * non-compound 2 MiB pages): offlining would count it as free and subtract it
+ * with the rest of the block, which is right for a page still managed.
+ * The flag means nothing on a page that is not PageOffline; freeing clears it.
+ */
+MEMHP_API bool memhp_PageOfflineManaged(const struct memhp_page *page);
+MEMHP_API void memhp_SetPageOfflineManaged(struct memhp_page *page);
+MEMHP_API void memhp_ClearPageOfflineManaged(struct memhp_page *page);
 
 MEMHP_API bool memhp_PageReserved(const struct memhp_page *page);
 MEMHP_API void memhp_SetPageReserved(struct memhp_page *page);

@@ -218,13 +218,20 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 	}
 	c->present[zone->idx]++;
 	if (PageOffline(page)) {
-		if (m->cfg.protocol == MEMHP_PROTOCOL_6_1 && count == 0)
+		/* Owners that left the page in managed_pages say so; such a
+		 * page may also be the refcount-0 tail of a non-compound
+		 * allocation (vmw_balloon's 2 MiB pages). */
+		const bool managed = PageOfflineManaged(page);
+
+		if (m->cfg.protocol == MEMHP_PROTOCOL_6_1 && count == 0 && !managed)
 			fail(c, pfn, "pageoffline-refcount",
 			     "PageOffline page with refcount 0 outside MEM_GOING_OFFLINE");
 		if (m->cfg.protocol == MEMHP_PROTOCOL_2025 && PageOfflineSkippable(page) &&
 		    count != 1)
 			fail(c, pfn, "pageoffline-refcount",
 			     "skippable PageOffline page with refcount %d, not 1", count);
+		if (managed)
+			c->managed[zone->idx]++;
 		/* Reserved PageOffline pages (hv_balloon) are legal, only
 		 * unofflinable. */
 		return;

@@ -51,6 +51,7 @@ enum pageflags {
 	PG_offline_skippable,
 	PG_dirty,
 	PG_vmemmap_self_hosted,
+	PG_offline_managed,	/* PageOffline, yet still in managed_pages */
 	NR_PAGEFLAGS
 };
 
@@ -190,6 +191,7 @@ static inline void set_page_owner(struct memhp_page *p, int owner, uint32_t priv
 #define PageIsolated(p) test_page_flag(p, PG_isolated)
 #define PageHWPoison(p) test_page_flag(p, PG_hwpoison)
 #define PageOfflineSkippable(p) test_page_flag(p, PG_offline_skippable)
+#define PageOfflineManaged(p) test_page_flag(p, PG_offline_managed)
 
 /* ---- Sections ---------------------------------------------------------- */
 
@@ -449,6 +451,10 @@ struct memhp_machine {
 	} ratelimit;				/* under misc_lock */
 
 	struct violation_log violations;
+	/* The event in flight (MEM_GOING_ONLINE or MEM_GOING_OFFLINE) and its
+	 * range, for the event-order invariants; under mem_hotplug_lock. */
+	unsigned long notify_pending;
+	unsigned long notify_start, notify_nr;
 	/* Set while __offline_isolated_pages() runs, so a "bad page" free can be
 	 * told from other frees. */
 	_Atomic unsigned long hotplug_ops;

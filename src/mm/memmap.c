@@ -300,6 +300,21 @@ void memhp_ClearPageOfflineSkippable(struct memhp_page *page)
 	clear_page_flag(page, PG_offline_skippable);
 }
 
+bool memhp_PageOfflineManaged(const struct memhp_page *page)
+{
+	return PageOfflineManaged(page);
+}
+
+void memhp_SetPageOfflineManaged(struct memhp_page *page)
+{
+	set_page_flag(page, PG_offline_managed);
+}
+
+void memhp_ClearPageOfflineManaged(struct memhp_page *page)
+{
+	clear_page_flag(page, PG_offline_managed);
+}
+
 bool memhp_PageReserved(const struct memhp_page *page)
 {
 	return PageReserved(page);

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,12 +509,15 @@ static int kstrtobool(const char *s, bool *res)
 	return -EINVAL;
 }
 
-/* kstrtouint(s, 0): optional '+', 0x/0 prefixes, one trailing newline. */
+/* kstrtouint(s, 0): optional '+', 0x/0 prefixes, one trailing newline.
+ * As in lib/kstrtox.c, only a 64-bit overflow is reported before the rest
+ * of the string is checked; a number that fits 64 but not 32 bits is
+ * -ERANGE only if the whole string parses. */
 static int kstrtouint(const char *s, unsigned int *res)
 {
 	unsigned long long v = 0;
 	unsigned int base = 10;
-	bool any = false;
+	bool any = false, overflow = false;
 
 	if (*s == '+')
 		s++;
@@ -536,15 +540,19 @@ static int kstrtouint(const char *s, unsigned int *res)
 			break;
 		if (d >= base)
 			break;
+		if (v > (ULLONG_MAX - d) / base)
+			overflow = true;
 		v = v * base + d;
-		if (v > UINT32_MAX)
-			return -ERANGE;
 		any = true;
 	}
+	if (overflow)
+		return -ERANGE;
 	if (*s == '\n')
 		s++;
 	if (*s || !any)
 		return -EINVAL;
+	if (v > UINT32_MAX)
+		return -ERANGE;
 	*res = (unsigned int)v;
 	return 0;
 }

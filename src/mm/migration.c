@@ -146,14 +146,19 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn)
 	if (!dst)
 		return -ENOMEM;
 	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE);
+	/* The target is fully the owner's before the owner sees it: once it
+	 * switched, it may free the page at any moment (a balloon deflating,
+	 * data being freed), so nothing here may touch it afterwards. */
 	set_page_owner(dst, owner_id, page_private(src));
+	set_page_flag(dst, ops->lru ? PG_lru : PG_movable);
 	rc = ops->migrate_page(dst, src, owner);
 	if (rc) {
+		clear_page_flag(dst, PG_lru);
+		clear_page_flag(dst, PG_movable);
 		set_page_owner(dst, 0, 0);
 		memhp_put_page(dst);
 		return rc;
 	}
-	set_page_flag(dst, ops->lru ? PG_lru : PG_movable);
 	/* The source is no one's now: unlink it and drop the owner's
 	 * reference and ours; it frees into its isolated pageblock, unless a
 	 * speculative walker still holds it, in which case the walker's put

@@ -73,9 +73,62 @@ const char *memhp_memory_event_name(unsigned long action)
  * blocking_notifier_call_chain(): every callback in priority order until
  * one returns a value with NOTIFY_STOP_MASK. Returns the last value.
  */
+/*
+ * The event-order invariants (kernel-core.md §8, 16 and 17): a GOING_*
+ * event is followed by exactly one of its outcome or its CANCEL_*, for the
+ * same range, before anything else happens; when MEM_CANCEL_OFFLINE goes
+ * out the range is no longer isolated, and when MEM_ONLINE goes out it is
+ * allocatable. A violation can only be a bug in memhp itself.
+ */
+static void check_event_order(struct memhp_machine *m, unsigned long action,
+			      const struct memhp_memory_notify *arg)
+{
+	const char *name = memhp_memory_event_name(action);
+	unsigned long expect_a = 0, expect_b = 0;
+
+	switch (m->notify_pending) {
+	case MEMHP_MEM_GOING_ONLINE:
+		expect_a = MEMHP_MEM_ONLINE;
+		expect_b = MEMHP_MEM_CANCEL_ONLINE;
+		break;
+	case MEMHP_MEM_GOING_OFFLINE:
+		expect_a = MEMHP_MEM_OFFLINE;
+		expect_b = MEMHP_MEM_CANCEL_OFFLINE;
+		break;
+	}
+	if (m->notify_pending) {
+		if ((action != expect_a && action != expect_b) || arg->start_pfn != m->notify_start ||
+		    arg->nr_pages != m->notify_nr)
+			memhp_report(m, arg->start_pfn, "notifier-sequence",
+				     "%s after %s for another range or without its outcome", name,
+				     memhp_memory_event_name(m->notify_pending));
+		m->notify_pending = 0;
+	} else if (action != MEMHP_MEM_GOING_ONLINE && action != MEMHP_MEM_GOING_OFFLINE) {
+		memhp_report(m, arg->start_pfn, "notifier-sequence", "%s without a MEM_GOING_*",
+			     name);
+	}
+	if (action == MEMHP_MEM_GOING_ONLINE || action == MEMHP_MEM_GOING_OFFLINE) {
+		m->notify_pending = action;
+		m->notify_start = arg->start_pfn;
+		m->notify_nr = arg->nr_pages;
+	}
+	if (action == MEMHP_MEM_CANCEL_OFFLINE || action == MEMHP_MEM_ONLINE) {
+		for (unsigned long pfn = arg->start_pfn; pfn < arg->start_pfn + arg->nr_pages;
+		     pfn += m->pageblock_nr_pages) {
+			if (pfn_online(m, pfn) && is_migrate_isolate_pfn(m, pfn)) {
+				memhp_report(m, pfn, "notifier-sequence",
+					     "%s while the range is still isolated", name);
+				break;
+			}
+		}
+	}
+}
+
 int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_memory_notify *arg)
 {
 	int ret = MEMHP_NOTIFY_DONE;
+
+	check_event_order(m, action, arg);
 
 	pthread_rwlock_rdlock(&m->memory_chain.rwsem);
 	for (struct memhp_notifier_block *nb = m->memory_chain.head; nb; nb = nb->next) {

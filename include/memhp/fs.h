@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memhp/fs.h - a machine's files as a Linux 6.1 guest shows them: the
+ * memory and node trees of sysfs, the memory_hotplug module parameters,
+ * /proc/meminfo, zoneinfo, buddyinfo and pagetypeinfo, and the debugfs
+ * files of the memory notifier error injector.
+ *
+ * The tree knows nothing of FUSE. Paths are what a guest sees
+ * ("/sys/devices/system/memory/memory32/state", "/proc/meminfo"); file
+ * contents, modes and errnos are those of 6.1 (docs/sysfs.md lists every
+ * file). Front ends use either the path calls (memhp_fs_read and
+ * memhp_fs_write behave like open + read/write + close by root) or the
+ * inode calls, which a file system daemon needs: inode numbers are stable
+ * for a path as long as what it names exists.
+ *
+ * All calls are thread-safe. A memhp_fs is destroyed after every call on
+ * it has returned, and before its machine.
+ */
+#ifndef MEMHP_FS_H
+#define MEMHP_FS_H
+
+#include <memhp/machine.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct memhp_fs;
+
+/* Create the tree of @m; this also loads the error injector (registers its
+ * memory notifier, priority 0). Returns 0 or -ENOMEM. */
+MEMHP_API int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out);
+MEMHP_API void memhp_fs_destroy(struct memhp_fs *fs);
+
+/*
+ * Read the whole of the file at @path into @buf, as read(2) at offset 0
+ * with a buffer of @size bytes: returns the number of bytes stored (at
+ * most @size; no NUL is added), or -ENOENT, -ENOTDIR, -ELOOP (bad path),
+ * -EISDIR, -EACCES (a file root may not read, such as a write-only
+ * attribute), or the error of the file's show function (-EIO, -ENODEV).
+ */
+MEMHP_API ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size);
+
+/*
+ * Write @len bytes to the file at @path, as root's open(O_WRONLY) + one
+ * write(2) + close would on Linux 6.1: returns the count write(2) returns
+ * (@len, or less where the kernel takes less: a sysfs attribute takes at
+ * most a page), or -errno: -ENOENT, -ENOTDIR, -ELOOP, -EISDIR, -EACCES
+ * (read-only sysfs attribute), -EIO (procfs file), or the attribute's own
+ * errno (-EINVAL, -EBUSY, -ENOMEM from a notifier, ...). Blocks while
+ * another state change runs, as the kernel's restarted write does.
+ */
+MEMHP_API ssize_t memhp_fs_write(struct memhp_fs *fs, const char *path, const char *buf,
+				 size_t len);
+
+/* ---- Inodes, for file system front ends ---------------------------------- */
+
+#define MEMHP_FS_ROOT_INO 1
+
+struct memhp_fs_attr {
+	uint64_t ino;
+	mode_t mode;			/* S_IFDIR/S_IFREG/S_IFLNK | permissions */
+	nlink_t nlink;
+	off_t size;			/* 4096 for sysfs attributes, as sysfs */
+};
+
+/* The entry @name in directory @parent: 0, -ENOENT, -ENOTDIR. */
+MEMHP_API int memhp_fs_lookup(struct memhp_fs *fs, uint64_t parent, const char *name,
+			      struct memhp_fs_attr *attr);
+/* 0, or -ENOENT when @ino names nothing (any more). */
+MEMHP_API int memhp_fs_getattr(struct memhp_fs *fs, uint64_t ino, struct memhp_fs_attr *attr);
+/* Resolve an absolute @path, following symbolic links (the last one only
+ * if @follow): 0, -ENOENT, -ENOTDIR, -ELOOP, -EINVAL (not absolute). */
+MEMHP_API int memhp_fs_resolve(struct memhp_fs *fs, const char *path, bool follow,
+			       struct memhp_fs_attr *attr);
+
+/*
+ * Directory entries of @ino after position @off (0: from the start; ".",
+ * ".." included). @fill gets each entry with the position to resume after
+ * it and returns nonzero to stop. Returns 0, -ENOENT, -ENOTDIR.
+ */
+typedef int (*memhp_fs_fill_fn)(void *ctx, const char *name, const struct memhp_fs_attr *attr,
+				uint64_t next_off);
+MEMHP_API int memhp_fs_readdir(struct memhp_fs *fs, uint64_t ino, uint64_t off,
+			       memhp_fs_fill_fn fill, void *ctx);
+
+/* The target of symbolic link @ino (relative, as sysfs has it), NUL
+ * terminated: its length, or -ENOENT, -EINVAL (not a link), -ENAMETOOLONG. */
+MEMHP_API ssize_t memhp_fs_readlink(struct memhp_fs *fs, uint64_t ino, char *buf, size_t size);
+
+/*
+ * May root open @ino with @flags (O_RDONLY, O_WRONLY, O_RDWR; others
+ * ignored)? 0, -ENOENT, -EISDIR (directory opened for writing), -EACCES
+ * (a sysfs attribute without that kind of access: kernfs refuses even
+ * root). Unprivileged callers are the front end's business (mode bits).
+ */
+MEMHP_API int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags);
+
+/*
+ * Render the contents of regular file @ino, as one read from offset 0 of
+ * a fresh open file would see them: *@out gets a malloc()ed buffer (free()
+ * it) and the length is returned; or -ENOENT, -EISDIR, -EINVAL (a link),
+ * -ENOMEM, or the show function's error (-EIO, -ENODEV).
+ */
+MEMHP_API ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out);
+
+/*
+ * A write in flight that its caller may interrupt, as a signal interrupts
+ * a write(2): a file system daemon makes one per write request and calls
+ * memhp_fs_req_interrupt() from another thread when the kernel sends an
+ * interrupt for it. The write then returns -EINTR: a writer waiting for
+ * the device hotplug lock gives up, a running offline is stopped with the
+ * memhp task signal (memhp_task_signal()) and rolls back. A running
+ * online cannot be interrupted (nor can it in the kernel).
+ */
+struct memhp_fs_req;
+/* NULL when out of memory. */
+MEMHP_API struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs);
+MEMHP_API void memhp_fs_req_free(struct memhp_fs_req *req);
+/* Async-safe with respect to the write: may come before, during or after. */
+MEMHP_API void memhp_fs_req_interrupt(struct memhp_fs_req *req);
+
+/*
+ * Write to regular file @ino as write(2) on an open file does (the file
+ * position does not matter; an open check is the caller's, see
+ * memhp_fs_open()). With @req, the write can be interrupted (-EINTR).
+ * Returns what memhp_fs_write() returns, apart from the path errors.
+ */
+MEMHP_API ssize_t memhp_fs_write_ino(struct memhp_fs *fs, uint64_t ino, const char *buf,
+				     size_t len, struct memhp_fs_req *req);
+
+/*
+ * The daemon is going away: interrupt every write that has a request, and
+ * fail interruptible writes from now on with -EINTR. Path writes are not
+ * affected.
+ */
+MEMHP_API void memhp_fs_shutdown(struct memhp_fs *fs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMHP_FS_H */

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/*
+ * machine_opts.c - machine options in QEMU's words, and building the
+ * machine they describe: a q35 guest with boot RAM (memhp_config_init()),
+ * the memory block size x86 Linux would pick, and pc-dimms hot-added at
+ * start-up where QEMU would put them, as ACPI memory hotplug adds them.
+ */
+#include "machine_opts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* QEMU pc/q35: device memory starts at the 1 GiB boundary after high RAM
+ * (or at 4 GiB), and reserves 1 GiB of alignment room per slot. */
+#define X86_4G (4 * MEMHP_GiB)
+#define DEVICE_MEM_ALIGN MEMHP_GiB
+#define DEVICE_MEM_SLOT_ROOM MEMHP_GiB
+/* arch/x86/mm/init_64.c probe_memory_block_size(): 128 MiB blocks below
+ * 64 GiB of boot memory; above, the largest of up to 2 GiB that divides
+ * the end of boot memory (in a VM). */
+#define X86_MIN_BLOCK_SIZE (128 * MEMHP_MiB)
+#define X86_MAX_BLOCK_SIZE (2 * MEMHP_GiB)
+#define X86_LARGE_BLOCK_RAM (64 * MEMHP_GiB)
+#define MAX_PHYS (1ULL << MEMHP_MAX_PHYS_SHIFT)
+
+void machine_opts_init(struct machine_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ram_size = MACHINE_DEFAULT_RAM;
+	o->auto_online = -1;
+	o->protocol = -1;
+}
+
+int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
+{
+	static const char suffixes[] = "BKMGTPE";
+	uint64_t v = 0, frac = 0, frac_div = 1, unit = default_unit;
+	unsigned int base = 10;
+	const char *p = s, *sfx;
+	bool digits = false;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	for (;; p++) {
+		unsigned int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f'))
+			d = (unsigned)((*p | 0x20) - 'a' + 10);
+		else
+			break;
+		if (v > (UINT64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+		digits = true;
+	}
+	if (!digits)
+		return -EINVAL;
+	if (*p == '.' && base == 10) {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (frac_div >= 1000000000000ULL)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			frac_div *= 10;
+		}
+	}
+	if (*p) {
+		sfx = strchr(suffixes, *p & ~0x20);
+		if (!sfx || p[1])
+			return -EINVAL;
+		unit = 1ULL << (10 * (sfx - suffixes));
+	}
+	if (v && unit > UINT64_MAX / v)
+		return -ERANGE;
+	v *= unit;
+	/* A fraction must come to whole bytes. */
+	if (frac) {
+		if (unit > UINT64_MAX / frac || (frac * unit) % frac_div)
+			return -EINVAL;
+		if (v + frac * unit / frac_div < v)
+			return -ERANGE;
+		v += frac * unit / frac_div;
+	}
+	*out = v;
+	return 0;
+}
+
+static int bad(const char *prog, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/* "-m 1G,slots=4,maxmem=8G" or "-m size=1G". */
+static int parse_m(struct machine_opts *o, const char *prog, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int ret = 1;
+
+	if (!copy)
+		return bad(prog, "%s: out of memory", arg);
+	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		const char *val = eq ? eq + 1 : tok;
+
+		if (eq)
+			*eq = '\0';
+		if (!eq || !strcmp(tok, "size")) {
+			if (parse_size(val, MEMHP_MiB, &o->ram_size) || !o->ram_size)
+				ret = bad(prog, "-m: invalid RAM size '%s'", val);
+		} else if (!strcmp(tok, "maxmem")) {
+			if (parse_size(val, 1, &o->maxmem))
+				ret = bad(prog, "-m: invalid maxmem '%s'", val);
+		} else if (!strcmp(tok, "slots")) {
+			char *end;
+			unsigned long n = strtoul(val, &end, 10);
+
+			if (*end || !*val || n > MACHINE_MAX_DIMMS)
+				ret = bad(prog, "-m: invalid slots '%s'", val);
+			o->slots = (unsigned int)n;
+		} else {
+			ret = bad(prog, "-m: unknown property '%s'", tok);
+		}
+	}
+	free(copy);
+	return ret;
+}
+
+/* "pc-dimm,id=dimm0,size=1G[,addr=0x140000000][,node=0][,memdev=...]" */
+static int parse_device(struct machine_opts *o, const char *prog, const char *arg)
+{
+	struct machine_dimm d;
+	char *copy, *save = NULL, *tok;
+	bool have_size = false;
+	int ret = 1;
+
+	memset(&d, 0, sizeof(d));
+	if (!strncmp(arg, "virtio-mem", 10) && (!arg[10] || arg[10] == ','))
+		return bad(prog, "--device %s: virtio-mem is not supported yet", arg);
+	if (strncmp(arg, "pc-dimm", 7) || (arg[7] && arg[7] != ','))
+		return bad(prog, "--device %s: only pc-dimm devices are supported", arg);
+	if (o->nr_dimms == MACHINE_MAX_DIMMS)
+		return bad(prog, "--device %s: too many devices", arg);
+	copy = strdup(arg + 7);
+	if (!copy)
+		return bad(prog, "%s: out of memory", arg);
+	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq) {
+			ret = bad(prog, "--device pc-dimm: '%s' needs a value", tok);
+			break;
+		}
+		*eq++ = '\0';
+		if (!strcmp(tok, "id")) {
+			if (strlen(eq) >= sizeof(d.id))
+				ret = bad(prog, "--device pc-dimm: id '%s' is too long", eq);
+			else
+				strcpy(d.id, eq);
+		} else if (!strcmp(tok, "size")) {
+			if (parse_size(eq, 1, &d.size) || !d.size)
+				ret = bad(prog, "--device pc-dimm: invalid size '%s'", eq);
+			have_size = true;
+		} else if (!strcmp(tok, "addr")) {
+			if (parse_size(eq, 1, &d.addr))
+				ret = bad(prog, "--device pc-dimm: invalid addr '%s'", eq);
+		} else if (!strcmp(tok, "node")) {
+			if (strcmp(eq, "0"))
+				ret = bad(prog, "--device pc-dimm: node %s: there is node 0 only",
+					  eq);
+		} else if (!strcmp(tok, "memdev")) {
+			/* The backend: memhp has one kind of host memory. */
+		} else {
+			ret = bad(prog, "--device pc-dimm: property '%s' not found", tok);
+		}
+	}
+	free(copy);
+	if (ret > 0 && !have_size)
+		ret = bad(prog, "--device %s: pc-dimm needs size=", arg);
+	for (unsigned int i = 0; ret > 0 && d.id[0] && i < o->nr_dimms; i++)
+		if (!strcmp(o->dimms[i].id, d.id))
+			ret = bad(prog, "--device: duplicate id '%s'", d.id);
+	if (ret > 0)
+		o->dimms[o->nr_dimms++] = d;
+	return ret;
+}
+
+static int parse_online_type(const char *s)
+{
+	static const char *const names[] = {"offline", "online", "online_kernel",
+					    "online_movable"};
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
+{
+	static const char *const with_arg[] = {"-m",	       "--maxmem",     "--device",
+					       "--auto-online", "--protocol",   "--block-size",
+					       "--anon-memory"};
+	const char *opt = argv[*i], *val = NULL;
+	char name[32];
+	size_t n;
+	unsigned int k;
+
+	n = strcspn(opt, "=");
+	if (n >= sizeof(name))
+		return 0;
+	memcpy(name, opt, n);
+	name[n] = '\0';
+	for (k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]); k++)
+		if (!strcmp(name, with_arg[k]))
+			break;
+	if (k == sizeof(with_arg) / sizeof(with_arg[0]))
+		return 0;
+	if (opt[n] == '=') {
+		val = opt + n + 1;
+	} else {
+		if (*i + 1 >= argc)
+			return bad(prog, "%s needs an argument", name);
+		val = argv[++*i];
+	}
+	++*i;
+	if (!strcmp(name, "-m"))
+		return parse_m(o, prog, val);
+	if (!strcmp(name, "--maxmem")) {
+		if (parse_size(val, 1, &o->maxmem))
+			return bad(prog, "--maxmem: invalid size '%s'", val);
+		return 1;
+	}
+	if (!strcmp(name, "--device"))
+		return parse_device(o, prog, val);
+	if (!strcmp(name, "--auto-online")) {
+		o->auto_online = parse_online_type(val);
+		if (o->auto_online < 0)
+			return bad(prog, "--auto-online %s: offline, online, online_kernel or "
+					 "online_movable",
+				   val);
+		return 1;
+	}
+	if (!strcmp(name, "--protocol")) {
+		if (!strcmp(val, "6.1"))
+			o->protocol = MEMHP_PROTOCOL_6_1;
+		else if (!strcmp(val, "2025"))
+			o->protocol = MEMHP_PROTOCOL_2025;
+		else
+			return bad(prog, "--protocol %s: 6.1 or 2025", val);
+		return 1;
+	}
+	if (!strcmp(name, "--anon-memory")) {
+		const char *comma = strchr(val, ',');
+		char size[64];
+		size_t len = comma ? (size_t)(comma - val) : strlen(val);
+
+		if (len >= sizeof(size) || (comma && strcmp(comma, ",pinned")))
+			return bad(prog, "--anon-memory %s: SIZE[,pinned]", val);
+		memcpy(size, val, len);
+		size[len] = '\0';
+		if (parse_size(size, 1, &o->anon_size))
+			return bad(prog, "--anon-memory: invalid size '%s'", size);
+		o->anon_pinned = comma != NULL;
+		return 1;
+	}
+	/* --block-size */
+	if (parse_size(val, 1, &o->block_size) || !o->block_size ||
+	    (o->block_size & (o->block_size - 1)) || o->block_size < X86_MIN_BLOCK_SIZE)
+		return bad(prog, "--block-size %s: a power of two of 128M or more", val);
+	return 1;
+}
+
+void machine_opts_usage(FILE *f)
+{
+	fprintf(f,
+		"machine options (QEMU's words):\n"
+		"  -m [size=]SIZE[,slots=N][,maxmem=SIZE]\n"
+		"                        boot RAM (default 128M, a bare number is MiB), laid out\n"
+		"                        as on q35: at most 2G below 4G, the rest from 4G\n"
+		"  --maxmem SIZE         RAM plus device memory at most; without it, as in QEMU,\n"
+		"                        there is no room for memory added after start-up\n"
+		"  --device pc-dimm,id=ID,size=SIZE[,addr=ADDR]\n"
+		"                        a DIMM, added at start-up as ACPI hotplug adds it, at\n"
+		"                        ADDR or the next free device-memory address (from the\n"
+		"                        1G boundary after high RAM)\n"
+		"  --auto-online offline|online|online_kernel|online_movable\n"
+		"                        auto_online_blocks at boot (default offline)\n"
+		"  --protocol 6.1|2025   the PageOffline protocol (default 6.1)\n"
+		"  --block-size SIZE     memory block size (default: as x86 Linux picks it)\n"
+		"  --anon-memory SIZE[,pinned]\n"
+		"                        movable memory in use in the guest after start-up (as\n"
+		"                        a process's); pinned: it cannot be migrated, so an\n"
+		"                        offline of its blocks retries until interrupted\n");
+}
+
+/* The end of boot RAM (max_pfn). */
+static uint64_t boot_end(const struct memhp_config *cfg)
+{
+	uint64_t end = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_boot; i++)
+		if (cfg->boot[i].start + cfg->boot[i].size > end)
+			end = cfg->boot[i].start + cfg->boot[i].size;
+	return end;
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static uint64_t x86_block_size(uint64_t mem_end)
+{
+	uint64_t bz;
+
+	if (mem_end < X86_LARGE_BLOCK_RAM)
+		return X86_MIN_BLOCK_SIZE;
+	for (bz = X86_MAX_BLOCK_SIZE; bz > X86_MIN_BLOCK_SIZE; bz >>= 1)
+		if (!(mem_end & (bz - 1)))
+			break;
+	return bz;
+}
+
+void machine_destroy(struct machine *mc)
+{
+	if (mc->anon)
+		memhp_data_destroy(mc->anon);
+	memhp_machine_destroy(mc->m);
+	mc->anon = NULL;
+	mc->m = NULL;
+}
+
+/* --anon-memory: allocated with GFP_HIGHUSER_MOVABLE, so ZONE_MOVABLE first. */
+static int start_anon(const struct machine_opts *o, const char *prog, struct machine *mc)
+{
+	unsigned long want = (unsigned long)(o->anon_size >> MEMHP_PAGE_SHIFT), got;
+	int ret;
+
+	if (!want)
+		return 0;
+	ret = memhp_data_create(mc->m, &mc->anon);
+	if (ret) {
+		fprintf(stderr, "%s: --anon-memory: %s\n", prog, strerror(-ret));
+		return ret;
+	}
+	got = memhp_data_alloc(mc->anon, want, MEMHP_GFP_HIGHUSER_MOVABLE);
+	if (got < want) {
+		fprintf(stderr, "%s: --anon-memory: only %lu of %lu pages free\n", prog, got,
+			want);
+		return -ENOMEM;
+	}
+	memhp_data_refuse_migration(mc->anon, o->anon_pinned);
+	return 0;
+}
+
+int machine_opts_create(const struct machine_opts *o, const char *prog, struct machine *out)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	uint64_t dev_base, dev_end, next, end;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	memhp_config_init(&cfg, o->ram_size);
+	end = boot_end(&cfg);
+	cfg.block_size = o->block_size ? o->block_size : x86_block_size(end);
+	if (o->auto_online >= 0)
+		cfg.auto_online_blocks = (enum memhp_online_type)o->auto_online;
+	if (o->protocol >= 0)
+		cfg.protocol = (enum memhp_protocol)o->protocol;
+
+	dev_base = align_up(end > X86_4G ? end : X86_4G, DEVICE_MEM_ALIGN);
+	if (o->maxmem) {
+		if (o->maxmem < o->ram_size) {
+			fprintf(stderr, "%s: maxmem (%#llx) is less than the RAM size (%#llx)\n",
+				prog, (unsigned long long)o->maxmem,
+				(unsigned long long)o->ram_size);
+			return -EINVAL;
+		}
+		dev_end = dev_base + (o->maxmem - o->ram_size) +
+			  (uint64_t)o->slots * DEVICE_MEM_SLOT_ROOM;
+		cfg.phys_size = align_up(dev_end > end ? dev_end : end, cfg.block_size);
+	} else {
+		/* No maxmem: as in QEMU, no room for memory added later; the
+		 * address space ends after the start-up devices. (It also keeps
+		 * the host reservation small, which ThreadSanitizer needs.) */
+		dev_end = end;
+		next = dev_base;
+		for (unsigned int i = 0; i < o->nr_dimms; i++) {
+			uint64_t addr = o->dimms[i].addr ? o->dimms[i].addr
+							 : align_up(next, cfg.block_size);
+
+			if (addr + o->dimms[i].size > dev_end)
+				dev_end = addr + o->dimms[i].size;
+			next = addr + o->dimms[i].size;
+		}
+		dev_end = align_up(dev_end, cfg.block_size);
+		cfg.phys_size = dev_end;
+	}
+	if (cfg.phys_size > MAX_PHYS) {
+		fprintf(stderr, "%s: the machine needs more than %llu TiB of address space\n", prog,
+			MAX_PHYS >> 40);
+		return -EINVAL;
+	}
+	ret = memhp_machine_create(&cfg, &m);
+	if (ret) {
+		fprintf(stderr, "%s: cannot create the machine: %s%s%s\n", prog, strerror(-ret),
+			ret == -EINVAL ? ": " : "", ret == -EINVAL ? memhp_config_error() : "");
+		return ret;
+	}
+
+	next = dev_base;
+	for (unsigned int i = 0; i < o->nr_dimms; i++) {
+		const struct machine_dimm *d = &o->dimms[i];
+		const char *id = d->id[0] ? d->id : "(no id)";
+		uint64_t addr = d->addr ? d->addr : align_up(next, cfg.block_size);
+
+		if (d->size % cfg.block_size || addr % cfg.block_size) {
+			fprintf(stderr,
+				"%s: pc-dimm %s: address %#llx and size %#llx must be multiples of "
+				"the memory block size %#llx: Linux would not add it\n",
+				prog, id, (unsigned long long)addr, (unsigned long long)d->size,
+				(unsigned long long)cfg.block_size);
+			ret = -EINVAL;
+			break;
+		}
+		if (addr < dev_base || addr + d->size > dev_end || addr + d->size < addr) {
+			fprintf(stderr,
+				"%s: pc-dimm %s: [%#llx, %#llx) is outside device memory [%#llx, "
+				"%#llx)\n",
+				prog, id, (unsigned long long)addr,
+				(unsigned long long)(addr + d->size), (unsigned long long)dev_base,
+				(unsigned long long)dev_end);
+			ret = -ENOSPC;
+			break;
+		}
+		ret = memhp_add_memory(m, 0, addr, d->size, MEMHP_MHP_NONE);
+		if (ret) {
+			fprintf(stderr, "%s: pc-dimm %s: adding [%#llx, %#llx) failed: %s\n", prog,
+				id, (unsigned long long)addr, (unsigned long long)(addr + d->size),
+				strerror(-ret));
+			break;
+		}
+		if (addr + d->size > next)
+			next = addr + d->size;
+	}
+	out->m = m;
+	if (!ret)
+		ret = start_anon(o, prog, out);
+	if (ret)
+		machine_destroy(out);
+	return ret;
+}

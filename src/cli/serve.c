@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/*
+ * serve.c - memhp serve --mount DIR [machine options]: run a machine and
+ * serve its /sys and /proc files over FUSE at DIR until SIGINT or SIGTERM.
+ */
+#include "cli.h"
+#include "machine_opts.h"
+#include "../fs/fuse_server.h"
+
+#include <memhp/fs.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memhp serve --mount DIR [machine options]\n"
+		"\n"
+		"Run a machine and serve what a Linux 6.1 guest shows of its memory over FUSE\n"
+		"at DIR, laid out as the guest's root: DIR/sys/devices/system/memory,\n"
+		"DIR/sys/devices/system/node, DIR/sys/bus/memory, DIR/sys/module/memory_hotplug,\n"
+		"DIR/sys/kernel/debug/notifier-error-inject, DIR/proc/{meminfo,zoneinfo,\n"
+		"buddyinfo,pagetypeinfo}. Writes change the machine as sysfs writes change a\n"
+		"guest. \"lsmem --sysroot DIR\" works on it as it is; \"memhp shell\" puts the\n"
+		"files where the tools look. SIGINT or SIGTERM unmounts and exits 0.\n"
+		"\n"
+		"  --mount DIR           where to mount (an existing directory)\n"
+		"  -h, --help            this text\n"
+		"\n");
+	machine_opts_usage(f);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct machine_opts *o = malloc(sizeof(*o));
+	struct machine mc = {0};
+	struct memhp_fs *fs = NULL;
+	struct fuse_server *srv = NULL;
+	const char *mountpoint = NULL;
+	sigset_t set;
+	int sig, ret = 1;
+
+	if (!o) {
+		fprintf(stderr, "memhp serve: out of memory\n");
+		return 1;
+	}
+	machine_opts_init(o);
+	for (int i = 1; i < argc;) {
+		int r = machine_opts_parse(o, "memhp serve", argc, argv, &i);
+
+		if (r < 0)
+			goto out_usage;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			free(o);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--mount") && i + 1 < argc) {
+			mountpoint = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--mount=", 8)) {
+			mountpoint = argv[i] + 8;
+			i++;
+		} else {
+			fprintf(stderr, "memhp serve: unknown option '%s'\n", argv[i]);
+			goto out_usage;
+		}
+	}
+	if (!mountpoint) {
+		fprintf(stderr, "memhp serve: --mount DIR is required\n");
+		goto out_usage;
+	}
+
+	/* Only this thread takes the signals: workers inherit the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (machine_opts_create(o, "memhp serve", &mc))
+		goto out;
+	if (memhp_fs_create(mc.m, &fs)) {
+		fprintf(stderr, "memhp serve: out of memory\n");
+		goto out;
+	}
+	if (fuse_server_start(fs, mountpoint, SIGUSR1, &srv))
+		goto out;
+	fprintf(stderr, "memhp serve: serving on %s (SIGINT or SIGTERM to stop)\n", mountpoint);
+	sigwait(&set, &sig);
+	ret = 0;
+out:
+	fuse_server_stop(srv);
+	memhp_fs_destroy(fs);
+	machine_destroy(&mc);
+	free(o);
+	return ret;
+out_usage:
+	free(o);
+	fprintf(stderr, "Try 'memhp serve --help'.\n");
+	return 2;
+}

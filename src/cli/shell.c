@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * shell.c - memhp shell [machine options] [-- COMMAND...]: run COMMAND
+ * (default: $SHELL) where every tool sees the memhp machine's memory.
+ *
+ * The program moves into a mount namespace of its own first (a user
+ * namespace too when not root), so that nothing it mounts is seen outside
+ * and everything goes when the last process of the namespace exits:
+ *
+ *   /tmp/memhp-shell.XXXXXX      a tmpfs, private to the namespace, holding
+ *     root/                      the FUSE mount of the machine's files
+ *     modprobe                   a stand-in for /sbin/modprobe
+ *
+ * then binds root/sys/devices/system/memory over /sys/devices/system/memory
+ * and the same for node, /sys/bus/memory, /sys/module/memory_hotplug and
+ * the /proc files; mounts a real debugfs on /sys/kernel/debug (so that
+ * "mount -t debugfs" finds one, as the selftest asks) and binds the served
+ * debugfs over it; and binds the stand-in over /sbin/modprobe, so that the
+ * selftest's modprobe calls set the memhp injector and never load a module
+ * into the host's kernel.
+ */
+#include "cli.h"
+#include "machine_opts.h"
+#include "../fs/fuse_server.h"
+
+#include <memhp/fs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PROG "memhp shell"
+#define FUSE_SUPER_MAGIC 0x65735546
+#define SHELL_TMP_TEMPLATE "/tmp/memhp-shell.XXXXXX"
+/* Exit statuses of the shell itself, as env(1) and timeout(1) use them. */
+#define EXIT_SHELL_FAILED 125
+#define EXIT_CANNOT_RUN 126
+#define EXIT_NOT_FOUND 127
+/* The binds below, debugfs twice and modprobe. */
+#define SHELL_MAX_MOUNTS 16
+
+/* What is bound where; the required ones must work. */
+static const struct bind {
+	const char *served;
+	const char *target;
+	bool required;
+} binds[] = {
+	{"sys/devices/system/memory", "/sys/devices/system/memory", true},
+	{"sys/devices/system/node", "/sys/devices/system/node", true},
+	{"sys/bus/memory", "/sys/bus/memory", false},
+	{"sys/module/memory_hotplug", "/sys/module/memory_hotplug", false},
+	{"proc/meminfo", "/proc/meminfo", true},
+	{"proc/zoneinfo", "/proc/zoneinfo", false},
+	{"proc/buddyinfo", "/proc/buddyinfo", false},
+	{"proc/pagetypeinfo", "/proc/pagetypeinfo", false},
+};
+
+#define DEBUGFS "/sys/kernel/debug"
+#define MODPROBE "/sbin/modprobe"
+
+/*
+ * The modprobe stand-in. It knows one module: loading
+ * memory-notifier-error-inject sets the injector's priority (its module
+ * parameter), removing it clears the injected errors, as a fresh load
+ * would have them. Anything else fails, quietly with -q.
+ */
+static const char modprobe_stub[] =
+	"#!/bin/sh\n"
+	"# memhp shell: modprobe stand-in (see memhp shell --help)\n"
+	"dir=" DEBUGFS "/notifier-error-inject/memory\n"
+	"remove=0 quiet=0 mod= prio=0\n"
+	"for a in \"$@\"; do\n"
+	"\tcase $a in\n"
+	"\t--remove) remove=1 ;;\n"
+	"\t--quiet) quiet=1 ;;\n"
+	"\t--*) ;;\n"
+	"\t-*) case $a in *r*) remove=1 ;; esac; case $a in *q*) quiet=1 ;; esac ;;\n"
+	"\tpriority=*) prio=${a#priority=} ;;\n"
+	"\t*=*) ;;\n"
+	"\t*) [ -z \"$mod\" ] && mod=$a ;;\n"
+	"\tesac\n"
+	"done\n"
+	"case $mod in\n"
+	"memory-notifier-error-inject|memory_notifier_error_inject) ;;\n"
+	"*) [ $quiet = 1 ] || echo \"modprobe: FATAL: Module $mod not found (memhp shell)\" >&2\n"
+	"   exit 1 ;;\n"
+	"esac\n"
+	"[ -d \"$dir\" ] || exit 1\n"
+	"if [ $remove = 1 ]; then\n"
+	"\techo 0 > $dir/actions/MEM_GOING_ONLINE/error &&\n"
+	"\techo 0 > $dir/actions/MEM_GOING_OFFLINE/error &&\n"
+	"\techo 0 > $dir/priority\n"
+	"else\n"
+	"\techo \"$prio\" > $dir/priority\n"
+	"fi\n";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memhp shell [machine options] [-- COMMAND [ARG...]]\n"
+		"\n"
+		"Run COMMAND (default: $SHELL) in a private mount namespace where\n"
+		"/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
+		"/sys/module/memory_hotplug, /proc/{meminfo,zoneinfo,buddyinfo,pagetypeinfo}\n"
+		"and /sys/kernel/debug are the memhp machine's: lsmem, chmem, free, vmstat and\n"
+		"the kernel's memory-hotplug selftest see the machine instead of the host.\n"
+		"/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
+		"never touches the host's kernel. The mounts vanish with the namespace.\n"
+		"$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
+		"\n"
+		"Needs root, or unprivileged user namespaces and access to /dev/fuse.\n"
+		"Exit status: COMMAND's (128+N if it died of signal N), 125 if the shell could\n"
+		"not be set up, 126/127 if COMMAND could not be run.\n"
+		"\n"
+		"  -h, --help            this text\n"
+		"\n");
+	machine_opts_usage(f);
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+/* Into namespaces of our own: a mount namespace, and a user namespace
+ * first when we are not root. Must run before any thread exists. */
+static int enter_namespaces(void)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	char map[64];
+
+	if (uid == 0) {
+		if (unshare(CLONE_NEWNS)) {
+			fprintf(stderr, PROG ": cannot make a mount namespace: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	} else {
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS)) {
+			fprintf(stderr,
+				PROG ": needs root, or unprivileged user namespaces "
+				     "(unshare: %s)\n",
+				strerror(errno));
+			return -1;
+		}
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
+		if (write_file("/proc/self/setgroups", "deny") ||
+		    write_file("/proc/self/uid_map", map)) {
+			fprintf(stderr, PROG ": cannot map user %u in a user namespace\n",
+				(unsigned)uid);
+			return -1;
+		}
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
+		write_file("/proc/self/gid_map", map);
+	}
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, PROG ": cannot make mounts private: %s\n", strerror(errno));
+		return -1;
+	}
+	if (access("/dev/fuse", R_OK | W_OK)) {
+		fprintf(stderr, PROG ": cannot use /dev/fuse: %s%s\n", strerror(errno),
+			uid ? " (needs root)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+struct shell {
+	char tmp[sizeof(SHELL_TMP_TEMPLATE)];
+	char root[PATH_MAX];
+	bool tmpfs;
+	const char *mounted[SHELL_MAX_MOUNTS];
+	unsigned int nr_mounted;
+};
+
+static int bind_one(struct shell *sh, const char *src, const char *target, bool required)
+{
+	if (mount(src, target, NULL, MS_BIND, NULL)) {
+		if (required) {
+			fprintf(stderr, PROG ": cannot bind %s over %s: %s\n", src, target,
+				strerror(errno));
+			return -1;
+		}
+		fprintf(stderr, PROG ": note: %s stays the host's (%s)\n", target, strerror(errno));
+		return 0;
+	}
+	sh->mounted[sh->nr_mounted++] = target;
+	return 0;
+}
+
+static int setup_mounts(struct shell *sh)
+{
+	char src[PATH_MAX * 2], stub[PATH_MAX];
+	struct statfs sfs;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
+		snprintf(src, sizeof(src), "%s/%s", sh->root, binds[i].served);
+		if (bind_one(sh, src, binds[i].target, binds[i].required))
+			return -1;
+	}
+	/* Never let a tool write to the host's memory blocks by mistake. */
+	if (statfs("/sys/devices/system/memory", &sfs) || sfs.f_type != FUSE_SUPER_MAGIC) {
+		fprintf(stderr, PROG ": /sys/devices/system/memory is not the served tree\n");
+		return -1;
+	}
+	/* debugfs: a real one first, for "mount -t debugfs", then ours on it. */
+	if (mount("debugfs", DEBUGFS, "debugfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		fprintf(stderr,
+			PROG ": note: cannot mount debugfs on " DEBUGFS " (%s): no notifier "
+			     "error injection\n",
+			strerror(errno));
+	} else {
+		sh->mounted[sh->nr_mounted++] = DEBUGFS;
+		snprintf(src, sizeof(src), "%s/sys/kernel/debug", sh->root);
+		if (bind_one(sh, src, DEBUGFS, true))
+			return -1;
+	}
+	snprintf(stub, sizeof(stub), "%s/modprobe", sh->tmp);
+	fd = open(stub, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	if (fd < 0 || write(fd, modprobe_stub, sizeof(modprobe_stub) - 1) !=
+			      (ssize_t)sizeof(modprobe_stub) - 1) {
+		fprintf(stderr, PROG ": cannot write %s: %s\n", stub, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (access(MODPROBE, F_OK) == 0 && bind_one(sh, stub, MODPROBE, true))
+		return -1;
+	return 0;
+}
+
+static void teardown_mounts(struct shell *sh)
+{
+	while (sh->nr_mounted)
+		umount2(sh->mounted[--sh->nr_mounted], MNT_DETACH);
+}
+
+static int make_tmp(struct shell *sh)
+{
+	strcpy(sh->tmp, SHELL_TMP_TEMPLATE);
+	if (!mkdtemp(sh->tmp)) {
+		fprintf(stderr, PROG ": cannot make %s: %s\n", SHELL_TMP_TEMPLATE,
+			strerror(errno));
+		return -1;
+	}
+	/* In the namespace only: the host sees an empty directory. */
+	if (mount("memhp", sh->tmp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")) {
+		fprintf(stderr, PROG ": cannot mount a tmpfs on %s: %s\n", sh->tmp,
+			strerror(errno));
+		rmdir(sh->tmp);
+		return -1;
+	}
+	sh->tmpfs = true;
+	snprintf(sh->root, sizeof(sh->root), "%s/root", sh->tmp);
+	if (mkdir(sh->root, 0755)) {
+		fprintf(stderr, PROG ": cannot make %s: %s\n", sh->root, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_tmp(struct shell *sh)
+{
+	if (sh->tmpfs)
+		umount2(sh->tmp, MNT_DETACH);
+	if (sh->tmp[0])
+		rmdir(sh->tmp);
+}
+
+static pid_t run_command(char **cmd, const sigset_t *oldmask, const char *root)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	setenv("MEMHP_ROOT", root, 1);
+	execvp(cmd[0], cmd);
+	fprintf(stderr, PROG ": %s: %s\n", cmd[0], strerror(errno));
+	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+}
+
+/* Wait for @child, passing on the signals meant for it. */
+static int wait_child(pid_t child, const sigset_t *set)
+{
+	int sig, status;
+
+	for (;;) {
+		pid_t w;
+
+		sigwait(set, &sig);
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (w != child)
+				continue;
+			if (WIFEXITED(status))
+				return WEXITSTATUS(status);
+			if (WIFSIGNALED(status))
+				return 128 + WTERMSIG(status);
+		}
+	}
+}
+
+int cmd_shell(int argc, char **argv)
+{
+	struct machine_opts *o = malloc(sizeof(*o));
+	struct shell sh;
+	struct machine mc = {0};
+	struct memhp_fs *fs = NULL;
+	struct fuse_server *srv = NULL;
+	char *default_cmd[2] = {NULL, NULL};
+	char **cmd = default_cmd, probe[PATH_MAX * 2];
+	sigset_t set, oldmask;
+	struct stat st;
+	int ret = EXIT_SHELL_FAILED;
+	pid_t child;
+
+	memset(&sh, 0, sizeof(sh));
+	if (!o) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return EXIT_SHELL_FAILED;
+	}
+	machine_opts_init(o);
+	for (int i = 1; i < argc;) {
+		int r = machine_opts_parse(o, PROG, argc, argv, &i);
+
+		if (r < 0)
+			goto out_usage;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			free(o);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--")) {
+			if (i + 1 < argc)
+				cmd = argv + i + 1;
+			break;
+		}
+		fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
+		goto out_usage;
+	}
+	if (cmd == default_cmd) {
+		default_cmd[0] = getenv("SHELL");
+		if (!default_cmd[0] || !*default_cmd[0])
+			default_cmd[0] = "/bin/sh";
+	}
+
+	if (enter_namespaces() || make_tmp(&sh))
+		goto out;
+	/* The signals are this thread's to take; workers and the command's
+	 * parent side never see them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &set, &oldmask);
+
+	if (machine_opts_create(o, PROG, &mc))
+		goto out;
+	if (memhp_fs_create(mc.m, &fs)) {
+		fprintf(stderr, PROG ": out of memory\n");
+		goto out;
+	}
+	if (fuse_server_start(fs, sh.root, 0, &srv))
+		goto out;
+	/* The first request waits for FUSE_INIT: once it is answered the
+	 * tree is there. */
+	snprintf(probe, sizeof(probe), "%s/sys/devices/system/memory/block_size_bytes", sh.root);
+	if (stat(probe, &st)) {
+		fprintf(stderr, PROG ": the served tree does not answer: %s\n", strerror(errno));
+		goto out;
+	}
+	if (setup_mounts(&sh))
+		goto out;
+	child = run_command(cmd, &oldmask, sh.root);
+	if (child < 0) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		goto out;
+	}
+	ret = wait_child(child, &set);
+out:
+	teardown_mounts(&sh);
+	fuse_server_stop(srv);
+	memhp_fs_destroy(fs);
+	machine_destroy(&mc);
+	remove_tmp(&sh);
+	free(o);
+	return ret;
+out_usage:
+	free(o);
+	fprintf(stderr, "Try 'memhp shell --help'.\n");
+	return EXIT_SHELL_FAILED;
+}

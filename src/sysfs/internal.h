@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/sysfs/internal.h - what the file tree's files share.
+ *
+ * The tree is a static table of nodes (tree.c). A node is a directory, a
+ * regular file or a symbolic link; a node may stand for a family of
+ * entries ("memory%lu" under /sys/devices/system/memory, "node%d" under
+ * /sys/devices/system/node), and everything below such a node carries the
+ * block id or node id it was reached with. An inode number packs the node
+ * index with those parameters, so it is stable and needs no bookkeeping.
+ */
+#ifndef MEMHP_SYSFS_INTERNAL_H
+#define MEMHP_SYSFS_INTERNAL_H
+
+#include <memhp/fs.h>
+#include <memhp/memhp.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* PAGE_SIZE of the modelled kernel: a sysfs show fills at most a page and
+ * a sysfs store sees at most a page (kernfs_fop_write_iter). */
+#define FS_PAGE_SIZE MEMHP_PAGE_SIZE
+
+/* ---- Output buffers ---------------------------------------------------- */
+
+/* A growing buffer for show functions; procfs files can exceed a page. */
+struct fs_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+bool buf_reserve(struct fs_buf *b, size_t extra);
+void buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_puts(struct fs_buf *b, const char *s);
+
+/* ---- Parsing, as lib/kstrtox.c and lib/string.c do it --------------------- */
+
+int kstrtoull(const char *s, unsigned int base, unsigned long long *res);
+int kstrtoll(const char *s, unsigned int base, long long *res);
+int kstrtol(const char *s, unsigned int base, long *res);
+int kstrtoint(const char *s, unsigned int base, int *res);
+int kstrtoul(const char *s, unsigned int base, unsigned long *res);
+bool sysfs_streq(const char *s1, const char *s2);
+
+/* ---- The tree ------------------------------------------------------------ */
+
+enum fs_type { FS_DIR, FS_REG, FS_LNK };
+
+/* What a file behaves like when it is opened and written. */
+enum fs_flavor {
+	FL_SYSFS,	/* kernfs: EACCES at open without the access, a page at most */
+	FL_PROC,	/* procfs: root may open anything, writes without a handler: EIO */
+	FL_DEBUGFS,	/* debugfs simple attributes: 0600, st_size 0 */
+};
+
+/* Families of entries. */
+enum fs_pattern {
+	PAT_NONE,
+	PAT_BLOCK,	/* "memory%lu": a present memory block */
+	PAT_NODE,	/* "node%d": an online node */
+};
+
+/* Where a node was reached: the parameters of the families above it. */
+struct fs_ref {
+	unsigned int idx;
+	int nid;
+	unsigned long id;
+};
+
+/* Strings in sysfs and procfs files are rendered into a struct fs_buf;
+ * show functions return 0 or a negative errno. Store functions get the
+ * bytes of one write (NUL-terminated at @len, as kernfs hands them on)
+ * and return the count or a negative errno; @nonblock as for the
+ * memhp_store_* functions. */
+typedef int (*fs_show_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b);
+typedef ssize_t (*fs_store_fn)(struct memhp_fs *fs, const struct fs_ref *r, const char *buf,
+			       size_t len, bool nonblock);
+typedef void (*fs_link_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b);
+
+struct fs_node {
+	const char *name;	/* the prefix for a pattern node */
+	unsigned short parent;
+	unsigned char type;	/* enum fs_type */
+	unsigned char flavor;	/* enum fs_flavor */
+	unsigned char pattern;	/* enum fs_pattern */
+	unsigned short mode;	/* permission bits */
+	fs_show_fn show;
+	fs_store_fn store;
+	fs_link_fn link;
+};
+
+/* ---- Per-device runtime PM state (power/control) ------------------------ */
+
+#define FS_MAX_PM_FORBIDDEN 1024
+
+/* ---- The error injector (error_inject.c) ----------------------------------- */
+
+struct err_inject {
+	struct memhp_notifier_block nb;
+	_Atomic int going_online;	/* errno to inject, 0 or in [-MAX_ERRNO, -1] */
+	_Atomic int going_offline;
+	pthread_mutex_t lock;		/* serialises re-registration */
+	_Atomic int priority;
+	bool registered;
+};
+
+int err_inject_init(struct memhp_fs *fs);
+void err_inject_exit(struct memhp_fs *fs);
+
+/* ---- The tree object ---------------------------------------------------- */
+
+struct memhp_fs {
+	struct memhp_machine *m;
+	struct err_inject inject;
+	bool tracing;			/* fs_tracer() installed */
+
+	/* Writers that found the device hotplug lock taken wait here until a
+	 * store has run (or a restart interval passed: somebody other than
+	 * the tree may hold the lock). */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t wait_cond;
+	unsigned long store_seq;
+
+	/* Interruptible writes, for memhp_fs_shutdown(). */
+	pthread_mutex_t reqs_lock;
+	struct memhp_fs_req *reqs;
+	bool shutdown;
+
+	/* Devices whose power/control reads "on" (pm_runtime_forbid()), by the
+	 * inode number of their power directory. */
+	pthread_mutex_t pm_lock;
+	uint64_t pm_forbidden[FS_MAX_PM_FORBIDDEN];
+	unsigned int nr_pm_forbidden;
+
+	_Atomic unsigned long long uevent_seqnum;
+	_Atomic bool bus_noautoprobe;	/* /sys/bus/memory/drivers_autoprobe */
+};
+
+/* Show and store functions, one file per area. */
+extern const struct fs_node fs_nodes[];
+extern const unsigned int fs_nr_nodes;
+
+
+/* ---- Show, store and link functions of the table -------------------------- */
+
+#define FS_SHOW(name) int name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)
+#define FS_STORE(name)                                                                     \
+	ssize_t name(struct memhp_fs *fs, const struct fs_ref *r, const char *buf, size_t len, \
+		     bool nonblock)
+#define FS_LINK(name) void name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)
+
+/* sysfs.c: /sys/devices/system/{memory,node}, /sys/bus/memory, parameters */
+FS_SHOW(show_block_size_bytes);
+FS_SHOW(show_auto_online_blocks);
+FS_STORE(store_auto_online_blocks);
+FS_SHOW(show_empty);
+FS_STORE(store_dev_uevent);
+FS_STORE(store_bus_uevent);
+FS_SHOW(show_pm_autosuspend);
+FS_STORE(store_pm_autosuspend);
+FS_SHOW(show_pm_control);
+FS_STORE(store_pm_control);
+FS_SHOW(show_pm_zero);
+FS_SHOW(show_pm_status);
+FS_SHOW(show_blk_online);
+FS_STORE(store_blk_online);
+FS_SHOW(show_blk_phys_device);
+FS_SHOW(show_blk_phys_index);
+FS_SHOW(show_blk_removable);
+FS_SHOW(show_blk_state);
+FS_STORE(store_blk_state);
+FS_SHOW(show_blk_valid_zones);
+FS_LINK(link_blk_node);
+FS_LINK(link_blk_subsystem);
+FS_SHOW(show_nodes_cpu);
+FS_SHOW(show_nodes_generic_initiator);
+FS_SHOW(show_nodes_memory);
+FS_SHOW(show_nodes_normal_memory);
+FS_SHOW(show_nodes_online);
+FS_SHOW(show_nodes_possible);
+FS_STORE(store_node_compact);
+FS_SHOW(show_node_cpulist);
+FS_SHOW(show_node_cpumap);
+FS_SHOW(show_node_distance);
+FS_LINK(link_node_cpu);
+FS_LINK(link_node_subsystem);
+FS_LINK(link_node_memory);
+FS_SHOW(show_hugepages_zero);
+FS_STORE(store_nr_hugepages);
+FS_SHOW(show_bus_autoprobe);
+FS_STORE(store_bus_autoprobe);
+FS_STORE(store_bus_probe);
+FS_LINK(link_bus_device);
+FS_SHOW(show_param);
+FS_STORE(store_param);
+
+/* procfs.c: /proc files and the node files that share their counters */
+FS_SHOW(show_meminfo);
+FS_SHOW(show_zoneinfo);
+FS_SHOW(show_buddyinfo);
+FS_SHOW(show_pagetypeinfo);
+FS_SHOW(show_node_meminfo);
+FS_SHOW(show_node_numastat);
+FS_SHOW(show_node_vmstat);
+
+/* error_inject.c: debugfs notifier-error-inject/memory */
+FS_SHOW(show_inject_priority);
+FS_STORE(store_inject_priority);
+FS_SHOW(show_inject_error);
+FS_STORE(store_inject_error);
+
+/* tree.c */
+uint64_t fs_ref_ino(const struct fs_ref *r);
+/* The node id of block @id, or -ENODEV. */
+int block_nid(struct memhp_fs *fs, unsigned long id);
+
+/* sysfs.c */
+void pm_forget_block(struct memhp_fs *fs, unsigned long id);
+
+#endif /* MEMHP_SYSFS_INTERNAL_H */

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+/*
+ * procfs.c - /proc/meminfo, /proc/zoneinfo, /proc/buddyinfo,
+ * /proc/pagetypeinfo (fs/proc/meminfo.c, mm/vmstat.c) and the node files
+ * that print the same counters (drivers/base/node.c).
+ *
+ * The layout is that of Debian's 6.1 amd64 kernel (CONFIG_ZSWAP,
+ * CONFIG_MEMORY_FAILURE, CONFIG_TRANSPARENT_HUGEPAGE, CONFIG_HUGETLB_PAGE,
+ * CONFIG_NUMA, CONFIG_ZONE_DEVICE, CONFIG_ZSMALLOC=m, no CMA, no HIGHMEM)
+ * in a QEMU guest with one CPU and no 1 GiB pages. A counter memhp has no
+ * source for (page cache, LRU lists, slab, swap, per-cpu lists, events,
+ * watermarks) prints 0; docs/sysfs.md lists them all.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+
+/* ZONE_DEVICE exists in the kernel (CONFIG_ZONE_DEVICE) but never has
+ * pages in a memhp machine: it is printed, empty. */
+#define NR_KERNEL_ZONES (MEMHP_NR_ZONES + 1)
+#define ZONE_DEVICE_NAME "Device"
+/* sysctl_lowmem_reserve_ratio of 6.1 (mm/page_alloc.c), by zone. */
+static const unsigned long lowmem_reserve_ratio[NR_KERNEL_ZONES] = {256, 256, 32, 0, 0};
+/* vm.overcommit_ratio default. */
+#define OVERCOMMIT_RATIO 50
+/* VMALLOC_END - VMALLOC_START with 4-level paging, in kB (a 5-level kernel
+ * on a CPU without LA57, such as QEMU's default). */
+#define VMALLOC_TOTAL_KB 34359738367ULL
+#define HPAGE_2M_KB 2048UL
+/* The direct map: the ISA range is mapped with 4 KiB pages, the rest in
+ * 2 MiB pages where alignment allows (init_mem_mapping()). */
+#define ISA_END (1 * MEMHP_MiB)
+#define PMD_SIZE (2 * MEMHP_MiB)
+/* pagetypeinfo stops counting a free list here and prints ">". */
+#define PAGETYPEINFO_FREECOUNT_CAP 100000UL
+
+#define K(pages) ((unsigned long long)(pages) << (MEMHP_PAGE_SHIFT - 10))
+
+static const char *const zone_stat_names[] = {
+	"nr_free_pages", "nr_zone_inactive_anon", "nr_zone_active_anon",
+	"nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable",
+	"nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages", "nr_free_cma",
+};
+
+static const char *const numa_stat_names[] = {
+	"numa_hit", "numa_miss", "numa_foreign", "numa_interleave", "numa_local", "numa_other",
+};
+
+static const char *const node_stat_names[] = {
+	"nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
+	"nr_unevictable", "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_isolated_anon",
+	"nr_isolated_file", "workingset_nodes", "workingset_refault_anon",
+	"workingset_refault_file", "workingset_activate_anon", "workingset_activate_file",
+	"workingset_restore_anon", "workingset_restore_file", "workingset_nodereclaim",
+	"nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback",
+	"nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages", "nr_shmem_pmdmapped",
+	"nr_file_hugepages", "nr_file_pmdmapped", "nr_anon_transparent_hugepages",
+	"nr_vmscan_write", "nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written",
+	"nr_throttled_written", "nr_kernel_misc_reclaimable", "nr_foll_pin_acquired",
+	"nr_foll_pin_released", "nr_kernel_stack", "nr_page_table_pages",
+	"nr_sec_page_table_pages", "nr_swapcached", "pgpromote_success", "pgpromote_candidate",
+};
+
+static const char *const migratetype_names[MEMHP_MIGRATE_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+};
+
+/* One snapshot of the zones, so a file adds up within itself. */
+struct zones {
+	struct memhp_zone_info z[NR_KERNEL_ZONES];
+	unsigned long lowmem_reserve[NR_KERNEL_ZONES][NR_KERNEL_ZONES];
+	unsigned long managed, free, totalreserve;
+};
+
+static const char *zone_name(int z)
+{
+	return z < MEMHP_NR_ZONES ? memhp_zone_name((enum memhp_zone_type)z) : ZONE_DEVICE_NAME;
+}
+
+static void zones_read(struct memhp_fs *fs, struct zones *zs)
+{
+	memset(zs, 0, sizeof(*zs));
+	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+		memhp_zone_info(fs->m, 0, (enum memhp_zone_type)z, &zs->z[z]);
+		zs->managed += zs->z[z].managed_pages;
+		zs->free += zs->z[z].nr_free_pages;
+	}
+	zs->z[MEMHP_NR_ZONES].name = ZONE_DEVICE_NAME;
+	/* setup_per_zone_lowmem_reserve(): what a zone keeps back from
+	 * allocations that could have used the zones above it. */
+	for (int i = 0; i < NR_KERNEL_ZONES - 1; i++) {
+		bool clear = !lowmem_reserve_ratio[i] || !zs->z[i].managed_pages;
+		unsigned long managed = 0;
+
+		for (int j = i + 1; j < NR_KERNEL_ZONES; j++) {
+			managed += zs->z[j].managed_pages;
+			zs->lowmem_reserve[i][j] = clear ? 0 : managed / lowmem_reserve_ratio[i];
+		}
+	}
+	/* calculate_totalreserve_pages(), with the watermarks at 0. */
+	for (int i = 0; i < NR_KERNEL_ZONES; i++) {
+		unsigned long max = 0;
+
+		for (int j = 0; j < NR_KERNEL_ZONES; j++)
+			max = MAX(max, zs->lowmem_reserve[i][j]);
+		zs->totalreserve += MIN(max, zs->z[i].managed_pages);
+	}
+}
+
+static bool populated(const struct zones *zs, int z)
+{
+	return zs->z[z].present_pages != 0;
+}
+
+/* MemAvailable: si_mem_available() with no page cache and no reclaimable
+ * slab is what is free beyond the reserves. */
+static unsigned long mem_available(const struct zones *zs)
+{
+	return zs->free > zs->totalreserve ? zs->free - zs->totalreserve : 0;
+}
+
+/* The direct map's 4 KiB and 2 MiB pages for [start, end). */
+static void direct_map_range(uint64_t start, uint64_t end, uint64_t *k4, uint64_t *m2)
+{
+	uint64_t head, tail;
+
+	if (start < ISA_END) {
+		start = ISA_END;	/* counted with the ISA range */
+		if (end <= start)
+			return;
+	}
+	head = MIN(end, (start + PMD_SIZE - 1) & ~(PMD_SIZE - 1));
+	tail = MAX(head, end & ~(PMD_SIZE - 1));
+	*k4 += (head - start) + (end - tail);
+	*m2 += tail - head;
+}
+
+static void direct_map(struct memhp_fs *fs, uint64_t *k4, uint64_t *m2)
+{
+	const struct memhp_config *cfg = memhp_machine_config(fs->m);
+	uint64_t bs = memhp_block_size(fs->m);
+	struct memhp_block_info info;
+
+	*k4 = ISA_END;
+	*m2 = 0;
+	for (long id = memhp_next_block(fs->m, 0); id >= 0;
+	     id = memhp_next_block(fs->m, (unsigned long)id + 1)) {
+		if (memhp_block_info(fs->m, (unsigned long)id, &info))
+			continue;
+		if (!info.boot) {
+			direct_map_range(info.start, info.start + bs, k4, m2);
+			continue;
+		}
+		for (unsigned int i = 0; i < cfg->nr_boot; i++) {
+			uint64_t s = MAX(cfg->boot[i].start, info.start);
+			uint64_t e = MIN(cfg->boot[i].start + cfg->boot[i].size, info.start + bs);
+
+			if (e > s)
+				direct_map_range(s, e, k4, m2);
+		}
+	}
+}
+
+static void kb(struct fs_buf *b, const char *label, unsigned long long pages)
+{
+	buf_printf(b, "%s%8llu kB\n", label, K(pages));
+}
+
+FS_SHOW(show_meminfo)
+{
+	struct zones zs;
+	uint64_t k4, m2;
+
+	zones_read(fs, &zs);
+	kb(b, "MemTotal:       ", zs.managed);
+	kb(b, "MemFree:        ", zs.free);
+	kb(b, "MemAvailable:   ", mem_available(&zs));
+	kb(b, "Buffers:        ", 0);
+	kb(b, "Cached:         ", 0);
+	kb(b, "SwapCached:     ", 0);
+	kb(b, "Active:         ", 0);
+	kb(b, "Inactive:       ", 0);
+	kb(b, "Active(anon):   ", 0);
+	kb(b, "Inactive(anon): ", 0);
+	kb(b, "Active(file):   ", 0);
+	kb(b, "Inactive(file): ", 0);
+	kb(b, "Unevictable:    ", 0);
+	kb(b, "Mlocked:        ", 0);
+	kb(b, "SwapTotal:      ", 0);
+	kb(b, "SwapFree:       ", 0);
+	buf_printf(b, "Zswap:          %8lu kB\n", 0UL);
+	buf_printf(b, "Zswapped:       %8lu kB\n", 0UL);
+	kb(b, "Dirty:          ", 0);
+	kb(b, "Writeback:      ", 0);
+	kb(b, "AnonPages:      ", 0);
+	kb(b, "Mapped:         ", 0);
+	kb(b, "Shmem:          ", 0);
+	kb(b, "KReclaimable:   ", 0);
+	kb(b, "Slab:           ", 0);
+	kb(b, "SReclaimable:   ", 0);
+	kb(b, "SUnreclaim:     ", 0);
+	buf_printf(b, "KernelStack:    %8lu kB\n", 0UL);
+	kb(b, "PageTables:     ", 0);
+	kb(b, "SecPageTables:  ", 0);
+	kb(b, "NFS_Unstable:   ", 0);
+	kb(b, "Bounce:         ", 0);
+	kb(b, "WritebackTmp:   ", 0);
+	/* vm_commit_limit(): overcommit_ratio percent of RAM, no swap. */
+	kb(b, "CommitLimit:    ", zs.managed * OVERCOMMIT_RATIO / 100);
+	kb(b, "Committed_AS:   ", 0);
+	buf_printf(b, "VmallocTotal:   %8llu kB\n", VMALLOC_TOTAL_KB);
+	kb(b, "VmallocUsed:    ", 0);
+	kb(b, "VmallocChunk:   ", 0);
+	kb(b, "Percpu:         ", 0);
+	buf_printf(b, "HardwareCorrupted: %5lu kB\n", 0UL);
+	kb(b, "AnonHugePages:  ", 0);
+	kb(b, "ShmemHugePages: ", 0);
+	kb(b, "ShmemPmdMapped: ", 0);
+	kb(b, "FileHugePages:  ", 0);
+	kb(b, "FilePmdMapped:  ", 0);
+	buf_printf(b,
+		   "HugePages_Total:   %5lu\n"
+		   "HugePages_Free:    %5lu\n"
+		   "HugePages_Rsvd:    %5lu\n"
+		   "HugePages_Surp:    %5lu\n"
+		   "Hugepagesize:   %8lu kB\n",
+		   0UL, 0UL, 0UL, 0UL, HPAGE_2M_KB);
+	buf_printf(b, "Hugetlb:        %8lu kB\n", 0UL);
+	direct_map(fs, &k4, &m2);
+	buf_printf(b, "DirectMap4k:    %8llu kB\n", (unsigned long long)(k4 >> 10));
+	buf_printf(b, "DirectMap2M:    %8llu kB\n", (unsigned long long)(m2 >> 10));
+	return 0;
+}
+
+static void print_stats(struct fs_buf *b, const char *const *names, size_t n,
+			unsigned long first)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "\n      %-12s %lu", names[i], i ? 0UL : first);
+}
+
+FS_SHOW(show_zoneinfo)
+{
+	struct zones zs;
+	int first = -1;
+
+	zones_read(fs, &zs);
+	for (int z = 0; z < NR_KERNEL_ZONES; z++) {
+		if (first < 0 && populated(&zs, z))
+			first = z;
+	}
+	for (int z = 0; z < NR_KERNEL_ZONES; z++) {
+		const struct memhp_zone_info *zi = &zs.z[z];
+
+		buf_printf(b, "Node %d, zone %8s", 0, zone_name(z));
+		if (z == first) {
+			buf_puts(b, "\n  per-node stats");
+			print_stats(b, node_stat_names, ARRAY_SIZE(node_stat_names), 0);
+		}
+		buf_printf(b,
+			   "\n  pages free     %lu"
+			   "\n        boost    %lu"
+			   "\n        min      %lu"
+			   "\n        low      %lu"
+			   "\n        high     %lu"
+			   "\n        spanned  %lu"
+			   "\n        present  %lu"
+			   "\n        managed  %lu"
+			   "\n        cma      %lu",
+			   zi->nr_free_pages, 0UL, 0UL, 0UL, 0UL, zi->spanned_pages,
+			   zi->present_pages, zi->managed_pages, 0UL);
+		buf_printf(b, "\n        protection: (%ld", (long)zs.lowmem_reserve[z][0]);
+		for (int j = 1; j < NR_KERNEL_ZONES; j++)
+			buf_printf(b, ", %ld", (long)zs.lowmem_reserve[z][j]);
+		buf_puts(b, ")");
+		if (!populated(&zs, z)) {
+			buf_puts(b, "\n");
+			continue;
+		}
+		print_stats(b, zone_stat_names, ARRAY_SIZE(zone_stat_names), zi->nr_free_pages);
+		print_stats(b, numa_stat_names, ARRAY_SIZE(numa_stat_names), 0);
+		buf_puts(b, "\n  pagesets");
+		buf_printf(b,
+			   "\n    cpu: %i"
+			   "\n              count: %i"
+			   "\n              high:  %i"
+			   "\n              batch: %i",
+			   0, 0, 0, 0);
+		buf_printf(b, "\n  vm stats threshold: %d", 0);
+		buf_printf(b,
+			   "\n  node_unreclaimable:  %u"
+			   "\n  start_pfn:           %lu",
+			   0U, zi->zone_start_pfn);
+		buf_puts(b, "\n");
+	}
+	return 0;
+}
+
+FS_SHOW(show_buddyinfo)
+{
+	unsigned int max_order = memhp_max_order(fs->m);
+	struct zones zs;
+
+	zones_read(fs, &zs);
+	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+		if (!populated(&zs, z))
+			continue;
+		buf_printf(b, "Node %d, zone %8s ", 0, zone_name(z));
+		for (unsigned int o = 0; o <= max_order; o++)
+			buf_printf(b, "%6lu ",
+				   memhp_zone_nr_free_chunks(fs->m, 0, (enum memhp_zone_type)z, o,
+							     -1));
+		buf_puts(b, "\n");
+	}
+	return 0;
+}
+
+static unsigned int ilog2_ul(unsigned long v)
+{
+	return (unsigned int)(8 * sizeof(v) - 1 - (unsigned)__builtin_clzl(v));
+}
+
+FS_SHOW(show_pagetypeinfo)
+{
+	unsigned long pb = memhp_pageblock_nr_pages(fs->m);
+	unsigned int max_order = memhp_max_order(fs->m);
+	struct zones zs;
+
+	zones_read(fs, &zs);
+	/* A node without memory prints nothing at all. */
+	if (!zs.z[0].present_pages && !zs.z[1].present_pages && !zs.z[2].present_pages &&
+	    !zs.z[3].present_pages)
+		return 0;
+	buf_printf(b, "Page block order: %u\n", ilog2_ul(pb));
+	buf_printf(b, "Pages per block:  %lu\n", pb);
+	buf_puts(b, "\n");
+	buf_printf(b, "%-43s ", "Free pages count per migrate type at order");
+	for (unsigned int o = 0; o <= max_order; o++)
+		buf_printf(b, "%6u ", o);
+	buf_puts(b, "\n");
+	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+		if (!populated(&zs, z))
+			continue;
+		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++) {
+			buf_printf(b, "Node %4d, zone %8s, type %12s ", 0, zone_name(z),
+				   migratetype_names[mt]);
+			for (unsigned int o = 0; o <= max_order; o++) {
+				unsigned long n = memhp_zone_nr_free_chunks(
+					fs->m, 0, (enum memhp_zone_type)z, o, mt);
+				bool over = n >= PAGETYPEINFO_FREECOUNT_CAP;
+
+				buf_printf(b, "%s%6lu ", over ? ">" : "",
+					   over ? PAGETYPEINFO_FREECOUNT_CAP : n);
+			}
+			buf_puts(b, "\n");
+		}
+	}
+	buf_printf(b, "\n%-23s", "Number of blocks type ");
+	for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
+		buf_printf(b, "%12s ", migratetype_names[mt]);
+	buf_puts(b, "\n");
+	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+		const struct memhp_zone_info *zi = &zs.z[z];
+		unsigned long count[MEMHP_MIGRATE_TYPES] = {0};
+
+		if (!populated(&zs, z))
+			continue;
+		for (unsigned long pfn = zi->zone_start_pfn;
+		     pfn < zi->zone_start_pfn + zi->spanned_pages; pfn += pb) {
+			struct memhp_page *page = memhp_pfn_to_online_page(fs->m, pfn);
+			int mt;
+
+			if (!page || memhp_page_zonenum(page) != (enum memhp_zone_type)z)
+				continue;
+			mt = memhp_pfn_migratetype(fs->m, pfn);
+			if (mt >= 0 && mt < MEMHP_MIGRATE_TYPES)
+				count[mt]++;
+		}
+		buf_printf(b, "Node %d, zone %8s ", 0, zone_name(z));
+		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
+			buf_printf(b, "%12lu ", count[mt]);
+		buf_puts(b, "\n");
+	}
+	return 0;
+}
+
+/* ---- /sys/devices/system/node/nodeN --------------------------------------------------- */
+
+FS_SHOW(show_node_meminfo)
+{
+	int nid = r->nid;
+	struct zones zs;
+
+	zones_read(fs, &zs);
+	buf_printf(b,
+		   "Node %d MemTotal:       %8llu kB\n"
+		   "Node %d MemFree:        %8llu kB\n"
+		   "Node %d MemUsed:        %8llu kB\n",
+		   nid, K(zs.managed), nid, K(zs.free), nid, K(zs.managed - zs.free));
+	static const char *const zero[] = {
+		"SwapCached:     ", "Active:         ", "Inactive:       ", "Active(anon):   ",
+		"Inactive(anon): ", "Active(file):   ", "Inactive(file): ", "Unevictable:    ",
+		"Mlocked:        ", "Dirty:          ", "Writeback:      ", "FilePages:      ",
+		"Mapped:         ", "AnonPages:      ", "Shmem:          ", "KernelStack:    ",
+		"PageTables:     ", "SecPageTables:  ", "NFS_Unstable:   ", "Bounce:         ",
+		"WritebackTmp:   ", "KReclaimable:   ", "Slab:           ", "SReclaimable:   ",
+		"SUnreclaim:     ", "AnonHugePages:  ", "ShmemHugePages: ", "ShmemPmdMapped: ",
+		/* sic: 6.1 lost a space in these two */
+		"FileHugePages: ", "FilePmdMapped: ",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+		buf_printf(b, "Node %d %s%8lu kB\n", nid, zero[i], 0UL);
+	buf_printf(b,
+		   "Node %d HugePages_Total: %5u\n"
+		   "Node %d HugePages_Free:  %5u\n"
+		   "Node %d HugePages_Surp:  %5u\n",
+		   nid, 0U, nid, 0U, nid, 0U);
+	return 0;
+}
+
+FS_SHOW(show_node_numastat)
+{
+	buf_printf(b,
+		   "numa_hit %lu\n"
+		   "numa_miss %lu\n"
+		   "numa_foreign %lu\n"
+		   "interleave_hit %lu\n"
+		   "local_node %lu\n"
+		   "other_node %lu\n",
+		   0UL, 0UL, 0UL, 0UL, 0UL, 0UL);
+	return 0;
+}
+
+FS_SHOW(show_node_vmstat)
+{
+	struct zones zs;
+
+	zones_read(fs, &zs);
+	for (size_t i = 0; i < ARRAY_SIZE(zone_stat_names); i++)
+		buf_printf(b, "%s %lu\n", zone_stat_names[i], i ? 0UL : zs.free);
+	for (size_t i = 0; i < ARRAY_SIZE(numa_stat_names); i++)
+		buf_printf(b, "%s %lu\n", numa_stat_names[i], 0UL);
+	for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
+		buf_printf(b, "%s %lu\n", node_stat_names[i], 0UL);
+	return 0;
+}

@@ -1,0 +1,1092 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tree.c - the file tree: its table of nodes, inode numbers, lookup,
+ * readdir, path resolution, and the read and write paths with the open
+ * and write rules of kernfs, procfs and debugfs.
+ *
+ * Nothing here caches what the machine looks like: every lookup asks the
+ * machine whether a block still exists, so blocks that come and go appear
+ * and vanish at once, as they do in sysfs.
+ */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* ---- The table -------------------------------------------------------------- */
+
+enum {
+	N_NONE,
+	N_ROOT,
+	N_SYS,
+	N_DEVICES,
+	N_SYSTEM,
+	/* /sys/devices/system/memory */
+	N_MEM,
+	N_MEM_BLOCK_SIZE,
+	N_MEM_AUTO_ONLINE,
+	N_MEM_UEVENT,
+	N_MEM_POWER,
+	N_MEM_POWER_ASD,
+	N_MEM_POWER_CONTROL,
+	N_MEM_POWER_RAT,
+	N_MEM_POWER_STATUS,
+	N_MEM_POWER_RST,
+	N_BLK,
+	N_BLK_ONLINE,
+	N_BLK_PHYS_DEVICE,
+	N_BLK_PHYS_INDEX,
+	N_BLK_REMOVABLE,
+	N_BLK_STATE,
+	N_BLK_VALID_ZONES,
+	N_BLK_UEVENT,
+	N_BLK_NODE,
+	N_BLK_SUBSYSTEM,
+	N_BLK_POWER,
+	N_BLK_POWER_ASD,
+	N_BLK_POWER_CONTROL,
+	N_BLK_POWER_RAT,
+	N_BLK_POWER_STATUS,
+	N_BLK_POWER_RST,
+	/* /sys/devices/system/node */
+	N_NODES,
+	N_NODES_CPU,
+	N_NODES_GI,
+	N_NODES_MEMORY,
+	N_NODES_NORMAL,
+	N_NODES_ONLINE,
+	N_NODES_POSSIBLE,
+	N_NODES_UEVENT,
+	N_NODES_POWER,
+	N_NODES_POWER_ASD,
+	N_NODES_POWER_CONTROL,
+	N_NODES_POWER_RAT,
+	N_NODES_POWER_STATUS,
+	N_NODES_POWER_RST,
+	N_NODE,
+	N_NODE_COMPACT,
+	N_NODE_CPULIST,
+	N_NODE_CPUMAP,
+	N_NODE_DISTANCE,
+	N_NODE_MEMINFO,
+	N_NODE_NUMASTAT,
+	N_NODE_VMSTAT,
+	N_NODE_UEVENT,
+	N_NODE_CPU0,
+	N_NODE_SUBSYSTEM,
+	N_NODE_HUGEPAGES,
+	N_NODE_HP2M,
+	N_NODE_HP2M_FREE,
+	N_NODE_HP2M_NR,
+	N_NODE_HP2M_SURPLUS,
+	N_NODE_POWER,
+	N_NODE_POWER_ASD,
+	N_NODE_POWER_CONTROL,
+	N_NODE_POWER_RAT,
+	N_NODE_POWER_STATUS,
+	N_NODE_POWER_RST,
+	N_NODE_MEMORY,
+	/* /sys/bus/memory */
+	N_BUS,
+	N_BUS_MEM,
+	N_BUS_DEVICES,
+	N_BUS_DEVICE,
+	N_BUS_DRIVERS,
+	N_BUS_AUTOPROBE,
+	N_BUS_PROBE,
+	N_BUS_UEVENT,
+	/* /sys/module/memory_hotplug */
+	N_MODULE,
+	N_MOD_MHP,
+	N_MOD_PARAMS,
+	N_PARAM_NUMA_AWARE,
+	N_PARAM_RATIO,
+	N_PARAM_MEMMAP,
+	N_PARAM_POLICY,
+	/* /sys/kernel/debug/notifier-error-inject/memory */
+	N_KERNEL,
+	N_DEBUG,
+	N_NEI,
+	N_NEI_MEM,
+	N_NEI_PRIORITY,
+	N_NEI_ACTIONS,
+	N_NEI_ONLINE,
+	N_NEI_ONLINE_ERROR,
+	N_NEI_OFFLINE,
+	N_NEI_OFFLINE_ERROR,
+	/* /proc */
+	N_PROC,
+	N_PROC_MEMINFO,
+	N_PROC_ZONEINFO,
+	N_PROC_BUDDYINFO,
+	N_PROC_PAGETYPEINFO,
+	N_COUNT
+};
+
+#define DIR(n, p, m) {.name = n, .parent = p, .type = FS_DIR, .mode = m}
+#define PDIR(n, p, pat) {.name = n, .parent = p, .type = FS_DIR, .mode = 0755, .pattern = pat}
+#define ATTR(n, p, m, sh, st)                                                              \
+	{.name = n, .parent = p, .type = FS_REG, .flavor = FL_SYSFS, .mode = m, .show = sh, \
+	 .store = st}
+#define LINK(n, p, fn) {.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .link = fn}
+#define PLINK(n, p, pat, fn)                                                               \
+	{.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .pattern = pat, .link = fn}
+#define PROC(n, m, sh)                                                                     \
+	{.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, .show = sh}
+#define DEBUGFS(n, p, sh, st)                                                              \
+	{.name = n, .parent = p, .type = FS_REG, .flavor = FL_DEBUGFS, .mode = 0600,      \
+	 .show = sh, .store = st}
+/* The power/ directory every device has (drivers/base/power/sysfs.c), with
+ * runtime PM never enabled: what a memory block or node shows. */
+#define POWER(pfx, p)                                                                      \
+	[pfx] = DIR("power", p, 0755),                                                     \
+	[pfx##_ASD] = ATTR("autosuspend_delay_ms", pfx, 0644, show_pm_autosuspend,         \
+			   store_pm_autosuspend),                                          \
+	[pfx##_CONTROL] = ATTR("control", pfx, 0644, show_pm_control, store_pm_control),   \
+	[pfx##_RAT] = ATTR("runtime_active_time", pfx, 0444, show_pm_zero, NULL),          \
+	[pfx##_STATUS] = ATTR("runtime_status", pfx, 0444, show_pm_status, NULL),          \
+	[pfx##_RST] = ATTR("runtime_suspended_time", pfx, 0444, show_pm_zero, NULL)
+
+const struct fs_node fs_nodes[] = {
+	[N_ROOT] = DIR("", N_NONE, 0755),
+	[N_SYS] = DIR("sys", N_ROOT, 0555),
+	[N_DEVICES] = DIR("devices", N_SYS, 0755),
+	[N_SYSTEM] = DIR("system", N_DEVICES, 0755),
+
+	[N_MEM] = DIR("memory", N_SYSTEM, 0755),
+	[N_MEM_BLOCK_SIZE] = ATTR("block_size_bytes", N_MEM, 0444, show_block_size_bytes, NULL),
+	[N_MEM_AUTO_ONLINE] = ATTR("auto_online_blocks", N_MEM, 0644, show_auto_online_blocks,
+				   store_auto_online_blocks),
+	[N_MEM_UEVENT] = ATTR("uevent", N_MEM, 0644, show_empty, store_dev_uevent),
+	POWER(N_MEM_POWER, N_MEM),
+	[N_BLK] = PDIR("memory", N_MEM, PAT_BLOCK),
+	[N_BLK_ONLINE] = ATTR("online", N_BLK, 0644, show_blk_online, store_blk_online),
+	[N_BLK_PHYS_DEVICE] = ATTR("phys_device", N_BLK, 0444, show_blk_phys_device, NULL),
+	[N_BLK_PHYS_INDEX] = ATTR("phys_index", N_BLK, 0444, show_blk_phys_index, NULL),
+	[N_BLK_REMOVABLE] = ATTR("removable", N_BLK, 0444, show_blk_removable, NULL),
+	[N_BLK_STATE] = ATTR("state", N_BLK, 0644, show_blk_state, store_blk_state),
+	[N_BLK_VALID_ZONES] = ATTR("valid_zones", N_BLK, 0444, show_blk_valid_zones, NULL),
+	[N_BLK_UEVENT] = ATTR("uevent", N_BLK, 0644, show_empty, store_dev_uevent),
+	[N_BLK_NODE] = PLINK("node", N_BLK, PAT_NODE, link_blk_node),
+	[N_BLK_SUBSYSTEM] = LINK("subsystem", N_BLK, link_blk_subsystem),
+	POWER(N_BLK_POWER, N_BLK),
+
+	[N_NODES] = DIR("node", N_SYSTEM, 0755),
+	[N_NODES_CPU] = ATTR("has_cpu", N_NODES, 0444, show_nodes_cpu, NULL),
+	[N_NODES_GI] = ATTR("has_generic_initiator", N_NODES, 0444, show_nodes_generic_initiator,
+			    NULL),
+	[N_NODES_MEMORY] = ATTR("has_memory", N_NODES, 0444, show_nodes_memory, NULL),
+	[N_NODES_NORMAL] = ATTR("has_normal_memory", N_NODES, 0444, show_nodes_normal_memory,
+				NULL),
+	[N_NODES_ONLINE] = ATTR("online", N_NODES, 0444, show_nodes_online, NULL),
+	[N_NODES_POSSIBLE] = ATTR("possible", N_NODES, 0444, show_nodes_possible, NULL),
+	[N_NODES_UEVENT] = ATTR("uevent", N_NODES, 0644, show_empty, store_dev_uevent),
+	POWER(N_NODES_POWER, N_NODES),
+	[N_NODE] = PDIR("node", N_NODES, PAT_NODE),
+	[N_NODE_COMPACT] = ATTR("compact", N_NODE, 0200, NULL, store_node_compact),
+	[N_NODE_CPULIST] = ATTR("cpulist", N_NODE, 0444, show_node_cpulist, NULL),
+	[N_NODE_CPUMAP] = ATTR("cpumap", N_NODE, 0444, show_node_cpumap, NULL),
+	[N_NODE_DISTANCE] = ATTR("distance", N_NODE, 0444, show_node_distance, NULL),
+	[N_NODE_MEMINFO] = ATTR("meminfo", N_NODE, 0444, show_node_meminfo, NULL),
+	[N_NODE_NUMASTAT] = ATTR("numastat", N_NODE, 0444, show_node_numastat, NULL),
+	[N_NODE_VMSTAT] = ATTR("vmstat", N_NODE, 0444, show_node_vmstat, NULL),
+	[N_NODE_UEVENT] = ATTR("uevent", N_NODE, 0644, show_empty, store_dev_uevent),
+	[N_NODE_CPU0] = LINK("cpu0", N_NODE, link_node_cpu),
+	[N_NODE_SUBSYSTEM] = LINK("subsystem", N_NODE, link_node_subsystem),
+	[N_NODE_HUGEPAGES] = DIR("hugepages", N_NODE, 0755),
+	[N_NODE_HP2M] = DIR("hugepages-2048kB", N_NODE_HUGEPAGES, 0755),
+	[N_NODE_HP2M_FREE] = ATTR("free_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero, NULL),
+	[N_NODE_HP2M_NR] = ATTR("nr_hugepages", N_NODE_HP2M, 0644, show_hugepages_zero,
+				store_nr_hugepages),
+	[N_NODE_HP2M_SURPLUS] = ATTR("surplus_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero,
+				     NULL),
+	POWER(N_NODE_POWER, N_NODE),
+	[N_NODE_MEMORY] = PLINK("memory", N_NODE, PAT_BLOCK, link_node_memory),
+
+	[N_BUS] = DIR("bus", N_SYS, 0755),
+	[N_BUS_MEM] = DIR("memory", N_BUS, 0755),
+	[N_BUS_DEVICES] = DIR("devices", N_BUS_MEM, 0755),
+	[N_BUS_DEVICE] = PLINK("memory", N_BUS_DEVICES, PAT_BLOCK, link_bus_device),
+	[N_BUS_DRIVERS] = DIR("drivers", N_BUS_MEM, 0755),
+	[N_BUS_AUTOPROBE] = ATTR("drivers_autoprobe", N_BUS_MEM, 0644, show_bus_autoprobe,
+				 store_bus_autoprobe),
+	[N_BUS_PROBE] = ATTR("drivers_probe", N_BUS_MEM, 0200, NULL, store_bus_probe),
+	[N_BUS_UEVENT] = ATTR("uevent", N_BUS_MEM, 0200, NULL, store_bus_uevent),
+
+	[N_MODULE] = DIR("module", N_SYS, 0755),
+	[N_MOD_MHP] = DIR("memory_hotplug", N_MODULE, 0755),
+	[N_MOD_PARAMS] = DIR("parameters", N_MOD_MHP, 0755),
+	[N_PARAM_NUMA_AWARE] = ATTR("auto_movable_numa_aware", N_MOD_PARAMS, 0644, show_param,
+				    store_param),
+	[N_PARAM_RATIO] = ATTR("auto_movable_ratio", N_MOD_PARAMS, 0644, show_param, store_param),
+	[N_PARAM_MEMMAP] = ATTR("memmap_on_memory", N_MOD_PARAMS, 0444, show_param, NULL),
+	[N_PARAM_POLICY] = ATTR("online_policy", N_MOD_PARAMS, 0644, show_param, store_param),
+
+	[N_KERNEL] = DIR("kernel", N_SYS, 0755),
+	[N_DEBUG] = DIR("debug", N_KERNEL, 0700),
+	[N_NEI] = DIR("notifier-error-inject", N_DEBUG, 0755),
+	[N_NEI_MEM] = DIR("memory", N_NEI, 0755),
+	[N_NEI_PRIORITY] = DEBUGFS("priority", N_NEI_MEM, show_inject_priority,
+				   store_inject_priority),
+	[N_NEI_ACTIONS] = DIR("actions", N_NEI_MEM, 0755),
+	[N_NEI_ONLINE] = DIR("MEM_GOING_ONLINE", N_NEI_ACTIONS, 0755),
+	[N_NEI_ONLINE_ERROR] = DEBUGFS("error", N_NEI_ONLINE, show_inject_error,
+				       store_inject_error),
+	[N_NEI_OFFLINE] = DIR("MEM_GOING_OFFLINE", N_NEI_ACTIONS, 0755),
+	[N_NEI_OFFLINE_ERROR] = DEBUGFS("error", N_NEI_OFFLINE, show_inject_error,
+					store_inject_error),
+
+	[N_PROC] = DIR("proc", N_ROOT, 0555),
+	[N_PROC_MEMINFO] = PROC("meminfo", 0444, show_meminfo),
+	[N_PROC_ZONEINFO] = PROC("zoneinfo", 0444, show_zoneinfo),
+	[N_PROC_BUDDYINFO] = PROC("buddyinfo", 0444, show_buddyinfo),
+	[N_PROC_PAGETYPEINFO] = PROC("pagetypeinfo", 0400, show_pagetypeinfo),
+};
+const unsigned int fs_nr_nodes = N_COUNT;
+_Static_assert(ARRAY_SIZE(fs_nodes) == N_COUNT, "node table and enum disagree");
+
+/* Which debugfs error file is which: error_inject.c needs to know. */
+bool fs_node_is_online_error(unsigned int idx);
+bool fs_node_is_online_error(unsigned int idx)
+{
+	return idx == N_NEI_ONLINE_ERROR;
+}
+
+/* Derived once: the children of each node, and which parameters matter. */
+static struct {
+	unsigned short first_child[N_COUNT];
+	unsigned short next_sibling[N_COUNT];
+	unsigned short pattern_child[N_COUNT];	/* at most one per directory */
+	unsigned short nr_fixed_subdirs[N_COUNT];
+	bool uses_block[N_COUNT];
+	bool uses_node[N_COUNT];
+} tree;
+static pthread_once_t tree_once = PTHREAD_ONCE_INIT;
+
+static void tree_init(void)
+{
+	unsigned short last[N_COUNT] = {0};
+
+	for (unsigned int i = N_ROOT; i < N_COUNT; i++) {
+		const struct fs_node *n = &fs_nodes[i];
+		unsigned int p = n->parent;
+
+		if (i != N_ROOT) {
+			if (n->pattern) {
+				tree.pattern_child[p] = (unsigned short)i;
+			} else {
+				if (last[p])
+					tree.next_sibling[last[p]] = (unsigned short)i;
+				else
+					tree.first_child[p] = (unsigned short)i;
+				last[p] = (unsigned short)i;
+				if (n->type == FS_DIR)
+					tree.nr_fixed_subdirs[p]++;
+			}
+		}
+		/* Parents come before children in the table. */
+		tree.uses_block[i] = n->pattern == PAT_BLOCK || (p && tree.uses_block[p]);
+		tree.uses_node[i] = n->pattern == PAT_NODE || (p && tree.uses_node[p]);
+	}
+}
+
+/* ---- Inode numbers -------------------------------------------------------------
+ *
+ * ino = node index | node id << 16 | block id << 24. Parameters a node does
+ * not depend on are zero, so each entry has exactly one number. The root
+ * is node 1 with no parameters: FUSE's root inode.
+ */
+#define INO_IDX_BITS 16
+#define INO_NID_SHIFT 16
+#define INO_NID_BITS 8
+#define INO_ID_SHIFT 24
+#define INO_MAX_ID ((1UL << (64 - INO_ID_SHIFT)) - 1)
+#define INO_MAX_NID ((1 << INO_NID_BITS) - 1)
+
+uint64_t fs_ref_ino(const struct fs_ref *r)
+{
+	return (uint64_t)r->idx | (uint64_t)r->nid << INO_NID_SHIFT | (uint64_t)r->id
+								      << INO_ID_SHIFT;
+}
+
+static void ref_from_ino(uint64_t ino, struct fs_ref *r)
+{
+	r->idx = (unsigned int)(ino & ((1U << INO_IDX_BITS) - 1));
+	r->nid = (int)((ino >> INO_NID_SHIFT) & INO_MAX_NID);
+	r->id = (unsigned long)(ino >> INO_ID_SHIFT);
+}
+
+int block_nid(struct memhp_fs *fs, unsigned long id)
+{
+	struct memhp_block_info info;
+
+	if (memhp_block_info(fs->m, id, &info))
+		return -ENODEV;
+	return info.nid;
+}
+
+/* Does the entry @r names exist right now? */
+static bool ref_valid(struct memhp_fs *fs, const struct fs_ref *r)
+{
+	int nid = 0;
+
+	if (r->idx <= N_NONE || r->idx >= N_COUNT)
+		return false;
+	if (!tree.uses_block[r->idx] && r->id)
+		return false;
+	if (!tree.uses_node[r->idx] && r->nid)
+		return false;
+	if (tree.uses_node[r->idx] && (r->nid < 0 || r->nid >= MEMHP_MAX_NUMNODES))
+		return false;
+	if (tree.uses_block[r->idx]) {
+		nid = block_nid(fs, r->id);
+		if (nid < 0)
+			return false;
+		/* A block shows up under its own node only, and its node link
+		 * names that node. */
+		if (tree.uses_node[r->idx] && nid != r->nid)
+			return false;
+	}
+	return true;
+}
+
+static void ref_parent(const struct fs_ref *r, struct fs_ref *p)
+{
+	unsigned int idx = r->idx == N_ROOT ? N_ROOT : fs_nodes[r->idx].parent;
+
+	p->idx = idx;
+	p->nid = tree.uses_node[idx] ? r->nid : 0;
+	p->id = tree.uses_block[idx] ? r->id : 0;
+}
+
+static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	unsigned int pc = tree.pattern_child[r->idx];
+	nlink_t nlink;
+
+	if (n->type != FS_DIR)
+		return 1;
+	/* Like kernfs: 2 plus one for each subdirectory. */
+	nlink = 2 + tree.nr_fixed_subdirs[r->idx];
+	if (pc && fs_nodes[pc].type == FS_DIR)
+		nlink += fs_nodes[pc].pattern == PAT_BLOCK ? memhp_nr_blocks(fs->m)
+							   : MEMHP_MAX_NUMNODES;
+	return nlink;
+}
+
+static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_fs_attr *a)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	static const mode_t type_bits[] = {[FS_DIR] = S_IFDIR, [FS_REG] = S_IFREG,
+					   [FS_LNK] = S_IFLNK};
+
+	a->ino = fs_ref_ino(r);
+	a->mode = type_bits[n->type] | n->mode;
+	a->nlink = ref_nlink(fs, r);
+	/* sysfs attributes claim a page; procfs, debugfs, directories and
+	 * links report 0. */
+	a->size = n->type == FS_REG && n->flavor == FL_SYSFS ? FS_PAGE_SIZE : 0;
+}
+
+/* ---- Lookup ------------------------------------------------------------------- */
+
+/* "memory12" -> 12: the prefix, then a canonical decimal number (no sign,
+ * no leading zeros), as the kernel names its devices. */
+static bool parse_pattern_name(const char *name, const char *prefix, unsigned long max,
+			       unsigned long *out)
+{
+	size_t pl = strlen(prefix);
+	const char *s = name + pl;
+	unsigned long v = 0;
+
+	if (strncmp(name, prefix, pl) || !*s || (s[0] == '0' && s[1]))
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		if (v > (max - (unsigned long)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char *name,
+		      struct fs_ref *out)
+{
+	unsigned int pc;
+
+	if (fs_nodes[dir->idx].type != FS_DIR)
+		return -ENOTDIR;
+	if (!strcmp(name, ".")) {
+		*out = *dir;
+		return 0;
+	}
+	if (!strcmp(name, "..")) {
+		ref_parent(dir, out);
+		return 0;
+	}
+	for (unsigned int c = tree.first_child[dir->idx]; c; c = tree.next_sibling[c]) {
+		if (!strcmp(fs_nodes[c].name, name)) {
+			out->idx = c;
+			out->nid = tree.uses_node[c] ? dir->nid : 0;
+			out->id = tree.uses_block[c] ? dir->id : 0;
+			return 0;
+		}
+	}
+	pc = tree.pattern_child[dir->idx];
+	if (pc) {
+		unsigned long v;
+
+		out->idx = pc;
+		out->nid = dir->nid;
+		out->id = dir->id;
+		if (fs_nodes[pc].pattern == PAT_BLOCK) {
+			if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_ID, &v))
+				return -ENOENT;
+			out->id = v;
+		} else {
+			if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_NID, &v))
+				return -ENOENT;
+			out->nid = (int)v;
+		}
+		if (ref_valid(fs, out))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int memhp_fs_lookup(struct memhp_fs *fs, uint64_t parent, const char *name,
+		    struct memhp_fs_attr *attr)
+{
+	struct fs_ref dir, r;
+	int ret;
+
+	ref_from_ino(parent, &dir);
+	if (!ref_valid(fs, &dir))
+		return -ENOENT;
+	ret = lookup_ref(fs, &dir, name, &r);
+	if (!ret)
+		ref_attr(fs, &r, attr);
+	return ret;
+}
+
+int memhp_fs_getattr(struct memhp_fs *fs, uint64_t ino, struct memhp_fs_attr *attr)
+{
+	struct fs_ref r;
+
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	ref_attr(fs, &r, attr);
+	return 0;
+}
+
+/* ---- Links and paths -------------------------------------------------------------- */
+
+#define FS_PATH_MAX 4096	/* PATH_MAX */
+#define FS_NAME_MAX 255		/* NAME_MAX */
+#define FS_MAX_SYMLINKS 40	/* MAXSYMLINKS: then ELOOP */
+#define FS_LINK_MAX 256		/* longest link target the tree has, with room */
+
+static int ref_readlink(struct memhp_fs *fs, const struct fs_ref *r, char *buf, size_t size)
+{
+	struct fs_buf b = {0};
+	int len;
+
+	fs_nodes[r->idx].link(fs, r, &b);
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	if (b.len >= size) {
+		free(b.p);
+		return -ENAMETOOLONG;
+	}
+	memcpy(buf, b.p, b.len);
+	buf[b.len] = '\0';
+	len = (int)b.len;
+	free(b.p);
+	return len;
+}
+
+ssize_t memhp_fs_readlink(struct memhp_fs *fs, uint64_t ino, char *buf, size_t size)
+{
+	struct fs_ref r;
+
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	if (fs_nodes[r.idx].type != FS_LNK)
+		return -EINVAL;
+	return ref_readlink(fs, &r, buf, size);
+}
+
+/*
+ * Walk @path from @start (absolute paths from the root). Symbolic links in
+ * the middle are always followed, the last one only if @follow; @depth
+ * counts the links followed so far.
+ */
+static int walk(struct memhp_fs *fs, struct fs_ref *cur, const char *path, bool follow,
+		int *depth)
+{
+	char name[FS_NAME_MAX + 1];
+	const char *p = path;
+
+	if (*p == '/') {
+		*cur = (struct fs_ref){.idx = N_ROOT};
+		while (*p == '/')
+			p++;
+	}
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		struct fs_ref next;
+		bool last;
+		int ret;
+
+		if (n > FS_NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		while (*end == '/')
+			end++;
+		last = !*end;
+		/* A trailing slash asks for a directory: follow and check. */
+		ret = lookup_ref(fs, cur, name, &next);
+		if (ret)
+			return ret;
+		if (fs_nodes[next.idx].type == FS_LNK && (!last || follow || end[-1] == '/')) {
+			char target[FS_LINK_MAX];
+			struct fs_ref base = *cur;
+
+			if (++*depth > FS_MAX_SYMLINKS)
+				return -ELOOP;
+			ret = ref_readlink(fs, &next, target, sizeof(target));
+			if (ret < 0)
+				return ret;
+			ret = walk(fs, &base, target, true, depth);
+			if (ret)
+				return ret;
+			next = base;
+		}
+		if (!last && fs_nodes[next.idx].type != FS_DIR)
+			return -ENOTDIR;
+		if (last && end > p + n && fs_nodes[next.idx].type != FS_DIR)
+			return -ENOTDIR;
+		*cur = next;
+		p = end;
+	}
+	return 0;
+}
+
+static int resolve(struct memhp_fs *fs, const char *path, bool follow, struct fs_ref *r)
+{
+	int depth = 0;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	if (strnlen(path, FS_PATH_MAX) >= FS_PATH_MAX)
+		return -ENAMETOOLONG;
+	*r = (struct fs_ref){.idx = N_ROOT};
+	return walk(fs, r, path, follow, &depth);
+}
+
+int memhp_fs_resolve(struct memhp_fs *fs, const char *path, bool follow,
+		     struct memhp_fs_attr *attr)
+{
+	struct fs_ref r;
+	int ret = resolve(fs, path, follow, &r);
+
+	if (!ret)
+		ref_attr(fs, &r, attr);
+	return ret;
+}
+
+/* ---- Directories ------------------------------------------------------------------ */
+
+/* Positions: 1 ".", 2 "..", 3 + k the k-th fixed entry, then the family
+ * members at FS_DIR_PATTERN_BASE + their number + 1. */
+#define FS_DIR_FIXED_BASE 3
+#define FS_DIR_PATTERN_BASE (1ULL << 40)
+
+static int emit(struct memhp_fs *fs, const struct fs_ref *r, const char *name, uint64_t pos,
+		memhp_fs_fill_fn fill, void *ctx)
+{
+	struct memhp_fs_attr a;
+
+	ref_attr(fs, r, &a);
+	return fill(ctx, name, &a, pos);
+}
+
+int memhp_fs_readdir(struct memhp_fs *fs, uint64_t ino, uint64_t off, memhp_fs_fill_fn fill,
+		     void *ctx)
+{
+	struct fs_ref dir, r;
+	uint64_t pos;
+	unsigned int pc, k = 0;
+	char name[FS_NAME_MAX + 1];
+
+	ref_from_ino(ino, &dir);
+	if (!ref_valid(fs, &dir))
+		return -ENOENT;
+	if (fs_nodes[dir.idx].type != FS_DIR)
+		return -ENOTDIR;
+	if (off < 1 && emit(fs, &dir, ".", 1, fill, ctx))
+		return 0;
+	ref_parent(&dir, &r);
+	if (off < 2 && emit(fs, &r, "..", 2, fill, ctx))
+		return 0;
+	for (unsigned int c = tree.first_child[dir.idx]; c; c = tree.next_sibling[c], k++) {
+		pos = FS_DIR_FIXED_BASE + k;
+		if (pos <= off)
+			continue;
+		r.idx = c;
+		r.nid = tree.uses_node[c] ? dir.nid : 0;
+		r.id = tree.uses_block[c] ? dir.id : 0;
+		if (emit(fs, &r, fs_nodes[c].name, pos, fill, ctx))
+			return 0;
+	}
+	pc = tree.pattern_child[dir.idx];
+	if (!pc)
+		return 0;
+	r.idx = pc;
+	r.nid = dir.nid;
+	r.id = dir.id;
+	if (fs_nodes[pc].pattern == PAT_NODE) {
+		for (int nid = 0; nid < MEMHP_MAX_NUMNODES; nid++) {
+			pos = FS_DIR_PATTERN_BASE + (uint64_t)nid + 1;
+			r.nid = nid;
+			if (pos <= off || !ref_valid(fs, &r))
+				continue;
+			snprintf(name, sizeof(name), "%s%d", fs_nodes[pc].name, nid);
+			if (emit(fs, &r, name, pos, fill, ctx))
+				return 0;
+		}
+		return 0;
+	}
+	{
+		unsigned long from = off >= FS_DIR_PATTERN_BASE ? off - FS_DIR_PATTERN_BASE : 0;
+
+		for (long id = memhp_next_block(fs->m, from); id >= 0;
+		     id = memhp_next_block(fs->m, (unsigned long)id + 1)) {
+			r.id = (unsigned long)id;
+			if (!ref_valid(fs, &r))
+				continue;
+			snprintf(name, sizeof(name), "%s%ld", fs_nodes[pc].name, id);
+			if (emit(fs, &r, name, FS_DIR_PATTERN_BASE + (uint64_t)id + 1, fill, ctx))
+				return 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- Open, read, write -------------------------------------------------------------- */
+
+static int open_check(const struct fs_ref *r, int flags)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	int acc = flags & O_ACCMODE;
+	bool rd = acc == O_RDONLY || acc == O_RDWR, wr = acc == O_WRONLY || acc == O_RDWR;
+
+	if (n->type == FS_DIR)
+		return wr ? -EISDIR : 0;
+	if (n->flavor != FL_SYSFS)
+		return 0;
+	/* kernfs_fop_open(): even root needs the mode bit and the method. */
+	if (rd && (!(n->mode & 0444) || !n->show))
+		return -EACCES;
+	if (wr && (!(n->mode & 0222) || !n->store))
+		return -EACCES;
+	return 0;
+}
+
+int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags)
+{
+	struct fs_ref r;
+
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return open_check(&r, flags);
+}
+
+static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	struct fs_buf b = {0};
+	int ret;
+
+	*out = NULL;
+	if (n->type == FS_DIR)
+		return -EISDIR;
+	if (n->type == FS_LNK)
+		return -EINVAL;
+	if (!n->show)
+		return -EACCES;
+	if (!buf_reserve(&b, FS_PAGE_SIZE))
+		return -ENOMEM;
+	ret = n->show(fs, r, &b);
+	if (ret < 0) {
+		free(b.p);
+		return ret;
+	}
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	return (ssize_t)b.len;
+}
+
+ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out)
+{
+	struct fs_ref r;
+
+	*out = NULL;
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return render_ref(fs, &r, out);
+}
+
+ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size)
+{
+	struct fs_ref r;
+	char *data;
+	ssize_t len;
+	int ret;
+
+	ret = resolve(fs, path, true, &r);
+	if (!ret)
+		ret = open_check(&r, O_RDONLY);
+	if (ret)
+		return ret;
+	len = render_ref(fs, &r, &data);
+	if (len < 0)
+		return len;
+	len = MIN(len, (ssize_t)size);
+	memcpy(buf, data, (size_t)len);
+	free(data);
+	return len;
+}
+
+/* ---- Interruptible writes ------------------------------------------------------------- */
+
+/* lock_device_hotplug_sysfs() sleeps this long before it restarts the
+ * write; a waiter here retries at least this often. */
+#define FS_RESTART_MS 5
+
+struct memhp_fs_req {
+	struct memhp_fs *fs;
+	pthread_mutex_t lock;
+	bool interrupted;
+	struct memhp_task *task;	/* the thread running the store, if any */
+	struct memhp_fs_req *next;	/* fs->reqs, under fs->reqs_lock */
+};
+
+struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs)
+{
+	struct memhp_fs_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->fs = fs;
+	pthread_mutex_init(&req->lock, NULL);
+	pthread_mutex_lock(&fs->reqs_lock);
+	req->interrupted = fs->shutdown;
+	req->next = fs->reqs;
+	fs->reqs = req;
+	pthread_mutex_unlock(&fs->reqs_lock);
+	return req;
+}
+
+void memhp_fs_req_free(struct memhp_fs_req *req)
+{
+	struct memhp_fs *fs;
+
+	if (!req)
+		return;
+	fs = req->fs;
+	pthread_mutex_lock(&fs->reqs_lock);
+	for (struct memhp_fs_req **p = &fs->reqs; *p; p = &(*p)->next) {
+		if (*p == req) {
+			*p = req->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs->reqs_lock);
+	pthread_mutex_destroy(&req->lock);
+	free(req);
+}
+
+static void wake_waiters(struct memhp_fs *fs, bool new_store)
+{
+	pthread_mutex_lock(&fs->wait_lock);
+	if (new_store)
+		fs->store_seq++;
+	pthread_cond_broadcast(&fs->wait_cond);
+	pthread_mutex_unlock(&fs->wait_lock);
+}
+
+void memhp_fs_req_interrupt(struct memhp_fs_req *req)
+{
+	pthread_mutex_lock(&req->lock);
+	req->interrupted = true;
+	/* The store polls this in its migration loop: offline_pages() then
+	 * backs off with -EINTR, as on a signal. */
+	if (req->task)
+		memhp_task_signal(req->task);
+	pthread_mutex_unlock(&req->lock);
+	wake_waiters(req->fs, false);
+}
+
+void memhp_fs_shutdown(struct memhp_fs *fs)
+{
+	pthread_mutex_lock(&fs->reqs_lock);
+	fs->shutdown = true;
+	for (struct memhp_fs_req *req = fs->reqs; req; req = req->next)
+		memhp_fs_req_interrupt(req);
+	pthread_mutex_unlock(&fs->reqs_lock);
+}
+
+static unsigned long store_seq(struct memhp_fs *fs)
+{
+	unsigned long seq;
+
+	pthread_mutex_lock(&fs->wait_lock);
+	seq = fs->store_seq;
+	pthread_mutex_unlock(&fs->wait_lock);
+	return seq;
+}
+
+/* Wait until a store has finished since @seq, the restart interval has
+ * passed, or @req is interrupted. */
+static void wait_for_store(struct memhp_fs *fs, struct memhp_fs_req *req, unsigned long seq)
+{
+	struct timespec ts;
+	bool interrupted;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += FS_RESTART_MS * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&req->lock);
+	interrupted = req->interrupted;
+	pthread_mutex_unlock(&req->lock);
+	pthread_mutex_lock(&fs->wait_lock);
+	if (!interrupted && fs->store_seq == seq)
+		pthread_cond_timedwait(&fs->wait_cond, &fs->wait_lock, &ts);
+	pthread_mutex_unlock(&fs->wait_lock);
+}
+
+/* Run @n's store for the bytes of one write; see memhp_fs_write_ino(). */
+static ssize_t run_store(struct memhp_fs *fs, const struct fs_node *n, const struct fs_ref *r,
+			 const char *buf, size_t len, struct memhp_fs_req *req)
+{
+	struct memhp_task *task = memhp_current_task();
+	ssize_t ret;
+
+	if (!req) {
+		ret = n->store(fs, r, buf, len, false);
+		wake_waiters(fs, true);
+		return ret;
+	}
+	for (;;) {
+		unsigned long seq = store_seq(fs);
+
+		pthread_mutex_lock(&req->lock);
+		if (req->interrupted) {
+			pthread_mutex_unlock(&req->lock);
+			return -EINTR;
+		}
+		/* A signal left over from an interrupt that came too late for an
+		 * earlier request on this thread must not stop this one. */
+		memhp_task_clear_signal(task);
+		req->task = task;
+		pthread_mutex_unlock(&req->lock);
+
+		ret = n->store(fs, r, buf, len, true);
+
+		pthread_mutex_lock(&req->lock);
+		req->task = NULL;
+		pthread_mutex_unlock(&req->lock);
+		memhp_task_clear_signal(task);
+		if (ret != -EAGAIN) {
+			wake_waiters(fs, true);
+			return ret;
+		}
+		/* The device hotplug lock is taken: the kernel restarts the
+		 * system call; we wait for the holder, or for an interrupt. */
+		wait_for_store(fs, req, seq);
+	}
+}
+
+static ssize_t write_ref(struct memhp_fs *fs, const struct fs_ref *r, const char *buf, size_t len,
+			 struct memhp_fs_req *req)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	char *copy;
+	ssize_t ret;
+
+	if (n->type == FS_DIR)
+		return -EISDIR;
+	if (n->type == FS_LNK)
+		return -EINVAL;
+	if (n->flavor == FL_PROC)
+		return -EIO;		/* pde_write() without a proc_write */
+	if (!n->store)
+		return -EACCES;
+	if (n->flavor == FL_SYSFS) {
+		if (!len)
+			return 0;	/* sysfs_kf_write() */
+		len = MIN(len, (size_t)FS_PAGE_SIZE);
+	}
+	/* kernfs hands the store a NUL-terminated copy. */
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	ret = run_store(fs, n, r, copy, len, req);
+	free(copy);
+	return ret;
+}
+
+ssize_t memhp_fs_write_ino(struct memhp_fs *fs, uint64_t ino, const char *buf, size_t len,
+			   struct memhp_fs_req *req)
+{
+	struct fs_ref r;
+
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return write_ref(fs, &r, buf, len, req);
+}
+
+ssize_t memhp_fs_write(struct memhp_fs *fs, const char *path, const char *buf, size_t len)
+{
+	struct fs_ref r;
+	int ret;
+
+	ret = resolve(fs, path, true, &r);
+	if (!ret)
+		ret = open_check(&r, O_WRONLY);
+	if (ret)
+		return ret;
+	return write_ref(fs, &r, buf, len, NULL);
+}
+
+/* ---- Output buffers ------------------------------------------------------------------- */
+
+bool buf_reserve(struct fs_buf *b, size_t extra)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return false;
+	if (b->len + extra + 1 <= b->cap)
+		return true;
+	cap = MAX(b->cap * 2, b->len + extra + 1);
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void buf_printf(struct fs_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (!b->p || b->len + (size_t)n + 1 > b->cap) {
+		if (!buf_reserve(b, (size_t)n))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void buf_puts(struct fs_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!buf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+/* ---- Lifetime --------------------------------------------------------------------- */
+
+/* Device state kept by the tree dies with its memory block. */
+static void fs_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	(void)m;
+	if (ev->kind == MEMHP_TRACE_INSTANT && !strcmp(ev->name, "memory_block_remove"))
+		pm_forget_block(priv, (unsigned long)ev->arg);
+}
+
+int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
+{
+	struct memhp_fs *fs;
+	int ret;
+
+	*out = NULL;
+	pthread_once(&tree_once, tree_init);
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->m = m;
+	pthread_mutex_init(&fs->wait_lock, NULL);
+	pthread_cond_init(&fs->wait_cond, NULL);
+	pthread_mutex_init(&fs->reqs_lock, NULL);
+	pthread_mutex_init(&fs->pm_lock, NULL);
+	ret = memhp_add_tracer(m, fs_tracer, fs);
+	if (ret) {
+		memhp_fs_destroy(fs);
+		return -ENOMEM;
+	}
+	fs->tracing = true;
+	ret = err_inject_init(fs);
+	if (ret) {
+		memhp_fs_destroy(fs);
+		return ret;
+	}
+	*out = fs;
+	return 0;
+}
+
+void memhp_fs_destroy(struct memhp_fs *fs)
+{
+	if (!fs)
+		return;
+	err_inject_exit(fs);
+	if (fs->tracing)
+		memhp_remove_tracer(fs->m, fs_tracer, fs);
+	pthread_mutex_destroy(&fs->pm_lock);
+	pthread_mutex_destroy(&fs->reqs_lock);
+	pthread_cond_destroy(&fs->wait_cond);
+	pthread_mutex_destroy(&fs->wait_lock);
+	free(fs);
+}

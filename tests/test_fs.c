@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_fs.c - the file tree of memhp/fs.h: paths, modes, formats and the
+ * errno of every kind of bad write, the error injector, and interruptible
+ * writes.
+ *
+ * The machine: 512 MiB of boot RAM below 4 GiB (memory0-3: memory0 spans
+ * DMA and DMA32, memory3 holds the boot memmap) and blocks hot-added at
+ * 4 GiB (memory32 onwards).
+ */
+#include "harness.h"
+
+#include <memhp/fs.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+#define MEM "/sys/devices/system/memory"
+#define NEI "/sys/kernel/debug/notifier-error-inject/memory"
+#define BIG 65536
+
+static void fs_cleanup(struct memhp_fs **fs)
+{
+	memhp_fs_destroy(*fs);
+}
+#define AUTO_FS __attribute__((cleanup(fs_cleanup))) struct memhp_fs
+
+static struct memhp_machine *machine(unsigned long nr_hot, enum memhp_online_type type)
+{
+	struct memhp_machine *m = tm_create(NULL);
+
+	if (!m || (nr_hot && tm_add_blocks(m, HOT, nr_hot)))
+		return NULL;
+	for (unsigned long i = 0; i < nr_hot && type != MEMHP_MMOP_OFFLINE; i++)
+		if (memhp_block_online(m, B0 + i, type))
+			return NULL;
+	return m;
+}
+
+static struct memhp_fs *fs_of(struct memhp_machine *m)
+{
+	struct memhp_fs *fs = NULL;
+
+	if (m && memhp_fs_create(m, &fs))
+		return NULL;
+	return fs;
+}
+
+/* The file's contents as a string ("" and a failure on error). */
+static const char *rd(struct memhp_fs *fs, const char *path)
+{
+	static char buf[BIG];
+	ssize_t n = memhp_fs_read(fs, path, buf, sizeof(buf) - 1);
+
+	if (n < 0) {
+		test_fail(__FILE__, __LINE__, "read %s: %s", path, errno_name(n));
+		n = 0;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static ssize_t wr(struct memhp_fs *fs, const char *path, const char *s)
+{
+	return memhp_fs_write(fs, path, s, strlen(s));
+}
+
+/* ---- The tree ------------------------------------------------------------------ */
+
+static void sysfs_files_have_the_6_1_formats(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+
+	ASSERT_TRUE(fs);
+	ASSERT_STREQ(rd(fs, MEM "/block_size_bytes"), "8000000\n");
+	ASSERT_STREQ(rd(fs, MEM "/auto_online_blocks"), "offline\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory0/valid_zones"), "none\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory1/valid_zones"), "DMA32\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/phys_index"), "00000021\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/state"), "offline\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/online"), "0\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/valid_zones"), "Normal Movable\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/removable"), "1\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/phys_device"), "0\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/uevent"), "");
+	ASSERT_STREQ(rd(fs, MEM "/memory33/power/runtime_status"), "unsupported\n");
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/distance"), "10\n");
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/has_memory"), "0\n");
+	ASSERT_STREQ(rd(fs, "/sys/module/memory_hotplug/parameters/online_policy"),
+		     "contig-zones\n");
+	ASSERT_STREQ(rd(fs, NEI "/actions/MEM_GOING_ONLINE/error"), "0\n");
+	/* Links resolve inside the tree, both ways. */
+	ASSERT_STREQ(rd(fs, MEM "/memory33/node0/memory33/subsystem/devices/memory1/state"),
+		     "online\n");
+}
+
+static int collect(void *ctx, const char *name, const struct memhp_fs_attr *a, uint64_t off)
+{
+	char *names = ctx;
+
+	(void)a;
+	(void)off;
+	strcat(names, name);
+	strcat(names, " ");
+	return 0;
+}
+
+struct stop_after {
+	int n;
+	uint64_t last;
+	char names[1024];
+};
+
+static int collect_some(void *ctx, const char *name, const struct memhp_fs_attr *a, uint64_t off)
+{
+	struct stop_after *s = ctx;
+
+	(void)a;
+	strcat(s->names, name);
+	strcat(s->names, " ");
+	s->last = off;
+	return --s->n == 0;
+}
+
+static void readdir_lists_blocks_and_resumes_where_it_stopped(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_fs_attr a;
+	struct stop_after s = {.n = 9};
+	char names[1024] = "";
+
+	ASSERT_TRUE(fs);
+	ASSERT_OK(memhp_fs_resolve(fs, "/sys/devices/system/node/node0", true, &a));
+	ASSERT_OK(memhp_fs_readdir(fs, a.ino, 0, collect, names));
+	ASSERT_STREQ(names, ". .. compact cpulist cpumap distance meminfo numastat vmstat uevent "
+			    "cpu0 subsystem hugepages power memory0 memory1 memory2 memory3 "
+			    "memory32 memory33 ");
+	ASSERT_OK(memhp_fs_resolve(fs, MEM, true, &a));
+	ASSERT_EQ(a.nlink, 2 + 1 + 6);
+	ASSERT_OK(memhp_fs_readdir(fs, a.ino, 0, collect_some, &s));
+	ASSERT_STREQ(s.names, ". .. block_size_bytes auto_online_blocks uevent power memory0 "
+			      "memory1 memory2 ");
+	s.n = 100;
+	s.names[0] = '\0';
+	ASSERT_OK(memhp_fs_readdir(fs, a.ino, s.last, collect_some, &s));
+	ASSERT_STREQ(s.names, "memory3 memory32 memory33 ");
+}
+
+static void lookups_take_only_the_kernels_names(void)
+{
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_fs_attr a, b;
+
+	ASSERT_TRUE(fs);
+	ASSERT_OK(memhp_fs_resolve(fs, MEM, true, &a));
+	ASSERT_ERR(memhp_fs_lookup(fs, a.ino, "memory032", &b), -ENOENT);
+	ASSERT_ERR(memhp_fs_lookup(fs, a.ino, "memory+32", &b), -ENOENT);
+	ASSERT_ERR(memhp_fs_lookup(fs, a.ino, "memory4", &b), -ENOENT);
+	ASSERT_ERR(memhp_fs_lookup(fs, a.ino, "memory99999999999999999999999", &b), -ENOENT);
+	ASSERT_OK(memhp_fs_lookup(fs, a.ino, "memory32", &b));
+	ASSERT_TRUE(S_ISDIR(b.mode));
+	ASSERT_EQ(b.mode & 07777, 0755);
+	ASSERT_ERR(memhp_fs_resolve(fs, MEM "/memory32/node1", true, &b), -ENOENT);
+	ASSERT_ERR(memhp_fs_resolve(fs, MEM "/block_size_bytes/x", true, &b), -ENOTDIR);
+	ASSERT_ERR(memhp_fs_resolve(fs, MEM "/block_size_bytes/", true, &b), -ENOTDIR);
+	ASSERT_ERR(memhp_fs_resolve(fs, "sys", true, &b), -EINVAL);
+	ASSERT_OK(memhp_fs_resolve(fs, MEM "/memory32/node0", false, &b));
+	ASSERT_TRUE(S_ISLNK(b.mode));
+	ASSERT_OK(memhp_fs_resolve(fs, "/sys/../sys/./devices//system/memory/", true, &b));
+	ASSERT_EQ(b.ino, a.ino);
+	/* Inode numbers are stable, and the root is FUSE's root. */
+	ASSERT_OK(memhp_fs_resolve(fs, "/", true, &b));
+	ASSERT_EQ(b.ino, MEMHP_FS_ROOT_INO);
+	ASSERT_OK(memhp_fs_resolve(fs, MEM "/memory32/state", true, &a));
+	ASSERT_OK(memhp_fs_getattr(fs, a.ino, &b));
+	ASSERT_EQ(b.size, 4096);
+	ASSERT_EQ(b.mode, S_IFREG | 0644);
+	/* An inode number whose block is gone names nothing. */
+	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));
+	ASSERT_ERR(memhp_fs_getattr(fs, a.ino, &b), -ENOENT);
+	ASSERT_ERR(memhp_fs_write_ino(fs, a.ino, "online", 6, NULL), -ENOENT);
+}
+
+static void opens_follow_kernfs_procfs_and_debugfs_rules(void)
+{
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_fs_attr a;
+	char buf[64];
+
+	ASSERT_TRUE(fs);
+	/* kernfs refuses the wrong access even to root... */
+	ASSERT_ERR(wr(fs, MEM "/block_size_bytes", "1"), -EACCES);
+	ASSERT_ERR(wr(fs, MEM "/memory32/valid_zones", "Normal"), -EACCES);
+	ASSERT_ERR(memhp_fs_read(fs, "/sys/devices/system/node/node0/compact", buf, sizeof(buf)),
+		   -EACCES);
+	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/memmap_on_memory", "Y"),
+		   -EACCES);
+	/* ...procfs lets root open for writing and fails the write... */
+	ASSERT_ERR(wr(fs, "/proc/meminfo", "x"), -EIO);
+	ASSERT_OK(memhp_fs_resolve(fs, "/proc/pagetypeinfo", true, &a));
+	ASSERT_EQ(a.mode, S_IFREG | 0400);
+	ASSERT_EQ(a.size, 0);
+	ASSERT_OK(memhp_fs_open(fs, a.ino, O_RDWR));
+	/* ...and directories are directories. */
+	ASSERT_ERR(wr(fs, MEM, "x"), -EISDIR);
+	ASSERT_ERR(wr(fs, MEM "/memory32/node0", "x"), -EISDIR);
+	ASSERT_ERR(memhp_fs_read(fs, MEM, buf, sizeof(buf)), -EISDIR);
+	ASSERT_ERR(wr(fs, MEM "/memory4/state", "online"), -ENOENT);
+	ASSERT_ERR(memhp_fs_read(fs, MEM "/power/autosuspend_delay_ms", buf, sizeof(buf)),
+		   -EIO);
+	ASSERT_ERR(wr(fs, MEM "/power/autosuspend_delay_ms", "100"), -EIO);
+	/* A short buffer gets the start of the file, as read(2) does. */
+	ASSERT_ERR(memhp_fs_read(fs, MEM "/memory32/state", buf, 3), 3);
+	ASSERT_TRUE(!memcmp(buf, "off", 3));
+}
+
+/* ---- Writes ------------------------------------------------------------------------ */
+
+static void state_and_online_writes_behave_as_in_6_1(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+
+	ASSERT_TRUE(fs);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "offline"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online_movable\n"), 15);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "online\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory32/valid_zones"), "Movable\n");
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/online", "1"), 1);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online \n"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "offline\n\n"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/online", "off"), 3);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "offline\n");
+	ASSERT_ERR(wr(fs, MEM "/memory32/online", "2"), -EINVAL);
+	/* memory0 spans two zones; memory3 has q35's firmware hole at its end. */
+	ASSERT_ERR(wr(fs, MEM "/memory0/state", "offline"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory3/state", "offline"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory1/online", "0"), 1);
+	/* Zero bytes never reach the store; a page is all a store sees. */
+	ASSERT_ERR(memhp_fs_write(fs, MEM "/memory1/state", "", 0), 0);
+	{
+		char *big = calloc(1, 5000);
+
+		ASSERT_TRUE(big);
+		memcpy(big, "online\n", 7);
+		ASSERT_ERR(memhp_fs_write(fs, MEM "/memory1/state", big, 5000), 4096);
+		ASSERT_ERR(memhp_fs_write(fs, MEM "/auto_online_blocks", big, 5000), 4096);
+		free(big);
+	}
+	ASSERT_STREQ(rd(fs, MEM "/memory1/state"), "online\n");
+	ASSERT_STREQ(rd(fs, MEM "/auto_online_blocks"), "online\n");
+	ASSERT_ERR(wr(fs, MEM "/auto_online_blocks", "Online"), -EINVAL);
+}
+
+static void generic_device_files_parse_as_the_kernel_does(void)
+{
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+
+	ASSERT_TRUE(fs);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add"), 3);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "change\n"), 7);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "chang"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add "), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef"),
+		   40);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent",
+		      "add 01234567-89ab-cdef-0123-456789abcdef A=b C=d"),
+		   48);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent",
+		      "add 01234567-89ab-cdef-0123-456789abcdef A=b-c"),
+		   -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 0123456789ab-cdef-0123-456789abcdef0"),
+		   -EINVAL);
+	/* Subsystem roots have no bus: the event is dropped, the write works. */
+	ASSERT_ERR(wr(fs, MEM "/uevent", "online"), 6);
+	ASSERT_ERR(wr(fs, "/sys/bus/memory/uevent", "add"), 3);
+	ASSERT_ERR(wr(fs, MEM "/memory32/power/control", "on"), 2);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/power/control"), "on\n");
+	ASSERT_STREQ(rd(fs, MEM "/memory1/power/control"), "auto\n");
+	ASSERT_ERR(wr(fs, MEM "/memory32/power/control", "off"), -EINVAL);
+	/* A new device starts over. */
+	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_STREQ(rd(fs, MEM "/memory32/power/control"), "auto\n");
+	ASSERT_ERR(wr(fs, "/sys/bus/memory/drivers_probe", "memory32\n"), 9);
+	ASSERT_ERR(wr(fs, "/sys/bus/memory/drivers_probe", "memory5"), -ENODEV);
+	ASSERT_ERR(wr(fs, "/sys/bus/memory/drivers_autoprobe", "0"), 1);
+	ASSERT_STREQ(rd(fs, "/sys/bus/memory/drivers_autoprobe"), "0\n");
+	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/compact", "1"), 1);
+	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
+		      "16"),
+		   2);
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/"
+			    "nr_hugepages"),
+		     "0\n");
+	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
+		      "0x10"),
+		   -EINVAL);
+}
+
+static void module_parameters_parse_as_the_kernel_does(void)
+{
+	struct memhp_machine *m = machine(0, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	const char *ratio = "/sys/module/memory_hotplug/parameters/auto_movable_ratio";
+
+	ASSERT_TRUE(fs);
+	ASSERT_ERR(wr(fs, ratio, "0x20\n"), 5);
+	ASSERT_STREQ(rd(fs, ratio), "32\n");
+	ASSERT_ERR(wr(fs, ratio, "4294967296"), -ERANGE);
+	/* kstrtouint(): the whole string must parse before the range counts. */
+	ASSERT_ERR(wr(fs, ratio, "99999999999z"), -EINVAL);
+	ASSERT_ERR(wr(fs, ratio, "99999999999999999999"), -ERANGE);
+	ASSERT_ERR(wr(fs, ratio, "-1"), -EINVAL);
+	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/online_policy", "auto-movable"),
+		   12);
+	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/auto_movable_numa_aware", "n"),
+		   1);
+	ASSERT_STREQ(rd(fs, "/sys/module/memory_hotplug/parameters/auto_movable_numa_aware"),
+		     "N\n");
+}
+
+/* ---- The error injector ----------------------------------------------------------- */
+
+static void error_files_clamp_and_parse_as_simple_attributes(void)
+{
+	struct memhp_machine *m = machine(0, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	const char *e = NEI "/actions/MEM_GOING_OFFLINE/error";
+	char pad[40];
+
+	ASSERT_TRUE(fs);
+	ASSERT_ERR(wr(fs, e, "-12\n"), 4);
+	ASSERT_STREQ(rd(fs, e), "-12\n");
+	ASSERT_ERR(wr(fs, e, "-5000"), 5);
+	ASSERT_STREQ(rd(fs, e), "-4095\n");
+	ASSERT_ERR(wr(fs, e, "7"), 1);
+	ASSERT_STREQ(rd(fs, e), "0\n");
+	/* clamp_t(int, ...) truncates to int first. */
+	ASSERT_ERR(wr(fs, e, "4294967284"), 10);
+	ASSERT_STREQ(rd(fs, e), "-12\n");
+	ASSERT_ERR(wr(fs, e, "0x"), -EINVAL);
+	ASSERT_ERR(wr(fs, e, "- 1"), -EINVAL);
+	ASSERT_ERR(wr(fs, e, "99999999999999999999"), -ERANGE);
+	ASSERT_ERR(wr(fs, e, "-9223372036854775809"), -ERANGE);
+	/* Only 23 bytes are looked at; success claims the whole write. */
+	memset(pad, '0', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	ASSERT_ERR(wr(fs, e, pad), 39);
+	ASSERT_STREQ(rd(fs, e), "0\n");
+	ASSERT_ERR(wr(fs, NEI "/priority", "12x"), -EINVAL);
+	ASSERT_ERR(wr(fs, NEI "/priority", "-3"), 2);
+	ASSERT_STREQ(rd(fs, NEI "/priority"), "-3\n");
+}
+
+static void injected_errors_fail_state_changes_and_leave_the_state(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+
+	ASSERT_TRUE(fs);
+	ASSERT_ERR(wr(fs, MEM "/memory33/state", "online_movable"), 14);
+	ASSERT_ERR(wr(fs, NEI "/actions/MEM_GOING_ONLINE/error", "-12"), 3);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online"), -ENOMEM);
+	ASSERT_ERR(wr(fs, MEM "/memory32/online", "1"), -ENOMEM);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "offline\n");
+	ASSERT_ERR(wr(fs, NEI "/actions/MEM_GOING_OFFLINE/error", "-16"), 3);
+	ASSERT_ERR(wr(fs, MEM "/memory33/state", "offline"), -EBUSY);
+	ASSERT_STREQ(rd(fs, MEM "/memory33/state"), "online\n");
+	ASSERT_ERR(wr(fs, NEI "/actions/MEM_GOING_OFFLINE/error", "0"), 1);
+	ASSERT_ERR(wr(fs, MEM "/memory33/state", "offline"), 7);
+}
+
+static void injector_runs_at_its_priority_among_other_notifiers(void)
+{
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	struct event_log log = {0};
+
+	ASSERT_TRUE(fs);
+	event_log_register(m, &log, 10);
+	ASSERT_ERR(wr(fs, NEI "/actions/MEM_GOING_ONLINE/error", "-12"), 3);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online"), -ENOMEM);
+	/* Priority 10 runs before the injector (0): it sees the veto's cancel. */
+	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_GOING_ONLINE));
+	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_CANCEL_ONLINE));
+	log.n = 0;
+	ASSERT_ERR(wr(fs, NEI "/priority", "20"), 2);
+	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online"), -ENOMEM);
+	/* Now the injector stops the chain first; the cancel reaches all. */
+	ASSERT_FALSE(event_log_saw(&log, MEMHP_MEM_GOING_ONLINE));
+	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_CANCEL_ONLINE));
+	memhp_unregister_memory_notifier(m, &log.nb);
+}
+
+/* ---- procfs ------------------------------------------------------------------------ */
+
+static unsigned long long field(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : ~0ULL;
+}
+
+static void meminfo_follows_the_zones_through_offline_and_online(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	unsigned long long total0, total1, managed = 0;
+	char zi[BIG];
+
+	ASSERT_TRUE(fs);
+	total0 = field(rd(fs, "/proc/meminfo"), "MemTotal:");
+	ASSERT_TRUE(strstr(rd(fs, "/proc/meminfo"), "\nHugepagesize:       2048 kB\n"));
+	ASSERT_ERR(wr(fs, MEM "/memory33/state", "offline"), 7);
+	total1 = field(rd(fs, "/proc/meminfo"), "MemTotal:");
+	ASSERT_EQ(total0 - total1, memhp_block_size(m) >> 10);
+	ASSERT_EQ(field(rd(fs, "/sys/devices/system/node/node0/meminfo"), "Node 0 MemTotal:"),
+		  total1);
+	/* zoneinfo's managed pages add up to MemTotal. */
+	strcpy(zi, rd(fs, "/proc/zoneinfo"));
+	for (const char *p = zi; (p = strstr(p, "managed  ")); p++)
+		managed += strtoull(p + 9, NULL, 10);
+	ASSERT_EQ(managed * 4, total1);
+	ASSERT_TRUE(strstr(zi, "Node 0, zone   Device\n  pages free     0\n"));
+	ASSERT_TRUE(strstr(rd(fs, "/proc/buddyinfo"), "Node 0, zone  Movable "));
+	ASSERT_TRUE(strstr(rd(fs, "/proc/pagetypeinfo"), "Page block order: 9\nPages per block:  "
+							 "512\n"));
+}
+
+/*
+ * What memhp has no source for prints 0; what 6.1 derives from counters
+ * memhp has is derived the same way. docs/sysfs.md lists both.
+ */
+static void procfs_counters_are_0_or_derived_as_in_6_1(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	unsigned long long free, avail, reserve = 0;
+	char mi[BIG], zi[BIG];
+
+	ASSERT_TRUE(fs);
+	strcpy(mi, rd(fs, "/proc/meminfo"));
+	strcpy(zi, rd(fs, "/proc/zoneinfo"));
+	/* No page cache, LRU, slab, swap, page tables, hugetlb. */
+	ASSERT_EQ(field(mi, "Cached:"), 0);
+	ASSERT_EQ(field(mi, "AnonPages:"), 0);
+	ASSERT_EQ(field(mi, "Slab:"), 0);
+	ASSERT_EQ(field(mi, "SwapTotal:"), 0);
+	ASSERT_EQ(field(mi, "HugePages_Total:"), 0);
+	ASSERT_EQ(field(mi, "Committed_AS:"), 0);
+	/* Derived: CommitLimit is half of RAM (overcommit_ratio 50, no swap). */
+	ASSERT_EQ(field(mi, "CommitLimit:"), field(mi, "MemTotal:") / 2);
+	/* MemAvailable: free pages beyond the lowmem reserves (zoneinfo's
+	 * protection), with no watermarks and no page cache to add. */
+	for (const char *p = zi; (p = strstr(p, "\n        managed  ")); p++) {
+		unsigned long long managed = strtoull(p + 18, NULL, 10), max = 0;
+		const char *q = strstr(p, "protection: (") + 13;
+
+		for (int j = 0; j < 5; j++) {
+			unsigned long long v = strtoull(q, (char **)&q, 10);
+
+			max = v > max ? v : max;
+			q += strspn(q, ", ");
+		}
+		reserve += max < managed ? max : managed;
+	}
+	free = field(mi, "MemFree:");
+	avail = field(mi, "MemAvailable:");
+	ASSERT_EQ(avail, free - reserve * 4);
+	/* DMA keeps 1/256 of the managed pages above it: DMA32, then Movable. */
+	ASSERT_TRUE(strstr(zi, "\n        protection: (0, 455, 455, 711, 711)\n"));
+	ASSERT_TRUE(strstr(zi, "\n        min      0\n        low      0\n        high     0\n"));
+	/* The direct map: the ISA range and unaligned ends in 4 KiB pages,
+	 * the rest (hot-added blocks included, online or not) in 2 MiB. */
+	ASSERT_EQ(field(mi, "DirectMap4k:"), 3968);
+	ASSERT_EQ(field(mi, "DirectMap2M:"), (512 * 1024 - 128 - 3968) + 2 * 128 * 1024);
+	ASSERT_TRUE(!strstr(mi, "DirectMap1G"));
+	/* One CPU, one node. */
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/cpulist"), "0\n");
+	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/numastat"),
+		     "numa_hit 0\nnuma_miss 0\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 0\n"
+		     "other_node 0\n");
+}
+
+/* ---- Interruptible writes -------------------------------------------------------- */
+
+struct writer {
+	struct memhp_fs *fs;
+	struct memhp_fs_req *req;
+	uint64_t ino;
+	const char *s;
+	ssize_t ret;
+	pthread_t thread;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+
+	w->ret = memhp_fs_write_ino(w->fs, w->ino, w->s, strlen(w->s), w->req);
+	return NULL;
+}
+
+static int start_writer(struct writer *w, struct memhp_fs *fs, const char *path, const char *s)
+{
+	struct memhp_fs_attr a;
+
+	w->fs = fs;
+	w->s = s;
+	w->req = memhp_fs_req_new(fs);
+	if (!w->req || memhp_fs_resolve(fs, path, true, &a))
+		return -1;
+	w->ino = a.ino;
+	return pthread_create(&w->thread, NULL, writer_fn, w);
+}
+
+/* Wakes the test when an offline is retrying migration. */
+struct round_wait {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int rounds;
+};
+
+static void round_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct round_wait *w = priv;
+
+	(void)m;
+	if (ev->kind != MEMHP_TRACE_MIGRATE_ROUND)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->rounds++;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void wait_rounds(struct round_wait *w, int n)
+{
+	pthread_mutex_lock(&w->lock);
+	while (w->rounds < n)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	struct round_wait rw = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct writer a = {0}, b = {0};
+	struct memhp_data *d;
+
+	ASSERT_TRUE(fs);
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) * 2 - 1024, 0), 0);
+	memhp_data_refuse_migration(d, true);
+	ASSERT_OK(memhp_add_tracer(m, round_tracer, &rw));
+
+	ASSERT_OK(start_writer(&a, fs, MEM "/memory32/state", "offline"));
+	wait_rounds(&rw, 3);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "going-offline\n");
+	/* A second writer waits for the device hotplug lock... */
+	ASSERT_OK(start_writer(&b, fs, MEM "/memory1/state", "offline"));
+	memhp_fs_req_interrupt(b.req);
+	pthread_join(b.thread, NULL);
+	ASSERT_ERR(b.ret, -EINTR);
+	ASSERT_STREQ(rd(fs, MEM "/memory1/state"), "online\n");
+	/* ...and the offline itself backs off and rolls back. */
+	memhp_fs_req_interrupt(a.req);
+	pthread_join(a.thread, NULL);
+	ASSERT_ERR(a.ret, -EINTR);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "online\n");
+	ASSERT_FALSE(memhp_signal_pending());
+	/* An interrupted request stays interrupted; a new one works. */
+	ASSERT_ERR(memhp_fs_write_ino(fs, b.ino, "offline", 7, b.req), -EINTR);
+	memhp_fs_req_free(b.req);
+	b.req = memhp_fs_req_new(fs);
+	ASSERT_ERR(memhp_fs_write_ino(fs, b.ino, "offline", 7, b.req), 7);
+
+	/* Shutting down interrupts what is running and all that comes. */
+	memhp_fs_req_free(a.req);
+	ASSERT_OK(start_writer(&a, fs, MEM "/memory33/state", "offline"));
+	wait_rounds(&rw, rw.rounds + 3);
+	memhp_fs_shutdown(fs);
+	pthread_join(a.thread, NULL);
+	ASSERT_ERR(a.ret, -EINTR);
+	ASSERT_ERR(memhp_fs_write_ino(fs, b.ino, "online", 6, b.req), -EINTR);
+	/* Path writes are not the daemon's: they still work. */
+	ASSERT_ERR(wr(fs, MEM "/memory1/state", "online"), 6);
+
+	memhp_fs_req_free(a.req);
+	memhp_fs_req_free(b.req);
+	memhp_remove_tracer(m, round_tracer, &rw);
+	memhp_data_refuse_migration(d, false);
+	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
+	memhp_data_destroy(d);
+}
+
+RUN_TESTS(T(sysfs_files_have_the_6_1_formats),
+	  T(readdir_lists_blocks_and_resumes_where_it_stopped),
+	  T(lookups_take_only_the_kernels_names),
+	  T(opens_follow_kernfs_procfs_and_debugfs_rules),
+	  T(state_and_online_writes_behave_as_in_6_1),
+	  T(generic_device_files_parse_as_the_kernel_does),
+	  T(module_parameters_parse_as_the_kernel_does),
+	  T(error_files_clamp_and_parse_as_simple_attributes),
+	  T(injected_errors_fail_state_changes_and_leave_the_state),
+	  T(injector_runs_at_its_priority_among_other_notifiers),
+	  T(meminfo_follows_the_zones_through_offline_and_online),
+	  T(procfs_counters_are_0_or_derived_as_in_6_1),
+	  T(interrupts_stop_a_long_offline_and_a_writer_waiting_for_it))
