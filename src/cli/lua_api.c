@@ -2305,6 +2305,7 @@ static const luaL_Reg machine_methods[] = {
 	{ "svg", l_svg },
 	{ "random", l_random },
 	{ "virtio_mem", lvmem_create },
+	{ "balloon", lballoon_create },
 	{ NULL, NULL },
 };
 
@@ -2445,6 +2446,7 @@ void lapi_open(struct run *r)
 	new_type(L, WALKERS_MT, walkers_methods);
 	lua_pop(L, 1);
 	lvmem_open(L);
+	lballoon_open(L);
 
 	luaL_newlib(L, memhp_functions);
 	lua_pushstring(L, memhp_version());
@@ -2569,6 +2571,7 @@ void lapi_teardown(struct run *r)
 		}
 		tl_detach(r->tl, lm->m);
 		/* Unseen: what a driver says as it goes is not the scenario's. */
+		lballoon_teardown(lm->m);
 		lvmem_teardown(lm->m);
 		memhp_machine_destroy(lm->m);
 		lm->m = NULL;

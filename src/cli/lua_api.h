@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * src/cli/lua_api.h - what lua_api.c shares with the bindings that live in
- * files of their own (lua_vmem.c: the virtio-mem device and driver), so
+ * files of their own (lua_vmem.c: the virtio-mem device and driver;
+ * lua_balloon.c: the balloons), so
  * that every binding checks its arguments, draws its timeline spans and
  * refuses to deadlock the same way.
  */
@@ -46,5 +47,11 @@ void lvmem_open(lua_State *L);
 void lvmem_quiesce(struct memhp_machine *m);
 /* Remove the drivers and destroy the devices, before the machine goes. */
 void lvmem_teardown(struct memhp_machine *m);
+
+/* lua_balloon.c */
+int lballoon_create(lua_State *L); /* m:balloon(kind) */
+void lballoon_open(lua_State *L);
+/* Destroy the machine's balloons (everything goes back to the guest). */
+void lballoon_teardown(struct memhp_machine *m);
 
 #endif

@@ -536,6 +536,10 @@ static void fmt_instant(const struct memhp_trace_event *ev, char *text, size_t l
 		snprintf(text, len, "%s %ld MiB", ev->name, ev->arg);
 	else if (!strcmp(ev->name, "virtio_mem: work done"))
 		snprintf(text, len, "%s = %s", ev->name, run_errno_str(ev->arg, err));
+	else if (!strncmp(ev->name, "balloon-", 8))
+		/* A balloon's request to its host: the first pfn and how many. */
+		snprintf(text, len, "%s: %ld page%s from pfn %#lx", ev->name, ev->arg,
+			 ev->arg == 1 ? "" : "s", ev->start_pfn);
 	else if (all_caps(ev->name))
 		/* The driver's state for a memory or big block: arg is its id. */
 		snprintf(text, len, "virtio_mem: block %ld -> %s", ev->arg, ev->name);
