@@ -26,7 +26,6 @@
 #include <memhp/virtio_mem_driver.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +63,11 @@
 #define DEMO_CELL_W 36
 #define DEMO_PATH_MAX 4096
 #define DEMO_NR_PROTOCOLS 2
-/* virtio request and response types are 0..3. */
-#define DEMO_NR_VMEM_TYPES 4
+/* virtio-mem request types (PLUG..STATE), response types (ACK..ERROR). */
+#define DEMO_NR_VMEM_TYPES (MEMHP_VIRTIO_MEM_REQ_STATE + 1)
 
 /* What a run does: the full demo, and --quick for tests. */
 struct demo_plan {
-	const char *name;
 	uint64_t ram;	     /* boot RAM */
 	uint64_t region;     /* the device's memory backend */
 	uint64_t plug;	     /* requested size, first */
@@ -80,7 +78,6 @@ struct demo_plan {
 };
 
 static const struct demo_plan full_plan = {
-	.name = "full",
 	.ram = 4 * MEMHP_GiB,
 	.region = 8 * MEMHP_GiB,
 	.plug = 4 * MEMHP_GiB,
@@ -91,7 +88,6 @@ static const struct demo_plan full_plan = {
 };
 
 static const struct demo_plan quick_plan = {
-	.name = "quick",
 	.ram = 1 * MEMHP_GiB,
 	.region = 2 * MEMHP_GiB,
 	.plug = 1 * MEMHP_GiB,
@@ -159,7 +155,6 @@ struct demo_step {
 		int err;
 		unsigned long n;
 	} errs[DEMO_NR_OPS][DEMO_MAX_ERRNOS];
-	unsigned long migrated;
 	unsigned long requests[DEMO_NR_VMEM_TYPES], responses[DEMO_NR_VMEM_TYPES];
 	long first_added, last_added;
 	unsigned int online_zones; /* bit per zone */
@@ -407,9 +402,6 @@ static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event 
 				break;
 			}
 		}
-		break;
-	case MEMHP_TRACE_MIGRATE_ROUND:
-		st->migrated += (unsigned long)ev->arg;
 		break;
 	case MEMHP_TRACE_INSTANT:
 		if (ev->arg < 0 || ev->arg >= DEMO_NR_VMEM_TYPES)
@@ -1348,7 +1340,14 @@ int cmd_demo(int argc, char **argv)
 		lost += done[i]->lost;
 
 	if (a.trace) {
-		if (tl_write_chrome(tl, a.trace, "memhp demo"))
+		char name[DEMO_LINE] = "memhp demo (";
+
+		/* Each protocol is a process of the trace: say which is which. */
+		for (int i = 0; i < n; i++)
+			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s%d: %s",
+				 i ? ", " : "", runs[i].pid, protocol_label(runs[i].protocol));
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), ")");
+		if (tl_write_chrome(tl, a.trace, name))
 			status = RUN_EXIT_FAILED;
 		else
 			printf("\ntrace: %s (open it in https://ui.perfetto.dev)\n", a.trace);
