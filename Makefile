@@ -89,6 +89,14 @@ $(B)/tests/test_trace.o: CPPFLAGS += $(shell pkg-config --cflags jansson)
 $(B)/tests/test_trace: $(B)/tests/test_trace.o $(B)/tests/harness.o $(TRACE_TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson) $(LDLIBS)
 
+# The QMP tests drive src/qmp, which the library does not hold: they link
+# its objects too, and jansson.
+QMP_OBJS := $(wildcard src/qmp/*.c)
+QMP_OBJS := $(QMP_OBJS:%.c=$(B)/%.o)
+$(B)/tests/test_qmp.o: CPPFLAGS += $(shell pkg-config --cflags jansson)
+$(B)/tests/test_qmp: $(B)/tests/test_qmp.o $(B)/tests/harness.o $(QMP_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson) $(LDLIBS)
+
 $(B)/bench/%: $(B)/bench/%.o $(B)/libmemhp.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -17,6 +17,7 @@
 
 #include <memhp/virtio_mem.h>
 
+#include <endian.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -1459,6 +1460,83 @@ DEVICE_TEST(destroy_leaves_plugged_memory_to_the_machine)
 	ASSERT_FALSE(readable(host(1)));
 }
 
+/* ---- Size listeners (QEMU's size-change notifiers) ------------------------------------ */
+
+struct size_log {
+	unsigned long calls;
+	uint64_t sizes[16];
+	uint64_t seen_plugged;	/* what the config space said inside the listener */
+	struct memhp_vmem_dev *dev;
+};
+
+static void log_size(struct memhp_vmem_dev *d, uint64_t size, void *priv)
+{
+	struct size_log *l = priv;
+	struct memhp_virtio_mem_config c;
+
+	/* The device's lock is not held: reading the config works. */
+	memhp_vmem_dev_read_config(d, &c);
+	l->seen_plugged = le64toh(c.plugged_size);
+	if (l->calls < 16)
+		l->sizes[l->calls] = size;
+	l->calls++;
+}
+
+DEVICE_TEST(size_listeners_hear_every_plugged_size_change_before_the_answer)
+{
+	struct memhp_vmem_dev *d = qemu_dev(8 * BLOCK);
+	struct size_log a = { 0 }, b = { 0 };
+	struct memhp_vmem_size_listener la = { log_size, &a, NULL }, lb = { log_size, &b, NULL };
+
+	ASSERT_TRUE(d);
+	ASSERT_OK(memhp_vmem_dev_add_size_listener(d, &la));
+	ASSERT_OK(memhp_vmem_dev_add_size_listener(d, &lb));
+	ASSERT_EQ(plug(d, 0, 2), ACK);
+	/* The listener ran before the guest got its answer. */
+	ASSERT_EQ(a.calls, 1);
+	ASSERT_EQ(a.sizes[0], 2 * BLOCK);
+	ASSERT_EQ(a.seen_plugged, 2 * BLOCK);
+	ASSERT_EQ(unplug(d, 1, 1), ACK);
+	ASSERT_EQ(unplug_all(d), ACK);
+	ASSERT_EQ(a.calls, 3);
+	ASSERT_EQ(a.sizes[1], BLOCK);
+	ASSERT_EQ(a.sizes[2], 0);
+	ASSERT_EQ(b.calls, 3);
+	ASSERT_EQ(plug(d, 0, 1), ACK);
+	memhp_vmem_dev_system_reset(d);
+	ASSERT_EQ(a.calls, 5);
+	ASSERT_EQ(a.sizes[4], 0);
+	memhp_vmem_dev_remove_size_listener(d, &la);
+	memhp_vmem_dev_remove_size_listener(d, &la);	/* not added: nothing */
+	ASSERT_EQ(plug(d, 0, 1), ACK);
+	ASSERT_EQ(a.calls, 5);
+	ASSERT_EQ(b.calls, 6);
+	memhp_vmem_dev_remove_size_listener(d, &lb);
+}
+
+DEVICE_TEST(size_listeners_hear_nothing_when_the_size_stays)
+{
+	struct memhp_vmem_dev *d = qemu_dev(2 * BLOCK);
+	struct size_log a = { 0 };
+	struct memhp_vmem_size_listener la = { log_size, &a, NULL };
+
+	ASSERT_TRUE(d);
+	ASSERT_OK(memhp_vmem_dev_add_size_listener(d, &la));
+	ASSERT_EQ(plug(d, 0, 4), NACK);
+	ASSERT_EQ(unplug(d, 0, 1), ERROR);
+	ASSERT_EQ(unplug_all(d), ACK);	/* nothing plugged */
+	ASSERT_EQ(state_of(d, 0, 1), MEMHP_VIRTIO_MEM_STATE_UNPLUGGED);
+	memhp_vmem_dev_inject(d, MEMHP_VMEM_FAULT_BUSY, 1);
+	ASSERT_EQ(plug(d, 0, 1), BUSY);
+	ASSERT_OK(memhp_vmem_dev_set_requested_size(d, 4 * BLOCK));
+	ASSERT_OK(memhp_vmem_dev_flush(d));
+	memhp_vmem_dev_system_reset(d);	/* nothing plugged */
+	ASSERT_EQ(a.calls, 0);
+	ASSERT_ERR(memhp_vmem_dev_add_size_listener(d, NULL), -EINVAL);
+	ASSERT_ERR(memhp_vmem_dev_add_size_listener(NULL, &la), -EINVAL);
+	memhp_vmem_dev_remove_size_listener(d, &la);
+}
+
 RUN_TESTS(T(config_space_is_56_little_endian_bytes_in_uapi_order), T(default_block_size_is_2mib),
 	  T(create_rejects_block_size_below_1mib_or_not_a_power_of_two),
 	  T(create_rejects_addr_region_or_requested_size_not_multiple_of_block_size),
@@ -1515,4 +1593,6 @@ RUN_TESTS(T(config_space_is_56_little_endian_bytes_in_uapi_order), T(default_blo
 	  T(firecracker_disabling_an_empty_slot_discards_even_when_discard_fails),
 	  T(create_rejects_requested_size_above_region),
 	  T(no_persistent_suspend_feature_is_offered),
-	  T(destroy_leaves_plugged_memory_to_the_machine))
+	  T(destroy_leaves_plugged_memory_to_the_machine),
+	  T(size_listeners_hear_every_plugged_size_change_before_the_answer),
+	  T(size_listeners_hear_nothing_when_the_size_stays))

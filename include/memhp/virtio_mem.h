@@ -218,6 +218,39 @@ MEMHP_API void memhp_vmem_dev_system_reset(struct memhp_vmem_dev *dev);
 MEMHP_API bool memhp_vmem_dev_block_plugged(struct memhp_vmem_dev *dev, uint64_t block_index);
 MEMHP_API uint64_t memhp_vmem_dev_nr_blocks(struct memhp_vmem_dev *dev);
 
+/* ---- Plugged-size listeners (QEMU's size-change notifiers) ------------------- */
+
+/*
+ * Called after a request or a reset changed the plugged size, with the new
+ * size, from the thread that changed it: the device's thread for the
+ * guest's PLUG, UNPLUG and UNPLUG_ALL, the caller's for
+ * memhp_vmem_dev_system_reset(). The device's lock is not held, so the
+ * listener may read the config space; it runs before the guest's request
+ * is answered, as QEMU notifies before it pushes the response. A request
+ * that changes nothing (an error, a NACK, UNPLUG_ALL with nothing plugged)
+ * notifies nobody.
+ *
+ * Unlike the config-change callback, which belongs to the guest driver,
+ * any number of host-side observers (a QMP monitor's
+ * MEMORY_DEVICE_SIZE_CHANGE event, a trace) can listen at once.
+ */
+typedef void (*memhp_vmem_size_changed_fn)(struct memhp_vmem_dev *dev, uint64_t plugged_size,
+					   void *priv);
+/* Owned by the caller, like QEMU's Notifier; @next is the device's. */
+struct memhp_vmem_size_listener {
+	memhp_vmem_size_changed_fn fn;
+	void *priv;
+	struct memhp_vmem_size_listener *next;
+};
+/* Returns 0 or -EINVAL (NULL device, listener or function). */
+MEMHP_API int memhp_vmem_dev_add_size_listener(struct memhp_vmem_dev *dev,
+					       struct memhp_vmem_size_listener *l);
+/* Once it returns, @l is not running and will not run again. Must not be
+ * called from a size listener. Removing a listener that is not added does
+ * nothing. */
+MEMHP_API void memhp_vmem_dev_remove_size_listener(struct memhp_vmem_dev *dev,
+						   struct memhp_vmem_size_listener *l);
+
 /* ---- Fault injection ------------------------------------------------------- */
 
 enum memhp_vmem_fault {

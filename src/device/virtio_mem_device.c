@@ -64,6 +64,9 @@ struct vmem_req {
 	const char *trace_name;
 	uint64_t trace_addr;
 	int trace_resp;
+	/* The plugged size changed: listeners hear of it before the answer. */
+	bool size_changed;
+	uint64_t new_size;
 };
 
 struct memhp_vmem_dev {
@@ -95,6 +98,8 @@ struct memhp_vmem_dev {
 	memhp_vmem_config_changed_fn callback;
 	void *callback_priv;
 	bool in_callback;
+	struct memhp_vmem_size_listener *size_listeners;
+	unsigned int size_notifying; /* threads running the listeners */
 
 	/* The device proper. */
 	unsigned long *bitmap; /* set: plugged */
@@ -417,6 +422,26 @@ static void notify_config(struct memhp_vmem_dev *dev)
 }
 
 /*
+ * Tell the size listeners about @size, with dev->lock held (dropped while
+ * they run). The list is read under the lock and only unlinked while no
+ * thread walks it, so walking it unlocked is safe.
+ */
+static void notify_size(struct memhp_vmem_dev *dev, uint64_t size)
+{
+	struct memhp_vmem_size_listener *l = dev->size_listeners;
+
+	if (!l)
+		return;
+	dev->size_notifying++;
+	pthread_mutex_unlock(&dev->lock);
+	for (; l; l = l->next)
+		l->fn(dev, size, l->priv);
+	pthread_mutex_lock(&dev->lock);
+	dev->size_notifying--;
+	pthread_cond_broadcast(&dev->idle);
+}
+
+/*
  * Check the buffers as the flavor does. Returns true with the type if the
  * request can be handled. QEMU and Cloud Hypervisor then mark the device
  * broken (virtio_error(); CH's worker exits and the device needs a reset),
@@ -485,6 +510,7 @@ static void handle_request(struct memhp_vmem_dev *dev, struct vmem_req *r)
 {
 	struct memhp_virtio_mem_resp resp = { 0 };
 	uint16_t type, nb_blocks, state = 0, answer;
+	const uint64_t before = dev->plugged_size;
 	uint64_t addr;
 	int forced;
 
@@ -538,6 +564,8 @@ respond:
 	r->trace_name = req_names[type];
 	r->trace_addr = addr;
 	r->trace_resp = answer;
+	r->size_changed = dev->plugged_size != before;
+	r->new_size = dev->plugged_size;
 	r->ret = 0;
 }
 
@@ -563,6 +591,7 @@ static void *device_thread(void *arg)
 			if (!dev->head)
 				dev->tail = NULL;
 			r->trace_name = NULL;
+			r->size_changed = false;
 			handle_request(dev, r);
 			if (r->trace_name) {
 				/* @r stays valid: its guest waits for done. */
@@ -573,6 +602,10 @@ static void *device_thread(void *arg)
 					r->trace_resp);
 				pthread_mutex_lock(&dev->lock);
 			}
+			/* QEMU notifies its size-change listeners before it
+			 * pushes the answer: so does memhp. */
+			if (r->size_changed)
+				notify_size(dev, r->new_size);
 			r->done = true;
 		}
 		dev->busy = false;
@@ -758,6 +791,38 @@ void memhp_vmem_dev_set_config_changed(struct memhp_vmem_dev *dev, memhp_vmem_co
 	pthread_mutex_unlock(&dev->lock);
 }
 
+int memhp_vmem_dev_add_size_listener(struct memhp_vmem_dev *dev,
+				     struct memhp_vmem_size_listener *l)
+{
+	if (!dev || !l || !l->fn)
+		return -EINVAL;
+	pthread_mutex_lock(&dev->lock);
+	l->next = dev->size_listeners;
+	dev->size_listeners = l;
+	pthread_mutex_unlock(&dev->lock);
+	return 0;
+}
+
+void memhp_vmem_dev_remove_size_listener(struct memhp_vmem_dev *dev,
+					 struct memhp_vmem_size_listener *l)
+{
+	if (!dev || !l)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	/* Walkers read ->next unlocked: wait until none is walking. The
+	 * device's own thread cannot wait for itself (a listener removing
+	 * itself is documented as not allowed; this only avoids a hang). */
+	while (dev->size_notifying && !on_device_thread(dev))
+		wait_idle(dev);
+	for (struct memhp_vmem_size_listener **p = &dev->size_listeners; *p; p = &(*p)->next) {
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
 int memhp_vmem_dev_set_requested_size(struct memhp_vmem_dev *dev, uint64_t size)
 {
 	int ret = 0;
@@ -869,13 +934,18 @@ void memhp_vmem_dev_reset(struct memhp_vmem_dev *dev)
 
 void memhp_vmem_dev_system_reset(struct memhp_vmem_dev *dev)
 {
+	uint64_t before;
+
 	if (!dev)
 		return;
 	pthread_mutex_lock(&dev->lock);
+	before = dev->plugged_size;
 	/* virtio_mem_system_reset_hold() -> virtio_mem_unplug_all(); the
 	 * other flavors get their own UNPLUG_ALL semantics. */
 	handle_unplug_all(dev);
 	virtio_reset(dev);
+	if (dev->plugged_size != before)
+		notify_size(dev, dev->plugged_size);
 	pthread_mutex_unlock(&dev->lock);
 }
 
