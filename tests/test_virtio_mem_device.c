@@ -1014,6 +1014,24 @@ DEVICE_TEST(injected_error_and_nack_apply_to_every_state_change_until_cleared)
 	ASSERT_EQ(plug(d, 0, 1), ACK);
 }
 
+DEVICE_TEST(stats_count_the_injected_faults_that_struck)
+{
+	struct memhp_vmem_dev *d = qemu_dev(8 * BLOCK);
+	struct memhp_vmem_dev_stats st;
+
+	ASSERT_TRUE(d);
+	/* Armed for three, struck twice: the third is still pending. */
+	memhp_vmem_dev_inject(d, MEMHP_VMEM_FAULT_BUSY, 3);
+	ASSERT_EQ(plug(d, 0, 1), BUSY);
+	ASSERT_EQ(plug(d, 0, 1), BUSY);
+	memhp_vmem_dev_inject(d, MEMHP_VMEM_FAULT_ERROR, 1);
+	ASSERT_EQ(state_of(d, 0, 1), MEMHP_VIRTIO_MEM_STATE_UNPLUGGED); /* never forced */
+	memhp_vmem_dev_stats(d, &st);
+	EXPECT_EQ(st.injected[MEMHP_VMEM_FAULT_BUSY], 2);
+	EXPECT_EQ(st.injected[MEMHP_VMEM_FAULT_ERROR], 0);
+	EXPECT_EQ(st.injected[MEMHP_VMEM_FAULT_NACK], 0);
+}
+
 DEVICE_TEST(state_requests_ignore_injected_answers)
 {
 	struct memhp_vmem_dev *d = qemu_dev(8 * BLOCK);
@@ -1550,6 +1568,7 @@ RUN_TESTS(T(config_space_is_56_little_endian_bytes_in_uapi_order), T(default_blo
 	  T(device_reset_repairs_a_broken_device),
 	  T(features_offer_acpi_pxm_and_unplugged_inaccessible_when_configured),
 	  T(refusing_offered_unplugged_inaccessible_is_efault), T(injected_busy_then_ack),
+	  T(stats_count_the_injected_faults_that_struck),
 	  T(injected_error_and_nack_apply_to_every_state_change_until_cleared),
 	  T(state_requests_ignore_injected_answers),
 	  T(injected_stall_holds_the_answer_until_released),

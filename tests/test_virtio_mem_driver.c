@@ -542,6 +542,44 @@ static void the_same_unplug_ends_in_the_same_state_under_both_protocols(void)
 	ASSERT_TRUE(!memcmp(&a, &b, sizeof(a)));
 }
 
+/* A tool (memhp demo, a Lua scenario) reads the driver's state while its
+ * worker plugs: TSan must find nothing to say. */
+#define CONCURRENT_READS 2000
+static void info_and_block_state_may_be_read_while_the_worker_runs(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
+	struct memhp_vmem_dev_config dc = {.id = "vm0", .addr = DEV_ADDR, .region_size = DEV_SIZE};
+	struct memhp_vmem_drv_params p;
+	struct memhp_vmem_drv_info info;
+	unsigned long known = 0;
+
+	tm_config(&cfg);
+	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "virtio-mem-memory-left");
+	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
+	memhp_vmem_drv_params_init(&p);
+	p.sync = false;
+	ASSERT_OK(memhp_vmem_drv_probe(m, dev, &p, &drv));
+	ASSERT_OK(memhp_vmem_dev_set_requested_size(dev, 512 * MEMHP_MiB));
+	for (int i = 0; i < CONCURRENT_READS; i++) {
+		memhp_vmem_drv_info(drv, &info);
+		known += memhp_vmem_drv_block_state(drv, B0) >= 0;
+	}
+	memhp_vmem_drv_wait_idle(drv);
+	memhp_vmem_drv_info(drv, &info);
+	EXPECT_EQ(info.plugged_size, 512 * MEMHP_MiB);
+	EXPECT_EQ(info.next_id, B0 + 4);
+	EXPECT_TRUE(info.last_usable_id >= B0 + 3);
+	EXPECT_TRUE(known <= CONCURRENT_READS);
+	memhp_vmem_drv_remove(drv);
+	memhp_vmem_dev_destroy(dev);
+}
+
 RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_blocks),
 	  T(a_partial_plug_fills_a_block_from_its_first_sub_block),
 	  T(plugging_stops_at_the_offline_threshold_until_memory_is_onlined),
@@ -554,4 +592,5 @@ RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 	  T(a_later_veto_restores_the_fake_offline_references_and_managed_count),
 	  T(onlining_a_block_the_driver_does_not_expect_is_denied),
 	  T(a_1g_device_block_selects_big_block_mode),
-	  T(the_same_unplug_ends_in_the_same_state_under_both_protocols))
+	  T(the_same_unplug_ends_in_the_same_state_under_both_protocols),
+	  T(info_and_block_state_may_be_read_while_the_worker_runs))

@@ -286,6 +286,8 @@ struct memhp_vmem_dev_stats {
 	unsigned long config_changes;	/* notifications sent */
 	unsigned long malformed;	/* protocol violations */
 	unsigned long discard_failures;	/* host discards that failed */
+	unsigned long injected[MEMHP_VMEM_NR_FAULTS];	/* faults memhp_vmem_dev_inject()
+							 * armed that struck */
 };
 MEMHP_API void memhp_vmem_dev_stats(struct memhp_vmem_dev *dev, struct memhp_vmem_dev_stats *st);
 

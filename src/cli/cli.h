@@ -20,6 +20,7 @@ struct cli_command {
 extern const struct cli_command cli_commands[];
 
 /* The commands, one file each. */
+int cmd_demo(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_shell(int argc, char **argv);

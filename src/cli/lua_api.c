@@ -15,6 +15,7 @@
  * - Objects hold a pfn or a machine, never a pointer into a memmap that a
  *   removal may unmap.
  */
+#include "lua_api.h"
 #include "cli.h"
 #include "run.h"
 #include "run_util.h"
@@ -959,6 +960,78 @@ static void set_bool(lua_State *L, const char *k, bool v)
 {
 	lua_pushboolean(L, v);
 	lua_setfield(L, -2, k);
+}
+
+/* ---- For the bindings in other files (lua_api.h) ---------------------------------------- */
+
+struct lmachine *lapi_check_machine(lua_State *L, int idx)
+{
+	return check_machine(L, idx);
+}
+
+struct memhp_machine *lapi_lm_machine(const struct lmachine *lm)
+{
+	return lm->m;
+}
+
+uint64_t lapi_check_size(lua_State *L, int idx, const char *what)
+{
+	return check_size(L, idx, what);
+}
+
+void lapi_no_callback(lua_State *L, const char *fn)
+{
+	no_callback(L, fn);
+}
+
+void lapi_call_begin(lua_State *L, struct lmachine *lm, const char *what)
+{
+	call_begin(L, lm, "%s", what);
+}
+
+void lapi_call_end(lua_State *L, struct lmachine *lm, const char *result)
+{
+	call_end_str(L, lm, "%s", result);
+}
+
+void lapi_call_end_ret(lua_State *L, struct lmachine *lm, long ret)
+{
+	call_end_ret(L, lm, ret);
+}
+
+void lapi_set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	set_int(L, k, v);
+}
+
+void lapi_set_str(lua_State *L, const char *k, const char *v)
+{
+	set_str(L, k, v);
+}
+
+void lapi_set_bool(lua_State *L, const char *k, bool v)
+{
+	set_bool(L, k, v);
+}
+
+void lapi_check_options(lua_State *L, int idx, const char *fn, const char *const *known)
+{
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+		bool ok = false;
+
+		for (const char *const *o = known; key && *o; o++)
+			ok |= !strcmp(*o, key);
+		if (!ok) {
+			const char *hint = key ? run_suggest(key, known) : NULL;
+
+			luaL_error(L, "%s: unknown option %s%s%s%s%s", fn,
+				   key ? "'" : "a non-string key", key ? key : "", key ? "'" : "",
+				   hint ? ", did you mean " : "", hint ? hint : "");
+		}
+		lua_pop(L, 1);
+	}
 }
 
 static void push_block(lua_State *L, const struct memhp_block_info *bi)
@@ -2231,6 +2304,8 @@ static const luaL_Reg machine_methods[] = {
 	{ "report", l_report },
 	{ "svg", l_svg },
 	{ "random", l_random },
+	{ "virtio_mem", lvmem_create },
+	{ "balloon", lballoon_create },
 	{ NULL, NULL },
 };
 
@@ -2344,6 +2419,11 @@ static void new_type(lua_State *L, const char *mt, const luaL_Reg *methods)
 	lua_setfield(L, -2, "__name");
 }
 
+void lapi_new_type(lua_State *L, const char *mt, const luaL_Reg *methods)
+{
+	new_type(L, mt, methods);
+}
+
 void lapi_open(struct run *r)
 {
 	lua_State *L = r->L;
@@ -2365,6 +2445,8 @@ void lapi_open(struct run *r)
 	lua_pop(L, 1);
 	new_type(L, WALKERS_MT, walkers_methods);
 	lua_pop(L, 1);
+	lvmem_open(L);
+	lballoon_open(L);
 
 	luaL_newlib(L, memhp_functions);
 	lua_pushstring(L, memhp_version());
@@ -2402,10 +2484,12 @@ struct memhp_machine *lapi_machine(struct run *r, int i)
 
 void lapi_stop_workers(struct run *r)
 {
-	for (int i = 0; i < r->nr_machines; i++)
+	for (int i = 0; i < r->nr_machines; i++) {
 		for (int j = 0; j < r->machines[i]->nr_work; j++)
 			if (r->machines[i]->work[j]->kind == LW_WALKERS)
 				work_destroy(r->machines[i]->work[j], NULL);
+		lvmem_quiesce(r->machines[i]->m);
+	}
 }
 
 static bool allowed(const struct lmachine *lm, const char *rule)
@@ -2486,6 +2570,9 @@ void lapi_teardown(struct run *r)
 			free(lm->work[j]);
 		}
 		tl_detach(r->tl, lm->m);
+		/* Unseen: what a driver says as it goes is not the scenario's. */
+		lballoon_teardown(lm->m);
+		lvmem_teardown(lm->m);
 		memhp_machine_destroy(lm->m);
 		lm->m = NULL;
 		free(lm);

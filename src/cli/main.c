@@ -18,6 +18,7 @@ static int cmd_version(int argc, char **argv)
 static int cmd_help(int argc, char **argv);
 
 const struct cli_command cli_commands[] = {
+	{ "demo", "6.1 vs the 2025 proposal: virtio-mem unplug with racing PFN walkers", cmd_demo },
 	{ "run", "run a Lua scenario: timeline, trace, memory map, verdict", cmd_run },
 	{ "serve", "serve a machine's /sys and /proc memory files over FUSE", cmd_serve },
 	{ "shell", "run a command where lsmem, chmem, free see a memhp machine", cmd_shell },

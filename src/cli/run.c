@@ -16,11 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-/* A seed chosen for the user fits in 32 bits: easy to read and retype. */
-#define RUN_RANDOM_SEED_MASK 0xffffffffULL
 #define RUN_PATH_MAX 4096
 
 static const char run_usage[] =
@@ -93,32 +90,6 @@ static int msg_handler(lua_State *L)
 	return 1;
 }
 
-static int parse_seed(const char *s, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	*out = strtoull(s, &end, 0);
-	return errno || *end ? -1 : 0;
-}
-
-/* FILE.svg for machine 1, FILE-2.svg for machine 2, ... */
-static void svg_path(const char *base, int index, char *buf, size_t len)
-{
-	const char *dot = strrchr(base, '.');
-	const char *slash = strrchr(base, '/');
-
-	if (index == 1) {
-		snprintf(buf, len, "%s", base);
-		return;
-	}
-	if (!dot || (slash && dot < slash))
-		dot = base + strlen(base);
-	snprintf(buf, len, "%.*s-%d%s", (int)(dot - base), base, index, dot);
-}
-
 struct run_args {
 	const char *script, *svg, *trace;
 	uint64_t seed;
@@ -150,7 +121,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_SEED:
-			if (parse_seed(optarg, &a->seed)) {
+			if (run_parse_seed(optarg, &a->seed)) {
 				fprintf(stderr,
 					"memhp run: bad seed '%s': expected a number "
 					"such as 42 or 0x2a\n",
@@ -203,15 +174,6 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	a->nargs = argc - optind;
 	a->args = argv + optind;
 	return 0;
-}
-
-static uint64_t random_seed(void)
-{
-	uint64_t s = 0;
-
-	if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
-		s = (uint64_t)getpid() * 2654435761ULL;
-	return s & RUN_RANDOM_SEED_MASK;
 }
 
 /* The script's arg table, as lua(1) sets it: arg[0] the script. */
@@ -283,7 +245,7 @@ int cmd_run(int argc, char **argv)
 		return RUN_EXIT_USAGE;
 	}
 	r.script = a.script;
-	r.seed = a.have_seed ? a.seed : random_seed();
+	r.seed = a.have_seed ? a.seed : run_random_seed();
 	r.protocol = a.protocol;
 	r.quiet = a.quiet;
 	r.thread = pthread_self();
@@ -332,7 +294,7 @@ int cmd_run(int argc, char **argv)
 		for (int i = 0; i < r.nr_machines; i++) {
 			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];
 
-			svg_path(a.svg, i + 1, path, sizeof(path));
+			run_svg_path(a.svg, i + 1, path, sizeof(path));
 			snprintf(title, sizeof(title), "%s, machine %d, seed %" PRIu64, a.script,
 				 i + 1, r.seed);
 			if (svg_write(lapi_machine(&r, i), path, title))

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
 
+/* A seed chosen for the user fits in 32 bits: easy to read and retype. */
+#define RUN_RANDOM_SEED_MASK 0xffffffffULL
 /* Linux errnos stop at EHWPOISON (133); scan a little further for safety. */
 #define RUN_ERRNO_SCAN_MAX 255
 /* A word is a typo of a name when it is at most this many edits away. */
@@ -80,6 +84,40 @@ int run_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
 	}
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+int run_parse_seed(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	*out = strtoull(s, &end, 0);
+	return errno || *end ? -1 : 0;
+}
+
+uint64_t run_random_seed(void)
+{
+	uint64_t s = 0;
+
+	if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s))
+		s = (uint64_t)getpid() * 2654435761ULL;
+	return s & RUN_RANDOM_SEED_MASK;
+}
+
+void run_svg_path(const char *base, int index, char *buf, size_t len)
+{
+	const char *dot = strrchr(base, '.');
+	const char *slash = strrchr(base, '/');
+
+	if (index == 1) {
+		snprintf(buf, len, "%s", base);
+		return;
+	}
+	if (!dot || (slash && dot < slash))
+		dot = base + strlen(base);
+	snprintf(buf, len, "%.*s-%d%s", (int)(dot - base), base, index, dot);
 }
 
 const char *run_fmt_size(uint64_t bytes, char buf[RUN_SIZE_STR])

@@ -39,6 +39,14 @@ const char *run_errno_str(long err, char buf[RUN_SIZE_STR]);
 /* 16 for "EBUSY" (or "-EBUSY"), 0 for "0" and "OK", -1 if unknown. */
 int run_errno_from_name(const char *name);
 
+/* A seed: "42" or "0x2a". Returns 0, or -1 if @s is not a number. */
+int run_parse_seed(const char *s, uint64_t *out);
+/* A seed chosen for the user: 32 bits, easy to read and retype. */
+uint64_t run_random_seed(void);
+/* Where machine @index (1-based) of a run draws its map: @base for the first,
+ * "map-2.svg" for the second when @base is "map.svg", and so on. */
+void run_svg_path(const char *base, int index, char *buf, size_t len);
+
 /* The closest of @names (NULL-terminated) to @word, if it is close enough to
  * be a typo; NULL otherwise. */
 const char *run_suggest(const char *word, const char *const *names);

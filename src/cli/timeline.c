@@ -52,6 +52,8 @@
 #define TL_PROGRESS_DELAY_NS (300 * 1000000ULL)
 #define TL_PROGRESS_REFRESH_NS (100 * 1000000ULL)
 #define TL_PROGRESS_CELLS 30
+/* The thread tl_register_scenario_thread() names: the first one seen. */
+#define TL_SCENARIO_TID 1
 /* In logical time each event advances the clock by this much (1 us). */
 #define TL_LOGICAL_TICK_NS 1000
 #define NS_PER_MS 1000000.0
@@ -143,6 +145,7 @@ struct tl_thread {
 	bool pending;
 	char pending_text[TL_LINE];
 	uint64_t pending_ts;
+	int pending_depth;
 	/* Begins not kept for the trace file: their ends are not kept either. */
 	unsigned int dropped_open;
 	/* Kernel messages of the current operation, by kind. */
@@ -312,6 +315,18 @@ static void *progress_main(void *arg)
 
 /* ---- Printing --------------------------------------------------------------------- */
 
+/* Whether an event of @th at @depth is printed (see tl_options.max_depth). */
+static bool visible(const struct timeline *tl, const struct tl_thread *th, int depth)
+{
+	return !tl->opt.max_depth || (depth < tl->opt.max_depth && th->tid == TL_SCENARIO_TID);
+}
+
+/* Where a line that always prints goes: no deeper than the summary shows. */
+static int clamp_depth(const struct timeline *tl, int depth)
+{
+	return tl->opt.max_depth && depth > tl->opt.max_depth ? tl->opt.max_depth : depth;
+}
+
 static void print_line(struct timeline *tl, struct tl_thread *th, uint64_t ts, int depth,
 		       const char *text, int64_t dur_ns)
 {
@@ -341,18 +356,30 @@ static void flush_pending(struct timeline *tl, struct tl_thread *th)
 		return;
 	th->pending = false;
 	strncat(th->pending_text, " {", sizeof(th->pending_text) - strlen(th->pending_text) - 1);
-	print_line(tl, th, th->pending_ts, th->depth - 1, th->pending_text, -1);
+	print_line(tl, th, th->pending_ts, th->pending_depth, th->pending_text, -1);
 }
+
+static void print_hidden_printk(struct timeline *tl, struct tl_thread *th, uint64_t ts);
 
 static void span_begin(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
 {
-	flush_pending(tl, th);
+	/* A span nobody sees must not print, or hold back, its parent's line. */
+	bool shown = visible(tl, th, th->depth);
+
+	if (shown) {
+		flush_pending(tl, th);
+		th->pending = true;
+		th->pending_ts = ts;
+		th->pending_depth = th->depth;
+		snprintf(th->pending_text, sizeof(th->pending_text), "%s", text);
+		/* In a summary the kernel's messages are ratelimited per shown
+		 * span: the operations inside are not shown. */
+		if (tl->opt.max_depth)
+			th->nr_printk = 0;
+	}
 	if (th->depth < TL_MAX_DEPTH)
 		th->begin_ts[th->depth] = ts;
 	th->depth++;
-	th->pending = true;
-	th->pending_ts = ts;
-	snprintf(th->pending_text, sizeof(th->pending_text), "%s", text);
 }
 
 static void span_end(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *result)
@@ -360,10 +387,14 @@ static void span_end(struct timeline *tl, struct tl_thread *th, uint64_t ts, con
 	char line[TL_LINE + RUN_ERR_MAX];
 	int64_t dur;
 
+	if (tl->opt.max_depth && th->depth > 0 && visible(tl, th, th->depth - 1))
+		print_hidden_printk(tl, th, ts);
 	if (th->depth > 0)
 		th->depth--;
+	if (!visible(tl, th, th->depth))
+		return;
 	dur = th->depth < TL_MAX_DEPTH ? (int64_t)(ts - th->begin_ts[th->depth]) : -1;
-	if (th->pending) {
+	if (th->pending && th->pending_depth == th->depth) {
 		th->pending = false;
 		if (result)
 			snprintf(line, sizeof(line), "%s = %s", th->pending_text, result);
@@ -378,8 +409,17 @@ static void span_end(struct timeline *tl, struct tl_thread *th, uint64_t ts, con
 
 static void leaf(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
 {
+	if (!visible(tl, th, th->depth))
+		return;
 	flush_pending(tl, th);
 	print_line(tl, th, ts, th->depth, text, -1);
+}
+
+/* A finding or a note: printed whatever the depth. */
+static void always_leaf(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
+{
+	flush_pending(tl, th);
+	print_line(tl, th, ts, clamp_depth(tl, th->depth), text, -1);
 }
 
 /* "memory32" or "memory32-35" for the blocks a pfn range touches. */
@@ -460,6 +500,55 @@ static void update_progress(struct timeline *tl, struct tl_thread *th, const str
 	}
 }
 
+/* The virtio-mem request and response types, as the spec names them. */
+static const char *const vmem_requests[] = { "PLUG", "UNPLUG", "UNPLUG_ALL", "STATE" };
+static const char *const vmem_responses[] = { "ACK", "NACK", "BUSY", "ERROR" };
+#define TL_NR_VMEM_TYPES 4
+
+static bool all_caps(const char *s)
+{
+	for (; *s; s++)
+		if (!isupper((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+/* An instant in words: the core's block events, and what the virtio-mem
+ * driver and device say (a request's type, an answer, a block's state). */
+static void fmt_instant(const struct memhp_trace_event *ev, char *text, size_t len)
+{
+	const bool vmem_type = ev->arg >= 0 && ev->arg < TL_NR_VMEM_TYPES;
+	char err[RUN_SIZE_STR];
+
+	if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
+		snprintf(text, len, "%s memory%ld", ev->name, ev->arg);
+	else if (!strcmp(ev->name, "virtio_mem: request") && vmem_type)
+		snprintf(text, len, "virtio_mem: %s request at %#llx", vmem_requests[ev->arg],
+			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT);
+	else if (!strcmp(ev->name, "virtio_mem: response") && vmem_type)
+		snprintf(text, len, "virtio_mem: %s", vmem_responses[ev->arg]);
+	else if (!strncmp(ev->name, "virtio-mem ", 11) &&
+		 strcmp(ev->name, "virtio-mem config-changed") && vmem_type)
+		snprintf(text, len, "%s at %#llx -> %s", ev->name,
+			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT,
+			 vmem_responses[ev->arg]);
+	else if (!strcmp(ev->name, "virtio_mem: requested size"))
+		snprintf(text, len, "%s %ld MiB", ev->name, ev->arg);
+	else if (!strcmp(ev->name, "virtio_mem: work done"))
+		snprintf(text, len, "%s = %s", ev->name, run_errno_str(ev->arg, err));
+	else if (!strncmp(ev->name, "balloon-", 8))
+		/* A balloon's request to its host: the first pfn and how many. */
+		snprintf(text, len, "%s: %ld page%s from pfn %#lx", ev->name, ev->arg,
+			 ev->arg == 1 ? "" : "s", ev->start_pfn);
+	else if (all_caps(ev->name))
+		/* The driver's state for a memory or big block: arg is its id. */
+		snprintf(text, len, "virtio_mem: block %ld -> %s", ev->arg, ev->name);
+	else if (!ev->start_pfn && !ev->arg)
+		snprintf(text, len, "%s", ev->name);
+	else
+		snprintf(text, len, "%s pfn %#lx arg %ld", ev->name, ev->start_pfn, ev->arg);
+}
+
 static void print_hidden_rounds(struct timeline *tl, struct tl_thread *th, uint64_t ts)
 {
 	char line[TL_LINE];
@@ -519,7 +608,7 @@ static void print_hidden_printk(struct timeline *tl, struct tl_thread *th, uint6
 			continue;
 		snprintf(line, sizeof(line), "... %lu more like \"%s\" (ratelimited)",
 			 th->printk[i].hidden, th->printk[i].sample);
-		leaf(tl, th, ts, line);
+		always_leaf(tl, th, ts, line);
 		th->printk[i].hidden = 0;
 	}
 }
@@ -536,6 +625,7 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			      .pid = (uint16_t)tm->pid };
 	char text[TL_LINE], res[RUN_SIZE_STR * 2], err[RUN_SIZE_STR];
 	struct tl_thread *th;
+	bool finding;
 
 	(void)m;
 	pthread_mutex_lock(&tl->lock);
@@ -554,7 +644,7 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			snprintf(text, sizeof(text), "%s", ev->name);
 		if (!strcmp(ev->name, "migrate"))
 			th->rounds = 0;
-		if (ev->kind == MEMHP_TRACE_OP_BEGIN)
+		if (ev->kind == MEMHP_TRACE_OP_BEGIN && !tl->opt.max_depth)
 			th->nr_printk = 0;
 		e.detail = text;
 		span_begin(tl, th, e.ts, text);
@@ -573,7 +663,8 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			snprintf(res, sizeof(res), "%s", err);
 		if (!strcmp(ev->name, "migrate"))
 			print_hidden_rounds(tl, th, e.ts);
-		print_hidden_printk(tl, th, e.ts);
+		if (!tl->opt.max_depth)
+			print_hidden_printk(tl, th, e.ts);
 		span_end(tl, th, e.ts, res);
 		break;
 	case MEMHP_TRACE_NOTIFY:
@@ -608,11 +699,14 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			e.detail = "violation";
 			break;
 		}
-		if (!printk_ratelimit(th, ev->name)) {
+		finding = !strncmp(ev->name, "memhp: ", 7);
+		/* A message that will not print is not ratelimited either: the
+		 * trace file keeps it. */
+		if ((finding || visible(tl, th, th->depth)) && !printk_ratelimit(th, ev->name)) {
 			pthread_mutex_unlock(&tl->lock);
 			return;
 		}
-		if (!strncmp(ev->name, "memhp: ", 7)) {
+		if (finding) {
 			/* A finding about no page in particular has no pfn to show. */
 			const char *nopfn = strstr(ev->name, TL_NO_PFN_TEXT);
 
@@ -626,17 +720,16 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			snprintf(text, sizeof(text), "kernel: %s", ev->name);
 		e.detail = ev->name;
 		e.name = "printk";
-		leaf(tl, th, e.ts, text);
+		if (finding)
+			always_leaf(tl, th, e.ts, text);
+		else
+			leaf(tl, th, e.ts, text);
 		break;
 	case MEMHP_TRACE_INSTANT:
 	default:
 		e.ph = 'i';
 		e.kind = TL_INSTANT;
-		if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
-			snprintf(text, sizeof(text), "%s memory%ld", ev->name, ev->arg);
-		else
-			snprintf(text, sizeof(text), "%s pfn %#lx arg %ld", ev->name, ev->start_pfn,
-				 ev->arg);
+		fmt_instant(ev, text, sizeof(text));
 		leaf(tl, th, e.ts, text);
 		break;
 	}
@@ -701,7 +794,7 @@ static void instant(struct timeline *tl, int pid, enum tl_kind kind, const char 
 	th = thread_state(tl);
 	e.tid = (uint16_t)th->tid;
 	e.ts = now(tl);
-	leaf(tl, th, e.ts, text);
+	always_leaf(tl, th, e.ts, text);
 	keep(tl, th, &e);
 	pthread_mutex_unlock(&tl->lock);
 }

@@ -22,6 +22,12 @@ struct tl_options {
 	bool logical_time; /* timestamps count events: byte-identical replays */
 	bool progress;	   /* draw a progress bar on stderr (a terminal) */
 	bool keep_events;  /* keep events for tl_write_chrome() */
+	/* Print only the scenario thread's spans and events above this
+	 * nesting depth (0: everything): a summary view, as `memhp demo`
+	 * prints. The trace file keeps everything all the same, and findings
+	 * ("!!" lines, from any thread) and notes always print: a summary
+	 * must not hide what went wrong. */
+	int max_depth;
 };
 
 struct timeline *tl_create(const struct tl_options *opt);

@@ -185,6 +185,7 @@ static bool take_fault(struct memhp_vmem_dev *dev, enum memhp_vmem_fault fault)
 		return false;
 	if (dev->faults[fault] > 0)
 		dev->faults[fault]--;
+	dev->stats.injected[fault]++;
 	return true;
 }
 

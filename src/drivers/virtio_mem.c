@@ -52,7 +52,10 @@ struct memhp_vmem_drv {
 	unsigned int sbs_per_mb;
 	uint64_t bb_size;		/* BBM */
 	uint64_t mb_size;
-	unsigned long first_id, next_id, last_usable_id, nr_ids;
+	unsigned long first_id, nr_ids;
+	/* The work changes these while memhp_vmem_drv_info() and
+	 * memhp_vmem_drv_block_state() may read them from other threads. */
+	_Atomic unsigned long next_id, last_usable_id;
 	_Atomic uint8_t *states;	/* by id - first_id */
 	_Atomic unsigned long count[MEMHP_VMEM_SBM_NR_STATES];
 	_Atomic unsigned long *sb_bitmap;	/* SBM: sbs_per_mb bits per MB */

@@ -1,5 +1,6 @@
 -- Print every function of the scenario API, one per line, as docs name it:
--- memhp.x, m:x, page:x, data:x, kalloc:x, walkers:x, and the globals.
+-- memhp.x, m:x, page:x, data:x, kalloc:x, walkers:x, dev:x, drv:x,
+-- balloon:x, and the globals.
 local function methods(obj)
 	local _, t = debug.getupvalue(getmetatable(obj).__index, 1)
 	local names = {}
@@ -20,5 +21,11 @@ for _, n in ipairs(methods(d)) do out[#out + 1] = "data:" .. n end
 for _, n in ipairs(methods(k)) do out[#out + 1] = "kalloc:" .. n end
 for _, n in ipairs(methods(w)) do out[#out + 1] = "walkers:" .. n end
 w:stop()
+local dev = m:virtio_mem{addr = "4G", size = "1G"}
+local drv = dev:probe()
+for _, n in ipairs(methods(dev)) do out[#out + 1] = "dev:" .. n end
+for _, n in ipairs(methods(drv)) do out[#out + 1] = "drv:" .. n end
+local b = m:balloon("virtio")
+for _, n in ipairs(methods(b)) do out[#out + 1] = "balloon:" .. n end
 table.sort(out)
 for _, n in ipairs(out) do io.write(n, "\n") end

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * src/cli/lua_api.h - what lua_api.c shares with the bindings that live in
+ * files of their own (lua_vmem.c: the virtio-mem device and driver;
+ * lua_balloon.c: the balloons), so
+ * that every binding checks its arguments, draws its timeline spans and
+ * refuses to deadlock the same way.
+ */
+#ifndef MEMHP_CLI_LUA_API_H
+#define MEMHP_CLI_LUA_API_H
+
+#include "run.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdint.h>
+
+struct lmachine;
+
+/* The machine at @idx (an error if it is not one, or gone). */
+struct lmachine *lapi_check_machine(lua_State *L, int idx);
+struct memhp_machine *lapi_lm_machine(const struct lmachine *lm);
+/* A size or address: an integer, or a string such as "4G". */
+uint64_t lapi_check_size(lua_State *L, int idx, const char *what);
+/* An error if called from a callback the core makes with its locks held. */
+void lapi_no_callback(lua_State *L, const char *fn);
+/* A span of the timeline around a call of the script, and its result. */
+void lapi_call_begin(lua_State *L, struct lmachine *lm, const char *what);
+void lapi_call_end(lua_State *L, struct lmachine *lm, const char *result);
+void lapi_call_end_ret(lua_State *L, struct lmachine *lm, long ret);
+/* A type whose methods suggest the closest name on a typo; its metatable
+ * is left on the stack. */
+void lapi_new_type(lua_State *L, const char *mt, const luaL_Reg *methods);
+/* t[k] = v for the table on top of the stack. */
+void lapi_set_int(lua_State *L, const char *k, lua_Integer v);
+void lapi_set_str(lua_State *L, const char *k, const char *v);
+void lapi_set_bool(lua_State *L, const char *k, bool v);
+/* An error naming the unknown keys of the options table at @idx, with a
+ * suggestion, so a typo never silently becomes a default. */
+void lapi_check_options(lua_State *L, int idx, const char *fn, const char *const *known);
+
+/* lua_vmem.c */
+int lvmem_create(lua_State *L); /* m:virtio_mem{...} */
+void lvmem_open(lua_State *L);
+/* At the end of a run: disarm the devices' faults, let stalled requests
+ * go, wait for drivers' work, and check each driver against its device. */
+void lvmem_quiesce(struct memhp_machine *m);
+/* Remove the drivers and destroy the devices, before the machine goes. */
+void lvmem_teardown(struct memhp_machine *m);
+
+/* lua_balloon.c */
+int lballoon_create(lua_State *L); /* m:balloon(kind) */
+void lballoon_open(lua_State *L);
+/* Destroy the machine's balloons (everything goes back to the guest). */
+void lballoon_teardown(struct memhp_machine *m);
+
+#endif

@@ -1,0 +1,33 @@
+-- The balloon bindings against what the C API says.
+local m = memhp.machine{ram = "1G", phys_size = "8G", protocol = "6.1"}
+expect_ok(m:add_memory("4G", "128M"))
+expect_ok(m:online(32, "online_kernel"))
+local total = m:meminfo().total_pages
+local b = m:balloon("virtio-no-compaction")
+expect_eq(b:kind(), "virtio-no-compaction")
+expect_eq(b:inflate("1M"), 256, "a size is pages")
+local st = b:stats()
+expect_eq(st.pages, 256)
+expect_eq(st.host_pages, 256)
+expect_eq(st.host_requests, 1, "256 pfns per request")
+expect_eq(m:meminfo().total_pages, total - 256, "out of MemTotal, as virtio-balloon does")
+local pfns, held = b:host_pfns(8)
+expect_eq(#pfns, 8)
+expect_eq(held, 256)
+expect(pfns[1] < pfns[2], "ascending")
+expect(b:host_has(pfns[1]))
+expect(not b:host_has(0))
+expect(m:pfn_to_page(pfns[1]):PageOffline())
+expect_errno(b:hot_add("5G", "128M"), "EOPNOTSUPP", "only Xen and Hyper-V hot-add")
+expect_errno(b:host_grant(1), "EOPNOTSUPP")
+expect_errno(b:host_refuse(1), "EOPNOTSUPP")
+expect_eq(b:deflate(1000), 256, "no more than it holds")
+expect_eq(m:meminfo().total_pages, total)
+
+-- One online_page callback per machine: a second Xen is refused.
+local x = m:balloon("xen")
+local y, err = m:balloon("hyperv")
+expect_eq(y, nil)
+expect_errno(err, "EINVAL")
+x:destroy()
+expect(m:balloon("hyperv"), "once Xen is gone, Hyper-V may have it")
