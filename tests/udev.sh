@@ -52,6 +52,18 @@ added_before_online() {
 		END { exit bad }' "$TEST_TMP/events"
 }
 
+# Conditions to poll for (poll runs its command again each time; a
+# $(...) in its arguments would be taken once).
+events_are() {	# ACTION FIRST LAST N
+	[ "$(count "$1" "$2" "$3")" = "$4" ]
+}
+state_is() {	# BLOCK STATE
+	[ "$(state_of "$1")" = "$2" ]
+}
+nr_blocks_is() {	# GLOB N
+	[ "$(ls -d "$MEM"/$1 2>/dev/null | wc -l)" = "$2" ]
+}
+
 memtotal_kb() {
 	awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo
 }
@@ -64,7 +76,7 @@ part_plug() {
 		"before the qom-set: boot memory only (two ranges)"
 	is "$(qmp set vm0 $GiB)" "" "qom-set requested-size 1G returns at once, empty"
 	is "$(qmp wait-size vm0 $GiB)" $GiB "MEMORY_DEVICE_SIZE_CHANGE reports 1G plugged"
-	poll [ "$(count online $FIRST_BLOCK $last)" = 8 ] ||
+	poll events_are online $FIRST_BLOCK $last 8 ||
 		diag "events:" "$(cat "$TEST_TMP/events")"
 	is "$(count online $FIRST_BLOCK $last)" 8 "8 online events, one per block"
 	check "each block was added before it was onlined" added_before_online $FIRST_BLOCK $last
@@ -81,7 +93,7 @@ part_plug() {
 	: > "$TEST_TMP/events"
 	is "$(qmp set vm0 $((GiB / 2)))" "" "qom-set requested-size 512M"
 	is "$(qmp wait-size vm0 $((GiB / 2)))" $((GiB / 2)) "MEMORY_DEVICE_SIZE_CHANGE reports 512M"
-	poll [ "$(count remove $FIRST_BLOCK $last)" = 4 ]
+	poll events_are remove $FIRST_BLOCK $last 4
 	is "$(count offline $FIRST_BLOCK $last) $(count remove $FIRST_BLOCK $last)" "4 4" \
 		"4 blocks went offline and were removed, with their uevents"
 	is "$(lsmem -r -o RANGE,STATE,BLOCK,ZONES --summary=never | tail -n +4 | wc -l) $(($(memtotal_kb) - before))" \
@@ -98,8 +110,8 @@ part_coldplug() {
 	for f in "$MEM"/memory*/uevent; do
 		echo add > "$f"
 	done
-	poll [ "$(count add $FIRST_BLOCK $((FIRST_BLOCK + 1)))" = 2 ]
-	poll [ "$(state_of $((FIRST_BLOCK + 1)))" = online ]
+	poll events_are add $FIRST_BLOCK $((FIRST_BLOCK + 1)) 2
+	poll state_is $((FIRST_BLOCK + 1)) online
 	is "$(state_of $FIRST_BLOCK) $(state_of $((FIRST_BLOCK + 1)))" "online online" \
 		"the replayed add events onlined them"
 	is "$(cat "$MEM/memory$FIRST_BLOCK/valid_zones")" Movable "as movable memory"
@@ -113,7 +125,7 @@ part_coldplug() {
 part_no_helper() {
 	is "$(qmp set vm0 $GiB)" "" "qom-set requested-size 1G, nobody onlines"
 	is "$(qmp wait-size vm0 $GiB)" $GiB "the device plugged 1G"
-	poll [ "$(ls -d "$MEM"/memory3[2-9] 2>/dev/null | wc -l)" = 8 ]
+	poll nr_blocks_is 'memory3[2-9]' 8
 	is "$(cat "$MEM"/memory3[2-9]/state | sort -u)" offline "its 8 blocks are added, offline"
 }
 
