@@ -14,11 +14,20 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+/* How often a walker looks again at which blocks are present. Between
+ * two looks it may pick a block that went away, as a kernel PFN walker
+ * may: pfn_to_online_page() says no. */
+#define WALKER_REFRESH_VISITS 1024
+
 struct walker {
 	struct memhp_walkers *w;
 	pthread_t thread;
 	uint64_t rng;
 	struct memhp_walker_stats stats;
+	/* The present blocks at the last look: walkers pick among them
+	 * uniformly, however sparse the address space. */
+	unsigned long *ids;
+	size_t nr_ids, cap_ids;
 };
 
 struct memhp_walkers {
@@ -39,24 +48,41 @@ static uint64_t next(uint64_t *s)
 	return *s = x;
 }
 
+/* Returns false when no block is present (or memory ran out). */
+static bool refresh_blocks(struct walker *wk, struct memhp_machine *m)
+{
+	long id = memhp_next_block(m, 0);
+
+	wk->nr_ids = 0;
+	for (; id >= 0; id = memhp_next_block(m, (unsigned long)id + 1)) {
+		if (wk->nr_ids == wk->cap_ids) {
+			size_t cap = wk->cap_ids ? 2 * wk->cap_ids : 64;
+			unsigned long *ids = realloc(wk->ids, cap * sizeof(*ids));
+
+			if (!ids)
+				break;
+			wk->ids = ids;
+			wk->cap_ids = cap;
+		}
+		wk->ids[wk->nr_ids++] = (unsigned long)id;
+	}
+	return wk->nr_ids > 0;
+}
+
 static void *walk(void *arg)
 {
 	struct walker *wk = arg;
 	struct memhp_walkers *w = wk->w;
 	struct memhp_machine *m = w->m;
 	const unsigned long per_block = memhp_pages_per_block(m);
-	const unsigned long nr_ids = memhp_max_pfn(m) / per_block;
 
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
-		long id = memhp_next_block(m, next(&wk->rng) % nr_ids);
 		unsigned long pfn;
 		struct memhp_page *page;
 
-		if (id < 0)
-			id = memhp_next_block(m, 0);
-		if (id < 0)
+		if (!(wk->stats.visits % WALKER_REFRESH_VISITS) && !refresh_blocks(wk, m))
 			break;
-		pfn = (unsigned long)id * per_block + next(&wk->rng) % per_block;
+		pfn = wk->ids[next(&wk->rng) % wk->nr_ids] * per_block + next(&wk->rng) % per_block;
 		wk->stats.visits++;
 		page = memhp_pfn_to_online_page(m, pfn);
 		if (!page || !memhp_get_page_unless_zero(page))
@@ -112,6 +138,7 @@ void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stat
 		*stats = (struct memhp_walker_stats){0};
 	for (unsigned int i = 0; i < w->nr; i++) {
 		pthread_join(w->walkers[i].thread, NULL);
+		free(w->walkers[i].ids);
 		if (stats) {
 			stats->visits += w->walkers[i].stats.visits;
 			stats->refs += w->walkers[i].stats.refs;
