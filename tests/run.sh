@@ -93,6 +93,8 @@ m:add_memory("4G", "128M")
 m:online(32, "online_movable")'
 expect_run 1 "returned 'EBSY' for MEM_GOING_ONLINE" "a bad notifier answer is named" \
 	-- run -q "$tmp/s.lua"
+expect_run 0 "PASS: 20 expectations, 0 failed" "m:read and m:write give the guest's bytes and errnos" \
+	-- run -q tests/lua/fs-basic.lua
 expect_run 1 "invariant violated at the end: page-class at pfn 0x100400" \
 	"a broken invariant fails the run and names the rule" -- run -q tests/lua/broken.lua
 

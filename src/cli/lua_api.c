@@ -2277,6 +2277,8 @@ static const luaL_Reg machine_methods[] = {
 	{ "zone", l_zone },
 	{ "zones", l_zones },
 	{ "meminfo", l_meminfo },
+	{ "read", lfs_read },
+	{ "write", lfs_write },
 	{ "pfn_to_page", l_pfn_to_page },
 	{ "pfn_to_online_page", l_pfn_to_online_page },
 	{ "pfn_valid", l_pfn_valid },

@@ -48,6 +48,10 @@ void lvmem_quiesce(struct memhp_machine *m);
 /* Remove the drivers and destroy the devices, before the machine goes. */
 void lvmem_teardown(struct memhp_machine *m);
 
+/* lua_fs.c: m:read(path), m:write(path, value) */
+int lfs_read(lua_State *L);
+int lfs_write(lua_State *L);
+
 /* lua_balloon.c */
 int lballoon_create(lua_State *L); /* m:balloon(kind) */
 void lballoon_open(lua_State *L);
