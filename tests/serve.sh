@@ -176,13 +176,20 @@ rc=2" "memhp serve without --mount"
 is "$("$MEMHP" serve --mount "$MNT" --device pc-dimm,size=100M 2>&1; echo "rc=$?")" \
 	"memhp serve: pc-dimm (no id): address 0x100000000 and size 0x6400000 must be multiples of the memory block size 0x8000000: Linux would not add it
 rc=1" "memhp serve with a dimm Linux would refuse"
-is "$("$MEMHP" serve --mount "$MNT" -m 12X 2>&1 | head -1; echo "rc=${PIPESTATUS[0]}")" \
+# first_line ARGS: memhp serve ARGS' first line of output, and its status
+# (all of the output is read: a "| head -1" could make it die of SIGPIPE).
+first_line() {
+	local out rc
+	out=$("$MEMHP" serve --mount "$MNT" "$@" 2>&1)
+	rc=$?
+	printf '%s\nrc=%s\n' "${out%%$'\n'*}" "$rc"
+}
+is "$(first_line -m 12X)" \
 	"memhp serve: -m: invalid RAM size '12X'
 rc=2" "a bad machine option: a message, exit 2"
 # virtio-mem: QEMU's properties, and what its realize refuses.
 vmem_err() {
-	"$MEMHP" serve --mount "$MNT" --device "$1" 2>&1 | head -1
-	echo "rc=${PIPESTATUS[0]}"
+	first_line --device "$1"
 }
 is "$(vmem_err virtio-mem,size=1G)" "memhp serve: --device virtio-mem,size=1G: virtio-mem needs id=
 rc=2" "virtio-mem without an id"
