@@ -25,7 +25,7 @@
 #include <time.h>
 
 #define LINUX_STRUCT_PAGE_SIZE 64
-#define DESCRIPTOR_SIZE 16	/* _Static_assert'ed in the core */
+#define DESCRIPTOR_SIZE 16 /* _Static_assert'ed in the core */
 #define REPEATS 15
 #define QUICK_REPEATS 3
 #define HOT_BASE (4 * MEMHP_GiB)
@@ -207,7 +207,7 @@ static double per_block_cost(uint64_t online)
 
 static void bench_scaling(bool quick)
 {
-	const uint64_t sizes[] = {1 * MEMHP_GiB, 16 * MEMHP_GiB, 256 * MEMHP_GiB, 1 * MEMHP_TiB};
+	const uint64_t sizes[] = { 1 * MEMHP_GiB, 16 * MEMHP_GiB, 256 * MEMHP_GiB, 1 * MEMHP_TiB };
 	const int n = quick ? 3 : 4;
 	double base = 0;
 

@@ -28,7 +28,7 @@ static int nr_deferred;
 void tm_defer(void (*fn)(void *), void *arg)
 {
 	if (nr_deferred < MAX_DEFERRED)
-		deferred[nr_deferred++] = (typeof(deferred[0])){fn, arg};
+		deferred[nr_deferred++] = (typeof(deferred[0])){ fn, arg };
 	else
 		test_fail(__FILE__, __LINE__, "too many deferred calls");
 }
@@ -141,8 +141,8 @@ static void finish_machines(void)
 		size_t total = machines[i].skip_check ? 0 : memhp_check(m, &r);
 
 		if (total) {
-			test_fail(__FILE__, __LINE__, "memhp_check found %zu violations at the end:",
-				  total);
+			test_fail(__FILE__, __LINE__,
+				  "memhp_check found %zu violations at the end:", total);
 			memhp_print_report(stdout, &r);
 		}
 		total = machines[i].skip_check ? 0 : memhp_violations(m, &r);
@@ -153,8 +153,9 @@ static void finish_machines(void)
 				if (!strcmp(machines[i].allowed[a], r.v[v].rule))
 					ok = true;
 			if (!ok)
-				test_fail(__FILE__, __LINE__, "unexpected finding %s at pfn %#lx: %s",
-					  r.v[v].rule, r.v[v].pfn, r.v[v].detail);
+				test_fail(__FILE__, __LINE__,
+					  "unexpected finding %s at pfn %#lx: %s", r.v[v].rule,
+					  r.v[v].pfn, r.v[v].detail);
 		}
 		memhp_machine_destroy(m);
 	}

@@ -27,12 +27,15 @@ struct test {
 	void (*fn)(void);
 };
 
-#define T(fn) {#fn, fn}
-#define RUN_TESTS(...)                                                                     \
-	int main(int argc, char **argv)                                                    \
-	{                                                                                  \
-		static const struct test tests[] = {__VA_ARGS__};                          \
-		return run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);     \
+#define T(fn)           \
+	{               \
+#fn, fn \
+	}
+#define RUN_TESTS(...)                                                                 \
+	int main(int argc, char **argv)                                                \
+	{                                                                              \
+		static const struct test tests[] = { __VA_ARGS__ };                    \
+		return run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv); \
 	}
 
 int run_tests(const struct test *tests, size_t n, int argc, char **argv);
@@ -43,68 +46,69 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 bool test_failed(void);
 const char *errno_name(long err);
 
-#define EXPECT_TRUE(c)                                                                     \
-	((c) ? true : (test_fail(__FILE__, __LINE__, "expected %s", #c), false))
-#define ASSERT_TRUE(c)                                                                     \
-	do {                                                                               \
-		if (!EXPECT_TRUE(c))                                                       \
-			return;                                                            \
+#define EXPECT_TRUE(c) ((c) ? true : (test_fail(__FILE__, __LINE__, "expected %s", #c), false))
+#define ASSERT_TRUE(c)               \
+	do {                         \
+		if (!EXPECT_TRUE(c)) \
+			return;      \
 	} while (0)
 #define ASSERT_FALSE(c) ASSERT_TRUE(!(c))
 
-#define EXPECT_EQ(a, b)                                                                    \
-	({                                                                                 \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		_a == _b ? true                                                            \
-			 : (test_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld (%#llx != %#llx)", \
-				      #a, #b, _a, _b, _a, _b),                             \
-			    false);                                                        \
+#define EXPECT_EQ(a, b)                                                                          \
+	({                                                                                       \
+		long long _a = (long long)(a), _b = (long long)(b);                              \
+		_a == _b ? true                                                                  \
+			 : (test_fail(__FILE__, __LINE__,                                        \
+				      "%s == %s: %lld != %lld (%#llx != %#llx)", #a, #b, _a, _b, \
+				      _a, _b),                                                   \
+			    false);                                                              \
 	})
-#define ASSERT_EQ(a, b)                                                                    \
-	do {                                                                               \
-		if (!EXPECT_EQ(a, b))                                                      \
-			return;                                                            \
+#define ASSERT_EQ(a, b)               \
+	do {                          \
+		if (!EXPECT_EQ(a, b)) \
+			return;       \
 	} while (0)
-#define ASSERT_NE(a, b)                                                                    \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		if (_a == _b) {                                                            \
-			test_fail(__FILE__, __LINE__, "%s != %s: both %lld", #a, #b, _a);  \
-			return;                                                            \
-		}                                                                          \
+#define ASSERT_NE(a, b)                                                                   \
+	do {                                                                              \
+		long long _a = (long long)(a), _b = (long long)(b);                       \
+		if (_a == _b) {                                                           \
+			test_fail(__FILE__, __LINE__, "%s != %s: both %lld", #a, #b, _a); \
+			return;                                                           \
+		}                                                                         \
 	} while (0)
-#define ASSERT_GT(a, b)                                                                    \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		if (!(_a > _b)) {                                                          \
+#define ASSERT_GT(a, b)                                                                         \
+	do {                                                                                    \
+		long long _a = (long long)(a), _b = (long long)(b);                             \
+		if (!(_a > _b)) {                                                               \
 			test_fail(__FILE__, __LINE__, "%s > %s: %lld <= %lld", #a, #b, _a, _b); \
-			return;                                                            \
-		}                                                                          \
+			return;                                                                 \
+		}                                                                               \
 	} while (0)
 
 /* An errno-returning expression: prints errno names, e.g. "-EBUSY". */
-#define EXPECT_ERR(expr, err)                                                              \
-	({                                                                                 \
-		long _r = (long)(expr), _e = (long)(err);                                  \
-		_r == _e ? true                                                            \
-			 : (test_fail(__FILE__, __LINE__, "%s: got %s, expected %s", #expr,  \
+#define EXPECT_ERR(expr, err)                                                               \
+	({                                                                                  \
+		long _r = (long)(expr), _e = (long)(err);                                   \
+		_r == _e ? true                                                             \
+			 : (test_fail(__FILE__, __LINE__, "%s: got %s, expected %s", #expr, \
 				      errno_name(_r), errno_name(_e)),                      \
-			    false);                                                        \
+			    false);                                                         \
 	})
-#define ASSERT_ERR(expr, err)                                                              \
-	do {                                                                               \
-		if (!EXPECT_ERR(expr, err))                                                \
-			return;                                                            \
+#define ASSERT_ERR(expr, err)               \
+	do {                                \
+		if (!EXPECT_ERR(expr, err)) \
+			return;             \
 	} while (0)
 #define ASSERT_OK(expr) ASSERT_ERR(expr, 0)
 
-#define ASSERT_STREQ(a, b)                                                                 \
-	do {                                                                               \
-		const char *_a = (a), *_b = (b);                                           \
-		if (strcmp(_a, _b)) {                                                      \
-			test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b, _a, _b); \
-			return;                                                            \
-		}                                                                          \
+#define ASSERT_STREQ(a, b)                                                                      \
+	do {                                                                                    \
+		const char *_a = (a), *_b = (b);                                                \
+		if (strcmp(_a, _b)) {                                                           \
+			test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" != \"%s\"", #a, #b, _a, \
+				  _b);                                                          \
+			return;                                                                 \
+		}                                                                               \
 	} while (0)
 
 /* ---- Machines ----------------------------------------------------------- */
@@ -137,8 +141,8 @@ struct event_log {
 	struct memhp_notifier_block nb;
 	unsigned long events[64];
 	int n;
-	unsigned long veto_on;		/* an event to refuse */
-	int veto_ret;			/* what to return then */
+	unsigned long veto_on; /* an event to refuse */
+	int veto_ret;	       /* what to return then */
 };
 void event_log_register(struct memhp_machine *m, struct event_log *log, int priority);
 bool event_log_saw(const struct event_log *log, unsigned long event);

@@ -165,7 +165,7 @@ static void freeing_with_a_speculative_reference_frees_the_rest_now_and_the_head
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 3);
 	ASSERT_TRUE(p);
 	memhp_meminfo(m, &mi0);
-	ASSERT_TRUE(memhp_get_page_unless_zero(p));	/* a walker */
+	ASSERT_TRUE(memhp_get_page_unless_zero(p)); /* a walker */
 	memhp_free_pages(p, 3);
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.free_pages - mi0.free_pages, 7);

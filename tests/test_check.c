@@ -67,7 +67,7 @@ static void a_pageoffline_page_at_refcount_0_outside_going_offline_is_found(void
 	ASSERT_TRUE(p);
 	memhp_SetPageOffline(p);
 	memhp_adjust_managed_page_count(p, -1);
-	ASSERT_EQ(memhp_check(m, NULL), 0);	/* a driver-owned PageOffline page */
+	ASSERT_EQ(memhp_check(m, NULL), 0); /* a driver-owned PageOffline page */
 	memhp_page_ref_dec_and_test(p);
 	ASSERT_TRUE(found(m, "pageoffline-refcount"));
 	memhp_page_ref_inc(p);
@@ -160,7 +160,7 @@ static void check_after_ops_logs_what_an_operation_broke(void)
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
 	ASSERT_TRUE(p);
-	memhp_SetPageOffline(p);	/* forgot the accounting */
+	memhp_SetPageOffline(p); /* forgot the accounting */
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_GT(tm_violations(m, "managed-pages"), 0);
 	memhp_ClearPageOffline(p);
@@ -170,14 +170,14 @@ static void check_after_ops_logs_what_an_operation_broke(void)
 static void notifier_events_out_of_order_are_reported(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	struct memhp_memory_notify arg = {.start_pfn = 0x100000, .nr_pages = 32768};
+	struct memhp_memory_notify arg = { .start_pfn = 0x100000, .nr_pages = 32768 };
 
 	ASSERT_TRUE(m);
 	tm_expect_violations(m, "notifier-sequence");
 	memory_notify(m, MEMHP_MEM_GOING_OFFLINE, &arg);
-	memory_notify(m, MEMHP_MEM_ONLINE, &arg);	/* not its outcome */
+	memory_notify(m, MEMHP_MEM_ONLINE, &arg); /* not its outcome */
 	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 1);
-	memory_notify(m, MEMHP_MEM_OFFLINE, &arg);	/* nothing pending */
+	memory_notify(m, MEMHP_MEM_OFFLINE, &arg); /* nothing pending */
 	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 2);
 	/* A real offline and online produce none. */
 	ASSERT_OK(tm_add_blocks(m, 4 * MEMHP_GiB, 1));

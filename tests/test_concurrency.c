@@ -26,8 +26,8 @@ struct churn {
 static void *churn_thread(void *arg)
 {
 	struct churn *c = arg;
-	struct memhp_page *held[256] = {0};
-	unsigned int orders[256] = {0};
+	struct memhp_page *held[256] = { 0 };
+	unsigned int orders[256] = { 0 };
 
 	while (!atomic_load(c->stop)) {
 		unsigned int i = (c->seed = c->seed * 1103515245u + 12345u) >> 8 & 255;
@@ -62,8 +62,10 @@ static void no_page_of_an_isolated_pageblock_is_ever_handed_out(void)
 	start = tm_block_pfn(m, B0);
 	pb = memhp_pageblock_nr_pages(m);
 	for (int i = 0; i < 2; i++) {
-		c[i] = (struct churn){.m = m, .stop = &stop, .gfp = MEMHP_GFP_HIGHUSER_MOVABLE,
-				      .seed = 7u + (unsigned)i};
+		c[i] = (struct churn){ .m = m,
+				       .stop = &stop,
+				       .gfp = MEMHP_GFP_HIGHUSER_MOVABLE,
+				       .seed = 7u + (unsigned)i };
 		pthread_create(&t[i], NULL, churn_thread, &c[i]);
 	}
 	/* Isolate and release ranges under the allocating threads' feet:
@@ -122,7 +124,7 @@ static void offline_online_cycles_with_workload_and_walkers_lose_nothing(void)
 		ASSERT_OK(memhp_block_online(m, B0 + i, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m), 0), 0);
-	mv = (struct mover){.d = d, .stop = &stop};
+	mv = (struct mover){ .d = d, .stop = &stop };
 	pthread_create(&t, NULL, data_thread, &mv);
 	ASSERT_OK(memhp_walkers_start(m, 2, 16, &w));
 	for (int r = 0; r < ROUNDS / 4; r++) {
@@ -176,7 +178,7 @@ static void sysfs_readers_run_alongside_hotplug(void)
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
-	rd = (struct reader){.m = m, .stop = &stop};
+	rd = (struct reader){ .m = m, .stop = &stop };
 	pthread_create(&t, NULL, reader_thread, &rd);
 	for (int r = 0; r < ROUNDS; r++) {
 		ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));

@@ -132,7 +132,7 @@ static void readdir_lists_blocks_and_resumes_where_it_stopped(void)
 	struct memhp_machine *m = machine(2, MEMHP_MMOP_OFFLINE);
 	AUTO_FS *fs = fs_of(m);
 	struct memhp_fs_attr a;
-	struct stop_after s = {.n = 9};
+	struct stop_after s = { .n = 9 };
 	char names[1024] = "";
 
 	ASSERT_TRUE(fs);
@@ -201,8 +201,7 @@ static void opens_follow_kernfs_procfs_and_debugfs_rules(void)
 	ASSERT_ERR(wr(fs, MEM "/memory32/valid_zones", "Normal"), -EACCES);
 	ASSERT_ERR(memhp_fs_read(fs, "/sys/devices/system/node/node0/compact", buf, sizeof(buf)),
 		   -EACCES);
-	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/memmap_on_memory", "Y"),
-		   -EACCES);
+	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/memmap_on_memory", "Y"), -EACCES);
 	/* ...procfs lets root open for writing and fails the write... */
 	ASSERT_ERR(wr(fs, "/proc/meminfo", "x"), -EIO);
 	ASSERT_OK(memhp_fs_resolve(fs, "/proc/pagetypeinfo", true, &a));
@@ -214,8 +213,7 @@ static void opens_follow_kernfs_procfs_and_debugfs_rules(void)
 	ASSERT_ERR(wr(fs, MEM "/memory32/node0", "x"), -EISDIR);
 	ASSERT_ERR(memhp_fs_read(fs, MEM, buf, sizeof(buf)), -EISDIR);
 	ASSERT_ERR(wr(fs, MEM "/memory4/state", "online"), -ENOENT);
-	ASSERT_ERR(memhp_fs_read(fs, MEM "/power/autosuspend_delay_ms", buf, sizeof(buf)),
-		   -EIO);
+	ASSERT_ERR(memhp_fs_read(fs, MEM "/power/autosuspend_delay_ms", buf, sizeof(buf)), -EIO);
 	ASSERT_ERR(wr(fs, MEM "/power/autosuspend_delay_ms", "100"), -EIO);
 	/* A short buffer gets the start of the file, as read(2) does. */
 	ASSERT_ERR(memhp_fs_read(fs, MEM "/memory32/state", buf, 3), 3);
@@ -271,13 +269,11 @@ static void generic_device_files_parse_as_the_kernel_does(void)
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "change\n"), 7);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "chang"), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add "), -EINVAL);
-	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef"),
-		   40);
-	ASSERT_ERR(wr(fs, MEM "/memory32/uevent",
-		      "add 01234567-89ab-cdef-0123-456789abcdef A=b C=d"),
-		   48);
-	ASSERT_ERR(wr(fs, MEM "/memory32/uevent",
-		      "add 01234567-89ab-cdef-0123-456789abcdef A=b-c"),
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef"), 40);
+	ASSERT_ERR(
+		wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef A=b C=d"),
+		48);
+	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef A=b-c"),
 		   -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 0123456789ab-cdef-0123-456789abcdef0"),
 		   -EINVAL);
@@ -324,8 +320,7 @@ static void module_parameters_parse_as_the_kernel_does(void)
 	ASSERT_ERR(wr(fs, ratio, "-1"), -EINVAL);
 	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/online_policy", "auto-movable"),
 		   12);
-	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/auto_movable_numa_aware", "n"),
-		   1);
+	ASSERT_ERR(wr(fs, "/sys/module/memory_hotplug/parameters/auto_movable_numa_aware", "n"), 1);
 	ASSERT_STREQ(rd(fs, "/sys/module/memory_hotplug/parameters/auto_movable_numa_aware"),
 		     "N\n");
 }
@@ -385,7 +380,7 @@ static void injector_runs_at_its_priority_among_other_notifiers(void)
 {
 	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
 	AUTO_FS *fs = fs_of(m);
-	struct event_log log = {0};
+	struct event_log log = { 0 };
 
 	ASSERT_TRUE(fs);
 	event_log_register(m, &log, 10);
@@ -557,8 +552,8 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 {
 	struct memhp_machine *m = machine(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	AUTO_FS *fs = fs_of(m);
-	struct round_wait rw = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-	struct writer a = {0}, b = {0};
+	struct round_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	struct writer a = { 0 }, b = { 0 };
 	struct memhp_data *d;
 
 	ASSERT_TRUE(fs);
@@ -642,7 +637,7 @@ static void uev_listener(const struct memhp_uevent *ev, void *priv)
 
 static void uevents_follow_blocks_through_add_online_offline_remove(void)
 {
-	static struct uev_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	static struct uev_log log = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct memhp_machine *m = machine(0, MEMHP_MMOP_OFFLINE);
 	AUTO_FS *fs = fs_of(m);
 	char want[UEV_LINE];
@@ -660,8 +655,9 @@ static void uevents_follow_blocks_through_add_online_offline_remove(void)
 	memhp_fs_set_uevent_listener(fs, NULL, NULL);
 	ASSERT_OK(memhp_block_offline(m, B0));
 
-	static const char *const actions[] = {"add", "online", "offline", "remove", "add",
-					      "online"};
+	static const char *const actions[] = {
+		"add", "online", "offline", "remove", "add", "online"
+	};
 	ASSERT_EQ(log.n, 6);
 	for (unsigned int i = 0; i < log.n; i++) {
 		snprintf(want, sizeof(want),
@@ -677,7 +673,7 @@ static void uevents_follow_blocks_through_add_online_offline_remove(void)
 
 static void uevent_writes_synthesise_events_with_their_arguments(void)
 {
-	static struct uev_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	static struct uev_log log = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
 	AUTO_FS *fs = fs_of(m);
 
@@ -704,7 +700,7 @@ static void uevent_writes_synthesise_events_with_their_arguments(void)
 
 static void uevent_helper_takes_a_path_as_ksysfs_does(void)
 {
-	static struct uev_log log = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	static struct uev_log log = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
 	AUTO_FS *fs = fs_of(m);
 	char longpath[MEMHP_UEVENT_HELPER_PATH_LEN + 1];
@@ -740,10 +736,8 @@ static void uevent_helper_takes_a_path_as_ksysfs_does(void)
 	memhp_fs_set_uevent_listener(fs, NULL, NULL);
 }
 
-RUN_TESTS(T(sysfs_files_have_the_6_1_formats),
-	  T(readdir_lists_blocks_and_resumes_where_it_stopped),
-	  T(lookups_take_only_the_kernels_names),
-	  T(opens_follow_kernfs_procfs_and_debugfs_rules),
+RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(readdir_lists_blocks_and_resumes_where_it_stopped),
+	  T(lookups_take_only_the_kernels_names), T(opens_follow_kernfs_procfs_and_debugfs_rules),
 	  T(state_and_online_writes_behave_as_in_6_1),
 	  T(generic_device_files_parse_as_the_kernel_does),
 	  T(uevents_follow_blocks_through_add_online_offline_remove),

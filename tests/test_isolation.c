@@ -95,7 +95,7 @@ static void reserved_page_fails_isolation_even_in_zone_movable(void)
 	before = memfree(m);
 	/* The failing pageblock is the third: the first two must be undone. */
 	ASSERT_ERR(start_isolate_page_range(m, start, start + 4 * pb, MIGRATE_MOVABLE,
-					   MEMORY_OFFLINE, 0),
+					    MEMORY_OFFLINE, 0),
 		   -EBUSY);
 	ASSERT_EQ(memfree(m), before);
 	ASSERT_EQ(memhp_pfn_migratetype(m, start), MEMHP_MIGRATE_MOVABLE);
@@ -116,7 +116,7 @@ static void unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_norm
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_KERNEL));
 	mv = tm_block_pfn(m, B0);
 	nm = tm_block_pfn(m, B0 + 1);
-	a = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, mv, mv + pb);	/* no owner */
+	a = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, mv, mv + pb); /* no owner */
 	b = tm_alloc_in(m, MEMHP_GFP_KERNEL, nm, nm + memhp_pages_per_block(m));
 	ASSERT_TRUE(a && b);
 	nm = ALIGN_DOWN(memhp_page_to_pfn(b), pb);
@@ -140,17 +140,17 @@ static void failed_isolation_turns_unmovable_pageblocks_movable_again(void)
 	unsigned long kpb;
 
 	ASSERT_TRUE(m);
-	k = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);	/* steals a pageblock */
+	k = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0); /* steals a pageblock */
 	ASSERT_TRUE(k && memhp_page_zonenum(k) == MEMHP_ZONE_NORMAL);
 	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);
 	ASSERT_EQ(memhp_pfn_migratetype(m, kpb), MEMHP_MIGRATE_UNMOVABLE);
-	memhp_put_page(k);	/* the pageblock stays UNMOVABLE, now free */
+	memhp_put_page(k); /* the pageblock stays UNMOVABLE, now free */
 	r = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, kpb + pb, kpb + 2 * pb);
 	ASSERT_TRUE(r);
 	memhp_SetPageReserved(r);
-	ASSERT_ERR(start_isolate_page_range(m, kpb, kpb + 2 * pb, MIGRATE_MOVABLE,
-					   MEMORY_OFFLINE, 0),
-		   -EBUSY);
+	ASSERT_ERR(
+		start_isolate_page_range(m, kpb, kpb + 2 * pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0),
+		-EBUSY);
 	ASSERT_EQ(memhp_pfn_migratetype(m, kpb), MEMHP_MIGRATE_MOVABLE);
 	memhp_ClearPageReserved(r);
 	memhp_put_page(r);
@@ -253,7 +253,7 @@ static void alloc_contig_range_treats_pageoffline_as_no_offlining_would(void)
 	/* The same page lets offlining's isolation through. */
 	ASSERT_OK(start_isolate_page_range(m, ppb, ppb + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0));
 	ASSERT_ERR(test_pages_isolated(m, ppb, ppb + pb, MEMORY_OFFLINE), -EBUSY);
-	memhp_page_ref_dec_and_test(p);	/* a driver letting go: refcount 0 */
+	memhp_page_ref_dec_and_test(p); /* a driver letting go: refcount 0 */
 	ASSERT_OK(test_pages_isolated(m, ppb, ppb + pb, MEMORY_OFFLINE));
 	ASSERT_ERR(test_pages_isolated(m, ppb, ppb + pb, 0), -EBUSY);
 	memhp_page_ref_inc(p);
@@ -309,8 +309,7 @@ static void alloc_contig_range_rejects_bad_ranges(void)
 	ASSERT_ERR(memhp_alloc_contig_range(m, start + memhp_pages_per_block(m),
 					    start + memhp_pages_per_block(m) + 512, 0),
 		   -EINVAL);
-	ASSERT_ERR(memhp_alloc_contig_range(m, memhp_max_pfn(m), memhp_max_pfn(m) + 1, 0),
-		   -EINVAL);
+	ASSERT_ERR(memhp_alloc_contig_range(m, memhp_max_pfn(m), memhp_max_pfn(m) + 1, 0), -EINVAL);
 }
 
 RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),

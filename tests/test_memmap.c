@@ -70,8 +70,8 @@ static void the_last_put_of_a_pageoffline_page_is_a_bad_page_that_leaks(void)
 	before = memfree(m);
 	memhp_put_page(p);
 	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
-	ASSERT_EQ(memfree(m), before);	/* not given to the buddy */
-	ASSERT_TRUE(!memhp_PageOffline(p) && !memhp_PageBuddy(p));	/* type reset */
+	ASSERT_EQ(memfree(m), before);				   /* not given to the buddy */
+	ASSERT_TRUE(!memhp_PageOffline(p) && !memhp_PageBuddy(p)); /* type reset */
 }
 
 static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
@@ -82,7 +82,7 @@ static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
 
 	ASSERT_TRUE(m);
 	tm_expect_violations(m, "bad-page");
-	tm_skip_final_check(m);	/* the leaked page keeps its owner, as in 6.1 */
+	tm_skip_final_check(m); /* the leaked page keeps its owner, as in 6.1 */
 	ASSERT_OK(memhp_data_create(m, &d));
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
 	ASSERT_TRUE(p);
@@ -153,7 +153,7 @@ static void a_descriptor_finds_its_own_machine(void)
 	ASSERT_TRUE(pa && pb);
 	ASSERT_TRUE(memhp_page_machine(pa) == a);
 	ASSERT_TRUE(memhp_page_machine(pb) == b);
-	ASSERT_EQ(memhp_page_to_pfn(pa), memhp_page_to_pfn(pb));	/* same allocator */
+	ASSERT_EQ(memhp_page_to_pfn(pa), memhp_page_to_pfn(pb)); /* same allocator */
 	ASSERT_TRUE(memhp_page_address(pa) != memhp_page_address(pb));
 	memhp_put_page(pa);
 	memhp_put_page(pb);
@@ -171,8 +171,7 @@ static void page_contents_are_real_host_memory(void)
 	phys = (uint8_t *)memhp_phys_base(m) + (memhp_page_to_pfn(p) << MEMHP_PAGE_SHIFT);
 	memset(memhp_page_address(p), 0x77, MEMHP_PAGE_SIZE);
 	ASSERT_EQ(phys[MEMHP_PAGE_SIZE - 1], 0x77);
-	ASSERT_EQ(memhp_host_resident(m, memhp_page_to_pfn(p) << MEMHP_PAGE_SHIFT,
-				      MEMHP_PAGE_SIZE),
+	ASSERT_EQ(memhp_host_resident(m, memhp_page_to_pfn(p) << MEMHP_PAGE_SHIFT, MEMHP_PAGE_SIZE),
 		  1);
 	memhp_put_page(p);
 }
@@ -222,7 +221,6 @@ RUN_TESTS(T(a_descriptor_is_sixteen_bytes), T(get_page_unless_zero_fails_on_a_fr
 	  T(freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page),
 	  T(a_refcount_underflow_is_reported_not_wrapped),
 	  T(a_page_gets_a_type_only_if_it_has_none),
-	  T(pfn_to_online_page_sees_only_online_sections),
-	  T(a_descriptor_finds_its_own_machine), T(page_contents_are_real_host_memory),
-	  T(bad_configurations_are_refused_with_a_reason),
+	  T(pfn_to_online_page_sees_only_online_sections), T(a_descriptor_finds_its_own_machine),
+	  T(page_contents_are_real_host_memory), T(bad_configurations_are_refused_with_a_reason),
 	  T(small_sections_clamp_the_largest_buddy_order))

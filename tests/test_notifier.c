@@ -36,8 +36,10 @@ static void notifiers_run_by_priority_then_in_registration_order(void)
 	struct memhp_machine *m = with_blocks(1);
 	int log[4], n = 0;
 	struct order o[4] = {
-		{.nb.priority = 0, .id = 0}, {.nb.priority = 10, .id = 1},
-		{.nb.priority = 0, .id = 2}, {.nb.priority = -5, .id = 3},
+		{ .nb.priority = 0, .id = 0 },
+		{ .nb.priority = 10, .id = 1 },
+		{ .nb.priority = 0, .id = 2 },
+		{ .nb.priority = -5, .id = 3 },
 	};
 
 	ASSERT_TRUE(m);
@@ -61,7 +63,7 @@ static void notifiers_run_by_priority_then_in_registration_order(void)
 
 static void notifier_errno_encoding_round_trips(void)
 {
-	const int errs[] = {-EPERM, -ENOMEM, -EBUSY, -EINVAL, -4095};
+	const int errs[] = { -EPERM, -ENOMEM, -EBUSY, -EINVAL, -4095 };
 
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 		ASSERT_EQ(memhp_notifier_to_errno(memhp_notifier_from_errno(errs[i])), errs[i]);
@@ -75,8 +77,9 @@ static void notifier_errno_encoding_round_trips(void)
 static void notify_stop_ends_the_chain_without_an_error(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct event_log stop = {.veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_STOP};
-	struct event_log later = {0};
+	struct event_log stop = { .veto_on = MEMHP_MEM_GOING_ONLINE,
+				  .veto_ret = MEMHP_NOTIFY_STOP };
+	struct event_log later = { 0 };
 
 	ASSERT_TRUE(m);
 	event_log_register(m, &stop, 1);
@@ -91,7 +94,7 @@ static void notify_stop_ends_the_chain_without_an_error(void)
 static void going_online_notify_bad_is_eperm(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct event_log bad = {.veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD};
+	struct event_log bad = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 
 	ASSERT_TRUE(m);
 	event_log_register(m, &bad, 0);
@@ -102,8 +105,8 @@ static void going_online_notify_bad_is_eperm(void)
 static void mem_online_and_mem_offline_return_values_are_ignored(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct event_log a = {.veto_on = MEMHP_MEM_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD};
-	struct event_log b = {.veto_on = MEMHP_MEM_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD};
+	struct event_log a = { .veto_on = MEMHP_MEM_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
+	struct event_log b = { .veto_on = MEMHP_MEM_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 	struct memhp_block_info bi;
 
 	ASSERT_TRUE(m);
@@ -139,7 +142,7 @@ static void memory_notify_carries_the_range_without_memmap_pages(void)
 {
 	struct memhp_config cfg;
 	struct memhp_machine *m;
-	struct payload p = {0};
+	struct payload p = { 0 };
 	const unsigned long vmemmap = 512;
 
 	tm_config(&cfg);
@@ -175,8 +178,8 @@ static void record_chunks(struct memhp_page *page, unsigned int order, void *pri
 		c->orders[c->calls] = order;
 	c->calls++;
 	for (unsigned long i = 0; i < (1UL << order); i++) {
-		struct memhp_page *p = memhp_pfn_to_page(memhp_page_machine(page),
-							 memhp_page_to_pfn(page) + i);
+		struct memhp_page *p =
+			memhp_pfn_to_page(memhp_page_machine(page), memhp_page_to_pfn(page) + i);
 
 		if (memhp_page_count(p) != 1 || !memhp_PageReserved(p))
 			c->all_fresh = false;
@@ -188,7 +191,7 @@ static void online_page_callback_gets_max_order_chunks_of_fresh_pages(void)
 {
 	struct memhp_config cfg;
 	struct memhp_machine *m;
-	struct chunks c = {.all_fresh = true};
+	struct chunks c = { .all_fresh = true };
 
 	tm_config(&cfg);
 	cfg.memmap_on_memory = true;
@@ -241,8 +244,7 @@ static void no_page_is_allocatable_before_online_pages_finishes(void)
 	struct memhp_kalloc *k;
 
 	ASSERT_TRUE(m);
-	g = (struct grabber){.start = tm_block_pfn(m, B0 + 1),
-			     .end = tm_block_pfn(m, B0 + 2)};
+	g = (struct grabber){ .start = tm_block_pfn(m, B0 + 1), .end = tm_block_pfn(m, B0 + 2) };
 	/* ZONE_MOVABLE exists and is full, so the allocator would love to use
 	 * the new block if it could. */
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));

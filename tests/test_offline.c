@@ -104,8 +104,8 @@ static void offline_migrates_movable_pages_and_owners_see_new_pfns(void)
 /* An owner that lets go of each page the moment it has switched to it, as
  * a concurrent free right after the switch would. */
 struct eager_owner {
-	struct memhp_page *page;	/* its one page */
-	struct memhp_page *released;	/* the target it let go of */
+	struct memhp_page *page;     /* its one page */
+	struct memhp_page *released; /* the target it let go of */
 };
 
 static bool eager_isolate(struct memhp_page *page, void *owner)
@@ -141,13 +141,14 @@ static void migration_never_touches_the_target_after_the_owner_switched(void)
 	};
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	const unsigned long start = tm_block_pfn(m, B0);
-	struct eager_owner e = {0};
+	struct eager_owner e = { 0 };
 	int id;
 
 	ASSERT_TRUE(m);
 	id = memhp_register_movable_owner(m, &ops, &e);
 	ASSERT_GT(id, 0);
-	e.page = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
+	e.page =
+		tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(e.page);
 	memhp_SetPageMovable(e.page, id, 0);
 
@@ -166,7 +167,7 @@ static void offline_fails_ebusy_on_unmovable_page_in_zone_normal_without_any_eve
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_KERNEL);
 	const unsigned long start = tm_block_pfn(m, B0);
-	struct event_log log = {0};
+	struct event_log log = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_zone_info z0, z1;
 	struct memhp_page *p;
@@ -228,8 +229,8 @@ static void abort_tracer(struct memhp_machine *m, const struct memhp_trace_event
 static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 {
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	struct abort_after a = {.rounds = 5, .task = memhp_current_task()};
-	struct event_log log = {0};
+	struct abort_after a = { .rounds = 5, .task = memhp_current_task() };
+	struct event_log log = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_zone_info z;
 	struct memhp_data *d;
@@ -347,7 +348,7 @@ static int going_cb(struct memhp_notifier_block *nb, unsigned long action, void 
 static void state_reads_going_offline_while_offline_runs(void)
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_MOVABLE);
-	struct going g = {.m = m};
+	struct going g = { .m = m };
 
 	ASSERT_TRUE(m);
 	g.nb.notifier_call = going_cb;
@@ -374,15 +375,15 @@ static void valid_zones_strings_match_6_1(void)
 	ASSERT_OK(tm_add_blocks(m, 1 * MEMHP_GiB, 1));
 
 	memhp_show_valid_zones(m, 0, buf);
-	ASSERT_STREQ(buf, "none\n");	/* memory0: DMA and DMA32 */
+	ASSERT_STREQ(buf, "none\n"); /* memory0: DMA and DMA32 */
 	memhp_show_valid_zones(m, 1, buf);
 	ASSERT_STREQ(buf, "DMA32\n");
 	/* Below 4 GiB but outside DMA32's span: 6.1 offers Normal first. */
 	memhp_show_valid_zones(m, 8, buf);
 	ASSERT_STREQ(buf, "Normal Movable\n");
-	memhp_show_valid_zones(m, B0, buf);	/* nothing spans it yet */
+	memhp_show_valid_zones(m, B0, buf); /* nothing spans it yet */
 	ASSERT_STREQ(buf, "Normal Movable\n");
-	ASSERT_OK(memhp_block_offline(m, 1));	/* a boot block, inside DMA32 */
+	ASSERT_OK(memhp_block_offline(m, 1)); /* a boot block, inside DMA32 */
 	memhp_show_valid_zones(m, 1, buf);
 	ASSERT_STREQ(buf, "DMA32 Movable\n");
 	ASSERT_OK(memhp_block_online(m, 1, MEMHP_MMOP_ONLINE));
@@ -393,7 +394,7 @@ static void valid_zones_strings_match_6_1(void)
 	ASSERT_OK(memhp_block_online(m, B0 + 2, MEMHP_MMOP_ONLINE_MOVABLE));
 	memhp_show_valid_zones(m, B0, buf);
 	ASSERT_STREQ(buf, "Movable\n");
-	memhp_show_valid_zones(m, B0 + 1, buf);	/* inside Movable's span */
+	memhp_show_valid_zones(m, B0 + 1, buf); /* inside Movable's span */
 	ASSERT_STREQ(buf, "Movable Normal\n");
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_KERNEL));
 	memhp_show_valid_zones(m, B0 + 1, buf);
@@ -468,7 +469,7 @@ static void remove_after_offline_frees_memmap_and_host_memory(void)
 
 	ASSERT_TRUE(m);
 	memhp_meminfo(m, &mi0);
-	memset(host, 0x5a, memhp_block_size(m));	/* the guest used it all */
+	memset(host, 0x5a, memhp_block_size(m)); /* the guest used it all */
 	touched = resident(host, memhp_block_size(m));
 	ASSERT_EQ(touched, memhp_block_size(m) / (unsigned long)sysconf(_SC_PAGESIZE));
 	first = memhp_pfn_to_page(m, pfn);
@@ -498,7 +499,8 @@ static void hot_add_charges_the_memmap_to_kernel_memory(void)
 	memhp_meminfo(m, &mi0);
 	ASSERT_OK(tm_add_blocks(m, HOT, 2));
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi0.free_pages - mi1.free_pages, 2 * memhp_pages_per_block(m) * 64 / MEMHP_PAGE_SIZE);
+	ASSERT_EQ(mi0.free_pages - mi1.free_pages,
+		  2 * memhp_pages_per_block(m) * 64 / MEMHP_PAGE_SIZE);
 	ASSERT_EQ(mi0.total_pages, mi1.total_pages);
 }
 
@@ -512,15 +514,15 @@ static void add_memory_rejects_bad_ranges_with_the_kernel_errnos(void)
 	ASSERT_ERR(memhp_add_memory(m, 0, HOT, bs / 2, 0), -EINVAL);
 	ASSERT_ERR(memhp_add_memory(m, 0, HOT, 0, 0), -EINVAL);
 	ASSERT_ERR(memhp_add_memory(m, 0, 64 * MEMHP_GiB, bs, 0), -E2BIG);
-	ASSERT_ERR(memhp_add_memory(m, 0, 0, bs, 0), -EEXIST);	/* boot RAM */
+	ASSERT_ERR(memhp_add_memory(m, 0, 0, bs, 0), -EEXIST); /* boot RAM */
 	ASSERT_OK(memhp_add_memory(m, 0, HOT, bs, 0));
 	ASSERT_ERR(memhp_add_memory(m, 0, HOT, 2 * bs, 0), -EEXIST);
-	ASSERT_ERR(memhp_add_memory(m, 1, HOT + bs, bs, 0), -EINVAL);	/* no node 1 */
+	ASSERT_ERR(memhp_add_memory(m, 1, HOT + bs, bs, 0), -EINVAL); /* no node 1 */
 	ASSERT_ERR(memhp_add_memory_driver_managed(m, 0, HOT + bs, bs, "virtio_mem", 0), -EINVAL);
 	ASSERT_ERR(memhp_add_memory_driver_managed(m, 0, HOT + bs, bs, "System RAM (x", 0),
 		   -EINVAL);
-	ASSERT_OK(memhp_add_memory_driver_managed(m, 0, HOT + bs, bs, "System RAM (virtio_mem)",
-						   0));
+	ASSERT_OK(
+		memhp_add_memory_driver_managed(m, 0, HOT + bs, bs, "System RAM (virtio_mem)", 0));
 	ASSERT_ERR(memhp_add_memory(m, 0, HOT + bs, bs, MEMHP_MHP_MEMMAP_ON_MEMORY), -EEXIST);
 	/* memmap_on_memory is off for this machine. */
 	ASSERT_ERR(memhp_add_memory(m, 0, HOT + 2 * bs, bs, MEMHP_MHP_MEMMAP_ON_MEMORY), -EINVAL);
@@ -553,7 +555,7 @@ static void auto_online_failure_is_silent_and_add_memory_succeeds(void)
 {
 	struct memhp_config cfg;
 	struct memhp_machine *m;
-	struct event_log log = {.veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD};
+	struct event_log log = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 	struct memhp_block_info bi;
 
 	tm_config(&cfg);
@@ -614,7 +616,7 @@ static void memmap_on_memory_accounts_vmemmap_pages_as_present_not_managed(void)
 	memhp_meminfo(m, &mi0);
 	ASSERT_OK(memhp_add_memory(m, 0, HOT, memhp_block_size(m), MEMHP_MHP_MEMMAP_ON_MEMORY));
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi1.free_pages, mi0.free_pages);	/* nothing charged to the kernel */
+	ASSERT_EQ(mi1.free_pages, mi0.free_pages); /* nothing charged to the kernel */
 	memhp_block_info(m, B0, &bi);
 	ASSERT_EQ(bi.nr_vmemmap_pages, vmemmap);
 

@@ -21,11 +21,11 @@
 struct fake_driver {
 	struct memhp_machine *m;
 	struct memhp_notifier_block nb;
-	unsigned long start, nr;	/* the range it keeps PageOffline */
-	bool drops_refs;		/* takes part in the 6.1 protocol */
+	unsigned long start, nr; /* the range it keeps PageOffline */
+	bool drops_refs;	 /* takes part in the 6.1 protocol */
 	bool hotplug_active;
-	int not_zero;			/* dec_and_test that did not reach 0 */
-	int going_offline_count;	/* refcount seen in GOING_OFFLINE */
+	int not_zero;		 /* dec_and_test that did not reach 0 */
+	int going_offline_count; /* refcount seen in GOING_OFFLINE */
 	int going_offline_refcount;
 };
 
@@ -155,7 +155,7 @@ static bool range_is_offline_with_count(struct memhp_machine *m, unsigned long s
 static void online_page_callback_keeps_pages_back_as_pageoffline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 	struct memhp_zone_info zi;
 	unsigned long managed0;
 
@@ -181,7 +181,7 @@ static void online_page_callback_keeps_pages_back_as_pageoffline(void)
 static void set_online_page_callback_refuses_a_second_callback(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 
 	ASSERT_TRUE(m);
 	fd_init(&fd, m, true);
@@ -199,7 +199,7 @@ static void set_online_page_callback_refuses_a_second_callback(void)
 static void offline_succeeds_when_the_driver_drops_its_references_in_going_offline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	unsigned long managed0;
 
@@ -224,13 +224,13 @@ static void offline_succeeds_when_the_driver_drops_its_references_in_going_offli
 static void offline_fails_ebusy_on_referenced_pageoffline_and_cancel_reaches_all(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
-	struct event_log before = {0}, after = {0};
+	struct fake_driver fd = { 0 };
+	struct event_log before = { 0 }, after = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	char buf[MEMHP_SYSFS_BUF];
 
 	ASSERT_TRUE(m);
-	fd_init(&fd, m, false);	/* keeps pages back but never lets go */
+	fd_init(&fd, m, false); /* keeps pages back but never lets go */
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	event_log_register(m, &before, 10);
 	event_log_register(m, &after, -10);
@@ -259,8 +259,8 @@ static void offline_fails_ebusy_on_referenced_pageoffline_and_cancel_reaches_all
 static void pageoffline_page_in_zone_normal_also_passes_isolation(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
-	struct event_log log = {0};
+	struct fake_driver fd = { 0 };
+	struct event_log log = { 0 };
 
 	ASSERT_TRUE(m);
 	fd_init(&fd, m, false);
@@ -275,14 +275,14 @@ static void pageoffline_page_in_zone_normal_also_passes_isolation(void)
 static void cancel_offline_reaches_notifiers_that_never_saw_going_offline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
-	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE,
-				 .veto_ret = memhp_notifier_from_errno(-ENOMEM)};
-	struct event_log low = {0};
+	struct fake_driver fd = { 0 };
+	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				  .veto_ret = memhp_notifier_from_errno(-ENOMEM) };
+	struct event_log low = { 0 };
 	unsigned long managed;
 
 	ASSERT_TRUE(m);
-	fd_init(&fd, m, true);	/* priority 0, after the veto */
+	fd_init(&fd, m, true); /* priority 0, after the veto */
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	event_log_register(m, &veto, 100);
 	event_log_register(m, &low, -100);
@@ -304,17 +304,18 @@ static void cancel_offline_reaches_notifiers_that_never_saw_going_offline(void)
 static void a_later_veto_restores_the_driver_references_and_managed_count_exactly(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
-	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD};
+	struct fake_driver fd = { 0 };
+	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				  .veto_ret = MEMHP_NOTIFY_BAD };
 	unsigned long managed;
 
 	ASSERT_TRUE(m);
 	fd_init(&fd, m, true);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
-	event_log_register(m, &veto, -100);	/* after the driver */
+	event_log_register(m, &veto, -100); /* after the driver */
 	managed = zone_managed(m, MEMHP_ZONE_MOVABLE);
 
-	ASSERT_ERR(memhp_block_offline(m, B0), -EPERM);	/* NOTIFY_BAD */
+	ASSERT_ERR(memhp_block_offline(m, B0), -EPERM); /* NOTIFY_BAD */
 
 	ASSERT_EQ(fd.going_offline_count, 1);
 	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
@@ -326,9 +327,9 @@ static void a_later_veto_restores_the_driver_references_and_managed_count_exactl
 static void going_online_veto_returns_the_errno_and_leaves_the_block_offline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_ONLINE,
-				 .veto_ret = memhp_notifier_from_errno(-ENOSPC)};
-	struct event_log low = {0};
+	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_ONLINE,
+				  .veto_ret = memhp_notifier_from_errno(-ENOSPC) };
+	struct event_log low = { 0 };
 	struct memhp_zone_info zi;
 	struct memhp_meminfo mi0, mi1;
 	char buf[MEMHP_SYSFS_BUF];
@@ -374,7 +375,7 @@ static int stray_notifier(struct memhp_notifier_block *nb, unsigned long action,
 static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
@@ -382,13 +383,13 @@ static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 	fd_init(&fd, m, true);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	p = memhp_pfn_to_online_page(m, fd.start + 5);
-	ASSERT_TRUE(memhp_get_page_unless_zero(p));	/* the walker */
+	ASSERT_TRUE(memhp_get_page_unless_zero(p)); /* the walker */
 
 	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
 
 	ASSERT_EQ(fd.not_zero, 1);
 	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
-	ASSERT_EQ(memhp_page_count(p), 2);	/* driver's again, and the walker's */
+	ASSERT_EQ(memhp_page_count(p), 2); /* driver's again, and the walker's */
 	memhp_put_page(p);
 	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
 	/* Without the walker, offlining goes through. */
@@ -399,8 +400,8 @@ static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
-	struct stray s = {.put_in_going_offline = true};
+	struct fake_driver fd = { 0 };
+	struct stray s = { .put_in_going_offline = true };
 
 	ASSERT_TRUE(m);
 	/* The page gets freed under the driver: the machine stays broken,
@@ -412,7 +413,7 @@ static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 	ASSERT_TRUE(memhp_get_page_unless_zero(s.page));
 	s.nb.notifier_call = stray_notifier;
 	s.nb.priv = &s;
-	s.nb.priority = -1;	/* after the driver dropped its reference */
+	s.nb.priority = -1; /* after the driver dropped its reference */
 	memhp_register_memory_notifier(m, &s.nb);
 
 	/* The page is neither free nor PageOffline any more: the offline
@@ -423,7 +424,7 @@ static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 
 	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
 	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
-	ASSERT_TRUE(memhp_check(m, NULL) > 0);	/* and the checker sees the damage */
+	ASSERT_TRUE(memhp_check(m, NULL) > 0); /* and the checker sees the damage */
 	memhp_unregister_memory_notifier(m, &s.nb);
 	fd_exit(&fd);
 }
@@ -451,8 +452,8 @@ static void take_ref_after_test(struct memhp_machine *m, const struct memhp_trac
 static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_would_bug(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = {0};
-	struct late_ref l = {0};
+	struct fake_driver fd = { 0 };
+	struct late_ref l = { 0 };
 
 	ASSERT_TRUE(m);
 	tm_expect_violations(m, "offline-isolated-pages");
@@ -481,7 +482,7 @@ static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
-	page = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 1);	/* tail: refcount 0 */
+	page = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 1); /* tail: refcount 0 */
 	ASSERT_TRUE(page);
 	tail = memhp_pfn_to_page(m, memhp_page_to_pfn(page) + 1);
 	ASSERT_OK(memhp_SetPageOffline(page));
@@ -501,7 +502,7 @@ static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
 
 	ASSERT_OK(memhp_ClearPageOffline(page));
 	ASSERT_OK(memhp_ClearPageOffline(tail));
-	memhp_free_pages(page, 1);	/* freeing clears the flag */
+	memhp_free_pages(page, 1); /* freeing clears the flag */
 	ASSERT_TRUE(!memhp_PageOfflineManaged(tail));
 }
 
@@ -510,12 +511,12 @@ static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
 static void skippable_pages_with_refcount_1_are_skipped_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	unsigned long managed0;
 
 	ASSERT_TRUE(m);
-	fd_init(&fd, m, false);	/* no notifier work at all */
+	fd_init(&fd, m, false); /* no notifier work at all */
 	managed0 = zone_managed(m, MEMHP_ZONE_MOVABLE);
 	memhp_meminfo(m, &mi0);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -534,7 +535,7 @@ static void skippable_pages_with_refcount_1_are_skipped_2025(void)
 static void pageoffline_without_the_flag_is_ebusy_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct event_log log = {0};
+	struct event_log log = { 0 };
 	struct memhp_page *normal_page, *movable_page;
 	const unsigned long b0 = tm_block_pfn(m, B0), b1 = tm_block_pfn(m, B0 + 1);
 
@@ -542,7 +543,8 @@ static void pageoffline_without_the_flag_is_ebusy_2025(void)
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 	normal_page = tm_alloc_in(m, MEMHP_GFP_KERNEL, b0, b0 + memhp_pages_per_block(m));
-	movable_page = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, b1, b1 + memhp_pages_per_block(m));
+	movable_page =
+		tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, b1, b1 + memhp_pages_per_block(m));
 	ASSERT_TRUE(normal_page && movable_page);
 	ASSERT_OK(memhp_SetPageOffline(normal_page));
 	ASSERT_OK(memhp_SetPageOffline(movable_page));
@@ -568,7 +570,7 @@ static void pageoffline_without_the_flag_is_ebusy_2025(void)
 static void stray_reference_is_only_a_warning_under_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
@@ -580,8 +582,8 @@ static void stray_reference_is_only_a_warning_under_2025(void)
 
 	ASSERT_OK(memhp_block_offline(m, B0));
 
-	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);	/* WARN_ON_ONCE */
-	memhp_put_page(p);	/* back to 1: nothing is freed */
+	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1); /* WARN_ON_ONCE */
+	memhp_put_page(p);					  /* back to 1: nothing is freed */
 	ASSERT_EQ(memhp_page_count(p), 1);
 	ASSERT_EQ(tm_violations(m, "bad-page"), 0);
 	fd_exit(&fd);
@@ -595,7 +597,7 @@ struct outcome {
 static void scenario(enum memhp_protocol protocol, struct outcome *o)
 {
 	struct memhp_machine *m = machine(protocol);
-	struct fake_driver fd = {0};
+	struct fake_driver fd = { 0 };
 	struct memhp_meminfo mi;
 
 	if (!m)
@@ -621,7 +623,7 @@ static void scenario(enum memhp_protocol protocol, struct outcome *o)
 
 static void the_same_scenario_ends_in_the_same_state_under_both_protocols(void)
 {
-	struct outcome a = {0}, b = {0};
+	struct outcome a = { 0 }, b = { 0 };
 
 	scenario(MEMHP_PROTOCOL_6_1, &a);
 	scenario(MEMHP_PROTOCOL_2025, &b);

@@ -76,9 +76,9 @@ static void state_store_takes_exactly_one_optional_trailing_newline(void)
 static void online_store_parses_like_kstrtobool(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	const char *yes[] = {"1", "y", "Y", "t", "T", "on", "ON", "yes", "1abc"};
-	const char *no[] = {"0", "n", "N", "f", "F", "off", "Off", "no"};
-	const char *bad[] = {"", "2", "o", "ox", "-1", " 1", "\n"};
+	const char *yes[] = { "1", "y", "Y", "t", "T", "on", "ON", "yes", "1abc" };
+	const char *no[] = { "0", "n", "N", "f", "F", "off", "Off", "no" };
+	const char *bad[] = { "", "2", "o", "ox", "-1", " 1", "\n" };
 
 	ASSERT_TRUE(m);
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -105,7 +105,7 @@ static void a_write_is_read_up_to_its_length_and_a_nul_ends_it(void)
 static void auto_online_blocks_reads_back_what_was_written(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	const char *types[] = {"offline", "online", "online_kernel", "online_movable"};
+	const char *types[] = { "offline", "online", "online_kernel", "online_movable" };
 	char buf[MEMHP_SYSFS_BUF], want[32];
 
 	ASSERT_TRUE(m);
@@ -207,7 +207,7 @@ static void *race(void *arg)
 static void concurrent_writers_are_serialised(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct racer on = {.m = m, .word = "online_movable"}, off = {.m = m, .word = "offline"};
+	struct racer on = { .m = m, .word = "online_movable" }, off = { .m = m, .word = "offline" };
 	pthread_t a, b;
 	struct memhp_block_info bi;
 

@@ -1465,7 +1465,7 @@ DEVICE_TEST(destroy_leaves_plugged_memory_to_the_machine)
 struct size_log {
 	unsigned long calls;
 	uint64_t sizes[16];
-	uint64_t seen_plugged;	/* what the config space said inside the listener */
+	uint64_t seen_plugged; /* what the config space said inside the listener */
 	struct memhp_vmem_dev *dev;
 };
 
@@ -1507,7 +1507,7 @@ DEVICE_TEST(size_listeners_hear_every_plugged_size_change_before_the_answer)
 	ASSERT_EQ(a.calls, 5);
 	ASSERT_EQ(a.sizes[4], 0);
 	memhp_vmem_dev_remove_size_listener(d, &la);
-	memhp_vmem_dev_remove_size_listener(d, &la);	/* not added: nothing */
+	memhp_vmem_dev_remove_size_listener(d, &la); /* not added: nothing */
 	ASSERT_EQ(plug(d, 0, 1), ACK);
 	ASSERT_EQ(a.calls, 5);
 	ASSERT_EQ(b.calls, 6);
@@ -1524,13 +1524,13 @@ DEVICE_TEST(size_listeners_hear_nothing_when_the_size_stays)
 	ASSERT_OK(memhp_vmem_dev_add_size_listener(d, &la));
 	ASSERT_EQ(plug(d, 0, 4), NACK);
 	ASSERT_EQ(unplug(d, 0, 1), ERROR);
-	ASSERT_EQ(unplug_all(d), ACK);	/* nothing plugged */
+	ASSERT_EQ(unplug_all(d), ACK); /* nothing plugged */
 	ASSERT_EQ(state_of(d, 0, 1), MEMHP_VIRTIO_MEM_STATE_UNPLUGGED);
 	memhp_vmem_dev_inject(d, MEMHP_VMEM_FAULT_BUSY, 1);
 	ASSERT_EQ(plug(d, 0, 1), BUSY);
 	ASSERT_OK(memhp_vmem_dev_set_requested_size(d, 4 * BLOCK));
 	ASSERT_OK(memhp_vmem_dev_flush(d));
-	memhp_vmem_dev_system_reset(d);	/* nothing plugged */
+	memhp_vmem_dev_system_reset(d); /* nothing plugged */
 	ASSERT_EQ(a.calls, 0);
 	ASSERT_ERR(memhp_vmem_dev_add_size_listener(d, NULL), -EINVAL);
 	ASSERT_ERR(memhp_vmem_dev_add_size_listener(NULL, &la), -EINVAL);

@@ -10,8 +10,8 @@
 #include "harness.h"
 
 #include <memhp/virtio_mem.h>
-#include <unistd.h>
 #include <memhp/virtio_mem_driver.h>
+#include <unistd.h>
 
 #define DEV_ADDR (4 * MEMHP_GiB)
 #define DEV_SIZE (4 * MEMHP_GiB)
@@ -122,7 +122,7 @@ static unsigned long memtotal(struct memhp_machine *m)
 
 static void plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_blocks(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	struct memhp_block_info bi;
 	unsigned long total0;
@@ -150,7 +150,7 @@ static void plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 
 static void a_partial_plug_fills_a_block_from_its_first_sub_block(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	const unsigned long pfn = B0 * (BLOCK / MEMHP_PAGE_SIZE);
 
@@ -179,7 +179,7 @@ static void a_partial_plug_fills_a_block_from_its_first_sub_block(void)
 
 static void plugging_stops_at_the_offline_threshold_until_memory_is_onlined(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_OFFLINE, MEMHP_PROTOCOL_6_1, 0));
@@ -205,10 +205,13 @@ static void unplug_all_is_sent_at_probe_when_memory_is_still_plugged(void)
 	struct memhp_machine *m;
 	struct memhp_vmem_dev *dev;
 	struct memhp_vmem_drv *drv;
-	struct memhp_vmem_dev_config dc = {.id = "vm0", .addr = DEV_ADDR, .region_size = DEV_SIZE,
-					   .requested_size = 64 * MEMHP_MiB};
-	struct memhp_virtio_mem_req req = {.type = MEMHP_VIRTIO_MEM_REQ_PLUG,
-					   .addr = DEV_ADDR + 128 * MEMHP_MiB, .nb_blocks = 16};
+	struct memhp_vmem_dev_config dc = { .id = "vm0",
+					    .addr = DEV_ADDR,
+					    .region_size = DEV_SIZE,
+					    .requested_size = 64 * MEMHP_MiB };
+	struct memhp_virtio_mem_req req = { .type = MEMHP_VIRTIO_MEM_REQ_PLUG,
+					    .addr = DEV_ADDR + 128 * MEMHP_MiB,
+					    .nb_blocks = 16 };
 	struct memhp_virtio_mem_resp resp;
 	struct memhp_vmem_dev_stats st;
 	struct memhp_vmem_drv_params p;
@@ -260,10 +263,12 @@ static bool host_readable(const void *addr)
 
 static void adding_memory_does_not_expose_unplugged_device_blocks(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_config cfg;
-	struct memhp_vmem_dev_config dc = {.id = "vm0", .addr = DEV_ADDR, .region_size = DEV_SIZE,
-					   .unplugged_inaccessible = true};
+	struct memhp_vmem_dev_config dc = { .id = "vm0",
+					    .addr = DEV_ADDR,
+					    .region_size = DEV_SIZE,
+					    .unplugged_inaccessible = true };
 	struct memhp_vmem_drv_params p;
 	const uint8_t *block;
 
@@ -291,7 +296,7 @@ static void adding_memory_does_not_expose_unplugged_device_blocks(void)
 
 static void unplug_migrates_movable_data_and_returns_host_memory(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	struct memhp_data *d;
 	unsigned long verified, resident0, resident1;
@@ -312,7 +317,7 @@ static void unplug_migrates_movable_data_and_returns_host_memory(void)
 	ASSERT_EQ(dev_plugged(&r), 512 * MEMHP_MiB);
 	ASSERT_EQ(plugged_device_blocks(&r), 256);
 	ASSERT_EQ(info.last_rc, 0);
-	ASSERT_EQ(memhp_nr_blocks(r.m), 4 + 4);	/* boot + what is left */
+	ASSERT_EQ(memhp_nr_blocks(r.m), 4 + 4); /* boot + what is left */
 	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
 	ASSERT_EQ(verified, memhp_data_nr_pages(d));
 	ASSERT_GT(memhp_data_nr_migrated(d), 0);
@@ -326,10 +331,10 @@ static void unplug_migrates_movable_data_and_returns_host_memory(void)
 static void kernel_memory_in_zone_normal_stops_unplug_short_with_backoff(void)
 {
 	/* cloud-hypervisor #1884: requested 0, plugged stays above it. */
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	struct memhp_kalloc *k;
-	const uint64_t expected_periods[] = {50000, 100000, 200000, 300000, 300000};
+	const uint64_t expected_periods[] = { 50000, 100000, 200000, 300000, 300000 };
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_KERNEL, MEMHP_PROTOCOL_6_1, 0));
 	ASSERT_OK(resize(&r, 512 * MEMHP_MiB));
@@ -342,7 +347,7 @@ static void kernel_memory_in_zone_normal_stops_unplug_short_with_backoff(void)
 	memhp_vmem_drv_info(r.drv, &info);
 	ASSERT_EQ(info.last_rc, -EBUSY);
 	ASSERT_GT(info.plugged_size, 0);
-	ASSERT_TRUE(info.plugged_size < 512 * MEMHP_MiB);	/* the free part went */
+	ASSERT_TRUE(info.plugged_size < 512 * MEMHP_MiB); /* the free part went */
 	ASSERT_TRUE(info.timer_armed);
 	for (size_t i = 0; i < sizeof(expected_periods) / sizeof(expected_periods[0]); i++) {
 		unsigned int runs;
@@ -350,7 +355,7 @@ static void kernel_memory_in_zone_normal_stops_unplug_short_with_backoff(void)
 		memhp_vmem_drv_info(r.drv, &info);
 		ASSERT_EQ(info.timer_due_ms - info.now_ms, expected_periods[i]);
 		memhp_vmem_drv_advance(r.drv, expected_periods[i] - 1);
-		ASSERT_EQ(memhp_vmem_drv_process(r.drv), 0);	/* not yet */
+		ASSERT_EQ(memhp_vmem_drv_process(r.drv), 0); /* not yet */
 		memhp_vmem_drv_advance(r.drv, 1);
 		runs = memhp_vmem_drv_process(r.drv);
 		ASSERT_EQ(runs, 1);
@@ -367,7 +372,7 @@ static void kernel_memory_in_zone_normal_stops_unplug_short_with_backoff(void)
 
 static void device_busy_makes_the_driver_retry_later(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
@@ -386,7 +391,7 @@ static void device_busy_makes_the_driver_retry_later(void)
 
 static void device_error_marks_the_driver_broken(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	unsigned int runs;
 
@@ -424,7 +429,7 @@ static bool unplugged_half_is(struct rig *r, bool offline, int refcount)
 
 static void offlining_a_partially_plugged_block_by_hand_succeeds_and_reonline_remarks(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_zone_info z0, z1;
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
@@ -442,14 +447,14 @@ static void offlining_a_partially_plugged_block_by_hand_succeeds_and_reonline_re
 
 static void a_later_veto_restores_the_fake_offline_references_and_managed_count(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
-	struct event_log veto = {.veto_on = MEMHP_MEM_GOING_OFFLINE,
-				 .veto_ret = memhp_notifier_from_errno(-ENOMEM)};
+	static struct rig r; /* rig_down() runs after the test returns */
+	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				  .veto_ret = memhp_notifier_from_errno(-ENOMEM) };
 	struct memhp_zone_info z0, z1;
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
 	ASSERT_OK(resize(&r, 64 * MEMHP_MiB));
-	event_log_register(r.m, &veto, -10);	/* after the driver dropped its refs */
+	event_log_register(r.m, &veto, -10); /* after the driver dropped its refs */
 	memhp_zone_info(r.m, 0, MEMHP_ZONE_MOVABLE, &z0);
 	ASSERT_ERR(memhp_store_state(r.m, B0, "offline", 7, false), -ENOMEM);
 	memhp_zone_info(r.m, 0, MEMHP_ZONE_MOVABLE, &z1);
@@ -461,7 +466,7 @@ static void a_later_veto_restores_the_fake_offline_references_and_managed_count(
 
 static void onlining_a_block_the_driver_does_not_expect_is_denied(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_OFFLINE, MEMHP_PROTOCOL_6_1, 0));
 	ASSERT_OK(resize(&r, 128 * MEMHP_MiB));
@@ -478,7 +483,7 @@ static void onlining_a_block_the_driver_does_not_expect_is_denied(void)
 
 static void a_1g_device_block_selects_big_block_mode(void)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	struct memhp_data *d;
 
@@ -489,7 +494,7 @@ static void a_1g_device_block_selects_big_block_mode(void)
 	ASSERT_EQ(info.bb_size, 1 * MEMHP_GiB);
 	ASSERT_EQ(info.plugged_size, 2 * MEMHP_GiB);
 	ASSERT_EQ(info.count[MEMHP_VMEM_BBM_ADDED], 2);
-	ASSERT_EQ(memhp_nr_blocks(r.m), 4 + 16);	/* one BB covers 8 blocks */
+	ASSERT_EQ(memhp_nr_blocks(r.m), 4 + 16); /* one BB covers 8 blocks */
 	ASSERT_OK(memhp_data_create(r.m, &d));
 	ASSERT_GT(memhp_data_alloc(d, BLOCK / MEMHP_PAGE_SIZE, 0), 0);
 	ASSERT_OK(resize(&r, 1 * MEMHP_GiB));
@@ -511,7 +516,7 @@ struct end_state {
 
 static void unplug_scenario(enum memhp_protocol proto, struct end_state *e)
 {
-	static struct rig r;	/* rig_down() runs after the test returns */
+	static struct rig r; /* rig_down() runs after the test returns */
 	struct memhp_vmem_drv_info info;
 	struct memhp_zone_info z;
 	struct memhp_meminfo mi;
@@ -519,21 +524,21 @@ static void unplug_scenario(enum memhp_protocol proto, struct end_state *e)
 	if (!rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, proto, 0))
 		return;
 	resize(&r, 1 * MEMHP_GiB);
-	resize(&r, 320 * MEMHP_MiB);	/* two blocks and a half */
+	resize(&r, 320 * MEMHP_MiB); /* two blocks and a half */
 	/* A partially plugged block goes offline and comes back by hand. */
 	memhp_store_state(r.m, B0 + 2, "offline", 7, false);
 	memhp_store_state(r.m, B0 + 2, "online_movable", 14, false);
 	memhp_vmem_drv_info(r.drv, &info);
 	memhp_meminfo(r.m, &mi);
 	memhp_zone_info(r.m, 0, MEMHP_ZONE_MOVABLE, &z);
-	*e = (struct end_state){info.plugged_size, mi.total_pages, mi.free_pages,
-				memhp_nr_blocks(r.m), z.managed_pages, info.last_rc};
-	rig_down(&r);	/* the next scenario reuses the rig */
+	*e = (struct end_state){ info.plugged_size,    mi.total_pages,	mi.free_pages,
+				 memhp_nr_blocks(r.m), z.managed_pages, info.last_rc };
+	rig_down(&r); /* the next scenario reuses the rig */
 }
 
 static void the_same_unplug_ends_in_the_same_state_under_both_protocols(void)
 {
-	struct end_state a = {0}, b = {0};
+	struct end_state a = { 0 }, b = { 0 };
 
 	unplug_scenario(MEMHP_PROTOCOL_6_1, &a);
 	unplug_scenario(MEMHP_PROTOCOL_2025, &b);
@@ -551,7 +556,9 @@ static void info_and_block_state_may_be_read_while_the_worker_runs(void)
 	struct memhp_machine *m;
 	struct memhp_vmem_dev *dev;
 	struct memhp_vmem_drv *drv;
-	struct memhp_vmem_dev_config dc = {.id = "vm0", .addr = DEV_ADDR, .region_size = DEV_SIZE};
+	struct memhp_vmem_dev_config dc = { .id = "vm0",
+					    .addr = DEV_ADDR,
+					    .region_size = DEV_SIZE };
 	struct memhp_vmem_drv_params p;
 	struct memhp_vmem_drv_info info;
 	unsigned long known = 0;

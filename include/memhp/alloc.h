@@ -83,8 +83,7 @@ struct memhp_movable_operations {
 #define MEMHP_MAX_MOVABLE_OWNERS 64
 /* Returns the owner id (> 0), or -ENOSPC. */
 MEMHP_API int memhp_register_movable_owner(struct memhp_machine *m,
-					   const struct memhp_movable_operations *ops,
-					   void *owner);
+					   const struct memhp_movable_operations *ops, void *owner);
 MEMHP_API void memhp_unregister_movable_owner(struct memhp_machine *m, int owner_id);
 
 /* Make @page movable for owner @owner_id, with a cookie the owner chooses
@@ -97,8 +96,8 @@ MEMHP_API uint32_t memhp_page_private(const struct memhp_page *page);
 /* ---- Fault injection ------------------------------------------------- */
 
 enum memhp_fault {
-	MEMHP_FAULT_MIGRATION,		/* a page migration fails with -EAGAIN */
-	MEMHP_FAULT_ALLOC,		/* an allocation fails */
+	MEMHP_FAULT_MIGRATION, /* a page migration fails with -EAGAIN */
+	MEMHP_FAULT_ALLOC,     /* an allocation fails */
 	MEMHP_NR_FAULTS
 };
 /* Fail the next @times attempts (-1: forever, 0: stop failing). */

@@ -26,8 +26,8 @@ extern "C" {
 #define MEMHP_VIOLATION_DETAIL 120
 
 struct memhp_violation {
-	unsigned long pfn;		/* MEMHP_NO_PFN when not about a page */
-	const char *rule;		/* a stable short name, e.g. "bad-page" */
+	unsigned long pfn; /* MEMHP_NO_PFN when not about a page */
+	const char *rule;  /* a stable short name, e.g. "bad-page" */
 	char detail[MEMHP_VIOLATION_DETAIL];
 };
 
@@ -35,9 +35,9 @@ struct memhp_violation {
 #define MEMHP_CHECK_MAX_REPORTED 64
 
 struct memhp_check_report {
-	size_t nr;			/* violations found in all */
-	size_t shown;			/* how many of them v[] holds: the first
-					 * few of each rule */
+	size_t nr; /* violations found in all */
+	/* How many of them v[] holds: the first few of each rule. */
+	size_t shown;
 	struct memhp_violation v[MEMHP_CHECK_MAX_REPORTED];
 };
 

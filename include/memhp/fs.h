@@ -61,9 +61,9 @@ MEMHP_API ssize_t memhp_fs_write(struct memhp_fs *fs, const char *path, const ch
 
 struct memhp_fs_attr {
 	uint64_t ino;
-	mode_t mode;			/* S_IFDIR/S_IFREG/S_IFLNK | permissions */
+	mode_t mode; /* S_IFDIR/S_IFREG/S_IFLNK | permissions */
 	nlink_t nlink;
-	off_t size;			/* 4096 for sysfs attributes, as sysfs */
+	off_t size; /* 4096 for sysfs attributes, as sysfs */
 };
 
 /* The entry @name in directory @parent: 0, -ENOENT, -ENOTDIR. */
@@ -128,8 +128,8 @@ MEMHP_API void memhp_fs_req_interrupt(struct memhp_fs_req *req);
  * memhp_fs_open()). With @req, the write can be interrupted (-EINTR).
  * Returns what memhp_fs_write() returns, apart from the path errors.
  */
-MEMHP_API ssize_t memhp_fs_write_ino(struct memhp_fs *fs, uint64_t ino, const char *buf,
-				     size_t len, struct memhp_fs_req *req);
+MEMHP_API ssize_t memhp_fs_write_ino(struct memhp_fs *fs, uint64_t ino, const char *buf, size_t len,
+				     struct memhp_fs_req *req);
 
 /*
  * The daemon is going away: interrupt every write that has a request, and
@@ -166,10 +166,10 @@ MEMHP_API const char *memhp_kobject_action_name(enum memhp_kobject_action action
 #define MEMHP_UEVENT_HELPER_PATH_LEN 256
 
 struct memhp_uevent {
-	unsigned long long seqnum;	/* uevent_seqnum after this event */
-	const char *action;		/* "add", "online", ... */
-	const char *devpath;		/* "/devices/system/memory/memory32" */
-	const char *subsystem;		/* "memory", "node", "bus" */
+	unsigned long long seqnum; /* uevent_seqnum after this event */
+	const char *action;	   /* "add", "online", ... */
+	const char *devpath;	   /* "/devices/system/memory/memory32" */
+	const char *subsystem;	   /* "memory", "node", "bus" */
 	/* The environment netlink listeners get, in the kernel's order:
 	 * ACTION, DEVPATH, SUBSYSTEM, SYNTH_* of a synthetic event, SEQNUM.
 	 * NULL-terminated. */

@@ -33,15 +33,14 @@ extern "C" {
  * not possible), -E2BIG (beyond the physical address space), -EEXIST (range
  * already present or claimed), -ENOMEM (no kernel memory for the memmap).
  */
-MEMHP_API int memhp_add_memory(struct memhp_machine *m, int nid, uint64_t start,
-			       uint64_t size, unsigned int mhp_flags);
+MEMHP_API int memhp_add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64_t size,
+			       unsigned int mhp_flags);
 /*
  * As above for memory a driver manages: @resource_name must look like
  * "System RAM (driver)", else -EINVAL.
  */
-MEMHP_API int memhp_add_memory_driver_managed(struct memhp_machine *m, int nid,
-					      uint64_t start, uint64_t size,
-					      const char *resource_name,
+MEMHP_API int memhp_add_memory_driver_managed(struct memhp_machine *m, int nid, uint64_t start,
+					      uint64_t size, const char *resource_name,
 					      unsigned int mhp_flags);
 /*
  * Remove the blocks of [start, start + size): their memory is discarded on
@@ -75,14 +74,14 @@ MEMHP_API bool memhp_range_has_system_ram(struct memhp_machine *m, uint64_t star
 
 struct memhp_block_info {
 	unsigned long id;
-	uint64_t start;			/* physical address */
+	uint64_t start; /* physical address */
 	enum memhp_block_state state;
-	bool online;			/* !dev->offline */
-	bool boot;			/* created at boot (early sections) */
+	bool online; /* !dev->offline */
+	bool boot;   /* created at boot (early sections) */
 	int nid;
-	int zone;			/* enum memhp_zone_type, or -1 (mem->zone NULL) */
+	int zone; /* enum memhp_zone_type, or -1 (mem->zone NULL) */
 	unsigned long nr_vmemmap_pages;
-	int group;			/* memory group id, or -1 */
+	int group; /* memory group id, or -1 */
 };
 
 /* Returns 0, or -ENODEV if no block has this id. */
@@ -119,11 +118,11 @@ MEMHP_API ssize_t memhp_show_auto_online_blocks(struct memhp_machine *m, char *b
 MEMHP_API ssize_t memhp_store_auto_online_blocks(struct memhp_machine *m, const char *buf,
 						 size_t len);
 MEMHP_API ssize_t memhp_show_state(struct memhp_machine *m, unsigned long id, char *buf);
-MEMHP_API ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id,
-				    const char *buf, size_t len, bool nonblock);
+MEMHP_API ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char *buf,
+				    size_t len, bool nonblock);
 MEMHP_API ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf);
-MEMHP_API ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id,
-				     const char *buf, size_t len, bool nonblock);
+MEMHP_API ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf,
+				     size_t len, bool nonblock);
 MEMHP_API ssize_t memhp_show_phys_index(struct memhp_machine *m, unsigned long id, char *buf);
 MEMHP_API ssize_t memhp_show_phys_device(struct memhp_machine *m, unsigned long id, char *buf);
 MEMHP_API ssize_t memhp_show_removable(struct memhp_machine *m, unsigned long id, char *buf);
@@ -132,8 +131,8 @@ MEMHP_API ssize_t memhp_show_valid_zones(struct memhp_machine *m, unsigned long 
 /* Module parameters of memory_hotplug (online_policy, auto_movable_ratio,
  * auto_movable_numa_aware, memmap_on_memory): the same contract. */
 MEMHP_API ssize_t memhp_show_param(struct memhp_machine *m, const char *name, char *buf);
-MEMHP_API ssize_t memhp_store_param(struct memhp_machine *m, const char *name,
-				    const char *buf, size_t len);
+MEMHP_API ssize_t memhp_store_param(struct memhp_machine *m, const char *name, const char *buf,
+				    size_t len);
 
 /* "offline", "online", "online_kernel", "online_movable" (sysfs_streq), or
  * -EINVAL. */

@@ -92,18 +92,18 @@ struct memhp_range {
 struct memhp_config {
 	/* Geometry. Sizes are powers of two; block_size is a multiple of
 	 * section_size; section_size >= 2 MiB. */
-	uint64_t section_size;		/* default 128 MiB (SECTION_SIZE_BITS 27) */
-	uint64_t block_size;		/* memory_block_size_bytes(), default 128 MiB */
-	unsigned int pageblock_order;	/* default 9 (2 MiB) */
-	unsigned int max_order;		/* largest buddy order, default 10;
-					 * clamped to fit a section */
-	uint64_t phys_size;		/* address space [0, phys_size) */
+	uint64_t section_size;	      /* default 128 MiB (SECTION_SIZE_BITS 27) */
+	uint64_t block_size;	      /* memory_block_size_bytes(), default 128 MiB */
+	unsigned int pageblock_order; /* default 9 (2 MiB) */
+	/* The largest buddy order, default 10; clamped to fit a section. */
+	unsigned int max_order;
+	uint64_t phys_size; /* address space [0, phys_size) */
 
 	/* Boot memory: present and online when the machine is created. */
 	struct memhp_range boot[MEMHP_MAX_BOOT_RANGES];
 	unsigned int nr_boot;
-	uint64_t dma_limit;		/* ZONE_DMA below this (0: no ZONE_DMA) */
-	uint64_t dma32_limit;		/* ZONE_DMA32 below this (0: none) */
+	uint64_t dma_limit;   /* ZONE_DMA below this (0: no ZONE_DMA) */
+	uint64_t dma32_limit; /* ZONE_DMA32 below this (0: none) */
 	/* What the booted kernel keeps for itself (memblock reservations):
 	 * its image at kernel_start, the first MiB, and the boot memmap. */
 	uint64_t kernel_start;
@@ -120,7 +120,7 @@ struct memhp_config {
 	unsigned int auto_movable_ratio;
 	bool auto_movable_numa_aware;
 	bool movable_node;
-	bool memmap_on_memory;		/* boot parameter: fixed for the machine */
+	bool memmap_on_memory; /* boot parameter: fixed for the machine */
 	enum memhp_protocol protocol;
 
 	/* Debugging: run memhp_check() after every hotplug operation and log
@@ -145,8 +145,7 @@ MEMHP_API void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size);
  * Returns 0, or -EINVAL (bad geometry; see memhp_strerror_config() for the
  * reason), -ENOMEM (host memory or address space).
  */
-MEMHP_API int memhp_machine_create(const struct memhp_config *cfg,
-				   struct memhp_machine **out);
+MEMHP_API int memhp_machine_create(const struct memhp_config *cfg, struct memhp_machine **out);
 MEMHP_API void memhp_machine_destroy(struct memhp_machine *m);
 /* Why the last memhp_machine_create() on this thread returned -EINVAL. */
 MEMHP_API const char *memhp_config_error(void);
@@ -189,13 +188,12 @@ MEMHP_API int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64
 MEMHP_API int memhp_host_claim(struct memhp_machine *m, uint64_t start, uint64_t size);
 MEMHP_API void memhp_host_unclaim(struct memhp_machine *m, uint64_t start, uint64_t size);
 /* Host pages of [start, start + size) that are resident (mincore). */
-MEMHP_API unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start,
-					    uint64_t size);
+MEMHP_API unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start, uint64_t size);
 
 /* ---- Zones and meminfo ---------------------------------------------- */
 
 struct memhp_zone_info {
-	const char *name;		/* "DMA", "DMA32", "Normal", "Movable" */
+	const char *name; /* "DMA", "DMA32", "Normal", "Movable" */
 	int nid;
 	enum memhp_zone_type idx;
 	unsigned long zone_start_pfn;
@@ -203,30 +201,30 @@ struct memhp_zone_info {
 	unsigned long present_pages;
 	unsigned long present_early_pages;
 	unsigned long managed_pages;
-	unsigned long nr_free_pages;	/* NR_FREE_PAGES */
+	unsigned long nr_free_pages; /* NR_FREE_PAGES */
 	unsigned long nr_isolate_pageblock;
 	unsigned long cma_pages;
 };
 
-MEMHP_API int memhp_zone_info(struct memhp_machine *m, int nid,
-			      enum memhp_zone_type zone, struct memhp_zone_info *zi);
+MEMHP_API int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zone,
+			      struct memhp_zone_info *zi);
 MEMHP_API const char *memhp_zone_name(enum memhp_zone_type zone);
 
 /* Free chunks of @order on the @migratetype free list (buddyinfo and
  * pagetypeinfo). @migratetype < 0 sums all lists. */
 MEMHP_API unsigned long memhp_zone_nr_free_chunks(struct memhp_machine *m, int nid,
-						  enum memhp_zone_type zone,
-						  unsigned int order, int migratetype);
+						  enum memhp_zone_type zone, unsigned int order,
+						  int migratetype);
 
 struct memhp_meminfo {
-	unsigned long total_pages;	/* MemTotal: totalram_pages() */
-	unsigned long free_pages;	/* MemFree: NR_FREE_PAGES */
-	unsigned long present_pages;	/* sum of zone present_pages */
+	unsigned long total_pages;   /* MemTotal: totalram_pages() */
+	unsigned long free_pages;    /* MemFree: NR_FREE_PAGES */
+	unsigned long present_pages; /* sum of zone present_pages */
 	unsigned long spanned_pages;
-	unsigned long reserved_pages;	/* present - managed */
-	unsigned long offline_pages;	/* PageOffline, by a memmap walk */
-	unsigned long movable_pages;	/* allocated LRU/movable pages */
-	unsigned long kernel_pages;	/* allocated, neither free nor movable */
+	unsigned long reserved_pages; /* present - managed */
+	unsigned long offline_pages;  /* PageOffline, by a memmap walk */
+	unsigned long movable_pages;  /* allocated LRU/movable pages */
+	unsigned long kernel_pages;   /* allocated, neither free nor movable */
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
 
@@ -253,14 +251,14 @@ MEMHP_API bool memhp_signal_pending(void);
  * without sleeping.
  */
 enum memhp_trace_kind {
-	MEMHP_TRACE_OP_BEGIN,		/* name: "online_pages", ... */
-	MEMHP_TRACE_OP_END,		/* ret set */
-	MEMHP_TRACE_PHASE_BEGIN,	/* name: "isolate", "migrate", ... */
+	MEMHP_TRACE_OP_BEGIN,	 /* name: "online_pages", ... */
+	MEMHP_TRACE_OP_END,	 /* ret set */
+	MEMHP_TRACE_PHASE_BEGIN, /* name: "isolate", "migrate", ... */
 	MEMHP_TRACE_PHASE_END,
-	MEMHP_TRACE_NOTIFY,		/* name: event; ret: chain result */
-	MEMHP_TRACE_MIGRATE_ROUND,	/* arg: pages migrated; ret: failures */
-	MEMHP_TRACE_MESSAGE,		/* name: a kernel-log style line */
-	MEMHP_TRACE_INSTANT,		/* drivers and devices: name + arg */
+	MEMHP_TRACE_NOTIFY,	   /* name: event; ret: chain result */
+	MEMHP_TRACE_MIGRATE_ROUND, /* arg: pages migrated; ret: failures */
+	MEMHP_TRACE_MESSAGE,	   /* name: a kernel-log style line */
+	MEMHP_TRACE_INSTANT,	   /* drivers and devices: name + arg */
 };
 
 struct memhp_trace_event {
@@ -272,16 +270,16 @@ struct memhp_trace_event {
 	int ret;
 };
 
-typedef void (*memhp_trace_fn)(struct memhp_machine *m,
-			       const struct memhp_trace_event *ev, void *priv);
+typedef void (*memhp_trace_fn)(struct memhp_machine *m, const struct memhp_trace_event *ev,
+			       void *priv);
 
 #define MEMHP_MAX_TRACERS 8
 /* Returns 0, or -ENOSPC when MEMHP_MAX_TRACERS hooks are installed. */
 MEMHP_API int memhp_add_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
 MEMHP_API void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
 /* Emit an instant event (drivers, devices, scenarios). */
-MEMHP_API void memhp_trace_instant(struct memhp_machine *m, const char *name,
-				   unsigned long pfn, long arg);
+MEMHP_API void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn,
+				   long arg);
 
 /*
  * Per-machine data for code built on the API (device models, drivers):

@@ -49,15 +49,14 @@ struct memhp_memory_notify {
 };
 
 struct memhp_notifier_block;
-typedef int (*memhp_notifier_fn)(struct memhp_notifier_block *nb, unsigned long action,
-				 void *data);
+typedef int (*memhp_notifier_fn)(struct memhp_notifier_block *nb, unsigned long action, void *data);
 
 struct memhp_notifier_block {
 	memhp_notifier_fn notifier_call;
-	int priority;			/* higher runs first; ties in order of
-					 * registration */
-	void *priv;			/* for the callback's use */
-	struct memhp_notifier_block *next;	/* owned by the chain */
+	/* Higher runs first; ties in order of registration. */
+	int priority;
+	void *priv;			   /* for the callback's use */
+	struct memhp_notifier_block *next; /* owned by the chain */
 };
 
 /*

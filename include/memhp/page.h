@@ -28,8 +28,7 @@ MEMHP_API bool memhp_pfn_valid(struct memhp_machine *m, unsigned long pfn);
 /* The descriptor of a present pfn, or NULL. */
 MEMHP_API struct memhp_page *memhp_pfn_to_page(struct memhp_machine *m, unsigned long pfn);
 /* The descriptor if the pfn's section is online, else NULL. */
-MEMHP_API struct memhp_page *memhp_pfn_to_online_page(struct memhp_machine *m,
-						      unsigned long pfn);
+MEMHP_API struct memhp_page *memhp_pfn_to_online_page(struct memhp_machine *m, unsigned long pfn);
 MEMHP_API unsigned long memhp_page_to_pfn(const struct memhp_page *page);
 MEMHP_API struct memhp_machine *memhp_page_machine(const struct memhp_page *page);
 /* Host address of the page's 4 KiB of contents. */

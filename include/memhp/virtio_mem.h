@@ -49,7 +49,7 @@ extern "C" {
 struct memhp_virtio_mem_req {
 	uint16_t type;
 	uint16_t padding[3];
-	uint64_t addr;		/* PLUG, UNPLUG, STATE */
+	uint64_t addr; /* PLUG, UNPLUG, STATE */
 	uint16_t nb_blocks;
 	uint16_t padding2[3];
 } __attribute__((packed));
@@ -58,7 +58,7 @@ struct memhp_virtio_mem_req {
 struct memhp_virtio_mem_resp {
 	uint16_t type;
 	uint16_t padding[3];
-	uint16_t state;		/* STATE, valid only with ACK */
+	uint16_t state; /* STATE, valid only with ACK */
 } __attribute__((packed));
 
 /* struct virtio_mem_config: 56 bytes */
@@ -104,13 +104,13 @@ enum memhp_vmem_flavor {
 MEMHP_API const char *memhp_vmem_flavor_name(enum memhp_vmem_flavor flavor);
 
 struct memhp_vmem_dev_config {
-	const char *id;			/* QOM id, e.g. "vm0" (copied) */
-	uint64_t addr;			/* where the region starts */
-	uint64_t region_size;		/* "size": the memory backend's size */
-	uint64_t block_size;		/* 0: the flavor's default (2 MiB) */
+	const char *id;	      /* QOM id, e.g. "vm0" (copied) */
+	uint64_t addr;	      /* where the region starts */
+	uint64_t region_size; /* "size": the memory backend's size */
+	uint64_t block_size;  /* 0: the flavor's default (2 MiB) */
 	uint64_t requested_size;
 	uint16_t node_id;
-	bool unplugged_inaccessible;	/* offer VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE */
+	bool unplugged_inaccessible; /* offer VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE */
 	enum memhp_vmem_flavor flavor;
 };
 
@@ -131,7 +131,8 @@ struct memhp_vmem_dev;
  * UNPLUGGED_INACCESSIBLE and Cloud Hypervisor never does: for them the flag
  * is overridden (memhp_vmem_dev_get_config() shows the effective value).
  */
-MEMHP_API int memhp_vmem_dev_create(struct memhp_machine *m, const struct memhp_vmem_dev_config *cfg,
+MEMHP_API int memhp_vmem_dev_create(struct memhp_machine *m,
+				    const struct memhp_vmem_dev_config *cfg,
 				    struct memhp_vmem_dev **out);
 /*
  * Stop the thread and free the device. Requests still waiting get -ENODEV.
@@ -254,14 +255,13 @@ MEMHP_API void memhp_vmem_dev_remove_size_listener(struct memhp_vmem_dev *dev,
 /* ---- Fault injection ------------------------------------------------------- */
 
 enum memhp_vmem_fault {
-	MEMHP_VMEM_FAULT_BUSY,		/* answer BUSY */
-	MEMHP_VMEM_FAULT_ERROR,		/* answer ERROR */
-	MEMHP_VMEM_FAULT_NACK,		/* answer NACK */
-	MEMHP_VMEM_FAULT_STALL,		/* hold the answer until released */
-	MEMHP_VMEM_FAULT_DISCARD,	/* the host fails to discard: the flavor
-					 * decides the answer (QEMU BUSY,
-					 * Cloud Hypervisor ERROR, Firecracker
-					 * ACK) */
+	MEMHP_VMEM_FAULT_BUSY,	/* answer BUSY */
+	MEMHP_VMEM_FAULT_ERROR, /* answer ERROR */
+	MEMHP_VMEM_FAULT_NACK,	/* answer NACK */
+	MEMHP_VMEM_FAULT_STALL, /* hold the answer until released */
+	/* The host fails to discard: the flavor decides the answer (QEMU
+	 * BUSY, Cloud Hypervisor ERROR, Firecracker ACK). */
+	MEMHP_VMEM_FAULT_DISCARD,
 	MEMHP_VMEM_NR_FAULTS
 };
 /*
@@ -285,9 +285,9 @@ struct memhp_vmem_dev_stats {
 	unsigned long responses[4];	/* by response type */
 	unsigned long config_changes;	/* notifications sent */
 	unsigned long malformed;	/* protocol violations */
-	unsigned long discard_failures;	/* host discards that failed */
-	unsigned long injected[MEMHP_VMEM_NR_FAULTS];	/* faults memhp_vmem_dev_inject()
-							 * armed that struck */
+	unsigned long discard_failures; /* host discards that failed */
+	/* Faults memhp_vmem_dev_inject() armed that struck. */
+	unsigned long injected[MEMHP_VMEM_NR_FAULTS];
 };
 MEMHP_API void memhp_vmem_dev_stats(struct memhp_vmem_dev *dev, struct memhp_vmem_dev_stats *st);
 

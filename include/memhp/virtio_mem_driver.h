@@ -33,10 +33,10 @@ extern "C" {
 
 /* The module parameters of virtio_mem, and how work runs. */
 struct memhp_vmem_drv_params {
-	bool unplug_online;		/* default true */
-	bool force_bbm;			/* default false */
-	uint64_t bbm_block_size;	/* 0: automatic */
-	bool bbm_safe_unplug;		/* default true */
+	bool unplug_online;	 /* default true */
+	bool force_bbm;		 /* default false */
+	uint64_t bbm_block_size; /* 0: automatic */
+	bool bbm_safe_unplug;	 /* default true */
 	/* false: a worker thread runs queued work, like system_freezable_wq.
 	 * true: queued work waits for memhp_vmem_drv_process(). */
 	bool sync;
@@ -93,23 +93,23 @@ enum memhp_vmem_bbm_state {
 };
 
 struct memhp_vmem_drv_info {
-	bool sbm;			/* Sub-Block Mode, else Big Block Mode */
-	uint64_t sb_size;		/* SBM */
-	uint64_t bb_size;		/* BBM */
-	uint64_t plugged_size;		/* what the driver believes */
+	bool sbm;	       /* Sub-Block Mode, else Big Block Mode */
+	uint64_t sb_size;      /* SBM */
+	uint64_t bb_size;      /* BBM */
+	uint64_t plugged_size; /* what the driver believes */
 	uint64_t requested_size;
 	uint64_t offline_size;
 	uint64_t offline_threshold;
-	unsigned long first_id, next_id, last_usable_id;	/* MB or BB ids */
-	unsigned long count[MEMHP_VMEM_SBM_NR_STATES];	/* MBs or BBs per state */
+	unsigned long first_id, next_id, last_usable_id; /* MB or BB ids */
+	unsigned long count[MEMHP_VMEM_SBM_NR_STATES];	 /* MBs or BBs per state */
 	bool broken;
 	bool unplug_all_required;
-	int last_rc;			/* of the last work run */
-	unsigned int runs;		/* work runs so far */
+	int last_rc;	   /* of the last work run */
+	unsigned int runs; /* work runs so far */
 	bool timer_armed;
-	uint64_t timer_due_ms;		/* when it fires, on the driver clock */
-	uint64_t retry_timer_ms;	/* the next period */
-	uint64_t now_ms;		/* the driver clock */
+	uint64_t timer_due_ms;	 /* when it fires, on the driver clock */
+	uint64_t retry_timer_ms; /* the next period */
+	uint64_t now_ms;	 /* the driver clock */
 };
 MEMHP_API void memhp_vmem_drv_info(struct memhp_vmem_drv *drv, struct memhp_vmem_drv_info *info);
 /* The state of memory block (SBM) or big block (BBM) @id, or -ENOENT. */

@@ -26,8 +26,7 @@ MEMHP_API int memhp_data_create(struct memhp_machine *m, struct memhp_data **out
 MEMHP_API void memhp_data_destroy(struct memhp_data *d);
 /* Allocate up to @nr pages with @gfp (default: GFP_HIGHUSER_MOVABLE);
  * returns how many it got. */
-MEMHP_API unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr,
-					 memhp_gfp_t gfp);
+MEMHP_API unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp_t gfp);
 /* Free up to @nr pages chosen with the machine's generator; returns how
  * many were freed. */
 MEMHP_API unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr);
@@ -65,9 +64,9 @@ MEMHP_API unsigned long memhp_kalloc_nr_pages(struct memhp_kalloc *k);
  */
 struct memhp_walkers;
 struct memhp_walker_stats {
-	unsigned long visits;		/* pfns looked at */
-	unsigned long refs;		/* references taken */
-	unsigned long offline_refs;	/* ... on PageOffline pages */
+	unsigned long visits;	    /* pfns looked at */
+	unsigned long refs;	    /* references taken */
+	unsigned long offline_refs; /* ... on PageOffline pages */
 };
 MEMHP_API int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads,
 				  unsigned int hold_spins, struct memhp_walkers **out);

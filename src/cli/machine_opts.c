@@ -136,8 +136,8 @@ static int parse_m(struct machine_opts *o, const char *prog, const char *arg)
 static int parse_on_off(const char *prog, const char *prop, const char *val, bool *out)
 {
 	/* QEMU's qapi_bool_parse(): on/yes/true/y and off/no/false/n */
-	static const char *const on[] = {"on", "yes", "true", "y"};
-	static const char *const off[] = {"off", "no", "false", "n"};
+	static const char *const on[] = { "on", "yes", "true", "y" };
+	static const char *const off[] = { "off", "no", "false", "n" };
 
 	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
 		if (!strcmp(val, on[i])) {
@@ -257,8 +257,8 @@ static int parse_device(struct machine_opts *o, const char *prog, const char *ar
 
 static int parse_online_type(const char *s)
 {
-	static const char *const names[] = {"offline", "online", "online_kernel",
-					    "online_movable"};
+	static const char *const names[] = { "offline", "online", "online_kernel",
+					     "online_movable" };
 
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(s, names[i]))
@@ -268,9 +268,10 @@ static int parse_online_type(const char *s)
 
 int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
 {
-	static const char *const with_arg[] = {"-m",	       "--maxmem",     "--device",
-					       "--auto-online", "--protocol",   "--block-size",
-					       "--anon-memory"};
+	static const char *const with_arg[] = { "-m",		"--maxmem",
+						"--device",	"--auto-online",
+						"--protocol",	"--block-size",
+						"--anon-memory" };
 	const char *opt = argv[*i], *val = NULL;
 	char name[32];
 	size_t n;
@@ -306,8 +307,9 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 	if (!strcmp(name, "--auto-online")) {
 		o->auto_online = parse_online_type(val);
 		if (o->auto_online < 0)
-			return bad(prog, "--auto-online %s: offline, online, online_kernel or "
-					 "online_movable",
+			return bad(prog,
+				   "--auto-online %s: offline, online, online_kernel or "
+				   "online_movable",
 				   val);
 		return 1;
 	}
@@ -414,8 +416,7 @@ static int start_anon(const struct machine_opts *o, const char *prog, struct mac
 	}
 	got = memhp_data_alloc(mc->anon, want, MEMHP_GFP_HIGHUSER_MOVABLE);
 	if (got < want) {
-		fprintf(stderr, "%s: --anon-memory: only %lu of %lu pages free\n", prog, got,
-			want);
+		fprintf(stderr, "%s: --anon-memory: only %lu of %lu pages free\n", prog, got, want);
 		return -ENOMEM;
 	}
 	memhp_data_refuse_migration(mc->anon, o->anon_pinned);

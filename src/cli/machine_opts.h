@@ -45,10 +45,10 @@ struct machine_device {
 	char id[MACHINE_ID_MAX];
 	/* virtio-mem: the memory backend's id; "mem<N>" when not given */
 	char memdev[MACHINE_ID_MAX];
-	uint64_t size;		/* pc-dimm: its size; virtio-mem: the backend's */
-	uint64_t addr;		/* 0: the next free address */
+	uint64_t size; /* pc-dimm: its size; virtio-mem: the backend's */
+	uint64_t addr; /* 0: the next free address */
 	/* virtio-mem only */
-	uint64_t block_size;	/* 0: QEMU's default */
+	uint64_t block_size; /* 0: QEMU's default */
 	uint64_t requested_size;
 	bool unplugged_inaccessible;
 };
@@ -56,10 +56,10 @@ struct machine_device {
 struct machine_opts {
 	uint64_t ram_size;
 	unsigned int slots;
-	uint64_t maxmem;	/* 0: not given */
-	uint64_t block_size;	/* 0: what x86 Linux would pick */
-	int auto_online;	/* enum memhp_online_type, or -1: the default */
-	int protocol;		/* enum memhp_protocol, or -1 */
+	uint64_t maxmem;     /* 0: not given */
+	uint64_t block_size; /* 0: what x86 Linux would pick */
+	int auto_online;     /* enum memhp_online_type, or -1: the default */
+	int protocol;	     /* enum memhp_protocol, or -1 */
 	unsigned int nr_devices;
 	struct machine_device devices[MACHINE_MAX_DEVICES];
 	uint64_t anon_size;
@@ -75,8 +75,8 @@ struct machine_vmem {
 /* What machine_opts_create() builds. */
 struct machine {
 	struct memhp_machine *m;
-	struct memhp_data *anon;	/* --anon-memory, or NULL */
-	uint64_t addrs[MACHINE_MAX_DEVICES];	/* of the options' devices */
+	struct memhp_data *anon;	     /* --anon-memory, or NULL */
+	uint64_t addrs[MACHINE_MAX_DEVICES]; /* of the options' devices */
 	unsigned int nr_vmems;
 	struct machine_vmem vmems[MACHINE_MAX_DEVICES];
 	/* Moves the drivers' clock on (only with virtio-mem devices). */

@@ -4,10 +4,10 @@
  * run a machine and serve its /sys and /proc files over FUSE at DIR, and
  * its virtio-mem devices over QMP, until SIGINT, SIGTERM or QMP's quit.
  */
+#include "../fs/fuse_server.h"
 #include "cli.h"
 #include "machine_opts.h"
 #include "serve_common.h"
-#include "../fs/fuse_server.h"
 
 #include <memhp/fs.h>
 
@@ -42,11 +42,11 @@ static void usage(FILE *f)
 int cmd_serve(int argc, char **argv)
 {
 	struct machine_opts *o = malloc(sizeof(*o));
-	struct machine mc = {0};
+	struct machine mc = { 0 };
 	struct memhp_fs *fs = NULL;
 	struct fuse_server *srv = NULL;
-	struct serve_opts so = {0};
-	struct serve_extras ex = {0};
+	struct serve_opts so = { 0 };
+	struct serve_extras ex = { 0 };
 	const char *mountpoint = NULL;
 	sigset_t set;
 	int sig, ret = 1;
@@ -104,8 +104,8 @@ int cmd_serve(int argc, char **argv)
 	    fuse_server_start(fs, mountpoint, SIGUSR1, &srv) ||
 	    serve_devices_start(&ex, &so, o, &mc, "memhp serve"))
 		goto out;
-	fprintf(stderr, "memhp serve: serving on %s%s%s (SIGINT or SIGTERM to stop)\n",
-		mountpoint, so.qmp ? ", QMP on " : "", so.qmp ? so.qmp : "");
+	fprintf(stderr, "memhp serve: serving on %s%s%s (SIGINT or SIGTERM to stop)\n", mountpoint,
+		so.qmp ? ", QMP on " : "", so.qmp ? so.qmp : "");
 	sigwait(&set, &sig);
 	ret = 0;
 out:

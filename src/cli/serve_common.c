@@ -16,8 +16,8 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 		const char *name;
 		size_t offset;
 	} opts[] = {
-		{"--qmp", offsetof(struct serve_opts, qmp)},
-		{"--uevent-helper", offsetof(struct serve_opts, uevent_helper)},
+		{ "--qmp", offsetof(struct serve_opts, qmp) },
+		{ "--uevent-helper", offsetof(struct serve_opts, uevent_helper) },
 	};
 	const char *arg = argv[*i];
 
@@ -62,8 +62,8 @@ static void qmp_quit(void *priv)
 	kill(getpid(), SIGTERM);
 }
 
-int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so,
-			struct memhp_fs *fs, const char *root, const char *prog)
+int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so, struct memhp_fs *fs,
+			const char *root, const char *prog)
 {
 	int ret;
 
@@ -79,8 +79,7 @@ int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so,
 
 		if (n < 0) {
 			fprintf(stderr, "%s: --uevent-helper %s: %s\n", prog, so->uevent_helper,
-				n == -ENOENT ? "longer than the kernel takes"
-					     : strerror((int)-n));
+				n == -ENOENT ? "longer than the kernel takes" : strerror((int)-n));
 			return (int)n;
 		}
 	}

@@ -7,15 +7,15 @@
 #ifndef MEMHP_CLI_SERVE_COMMON_H
 #define MEMHP_CLI_SERVE_COMMON_H
 
-#include "machine_opts.h"
 #include "../fs/uevent_helper.h"
 #include "../qmp/qmp.h"
+#include "machine_opts.h"
 
 #include <stdio.h>
 
 struct serve_opts {
-	const char *qmp;		/* "unix:PATH[,server=on,wait=off]" or NULL */
-	const char *uevent_helper;	/* written to /sys/kernel/uevent_helper */
+	const char *qmp;	   /* "unix:PATH[,server=on,wait=off]" or NULL */
+	const char *uevent_helper; /* written to /sys/kernel/uevent_helper */
 };
 
 /* As machine_opts_parse(): 1 (taken), 0 (not ours) or -1 (said why). */
@@ -35,8 +35,8 @@ struct serve_extras {
  * tree is served, so no event is missed. Returns 0, or -errno after
  * printing why.
  */
-int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so,
-			struct memhp_fs *fs, const char *root, const char *prog);
+int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so, struct memhp_fs *fs,
+			const char *root, const char *prog);
 /*
  * Once the tree is where helpers look: start the virtio-mem devices of @mc
  * (machine_opts_start_devices()), then the QMP monitor, whose quit raises

@@ -19,10 +19,10 @@
  * selftest's modprobe calls set the memhp injector and never load a module
  * into the host's kernel.
  */
+#include "../fs/fuse_server.h"
 #include "cli.h"
 #include "machine_opts.h"
 #include "serve_common.h"
-#include "../fs/fuse_server.h"
 
 #include <memhp/fs.h>
 
@@ -56,18 +56,18 @@ static const struct bind {
 	const char *target;
 	bool required;
 } binds[] = {
-	{"sys/devices/system/memory", "/sys/devices/system/memory", true},
-	{"sys/devices/system/node", "/sys/devices/system/node", true},
-	{"sys/bus/memory", "/sys/bus/memory", false},
-	{"sys/module/memory_hotplug", "/sys/module/memory_hotplug", false},
-	{"proc/meminfo", "/proc/meminfo", true},
-	{"proc/zoneinfo", "/proc/zoneinfo", false},
-	{"proc/buddyinfo", "/proc/buddyinfo", false},
-	{"proc/pagetypeinfo", "/proc/pagetypeinfo", false},
+	{ "sys/devices/system/memory", "/sys/devices/system/memory", true },
+	{ "sys/devices/system/node", "/sys/devices/system/node", true },
+	{ "sys/bus/memory", "/sys/bus/memory", false },
+	{ "sys/module/memory_hotplug", "/sys/module/memory_hotplug", false },
+	{ "proc/meminfo", "/proc/meminfo", true },
+	{ "proc/zoneinfo", "/proc/zoneinfo", false },
+	{ "proc/buddyinfo", "/proc/buddyinfo", false },
+	{ "proc/pagetypeinfo", "/proc/pagetypeinfo", false },
 	/* Only where the host's kernel has them (Debian's lacks
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
-	{"sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", false},
-	{"sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", false},
+	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", false },
+	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", false },
 };
 
 #define DEBUGFS "/sys/kernel/debug"
@@ -111,24 +111,23 @@ static const char modprobe_stub[] =
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [machine options]\n"
-		"                   [-- COMMAND [ARG...]]\n"
-		"\n"
-		"Run COMMAND (default: $SHELL) in a private mount namespace where\n"
-		"/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
-		"/sys/module/memory_hotplug, /proc/{meminfo,zoneinfo,buddyinfo,pagetypeinfo}\n"
-		"and /sys/kernel/debug are the memhp machine's: lsmem, chmem, free, vmstat and\n"
-		"the kernel's memory-hotplug selftest see the machine instead of the host.\n"
-		"/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
-		"never touches the host's kernel. The mounts vanish with the namespace.\n"
-		"$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
-		"\n"
-		"Needs root, or unprivileged user namespaces and access to /dev/fuse.\n"
-		"Exit status: COMMAND's (128+N if it died of signal N), 125 if the shell could\n"
-		"not be set up, 126/127 if COMMAND could not be run.\n"
-		"\n"
-		"  -h, --help            this text\n");
+	fprintf(f, "usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [machine options]\n"
+		   "                   [-- COMMAND [ARG...]]\n"
+		   "\n"
+		   "Run COMMAND (default: $SHELL) in a private mount namespace where\n"
+		   "/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
+		   "/sys/module/memory_hotplug, /proc/{meminfo,zoneinfo,buddyinfo,pagetypeinfo}\n"
+		   "and /sys/kernel/debug are the memhp machine's: lsmem, chmem, free, vmstat and\n"
+		   "the kernel's memory-hotplug selftest see the machine instead of the host.\n"
+		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
+		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
+		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
+		   "\n"
+		   "Needs root, or unprivileged user namespaces and access to /dev/fuse.\n"
+		   "Exit status: COMMAND's (128+N if it died of signal N), 125 if the shell could\n"
+		   "not be set up, 126/127 if COMMAND could not be run.\n"
+		   "\n"
+		   "  -h, --help            this text\n");
 	serve_opts_usage(f);
 	fputc('\n', f);
 	machine_opts_usage(f);
@@ -270,8 +269,7 @@ static int make_tmp(struct shell *sh)
 {
 	strcpy(sh->tmp, SHELL_TMP_TEMPLATE);
 	if (!mkdtemp(sh->tmp)) {
-		fprintf(stderr, PROG ": cannot make %s: %s\n", SHELL_TMP_TEMPLATE,
-			strerror(errno));
+		fprintf(stderr, PROG ": cannot make %s: %s\n", SHELL_TMP_TEMPLATE, strerror(errno));
 		return -1;
 	}
 	/* In the namespace only: the host sees an empty directory. */
@@ -338,12 +336,12 @@ int cmd_shell(int argc, char **argv)
 {
 	struct machine_opts *o = malloc(sizeof(*o));
 	struct shell sh;
-	struct machine mc = {0};
+	struct machine mc = { 0 };
 	struct memhp_fs *fs = NULL;
 	struct fuse_server *srv = NULL;
-	struct serve_opts so = {0};
-	struct serve_extras ex = {0};
-	char *default_cmd[2] = {NULL, NULL};
+	struct serve_opts so = { 0 };
+	struct serve_extras ex = { 0 };
+	char *default_cmd[2] = { NULL, NULL };
 	char **cmd = default_cmd, probe[PATH_MAX * 2];
 	sigset_t set, oldmask;
 	struct stat st;

@@ -134,8 +134,9 @@ struct timeline {
 };
 
 struct tl_thread {
-	uint64_t owner; /* the timeline's generation, not its address:
-				 * a new timeline may reuse a freed one's */
+	/* The timeline's generation, not its address: a new timeline may
+	 * reuse a freed one's. */
+	uint64_t owner;
 	unsigned int tid;
 	int depth;
 	uint64_t begin_ts[TL_MAX_DEPTH];

@@ -791,8 +791,7 @@ void memhp_vmem_dev_set_config_changed(struct memhp_vmem_dev *dev, memhp_vmem_co
 	pthread_mutex_unlock(&dev->lock);
 }
 
-int memhp_vmem_dev_add_size_listener(struct memhp_vmem_dev *dev,
-				     struct memhp_vmem_size_listener *l)
+int memhp_vmem_dev_add_size_listener(struct memhp_vmem_dev *dev, struct memhp_vmem_size_listener *l)
 {
 	if (!dev || !l || !l->fn)
 		return -EINVAL;

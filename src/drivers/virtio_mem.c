@@ -39,7 +39,7 @@ struct memhp_vmem_drv {
 	struct memhp_vmem_dev *dev;
 	struct memhp_vmem_drv_params p;
 	struct vmem_module *mod;
-	struct memhp_vmem_drv *next;	/* in the module's device list */
+	struct memhp_vmem_drv *next; /* in the module's device list */
 	char name[32];
 
 	/* From the config space. */
@@ -48,17 +48,17 @@ struct memhp_vmem_drv {
 	int nid;
 
 	bool in_sbm;
-	uint64_t sb_size;		/* SBM */
+	uint64_t sb_size; /* SBM */
 	unsigned int sbs_per_mb;
-	uint64_t bb_size;		/* BBM */
+	uint64_t bb_size; /* BBM */
 	uint64_t mb_size;
 	unsigned long first_id, nr_ids;
 	/* The work changes these while memhp_vmem_drv_info() and
 	 * memhp_vmem_drv_block_state() may read them from other threads. */
 	_Atomic unsigned long next_id, last_usable_id;
-	_Atomic uint8_t *states;	/* by id - first_id */
+	_Atomic uint8_t *states; /* by id - first_id */
 	_Atomic unsigned long count[MEMHP_VMEM_SBM_NR_STATES];
-	_Atomic unsigned long *sb_bitmap;	/* SBM: sbs_per_mb bits per MB */
+	_Atomic unsigned long *sb_bitmap; /* SBM: sbs_per_mb bits per MB */
 
 	uint64_t offline_threshold;
 	_Atomic int64_t offline_size;
@@ -128,7 +128,7 @@ static int register_virtio_mem_device(struct memhp_vmem_drv *vm)
 			goto out;
 		}
 	}
-	memhp_get_online_mems(vm->m);	/* the callback reads the list */
+	memhp_get_online_mems(vm->m); /* the callback reads the list */
 	vm->next = mod->devices;
 	mod->devices = vm;
 	vm->mod = mod;
@@ -201,24 +201,22 @@ static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
 	atomic_store_explicit(&vm->states[id - vm->first_id], (uint8_t)state, memory_order_relaxed);
 	atomic_fetch_sub(&vm->count[old], 1);
 	atomic_fetch_add(&vm->count[state], 1);
-	memhp_trace_instant(vm->m,
-			    vm->in_sbm ? memhp_vmem_sbm_state_name(state)
-				       : memhp_vmem_bbm_state_name(state),
-			    (unsigned long)(id * (vm->in_sbm ? vm->mb_size : vm->bb_size) >>
-					    MEMHP_PAGE_SHIFT),
-			    (long)id);
+	memhp_trace_instant(
+		vm->m,
+		vm->in_sbm ? memhp_vmem_sbm_state_name(state) : memhp_vmem_bbm_state_name(state),
+		(unsigned long)(id * (vm->in_sbm ? vm->mb_size : vm->bb_size) >> MEMHP_PAGE_SHIFT),
+		(long)id);
 }
 
 /* for_each_mb / for_each_mb_rev: ids in @state, while any is left. */
 #define for_each_id(vm, id, state)                                                            \
-	for ((id) = (vm)->first_id; (id) < (vm)->next_id && atomic_load(&(vm)->count[state]);  \
-	     (id)++)                                                                           \
+	for ((id) = (vm)->first_id; (id) < (vm)->next_id && atomic_load(&(vm)->count[state]); \
+	     (id)++)                                                                          \
 		if (get_state(vm, id) == (state))
 #define for_each_id_rev(vm, id, state)                                                        \
-	for ((id) = (vm)->next_id - 1;                                                         \
-	     (id) >= (vm)->first_id && (id) + 1 > (vm)->first_id &&                            \
-	     atomic_load(&(vm)->count[state]);                                                 \
-	     (id)--)                                                                           \
+	for ((id) = (vm)->next_id - 1; (id) >= (vm)->first_id && (id) + 1 > (vm)->first_id && \
+				       atomic_load(&(vm)->count[state]);                      \
+	     (id)--)                                                                          \
 		if (get_state(vm, id) == (state))
 
 static unsigned long sb_bit(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id)
@@ -256,8 +254,8 @@ static bool test_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsi
 	return true;
 }
 
-static bool test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
-			      unsigned long sb_id, unsigned long count)
+static bool test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
+			      unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++)
 		if (test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
@@ -480,8 +478,8 @@ static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page 
 				order);
 		} else {
 			memhp_page_offline_begin(vm->m);
-			set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT), 1UL << order,
-					 false);
+			set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+					 1UL << order, false);
 			memhp_page_offline_end(vm->m);
 		}
 		addr = next;
@@ -563,7 +561,8 @@ static void sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long i
 	for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++) {
 		if (test_sb_plugged(vm, id, sb, 1))
 			continue;
-		fn(vm, (unsigned long)((mb_id_to_phys(vm, id) + sb * vm->sb_size) >> MEMHP_PAGE_SHIFT),
+		fn(vm,
+		   (unsigned long)((mb_id_to_phys(vm, id) + sb * vm->sb_size) >> MEMHP_PAGE_SHIFT),
 		   nr);
 	}
 }
@@ -643,8 +642,7 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
 		/* Add more once half of the threshold is online, unless this is
 		 * our own add being onlined right now. */
-		if (!atomic_load(&vm->wq_active) &&
-		    could_add_memory(vm, vm->offline_threshold / 2))
+		if (!atomic_load(&vm->wq_active) && could_add_memory(vm, vm->offline_threshold / 2))
 			virtio_mem_retry(vm);
 		vm->hotplug_active = false;
 		pthread_mutex_unlock(&vm->hotplug_mutex);
@@ -674,11 +672,10 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 /* ---- Talking to the device --------------------------------------------------------------- */
 
 /* One request, one response type (or -1 when the queue failed). */
-static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
-			uint16_t nb_blocks)
+static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr, uint16_t nb_blocks)
 {
-	struct memhp_virtio_mem_req req = {0};
-	struct memhp_virtio_mem_resp resp = {0};
+	struct memhp_virtio_mem_req req = { 0 };
+	struct memhp_virtio_mem_resp resp = { 0 };
 	int rc;
 
 	req.type = htole16(type);
@@ -726,7 +723,7 @@ static int send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_
 	case MEMHP_VIRTIO_MEM_RESP_ERROR:
 		return -EINVAL;
 	}
-	return -ENOMEM;	/* a NACK to an unplug is not expected: try later */
+	return -ENOMEM; /* a NACK to an unplug is not expected: try later */
 }
 
 static int send_unplug_all_request(struct memhp_vmem_drv *vm)
@@ -789,7 +786,8 @@ static int sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id, u
 	if (rc)
 		return rc;
 	set_state(vm, mb_id,
-		  count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+		  count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE
+					  : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
 	rc = virtio_mem_add_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
 	if (rc) {
 		set_state(vm, mb_id,
@@ -828,7 +826,7 @@ static int sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint6
 			(unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
 	}
 	if (test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
-		set_state(vm, mb_id, old_state - 1);	/* X_PARTIAL -> X */
+		set_state(vm, mb_id, old_state - 1); /* X_PARTIAL -> X */
 	return 0;
 }
 
@@ -849,7 +847,8 @@ static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	 * onlining and offlining meanwhile. */
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
-		for_each_id(vm, mb_id, mb_states[i]) {
+		for_each_id(vm, mb_id, mb_states[i])
+		{
 			rc = sbm_plug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
 				goto out_unlock;
@@ -857,7 +856,8 @@ static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	}
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 
-	for_each_id(vm, mb_id, MEMHP_VMEM_SBM_UNUSED) {
+	for_each_id(vm, mb_id, MEMHP_VMEM_SBM_UNUSED)
+	{
 		if (!could_add_memory(vm, vm->mb_size))
 			return -ENOSPC;
 		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
@@ -884,8 +884,7 @@ out_unlock:
 
 /* Unplug plugged SBs of an offline or not-added block, highest first,
  * batching neighbours. Stops at the first failure. */
-static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
-				 uint64_t *nb_sb)
+static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
 {
 	long sb_id = (long)vm->sbs_per_mb - 1;
 	int rc;
@@ -934,20 +933,22 @@ static int sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 		rc = virtio_mem_remove_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
 		if (rc)
-			memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
-				     "virtio_mem: removing offline memory%lu failed: %d (kernel: BUG)",
-				     mb_id, rc);
+			memhp_report(
+				vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+				"virtio_mem: removing offline memory%lu failed: %d (kernel: BUG)",
+				mb_id, rc);
 		pthread_mutex_lock(&vm->hotplug_mutex);
 	}
 	return 0;
 }
 
-static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
-				unsigned long sb_id, unsigned long count)
+static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
+				unsigned long count)
 {
 	const unsigned long nr_pages = (unsigned long)((vm->sb_size * count) >> MEMHP_PAGE_SHIFT);
 	const unsigned long start_pfn =
-		(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >> MEMHP_PAGE_SHIFT);
+		(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
+				MEMHP_PAGE_SHIFT);
 	const int old_state = get_state(vm, mb_id);
 	int rc;
 
@@ -966,8 +967,7 @@ static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
 	return 0;
 }
 
-static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
-				    uint64_t *nb_sb)
+static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
 {
 	int rc;
 
@@ -999,7 +999,8 @@ unplugged:
 	 * is fake-offline; another notifier may still refuse. */
 	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_offline_and_remove_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+		rc = virtio_mem_offline_and_remove_memory(vm, mb_id_to_phys(vm, mb_id),
+							  vm->mb_size);
 		pthread_mutex_lock(&vm->hotplug_mutex);
 		if (!rc)
 			set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
@@ -1030,7 +1031,7 @@ static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	static const int mb_states[] = {
 		MEMHP_VMEM_SBM_OFFLINE_PARTIAL, MEMHP_VMEM_SBM_OFFLINE,
 		MEMHP_VMEM_SBM_MOVABLE_PARTIAL, MEMHP_VMEM_SBM_KERNEL_PARTIAL,
-		MEMHP_VMEM_SBM_MOVABLE,	       MEMHP_VMEM_SBM_KERNEL,
+		MEMHP_VMEM_SBM_MOVABLE,		MEMHP_VMEM_SBM_KERNEL,
 	};
 	uint64_t nb_sb = diff / vm->sb_size;
 	unsigned long mb_id;
@@ -1040,7 +1041,8 @@ static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 		return 0;
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
-		for_each_id_rev(vm, mb_id, mb_states[i]) {
+		for_each_id_rev(vm, mb_id, mb_states[i])
+		{
 			rc = sbm_unplug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
 				goto out_unlock;
@@ -1101,7 +1103,8 @@ static int bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 
 	if (!nb_bb)
 		return 0;
-	for_each_id(vm, bb_id, MEMHP_VMEM_BBM_UNUSED) {
+	for_each_id(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
+	{
 		if (!could_add_memory(vm, vm->bb_size))
 			return -ENOSPC;
 		rc = bbm_plug_and_add_bb(vm, bb_id);
@@ -1213,7 +1216,8 @@ static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 		return 0;
 	/* Offline big blocks first, then all-movable ones, then any. */
 	for (int i = 0; i < 3; i++) {
-		for_each_id_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED) {
+		for_each_id_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED)
+		{
 			if (i == 0 && !bbm_bb_is_offline(vm, bb_id))
 				continue;
 			if (i == 1 && !bbm_bb_is_movable(vm, bb_id))
@@ -1240,7 +1244,8 @@ static int unplug_pending_mb(struct memhp_vmem_drv *vm)
 	int rc;
 
 	if (!vm->in_sbm) {
-		for_each_id(vm, id, MEMHP_VMEM_BBM_PLUGGED) {
+		for_each_id(vm, id, MEMHP_VMEM_BBM_PLUGGED)
+		{
 			rc = send_unplug_request(vm, bb_id_to_phys(vm, id), vm->bb_size);
 			if (rc)
 				return rc;
@@ -1248,7 +1253,8 @@ static int unplug_pending_mb(struct memhp_vmem_drv *vm)
 		}
 		return 0;
 	}
-	for_each_id(vm, id, MEMHP_VMEM_SBM_PLUGGED) {
+	for_each_id(vm, id, MEMHP_VMEM_SBM_PLUGGED)
+	{
 		rc = sbm_unplug_mb(vm, id);
 		if (rc)
 			return rc;
@@ -1300,7 +1306,7 @@ static void virtio_mem_run_wq(struct memhp_vmem_drv *vm)
 	int rc;
 
 	pthread_mutex_lock(&vm->wq_lock);
-	vm->timer_armed = false;	/* hrtimer_cancel() */
+	vm->timer_armed = false; /* hrtimer_cancel() */
 	pthread_mutex_unlock(&vm->wq_lock);
 	if (atomic_load(&vm->broken))
 		return;
@@ -1322,7 +1328,8 @@ retry:
 			rc = vm->in_sbm ? sbm_plug_request(vm, diff) : bbm_plug_request(vm, diff);
 		} else {
 			diff = plugged - requested;
-			rc = vm->in_sbm ? sbm_unplug_request(vm, diff) : bbm_unplug_request(vm, diff);
+			rc = vm->in_sbm ? sbm_unplug_request(vm, diff)
+					: bbm_unplug_request(vm, diff);
 		}
 	}
 	atomic_store(&vm->last_rc, rc);
@@ -1336,12 +1343,12 @@ retry:
 		/* Nothing more can be added (limits, or too much offline
 		 * memory): wait for the next event. */
 		break;
-	case -ETXTBSY:	/* the device is busy */
-	case -EBUSY:	/* nothing could be unplugged */
+	case -ETXTBSY: /* the device is busy */
+	case -EBUSY:   /* nothing could be unplugged */
 	case -ENOMEM:
 		arm_timer(vm);
 		break;
-	case -EAGAIN:	/* the config changed, or a NACK */
+	case -EAGAIN: /* the config changed, or a NACK */
 		goto retry;
 	default:
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-broken",
@@ -1445,7 +1452,8 @@ void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 	vm->now_ms += ms;
 	if (vm->timer_armed && vm->timer_due_ms <= vm->now_ms) {
 		vm->timer_armed = false;
-		vm->retry_timer_ms = MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
+		vm->retry_timer_ms =
+			MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
 		fire = true;
 	}
 	pthread_mutex_unlock(&vm->wq_lock);
@@ -1500,11 +1508,12 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 		vm->bb_size = MAX(vm->device_block_size, vm->mb_size);
 		if (vm->p.bbm_block_size) {
 			if (!is_pow2(vm->p.bbm_block_size))
-				memhp_trace_instant(vm->m, "virtio_mem: bbm_block_size is not a power of 2",
-						    0, 0);
+				memhp_trace_instant(
+					vm->m, "virtio_mem: bbm_block_size is not a power of 2", 0,
+					0);
 			else if (vm->p.bbm_block_size < vm->bb_size)
-				memhp_trace_instant(vm->m, "virtio_mem: bbm_block_size is too small",
-						    0, 0);
+				memhp_trace_instant(
+					vm->m, "virtio_mem: bbm_block_size is too small", 0, 0);
 			else
 				vm->bb_size = vm->p.bbm_block_size;
 		}
@@ -1598,10 +1607,11 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 
 	/* 6.1 accepts ACPI_PXM (with ACPI NUMA, as Debian's kernel has) and
 	 * UNPLUGGED_INACCESSIBLE (supported since 5.16). */
-	rc = memhp_vmem_dev_ack_features(dev, memhp_vmem_dev_features(dev) &
-						      (1ULL << MEMHP_VIRTIO_F_VERSION_1 |
-						       1ULL << MEMHP_VIRTIO_MEM_F_ACPI_PXM |
-						       1ULL << MEMHP_VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
+	rc = memhp_vmem_dev_ack_features(
+		dev,
+		memhp_vmem_dev_features(dev) &
+			(1ULL << MEMHP_VIRTIO_F_VERSION_1 | 1ULL << MEMHP_VIRTIO_MEM_F_ACPI_PXM |
+			 1ULL << MEMHP_VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
 	if (rc) {
 		free_driver(vm);
 		return rc;
@@ -1611,7 +1621,7 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	vm->device_block_size = le64toh(cfg.block_size);
 	vm->addr = le64toh(cfg.addr);
 	vm->region_size = le64toh(cfg.region_size);
-	vm->nid = 0;	/* memory_add_physaddr_to_nid(): one node */
+	vm->nid = 0; /* memory_add_physaddr_to_nid(): one node */
 	if (!is_pow2(vm->device_block_size) || !vm->region_size ||
 	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT)) {
 		free_driver(vm);
@@ -1658,10 +1668,12 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 		pthread_join(vm->worker, NULL);
 
 	if (vm->in_sbm && vm->states) {
-		for_each_id(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL) {
+		for_each_id(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
+		{
 			if (memhp_remove_memory(vm->m, mb_id_to_phys(vm, id), vm->mb_size))
 				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
-					     "virtio_mem: removing memory%lu failed (kernel: BUG)", id);
+					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
+					     id);
 			else
 				set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
 		}
@@ -1717,7 +1729,7 @@ int memhp_vmem_drv_block_state(struct memhp_vmem_drv *vm, unsigned long id)
 const char *memhp_vmem_sbm_state_name(int state)
 {
 	static const char *const names[] = {
-		"UNUSED", "PLUGGED", "OFFLINE", "OFFLINE_PARTIAL",
+		"UNUSED", "PLUGGED",	    "OFFLINE", "OFFLINE_PARTIAL",
 		"KERNEL", "KERNEL_PARTIAL", "MOVABLE", "MOVABLE_PARTIAL",
 	};
 
@@ -1726,7 +1738,7 @@ const char *memhp_vmem_sbm_state_name(int state)
 
 const char *memhp_vmem_bbm_state_name(int state)
 {
-	static const char *const names[] = {"UNUSED", "PLUGGED", "ADDED", "FAKE_OFFLINE"};
+	static const char *const names[] = { "UNUSED", "PLUGGED", "ADDED", "FAKE_OFFLINE" };
 
 	return state >= 0 && state < MEMHP_VMEM_BBM_NR_STATES ? names[state] : NULL;
 }
@@ -1757,8 +1769,9 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 		const bool online = vm->in_sbm && state >= MEMHP_VMEM_SBM_KERNEL;
 
 		for (unsigned long sb = 0; sb < per; sb++) {
-			const uint64_t addr = (vm->in_sbm ? mb_id_to_phys(vm, id) : bb_id_to_phys(vm, id)) +
-					      sb * unit;
+			const uint64_t addr =
+				(vm->in_sbm ? mb_id_to_phys(vm, id) : bb_id_to_phys(vm, id)) +
+				sb * unit;
 			bool drv_plugged = vm->in_sbm ? test_sb_plugged(vm, id, sb, 1)
 						      : state != MEMHP_VMEM_BBM_UNUSED;
 
@@ -1768,12 +1781,13 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 				uint64_t idx = (addr - vm->addr) / vm->device_block_size + b;
 
 				if (memhp_vmem_dev_block_plugged(vm->dev, idx) != drv_plugged) {
-					memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-						     "virtio-mem-check",
-						     "device block %llu is %s, the driver thinks %s",
-						     (unsigned long long)idx,
-						     drv_plugged ? "unplugged" : "plugged",
-						     drv_plugged ? "plugged" : "unplugged");
+					memhp_report(
+						vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+						"virtio-mem-check",
+						"device block %llu is %s, the driver thinks %s",
+						(unsigned long long)idx,
+						drv_plugged ? "unplugged" : "plugged",
+						drv_plugged ? "plugged" : "unplugged");
 					bad++;
 					break;
 				}
@@ -1784,7 +1798,8 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 						(unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
 				memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
 					     "virtio-mem-check",
-					     "unplugged sub-block of online memory%lu is not fake-offline",
+					     "unplugged sub-block of online memory%lu is not "
+					     "fake-offline",
 					     id);
 				bad++;
 			}

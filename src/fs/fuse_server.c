@@ -64,7 +64,7 @@
 
 struct vnode {
 	uint64_t nodeid;
-	uint64_t ino;		/* the tree's */
+	uint64_t ino; /* the tree's */
 	uint64_t nlookup;
 	struct vnode *next;
 };
@@ -82,7 +82,7 @@ struct fuse_server {
 	unsigned int nr_workers;
 	struct timespec start;
 	int ended;
-	_Atomic bool stopping;		/* fuse_server_stop() runs */
+	_Atomic bool stopping; /* fuse_server_stop() runs */
 	_Atomic bool ended_sent;
 };
 
@@ -91,7 +91,7 @@ struct open_file {
 	pthread_mutex_t lock;
 	char *data;
 	ssize_t len;
-	struct open_file *prev, *next;	/* fuse_server.files */
+	struct open_file *prev, *next; /* fuse_server.files */
 };
 
 static struct fuse_server *server(fuse_req_t req)
@@ -303,11 +303,10 @@ static int dir_fill(void *ctx, const char *name, const struct memhp_fs_attr *a, 
 
 	memset(&st, 0, sizeof(st));
 	st.st_ino = a->ino;
-	st.st_mode = a->mode;	/* d_type */
-	need = fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos, name, &st,
-				 (off_t)next);
+	st.st_mode = a->mode; /* d_type */
+	need = fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos, name, &st, (off_t)next);
 	if (need > d->size - d->pos)
-		return 1;	/* full: the kernel asks again from here */
+		return 1; /* full: the kernel asks again from here */
 	d->pos += need;
 	return 0;
 }
@@ -315,7 +314,7 @@ static int dir_fill(void *ctx, const char *name, const struct memhp_fs_attr *a, 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	struct dir_fill d = {.req = req, .size = size};
+	struct dir_fill d = { .req = req, .size = size };
 	int ret;
 
 	(void)fi;
@@ -480,8 +479,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fuse_reply_err(req, EACCES);
 }
 
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-		     dev_t rdev)
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	(void)parent;
 	(void)name;
@@ -611,7 +609,7 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 		      struct fuse_server **out)
 {
 	char opts[] = "fsname=memhp,subtype=memhp,allow_other,default_permissions";
-	char *argv[] = {"memhp", "-o", opts, NULL, NULL};
+	char *argv[] = { "memhp", "-o", opts, NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse_server *s;
 	int ret;

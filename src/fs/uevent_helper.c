@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 
 /* What the kernel adds for the helper (kobject_uevent_env()). */
-static const char *const helper_env[] = {"HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin"};
+static const char *const helper_env[] = { "HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin" };
 #define NR_HELPER_ENV (sizeof(helper_env) / sizeof(helper_env[0]))
 
 /* One event: argv and envp point into the same allocation. */
@@ -31,7 +31,7 @@ struct queued_uevent {
 
 struct uevent_helper {
 	struct memhp_fs *fs;
-	char *root_env;		/* "MEMHP_ROOT=..." */
+	char *root_env; /* "MEMHP_ROOT=..." */
 	pthread_t thread;
 
 	pthread_mutex_t lock;
@@ -39,7 +39,7 @@ struct uevent_helper {
 	struct queued_uevent *head, **tail;
 	unsigned int nr_queued;
 	bool stopping;
-	pid_t running;		/* the helper being waited for, or 0 */
+	pid_t running; /* the helper being waited for, or 0 */
 	unsigned long dropped;
 };
 
@@ -62,12 +62,12 @@ static struct queued_uevent *copy_event(const struct memhp_uevent *ev, const cha
 	q->next = NULL;
 	q->envp = (char **)(q + 1);
 	p = (char *)(q->envp + nr + 1);
-#define PUT(dst, s)                               \
-	do {                                      \
-		size_t len_ = strlen(s) + 1;      \
-		memcpy(p, (s), len_);             \
-		(dst) = p;                        \
-		p += len_;                        \
+#define PUT(dst, s)                          \
+	do {                                 \
+		size_t len_ = strlen(s) + 1; \
+		memcpy(p, (s), len_);        \
+		(dst) = p;                   \
+		p += len_;                   \
 	} while (0)
 	PUT(q->argv[0], ev->helper);
 	PUT(q->argv[1], ev->subsystem);

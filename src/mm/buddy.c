@@ -165,8 +165,7 @@ void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int orde
  * reset and the page leaked, as 6.1 does. HWPoison pages are never freed.
  * Returns whether the chunk may go to the buddy.
  */
-static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
-			       unsigned int order)
+static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page, unsigned int order)
 {
 	bool bad = false;
 
@@ -191,8 +190,7 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 			bad = true;
 			continue;
 		}
-		atomic_store_explicit(&p->flags, flags & (1u << PG_hwpoison),
-				      memory_order_relaxed);
+		atomic_store_explicit(&p->flags, flags & (1u << PG_hwpoison), memory_order_relaxed);
 		set_page_owner(p, 0, 0);
 	}
 	return !bad;
@@ -280,8 +278,8 @@ void memhp_adjust_managed_page_count(struct memhp_page *page, long count)
  * earlier pageblock is skipped in one step (the kernel walks those page by
  * page and finds nothing either).
  */
-unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone,
-				   unsigned long pfn, int mt, unsigned long *num_movable)
+unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+				   int mt, unsigned long *num_movable)
 {
 	unsigned long start = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
 	unsigned long end = start + m->pageblock_nr_pages;
@@ -344,14 +342,14 @@ bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned lo
 #define ALLOC_NOFRAGMENT 0x1
 
 static const int fallbacks[MIGRATE_TYPES][3] = {
-	[MIGRATE_UNMOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE, MIGRATE_TYPES},
-	[MIGRATE_MOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, MIGRATE_TYPES},
-	[MIGRATE_RECLAIMABLE] = {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_TYPES},
+	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE, MIGRATE_TYPES },
+	[MIGRATE_MOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, MIGRATE_TYPES },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_TYPES },
 };
 
 /* Split a chunk of @high down to @low, giving back the upper halves. */
-static void expand(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
-		   unsigned int low, unsigned int high, int mt)
+static void expand(struct memhp_machine *m, struct zone *zone, unsigned long pfn, unsigned int low,
+		   unsigned int high, int mt)
 {
 	unsigned long size = 1UL << high;
 
@@ -403,8 +401,8 @@ static int find_suitable_fallback(const struct memhp_machine *m, struct free_are
 	return -1;
 }
 
-static void change_pageblock_range(struct memhp_machine *m, unsigned long pfn,
-				   unsigned int order, int mt)
+static void change_pageblock_range(struct memhp_machine *m, unsigned long pfn, unsigned int order,
+				   int mt)
 {
 	unsigned long nr = MAX(1UL << order, m->pageblock_nr_pages);
 
@@ -412,8 +410,8 @@ static void change_pageblock_range(struct memhp_machine *m, unsigned long pfn,
 		set_pageblock_migratetype(m, p, mt);
 }
 
-static void steal_suitable_fallback(struct memhp_machine *m, struct zone *zone,
-				    unsigned long pfn, int start_type, bool whole_block)
+static void steal_suitable_fallback(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+				    int start_type, bool whole_block)
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 	unsigned int current_order = order_of(page);
@@ -456,8 +454,7 @@ static bool __rmqueue_fallback(struct memhp_machine *m, struct zone *zone, unsig
 	if (order < m->pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
 		min_order = m->pageblock_order;
 
-	for (current_order = (int)m->max_order; current_order >= (int)min_order;
-	     current_order--) {
+	for (current_order = (int)m->max_order; current_order >= (int)min_order; current_order--) {
 		fallback_mt = find_suitable_fallback(m, &zone->free_area[current_order],
 						     (unsigned)current_order, start_mt, &can_steal);
 		if (fallback_mt == -1)
@@ -604,8 +601,7 @@ struct memhp_page *memhp_alloc_pages_node(struct memhp_machine *m, int nid, memh
 	return __alloc_pages_exact(m, nid, gfp, order);
 }
 
-struct memhp_page *memhp_alloc_pages(struct memhp_machine *m, memhp_gfp_t gfp,
-				     unsigned int order)
+struct memhp_page *memhp_alloc_pages(struct memhp_machine *m, memhp_gfp_t gfp, unsigned int order)
 {
 	return __alloc_pages_exact(m, 0, gfp, order);
 }
@@ -737,13 +733,12 @@ void buddy_init_zone(struct zone *zone)
 {
 	for (unsigned int o = 0; o < NR_ORDERS; o++)
 		for (int t = 0; t < MIGRATE_TYPES; t++)
-			zone->free_area[o].free_list[t].head = zone->free_area[o].free_list[t].tail =
-				PFN_NIL;
+			zone->free_area[o].free_list[t].head =
+				zone->free_area[o].free_list[t].tail = PFN_NIL;
 }
 
-unsigned long memhp_zone_nr_free_chunks(struct memhp_machine *m, int nid,
-					enum memhp_zone_type zid, unsigned int order,
-					int migratetype)
+unsigned long memhp_zone_nr_free_chunks(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
+					unsigned int order, int migratetype)
 {
 	struct zone *zone;
 	unsigned long n;

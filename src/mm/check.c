@@ -190,7 +190,8 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 			nonisolated = true;
 	}
 	if (isolated && nonisolated)
-		fail(c, pfn, "buddy-merge", "free chunk merges isolated and non-isolated pageblocks");
+		fail(c, pfn, "buddy-merge",
+		     "free chunk merges isolated and non-isolated pageblocks");
 	if (isolated && list != MIGRATE_ISOLATE)
 		fail(c, pfn, "isolate-list",
 		     "free chunk of an isolated pageblock is on the %s list",
@@ -328,9 +329,11 @@ static void check_free_lists(struct checker *c)
 				}
 				if (zone->free_area[o].free_list[t].tail != prev && n < limit &&
 				    zone->free_area[o].nr_free_mt[t] == n)
-					fail(c, MEMHP_NO_PFN, "free-list", "%s order-%u %s list tail",
-					     zone->name, o, memhp_migratetype_name(t));
-				if (n != zone->free_area[o].nr_free_mt[t] || n != c->chunks[z][o][t])
+					fail(c, MEMHP_NO_PFN, "free-list",
+					     "%s order-%u %s list tail", zone->name, o,
+					     memhp_migratetype_name(t));
+				if (n != zone->free_area[o].nr_free_mt[t] ||
+				    n != c->chunks[z][o][t])
 					fail(c, MEMHP_NO_PFN, "free-list",
 					     "%s order-%u %s: %lu linked, %lu counted, %lu in the "
 					     "memmap",
@@ -339,8 +342,9 @@ static void check_free_lists(struct checker *c)
 				total += n;
 			}
 			if (total != zone->free_area[o].nr_free)
-				fail(c, MEMHP_NO_PFN, "free-list", "%s order-%u nr_free %lu, %lu linked",
-				     zone->name, o, zone->free_area[o].nr_free, total);
+				fail(c, MEMHP_NO_PFN, "free-list",
+				     "%s order-%u nr_free %lu, %lu linked", zone->name, o,
+				     zone->free_area[o].nr_free, total);
 		}
 	}
 }
@@ -419,8 +423,8 @@ static void check_blocks(struct checker *c)
 			for (unsigned long pb = start; pb < start + m->pages_per_block;
 			     pb += m->pageblock_nr_pages)
 				if (pfn_is_ram(m, pb) && pfn_zone(m, pb) != zone) {
-					fail(c, pb, "block-zone", "memory%lu: pageblock not in %s", id,
-					     zone->name);
+					fail(c, pb, "block-zone", "memory%lu: pageblock not in %s",
+					     id, zone->name);
 					break;
 				}
 	}

@@ -133,8 +133,7 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 	return 0;
 
 failed_addition:
-	mhp_log(m, "online_pages [mem %#010llx-%#010llx] failed",
-		(unsigned long long)PFN_PHYS(pfn),
+	mhp_log(m, "online_pages [mem %#010llx-%#010llx] failed", (unsigned long long)PFN_PHYS(pfn),
 		(unsigned long long)PFN_PHYS(pfn + nr_pages) - 1);
 	memory_notify(m, MEMHP_MEM_CANCEL_ONLINE, &arg);
 	remove_pfn_range_from_zone(m, zone, pfn, nr_pages);
@@ -200,8 +199,8 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 		  struct zone *zone, struct memory_group *group)
 {
 	const unsigned long end_pfn = start_pfn + nr_pages;
-	struct memhp_memory_notify arg = {.status_change_nid = MEMHP_NUMA_NO_NODE,
-					  .status_change_nid_normal = MEMHP_NUMA_NO_NODE};
+	struct memhp_memory_notify arg = { .status_change_nid = MEMHP_NUMA_NO_NODE,
+					   .status_change_nid_normal = MEMHP_NUMA_NO_NODE };
 	unsigned long pfn, managed, rounds = 0, migrated = 0;
 	const char *reason;
 	int ret;
@@ -317,8 +316,8 @@ failed_removal_isolated:
 	memory_notify(m, MEMHP_MEM_CANCEL_OFFLINE, &arg);
 failed_removal:
 	mhp_log(m, "memory offlining [mem %#010llx-%#010llx] failed due to %s",
-		(unsigned long long)PFN_PHYS(start_pfn),
-		(unsigned long long)PFN_PHYS(end_pfn) - 1, reason);
+		(unsigned long long)PFN_PHYS(start_pfn), (unsigned long long)PFN_PHYS(end_pfn) - 1,
+		reason);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "offline_pages", start_pfn, nr_pages, (long)rounds, ret);
 	return ret;
 }
@@ -330,8 +329,7 @@ static int check_hotplug_memory_range(struct memhp_machine *m, uint64_t start, u
 	uint64_t block = memhp_block_size(m);
 
 	if (!size || !IS_ALIGNED(start, block) || !IS_ALIGNED(size, block)) {
-		mhp_log(m,
-			"Block size [%#llx] unaligned hotplug range: start %#llx, size %#llx",
+		mhp_log(m, "Block size [%#llx] unaligned hotplug range: start %#llx, size %#llx",
 			(unsigned long long)block, (unsigned long long)start,
 			(unsigned long long)size);
 		return -EINVAL;
@@ -465,8 +463,8 @@ static int register_memory_resource(struct memhp_machine *m, uint64_t start, uin
 			(unsigned long long)start, (unsigned long long)(start + size));
 		return -E2BIG;
 	}
-	return request_mem_region(m, start, size, name, flags | IORESOURCE_SYSTEM_RAM |
-								IORESOURCE_BUSY);
+	return request_mem_region(m, start, size, name,
+				  flags | IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
 }
 
 static int __add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64_t size,
@@ -495,9 +493,8 @@ int memhp_add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64_t 
 	return ret;
 }
 
-int memhp_add_memory_driver_managed(struct memhp_machine *m, int nid, uint64_t start,
-				    uint64_t size, const char *resource_name,
-				    unsigned int mhp_flags)
+int memhp_add_memory_driver_managed(struct memhp_machine *m, int nid, uint64_t start, uint64_t size,
+				    const char *resource_name, unsigned int mhp_flags)
 {
 	size_t len;
 	int ret;

@@ -22,9 +22,9 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a) - 1)) == 0)
-#define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a) - 1))
-#define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a) - 1, (a))
+#define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a)-1)) == 0)
+#define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a)-1))
+#define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a)-1, (a))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -45,13 +45,13 @@
 enum pageflags {
 	PG_reserved,
 	PG_lru,
-	PG_movable,		/* non-LRU movable (the mapping bit in Linux) */
-	PG_isolated,		/* movable page isolated for migration */
+	PG_movable,  /* non-LRU movable (the mapping bit in Linux) */
+	PG_isolated, /* movable page isolated for migration */
 	PG_hwpoison,
 	PG_offline_skippable,
 	PG_dirty,
 	PG_vmemmap_self_hosted,
-	PG_offline_managed,	/* PageOffline, yet still in managed_pages */
+	PG_offline_managed, /* PageOffline, yet still in managed_pages */
 	NR_PAGEFLAGS
 };
 
@@ -67,13 +67,13 @@ struct memhp_page {
 			_Atomic uint32_t refcount;
 			_Atomic uint16_t flags;
 			_Atomic uint8_t type;
-			_Atomic uint8_t order;	/* buddy order while PageBuddy */
+			_Atomic uint8_t order; /* buddy order while PageBuddy */
 			union {
-				struct {	/* free: links by pfn, under zone->lock */
+				struct { /* free: links by pfn, under zone->lock */
 					uint32_t next;
 					uint32_t prev;
 				} buddy;
-				struct {	/* movable: who owns it */
+				struct { /* movable: who owns it */
 					_Atomic uint32_t private;
 					_Atomic uint16_t owner;
 					uint16_t unused;
@@ -91,11 +91,11 @@ _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
  * 1, PG_reserved, no type (refcount is the low half on little endian). */
 #define PAGE_RAW0_FRESH (1ULL | (uint64_t)(1u << 0 /* PG_reserved */) << 32)
 
-
 #define PAGE_RAW0_FLAGS_SHIFT 32
 #define PAGE_RAW0_TYPE_SHIFT 48
 _Static_assert(PG_reserved == 0, "PAGE_RAW0_FRESH encodes PG_reserved as bit 0 of the flags");
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "raw descriptor words assume little endian");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "raw descriptor words assume little endian");
 
 static inline void page_set_raw(struct memhp_page *p, uint64_t w0, uint64_t w1)
 {
@@ -116,13 +116,12 @@ static inline void set_page_flag(struct memhp_page *p, int flag)
 
 static inline void clear_page_flag(struct memhp_page *p, int flag)
 {
-	atomic_fetch_and_explicit(&p->flags, (uint16_t)~(1u << flag), memory_order_relaxed);
+	atomic_fetch_and_explicit(&p->flags, (uint16_t) ~(1u << flag), memory_order_relaxed);
 }
 
 static inline bool test_and_set_page_flag(struct memhp_page *p, int flag)
 {
-	return atomic_fetch_or_explicit(&p->flags, (uint16_t)(1u << flag),
-					memory_order_acq_rel) &
+	return atomic_fetch_or_explicit(&p->flags, (uint16_t)(1u << flag), memory_order_acq_rel) &
 	       (1u << flag);
 }
 
@@ -160,8 +159,7 @@ static inline int buddy_list(const struct memhp_page *p)
 
 static inline int page_count(const struct memhp_page *p)
 {
-	return (int)atomic_load_explicit(&((struct memhp_page *)p)->refcount,
-					 memory_order_acquire);
+	return (int)atomic_load_explicit(&((struct memhp_page *)p)->refcount, memory_order_acquire);
 }
 
 static inline void set_page_count(struct memhp_page *p, int v)
@@ -206,7 +204,7 @@ struct mem_section {
 	/* The kernel pages that hold this section's memmap in the kernel we
 	 * model (its vmemmap); freed when the section goes away. */
 	unsigned int nr_memmap_chunks;
-	uint32_t *memmap_chunks;		/* pfn of each chunk */
+	uint32_t *memmap_chunks; /* pfn of each chunk */
 	uint8_t *memmap_chunk_orders;
 };
 
@@ -235,7 +233,7 @@ struct free_list {
 struct free_area {
 	struct free_list free_list[MIGRATE_TYPES];
 	unsigned long nr_free;
-	unsigned long nr_free_mt[MIGRATE_TYPES];	/* chunks per list */
+	unsigned long nr_free_mt[MIGRATE_TYPES]; /* chunks per list */
 };
 
 struct pglist_data;
@@ -243,7 +241,7 @@ struct pglist_data;
 struct zone {
 	pthread_mutex_t lock;
 	struct free_area free_area[NR_ORDERS];
-	unsigned long nr_isolate_pageblock;	/* under lock */
+	unsigned long nr_isolate_pageblock; /* under lock */
 
 	/* Span: written under lock by hotplug, read lock-free. */
 	_Atomic unsigned long zone_start_pfn;
@@ -252,7 +250,7 @@ struct zone {
 	_Atomic unsigned long present_pages;
 	_Atomic unsigned long present_early_pages;
 	_Atomic long managed_pages;
-	_Atomic long vm_nr_free_pages;		/* NR_FREE_PAGES */
+	_Atomic long vm_nr_free_pages; /* NR_FREE_PAGES */
 
 	struct pglist_data *zone_pgdat;
 	enum memhp_zone_type idx;
@@ -286,7 +284,7 @@ struct pglist_data {
 	_Atomic unsigned long node_start_pfn;
 	_Atomic unsigned long node_spanned_pages;
 	_Atomic unsigned long node_present_pages;
-	bool n_memory, n_normal_memory;		/* node_states[] */
+	bool n_memory, n_normal_memory; /* node_states[] */
 };
 
 /* ---- Memory blocks and groups ---------------------------------------- */
@@ -295,8 +293,8 @@ struct memory_group {
 	bool used;
 	bool is_dynamic;
 	int nid;
-	unsigned long max_pages;	/* static */
-	unsigned long unit_pages;	/* dynamic */
+	unsigned long max_pages;  /* static */
+	unsigned long unit_pages; /* dynamic */
 	_Atomic unsigned long present_kernel_pages;
 	_Atomic unsigned long present_movable_pages;
 	unsigned long nr_blocks;
@@ -312,15 +310,15 @@ struct memory_block {
 	unsigned long id;
 	unsigned long start_section_nr;
 	_Atomic bool present;
-	_Atomic int state;		/* MEM_ONLINE, MEM_GOING_OFFLINE, MEM_OFFLINE */
-	int online_type;		/* under device_hotplug_lock */
-	_Atomic bool dev_offline;	/* dev->offline */
+	_Atomic int state;	  /* MEM_ONLINE, MEM_GOING_OFFLINE, MEM_OFFLINE */
+	int online_type;	  /* under device_hotplug_lock */
+	_Atomic bool dev_offline; /* dev->offline */
 	int nid;
 	_Atomic(struct zone *) zone;
 	unsigned long nr_vmemmap_pages;
 	struct memory_group *group;
 	bool early;
-	pthread_mutex_t dev_lock;	/* device_lock(&mem->dev) */
+	pthread_mutex_t dev_lock; /* device_lock(&mem->dev) */
 };
 
 /* ---- Resources (/proc/iomem) ----------------------------------------- */
@@ -331,7 +329,7 @@ struct memory_block {
 #define IORESOURCE_EXCLUSIVE (1u << 3)
 
 struct resource {
-	uint64_t start, end;		/* inclusive, as the kernel keeps them */
+	uint64_t start, end; /* inclusive, as the kernel keeps them */
 	char name[48];
 	unsigned int flags;
 	struct resource *parent, *child, *sibling;
@@ -373,17 +371,17 @@ struct memhp_machine {
 	struct memhp_config cfg;
 
 	/* Geometry, derived from cfg. */
-	unsigned int section_shift;		/* PFN_SECTION_SHIFT */
+	unsigned int section_shift; /* PFN_SECTION_SHIFT */
 	unsigned long pages_per_section;
 	unsigned long sections_per_block;
 	unsigned long pages_per_block;
 	unsigned int pageblock_order;
 	unsigned long pageblock_nr_pages;
-	unsigned int max_order;			/* MAX_ORDER - 1 */
-	unsigned long max_pfn;			/* end of the address space */
+	unsigned int max_order; /* MAX_ORDER - 1 */
+	unsigned long max_pfn;	/* end of the address space */
 	unsigned long nr_sections;
 	unsigned long nr_block_ids;
-	unsigned long memmap_pages_per_section;	/* charged kernel pages */
+	unsigned long memmap_pages_per_section; /* charged kernel pages */
 
 	/* Physical memory: one reservation; present ranges are read-write. */
 	uint8_t *phys;
@@ -393,15 +391,15 @@ struct memhp_machine {
 	 * machine by masking (the first page holds a back pointer). */
 	void *vmemmap_area;
 	size_t vmemmap_area_len;
-	struct memhp_page *vmemmap;		/* pfn 0 */
+	struct memhp_page *vmemmap; /* pfn 0 */
 
 	struct mem_section *sections;
-	_Atomic uint8_t *pageblock_flags;	/* migratetype | zone << 4 */
+	_Atomic uint8_t *pageblock_flags; /* migratetype | zone << 4 */
 
 	struct pglist_data node;
 	_Atomic long totalram_pages;
 
-	struct memory_block *blocks;		/* by id */
+	struct memory_block *blocks; /* by id */
 	_Atomic unsigned long nr_present_blocks;
 	struct memory_group groups[MEMHP_MAX_MEMORY_GROUPS];
 
@@ -411,10 +409,10 @@ struct memhp_machine {
 	pthread_mutex_t online_page_callback_lock;
 	pthread_rwlock_t page_offline_rwsem;
 	pthread_mutex_t resource_lock;
-	pthread_mutex_t misc_lock;		/* owners, tracers, rng, faults */
+	pthread_mutex_t misc_lock; /* owners, tracers, rng, faults */
 
 	struct notifier_head memory_chain;
-	memhp_online_page_callback_t online_page_callback;	/* NULL: generic */
+	memhp_online_page_callback_t online_page_callback; /* NULL: generic */
 	void *online_page_callback_priv;
 
 	struct movable_owner owners[MEMHP_MAX_MOVABLE_OWNERS];
@@ -433,13 +431,13 @@ struct memhp_machine {
 
 	struct {
 		uint64_t start, end;
-	} host_claims[MEMHP_MAX_HOST_CLAIMS];		/* under misc_lock */
+	} host_claims[MEMHP_MAX_HOST_CLAIMS]; /* under misc_lock */
 
 	struct {
 		const void *key;
 		void *data;
 		void (*destroy)(void *data);
-	} attached[MEMHP_MAX_ATTACHMENTS];		/* under misc_lock */
+	} attached[MEMHP_MAX_ATTACHMENTS]; /* under misc_lock */
 
 	struct tracer tracers[MEMHP_MAX_TRACERS];
 	_Atomic unsigned int nr_tracers;
@@ -448,7 +446,7 @@ struct memhp_machine {
 	struct {
 		uint64_t begin_ns;
 		unsigned int printed;
-	} ratelimit;				/* under misc_lock */
+	} ratelimit; /* under misc_lock */
 
 	struct violation_log violations;
 	/* The event in flight (MEM_GOING_ONLINE or MEM_GOING_OFFLINE) and its
@@ -575,8 +573,7 @@ static inline bool migratetype_is_mergeable(int mt)
 struct memhp_machine *page_machine(const struct memhp_page *page);
 void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
 	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret);
-void mhp_log(struct memhp_machine *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void mhp_log(struct memhp_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
 /* __ratelimit() with DEFAULT_RATELIMIT_{INTERVAL,BURST}: true while fewer
  * than the burst were printed in the current interval. */
@@ -598,24 +595,23 @@ int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid);
 void sparse_remove_section(struct memhp_machine *m, unsigned long nr);
 void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
 void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
-void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
-		       int zid, int migratetype);
+void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr, int zid,
+		       int migratetype);
 void memmap_init_page(struct memhp_page *page);
 void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const char *reason);
 
 /* buddy.c */
 void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 		     unsigned int order, int migratetype, bool to_tail);
-void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int order,
-		   bool to_tail);
+void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int order, bool to_tail);
 void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int order);
 void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned int order);
 void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			     unsigned int order);
 void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 		      unsigned int order, int mt, bool tail);
-unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone,
-				   unsigned long pfn, int mt, unsigned long *num_movable);
+unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+				   int mt, unsigned long *num_movable);
 void __mod_zone_freepage_state(struct zone *zone, long nr, int mt);
 bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned long *head,
 			 unsigned int *order);
@@ -639,12 +635,12 @@ void zones_destroy(struct memhp_machine *m);
 struct zone *zone_for_pfn_range(struct memhp_machine *m, int online_type, int nid,
 				struct memory_group *group, unsigned long start_pfn,
 				unsigned long nr_pages);
-struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid,
-					 unsigned long start_pfn, unsigned long nr_pages);
+struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid, unsigned long start_pfn,
+					 unsigned long nr_pages);
 void move_pfn_range_to_zone(struct memhp_machine *m, struct zone *zone, unsigned long start,
 			    unsigned long nr_pages, int migratetype, bool init_memmap);
-void remove_pfn_range_from_zone(struct memhp_machine *m, struct zone *zone,
-				unsigned long start, unsigned long nr_pages);
+void remove_pfn_range_from_zone(struct memhp_machine *m, struct zone *zone, unsigned long start,
+				unsigned long nr_pages);
 void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
 			       struct memory_group *group, long nr_pages);
 bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long nr);
@@ -685,8 +681,7 @@ int add_boot_memory(struct memhp_machine *m);
 
 /* memory_block.c */
 int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,
-				unsigned long vmemmap_pages, struct memory_group *group,
-				int nid);
+				unsigned long vmemmap_pages, struct memory_group *group, int nid);
 void remove_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size);
 int add_boot_memory_block(struct memhp_machine *m, unsigned long id);
 int device_online(struct memhp_machine *m, struct memory_block *mem);
@@ -698,8 +693,8 @@ void memory_blocks_destroy(struct memhp_machine *m);
 /* resource.c */
 void resource_init(struct memhp_machine *m);
 void resource_destroy(struct memhp_machine *m);
-int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size,
-		       const char *name, unsigned int flags);
+int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
+		       unsigned int flags);
 int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
 
 /* check.c */

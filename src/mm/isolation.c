@@ -21,8 +21,7 @@
  * online, or NO_PFN. Sections are at least a pageblock, so this steps by
  * section.
  */
-static unsigned long first_valid_pfn(struct memhp_machine *m, unsigned long pfn,
-				     unsigned long nr)
+static unsigned long first_valid_pfn(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
 {
 	unsigned long end = pfn + nr;
 
@@ -120,8 +119,7 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	return -EBUSY;
 }
 
-static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn,
-				      int migratetype)
+static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, int migratetype)
 {
 	struct zone *zone = pfn_zone(m, pfn);
 	struct memhp_page *page = pfn_to_page(m, pfn);
@@ -176,8 +174,7 @@ static int isolate_single_pageblock(struct memhp_machine *m, unsigned long bound
 	unsigned long start, pfn;
 	int ret;
 
-	start = MAX(ALIGN_DOWN(isolate_pb, 1UL << m->max_order),
-		    READ_ONCE(zone->zone_start_pfn));
+	start = MAX(ALIGN_DOWN(isolate_pb, 1UL << m->max_order), READ_ONCE(zone->zone_start_pfn));
 	if (!skip_isolation) {
 		ret = set_migratetype_isolate(m, isolate_pb, migratetype, flags, isolate_pb,
 					      isolate_pb + m->pageblock_nr_pages);
@@ -270,9 +267,8 @@ void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsig
  * PageOffline page its driver let go of: refcount 0 in 6.1, skippable in
  * 2025. Returns where the walk stopped. Caller holds zone->lock.
  */
-static unsigned long __test_page_isolated_in_pageblock(struct memhp_machine *m,
-						       unsigned long pfn, unsigned long end,
-						       int flags)
+static unsigned long __test_page_isolated_in_pageblock(struct memhp_machine *m, unsigned long pfn,
+						       unsigned long end, int flags)
 {
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
 

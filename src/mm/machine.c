@@ -24,7 +24,7 @@
 #define DEFAULT_PHYS_SIZE (1 * MEMHP_TiB)
 #define DEFAULT_PAGEBLOCK_ORDER 9
 #define DEFAULT_STRUCT_PAGE_SIZE 64
-#define DEFAULT_KERNEL_START (16 * MEMHP_MiB)	/* CONFIG_PHYSICAL_START */
+#define DEFAULT_KERNEL_START (16 * MEMHP_MiB) /* CONFIG_PHYSICAL_START */
 #define DEFAULT_KERNEL_SIZE (32 * MEMHP_MiB)
 #define DEFAULT_AUTO_MOVABLE_RATIO 301
 #define X86_DMA_LIMIT (16 * MEMHP_MiB)
@@ -66,13 +66,15 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 	lowmem = ram_size >= Q35_LOWMEM_THRESHOLD ? Q35_LOWMEM_MAX : ram_size;
 	highmem = ram_size - lowmem;
 	if (lowmem > X86_LOW_RAM_END) {
-		cfg->boot[cfg->nr_boot++] = (struct memhp_range){X86_LOW_RAM_START,
-								 X86_LOW_RAM_END - X86_LOW_RAM_START};
-		cfg->boot[cfg->nr_boot++] = (struct memhp_range){
-			X86_HIGH_BIOS_END, lowmem - Q35_LOWMEM_FW_RESERVED - X86_HIGH_BIOS_END};
+		cfg->boot[cfg->nr_boot++] =
+			(struct memhp_range){ X86_LOW_RAM_START,
+					      X86_LOW_RAM_END - X86_LOW_RAM_START };
+		cfg->boot[cfg->nr_boot++] =
+			(struct memhp_range){ X86_HIGH_BIOS_END,
+					      lowmem - Q35_LOWMEM_FW_RESERVED - X86_HIGH_BIOS_END };
 	}
 	if (highmem)
-		cfg->boot[cfg->nr_boot++] = (struct memhp_range){4 * MEMHP_GiB, highmem};
+		cfg->boot[cfg->nr_boot++] = (struct memhp_range){ 4 * MEMHP_GiB, highmem };
 }
 
 static _Thread_local char config_error[160];
@@ -204,8 +206,8 @@ static bool is_reserved(const uint8_t *reserved, unsigned long pfn)
  * memblock_free_all(): hand every unreserved page to the buddy in the
  * largest aligned chunks that fit.
  */
-static void free_boot_range(struct memhp_machine *m, const uint8_t *reserved,
-			    unsigned long start, unsigned long end)
+static void free_boot_range(struct memhp_machine *m, const uint8_t *reserved, unsigned long start,
+			    unsigned long end)
 {
 	unsigned long pfn = start;
 
@@ -531,7 +533,8 @@ void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv)
 {
 	pthread_mutex_lock(&m->misc_lock);
 	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
-		if (atomic_load(&m->tracers[i].fn) == fn && atomic_load(&m->tracers[i].priv) == priv) {
+		if (atomic_load(&m->tracers[i].fn) == fn &&
+		    atomic_load(&m->tracers[i].priv) == priv) {
 			atomic_store_explicit(&m->tracers[i].fn, NULL, memory_order_release);
 			atomic_fetch_sub(&m->nr_tracers, 1);
 			break;
@@ -543,7 +546,7 @@ void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv)
 void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
 	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret)
 {
-	struct memhp_trace_event ev = {kind, name, start_pfn, nr_pages, arg, ret};
+	struct memhp_trace_event ev = { kind, name, start_pfn, nr_pages, arg, ret };
 
 	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))
 		return;

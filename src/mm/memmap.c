@@ -111,16 +111,16 @@ void sparse_remove_section(struct memhp_machine *m, unsigned long nr)
 
 void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end)
 {
-	for (unsigned long nr = pfn_to_section_nr(m, start);
-	     nr < pfn_to_section_nr(m, end - 1) + 1; nr++)
+	for (unsigned long nr = pfn_to_section_nr(m, start); nr < pfn_to_section_nr(m, end - 1) + 1;
+	     nr++)
 		atomic_fetch_or_explicit(&m->sections[nr].flags, SECTION_IS_ONLINE,
 					 memory_order_release);
 }
 
 void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end)
 {
-	for (unsigned long nr = pfn_to_section_nr(m, start);
-	     nr < pfn_to_section_nr(m, end - 1) + 1; nr++)
+	for (unsigned long nr = pfn_to_section_nr(m, start); nr < pfn_to_section_nr(m, end - 1) + 1;
+	     nr++)
 		atomic_fetch_and_explicit(&m->sections[nr].flags, (uint8_t)~SECTION_IS_ONLINE,
 					  memory_order_release);
 }
@@ -142,8 +142,8 @@ void memmap_init_page(struct memhp_page *page)
  * memmap_init_range() for hotplug: every page initialised, every pageblock
  * of the range in @zid with @migratetype.
  */
-void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
-		       int zid, int migratetype)
+void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr, int zid,
+		       int migratetype)
 {
 	struct memhp_page *page = pfn_to_page(m, start);
 
@@ -220,9 +220,8 @@ bool memhp_get_page_unless_zero(struct memhp_page *page)
 	do {
 		if (!c)
 			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&page->refcount, &c, c + 1,
-							memory_order_acq_rel,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+		&page->refcount, &c, c + 1, memory_order_acq_rel, memory_order_relaxed));
 	return true;
 }
 
@@ -245,9 +244,8 @@ bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 				     "page refcount underflow");
 			return false;
 		}
-	} while (!atomic_compare_exchange_weak_explicit(&page->refcount, &c, c - 1,
-							memory_order_acq_rel,
-							memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+		&page->refcount, &c, c - 1, memory_order_acq_rel, memory_order_relaxed));
 	return c == 1;
 }
 

@@ -18,8 +18,8 @@
 
 struct memory_block *find_memory_block_by_id(struct memhp_machine *m, unsigned long id)
 {
-	if (id >= m->nr_block_ids || !atomic_load_explicit(&m->blocks[id].present,
-							    memory_order_acquire))
+	if (id >= m->nr_block_ids ||
+	    !atomic_load_explicit(&m->blocks[id].present, memory_order_acquire))
 		return NULL;
 	return &m->blocks[id];
 }
@@ -29,8 +29,7 @@ unsigned long memhp_phys_to_block_id(const struct memhp_machine *m, uint64_t phy
 	return pfn_to_block_id(m, PHYS_PFN(phys));
 }
 
-static unsigned long block_start_pfn(const struct memhp_machine *m,
-				     const struct memory_block *mem)
+static unsigned long block_start_pfn(const struct memhp_machine *m, const struct memory_block *mem)
 {
 	return section_nr_to_pfn(m, mem->start_section_nr);
 }
@@ -65,17 +64,16 @@ static int memory_group_register(struct memhp_machine *m, struct memory_group g)
 
 int memhp_memory_group_register_static(struct memhp_machine *m, int nid, unsigned long max_pages)
 {
-	struct memory_group g = {.nid = nid, .max_pages = max_pages};
+	struct memory_group g = { .nid = nid, .max_pages = max_pages };
 
 	if (!max_pages)
 		return -EINVAL;
 	return memory_group_register(m, g);
 }
 
-int memhp_memory_group_register_dynamic(struct memhp_machine *m, int nid,
-					unsigned long unit_pages)
+int memhp_memory_group_register_dynamic(struct memhp_machine *m, int nid, unsigned long unit_pages)
 {
-	struct memory_group g = {.nid = nid, .is_dynamic = true, .unit_pages = unit_pages};
+	struct memory_group g = { .nid = nid, .is_dynamic = true, .unit_pages = unit_pages };
 
 	if (!unit_pages || (unit_pages & (unit_pages - 1)) || unit_pages < m->pages_per_block)
 		return -EINVAL;
@@ -233,16 +231,17 @@ static int memory_block_online(struct memhp_machine *m, struct memory_block *mem
 		for (unsigned long i = 0; i < nr_vmemmap; i++)
 			set_page_flag(pfn_to_page(m, start_pfn + i), PG_vmemmap_self_hosted);
 		if (nr_vmemmap >= m->pages_per_section)
-			online_mem_sections(m, start_pfn,
-					    ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
+			online_mem_sections(
+				m, start_pfn,
+				ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
 	}
 	ret = online_pages(m, start_pfn + nr_vmemmap, nr_pages - nr_vmemmap, zone, mem->group);
 	if (ret) {
 		if (nr_vmemmap) {
 			if (nr_vmemmap >= m->pages_per_section)
-				offline_mem_sections(m, start_pfn,
-						     ALIGN_DOWN(start_pfn + nr_vmemmap,
-								m->pages_per_section));
+				offline_mem_sections(
+					m, start_pfn,
+					ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
 			remove_pfn_range_from_zone(m, zone, start_pfn, nr_vmemmap);
 		}
 		goto out;
@@ -276,8 +275,9 @@ static int memory_block_offline(struct memhp_machine *m, struct memory_block *me
 	}
 	if (nr_vmemmap) {
 		if (nr_vmemmap >= m->pages_per_section)
-			offline_mem_sections(m, start_pfn,
-					     ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
+			offline_mem_sections(
+				m, start_pfn,
+				ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
 		remove_pfn_range_from_zone(m, zone, start_pfn, nr_vmemmap);
 	}
 	atomic_store(&mem->zone, NULL);
@@ -489,18 +489,29 @@ int memhp_online_type_from_str(const char *buf, size_t len)
 static int kstrtobool(const char *s, bool *res)
 {
 	switch (s[0]) {
-	case 'y': case 'Y': case 't': case 'T': case '1':
+	case 'y':
+	case 'Y':
+	case 't':
+	case 'T':
+	case '1':
 		*res = true;
 		return 0;
-	case 'n': case 'N': case 'f': case 'F': case '0':
+	case 'n':
+	case 'N':
+	case 'f':
+	case 'F':
+	case '0':
 		*res = false;
 		return 0;
-	case 'o': case 'O':
+	case 'o':
+	case 'O':
 		switch (s[1]) {
-		case 'n': case 'N':
+		case 'n':
+		case 'N':
 			*res = true;
 			return 0;
-		case 'f': case 'F':
+		case 'f':
+		case 'F':
 			*res = false;
 			return 0;
 		}
@@ -620,8 +631,8 @@ static int lock_device_hotplug_sysfs(struct memhp_machine *m, bool nonblock)
 	return 0;
 }
 
-ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char *buf,
-			  size_t len, bool nonblock)
+ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char *buf, size_t len,
+			  bool nonblock)
 {
 	const int online_type = memhp_online_type_from_str(buf, len);
 	struct memory_block *mem;
@@ -645,7 +656,7 @@ ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char 
 	if (ret < 0)
 		return ret;
 	if (ret)
-		return -EINVAL;	/* already in that state */
+		return -EINVAL; /* already in that state */
 	return (ssize_t)len;
 }
 
@@ -658,8 +669,8 @@ ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf)
 	return emit(buf, "%u\n", !atomic_load(&mem->dev_offline));
 }
 
-ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf,
-			   size_t len, bool nonblock)
+ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf, size_t len,
+			   bool nonblock)
 {
 	struct memory_block *mem;
 	struct store_buf b;
@@ -723,8 +734,8 @@ ssize_t memhp_show_valid_zones(struct memhp_machine *m, unsigned long id, char *
 			return emit(buf, "%s\n", "none");
 		return emit(buf, "%s\n", default_zone->name);
 	}
-	default_zone = zone_for_pfn_range(m, MEMHP_MMOP_ONLINE, mem->nid, mem->group, start_pfn,
-					  nr_pages);
+	default_zone =
+		zone_for_pfn_range(m, MEMHP_MMOP_ONLINE, mem->nid, mem->group, start_pfn, nr_pages);
 	len = snprintf(buf, MEMHP_SYSFS_BUF, "%s", default_zone->name);
 	z = zone_for_pfn_range(m, MEMHP_MMOP_ONLINE_KERNEL, mem->nid, mem->group, start_pfn,
 			       nr_pages);
@@ -787,6 +798,6 @@ ssize_t memhp_store_param(struct memhp_machine *m, const char *name, const char 
 		return (ssize_t)len;
 	}
 	if (!strcmp(name, "memmap_on_memory"))
-		return -EACCES;		/* 0444: a boot parameter */
+		return -EACCES; /* 0444: a boot parameter */
 	return -ENOENT;
 }

@@ -47,7 +47,7 @@ void memhp_unregister_movable_owner(struct memhp_machine *m, int owner_id)
 }
 
 static const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id,
-							 void **owner)
+							void **owner)
 {
 	const struct memhp_movable_operations *ops;
 
@@ -320,7 +320,7 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 int migrate_movable_range(struct memhp_machine *m, unsigned long start, unsigned long end,
 			  bool offlining, unsigned int max_tries, unsigned long *nr_migrated)
 {
-	struct pfn_vec vec = {0};
+	struct pfn_vec vec = { 0 };
 	unsigned long migrated = 0;
 	unsigned int tries = 0;
 	long failed = 0;

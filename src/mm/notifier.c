@@ -53,12 +53,12 @@ static const struct {
 	unsigned long action;
 	const char *name;
 } memory_events[] = {
-	{MEMHP_MEM_ONLINE, "MEM_ONLINE"},
-	{MEMHP_MEM_GOING_OFFLINE, "MEM_GOING_OFFLINE"},
-	{MEMHP_MEM_OFFLINE, "MEM_OFFLINE"},
-	{MEMHP_MEM_GOING_ONLINE, "MEM_GOING_ONLINE"},
-	{MEMHP_MEM_CANCEL_ONLINE, "MEM_CANCEL_ONLINE"},
-	{MEMHP_MEM_CANCEL_OFFLINE, "MEM_CANCEL_OFFLINE"},
+	{ MEMHP_MEM_ONLINE, "MEM_ONLINE" },
+	{ MEMHP_MEM_GOING_OFFLINE, "MEM_GOING_OFFLINE" },
+	{ MEMHP_MEM_OFFLINE, "MEM_OFFLINE" },
+	{ MEMHP_MEM_GOING_ONLINE, "MEM_GOING_ONLINE" },
+	{ MEMHP_MEM_CANCEL_ONLINE, "MEM_CANCEL_ONLINE" },
+	{ MEMHP_MEM_CANCEL_OFFLINE, "MEM_CANCEL_OFFLINE" },
 };
 
 const char *memhp_memory_event_name(unsigned long action)
@@ -97,8 +97,8 @@ static void check_event_order(struct memhp_machine *m, unsigned long action,
 		break;
 	}
 	if (m->notify_pending) {
-		if ((action != expect_a && action != expect_b) || arg->start_pfn != m->notify_start ||
-		    arg->nr_pages != m->notify_nr)
+		if ((action != expect_a && action != expect_b) ||
+		    arg->start_pfn != m->notify_start || arg->nr_pages != m->notify_nr)
 			memhp_report(m, arg->start_pfn, "notifier-sequence",
 				     "%s after %s for another range or without its outcome", name,
 				     memhp_memory_event_name(m->notify_pending));

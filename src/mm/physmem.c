@@ -29,8 +29,7 @@ int physmem_reserve(struct memhp_machine *m)
 	void *p;
 
 	m->phys_len = (size_t)PFN_PHYS(m->max_pfn);
-	p = mmap(NULL, m->phys_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		 -1, 0);
+	p = mmap(NULL, m->phys_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	m->phys = p;
@@ -152,8 +151,8 @@ int vmemmap_reserve(struct memhp_machine *m)
 	size_t need = VMEMMAP_HEADER_SIZE + (size_t)m->max_pfn * sizeof(struct memhp_page);
 	uint8_t *p, *aligned;
 
-	p = mmap(NULL, VMEMMAP_ALIGN + need, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, VMEMMAP_ALIGN + need, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	aligned = (uint8_t *)ALIGN_UP((uintptr_t)p, VMEMMAP_ALIGN);

@@ -41,8 +41,8 @@ void resource_destroy(struct memhp_machine *m)
  * contains it and is not busy; any overlap with a sibling is a conflict.
  * Returns 0, -EEXIST (conflict), -ENOMEM.
  */
-int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size,
-		       const char *name, unsigned int flags)
+int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
+		       unsigned int flags)
 {
 	uint64_t end = start + size - 1;
 	struct resource *parent = &m->iomem, *new, **p;

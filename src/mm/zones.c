@@ -9,7 +9,7 @@
  */
 #include "internal.h"
 
-static const char *const zone_names[MAX_NR_ZONES] = {"DMA", "DMA32", "Normal", "Movable"};
+static const char *const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal", "Movable" };
 
 const char *memhp_zone_name(enum memhp_zone_type zone)
 {
@@ -42,13 +42,14 @@ bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long
 {
 	if (zone_is_empty(zone))
 		return false;
-	if (start >= zone_end_pfn(zone) || start + nr <= READ_ONCE(((struct zone *)zone)->zone_start_pfn))
+	if (start >= zone_end_pfn(zone) ||
+	    start + nr <= READ_ONCE(((struct zone *)zone)->zone_start_pfn))
 		return false;
 	return true;
 }
 
-struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid,
-					 unsigned long start_pfn, unsigned long nr_pages)
+struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid, unsigned long start_pfn,
+					 unsigned long nr_pages)
 {
 	struct pglist_data *pgdat = &m->node;
 
@@ -62,8 +63,8 @@ struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid,
 	return &pgdat->node_zones[ZONE_NORMAL];
 }
 
-static struct zone *default_zone_for_pfn(struct memhp_machine *m, int nid,
-					 unsigned long start_pfn, unsigned long nr_pages)
+static struct zone *default_zone_for_pfn(struct memhp_machine *m, int nid, unsigned long start_pfn,
+					 unsigned long nr_pages)
 {
 	struct zone *kernel_zone = default_kernel_zone_for_pfn(m, nid, start_pfn, nr_pages);
 	struct zone *movable_zone = &m->node.node_zones[ZONE_MOVABLE];
@@ -101,8 +102,8 @@ static bool auto_movable_can_online_movable(struct memhp_machine *m, int nid,
 					    struct memory_group *group, unsigned long nr_pages)
 {
 	const unsigned long ratio = READ_ONCE(m->auto_movable_ratio);
-	struct auto_movable_group_stats group_stats = {0};
-	struct auto_movable_stats stats = {0};
+	struct auto_movable_group_stats group_stats = { 0 };
+	struct auto_movable_stats stats = { 0 };
 	unsigned long kernel_early_pages, movable_pages;
 
 	(void)nid; /* one node: the system-wide and the per-node sums agree */
@@ -201,14 +202,13 @@ static void resize_zone_range(struct zone *zone, unsigned long start, unsigned l
 
 	if (zone_is_empty(zone) || start < READ_ONCE(zone->zone_start_pfn))
 		WRITE_ONCE(zone->zone_start_pfn, start);
-	WRITE_ONCE(zone->spanned_pages,
-		   MAX(start + nr, old_end) - READ_ONCE(zone->zone_start_pfn));
+	WRITE_ONCE(zone->spanned_pages, MAX(start + nr, old_end) - READ_ONCE(zone->zone_start_pfn));
 }
 
 static void resize_pgdat_range(struct pglist_data *pgdat, unsigned long start, unsigned long nr)
 {
-	unsigned long old_end = READ_ONCE(pgdat->node_start_pfn) +
-				READ_ONCE(pgdat->node_spanned_pages);
+	unsigned long old_end =
+		READ_ONCE(pgdat->node_start_pfn) + READ_ONCE(pgdat->node_spanned_pages);
 
 	if (!READ_ONCE(pgdat->node_spanned_pages) || start < READ_ONCE(pgdat->node_start_pfn))
 		WRITE_ONCE(pgdat->node_start_pfn, start);

@@ -38,9 +38,10 @@ static int inject_call(struct memhp_notifier_block *nb, unsigned long action, vo
 	else if (action == MEMHP_MEM_GOING_OFFLINE)
 		err = atomic_load(&fs->inject.going_offline);
 	if (err)
-		memhp_trace_instant(fs->m, action == MEMHP_MEM_GOING_ONLINE
-						   ? "notifier-error-inject MEM_GOING_ONLINE"
-						   : "notifier-error-inject MEM_GOING_OFFLINE",
+		memhp_trace_instant(fs->m,
+				    action == MEMHP_MEM_GOING_ONLINE
+					    ? "notifier-error-inject MEM_GOING_ONLINE"
+					    : "notifier-error-inject MEM_GOING_OFFLINE",
 				    arg->start_pfn, err);
 	return memhp_notifier_from_errno(err);
 }
@@ -103,7 +104,7 @@ FS_STORE(store_inject_error)
 	ret = kstrtoll(set_buf, 0, &val);
 	if (ret)
 		return ret;
-	err = (int)val;		/* clamp_t(int, ...) casts first */
+	err = (int)val; /* clamp_t(int, ...) casts first */
 	err = err < -MAX_ERRNO ? -MAX_ERRNO : err > 0 ? 0 : err;
 	atomic_store(error_of(fs, r), err);
 	return (ssize_t)len;

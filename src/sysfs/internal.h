@@ -60,16 +60,16 @@ enum fs_type { FS_DIR, FS_REG, FS_LNK };
 
 /* What a file behaves like when it is opened and written. */
 enum fs_flavor {
-	FL_SYSFS,	/* kernfs: EACCES at open without the access, a page at most */
-	FL_PROC,	/* procfs: root may open anything, writes without a handler: EIO */
-	FL_DEBUGFS,	/* debugfs simple attributes: 0600, st_size 0 */
+	FL_SYSFS,   /* kernfs: EACCES at open without the access, a page at most */
+	FL_PROC,    /* procfs: root may open anything, writes without a handler: EIO */
+	FL_DEBUGFS, /* debugfs simple attributes: 0600, st_size 0 */
 };
 
 /* Families of entries. */
 enum fs_pattern {
 	PAT_NONE,
-	PAT_BLOCK,	/* "memory%lu": a present memory block */
-	PAT_NODE,	/* "node%d": an online node */
+	PAT_BLOCK, /* "memory%lu": a present memory block */
+	PAT_NODE,  /* "node%d": an online node */
 };
 
 /* Where a node was reached: the parameters of the families above it. */
@@ -90,12 +90,12 @@ typedef ssize_t (*fs_store_fn)(struct memhp_fs *fs, const struct fs_ref *r, cons
 typedef void (*fs_link_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b);
 
 struct fs_node {
-	const char *name;	/* the prefix for a pattern node */
+	const char *name; /* the prefix for a pattern node */
 	unsigned short parent;
-	unsigned char type;	/* enum fs_type */
-	unsigned char flavor;	/* enum fs_flavor */
-	unsigned char pattern;	/* enum fs_pattern */
-	unsigned short mode;	/* permission bits */
+	unsigned char type;    /* enum fs_type */
+	unsigned char flavor;  /* enum fs_flavor */
+	unsigned char pattern; /* enum fs_pattern */
+	unsigned short mode;   /* permission bits */
 	fs_show_fn show;
 	fs_store_fn store;
 	fs_link_fn link;
@@ -109,9 +109,9 @@ struct fs_node {
 
 struct err_inject {
 	struct memhp_notifier_block nb;
-	_Atomic int going_online;	/* errno to inject, 0 or in [-MAX_ERRNO, -1] */
+	_Atomic int going_online; /* errno to inject, 0 or in [-MAX_ERRNO, -1] */
 	_Atomic int going_offline;
-	pthread_mutex_t lock;		/* serialises re-registration */
+	pthread_mutex_t lock; /* serialises re-registration */
 	_Atomic int priority;
 	bool registered;
 };
@@ -124,7 +124,7 @@ void err_inject_exit(struct memhp_fs *fs);
 struct memhp_fs {
 	struct memhp_machine *m;
 	struct err_inject inject;
-	bool tracing;			/* fs_tracer() installed */
+	bool tracing; /* fs_tracer() installed */
 
 	/* Writers that found the device hotplug lock taken wait here until a
 	 * store has run (or a restart interval passed: somebody other than
@@ -151,7 +151,7 @@ struct memhp_fs {
 	char uevent_helper[MEMHP_UEVENT_HELPER_PATH_LEN];
 	memhp_uevent_fn uevent_fn;
 	void *uevent_priv;
-	_Atomic bool bus_noautoprobe;	/* /sys/bus/memory/drivers_autoprobe */
+	_Atomic bool bus_noautoprobe; /* /sys/bus/memory/drivers_autoprobe */
 };
 
 /* struct kobj_uevent_env: "KEY=value" strings in one buffer. */
@@ -173,11 +173,10 @@ int fs_uevent(struct memhp_fs *fs, enum memhp_kobject_action action, const char 
 extern const struct fs_node fs_nodes[];
 extern const unsigned int fs_nr_nodes;
 
-
 /* ---- Show, store and link functions of the table -------------------------- */
 
 #define FS_SHOW(name) int name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)
-#define FS_STORE(name)                                                                     \
+#define FS_STORE(name)                                                                         \
 	ssize_t name(struct memhp_fs *fs, const struct fs_ref *r, const char *buf, size_t len, \
 		     bool nonblock)
 #define FS_LINK(name) void name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)

@@ -20,7 +20,7 @@
 #define NR_KERNEL_ZONES (MEMHP_NR_ZONES + 1)
 #define ZONE_DEVICE_NAME "Device"
 /* sysctl_lowmem_reserve_ratio of 6.1 (mm/page_alloc.c), by zone. */
-static const unsigned long lowmem_reserve_ratio[NR_KERNEL_ZONES] = {256, 256, 32, 0, 0};
+static const unsigned long lowmem_reserve_ratio[NR_KERNEL_ZONES] = { 256, 256, 32, 0, 0 };
 /* vm.overcommit_ratio default. */
 #define OVERCOMMIT_RATIO 50
 /* VMALLOC_END - VMALLOC_START with 4-level paging, in kB (a 5-level kernel
@@ -37,9 +37,17 @@ static const unsigned long lowmem_reserve_ratio[NR_KERNEL_ZONES] = {256, 256, 32
 #define K(pages) ((unsigned long long)(pages) << (MEMHP_PAGE_SHIFT - 10))
 
 static const char *const zone_stat_names[] = {
-	"nr_free_pages", "nr_zone_inactive_anon", "nr_zone_active_anon",
-	"nr_zone_inactive_file", "nr_zone_active_file", "nr_zone_unevictable",
-	"nr_zone_write_pending", "nr_mlock", "nr_bounce", "nr_zspages", "nr_free_cma",
+	"nr_free_pages",
+	"nr_zone_inactive_anon",
+	"nr_zone_active_anon",
+	"nr_zone_inactive_file",
+	"nr_zone_active_file",
+	"nr_zone_unevictable",
+	"nr_zone_write_pending",
+	"nr_mlock",
+	"nr_bounce",
+	"nr_zspages",
+	"nr_free_cma",
 };
 
 static const char *const numa_stat_names[] = {
@@ -47,18 +55,49 @@ static const char *const numa_stat_names[] = {
 };
 
 static const char *const node_stat_names[] = {
-	"nr_inactive_anon", "nr_active_anon", "nr_inactive_file", "nr_active_file",
-	"nr_unevictable", "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_isolated_anon",
-	"nr_isolated_file", "workingset_nodes", "workingset_refault_anon",
-	"workingset_refault_file", "workingset_activate_anon", "workingset_activate_file",
-	"workingset_restore_anon", "workingset_restore_file", "workingset_nodereclaim",
-	"nr_anon_pages", "nr_mapped", "nr_file_pages", "nr_dirty", "nr_writeback",
-	"nr_writeback_temp", "nr_shmem", "nr_shmem_hugepages", "nr_shmem_pmdmapped",
-	"nr_file_hugepages", "nr_file_pmdmapped", "nr_anon_transparent_hugepages",
-	"nr_vmscan_write", "nr_vmscan_immediate_reclaim", "nr_dirtied", "nr_written",
-	"nr_throttled_written", "nr_kernel_misc_reclaimable", "nr_foll_pin_acquired",
-	"nr_foll_pin_released", "nr_kernel_stack", "nr_page_table_pages",
-	"nr_sec_page_table_pages", "nr_swapcached", "pgpromote_success", "pgpromote_candidate",
+	"nr_inactive_anon",
+	"nr_active_anon",
+	"nr_inactive_file",
+	"nr_active_file",
+	"nr_unevictable",
+	"nr_slab_reclaimable",
+	"nr_slab_unreclaimable",
+	"nr_isolated_anon",
+	"nr_isolated_file",
+	"workingset_nodes",
+	"workingset_refault_anon",
+	"workingset_refault_file",
+	"workingset_activate_anon",
+	"workingset_activate_file",
+	"workingset_restore_anon",
+	"workingset_restore_file",
+	"workingset_nodereclaim",
+	"nr_anon_pages",
+	"nr_mapped",
+	"nr_file_pages",
+	"nr_dirty",
+	"nr_writeback",
+	"nr_writeback_temp",
+	"nr_shmem",
+	"nr_shmem_hugepages",
+	"nr_shmem_pmdmapped",
+	"nr_file_hugepages",
+	"nr_file_pmdmapped",
+	"nr_anon_transparent_hugepages",
+	"nr_vmscan_write",
+	"nr_vmscan_immediate_reclaim",
+	"nr_dirtied",
+	"nr_written",
+	"nr_throttled_written",
+	"nr_kernel_misc_reclaimable",
+	"nr_foll_pin_acquired",
+	"nr_foll_pin_released",
+	"nr_kernel_stack",
+	"nr_page_table_pages",
+	"nr_sec_page_table_pages",
+	"nr_swapcached",
+	"pgpromote_success",
+	"pgpromote_candidate",
 };
 
 static const char *const migratetype_names[MEMHP_MIGRATE_TYPES] = {
@@ -125,7 +164,7 @@ static void direct_map_range(uint64_t start, uint64_t end, uint64_t *k4, uint64_
 	uint64_t head, tail;
 
 	if (start < ISA_END) {
-		start = ISA_END;	/* counted with the ISA range */
+		start = ISA_END; /* counted with the ISA range */
 		if (end <= start)
 			return;
 	}
@@ -232,8 +271,7 @@ FS_SHOW(show_meminfo)
 	return 0;
 }
 
-static void print_stats(struct fs_buf *b, const char *const *names, size_t n,
-			unsigned long first)
+static void print_stats(struct fs_buf *b, const char *const *names, size_t n, unsigned long first)
 {
 	for (size_t i = 0; i < n; i++)
 		buf_printf(b, "\n      %-12s %lu", names[i], i ? 0UL : first);
@@ -361,7 +399,7 @@ FS_SHOW(show_pagetypeinfo)
 	buf_puts(b, "\n");
 	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
 		const struct memhp_zone_info *zi = &zs.z[z];
-		unsigned long count[MEMHP_MIGRATE_TYPES] = {0};
+		unsigned long count[MEMHP_MIGRATE_TYPES] = { 0 };
 
 		if (!populated(&zs, z))
 			continue;
@@ -398,15 +436,37 @@ FS_SHOW(show_node_meminfo)
 		   "Node %d MemUsed:        %8llu kB\n",
 		   nid, K(zs.managed), nid, K(zs.free), nid, K(zs.managed - zs.free));
 	static const char *const zero[] = {
-		"SwapCached:     ", "Active:         ", "Inactive:       ", "Active(anon):   ",
-		"Inactive(anon): ", "Active(file):   ", "Inactive(file): ", "Unevictable:    ",
-		"Mlocked:        ", "Dirty:          ", "Writeback:      ", "FilePages:      ",
-		"Mapped:         ", "AnonPages:      ", "Shmem:          ", "KernelStack:    ",
-		"PageTables:     ", "SecPageTables:  ", "NFS_Unstable:   ", "Bounce:         ",
-		"WritebackTmp:   ", "KReclaimable:   ", "Slab:           ", "SReclaimable:   ",
-		"SUnreclaim:     ", "AnonHugePages:  ", "ShmemHugePages: ", "ShmemPmdMapped: ",
+		"SwapCached:     ",
+		"Active:         ",
+		"Inactive:       ",
+		"Active(anon):   ",
+		"Inactive(anon): ",
+		"Active(file):   ",
+		"Inactive(file): ",
+		"Unevictable:    ",
+		"Mlocked:        ",
+		"Dirty:          ",
+		"Writeback:      ",
+		"FilePages:      ",
+		"Mapped:         ",
+		"AnonPages:      ",
+		"Shmem:          ",
+		"KernelStack:    ",
+		"PageTables:     ",
+		"SecPageTables:  ",
+		"NFS_Unstable:   ",
+		"Bounce:         ",
+		"WritebackTmp:   ",
+		"KReclaimable:   ",
+		"Slab:           ",
+		"SReclaimable:   ",
+		"SUnreclaim:     ",
+		"AnonHugePages:  ",
+		"ShmemHugePages: ",
+		"ShmemPmdMapped: ",
 		/* sic: 6.1 lost a space in these two */
-		"FileHugePages: ", "FilePmdMapped: ",
+		"FileHugePages: ",
+		"FilePmdMapped: ",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
 		buf_printf(b, "Node %d %s%8lu kB\n", nid, zero[i], 0UL);

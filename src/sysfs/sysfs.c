@@ -46,10 +46,10 @@ FS_SHOW(show_empty)
 #define UUID_STRING_LEN 36
 
 static const char *const kobject_actions[] = {
-	[MEMHP_KOBJ_ADD] = "add",	  [MEMHP_KOBJ_REMOVE] = "remove",
-	[MEMHP_KOBJ_CHANGE] = "change",	  [MEMHP_KOBJ_MOVE] = "move",
-	[MEMHP_KOBJ_ONLINE] = "online",	  [MEMHP_KOBJ_OFFLINE] = "offline",
-	[MEMHP_KOBJ_BIND] = "bind",	  [MEMHP_KOBJ_UNBIND] = "unbind",
+	[MEMHP_KOBJ_ADD] = "add",	[MEMHP_KOBJ_REMOVE] = "remove",
+	[MEMHP_KOBJ_CHANGE] = "change", [MEMHP_KOBJ_MOVE] = "move",
+	[MEMHP_KOBJ_ONLINE] = "online", [MEMHP_KOBJ_OFFLINE] = "offline",
+	[MEMHP_KOBJ_BIND] = "bind",	[MEMHP_KOBJ_UNBIND] = "unbind",
 };
 
 const char *memhp_kobject_action_name(enum memhp_kobject_action action)
@@ -142,8 +142,8 @@ static int uevent_args(const char *buf, size_t count, struct fs_uevent_env *args
 		next = arg_word_end(value, buf_end, ' ');
 		if (!next)
 			return -EINVAL;
-		if (!env_add(args, "SYNTH_ARG_%.*s=%.*s", (int)key_len, key,
-			     (int)(next - value), value))
+		if (!env_add(args, "SYNTH_ARG_%.*s=%.*s", (int)key_len, key, (int)(next - value),
+			     value))
 			return -EINVAL;
 	}
 	return 0;
@@ -246,11 +246,12 @@ static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char
 	}
 	ret = (ssize_t)count;
 	if (devpath) {
-		int err = fs_uevent(fs, (enum memhp_kobject_action)action, devpath, subsystem, args);
+		int err =
+			fs_uevent(fs, (enum memhp_kobject_action)action, devpath, subsystem, args);
 
 		if (err)
 			ret = err;
-		else	/* the core traces its own events; a synthetic one is news */
+		else /* the core traces its own events; a synthetic one is news */
 			memhp_trace_instant(fs->m, devpath, 0, (long)action);
 	}
 out:
@@ -359,10 +360,10 @@ void pm_forget_block(struct memhp_fs *fs, unsigned long id)
 {
 	pthread_mutex_lock(&fs->pm_lock);
 	for (unsigned int i = 0; i < fs->nr_pm_forbidden;) {
-		struct fs_ref dir = {.idx = (unsigned int)(fs->pm_forbidden[i] & 0xffff)};
+		struct fs_ref dir = { .idx = (unsigned int)(fs->pm_forbidden[i] & 0xffff) };
 
-		if (fs_nodes[dir.idx].parent && fs_nodes[fs_nodes[dir.idx].parent].pattern ==
-							PAT_BLOCK &&
+		if (fs_nodes[dir.idx].parent &&
+		    fs_nodes[fs_nodes[dir.idx].parent].pattern == PAT_BLOCK &&
 		    fs->pm_forbidden[i] >> 24 == id)
 			fs->pm_forbidden[i] = fs->pm_forbidden[--fs->nr_pm_forbidden];
 		else
@@ -373,7 +374,7 @@ void pm_forget_block(struct memhp_fs *fs, unsigned long id)
 
 FS_SHOW(show_pm_autosuspend)
 {
-	return -EIO;		/* !dev->power.use_autosuspend */
+	return -EIO; /* !dev->power.use_autosuspend */
 }
 
 FS_STORE(store_pm_autosuspend)
@@ -543,7 +544,7 @@ FS_SHOW(show_node_cpumap)
 
 FS_SHOW(show_node_distance)
 {
-	buf_puts(b, "10\n");	/* LOCAL_DISTANCE */
+	buf_puts(b, "10\n"); /* LOCAL_DISTANCE */
 	return 0;
 }
 

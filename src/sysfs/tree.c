@@ -129,28 +129,46 @@ enum {
 	N_COUNT
 };
 
-#define DIR(n, p, m) {.name = n, .parent = p, .type = FS_DIR, .mode = m}
-#define PDIR(n, p, pat) {.name = n, .parent = p, .type = FS_DIR, .mode = 0755, .pattern = pat}
-#define ATTR(n, p, m, sh, st)                                                              \
-	{.name = n, .parent = p, .type = FS_REG, .flavor = FL_SYSFS, .mode = m, .show = sh, \
-	 .store = st}
-#define LINK(n, p, fn) {.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .link = fn}
-#define PLINK(n, p, pat, fn)                                                               \
-	{.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .pattern = pat, .link = fn}
+#define DIR(n, p, m)                                              \
+	{                                                         \
+		.name = n, .parent = p, .type = FS_DIR, .mode = m \
+	}
+#define PDIR(n, p, pat)                                                              \
+	{                                                                            \
+		.name = n, .parent = p, .type = FS_DIR, .mode = 0755, .pattern = pat \
+	}
+#define ATTR(n, p, m, sh, st)                                                                      \
+	{                                                                                          \
+		.name = n, .parent = p, .type = FS_REG, .flavor = FL_SYSFS, .mode = m, .show = sh, \
+		.store = st                                                                        \
+	}
+#define LINK(n, p, fn)                                                           \
+	{                                                                        \
+		.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .link = fn \
+	}
+#define PLINK(n, p, pat, fn)                                                                     \
+	{                                                                                        \
+		.name = n, .parent = p, .type = FS_LNK, .mode = 0777, .pattern = pat, .link = fn \
+	}
 #define PROC(n, m, sh)                                                                     \
-	{.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, .show = sh}
-#define DEBUGFS(n, p, sh, st)                                                              \
-	{.name = n, .parent = p, .type = FS_REG, .flavor = FL_DEBUGFS, .mode = 0600,      \
-	 .show = sh, .store = st}
+	{                                                                                  \
+		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
+		.show = sh                                                                 \
+	}
+#define DEBUGFS(n, p, sh, st)                                                               \
+	{                                                                                   \
+		.name = n, .parent = p, .type = FS_REG, .flavor = FL_DEBUGFS, .mode = 0600, \
+		.show = sh, .store = st                                                     \
+	}
 /* The power/ directory every device has (drivers/base/power/sysfs.c), with
  * runtime PM never enabled: what a memory block or node shows. */
-#define POWER(pfx, p)                                                                      \
-	[pfx] = DIR("power", p, 0755),                                                     \
-	[pfx##_ASD] = ATTR("autosuspend_delay_ms", pfx, 0644, show_pm_autosuspend,         \
-			   store_pm_autosuspend),                                          \
-	[pfx##_CONTROL] = ATTR("control", pfx, 0644, show_pm_control, store_pm_control),   \
-	[pfx##_RAT] = ATTR("runtime_active_time", pfx, 0444, show_pm_zero, NULL),          \
-	[pfx##_STATUS] = ATTR("runtime_status", pfx, 0444, show_pm_status, NULL),          \
+#define POWER(pfx, p)                                                                    \
+	[pfx] = DIR("power", p, 0755),                                                   \
+	[pfx##_ASD] = ATTR("autosuspend_delay_ms", pfx, 0644, show_pm_autosuspend,       \
+			   store_pm_autosuspend),                                        \
+	[pfx##_CONTROL] = ATTR("control", pfx, 0644, show_pm_control, store_pm_control), \
+	[pfx##_RAT] = ATTR("runtime_active_time", pfx, 0444, show_pm_zero, NULL),        \
+	[pfx##_STATUS] = ATTR("runtime_status", pfx, 0444, show_pm_status, NULL),        \
 	[pfx##_RST] = ATTR("runtime_suspended_time", pfx, 0444, show_pm_zero, NULL)
 
 const struct fs_node fs_nodes[] = {
@@ -179,11 +197,10 @@ const struct fs_node fs_nodes[] = {
 
 	[N_NODES] = DIR("node", N_SYSTEM, 0755),
 	[N_NODES_CPU] = ATTR("has_cpu", N_NODES, 0444, show_nodes_cpu, NULL),
-	[N_NODES_GI] = ATTR("has_generic_initiator", N_NODES, 0444, show_nodes_generic_initiator,
-			    NULL),
+	[N_NODES_GI] =
+		ATTR("has_generic_initiator", N_NODES, 0444, show_nodes_generic_initiator, NULL),
 	[N_NODES_MEMORY] = ATTR("has_memory", N_NODES, 0444, show_nodes_memory, NULL),
-	[N_NODES_NORMAL] = ATTR("has_normal_memory", N_NODES, 0444, show_nodes_normal_memory,
-				NULL),
+	[N_NODES_NORMAL] = ATTR("has_normal_memory", N_NODES, 0444, show_nodes_normal_memory, NULL),
 	[N_NODES_ONLINE] = ATTR("online", N_NODES, 0444, show_nodes_online, NULL),
 	[N_NODES_POSSIBLE] = ATTR("possible", N_NODES, 0444, show_nodes_possible, NULL),
 	[N_NODES_UEVENT] = ATTR("uevent", N_NODES, 0644, show_empty, store_dev_uevent),
@@ -202,10 +219,10 @@ const struct fs_node fs_nodes[] = {
 	[N_NODE_HUGEPAGES] = DIR("hugepages", N_NODE, 0755),
 	[N_NODE_HP2M] = DIR("hugepages-2048kB", N_NODE_HUGEPAGES, 0755),
 	[N_NODE_HP2M_FREE] = ATTR("free_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero, NULL),
-	[N_NODE_HP2M_NR] = ATTR("nr_hugepages", N_NODE_HP2M, 0644, show_hugepages_zero,
-				store_nr_hugepages),
-	[N_NODE_HP2M_SURPLUS] = ATTR("surplus_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero,
-				     NULL),
+	[N_NODE_HP2M_NR] =
+		ATTR("nr_hugepages", N_NODE_HP2M, 0644, show_hugepages_zero, store_nr_hugepages),
+	[N_NODE_HP2M_SURPLUS] =
+		ATTR("surplus_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero, NULL),
 	POWER(N_NODE_POWER, N_NODE),
 	[N_NODE_MEMORY] = PLINK("memory", N_NODE, PAT_BLOCK, link_node_memory),
 
@@ -214,36 +231,36 @@ const struct fs_node fs_nodes[] = {
 	[N_BUS_DEVICES] = DIR("devices", N_BUS_MEM, 0755),
 	[N_BUS_DEVICE] = PLINK("memory", N_BUS_DEVICES, PAT_BLOCK, link_bus_device),
 	[N_BUS_DRIVERS] = DIR("drivers", N_BUS_MEM, 0755),
-	[N_BUS_AUTOPROBE] = ATTR("drivers_autoprobe", N_BUS_MEM, 0644, show_bus_autoprobe,
-				 store_bus_autoprobe),
+	[N_BUS_AUTOPROBE] =
+		ATTR("drivers_autoprobe", N_BUS_MEM, 0644, show_bus_autoprobe, store_bus_autoprobe),
 	[N_BUS_PROBE] = ATTR("drivers_probe", N_BUS_MEM, 0200, NULL, store_bus_probe),
 	[N_BUS_UEVENT] = ATTR("uevent", N_BUS_MEM, 0200, NULL, store_bus_uevent),
 
 	[N_MODULE] = DIR("module", N_SYS, 0755),
 	[N_MOD_MHP] = DIR("memory_hotplug", N_MODULE, 0755),
 	[N_MOD_PARAMS] = DIR("parameters", N_MOD_MHP, 0755),
-	[N_PARAM_NUMA_AWARE] = ATTR("auto_movable_numa_aware", N_MOD_PARAMS, 0644, show_param,
-				    store_param),
+	[N_PARAM_NUMA_AWARE] =
+		ATTR("auto_movable_numa_aware", N_MOD_PARAMS, 0644, show_param, store_param),
 	[N_PARAM_RATIO] = ATTR("auto_movable_ratio", N_MOD_PARAMS, 0644, show_param, store_param),
 	[N_PARAM_MEMMAP] = ATTR("memmap_on_memory", N_MOD_PARAMS, 0444, show_param, NULL),
 	[N_PARAM_POLICY] = ATTR("online_policy", N_MOD_PARAMS, 0644, show_param, store_param),
 
 	[N_KERNEL] = DIR("kernel", N_SYS, 0755),
-	[N_KERNEL_UEVENT_HELPER] = ATTR("uevent_helper", N_KERNEL, 0644, show_uevent_helper,
-					store_uevent_helper),
+	[N_KERNEL_UEVENT_HELPER] =
+		ATTR("uevent_helper", N_KERNEL, 0644, show_uevent_helper, store_uevent_helper),
 	[N_KERNEL_UEVENT_SEQNUM] = ATTR("uevent_seqnum", N_KERNEL, 0444, show_uevent_seqnum, NULL),
 	[N_DEBUG] = DIR("debug", N_KERNEL, 0700),
 	[N_NEI] = DIR("notifier-error-inject", N_DEBUG, 0755),
 	[N_NEI_MEM] = DIR("memory", N_NEI, 0755),
-	[N_NEI_PRIORITY] = DEBUGFS("priority", N_NEI_MEM, show_inject_priority,
-				   store_inject_priority),
+	[N_NEI_PRIORITY] =
+		DEBUGFS("priority", N_NEI_MEM, show_inject_priority, store_inject_priority),
 	[N_NEI_ACTIONS] = DIR("actions", N_NEI_MEM, 0755),
 	[N_NEI_ONLINE] = DIR("MEM_GOING_ONLINE", N_NEI_ACTIONS, 0755),
-	[N_NEI_ONLINE_ERROR] = DEBUGFS("error", N_NEI_ONLINE, show_inject_error,
-				       store_inject_error),
+	[N_NEI_ONLINE_ERROR] =
+		DEBUGFS("error", N_NEI_ONLINE, show_inject_error, store_inject_error),
 	[N_NEI_OFFLINE] = DIR("MEM_GOING_OFFLINE", N_NEI_ACTIONS, 0755),
-	[N_NEI_OFFLINE_ERROR] = DEBUGFS("error", N_NEI_OFFLINE, show_inject_error,
-					store_inject_error),
+	[N_NEI_OFFLINE_ERROR] =
+		DEBUGFS("error", N_NEI_OFFLINE, show_inject_error, store_inject_error),
 
 	[N_PROC] = DIR("proc", N_ROOT, 0555),
 	[N_PROC_MEMINFO] = PROC("meminfo", 0444, show_meminfo),
@@ -265,7 +282,7 @@ bool fs_node_is_online_error(unsigned int idx)
 static struct {
 	unsigned short first_child[N_COUNT];
 	unsigned short next_sibling[N_COUNT];
-	unsigned short pattern_child[N_COUNT];	/* at most one per directory */
+	unsigned short pattern_child[N_COUNT]; /* at most one per directory */
 	unsigned short nr_fixed_subdirs[N_COUNT];
 	bool uses_block[N_COUNT];
 	bool uses_node[N_COUNT];
@@ -274,7 +291,7 @@ static pthread_once_t tree_once = PTHREAD_ONCE_INIT;
 
 static void tree_init(void)
 {
-	unsigned short last[N_COUNT] = {0};
+	unsigned short last[N_COUNT] = { 0 };
 
 	for (unsigned int i = N_ROOT; i < N_COUNT; i++) {
 		const struct fs_node *n = &fs_nodes[i];
@@ -314,8 +331,8 @@ static void tree_init(void)
 
 uint64_t fs_ref_ino(const struct fs_ref *r)
 {
-	return (uint64_t)r->idx | (uint64_t)r->nid << INO_NID_SHIFT | (uint64_t)r->id
-								      << INO_ID_SHIFT;
+	return (uint64_t)r->idx | (uint64_t)r->nid << INO_NID_SHIFT |
+	       (uint64_t)r->id << INO_ID_SHIFT;
 }
 
 static void ref_from_ino(uint64_t ino, struct fs_ref *r)
@@ -387,8 +404,9 @@ static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
 static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_fs_attr *a)
 {
 	const struct fs_node *n = &fs_nodes[r->idx];
-	static const mode_t type_bits[] = {[FS_DIR] = S_IFDIR, [FS_REG] = S_IFREG,
-					   [FS_LNK] = S_IFLNK};
+	static const mode_t type_bits[] = {
+		[FS_DIR] = S_IFDIR, [FS_REG] = S_IFREG, [FS_LNK] = S_IFLNK
+	};
 
 	a->ino = fs_ref_ino(r);
 	a->mode = type_bits[n->type] | n->mode;
@@ -495,14 +513,14 @@ int memhp_fs_getattr(struct memhp_fs *fs, uint64_t ino, struct memhp_fs_attr *at
 
 /* ---- Links and paths -------------------------------------------------------------- */
 
-#define FS_PATH_MAX 4096	/* PATH_MAX */
-#define FS_NAME_MAX 255		/* NAME_MAX */
-#define FS_MAX_SYMLINKS 40	/* MAXSYMLINKS: then ELOOP */
-#define FS_LINK_MAX 256		/* longest link target the tree has, with room */
+#define FS_PATH_MAX 4096   /* PATH_MAX */
+#define FS_NAME_MAX 255	   /* NAME_MAX */
+#define FS_MAX_SYMLINKS 40 /* MAXSYMLINKS: then ELOOP */
+#define FS_LINK_MAX 256	   /* longest link target the tree has, with room */
 
 static int ref_readlink(struct memhp_fs *fs, const struct fs_ref *r, char *buf, size_t size)
 {
-	struct fs_buf b = {0};
+	struct fs_buf b = { 0 };
 	int len;
 
 	fs_nodes[r->idx].link(fs, r, &b);
@@ -538,14 +556,13 @@ ssize_t memhp_fs_readlink(struct memhp_fs *fs, uint64_t ino, char *buf, size_t s
  * the middle are always followed, the last one only if @follow; @depth
  * counts the links followed so far.
  */
-static int walk(struct memhp_fs *fs, struct fs_ref *cur, const char *path, bool follow,
-		int *depth)
+static int walk(struct memhp_fs *fs, struct fs_ref *cur, const char *path, bool follow, int *depth)
 {
 	char name[FS_NAME_MAX + 1];
 	const char *p = path;
 
 	if (*p == '/') {
-		*cur = (struct fs_ref){.idx = N_ROOT};
+		*cur = (struct fs_ref){ .idx = N_ROOT };
 		while (*p == '/')
 			p++;
 	}
@@ -599,12 +616,11 @@ static int resolve(struct memhp_fs *fs, const char *path, bool follow, struct fs
 		return -EINVAL;
 	if (strnlen(path, FS_PATH_MAX) >= FS_PATH_MAX)
 		return -ENAMETOOLONG;
-	*r = (struct fs_ref){.idx = N_ROOT};
+	*r = (struct fs_ref){ .idx = N_ROOT };
 	return walk(fs, r, path, follow, &depth);
 }
 
-int memhp_fs_resolve(struct memhp_fs *fs, const char *path, bool follow,
-		     struct memhp_fs_attr *attr)
+int memhp_fs_resolve(struct memhp_fs *fs, const char *path, bool follow, struct memhp_fs_attr *attr)
 {
 	struct fs_ref r;
 	int ret = resolve(fs, path, follow, &r);
@@ -725,7 +741,7 @@ int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags)
 static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out)
 {
 	const struct fs_node *n = &fs_nodes[r->idx];
-	struct fs_buf b = {0};
+	struct fs_buf b = { 0 };
 	int ret;
 
 	*out = NULL;
@@ -792,8 +808,8 @@ struct memhp_fs_req {
 	struct memhp_fs *fs;
 	pthread_mutex_t lock;
 	bool interrupted;
-	struct memhp_task *task;	/* the thread running the store, if any */
-	struct memhp_fs_req *next;	/* fs->reqs, under fs->reqs_lock */
+	struct memhp_task *task;   /* the thread running the store, if any */
+	struct memhp_fs_req *next; /* fs->reqs, under fs->reqs_lock */
 };
 
 struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs)
@@ -947,12 +963,12 @@ static ssize_t write_ref(struct memhp_fs *fs, const struct fs_ref *r, const char
 	if (n->type == FS_LNK)
 		return -EINVAL;
 	if (n->flavor == FL_PROC)
-		return -EIO;		/* pde_write() without a proc_write */
+		return -EIO; /* pde_write() without a proc_write */
 	if (!n->store)
 		return -EACCES;
 	if (n->flavor == FL_SYSFS) {
 		if (!len)
-			return 0;	/* sysfs_kf_write() */
+			return 0; /* sysfs_kf_write() */
 		len = MIN(len, (size_t)FS_PAGE_SIZE);
 	}
 	/* kernfs hands the store a NUL-terminated copy. */
@@ -1050,10 +1066,10 @@ static const struct {
 	const char *instant;
 	enum memhp_kobject_action action;
 } block_uevents[] = {
-	{"memory_block_add", MEMHP_KOBJ_ADD},
-	{"memory_block_remove", MEMHP_KOBJ_REMOVE},
-	{"uevent online", MEMHP_KOBJ_ONLINE},
-	{"uevent offline", MEMHP_KOBJ_OFFLINE},
+	{ "memory_block_add", MEMHP_KOBJ_ADD },
+	{ "memory_block_remove", MEMHP_KOBJ_REMOVE },
+	{ "uevent online", MEMHP_KOBJ_ONLINE },
+	{ "uevent offline", MEMHP_KOBJ_OFFLINE },
 };
 
 static void fs_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)

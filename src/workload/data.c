@@ -29,7 +29,7 @@ struct memhp_data {
 	pthread_mutex_t lock;
 	struct slot *slots;
 	unsigned long nr_slots, cap;
-	uint32_t *free_slots;		/* stack of free slot indices */
+	uint32_t *free_slots; /* stack of free slot indices */
 	unsigned long nr_free_slots;
 	unsigned long nr_live;
 	_Atomic unsigned long nr_migrated;
@@ -90,7 +90,7 @@ static int data_migrate(struct memhp_page *dst, struct memhp_page *src, void *ow
 	pthread_mutex_lock(&d->lock);
 	if (idx >= d->nr_slots || d->slots[idx].state != SLOT_ISOLATED ||
 	    d->slots[idx].pfn != memhp_page_to_pfn(src)) {
-		ret = -EBUSY;	/* freed meanwhile: putback lets it go */
+		ret = -EBUSY; /* freed meanwhile: putback lets it go */
 	} else {
 		d->slots[idx].pfn = (uint32_t)memhp_page_to_pfn(dst);
 		d->slots[idx].state = SLOT_LIVE;
@@ -197,7 +197,7 @@ unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp
 			}
 			idx = (uint32_t)d->nr_slots++;
 		}
-		d->slots[idx] = (struct slot){(uint32_t)memhp_page_to_pfn(page), SLOT_LIVE, csum};
+		d->slots[idx] = (struct slot){ (uint32_t)memhp_page_to_pfn(page), SLOT_LIVE, csum };
 		d->nr_live++;
 		/* Publish under the lock, so isolation sees a consistent slot. */
 		memhp_SetPageMovable(page, d->owner_id, idx);
@@ -335,8 +335,7 @@ unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified)
 		checked++;
 		page = memhp_pfn_to_online_page(d->m, s->pfn);
 		if (!page || memhp_page_owner(page) != d->owner_id ||
-		    memhp_page_private(page) != i ||
-		    page_csum(memhp_page_address(page)) != s->csum)
+		    memhp_page_private(page) != i || page_csum(memhp_page_address(page)) != s->csum)
 			bad++;
 	}
 	pthread_mutex_unlock(&d->lock);

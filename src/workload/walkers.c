@@ -135,7 +135,7 @@ void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stat
 		return;
 	atomic_store(&w->stop, true);
 	if (stats)
-		*stats = (struct memhp_walker_stats){0};
+		*stats = (struct memhp_walker_stats){ 0 };
 	for (unsigned int i = 0; i < w->nr; i++) {
 		pthread_join(w->walkers[i].thread, NULL);
 		free(w->walkers[i].ids);

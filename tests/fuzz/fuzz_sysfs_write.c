@@ -69,7 +69,7 @@ static int walk_fill(void *c, const char *name, const struct memhp_fs_attr *a, u
 
 static void walk(const char *dir, uint64_t ino)
 {
-	struct walk_ctx w = {dir};
+	struct walk_ctx w = { dir };
 
 	memhp_fs_readdir(fs, ino, 0, walk_fill, &w);
 }
