@@ -32,12 +32,14 @@ struct summary {
 	int instants;
 	int tracks;
 	int thread_names;
-	bool saw[8]; /* see names[] */
+	bool saw[9]; /* see names[] */
+	int ends[9]; /* spans of each of names[] */
 };
 
 static const char *const names[] = {
-	"offline_pages",      "isolate",       "migrate",      "MEM_GOING_OFFLINE",
-	"MEM_CANCEL_OFFLINE", "migrate_pages", "online_pages", "scenario call",
+	"offline_pages",       "isolate",	"migrate",	"MEM_GOING_OFFLINE",
+	"MEM_CANCEL_OFFLINE",  "migrate_pages", "online_pages", "scenario call",
+	"test_pages_isolated",
 };
 
 static struct track *track_of(struct track *t, int *n, long long pid, long long tid)
@@ -127,6 +129,8 @@ static const char *validate(const char *path, struct summary *s)
 				goto bad;
 			}
 			s->spans++;
+			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+				s->ends[k] += !strcmp(name, names[k]);
 		} else if (!strcmp(ph, "i")) {
 			s->instants++;
 		} else {
@@ -167,7 +171,7 @@ static void tmp_path(char *buf, size_t len)
 	close(mkstemp(buf));
 }
 
-static void vetoed_offline_gives_balanced_spans_and_notifier_instants(void)
+static void vetoed_offline_gives_balanced_spans_with_notifier_spans(void)
 {
 	struct memhp_machine *m = machine();
 	struct tl_options opt = { .keep_events = true };
@@ -197,7 +201,10 @@ static void vetoed_offline_gives_balanced_spans_and_notifier_instants(void)
 	ASSERT_TRUE(!why);
 	ASSERT_TRUE(s.saw[0] && s.saw[1]); /* offline_pages, isolate */
 	ASSERT_TRUE(s.saw[3] && s.saw[4]); /* GOING and CANCEL */
-	ASSERT_TRUE(s.saw[7]);		   /* the scenario's call */
+	/* Each notification is a span the notifiers' work nests in. */
+	ASSERT_EQ(s.ends[3], 1);
+	ASSERT_EQ(s.ends[4], 1);
+	ASSERT_TRUE(s.saw[7]); /* the scenario's call */
 	ASSERT_EQ(s.tracks, 1);
 	ASSERT_GT(s.thread_names, 0);
 }
@@ -272,6 +279,10 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 		test_fail(__FILE__, __LINE__, "%s", why);
 	ASSERT_TRUE(!why);
 	ASSERT_TRUE(s.saw[2] && s.saw[5]); /* migrate, migrate_pages rounds */
+	/* Every round a span: the four the signal came after. */
+	ASSERT_EQ(s.ends[5], 4);
+	/* The second block's offline succeeded after testing its pages. */
+	ASSERT_GT(s.ends[8], 0);
 	ASSERT_EQ(s.tracks, 2);
 }
 
@@ -300,6 +311,6 @@ static void memhp_run_writes_a_valid_trace(void)
 	ASSERT_GT(s.spans, 10);
 }
 
-RUN_TESTS(T(vetoed_offline_gives_balanced_spans_and_notifier_instants),
+RUN_TESTS(T(vetoed_offline_gives_balanced_spans_with_notifier_spans),
 	  T(interrupted_migration_and_a_second_thread_stay_balanced),
 	  T(memhp_run_writes_a_valid_trace))

@@ -259,6 +259,10 @@ enum memhp_trace_kind {
 	MEMHP_TRACE_MIGRATE_ROUND, /* arg: pages migrated; ret: failures */
 	MEMHP_TRACE_MESSAGE,	   /* name: a kernel-log style line */
 	MEMHP_TRACE_INSTANT,	   /* drivers and devices: name + arg */
+	/* Before the chain runs (name: event) and before a migration round
+	 * (name: "migrate_pages"): NOTIFY and MIGRATE_ROUND end them. */
+	MEMHP_TRACE_NOTIFY_BEGIN,
+	MEMHP_TRACE_MIGRATE_ROUND_BEGIN,
 };
 
 struct memhp_trace_event {

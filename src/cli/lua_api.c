@@ -518,10 +518,16 @@ static void lua_online_page(struct memhp_page *page, unsigned int order, void *p
 }
 
 static const char *const trace_kind_names[] = {
-	[MEMHP_TRACE_OP_BEGIN] = "op_begin",	   [MEMHP_TRACE_OP_END] = "op_end",
-	[MEMHP_TRACE_PHASE_BEGIN] = "phase_begin", [MEMHP_TRACE_PHASE_END] = "phase_end",
-	[MEMHP_TRACE_NOTIFY] = "notify",	   [MEMHP_TRACE_MIGRATE_ROUND] = "migrate_round",
-	[MEMHP_TRACE_MESSAGE] = "message",	   [MEMHP_TRACE_INSTANT] = "instant",
+	[MEMHP_TRACE_OP_BEGIN] = "op_begin",
+	[MEMHP_TRACE_OP_END] = "op_end",
+	[MEMHP_TRACE_PHASE_BEGIN] = "phase_begin",
+	[MEMHP_TRACE_PHASE_END] = "phase_end",
+	[MEMHP_TRACE_NOTIFY] = "notify",
+	[MEMHP_TRACE_MIGRATE_ROUND] = "migrate_round",
+	[MEMHP_TRACE_MESSAGE] = "message",
+	[MEMHP_TRACE_INSTANT] = "instant",
+	[MEMHP_TRACE_NOTIFY_BEGIN] = "notify_begin",
+	[MEMHP_TRACE_MIGRATE_ROUND_BEGIN] = "migrate_round_begin",
 };
 
 static void lua_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)

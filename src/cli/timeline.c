@@ -31,6 +31,9 @@
 #define TL_DUR_COL 78
 /* Migration rounds printed per migrate phase; the rest are summed up. */
 #define TL_ROUNDS_SHOWN 3
+/* test_pages_isolated() spans of one offline kept for the trace file. */
+#define TL_TESTS_KEPT 16
+#define TL_TEST_PHASE "test_pages_isolated"
 /* Kernel messages of one kind shown per operation, as printk's ratelimit
  * (DEFAULT_RATELIMIT_BURST) would let through; kinds told apart at once. */
 #define TL_PRINTK_BURST 10
@@ -158,6 +161,8 @@ struct tl_thread {
 	int nr_printk;
 	/* Migration rounds of the current migrate phase. */
 	unsigned long rounds, hidden_rounds, hidden_moved, hidden_failed;
+	/* test_pages_isolated() calls of the current migrate phase. */
+	unsigned long tests;
 };
 
 static _Thread_local struct tl_thread self;
@@ -614,6 +619,13 @@ static void print_hidden_printk(struct timeline *tl, struct tl_thread *th, uint6
 	}
 }
 
+/* test_pages_isolated(), inside offline_pages()'s migrate phase. */
+static bool is_test_phase(const struct memhp_trace_event *ev)
+{
+	return (ev->kind == MEMHP_TRACE_PHASE_BEGIN || ev->kind == MEMHP_TRACE_PHASE_END) &&
+	       !strcmp(ev->name, TL_TEST_PHASE);
+}
+
 static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
 {
 	struct tl_machine *tm = priv;
@@ -633,6 +645,19 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 	th = thread_state(tl);
 	e.tid = (uint16_t)th->tid;
 	e.ts = now(tl);
+	if (is_test_phase(ev)) {
+		/* A span in the trace only, and only the first few of an
+		 * offline that retries (for ever, if a page never frees). */
+		if (ev->kind == MEMHP_TRACE_PHASE_BEGIN)
+			th->tests++;
+		if (th->tests <= TL_TESTS_KEPT) {
+			e.ph = ev->kind == MEMHP_TRACE_PHASE_BEGIN ? 'B' : 'E';
+			e.kind = TL_PHASE;
+			keep(tl, th, &e);
+		}
+		pthread_mutex_unlock(&tl->lock);
+		return;
+	}
 	update_progress(tl, th, tm, ev);
 	switch (ev->kind) {
 	case MEMHP_TRACE_OP_BEGIN:
@@ -644,7 +669,7 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 		else
 			snprintf(text, sizeof(text), "%s", ev->name);
 		if (!strcmp(ev->name, "migrate"))
-			th->rounds = 0;
+			th->rounds = th->tests = 0;
 		if (ev->kind == MEMHP_TRACE_OP_BEGIN && !tl->opt.max_depth)
 			th->nr_printk = 0;
 		e.detail = text;
@@ -668,15 +693,25 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 			print_hidden_printk(tl, th, e.ts);
 		span_end(tl, th, e.ts, res);
 		break;
+	case MEMHP_TRACE_NOTIFY_BEGIN:
+		/* The text shows a notification as one line when it is done;
+		 * the trace gets its span. */
+		e.ph = 'B';
+		e.kind = TL_NOTIFY;
+		break;
 	case MEMHP_TRACE_NOTIFY:
-		e.ph = 'i';
+		e.ph = 'E';
 		e.kind = TL_NOTIFY;
 		snprintf(text, sizeof(text), "%s = %s", ev->name ? ev->name : "?",
 			 run_errno_str(ev->ret, err));
 		leaf(tl, th, e.ts, text);
 		break;
+	case MEMHP_TRACE_MIGRATE_ROUND_BEGIN:
+		e.ph = 'B';
+		e.kind = TL_ROUND;
+		break;
 	case MEMHP_TRACE_MIGRATE_ROUND:
-		e.ph = 'i';
+		e.ph = 'E';
 		e.kind = TL_ROUND;
 		if (++th->rounds <= TL_ROUNDS_SHOWN) {
 			snprintf(text, sizeof(text), "migrate_pages from pfn %#lx: %ld moved, %s%s",

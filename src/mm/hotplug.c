@@ -260,8 +260,12 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 			}
 			ret = scan_movable_pages(m, pfn, end_pfn, &pfn);
 			if (!ret) {
+				int rc;
+
+				mhp_trace(m, MEMHP_TRACE_MIGRATE_ROUND_BEGIN, "migrate_pages", pfn,
+					  end_pfn - pfn, 0, 0);
 				/* Failures are not fatal: the loop comes back. */
-				int rc = migrate_movable_range(m, pfn, end_pfn, true, 1, &moved);
+				rc = migrate_movable_range(m, pfn, end_pfn, true, 1, &moved);
 
 				migrated += moved;
 				mhp_trace(m, MEMHP_TRACE_MIGRATE_ROUND, "migrate_pages", pfn,
@@ -277,7 +281,11 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 			goto failed_removal_isolated;
 		}
 		/* dissolve_free_huge_pages(): memhp has no hugetlb pages. */
+		mhp_trace(m, MEMHP_TRACE_PHASE_BEGIN, "test_pages_isolated", start_pfn, nr_pages, 0,
+			  0);
 		ret = test_pages_isolated(m, start_pfn, end_pfn, MEMORY_OFFLINE);
+		mhp_trace(m, MEMHP_TRACE_PHASE_END, "test_pages_isolated", start_pfn, nr_pages, 0,
+			  ret);
 		if (ret)
 			rounds++;
 	} while (ret);

@@ -130,6 +130,8 @@ int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_me
 
 	check_event_order(m, action, arg);
 
+	mhp_trace(m, MEMHP_TRACE_NOTIFY_BEGIN, memhp_memory_event_name(action), arg->start_pfn,
+		  arg->nr_pages, 0, 0);
 	pthread_rwlock_rdlock(&m->memory_chain.rwsem);
 	for (struct memhp_notifier_block *nb = m->memory_chain.head; nb; nb = nb->next) {
 		ret = nb->notifier_call(nb, action, arg);
