@@ -312,6 +312,79 @@ static void alloc_contig_range_rejects_bad_ranges(void)
 	ASSERT_ERR(memhp_alloc_contig_range(m, memhp_max_pfn(m), memhp_max_pfn(m) + 1, 0), -EINVAL);
 }
 
+/* A poisoned page keeps the reference memory_failure() took; offlining
+ * steps over it. If a rule forgot to, the offline would retry for ever:
+ * the guard interrupts it after this many failed tests instead. */
+#define HWPOISON_GUARD_TESTS 100
+
+struct test_guard {
+	int failed;
+	struct memhp_task *task;
+};
+
+static void guard_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct test_guard *g = priv;
+
+	(void)m;
+	if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "test_pages_isolated") &&
+	    ev->ret && ++g->failed == HWPOISON_GUARD_TESTS)
+		memhp_task_signal(g->task);
+}
+
+static struct memhp_page *poisoned_kernel_page(struct memhp_machine *m)
+{
+	const unsigned long start = tm_block_pfn(m, B0);
+	struct memhp_page *k =
+		tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
+
+	if (k)
+		memhp_SetPageHWPoison(k);
+	return k;
+}
+
+static void offline_skips_a_referenced_hwpoison_page_in_zone_normal(void)
+{
+	static struct test_guard g;
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
+	struct memhp_page *k;
+
+	ASSERT_TRUE(m);
+	k = poisoned_kernel_page(m);
+	ASSERT_TRUE(k);
+	ASSERT_EQ(memhp_page_count(k), 1);
+	g = (struct test_guard){ .task = memhp_current_task() };
+	ASSERT_OK(memhp_add_tracer(m, guard_tracer, &g));
+	/* has_unmovable_pages(), test_pages_isolated() and
+	 * __offline_isolated_pages() all step over it. */
+	ASSERT_OK(memhp_block_offline(m, B0));
+	memhp_remove_tracer(m, guard_tracer, &g);
+	memhp_task_clear_signal(memhp_current_task());
+	ASSERT_EQ(g.failed, 0);
+	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));
+}
+
+static void only_offlining_skips_hwpoison_pages(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
+	struct memhp_page *k;
+	unsigned long kpb;
+
+	ASSERT_TRUE(m);
+	k = poisoned_kernel_page(m);
+	ASSERT_TRUE(k);
+	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);
+	/* alloc_contig_range() isolates without MEMORY_OFFLINE: the page is
+	 * what it is, an unmovable kernel page. */
+	ASSERT_ERR(start_isolate_page_range(m, kpb, kpb + pb, MIGRATE_MOVABLE, 0, 0), -EBUSY);
+	ASSERT_ERR(memhp_alloc_contig_range(m, kpb, kpb + pb, MEMHP_GFP_KERNEL), -EBUSY);
+	ASSERT_OK(start_isolate_page_range(m, kpb, kpb + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0));
+	ASSERT_ERR(test_pages_isolated(m, kpb, kpb + pb, 0), -EBUSY);
+	ASSERT_OK(test_pages_isolated(m, kpb, kpb + pb, MEMORY_OFFLINE));
+	undo_isolate_page_range(m, kpb, kpb + pb, MIGRATE_MOVABLE);
+}
+
 RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),
 	  T(pages_freed_into_an_isolated_pageblock_stay_out_of_memfree),
 	  T(isolating_an_isolated_pageblock_is_ebusy),
@@ -324,4 +397,6 @@ RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),
 	  T(alloc_contig_range_treats_pageoffline_as_no_offlining_would),
 	  T(alloc_contig_range_gives_up_after_five_rounds_of_failed_migration),
 	  T(alloc_contig_range_returns_eintr_when_a_signal_is_pending),
-	  T(alloc_contig_range_rejects_bad_ranges))
+	  T(alloc_contig_range_rejects_bad_ranges),
+	  T(offline_skips_a_referenced_hwpoison_page_in_zone_normal),
+	  T(only_offlining_skips_hwpoison_pages))
