@@ -171,6 +171,33 @@ else
 	not_ok "^C aborts the offline with -EINTR, restores everything, exits 130"
 fi
 
+# ---- the progress bar, on a terminal ----------------------------------------------------
+# script(1) gives memhp a pseudo-terminal; its stdout is what the terminal
+# shows. The endless offline runs until the bar is there, then ^C ends it.
+if command -v script >/dev/null && command -v pgrep >/dev/null; then
+	script -q -e -c "$MEMHP run scenarios/endless-migration.lua --seed 1 -- forever" /dev/null \
+		>"$tmp/tty" 2>&1 </dev/null &
+	spid=$!
+	for ((i = 0; i < 1000; i++)); do
+		grep -q '(^C aborts)' "$tmp/tty" && break
+		sleep 0.01
+	done
+	pkill -INT -f "^$MEMHP run scenarios/endless-migration.lua --seed 1 -- forever"
+	wait "$spid"
+	rc=$?
+	# The bar: the operation and its phase, cells, rounds, the time; then
+	# erased (\r and erase-line) before the timeline goes on.
+	if [ "$rc" -eq 130 ] &&
+		grep -Eaq 'offline_pages memory32 migrate \[[#.]+\] +[0-9]+%  round [0-9]+  0 migrated  [0-9.]+ s  \(\^C aborts\)' "$tmp/tty" &&
+		grep -aq $'\r\033\[K' "$tmp/tty"; then
+		ok "a progress bar on a terminal for a long offline, erased when it ends"
+	else
+		echo "# exit $rc"
+		tr '\r' '\n' <"$tmp/tty" | tail -5 | sed 's/^/# /'
+		not_ok "a progress bar on a terminal for a long offline, erased when it ends"
+	fi
+fi
+
 # ---- the memory map ---------------------------------------------------------------------
 "$MEMHP" run scenarios/normal-vs-movable.lua -q --seed 1 --svg "$tmp/map.svg" >/dev/null 2>&1
 if grep -q '<svg' "$tmp/map.svg" && grep -q '</svg>' "$tmp/map.svg" &&
