@@ -587,8 +587,67 @@ static void info_and_block_state_may_be_read_while_the_worker_runs(void)
 	memhp_vmem_dev_destroy(dev);
 }
 
+/*
+ * virtio_mem_sbm_unplug_request(): partially plugged blocks first, offline
+ * before online, ZONE_MOVABLE before kernel zones, and within a state the
+ * highest block first. Five blocks: 32, 33 offline, 34 kernel, 35 and 36
+ * movable; each 2 MiB step shows which block gives.
+ */
+static void unplug_takes_partial_offline_movable_then_kernel_blocks_highest_first(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	const uint64_t sb = 2 * MEMHP_MiB;
+	struct memhp_block_info bi;
+	uint64_t size = 5 * BLOCK;
+
+	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_OFFLINE, MEMHP_PROTOCOL_6_1, 0));
+	ASSERT_OK(resize(&r, size));
+	ASSERT_ERR(memhp_store_state(r.m, B0 + 2, "online_kernel", 13, false), 13);
+	ASSERT_ERR(memhp_store_state(r.m, B0 + 3, "online_movable", 14, false), 14);
+	ASSERT_ERR(memhp_store_state(r.m, B0 + 4, "online_movable", 14, false), 14);
+	memhp_vmem_drv_process(r.drv);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0), MEMHP_VMEM_SBM_OFFLINE);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 2), MEMHP_VMEM_SBM_KERNEL);
+
+	/* Offline blocks first, the highest: 33. */
+	ASSERT_OK(resize(&r, size -= sb));
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 1), MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0), MEMHP_VMEM_SBM_OFFLINE);
+	/* A partial one before a full one: 33 again, from its end (device
+	 * blocks 64-127 are 33's). */
+	ASSERT_OK(resize(&r, size -= sb));
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0), MEMHP_VMEM_SBM_OFFLINE);
+	ASSERT_TRUE(!memhp_vmem_dev_block_plugged(r.dev, 127));
+	ASSERT_TRUE(!memhp_vmem_dev_block_plugged(r.dev, 126));
+	ASSERT_TRUE(memhp_vmem_dev_block_plugged(r.dev, 125));
+	/* All offline memory goes, and its blocks with it, before any online. */
+	ASSERT_OK(resize(&r, size = 3 * BLOCK));
+	ASSERT_ERR(memhp_block_info(r.m, B0, &bi), -ENODEV);
+	ASSERT_ERR(memhp_block_info(r.m, B0 + 1, &bi), -ENODEV);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0), MEMHP_VMEM_SBM_UNUSED);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 1), MEMHP_VMEM_SBM_UNUSED);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 2), MEMHP_VMEM_SBM_KERNEL);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 4), MEMHP_VMEM_SBM_MOVABLE);
+	/* Then ZONE_MOVABLE, the highest: 36, and again 36, now partial. */
+	ASSERT_OK(resize(&r, size -= sb));
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 4), MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 3), MEMHP_VMEM_SBM_MOVABLE);
+	ASSERT_OK(resize(&r, size -= sb));
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 3), MEMHP_VMEM_SBM_MOVABLE);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 2), MEMHP_VMEM_SBM_KERNEL);
+	/* The kernel block goes last: down to one block, it is what is left. */
+	ASSERT_OK(resize(&r, size = BLOCK));
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 3), MEMHP_VMEM_SBM_UNUSED);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 4), MEMHP_VMEM_SBM_UNUSED);
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 2), MEMHP_VMEM_SBM_KERNEL);
+	ASSERT_OK(resize(&r, size -= sb));
+	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0 + 2), MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+	ASSERT_EQ(dev_plugged(&r), BLOCK - sb);
+}
+
 RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_blocks),
 	  T(a_partial_plug_fills_a_block_from_its_first_sub_block),
+	  T(unplug_takes_partial_offline_movable_then_kernel_blocks_highest_first),
 	  T(plugging_stops_at_the_offline_threshold_until_memory_is_onlined),
 	  T(unplug_all_is_sent_at_probe_when_memory_is_still_plugged),
 	  T(adding_memory_does_not_expose_unplugged_device_blocks),
