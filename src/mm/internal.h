@@ -621,6 +621,7 @@ void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long p
 		     unsigned int order, unsigned long split_pfn_offset);
 bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			 unsigned int order);
+bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn);
 void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			     unsigned int order, int mt);
 struct memhp_page *alloc_migration_target(struct memhp_machine *m, int nid);
