@@ -78,6 +78,20 @@ struct memhp_movable_operations {
 	int (*migrate_page)(struct memhp_page *dst, struct memhp_page *src, void *owner);
 	/* Migration failed: take the isolated page back. */
 	void (*putback_page)(struct memhp_page *page, void *owner);
+	/*
+	 * A hardware memory error hit the page (memhp_memory_failure()): its
+	 * contents are gone. Asked of LRU owners only, whose pages stand for
+	 * user memory, as the kernel unmaps only those (try_to_unmap() with
+	 * TTU_HWPOISON in hwpoison_user_mappings()). Let go of the page the
+	 * way a poison entry replaces a mapping: remember that the data is
+	 * lost (a process gets SIGBUS when it touches the address), set
+	 * PG_dirty (memhp_SetPageDirty()) if the contents had been written,
+	 * unlink the page (memhp_ClearPageMovable()) and drop the owner's
+	 * reference. The caller holds a reference. Return 0, -ENOENT if the
+	 * page is no longer the owner's, or another errno if it cannot be let
+	 * go now (isolated for migration, say). NULL: the owner cannot unmap.
+	 */
+	int (*unmap_poisoned)(struct memhp_page *page, void *owner);
 };
 
 #define MEMHP_MAX_MOVABLE_OWNERS 64

@@ -658,6 +658,17 @@ int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned l
 
 /* migration.c */
 #define CONTIG_MIGRATE_TRIES 5
+/* Why pages move; only what changes how memhp migrates is told apart. */
+enum migrate_reason {
+	MR_CONTIG_RANGE,
+	MR_MEMORY_HOTPLUG,
+	MR_MEMORY_FAILURE, /* soft offline: the source keeps the isolation's reference */
+};
+const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id, void **owner);
+int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page);
+void putback_movable_page(struct memhp_machine *m, struct memhp_page *page);
+long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long nr,
+		   enum migrate_reason reason, unsigned long *nr_migrated);
 int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned long end,
 		       unsigned long *movable_pfn);
 int do_migrate_range(struct memhp_machine *m, unsigned long start, unsigned long end,
