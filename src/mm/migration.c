@@ -271,8 +271,10 @@ static int pfn_vec_push(struct pfn_vec *vec, unsigned long pfn)
 
 /*
  * Isolate every movable page of [start, end) onto @vec. Offlining leaves
- * HWPoison and skippable PageOffline pages alone (do_migrate_range()).
- * Returns 0 or -ENOMEM.
+ * HWPoison and skippable PageOffline pages alone (do_migrate_range()); a
+ * poisoned page that is still on the LRU, which memory_failure() should
+ * have unmapped, is a WARN in 6.1, which then takes it off the LRU and
+ * unmaps it: here its owner is asked to let go of it. Returns 0 or -ENOMEM.
  */
 static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned long end,
 			 bool offlining, struct pfn_vec *vec)
@@ -290,8 +292,14 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			pfn += (1UL << buddy_order(page)) - 1;
 			continue;
 		}
-		if (offlining && PageHWPoison(page))
+		if (offlining && PageHWPoison(page)) {
+			if (PageLRU(page)) {
+				memhp_report(m, pfn, "warn",
+					     "do_migrate_range: a HWPoison page is on the LRU");
+				unmap_poisoned_page(m, page);
+			}
 			continue;
+		}
 		if (offlining && skippable_rule && PageOffline(page) && PageOfflineSkippable(page))
 			continue;
 		if (!(PageLRU(page) || __PageMovable(page)))
