@@ -13,6 +13,8 @@
 
 #include "../src/mm/internal.h"
 
+#include <memhp/fs.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -576,6 +578,28 @@ static void offline_unmaps_a_poisoned_page_still_on_the_lru(void)
 	ASSERT_EQ(r.verified, 15);
 }
 
+static void hardware_corrupted_in_meminfo_counts_poisoned_pages(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	struct memhp_fs *fs = NULL;
+	struct memhp_meminfo mi;
+	char buf[4096];
+	ssize_t n;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_fs_create(m, &fs));
+	tm_defer((void (*)(void *))memhp_fs_destroy, fs);
+	ASSERT_OK(memhp_memory_failure(m, free_pfn(m)));
+	ASSERT_OK(memhp_soft_offline_page(m, free_pfn(m) - 1));
+	ASSERT_ERR(memhp_memory_failure(m, 0x10), -EBUSY); /* reserved: counted too */
+	n = memhp_fs_read(fs, "/proc/meminfo", buf, sizeof(buf) - 1);
+	ASSERT_GT(n, 0);
+	buf[n] = '\0';
+	ASSERT_TRUE(strstr(buf, "\nHardwareCorrupted:    12 kB\n"));
+	memhp_meminfo(m, &mi);
+	ASSERT_EQ(mi.hwpoison_pages, 3);
+}
+
 /* ---- Under load ------------------------------------------------------------------------ */
 
 struct churn {
@@ -660,4 +684,5 @@ RUN_TESTS(T(soft_offline_takes_a_free_page_off_the_buddy),
 	  T(onlining_again_forgets_the_poison_but_not_the_count),
 	  T(remove_leaves_a_poisoned_memmap_on_memory_page_counted),
 	  T(offline_unmaps_a_poisoned_page_still_on_the_lru),
+	  T(hardware_corrupted_in_meminfo_counts_poisoned_pages),
 	  T(poisoning_under_allocation_churn_loses_no_data_and_no_count))
