@@ -182,6 +182,8 @@ extern const unsigned int fs_nr_nodes;
 #define FS_LINK(name) void name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)
 
 /* sysfs.c: /sys/devices/system/{memory,node}, /sys/bus/memory, parameters */
+FS_STORE(store_soft_offline_page);
+FS_STORE(store_hard_offline_page);
 FS_SHOW(show_block_size_bytes);
 FS_SHOW(show_auto_online_blocks);
 FS_STORE(store_auto_online_blocks);
