@@ -600,6 +600,96 @@ static void hardware_corrupted_in_meminfo_counts_poisoned_pages(void)
 	ASSERT_EQ(mi.hwpoison_pages, 3);
 }
 
+/* Follows an offline's migration rounds and a memory failure's start. */
+struct progress {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int rounds;
+	bool mf_began;
+};
+
+static void progress_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct progress *pr = priv;
+
+	(void)m;
+	pthread_mutex_lock(&pr->lock);
+	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND)
+		pr->rounds++;
+	if (ev->kind == MEMHP_TRACE_OP_BEGIN && !strcmp(ev->name, "memory_failure"))
+		pr->mf_began = true;
+	pthread_cond_broadcast(&pr->cond);
+	pthread_mutex_unlock(&pr->lock);
+}
+
+/* Wait for @more migration rounds from now, and for the memory failure to
+ * have begun if @mf_began. */
+static void progress_wait(struct progress *pr, int more, bool mf_began)
+{
+	pthread_mutex_lock(&pr->lock);
+	more += pr->rounds;
+	while (pr->rounds < more || (mf_began && !pr->mf_began))
+		pthread_cond_wait(&pr->cond, &pr->lock);
+	pthread_mutex_unlock(&pr->lock);
+}
+
+struct call {
+	struct memhp_machine *m;
+	unsigned long pfn;
+	_Atomic(struct memhp_task *) task;
+	_Atomic bool done;
+	int ret;
+	pthread_t thread;
+};
+
+static void *offline_fn(void *arg)
+{
+	struct call *c = arg;
+
+	atomic_store(&c->task, memhp_current_task());
+	c->ret = memhp_block_offline(c->m, B0);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+static void *memory_failure_fn(void *arg)
+{
+	struct call *c = arg;
+
+	c->ret = memhp_memory_failure(c->m, c->pfn);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+static void memory_failure_waits_for_an_offline_in_progress(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	struct memhp_data *d = m ? data_in_block(m, 64) : NULL;
+	struct progress pr = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
+	struct call off = { .m = m }, mf = { .m = m };
+
+	ASSERT_TRUE(d);
+	mf.pfn = free_pfn(m);
+	memhp_data_refuse_migration(d, true);
+	ASSERT_OK(memhp_add_tracer(m, progress_tracer, &pr));
+	pthread_create(&off.thread, NULL, offline_fn, &off);
+	progress_wait(&pr, 3, false);
+	/* memhp holds mem_hotplug_lock for reading around the whole memory
+	 * failure: it cannot start while the offline has it for writing. */
+	pthread_create(&mf.thread, NULL, memory_failure_fn, &mf);
+	progress_wait(&pr, 3, true);
+	EXPECT_TRUE(!atomic_load(&mf.done));
+	memhp_task_signal(atomic_load(&off.task));
+	pthread_join(off.thread, NULL);
+	pthread_join(mf.thread, NULL);
+	memhp_remove_tracer(m, progress_tracer, &pr);
+	ASSERT_ERR(off.ret, -EINTR);
+	/* Rolled back: the page was free and online again. */
+	ASSERT_OK(mf.ret);
+	ASSERT_TRUE(memhp_PageHWPoison(memhp_pfn_to_page(m, mf.pfn)));
+	memhp_data_refuse_migration(d, false);
+}
+
 /* ---- Under load ------------------------------------------------------------------------ */
 
 struct churn {
@@ -685,4 +775,5 @@ RUN_TESTS(T(soft_offline_takes_a_free_page_off_the_buddy),
 	  T(remove_leaves_a_poisoned_memmap_on_memory_page_counted),
 	  T(offline_unmaps_a_poisoned_page_still_on_the_lru),
 	  T(hardware_corrupted_in_meminfo_counts_poisoned_pages),
+	  T(memory_failure_waits_for_an_offline_in_progress),
 	  T(poisoning_under_allocation_churn_loses_no_data_and_no_count))
