@@ -30,6 +30,8 @@
 /* PAGE_SIZE of the modelled kernel: a sysfs show fills at most a page and
  * a sysfs store sees at most a page (kernfs_fop_write_iter). */
 #define FS_PAGE_SIZE MEMHP_PAGE_SIZE
+/* "/devices/system/memory/memory%lu" and "memory%lu" fit. */
+#define FS_DEVPATH_MAX 64
 
 /* ---- Output buffers ---------------------------------------------------- */
 
