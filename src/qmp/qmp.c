@@ -134,6 +134,8 @@ static void on_size_changed(struct memhp_vmem_dev *dev, uint64_t size, void *pri
 	struct timeval tv;
 	json_t *ev;
 
+	(void)dev;
+
 	gettimeofday(&tv, NULL);
 	ev = qmp_event_new("MEMORY_DEVICE_SIZE_CHANGE", tv.tv_sec, tv.tv_usec,
 			   qmp_size_change_data(t->dev, size));
