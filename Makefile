@@ -30,7 +30,7 @@ endif
 
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
 CFLAGS += -std=gnu11 $(OPT) -g -pthread -fPIC -fvisibility=hidden \
-	  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+	  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifneq ($(WERROR),)
 CFLAGS += -Werror
 endif

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# tests/demo.sh - memhp demo --quick against what it should do: it exits 0,
+# tests/demo.sh - memhp demo (--quick, and once in full) against what it should do: it exits 0,
 # loses no data, plugs down to exactly the requested size under both
 # protocols, shows both columns, and writes a memory map and a trace that
 # parse. TAP output; $MEMHP is the program.
@@ -91,6 +91,15 @@ names = {e['name'] for e in events}
 assert {'offline_pages', 'alloc_contig_range', 'online_pages'} <= names, names
 PY
 check "the trace is valid Chrome trace JSON with both protocols, spans balanced"
+
+# The full demo, as the README's first command runs it: a 4 GiB guest plugs
+# 4 GiB and goes down to 1 GiB; 512 MiB written, half freed, so 65536 pages.
+"$MEMHP" demo --seed 1 >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] &&
+	grep -Eq "^Linux 6\.1: 65536 pages verified, 0 lost\.  2025 proposal: 65536 pages verified, 0 lost\.$" "$tmp/out" &&
+	grep -Eq "^plugged size \(device\) +4 GiB -> 1 GiB \(-3 GiB\) +4 GiB -> 1 GiB \(-3 GiB\) *$" "$tmp/out"
+check "memhp demo (the README's): exits 0, 4 GiB -> 1 GiB, 65536 pages verified and none lost"
 
 # One protocol, and bad usage.
 "$MEMHP" demo --quick --seed 2 --protocol 2025 >"$tmp/out" 2>&1 &&

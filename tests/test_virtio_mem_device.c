@@ -1183,6 +1183,7 @@ static void trace_fn(struct memhp_machine *m, const struct memhp_trace_event *ev
 {
 	struct trace_log *log = priv;
 
+	(void)m;
 	if (ev->kind == MEMHP_TRACE_INSTANT && !strcmp(ev->name, "virtio-mem plug")) {
 		log->plugs++;
 		log->last_resp = ev->arg;

@@ -30,11 +30,13 @@ extern "C" {
 #define MEMHP_VIRTIO_MEM_REQ_UNPLUG 1
 #define MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL 2
 #define MEMHP_VIRTIO_MEM_REQ_STATE 3
+#define MEMHP_VIRTIO_MEM_NR_REQ_TYPES 4
 
 #define MEMHP_VIRTIO_MEM_RESP_ACK 0
 #define MEMHP_VIRTIO_MEM_RESP_NACK 1
 #define MEMHP_VIRTIO_MEM_RESP_BUSY 2
 #define MEMHP_VIRTIO_MEM_RESP_ERROR 3
+#define MEMHP_VIRTIO_MEM_NR_RESP_TYPES 4
 
 #define MEMHP_VIRTIO_MEM_STATE_PLUGGED 0
 #define MEMHP_VIRTIO_MEM_STATE_UNPLUGGED 1
@@ -281,11 +283,11 @@ MEMHP_API int memhp_vmem_dev_wait_stalled(struct memhp_vmem_dev *dev);
 
 /* Counters, for tests, traces and pictures. */
 struct memhp_vmem_dev_stats {
-	unsigned long requests[4];	/* by request type */
-	unsigned long responses[4];	/* by response type */
-	unsigned long config_changes;	/* notifications sent */
-	unsigned long malformed;	/* protocol violations */
-	unsigned long discard_failures; /* host discards that failed */
+	unsigned long requests[MEMHP_VIRTIO_MEM_NR_REQ_TYPES];	 /* by request type */
+	unsigned long responses[MEMHP_VIRTIO_MEM_NR_RESP_TYPES]; /* by response type */
+	unsigned long config_changes;				 /* notifications sent */
+	unsigned long malformed;				 /* protocol violations */
+	unsigned long discard_failures;				 /* host discards that failed */
 	/* Faults memhp_vmem_dev_inject() armed that struck. */
 	unsigned long injected[MEMHP_VMEM_NR_FAULTS];
 };

@@ -41,6 +41,10 @@
 /* One description of a call in the timeline. */
 #define LAPI_DESC 160
 #define LAPI_WHERE 96
+/* An option's name in an error message. */
+#define LAPI_WHAT_MAX 64
+/* Method names offered to the typo suggester (a type has fewer). */
+#define LAPI_SUGGEST_MAX 256
 
 #define MACHINE_MT "memhp.machine"
 #define PAGE_MT "memhp.page"
@@ -613,7 +617,7 @@ static bool opt_present(lua_State *L, int t, const char *name)
 
 static void opt_size(lua_State *L, int t, const char *name, uint64_t *out)
 {
-	char what[64];
+	char what[LAPI_WHAT_MAX];
 
 	if (!opt_present(L, t, name))
 		return;
@@ -624,7 +628,7 @@ static void opt_size(lua_State *L, int t, const char *name, uint64_t *out)
 
 static void opt_uint(lua_State *L, int t, const char *name, unsigned int *out)
 {
-	char what[64];
+	char what[LAPI_WHAT_MAX];
 
 	if (!opt_present(L, t, name))
 		return;
@@ -2435,12 +2439,12 @@ static int index_method(lua_State *L)
 	if (!key)
 		return luaL_error(L, "a %s has no field of type %s", type, luaL_typename(L, 2));
 	{
-		const char *names[128 + 1];
+		const char *names[LAPI_SUGGEST_MAX + 1];
 		const char *hint;
 		int n = 0;
 
 		lua_pushnil(L);
-		while (n < 128 && lua_next(L, lua_upvalueindex(1))) {
+		while (n < LAPI_SUGGEST_MAX && lua_next(L, lua_upvalueindex(1))) {
 			lua_pop(L, 1);
 			names[n++] = lua_tostring(L, -1);
 		}

@@ -24,6 +24,9 @@
 #define X86_MAX_BLOCK_SIZE (2 * MEMHP_GiB)
 #define X86_LARGE_BLOCK_RAM (64 * MEMHP_GiB)
 #define MAX_PHYS (1ULL << MEMHP_MAX_PHYS_SHIFT)
+/* An option's name, and a size inside an option's value. */
+#define OPT_NAME_MAX 32
+#define OPT_VALUE_MAX 64
 
 void machine_opts_init(struct machine_opts *o)
 {
@@ -273,7 +276,7 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 						"--protocol",	"--block-size",
 						"--anon-memory" };
 	const char *opt = argv[*i], *val = NULL;
-	char name[32];
+	char name[OPT_NAME_MAX];
 	size_t n;
 	unsigned int k;
 
@@ -324,7 +327,7 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 	}
 	if (!strcmp(name, "--anon-memory")) {
 		const char *comma = strchr(val, ',');
-		char size[64];
+		char size[OPT_VALUE_MAX];
 		size_t len = comma ? (size_t)(comma - val) : strlen(val);
 
 		if (len >= sizeof(size) || (comma && strcmp(comma, ",pinned")))

@@ -34,13 +34,16 @@
 
 struct vmem_module;
 
+/* "virtio%u", as the device core names it. */
+#define VMEM_NAME_MAX 32
+
 struct memhp_vmem_drv {
 	struct memhp_machine *m;
 	struct memhp_vmem_dev *dev;
 	struct memhp_vmem_drv_params p;
 	struct vmem_module *mod;
 	struct memhp_vmem_drv *next; /* in the module's device list */
-	char name[32];
+	char name[VMEM_NAME_MAX];
 
 	/* From the config space. */
 	uint64_t device_block_size, addr, region_size;

@@ -44,6 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* /etc/fuse.conf is read a line at a time, this long at most. */
+#define FUSE_CONF_LINE_MAX 256
+
 /* Requests are served by this many threads: a write blocked in a long
  * offline holds one, readers keep the rest. */
 #define FUSE_WORKERS 8
@@ -621,7 +624,7 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 	 * user_allow_other; without it only the owner can look in. */
 	if (geteuid() != 0 && access("/etc/fuse.conf", R_OK) == 0) {
 		FILE *f = fopen("/etc/fuse.conf", "r");
-		char line[256];
+		char line[FUSE_CONF_LINE_MAX];
 		bool allowed = false;
 
 		while (f && fgets(line, sizeof(line), f))

@@ -328,9 +328,12 @@ struct memory_block {
 #define IORESOURCE_SYSRAM_DRIVER_MANAGED (1u << 2)
 #define IORESOURCE_EXCLUSIVE (1u << 3)
 
+/* "System RAM (virtio_mem)" and the like fit. */
+#define RESOURCE_NAME_MAX 48
+
 struct resource {
 	uint64_t start, end; /* inclusive, as the kernel keeps them */
-	char name[48];
+	char name[RESOURCE_NAME_MAX];
 	unsigned int flags;
 	struct resource *parent, *child, *sibling;
 };
@@ -580,6 +583,8 @@ static inline bool migratetype_is_mergeable(int mt)
 struct memhp_machine *page_machine(const struct memhp_page *page);
 void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
 	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret);
+/* A kernel-log line longer than this is cut, as printk cuts at its own. */
+#define MHP_LOG_LINE_MAX 256
 void mhp_log(struct memhp_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
 /* __ratelimit() with DEFAULT_RATELIMIT_{INTERVAL,BURST}: true while fewer

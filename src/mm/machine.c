@@ -77,7 +77,9 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 		cfg->boot[cfg->nr_boot++] = (struct memhp_range){ 4 * MEMHP_GiB, highmem };
 }
 
-static _Thread_local char config_error[160];
+/* The longest reason memhp_config_error() gives. */
+#define CONFIG_ERROR_MAX 160
+static _Thread_local char config_error[CONFIG_ERROR_MAX];
 
 const char *memhp_config_error(void)
 {
@@ -567,7 +569,7 @@ void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned lon
 
 void mhp_log(struct memhp_machine *m, const char *fmt, ...)
 {
-	char line[256];
+	char line[MHP_LOG_LINE_MAX];
 	va_list ap;
 
 	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))

@@ -240,10 +240,13 @@ int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64_t size, b
 	return 0;
 }
 
+/* Host pages mincore() looks at per call. */
+#define MINCORE_BATCH 256
+
 unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
 	const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned char vec[256];
+	unsigned char vec[MINCORE_BATCH];
 	unsigned long count = 0;
 
 	if (!host_range_ok(m, start, size))

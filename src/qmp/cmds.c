@@ -647,7 +647,7 @@ typedef json_t *(*cmd_fn)(struct qmp_session *s, struct args *a, const struct qm
 			  struct qerr *err);
 
 static json_t *cmd_qmp_capabilities(struct qmp_session *s, struct args *a,
-				    const struct qmp_msg *msg, struct qerr *err)
+				    const struct qmp_msg *msg QMP_UNUSED, struct qerr *err)
 {
 	json_t *enable = args_take(a, "enable");
 	bool oob = false;
@@ -692,7 +692,7 @@ static json_t *cmd_qmp_capabilities(struct qmp_session *s, struct args *a,
 	return json_object();
 }
 
-static json_t *cmd_quit(struct qmp_session *s, struct args *a, const struct qmp_msg *msg,
+static json_t *cmd_quit(struct qmp_session *s, struct args *a, const struct qmp_msg *msg QMP_UNUSED,
 			struct qerr *err)
 {
 	long long sec, usec;
@@ -722,7 +722,7 @@ static int by_addr(const void *a, const void *b)
 }
 
 static json_t *cmd_query_memory_devices(struct qmp_session *s, struct args *a,
-					const struct qmp_msg *msg, struct qerr *err)
+					const struct qmp_msg *msg QMP_UNUSED, struct qerr *err)
 {
 	const struct qmp_device **devs;
 	json_t *list;
@@ -778,7 +778,7 @@ static json_t *cmd_query_memory_devices(struct qmp_session *s, struct args *a,
 }
 
 static json_t *cmd_query_memory_size_summary(struct qmp_session *s, struct args *a,
-					     const struct qmp_msg *msg, struct qerr *err)
+					     const struct qmp_msg *msg QMP_UNUSED, struct qerr *err)
 {
 	uint64_t total = 0, plugged, requested;
 	json_t *ret;
@@ -825,8 +825,8 @@ static bool qom_args(struct qmp_session *s, struct args *a, bool want_value, str
 	return true;
 }
 
-static json_t *cmd_qom_get(struct qmp_session *s, struct args *a, const struct qmp_msg *msg,
-			   struct qerr *err)
+static json_t *cmd_qom_get(struct qmp_session *s, struct args *a,
+			   const struct qmp_msg *msg QMP_UNUSED, struct qerr *err)
 {
 	const char *prop;
 	size_t len;

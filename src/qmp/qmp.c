@@ -39,6 +39,8 @@
 
 /* QEMU's listen() backlog for a socket chardev. */
 #define QMP_LISTEN_BACKLOG 1
+/* Wake-up bytes read per call when draining the pipe. */
+#define QMP_DRAIN_CHUNK 64
 /* Bytes read from the client at once. */
 #define QMP_READ_CHUNK 4096
 /* QEMU's MEMORY_DEVICE_SIZE_CHANGE rate limit. */
@@ -131,6 +133,8 @@ static void on_size_changed(struct memhp_vmem_dev *dev, uint64_t size, void *pri
 	struct qmp_server *s = t->server;
 	struct timeval tv;
 	json_t *ev;
+
+	(void)dev;
 
 	gettimeofday(&tv, NULL);
 	ev = qmp_event_new("MEMORY_DEVICE_SIZE_CHANGE", tv.tv_sec, tv.tv_usec,
@@ -240,7 +244,7 @@ static void client_write(void *priv, const char *buf, size_t len)
 		if (pfd[1].revents & POLLIN) {
 			/* An event's wake-up: the main loop looks at the
 			 * queue anyway. Drain it so poll() blocks again. */
-			char c[64];
+			char c[QMP_DRAIN_CHUNK];
 
 			while (read(s->wake[0], c, sizeof(c)) > 0)
 				;
@@ -333,7 +337,7 @@ static void *server_thread(void *arg)
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
-			char c[64];
+			char c[QMP_DRAIN_CHUNK];
 
 			while (read(s->wake[0], c, sizeof(c)) > 0)
 				;

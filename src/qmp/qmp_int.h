@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Commands share one signature; not every one reads every argument. */
+#define QMP_UNUSED __attribute__((unused))
+
 /*
  * QEMU's limits on one message (qobject/json-streamer.c): bytes in its
  * tokens, tokens, and open brackets and braces. A message over a limit is

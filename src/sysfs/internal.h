@@ -30,6 +30,8 @@
 /* PAGE_SIZE of the modelled kernel: a sysfs show fills at most a page and
  * a sysfs store sees at most a page (kernfs_fop_write_iter). */
 #define FS_PAGE_SIZE MEMHP_PAGE_SIZE
+/* "/devices/system/memory/memory%lu" and "memory%lu" fit. */
+#define FS_DEVPATH_MAX 64
 
 /* ---- Output buffers ---------------------------------------------------- */
 
@@ -175,11 +177,17 @@ extern const unsigned int fs_nr_nodes;
 
 /* ---- Show, store and link functions of the table -------------------------- */
 
-#define FS_SHOW(name) int name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)
-#define FS_STORE(name)                                                                         \
-	ssize_t name(struct memhp_fs *fs, const struct fs_ref *r, const char *buf, size_t len, \
-		     bool nonblock)
-#define FS_LINK(name) void name(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b)
+/* Every show, store and link has the same parameters; many use few. */
+#define FS_UNUSED __attribute__((unused))
+#define FS_SHOW(name)                                                             \
+	int name(struct memhp_fs *fs FS_UNUSED, const struct fs_ref *r FS_UNUSED, \
+		 struct fs_buf *b FS_UNUSED)
+#define FS_STORE(name)                                                                \
+	ssize_t name(struct memhp_fs *fs FS_UNUSED, const struct fs_ref *r FS_UNUSED, \
+		     const char *buf FS_UNUSED, size_t len FS_UNUSED, bool nonblock FS_UNUSED)
+#define FS_LINK(name)                                                              \
+	void name(struct memhp_fs *fs FS_UNUSED, const struct fs_ref *r FS_UNUSED, \
+		  struct fs_buf *b FS_UNUSED)
 
 /* sysfs.c: /sys/devices/system/{memory,node}, /sys/bus/memory, parameters */
 FS_STORE(store_soft_offline_page);

@@ -307,7 +307,7 @@ out:
 FS_STORE(store_dev_uevent)
 {
 	const struct fs_node *dir = &fs_nodes[fs_nodes[r->idx].parent];
-	char dev[64];
+	char dev[FS_DEVPATH_MAX];
 
 	if (dir->pattern == PAT_BLOCK) {
 		snprintf(dev, sizeof(dev), "/devices/system/memory/memory%lu", r->id);
@@ -645,7 +645,7 @@ FS_STORE(store_bus_autoprobe)
  * driver to bind: success; no such device: -ENODEV. */
 FS_STORE(store_bus_probe)
 {
-	char name[32];
+	char name[FS_DEVPATH_MAX];
 
 	for (long id = memhp_next_block(fs->m, 0); id >= 0;
 	     id = memhp_next_block(fs->m, (unsigned long)id + 1)) {

@@ -1082,7 +1082,7 @@ static const struct {
 static void fs_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
 {
 	struct memhp_fs *fs = priv;
-	char devpath[64];
+	char devpath[FS_DEVPATH_MAX];
 
 	(void)m;
 	if (ev->kind != MEMHP_TRACE_INSTANT)
