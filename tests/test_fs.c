@@ -268,6 +268,8 @@ static void generic_device_files_parse_as_the_kernel_does(void)
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add"), 3);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "change\n"), 7);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "chang"), -EINVAL);
+	/* A NUL inside the action word: no action is that long. */
+	ASSERT_ERR(memhp_fs_write(fs, MEM "/memory32/uevent", "bind\0xy", 7), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add "), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef"), 40);
 	ASSERT_ERR(

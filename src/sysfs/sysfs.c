@@ -267,8 +267,12 @@ static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char
 	} else {
 		first = n;
 	}
+	/* The kernel's test, strncmp() then kobject_actions[i][first] == '\0',
+	 * reads past a name shorter than @first when @buf holds a NUL ("bind\0x"):
+	 * only a name exactly @first long can match. */
 	for (size_t i = 0; i < ARRAY_SIZE(kobject_actions); i++) {
-		if (!strncmp(kobject_actions[i], buf, first) && !kobject_actions[i][first]) {
+		if (strlen(kobject_actions[i]) == first &&
+		    !memcmp(kobject_actions[i], buf, first)) {
 			action = i;
 			break;
 		}
