@@ -139,9 +139,21 @@ is "$?:$(cat "$S/memory32/state")" "1:online" "the long offline is interrupted a
 is "$(grep -o 'Interrupted system call' "$TEST_TMP/w1")" "Interrupted system call" \
 	"... with EINTR"
 
+# CONFIG_MEMORY_FAILURE's files, as Debian has them, written through FUSE:
+# the last page of memory34 (a dimm, in ZONE_MOVABLE: free or movable).
+is "$(ls "$S" | grep -c probe)" 0 "no probe (as Debian)"
+is "$(cd "$S" && stat -c '%n %s %a' soft_offline_page hard_offline_page)" \
+	"soft_offline_page 4096 200
+hard_offline_page 4096 200" "soft_offline_page and hard_offline_page are there, write-only (as Debian)"
+echo 0x117fff000 > "$S/soft_offline_page"
+is "$?:$(grep HardwareCorrupted "$MNT/proc/meminfo")" "0:HardwareCorrupted:     4 kB" \
+	"soft_offline_page takes a page out of use; HardwareCorrupted counts it"
+is "$( (echo 0x117fff000 > "$S/hard_offline_page") 2>&1 | sed 's/.*: //')" \
+	"Memory page has hardware error" "hard_offline_page of a poisoned page: EHWPOISON"
+is "$( (echo 4G > "$S/soft_offline_page") 2>&1 | sed 's/.*: //')" "Invalid argument" \
+	"soft_offline_page wants a number (kstrtoull)"
+
 # The deliberate differences from Linux, pinned.
-is "$(ls "$S" | grep -c 'probe\|offline_page')" 0 \
-	"no probe (as Debian), no soft_offline_page/hard_offline_page (unlike Debian)"
 is "$(cat "$MNT/sys/kernel/debug/notifier-error-inject/memory/priority")" 0 \
 	"the error injector is loaded from the start, with a priority file"
 H=$MNT/sys/devices/system/node/node0/hugepages/hugepages-2048kB

@@ -144,12 +144,12 @@ static void readdir_lists_blocks_and_resumes_where_it_stopped(void)
 	ASSERT_OK(memhp_fs_resolve(fs, MEM, true, &a));
 	ASSERT_EQ(a.nlink, 2 + 1 + 6);
 	ASSERT_OK(memhp_fs_readdir(fs, a.ino, 0, collect_some, &s));
-	ASSERT_STREQ(s.names, ". .. block_size_bytes auto_online_blocks uevent power memory0 "
-			      "memory1 memory2 ");
+	ASSERT_STREQ(s.names, ". .. soft_offline_page hard_offline_page block_size_bytes "
+			      "auto_online_blocks uevent power memory0 ");
 	s.n = 100;
 	s.names[0] = '\0';
 	ASSERT_OK(memhp_fs_readdir(fs, a.ino, s.last, collect_some, &s));
-	ASSERT_STREQ(s.names, "memory3 memory32 memory33 ");
+	ASSERT_STREQ(s.names, "memory1 memory2 memory3 memory32 memory33 ");
 }
 
 static void lookups_take_only_the_kernels_names(void)
@@ -268,6 +268,8 @@ static void generic_device_files_parse_as_the_kernel_does(void)
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add"), 3);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "change\n"), 7);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "chang"), -EINVAL);
+	/* A NUL inside the action word: no action is that long. */
+	ASSERT_ERR(memhp_fs_write(fs, MEM "/memory32/uevent", "bind\0xy", 7), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add "), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/uevent", "add 01234567-89ab-cdef-0123-456789abcdef"), 40);
 	ASSERT_ERR(
@@ -486,6 +488,72 @@ static void procfs_counters_are_0_or_derived_as_in_6_1(void)
 	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/numastat"),
 		     "numa_hit 0\nnuma_miss 0\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 0\n"
 		     "other_node 0\n");
+}
+
+/* ---- Memory failure ----------------------------------------------------------------- */
+
+/* A physical address as the files take it. */
+static const char *phys(unsigned long pfn, unsigned long offset)
+{
+	static char buf[32];
+
+	snprintf(buf, sizeof(buf), "%#llx\n", (unsigned long long)pfn * MEMHP_PAGE_SIZE + offset);
+	return buf;
+}
+
+static void memory_failure_files_parse_as_memory_c_does(void)
+{
+	struct memhp_machine *m = machine(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	const unsigned long free = m ? memhp_pages_per_block(m) * (B0 + 1) - 3 : 0;
+	struct memhp_fs_attr a;
+	struct memhp_page *k;
+	char buf[64];
+
+	ASSERT_TRUE(fs);
+	/* Write-only, root's. */
+	ASSERT_OK(memhp_fs_resolve(fs, MEM "/soft_offline_page", true, &a));
+	ASSERT_EQ(a.mode, S_IFREG | 0200);
+	ASSERT_EQ(a.size, 4096);
+	ASSERT_OK(memhp_fs_resolve(fs, MEM "/hard_offline_page", true, &a));
+	ASSERT_EQ(a.mode, S_IFREG | 0200);
+	ASSERT_ERR(memhp_fs_read(fs, MEM "/hard_offline_page", buf, sizeof(buf)), -EACCES);
+	/* kstrtoull(base 0) of a physical address: any parse error is -EINVAL,
+	 * an overflow too. */
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", "0x"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", "4G"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", "0x1000 "), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", "-4096"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", "18446744073709551616"), -EINVAL);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", "0x1000\n\n"), -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs, MEM "/hard_offline_page", "", 0), 0);
+	ASSERT_EQ(memhp_num_poisoned_pages(m), 0);
+	/* The address is shifted down to its pfn; success is the count. */
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", phys(free, 0x123)), 12);
+	ASSERT_TRUE(memhp_PageHWPoison(memhp_pfn_to_page(m, free)));
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", phys(free, 0)), 12);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", phys(free, 0)), -EHWPOISON);
+	/* Octal and decimal are addresses too. */
+	snprintf(buf, sizeof(buf), "0%llo", (unsigned long long)(free - 1) * MEMHP_PAGE_SIZE);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", buf), (ssize_t)strlen(buf));
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(free - 2) * MEMHP_PAGE_SIZE);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", buf), (ssize_t)strlen(buf));
+	ASSERT_EQ(memhp_num_poisoned_pages(m), 3);
+	ASSERT_EQ(field(rd(fs, "/proc/meminfo"), "HardwareCorrupted:"), 12);
+	/* Memory that is not there, or not online. */
+	ASSERT_OK(memhp_block_offline(m, B0 + 1));
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", phys(memhp_max_pfn(m), 0)), -ENXIO);
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", phys(tm_block_pfn(m, B0 + 1), 0)), -EIO);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", phys(tm_block_pfn(m, B0 + 1), 0)), -ENXIO);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", phys(tm_block_pfn(m, B0 + 2), 0)), -ENXIO);
+	/* A kernel page: soft offline cannot handle it, hard offline poisons it
+	 * and says -EBUSY. */
+	k = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(k);
+	ASSERT_ERR(wr(fs, MEM "/soft_offline_page", phys(memhp_page_to_pfn(k), 0)), -EIO);
+	ASSERT_ERR(wr(fs, MEM "/hard_offline_page", phys(memhp_page_to_pfn(k), 0)), -EBUSY);
+	ASSERT_EQ(field(rd(fs, "/proc/meminfo"), "HardwareCorrupted:"), 16);
+	memhp_put_page(k);
 }
 
 /* ---- Interruptible writes -------------------------------------------------------- */
@@ -744,6 +812,7 @@ RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(readdir_lists_blocks_and_resume
 	  T(uevent_writes_synthesise_events_with_their_arguments),
 	  T(uevent_helper_takes_a_path_as_ksysfs_does),
 	  T(module_parameters_parse_as_the_kernel_does),
+	  T(memory_failure_files_parse_as_memory_c_does),
 	  T(error_files_clamp_and_parse_as_simple_attributes),
 	  T(injected_errors_fail_state_changes_and_leave_the_state),
 	  T(injector_runs_at_its_priority_among_other_notifiers),

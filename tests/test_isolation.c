@@ -332,14 +332,16 @@ static void guard_tracer(struct memhp_machine *m, const struct memhp_trace_event
 		memhp_task_signal(g->task);
 }
 
+/* A kernel page hit by a memory failure: poisoned, and still its user's
+ * (memory failure cannot handle it: -EBUSY, "unknown page: Ignored"). */
 static struct memhp_page *poisoned_kernel_page(struct memhp_machine *m)
 {
 	const unsigned long start = tm_block_pfn(m, B0);
 	struct memhp_page *k =
 		tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
 
-	if (k)
-		memhp_SetPageHWPoison(k);
+	if (k && memhp_memory_failure(m, memhp_page_to_pfn(k)) != -EBUSY)
+		return NULL;
 	return k;
 }
 

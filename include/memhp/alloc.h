@@ -78,6 +78,20 @@ struct memhp_movable_operations {
 	int (*migrate_page)(struct memhp_page *dst, struct memhp_page *src, void *owner);
 	/* Migration failed: take the isolated page back. */
 	void (*putback_page)(struct memhp_page *page, void *owner);
+	/*
+	 * A hardware memory error hit the page (memhp_memory_failure()): its
+	 * contents are gone. Asked of LRU owners only, whose pages stand for
+	 * user memory, as the kernel unmaps only those (try_to_unmap() with
+	 * TTU_HWPOISON in hwpoison_user_mappings()). Let go of the page the
+	 * way a poison entry replaces a mapping: remember that the data is
+	 * lost (a process gets SIGBUS when it touches the address), set
+	 * PG_dirty (memhp_SetPageDirty()) if the contents had been written,
+	 * unlink the page (memhp_ClearPageMovable()) and drop the owner's
+	 * reference. The caller holds a reference. Return 0, -ENOENT if the
+	 * page is no longer the owner's, or another errno if it cannot be let
+	 * go now (isolated for migration, say). NULL: the owner cannot unmap.
+	 */
+	int (*unmap_poisoned)(struct memhp_page *page, void *owner);
 };
 
 #define MEMHP_MAX_MOVABLE_OWNERS 64
@@ -92,6 +106,45 @@ MEMHP_API void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint3
 MEMHP_API void memhp_ClearPageMovable(struct memhp_page *page);
 MEMHP_API int memhp_page_owner(const struct memhp_page *page);
 MEMHP_API uint32_t memhp_page_private(const struct memhp_page *page);
+
+/* ---- Memory failure (mm/memory-failure.c) ---------------------------------
+ *
+ * A page with a hardware error is poisoned (PG_hwpoison) and never handed
+ * out again; num_poisoned_pages counts such pages (HardwareCorrupted in
+ * /proc/meminfo) and stays in the managed count, as in 6.1. These are the
+ * two calls /sys/devices/system/memory/{soft,hard}_offline_page make; both
+ * print the kernel's "Memory failure: ..." lines through the tracers and
+ * serialise on the machine's mf_mutex. docs/semantics.md has the rules.
+ */
+
+/*
+ * soft_offline_page(pfn, 0): take a page that is still good but had
+ * corrected errors out of use, losing nothing. A free page is taken off
+ * the buddy; an LRU or movable page is migrated and its owner switched to
+ * the copy; the old page is poisoned with one reference, as
+ * page_handle_poison() leaves it. Returns 0 (also when it was already
+ * poisoned), -ENXIO (no memmap), -EIO (not online, or a page memory
+ * failure cannot handle: kernel, PageOffline, reserved), -EBUSY (isolation
+ * or migration failed, or the free page was allocated meanwhile), -ENOMEM
+ * (no migration target).
+ */
+MEMHP_API int memhp_soft_offline_page(struct memhp_machine *m, unsigned long pfn);
+
+/*
+ * memory_failure(pfn, MF_SW_SIMULATED), what hard_offline_page does: the
+ * page's contents are gone. The page is poisoned whatever its kind and
+ * keeps any reference memory_failure() takes. A free page is taken off the
+ * buddy ("free buddy page: Recovered"); an LRU owner's page is unmapped
+ * through ->unmap_poisoned ("dirty LRU page: Recovered"); anything else is
+ * left to its user ("unknown page: Ignored"). Returns 0, -ENXIO (not
+ * online: "memory outside kernel control"), -EHWPOISON (already poisoned),
+ * -EBUSY (ignored or failed).
+ */
+MEMHP_API int memhp_memory_failure(struct memhp_machine *m, unsigned long pfn);
+
+/* num_poisoned_pages: pages memory failure and soft offlining poisoned,
+ * less those whose memmap went away with their memory. */
+MEMHP_API unsigned long memhp_num_poisoned_pages(struct memhp_machine *m);
 
 /* ---- Fault injection ------------------------------------------------- */
 

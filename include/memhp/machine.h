@@ -225,6 +225,7 @@ struct memhp_meminfo {
 	unsigned long offline_pages;  /* PageOffline, by a memmap walk */
 	unsigned long movable_pages;  /* allocated LRU/movable pages */
 	unsigned long kernel_pages;   /* allocated, neither free nor movable */
+	unsigned long hwpoison_pages; /* HardwareCorrupted: num_poisoned_pages */
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
 

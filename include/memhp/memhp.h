@@ -5,7 +5,8 @@
  * The public API, one header per topic:
  *   memhp/machine.h   a machine: config, geometry, zones, meminfo, tracing
  *   memhp/page.h      page descriptors and their primitives
- *   memhp/alloc.h     the buddy allocator, contiguous ranges, movable owners
+ *   memhp/alloc.h     the buddy allocator, contiguous ranges, movable owners,
+ *                     memory failure and soft offlining
  *   memhp/hotplug.h   memory blocks, add/online/offline/remove, sysfs files
  *   memhp/notifier.h  the memory notifier chain, the online_page callback
  *   memhp/check.h     the invariant checker

@@ -81,6 +81,9 @@ MEMHP_API bool memhp_PageReserved(const struct memhp_page *page);
 MEMHP_API void memhp_SetPageReserved(struct memhp_page *page);
 MEMHP_API void memhp_ClearPageReserved(struct memhp_page *page);
 MEMHP_API bool memhp_PageHWPoison(const struct memhp_page *page);
+/* The flag alone, as SetPageHWPoison(): num_poisoned_pages does not count
+ * it, and the checker finds a poisoned page nobody counted (rule
+ * "hwpoison"). memhp_memory_failure() poisons a page as the kernel does. */
 MEMHP_API void memhp_SetPageHWPoison(struct memhp_page *page);
 MEMHP_API bool memhp_PageDirty(const struct memhp_page *page);
 MEMHP_API void memhp_SetPageDirty(struct memhp_page *page);

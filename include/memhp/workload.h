@@ -16,7 +16,10 @@ extern "C" {
  * Checksummed movable data: an LRU-like owner (think anonymous memory)
  * that fills each page it allocates with seeded bytes and remembers a
  * checksum. Migration moves the page; memhp_data_verify() proves that
- * nothing was lost or corrupted. Thread-safe.
+ * nothing was lost or corrupted. A page a memory failure takes
+ * (memhp_memory_failure()) is lost for good, as an anonymous page is to
+ * the process that mapped it: its slot is poisoned and counted apart.
+ * Thread-safe.
  */
 struct memhp_data;
 
@@ -37,13 +40,22 @@ MEMHP_API unsigned long memhp_data_free_range(struct memhp_data *d, unsigned lon
 MEMHP_API unsigned long memhp_data_nr_pages(struct memhp_data *d);
 /* Pages moved by migration so far. */
 MEMHP_API unsigned long memhp_data_nr_migrated(struct memhp_data *d);
-/* The pfn that holds entry @idx now, or MEMHP_NO_PFN... for freed slots. */
+/* The pfn that holds entry @idx now, or MEMHP_NO_PFN for a slot without a
+ * page (freed, or lost to a memory failure). */
 MEMHP_API unsigned long memhp_data_pfn(struct memhp_data *d, unsigned long idx);
 MEMHP_API unsigned long memhp_data_nr_slots(struct memhp_data *d);
 /* Refuse every migration from now on (-EAGAIN), or stop refusing. */
 MEMHP_API void memhp_data_refuse_migration(struct memhp_data *d, bool refuse);
-/* Check every page against its checksum; returns the number that differ.
- * @verified, if given, receives the number of pages checked. */
+/* What memhp_data_verify_report() found. */
+struct memhp_data_report {
+	unsigned long verified;	  /* pages read back and compared with their checksum */
+	unsigned long corrupted;  /* ... whose contents or owner are wrong: memhp lost them */
+	unsigned long hwpoisoned; /* pages lost to a memory failure: gone, not read */
+};
+/* Check every page against its checksum. Returns the pages whose data is
+ * gone: corrupted + hwpoisoned; @r, if given, tells the two apart. */
+MEMHP_API unsigned long memhp_data_verify_report(struct memhp_data *d, struct memhp_data_report *r);
+/* The same, with only the number of pages checked into @verified. */
 MEMHP_API unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified);
 
 /* Kernel allocations: unmovable pages (GFP_KERNEL) held until freed. */

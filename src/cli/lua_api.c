@@ -1214,7 +1214,7 @@ static int l_meminfo(lua_State *L)
 	struct memhp_meminfo mi;
 
 	memhp_meminfo(lm->m, &mi);
-	lua_createtable(L, 0, 10);
+	lua_createtable(L, 0, 12);
 	set_int(L, "total_pages", (lua_Integer)mi.total_pages);
 	set_int(L, "free_pages", (lua_Integer)mi.free_pages);
 	set_int(L, "present_pages", (lua_Integer)mi.present_pages);
@@ -1223,9 +1223,42 @@ static int l_meminfo(lua_State *L)
 	set_int(L, "offline_pages", (lua_Integer)mi.offline_pages);
 	set_int(L, "movable_pages", (lua_Integer)mi.movable_pages);
 	set_int(L, "kernel_pages", (lua_Integer)mi.kernel_pages);
+	set_int(L, "hwpoison_pages", (lua_Integer)mi.hwpoison_pages);
 	/* /proc/meminfo's names, in KiB, for people who think in those. */
 	set_int(L, "MemTotal", (lua_Integer)(mi.total_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	set_int(L, "MemFree", (lua_Integer)(mi.free_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
+	set_int(L, "HardwareCorrupted",
+		(lua_Integer)(mi.hwpoison_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
+	return 1;
+}
+
+/* ---- Memory failure ------------------------------------------------------------------------ */
+
+static int l_soft_offline_page(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	unsigned long pfn = check_ulong(L, 2, "soft_offline_page: pfn");
+	int ret;
+
+	no_callback(L, "soft_offline_page()");
+	call_begin(L, lm, "soft_offline_page(%#lx)", pfn);
+	ret = memhp_soft_offline_page(lm->m, pfn);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+static int l_memory_failure(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+	unsigned long pfn = check_ulong(L, 2, "memory_failure: pfn");
+	int ret;
+
+	no_callback(L, "memory_failure()");
+	call_begin(L, lm, "memory_failure(%#lx)", pfn);
+	ret = memhp_memory_failure(lm->m, pfn);
+	call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
 	return 1;
 }
 
@@ -1678,11 +1711,13 @@ static int d_refuse_migration(lua_State *L)
 static int d_verify(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, DATA_MT);
-	unsigned long verified = 0, bad = memhp_data_verify(w->data, &verified);
+	struct memhp_data_report r;
+	unsigned long lost = memhp_data_verify_report(w->data, &r);
 
-	lua_pushinteger(L, (lua_Integer)bad);
-	lua_pushinteger(L, (lua_Integer)verified);
-	return 2;
+	lua_pushinteger(L, (lua_Integer)lost);
+	lua_pushinteger(L, (lua_Integer)r.verified);
+	lua_pushinteger(L, (lua_Integer)r.hwpoisoned);
+	return 3;
 }
 
 static void work_destroy(struct lwork *w, struct memhp_walker_stats *stats)
@@ -2293,6 +2328,8 @@ static const luaL_Reg machine_methods[] = {
 	{ "pfn_to_online_page", l_pfn_to_online_page },
 	{ "pfn_valid", l_pfn_valid },
 	{ "migratetype", l_migratetype },
+	{ "soft_offline_page", l_soft_offline_page },
+	{ "memory_failure", l_memory_failure },
 	{ "page_offline_begin", l_page_offline_begin },
 	{ "page_offline_end", l_page_offline_end },
 	{ "alloc_pages", l_alloc_pages },

@@ -162,7 +162,11 @@ void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int orde
 /*
  * free_pages_prepare(): a page must be clean when its last reference goes.
  * A typed, reserved or still-owned page is a "bad page": reported, its type
- * reset and the page leaked, as 6.1 does. HWPoison pages are never freed.
+ * reset and the page leaked, as 6.1 does. An order-0 HWPoison page is never
+ * freed: it stays out of the buddy with refcount 0. In a higher-order free
+ * 6.1 checks PG_hwpoison on no page and clears it with the other
+ * PAGE_FLAGS_CHECK_AT_PREP flags, so a poisoned page of a non-compound
+ * allocation goes back to the buddy (num_poisoned_pages still counts it).
  * Returns whether the chunk may go to the buddy.
  */
 static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page, unsigned int order)
@@ -190,7 +194,7 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 			bad = true;
 			continue;
 		}
-		atomic_store_explicit(&p->flags, flags & (1u << PG_hwpoison), memory_order_relaxed);
+		atomic_store_explicit(&p->flags, 0, memory_order_relaxed);
 		set_page_owner(p, 0, 0);
 	}
 	return !bad;
@@ -648,6 +652,56 @@ void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long p
 			split_pfn_offset = end - pfn;
 	}
 	(void)first;
+}
+
+/*
+ * break_down_buddy_pages(): split the free chunk of @high at @pfn down to
+ * order 0 around @target, giving every half that does not hold @target
+ * back to the @mt list; @target itself stays out. Caller holds zone->lock
+ * and has taken the chunk off its list.
+ */
+static void break_down_buddy_pages(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+				   unsigned long target, unsigned int high, int mt)
+{
+	while (high > 0) {
+		unsigned long half = 1UL << --high;
+
+		if (target >= pfn + half) {
+			add_to_free_list(m, zone, pfn, high, mt, false);
+			pfn += half;
+		} else {
+			add_to_free_list(m, zone, pfn + half, high, mt, false);
+		}
+	}
+}
+
+/*
+ * take_page_off_buddy(): take the single page @pfn out of the free chunk
+ * that holds it, so that it can be poisoned. The rest of the chunk goes
+ * back to the free lists in pieces, on the list of the chunk's pageblock;
+ * the page keeps refcount 0 and no type. NR_FREE_PAGES drops by that one
+ * page unless the pageblock is isolated (its pages were not counted). The
+ * managed count does not change: 6.1 leaves poisoned pages in it.
+ * Returns false if no free chunk holds @pfn (it was allocated meanwhile).
+ */
+bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn)
+{
+	struct zone *zone = pfn_zone(m, pfn);
+	unsigned long head;
+	unsigned int order;
+	bool ret = false;
+
+	pthread_mutex_lock(&zone->lock);
+	if (free_chunk_covering(m, pfn, &head, &order)) {
+		int mt = get_pfnblock_migratetype(m, head);
+
+		del_page_from_free_list(m, zone, head, order);
+		break_down_buddy_pages(m, zone, head, pfn, order, mt);
+		__mod_zone_freepage_state(zone, -1, mt);
+		ret = true;
+	}
+	pthread_mutex_unlock(&zone->lock);
+	return ret;
 }
 
 /* __isolate_free_page() for unset_migratetype_isolate(): no watermarks here. */

@@ -117,6 +117,8 @@ struct checker {
 	unsigned long free_nonisolate[MAX_NR_ZONES];
 	unsigned long isolate_pageblocks[MAX_NR_ZONES];
 	unsigned long chunks[MAX_NR_ZONES][NR_ORDERS][MIGRATE_TYPES];
+	/* PG_hwpoison pages in every present memmap, online or not. */
+	unsigned long hwpoison;
 };
 
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
@@ -181,6 +183,13 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 			break;
 		}
 	}
+	/* A poisoned page must never be handed out again. */
+	for (unsigned long p = pfn; p < end; p++)
+		if (PageHWPoison(pfn_to_page(m, p))) {
+			fail(c, p, "hwpoison", "a PG_hwpoison page is in a free order-%u chunk",
+			     order);
+			c->hwpoison++;
+		}
 	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages) {
 		if (pfn_zone(m, p) != zone)
 			fail(c, p, "buddy-shape", "free chunk spans zones");
@@ -218,6 +227,11 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		return;
 	}
 	c->present[zone->idx]++;
+	/* Poisoned pages are neither free nor leaked: they stay in the managed
+	 * count (6.1 never takes them out), as whatever else they are; here
+	 * they are only counted, against num_poisoned_pages. */
+	if (PageHWPoison(page))
+		c->hwpoison++;
 	if (PageOffline(page)) {
 		/* Owners that left the page in managed_pages say so; such a
 		 * page may also be the refcount-0 tail of a non-compound
@@ -272,8 +286,14 @@ static void check_memmap(struct checker *c)
 		}
 		if (!mem)
 			fail(c, start, "section-state", "present section without a memory block");
-		if (!online)
+		if (!online) {
+			/* Offlining keeps PG_hwpoison; onlining re-initialises
+			 * the memmap and forgets it. */
+			for (unsigned long pfn = start; pfn < end; pfn++)
+				if (PageHWPoison(pfn_to_page(m, pfn)))
+					c->hwpoison++;
 			continue;
+		}
 		for (unsigned long pb = start; pb < end; pb += m->pageblock_nr_pages) {
 			struct zone *zone = pfn_zone(m, pb);
 
@@ -379,6 +399,16 @@ static void check_counters(struct checker *c)
 	if (READ_ONCE(m->totalram_pages) != total_managed)
 		fail(c, MEMHP_NO_PFN, "totalram", "totalram %ld, zones manage %ld",
 		     (long)READ_ONCE(m->totalram_pages), total_managed);
+	/*
+	 * Every page memory failure or soft offlining poisoned is counted, and
+	 * stops counting only when its memmap goes. The count may exceed the
+	 * poisoned pages in sight: 6.1 forgets PG_hwpoison without uncounting
+	 * it when a block is onlined again or a high-order free clears it.
+	 */
+	if (c->hwpoison > (unsigned long)MAX(READ_ONCE(m->num_poisoned_pages), 0L))
+		fail(c, MEMHP_NO_PFN, "hwpoison",
+		     "%lu pages are PG_hwpoison, num_poisoned_pages is %ld", c->hwpoison,
+		     (long)READ_ONCE(m->num_poisoned_pages));
 }
 
 static void check_blocks(struct checker *c)
@@ -440,6 +470,8 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		return 0;
 	c->m = m;
 	c->r = r;
+	/* A page is poisoned a moment before it is counted: wait for that. */
+	pthread_mutex_lock(&m->mf_mutex);
 	pthread_rwlock_wrlock(&m->mem_hotplug_lock);
 	/* Drivers mark pages PageOffline and move them out of the managed
 	 * count inside page_offline_begin()/end(): never look at half of it. */
@@ -454,6 +486,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		pthread_mutex_unlock(&m->node.node_zones[z].lock);
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
+	pthread_mutex_unlock(&m->mf_mutex);
 	n = c->n;
 	if (r) {
 		r->nr = n;

@@ -361,13 +361,16 @@ static bool mhp_supports_memmap_on_memory(struct memhp_machine *m, uint64_t size
 	       IS_ALIGNED((unsigned long)PHYS_PFN(size - vmemmap_size), m->pageblock_nr_pages);
 }
 
-static void arch_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t size)
+/* @nr_vmemmap: memmap_on_memory pages at the start of the range
+ * (vmem_altmap_offset()), which the first section's removal skips. */
+static void arch_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t size,
+			       unsigned long nr_vmemmap)
 {
 	unsigned long first = pfn_to_section_nr(m, PHYS_PFN(start));
 	unsigned long last = pfn_to_section_nr(m, PHYS_PFN(start + size) - 1);
 
 	for (unsigned long nr = first; nr <= last; nr++)
-		sparse_remove_section(m, nr);
+		sparse_remove_section(m, nr, nr == first ? nr_vmemmap : 0);
 	physmem_discard(m, start, size);
 }
 
@@ -390,14 +393,14 @@ static int arch_add_memory(struct memhp_machine *m, int nid, uint64_t start, uin
 		if (!memmap_on_memory) {
 			ret = sparse_charge_section(m, nr, nid);
 			if (ret) {
-				sparse_remove_section(m, nr);
+				sparse_remove_section(m, nr, 0);
 				break;
 			}
 		}
 	}
 	if (ret) {
 		while (nr-- > first)
-			sparse_remove_section(m, nr);
+			sparse_remove_section(m, nr, 0);
 		physmem_discard(m, start, size);
 	}
 	return ret;
@@ -436,7 +439,7 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 		goto out;
 	ret = create_memory_block_devices(m, start, size, nr_vmemmap, group, nid);
 	if (ret) {
-		arch_remove_memory(m, start, size);
+		arch_remove_memory(m, start, size, nr_vmemmap);
 		goto out;
 	}
 out:
@@ -522,7 +525,7 @@ int memhp_add_memory_driver_managed(struct memhp_machine *m, int nid, uint64_t s
 
 static int try_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
-	unsigned long first, last;
+	unsigned long first, last, nr_vmemmap = 0;
 	bool has_vmemmap = false;
 
 	/* 6.1 BUG()s on a misaligned range; memhp refuses it instead. */
@@ -543,8 +546,10 @@ static int try_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t s
 				(unsigned long long)PFN_PHYS((id + 1) * m->pages_per_block) - 1);
 			return -EBUSY;
 		}
-		if (mem->nr_vmemmap_pages)
+		if (mem->nr_vmemmap_pages) {
 			has_vmemmap = true;
+			nr_vmemmap = mem->nr_vmemmap_pages;
+		}
 	}
 	if (has_vmemmap && size != memhp_block_size(m)) {
 		mhp_log(m, "Refuse to remove %#llx - %#llx,wrong granularity",
@@ -555,7 +560,7 @@ static int try_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t s
 	remove_memory_block_devices(m, start, size);
 	mem_hotplug_begin(m);
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "remove_memory", PHYS_PFN(start), PHYS_PFN(size), 0, 0);
-	arch_remove_memory(m, start, size);
+	arch_remove_memory(m, start, size, nr_vmemmap);
 	release_mem_region(m, start, size);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "remove_memory", PHYS_PFN(start), PHYS_PFN(size), 0, 0);
 	mem_hotplug_done(m);

@@ -408,6 +408,10 @@ struct memhp_machine {
 
 	/* Locks, outer to inner. */
 	pthread_mutex_t device_hotplug_lock;
+	/* One memory failure or soft offline at a time (mm/memory-failure.c);
+	 * the checker takes it too, so it never sees a page poisoned and not
+	 * yet counted. */
+	pthread_mutex_t mf_mutex;
 	pthread_rwlock_t mem_hotplug_lock;
 	pthread_mutex_t online_page_callback_lock;
 	pthread_rwlock_t page_offline_rwsem;
@@ -450,6 +454,9 @@ struct memhp_machine {
 		uint64_t begin_ns;
 		unsigned int printed;
 	} ratelimit; /* under misc_lock */
+
+	/* num_poisoned_pages: one global counter in 6.1, one per machine here. */
+	_Atomic long num_poisoned_pages;
 
 	struct violation_log violations;
 	/* The event in flight (MEM_GOING_ONLINE or MEM_GOING_OFFLINE) and its
@@ -597,7 +604,7 @@ void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned lon
 /* memmap.c */
 int sparse_add_section(struct memhp_machine *m, unsigned long nr, int nid, bool early);
 int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid);
-void sparse_remove_section(struct memhp_machine *m, unsigned long nr);
+void sparse_remove_section(struct memhp_machine *m, unsigned long nr, unsigned long map_offset);
 void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
 void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
 void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr, int zid,
@@ -626,6 +633,7 @@ void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long p
 		     unsigned int order, unsigned long split_pfn_offset);
 bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			 unsigned int order);
+bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn);
 void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			     unsigned int order, int mt);
 struct memhp_page *alloc_migration_target(struct memhp_machine *m, int nid);
@@ -662,6 +670,17 @@ int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned l
 
 /* migration.c */
 #define CONTIG_MIGRATE_TRIES 5
+/* Why pages move; only what changes how memhp migrates is told apart. */
+enum migrate_reason {
+	MR_CONTIG_RANGE,
+	MR_MEMORY_HOTPLUG,
+	MR_MEMORY_FAILURE, /* soft offline: the source keeps the isolation's reference */
+};
+const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id, void **owner);
+int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page);
+void putback_movable_page(struct memhp_machine *m, struct memhp_page *page);
+long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long nr,
+		   enum migrate_reason reason, unsigned long *nr_migrated);
 int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned long end,
 		       unsigned long *movable_pfn);
 int do_migrate_range(struct memhp_machine *m, unsigned long start, unsigned long end,
@@ -701,6 +720,10 @@ void resource_destroy(struct memhp_machine *m);
 int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
 		       unsigned int flags);
 int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
+
+/* memory_failure.c */
+int unmap_poisoned_page(struct memhp_machine *m, struct memhp_page *page);
+void clear_hwpoisoned_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages);
 
 /* check.c */
 void violation_log_init(struct violation_log *log);

@@ -396,6 +396,7 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	pthread_mutex_init(&m->online_page_callback_lock, NULL);
 	pthread_rwlock_init(&m->page_offline_rwsem, NULL);
 	pthread_mutex_init(&m->misc_lock, NULL);
+	pthread_mutex_init(&m->mf_mutex, NULL);
 	notifier_head_init(&m->memory_chain);
 	violation_log_init(&m->violations);
 	zones_init(m);
@@ -453,6 +454,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	zones_destroy(m);
 	notifier_head_destroy(&m->memory_chain);
 	pthread_mutex_destroy(&m->violations.lock);
+	pthread_mutex_destroy(&m->mf_mutex);
 	pthread_mutex_destroy(&m->misc_lock);
 	pthread_rwlock_destroy(&m->page_offline_rwsem);
 	pthread_mutex_destroy(&m->online_page_callback_lock);

@@ -99,11 +99,17 @@ int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid)
 	return charge_memmap(m, &m->sections[nr], nid);
 }
 
-void sparse_remove_section(struct memhp_machine *m, unsigned long nr)
+/*
+ * Take section @nr away with its memmap. Its poisoned pages stop counting
+ * first (clear_hwpoisoned_pages()), except the first @map_offset, which
+ * hold a memmap_on_memory block's own memmap, as 6.1 leaves them out.
+ */
+void sparse_remove_section(struct memhp_machine *m, unsigned long nr, unsigned long map_offset)
 {
 	struct mem_section *ms = &m->sections[nr];
 	unsigned long pfn = section_nr_to_pfn(m, nr);
 
+	clear_hwpoisoned_pages(m, pfn + map_offset, m->pages_per_section - map_offset);
 	atomic_store_explicit(&ms->flags, 0, memory_order_release);
 	vmemmap_depopulate(m, pfn, m->pages_per_section);
 	uncharge_memmap(m, ms);

@@ -46,8 +46,7 @@ void memhp_unregister_movable_owner(struct memhp_machine *m, int owner_id)
 	pthread_mutex_unlock(&m->misc_lock);
 }
 
-static const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id,
-							void **owner)
+const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id, void **owner)
 {
 	const struct memhp_movable_operations *ops;
 
@@ -88,10 +87,11 @@ uint32_t memhp_page_private(const struct memhp_page *page)
 /* ---- Isolating and migrating one page ---------------------------------- */
 
 /*
- * isolate_lru_page() / isolate_movable_page(): the caller holds a reference.
+ * isolate_lru_page() / isolate_movable_page(): the caller holds a reference,
+ * which becomes the isolation's (migration or putback drops it).
  * Returns 0, or -EBUSY (not movable, already isolated, owner refused).
  */
-static int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page)
+int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page)
 {
 	const struct memhp_movable_operations *ops;
 	void *owner;
@@ -111,7 +111,7 @@ static int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page
 	return 0;
 }
 
-static void putback_movable_page(struct memhp_machine *m, struct memhp_page *page)
+void putback_movable_page(struct memhp_machine *m, struct memhp_page *page)
 {
 	const struct memhp_movable_operations *ops;
 	void *owner;
@@ -126,11 +126,13 @@ static void putback_movable_page(struct memhp_machine *m, struct memhp_page *pag
 }
 
 /*
- * Move one isolated page. Returns 0 (the source has lost its owner's and
- * our references), -EAGAIN (try again), -ENOMEM (no target), or the
- * owner's error.
+ * Move one isolated page. Returns 0 (the source has lost its owner's
+ * reference, and the isolation's too unless @reason is MR_MEMORY_FAILURE:
+ * soft offlining poisons the source and puts that reference itself, as
+ * unmap_and_move() leaves it to page_handle_poison()), -EAGAIN (try
+ * again), -ENOMEM (no target), or the owner's error.
  */
-static int migrate_one(struct memhp_machine *m, unsigned long src_pfn)
+static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migrate_reason reason)
 {
 	struct memhp_page *src = pfn_to_page(m, src_pfn), *dst;
 	const struct memhp_movable_operations *ops;
@@ -168,17 +170,18 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn)
 	set_page_owner(src, 0, 0);
 	clear_page_flag(src, PG_isolated);
 	memhp_put_page(src);
-	memhp_put_page(src);
+	if (reason != MR_MEMORY_FAILURE)
+		memhp_put_page(src);
 	return 0;
 }
 
 /*
- * migrate_pages(): up to MIGRATE_PAGES_PASSES passes over @pfns; pages that
- * still fail go back to their owners. Returns the number that failed, or
- * -ENOMEM when no target could be allocated.
+ * migrate_pages(): up to MIGRATE_PAGES_PASSES passes over the isolated
+ * pages @pfns; pages that still fail go back to their owners. Returns the
+ * number that failed, or -ENOMEM when no target could be allocated.
  */
-static long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long nr,
-			  unsigned long *nr_migrated)
+long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long nr,
+		   enum migrate_reason reason, unsigned long *nr_migrated)
 {
 	unsigned long left = nr;
 	long ret = 0;
@@ -188,7 +191,7 @@ static long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned
 		unsigned long kept = 0;
 
 		for (unsigned long i = 0; i < left; i++) {
-			int rc = migrate_one(m, pfns[i]);
+			int rc = migrate_one(m, pfns[i], reason);
 
 			if (!rc) {
 				(*nr_migrated)++;
@@ -268,8 +271,10 @@ static int pfn_vec_push(struct pfn_vec *vec, unsigned long pfn)
 
 /*
  * Isolate every movable page of [start, end) onto @vec. Offlining leaves
- * HWPoison and skippable PageOffline pages alone (do_migrate_range()).
- * Returns 0 or -ENOMEM.
+ * HWPoison and skippable PageOffline pages alone (do_migrate_range()); a
+ * poisoned page that is still on the LRU, which memory_failure() should
+ * have unmapped, is a WARN in 6.1, which then takes it off the LRU and
+ * unmaps it: here its owner is asked to let go of it. Returns 0 or -ENOMEM.
  */
 static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned long end,
 			 bool offlining, struct pfn_vec *vec)
@@ -287,8 +292,14 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			pfn += (1UL << buddy_order(page)) - 1;
 			continue;
 		}
-		if (offlining && PageHWPoison(page))
+		if (offlining && PageHWPoison(page)) {
+			if (PageLRU(page)) {
+				memhp_report(m, pfn, "warn",
+					     "do_migrate_range: a HWPoison page is on the LRU");
+				unmap_poisoned_page(m, page);
+			}
 			continue;
+		}
 		if (offlining && skippable_rule && PageOffline(page) && PageOfflineSkippable(page))
 			continue;
 		if (!(PageLRU(page) || __PageMovable(page)))
@@ -336,7 +347,8 @@ int migrate_movable_range(struct memhp_machine *m, unsigned long start, unsigned
 			ret = -EINTR;
 			break;
 		}
-		failed = migrate_pages(m, vec.v, vec.nr, &migrated);
+		failed = migrate_pages(m, vec.v, vec.nr,
+				       offlining ? MR_MEMORY_HOTPLUG : MR_CONTIG_RANGE, &migrated);
 		if (failed == -ENOMEM) {
 			ret = -ENOMEM;
 			break;

@@ -385,6 +385,7 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 		mi->spanned_pages += READ_ONCE(zone->spanned_pages);
 	}
 	mi->reserved_pages = mi->present_pages - mi->total_pages;
+	mi->hwpoison_pages = memhp_num_poisoned_pages(m);
 
 	/* A lock-free memmap walk for the page classes, chunk by chunk. */
 	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {

@@ -190,6 +190,8 @@ extern const unsigned int fs_nr_nodes;
 		  struct fs_buf *b FS_UNUSED)
 
 /* sysfs.c: /sys/devices/system/{memory,node}, /sys/bus/memory, parameters */
+FS_STORE(store_soft_offline_page);
+FS_STORE(store_hard_offline_page);
 FS_SHOW(show_block_size_bytes);
 FS_SHOW(show_auto_online_blocks);
 FS_STORE(store_auto_online_blocks);

@@ -251,7 +251,8 @@ FS_SHOW(show_meminfo)
 	kb(b, "VmallocUsed:    ", 0);
 	kb(b, "VmallocChunk:   ", 0);
 	kb(b, "Percpu:         ", 0);
-	buf_printf(b, "HardwareCorrupted: %5lu kB\n", 0UL);
+	/* num_poisoned_pages, in kB with its own narrower field. */
+	buf_printf(b, "HardwareCorrupted: %5llu kB\n", K(memhp_num_poisoned_pages(fs->m)));
 	kb(b, "AnonHugePages:  ", 0);
 	kb(b, "ShmemHugePages: ", 0);
 	kb(b, "ShmemPmdMapped: ", 0);

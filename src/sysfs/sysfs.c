@@ -21,6 +21,51 @@ static int core_show(struct fs_buf *b, ssize_t n)
 	return 0;
 }
 
+/* ---- soft_offline_page, hard_offline_page (CONFIG_MEMORY_FAILURE) ------------------- */
+
+/*
+ * Both take a physical address (kstrtoull base 0; any parse error, -ERANGE
+ * too, is -EINVAL) and act on its pfn. The kernel wants CAP_SYS_ADMIN
+ * (-EPERM); the tree is root's. Neither takes the device hotplug lock.
+ */
+static int parse_phys_pfn(const char *buf, unsigned long *pfn)
+{
+	unsigned long long addr;
+
+	if (kstrtoull(buf, 0, &addr) < 0)
+		return -EINVAL;
+	*pfn = (unsigned long)(addr >> MEMHP_PAGE_SHIFT);
+	return 0;
+}
+
+/* soft_offline_page_store(): the count, or soft_offline_page()'s errno. */
+FS_STORE(store_soft_offline_page)
+{
+	unsigned long pfn;
+	int ret = parse_phys_pfn(buf, &pfn);
+
+	if (ret)
+		return ret;
+	ret = memhp_soft_offline_page(fs->m, pfn);
+	return ret ? ret : (ssize_t)len;
+}
+
+/* hard_offline_page_store(): memory_failure(MF_SW_SIMULATED); a page the
+ * hwpoison filter passed over (-EOPNOTSUPP) counts as done, though memhp
+ * has no filter to pass over it. */
+FS_STORE(store_hard_offline_page)
+{
+	unsigned long pfn;
+	int ret = parse_phys_pfn(buf, &pfn);
+
+	if (ret)
+		return ret;
+	ret = memhp_memory_failure(fs->m, pfn);
+	if (ret == -EOPNOTSUPP)
+		ret = 0;
+	return ret ? ret : (ssize_t)len;
+}
+
 FS_SHOW(show_block_size_bytes)
 {
 	return core_show(b, memhp_show_block_size_bytes(fs->m, b->p));
@@ -222,8 +267,12 @@ static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char
 	} else {
 		first = n;
 	}
+	/* The kernel's test, strncmp() then kobject_actions[i][first] == '\0',
+	 * reads past a name shorter than @first when @buf holds a NUL ("bind\0x"):
+	 * only a name exactly @first long can match. */
 	for (size_t i = 0; i < ARRAY_SIZE(kobject_actions); i++) {
-		if (!strncmp(kobject_actions[i], buf, first) && !kobject_actions[i][first]) {
+		if (strlen(kobject_actions[i]) == first &&
+		    !memcmp(kobject_actions[i], buf, first)) {
 			action = i;
 			break;
 		}

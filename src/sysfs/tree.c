@@ -27,6 +27,8 @@ enum {
 	N_SYSTEM,
 	/* /sys/devices/system/memory */
 	N_MEM,
+	N_MEM_SOFT_OFFLINE,
+	N_MEM_HARD_OFFLINE,
 	N_MEM_BLOCK_SIZE,
 	N_MEM_AUTO_ONLINE,
 	N_MEM_UEVENT,
@@ -178,6 +180,11 @@ const struct fs_node fs_nodes[] = {
 	[N_SYSTEM] = DIR("system", N_DEVICES, 0755),
 
 	[N_MEM] = DIR("memory", N_SYSTEM, 0755),
+	/* CONFIG_MEMORY_FAILURE, in memory_root_attrs[] order. */
+	[N_MEM_SOFT_OFFLINE] =
+		ATTR("soft_offline_page", N_MEM, 0200, NULL, store_soft_offline_page),
+	[N_MEM_HARD_OFFLINE] =
+		ATTR("hard_offline_page", N_MEM, 0200, NULL, store_hard_offline_page),
 	[N_MEM_BLOCK_SIZE] = ATTR("block_size_bytes", N_MEM, 0444, show_block_size_bytes, NULL),
 	[N_MEM_AUTO_ONLINE] = ATTR("auto_online_blocks", N_MEM, 0644, show_auto_online_blocks,
 				   store_auto_online_blocks),

@@ -5,7 +5,10 @@
  *
  * Each slot remembers its page and the checksum of what was written. A
  * page the owner frees while it is isolated for migration is marked dead;
- * the migration path finds that out and lets the page go.
+ * the migration path finds that out and lets the page go. A page a memory
+ * failure took away is marked poisoned: the slot keeps no page, as a
+ * process keeps a poison entry where the page was mapped, and the loss is
+ * reported apart from corruption.
  */
 #include "workload.h"
 
@@ -15,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_ISOLATED, SLOT_DEAD };
+enum slot_state { SLOT_FREE, SLOT_LIVE, SLOT_ISOLATED, SLOT_DEAD, SLOT_HWPOISON };
 
 struct slot {
 	uint32_t pfn;
@@ -32,6 +35,7 @@ struct memhp_data {
 	uint32_t *free_slots; /* stack of free slot indices */
 	unsigned long nr_free_slots;
 	unsigned long nr_live;
+	unsigned long nr_hwpoisoned;
 	_Atomic unsigned long nr_migrated;
 	_Atomic bool refuse;
 	uint64_t generation;
@@ -126,12 +130,45 @@ static void data_putback(struct memhp_page *page, void *owner)
 	}
 }
 
+/*
+ * A memory failure took the page: its data is gone. The slot becomes a
+ * poison entry, which it stays until the data is destroyed (no free, no
+ * reuse), and the owner's reference goes. Every page was written when it
+ * was allocated, so it is dirty. A page being migrated cannot be let go
+ * now (the kernel would wait for the page lock; memory failure gives up).
+ */
+static int data_unmap_poisoned(struct memhp_page *page, void *owner)
+{
+	struct memhp_data *d = owner;
+	uint32_t idx = memhp_page_private(page);
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (idx >= d->nr_slots || d->slots[idx].pfn != memhp_page_to_pfn(page) ||
+	    (d->slots[idx].state != SLOT_LIVE && d->slots[idx].state != SLOT_ISOLATED)) {
+		ret = -ENOENT;
+	} else if (d->slots[idx].state == SLOT_ISOLATED) {
+		ret = -EBUSY;
+	} else {
+		d->slots[idx].state = SLOT_HWPOISON;
+		d->nr_live--;
+		d->nr_hwpoisoned++;
+		memhp_SetPageDirty(page);
+		memhp_ClearPageMovable(page);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!ret)
+		memhp_put_page(page);
+	return ret;
+}
+
 static const struct memhp_movable_operations data_ops = {
 	.name = "data",
 	.lru = true,
 	.isolate_page = data_isolate,
 	.migrate_page = data_migrate,
 	.putback_page = data_putback,
+	.unmap_poisoned = data_unmap_poisoned,
 };
 
 int memhp_data_create(struct memhp_machine *m, struct memhp_data **out)
@@ -321,9 +358,9 @@ void memhp_data_refuse_migration(struct memhp_data *d, bool refuse)
 	atomic_store(&d->refuse, refuse);
 }
 
-unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified)
+unsigned long memhp_data_verify_report(struct memhp_data *d, struct memhp_data_report *r)
 {
-	unsigned long bad = 0, checked = 0;
+	struct memhp_data_report rep = { 0 };
 
 	pthread_mutex_lock(&d->lock);
 	for (unsigned long i = 0; i < d->nr_slots; i++) {
@@ -332,14 +369,25 @@ unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified)
 
 		if (s->state != SLOT_LIVE && s->state != SLOT_ISOLATED)
 			continue;
-		checked++;
+		rep.verified++;
 		page = memhp_pfn_to_online_page(d->m, s->pfn);
 		if (!page || memhp_page_owner(page) != d->owner_id ||
 		    memhp_page_private(page) != i || page_csum(memhp_page_address(page)) != s->csum)
-			bad++;
+			rep.corrupted++;
 	}
+	rep.hwpoisoned = d->nr_hwpoisoned;
 	pthread_mutex_unlock(&d->lock);
+	if (r)
+		*r = rep;
+	return rep.corrupted + rep.hwpoisoned;
+}
+
+unsigned long memhp_data_verify(struct memhp_data *d, unsigned long *verified)
+{
+	struct memhp_data_report r;
+	unsigned long lost = memhp_data_verify_report(d, &r);
+
 	if (verified)
-		*verified = checked;
-	return bad;
+		*verified = r.verified;
+	return lost;
 }
