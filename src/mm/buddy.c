@@ -24,6 +24,14 @@ static inline void set_buddy(struct memhp_page *page, unsigned int order, int mt
 
 #define order_of(page) buddy_order(page)
 
+/*
+ * NR_FREE_PAGES follows the free lists: every chunk added to or taken off
+ * a list other than ISOLATE moves the counter, so the counter is the sum
+ * of those lists by construction. 6.1 instead adjusts it by the pageblock
+ * type in the callers, and drifts when a chunk sits on a list that is not
+ * its pageblock's (docs/semantics.md, "NR_FREE_PAGES"); 6.10 moved to
+ * this scheme.
+ */
 void __mod_zone_freepage_state(struct zone *zone, long nr, int mt)
 {
 	if (mt != MIGRATE_ISOLATE)
@@ -54,6 +62,7 @@ void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long 
 	set_buddy(page, order, mt);
 	area->nr_free++;
 	area->nr_free_mt[mt]++;
+	__mod_zone_freepage_state(zone, 1L << order, mt);
 }
 
 static void unlink_free(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
@@ -74,6 +83,7 @@ static void unlink_free(struct memhp_machine *m, struct zone *zone, unsigned lon
 		pfn_to_page(m, page->buddy.next)->buddy.prev = page->buddy.prev;
 	area->nr_free--;
 	area->nr_free_mt[mt]--;
+	__mod_zone_freepage_state(zone, -(1L << order), mt);
 }
 
 void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
@@ -127,8 +137,6 @@ void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long p
 		     unsigned int order, int migratetype, bool to_tail)
 {
 	unsigned long buddy_pfn = pfn;
-
-	__mod_zone_freepage_state(zone, 1L << order, migratetype);
 
 	while (order < m->max_order) {
 		buddy_pfn = pfn ^ (1UL << order);
@@ -580,10 +588,8 @@ retry:
 			continue;
 		pthread_mutex_lock(&zone->lock);
 		pfn = __rmqueue(m, zone, order, mt, alloc_flags);
-		if (pfn != PFN_NIL) {
-			__mod_zone_freepage_state(zone, -(1L << order), mt);
+		if (pfn != PFN_NIL)
 			check_not_isolated(m, pfn, order);
-		}
 		pthread_mutex_unlock(&zone->lock);
 		if (pfn != PFN_NIL) {
 			prep_new_page(m, pfn, order, gfp);
@@ -639,7 +645,6 @@ void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long p
 
 	if (!PageBuddy(page) || buddy_order(page) != order)
 		return;
-	__mod_zone_freepage_state(zone, -(1L << order), get_pfnblock_migratetype(m, pfn));
 	del_page_from_free_list(m, zone, pfn, order);
 	while (pfn < end) {
 		unsigned int o = MIN((unsigned)__builtin_ctzl(pfn | (1UL << order)),
@@ -697,7 +702,6 @@ bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn)
 
 		del_page_from_free_list(m, zone, head, order);
 		break_down_buddy_pages(m, zone, head, pfn, order, mt);
-		__mod_zone_freepage_state(zone, -1, mt);
 		ret = true;
 	}
 	pthread_mutex_unlock(&zone->lock);
@@ -708,10 +712,7 @@ bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn)
 bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			 unsigned int order)
 {
-	int mt = buddy_list(pfn_to_page(m, pfn));
-
 	del_page_from_free_list(m, zone, pfn, order);
-	__mod_zone_freepage_state(zone, -(1L << order), mt);
 	return true;
 }
 

@@ -96,13 +96,9 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	}
 	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), flags);
 	if (unmovable == NO_PFN) {
-		int mt = get_pfnblock_migratetype(m, pfn);
-		unsigned long n;
-
 		set_pageblock_migratetype(m, pfn, MIGRATE_ISOLATE);
 		zone->nr_isolate_pageblock++;
-		n = move_freepages_block(m, zone, pfn, MIGRATE_ISOLATE, NULL);
-		__mod_zone_freepage_state(zone, -(long)n, mt);
+		move_freepages_block(m, zone, pfn, MIGRATE_ISOLATE, NULL);
 		pthread_mutex_unlock(&zone->lock);
 		return 0;
 	}
@@ -146,11 +142,8 @@ static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn
 				isolated_page = __isolate_free_page(m, zone, pfn, order);
 		}
 	}
-	if (!isolated_page) {
-		unsigned long n = move_freepages_block(m, zone, pfn, migratetype, NULL);
-
-		__mod_zone_freepage_state(zone, (long)n, migratetype);
-	}
+	if (!isolated_page)
+		move_freepages_block(m, zone, pfn, migratetype, NULL);
 	set_pageblock_migratetype(m, pfn, migratetype);
 	if (isolated_page)
 		__putback_isolated_page(m, zone, pfn, order, migratetype);
