@@ -90,14 +90,16 @@ static void rig_down(void *arg)
 	pthread_mutex_destroy(&r->lock);
 }
 
-/* @rate_ms: MEMORY_DEVICE_SIZE_CHANGE's rate limit (0: QEMU's). */
-static bool rig_up(struct rig *r, unsigned int rate_ms)
+/* @rate_ms: MEMORY_DEVICE_SIZE_CHANGE's rate limit (0: QEMU's); @flavor:
+ * the VMM whose device rules the device follows. */
+static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor)
 {
 	struct memhp_config cfg;
 	struct memhp_vmem_dev_config dc = {
 		.id = "vm0",
 		.addr = DEV_ADDR,
 		.region_size = DEV_SIZE,
+		.flavor = flavor,
 	};
 	struct memhp_vmem_drv_params p;
 	char err[QMP_ERR_MAX];
@@ -146,6 +148,11 @@ static bool rig_up(struct rig *r, unsigned int rate_ms)
 	if (ret)
 		test_fail(__FILE__, __LINE__, "qmp_server_start: %s: %s", errno_name(ret), err);
 	return !ret;
+}
+
+static bool rig_up(struct rig *r, unsigned int rate_ms)
+{
+	return rig_up_flavor(r, rate_ms, MEMHP_VMEM_QEMU);
 }
 
 static uint64_t dev_requested(struct rig *r)
@@ -1096,6 +1103,26 @@ static void difference_unrealizing_the_device_is_refused(void)
 	     "virtio-mem device is not supported\"}}\r\n");
 }
 
+static void difference_a_flavored_device_refuses_what_its_vmm_refuses(void)
+{
+	static struct rig r;
+
+	ASSERT_TRUE(rig_up_flavor(&r, 0, MEMHP_VMEM_CLOUD_HYPERVISOR));
+	CLIENT(c, &r);
+	/* QEMU takes a requested size equal to the current one; Cloud
+	 * Hypervisor's resize() refuses it, and QMP says which rule spoke. */
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"requested-size\", \"value\": 0}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"memhp: the "
+	     "cloud-hypervisor device refused requested-size: Invalid argument\"}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"vm0\", \"property\": "
+	     "\"requested-size\", \"value\": 2097152}}",
+	     OK);
+	ASSERT_EQ(dev_requested(&r), 2097152);
+}
+
 static void difference_a_quit_server_takes_no_new_client(void)
 {
 	static struct rig r;
@@ -1130,4 +1157,5 @@ RUN_TESTS(T(greeting_is_qemu_7_2s), T(commands_before_qmp_capabilities_are_refus
 	  T(difference_commands_memhp_lacks_are_command_not_found),
 	  T(difference_the_qom_tree_holds_only_modelled_objects),
 	  T(difference_unrealizing_the_device_is_refused),
+	  T(difference_a_flavored_device_refuses_what_its_vmm_refuses),
 	  T(difference_a_quit_server_takes_no_new_client))
