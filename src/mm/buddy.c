@@ -32,7 +32,7 @@ static inline void set_buddy(struct memhp_page *page, unsigned int order, int mt
  * its pageblock's (docs/semantics.md, "NR_FREE_PAGES"); 6.10 moved to
  * this scheme.
  */
-void __mod_zone_freepage_state(struct zone *zone, long nr, int mt)
+static inline void __mod_zone_freepage_state(struct zone *zone, long nr, int mt)
 {
 	if (mt != MIGRATE_ISOLATE)
 		ADD_ONCE(zone->vm_nr_free_pages, nr);

@@ -624,7 +624,6 @@ void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long 
 		      unsigned int order, int mt, bool tail);
 unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 				   int mt, unsigned long *num_movable);
-void __mod_zone_freepage_state(struct zone *zone, long nr, int mt);
 bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned long *head,
 			 unsigned int *order);
 unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long start,
