@@ -1206,9 +1206,7 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 		switch (c) {
 		case OPT_SEED:
 			if (run_parse_seed(optarg, &a->seed)) {
-				fprintf(stderr,
-					"memhp demo: bad seed '%s': expected a number such as 42 "
-					"or 0x2a\n",
+				fprintf(stderr, "memhp demo: bad seed '%s': " RUN_SEED_HINT "\n",
 					optarg);
 				return -1;
 			}
@@ -1221,12 +1219,9 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 			a->trace = optarg;
 			break;
 		case OPT_PROTOCOL:
-			if (!strcmp(optarg, "6.1")) {
-				a->protocol = MEMHP_PROTOCOL_6_1;
-			} else if (!strcmp(optarg, "2025")) {
-				a->protocol = MEMHP_PROTOCOL_2025;
-			} else {
-				fprintf(stderr, "memhp demo: bad protocol '%s': use 6.1 or 2025\n",
+			if (run_parse_protocol(optarg, &a->protocol)) {
+				fprintf(stderr,
+					"memhp demo: bad protocol '%s': " RUN_PROTOCOL_HINT "\n",
 					optarg);
 				return -1;
 			}

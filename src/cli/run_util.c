@@ -4,6 +4,8 @@
  */
 #include "run_util.h"
 
+#include <memhp/machine.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -95,6 +97,17 @@ int run_parse_seed(const char *s, uint64_t *out)
 		return -1;
 	*out = strtoull(s, &end, 0);
 	return errno || *end ? -1 : 0;
+}
+
+int run_parse_protocol(const char *s, int *out)
+{
+	if (!strcmp(s, "6.1"))
+		*out = MEMHP_PROTOCOL_6_1;
+	else if (!strcmp(s, "2025"))
+		*out = MEMHP_PROTOCOL_2025;
+	else
+		return -1;
+	return 0;
 }
 
 uint64_t run_random_seed(void)

@@ -41,6 +41,13 @@ int run_errno_from_name(const char *name);
 
 /* A seed: "42" or "0x2a". Returns 0, or -1 if @s is not a number. */
 int run_parse_seed(const char *s, uint64_t *out);
+/* What to say after "bad seed 'X': " when run_parse_seed() fails. */
+#define RUN_SEED_HINT "expected a number such as 42 or 0x2a"
+/* --protocol: "6.1" or "2025" to an enum memhp_protocol. Returns 0, or -1
+ * for anything else. */
+int run_parse_protocol(const char *s, int *out);
+/* What to say after "bad protocol 'X': " when run_parse_protocol() fails. */
+#define RUN_PROTOCOL_HINT "use 6.1 or 2025"
 /* A seed chosen for the user: 32 bits, easy to read and retype. */
 uint64_t run_random_seed(void);
 /* Where machine @index (1-based) of a run draws its map: @base for the first,
