@@ -5,42 +5,7 @@
 # clear message for every misuse instead of a hang or a crash.
 # TAP output; $MEMHP is the program. No sleeps: a stall is waited for.
 set -u
-MEMHP=${MEMHP:-build/default/memhp}
-cd "$(dirname "$0")/.." || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	[ -f "$tmp/out" ] && sed 's/^/# /' "$tmp/out" | head -20
-}
-# expect_run STATUS PATTERN NAME -- ARGS: memhp ARGS exits STATUS and its
-# output (stdout and stderr) matches the extended regex PATTERN.
-expect_run() {
-	local status=$1 pattern=$2 name=$3 rc
-	shift 4
-	rm -f "$tmp/out"
-	"$MEMHP" "$@" >"$tmp/out" 2>&1
-	rc=$?
-	if grep -q 'Sanitizer\|runtime error:' "$tmp/out"; then
-		echo "# a sanitizer spoke"
-		not_ok "$name"
-	elif [ "$rc" -ne "$status" ]; then
-		echo "# exit $rc, expected $status"
-		not_ok "$name"
-	elif ! grep -Eq -- "$pattern" "$tmp/out"; then
-		echo "# no match for: $pattern"
-		not_ok "$name"
-	else
-		ok "$name"
-	fi
-}
+. "$(dirname "$0")/expect_run.bash"
 # A scenario with a 1 GiB guest and a 1 GiB device at 4 GiB, then $1.
 scenario() {
 	printf '%s\n' 'local m = memhp.machine{ram = "1G", phys_size = "8G",
