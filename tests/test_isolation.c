@@ -70,13 +70,15 @@ static void pages_freed_into_an_isolated_pageblock_stay_out_of_memfree(void)
 }
 
 /*
- * Undoing isolation pageblock by pageblock leaves a window: a max-order
- * chunk whose head pageblock is already back on the Movable list still
- * covers the next, isolated pageblock. An allocation in that window splits
- * the chunk and puts the isolated half on the Movable list, where MemFree
- * already counts it. 6.1 counts it a second time when that pageblock's
- * isolation is undone (MemFree drifts up by a pageblock, fixed upstream in
- * 6.10); memhp accounts by the list a chunk is on, so it never drifts.
+ * Undoing isolation pageblock by pageblock leaves a window: in 6.1 a
+ * max-order chunk whose head pageblock is already back on the Movable list
+ * still covers the next, isolated pageblock. An allocation in that window
+ * splits the chunk and puts the isolated half on the Movable list, where
+ * MemFree already counts it; 6.1 counts it a second time when that
+ * pageblock's isolation is undone (MemFree drifts up by a pageblock, fixed
+ * upstream in 6.10). memhp splits the chunk when the first pageblock goes
+ * back (6.10's rule), so the allocation gets the Movable half, and it
+ * accounts by the list a chunk is on, so MemFree never drifts.
  */
 static void memfree_does_not_drift_when_an_allocation_splits_a_half_unisolated_chunk(void)
 {
@@ -94,12 +96,97 @@ static void memfree_does_not_drift_when_an_allocation_splits_a_half_unisolated_c
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
 	ASSERT_TRUE(p);
 	pfn = memhp_page_to_pfn(p);
-	/* The only free Movable chunk of ZONE_MOVABLE was the straddling one. */
-	ASSERT_TRUE(pfn >= start && pfn < start + 2 * pb);
+	/* The only free Movable pages of ZONE_MOVABLE are the first pageblock,
+	 * split off the chunk that also covers the still-isolated second. */
+	ASSERT_TRUE(pfn >= start && pfn < start + pb);
 	undo_isolate_page_range(m, start + pb, end, MIGRATE_MOVABLE);
 	ASSERT_EQ(memfree(m), before - 1);
 	memhp_put_page(p);
 	ASSERT_EQ(memfree(m), before);
+}
+
+/*
+ * Offlining isolates a block's first and last pageblock before the ones
+ * between. The last pageblock is the upper half of a max-order free chunk
+ * whose head lies in the pageblock before it, still Movable. 6.1 leaves
+ * that chunk on the Movable list; an allocation in the window splits it
+ * and hands out the isolated half, page by page, until offlining ends.
+ * memhp splits such a chunk when the pageblock is isolated, as 6.10's
+ * move_freepages_block_isolate() does (docs/semantics.md).
+ */
+#define WINDOW_MAX_HELD 64
+
+struct isolation_window {
+	struct memhp_machine *m;
+	unsigned long start, end, pb;
+	bool done;
+	unsigned long found_last; /* order-9 pages the window gave out of the last pageblock */
+	unsigned long got;	  /* order-9 pages it gave at all */
+};
+
+static void allocate_in_the_window(struct memhp_machine *m, const struct memhp_trace_event *ev,
+				   void *priv)
+{
+	struct isolation_window *w = priv;
+	struct memhp_page *held[WINDOW_MAX_HELD], *half[2], *over_last = NULL;
+	unsigned int n = 0;
+
+	if (ev->kind != MEMHP_TRACE_PAGEBLOCK_ISOLATED || w->done ||
+	    ev->start_pfn != w->end - w->pb)
+		return;
+	w->done = true;
+	/* Take every max-order chunk still allocatable in the block but
+	 * the one over the last pageblock, then split that one. */
+	while (n < WINDOW_MAX_HELD) {
+		struct memhp_page *p =
+			memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, memhp_max_order(m));
+		unsigned long pfn = p ? memhp_page_to_pfn(p) : 0;
+
+		if (!p)
+			break;
+		if (pfn == w->end - 2 * w->pb) {
+			over_last = p;
+			continue;
+		}
+		held[n++] = p;
+		if (pfn < w->start || pfn >= w->end)
+			break;
+	}
+	if (over_last)
+		memhp_free_pages(over_last, memhp_max_order(m));
+	for (int i = 0; i < 2; i++) {
+		half[i] = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, m->pageblock_order);
+		if (!half[i])
+			continue;
+		w->got++;
+		w->found_last += memhp_page_to_pfn(half[i]) >= w->end - w->pb &&
+				 memhp_page_to_pfn(half[i]) < w->end;
+	}
+	for (int i = 0; i < 2; i++)
+		if (half[i])
+			memhp_free_pages(half[i], m->pageblock_order);
+	while (n)
+		memhp_free_pages(held[--n], memhp_max_order(m));
+}
+
+static void offlining_never_hands_out_the_last_pageblock_of_a_block(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	static struct isolation_window w;
+
+	ASSERT_TRUE(m);
+	ASSERT_EQ(memhp_max_order(m), m->pageblock_order + 1);
+	w = (struct isolation_window){ .m = m,
+				       .start = tm_block_pfn(m, B0),
+				       .end = tm_block_pfn(m, B0) + memhp_pages_per_block(m),
+				       .pb = memhp_pageblock_nr_pages(m) };
+	ASSERT_OK(memhp_add_tracer(m, allocate_in_the_window, &w));
+	ASSERT_OK(memhp_block_offline(m, B0));
+	memhp_remove_tracer(m, allocate_in_the_window, &w);
+	ASSERT_TRUE(w.done);
+	ASSERT_GT(w.got, 0);
+	EXPECT_EQ(w.found_last, 0);
+	EXPECT_EQ(tm_violations(m, "alloc-from-isolated"), 0);
 }
 
 static void isolating_an_isolated_pageblock_is_ebusy(void)
@@ -423,6 +510,7 @@ static void only_offlining_skips_hwpoison_pages(void)
 RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),
 	  T(pages_freed_into_an_isolated_pageblock_stay_out_of_memfree),
 	  T(memfree_does_not_drift_when_an_allocation_splits_a_half_unisolated_chunk),
+	  T(offlining_never_hands_out_the_last_pageblock_of_a_block),
 	  T(isolating_an_isolated_pageblock_is_ebusy),
 	  T(reserved_page_fails_isolation_even_in_zone_movable),
 	  T(unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_normal),

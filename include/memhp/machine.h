@@ -264,6 +264,10 @@ enum memhp_trace_kind {
 	 * (name: "migrate_pages"): NOTIFY and MIGRATE_ROUND end them. */
 	MEMHP_TRACE_NOTIFY_BEGIN,
 	MEMHP_TRACE_MIGRATE_ROUND_BEGIN,
+	/* A pageblock was just isolated (start_pfn, nr_pages: the pageblock),
+	 * outside zone->lock: tests allocate here to race an isolation at an
+	 * exact step. Timelines do not print it. */
+	MEMHP_TRACE_PAGEBLOCK_ISOLATED,
 };
 
 struct memhp_trace_event {

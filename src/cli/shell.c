@@ -9,7 +9,7 @@
  *
  *   /tmp/memhp-shell.XXXXXX      a tmpfs, private to the namespace, holding
  *     root/                      the FUSE mount of the machine's files
- *     modprobe                   a stand-in for /sbin/modprobe
+ *     sbin/modprobe              a stand-in for /sbin/modprobe
  *
  * then binds root/sys/devices/system/memory over /sys/devices/system/memory
  * and the same for node, /sys/bus/memory, /sys/module/memory_hotplug and
@@ -17,7 +17,8 @@
  * "mount -t debugfs" finds one, as the selftest asks) and binds the served
  * debugfs over it; and binds the stand-in over /sbin/modprobe, so that the
  * selftest's modprobe calls set the memhp injector and never load a module
- * into the host's kernel.
+ * into the host's kernel (on a machine without kmod, sbin/ is laid over
+ * /sbin in a read-only overlay instead).
  */
 #include "../fs/fuse_server.h"
 #include "cli.h"
@@ -72,6 +73,7 @@ static const struct bind {
 
 #define DEBUGFS "/sys/kernel/debug"
 #define MODPROBE "/sbin/modprobe"
+#define MODPROBE_DIR "/sbin"
 
 /*
  * The modprobe stand-in. It knows one module: loading
@@ -196,6 +198,7 @@ struct shell {
 	bool tmpfs;
 	const char *mounted[SHELL_MAX_MOUNTS];
 	unsigned int nr_mounted;
+	char modprobe_dir[PATH_MAX]; /* where the stand-in was laid over, if it was */
 };
 
 static int bind_one(struct shell *sh, const char *src, const char *target, bool required)
@@ -213,6 +216,30 @@ static int bind_one(struct shell *sh, const char *src, const char *target, bool 
 		return 0;
 	}
 	sh->mounted[sh->nr_mounted++] = target;
+	return 0;
+}
+
+/*
+ * A machine without kmod has no /sbin/modprobe to bind over, and a file
+ * created there would be the host's. Lay the stand-in's directory over the
+ * real one instead, read-only: the directory shows both, the stand-in
+ * first, and only inside the namespace.
+ */
+static int overlay_modprobe(struct shell *sh)
+{
+	char *dir = sh->modprobe_dir, opts[PATH_MAX * 3];
+
+	if (!realpath(MODPROBE_DIR, dir)) {
+		fprintf(stderr, PROG ": cannot resolve " MODPROBE_DIR ": %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(opts, sizeof(opts), "lowerdir=%s/sbin:%s", sh->tmp, dir);
+	if (mount("overlay", dir, "overlay", MS_RDONLY, opts)) {
+		fprintf(stderr, PROG ": cannot put a modprobe stand-in in %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	sh->mounted[sh->nr_mounted++] = dir;
 	return 0;
 }
 
@@ -244,7 +271,12 @@ static int setup_mounts(struct shell *sh)
 		if (bind_one(sh, src, DEBUGFS, true))
 			return -1;
 	}
-	snprintf(stub, sizeof(stub), "%s/modprobe", sh->tmp);
+	snprintf(stub, sizeof(stub), "%s/sbin", sh->tmp);
+	if (mkdir(stub, 0755)) {
+		fprintf(stderr, PROG ": cannot make %s: %s\n", stub, strerror(errno));
+		return -1;
+	}
+	snprintf(stub, sizeof(stub), "%s/sbin/modprobe", sh->tmp);
 	fd = open(stub, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
 	if (fd < 0 || write(fd, modprobe_stub, sizeof(modprobe_stub) - 1) !=
 			      (ssize_t)sizeof(modprobe_stub) - 1) {
@@ -254,9 +286,9 @@ static int setup_mounts(struct shell *sh)
 		return -1;
 	}
 	close(fd);
-	if (access(MODPROBE, F_OK) == 0 && bind_one(sh, stub, MODPROBE, true))
-		return -1;
-	return 0;
+	if (access(MODPROBE, F_OK) == 0)
+		return bind_one(sh, stub, MODPROBE, true);
+	return overlay_modprobe(sh);
 }
 
 static void teardown_mounts(struct shell *sh)

@@ -641,6 +641,9 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 	bool finding;
 
 	(void)m;
+	/* One per pageblock: far too many to read, and no step of their own. */
+	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_ISOLATED)
+		return;
 	pthread_mutex_lock(&tl->lock);
 	th = thread_state(tl);
 	e.tid = (uint16_t)th->tid;

@@ -327,6 +327,50 @@ unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, u
 }
 
 /*
+ * Free a chunk larger than a pageblock again one pageblock at a time, each
+ * piece to the list of its own pageblock's type. Pieces of one type merge
+ * back; an isolated piece never merges with a non-isolated one.
+ * Caller holds zone->lock and has taken the chunk off its list.
+ */
+static void split_large_buddy(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+			      unsigned int order)
+{
+	const unsigned long end = pfn + (1UL << order);
+
+	for (; pfn < end; pfn += m->pageblock_nr_pages)
+		__free_one_page(m, zone, pfn, m->pageblock_order, get_pfnblock_migratetype(m, pfn),
+				false);
+}
+
+/*
+ * move_freepages_block_isolate(): make @pfn's pageblock @mt and move its
+ * free pages to the @mt lists. A free chunk larger than a pageblock that
+ * covers it, starting here or in an earlier pageblock, is split into
+ * pageblocks first, so that no chunk ever spans an isolated and a
+ * non-isolated pageblock. 6.1 moves only the chunks that start in the
+ * pageblock: when the pageblock is the tail of a larger chunk, its pages
+ * stay allocatable from the old list while it is isolated. This is
+ * 6.10's version (docs/semantics.md, "Isolating the tail of a free
+ * chunk"). Caller holds zone->lock.
+ */
+void move_freepages_block_isolate(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+				  int mt)
+{
+	const unsigned long start = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
+	unsigned long head;
+	unsigned int order;
+
+	if (free_chunk_covering(m, start, &head, &order) && order > m->pageblock_order) {
+		del_page_from_free_list(m, zone, head, order);
+		set_pageblock_migratetype(m, start, mt);
+		split_large_buddy(m, zone, head, order);
+		return;
+	}
+	set_pageblock_migratetype(m, start, mt);
+	move_freepages_block(m, zone, start, mt, NULL);
+}
+
+/*
  * is_free_buddy_page() that also says which chunk: the head and order of
  * the free chunk that covers @pfn. Caller holds zone->lock or knows the
  * chunk cannot change (an isolated pageblock).
@@ -631,33 +675,6 @@ struct memhp_page *alloc_migration_target(struct memhp_machine *m, int src_zone)
 }
 
 /* ---- Helpers for isolation and offlining ------------------------------------- */
-
-/*
- * Split the free chunk at @pfn (of @order) so no piece crosses
- * pfn + @split_pfn_offset; the pieces go to the lists of their pageblocks.
- * Caller holds zone->lock.
- */
-void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
-		     unsigned int order, unsigned long split_pfn_offset)
-{
-	const unsigned long first = pfn, end = pfn + (1UL << order);
-	struct memhp_page *page = pfn_to_page(m, pfn);
-
-	if (!PageBuddy(page) || buddy_order(page) != order)
-		return;
-	del_page_from_free_list(m, zone, pfn, order);
-	while (pfn < end) {
-		unsigned int o = MIN((unsigned)__builtin_ctzl(pfn | (1UL << order)),
-				     63u - (unsigned)__builtin_clzl(split_pfn_offset));
-
-		__free_one_page(m, zone, pfn, o, get_pfnblock_migratetype(m, pfn), false);
-		pfn += 1UL << o;
-		split_pfn_offset -= 1UL << o;
-		if (!split_pfn_offset)
-			split_pfn_offset = end - pfn;
-	}
-	(void)first;
-}
 
 /*
  * break_down_buddy_pages(): split the free chunk of @high at @pfn down to

@@ -624,12 +624,12 @@ void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long 
 		      unsigned int order, int mt, bool tail);
 unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 				   int mt, unsigned long *num_movable);
+void move_freepages_block_isolate(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
+				  int mt);
 bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned long *head,
 			 unsigned int *order);
 unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long start,
 				       unsigned long end);
-void split_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
-		     unsigned int order, unsigned long split_pfn_offset);
 bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			 unsigned int order);
 bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn);

@@ -96,10 +96,11 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	}
 	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), flags);
 	if (unmovable == NO_PFN) {
-		set_pageblock_migratetype(m, pfn, MIGRATE_ISOLATE);
+		move_freepages_block_isolate(m, zone, pfn, MIGRATE_ISOLATE);
 		zone->nr_isolate_pageblock++;
-		move_freepages_block(m, zone, pfn, MIGRATE_ISOLATE, NULL);
 		pthread_mutex_unlock(&zone->lock);
+		mhp_trace(m, MEMHP_TRACE_PAGEBLOCK_ISOLATED, "set_migratetype_isolate",
+			  ALIGN_DOWN(pfn, m->pageblock_nr_pages), m->pageblock_nr_pages, 0, 0);
 		return 0;
 	}
 	pthread_mutex_unlock(&zone->lock);
@@ -142,63 +143,33 @@ static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn
 				isolated_page = __isolate_free_page(m, zone, pfn, order);
 		}
 	}
-	if (!isolated_page)
-		move_freepages_block(m, zone, pfn, migratetype, NULL);
-	set_pageblock_migratetype(m, pfn, migratetype);
-	if (isolated_page)
+	if (!isolated_page) {
+		move_freepages_block_isolate(m, zone, pfn, migratetype);
+	} else {
+		set_pageblock_migratetype(m, pfn, migratetype);
 		__putback_isolated_page(m, zone, pfn, order, migratetype);
+	}
 	zone->nr_isolate_pageblock--;
 out:
 	pthread_mutex_unlock(&zone->lock);
 }
 
 /*
- * Isolate the pageblock on one side of @boundary and split any free chunk
- * that crosses the boundary, so that nothing outside the range stays
- * hidden on an ISOLATE list and nothing inside can be handed out.
- * memhp has no compound pages, so the kernel's migration of compound pages
- * crossing the boundary has nothing to do.
+ * Isolate the pageblock on one side of @boundary. 6.1 then splits any free
+ * chunk that crosses the boundary; here set_migratetype_isolate() has
+ * already split every chunk larger than the pageblock (6.10's rule), so no
+ * free chunk crosses it. memhp has no compound pages, so the kernel's
+ * migration of a compound page across the boundary has nothing to do.
  */
 static int isolate_single_pageblock(struct memhp_machine *m, unsigned long boundary, int flags,
 				    bool isolate_before, bool skip_isolation, int migratetype)
 {
 	unsigned long isolate_pb = isolate_before ? boundary - m->pageblock_nr_pages : boundary;
-	struct zone *zone = pfn_zone(m, isolate_pb);
-	unsigned long start, pfn;
-	int ret;
 
-	start = MAX(ALIGN_DOWN(isolate_pb, 1UL << m->max_order), READ_ONCE(zone->zone_start_pfn));
-	if (!skip_isolation) {
-		ret = set_migratetype_isolate(m, isolate_pb, migratetype, flags, isolate_pb,
-					      isolate_pb + m->pageblock_nr_pages);
-		if (ret)
-			return ret;
-	}
-	if (isolate_before ? !pfn_online(m, boundary) : !pfn_online(m, boundary - 1))
+	if (skip_isolation)
 		return 0;
-
-	for (pfn = start; pfn < boundary;) {
-		struct memhp_page *page;
-
-		pfn = first_valid_pfn(m, pfn, boundary - pfn);
-		if (pfn == NO_PFN)
-			break;
-		page = pfn_to_page(m, pfn);
-		if (PageBuddy(page)) {
-			unsigned int order = buddy_order(page);
-
-			if (pfn + (1UL << order) > boundary) {
-				pthread_mutex_lock(&zone->lock);
-				split_free_page(m, zone, pfn, order, boundary - pfn);
-				pthread_mutex_unlock(&zone->lock);
-				continue;
-			}
-			pfn += 1UL << order;
-			continue;
-		}
-		pfn++;
-	}
-	return 0;
+	return set_migratetype_isolate(m, isolate_pb, migratetype, flags, isolate_pb,
+				       isolate_pb + m->pageblock_nr_pages);
 }
 
 /*
