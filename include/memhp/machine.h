@@ -229,6 +229,42 @@ struct memhp_meminfo {
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
 
+/*
+ * The /proc/vmstat counters the machine keeps, in 6.1's order there
+ * (mm/vmstat.c vmstat_text); what the model has no mechanism for is not
+ * listed rather than shown as 0. Node counters first (pages, except
+ * NR_KERNEL_STACK in KiB as 6.1 keeps it), then events.
+ */
+enum memhp_vmstat_item {
+	MEMHP_NR_FREE_PAGES,
+	MEMHP_NR_SLAB_RECLAIMABLE,
+	MEMHP_NR_SLAB_UNRECLAIMABLE,
+	MEMHP_NR_ANON_PAGES, /* movable data that stands for anonymous memory */
+	MEMHP_NR_FILE_PAGES,
+	MEMHP_NR_SHMEM,
+	MEMHP_NR_KERNEL_STACK, /* KiB */
+	MEMHP_NR_PAGE_TABLE_PAGES,
+	MEMHP_PGALLOC_DMA, /* one per zone, in zone order */
+	MEMHP_PGALLOC_DMA32,
+	MEMHP_PGALLOC_NORMAL,
+	MEMHP_PGALLOC_MOVABLE,
+	MEMHP_PGFREE,
+	MEMHP_PGMIGRATE_SUCCESS,
+	MEMHP_PGMIGRATE_FAIL,
+	MEMHP_BALLOON_INFLATE,
+	MEMHP_BALLOON_DEFLATE,
+	MEMHP_BALLOON_MIGRATE,
+	MEMHP_NR_VMSTAT_ITEMS
+};
+/* "nr_free_pages", ...; NULL out of range. */
+MEMHP_API const char *memhp_vmstat_name(enum memhp_vmstat_item item);
+/* The counter now (racy, as /proc/vmstat is); 0 out of range. */
+MEMHP_API long memhp_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item);
+/* mod_node_page_state() / count_vm_events() for code built on the API
+ * (drivers, workloads); out-of-range items and MEMHP_NR_FREE_PAGES, which
+ * the free lists keep, are ignored. */
+MEMHP_API void memhp_mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta);
+
 /* ---- Per-thread pending signal ---------------------------------------
  *
  * offline_pages() retries until it succeeds, meets a definitely unmovable

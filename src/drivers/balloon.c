@@ -302,6 +302,7 @@ int balloon_page_enqueue(struct memhp_balloon *b, struct memhp_page *page)
 		memhp_SetPageMovable(page, b->owner_id, (uint32_t)idx);
 	blist_add(b, &b->pages, (uint32_t)idx);
 	pthread_mutex_unlock(&b->pages_lock);
+	memhp_mod_vmstat(b->m, MEMHP_BALLOON_INFLATE, 1);
 	return 0;
 }
 
@@ -324,6 +325,7 @@ unsigned long balloon_page_list_dequeue(struct memhp_balloon *b, uint32_t *pfns,
 		pfns[n++] = pfn;
 	}
 	pthread_mutex_unlock(&b->pages_lock);
+	memhp_mod_vmstat(b->m, MEMHP_BALLOON_DEFLATE, (long)n);
 	return n;
 }
 
@@ -335,6 +337,7 @@ void balloon_page_migrated(struct memhp_balloon *b, uint32_t idx, struct memhp_p
 	b->isolated--;
 	pthread_mutex_unlock(&b->pages_lock);
 	atomic_fetch_add(&b->migrated, 1);
+	memhp_mod_vmstat(b->m, MEMHP_BALLOON_MIGRATE, 1);
 }
 
 /* Is @idx the slot of @page, in @state? Caller holds pages_lock. */

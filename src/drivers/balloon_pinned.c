@@ -597,6 +597,8 @@ static void vmw_enqueue_huge(struct memhp_balloon *b, uint32_t pfn)
 	blist_add(b, &b->huge_pages, (uint32_t)idx);
 	pthread_mutex_unlock(&b->pages_lock);
 	atomic_fetch_add(&b->nr_huge, BALLOON_2M_PAGES);
+	/* vmw_balloon counts its 2 MiB pages in 4 KiB units. */
+	memhp_mod_vmstat(b->m, MEMHP_BALLOON_INFLATE, BALLOON_2M_PAGES);
 }
 
 static unsigned long vmw_dequeue_huge(struct memhp_balloon *b, uint32_t *pfns, unsigned long nr)
@@ -620,6 +622,7 @@ static unsigned long vmw_dequeue_huge(struct memhp_balloon *b, uint32_t *pfns, u
 	}
 	pthread_mutex_unlock(&b->pages_lock);
 	atomic_fetch_sub(&b->nr_huge, n * BALLOON_2M_PAGES);
+	memhp_mod_vmstat(b->m, MEMHP_BALLOON_DEFLATE, (long)(n * BALLOON_2M_PAGES));
 	return n;
 }
 

@@ -162,6 +162,7 @@ void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int orde
 {
 	struct zone *zone = pfn_zone(m, pfn);
 
+	mod_vmstat(m, MEMHP_PGFREE, 1L << order);
 	pthread_mutex_lock(&zone->lock);
 	__free_one_page(m, zone, pfn, order, get_pfnblock_migratetype(m, pfn), to_tail);
 	pthread_mutex_unlock(&zone->lock);
@@ -636,6 +637,7 @@ retry:
 			check_not_isolated(m, pfn, order);
 		pthread_mutex_unlock(&zone->lock);
 		if (pfn != PFN_NIL) {
+			mod_vmstat(m, MEMHP_PGALLOC_DMA + z, 1L << order);
 			prep_new_page(m, pfn, order, gfp);
 			return pfn_to_page(m, pfn);
 		}

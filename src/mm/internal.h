@@ -455,6 +455,9 @@ struct memhp_machine {
 		unsigned int printed;
 	} ratelimit; /* under misc_lock */
 
+	/* /proc/vmstat (vmstat.c); NR_FREE_PAGES lives in the zones. */
+	_Atomic long vmstat[MEMHP_NR_VMSTAT_ITEMS];
+
 	/* num_poisoned_pages: one global counter in 6.1, one per machine here. */
 	_Atomic long num_poisoned_pages;
 
@@ -723,6 +726,12 @@ int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
 /* memory_failure.c */
 int unmap_poisoned_page(struct memhp_machine *m, struct memhp_page *page);
 void clear_hwpoisoned_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages);
+
+/* vmstat.c */
+static inline void mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta)
+{
+	ADD_ONCE(m->vmstat[item], delta);
+}
 
 /* check.c */
 void violation_log_init(struct violation_log *log);

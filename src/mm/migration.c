@@ -195,6 +195,7 @@ long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long n
 
 			if (!rc) {
 				(*nr_migrated)++;
+				mod_vmstat(m, MEMHP_PGMIGRATE_SUCCESS, 1);
 				continue;
 			}
 			if (rc == -ENOMEM)
@@ -206,6 +207,7 @@ long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long n
 		}
 		left = kept;
 	}
+	mod_vmstat(m, MEMHP_PGMIGRATE_FAIL, (long)left + ret);
 	for (unsigned long i = 0; i < left; i++) {
 		if (mhp_ratelimit(m))
 			mhp_log(m, "migrating pfn %lx failed ret:%ld", pfns[i], (long)left);

@@ -152,6 +152,7 @@ static int data_unmap_poisoned(struct memhp_page *page, void *owner)
 	} else {
 		d->slots[idx].state = SLOT_HWPOISON;
 		d->nr_live--;
+		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
 		d->nr_hwpoisoned++;
 		memhp_SetPageDirty(page);
 		memhp_ClearPageMovable(page);
@@ -236,6 +237,7 @@ unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp
 		}
 		d->slots[idx] = (struct slot){ (uint32_t)memhp_page_to_pfn(page), SLOT_LIVE, csum };
 		d->nr_live++;
+		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, 1);
 		/* Publish under the lock, so isolation sees a consistent slot. */
 		memhp_SetPageMovable(page, d->owner_id, idx);
 		pthread_mutex_unlock(&d->lock);
@@ -260,6 +262,7 @@ unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr)
 			idx = (uint32_t)(memhp_random(d->m) % d->nr_slots);
 		} while (d->slots[idx].state != SLOT_LIVE && d->slots[idx].state != SLOT_ISOLATED);
 		d->nr_live--;
+		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
 		if (d->slots[idx].state == SLOT_ISOLATED) {
 			d->slots[idx].state = SLOT_DEAD;
 		} else {
@@ -293,6 +296,7 @@ unsigned long memhp_data_free_range(struct memhp_data *d, unsigned long start_pf
 			page = memhp_pfn_to_page(d->m, d->slots[idx].pfn);
 			release_slot(d, (uint32_t)idx);
 			d->nr_live--;
+			memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
 			memhp_ClearPageMovable(page);
 		}
 		pthread_mutex_unlock(&d->lock);

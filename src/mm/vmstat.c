@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmstat.c - the counters of /proc/vmstat that the machine keeps
+ * (mm/vmstat.c). 6.1 keeps them per cpu and folds them on read; one
+ * relaxed atomic per machine is enough here.
+ */
+#include "internal.h"
+
+_Static_assert(MEMHP_PGALLOC_MOVABLE - MEMHP_PGALLOC_DMA == ZONE_MOVABLE - ZONE_DMA,
+	      "pgalloc_* follow the zones");
+
+static const char *const vmstat_names[MEMHP_NR_VMSTAT_ITEMS] = {
+	[MEMHP_NR_FREE_PAGES] = "nr_free_pages",
+	[MEMHP_NR_SLAB_RECLAIMABLE] = "nr_slab_reclaimable",
+	[MEMHP_NR_SLAB_UNRECLAIMABLE] = "nr_slab_unreclaimable",
+	[MEMHP_NR_ANON_PAGES] = "nr_anon_pages",
+	[MEMHP_NR_FILE_PAGES] = "nr_file_pages",
+	[MEMHP_NR_SHMEM] = "nr_shmem",
+	[MEMHP_NR_KERNEL_STACK] = "nr_kernel_stack",
+	[MEMHP_NR_PAGE_TABLE_PAGES] = "nr_page_table_pages",
+	[MEMHP_PGALLOC_DMA] = "pgalloc_dma",
+	[MEMHP_PGALLOC_DMA32] = "pgalloc_dma32",
+	[MEMHP_PGALLOC_NORMAL] = "pgalloc_normal",
+	[MEMHP_PGALLOC_MOVABLE] = "pgalloc_movable",
+	[MEMHP_PGFREE] = "pgfree",
+	[MEMHP_PGMIGRATE_SUCCESS] = "pgmigrate_success",
+	[MEMHP_PGMIGRATE_FAIL] = "pgmigrate_fail",
+	[MEMHP_BALLOON_INFLATE] = "balloon_inflate",
+	[MEMHP_BALLOON_DEFLATE] = "balloon_deflate",
+	[MEMHP_BALLOON_MIGRATE] = "balloon_migrate",
+};
+
+const char *memhp_vmstat_name(enum memhp_vmstat_item item)
+{
+	return (unsigned)item < MEMHP_NR_VMSTAT_ITEMS ? vmstat_names[item] : NULL;
+}
+
+long memhp_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item)
+{
+	long sum = 0;
+
+	if ((unsigned)item >= MEMHP_NR_VMSTAT_ITEMS)
+		return 0;
+	if (item != MEMHP_NR_FREE_PAGES)
+		return READ_ONCE(m->vmstat[item]);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		sum += READ_ONCE(m->node.node_zones[z].vm_nr_free_pages);
+	return sum;
+}
+
+void memhp_mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta)
+{
+	if ((unsigned)item >= MEMHP_NR_VMSTAT_ITEMS || item == MEMHP_NR_FREE_PAGES)
+		return;
+	mod_vmstat(m, item, delta);
+}
