@@ -32,6 +32,8 @@ struct memhp_machine;
 /* The physical address space is limited so that a pfn fits in 32 bits. */
 #define MEMHP_MAX_PHYS_SHIFT 44
 #define MEMHP_MAX_BOOT_RANGES 8
+/* QEMU 7.2's q35 takes at most this many CPUs. */
+#define MEMHP_MAX_CPUS 288
 /* One node for now; the interfaces carry node ids all the same. */
 #define MEMHP_MAX_NUMNODES 1
 #define MEMHP_NUMA_NO_NODE (-1)
@@ -122,6 +124,9 @@ struct memhp_config {
 	bool movable_node;
 	bool memmap_on_memory; /* boot parameter: fixed for the machine */
 	enum memhp_protocol protocol;
+	/* CPUs of the guest (QEMU's -smp; 0 means 1, QEMU's default): what
+	 * SLUB sizes its slabs for and per-cpu kernel memory multiplies by. */
+	unsigned int nr_cpus;
 
 	/* Debugging: run memhp_check() after every hotplug operation and log
 	 * each violation (see memhp/check.h). */

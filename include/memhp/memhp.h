@@ -12,7 +12,6 @@
  *   memhp/check.h     the invariant checker
  *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
  *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
- *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
@@ -22,6 +21,7 @@
 #include <memhp/check.h>
 #include <memhp/fs.h>
 #include <memhp/hotplug.h>
+#include <memhp/kernel.h>
 #include <memhp/machine.h>
 #include <memhp/notifier.h>
 #include <memhp/page.h>

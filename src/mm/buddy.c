@@ -196,7 +196,7 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 		else if (i && page_count(p))
 			why = "nonzero _refcount";
 		else if (flags & ((1u << PG_reserved) | (1u << PG_lru) | (1u << PG_movable) |
-				  (1u << PG_isolated)))
+				  (1u << PG_isolated) | (1u << PG_slab)))
 			why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 		if (why) {
 			report_bad_page(m, p, why);

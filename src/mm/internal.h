@@ -52,6 +52,7 @@ enum pageflags {
 	PG_dirty,
 	PG_vmemmap_self_hosted,
 	PG_offline_managed, /* PageOffline, yet still in managed_pages */
+	PG_slab,	    /* every page of a slab (no compound pages here) */
 	NR_PAGEFLAGS
 };
 
@@ -59,6 +60,7 @@ enum page_type {
 	PGTY_NONE = 0,
 	PGTY_BUDDY,
 	PGTY_OFFLINE,
+	PGTY_TABLE, /* PageTable: a page-table page */
 };
 
 struct memhp_page {
@@ -190,6 +192,7 @@ static inline void set_page_owner(struct memhp_page *p, int owner, uint32_t priv
 #define PageHWPoison(p) test_page_flag(p, PG_hwpoison)
 #define PageOfflineSkippable(p) test_page_flag(p, PG_offline_skippable)
 #define PageOfflineManaged(p) test_page_flag(p, PG_offline_managed)
+#define PageSlab(p) test_page_flag(p, PG_slab)
 
 /* ---- Sections ---------------------------------------------------------- */
 
@@ -454,6 +457,10 @@ struct memhp_machine {
 		uint64_t begin_ns;
 		unsigned int printed;
 	} ratelimit; /* under misc_lock */
+
+	/* Slab caches, in creation order (slab.c), for /proc/slabinfo. */
+	pthread_mutex_t slab_caches_lock;
+	struct memhp_kmem_cache *slab_caches;
 
 	/* /proc/vmstat (vmstat.c); NR_FREE_PAGES lives in the zones. */
 	_Atomic long vmstat[MEMHP_NR_VMSTAT_ITEMS];
@@ -726,6 +733,9 @@ int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
 /* memory_failure.c */
 int unmap_poisoned_page(struct memhp_machine *m, struct memhp_page *page);
 void clear_hwpoisoned_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages);
+
+/* slab.c */
+void slab_destroy_all(struct memhp_machine *m);
 
 /* vmstat.c */
 static inline void mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta)

@@ -60,6 +60,7 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 	cfg->auto_movable_ratio = DEFAULT_AUTO_MOVABLE_RATIO;
 	cfg->auto_movable_numa_aware = true;
 	cfg->protocol = MEMHP_PROTOCOL_6_1;
+	cfg->nr_cpus = 1;
 	cfg->seed = 1;
 
 	ram_size = ALIGN_DOWN(ram_size, MEMHP_PAGE_SIZE);
@@ -163,6 +164,10 @@ static int config_validate(struct memhp_config *cfg)
 	    (unsigned)cfg->online_policy > MEMHP_ONLINE_POLICY_AUTO_MOVABLE ||
 	    (unsigned)cfg->protocol > MEMHP_PROTOCOL_2025)
 		return config_fail("unknown online type, policy or protocol");
+	if (!cfg->nr_cpus)
+		cfg->nr_cpus = 1;
+	if (cfg->nr_cpus > MEMHP_MAX_CPUS)
+		return config_fail("%u CPUs: at most %u", cfg->nr_cpus, MEMHP_MAX_CPUS);
 	if (cfg->dma_limit > cfg->dma32_limit && cfg->dma32_limit)
 		return config_fail("ZONE_DMA limit above the ZONE_DMA32 limit");
 	if (!IS_ALIGNED(cfg->dma_limit, 1ULL << (MEMHP_PAGE_SHIFT + MEMHP_MAX_ORDER_LIMIT)) ||
@@ -397,6 +402,7 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	pthread_rwlock_init(&m->page_offline_rwsem, NULL);
 	pthread_mutex_init(&m->misc_lock, NULL);
 	pthread_mutex_init(&m->mf_mutex, NULL);
+	pthread_mutex_init(&m->slab_caches_lock, NULL);
 	notifier_head_init(&m->memory_chain);
 	violation_log_init(&m->violations);
 	zones_init(m);
@@ -439,6 +445,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	for (int i = MEMHP_MAX_ATTACHMENTS - 1; i >= 0; i--)
 		if (m->attached[i].key && m->attached[i].destroy)
 			m->attached[i].destroy(m->attached[i].data);
+	slab_destroy_all(m);
 	if (m->sections)
 		for (unsigned long nr = 0; nr < m->nr_sections; nr++) {
 			free(m->sections[nr].memmap_chunks);
@@ -455,6 +462,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	notifier_head_destroy(&m->memory_chain);
 	pthread_mutex_destroy(&m->violations.lock);
 	pthread_mutex_destroy(&m->mf_mutex);
+	pthread_mutex_destroy(&m->slab_caches_lock);
 	pthread_mutex_destroy(&m->misc_lock);
 	pthread_rwlock_destroy(&m->page_offline_rwsem);
 	pthread_mutex_destroy(&m->online_page_callback_lock);

@@ -7,7 +7,7 @@
 #include "internal.h"
 
 _Static_assert(MEMHP_PGALLOC_MOVABLE - MEMHP_PGALLOC_DMA == ZONE_MOVABLE - ZONE_DMA,
-	      "pgalloc_* follow the zones");
+	       "pgalloc_* follow the zones");
 
 static const char *const vmstat_names[MEMHP_NR_VMSTAT_ITEMS] = {
 	[MEMHP_NR_FREE_PAGES] = "nr_free_pages",

@@ -109,11 +109,22 @@ struct zones {
 	struct memhp_zone_info z[NR_KERNEL_ZONES];
 	unsigned long lowmem_reserve[NR_KERNEL_ZONES][NR_KERNEL_ZONES];
 	unsigned long managed, free, totalreserve;
+	/* Node counters (pages; kernel_stack_kb in KiB). */
+	unsigned long anon, slab_reclaimable, slab_unreclaimable, kernel_stack_kb, page_tables;
 };
 
 static const char *zone_name(int z)
 {
 	return z < MEMHP_NR_ZONES ? memhp_zone_name((enum memhp_zone_type)z) : ZONE_DEVICE_NAME;
+}
+
+/* A counter that cannot be negative, though a racy sum of relaxed
+ * updates may pass below 0 for a moment. */
+static unsigned long vm_pages(struct memhp_fs *fs, enum memhp_vmstat_item item)
+{
+	long v = memhp_vmstat(fs->m, item);
+
+	return v > 0 ? (unsigned long)v : 0;
 }
 
 static void zones_read(struct memhp_fs *fs, struct zones *zs)
@@ -125,6 +136,11 @@ static void zones_read(struct memhp_fs *fs, struct zones *zs)
 		zs->free += zs->z[z].nr_free_pages;
 	}
 	zs->z[MEMHP_NR_ZONES].name = ZONE_DEVICE_NAME;
+	zs->anon = vm_pages(fs, MEMHP_NR_ANON_PAGES);
+	zs->slab_reclaimable = vm_pages(fs, MEMHP_NR_SLAB_RECLAIMABLE);
+	zs->slab_unreclaimable = vm_pages(fs, MEMHP_NR_SLAB_UNRECLAIMABLE);
+	zs->kernel_stack_kb = vm_pages(fs, MEMHP_NR_KERNEL_STACK);
+	zs->page_tables = vm_pages(fs, MEMHP_NR_PAGE_TABLE_PAGES);
 	/* setup_per_zone_lowmem_reserve(): what a zone keeps back from
 	 * allocations that could have used the zones above it. */
 	for (int i = 0; i < NR_KERNEL_ZONES - 1; i++) {
@@ -151,11 +167,15 @@ static bool populated(const struct zones *zs, int z)
 	return zs->z[z].present_pages != 0;
 }
 
-/* MemAvailable: si_mem_available() with no page cache and no reclaimable
- * slab is what is free beyond the reserves. */
+/* MemAvailable: si_mem_available() with no page cache: what is free
+ * beyond the reserves, and half the reclaimable slab (the watermarks, which
+ * would bound that half, are 0 here). */
 static unsigned long mem_available(const struct zones *zs)
 {
-	return zs->free > zs->totalreserve ? zs->free - zs->totalreserve : 0;
+	long avail = (long)zs->free - (long)zs->totalreserve;
+
+	avail += (long)(zs->slab_reclaimable - zs->slab_reclaimable / 2);
+	return avail > 0 ? (unsigned long)avail : 0;
 }
 
 /* The direct map's 4 KiB and 2 MiB pages for [start, end). */
@@ -218,9 +238,9 @@ FS_SHOW(show_meminfo)
 	kb(b, "Cached:         ", 0);
 	kb(b, "SwapCached:     ", 0);
 	kb(b, "Active:         ", 0);
-	kb(b, "Inactive:       ", 0);
+	kb(b, "Inactive:       ", zs.anon);
 	kb(b, "Active(anon):   ", 0);
-	kb(b, "Inactive(anon): ", 0);
+	kb(b, "Inactive(anon): ", zs.anon);
 	kb(b, "Active(file):   ", 0);
 	kb(b, "Inactive(file): ", 0);
 	kb(b, "Unevictable:    ", 0);
@@ -231,15 +251,15 @@ FS_SHOW(show_meminfo)
 	buf_printf(b, "Zswapped:       %8lu kB\n", 0UL);
 	kb(b, "Dirty:          ", 0);
 	kb(b, "Writeback:      ", 0);
-	kb(b, "AnonPages:      ", 0);
+	kb(b, "AnonPages:      ", zs.anon);
 	kb(b, "Mapped:         ", 0);
 	kb(b, "Shmem:          ", 0);
-	kb(b, "KReclaimable:   ", 0);
-	kb(b, "Slab:           ", 0);
-	kb(b, "SReclaimable:   ", 0);
-	kb(b, "SUnreclaim:     ", 0);
-	buf_printf(b, "KernelStack:    %8lu kB\n", 0UL);
-	kb(b, "PageTables:     ", 0);
+	kb(b, "KReclaimable:   ", zs.slab_reclaimable);
+	kb(b, "Slab:           ", zs.slab_reclaimable + zs.slab_unreclaimable);
+	kb(b, "SReclaimable:   ", zs.slab_reclaimable);
+	kb(b, "SUnreclaim:     ", zs.slab_unreclaimable);
+	buf_printf(b, "KernelStack:    %8lu kB\n", zs.kernel_stack_kb);
+	kb(b, "PageTables:     ", zs.page_tables);
 	kb(b, "SecPageTables:  ", 0);
 	kb(b, "NFS_Unstable:   ", 0);
 	kb(b, "Bounce:         ", 0);
@@ -436,41 +456,44 @@ FS_SHOW(show_node_meminfo)
 		   "Node %d MemFree:        %8llu kB\n"
 		   "Node %d MemUsed:        %8llu kB\n",
 		   nid, K(zs.managed), nid, K(zs.free), nid, K(zs.managed - zs.free));
-	static const char *const zero[] = {
-		"SwapCached:     ",
-		"Active:         ",
-		"Inactive:       ",
-		"Active(anon):   ",
-		"Inactive(anon): ",
-		"Active(file):   ",
-		"Inactive(file): ",
-		"Unevictable:    ",
-		"Mlocked:        ",
-		"Dirty:          ",
-		"Writeback:      ",
-		"FilePages:      ",
-		"Mapped:         ",
-		"AnonPages:      ",
-		"Shmem:          ",
-		"KernelStack:    ",
-		"PageTables:     ",
-		"SecPageTables:  ",
-		"NFS_Unstable:   ",
-		"Bounce:         ",
-		"WritebackTmp:   ",
-		"KReclaimable:   ",
-		"Slab:           ",
-		"SReclaimable:   ",
-		"SUnreclaim:     ",
-		"AnonHugePages:  ",
-		"ShmemHugePages: ",
-		"ShmemPmdMapped: ",
+	const struct {
+		const char *label;
+		unsigned long long kb;
+	} lines[] = {
+		{ "SwapCached:     ", 0 },
+		{ "Active:         ", 0 },
+		{ "Inactive:       ", K(zs.anon) },
+		{ "Active(anon):   ", 0 },
+		{ "Inactive(anon): ", K(zs.anon) },
+		{ "Active(file):   ", 0 },
+		{ "Inactive(file): ", 0 },
+		{ "Unevictable:    ", 0 },
+		{ "Mlocked:        ", 0 },
+		{ "Dirty:          ", 0 },
+		{ "Writeback:      ", 0 },
+		{ "FilePages:      ", 0 },
+		{ "Mapped:         ", 0 },
+		{ "AnonPages:      ", K(zs.anon) },
+		{ "Shmem:          ", 0 },
+		{ "KernelStack:    ", zs.kernel_stack_kb },
+		{ "PageTables:     ", K(zs.page_tables) },
+		{ "SecPageTables:  ", 0 },
+		{ "NFS_Unstable:   ", 0 },
+		{ "Bounce:         ", 0 },
+		{ "WritebackTmp:   ", 0 },
+		{ "KReclaimable:   ", K(zs.slab_reclaimable) },
+		{ "Slab:           ", K(zs.slab_reclaimable + zs.slab_unreclaimable) },
+		{ "SReclaimable:   ", K(zs.slab_reclaimable) },
+		{ "SUnreclaim:     ", K(zs.slab_unreclaimable) },
+		{ "AnonHugePages:  ", 0 },
+		{ "ShmemHugePages: ", 0 },
+		{ "ShmemPmdMapped: ", 0 },
 		/* sic: 6.1 lost a space in these two */
-		"FileHugePages: ",
-		"FilePmdMapped: ",
+		{ "FileHugePages: ", 0 },
+		{ "FilePmdMapped: ", 0 },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
-		buf_printf(b, "Node %d %s%8lu kB\n", nid, zero[i], 0UL);
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		buf_printf(b, "Node %d %s%8llu kB\n", nid, lines[i].label, lines[i].kb);
 	buf_printf(b,
 		   "Node %d HugePages_Total: %5u\n"
 		   "Node %d HugePages_Free:  %5u\n"
