@@ -49,10 +49,10 @@ struct geometry {
 
 /* /proc/slabinfo of 6.1 guests with 1 and 4 CPUs. */
 static const struct geometry slub_geometries[] = {
-	{ "kmalloc-64", 64, 1, 64, 1 },	   { "kmalloc-1k", 1024, 1, 8, 2 },
-	{ "kmalloc-1k", 1024, 4, 16, 4 },  { "kmalloc-4k", 4096, 1, 8, 8 },
-	{ "kmalloc-8k", 8192, 1, 4, 8 },   { "task_struct", 9792, 1, 3, 8 },
-	{ "kmalloc-256", 256, 1, 16, 1 },  { "kmalloc-512", 512, 4, 16, 2 },
+	{ "kmalloc-64", 64, 1, 64, 1 },	  { "kmalloc-1k", 1024, 1, 8, 2 },
+	{ "kmalloc-1k", 1024, 4, 16, 4 }, { "kmalloc-4k", 4096, 1, 8, 8 },
+	{ "kmalloc-8k", 8192, 1, 4, 8 },  { "task_struct", 9792, 1, 3, 8 },
+	{ "kmalloc-256", 256, 1, 16, 1 }, { "kmalloc-512", 512, 4, 16, 2 },
 };
 
 static void slab_orders_follow_slub_calculate_order(void)
@@ -141,7 +141,6 @@ static void slab_pages_come_from_the_highest_kernel_zone(void)
 	struct memhp_kmem_cache *c;
 	uint64_t obj;
 	struct memhp_block_info info;
-
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_block_info(m, B0, &info));
@@ -282,10 +281,10 @@ static void freeing_what_is_not_an_object_is_reported_not_a_crash(void)
 	ASSERT_OK(memhp_kmem_cache_create(m, "kmalloc-128", 128, 0, &other));
 	obj = memhp_kmem_cache_alloc(c);
 	ASSERT_TRUE(obj);
-	memhp_kmem_cache_free(c, obj + 1);		    /* inside an object */
-	memhp_kmem_cache_free(other, obj);		    /* the wrong cache */
+	memhp_kmem_cache_free(c, obj + 1);			 /* inside an object */
+	memhp_kmem_cache_free(other, obj);			 /* the wrong cache */
 	memhp_kmem_cache_free(c, HOT + memhp_block_size(m) / 2); /* not a slab page */
-	memhp_kmem_cache_free(c, memhp_max_pfn(m) * 4096ULL); /* nothing there */
+	memhp_kmem_cache_free(c, memhp_max_pfn(m) * 4096ULL);	 /* nothing there */
 	ASSERT_EQ(tm_violations(m, "slab"), 4);
 	memhp_kmem_cache_free(c, obj);
 	memhp_kmem_cache_free(c, obj); /* twice */

@@ -42,9 +42,8 @@ struct memhp_kmem_cache;
 
 /* Returns 0, -EINVAL (size 0 or above a max-order slab, bad flags, no
  * name), -ENOMEM. */
-MEMHP_API int memhp_kmem_cache_create(struct memhp_machine *m, const char *name,
-				      unsigned int size, unsigned int flags,
-				      struct memhp_kmem_cache **out);
+MEMHP_API int memhp_kmem_cache_create(struct memhp_machine *m, const char *name, unsigned int size,
+				      unsigned int flags, struct memhp_kmem_cache **out);
 /* Frees every slab. Objects still allocated are leaked with them, as
  * kmem_cache_destroy() complains about; the count is returned. */
 MEMHP_API unsigned long memhp_kmem_cache_destroy(struct memhp_kmem_cache *c);

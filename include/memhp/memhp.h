@@ -8,10 +8,13 @@
  *   memhp/alloc.h     the buddy allocator, contiguous ranges, movable owners,
  *                     memory failure and soft offlining
  *   memhp/hotplug.h   memory blocks, add/online/offline/remove, sysfs files
+ *   memhp/kernel.h    the guest kernel's own memory: slabs, page tables, stacks
+ *   memhp/guest.h     the guest kernel at work: boot, idle churn, programs, files
  *   memhp/notifier.h  the memory notifier chain, the online_page callback
  *   memhp/check.h     the invariant checker
  *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
  *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
+ *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
@@ -20,6 +23,7 @@
 #include <memhp/balloon.h>
 #include <memhp/check.h>
 #include <memhp/fs.h>
+#include <memhp/guest.h>
 #include <memhp/hotplug.h>
 #include <memhp/kernel.h>
 #include <memhp/machine.h>

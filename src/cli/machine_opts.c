@@ -34,6 +34,7 @@ void machine_opts_init(struct machine_opts *o)
 	o->ram_size = MACHINE_DEFAULT_RAM;
 	o->auto_online = -1;
 	o->protocol = -1;
+	memhp_guest_config_init(&o->guest);
 }
 
 int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
@@ -258,6 +259,100 @@ static int parse_device(struct machine_opts *o, const char *prog, const char *ar
 	return ret;
 }
 
+/* "-smp 2", "-smp cpus=2": QEMU's CPU count; the topology properties
+ * (sockets, cores, threads, maxcpus) model nothing here and are refused. */
+static int parse_smp(struct machine_opts *o, const char *prog, const char *arg)
+{
+	const char *val = !strncmp(arg, "cpus=", 5) ? arg + 5 : arg;
+	char *end;
+	unsigned long n = strtoul(val, &end, 10);
+
+	if (*end == ',')
+		return bad(prog, "-smp %s: only the number of CPUs is modelled", arg);
+	if (*end || !*val || !n || n > MEMHP_MAX_CPUS) {
+		fprintf(stderr, "%s: -smp %s: a number of CPUs from 1 to %u\n", prog, arg,
+			MEMHP_MAX_CPUS);
+		return -1;
+	}
+	o->nr_cpus = (unsigned int)n;
+	return 1;
+}
+
+/* One KEY=N of --guest-kernel; N below @max. */
+static int guest_number(const char *prog, const char *key, const char *val, unsigned long max,
+			unsigned long *out)
+{
+	char *end;
+	unsigned long n = strtoul(val, &end, 10);
+
+	if (*end || !*val || val[0] == '-' || n > max) {
+		fprintf(stderr, "%s: --guest-kernel %s=%s: a number from 0 to %lu\n", prog, key,
+			val, max);
+		return -1;
+	}
+	*out = n;
+	return 1;
+}
+
+/*
+ * "--guest-kernel on|off[,boot=on|off][,programs=on|off][,idle-objects=N]
+ * [,long-lived-ppm=N][,background-tasks=N]": the guest kernel at work, or a
+ * clean room. The
+ * numbers are per second (objects), per million (objects that stay) and
+ * per minute (background programs); docs/semantics.md says what they
+ * model.
+ */
+static int parse_guest(struct machine_opts *o, const char *prog, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int ret = 1;
+
+	if (!copy)
+		return bad(prog, "%s: out of memory", arg);
+	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		unsigned long n = 0;
+		bool on;
+
+		if (!eq) {
+			if (!strcmp(tok, "on") || !strcmp(tok, "off"))
+				o->guest_off = tok[1] == 'f';
+			else
+				ret = bad(prog, "--guest-kernel %s: on, off or KEY=VALUE", tok);
+			continue;
+		}
+		*eq++ = '\0';
+		if (!strcmp(tok, "boot")) {
+			ret = parse_on_off(prog, tok, eq, &on);
+			if (ret > 0 && !on) {
+				struct memhp_guest_config q;
+
+				memhp_guest_config_quiet(&q);
+				o->guest.boot_sreclaimable_kb = q.boot_sreclaimable_kb;
+				o->guest.boot_sunreclaim_kb = q.boot_sunreclaim_kb;
+				o->guest.boot_kernel_stack_kb = q.boot_kernel_stack_kb;
+				o->guest.boot_page_tables_kb = q.boot_page_tables_kb;
+			}
+		} else if (!strcmp(tok, "programs")) {
+			ret = parse_on_off(prog, tok, eq, &on);
+			o->guest_programs_off = !on;
+		} else if (!strcmp(tok, "idle-objects")) {
+			ret = guest_number(prog, tok, eq, MACHINE_GUEST_MAX_RATE, &n);
+			o->guest.idle_objects_per_sec = (unsigned int)n;
+		} else if (!strcmp(tok, "long-lived-ppm")) {
+			ret = guest_number(prog, tok, eq, MACHINE_GUEST_PPM, &n);
+			o->guest.idle_long_lived_ppm = (unsigned int)n;
+		} else if (!strcmp(tok, "background-tasks")) {
+			ret = guest_number(prog, tok, eq, MACHINE_GUEST_MAX_RATE, &n);
+			o->guest.background_tasks_per_min = (unsigned int)n;
+		} else {
+			ret = bad(prog, "--guest-kernel: unknown key '%s'", tok);
+		}
+	}
+	free(copy);
+	return ret;
+}
+
 static int parse_online_type(const char *s)
 {
 	static const char *const names[] = { "offline", "online", "online_kernel",
@@ -271,10 +366,10 @@ static int parse_online_type(const char *s)
 
 int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
 {
-	static const char *const with_arg[] = { "-m",		"--maxmem",
-						"--device",	"--auto-online",
-						"--protocol",	"--block-size",
-						"--anon-memory" };
+	static const char *const with_arg[] = {
+		"-m",		"--maxmem",	 "--device", "--auto-online", "--protocol",
+		"--block-size", "--anon-memory", "-smp",     "--guest-kernel"
+	};
 	const char *opt = argv[*i], *val = NULL;
 	char name[OPT_NAME_MAX];
 	size_t n;
@@ -307,6 +402,10 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 	}
 	if (!strcmp(name, "--device"))
 		return parse_device(o, prog, val);
+	if (!strcmp(name, "-smp"))
+		return parse_smp(o, prog, val);
+	if (!strcmp(name, "--guest-kernel"))
+		return parse_guest(o, prog, val);
 	if (!strcmp(name, "--auto-online")) {
 		o->auto_online = parse_online_type(val);
 		if (o->auto_online < 0)
@@ -370,10 +469,20 @@ void machine_opts_usage(FILE *f)
 		"                        auto_online_blocks at boot (default offline)\n"
 		"  --protocol 6.1|2025   the PageOffline protocol (default 6.1)\n"
 		"  --block-size SIZE     memory block size (default: as x86 Linux picks it)\n"
+		"  -smp [cpus=]N         CPUs of the guest (default 1): SLUB sizes its slabs\n"
+		"                        for them\n"
 		"  --anon-memory SIZE[,pinned]\n"
 		"                        movable memory in use in the guest after start-up (as\n"
 		"                        a process's); pinned: it cannot be migrated, so an\n"
-		"                        offline of its blocks retries until interrupted\n");
+		"                        offline of its blocks retries until interrupted\n"
+		"  --guest-kernel on|off[,boot=on|off][,programs=on|off][,idle-objects=N]\n"
+		"                [,long-lived-ppm=N][,background-tasks=N]\n"
+		"                        the guest kernel at work (default on): slab, page\n"
+		"                        tables and kernel stacks of a booted Linux spread over\n"
+		"                        boot memory, an idle system's slab churn (N objects a\n"
+		"                        second, N per million of them long-lived, N background\n"
+		"                        programs a minute) and every program the shell runs;\n"
+		"                        off: a clean room\n");
 }
 
 /* The end of boot RAM (max_pfn). */
@@ -501,6 +610,8 @@ void machine_destroy(struct machine *mc)
 		pthread_mutex_destroy(&mc->clock_lock);
 		mc->clock_running = false;
 	}
+	if (mc->guest)
+		memhp_guest_stop(mc->guest);
 	if (mc->anon)
 		memhp_data_destroy(mc->anon);
 	mc->anon = NULL;
@@ -608,6 +719,8 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		cfg.auto_online_blocks = (enum memhp_online_type)o->auto_online;
 	if (o->protocol >= 0)
 		cfg.protocol = (enum memhp_protocol)o->protocol;
+	if (o->nr_cpus)
+		cfg.nr_cpus = o->nr_cpus;
 
 	dev_base = align_up(end > X86_4G ? end : X86_4G, DEVICE_MEM_ALIGN);
 	/* Where every device goes, as QEMU assigns device memory. */
@@ -654,6 +767,18 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		return ret;
 	}
 	out->m = m;
+	/* Boot comes first: the kernel's memory is in place before any
+	 * memory is hot-added. */
+	if (!o->guest_off) {
+		ret = memhp_guest_create(m, &o->guest, &out->guest);
+		if (ret) {
+			fprintf(stderr,
+				"%s: the guest kernel does not fit in %llu MiB of RAM: %s\n", prog,
+				(unsigned long long)(o->ram_size >> 20), strerror(-ret));
+			machine_destroy(out);
+			return ret;
+		}
+	}
 
 	for (unsigned int i = 0; !ret && i < o->nr_devices; i++) {
 		const struct machine_device *d = &o->devices[i];
@@ -708,5 +833,11 @@ int machine_opts_start_devices(const struct machine_opts *o, const char *prog, s
 			ret = start_vmem(mc, &o->devices[i], mc->addrs[i], prog);
 	if (!ret && mc->nr_vmems)
 		ret = start_driver_clock(mc, prog);
+	if (!ret && mc->guest) {
+		ret = memhp_guest_start(mc->guest);
+		if (ret)
+			fprintf(stderr, "%s: cannot start the guest kernel's thread: %s\n", prog,
+				strerror(-ret));
+	}
 	return ret;
 }

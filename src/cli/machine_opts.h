@@ -13,11 +13,16 @@
  *   --protocol 6.1|2025
  *   --block-size SIZE
  *
- * and one of memhp's own, for what runs inside the guest:
+ *   -smp [cpus=]N
+ *
+ * and memhp's own, for what runs inside the guest:
  *
  *   --anon-memory SIZE[,pinned]   movable, checksummed memory allocated at
  *                                 start-up (a process's anonymous memory);
  *                                 pinned: it cannot be migrated
+ *   --guest-kernel on|off[,KEY=VALUE...]
+ *                                 the guest kernel at work (memhp/guest.h):
+ *                                 boot allocations, idle churn, programs
  *
  * Commands parse their own options and offer each argument here first.
  */
@@ -37,6 +42,10 @@
 /* How often the virtio-mem drivers' clock (their retry timer) is moved on
  * to the wall clock's time. */
 #define MACHINE_DRIVER_TICK_MS 1000
+/* --guest-kernel: the largest rate it takes (per second or minute), and
+ * what per-million means. */
+#define MACHINE_GUEST_MAX_RATE 1000000UL
+#define MACHINE_GUEST_PPM 1000000UL
 
 enum machine_device_kind { MACHINE_PC_DIMM, MACHINE_VIRTIO_MEM };
 
@@ -64,6 +73,10 @@ struct machine_opts {
 	struct machine_device devices[MACHINE_MAX_DEVICES];
 	uint64_t anon_size;
 	bool anon_pinned;
+	unsigned int nr_cpus;	 /* 0: QEMU's default, 1 */
+	bool guest_off;		 /* --guest-kernel off: a clean room */
+	bool guest_programs_off; /* programs=off: the shell's programs cost nothing */
+	struct memhp_guest_config guest;
 };
 
 struct machine_vmem {
@@ -76,6 +89,7 @@ struct machine_vmem {
 struct machine {
 	struct memhp_machine *m;
 	struct memhp_data *anon;	     /* --anon-memory, or NULL */
+	struct memhp_guest *guest;	     /* the guest kernel at work, or NULL */
 	uint64_t addrs[MACHINE_MAX_DEVICES]; /* of the options' devices */
 	unsigned int nr_vmems;
 	struct machine_vmem vmems[MACHINE_MAX_DEVICES];

@@ -22,6 +22,7 @@
  */
 #include "../fs/fuse_server.h"
 #include "cli.h"
+#include "guest_procs.h"
 #include "machine_opts.h"
 #include "serve_common.h"
 
@@ -373,6 +374,8 @@ int cmd_shell(int argc, char **argv)
 	struct fuse_server *srv = NULL;
 	struct serve_opts so = { 0 };
 	struct serve_extras ex = { 0 };
+	struct proc_tracker pt;
+	bool tracking = false;
 	char *default_cmd[2] = { NULL, NULL };
 	char **cmd = default_cmd, probe[PATH_MAX * 2];
 	sigset_t set, oldmask;
@@ -449,8 +452,19 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
 		goto out;
 	}
+	/* Its programs are the guest's: they cost what they would in Linux. */
+	if (mc.guest && !o->guest_programs_off) {
+		int err = proc_tracker_start(&pt, mc.guest, child);
+
+		if (err)
+			fprintf(stderr, PROG ": note: programs cost the guest nothing: %s\n",
+				strerror(-err));
+		tracking = !err;
+	}
 	ret = wait_child(child, &set);
 out:
+	if (tracking)
+		proc_tracker_stop(&pt);
 	serve_extras_stop_qmp(&ex);
 	teardown_mounts(&sh);
 	fuse_server_stop(srv);

@@ -89,8 +89,7 @@ static unsigned int calc_slab_order(unsigned int size, unsigned int min_objects,
 
 /* calculate_order(): more CPUs want more objects per slab; give up on
  * waste, then on objects, before going past slub_max_order. */
-static unsigned int calculate_order(unsigned int size, unsigned int nr_cpus,
-				    unsigned int max_order)
+static unsigned int calculate_order(unsigned int size, unsigned int nr_cpus, unsigned int max_order)
 {
 	unsigned int min_objects = 4 * (unsigned)(32 - __builtin_clz(nr_cpus) + 1);
 	unsigned int max_objects = order_objects(MEMHP_SLUB_MAX_ORDER, size);
@@ -317,8 +316,8 @@ void memhp_kmem_cache_free(struct memhp_kmem_cache *c, uint64_t obj)
 	s = &c->slabs[idx];
 	off = (unsigned long)(obj - PFN_PHYS(s->pfn));
 	i = (unsigned int)(off / c->size);
-	if (pfn < s->pfn || pfn >= s->pfn + (1UL << s->order) || off % c->size ||
-	    i >= s->objects || (s->free_map[i / 64] & (1ULL << (i % 64))))
+	if (pfn < s->pfn || pfn >= s->pfn + (1UL << s->order) || off % c->size || i >= s->objects ||
+	    (s->free_map[i / 64] & (1ULL << (i % 64))))
 		goto bad_unlock;
 	s->free_map[i / 64] |= 1ULL << (i % 64);
 	c->inuse_objects--;
