@@ -190,6 +190,62 @@ static void sysfs_readers_run_alongside_hotplug(void)
 	ASSERT_GT(rd.reads, 0);
 }
 
+struct forker {
+	struct memhp_guest *g;
+	_Atomic bool *stop;
+	unsigned long forks;
+};
+
+static void *forker_thread(void *arg)
+{
+	struct forker *f = arg;
+
+	while (!atomic_load(f->stop)) {
+		struct memhp_guest_task *t = memhp_guest_fork(f->g, 2, 3);
+
+		memhp_guest_file_created(f->g);
+		memhp_guest_exit(t);
+		memhp_guest_file_removed(f->g);
+		f->forks++;
+	}
+	return NULL;
+}
+
+/* The guest kernel's own thread, programs starting and exiting on another,
+ * and hotplug on a third: kernel memory never lands where it may not and
+ * the machine stays consistent. */
+static void guest_kernel_activity_runs_alongside_hotplug(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	_Atomic bool stop = false;
+	struct memhp_guest_config cfg;
+	struct memhp_guest *g;
+	struct forker f;
+	pthread_t t;
+
+	ASSERT_TRUE(m);
+	memhp_guest_config_init(&cfg);
+	cfg.idle_objects_per_sec = 100000;
+	cfg.background_tasks_per_min = 6000;
+	ASSERT_OK(memhp_guest_create(m, &cfg, &g));
+	ASSERT_OK(tm_add_blocks(m, HOT, 2));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_guest_start(g));
+	f = (struct forker){ .g = g, .stop = &stop };
+	pthread_create(&t, NULL, forker_thread, &f);
+	for (int r = 0; r < ROUNDS; r++) {
+		ASSERT_OK(memhp_block_offline(m, B0));
+		ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+		/* A kernel block can go only while nothing landed in it yet. */
+		if (!memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_KERNEL))
+			memhp_block_offline(m, B0 + 1);
+	}
+	atomic_store(&stop, true);
+	pthread_join(t, NULL);
+	memhp_guest_stop(g);
+	ASSERT_GT(f.forks, 0);
+}
+
 RUN_TESTS(T(no_page_of_an_isolated_pageblock_is_ever_handed_out),
 	  T(offline_online_cycles_with_workload_and_walkers_lose_nothing),
-	  T(sysfs_readers_run_alongside_hotplug))
+	  T(sysfs_readers_run_alongside_hotplug), T(guest_kernel_activity_runs_alongside_hotplug))
