@@ -4,6 +4,8 @@
  */
 #include "harness.h"
 
+#include <pthread.h>
+
 #define HOT (4 * MEMHP_GiB)
 #define B0 32
 
@@ -267,10 +269,117 @@ static void no_page_is_allocatable_before_online_pages_finishes(void)
 	memhp_kalloc_destroy(k);
 }
 
+/*
+ * An alloc_contig_range() elsewhere (virtio-mem unplugging part of a block)
+ * may isolate a pageblock of a range whose offline is being cancelled, in
+ * the window between the offline's undo and MEM_CANCEL_OFFLINE. The
+ * pageblock is isolated when the cancel goes out, and that is no bug.
+ */
+struct contig_race {
+	struct memhp_machine *m;
+	unsigned long offline_end, contig_pfn, pb;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool started, isolated, cancelled;
+	int contig_ret;
+	struct memhp_notifier_block nb;
+};
+
+static void *contig_thread(void *arg)
+{
+	struct contig_race *r = arg;
+
+	r->contig_ret = memhp_alloc_contig_range(r->m, r->contig_pfn, r->contig_pfn + r->pb,
+						 MEMHP_GFP_KERNEL);
+	if (!r->contig_ret)
+		memhp_free_contig_range(r->m, r->contig_pfn, r->pb);
+	return NULL;
+}
+
+static void wait_for(struct contig_race *r, bool *flag)
+{
+	pthread_mutex_lock(&r->lock);
+	while (!*flag)
+		pthread_cond_wait(&r->cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void set_flag(struct contig_race *r, bool *flag)
+{
+	pthread_mutex_lock(&r->lock);
+	*flag = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void contig_race_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
+			       void *priv)
+{
+	struct contig_race *r = priv;
+
+	(void)m;
+	/* The offline has given its last pageblock back: start the other
+	 * isolation, and let the cancel go out only once it holds. */
+	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_UNISOLATED &&
+	    ev->start_pfn == r->offline_end - r->pb && !r->started) {
+		r->started = true;
+		pthread_create(&r->thread, NULL, contig_thread, r);
+		wait_for(r, &r->isolated);
+	}
+	/* The contig thread's isolation: hold it until the cancel is out. */
+	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_ISOLATED && ev->start_pfn == r->contig_pfn &&
+	    r->started && !r->isolated) {
+		set_flag(r, &r->isolated);
+		wait_for(r, &r->cancelled);
+	}
+}
+
+static int veto_then_see_cancel(struct memhp_notifier_block *nb, unsigned long action, void *data)
+{
+	struct contig_race *r = nb->priv;
+
+	(void)data;
+	if (action == MEMHP_MEM_GOING_OFFLINE)
+		return memhp_notifier_from_errno(-EBUSY);
+	if (action == MEMHP_MEM_CANCEL_OFFLINE)
+		set_flag(r, &r->cancelled);
+	return MEMHP_NOTIFY_OK;
+}
+
+static void cancel_offline_tolerates_a_concurrent_alloc_contig_range_isolation(void)
+{
+	struct memhp_machine *m = with_blocks(1);
+	static struct contig_race r;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	r = (struct contig_race){ .m = m,
+				  .pb = memhp_pageblock_nr_pages(m),
+				  .contig_pfn = tm_block_pfn(m, B0),
+				  .offline_end = tm_block_pfn(m, B0) + memhp_pages_per_block(m) };
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.cond, NULL);
+	r.nb = (struct memhp_notifier_block){ .notifier_call = veto_then_see_cancel, .priv = &r };
+	ASSERT_OK(memhp_register_memory_notifier(m, &r.nb));
+	ASSERT_OK(memhp_add_tracer(m, contig_race_tracer, &r));
+	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
+	memhp_remove_tracer(m, contig_race_tracer, &r);
+	ASSERT_TRUE(r.started);
+	pthread_join(r.thread, NULL);
+	memhp_unregister_memory_notifier(m, &r.nb);
+	EXPECT_TRUE(r.isolated && r.cancelled);
+	EXPECT_EQ(r.contig_ret, 0);
+	EXPECT_EQ(tm_violations(m, "notifier-sequence"), 0);
+	pthread_cond_destroy(&r.cond);
+	pthread_mutex_destroy(&r.lock);
+}
+
 RUN_TESTS(T(notifiers_run_by_priority_then_in_registration_order),
 	  T(notifier_errno_encoding_round_trips), T(notify_stop_ends_the_chain_without_an_error),
 	  T(going_online_notify_bad_is_eperm),
 	  T(mem_online_and_mem_offline_return_values_are_ignored),
 	  T(memory_notify_carries_the_range_without_memmap_pages),
 	  T(online_page_callback_gets_max_order_chunks_of_fresh_pages),
-	  T(no_page_is_allocatable_before_online_pages_finishes))
+	  T(no_page_is_allocatable_before_online_pages_finishes),
+	  T(cancel_offline_tolerates_a_concurrent_alloc_contig_range_isolation))

@@ -309,6 +309,8 @@ enum memhp_trace_kind {
 	 * outside zone->lock: tests allocate here to race an isolation at an
 	 * exact step. Timelines do not print it. */
 	MEMHP_TRACE_PAGEBLOCK_ISOLATED,
+	/* ... and given back its type (arg), outside zone->lock. */
+	MEMHP_TRACE_PAGEBLOCK_UNISOLATED,
 };
 
 struct memhp_trace_event {

@@ -533,6 +533,7 @@ static const char *const trace_kind_names[] = {
 	[MEMHP_TRACE_NOTIFY_BEGIN] = "notify_begin",
 	[MEMHP_TRACE_MIGRATE_ROUND_BEGIN] = "migrate_round_begin",
 	[MEMHP_TRACE_PAGEBLOCK_ISOLATED] = "pageblock_isolated",
+	[MEMHP_TRACE_PAGEBLOCK_UNISOLATED] = "pageblock_unisolated",
 };
 
 static void lua_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)

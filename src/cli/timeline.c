@@ -642,7 +642,8 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 
 	(void)m;
 	/* One per pageblock: far too many to read, and no step of their own. */
-	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_ISOLATED)
+	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_ISOLATED ||
+	    ev->kind == MEMHP_TRACE_PAGEBLOCK_UNISOLATED)
 		return;
 	pthread_mutex_lock(&tl->lock);
 	th = thread_state(tl);

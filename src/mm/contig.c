@@ -67,6 +67,7 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 		return -EINVAL;
 
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "alloc_contig_range", start, end - start, 0, 0);
+	ADD_ONCE(m->contig_in_flight, 1);
 	ret = start_isolate_page_range(m, start, end, MIGRATE_MOVABLE, 0, gfp);
 	if (ret)
 		goto out;
@@ -108,6 +109,7 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 done:
 	undo_isolate_page_range(m, start, end, MIGRATE_MOVABLE);
 out:
+	ADD_ONCE(m->contig_in_flight, -1);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "alloc_contig_range", start, end - start, 0, ret);
 	return ret;
 }

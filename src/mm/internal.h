@@ -473,6 +473,10 @@ struct memhp_machine {
 	 * range, for the event-order invariants; under mem_hotplug_lock. */
 	unsigned long notify_pending;
 	unsigned long notify_start, notify_nr;
+	/* alloc_contig_range() calls between their isolation and its undo:
+	 * pageblocks they isolate may sit in a range whose offline is being
+	 * cancelled, which is no bug of the offline's. */
+	_Atomic long contig_in_flight;
 	/* Set while __offline_isolated_pages() runs, so a "bad page" free can be
 	 * told from other frees. */
 	_Atomic unsigned long hotplug_ops;

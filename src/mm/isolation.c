@@ -150,6 +150,10 @@ static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn
 		__putback_isolated_page(m, zone, pfn, order, migratetype);
 	}
 	zone->nr_isolate_pageblock--;
+	pthread_mutex_unlock(&zone->lock);
+	mhp_trace(m, MEMHP_TRACE_PAGEBLOCK_UNISOLATED, "unset_migratetype_isolate",
+		  ALIGN_DOWN(pfn, m->pageblock_nr_pages), m->pageblock_nr_pages, migratetype, 0);
+	return;
 out:
 	pthread_mutex_unlock(&zone->lock);
 }

@@ -78,7 +78,8 @@ const char *memhp_memory_event_name(unsigned long action)
  * event is followed by exactly one of its outcome or its CANCEL_*, for the
  * same range, before anything else happens; when MEM_CANCEL_OFFLINE goes
  * out the range is no longer isolated, and when MEM_ONLINE goes out it is
- * allocatable. A violation can only be a bug in memhp itself.
+ * allocatable, unless an alloc_contig_range() elsewhere is isolating part
+ * of it. A violation can only be a bug in memhp itself.
  */
 static void check_event_order(struct memhp_machine *m, unsigned long action,
 			      const struct memhp_memory_notify *arg)
@@ -112,7 +113,11 @@ static void check_event_order(struct memhp_machine *m, unsigned long action,
 		m->notify_start = arg->start_pfn;
 		m->notify_nr = arg->nr_pages;
 	}
-	if (action == MEMHP_MEM_CANCEL_OFFLINE || action == MEMHP_MEM_ONLINE) {
+	/* alloc_contig_range() (virtio-mem unplugging part of a block) may
+	 * isolate pageblocks of the range at any time, its own business: the
+	 * rule can be checked only while none is in flight. */
+	if ((action == MEMHP_MEM_CANCEL_OFFLINE || action == MEMHP_MEM_ONLINE) &&
+	    !READ_ONCE(m->contig_in_flight)) {
 		for (unsigned long pfn = arg->start_pfn; pfn < arg->start_pfn + arg->nr_pages;
 		     pfn += m->pageblock_nr_pages) {
 			if (pfn_online(m, pfn) && is_migrate_isolate_pfn(m, pfn)) {
