@@ -190,6 +190,59 @@ static void sysfs_readers_run_alongside_hotplug(void)
 	ASSERT_GT(rd.reads, 0);
 }
 
+struct info_reader {
+	struct memhp_machine *m;
+	_Atomic bool *stop;
+	unsigned long reads, bad;
+};
+
+/* readdir and /proc/meminfo: every block's info, without any lock. */
+static void *info_thread(void *arg)
+{
+	struct info_reader *r = arg;
+
+	while (!atomic_load(r->stop)) {
+		for (long id = memhp_next_block(r->m, 0); id >= 0;
+		     id = memhp_next_block(r->m, (unsigned long)id + 1)) {
+			struct memhp_block_info info;
+
+			if (memhp_block_info(r->m, (unsigned long)id, &info))
+				continue;
+			/* A hot-added block is offline here or online movable. */
+			if (id >= B0 &&
+			    (info.boot || info.nid != 0 ||
+			     (info.state == MEMHP_MEM_ONLINE && info.zone != MEMHP_ZONE_MOVABLE)))
+				r->bad++;
+			r->reads++;
+		}
+	}
+	return NULL;
+}
+
+/* Blocks come and go while sysfs readers look at them: a reader sees a
+ * block whole, before or after (and TSan sees no race). */
+static void block_info_readers_run_alongside_add_and_remove(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	_Atomic bool stop = false;
+	struct info_reader r;
+	pthread_t t;
+
+	ASSERT_TRUE(m);
+	r = (struct info_reader){ .m = m, .stop = &stop };
+	pthread_create(&t, NULL, info_thread, &r);
+	for (int i = 0; i < ROUNDS; i++) {
+		ASSERT_OK(tm_add_blocks(m, HOT, 2));
+		ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+		ASSERT_OK(memhp_block_offline(m, B0 + 1));
+		ASSERT_OK(memhp_remove_memory(m, HOT, 2 * memhp_block_size(m)));
+	}
+	atomic_store(&stop, true);
+	pthread_join(t, NULL);
+	ASSERT_GT(r.reads, 0);
+	ASSERT_EQ(r.bad, 0);
+}
+
 struct forker {
 	struct memhp_guest *g;
 	_Atomic bool *stop;
@@ -248,4 +301,5 @@ static void guest_kernel_activity_runs_alongside_hotplug(void)
 
 RUN_TESTS(T(no_page_of_an_isolated_pageblock_is_ever_handed_out),
 	  T(offline_online_cycles_with_workload_and_walkers_lose_nothing),
-	  T(sysfs_readers_run_alongside_hotplug), T(guest_kernel_activity_runs_alongside_hotplug))
+	  T(sysfs_readers_run_alongside_hotplug), T(guest_kernel_activity_runs_alongside_hotplug),
+	  T(block_info_readers_run_alongside_add_and_remove))

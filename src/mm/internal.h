@@ -310,17 +310,23 @@ struct memory_group {
  * show functions) may look at a block being removed; they see !present.
  */
 struct memory_block {
+	/* Fixed for the slot when the machine is created. */
 	unsigned long id;
 	unsigned long start_section_nr;
 	_Atomic bool present;
+	/* Odd while add or remove rewrite the block: memhp_block_info()
+	 * retries, so it never returns half of one and half of another. */
+	_Atomic unsigned int seq;
 	_Atomic int state;	  /* MEM_ONLINE, MEM_GOING_OFFLINE, MEM_OFFLINE */
 	int online_type;	  /* under device_hotplug_lock */
 	_Atomic bool dev_offline; /* dev->offline */
-	int nid;
+	/* Written under device_hotplug_lock by add and remove, read by
+	 * lock-free sysfs readers too. */
+	_Atomic int nid;
 	_Atomic(struct zone *) zone;
-	unsigned long nr_vmemmap_pages;
-	struct memory_group *group;
-	bool early;
+	_Atomic unsigned long nr_vmemmap_pages;
+	_Atomic(struct memory_group *) group;
+	_Atomic bool early;
 	pthread_mutex_t dev_lock; /* device_lock(&mem->dev) */
 };
 

@@ -422,8 +422,11 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 		ret = -ENOMEM;
 		goto fail;
 	}
-	for (unsigned long id = 0; id < m->nr_block_ids; id++)
+	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
+		m->blocks[id].id = id;
+		m->blocks[id].start_section_nr = id * m->sections_per_block;
 		pthread_mutex_init(&m->blocks[id].dev_lock, NULL);
+	}
 	ret = physmem_reserve(m);
 	if (!ret)
 		ret = vmemmap_reserve(m);

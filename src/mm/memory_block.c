@@ -110,8 +110,7 @@ static int add_memory_block(struct memhp_machine *m, unsigned long id, int state
 	mem = &m->blocks[id];
 	if (atomic_load(&mem->present))
 		return -EEXIST;
-	mem->id = id;
-	mem->start_section_nr = id * m->sections_per_block;
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_acq_rel);
 	atomic_store(&mem->state, state);
 	mem->online_type = MEMHP_MMOP_OFFLINE;
 	atomic_store(&mem->dev_offline, state == MEMHP_MEM_OFFLINE);
@@ -122,6 +121,7 @@ static int add_memory_block(struct memhp_machine *m, unsigned long id, int state
 	mem->early = early;
 	if (group)
 		group->nr_blocks++;
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_release);
 	atomic_store_explicit(&mem->present, true, memory_order_release);
 	atomic_fetch_add(&m->nr_present_blocks, 1);
 	mhp_trace(m, MEMHP_TRACE_INSTANT, "memory_block_add", block_start_pfn(m, mem),
@@ -131,10 +131,14 @@ static int add_memory_block(struct memhp_machine *m, unsigned long id, int state
 
 static void remove_memory_block(struct memhp_machine *m, struct memory_block *mem)
 {
-	if (mem->group)
-		mem->group->nr_blocks--;
+	struct memory_group *group = mem->group;
+
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_acq_rel);
+	if (group)
+		group->nr_blocks--;
 	mem->group = NULL;
 	atomic_store_explicit(&mem->present, false, memory_order_release);
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_release);
 	atomic_fetch_sub(&m->nr_present_blocks, 1);
 	mhp_trace(m, MEMHP_TRACE_INSTANT, "memory_block_remove", block_start_pfn(m, mem),
 		  m->pages_per_block, (long)mem->id, 0);
@@ -394,23 +398,43 @@ int memhp_block_offline(struct memhp_machine *m, unsigned long id)
 
 /* ---- Queries ------------------------------------------------------------------- */
 
+/*
+ * A snapshot of one block, for lock-free readers (sysfs shows, readdir,
+ * /proc/meminfo): a block removed and added again meanwhile is seen
+ * whole, as one or the other. Returns 0, or -ENODEV if no block has this
+ * id.
+ */
 int memhp_block_info(struct memhp_machine *m, unsigned long id, struct memhp_block_info *info)
 {
-	struct memory_block *mem = find_memory_block_by_id(m, id);
-	struct zone *zone;
+	struct memory_block *mem;
+	unsigned int seq;
 
-	if (!mem)
+	if (id >= m->nr_block_ids)
 		return -ENODEV;
-	zone = atomic_load(&mem->zone);
-	info->id = id;
-	info->start = PFN_PHYS(block_start_pfn(m, mem));
-	info->state = (enum memhp_block_state)atomic_load(&mem->state);
-	info->online = !atomic_load(&mem->dev_offline);
-	info->boot = mem->early;
-	info->nid = mem->nid;
-	info->zone = zone ? (int)zone->idx : -1;
-	info->nr_vmemmap_pages = mem->nr_vmemmap_pages;
-	info->group = mem->group ? (int)(mem->group - m->groups) : -1;
+	mem = &m->blocks[id];
+	do {
+		struct memory_group *group;
+		struct zone *zone;
+
+		seq = atomic_load_explicit(&mem->seq, memory_order_acquire);
+		if (seq & 1 || !atomic_load_explicit(&mem->present, memory_order_acquire)) {
+			if (!(seq & 1))
+				return -ENODEV;
+			continue;
+		}
+		zone = atomic_load(&mem->zone);
+		group = mem->group;
+		info->id = id;
+		info->start = PFN_PHYS(block_start_pfn(m, mem));
+		info->state = (enum memhp_block_state)atomic_load(&mem->state);
+		info->online = !atomic_load(&mem->dev_offline);
+		info->boot = mem->early;
+		info->nid = mem->nid;
+		info->zone = zone ? (int)zone->idx : -1;
+		info->nr_vmemmap_pages = mem->nr_vmemmap_pages;
+		info->group = group ? (int)(group - m->groups) : -1;
+		atomic_thread_fence(memory_order_acquire);
+	} while (atomic_load_explicit(&mem->seq, memory_order_relaxed) != seq || seq & 1);
 	return 0;
 }
 
