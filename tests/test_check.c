@@ -192,9 +192,13 @@ static void handing_out_a_page_of_an_isolated_pageblock_is_reported(void)
 
 static void check_after_ops_logs_what_an_operation_broke(void)
 {
-	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_config cfg;
+	struct memhp_machine *m;
 	struct memhp_page *p;
 
+	tm_config(&cfg);
+	cfg.check_after_ops_whole = true;
+	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
 	tm_expect_violations(m, "managed-pages");
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
@@ -205,6 +209,57 @@ static void check_after_ops_logs_what_an_operation_broke(void)
 	ASSERT_GT(tm_violations(m, "managed-pages"), 0);
 	memhp_ClearPageOffline(p);
 	memhp_put_page(p);
+}
+
+/* A free page of block @id made to look referenced; returns its pfn. */
+static unsigned long break_a_free_page(struct memhp_machine *m, unsigned long id)
+{
+	for (unsigned long pfn = id * m->pages_per_block; pfn < (id + 1) * m->pages_per_block;
+	     pfn++)
+		if (PageBuddy(pfn_to_page(m, pfn))) {
+			set_page_count(pfn_to_page(m, pfn + 1), 1);
+			return pfn + 1;
+		}
+	return 0;
+}
+
+/*
+ * After an operation the checker looks at what it touched, at once; what
+ * broke elsewhere is found by the whole-machine check that comes once the
+ * ranges checked add up to the machine's present memory.
+ */
+static void check_after_ops_sees_the_touched_block_at_once_and_the_rest_in_time(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	unsigned long here, there, ops = 0, present_blocks;
+	struct memhp_meminfo mi;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "page-class");
+	ASSERT_OK(tm_add_blocks(m, HOT, 3));
+	for (unsigned long id = B0; id < B0 + 3; id++)
+		ASSERT_OK(memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE));
+	memhp_meminfo(m, &mi);
+	present_blocks = mi.present_pages / m->pages_per_block + 1;
+	/* Start counting from a whole check. */
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	here = break_a_free_page(m, B0);
+	there = break_a_free_page(m, B0 + 2);
+	ASSERT_TRUE(here && there);
+	/* Onlining an online block changes nothing, but touches it. */
+	ASSERT_EQ(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE), 1);
+	ASSERT_EQ(tm_violations(m, "page-class"), 1);
+	set_page_count(pfn_to_page(m, here), 0);
+	/* Operations on B0 + 1 only: the page broken in B0 + 2 shows up
+	 * within a machine's worth of them. */
+	while (tm_violations(m, "page-class") < 2 && ops < present_blocks) {
+		ASSERT_OK(memhp_block_offline(m, B0 + 1));
+		ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+		ops += 2;
+	}
+	EXPECT_EQ(tm_violations(m, "page-class"), 2);
+	EXPECT_TRUE(ops > 0);
+	set_page_count(pfn_to_page(m, there), 0);
 }
 
 static void notifier_events_out_of_order_are_reported(void)
@@ -235,4 +290,5 @@ RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_
 	  T(a_poisoned_page_on_a_free_list_is_found), T(a_poisoned_page_nobody_counted_is_found),
 	  T(handing_out_a_page_of_an_isolated_pageblock_is_reported),
 	  T(check_after_ops_logs_what_an_operation_broke),
+	  T(check_after_ops_sees_the_touched_block_at_once_and_the_rest_in_time),
 	  T(notifier_events_out_of_order_are_reported))

@@ -128,9 +128,14 @@ struct memhp_config {
 	 * SLUB sizes its slabs for and per-cpu kernel memory multiplies by. */
 	unsigned int nr_cpus;
 
-	/* Debugging: run memhp_check() after every hotplug operation and log
-	 * each violation (see memhp/check.h). */
+	/* Debugging: check after every hotplug operation and log each
+	 * violation (see memhp/check.h): what the operation touched, and the
+	 * whole machine as often as that keeps the cost at most about twice
+	 * the walk of what was touched. */
 	bool check_after_ops;
+	/* ... the whole machine after every operation instead: quadratic in
+	 * the machine's size, for debugging the checker. */
+	bool check_after_ops_whole;
 	/* Seed for every random choice the library makes. */
 	uint64_t seed;
 };

@@ -108,6 +108,10 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 struct checker {
 	struct memhp_machine *m;
 	struct memhp_check_report *r;
+	/* The sections and blocks walked: all of them, or what an operation
+	 * touched. Only a whole walk can check the counters. */
+	unsigned long first_section, end_section;
+	bool whole;
 	size_t n, stored;
 	const char *rules[CHECK_MAX_RULES];
 	unsigned int rule_count[CHECK_MAX_RULES];
@@ -152,6 +156,35 @@ static bool pfn_is_ram(struct memhp_machine *m, unsigned long pfn)
 		    pfn < PHYS_PFN(m->cfg.boot[i].start + m->cfg.boot[i].size))
 			return true;
 	return false;
+}
+
+/*
+ * What a walk of the free lists checks, for one chunk: its neighbours on
+ * its list point back at it. A range check cannot walk whole lists (they
+ * run through the machine), so it checks the links of the chunks it meets.
+ */
+static void check_chunk_links(struct checker *c, struct zone *zone, unsigned long pfn,
+			      unsigned int order, int list)
+{
+	struct memhp_machine *m = c->m;
+	const struct free_list *fl = &zone->free_area[order].free_list[list];
+	struct memhp_page *page = pfn_to_page(m, pfn);
+	uint32_t prev = page->buddy.prev, next = page->buddy.next;
+	bool ok = true;
+
+	if (prev == PFN_NIL)
+		ok = fl->head == pfn;
+	else
+		ok = prev < m->max_pfn && pfn_online(m, prev) && PageBuddy(pfn_to_page(m, prev)) &&
+		     pfn_to_page(m, prev)->buddy.next == pfn;
+	if (ok && next == PFN_NIL)
+		ok = fl->tail == pfn;
+	else if (ok)
+		ok = next < m->max_pfn && pfn_online(m, next) && PageBuddy(pfn_to_page(m, next)) &&
+		     pfn_to_page(m, next)->buddy.prev == pfn;
+	if (!ok)
+		fail(c, pfn, "free-list", "%s order-%u %s chunk is not linked into its list",
+		     zone->name, order, memhp_migratetype_name(list));
 }
 
 static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_page *page)
@@ -207,6 +240,8 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 		     memhp_migratetype_name(list));
 	if (!isolated && list == MIGRATE_ISOLATE)
 		fail(c, pfn, "isolate-list", "free chunk on the Isolate list outside isolation");
+	if (!c->whole)
+		check_chunk_links(c, zone, pfn, order, list);
 	c->chunks[zone->idx][order][list]++;
 	if (list != MIGRATE_ISOLATE)
 		c->free_nonisolate[zone->idx] += 1UL << order;
@@ -274,7 +309,7 @@ static void check_memmap(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
 
-	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {
+	for (unsigned long nr = c->first_section; nr < c->end_section; nr++) {
 		unsigned long start = section_nr_to_pfn(m, nr), end = start + m->pages_per_section;
 		struct memory_block *mem = find_memory_block_by_id(m, pfn_to_block_id(m, start));
 		bool online = section_flag(m, nr, SECTION_IS_ONLINE);
@@ -415,7 +450,8 @@ static void check_blocks(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
 
-	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
+	for (unsigned long id = c->first_section / m->sections_per_block;
+	     id < c->end_section / m->sections_per_block; id++) {
 		struct memory_block *mem = find_memory_block_by_id(m, id);
 		unsigned long start = id * m->pages_per_block;
 		int state;
@@ -460,8 +496,27 @@ static void check_blocks(struct checker *c)
 	}
 }
 
-/* Caller holds device_hotplug_lock. */
-static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r)
+/* The totals a range walk can still check: totalram against the zones'
+ * managed counters, which needs no walk. */
+static void check_totals(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+	long total_managed = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		total_managed += READ_ONCE(m->node.node_zones[z].managed_pages);
+	if (READ_ONCE(m->totalram_pages) != total_managed)
+		fail(c, MEMHP_NO_PFN, "totalram", "totalram %ld, zones manage %ld",
+		     (long)READ_ONCE(m->totalram_pages), total_managed);
+}
+
+/*
+ * Walk the sections [first_section, end_section) (all of them: @whole),
+ * or just check what an operation touched. Caller holds
+ * device_hotplug_lock.
+ */
+static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r,
+			   unsigned long first_section, unsigned long end_section)
 {
 	struct checker *c = calloc(1, sizeof(*c));
 	size_t n;
@@ -470,6 +525,10 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		return 0;
 	c->m = m;
 	c->r = r;
+	/* Whole blocks, so that a block's sections are all seen. */
+	c->first_section = ALIGN_DOWN(first_section, m->sections_per_block);
+	c->end_section = MIN(ALIGN_UP(end_section, m->sections_per_block), m->nr_sections);
+	c->whole = !c->first_section && c->end_section == m->nr_sections;
 	/* A page is poisoned a moment before it is counted: wait for that. */
 	pthread_mutex_lock(&m->mf_mutex);
 	pthread_rwlock_wrlock(&m->mem_hotplug_lock);
@@ -479,8 +538,12 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		pthread_mutex_lock(&m->node.node_zones[z].lock);
 	check_memmap(c);
-	check_free_lists(c);
-	check_counters(c);
+	if (c->whole) {
+		check_free_lists(c);
+		check_counters(c);
+	} else {
+		check_totals(c);
+	}
 	check_blocks(c);
 	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
 		pthread_mutex_unlock(&m->node.node_zones[z].lock);
@@ -501,24 +564,45 @@ size_t memhp_check(struct memhp_machine *m, struct memhp_check_report *r)
 	size_t n;
 
 	memhp_lock_device_hotplug(m);
-	n = check_locked(m, r);
+	n = check_locked(m, r, 0, m->nr_sections);
+	m->check_debt = 0;
 	memhp_unlock_device_hotplug(m);
 	return n;
 }
 
-/* With config.check_after_ops, every violation the checker finds after an
- * operation goes to the runtime log. Caller holds device_hotplug_lock. */
-void check_after_op(struct memhp_machine *m, const char *op)
+/*
+ * With config.check_after_ops, every violation the checker finds after an
+ * operation goes to the runtime log. It checks the sections the operation
+ * touched, [@start_pfn, +@nr_pages), and the whole machine once the ranges
+ * checked since the last whole check add up to the machine's present
+ * memory: the counters and free lists are then never more than one
+ * machine's worth of operations unchecked, and checking costs at most
+ * about twice a walk of what the operations touched, at any size
+ * (config.check_after_ops_whole: the whole machine every time).
+ * Caller holds device_hotplug_lock.
+ */
+void check_after_op(struct memhp_machine *m, const char *op, unsigned long start_pfn,
+		    unsigned long nr_pages)
 {
 	struct memhp_check_report *r;
+	unsigned long first = 0, end = m->nr_sections, present = 0;
 	size_t n;
 
 	if (!m->cfg.check_after_ops)
 		return;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		present += READ_ONCE(m->node.node_zones[z].present_pages);
+	m->check_debt += nr_pages;
+	if (!m->cfg.check_after_ops_whole && m->check_debt < present && nr_pages) {
+		first = pfn_to_section_nr(m, start_pfn);
+		end = pfn_to_section_nr(m, start_pfn + nr_pages - 1) + 1;
+	} else {
+		m->check_debt = 0;
+	}
 	r = malloc(sizeof(*r));
 	if (!r)
 		return;
-	n = check_locked(m, r);
+	n = check_locked(m, r, first, end);
 	for (size_t i = 0; n && i < r->shown; i++)
 		memhp_report(m, r->v[i].pfn, r->v[i].rule, "after %s: %s", op, r->v[i].detail);
 	free(r);

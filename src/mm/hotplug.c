@@ -499,7 +499,7 @@ int memhp_add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64_t 
 
 	memhp_lock_device_hotplug(m);
 	ret = __add_memory(m, nid, start, size, "System RAM", 0, mhp_flags);
-	check_after_op(m, "add_memory");
+	check_after_op(m, "add_memory", PHYS_PFN(start), PHYS_PFN(size));
 	memhp_unlock_device_hotplug(m);
 	return ret;
 }
@@ -516,7 +516,7 @@ int memhp_add_memory_driver_managed(struct memhp_machine *m, int nid, uint64_t s
 	memhp_lock_device_hotplug(m);
 	ret = __add_memory(m, nid, start, size, resource_name, IORESOURCE_SYSRAM_DRIVER_MANAGED,
 			   mhp_flags);
-	check_after_op(m, "add_memory_driver_managed");
+	check_after_op(m, "add_memory_driver_managed", PHYS_PFN(start), PHYS_PFN(size));
 	memhp_unlock_device_hotplug(m);
 	return ret;
 }
@@ -573,7 +573,7 @@ int memhp_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t size)
 
 	memhp_lock_device_hotplug(m);
 	ret = try_remove_memory(m, start, size);
-	check_after_op(m, "remove_memory");
+	check_after_op(m, "remove_memory", PHYS_PFN(start), PHYS_PFN(size));
 	memhp_unlock_device_hotplug(m);
 	return ret;
 }
@@ -626,7 +626,7 @@ int memhp_offline_and_remove_memory(struct memhp_machine *m, uint64_t start, uin
 				mhp_log(m, "Failed to re-online memory: %d", rc);
 		}
 	}
-	check_after_op(m, "offline_and_remove_memory");
+	check_after_op(m, "offline_and_remove_memory", PHYS_PFN(start), PHYS_PFN(size));
 	memhp_unlock_device_hotplug(m);
 	free(online_types);
 	return rc;

@@ -479,6 +479,9 @@ struct memhp_machine {
 	 * range, for the event-order invariants; under mem_hotplug_lock. */
 	unsigned long notify_pending;
 	unsigned long notify_start, notify_nr;
+	/* Pages checked by range since the last whole check (check.c);
+	 * under device_hotplug_lock. */
+	unsigned long check_debt;
 	/* alloc_contig_range() calls between their isolation and its undo:
 	 * pageblocks they isolate may sit in a range whose offline is being
 	 * cancelled, which is no bug of the offline's. */
@@ -755,6 +758,7 @@ static inline void mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item it
 
 /* check.c */
 void violation_log_init(struct violation_log *log);
-void check_after_op(struct memhp_machine *m, const char *op);
+void check_after_op(struct memhp_machine *m, const char *op, unsigned long start_pfn,
+		    unsigned long nr_pages);
 
 #endif /* MEMHP_MM_INTERNAL_H */

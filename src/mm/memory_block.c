@@ -343,7 +343,7 @@ int device_online(struct memhp_machine *m, struct memory_block *mem)
 		}
 	}
 	pthread_mutex_unlock(&mem->dev_lock);
-	check_after_op(m, "online");
+	check_after_op(m, "online", block_start_pfn(m, mem), m->pages_per_block);
 	return ret;
 }
 
@@ -361,7 +361,7 @@ int device_offline(struct memhp_machine *m, struct memory_block *mem)
 		}
 	}
 	pthread_mutex_unlock(&mem->dev_lock);
-	check_after_op(m, "offline");
+	check_after_op(m, "offline", block_start_pfn(m, mem), m->pages_per_block);
 	return ret;
 }
 
