@@ -226,8 +226,29 @@ struct memhp_meminfo {
 	unsigned long movable_pages;  /* allocated LRU/movable pages */
 	unsigned long kernel_pages;   /* allocated, neither free nor movable */
 	unsigned long hwpoison_pages; /* HardwareCorrupted: num_poisoned_pages */
+	unsigned long shmem_pages;    /* Shmem: NR_SHMEM (tmpfs, memhp/shmem.h) */
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
+
+/*
+ * Node counters (enum node_stat_item) kept by the users of memory rather
+ * than by the allocator: the page cache of tmpfs (memhp/shmem.h) adds a
+ * page to both as it joins a file and takes it off as it leaves the file,
+ * as shmem_add_to_page_cache() and filemap_unaccount_folio() do. A
+ * poisoned page stays counted until its file lets go of it, as in 6.1.
+ */
+enum memhp_node_stat_item {
+	MEMHP_NR_FILE_PAGES, /* /proc/meminfo Cached, node FilePages, nr_file_pages */
+	MEMHP_NR_SHMEM,	     /* Shmem, nr_shmem; a part of NR_FILE_PAGES */
+	MEMHP_NR_VM_NODE_STAT_ITEMS
+};
+/* mod_node_page_state(): add @delta to @item of node @nid (others: ignored). */
+MEMHP_API void memhp_mod_node_page_state(struct memhp_machine *m, int nid,
+					 enum memhp_node_stat_item item, long delta);
+/* node_page_state(): the counter, 0 if it is below 0 (as the kernel reads
+ * its per-cpu-skewed counters; the checker reports it, rule "node-stat"). */
+MEMHP_API unsigned long memhp_node_page_state(struct memhp_machine *m, int nid,
+					      enum memhp_node_stat_item item);
 
 /* ---- Per-thread pending signal ---------------------------------------
  *

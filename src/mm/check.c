@@ -369,6 +369,25 @@ static void check_free_lists(struct checker *c)
 	}
 }
 
+/*
+ * The page cache counters are kept by their owners, which work while the
+ * checker runs, so only what holds at every instant is checked: a page
+ * is counted before it can be uncounted, and a counter below zero is a
+ * page uncounted twice.
+ */
+static void check_node_stat(struct checker *c)
+{
+	static const char *const names[MEMHP_NR_VM_NODE_STAT_ITEMS] = { "NR_FILE_PAGES",
+									"NR_SHMEM" };
+
+	for (int i = 0; i < MEMHP_NR_VM_NODE_STAT_ITEMS; i++) {
+		long v = atomic_load(&c->m->node.vm_stat[i]);
+
+		if (v < 0)
+			fail(c, MEMHP_NO_PFN, "node-stat", "%s is %ld", names[i], v);
+	}
+}
+
 static void check_counters(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
@@ -409,6 +428,7 @@ static void check_counters(struct checker *c)
 		fail(c, MEMHP_NO_PFN, "hwpoison",
 		     "%lu pages are PG_hwpoison, num_poisoned_pages is %ld", c->hwpoison,
 		     (long)READ_ONCE(m->num_poisoned_pages));
+	check_node_stat(c);
 }
 
 static void check_blocks(struct checker *c)

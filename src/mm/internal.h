@@ -285,6 +285,7 @@ struct pglist_data {
 	_Atomic unsigned long node_spanned_pages;
 	_Atomic unsigned long node_present_pages;
 	bool n_memory, n_normal_memory; /* node_states[] */
+	_Atomic long vm_stat[MEMHP_NR_VM_NODE_STAT_ITEMS];
 };
 
 /* ---- Memory blocks and groups ---------------------------------------- */

@@ -373,6 +373,25 @@ int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
 	return 0;
 }
 
+void memhp_mod_node_page_state(struct memhp_machine *m, int nid, enum memhp_node_stat_item item,
+			       long delta)
+{
+	if (nid != m->node.node_id || (unsigned int)item >= MEMHP_NR_VM_NODE_STAT_ITEMS)
+		return;
+	atomic_fetch_add(&m->node.vm_stat[item], delta);
+}
+
+unsigned long memhp_node_page_state(struct memhp_machine *m, int nid,
+				    enum memhp_node_stat_item item)
+{
+	long v;
+
+	if (nid != m->node.node_id || (unsigned int)item >= MEMHP_NR_VM_NODE_STAT_ITEMS)
+		return 0;
+	v = atomic_load(&m->node.vm_stat[item]);
+	return v > 0 ? (unsigned long)v : 0;
+}
+
 void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 {
 	memset(mi, 0, sizeof(*mi));
@@ -386,6 +405,7 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 	}
 	mi->reserved_pages = mi->present_pages - mi->total_pages;
 	mi->hwpoison_pages = memhp_num_poisoned_pages(m);
+	mi->shmem_pages = memhp_node_page_state(m, 0, MEMHP_NR_SHMEM);
 
 	/* A lock-free memmap walk for the page classes, chunk by chunk. */
 	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {

@@ -104,6 +104,23 @@ static const char *const migratetype_names[MEMHP_MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
 };
 
+/* The node counters memhp keeps, by their place in node_stat_names. */
+static unsigned long node_stat(struct memhp_fs *fs, size_t i)
+{
+	static const struct {
+		const char *name;
+		enum memhp_node_stat_item item;
+	} kept[] = {
+		{ "nr_file_pages", MEMHP_NR_FILE_PAGES },
+		{ "nr_shmem", MEMHP_NR_SHMEM },
+	};
+
+	for (size_t k = 0; k < ARRAY_SIZE(kept); k++)
+		if (!strcmp(node_stat_names[i], kept[k].name))
+			return memhp_node_page_state(fs->m, 0, kept[k].item);
+	return 0;
+}
+
 /* One snapshot of the zones, so a file adds up within itself. */
 struct zones {
 	struct memhp_zone_info z[NR_KERNEL_ZONES];
@@ -209,13 +226,20 @@ FS_SHOW(show_meminfo)
 {
 	struct zones zs;
 	uint64_t k4, m2;
+	/* Two counters read one after the other: Cached, which includes
+	 * Shmem, is never shown below it when a page comes or goes between. */
+	unsigned long shmem = memhp_node_page_state(fs->m, 0, MEMHP_NR_SHMEM);
+	unsigned long file = memhp_node_page_state(fs->m, 0, MEMHP_NR_FILE_PAGES);
 
 	zones_read(fs, &zs);
 	kb(b, "MemTotal:       ", zs.managed);
 	kb(b, "MemFree:        ", zs.free);
+	/* si_mem_available() counts the file LRU; shmem is swap-backed and
+	 * sits on the anon LRU, so it adds nothing. */
 	kb(b, "MemAvailable:   ", mem_available(&zs));
 	kb(b, "Buffers:        ", 0);
-	kb(b, "Cached:         ", 0);
+	/* NR_FILE_PAGES less the swap cache and buffers, which memhp has not. */
+	kb(b, "Cached:         ", MAX(file, shmem));
 	kb(b, "SwapCached:     ", 0);
 	kb(b, "Active:         ", 0);
 	kb(b, "Inactive:       ", 0);
@@ -233,7 +257,7 @@ FS_SHOW(show_meminfo)
 	kb(b, "Writeback:      ", 0);
 	kb(b, "AnonPages:      ", 0);
 	kb(b, "Mapped:         ", 0);
-	kb(b, "Shmem:          ", 0);
+	kb(b, "Shmem:          ", shmem);
 	kb(b, "KReclaimable:   ", 0);
 	kb(b, "Slab:           ", 0);
 	kb(b, "SReclaimable:   ", 0);
@@ -294,7 +318,9 @@ FS_SHOW(show_zoneinfo)
 		buf_printf(b, "Node %d, zone %8s", 0, zone_name(z));
 		if (z == first) {
 			buf_puts(b, "\n  per-node stats");
-			print_stats(b, node_stat_names, ARRAY_SIZE(node_stat_names), 0);
+			for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
+				buf_printf(b, "\n      %-12s %lu", node_stat_names[i],
+					   node_stat(fs, i));
 		}
 		buf_printf(b,
 			   "\n  pages free     %lu"
@@ -429,6 +455,8 @@ FS_SHOW(show_node_meminfo)
 {
 	int nid = r->nid;
 	struct zones zs;
+	unsigned long shmem = memhp_node_page_state(fs->m, nid, MEMHP_NR_SHMEM);
+	unsigned long file = MAX(memhp_node_page_state(fs->m, nid, MEMHP_NR_FILE_PAGES), shmem);
 
 	zones_read(fs, &zs);
 	buf_printf(b,
@@ -436,41 +464,44 @@ FS_SHOW(show_node_meminfo)
 		   "Node %d MemFree:        %8llu kB\n"
 		   "Node %d MemUsed:        %8llu kB\n",
 		   nid, K(zs.managed), nid, K(zs.free), nid, K(zs.managed - zs.free));
-	static const char *const zero[] = {
-		"SwapCached:     ",
-		"Active:         ",
-		"Inactive:       ",
-		"Active(anon):   ",
-		"Inactive(anon): ",
-		"Active(file):   ",
-		"Inactive(file): ",
-		"Unevictable:    ",
-		"Mlocked:        ",
-		"Dirty:          ",
-		"Writeback:      ",
-		"FilePages:      ",
-		"Mapped:         ",
-		"AnonPages:      ",
-		"Shmem:          ",
-		"KernelStack:    ",
-		"PageTables:     ",
-		"SecPageTables:  ",
-		"NFS_Unstable:   ",
-		"Bounce:         ",
-		"WritebackTmp:   ",
-		"KReclaimable:   ",
-		"Slab:           ",
-		"SReclaimable:   ",
-		"SUnreclaim:     ",
-		"AnonHugePages:  ",
-		"ShmemHugePages: ",
-		"ShmemPmdMapped: ",
+	const struct {
+		const char *name;
+		unsigned long pages;
+	} lines[] = {
+		{ "SwapCached:     ", 0 },
+		{ "Active:         ", 0 },
+		{ "Inactive:       ", 0 },
+		{ "Active(anon):   ", 0 },
+		{ "Inactive(anon): ", 0 },
+		{ "Active(file):   ", 0 },
+		{ "Inactive(file): ", 0 },
+		{ "Unevictable:    ", 0 },
+		{ "Mlocked:        ", 0 },
+		{ "Dirty:          ", 0 },
+		{ "Writeback:      ", 0 },
+		{ "FilePages:      ", file },
+		{ "Mapped:         ", 0 },
+		{ "AnonPages:      ", 0 },
+		{ "Shmem:          ", shmem },
+		{ "KernelStack:    ", 0 },
+		{ "PageTables:     ", 0 },
+		{ "SecPageTables:  ", 0 },
+		{ "NFS_Unstable:   ", 0 },
+		{ "Bounce:         ", 0 },
+		{ "WritebackTmp:   ", 0 },
+		{ "KReclaimable:   ", 0 },
+		{ "Slab:           ", 0 },
+		{ "SReclaimable:   ", 0 },
+		{ "SUnreclaim:     ", 0 },
+		{ "AnonHugePages:  ", 0 },
+		{ "ShmemHugePages: ", 0 },
+		{ "ShmemPmdMapped: ", 0 },
 		/* sic: 6.1 lost a space in these two */
-		"FileHugePages: ",
-		"FilePmdMapped: ",
+		{ "FileHugePages: ", 0 },
+		{ "FilePmdMapped: ", 0 },
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
-		buf_printf(b, "Node %d %s%8lu kB\n", nid, zero[i], 0UL);
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
+		buf_printf(b, "Node %d %s%8llu kB\n", nid, lines[i].name, K(lines[i].pages));
 	buf_printf(b,
 		   "Node %d HugePages_Total: %5u\n"
 		   "Node %d HugePages_Free:  %5u\n"
@@ -502,6 +533,6 @@ FS_SHOW(show_node_vmstat)
 	for (size_t i = 0; i < ARRAY_SIZE(numa_stat_names); i++)
 		buf_printf(b, "%s %lu\n", numa_stat_names[i], 0UL);
 	for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
-		buf_printf(b, "%s %lu\n", node_stat_names[i], 0UL);
+		buf_printf(b, "%s %lu\n", node_stat_names[i], node_stat(fs, i));
 	return 0;
 }
