@@ -101,7 +101,7 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	if (serve_uevents_start(&ex, &so, fs, mountpoint, "memhp serve") ||
-	    fuse_server_start(fs, mountpoint, SIGUSR1, &srv) ||
+	    fuse_server_start(fs, NULL, mountpoint, SIGUSR1, &srv) ||
 	    serve_devices_start(&ex, &so, o, &mc, "memhp serve"))
 		goto out;
 	fprintf(stderr, "memhp serve: serving on %s%s%s (SIGINT or SIGTERM to stop)\n", mountpoint,

@@ -433,7 +433,7 @@ int cmd_shell(int argc, char **argv)
 		goto out;
 	}
 	if (serve_uevents_start(&ex, &so, fs, sh.root, PROG) ||
-	    fuse_server_start(fs, sh.root, 0, &srv))
+	    fuse_server_start(fs, NULL, sh.root, 0, &srv))
 		goto out;
 	/* The first request waits for FUSE_INIT: once it is answered the
 	 * tree is there. */
