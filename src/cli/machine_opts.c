@@ -371,9 +371,11 @@ void machine_opts_usage(FILE *f)
 		"  --protocol 6.1|2025   the PageOffline protocol (default 6.1)\n"
 		"  --block-size SIZE     memory block size (default: as x86 Linux picks it)\n"
 		"  --anon-memory SIZE[,pinned]\n"
-		"                        movable memory in use in the guest after start-up (as\n"
-		"                        a process's); pinned: it cannot be migrated, so an\n"
-		"                        offline of its blocks retries until interrupted\n");
+		"                        shared anonymous memory in use in the guest from\n"
+		"                        start-up (Shmem: a file of the kernel's internal tmpfs,\n"
+		"                        random bytes); pinned: it cannot be migrated, so an\n"
+		"                        offline of its blocks retries until interrupted;\n"
+		"                        /sys/kernel/debug/memhp/anon_memory changes it later\n");
 }
 
 /* The end of boot RAM (max_pfn). */
@@ -404,26 +406,37 @@ static uint64_t x86_block_size(uint64_t mem_end)
 	return bz;
 }
 
-/* --anon-memory: allocated with GFP_HIGHUSER_MOVABLE, so ZONE_MOVABLE first. */
+/* --anon-memory: a file of shm_mnt, allocated GFP_HIGHUSER_MOVABLE as
+ * shmem is, so ZONE_MOVABLE first. */
 static int start_anon(const struct machine_opts *o, const char *prog, struct machine *mc)
 {
-	unsigned long want = (unsigned long)(o->anon_size >> MEMHP_PAGE_SHIFT), got;
+	struct memhp_meminfo mi;
 	int ret;
 
-	if (!want)
+	if (!(o->anon_size >> MEMHP_PAGE_SHIFT))
 		return 0;
-	ret = memhp_data_create(mc->m, &mc->anon);
-	if (ret) {
+	ret = memhp_anon_memory_set(mc->m, o->anon_size, o->anon_pinned);
+	if (ret == -ENOSPC) {
+		memhp_meminfo(mc->m, &mi);
+		fprintf(stderr, "%s: --anon-memory: only %lu of %llu pages free\n", prog,
+			mi.free_pages, (unsigned long long)(o->anon_size >> MEMHP_PAGE_SHIFT));
+	} else if (ret) {
 		fprintf(stderr, "%s: --anon-memory: %s\n", prog, strerror(-ret));
-		return ret;
 	}
-	got = memhp_data_alloc(mc->anon, want, MEMHP_GFP_HIGHUSER_MOVABLE);
-	if (got < want) {
-		fprintf(stderr, "%s: --anon-memory: only %lu of %lu pages free\n", prog, got, want);
-		return -ENOMEM;
-	}
-	memhp_data_refuse_migration(mc->anon, o->anon_pinned);
-	return 0;
+	return ret;
+}
+
+int machine_tmpfs_create(struct machine *mc, const struct memhp_shmem_options *o,
+			 struct memhp_shmem **out)
+{
+	int ret;
+
+	if (mc->nr_tmpfs == MACHINE_MAX_TMPFS)
+		return -ENOSPC;
+	ret = memhp_shmem_create(mc->m, o, out);
+	if (!ret)
+		mc->tmpfs[mc->nr_tmpfs++] = *out;
+	return ret;
 }
 
 static uint64_t elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -501,15 +514,16 @@ void machine_destroy(struct machine *mc)
 		pthread_mutex_destroy(&mc->clock_lock);
 		mc->clock_running = false;
 	}
-	if (mc->anon)
-		memhp_data_destroy(mc->anon);
-	mc->anon = NULL;
 	/* As virtio_mem_remove() leaves it: what is added stays added. */
 	for (unsigned int i = mc->nr_vmems; i-- > 0;) {
 		memhp_vmem_drv_remove(mc->vmems[i].drv);
 		memhp_vmem_dev_destroy(mc->vmems[i].dev);
 	}
 	mc->nr_vmems = 0;
+	/* Nothing migrates any more. The anonymous memory goes with the
+	 * machine (shm_mnt). */
+	while (mc->nr_tmpfs)
+		memhp_shmem_destroy(mc->tmpfs[--mc->nr_tmpfs]);
 	memhp_machine_destroy(mc->m);
 	mc->m = NULL;
 }
