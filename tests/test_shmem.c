@@ -193,6 +193,7 @@ static void writing_a_file_lowers_memfree_and_raises_shmem(void)
 	 * MemAvailable counts no shmem as reclaimable. */
 	ASSERT_EQ(fs_value(fs, "/proc/meminfo", "Shmem:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/proc/meminfo", "Cached:"), 1024);
+	ASSERT_EQ(fs_value(fs, "/proc/meminfo", "Inactive(anon):"), 0); /* no LRU lists */
 	ASSERT_EQ(avail0 - fs_value(fs, "/proc/meminfo", "MemAvailable:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/sys/devices/system/node/node0/meminfo", "FilePages:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/sys/devices/system/node/node0/meminfo", "Shmem:"), 1024);
@@ -665,7 +666,12 @@ static void a_poisoned_tmpfs_page_reads_eio(void)
 	ASSERT_EQ(r.corrupted, 0);
 	ASSERT_EQ(r.verified, 2);
 	ASSERT_EQ(memhp_num_poisoned_pages(m), 1);
-	/* Truncation lets go of it; the page stays memory failure's. */
+	/* Truncation inside it leaves it poisoned; past it lets go of it. The
+	 * page stays memory failure's. */
+	a.size = PG + 100;
+	ASSERT_OK(memhp_shmem_setattr(sb, ino, MEMHP_SHMEM_SET_SIZE, &a, &a));
+	ASSERT_EQ(shmem_pages(m), 2);
+	ASSERT_ERR(memhp_shmem_read(sb, ino, buf, 10, PG), -EIO);
 	a.size = PG;
 	ASSERT_OK(memhp_shmem_setattr(sb, ino, MEMHP_SHMEM_SET_SIZE, &a, &a));
 	ASSERT_EQ(shmem_pages(m), 1);
