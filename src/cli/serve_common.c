@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The longest size= value taken, "1.5G" and the like. */
+#define TMPFS_SIZE_MAX 64
+#define TMPFS_OPT "--tmpfs"
+
 /* "PATH[,size=SIZE|N%][,pinned]": 0, or -1 after saying why. */
 static int parse_tmpfs(struct serve_tmpfs_opt *t, const char *prog, const char *arg)
 {
@@ -27,7 +31,7 @@ static int parse_tmpfs(struct serve_tmpfs_opt *t, const char *prog, const char *
 	t->path = t->path_buf;
 	while (*p == ',') {
 		size_t len = strcspn(++p, ",");
-		char val[64];
+		char val[TMPFS_SIZE_MAX];
 
 		if (len == 6 && !strncmp(p, "pinned", 6)) {
 			t->pinned = true;
@@ -69,9 +73,12 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 		{ "--uevent-helper", offsetof(struct serve_opts, uevent_helper) },
 	};
 	const char *arg = argv[*i];
+	const size_t optlen = strlen(TMPFS_OPT);
 
-	if (!strncmp(arg, "--tmpfs", 7) && (!arg[7] || arg[7] == '=')) {
-		const char *val = arg[7] ? arg + 8 : *i + 1 < argc ? argv[++*i] : NULL;
+	if (!strncmp(arg, TMPFS_OPT, optlen) && (!arg[optlen] || arg[optlen] == '=')) {
+		const char *val = arg[optlen]	  ? arg + optlen + 1
+				  : *i + 1 < argc ? argv[++*i]
+						  : NULL;
 
 		if (!val) {
 			fprintf(stderr, "%s: --tmpfs needs an argument\n", prog);

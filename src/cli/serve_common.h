@@ -13,6 +13,7 @@
 #include "../qmp/qmp.h"
 #include "machine_opts.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 /* --tmpfs options a command takes, at most. */
@@ -23,7 +24,7 @@
 /* --tmpfs PATH[,size=SIZE|N%][,pinned] */
 struct serve_tmpfs_opt {
 	const char *path;
-	char path_buf[4096];
+	char path_buf[PATH_MAX];
 	uint64_t size; /* bytes, or a percentage of RAM; 0: no limit (size=0) */
 	bool has_size; /* else tmpfs's default, half of RAM */
 	bool percent;

@@ -528,6 +528,7 @@ static void release_slot(struct memhp_shmem *sb, uint32_t idx)
 	sb->free_slots[sb->nr_free_slots++] = idx;
 }
 
+/* A free slot into *@idx: 0, or -ENOMEM (the table cannot grow). */
 static int get_slot(struct memhp_shmem *sb, uint32_t *idx)
 {
 	if (sb->nr_free_slots) {
@@ -957,6 +958,7 @@ void memhp_shmem_destroy(struct memhp_shmem *sb)
 
 /* ---- Names -------------------------------------------------------------------------- */
 
+/* A name an entry can have: 0, -ENAMETOOLONG, -EINVAL (empty, or a '/'). */
 static int check_name(const char *name)
 {
 	size_t len = strnlen(name, MEMHP_SHMEM_NAME_MAX + 1);
@@ -1094,7 +1096,8 @@ int memhp_shmem_setattr(struct memhp_shmem *sb, uint64_t ino, unsigned int valid
 
 /*
  * Make an entry @name in @parent for a new inode of @mode (and @target
- * for a link). Caller holds the lock.
+ * for a link), holding one reference. Caller holds the lock. Returns 0,
+ * -ENOENT, -ENOTDIR, -EEXIST, -ENAMETOOLONG, -EINVAL, -ENOSPC, -ENOMEM.
  */
 static int make_entry(struct memhp_shmem *sb, uint64_t parent, const char *name, mode_t mode,
 		      dev_t rdev, uid_t uid, gid_t gid, const char *target,
@@ -1259,6 +1262,8 @@ static void drop_name(struct memhp_shmem *sb, struct shmem_inode *dir, struct de
 	iput_final(sb, inode);
 }
 
+/* unlink() and rmdir(): their errnos are memhp_shmem_unlink()'s and
+ * memhp_shmem_rmdir()'s. */
 static int remove_name(struct memhp_shmem *sb, uint64_t parent, const char *name, bool rmdir)
 {
 	struct shmem_inode *dir;
