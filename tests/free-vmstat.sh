@@ -12,16 +12,21 @@ meminfo() { # field in kB
 }
 
 part_free() {
-	local total free avail line used total2 managed cache
+	local total free avail shmem cached line used total2 managed cache
 	total=$(meminfo MemTotal)
 	free=$(meminfo MemFree)
 	avail=$(meminfo MemAvailable)
+	shmem=$(meminfo Shmem)
+	cached=$(meminfo Cached)
 
+	# --anon-memory 64M is shared anonymous memory: Shmem, and Cached.
+	is "$shmem $cached" "65536 65536" "the anonymous memory is Shmem, and Cached"
 	line=$(free -b | awk '$1 == "Mem:"')
 	set -- $line
 	# procps: buff/cache is Buffers + Cached + SReclaimable.
-	cache=$(($(meminfo Buffers) + $(meminfo Cached) + $(meminfo SReclaimable)))
-	is "$2 $4 $5 $6 $7" "$((total * 1024)) $((free * 1024)) 0 $((cache * 1024)) $((avail * 1024))" \
+	cache=$(($(meminfo Buffers) + cached + $(meminfo SReclaimable)))
+	is "$2 $4 $5 $6 $7" \
+		"$((total * 1024)) $((free * 1024)) $((shmem * 1024)) $((cache * 1024)) $((avail * 1024))" \
 		"free -b: total, free, shared, buff/cache, available are meminfo's"
 	used=$3
 	if [ "$used" = $(((total - avail) * 1024)) ] || [ "$used" = $(((total - free) * 1024)) ]; then

@@ -26,7 +26,8 @@ cat /proc/self/uid_map | tr -s " " | sed "s/^ //"
 stat -f -c %T /sys/devices/system/memory
 echo online_movable > /sys/devices/system/memory/memory32/state && echo written
 cat /sys/devices/system/memory/memory32/valid_zones
-lsmem --summary=only | sed -n "s/^Total online memory: *//p"'
+lsmem --summary=only | sed -n "s/^Total online memory: *//p"
+dd if=/dev/zero of=/dev/shm/x bs=1M count=1 status=none && grep "^Shmem:" /proc/meminfo | tr -s " "'
 
 # shellcheck disable=SC2016 # $1 and $@ belong to the inner bash
 out=$(unshare -m bash -c 'mount --bind "$1" /dev/fuse && shift && exec "$@"' - \
@@ -40,6 +41,7 @@ is "$(sed -n 3p <<< "$out")" fuseblk "/sys/devices/system/memory is the served t
 is "$(sed -n 4p <<< "$out")" written "the namespace's root may write a block's state"
 is "$(sed -n 5p <<< "$out")" Movable "the write onlined the block to ZONE_MOVABLE"
 is "$(sed -n 6p <<< "$out")" 1.1G "lsmem counts the hot-added block online (1 GiB boot + 128 MiB)"
+is "$(sed -n 7p <<< "$out")" "Shmem: 1024 kB" "/dev/shm is the machine's tmpfs for the user too"
 is "$(grep -c 'cannot mount debugfs.*no notifier error injection' "$TEST_TMP/stderr")" 1 \
 	"the shell says error injection is unavailable without debugfs"
 is "$(findmnt -n -t fuse,fuseblk -T /sys/devices/system/memory | wc -l)" 0 \

@@ -167,6 +167,19 @@ static void a_poisoned_page_nobody_counted_is_found(void)
 	memhp_put_page(p);
 }
 
+static void a_page_cache_counter_below_zero_is_found(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+
+	ASSERT_TRUE(m);
+	memhp_mod_node_page_state(m, 0, MEMHP_NR_SHMEM, -1);
+	ASSERT_TRUE(found(m, "node-stat"));
+	/* Readers see 0, as the kernel's clamp has it. */
+	ASSERT_EQ(memhp_node_page_state(m, 0, MEMHP_NR_SHMEM), 0);
+	memhp_mod_node_page_state(m, 0, MEMHP_NR_SHMEM, 1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 static void handing_out_a_page_of_an_isolated_pageblock_is_reported(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
@@ -288,6 +301,7 @@ RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_
 	  T(an_isolated_pageblock_counter_off_by_one_is_found),
 	  T(an_offline_block_with_an_online_section_is_found),
 	  T(a_poisoned_page_on_a_free_list_is_found), T(a_poisoned_page_nobody_counted_is_found),
+	  T(a_page_cache_counter_below_zero_is_found),
 	  T(handing_out_a_page_of_an_isolated_pageblock_is_reported),
 	  T(check_after_ops_logs_what_an_operation_broke),
 	  T(check_after_ops_sees_the_touched_block_at_once_and_the_rest_in_time),

@@ -360,6 +360,35 @@ static void error_files_clamp_and_parse_as_simple_attributes(void)
 	ASSERT_STREQ(rd(fs, NEI "/priority"), "-3\n");
 }
 
+/* memhp's knob for its anonymous memory, and where the tmpfs goes. */
+static void anon_memory_file_resizes_the_anonymous_memory(void)
+{
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	const char *a = "/sys/kernel/debug/memhp/anon_memory";
+	struct memhp_fs_attr attr;
+	struct memhp_meminfo mi;
+
+	ASSERT_TRUE(fs);
+	ASSERT_STREQ(rd(fs, a), "0\n");
+	ASSERT_ERR(wr(fs, a, "8M\n"), 3);
+	ASSERT_STREQ(rd(fs, a), "8388608\n");
+	memhp_meminfo(m, &mi);
+	ASSERT_EQ(mi.shmem_pages, 2048);
+	ASSERT_ERR(wr(fs, a, "0x1000,pinned"), 13);
+	ASSERT_STREQ(rd(fs, a), "4096,pinned\n");
+	ASSERT_ERR(wr(fs, a, "1k"), 2);
+	ASSERT_STREQ(rd(fs, a), "0\n"); /* whole pages */
+	ASSERT_ERR(wr(fs, a, "8M,pinned,"), -EINVAL);
+	ASSERT_ERR(wr(fs, a, "8Q"), -EINVAL);
+	ASSERT_ERR(wr(fs, a, "-1"), -EINVAL);
+	ASSERT_ERR(wr(fs, a, "16E"), -EINVAL);
+	ASSERT_ERR(wr(fs, a, "1T"), -ENOSPC);
+	ASSERT_STREQ(rd(fs, a), "0\n");
+	ASSERT_OK(memhp_fs_resolve(fs, "/dev/shm", true, &attr));
+	ASSERT_EQ(attr.mode, S_IFDIR | 01777);
+}
+
 static void injected_errors_fail_state_changes_and_leave_the_state(void)
 {
 	struct memhp_machine *m = machine(2, MEMHP_MMOP_OFFLINE);
@@ -804,7 +833,8 @@ static void uevent_helper_takes_a_path_as_ksysfs_does(void)
 	memhp_fs_set_uevent_listener(fs, NULL, NULL);
 }
 
-RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(readdir_lists_blocks_and_resumes_where_it_stopped),
+RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(anon_memory_file_resizes_the_anonymous_memory),
+	  T(readdir_lists_blocks_and_resumes_where_it_stopped),
 	  T(lookups_take_only_the_kernels_names), T(opens_follow_kernfs_procfs_and_debugfs_rules),
 	  T(state_and_online_writes_behave_as_in_6_1),
 	  T(generic_device_files_parse_as_the_kernel_does),

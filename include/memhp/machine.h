@@ -236,6 +236,7 @@ struct memhp_meminfo {
 	unsigned long movable_pages;  /* allocated LRU/movable pages */
 	unsigned long kernel_pages;   /* allocated, neither free nor movable */
 	unsigned long hwpoison_pages; /* HardwareCorrupted: num_poisoned_pages */
+	unsigned long shmem_pages;    /* Shmem: NR_SHMEM (tmpfs, memhp/shmem.h) */
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
 
@@ -274,6 +275,21 @@ MEMHP_API long memhp_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item
  * (drivers, workloads); out-of-range items and MEMHP_NR_FREE_PAGES, which
  * the free lists keep, are ignored. */
 MEMHP_API void memhp_mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta);
+/*
+ * The node counters among them (MEMHP_NR_SLAB_RECLAIMABLE ..
+ * MEMHP_NR_PAGE_TABLE_PAGES), kept by the users of memory: the page cache
+ * of tmpfs (memhp/shmem.h) adds a page to NR_FILE_PAGES and NR_SHMEM as it
+ * joins a file and takes it off as it leaves the file, as
+ * shmem_add_to_page_cache() and filemap_unaccount_folio() do. A poisoned
+ * page stays counted until its file lets go of it, as in 6.1.
+ * mod_node_page_state(): add @delta to @item of node @nid (others: ignored).
+ */
+MEMHP_API void memhp_mod_node_page_state(struct memhp_machine *m, int nid,
+					 enum memhp_vmstat_item item, long delta);
+/* node_page_state(): the counter, 0 if it is below 0 (as the kernel reads
+ * its per-cpu-skewed counters; the checker reports it, rule "node-stat"). */
+MEMHP_API unsigned long memhp_node_page_state(struct memhp_machine *m, int nid,
+					      enum memhp_vmstat_item item);
 
 /* ---- Per-thread pending signal ---------------------------------------
  *

@@ -13,6 +13,7 @@
  *   memhp/notifier.h  the memory notifier chain, the online_page callback
  *   memhp/check.h     the invariant checker
  *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
+ *   memhp/shmem.h     tmpfs of the machine, and shared anonymous memory
  *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
  *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
  */
@@ -29,6 +30,7 @@
 #include <memhp/machine.h>
 #include <memhp/notifier.h>
 #include <memhp/page.h>
+#include <memhp/shmem.h>
 #include <memhp/workload.h>
 
 #define MEMHP_VERSION "0.1.0"

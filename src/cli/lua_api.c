@@ -1216,7 +1216,7 @@ static int l_meminfo(lua_State *L)
 	struct memhp_meminfo mi;
 
 	memhp_meminfo(lm->m, &mi);
-	lua_createtable(L, 0, 12);
+	lua_createtable(L, 0, 14);
 	set_int(L, "total_pages", (lua_Integer)mi.total_pages);
 	set_int(L, "free_pages", (lua_Integer)mi.free_pages);
 	set_int(L, "present_pages", (lua_Integer)mi.present_pages);
@@ -1226,11 +1226,13 @@ static int l_meminfo(lua_State *L)
 	set_int(L, "movable_pages", (lua_Integer)mi.movable_pages);
 	set_int(L, "kernel_pages", (lua_Integer)mi.kernel_pages);
 	set_int(L, "hwpoison_pages", (lua_Integer)mi.hwpoison_pages);
+	set_int(L, "shmem_pages", (lua_Integer)mi.shmem_pages);
 	/* /proc/meminfo's names, in KiB, for people who think in those. */
 	set_int(L, "MemTotal", (lua_Integer)(mi.total_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	set_int(L, "MemFree", (lua_Integer)(mi.free_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	set_int(L, "HardwareCorrupted",
 		(lua_Integer)(mi.hwpoison_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
+	set_int(L, "Shmem", (lua_Integer)(mi.shmem_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	return 1;
 }
 

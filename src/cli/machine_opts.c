@@ -472,9 +472,11 @@ void machine_opts_usage(FILE *f)
 		"  -smp [cpus=]N         CPUs of the guest (default 1): SLUB sizes its slabs\n"
 		"                        for them\n"
 		"  --anon-memory SIZE[,pinned]\n"
-		"                        movable memory in use in the guest after start-up (as\n"
-		"                        a process's); pinned: it cannot be migrated, so an\n"
-		"                        offline of its blocks retries until interrupted\n"
+		"                        shared anonymous memory in use in the guest from\n"
+		"                        start-up (Shmem: a file of the kernel's internal tmpfs,\n"
+		"                        random bytes); pinned: it cannot be migrated, so an\n"
+		"                        offline of its blocks retries until interrupted;\n"
+		"                        /sys/kernel/debug/memhp/anon_memory changes it later\n"
 		"  --guest-kernel on|off[,boot=on|off][,programs=on|off][,idle-objects=N]\n"
 		"                [,long-lived-ppm=N][,background-tasks=N]\n"
 		"                        the guest kernel at work (default on): slab, page\n"
@@ -513,26 +515,37 @@ static uint64_t x86_block_size(uint64_t mem_end)
 	return bz;
 }
 
-/* --anon-memory: allocated with GFP_HIGHUSER_MOVABLE, so ZONE_MOVABLE first. */
+/* --anon-memory: a file of shm_mnt, allocated GFP_HIGHUSER_MOVABLE as
+ * shmem is, so ZONE_MOVABLE first. */
 static int start_anon(const struct machine_opts *o, const char *prog, struct machine *mc)
 {
-	unsigned long want = (unsigned long)(o->anon_size >> MEMHP_PAGE_SHIFT), got;
+	struct memhp_meminfo mi;
 	int ret;
 
-	if (!want)
+	if (!(o->anon_size >> MEMHP_PAGE_SHIFT))
 		return 0;
-	ret = memhp_data_create(mc->m, &mc->anon);
-	if (ret) {
+	ret = memhp_anon_memory_set(mc->m, o->anon_size, o->anon_pinned);
+	if (ret == -ENOSPC) {
+		memhp_meminfo(mc->m, &mi);
+		fprintf(stderr, "%s: --anon-memory: only %lu of %llu pages free\n", prog,
+			mi.free_pages, (unsigned long long)(o->anon_size >> MEMHP_PAGE_SHIFT));
+	} else if (ret) {
 		fprintf(stderr, "%s: --anon-memory: %s\n", prog, strerror(-ret));
-		return ret;
 	}
-	got = memhp_data_alloc(mc->anon, want, MEMHP_GFP_HIGHUSER_MOVABLE);
-	if (got < want) {
-		fprintf(stderr, "%s: --anon-memory: only %lu of %lu pages free\n", prog, got, want);
-		return -ENOMEM;
-	}
-	memhp_data_refuse_migration(mc->anon, o->anon_pinned);
-	return 0;
+	return ret;
+}
+
+int machine_tmpfs_create(struct machine *mc, const struct memhp_shmem_options *o,
+			 struct memhp_shmem **out)
+{
+	int ret;
+
+	if (mc->nr_tmpfs == MACHINE_MAX_TMPFS)
+		return -ENOSPC;
+	ret = memhp_shmem_create(mc->m, o, out);
+	if (!ret)
+		mc->tmpfs[mc->nr_tmpfs++] = *out;
+	return ret;
 }
 
 static uint64_t elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -612,15 +625,16 @@ void machine_destroy(struct machine *mc)
 	}
 	if (mc->guest)
 		memhp_guest_stop(mc->guest);
-	if (mc->anon)
-		memhp_data_destroy(mc->anon);
-	mc->anon = NULL;
 	/* As virtio_mem_remove() leaves it: what is added stays added. */
 	for (unsigned int i = mc->nr_vmems; i-- > 0;) {
 		memhp_vmem_drv_remove(mc->vmems[i].drv);
 		memhp_vmem_dev_destroy(mc->vmems[i].dev);
 	}
 	mc->nr_vmems = 0;
+	/* Nothing migrates any more. The anonymous memory goes with the
+	 * machine (shm_mnt). */
+	while (mc->nr_tmpfs)
+		memhp_shmem_destroy(mc->tmpfs[--mc->nr_tmpfs]);
 	memhp_machine_destroy(mc->m);
 	mc->m = NULL;
 }

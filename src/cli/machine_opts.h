@@ -17,8 +17,9 @@
  *
  * and memhp's own, for what runs inside the guest:
  *
- *   --anon-memory SIZE[,pinned]   movable, checksummed memory allocated at
- *                                 start-up (a process's anonymous memory);
+ *   --anon-memory SIZE[,pinned]   shared anonymous memory in use from
+ *                                 start-up: a file of the machine's
+ *                                 internal tmpfs (memhp_anon_memory_set());
  *                                 pinned: it cannot be migrated
  *   --guest-kernel on|off[,KEY=VALUE...]
  *                                 the guest kernel at work (memhp/guest.h):
@@ -36,6 +37,8 @@
 #include <stdio.h>
 
 #define MACHINE_MAX_DEVICES 256
+/* tmpfs instances a front end mounts (/dev/shm, /run/memhp/tmp, --tmpfs). */
+#define MACHINE_MAX_TMPFS 16
 #define MACHINE_ID_MAX 64
 /* QEMU's default RAM size (-m not given). */
 #define MACHINE_DEFAULT_RAM (128 * MEMHP_MiB)
@@ -88,9 +91,12 @@ struct machine_vmem {
 /* What machine_opts_create() builds. */
 struct machine {
 	struct memhp_machine *m;
-	struct memhp_data *anon;	     /* --anon-memory, or NULL */
 	struct memhp_guest *guest;	     /* the guest kernel at work, or NULL */
 	uint64_t addrs[MACHINE_MAX_DEVICES]; /* of the options' devices */
+	/* tmpfs instances, unmounted after the drivers are gone (a driver's
+	 * unplug may be migrating their pages until then). */
+	struct memhp_shmem *tmpfs[MACHINE_MAX_TMPFS];
+	unsigned int nr_tmpfs;
 	unsigned int nr_vmems;
 	struct machine_vmem vmems[MACHINE_MAX_DEVICES];
 	/* Moves the drivers' clock on (only with virtio-mem devices). */
@@ -127,6 +133,13 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
  * -errno after printing the reason (machine_destroy() cleans up).
  */
 int machine_opts_start_devices(const struct machine_opts *o, const char *prog, struct machine *mc);
+/*
+ * A tmpfs instance of the machine (@o NULL: tmpfs's defaults), which
+ * machine_destroy() unmounts. Returns 0, -ENOSPC (MACHINE_MAX_TMPFS, or
+ * no movable owner left), -ENOMEM.
+ */
+int machine_tmpfs_create(struct machine *mc, const struct memhp_shmem_options *o,
+			 struct memhp_shmem **out);
 /* Tear down what machine_opts_create() built (a zeroed one is fine). */
 void machine_destroy(struct machine *mc);
 

@@ -28,9 +28,10 @@ static void usage(FILE *f)
 		"DIR/sys/devices/system/node, DIR/sys/bus/memory, DIR/sys/module/memory_hotplug,\n"
 		"DIR/sys/kernel/debug/notifier-error-inject, DIR/proc/{meminfo,zoneinfo,\n"
 		"buddyinfo,pagetypeinfo}. Writes change the machine as sysfs writes change a\n"
-		"guest. \"lsmem --sysroot DIR\" works on it as it is; \"memhp shell\" puts the\n"
-		"files where the tools look. SIGINT, SIGTERM or QMP's quit unmounts and\n"
-		"exits 0.\n"
+		"guest. DIR/dev/shm is a tmpfs of the machine: what is written there is in\n"
+		"its memory. \"lsmem --sysroot DIR\" works on it as it is; \"memhp shell\"\n"
+		"puts the files where the tools look. SIGINT, SIGTERM or QMP's quit unmounts\n"
+		"and exits 0.\n"
 		"\n"
 		"  --mount DIR           where to mount (an existing directory)\n"
 		"  -h, --help            this text\n");
@@ -47,6 +48,7 @@ int cmd_serve(int argc, char **argv)
 	struct fuse_server *srv = NULL;
 	struct serve_opts so = { 0 };
 	struct serve_extras ex = { 0 };
+	struct memhp_shmem *dev_shm;
 	const char *mountpoint = NULL;
 	sigset_t set;
 	int sig, ret = 1;
@@ -100,9 +102,14 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "memhp serve: out of memory\n");
 		goto out;
 	}
-	if (serve_uevents_start(&ex, &so, fs, mountpoint, "memhp serve") ||
-	    fuse_server_start(fs, mountpoint, SIGUSR1, &srv) ||
-	    serve_devices_start(&ex, &so, o, &mc, "memhp serve"))
+	if (serve_dev_shm(&mc, "memhp serve", &dev_shm) ||
+	    serve_uevents_start(&ex, &so, fs, mountpoint, "memhp serve") ||
+	    fuse_server_start(fs, dev_shm, mountpoint, SIGUSR1, &srv))
+		goto out;
+	for (unsigned int i = 0; i < so.nr_tmpfs; i++)
+		if (serve_tmpfs_mount(&ex, &mc, &so.tmpfs[i], "memhp serve"))
+			goto out;
+	if (serve_devices_start(&ex, &so, o, &mc, "memhp serve"))
 		goto out;
 	fprintf(stderr, "memhp serve: serving on %s%s%s (SIGINT or SIGTERM to stop)\n", mountpoint,
 		so.qmp ? ", QMP on " : "", so.qmp ? so.qmp : "");
@@ -111,6 +118,7 @@ int cmd_serve(int argc, char **argv)
 out:
 	/* QMP first: nothing may change the machine while it goes. */
 	serve_extras_stop_qmp(&ex);
+	serve_tmpfs_stop(&ex);
 	fuse_server_stop(srv);
 	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);

@@ -7,8 +7,61 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The longest size= value taken, "1.5G" and the like. */
+#define TMPFS_SIZE_MAX 64
+#define TMPFS_OPT "--tmpfs"
+
+/* "PATH[,size=SIZE|N%][,pinned]": 0, or -1 after saying why. */
+static int parse_tmpfs(struct serve_tmpfs_opt *t, const char *prog, const char *arg)
+{
+	size_t n = strcspn(arg, ",");
+	const char *p = arg + n;
+
+	memset(t, 0, sizeof(*t));
+	if (!n || n >= sizeof(t->path_buf)) {
+		fprintf(stderr, "%s: --tmpfs %s: PATH[,size=SIZE][,pinned]\n", prog, arg);
+		return -1;
+	}
+	memcpy(t->path_buf, arg, n);
+	t->path_buf[n] = '\0';
+	t->path = t->path_buf;
+	while (*p == ',') {
+		size_t len = strcspn(++p, ",");
+		char val[TMPFS_SIZE_MAX];
+
+		if (len == 6 && !strncmp(p, "pinned", 6)) {
+			t->pinned = true;
+		} else if (len > 5 && len - 5 < sizeof(val) && !strncmp(p, "size=", 5)) {
+			memcpy(val, p + 5, len - 5);
+			val[len - 5] = '\0';
+			t->has_size = true;
+			if (val[len - 6] == '%') {
+				char *end;
+
+				val[len - 6] = '\0';
+				t->percent = true;
+				t->size = strtoull(val, &end, 10);
+				if (!*val || *end || t->size > 100) {
+					fprintf(stderr, "%s: --tmpfs: bad size '%s%%'\n", prog,
+						val);
+					return -1;
+				}
+			} else if (parse_size(val, 1, &t->size)) {
+				fprintf(stderr, "%s: --tmpfs: bad size '%s'\n", prog, val);
+				return -1;
+			}
+		} else {
+			fprintf(stderr, "%s: --tmpfs %s: PATH[,size=SIZE][,pinned]\n", prog, arg);
+			return -1;
+		}
+		p += len;
+	}
+	return 0;
+}
 
 int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **argv, int *i)
 {
@@ -20,7 +73,27 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 		{ "--uevent-helper", offsetof(struct serve_opts, uevent_helper) },
 	};
 	const char *arg = argv[*i];
+	const size_t optlen = strlen(TMPFS_OPT);
 
+	if (!strncmp(arg, TMPFS_OPT, optlen) && (!arg[optlen] || arg[optlen] == '=')) {
+		const char *val = arg[optlen]	  ? arg + optlen + 1
+				  : *i + 1 < argc ? argv[++*i]
+						  : NULL;
+
+		if (!val) {
+			fprintf(stderr, "%s: --tmpfs needs an argument\n", prog);
+			return -1;
+		}
+		if (so->nr_tmpfs == SERVE_MAX_TMPFS) {
+			fprintf(stderr, "%s: --tmpfs: at most %d\n", prog, SERVE_MAX_TMPFS);
+			return -1;
+		}
+		if (parse_tmpfs(&so->tmpfs[so->nr_tmpfs], prog, val))
+			return -1;
+		so->nr_tmpfs++;
+		++*i;
+		return 1;
+	}
 	for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
 		size_t n = strlen(opts[k].name);
 		const char **dst = (const char **)((char *)so + opts[k].offset);
@@ -43,6 +116,11 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 
 void serve_opts_usage(FILE *f)
 {
+	fprintf(f, "  --tmpfs PATH[,size=SIZE|N%%][,pinned]\n"
+		   "                        mount a tmpfs of the machine at PATH (an existing\n"
+		   "                        directory): files there are the machine's memory;\n"
+		   "                        size as tmpfs's (default half of RAM, 0: no limit);\n"
+		   "                        pinned: memhp's, no page of it can be migrated\n");
 	fprintf(f,
 		"  --qmp unix:PATH[,server=on,wait=off]\n"
 		"                        a QMP monitor for the virtio-mem devices, as QEMU's\n"
@@ -116,6 +194,55 @@ int serve_devices_start(struct serve_extras *ex, const struct serve_opts *so,
 	return ret;
 }
 
+int serve_dev_shm(struct machine *mc, const char *prog, struct memhp_shmem **out)
+{
+	int ret = machine_tmpfs_create(mc, NULL, out);
+
+	if (ret)
+		fprintf(stderr, "%s: cannot make the tmpfs of /dev/shm: %s\n", prog,
+			strerror(-ret));
+	return ret;
+}
+
+int serve_tmpfs_mount(struct serve_extras *ex, struct machine *mc,
+		      const struct serve_tmpfs_opt *opt, const char *prog)
+{
+	struct memhp_shmem_options o;
+	struct memhp_shmem *sb;
+	int ret;
+
+	if (ex->nr_tmpfs == SERVE_MAX_TMPFS_MOUNTS)
+		return -ENOSPC;
+	memhp_shmem_options_init(mc->m, &o);
+	if (opt->has_size) {
+		struct memhp_meminfo mi;
+
+		memhp_meminfo(mc->m, &mi);
+		/* shmem_parse_one(): a percentage of RAM, or bytes rounded up
+		 * to pages. */
+		o.max_blocks = opt->percent ? mi.total_pages * opt->size / 100
+					    : (opt->size + MEMHP_PAGE_SIZE - 1) >> MEMHP_PAGE_SHIFT;
+	}
+	o.pinned = opt->pinned;
+	ret = machine_tmpfs_create(mc, &o, &sb);
+	if (ret) {
+		fprintf(stderr, "%s: cannot make a tmpfs for %s: %s\n", prog, opt->path,
+			strerror(-ret));
+		return ret;
+	}
+	ret = shmem_fuse_start(sb, opt->path, 0, &ex->tmpfs[ex->nr_tmpfs]);
+	if (ret)
+		return ret;
+	ex->nr_tmpfs++;
+	return 0;
+}
+
+void serve_tmpfs_stop(struct serve_extras *ex)
+{
+	while (ex->nr_tmpfs)
+		shmem_fuse_stop(ex->tmpfs[--ex->nr_tmpfs]);
+}
+
 void serve_extras_stop_qmp(struct serve_extras *ex)
 {
 	qmp_server_stop(ex->qmp);
@@ -125,6 +252,7 @@ void serve_extras_stop_qmp(struct serve_extras *ex)
 void serve_extras_stop(struct serve_extras *ex)
 {
 	serve_extras_stop_qmp(ex);
+	serve_tmpfs_stop(ex);
 	uevent_helper_stop(ex->uevents);
 	ex->uevents = NULL;
 }

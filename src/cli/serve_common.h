@@ -2,20 +2,40 @@
 /*
  * src/cli/serve_common.h - what "memhp serve" and "memhp shell" run beside
  * the FUSE tree: the uevent helper (/sys/kernel/uevent_helper, set at
- * start with --uevent-helper) and the QMP monitor (--qmp unix:PATH).
+ * start with --uevent-helper), the QMP monitor (--qmp unix:PATH) and the
+ * machine's tmpfs mounts (--tmpfs PATH[,size=SIZE][,pinned]).
  */
 #ifndef MEMHP_CLI_SERVE_COMMON_H
 #define MEMHP_CLI_SERVE_COMMON_H
 
+#include "../fs/shmem_fuse.h"
 #include "../fs/uevent_helper.h"
 #include "../qmp/qmp.h"
 #include "machine_opts.h"
 
+#include <limits.h>
 #include <stdio.h>
+
+/* --tmpfs options a command takes, at most. */
+#define SERVE_MAX_TMPFS 8
+/* The tmpfs mounts of a command: --tmpfs's and the shell's own. */
+#define SERVE_MAX_TMPFS_MOUNTS (SERVE_MAX_TMPFS + 1)
+
+/* --tmpfs PATH[,size=SIZE|N%][,pinned] */
+struct serve_tmpfs_opt {
+	const char *path;
+	char path_buf[PATH_MAX];
+	uint64_t size; /* bytes, or a percentage of RAM; 0: no limit (size=0) */
+	bool has_size; /* else tmpfs's default, half of RAM */
+	bool percent;
+	bool pinned; /* memhp's: no page of it can be migrated */
+};
 
 struct serve_opts {
 	const char *qmp;	   /* "unix:PATH[,server=on,wait=off]" or NULL */
 	const char *uevent_helper; /* written to /sys/kernel/uevent_helper */
+	struct serve_tmpfs_opt tmpfs[SERVE_MAX_TMPFS];
+	unsigned int nr_tmpfs;
 };
 
 /* As machine_opts_parse(): 1 (taken), 0 (not ours) or -1 (said why). */
@@ -27,6 +47,8 @@ struct serve_extras {
 	struct qmp_server *qmp;
 	struct qmp_vm vm;
 	struct qmp_device devices[MACHINE_MAX_DEVICES];
+	struct shmem_fuse *tmpfs[SERVE_MAX_TMPFS_MOUNTS];
+	unsigned int nr_tmpfs;
 };
 
 /*
@@ -45,6 +67,20 @@ int serve_uevents_start(struct serve_extras *ex, const struct serve_opts *so, st
  */
 int serve_devices_start(struct serve_extras *ex, const struct serve_opts *so,
 			const struct machine_opts *o, struct machine *mc, const char *prog);
+/*
+ * The machine's tmpfs for /dev/shm, with tmpfs's defaults (the fuse
+ * server splices it in). Returns 0 or -errno after printing why.
+ */
+int serve_dev_shm(struct machine *mc, const char *prog, struct memhp_shmem **out);
+/*
+ * Mount a new tmpfs instance of @mc at @opt->path (an existing directory)
+ * and serve it, until serve_tmpfs_stop(). Returns 0 or -errno after
+ * printing why.
+ */
+int serve_tmpfs_mount(struct serve_extras *ex, struct machine *mc,
+		      const struct serve_tmpfs_opt *opt, const char *prog);
+/* Unmount every tmpfs mount (their instances go with the machine). */
+void serve_tmpfs_stop(struct serve_extras *ex);
 /* Close the monitor: after it, nothing from outside changes the machine. */
 void serve_extras_stop_qmp(struct serve_extras *ex);
 /* Stop the uevent helper (after the tree is no longer served). */

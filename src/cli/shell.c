@@ -12,8 +12,10 @@
  *     sbin/modprobe              a stand-in for /sbin/modprobe
  *
  * then binds root/sys/devices/system/memory over /sys/devices/system/memory
- * and the same for node, /sys/bus/memory, /sys/module/memory_hotplug and
- * the /proc files; mounts a real debugfs on /sys/kernel/debug (so that
+ * and the same for node, /sys/bus/memory, /sys/module/memory_hotplug, the
+ * /proc files and root/dev/shm, the machine's tmpfs, over /dev/shm; mounts
+ * a second tmpfs of the machine on /run/memhp/tmp and one on each --tmpfs
+ * path; mounts a real debugfs on /sys/kernel/debug (so that
  * "mount -t debugfs" finds one, as the selftest asks) and binds the served
  * debugfs over it; and binds the stand-in over /sbin/modprobe, so that the
  * selftest's modprobe calls set the memhp injector and never load a module
@@ -51,6 +53,9 @@
 #define EXIT_NOT_FOUND 127
 /* The binds below, debugfs twice and modprobe. */
 #define SHELL_MAX_MOUNTS 16
+/* A tmpfs of the machine besides /dev/shm, where a guest's /tmp-like
+ * files go: made if missing, the shell's only trace on the host. */
+#define SHELL_TMPFS_DIR "/run/memhp/tmp"
 
 /* What is bound where; the required ones must work. */
 static const struct bind {
@@ -70,6 +75,8 @@ static const struct bind {
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
 	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", false },
 	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", false },
+	/* The machine's tmpfs, spliced into the served tree. */
+	{ "dev/shm", "/dev/shm", false },
 };
 
 #define DEBUGFS "/sys/kernel/debug"
@@ -122,6 +129,8 @@ static void usage(FILE *f)
 		   "/sys/module/memory_hotplug, /proc/{meminfo,zoneinfo,buddyinfo,pagetypeinfo}\n"
 		   "and /sys/kernel/debug are the memhp machine's: lsmem, chmem, free, vmstat and\n"
 		   "the kernel's memory-hotplug selftest see the machine instead of the host.\n"
+		   "/dev/shm and " SHELL_TMPFS_DIR " are tmpfs mounts of the machine: files\n"
+		   "written there are in its memory (Shmem), and offlining migrates them.\n"
 		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
 		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
 		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
@@ -292,6 +301,49 @@ static int setup_mounts(struct shell *sh)
 	return overlay_modprobe(sh);
 }
 
+/* mkdir -p: 0, or -errno. */
+static int make_dirs(const char *path)
+{
+	char p[PATH_MAX], c;
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s)
+			continue;
+		c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -errno;
+		*s = c;
+		if (!c)
+			return 0;
+	}
+}
+
+/*
+ * The machine's tmpfs mounts besides /dev/shm: one at SHELL_TMPFS_DIR (a
+ * note if it cannot be had), and one at each --tmpfs path (which must
+ * work). Returns 0 or -1 after saying why.
+ */
+static int mount_tmpfs(struct serve_extras *ex, const struct serve_opts *so, struct machine *mc)
+{
+	static const struct serve_tmpfs_opt run_tmp = { .path = SHELL_TMPFS_DIR };
+	struct stat st;
+	int ret = 0;
+
+	if (stat(SHELL_TMPFS_DIR, &st))
+		ret = make_dirs(SHELL_TMPFS_DIR);
+	if (ret)
+		fprintf(stderr, PROG ": note: no tmpfs at " SHELL_TMPFS_DIR " (%s)\n",
+			strerror(-ret));
+	else if (serve_tmpfs_mount(ex, mc, &run_tmp, PROG))
+		fprintf(stderr, PROG ": note: no tmpfs at " SHELL_TMPFS_DIR "\n");
+	for (unsigned int i = 0; i < so->nr_tmpfs; i++)
+		if (serve_tmpfs_mount(ex, mc, &so->tmpfs[i], PROG))
+			return -1;
+	return 0;
+}
+
 static void teardown_mounts(struct shell *sh)
 {
 	while (sh->nr_mounted)
@@ -376,6 +428,7 @@ int cmd_shell(int argc, char **argv)
 	struct serve_extras ex = { 0 };
 	struct proc_tracker pt;
 	bool tracking = false;
+	struct memhp_shmem *dev_shm;
 	char *default_cmd[2] = { NULL, NULL };
 	char **cmd = default_cmd, probe[PATH_MAX * 2];
 	sigset_t set, oldmask;
@@ -435,8 +488,9 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		goto out;
 	}
-	if (serve_uevents_start(&ex, &so, fs, sh.root, PROG) ||
-	    fuse_server_start(fs, sh.root, 0, &srv))
+	if (serve_dev_shm(&mc, PROG, &dev_shm) ||
+	    serve_uevents_start(&ex, &so, fs, sh.root, PROG) ||
+	    fuse_server_start(fs, dev_shm, sh.root, 0, &srv))
 		goto out;
 	/* The first request waits for FUSE_INIT: once it is answered the
 	 * tree is there. */
@@ -445,7 +499,8 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, PROG ": the served tree does not answer: %s\n", strerror(errno));
 		goto out;
 	}
-	if (setup_mounts(&sh) || serve_devices_start(&ex, &so, o, &mc, PROG))
+	if (setup_mounts(&sh) || mount_tmpfs(&ex, &so, &mc) ||
+	    serve_devices_start(&ex, &so, o, &mc, PROG))
 		goto out;
 	child = run_command(cmd, &oldmask, sh.root);
 	if (child < 0) {
@@ -467,6 +522,7 @@ out:
 		proc_tracker_stop(&pt);
 	serve_extras_stop_qmp(&ex);
 	teardown_mounts(&sh);
+	serve_tmpfs_stop(&ex);
 	fuse_server_stop(srv);
 	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);

@@ -25,16 +25,20 @@
  *   write, which sysfs does not, so a long offline would otherwise stall
  *   lseek(SEEK_HOLE) of a reader (GNU grep) and O_TRUNC opens of other
  *   writers, uninterruptibly.
+ * - The tree's /dev/shm is where the machine's tmpfs is spliced in: its
+ *   lookup answers with the tmpfs's root, and every request for a node id
+ *   of the tmpfs (SHMEM_FUSE_SUBTREE_BASE) goes to shmem_fuse.c. One mount
+ *   then holds both, and an outside umount of it still ends the server.
+ * - Operations the tree has not are answered as sysfs would (EOPNOTSUPP
+ *   for fallocate, the generic SEEK_DATA/SEEK_HOLE), never ENOSYS: that
+ *   would turn them off for the tmpfs too, for the whole connection.
  */
-#define FUSE_USE_VERSION 312
-
 #include "fuse_server.h"
+#include "fuse_pool.h"
+#include "shmem_fuse.h"
 
 #include <errno.h>
-#include <fuse_lowlevel.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +47,6 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-
-/* /etc/fuse.conf is read a line at a time, this long at most. */
-#define FUSE_CONF_LINE_MAX 256
 
 /* Requests are served by this many threads: a write blocked in a long
  * offline holds one, readers keep the rest. */
@@ -80,13 +81,11 @@ struct fuse_server {
 	/* Open files, for those the kernel never releases: at shutdown. */
 	pthread_mutex_t files_lock;
 	struct open_file *files;
-	struct fuse_session *se;
-	pthread_t workers[FUSE_WORKERS];
-	unsigned int nr_workers;
+	struct fuse_pool pool;
 	struct timespec start;
-	int ended;
-	_Atomic bool stopping; /* fuse_server_stop() runs */
-	_Atomic bool ended_sent;
+	/* The tmpfs spliced in at the tree's /dev/shm, or NULL. */
+	struct shmem_fuse *shm;
+	uint64_t dev_shm_ino;
 };
 
 /* An open file: the snapshot of its contents, taken at offset 0. */
@@ -100,6 +99,14 @@ struct open_file {
 static struct fuse_server *server(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+/* The tmpfs that @nodeid belongs to, or NULL: the tree's. */
+static struct shmem_fuse *shm_of(fuse_req_t req, fuse_ino_t nodeid)
+{
+	struct shmem_fuse *sf = server(req)->shm;
+
+	return sf && shmem_fuse_owns(sf, nodeid) ? sf : NULL;
 }
 
 static struct vnode **vnode_slot(struct fuse_server *s, uint64_t nodeid)
@@ -212,35 +219,58 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct shmem_fuse *sf = shm_of(req, parent);
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_lookup(server(req)->fs, parent, name, &a);
+	int ret;
 
+	if (sf) {
+		shmem_fuse_ops.lookup(sf, req, parent, name);
+		return;
+	}
+	ret = memhp_fs_lookup(server(req)->fs, parent, name, &a);
 	if (ret)
 		fuse_reply_err(req, -ret);
+	else if (server(req)->shm && a.ino == server(req)->dev_shm_ino)
+		shmem_fuse_lookup_root(server(req)->shm, req);
 	else
 		reply_entry(req, &a);
 }
 
 /* Tree inodes need no bookkeeping; vnodes go when the kernel forgets them. */
+static void forget_one(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct shmem_fuse *sf = shm_of(req, ino);
+
+	if (sf)
+		shmem_fuse_ops.forget(sf, ino, nlookup);
+	else
+		vnode_forget(server(req), ino, nlookup);
+}
+
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	vnode_forget(server(req), ino, nlookup);
+	forget_one(req, ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	for (size_t i = 0; i < count; i++)
-		vnode_forget(server(req), forgets[i].ino, forgets[i].nlookup);
+		forget_one(req, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
+	int ret;
 
-	(void)fi;
+	if (sf) {
+		shmem_fuse_ops.getattr(sf, req, ino, fi);
+		return;
+	}
+	ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else
@@ -252,11 +282,15 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
+	int ret;
 
-	(void)attr;
-	(void)fi;
+	if (sf) {
+		shmem_fuse_ops.setattr(sf, req, ino, attr, to_set, fi);
+		return;
+	}
+	ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -270,9 +304,15 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	char buf[FUSE_LINK_MAX];
-	ssize_t ret = memhp_fs_readlink(server(req)->fs, ino, buf, sizeof(buf));
+	ssize_t ret;
 
+	if (sf) {
+		shmem_fuse_ops.readlink(sf, req, ino);
+		return;
+	}
+	ret = memhp_fs_readlink(server(req)->fs, ino, buf, sizeof(buf));
 	if (ret < 0)
 		fuse_reply_err(req, (int)-ret);
 	else
@@ -281,9 +321,15 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_getattr(server(req)->fs, ino, &a);
+	int ret;
 
+	if (sf) {
+		shmem_fuse_ops.opendir(sf, req, ino, fi);
+		return;
+	}
+	ret = memhp_fs_getattr(server(req)->fs, ino, &a);
 	if (!ret && !S_ISDIR(a.mode))
 		ret = -ENOTDIR;
 	if (ret)
@@ -306,6 +352,9 @@ static int dir_fill(void *ctx, const char *name, const struct memhp_fs_attr *a, 
 
 	memset(&st, 0, sizeof(st));
 	st.st_ino = a->ino;
+	/* Where the tmpfs is spliced in, its root is what stat() shows. */
+	if (server(d->req)->shm && a->ino == server(d->req)->dev_shm_ino)
+		st.st_ino = shmem_fuse_root(server(d->req)->shm);
 	st.st_mode = a->mode; /* d_type */
 	need = fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos, name, &st, (off_t)next);
 	if (need > d->size - d->pos)
@@ -317,10 +366,14 @@ static int dir_fill(void *ctx, const char *name, const struct memhp_fs_attr *a, 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct dir_fill d = { .req = req, .size = size };
 	int ret;
 
-	(void)fi;
+	if (sf) {
+		shmem_fuse_ops.readdir(sf, req, ino, size, off, fi);
+		return;
+	}
 	d.buf = malloc(size);
 	if (!d.buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -362,9 +415,15 @@ static void file_free(struct fuse_server *s, struct open_file *of)
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct open_file *of;
-	int ret = memhp_fs_open(server(req)->fs, tree_ino(server(req), ino), fi->flags);
+	int ret;
 
+	if (sf) {
+		shmem_fuse_ops.open(sf, req, ino, fi);
+		return;
+	}
+	ret = memhp_fs_open(server(req)->fs, tree_ino(server(req), ino), fi->flags);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -387,11 +446,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	char *slice = NULL;
 	size_t n = 0;
 	ssize_t len;
 
+	if (sf) {
+		shmem_fuse_ops.read(sf, req, ino, size, off, fi);
+		return;
+	}
 	pthread_mutex_lock(&of->lock);
 	if (off == 0 || !of->data) {
 		char *data;
@@ -431,11 +495,15 @@ static void write_interrupted(fuse_req_t req, void *data)
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	struct memhp_fs_req *wreq = memhp_fs_req_new(server(req)->fs);
+	struct shmem_fuse *sf = shm_of(req, ino);
+	struct memhp_fs_req *wreq;
 	ssize_t ret;
 
-	(void)off;
-	(void)fi;
+	if (sf) {
+		shmem_fuse_ops.write(sf, req, ino, buf, size, off, fi);
+		return;
+	}
+	wreq = memhp_fs_req_new(server(req)->fs);
 	if (!wreq) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -453,16 +521,25 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
+	struct shmem_fuse *sf = shm_of(req, ino);
+
+	if (sf) {
+		shmem_fuse_ops.release(sf, req, ino, fi);
+		return;
+	}
 	file_free(server(req), (struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct shmem_fuse *sf = shm_of(req, ino);
 	struct statvfs sv;
 
-	(void)ino;
+	if (sf) {
+		shmem_fuse_ops.statfs(sf, req, ino);
+		return;
+	}
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = FUSE_BLOCK_SIZE;
 	sv.f_frsize = FUSE_BLOCK_SIZE;
@@ -471,66 +548,120 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* sysfs has no create, mknod, mkdir, unlink, ...: the VFS answers EACCES
- * for a create and EPERM for the others. */
+ * for a create and EPERM for the others. The tmpfs has them all. */
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)fi;
-	fuse_reply_err(req, EACCES);
+	struct shmem_fuse *sf = shm_of(req, parent);
+
+	if (sf)
+		shmem_fuse_ops.create(sf, req, parent, name, mode, fi);
+	else
+		fuse_reply_err(req, EACCES);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	(void)rdev;
-	fuse_reply_err(req, EACCES);
+	struct shmem_fuse *sf = shm_of(req, parent);
+
+	if (sf)
+		shmem_fuse_ops.mknod(sf, req, parent, name, mode, rdev);
+	else
+		fuse_reply_err(req, EACCES);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	(void)parent;
-	(void)name;
-	(void)mode;
-	fuse_reply_err(req, EPERM);
+	struct shmem_fuse *sf = shm_of(req, parent);
+
+	if (sf)
+		shmem_fuse_ops.mkdir(sf, req, parent, name, mode);
+	else
+		fuse_reply_err(req, EPERM);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EPERM);
+	struct shmem_fuse *sf = shm_of(req, parent);
+
+	if (sf)
+		shmem_fuse_ops.unlink(sf, req, parent, name);
+	else
+		fuse_reply_err(req, EPERM);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct shmem_fuse *sf = shm_of(req, parent);
+
+	if (sf)
+		shmem_fuse_ops.rmdir(sf, req, parent, name);
+	else
+		fuse_reply_err(req, EPERM);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	(void)link;
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EPERM);
+	struct shmem_fuse *sf = shm_of(req, parent);
+
+	if (sf)
+		shmem_fuse_ops.symlink(sf, req, link, parent, name);
+	else
+		fuse_reply_err(req, EPERM);
 }
 
+/* Between the tree and the tmpfs: two file systems, as in the guest. */
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	(void)parent;
-	(void)name;
-	(void)newparent;
-	(void)newname;
-	(void)flags;
-	fuse_reply_err(req, EPERM);
+	struct shmem_fuse *sf = shm_of(req, parent), *nsf = shm_of(req, newparent);
+
+	if (sf && nsf)
+		shmem_fuse_ops.rename(sf, req, parent, name, newparent, newname, flags);
+	else
+		fuse_reply_err(req, sf || nsf ? EXDEV : EPERM);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	(void)ino;
-	(void)newparent;
-	(void)newname;
-	fuse_reply_err(req, EPERM);
+	struct shmem_fuse *sf = shm_of(req, ino), *nsf = shm_of(req, newparent);
+
+	if (sf && nsf)
+		shmem_fuse_ops.link(sf, req, ino, newparent, newname);
+	else
+		fuse_reply_err(req, sf || nsf ? EXDEV : EPERM);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	struct shmem_fuse *sf = shm_of(req, ino);
+
+	if (sf)
+		shmem_fuse_ops.fallocate(sf, req, ino, mode, off, len, fi);
+	else
+		fuse_reply_err(req, EOPNOTSUPP); /* sysfs has no ->fallocate */
+}
+
+/* The tree's files: generic_file_llseek() over the size stat() shows. */
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct shmem_fuse *sf = shm_of(req, ino);
+	struct memhp_fs_attr a;
+	int ret;
+
+	if (sf) {
+		shmem_fuse_ops.lseek(sf, req, ino, off, whence, fi);
+		return;
+	}
+	ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if (off < 0 || off >= a.size)
+		fuse_reply_err(req, ENXIO);
+	else
+		fuse_reply_lseek(req, whence == SEEK_DATA ? off : a.size);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -544,7 +675,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,
 	.unlink = op_unlink,
-	.rmdir = op_unlink,
+	.rmdir = op_rmdir,
 	.symlink = op_symlink,
 	.rename = op_rename,
 	.link = op_link,
@@ -556,118 +687,50 @@ static const struct fuse_lowlevel_ops ops = {
 	.readdir = op_readdir,
 	.statfs = op_statfs,
 	.create = op_create,
+	.fallocate = op_fallocate,
+	.lseek = op_lseek,
 };
 
-/* ---- Workers ------------------------------------------------------------------------ */
+/* ---- Starting and stopping --------------------------------------------------------- */
 
-static void free_buf(void *arg)
+static void server_free(struct fuse_server *s)
 {
-	struct fuse_buf *buf = arg;
-
-	free(buf->mem);
+	shmem_fuse_stop(s->shm);
+	pthread_mutex_destroy(&s->files_lock);
+	pthread_mutex_destroy(&s->vnode_lock);
+	free(s);
 }
 
-/*
- * What libfuse's multi-threaded loop does, with a fixed pool: cancellation
- * is only allowed while waiting for a request, so a request is always
- * finished, and fuse_server_stop() can end the pool with pthread_cancel().
- * *@ret gets the last receive's result.
- */
-static void serve_requests(struct fuse_server *s, int *ret)
+int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const char *mountpoint,
+		      int ended, struct fuse_server **out)
 {
-	struct fuse_buf buf;
-
-	memset(&buf, 0, sizeof(buf));
-	pthread_cleanup_push(free_buf, &buf);
-	while (!fuse_session_exited(s->se)) {
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
-		*ret = fuse_session_receive_buf(s->se, &buf);
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-		if (*ret == -EINTR || *ret == -EAGAIN)
-			continue;
-		if (*ret <= 0)
-			break;
-		fuse_session_process_buf(s->se, &buf);
-	}
-	pthread_cleanup_pop(1);
-}
-
-static void *worker(void *arg)
-{
-	struct fuse_server *s = arg;
-	int ret = 1;
-
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-	serve_requests(s, &ret);
-	/* Unmounted from outside (libfuse has seen ENODEV and ended the
-	 * session) or broken: tell the owner, once. */
-	fuse_session_exit(s->se);
-	if (ret <= 0 && s->ended && !atomic_load(&s->stopping) &&
-	    !atomic_exchange(&s->ended_sent, true))
-		kill(getpid(), s->ended);
-	return NULL;
-}
-
-int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
-		      struct fuse_server **out)
-{
-	char opts[] = "fsname=memhp,subtype=memhp,allow_other,default_permissions";
-	char *argv[] = { "memhp", "-o", opts, NULL, NULL };
-	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse_server *s;
 	int ret;
 
 	*out = NULL;
-	if (getenv("MEMHP_FUSE_DEBUG"))
-		argv[args.argc++] = "-d";
-	/* An unprivileged mount may use allow_other only where fuse.conf says
-	 * user_allow_other; without it only the owner can look in. */
-	if (geteuid() != 0 && access("/etc/fuse.conf", R_OK) == 0) {
-		FILE *f = fopen("/etc/fuse.conf", "r");
-		char line[FUSE_CONF_LINE_MAX];
-		bool allowed = false;
-
-		while (f && fgets(line, sizeof(line), f))
-			if (!strncmp(line, "user_allow_other", 16))
-				allowed = true;
-		if (f)
-			fclose(f);
-		if (!allowed)
-			strcpy(opts, "fsname=memhp,subtype=memhp,default_permissions");
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->fs = fs;
-	s->ended = ended;
 	pthread_mutex_init(&s->vnode_lock, NULL);
 	pthread_mutex_init(&s->files_lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &s->start);
-	s->se = fuse_session_new(&args, &ops, sizeof(ops), s);
-	fuse_opt_free_args(&args);
-	if (!s->se) {
-		pthread_mutex_destroy(&s->files_lock);
-		pthread_mutex_destroy(&s->vnode_lock);
-		free(s);
-		fprintf(stderr, "memhp: cannot start a FUSE session\n");
-		return -EINVAL;
-	}
-	if (fuse_session_mount(s->se, mountpoint)) {
-		fuse_session_destroy(s->se);
-		pthread_mutex_destroy(&s->files_lock);
-		pthread_mutex_destroy(&s->vnode_lock);
-		free(s);
-		fprintf(stderr, "memhp: cannot mount FUSE on %s\n", mountpoint);
-		return -EPERM;
-	}
-	for (unsigned int i = 0; i < FUSE_WORKERS; i++) {
-		ret = pthread_create(&s->workers[i], NULL, worker, s);
-		if (ret) {
-			fprintf(stderr, "memhp: cannot start FUSE workers: %s\n", strerror(ret));
-			fuse_server_stop(s);
-			return -ret;
+	if (dev_shm) {
+		struct memhp_fs_attr a;
+
+		s->shm = shmem_fuse_subtree(dev_shm);
+		if (!s->shm || memhp_fs_resolve(fs, "/dev/shm", true, &a)) {
+			server_free(s);
+			fprintf(stderr, "memhp: cannot serve the tmpfs at /dev/shm\n");
+			return -ENOMEM;
 		}
-		s->nr_workers++;
+		s->dev_shm_ino = a.ino;
+	}
+	ret = fuse_pool_start(&s->pool, &ops, sizeof(ops), s, mountpoint, "memhp", FUSE_WORKERS,
+			      ended);
+	if (ret) {
+		server_free(s);
+		return ret;
 	}
 	*out = s;
 	return 0;
@@ -679,15 +742,8 @@ void fuse_server_stop(struct fuse_server *s)
 		return;
 	/* A worker stuck in a long offline must come back before it can be
 	 * joined: interrupt every write, as the kernel would on SIGKILL. */
-	atomic_store(&s->stopping, true);
 	memhp_fs_shutdown(s->fs);
-	fuse_session_exit(s->se);
-	for (unsigned int i = 0; i < s->nr_workers; i++)
-		pthread_cancel(s->workers[i]);
-	for (unsigned int i = 0; i < s->nr_workers; i++)
-		pthread_join(s->workers[i], NULL);
-	fuse_session_unmount(s->se);
-	fuse_session_destroy(s->se);
+	fuse_pool_stop(&s->pool);
 	for (unsigned int i = 0; i < VNODE_BUCKETS; i++) {
 		while (s->vnodes[i]) {
 			struct vnode *v = s->vnodes[i];
@@ -698,7 +754,5 @@ void fuse_server_stop(struct fuse_server *s)
 	}
 	while (s->files)
 		file_free(s, s->files);
-	pthread_mutex_destroy(&s->files_lock);
-	pthread_mutex_destroy(&s->vnode_lock);
-	free(s);
+	server_free(s);
 }

@@ -11,20 +11,21 @@
 #define MEMHP_FS_FUSE_SERVER_H
 
 #include <memhp/fs.h>
+#include <memhp/shmem.h>
 
 #include <signal.h>
 
 struct fuse_server;
 
 /*
- * Mount @fs at @mountpoint and start serving. Callers block the signals
- * they handle (SIGINT, SIGTERM, ...) before, so that no worker takes them.
- * When the file system goes away from outside (umount), @ended is raised
- * to the process (0: nothing is raised). Returns 0 or -errno, with the
- * reason on stderr.
+ * Mount @fs at @mountpoint and start serving, with the tmpfs @dev_shm (or
+ * NULL) at MOUNT/dev/shm. Callers block the signals they handle (SIGINT,
+ * SIGTERM, ...) before, so that no worker takes them. When the file system
+ * goes away from outside (umount), @ended is raised to the process (0:
+ * nothing is raised). Returns 0 or -errno, with the reason on stderr.
  */
-int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
-		      struct fuse_server **out);
+int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const char *mountpoint,
+		      int ended, struct fuse_server **out);
 
 /* Interrupt writes in progress, stop the workers, unmount. */
 void fuse_server_stop(struct fuse_server *s);

@@ -404,6 +404,23 @@ static void check_free_lists(struct checker *c)
 	}
 }
 
+/*
+ * The node counters are kept by their owners, which work while the
+ * checker runs, so only what holds at every instant is checked: a page
+ * is counted before it can be uncounted, and a counter below zero is a
+ * page uncounted twice.
+ */
+static void check_node_stat(struct checker *c)
+{
+	for (int i = MEMHP_NR_SLAB_RECLAIMABLE; i <= MEMHP_NR_PAGE_TABLE_PAGES; i++) {
+		long v = READ_ONCE(c->m->vmstat[i]);
+
+		if (v < 0)
+			fail(c, MEMHP_NO_PFN, "node-stat", "%s is %ld",
+			     memhp_vmstat_name((enum memhp_vmstat_item)i), v);
+	}
+}
+
 static void check_counters(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
@@ -444,6 +461,7 @@ static void check_counters(struct checker *c)
 		fail(c, MEMHP_NO_PFN, "hwpoison",
 		     "%lu pages are PG_hwpoison, num_poisoned_pages is %ld", c->hwpoison,
 		     (long)READ_ONCE(m->num_poisoned_pages));
+	check_node_stat(c);
 }
 
 static void check_blocks(struct checker *c)

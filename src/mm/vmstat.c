@@ -54,3 +54,26 @@ void memhp_mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long
 		return;
 	mod_vmstat(m, item, delta);
 }
+
+static bool node_item(struct memhp_machine *m, int nid, enum memhp_vmstat_item item)
+{
+	return nid == m->node.node_id && item >= MEMHP_NR_SLAB_RECLAIMABLE &&
+	       item <= MEMHP_NR_PAGE_TABLE_PAGES;
+}
+
+void memhp_mod_node_page_state(struct memhp_machine *m, int nid, enum memhp_vmstat_item item,
+			       long delta)
+{
+	if (node_item(m, nid, item))
+		mod_vmstat(m, item, delta);
+}
+
+unsigned long memhp_node_page_state(struct memhp_machine *m, int nid, enum memhp_vmstat_item item)
+{
+	long v;
+
+	if (!node_item(m, nid, item))
+		return 0;
+	v = READ_ONCE(m->vmstat[item]);
+	return v > 0 ? (unsigned long)v : 0;
+}

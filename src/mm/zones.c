@@ -386,6 +386,7 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 	}
 	mi->reserved_pages = mi->present_pages - mi->total_pages;
 	mi->hwpoison_pages = memhp_num_poisoned_pages(m);
+	mi->shmem_pages = memhp_node_page_state(m, 0, MEMHP_NR_SHMEM);
 
 	/* A lock-free memmap walk for the page classes, chunk by chunk. */
 	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {

@@ -254,6 +254,10 @@ FS_STORE(store_inject_priority);
 FS_SHOW(show_inject_error);
 FS_STORE(store_inject_error);
 
+/* anon_memory.c: debugfs memhp/anon_memory */
+FS_SHOW(show_anon_memory);
+FS_STORE(store_anon_memory);
+
 /* tree.c */
 uint64_t fs_ref_ino(const struct fs_ref *r);
 /* The node id of block @id, or -ENODEV. */

@@ -104,6 +104,16 @@ static const char *const migratetype_names[MEMHP_MIGRATE_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
 };
 
+/* The node counters memhp keeps, by their place in node_stat_names:
+ * the vmstat item of the same name, or 0. */
+static unsigned long node_stat(struct memhp_fs *fs, size_t i)
+{
+	for (int item = 0; item < MEMHP_NR_VMSTAT_ITEMS; item++)
+		if (!strcmp(node_stat_names[i], memhp_vmstat_name((enum memhp_vmstat_item)item)))
+			return memhp_node_page_state(fs->m, 0, (enum memhp_vmstat_item)item);
+	return 0;
+}
+
 /* One snapshot of the zones, so a file adds up within itself. */
 struct zones {
 	struct memhp_zone_info z[NR_KERNEL_ZONES];
@@ -229,13 +239,20 @@ FS_SHOW(show_meminfo)
 {
 	struct zones zs;
 	uint64_t k4, m2;
+	/* Two counters read one after the other: Cached, which includes
+	 * Shmem, is never shown below it when a page comes or goes between. */
+	unsigned long shmem = memhp_node_page_state(fs->m, 0, MEMHP_NR_SHMEM);
+	unsigned long file = memhp_node_page_state(fs->m, 0, MEMHP_NR_FILE_PAGES);
 
 	zones_read(fs, &zs);
 	kb(b, "MemTotal:       ", zs.managed);
 	kb(b, "MemFree:        ", zs.free);
+	/* si_mem_available() counts the file LRU; shmem is swap-backed and
+	 * sits on the anon LRU, so it adds nothing. */
 	kb(b, "MemAvailable:   ", mem_available(&zs));
 	kb(b, "Buffers:        ", 0);
-	kb(b, "Cached:         ", 0);
+	/* NR_FILE_PAGES less the swap cache and buffers, which memhp has not. */
+	kb(b, "Cached:         ", MAX(file, shmem));
 	kb(b, "SwapCached:     ", 0);
 	kb(b, "Active:         ", 0);
 	kb(b, "Inactive:       ", zs.anon);
@@ -253,7 +270,7 @@ FS_SHOW(show_meminfo)
 	kb(b, "Writeback:      ", 0);
 	kb(b, "AnonPages:      ", zs.anon);
 	kb(b, "Mapped:         ", 0);
-	kb(b, "Shmem:          ", 0);
+	kb(b, "Shmem:          ", shmem);
 	kb(b, "KReclaimable:   ", zs.slab_reclaimable);
 	kb(b, "Slab:           ", zs.slab_reclaimable + zs.slab_unreclaimable);
 	kb(b, "SReclaimable:   ", zs.slab_reclaimable);
@@ -314,7 +331,9 @@ FS_SHOW(show_zoneinfo)
 		buf_printf(b, "Node %d, zone %8s", 0, zone_name(z));
 		if (z == first) {
 			buf_puts(b, "\n  per-node stats");
-			print_stats(b, node_stat_names, ARRAY_SIZE(node_stat_names), 0);
+			for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
+				buf_printf(b, "\n      %-12s %lu", node_stat_names[i],
+					   node_stat(fs, i));
 		}
 		buf_printf(b,
 			   "\n  pages free     %lu"
@@ -449,6 +468,8 @@ FS_SHOW(show_node_meminfo)
 {
 	int nid = r->nid;
 	struct zones zs;
+	unsigned long shmem = memhp_node_page_state(fs->m, nid, MEMHP_NR_SHMEM);
+	unsigned long file = MAX(memhp_node_page_state(fs->m, nid, MEMHP_NR_FILE_PAGES), shmem);
 
 	zones_read(fs, &zs);
 	buf_printf(b,
@@ -471,10 +492,10 @@ FS_SHOW(show_node_meminfo)
 		{ "Mlocked:        ", 0 },
 		{ "Dirty:          ", 0 },
 		{ "Writeback:      ", 0 },
-		{ "FilePages:      ", 0 },
+		{ "FilePages:      ", K(file) },
 		{ "Mapped:         ", 0 },
 		{ "AnonPages:      ", K(zs.anon) },
-		{ "Shmem:          ", 0 },
+		{ "Shmem:          ", K(shmem) },
 		{ "KernelStack:    ", zs.kernel_stack_kb },
 		{ "PageTables:     ", K(zs.page_tables) },
 		{ "SecPageTables:  ", 0 },
@@ -525,6 +546,6 @@ FS_SHOW(show_node_vmstat)
 	for (size_t i = 0; i < ARRAY_SIZE(numa_stat_names); i++)
 		buf_printf(b, "%s %lu\n", numa_stat_names[i], 0UL);
 	for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
-		buf_printf(b, "%s %lu\n", node_stat_names[i], 0UL);
+		buf_printf(b, "%s %lu\n", node_stat_names[i], node_stat(fs, i));
 	return 0;
 }

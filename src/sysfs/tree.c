@@ -122,12 +122,18 @@ enum {
 	N_NEI_ONLINE_ERROR,
 	N_NEI_OFFLINE,
 	N_NEI_OFFLINE_ERROR,
+	/* /sys/kernel/debug/memhp: memhp's own knobs */
+	N_DEBUG_MEMHP,
+	N_DEBUG_ANON_MEMORY,
 	/* /proc */
 	N_PROC,
 	N_PROC_MEMINFO,
 	N_PROC_ZONEINFO,
 	N_PROC_BUDDYINFO,
 	N_PROC_PAGETYPEINFO,
+	/* /dev/shm: where front ends lay the machine's tmpfs */
+	N_DEV,
+	N_DEV_SHM,
 	N_COUNT
 };
 
@@ -268,12 +274,20 @@ const struct fs_node fs_nodes[] = {
 	[N_NEI_OFFLINE] = DIR("MEM_GOING_OFFLINE", N_NEI_ACTIONS, 0755),
 	[N_NEI_OFFLINE_ERROR] =
 		DEBUGFS("error", N_NEI_OFFLINE, show_inject_error, store_inject_error),
+	[N_DEBUG_MEMHP] = DIR("memhp", N_DEBUG, 0755),
+	[N_DEBUG_ANON_MEMORY] =
+		DEBUGFS("anon_memory", N_DEBUG_MEMHP, show_anon_memory, store_anon_memory),
 
 	[N_PROC] = DIR("proc", N_ROOT, 0555),
 	[N_PROC_MEMINFO] = PROC("meminfo", 0444, show_meminfo),
 	[N_PROC_ZONEINFO] = PROC("zoneinfo", 0444, show_zoneinfo),
 	[N_PROC_BUDDYINFO] = PROC("buddyinfo", 0444, show_buddyinfo),
 	[N_PROC_PAGETYPEINFO] = PROC("pagetypeinfo", 0400, show_pagetypeinfo),
+
+	/* Empty here: a front end mounts the machine's tmpfs on it
+	 * (memhp/shmem.h); 01777 as a tmpfs root is. */
+	[N_DEV] = DIR("dev", N_ROOT, 0755),
+	[N_DEV_SHM] = DIR("shm", N_DEV, 01777),
 };
 const unsigned int fs_nr_nodes = N_COUNT;
 _Static_assert(ARRAY_SIZE(fs_nodes) == N_COUNT, "node table and enum disagree");

@@ -41,7 +41,8 @@ struct memhp_data {
 	uint64_t generation;
 };
 
-/* 4 KiB of splitmix64 output from @seed; returns its checksum. */
+/* 4 KiB of splitmix64 output from @seed; returns its checksum (the same
+ * as workload_page_csum() of the page, computed on the way). */
 static uint64_t fill_page(void *addr, uint64_t seed)
 {
 	uint64_t *w = addr, h = 0;
@@ -54,16 +55,6 @@ static uint64_t fill_page(void *addr, uint64_t seed)
 		w[i] = z ^ (z >> 31);
 		h = (h ^ w[i]) * 0x100000001b3ULL + i;
 	}
-	return h;
-}
-
-static uint64_t page_csum(const void *addr)
-{
-	const uint64_t *w = addr;
-	uint64_t h = 0;
-
-	for (size_t i = 0; i < MEMHP_PAGE_SIZE / sizeof(*w); i++)
-		h = (h ^ w[i]) * 0x100000001b3ULL + i;
 	return h;
 }
 
@@ -376,7 +367,8 @@ unsigned long memhp_data_verify_report(struct memhp_data *d, struct memhp_data_r
 		rep.verified++;
 		page = memhp_pfn_to_online_page(d->m, s->pfn);
 		if (!page || memhp_page_owner(page) != d->owner_id ||
-		    memhp_page_private(page) != i || page_csum(memhp_page_address(page)) != s->csum)
+		    memhp_page_private(page) != i ||
+		    workload_page_csum(memhp_page_address(page)) != s->csum)
 			rep.corrupted++;
 	}
 	rep.hwpoisoned = d->nr_hwpoisoned;

@@ -62,6 +62,10 @@ static int walk_fill(void *c, const char *name, const struct memhp_fs_attr *a, u
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return 0;
 	snprintf(p, sizeof(p), "%s/%s", strcmp(w->dir, "/") ? w->dir : "", name);
+	/* memhp's own knobs are no Linux parsers, and pinned anonymous
+	 * memory makes an offline of its block retry for ever, as it must. */
+	if (!strcmp(p, "/sys/kernel/debug/memhp"))
+		return 0;
 	add_path(p);
 	if (S_ISDIR(a->mode))
 		walk(p, a->ino);
