@@ -354,6 +354,35 @@ static void unlink_frees_every_page(void)
 	ASSERT_ERR(memhp_shmem_unlink(sb, ROOT, "f"), -ENOENT);
 }
 
+/* The guest kernel at work holds a dentry and an inode per file in its
+ * slab, until the file goes. */
+static void a_file_costs_the_guest_kernel_a_dentry_and_an_inode(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_shmem *sb = tmpfs(m, ~0UL);
+	struct memhp_guest_config cfg;
+	struct memhp_guest_stats st;
+	struct memhp_guest *g;
+	char name[16];
+
+	ASSERT_TRUE(sb);
+	memhp_guest_config_quiet(&cfg);
+	ASSERT_OK(memhp_guest_create(m, &cfg, &g));
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		memhp_shmem_forget(sb, new_file(sb, name), 1);
+	}
+	memhp_guest_stats(g, &st);
+	ASSERT_EQ(st.files, 100);
+	ASSERT_GT(memhp_vmstat(m, MEMHP_NR_SLAB_RECLAIMABLE), 0);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		ASSERT_OK(memhp_shmem_unlink(sb, ROOT, name));
+	}
+	memhp_guest_stats(g, &st);
+	ASSERT_EQ(st.files, 0);
+}
+
 static void an_open_unlinked_file_keeps_its_pages_until_its_last_reference_goes(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
@@ -1072,7 +1101,7 @@ RUN_TESTS(T(writing_a_file_lowers_memfree_and_raises_shmem),
 	  T(a_file_reads_back_what_was_written_in_any_pieces),
 	  T(holes_read_as_zeros_and_take_no_page),
 	  T(truncate_frees_the_pages_past_the_end_and_zeroes_the_rest_of_the_last),
-	  T(unlink_frees_every_page),
+	  T(unlink_frees_every_page), T(a_file_costs_the_guest_kernel_a_dentry_and_an_inode),
 	  T(an_open_unlinked_file_keeps_its_pages_until_its_last_reference_goes),
 	  T(destroying_an_instance_frees_every_page),
 	  T(offlining_a_block_migrates_tmpfs_pages_and_their_bytes_survive),

@@ -811,6 +811,6 @@ void memhp_guest_stats(struct memhp_guest *g, struct memhp_guest_stats *st)
 	st->allocated = g->allocated;
 	st->alloc_failures = g->alloc_failures;
 	st->tasks = g->nr_tasks;
-	st->files = g->files.nr;
+	st->files = g->files.nr / GUEST_FILE_OBJECTS;
 	pthread_mutex_unlock(&g->lock);
 }

@@ -384,6 +384,20 @@ static void fill_attr(const struct shmem_inode *inode, struct memhp_shmem_attr *
 	a->ctime = inode->ctime;
 }
 
+/* The guest kernel holds a dentry and an inode for each file, in its
+ * slab (memhp/guest.h), when the machine has one at work. */
+static void guest_file(struct memhp_shmem *sb, bool created)
+{
+	struct memhp_guest *g = memhp_machine_guest(sb->m);
+
+	if (!g)
+		return;
+	if (created)
+		memhp_guest_file_created(g);
+	else
+		memhp_guest_file_removed(g);
+}
+
 /* shmem_get_inode(): a new inode in the table, nlink and references 0.
  * NULL: -ENOSPC (nr_inodes) or -ENOMEM in *@err. */
 static struct shmem_inode *new_inode(struct memhp_shmem *sb, mode_t mode, uid_t uid, gid_t gid,
@@ -430,6 +444,7 @@ static struct shmem_inode *new_inode(struct memhp_shmem *sb, mode_t mode, uid_t 
 	inode->hnext = sb->itable[inode->ino % sb->nbuckets];
 	sb->itable[inode->ino % sb->nbuckets] = inode;
 	sb->nr_inodes++;
+	guest_file(sb, true);
 	return inode;
 }
 
@@ -739,6 +754,7 @@ static void evict(struct memhp_shmem *sb, struct shmem_inode *inode)
 	}
 	free(inode->target);
 	free(inode);
+	guest_file(sb, false);
 }
 
 /* An inode with no name, no reference and no call on it goes. */
