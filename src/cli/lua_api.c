@@ -1969,13 +1969,14 @@ static int l_inject_notifier_error(lua_State *L)
 
 /* ---- Checks ---------------------------------------------------------------------------------- */
 
+/* A report counts every finding (nr) but fills only the first few of each
+ * rule (shown): the entries past those hold nothing. */
 static void push_violations(lua_State *L, const struct memhp_check_report *rep, const char *rule)
 {
-	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
 	lua_Integer n = 0;
 
 	lua_newtable(L);
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < rep->shown; i++) {
 		const struct memhp_violation *v = &rep->v[i];
 
 		if (rule && strcmp(rule, v->rule))
@@ -2554,7 +2555,7 @@ static unsigned long report_failures(const struct lmachine *lm,
 				     const struct memhp_check_report *rep, const char *what,
 				     unsigned long *nr_allowed)
 {
-	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
+	size_t shown = rep->shown;
 	unsigned long failed = 0;
 
 	for (size_t i = 0; i < shown; i++) {
@@ -2572,8 +2573,14 @@ static unsigned long report_failures(const struct lmachine *lm,
 			fprintf(stderr, "memhp: machine %d: %s: %s at pfn %#lx: %s\n", lm->index,
 				what, v->rule, v->pfn, v->detail);
 	}
-	/* Past what a report keeps, nothing can be allowed or not: count it. */
 	if (rep->nr > shown) {
+		/* A report that is not full dropped only findings of rules it
+		 * shows: if each of those is allowed, so are the rest. Past a
+		 * full report nothing can be told: count them. */
+		if (!failed && shown < MEMHP_CHECK_MAX_REPORTED) {
+			*nr_allowed += rep->nr - shown;
+			return 0;
+		}
 		failed += rep->nr - shown;
 		fprintf(stderr, "memhp: machine %d: ... and %zu more %s\n", lm->index,
 			rep->nr - shown, what);

@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/lua-robust.sh - bad input from a scenario is an error with its
+# file:line, never a crash or a hang of memhp; and what --timeout,
+# --sandbox and the replay line promise. Each test is named after the rule
+# it pins. TAP output; $MEMHP is the program.
+set -u
+. "$(dirname "$0")/expect_run.bash"
+# A scenario body after a 1 GiB machine with one movable block online at
+# memory32 (pfn 0x100000 on).
+scenario() {
+	printf '%s\n' 'local m = memhp.machine{ram = "1G", phys_size = "64G"}' "$1" >"$tmp/s.lua"
+}
+online_scenario() {
+	printf '%s\n' 'local m = memhp.machine{ram = "1G", phys_size = "64G"}' \
+		'expect_ok(m:add_memory("4G", "128M")); expect_ok(m:online(32, "online_movable"))' \
+		"$1" >"$tmp/s.lua"
+}
+# What no run may print: a sanitizer, or a report entry nobody filled.
+clean() {
+	! grep -q 'Sanitizer\|runtime error:\|(null)' "$tmp/out"
+}
+# expect_within SECONDS STATUS PATTERN NAME -- ARGS: expect_run, for what
+# used to hang: killed (status 137) after SECONDS.
+expect_within() {
+	local secs=$1 status=$2 pattern=$3 name=$4 rc
+	shift 5
+	rm -f "$tmp/out"
+	timeout -s KILL "$secs" "$MEMHP" "$@" >"$tmp/out" 2>&1
+	rc=$?
+	if ! clean; then
+		echo "# a sanitizer spoke, or a report had holes"
+		not_ok "$name"
+	elif [ "$rc" -ne "$status" ]; then
+		echo "# exit $rc, expected $status"
+		not_ok "$name"
+	elif ! grep -Eq -- "$pattern" "$tmp/out"; then
+		echo "# no match for: $pattern"
+		not_ok "$name"
+	else
+		ok "$name"
+	fi
+}
+
+# ---- the checker's reports ------------------------------------------------------------------------
+# A reference on twelve free chunk heads: twelve page-class findings, of
+# which a report keeps the first eight.
+online_scenario 'local base = m:block_pfn(32)
+for i = 0, 11 do m:pfn_to_online_page(base + i * 1024):ref_inc() end
+local n, list = m:check()
+expect(n >= 12, "every finding is counted")
+local shown = 0
+for _, v in ipairs(list) do
+	expect(type(v.rule) == "string" and type(v.detail) == "string", "a filled entry")
+	if v.rule == "page-class" then shown = shown + 1 end
+end
+expect_eq(shown, 8, "the first eight of a rule")
+for i = 0, 11 do m:pfn_to_online_page(base + i * 1024):ref_dec_and_test() end'
+expect_within 60 0 "^PASS: " "m:check() lists only the entries a report filled" \
+	-- run -q --seed 1 "$tmp/s.lua"
+online_scenario 'local base = m:block_pfn(32)
+m:config() -- the final check finds them
+for i = 0, 11 do m:pfn_to_online_page(base + i * 1024):ref_inc() end'
+expect_within 60 1 "and [0-9]+ more invariant violated at the end" \
+	"the final check prints only the findings a report filled" -- run -q --seed 1 "$tmp/s.lua"
+online_scenario 'm:allow("page-class")
+local base = m:block_pfn(32)
+for i = 0, 11 do m:pfn_to_online_page(base + i * 1024):ref_inc() end'
+expect_within 60 0 "^PASS: .*0 invariant violations \(and findings the scenario allowed\)" \
+	"an allowed rule stays allowed past the findings a report shows" -- run -q --seed 1 "$tmp/s.lua"
+
+echo "1..$n"
