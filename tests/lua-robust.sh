@@ -42,6 +42,21 @@ expect_within() {
 	fi
 }
 
+# ---- random numbers --------------------------------------------------------------------------
+scenario 'local x = math.random(math.mininteger, math.maxinteger)
+expect(math.type(x) == "integer")
+expect(math.type(math.random(0)) == "integer", "random(0) is a whole random integer, as in Lua")
+for i = 1, 200 do local v = math.random(-3, 3); expect(v >= -3 and v <= 3) end'
+expect_within 60 0 "^PASS: 202 expectations, 0 failed" \
+	"math.random takes the whole integer range, as Lua's does" -- run -q --seed 1 "$tmp/s.lua"
+scenario 'expect(math.type(m:random(math.mininteger, math.maxinteger)) == "integer")
+expect(math.type(m:random(math.maxinteger)) == "integer")'
+expect_within 60 0 "^PASS: 2 expectations, 0 failed" \
+	"m:random takes the whole integer range" -- run -q --seed 1 "$tmp/s.lua"
+scenario 'math.random(1, 2, 3)'
+expect_within 60 1 "s.lua:2: wrong number of arguments" \
+	"math.random with three arguments is an error, as in Lua" -- run -q --seed 1 "$tmp/s.lua"
+
 # ---- the checker's reports ------------------------------------------------------------------------
 # A reference on twelve free chunk heads: twelve page-class findings, of
 # which a report keeps the first eight.

@@ -2071,8 +2071,27 @@ static int l_svg(lua_State *L)
 	return 1;
 }
 
+/*
+ * A random integer in [0, n], unbiased: Lua 5.4's project(). The mask is
+ * the smallest 2^b - 1 >= n; draws above n are drawn again (less than
+ * half of them). n = 2^64 - 1 (the whole integer range) needs no retry.
+ */
+static uint64_t random_upto(struct memhp_machine *m, uint64_t x, uint64_t n)
+{
+	uint64_t lim = n;
+
+	if (!(n & (n + 1)))
+		return x & n;
+	for (unsigned int shift = 1; shift < 64; shift <<= 1)
+		lim |= lim >> shift;
+	while ((x &= lim) > n)
+		x = memhp_random(m);
+	return x;
+}
+
 /* m:random() and math.random: the machine's generator, so that --seed
- * reproduces the script's choices along with the library's. */
+ * reproduces the script's choices along with the library's. The arguments
+ * are Lua's: none, (0) for a whole random integer, (m) or (lo, hi). */
 static int push_random(lua_State *L, struct memhp_machine *m, int first)
 {
 	uint64_t x = memhp_random(m);
@@ -2085,14 +2104,23 @@ static int push_random(lua_State *L, struct memhp_machine *m, int first)
 	case 1:
 		lo = 1;
 		hi = luaL_checkinteger(L, first);
+		if (hi == 0) {
+			lua_pushinteger(L, (lua_Integer)x);
+			return 1;
+		}
 		break;
-	default:
+	case 2:
 		lo = luaL_checkinteger(L, first);
 		hi = luaL_checkinteger(L, first + 1);
 		break;
+	default:
+		return luaL_error(L, "wrong number of arguments");
 	}
 	luaL_argcheck(L, lo <= hi, first, "interval is empty");
-	lua_pushinteger(L, lo + (lua_Integer)(x % ((uint64_t)(hi - lo) + 1)));
+	/* In unsigned arithmetic hi - lo cannot overflow, and lo + r wraps
+	 * back into [lo, hi]. */
+	lua_pushinteger(L, (lua_Integer)((uint64_t)lo +
+					 random_upto(m, x, (uint64_t)hi - (uint64_t)lo)));
 	return 1;
 }
 
