@@ -57,6 +57,46 @@ scenario 'math.random(1, 2, 3)'
 expect_within 60 1 "s.lua:2: wrong number of arguments" \
 	"math.random with three arguments is an error, as in Lua" -- run -q --seed 1 "$tmp/s.lua"
 
+# ---- freeing and onlining pages the buddy does not expect --------------------------------------
+scenario 'memhp.generic_online_page(m:pfn_to_page(0x3ffff), 10)'
+expect_within 60 1 "s.lua:2: generic_online_page: pfn 0x3ffff is not aligned to order 10" \
+	"generic_online_page of a range not aligned to its order is an error" \
+	-- run -q --seed 1 "$tmp/s.lua"
+online_scenario 'memhp.generic_online_page(m:pfn_to_online_page(m:block_pfn(32)), 0)'
+expect_within 60 1 "s.lua:3: generic_online_page: pfn 0x100000 is not a page being onlined" \
+	"generic_online_page of a page in the buddy is an error" -- run -q --seed 1 "$tmp/s.lua"
+online_scenario 'local p = m:alloc_pages("movable", 1)
+memhp.generic_online_page(m:pfn_to_page(p:pfn() + 1), 0)'
+expect_within 60 1 "s.lua:4: generic_online_page: pfn 0x[0-9a-f]+ is not a page being onlined" \
+	"generic_online_page of the tail of an allocation is an error" -- run -q --seed 1 "$tmp/s.lua"
+scenario 'local p = m:alloc_pages("kernel", 0)
+memhp.free_pages(p, 5)'
+expect_within 60 1 "s.lua:3: free_pages: .*order 5.*free in the buddy" \
+	"free_pages with a larger order than the allocation's is an error" \
+	-- run -q --seed 1 "$tmp/s.lua"
+if grep -q '0 invariant violations' "$tmp/out"; then
+	ok "a refused free_pages leaves the buddy intact"
+else
+	not_ok "a refused free_pages leaves the buddy intact"
+fi
+scenario 'local p = m:alloc_pages("kernel", 0)
+local ok, err = pcall(memhp.free_pages, p, 5)
+expect(not ok, "refused")
+ok, err = pcall(memhp.free_pages, p, 11)
+expect(err:find("order 11 is not 0 to max_order 10"), err)
+memhp.free_pages(p, 0)
+ok, err = pcall(memhp.free_pages, p, 0)
+expect(err:find("no reference left"), err)
+local q = m:alloc_pages("kernel", 0)
+if q:pfn() % 2 == 0 then q = m:alloc_pages("kernel", 0) end
+ok, err = pcall(memhp.free_pages, q, 1)
+expect(err:find("not aligned to order 1"), err)
+memhp.free_pages(q, 0)
+expect_eq(m:check(), 0, "the buddy is intact")'
+expect_within 60 0 "^PASS: 5 expectations, 0 failed; 0 invariant violations" \
+	"free_pages refuses a bad order, a misaligned page and a double free" \
+	-- run -q --seed 1 "$tmp/s.lua"
+
 # ---- the checker's reports ------------------------------------------------------------------------
 # A reference on twelve free chunk heads: twelve page-class findings, of
 # which a report keeps the first eight.

@@ -123,6 +123,20 @@ static void where(lua_State *L, char *buf, size_t len)
 	snprintf(buf, len, "%s", "?");
 }
 
+/* luaL_error() with printf's formats, which lua_pushfstring() lacks (%u,
+ * %lx, %#x): the message still starts with the script's file:line. */
+static int errorf(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int errorf(lua_State *L, const char *fmt, ...)
+{
+	char msg[RUN_ERR_MAX * 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return luaL_error(L, "%s", msg);
+}
+
 /* ---- Arguments ----------------------------------------------------------------------- */
 
 /* A size or address: an integer, or a string such as "4G" or "0x100000000". */
@@ -256,8 +270,8 @@ static struct memhp_page *check_page(lua_State *L, int idx)
 	struct memhp_page *p = memhp_pfn_to_page(lp->lm->m, lp->pfn);
 
 	if (!p)
-		luaL_error(L, "page pfn %#lx is not present any more (its memory was removed)",
-			   lp->pfn);
+		errorf(L, "page pfn %#lx is not present any more (its memory was removed)",
+		       lp->pfn);
 	return p;
 }
 
@@ -1325,12 +1339,12 @@ static int l_alloc_pages(lua_State *L)
 {
 	struct lmachine *lm = check_machine(L, 1);
 	memhp_gfp_t gfp = check_gfp(L, 2, MEMHP_GFP_KERNEL, "alloc_pages");
-	unsigned long order = (unsigned long)luaL_optinteger(L, 3, 0);
+	lua_Integer order = luaL_optinteger(L, 3, 0);
 	struct memhp_page *p;
 
-	if (order > memhp_max_order(lm->m))
-		return luaL_error(L, "alloc_pages: order %lu is above max_order %u", order,
-				  memhp_max_order(lm->m));
+	if (order < 0 || order > memhp_max_order(lm->m))
+		return errorf(L, "alloc_pages: order %lld is not 0 to max_order %u",
+			      (long long)order, memhp_max_order(lm->m));
 	p = memhp_alloc_pages(lm->m, gfp, (unsigned int)order);
 	if (!p)
 		lua_pushnil(L);
@@ -1339,22 +1353,66 @@ static int l_alloc_pages(lua_State *L)
 	return 1;
 }
 
+/* An order for @p's machine: 0..max_order. */
+static unsigned int check_order(lua_State *L, int idx, struct lpage *lp, const char *fn)
+{
+	lua_Integer order = luaL_checkinteger(L, idx);
+	unsigned int max = memhp_max_order(lp->lm->m);
+
+	if (order < 0 || order > max)
+		errorf(L, "%s: order %lld is not 0 to max_order %u", fn, (long long)order, max);
+	return (unsigned int)order;
+}
+
+/*
+ * The core refuses a bad free or online with a bad-page finding (Linux
+ * would corrupt its free lists); a script's mistake is an error at its line
+ * instead, before anything is touched.
+ */
 static int l_free_pages(lua_State *L)
 {
+	struct lpage *lp = check_lpage(L, 1);
 	struct memhp_page *p = check_page(L, 1);
+	unsigned int order = lua_isnoneornil(L, 2) ? 0 : check_order(L, 2, lp, "free_pages");
 
-	memhp_free_pages(p, (unsigned int)luaL_optinteger(L, 2, 0));
+	switch (memhp_free_pages_check(p, order)) {
+	case 0:
+		break;
+	case -EINVAL:
+		return errorf(L, "free_pages: pfn %#lx is not aligned to order %u", lp->pfn, order);
+	case -ENOENT:
+		return errorf(L, "free_pages: pfn %#lx has no reference left: freed already?",
+			      lp->pfn);
+	default:
+		return errorf(L,
+			      "free_pages: order %u at pfn %#lx: a page of the range is free in "
+			      "the buddy already: was it allocated with a smaller order?",
+			      order, lp->pfn);
+	}
+	memhp_free_pages(p, order);
 	return 0;
 }
 
 static int l_generic_online_page(lua_State *L)
 {
+	struct lpage *lp = check_lpage(L, 1);
 	struct memhp_page *p = check_page(L, 1);
-	lua_Integer order = luaL_checkinteger(L, 2);
+	unsigned int order = check_order(L, 2, lp, "generic_online_page");
 
-	if (order < 0 || order > MEMHP_MAX_ORDER_LIMIT)
-		return luaL_error(L, "generic_online_page: bad order %I", order);
-	memhp_generic_online_page(p, (unsigned int)order);
+	switch (memhp_online_pages_check(p, order)) {
+	case 0:
+		break;
+	case -EINVAL:
+		return errorf(L, "generic_online_page: pfn %#lx is not aligned to order %u",
+			      lp->pfn, order);
+	default:
+		return errorf(L,
+			      "generic_online_page: pfn %#lx is not a page being onlined: a "
+			      "page of its order-%u range is free in the buddy or part of an "
+			      "allocation",
+			      lp->pfn, order);
+	}
+	memhp_generic_online_page(p, order);
 	return 0;
 }
 
@@ -2119,8 +2177,8 @@ static int push_random(lua_State *L, struct memhp_machine *m, int first)
 	luaL_argcheck(L, lo <= hi, first, "interval is empty");
 	/* In unsigned arithmetic hi - lo cannot overflow, and lo + r wraps
 	 * back into [lo, hi]. */
-	lua_pushinteger(L, (lua_Integer)((uint64_t)lo +
-					 random_upto(m, x, (uint64_t)hi - (uint64_t)lo)));
+	lua_pushinteger(
+		L, (lua_Integer)((uint64_t)lo + random_upto(m, x, (uint64_t)hi - (uint64_t)lo)));
 	return 1;
 }
 
