@@ -124,4 +124,15 @@ for i = 0, 11 do m:pfn_to_online_page(base + i * 1024):ref_inc() end'
 expect_within 60 0 "^PASS: .*0 invariant violations \(and findings the scenario allowed\)" \
 	"an allowed rule stays allowed past the findings a report shows" -- run -q --seed 1 "$tmp/s.lua"
 
+# ---- walkers ----------------------------------------------------------------------------------------
+scenario 'for i = 1, 100 do m:walkers{threads = 8} end'
+expect_within 60 1 "s.lua:2: walkers: 8 walker threads run already: at most 8 at once" \
+	"walker threads beyond 8 at once are refused at once, not a hang" \
+	-- run -q --seed 1 "$tmp/s.lua"
+scenario 'for i = 1, 20 do local w = m:walkers{threads = 8}; w:stop() end
+local a = m:walkers{threads = 4}
+local b = m:walkers{threads = 4}
+a:stop(); b:stop()'
+expect_within 60 0 "^PASS: " "stopped walkers make room for new ones" -- run -q --seed 1 "$tmp/s.lua"
+
 echo "1..$n"

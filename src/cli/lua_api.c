@@ -71,6 +71,7 @@ struct lwork {
 		struct memhp_kalloc *kalloc;
 		struct memhp_walkers *walkers;
 	};
+	int threads; /* walkers: how many run */
 	bool dead;
 };
 
@@ -1667,7 +1668,8 @@ static struct lwork *new_work(lua_State *L, struct lmachine *lm, enum lwork_kind
 	struct lwork *w, **box;
 
 	if (lm->nr_work == LAPI_MAX_WORKLOADS)
-		luaL_error(L, "at most %d workloads per machine", LAPI_MAX_WORKLOADS);
+		luaL_error(L, "at most %d workloads per machine (destroyed ones count too)",
+			   LAPI_MAX_WORKLOADS);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		luaL_error(L, "out of memory");
@@ -1793,6 +1795,7 @@ static void work_destroy(struct lwork *w, struct memhp_walker_stats *stats)
 		break;
 	case LW_WALKERS:
 		memhp_walkers_stop(w->walkers, stats);
+		w->lm->run->walker_threads -= w->threads;
 		break;
 	}
 }
@@ -1852,8 +1855,9 @@ static int k_nr_pages(lua_State *L)
 	return 1;
 }
 
-/* Walker threads a scenario may start at once, and the spins a walker may
- * hold a reference: more would only starve the two cores we have. */
+/* Walker threads that may run at once in a whole run (they spin, never
+ * sleep: many more starve the scenario's own thread until nothing ends),
+ * and the spins a walker holds a reference by default. */
 #define LAPI_MAX_WALKER_THREADS 8
 #define LAPI_DEFAULT_HOLD_SPINS 1000
 
@@ -1875,6 +1879,11 @@ static int l_walkers(lua_State *L)
 		return luaL_error(L, "walkers: threads must be 1 to %d", LAPI_MAX_WALKER_THREADS);
 	if (spins < 0)
 		return luaL_error(L, "walkers: hold_spins cannot be negative");
+	if (lm->run->walker_threads + threads > LAPI_MAX_WALKER_THREADS)
+		return luaL_error(L,
+				  "walkers: %d walker threads run already: at most %d at once; "
+				  "stop some with w:stop() first",
+				  lm->run->walker_threads, LAPI_MAX_WALKER_THREADS);
 	w = new_work(L, lm, LW_WALKERS, WALKERS_MT);
 	call_begin(L, lm, "walkers(%d threads, hold %d spins)", (int)threads, (int)spins);
 	ret = memhp_walkers_start(lm->m, (unsigned int)threads, (unsigned int)spins, &w->walkers);
@@ -1883,6 +1892,8 @@ static int l_walkers(lua_State *L)
 		w->dead = true;
 		return luaL_error(L, "walkers: %s", strerror(-ret));
 	}
+	w->threads = (int)threads;
+	lm->run->walker_threads += w->threads;
 	return 1;
 }
 

@@ -56,6 +56,8 @@ struct run {
 
 	struct lmachine *machines[RUN_MAX_MACHINES];
 	int nr_machines;
+	/* Walker threads running, over every machine. */
+	int walker_threads;
 };
 
 /* Open the memhp library in @r->L: the memhp table, expect helpers, print. */
