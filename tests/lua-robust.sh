@@ -42,6 +42,21 @@ expect_within() {
 	fi
 }
 
+# ---- __gc finalizers ----------------------------------------------------------------------
+online_scenario 'keep = setmetatable({}, {__gc = function() print(m:state(32)); m:offline(32) end})'
+expect_within 60 1 "s.lua:3: .*state: the scenario has ended" \
+	"a finalizer that runs as Lua closes cannot use a machine: an error, not a use after free" \
+	-- run -q --seed 1 "$tmp/s.lua"
+if grep -q '^FAIL: .*ran to the end' "$tmp/out"; then
+	ok "an error in a finalizer fails the run"
+else
+	not_ok "an error in a finalizer fails the run"
+fi
+online_scenario 'setmetatable({}, {__gc = function() expect_ok(m:offline(32)) end})'
+expect_within 60 0 "^PASS: 3 expectations, 0 failed" \
+	"the finalizers of garbage run before the final check, with the machines there" \
+	-- run -q --seed 1 "$tmp/s.lua"
+
 # ---- random numbers --------------------------------------------------------------------------
 scenario 'local x = math.random(math.mininteger, math.maxinteger)
 expect(math.type(x) == "integer")

@@ -251,10 +251,33 @@ static void no_callback(lua_State *L, const char *fn)
 
 /* ---- Objects ------------------------------------------------------------------------- */
 
+/*
+ * Finalizers of objects still reachable when the scenario ends run as Lua
+ * closes, after the final check: whatever they did to a machine would go
+ * unchecked, so every object refuses to be used then. (The objects stay
+ * valid until Lua is closed: the refusal needs no freed memory.)
+ */
+static void check_live(lua_State *L)
+{
+	lua_Debug ar;
+	const char *fn = "this call";
+
+	if (!run_of(L)->ended)
+		return;
+	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+		fn = ar.name;
+	luaL_error(L,
+		   "%s: the scenario has ended: its machines and their objects cannot be used "
+		   "any more (a __gc finalizer that runs as Lua closes comes after the final "
+		   "check; free what it holds in the scenario)",
+		   fn);
+}
+
 static struct lmachine *check_machine(lua_State *L, int idx)
 {
 	struct lmachine **p = luaL_checkudata(L, idx, MACHINE_MT);
 
+	check_live(L);
 	if (!*p || !(*p)->m)
 		luaL_error(L, "the machine is gone");
 	return *p;
@@ -262,7 +285,10 @@ static struct lmachine *check_machine(lua_State *L, int idx)
 
 static struct lpage *check_lpage(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, PAGE_MT);
+	struct lpage *lp = luaL_checkudata(L, idx, PAGE_MT);
+
+	check_live(L);
+	return lp;
 }
 
 static struct memhp_page *check_page(lua_State *L, int idx)
@@ -289,6 +315,7 @@ static struct lwork *check_work(lua_State *L, int idx, const char *mt)
 {
 	struct lwork **p = luaL_checkudata(L, idx, mt);
 
+	check_live(L);
 	if ((*p)->dead)
 		luaL_error(L, "this %s was destroyed", mt + strlen("memhp."));
 	return *p;
@@ -802,6 +829,7 @@ static int l_machine(lua_State *L)
 	int ret;
 
 	no_callback(L, "memhp.machine()");
+	check_live(L);
 	if (r->nr_machines == RUN_MAX_MACHINES)
 		return luaL_error(L, "memhp.machine: at most %d machines in one run",
 				  RUN_MAX_MACHINES);
@@ -1008,6 +1036,11 @@ uint64_t lapi_check_size(lua_State *L, int idx, const char *what)
 void lapi_no_callback(lua_State *L, const char *fn)
 {
 	no_callback(L, fn);
+}
+
+void lapi_check_live(lua_State *L)
+{
+	check_live(L);
 }
 
 void lapi_call_begin(lua_State *L, struct lmachine *lm, const char *what)
@@ -1518,7 +1551,7 @@ static int p_nid(lua_State *L)
 
 static int p_tostring(lua_State *L)
 {
-	struct lpage *lp = check_lpage(L, 1);
+	struct lpage *lp = luaL_checkudata(L, 1, PAGE_MT);
 
 	char buf[RUN_SIZE_STR * 2];
 
@@ -1529,7 +1562,7 @@ static int p_tostring(lua_State *L)
 
 static int p_eq(lua_State *L)
 {
-	struct lpage *a = check_lpage(L, 1), *b = check_lpage(L, 2);
+	struct lpage *a = luaL_checkudata(L, 1, PAGE_MT), *b = luaL_checkudata(L, 2, PAGE_MT);
 
 	lua_pushboolean(L, a->lm == b->lm && a->pfn == b->pfn);
 	return 1;
@@ -2703,22 +2736,35 @@ unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
 	return failed;
 }
 
+void lapi_end(struct run *r)
+{
+	for (int i = 0; i < r->nr_machines; i++) {
+		struct lmachine *lm = r->machines[i];
+
+		if (lm->online_page_fn != LUA_NOREF)
+			memhp_restore_online_page_callback(lm->m, lua_online_page);
+		lm->online_page_fn = LUA_NOREF;
+		for (int j = 0; j < lm->nr_notifiers; j++) {
+			if (lm->notifiers[j]->registered)
+				memhp_unregister_memory_notifier(lm->m, &lm->notifiers[j]->nb);
+			lm->notifiers[j]->registered = false;
+		}
+		if (lm->tracer_installed)
+			memhp_remove_tracer(lm->m, lua_tracer, lm);
+		lm->tracer_installed = false;
+	}
+	r->ended = true;
+}
+
 void lapi_teardown(struct run *r)
 {
 	for (int i = r->nr_machines; i-- > 0;) {
 		struct lmachine *lm = r->machines[i];
 
-		if (lm->online_page_fn != LUA_NOREF)
-			memhp_restore_online_page_callback(lm->m, lua_online_page);
-		for (int j = 0; j < lm->nr_notifiers; j++) {
-			if (lm->notifiers[j]->registered)
-				memhp_unregister_memory_notifier(lm->m, &lm->notifiers[j]->nb);
+		for (int j = 0; j < lm->nr_notifiers; j++)
 			free(lm->notifiers[j]);
-		}
 		if (lm->inject_registered)
 			memhp_unregister_memory_notifier(lm->m, &lm->inject_nb);
-		if (lm->tracer_installed)
-			memhp_remove_tracer(lm->m, lua_tracer, lm);
 		for (int j = lm->nr_work; j-- > 0;) {
 			work_destroy(lm->work[j], NULL);
 			free(lm->work[j]);

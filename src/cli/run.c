@@ -80,6 +80,37 @@ static void on_sigint(int sig)
 	lua_sethook(sig_run->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+/*
+ * Lua's warnings, which come in pieces. An error in a __gc finalizer
+ * reaches us only this way ("error in __gc ..."): it is an error of the
+ * script and fails the run. Other warnings are shown after warn("@on"),
+ * as lua(1) does.
+ */
+static void on_warning(void *ud, const char *msg, int tocont)
+{
+	struct run *r = ud;
+	size_t len = strlen(r->warning);
+
+	if (!r->warning_continued && !tocont && *msg == '@') {
+		if (!strcmp(msg, "@on"))
+			r->warnings_on = true;
+		else if (!strcmp(msg, "@off"))
+			r->warnings_on = false;
+		return;
+	}
+	snprintf(r->warning + len, sizeof(r->warning) - len, "%s", msg);
+	r->warning_continued = tocont;
+	if (tocont)
+		return;
+	if (!strncmp(r->warning, "error in ", strlen("error in "))) {
+		fprintf(stderr, "memhp run: error: %s\n", r->warning);
+		r->script_errors++;
+	} else if (r->warnings_on) {
+		fprintf(stderr, "memhp run: warning: %s\n", r->warning);
+	}
+	r->warning[0] = '\0';
+}
+
 static int msg_handler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
@@ -229,7 +260,7 @@ int cmd_run(int argc, char **argv)
 	struct tl_options to = { 0 };
 	struct sigaction sa = { 0 }, old_sa;
 	unsigned long violations = 0, nr_allowed = 0;
-	bool ran;
+	bool ran, passed;
 	int ret;
 
 	ret = parse_args(argc, argv, &a);
@@ -260,6 +291,7 @@ int cmd_run(int argc, char **argv)
 		return RUN_EXIT_FAILED;
 	}
 	tl_register_scenario_thread(r.tl);
+	lua_setwarnf(r.L, on_warning, &r);
 	luaL_openlibs(r.L);
 	lapi_open(&r);
 	set_args(r.L, &a);
@@ -278,6 +310,9 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_sa);
 
 	ran = run_script(&r, &a);
+	/* The finalizers of what is garbage now are the scenario's: they run
+	 * while the machines are there, and the checker sees what they did. */
+	lua_gc(r.L, LUA_GCCOLLECT);
 
 	/* From here on nothing is the scenario's: a pending signal would only
 	 * make the checker's view differ from what the run left. */
@@ -296,8 +331,11 @@ int cmd_run(int argc, char **argv)
 				violations++;
 		}
 	}
-	lapi_teardown(&r);
+	/* Lua closes before the machines go: the finalizers it runs find
+	 * every object still there, and refusing to touch it. */
+	lapi_end(&r);
 	lua_close(r.L);
+	lapi_teardown(&r);
 	sigaction(SIGINT, &old_sa, NULL);
 
 	if (a.trace && tl_write_chrome(r.tl, a.trace, a.script))
@@ -307,14 +345,15 @@ int cmd_run(int argc, char **argv)
 			tl_dropped(r.tl));
 	tl_destroy(r.tl);
 
+	passed = ran && !r.failures && !violations && !r.script_errors;
 	printf("%s: %lu expectation%s, %lu failed; %lu invariant violation%s%s; %s\n",
-	       r.interrupts			   ? "INTERRUPTED"
-	       : ran && !r.failures && !violations ? "PASS"
-						   : "FAIL",
+	       r.interrupts ? "INTERRUPTED"
+	       : passed	    ? "PASS"
+			    : "FAIL",
 	       r.expectations, r.expectations == 1 ? "" : "s", r.failures, violations,
 	       violations == 1 ? "" : "s", nr_allowed ? " (and findings the scenario allowed)" : "",
 	       ran ? "ran to the end" : "stopped early");
-	if (!ran || r.failures || violations)
+	if (!passed)
 		printf("replay: memhp run %s --seed %" PRIu64 "%s%s\n", a.script, r.seed,
 		       a.protocol == RUN_PROTOCOL_SCRIPT ? "" : " --protocol ",
 		       a.protocol == RUN_PROTOCOL_SCRIPT   ? ""
@@ -323,5 +362,5 @@ int cmd_run(int argc, char **argv)
 	fflush(stdout);
 	if (r.interrupts)
 		return RUN_EXIT_INTERRUPTED;
-	return ran && !r.failures && !violations ? RUN_EXIT_OK : RUN_EXIT_FAILED;
+	return passed ? RUN_EXIT_OK : RUN_EXIT_FAILED;
 }

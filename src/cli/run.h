@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The longest warning (or finalizer error) kept whole. */
+#define RUN_WARNING_MAX 1024
 /* Machines one scenario may create (each is a process in the trace). */
 #define RUN_MAX_MACHINES 8
 /* Exit statuses: documented in doc/memhp.1. */
@@ -54,6 +56,15 @@ struct run {
 
 	volatile sig_atomic_t interrupts;
 
+	/* Set by lapi_end(): calls on machines are refused from then on. */
+	bool ended;
+	/* Errors Lua could only warn about (in a __gc finalizer): each fails
+	 * the run as an error of the script does. */
+	unsigned long script_errors;
+	/* A warning Lua sends in pieces, and whether warn("@on") was said. */
+	char warning[RUN_WARNING_MAX];
+	bool warning_continued, warnings_on;
+
 	struct lmachine *machines[RUN_MAX_MACHINES];
 	int nr_machines;
 	/* Walker threads running, over every machine. */
@@ -70,7 +81,12 @@ void lapi_stop_workers(struct run *r);
  * fail the run. */
 unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed);
 struct memhp_machine *lapi_machine(struct run *r, int i);
-/* Unregister the script's hooks, free workloads, destroy the machines. */
+/* The scenario is over: unregister its Lua hooks, so that the core never
+ * calls into Lua again, and refuse every call on a machine or its objects
+ * from then on (finalizers run as Lua closes). */
+void lapi_end(struct run *r);
+/* Free workloads and destroy the machines (after lapi_end() and
+ * lua_close(): the Lua objects point at them until then). */
 void lapi_teardown(struct run *r);
 
 /*
