@@ -150,4 +150,38 @@ local b = m:walkers{threads = 4}
 a:stop(); b:stop()'
 expect_within 60 0 "^PASS: " "stopped walkers make room for new ones" -- run -q --seed 1 "$tmp/s.lua"
 
+# ---- the replay line and output files ------------------------------------------------------------------
+scenario 'expect_eq(arg[1], "nope")'
+expect_run 1 "^replay: memhp run $tmp/s.lua --seed 1 -- y 'a b' 'it'\\\\''s'$" \
+	"the replay line keeps the script's arguments, quoted for the shell" \
+	-- run -q --seed 1 "$tmp/s.lua" -- y 'a b' "it's"
+scenario 'local m = {'
+expect_run 1 "s.lua:[0-9]+: .*expected" "a syntax error is an error" -- run -q --seed 1 "$tmp/s.lua"
+if grep -q '^replay:' "$tmp/out"; then
+	not_ok "no replay line after a syntax error: there is nothing to replay"
+else
+	ok "no replay line after a syntax error: there is nothing to replay"
+fi
+scenario 'expect(true)'
+for opt in --svg --trace; do
+	expect_run 3 "memhp run: $opt /nonexistent/x: cannot write it: No such file or directory" \
+		"run $opt to a path that cannot be written is an I/O error before the run" \
+		-- run -q --seed 1 "$tmp/s.lua" "$opt" /nonexistent/x
+	if grep -q 'invariant violation\|^replay:\|^memhp run .*: seed' "$tmp/out"; then
+		not_ok "run $opt to a bad path: no violation, no replay, no run"
+	else
+		ok "run $opt to a bad path: no violation, no replay, no run"
+	fi
+	expect_run 3 "memhp demo: $opt /nonexistent/x: cannot write it: No such file or directory" \
+		"demo $opt to a path that cannot be written is an I/O error before the demo" \
+		-- demo --quick --seed 1 "$opt" /nonexistent/x
+	if grep -q 'seed 1' "$tmp/out"; then
+		not_ok "demo $opt to a bad path: nothing runs"
+	else
+		ok "demo $opt to a bad path: nothing runs"
+	fi
+done
+expect_run 3 "memhp run: --svg $tmp: cannot write it: Is a directory" \
+	"run --svg to a directory is an I/O error" -- run -q --seed 1 "$tmp/s.lua" --svg "$tmp"
+
 echo "1..$n"

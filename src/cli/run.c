@@ -25,7 +25,8 @@ static const char run_usage[] =
 	"\n"
 	"Run a Lua scenario against simulated machines and print its timeline.\n"
 	"Exit status: 0 if every expectation held and no invariant broke, 1 if not\n"
-	"(or the script failed), 2 on bad usage, 130 if interrupted.\n"
+	"(or the script failed), 2 on bad usage, 3 if an output file (--svg,\n"
+	"--trace) cannot be written, 130 if interrupted.\n"
 	"\n"
 	"options:\n"
 	"  --seed N              seed every random choice (default: a random seed,\n"
@@ -215,8 +216,14 @@ static void set_args(lua_State *L, const struct run_args *a)
 	lua_setglobal(L, "arg");
 }
 
-/* Load and run the scenario. Returns true if it ran to its end. */
-static bool run_script(struct run *r, const struct run_args *a)
+enum script_result {
+	SCRIPT_DID_NOT_LOAD, /* a syntax error: nothing ran, nothing to replay */
+	SCRIPT_STOPPED,	     /* an error or an interrupt stopped it */
+	SCRIPT_RAN,	     /* to its end */
+};
+
+/* Load and run the scenario. */
+static enum script_result run_script(struct run *r, const struct run_args *a)
 {
 	lua_State *L = r->L;
 	int rc;
@@ -227,7 +234,7 @@ static bool run_script(struct run *r, const struct run_args *a)
 		/* Lua says "cannot open x.lua" or "x.lua:3: ... near ...". */
 		fprintf(stderr, "memhp run: %s\n", lua_tostring(L, -1));
 		lua_pop(L, 2);
-		return false;
+		return SCRIPT_DID_NOT_LOAD;
 	}
 	rc = lua_pcall(L, 0, 0, -2);
 	if (rc == LUA_OK && r->deferred_error) {
@@ -247,10 +254,47 @@ static bool run_script(struct run *r, const struct run_args *a)
 		else
 			fprintf(stderr, "memhp run: error: %s\n", msg ? msg : "(no message)");
 		lua_pop(L, 2);
-		return false;
+		return SCRIPT_STOPPED;
 	}
 	lua_pop(L, 1);
-	return true;
+	return SCRIPT_RAN;
+}
+
+/* The command that replays this run: the same script, seed, protocol and
+ * arguments, each quoted for the shell. */
+static void print_replay(const struct run_args *a, uint64_t seed)
+{
+	printf("replay: memhp run ");
+	run_print_shell_word(stdout, a->script);
+	printf(" --seed %" PRIu64, seed);
+	if (a->protocol != RUN_PROTOCOL_SCRIPT)
+		printf(" --protocol %s", a->protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
+	if (a->nargs)
+		printf(" --");
+	for (int i = 0; i < a->nargs; i++) {
+		putchar(' ');
+		run_print_shell_word(stdout, a->args[i]);
+	}
+	putchar('\n');
+}
+
+/* Output files are checked before anything runs: a typo in a path is
+ * worth a second, not a whole run. */
+static int check_outputs(const struct run_args *a)
+{
+	const char *opt[] = { "--svg", "--trace" };
+	const char *path[] = { a->svg, a->trace };
+
+	for (int i = 0; i < 2; i++) {
+		int err = path[i] ? run_check_output(path[i]) : 0;
+
+		if (err) {
+			fprintf(stderr, "memhp run: %s %s: cannot write it: %s\n", opt[i], path[i],
+				strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -259,7 +303,8 @@ int cmd_run(int argc, char **argv)
 	struct run r = { 0 };
 	struct tl_options to = { 0 };
 	struct sigaction sa = { 0 }, old_sa;
-	unsigned long violations = 0, nr_allowed = 0;
+	unsigned long violations = 0, nr_allowed = 0, io_errors = 0;
+	enum script_result result;
 	bool ran, passed;
 	int ret;
 
@@ -270,6 +315,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "memhp run: cannot read %s: %s\n", a.script, strerror(errno));
 		return RUN_EXIT_USAGE;
 	}
+	if (check_outputs(&a))
+		return RUN_EXIT_IO;
 	r.script = a.script;
 	r.seed = a.have_seed ? a.seed : run_random_seed();
 	r.protocol = a.protocol;
@@ -309,7 +356,8 @@ int cmd_run(int argc, char **argv)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, &old_sa);
 
-	ran = run_script(&r, &a);
+	result = run_script(&r, &a);
+	ran = result == SCRIPT_RAN;
 	/* The finalizers of what is garbage now are the scenario's: they run
 	 * while the machines are there, and the checker sees what they did. */
 	lua_gc(r.L, LUA_GCCOLLECT);
@@ -328,7 +376,7 @@ int cmd_run(int argc, char **argv)
 			snprintf(title, sizeof(title), "%s, machine %d, seed %" PRIu64, a.script,
 				 i + 1, r.seed);
 			if (svg_write(lapi_machine(&r, i), path, title))
-				violations++;
+				io_errors++;
 		}
 	}
 	/* Lua closes before the machines go: the finalizers it runs find
@@ -339,7 +387,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &old_sa, NULL);
 
 	if (a.trace && tl_write_chrome(r.tl, a.trace, a.script))
-		violations++;
+		io_errors++;
 	if (tl_dropped(r.tl))
 		fprintf(stderr, "memhp run: the trace kept the first events only (%lu dropped)\n",
 			tl_dropped(r.tl));
@@ -352,15 +400,15 @@ int cmd_run(int argc, char **argv)
 			    : "FAIL",
 	       r.expectations, r.expectations == 1 ? "" : "s", r.failures, violations,
 	       violations == 1 ? "" : "s", nr_allowed ? " (and findings the scenario allowed)" : "",
-	       ran ? "ran to the end" : "stopped early");
-	if (!passed)
-		printf("replay: memhp run %s --seed %" PRIu64 "%s%s\n", a.script, r.seed,
-		       a.protocol == RUN_PROTOCOL_SCRIPT ? "" : " --protocol ",
-		       a.protocol == RUN_PROTOCOL_SCRIPT   ? ""
-		       : a.protocol == MEMHP_PROTOCOL_2025 ? "2025"
-							   : "6.1");
+	       ran			       ? "ran to the end"
+	       : result == SCRIPT_DID_NOT_LOAD ? "did not load"
+					       : "stopped early");
+	if (!passed && result != SCRIPT_DID_NOT_LOAD)
+		print_replay(&a, r.seed);
 	fflush(stdout);
 	if (r.interrupts)
 		return RUN_EXIT_INTERRUPTED;
-	return passed ? RUN_EXIT_OK : RUN_EXIT_FAILED;
+	if (!passed)
+		return RUN_EXIT_FAILED;
+	return io_errors ? RUN_EXIT_IO : RUN_EXIT_OK;
 }

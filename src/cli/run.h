@@ -25,6 +25,9 @@
 #define RUN_EXIT_OK 0
 #define RUN_EXIT_FAILED 1 /* an expectation, an invariant or the script failed */
 #define RUN_EXIT_USAGE 2
+/* An output file (--svg, --trace) cannot be written: checked before the
+ * run starts, so that a run never goes to waste for a typo in a path. */
+#define RUN_EXIT_IO 3
 #define RUN_EXIT_INTERRUPTED 130 /* 128 + SIGINT, as a shell reports it */
 
 enum run_protocol_opt {

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,4 +265,45 @@ const char *run_suggest(const char *word, const char *const *names)
 		}
 	}
 	return best;
+}
+
+int run_check_output(const char *path)
+{
+	/* Opening for writing says what a later write would meet (a missing
+	 * directory, a directory, no permission, a read-only file system);
+	 * without O_TRUNC an existing file keeps its contents until then. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Characters a shell takes literally, so that a word of them needs no
+ * quotes on the replay line. */
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_@%+=:,./-", *s))
+			return false;
+	return true;
+}
+
+void run_print_shell_word(FILE *f, const char *s)
+{
+	if (shell_safe(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
 }

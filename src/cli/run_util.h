@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Room for any message a parser writes about bad input. */
 #define RUN_ERR_MAX 160
@@ -53,6 +54,12 @@ uint64_t run_random_seed(void);
 /* Where machine @index (1-based) of a run draws its map: @base for the first,
  * "map-2.svg" for the second when @base is "map.svg", and so on. */
 void run_svg_path(const char *base, int index, char *buf, size_t len);
+
+/* Could @path be written (an output file such as --svg)? Creates it if it
+ * is not there. 0, or -errno. */
+int run_check_output(const char *path);
+/* @s as one shell word: as it is when it can be, else in single quotes. */
+void run_print_shell_word(FILE *f, const char *s);
 
 /* The closest of @names (NULL-terminated) to @word, if it is close enough to
  * be a typo; NULL otherwise. */
