@@ -150,6 +150,35 @@ local b = m:walkers{threads = 4}
 a:stop(); b:stop()'
 expect_within 60 0 "^PASS: " "stopped walkers make room for new ones" -- run -q --seed 1 "$tmp/s.lua"
 
+# ---- --timeout ---------------------------------------------------------------------------------------
+printf '%s\n' 'local n = 0' 'while true do n = n + 1 end' >"$tmp/loop.lua"
+expect_within 60 124 "loop.lua:2: timed out \(--timeout 500ms\)" \
+	"--timeout ends a Lua busy loop as ^C does, with exit status 124" \
+	-- run -q --seed 1 --timeout 500ms "$tmp/loop.lua"
+if grep -q '^TIMED OUT: ' "$tmp/out" &&
+	grep -Eq "^replay: memhp run $tmp/loop.lua --seed 1 --timeout 500ms$" "$tmp/out"; then
+	ok "a timed-out run says so and how to replay it"
+else
+	not_ok "a timed-out run says so and how to replay it"
+fi
+expect_within 60 124 "^TIMED OUT: .* 0 invariant violations" \
+	"--timeout ends an offline that retries forever, everything restored" \
+	-- run --seed 1 --timeout 1s scenarios/endless-migration.lua -- forever
+if grep -q '} = -EINTR' "$tmp/out" && grep -q 'MEM_CANCEL_OFFLINE' "$tmp/out"; then
+	ok "the timed-out offline backs out with -EINTR"
+else
+	not_ok "the timed-out offline backs out with -EINTR"
+fi
+printf '%s\n' 'keep = setmetatable({}, {__gc = function() while true do end end})' >"$tmp/gc-loop.lua"
+expect_within 60 124 "did not stop when told to" \
+	"--timeout ends a loop in a finalizer too, where no hook runs, after its grace" \
+	-- run -q --seed 1 --timeout 1s "$tmp/gc-loop.lua"
+expect_run 2 "bad timeout '0'" "a zero timeout is bad usage" -- run --timeout 0 "$tmp/loop.lua"
+expect_run 2 "bad timeout '3x'" "a timeout with an unknown unit is bad usage" \
+	-- run --timeout 3x "$tmp/loop.lua"
+expect_run 0 "^PASS: " "a scenario that ends in time is not touched by --timeout" \
+	-- run -q --seed 1 --timeout 1m scenarios/notifier-veto.lua
+
 # ---- the replay line and output files ------------------------------------------------------------------
 scenario 'expect_eq(arg[1], "nope")'
 expect_run 1 "^replay: memhp run $tmp/s.lua --seed 1 -- y 'a b' 'it'\\\\''s'$" \

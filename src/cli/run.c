@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RUN_PATH_MAX 4096
@@ -26,7 +27,7 @@ static const char run_usage[] =
 	"Run a Lua scenario against simulated machines and print its timeline.\n"
 	"Exit status: 0 if every expectation held and no invariant broke, 1 if not\n"
 	"(or the script failed), 2 on bad usage, 3 if an output file (--svg,\n"
-	"--trace) cannot be written, 130 if interrupted.\n"
+	"--trace) cannot be written, 124 if --timeout ended it, 130 if interrupted.\n"
 	"\n"
 	"options:\n"
 	"  --seed N              seed every random choice (default: a random seed,\n"
@@ -37,6 +38,8 @@ static const char run_usage[] =
 	"                        https://ui.perfetto.dev or chrome://tracing)\n"
 	"  --svg FILE            draw the final memory map of each machine\n"
 	"                        (machine 2 goes to FILE-2.svg, and so on)\n"
+	"  --timeout DURATION    stop the scenario after DURATION (30, 30s, 500ms,\n"
+	"                        2m, 1h) as a ^C does; exit status 124\n"
 	"  --logical-time        timestamps count events instead of time: two runs\n"
 	"                        with the same seed print byte-identical timelines\n"
 	"  -q, --quiet           no timeline; failures, print() and the verdict only\n"
@@ -46,6 +49,14 @@ static const char run_usage[] =
 	"A first ^C aborts a running offline (-EINTR, everything restored) and stops\n"
 	"the scenario after it; a second ^C exits at once.\n"
 	"The scenario API is in docs/scenarios.md; man memhp has the rest.\n";
+
+/* Once --timeout has told the scenario to stop, how long it has to do so
+ * before memhp exits without it: enough for an offline to back out, while
+ * a loop in a __gc finalizer (where Lua runs no hooks) or in a coroutine
+ * (whose hook the signal does not set) never stops by itself. */
+#define RUN_TIMEOUT_GRACE_MS 5000
+#define RUN_NS_PER_MS 1000000L
+#define RUN_NS_PER_S 1000000000L
 
 static struct run *sig_run;
 
@@ -57,7 +68,124 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	if (sig_run->cb_depth)
 		return;
 	lua_sethook(L, NULL, 0, 0);
-	luaL_error(L, "interrupted (SIGINT)");
+	/* The line where it stopped: a hook's level 0 is the function it
+	 * interrupted, or the C function a call event is about. */
+	lua_pushliteral(L, "");
+	for (int level = 0; level <= 1; level++) {
+		lua_Debug where;
+
+		if (lua_getstack(L, level, &where) && lua_getinfo(L, "Sl", &where) &&
+		    where.currentline > 0) {
+			lua_pop(L, 1);
+			lua_pushfstring(L, "%s:%d: ", where.short_src, where.currentline);
+			break;
+		}
+	}
+	if (sig_run->timed_out)
+		lua_pushfstring(L, "timed out (--timeout %s)", sig_run->timeout_arg);
+	else
+		lua_pushliteral(L, "interrupted (SIGINT)");
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+/*
+ * --timeout: a thread that, when the deadline passes, does what a ^C does
+ * (SIGINT to the scenario's thread); past the grace that follows, it exits.
+ * Armed while the scenario's Lua runs, disarmed while memhp checks.
+ */
+struct run_timer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct timespec deadline;
+	bool armed, hard, quit;
+	struct run *r;
+};
+
+static void deadline_in(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * RUN_NS_PER_MS;
+	if (ts->tv_nsec >= RUN_NS_PER_S) {
+		ts->tv_sec++;
+		ts->tv_nsec -= RUN_NS_PER_S;
+	}
+}
+
+static void *timer_main(void *arg)
+{
+	static const char late[] = "memhp run: the scenario did not stop when told to (a loop in "
+				   "a __gc finalizer or a coroutine, where Lua runs no hook): "
+				   "exiting now\n";
+	struct run_timer *t = arg;
+
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		int rc = 0;
+
+		while (!t->quit && (!t->armed || rc != ETIMEDOUT))
+			rc = t->armed ? pthread_cond_timedwait(&t->cond, &t->lock, &t->deadline)
+				      : pthread_cond_wait(&t->cond, &t->lock);
+		if (t->quit)
+			break;
+		if (t->hard) {
+			if (write(STDERR_FILENO, late, sizeof(late) - 1) < 0) {
+				/* Nothing left to tell. */
+			}
+			_exit(RUN_EXIT_TIMEOUT);
+		}
+		t->r->timed_out = 1;
+		t->hard = true;
+		deadline_in(&t->deadline, RUN_TIMEOUT_GRACE_MS);
+		pthread_kill(t->r->thread, SIGINT);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
+static void timer_arm(struct run_timer *t, uint64_t ms, bool hard)
+{
+	pthread_mutex_lock(&t->lock);
+	deadline_in(&t->deadline, ms);
+	t->armed = true;
+	t->hard = hard;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void timer_disarm(struct run_timer *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->armed = false;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int timer_start(struct run_timer *t, struct run *r)
+{
+	pthread_condattr_t ca;
+
+	memset(t, 0, sizeof(*t));
+	t->r = r;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return pthread_create(&t->thread, NULL, timer_main, t) ? -1 : 0;
+}
+
+static void timer_stop(struct run_timer *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->quit = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->cond);
+	pthread_mutex_destroy(&t->lock);
 }
 
 static void on_sigint(int sig)
@@ -124,6 +252,8 @@ static int msg_handler(lua_State *L)
 
 struct run_args {
 	const char *script, *svg, *trace;
+	const char *timeout_arg; /* as given, for messages and the replay line */
+	uint64_t timeout_ms;	 /* 0: none */
 	uint64_t seed;
 	bool have_seed, logical_time, quiet;
 	int protocol;
@@ -133,13 +263,14 @@ struct run_args {
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_LOGICAL };
+	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_LOGICAL, OPT_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "logical-time", no_argument, NULL, OPT_LOGICAL },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -176,6 +307,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case OPT_LOGICAL:
 			a->logical_time = true;
+			break;
+		case OPT_TIMEOUT:
+			if (run_parse_duration(optarg, &a->timeout_ms)) {
+				fprintf(stderr,
+					"memhp run: bad timeout '%s': " RUN_DURATION_HINT "\n",
+					optarg);
+				return -1;
+			}
+			a->timeout_arg = optarg;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -269,6 +409,10 @@ static void print_replay(const struct run_args *a, uint64_t seed)
 	printf(" --seed %" PRIu64, seed);
 	if (a->protocol != RUN_PROTOCOL_SCRIPT)
 		printf(" --protocol %s", a->protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
+	if (a->timeout_arg) {
+		printf(" --timeout ");
+		run_print_shell_word(stdout, a->timeout_arg);
+	}
 	if (a->nargs)
 		printf(" --");
 	for (int i = 0; i < a->nargs; i++) {
@@ -303,6 +447,7 @@ int cmd_run(int argc, char **argv)
 	struct run r = { 0 };
 	struct tl_options to = { 0 };
 	struct sigaction sa = { 0 }, old_sa;
+	struct run_timer timer;
 	unsigned long violations = 0, nr_allowed = 0, io_errors = 0;
 	enum script_result result;
 	bool ran, passed;
@@ -321,6 +466,7 @@ int cmd_run(int argc, char **argv)
 	r.seed = a.have_seed ? a.seed : run_random_seed();
 	r.protocol = a.protocol;
 	r.quiet = a.quiet;
+	r.timeout_arg = a.timeout_arg;
 	r.thread = pthread_self();
 	r.task = memhp_current_task();
 
@@ -355,12 +501,23 @@ int cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, &old_sa);
+	if (a.timeout_ms) {
+		if (timer_start(&timer, &r)) {
+			fprintf(stderr, "memhp run: cannot start the --timeout timer\n");
+			a.timeout_ms = 0;
+		} else {
+			timer_arm(&timer, a.timeout_ms, false);
+		}
+	}
 
 	result = run_script(&r, &a);
 	ran = result == SCRIPT_RAN;
 	/* The finalizers of what is garbage now are the scenario's: they run
 	 * while the machines are there, and the checker sees what they did. */
 	lua_gc(r.L, LUA_GCCOLLECT);
+	/* What memhp does from here takes what it takes. */
+	if (a.timeout_ms)
+		timer_disarm(&timer);
 
 	/* From here on nothing is the scenario's: a pending signal would only
 	 * make the checker's view differ from what the run left. */
@@ -382,7 +539,13 @@ int cmd_run(int argc, char **argv)
 	/* Lua closes before the machines go: the finalizers it runs find
 	 * every object still there, and refusing to touch it. */
 	lapi_end(&r);
+	/* A finalizer that never ends would hang here (Lua runs no hooks in
+	 * finalizers): with a timeout, it gets only the grace. */
+	if (a.timeout_ms)
+		timer_arm(&timer, RUN_TIMEOUT_GRACE_MS, true);
 	lua_close(r.L);
+	if (a.timeout_ms)
+		timer_stop(&timer);
 	lapi_teardown(&r);
 	sigaction(SIGINT, &old_sa, NULL);
 
@@ -395,9 +558,10 @@ int cmd_run(int argc, char **argv)
 
 	passed = ran && !r.failures && !violations && !r.script_errors;
 	printf("%s: %lu expectation%s, %lu failed; %lu invariant violation%s%s; %s\n",
-	       r.interrupts ? "INTERRUPTED"
-	       : passed	    ? "PASS"
-			    : "FAIL",
+	       r.timed_out    ? "TIMED OUT"
+	       : r.interrupts ? "INTERRUPTED"
+	       : passed	      ? "PASS"
+			      : "FAIL",
 	       r.expectations, r.expectations == 1 ? "" : "s", r.failures, violations,
 	       violations == 1 ? "" : "s", nr_allowed ? " (and findings the scenario allowed)" : "",
 	       ran			       ? "ran to the end"
@@ -406,6 +570,8 @@ int cmd_run(int argc, char **argv)
 	if (!passed && result != SCRIPT_DID_NOT_LOAD)
 		print_replay(&a, r.seed);
 	fflush(stdout);
+	if (r.timed_out)
+		return RUN_EXIT_TIMEOUT;
 	if (r.interrupts)
 		return RUN_EXIT_INTERRUPTED;
 	if (!passed)

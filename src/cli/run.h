@@ -28,6 +28,7 @@
 /* An output file (--svg, --trace) cannot be written: checked before the
  * run starts, so that a run never goes to waste for a typo in a path. */
 #define RUN_EXIT_IO 3
+#define RUN_EXIT_TIMEOUT 124	 /* --timeout ended it, as timeout(1) says */
 #define RUN_EXIT_INTERRUPTED 130 /* 128 + SIGINT, as a shell reports it */
 
 enum run_protocol_opt {
@@ -58,6 +59,9 @@ struct run {
 	const char *cb_kind;
 
 	volatile sig_atomic_t interrupts;
+	/* --timeout told the scenario to stop (its SIGINT comes after). */
+	volatile sig_atomic_t timed_out;
+	const char *timeout_arg;
 
 	/* Set by lapi_end(): calls on machines are refused from then on. */
 	bool ended;

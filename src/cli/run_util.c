@@ -17,6 +17,10 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+/* The longest duration --timeout takes: a week, far past any scenario,
+ * and far below what a timespec or a double's milliseconds can hold. */
+#define RUN_DURATION_MAX_MS (7ULL * 24 * 3600 * 1000)
+
 /* A seed chosen for the user fits in 32 bits: easy to read and retype. */
 #define RUN_RANDOM_SEED_MASK 0xffffffffULL
 /* Linux errnos stop at EHWPOISON (133); scan a little further for safety. */
@@ -306,4 +310,31 @@ void run_print_shell_word(FILE *f, const char *s)
 			fputc(*s, f);
 	}
 	fputc('\'', f);
+}
+
+int run_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].ms;
+		if (!(v >= 1) || v > (double)RUN_DURATION_MAX_MS)
+			return -1;
+		*ms = (uint64_t)v;
+		return 0;
+	}
+	return -1;
 }

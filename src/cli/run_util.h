@@ -49,6 +49,11 @@ int run_parse_seed(const char *s, uint64_t *out);
 int run_parse_protocol(const char *s, int *out);
 /* What to say after "bad protocol 'X': " when run_parse_protocol() fails. */
 #define RUN_PROTOCOL_HINT "use 6.1 or 2025"
+/* A duration: "2" or "2s", "500ms", "1.5m", "1h", to milliseconds (at
+ * least 1, at most a week). Returns 0, or -1 for anything else. */
+int run_parse_duration(const char *s, uint64_t *ms);
+/* What to say after "bad timeout 'X': " when run_parse_duration() fails. */
+#define RUN_DURATION_HINT "expected a duration such as 30, 30s, 500ms, 2m or 1h, up to a week"
 /* A seed chosen for the user: 32 bits, easy to read and retype. */
 uint64_t run_random_seed(void);
 /* Where machine @index (1-based) of a run draws its map: @base for the first,
