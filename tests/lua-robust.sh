@@ -179,6 +179,40 @@ expect_run 2 "bad timeout '3x'" "a timeout with an unknown unit is bad usage" \
 expect_run 0 "^PASS: " "a scenario that ends in time is not touched by --timeout" \
 	-- run -q --seed 1 --timeout 1m scenarios/notifier-veto.lua
 
+# ---- --sandbox -----------------------------------------------------------------------------------------
+forbidden=(
+	'os.execute("true")' 'os.remove("x")' 'os.rename("x", "y")' 'os.exit(0)' 'os.getenv("HOME")'
+	'os.tmpname()' 'io.open("/etc/passwd")' 'io.write("x")' 'require("os")' 'dofile("x.lua")'
+	'loadfile("x.lua")' 'load(string.dump(function() end))' 'debug.getinfo(1)'
+	'package.loadlib("x", "y")' 'm:svg("x.svg")'
+)
+for f in "${forbidden[@]}"; do
+	scenario "$f"
+	name=${f%%(*}
+	expect_run 1 "s.lua:2: $(printf '%s' "$name" | sed 's/[.]/\\./g').* not available under --sandbox" \
+		"--sandbox: $f is an error that names it" -- run -q --seed 1 --sandbox "$tmp/s.lua"
+done
+scenario 'expect_eq(load("return 1 + 1")(), 2, "text chunks load")
+expect(os.time() > 0 and os.clock() >= 0 and os.date("%Y") ~= nil, "time is there")
+expect(string.format("%d", 3) == "3" and table.concat({1, 2}) == "12", "the pure libraries")'
+expect_run 0 "^PASS: 3 expectations" "--sandbox keeps the pure libraries and text chunks" \
+	-- run -q --seed 1 --sandbox "$tmp/s.lua"
+expect_run 0 "^PASS: " "--sandbox runs the memhp API as it is" \
+	-- run -q --seed 1 --sandbox scenarios/notifier-veto.lua
+scenario 'local t = {}
+while true do t[#t + 1] = string.rep("x", 4096) .. #t end'
+expect_within 120 1 "s.lua:3: .*more than [0-9]+ MiB of Lua memory \(the --sandbox limit\)" \
+	"--sandbox caps the memory of the Lua state" -- run -q --seed 1 --sandbox "$tmp/s.lua"
+scenario 'local s = string.rep("x", 1 << 30)'
+expect_within 60 1 "more than [0-9]+ MiB of Lua memory \(the --sandbox limit\)" \
+	"--sandbox refuses one huge allocation too" -- run -q --seed 1 --sandbox "$tmp/s.lua"
+expect_within 60 124 "loop.lua:2: timed out" "--sandbox takes --timeout" \
+	-- run -q --seed 1 --sandbox --timeout 300ms "$tmp/loop.lua"
+scenario 'local f = assert(io.open(arg[1], "w")); f:write("x"); f:close()
+expect(os.getenv("PATH") ~= nil)'
+expect_run 0 "^PASS: " "without --sandbox a scenario is a trusted program: io and os are there" \
+	-- run -q --seed 1 "$tmp/s.lua" -- "$tmp/written"
+
 # ---- the replay line and output files ------------------------------------------------------------------
 scenario 'expect_eq(arg[1], "nope")'
 expect_run 1 "^replay: memhp run $tmp/s.lua --seed 1 -- y 'a b' 'it'\\\\''s'$" \

@@ -2166,6 +2166,9 @@ static int l_svg(lua_State *L)
 	char title[LAPI_DESC], w[LAPI_WHERE];
 	int ret;
 
+	if (lm->run->sandbox)
+		return luaL_error(L, "m:svg() is not available under --sandbox: it writes a file "
+				     "of the host (--svg draws every machine at the end)");
 	where(L, w, sizeof(w));
 	snprintf(title, sizeof(title), "machine %d at %s", lm->index, w);
 	ret = svg_write(lm->m, path, title);

@@ -40,6 +40,9 @@ static const char run_usage[] =
 	"                        (machine 2 goes to FILE-2.svg, and so on)\n"
 	"  --timeout DURATION    stop the scenario after DURATION (30, 30s, 500ms,\n"
 	"                        2m, 1h) as a ^C does; exit status 124\n"
+	"  --sandbox             for a scenario from elsewhere: no os.execute, no files,\n"
+	"                        no environment, no native or binary code, capped\n"
+	"                        memory, --timeout 10m unless given (man memhp)\n"
 	"  --logical-time        timestamps count events instead of time: two runs\n"
 	"                        with the same seed print byte-identical timelines\n"
 	"  -q, --quiet           no timeline; failures, print() and the verdict only\n"
@@ -57,8 +60,27 @@ static const char run_usage[] =
 #define RUN_TIMEOUT_GRACE_MS 5000
 #define RUN_NS_PER_MS 1000000L
 #define RUN_NS_PER_S 1000000000L
+/* "os.setlocale" and the like. */
+#define RUN_SANDBOX_NAME_MAX 32
 
 static struct run *sig_run;
+
+/* "file:line: " where a hook stopped the script: a hook's level 0 is the
+ * function it interrupted, or the C function a call event is about. */
+static void push_where(lua_State *L)
+{
+	lua_pushliteral(L, "");
+	for (int level = 0; level <= 1; level++) {
+		lua_Debug where;
+
+		if (lua_getstack(L, level, &where) && lua_getinfo(L, "Sl", &where) &&
+		    where.currentline > 0) {
+			lua_pop(L, 1);
+			lua_pushfstring(L, "%s:%d: ", where.short_src, where.currentline);
+			return;
+		}
+	}
+}
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
@@ -68,19 +90,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	if (sig_run->cb_depth)
 		return;
 	lua_sethook(L, NULL, 0, 0);
-	/* The line where it stopped: a hook's level 0 is the function it
-	 * interrupted, or the C function a call event is about. */
-	lua_pushliteral(L, "");
-	for (int level = 0; level <= 1; level++) {
-		lua_Debug where;
-
-		if (lua_getstack(L, level, &where) && lua_getinfo(L, "Sl", &where) &&
-		    where.currentline > 0) {
-			lua_pop(L, 1);
-			lua_pushfstring(L, "%s:%d: ", where.short_src, where.currentline);
-			break;
-		}
-	}
+	push_where(L);
 	if (sig_run->timed_out)
 		lua_pushfstring(L, "timed out (--timeout %s)", sig_run->timeout_arg);
 	else
@@ -209,6 +219,145 @@ static void on_sigint(int sig)
 	lua_sethook(sig_run->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+/* ---- --sandbox ---------------------------------------------------------------------------- */
+
+/* What a sandboxed scenario's Lua state may allocate: far more than any
+ * scenario needs, far less than the machine has. Past it, the next Lua
+ * instruction raises an error at its line; the slack is room for that
+ * error, and past cap and slack an allocation fails outright. */
+#define RUN_SANDBOX_LUA_MEMORY ((size_t)256 << 20)
+#define RUN_SANDBOX_LUA_SLACK ((size_t)1 << 20)
+#define RUN_MiB (1u << 20)
+/* A sandboxed scenario without --timeout gets this one. */
+#define RUN_SANDBOX_TIMEOUT "10m"
+
+static void memory_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	push_where(L);
+	lua_pushfstring(L, "the scenario uses more than %d MiB of Lua memory (the --sandbox limit)",
+			(int)(RUN_SANDBOX_LUA_MEMORY / RUN_MiB));
+	lua_concat(L, 2);
+	lua_error(L);
+}
+
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct run *r = ud;
+	size_t old = ptr ? osize : 0, total = r->lua_bytes - old + nsize;
+	void *p;
+
+	if (!nsize) {
+		free(ptr);
+		r->lua_bytes -= old;
+		return NULL;
+	}
+	if (nsize > old && total > RUN_SANDBOX_LUA_MEMORY) {
+		r->lua_memory_exceeded = true;
+		if (total > RUN_SANDBOX_LUA_MEMORY + RUN_SANDBOX_LUA_SLACK)
+			return NULL;
+		/* lua_sethook() is safe anywhere, a signal handler included. */
+		if (r->L && !r->cb_depth)
+			lua_sethook(r->L, memory_hook, LUA_MASKCOUNT, 1);
+	}
+	p = realloc(ptr, nsize);
+	if (p)
+		r->lua_bytes = total;
+	return p;
+}
+
+static int sandbox_refused(lua_State *L)
+{
+	return luaL_error(L, "%s is not available under --sandbox",
+			  lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static int sandbox_refused_field(lua_State *L)
+{
+	return luaL_error(L, "%s.%s is not available under --sandbox",
+			  lua_tostring(L, lua_upvalueindex(1)), luaL_optstring(L, 2, "?"));
+}
+
+static int sandbox_load(lua_State *L)
+{
+	size_t len;
+	const char *chunk = lua_tolstring(L, 1, &len);
+
+	/* A binary chunk can break the VM in ways no check catches. */
+	if (lua_type(L, 1) == LUA_TSTRING && len && chunk[0] == LUA_SIGNATURE[0])
+		return luaL_error(L, "load: binary chunks are not available under --sandbox");
+	lua_settop(L, 4);
+	lua_pushliteral(L, "t");
+	lua_replace(L, 3);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 4, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+static void refuse(lua_State *L, int t, const char *field, const char *name)
+{
+	t = lua_absindex(L, t);
+	lua_pushstring(L, name);
+	lua_pushcclosure(L, sandbox_refused, 1);
+	lua_setfield(L, t, field);
+}
+
+/* A library that is not there: any field of it is an error naming it. */
+static void refuse_library(lua_State *L, const char *name)
+{
+	lua_newtable(L);
+	lua_createtable(L, 0, 1);
+	lua_pushstring(L, name);
+	lua_pushcclosure(L, sandbox_refused_field, 1);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lua_setglobal(L, name);
+}
+
+/*
+ * The libraries of a scenario from elsewhere: the pure ones (base without
+ * dofile, loadfile and binary chunks; coroutine, table, string, math,
+ * utf8) and os's clock and calendar. Nothing that runs a program, touches
+ * a file, reads the environment, loads native code or reaches into the VM:
+ * no io, package (require), debug, os.execute, remove, rename, exit,
+ * getenv, tmpname, setlocale. The memhp API is whole, less m:svg().
+ */
+static void open_sandboxed_libs(lua_State *L)
+{
+	static const luaL_Reg libs[] = {
+		{ LUA_GNAME, luaopen_base },	   { LUA_COLIBNAME, luaopen_coroutine },
+		{ LUA_TABLIBNAME, luaopen_table }, { LUA_STRLIBNAME, luaopen_string },
+		{ LUA_MATHLIBNAME, luaopen_math }, { LUA_UTF8LIBNAME, luaopen_utf8 },
+		{ LUA_OSLIBNAME, luaopen_os },	   { NULL, NULL },
+	};
+	static const char *const os_refused[] = { "execute", "remove",	"rename",    "exit",
+						  "getenv",  "tmpname", "setlocale", NULL };
+	char name[RUN_SANDBOX_NAME_MAX];
+
+	for (const luaL_Reg *lib = libs; lib->func; lib++) {
+		luaL_requiref(L, lib->name, lib->func, 1);
+		lua_pop(L, 1);
+	}
+	lua_pushglobaltable(L);
+	refuse(L, -1, "dofile", "dofile");
+	refuse(L, -1, "loadfile", "loadfile");
+	refuse(L, -1, "require", "require");
+	lua_getfield(L, -1, "load");
+	lua_pushcclosure(L, sandbox_load, 1);
+	lua_setfield(L, -2, "load");
+	lua_getfield(L, -1, LUA_OSLIBNAME);
+	for (const char *const *f = os_refused; *f; f++) {
+		snprintf(name, sizeof(name), "os.%s", *f);
+		refuse(L, -1, *f, name);
+	}
+	lua_pop(L, 2);
+	refuse_library(L, LUA_IOLIBNAME);
+	refuse_library(L, LUA_LOADLIBNAME);
+	refuse_library(L, LUA_DBLIBNAME);
+}
+
 /*
  * Lua's warnings, which come in pieces. An error in a __gc finalizer
  * reaches us only this way ("error in __gc ..."): it is an error of the
@@ -255,7 +404,8 @@ struct run_args {
 	const char *timeout_arg; /* as given, for messages and the replay line */
 	uint64_t timeout_ms;	 /* 0: none */
 	uint64_t seed;
-	bool have_seed, logical_time, quiet;
+	bool have_seed, logical_time, quiet, sandbox;
+	bool default_timeout; /* --sandbox's, not the user's */
 	int protocol;
 	int nargs;
 	char **args;
@@ -263,7 +413,15 @@ struct run_args {
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_LOGICAL, OPT_TIMEOUT };
+	enum {
+		OPT_SEED = 256,
+		OPT_SVG,
+		OPT_TRACE,
+		OPT_PROTOCOL,
+		OPT_LOGICAL,
+		OPT_TIMEOUT,
+		OPT_SANDBOX
+	};
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "svg", required_argument, NULL, OPT_SVG },
@@ -271,6 +429,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "logical-time", no_argument, NULL, OPT_LOGICAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "sandbox", no_argument, NULL, OPT_SANDBOX },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -316,6 +475,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return -1;
 			}
 			a->timeout_arg = optarg;
+			break;
+		case OPT_SANDBOX:
+			a->sandbox = true;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -387,6 +549,16 @@ static enum script_result run_script(struct run *r, const struct run_args *a)
 	if (rc != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 
+		/* An allocation past cap and slack says only "not enough memory". */
+		if (rc == LUA_ERRMEM && r->lua_memory_exceeded) {
+			lua_pushfstring(L,
+					"the scenario needs more than %d MiB of Lua memory (the "
+					"--sandbox limit)",
+					(int)(RUN_SANDBOX_LUA_MEMORY / RUN_MiB));
+			lua_replace(L, -2);
+			msg = lua_tostring(L, -1);
+		}
+
 		/* After ^C the traceback says nothing the first line does not. */
 		if (r->interrupts)
 			fprintf(stderr, "memhp run: %.*s\n", msg ? (int)strcspn(msg, "\n") : 11,
@@ -409,10 +581,12 @@ static void print_replay(const struct run_args *a, uint64_t seed)
 	printf(" --seed %" PRIu64, seed);
 	if (a->protocol != RUN_PROTOCOL_SCRIPT)
 		printf(" --protocol %s", a->protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
-	if (a->timeout_arg) {
+	if (a->timeout_arg && !a->default_timeout) {
 		printf(" --timeout ");
 		run_print_shell_word(stdout, a->timeout_arg);
 	}
+	if (a->sandbox)
+		printf(" --sandbox");
 	if (a->nargs)
 		printf(" --");
 	for (int i = 0; i < a->nargs; i++) {
@@ -475,7 +649,13 @@ int cmd_run(int argc, char **argv)
 	to.progress = isatty(STDERR_FILENO);
 	to.keep_events = a.trace != NULL;
 	r.tl = tl_create(&to);
-	r.L = luaL_newstate();
+	if (a.sandbox && !a.timeout_arg) {
+		a.timeout_arg = RUN_SANDBOX_TIMEOUT;
+		a.default_timeout = true;
+		run_parse_duration(a.timeout_arg, &a.timeout_ms);
+	}
+	r.sandbox = a.sandbox;
+	r.L = a.sandbox ? lua_newstate(sandbox_alloc, &r) : luaL_newstate();
 	if (!r.tl || !r.L) {
 		fprintf(stderr, "memhp run: out of memory\n");
 		tl_destroy(r.tl);
@@ -485,7 +665,10 @@ int cmd_run(int argc, char **argv)
 	}
 	tl_register_scenario_thread(r.tl);
 	lua_setwarnf(r.L, on_warning, &r);
-	luaL_openlibs(r.L);
+	if (a.sandbox)
+		open_sandboxed_libs(r.L);
+	else
+		luaL_openlibs(r.L);
 	lapi_open(&r);
 	set_args(r.L, &a);
 

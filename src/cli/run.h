@@ -59,6 +59,9 @@ struct run {
 	const char *cb_kind;
 
 	volatile sig_atomic_t interrupts;
+	/* --sandbox, and the bytes its Lua state holds. */
+	bool sandbox, lua_memory_exceeded;
+	size_t lua_bytes;
 	/* --timeout told the scenario to stop (its SIGINT comes after). */
 	volatile sig_atomic_t timed_out;
 	const char *timeout_arg;
