@@ -174,6 +174,85 @@ static void freeing_with_a_speculative_reference_frees_the_rest_now_and_the_head
 	ASSERT_EQ(mi2.free_pages - mi0.free_pages, 8);
 }
 
+/* Linux corrupts its free lists on these (or BUGs); memhp frees nothing and
+ * says bad-page, so the machine stays checkable. */
+static void a_free_with_the_wrong_order_or_twice_frees_nothing(void)
+{
+	struct memhp_machine *m = with_movable_block();
+	struct memhp_page *p, *odd = NULL, *held[4];
+	struct memhp_meminfo mi0, mi1;
+	int n = 0;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "bad-page");
+	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT_TRUE(p);
+	while (!odd && n < 4) {
+		held[n] = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+		ASSERT_TRUE(held[n]);
+		if (memhp_page_to_pfn(held[n]) & 1)
+			odd = held[n];
+		n++;
+	}
+	ASSERT_TRUE(odd);
+	memhp_meminfo(m, &mi0);
+
+	/* An order-0 page freed as order 5: its buddies are free already. */
+	ASSERT_ERR(memhp_free_pages_check(p, 5), -EBUSY);
+	memhp_free_pages(p, 5);
+	ASSERT_ERR(memhp_free_pages_check(p, memhp_max_order(m) + 1), -EINVAL);
+	memhp_free_pages(p, memhp_max_order(m) + 1);
+	ASSERT_ERR(memhp_free_pages_check(odd, 1), -EINVAL);
+	memhp_free_pages(odd, 1);
+	memhp_meminfo(m, &mi1);
+	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(memhp_page_count(p), 1);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 3);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+
+	ASSERT_OK(memhp_free_pages_check(p, 0));
+	memhp_free_pages(p, 0);
+	ASSERT_ERR(memhp_free_pages_check(p, 0), -ENOENT);
+	memhp_free_pages(p, 0);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 4);
+	for (int i = 0; i < n; i++)
+		memhp_free_pages(held[i], 0);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
+static void onlining_pages_that_are_not_being_onlined_onlines_nothing(void)
+{
+	struct memhp_machine *m = with_movable_block();
+	unsigned long pfn;
+	struct memhp_page *p, *tail;
+	struct memhp_meminfo mi0, mi1;
+
+	ASSERT_TRUE(m);
+	pfn = tm_block_pfn(m, B0);
+	tm_expect_violations(m, "bad-page");
+	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 1);
+	ASSERT_TRUE(p);
+	memhp_meminfo(m, &mi0);
+	/* The last page of the block with a max-order range: it would run
+	 * into memory that is not there (a fault, before this check). */
+	ASSERT_ERR(
+		memhp_online_pages_check(memhp_pfn_to_page(m, pfn + memhp_pages_per_block(m) - 1),
+					 memhp_max_order(m)),
+		-EINVAL);
+	/* A free chunk, and the tail of an allocation. */
+	ASSERT_ERR(memhp_online_pages_check(memhp_pfn_to_page(m, pfn + 2048), 0), -EBUSY);
+	memhp_generic_online_page(memhp_pfn_to_page(m, pfn + 2048), 0);
+	tail = memhp_pfn_to_page(m, memhp_page_to_pfn(p) + 1);
+	ASSERT_ERR(memhp_online_pages_check(tail, 0), -EBUSY);
+	memhp_generic_online_page(tail, 0);
+	memhp_meminfo(m, &mi1);
+	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+	ASSERT_EQ(tm_violations(m, "bad-page"), 2);
+	memhp_free_pages(p, 1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 static void gfp_zero_clears_the_contents(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
@@ -230,5 +309,7 @@ RUN_TESTS(T(freeing_every_order_merges_back_to_the_same_free_lists),
 	  T(gfp_dma_comes_from_zone_dma_and_dma32_from_below_4g),
 	  T(an_unmovable_allocation_claims_a_whole_movable_pageblock),
 	  T(freeing_with_a_speculative_reference_frees_the_rest_now_and_the_head_later),
+	  T(a_free_with_the_wrong_order_or_twice_frees_nothing),
+	  T(onlining_pages_that_are_not_being_onlined_onlines_nothing),
 	  T(gfp_zero_clears_the_contents), T(injected_allocation_failures_fail_exactly_that_many),
 	  T(hot_add_fails_enomem_without_kernel_memory_for_the_memmap))

@@ -38,13 +38,37 @@ MEMHP_API struct memhp_page *memhp_alloc_pages(struct memhp_machine *m, memhp_gf
 					       unsigned int order);
 MEMHP_API struct memhp_page *memhp_alloc_pages_node(struct memhp_machine *m, int nid,
 						    memhp_gfp_t gfp, unsigned int order);
-/* __free_pages(): drop the reference; the last one frees the chunk. */
+/*
+ * __free_pages(): drop the reference; the last one frees the chunk. A free
+ * that memhp_free_pages_check() refuses frees nothing and logs a bad-page
+ * finding, where Linux would corrupt its free lists or BUG.
+ */
 MEMHP_API void memhp_free_pages(struct memhp_page *page, unsigned int order);
+/*
+ * Could memhp_free_pages(@page, @order) free what an allocation handed out?
+ * 0 if so; -EINVAL: @order is above max_order or @page is not aligned to it;
+ * -ENOENT: @page has no reference left (freed already); -EBUSY: a page of
+ * the range is free in the buddy (an allocation freed with a larger order
+ * than it was made with).
+ */
+MEMHP_API int memhp_free_pages_check(struct memhp_page *page, unsigned int order);
 
 /* Change the zone's managed pages and totalram by @count. */
 MEMHP_API void memhp_adjust_managed_page_count(struct memhp_page *page, long count);
-/* The default online_page callback: hand 2^order pages to the buddy. */
+/*
+ * The default online_page callback: hand 2^order pages to the buddy. A range
+ * that memhp_online_pages_check() refuses is left alone, with a bad-page
+ * finding.
+ */
 MEMHP_API void memhp_generic_online_page(struct memhp_page *page, unsigned int order);
+/*
+ * Are these 2^order pages being onlined, so that memhp_generic_online_page()
+ * may hand them to the buddy? 0 if so; -EINVAL: @order is above max_order or
+ * @page is not aligned to it; -EBUSY: a page of the range has no reference,
+ * which onlining leaves on every page: it is in the buddy already, or the
+ * tail of an allocation.
+ */
+MEMHP_API int memhp_online_pages_check(struct memhp_page *page, unsigned int order);
 
 /*
  * alloc_contig_range(): isolate the pageblocks of [start, end), migrate

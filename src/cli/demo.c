@@ -104,9 +104,9 @@ static const char demo_usage[] =
 	"with checksummed data and kernel allocations, then unplugs down to 1 GiB\n"
 	"while speculative PFN walkers race: under Linux 6.1's PageOffline protocol\n"
 	"and under the 2025 proposal, side by side. Needs no files.\n"
-	"Exit status: 0 if no data was lost, 1 if some was (or the demo or a file it\n"
-	"was asked for could not be made), 2 on bad usage. What the checkers find is\n"
-	"reported, not an error.\n"
+	"Exit status: 0 if no data was lost, 1 if some was (or the demo could not be\n"
+	"made), 2 on bad usage, 3 if a file it was asked for (--svg, --trace) cannot\n"
+	"be written. What the checkers find is reported, not an error.\n"
 	"\n"
 	"options:\n"
 	"  --seed N              seed every random choice (default: a random seed,\n"
@@ -1289,10 +1289,22 @@ int cmd_demo(int argc, char **argv)
 	uint64_t seed;
 	unsigned long lost = 0;
 	int n = 0, nd = 0, ret, status = RUN_EXIT_OK;
+	bool io_error = false;
 
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret > 0 ? RUN_EXIT_OK : RUN_EXIT_USAGE;
+	/* Before the demo runs: a typo in a path is worth a second, not a run. */
+	for (int i = 0; i < 2; i++) {
+		const char *opt = i ? "--trace" : "--svg", *path = i ? a.trace : a.svg;
+		int err = path ? run_check_output(path) : 0;
+
+		if (err) {
+			fprintf(stderr, "memhp demo: %s %s: cannot write it: %s\n", opt, path,
+				strerror(-err));
+			return RUN_EXIT_IO;
+		}
+	}
 	seed = a.have_seed ? a.seed : run_random_seed();
 	to.out = stdout;
 	to.progress = isatty(STDERR_FILENO);
@@ -1323,7 +1335,10 @@ int cmd_demo(int argc, char **argv)
 		dr->task = memhp_current_task();
 		pthread_mutex_init(&dr->lock, NULL);
 		pthread_mutex_init(&dr->guard_lock, NULL);
-		if (run_protocol(dr, &a))
+		ret = run_protocol(dr, &a);
+		if (ret == -EIO)
+			io_error = true;
+		else if (ret)
 			status = RUN_EXIT_FAILED;
 		if (dr->ok)
 			done[nd++] = dr;
@@ -1343,7 +1358,7 @@ int cmd_demo(int argc, char **argv)
 				 i ? ", " : "", runs[i].pid, protocol_label(runs[i].protocol));
 		snprintf(name + strlen(name), sizeof(name) - strlen(name), ")");
 		if (tl_write_chrome(tl, a.trace, name))
-			status = RUN_EXIT_FAILED;
+			io_error = true;
 		else
 			printf("\ntrace: %s (open it in https://ui.perfetto.dev)\n", a.trace);
 	}
@@ -1354,6 +1369,8 @@ int cmd_demo(int argc, char **argv)
 		       done[i]->verified, done[i]->lost, i + 1 < nd ? "  " : "\n");
 	if (lost)
 		status = RUN_EXIT_FAILED;
+	if (io_error && status == RUN_EXIT_OK)
+		status = RUN_EXIT_IO;
 	for (int i = 0; i < n; i++) {
 		free(runs[i].check);
 		pthread_mutex_destroy(&runs[i].lock);

@@ -71,6 +71,7 @@ struct lwork {
 		struct memhp_kalloc *kalloc;
 		struct memhp_walkers *walkers;
 	};
+	int threads; /* walkers: how many run */
 	bool dead;
 };
 
@@ -121,6 +122,20 @@ static void where(lua_State *L, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "%s", "?");
+}
+
+/* luaL_error() with printf's formats, which lua_pushfstring() lacks (%u,
+ * %lx, %#x): the message still starts with the script's file:line. */
+static int errorf(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int errorf(lua_State *L, const char *fmt, ...)
+{
+	char msg[RUN_ERR_MAX * 2];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return luaL_error(L, "%s", msg);
 }
 
 /* ---- Arguments ----------------------------------------------------------------------- */
@@ -236,10 +251,33 @@ static void no_callback(lua_State *L, const char *fn)
 
 /* ---- Objects ------------------------------------------------------------------------- */
 
+/*
+ * Finalizers of objects still reachable when the scenario ends run as Lua
+ * closes, after the final check: whatever they did to a machine would go
+ * unchecked, so every object refuses to be used then. (The objects stay
+ * valid until Lua is closed: the refusal needs no freed memory.)
+ */
+static void check_live(lua_State *L)
+{
+	lua_Debug ar;
+	const char *fn = "this call";
+
+	if (!run_of(L)->ended)
+		return;
+	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+		fn = ar.name;
+	luaL_error(L,
+		   "%s: the scenario has ended: its machines and their objects cannot be used "
+		   "any more (a __gc finalizer that runs as Lua closes comes after the final "
+		   "check; free what it holds in the scenario)",
+		   fn);
+}
+
 static struct lmachine *check_machine(lua_State *L, int idx)
 {
 	struct lmachine **p = luaL_checkudata(L, idx, MACHINE_MT);
 
+	check_live(L);
 	if (!*p || !(*p)->m)
 		luaL_error(L, "the machine is gone");
 	return *p;
@@ -247,7 +285,10 @@ static struct lmachine *check_machine(lua_State *L, int idx)
 
 static struct lpage *check_lpage(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, PAGE_MT);
+	struct lpage *lp = luaL_checkudata(L, idx, PAGE_MT);
+
+	check_live(L);
+	return lp;
 }
 
 static struct memhp_page *check_page(lua_State *L, int idx)
@@ -256,8 +297,8 @@ static struct memhp_page *check_page(lua_State *L, int idx)
 	struct memhp_page *p = memhp_pfn_to_page(lp->lm->m, lp->pfn);
 
 	if (!p)
-		luaL_error(L, "page pfn %#lx is not present any more (its memory was removed)",
-			   lp->pfn);
+		errorf(L, "page pfn %#lx is not present any more (its memory was removed)",
+		       lp->pfn);
 	return p;
 }
 
@@ -274,6 +315,7 @@ static struct lwork *check_work(lua_State *L, int idx, const char *mt)
 {
 	struct lwork **p = luaL_checkudata(L, idx, mt);
 
+	check_live(L);
 	if ((*p)->dead)
 		luaL_error(L, "this %s was destroyed", mt + strlen("memhp."));
 	return *p;
@@ -788,6 +830,7 @@ static int l_machine(lua_State *L)
 	int ret;
 
 	no_callback(L, "memhp.machine()");
+	check_live(L);
 	if (r->nr_machines == RUN_MAX_MACHINES)
 		return luaL_error(L, "memhp.machine: at most %d machines in one run",
 				  RUN_MAX_MACHINES);
@@ -994,6 +1037,11 @@ uint64_t lapi_check_size(lua_State *L, int idx, const char *what)
 void lapi_no_callback(lua_State *L, const char *fn)
 {
 	no_callback(L, fn);
+}
+
+void lapi_check_live(lua_State *L)
+{
+	check_live(L);
 }
 
 void lapi_call_begin(lua_State *L, struct lmachine *lm, const char *what)
@@ -1328,12 +1376,12 @@ static int l_alloc_pages(lua_State *L)
 {
 	struct lmachine *lm = check_machine(L, 1);
 	memhp_gfp_t gfp = check_gfp(L, 2, MEMHP_GFP_KERNEL, "alloc_pages");
-	unsigned long order = (unsigned long)luaL_optinteger(L, 3, 0);
+	lua_Integer order = luaL_optinteger(L, 3, 0);
 	struct memhp_page *p;
 
-	if (order > memhp_max_order(lm->m))
-		return luaL_error(L, "alloc_pages: order %lu is above max_order %u", order,
-				  memhp_max_order(lm->m));
+	if (order < 0 || order > memhp_max_order(lm->m))
+		return errorf(L, "alloc_pages: order %lld is not 0 to max_order %u",
+			      (long long)order, memhp_max_order(lm->m));
 	p = memhp_alloc_pages(lm->m, gfp, (unsigned int)order);
 	if (!p)
 		lua_pushnil(L);
@@ -1342,22 +1390,66 @@ static int l_alloc_pages(lua_State *L)
 	return 1;
 }
 
+/* An order for @p's machine: 0..max_order. */
+static unsigned int check_order(lua_State *L, int idx, struct lpage *lp, const char *fn)
+{
+	lua_Integer order = luaL_checkinteger(L, idx);
+	unsigned int max = memhp_max_order(lp->lm->m);
+
+	if (order < 0 || order > max)
+		errorf(L, "%s: order %lld is not 0 to max_order %u", fn, (long long)order, max);
+	return (unsigned int)order;
+}
+
+/*
+ * The core refuses a bad free or online with a bad-page finding (Linux
+ * would corrupt its free lists); a script's mistake is an error at its line
+ * instead, before anything is touched.
+ */
 static int l_free_pages(lua_State *L)
 {
+	struct lpage *lp = check_lpage(L, 1);
 	struct memhp_page *p = check_page(L, 1);
+	unsigned int order = lua_isnoneornil(L, 2) ? 0 : check_order(L, 2, lp, "free_pages");
 
-	memhp_free_pages(p, (unsigned int)luaL_optinteger(L, 2, 0));
+	switch (memhp_free_pages_check(p, order)) {
+	case 0:
+		break;
+	case -EINVAL:
+		return errorf(L, "free_pages: pfn %#lx is not aligned to order %u", lp->pfn, order);
+	case -ENOENT:
+		return errorf(L, "free_pages: pfn %#lx has no reference left: freed already?",
+			      lp->pfn);
+	default:
+		return errorf(L,
+			      "free_pages: order %u at pfn %#lx: a page of the range is free in "
+			      "the buddy already: was it allocated with a smaller order?",
+			      order, lp->pfn);
+	}
+	memhp_free_pages(p, order);
 	return 0;
 }
 
 static int l_generic_online_page(lua_State *L)
 {
+	struct lpage *lp = check_lpage(L, 1);
 	struct memhp_page *p = check_page(L, 1);
-	lua_Integer order = luaL_checkinteger(L, 2);
+	unsigned int order = check_order(L, 2, lp, "generic_online_page");
 
-	if (order < 0 || order > MEMHP_MAX_ORDER_LIMIT)
-		return luaL_error(L, "generic_online_page: bad order %I", order);
-	memhp_generic_online_page(p, (unsigned int)order);
+	switch (memhp_online_pages_check(p, order)) {
+	case 0:
+		break;
+	case -EINVAL:
+		return errorf(L, "generic_online_page: pfn %#lx is not aligned to order %u",
+			      lp->pfn, order);
+	default:
+		return errorf(L,
+			      "generic_online_page: pfn %#lx is not a page being onlined: a "
+			      "page of its order-%u range is free in the buddy or part of an "
+			      "allocation",
+			      lp->pfn, order);
+	}
+	memhp_generic_online_page(p, order);
 	return 0;
 }
 
@@ -1462,7 +1554,7 @@ static int p_nid(lua_State *L)
 
 static int p_tostring(lua_State *L)
 {
-	struct lpage *lp = check_lpage(L, 1);
+	struct lpage *lp = luaL_checkudata(L, 1, PAGE_MT);
 
 	char buf[RUN_SIZE_STR * 2];
 
@@ -1473,7 +1565,7 @@ static int p_tostring(lua_State *L)
 
 static int p_eq(lua_State *L)
 {
-	struct lpage *a = check_lpage(L, 1), *b = check_lpage(L, 2);
+	struct lpage *a = luaL_checkudata(L, 1, PAGE_MT), *b = luaL_checkudata(L, 2, PAGE_MT);
 
 	lua_pushboolean(L, a->lm == b->lm && a->pfn == b->pfn);
 	return 1;
@@ -1612,7 +1704,8 @@ static struct lwork *new_work(lua_State *L, struct lmachine *lm, enum lwork_kind
 	struct lwork *w, **box;
 
 	if (lm->nr_work == LAPI_MAX_WORKLOADS)
-		luaL_error(L, "at most %d workloads per machine", LAPI_MAX_WORKLOADS);
+		luaL_error(L, "at most %d workloads per machine (destroyed ones count too)",
+			   LAPI_MAX_WORKLOADS);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		luaL_error(L, "out of memory");
@@ -1738,6 +1831,7 @@ static void work_destroy(struct lwork *w, struct memhp_walker_stats *stats)
 		break;
 	case LW_WALKERS:
 		memhp_walkers_stop(w->walkers, stats);
+		w->lm->run->walker_threads -= w->threads;
 		break;
 	}
 }
@@ -1797,8 +1891,9 @@ static int k_nr_pages(lua_State *L)
 	return 1;
 }
 
-/* Walker threads a scenario may start at once, and the spins a walker may
- * hold a reference: more would only starve the two cores we have. */
+/* Walker threads that may run at once in a whole run (they spin, never
+ * sleep: many more starve the scenario's own thread until nothing ends),
+ * and the spins a walker holds a reference by default. */
 #define LAPI_MAX_WALKER_THREADS 8
 #define LAPI_DEFAULT_HOLD_SPINS 1000
 
@@ -1820,6 +1915,11 @@ static int l_walkers(lua_State *L)
 		return luaL_error(L, "walkers: threads must be 1 to %d", LAPI_MAX_WALKER_THREADS);
 	if (spins < 0)
 		return luaL_error(L, "walkers: hold_spins cannot be negative");
+	if (lm->run->walker_threads + threads > LAPI_MAX_WALKER_THREADS)
+		return luaL_error(L,
+				  "walkers: %d walker threads run already: at most %d at once; "
+				  "stop some with w:stop() first",
+				  lm->run->walker_threads, LAPI_MAX_WALKER_THREADS);
 	w = new_work(L, lm, LW_WALKERS, WALKERS_MT);
 	call_begin(L, lm, "walkers(%d threads, hold %d spins)", (int)threads, (int)spins);
 	ret = memhp_walkers_start(lm->m, (unsigned int)threads, (unsigned int)spins, &w->walkers);
@@ -1828,6 +1928,8 @@ static int l_walkers(lua_State *L)
 		w->dead = true;
 		return luaL_error(L, "walkers: %s", strerror(-ret));
 	}
+	w->threads = (int)threads;
+	lm->run->walker_threads += w->threads;
 	return 1;
 }
 
@@ -1972,13 +2074,14 @@ static int l_inject_notifier_error(lua_State *L)
 
 /* ---- Checks ---------------------------------------------------------------------------------- */
 
+/* A report counts every finding (nr) but fills only the first few of each
+ * rule (shown): the entries past those hold nothing. */
 static void push_violations(lua_State *L, const struct memhp_check_report *rep, const char *rule)
 {
-	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
 	lua_Integer n = 0;
 
 	lua_newtable(L);
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; i < rep->shown; i++) {
 		const struct memhp_violation *v = &rep->v[i];
 
 		if (rule && strcmp(rule, v->rule))
@@ -2066,6 +2169,9 @@ static int l_svg(lua_State *L)
 	char title[LAPI_DESC], w[LAPI_WHERE];
 	int ret;
 
+	if (lm->run->sandbox)
+		return luaL_error(L, "m:svg() is not available under --sandbox: it writes a file "
+				     "of the host (--svg draws every machine at the end)");
 	where(L, w, sizeof(w));
 	snprintf(title, sizeof(title), "machine %d at %s", lm->index, w);
 	ret = svg_write(lm->m, path, title);
@@ -2073,8 +2179,27 @@ static int l_svg(lua_State *L)
 	return 1;
 }
 
+/*
+ * A random integer in [0, n], unbiased: Lua 5.4's project(). The mask is
+ * the smallest 2^b - 1 >= n; draws above n are drawn again (less than
+ * half of them). n = 2^64 - 1 (the whole integer range) needs no retry.
+ */
+static uint64_t random_upto(struct memhp_machine *m, uint64_t x, uint64_t n)
+{
+	uint64_t lim = n;
+
+	if (!(n & (n + 1)))
+		return x & n;
+	for (unsigned int shift = 1; shift < 64; shift <<= 1)
+		lim |= lim >> shift;
+	while ((x &= lim) > n)
+		x = memhp_random(m);
+	return x;
+}
+
 /* m:random() and math.random: the machine's generator, so that --seed
- * reproduces the script's choices along with the library's. */
+ * reproduces the script's choices along with the library's. The arguments
+ * are Lua's: none, (0) for a whole random integer, (m) or (lo, hi). */
 static int push_random(lua_State *L, struct memhp_machine *m, int first)
 {
 	uint64_t x = memhp_random(m);
@@ -2087,14 +2212,23 @@ static int push_random(lua_State *L, struct memhp_machine *m, int first)
 	case 1:
 		lo = 1;
 		hi = luaL_checkinteger(L, first);
+		if (hi == 0) {
+			lua_pushinteger(L, (lua_Integer)x);
+			return 1;
+		}
 		break;
-	default:
+	case 2:
 		lo = luaL_checkinteger(L, first);
 		hi = luaL_checkinteger(L, first + 1);
 		break;
+	default:
+		return luaL_error(L, "wrong number of arguments");
 	}
 	luaL_argcheck(L, lo <= hi, first, "interval is empty");
-	lua_pushinteger(L, lo + (lua_Integer)(x % ((uint64_t)(hi - lo) + 1)));
+	/* In unsigned arithmetic hi - lo cannot overflow, and lo + r wraps
+	 * back into [lo, hi]. */
+	lua_pushinteger(
+		L, (lua_Integer)((uint64_t)lo + random_upto(m, x, (uint64_t)hi - (uint64_t)lo)));
 	return 1;
 }
 
@@ -2557,7 +2691,7 @@ static unsigned long report_failures(const struct lmachine *lm,
 				     const struct memhp_check_report *rep, const char *what,
 				     unsigned long *nr_allowed)
 {
-	size_t shown = rep->nr < MEMHP_CHECK_MAX_REPORTED ? rep->nr : MEMHP_CHECK_MAX_REPORTED;
+	size_t shown = rep->shown;
 	unsigned long failed = 0;
 
 	for (size_t i = 0; i < shown; i++) {
@@ -2575,8 +2709,14 @@ static unsigned long report_failures(const struct lmachine *lm,
 			fprintf(stderr, "memhp: machine %d: %s: %s at pfn %#lx: %s\n", lm->index,
 				what, v->rule, v->pfn, v->detail);
 	}
-	/* Past what a report keeps, nothing can be allowed or not: count it. */
 	if (rep->nr > shown) {
+		/* A report that is not full dropped only findings of rules it
+		 * shows: if each of those is allowed, so are the rest. Past a
+		 * full report nothing can be told: count them. */
+		if (!failed && shown < MEMHP_CHECK_MAX_REPORTED) {
+			*nr_allowed += rep->nr - shown;
+			return 0;
+		}
 		failed += rep->nr - shown;
 		fprintf(stderr, "memhp: machine %d: ... and %zu more %s\n", lm->index,
 			rep->nr - shown, what);
@@ -2602,22 +2742,35 @@ unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
 	return failed;
 }
 
+void lapi_end(struct run *r)
+{
+	for (int i = 0; i < r->nr_machines; i++) {
+		struct lmachine *lm = r->machines[i];
+
+		if (lm->online_page_fn != LUA_NOREF)
+			memhp_restore_online_page_callback(lm->m, lua_online_page);
+		lm->online_page_fn = LUA_NOREF;
+		for (int j = 0; j < lm->nr_notifiers; j++) {
+			if (lm->notifiers[j]->registered)
+				memhp_unregister_memory_notifier(lm->m, &lm->notifiers[j]->nb);
+			lm->notifiers[j]->registered = false;
+		}
+		if (lm->tracer_installed)
+			memhp_remove_tracer(lm->m, lua_tracer, lm);
+		lm->tracer_installed = false;
+	}
+	r->ended = true;
+}
+
 void lapi_teardown(struct run *r)
 {
 	for (int i = r->nr_machines; i-- > 0;) {
 		struct lmachine *lm = r->machines[i];
 
-		if (lm->online_page_fn != LUA_NOREF)
-			memhp_restore_online_page_callback(lm->m, lua_online_page);
-		for (int j = 0; j < lm->nr_notifiers; j++) {
-			if (lm->notifiers[j]->registered)
-				memhp_unregister_memory_notifier(lm->m, &lm->notifiers[j]->nb);
+		for (int j = 0; j < lm->nr_notifiers; j++)
 			free(lm->notifiers[j]);
-		}
 		if (lm->inject_registered)
 			memhp_unregister_memory_notifier(lm->m, &lm->inject_nb);
-		if (lm->tracer_installed)
-			memhp_remove_tracer(lm->m, lua_tracer, lm);
 		for (int j = lm->nr_work; j-- > 0;) {
 			work_destroy(lm->work[j], NULL);
 			free(lm->work[j]);

@@ -24,6 +24,9 @@ struct memhp_machine *lapi_lm_machine(const struct lmachine *lm);
 uint64_t lapi_check_size(lua_State *L, int idx, const char *what);
 /* An error if called from a callback the core makes with its locks held. */
 void lapi_no_callback(lua_State *L, const char *fn);
+/* An error once the scenario has ended (a finalizer as Lua closes): every
+ * object's check calls it before it touches the object's machine. */
+void lapi_check_live(lua_State *L);
 /* A span of the timeline around a call of the script, and its result. */
 void lapi_call_begin(lua_State *L, struct lmachine *lm, const char *what);
 void lapi_call_end(lua_State *L, struct lmachine *lm, const char *result);

@@ -48,6 +48,7 @@ static struct lballoon *check_balloon(lua_State *L, int idx)
 {
 	struct lballoon **p = luaL_checkudata(L, idx, BALLOON_MT);
 
+	lapi_check_live(L);
 	if ((*p)->dead)
 		luaL_error(L, "this balloon was destroyed");
 	return *p;

@@ -213,6 +213,7 @@ static struct lvdev *check_dev(lua_State *L, int idx)
 {
 	struct lvdev **p = luaL_checkudata(L, idx, VMEM_DEV_MT);
 
+	lapi_check_live(L);
 	if ((*p)->dead)
 		luaL_error(L, "virtio-mem device %s was destroyed", (*p)->id);
 	return *p;
@@ -222,6 +223,7 @@ static struct lvdrv *check_drv(lua_State *L, int idx)
 {
 	struct lvdrv **p = luaL_checkudata(L, idx, VMEM_DRV_MT);
 
+	lapi_check_live(L);
 	if ((*p)->dead)
 		luaL_error(L, "the virtio-mem driver of %s was removed", (*p)->d->id);
 	return *p;

@@ -17,12 +17,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The longest warning (or finalizer error) kept whole. */
+#define RUN_WARNING_MAX 1024
 /* Machines one scenario may create (each is a process in the trace). */
 #define RUN_MAX_MACHINES 8
 /* Exit statuses: documented in doc/memhp.1. */
 #define RUN_EXIT_OK 0
 #define RUN_EXIT_FAILED 1 /* an expectation, an invariant or the script failed */
 #define RUN_EXIT_USAGE 2
+/* An output file (--svg, --trace) cannot be written: checked before the
+ * run starts, so that a run never goes to waste for a typo in a path. */
+#define RUN_EXIT_IO 3
+#define RUN_EXIT_TIMEOUT 124	 /* --timeout ended it, as timeout(1) says */
 #define RUN_EXIT_INTERRUPTED 130 /* 128 + SIGINT, as a shell reports it */
 
 enum run_protocol_opt {
@@ -53,9 +59,26 @@ struct run {
 	const char *cb_kind;
 
 	volatile sig_atomic_t interrupts;
+	/* --sandbox, and the bytes its Lua state holds. */
+	bool sandbox, lua_memory_exceeded;
+	size_t lua_bytes;
+	/* --timeout told the scenario to stop (its SIGINT comes after). */
+	volatile sig_atomic_t timed_out;
+	const char *timeout_arg;
+
+	/* Set by lapi_end(): calls on machines are refused from then on. */
+	bool ended;
+	/* Errors Lua could only warn about (in a __gc finalizer): each fails
+	 * the run as an error of the script does. */
+	unsigned long script_errors;
+	/* A warning Lua sends in pieces, and whether warn("@on") was said. */
+	char warning[RUN_WARNING_MAX];
+	bool warning_continued, warnings_on;
 
 	struct lmachine *machines[RUN_MAX_MACHINES];
 	int nr_machines;
+	/* Walker threads running, over every machine. */
+	int walker_threads;
 };
 
 /* Open the memhp library in @r->L: the memhp table, expect helpers, print. */
@@ -68,7 +91,12 @@ void lapi_stop_workers(struct run *r);
  * fail the run. */
 unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed);
 struct memhp_machine *lapi_machine(struct run *r, int i);
-/* Unregister the script's hooks, free workloads, destroy the machines. */
+/* The scenario is over: unregister its Lua hooks, so that the core never
+ * calls into Lua again, and refuse every call on a machine or its objects
+ * from then on (finalizers run as Lua closes). */
+void lapi_end(struct run *r);
+/* Free workloads and destroy the machines (after lapi_end() and
+ * lua_close(): the Lua objects point at them until then). */
 void lapi_teardown(struct run *r);
 
 /*

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,10 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
+
+/* The longest duration --timeout takes: a week, far past any scenario,
+ * and far below what a timespec or a double's milliseconds can hold. */
+#define RUN_DURATION_MAX_MS (7ULL * 24 * 3600 * 1000)
 
 /* A seed chosen for the user fits in 32 bits: easy to read and retype. */
 #define RUN_RANDOM_SEED_MASK 0xffffffffULL
@@ -264,4 +269,72 @@ const char *run_suggest(const char *word, const char *const *names)
 		}
 	}
 	return best;
+}
+
+int run_check_output(const char *path)
+{
+	/* Opening for writing says what a later write would meet (a missing
+	 * directory, a directory, no permission, a read-only file system);
+	 * without O_TRUNC an existing file keeps its contents until then. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Characters a shell takes literally, so that a word of them needs no
+ * quotes on the replay line. */
+static bool shell_safe(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_@%+=:,./-", *s))
+			return false;
+	return true;
+}
+
+void run_print_shell_word(FILE *f, const char *s)
+{
+	if (shell_safe(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+int run_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].ms;
+		if (!(v >= 1) || v > (double)RUN_DURATION_MAX_MS)
+			return -1;
+		*ms = (uint64_t)v;
+		return 0;
+	}
+	return -1;
 }

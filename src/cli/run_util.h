@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Room for any message a parser writes about bad input. */
 #define RUN_ERR_MAX 160
@@ -48,11 +49,22 @@ int run_parse_seed(const char *s, uint64_t *out);
 int run_parse_protocol(const char *s, int *out);
 /* What to say after "bad protocol 'X': " when run_parse_protocol() fails. */
 #define RUN_PROTOCOL_HINT "use 6.1 or 2025"
+/* A duration: "2" or "2s", "500ms", "1.5m", "1h", to milliseconds (at
+ * least 1, at most a week). Returns 0, or -1 for anything else. */
+int run_parse_duration(const char *s, uint64_t *ms);
+/* What to say after "bad timeout 'X': " when run_parse_duration() fails. */
+#define RUN_DURATION_HINT "expected a duration such as 30, 30s, 500ms, 2m or 1h, up to a week"
 /* A seed chosen for the user: 32 bits, easy to read and retype. */
 uint64_t run_random_seed(void);
 /* Where machine @index (1-based) of a run draws its map: @base for the first,
  * "map-2.svg" for the second when @base is "map.svg", and so on. */
 void run_svg_path(const char *base, int index, char *buf, size_t len);
+
+/* Could @path be written (an output file such as --svg)? Creates it if it
+ * is not there. 0, or -errno. */
+int run_check_output(const char *path);
+/* @s as one shell word: as it is when it can be, else in single quotes. */
+void run_print_shell_word(FILE *f, const char *s);
 
 /* The closest of @names (NULL-terminated) to @word, if it is close enough to
  * be a typo; NULL otherwise. */

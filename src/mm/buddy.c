@@ -216,10 +216,57 @@ void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned in
 	free_one_page(m, page_to_pfn_m(m, page), order, false);
 }
 
-void memhp_free_pages(struct memhp_page *page, unsigned int order)
+static bool range_misaligned(struct memhp_machine *m, const struct memhp_page *page,
+			     unsigned int order)
+{
+	return order > m->max_order || (page_to_pfn_m(m, page) & ((1UL << order) - 1));
+}
+
+int memhp_free_pages_check(struct memhp_page *page, unsigned int order)
 {
 	struct memhp_machine *m = page_machine(page);
 
+	/* Past max_order or misaligned, the range may leave its section:
+	 * not even its descriptors can be looked at. */
+	if (range_misaligned(m, page, order))
+		return -EINVAL;
+	if (!page_count(page))
+		return -ENOENT;
+	/* Ranges of 2^order pages nest or miss each other: a free chunk
+	 * that overlaps this one without holding its (referenced) head has
+	 * its own head inside it. */
+	for (unsigned long i = 1; i < (1UL << order); i++)
+		if (PageBuddy(page + i))
+			return -EBUSY;
+	return 0;
+}
+
+/* What memhp_free_pages_check() and memhp_online_pages_check() found. */
+static const char *range_problem(int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return "order above max_order or a pfn not aligned to it";
+	case -ENOENT:
+		return "no reference left (freed already)";
+	default:
+		return "a page of the range is free or in use already";
+	}
+}
+
+void memhp_free_pages(struct memhp_page *page, unsigned int order)
+{
+	struct memhp_machine *m = page_machine(page);
+	int err = memhp_free_pages_check(page, order);
+
+	/* Linux would corrupt its free lists here, or BUG: report it and
+	 * free nothing, so that the machine stays checkable. */
+	if (err) {
+		memhp_report(m, page_to_pfn_m(m, page), "bad-page",
+			     "Bad page state: __free_pages(order %u): %s: nothing freed", order,
+			     range_problem(err));
+		return;
+	}
 	if (memhp_page_ref_dec_and_test(page)) {
 		free_the_page(m, page, order);
 	} else {
@@ -263,10 +310,33 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 		free_one_page(m, pfn, order, true);
 }
 
-void memhp_generic_online_page(struct memhp_page *page, unsigned int order)
+int memhp_online_pages_check(struct memhp_page *page, unsigned int order)
 {
 	struct memhp_machine *m = page_machine(page);
 
+	if (range_misaligned(m, page, order))
+		return -EINVAL;
+	/* move_pfn_range_to_zone() leaves refcount 1 on every page (a driver
+	 * that kept pages back may have cleared PG_reserved, as virtio-mem
+	 * does): a page without a reference is in the buddy already, or the
+	 * tail of an allocation. */
+	for (unsigned long i = 0; i < (1UL << order); i++)
+		if (!page_count(page + i))
+			return -EBUSY;
+	return 0;
+}
+
+void memhp_generic_online_page(struct memhp_page *page, unsigned int order)
+{
+	struct memhp_machine *m = page_machine(page);
+	int err = memhp_online_pages_check(page, order);
+
+	if (err) {
+		memhp_report(m, page_to_pfn_m(m, page), "bad-page",
+			     "Bad page state: onlining order %u: %s: nothing onlined", order,
+			     range_problem(err));
+		return;
+	}
 	__free_pages_core(m, page_to_pfn_m(m, page), order);
 	ADD_ONCE(m->totalram_pages, 1L << order);
 }
