@@ -8,8 +8,10 @@
 # alone for $SLEEP seconds (0: not at all), then offlined. Before the
 # offline we record what is in the block: zone Normal's free and managed
 # pages (the block is the zone as long as it is the only Normal block),
-# the /proc/kpageflags histogram of its pfns and the zone's pageblock
-# types; after a failed offline, the same again and the kernel log.
+# the /proc/kpageflags histogram of its pfns (KPF_BUDDY marks every free
+# page, "zero" counts pages without any flag: per-cpu free lists and the
+# kernel's flagless pages) and the zone's pageblock types; after a failed
+# offline, the same again; and the kernel log.
 #
 # Env: BLOCKS (default "32"), SLEEP (default 2).
 #
@@ -38,15 +40,27 @@ snapshot() { # BLOCK WHEN
 for b in $BLOCKS; do
 	result "valid_zones_memory$b" "$(cat $MEM/memory$b/valid_zones | tr ' ' ,)"
 	dmesg_mark
-	r=$(write_attr online $MEM/memory$b/state)
-	result "online_memory$b" "$r" "zone=$(cat $MEM/memory$b/valid_zones)"
-	[ "$SLEEP" = 0 ] || sleep "$SLEEP"
-	snapshot "$b" before_offline
-	t0=$(now)
-	r=$(write_attr offline $MEM/memory$b/state)
-	t1=$(now)
+	if [ "$SLEEP" = 0 ]; then
+		# Nothing runs between the two writes but the second /bin/echo
+		# itself (whose page tables and kernel stack come from the new
+		# Normal memory too); what we look at comes after.
+		# (read, not $(now): no process of our own in between)
+		r_on=$(write_attr online $MEM/memory$b/state)
+		read -r t0 _ < /proc/uptime
+		r=$(write_attr offline $MEM/memory$b/state)
+		read -r t1 _ < /proc/uptime
+		result "online_memory$b" "$r_on"
+	else
+		r_on=$(write_attr online $MEM/memory$b/state)
+		result "online_memory$b" "$r_on" "zone=$(cat $MEM/memory$b/valid_zones)"
+		sleep "$SLEEP"
+		snapshot "$b" before_offline
+		t0=$(now)
+		r=$(write_attr offline $MEM/memory$b/state)
+		t1=$(now)
+	fi
 	result "offline_memory$b" "$r" "ms=$(ms_between "$t0" "$t1")" \
-		"state=$(cat $MEM/memory$b/state)"
+		"state=$(cat $MEM/memory$b/state)" "zone=$(cat $MEM/memory$b/valid_zones)"
 	[ "$r" = ok ] || snapshot "$b" after_failed_offline
 	dmesg_since
 done
