@@ -37,8 +37,7 @@ int main(int argc, char **argv)
 	size_t len = (size_t)(argc > 3 ? strtoul(argv[3], NULL, 0) : 64) << 20;
 	long psz = sysconf(_SC_PAGESIZE);
 
-	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
 		perror("mmap");
 		return 1;
