@@ -32,7 +32,6 @@
 #define LAPI_DEFAULT_RAM (2 * MEMHP_GiB)
 /* Up to this much boot RAM the checker runs after every operation by
  * default: a violation is then caught at the operation that caused it. */
-#define LAPI_CHECK_AFTER_OPS_MAX (16 * MEMHP_GiB)
 /* Notifiers, trace hooks and allowed rules one machine may have. */
 #define LAPI_MAX_NOTIFIERS 32
 #define LAPI_MAX_TRACE_HOOKS 8
@@ -810,7 +809,7 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 		}
 		cfg->protocol = (enum memhp_protocol)r->protocol;
 	}
-	cfg->check_after_ops = ram <= LAPI_CHECK_AFTER_OPS_MAX;
+	cfg->check_after_ops = true;
 	opt_bool(L, 1, "check_after_ops", &cfg->check_after_ops);
 	cfg->seed = r->seed;
 	if (opt_present(L, 1, "seed")) {
