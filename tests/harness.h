@@ -114,7 +114,8 @@ const char *errno_name(long err);
 /* ---- Machines ----------------------------------------------------------- */
 
 /* A small machine: 512 MiB of boot RAM below 4 GiB (DMA, DMA32), a 64 GiB
- * address space, the checker after every operation. */
+ * address space, the kernel image at 16 MiB (nokaslr), the checker after
+ * every operation. */
 void tm_config(struct memhp_config *cfg);
 /* Create a machine the harness checks and destroys when the test ends. */
 struct memhp_machine *tm_create(const struct memhp_config *cfg);

@@ -34,6 +34,8 @@ struct memhp_machine;
 #define MEMHP_MAX_BOOT_RANGES 8
 /* QEMU 7.2's q35 takes at most this many CPUs. */
 #define MEMHP_MAX_CPUS 288
+/* x86's default SWIOTLB (IO_TLB_DEFAULT_SIZE). */
+#define MEMHP_SWIOTLB_SIZE (64ULL << 20)
 /* One node for now; the interfaces carry node ids all the same. */
 #define MEMHP_MAX_NUMNODES 1
 #define MEMHP_NUMA_NO_NODE (-1)
@@ -107,10 +109,25 @@ struct memhp_config {
 	uint64_t dma_limit;   /* ZONE_DMA below this (0: no ZONE_DMA) */
 	uint64_t dma32_limit; /* ZONE_DMA32 below this (0: none) */
 	/* What the booted kernel keeps for itself (memblock reservations):
-	 * its image at kernel_start, the first MiB, and the boot memmap. */
+	 * its image at kernel_start (the span from its text to the end of its
+	 * bss; the init sections between are freed after boot, as Debian's
+	 * 6.1 image lays them out), the first MiB, and the boot memmap. With
+	 * kaslr (Debian's default), the image goes to a random 2 MiB-aligned
+	 * slot of RAM from kernel_start up, drawn from the seed, and
+	 * memhp_machine_config() shows where. */
 	uint64_t kernel_start;
 	uint64_t kernel_size;
+	bool kaslr;
 	bool reserve_low_1m;
+	/* The SWIOTLB bounce buffer, reserved below 4 GiB at the top of low
+	 * RAM: x86 sets up 64 MiB whenever memory can reach above 4 GiB (RAM
+	 * there, or room for hot-plugged memory), none otherwise. */
+	uint64_t swiotlb_size; /* MEMHP_SWIOTLB_SIZE or 0 */
+	/* The rest of what early boot reserves (page tables of the direct map,
+	 * the first per-cpu chunk, ACPI tables ...), at the top of RAM below
+	 * the memmap: a fixed part and a part per GiB of RAM. */
+	uint64_t early_reserved;
+	uint64_t early_reserved_per_gib;
 	/* Bytes of memmap charged per page of memory (sizeof(struct page) in
 	 * the kernel we model): hot-added memory costs this much kernel memory
 	 * unless memmap_on_memory places it in the block itself. */

@@ -769,6 +769,10 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		dev_end = align_up(dev_end, cfg.block_size);
 		cfg.phys_size = dev_end;
 	}
+	/* pci_swiotlb_detect(): memory that may reach above 4 GiB, present
+	 * or hot-pluggable, gets a bounce buffer below it. */
+	if (cfg.phys_size > X86_4G)
+		cfg.swiotlb_size = MEMHP_SWIOTLB_SIZE;
 	if (cfg.phys_size > MAX_PHYS) {
 		fprintf(stderr, "%s: the machine needs more than %llu TiB of address space\n", prog,
 			MAX_PHYS >> 40);

@@ -25,7 +25,19 @@
 #define DEFAULT_PAGEBLOCK_ORDER 9
 #define DEFAULT_STRUCT_PAGE_SIZE 64
 #define DEFAULT_KERNEL_START (16 * MEMHP_MiB) /* CONFIG_PHYSICAL_START */
-#define DEFAULT_KERNEL_SIZE (32 * MEMHP_MiB)
+/* Debian 6.1.0-57's image, from the start of its text to the end of its
+ * bss, as /proc/iomem shows it (docs/linux-comparison.md, case f). */
+#define DEFAULT_KERNEL_SIZE 0x3400000ULL
+/* CONFIG_PHYSICAL_ALIGN: where KASLR may put the image. */
+#define KERNEL_ALIGN (2 * MEMHP_MiB)
+/*
+ * The rest of early boot's reservations, measured: a Debian 6.1 guest
+ * under QEMU has 983744 kB MemTotal with 1 GiB and 4009400 kB with 4 GiB
+ * (docs/linux-comparison.md, case b); what the image, the memmap, the
+ * first MiB and the SWIOTLB do not explain grows with RAM.
+ */
+#define DEFAULT_EARLY_RESERVED (2345 * MEMHP_KiB)
+#define DEFAULT_EARLY_RESERVED_PER_GIB (1795 * MEMHP_KiB)
 #define DEFAULT_AUTO_MOVABLE_RATIO 301
 #define X86_DMA_LIMIT (16 * MEMHP_MiB)
 #define X86_DMA32_LIMIT (4 * MEMHP_GiB)
@@ -53,7 +65,10 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 	cfg->dma32_limit = X86_DMA32_LIMIT;
 	cfg->kernel_start = DEFAULT_KERNEL_START;
 	cfg->kernel_size = DEFAULT_KERNEL_SIZE;
+	cfg->kaslr = true;
 	cfg->reserve_low_1m = true;
+	cfg->early_reserved = DEFAULT_EARLY_RESERVED;
+	cfg->early_reserved_per_gib = DEFAULT_EARLY_RESERVED_PER_GIB;
 	cfg->struct_page_size = DEFAULT_STRUCT_PAGE_SIZE;
 	cfg->auto_online_blocks = MEMHP_MMOP_OFFLINE;
 	cfg->online_policy = MEMHP_ONLINE_POLICY_CONTIG_ZONES;
@@ -74,8 +89,10 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 			(struct memhp_range){ X86_HIGH_BIOS_END,
 					      lowmem - Q35_LOWMEM_FW_RESERVED - X86_HIGH_BIOS_END };
 	}
-	if (highmem)
+	if (highmem) {
 		cfg->boot[cfg->nr_boot++] = (struct memhp_range){ 4 * MEMHP_GiB, highmem };
+		cfg->swiotlb_size = MEMHP_SWIOTLB_SIZE;
+	}
 }
 
 /* The longest reason memhp_config_error() gives. */
@@ -210,6 +227,93 @@ static bool is_reserved(const uint8_t *reserved, unsigned long pfn)
 }
 
 /*
+ * The init sections inside the image, freed once the kernel has booted
+ * (free_initmem() and friends): offsets from the start of its text, as in
+ * Debian 6.1.0-57 (text, rodata, data and bss are what stays).
+ */
+static const struct {
+	uint64_t start, end;
+} kernel_freed[] = {
+	{ 0x0e01d32, 0x1000000 }, /* after the text */
+	{ 0x18eb000, 0x1a00000 }, /* after rodata */
+	{ 0x1c48980, 0x2310000 }, /* init text and data, before the bss */
+};
+
+/* The image's reservation: its span, less what boot frees again. */
+static void reserve_kernel(uint8_t *reserved, const struct memhp_config *cfg, unsigned long max_pfn)
+{
+	const uint64_t start = cfg->kernel_start, end = start + cfg->kernel_size;
+	uint64_t pos = start;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_freed) && pos < end; i++) {
+		uint64_t fs = start + kernel_freed[i].start, fe = start + kernel_freed[i].end;
+
+		if (fs >= end)
+			break;
+		/* Whole pages only: a page the text ends in stays reserved. */
+		reserve_range(reserved, PHYS_PFN(pos), PHYS_PFN(ALIGN_UP(fs, MEMHP_PAGE_SIZE)),
+			      max_pfn);
+		pos = MIN(fe, end);
+	}
+	reserve_range(reserved, PHYS_PFN(pos), PHYS_PFN(ALIGN_UP(end, MEMHP_PAGE_SIZE)), max_pfn);
+}
+
+/*
+ * KASLR: a random 2 MiB-aligned slot, at or above kernel_start, where the
+ * whole image fits in one range of RAM, as x86's physical randomisation
+ * picks one from the e820 map. Returns the slot, or kernel_start when no
+ * slot fits (the kernel falls back to where it was loaded).
+ */
+static uint64_t kaslr_kernel_start(struct memhp_machine *m)
+{
+	const struct memhp_config *cfg = &m->cfg;
+	uint64_t slots = 0, pick = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		uint64_t n = 0;
+
+		for (unsigned int i = 0; i < cfg->nr_boot; i++) {
+			uint64_t s =
+				ALIGN_UP(MAX(cfg->boot[i].start, cfg->kernel_start), KERNEL_ALIGN);
+			uint64_t e = cfg->boot[i].start + cfg->boot[i].size;
+
+			for (; s + cfg->kernel_size <= e; s += KERNEL_ALIGN, n++)
+				if (pass && n == pick)
+					return s;
+		}
+		slots = n;
+		if (!slots)
+			break;
+		pick = memhp_random(m) % slots;
+	}
+	return cfg->kernel_start;
+}
+
+/*
+ * memblock's top-down allocator: reserve @pages pages at the top of RAM
+ * below @limit_pfn, skipping what is reserved. Returns the pages it could
+ * not find.
+ */
+static unsigned long reserve_top_down(uint8_t *reserved, const struct memhp_config *cfg,
+				      unsigned long limit_pfn, unsigned long pages,
+				      unsigned long max_pfn)
+{
+	for (int i = (int)cfg->nr_boot - 1; i >= 0 && pages; i--) {
+		unsigned long s = PHYS_PFN(cfg->boot[i].start);
+		unsigned long e = MIN(PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size), limit_pfn);
+
+		while (e > s && pages) {
+			e--;
+			if (!is_reserved(reserved, e)) {
+				reserve_range(reserved, e, e + 1, max_pfn);
+				pages--;
+			}
+		}
+	}
+	return pages;
+}
+
+/*
  * memblock_free_all(): hand every unreserved page to the buddy in the
  * largest aligned chunks that fit.
  */
@@ -309,24 +413,31 @@ int add_boot_memory(struct memhp_machine *m)
 		pfn++;
 	}
 
-	/* memblock reservations: the first MiB, the kernel, the memmap. */
+	/*
+	 * memblock reservations, in the order early boot makes them: the
+	 * first MiB, the kernel image (where KASLR put it), then top-down
+	 * the memmap, the rest of early boot's allocations, and the SWIOTLB,
+	 * which must lie below 4 GiB.
+	 */
 	if (cfg->reserve_low_1m)
 		reserve_range(reserved, 0, PHYS_PFN(X86_HIGH_BIOS_END), m->max_pfn);
-	reserve_range(reserved, PHYS_PFN(cfg->kernel_start),
-		      PHYS_PFN(cfg->kernel_start + cfg->kernel_size), m->max_pfn);
+	if (cfg->kaslr)
+		cfg->kernel_start = kaslr_kernel_start(m);
+	reserve_kernel(reserved, cfg, m->max_pfn);
 	memmap_pages = memmap_pages * cfg->struct_page_size / MEMHP_PAGE_SIZE;
-	for (int i = (int)cfg->nr_boot - 1; i >= 0 && memmap_pages; i--) {
-		unsigned long s = PHYS_PFN(cfg->boot[i].start);
-		unsigned long e = PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size);
+	reserve_top_down(reserved, cfg, m->max_pfn, memmap_pages, m->max_pfn);
+	{
+		uint64_t ram = 0;
 
-		while (e > s && memmap_pages) {
-			e--;
-			if (!is_reserved(reserved, e)) {
-				reserve_range(reserved, e, e + 1, m->max_pfn);
-				memmap_pages--;
-			}
-		}
+		for (unsigned int i = 0; i < cfg->nr_boot; i++)
+			ram += cfg->boot[i].size;
+		reserve_top_down(reserved, cfg, m->max_pfn,
+				 PHYS_PFN(cfg->early_reserved +
+					  cfg->early_reserved_per_gib * (ram >> 20) / 1024),
+				 m->max_pfn);
 	}
+	reserve_top_down(reserved, cfg, PHYS_PFN(X86_DMA32_LIMIT), PHYS_PFN(cfg->swiotlb_size),
+			 m->max_pfn);
 
 	for (nr = 0; nr < m->nr_sections; nr++)
 		if (section_flag(m, nr, SECTION_MARKED_PRESENT))

@@ -100,9 +100,9 @@ static const struct {
 	{ GC_MM_STRUCT, 1 },	   { GC_SIGNAL_CACHE, 1 },
 	{ GC_SIGHAND_CACHE, 1 },   { GC_FILES_CACHE, 1 },
 	{ GC_CRED_JAR, 1 },	   { GC_PID, 1 },
-	{ GC_VM_AREA_STRUCT, 26 }, { GC_ANON_VMA, 6 },
-	{ GC_ANON_VMA_CHAIN, 12 }, { GC_FILP, 4 },
-	{ GC_KMALLOC_64, 4 },	   { GC_KMALLOC_512, 1 },
+	{ GC_VM_AREA_STRUCT, 16 }, { GC_ANON_VMA, 4 },
+	{ GC_ANON_VMA_CHAIN, 8 },  { GC_FILP, 3 },
+	{ GC_KMALLOC_64, 2 },	   { GC_KMALLOC_512, 1 },
 };
 /* Per thread: the task_struct (the stack is counted apart). */
 #define FORK_OBJECTS_MAX 64
@@ -127,9 +127,19 @@ struct obj_vec {
 	unsigned long nr, cap;
 };
 
+/* x86_64's pgd_alloc() and pud_alloc_one(): a page each, from the page
+ * allocator without a page-table constructor, so they carry no flag and
+ * do not count in PageTables (the PMD and PTE pages do). */
+#define TOP_LEVEL_TABLES 2
+/* NR_CACHED_STACKS: freed stacks kernel/fork.c keeps per CPU for the next
+ * fork. */
+#define NR_CACHED_STACKS 2
+#define THREAD_STACK_KB (MEMHP_THREAD_STACK_PAGES * MEMHP_PAGE_SIZE / 1024)
+
 struct memhp_guest_task {
 	struct memhp_guest *g;
 	struct memhp_guest_task *prev, *next;
+	struct memhp_page *top_tables[TOP_LEVEL_TABLES];
 	unsigned int threads;
 	struct memhp_thread_stack *stacks;
 	uint64_t *task_structs;
@@ -156,6 +166,10 @@ struct memhp_guest {
 	struct obj_vec forever;
 	struct obj_vec files;
 	struct memhp_guest_task *tasks; /* running programs */
+	/* Freed stacks kept for the next fork, as the vmalloc'd stacks of
+	 * exited tasks are: their pages stay allocated, counted nowhere. */
+	struct memhp_thread_stack *stack_cache;
+	unsigned int nr_cached_stacks, max_cached_stacks;
 	/* Background programs and when they end. */
 	struct {
 		struct memhp_guest_task *t;
@@ -191,14 +205,18 @@ static const char guest_key;
 void memhp_guest_config_init(struct memhp_guest_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->boot_sreclaimable_kb = 9 * 1024;
-	cfg->boot_sunreclaim_kb = 18 * 1024;
-	cfg->boot_kernel_stack_kb = 1536;
-	cfg->boot_page_tables_kb = 640;
+	/* A Debian 6.1 guest booted under QEMU into a small userland, as
+	 * measured (docs/linux-comparison.md, case d). */
+	cfg->boot_sreclaimable_kb = 8760;
+	cfg->boot_sunreclaim_kb = 6160;
+	cfg->boot_kernel_stack_kb = 760;
+	cfg->boot_page_tables_kb = 80;
 	cfg->boot_churn = 3;
-	cfg->idle_objects_per_sec = 2000;
-	cfg->idle_long_lived_ppm = 2000;
-	cfg->background_tasks_per_min = 6;
+	/* Idle, the same guest's MemFree does not move for 31 s and its slab
+	 * grows by a page or so: the churn is served by partial slabs. */
+	cfg->idle_objects_per_sec = 200;
+	cfg->idle_long_lived_ppm = 500;
+	cfg->background_tasks_per_min = 1;
 	cfg->background_task_ms = 200;
 	cfg->lifetime_min_ms = 1;
 	cfg->lifetime_max_ms = 120 * 1000;
@@ -356,6 +374,27 @@ static void expire(struct memhp_guest *g)
 
 /* ---- Programs ------------------------------------------------------------- */
 
+/* alloc_thread_stack_node(): a cached stack if there is one. */
+static int stack_get(struct memhp_guest *g, struct memhp_thread_stack *st)
+{
+	if (!g->nr_cached_stacks)
+		return memhp_alloc_thread_stack(g->m, st);
+	*st = g->stack_cache[--g->nr_cached_stacks];
+	memhp_mod_vmstat(g->m, MEMHP_NR_KERNEL_STACK, THREAD_STACK_KB);
+	return 0;
+}
+
+/* free_thread_stack(): into the cache while it has room. */
+static void stack_put(struct memhp_guest *g, struct memhp_thread_stack *st)
+{
+	if (g->nr_cached_stacks == g->max_cached_stacks) {
+		memhp_free_thread_stack(g->m, st);
+		return;
+	}
+	memhp_mod_vmstat(g->m, MEMHP_NR_KERNEL_STACK, -(long)THREAD_STACK_KB);
+	g->stack_cache[g->nr_cached_stacks++] = *st;
+}
+
 static void task_release(struct memhp_guest *g, struct memhp_guest_task *t)
 {
 	for (unsigned int i = 0; i < t->nr_objs; i++)
@@ -364,10 +403,13 @@ static void task_release(struct memhp_guest *g, struct memhp_guest_task *t)
 		if (t->task_structs[i])
 			memhp_kmem_cache_free(g->caches[GC_TASK_STRUCT], t->task_structs[i]);
 		if (t->stacks[i].pages[0])
-			memhp_free_thread_stack(g->m, &t->stacks[i]);
+			stack_put(g, &t->stacks[i]);
 	}
 	for (unsigned long i = 0; i < t->nr_page_tables; i++)
 		memhp_pte_free(t->page_tables[i]);
+	for (int i = 0; i < TOP_LEVEL_TABLES; i++)
+		if (t->top_tables[i])
+			memhp_put_page(t->top_tables[i]);
 	free(t->stacks);
 	free(t->task_structs);
 	free(t->page_tables);
@@ -393,7 +435,12 @@ static struct memhp_guest_task *task_create(struct memhp_guest *g, unsigned int 
 		goto fail;
 	for (unsigned int i = 0; i < t->threads; i++) {
 		t->task_structs[i] = obj_alloc(g, GC_TASK_STRUCT);
-		if (!t->task_structs[i] || memhp_alloc_thread_stack(g->m, &t->stacks[i]))
+		if (!t->task_structs[i] || stack_get(g, &t->stacks[i]))
+			goto fail;
+	}
+	for (int i = 0; user && i < TOP_LEVEL_TABLES; i++) {
+		t->top_tables[i] = memhp_alloc_pages(g->m, MEMHP_GFP_KERNEL | MEMHP___GFP_ZERO, 0);
+		if (!t->top_tables[i])
 			goto fail;
 	}
 	for (size_t k = 0; user && k < sizeof(fork_objects) / sizeof(fork_objects[0]); k++)
@@ -637,6 +684,15 @@ static int boot(struct memhp_guest *g)
 			return -ENOMEM;
 	if (pt && !task_create(g, 1, pt, true))
 		return -ENOMEM;
+	/* The programs boot ran and that are gone: their stacks wait in the
+	 * cache for the next fork. */
+	for (unsigned int i = 0; pt && i < g->max_cached_stacks; i++) {
+		struct memhp_guest_task *t = task_create(g, 1, 1, true);
+
+		if (!t)
+			return -ENOMEM;
+		task_exit(g, t);
+	}
 	ret = boot_fill(g, unreclaimable, sizeof(unreclaimable) / sizeof(unreclaimable[0]),
 			g->cfg.boot_sunreclaim_kb);
 	if (!ret)
@@ -662,6 +718,13 @@ static void guest_free(struct memhp_guest *g)
 		memhp_kmem_cache_free(g->caches[g->files.v[i].cache], g->files.v[i].addr);
 	for (int i = 0; i < NR_GUEST_CACHES; i++)
 		memhp_kmem_cache_destroy(g->caches[i]);
+	while (g->nr_cached_stacks) {
+		struct memhp_thread_stack *st = &g->stack_cache[--g->nr_cached_stacks];
+
+		for (int i = 0; i < MEMHP_THREAD_STACK_PAGES; i++)
+			memhp_put_page(st->pages[i]);
+	}
+	free(g->stack_cache);
 	free(g->heap);
 	free(g->forever.v);
 	free(g->files.v);
@@ -700,6 +763,12 @@ int memhp_guest_create(struct memhp_machine *m, const struct memhp_guest_config 
 		return -EINVAL;
 	}
 	g->m = m;
+	g->max_cached_stacks = NR_CACHED_STACKS * memhp_machine_config(m)->nr_cpus;
+	g->stack_cache = calloc(g->max_cached_stacks, sizeof(*g->stack_cache));
+	if (!g->stack_cache) {
+		free(g);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_mutex_init(&g->wait_lock, NULL);
 	pthread_cond_init(&g->wait_cond, NULL);
