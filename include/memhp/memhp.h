@@ -13,6 +13,7 @@
  *   memhp/workload.h  checksummed movable data, kernel allocations, walkers
  *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
  *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
+ *   memhp/printk.h    the machine's kernel log: printk and /dev/kmsg
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
@@ -25,6 +26,7 @@
 #include <memhp/machine.h>
 #include <memhp/notifier.h>
 #include <memhp/page.h>
+#include <memhp/printk.h>
 #include <memhp/workload.h>
 
 #define MEMHP_VERSION "0.1.0"
