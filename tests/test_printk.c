@@ -9,6 +9,8 @@
  */
 #include "harness.h"
 
+#include <memhp/virtio_mem.h>
+#include <memhp/virtio_mem_driver.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -375,6 +377,76 @@ static void dev_printk_prefixes_the_device_and_adds_its_dictionary(void)
 				" SUBSYSTEM=virtio\n DEVICE=+virtio:virtio7\n") != NULL);
 }
 
+static void virtio_mem_logs_its_probe_and_config_as_6_1s_dev_info(void)
+{
+	struct memhp_config cfg;
+	struct memhp_vmem_dev_config dc = {
+		.id = "vm0",
+		.addr = HOT,
+		.region_size = 4 * MEMHP_GiB,
+		.block_size = 2 * MEMHP_MiB,
+		.requested_size = 256 * MEMHP_MiB,
+	};
+	struct memhp_vmem_drv_params p;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
+	struct memhp_machine *m;
+	struct memhp_printk_record r;
+	char name[32], line[128];
+	const char *const lines[] = {
+		"start address: 0x100000000",
+		"region size: 0x100000000",
+		"device block size: 0x200000",
+		"nid: 0",
+		"memory block size: 0x8000000",
+		"subblock size: 0x200000",
+		"plugged size: 0x0",
+		"requested size: 0x10000000",
+	};
+
+	tm_config(&cfg);
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	/* Removing the driver with memory still added warns, as in 6.1. */
+	tm_expect_violations(m, "virtio-mem-memory-left");
+	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
+	memhp_vmem_drv_params_init(&p);
+	p.sync = true;
+	ASSERT_OK(memhp_vmem_drv_probe(m, dev, &p, &drv));
+	memhp_vmem_drv_process(drv);
+	/* The name the driver got (virtioN, numbered across the process):
+	 * from its first line. */
+	name[0] = '\0';
+	for (uint64_t seq = 0; !memhp_printk_read(m, seq, &r); seq = r.seq + 1)
+		if (sscanf(r.text, "virtio_mem %31[^:]: start address", name) == 1)
+			break;
+	ASSERT_TRUE(!strncmp(name, "virtio", 6));
+	for (size_t i = 0; i < ARRAY_SIZE_T(lines); i++) {
+		snprintf(line, sizeof(line), "virtio_mem %s: %s", name, lines[i]);
+		if (!EXPECT_TRUE(find_record(m, line, &r) >= 0))
+			test_fail(__FILE__, __LINE__, "no \"%s\"", line);
+		EXPECT_EQ(r.level, MEMHP_KERN_INFO);
+	}
+	memhp_vmem_drv_remove(drv);
+	memhp_vmem_dev_destroy(dev);
+}
+
+static void the_xen_balloon_logs_its_initialisation_as_balloon_init_does(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_printk_record r;
+	struct memhp_balloon *b;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_VIRTIO, &b));
+	memhp_balloon_destroy(b);
+	ASSERT_EQ(find_record(m, "xen:balloon: Initialising balloon driver", NULL), -1);
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_XEN, &b));
+	memhp_balloon_destroy(b);
+	ASSERT_TRUE(find_record(m, "xen:balloon: Initialising balloon driver", &r) >= 0);
+	ASSERT_EQ(r.level, MEMHP_KERN_INFO);
+}
+
 /* ---- /dev/kmsg ------------------------------------------------------------------------ */
 
 static struct memhp_kmsg *kmsg_open(struct memhp_machine *m)
@@ -695,6 +767,8 @@ RUN_TESTS(T(records_are_numbered_from_0_and_read_by_seq),
 	  T(tracers_still_see_the_core_lines_as_messages),
 	  T(printk_of_drivers_goes_to_the_ring_only),
 	  T(dev_printk_prefixes_the_device_and_adds_its_dictionary),
+	  T(virtio_mem_logs_its_probe_and_config_as_6_1s_dev_info),
+	  T(the_xen_balloon_logs_its_initialisation_as_balloon_init_does),
 	  T(kmsg_read_returns_one_record_as_prefix_seq_usec_flags_text),
 	  T(kmsg_escapes_control_bytes_the_backslash_and_bytes_from_127),
 	  T(kmsg_read_into_a_short_buffer_is_einval_and_skips_the_record),
