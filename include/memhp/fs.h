@@ -35,6 +35,8 @@ struct memhp_fs;
  * memory notifier, priority 0). Returns 0 or -ENOMEM. */
 MEMHP_API int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out);
 MEMHP_API void memhp_fs_destroy(struct memhp_fs *fs);
+/* The machine whose files @fs shows. */
+MEMHP_API struct memhp_machine *memhp_fs_machine(struct memhp_fs *fs);
 
 /*
  * Read the whole of the file at @path into @buf, as read(2) at offset 0

@@ -25,13 +25,21 @@
  *   write, which sysfs does not, so a long offline would otherwise stall
  *   lseek(SEEK_HOLE) of a reader (GNU grep) and O_TRUNC opens of other
  *   writers, uninterruptibly.
+ * - /dev/kmsg is served with memhp_kmsg_*: one record per read, reads that
+ *   wait for the next record (an interrupt ends the wait with EINTR),
+ *   poll, and the kernel's seeks (see "/dev/kmsg" below for how they
+ *   reach us).
  */
 #define FUSE_USE_VERSION 312
 
 #include "fuse_server.h"
 
+#include <memhp/printk.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -72,8 +80,16 @@ struct vnode {
 	struct vnode *next;
 };
 
+/* A /dev/kmsg read waiting for a record, so that stopping can end it. */
+struct kmsg_wait {
+	struct memhp_printk_waiter *w;
+	struct kmsg_wait *prev, *next;
+};
+
 struct fuse_server {
 	struct memhp_fs *fs;
+	struct memhp_machine *m;
+	uint64_t kmsg_ino; /* the tree's /dev/kmsg */
 	pthread_mutex_t vnode_lock;
 	struct vnode *vnodes[VNODE_BUCKETS];
 	uint64_t next_vnode;
@@ -87,13 +103,27 @@ struct fuse_server {
 	int ended;
 	_Atomic bool stopping; /* fuse_server_stop() runs */
 	_Atomic bool ended_sent;
+	/* /dev/kmsg: reads waiting for a record (under kmsg_lock, with
+	 * kmsg_stopping), and the thread that wakes pollers. */
+	pthread_mutex_t kmsg_lock;
+	struct kmsg_wait *kmsg_waits;
+	bool kmsg_stopping;
+	struct memhp_printk_waiter *poll_waiter;
+	pthread_t poll_thread;
+	bool have_poll_thread;
 };
 
-/* An open file: the snapshot of its contents, taken at offset 0. */
+/* An open file: the snapshot of its contents, taken at offset 0; or an
+ * open /dev/kmsg with its reader. */
 struct open_file {
 	pthread_mutex_t lock;
 	char *data;
 	ssize_t len;
+	struct memhp_kmsg *kmsg;
+	/* The file position the kernel sends with the next read, if nobody
+	 * seeks meanwhile (see "/dev/kmsg"). Under lock. */
+	uint64_t kmsg_pos;
+	struct fuse_pollhandle *ph;    /* a poller to wake, under lock */
 	struct open_file *prev, *next; /* fuse_server.files */
 };
 
@@ -235,16 +265,23 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
+static off_t kmsg_seek_end(struct open_file *of);
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fuse_server *s = server(req);
+	uint64_t tino = tree_ino(s, ino);
 	struct memhp_fs_attr a;
-	int ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
+	int ret = memhp_fs_getattr(s->fs, tino, &a);
 
-	(void)fi;
-	if (ret)
+	if (ret) {
 		fuse_reply_err(req, -ret);
-	else
-		reply_attr(req, &a);
+		return;
+	}
+	/* Only lseek(SEEK_END) asks for an open file's attributes. */
+	if (fi && tino == s->kmsg_ino && fi->fh)
+		a.size = kmsg_seek_end((struct open_file *)(uintptr_t)fi->fh);
+	reply_attr(req, &a);
 }
 
 /* Truncation and time stamps are accepted and change nothing (sysfs files
@@ -356,21 +393,32 @@ static void file_free(struct fuse_server *s, struct open_file *of)
 		of->next->prev = of->prev;
 	pthread_mutex_unlock(&s->files_lock);
 	free(of->data);
+	memhp_kmsg_close(of->kmsg);
+	if (of->ph)
+		fuse_pollhandle_destroy(of->ph);
 	pthread_mutex_destroy(&of->lock);
 	free(of);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fuse_server *s = server(req);
+	uint64_t tino = tree_ino(s, ino);
 	struct open_file *of;
-	int ret = memhp_fs_open(server(req)->fs, tree_ino(server(req), ino), fi->flags);
+	int ret = memhp_fs_open(s->fs, tino, fi->flags);
 
+	/* Debian's 6.1 has dmesg_restrict=1: reading the log takes
+	 * CAP_SYSLOG (devkmsg_open()), which root stands for here. */
+	if (!ret && tino == s->kmsg_ino && (fi->flags & O_ACCMODE) != O_WRONLY &&
+	    fuse_req_ctx(req)->uid != 0)
+		ret = -EPERM;
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	of = calloc(1, sizeof(*of));
-	if (!of) {
+	if (!of || (tino == s->kmsg_ino && memhp_kmsg_open(s->m, &of->kmsg))) {
+		free(of);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -384,6 +432,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		file_free(server(req), of);
 }
 
+static void kmsg_read(fuse_req_t req, struct open_file *of, size_t size, off_t off, int flags);
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -392,6 +442,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t n = 0;
 	ssize_t len;
 
+	if (of->kmsg) {
+		kmsg_read(req, of, size, off, fi->flags);
+		return;
+	}
 	pthread_mutex_lock(&of->lock);
 	if (off == 0 || !of->data) {
 		char *data;
@@ -456,6 +510,221 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	file_free(server(req), (struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
+}
+
+/* ---- /dev/kmsg -----------------------------------------------------------------------
+ *
+ * devkmsg_llseek() moves a reader between records, but the FUSE client
+ * settles SEEK_SET and SEEK_END itself, from the file position and size;
+ * only SEEK_DATA and SEEK_HOLE reach the daemon (FUSE_LSEEK). What does
+ * reach us is the position every read comes with, and the getattr that
+ * SEEK_END makes with the open file's handle to learn the size. So each
+ * open file keeps the position its next read will come with if nobody
+ * seeks: a read from 0 when that is not 0 follows a SEEK_SET; SEEK_END
+ * and SEEK_DATA move the reader here and give the kernel a new position,
+ * one past the last, so that a later SEEK_SET (to 0) always shows. A read
+ * at any other position (pread) reads on.
+ */
+
+/* A read that may wait: listed, so that stopping can end it. NULL when
+ * out of memory. */
+static struct kmsg_wait *kmsg_wait_begin(struct fuse_server *s)
+{
+	struct kmsg_wait *kw = calloc(1, sizeof(*kw));
+
+	if (!kw)
+		return NULL;
+	kw->w = memhp_printk_waiter_new(s->m);
+	if (!kw->w) {
+		free(kw);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->kmsg_lock);
+	if (s->kmsg_stopping)
+		memhp_printk_waiter_interrupt(kw->w);
+	kw->prev = NULL;
+	kw->next = s->kmsg_waits;
+	if (s->kmsg_waits)
+		s->kmsg_waits->prev = kw;
+	s->kmsg_waits = kw;
+	pthread_mutex_unlock(&s->kmsg_lock);
+	return kw;
+}
+
+static void kmsg_wait_end(struct fuse_server *s, struct kmsg_wait *kw)
+{
+	pthread_mutex_lock(&s->kmsg_lock);
+	if (kw->prev)
+		kw->prev->next = kw->next;
+	else
+		s->kmsg_waits = kw->next;
+	if (kw->next)
+		kw->next->prev = kw->prev;
+	pthread_mutex_unlock(&s->kmsg_lock);
+	memhp_printk_waiter_free(kw->w);
+	free(kw);
+}
+
+/* The reader got a signal: its read gives up with EINTR, as
+ * wait_event_interruptible() does, and frees its worker. */
+static void kmsg_interrupted(fuse_req_t req, void *data)
+{
+	(void)req;
+	memhp_printk_waiter_interrupt(data);
+}
+
+static void kmsg_read(fuse_req_t req, struct open_file *of, size_t size, off_t off, int flags)
+{
+	struct fuse_server *s = server(req);
+	/* A record never needs more; a smaller buffer gets EINVAL. */
+	size_t count = MIN_SIZE(size, (size_t)MEMHP_KMSG_RECORD_MAX);
+	const bool nonblock = flags & O_NONBLOCK;
+	struct kmsg_wait *kw = NULL;
+	char *buf = malloc(count ? count : 1);
+	ssize_t n;
+
+	if (!buf || (!nonblock && !(kw = kmsg_wait_begin(s)))) {
+		free(buf);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&of->lock);
+	if ((uint64_t)off != of->kmsg_pos) {
+		if (off == 0)
+			memhp_kmsg_llseek(of->kmsg, 0, SEEK_SET);
+		of->kmsg_pos = (uint64_t)off;
+	}
+	pthread_mutex_unlock(&of->lock);
+	if (kw)
+		fuse_req_interrupt_func(req, kmsg_interrupted, kw->w);
+	n = memhp_kmsg_read(of->kmsg, buf, count, nonblock, kw ? kw->w : NULL);
+	if (kw) {
+		/* Once this returns, no interrupt callback runs any more. */
+		fuse_req_interrupt_func(req, NULL, NULL);
+		kmsg_wait_end(s, kw);
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&of->lock);
+		of->kmsg_pos += (uint64_t)n;
+		pthread_mutex_unlock(&of->lock);
+		fuse_reply_buf(req, buf, (size_t)n);
+	} else {
+		fuse_reply_err(req, (int)-n);
+	}
+	free(buf);
+}
+
+/* A seek the daemon carries out: the kernel's position for the file next. */
+static off_t kmsg_moved(struct open_file *of)
+{
+	off_t pos;
+
+	pthread_mutex_lock(&of->lock);
+	pos = (off_t)++of->kmsg_pos;
+	pthread_mutex_unlock(&of->lock);
+	return pos;
+}
+
+static off_t kmsg_seek_end(struct open_file *of)
+{
+	if (!of->kmsg)
+		return 0;
+	memhp_kmsg_llseek(of->kmsg, 0, SEEK_END);
+	return kmsg_moved(of);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct memhp_fs_attr a;
+	int ret;
+
+	if (of->kmsg) {
+		/* devkmsg_llseek() has no holes. */
+		ret = whence == SEEK_DATA ? memhp_kmsg_llseek(of->kmsg, off, SEEK_DATA) : -EINVAL;
+		if (ret)
+			fuse_reply_err(req, -ret);
+		else
+			fuse_reply_lseek(req, kmsg_moved(of));
+		return;
+	}
+	/* The other files as generic_file_llseek() sees them, which is what
+	 * the kernel did before the daemon answered seeks. */
+	ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else if ((uint64_t)off >= (uint64_t)a.size)
+		fuse_reply_err(req, ENXIO);
+	else
+		fuse_reply_lseek(req, whence == SEEK_HOLE ? a.size : off);
+}
+
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (!of->kmsg) {
+		/* What the kernel answered before the daemon did: always
+		 * ready (DEFAULT_POLLMASK). */
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+		return;
+	}
+	/* Keep the handle before looking: a record that comes after the look
+	 * finds it and wakes the poller. */
+	if (ph) {
+		pthread_mutex_lock(&of->lock);
+		if (of->ph)
+			fuse_pollhandle_destroy(of->ph);
+		of->ph = ph;
+		pthread_mutex_unlock(&of->lock);
+	}
+	fuse_reply_poll(req, memhp_kmsg_poll(of->kmsg));
+}
+
+/* Every new record wakes the pollers of /dev/kmsg (wake_up_klogd()). */
+static void *kmsg_poll_notifier(void *arg)
+{
+	struct fuse_server *s = arg;
+	uint64_t seq = memhp_printk_next_seq(s->m);
+
+	while (!memhp_printk_wait(s->m, seq, s->poll_waiter)) {
+		seq = memhp_printk_next_seq(s->m);
+		pthread_mutex_lock(&s->files_lock);
+		for (struct open_file *of = s->files; of; of = of->next) {
+			struct fuse_pollhandle *ph;
+
+			pthread_mutex_lock(&of->lock);
+			ph = of->ph;
+			of->ph = NULL;
+			pthread_mutex_unlock(&of->lock);
+			if (ph) {
+				fuse_lowlevel_notify_poll(ph);
+				fuse_pollhandle_destroy(ph);
+			}
+		}
+		pthread_mutex_unlock(&s->files_lock);
+	}
+	return NULL;
+}
+
+/* End every wait for the log, and the poll notifier. */
+static void kmsg_stop(struct fuse_server *s)
+{
+	pthread_mutex_lock(&s->kmsg_lock);
+	s->kmsg_stopping = true;
+	for (struct kmsg_wait *kw = s->kmsg_waits; kw; kw = kw->next)
+		memhp_printk_waiter_interrupt(kw->w);
+	pthread_mutex_unlock(&s->kmsg_lock);
+	if (s->have_poll_thread) {
+		memhp_printk_waiter_interrupt(s->poll_waiter);
+		pthread_join(s->poll_thread, NULL);
+		s->have_poll_thread = false;
+	}
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -556,6 +825,8 @@ static const struct fuse_lowlevel_ops ops = {
 	.readdir = op_readdir,
 	.statfs = op_statfs,
 	.create = op_create,
+	.lseek = op_lseek,
+	.poll = op_poll,
 };
 
 /* ---- Workers ------------------------------------------------------------------------ */
@@ -614,6 +885,7 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 	char opts[] = "fsname=memhp,subtype=memhp,allow_other,default_permissions";
 	char *argv[] = { "memhp", "-o", opts, NULL, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct memhp_fs_attr kmsg;
 	struct fuse_server *s;
 	int ret;
 
@@ -639,27 +911,48 @@ int fuse_server_start(struct memhp_fs *fs, const char *mountpoint, int ended,
 	if (!s)
 		return -ENOMEM;
 	s->fs = fs;
+	s->m = memhp_fs_machine(fs);
 	s->ended = ended;
+	if (!memhp_fs_resolve(fs, "/dev/kmsg", true, &kmsg))
+		s->kmsg_ino = kmsg.ino;
+	s->poll_waiter = memhp_printk_waiter_new(s->m);
+	if (!s->poll_waiter) {
+		free(s);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&s->vnode_lock, NULL);
 	pthread_mutex_init(&s->files_lock, NULL);
+	pthread_mutex_init(&s->kmsg_lock, NULL);
 	clock_gettime(CLOCK_REALTIME, &s->start);
 	s->se = fuse_session_new(&args, &ops, sizeof(ops), s);
 	fuse_opt_free_args(&args);
 	if (!s->se) {
+		pthread_mutex_destroy(&s->kmsg_lock);
 		pthread_mutex_destroy(&s->files_lock);
 		pthread_mutex_destroy(&s->vnode_lock);
+		memhp_printk_waiter_free(s->poll_waiter);
 		free(s);
 		fprintf(stderr, "memhp: cannot start a FUSE session\n");
 		return -EINVAL;
 	}
 	if (fuse_session_mount(s->se, mountpoint)) {
 		fuse_session_destroy(s->se);
+		pthread_mutex_destroy(&s->kmsg_lock);
 		pthread_mutex_destroy(&s->files_lock);
 		pthread_mutex_destroy(&s->vnode_lock);
+		memhp_printk_waiter_free(s->poll_waiter);
 		free(s);
 		fprintf(stderr, "memhp: cannot mount FUSE on %s\n", mountpoint);
 		return -EPERM;
 	}
+	ret = pthread_create(&s->poll_thread, NULL, kmsg_poll_notifier, s);
+	if (ret) {
+		fprintf(stderr, "memhp: cannot start the /dev/kmsg poll notifier: %s\n",
+			strerror(ret));
+		fuse_server_stop(s);
+		return -ret;
+	}
+	s->have_poll_thread = true;
 	for (unsigned int i = 0; i < FUSE_WORKERS; i++) {
 		ret = pthread_create(&s->workers[i], NULL, worker, s);
 		if (ret) {
@@ -681,6 +974,7 @@ void fuse_server_stop(struct fuse_server *s)
 	 * joined: interrupt every write, as the kernel would on SIGKILL. */
 	atomic_store(&s->stopping, true);
 	memhp_fs_shutdown(s->fs);
+	kmsg_stop(s);
 	fuse_session_exit(s->se);
 	for (unsigned int i = 0; i < s->nr_workers; i++)
 		pthread_cancel(s->workers[i]);
@@ -698,6 +992,8 @@ void fuse_server_stop(struct fuse_server *s)
 	}
 	while (s->files)
 		file_free(s, s->files);
+	memhp_printk_waiter_free(s->poll_waiter);
+	pthread_mutex_destroy(&s->kmsg_lock);
 	pthread_mutex_destroy(&s->files_lock);
 	pthread_mutex_destroy(&s->vnode_lock);
 	free(s);

@@ -1181,6 +1181,11 @@ int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
 	return 0;
 }
 
+struct memhp_machine *memhp_fs_machine(struct memhp_fs *fs)
+{
+	return fs->m;
+}
+
 void memhp_fs_destroy(struct memhp_fs *fs)
 {
 	if (!fs)
