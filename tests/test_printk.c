@@ -216,6 +216,30 @@ static void a_failed_online_logs_its_range_at_kern_debug(void)
 	ASSERT_EQ(r.level, MEMHP_KERN_DEBUG);
 }
 
+static void a_failed_isolation_dumps_the_unmovable_page_at_kern_warning(void)
+{
+	struct memhp_printk_record r;
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	tm_config(&cfg);
+	memhp_config_init(&cfg, 4 * MEMHP_GiB);
+	cfg.phys_size = 64 * MEMHP_GiB;
+	cfg.check_after_ops = true;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	/* The boot memmap is at the top of RAM: memory47. */
+	ASSERT_ERR(memhp_store_state(m, 47, "offline", 7, false), -EBUSY);
+	ASSERT_OK(memhp_printk_read(m, memhp_printk_next_seq(m) - 2, &r));
+	/* dump_page() prints with pr_warn(). */
+	ASSERT_TRUE(strstr(r.text, ": unmovable page") != NULL);
+	ASSERT_EQ(r.level, MEMHP_KERN_WARNING);
+	ASSERT_OK(memhp_printk_read(m, r.seq + 1, &r));
+	ASSERT_STREQ(r.text, "memory offlining [mem 0x178000000-0x17fffffff] failed due to "
+			     "failure to isolate range");
+	ASSERT_EQ(r.level, MEMHP_KERN_DEBUG);
+}
+
 static void removing_an_online_block_logs_a_kern_warning(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
@@ -759,6 +783,7 @@ RUN_TESTS(T(records_are_numbered_from_0_and_read_by_seq),
 	  T(a_successful_offline_logs_offlined_pages_at_kern_debug),
 	  T(a_failed_offline_logs_its_reason_at_kern_debug),
 	  T(a_failed_online_logs_its_range_at_kern_debug),
+	  T(a_failed_isolation_dumps_the_unmovable_page_at_kern_warning),
 	  T(removing_an_online_block_logs_a_kern_warning),
 	  T(adding_a_misaligned_range_logs_a_kern_err),
 	  T(the_first_block_of_a_zone_rebuilds_the_zonelists_and_says_so),
