@@ -489,7 +489,7 @@ static int start_driver_clock(struct machine *mc, const char *prog)
 	return 0;
 }
 
-void machine_destroy(struct machine *mc)
+void machine_stop_devices(struct machine *mc)
 {
 	if (mc->clock_running) {
 		pthread_mutex_lock(&mc->clock_lock);
@@ -510,6 +510,11 @@ void machine_destroy(struct machine *mc)
 		memhp_vmem_dev_destroy(mc->vmems[i].dev);
 	}
 	mc->nr_vmems = 0;
+}
+
+void machine_destroy(struct machine *mc)
+{
+	machine_stop_devices(mc);
 	memhp_machine_destroy(mc->m);
 	mc->m = NULL;
 }
