@@ -238,6 +238,7 @@ static int enter_namespaces(void)
 #define I386_NR_SYSLOG 103
 #define X32_SYSCALL_BIT 0x40000000U
 
+/* Returns 0, or -1 after saying why (the shell must not run without it). */
 static int refuse_syslog(void)
 {
 	struct sock_filter filter[] = {
