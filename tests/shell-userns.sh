@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # "memhp shell" for an ordinary user: with no root it goes through an
 # unprivileged user namespace (uid 0 inside, mapped to the caller), serves
-# the machine over FUSE there and binds it over /sys and /proc all the
-# same. Only debugfs stays out of reach (the kernel refuses it in a user
+# the machine over FUSE there and binds it over /sys, /proc and /dev/kmsg
+# all the same. Only debugfs stays out of reach (the kernel refuses it in a user
 # namespace), which the shell says. The user needs /dev/fuse, which Debian
 # gives to root alone: the test hands a world-usable node for the same
 # device to one private mount namespace, never to the host.
@@ -27,7 +27,9 @@ stat -f -c %T /sys/devices/system/memory
 echo online_movable > /sys/devices/system/memory/memory32/state && echo written
 cat /sys/devices/system/memory/memory32/valid_zones
 lsmem --summary=only | sed -n "s/^Total online memory: *//p"
-dd if=/dev/zero of=/dev/shm/x bs=1M count=1 status=none && grep "^Shmem:" /proc/meminfo | tr -s " "'
+dd if=/dev/zero of=/dev/shm/x bs=1M count=1 status=none && grep "^Shmem:" /proc/meminfo | tr -s " "
+dmesg -t | head -1
+dmesg -S > /dev/null 2>&1; echo "dmesg -S: $?"'
 
 # shellcheck disable=SC2016 # $1 and $@ belong to the inner bash
 out=$(unshare -m bash -c 'mount --bind "$1" /dev/fuse && shift && exec "$@"' - \
@@ -42,6 +44,8 @@ is "$(sed -n 4p <<< "$out")" written "the namespace's root may write a block's s
 is "$(sed -n 5p <<< "$out")" Movable "the write onlined the block to ZONE_MOVABLE"
 is "$(sed -n 6p <<< "$out")" 1.1G "lsmem counts the hot-added block online (1 GiB boot + 128 MiB)"
 is "$(sed -n 7p <<< "$out")" "Shmem: 1024 kB" "/dev/shm is the machine's tmpfs for the user too"
+is "$(sed -n 8p <<< "$out")" "Zone ranges:" "dmesg reads the machine's log, as the namespace's root"
+is "$(sed -n 9p <<< "$out")" "dmesg -S: 1" "dmesg -S is refused there too: syslog(2) would show the host's"
 is "$(grep -c 'cannot mount debugfs.*no notifier error injection' "$TEST_TMP/stderr")" 1 \
 	"the shell says error injection is unavailable without debugfs"
 is "$(findmnt -n -t fuse,fuseblk -T /sys/devices/system/memory | wc -l)" 0 \

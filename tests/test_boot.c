@@ -141,8 +141,8 @@ static void memtotal_is_what_linux_shows_at_1_and_4_gib(void)
 	ASSERT_TRUE(m1 && m4);
 	ASSERT_EQ(memtotal_kb(m1), LINUX_MEMTOTAL_1G_KB);
 	t4 = memtotal_kb(m4);
-	ASSERT_TRUE(t4 >= LINUX_MEMTOTAL_4G_KB && t4 <= LINUX_MEMTOTAL_4G_KB +
-							    LINUX_MEMTOTAL_4G_SPREAD_KB);
+	ASSERT_TRUE(t4 >= LINUX_MEMTOTAL_4G_KB &&
+		    t4 <= LINUX_MEMTOTAL_4G_KB + LINUX_MEMTOTAL_4G_SPREAD_KB);
 }
 
 /* With memory above 4 GiB the kernel sets up a 64 MiB SWIOTLB below it:

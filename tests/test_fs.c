@@ -855,6 +855,36 @@ static void uevent_helper_takes_a_path_as_ksysfs_does(void)
 	memhp_fs_set_uevent_listener(fs, NULL, NULL);
 }
 
+/* /dev/kmsg is the machine's log, read and written as devkmsg_read() and
+ * devkmsg_write() do; /proc/kmsg, syslog(2)'s reader, is refused. */
+static void dev_kmsg_reads_and_writes_the_machines_log(void)
+{
+	struct memhp_machine *m = machine(0, MEMHP_MMOP_OFFLINE);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_printk_record r;
+	struct memhp_fs_attr a;
+	char buf[64];
+
+	ASSERT_TRUE(fs);
+	ASSERT_OK(memhp_fs_resolve(fs, "/dev/kmsg", true, &a));
+	ASSERT_EQ(a.mode, S_IFREG | 0644);
+	ASSERT_EQ(a.size, 0);
+	ASSERT_OK(memhp_fs_resolve(fs, "/proc/kmsg", true, &a));
+	ASSERT_EQ(a.mode, S_IFREG | 0400);
+	/* A fresh open reads the oldest record, whole or not at all. */
+	ASSERT_OK(memhp_printk_read(m, 0, &r));
+	snprintf(buf, sizeof(buf), "6,0,%llu,-;Zone ranges:\n", (unsigned long long)r.ts_usec);
+	ASSERT_STREQ(rd(fs, "/dev/kmsg"), buf);
+	ASSERT_ERR(memhp_fs_read(fs, "/dev/kmsg", buf, 10), -EINVAL);
+	ASSERT_EQ(wr(fs, "/dev/kmsg", "<3>from user space\n"), 19);
+	ASSERT_OK(memhp_printk_read(m, memhp_printk_next_seq(m) - 1, &r));
+	ASSERT_STREQ(r.text, "from user space");
+	ASSERT_EQ(r.facility, MEMHP_LOG_USER);
+	ASSERT_EQ(r.level, MEMHP_KERN_ERR);
+	ASSERT_ERR(memhp_fs_read(fs, "/proc/kmsg", buf, sizeof(buf)), -EPERM);
+	ASSERT_ERR(memhp_fs_open(fs, a.ino, O_RDONLY), -EPERM);
+}
+
 RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(anon_memory_file_resizes_the_anonymous_memory),
 	  T(readdir_lists_blocks_and_resumes_where_it_stopped),
 	  T(lookups_take_only_the_kernels_names), T(opens_follow_kernfs_procfs_and_debugfs_rules),
@@ -870,4 +900,5 @@ RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(anon_memory_file_resizes_the_an
 	  T(injector_runs_at_its_priority_among_other_notifiers),
 	  T(meminfo_follows_the_zones_through_offline_and_online),
 	  T(procfs_counters_are_0_or_derived_as_in_6_1),
-	  T(interrupts_stop_a_long_offline_and_a_writer_waiting_for_it))
+	  T(interrupts_stop_a_long_offline_and_a_writer_waiting_for_it),
+	  T(dev_kmsg_reads_and_writes_the_machines_log))

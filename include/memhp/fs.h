@@ -2,8 +2,10 @@
 /*
  * memhp/fs.h - a machine's files as a Linux 6.1 guest shows them: the
  * memory and node trees of sysfs, the memory_hotplug module parameters,
- * /proc/meminfo, zoneinfo, buddyinfo and pagetypeinfo, and the debugfs
- * files of the memory notifier error injector.
+ * /proc/meminfo, zoneinfo, buddyinfo and pagetypeinfo, the debugfs
+ * files of the memory notifier error injector, and /dev/kmsg, the
+ * machine's kernel log (memhp/printk.h; /proc/kmsg, syslog(2)'s reader,
+ * is there and refuses every open with -EPERM).
  *
  * The tree knows nothing of FUSE. Paths are what a guest sees
  * ("/sys/devices/system/memory/memory32/state", "/proc/meminfo"); file
@@ -33,13 +35,17 @@ struct memhp_fs;
  * memory notifier, priority 0). Returns 0 or -ENOMEM. */
 MEMHP_API int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out);
 MEMHP_API void memhp_fs_destroy(struct memhp_fs *fs);
+/* The machine whose files @fs shows. */
+MEMHP_API struct memhp_machine *memhp_fs_machine(struct memhp_fs *fs);
 
 /*
  * Read the whole of the file at @path into @buf, as read(2) at offset 0
  * with a buffer of @size bytes: returns the number of bytes stored (at
  * most @size; no NUL is added), or -ENOENT, -ENOTDIR, -ELOOP (bad path),
  * -EISDIR, -EACCES (a file root may not read, such as a write-only
- * attribute), or the error of the file's show function (-EIO, -ENODEV).
+ * attribute), -EPERM (/proc/kmsg), or the error of the file's show
+ * function (-EIO, -ENODEV). /dev/kmsg reads as a fresh open's first read:
+ * the oldest record in the log, or -EINVAL when it does not fit @size.
  */
 MEMHP_API ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size);
 
@@ -50,7 +56,8 @@ MEMHP_API ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf
  * most a page), or -errno: -ENOENT, -ENOTDIR, -ELOOP, -EISDIR, -EACCES
  * (read-only sysfs attribute), -EIO (procfs file), or the attribute's own
  * errno (-EINVAL, -EBUSY, -ENOMEM from a notifier, ...). Blocks while
- * another state change runs, as the kernel's restarted write does.
+ * another state change runs, as the kernel's restarted write does. A write
+ * to /dev/kmsg is one record (memhp_kmsg_write()).
  */
 MEMHP_API ssize_t memhp_fs_write(struct memhp_fs *fs, const char *path, const char *buf,
 				 size_t len);
@@ -94,7 +101,9 @@ MEMHP_API ssize_t memhp_fs_readlink(struct memhp_fs *fs, uint64_t ino, char *buf
  * May root open @ino with @flags (O_RDONLY, O_WRONLY, O_RDWR; others
  * ignored)? 0, -ENOENT, -EISDIR (directory opened for writing), -EACCES
  * (a sysfs attribute without that kind of access: kernfs refuses even
- * root). Unprivileged callers are the front end's business (mode bits).
+ * root), -EPERM (/proc/kmsg). Unprivileged callers are the front end's
+ * business (mode bits). A daemon serves /dev/kmsg's opens, reads, seeks and
+ * polls with memhp_kmsg_* itself: it is a file with a position per open.
  */
 MEMHP_API int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags);
 
@@ -102,7 +111,9 @@ MEMHP_API int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags);
  * Render the contents of regular file @ino, as one read from offset 0 of
  * a fresh open file would see them: *@out gets a malloc()ed buffer (free()
  * it) and the length is returned; or -ENOENT, -EISDIR, -EINVAL (a link),
- * -ENOMEM, or the show function's error (-EIO, -ENODEV).
+ * -EACCES (no show function: a write-only attribute, /proc/kmsg), -ENOMEM,
+ * or the show function's error (-EIO, -ENODEV). /dev/kmsg renders its
+ * oldest record (-EAGAIN if the log is empty).
  */
 MEMHP_API ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out);
 

@@ -16,6 +16,7 @@
  *   memhp/shmem.h     tmpfs of the machine, and shared anonymous memory
  *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
  *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
+ *   memhp/printk.h    the machine's kernel log: printk and /dev/kmsg
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
@@ -30,6 +31,7 @@
 #include <memhp/machine.h>
 #include <memhp/notifier.h>
 #include <memhp/page.h>
+#include <memhp/printk.h>
 #include <memhp/shmem.h>
 #include <memhp/workload.h>
 

@@ -611,7 +611,7 @@ static int start_driver_clock(struct machine *mc, const char *prog)
 	return 0;
 }
 
-void machine_destroy(struct machine *mc)
+void machine_stop_devices(struct machine *mc)
 {
 	if (mc->clock_running) {
 		pthread_mutex_lock(&mc->clock_lock);
@@ -631,6 +631,11 @@ void machine_destroy(struct machine *mc)
 		memhp_vmem_dev_destroy(mc->vmems[i].dev);
 	}
 	mc->nr_vmems = 0;
+}
+
+void machine_destroy(struct machine *mc)
+{
+	machine_stop_devices(mc);
 	/* Nothing migrates any more. The anonymous memory goes with the
 	 * machine (shm_mnt). */
 	while (mc->nr_tmpfs)

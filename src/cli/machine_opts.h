@@ -140,6 +140,10 @@ int machine_opts_start_devices(const struct machine_opts *o, const char *prog, s
  */
 int machine_tmpfs_create(struct machine *mc, const struct memhp_shmem_options *o,
 			 struct memhp_shmem **out);
+/* Remove the drivers and devices, stop --anon-memory and the drivers'
+ * clock: afterwards nothing prints to the machine's log any more. The
+ * machine stays. */
+void machine_stop_devices(struct machine *mc);
 /* Tear down what machine_opts_create() built (a zeroed one is fine). */
 void machine_destroy(struct machine *mc);
 

@@ -21,17 +21,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: memhp serve --mount DIR [--qmp unix:PATH] [--uevent-helper PATH]\n"
-		"                   [machine options]\n"
+		"                   [--log FILE] [machine options]\n"
 		"\n"
 		"Run a machine and serve what a Linux 6.1 guest shows of its memory over FUSE\n"
 		"at DIR, laid out as the guest's root: DIR/sys/devices/system/memory,\n"
 		"DIR/sys/devices/system/node, DIR/sys/bus/memory, DIR/sys/module/memory_hotplug,\n"
 		"DIR/sys/kernel/debug/notifier-error-inject, DIR/proc/{meminfo,zoneinfo,\n"
-		"buddyinfo,pagetypeinfo}. Writes change the machine as sysfs writes change a\n"
-		"guest. DIR/dev/shm is a tmpfs of the machine: what is written there is in\n"
-		"its memory. \"lsmem --sysroot DIR\" works on it as it is; \"memhp shell\"\n"
-		"puts the files where the tools look. SIGINT, SIGTERM or QMP's quit unmounts\n"
-		"and exits 0.\n"
+		"buddyinfo,pagetypeinfo}, and the machine's kernel log at DIR/dev/kmsg (read by\n"
+		"root, one record per read, as /dev/kmsg). Writes change the machine as sysfs\n"
+		"writes change a guest. DIR/dev/shm is a tmpfs of the machine: what is written\n"
+		"there is in its memory. \"lsmem --sysroot DIR\" works on it as it is; \"memhp\n"
+		"shell\" puts the files where the tools look. SIGINT, SIGTERM or QMP's quit\n"
+		"unmounts and exits 0.\n"
 		"\n"
 		"  --mount DIR           where to mount (an existing directory)\n"
 		"  -h, --help            this text\n");
@@ -104,6 +105,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (serve_dev_shm(&mc, "memhp serve", &dev_shm) ||
 	    serve_uevents_start(&ex, &so, fs, mountpoint, "memhp serve") ||
+	    serve_log_start(&ex, &so, mc.m, "memhp serve") ||
 	    fuse_server_start(fs, dev_shm, mountpoint, SIGUSR1, &srv))
 		goto out;
 	for (unsigned int i = 0; i < so.nr_tmpfs; i++)
@@ -122,6 +124,8 @@ out:
 	fuse_server_stop(srv);
 	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);
+	machine_stop_devices(&mc);
+	serve_log_stop(&ex);
 	machine_destroy(&mc);
 	free(o);
 	return ret;

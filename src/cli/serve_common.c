@@ -71,6 +71,7 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 	} opts[] = {
 		{ "--qmp", offsetof(struct serve_opts, qmp) },
 		{ "--uevent-helper", offsetof(struct serve_opts, uevent_helper) },
+		{ "--log", offsetof(struct serve_opts, log) },
 	};
 	const char *arg = argv[*i];
 	const size_t optlen = strlen(TMPFS_OPT);
@@ -130,7 +131,11 @@ void serve_opts_usage(FILE *f)
 		"                        CONFIG_UEVENT_HELPER does: argv[1] is the subsystem,\n"
 		"                        the environment ACTION, DEVPATH, SUBSYSTEM, SEQNUM and\n"
 		"                        MEMHP_ROOT (the served tree); /sys/kernel/uevent_helper\n"
-		"                        changes it later\n");
+		"                        changes it later\n"
+		"  --log FILE            append the machine's kernel log to FILE as dmesg prints\n"
+		"                        it (\"[    1.234567] text\"), every line as it comes,\n"
+		"                        from the first (FILE '-': stderr): tail -f FILE follows\n"
+		"                        it from outside\n");
 }
 
 static void qmp_quit(void *priv)
@@ -241,6 +246,18 @@ void serve_tmpfs_stop(struct serve_extras *ex)
 {
 	while (ex->nr_tmpfs)
 		shmem_fuse_stop(ex->tmpfs[--ex->nr_tmpfs]);
+}
+
+int serve_log_start(struct serve_extras *ex, const struct serve_opts *so, struct memhp_machine *m,
+		    const char *prog)
+{
+	return so->log ? kmsg_log_start(m, so->log, prog, &ex->log) : 0;
+}
+
+void serve_log_stop(struct serve_extras *ex)
+{
+	kmsg_log_stop(ex->log);
+	ex->log = NULL;
 }
 
 void serve_extras_stop_qmp(struct serve_extras *ex)

@@ -11,6 +11,7 @@
 #include "../fs/shmem_fuse.h"
 #include "../fs/uevent_helper.h"
 #include "../qmp/qmp.h"
+#include "kmsg_log.h"
 #include "machine_opts.h"
 
 #include <limits.h>
@@ -36,6 +37,7 @@ struct serve_opts {
 	const char *uevent_helper; /* written to /sys/kernel/uevent_helper */
 	struct serve_tmpfs_opt tmpfs[SERVE_MAX_TMPFS];
 	unsigned int nr_tmpfs;
+	const char *log; /* the kernel log's file ("-": stderr) or NULL */
 };
 
 /* As machine_opts_parse(): 1 (taken), 0 (not ours) or -1 (said why). */
@@ -44,6 +46,7 @@ void serve_opts_usage(FILE *f);
 
 struct serve_extras {
 	struct uevent_helper *uevents;
+	struct kmsg_log *log;
 	struct qmp_server *qmp;
 	struct qmp_vm vm;
 	struct qmp_device devices[MACHINE_MAX_DEVICES];
@@ -81,6 +84,16 @@ int serve_tmpfs_mount(struct serve_extras *ex, struct machine *mc,
 		      const struct serve_tmpfs_opt *opt, const char *prog);
 /* Unmount every tmpfs mount (their instances go with the machine). */
 void serve_tmpfs_stop(struct serve_extras *ex);
+/*
+ * --log FILE: follow @m's kernel log into FILE from its first record
+ * (kmsg_log_start()). After serve_uevents_start(). Returns 0, or -errno
+ * after printing why.
+ */
+int serve_log_start(struct serve_extras *ex, const struct serve_opts *so, struct memhp_machine *m,
+		    const char *prog);
+/* Write the rest of the log and close it: once nothing prints any more,
+ * before the machine is destroyed. */
+void serve_log_stop(struct serve_extras *ex);
 /* Close the monitor: after it, nothing from outside changes the machine. */
 void serve_extras_stop_qmp(struct serve_extras *ex);
 /* Stop the uevent helper (after the tree is no longer served). */

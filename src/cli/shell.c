@@ -21,6 +21,12 @@
  * selftest's modprobe calls set the memhp injector and never load a module
  * into the host's kernel (on a machine without kmod, sbin/ is laid over
  * /sbin in a read-only overlay instead).
+ *
+ * The kernel log is the machine's: root/dev/kmsg is bound over /dev/kmsg,
+ * and the host's log has no other way in. syslog(2) (dmesg -S, and dmesg's
+ * fallback when /dev/kmsg fails) is refused with EPERM by a seccomp filter
+ * that everything started in the shell inherits, and /proc/kmsg, its file,
+ * is bound over by one that refuses every open.
  */
 #include "../fs/fuse_server.h"
 #include "cli.h"
@@ -33,14 +39,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,31 +64,43 @@
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
 /* The binds below, debugfs twice and modprobe. */
-#define SHELL_MAX_MOUNTS 16
+#define SHELL_MAX_MOUNTS 20
 /* A tmpfs of the machine besides /dev/shm, where a guest's /tmp-like
  * files go: made if missing, the shell's only trace on the host. */
 #define SHELL_TMPFS_DIR "/run/memhp/tmp"
 
-/* What is bound where; the required ones must work. */
+/* How much a bind matters. */
+enum bind_need {
+	BIND_OPTIONAL, /* a note if it fails */
+	BIND_REQUIRED, /* the shell fails without it */
+	/* The host's file must not show: the shell fails unless the host has
+	 * no such file. */
+	BIND_HIDE_HOST,
+};
+
+/* What is bound where. */
 static const struct bind {
 	const char *served;
 	const char *target;
-	bool required;
+	enum bind_need need;
 } binds[] = {
-	{ "sys/devices/system/memory", "/sys/devices/system/memory", true },
-	{ "sys/devices/system/node", "/sys/devices/system/node", true },
-	{ "sys/bus/memory", "/sys/bus/memory", false },
-	{ "sys/module/memory_hotplug", "/sys/module/memory_hotplug", false },
-	{ "proc/meminfo", "/proc/meminfo", true },
-	{ "proc/zoneinfo", "/proc/zoneinfo", false },
-	{ "proc/buddyinfo", "/proc/buddyinfo", false },
-	{ "proc/pagetypeinfo", "/proc/pagetypeinfo", false },
+	{ "sys/devices/system/memory", "/sys/devices/system/memory", BIND_REQUIRED },
+	{ "sys/devices/system/node", "/sys/devices/system/node", BIND_REQUIRED },
+	{ "sys/bus/memory", "/sys/bus/memory", BIND_OPTIONAL },
+	{ "sys/module/memory_hotplug", "/sys/module/memory_hotplug", BIND_OPTIONAL },
+	{ "proc/meminfo", "/proc/meminfo", BIND_REQUIRED },
+	{ "proc/zoneinfo", "/proc/zoneinfo", BIND_OPTIONAL },
+	{ "proc/buddyinfo", "/proc/buddyinfo", BIND_OPTIONAL },
+	{ "proc/pagetypeinfo", "/proc/pagetypeinfo", BIND_OPTIONAL },
 	/* Only where the host's kernel has them (Debian's lacks
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
-	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", false },
-	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", false },
+	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", BIND_OPTIONAL },
+	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", BIND_OPTIONAL },
+	/* The log: the host's must never show, not even as a fallback. */
+	{ "dev/kmsg", "/dev/kmsg", BIND_HIDE_HOST },
+	{ "proc/kmsg", "/proc/kmsg", BIND_HIDE_HOST },
 	/* The machine's tmpfs, spliced into the served tree. */
-	{ "dev/shm", "/dev/shm", false },
+	{ "dev/shm", "/dev/shm", BIND_OPTIONAL },
 };
 
 #define DEBUGFS "/sys/kernel/debug"
@@ -121,8 +145,8 @@ static const char modprobe_stub[] =
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [machine options]\n"
-		   "                   [-- COMMAND [ARG...]]\n"
+	fprintf(f, "usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [--log FILE]\n"
+		   "                   [machine options] [-- COMMAND [ARG...]]\n"
 		   "\n"
 		   "Run COMMAND (default: $SHELL) in a private mount namespace where\n"
 		   "/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
@@ -131,6 +155,8 @@ static void usage(FILE *f)
 		   "the kernel's memory-hotplug selftest see the machine instead of the host.\n"
 		   "/dev/shm and " SHELL_TMPFS_DIR " are tmpfs mounts of the machine: files\n"
 		   "written there are in its memory (Shmem), and offlining migrates them.\n"
+		   "/dev/kmsg is the machine's kernel log (dmesg, dmesg -w); syslog(2) and\n"
+		   "/proc/kmsg, which would show the host's, fail with EPERM (dmesg -S).\n"
 		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
 		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
 		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
@@ -202,6 +228,69 @@ static int enter_namespaces(void)
 	return 0;
 }
 
+/*
+ * The shell's rule for the kernel log: the machine's or nothing. syslog(2)
+ * reads the host's log whatever /dev/kmsg is, so a seccomp filter makes it
+ * fail with EPERM (as for a reader without CAP_SYSLOG) for this process
+ * and everything it starts: the command, the uevent helpers. It goes in
+ * before any thread exists, so every thread has it. Installing a filter
+ * takes CAP_SYS_ADMIN in our namespace (we have it, as root or as root of
+ * our user namespace) or no_new_privs, which is set only if needed since
+ * it would keep setuid programs from working.
+ */
+#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
+/* Go @jt instructions on if equal to @k, @jf if not. */
+#define IF_EQ(k, jt, jf) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (jt), (jf))
+#define ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define REFUSE BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+/* On x86_64, programs built for i386 and x32 call syslog(2) by their own
+ * numbers. */
+#define I386_NR_SYSLOG 103
+#define X32_SYSCALL_BIT 0x40000000U
+
+/* Returns 0, or -1 after saying why (the shell must not run without it). */
+static int refuse_syslog(void)
+{
+	struct sock_filter filter[] = {
+#if defined(__x86_64__)
+		LOAD(arch),
+		IF_EQ(AUDIT_ARCH_I386, 5, 0),
+		IF_EQ(AUDIT_ARCH_X86_64, 0, 3),
+		LOAD(nr),
+		IF_EQ(__NR_syslog, 5, 0),
+		IF_EQ(X32_SYSCALL_BIT | __NR_syslog, 4, 0),
+		ALLOW,
+		LOAD(nr), /* i386 */
+		IF_EQ(I386_NR_SYSLOG, 1, 0),
+		ALLOW,
+		REFUSE,
+#elif defined(__aarch64__)
+		LOAD(arch),
+		IF_EQ(AUDIT_ARCH_AARCH64, 0, 2),
+		LOAD(nr),
+		IF_EQ(__NR_syslog, 1, 0),
+		ALLOW,
+		REFUSE,
+#else
+		/* Another architecture: its own numbers only. */
+		LOAD(nr),
+		IF_EQ(__NR_syslog, 1, 0),
+		ALLOW,
+		REFUSE,
+#endif
+	};
+	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
+
+	if (!prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 0;
+	if (errno == EACCES && !prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) &&
+	    !prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 0;
+	fprintf(stderr, PROG ": cannot refuse syslog(2), which would show the host's log: %s\n",
+		strerror(errno));
+	return -1;
+}
+
 struct shell {
 	char tmp[sizeof(SHELL_TMP_TEMPLATE)];
 	char root[PATH_MAX];
@@ -211,10 +300,10 @@ struct shell {
 	char modprobe_dir[PATH_MAX]; /* where the stand-in was laid over, if it was */
 };
 
-static int bind_one(struct shell *sh, const char *src, const char *target, bool required)
+static int bind_one(struct shell *sh, const char *src, const char *target, enum bind_need need)
 {
 	if (mount(src, target, NULL, MS_BIND, NULL)) {
-		if (required) {
+		if (need == BIND_REQUIRED || (need == BIND_HIDE_HOST && errno != ENOENT)) {
 			fprintf(stderr, PROG ": cannot bind %s over %s: %s\n", src, target,
 				strerror(errno));
 			return -1;
@@ -261,7 +350,7 @@ static int setup_mounts(struct shell *sh)
 
 	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
 		snprintf(src, sizeof(src), "%s/%s", sh->root, binds[i].served);
-		if (bind_one(sh, src, binds[i].target, binds[i].required))
+		if (bind_one(sh, src, binds[i].target, binds[i].need))
 			return -1;
 	}
 	/* Never let a tool write to the host's memory blocks by mistake. */
@@ -278,7 +367,7 @@ static int setup_mounts(struct shell *sh)
 	} else {
 		sh->mounted[sh->nr_mounted++] = DEBUGFS;
 		snprintf(src, sizeof(src), "%s/sys/kernel/debug", sh->root);
-		if (bind_one(sh, src, DEBUGFS, true))
+		if (bind_one(sh, src, DEBUGFS, BIND_REQUIRED))
 			return -1;
 	}
 	snprintf(stub, sizeof(stub), "%s/sbin", sh->tmp);
@@ -297,7 +386,7 @@ static int setup_mounts(struct shell *sh)
 	}
 	close(fd);
 	if (access(MODPROBE, F_OK) == 0)
-		return bind_one(sh, stub, MODPROBE, true);
+		return bind_one(sh, stub, MODPROBE, BIND_REQUIRED);
 	return overlay_modprobe(sh);
 }
 
@@ -470,7 +559,7 @@ int cmd_shell(int argc, char **argv)
 			default_cmd[0] = "/bin/sh";
 	}
 
-	if (enter_namespaces() || make_tmp(&sh))
+	if (enter_namespaces() || refuse_syslog() || make_tmp(&sh))
 		goto out;
 	/* The signals are this thread's to take; workers and the command's
 	 * parent side never see them. */
@@ -490,6 +579,7 @@ int cmd_shell(int argc, char **argv)
 	}
 	if (serve_dev_shm(&mc, PROG, &dev_shm) ||
 	    serve_uevents_start(&ex, &so, fs, sh.root, PROG) ||
+	    serve_log_start(&ex, &so, mc.m, PROG) ||
 	    fuse_server_start(fs, dev_shm, sh.root, 0, &srv))
 		goto out;
 	/* The first request waits for FUSE_INIT: once it is answered the
@@ -526,6 +616,8 @@ out:
 	fuse_server_stop(srv);
 	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);
+	machine_stop_devices(&mc);
+	serve_log_stop(&ex);
 	machine_destroy(&mc);
 	remove_tmp(&sh);
 	free(o);

@@ -644,6 +644,8 @@ int memhp_balloon_create(struct memhp_machine *m, enum memhp_balloon_kind kind,
 			goto fail;
 		b->notifier_registered = true;
 	}
+	if (b->ops->init_message)
+		memhp_printk(m, MEMHP_KERN_INFO, "%s", b->ops->init_message);
 	*out = b;
 	return 0;
 fail:

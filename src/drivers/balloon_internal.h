@@ -85,6 +85,7 @@ struct balloon_kind_ops {
 	memhp_gfp_t gfp;			  /* for 4 KiB pages */
 	memhp_online_page_callback_t online_page; /* NULL: none */
 	memhp_notifier_fn notifier;		  /* NULL: none */
+	const char *init_message;		  /* what its init prints (KERN_INFO), or NULL */
 	long (*inflate)(struct memhp_balloon *b, unsigned long nr_pages);
 	long (*deflate)(struct memhp_balloon *b, unsigned long nr_pages);
 	/* Called with balloon_lock held and the slot of @src isolated. */

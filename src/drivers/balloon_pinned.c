@@ -238,8 +238,12 @@ int balloon_xen_hot_add(struct memhp_balloon *b, uint64_t start, uint64_t size,
 		return ret;
 	/* Not under balloon_lock: auto-onlining calls xen_online_page(). */
 	ret = memhp_add_memory(b->m, 0, start, size, MEMHP_MHP_MERGE_RESOURCE);
-	if (ret)
+	if (ret) {
+		/* reserve_additional_memory() */
+		memhp_printk(b->m, MEMHP_KERN_WARNING,
+			     "xen:balloon: Cannot add additional memory (%i)", ret);
 		return ret;
+	}
 	balloon_host_take(b, pfn, nr);
 	memhp_host_discard(b->m, start, size, false);
 	atomic_fetch_add(&b->hot_added, nr);
@@ -253,6 +257,8 @@ const struct balloon_kind_ops xen_balloon_ops = {
 	.gfp = BALLOON_GFP_HIGHUSER,
 	.online_page = xen_online_page,
 	.notifier = xen_memory_notifier,
+	/* balloon_init(), with the driver's pr_fmt. */
+	.init_message = "xen:balloon: Initialising balloon driver",
 	.inflate = xen_inflate,
 	.deflate = xen_deflate,
 };
@@ -478,6 +484,9 @@ int balloon_hv_hot_add(struct memhp_balloon *b, uint64_t start, uint64_t size,
 		ret = memhp_add_memory(b->m, 0, start + ((uint64_t)done << MEMHP_PAGE_SHIFT), chunk,
 				       MEMHP_MHP_MERGE_RESOURCE);
 		if (ret) {
+			/* hv_mem_hot_add() */
+			memhp_printk(b->m, MEMHP_KERN_ERR,
+				     "hv_balloon: hot_add memory failed error is %d", ret);
 			pthread_mutex_lock(&b->balloon_lock);
 			r->end_pfn = pfn + done;
 			if (r->covered_end_pfn > r->end_pfn)

@@ -25,12 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define VMEM_DEFAULT_OFFLINE_THRESHOLD (1 * MEMHP_GiB)
 /* virtio_mem_fake_offline() tries this often in ZONE_MOVABLE. */
 #define VMEM_FAKE_OFFLINE_TRIES 5
 #define VMEM_RESOURCE_NAME "System RAM (virtio_mem)"
 #define BITS_PER_LONG_ (8 * sizeof(unsigned long))
+/* dev_warn_ratelimited(): DEFAULT_RATELIMIT_INTERVAL (5 s) and _BURST. */
+#define VMEM_RATELIMIT_INTERVAL_NS (5ULL * 1000 * 1000 * 1000)
+#define VMEM_RATELIMIT_BURST 10
 
 struct vmem_module;
 
@@ -79,6 +83,11 @@ struct memhp_vmem_drv {
 	_Atomic bool broken;
 	pthread_mutex_t removal_lock;
 	bool removing;
+
+	/* The state of the one ratelimited message. */
+	pthread_mutex_t ratelimit_lock;
+	uint64_t ratelimit_begin_ns;
+	unsigned int ratelimit_printed;
 
 	/* The workqueue and the retry timer. */
 	pthread_mutex_t wq_lock;
@@ -286,6 +295,34 @@ static bool could_add_memory(struct memhp_vmem_drv *vm, uint64_t size)
 
 static void virtio_mem_retry(struct memhp_vmem_drv *vm);
 
+/* dev_info() and friends: "virtio_mem virtioN: ..." in the machine's log. */
+#define vmem_printk(vm, level, ...) \
+	memhp_dev_printk((vm)->m, level, "virtio_mem", "virtio", (vm)->name, __VA_ARGS__)
+#define vmem_info(vm, ...) vmem_printk(vm, MEMHP_KERN_INFO, __VA_ARGS__)
+#define vmem_warn(vm, ...) vmem_printk(vm, MEMHP_KERN_WARNING, __VA_ARGS__)
+#define vmem_err(vm, ...) vmem_printk(vm, MEMHP_KERN_ERR, __VA_ARGS__)
+
+/* __ratelimit(): true while fewer than the burst were printed in the
+ * current interval. */
+static bool vmem_ratelimit(struct memhp_vmem_drv *vm)
+{
+	struct timespec ts;
+	uint64_t now;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	pthread_mutex_lock(&vm->ratelimit_lock);
+	if (!vm->ratelimit_begin_ns || now - vm->ratelimit_begin_ns >= VMEM_RATELIMIT_INTERVAL_NS) {
+		vm->ratelimit_begin_ns = now;
+		vm->ratelimit_printed = 0;
+	}
+	ok = vm->ratelimit_printed < VMEM_RATELIMIT_BURST;
+	vm->ratelimit_printed += ok;
+	pthread_mutex_unlock(&vm->ratelimit_lock);
+	return ok;
+}
+
 /* Must not be called with hotplug_mutex held: onlining re-enters the notifier. */
 static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
@@ -299,6 +336,7 @@ static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint6
 		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
 		memhp_trace_instant(vm->m, "virtio_mem: adding memory failed",
 				    addr >> MEMHP_PAGE_SHIFT, rc);
+		vmem_warn(vm, "adding memory failed: %d", rc);
 	}
 	return rc;
 }
@@ -626,6 +664,8 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 				memhp_trace_instant(vm->m,
 						    "virtio_mem: memory block onlining denied",
 						    mhp->start_pfn, (long)id);
+				if (vmem_ratelimit(vm))
+					vmem_warn(vm, "memory block onlining denied");
 				rc = MEMHP_NOTIFY_BAD;
 			}
 		}
@@ -1293,6 +1333,8 @@ static void refresh_config(struct memhp_vmem_drv *vm)
 	atomic_store(&vm->requested_size, le64toh(cfg.requested_size));
 	memhp_trace_instant(vm->m, "virtio_mem: requested size", 0,
 			    (long)(le64toh(cfg.requested_size) >> 20));
+	vmem_info(vm, "plugged size: 0x%llx", (unsigned long long)atomic_load(&vm->plugged_size));
+	vmem_info(vm, "requested size: 0x%llx", (unsigned long long)le64toh(cfg.requested_size));
 }
 
 static void arm_timer(struct memhp_vmem_drv *vm)
@@ -1356,6 +1398,7 @@ retry:
 	default:
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-broken",
 			     "virtio_mem: unknown error, marking device broken: %d", rc);
+		vmem_err(vm, "unknown error, marking device broken: %d", rc);
 		atomic_store(&vm->broken, true);
 	}
 	memhp_trace_instant(vm->m, "virtio_mem: work done", 0, rc);
@@ -1498,6 +1541,12 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 		memhp_trace_instant(vm->m,
 				    "virtio_mem: the region's alignment makes some memory unusable",
 				    0, 0);
+	if (vm->addr % vm->mb_size)
+		vmem_warn(vm, "The alignment of the physical start address can make some memory "
+			      "unusable.");
+	if ((vm->addr + vm->region_size) % vm->mb_size)
+		vmem_warn(vm, "The alignment of the physical end address can make some memory "
+			      "unusable.");
 	vm->offline_threshold = MAX(2 * vm->mb_size, (uint64_t)VMEM_DEFAULT_OFFLINE_THRESHOLD);
 	sb_size = MAX(vm->device_block_size, pageblock);
 	if (sb_size < vm->mb_size && !vm->p.force_bbm) {
@@ -1510,15 +1559,18 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 	} else {
 		vm->bb_size = MAX(vm->device_block_size, vm->mb_size);
 		if (vm->p.bbm_block_size) {
-			if (!is_pow2(vm->p.bbm_block_size))
+			if (!is_pow2(vm->p.bbm_block_size)) {
 				memhp_trace_instant(
 					vm->m, "virtio_mem: bbm_block_size is not a power of 2", 0,
 					0);
-			else if (vm->p.bbm_block_size < vm->bb_size)
+				vmem_warn(vm, "bbm_block_size is not a power of 2");
+			} else if (vm->p.bbm_block_size < vm->bb_size) {
 				memhp_trace_instant(
 					vm->m, "virtio_mem: bbm_block_size is too small", 0, 0);
-			else
+				vmem_warn(vm, "bbm_block_size is too small");
+			} else {
 				vm->bb_size = vm->p.bbm_block_size;
+			}
 		}
 		addr = vm->addr + vm->bb_size - 1;
 		vm->first_id = phys_to_bb_id(vm, addr);
@@ -1527,6 +1579,11 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 	}
 	vm->next_id = vm->first_id;
 	vm->last_usable_id = vm->first_id - 1;
+	vmem_info(vm, "memory block size: 0x%llx", (unsigned long long)vm->mb_size);
+	if (vm->in_sbm)
+		vmem_info(vm, "subblock size: 0x%llx", (unsigned long long)vm->sb_size);
+	else
+		vmem_info(vm, "big block size: 0x%llx", (unsigned long long)vm->bb_size);
 	/* memhp sizes the tracking for the whole region up front. */
 	vm->nr_ids = (unsigned long)((vm->addr + vm->region_size) / unit) + 1 - vm->first_id;
 	vm->states = calloc(vm->nr_ids, sizeof(*vm->states));
@@ -1544,6 +1601,8 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 	rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
 	if (rc) {
 		memhp_trace_instant(vm->m, "virtio_mem: could not reserve device region", 0, rc);
+		vmem_warn(vm, "could not reserve device region");
+		vmem_info(vm, "reloading the driver is not supported");
 		return -EBUSY;
 	}
 	vm->resource_claimed = true;
@@ -1552,8 +1611,10 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 	if (rc < 0)
 		return rc;
 	vm->mgid = rc;
-	if (atomic_load(&vm->plugged_size))
+	if (atomic_load(&vm->plugged_size)) {
 		atomic_store(&vm->unplug_all_required, true);
+		vmem_info(vm, "unplugging all memory is required");
+	}
 	vm->nb.notifier_call = virtio_mem_memory_notifier_cb;
 	vm->nb.priv = vm;
 	rc = memhp_register_memory_notifier(vm->m, &vm->nb);
@@ -1578,6 +1639,7 @@ static void free_driver(struct memhp_vmem_drv *vm)
 	pthread_mutex_destroy(&vm->hotplug_mutex);
 	pthread_mutex_destroy(&vm->removal_lock);
 	pthread_mutex_destroy(&vm->wq_lock);
+	pthread_mutex_destroy(&vm->ratelimit_lock);
 	pthread_cond_destroy(&vm->wq_cond);
 	free(vm);
 }
@@ -1605,6 +1667,7 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	pthread_mutex_init(&vm->hotplug_mutex, NULL);
 	pthread_mutex_init(&vm->removal_lock, NULL);
 	pthread_mutex_init(&vm->wq_lock, NULL);
+	pthread_mutex_init(&vm->ratelimit_lock, NULL);
 	pthread_cond_init(&vm->wq_cond, NULL);
 	vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
 
@@ -1625,6 +1688,11 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	vm->addr = le64toh(cfg.addr);
 	vm->region_size = le64toh(cfg.region_size);
 	vm->nid = 0; /* memory_add_physaddr_to_nid(): one node */
+	vmem_info(vm, "start address: 0x%llx", (unsigned long long)vm->addr);
+	vmem_info(vm, "region size: 0x%llx", (unsigned long long)vm->region_size);
+	vmem_info(vm, "device block size: 0x%llx", (unsigned long long)vm->device_block_size);
+	/* CONFIG_NUMA, and the device has a node. */
+	vmem_info(vm, "nid: %d", vm->nid);
 	if (!is_pow2(vm->device_block_size) || !vm->region_size ||
 	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT)) {
 		free_driver(vm);
@@ -1687,6 +1755,7 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 		/* The memory stays; so do its resource and group. */
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-memory-left",
 			     "virtio_mem: device still has system memory added");
+		vmem_warn(vm, "device still has system memory added");
 		vm->resource_claimed = false;
 		vm->mgid = -1;
 	}

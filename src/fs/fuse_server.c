@@ -32,12 +32,20 @@
  * - Operations the tree has not are answered as sysfs would (EOPNOTSUPP
  *   for fallocate, the generic SEEK_DATA/SEEK_HOLE), never ENOSYS: that
  *   would turn them off for the tmpfs too, for the whole connection.
+ * - /dev/kmsg is served with memhp_kmsg_*: one record per read, reads that
+ *   wait for the next record (an interrupt ends the wait with EINTR),
+ *   poll, and the kernel's seeks (see "/dev/kmsg" below for how they
+ *   reach us).
  */
 #include "fuse_server.h"
 #include "fuse_pool.h"
 #include "shmem_fuse.h"
 
+#include <memhp/printk.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -73,8 +81,16 @@ struct vnode {
 	struct vnode *next;
 };
 
+/* A /dev/kmsg read waiting for a record, so that stopping can end it. */
+struct kmsg_wait {
+	struct memhp_printk_waiter *w;
+	struct kmsg_wait *prev, *next;
+};
+
 struct fuse_server {
 	struct memhp_fs *fs;
+	struct memhp_machine *m;
+	uint64_t kmsg_ino; /* the tree's /dev/kmsg */
 	pthread_mutex_t vnode_lock;
 	struct vnode *vnodes[VNODE_BUCKETS];
 	uint64_t next_vnode;
@@ -86,13 +102,27 @@ struct fuse_server {
 	/* The tmpfs spliced in at the tree's /dev/shm, or NULL. */
 	struct shmem_fuse *shm;
 	uint64_t dev_shm_ino;
+	/* /dev/kmsg: reads waiting for a record (under kmsg_lock, with
+	 * kmsg_stopping), and the thread that wakes pollers. */
+	pthread_mutex_t kmsg_lock;
+	struct kmsg_wait *kmsg_waits;
+	bool kmsg_stopping;
+	struct memhp_printk_waiter *poll_waiter;
+	pthread_t poll_thread;
+	bool have_poll_thread;
 };
 
-/* An open file: the snapshot of its contents, taken at offset 0. */
+/* An open file: the snapshot of its contents, taken at offset 0; or an
+ * open /dev/kmsg with its reader. */
 struct open_file {
 	pthread_mutex_t lock;
 	char *data;
 	ssize_t len;
+	struct memhp_kmsg *kmsg;
+	/* The file position the kernel sends with the next read, if nobody
+	 * seeks meanwhile (see "/dev/kmsg"). Under lock. */
+	uint64_t kmsg_pos;
+	struct fuse_pollhandle *ph;    /* a poller to wake, under lock */
 	struct open_file *prev, *next; /* fuse_server.files */
 };
 
@@ -260,6 +290,8 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	fuse_reply_none(req);
 }
 
+static off_t kmsg_seek_end(struct open_file *of);
+
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmem_fuse *sf = shm_of(req, ino);
@@ -271,10 +303,14 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
-	if (ret)
+	if (ret) {
 		fuse_reply_err(req, -ret);
-	else
-		reply_attr(req, &a);
+		return;
+	}
+	/* Only lseek(SEEK_END) asks for an open file's attributes. */
+	if (fi && tree_ino(server(req), ino) == server(req)->kmsg_ino && fi->fh)
+		a.size = kmsg_seek_end((struct open_file *)(uintptr_t)fi->fh);
+	reply_attr(req, &a);
 }
 
 /* Truncation and time stamps are accepted and change nothing (sysfs files
@@ -409,6 +445,9 @@ static void file_free(struct fuse_server *s, struct open_file *of)
 		of->next->prev = of->prev;
 	pthread_mutex_unlock(&s->files_lock);
 	free(of->data);
+	memhp_kmsg_close(of->kmsg);
+	if (of->ph)
+		fuse_pollhandle_destroy(of->ph);
 	pthread_mutex_destroy(&of->lock);
 	free(of);
 }
@@ -424,12 +463,19 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	ret = memhp_fs_open(server(req)->fs, tree_ino(server(req), ino), fi->flags);
+	/* Debian's 6.1 has dmesg_restrict=1: reading the log takes
+	 * CAP_SYSLOG (devkmsg_open()), which root stands for here. */
+	if (!ret && tree_ino(server(req), ino) == server(req)->kmsg_ino &&
+	    (fi->flags & O_ACCMODE) != O_WRONLY && fuse_req_ctx(req)->uid != 0)
+		ret = -EPERM;
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
 	of = calloc(1, sizeof(*of));
-	if (!of) {
+	if (!of || (tree_ino(server(req), ino) == server(req)->kmsg_ino &&
+		    memhp_kmsg_open(server(req)->m, &of->kmsg))) {
+		free(of);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -443,6 +489,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		file_free(server(req), of);
 }
 
+static void kmsg_read(fuse_req_t req, struct open_file *of, size_t size, off_t off, int flags);
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -454,6 +502,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	if (sf) {
 		shmem_fuse_ops.read(sf, req, ino, size, off, fi);
+		return;
+	}
+	if (of->kmsg) {
+		kmsg_read(req, of, size, off, fi->flags);
 		return;
 	}
 	pthread_mutex_lock(&of->lock);
@@ -529,6 +581,193 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	file_free(server(req), (struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
+}
+
+/* ---- /dev/kmsg -----------------------------------------------------------------------
+ *
+ * devkmsg_llseek() moves a reader between records, but the FUSE client
+ * settles SEEK_SET and SEEK_END itself, from the file position and size;
+ * only SEEK_DATA and SEEK_HOLE reach the daemon (FUSE_LSEEK). What does
+ * reach us is the position every read comes with, and the getattr that
+ * SEEK_END makes with the open file's handle to learn the size. So each
+ * open file keeps the position its next read will come with if nobody
+ * seeks: a read from 0 when that is not 0 follows a SEEK_SET; SEEK_END
+ * and SEEK_DATA move the reader here and give the kernel a new position,
+ * one past the last, so that a later SEEK_SET (to 0) always shows. A read
+ * at any other position (pread) reads on.
+ */
+
+/* A read that may wait: listed, so that stopping can end it. NULL when
+ * out of memory. */
+static struct kmsg_wait *kmsg_wait_begin(struct fuse_server *s)
+{
+	struct kmsg_wait *kw = calloc(1, sizeof(*kw));
+
+	if (!kw)
+		return NULL;
+	kw->w = memhp_printk_waiter_new(s->m);
+	if (!kw->w) {
+		free(kw);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->kmsg_lock);
+	if (s->kmsg_stopping)
+		memhp_printk_waiter_interrupt(kw->w);
+	kw->prev = NULL;
+	kw->next = s->kmsg_waits;
+	if (s->kmsg_waits)
+		s->kmsg_waits->prev = kw;
+	s->kmsg_waits = kw;
+	pthread_mutex_unlock(&s->kmsg_lock);
+	return kw;
+}
+
+static void kmsg_wait_end(struct fuse_server *s, struct kmsg_wait *kw)
+{
+	pthread_mutex_lock(&s->kmsg_lock);
+	if (kw->prev)
+		kw->prev->next = kw->next;
+	else
+		s->kmsg_waits = kw->next;
+	if (kw->next)
+		kw->next->prev = kw->prev;
+	pthread_mutex_unlock(&s->kmsg_lock);
+	memhp_printk_waiter_free(kw->w);
+	free(kw);
+}
+
+/* The reader got a signal: its read gives up with EINTR, as
+ * wait_event_interruptible() does, and frees its worker. */
+static void kmsg_interrupted(fuse_req_t req, void *data)
+{
+	(void)req;
+	memhp_printk_waiter_interrupt(data);
+}
+
+static void kmsg_read(fuse_req_t req, struct open_file *of, size_t size, off_t off, int flags)
+{
+	struct fuse_server *s = server(req);
+	/* A record never needs more; a smaller buffer gets EINVAL. */
+	size_t count = MIN_SIZE(size, (size_t)MEMHP_KMSG_RECORD_MAX);
+	const bool nonblock = flags & O_NONBLOCK;
+	struct kmsg_wait *kw = NULL;
+	char *buf = malloc(count ? count : 1);
+	ssize_t n;
+
+	if (!buf || (!nonblock && !(kw = kmsg_wait_begin(s)))) {
+		free(buf);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&of->lock);
+	if ((uint64_t)off != of->kmsg_pos) {
+		if (off == 0)
+			memhp_kmsg_llseek(of->kmsg, 0, SEEK_SET);
+		of->kmsg_pos = (uint64_t)off;
+	}
+	pthread_mutex_unlock(&of->lock);
+	if (kw)
+		fuse_req_interrupt_func(req, kmsg_interrupted, kw->w);
+	n = memhp_kmsg_read(of->kmsg, buf, count, nonblock, kw ? kw->w : NULL);
+	if (kw) {
+		/* Once this returns, no interrupt callback runs any more. */
+		fuse_req_interrupt_func(req, NULL, NULL);
+		kmsg_wait_end(s, kw);
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&of->lock);
+		of->kmsg_pos += (uint64_t)n;
+		pthread_mutex_unlock(&of->lock);
+		fuse_reply_buf(req, buf, (size_t)n);
+	} else {
+		fuse_reply_err(req, (int)-n);
+	}
+	free(buf);
+}
+
+/* A seek the daemon carries out: the kernel's position for the file next. */
+static off_t kmsg_moved(struct open_file *of)
+{
+	off_t pos;
+
+	pthread_mutex_lock(&of->lock);
+	pos = (off_t)++of->kmsg_pos;
+	pthread_mutex_unlock(&of->lock);
+	return pos;
+}
+
+static off_t kmsg_seek_end(struct open_file *of)
+{
+	if (!of->kmsg)
+		return 0;
+	memhp_kmsg_llseek(of->kmsg, 0, SEEK_END);
+	return kmsg_moved(of);
+}
+
+static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		    struct fuse_pollhandle *ph)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
+	if (shm_of(req, ino) || !of->kmsg) {
+		/* What the kernel answered before the daemon did: always
+		 * ready (DEFAULT_POLLMASK). */
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
+		return;
+	}
+	/* Keep the handle before looking: a record that comes after the look
+	 * finds it and wakes the poller. */
+	if (ph) {
+		pthread_mutex_lock(&of->lock);
+		if (of->ph)
+			fuse_pollhandle_destroy(of->ph);
+		of->ph = ph;
+		pthread_mutex_unlock(&of->lock);
+	}
+	fuse_reply_poll(req, memhp_kmsg_poll(of->kmsg));
+}
+
+/* Every new record wakes the pollers of /dev/kmsg (wake_up_klogd()). */
+static void *kmsg_poll_notifier(void *arg)
+{
+	struct fuse_server *s = arg;
+	uint64_t seq = memhp_printk_next_seq(s->m);
+
+	while (!memhp_printk_wait(s->m, seq, s->poll_waiter)) {
+		seq = memhp_printk_next_seq(s->m);
+		pthread_mutex_lock(&s->files_lock);
+		for (struct open_file *of = s->files; of; of = of->next) {
+			struct fuse_pollhandle *ph;
+
+			pthread_mutex_lock(&of->lock);
+			ph = of->ph;
+			of->ph = NULL;
+			pthread_mutex_unlock(&of->lock);
+			if (ph) {
+				fuse_lowlevel_notify_poll(ph);
+				fuse_pollhandle_destroy(ph);
+			}
+		}
+		pthread_mutex_unlock(&s->files_lock);
+	}
+	return NULL;
+}
+
+/* End every wait for the log, and the poll notifier. */
+static void kmsg_stop(struct fuse_server *s)
+{
+	pthread_mutex_lock(&s->kmsg_lock);
+	s->kmsg_stopping = true;
+	for (struct kmsg_wait *kw = s->kmsg_waits; kw; kw = kw->next)
+		memhp_printk_waiter_interrupt(kw->w);
+	pthread_mutex_unlock(&s->kmsg_lock);
+	if (s->have_poll_thread) {
+		memhp_printk_waiter_interrupt(s->poll_waiter);
+		pthread_join(s->poll_thread, NULL);
+		s->have_poll_thread = false;
+	}
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -643,16 +882,28 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		fuse_reply_err(req, EOPNOTSUPP); /* sysfs has no ->fallocate */
 }
 
-/* The tree's files: generic_file_llseek() over the size stat() shows. */
+/* The tree's files: generic_file_llseek() over the size stat() shows;
+ * /dev/kmsg: devkmsg_llseek(). */
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
 	struct shmem_fuse *sf = shm_of(req, ino);
+	struct open_file *of;
 	struct memhp_fs_attr a;
 	int ret;
 
 	if (sf) {
 		shmem_fuse_ops.lseek(sf, req, ino, off, whence, fi);
+		return;
+	}
+	of = (struct open_file *)(uintptr_t)fi->fh;
+	if (of->kmsg) {
+		/* devkmsg_llseek() has no holes. */
+		ret = whence == SEEK_DATA ? memhp_kmsg_llseek(of->kmsg, off, SEEK_DATA) : -EINVAL;
+		if (ret)
+			fuse_reply_err(req, -ret);
+		else
+			fuse_reply_lseek(req, kmsg_moved(of));
 		return;
 	}
 	ret = memhp_fs_getattr(server(req)->fs, tree_ino(server(req), ino), &a);
@@ -689,6 +940,7 @@ static const struct fuse_lowlevel_ops ops = {
 	.create = op_create,
 	.fallocate = op_fallocate,
 	.lseek = op_lseek,
+	.poll = op_poll,
 };
 
 /* ---- Starting and stopping --------------------------------------------------------- */
@@ -696,6 +948,8 @@ static const struct fuse_lowlevel_ops ops = {
 static void server_free(struct fuse_server *s)
 {
 	shmem_fuse_stop(s->shm);
+	memhp_printk_waiter_free(s->poll_waiter);
+	pthread_mutex_destroy(&s->kmsg_lock);
 	pthread_mutex_destroy(&s->files_lock);
 	pthread_mutex_destroy(&s->vnode_lock);
 	free(s);
@@ -704,6 +958,7 @@ static void server_free(struct fuse_server *s)
 int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const char *mountpoint,
 		      int ended, struct fuse_server **out)
 {
+	struct memhp_fs_attr kmsg;
 	struct fuse_server *s;
 	int ret;
 
@@ -712,8 +967,17 @@ int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const ch
 	if (!s)
 		return -ENOMEM;
 	s->fs = fs;
+	s->m = memhp_fs_machine(fs);
+	if (!memhp_fs_resolve(fs, "/dev/kmsg", true, &kmsg))
+		s->kmsg_ino = kmsg.ino;
 	pthread_mutex_init(&s->vnode_lock, NULL);
 	pthread_mutex_init(&s->files_lock, NULL);
+	pthread_mutex_init(&s->kmsg_lock, NULL);
+	s->poll_waiter = memhp_printk_waiter_new(s->m);
+	if (!s->poll_waiter) {
+		server_free(s);
+		return -ENOMEM;
+	}
 	clock_gettime(CLOCK_REALTIME, &s->start);
 	if (dev_shm) {
 		struct memhp_fs_attr a;
@@ -732,6 +996,14 @@ int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const ch
 		server_free(s);
 		return ret;
 	}
+	ret = pthread_create(&s->poll_thread, NULL, kmsg_poll_notifier, s);
+	if (ret) {
+		fprintf(stderr, "memhp: cannot start the /dev/kmsg poll notifier: %s\n",
+			strerror(ret));
+		fuse_server_stop(s);
+		return -ret;
+	}
+	s->have_poll_thread = true;
 	*out = s;
 	return 0;
 }
@@ -743,6 +1015,7 @@ void fuse_server_stop(struct fuse_server *s)
 	/* A worker stuck in a long offline must come back before it can be
 	 * joined: interrupt every write, as the kernel would on SIGKILL. */
 	memhp_fs_shutdown(s->fs);
+	kmsg_stop(s);
 	fuse_pool_stop(&s->pool);
 	for (unsigned int i = 0; i < VNODE_BUCKETS; i++) {
 		while (s->vnodes[i]) {

@@ -55,9 +55,9 @@ void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, 
 	pthread_mutex_unlock(&log->lock);
 	mhp_trace(m, MEMHP_TRACE_MESSAGE, rule, pfn == MEMHP_NO_PFN ? 0 : pfn, 0, 0, 0);
 	if (pfn == MEMHP_NO_PFN)
-		mhp_log(m, "memhp: %s: %s", rule, detail);
+		mhp_log(m, KERN_ERR, "memhp: %s: %s", rule, detail);
 	else
-		mhp_log(m, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
+		mhp_log(m, KERN_ERR, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
 }
 
 size_t memhp_violations(struct memhp_machine *m, struct memhp_check_report *r)

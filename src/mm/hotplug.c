@@ -93,6 +93,7 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 		 struct zone *zone, struct memory_group *group)
 {
 	struct memhp_memory_notify arg;
+	bool need_zonelists_rebuild;
 	int ret;
 
 	if (!nr_pages || !pageblock_aligned(m, pfn) ||
@@ -119,11 +120,16 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 	zone->nr_isolate_pageblock += nr_pages / m->pageblock_nr_pages;
 	pthread_mutex_unlock(&zone->lock);
 
+	/* An unpopulated zone is in no zonelist: it gets in once the pages
+	 * are there. */
+	need_zonelists_rebuild = !populated_zone(zone);
 	mhp_trace(m, MEMHP_TRACE_PHASE_BEGIN, "online_page_callback", pfn, nr_pages, 0, 0);
 	online_pages_range(m, pfn, nr_pages);
 	mhp_trace(m, MEMHP_TRACE_PHASE_END, "online_page_callback", pfn, nr_pages, 0, 0);
 	adjust_present_page_count(m, pfn, group, (long)nr_pages);
 	node_states_set_node(zone->zone_pgdat, &arg);
+	if (need_zonelists_rebuild)
+		build_all_zonelists(m, false);
 
 	/* Only now may the onlined pages be allocated. */
 	undo_isolate_page_range(m, pfn, pfn + nr_pages, MIGRATE_MOVABLE);
@@ -133,7 +139,8 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 	return 0;
 
 failed_addition:
-	mhp_log(m, "online_pages [mem %#010llx-%#010llx] failed", (unsigned long long)PFN_PHYS(pfn),
+	mhp_log(m, KERN_DEBUG, "online_pages [mem %#010llx-%#010llx] failed",
+		(unsigned long long)PFN_PHYS(pfn),
 		(unsigned long long)PFN_PHYS(pfn + nr_pages) - 1);
 	memory_notify(m, MEMHP_MEM_CANCEL_ONLINE, &arg);
 	remove_pfn_range_from_zone(m, zone, pfn, nr_pages);
@@ -293,7 +300,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 
 	/* The sections go offline and the free pages leave the buddy. */
 	managed = __offline_isolated_pages(m, start_pfn, end_pfn);
-	mhp_log(m, "Offlined Pages %ld", (long)nr_pages);
+	mhp_log(m, KERN_DEBUG, "Offlined Pages %ld", (long)nr_pages);
 
 	/* The pageblocks keep their stale ISOLATE type; onlining resets them. */
 	pthread_mutex_lock(&zone->lock);
@@ -310,6 +317,8 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 		managed = nr_pages;
 	adjust_managed_page_count(m, zone, -(long)managed);
 	adjust_present_page_count(m, start_pfn, group, -(long)nr_pages);
+	if (!populated_zone(zone))
+		build_all_zonelists(m, false);
 
 	node_states_clear_node(zone->zone_pgdat, &arg);
 	memory_notify(m, MEMHP_MEM_OFFLINE, &arg);
@@ -323,7 +332,7 @@ failed_removal_isolated:
 	undo_isolate_page_range(m, start_pfn, end_pfn, MIGRATE_MOVABLE);
 	memory_notify(m, MEMHP_MEM_CANCEL_OFFLINE, &arg);
 failed_removal:
-	mhp_log(m, "memory offlining [mem %#010llx-%#010llx] failed due to %s",
+	mhp_log(m, KERN_DEBUG, "memory offlining [mem %#010llx-%#010llx] failed due to %s",
 		(unsigned long long)PFN_PHYS(start_pfn), (unsigned long long)PFN_PHYS(end_pfn) - 1,
 		reason);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "offline_pages", start_pfn, nr_pages, (long)rounds, ret);
@@ -337,7 +346,8 @@ static int check_hotplug_memory_range(struct memhp_machine *m, uint64_t start, u
 	uint64_t block = memhp_block_size(m);
 
 	if (!size || !IS_ALIGNED(start, block) || !IS_ALIGNED(size, block)) {
-		mhp_log(m, "Block size [%#llx] unaligned hotplug range: start %#llx, size %#llx",
+		mhp_log(m, KERN_ERR,
+			"Block size [%#llx] unaligned hotplug range: start %#llx, size %#llx",
 			(unsigned long long)block, (unsigned long long)start,
 			(unsigned long long)size);
 		return -EINVAL;
@@ -470,7 +480,8 @@ static int register_memory_resource(struct memhp_machine *m, uint64_t start, uin
 				    const char *name, unsigned int flags)
 {
 	if (start + size < start || start + size > PFN_PHYS(m->max_pfn)) {
-		mhp_log(m, "Hotplug memory [%#llx-%#llx] exceeds maximum addressable range",
+		mhp_log(m, KERN_WARNING,
+			"Hotplug memory [%#llx-%#llx] exceeds maximum addressable range",
 			(unsigned long long)start, (unsigned long long)(start + size));
 		return -E2BIG;
 	}
@@ -541,7 +552,8 @@ static int try_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t s
 		if (!mem)
 			return -EINVAL;
 		if (atomic_load(&mem->state) != MEMHP_MEM_OFFLINE) {
-			mhp_log(m, "removing memory fails, because memory [%#llx-%#llx] is onlined",
+			mhp_log(m, KERN_WARNING,
+				"removing memory fails, because memory [%#llx-%#llx] is onlined",
 				(unsigned long long)PFN_PHYS(id * m->pages_per_block),
 				(unsigned long long)PFN_PHYS((id + 1) * m->pages_per_block) - 1);
 			return -EBUSY;
@@ -552,7 +564,7 @@ static int try_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t s
 		}
 	}
 	if (has_vmemmap && size != memhp_block_size(m)) {
-		mhp_log(m, "Refuse to remove %#llx - %#llx,wrong granularity",
+		mhp_log(m, KERN_WARNING, "Refuse to remove %#llx - %#llx,wrong granularity",
 			(unsigned long long)start, (unsigned long long)(start + size - 1));
 		return -EINVAL;
 	}
@@ -613,7 +625,7 @@ int memhp_offline_and_remove_memory(struct memhp_machine *m, uint64_t start, uin
 	if (!rc) {
 		rc = try_remove_memory(m, start, size);
 		if (rc)
-			mhp_log(m, "Failed to remove memory: %d", rc);
+			mhp_log(m, KERN_ERR, "Failed to remove memory: %d", rc);
 	}
 	if (rc) {
 		for (unsigned long i = 0; i < nr_blocks; i++) {
@@ -623,7 +635,7 @@ int memhp_offline_and_remove_memory(struct memhp_machine *m, uint64_t start, uin
 				continue;
 			mem->online_type = online_types[i];
 			if (device_online(m, mem) < 0)
-				mhp_log(m, "Failed to re-online memory: %d", rc);
+				mhp_log(m, KERN_WARNING, "Failed to re-online memory: %d", rc);
 		}
 	}
 	check_after_op(m, "offline_and_remove_memory", PHYS_PFN(start), PHYS_PFN(size));

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -410,6 +411,7 @@ struct memhp_machine {
 
 	struct pglist_data node;
 	_Atomic long totalram_pages;
+	int policy_zone; /* under mem_hotplug_lock; never goes down */
 
 	struct memory_block *blocks; /* by id */
 	_Atomic unsigned long nr_present_blocks;
@@ -475,6 +477,7 @@ struct memhp_machine {
 	_Atomic long num_poisoned_pages;
 
 	struct violation_log violations;
+	struct printk_ring *printk; /* the kernel log (printk.c) */
 	/* The event in flight (MEM_GOING_ONLINE or MEM_GOING_OFFLINE) and its
 	 * range, for the event-order invariants; under mem_hotplug_lock. */
 	unsigned long notify_pending;
@@ -606,13 +609,34 @@ static inline bool migratetype_is_mergeable(int mt)
 struct memhp_machine *page_machine(const struct memhp_page *page);
 void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
 	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret);
-/* A kernel-log line longer than this is cut, as printk cuts at its own. */
-#define MHP_LOG_LINE_MAX 256
-void mhp_log(struct memhp_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
 /* __ratelimit() with DEFAULT_RATELIMIT_{INTERVAL,BURST}: true while fewer
  * than the burst were printed in the current interval. */
 bool mhp_ratelimit(struct memhp_machine *m);
+
+/* printk.c: the kernel log. */
+#define KERN_EMERG MEMHP_KERN_EMERG
+#define KERN_ALERT MEMHP_KERN_ALERT
+#define KERN_CRIT MEMHP_KERN_CRIT
+#define KERN_ERR MEMHP_KERN_ERR
+#define KERN_WARNING MEMHP_KERN_WARNING
+#define KERN_NOTICE MEMHP_KERN_NOTICE
+#define KERN_INFO MEMHP_KERN_INFO
+#define KERN_DEBUG MEMHP_KERN_DEBUG
+struct printk_ring;
+int printk_init(struct memhp_machine *m);
+void printk_destroy(struct memhp_machine *m);
+/* Timelines have always seen a kernel-log line cut this short; the ring
+ * keeps up to MEMHP_LOG_LINE_MAX. */
+#define MHP_LOG_LINE_MAX 256
+/*
+ * A line of the core, at the level 6.1 prints it with (pr_debug() lines at
+ * KERN_DEBUG): into the ring, and to the tracers as a MEMHP_TRACE_MESSAGE.
+ */
+void mhp_log(struct memhp_machine *m, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* physmem.c: the host memory behind physical addresses. */
 int physmem_reserve(struct memhp_machine *m);
@@ -679,6 +703,7 @@ void remove_pfn_range_from_zone(struct memhp_machine *m, struct zone *zone, unsi
 void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
 			       struct memory_group *group, long nr_pages);
 bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long nr);
+void build_all_zonelists(struct memhp_machine *m, bool boot);
 
 /* isolation.c */
 #define MEMORY_OFFLINE 0x1

@@ -107,7 +107,7 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	if (flags & REPORT_FAILURE) {
 		struct memhp_page *p = pfn_to_page(m, unmovable);
 
-		mhp_log(m, "page:%#lx refcount:%d%s%s%s%s: unmovable page", unmovable,
+		mhp_log(m, KERN_WARNING, "page:%#lx refcount:%d%s%s%s%s: unmovable page", unmovable,
 			page_count(p), PageReserved(p) ? " reserved" : "",
 			PageOffline(p) ? " PageOffline" : "",
 			PageOfflineSkippable(p) ? " skippable" : "",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * machine.c - creating a machine and booting it; tracing, logging, the
- * random generator, fault injection and per-thread signals.
+ * machine.c - creating a machine and booting it; tracing, the random
+ * generator, fault injection and per-thread signals.
  *
  * Boot does what the kernel's early memory init leaves behind: the boot
  * ranges' sections are present and online, every page of them has a
@@ -466,6 +466,57 @@ out:
 	return ret;
 }
 
+/*
+ * What 6.1 prints about memory as it boots on x86_64 (free_area_init(),
+ * free_area_init_node(), probe_memory_block_size()), from the boot ranges
+ * memhp was given, so that the log starts as a guest's does.
+ */
+static void print_boot_memory(struct memhp_machine *m)
+{
+	const struct memhp_config *cfg = &m->cfg;
+	const struct {
+		const char *name;
+		uint64_t limit; /* 0: the zone is not configured */
+	} zones[] = {
+		{ "DMA", cfg->dma_limit },
+		{ "DMA32", cfg->dma32_limit },
+		{ "Normal", UINT64_MAX },
+	};
+	uint64_t start = cfg->boot[0].start, ram_end = 0;
+
+	if (!cfg->nr_boot)
+		return;
+	for (unsigned int i = 0; i < cfg->nr_boot; i++)
+		ram_end = MAX(ram_end, cfg->boot[i].start + cfg->boot[i].size);
+	memhp_printk(m, KERN_INFO, "Zone ranges:");
+	for (size_t z = 0; z < ARRAY_SIZE(zones); z++) {
+		uint64_t end;
+
+		if (!zones[z].limit)
+			continue;
+		end = MAX(MIN(zones[z].limit, ram_end), start);
+		if (end == start)
+			memhp_printk(m, KERN_INFO, "  %-8s empty", zones[z].name);
+		else
+			memhp_printk(m, KERN_INFO, "  %-8s [mem %#018llx-%#018llx]", zones[z].name,
+				     (unsigned long long)start, (unsigned long long)end - 1);
+		start = end;
+	}
+	/* CONFIG_ZONE_DEVICE: a zone no boot memory is in. */
+	memhp_printk(m, KERN_INFO, "  %-8s empty", "Device");
+	/* No kernelcore=, movablecore= or hotpluggable boot memory. */
+	memhp_printk(m, KERN_INFO, "Movable zone start for each node");
+	memhp_printk(m, KERN_INFO, "Early memory node ranges");
+	for (unsigned int i = 0; i < cfg->nr_boot; i++)
+		memhp_printk(m, KERN_INFO, "  node %3d: [mem %#018llx-%#018llx]", 0,
+			     (unsigned long long)cfg->boot[i].start,
+			     (unsigned long long)(cfg->boot[i].start + cfg->boot[i].size - 1));
+	memhp_printk(m, KERN_INFO, "Initmem setup node %d [mem %#018llx-%#018llx]", 0,
+		     (unsigned long long)cfg->boot[0].start, (unsigned long long)ram_end - 1);
+	memhp_printk(m, KERN_INFO, "x86/mm: Memory block size: %lluMB",
+		     (unsigned long long)(cfg->block_size / MEMHP_MiB));
+}
+
 /* ---- Lifetime ---------------------------------------------------------------------- */
 
 static uint64_t splitmix64(uint64_t *x)
@@ -538,13 +589,17 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 		m->blocks[id].start_section_nr = id * m->sections_per_block;
 		pthread_mutex_init(&m->blocks[id].dev_lock, NULL);
 	}
-	ret = physmem_reserve(m);
+	ret = printk_init(m);
+	if (!ret)
+		ret = physmem_reserve(m);
 	if (!ret)
 		ret = vmemmap_reserve(m);
 	if (!ret)
 		ret = add_boot_memory(m);
 	if (ret)
 		goto fail;
+	build_all_zonelists(m, true);
+	print_boot_memory(m);
 	*out = m;
 	return 0;
 fail:
@@ -582,6 +637,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	pthread_mutex_destroy(&m->online_page_callback_lock);
 	pthread_rwlock_destroy(&m->mem_hotplug_lock);
 	pthread_mutex_destroy(&m->device_hotplug_lock);
+	printk_destroy(m);
 	free(m);
 }
 
@@ -687,19 +743,6 @@ void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *
 void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn, long arg)
 {
 	mhp_trace(m, MEMHP_TRACE_INSTANT, name, pfn, 0, arg, 0);
-}
-
-void mhp_log(struct memhp_machine *m, const char *fmt, ...)
-{
-	char line[MHP_LOG_LINE_MAX];
-	va_list ap;
-
-	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	mhp_trace(m, MEMHP_TRACE_MESSAGE, line, 0, 0, 0, 0);
 }
 
 /* ---- Attachments -------------------------------------------------------------------- */

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The kernel's: a task's name is at most 15 bytes. */
+#define TASK_COMM_LEN 16
+
 /* ---- Sections ---------------------------------------------------------- */
 
 /* x86 maps the vmemmap with PMD (2 MiB) pages when it can. */
@@ -426,6 +429,11 @@ void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const cha
 {
 	unsigned long pfn = page_to_pfn_m(m, page);
 	int type = page_type(page);
+	char comm[TASK_COMM_LEN] = "memhp";
+
+	/* bad_page()'s first line names current->comm: here the thread's. */
+	pthread_getname_np(pthread_self(), comm, sizeof(comm));
+	memhp_printk(m, KERN_ALERT, "BUG: Bad page state in process %s  pfn:%05lx", comm, pfn);
 
 	memhp_report(m, pfn, "bad-page", "Bad page state: %s (refcount %d, %s%s%s)", reason,
 		     page_count(page),

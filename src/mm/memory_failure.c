@@ -168,7 +168,7 @@ try_again:
 		ret = -EIO;
 	}
 	if (ret == -EIO)
-		mhp_log(m, "Memory failure: %#lx: unhandlable page.", pfn);
+		mhp_log(m, KERN_ERR, "Memory failure: %#lx: unhandlable page.", pfn);
 	return ret;
 }
 
@@ -224,11 +224,12 @@ static int soft_offline_in_use_page(struct memhp_machine *m, struct memhp_page *
 
 	if (PageHWPoison(page)) {
 		memhp_put_page(page);
-		mhp_log(m, "Memory failure: soft offline: %#lx page already poisoned", pfn);
+		mhp_log(m, KERN_INFO, "Memory failure: soft offline: %#lx page already poisoned",
+			pfn);
 		return 0;
 	}
 	if (!isolate_page(m, page)) {
-		mhp_log(m,
+		mhp_log(m, KERN_INFO,
 			"Memory failure: soft offline: %#lx: page isolation failed, page count %d, "
 			"type %s",
 			pfn, page_count(page), page_flags_str(page, flags, sizeof(flags)));
@@ -242,8 +243,9 @@ static int soft_offline_in_use_page(struct memhp_machine *m, struct memhp_page *
 			ret = -EBUSY;
 		return (int)ret;
 	}
-	mhp_log(m, "Memory failure: soft offline: %#lx: page migration failed %ld, type %s", pfn,
-		ret, page_flags_str(page, flags, sizeof(flags)));
+	mhp_log(m, KERN_INFO,
+		"Memory failure: soft offline: %#lx: page migration failed %ld, type %s", pfn, ret,
+		page_flags_str(page, flags, sizeof(flags)));
 	return ret > 0 ? -EBUSY : (int)ret;
 }
 
@@ -262,7 +264,8 @@ static int soft_offline_page(struct memhp_machine *m, unsigned long pfn)
 
 	pthread_mutex_lock(&m->mf_mutex);
 	if (PageHWPoison(page)) {
-		mhp_log(m, "Memory failure: soft_offline_page: %#lx page already poisoned", pfn);
+		mhp_log(m, KERN_INFO,
+			"Memory failure: soft_offline_page: %#lx page already poisoned", pfn);
 		pthread_mutex_unlock(&m->mf_mutex);
 		return 0;
 	}
@@ -308,8 +311,8 @@ static void action_result(struct memhp_machine *m, unsigned long pfn, enum mf_ac
 			  enum mf_result result)
 {
 	num_poisoned_pages_inc(m);
-	mhp_log(m, "Memory failure: %#lx: recovery action for %s: %s", pfn, action_page_types[type],
-		action_name[result]);
+	mhp_log(m, KERN_ERR, "Memory failure: %#lx: recovery action for %s: %s", pfn,
+		action_page_types[type], action_name[result]);
 }
 
 /*
@@ -348,7 +351,7 @@ static bool hwpoison_user_mappings(struct memhp_machine *m, struct memhp_page *p
 
 	*truncated = ret == -ENOENT;
 	if (ret && !*truncated) {
-		mhp_log(m, "Memory failure: %#lx: failed to unmap page", pfn);
+		mhp_log(m, KERN_ERR, "Memory failure: %#lx: failed to unmap page", pfn);
 		return false;
 	}
 	return true;
@@ -413,7 +416,7 @@ static int identify_page_state(struct memhp_machine *m, unsigned long pfn, struc
 		break;
 	default:
 		/* me_unknown() */
-		mhp_log(m, "Memory failure: %#lx: Unknown page state", pfn);
+		mhp_log(m, KERN_ERR, "Memory failure: %#lx: Unknown page state", pfn);
 		result = MF_FAILED;
 		break;
 	}
@@ -440,7 +443,7 @@ static int memory_failure(struct memhp_machine *m, unsigned long pfn)
 	if (!p) {
 		/* arch_memory_failure(): no SGX pages; get_dev_pagemap(): no
 		 * ZONE_DEVICE memory. Offline memory is in nobody's hands. */
-		mhp_log(m, "Memory failure: %#lx: memory outside kernel control", pfn);
+		mhp_log(m, KERN_ERR, "Memory failure: %#lx: memory outside kernel control", pfn);
 		res = -ENXIO;
 		goto unlock;
 	}
@@ -449,7 +452,7 @@ try_again:
 	/* The page is poisoned before anything else: whatever follows, the
 	 * allocator must never hand it out again. */
 	if (test_and_set_page_flag(p, PG_hwpoison)) {
-		mhp_log(m, "Memory failure: %#lx: already hardware poisoned", pfn);
+		mhp_log(m, KERN_ERR, "Memory failure: %#lx: already hardware poisoned", pfn);
 		res = -EHWPOISON;
 		goto unlock;
 	}

@@ -210,7 +210,8 @@ long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long n
 	mod_vmstat(m, MEMHP_PGMIGRATE_FAIL, (long)left + ret);
 	for (unsigned long i = 0; i < left; i++) {
 		if (mhp_ratelimit(m))
-			mhp_log(m, "migrating pfn %lx failed ret:%ld", pfns[i], (long)left);
+			mhp_log(m, KERN_WARNING, "migrating pfn %lx failed ret:%ld", pfns[i],
+				(long)left);
 		putback_movable_page(m, pfn_to_page(m, pfns[i]));
 	}
 	ret += (long)left;
@@ -310,7 +311,7 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			continue;
 		if (isolate_movable_page(m, page)) {
 			if (offlining && mhp_ratelimit(m))
-				mhp_log(m, "failed to isolate pfn %lx", pfn);
+				mhp_log(m, KERN_WARNING, "failed to isolate pfn %lx", pfn);
 			memhp_put_page(page);
 			continue;
 		}

@@ -394,7 +394,8 @@ unsigned long memhp_kmem_cache_destroy(struct memhp_kmem_cache *c)
 	pthread_mutex_unlock(&m->slab_caches_lock);
 	leaked = cache_release(c);
 	if (leaked)
-		mhp_log(m, "kmem_cache_destroy %s: Slab cache still has objects", c->name);
+		mhp_log(m, KERN_ERR, "kmem_cache_destroy %s: Slab cache still has objects",
+			c->name);
 	free(c);
 	return leaked;
 }

@@ -347,6 +347,38 @@ void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
 		ADD_ONCE(group->present_kernel_pages, (unsigned long)nr_pages);
 }
 
+/*
+ * build_all_zonelists(NULL) as hotplug calls it when a zone gains its first
+ * present pages or loses its last: the zonelists themselves are implicit
+ * in memhp (every allocation walks the zones), what is left is what it
+ * prints and policy_zone, the highest zone other than ZONE_MOVABLE that
+ * ever had managed pages. Total pages is nr_free_zone_pages() of
+ * GFP_HIGHUSER_MOVABLE: every zone's managed pages less its high watermark,
+ * which memhp does not model (0). Caller holds mem_hotplug_lock, or is
+ * booting the machine (@boot).
+ */
+void build_all_zonelists(struct memhp_machine *m, bool boot)
+{
+	long total = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		long managed = READ_ONCE(m->node.node_zones[z].managed_pages);
+
+		total += managed;
+		if (managed > 0 && z != ZONE_MOVABLE && z > m->policy_zone)
+			m->policy_zone = z;
+	}
+	/* At boot 6.1 prints estimates taken before memblock frees its pages,
+	 * which memhp does not reproduce: it keeps quiet. */
+	if (boot)
+		return;
+	/* Grouping by mobility needs a pageblock of each migratetype. */
+	memhp_printk(m, KERN_INFO, "Built %u zonelists, mobility grouping %s.  Total pages: %ld",
+		     MEMHP_MAX_NUMNODES,
+		     total < (long)(m->pageblock_nr_pages * MIGRATE_TYPES) ? "off" : "on", total);
+	memhp_printk(m, KERN_INFO, "Policy zone: %s", zone_names[m->policy_zone]);
+}
+
 /* ---- Reading ------------------------------------------------------------------- */
 
 int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,

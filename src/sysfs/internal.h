@@ -65,6 +65,8 @@ enum fs_flavor {
 	FL_SYSFS,   /* kernfs: EACCES at open without the access, a page at most */
 	FL_PROC,    /* procfs: root may open anything, writes without a handler: EIO */
 	FL_DEBUGFS, /* debugfs simple attributes: 0600, st_size 0 */
+	FL_KMSG,    /* /dev/kmsg: a record per read, a record per write (memhp/printk.h) */
+	FL_SYSLOG,  /* /proc/kmsg: syslog(2)'s reader, which memhp refuses: EPERM */
 };
 
 /* Families of entries. */

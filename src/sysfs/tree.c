@@ -131,8 +131,10 @@ enum {
 	N_PROC_ZONEINFO,
 	N_PROC_BUDDYINFO,
 	N_PROC_PAGETYPEINFO,
-	/* /dev/shm: where front ends lay the machine's tmpfs */
+	N_PROC_KMSG,
+	/* /dev */
 	N_DEV,
+	N_DEV_KMSG,
 	N_DEV_SHM,
 	N_COUNT
 };
@@ -283,10 +285,20 @@ const struct fs_node fs_nodes[] = {
 	[N_PROC_ZONEINFO] = PROC("zoneinfo", 0444, show_zoneinfo),
 	[N_PROC_BUDDYINFO] = PROC("buddyinfo", 0444, show_buddyinfo),
 	[N_PROC_PAGETYPEINFO] = PROC("pagetypeinfo", 0400, show_pagetypeinfo),
+	[N_PROC_KMSG] = { .name = "kmsg",
+			  .parent = N_PROC,
+			  .type = FS_REG,
+			  .flavor = FL_SYSLOG,
+			  .mode = 0400 },
 
-	/* Empty here: a front end mounts the machine's tmpfs on it
-	 * (memhp/shmem.h); 01777 as a tmpfs root is. */
+	/* The machine's log. A regular file, not a character device: a device
+	 * node would open the host's driver, never the daemon. */
 	[N_DEV] = DIR("dev", N_ROOT, 0755),
+	[N_DEV_KMSG] = { .name = "kmsg",
+			 .parent = N_DEV,
+			 .type = FS_REG,
+			 .flavor = FL_KMSG,
+			 .mode = 0644 },
 	[N_DEV_SHM] = DIR("shm", N_DEV, 01777),
 };
 const unsigned int fs_nr_nodes = N_COUNT;
@@ -739,6 +751,9 @@ static int open_check(const struct fs_ref *r, int flags)
 
 	if (n->type == FS_DIR)
 		return wr ? -EISDIR : 0;
+	/* syslog(2)'s file is refused as the call is (docs/sysfs.md). */
+	if (n->flavor == FL_SYSLOG)
+		return -EPERM;
 	if (n->flavor != FL_SYSFS)
 		return 0;
 	/* kernfs_fop_open(): even root needs the mode bit and the method. */
@@ -759,6 +774,27 @@ int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags)
 	return open_check(&r, flags);
 }
 
+/* What a fresh open of /dev/kmsg reads first: the oldest record there is,
+ * or -EAGAIN (as with O_NONBLOCK) when there is none. */
+static ssize_t render_kmsg(struct memhp_fs *fs, char **out)
+{
+	struct memhp_kmsg *k;
+	ssize_t len;
+	char *buf;
+
+	if (memhp_kmsg_open(fs->m, &k))
+		return -ENOMEM;
+	buf = malloc(MEMHP_KMSG_RECORD_MAX);
+	len = buf ? memhp_kmsg_read(k, buf, MEMHP_KMSG_RECORD_MAX, true, NULL) : -ENOMEM;
+	memhp_kmsg_close(k);
+	if (len < 0) {
+		free(buf);
+		return len;
+	}
+	*out = buf;
+	return len;
+}
+
 static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out)
 {
 	const struct fs_node *n = &fs_nodes[r->idx];
@@ -770,6 +806,8 @@ static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **ou
 		return -EISDIR;
 	if (n->type == FS_LNK)
 		return -EINVAL;
+	if (n->flavor == FL_KMSG)
+		return render_kmsg(fs, out);
 	if (!n->show)
 		return -EACCES;
 	if (!buf_reserve(&b, FS_PAGE_SIZE))
@@ -813,6 +851,11 @@ ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t s
 	len = render_ref(fs, &r, &data);
 	if (len < 0)
 		return len;
+	/* devkmsg_read() takes a whole record or nothing. */
+	if (fs_nodes[r.idx].flavor == FL_KMSG && (size_t)len > size) {
+		free(data);
+		return -EINVAL;
+	}
 	len = MIN(len, (ssize_t)size);
 	memcpy(buf, data, (size_t)len);
 	free(data);
@@ -985,6 +1028,8 @@ static ssize_t write_ref(struct memhp_fs *fs, const struct fs_ref *r, const char
 		return -EINVAL;
 	if (n->flavor == FL_PROC)
 		return -EIO; /* pde_write() without a proc_write */
+	if (n->flavor == FL_KMSG)
+		return memhp_kmsg_write(fs->m, buf, len);
 	if (!n->store)
 		return -EACCES;
 	if (n->flavor == FL_SYSFS) {
@@ -1142,6 +1187,11 @@ int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
 	}
 	*out = fs;
 	return 0;
+}
+
+struct memhp_machine *memhp_fs_machine(struct memhp_fs *fs)
+{
+	return fs->m;
 }
 
 void memhp_fs_destroy(struct memhp_fs *fs)

@@ -83,10 +83,11 @@ static void walk(const char *dir, uint64_t ino)
 
 /* Files whose contents say what state the machine is in: everything but
  * the buddy's free lists (zoneinfo, buddyinfo, pagetypeinfo), whose shape
- * a failed offline may legitimately change, as in Linux. */
+ * a failed offline may legitimately change, as in Linux, and the kernel
+ * log, which a failed offline writes to. */
 static bool state_bearing(const char *p)
 {
-	return strncmp(p, "/proc/", 6) || !strcmp(p, "/proc/meminfo");
+	return (strncmp(p, "/proc/", 6) || !strcmp(p, "/proc/meminfo")) && strncmp(p, "/dev/", 5);
 }
 
 static size_t snapshot(char *out)
@@ -138,6 +139,12 @@ static bool errno_allowed(const char *p, int err, int inj_on, int inj_off)
 		return err == ENOENT || err == ENOTDIR;
 	if (S_ISDIR(a.mode))
 		return err == EISDIR;
+	/* syslog(2)'s file refuses every open; devkmsg_write() a line too
+	 * long. */
+	if (!strcmp(p, "/proc/kmsg"))
+		return err == EPERM;
+	if (!strcmp(p, "/dev/kmsg"))
+		return err == EINVAL;
 	if (!strncmp(p, "/proc/", 6))
 		return err == EIO;
 	/* kernfs refuses root a write open of a read-only attribute. */
@@ -233,9 +240,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	} else {
-		/* sysfs takes at most a page (zero bytes: nothing); debugfs claims
-		 * the whole write. */
-		want = strstr(p, "/kernel/debug/") ? size : size < PAGE ? size : PAGE;
+		/* sysfs takes at most a page (zero bytes: nothing); debugfs and
+		 * /dev/kmsg claim the whole write. */
+		want = strstr(p, "/kernel/debug/") || !strcmp(p, "/dev/kmsg") ? size
+		       : size < PAGE					      ? size
+									      : PAGE;
 		if ((size_t)ret != want) {
 			fprintf(stderr, "fuzz: write of %zu bytes to %s returned %zd, not %zu\n",
 				size, p, ret, want);
