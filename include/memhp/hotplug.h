@@ -105,7 +105,8 @@ MEMHP_API int memhp_block_offline(struct memhp_machine *m, unsigned long id);
 /* ---- The sysfs attributes of drivers/base/memory.c ----------------------
  *
  * show functions write the attribute's bytes, newline included, into @buf
- * (at least MEMHP_SYSFS_BUF bytes) and return the length, or -ENODEV.
+ * (at least MEMHP_SYSFS_BUF bytes) and return the length, or -ENODEV (or
+ * -EAGAIN, for the two that take the device lock, below).
  * store functions take the bytes a write() brought (not NUL-terminated)
  * and return @len or a negative errno, exactly as the write() would.
  * A store that finds the hotplug lock busy returns -EAGAIN when @nonblock is
@@ -120,7 +121,14 @@ MEMHP_API ssize_t memhp_store_auto_online_blocks(struct memhp_machine *m, const 
 MEMHP_API ssize_t memhp_show_state(struct memhp_machine *m, unsigned long id, char *buf);
 MEMHP_API ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char *buf,
 				    size_t len, bool nonblock);
-MEMHP_API ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf);
+/* online_show() and uevent_show() take the block's device lock, as 6.1's
+ * do: they wait while a state change of the block runs, or return -EAGAIN
+ * with @nonblock. A block's uevent file shows nothing (its bus adds no
+ * keys). */
+MEMHP_API ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf,
+				    bool nonblock);
+MEMHP_API ssize_t memhp_show_uevent(struct memhp_machine *m, unsigned long id, char *buf,
+				    bool nonblock);
 MEMHP_API ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf,
 				     size_t len, bool nonblock);
 MEMHP_API ssize_t memhp_show_phys_index(struct memhp_machine *m, unsigned long id, char *buf);

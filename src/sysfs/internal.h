@@ -35,12 +35,18 @@
 
 /* ---- Output buffers ---------------------------------------------------- */
 
-/* A growing buffer for show functions; procfs files can exceed a page. */
+/* A growing buffer for show functions; procfs files can exceed a page.
+ * It also carries what the read asks of a show function: @nonblock, a
+ * show that would wait for a lock returns -EAGAIN instead (the tree then
+ * waits, interruptibly); @admin, the reader has CAP_SYS_ADMIN (what
+ * /proc/iomem shows depends on it). */
 struct fs_buf {
 	char *p;
 	size_t len;
 	size_t cap;
 	bool oom;
+	bool nonblock;
+	bool admin;
 };
 
 bool buf_reserve(struct fs_buf *b, size_t extra);
@@ -90,6 +96,10 @@ typedef int (*fs_show_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs
 typedef ssize_t (*fs_store_fn)(struct memhp_fs *fs, const struct fs_ref *r, const char *buf,
 			       size_t len, bool nonblock);
 typedef void (*fs_link_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b);
+/* A file read by position (fs.h, memhp_fs_pread()): bytes stored, 0 at
+ * the end, or a negative errno. */
+typedef ssize_t (*fs_pread_fn)(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			       uint64_t off);
 
 struct fs_node {
 	const char *name; /* the prefix for a pattern node */
@@ -101,6 +111,7 @@ struct fs_node {
 	fs_show_fn show;
 	fs_store_fn store;
 	fs_link_fn link;
+	fs_pread_fn pread;
 };
 
 /* ---- Per-device runtime PM state (power/control) ------------------------ */
@@ -196,6 +207,7 @@ FS_SHOW(show_block_size_bytes);
 FS_SHOW(show_auto_online_blocks);
 FS_STORE(store_auto_online_blocks);
 FS_SHOW(show_empty);
+FS_SHOW(show_blk_uevent);
 FS_STORE(store_dev_uevent);
 FS_STORE(store_bus_uevent);
 FS_SHOW(show_pm_autosuspend);

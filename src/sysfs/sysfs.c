@@ -86,6 +86,13 @@ FS_SHOW(show_empty)
 	return 0;
 }
 
+/* uevent_show() takes the device lock: a block's read waits for a state
+ * change of that block. */
+FS_SHOW(show_blk_uevent)
+{
+	return core_show(b, memhp_show_uevent(fs->m, r->id, b->p, b->nonblock));
+}
+
 /* ---- uevent (drivers/base/core.c uevent_store, lib/kobject_uevent.c) ---------------- */
 
 #define UUID_STRING_LEN 36
@@ -466,7 +473,7 @@ FS_SHOW(show_pm_status)
 
 FS_SHOW(show_blk_online)
 {
-	return core_show(b, memhp_show_online(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_online(fs->m, r->id, b->p, b->nonblock));
 }
 
 FS_STORE(store_blk_online)

@@ -197,7 +197,7 @@ const struct fs_node fs_nodes[] = {
 	[N_BLK_REMOVABLE] = ATTR("removable", N_BLK, 0444, show_blk_removable, NULL),
 	[N_BLK_STATE] = ATTR("state", N_BLK, 0644, show_blk_state, store_blk_state),
 	[N_BLK_VALID_ZONES] = ATTR("valid_zones", N_BLK, 0444, show_blk_valid_zones, NULL),
-	[N_BLK_UEVENT] = ATTR("uevent", N_BLK, 0644, show_empty, store_dev_uevent),
+	[N_BLK_UEVENT] = ATTR("uevent", N_BLK, 0644, show_blk_uevent, store_dev_uevent),
 	[N_BLK_NODE] = PLINK("node", N_BLK, PAT_NODE, link_blk_node),
 	[N_BLK_SUBSYSTEM] = LINK("subsystem", N_BLK, link_blk_subsystem),
 	POWER(N_BLK_POWER, N_BLK),
@@ -421,6 +421,7 @@ static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_f
 	/* sysfs attributes claim a page; procfs, debugfs, directories and
 	 * links report 0. */
 	a->size = n->type == FS_REG && n->flavor == FL_SYSFS ? FS_PAGE_SIZE : 0;
+	a->positional = n->pread != NULL;
 }
 
 /* ---- Lookup ------------------------------------------------------------------- */
@@ -745,67 +746,7 @@ int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags)
 	return open_check(&r, flags);
 }
 
-static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out)
-{
-	const struct fs_node *n = &fs_nodes[r->idx];
-	struct fs_buf b = { 0 };
-	int ret;
-
-	*out = NULL;
-	if (n->type == FS_DIR)
-		return -EISDIR;
-	if (n->type == FS_LNK)
-		return -EINVAL;
-	if (!n->show)
-		return -EACCES;
-	if (!buf_reserve(&b, FS_PAGE_SIZE))
-		return -ENOMEM;
-	ret = n->show(fs, r, &b);
-	if (ret < 0) {
-		free(b.p);
-		return ret;
-	}
-	if (b.oom) {
-		free(b.p);
-		return -ENOMEM;
-	}
-	*out = b.p;
-	return (ssize_t)b.len;
-}
-
-ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out)
-{
-	struct fs_ref r;
-
-	*out = NULL;
-	ref_from_ino(ino, &r);
-	if (!ref_valid(fs, &r))
-		return -ENOENT;
-	return render_ref(fs, &r, out);
-}
-
-ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size)
-{
-	struct fs_ref r;
-	char *data;
-	ssize_t len;
-	int ret;
-
-	ret = resolve(fs, path, true, &r);
-	if (!ret)
-		ret = open_check(&r, O_RDONLY);
-	if (ret)
-		return ret;
-	len = render_ref(fs, &r, &data);
-	if (len < 0)
-		return len;
-	len = MIN(len, (ssize_t)size);
-	memcpy(buf, data, (size_t)len);
-	free(data);
-	return len;
-}
-
-/* ---- Interruptible writes ------------------------------------------------------------- */
+/* ---- Interruptible reads and writes ---------------------------------------------------- */
 
 /* lock_device_hotplug_sysfs() sleeps this long before it restarts the
  * write; a waiter here retries at least this often. */
@@ -815,6 +756,7 @@ struct memhp_fs_req {
 	struct memhp_fs *fs;
 	pthread_mutex_t lock;
 	bool interrupted;
+	uid_t uid;		   /* the opener's, for what a show shows */
 	struct memhp_task *task;   /* the thread running the store, if any */
 	struct memhp_fs_req *next; /* fs->reqs, under fs->reqs_lock */
 };
@@ -833,6 +775,11 @@ struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs)
 	fs->reqs = req;
 	pthread_mutex_unlock(&fs->reqs_lock);
 	return req;
+}
+
+void memhp_fs_req_set_uid(struct memhp_fs_req *req, uid_t uid)
+{
+	req->uid = uid;
 }
 
 void memhp_fs_req_free(struct memhp_fs_req *req)
@@ -914,6 +861,123 @@ static void wait_for_store(struct memhp_fs *fs, struct memhp_fs_req *req, unsign
 	if (!interrupted && fs->store_seq == seq)
 		pthread_cond_timedwait(&fs->wait_cond, &fs->wait_lock, &ts);
 	pthread_mutex_unlock(&fs->wait_lock);
+}
+
+static bool req_interrupted(struct memhp_fs_req *req)
+{
+	bool ret;
+
+	pthread_mutex_lock(&req->lock);
+	ret = req->interrupted;
+	pthread_mutex_unlock(&req->lock);
+	return ret;
+}
+
+/*
+ * Render @r's contents into a new buffer. Without @req the read is root's
+ * and a show that takes a lock waits for it, as a read(2) does. With @req
+ * a show that finds its lock taken says -EAGAIN; the read then waits as a
+ * writer does (wait_for_store()) and gives up with -EINTR once @req is
+ * interrupted, as a read(2) in the kernel's killable wait does.
+ * Returns the length, or -EISDIR, -EINVAL (a link), -EACCES, -ENOMEM,
+ * -EINTR, or the show function's errno.
+ */
+static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out,
+			  struct memhp_fs_req *req)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	struct fs_buf b = { 0 };
+	int ret;
+
+	*out = NULL;
+	if (n->type == FS_DIR)
+		return -EISDIR;
+	if (n->type == FS_LNK)
+		return -EINVAL;
+	if (n->pread)
+		return -EINVAL;
+	if (!n->show)
+		return -EACCES;
+	for (;;) {
+		unsigned long seq = store_seq(fs);
+
+		if (req && req_interrupted(req))
+			return -EINTR;
+		b = (struct fs_buf){ .nonblock = req != NULL, .admin = !req || req->uid == 0 };
+		if (!buf_reserve(&b, FS_PAGE_SIZE))
+			return -ENOMEM;
+		ret = n->show(fs, r, &b);
+		if (ret != -EAGAIN || !req)
+			break;
+		free(b.p);
+		wait_for_store(fs, req, seq);
+	}
+	if (ret < 0) {
+		free(b.p);
+		return ret;
+	}
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	return (ssize_t)b.len;
+}
+
+ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out, struct memhp_fs_req *req)
+{
+	struct fs_ref r;
+
+	*out = NULL;
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return render_ref(fs, &r, out, req);
+}
+
+static ssize_t pread_ref(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			 uint64_t off)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+
+	if (n->type == FS_DIR)
+		return -EISDIR;
+	if (!n->pread)
+		return -EINVAL;
+	return n->pread(fs, r, buf, size, off);
+}
+
+ssize_t memhp_fs_pread(struct memhp_fs *fs, uint64_t ino, void *buf, size_t size, uint64_t off)
+{
+	struct fs_ref r;
+
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return pread_ref(fs, &r, buf, size, off);
+}
+
+ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size)
+{
+	struct fs_ref r;
+	char *data;
+	ssize_t len;
+	int ret;
+
+	ret = resolve(fs, path, true, &r);
+	if (!ret)
+		ret = open_check(&r, O_RDONLY);
+	if (ret)
+		return ret;
+	if (fs_nodes[r.idx].pread)
+		return pread_ref(fs, &r, buf, size, 0);
+	len = render_ref(fs, &r, &data, NULL);
+	if (len < 0)
+		return len;
+	len = MIN(len, (ssize_t)size);
+	memcpy(buf, data, (size_t)len);
+	free(data);
+	return len;
 }
 
 /* Run @n's store for the bytes of one write; see memhp_fs_write_ino(). */
