@@ -70,6 +70,41 @@ MEMHP_API int memhp_release_mem_region(struct memhp_machine *m, uint64_t start, 
 /* Is any memory added (System RAM) in [start, start + size)? */
 MEMHP_API bool memhp_range_has_system_ram(struct memhp_machine *m, uint64_t start, uint64_t size);
 
+/* One region of the iomem tree, as /proc/iomem prints it: its inclusive
+ * range, its name, and how deep it is nested (0: top level). */
+struct memhp_resource {
+	uint64_t start, end;
+	const char *name;
+	unsigned int depth;
+};
+/* Called under the tree's lock: copy what is needed, call nothing of the
+ * machine. */
+typedef void (*memhp_resource_fn)(const struct memhp_resource *r, void *priv);
+/* Every region, depth first, each level in address order: "Reserved" and
+ * "System RAM" from the firmware's map (page 0 reserved, as
+ * trim_bios_range() leaves it), the kernel image inside System RAM, memory
+ * added later and the regions devices claim. */
+MEMHP_API void memhp_walk_iomem(struct memhp_machine *m, memhp_resource_fn fn, void *priv);
+
+/*
+ * The firmware memory map (/sys/firmware/memmap): the boot entries the
+ * machine's firmware (SeaBIOS on QEMU q35, for memhp_config_init()'s
+ * layout) gives in e820, then each range hot-added as "System RAM"
+ * (firmware_map_add_hotplug(); not driver-managed memory), gone again when
+ * it is removed. Entries are numbered as they appear; numbers are never
+ * reused.
+ */
+struct memhp_firmware_map_entry {
+	unsigned int nr;
+	uint64_t start, end; /* end inclusive, as the file shows it */
+	const char *type;    /* "System RAM", "Reserved" */
+};
+/* The first entry numbered @from or more, or -1. */
+MEMHP_API long memhp_firmware_map_next(struct memhp_machine *m, unsigned long from);
+/* Entry number @nr: 0 or -ENOENT. */
+MEMHP_API int memhp_firmware_map_entry(struct memhp_machine *m, unsigned long nr,
+				       struct memhp_firmware_map_entry *e);
+
 /* ---- Memory blocks ----------------------------------------------------- */
 
 struct memhp_block_info {

@@ -38,6 +38,35 @@
 #define X86_LOW_RAM_END 0x9f000ULL
 #define X86_HIGH_BIOS_END (1 * MEMHP_MiB)
 #define Q35_LOWMEM_FW_RESERVED 0x20000ULL
+/* What SeaBIOS and QEMU q35 report reserved in e820 besides: the EBDA at
+ * the top of base memory, the BIOS at 0xf0000, the PCIe MMCONFIG window,
+ * the ICH9 root complex register block, the KVM TSS and identity map
+ * pages, the BIOS flash below 4 GiB. */
+#define SEABIOS_BASE_RAM_END 0x9fc00ULL
+#define X86_ISA_HOLE_START 0xa0000ULL
+#define SEABIOS_BIOS_START 0xf0000ULL
+static const struct memhp_range q35_reserved[] = {
+	{ 0xb0000000ULL, 256 * MEMHP_MiB },
+	{ 0xfed1c000ULL, 0x4000 },
+	{ 0xfeffc000ULL, 0x4000 },
+	{ 0xfffc0000ULL, 0x40000 },
+};
+#define FIRMWARE_MAP_MAX (MEMHP_MAX_BOOT_RANGES + 8)
+#define E820_RAM "System RAM"
+#define E820_RESERVED "Reserved"
+/* The kernel image's sections in /proc/iomem, in vmlinux order. The model
+ * knows the image's extent (kernel_start, kernel_size), not its sections:
+ * the split, in per mille of the image, is memhp's. */
+#define PER_MILLE 1000
+static const struct {
+	const char *name;
+	unsigned int start, end;
+} kernel_sections[] = {
+	{ "Kernel code", 0, 400 },
+	{ "Kernel rodata", 440, 680 },
+	{ "Kernel data", 700, 800 },
+	{ "Kernel bss", 900, 1000 },
+};
 
 void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 {
@@ -242,6 +271,108 @@ static void free_boot_range(struct memhp_machine *m, const uint8_t *reserved, un
 	}
 }
 
+struct e820_entry {
+	uint64_t start, size;
+	const char *type;
+};
+
+static int cmp_e820(const void *a, const void *b)
+{
+	const struct e820_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Is @cfg the layout memhp_config_init() makes (QEMU q35 with SeaBIOS)? */
+static bool q35_layout(const struct memhp_config *cfg)
+{
+	return cfg->nr_boot && cfg->boot[0].start == X86_LOW_RAM_START &&
+	       cfg->boot[0].size == X86_LOW_RAM_END - X86_LOW_RAM_START;
+}
+
+/*
+ * The e820 map the firmware hands over, from the boot ranges: SeaBIOS's
+ * entries for q35's layout (base memory from 0 to the EBDA, which Linux
+ * then trims to the pages memhp's boot ranges have), else each boot range
+ * as RAM and nothing reserved. Returns the number of entries, sorted.
+ */
+static unsigned int firmware_e820(const struct memhp_config *cfg, struct e820_entry *e)
+{
+	unsigned int n = 0, i = 0;
+	bool q35 = q35_layout(cfg);
+
+	if (q35) {
+		e[n++] = (struct e820_entry){ 0, SEABIOS_BASE_RAM_END, E820_RAM };
+		e[n++] = (struct e820_entry){ SEABIOS_BASE_RAM_END,
+					      X86_ISA_HOLE_START - SEABIOS_BASE_RAM_END,
+					      E820_RESERVED };
+		e[n++] = (struct e820_entry){ SEABIOS_BIOS_START,
+					      X86_HIGH_BIOS_END - SEABIOS_BIOS_START,
+					      E820_RESERVED };
+		i = 1;
+	}
+	for (; i < cfg->nr_boot; i++) {
+		uint64_t end = cfg->boot[i].start + cfg->boot[i].size;
+
+		e[n++] = (struct e820_entry){ cfg->boot[i].start, cfg->boot[i].size, E820_RAM };
+		if (q35 && cfg->boot[i].start == X86_HIGH_BIOS_END &&
+		    end + Q35_LOWMEM_FW_RESERVED <= X86_DMA32_LIMIT)
+			e[n++] = (struct e820_entry){ end, Q35_LOWMEM_FW_RESERVED, E820_RESERVED };
+	}
+	for (size_t k = 0; q35 && k < ARRAY_SIZE(q35_reserved); k++)
+		e[n++] = (struct e820_entry){ q35_reserved[k].start, q35_reserved[k].size,
+					      E820_RESERVED };
+	qsort(e, n, sizeof(*e), cmp_e820);
+	return n;
+}
+
+/*
+ * What boot leaves in the firmware map and the iomem tree: every e820
+ * entry in /sys/firmware/memmap (firmware_map_add_early()); in iomem the
+ * RAM as "System RAM" with page 0 "Reserved" (trim_bios_range()), the
+ * reserved entries, and the kernel image inside System RAM. Returns 0 or
+ * -ENOMEM.
+ */
+static int boot_resources(struct memhp_machine *m)
+{
+	const struct memhp_config *cfg = &m->cfg;
+	struct e820_entry e[FIRMWARE_MAP_MAX];
+	unsigned int n = firmware_e820(cfg, e);
+	int ret = 0;
+
+	for (unsigned int i = 0; i < n && !ret; i++) {
+		uint64_t start = e[i].start, size = e[i].size;
+
+		ret = firmware_map_add(m, start, size, e[i].type);
+		if (ret)
+			break;
+		if (strcmp(e[i].type, E820_RAM)) {
+			request_mem_region(m, start, size, E820_RESERVED, IORESOURCE_BUSY);
+			continue;
+		}
+		if (start == 0) {
+			request_mem_region(m, 0, MEMHP_PAGE_SIZE, E820_RESERVED, IORESOURCE_BUSY);
+			start += MEMHP_PAGE_SIZE;
+			size -= MEMHP_PAGE_SIZE;
+		}
+		ret = request_mem_region(m, start, size, E820_RAM,
+					 IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+	}
+	for (size_t k = 0; !ret && cfg->kernel_size && k < ARRAY_SIZE(kernel_sections); k++) {
+		uint64_t s =
+			cfg->kernel_start + cfg->kernel_size * kernel_sections[k].start / PER_MILLE;
+		uint64_t end =
+			cfg->kernel_start + cfg->kernel_size * kernel_sections[k].end / PER_MILLE;
+
+		/* An image outside System RAM is left out, as insert_resource()
+		 * would fail. */
+		if (insert_resource(m, s, end - s, kernel_sections[k].name, IORESOURCE_BUSY) ==
+		    -ENOMEM)
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
 int add_boot_memory(struct memhp_machine *m)
 {
 	struct memhp_config *cfg = &m->cfg;
@@ -348,8 +479,8 @@ int add_boot_memory(struct memhp_machine *m)
 		}
 	}
 	for (unsigned int i = 0; i < cfg->nr_boot; i++)
-		request_mem_region(m, cfg->boot[i].start, cfg->boot[i].size, "System RAM",
-				   IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+		kpage_memory_added(m, cfg->boot[i].start, cfg->boot[i].size);
+	ret = boot_resources(m);
 out:
 	free(reserved);
 	return ret;
