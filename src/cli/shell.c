@@ -12,8 +12,8 @@
  *     sbin/modprobe              a stand-in for /sbin/modprobe
  *
  * then binds root/sys/devices/system/memory over /sys/devices/system/memory
- * and the same for node, /sys/bus/memory, /sys/module/memory_hotplug and
- * the /proc files; mounts a real debugfs on /sys/kernel/debug (so that
+ * and the same for node, the PCI root, /sys/bus, /sys/module, /sys/firmware
+ * and the /proc files that describe memory (binds[] below); mounts a real debugfs on /sys/kernel/debug (so that
  * "mount -t debugfs" finds one, as the selftest asks) and binds the served
  * debugfs over it; and binds the stand-in over /sbin/modprobe, so that the
  * selftest's modprobe calls set the memhp injector and never load a module
@@ -50,9 +50,18 @@
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
 /* The binds below, debugfs twice and modprobe. */
-#define SHELL_MAX_MOUNTS 16
+#define SHELL_MAX_MOUNTS 32
 
-/* What is bound where; the required ones must work. */
+/*
+ * What is bound where; the required ones must work. The rule: every file
+ * that describes memory is the machine's or absent, never the host's. A
+ * file the host has is bound over; where the host may lack a path
+ * (/sys/bus/virtio on a host without virtio, /sys/firmware/memmap), the
+ * whole served parent is bound, so that the shell shows the machine's
+ * buses, modules and firmware or nothing: the host's other buses, modules
+ * and firmware tables are not visible inside (docs/sysfs.md). An optional
+ * bind the host has no target for hides nothing and is skipped.
+ */
 static const struct bind {
 	const char *served;
 	const char *target;
@@ -60,12 +69,23 @@ static const struct bind {
 } binds[] = {
 	{ "sys/devices/system/memory", "/sys/devices/system/memory", true },
 	{ "sys/devices/system/node", "/sys/devices/system/node", true },
-	{ "sys/bus/memory", "/sys/bus/memory", false },
-	{ "sys/module/memory_hotplug", "/sys/module/memory_hotplug", false },
+	{ "sys/devices/pci0000:00", "/sys/devices/pci0000:00", false },
+	{ "sys/bus", "/sys/bus", true },
+	{ "sys/module", "/sys/module", true },
+	{ "sys/firmware", "/sys/firmware", false },
 	{ "proc/meminfo", "/proc/meminfo", true },
 	{ "proc/zoneinfo", "/proc/zoneinfo", false },
 	{ "proc/buddyinfo", "/proc/buddyinfo", false },
 	{ "proc/pagetypeinfo", "/proc/pagetypeinfo", false },
+	{ "proc/vmstat", "/proc/vmstat", false },
+	{ "proc/iomem", "/proc/iomem", false },
+	{ "proc/kpageflags", "/proc/kpageflags", false },
+	{ "proc/kpagecount", "/proc/kpagecount", false },
+	{ "proc/slabinfo", "/proc/slabinfo", false },
+	{ "proc/cmdline", "/proc/cmdline", false },
+	/* Names only: every access then fails with ENOENT. */
+	{ "proc/kcore", "/proc/kcore", false },
+	{ "proc/kpagecgroup", "/proc/kpagecgroup", false },
 	/* Only where the host's kernel has them (Debian's lacks
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
 	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", false },
@@ -117,11 +137,14 @@ static void usage(FILE *f)
 	fprintf(f, "usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [machine options]\n"
 		   "                   [-- COMMAND [ARG...]]\n"
 		   "\n"
-		   "Run COMMAND (default: $SHELL) in a private mount namespace where\n"
-		   "/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
-		   "/sys/module/memory_hotplug, /proc/{meminfo,zoneinfo,buddyinfo,pagetypeinfo}\n"
-		   "and /sys/kernel/debug are the memhp machine's: lsmem, chmem, free, vmstat and\n"
-		   "the kernel's memory-hotplug selftest see the machine instead of the host.\n"
+		   "Run COMMAND (default: $SHELL) in a private mount namespace where every file\n"
+		   "that describes memory is the memhp machine's or absent:\n"
+		   "/sys/devices/system/{memory,node}, /sys/devices/pci0000:00, /sys/bus,\n"
+		   "/sys/module, /sys/firmware, /sys/kernel/debug and /proc/{meminfo,zoneinfo,\n"
+		   "buddyinfo,pagetypeinfo,vmstat,iomem,kpageflags,kpagecount,slabinfo,cmdline}\n"
+		   "are the machine's, /proc/kcore and /proc/kpagecgroup are gone: lsmem, chmem,\n"
+		   "free, vmstat, page-types and the kernel's memory-hotplug selftest see the\n"
+		   "machine instead of the host.\n"
 		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
 		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
 		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"

@@ -73,8 +73,8 @@ static unsigned long buddy_end_covering(struct memhp_machine *m, unsigned long p
 static uint64_t page_flags(struct memhp_machine *m, unsigned long pfn, unsigned long *buddy_end)
 {
 	const struct memhp_page *p = pfn_to_page(m, pfn);
-	unsigned int flags = atomic_load_explicit(&((struct memhp_page *)p)->flags,
-						  memory_order_relaxed);
+	unsigned int flags =
+		atomic_load_explicit(&((struct memhp_page *)p)->flags, memory_order_relaxed);
 	int type = page_type(p);
 	uint64_t u = 0;
 

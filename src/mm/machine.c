@@ -364,6 +364,8 @@ static int boot_resources(struct memhp_machine *m)
 		uint64_t end =
 			cfg->kernel_start + cfg->kernel_size * kernel_sections[k].end / PER_MILLE;
 
+		/* Each section starts on a page of its own. */
+		s = ALIGN_UP(s, MEMHP_PAGE_SIZE);
 		/* An image outside System RAM is left out, as insert_resource()
 		 * would fail. */
 		if (insert_resource(m, s, end - s, kernel_sections[k].name, IORESOURCE_BUSY) ==

@@ -254,8 +254,8 @@ out:
  * device with neither bus nor class (the root of a subsystem), whose
  * events the uevent filter drops: success.
  */
-static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char *subsystem,
-			    const char *buf, size_t count)
+ssize_t fs_synth_uevent(struct memhp_fs *fs, const char *devpath, const char *subsystem,
+			const char *buf, size_t count)
 {
 	struct fs_uevent_env *args;
 	const char *action_args = NULL, *space;
@@ -322,20 +322,20 @@ FS_STORE(store_dev_uevent)
 
 	if (dir->pattern == PAT_BLOCK) {
 		snprintf(dev, sizeof(dev), "/devices/system/memory/memory%lu", r->id);
-		return synth_uevent(fs, dev, "memory", buf, len);
+		return fs_synth_uevent(fs, dev, "memory", buf, len);
 	}
 	if (dir->pattern == PAT_NODE) {
 		snprintf(dev, sizeof(dev), "/devices/system/node/node%d", r->nid);
-		return synth_uevent(fs, dev, "node", buf, len);
+		return fs_synth_uevent(fs, dev, "node", buf, len);
 	}
 	/* /sys/devices/system/{memory,node}: subsystem roots. */
-	return synth_uevent(fs, NULL, NULL, buf, len);
+	return fs_synth_uevent(fs, NULL, NULL, buf, len);
 }
 
 /* bus_uevent_store(): the event is the bus's own. */
 FS_STORE(store_bus_uevent)
 {
-	return synth_uevent(fs, "/bus/memory", "bus", buf, len);
+	return fs_synth_uevent(fs, "/bus/memory", "bus", buf, len);
 }
 
 /* ---- /sys/kernel/uevent_helper, uevent_seqnum (kernel/ksysfs.c) ---------------------- */

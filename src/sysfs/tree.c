@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#define FS_NAME_MAX 255 /* NAME_MAX */
+
 /* ---- The table -------------------------------------------------------------- */
 
 enum {
@@ -92,6 +94,17 @@ enum {
 	N_NODE_POWER_STATUS,
 	N_NODE_POWER_RST,
 	N_NODE_MEMORY,
+	/* /sys/devices/pci0000:00: the virtio-mem devices' PCI functions */
+	N_PCI,
+	N_PCI_FN,
+	N_VIO_DEV,
+	N_VIO_DEV_DEVICE,
+	N_VIO_DEV_MODALIAS,
+	N_VIO_DEV_STATUS,
+	N_VIO_DEV_UEVENT,
+	N_VIO_DEV_VENDOR,
+	N_VIO_DEV_DRIVER,
+	N_VIO_DEV_SUBSYSTEM,
 	/* /sys/bus/memory */
 	N_BUS,
 	N_BUS_MEM,
@@ -101,7 +114,27 @@ enum {
 	N_BUS_AUTOPROBE,
 	N_BUS_PROBE,
 	N_BUS_UEVENT,
-	/* /sys/module/memory_hotplug */
+	/* /sys/bus/node */
+	N_BUS_NODE,
+	N_BUS_NODE_DEVICES,
+	N_BUS_NODE_DEVICE,
+	N_BUS_NODE_DRIVERS,
+	N_BUS_NODE_AUTOPROBE,
+	N_BUS_NODE_PROBE,
+	N_BUS_NODE_UEVENT,
+	/* /sys/bus/virtio */
+	N_BUS_VIO,
+	N_BUS_VIO_DEVICES,
+	N_BUS_VIO_DEVICE,
+	N_BUS_VIO_DRIVERS,
+	N_BUS_VIO_DRV,
+	N_BUS_VIO_DRV_MODULE,
+	N_BUS_VIO_DRV_UEVENT,
+	N_BUS_VIO_DRV_DEVICE,
+	N_BUS_VIO_AUTOPROBE,
+	N_BUS_VIO_PROBE,
+	N_BUS_VIO_UEVENT,
+	/* /sys/module/memory_hotplug, /sys/module/virtio_mem */
 	N_MODULE,
 	N_MOD_MHP,
 	N_MOD_PARAMS,
@@ -109,6 +142,23 @@ enum {
 	N_PARAM_RATIO,
 	N_PARAM_MEMMAP,
 	N_PARAM_POLICY,
+	N_MOD_VMEM,
+	N_MOD_VMEM_DRIVERS,
+	N_MOD_VMEM_DRIVER,
+	N_MOD_VMEM_INITSTATE,
+	N_MOD_VMEM_REFCNT,
+	N_MOD_VMEM_PARAMS,
+	N_VMEM_BBM_BLOCK_SIZE,
+	N_VMEM_BBM_SAFE_UNPLUG,
+	N_VMEM_FORCE_BBM,
+	N_VMEM_UNPLUG_ONLINE,
+	/* /sys/firmware/memmap */
+	N_FIRMWARE,
+	N_FWMAP,
+	N_FWMAP_ENTRY,
+	N_FWMAP_END,
+	N_FWMAP_START,
+	N_FWMAP_TYPE,
 	/* /sys/kernel/debug/notifier-error-inject/memory */
 	N_KERNEL,
 	N_KERNEL_UEVENT_HELPER,
@@ -128,6 +178,14 @@ enum {
 	N_PROC_ZONEINFO,
 	N_PROC_BUDDYINFO,
 	N_PROC_PAGETYPEINFO,
+	N_PROC_IOMEM,
+	N_PROC_KPAGEFLAGS,
+	N_PROC_KPAGECOUNT,
+	N_PROC_VMSTAT,
+	N_PROC_SLABINFO,
+	N_PROC_CMDLINE,
+	N_PROC_KCORE,
+	N_PROC_KPAGECGROUP,
 	N_COUNT
 };
 
@@ -156,6 +214,22 @@ enum {
 	{                                                                                  \
 		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
 		.show = sh                                                                 \
+	}
+#define PROC_PREAD(n, m, fn)                                                               \
+	{                                                                                  \
+		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
+		.pread = fn                                                                \
+	}
+/* A name to bind over a host file, nothing else (fs.h, memhp_fs_lookup()). */
+#define GONE(n)                                                                               \
+	{                                                                                     \
+		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = 0400, \
+		.gone = true                                                                  \
+	}
+/* A directory that is there only while @ex says so. */
+#define XDIR(n, p, ex)                                                             \
+	{                                                                          \
+		.name = n, .parent = p, .type = FS_DIR, .mode = 0755, .exists = ex \
 	}
 #define DEBUGFS(n, p, sh, st)                                                               \
 	{                                                                                   \
@@ -233,6 +307,20 @@ const struct fs_node fs_nodes[] = {
 	POWER(N_NODE_POWER, N_NODE),
 	[N_NODE_MEMORY] = PLINK("memory", N_NODE, PAT_BLOCK, link_node_memory),
 
+	/* The PCI root, only as far as the model has devices: virtio-mem's
+	 * PCI functions, with the virtio device and what the virtio core
+	 * shows of it. */
+	[N_PCI] = DIR("pci0000:00", N_DEVICES, 0755),
+	[N_PCI_FN] = PDIR("", N_PCI, PAT_VIRTIO_PCI),
+	[N_VIO_DEV] = PDIR("virtio", N_PCI_FN, PAT_VIRTIO),
+	[N_VIO_DEV_DEVICE] = ATTR("device", N_VIO_DEV, 0444, show_virtio_device, NULL),
+	[N_VIO_DEV_MODALIAS] = ATTR("modalias", N_VIO_DEV, 0444, show_virtio_modalias, NULL),
+	[N_VIO_DEV_STATUS] = ATTR("status", N_VIO_DEV, 0444, show_virtio_status, NULL),
+	[N_VIO_DEV_UEVENT] = ATTR("uevent", N_VIO_DEV, 0444, show_virtio_uevent, NULL),
+	[N_VIO_DEV_VENDOR] = ATTR("vendor", N_VIO_DEV, 0444, show_virtio_vendor, NULL),
+	[N_VIO_DEV_DRIVER] = LINK("driver", N_VIO_DEV, link_virtio_dev_driver),
+	[N_VIO_DEV_SUBSYSTEM] = LINK("subsystem", N_VIO_DEV, link_virtio_dev_subsystem),
+
 	[N_BUS] = DIR("bus", N_SYS, 0755),
 	[N_BUS_MEM] = DIR("memory", N_BUS, 0755),
 	[N_BUS_DEVICES] = DIR("devices", N_BUS_MEM, 0755),
@@ -242,6 +330,27 @@ const struct fs_node fs_nodes[] = {
 		ATTR("drivers_autoprobe", N_BUS_MEM, 0644, show_bus_autoprobe, store_bus_autoprobe),
 	[N_BUS_PROBE] = ATTR("drivers_probe", N_BUS_MEM, 0200, NULL, store_bus_probe),
 	[N_BUS_UEVENT] = ATTR("uevent", N_BUS_MEM, 0200, NULL, store_bus_uevent),
+	[N_BUS_NODE] = DIR("node", N_BUS, 0755),
+	[N_BUS_NODE_DEVICES] = DIR("devices", N_BUS_NODE, 0755),
+	[N_BUS_NODE_DEVICE] = PLINK("node", N_BUS_NODE_DEVICES, PAT_NODE, link_node_bus_device),
+	[N_BUS_NODE_DRIVERS] = DIR("drivers", N_BUS_NODE, 0755),
+	[N_BUS_NODE_AUTOPROBE] = ATTR("drivers_autoprobe", N_BUS_NODE, 0644, show_bus2_autoprobe,
+				      store_bus2_autoprobe),
+	[N_BUS_NODE_PROBE] = ATTR("drivers_probe", N_BUS_NODE, 0200, NULL, store_bus2_probe),
+	[N_BUS_NODE_UEVENT] = ATTR("uevent", N_BUS_NODE, 0200, NULL, store_bus2_uevent),
+	[N_BUS_VIO] = XDIR("virtio", N_BUS, fs_has_virtio),
+	[N_BUS_VIO_DEVICES] = DIR("devices", N_BUS_VIO, 0755),
+	[N_BUS_VIO_DEVICE] = PLINK("virtio", N_BUS_VIO_DEVICES, PAT_VIRTIO, link_virtio_bus_device),
+	[N_BUS_VIO_DRIVERS] = DIR("drivers", N_BUS_VIO, 0755),
+	[N_BUS_VIO_DRV] = DIR("virtio_mem", N_BUS_VIO_DRIVERS, 0755),
+	[N_BUS_VIO_DRV_MODULE] = LINK("module", N_BUS_VIO_DRV, link_virtio_driver_module),
+	[N_BUS_VIO_DRV_UEVENT] = ATTR("uevent", N_BUS_VIO_DRV, 0200, NULL, store_drv_uevent),
+	[N_BUS_VIO_DRV_DEVICE] =
+		PLINK("virtio", N_BUS_VIO_DRV, PAT_VIRTIO, link_virtio_driver_device),
+	[N_BUS_VIO_AUTOPROBE] = ATTR("drivers_autoprobe", N_BUS_VIO, 0644, show_bus2_autoprobe,
+				     store_bus2_autoprobe),
+	[N_BUS_VIO_PROBE] = ATTR("drivers_probe", N_BUS_VIO, 0200, NULL, store_bus2_probe),
+	[N_BUS_VIO_UEVENT] = ATTR("uevent", N_BUS_VIO, 0200, NULL, store_bus2_uevent),
 
 	[N_MODULE] = DIR("module", N_SYS, 0755),
 	[N_MOD_MHP] = DIR("memory_hotplug", N_MODULE, 0755),
@@ -251,6 +360,27 @@ const struct fs_node fs_nodes[] = {
 	[N_PARAM_RATIO] = ATTR("auto_movable_ratio", N_MOD_PARAMS, 0644, show_param, store_param),
 	[N_PARAM_MEMMAP] = ATTR("memmap_on_memory", N_MOD_PARAMS, 0444, show_param, NULL),
 	[N_PARAM_POLICY] = ATTR("online_policy", N_MOD_PARAMS, 0644, show_param, store_param),
+	/* Debian builds virtio_mem as a module: loaded for a device. */
+	[N_MOD_VMEM] = XDIR("virtio_mem", N_MODULE, fs_has_virtio),
+	[N_MOD_VMEM_DRIVERS] = DIR("drivers", N_MOD_VMEM, 0755),
+	[N_MOD_VMEM_DRIVER] = LINK("virtio:virtio_mem", N_MOD_VMEM_DRIVERS, link_module_driver),
+	[N_MOD_VMEM_INITSTATE] = ATTR("initstate", N_MOD_VMEM, 0444, show_module_initstate, NULL),
+	[N_MOD_VMEM_REFCNT] = ATTR("refcnt", N_MOD_VMEM, 0444, show_module_refcnt, NULL),
+	[N_MOD_VMEM_PARAMS] = DIR("parameters", N_MOD_VMEM, 0755),
+	[N_VMEM_BBM_BLOCK_SIZE] =
+		ATTR("bbm_block_size", N_MOD_VMEM_PARAMS, 0444, show_vmem_param, NULL),
+	[N_VMEM_BBM_SAFE_UNPLUG] =
+		ATTR("bbm_safe_unplug", N_MOD_VMEM_PARAMS, 0444, show_vmem_param, NULL),
+	[N_VMEM_FORCE_BBM] = ATTR("force_bbm", N_MOD_VMEM_PARAMS, 0444, show_vmem_param, NULL),
+	[N_VMEM_UNPLUG_ONLINE] = ATTR("unplug_online", N_MOD_VMEM_PARAMS, 0644, show_vmem_param,
+				      store_vmem_unplug_online),
+
+	[N_FIRMWARE] = DIR("firmware", N_SYS, 0755),
+	[N_FWMAP] = DIR("memmap", N_FIRMWARE, 0755),
+	[N_FWMAP_ENTRY] = PDIR("", N_FWMAP, PAT_FWMAP),
+	[N_FWMAP_END] = ATTR("end", N_FWMAP_ENTRY, 0444, show_fwmap_end, NULL),
+	[N_FWMAP_START] = ATTR("start", N_FWMAP_ENTRY, 0444, show_fwmap_start, NULL),
+	[N_FWMAP_TYPE] = ATTR("type", N_FWMAP_ENTRY, 0444, show_fwmap_type, NULL),
 
 	[N_KERNEL] = DIR("kernel", N_SYS, 0755),
 	[N_KERNEL_UEVENT_HELPER] =
@@ -274,6 +404,17 @@ const struct fs_node fs_nodes[] = {
 	[N_PROC_ZONEINFO] = PROC("zoneinfo", 0444, show_zoneinfo),
 	[N_PROC_BUDDYINFO] = PROC("buddyinfo", 0444, show_buddyinfo),
 	[N_PROC_PAGETYPEINFO] = PROC("pagetypeinfo", 0400, show_pagetypeinfo),
+	[N_PROC_IOMEM] = PROC("iomem", 0444, show_iomem),
+	[N_PROC_KPAGEFLAGS] = PROC_PREAD("kpageflags", 0400, pread_kpageflags),
+	[N_PROC_KPAGECOUNT] = PROC_PREAD("kpagecount", 0400, pread_kpagecount),
+	[N_PROC_VMSTAT] = PROC("vmstat", 0444, show_vmstat),
+	[N_PROC_SLABINFO] = PROC("slabinfo", 0400, show_slabinfo),
+	[N_PROC_CMDLINE] = PROC("cmdline", 0444, show_cmdline),
+	/* The machine has no /proc/kcore to read its memory through: a name
+	 * to bind over the host's, and nothing else (fs.h). */
+	[N_PROC_KCORE] = GONE("kcore"),
+	/* The memory cgroup of each pfn: the machine has no cgroups. */
+	[N_PROC_KPAGECGROUP] = GONE("kpagecgroup"),
 };
 const unsigned int fs_nr_nodes = N_COUNT;
 _Static_assert(ARRAY_SIZE(fs_nodes) == N_COUNT, "node table and enum disagree");
@@ -291,8 +432,10 @@ static struct {
 	unsigned short next_sibling[N_COUNT];
 	unsigned short pattern_child[N_COUNT]; /* at most one per directory */
 	unsigned short nr_fixed_subdirs[N_COUNT];
-	bool uses_block[N_COUNT];
+	bool uses_id[N_COUNT];		   /* below a family named by id */
+	unsigned char id_pattern[N_COUNT]; /* the innermost such family */
 	bool uses_node[N_COUNT];
+	unsigned short guard[N_COUNT]; /* nearest node, self included, with ->exists */
 } tree;
 static pthread_once_t tree_once = PTHREAD_ONCE_INIT;
 
@@ -318,8 +461,15 @@ static void tree_init(void)
 			}
 		}
 		/* Parents come before children in the table. */
-		tree.uses_block[i] = n->pattern == PAT_BLOCK || (p && tree.uses_block[p]);
+		if (n->pattern != PAT_NONE && n->pattern != PAT_NODE) {
+			tree.uses_id[i] = true;
+			tree.id_pattern[i] = n->pattern;
+		} else if (p) {
+			tree.uses_id[i] = tree.uses_id[p];
+			tree.id_pattern[i] = tree.id_pattern[p];
+		}
 		tree.uses_node[i] = n->pattern == PAT_NODE || (p && tree.uses_node[p]);
+		tree.guard[i] = n->exists ? (unsigned short)i : p ? tree.guard[p] : 0;
 	}
 }
 
@@ -349,6 +499,63 @@ static void ref_from_ino(uint64_t ino, struct fs_ref *r)
 	r->id = (unsigned long)(ino >> INO_ID_SHIFT);
 }
 
+/* ---- Families of entries -------------------------------------------------------- */
+
+/* The PCI slot of virtio device N: the slots after q35's VGA (01.0) and
+ * default NIC (02.0), in probe order. */
+#define FS_VIRTIO_PCI_SLOT0 3
+#define FS_PCI_SLOTS 32
+
+/* Is member @id of family @pat there? */
+static bool family_exists(struct memhp_fs *fs, int pat, unsigned long id)
+{
+	struct memhp_firmware_map_entry e;
+	struct memhp_vmem_drv_desc d;
+
+	switch (pat) {
+	case PAT_BLOCK:
+		return block_nid(fs, id) >= 0;
+	case PAT_FWMAP:
+		return !memhp_firmware_map_entry(fs->m, id, &e);
+	case PAT_VIRTIO:
+	case PAT_VIRTIO_PCI:
+		return id < FS_PCI_SLOTS - FS_VIRTIO_PCI_SLOT0 &&
+		       !memhp_vmem_drv_describe(fs->m, id, &d);
+	}
+	return false;
+}
+
+/* The first member >= @from of family @pat, or -1. */
+static long family_next(struct memhp_fs *fs, int pat, unsigned long from)
+{
+	long id;
+
+	switch (pat) {
+	case PAT_BLOCK:
+		return memhp_next_block(fs->m, from);
+	case PAT_FWMAP:
+		return memhp_firmware_map_next(fs->m, from);
+	case PAT_VIRTIO:
+	case PAT_VIRTIO_PCI:
+		id = memhp_vmem_drv_next(fs->m, from);
+		return id >= FS_PCI_SLOTS - FS_VIRTIO_PCI_SLOT0 ? -1 : id;
+	}
+	return -1;
+}
+
+static void family_name(const struct fs_node *n, unsigned long id, char *buf, size_t size)
+{
+	if (n->pattern == PAT_VIRTIO_PCI)
+		snprintf(buf, size, "0000:00:%02lx.0", id + FS_VIRTIO_PCI_SLOT0);
+	else
+		snprintf(buf, size, "%s%lu", n->name, id);
+}
+
+unsigned long fs_virtio_pci_slot(unsigned long id)
+{
+	return id + FS_VIRTIO_PCI_SLOT0;
+}
+
 int block_nid(struct memhp_fs *fs, unsigned long id)
 {
 	struct memhp_block_info info;
@@ -363,15 +570,22 @@ static bool ref_valid(struct memhp_fs *fs, const struct fs_ref *r)
 {
 	int nid = 0;
 
-	if (r->idx <= N_NONE || r->idx >= N_COUNT)
+	if (r->idx <= N_NONE || r->idx >= N_COUNT || fs_nodes[r->idx].gone)
 		return false;
-	if (!tree.uses_block[r->idx] && r->id)
+	if (!tree.uses_id[r->idx] && r->id)
 		return false;
 	if (!tree.uses_node[r->idx] && r->nid)
 		return false;
 	if (tree.uses_node[r->idx] && (r->nid < 0 || r->nid >= MEMHP_MAX_NUMNODES))
 		return false;
-	if (tree.uses_block[r->idx]) {
+	/* A subtree that exists only with what it shows (a virtio bus needs a
+	 * virtio device). */
+	for (unsigned int g = tree.guard[r->idx]; g; g = tree.guard[fs_nodes[g].parent])
+		if (!fs_nodes[g].exists(fs))
+			return false;
+	if (tree.uses_id[r->idx] && tree.id_pattern[r->idx] != PAT_BLOCK)
+		return family_exists(fs, tree.id_pattern[r->idx], r->id);
+	if (tree.uses_id[r->idx]) {
 		nid = block_nid(fs, r->id);
 		if (nid < 0)
 			return false;
@@ -389,7 +603,7 @@ static void ref_parent(const struct fs_ref *r, struct fs_ref *p)
 
 	p->idx = idx;
 	p->nid = tree.uses_node[idx] ? r->nid : 0;
-	p->id = tree.uses_block[idx] ? r->id : 0;
+	p->id = tree.uses_id[idx] ? r->id : 0;
 }
 
 static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
@@ -402,9 +616,20 @@ static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
 		return 1;
 	/* Like kernfs: 2 plus one for each subdirectory. */
 	nlink = 2 + tree.nr_fixed_subdirs[r->idx];
-	if (pc && fs_nodes[pc].type == FS_DIR)
-		nlink += fs_nodes[pc].pattern == PAT_BLOCK ? memhp_nr_blocks(fs->m)
-							   : MEMHP_MAX_NUMNODES;
+	if (pc && fs_nodes[pc].type == FS_DIR) {
+		int pat = fs_nodes[pc].pattern;
+
+		if (pat == PAT_BLOCK)
+			nlink += memhp_nr_blocks(fs->m);
+		else if (pat == PAT_NODE)
+			nlink += MEMHP_MAX_NUMNODES;
+		else if (tree.uses_id[r->idx])
+			nlink += 1; /* the one member its parent names */
+		else
+			for (long id = family_next(fs, pat, 0); id >= 0;
+			     id = family_next(fs, pat, (unsigned long)id + 1))
+				nlink++;
+	}
 	return nlink;
 }
 
@@ -467,8 +692,9 @@ static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char 
 		if (!strcmp(fs_nodes[c].name, name)) {
 			out->idx = c;
 			out->nid = tree.uses_node[c] ? dir->nid : 0;
-			out->id = tree.uses_block[c] ? dir->id : 0;
-			return 0;
+			out->id = tree.uses_id[c] ? dir->id : 0;
+			/* A name that is gone is found, but is nothing. */
+			return fs_nodes[c].gone || ref_valid(fs, out) ? 0 : -ENOENT;
 		}
 	}
 	pc = tree.pattern_child[dir->idx];
@@ -478,14 +704,30 @@ static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char 
 		out->idx = pc;
 		out->nid = dir->nid;
 		out->id = dir->id;
-		if (fs_nodes[pc].pattern == PAT_BLOCK) {
-			if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_ID, &v))
-				return -ENOENT;
-			out->id = v;
-		} else {
+		if (fs_nodes[pc].pattern == PAT_NODE) {
 			if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_NID, &v))
 				return -ENOENT;
 			out->nid = (int)v;
+		} else {
+			char canon[FS_NAME_MAX + 1];
+
+			if (fs_nodes[pc].pattern == PAT_VIRTIO_PCI) {
+				/* "0000:00:1f.0": the slot back to a device. */
+				unsigned int slot;
+				int n = 0;
+
+				if (sscanf(name, "0000:00:%2x.0%n", &slot, &n) != 1 ||
+				    (size_t)n != strlen(name) || slot < FS_VIRTIO_PCI_SLOT0)
+					return -ENOENT;
+				v = slot - FS_VIRTIO_PCI_SLOT0;
+			} else if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_ID, &v)) {
+				return -ENOENT;
+			}
+			family_name(&fs_nodes[pc], v, canon, sizeof(canon));
+			/* Canonical names only; below a member, only that one. */
+			if (strcmp(canon, name) || (tree.uses_id[dir->idx] && v != dir->id))
+				return -ENOENT;
+			out->id = v;
 		}
 		if (ref_valid(fs, out))
 			return 0;
@@ -522,7 +764,6 @@ int memhp_fs_getattr(struct memhp_fs *fs, uint64_t ino, struct memhp_fs_attr *at
 /* ---- Links and paths -------------------------------------------------------------- */
 
 #define FS_PATH_MAX 4096   /* PATH_MAX */
-#define FS_NAME_MAX 255	   /* NAME_MAX */
 #define FS_MAX_SYMLINKS 40 /* MAXSYMLINKS: then ELOOP */
 #define FS_LINK_MAX 256	   /* longest link target the tree has, with room */
 
@@ -590,6 +831,8 @@ static int walk(struct memhp_fs *fs, struct fs_ref *cur, const char *path, bool 
 		last = !*end;
 		/* A trailing slash asks for a directory: follow and check. */
 		ret = lookup_ref(fs, cur, name, &next);
+		if (!ret && fs_nodes[next.idx].gone)
+			ret = -ENOENT;
 		if (ret)
 			return ret;
 		if (fs_nodes[next.idx].type == FS_LNK && (!last || follow || end[-1] == '/')) {
@@ -678,7 +921,9 @@ int memhp_fs_readdir(struct memhp_fs *fs, uint64_t ino, uint64_t off, memhp_fs_f
 			continue;
 		r.idx = c;
 		r.nid = tree.uses_node[c] ? dir.nid : 0;
-		r.id = tree.uses_block[c] ? dir.id : 0;
+		r.id = tree.uses_id[c] ? dir.id : 0;
+		if (!ref_valid(fs, &r))
+			continue;
 		if (emit(fs, &r, fs_nodes[c].name, pos, fill, ctx))
 			return 0;
 	}
@@ -702,13 +947,16 @@ int memhp_fs_readdir(struct memhp_fs *fs, uint64_t ino, uint64_t off, memhp_fs_f
 	}
 	{
 		unsigned long from = off >= FS_DIR_PATTERN_BASE ? off - FS_DIR_PATTERN_BASE : 0;
+		int pat = fs_nodes[pc].pattern;
 
-		for (long id = memhp_next_block(fs->m, from); id >= 0;
-		     id = memhp_next_block(fs->m, (unsigned long)id + 1)) {
+		for (long id = family_next(fs, pat, from); id >= 0;
+		     id = family_next(fs, pat, (unsigned long)id + 1)) {
 			r.id = (unsigned long)id;
+			if (tree.uses_id[dir.idx] && r.id != dir.id)
+				continue;
 			if (!ref_valid(fs, &r))
 				continue;
-			snprintf(name, sizeof(name), "%s%ld", fs_nodes[pc].name, id);
+			family_name(&fs_nodes[pc], r.id, name, sizeof(name));
 			if (emit(fs, &r, name, FS_DIR_PATTERN_BASE + (uint64_t)id + 1, fill, ctx))
 				return 0;
 		}
