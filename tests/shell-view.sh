@@ -121,10 +121,75 @@ part_device_lock() {
 	is "$(cat $m/online)" 1 "online reads at once when nothing holds the lock"
 }
 
+# Each file the shell binds is the machine's: compare with what the host
+# said before entering ($TEST_TMP/host.*) and with what the machine is.
+part_files() {
+	local f
+	# The driver plugs 256 MiB on its thread: two blocks.
+	poll [ "$(grep -c 'System RAM (virtio_mem)' /proc/iomem)" = 2 ]
+	is "$(cat /proc/cmdline)" \
+		"BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet memhp_default_state=online_movable" \
+		"/proc/cmdline is the machine's"
+	check "... not the host's" test "$(cat /proc/cmdline)" != "$(cat "$TEST_TMP/host.cmdline")"
+	is "$(grep -c 'System RAM (virtio_mem)' /proc/iomem)" 2 \
+		"/proc/iomem has the virtio-mem device's plugged memory (two blocks)"
+	is "$(grep -E '^[0-9a-f]+-[0-9a-f]+ : virtio0$' /proc/iomem)" "200000000-23fffffff : virtio0" \
+		"... inside the device's region"
+	is "$(grep -c 'Kernel code' /proc/iomem)" 1 "... and the kernel image in System RAM"
+	is "$(setpriv --reuid=65534 --regid=65534 --clear-groups cat /proc/iomem | \
+		grep -vc '^ *00000000-00000000 : ')" 0 "a user reads only zeros in /proc/iomem"
+	is "$(awk '$1 == "nr_free_pages" {print $2 * 4}' /proc/vmstat)" \
+		"$(awk '$1 == "MemFree:" {print $2}' /proc/meminfo)" \
+		"/proc/vmstat's nr_free_pages is MemFree"
+	is "$(grep -c . /proc/vmstat)" 18 "/proc/vmstat has the machine's counters only"
+	is "$(head -1 /proc/slabinfo)" "slabinfo - version: 2.1" "/proc/slabinfo, version 2.1"
+	is "$(awk 'NR > 2 {s += $6 * $14} END {print s * 4}' /proc/slabinfo)" \
+		"$(awk '$1 == "Slab:" {print $2}' /proc/meminfo)" "... whose slabs are Slab in meminfo"
+	is "$(stat -c '%a %s' /proc/kpageflags /proc/kpagecount /proc/slabinfo | sort -u)" "400 0" \
+		"kpageflags, kpagecount, slabinfo: 0400, 0 bytes"
+	# pfn 0x1000 is the kernel image: reserved.
+	is "$(od -An -tx8 -j $((0x1000 * 8)) -N 8 /proc/kpageflags | tr -d ' ')" 0000000100000000 \
+		"kpageflags at pfn 0x1000 (the kernel image): KPF_RESERVED"
+	is "$(( $(python3 -c 'import os; fd = os.open("/proc/kpageflags", os.O_RDONLY)
+n = 0
+while True:
+    b = os.pread(fd, 1 << 20, n)
+    if not b: break
+    n += len(b)
+print(n)') / 8 ))" $(( (0x210000000) >> 12 )) "kpageflags covers every pfn up to the plugged memory's end"
+	is "$(ls /sys/firmware)" memmap "/sys/firmware has the memmap only"
+	is "$(for d in /sys/firmware/memmap/*; do echo "$(cat $d/start) $(cat $d/end) $(cat $d/type)"; done |
+		grep -c 'System RAM')" 2 "/sys/firmware/memmap: the machine's boot RAM, base and low"
+	is "$(cat /sys/firmware/memmap/3/end)" 0x3ffdffff "... up to 1 GiB less SeaBIOS's tables"
+	is "$(ls /sys/bus | tr '\n' ' ')" "memory node virtio " "/sys/bus: the machine's buses only"
+	is "$(readlink /sys/bus/virtio/devices/virtio0)" \
+		"../../../devices/pci0000:00/0000:00:03.0/virtio0" "the virtio-mem device on the virtio bus"
+	is "$(readlink -f /sys/bus/virtio/devices/virtio0/driver)" \
+		/sys/bus/virtio/drivers/virtio_mem "... bound to virtio_mem"
+	is "$(ls /sys/devices/pci0000:00)" 0000:00:03.0 "the PCI root: the machine's device only"
+	is "$(ls /sys/module | tr '\n' ' ')" "memory_hotplug virtio_mem " "/sys/module: the machine's"
+	is "$(cd /sys/module/virtio_mem/parameters && stat -c '%n %a' * | tr '\n' ' ')" \
+		"bbm_block_size 444 bbm_safe_unplug 444 force_bbm 444 unplug_online 644 " \
+		"virtio_mem's parameters, with 6.1's modes"
+	is "$(cat /sys/module/virtio_mem/parameters/force_bbm)" N "... and the machine's values"
+	is "$(cat /proc/kcore 2>&1 | sed 's/.*: //')" "No such file or directory" \
+		"/proc/kcore cannot be opened"
+	is "$(stat /proc/kcore 2>&1 | sed 's/.*: //')" "No such file or directory" \
+		"... nor stat()ed"
+	is "$(stat "$MEMHP_ROOT/proc/kcore" 2>&1 | sed 's/.*: //')" "No such file or directory" \
+		"... in the served tree too"
+	for f in /proc/iomem /proc/vmstat /proc/slabinfo /proc/cmdline; do
+		read_paths "$f"
+	done
+}
+
 tap_init "$0" "$@"
-require_tools python3 busybox
+cat /proc/cmdline > "$TEST_TMP/host.cmdline"
+require_tools python3 busybox setpriv od
 STILL=--guest-kernel=idle-objects=0,background-tasks=0,programs=off
 in_shell "$STILL" -m 512M -- part_read_paths
 in_shell "$STILL" -m 512M --device pc-dimm,size=128M --auto-online online_movable \
 	--anon-memory 16M,pinned -- part_device_lock
+in_shell "$STILL" -m 1G --auto-online online_movable \
+	--device virtio-mem,id=vm0,size=1G,requested-size=256M,memaddr=8G -- part_files
 finish
