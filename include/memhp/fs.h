@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memhp/fs.h - a machine's files as a Linux 6.1 guest shows them: the
- * memory and node trees of sysfs, the memory_hotplug module parameters,
- * /proc/meminfo, zoneinfo, buddyinfo and pagetypeinfo, and the debugfs
- * files of the memory notifier error injector.
+ * memory and node trees of sysfs, its buses, virtio-mem devices, modules
+ * and firmware memory map, /proc/meminfo, zoneinfo, buddyinfo,
+ * pagetypeinfo, vmstat, iomem, kpageflags, kpagecount, slabinfo and
+ * cmdline, and the debugfs files of the memory notifier error injector.
  *
  * The tree knows nothing of FUSE. Paths are what a guest sees
  * ("/sys/devices/system/memory/memory32/state", "/proc/meminfo"); file
@@ -68,7 +69,11 @@ struct memhp_fs_attr {
 	bool positional;
 };
 
-/* The entry @name in directory @parent: 0, -ENOENT, -ENOTDIR. */
+/* The entry @name in directory @parent: 0, -ENOENT, -ENOTDIR. It also
+ * finds the names that are gone (/proc/kcore, /proc/kpagecgroup: the
+ * machine has neither), so that a front end can bind them over the host's
+ * files; for them every other call (getattr, open, readdir, a path) says
+ * -ENOENT. */
 MEMHP_API int memhp_fs_lookup(struct memhp_fs *fs, uint64_t parent, const char *name,
 			      struct memhp_fs_attr *attr);
 /* 0, or -ENOENT when @ino names nothing (any more). */
