@@ -83,24 +83,23 @@ static void iomem_shows_the_resource_tree_with_addresses_for_root_only(void)
 	ASSERT_OK(memhp_request_mem_region(m, DEV_ADDR, DEV_SIZE, "virtio0"));
 	ASSERT_OK(memhp_add_memory_driver_managed(m, 0, DEV_ADDR, 128 * MEMHP_MiB,
 						  "System RAM (virtio_mem)", 0));
-	ASSERT_STREQ(rd(fs, "/proc/iomem"),
-		     "00000000-00000fff : Reserved\n"
-		     "00001000-0009fbff : System RAM\n"
-		     "0009fc00-0009ffff : Reserved\n"
-		     "000f0000-000fffff : Reserved\n"
-		     "00100000-1ffdffff : System RAM\n"
-		     "  01000000-01cccccb : Kernel code\n"
-		     "  01e15000-025c28f4 : Kernel rodata\n"
-		     "  02667000-02999998 : Kernel data\n"
-		     "  02ccd000-02ffffff : Kernel bss\n"
-		     "1ffe0000-1fffffff : Reserved\n"
-		     "b0000000-bfffffff : Reserved\n"
-		     "fed1c000-fed1ffff : Reserved\n"
-		     "feffc000-feffffff : Reserved\n"
-		     "fffc0000-ffffffff : Reserved\n"
-		     "100000000-107ffffff : System RAM\n"
-		     "200000000-23fffffff : virtio0\n"
-		     "  200000000-207ffffff : System RAM (virtio_mem)\n");
+	ASSERT_STREQ(rd(fs, "/proc/iomem"), "00000000-00000fff : Reserved\n"
+					    "00001000-0009fbff : System RAM\n"
+					    "0009fc00-0009ffff : Reserved\n"
+					    "000f0000-000fffff : Reserved\n"
+					    "00100000-1ffdffff : System RAM\n"
+					    "  01000000-01cccccb : Kernel code\n"
+					    "  01e15000-025c28f4 : Kernel rodata\n"
+					    "  02667000-02999998 : Kernel data\n"
+					    "  02ccd000-02ffffff : Kernel bss\n"
+					    "1ffe0000-1fffffff : Reserved\n"
+					    "b0000000-bfffffff : Reserved\n"
+					    "fed1c000-fed1ffff : Reserved\n"
+					    "feffc000-feffffff : Reserved\n"
+					    "fffc0000-ffffffff : Reserved\n"
+					    "100000000-107ffffff : System RAM\n"
+					    "200000000-23fffffff : virtio0\n"
+					    "  200000000-207ffffff : System RAM (virtio_mem)\n");
 	ASSERT_EQ(mode_of(fs, "/proc/iomem"), S_IFREG | 0444);
 	/* Without CAP_SYS_ADMIN: every range 0, the names and nesting kept. */
 	ASSERT_OK(memhp_fs_resolve(fs, "/proc/iomem", true, &a));
@@ -321,10 +320,11 @@ static void cmdline_carries_the_machines_boot_settings(void)
 	m = tm_create(&cfg);
 	fs = fs_of(m);
 	ASSERT_TRUE(fs);
-	ASSERT_STREQ(rd(fs, "/proc/cmdline"),
-		     "BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet "
-		     "memhp_default_state=online_movable movable_node "
-		     "memory_hotplug.memmap_on_memory=1 memory_hotplug.online_policy=auto-movable\n");
+	ASSERT_STREQ(
+		rd(fs, "/proc/cmdline"),
+		"BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet "
+		"memhp_default_state=online_movable movable_node "
+		"memory_hotplug.memmap_on_memory=1 memory_hotplug.online_policy=auto-movable\n");
 }
 
 /* /proc/kcore (and kpagecgroup): a name a lookup finds, so a front end can
@@ -405,7 +405,9 @@ static void virtio_bus_and_module_are_there_with_a_virtio_mem_device(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	AUTO_FS *fs = fs_of(m);
-	struct memhp_vmem_dev_config dc = { .id = "vm0", .addr = DEV_ADDR, .region_size = DEV_SIZE };
+	struct memhp_vmem_dev_config dc = { .id = "vm0",
+					    .addr = DEV_ADDR,
+					    .region_size = DEV_SIZE };
 	struct memhp_vmem_drv_params p;
 	struct memhp_vmem_dev *dev;
 	struct memhp_vmem_drv *drv;
@@ -436,8 +438,7 @@ static void virtio_bus_and_module_are_there_with_a_virtio_mem_device(void)
 	ASSERT_STREQ(rd(fs, "/sys/module/virtio_mem/parameters/force_bbm"), "N\n");
 	ASSERT_STREQ(rd(fs, "/sys/module/virtio_mem/parameters/unplug_online"), "Y\n");
 	ASSERT_EQ(mode_of(fs, "/sys/module/virtio_mem/parameters/force_bbm"), S_IFREG | 0444);
-	ASSERT_EQ(mode_of(fs, "/sys/module/virtio_mem/parameters/unplug_online"),
-		  S_IFREG | 0644);
+	ASSERT_EQ(mode_of(fs, "/sys/module/virtio_mem/parameters/unplug_online"), S_IFREG | 0644);
 	ASSERT_ERR(memhp_fs_write(fs, "/sys/module/virtio_mem/parameters/unplug_online", "n\n", 2),
 		   2);
 	ASSERT_STREQ(rd(fs, "/sys/module/virtio_mem/parameters/unplug_online"), "N\n");
@@ -447,17 +448,17 @@ static void virtio_bus_and_module_are_there_with_a_virtio_mem_device(void)
 		   -EACCES);
 	ASSERT_ERR(memhp_fs_write(fs, "/sys/bus/virtio/drivers_probe", "virtio0", 7), 7);
 	ASSERT_ERR(memhp_fs_write(fs, "/sys/bus/virtio/drivers_probe", "virtio1", 7), -ENODEV);
-	ASSERT_STREQ(link_of(fs, "/sys/bus/node/devices/node0"), "../../../devices/system/node/node0");
+	ASSERT_STREQ(link_of(fs, "/sys/bus/node/devices/node0"),
+		     "../../../devices/system/node/node0");
 	memhp_vmem_drv_remove(drv);
 	memhp_vmem_dev_destroy(dev);
 	ASSERT_EQ(mode_of(fs, "/sys/bus/virtio"), 0);
 }
 
 RUN_TESTS(T(iomem_shows_the_resource_tree_with_addresses_for_root_only),
-	  T(kpageflags_has_8_bytes_a_pfn_up_to_max_pfn),
-	  T(kpageflags_tell_each_kind_of_page_apart),
+	  T(kpageflags_has_8_bytes_a_pfn_up_to_max_pfn), T(kpageflags_tell_each_kind_of_page_apart),
 	  T(vmstat_lists_the_machines_counters_in_6_1_order),
-	  T(slabinfo_has_the_2_1_header_and_slubs_columns), T(cmdline_carries_the_machines_boot_settings),
-	  T(kcore_is_a_name_and_nothing_else),
+	  T(slabinfo_has_the_2_1_header_and_slubs_columns),
+	  T(cmdline_carries_the_machines_boot_settings), T(kcore_is_a_name_and_nothing_else),
 	  T(firmware_memmap_has_the_e820_and_hot_added_system_ram),
 	  T(virtio_bus_and_module_are_there_with_a_virtio_mem_device))
