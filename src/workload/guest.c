@@ -97,10 +97,12 @@ static const struct {
 	enum guest_cache cache;
 	unsigned int nr;
 } fork_objects[] = {
-	{ GC_MM_STRUCT, 1 },	  { GC_SIGNAL_CACHE, 1 },  { GC_SIGHAND_CACHE, 1 },
-	{ GC_FILES_CACHE, 1 },	  { GC_CRED_JAR, 1 },	   { GC_PID, 1 },
-	{ GC_VM_AREA_STRUCT, 26 }, { GC_ANON_VMA, 6 },	   { GC_ANON_VMA_CHAIN, 12 },
-	{ GC_FILP, 4 },		  { GC_KMALLOC_64, 4 },	   { GC_KMALLOC_512, 1 },
+	{ GC_MM_STRUCT, 1 },	   { GC_SIGNAL_CACHE, 1 },
+	{ GC_SIGHAND_CACHE, 1 },   { GC_FILES_CACHE, 1 },
+	{ GC_CRED_JAR, 1 },	   { GC_PID, 1 },
+	{ GC_VM_AREA_STRUCT, 26 }, { GC_ANON_VMA, 6 },
+	{ GC_ANON_VMA_CHAIN, 12 }, { GC_FILP, 4 },
+	{ GC_KMALLOC_64, 4 },	   { GC_KMALLOC_512, 1 },
 };
 /* Per thread: the task_struct (the stack is counted apart). */
 #define FORK_OBJECTS_MAX 64
@@ -121,7 +123,7 @@ struct obj_vec {
 	struct {
 		uint64_t addr;
 		uint8_t cache;
-	} *v;
+	} * v;
 	unsigned long nr, cap;
 };
 
@@ -294,8 +296,7 @@ static bool heap_push(struct memhp_guest *g, struct timed_obj o)
 		g->heap = n;
 		g->heap_cap = cap;
 	}
-	for (i = g->heap_nr++; i && g->heap[(i - 1) / 2].expires_ms > o.expires_ms;
-	     i = (i - 1) / 2)
+	for (i = g->heap_nr++; i && g->heap[(i - 1) / 2].expires_ms > o.expires_ms; i = (i - 1) / 2)
 		g->heap[i] = g->heap[(i - 1) / 2];
 	g->heap[i] = o;
 	return true;
@@ -564,7 +565,7 @@ void memhp_guest_advance(struct memhp_guest *g, unsigned long ms)
 static unsigned long slab_kb(struct memhp_guest *g, bool reclaimable)
 {
 	return (unsigned long)memhp_vmstat(g->m, reclaimable ? MEMHP_NR_SLAB_RECLAIMABLE
-							      : MEMHP_NR_SLAB_UNRECLAIMABLE) *
+							     : MEMHP_NR_SLAB_UNRECLAIMABLE) *
 	       (MEMHP_PAGE_SIZE / 1024);
 }
 
@@ -615,10 +616,10 @@ static int boot(struct memhp_guest *g)
 {
 	static const enum guest_cache reclaimable[] = { GC_DENTRY, GC_INODE, GC_RADIX_TREE_NODE };
 	static const enum guest_cache unreclaimable[] = {
-		GC_KMALLOC_32,	GC_KMALLOC_64, GC_KMALLOC_128,	   GC_KMALLOC_192,
-		GC_KMALLOC_256, GC_KMALLOC_512, GC_KMALLOC_1K,	   GC_KMALLOC_2K,
-		GC_KMALLOC_4K,	GC_KMALLOC_8K, GC_KERNFS_NODE,	   GC_VM_AREA_STRUCT,
-		GC_ANON_VMA,	GC_FILP,       GC_SKBUFF_HEAD,	   GC_ANON_VMA_CHAIN,
+		GC_KMALLOC_32,	GC_KMALLOC_64,	GC_KMALLOC_128, GC_KMALLOC_192,
+		GC_KMALLOC_256, GC_KMALLOC_512, GC_KMALLOC_1K,	GC_KMALLOC_2K,
+		GC_KMALLOC_4K,	GC_KMALLOC_8K,	GC_KERNFS_NODE, GC_VM_AREA_STRUCT,
+		GC_ANON_VMA,	GC_FILP,	GC_SKBUFF_HEAD, GC_ANON_VMA_CHAIN,
 	};
 	const unsigned long stack_kb = MEMHP_THREAD_STACK_PAGES * MEMHP_PAGE_SIZE / 1024;
 	unsigned long kthreads = g->cfg.boot_kernel_stack_kb / stack_kb;
