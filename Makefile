@@ -128,7 +128,8 @@ uninstall:
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -pthread -Iinclude -D_GNU_SOURCE \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/sysfs/*.c) tests/fuzz/fuzz_sysfs_write.c
+FUZZ_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c src/sysfs/*.c) \
+	tests/fuzz/fuzz_sysfs_write.c
 build/fuzz/fuzz_sysfs_write: $(FUZZ_SRCS) $(wildcard include/memhp/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm

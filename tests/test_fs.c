@@ -231,7 +231,6 @@ static void state_and_online_writes_behave_as_in_6_1(void)
 	ASSERT_ERR(wr(fs, MEM "/memory32/state", "offline"), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online_movable\n"), 15);
 	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "online\n");
-	ASSERT_STREQ(rd(fs, MEM "/memory32/valid_zones"), "Movable\n");
 	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online"), -EINVAL);
 	ASSERT_ERR(wr(fs, MEM "/memory32/online", "1"), 1);
 	ASSERT_ERR(wr(fs, MEM "/memory32/state", "online \n"), -EINVAL);
@@ -721,6 +720,95 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 	memhp_data_destroy(d);
 }
 
+struct reader {
+	struct memhp_fs *fs;
+	struct memhp_fs_req *req;
+	uint64_t ino;
+	char *data;
+	ssize_t ret;
+	pthread_t thread;
+};
+
+static void *reader_fn(void *arg)
+{
+	struct reader *r = arg;
+
+	r->ret = memhp_fs_render(r->fs, r->ino, &r->data, r->req);
+	return NULL;
+}
+
+static int start_reader(struct reader *r, struct memhp_fs *fs, const char *path)
+{
+	struct memhp_fs_attr a;
+
+	r->fs = fs;
+	r->data = NULL;
+	r->req = memhp_fs_req_new(fs);
+	if (!r->req || memhp_fs_resolve(fs, path, true, &a))
+		return -1;
+	r->ino = a.ino;
+	return pthread_create(&r->thread, NULL, reader_fn, r);
+}
+
+/*
+ * online_show() and uevent_show() take the device lock (drivers/base/core.c),
+ * state_show() does not: while an offline of the block runs, "state" reads
+ * going-offline at once, "online" and "uevent" wait for the offline to end,
+ * and an interrupted wait gives up with -EINTR.
+ */
+static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
+{
+	struct memhp_machine *m = machine(1, MEMHP_MMOP_ONLINE_MOVABLE);
+	AUTO_FS *fs = fs_of(m);
+	struct round_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	struct writer w = { 0 };
+	struct reader online = { 0 }, uevent = { 0 };
+	char buf[MEMHP_SYSFS_BUF];
+	struct memhp_data *d;
+
+	ASSERT_TRUE(fs);
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_GT(memhp_data_alloc(d, 1024, 0), 0);
+	memhp_data_refuse_migration(d, true);
+	ASSERT_OK(memhp_add_tracer(m, round_tracer, &rw));
+	ASSERT_OK(start_writer(&w, fs, MEM "/memory32/state", "offline"));
+	wait_rounds(&rw, 3);
+
+	/* The core: the lock is held for the whole offline. */
+	ASSERT_ERR(memhp_show_online(m, B0, buf, true), -EAGAIN);
+	ASSERT_ERR(memhp_show_uevent(m, B0, buf, true), -EAGAIN);
+	ASSERT_STREQ(rd(fs, MEM "/memory32/state"), "going-offline\n");
+	/* The tree: both reads wait until interrupted. */
+	ASSERT_OK(start_reader(&online, fs, MEM "/memory32/online"));
+	ASSERT_OK(start_reader(&uevent, fs, MEM "/memory32/uevent"));
+	memhp_fs_req_interrupt(online.req);
+	memhp_fs_req_interrupt(uevent.req);
+	pthread_join(online.thread, NULL);
+	pthread_join(uevent.thread, NULL);
+	ASSERT_ERR(online.ret, -EINTR);
+	ASSERT_ERR(uevent.ret, -EINTR);
+	memhp_fs_req_free(online.req);
+	memhp_fs_req_free(uevent.req);
+
+	/* A read waiting when the offline ends sees the block offline. */
+	ASSERT_OK(start_reader(&online, fs, MEM "/memory32/online"));
+	memhp_data_refuse_migration(d, false);
+	pthread_join(w.thread, NULL);
+	ASSERT_ERR(w.ret, 7);
+	pthread_join(online.thread, NULL);
+	ASSERT_ERR(online.ret, 2);
+	ASSERT_TRUE(!strncmp(online.data, "0\n", 2));
+	free(online.data);
+	memhp_fs_req_free(online.req);
+	ASSERT_ERR(memhp_show_online(m, B0, buf, true), 2);
+	ASSERT_ERR(memhp_show_uevent(m, B0, buf, true), 0);
+
+	memhp_fs_req_free(w.req);
+	memhp_remove_tracer(m, round_tracer, &rw);
+	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
+	memhp_data_destroy(d);
+}
+
 /* ---- uevents ------------------------------------------------------------------- */
 
 #define UEV_MAX 32
@@ -901,4 +989,5 @@ RUN_TESTS(T(sysfs_files_have_the_6_1_formats), T(anon_memory_file_resizes_the_an
 	  T(meminfo_follows_the_zones_through_offline_and_online),
 	  T(procfs_counters_are_0_or_derived_as_in_6_1),
 	  T(interrupts_stop_a_long_offline_and_a_writer_waiting_for_it),
-	  T(dev_kmsg_reads_and_writes_the_machines_log))
+	  T(dev_kmsg_reads_and_writes_the_machines_log),
+	  T(online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do))

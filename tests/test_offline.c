@@ -302,10 +302,10 @@ static void online_write_of_the_current_value_succeeds(void)
 	ASSERT_ERR(memhp_store_online(m, B0, "0", 1, false), 1);
 	ASSERT_ERR(memhp_store_online(m, B0, "1\n", 2, false), 2);
 	ASSERT_ERR(memhp_store_online(m, B0, "1", 1, false), 1);
-	memhp_show_online(m, B0, buf);
+	memhp_show_online(m, B0, buf, false);
 	ASSERT_STREQ(buf, "1\n");
 	ASSERT_ERR(memhp_store_online(m, B0, "off", 3, false), 3);
-	memhp_show_online(m, B0, buf);
+	memhp_show_online(m, B0, buf, false);
 	ASSERT_STREQ(buf, "0\n");
 }
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memhp/fs.h - a machine's files as a Linux 6.1 guest shows them: the
- * memory and node trees of sysfs, the memory_hotplug module parameters,
- * /proc/meminfo, zoneinfo, buddyinfo and pagetypeinfo, the debugfs
- * files of the memory notifier error injector, and /dev/kmsg, the
- * machine's kernel log (memhp/printk.h; /proc/kmsg, syslog(2)'s reader,
- * is there and refuses every open with -EPERM).
+ * memory and node trees of sysfs, its buses, virtio-mem devices, modules
+ * and firmware memory map, /proc/meminfo, zoneinfo, buddyinfo,
+ * pagetypeinfo, vmstat, iomem, kpageflags, kpagecount, slabinfo and
+ * cmdline, and the debugfs files of the memory notifier error injector, and /dev/kmsg,
+ * the machine's kernel log (memhp/printk.h; /proc/kmsg, syslog(2)'s
+ * reader, is there and refuses every open with -EPERM).
  *
  * The tree knows nothing of FUSE. Paths are what a guest sees
  * ("/sys/devices/system/memory/memory32/state", "/proc/meminfo"); file
@@ -71,9 +72,15 @@ struct memhp_fs_attr {
 	mode_t mode; /* S_IFDIR/S_IFREG/S_IFLNK | permissions */
 	nlink_t nlink;
 	off_t size; /* 4096 for sysfs attributes, as sysfs */
+	/* Read at an offset with memhp_fs_pread(), never rendered whole. */
+	bool positional;
 };
 
-/* The entry @name in directory @parent: 0, -ENOENT, -ENOTDIR. */
+/* The entry @name in directory @parent: 0, -ENOENT, -ENOTDIR. It also
+ * finds the names that are gone (/proc/kcore, /proc/kpagecgroup: the
+ * machine has neither), so that a front end can bind them over the host's
+ * files; for them every other call (getattr, open, readdir, a path) says
+ * -ENOENT. */
 MEMHP_API int memhp_fs_lookup(struct memhp_fs *fs, uint64_t parent, const char *name,
 			      struct memhp_fs_attr *attr);
 /* 0, or -ENOENT when @ino names nothing (any more). */
@@ -108,30 +115,48 @@ MEMHP_API ssize_t memhp_fs_readlink(struct memhp_fs *fs, uint64_t ino, char *buf
 MEMHP_API int memhp_fs_open(struct memhp_fs *fs, uint64_t ino, int flags);
 
 /*
- * Render the contents of regular file @ino, as one read from offset 0 of
- * a fresh open file would see them: *@out gets a malloc()ed buffer (free()
- * it) and the length is returned; or -ENOENT, -EISDIR, -EINVAL (a link),
- * -EACCES (no show function: a write-only attribute, /proc/kmsg), -ENOMEM,
- * or the show function's error (-EIO, -ENODEV). /dev/kmsg renders its
- * oldest record (-EAGAIN if the log is empty).
- */
-MEMHP_API ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out);
-
-/*
- * A write in flight that its caller may interrupt, as a signal interrupts
- * a write(2): a file system daemon makes one per write request and calls
- * memhp_fs_req_interrupt() from another thread when the kernel sends an
- * interrupt for it. The write then returns -EINTR: a writer waiting for
- * the device hotplug lock gives up, a running offline is stopped with the
- * memhp task signal (memhp_task_signal()) and rolls back. A running
- * online cannot be interrupted (nor can it in the kernel).
+ * A read or write in flight that its caller may interrupt, as a signal
+ * interrupts a read(2) or write(2): a file system daemon makes one per
+ * request and calls memhp_fs_req_interrupt() from another thread when the
+ * kernel sends an interrupt for it. The call then returns -EINTR: a
+ * writer waiting for the device hotplug lock gives up, a running offline
+ * is stopped with the memhp task signal (memhp_task_signal()) and rolls
+ * back, a reader waiting for a block's device lock (online, uevent) gives
+ * up. A running online cannot be interrupted (nor can it in the kernel).
  */
 struct memhp_fs_req;
-/* NULL when out of memory. */
+/* NULL when out of memory. The request is root's until told otherwise. */
 MEMHP_API struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs);
 MEMHP_API void memhp_fs_req_free(struct memhp_fs_req *req);
-/* Async-safe with respect to the write: may come before, during or after. */
+/* Async-safe with respect to the call: may come before, during or after. */
 MEMHP_API void memhp_fs_req_interrupt(struct memhp_fs_req *req);
+/* Who opened the file the request reads: /proc/iomem shows its addresses
+ * to root only (CAP_SYS_ADMIN in 6.1; uid 0 here). */
+MEMHP_API void memhp_fs_req_set_uid(struct memhp_fs_req *req, uid_t uid);
+
+/*
+ * Render the contents of regular file @ino, as one read from offset 0 of
+ * a fresh open file would see them: *@out gets a malloc()ed buffer (free()
+ * it) and the length is returned; or -ENOENT, -EISDIR, -EINVAL (a link,
+ * or a file read by position: memhp_fs_pread()), -EACCES (no show
+ * function: a write-only attribute, /proc/kmsg), -ENOMEM, -EINTR (@req
+ * was interrupted while the read waited), or the show function's error
+ * (-EIO, -ENODEV). Without @req the read is root's and waits
+ * uninterruptibly, as memhp_fs_read() does. /dev/kmsg renders its oldest
+ * record (-EAGAIN if the log is empty).
+ */
+MEMHP_API ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out,
+				  struct memhp_fs_req *req);
+
+/*
+ * Read @size bytes at @off of a file read by position (attr.positional:
+ * /proc/kpageflags, /proc/kpagecount, which are arrays too large to
+ * render whole), as pread(2) does: the bytes stored (0 at the end), or
+ * -ENOENT, -EISDIR, -EINVAL (not such a file; or what the file refuses,
+ * e.g. an offset or size that is not a multiple of 8).
+ */
+MEMHP_API ssize_t memhp_fs_pread(struct memhp_fs *fs, uint64_t ino, void *buf, size_t size,
+				 uint64_t off);
 
 /*
  * Write to regular file @ino as write(2) on an open file does (the file

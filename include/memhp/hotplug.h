@@ -70,6 +70,41 @@ MEMHP_API int memhp_release_mem_region(struct memhp_machine *m, uint64_t start, 
 /* Is any memory added (System RAM) in [start, start + size)? */
 MEMHP_API bool memhp_range_has_system_ram(struct memhp_machine *m, uint64_t start, uint64_t size);
 
+/* One region of the iomem tree, as /proc/iomem prints it: its inclusive
+ * range, its name, and how deep it is nested (0: top level). */
+struct memhp_resource {
+	uint64_t start, end;
+	const char *name;
+	unsigned int depth;
+};
+/* Called under the tree's lock: copy what is needed, call nothing of the
+ * machine. */
+typedef void (*memhp_resource_fn)(const struct memhp_resource *r, void *priv);
+/* Every region, depth first, each level in address order: "Reserved" and
+ * "System RAM" from the firmware's map (page 0 reserved, as
+ * trim_bios_range() leaves it), the kernel image inside System RAM, memory
+ * added later and the regions devices claim. */
+MEMHP_API void memhp_walk_iomem(struct memhp_machine *m, memhp_resource_fn fn, void *priv);
+
+/*
+ * The firmware memory map (/sys/firmware/memmap): the boot entries the
+ * machine's firmware (SeaBIOS on QEMU q35, for memhp_config_init()'s
+ * layout) gives in e820, then each range hot-added as "System RAM"
+ * (firmware_map_add_hotplug(); not driver-managed memory), gone again when
+ * it is removed. Entries are numbered as they appear; numbers are never
+ * reused.
+ */
+struct memhp_firmware_map_entry {
+	unsigned int nr;
+	uint64_t start, end; /* end inclusive, as the file shows it */
+	const char *type;    /* "System RAM", "Reserved" */
+};
+/* The first entry numbered @from or more, or -1. */
+MEMHP_API long memhp_firmware_map_next(struct memhp_machine *m, unsigned long from);
+/* Entry number @nr: 0 or -ENOENT. */
+MEMHP_API int memhp_firmware_map_entry(struct memhp_machine *m, unsigned long nr,
+				       struct memhp_firmware_map_entry *e);
+
 /* ---- Memory blocks ----------------------------------------------------- */
 
 struct memhp_block_info {
@@ -105,7 +140,8 @@ MEMHP_API int memhp_block_offline(struct memhp_machine *m, unsigned long id);
 /* ---- The sysfs attributes of drivers/base/memory.c ----------------------
  *
  * show functions write the attribute's bytes, newline included, into @buf
- * (at least MEMHP_SYSFS_BUF bytes) and return the length, or -ENODEV.
+ * (at least MEMHP_SYSFS_BUF bytes) and return the length, or -ENODEV (or
+ * -EAGAIN, for the two that take the device lock, below).
  * store functions take the bytes a write() brought (not NUL-terminated)
  * and return @len or a negative errno, exactly as the write() would.
  * A store that finds the hotplug lock busy returns -EAGAIN when @nonblock is
@@ -120,7 +156,14 @@ MEMHP_API ssize_t memhp_store_auto_online_blocks(struct memhp_machine *m, const 
 MEMHP_API ssize_t memhp_show_state(struct memhp_machine *m, unsigned long id, char *buf);
 MEMHP_API ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char *buf,
 				    size_t len, bool nonblock);
-MEMHP_API ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf);
+/* online_show() and uevent_show() take the block's device lock, as 6.1's
+ * do: they wait while a state change of the block runs, or return -EAGAIN
+ * with @nonblock. A block's uevent file shows nothing (its bus adds no
+ * keys). */
+MEMHP_API ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf,
+				    bool nonblock);
+MEMHP_API ssize_t memhp_show_uevent(struct memhp_machine *m, unsigned long id, char *buf,
+				    bool nonblock);
 MEMHP_API ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf,
 				     size_t len, bool nonblock);
 MEMHP_API ssize_t memhp_show_phys_index(struct memhp_machine *m, unsigned long id, char *buf);

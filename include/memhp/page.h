@@ -117,6 +117,44 @@ MEMHP_API const char *memhp_migratetype_name(int migratetype);
  * get_pfnblock_migratetype() without zone->lock), or -EINVAL. */
 MEMHP_API int memhp_pfn_migratetype(struct memhp_machine *m, unsigned long pfn);
 
+/* ---- /proc/kpageflags and /proc/kpagecount (fs/proc/page.c) ------------
+ *
+ * The KPF bits of include/uapi/linux/kernel-page-flags.h that the model
+ * has a state for: BUDDY (every page of a free chunk, as 6.1 reports the
+ * tails too), OFFLINE, PGTABLE, SLAB, LRU, DIRTY, HWPOISON, RESERVED,
+ * NOPAGE (no online memmap: a hole, or memory not online), and for the
+ * pages of an LRU movable owner, which stand for anonymous memory, MMAP,
+ * ANON, SWAPBACKED and UPTODATE, as every faulted-in anonymous page has
+ * them.
+ */
+#define MEMHP_KPF_DIRTY 4
+#define MEMHP_KPF_UPTODATE 3
+#define MEMHP_KPF_LRU 5
+#define MEMHP_KPF_SLAB 7
+#define MEMHP_KPF_BUDDY 10
+#define MEMHP_KPF_MMAP 11
+#define MEMHP_KPF_ANON 12
+#define MEMHP_KPF_SWAPBACKED 14
+#define MEMHP_KPF_HWPOISON 19
+#define MEMHP_KPF_NOPAGE 20
+#define MEMHP_KPF_OFFLINE 23
+#define MEMHP_KPF_PGTABLE 26
+#define MEMHP_KPF_RESERVED 32
+
+/* get_max_dump_pfn(): the pfns the files cover, [0, this): x86's max_pfn
+ * (one past the highest memory ever added; removal leaves it) rounded up
+ * to a section. */
+MEMHP_API unsigned long memhp_kpage_max_pfn(struct memhp_machine *m);
+/* The KPF flags of @nr pfns from @pfn into @out; returns how many were
+ * filled (fewer at memhp_kpage_max_pfn(), 0 past it). Lock-free and
+ * racy, as the kernel's walk is; linear in @nr. */
+MEMHP_API size_t memhp_kpageflags(struct memhp_machine *m, unsigned long pfn, uint64_t *out,
+				  size_t nr);
+/* The map counts (/proc/kpagecount): 1 for an anonymous page, 0 for any
+ * other page and for pfns without an online memmap. As above. */
+MEMHP_API size_t memhp_kpagecount(struct memhp_machine *m, unsigned long pfn, uint64_t *out,
+				  size_t nr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -126,6 +126,27 @@ MEMHP_API const char *memhp_vmem_sbm_state_name(int state);
 MEMHP_API size_t memhp_vmem_drv_check(struct memhp_vmem_drv *drv);
 MEMHP_API const char *memhp_vmem_bbm_state_name(int state);
 
+/* ---- The virtio_mem module, as sysfs shows it ------------------------------
+ *
+ * The devices the driver is bound to on a machine, each named "virtioN" by
+ * the machine's virtio bus (numbered from 0 in probe order), with the
+ * module parameters it was probed with.
+ */
+#define MEMHP_VMEM_DEV_NAME_MAX 32
+struct memhp_vmem_drv_desc {
+	char name[MEMHP_VMEM_DEV_NAME_MAX]; /* "virtio0" */
+	unsigned int index;		    /* its N */
+	struct memhp_vmem_drv_params params;
+};
+/* The lowest device index >= @from of a bound device of @m, or -1. */
+MEMHP_API long memhp_vmem_drv_next(struct memhp_machine *m, unsigned long from);
+/* Device virtio@index: 0, or -ENOENT (no such bound device). */
+MEMHP_API int memhp_vmem_drv_describe(struct memhp_machine *m, unsigned long index,
+				      struct memhp_vmem_drv_desc *d);
+/* virtio_mem.unplug_online is writable (0644): the new value holds for
+ * every device of @m from its next run on. */
+MEMHP_API void memhp_vmem_set_unplug_online(struct memhp_machine *m, bool on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,10 +12,11 @@
  *     sbin/modprobe              a stand-in for /sbin/modprobe
  *
  * then binds root/sys/devices/system/memory over /sys/devices/system/memory
- * and the same for node, /sys/bus/memory, /sys/module/memory_hotplug, the
- * /proc files and root/dev/shm, the machine's tmpfs, over /dev/shm; mounts
- * a second tmpfs of the machine on /run/memhp/tmp and one on each --tmpfs
- * path; mounts a real debugfs on /sys/kernel/debug (so that
+ * and the same for node, the PCI root, /sys/bus, /sys/module, /sys/firmware
+ * and the /proc files that describe memory (binds[] below), and
+ * root/dev/shm, the machine's tmpfs, over /dev/shm; mounts a second tmpfs
+ * of the machine on /run/memhp/tmp and one on each --tmpfs path; mounts a
+ * real debugfs on /sys/kernel/debug (so that
  * "mount -t debugfs" finds one, as the selftest asks) and binds the served
  * debugfs over it; and binds the stand-in over /sbin/modprobe, so that the
  * selftest's modprobe calls set the memhp injector and never load a module
@@ -64,7 +65,7 @@
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
 /* The binds below, debugfs twice and modprobe. */
-#define SHELL_MAX_MOUNTS 20
+#define SHELL_MAX_MOUNTS 32
 /* A tmpfs of the machine besides /dev/shm, where a guest's /tmp-like
  * files go: made if missing, the shell's only trace on the host. */
 #define SHELL_TMPFS_DIR "/run/memhp/tmp"
@@ -78,7 +79,16 @@ enum bind_need {
 	BIND_HIDE_HOST,
 };
 
-/* What is bound where. */
+/*
+ * What is bound where, and how much it matters. The rule: every file
+ * that describes memory is the machine's or absent, never the host's. A
+ * file the host has is bound over; where the host may lack a path
+ * (/sys/bus/virtio on a host without virtio, /sys/firmware/memmap), the
+ * whole served parent is bound, so that the shell shows the machine's
+ * buses, modules and firmware or nothing: the host's other buses, modules
+ * and firmware tables are not visible inside (docs/sysfs.md). An optional
+ * bind the host has no target for hides nothing and is skipped.
+ */
 static const struct bind {
 	const char *served;
 	const char *target;
@@ -86,12 +96,23 @@ static const struct bind {
 } binds[] = {
 	{ "sys/devices/system/memory", "/sys/devices/system/memory", BIND_REQUIRED },
 	{ "sys/devices/system/node", "/sys/devices/system/node", BIND_REQUIRED },
-	{ "sys/bus/memory", "/sys/bus/memory", BIND_OPTIONAL },
-	{ "sys/module/memory_hotplug", "/sys/module/memory_hotplug", BIND_OPTIONAL },
+	{ "sys/devices/pci0000:00", "/sys/devices/pci0000:00", BIND_OPTIONAL },
+	{ "sys/bus", "/sys/bus", BIND_REQUIRED },
+	{ "sys/module", "/sys/module", BIND_REQUIRED },
+	{ "sys/firmware", "/sys/firmware", BIND_OPTIONAL },
 	{ "proc/meminfo", "/proc/meminfo", BIND_REQUIRED },
 	{ "proc/zoneinfo", "/proc/zoneinfo", BIND_OPTIONAL },
 	{ "proc/buddyinfo", "/proc/buddyinfo", BIND_OPTIONAL },
 	{ "proc/pagetypeinfo", "/proc/pagetypeinfo", BIND_OPTIONAL },
+	{ "proc/vmstat", "/proc/vmstat", BIND_OPTIONAL },
+	{ "proc/iomem", "/proc/iomem", BIND_OPTIONAL },
+	{ "proc/kpageflags", "/proc/kpageflags", BIND_OPTIONAL },
+	{ "proc/kpagecount", "/proc/kpagecount", BIND_OPTIONAL },
+	{ "proc/slabinfo", "/proc/slabinfo", BIND_OPTIONAL },
+	{ "proc/cmdline", "/proc/cmdline", BIND_OPTIONAL },
+	/* Names only: every access then fails with ENOENT. */
+	{ "proc/kcore", "/proc/kcore", BIND_OPTIONAL },
+	{ "proc/kpagecgroup", "/proc/kpagecgroup", BIND_OPTIONAL },
 	/* Only where the host's kernel has them (Debian's lacks
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
 	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", BIND_OPTIONAL },
@@ -148,11 +169,14 @@ static void usage(FILE *f)
 	fprintf(f, "usage: memhp shell [--qmp unix:PATH] [--uevent-helper PATH] [--log FILE]\n"
 		   "                   [machine options] [-- COMMAND [ARG...]]\n"
 		   "\n"
-		   "Run COMMAND (default: $SHELL) in a private mount namespace where\n"
-		   "/sys/devices/system/{memory,node}, /sys/bus/memory,\n"
-		   "/sys/module/memory_hotplug, /proc/{meminfo,zoneinfo,buddyinfo,pagetypeinfo}\n"
-		   "and /sys/kernel/debug are the memhp machine's: lsmem, chmem, free, vmstat and\n"
-		   "the kernel's memory-hotplug selftest see the machine instead of the host.\n"
+		   "Run COMMAND (default: $SHELL) in a private mount namespace where every file\n"
+		   "that describes memory is the memhp machine's or absent:\n"
+		   "/sys/devices/system/{memory,node}, /sys/devices/pci0000:00, /sys/bus,\n"
+		   "/sys/module, /sys/firmware, /sys/kernel/debug and /proc/{meminfo,zoneinfo,\n"
+		   "buddyinfo,pagetypeinfo,vmstat,iomem,kpageflags,kpagecount,slabinfo,cmdline}\n"
+		   "are the machine's, /proc/kcore and /proc/kpagecgroup are gone: lsmem, chmem,\n"
+		   "free, vmstat, page-types and the kernel's memory-hotplug selftest see the\n"
+		   "machine instead of the host.\n"
 		   "/dev/shm and " SHELL_TMPFS_DIR " are tmpfs mounts of the machine: files\n"
 		   "written there are in its memory (Shmem), and offlining migrates them.\n"
 		   "/dev/kmsg is the machine's kernel log (dmesg, dmesg -w); syslog(2) and\n"

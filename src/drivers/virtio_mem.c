@@ -48,6 +48,10 @@ struct memhp_vmem_drv {
 	struct vmem_module *mod;
 	struct memhp_vmem_drv *next; /* in the module's device list */
 	char name[VMEM_NAME_MAX];
+	unsigned int index; /* the N of virtioN, per machine */
+	/* unplug_online, a module parameter (0644) user space may change while
+	 * the work reads it. */
+	_Atomic bool unplug_online;
 
 	/* From the config space. */
 	uint64_t device_block_size, addr, region_size;
@@ -113,6 +117,30 @@ struct vmem_module {
 
 static pthread_mutex_t virtio_mem_mutex = PTHREAD_MUTEX_INITIALIZER;
 static const char module_key;
+/* The next virtio device index of a machine: its virtio bus numbers its
+ * devices from 0 (only virtio-mem devices are on it). */
+static const char index_key;
+
+/* Returns the index, or -ENOMEM. */
+static int next_device_index(struct memhp_machine *m)
+{
+	unsigned int *next;
+	int ret = -ENOMEM;
+
+	pthread_mutex_lock(&virtio_mem_mutex);
+	next = memhp_machine_attached(m, &index_key);
+	if (!next) {
+		next = calloc(1, sizeof(*next));
+		if (next && memhp_machine_attach(m, &index_key, next, free)) {
+			free(next);
+			next = NULL;
+		}
+	}
+	if (next)
+		ret = (int)(*next)++;
+	pthread_mutex_unlock(&virtio_mem_mutex);
+	return ret;
+}
 
 static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv);
 
@@ -674,7 +702,7 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		if (vm->in_sbm)
 			sbm_notify_offline(vm, id);
 		atomic_fetch_add(&vm->offline_size, (int64_t)size);
-		if (!vm->p.unplug_online)
+		if (!atomic_load(&vm->unplug_online))
 			virtio_mem_retry(vm);
 		vm->hotplug_active = false;
 		pthread_mutex_unlock(&vm->hotplug_mutex);
@@ -1093,7 +1121,7 @@ static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 			pthread_mutex_unlock(&vm->hotplug_mutex);
 			pthread_mutex_lock(&vm->hotplug_mutex);
 		}
-		if (!vm->p.unplug_online && i == 1) {
+		if (!atomic_load(&vm->unplug_online) && i == 1) {
 			pthread_mutex_unlock(&vm->hotplug_mutex);
 			return 0;
 		}
@@ -1273,7 +1301,7 @@ static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 			if (rc || !nb_bb)
 				return rc;
 		}
-		if (i == 0 && !vm->p.unplug_online)
+		if (i == 0 && !atomic_load(&vm->unplug_online))
 			return 0;
 	}
 	return nb_bb ? -EBUSY : 0;
@@ -1647,7 +1675,6 @@ static void free_driver(struct memhp_vmem_drv *vm)
 int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 			 const struct memhp_vmem_drv_params *params, struct memhp_vmem_drv **out)
 {
-	static _Atomic unsigned int nr_devices;
 	struct memhp_virtio_mem_config cfg;
 	struct memhp_vmem_drv *vm;
 	int rc;
@@ -1663,7 +1690,14 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 		vm->p = *params;
 	else
 		memhp_vmem_drv_params_init(&vm->p);
-	snprintf(vm->name, sizeof(vm->name), "virtio%u", atomic_fetch_add(&nr_devices, 1));
+	rc = next_device_index(m);
+	if (rc < 0) {
+		free(vm);
+		return rc;
+	}
+	vm->index = (unsigned int)rc;
+	snprintf(vm->name, sizeof(vm->name), "virtio%u", vm->index);
+	atomic_store(&vm->unplug_online, vm->p.unplug_online);
 	pthread_mutex_init(&vm->hotplug_mutex, NULL);
 	pthread_mutex_init(&vm->removal_lock, NULL);
 	pthread_mutex_init(&vm->wq_lock, NULL);
@@ -1886,4 +1920,53 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 	}
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 	return bad;
+}
+
+/* ---- The module as sysfs shows it ---------------------------------------------- */
+
+long memhp_vmem_drv_next(struct memhp_machine *m, unsigned long from)
+{
+	struct vmem_module *mod;
+	long ret = -1;
+
+	pthread_mutex_lock(&virtio_mem_mutex);
+	mod = memhp_machine_attached(m, &module_key);
+	for (struct memhp_vmem_drv *vm = mod ? mod->devices : NULL; vm; vm = vm->next)
+		if (vm->index >= from && (ret < 0 || vm->index < (unsigned long)ret))
+			ret = vm->index;
+	pthread_mutex_unlock(&virtio_mem_mutex);
+	return ret;
+}
+
+int memhp_vmem_drv_describe(struct memhp_machine *m, unsigned long index,
+			    struct memhp_vmem_drv_desc *d)
+{
+	struct vmem_module *mod;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&virtio_mem_mutex);
+	mod = memhp_machine_attached(m, &module_key);
+	for (struct memhp_vmem_drv *vm = mod ? mod->devices : NULL; vm; vm = vm->next) {
+		if (vm->index != index)
+			continue;
+		snprintf(d->name, sizeof(d->name), "%s", vm->name);
+		d->index = vm->index;
+		d->params = vm->p;
+		d->params.unplug_online = atomic_load(&vm->unplug_online);
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&virtio_mem_mutex);
+	return ret;
+}
+
+void memhp_vmem_set_unplug_online(struct memhp_machine *m, bool on)
+{
+	struct vmem_module *mod;
+
+	pthread_mutex_lock(&virtio_mem_mutex);
+	mod = memhp_machine_attached(m, &module_key);
+	for (struct memhp_vmem_drv *vm = mod ? mod->devices : NULL; vm; vm = vm->next)
+		atomic_store(&vm->unplug_online, on);
+	pthread_mutex_unlock(&virtio_mem_mutex);
 }

@@ -19,7 +19,15 @@
  *   "echo x > file" opens with O_TRUNC.
  * - No writeback cache: a write's error must reach the writer.
  * - Inode numbers are the tree's and readdir fills d_type.
- * - A kernel interrupt for a write stops it (memhp_fs_req_interrupt()).
+ * - A kernel interrupt for a read or a write stops it
+ *   (memhp_fs_req_interrupt()): a read waiting for a block's device lock,
+ *   a write waiting for the hotplug lock or running an offline.
+ * - Files of st_size 0 (procfs, debugfs) keep a large size in the kernel's
+ *   inode while stat() shows 0, so that sendfile() and splice(), which read
+ *   through the page cache up to i_size even on a direct_io file, read them
+ *   whole (see unsized_isize()).
+ * - Files read by position (/proc/kpageflags) are read where the client
+ *   reads, never rendered whole.
  * - Every lookup of a writable file makes a new FUSE inode (see vnodes
  *   below): the FUSE client holds a file's inode lock for the whole of a
  *   write, which sysfs does not, so a long offline would otherwise stall
@@ -123,6 +131,8 @@ struct open_file {
 	 * seeks meanwhile (see "/dev/kmsg"). Under lock. */
 	uint64_t kmsg_pos;
 	struct fuse_pollhandle *ph;    /* a poller to wake, under lock */
+	uid_t uid;		       /* the opener's: what /proc/iomem shows */
+	bool positional;	       /* memhp_fs_pread(), no snapshot */
 	struct open_file *prev, *next; /* fuse_server.files */
 };
 
@@ -210,6 +220,46 @@ static void to_stat(const struct fuse_server *s, const struct memhp_fs_attr *a, 
 	st->st_atim = st->st_mtim = st->st_ctim = s->start;
 }
 
+/*
+ * The i_size the kernel keeps for a file that stat() shows as 0 bytes long.
+ * Since Linux 6.5 FUSE's splice_read (and so sendfile()) reads through the
+ * page cache, up to i_size, even on a direct_io file: with 0 it reads
+ * nothing, and busybox cat, which uses sendfile(), would print nothing.
+ * Larger than any file the tree serves (/proc/kpageflags of the largest
+ * machine is 2^32 pfns of 8 bytes).
+ */
+#define FUSE_UNSIZED_ISIZE (1ULL << 40)
+
+/*
+ * Let the kernel's inode @nodeid of a 0-sized file (@a) keep
+ * FUSE_UNSIZED_ISIZE while stat() still shows 0: a one-byte store just
+ * below it raises i_size (a store may only extend a file; a 0-byte store
+ * is ignored); the attribute invalidation that follows bumps the inode's
+ * attribute version past the request being answered, so the kernel keeps
+ * its i_size and gives the reply's size 0 to stat() only; and it drops the
+ * inode's cached pages, whose zero-filled tails a read past the end left
+ * (a read that comes back short is what cuts i_size down to the real end
+ * of the reader's snapshot, so splice stops there). Called before the
+ * reply to a lookup, getattr or open; a new inode the kernel does not
+ * know yet gets it at its open. Failures leave i_size as it is: only
+ * splice and sendfile suffer.
+ */
+static void unsized_isize(fuse_req_t req, uint64_t nodeid, const struct memhp_fs_attr *a)
+{
+	static const char byte;
+	struct fuse_session *se = server(req)->pool.se;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(1);
+
+	/* /dev/kmsg answers lseek(SEEK_END) through the size (see
+	 * "/dev/kmsg"): its i_size must be what getattr says. */
+	if (!S_ISREG(a->mode) || a->size || tree_ino(server(req), nodeid) == server(req)->kmsg_ino)
+		return;
+	bv.buf[0].mem = (void *)&byte;
+	if (fuse_lowlevel_notify_store(se, nodeid, (off_t)(FUSE_UNSIZED_ISIZE - 1), &bv, 0))
+		return;
+	fuse_lowlevel_notify_inval_inode(se, nodeid, 0, 0);
+}
+
 static void reply_entry(fuse_req_t req, const struct memhp_fs_attr *a)
 {
 	struct fuse_entry_param e;
@@ -224,16 +274,18 @@ static void reply_entry(fuse_req_t req, const struct memhp_fs_attr *a)
 		}
 	}
 	e.generation = 1;
+	unsized_isize(req, e.ino, a);
 	to_stat(server(req), a, &e.attr);
 	e.attr_timeout = 0;
 	e.entry_timeout = 0;
 	fuse_reply_entry(req, &e);
 }
 
-static void reply_attr(fuse_req_t req, const struct memhp_fs_attr *a)
+static void reply_attr(fuse_req_t req, uint64_t nodeid, const struct memhp_fs_attr *a)
 {
 	struct stat st;
 
+	unsized_isize(req, nodeid, a);
 	to_stat(server(req), a, &st);
 	fuse_reply_attr(req, &st, 0);
 }
@@ -310,7 +362,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	/* Only lseek(SEEK_END) asks for an open file's attributes. */
 	if (fi && tree_ino(server(req), ino) == server(req)->kmsg_ino && fi->fh)
 		a.size = kmsg_seek_end((struct open_file *)(uintptr_t)fi->fh);
-	reply_attr(req, &a);
+	reply_attr(req, ino, &a);
 }
 
 /* Truncation and time stamps are accepted and change nothing (sysfs files
@@ -335,7 +387,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	reply_attr(req, &a);
+	reply_attr(req, ino, &a);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -455,6 +507,8 @@ static void file_free(struct fuse_server *s, struct open_file *of)
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmem_fuse *sf = shm_of(req, ino);
+	uint64_t tino = tree_ino(server(req), ino);
+	struct memhp_fs_attr a;
 	struct open_file *of;
 	int ret;
 
@@ -462,11 +516,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		shmem_fuse_ops.open(sf, req, ino, fi);
 		return;
 	}
-	ret = memhp_fs_open(server(req)->fs, tree_ino(server(req), ino), fi->flags);
+	ret = memhp_fs_open(server(req)->fs, tino, fi->flags);
+	if (!ret)
+		ret = memhp_fs_getattr(server(req)->fs, tino, &a);
 	/* Debian's 6.1 has dmesg_restrict=1: reading the log takes
 	 * CAP_SYSLOG (devkmsg_open()), which root stands for here. */
-	if (!ret && tree_ino(server(req), ino) == server(req)->kmsg_ino &&
-	    (fi->flags & O_ACCMODE) != O_WRONLY && fuse_req_ctx(req)->uid != 0)
+	if (!ret && tino == server(req)->kmsg_ino && (fi->flags & O_ACCMODE) != O_WRONLY &&
+	    fuse_req_ctx(req)->uid != 0)
 		ret = -EPERM;
 	if (ret) {
 		fuse_reply_err(req, -ret);
@@ -480,6 +536,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	pthread_mutex_init(&of->lock, NULL);
+	of->uid = fuse_req_ctx(req)->uid;
+	of->positional = a.positional;
+	unsized_isize(req, ino, &a);
 	file_link(server(req), of);
 	fi->fh = (uintptr_t)of;
 	fi->direct_io = 1;
@@ -490,6 +549,49 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void kmsg_read(fuse_req_t req, struct open_file *of, size_t size, off_t off, int flags);
+
+static void req_interrupted(fuse_req_t req, void *data)
+{
+	(void)req;
+	memhp_fs_req_interrupt(data);
+}
+
+/* A file read by position: the bytes at @off, straight from the tree. */
+static void read_positional(fuse_req_t req, uint64_t ino, size_t size, off_t off)
+{
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = memhp_fs_pread(server(req)->fs, ino, buf, size, (uint64_t)off);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+/* Render @ino for the reader of @of; interruptible, as the show may wait
+ * for a block's device lock. */
+static ssize_t render(fuse_req_t req, uint64_t ino, struct open_file *of, char **data)
+{
+	struct memhp_fs_req *rreq = memhp_fs_req_new(server(req)->fs);
+	ssize_t len;
+
+	*data = NULL;
+	if (!rreq)
+		return -ENOMEM;
+	memhp_fs_req_set_uid(rreq, of->uid);
+	fuse_req_interrupt_func(req, req_interrupted, rreq);
+	len = memhp_fs_render(server(req)->fs, ino, data, rreq);
+	/* Once this returns, no interrupt callback runs any more. */
+	fuse_req_interrupt_func(req, NULL, NULL);
+	memhp_fs_req_free(rreq);
+	return len;
+}
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
@@ -508,11 +610,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		kmsg_read(req, of, size, off, fi->flags);
 		return;
 	}
+	if (of->positional) {
+		read_positional(req, tree_ino(server(req), ino), size, off);
+		return;
+	}
 	pthread_mutex_lock(&of->lock);
 	if (off == 0 || !of->data) {
 		char *data;
 
-		len = memhp_fs_render(server(req)->fs, tree_ino(server(req), ino), &data);
+		len = render(req, tree_ino(server(req), ino), of, &data);
 		if (len < 0) {
 			pthread_mutex_unlock(&of->lock);
 			fuse_reply_err(req, (int)-len);
@@ -538,12 +644,6 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(slice);
 }
 
-static void write_interrupted(fuse_req_t req, void *data)
-{
-	(void)req;
-	memhp_fs_req_interrupt(data);
-}
-
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -560,7 +660,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fuse_req_interrupt_func(req, write_interrupted, wreq);
+	fuse_req_interrupt_func(req, req_interrupted, wreq);
 	ret = memhp_fs_write_ino(server(req)->fs, tree_ino(server(req), ino), buf, size, wreq);
 	/* Once this returns, no interrupt callback runs any more. */
 	fuse_req_interrupt_func(req, NULL, NULL);

@@ -447,6 +447,7 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 	ret = arch_add_memory(m, nid, start, size, nr_vmemmap != 0);
 	if (ret)
 		goto out;
+	kpage_memory_added(m, start, size);
 	ret = create_memory_block_devices(m, start, size, nr_vmemmap, group, nid);
 	if (ret) {
 		arch_remove_memory(m, start, size, nr_vmemmap);
@@ -498,9 +499,15 @@ static int __add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64
 	if (ret)
 		return ret;
 	ret = add_memory_resource(m, nid, start, size, mhp_flags);
-	if (ret)
+	if (ret) {
 		release_mem_region(m, start, size);
-	return ret;
+		return ret;
+	}
+	/* firmware_map_add_hotplug(): plain System RAM only, not memory a
+	 * driver manages. Out of memory for the entry leaves it out. */
+	if (!strcmp(name, "System RAM"))
+		firmware_map_add(m, start, size, "System RAM");
+	return 0;
 }
 
 int memhp_add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64_t size,
@@ -573,6 +580,7 @@ static int try_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t s
 	mem_hotplug_begin(m);
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "remove_memory", PHYS_PFN(start), PHYS_PFN(size), 0, 0);
 	arch_remove_memory(m, start, size, nr_vmemmap);
+	firmware_map_remove(m, start, size, "System RAM");
 	release_mem_region(m, start, size);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "remove_memory", PHYS_PFN(start), PHYS_PFN(size), 0, 0);
 	mem_hotplug_done(m);

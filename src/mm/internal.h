@@ -348,6 +348,14 @@ struct resource {
 	struct resource *parent, *child, *sibling;
 };
 
+/* /sys/firmware/memmap entries, in number order; under resource_lock. */
+#define FIRMWARE_MAP_MIN_ENTRIES 16
+struct firmware_map {
+	struct memhp_firmware_map_entry *e;
+	size_t nr, cap;
+	unsigned int next_nr; /* map_entries_nr: numbers are never reused */
+};
+
 /* ---- Movable owners ------------------------------------------------------ */
 
 struct movable_owner {
@@ -436,6 +444,7 @@ struct memhp_machine {
 	struct movable_owner owners[MEMHP_MAX_MOVABLE_OWNERS];
 
 	struct resource iomem;
+	struct firmware_map firmware_map;
 
 	/* Policy knobs that sysfs writes change at run time. */
 	_Atomic int auto_online_blocks;
@@ -472,6 +481,10 @@ struct memhp_machine {
 
 	/* /proc/vmstat (vmstat.c); NR_FREE_PAGES lives in the zones. */
 	_Atomic long vmstat[MEMHP_NR_VMSTAT_ITEMS];
+
+	/* x86's max_pfn: one past the highest pfn memory was ever added at
+	 * (kpageflags.c). */
+	_Atomic unsigned long kernel_max_pfn;
 
 	/* num_poisoned_pages: one global counter in 6.1, one per machine here. */
 	_Atomic long num_poisoned_pages;
@@ -767,10 +780,17 @@ void resource_destroy(struct memhp_machine *m);
 int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
 		       unsigned int flags);
 int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size);
+int insert_resource(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
+		    unsigned int flags);
+int firmware_map_add(struct memhp_machine *m, uint64_t start, uint64_t size, const char *type);
+int firmware_map_remove(struct memhp_machine *m, uint64_t start, uint64_t size, const char *type);
 
 /* memory_failure.c */
 int unmap_poisoned_page(struct memhp_machine *m, struct memhp_page *page);
 void clear_hwpoisoned_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages);
+
+/* kpageflags.c */
+void kpage_memory_added(struct memhp_machine *m, uint64_t start, uint64_t size);
 
 /* slab.c */
 void slab_destroy_all(struct memhp_machine *m);

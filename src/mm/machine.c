@@ -50,6 +50,38 @@
 #define X86_LOW_RAM_END 0x9f000ULL
 #define X86_HIGH_BIOS_END (1 * MEMHP_MiB)
 #define Q35_LOWMEM_FW_RESERVED 0x20000ULL
+/* What SeaBIOS and QEMU q35 report reserved in e820 besides: the EBDA at
+ * the top of base memory, the BIOS at 0xf0000, the PCIe MMCONFIG window,
+ * the ICH9 root complex register block, the KVM TSS and identity map
+ * pages, the BIOS flash below 4 GiB. */
+#define SEABIOS_BASE_RAM_END 0x9fc00ULL
+#define X86_ISA_HOLE_START 0xa0000ULL
+#define SEABIOS_BIOS_START 0xf0000ULL
+static const struct memhp_range q35_reserved[] = {
+	{ 0xb0000000ULL, 256 * MEMHP_MiB },
+	{ 0xfed1c000ULL, 0x4000 },
+	{ 0xfeffc000ULL, 0x4000 },
+	{ 0xfffc0000ULL, 0x40000 },
+};
+#define FIRMWARE_MAP_MAX (MEMHP_MAX_BOOT_RANGES + 8)
+#define E820_RAM "System RAM"
+#define E820_RESERVED "Reserved"
+/*
+ * The kernel image's sections, offsets from the start of its text, as
+ * Debian 6.1.0-57's /proc/iomem shows them (docs/linux-comparison.md,
+ * case f). They stay reserved; the init sections between them are freed
+ * once the kernel has booted (free_initmem() and friends). An image of
+ * another size keeps what of them fits.
+ */
+static const struct {
+	const char *name;
+	uint64_t start, end;
+} kernel_sections[] = {
+	{ "Kernel code", 0x0000000, 0x0e01d32 },
+	{ "Kernel rodata", 0x1000000, 0x18eb000 },
+	{ "Kernel data", 0x1a00000, 0x1c48980 },
+	{ "Kernel bss", 0x2310000, DEFAULT_KERNEL_SIZE },
+};
 
 void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 {
@@ -226,36 +258,18 @@ static bool is_reserved(const uint8_t *reserved, unsigned long pfn)
 	return reserved[pfn >> 3] & (1u << (pfn & 7));
 }
 
-/*
- * The init sections inside the image, freed once the kernel has booted
- * (free_initmem() and friends): offsets from the start of its text, as in
- * Debian 6.1.0-57 (text, rodata, data and bss are what stays).
- */
-static const struct {
-	uint64_t start, end;
-} kernel_freed[] = {
-	{ 0x0e01d32, 0x1000000 }, /* after the text */
-	{ 0x18eb000, 0x1a00000 }, /* after rodata */
-	{ 0x1c48980, 0x2310000 }, /* init text and data, before the bss */
-};
-
-/* The image's reservation: its span, less what boot frees again. */
+/* The image's reservation: its sections, whole pages. */
 static void reserve_kernel(uint8_t *reserved, const struct memhp_config *cfg, unsigned long max_pfn)
 {
-	const uint64_t start = cfg->kernel_start, end = start + cfg->kernel_size;
-	uint64_t pos = start;
+	for (size_t i = 0; i < ARRAY_SIZE(kernel_sections); i++) {
+		uint64_t s = kernel_sections[i].start,
+			 e = MIN(kernel_sections[i].end, cfg->kernel_size);
 
-	for (size_t i = 0; i < ARRAY_SIZE(kernel_freed) && pos < end; i++) {
-		uint64_t fs = start + kernel_freed[i].start, fe = start + kernel_freed[i].end;
-
-		if (fs >= end)
-			break;
-		/* Whole pages only: a page the text ends in stays reserved. */
-		reserve_range(reserved, PHYS_PFN(pos), PHYS_PFN(ALIGN_UP(fs, MEMHP_PAGE_SIZE)),
-			      max_pfn);
-		pos = MIN(fe, end);
+		if (s < e)
+			reserve_range(reserved, PHYS_PFN(cfg->kernel_start + s),
+				      PHYS_PFN(ALIGN_UP(cfg->kernel_start + e, MEMHP_PAGE_SIZE)),
+				      max_pfn);
 	}
-	reserve_range(reserved, PHYS_PFN(pos), PHYS_PFN(ALIGN_UP(end, MEMHP_PAGE_SIZE)), max_pfn);
 }
 
 /*
@@ -344,6 +358,106 @@ static void free_boot_range(struct memhp_machine *m, const uint8_t *reserved, un
 		memhp_generic_online_page(pfn_to_page(m, pfn), order);
 		pfn += 1UL << order;
 	}
+}
+
+struct e820_entry {
+	uint64_t start, size;
+	const char *type;
+};
+
+static int cmp_e820(const void *a, const void *b)
+{
+	const struct e820_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Is @cfg the layout memhp_config_init() makes (QEMU q35 with SeaBIOS)? */
+static bool q35_layout(const struct memhp_config *cfg)
+{
+	return cfg->nr_boot && cfg->boot[0].start == X86_LOW_RAM_START &&
+	       cfg->boot[0].size == X86_LOW_RAM_END - X86_LOW_RAM_START;
+}
+
+/*
+ * The e820 map the firmware hands over, from the boot ranges: SeaBIOS's
+ * entries for q35's layout (base memory from 0 to the EBDA, which Linux
+ * then trims to the pages memhp's boot ranges have), else each boot range
+ * as RAM and nothing reserved. Returns the number of entries, sorted.
+ */
+static unsigned int firmware_e820(const struct memhp_config *cfg, struct e820_entry *e)
+{
+	unsigned int n = 0, i = 0;
+	bool q35 = q35_layout(cfg);
+
+	if (q35) {
+		e[n++] = (struct e820_entry){ 0, SEABIOS_BASE_RAM_END, E820_RAM };
+		e[n++] = (struct e820_entry){ SEABIOS_BASE_RAM_END,
+					      X86_ISA_HOLE_START - SEABIOS_BASE_RAM_END,
+					      E820_RESERVED };
+		e[n++] = (struct e820_entry){ SEABIOS_BIOS_START,
+					      X86_HIGH_BIOS_END - SEABIOS_BIOS_START,
+					      E820_RESERVED };
+		i = 1;
+	}
+	for (; i < cfg->nr_boot; i++) {
+		uint64_t end = cfg->boot[i].start + cfg->boot[i].size;
+
+		e[n++] = (struct e820_entry){ cfg->boot[i].start, cfg->boot[i].size, E820_RAM };
+		if (q35 && cfg->boot[i].start == X86_HIGH_BIOS_END &&
+		    end + Q35_LOWMEM_FW_RESERVED <= X86_DMA32_LIMIT)
+			e[n++] = (struct e820_entry){ end, Q35_LOWMEM_FW_RESERVED, E820_RESERVED };
+	}
+	for (size_t k = 0; q35 && k < ARRAY_SIZE(q35_reserved); k++)
+		e[n++] = (struct e820_entry){ q35_reserved[k].start, q35_reserved[k].size,
+					      E820_RESERVED };
+	qsort(e, n, sizeof(*e), cmp_e820);
+	return n;
+}
+
+/*
+ * What boot leaves in the firmware map and the iomem tree: every e820
+ * entry in /sys/firmware/memmap (firmware_map_add_early()); in iomem the
+ * RAM as "System RAM" with page 0 "Reserved" (trim_bios_range()), the
+ * reserved entries, and the kernel image inside System RAM. Returns 0 or
+ * -ENOMEM.
+ */
+static int boot_resources(struct memhp_machine *m)
+{
+	const struct memhp_config *cfg = &m->cfg;
+	struct e820_entry e[FIRMWARE_MAP_MAX];
+	unsigned int n = firmware_e820(cfg, e);
+	int ret = 0;
+
+	for (unsigned int i = 0; i < n && !ret; i++) {
+		uint64_t start = e[i].start, size = e[i].size;
+
+		ret = firmware_map_add(m, start, size, e[i].type);
+		if (ret)
+			break;
+		if (strcmp(e[i].type, E820_RAM)) {
+			request_mem_region(m, start, size, E820_RESERVED, IORESOURCE_BUSY);
+			continue;
+		}
+		if (start == 0) {
+			request_mem_region(m, 0, MEMHP_PAGE_SIZE, E820_RESERVED, IORESOURCE_BUSY);
+			start += MEMHP_PAGE_SIZE;
+			size -= MEMHP_PAGE_SIZE;
+		}
+		ret = request_mem_region(m, start, size, E820_RAM,
+					 IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+	}
+	for (size_t k = 0; !ret && k < ARRAY_SIZE(kernel_sections); k++) {
+		uint64_t s = cfg->kernel_start + kernel_sections[k].start;
+		uint64_t end = cfg->kernel_start + MIN(kernel_sections[k].end, cfg->kernel_size);
+
+		/* An image outside System RAM is left out, as insert_resource()
+		 * would fail. */
+		if (end > s && insert_resource(m, s, end - s, kernel_sections[k].name,
+					       IORESOURCE_BUSY) == -ENOMEM)
+			ret = -ENOMEM;
+	}
+	return ret;
 }
 
 int add_boot_memory(struct memhp_machine *m)
@@ -459,8 +573,8 @@ int add_boot_memory(struct memhp_machine *m)
 		}
 	}
 	for (unsigned int i = 0; i < cfg->nr_boot; i++)
-		request_mem_region(m, cfg->boot[i].start, cfg->boot[i].size, "System RAM",
-				   IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+		kpage_memory_added(m, cfg->boot[i].start, cfg->boot[i].size);
+	ret = boot_resources(m);
 out:
 	free(reserved);
 	return ret;

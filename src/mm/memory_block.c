@@ -684,13 +684,52 @@ ssize_t memhp_store_state(struct memhp_machine *m, unsigned long id, const char 
 	return (ssize_t)len;
 }
 
-ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf)
+/*
+ * device_lock() for a show function: online_show() and uevent_show() take
+ * the device lock, so their reads wait while device_online() or
+ * device_offline() runs on the block. 0, or -EAGAIN with @nonblock while
+ * it is held.
+ */
+static int show_device_lock(struct memory_block *mem, bool nonblock)
+{
+	if (!nonblock) {
+		pthread_mutex_lock(&mem->dev_lock);
+		return 0;
+	}
+	return pthread_mutex_trylock(&mem->dev_lock) ? -EAGAIN : 0;
+}
+
+ssize_t memhp_show_online(struct memhp_machine *m, unsigned long id, char *buf, bool nonblock)
 {
 	struct memory_block *mem = find_memory_block_by_id(m, id);
+	bool online;
+	int ret;
 
 	if (!mem)
 		return -ENODEV;
-	return emit(buf, "%u\n", !atomic_load(&mem->dev_offline));
+	ret = show_device_lock(mem, nonblock);
+	if (ret)
+		return ret;
+	online = !atomic_load(&mem->dev_offline);
+	pthread_mutex_unlock(&mem->dev_lock);
+	return emit(buf, "%u\n", online);
+}
+
+ssize_t memhp_show_uevent(struct memhp_machine *m, unsigned long id, char *buf, bool nonblock)
+{
+	struct memory_block *mem = find_memory_block_by_id(m, id);
+	int ret;
+
+	if (!mem)
+		return -ENODEV;
+	/* The memory bus adds no keys (no uevent callback) and a block has
+	 * no devt, type or driver: dev_uevent() adds nothing to show. */
+	ret = show_device_lock(mem, nonblock);
+	if (ret)
+		return ret;
+	pthread_mutex_unlock(&mem->dev_lock);
+	buf[0] = '\0';
+	return 0;
 }
 
 ssize_t memhp_store_online(struct memhp_machine *m, unsigned long id, const char *buf, size_t len,

@@ -2,7 +2,9 @@
 /*
  * resource.c - the iomem resource tree (kernel/resource.c), as far as
  * memory hotplug uses it: "System RAM" regions must not overlap, and a
- * driver may claim a device region first and add memory inside it.
+ * driver may claim a device region first and add memory inside it. The
+ * firmware's memory map (drivers/firmware/memmap.c) lives here too: boot
+ * entries from the firmware, and hot-added System RAM.
  */
 #include "internal.h"
 
@@ -33,6 +35,8 @@ void resource_destroy(struct memhp_machine *m)
 {
 	free_tree(m->iomem.child);
 	m->iomem.child = NULL;
+	free(m->firmware_map.e);
+	m->firmware_map = (struct firmware_map){ 0 };
 	pthread_mutex_destroy(&m->resource_lock);
 }
 
@@ -151,6 +155,167 @@ bool memhp_range_has_system_ram(struct memhp_machine *m, uint64_t start, uint64_
 
 	pthread_mutex_lock(&m->resource_lock);
 	ret = size && has_busy_ram(m->iomem.child, start, start + size - 1);
+	pthread_mutex_unlock(&m->resource_lock);
+	return ret;
+}
+
+/*
+ * insert_resource(): put [start, start + size) into the innermost region
+ * that contains it, busy or not, as the kernel inserts its own image into
+ * System RAM. Returns 0, -EEXIST (it would straddle a region), -ENOMEM.
+ */
+int insert_resource(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
+		    unsigned int flags)
+{
+	uint64_t end = start + size - 1;
+	struct resource *parent = &m->iomem, *new, **p;
+	int ret = 0;
+
+	new = calloc(1, sizeof(*new));
+	if (!new)
+		return -ENOMEM;
+	new->start = start;
+	new->end = end;
+	new->flags = flags;
+	snprintf(new->name, sizeof(new->name), "%s", name);
+	pthread_mutex_lock(&m->resource_lock);
+	for (;;) {
+		struct resource *c, *into = NULL;
+
+		for (c = parent->child; c; c = c->sibling) {
+			if (c->end < start || c->start > end)
+				continue;
+			if (c->start <= start && c->end >= end)
+				into = c;
+			else
+				ret = -EEXIST;
+			break;
+		}
+		if (ret || !into)
+			break;
+		parent = into;
+	}
+	if (!ret) {
+		for (p = &parent->child; *p && (*p)->start < start; p = &(*p)->sibling)
+			;
+		new->sibling = *p;
+		new->parent = parent;
+		*p = new;
+	}
+	pthread_mutex_unlock(&m->resource_lock);
+	if (ret)
+		free(new);
+	return ret;
+}
+
+static void walk(const struct resource *r, unsigned int depth, memhp_resource_fn fn, void *priv)
+{
+	for (; r; r = r->sibling) {
+		struct memhp_resource info = {
+			.start = r->start, .end = r->end, .name = r->name, .depth = depth
+		};
+
+		fn(&info, priv);
+		walk(r->child, depth + 1, fn, priv);
+	}
+}
+
+void memhp_walk_iomem(struct memhp_machine *m, memhp_resource_fn fn, void *priv)
+{
+	pthread_mutex_lock(&m->resource_lock);
+	walk(m->iomem.child, 0, fn, priv);
+	pthread_mutex_unlock(&m->resource_lock);
+}
+
+/* ---- The firmware memory map (drivers/firmware/memmap.c) ------------------------------ */
+
+/*
+ * firmware_map_add_early() and firmware_map_add_hotplug(): entries are
+ * numbered in the order they appear and numbers are never reused, as
+ * add_sysfs_fw_map_entry() counts them; an entry that is already there is
+ * not added twice. Returns 0 or -ENOMEM.
+ */
+int firmware_map_add(struct memhp_machine *m, uint64_t start, uint64_t size, const char *type)
+{
+	struct firmware_map *fm = &m->firmware_map;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->resource_lock);
+	for (size_t i = 0; i < fm->nr; i++) {
+		if (fm->e[i].start == start && fm->e[i].end == start + size - 1 &&
+		    !strcmp(fm->e[i].type, type))
+			goto out;
+	}
+	if (fm->nr == fm->cap) {
+		size_t cap = fm->cap ? fm->cap * 2 : FIRMWARE_MAP_MIN_ENTRIES;
+		struct memhp_firmware_map_entry *e = realloc(fm->e, cap * sizeof(*e));
+
+		if (!e) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		fm->e = e;
+		fm->cap = cap;
+	}
+	fm->e[fm->nr++] = (struct memhp_firmware_map_entry){
+		.nr = fm->next_nr++, .start = start, .end = start + size - 1, .type = type
+	};
+out:
+	pthread_mutex_unlock(&m->resource_lock);
+	return ret;
+}
+
+/* firmware_map_remove(): 0, or -EINVAL when there is no such entry. */
+int firmware_map_remove(struct memhp_machine *m, uint64_t start, uint64_t size, const char *type)
+{
+	struct firmware_map *fm = &m->firmware_map;
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&m->resource_lock);
+	for (size_t i = 0; i < fm->nr; i++) {
+		if (fm->e[i].start == start && fm->e[i].end == start + size - 1 &&
+		    !strcmp(fm->e[i].type, type)) {
+			memmove(&fm->e[i], &fm->e[i + 1], (fm->nr - i - 1) * sizeof(fm->e[0]));
+			fm->nr--;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->resource_lock);
+	return ret;
+}
+
+long memhp_firmware_map_next(struct memhp_machine *m, unsigned long from)
+{
+	struct firmware_map *fm = &m->firmware_map;
+	long ret = -1;
+
+	pthread_mutex_lock(&m->resource_lock);
+	/* Entries are kept in number order. */
+	for (size_t i = 0; i < fm->nr; i++) {
+		if (fm->e[i].nr >= from) {
+			ret = fm->e[i].nr;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->resource_lock);
+	return ret;
+}
+
+int memhp_firmware_map_entry(struct memhp_machine *m, unsigned long nr,
+			     struct memhp_firmware_map_entry *out)
+{
+	struct firmware_map *fm = &m->firmware_map;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&m->resource_lock);
+	for (size_t i = 0; i < fm->nr; i++) {
+		if (fm->e[i].nr == nr) {
+			*out = fm->e[i];
+			ret = 0;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&m->resource_lock);
 	return ret;
 }

@@ -14,6 +14,7 @@
 
 #include <memhp/fs.h>
 #include <memhp/memhp.h>
+#include <memhp/virtio_mem_driver.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -35,12 +36,18 @@
 
 /* ---- Output buffers ---------------------------------------------------- */
 
-/* A growing buffer for show functions; procfs files can exceed a page. */
+/* A growing buffer for show functions; procfs files can exceed a page.
+ * It also carries what the read asks of a show function: @nonblock, a
+ * show that would wait for a lock returns -EAGAIN instead (the tree then
+ * waits, interruptibly); @admin, the reader has CAP_SYS_ADMIN (what
+ * /proc/iomem shows depends on it). */
 struct fs_buf {
 	char *p;
 	size_t len;
 	size_t cap;
 	bool oom;
+	bool nonblock;
+	bool admin;
 };
 
 bool buf_reserve(struct fs_buf *b, size_t extra);
@@ -55,6 +62,7 @@ int kstrtol(const char *s, unsigned int base, long *res);
 int kstrtoint(const char *s, unsigned int base, int *res);
 int kstrtoul(const char *s, unsigned int base, unsigned long *res);
 bool sysfs_streq(const char *s1, const char *s2);
+int kstrtobool(const char *s, bool *res);
 
 /* ---- The tree ------------------------------------------------------------ */
 
@@ -72,8 +80,11 @@ enum fs_flavor {
 /* Families of entries. */
 enum fs_pattern {
 	PAT_NONE,
-	PAT_BLOCK, /* "memory%lu": a present memory block */
-	PAT_NODE,  /* "node%d": an online node */
+	PAT_BLOCK,	/* "memory%lu": a present memory block */
+	PAT_NODE,	/* "node%d": an online node */
+	PAT_FWMAP,	/* "%lu": an entry of the firmware memory map */
+	PAT_VIRTIO,	/* "virtio%lu": a virtio device bound to virtio_mem */
+	PAT_VIRTIO_PCI, /* "0000:00:%02lx.0": its PCI function */
 };
 
 /* Where a node was reached: the parameters of the families above it. */
@@ -92,6 +103,10 @@ typedef int (*fs_show_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs
 typedef ssize_t (*fs_store_fn)(struct memhp_fs *fs, const struct fs_ref *r, const char *buf,
 			       size_t len, bool nonblock);
 typedef void (*fs_link_fn)(struct memhp_fs *fs, const struct fs_ref *r, struct fs_buf *b);
+/* A file read by position (fs.h, memhp_fs_pread()): bytes stored, 0 at
+ * the end, or a negative errno. */
+typedef ssize_t (*fs_pread_fn)(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			       uint64_t off);
 
 struct fs_node {
 	const char *name; /* the prefix for a pattern node */
@@ -103,6 +118,12 @@ struct fs_node {
 	fs_show_fn show;
 	fs_store_fn store;
 	fs_link_fn link;
+	fs_pread_fn pread;
+	/* A directory that is there only while this says so (and everything
+	 * below it): the virtio bus, the virtio_mem module. */
+	bool (*exists)(struct memhp_fs *fs);
+	/* Found by memhp_fs_lookup() and nothing else (fs.h): /proc/kcore. */
+	bool gone;
 };
 
 /* ---- Per-device runtime PM state (power/control) ------------------------ */
@@ -155,7 +176,9 @@ struct memhp_fs {
 	char uevent_helper[MEMHP_UEVENT_HELPER_PATH_LEN];
 	memhp_uevent_fn uevent_fn;
 	void *uevent_priv;
-	_Atomic bool bus_noautoprobe; /* /sys/bus/memory/drivers_autoprobe */
+	_Atomic bool bus_noautoprobe;	 /* /sys/bus/memory/drivers_autoprobe */
+	_Atomic bool node_noautoprobe;	 /* /sys/bus/node/drivers_autoprobe */
+	_Atomic bool virtio_noautoprobe; /* /sys/bus/virtio/drivers_autoprobe */
 };
 
 /* struct kobj_uevent_env: "KEY=value" strings in one buffer. */
@@ -198,6 +221,7 @@ FS_SHOW(show_block_size_bytes);
 FS_SHOW(show_auto_online_blocks);
 FS_STORE(store_auto_online_blocks);
 FS_SHOW(show_empty);
+FS_SHOW(show_blk_uevent);
 FS_STORE(store_dev_uevent);
 FS_STORE(store_bus_uevent);
 FS_SHOW(show_pm_autosuspend);
@@ -250,6 +274,43 @@ FS_SHOW(show_node_meminfo);
 FS_SHOW(show_node_numastat);
 FS_SHOW(show_node_vmstat);
 
+FS_SHOW(show_iomem);
+FS_SHOW(show_vmstat);
+FS_SHOW(show_slabinfo);
+FS_SHOW(show_cmdline);
+ssize_t pread_kpageflags(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			 uint64_t off);
+ssize_t pread_kpagecount(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			 uint64_t off);
+
+/* devices.c: /sys/bus/{node,virtio}, virtio devices, /sys/module/virtio_mem,
+ * /sys/firmware/memmap */
+bool fs_has_virtio(struct memhp_fs *fs);
+FS_SHOW(show_fwmap_start);
+FS_SHOW(show_fwmap_end);
+FS_SHOW(show_fwmap_type);
+FS_SHOW(show_bus2_autoprobe);
+FS_STORE(store_bus2_autoprobe);
+FS_STORE(store_bus2_probe);
+FS_STORE(store_bus2_uevent);
+FS_STORE(store_drv_uevent);
+FS_LINK(link_node_bus_device);
+FS_LINK(link_virtio_bus_device);
+FS_LINK(link_virtio_driver_device);
+FS_LINK(link_virtio_driver_module);
+FS_LINK(link_virtio_dev_driver);
+FS_LINK(link_virtio_dev_subsystem);
+FS_SHOW(show_virtio_device);
+FS_SHOW(show_virtio_vendor);
+FS_SHOW(show_virtio_status);
+FS_SHOW(show_virtio_modalias);
+FS_SHOW(show_virtio_uevent);
+FS_SHOW(show_vmem_param);
+FS_STORE(store_vmem_unplug_online);
+FS_LINK(link_module_driver);
+FS_SHOW(show_module_initstate);
+FS_SHOW(show_module_refcnt);
+
 /* error_inject.c: debugfs notifier-error-inject/memory */
 FS_SHOW(show_inject_priority);
 FS_STORE(store_inject_priority);
@@ -264,8 +325,14 @@ FS_STORE(store_anon_memory);
 uint64_t fs_ref_ino(const struct fs_ref *r);
 /* The node id of block @id, or -ENODEV. */
 int block_nid(struct memhp_fs *fs, unsigned long id);
+/* The PCI slot of virtio device @id (its function is 0000:00:SLOT.0). */
+unsigned long fs_virtio_pci_slot(unsigned long id);
 
 /* sysfs.c */
 void pm_forget_block(struct memhp_fs *fs, unsigned long id);
+/* kobject_synth_uevent() of a write to a uevent file of @devpath (NULL:
+ * parsed, then dropped): the count or a negative errno. */
+ssize_t fs_synth_uevent(struct memhp_fs *fs, const char *devpath, const char *subsystem,
+			const char *buf, size_t count);
 
 #endif /* MEMHP_SYSFS_INTERNAL_H */

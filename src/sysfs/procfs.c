@@ -549,3 +549,167 @@ FS_SHOW(show_node_vmstat)
 		buf_printf(b, "%s %lu\n", node_stat_names[i], node_stat(fs, i));
 	return 0;
 }
+
+/* ---- /proc/iomem (kernel/resource.c) ------------------------------------------------- */
+
+/* r_show(): iomem_resource ends far above 0x10000, so every address has at
+ * least 8 digits. */
+#define IOMEM_ADDR_WIDTH 8
+
+struct iomem_show {
+	struct fs_buf *b;
+	bool admin;
+};
+
+static void iomem_line(const struct memhp_resource *r, void *priv)
+{
+	struct iomem_show *is = priv;
+	/* Without CAP_SYS_ADMIN every range reads 0, as since 4.17. */
+	unsigned long long start = is->admin ? r->start : 0, end = is->admin ? r->end : 0;
+
+	buf_printf(is->b, "%*s%0*llx-%0*llx : %s\n", (int)r->depth * 2, "", IOMEM_ADDR_WIDTH, start,
+		   IOMEM_ADDR_WIDTH, end, r->name);
+}
+
+FS_SHOW(show_iomem)
+{
+	struct iomem_show is = { .b = b, .admin = b->admin };
+
+	memhp_walk_iomem(fs->m, iomem_line, &is);
+	return 0;
+}
+
+/* ---- /proc/vmstat (mm/vmstat.c) --------------------------------------------------------- */
+
+/* vmstat_show(): "name value" in vmstat_text order; only the counters the
+ * machine keeps are listed (docs/sysfs.md). */
+FS_SHOW(show_vmstat)
+{
+	for (int i = 0; i < MEMHP_NR_VMSTAT_ITEMS; i++) {
+		long v = memhp_vmstat(fs->m, (enum memhp_vmstat_item)i);
+
+		buf_printf(b, "%s %lu\n", memhp_vmstat_name((enum memhp_vmstat_item)i),
+			   v > 0 ? (unsigned long)v : 0UL);
+	}
+	return 0;
+}
+
+/* ---- /proc/slabinfo (mm/slab_common.c, SLUB) ------------------------------------------------ */
+
+/* SLUB has no per-cpu array caches: its tunables and shared counts are 0. */
+#define SLUB_TUNABLE 0U
+
+FS_SHOW(show_slabinfo)
+{
+	struct memhp_slabinfo si;
+	unsigned int n = 0;
+
+	buf_puts(b, "slabinfo - version: 2.1\n");
+	buf_puts(b, "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+		    "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+		    "<active_slabs> <num_slabs> <sharedavail>\n");
+	while (!memhp_slabinfo(fs->m, n, &si))
+		n++;
+	/* slab_caches has the newest cache first (create_cache()'s list_add). */
+	while (n--) {
+		if (memhp_slabinfo(fs->m, n, &si))
+			continue;
+		buf_printf(b, "%-17s %6lu %6lu %6u %4u %4d", si.name, si.active_objs, si.num_objs,
+			   si.objsize, si.objperslab, (int)si.pagesperslab);
+		buf_printf(b, " : tunables %4u %4u %4u", SLUB_TUNABLE, SLUB_TUNABLE, SLUB_TUNABLE);
+		buf_printf(b, " : slabdata %6lu %6lu %6lu\n", si.active_slabs, si.num_slabs, 0UL);
+	}
+	return 0;
+}
+
+/* ---- /proc/cmdline (fs/proc/cmdline.c) --------------------------------------------------- */
+
+/* How Debian 12's installer boots its 6.1 kernel from GRUB in a QEMU guest
+ * with a virtio disk; the ABI is the last one the changelog of the
+ * linux-source-6.1 package memhp's formats are checked against names. */
+#define CMDLINE_BOOT "BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet"
+#define DEFAULT_AUTO_MOVABLE_RATIO 301
+
+/*
+ * The command line that gives the machine its boot-time settings: the
+ * memory_hotplug ones (memhp_default_state, movable_node,
+ * memory_hotplug.*) and, as kmod passes "module.param" on to a module it
+ * loads, virtio_mem's non-default parameters.
+ */
+FS_SHOW(show_cmdline)
+{
+	const struct memhp_config *cfg = memhp_machine_config(fs->m);
+	struct memhp_vmem_drv_desc d;
+	long vm = memhp_vmem_drv_next(fs->m, 0);
+
+	buf_puts(b, CMDLINE_BOOT);
+	if (cfg->auto_online_blocks != MEMHP_MMOP_OFFLINE)
+		buf_printf(b, " memhp_default_state=%s",
+			   memhp_online_type_to_str(cfg->auto_online_blocks));
+	if (cfg->movable_node)
+		buf_puts(b, " movable_node");
+	if (cfg->memmap_on_memory)
+		buf_puts(b, " memory_hotplug.memmap_on_memory=1");
+	if (cfg->online_policy == MEMHP_ONLINE_POLICY_AUTO_MOVABLE)
+		buf_puts(b, " memory_hotplug.online_policy=auto-movable");
+	if (cfg->auto_movable_ratio != DEFAULT_AUTO_MOVABLE_RATIO)
+		buf_printf(b, " memory_hotplug.auto_movable_ratio=%u", cfg->auto_movable_ratio);
+	if (!cfg->auto_movable_numa_aware)
+		buf_puts(b, " memory_hotplug.auto_movable_numa_aware=0");
+	if (vm >= 0 && !memhp_vmem_drv_describe(fs->m, (unsigned long)vm, &d)) {
+		if (d.params.force_bbm)
+			buf_puts(b, " virtio_mem.force_bbm=1");
+		if (d.params.bbm_block_size)
+			buf_printf(b, " virtio_mem.bbm_block_size=%llu",
+				   (unsigned long long)d.params.bbm_block_size);
+		if (!d.params.bbm_safe_unplug)
+			buf_puts(b, " virtio_mem.bbm_safe_unplug=0");
+	}
+	buf_puts(b, "\n");
+	return 0;
+}
+
+/* ---- /proc/kpageflags, /proc/kpagecount (fs/proc/page.c) ----------------------------------- */
+
+#define KPMSIZE sizeof(uint64_t)
+/* Flags filled per call to the core: a few pages of stack. */
+#define KPAGE_BATCH 512
+
+/* kpageflags_read(), kpagecount_read(): 8 bytes per pfn, read where the
+ * reader reads: -EINVAL unless offset and size are multiples of 8; 0 past
+ * the last pfn. */
+static ssize_t kpage_read(struct memhp_fs *fs, void *buf, size_t size, uint64_t off,
+			  size_t (*fill)(struct memhp_machine *, unsigned long, uint64_t *, size_t))
+{
+	uint64_t tmp[KPAGE_BATCH];
+	unsigned long pfn = (unsigned long)(off / KPMSIZE);
+	size_t done = 0;
+
+	if (off % KPMSIZE || size % KPMSIZE)
+		return -EINVAL;
+	while (done < size) {
+		size_t want = MIN((size - done) / KPMSIZE, (size_t)KPAGE_BATCH);
+		size_t got = fill(fs->m, pfn, tmp, want);
+
+		memcpy((char *)buf + done, tmp, got * KPMSIZE);
+		done += got * KPMSIZE;
+		pfn += got;
+		if (got < want)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t pread_kpageflags(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			 uint64_t off)
+{
+	(void)r;
+	return kpage_read(fs, buf, size, off, memhp_kpageflags);
+}
+
+ssize_t pread_kpagecount(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			 uint64_t off)
+{
+	(void)r;
+	return kpage_read(fs, buf, size, off, memhp_kpagecount);
+}

@@ -86,6 +86,13 @@ FS_SHOW(show_empty)
 	return 0;
 }
 
+/* uevent_show() takes the device lock: a block's read waits for a state
+ * change of that block. */
+FS_SHOW(show_blk_uevent)
+{
+	return core_show(b, memhp_show_uevent(fs->m, r->id, b->p, b->nonblock));
+}
+
 /* ---- uevent (drivers/base/core.c uevent_store, lib/kobject_uevent.c) ---------------- */
 
 #define UUID_STRING_LEN 36
@@ -247,8 +254,8 @@ out:
  * device with neither bus nor class (the root of a subsystem), whose
  * events the uevent filter drops: success.
  */
-static ssize_t synth_uevent(struct memhp_fs *fs, const char *devpath, const char *subsystem,
-			    const char *buf, size_t count)
+ssize_t fs_synth_uevent(struct memhp_fs *fs, const char *devpath, const char *subsystem,
+			const char *buf, size_t count)
 {
 	struct fs_uevent_env *args;
 	const char *action_args = NULL, *space;
@@ -315,20 +322,20 @@ FS_STORE(store_dev_uevent)
 
 	if (dir->pattern == PAT_BLOCK) {
 		snprintf(dev, sizeof(dev), "/devices/system/memory/memory%lu", r->id);
-		return synth_uevent(fs, dev, "memory", buf, len);
+		return fs_synth_uevent(fs, dev, "memory", buf, len);
 	}
 	if (dir->pattern == PAT_NODE) {
 		snprintf(dev, sizeof(dev), "/devices/system/node/node%d", r->nid);
-		return synth_uevent(fs, dev, "node", buf, len);
+		return fs_synth_uevent(fs, dev, "node", buf, len);
 	}
 	/* /sys/devices/system/{memory,node}: subsystem roots. */
-	return synth_uevent(fs, NULL, NULL, buf, len);
+	return fs_synth_uevent(fs, NULL, NULL, buf, len);
 }
 
 /* bus_uevent_store(): the event is the bus's own. */
 FS_STORE(store_bus_uevent)
 {
-	return synth_uevent(fs, "/bus/memory", "bus", buf, len);
+	return fs_synth_uevent(fs, "/bus/memory", "bus", buf, len);
 }
 
 /* ---- /sys/kernel/uevent_helper, uevent_seqnum (kernel/ksysfs.c) ---------------------- */
@@ -466,7 +473,7 @@ FS_SHOW(show_pm_status)
 
 FS_SHOW(show_blk_online)
 {
-	return core_show(b, memhp_show_online(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_online(fs->m, r->id, b->p, b->nonblock));
 }
 
 FS_STORE(store_blk_online)

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#define FS_NAME_MAX 255 /* NAME_MAX */
+
 /* ---- The table -------------------------------------------------------------- */
 
 enum {
@@ -92,6 +94,17 @@ enum {
 	N_NODE_POWER_STATUS,
 	N_NODE_POWER_RST,
 	N_NODE_MEMORY,
+	/* /sys/devices/pci0000:00: the virtio-mem devices' PCI functions */
+	N_PCI,
+	N_PCI_FN,
+	N_VIO_DEV,
+	N_VIO_DEV_DEVICE,
+	N_VIO_DEV_MODALIAS,
+	N_VIO_DEV_STATUS,
+	N_VIO_DEV_UEVENT,
+	N_VIO_DEV_VENDOR,
+	N_VIO_DEV_DRIVER,
+	N_VIO_DEV_SUBSYSTEM,
 	/* /sys/bus/memory */
 	N_BUS,
 	N_BUS_MEM,
@@ -101,7 +114,27 @@ enum {
 	N_BUS_AUTOPROBE,
 	N_BUS_PROBE,
 	N_BUS_UEVENT,
-	/* /sys/module/memory_hotplug */
+	/* /sys/bus/node */
+	N_BUS_NODE,
+	N_BUS_NODE_DEVICES,
+	N_BUS_NODE_DEVICE,
+	N_BUS_NODE_DRIVERS,
+	N_BUS_NODE_AUTOPROBE,
+	N_BUS_NODE_PROBE,
+	N_BUS_NODE_UEVENT,
+	/* /sys/bus/virtio */
+	N_BUS_VIO,
+	N_BUS_VIO_DEVICES,
+	N_BUS_VIO_DEVICE,
+	N_BUS_VIO_DRIVERS,
+	N_BUS_VIO_DRV,
+	N_BUS_VIO_DRV_MODULE,
+	N_BUS_VIO_DRV_UEVENT,
+	N_BUS_VIO_DRV_DEVICE,
+	N_BUS_VIO_AUTOPROBE,
+	N_BUS_VIO_PROBE,
+	N_BUS_VIO_UEVENT,
+	/* /sys/module/memory_hotplug, /sys/module/virtio_mem */
 	N_MODULE,
 	N_MOD_MHP,
 	N_MOD_PARAMS,
@@ -109,6 +142,23 @@ enum {
 	N_PARAM_RATIO,
 	N_PARAM_MEMMAP,
 	N_PARAM_POLICY,
+	N_MOD_VMEM,
+	N_MOD_VMEM_DRIVERS,
+	N_MOD_VMEM_DRIVER,
+	N_MOD_VMEM_INITSTATE,
+	N_MOD_VMEM_REFCNT,
+	N_MOD_VMEM_PARAMS,
+	N_VMEM_BBM_BLOCK_SIZE,
+	N_VMEM_BBM_SAFE_UNPLUG,
+	N_VMEM_FORCE_BBM,
+	N_VMEM_UNPLUG_ONLINE,
+	/* /sys/firmware/memmap */
+	N_FIRMWARE,
+	N_FWMAP,
+	N_FWMAP_ENTRY,
+	N_FWMAP_END,
+	N_FWMAP_START,
+	N_FWMAP_TYPE,
 	/* /sys/kernel/debug/notifier-error-inject/memory */
 	N_KERNEL,
 	N_KERNEL_UEVENT_HELPER,
@@ -131,6 +181,14 @@ enum {
 	N_PROC_ZONEINFO,
 	N_PROC_BUDDYINFO,
 	N_PROC_PAGETYPEINFO,
+	N_PROC_IOMEM,
+	N_PROC_KPAGEFLAGS,
+	N_PROC_KPAGECOUNT,
+	N_PROC_VMSTAT,
+	N_PROC_SLABINFO,
+	N_PROC_CMDLINE,
+	N_PROC_KCORE,
+	N_PROC_KPAGECGROUP,
 	N_PROC_KMSG,
 	/* /dev */
 	N_DEV,
@@ -164,6 +222,22 @@ enum {
 	{                                                                                  \
 		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
 		.show = sh                                                                 \
+	}
+#define PROC_PREAD(n, m, fn)                                                               \
+	{                                                                                  \
+		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
+		.pread = fn                                                                \
+	}
+/* A name to bind over a host file, nothing else (fs.h, memhp_fs_lookup()). */
+#define GONE(n)                                                                               \
+	{                                                                                     \
+		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = 0400, \
+		.gone = true                                                                  \
+	}
+/* A directory that is there only while @ex says so. */
+#define XDIR(n, p, ex)                                                             \
+	{                                                                          \
+		.name = n, .parent = p, .type = FS_DIR, .mode = 0755, .exists = ex \
 	}
 #define DEBUGFS(n, p, sh, st)                                                               \
 	{                                                                                   \
@@ -205,7 +279,7 @@ const struct fs_node fs_nodes[] = {
 	[N_BLK_REMOVABLE] = ATTR("removable", N_BLK, 0444, show_blk_removable, NULL),
 	[N_BLK_STATE] = ATTR("state", N_BLK, 0644, show_blk_state, store_blk_state),
 	[N_BLK_VALID_ZONES] = ATTR("valid_zones", N_BLK, 0444, show_blk_valid_zones, NULL),
-	[N_BLK_UEVENT] = ATTR("uevent", N_BLK, 0644, show_empty, store_dev_uevent),
+	[N_BLK_UEVENT] = ATTR("uevent", N_BLK, 0644, show_blk_uevent, store_dev_uevent),
 	[N_BLK_NODE] = PLINK("node", N_BLK, PAT_NODE, link_blk_node),
 	[N_BLK_SUBSYSTEM] = LINK("subsystem", N_BLK, link_blk_subsystem),
 	POWER(N_BLK_POWER, N_BLK),
@@ -241,6 +315,20 @@ const struct fs_node fs_nodes[] = {
 	POWER(N_NODE_POWER, N_NODE),
 	[N_NODE_MEMORY] = PLINK("memory", N_NODE, PAT_BLOCK, link_node_memory),
 
+	/* The PCI root, only as far as the model has devices: virtio-mem's
+	 * PCI functions, with the virtio device and what the virtio core
+	 * shows of it. */
+	[N_PCI] = DIR("pci0000:00", N_DEVICES, 0755),
+	[N_PCI_FN] = PDIR("", N_PCI, PAT_VIRTIO_PCI),
+	[N_VIO_DEV] = PDIR("virtio", N_PCI_FN, PAT_VIRTIO),
+	[N_VIO_DEV_DEVICE] = ATTR("device", N_VIO_DEV, 0444, show_virtio_device, NULL),
+	[N_VIO_DEV_MODALIAS] = ATTR("modalias", N_VIO_DEV, 0444, show_virtio_modalias, NULL),
+	[N_VIO_DEV_STATUS] = ATTR("status", N_VIO_DEV, 0444, show_virtio_status, NULL),
+	[N_VIO_DEV_UEVENT] = ATTR("uevent", N_VIO_DEV, 0444, show_virtio_uevent, NULL),
+	[N_VIO_DEV_VENDOR] = ATTR("vendor", N_VIO_DEV, 0444, show_virtio_vendor, NULL),
+	[N_VIO_DEV_DRIVER] = LINK("driver", N_VIO_DEV, link_virtio_dev_driver),
+	[N_VIO_DEV_SUBSYSTEM] = LINK("subsystem", N_VIO_DEV, link_virtio_dev_subsystem),
+
 	[N_BUS] = DIR("bus", N_SYS, 0755),
 	[N_BUS_MEM] = DIR("memory", N_BUS, 0755),
 	[N_BUS_DEVICES] = DIR("devices", N_BUS_MEM, 0755),
@@ -250,6 +338,27 @@ const struct fs_node fs_nodes[] = {
 		ATTR("drivers_autoprobe", N_BUS_MEM, 0644, show_bus_autoprobe, store_bus_autoprobe),
 	[N_BUS_PROBE] = ATTR("drivers_probe", N_BUS_MEM, 0200, NULL, store_bus_probe),
 	[N_BUS_UEVENT] = ATTR("uevent", N_BUS_MEM, 0200, NULL, store_bus_uevent),
+	[N_BUS_NODE] = DIR("node", N_BUS, 0755),
+	[N_BUS_NODE_DEVICES] = DIR("devices", N_BUS_NODE, 0755),
+	[N_BUS_NODE_DEVICE] = PLINK("node", N_BUS_NODE_DEVICES, PAT_NODE, link_node_bus_device),
+	[N_BUS_NODE_DRIVERS] = DIR("drivers", N_BUS_NODE, 0755),
+	[N_BUS_NODE_AUTOPROBE] = ATTR("drivers_autoprobe", N_BUS_NODE, 0644, show_bus2_autoprobe,
+				      store_bus2_autoprobe),
+	[N_BUS_NODE_PROBE] = ATTR("drivers_probe", N_BUS_NODE, 0200, NULL, store_bus2_probe),
+	[N_BUS_NODE_UEVENT] = ATTR("uevent", N_BUS_NODE, 0200, NULL, store_bus2_uevent),
+	[N_BUS_VIO] = XDIR("virtio", N_BUS, fs_has_virtio),
+	[N_BUS_VIO_DEVICES] = DIR("devices", N_BUS_VIO, 0755),
+	[N_BUS_VIO_DEVICE] = PLINK("virtio", N_BUS_VIO_DEVICES, PAT_VIRTIO, link_virtio_bus_device),
+	[N_BUS_VIO_DRIVERS] = DIR("drivers", N_BUS_VIO, 0755),
+	[N_BUS_VIO_DRV] = DIR("virtio_mem", N_BUS_VIO_DRIVERS, 0755),
+	[N_BUS_VIO_DRV_MODULE] = LINK("module", N_BUS_VIO_DRV, link_virtio_driver_module),
+	[N_BUS_VIO_DRV_UEVENT] = ATTR("uevent", N_BUS_VIO_DRV, 0200, NULL, store_drv_uevent),
+	[N_BUS_VIO_DRV_DEVICE] =
+		PLINK("virtio", N_BUS_VIO_DRV, PAT_VIRTIO, link_virtio_driver_device),
+	[N_BUS_VIO_AUTOPROBE] = ATTR("drivers_autoprobe", N_BUS_VIO, 0644, show_bus2_autoprobe,
+				     store_bus2_autoprobe),
+	[N_BUS_VIO_PROBE] = ATTR("drivers_probe", N_BUS_VIO, 0200, NULL, store_bus2_probe),
+	[N_BUS_VIO_UEVENT] = ATTR("uevent", N_BUS_VIO, 0200, NULL, store_bus2_uevent),
 
 	[N_MODULE] = DIR("module", N_SYS, 0755),
 	[N_MOD_MHP] = DIR("memory_hotplug", N_MODULE, 0755),
@@ -259,6 +368,27 @@ const struct fs_node fs_nodes[] = {
 	[N_PARAM_RATIO] = ATTR("auto_movable_ratio", N_MOD_PARAMS, 0644, show_param, store_param),
 	[N_PARAM_MEMMAP] = ATTR("memmap_on_memory", N_MOD_PARAMS, 0444, show_param, NULL),
 	[N_PARAM_POLICY] = ATTR("online_policy", N_MOD_PARAMS, 0644, show_param, store_param),
+	/* Debian builds virtio_mem as a module: loaded for a device. */
+	[N_MOD_VMEM] = XDIR("virtio_mem", N_MODULE, fs_has_virtio),
+	[N_MOD_VMEM_DRIVERS] = DIR("drivers", N_MOD_VMEM, 0755),
+	[N_MOD_VMEM_DRIVER] = LINK("virtio:virtio_mem", N_MOD_VMEM_DRIVERS, link_module_driver),
+	[N_MOD_VMEM_INITSTATE] = ATTR("initstate", N_MOD_VMEM, 0444, show_module_initstate, NULL),
+	[N_MOD_VMEM_REFCNT] = ATTR("refcnt", N_MOD_VMEM, 0444, show_module_refcnt, NULL),
+	[N_MOD_VMEM_PARAMS] = DIR("parameters", N_MOD_VMEM, 0755),
+	[N_VMEM_BBM_BLOCK_SIZE] =
+		ATTR("bbm_block_size", N_MOD_VMEM_PARAMS, 0444, show_vmem_param, NULL),
+	[N_VMEM_BBM_SAFE_UNPLUG] =
+		ATTR("bbm_safe_unplug", N_MOD_VMEM_PARAMS, 0444, show_vmem_param, NULL),
+	[N_VMEM_FORCE_BBM] = ATTR("force_bbm", N_MOD_VMEM_PARAMS, 0444, show_vmem_param, NULL),
+	[N_VMEM_UNPLUG_ONLINE] = ATTR("unplug_online", N_MOD_VMEM_PARAMS, 0644, show_vmem_param,
+				      store_vmem_unplug_online),
+
+	[N_FIRMWARE] = DIR("firmware", N_SYS, 0755),
+	[N_FWMAP] = DIR("memmap", N_FIRMWARE, 0755),
+	[N_FWMAP_ENTRY] = PDIR("", N_FWMAP, PAT_FWMAP),
+	[N_FWMAP_END] = ATTR("end", N_FWMAP_ENTRY, 0444, show_fwmap_end, NULL),
+	[N_FWMAP_START] = ATTR("start", N_FWMAP_ENTRY, 0444, show_fwmap_start, NULL),
+	[N_FWMAP_TYPE] = ATTR("type", N_FWMAP_ENTRY, 0444, show_fwmap_type, NULL),
 
 	[N_KERNEL] = DIR("kernel", N_SYS, 0755),
 	[N_KERNEL_UEVENT_HELPER] =
@@ -285,6 +415,18 @@ const struct fs_node fs_nodes[] = {
 	[N_PROC_ZONEINFO] = PROC("zoneinfo", 0444, show_zoneinfo),
 	[N_PROC_BUDDYINFO] = PROC("buddyinfo", 0444, show_buddyinfo),
 	[N_PROC_PAGETYPEINFO] = PROC("pagetypeinfo", 0400, show_pagetypeinfo),
+	[N_PROC_IOMEM] = PROC("iomem", 0444, show_iomem),
+	[N_PROC_KPAGEFLAGS] = PROC_PREAD("kpageflags", 0400, pread_kpageflags),
+	[N_PROC_KPAGECOUNT] = PROC_PREAD("kpagecount", 0400, pread_kpagecount),
+	[N_PROC_VMSTAT] = PROC("vmstat", 0444, show_vmstat),
+	[N_PROC_SLABINFO] = PROC("slabinfo", 0400, show_slabinfo),
+	[N_PROC_CMDLINE] = PROC("cmdline", 0444, show_cmdline),
+	/* The machine has no /proc/kcore to read its memory through: a name
+	 * to bind over the host's, and nothing else (fs.h). */
+	[N_PROC_KCORE] = GONE("kcore"),
+	/* The memory cgroup of each pfn: the machine has no cgroups. */
+	[N_PROC_KPAGECGROUP] = GONE("kpagecgroup"),
+
 	[N_PROC_KMSG] = { .name = "kmsg",
 			  .parent = N_PROC,
 			  .type = FS_REG,
@@ -317,8 +459,10 @@ static struct {
 	unsigned short next_sibling[N_COUNT];
 	unsigned short pattern_child[N_COUNT]; /* at most one per directory */
 	unsigned short nr_fixed_subdirs[N_COUNT];
-	bool uses_block[N_COUNT];
+	bool uses_id[N_COUNT];		   /* below a family named by id */
+	unsigned char id_pattern[N_COUNT]; /* the innermost such family */
 	bool uses_node[N_COUNT];
+	unsigned short guard[N_COUNT]; /* nearest node, self included, with ->exists */
 } tree;
 static pthread_once_t tree_once = PTHREAD_ONCE_INIT;
 
@@ -344,8 +488,15 @@ static void tree_init(void)
 			}
 		}
 		/* Parents come before children in the table. */
-		tree.uses_block[i] = n->pattern == PAT_BLOCK || (p && tree.uses_block[p]);
+		if (n->pattern != PAT_NONE && n->pattern != PAT_NODE) {
+			tree.uses_id[i] = true;
+			tree.id_pattern[i] = n->pattern;
+		} else if (p) {
+			tree.uses_id[i] = tree.uses_id[p];
+			tree.id_pattern[i] = tree.id_pattern[p];
+		}
 		tree.uses_node[i] = n->pattern == PAT_NODE || (p && tree.uses_node[p]);
+		tree.guard[i] = n->exists ? (unsigned short)i : p ? tree.guard[p] : 0;
 	}
 }
 
@@ -375,6 +526,63 @@ static void ref_from_ino(uint64_t ino, struct fs_ref *r)
 	r->id = (unsigned long)(ino >> INO_ID_SHIFT);
 }
 
+/* ---- Families of entries -------------------------------------------------------- */
+
+/* The PCI slot of virtio device N: the slots after q35's VGA (01.0) and
+ * default NIC (02.0), in probe order. */
+#define FS_VIRTIO_PCI_SLOT0 3
+#define FS_PCI_SLOTS 32
+
+/* Is member @id of family @pat there? */
+static bool family_exists(struct memhp_fs *fs, int pat, unsigned long id)
+{
+	struct memhp_firmware_map_entry e;
+	struct memhp_vmem_drv_desc d;
+
+	switch (pat) {
+	case PAT_BLOCK:
+		return block_nid(fs, id) >= 0;
+	case PAT_FWMAP:
+		return !memhp_firmware_map_entry(fs->m, id, &e);
+	case PAT_VIRTIO:
+	case PAT_VIRTIO_PCI:
+		return id < FS_PCI_SLOTS - FS_VIRTIO_PCI_SLOT0 &&
+		       !memhp_vmem_drv_describe(fs->m, id, &d);
+	}
+	return false;
+}
+
+/* The first member >= @from of family @pat, or -1. */
+static long family_next(struct memhp_fs *fs, int pat, unsigned long from)
+{
+	long id;
+
+	switch (pat) {
+	case PAT_BLOCK:
+		return memhp_next_block(fs->m, from);
+	case PAT_FWMAP:
+		return memhp_firmware_map_next(fs->m, from);
+	case PAT_VIRTIO:
+	case PAT_VIRTIO_PCI:
+		id = memhp_vmem_drv_next(fs->m, from);
+		return id >= FS_PCI_SLOTS - FS_VIRTIO_PCI_SLOT0 ? -1 : id;
+	}
+	return -1;
+}
+
+static void family_name(const struct fs_node *n, unsigned long id, char *buf, size_t size)
+{
+	if (n->pattern == PAT_VIRTIO_PCI)
+		snprintf(buf, size, "0000:00:%02lx.0", id + FS_VIRTIO_PCI_SLOT0);
+	else
+		snprintf(buf, size, "%s%lu", n->name, id);
+}
+
+unsigned long fs_virtio_pci_slot(unsigned long id)
+{
+	return id + FS_VIRTIO_PCI_SLOT0;
+}
+
 int block_nid(struct memhp_fs *fs, unsigned long id)
 {
 	struct memhp_block_info info;
@@ -389,15 +597,22 @@ static bool ref_valid(struct memhp_fs *fs, const struct fs_ref *r)
 {
 	int nid = 0;
 
-	if (r->idx <= N_NONE || r->idx >= N_COUNT)
+	if (r->idx <= N_NONE || r->idx >= N_COUNT || fs_nodes[r->idx].gone)
 		return false;
-	if (!tree.uses_block[r->idx] && r->id)
+	if (!tree.uses_id[r->idx] && r->id)
 		return false;
 	if (!tree.uses_node[r->idx] && r->nid)
 		return false;
 	if (tree.uses_node[r->idx] && (r->nid < 0 || r->nid >= MEMHP_MAX_NUMNODES))
 		return false;
-	if (tree.uses_block[r->idx]) {
+	/* A subtree that exists only with what it shows (a virtio bus needs a
+	 * virtio device). */
+	for (unsigned int g = tree.guard[r->idx]; g; g = tree.guard[fs_nodes[g].parent])
+		if (!fs_nodes[g].exists(fs))
+			return false;
+	if (tree.uses_id[r->idx] && tree.id_pattern[r->idx] != PAT_BLOCK)
+		return family_exists(fs, tree.id_pattern[r->idx], r->id);
+	if (tree.uses_id[r->idx]) {
 		nid = block_nid(fs, r->id);
 		if (nid < 0)
 			return false;
@@ -415,7 +630,7 @@ static void ref_parent(const struct fs_ref *r, struct fs_ref *p)
 
 	p->idx = idx;
 	p->nid = tree.uses_node[idx] ? r->nid : 0;
-	p->id = tree.uses_block[idx] ? r->id : 0;
+	p->id = tree.uses_id[idx] ? r->id : 0;
 }
 
 static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
@@ -428,9 +643,20 @@ static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
 		return 1;
 	/* Like kernfs: 2 plus one for each subdirectory. */
 	nlink = 2 + tree.nr_fixed_subdirs[r->idx];
-	if (pc && fs_nodes[pc].type == FS_DIR)
-		nlink += fs_nodes[pc].pattern == PAT_BLOCK ? memhp_nr_blocks(fs->m)
-							   : MEMHP_MAX_NUMNODES;
+	if (pc && fs_nodes[pc].type == FS_DIR) {
+		int pat = fs_nodes[pc].pattern;
+
+		if (pat == PAT_BLOCK)
+			nlink += memhp_nr_blocks(fs->m);
+		else if (pat == PAT_NODE)
+			nlink += MEMHP_MAX_NUMNODES;
+		else if (tree.uses_id[r->idx])
+			nlink += 1; /* the one member its parent names */
+		else
+			for (long id = family_next(fs, pat, 0); id >= 0;
+			     id = family_next(fs, pat, (unsigned long)id + 1))
+				nlink++;
+	}
 	return nlink;
 }
 
@@ -447,6 +673,7 @@ static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_f
 	/* sysfs attributes claim a page; procfs, debugfs, directories and
 	 * links report 0. */
 	a->size = n->type == FS_REG && n->flavor == FL_SYSFS ? FS_PAGE_SIZE : 0;
+	a->positional = n->pread != NULL;
 }
 
 /* ---- Lookup ------------------------------------------------------------------- */
@@ -492,8 +719,9 @@ static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char 
 		if (!strcmp(fs_nodes[c].name, name)) {
 			out->idx = c;
 			out->nid = tree.uses_node[c] ? dir->nid : 0;
-			out->id = tree.uses_block[c] ? dir->id : 0;
-			return 0;
+			out->id = tree.uses_id[c] ? dir->id : 0;
+			/* A name that is gone is found, but is nothing. */
+			return fs_nodes[c].gone || ref_valid(fs, out) ? 0 : -ENOENT;
 		}
 	}
 	pc = tree.pattern_child[dir->idx];
@@ -503,14 +731,30 @@ static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char 
 		out->idx = pc;
 		out->nid = dir->nid;
 		out->id = dir->id;
-		if (fs_nodes[pc].pattern == PAT_BLOCK) {
-			if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_ID, &v))
-				return -ENOENT;
-			out->id = v;
-		} else {
+		if (fs_nodes[pc].pattern == PAT_NODE) {
 			if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_NID, &v))
 				return -ENOENT;
 			out->nid = (int)v;
+		} else {
+			char canon[FS_NAME_MAX + 1];
+
+			if (fs_nodes[pc].pattern == PAT_VIRTIO_PCI) {
+				/* "0000:00:1f.0": the slot back to a device. */
+				unsigned int slot;
+				int n = 0;
+
+				if (sscanf(name, "0000:00:%2x.0%n", &slot, &n) != 1 ||
+				    (size_t)n != strlen(name) || slot < FS_VIRTIO_PCI_SLOT0)
+					return -ENOENT;
+				v = slot - FS_VIRTIO_PCI_SLOT0;
+			} else if (!parse_pattern_name(name, fs_nodes[pc].name, INO_MAX_ID, &v)) {
+				return -ENOENT;
+			}
+			family_name(&fs_nodes[pc], v, canon, sizeof(canon));
+			/* Canonical names only; below a member, only that one. */
+			if (strcmp(canon, name) || (tree.uses_id[dir->idx] && v != dir->id))
+				return -ENOENT;
+			out->id = v;
 		}
 		if (ref_valid(fs, out))
 			return 0;
@@ -547,7 +791,6 @@ int memhp_fs_getattr(struct memhp_fs *fs, uint64_t ino, struct memhp_fs_attr *at
 /* ---- Links and paths -------------------------------------------------------------- */
 
 #define FS_PATH_MAX 4096   /* PATH_MAX */
-#define FS_NAME_MAX 255	   /* NAME_MAX */
 #define FS_MAX_SYMLINKS 40 /* MAXSYMLINKS: then ELOOP */
 #define FS_LINK_MAX 256	   /* longest link target the tree has, with room */
 
@@ -615,6 +858,8 @@ static int walk(struct memhp_fs *fs, struct fs_ref *cur, const char *path, bool 
 		last = !*end;
 		/* A trailing slash asks for a directory: follow and check. */
 		ret = lookup_ref(fs, cur, name, &next);
+		if (!ret && fs_nodes[next.idx].gone)
+			ret = -ENOENT;
 		if (ret)
 			return ret;
 		if (fs_nodes[next.idx].type == FS_LNK && (!last || follow || end[-1] == '/')) {
@@ -703,7 +948,9 @@ int memhp_fs_readdir(struct memhp_fs *fs, uint64_t ino, uint64_t off, memhp_fs_f
 			continue;
 		r.idx = c;
 		r.nid = tree.uses_node[c] ? dir.nid : 0;
-		r.id = tree.uses_block[c] ? dir.id : 0;
+		r.id = tree.uses_id[c] ? dir.id : 0;
+		if (!ref_valid(fs, &r))
+			continue;
 		if (emit(fs, &r, fs_nodes[c].name, pos, fill, ctx))
 			return 0;
 	}
@@ -727,13 +974,16 @@ int memhp_fs_readdir(struct memhp_fs *fs, uint64_t ino, uint64_t off, memhp_fs_f
 	}
 	{
 		unsigned long from = off >= FS_DIR_PATTERN_BASE ? off - FS_DIR_PATTERN_BASE : 0;
+		int pat = fs_nodes[pc].pattern;
 
-		for (long id = memhp_next_block(fs->m, from); id >= 0;
-		     id = memhp_next_block(fs->m, (unsigned long)id + 1)) {
+		for (long id = family_next(fs, pat, from); id >= 0;
+		     id = family_next(fs, pat, (unsigned long)id + 1)) {
 			r.id = (unsigned long)id;
+			if (tree.uses_id[dir.idx] && r.id != dir.id)
+				continue;
 			if (!ref_valid(fs, &r))
 				continue;
-			snprintf(name, sizeof(name), "%s%ld", fs_nodes[pc].name, id);
+			family_name(&fs_nodes[pc], r.id, name, sizeof(name));
 			if (emit(fs, &r, name, FS_DIR_PATTERN_BASE + (uint64_t)id + 1, fill, ctx))
 				return 0;
 		}
@@ -795,74 +1045,7 @@ static ssize_t render_kmsg(struct memhp_fs *fs, char **out)
 	return len;
 }
 
-static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out)
-{
-	const struct fs_node *n = &fs_nodes[r->idx];
-	struct fs_buf b = { 0 };
-	int ret;
-
-	*out = NULL;
-	if (n->type == FS_DIR)
-		return -EISDIR;
-	if (n->type == FS_LNK)
-		return -EINVAL;
-	if (n->flavor == FL_KMSG)
-		return render_kmsg(fs, out);
-	if (!n->show)
-		return -EACCES;
-	if (!buf_reserve(&b, FS_PAGE_SIZE))
-		return -ENOMEM;
-	ret = n->show(fs, r, &b);
-	if (ret < 0) {
-		free(b.p);
-		return ret;
-	}
-	if (b.oom) {
-		free(b.p);
-		return -ENOMEM;
-	}
-	*out = b.p;
-	return (ssize_t)b.len;
-}
-
-ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out)
-{
-	struct fs_ref r;
-
-	*out = NULL;
-	ref_from_ino(ino, &r);
-	if (!ref_valid(fs, &r))
-		return -ENOENT;
-	return render_ref(fs, &r, out);
-}
-
-ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size)
-{
-	struct fs_ref r;
-	char *data;
-	ssize_t len;
-	int ret;
-
-	ret = resolve(fs, path, true, &r);
-	if (!ret)
-		ret = open_check(&r, O_RDONLY);
-	if (ret)
-		return ret;
-	len = render_ref(fs, &r, &data);
-	if (len < 0)
-		return len;
-	/* devkmsg_read() takes a whole record or nothing. */
-	if (fs_nodes[r.idx].flavor == FL_KMSG && (size_t)len > size) {
-		free(data);
-		return -EINVAL;
-	}
-	len = MIN(len, (ssize_t)size);
-	memcpy(buf, data, (size_t)len);
-	free(data);
-	return len;
-}
-
-/* ---- Interruptible writes ------------------------------------------------------------- */
+/* ---- Interruptible reads and writes ---------------------------------------------------- */
 
 /* lock_device_hotplug_sysfs() sleeps this long before it restarts the
  * write; a waiter here retries at least this often. */
@@ -872,6 +1055,7 @@ struct memhp_fs_req {
 	struct memhp_fs *fs;
 	pthread_mutex_t lock;
 	bool interrupted;
+	uid_t uid;		   /* the opener's, for what a show shows */
 	struct memhp_task *task;   /* the thread running the store, if any */
 	struct memhp_fs_req *next; /* fs->reqs, under fs->reqs_lock */
 };
@@ -890,6 +1074,11 @@ struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs)
 	fs->reqs = req;
 	pthread_mutex_unlock(&fs->reqs_lock);
 	return req;
+}
+
+void memhp_fs_req_set_uid(struct memhp_fs_req *req, uid_t uid)
+{
+	req->uid = uid;
 }
 
 void memhp_fs_req_free(struct memhp_fs_req *req)
@@ -971,6 +1160,130 @@ static void wait_for_store(struct memhp_fs *fs, struct memhp_fs_req *req, unsign
 	if (!interrupted && fs->store_seq == seq)
 		pthread_cond_timedwait(&fs->wait_cond, &fs->wait_lock, &ts);
 	pthread_mutex_unlock(&fs->wait_lock);
+}
+
+static bool req_interrupted(struct memhp_fs_req *req)
+{
+	bool ret;
+
+	pthread_mutex_lock(&req->lock);
+	ret = req->interrupted;
+	pthread_mutex_unlock(&req->lock);
+	return ret;
+}
+
+/*
+ * Render @r's contents into a new buffer. Without @req the read is root's
+ * and a show that takes a lock waits for it, as a read(2) does. With @req
+ * a show that finds its lock taken says -EAGAIN; the read then waits as a
+ * writer does (wait_for_store()) and gives up with -EINTR once @req is
+ * interrupted, as a read(2) in the kernel's killable wait does.
+ * Returns the length, or -EISDIR, -EINVAL (a link), -EACCES, -ENOMEM,
+ * -EINTR, or the show function's errno.
+ */
+static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **out,
+			  struct memhp_fs_req *req)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+	struct fs_buf b = { 0 };
+	int ret;
+
+	*out = NULL;
+	if (n->type == FS_DIR)
+		return -EISDIR;
+	if (n->type == FS_LNK)
+		return -EINVAL;
+	if (n->pread)
+		return -EINVAL;
+	if (n->flavor == FL_KMSG)
+		return render_kmsg(fs, out);
+	if (!n->show)
+		return -EACCES;
+	for (;;) {
+		unsigned long seq = store_seq(fs);
+
+		if (req && req_interrupted(req))
+			return -EINTR;
+		b = (struct fs_buf){ .nonblock = req != NULL, .admin = !req || req->uid == 0 };
+		if (!buf_reserve(&b, FS_PAGE_SIZE))
+			return -ENOMEM;
+		ret = n->show(fs, r, &b);
+		if (ret != -EAGAIN || !req)
+			break;
+		free(b.p);
+		wait_for_store(fs, req, seq);
+	}
+	if (ret < 0) {
+		free(b.p);
+		return ret;
+	}
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	return (ssize_t)b.len;
+}
+
+ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out, struct memhp_fs_req *req)
+{
+	struct fs_ref r;
+
+	*out = NULL;
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return render_ref(fs, &r, out, req);
+}
+
+static ssize_t pread_ref(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
+			 uint64_t off)
+{
+	const struct fs_node *n = &fs_nodes[r->idx];
+
+	if (n->type == FS_DIR)
+		return -EISDIR;
+	if (!n->pread)
+		return -EINVAL;
+	return n->pread(fs, r, buf, size, off);
+}
+
+ssize_t memhp_fs_pread(struct memhp_fs *fs, uint64_t ino, void *buf, size_t size, uint64_t off)
+{
+	struct fs_ref r;
+
+	ref_from_ino(ino, &r);
+	if (!ref_valid(fs, &r))
+		return -ENOENT;
+	return pread_ref(fs, &r, buf, size, off);
+}
+
+ssize_t memhp_fs_read(struct memhp_fs *fs, const char *path, char *buf, size_t size)
+{
+	struct fs_ref r;
+	char *data;
+	ssize_t len;
+	int ret;
+
+	ret = resolve(fs, path, true, &r);
+	if (!ret)
+		ret = open_check(&r, O_RDONLY);
+	if (ret)
+		return ret;
+	if (fs_nodes[r.idx].pread)
+		return pread_ref(fs, &r, buf, size, 0);
+	len = render_ref(fs, &r, &data, NULL);
+	if (len < 0)
+		return len;
+	/* devkmsg_read() takes a whole record or nothing. */
+	if (fs_nodes[r.idx].flavor == FL_KMSG && (size_t)len > size) {
+		free(data);
+		return -EINVAL;
+	}
+	len = MIN(len, (ssize_t)size);
+	memcpy(buf, data, (size_t)len);
+	free(data);
+	return len;
 }
 
 /* Run @n's store for the bytes of one write; see memhp_fs_write_ino(). */
