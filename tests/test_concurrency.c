@@ -254,7 +254,7 @@ static void *forker_thread(void *arg)
 	struct forker *f = arg;
 
 	while (!atomic_load(f->stop)) {
-		struct memhp_guest_task *t = memhp_guest_fork(f->g, 2, 3);
+		struct memhp_guest_task *t = memhp_guest_fork(f->g, 2, 3, 0);
 
 		memhp_guest_file_created(f->g);
 		memhp_guest_exit(t);

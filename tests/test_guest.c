@@ -123,7 +123,7 @@ static void a_program_holds_a_stack_page_tables_and_slab_until_it_exits(void)
 	memhp_guest_config_quiet(&cfg);
 	ASSERT_OK(memhp_guest_create(m, &cfg, &g));
 	before = memfree(m);
-	t = memhp_guest_fork(g, 3, 5);
+	t = memhp_guest_fork(g, 3, 5, 0);
 	ASSERT_TRUE(t);
 	EXPECT_EQ(memhp_vmstat(m, MEMHP_NR_KERNEL_STACK), 3 * 16);
 	EXPECT_EQ(memhp_vmstat(m, MEMHP_NR_PAGE_TABLE_PAGES), 5);
@@ -159,7 +159,7 @@ static void the_first_normal_block_holds_the_page_tables_of_what_runs_next(void)
 	ASSERT_OK(memhp_guest_create(m, NULL, &g));
 	ASSERT_OK(tm_add_blocks(m, HOT, 2));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
-	writer = memhp_guest_fork(g, 1, 5);
+	writer = memhp_guest_fork(g, 1, 5, 0);
 	ASSERT_TRUE(writer);
 	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_KERNEL));
@@ -178,13 +178,44 @@ static void kernel_memory_never_lands_in_zone_movable(void)
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	for (int i = 0; i < 16; i++)
-		ASSERT_TRUE((t[i] = memhp_guest_fork(g, 2, 8)));
+		ASSERT_TRUE((t[i] = memhp_guest_fork(g, 2, 8, 0)));
 	for (int i = 0; i < 64; i++)
 		memhp_guest_file_created(g);
 	memhp_guest_advance(g, 10 * 60 * 1000);
 	ASSERT_OK(memhp_block_offline(m, B0));
 	for (int i = 0; i < 16; i++)
 		memhp_guest_exit(t[i]);
+}
+
+/* A program's anonymous memory is movable, ZONE_MOVABLE first: offlining
+ * its block migrates it with its bytes, and the exit gives it back. */
+static void a_programs_anonymous_memory_is_movable_and_survives_offlining(void)
+{
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, 1);
+	struct memhp_guest_config cfg;
+	struct memhp_guest_stats st;
+	struct memhp_guest_task *t;
+	struct memhp_guest *g;
+	struct memhp_meminfo mi;
+
+	ASSERT_TRUE(m);
+	memhp_guest_config_quiet(&cfg);
+	ASSERT_OK(memhp_guest_create(m, &cfg, &g));
+	ASSERT_OK(tm_add_blocks(m, HOT, 2));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	t = memhp_guest_fork(g, 1, 3, 512);
+	ASSERT_TRUE(t);
+	ASSERT_EQ(memhp_vmstat(m, MEMHP_NR_ANON_PAGES), 512);
+	memhp_meminfo(m, &mi);
+	ASSERT_EQ(mi.movable_pages, 512);
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_block_offline(m, B0));
+	memhp_guest_stats(g, &st);
+	ASSERT_EQ(st.anon_pages, 512);
+	ASSERT_EQ(st.anon_corrupted, 0);
+	memhp_guest_exit(t);
+	ASSERT_EQ(memhp_vmstat(m, MEMHP_NR_ANON_PAGES), 0);
+	ASSERT_OK(memhp_block_offline(m, B0 + 1));
 }
 
 static void long_lived_objects_make_an_idle_guest_grow(void)
@@ -254,7 +285,7 @@ static void destroying_the_guest_gives_every_page_back(void)
 	before = memfree(m);
 	ASSERT_OK(memhp_guest_create(m, NULL, &g));
 	memhp_guest_advance(g, 5000);
-	ASSERT_TRUE(memhp_guest_fork(g, 1, 2));
+	ASSERT_TRUE(memhp_guest_fork(g, 1, 2, 0));
 	memhp_guest_file_created(g);
 	ASSERT_TRUE(memfree(m) < before);
 	memhp_guest_destroy(g);
@@ -269,6 +300,7 @@ RUN_TESTS(T(a_booted_guest_holds_what_its_config_says), T(a_quiet_guest_is_a_cle
 	  T(a_program_holds_a_stack_page_tables_and_slab_until_it_exits),
 	  T(the_first_normal_block_holds_the_page_tables_of_what_runs_next),
 	  T(kernel_memory_never_lands_in_zone_movable),
+	  T(a_programs_anonymous_memory_is_movable_and_survives_offlining),
 	  T(long_lived_objects_make_an_idle_guest_grow),
 	  T(a_guest_that_does_not_fit_is_enomem_and_leaves_nothing),
 	  T(bad_config_is_einval_and_a_second_guest_eexist),

@@ -40,6 +40,7 @@ struct memhp_guest_config {
 	unsigned long boot_sunreclaim_kb;
 	unsigned long boot_kernel_stack_kb;
 	unsigned long boot_page_tables_kb;
+	unsigned long boot_anon_kb; /* init's and the daemons' anonymous memory */
 	unsigned int boot_churn;
 
 	/* An idle guest, per second of (simulated) time: slab objects
@@ -91,16 +92,21 @@ MEMHP_API void memhp_guest_stop(struct memhp_guest *g);
 
 /*
  * A program runs (fork + exec): a task_struct and what goes with it, a
- * kernel stack per thread, and @page_table_pages pages of page tables
- * (at least the top level; the host's VmPTE of the process it stands for
- * is a good measure). memhp_guest_exit() gives back what an exit gives
- * back: slab objects go back to their caches (the slabs stay where SLUB
- * keeps them), stacks and page tables to the buddy. NULL when the machine
- * has no memory for it (the fork fails with -ENOMEM in Linux).
+ * kernel stack per thread, its top-level page tables and
+ * @page_table_pages PMD/PTE pages (the host's VmPTE of the process it
+ * stands for is a good measure), and @anon_pages of anonymous memory,
+ * movable and checksummed (its RssAnon). memhp_guest_exit() gives back
+ * what an exit gives back: slab objects go back to their caches (the slabs
+ * stay where SLUB keeps them), stacks to the stack cache or the buddy,
+ * page tables and anonymous memory to the buddy. NULL when the machine has
+ * no memory for it (the fork fails with -ENOMEM in Linux); anonymous memory
+ * the machine cannot give is left out, as a program's page faults would
+ * fail later.
  */
 struct memhp_guest_task;
 MEMHP_API struct memhp_guest_task *memhp_guest_fork(struct memhp_guest *g, unsigned int threads,
-						    unsigned long page_table_pages);
+						    unsigned long page_table_pages,
+						    unsigned long anon_pages);
 MEMHP_API void memhp_guest_exit(struct memhp_guest_task *t);
 
 /* A file is created (a dentry and an inode stay in the caches) or
@@ -114,7 +120,10 @@ struct memhp_guest_stats {
 	unsigned long long allocated; /* objects allocated so far */
 	unsigned long alloc_failures; /* allocations the machine could not serve */
 	unsigned long tasks;	      /* programs running */
-	unsigned long files;	      /* files whose dentry and inode are held */
+	unsigned long anon_pages;     /* their anonymous memory */
+	/* Data lost or corrupted in it (memhp_data_verify_report()). */
+	unsigned long anon_corrupted;
+	unsigned long files; /* files whose dentry and inode are held */
 };
 MEMHP_API void memhp_guest_stats(struct memhp_guest *g, struct memhp_guest_stats *st);
 

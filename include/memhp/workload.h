@@ -30,6 +30,14 @@ MEMHP_API void memhp_data_destroy(struct memhp_data *d);
 /* Allocate up to @nr pages with @gfp (default: GFP_HIGHUSER_MOVABLE);
  * returns how many it got. */
 MEMHP_API unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp_t gfp);
+/* The same, writing the slot of each page allocated into @slots (room for
+ * @nr), for an owner that frees its own pages later. */
+MEMHP_API unsigned long memhp_data_alloc_slots(struct memhp_data *d, unsigned long nr,
+					       memhp_gfp_t gfp, uint32_t *slots);
+/* Free the pages of @slots (as memhp_data_alloc_slots() gave them): a page
+ * being migrated goes when migration is done with it, a poisoned slot just
+ * goes, a slot already free is ignored. */
+MEMHP_API void memhp_data_free_slots(struct memhp_data *d, const uint32_t *slots, unsigned long nr);
 /* Free up to @nr pages chosen with the machine's generator; returns how
  * many were freed. */
 MEMHP_API unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr);

@@ -8,8 +8,11 @@
  * They are host processes, so the tracker polls: every PROC_POLL_MS it
  * walks the command's process tree through /proc/PID/task/TID/children
  * and forks or exits the guest's side of every process that appeared or
- * went. A program shorter than a poll may be missed: docs/semantics.md says
- * so. Its page tables are its own, in the host: VmPTE is a fair measure
+ * went. A program that opens or writes a served file is forked at once,
+ * before its request is served (proc_tracker_touch()): so the program
+ * that writes "offline" has its page tables in the guest when the offline
+ * runs, as in Linux. A program shorter than a poll that touches no served
+ * file may be missed: docs/semantics.md says so. Its page tables are its own, in the host: VmPTE is a fair measure
  * of what the same program needs in a guest.
  */
 #include "guest_procs.h"
@@ -60,14 +63,15 @@ static bool read_starttime(pid_t pid, unsigned long long *out)
 	return sscanf(p, "%llu", out) == 1;
 }
 
-/* Threads and VmPTE (kB) from /proc/PID/status. */
-static void read_status(pid_t pid, unsigned int *threads, unsigned long *pte_kb)
+/* Threads, VmPTE and RssAnon (kB) from /proc/PID/status. */
+static void read_status(pid_t pid, unsigned int *threads, unsigned long *pte_kb,
+			unsigned long *anon_kb)
 {
 	char path[PROC_PATH_MAX], line[PROC_LINE_MAX];
 	FILE *f;
 
 	*threads = 1;
-	*pte_kb = 0;
+	*pte_kb = *anon_kb = 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -77,6 +81,8 @@ static void read_status(pid_t pid, unsigned int *threads, unsigned long *pte_kb)
 			*threads = (unsigned int)strtoul(line + 8, NULL, 10);
 		else if (!strncmp(line, "VmPTE:", 6))
 			*pte_kb = strtoul(line + 6, NULL, 10);
+		else if (!strncmp(line, "RssAnon:", 8))
+			*anon_kb = strtoul(line + 8, NULL, 10);
 	}
 	fclose(f);
 }
@@ -95,7 +101,7 @@ static void visit(struct proc_tracker *pt, pid_t pid)
 	unsigned long long start;
 	struct tracked *t;
 	unsigned int threads;
-	unsigned long pte_kb;
+	unsigned long pte_kb, anon_kb;
 
 	if (!read_starttime(pid, &start))
 		return;
@@ -119,9 +125,13 @@ static void visit(struct proc_tracker *pt, pid_t pid)
 		}
 		t = &pt->v[pt->nr++];
 	}
-	read_status(pid, &threads, &pte_kb);
+	read_status(pid, &threads, &pte_kb, &anon_kb);
 	*t = (struct tracked){ .pid = pid, .starttime = start, .seen = true };
-	t->task = memhp_guest_fork(pt->g, threads, pte_kb * 1024 / MEMHP_PAGE_SIZE);
+	/* VmPTE counts the PUD page too, which the fork makes anyway. */
+	t->task = memhp_guest_fork(pt->g, threads,
+				   pte_kb * 1024 / MEMHP_PAGE_SIZE -
+					   (pte_kb * 1024 >= 2 * MEMHP_PAGE_SIZE),
+				   anon_kb * 1024 / MEMHP_PAGE_SIZE);
 	if (!t->task)
 		pt->failed_forks++;
 }
@@ -159,21 +169,64 @@ static void walk(struct proc_tracker *pt, pid_t pid, int depth)
 	closedir(tasks);
 }
 
+/* Is the process @t stands for still there (not a zombie's successor)? */
+static bool alive(const struct tracked *t)
+{
+	unsigned long long start;
+
+	return read_starttime(t->pid, &start) && start == t->starttime;
+}
+
 void proc_tracker_poll(struct proc_tracker *pt)
 {
 	size_t i, kept = 0;
 
+	pthread_mutex_lock(&pt->list_lock);
 	for (i = 0; i < pt->nr; i++)
 		pt->v[i].seen = false;
 	walk(pt, pt->root, 0);
 	for (i = 0; i < pt->nr; i++) {
-		if (pt->v[i].seen) {
+		/* A process the tree walk missed may still run: one that came
+		 * in through a request (its parent gone, or not the shell's). */
+		if (pt->v[i].seen || alive(&pt->v[i])) {
 			pt->v[kept++] = pt->v[i];
 			continue;
 		}
 		memhp_guest_exit(pt->v[i].task);
 	}
 	pt->nr = kept;
+	pthread_mutex_unlock(&pt->list_lock);
+}
+
+/* The process a thread belongs to: Tgid in /proc/TID/status. */
+static pid_t tgid_of(pid_t tid)
+{
+	char path[PROC_PATH_MAX], line[PROC_LINE_MAX];
+	pid_t tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Tgid:", 5)) {
+			tgid = (pid_t)strtol(line + 5, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return tgid;
+}
+
+void proc_tracker_touch(struct proc_tracker *pt, pid_t tid)
+{
+	pid_t pid = tgid_of(tid);
+
+	if (pid <= 0)
+		return;
+	pthread_mutex_lock(&pt->list_lock);
+	visit(pt, pid);
+	pthread_mutex_unlock(&pt->list_lock);
 }
 
 static void *tracker_thread(void *arg)
@@ -208,6 +261,7 @@ int proc_tracker_start(struct proc_tracker *pt, struct memhp_guest *g, pid_t roo
 	pt->g = g;
 	pt->root = root;
 	pthread_mutex_init(&pt->lock, NULL);
+	pthread_mutex_init(&pt->list_lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&pt->cond, &attr);
@@ -239,4 +293,5 @@ void proc_tracker_stop(struct proc_tracker *pt)
 	pt->nr = pt->cap = 0;
 	pthread_cond_destroy(&pt->cond);
 	pthread_mutex_destroy(&pt->lock);
+	pthread_mutex_destroy(&pt->list_lock);
 }

@@ -18,8 +18,9 @@ struct proc_tracker {
 	struct tracked *v;
 	size_t nr, cap;
 	unsigned long failed_forks; /* the machine had no memory for one */
+	pthread_mutex_t list_lock;  /* v, nr, cap, failed_forks */
 	pthread_t thread;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* stop, with cond */
 	pthread_cond_t cond;
 	bool stop, running;
 };
@@ -31,5 +32,8 @@ int proc_tracker_start(struct proc_tracker *pt, struct memhp_guest *g, pid_t roo
 void proc_tracker_stop(struct proc_tracker *pt);
 /* One walk of the tree now (the thread's step; tests call it directly). */
 void proc_tracker_poll(struct proc_tracker *pt);
+/* Thread @tid is about to make a request of a served file: its process is
+ * a program of the guest from now on, if it was not yet. */
+void proc_tracker_touch(struct proc_tracker *pt, pid_t tid);
 
 #endif

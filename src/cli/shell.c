@@ -494,6 +494,11 @@ static void remove_tmp(struct shell *sh)
 		rmdir(sh->tmp);
 }
 
+static void tracker_touch(void *arg, pid_t tid)
+{
+	proc_tracker_touch(arg, tid);
+}
+
 static pid_t run_command(char **cmd, const sigset_t *oldmask, const char *root)
 {
 	pid_t pid = fork();
@@ -629,15 +634,20 @@ int cmd_shell(int argc, char **argv)
 			fprintf(stderr, PROG ": note: programs cost the guest nothing: %s\n",
 				strerror(-err));
 		tracking = !err;
+		if (tracking)
+			fuse_server_set_caller_hook(srv, tracker_touch, &pt);
 	}
 	ret = wait_child(child, &set);
 out:
-	if (tracking)
-		proc_tracker_stop(&pt);
+	if (srv)
+		fuse_server_set_caller_hook(srv, NULL, NULL);
 	serve_extras_stop_qmp(&ex);
 	teardown_mounts(&sh);
 	serve_tmpfs_stop(&ex);
 	fuse_server_stop(srv);
+	/* No worker calls the hook any more: the programs can go. */
+	if (tracking)
+		proc_tracker_stop(&pt);
 	serve_extras_stop(&ex);
 	memhp_fs_destroy(fs);
 	machine_stop_devices(&mc);

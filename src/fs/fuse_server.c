@@ -107,6 +107,10 @@ struct fuse_server {
 	struct open_file *files;
 	struct fuse_pool pool;
 	struct timespec start;
+	/* Who wants to know which threads open and write (the shell's
+	 * process tracker). */
+	_Atomic(fuse_caller_fn) caller_hook;
+	_Atomic(void *) caller_arg;
 	/* The tmpfs spliced in at the tree's /dev/shm, or NULL. */
 	struct shmem_fuse *shm;
 	uint64_t dev_shm_ino;
@@ -504,6 +508,18 @@ static void file_free(struct fuse_server *s, struct open_file *of)
 	free(of);
 }
 
+/* A thread of a program in the guest opens or writes: the hook learns of
+ * it before the request is served. */
+static void caller(fuse_req_t req)
+{
+	struct fuse_server *s = server(req);
+	fuse_caller_fn fn = atomic_load_explicit(&s->caller_hook, memory_order_acquire);
+
+	if (fn)
+		fn(atomic_load_explicit(&s->caller_arg, memory_order_relaxed),
+		   fuse_req_ctx(req)->pid);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmem_fuse *sf = shm_of(req, ino);
@@ -511,6 +527,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct memhp_fs_attr a;
 	struct open_file *of;
 	int ret;
+
+	caller(req);
 
 	if (sf) {
 		shmem_fuse_ops.open(sf, req, ino, fi);
@@ -650,6 +668,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct shmem_fuse *sf = shm_of(req, ino);
 	struct memhp_fs_req *wreq;
 	ssize_t ret;
+
+	caller(req);
 
 	if (sf) {
 		shmem_fuse_ops.write(sf, req, ino, buf, size, off, fi);
@@ -1106,6 +1126,12 @@ int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const ch
 	s->have_poll_thread = true;
 	*out = s;
 	return 0;
+}
+
+void fuse_server_set_caller_hook(struct fuse_server *s, fuse_caller_fn fn, void *arg)
+{
+	atomic_store_explicit(&s->caller_arg, arg, memory_order_relaxed);
+	atomic_store_explicit(&s->caller_hook, fn, memory_order_release);
 }
 
 void fuse_server_stop(struct fuse_server *s)

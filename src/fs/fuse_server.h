@@ -27,6 +27,14 @@ struct fuse_server;
 int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const char *mountpoint,
 		      int ended, struct fuse_server **out);
 
+/*
+ * Call @fn(@arg, tid) for the calling thread of every open and write, on
+ * the worker serving it and before serving it (NULL: no more calls). Set
+ * it before anything can call, or while nothing does.
+ */
+typedef void (*fuse_caller_fn)(void *arg, pid_t tid);
+void fuse_server_set_caller_hook(struct fuse_server *s, fuse_caller_fn fn, void *arg);
+
 /* Interrupt writes in progress, stop the workers, unmount. */
 void fuse_server_stop(struct fuse_server *s);
 

@@ -203,6 +203,12 @@ static int grow(struct memhp_data *d)
 
 unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp_t gfp)
 {
+	return memhp_data_alloc_slots(d, nr, gfp, NULL);
+}
+
+unsigned long memhp_data_alloc_slots(struct memhp_data *d, unsigned long nr, memhp_gfp_t gfp,
+				     uint32_t *slots)
+{
 	unsigned long got = 0;
 
 	if (!gfp)
@@ -227,6 +233,8 @@ unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp
 			idx = (uint32_t)d->nr_slots++;
 		}
 		d->slots[idx] = (struct slot){ (uint32_t)memhp_page_to_pfn(page), SLOT_LIVE, csum };
+		if (slots)
+			slots[got] = idx;
 		d->nr_live++;
 		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, 1);
 		/* Publish under the lock, so isolation sees a consistent slot. */
@@ -267,6 +275,45 @@ unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr)
 		freed++;
 	}
 	return freed;
+}
+
+void memhp_data_free_slots(struct memhp_data *d, const uint32_t *slots, unsigned long nr)
+{
+	for (unsigned long i = 0; i < nr; i++) {
+		struct memhp_page *page = NULL;
+		uint32_t idx = slots[i];
+
+		pthread_mutex_lock(&d->lock);
+		if (idx >= d->nr_slots) {
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		switch (d->slots[idx].state) {
+		case SLOT_LIVE:
+			page = memhp_pfn_to_page(d->m, d->slots[idx].pfn);
+			release_slot(d, idx);
+			memhp_ClearPageMovable(page);
+			break;
+		case SLOT_ISOLATED:
+			/* Migration lets it go when it finds it dead. */
+			d->slots[idx].state = SLOT_DEAD;
+			break;
+		case SLOT_HWPOISON:
+			/* The poison entry goes with its mapping. */
+			d->nr_hwpoisoned--;
+			release_slot(d, idx);
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		default:
+			pthread_mutex_unlock(&d->lock);
+			continue;
+		}
+		d->nr_live--;
+		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
+		pthread_mutex_unlock(&d->lock);
+		if (page)
+			memhp_put_page(page);
+	}
 }
 
 unsigned long memhp_data_free_range(struct memhp_data *d, unsigned long start_pfn,

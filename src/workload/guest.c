@@ -145,6 +145,8 @@ struct memhp_guest_task {
 	uint64_t *task_structs;
 	struct memhp_page **page_tables;
 	unsigned long nr_page_tables;
+	uint32_t *anon_slots; /* in g->anon */
+	unsigned long nr_anon;
 	uint64_t objs[FORK_OBJECTS_MAX];
 	uint8_t obj_cache[FORK_OBJECTS_MAX];
 	unsigned int nr_objs;
@@ -154,6 +156,7 @@ struct memhp_guest {
 	struct memhp_machine *m;
 	struct memhp_guest_config cfg;
 	struct memhp_kmem_cache *caches[NR_GUEST_CACHES];
+	struct memhp_data *anon; /* the programs' anonymous memory */
 	unsigned int idle_weight_total;
 
 	pthread_mutex_t lock; /* everything below */
@@ -177,6 +180,7 @@ struct memhp_guest {
 	} * bg;
 	unsigned long bg_nr, bg_cap;
 	unsigned long nr_tasks;
+	unsigned long nr_anon;
 	unsigned long long allocated;
 	unsigned long alloc_failures;
 
@@ -199,6 +203,8 @@ static const char guest_key;
 /* A small daemon's page tables: top level, and one table at each level
  * for its text, heap and stack. */
 #define BACKGROUND_TASK_PAGE_TABLES 4
+/* ... and its anonymous memory: a busybox program's, as measured. */
+#define BACKGROUND_TASK_ANON_PAGES 13
 /* Dentry + inode per file. */
 #define GUEST_FILE_OBJECTS 2
 
@@ -211,6 +217,7 @@ void memhp_guest_config_init(struct memhp_guest_config *cfg)
 	cfg->boot_sunreclaim_kb = 6160;
 	cfg->boot_kernel_stack_kb = 760;
 	cfg->boot_page_tables_kb = 80;
+	cfg->boot_anon_kb = 180;
 	cfg->boot_churn = 3;
 	/* Idle, the same guest's MemFree does not move for 31 s and its slab
 	 * grows by a page or so: the churn is served by partial slabs. */
@@ -228,6 +235,7 @@ void memhp_guest_config_quiet(struct memhp_guest_config *cfg)
 	memhp_guest_config_init(cfg);
 	cfg->boot_sreclaimable_kb = cfg->boot_sunreclaim_kb = 0;
 	cfg->boot_kernel_stack_kb = cfg->boot_page_tables_kb = 0;
+	cfg->boot_anon_kb = 0;
 	cfg->idle_objects_per_sec = 0;
 	cfg->background_tasks_per_min = 0;
 }
@@ -410,6 +418,9 @@ static void task_release(struct memhp_guest *g, struct memhp_guest_task *t)
 	for (int i = 0; i < TOP_LEVEL_TABLES; i++)
 		if (t->top_tables[i])
 			memhp_put_page(t->top_tables[i]);
+	if (t->nr_anon)
+		memhp_data_free_slots(g->anon, t->anon_slots, t->nr_anon);
+	free(t->anon_slots);
 	free(t->stacks);
 	free(t->task_structs);
 	free(t->page_tables);
@@ -419,7 +430,8 @@ static void task_release(struct memhp_guest *g, struct memhp_guest_task *t)
 /* A program (@user) or a kernel thread, which has no mm: no page
  * tables, none of what exec sets up. Caller holds g->lock. */
 static struct memhp_guest_task *task_create(struct memhp_guest *g, unsigned int threads,
-					    unsigned long page_table_pages, bool user)
+					    unsigned long page_table_pages,
+					    unsigned long anon_pages, bool user)
 {
 	struct memhp_guest_task *t = calloc(1, sizeof(*t));
 
@@ -458,6 +470,14 @@ static struct memhp_guest_task *task_create(struct memhp_guest *g, unsigned int 
 		if (!t->page_tables[t->nr_page_tables])
 			goto fail;
 	}
+	/* Its anonymous memory, what the machine can give: GFP_HIGHUSER_MOVABLE,
+	 * ZONE_MOVABLE first. */
+	if (user && anon_pages) {
+		t->anon_slots = calloc(anon_pages, sizeof(*t->anon_slots));
+		if (t->anon_slots)
+			t->nr_anon = memhp_data_alloc_slots(g->anon, anon_pages, 0, t->anon_slots);
+		g->nr_anon += t->nr_anon;
+	}
 	t->next = g->tasks;
 	if (g->tasks)
 		g->tasks->prev = t;
@@ -480,16 +500,17 @@ static void task_exit(struct memhp_guest *g, struct memhp_guest_task *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	g->nr_tasks--;
+	g->nr_anon -= t->nr_anon;
 	task_release(g, t);
 }
 
 struct memhp_guest_task *memhp_guest_fork(struct memhp_guest *g, unsigned int threads,
-					  unsigned long page_table_pages)
+					  unsigned long page_table_pages, unsigned long anon_pages)
 {
 	struct memhp_guest_task *t;
 
 	pthread_mutex_lock(&g->lock);
-	t = task_create(g, threads, page_table_pages, true);
+	t = task_create(g, threads, page_table_pages, anon_pages, true);
 	pthread_mutex_unlock(&g->lock);
 	return t;
 }
@@ -567,7 +588,8 @@ static void step(struct memhp_guest *g, unsigned long ms)
 			g->bg = nb;
 			g->bg_cap = cap;
 		}
-		t = task_create(g, 1, BACKGROUND_TASK_PAGE_TABLES, true);
+		t = task_create(g, 1, BACKGROUND_TASK_PAGE_TABLES, BACKGROUND_TASK_ANON_PAGES,
+				true);
 		if (t) {
 			g->bg[g->bg_nr].t = t;
 			g->bg[g->bg_nr++].ends_ms = g->now_ms + g->cfg.background_task_ms;
@@ -680,14 +702,14 @@ static int boot(struct memhp_guest *g)
 	if (pt && kthreads)
 		kthreads--;
 	for (unsigned long i = 0; i < kthreads; i++)
-		if (!task_create(g, 1, 0, false))
+		if (!task_create(g, 1, 0, 0, false))
 			return -ENOMEM;
-	if (pt && !task_create(g, 1, pt, true))
+	if (pt && !task_create(g, 1, pt, g->cfg.boot_anon_kb * 1024 / MEMHP_PAGE_SIZE, true))
 		return -ENOMEM;
 	/* The programs boot ran and that are gone: their stacks wait in the
 	 * cache for the next fork. */
 	for (unsigned int i = 0; pt && i < g->max_cached_stacks; i++) {
-		struct memhp_guest_task *t = task_create(g, 1, 1, true);
+		struct memhp_guest_task *t = task_create(g, 1, 1, 0, true);
 
 		if (!t)
 			return -ENOMEM;
@@ -718,6 +740,7 @@ static void guest_free(struct memhp_guest *g)
 		memhp_kmem_cache_free(g->caches[g->files.v[i].cache], g->files.v[i].addr);
 	for (int i = 0; i < NR_GUEST_CACHES; i++)
 		memhp_kmem_cache_destroy(g->caches[i]);
+	memhp_data_destroy(g->anon);
 	while (g->nr_cached_stacks) {
 		struct memhp_thread_stack *st = &g->stack_cache[--g->nr_cached_stacks];
 
@@ -774,6 +797,9 @@ int memhp_guest_create(struct memhp_machine *m, const struct memhp_guest_config 
 	pthread_cond_init(&g->wait_cond, NULL);
 	for (int i = 0; i < 4; i++)
 		g->rng[i] = memhp_random(m) | (i == 0);
+	ret = memhp_data_create(m, &g->anon);
+	if (ret)
+		goto fail;
 	for (int i = 0; i < NR_GUEST_CACHES; i++) {
 		ret = memhp_kmem_cache_create(
 			m, cache_defs[i].name, cache_defs[i].size,
@@ -880,6 +906,12 @@ void memhp_guest_stats(struct memhp_guest *g, struct memhp_guest_stats *st)
 	st->allocated = g->allocated;
 	st->alloc_failures = g->alloc_failures;
 	st->tasks = g->nr_tasks;
+	st->anon_pages = g->nr_anon;
+	{
+		struct memhp_data_report r = { 0 };
+
+		st->anon_corrupted = memhp_data_verify_report(g->anon, &r) ? r.corrupted : 0;
+	}
 	st->files = g->files.nr / GUEST_FILE_OBJECTS;
 	pthread_mutex_unlock(&g->lock);
 }

@@ -24,17 +24,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 header "f files"
-# Files memhp serves (docs/sysfs.md); everything else is the host's there.
-served() {
-	case $1 in
-	/proc/meminfo|/proc/zoneinfo|/proc/buddyinfo|/proc/pagetypeinfo) return 0 ;;
-	/sys/devices/system/memory*|/sys/devices/system/node*|/sys/bus/memory*) return 0 ;;
-	/sys/module/memory_hotplug*) return 0 ;;
-	esac
-	return 1
-}
 show() { # FILE [head-lines]
-	if in_memhp && ! served "$1"; then echo "raw $1 n/a"; return; fi
 	if [ ! -e "$1" ]; then echo "raw $1 (missing)"; return; fi
 	if [ $# -gt 1 ]; then head -n "$2" "$1"; else cat "$1"; fi | sed "s|^|raw $1 |"
 }
@@ -55,27 +45,17 @@ show /proc/iomem
 show /proc/cmdline
 for p in /sys/module/virtio_mem/parameters/*; do
 	[ -e "$p" ] || { echo "raw /sys/module/virtio_mem/parameters (missing)"; break; }
-	if in_memhp; then echo "raw $p n/a"; else echo "raw $p $(cat "$p")"; fi
+	echo "raw $p $(cat "$p")"
 done
-if in_memhp; then
-	echo "raw ls-R /sys/bus/virtio/drivers/virtio_mem n/a"
-elif [ -d /sys/bus/virtio/drivers/virtio_mem ]; then
+if [ -d /sys/bus/virtio/drivers/virtio_mem ]; then
 	ls -lR /sys/bus/virtio/drivers/virtio_mem 2>&1 | sed 's|^|raw ls-R /sys/bus/virtio/drivers/virtio_mem |'
 fi
-if in_memhp; then
-	echo "raw /sys/firmware/memmap n/a"
-else
-	for m in $(ls /sys/firmware/memmap | sort -n); do
-		d=/sys/firmware/memmap/$m
-		echo "raw /sys/firmware/memmap $m $(cat $d/start) $(cat $d/end) $(cat $d/type)"
-	done
-fi
-if in_memhp; then
-	echo "raw /proc/vmstat n/a"
-else
-	result vmstat_keys "$(wc -l < /proc/vmstat)" "nonzero=$(awk '$2 != 0' /proc/vmstat | wc -l)"
-	show /proc/vmstat
-fi
+for m in $(ls /sys/firmware/memmap | sort -n); do
+	d=/sys/firmware/memmap/$m
+	echo "raw /sys/firmware/memmap $m $(cat $d/start) $(cat $d/end) $(cat $d/type)"
+done
+result vmstat_keys "$(wc -l < /proc/vmstat)" "nonzero=$(awk '$2 != 0' /proc/vmstat | wc -l)"
+show /proc/vmstat
 show /proc/slabinfo 22
 show /proc/buddyinfo
 show /proc/zoneinfo 60

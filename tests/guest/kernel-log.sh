@@ -25,10 +25,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 header "g kernel-log"
-if in_memhp; then
-	echo "result kernel_log n/a (memhp has no kernel log; its timeline is memhp run's)"
-	exit 0
-fi
 DEV=/machine/peripheral/vm0
 
 # Every record after sequence number $seq, with its dictionary lines

@@ -2,11 +2,9 @@
 #
 # The scripts in tests/guest/ run unchanged in two places: in Debian's real
 # Linux 6.1 under QEMU (scripts/linux-guest; busybox sh, $LINUX_GUEST=1)
-# and inside `memhp shell` (dash, $MEMHP_ROOT set), whose
-# /sys/devices/system/memory and /proc/{meminfo,zoneinfo,buddyinfo,
-# pagetypeinfo} are the simulated machine's. Files memhp does not serve
-# (/proc/kpageflags, /proc/iomem, dmesg, ...) are the host's there, so the
-# helpers below answer "n/a" for them instead of reading the wrong kernel.
+# and inside `memhp shell` (dash, $MEMHP_ROOT set), where every file that
+# describes memory (/sys/devices/system/memory, /proc/meminfo, kpageflags,
+# iomem, /dev/kmsg ...) is the simulated machine's or absent.
 #
 # Output convention, one fact per line, so that runs can be compared:
 #   result KEY VALUE [NAME=VALUE ...]   a measured answer
@@ -90,7 +88,7 @@ pageblocks_of_zone() {
 #   pages= buddy_heads= zero= slab= pgtable= lru= anon= reserved= offline=
 #   compound_tail= other= (other: any flag set but none of the above)
 kpf_histogram() {
-	if in_memhp || [ ! -r /proc/kpageflags ]; then echo "n/a"; return; fi
+	if [ ! -r /proc/kpageflags ]; then echo "n/a"; return; fi
 	dd if=/proc/kpageflags bs=8 skip="$1" count="$2" 2>/dev/null |
 		od -An -v -t u4 -w8 | awk '
 		# busybox awk may lack pow(): a table of powers of two.
@@ -120,11 +118,9 @@ kpf_histogram() {
 # Kernel log: dmesg_mark remembers where the log ends, dmesg_since prints
 # what came after, raw (<prio>[time] text), each line prefixed "raw dmesg".
 dmesg_mark() {
-	if in_memhp; then _dmesg_mark=0; return; fi
 	_dmesg_mark=$(dmesg -r | wc -l)
 }
 dmesg_since() {
-	if in_memhp; then echo "raw dmesg n/a (memhp has no kernel log)"; return; fi
 	dmesg -r | awk -v m="$_dmesg_mark" 'NR > m { print "raw dmesg " $0 }'
 }
 

@@ -46,14 +46,10 @@ per_block_lru() {
 
 result movable_blocks "$(movable_blocks | tr '\n' ,)"
 result before_write "$(counters)"
-if in_memhp; then
-	result dd "n/a (memhp: --anon-memory stands in)"
-else
-	read -r t0 _ < /proc/uptime
-	dd if=/dev/zero of=/dev/shm/f bs=1M count="$MIB" 2>/dev/null
-	read -r t1 _ < /proc/uptime
-	result dd "ok" "ms=$(ms_between "$t0" "$t1")"
-fi
+read -r t0 _ < /proc/uptime
+dd if=/dev/zero of=/dev/shm/f bs=1M count="$MIB" 2>/dev/null
+read -r t1 _ < /proc/uptime
+result dd "ok" "ms=$(ms_between "$t0" "$t1")"
 result after_write "$(counters)"
 result lru_pages_per_block "$(per_block_lru)"
 
@@ -66,8 +62,6 @@ for b in $(movable_blocks | sort -rn); do
 	dmesg_since | grep -v '<[67]>' || true
 done
 result lru_pages_per_block_after "$(per_block_lru)"
-if ! in_memhp; then
-	result file_after_offline "bytes=$(wc -c < /dev/shm/f)" "nonzero_bytes=$(tr -d '\000' < /dev/shm/f | wc -c)"
-	rm /dev/shm/f
-fi
+result file_after_offline "bytes=$(wc -c < /dev/shm/f)" "nonzero_bytes=$(tr -d '\000' < /dev/shm/f | wc -c)"
+rm /dev/shm/f
 result after_rm "$(counters)"

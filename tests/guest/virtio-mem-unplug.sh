@@ -84,11 +84,9 @@ for d in $MEM/memory*; do
 	# What is left in a block that stayed: the kpageflags histogram, and
 	# the 2 MiB subblocks that are not all PageOffline (still plugged).
 	result "kpageflags_memory$b" "$(kpf_histogram "$(block_first_pfn "$b")" "$(block_pages)")"
-	if ! in_memhp; then
-		dd if=/proc/kpageflags bs=8 skip="$(block_first_pfn "$b")" count="$(block_pages)" 2>/dev/null |
-			od -An -v -t u4 -w8 | awk -v b="$b" '
-			{ sb = int((NR - 1) / 512); if (int($1 / 8388608) % 2 == 0) plugged[sb]++ }
-			END { for (i = 0; i < 64; i++) if (plugged[i]) printf "result plugged_subblock memory%s sb%d not_PageOffline=%d\n", b, i, plugged[i] }'
-	fi
+	dd if=/proc/kpageflags bs=8 skip="$(block_first_pfn "$b")" count="$(block_pages)" 2>/dev/null |
+		od -An -v -t u4 -w8 | awk -v b="$b" '
+		{ sb = int((NR - 1) / 512); if (int($1 / 8388608) % 2 == 0) plugged[sb]++ }
+		END { for (i = 0; i < 64; i++) if (plugged[i]) printf "result plugged_subblock memory%s sb%d not_PageOffline=%d\n", b, i, plugged[i] }'
 done
 dmesg_since
