@@ -27,9 +27,11 @@
  * Broken on purpose, for the negative tests (each must give a trail):
  *   RACE_2019          the driver lets go of its references before
  *                      isolation, outside the notifier handshake, without
- *                      checking that they reach 0 (the RFC v3 design of
- *                      Sept 2019 without its __put_page() hook, which the
- *                      Oct 2019 review asked to drop)
+ *                      checking that they reach 0: the RFC v3 design of
+ *                      Sept 2019 (refcount 0 as the standing sign that
+ *                      offlining may skip a PageOffline page) without the
+ *                      __put_page() hook it needed, which the Oct 2019
+ *                      review questioned and the merged design does without
  *   CANCEL_UNGUARDED   the driver takes its references back on
  *                      MEM_CANCEL_OFFLINE even if it never saw
  *                      MEM_GOING_OFFLINE (no hotplug_active guard)
@@ -160,7 +162,7 @@
 
 /* ---- State -------------------------------------------------------------- */
 
-mtype = { FOUND, NONE, BUSY, INTR, VETO, OK };	/* step results */
+mtype = { FOUND, NONE, BUSY, INTR, VETO };	/* step results */
 mtype = { NO_VETO, VETO_BEFORE_DRIVER, VETO_AFTER_DRIVER };
 
 /* struct page: what the protocol reads and writes */
@@ -283,11 +285,13 @@ active proctype hotplug()
 
 online_pages:		/* C: online_pages, memory_block_online */
 	/* zone_for_pfn_range(): online_movable or online_kernel */
-	if
-	:: movable_zone = true
-	:: movable_zone = false
-	fi;
-	printf("hotplug: online_pages (ZONE_MOVABLE: %d)\n", movable_zone);
+	atomic {
+		if
+		:: movable_zone = true
+		:: movable_zone = false
+		fi;
+		printf("hotplug: online_pages (ZONE_MOVABLE: %d)\n", movable_zone)
+	}
 memmap_init:		/* C: move_pfn_range_to_zone, memmap_init_range */
 	/* Every page refcount 1, PG_reserved, no type; the pageblock isolated
 	 * until the end. A walker reference still held on the old memmap
@@ -343,8 +347,10 @@ sections_online:	/* C: online_mem_sections */
 online_unisolate:	/* C: undo_isolate_page_range */
 	isolated = false;
 drv_online:		/* C: virtio_mem_memory_notifier_cb */
-	hotplug_active = false;	/* MEM_ONLINE: releases the hotplug_mutex */
-	printf("hotplug: MEM_ONLINE: driver pages PageOffline, refcount %d and %d\n", ref[0], ref[1]);
+	atomic {
+		hotplug_active = false;	/* MEM_ONLINE: releases the hotplug_mutex */
+		printf("hotplug: MEM_ONLINE: driver pages PageOffline, refcount %d and %d\n", ref[0], ref[1])
+	}
 
 next_offline:
 	if
@@ -378,21 +384,23 @@ isolate:		/* C: start_isolate_page_range, set_migratetype_isolate, has_unmovable
 		if
 		:: !busy -> isolated = true
 		:: else -> skip
-		fi
+		fi;
+		printf("hotplug: offline_pages: start_isolate_page_range -> busy %d\n", busy)
 	}
-	printf("hotplug: offline_pages: start_isolate_page_range -> busy %d\n", busy);
 	if
 	:: busy -> ret = BUSY; goto failed_no_event	/* no notifier hears of it */
 	:: else -> skip
 	fi;
 
 going_offline:		/* C: memory_notify */
-	if
-	:: veto_at = NO_VETO
-	:: veto_at = VETO_BEFORE_DRIVER
-	:: veto_at = VETO_AFTER_DRIVER
-	fi;
-	printf("hotplug: MEM_GOING_OFFLINE (%e)\n", veto_at);
+	atomic {
+		if
+		:: veto_at = NO_VETO
+		:: veto_at = VETO_BEFORE_DRIVER
+		:: veto_at = VETO_AFTER_DRIVER
+		fi;
+		printf("hotplug: MEM_GOING_OFFLINE (%e)\n", veto_at)
+	}
 	if
 	:: veto_at != VETO_BEFORE_DRIVER ->
 drv_going_offline:	/* C: virtio_mem_memory_notifier_cb */
@@ -456,8 +464,10 @@ scan_movable_pages:	/* C: scan_movable_pages */
 				fi
 			}
 		}
-		i = 0;
-		printf("hotplug: scan_movable_pages -> %e\n", ret);
+		atomic {
+			i = 0;
+			printf("hotplug: scan_movable_pages -> %e\n", ret)
+		}
 		if
 		:: ret == BUSY -> goto failed_isolated
 		:: ret == FOUND ->
@@ -489,8 +499,10 @@ test_pages_isolated:	/* C: test_pages_isolated, __test_page_isolated_in_pagebloc
 	od;
 
 offline_isolated_pages:	/* C: __offline_isolated_pages, offline_mem_sections */
-	section_online = false;
-	printf("hotplug: __offline_isolated_pages: section offline\n");
+	atomic {
+		section_online = false;
+		printf("hotplug: __offline_isolated_pages: section offline\n")
+	}
 	nr_taken = 0;
 	for (i : 0 .. NPAGES - 1) {
 		atomic {
@@ -531,22 +543,28 @@ mem_offline:		/* C: memory_notify */
 	assert(!offline_with_reference);
 	assert(!managed_miscounted);
 drv_offline:		/* C: virtio_mem_memory_notifier_cb */
-	hotplug_active = false;	/* MEM_OFFLINE: releases the hotplug_mutex */
-	printf("hotplug: MEM_OFFLINE: refcounts %d %d %d\n", ref[0], ref[1], ref[2]);
+	atomic {
+		hotplug_active = false;	/* MEM_OFFLINE: releases the hotplug_mutex */
+		printf("hotplug: MEM_OFFLINE: refcounts %d %d %d\n", ref[0], ref[1], ref[2])
+	}
 	/* The block is offline: online it again, or remove it. */
 	if
 	:: goto online_pages
 	:: true ->
 remove_memory:		/* C: try_remove_memory, sparse_remove_section */
-		printf("hotplug: remove_memory: the memmap is gone\n");
-		memmap_present = false;
+		atomic {
+			memmap_present = false;
+			printf("hotplug: remove_memory: the memmap is gone\n")
+		}
 		goto finished
 	fi;
 
 failed_isolated:
 undo_isolation:		/* C: undo_isolate_page_range */
-	isolated = false;	/* the free pages are back before the cancel */
-	printf("hotplug: offline_pages failed (%e): MEM_CANCEL_OFFLINE\n", ret);
+	atomic {
+		isolated = false;	/* the free pages are back before the cancel */
+		printf("hotplug: offline_pages failed (%e): MEM_CANCEL_OFFLINE\n", ret)
+	}
 cancel_offline:		/* C: memory_notify */
 	if
 	:: CANCEL_GUARD ->
