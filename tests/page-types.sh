@@ -41,7 +41,10 @@ part_page_types() {
 	is "$(awk '$1 == "total" {print $2}' "$TEST_TMP/summary")" \
 		"$(( (0x200000000 + 256 * 1024 * 1024) >> 12 ))" \
 		"every pfn up to the end of the device's memory is counted"
-	is "$(summed anonymous)" $((16 * 1024 / 4)) "anonymous pages are --anon-memory's"
+	# --anon-memory (shared, Shmem) and the guest kernel's programs'
+	# anonymous memory (AnonPages: boot's init and daemons).
+	is "$(summed anonymous)" $((16 * 1024 / 4 + $(meminfo_pages AnonPages))) \
+		"anonymous pages are --anon-memory's and the programs' (AnonPages)"
 	"$TEST_TMP/page-types" --list --list-mapcnt --no-summary -b anonymous > "$TEST_TMP/list"
 	is "$?:$(awk -F'\t' '$3 ~ /^[0-9a-f]+$/ {print $1}' "$TEST_TMP/list" | sort -u)" "0:1" \
 		"page-types --list-mapcnt: each is mapped once (kpagecount)"
