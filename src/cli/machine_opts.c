@@ -34,6 +34,7 @@ void machine_opts_init(struct machine_opts *o)
 	o->ram_size = MACHINE_DEFAULT_RAM;
 	o->auto_online = -1;
 	o->protocol = -1;
+	o->online_policy = o->auto_movable_ratio = o->auto_movable_numa_aware = -1;
 	memhp_guest_config_init(&o->guest);
 }
 
@@ -353,6 +354,98 @@ static int parse_guest(struct machine_opts *o, const char *prog, const char *arg
 	return ret;
 }
 
+static int parse_online_type(const char *s);
+
+/* Parameters that change nothing memhp models: taken and left alone, as
+ * the kernel passes the ones it does not know to init. */
+static const char *const append_ignored[] = {
+	"console", "quiet", "panic",	"root",	       "ro",
+	"rw",	   "init",  "loglevel", "earlyprintk", "BOOT_IMAGE",
+};
+
+/* A kernel boolean parameter's value (kstrtobool()): 1/y/Y/on and 0/n/N/off. */
+static int kernel_bool(const char *v)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "y") || !strcmp(v, "Y") || !strcmp(v, "on"))
+		return 1;
+	if (!strcmp(v, "0") || !strcmp(v, "n") || !strcmp(v, "N") || !strcmp(v, "off"))
+		return 0;
+	return -1;
+}
+
+/*
+ * "-append 'nokaslr memhp_default_state=online_movable ...'": the kernel
+ * command line, as QEMU passes it. The parameters that change memory
+ * hotplug set the machine up; harmless ones (console=, quiet ...) are
+ * taken; anything else is refused with its name, so that nobody believes
+ * a parameter memhp does not model took effect.
+ */
+static int parse_append(struct machine_opts *o, const char *prog, const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int ret = 1;
+
+	if (!copy)
+		return bad(prog, "%s: out of memory", arg);
+	for (tok = strtok_r(copy, " \t", &save); tok && ret > 0;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(tok, '=');
+		const char *val = eq ? eq + 1 : "";
+		bool known = false;
+		int b;
+
+		if (eq)
+			*eq = '\0';
+		for (size_t i = 0; i < sizeof(append_ignored) / sizeof(append_ignored[0]); i++)
+			known |= !strcmp(tok, append_ignored[i]);
+		if (known)
+			continue;
+		if (!strcmp(tok, "nokaslr") && !eq) {
+			o->nokaslr = true;
+		} else if (!strcmp(tok, "movable_node") && !eq) {
+			o->movable_node = true;
+		} else if (!strcmp(tok, "memhp_default_state")) {
+			o->auto_online = parse_online_type(val);
+			if (o->auto_online < 0)
+				ret = bad(prog,
+					  "-append: memhp_default_state=%s: offline, online, "
+					  "online_kernel or online_movable",
+					  val);
+		} else if (!strcmp(tok, "memory_hotplug.memmap_on_memory") &&
+			   (b = kernel_bool(val)) >= 0) {
+			o->memmap_on_memory = b;
+		} else if (!strcmp(tok, "memory_hotplug.online_policy")) {
+			if (!strcmp(val, "contig-zones"))
+				o->online_policy = MEMHP_ONLINE_POLICY_CONTIG_ZONES;
+			else if (!strcmp(val, "auto-movable"))
+				o->online_policy = MEMHP_ONLINE_POLICY_AUTO_MOVABLE;
+			else
+				ret = bad(
+					prog,
+					"-append: memory_hotplug.online_policy=%s: contig-zones or "
+					"auto-movable",
+					val);
+		} else if (!strcmp(tok, "memory_hotplug.auto_movable_ratio")) {
+			char *end;
+			unsigned long n = strtoul(val, &end, 10);
+
+			if (*end || !*val || val[0] == '-' || n > INT32_MAX)
+				ret = bad(prog,
+					  "-append: memory_hotplug.auto_movable_ratio=%s: a number",
+					  val);
+			else
+				o->auto_movable_ratio = (int)n;
+		} else if (!strcmp(tok, "memory_hotplug.auto_movable_numa_aware") &&
+			   (b = kernel_bool(val)) >= 0) {
+			o->auto_movable_numa_aware = b;
+		} else {
+			ret = bad(prog, "-append: kernel parameter '%s' is not modelled", tok);
+		}
+	}
+	free(copy);
+	return ret;
+}
+
 static int parse_online_type(const char *s)
 {
 	static const char *const names[] = { "offline", "online", "online_kernel",
@@ -367,8 +460,9 @@ static int parse_online_type(const char *s)
 int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
 {
 	static const char *const with_arg[] = {
-		"-m",		"--maxmem",	 "--device", "--auto-online", "--protocol",
-		"--block-size", "--anon-memory", "-smp",     "--guest-kernel"
+		"-m",		"--maxmem",	 "--device", "--auto-online",  "--protocol",
+		"--block-size", "--anon-memory", "-smp",     "--guest-kernel", "-append",
+		"--append"
 	};
 	const char *opt = argv[*i], *val = NULL;
 	char name[OPT_NAME_MAX];
@@ -404,6 +498,8 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 		return parse_device(o, prog, val);
 	if (!strcmp(name, "-smp"))
 		return parse_smp(o, prog, val);
+	if (!strcmp(name, "-append") || !strcmp(name, "--append"))
+		return parse_append(o, prog, val);
 	if (!strcmp(name, "--guest-kernel"))
 		return parse_guest(o, prog, val);
 	if (!strcmp(name, "--auto-online")) {
@@ -471,6 +567,12 @@ void machine_opts_usage(FILE *f)
 		"  --block-size SIZE     memory block size (default: as x86 Linux picks it)\n"
 		"  -smp [cpus=]N         CPUs of the guest (default 1): SLUB sizes its slabs\n"
 		"                        for them\n"
+		"  -append 'PARAMS'      the kernel command line: nokaslr (else KASLR puts the\n"
+		"                        kernel image in a random block, as Debian's 6.1 does),\n"
+		"                        memhp_default_state=, movable_node,\n"
+		"                        memory_hotplug.{memmap_on_memory,online_policy,\n"
+		"                        auto_movable_ratio,auto_movable_numa_aware}=; console=,\n"
+		"                        quiet and the like are taken and change nothing\n"
 		"  --anon-memory SIZE[,pinned]\n"
 		"                        shared anonymous memory in use in the guest from\n"
 		"                        start-up (Shmem: a file of the kernel's internal tmpfs,\n"
@@ -740,6 +842,15 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		cfg.protocol = (enum memhp_protocol)o->protocol;
 	if (o->nr_cpus)
 		cfg.nr_cpus = o->nr_cpus;
+	cfg.kaslr = !o->nokaslr;
+	cfg.movable_node |= o->movable_node;
+	cfg.memmap_on_memory |= o->memmap_on_memory;
+	if (o->online_policy >= 0)
+		cfg.online_policy = (enum memhp_online_policy)o->online_policy;
+	if (o->auto_movable_ratio >= 0)
+		cfg.auto_movable_ratio = (unsigned int)o->auto_movable_ratio;
+	if (o->auto_movable_numa_aware >= 0)
+		cfg.auto_movable_numa_aware = o->auto_movable_numa_aware;
 
 	dev_base = align_up(end > X86_4G ? end : X86_4G, DEVICE_MEM_ALIGN);
 	/* Where every device goes, as QEMU assigns device memory. */

@@ -14,6 +14,7 @@
  *   --block-size SIZE
  *
  *   -smp [cpus=]N
+ *   -append "KERNEL PARAMETERS"   those that change memory hotplug
  *
  * and memhp's own, for what runs inside the guest:
  *
@@ -76,9 +77,16 @@ struct machine_opts {
 	struct machine_device devices[MACHINE_MAX_DEVICES];
 	uint64_t anon_size;
 	bool anon_pinned;
-	unsigned int nr_cpus;	 /* 0: QEMU's default, 1 */
-	bool guest_off;		 /* --guest-kernel off: a clean room */
-	bool guest_programs_off; /* programs=off: the shell's programs cost nothing */
+	unsigned int nr_cpus; /* 0: QEMU's default, 1 */
+	bool guest_off;	      /* --guest-kernel off: a clean room */
+	/* -append: the kernel parameters that change the machine. */
+	bool nokaslr;
+	bool movable_node;
+	bool memmap_on_memory;
+	int online_policy;	     /* enum memhp_online_policy, or -1 */
+	int auto_movable_ratio;	     /* or -1 */
+	int auto_movable_numa_aware; /* or -1 */
+	bool guest_programs_off;     /* programs=off: the shell's programs cost nothing */
 	struct memhp_guest_config guest;
 };
 

@@ -643,6 +643,8 @@ FS_SHOW(show_cmdline)
 	long vm = memhp_vmem_drv_next(fs->m, 0);
 
 	buf_puts(b, CMDLINE_BOOT);
+	if (!cfg->kaslr)
+		buf_puts(b, " nokaslr");
 	if (cfg->auto_online_blocks != MEMHP_MMOP_OFFLINE)
 		buf_printf(b, " memhp_default_state=%s",
 			   memhp_online_type_to_str(cfg->auto_online_blocks));

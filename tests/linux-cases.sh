@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The cases compared with real Linux: each part runs a script of
+# tests/guest/ unchanged inside "memhp shell", as it ran in Debian's 6.1
+# under QEMU (scripts/linux-guest), and checks memhp gives the answer
+# Linux gave. The Linux results, with their spreads and the commands that
+# produced them, are in docs/linux-comparison.md; each check names its
+# case there.
+
+. "$(dirname "$0")/lib.bash"
+
+# result KEY: the value field of "result KEY VALUE ..." in $OUT.
+result() {
+	awk -v k="$1" '$1 == "result" && $2 == k {print $3; exit}' "$OUT"
+}
+
+# field KEY NAME: NAME=... of "result KEY ..." in $OUT.
+field() {
+	awk -v k="$1" -v n="$2=" '$1 == "result" && $2 == k {
+		for (i = 3; i <= NF; i++) if (index($i, n) == 1) {print substr($i, length(n) + 1); exit}
+	}' "$OUT"
+}
+
+run_guest() { # SCRIPT [ENV=VALUE...]
+	local s=$1
+	shift
+	OUT=$TEST_TMP/$(basename "$s" .sh).$$.out
+	env "$@" sh "$(dirname "$SCRIPT")/guest/$s" > "$OUT" 2>&1
+}
+
+# Case a: a DIMM block onlined to ZONE_NORMAL, the guest's only Normal
+# memory, then offlined by another program at once. Linux: EBUSY in 25 of
+# 25 runs for the first block; the next one onlined goes offline (63 of
+# 63); the first unmovable allocation claimed the first two pageblocks.
+part_dimm_normal() {
+	run_guest dimm-normal-offline.sh BLOCKS="32 33" SLEEP=0
+	is "$(result offline_memory32)" EBUSY \
+		"a: the first block onlined Normal cannot go offline (Linux: EBUSY 25/25)"
+	is "$(result offline_memory33)" ok "a: the next one can (Linux: ok 63/63)"
+	is "$(awk '$2 == "pagetypeinfo_after_failed_offline_memory32" && $4 == "0," {print $7, $8}' "$OUT")" \
+		"2 62" "a: two Unmovable pageblocks, 62 Movable (Linux: 2 and 62)"
+}
+
+# Case b: every boot block, offlined and onlined again in turn, without
+# KASLR (with it, the image lands in a random block in Linux and in memhp).
+part_boot_1g() {
+	run_guest boot-blocks-offline.sh
+	is "$(result MemTotal_kB)" 983744 "b: MemTotal of a 1 GiB guest (Linux: 983744 kB)"
+	is "$(field summary_ok blocks)" 1,2,3,4,5,6 "b: 1 GiB, nokaslr: memory1-6 go (Linux: 1-6)"
+	is "$(field summary_EINVAL blocks)" 0,7 \
+		"b: memory0 (two zones) and memory7 (firmware hole) are EINVAL (Linux: 0, 7)"
+}
+
+part_boot_4g() {
+	run_guest boot-blocks-offline.sh ALL=1
+	is "$(result MemTotal_kB)" 4009400 "b: MemTotal of a 4 GiB guest (Linux: 4009400-4009408 kB)"
+	is "$(field summary_EBUSY blocks)" 32,47 \
+		"b: 4 GiB, nokaslr: the first Normal block and the memmap's are EBUSY (Linux: 32, 47)"
+	is "$(field summary_EINVAL blocks)" 0,15 "b: and 0 and 15 are EINVAL (Linux: 0, 15)"
+}
+
+# Case c: virtio-mem plugs 2 GiB, onlined Normal (or Movable), then the
+# host asks for all of it back. Linux: 4 MiB stay plugged in Normal (two
+# subblocks of memory32, 7 of 7 runs), nothing in Movable (3 of 3).
+part_vmem_normal() {
+	run_guest virtio-mem-unplug.sh MEMHP_QMP="$TEST_TMP/qmp" STABLE_S=2 MAX_S=30
+	local after
+	after=$(result plugged_after)
+	check "c: Normal: memory stays plugged, a few subblocks of memory32 (Linux: 4 MiB; memhp: $after B)" \
+		[ "$after" -gt 0 ] && [ "$after" -le $((4 * 1024 * 1024)) ]
+	check "c: ... every one of them in memory32 (Linux: sb0 and sb16)" \
+		[ -z "$(awk '$2 == "plugged_subblock" && $3 != "memory32"' "$OUT")" ]
+	is "$(field zone_Normal_after present)" 32768 "c: memory32 stays online, Normal (Linux: present 32768)"
+}
+
+part_vmem_movable() {
+	run_guest virtio-mem-unplug.sh MEMHP_QMP="$TEST_TMP/qmp" STABLE_S=2 MAX_S=30
+	is "$(result plugged_after)" 0 "c: Movable: everything goes (Linux: 0, 3 of 3)"
+}
+
+# Case e: a file in /dev/shm on movable blocks (512 MiB in Linux); every block offlined,
+# fullest last. Linux: every offline ok, the file intact; MemFree falls
+# by the file (and a little slab), Shmem rises by it; rm gives it back.
+part_tmpfs() {
+	# 128 MiB rather than Linux's 512: the same blocks, a quarter of the copying.
+	run_guest tmpfs-offline.sh MIB=128
+	local bad
+	bad=$(awk '$1 == "result" && $2 ~ /^offline_memory/ && $3 != "ok"' "$OUT")
+	check "e: every movable block holding the file goes offline (Linux: all ok)" [ -z "$bad" ]
+	is "$(field file_after_offline nonzero_bytes)" 0 "e: the file reads back whole, all zeros"
+	is "$(field file_after_offline bytes)" $((128 << 20)) "e: ... every byte of it"
+}
+
+# Case f: the files that describe the machine's devices.
+part_files() {
+	run_guest files.sh
+	check "f: iomem: virtio0 holds System RAM (virtio_mem) (Linux: the same nesting)" \
+		grep -A1 -q 'raw /proc/iomem [0-9a-f]*-[0-9a-f]* : virtio0$' "$OUT"
+	is "$(awk '$2 ~ "^/sys/module/virtio_mem/parameters/" {sub(".*/", "", $2); printf "%s=%s ", $2, $3}' "$OUT")" \
+		"bbm_block_size=0 bbm_safe_unplug=Y force_bbm=N unplug_online=Y " \
+		"f: virtio_mem's parameters and their values (Linux: the same four)"
+	check "f: the firmware map's first RAM entry starts at 0 (Linux: 0x0 0x9fbff System RAM)" \
+		grep -q 'raw /sys/firmware/memmap [0-9]* 0x0 0x9fbff System RAM' "$OUT"
+}
+
+tap_init "$0" "$@"
+require_tools awk dd od
+in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G -- part_dimm_normal
+in_shell -m 1G -append nokaslr -- part_boot_1g
+in_shell -m 4G -append nokaslr -- part_boot_4g
+in_shell -m 1G,maxmem=16G --auto-online online --qmp "unix:$TEST_TMP/qmp" \
+	--device virtio-mem,id=vm0,size=4G,requested-size=2G -- part_vmem_normal
+in_shell -m 1G,maxmem=16G --auto-online online_movable --qmp "unix:$TEST_TMP/qmp" \
+	--device virtio-mem,id=vm0,size=4G,requested-size=2G -- part_vmem_movable
+in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G --auto-online online_movable \
+	-- part_tmpfs
+in_shell -m 1G,slots=4,maxmem=16G --auto-online online_movable --device pc-dimm,id=d0,size=1G \
+	--device virtio-mem,id=vm0,size=4G,requested-size=1G -- part_files
+finish
