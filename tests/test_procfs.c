@@ -310,12 +310,14 @@ static void cmdline_carries_the_machines_boot_settings(void)
 	AUTO_FS *fs = NULL;
 
 	tm_config(&cfg);
+	cfg.kaslr = true;
 	m = tm_create(&cfg);
 	fs = fs_of(m);
 	ASSERT_TRUE(fs);
 	ASSERT_STREQ(rd(fs, "/proc/cmdline"),
 		     "BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet\n");
 	memhp_fs_destroy(fs);
+	cfg.kaslr = false;
 	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
 	cfg.movable_node = true;
 	cfg.memmap_on_memory = true;
@@ -325,7 +327,7 @@ static void cmdline_carries_the_machines_boot_settings(void)
 	ASSERT_TRUE(fs);
 	ASSERT_STREQ(
 		rd(fs, "/proc/cmdline"),
-		"BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet "
+		"BOOT_IMAGE=/boot/vmlinuz-6.1.0-38-amd64 root=/dev/vda1 ro quiet nokaslr "
 		"memhp_default_state=online_movable movable_node "
 		"memory_hotplug.memmap_on_memory=1 memory_hotplug.online_policy=auto-movable\n");
 }

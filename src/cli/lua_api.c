@@ -636,6 +636,9 @@ static const char *const machine_options[] = {
 	"kernel_start",
 	"kernel_size",
 	"reserve_low_1m",
+	"kaslr",
+	"swiotlb_size",
+	"nr_cpus",
 	"struct_page_size",
 	"auto_online_blocks",
 	"online_policy",
@@ -764,6 +767,9 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	opt_size(L, 1, "kernel_start", &cfg->kernel_start);
 	opt_size(L, 1, "kernel_size", &cfg->kernel_size);
 	opt_bool(L, 1, "reserve_low_1m", &cfg->reserve_low_1m);
+	opt_bool(L, 1, "kaslr", &cfg->kaslr);
+	opt_size(L, 1, "swiotlb_size", &cfg->swiotlb_size);
+	opt_uint(L, 1, "nr_cpus", &cfg->nr_cpus);
 	opt_uint(L, 1, "struct_page_size", &cfg->struct_page_size);
 	if (opt_present(L, 1, "auto_online_blocks")) {
 		cfg->auto_online_blocks =
@@ -1280,6 +1286,19 @@ static int l_meminfo(lua_State *L)
 	set_int(L, "HardwareCorrupted",
 		(lua_Integer)(mi.hwpoison_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	set_int(L, "Shmem", (lua_Integer)(mi.shmem_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
+	/* The guest kernel's own memory (memhp/kernel.h). */
+	{
+		const long kb = MEMHP_PAGE_SIZE / MEMHP_KiB;
+		long sr = memhp_vmstat(lm->m, MEMHP_NR_SLAB_RECLAIMABLE) * kb;
+		long su = memhp_vmstat(lm->m, MEMHP_NR_SLAB_UNRECLAIMABLE) * kb;
+
+		set_int(L, "Slab", sr + su);
+		set_int(L, "SReclaimable", sr);
+		set_int(L, "SUnreclaim", su);
+		set_int(L, "KernelStack", memhp_vmstat(lm->m, MEMHP_NR_KERNEL_STACK));
+		set_int(L, "PageTables", memhp_vmstat(lm->m, MEMHP_NR_PAGE_TABLE_PAGES) * kb);
+		set_int(L, "AnonPages", memhp_vmstat(lm->m, MEMHP_NR_ANON_PAGES) * kb);
+	}
 	return 1;
 }
 
@@ -2492,6 +2511,7 @@ static const luaL_Reg machine_methods[] = {
 	{ "random", l_random },
 	{ "virtio_mem", lvmem_create },
 	{ "balloon", lballoon_create },
+	{ "guest", lguest_create },
 	{ NULL, NULL },
 };
 
@@ -2633,6 +2653,7 @@ void lapi_open(struct run *r)
 	lua_pop(L, 1);
 	lvmem_open(L);
 	lballoon_open(L);
+	lguest_open(L);
 
 	luaL_newlib(L, memhp_functions);
 	lua_pushstring(L, memhp_version());

@@ -55,6 +55,10 @@ void lvmem_teardown(struct memhp_machine *m);
 int lfs_read(lua_State *L);
 int lfs_write(lua_State *L);
 
+/* lua_guest.c */
+int lguest_create(lua_State *L); /* m:guest{...} */
+void lguest_open(lua_State *L);
+
 /* lua_balloon.c */
 int lballoon_create(lua_State *L); /* m:balloon(kind) */
 void lballoon_open(lua_State *L);

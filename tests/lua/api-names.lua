@@ -1,6 +1,6 @@
 -- Print every function of the scenario API, one per line, as docs name it:
 -- memhp.x, m:x, page:x, data:x, kalloc:x, walkers:x, dev:x, drv:x,
--- balloon:x, and the globals.
+-- balloon:x, guest:x, and the globals.
 local function methods(obj)
 	local _, t = debug.getupvalue(getmetatable(obj).__index, 1)
 	local names = {}
@@ -27,5 +27,7 @@ for _, n in ipairs(methods(dev)) do out[#out + 1] = "dev:" .. n end
 for _, n in ipairs(methods(drv)) do out[#out + 1] = "drv:" .. n end
 local b = m:balloon("virtio")
 for _, n in ipairs(methods(b)) do out[#out + 1] = "balloon:" .. n end
+local g = m:guest{quiet = true}
+for _, n in ipairs(methods(g)) do out[#out + 1] = "guest:" .. n end
 table.sort(out)
 for _, n in ipairs(out) do io.write(n, "\n") end
