@@ -18,10 +18,14 @@
  *               1 GiB to 1 TiB of online memory; baseline: the 1 GiB cost
  */
 #include <memhp/memhp.h>
+#include <memhp/virtio_mem.h>
+#include <memhp/virtio_mem_driver.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define LINUX_STRUCT_PAGE_SIZE 64
@@ -29,6 +33,13 @@
 #define REPEATS 15
 #define QUICK_REPEATS 3
 #define HOT_BASE (4 * MEMHP_GiB)
+/* virtio-mem: the device region starts here, the device block is QEMU's
+ * default, and the address space leaves room for 1 TiB of it. */
+#define VMEM_ADDR (128 * MEMHP_GiB)
+#define VMEM_BLOCK (2 * MEMHP_MiB)
+#define VMEM_PHYS (2 * MEMHP_TiB)
+#define VMEM_MAX_SIZES 8
+#define VMEM_REPEATS 3
 
 static int repeats = REPEATS;
 
@@ -222,19 +233,189 @@ static void bench_scaling(bool quick)
 	}
 }
 
+
+/* ---- virtio-mem end to end ------------------------------------------------ */
+
+struct vmem_rig {
+	struct memhp_machine *m;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
+};
+
+/*
+ * A guest with @size of virtio-mem region, auto_online_blocks
+ * online_movable, a sync driver (its work runs on this thread when asked,
+ * as the Lua scenarios run it), the checker after every operation if
+ * @check. Boot memory is sized to pay for the memmap of all of it (64
+ * bytes per page charged to the simulated kernel). No guest kernel model
+ * (memhp_guest_create() is not called): the C API's default.
+ */
+static void vmem_rig_up(struct vmem_rig *r, uint64_t size, bool check)
+{
+	struct memhp_config cfg;
+	struct memhp_vmem_dev_config dc = {
+		.id = "vm0",
+		.addr = VMEM_ADDR,
+		.region_size = size,
+		.block_size = VMEM_BLOCK,
+	};
+	struct memhp_vmem_drv_params p;
+
+	memhp_config_init(&cfg, size / 64 + 2 * MEMHP_GiB);
+	cfg.phys_size = VMEM_PHYS;
+	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
+	cfg.check_after_ops = check;
+	if (memhp_machine_create(&cfg, &r->m)) {
+		fprintf(stderr, "bench: cannot create a machine: %s\n", memhp_config_error());
+		exit(1);
+	}
+	if (memhp_vmem_dev_create(r->m, &dc, &r->dev)) {
+		fprintf(stderr, "bench: cannot create the virtio-mem device\n");
+		exit(1);
+	}
+	memhp_vmem_drv_params_init(&p);
+	p.sync = true;
+	if (memhp_vmem_drv_probe(r->m, r->dev, &p, &r->drv)) {
+		fprintf(stderr, "bench: cannot probe the virtio-mem driver\n");
+		exit(1);
+	}
+	memhp_vmem_drv_process(r->drv);
+}
+
+static void vmem_rig_down(struct vmem_rig *r)
+{
+	memhp_vmem_drv_remove(r->drv);
+	memhp_vmem_dev_destroy(r->dev);
+	memhp_machine_destroy(r->m);
+}
+
+/* Ask for @size and let the driver work until it has it. Returns the ns. */
+static double vmem_resize(struct vmem_rig *r, uint64_t size)
+{
+	struct memhp_vmem_drv_info info;
+	double t0 = now_ns();
+
+	memhp_vmem_dev_set_requested_size(r->dev, size);
+	memhp_vmem_dev_flush(r->dev);
+	memhp_vmem_drv_process(r->drv);
+	t0 = now_ns() - t0;
+	memhp_vmem_drv_info(r->drv, &info);
+	if (info.plugged_size != size) {
+		fprintf(stderr, "bench: plugged %llu MiB, wanted %llu MiB (last rc %d)\n",
+			(unsigned long long)(info.plugged_size >> 20),
+			(unsigned long long)(size >> 20), info.last_rc);
+		exit(1);
+	}
+	return t0;
+}
+
+/* The least any scheme must do: write 16 bytes for every page once. Cold:
+ * into fresh host memory, as a plug must (the host faults it in); warm:
+ * again, as an unplug finds it. */
+static void descriptor_memset(uint64_t size, double *cold, double *warm)
+{
+	const size_t bytes = (size_t)(size / MEMHP_PAGE_SIZE) * DESCRIPTOR_SIZE;
+	char *buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	double t0;
+
+	if (buf == MAP_FAILED) {
+		fprintf(stderr, "bench: cannot map %zu bytes\n", bytes);
+		exit(1);
+	}
+	t0 = now_ns();
+	memset(buf, 1, bytes);
+	__asm__ volatile("" ::"r"(buf) : "memory");
+	*cold = now_ns() - t0;
+	t0 = now_ns();
+	memset(buf, 2, bytes);
+	__asm__ volatile("" ::"r"(buf) : "memory");
+	*warm = now_ns() - t0;
+	munmap(buf, bytes);
+}
+
+static double gib_per_s(uint64_t size, double ns)
+{
+	return (double)size / MEMHP_GiB / (ns / 1e9);
+}
+
+/*
+ * Plug @size of virtio-mem from 0 and unplug it back to 0, with the
+ * checker off and on, against a memset of the descriptors in the same run.
+ * Each size runs once per repetition (a 1 TiB run takes seconds).
+ */
+static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_check)
+{
+	printf("vmem: virtio-mem SBM, %llu MiB device blocks, auto_online_blocks=online_movable, "
+	       "sync driver, guest kernel model off; median of %d\n",
+	       (unsigned long long)(VMEM_BLOCK >> 20), reps);
+	printf("vmem: %8s %7s %10s %10s %11s %11s %9s %9s %11s %11s\n", "size", "checker",
+	       "plug ms", "unplug ms", "plug GiB/s", "unpl GiB/s", "memset c", "memset w",
+	       "plug/mset", "unpl/mset");
+	for (int i = 0; i < nr_sizes; i++) {
+		double plug[2][REPEATS], unplug[2][REPEATS], cold[REPEATS], warm[REPEATS];
+
+		for (int k = 0; k < reps; k++) {
+			descriptor_memset(sizes[i], &cold[k], &warm[k]);
+			for (int check = 0; check < 2; check++) {
+				struct vmem_rig r;
+
+				if (only_check >= 0 && check != only_check) {
+					plug[check][k] = unplug[check][k] = 0;
+					continue;
+				}
+
+				vmem_rig_up(&r, sizes[i], check);
+				plug[check][k] = vmem_resize(&r, sizes[i]);
+				unplug[check][k] = vmem_resize(&r, 0);
+				vmem_rig_down(&r);
+			}
+		}
+		{
+			double c = median(cold, reps), w = median(warm, reps);
+
+			for (int check = 0; check < 2; check++) {
+				double p = median(plug[check], reps), u = median(unplug[check], reps);
+
+				printf("vmem: %5llu GiB %7s %10.1f %10.1f %11.0f %11.0f %9.1f %9.1f "
+				       "%10.2fx %10.2fx\n",
+				       (unsigned long long)(sizes[i] / MEMHP_GiB), check ? "on" : "off",
+				       p / 1e6, u / 1e6, gib_per_s(sizes[i], p),
+				       gib_per_s(sizes[i], u), c / 1e6, w / 1e6, p / c, u / w);
+			}
+			printf("vmem: %5llu GiB checker on/off: plug %.2fx, unplug %.2fx\n",
+			       (unsigned long long)(sizes[i] / MEMHP_GiB),
+			       median(plug[1], reps) / median(plug[0], reps),
+			       median(unplug[1], reps) / median(unplug[0], reps));
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
+	static const uint64_t default_vmem_sizes[] = { 16 * MEMHP_GiB, 64 * MEMHP_GiB,
+						       256 * MEMHP_GiB, 1 * MEMHP_TiB };
+	uint64_t vmem_sizes[VMEM_MAX_SIZES];
+	int nr_vmem_sizes = 0;
 	const char *what = "all";
 	bool quick = false;
+	int only_check = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--checker") && i + 1 < argc)
+			only_check = !strcmp(argv[++i], "on");
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc && nr_vmem_sizes < VMEM_MAX_SIZES)
+			vmem_sizes[nr_vmem_sizes++] = strtoull(argv[++i], NULL, 0) * MEMHP_GiB;
 		else
 			what = argv[i];
 	}
 	if (quick)
 		repeats = QUICK_REPEATS;
+	if (!nr_vmem_sizes) {
+		nr_vmem_sizes = quick ? 3 : 4;
+		memcpy(vmem_sizes, default_vmem_sizes, sizeof(default_vmem_sizes));
+	}
 	if (!strcmp(what, "descriptor") || !strcmp(what, "all"))
 		bench_descriptor();
 	if (!strcmp(what, "free-block") || !strcmp(what, "all"))
@@ -243,5 +424,7 @@ int main(int argc, char **argv)
 		bench_migrate();
 	if (!strcmp(what, "scaling") || !strcmp(what, "all"))
 		bench_scaling(quick);
+	if (!strcmp(what, "vmem") || !strcmp(what, "all"))
+		bench_vmem(vmem_sizes, nr_vmem_sizes, quick ? 1 : VMEM_REPEATS, only_check);
 	return 0;
 }

@@ -47,18 +47,19 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
 
 	for (unsigned long pfn = start; pfn < end; pfn++) {
-		struct memhp_page *page = pfn_to_page(m, pfn);
+		/* One load per page: this loop meets every page of a block. */
+		const uint64_t w = page_raw0(pfn_to_page(m, pfn));
 		unsigned long head;
 		unsigned int order;
 
-		if (PageBuddy(page)) {
+		if (raw0_type(w) == PGTY_BUDDY) {
 			/* Free chunks are never reserved: skip them whole. */
-			pfn += (1UL << buddy_order(page)) - 1;
+			pfn += (1UL << raw0_order(w)) - 1;
 			continue;
 		}
-		if (PageReserved(page))
+		if (raw0_flag(w, PG_reserved))
 			return pfn;
-		if (!page_count(page)) {
+		if (!raw0_count(w)) {
 			/* A tail of a free chunk that began before @start: the
 			 * kernel steps through it page by page, in ZONE_MOVABLE
 			 * or not, and finds nothing. */
@@ -68,12 +69,12 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 		}
 		if (movable_zone)
 			continue;
-		if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
+		if ((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison))
 			continue;
-		if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
-		    (!skippable_rule || PageOfflineSkippable(page)))
+		if ((flags & MEMORY_OFFLINE) && raw0_type(w) == PGTY_OFFLINE &&
+		    (!skippable_rule || raw0_flag(w, PG_offline_skippable)))
 			continue;
-		if (__PageMovable(page) || PageLRU(page))
+		if (raw0_flag(w, PG_movable) || raw0_flag(w, PG_lru))
 			continue;
 		return pfn;
 	}
@@ -241,14 +242,14 @@ static unsigned long __test_page_isolated_in_pageblock(struct memhp_machine *m, 
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
 
 	while (pfn < end) {
-		struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w = page_raw0(pfn_to_page(m, pfn));
 
-		if (PageBuddy(page))
-			pfn += 1UL << buddy_order(page);
-		else if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
+		if (raw0_type(w) == PGTY_BUDDY)
+			pfn += 1UL << raw0_order(w);
+		else if ((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison))
 			pfn++;
-		else if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
-			 (skippable_rule ? PageOfflineSkippable(page) : !page_count(page)))
+		else if ((flags & MEMORY_OFFLINE) && raw0_type(w) == PGTY_OFFLINE &&
+			 (skippable_rule ? raw0_flag(w, PG_offline_skippable) : !raw0_count(w)))
 			pfn++;
 		else
 			break;
