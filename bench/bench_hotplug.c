@@ -21,6 +21,7 @@
 #include <memhp/virtio_mem.h>
 #include <memhp/virtio_mem_driver.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,62 @@ static void vmem_rig_down(struct vmem_rig *r)
 	memhp_machine_destroy(r->m);
 }
 
+/*
+ * --phases: where an unplug spends its time, by the trace event that
+ * opened each stretch on this thread (the tracer costs a clock read per
+ * event; the shares, not the total, are what it is for).
+ */
+#define PHASE_SLOTS 64
+static struct {
+	pthread_t self;
+	double last;
+	const char *label;
+	int kind;
+	struct {
+		const char *name;
+		int kind;
+		double ns;
+		unsigned long n;
+	} slot[PHASE_SLOTS];
+} phases;
+
+static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	double now = now_ns();
+	int i;
+
+	(void)m;
+	(void)priv;
+	if (!pthread_equal(pthread_self(), phases.self))
+		return;
+	for (i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
+		if (phases.slot[i].name == phases.label && phases.slot[i].kind == phases.kind)
+			break;
+	if (phases.label && i < PHASE_SLOTS) {
+		phases.slot[i].name = phases.label;
+		phases.slot[i].kind = phases.kind;
+		phases.slot[i].ns += now - phases.last;
+		phases.slot[i].n++;
+	}
+	phases.label = ev->name;
+	phases.kind = ev->kind;
+	phases.last = now_ns();
+}
+
+static void phases_print(double total)
+{
+	static const char *const kinds[] = { "begin", "end", "phase", "phase end", "notify",
+					     "round", "message", "instant", "notify begin",
+					     "round begin", "isolated", "unisolated" };
+
+	for (int i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
+		if (phases.slot[i].ns > total / 100)
+			printf("vmem: phases: after %-12s %-32s %8.1f ms %5.1f%% (%lu)\n",
+			       kinds[phases.slot[i].kind], phases.slot[i].name,
+			       phases.slot[i].ns / 1e6, 100 * phases.slot[i].ns / total,
+			       phases.slot[i].n);
+}
+
 /* Ask for @size and let the driver work until it has it. Returns the ns. */
 static double vmem_resize(struct vmem_rig *r, uint64_t size)
 {
@@ -343,7 +400,8 @@ static double gib_per_s(uint64_t size, double ns)
  * checker off and on, against a memset of the descriptors in the same run.
  * Each size runs once per repetition (a 1 TiB run takes seconds).
  */
-static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_check)
+static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_check,
+		       bool show_phases)
 {
 	printf("vmem: virtio-mem SBM, %llu MiB device blocks, auto_online_blocks=online_movable, "
 	       "sync driver, guest kernel model off; median of %d\n",
@@ -366,7 +424,16 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 
 				vmem_rig_up(&r, sizes[i], check);
 				plug[check][k] = vmem_resize(&r, sizes[i]);
+				if (show_phases) {
+					memset(&phases, 0, sizeof(phases));
+					phases.self = pthread_self();
+					memhp_add_tracer(r.m, phase_tracer, NULL);
+				}
 				unplug[check][k] = vmem_resize(&r, 0);
+				if (show_phases) {
+					memhp_remove_tracer(r.m, phase_tracer, NULL);
+					phases_print(unplug[check][k]);
+				}
 				vmem_rig_down(&r);
 			}
 		}
@@ -399,10 +466,13 @@ int main(int argc, char **argv)
 	const char *what = "all";
 	bool quick = false;
 	int only_check = -1;
+	bool show_phases = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--phases"))
+			show_phases = true;
 		else if (!strcmp(argv[i], "--checker") && i + 1 < argc)
 			only_check = !strcmp(argv[++i], "on");
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc && nr_vmem_sizes < VMEM_MAX_SIZES)
@@ -425,6 +495,7 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "scaling") || !strcmp(what, "all"))
 		bench_scaling(quick);
 	if (!strcmp(what, "vmem") || !strcmp(what, "all"))
-		bench_vmem(vmem_sizes, nr_vmem_sizes, quick ? 1 : VMEM_REPEATS, only_check);
+		bench_vmem(vmem_sizes, nr_vmem_sizes, quick ? 1 : VMEM_REPEATS, only_check,
+			   show_phases);
 	return 0;
 }

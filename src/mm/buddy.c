@@ -378,7 +378,9 @@ unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, u
 
 	for (pfn = start; pfn < end;) {
 		/* One load per page: isolation meets every page of a block. */
-		const uint64_t w = page_raw0(pfn_to_page(m, pfn));
+		const struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w = page_raw0(page);
+		unsigned long like;
 
 		if (raw0_type(w) == PGTY_BUDDY) {
 			order = raw0_order(w);
@@ -391,9 +393,11 @@ unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, u
 			pfn = head + (1UL << order);
 			continue;
 		}
+		/* An allocated page, and every page just like it. */
+		like = 1 + raw0_run(page + 1, end - pfn - 1, w);
 		if (num_movable && (raw0_flag(w, PG_lru) || raw0_flag(w, PG_movable)))
-			(*num_movable)++;
-		pfn++;
+			*num_movable += like;
+		pfn += like;
 	}
 	return moved;
 }
@@ -837,12 +841,14 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 			continue;
 		}
 		/* What drivers leave here: their PageOffline pages, let go of
-		 * as the protocol wants. One load each, nothing to report. */
+		 * as the protocol wants, nothing to report; runs of them. */
 		if (raw0_type(w) == PGTY_OFFLINE &&
 		    (skippable ? raw0_flag(w, PG_offline_skippable) && raw0_count(w) == 1
 			       : !raw0_count(w))) {
-			already_offline++;
-			pfn++;
+			unsigned long like = 1 + raw0_run(page + 1, end - pfn - 1, w);
+
+			already_offline += like;
+			pfn += like;
 			continue;
 		}
 		if (raw0_type(w) == PGTY_OFFLINE) {

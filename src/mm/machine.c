@@ -742,6 +742,11 @@ void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *
 	}
 }
 
+bool memhp_machine_traced(struct memhp_machine *m)
+{
+	return atomic_load_explicit(&m->nr_tracers, memory_order_acquire) != 0;
+}
+
 void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn, long arg)
 {
 	mhp_trace(m, MEMHP_TRACE_INSTANT, name, pfn, 0, arg, 0);

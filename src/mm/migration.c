@@ -241,11 +241,12 @@ int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned lo
 			pfn = section_end;
 			continue;
 		}
-		for (; pfn < section_end; pfn++) {
-			const uint64_t w = page_raw0(pfn_to_page(m, pfn));
+		while (pfn < section_end) {
+			const struct memhp_page *page = pfn_to_page(m, pfn);
+			const uint64_t w = page_raw0(page);
 
 			if (raw0_type(w) == PGTY_BUDDY) {
-				pfn += (1UL << raw0_order(w)) - 1;
+				pfn += 1UL << raw0_order(w);
 				continue;
 			}
 			if (w & movable) {
@@ -255,6 +256,7 @@ int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned lo
 			if (raw0_type(w) == PGTY_OFFLINE &&
 			    (skippable_rule ? !raw0_flag(w, PG_offline_skippable) : raw0_count(w) != 0))
 				return -EBUSY;
+			pfn += 1 + raw0_run(page + 1, section_end - pfn - 1, w);
 		}
 	}
 	return -ENOENT;
