@@ -52,6 +52,31 @@ static double now_ns(void)
 	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
+/* The calling thread's CPU time, its page faults included: what a run
+ * costs when other jobs take the cores away from it now and then. */
+static double cpu_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* Wall and CPU time of one stretch. */
+struct span {
+	double wall, cpu;
+};
+
+static struct span span_begin(void)
+{
+	return (struct span){ now_ns(), cpu_ns() };
+}
+
+static struct span span_end(struct span s)
+{
+	return (struct span){ now_ns() - s.wall, cpu_ns() - s.cpu };
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -346,16 +371,16 @@ static void phases_print(double total)
 			       phases.slot[i].n);
 }
 
-/* Ask for @size and let the driver work until it has it. Returns the ns. */
-static double vmem_resize(struct vmem_rig *r, uint64_t size)
+/* Ask for @size and let the driver work until it has it. */
+static struct span vmem_resize(struct vmem_rig *r, uint64_t size)
 {
 	struct memhp_vmem_drv_info info;
-	double t0 = now_ns();
+	struct span t = span_begin();
 
 	memhp_vmem_dev_set_requested_size(r->dev, size);
 	memhp_vmem_dev_flush(r->dev);
 	memhp_vmem_drv_process(r->drv);
-	t0 = now_ns() - t0;
+	t = span_end(t);
 	memhp_vmem_drv_info(r->drv, &info);
 	if (info.plugged_size != size) {
 		fprintf(stderr, "bench: plugged %llu MiB, wanted %llu MiB (last rc %d)\n",
@@ -363,31 +388,43 @@ static double vmem_resize(struct vmem_rig *r, uint64_t size)
 			(unsigned long long)(size >> 20), info.last_rc);
 		exit(1);
 	}
-	return t0;
+	return t;
 }
 
 /* The least any scheme must do: write 16 bytes for every page once. Cold:
  * into fresh host memory, as a plug must (the host faults it in); warm:
  * again, as an unplug finds it. */
-static void descriptor_memset(uint64_t size, double *cold, double *warm)
+static void descriptor_memset(uint64_t size, struct span *cold, struct span *warm)
 {
 	const size_t bytes = (size_t)(size / MEMHP_PAGE_SIZE) * DESCRIPTOR_SIZE;
 	char *buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	double t0;
+	struct span t;
 
 	if (buf == MAP_FAILED) {
 		fprintf(stderr, "bench: cannot map %zu bytes\n", bytes);
 		exit(1);
 	}
-	t0 = now_ns();
+	t = span_begin();
 	memset(buf, 1, bytes);
 	__asm__ volatile("" ::"r"(buf) : "memory");
-	*cold = now_ns() - t0;
-	t0 = now_ns();
+	*cold = span_end(t);
+	t = span_begin();
 	memset(buf, 2, bytes);
 	__asm__ volatile("" ::"r"(buf) : "memory");
-	*warm = now_ns() - t0;
+	*warm = span_end(t);
 	munmap(buf, bytes);
+}
+
+/* Medians of wall and CPU times, each on its own. */
+static struct span span_median(struct span *v, int n)
+{
+	double w[REPEATS], c[REPEATS];
+
+	for (int i = 0; i < n; i++) {
+		w[i] = v[i].wall;
+		c[i] = v[i].cpu;
+	}
+	return (struct span){ median(w, n), median(c, n) };
 }
 
 static double gib_per_s(uint64_t size, double ns)
@@ -404,13 +441,16 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 		       bool show_phases)
 {
 	printf("vmem: virtio-mem SBM, %llu MiB device blocks, auto_online_blocks=online_movable, "
-	       "sync driver, guest kernel model off; median of %d\n",
+	       "sync driver, guest kernel model off; median of %d; ms wall/CPU; ratios of CPU "
+	       "times (memset: 16 B per page, cold into fresh memory for plug, warm for "
+	       "unplug)\n",
 	       (unsigned long long)(VMEM_BLOCK >> 20), reps);
-	printf("vmem: %8s %7s %10s %10s %11s %11s %9s %9s %11s %11s\n", "size", "checker",
-	       "plug ms", "unplug ms", "plug GiB/s", "unpl GiB/s", "memset c", "memset w",
-	       "plug/mset", "unpl/mset");
+	printf("vmem: %8s %7s %15s %15s %10s %10s %15s %15s %9s %9s\n", "size", "checker", "plug",
+	       "unplug", "plug GiB/s", "unpl GiB/s", "memset cold", "memset warm", "plug/mset",
+	       "unpl/mset");
 	for (int i = 0; i < nr_sizes; i++) {
-		double plug[2][REPEATS], unplug[2][REPEATS], cold[REPEATS], warm[REPEATS];
+		struct span plug[2][REPEATS], unplug[2][REPEATS], cold[REPEATS], warm[REPEATS];
+		struct span c, w, p[2], u[2];
 
 		for (int k = 0; k < reps; k++) {
 			descriptor_memset(sizes[i], &cold[k], &warm[k]);
@@ -418,10 +458,9 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 				struct vmem_rig r;
 
 				if (only_check >= 0 && check != only_check) {
-					plug[check][k] = unplug[check][k] = 0;
+					plug[check][k] = unplug[check][k] = (struct span){ 0, 0 };
 					continue;
 				}
-
 				vmem_rig_up(&r, sizes[i], check);
 				plug[check][k] = vmem_resize(&r, sizes[i]);
 				if (show_phases) {
@@ -432,28 +471,32 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 				unplug[check][k] = vmem_resize(&r, 0);
 				if (show_phases) {
 					memhp_remove_tracer(r.m, phase_tracer, NULL);
-					phases_print(unplug[check][k]);
+					phases_print(unplug[check][k].wall);
 				}
 				vmem_rig_down(&r);
 			}
 		}
-		{
-			double c = median(cold, reps), w = median(warm, reps);
-
-			for (int check = 0; check < 2; check++) {
-				double p = median(plug[check], reps), u = median(unplug[check], reps);
-
-				printf("vmem: %5llu GiB %7s %10.1f %10.1f %11.0f %11.0f %9.1f %9.1f "
-				       "%10.2fx %10.2fx\n",
-				       (unsigned long long)(sizes[i] / MEMHP_GiB), check ? "on" : "off",
-				       p / 1e6, u / 1e6, gib_per_s(sizes[i], p),
-				       gib_per_s(sizes[i], u), c / 1e6, w / 1e6, p / c, u / w);
-			}
-			printf("vmem: %5llu GiB checker on/off: plug %.2fx, unplug %.2fx\n",
-			       (unsigned long long)(sizes[i] / MEMHP_GiB),
-			       median(plug[1], reps) / median(plug[0], reps),
-			       median(unplug[1], reps) / median(unplug[0], reps));
+		c = span_median(cold, reps);
+		w = span_median(warm, reps);
+		for (int check = 0; check < 2; check++) {
+			p[check] = span_median(plug[check], reps);
+			u[check] = span_median(unplug[check], reps);
+			if (only_check >= 0 && check != only_check)
+				continue;
+			printf("vmem: %5llu GiB %7s %7.1f/%7.1f %7.1f/%7.1f %10.0f %10.0f "
+			       "%7.1f/%7.1f %7.1f/%7.1f %8.2fx %8.2fx\n",
+			       (unsigned long long)(sizes[i] / MEMHP_GiB), check ? "on" : "off",
+			       p[check].wall / 1e6, p[check].cpu / 1e6, u[check].wall / 1e6,
+			       u[check].cpu / 1e6, gib_per_s(sizes[i], p[check].wall),
+			       gib_per_s(sizes[i], u[check].wall), c.wall / 1e6, c.cpu / 1e6,
+			       w.wall / 1e6, w.cpu / 1e6, p[check].cpu / c.cpu,
+			       u[check].cpu / w.cpu);
 		}
+		if (only_check < 0)
+			printf("vmem: %5llu GiB checker on/off (CPU): plug %.2fx, unplug %.2fx; "
+			       "(wall): plug %.2fx, unplug %.2fx\n",
+			       (unsigned long long)(sizes[i] / MEMHP_GiB), p[1].cpu / p[0].cpu,
+			       u[1].cpu / u[0].cpu, p[1].wall / p[0].wall, u[1].wall / u[0].wall);
 	}
 }
 
