@@ -34,6 +34,8 @@
 #define REPEATS 15
 #define QUICK_REPEATS 3
 #define HOT_BASE (4 * MEMHP_GiB)
+/* Room for the hot-added blocks, and small enough for valgrind. */
+#define SMALL_PHYS (8 * MEMHP_GiB)
 /* virtio-mem: the device region starts here, the device block is QEMU's
  * default, and the address space leaves room for 1 TiB of it. */
 #define VMEM_ADDR (128 * MEMHP_GiB)
@@ -41,6 +43,7 @@
 #define VMEM_PHYS (2 * MEMHP_TiB)
 #define VMEM_MAX_SIZES 8
 #define VMEM_REPEATS 3
+#define MIGRATE_MAX_THREADS 2
 
 static int repeats = REPEATS;
 
@@ -115,7 +118,7 @@ static void bench_descriptor(void)
 
 static void bench_free_block(void)
 {
-	struct memhp_machine *m = machine(1 * MEMHP_GiB, 64 * MEMHP_GiB);
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, SMALL_PHYS);
 	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
 	const size_t desc_bytes = memhp_pages_per_block(m) * DESCRIPTOR_SIZE;
 	double off[REPEATS], on[REPEATS], base[REPEATS], t0;
@@ -152,9 +155,17 @@ static void bench_free_block(void)
 	memhp_machine_destroy(m);
 }
 
-static void bench_migrate(void)
+struct migrate_run {
+	double mig, cpy; /* medians, ns */
+	unsigned long moved;
+};
+
+/* One thread's offline of a block half full of data, on its own machine,
+ * and its memcpy of the same bytes, each repetition one after the other. */
+static void *migrate_thread(void *arg)
 {
-	struct memhp_machine *m = machine(1 * MEMHP_GiB, 64 * MEMHP_GiB);
+	struct migrate_run *run = arg;
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, SMALL_PHYS);
 	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
 	const unsigned long half = memhp_pages_per_block(m) / 2;
 	double mig[REPEATS], cpy[REPEATS], t0;
@@ -195,20 +206,41 @@ static void bench_migrate(void)
 		__asm__ volatile("" ::"r"(dst) : "memory");
 		cpy[i] = now_ns() - t0;
 	}
-	{
-		double t = median(mig, repeats), c = median(cpy, repeats);
-		double gib = (double)moved * MEMHP_PAGE_SIZE / MEMHP_GiB;
-
-		printf("migrate: offline moved %lu pages (%.0f MiB) in %.2f ms = %.1f GiB/s; "
-		       "baseline memcpy %.1f GiB/s; ratio %.2f of memcpy\n",
-		       moved, gib * 1024, t / 1e6, gib / (t / 1e9), gib / (c / 1e9), c / t);
-	}
+	run->mig = median(mig, repeats);
+	run->cpy = median(cpy, repeats);
+	run->moved = moved;
 	if (memhp_data_verify(d, NULL))
 		fprintf(stderr, "bench: checksum mismatch!\n");
 	memhp_data_destroy(d);
 	free(src);
 	free(dst);
 	memhp_machine_destroy(m);
+	return NULL;
+}
+
+/*
+ * @threads threads at once, each migrating on its own machine and copying
+ * with memcpy in turn: with two, they share the memory bus and the cores
+ * as two guests' offlines would.
+ */
+static void bench_migrate(int threads)
+{
+	struct migrate_run run[MIGRATE_MAX_THREADS] = { 0 };
+	pthread_t tid[MIGRATE_MAX_THREADS];
+
+	for (int i = 0; i < threads; i++)
+		pthread_create(&tid[i], NULL, migrate_thread, &run[i]);
+	for (int i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	for (int i = 0; i < threads; i++) {
+		double t = run[i].mig, c = run[i].cpy;
+		double gib = (double)run[i].moved * MEMHP_PAGE_SIZE / MEMHP_GiB;
+
+		printf("migrate: %d thread%s, #%d: offline moved %lu pages (%.0f MiB) in %.2f ms = "
+		       "%.1f GiB/s; baseline memcpy %.1f GiB/s; ratio %.2f of memcpy\n",
+		       threads, threads > 1 ? "s" : "", i, run[i].moved, gib * 1024, t / 1e6,
+		       gib / (t / 1e9), gib / (c / 1e9), c / t);
+	}
 }
 
 /* Grow a machine to @online bytes of hot-added online memory, then time
@@ -510,10 +542,13 @@ int main(int argc, char **argv)
 	bool quick = false;
 	int only_check = -1;
 	bool show_phases = false;
+	int threads = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = atoi(argv[++i]) > 1 ? MIGRATE_MAX_THREADS : 1;
 		else if (!strcmp(argv[i], "--phases"))
 			show_phases = true;
 		else if (!strcmp(argv[i], "--checker") && i + 1 < argc)
@@ -534,7 +569,7 @@ int main(int argc, char **argv)
 	if (!strcmp(what, "free-block") || !strcmp(what, "all"))
 		bench_free_block();
 	if (!strcmp(what, "migrate") || !strcmp(what, "all"))
-		bench_migrate();
+		bench_migrate(threads);
 	if (!strcmp(what, "scaling") || !strcmp(what, "all"))
 		bench_scaling(quick);
 	if (!strcmp(what, "vmem") || !strcmp(what, "all"))
