@@ -2,7 +2,8 @@
 /*
  * bench_hotplug.c - how fast the core does the things that matter.
  *
- *   bench_hotplug [descriptor|free-block|migrate|scaling|all] [--quick]
+ *   bench_hotplug [descriptor|free-block|migrate|scaling|vmem|create|all] [--quick]
+ *                 [--size GiB]... [--checker on|off] [--phases] [--threads 1|2]
  *
  * Every number is reported next to a baseline measured in the same run,
  * because these machines are noisy: a ratio survives, an absolute number
@@ -16,6 +17,15 @@
  *               memcpy of the same bytes between warm buffers
  *   scaling     per-block offline + online cost as the machine grows from
  *               1 GiB to 1 TiB of online memory; baseline: the 1 GiB cost
+ *   vmem        virtio-mem end to end (driver, device requests, online,
+ *               offline, add, remove, discard): plug from 0 to SIZE and
+ *               unplug back to 0 of free movable memory, with the checker
+ *               after every operation off and on; baseline: a memset of
+ *               16 bytes per page (--size GiB, repeatable; --checker on|off;
+ *               --phases: where an unplug spends its time)
+ *   create      a machine with SIZE of virtio-mem plugged and online: time
+ *               and peak RSS (run it on its own)
+ *   migrate --threads 2: two machines migrating at once
  */
 #include <memhp/memhp.h>
 #include <memhp/virtio_mem.h>
@@ -532,6 +542,43 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 	}
 }
 
+/* The process's peak resident set (VmHWM), in KiB. */
+static long vm_hwm_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kib = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/*
+ * create: a machine with @size of virtio-mem plugged and online, from
+ * nothing: machine, device, driver, plug. Run it alone (nothing else in
+ * the process), so that VmHWM is the machine's.
+ */
+static void bench_create(uint64_t size)
+{
+	struct vmem_rig r;
+	struct span t = span_begin();
+
+	vmem_rig_up(&r, size, false);
+	vmem_resize(&r, size);
+	t = span_end(t);
+	printf("create: %llu GiB of virtio-mem plugged and online (checker off, guest kernel "
+	       "model off): %.2f s wall, %.2f s CPU; peak RSS (VmHWM) %.2f GiB; memmap alone "
+	       "%.2f GiB\n",
+	       (unsigned long long)(size / MEMHP_GiB), t.wall / 1e9, t.cpu / 1e9,
+	       (double)vm_hwm_kib() / (1024 * 1024),
+	       (double)(size / MEMHP_PAGE_SIZE) * DESCRIPTOR_SIZE / MEMHP_GiB);
+	vmem_rig_down(&r);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint64_t default_vmem_sizes[] = { 16 * MEMHP_GiB, 64 * MEMHP_GiB,
@@ -572,6 +619,8 @@ int main(int argc, char **argv)
 		bench_migrate(threads);
 	if (!strcmp(what, "scaling") || !strcmp(what, "all"))
 		bench_scaling(quick);
+	if (!strcmp(what, "create"))
+		bench_create(vmem_sizes[nr_vmem_sizes - 1]);
 	if (!strcmp(what, "vmem") || !strcmp(what, "all"))
 		bench_vmem(vmem_sizes, nr_vmem_sizes, quick ? 1 : VMEM_REPEATS, only_check,
 			   show_phases);
