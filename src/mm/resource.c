@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,6 +16,7 @@ void resource_init(struct memhp_machine *m)
 	m->iomem.end = PFN_PHYS(m->max_pfn) - 1;
 	snprintf(m->iomem.name, sizeof(m->iomem.name), "PCI mem");
 	m->iomem.child = NULL;
+	m->resource_hint = NULL;
 	pthread_mutex_init(&m->resource_lock, NULL);
 }
 
@@ -33,6 +35,7 @@ void resource_destroy(struct memhp_machine *m)
 {
 	free_tree(m->iomem.child);
 	m->iomem.child = NULL;
+	m->resource_hint = NULL;
 	pthread_mutex_destroy(&m->resource_lock);
 }
 
@@ -41,6 +44,22 @@ void resource_destroy(struct memhp_machine *m)
  * contains it and is not busy; any overlap with a sibling is a conflict.
  * Returns 0, -EEXIST (conflict), -ENOMEM.
  */
+/*
+ * Where to start looking among @parent's children for one at or after
+ * @start: the hint when it is a child of @parent that starts no later
+ * (siblings are sorted and disjoint, so none before it can reach @start),
+ * else the first child. Caller holds resource_lock.
+ */
+static struct resource *siblings_from(struct memhp_machine *m, struct resource *parent,
+				      uint64_t start)
+{
+	struct resource *h = m->resource_hint;
+
+	if (h && h->parent == parent && h->start <= start)
+		return h;
+	return parent->child;
+}
+
 int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
 		       unsigned int flags)
 {
@@ -60,7 +79,7 @@ int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, c
 	for (;;) {
 		struct resource *c, *into = NULL;
 
-		for (c = parent->child; c; c = c->sibling) {
+		for (c = siblings_from(m, parent, start); c; c = c->sibling) {
 			if (c->end < start || c->start > end)
 				continue;
 			if (c->start <= start && c->end >= end && !(c->flags & IORESOURCE_BUSY))
@@ -74,11 +93,20 @@ int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, c
 		parent = into;
 	}
 	if (!ret) {
-		for (p = &parent->child; *p && (*p)->start < start; p = &(*p)->sibling)
+		struct resource *from = siblings_from(m, parent, start);
+
+		p = from == parent->child ? &parent->child : &from->prev->sibling;
+		for (; *p && (*p)->start < start; p = &(*p)->sibling)
 			;
 		new->sibling = *p;
+		new->prev = p == &parent->child ? NULL
+						: (struct resource *)((char *)p -
+								      offsetof(struct resource, sibling));
+		if (new->sibling)
+			new->sibling->prev = new;
 		new->parent = parent;
 		*p = new;
+		m->resource_hint = new;
 	}
 	pthread_mutex_unlock(&m->resource_lock);
 	if (ret)
@@ -106,10 +134,21 @@ int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size)
 	struct resource **p, *r;
 
 	pthread_mutex_lock(&m->resource_lock);
-	p = find_exact(&m->iomem.child, start, start + size - 1);
-	r = p ? *p : NULL;
-	if (r)
-		*p = r->sibling;
+	r = m->resource_hint;
+	if (!r || r->start != start || r->end != start + size - 1 || r->child) {
+		p = find_exact(&m->iomem.child, start, start + size - 1);
+		r = p ? *p : NULL;
+	}
+	if (r) {
+		if (r->prev)
+			r->prev->sibling = r->sibling;
+		else
+			r->parent->child = r->sibling;
+		if (r->sibling)
+			r->sibling->prev = r->prev;
+		/* The next release is likely the block below. */
+		m->resource_hint = r->prev ? r->prev : r->sibling;
+	}
 	pthread_mutex_unlock(&m->resource_lock);
 	free(r);
 	return r ? 0 : -ENOENT;
