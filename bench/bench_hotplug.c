@@ -301,7 +301,6 @@ static void bench_scaling(bool quick)
 	}
 }
 
-
 /* ---- virtio-mem end to end ------------------------------------------------ */
 
 struct vmem_rig {
@@ -401,9 +400,10 @@ static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event
 
 static void phases_print(double total)
 {
-	static const char *const kinds[] = { "begin", "end", "phase", "phase end", "notify",
-					     "round", "message", "instant", "notify begin",
-					     "round begin", "isolated", "unisolated" };
+	static const char *const kinds[] = {
+		"begin",   "end",     "phase",	      "phase end",   "notify",	 "round",
+		"message", "instant", "notify begin", "round begin", "isolated", "unisolated"
+	};
 
 	for (int i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
 		if (phases.slot[i].ns > total / 100)
@@ -600,7 +600,8 @@ int main(int argc, char **argv)
 			show_phases = true;
 		else if (!strcmp(argv[i], "--checker") && i + 1 < argc)
 			only_check = !strcmp(argv[++i], "on");
-		else if (!strcmp(argv[i], "--size") && i + 1 < argc && nr_vmem_sizes < VMEM_MAX_SIZES)
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc &&
+			 nr_vmem_sizes < VMEM_MAX_SIZES)
 			vmem_sizes[nr_vmem_sizes++] = strtoull(argv[++i], NULL, 0) * MEMHP_GiB;
 		else
 			what = argv[i];

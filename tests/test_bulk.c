@@ -95,7 +95,8 @@ static bool same_machine(struct twin *a, struct twin *b, const char *step)
 		bool present = pfn_valid_m(ma, pfn);
 
 		if (present != pfn_valid_m(mb, pfn) ||
-		    section_flag(ma, nr, SECTION_IS_ONLINE) != section_flag(mb, nr, SECTION_IS_ONLINE)) {
+		    section_flag(ma, nr, SECTION_IS_ONLINE) !=
+			    section_flag(mb, nr, SECTION_IS_ONLINE)) {
 			test_fail(__FILE__, __LINE__, "%s: section %lu differs", step, nr);
 			return false;
 		}
@@ -132,15 +133,17 @@ static bool same_machine(struct twin *a, struct twin *b, const char *step)
 		same &= EXPECT_EQ(za.nr_isolate_pageblock, zb.nr_isolate_pageblock);
 		for (unsigned int o = 0; o <= memhp_max_order(ma); o++)
 			for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++) {
-				struct free_list *la = &ma->node.node_zones[z].free_area[o].free_list[mt];
-				struct free_list *lb = &mb->node.node_zones[z].free_area[o].free_list[mt];
+				struct free_list *la =
+					&ma->node.node_zones[z].free_area[o].free_list[mt];
+				struct free_list *lb =
+					&mb->node.node_zones[z].free_area[o].free_list[mt];
 
 				same &= EXPECT_EQ(la->head, lb->head);
 				same &= EXPECT_EQ(la->tail, lb->tail);
-				same &= EXPECT_EQ(memhp_zone_nr_free_chunks(ma, 0, (enum memhp_zone_type)z,
-									    o, mt),
-						  memhp_zone_nr_free_chunks(mb, 0, (enum memhp_zone_type)z,
-									    o, mt));
+				same &= EXPECT_EQ(memhp_zone_nr_free_chunks(
+							  ma, 0, (enum memhp_zone_type)z, o, mt),
+						  memhp_zone_nr_free_chunks(
+							  mb, 0, (enum memhp_zone_type)z, o, mt));
 			}
 	}
 	memhp_meminfo(ma, &mia);
@@ -246,8 +249,7 @@ static void a_pfn_walker_turns_the_bulk_paths_off_for_good(void)
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, 4 * MEMHP_GiB, 1));
 	ASSERT_OK(memhp_block_online(m, 32, MEMHP_MMOP_ONLINE_MOVABLE));
-	page = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, tm_block_pfn(m, 32),
-			   tm_block_pfn(m, 33));
+	page = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, tm_block_pfn(m, 32), tm_block_pfn(m, 33));
 	ASSERT_TRUE(page);
 	before = atomic_load(&m->nr_bulk_updates);
 	memhp_page_ref_inc_range(m, memhp_page_to_pfn(page), 1);

@@ -1519,9 +1519,9 @@ static int p_ref_dec_and_test(lua_State *L)
 		lua_pushboolean(L, memhp_##fn(check_page(L, 1))); \
 		return 1;                                         \
 	}
-#define PAGE_SET(fn)                          \
-	static int p_##fn(lua_State *L)       \
-	{                                     \
+#define PAGE_SET(fn)                            \
+	static int p_##fn(lua_State *L)         \
+	{                                       \
 		memhp_##fn(check_page_w(L, 1)); \
 		return 0;                       \
 	}

@@ -351,8 +351,8 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 {
 	struct memhp_machine *m = c->m;
 	const size_t found = c->n;
-	const unsigned long pb_end = MIN(end, ALIGN_DOWN(pfn, m->pageblock_nr_pages) +
-						      m->pageblock_nr_pages);
+	const unsigned long pb_end =
+		MIN(end, ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages);
 	const uint64_t w = page_raw0(page);
 	unsigned long like;
 	struct zone *zone;

@@ -206,7 +206,6 @@ static inline bool PageOffline(const struct memhp_page *p)
 	return page_type(p) == PGTY_OFFLINE;
 }
 
-
 static inline unsigned int buddy_order(const struct memhp_page *p)
 {
 	return atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &

@@ -465,8 +465,8 @@ void memmap_bulk_end(struct memhp_machine *m)
 
 static bool range_valid(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
 {
-	return pfn + nr >= pfn && pfn + nr <= m->max_pfn && nr &&
-	       pfn_valid_m(m, pfn) && pfn_valid_m(m, pfn + nr - 1);
+	return pfn + nr >= pfn && pfn + nr <= m->max_pfn && nr && pfn_valid_m(m, pfn) &&
+	       pfn_valid_m(m, pfn + nr - 1);
 }
 
 unsigned long memhp_SetPageOffline_range(struct memhp_machine *m, unsigned long pfn,

@@ -254,7 +254,8 @@ int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned lo
 				return 0;
 			}
 			if (raw0_type(w) == PGTY_OFFLINE &&
-			    (skippable_rule ? !raw0_flag(w, PG_offline_skippable) : raw0_count(w) != 0))
+			    (skippable_rule ? !raw0_flag(w, PG_offline_skippable)
+					    : raw0_count(w) != 0))
 				return -EBUSY;
 			pfn += 1 + raw0_run(page + 1, section_end - pfn - 1, w);
 		}

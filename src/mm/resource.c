@@ -99,9 +99,10 @@ int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, c
 		for (; *p && (*p)->start < start; p = &(*p)->sibling)
 			;
 		new->sibling = *p;
-		new->prev = p == &parent->child ? NULL
-						: (struct resource *)((char *)p -
-								      offsetof(struct resource, sibling));
+		new->prev = p == &parent->child
+				    ? NULL
+				    : (struct resource *)((char *)p -
+							  offsetof(struct resource, sibling));
 		if (new->sibling)
 			new->sibling->prev = new;
 		new->parent = parent;
