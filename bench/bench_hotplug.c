@@ -2,7 +2,8 @@
 /*
  * bench_hotplug.c - how fast the core does the things that matter.
  *
- *   bench_hotplug [descriptor|free-block|migrate|scaling|all] [--quick]
+ *   bench_hotplug [descriptor|free-block|migrate|scaling|vmem|create|all] [--quick]
+ *                 [--size GiB]... [--checker on|off] [--phases] [--threads 1|2]
  *
  * Every number is reported next to a baseline measured in the same run,
  * because these machines are noisy: a ratio survives, an absolute number
@@ -16,12 +17,26 @@
  *               memcpy of the same bytes between warm buffers
  *   scaling     per-block offline + online cost as the machine grows from
  *               1 GiB to 1 TiB of online memory; baseline: the 1 GiB cost
+ *   vmem        virtio-mem end to end (driver, device requests, online,
+ *               offline, add, remove, discard): plug from 0 to SIZE and
+ *               unplug back to 0 of free movable memory, with the checker
+ *               after every operation off and on; baseline: a memset of
+ *               16 bytes per page (--size GiB, repeatable; --checker on|off;
+ *               --phases: where an unplug spends its time)
+ *   create      a machine with SIZE of virtio-mem plugged and online: time
+ *               and peak RSS (run it on its own)
+ *   migrate --threads 2: two machines migrating at once
  */
 #include <memhp/memhp.h>
+#include <memhp/virtio_mem.h>
+#include <memhp/virtio_mem_driver.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define LINUX_STRUCT_PAGE_SIZE 64
@@ -29,6 +44,16 @@
 #define REPEATS 15
 #define QUICK_REPEATS 3
 #define HOT_BASE (4 * MEMHP_GiB)
+/* Room for the hot-added blocks, and small enough for valgrind. */
+#define SMALL_PHYS (8 * MEMHP_GiB)
+/* virtio-mem: the device region starts here, the device block is QEMU's
+ * default, and the address space leaves room for 1 TiB of it. */
+#define VMEM_ADDR (128 * MEMHP_GiB)
+#define VMEM_BLOCK (2 * MEMHP_MiB)
+#define VMEM_PHYS (2 * MEMHP_TiB)
+#define VMEM_MAX_SIZES 8
+#define VMEM_REPEATS 3
+#define MIGRATE_MAX_THREADS 2
 
 static int repeats = REPEATS;
 
@@ -38,6 +63,31 @@ static double now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* The calling thread's CPU time, its page faults included: what a run
+ * costs when other jobs take the cores away from it now and then. */
+static double cpu_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* Wall and CPU time of one stretch. */
+struct span {
+	double wall, cpu;
+};
+
+static struct span span_begin(void)
+{
+	return (struct span){ now_ns(), cpu_ns() };
+}
+
+static struct span span_end(struct span s)
+{
+	return (struct span){ now_ns() - s.wall, cpu_ns() - s.cpu };
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -78,7 +128,7 @@ static void bench_descriptor(void)
 
 static void bench_free_block(void)
 {
-	struct memhp_machine *m = machine(1 * MEMHP_GiB, 64 * MEMHP_GiB);
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, SMALL_PHYS);
 	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
 	const size_t desc_bytes = memhp_pages_per_block(m) * DESCRIPTOR_SIZE;
 	double off[REPEATS], on[REPEATS], base[REPEATS], t0;
@@ -115,9 +165,17 @@ static void bench_free_block(void)
 	memhp_machine_destroy(m);
 }
 
-static void bench_migrate(void)
+struct migrate_run {
+	double mig, cpy; /* medians, ns */
+	unsigned long moved;
+};
+
+/* One thread's offline of a block half full of data, on its own machine,
+ * and its memcpy of the same bytes, each repetition one after the other. */
+static void *migrate_thread(void *arg)
 {
-	struct memhp_machine *m = machine(1 * MEMHP_GiB, 64 * MEMHP_GiB);
+	struct migrate_run *run = arg;
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, SMALL_PHYS);
 	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
 	const unsigned long half = memhp_pages_per_block(m) / 2;
 	double mig[REPEATS], cpy[REPEATS], t0;
@@ -158,20 +216,41 @@ static void bench_migrate(void)
 		__asm__ volatile("" ::"r"(dst) : "memory");
 		cpy[i] = now_ns() - t0;
 	}
-	{
-		double t = median(mig, repeats), c = median(cpy, repeats);
-		double gib = (double)moved * MEMHP_PAGE_SIZE / MEMHP_GiB;
-
-		printf("migrate: offline moved %lu pages (%.0f MiB) in %.2f ms = %.1f GiB/s; "
-		       "baseline memcpy %.1f GiB/s; ratio %.2f of memcpy\n",
-		       moved, gib * 1024, t / 1e6, gib / (t / 1e9), gib / (c / 1e9), c / t);
-	}
+	run->mig = median(mig, repeats);
+	run->cpy = median(cpy, repeats);
+	run->moved = moved;
 	if (memhp_data_verify(d, NULL))
 		fprintf(stderr, "bench: checksum mismatch!\n");
 	memhp_data_destroy(d);
 	free(src);
 	free(dst);
 	memhp_machine_destroy(m);
+	return NULL;
+}
+
+/*
+ * @threads threads at once, each migrating on its own machine and copying
+ * with memcpy in turn: with two, they share the memory bus and the cores
+ * as two guests' offlines would.
+ */
+static void bench_migrate(int threads)
+{
+	struct migrate_run run[MIGRATE_MAX_THREADS] = { 0 };
+	pthread_t tid[MIGRATE_MAX_THREADS];
+
+	for (int i = 0; i < threads; i++)
+		pthread_create(&tid[i], NULL, migrate_thread, &run[i]);
+	for (int i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	for (int i = 0; i < threads; i++) {
+		double t = run[i].mig, c = run[i].cpy;
+		double gib = (double)run[i].moved * MEMHP_PAGE_SIZE / MEMHP_GiB;
+
+		printf("migrate: %d thread%s, #%d: offline moved %lu pages (%.0f MiB) in %.2f ms = "
+		       "%.1f GiB/s; baseline memcpy %.1f GiB/s; ratio %.2f of memcpy\n",
+		       threads, threads > 1 ? "s" : "", i, run[i].moved, gib * 1024, t / 1e6,
+		       gib / (t / 1e9), gib / (c / 1e9), c / t);
+	}
 }
 
 /* Grow a machine to @online bytes of hot-added online memory, then time
@@ -222,26 +301,329 @@ static void bench_scaling(bool quick)
 	}
 }
 
+/* ---- virtio-mem end to end ------------------------------------------------ */
+
+struct vmem_rig {
+	struct memhp_machine *m;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
+};
+
+/*
+ * A guest with @size of virtio-mem region, auto_online_blocks
+ * online_movable, a sync driver (its work runs on this thread when asked,
+ * as the Lua scenarios run it), the checker after every operation if
+ * @check. Boot memory is sized to pay for the memmap of all of it (64
+ * bytes per page charged to the simulated kernel). No guest kernel model
+ * (memhp_guest_create() is not called): the C API's default.
+ */
+static void vmem_rig_up(struct vmem_rig *r, uint64_t size, bool check)
+{
+	struct memhp_config cfg;
+	struct memhp_vmem_dev_config dc = {
+		.id = "vm0",
+		.addr = VMEM_ADDR,
+		.region_size = size,
+		.block_size = VMEM_BLOCK,
+	};
+	struct memhp_vmem_drv_params p;
+
+	memhp_config_init(&cfg, size / 64 + 2 * MEMHP_GiB);
+	cfg.phys_size = VMEM_PHYS;
+	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
+	cfg.check_after_ops = check;
+	if (memhp_machine_create(&cfg, &r->m)) {
+		fprintf(stderr, "bench: cannot create a machine: %s\n", memhp_config_error());
+		exit(1);
+	}
+	if (memhp_vmem_dev_create(r->m, &dc, &r->dev)) {
+		fprintf(stderr, "bench: cannot create the virtio-mem device\n");
+		exit(1);
+	}
+	memhp_vmem_drv_params_init(&p);
+	p.sync = true;
+	if (memhp_vmem_drv_probe(r->m, r->dev, &p, &r->drv)) {
+		fprintf(stderr, "bench: cannot probe the virtio-mem driver\n");
+		exit(1);
+	}
+	memhp_vmem_drv_process(r->drv);
+}
+
+static void vmem_rig_down(struct vmem_rig *r)
+{
+	memhp_vmem_drv_remove(r->drv);
+	memhp_vmem_dev_destroy(r->dev);
+	memhp_machine_destroy(r->m);
+}
+
+/*
+ * --phases: where an unplug spends its time, by the trace event that
+ * opened each stretch on this thread (the tracer costs a clock read per
+ * event; the shares, not the total, are what it is for).
+ */
+#define PHASE_SLOTS 64
+static struct {
+	pthread_t self;
+	double last;
+	const char *label;
+	int kind;
+	struct {
+		const char *name;
+		int kind;
+		double ns;
+		unsigned long n;
+	} slot[PHASE_SLOTS];
+} phases;
+
+static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	double now = now_ns();
+	int i;
+
+	(void)m;
+	(void)priv;
+	if (!pthread_equal(pthread_self(), phases.self))
+		return;
+	for (i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
+		if (phases.slot[i].name == phases.label && phases.slot[i].kind == phases.kind)
+			break;
+	if (phases.label && i < PHASE_SLOTS) {
+		phases.slot[i].name = phases.label;
+		phases.slot[i].kind = phases.kind;
+		phases.slot[i].ns += now - phases.last;
+		phases.slot[i].n++;
+	}
+	phases.label = ev->name;
+	phases.kind = ev->kind;
+	phases.last = now_ns();
+}
+
+static void phases_print(double total)
+{
+	static const char *const kinds[] = {
+		"begin",   "end",     "phase",	      "phase end",   "notify",	 "round",
+		"message", "instant", "notify begin", "round begin", "isolated", "unisolated"
+	};
+
+	for (int i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
+		if (phases.slot[i].ns > total / 100)
+			printf("vmem: phases: after %-12s %-32s %8.1f ms %5.1f%% (%lu)\n",
+			       kinds[phases.slot[i].kind], phases.slot[i].name,
+			       phases.slot[i].ns / 1e6, 100 * phases.slot[i].ns / total,
+			       phases.slot[i].n);
+}
+
+/* Ask for @size and let the driver work until it has it. */
+static struct span vmem_resize(struct vmem_rig *r, uint64_t size)
+{
+	struct memhp_vmem_drv_info info;
+	struct span t = span_begin();
+
+	memhp_vmem_dev_set_requested_size(r->dev, size);
+	memhp_vmem_dev_flush(r->dev);
+	memhp_vmem_drv_process(r->drv);
+	t = span_end(t);
+	memhp_vmem_drv_info(r->drv, &info);
+	if (info.plugged_size != size) {
+		fprintf(stderr, "bench: plugged %llu MiB, wanted %llu MiB (last rc %d)\n",
+			(unsigned long long)(info.plugged_size >> 20),
+			(unsigned long long)(size >> 20), info.last_rc);
+		exit(1);
+	}
+	return t;
+}
+
+/* The least any scheme must do: write 16 bytes for every page once. Cold:
+ * into fresh host memory, as a plug must (the host faults it in); warm:
+ * again, as an unplug finds it. */
+static void descriptor_memset(uint64_t size, struct span *cold, struct span *warm)
+{
+	const size_t bytes = (size_t)(size / MEMHP_PAGE_SIZE) * DESCRIPTOR_SIZE;
+	char *buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct span t;
+
+	if (buf == MAP_FAILED) {
+		fprintf(stderr, "bench: cannot map %zu bytes\n", bytes);
+		exit(1);
+	}
+	t = span_begin();
+	memset(buf, 1, bytes);
+	__asm__ volatile("" ::"r"(buf) : "memory");
+	*cold = span_end(t);
+	t = span_begin();
+	memset(buf, 2, bytes);
+	__asm__ volatile("" ::"r"(buf) : "memory");
+	*warm = span_end(t);
+	munmap(buf, bytes);
+}
+
+/* Medians of wall and CPU times, each on its own. */
+static struct span span_median(struct span *v, int n)
+{
+	double w[REPEATS], c[REPEATS];
+
+	for (int i = 0; i < n; i++) {
+		w[i] = v[i].wall;
+		c[i] = v[i].cpu;
+	}
+	return (struct span){ median(w, n), median(c, n) };
+}
+
+static double gib_per_s(uint64_t size, double ns)
+{
+	return (double)size / MEMHP_GiB / (ns / 1e9);
+}
+
+/*
+ * Plug @size of virtio-mem from 0 and unplug it back to 0, with the
+ * checker off and on, against a memset of the descriptors in the same run.
+ * Each size runs once per repetition (a 1 TiB run takes seconds).
+ */
+static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_check,
+		       bool show_phases)
+{
+	printf("vmem: virtio-mem SBM, %llu MiB device blocks, auto_online_blocks=online_movable, "
+	       "sync driver, guest kernel model off; median of %d; ms wall/CPU; ratios of CPU "
+	       "times (memset: 16 B per page, cold into fresh memory for plug, warm for "
+	       "unplug)\n",
+	       (unsigned long long)(VMEM_BLOCK >> 20), reps);
+	printf("vmem: %8s %7s %15s %15s %10s %10s %15s %15s %9s %9s\n", "size", "checker", "plug",
+	       "unplug", "plug GiB/s", "unpl GiB/s", "memset cold", "memset warm", "plug/mset",
+	       "unpl/mset");
+	for (int i = 0; i < nr_sizes; i++) {
+		struct span plug[2][REPEATS], unplug[2][REPEATS], cold[REPEATS], warm[REPEATS];
+		struct span c, w, p[2], u[2];
+
+		for (int k = 0; k < reps; k++) {
+			descriptor_memset(sizes[i], &cold[k], &warm[k]);
+			for (int check = 0; check < 2; check++) {
+				struct vmem_rig r;
+
+				if (only_check >= 0 && check != only_check) {
+					plug[check][k] = unplug[check][k] = (struct span){ 0, 0 };
+					continue;
+				}
+				vmem_rig_up(&r, sizes[i], check);
+				plug[check][k] = vmem_resize(&r, sizes[i]);
+				if (show_phases) {
+					memset(&phases, 0, sizeof(phases));
+					phases.self = pthread_self();
+					memhp_add_tracer(r.m, phase_tracer, NULL);
+				}
+				unplug[check][k] = vmem_resize(&r, 0);
+				if (show_phases) {
+					memhp_remove_tracer(r.m, phase_tracer, NULL);
+					phases_print(unplug[check][k].wall);
+				}
+				vmem_rig_down(&r);
+			}
+		}
+		c = span_median(cold, reps);
+		w = span_median(warm, reps);
+		for (int check = 0; check < 2; check++) {
+			p[check] = span_median(plug[check], reps);
+			u[check] = span_median(unplug[check], reps);
+			if (only_check >= 0 && check != only_check)
+				continue;
+			printf("vmem: %5llu GiB %7s %7.1f/%7.1f %7.1f/%7.1f %10.0f %10.0f "
+			       "%7.1f/%7.1f %7.1f/%7.1f %8.2fx %8.2fx\n",
+			       (unsigned long long)(sizes[i] / MEMHP_GiB), check ? "on" : "off",
+			       p[check].wall / 1e6, p[check].cpu / 1e6, u[check].wall / 1e6,
+			       u[check].cpu / 1e6, gib_per_s(sizes[i], p[check].wall),
+			       gib_per_s(sizes[i], u[check].wall), c.wall / 1e6, c.cpu / 1e6,
+			       w.wall / 1e6, w.cpu / 1e6, p[check].cpu / c.cpu,
+			       u[check].cpu / w.cpu);
+		}
+		if (only_check < 0)
+			printf("vmem: %5llu GiB checker on/off (CPU): plug %.2fx, unplug %.2fx; "
+			       "(wall): plug %.2fx, unplug %.2fx\n",
+			       (unsigned long long)(sizes[i] / MEMHP_GiB), p[1].cpu / p[0].cpu,
+			       u[1].cpu / u[0].cpu, p[1].wall / p[0].wall, u[1].wall / u[0].wall);
+	}
+}
+
+/* The process's peak resident set (VmHWM), in KiB. */
+static long vm_hwm_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kib = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/*
+ * create: a machine with @size of virtio-mem plugged and online, from
+ * nothing: machine, device, driver, plug. Run it alone (nothing else in
+ * the process), so that VmHWM is the machine's.
+ */
+static void bench_create(uint64_t size)
+{
+	struct vmem_rig r;
+	struct span t = span_begin();
+
+	vmem_rig_up(&r, size, false);
+	vmem_resize(&r, size);
+	t = span_end(t);
+	printf("create: %llu GiB of virtio-mem plugged and online (checker off, guest kernel "
+	       "model off): %.2f s wall, %.2f s CPU; peak RSS (VmHWM) %.2f GiB; memmap alone "
+	       "%.2f GiB\n",
+	       (unsigned long long)(size / MEMHP_GiB), t.wall / 1e9, t.cpu / 1e9,
+	       (double)vm_hwm_kib() / (1024 * 1024),
+	       (double)(size / MEMHP_PAGE_SIZE) * DESCRIPTOR_SIZE / MEMHP_GiB);
+	vmem_rig_down(&r);
+}
+
 int main(int argc, char **argv)
 {
+	static const uint64_t default_vmem_sizes[] = { 16 * MEMHP_GiB, 64 * MEMHP_GiB,
+						       256 * MEMHP_GiB, 1 * MEMHP_TiB };
+	uint64_t vmem_sizes[VMEM_MAX_SIZES];
+	int nr_vmem_sizes = 0;
 	const char *what = "all";
 	bool quick = false;
+	int only_check = -1;
+	bool show_phases = false;
+	int threads = 1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = true;
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = atoi(argv[++i]) > 1 ? MIGRATE_MAX_THREADS : 1;
+		else if (!strcmp(argv[i], "--phases"))
+			show_phases = true;
+		else if (!strcmp(argv[i], "--checker") && i + 1 < argc)
+			only_check = !strcmp(argv[++i], "on");
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc &&
+			 nr_vmem_sizes < VMEM_MAX_SIZES)
+			vmem_sizes[nr_vmem_sizes++] = strtoull(argv[++i], NULL, 0) * MEMHP_GiB;
 		else
 			what = argv[i];
 	}
 	if (quick)
 		repeats = QUICK_REPEATS;
+	if (!nr_vmem_sizes) {
+		nr_vmem_sizes = quick ? 3 : 4;
+		memcpy(vmem_sizes, default_vmem_sizes, sizeof(default_vmem_sizes));
+	}
 	if (!strcmp(what, "descriptor") || !strcmp(what, "all"))
 		bench_descriptor();
 	if (!strcmp(what, "free-block") || !strcmp(what, "all"))
 		bench_free_block();
 	if (!strcmp(what, "migrate") || !strcmp(what, "all"))
-		bench_migrate();
+		bench_migrate(threads);
 	if (!strcmp(what, "scaling") || !strcmp(what, "all"))
 		bench_scaling(quick);
+	if (!strcmp(what, "create"))
+		bench_create(vmem_sizes[nr_vmem_sizes - 1]);
+	if (!strcmp(what, "vmem") || !strcmp(what, "all"))
+		bench_vmem(vmem_sizes, nr_vmem_sizes, quick ? 1 : VMEM_REPEATS, only_check,
+			   show_phases);
 	return 0;
 }

@@ -367,6 +367,10 @@ typedef void (*memhp_trace_fn)(struct memhp_machine *m, const struct memhp_trace
 /* Returns 0, or -ENOSPC when MEMHP_MAX_TRACERS hooks are installed. */
 MEMHP_API int memhp_add_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
 MEMHP_API void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
+/* Is a tracer installed? Device models that could answer on the caller's
+ * thread what their own thread would answer ask first: a tracer sees which
+ * thread each event comes from. */
+MEMHP_API bool memhp_machine_traced(struct memhp_machine *m);
 /* Emit an instant event (drivers, devices, scenarios). */
 MEMHP_API void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn,
 				   long arg);

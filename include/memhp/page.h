@@ -50,6 +50,53 @@ MEMHP_API void memhp_put_page(struct memhp_page *page);
 MEMHP_API void memhp_page_ref_inc(struct memhp_page *page);
 MEMHP_API bool memhp_page_ref_dec_and_test(struct memhp_page *page);
 
+/*
+ * PFN walkers. Code that takes references on pages it does not own (a
+ * get_page_unless_zero() on a pfn it looked up) or writes their flags
+ * (memory failure) makes the machine take its per-page paths from then on:
+ * the range functions below write a range of descriptors with one plain
+ * store each, which gives the same memmap as the per-page atomics only
+ * while nobody else writes those descriptors (docs/semantics.md, "Bulk
+ * paths"). memhp_get_page(), memhp_get_page_unless_zero(),
+ * memhp_SetPageHWPoison(), memory failure and soft offlining note it
+ * themselves; call it before writing into pages found any other way.
+ * Waits for bulk updates in flight. Once noted, it stays.
+ */
+MEMHP_API void memhp_note_pfn_walker(struct memhp_machine *m);
+MEMHP_API bool memhp_machine_has_pfn_walkers(struct memhp_machine *m);
+
+/*
+ * The primitives on a range of pages their caller owns, in pfn order,
+ * each page exactly as the per-page calls named below would leave it:
+ * by plain stores while the machine has no PFN walker, else by those
+ * calls. A range outside present memory is ignored (0).
+ *
+ * memhp_SetPageOffline_range(): memhp_SetPageOffline() on each page, then
+ * with MEMHP_PAGE_OFFLINE_SKIPPABLE memhp_SetPageOfflineSkippable(), with
+ * MEMHP_PAGE_OFFLINE_UNUSED (pages never given to the buddy, as virtio-mem
+ * marks them) memhp_SetPageDirty() and memhp_ClearPageReserved(). Returns
+ * how many pages refused the type (they had one: -EINVAL each).
+ * memhp_ClearPageOffline_range(): memhp_ClearPageOfflineSkippable(),
+ * memhp_ClearPageOffline(), and with MEMHP_PAGE_OFFLINE_UNUSED
+ * memhp_ClearPageDirty(). Returns how many pages were not PageOffline.
+ * memhp_page_ref_dec_range(): memhp_page_ref_dec_and_test() on each page;
+ * @still_referenced (may be NULL) hears of every page whose count did not
+ * reach 0, right after its drop. memhp_page_ref_inc_range():
+ * memhp_page_ref_inc() on each page.
+ */
+#define MEMHP_PAGE_OFFLINE_SKIPPABLE 0x1u
+#define MEMHP_PAGE_OFFLINE_UNUSED 0x2u
+typedef void (*memhp_page_fn)(struct memhp_page *page, void *priv);
+MEMHP_API unsigned long memhp_SetPageOffline_range(struct memhp_machine *m, unsigned long pfn,
+						   unsigned long nr, unsigned int flags);
+MEMHP_API unsigned long memhp_ClearPageOffline_range(struct memhp_machine *m, unsigned long pfn,
+						     unsigned long nr, unsigned int flags);
+MEMHP_API void memhp_page_ref_dec_range(struct memhp_machine *m, unsigned long pfn,
+					unsigned long nr, memhp_page_fn still_referenced,
+					void *priv);
+MEMHP_API void memhp_page_ref_inc_range(struct memhp_machine *m, unsigned long pfn,
+					unsigned long nr);
+
 /* ---- Page types and flags ---------------------------------------------- */
 
 MEMHP_API bool memhp_PageBuddy(const struct memhp_page *page);

@@ -301,6 +301,19 @@ static struct memhp_page *check_page(lua_State *L, int idx)
 	return p;
 }
 
+/*
+ * A page a script writes into: the script may be a PFN walker for all the
+ * machine knows, racing a driver's worker, so the machine takes its
+ * per-page paths from now on (memhp_note_pfn_walker()).
+ */
+static struct memhp_page *check_page_w(lua_State *L, int idx)
+{
+	struct memhp_page *p = check_page(L, idx);
+
+	memhp_note_pfn_walker(memhp_page_machine(p));
+	return p;
+}
+
 static void push_page(lua_State *L, struct lmachine *lm, unsigned long pfn)
 {
 	struct lpage *lp = lua_newuserdatauv(L, sizeof(*lp), 0);
@@ -1503,19 +1516,19 @@ static int p_get_unless_zero(lua_State *L)
 
 static int p_put(lua_State *L)
 {
-	memhp_put_page(check_page(L, 1));
+	memhp_put_page(check_page_w(L, 1));
 	return 0;
 }
 
 static int p_ref_inc(lua_State *L)
 {
-	memhp_page_ref_inc(check_page(L, 1));
+	memhp_page_ref_inc(check_page_w(L, 1));
 	return 0;
 }
 
 static int p_ref_dec_and_test(lua_State *L)
 {
-	lua_pushboolean(L, memhp_page_ref_dec_and_test(check_page(L, 1)));
+	lua_pushboolean(L, memhp_page_ref_dec_and_test(check_page_w(L, 1)));
 	return 1;
 }
 
@@ -1525,11 +1538,11 @@ static int p_ref_dec_and_test(lua_State *L)
 		lua_pushboolean(L, memhp_##fn(check_page(L, 1))); \
 		return 1;                                         \
 	}
-#define PAGE_SET(fn)                          \
-	static int p_##fn(lua_State *L)       \
-	{                                     \
-		memhp_##fn(check_page(L, 1)); \
-		return 0;                     \
+#define PAGE_SET(fn)                            \
+	static int p_##fn(lua_State *L)         \
+	{                                       \
+		memhp_##fn(check_page_w(L, 1)); \
+		return 0;                       \
 	}
 
 PAGE_TEST(PageOffline)
@@ -1548,13 +1561,13 @@ PAGE_SET(ClearPageReserved)
 
 static int p_SetPageOffline(lua_State *L)
 {
-	lua_pushinteger(L, memhp_SetPageOffline(check_page(L, 1)));
+	lua_pushinteger(L, memhp_SetPageOffline(check_page_w(L, 1)));
 	return 1;
 }
 
 static int p_ClearPageOffline(lua_State *L)
 {
-	lua_pushinteger(L, memhp_ClearPageOffline(check_page(L, 1)));
+	lua_pushinteger(L, memhp_ClearPageOffline(check_page_w(L, 1)));
 	return 1;
 }
 

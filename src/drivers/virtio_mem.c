@@ -403,35 +403,22 @@ static bool skippable_protocol(struct memhp_vmem_drv *vm)
 /*
  * Mark pages PageOffline; pages never given to the buddy get PageDirty
  * and lose PG_reserved. Under the 2025 protocol they become skippable.
- * Caller holds page_offline_begin().
+ * The core does the range in one pass while no PFN walker can see the
+ * pages in between, page by page otherwise. Caller holds
+ * page_offline_begin().
  */
 static void set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
 			     bool onlined)
 {
-	for (; nr--; pfn++) {
-		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn);
-
-		memhp_SetPageOffline(page);
-		if (skippable_protocol(vm))
-			memhp_SetPageOfflineSkippable(page);
-		if (!onlined) {
-			memhp_SetPageDirty(page);
-			memhp_ClearPageReserved(page);
-		}
-	}
+	memhp_SetPageOffline_range(vm->m, pfn, nr,
+				   (skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
+					   (onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
 }
 
 static void clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
 			       bool onlined)
 {
-	for (; nr--; pfn++) {
-		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn);
-
-		memhp_ClearPageOfflineSkippable(page);
-		memhp_ClearPageOffline(page);
-		if (!onlined)
-			memhp_ClearPageDirty(page);
-	}
+	memhp_ClearPageOffline_range(vm->m, pfn, nr, onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED);
 }
 
 /* Give fake-offline pages to the buddy (plug into online memory, rollback). */
@@ -486,28 +473,29 @@ static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 	return -EBUSY;
 }
 
+static void fake_offline_still_referenced(struct memhp_page *page, void *priv)
+{
+	struct memhp_vmem_drv *vm = priv;
+
+	memhp_report(vm->m, memhp_page_to_pfn(page), "fake-offline-referenced",
+		     "virtio_mem: fake-offline page referenced (refcount %d)",
+		     memhp_page_count(page));
+}
+
 /* 6.1: let offlining skip our pages, and give them back to managed so that
  * offline_pages() can subtract the whole range. */
 static void fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 				       unsigned long nr)
 {
 	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), (long)nr);
-	for (unsigned long i = 0; i < nr; i++) {
-		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn + i);
-
-		if (!memhp_page_ref_dec_and_test(page))
-			memhp_report(vm->m, pfn + i, "fake-offline-referenced",
-				     "virtio_mem: fake-offline page referenced (refcount %d)",
-				     memhp_page_count(page));
-	}
+	memhp_page_ref_dec_range(vm->m, pfn, nr, fake_offline_still_referenced, vm);
 }
 
 static void fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 					unsigned long nr)
 {
 	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
-	for (unsigned long i = 0; i < nr; i++)
-		memhp_page_ref_inc(memhp_pfn_to_page(vm->m, pfn + i));
+	memhp_page_ref_inc_range(vm->m, pfn, nr);
 }
 
 /* ---- The online_page callback ------------------------------------------------------- */

@@ -377,22 +377,27 @@ unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, u
 		return 0;
 
 	for (pfn = start; pfn < end;) {
-		struct memhp_page *page = pfn_to_page(m, pfn);
+		/* One load per page: isolation meets every page of a block. */
+		const struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w = page_raw0(page);
+		unsigned long like;
 
-		if (PageBuddy(page)) {
-			order = order_of(page);
+		if (raw0_type(w) == PGTY_BUDDY) {
+			order = raw0_order(w);
 			move_to_free_list(m, zone, pfn, order, mt);
 			pfn += 1UL << order;
 			moved += 1UL << order;
 			continue;
 		}
-		if (!page_count(page) && free_chunk_covering(m, pfn, &head, &order)) {
+		if (!raw0_count(w) && free_chunk_covering(m, pfn, &head, &order)) {
 			pfn = head + (1UL << order);
 			continue;
 		}
-		if (num_movable && (PageLRU(page) || __PageMovable(page)))
-			(*num_movable)++;
-		pfn++;
+		/* An allocated page, and every page just like it. */
+		like = 1 + raw0_run(page + 1, end - pfn - 1, w);
+		if (num_movable && (raw0_flag(w, PG_lru) || raw0_flag(w, PG_movable)))
+			*num_movable += like;
+		pfn += like;
 	}
 	return moved;
 }
@@ -829,12 +834,24 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 	pthread_mutex_lock(&zone->lock);
 	while (pfn < end) {
 		struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w = page_raw0(page);
 
-		if (!PageBuddy(page) && PageHWPoison(page)) {
+		if (raw0_type(w) != PGTY_BUDDY && raw0_flag(w, PG_hwpoison)) {
 			pfn++;
 			continue;
 		}
-		if (PageOffline(page)) {
+		/* What drivers leave here: their PageOffline pages, let go of
+		 * as the protocol wants, nothing to report; runs of them. */
+		if (raw0_type(w) == PGTY_OFFLINE &&
+		    (skippable ? raw0_flag(w, PG_offline_skippable) && raw0_count(w) == 1
+			       : !raw0_count(w))) {
+			unsigned long like = 1 + raw0_run(page + 1, end - pfn - 1, w);
+
+			already_offline += like;
+			pfn += like;
+			continue;
+		}
+		if (raw0_type(w) == PGTY_OFFLINE) {
 			if (skippable) {
 				if (!PageOfflineSkippable(page))
 					memhp_report(m, pfn, "offline-isolated-pages",

@@ -158,6 +158,21 @@ static bool pfn_is_ram(struct memhp_machine *m, unsigned long pfn)
 	return false;
 }
 
+/* Is all of section @nr memory? Hot-added sections are; boot sections
+ * unless a hole or the end of RAM falls inside. */
+static bool section_is_ram(struct memhp_machine *m, unsigned long nr)
+{
+	const uint64_t s = PFN_PHYS(section_nr_to_pfn(m, nr)),
+		       e = PFN_PHYS(section_nr_to_pfn(m, nr + 1));
+
+	if (!section_flag(m, nr, SECTION_IS_EARLY))
+		return true;
+	for (unsigned int i = 0; i < m->cfg.nr_boot; i++)
+		if (m->cfg.boot[i].start <= s && e <= m->cfg.boot[i].start + m->cfg.boot[i].size)
+			return true;
+	return false;
+}
+
 /*
  * What a walk of the free lists checks, for one chunk: its neighbours on
  * its list point back at it. A range check cannot walk whole lists (they
@@ -187,6 +202,20 @@ static void check_chunk_links(struct checker *c, struct zone *zone, unsigned lon
 		     zone->name, order, memhp_migratetype_name(list));
 }
 
+/* Are the tails of the free chunk at @head refcount 0 and untyped, and no
+ * page of it PG_hwpoison? */
+static bool chunk_pages_clean(const struct memhp_page *head, unsigned int order)
+{
+	const uint64_t tail_bad = RAW0_REFCOUNT_MASK | RAW0_TYPE_MASK | RAW0_FLAG(PG_hwpoison);
+	uint64_t bad = page_raw0(head) & RAW0_FLAG(PG_hwpoison);
+
+	for (unsigned long i = 1; i < (1UL << order); i++)
+		bad |= atomic_load_explicit(&((struct memhp_page *)head)[i].raw[0],
+					    memory_order_relaxed) &
+		       tail_bad;
+	return !bad;
+}
+
 static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_page *page)
 {
 	struct memhp_machine *m = c->m;
@@ -208,21 +237,26 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 		fail(c, pfn, "free-list", "chunk on unknown list %d", list);
 		return;
 	}
-	for (unsigned long p = pfn + 1; p < end; p++) {
-		struct memhp_page *t = pfn_to_page(m, p);
+	/* The usual case first: every tail free and untyped, no page
+	 * poisoned, in one pass; the page by page walk below says which
+	 * page is not. */
+	if (unlikely(!chunk_pages_clean(page, order))) {
+		for (unsigned long p = pfn + 1; p < end; p++) {
+			struct memhp_page *t = pfn_to_page(m, p);
 
-		if (page_count(t) || page_type(t) != PGTY_NONE) {
-			fail(c, p, "page-class", "page inside a free chunk is not free");
-			break;
+			if (page_count(t) || page_type(t) != PGTY_NONE) {
+				fail(c, p, "page-class", "page inside a free chunk is not free");
+				break;
+			}
 		}
+		/* A poisoned page must never be handed out again. */
+		for (unsigned long p = pfn; p < end; p++)
+			if (PageHWPoison(pfn_to_page(m, p))) {
+				fail(c, p, "hwpoison",
+				     "a PG_hwpoison page is in a free order-%u chunk", order);
+				c->hwpoison++;
+			}
 	}
-	/* A poisoned page must never be handed out again. */
-	for (unsigned long p = pfn; p < end; p++)
-		if (PageHWPoison(pfn_to_page(m, p))) {
-			fail(c, p, "hwpoison", "a PG_hwpoison page is in a free order-%u chunk",
-			     order);
-			c->hwpoison++;
-		}
 	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages) {
 		if (pfn_zone(m, p) != zone)
 			fail(c, p, "buddy-shape", "free chunk spans zones");
@@ -305,6 +339,45 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 	c->managed[zone->idx]++;
 }
 
+/*
+ * check_page() on @page and on the pages after it, up to @end, whose first
+ * word is the same, when check_page() found nothing wrong with it and
+ * would find the same for them: it looks at nothing else for a page that
+ * is RAM (its whole section is), not movable (whose owner is in the
+ * second word) and in the same pageblock, hence zone. Returns how many pages were checked.
+ */
+static unsigned long check_pages(struct checker *c, unsigned long pfn, struct memhp_page *page,
+				 unsigned long end)
+{
+	struct memhp_machine *m = c->m;
+	const size_t found = c->n;
+	const unsigned long pb_end =
+		MIN(end, ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages);
+	const uint64_t w = page_raw0(page);
+	unsigned long like;
+	struct zone *zone;
+
+	check_page(c, pfn, page);
+	if (c->n != found || raw0_flag(w, PG_lru) || raw0_flag(w, PG_movable) ||
+	    !section_is_ram(m, pfn_to_section_nr(m, pfn)))
+		return 1;
+	like = raw0_run(page + 1, pb_end - pfn - 1, w);
+	if (!like)
+		return 1;
+	/* What check_page() counts for each of them. */
+	zone = pfn_zone(m, pfn);
+	c->present[zone->idx] += like;
+	if (raw0_flag(w, PG_hwpoison))
+		c->hwpoison += like;
+	if (raw0_type(w) == PGTY_OFFLINE) {
+		if (raw0_flag(w, PG_offline_managed))
+			c->managed[zone->idx] += like;
+	} else if (!raw0_flag(w, PG_vmemmap_self_hosted) && !raw0_flag(w, PG_reserved)) {
+		c->managed[zone->idx] += like;
+	}
+	return 1 + like;
+}
+
 static void check_memmap(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
@@ -346,8 +419,7 @@ static void check_memmap(struct checker *c)
 				pfn += 1UL << MIN(buddy_order(page), m->max_order);
 				continue;
 			}
-			check_page(c, pfn, page);
-			pfn++;
+			pfn += check_pages(c, pfn, page, end);
 		}
 	}
 }

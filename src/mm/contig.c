@@ -41,13 +41,21 @@ static unsigned long isolate_freepages_range(struct memhp_machine *m, struct zon
 	}
 	pthread_mutex_unlock(&zone->lock);
 
-	/* split_map_pages(): every page its own order-0 allocation. */
+	/*
+	 * split_map_pages(): every page its own order-0 allocation: no flags,
+	 * no owner, refcount 1. The pages are off the buddy with refcount 0,
+	 * so nobody else writes them: one store per word, the owner first and
+	 * the count last (released), as the field-by-field stores did.
+	 */
 	for (pfn = start; pfn < outer_end; pfn++) {
 		struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w0 = page_raw0(page);
+		const uint64_t w1 = atomic_load_explicit(&page->raw[1], memory_order_relaxed);
 
-		atomic_store_explicit(&page->flags, 0, memory_order_relaxed);
-		set_page_owner(page, 0, 0);
-		set_page_count(page, 1);
+		atomic_store_explicit(&page->raw[1], w1 & ~RAW1_OWNER_MASK, memory_order_relaxed);
+		atomic_store_explicit(&page->raw[0],
+				      (w0 & (RAW0_TYPE_MASK | RAW0_ORDER_MASK)) | RAW0_COUNT(1),
+				      memory_order_release);
 	}
 	return outer_end;
 }

@@ -94,11 +94,74 @@ _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
  * 1, PG_reserved, no type (refcount is the low half on little endian). */
 #define PAGE_RAW0_FRESH (1ULL | (uint64_t)(1u << 0 /* PG_reserved */) << 32)
 
+/* page->order of a free chunk's head: the order in the low four bits, the
+ * free list (migratetype) it is on in the high four. */
+#define BUDDY_ORDER_MASK 0x0fu
+#define BUDDY_LIST_SHIFT 4
+
 #define PAGE_RAW0_FLAGS_SHIFT 32
 #define PAGE_RAW0_TYPE_SHIFT 48
 _Static_assert(PG_reserved == 0, "PAGE_RAW0_FRESH encodes PG_reserved as bit 0 of the flags");
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "raw descriptor words assume little endian");
+
+/*
+ * raw[0] in one load, for loops over many pages: the fields decode as the
+ * accessors below read them one at a time (refcount in the low half, then
+ * flags, type, order). One load sees them all at one instant, which is one
+ * of the outcomes the separate loads could have seen.
+ */
+#define RAW0_REFCOUNT_MASK 0xffffffffULL
+#define RAW0_ORDER_SHIFT 56
+#define RAW0_FLAG(f) ((uint64_t)(1u << (f)) << PAGE_RAW0_FLAGS_SHIFT)
+#define RAW0_TYPE_MASK (0xffULL << PAGE_RAW0_TYPE_SHIFT)
+#define RAW0_TYPE(t) ((uint64_t)(t) << PAGE_RAW0_TYPE_SHIFT)
+#define RAW0_ORDER_MASK (0xffULL << RAW0_ORDER_SHIFT)
+#define RAW0_COUNT(c) ((uint64_t)(uint32_t)(c))
+/* raw[1] of an owned page: m.private (low half) and m.owner. */
+#define RAW1_OWNER_MASK 0x0000ffffffffffffULL
+
+static inline uint64_t page_raw0(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->raw[0], memory_order_acquire);
+}
+
+/*
+ * How many descriptors from @page on (at most @max) have raw[0] == @w.
+ * Loops over a range treat pages with equal first words alike, and most
+ * ranges are long runs of them (a free block's tails, a driver's
+ * PageOffline pages): once one page is classified, the loop runs over its
+ * like at memory speed instead of classifying each.
+ */
+static inline unsigned long raw0_run(const struct memhp_page *page, unsigned long max, uint64_t w)
+{
+	struct memhp_page *p = (struct memhp_page *)page;
+	unsigned long n = 0;
+
+	while (n < max && atomic_load_explicit(&p[n].raw[0], memory_order_relaxed) == w)
+		n++;
+	return n;
+}
+
+static inline uint32_t raw0_count(uint64_t w)
+{
+	return (uint32_t)w;
+}
+
+static inline unsigned int raw0_type(uint64_t w)
+{
+	return (unsigned int)(w >> PAGE_RAW0_TYPE_SHIFT) & 0xffu;
+}
+
+static inline unsigned int raw0_order(uint64_t w)
+{
+	return (unsigned int)(w >> RAW0_ORDER_SHIFT) & BUDDY_ORDER_MASK;
+}
+
+static inline bool raw0_flag(uint64_t w, int flag)
+{
+	return w & RAW0_FLAG(flag);
+}
 
 static inline void page_set_raw(struct memhp_page *p, uint64_t w0, uint64_t w1)
 {
@@ -142,11 +205,6 @@ static inline bool PageOffline(const struct memhp_page *p)
 {
 	return page_type(p) == PGTY_OFFLINE;
 }
-
-/* page->order of a free chunk's head: the order in the low four bits, the
- * free list (migratetype) it is on in the high four. */
-#define BUDDY_ORDER_MASK 0x0fu
-#define BUDDY_LIST_SHIFT 4
 
 static inline unsigned int buddy_order(const struct memhp_page *p)
 {
@@ -346,6 +404,7 @@ struct resource {
 	char name[RESOURCE_NAME_MAX];
 	unsigned int flags;
 	struct resource *parent, *child, *sibling;
+	struct resource *prev; /* the sibling before, NULL for the first child */
 };
 
 /* /sys/firmware/memmap entries, in number order; under resource_lock. */
@@ -445,6 +504,11 @@ struct memhp_machine {
 
 	struct resource iomem;
 	struct firmware_map firmware_map;
+	/* The resource last added or next to the one last released, under
+	 * resource_lock: drivers add their blocks upwards and remove them
+	 * downwards, and searching the siblings from the first for each
+	 * made a terabyte of 128 MiB blocks quadratic. */
+	struct resource *resource_hint;
 
 	/* Policy knobs that sysfs writes change at run time. */
 	_Atomic int auto_online_blocks;
@@ -505,6 +569,18 @@ struct memhp_machine {
 	/* Set while __offline_isolated_pages() runs, so a "bad page" free can be
 	 * told from other frees. */
 	_Atomic unsigned long hotplug_ops;
+	/*
+	 * Bulk updates of the memmap (memmap.c): they write a range of pages
+	 * with plain stores, which is only the same as the per-page atomics
+	 * while nobody else writes those descriptors. pfn_walkers is set for
+	 * good once code that takes references on pages it does not own has
+	 * run on the machine (memhp_note_pfn_walker()); bulk_lock is held for
+	 * reading by a bulk update and for writing while the flag is set, so
+	 * that no bulk update is still running once a walker starts.
+	 */
+	_Atomic bool pfn_walkers;
+	pthread_rwlock_t bulk_lock;
+	_Atomic unsigned long nr_bulk_updates; /* for the tests */
 };
 
 /* ---- Geometry helpers ------------------------------------------------------ */
@@ -670,6 +746,11 @@ void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned
 void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr, int zid,
 		       int migratetype);
 void memmap_init_page(struct memhp_page *page);
+/* get_page_unless_zero() for the core's own users (migration of movable
+ * pages it isolated): not a PFN walker's. */
+bool get_page_unless_zero(struct memhp_page *page);
+bool memmap_bulk_begin(struct memhp_machine *m);
+void memmap_bulk_end(struct memhp_machine *m);
 void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const char *reason);
 
 /* buddy.c */

@@ -46,36 +46,38 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 	const bool movable_zone = pfn_zone(m, start)->idx == ZONE_MOVABLE;
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
 
-	for (unsigned long pfn = start; pfn < end; pfn++) {
-		struct memhp_page *page = pfn_to_page(m, pfn);
+	for (unsigned long pfn = start; pfn < end;) {
+		/* One load per page: this loop meets every page of a block. */
+		const struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w = page_raw0(page);
 		unsigned long head;
 		unsigned int order;
 
-		if (PageBuddy(page)) {
+		if (raw0_type(w) == PGTY_BUDDY) {
 			/* Free chunks are never reserved: skip them whole. */
-			pfn += (1UL << buddy_order(page)) - 1;
+			pfn += 1UL << raw0_order(w);
 			continue;
 		}
-		if (PageReserved(page))
+		if (raw0_flag(w, PG_reserved))
 			return pfn;
-		if (!page_count(page)) {
+		if (!raw0_count(w)) {
 			/* A tail of a free chunk that began before @start: the
 			 * kernel steps through it page by page, in ZONE_MOVABLE
 			 * or not, and finds nothing. */
-			if (free_chunk_covering(m, pfn, &head, &order))
-				pfn = head + (1UL << order) - 1;
-			continue;
+			if (free_chunk_covering(m, pfn, &head, &order)) {
+				pfn = head + (1UL << order);
+				continue;
+			}
+		} else if (!movable_zone &&
+			   !((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison)) &&
+			   !((flags & MEMORY_OFFLINE) && raw0_type(w) == PGTY_OFFLINE &&
+			     (!skippable_rule || raw0_flag(w, PG_offline_skippable))) &&
+			   !raw0_flag(w, PG_movable) && !raw0_flag(w, PG_lru)) {
+			return pfn;
 		}
-		if (movable_zone)
-			continue;
-		if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
-			continue;
-		if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
-		    (!skippable_rule || PageOfflineSkippable(page)))
-			continue;
-		if (__PageMovable(page) || PageLRU(page))
-			continue;
-		return pfn;
+		/* Movable, or let through: so are the pages just like it. A
+		 * refcount-0 page outside a free chunk is one of those too. */
+		pfn += 1 + raw0_run(page + 1, end - pfn - 1, w);
 	}
 	return NO_PFN;
 }
@@ -241,15 +243,15 @@ static unsigned long __test_page_isolated_in_pageblock(struct memhp_machine *m, 
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
 
 	while (pfn < end) {
-		struct memhp_page *page = pfn_to_page(m, pfn);
+		const struct memhp_page *page = pfn_to_page(m, pfn);
+		const uint64_t w = page_raw0(page);
 
-		if (PageBuddy(page))
-			pfn += 1UL << buddy_order(page);
-		else if ((flags & MEMORY_OFFLINE) && PageHWPoison(page))
-			pfn++;
-		else if ((flags & MEMORY_OFFLINE) && PageOffline(page) &&
-			 (skippable_rule ? PageOfflineSkippable(page) : !page_count(page)))
-			pfn++;
+		if (raw0_type(w) == PGTY_BUDDY)
+			pfn += 1UL << raw0_order(w);
+		else if (((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison)) ||
+			 ((flags & MEMORY_OFFLINE) && raw0_type(w) == PGTY_OFFLINE &&
+			  (skippable_rule ? raw0_flag(w, PG_offline_skippable) : !raw0_count(w))))
+			pfn += 1 + raw0_run(page + 1, end - pfn - 1, w);
 		else
 			break;
 	}

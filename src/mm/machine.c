@@ -676,6 +676,7 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	pthread_rwlock_init(&m->mem_hotplug_lock, NULL);
 	pthread_mutex_init(&m->online_page_callback_lock, NULL);
 	pthread_rwlock_init(&m->page_offline_rwsem, NULL);
+	pthread_rwlock_init(&m->bulk_lock, NULL);
 	pthread_mutex_init(&m->misc_lock, NULL);
 	pthread_mutex_init(&m->mf_mutex, NULL);
 	pthread_mutex_init(&m->slab_caches_lock, NULL);
@@ -748,6 +749,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	pthread_mutex_destroy(&m->slab_caches_lock);
 	pthread_mutex_destroy(&m->misc_lock);
 	pthread_rwlock_destroy(&m->page_offline_rwsem);
+	pthread_rwlock_destroy(&m->bulk_lock);
 	pthread_mutex_destroy(&m->online_page_callback_lock);
 	pthread_rwlock_destroy(&m->mem_hotplug_lock);
 	pthread_mutex_destroy(&m->device_hotplug_lock);
@@ -852,6 +854,11 @@ void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *
 		if (fn)
 			fn(m, &ev, atomic_load(&m->tracers[i].priv));
 	}
+}
+
+bool memhp_machine_traced(struct memhp_machine *m)
+{
+	return atomic_load_explicit(&m->nr_tracers, memory_order_acquire) != 0;
 }
 
 void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn, long arg)

@@ -217,12 +217,17 @@ int memhp_page_count(const struct memhp_page *page)
 	return page_count(page);
 }
 
+/*
+ * get_page() and get_page_unless_zero() on a page found by pfn are what PFN
+ * walkers do: from the first one on, the machine takes its per-page paths.
+ */
 void memhp_get_page(struct memhp_page *page)
 {
+	memhp_note_pfn_walker(page_machine(page));
 	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
 }
 
-bool memhp_get_page_unless_zero(struct memhp_page *page)
+bool get_page_unless_zero(struct memhp_page *page)
 {
 	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
 
@@ -232,6 +237,12 @@ bool memhp_get_page_unless_zero(struct memhp_page *page)
 	} while (!atomic_compare_exchange_weak_explicit(
 		&page->refcount, &c, c + 1, memory_order_acq_rel, memory_order_relaxed));
 	return true;
+}
+
+bool memhp_get_page_unless_zero(struct memhp_page *page)
+{
+	memhp_note_pfn_walker(page_machine(page));
+	return get_page_unless_zero(page);
 }
 
 void memhp_page_ref_inc(struct memhp_page *page)
@@ -344,6 +355,7 @@ bool memhp_PageHWPoison(const struct memhp_page *page)
 
 void memhp_SetPageHWPoison(struct memhp_page *page)
 {
+	memhp_note_pfn_walker(page_machine(page));
 	set_page_flag(page, PG_hwpoison);
 }
 
@@ -400,6 +412,193 @@ void memhp_page_offline_freeze(struct memhp_machine *m)
 void memhp_page_offline_thaw(struct memhp_machine *m)
 {
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
+}
+
+/* ---- Bulk paths --------------------------------------------------------------
+ *
+ * Drivers mark and unmark whole ranges of their own pages (virtio-mem
+ * fake-offlines 128 MiB at a time). Done page by page, every descriptor
+ * takes a locked read-modify-write; done in bulk, one load and one plain
+ * store. The two give the same memmap as long as nobody else writes those
+ * descriptors meanwhile: the pages are the caller's (it holds their
+ * references, or they are PageOffline and its own), so the only other
+ * writers are PFN walkers taking speculative references and memory
+ * failure setting PG_hwpoison. Neither can run during a bulk update
+ * (bulk_lock), and once either has run on the machine every range takes
+ * the per-page path for good. docs/semantics.md, "Bulk paths".
+ */
+
+void memhp_note_pfn_walker(struct memhp_machine *m)
+{
+	if (likely(atomic_load_explicit(&m->pfn_walkers, memory_order_acquire)))
+		return;
+	/* Wait for the bulk updates in flight: none starts after this. */
+	pthread_rwlock_wrlock(&m->bulk_lock);
+	atomic_store_explicit(&m->pfn_walkers, true, memory_order_release);
+	pthread_rwlock_unlock(&m->bulk_lock);
+}
+
+bool memhp_machine_has_pfn_walkers(struct memhp_machine *m)
+{
+	return atomic_load_explicit(&m->pfn_walkers, memory_order_acquire);
+}
+
+/* Returns true with bulk_lock held for reading when the bulk path may run;
+ * false (nothing held) when the per-page path must. */
+bool memmap_bulk_begin(struct memhp_machine *m)
+{
+	if (atomic_load_explicit(&m->pfn_walkers, memory_order_acquire))
+		return false;
+	pthread_rwlock_rdlock(&m->bulk_lock);
+	if (atomic_load_explicit(&m->pfn_walkers, memory_order_acquire)) {
+		pthread_rwlock_unlock(&m->bulk_lock);
+		return false;
+	}
+	ADD_ONCE(m->nr_bulk_updates, 1);
+	return true;
+}
+
+void memmap_bulk_end(struct memhp_machine *m)
+{
+	pthread_rwlock_unlock(&m->bulk_lock);
+}
+
+static bool range_valid(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
+{
+	return pfn + nr >= pfn && pfn + nr <= m->max_pfn && nr && pfn_valid_m(m, pfn) &&
+	       pfn_valid_m(m, pfn + nr - 1);
+}
+
+unsigned long memhp_SetPageOffline_range(struct memhp_machine *m, unsigned long pfn,
+					 unsigned long nr, unsigned int flags)
+{
+	const bool skippable = flags & MEMHP_PAGE_OFFLINE_SKIPPABLE;
+	const bool unused = flags & MEMHP_PAGE_OFFLINE_UNUSED;
+	struct memhp_page *page;
+	unsigned long refused = 0;
+
+	if (!range_valid(m, pfn, nr))
+		return 0;
+	page = pfn_to_page(m, pfn);
+	if (memmap_bulk_begin(m)) {
+		const uint64_t set = (skippable ? RAW0_FLAG(PG_offline_skippable) : 0) |
+				     (unused ? RAW0_FLAG(PG_dirty) : 0);
+		const uint64_t clear = unused ? RAW0_FLAG(PG_reserved) : 0;
+
+		for (unsigned long i = 0; i < nr; i++) {
+			uint64_t w = atomic_load_explicit(&page[i].raw[0], memory_order_relaxed);
+			uint64_t n = (w | set) & ~clear;
+
+			if (likely(!(w & RAW0_TYPE_MASK)))
+				n |= RAW0_TYPE(PGTY_OFFLINE);
+			else
+				refused++;
+			atomic_store_explicit(&page[i].raw[0], n, memory_order_relaxed);
+		}
+		memmap_bulk_end(m);
+		return refused;
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		refused += memhp_SetPageOffline(&page[i]) != 0;
+		if (skippable)
+			memhp_SetPageOfflineSkippable(&page[i]);
+		if (unused) {
+			memhp_SetPageDirty(&page[i]);
+			memhp_ClearPageReserved(&page[i]);
+		}
+	}
+	return refused;
+}
+
+unsigned long memhp_ClearPageOffline_range(struct memhp_machine *m, unsigned long pfn,
+					   unsigned long nr, unsigned int flags)
+{
+	const bool unused = flags & MEMHP_PAGE_OFFLINE_UNUSED;
+	struct memhp_page *page;
+	unsigned long refused = 0;
+
+	if (!range_valid(m, pfn, nr))
+		return 0;
+	page = pfn_to_page(m, pfn);
+	if (memmap_bulk_begin(m)) {
+		const uint64_t clear =
+			RAW0_FLAG(PG_offline_skippable) | (unused ? RAW0_FLAG(PG_dirty) : 0);
+
+		for (unsigned long i = 0; i < nr; i++) {
+			uint64_t w = atomic_load_explicit(&page[i].raw[0], memory_order_relaxed);
+			uint64_t n = w & ~clear;
+
+			if (likely((w & RAW0_TYPE_MASK) == RAW0_TYPE(PGTY_OFFLINE)))
+				n &= ~RAW0_TYPE_MASK;
+			else
+				refused++;
+			atomic_store_explicit(&page[i].raw[0], n, memory_order_relaxed);
+		}
+		memmap_bulk_end(m);
+		return refused;
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		memhp_ClearPageOfflineSkippable(&page[i]);
+		refused += memhp_ClearPageOffline(&page[i]) != 0;
+		if (unused)
+			memhp_ClearPageDirty(&page[i]);
+	}
+	return refused;
+}
+
+void memhp_page_ref_dec_range(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
+			      memhp_page_fn still_referenced, void *priv)
+{
+	struct memhp_page *page;
+
+	if (!range_valid(m, pfn, nr))
+		return;
+	page = pfn_to_page(m, pfn);
+	if (memmap_bulk_begin(m)) {
+		for (unsigned long i = 0; i < nr; i++) {
+			uint64_t w = atomic_load_explicit(&page[i].raw[0], memory_order_relaxed);
+
+			/* The last reference: the count goes to 0, nothing else
+			 * changes. Any other count takes the per-page path,
+			 * which reports an underflow as it always does. */
+			if (likely((w & RAW0_REFCOUNT_MASK) == 1)) {
+				atomic_store_explicit(&page[i].raw[0], w - 1, memory_order_relaxed);
+				continue;
+			}
+			if (!memhp_page_ref_dec_and_test(&page[i]) && still_referenced)
+				still_referenced(&page[i], priv);
+		}
+		memmap_bulk_end(m);
+		return;
+	}
+	for (unsigned long i = 0; i < nr; i++)
+		if (!memhp_page_ref_dec_and_test(&page[i]) && still_referenced)
+			still_referenced(&page[i], priv);
+}
+
+void memhp_page_ref_inc_range(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
+{
+	struct memhp_page *page;
+
+	if (!range_valid(m, pfn, nr))
+		return;
+	page = pfn_to_page(m, pfn);
+	if (memmap_bulk_begin(m)) {
+		for (unsigned long i = 0; i < nr; i++) {
+			uint64_t w = atomic_load_explicit(&page[i].raw[0], memory_order_relaxed);
+
+			/* A count that would carry into the flags takes the
+			 * atomic path, which wraps it as the kernel's would. */
+			if (likely((w & RAW0_REFCOUNT_MASK) != RAW0_REFCOUNT_MASK))
+				atomic_store_explicit(&page[i].raw[0], w + 1, memory_order_relaxed);
+			else
+				memhp_page_ref_inc(&page[i]);
+		}
+		memmap_bulk_end(m);
+		return;
+	}
+	for (unsigned long i = 0; i < nr; i++)
+		memhp_page_ref_inc(&page[i]);
 }
 
 static const char *const migratetype_names[MIGRATE_TYPES] = {

@@ -297,6 +297,7 @@ int memhp_soft_offline_page(struct memhp_machine *m, unsigned long pfn)
 {
 	int ret;
 
+	memhp_note_pfn_walker(m);
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "soft_offline_page", pfn, 1, 0, 0);
 	ret = soft_offline_page(m, pfn);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "soft_offline_page", pfn, 1, 0, ret);
@@ -520,6 +521,8 @@ int memhp_memory_failure(struct memhp_machine *m, unsigned long pfn)
 {
 	int ret;
 
+	/* It writes PG_hwpoison into a page that is not its own. */
+	memhp_note_pfn_walker(m);
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "memory_failure", pfn, 1, 0, 0);
 	ret = memory_failure(m, pfn);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "memory_failure", pfn, 1, 0, ret);

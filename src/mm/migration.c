@@ -230,24 +230,35 @@ int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned lo
 		       unsigned long *movable_pfn)
 {
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+	const uint64_t movable = RAW0_FLAG(PG_lru) | RAW0_FLAG(PG_movable);
 
-	for (unsigned long pfn = start; pfn < end; pfn++) {
-		struct memhp_page *page;
+	for (unsigned long pfn = start; pfn < end;) {
+		/* pfn_valid() is a section's: ask once per section. */
+		const unsigned long section_end =
+			MIN(end, ALIGN_DOWN(pfn, m->pages_per_section) + m->pages_per_section);
 
-		if (!pfn_valid_m(m, pfn))
-			continue;
-		page = pfn_to_page(m, pfn);
-		if (PageBuddy(page)) {
-			pfn += (1UL << buddy_order(page)) - 1;
+		if (!pfn_valid_m(m, pfn)) {
+			pfn = section_end;
 			continue;
 		}
-		if (PageLRU(page) || __PageMovable(page)) {
-			*movable_pfn = pfn;
-			return 0;
+		while (pfn < section_end) {
+			const struct memhp_page *page = pfn_to_page(m, pfn);
+			const uint64_t w = page_raw0(page);
+
+			if (raw0_type(w) == PGTY_BUDDY) {
+				pfn += 1UL << raw0_order(w);
+				continue;
+			}
+			if (w & movable) {
+				*movable_pfn = pfn;
+				return 0;
+			}
+			if (raw0_type(w) == PGTY_OFFLINE &&
+			    (skippable_rule ? !raw0_flag(w, PG_offline_skippable)
+					    : raw0_count(w) != 0))
+				return -EBUSY;
+			pfn += 1 + raw0_run(page + 1, section_end - pfn - 1, w);
 		}
-		if (PageOffline(page) &&
-		    (skippable_rule ? !PageOfflineSkippable(page) : page_count(page) != 0))
-			return -EBUSY;
 	}
 	return -ENOENT;
 }
@@ -307,7 +318,7 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			continue;
 		if (!(PageLRU(page) || __PageMovable(page)))
 			continue;
-		if (!memhp_get_page_unless_zero(page))
+		if (!get_page_unless_zero(page))
 			continue;
 		if (isolate_movable_page(m, page)) {
 			if (offlining && mhp_ratelimit(m))

@@ -141,16 +141,24 @@ void memhp_host_unclaim(struct memhp_machine *m, uint64_t start, uint64_t size)
  * larger than the biggest vmemmap (2^32 pfns of 16 bytes plus the header),
  * so masking a descriptor's address gives its machine's header.
  */
-#define VMEMMAP_ALIGN (1UL << (MEMHP_MAX_PHYS_SHIFT - MEMHP_PAGE_SHIFT + 5))
+#ifndef MEMHP_VMEMMAP_ALIGN_SHIFT
+#define MEMHP_VMEMMAP_ALIGN_SHIFT (MEMHP_MAX_PHYS_SHIFT - MEMHP_PAGE_SHIFT + 5)
 _Static_assert(VMEMMAP_HEADER_SIZE + (1UL << (MEMHP_MAX_PHYS_SHIFT - MEMHP_PAGE_SHIFT)) * 16 <=
-		       VMEMMAP_ALIGN,
+		       (1UL << MEMHP_VMEMMAP_ALIGN_SHIFT),
 	       "vmemmap alignment too small");
+#endif
+/* A build for valgrind, whose address space is smaller than one default
+ * alignment, sets a smaller shift (docs/performance.md): machines whose
+ * vmemmap does not fit it cannot be created there. */
+#define VMEMMAP_ALIGN (1UL << MEMHP_VMEMMAP_ALIGN_SHIFT)
 
 int vmemmap_reserve(struct memhp_machine *m)
 {
 	size_t need = VMEMMAP_HEADER_SIZE + (size_t)m->max_pfn * sizeof(struct memhp_page);
 	uint8_t *p, *aligned;
 
+	if (need > VMEMMAP_ALIGN)
+		return -ENOMEM;
 	p = mmap(NULL, VMEMMAP_ALIGN + need, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		 -1, 0);
 	if (p == MAP_FAILED)
@@ -196,6 +204,12 @@ int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long n
 	end = (uint8_t *)ALIGN_UP((uintptr_t)end, (uintptr_t)pg);
 	if (mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE))
 		return -ENOMEM;
+#ifdef MADV_POPULATE_WRITE
+	/* The host faults in the descriptors in one call rather than one
+	 * fault per 4 KiB page when they are first written; a host that
+	 * cannot (before 5.14) faults them in as they are written. */
+	madvise(start, (size_t)(end - start), MADV_POPULATE_WRITE);
+#endif
 	return 0;
 }
 

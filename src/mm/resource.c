@@ -8,6 +8,7 @@
  */
 #include "internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,6 +18,7 @@ void resource_init(struct memhp_machine *m)
 	m->iomem.end = PFN_PHYS(m->max_pfn) - 1;
 	snprintf(m->iomem.name, sizeof(m->iomem.name), "PCI mem");
 	m->iomem.child = NULL;
+	m->resource_hint = NULL;
 	pthread_mutex_init(&m->resource_lock, NULL);
 }
 
@@ -37,6 +39,7 @@ void resource_destroy(struct memhp_machine *m)
 	m->iomem.child = NULL;
 	free(m->firmware_map.e);
 	m->firmware_map = (struct firmware_map){ 0 };
+	m->resource_hint = NULL;
 	pthread_mutex_destroy(&m->resource_lock);
 }
 
@@ -45,6 +48,22 @@ void resource_destroy(struct memhp_machine *m)
  * contains it and is not busy; any overlap with a sibling is a conflict.
  * Returns 0, -EEXIST (conflict), -ENOMEM.
  */
+/*
+ * Where to start looking among @parent's children for one at or after
+ * @start: the hint when it is a child of @parent that starts no later
+ * (siblings are sorted and disjoint, so none before it can reach @start),
+ * else the first child. Caller holds resource_lock.
+ */
+static struct resource *siblings_from(struct memhp_machine *m, struct resource *parent,
+				      uint64_t start)
+{
+	struct resource *h = m->resource_hint;
+
+	if (h && h->parent == parent && h->start <= start)
+		return h;
+	return parent->child;
+}
+
 int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, const char *name,
 		       unsigned int flags)
 {
@@ -64,7 +83,7 @@ int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, c
 	for (;;) {
 		struct resource *c, *into = NULL;
 
-		for (c = parent->child; c; c = c->sibling) {
+		for (c = siblings_from(m, parent, start); c; c = c->sibling) {
 			if (c->end < start || c->start > end)
 				continue;
 			if (c->start <= start && c->end >= end && !(c->flags & IORESOURCE_BUSY))
@@ -78,11 +97,21 @@ int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, c
 		parent = into;
 	}
 	if (!ret) {
-		for (p = &parent->child; *p && (*p)->start < start; p = &(*p)->sibling)
+		struct resource *from = siblings_from(m, parent, start);
+
+		p = from == parent->child ? &parent->child : &from->prev->sibling;
+		for (; *p && (*p)->start < start; p = &(*p)->sibling)
 			;
 		new->sibling = *p;
+		new->prev = p == &parent->child
+				    ? NULL
+				    : (struct resource *)((char *)p -
+							  offsetof(struct resource, sibling));
+		if (new->sibling)
+			new->sibling->prev = new;
 		new->parent = parent;
 		*p = new;
+		m->resource_hint = new;
 	}
 	pthread_mutex_unlock(&m->resource_lock);
 	if (ret)
@@ -110,10 +139,21 @@ int release_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size)
 	struct resource **p, *r;
 
 	pthread_mutex_lock(&m->resource_lock);
-	p = find_exact(&m->iomem.child, start, start + size - 1);
-	r = p ? *p : NULL;
-	if (r)
-		*p = r->sibling;
+	r = m->resource_hint;
+	if (!r || r->start != start || r->end != start + size - 1 || r->child) {
+		p = find_exact(&m->iomem.child, start, start + size - 1);
+		r = p ? *p : NULL;
+	}
+	if (r) {
+		if (r->prev)
+			r->prev->sibling = r->sibling;
+		else
+			r->parent->child = r->sibling;
+		if (r->sibling)
+			r->sibling->prev = r->prev;
+		/* The next release is likely the block below. */
+		m->resource_hint = r->prev ? r->prev : r->sibling;
+	}
 	pthread_mutex_unlock(&m->resource_lock);
 	free(r);
 	return r ? 0 : -ENOENT;
@@ -199,6 +239,12 @@ int insert_resource(struct memhp_machine *m, uint64_t start, uint64_t size, cons
 		for (p = &parent->child; *p && (*p)->start < start; p = &(*p)->sibling)
 			;
 		new->sibling = *p;
+		new->prev = p == &parent->child
+				    ? NULL
+				    : (struct resource *)((char *)p -
+							  offsetof(struct resource, sibling));
+		if (new->sibling)
+			new->sibling->prev = new;
 		new->parent = parent;
 		*p = new;
 	}

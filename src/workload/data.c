@@ -45,17 +45,18 @@ struct memhp_data {
  * as workload_page_csum() of the page, computed on the way). */
 static uint64_t fill_page(void *addr, uint64_t seed)
 {
-	uint64_t *w = addr, h = 0;
+	uint64_t *w = addr, h[WORKLOAD_CSUM_LANES] = { 0 };
 
-	for (size_t i = 0; i < MEMHP_PAGE_SIZE / sizeof(*w); i++) {
-		uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+	for (size_t i = 0; i < MEMHP_PAGE_SIZE / sizeof(*w); i += WORKLOAD_CSUM_LANES)
+		for (int l = 0; l < WORKLOAD_CSUM_LANES; l++) {
+			uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
 
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-		w[i] = z ^ (z >> 31);
-		h = (h ^ w[i]) * 0x100000001b3ULL + i;
-	}
-	return h;
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+			w[i + l] = z ^ (z >> 31);
+			h[l] = (h[l] ^ w[i + l]) * WORKLOAD_CSUM_PRIME + i;
+		}
+	return workload_csum_fold(h);
 }
 
 static bool data_isolate(struct memhp_page *page, void *owner)

@@ -113,6 +113,9 @@ int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads, unsign
 		return -ENOMEM;
 	}
 	w->m = m;
+	/* What they do is what makes a machine leave its bulk paths: say so
+	 * before the first thread runs, not at its first reference. */
+	memhp_note_pfn_walker(m);
 	w->hold_spins = hold_spins;
 	for (unsigned int i = 0; i < nr_threads; i++) {
 		struct walker *wk = &w->walkers[i];
