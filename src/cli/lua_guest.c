@@ -214,8 +214,8 @@ static int g_destroy(lua_State *L)
 }
 
 static const luaL_Reg guest_methods[] = {
-	{ "advance", g_advance }, { "fork", g_fork },	    { "exit", g_exit },
-	{ "files", g_files },	  { "stats", g_stats },	    { "destroy", g_destroy },
+	{ "advance", g_advance }, { "fork", g_fork },	{ "exit", g_exit },
+	{ "files", g_files },	  { "stats", g_stats }, { "destroy", g_destroy },
 	{ NULL, NULL },
 };
 
