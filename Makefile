@@ -6,14 +6,22 @@
 #   make SAN=address,undefined / SAN=thread
 #                             sanitizer builds, each in its own build directory
 #   make CC=clang             any C11 compiler that speaks gcc's flags
-#   make install              the program, its man page, the library and headers
-#                             under $(DESTDIR)$(PREFIX)
+#   make install              the program, its man page and scenarios, the library
+#                             (static, and shared with its soname), headers and
+#                             memhp.pc under $(DESTDIR)$(PREFIX)
 #   make fuzz                 the sysfs write fuzzer (clang, libFuzzer), in build/fuzz
 
 CC ?= cc
 SAN ?=
 WERROR ?=
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+# memhp finds its scenarios at BINDIR/../share/memhp: keep the two together.
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # A test binary that runs longer than this is a hang (offlining retries
 # forever by design): fail it instead of stalling CI.
 TEST_TIMEOUT ?= 300
@@ -58,7 +66,14 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
-all: $(B)/libmemhp.a $(B)/libmemhp.so $(B)/memhp $(TESTS) $(BENCHES)
+# The library's version is the header's; the soname's number changes only
+# when the ABI does (a program built against one still runs on the next).
+VERSION := $(shell sed -n 's/^\#define MEMHP_VERSION "\(.*\)"$$/\1/p' include/memhp/memhp.h)
+SOVERSION := 0
+SONAME := libmemhp.so.$(SOVERSION)
+SHLIB := libmemhp.so.$(VERSION)
+
+all: $(B)/libmemhp.a $(B)/$(SHLIB) $(B)/memhp $(TESTS) $(BENCHES)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,8 +86,12 @@ $(B)/libmemhp.a: $(LIB_OBJS)
 	objcopy --localize-hidden $(B)/memhp-all.o
 	rm -f $@ && $(AR) rcs $@ $(B)/memhp-all.o
 
-$(B)/libmemhp.so: $(LIB_OBJS)
-	$(CC) $(LDFLAGS) -shared -o $@ $(LIB_OBJS) $(LDLIBS)
+# libmemhp.so -> libmemhp.so.0 -> libmemhp.so.0.1.0, as ldconfig and the
+# linker expect: programs record the soname, the linker finds the first.
+$(B)/$(SHLIB): $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJS) $(LDLIBS)
+	ln -sf $(SHLIB) $(B)/$(SONAME)
+	ln -sf $(SONAME) $(B)/libmemhp.so
 
 $(CLI_OBJS): CPPFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
 $(B)/memhp: $(CLI_OBJS) $(B)/libmemhp.a
@@ -110,19 +129,34 @@ check: all
 # Man pages: doc/*.1 (section 1; front ends add theirs beside memhp.1).
 MAN1 := $(wildcard doc/*.1)
 
-install: $(B)/memhp $(B)/libmemhp.a $(B)/libmemhp.so
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include/memhp $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(B)/memhp $(DESTDIR)$(PREFIX)/bin/memhp
-	install -m 644 $(B)/libmemhp.a $(B)/libmemhp.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 include/memhp/*.h $(DESTDIR)$(PREFIX)/include/memhp/
-	install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1/
+install: $(B)/memhp $(B)/libmemhp.a $(B)/$(SHLIB)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/memhp $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(DATADIR)/memhp/scenarios $(DESTDIR)$(DATADIR)/doc/memhp
+	install -m 755 $(B)/memhp $(DESTDIR)$(BINDIR)/memhp
+	install -m 644 $(B)/libmemhp.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/$(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmemhp.so
+	install -m 644 include/memhp/*.h $(DESTDIR)$(INCLUDEDIR)/memhp/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		memhp.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/memhp.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/memhp.pc
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 scenarios/*.lua $(DESTDIR)$(DATADIR)/memhp/scenarios/
+	install -m 644 docs/scenarios.md $(DESTDIR)$(DATADIR)/doc/memhp/
+	@# The loader finds a new soname only once ldconfig has seen it.
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/memhp $(DESTDIR)$(PREFIX)/lib/libmemhp.a \
-		$(DESTDIR)$(PREFIX)/lib/libmemhp.so
-	rm -rf $(DESTDIR)$(PREFIX)/include/memhp
-	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MAN1)))
+	rm -f $(DESTDIR)$(BINDIR)/memhp $(DESTDIR)$(LIBDIR)/libmemhp.a \
+		$(DESTDIR)$(LIBDIR)/libmemhp.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/$(SHLIB) $(DESTDIR)$(PKGCONFIGDIR)/memhp.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/memhp $(DESTDIR)$(DATADIR)/memhp \
+		$(DESTDIR)$(DATADIR)/doc/memhp
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 
 # The sysfs write fuzzer (libFuzzer): always clang, whatever CC is.
 FUZZ_CC ?= clang

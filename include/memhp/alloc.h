@@ -88,7 +88,7 @@ MEMHP_API void memhp_free_contig_range(struct memhp_machine *m, unsigned long pf
  * A movable page belongs to an owner that knows how to let it go: the
  * movable_operations of 6.1 (balloon_mops, address_space operations). When
  * memhp migrates a page it allocates the target, copies the 4 KiB, links
- * the target to the same owner with the same @private cookie, and asks the
+ * the target to the same owner with the same @cookie, and asks the
  * owner to switch over. An owner registered with @lru set behaves like the
  * LRU (anonymous memory): PageLRU instead of __PageMovable.
  */
@@ -126,7 +126,7 @@ MEMHP_API void memhp_unregister_movable_owner(struct memhp_machine *m, int owner
 
 /* Make @page movable for owner @owner_id, with a cookie the owner chooses
  * (__SetPageMovable). The owner holds a reference to it. */
-MEMHP_API void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t private);
+MEMHP_API void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t cookie);
 MEMHP_API void memhp_ClearPageMovable(struct memhp_page *page);
 MEMHP_API int memhp_page_owner(const struct memhp_page *page);
 MEMHP_API uint32_t memhp_page_private(const struct memhp_page *page);

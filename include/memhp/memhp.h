@@ -35,7 +35,15 @@
 #include <memhp/shmem.h>
 #include <memhp/workload.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define MEMHP_VERSION "0.1.0"
 MEMHP_API const char *memhp_version(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* MEMHP_MEMHP_H */
