@@ -579,6 +579,42 @@ static void bench_create(uint64_t size)
 	vmem_rig_down(&r);
 }
 
+static const char usage[] =
+	"usage: bench_hotplug [BENCHMARK] [--quick] [--size GiB]... [--checker on|off]\n"
+	"                     [--phases] [--threads 1|2]\n"
+	"\n"
+	"How fast the core does what matters, each number next to a baseline measured\n"
+	"in the same run. BENCHMARK (default all):\n"
+	"  descriptor   bytes per page descriptor, against Linux's struct page\n"
+	"  free-block   offline + online of a free 128 MiB block\n"
+	"  migrate      offline of a block half full of movable pages\n"
+	"  scaling      per-block offline + online cost, 1 GiB to 1 TiB online\n"
+	"  vmem         virtio-mem plug to SIZE and unplug back to 0\n"
+	"  create       a machine with SIZE of virtio-mem plugged (run it alone)\n"
+	"  all          all of them but create\n"
+	"\n"
+	"options:\n"
+	"  --quick             fewer repeats and sizes\n"
+	"  --size GiB          vmem and create: the size (repeatable)\n"
+	"  --checker on|off    vmem: only with the checker after each operation on, or off\n"
+	"  --phases            vmem: where an unplug spends its time\n"
+	"  --threads 1|2       migrate: 2 runs two machines migrating at once\n"
+	"  -h, --help          this help\n"
+	"\n"
+	"docs/performance.md has the results and the command lines.\n";
+
+static const char *const benchmarks[] = { "descriptor", "free-block", "migrate", "scaling",
+					  "vmem",	"create",     "all",	 NULL };
+
+/* Says what is wrong; returns 2, the exit status of bad usage. */
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fputs("bench_hotplug: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\n", stderr);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const uint64_t default_vmem_sizes[] = { 16 * MEMHP_GiB, 64 * MEMHP_GiB,
@@ -592,19 +628,50 @@ int main(int argc, char **argv)
 	int threads = 1;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick"))
+		const char *opt = argv[i];
+		bool takes_value = !strcmp(opt, "--threads") || !strcmp(opt, "--checker") ||
+				   !strcmp(opt, "--size");
+		char *end;
+
+		if (takes_value && i + 1 == argc)
+			return bad_usage("%s needs a value", opt);
+		if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(opt, "--quick")) {
 			quick = true;
-		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-			threads = atoi(argv[++i]) > 1 ? MIGRATE_MAX_THREADS : 1;
-		else if (!strcmp(argv[i], "--phases"))
+		} else if (!strcmp(opt, "--threads")) {
+			if (strcmp(argv[++i], "1") && strcmp(argv[i], "2"))
+				return bad_usage("--threads %s: 1 or 2", argv[i]);
+			threads = !strcmp(argv[i], "2") ? MIGRATE_MAX_THREADS : 1;
+		} else if (!strcmp(opt, "--phases")) {
 			show_phases = true;
-		else if (!strcmp(argv[i], "--checker") && i + 1 < argc)
-			only_check = !strcmp(argv[++i], "on");
-		else if (!strcmp(argv[i], "--size") && i + 1 < argc &&
-			 nr_vmem_sizes < VMEM_MAX_SIZES)
-			vmem_sizes[nr_vmem_sizes++] = strtoull(argv[++i], NULL, 0) * MEMHP_GiB;
-		else
-			what = argv[i];
+		} else if (!strcmp(opt, "--checker")) {
+			if (strcmp(argv[++i], "on") && strcmp(argv[i], "off"))
+				return bad_usage("--checker %s: on or off", argv[i]);
+			only_check = !strcmp(argv[i], "on");
+		} else if (!strcmp(opt, "--size")) {
+			uint64_t gib = strtoull(argv[++i], &end, 0);
+
+			if (!*argv[i] || *end || !gib || gib > MEMHP_TiB / MEMHP_GiB * 64)
+				return bad_usage("--size %s: a number of GiB", argv[i]);
+			if (nr_vmem_sizes == VMEM_MAX_SIZES)
+				return bad_usage("--size %s: too many sizes", argv[i]);
+			vmem_sizes[nr_vmem_sizes++] = gib * MEMHP_GiB;
+		} else if (opt[0] == '-') {
+			return bad_usage("unknown option '%s' (bench_hotplug --help lists them)",
+					 opt);
+		} else {
+			bool known = false;
+
+			for (const char *const *b = benchmarks; *b; b++)
+				known |= !strcmp(*b, opt);
+			if (!known)
+				return bad_usage("unknown benchmark '%s' (bench_hotplug --help "
+						 "lists them)",
+						 opt);
+			what = opt;
+		}
 	}
 	if (quick)
 		repeats = QUICK_REPEATS;

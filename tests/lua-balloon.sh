@@ -22,7 +22,7 @@ else
 fi
 
 scenario 'm:balloon("zen")'
-expect_run 1 "balloon: unknown kind 'zen', did you mean 'xen'" "a misspelt kind" -- run -q "$tmp/s.lua"
+expect_run 1 "balloon: unknown kind 'zen' \(did you mean 'xen'\?\)" "a misspelt kind" -- run -q "$tmp/s.lua"
 scenario 'local b = m:balloon("virtio")
 b:inflate(-3)'
 expect_run 1 "inflate: expected a number of pages >= 0" "a negative page count" -- run -q "$tmp/s.lua"

@@ -34,7 +34,7 @@ expect_run 1 "s.lua:2: '\\}' expected \\(to close '\\{' at line 1\\)" \
 scenario 'local m = memhp.machine{ram = "4Q", phys_size = "64G"}'
 expect_run 1 "bad size '4Q': unknown suffix" "a bad size string" -- run -q "$tmp/s.lua"
 scenario 'local m = memhp.machine{blok_size = "128M", phys_size = "64G"}'
-expect_run 1 "unknown option 'blok_size', did you mean block_size" "a misspelt machine option" \
+expect_run 1 "unknown option 'blok_size' \(did you mean 'block_size'\?\)" "a misspelt machine option" \
 	-- run -q "$tmp/s.lua"
 scenario 'local m = memhp.machine{ram = "1G", phys_size = "64G"}
 m:ofline(32)'

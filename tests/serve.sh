@@ -183,7 +183,6 @@ is "$?" 0 "umount from outside: memhp serve exits 0"
 SERVE_PID=
 
 is "$("$MEMHP" serve -m 128M 2>&1; echo "rc=$?")" "memhp serve: --mount DIR is required
-Try 'memhp serve --help'.
 rc=2" "memhp serve without --mount"
 is "$("$MEMHP" serve --mount "$MNT" --device pc-dimm,size=100M 2>&1; echo "rc=$?")" \
 	"memhp serve: pc-dimm (no id): address 0x100000000 and size 0x6400000 must be multiples of the memory block size 0x8000000: Linux would not add it

@@ -116,9 +116,7 @@ static const char demo_usage[] =
 	"  --trace FILE          write the timeline as a Chrome trace-event JSON file\n"
 	"  --svg FILE            draw the memory map at the end (with both\n"
 	"                        protocols, 2025 goes to FILE-2.svg)\n"
-	"  -h, --help            this help\n"
-	"\n"
-	"man memhp has the rest.\n";
+	"  -h, --help            this help\n";
 
 struct demo_args {
 	const struct demo_plan *plan;
@@ -1231,14 +1229,13 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 			break;
 		case 'h':
 			fputs(demo_usage, stdout);
+			printf("\n%s has the rest.\n", run_man_hint());
 			return 1;
 		case ':':
 			fprintf(stderr, "memhp demo: %s needs a value\n", argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr,
-				"memhp demo: unknown option '%s' (memhp demo --help lists them)\n",
-				argv[optind - 1]);
+			run_unknown_option(argv[optind - 1], demo_usage, "memhp demo --help");
 			return -1;
 		}
 	}

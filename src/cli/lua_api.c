@@ -193,10 +193,9 @@ static enum memhp_online_type check_online_type(lua_State *L, int idx, const cha
 		const char *hint = run_suggest(s, online_type_names);
 
 		luaL_error(L,
-			   "%s: unknown online type '%s'%s%s%s (online, online_kernel, "
+			   "%s: unknown online type '%s'" RUN_HINT_FMT " (online, online_kernel, "
 			   "online_movable)",
-			   what, s, hint ? " (did you mean '" : "", hint ? hint : "",
-			   hint ? "'?)" : "");
+			   what, s, RUN_HINT_ARGS(hint));
 	}
 	return (enum memhp_online_type)t;
 }
@@ -742,9 +741,9 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 		if (!known) {
 			const char *hint = key ? run_suggest(key, machine_options) : NULL;
 
-			luaL_error(L, "memhp.machine: unknown option %s%s%s%s%s",
+			luaL_error(L, "memhp.machine: unknown option %s%s%s" RUN_HINT_FMT,
 				   key ? "'" : "a non-string key", key ? key : "", key ? "'" : "",
-				   hint ? ", did you mean " : "", hint ? hint : "");
+				   RUN_HINT_ARGS(hint));
 		}
 		lua_pop(L, 1);
 	}
@@ -1104,9 +1103,9 @@ void lapi_check_options(lua_State *L, int idx, const char *fn, const char *const
 		if (!ok) {
 			const char *hint = key ? run_suggest(key, known) : NULL;
 
-			luaL_error(L, "%s: unknown option %s%s%s%s%s", fn,
+			luaL_error(L, "%s: unknown option %s%s%s" RUN_HINT_FMT, fn,
 				   key ? "'" : "a non-string key", key ? key : "", key ? "'" : "",
-				   hint ? ", did you mean " : "", hint ? hint : "");
+				   RUN_HINT_ARGS(hint));
 		}
 		lua_pop(L, 1);
 	}
@@ -2031,8 +2030,8 @@ static const struct lapi_fault *check_fault(lua_State *L, int idx)
 	}
 	names[nr_faults] = NULL;
 	hint = run_suggest(s, names);
-	luaL_error(L, "fault: unknown fault '%s'%s%s%s (%s)", s, hint ? ", did you mean '" : "",
-		   hint ? hint : "", hint ? "'" : "", list);
+	luaL_error(L, "fault: unknown fault '%s'" RUN_HINT_FMT " (%s)", s, RUN_HINT_ARGS(hint),
+		   list);
 	return NULL;
 }
 
@@ -2620,9 +2619,8 @@ static int index_method(lua_State *L)
 		}
 		names[n] = NULL;
 		hint = run_suggest(key, names);
-		return luaL_error(L, "a %s has no method '%s'%s%s%s", type, key,
-				  hint ? " (did you mean '" : "", hint ? hint : "",
-				  hint ? "'?)" : "");
+		return luaL_error(L, "a %s has no method '%s'" RUN_HINT_FMT, type, key,
+				  RUN_HINT_ARGS(hint));
 	}
 }
 

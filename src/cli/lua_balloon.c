@@ -110,10 +110,9 @@ int lballoon_create(lua_State *L)
 		const char *hint = run_suggest(name, kind_names);
 
 		return luaL_error(L,
-				  "balloon: unknown kind '%s'%s%s%s (virtio, virtio-no-compaction, "
-				  "xen, hyperv, vmware, vmware-4k)",
-				  name, hint ? ", did you mean '" : "", hint ? hint : "",
-				  hint ? "'" : "");
+				  "balloon: unknown kind '%s'" RUN_HINT_FMT " (virtio, "
+				  "virtio-no-compaction, xen, hyperv, vmware, vmware-4k)",
+				  name, RUN_HINT_ARGS(hint));
 	}
 	if (!all) {
 		all = calloc(1, sizeof(*all));

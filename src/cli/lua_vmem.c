@@ -291,10 +291,10 @@ static enum memhp_vmem_flavor check_flavor(lua_State *L, int t, const char *fn)
 		if (!flavor_names[i]) {
 			hint = run_suggest(s, flavor_names);
 			luaL_error(L,
-				   "%s: unknown flavor '%s'%s%s%s (qemu, cloud-hypervisor, "
+				   "%s: unknown flavor '%s'" RUN_HINT_FMT
+				   " (qemu, cloud-hypervisor, "
 				   "firecracker)",
-				   fn, s, hint ? ", did you mean '" : "", hint ? hint : "",
-				   hint ? "'" : "");
+				   fn, s, RUN_HINT_ARGS(hint));
 		}
 		f = (enum memhp_vmem_flavor)i;
 	}

@@ -483,7 +483,7 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 		val = opt + n + 1;
 	} else {
 		if (*i + 1 >= argc)
-			return bad(prog, "%s needs an argument", name);
+			return bad(prog, "%s needs a value", name);
 		val = argv[++*i];
 	}
 	++*i;

@@ -3,9 +3,13 @@
  * main.c - memhp COMMAND [ARGS]: dispatch to the commands of cli_commands[].
  */
 #include "cli.h"
+#include "run_util.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* "memhp run": what the command's messages start with. */
+#define MAIN_PROG_MAX 32
 
 static int cmd_version(int argc, char **argv)
 {
@@ -32,7 +36,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: memhp COMMAND [ARGS...]\n\ncommands:\n");
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\n'memhp COMMAND --help' shows a command's options; man memhp has the rest.\n");
+	fprintf(f, "\n'memhp COMMAND --help' shows a command's options; %s has the rest.\n",
+		run_man_hint());
 }
 
 static const struct cli_command *find(const char *name)
@@ -41,6 +46,18 @@ static const struct cli_command *find(const char *name)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
+}
+
+/* The one way every unknown command is answered. */
+static void unknown_command(const char *name)
+{
+	const char *names[sizeof(cli_commands) / sizeof(cli_commands[0])];
+	size_t n = 0;
+
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		names[n++] = c->name;
+	names[n] = NULL;
+	run_unknown("command", name, names, "memhp help");
 }
 
 static int cmd_help(int argc, char **argv)
@@ -53,7 +70,7 @@ static int cmd_help(int argc, char **argv)
 	}
 	c = find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "memhp: no such command: %s\n", argv[1]);
+		unknown_command(argv[1]);
 		return 2;
 	}
 	{
@@ -77,9 +94,14 @@ int main(int argc, char **argv)
 		return cmd_version(1, argv);
 	c = find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "memhp: unknown command '%s'\n", argv[1]);
-		usage(stderr);
+		unknown_command(argv[1]);
 		return 2;
+	}
+	{
+		static char prog[MAIN_PROG_MAX];
+
+		snprintf(prog, sizeof(prog), "memhp %s", c->name);
+		run_prog = prog;
 	}
 	return c->run(argc - 1, argv + 1);
 }

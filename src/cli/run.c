@@ -42,7 +42,8 @@ static const char run_usage[] =
 	"                        2m, 1h) as a ^C does; exit status 124\n"
 	"  --sandbox             for a scenario from elsewhere: no os.execute, no files,\n"
 	"                        no environment, no native or binary code, capped\n"
-	"                        memory, --timeout 10m unless given (man memhp)\n"
+	"                        memory, --timeout 10m unless given (the man page's\n"
+	"                        TRUST)\n"
 	"  --logical-time        timestamps count events instead of time: two runs\n"
 	"                        with the same seed print byte-identical timelines\n"
 	"  -q, --quiet           no timeline; failures, print() and the verdict only\n"
@@ -51,7 +52,7 @@ static const char run_usage[] =
 	"ARGS after -- are the script's arg[1], arg[2], ...\n"
 	"A first ^C aborts a running offline (-EINTR, everything restored) and stops\n"
 	"the scenario after it; a second ^C exits at once.\n"
-	"The scenario API is in docs/scenarios.md; man memhp has the rest.\n";
+	"SCENARIO.lua not found here is looked for among the installed scenarios.\n";
 
 /* Once --timeout has told the scenario to stop, how long it has to do so
  * before memhp exits without it: enough for an offline to back out, while
@@ -484,14 +485,14 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
+			printf("The scenario API is in docs/scenarios.md; %s has the rest.\n",
+			       run_man_hint());
 			return 1;
 		case ':':
 			fprintf(stderr, "memhp run: %s needs a value\n", argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr,
-				"memhp run: unknown option '%s' (memhp run --help lists them)\n",
-				argv[optind - 1]);
+			run_unknown_option(argv[optind - 1], run_usage, "memhp run --help");
 			return -1;
 		}
 	}
@@ -622,6 +623,7 @@ int cmd_run(int argc, char **argv)
 	struct tl_options to = { 0 };
 	struct sigaction sa = { 0 }, old_sa;
 	struct run_timer timer;
+	char installed[RUN_PATH_MAX];
 	unsigned long violations = 0, nr_allowed = 0, io_errors = 0;
 	enum script_result result;
 	bool ran, passed;
@@ -631,8 +633,15 @@ int cmd_run(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? RUN_EXIT_OK : RUN_EXIT_USAGE;
 	if (access(a.script, R_OK)) {
-		fprintf(stderr, "memhp run: cannot read %s: %s\n", a.script, strerror(errno));
-		return RUN_EXIT_USAGE;
+		int err = errno;
+
+		/* The man page's examples name scenarios/x.lua: once installed,
+		 * they are the program's, wherever it runs. */
+		if (err != ENOENT || run_installed_file(a.script, installed, sizeof(installed))) {
+			fprintf(stderr, "memhp run: cannot read %s: %s\n", a.script, strerror(err));
+			return RUN_EXIT_USAGE;
+		}
+		a.script = installed;
 	}
 	if (check_outputs(&a))
 		return RUN_EXIT_IO;

@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The longest duration --timeout takes: a week, far past any scenario,
@@ -28,6 +30,8 @@
 /* A word is a typo of a name when it is at most this many edits away. */
 #define RUN_SUGGEST_MAX_EDITS 2
 #define RUN_SUGGEST_MAX_LEN 64
+/* Options one --help text shows, at most (memhp shell's has about 30). */
+#define RUN_USAGE_OPTIONS_MAX 128
 
 static const struct {
 	char suffix;
@@ -337,4 +341,138 @@ int run_parse_duration(const char *s, uint64_t *ms)
 		return 0;
 	}
 	return -1;
+}
+
+const char *run_prog = "memhp";
+
+/* The directory of the running program, or "" if /proc cannot say. */
+static const char *exe_dir(char buf[PATH_MAX])
+{
+	ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX - 1);
+	char *slash;
+
+	buf[n > 0 ? n : 0] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+const char *run_man_hint(void)
+{
+	static char hint[PATH_MAX + 8];
+	char dir[PATH_MAX], path[PATH_MAX + 32], real[PATH_MAX];
+
+	if (hint[0])
+		return hint;
+	exe_dir(dir);
+	snprintf(hint, sizeof(hint), "man memhp");
+	/* Installed: man finds it (BINDIR/../share/man is on its path). In a
+	 * build tree (build/NAME/memhp) the page is the source tree's. */
+	snprintf(path, sizeof(path), "%s/../share/man/man1/memhp.1", dir);
+	if (dir[0] && !is_file(path)) {
+		snprintf(path, sizeof(path), "%s/../../doc/memhp.1", dir);
+		if (is_file(path) && realpath(path, real))
+			snprintf(hint, sizeof(hint), "man %s", real);
+	}
+	return hint;
+}
+
+int run_installed_file(const char *rel, char *buf, size_t len)
+{
+	static const char *const under[] = { "", "scenarios/" };
+	char dir[PATH_MAX], path[PATH_MAX * 2], real[PATH_MAX];
+
+	if (!exe_dir(dir)[0] || rel[0] == '/')
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(under) / sizeof(under[0]); i++) {
+		snprintf(path, sizeof(path), "%s/../share/memhp/%s%s", dir, under[i], rel);
+		if (is_file(path) && realpath(path, real) && strlen(real) < len) {
+			snprintf(buf, len, "%s", real);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void run_unknown(const char *kind, const char *word, const char *const *names, const char *where)
+{
+	char name[RUN_SUGGEST_MAX_LEN];
+	const char *hint;
+
+	/* "--sed=3" is a typo of "--seed"; "-x" is one edit from every short
+	 * option, and so a typo of none. */
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+	hint = names && strlen(name) > 2 ? run_suggest(name, names) : NULL;
+
+	if (hint)
+		fprintf(stderr, "%s: unknown %s '%s' (did you mean '%s'?)\n", run_prog, kind, word,
+			hint);
+	else
+		fprintf(stderr, "%s: unknown %s '%s' (%s lists them)\n", run_prog, kind, word,
+			where);
+}
+
+void run_usage_options(char *text, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (char *line = text; line && *line && n + 1 < max;) {
+		char *next = strchr(line, '\n'), *p = line;
+
+		if (next)
+			*next++ = '\0';
+		while (*p == ' ')
+			p++;
+		/* "-q, --quiet": each name up to a space, '=', '[' or ','. */
+		while (*p == '-' && n + 1 < max) {
+			size_t len = strcspn(p, " =[,");
+			char *end = p + len;
+			bool more = *end == ',';
+
+			*end = '\0';
+			names[n++] = p;
+			if (!more)
+				break;
+			p = end + 1;
+			while (*p == ' ')
+				p++;
+		}
+		line = next;
+	}
+	names[n] = NULL;
+}
+
+void run_unknown_option(const char *word, const char *usage, const char *where)
+{
+	const char *names[RUN_USAGE_OPTIONS_MAX];
+	char *text = strdup(usage);
+
+	if (text)
+		run_usage_options(text, names, RUN_USAGE_OPTIONS_MAX);
+	run_unknown("option", word, text ? names : NULL, where);
+	free(text);
+}
+
+void run_unknown_option_of(const char *word, void (*usage)(FILE *f), const char *where)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f) {
+		usage(f);
+		fclose(f);
+	}
+	run_unknown_option(word, text ? text : "", where);
+	free(text);
 }

@@ -69,5 +69,40 @@ void run_print_shell_word(FILE *f, const char *s);
 /* The closest of @names (NULL-terminated) to @word, if it is close enough to
  * be a typo; NULL otherwise. */
 const char *run_suggest(const char *word, const char *const *names);
+/* Every "did you mean" says it one way: printf("unknown option '%s'"
+ * RUN_HINT_FMT, word, RUN_HINT_ARGS(hint)) prints "... (did you mean
+ * '--seed'?)", or nothing after the word when @hint is NULL. */
+#define RUN_HINT_FMT "%s%s%s"
+#define RUN_HINT_ARGS(hint) \
+	(hint) ? " (did you mean '" : "", (hint) ? (hint) : "", (hint) ? "'?)" : ""
+
+/*
+ * The one way every command answers a word it does not know: "PROG:
+ * unknown KIND 'WORD' (did you mean 'X'?)" when one of @names (NULL-
+ * terminated, may be NULL) is close, else "PROG: unknown KIND 'WORD'
+ * (@where lists them)".
+ */
+void run_unknown(const char *kind, const char *word, const char *const *names, const char *where);
+/* The options a --help text shows at the start of its lines ("  --seed N",
+ * "  -q, --quiet", "  --tmpfs=PATH"): their names, pointing into @text,
+ * which is cut up. At most @max - 1 of them; @names ends with NULL. */
+void run_usage_options(char *text, const char **names, size_t max);
+/* run_unknown() for an option, suggesting from the options @usage shows;
+ * @where is the command's "--help". */
+void run_unknown_option(const char *word, const char *usage, const char *where);
+/* The same, for a command whose help a function prints. */
+void run_unknown_option_of(const char *word, void (*usage)(FILE *f), const char *where);
+
+/* What every error message of the program starts with: "memhp", or the
+ * command being run ("memhp demo") once main() has chosen it. */
+extern const char *run_prog;
+
+/* How to read the man page from where this program runs: "man memhp"
+ * once installed, "man /path/to/doc/memhp.1" from a build tree. */
+const char *run_man_hint(void);
+/* A file installed with the program, @rel ("scenarios/x.lua", or just
+ * "x.lua" for a scenario) under BINDIR/../share/memhp: its path in @buf
+ * and 0, or -ENOENT. */
+int run_installed_file(const char *rel, char *buf, size_t len);
 
 #endif

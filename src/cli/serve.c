@@ -7,6 +7,7 @@
 #include "../fs/fuse_server.h"
 #include "cli.h"
 #include "machine_opts.h"
+#include "run_util.h"
 #include "serve_common.h"
 
 #include <memhp/fs.h>
@@ -16,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *f)
 {
@@ -51,8 +53,9 @@ int cmd_serve(int argc, char **argv)
 	struct serve_extras ex = { 0 };
 	struct memhp_shmem *dev_shm;
 	const char *mountpoint = NULL;
+	struct stat st;
 	sigset_t set;
-	int sig, ret = 1;
+	int sig, err = 0, ret = 1;
 
 	if (!o) {
 		fprintf(stderr, "memhp serve: out of memory\n");
@@ -73,14 +76,18 @@ int cmd_serve(int argc, char **argv)
 			free(o);
 			return 0;
 		}
-		if (!strcmp(argv[i], "--mount") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--mount")) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "memhp serve: --mount needs a value\n");
+				goto out_usage;
+			}
 			mountpoint = argv[i + 1];
 			i += 2;
 		} else if (!strncmp(argv[i], "--mount=", 8)) {
 			mountpoint = argv[i] + 8;
 			i++;
 		} else {
-			fprintf(stderr, "memhp serve: unknown option '%s'\n", argv[i]);
+			run_unknown_option_of(argv[i], usage, "memhp serve --help");
 			goto out_usage;
 		}
 	}
@@ -88,6 +95,17 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "memhp serve: --mount DIR is required\n");
 		goto out_usage;
 	}
+	/* FUSE would mount over a file too: a directory is what was meant. */
+	if (stat(mountpoint, &st))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	if (err) {
+		fprintf(stderr, "memhp serve: --mount %s: %s\n", mountpoint, strerror(err));
+		goto out_usage;
+	}
+	if (serve_opts_check(&so, "memhp serve"))
+		goto out_usage;
 
 	/* Only this thread takes the signals: workers inherit the mask. */
 	sigemptyset(&set);
@@ -131,6 +149,5 @@ out:
 	return ret;
 out_usage:
 	free(o);
-	fprintf(stderr, "Try 'memhp serve --help'.\n");
 	return 2;
 }

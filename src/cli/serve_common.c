@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The longest size= value taken, "1.5G" and the like. */
@@ -82,7 +83,7 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 						  : NULL;
 
 		if (!val) {
-			fprintf(stderr, "%s: --tmpfs needs an argument\n", prog);
+			fprintf(stderr, "%s: --tmpfs needs a value\n", prog);
 			return -1;
 		}
 		if (so->nr_tmpfs == SERVE_MAX_TMPFS) {
@@ -106,11 +107,29 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 		} else if (*i + 1 < argc) {
 			*dst = argv[++*i];
 		} else {
-			fprintf(stderr, "%s: %s needs an argument\n", prog, opts[k].name);
+			fprintf(stderr, "%s: %s needs a value\n", prog, opts[k].name);
 			return -1;
 		}
 		++*i;
 		return 1;
+	}
+	return 0;
+}
+
+int serve_opts_check(const struct serve_opts *so, const char *prog)
+{
+	const char *h = so->uevent_helper;
+	struct stat st;
+
+	if (!h || !*h)
+		return 0;
+	if (stat(h, &st)) {
+		fprintf(stderr, "%s: --uevent-helper %s: %s\n", prog, h, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || access(h, X_OK)) {
+		fprintf(stderr, "%s: --uevent-helper %s: not an executable file\n", prog, h);
+		return -1;
 	}
 	return 0;
 }

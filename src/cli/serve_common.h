@@ -42,6 +42,10 @@ struct serve_opts {
 
 /* As machine_opts_parse(): 1 (taken), 0 (not ours) or -1 (said why). */
 int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **argv, int *i);
+/* What can be checked before a machine exists: the --uevent-helper file is
+ * an executable file (Linux would find out only at the first uevent; ""
+ * means none, as in Linux). 0, or -1 after saying why. */
+int serve_opts_check(const struct serve_opts *so, const char *prog);
 void serve_opts_usage(FILE *f);
 
 struct serve_extras {

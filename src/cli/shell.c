@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "guest_procs.h"
 #include "machine_opts.h"
+#include "run_util.h"
 #include "serve_common.h"
 
 #include <memhp/fs.h>
@@ -579,9 +580,11 @@ int cmd_shell(int argc, char **argv)
 				cmd = argv + i + 1;
 			break;
 		}
-		fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
+		run_unknown_option_of(argv[i], usage, PROG " --help");
 		goto out_usage;
 	}
+	if (serve_opts_check(&so, PROG))
+		goto out_usage;
 	if (cmd == default_cmd) {
 		default_cmd[0] = getenv("SHELL");
 		if (!default_cmd[0] || !*default_cmd[0])
@@ -658,6 +661,5 @@ out:
 	return ret;
 out_usage:
 	free(o);
-	fprintf(stderr, "Try 'memhp shell --help'.\n");
 	return EXIT_SHELL_FAILED;
 }

@@ -495,13 +495,13 @@ int svg_write(struct memhp_machine *m, const char *path, const char *title)
 	int ret = build(&mp);
 
 	if (ret) {
-		fprintf(stderr, "memhp: the memory map needs more memory than there is\n");
+		fprintf(stderr, "%s: the memory map needs more memory than there is\n", run_prog);
 		return ret;
 	}
 	f = fopen(path, "w");
 	if (!f) {
 		ret = -errno;
-		fprintf(stderr, "memhp: cannot write the memory map to %s: %s\n", path,
+		fprintf(stderr, "%s: cannot write the memory map to %s: %s\n", run_prog, path,
 			strerror(errno));
 		free(mp.rows);
 		return ret;
@@ -509,7 +509,7 @@ int svg_write(struct memhp_machine *m, const char *path, const char *title)
 	draw(f, &mp, title);
 	if (fclose(f)) {
 		ret = -errno;
-		fprintf(stderr, "memhp: writing the memory map to %s failed: %s\n", path,
+		fprintf(stderr, "%s: writing the memory map to %s failed: %s\n", run_prog, path,
 			strerror(errno));
 	}
 	free(mp.rows);

@@ -1042,7 +1042,8 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 
 	if (!f) {
 		ret = -errno;
-		fprintf(stderr, "memhp: cannot write the trace to %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: cannot write the trace to %s: %s\n", run_prog, path,
+			strerror(errno));
 		return ret;
 	}
 	pthread_mutex_lock(&tl->lock);
@@ -1117,7 +1118,7 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (ret)
-		fprintf(stderr, "memhp: writing the trace to %s failed: %s\n", path,
+		fprintf(stderr, "%s: writing the trace to %s failed: %s\n", run_prog, path,
 			strerror(-ret));
 	return ret;
 }

@@ -4,6 +4,7 @@
  * of threads, cancelled only while they wait for a request.
  */
 #include "fuse_pool.h"
+#include "../cli/run_util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -102,13 +103,13 @@ int fuse_pool_start(struct fuse_pool *p, const struct fuse_lowlevel_ops *ops, si
 	p->se = fuse_session_new(&args, ops, op_size, userdata);
 	fuse_opt_free_args(&args);
 	if (!p->se) {
-		fprintf(stderr, "memhp: cannot start a FUSE session\n");
+		fprintf(stderr, "%s: cannot start a FUSE session\n", run_prog);
 		return -EINVAL;
 	}
 	if (fuse_session_mount(p->se, mountpoint)) {
 		fuse_session_destroy(p->se);
 		p->se = NULL;
-		fprintf(stderr, "memhp: cannot mount FUSE on %s\n", mountpoint);
+		fprintf(stderr, "%s: cannot mount FUSE on %s\n", run_prog, mountpoint);
 		return -EPERM;
 	}
 	if (nr_workers > FUSE_POOL_MAX_WORKERS)
@@ -116,7 +117,8 @@ int fuse_pool_start(struct fuse_pool *p, const struct fuse_lowlevel_ops *ops, si
 	for (unsigned int i = 0; i < nr_workers; i++) {
 		ret = pthread_create(&p->workers[i], NULL, worker, p);
 		if (ret) {
-			fprintf(stderr, "memhp: cannot start FUSE workers: %s\n", strerror(ret));
+			fprintf(stderr, "%s: cannot start FUSE workers: %s\n", run_prog,
+				strerror(ret));
 			fuse_pool_stop(p);
 			return -ret;
 		}

@@ -46,6 +46,7 @@
  *   reach us).
  */
 #include "fuse_server.h"
+#include "../cli/run_util.h"
 #include "fuse_pool.h"
 #include "shmem_fuse.h"
 
@@ -1105,7 +1106,7 @@ int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const ch
 		s->shm = shmem_fuse_subtree(dev_shm);
 		if (!s->shm || memhp_fs_resolve(fs, "/dev/shm", true, &a)) {
 			server_free(s);
-			fprintf(stderr, "memhp: cannot serve the tmpfs at /dev/shm\n");
+			fprintf(stderr, "%s: cannot serve the tmpfs at /dev/shm\n", run_prog);
 			return -ENOMEM;
 		}
 		s->dev_shm_ino = a.ino;
@@ -1118,7 +1119,7 @@ int fuse_server_start(struct memhp_fs *fs, struct memhp_shmem *dev_shm, const ch
 	}
 	ret = pthread_create(&s->poll_thread, NULL, kmsg_poll_notifier, s);
 	if (ret) {
-		fprintf(stderr, "memhp: cannot start the /dev/kmsg poll notifier: %s\n",
+		fprintf(stderr, "%s: cannot start the /dev/kmsg poll notifier: %s\n", run_prog,
 			strerror(ret));
 		fuse_server_stop(s);
 		return -ret;

@@ -7,6 +7,7 @@
  * for the thread that queued its event.
  */
 #include "uevent_helper.h"
+#include "../cli/run_util.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -145,15 +146,15 @@ static void *helper_thread(void *arg)
 			u->tail = &u->head;
 		u->nr_queued--;
 		if (u->dropped != dropped_told) {
-			fprintf(stderr, "memhp: %lu uevents dropped (more than %d waiting)\n",
-				u->dropped - dropped_told, UEVENT_HELPER_MAX_QUEUED);
+			fprintf(stderr, "%s: %lu uevents dropped (more than %d waiting)\n",
+				run_prog, u->dropped - dropped_told, UEVENT_HELPER_MAX_QUEUED);
 			dropped_told = u->dropped;
 		}
 		pid = spawn_helper(q);
 		if (pid < 0) {
 			/* Said once per helper, not once per event. */
 			if (strcmp(last_failed, q->argv[0])) {
-				fprintf(stderr, "memhp: uevent helper %s: %s\n", q->argv[0],
+				fprintf(stderr, "%s: uevent helper %s: %s\n", run_prog, q->argv[0],
 					strerror((int)-pid));
 				snprintf(last_failed, sizeof(last_failed), "%s", q->argv[0]);
 			}
