@@ -588,6 +588,66 @@ static void info_and_block_state_may_be_read_while_the_worker_runs(void)
 }
 
 /*
+ * The sequence a program writes from the headers alone: set the size, run
+ * the driver. The config-change interrupt comes from the device's thread;
+ * process() and wait_idle() wait for it to arrive instead of looking at
+ * an empty queue, so no memhp_vmem_dev_flush() is needed in between. Each
+ * size change is a fresh chance to lose the race.
+ */
+#define RACE_ROUNDS 40
+
+static void process_right_after_set_requested_size_sees_the_new_size(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	struct memhp_vmem_drv_info info;
+
+	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		const uint64_t size = (uint64_t)(i % 2 ? 2 : 4) * BLOCK;
+
+		ASSERT_OK(memhp_vmem_dev_set_requested_size(r.dev, size));
+		memhp_vmem_drv_process(r.drv);
+		memhp_vmem_drv_info(r.drv, &info);
+		ASSERT_EQ(info.plugged_size, size);
+	}
+}
+
+static void wait_idle_right_after_set_requested_size_sees_the_new_size(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
+	struct memhp_vmem_dev_config dc = { .id = "vm0",
+					    .addr = DEV_ADDR,
+					    .region_size = DEV_SIZE };
+	struct memhp_vmem_drv_params p;
+	struct memhp_vmem_drv_info info;
+	int wrong = 0;
+
+	tm_config(&cfg);
+	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "virtio-mem-memory-left");
+	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
+	memhp_vmem_drv_params_init(&p);
+	p.sync = false;
+	ASSERT_OK(memhp_vmem_drv_probe(m, dev, &p, &drv));
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		const uint64_t size = (uint64_t)(i % 2 ? 2 : 4) * BLOCK;
+
+		ASSERT_OK(memhp_vmem_dev_set_requested_size(dev, size));
+		memhp_vmem_drv_wait_idle(drv);
+		memhp_vmem_drv_info(drv, &info);
+		wrong += info.plugged_size != size;
+	}
+	EXPECT_EQ(wrong, 0);
+	memhp_vmem_drv_remove(drv);
+	memhp_vmem_dev_destroy(dev);
+}
+
+/*
  * virtio_mem_sbm_unplug_request(): partially plugged blocks first, offline
  * before online, ZONE_MOVABLE before kernel zones, and within a state the
  * highest block first. Five blocks: 32, 33 offline, 34 kernel, 35 and 36
@@ -659,4 +719,6 @@ RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 	  T(onlining_a_block_the_driver_does_not_expect_is_denied),
 	  T(a_1g_device_block_selects_big_block_mode),
 	  T(the_same_unplug_ends_in_the_same_state_under_both_protocols),
-	  T(info_and_block_state_may_be_read_while_the_worker_runs))
+	  T(info_and_block_state_may_be_read_while_the_worker_runs),
+	  T(process_right_after_set_requested_size_sees_the_new_size),
+	  T(wait_idle_right_after_set_requested_size_sees_the_new_size))

@@ -63,10 +63,18 @@ MEMHP_API int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_de
  */
 MEMHP_API void memhp_vmem_drv_remove(struct memhp_vmem_drv *drv);
 
-/* sync mode: run queued work now, as often as it is re-queued. Returns how
- * many times the work function ran. */
+/*
+ * sync mode: run queued work now, as often as it is re-queued. Returns how
+ * many times the work function ran. Config changes made before the call
+ * are seen: memhp_vmem_dev_set_requested_size() then this runs the
+ * resize, with no memhp_vmem_dev_flush() needed in between (the call
+ * waits for the device's pending notifications first, and so for a
+ * stalled request of another thread to be released).
+ */
 MEMHP_API unsigned int memhp_vmem_drv_process(struct memhp_vmem_drv *drv);
-/* async mode: wait until no work is queued or running. */
+/* async mode: wait until no work is queued or running, including the work
+ * of config changes made before the call (set_requested_size() then this
+ * returns once the worker has dealt with the new size). */
 MEMHP_API void memhp_vmem_drv_wait_idle(struct memhp_vmem_drv *drv);
 /* Let @ms of driver time pass: an armed retry timer that comes due queues
  * the work and doubles its period, up to the maximum. */

@@ -539,7 +539,6 @@ static int resize(struct demo_run *dr, uint64_t size)
 	rc = memhp_vmem_dev_set_requested_size(dr->dev, size);
 	if (rc)
 		return rc;
-	memhp_vmem_dev_flush(dr->dev);
 	memhp_vmem_drv_process(dr->drv);
 	for (int retry = 0; retry < DEMO_MAX_RETRIES; retry++) {
 		memhp_vmem_drv_info(dr->drv, &dr->info);

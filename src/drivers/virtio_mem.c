@@ -1484,12 +1484,24 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/*
+ * A config change the host made before the caller asked for the work must
+ * be seen by it: the interrupt travels through the device's thread, so
+ * let it arrive (from that thread itself, it already has: the flush says
+ * -EDEADLK and waits for nothing).
+ */
+static void take_interrupts(struct memhp_vmem_drv *vm)
+{
+	memhp_vmem_dev_flush(vm->dev);
+}
+
 unsigned int memhp_vmem_drv_process(struct memhp_vmem_drv *vm)
 {
 	unsigned int runs = 0;
 
 	if (!vm->p.sync)
 		return 0;
+	take_interrupts(vm);
 	while (take_work(vm)) {
 		virtio_mem_run_wq(vm);
 		work_done(vm);
@@ -1500,6 +1512,7 @@ unsigned int memhp_vmem_drv_process(struct memhp_vmem_drv *vm)
 
 void memhp_vmem_drv_wait_idle(struct memhp_vmem_drv *vm)
 {
+	take_interrupts(vm);
 	pthread_mutex_lock(&vm->wq_lock);
 	while (!vm->p.sync && (vm->work_pending || vm->work_running))
 		pthread_cond_wait(&vm->wq_cond, &vm->wq_lock);
