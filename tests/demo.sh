@@ -60,6 +60,32 @@ grep -Eq '^  0x0000000100000000-0x000000010fffffff +256 MiB  online +Movable +32
 check "the block table shows the device's remaining memory online in ZONE_MOVABLE"
 ! grep -q 'offline_pages memory' "$tmp/out"
 check "the steps are summarised: one line per step, not one per operation"
+grep -Eq '^  0x0000000000000000-0x0000000007ffffff +128 MiB  online +None +0 *$' "$tmp/out"
+check "the block table writes a block of two zones (valid_zones none) as lsmem does: None"
+sed -n '/^In short:$/,/^$/p' "$tmp/out" | sed '1d;/^$/d' >"$tmp/short"
+[ "$(wc -l <"$tmp/short")" -eq 2 ] &&
+	grep -Eq "^  Linux 6\.1: the driver dropped its pages' references before offlining; .+; $to plugged as requested\.$" "$tmp/short" &&
+	grep -Eq "^  2025 proposal: pages kept their reference, offlining skipped them; .+; $to plugged as requested\.$" "$tmp/short"
+check "the demo ends with what the two protocols did differently, in two lines"
+# The notes that explain the report are there exactly when what they
+# explain is: findings next to "0 violations", a PARTIAL block.
+python3 - "$tmp/out" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split('\n')
+LABEL, CELL = 28, 36
+def cells(label):
+    i = next(k for k, l in enumerate(lines) if l.startswith(label))
+    return [lines[i][LABEL + c * (CELL + 2):LABEL + c * (CELL + 2) + CELL].strip() for c in range(2)]
+findings, checker = cells('findings during the run'), cells('invariant checker')
+puzzling = any(f != 'none' and c == '0 violations' for f, c in zip(findings, checker))
+note = any(l.startswith('Findings are events:') for l in lines)
+assert puzzling == note, (findings, checker, note)
+partial = any('MOVABLE_PARTIAL' in l and l.startswith('  0x') for l in lines)
+pnote = any(l.startswith('MOVABLE_PARTIAL N/64: ') for l in lines)
+assert partial == pnote, (partial, pnote)
+print('# findings beside 0 violations: %s; a PARTIAL block: %s' % (puzzling, partial))
+PY
+check "findings beside '0 violations' and MOVABLE_PARTIAL N/64 are explained when they show"
 
 # The files.
 grep -q "^memory map (2025 proposal): $tmp/map-2.svg$" "$tmp/out"

@@ -25,10 +25,13 @@
 #include <memhp/virtio_mem.h>
 #include <memhp/virtio_mem_driver.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,7 +109,9 @@ static const char demo_usage[] =
 	"and under the 2025 proposal, side by side. Needs no files.\n"
 	"Exit status: 0 if no data was lost, 1 if some was (or the demo could not be\n"
 	"made), 2 on bad usage, 3 if a file it was asked for (--svg, --trace) cannot\n"
-	"be written. What the checkers find is reported, not an error.\n"
+	"be written, 130 if ^C stopped it. What the checkers find is reported, not an\n"
+	"error. A first ^C stops the demo after the step it lands in (an offline backs\n"
+	"out) and reports what ran; a second exits at once.\n"
 	"\n"
 	"options:\n"
 	"  --seed N              seed every random choice (default: a random seed,\n"
@@ -216,7 +221,8 @@ struct demo_run {
 	int nr_rows;
 	unsigned long rows_left_out;
 	double seconds;
-	bool ok; /* the run happened: machine, device and driver came up */
+	bool ok;	/* it got through the unplug: there is something to report */
+	bool cut_short; /* a ^C came before the unplug */
 };
 
 static double mono_s(void)
@@ -235,6 +241,41 @@ static const char *protocol_label(enum memhp_protocol p)
 static const char *protocol_title(enum memhp_protocol p)
 {
 	return p == MEMHP_PROTOCOL_2025 ? "2025 proposal" : "Linux 6.1";
+}
+
+/* ---- ^C ------------------------------------------------------------------------------ */
+
+/*
+ * The first ^C stops the demo after the step it lands in (an offline backs
+ * out with -EINTR, everything restored) and prints the summary of what ran;
+ * a second exits at once. The handler only raises flags.
+ */
+static atomic_int demo_interrupts;
+static pthread_t demo_thread;
+static struct memhp_task *demo_task;
+
+static void on_sigint(int sig)
+{
+	static const char twice[] = "\nmemhp demo: interrupted twice: exiting now\n";
+
+	(void)sig;
+	/* The demo's thread is the one whose offline must see it. */
+	if (!pthread_equal(pthread_self(), demo_thread)) {
+		pthread_kill(demo_thread, SIGINT);
+		return;
+	}
+	if (atomic_fetch_add(&demo_interrupts, 1)) {
+		if (write(STDERR_FILENO, twice, sizeof(twice) - 1) < 0) {
+			/* Nothing left to tell. */
+		}
+		_exit(RUN_EXIT_INTERRUPTED);
+	}
+	memhp_task_signal(demo_task);
+}
+
+static bool interrupted(void)
+{
+	return atomic_load(&demo_interrupts) != 0;
 }
 
 /* ---- Counting what happens ------------------------------------------------------------ */
@@ -259,7 +300,17 @@ static void guard(struct demo_run *dr, const char *rule, unsigned long pfn)
 }
 
 /* What each kind of finding means, in one line; @detail tells apart two
- * meanings of one rule. */
+ * meanings of one rule. The enum names the rows, in order. */
+enum demo_meaning {
+	MEANING_FAKE_OFFLINE_REFERENCED,
+	MEANING_PUT_AFTER_REMOVAL,
+	MEANING_RACE_2019,
+	MEANING_ISOLATED_BUG,
+	MEANING_ISOLATED_WARN,
+	MEANING_LEAKED_SUB_BLOCK,
+	DEMO_NR_MEANINGS
+};
+
 static const struct {
 	const char *rule, *detail, *meaning;
 } meanings[] = {
@@ -282,6 +333,8 @@ static const struct {
 	  "an unplugged sub-block of an online block has a page that is not fake-offline any "
 	  "more: the leaked page" },
 };
+_Static_assert(sizeof(meanings) / sizeof(meanings[0]) == DEMO_NR_MEANINGS,
+	       "a meaning for every enum demo_meaning");
 
 static int meaning_of(const char *rule, const char *line)
 {
@@ -376,9 +429,11 @@ static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event 
 			pthread_mutex_lock(&dr->guard_lock);
 			dr->off_start = dr->off_end = 0;
 			if (dr->signalled) {
-				/* Everything after must not see it. It may have come
-				 * too late to matter: offlining had finished. */
-				memhp_task_clear_signal(dr->task);
+				/* Everything after must not see it (unless a ^C
+				 * came too: that one stays). It may have come too
+				 * late to matter: offlining had finished. */
+				if (!interrupted())
+					memhp_task_clear_signal(dr->task);
 				dr->signalled = false;
 				if (ev->ret == -EINTR && st->interrupted++ < DEMO_MAX_NAMED)
 					st->interrupted_blocks[st->interrupted - 1] =
@@ -542,7 +597,8 @@ static int resize(struct demo_run *dr, uint64_t size)
 	memhp_vmem_drv_process(dr->drv);
 	for (int retry = 0; retry < DEMO_MAX_RETRIES; retry++) {
 		memhp_vmem_drv_info(dr->drv, &dr->info);
-		if (dr->info.plugged_size == size || !dr->info.timer_armed || dr->info.broken)
+		if (dr->info.plugged_size == size || !dr->info.timer_armed || dr->info.broken ||
+		    interrupted())
 			break;
 		note(dr, "the driver stopped at %s (%s); its retry timer fires in %" PRIu64 " s",
 		     run_fmt_size(dr->info.plugged_size, sz), run_errno_str(dr->info.last_rc, err),
@@ -871,6 +927,31 @@ static void driver_state(struct demo_run *dr, unsigned long id, char *buf, size_
 	snprintf(buf + strlen(buf), len - strlen(buf), " %" PRIu64 "/%" PRIu64, plugged, per);
 }
 
+/*
+ * lsmem's ZONES column from valid_zones: lsmem reads each name, whatever
+ * its case, and prints its own spelling ("none" is "None"), joined by '/'.
+ */
+static void lsmem_zones(const char *valid_zones, char *buf, size_t len)
+{
+	static const char *const names[] = { "None",	"DMA",	   "DMA32", "Normal",
+					     "Highmem", "Movable", "Device" };
+	const char *p = valid_zones;
+
+	buf[0] = '\0';
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		const char *name = NULL;
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i]) == n && !strncasecmp(names[i], p, n))
+				name = names[i];
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%.*s", buf[0] ? "/" : "",
+			 name ? (int)strlen(name) : (int)n, name ? name : p);
+		p += n;
+		p += strspn(p, " ");
+	}
+}
+
 static void collect_rows(struct demo_run *dr)
 {
 	for (long id = memhp_next_block(dr->m, 0); id >= 0;
@@ -887,12 +968,10 @@ static void collect_rows(struct demo_run *dr)
 			 bi.state == MEMHP_MEM_ONLINE	 ? "online"
 			 : bi.state == MEMHP_MEM_OFFLINE ? "offline"
 							 : "going-offline");
-		/* lsmem's ZONES column: what valid_zones says. */
 		n = memhp_show_valid_zones(dr->m, (unsigned long)id, buf);
 		if (n > 0 && buf[n - 1] == '\n')
 			buf[n - 1] = '\0';
-		snprintf(r.zone, sizeof(r.zone), "%.*s", (int)sizeof(r.zone) - 1,
-			 n > 0 ? buf : "?");
+		lsmem_zones(n > 0 ? buf : "?", r.zone, sizeof(r.zone));
 		driver_state(dr, (unsigned long)id, r.driver, sizeof(r.driver));
 		if (dr->nr_rows) {
 			struct demo_row *prev = &dr->rows[dr->nr_rows - 1];
@@ -977,19 +1056,24 @@ static int run_protocol(struct demo_run *dr, const struct demo_args *a)
 		       ? "PageOffline pages keep refcount 1 and are skipped (PG_offline_skippable)"
 		       : "the driver drops its PageOffline references in MEM_GOING_OFFLINE");
 	fflush(stdout);
+	/* After a ^C, the step it landed in ends and no other starts. */
 	rc = setup(dr);
-	if (!rc)
+	if (!rc && !interrupted())
 		rc = plug(dr);
-	if (!rc)
+	if (!rc && !interrupted())
 		rc = fill(dr);
-	if (!rc)
+	if (!rc && !interrupted())
 		rc = unplug(dr);
-	if (!rc) {
+	else if (!rc)
+		dr->cut_short = true;
+	/* What follows is the demo's bookkeeping: no signal is for it. */
+	memhp_task_clear_signal(dr->task);
+	if (!rc && !dr->cut_short) {
 		verify(dr);
 		collect_rows(dr);
 		dr->ok = true;
 	}
-	if (!rc && a->svg) {
+	if (!rc && dr->ok && a->svg) {
 		run_svg_path(a->svg, dr->pid, path, sizeof(path));
 		snprintf(title, sizeof(title), "memhp demo, %s, seed %" PRIu64,
 			 protocol_title(dr->protocol), dr->seed);
@@ -1131,6 +1215,107 @@ static void print_meanings(struct demo_run **runs, int n)
 		       "(another seed) to see the race.\n");
 }
 
+/* ---- What the report means -------------------------------------------------------------- */
+
+static unsigned long rule_count(const struct demo_run *dr, int meaning)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < dr->nr_rules; i++)
+		if (dr->rules[i].meaning == meaning)
+			n += dr->rules[i].n;
+	return n;
+}
+
+/* Blocks the table shows in a partial driver state. */
+static unsigned long partial_blocks(const struct demo_run *dr)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < dr->nr_rows; i++)
+		if (strstr(dr->rows[i].driver, "PARTIAL"))
+			n += dr->rows[i].last - dr->rows[i].first + 1;
+	return n;
+}
+
+/* Findings next to "0 violations" look like a contradiction: they are not. */
+static void print_findings_note(struct demo_run **runs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!runs[i]->nr_findings || runs[i]->check_nr)
+			continue;
+		printf("\nFindings are events: each WARN or Bad page state as it fired during the "
+		       "run.\nThe invariant checker judges the state at the end; a run has "
+		       "findings and 0 violations\nwhen what they were about was gone by then (its "
+		       "memory removed, the reference\ndropped, the page leaked out of every "
+		       "count).\n");
+		return;
+	}
+}
+
+/* The driver's PARTIAL states, in words, when the table shows one. */
+static void print_partial_note(struct demo_run **runs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const uint64_t per = runs[i]->block_size / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
+
+		if (!partial_blocks(runs[i]))
+			continue;
+		printf("\nMOVABLE_PARTIAL N/%" PRIu64
+		       ": the driver's state for an online ZONE_MOVABLE "
+		       "block with N of its\n%" PRIu64 " sub-blocks plugged; the others' pages are "
+		       "fake-offline (PageOffline, their memory\ngiven back to the host). The "
+		       "block "
+		       "stays online until all of it can go: its offline\nfailed or was "
+		       "interrupted, or the requested size ends inside it.\n",
+		       per, per);
+		return;
+	}
+}
+
+/* One line per protocol: what it did, and what came of it. */
+static void conclusion_line(const struct demo_run *r)
+{
+	const unsigned long race = rule_count(r, MEANING_RACE_2019),
+			    referenced = rule_count(r, MEANING_FAKE_OFFLINE_REFERENCED),
+			    warned = rule_count(r, MEANING_ISOLATED_WARN) +
+				     rule_count(r, MEANING_ISOLATED_BUG),
+			    late = rule_count(r, MEANING_PUT_AFTER_REMOVAL),
+			    partial = partial_blocks(r);
+	char what[DEMO_LINE] = "", a[RUN_SIZE_STR], b[RUN_SIZE_STR];
+
+#define ADD(...) snprintf(what + strlen(what), sizeof(what) - strlen(what), __VA_ARGS__)
+	if (race)
+		ADD("; %lu page%s a walker freed under the driver leaked", race,
+		    race == 1 ? "" : "s");
+	else if (referenced)
+		ADD("; %lu of its puts met a walker's reference", referenced);
+	if (warned)
+		ADD("; %lu walker reference%s only warned", warned, warned == 1 ? "" : "s");
+	if (late)
+		ADD("; %lu late put_page()%s hit removed memory", late, late == 1 ? "" : "s");
+	if (partial)
+		ADD("; %lu block%s stayed online, partly unplugged", partial,
+		    partial == 1 ? "" : "s");
+	if (!what[0])
+		ADD("; no walker met the driver");
+#undef ADD
+	printf("  %s: %s%s; %s%s%s.\n", protocol_title(r->protocol),
+	       r->protocol == MEMHP_PROTOCOL_2025
+		       ? "pages kept their reference, offlining skipped them"
+		       : "the driver dropped its pages' references before offlining",
+	       what, run_fmt_size(r->plugged_after, a),
+	       r->plugged_after == r->requested ? " plugged as requested" : " plugged, not ",
+	       r->plugged_after == r->requested ? "" : run_fmt_size(r->requested, b));
+}
+
+static void print_conclusion(struct demo_run **runs, int n)
+{
+	printf("\nIn short:\n");
+	for (int i = 0; i < n; i++)
+		conclusion_line(runs[i]);
+}
+
 static void report(struct demo_run **runs, int n)
 {
 	char c[DEMO_NR_PROTOCOLS][DEMO_CELL];
@@ -1172,10 +1357,13 @@ static void report(struct demo_run **runs, int n)
 	    snprintf(cell, DEMO_CELL, "%lu pages verified, %lu lost", r->verified, r->lost));
 	ROW("time", snprintf(cell, DEMO_CELL, "%.1f s", r->seconds));
 #undef ROW
+	print_findings_note(runs, n);
 
 	for (int i = 0; i < n; i++)
 		print_rows(runs[i]);
+	print_partial_note(runs, n);
 	print_meanings(runs, n);
+	print_conclusion(runs, n);
 }
 
 /* ---- The command ---------------------------------------------------------------------------- */
@@ -1282,6 +1470,7 @@ int cmd_demo(int argc, char **argv)
 	struct demo_run runs[DEMO_NR_PROTOCOLS], *done[DEMO_NR_PROTOCOLS];
 	struct tl_options to = { 0 };
 	struct timeline *tl;
+	struct sigaction sa = { 0 }, old_sa;
 	uint64_t seed;
 	unsigned long lost = 0;
 	int n = 0, nd = 0, ret, status = RUN_EXIT_OK;
@@ -1312,6 +1501,12 @@ int cmd_demo(int argc, char **argv)
 		return RUN_EXIT_FAILED;
 	}
 	tl_register_scenario_thread(tl);
+	demo_thread = pthread_self();
+	demo_task = memhp_current_task();
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, &old_sa);
 	/* The seed comes first: whatever happens next, the run can be replayed. */
 	print_header(&a, seed);
 
@@ -1320,6 +1515,11 @@ int cmd_demo(int argc, char **argv)
 
 		if (a.protocol >= 0 && a.protocol != p)
 			continue;
+		if (interrupted()) {
+			printf("\n== %s: not run (^C) ==\n",
+			       protocol_title((enum memhp_protocol)p));
+			continue;
+		}
 		memset(dr, 0, sizeof(*dr));
 		dr->plan = a.plan;
 		dr->protocol = (enum memhp_protocol)p;
@@ -1363,6 +1563,16 @@ int cmd_demo(int argc, char **argv)
 	for (int i = 0; i < nd; i++)
 		printf("%s: %lu pages verified, %lu lost.%s", protocol_title(done[i]->protocol),
 		       done[i]->verified, done[i]->lost, i + 1 < nd ? "  " : "\n");
+	for (int i = 0; i < n; i++)
+		if (runs[i].cut_short)
+			printf("%s: a ^C came before the unplug: nothing to compare.\n",
+			       protocol_title(runs[i].protocol));
+	if (interrupted()) {
+		printf("INTERRUPTED: the demo stopped after the step ^C landed in; above is what "
+		       "ran.\n");
+		status = RUN_EXIT_INTERRUPTED;
+	}
+	sigaction(SIGINT, &old_sa, NULL);
 	if (lost)
 		status = RUN_EXIT_FAILED;
 	if (io_error && status == RUN_EXIT_OK)
