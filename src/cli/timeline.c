@@ -121,6 +121,23 @@ struct timeline {
 
 	struct tl_machine machines[TL_MAX_MACHINES];
 
+	/* The column header goes before the first line. */
+	bool header_printed;
+	/*
+	 * A begin line is held back until we know whether the span has
+	 * children: a span without any prints as one line, as function_graph
+	 * prints a leaf function. One at most, whatever its thread: any other
+	 * line prints it first, so that lines come out in the order of their
+	 * events (a device's answer after the call that caused it).
+	 */
+	struct {
+		bool active;
+		unsigned int tid;
+		int depth;
+		uint64_t ts;
+		char text[TL_LINE];
+	} pending;
+
 	/* The progress bar: the outermost long operation of any thread. */
 	pthread_t progress_thread;
 	pthread_cond_t progress_cond;
@@ -143,13 +160,6 @@ struct tl_thread {
 	unsigned int tid;
 	int depth;
 	uint64_t begin_ts[TL_MAX_DEPTH];
-	/* A begin line is held back until we know whether the span has
-	 * children: a span without any prints as one line, as function_graph
-	 * prints a leaf function. */
-	bool pending;
-	char pending_text[TL_LINE];
-	uint64_t pending_ts;
-	int pending_depth;
 	/* Begins not kept for the trace file: their ends are not kept either. */
 	unsigned int dropped_open;
 	/* Kernel messages of the current operation, by kind. */
@@ -333,7 +343,21 @@ static int clamp_depth(const struct timeline *tl, int depth)
 	return tl->opt.max_depth && depth > tl->opt.max_depth ? tl->opt.max_depth : depth;
 }
 
-static void print_line(struct timeline *tl, struct tl_thread *th, uint64_t ts, int depth,
+/* ftrace prints a header over its columns: so does the timeline. */
+static void print_header(struct timeline *tl, FILE *f)
+{
+	int len;
+
+	tl->header_printed = true;
+	if (tl->opt.logical_time) {
+		fprintf(f, "%-9s %3s  %s\n", "#   event", "tid", "what");
+		return;
+	}
+	len = fprintf(f, "%-9s %3s  %s", "# time ms", "tid", "what");
+	fprintf(f, "%*s%12s\n", len < TL_DUR_COL ? TL_DUR_COL - len : 1, "", "duration");
+}
+
+static void print_line(struct timeline *tl, unsigned int tid, uint64_t ts, int depth,
 		       const char *text, int64_t dur_ns)
 {
 	FILE *f = tl->opt.out;
@@ -342,12 +366,13 @@ static void print_line(struct timeline *tl, struct tl_thread *th, uint64_t ts, i
 	if (!f)
 		return;
 	bar_clear(tl);
+	if (!tl->header_printed)
+		print_header(tl, f);
 	if (tl->opt.logical_time)
-		len = fprintf(f, "%9" PRIu64 " %3u  %*s%s", ts / TL_LOGICAL_TICK_NS, th->tid,
-			      indent, "", text);
+		len = fprintf(f, "%9" PRIu64 " %3u  %*s%s", ts / TL_LOGICAL_TICK_NS, tid, indent,
+			      "", text);
 	else
-		len = fprintf(f, "%9.3f %3u  %*s%s", (double)ts / NS_PER_MS, th->tid, indent, "",
-			      text);
+		len = fprintf(f, "%9.3f %3u  %*s%s", (double)ts / NS_PER_MS, tid, indent, "", text);
 	if (dur_ns >= 0 && !tl->opt.logical_time)
 		fprintf(f, "%*s%9.3f ms", len < TL_DUR_COL ? TL_DUR_COL - len : 1, "",
 			(double)dur_ns / NS_PER_MS);
@@ -355,14 +380,14 @@ static void print_line(struct timeline *tl, struct tl_thread *th, uint64_t ts, i
 	fflush(f);
 }
 
-/* Print a held-back begin line: the span turned out to have children. */
-static void flush_pending(struct timeline *tl, struct tl_thread *th)
+/* Print the held-back begin line: a line follows, of its span or not. */
+static void flush_pending(struct timeline *tl)
 {
-	if (!th->pending)
+	if (!tl->pending.active)
 		return;
-	th->pending = false;
-	strncat(th->pending_text, " {", sizeof(th->pending_text) - strlen(th->pending_text) - 1);
-	print_line(tl, th, th->pending_ts, th->pending_depth, th->pending_text, -1);
+	tl->pending.active = false;
+	strncat(tl->pending.text, " {", sizeof(tl->pending.text) - strlen(tl->pending.text) - 1);
+	print_line(tl, tl->pending.tid, tl->pending.ts, tl->pending.depth, tl->pending.text, -1);
 }
 
 static void print_hidden_printk(struct timeline *tl, struct tl_thread *th, uint64_t ts);
@@ -373,11 +398,12 @@ static void span_begin(struct timeline *tl, struct tl_thread *th, uint64_t ts, c
 	bool shown = visible(tl, th, th->depth);
 
 	if (shown) {
-		flush_pending(tl, th);
-		th->pending = true;
-		th->pending_ts = ts;
-		th->pending_depth = th->depth;
-		snprintf(th->pending_text, sizeof(th->pending_text), "%s", text);
+		flush_pending(tl);
+		tl->pending.active = true;
+		tl->pending.tid = th->tid;
+		tl->pending.ts = ts;
+		tl->pending.depth = th->depth;
+		snprintf(tl->pending.text, sizeof(tl->pending.text), "%s", text);
 		/* In a summary the kernel's messages are ratelimited per shown
 		 * span: the operations inside are not shown. */
 		if (tl->opt.max_depth)
@@ -400,32 +426,33 @@ static void span_end(struct timeline *tl, struct tl_thread *th, uint64_t ts, con
 	if (!visible(tl, th, th->depth))
 		return;
 	dur = th->depth < TL_MAX_DEPTH ? (int64_t)(ts - th->begin_ts[th->depth]) : -1;
-	if (th->pending && th->pending_depth == th->depth) {
-		th->pending = false;
+	if (tl->pending.active && tl->pending.tid == th->tid && tl->pending.depth == th->depth) {
+		tl->pending.active = false;
 		if (result)
-			snprintf(line, sizeof(line), "%s = %s", th->pending_text, result);
+			snprintf(line, sizeof(line), "%s = %s", tl->pending.text, result);
 		else
-			snprintf(line, sizeof(line), "%s", th->pending_text);
-		print_line(tl, th, th->pending_ts, th->depth, line, dur);
+			snprintf(line, sizeof(line), "%s", tl->pending.text);
+		print_line(tl, th->tid, tl->pending.ts, th->depth, line, dur);
 		return;
 	}
+	flush_pending(tl);
 	snprintf(line, sizeof(line), result ? "} = %s" : "}", result);
-	print_line(tl, th, ts, th->depth, line, dur);
+	print_line(tl, th->tid, ts, th->depth, line, dur);
 }
 
 static void leaf(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
 {
 	if (!visible(tl, th, th->depth))
 		return;
-	flush_pending(tl, th);
-	print_line(tl, th, ts, th->depth, text, -1);
+	flush_pending(tl);
+	print_line(tl, th->tid, ts, th->depth, text, -1);
 }
 
 /* A finding or a note: printed whatever the depth. */
 static void always_leaf(struct timeline *tl, struct tl_thread *th, uint64_t ts, const char *text)
 {
-	flush_pending(tl, th);
-	print_line(tl, th, ts, clamp_depth(tl, th->depth), text, -1);
+	flush_pending(tl);
+	print_line(tl, th->tid, ts, clamp_depth(tl, th->depth), text, -1);
 }
 
 /* "memory32" or "memory32-35" for the blocks a pfn range touches. */
@@ -881,6 +908,10 @@ void tl_destroy(struct timeline *tl)
 {
 	if (!tl)
 		return;
+	/* A span that never ended (an interrupted run) still shows it began. */
+	pthread_mutex_lock(&tl->lock);
+	flush_pending(tl);
+	pthread_mutex_unlock(&tl->lock);
 	if (tl->progress_running) {
 		pthread_mutex_lock(&tl->lock);
 		tl->progress_stop = true;
