@@ -286,6 +286,97 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	ASSERT_EQ(s.tracks, 2);
 }
 
+struct named_offliner {
+	struct memhp_machine *m;
+	unsigned long id;
+	const char *name; /* NULL: the thread keeps the program's name */
+	int ret;
+};
+
+static void *named_offline_thread(void *arg)
+{
+	struct named_offliner *o = arg;
+
+	if (o->name)
+		pthread_setname_np(pthread_self(), o->name);
+	o->ret = memhp_block_offline(o->m, o->id);
+	return NULL;
+}
+
+/* The thread_name of track (@pid, @tid) in @path, or "" if it has none. */
+static const char *track_name_in(const char *path, long long pid, long long tid)
+{
+	static char name[MAX_NAME];
+	json_t *root = json_load_file(path, 0, NULL), *ev;
+	size_t i;
+
+	name[0] = '\0';
+	json_array_foreach(json_object_get(root, "traceEvents"), i, ev)
+	{
+		const char *ph = json_string_value(json_object_get(ev, "ph"));
+		const char *what = json_string_value(json_object_get(ev, "name"));
+
+		if (ph && !strcmp(ph, "M") && what && !strcmp(what, "thread_name") &&
+		    json_integer_value(json_object_get(ev, "pid")) == pid &&
+		    json_integer_value(json_object_get(ev, "tid")) == tid)
+			snprintf(name, sizeof(name), "%s",
+				 json_string_value(
+					 json_object_get(json_object_get(ev, "args"), "name")));
+	}
+	json_decref(root);
+	return name;
+}
+
+#define EXPECT_TRACK(path, pid, tid, want)                                                       \
+	do {                                                                                     \
+		const char *got_ = track_name_in(path, pid, tid);                                \
+		if (strcmp(got_, want))                                                          \
+			test_fail(__FILE__, __LINE__, "track %d/%d is '%s', expected '%s'", pid, \
+				  tid, got_, want);                                              \
+	} while (0)
+
+/*
+ * Perfetto shows a track per thread of each process (machine) with a
+ * thread_name: the thread's own name when memhp gave it one, "thread N"
+ * when nobody did, and no track at all for a thread without events there.
+ */
+static void tracks_are_named_for_their_threads_and_only_where_they_have_events(void)
+{
+	struct memhp_machine *m1 = machine(), *m2 = machine();
+	struct tl_options opt = { .keep_events = true };
+	struct timeline *tl = tl_create(&opt);
+	struct named_offliner walker = { .id = B0, .name = "walker 7" };
+	struct named_offliner unnamed = { .id = B0 + 1 };
+	pthread_t t;
+	char path[64];
+
+	ASSERT_TRUE(m1 && m2 && tl);
+	walker.m = unnamed.m = m2;
+	tl_register_scenario_thread(tl);
+	ASSERT_OK(tl_attach(tl, m1, 1));
+	ASSERT_OK(tl_attach(tl, m2, 2));
+	ASSERT_OK(memhp_block_offline(m1, B0));
+	ASSERT_EQ(pthread_create(&t, NULL, named_offline_thread, &walker), 0);
+	pthread_join(t, NULL);
+	ASSERT_EQ(pthread_create(&t, NULL, named_offline_thread, &unnamed), 0);
+	pthread_join(t, NULL);
+	ASSERT_OK(walker.ret);
+	ASSERT_OK(unnamed.ret);
+	tl_detach(tl, m1);
+	tl_detach(tl, m2);
+	tmp_path(path, sizeof(path));
+	ASSERT_OK(tl_write_chrome(tl, path, "test"));
+	tl_destroy(tl);
+	EXPECT_TRACK(path, 1, 1, "scenario");
+	EXPECT_TRACK(path, 2, 2, "walker 7");
+	EXPECT_TRACK(path, 2, 3, "thread 3");
+	/* No empty tracks: machine 1 saw only the scenario, machine 2 not it. */
+	EXPECT_TRACK(path, 1, 2, "");
+	EXPECT_TRACK(path, 1, 3, "");
+	EXPECT_TRACK(path, 2, 1, "");
+	unlink(path);
+}
+
 /* The file `memhp run --trace` writes, for a real scenario. */
 static void memhp_run_writes_a_valid_trace(void)
 {
@@ -313,4 +404,5 @@ static void memhp_run_writes_a_valid_trace(void)
 
 RUN_TESTS(T(vetoed_offline_gives_balanced_spans_with_notifier_spans),
 	  T(interrupted_migration_and_a_second_thread_stay_balanced),
+	  T(tracks_are_named_for_their_threads_and_only_where_they_have_events),
 	  T(memhp_run_writes_a_valid_trace))

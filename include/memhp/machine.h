@@ -323,6 +323,15 @@ MEMHP_API void memhp_task_signal(struct memhp_task *task);
 MEMHP_API void memhp_task_clear_signal(struct memhp_task *task);
 MEMHP_API bool memhp_signal_pending(void);
 
+/*
+ * memhp's own threads carry names (pthread_setname_np(), what top, gdb and
+ * "Bad page state in process" show): "walker N" for PFN walkers,
+ * "vmem-wq ID" for a virtio-mem driver's worker, "vmem-dev ID" for a
+ * virtio-mem device, "guest-kernel" for the guest's background work. A
+ * name has at most MEMHP_THREAD_NAME_LEN - 1 characters (ID is cut).
+ */
+#define MEMHP_THREAD_NAME_LEN 16
+
 /* ---- Tracing ----------------------------------------------------------
  *
  * Hooks see each hotplug operation, its phases and the notifier calls as

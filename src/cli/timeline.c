@@ -48,6 +48,8 @@
 #define TL_END_RESERVE 4096
 /* Machines one timeline listens to. */
 #define TL_MAX_MACHINES 16
+/* Thread names kept at first; the table doubles as threads come. */
+#define TL_INITIAL_THREADS 16
 /* Buckets of the string table (names repeat: intern them). */
 #define TL_STR_BUCKETS 1024
 /* The progress bar: shown once an operation has run this long, redrawn at
@@ -85,6 +87,7 @@ struct tl_event {
 	uint64_t ts;
 	const char *name;   /* interned */
 	const char *detail; /* interned, or NULL */
+	const char *text;   /* an instant in words, as the timeline prints it; or NULL */
 	unsigned long pfn, nr;
 	long arg;
 	int ret;
@@ -121,6 +124,9 @@ struct timeline {
 
 	struct tl_machine machines[TL_MAX_MACHINES];
 
+	/* Each thread's name when first seen (its pthread name), by tid. */
+	char (*thread_names)[MEMHP_THREAD_NAME_LEN];
+	size_t nr_thread_names;
 	/* The column header goes before the first line. */
 	bool header_printed;
 	/*
@@ -186,12 +192,34 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Remember the calling thread's name for its track in the trace file.
+ * Caller holds tl->lock. */
+static void name_thread(struct timeline *tl, unsigned int tid)
+{
+	if (tid >= tl->nr_thread_names) {
+		size_t nr = tl->nr_thread_names ? tl->nr_thread_names * 2 : TL_INITIAL_THREADS;
+		char(*n)[MEMHP_THREAD_NAME_LEN];
+
+		while (nr <= tid)
+			nr *= 2;
+		n = realloc(tl->thread_names, nr * sizeof(*n));
+		if (!n)
+			return;
+		memset(n + tl->nr_thread_names, 0, (nr - tl->nr_thread_names) * sizeof(*n));
+		tl->thread_names = n;
+		tl->nr_thread_names = nr;
+	}
+	if (pthread_getname_np(pthread_self(), tl->thread_names[tid], MEMHP_THREAD_NAME_LEN))
+		tl->thread_names[tid][0] = '\0';
+}
+
 static struct tl_thread *thread_state(struct timeline *tl)
 {
 	if (self.owner != tl->generation) {
 		memset(&self, 0, sizeof(self));
 		self.owner = tl->generation;
 		self.tid = ++tl->next_tid;
+		name_thread(tl, self.tid);
 	}
 	return &self;
 }
@@ -268,6 +296,7 @@ static void keep(struct timeline *tl, struct tl_thread *th, const struct tl_even
 	tl->ev[tl->nr_ev] = *e;
 	tl->ev[tl->nr_ev].name = intern(tl, e->name);
 	tl->ev[tl->nr_ev].detail = intern(tl, e->detail);
+	tl->ev[tl->nr_ev].text = intern(tl, e->text);
 	tl->nr_ev++;
 }
 
@@ -764,6 +793,11 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 		if (!strchr(ev->name, ' ')) {
 			e.kind = TL_INSTANT;
 			e.detail = "violation";
+			if (ev->start_pfn != MEMHP_NO_PFN) {
+				snprintf(text, sizeof(text), "%s at pfn %#lx", ev->name,
+					 ev->start_pfn);
+				e.text = text;
+			}
 			break;
 		}
 		finding = !strncmp(ev->name, "memhp: ", 7);
@@ -797,6 +831,7 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 		e.ph = 'i';
 		e.kind = TL_INSTANT;
 		fmt_instant(ev, text, sizeof(text));
+		e.text = text;
 		leaf(tl, th, e.ts, text);
 		break;
 	}
@@ -930,6 +965,7 @@ void tl_destroy(struct timeline *tl)
 		}
 	}
 	free(tl->ev);
+	free(tl->thread_names);
 	pthread_mutex_destroy(&tl->lock);
 	free(tl);
 }
@@ -976,23 +1012,97 @@ unsigned long tl_dropped(struct timeline *tl)
 
 /* ---- The Chrome trace-event file ------------------------------------------------------ */
 
+static json_t *hex(unsigned long long v)
+{
+	char buf[RUN_SIZE_STR];
+
+	snprintf(buf, sizeof(buf), "%#llx", v);
+	return json_string(buf);
+}
+
+static json_t *errno_json(long err)
+{
+	char buf[RUN_SIZE_STR];
+
+	return json_string(run_errno_str(err, buf));
+}
+
+/*
+ * An instant's arguments, each named for what it is and in its unit, as
+ * fmt_instant() words them: "block", "addr", "requested_size", "ret".
+ * Only an instant memhp does not know (a scenario's own) keeps a bare
+ * "arg".
+ */
+static void instant_args(json_t *a, const struct tl_event *e)
+{
+	const bool vmem_type = e->arg >= 0 && e->arg < TL_NR_VMEM_TYPES;
+	const unsigned long long addr = (unsigned long long)e->pfn << MEMHP_PAGE_SHIFT;
+	char buf[RUN_SIZE_STR + TL_BLOCKS_STR];
+
+	json_object_set_new(a, "event", json_string(e->name));
+	if (e->detail && !strcmp(e->detail, "violation")) {
+		json_object_set_new(a, "rule", json_string(e->name));
+		if (e->pfn != MEMHP_NO_PFN)
+			json_object_set_new(a, "pfn", hex(e->pfn));
+	} else if (!strncmp(e->name, "memory_block_", 13) || !strncmp(e->name, "uevent ", 7) ||
+		   !strcmp(e->name, "virtio_mem: memory block onlining denied")) {
+		snprintf(buf, sizeof(buf), "memory%ld", e->arg);
+		json_object_set_new(a, "block", json_string(buf));
+		json_object_set_new(a, "start_pfn", hex(e->pfn));
+	} else if (!strcmp(e->name, "virtio_mem: request") && vmem_type) {
+		json_object_set_new(a, "type", json_string(vmem_requests[e->arg]));
+		json_object_set_new(a, "addr", hex(addr));
+	} else if (!strcmp(e->name, "virtio_mem: response") && vmem_type) {
+		json_object_set_new(a, "type", json_string(vmem_responses[e->arg]));
+		json_object_set_new(a, "addr", hex(addr));
+	} else if (!strncmp(e->name, "virtio-mem ", 11) &&
+		   strcmp(e->name, "virtio-mem config-changed") && vmem_type) {
+		json_object_set_new(a, "addr", hex(addr));
+		json_object_set_new(a, "response", json_string(vmem_responses[e->arg]));
+	} else if (!strcmp(e->name, "virtio_mem: requested size")) {
+		json_object_set_new(a, "requested_size",
+				    json_string(run_fmt_size((uint64_t)e->arg * MEMHP_MiB, buf)));
+	} else if (!strcmp(e->name, "virtio_mem: work done") ||
+		   !strcmp(e->name, "virtio_mem: could not reserve device region")) {
+		json_object_set_new(a, "ret", errno_json(e->arg));
+	} else if (!strcmp(e->name, "virtio_mem: adding memory failed")) {
+		json_object_set_new(a, "addr", hex(addr));
+		json_object_set_new(a, "ret", errno_json(e->arg));
+	} else if (!strncmp(e->name, "notifier-error-inject ", 22)) {
+		json_object_set_new(a, "start_pfn", hex(e->pfn));
+		json_object_set_new(a, "ret", errno_json(e->arg));
+	} else if (!strncmp(e->name, "balloon-", 8)) {
+		json_object_set_new(a, "start_pfn", hex(e->pfn));
+		json_object_set_new(a, "nr_pages", json_integer(e->arg));
+	} else if (all_caps(e->name)) {
+		/* The driver's state of a memory block (SBM) or big block (BBM). */
+		json_object_set_new(a, "block_id", json_integer(e->arg));
+		json_object_set_new(a, "state", json_string(e->name));
+		json_object_set_new(a, "start_pfn", hex(e->pfn));
+	} else if (e->pfn || e->arg) {
+		json_object_set_new(a, "pfn", hex(e->pfn));
+		json_object_set_new(a, "arg", json_integer(e->arg));
+	}
+}
+
 static json_t *event_args(const struct tl_event *e)
 {
-	char buf[RUN_RANGE_STR], err[RUN_SIZE_STR];
+	char buf[RUN_RANGE_STR];
 	json_t *a = json_object();
 
 	switch (e->kind) {
 	case TL_OP:
 	case TL_PHASE:
 		if (e->ph == 'B') {
-			json_object_set_new(
-				a, "start_pfn",
-				json_string((snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
+			json_object_set_new(a, "start_pfn", hex(e->pfn));
 			json_object_set_new(a, "nr_pages", json_integer((json_int_t)e->nr));
+			json_object_set_new(
+				a, "size",
+				json_string(run_fmt_size((uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
 			if (e->detail)
 				json_object_set_new(a, "what", json_string(e->detail));
 		} else {
-			json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
+			json_object_set_new(a, "ret", errno_json(e->ret));
 			if (!strcmp(e->name, "offline_pages"))
 				json_object_set_new(a, "rounds", json_integer(e->arg));
 			if (!strcmp(e->name, "migrate"))
@@ -1000,24 +1110,19 @@ static json_t *event_args(const struct tl_event *e)
 		}
 		break;
 	case TL_NOTIFY:
-		json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
+		json_object_set_new(a, "ret", errno_json(e->ret));
 		json_object_set_new(
 			a, "range",
 			json_string(run_fmt_range((uint64_t)e->pfn * MEMHP_PAGE_SIZE,
 						  (uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
 		break;
 	case TL_ROUND:
-		json_object_set_new(a, "from_pfn",
-				    json_string((snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
-		json_object_set_new(a, "moved", json_integer(e->arg));
-		json_object_set_new(a, "ret", json_string(run_errno_str(e->ret, err)));
+		json_object_set_new(a, "from_pfn", hex(e->pfn));
+		json_object_set_new(a, "pages_moved", json_integer(e->arg));
+		json_object_set_new(a, "ret", errno_json(e->ret));
 		break;
 	case TL_INSTANT:
-		json_object_set_new(a, "pfn",
-				    json_string((snprintf(buf, sizeof(buf), "%#lx", e->pfn), buf)));
-		json_object_set_new(a, "arg", json_integer(e->arg));
-		if (e->detail)
-			json_object_set_new(a, "kind", json_string(e->detail));
+		instant_args(a, e);
 		break;
 	case TL_CALL:
 		if (e->detail)
@@ -1054,6 +1159,40 @@ static json_t *chrome_event(const char *name, const char *cat, char ph, uint64_t
 			 (double)ts / NS_PER_US, "pid", pid, "tid", tid);
 }
 
+/*
+ * A track's name: "scenario" for the thread that runs it, what memhp named
+ * its own threads ("walker 1"; "vmem-dev vm0" is "virtio-mem device vm0"),
+ * and "thread N" for a thread nobody named (it has the program's name).
+ * Caller holds tl->lock.
+ */
+static void track_name(const struct timeline *tl, unsigned int tid, char *buf, size_t len)
+{
+	static const struct {
+		const char *prefix, *label;
+	} known[] = {
+		{ "vmem-wq ", "virtio-mem driver worker " },
+		{ "vmem-dev ", "virtio-mem device " },
+	};
+	const char *name = tid < tl->nr_thread_names ? tl->thread_names[tid] : "";
+
+	if (tid == TL_SCENARIO_TID) {
+		snprintf(buf, len, "scenario");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		size_t n = strlen(known[i].prefix);
+
+		if (!strncmp(name, known[i].prefix, n)) {
+			snprintf(buf, len, "%s%s", known[i].label, name + n);
+			return;
+		}
+	}
+	if (!name[0] || !strncmp(name, program_invocation_short_name, MEMHP_THREAD_NAME_LEN - 1))
+		snprintf(buf, len, "thread %u", tid);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
 /* A begin still open at the end (an interrupted run) gets its end here so
  * that the viewers draw it; the tracks stay balanced. */
 struct open_span {
@@ -1067,7 +1206,8 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 	struct open_span *open;
 	size_t nr_open = 0;
 	bool first = true, seen_pid[TL_MAX_MACHINES + 1] = { 0 };
-	unsigned int max_tid = 0;
+	bool *seen; /* [pid][tid]: a track with events, the only ones named */
+	unsigned int nr_tids;
 	FILE *f = fopen(path, "w");
 	int ret = 0;
 
@@ -1079,16 +1219,25 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 	}
 	pthread_mutex_lock(&tl->lock);
 	open = calloc(tl->nr_ev + 1, sizeof(*open));
+	nr_tids = tl->next_tid + 1;
+	seen = calloc((size_t)(TL_MAX_MACHINES + 1) * nr_tids, sizeof(*seen));
+	if (!seen) {
+		free(open);
+		open = NULL;
+	}
 	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", f);
 	for (size_t i = 0; i < tl->nr_ev && open && !ret; i++) {
 		const struct tl_event *e = &tl->ev[i];
-		const char *name = e->name;
+		/* An instant is named for what it says: "virtio_mem: block 39
+		 * -> OFFLINE", not "OFFLINE". */
+		const char *name = e->ph == 'i' && e->text ? e->text : e->name;
 		json_t *obj;
 
-		if (e->pid <= TL_MAX_MACHINES)
+		if (e->pid <= TL_MAX_MACHINES) {
 			seen_pid[e->pid] = true;
-		if (e->tid > max_tid)
-			max_tid = e->tid;
+			if (e->tid < nr_tids)
+				seen[e->pid * nr_tids + e->tid] = true;
+		}
 		if (e->ph == 'B') {
 			open[nr_open++] =
 				(struct open_span){ e->pid, e->tid, e->name, kind_cat[e->kind] };
@@ -1128,11 +1277,10 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 				 json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name", "process_name",
 					   "ph", "M", "pid", pid, "tid", 0, "args", "name", name),
 				 &first);
-		for (unsigned int tid = 1; tid <= max_tid && !ret; tid++) {
-			if (tid == 1)
-				snprintf(name, sizeof(name), "scenario");
-			else
-				snprintf(name, sizeof(name), "thread %u", tid);
+		for (unsigned int tid = 1; tid < nr_tids && !ret; tid++) {
+			if (!seen[pid * nr_tids + tid])
+				continue;
+			track_name(tl, tid, name, sizeof(name));
 			ret = dump_event(f,
 					 json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
 						   "thread_name", "ph", "M", "pid", pid, "tid",
@@ -1146,6 +1294,7 @@ int tl_write_chrome(struct timeline *tl, const char *path, const char *process_n
 	if (!open)
 		ret = -ENOMEM;
 	free(open);
+	free(seen);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	if (ret)

@@ -26,6 +26,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -572,6 +573,11 @@ respond:
 static void *device_thread(void *arg)
 {
 	struct memhp_vmem_dev *dev = arg;
+	char name[MEMHP_THREAD_NAME_LEN];
+
+	/* The VMM's thread: named for top, gdb and traces. */
+	snprintf(name, sizeof(name), "vmem-dev %s", dev->id ? dev->id : "");
+	pthread_setname_np(pthread_self(), name);
 
 	pthread_mutex_lock(&dev->lock);
 	for (;;) {

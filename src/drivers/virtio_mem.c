@@ -1465,6 +1465,12 @@ static void work_done(struct memhp_vmem_drv *vm)
 static void *worker(void *arg)
 {
 	struct memhp_vmem_drv *vm = arg;
+	const char *id = memhp_vmem_dev_get_config(vm->dev)->id;
+	char name[MEMHP_THREAD_NAME_LEN];
+
+	/* A kworker running virtio_mem's work in Linux: named for top, gdb and traces. */
+	snprintf(name, sizeof(name), "vmem-wq %s", id ? id : "");
+	pthread_setname_np(pthread_self(), name);
 
 	pthread_mutex_lock(&vm->wq_lock);
 	for (;;) {

@@ -852,6 +852,9 @@ static void *guest_thread(void *arg)
 	struct memhp_guest *g = arg;
 	uint64_t last = mono_ms();
 
+	/* Named for top, gdb and traces. */
+	pthread_setname_np(pthread_self(), "guest-kernel");
+
 	pthread_mutex_lock(&g->wait_lock);
 	while (!atomic_load(&g->stop)) {
 		struct timespec until;

@@ -75,6 +75,11 @@ static void *walk(void *arg)
 	struct memhp_walkers *w = wk->w;
 	struct memhp_machine *m = w->m;
 	const unsigned long per_block = memhp_pages_per_block(m);
+	char name[MEMHP_THREAD_NAME_LEN];
+
+	/* Named for top, gdb, traces and "Bad page state in process". */
+	snprintf(name, sizeof(name), "walker %u", (unsigned int)(wk - w->walkers) + 1);
+	pthread_setname_np(pthread_self(), name);
 
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		unsigned long pfn;
