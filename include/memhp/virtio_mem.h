@@ -142,6 +142,14 @@ MEMHP_API int memhp_vmem_dev_create(struct memhp_machine *m,
  * machine. Must not be called from the config-change callback.
  */
 MEMHP_API void memhp_vmem_dev_destroy(struct memhp_vmem_dev *dev);
+/*
+ * The devices of @m, as a tool that draws or lists them needs: up to @max
+ * into @devs, the last created first. Returns how many @m has (which may
+ * exceed @max). The caller must know that none is destroyed while it uses
+ * them (the devices' owner destroys them).
+ */
+MEMHP_API unsigned int memhp_vmem_devices(struct memhp_machine *m, struct memhp_vmem_dev **devs,
+					  unsigned int max);
 
 /* ---- The guest's view: config space, the request queue, notifications ---- */
 

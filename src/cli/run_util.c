@@ -172,7 +172,8 @@ const char *run_fmt_size(uint64_t bytes, char buf[RUN_SIZE_STR])
 
 const char *run_fmt_range(uint64_t start, uint64_t size, char buf[RUN_RANGE_STR])
 {
-	snprintf(buf, RUN_RANGE_STR, "[mem %#012" PRIx64 "-%#012" PRIx64 "]", start,
+	/* "0x%010": '#' would drop the 0x of address 0. */
+	snprintf(buf, RUN_RANGE_STR, "[mem 0x%010" PRIx64 "-0x%010" PRIx64 "]", start,
 		 start + size - 1);
 	return buf;
 }

@@ -15,9 +15,16 @@
  * two apart without knowing the buddy order. No chunk crosses a max-order
  * boundary, so each max-order region can be classified on its own, which
  * is what lets a huge machine be sampled.
+ *
+ * A virtio-mem device's region is marked beside the rows it covers, and
+ * the cells of its plugged device blocks are outlined; the cells of pages
+ * the run's findings are about carry a red mark. Every row and cell has a
+ * <title>: viewers show it as a tooltip.
  */
 #include "run.h"
 #include "run_util.h"
+
+#include <memhp/virtio_mem.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -44,7 +51,17 @@
 /* White between the strip and the bar, so that the two never merge. */
 #define SVG_STRIP_GAP 1
 #define SVG_GAP_ROW_H 14
-#define SVG_LEGEND_H 96
+#define SVG_LEGEND_H 112
+/* The device bar left of the cells, and its name right of them. */
+#define SVG_DEV_BAR_W 4
+#define SVG_DEV_BAR_GAP 2
+#define SVG_DEV_LABEL_W 150
+/* A finding's mark: a triangle in the cell's top right corner. */
+#define SVG_MARK_W 6
+/* virtio-mem devices drawn, at most. */
+#define SVG_MAX_DEVICES 8
+/* One tooltip. */
+#define SVG_TIP 512
 #define SVG_FONT "font-family=\"DejaVu Sans Mono, monospace\""
 #define SVG_TEXT_SIZE 11
 
@@ -78,19 +95,32 @@ static const char *const zone_colors[MEMHP_NR_ZONES] = {
 };
 #define SVG_OFFLINE_COLOR "#ffffff"
 #define SVG_GOING_OFFLINE_COLOR "#ffd700"
+/* A row of several zones (a block spanning two, or blocks aggregated). */
+#define SVG_ZONES_COLOR "#cccccc"
+#define SVG_DEVICE_COLOR "#e6007e"
+#define SVG_FINDING_COLOR "#ff0000"
 
 struct cell {
 	unsigned long pages[PC_NR];
 	unsigned long mt[MEMHP_MIGRATE_TYPES];
+	unsigned int findings; /* about pages of this cell */
+	int first_finding;     /* its index in map.findings */
 };
 
 struct row {
 	unsigned long first_id, nr_blocks;
 	bool gap_before; /* blocks are missing before this row */
 	uint64_t gap_bytes;
-	int state; /* enum memhp_block_state, or 0: mixed */
-	int zone;  /* zone, -1 none, -2 mixed */
+	int state;		/* enum memhp_block_state, or 0: mixed */
+	int zone;		/* zone, -1 none, -2 mixed */
+	unsigned int zone_mask; /* the zones of its online pages */
 	struct cell cells[SVG_MAX_COLS];
+};
+
+struct svg_device {
+	struct memhp_vmem_dev *dev;
+	const char *id;
+	uint64_t addr, size, block_size;
 };
 
 struct map {
@@ -101,6 +131,10 @@ struct map {
 	bool collapsed;	      /* runs of offline blocks share a row */
 	struct row *rows;
 	size_t nr_rows;
+	struct svg_device devs[SVG_MAX_DEVICES];
+	unsigned int nr_devs;
+	struct memhp_check_report findings; /* the run's, with their pfns */
+	size_t findings_elsewhere;	    /* about pages no row shows */
 };
 
 static enum page_class classify(struct memhp_page *p, enum page_class *run)
@@ -140,6 +174,7 @@ static void walk_block(struct map *mp, struct row *row, unsigned long id, unsign
 			if (!(pfn % mp->pageblock_pages)) {
 				int mt = memhp_pfn_migratetype(mp->m, pfn);
 
+				row->zone_mask |= 1u << memhp_page_zonenum(p);
 				if (mt >= 0 && mt < MEMHP_MIGRATE_TYPES)
 					c->mt[mt]++;
 			}
@@ -194,6 +229,66 @@ static size_t lay_out(struct map *mp, unsigned long per_row, bool collapse, bool
 	return nr_rows;
 }
 
+static void find_devices(struct map *mp)
+{
+	struct memhp_vmem_dev *devs[SVG_MAX_DEVICES];
+	unsigned int n = memhp_vmem_devices(mp->m, devs, SVG_MAX_DEVICES);
+
+	mp->nr_devs = n < SVG_MAX_DEVICES ? n : SVG_MAX_DEVICES;
+	for (unsigned int i = 0; i < mp->nr_devs; i++) {
+		const struct memhp_vmem_dev_config *c = memhp_vmem_dev_get_config(devs[i]);
+
+		mp->devs[i] = (struct svg_device){ .dev = devs[i],
+						   .id = c->id ? c->id : "?",
+						   .addr = c->addr,
+						   .size = c->region_size,
+						   .block_size = c->block_size };
+	}
+}
+
+/* Whether @row's cells stand for pages (not a run of offline blocks). */
+static bool row_has_cells(const struct map *mp, const struct row *row)
+{
+	return row->nr_blocks <= mp->blocks_per_row;
+}
+
+static unsigned long row_first_pfn(const struct map *mp, const struct row *row)
+{
+	return row->first_id * mp->pages_per_block;
+}
+
+/* The run's findings, each on the cell of its page. */
+static void place_findings(struct map *mp)
+{
+	size_t shown;
+
+	memhp_violations(mp->m, &mp->findings);
+	shown = mp->findings.shown < MEMHP_CHECK_MAX_REPORTED ? mp->findings.shown
+							      : MEMHP_CHECK_MAX_REPORTED;
+	for (size_t i = 0; i < shown; i++) {
+		const unsigned long pfn = mp->findings.v[i].pfn;
+		bool placed = false;
+
+		if (pfn == MEMHP_NO_PFN)
+			continue;
+		for (size_t r = 0; r < mp->nr_rows && !placed; r++) {
+			struct row *row = &mp->rows[r];
+			const unsigned long first = row_first_pfn(mp, row);
+
+			struct cell *c;
+
+			if (!row_has_cells(mp, row) || pfn < first ||
+			    pfn >= first + row->nr_blocks * mp->pages_per_block)
+				continue;
+			c = &row->cells[(pfn - first) / mp->pages_per_cell];
+			if (!c->findings++)
+				c->first_finding = (int)i;
+			placed = true;
+		}
+		mp->findings_elsewhere += !placed;
+	}
+}
+
 static int build(struct map *mp)
 {
 	unsigned long nr_blocks = memhp_nr_blocks(mp->m), online_pages = 0, row_pages;
@@ -245,6 +340,8 @@ static int build(struct map *mp)
 	if (!mp->rows)
 		return -ENOMEM;
 	mp->nr_rows = lay_out(mp, mp->blocks_per_row, collapse, true);
+	find_devices(mp);
+	place_findings(mp);
 	return 0;
 }
 
@@ -293,11 +390,119 @@ static const char *row_color(const struct row *row)
 		return SVG_GOING_OFFLINE_COLOR;
 	if (row->zone >= 0 && row->zone < MEMHP_NR_ZONES)
 		return zone_colors[row->zone];
-	return "#cccccc";
+	return SVG_ZONES_COLOR;
 }
 
-static void draw_cell(FILE *f, const struct cell *c, int x, int y)
+/* "Movable", or the zones a row's pages are in: "DMA/DMA32". */
+static const char *zone_label(const struct row *row, char *buf, size_t len)
 {
+	buf[0] = '\0';
+	if (row->zone >= 0)
+		return memhp_zone_name((enum memhp_zone_type)row->zone);
+	for (int z = 0; z < MEMHP_NR_ZONES; z++)
+		if (row->zone_mask & (1u << z))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "/" : "",
+				 memhp_zone_name((enum memhp_zone_type)z));
+	return buf;
+}
+
+static const struct svg_device *device_at(const struct map *mp, uint64_t addr)
+{
+	for (unsigned int i = 0; i < mp->nr_devs; i++)
+		if (addr >= mp->devs[i].addr && addr - mp->devs[i].addr < mp->devs[i].size)
+			return &mp->devs[i];
+	return NULL;
+}
+
+/* The device blocks of @d in [start, start + bytes): how many, how many plugged. */
+static void plugged_in(const struct svg_device *d, uint64_t start, uint64_t bytes,
+		       unsigned long *plugged, unsigned long *total)
+{
+	uint64_t end = start + bytes;
+
+	*plugged = *total = 0;
+	if (start < d->addr)
+		start = d->addr;
+	if (end > d->addr + d->size)
+		end = d->addr + d->size;
+	for (uint64_t a = start; a < end; a += d->block_size) {
+		(*total)++;
+		*plugged += memhp_vmem_dev_block_plugged(d->dev, (a - d->addr) / d->block_size);
+	}
+}
+
+/* A cell's tooltip: its pages, what they are, its device blocks, findings. */
+static void cell_tip(const struct map *mp, const struct row *row, unsigned long col,
+		     const struct cell *c, int best_mt, char *tip, size_t len)
+{
+	const unsigned long pfn = row_first_pfn(mp, row) + col * mp->pages_per_cell;
+	const uint64_t start = (uint64_t)pfn * MEMHP_PAGE_SIZE;
+	const struct svg_device *d = device_at(mp, start);
+	char range[RUN_RANGE_STR];
+
+	snprintf(tip, len, "memory%lu %s, pfn 0x%lx-0x%lx",
+		 (unsigned long)(pfn / mp->pages_per_block),
+		 run_fmt_range(start, (uint64_t)mp->pages_per_cell * MEMHP_PAGE_SIZE, range), pfn,
+		 pfn + mp->pages_per_cell - 1);
+	snprintf(tip + strlen(tip), len - strlen(tip),
+		 "\npages%s: %lu free, %lu movable, %lu kernel, %lu PageOffline, %lu reserved",
+		 mp->stride > 1 ? " (sampled)" : "", c->pages[PC_FREE], c->pages[PC_MOVABLE],
+		 c->pages[PC_KERNEL], c->pages[PC_OFFLINE], c->pages[PC_RESERVED]);
+	if (best_mt >= 0)
+		snprintf(tip + strlen(tip), len - strlen(tip), "\npageblock: %s",
+			 memhp_migratetype_name(best_mt));
+	if (d) {
+		unsigned long plugged, total;
+
+		plugged_in(d, start, (uint64_t)mp->pages_per_cell * MEMHP_PAGE_SIZE, &plugged,
+			   &total);
+		snprintf(tip + strlen(tip), len - strlen(tip),
+			 "\nvirtio-mem %s: %lu of %lu device block%s plugged", d->id, plugged,
+			 total, total == 1 ? "" : "s");
+	}
+	if (c->findings) {
+		const struct memhp_violation *v = &mp->findings.v[c->first_finding];
+
+		snprintf(tip + strlen(tip), len - strlen(tip), "\n%s at pfn 0x%lx: %s", v->rule,
+			 v->pfn, v->detail);
+		if (c->findings > 1)
+			snprintf(tip + strlen(tip), len - strlen(tip), " (and %u more)",
+				 c->findings - 1);
+	}
+}
+
+/* A device's plugged blocks outlined (dashed: some of the cell's); a
+ * finding's red corner. */
+static void draw_marks(FILE *f, const struct map *mp, const struct row *row, unsigned long col,
+		       int x, int y)
+{
+	const uint64_t start =
+		(uint64_t)(row_first_pfn(mp, row) + col * mp->pages_per_cell) * MEMHP_PAGE_SIZE;
+	const struct svg_device *d = device_at(mp, start);
+
+	if (d) {
+		unsigned long plugged, total;
+
+		plugged_in(d, start, (uint64_t)mp->pages_per_cell * MEMHP_PAGE_SIZE, &plugged,
+			   &total);
+		if (plugged)
+			fprintf(f,
+				"<rect class=\"plugged\" x=\"%.1f\" y=\"%.1f\" width=\"%d\" "
+				"height=\"%d\" fill=\"none\" stroke=\"%s\" "
+				"stroke-width=\"1\"%s/>\n",
+				x + 0.5, y + 0.5, SVG_CELL_W - 1, SVG_ROW_H - SVG_CELL_GAP - 1,
+				SVG_DEVICE_COLOR,
+				plugged < total ? " stroke-dasharray=\"2,1\"" : "");
+	}
+	if (row->cells[col].findings)
+		fprintf(f, "<path class=\"finding\" d=\"M%d,%d h%d v%d z\" fill=\"%s\"/>\n",
+			x + SVG_CELL_W - SVG_MARK_W, y, SVG_MARK_W, SVG_MARK_W, SVG_FINDING_COLOR);
+}
+
+static void draw_cell(FILE *f, const struct map *mp, const struct row *row, unsigned long col,
+		      int x, int y)
+{
+	const struct cell *c = &row->cells[col];
 	const int bar_h = SVG_ROW_H - SVG_CELL_GAP - SVG_STRIP_H - SVG_STRIP_GAP;
 	unsigned long total = 0, best_n = 0;
 	int best = -1, yy = y + SVG_ROW_H - SVG_CELL_GAP;
@@ -315,9 +520,17 @@ static void draw_cell(FILE *f, const struct cell *c, int x, int y)
 	if (!total) {
 		fprintf(f,
 			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-			"fill=\"url(#holes)\"/>\n",
+			"fill=\"url(#holes)\"><title>not online</title></rect>\n",
 			x, y, SVG_CELL_W, SVG_ROW_H - SVG_CELL_GAP);
 		return;
+	}
+	{
+		char tip[SVG_TIP];
+
+		cell_tip(mp, row, col, c, best, tip, sizeof(tip));
+		fputs("<g><title>", f);
+		put_escaped(f, tip);
+		fputs("</title>\n", f);
 	}
 	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x, y,
 		SVG_CELL_W, SVG_STRIP_H, best >= 0 ? migratetype_colors[best] : "#ffffff");
@@ -334,6 +547,8 @@ static void draw_cell(FILE *f, const struct cell *c, int x, int y)
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", x,
 			yy, SVG_CELL_W, h, page_classes[pc].color);
 	}
+	draw_marks(f, mp, row, col, x, y);
+	fputs("</g>\n", f);
 }
 
 static void legend_box(FILE *f, int x, int y, const char *color, const char *text)
@@ -360,6 +575,8 @@ static void draw_legend(FILE *f, int x, int y)
 			   memhp_zone_name((enum memhp_zone_type)z));
 	legend_box(f, x, yy + 32, SVG_OFFLINE_COLOR, "offline");
 	legend_box(f, x + 130, yy + 32, SVG_GOING_OFFLINE_COLOR, "going-offline");
+	legend_box(f, x, yy + 48, SVG_ZONES_COLOR, "several zones");
+	legend_box(f, x + 130, yy + 48, SVG_DEVICE_COLOR, "virtio-mem region");
 
 	x += 290;
 	fprintf(f,
@@ -373,6 +590,16 @@ static void draw_legend(FILE *f, int x, int y)
 			   page_classes[pc].name);
 	}
 	legend_box(f, x + 160, yy + 32, "url(#holes)", "not online");
+	fprintf(f,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" fill=\"none\" "
+		"stroke=\"%s\" stroke-width=\"1\"/>\n",
+		x + 0.5, yy + 48.5, SVG_DEVICE_COLOR);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>plugged (virtio-mem)</text>\n",
+		x + 16, yy + 58, SVG_TEXT_SIZE, SVG_FONT);
+	fprintf(f, "<path d=\"M%d,%d h%d v%d z\" fill=\"%s\"/>\n", x + 160 + 12 - SVG_MARK_W,
+		yy + 48, SVG_MARK_W, SVG_MARK_W, SVG_FINDING_COLOR);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>a finding's page</text>\n", x + 176,
+		yy + 58, SVG_TEXT_SIZE, SVG_FONT);
 
 	x += 350;
 	fprintf(f,
@@ -384,13 +611,42 @@ static void draw_legend(FILE *f, int x, int y)
 			   memhp_migratetype_name(t));
 }
 
+/* A row's tooltip: its range, state, zones, and valid_zones for one block. */
+static void row_tip(const struct map *mp, const struct row *row, uint64_t start, uint64_t bytes,
+		    const char *zones, FILE *f)
+{
+	char range[RUN_RANGE_STR], tip[SVG_TIP], buf[MEMHP_SYSFS_BUF];
+
+	if (row->nr_blocks == 1)
+		snprintf(tip, sizeof(tip), "memory%lu", row->first_id);
+	else
+		snprintf(tip, sizeof(tip), "memory%lu-%lu", row->first_id,
+			 row->first_id + row->nr_blocks - 1);
+	snprintf(tip + strlen(tip), sizeof(tip) - strlen(tip), " %s, %s",
+		 run_fmt_range(start, bytes, range), state_name(row->state));
+	if (zones[0] || row->zone >= 0)
+		snprintf(tip + strlen(tip), sizeof(tip) - strlen(tip), ", %s",
+			 row->zone >= 0 ? memhp_zone_name((enum memhp_zone_type)row->zone) : zones);
+	if (row->nr_blocks == 1) {
+		ssize_t n = memhp_show_valid_zones(mp->m, row->first_id, buf);
+
+		if (n > 0)
+			snprintf(tip + strlen(tip), sizeof(tip) - strlen(tip),
+				 "\nvalid_zones: %.*s", (int)(buf[n - 1] == '\n' ? n - 1 : n), buf);
+	}
+	put_escaped(f, tip);
+}
+
 static void draw(FILE *f, const struct map *mp, const char *title)
 {
 	const int cells_x = SVG_MARGIN + SVG_LABEL_W;
-	const int width = cells_x + (int)mp->cols * (SVG_CELL_W + SVG_CELL_GAP) + SVG_MARGIN;
+	const int cells_end = cells_x + (int)mp->cols * (SVG_CELL_W + SVG_CELL_GAP);
+	const int width = cells_end + (mp->nr_devs ? SVG_DEV_LABEL_W : 0) + SVG_MARGIN;
 	const int legend_w = 1000;
 	int height = SVG_MARGIN + SVG_TITLE_H, y;
 	char a[RUN_SIZE_STR], b[RUN_SIZE_STR], c[RUN_SIZE_STR], d[RUN_SIZE_STR];
+	char range[RUN_RANGE_STR];
+	const struct svg_device *prev_dev = NULL;
 	struct memhp_meminfo mi;
 	const int w = width > legend_w + 2 * SVG_MARGIN ? width : legend_w + 2 * SVG_MARGIN;
 
@@ -435,6 +691,14 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		: mp->collapsed ? ": too many blocks to draw one per row, offline runs share one"
 				: "",
 		mp->stride > 1 ? "; pages sampled" : "");
+	if (mp->findings.nr)
+		fprintf(f,
+			"<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"%s\" %s>%zu finding%s "
+			"during the run: their pages are marked%s</text>\n",
+			cells_x, SVG_MARGIN + 46, SVG_TEXT_SIZE, SVG_FINDING_COLOR, SVG_FONT,
+			mp->findings.nr, mp->findings.nr == 1 ? "" : "s",
+			mp->findings_elsewhere ? " (some were about memory no longer present)"
+					       : "");
 	if (mp->stride > 1)
 		fprintf(f,
 			"<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>(one max-order region in %lu "
@@ -445,8 +709,10 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 	y = SVG_MARGIN + SVG_TITLE_H;
 	for (size_t i = 0; i < mp->nr_rows; i++) {
 		const struct row *row = &mp->rows[i];
-		char label[RUN_ERR_MAX], ids[RUN_SIZE_STR * 2];
+		char label[RUN_ERR_MAX], ids[RUN_SIZE_STR * 2], zones[RUN_SIZE_STR * 2];
 		uint64_t start = (uint64_t)row->first_id * memhp_block_size(mp->m);
+		const uint64_t bytes = (uint64_t)row->nr_blocks * memhp_block_size(mp->m);
+		const struct svg_device *dev = NULL;
 
 		if (row->gap_before) {
 			fprintf(f,
@@ -461,16 +727,16 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		else
 			snprintf(ids, sizeof(ids), "memory%lu-%lu", row->first_id,
 				 row->first_id + row->nr_blocks - 1);
-		/* A block spanning zones has none of its own (mem->zone NULL). */
-		snprintf(label, sizeof(label), "%-15s %#011" PRIx64 " %-13s %s", ids, start,
-			 state_name(row->state),
-			 row->zone >= 0	   ? memhp_zone_name((enum memhp_zone_type)row->zone)
-			 : row->zone == -2 ? "mixed"
-			 : row->state == MEMHP_MEM_OFFLINE ? ""
-							   : "zones");
+		/* A block spanning zones has none of its own (mem->zone NULL):
+		 * it shows the zones of its pages. */
+		snprintf(label, sizeof(label), "%-15s 0x%09" PRIx64 " %-13s %s", ids, start,
+			 state_name(row->state), zone_label(row, zones, sizeof(zones)));
 		if (row->nr_blocks > mp->blocks_per_row)
 			snprintf(label + strlen(label), sizeof(label) - strlen(label), "(%s)",
 				 run_fmt_size(row->nr_blocks * memhp_block_size(mp->m), a));
+		fputs("<g><title>", f);
+		row_tip(mp, row, start, bytes, zones, f);
+		fputs("</title>\n", f);
 		fprintf(f,
 			"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
 			"stroke=\"#555\" stroke-width=\"0.5\"/>\n",
@@ -478,10 +744,34 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" xml:space=\"preserve\" %s>",
 			SVG_MARGIN + SVG_SWATCH_W + 4, y + SVG_ROW_H - 5, SVG_TEXT_SIZE, SVG_FONT);
 		put_escaped(f, label);
-		fputs("</text>\n", f);
+		fputs("</text></g>\n", f);
+		/* The device whose region the row is in: a bar, and its name once. */
+		for (unsigned int k = 0; k < mp->nr_devs; k++)
+			if (start < mp->devs[k].addr + mp->devs[k].size &&
+			    mp->devs[k].addr < start + bytes)
+				dev = &mp->devs[k];
+		if (dev) {
+			fprintf(f,
+				"<rect class=\"virtio-mem\" x=\"%d\" y=\"%d\" width=\"%d\" "
+				"height=\"%d\" fill=\"%s\"><title>virtio-mem %s: region ",
+				cells_x - SVG_DEV_BAR_GAP - SVG_DEV_BAR_W, y, SVG_DEV_BAR_W,
+				SVG_ROW_H - SVG_CELL_GAP, SVG_DEVICE_COLOR, dev->id);
+			put_escaped(f, run_fmt_range(dev->addr, dev->size, range));
+			fputs("</title></rect>\n", f);
+			if (dev != prev_dev) {
+				fprintf(f,
+					"<text x=\"%d\" y=\"%d\" font-size=\"%d\" fill=\"%s\" "
+					"%s>virtio-mem ",
+					cells_end + 4, y + SVG_ROW_H - 5, SVG_TEXT_SIZE,
+					SVG_DEVICE_COLOR, SVG_FONT);
+				put_escaped(f, dev->id);
+				fputs("</text>\n", f);
+			}
+		}
+		prev_dev = dev;
 		for (unsigned long col = 0; col < mp->cols; col++)
-			draw_cell(f, &row->cells[col],
-				  cells_x + (int)col * (SVG_CELL_W + SVG_CELL_GAP), y);
+			draw_cell(f, mp, row, col, cells_x + (int)col * (SVG_CELL_W + SVG_CELL_GAP),
+				  y);
 		y += SVG_ROW_H;
 	}
 	draw_legend(f, SVG_MARGIN, y + 24);

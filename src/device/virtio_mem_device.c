@@ -1182,6 +1182,23 @@ free_dev:
 	return ret;
 }
 
+unsigned int memhp_vmem_devices(struct memhp_machine *m, struct memhp_vmem_dev **devs,
+				unsigned int max)
+{
+	struct memhp_vmem_dev **registry;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	registry = machine_registry(m, false);
+	for (struct memhp_vmem_dev *d = registry ? *registry : NULL; d; d = d->next_registered) {
+		if (n < max)
+			devs[n] = d;
+		n++;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return n;
+}
+
 void memhp_vmem_dev_destroy(struct memhp_vmem_dev *dev)
 {
 	struct memhp_vmem_dev **registry;

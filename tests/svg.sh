@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/svg.sh - the memory map (--svg) read back as XML: addresses with
+# their 0x, the zones of a block that spans two, a legend entry for every
+# colour a row uses, a virtio-mem region marked beside its rows and its
+# plugged device blocks outlined, a finding's page marked, and a tooltip
+# (<title>) on every row and every cell. TAP output; $MEMHP is the program.
+set -u
+. "$(dirname "$0")/expect_run.bash"
+
+"$MEMHP" run tests/lua/svg-marks.lua -q --seed 1 --svg "$tmp/marks.svg" >"$tmp/out" 2>&1 ||
+	not_ok "memhp run tests/lua/svg-marks.lua --svg"
+
+python3 - "$tmp/marks.svg" >"$tmp/results" 2>&1 <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+
+NS = '{http://www.w3.org/2000/svg}'
+root = ET.parse(sys.argv[1]).getroot()
+parent = {c: p for p in root.iter() for c in p}
+
+def title_of(e):
+    while e is not None:
+        t = e.find(NS + 'title')
+        if t is not None:
+            return t.text or ''
+        e = parent.get(e)
+    return None
+
+def check(ok, name):
+    print('%s - %s' % ('ok' if ok else 'not ok', name))
+
+texts = [t.text or '' for t in root.iter(NS + 'text')]
+rows = [t for t in texts if re.match(r'memory[0-9]', t)]
+check(any(re.fullmatch(r'memory0 +0x0{9} +online +DMA/DMA32', t) for t in rows) and
+      all(re.match(r'memory[0-9-]+ +0x[0-9a-f]{9} ', t) for t in rows),
+      'every row shows its address with 0x, memory0 too')
+check(not any(t.split()[-1] == 'zones' for t in rows),
+      'a block of two zones names them (DMA/DMA32), not "zones"')
+
+# Row swatches are 10 px wide at the left margin; legend boxes 12 px.
+rects = list(root.iter(NS + 'rect'))
+swatches = {r.get('fill') for r in rects if r.get('width') == '10'}
+legend = {r.get('fill') for r in rects if r.get('width') == '12'}
+check(swatches <= legend and '#cccccc' in legend,
+      'every colour a row uses is in the legend, the grey of several zones too (missing: %s)'
+      % sorted(swatches - legend))
+
+bars = [r for r in rects if r.get('class') == 'virtio-mem']
+check(len(bars) == 2 and all('virtio-mem vm0: region [mem 0x0100000000-0x013fffffff]' in title_of(b)
+                             for b in bars) and texts.count('virtio-mem vm0') == 1,
+      'the virtio-mem region is marked beside its two rows and named once (%d bars)' % len(bars))
+plugged = [r for r in rects if r.get('class') == 'plugged']
+check(len(plugged) == 100 and not any(r.get('stroke-dasharray') for r in plugged),
+      'each plugged 2 MiB device block is outlined: 100 cells (%d)' % len(plugged))
+check(all('virtio-mem vm0: 1 of 1 device block plugged' in title_of(r) for r in plugged),
+      '... and its tooltip says plugged')
+marks = [p for p in root.iter(NS + 'path') if p.get('class') == 'finding']
+check(len(marks) == 1 and 'svg-test at pfn 0x109005: a finding the map must mark' in title_of(marks[0])
+      and 'memory33 [mem 0x0109000000-0x01091fffff]' in title_of(marks[0]),
+      "a finding's page is marked, in the cell of its pfn, with the finding in the tooltip")
+
+# A strip (3 px, the migratetype) tops each online cell.
+strips = [r for r in rects if r.get('height') == '3']
+check(strips and all(title_of(r) and 'pages: ' in title_of(r) for r in strips),
+      'every cell has a tooltip with its pages (%d cells)' % len(strips))
+labels = [t for t in root.iter(NS + 'text') if re.match(r'memory[0-9]', t.text or '')]
+check(all(title_of(t) and '[mem 0x' in title_of(t) for t in labels) and
+      any('valid_zones: Movable' in title_of(t) for t in labels),
+      'every row has a tooltip with its range, state and valid_zones')
+PY
+
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$tmp/results"
+[ -s "$tmp/results" ] || not_ok "the map could be read back"
+
+echo "1..$n"
