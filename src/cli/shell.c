@@ -65,6 +65,9 @@
 #define EXIT_SHELL_FAILED 125
 #define EXIT_CANNOT_RUN 126
 #define EXIT_NOT_FOUND 127
+/* What the prompt starts with, and the longest prompt made. */
+#define SHELL_PROMPT_TAG "(memhp) "
+#define SHELL_PROMPT_MAX 256
 /* The binds below, debugfs twice and modprobe. */
 #define SHELL_MAX_MOUNTS 32
 /* A tmpfs of the machine besides /dev/shm, where a guest's /tmp-like
@@ -184,7 +187,9 @@ static void usage(FILE *f)
 		   "/proc/kmsg, which would show the host's, fail with EPERM (dmesg -S).\n"
 		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
 		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
-		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
+		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot); PS1 starts with\n"
+		   "\"" SHELL_PROMPT_TAG "\" (shells that read it from the environment show it),\n"
+		   "and an interactive shell on a terminal is greeted with what it is in.\n"
 		   "\n"
 		   "Needs root, or unprivileged user namespaces and access to /dev/fuse.\n"
 		   "Exit status: COMMAND's (128+N if it died of signal N), 125 if the shell could\n"
@@ -500,6 +505,45 @@ static void tracker_touch(void *arg, pid_t tid)
 	proc_tracker_touch(arg, tid);
 }
 
+/*
+ * An interactive shell on a terminal looks like any other: say where it
+ * is, once, and how to leave. The machine as the tools will see it.
+ */
+static void print_banner(struct machine *mc)
+{
+	struct memhp_meminfo mi;
+	char size[RUN_SIZE_STR];
+	unsigned long blocks = 0;
+
+	memhp_meminfo(mc->m, &mi);
+	for (long id = memhp_next_block(mc->m, 0); id >= 0;
+	     id = memhp_next_block(mc->m, (unsigned long)id + 1))
+		blocks++;
+	fprintf(stderr,
+		PROG
+		": you are inside a memhp machine, a Linux 6.1 guest: MemTotal %s in %lu "
+		"memory blocks, PageOffline protocol %s.\n"
+		"lsmem, chmem, free, dmesg and /sys/devices/system/memory see it, not the host; "
+		"/dev/shm is its memory.\n"
+		"exit leaves (the machine goes with the shell).\n",
+		run_fmt_size((uint64_t)mi.total_pages * MEMHP_PAGE_SIZE, size), blocks,
+		memhp_machine_protocol(mc->m) == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
+}
+
+/* PS1 for the shells that take it from the environment (sh, dash; bash
+ * unless its rc sets one): "(memhp) " before the prompt. */
+static void set_prompt(void)
+{
+	const char *ps1 = getenv("PS1");
+	char prompt[SHELL_PROMPT_MAX];
+
+	if (ps1 && *ps1)
+		snprintf(prompt, sizeof(prompt), SHELL_PROMPT_TAG "%s", ps1);
+	else
+		snprintf(prompt, sizeof(prompt), SHELL_PROMPT_TAG "%s", geteuid() ? "$ " : "# ");
+	setenv("PS1", prompt, 1);
+}
+
 static pid_t run_command(char **cmd, const sigset_t *oldmask, const char *root)
 {
 	pid_t pid = fork();
@@ -508,6 +552,7 @@ static pid_t run_command(char **cmd, const sigset_t *oldmask, const char *root)
 		return pid;
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	setenv("MEMHP_ROOT", root, 1);
+	set_prompt();
 	execvp(cmd[0], cmd);
 	fprintf(stderr, PROG ": %s: %s\n", cmd[0], strerror(errno));
 	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
@@ -624,6 +669,8 @@ int cmd_shell(int argc, char **argv)
 	if (setup_mounts(&sh) || mount_tmpfs(&ex, &so, &mc) ||
 	    serve_devices_start(&ex, &so, o, &mc, PROG))
 		goto out;
+	if (cmd == default_cmd && isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
+		print_banner(&mc);
 	child = run_command(cmd, &oldmask, sh.root);
 	if (child < 0) {
 		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
