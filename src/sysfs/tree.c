@@ -190,6 +190,12 @@ enum {
 	N_PROC_KCORE,
 	N_PROC_KPAGECGROUP,
 	N_PROC_KMSG,
+	N_PROC_SWAPS,
+	N_PROC_PRESSURE,
+	N_PROC_PRESSURE_MEMORY,
+	N_PROC_SYS,
+	N_PROC_SYS_VM,
+	N_PROC_SYS_VM_FILE,
 	/* /dev */
 	N_DEV,
 	N_DEV_KMSG,
@@ -433,6 +439,29 @@ const struct fs_node fs_nodes[] = {
 			  .flavor = FL_SYSLOG,
 			  .mode = 0400 },
 
+	/* No swap: the header alone. */
+	[N_PROC_SWAPS] = PROC("swaps", 0444, show_swaps),
+	/* Pressure stall information: memhp never stalls on memory. Only
+	 * memory's file: cpu and io would be the host's. */
+	[N_PROC_PRESSURE] = DIR("pressure", N_PROC, 0555),
+	[N_PROC_PRESSURE_MEMORY] = { .name = "memory",
+				     .parent = N_PROC_PRESSURE,
+				     .type = FS_REG,
+				     .flavor = FL_PROC,
+				     .mode = 0666,
+				     .show = show_pressure_memory,
+				     .store = store_pressure_memory },
+	[N_PROC_SYS] = DIR("sys", N_PROC, 0555),
+	[N_PROC_SYS_VM] = DIR("vm", N_PROC_SYS, 0555),
+	/* Each file's mode is its sysctl's (ref_attr()). */
+	[N_PROC_SYS_VM_FILE] = { .name = "",
+				 .parent = N_PROC_SYS_VM,
+				 .type = FS_REG,
+				 .flavor = FL_SYSCTL,
+				 .pattern = PAT_SYSCTL_VM,
+				 .mode = 0644,
+				 .show = show_sysctl_vm },
+
 	/* The machine's log. A regular file, not a character device: a device
 	 * node would open the host's driver, never the daemon. */
 	[N_DEV] = DIR("dev", N_ROOT, 0755),
@@ -536,6 +565,7 @@ static void ref_from_ino(uint64_t ino, struct fs_ref *r)
 /* Is member @id of family @pat there? */
 static bool family_exists(struct memhp_fs *fs, int pat, unsigned long id)
 {
+	struct memhp_sysctl_info si;
 	struct memhp_firmware_map_entry e;
 	struct memhp_vmem_drv_desc d;
 
@@ -544,6 +574,8 @@ static bool family_exists(struct memhp_fs *fs, int pat, unsigned long id)
 		return block_nid(fs, id) >= 0;
 	case PAT_FWMAP:
 		return !memhp_firmware_map_entry(fs->m, id, &e);
+	case PAT_SYSCTL_VM:
+		return !memhp_sysctl_vm_info((unsigned int)MIN(id, (unsigned long)UINT_MAX), &si);
 	case PAT_VIRTIO:
 	case PAT_VIRTIO_PCI:
 		return id < FS_PCI_SLOTS - FS_VIRTIO_PCI_SLOT0 &&
@@ -562,6 +594,8 @@ static long family_next(struct memhp_fs *fs, int pat, unsigned long from)
 		return memhp_next_block(fs->m, from);
 	case PAT_FWMAP:
 		return memhp_firmware_map_next(fs->m, from);
+	case PAT_SYSCTL_VM:
+		return family_exists(fs, pat, from) ? (long)from : -1;
 	case PAT_VIRTIO:
 	case PAT_VIRTIO_PCI:
 		id = memhp_vmem_drv_next(fs->m, from);
@@ -572,8 +606,15 @@ static long family_next(struct memhp_fs *fs, int pat, unsigned long from)
 
 static void family_name(const struct fs_node *n, unsigned long id, char *buf, size_t size)
 {
+	struct memhp_sysctl_info si;
+
 	if (n->pattern == PAT_VIRTIO_PCI)
 		snprintf(buf, size, "0000:00:%02lx.0", id + FS_VIRTIO_PCI_SLOT0);
+	else if (n->pattern == PAT_SYSCTL_VM)
+		snprintf(buf, size, "%s",
+			 memhp_sysctl_vm_info((unsigned int)MIN(id, (unsigned long)UINT_MAX), &si)
+				 ? ""
+				 : si.name);
 	else
 		snprintf(buf, size, "%s%lu", n->name, id);
 }
@@ -660,6 +701,15 @@ static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
 	return nlink;
 }
 
+static unsigned int sysctl_mode(const struct fs_ref *r)
+{
+	struct memhp_sysctl_info si;
+
+	return memhp_sysctl_vm_info((unsigned int)MIN(r->id, (unsigned long)UINT_MAX), &si)
+		       ? 0
+		       : si.mode;
+}
+
 static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_fs_attr *a)
 {
 	const struct fs_node *n = &fs_nodes[r->idx];
@@ -669,6 +719,8 @@ static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_f
 
 	a->ino = fs_ref_ino(r);
 	a->mode = type_bits[n->type] | n->mode;
+	if (n->pattern == PAT_SYSCTL_VM)
+		a->mode = type_bits[n->type] | sysctl_mode(r);
 	a->nlink = ref_nlink(fs, r);
 	/* sysfs attributes claim a page; procfs, debugfs, directories and
 	 * links report 0. */
@@ -738,7 +790,13 @@ static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char 
 		} else {
 			char canon[FS_NAME_MAX + 1];
 
-			if (fs_nodes[pc].pattern == PAT_VIRTIO_PCI) {
+			if (fs_nodes[pc].pattern == PAT_SYSCTL_VM) {
+				int i = memhp_sysctl_vm_lookup(name);
+
+				if (i < 0)
+					return -ENOENT;
+				v = (unsigned long)i;
+			} else if (fs_nodes[pc].pattern == PAT_VIRTIO_PCI) {
 				/* "0000:00:1f.0": the slot back to a device. */
 				unsigned int slot;
 				int n = 0;
@@ -1004,6 +1062,11 @@ static int open_check(const struct fs_ref *r, int flags)
 	/* syslog(2)'s file is refused as the call is (docs/sysfs.md). */
 	if (n->flavor == FL_SYSLOG)
 		return -EPERM;
+	/* proc_sys_permission(): root too needs the owner's bit. */
+	if (n->flavor == FL_SYSCTL)
+		return (rd && !(sysctl_mode(r) & 0400)) || (wr && !(sysctl_mode(r) & 0200))
+			       ? -EACCES
+			       : 0;
 	if (n->flavor != FL_SYSFS)
 		return 0;
 	/* kernfs_fop_open(): even root needs the mode bit and the method. */
@@ -1055,7 +1118,9 @@ struct memhp_fs_req {
 	struct memhp_fs *fs;
 	pthread_mutex_t lock;
 	bool interrupted;
-	uid_t uid;		   /* the opener's, for what a show shows */
+	uid_t uid; /* the opener's, for what a show shows */
+	pid_t pid; /* the writer, for what the kernel logs */
+	char comm[MEMHP_TASK_COMM_LEN];
 	struct memhp_task *task;   /* the thread running the store, if any */
 	struct memhp_fs_req *next; /* fs->reqs, under fs->reqs_lock */
 };
@@ -1074,6 +1139,12 @@ struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs)
 	fs->reqs = req;
 	pthread_mutex_unlock(&fs->reqs_lock);
 	return req;
+}
+
+void memhp_fs_req_set_task(struct memhp_fs_req *req, pid_t pid, const char *comm)
+{
+	req->pid = pid;
+	snprintf(req->comm, sizeof(req->comm), "%s", comm ? comm : "");
 }
 
 void memhp_fs_req_set_uid(struct memhp_fs_req *req, uid_t uid)
@@ -1339,8 +1410,12 @@ static ssize_t write_ref(struct memhp_fs *fs, const struct fs_ref *r, const char
 		return -EISDIR;
 	if (n->type == FS_LNK)
 		return -EINVAL;
-	if (n->flavor == FL_PROC)
+	if (n->flavor == FL_PROC && !n->store)
 		return -EIO; /* pde_write() without a proc_write */
+	if (n->flavor == FL_SYSCTL)
+		return memhp_sysctl_vm_write(
+			fs->m, (unsigned int)MIN(r->id, (unsigned long)UINT_MAX), buf, len,
+			req && req->pid ? req->comm : NULL, req ? req->pid : 0);
 	if (n->flavor == FL_KMSG)
 		return memhp_kmsg_write(fs->m, buf, len);
 	if (!n->store)
