@@ -165,6 +165,8 @@ static void without_thp_min_free_kbytes_is_the_root_of_16_times_lowmem(void)
 
 	tm_config(&cfg);
 	memhp_config_init(&cfg, 1 * MEMHP_GiB);
+	cfg.phys_size = 64 * MEMHP_GiB;
+	cfg.kaslr = false;
 	cfg.transparent_hugepage = MEMHP_THP_NEVER;
 	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
