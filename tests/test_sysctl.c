@@ -118,14 +118,16 @@ static bool log_has(struct memhp_machine *m, const char *text)
 
 static void watermarks_after_onlining_a_movable_dimm_are_linuxs(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 
 	ASSERT_TRUE(m);
 	plug_dimm(m, 1 * MEMHP_GiB, MEMHP_MMOP_ONLINE_MOVABLE);
 	ASSERT_EQ(managed(m, MEMHP_ZONE_MOVABLE), 262144);
 	ASSERT_EQ(sysctl(m, "min_free_kbytes"), LINUX_MIN_FREE_KBYTES_2_ZONES);
-	ASSERT_TRUE(near((long)wmark(m, MEMHP_ZONE_MOVABLE, MEMHP_WMARK_MIN), LINUX_MOVABLE_MIN, 1));
-	ASSERT_TRUE(near((long)wmark(m, MEMHP_ZONE_MOVABLE, MEMHP_WMARK_LOW), LINUX_MOVABLE_LOW, 1));
+	ASSERT_TRUE(
+		near((long)wmark(m, MEMHP_ZONE_MOVABLE, MEMHP_WMARK_MIN), LINUX_MOVABLE_MIN, 1));
+	ASSERT_TRUE(
+		near((long)wmark(m, MEMHP_ZONE_MOVABLE, MEMHP_WMARK_LOW), LINUX_MOVABLE_LOW, 1));
 	ASSERT_TRUE(
 		near((long)wmark(m, MEMHP_ZONE_MOVABLE, MEMHP_WMARK_HIGH), LINUX_MOVABLE_HIGH, 1));
 	/* The rule behind the numbers: min shared by managed pages, then a
@@ -143,8 +145,8 @@ static void watermarks_after_onlining_a_movable_dimm_are_linuxs(void)
 
 static void min_free_kbytes_is_khugepageds_recommendation_per_populated_zone(void)
 {
-	struct memhp_machine *m4 = guest(4 * MEMHP_GiB, MEMHP_THP_MADVISE);
-	struct memhp_machine *m1 = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m4 = guest(4 * MEMHP_GiB, MEMHP_THP_ALWAYS);
+	struct memhp_machine *m1 = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 
 	ASSERT_TRUE(m1 && m4);
 	/* Two pageblocks free per zone below Movable, plus one for each of
@@ -185,7 +187,7 @@ static void without_thp_min_free_kbytes_is_the_root_of_16_times_lowmem(void)
 
 static void memavailable_keeps_back_what_linux_keeps_back(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 	struct memhp_meminfo mi;
 	unsigned long reserve = 0;
 
@@ -197,7 +199,8 @@ static void memavailable_keeps_back_what_linux_keeps_back(void)
 		unsigned long max = 0;
 
 		for (unsigned int j = 0; j <= MEMHP_NR_ZONES; j++) {
-			unsigned long r = memhp_zone_lowmem_reserve(m, 0, (enum memhp_zone_type)z, j);
+			unsigned long r =
+				memhp_zone_lowmem_reserve(m, 0, (enum memhp_zone_type)z, j);
 
 			max = r > max ? r : max;
 		}
@@ -212,7 +215,7 @@ static void memavailable_keeps_back_what_linux_keeps_back(void)
 
 static void a_written_min_free_kbytes_scales_the_watermarks_and_outlives_hotplug(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 	unsigned long before;
 
 	ASSERT_TRUE(m);
@@ -232,7 +235,7 @@ static void a_written_min_free_kbytes_scales_the_watermarks_and_outlives_hotplug
 
 static void watermark_scale_factor_sets_the_distance_between_marks(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 	unsigned long min, size;
 
 	ASSERT_TRUE(m);
@@ -249,7 +252,7 @@ static void watermark_scale_factor_sets_the_distance_between_marks(void)
 
 static void lowmem_reserve_ratio_accepts_anything_and_a_read_recomputes_the_reserves(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 	char text[MEMHP_SYSCTL_TEXT_MAX];
 	int i = memhp_sysctl_vm_lookup("lowmem_reserve_ratio");
 	struct memhp_page *p;
@@ -281,7 +284,7 @@ static void lowmem_reserve_ratio_accepts_anything_and_a_read_recomputes_the_rese
 
 static void sysctl_writes_parse_as_proc_dointvec_minmax(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 
 	ASSERT_TRUE(m);
 	ASSERT_EQ(sysctl_write(m, "swappiness", " 0x10\n"), 6);
@@ -314,7 +317,7 @@ static void sysctl_writes_parse_as_proc_dointvec_minmax(void)
 
 static void drop_caches_is_write_only_counted_and_logged_until_told_not_to(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 	int i = memhp_sysctl_vm_lookup("drop_caches");
 	char text[MEMHP_SYSCTL_TEXT_MAX];
 	unsigned long lines = 0;
@@ -340,7 +343,7 @@ static void drop_caches_is_write_only_counted_and_logged_until_told_not_to(void)
 
 static void user_reserve_follows_memory_online_and_resets_when_offline_leaves_too_little(void)
 {
-	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_MADVISE);
+	struct memhp_machine *m = guest(1 * MEMHP_GiB, MEMHP_THP_ALWAYS);
 	struct memhp_meminfo mi;
 	unsigned long first = (unsigned long)(4 * MEMHP_GiB / (128 * MEMHP_MiB));
 	long user0;

@@ -145,10 +145,11 @@ struct memhp_config {
 	 * SLUB sizes its slabs for and per-cpu kernel memory multiplies by. */
 	unsigned int nr_cpus;
 	/* transparent_hugepage= on the command line: whether khugepaged runs
-	 * and raises min_free_kbytes (memhp/sysctl.h). 0 is Debian's default. */
+	 * and raises min_free_kbytes (memhp/sysctl.h). 0 is Debian's 6.1
+	 * default (CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS). */
 	enum memhp_thp_mode {
-		MEMHP_THP_MADVISE,
 		MEMHP_THP_ALWAYS,
+		MEMHP_THP_MADVISE,
 		MEMHP_THP_NEVER,
 	} transparent_hugepage;
 

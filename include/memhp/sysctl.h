@@ -42,7 +42,7 @@ extern "C" {
 #define MEMHP_SYSCTL_TEXT_MAX 128
 
 struct memhp_sysctl_info {
-	const char *name; /* "min_free_kbytes" */
+	const char *name;  /* "min_free_kbytes" */
 	unsigned int mode; /* 0644, 0200 (write-only), 0600 */
 };
 

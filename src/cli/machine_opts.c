@@ -436,10 +436,10 @@ static int parse_append(struct machine_opts *o, const char *prog, const char *ar
 			else
 				o->auto_movable_ratio = (int)n;
 		} else if (!strcmp(tok, "transparent_hugepage")) {
-			if (!strcmp(val, "madvise"))
-				o->thp = MEMHP_THP_MADVISE;
-			else if (!strcmp(val, "always"))
+			if (!strcmp(val, "always"))
 				o->thp = MEMHP_THP_ALWAYS;
+			else if (!strcmp(val, "madvise"))
+				o->thp = MEMHP_THP_MADVISE;
 			else if (!strcmp(val, "never"))
 				o->thp = MEMHP_THP_NEVER;
 			else
@@ -585,7 +585,7 @@ void machine_opts_usage(FILE *f)
 		"                        memory_hotplug.{memmap_on_memory,online_policy,\n"
 		"                        auto_movable_ratio,auto_movable_numa_aware}=,\n"
 		"                        transparent_hugepage= (whether khugepaged raises\n"
-		"                        min_free_kbytes; default madvise); console=,\n"
+		"                        min_free_kbytes; default always); console=,\n"
 		"                        quiet and the like are taken and change nothing\n"
 		"  --anon-memory SIZE[,pinned]\n"
 		"                        shared anonymous memory in use in the guest from\n"

@@ -144,8 +144,8 @@ static int h_pair(struct memhp_machine *m, const struct vm_table *t, const long 
 	return 0;
 }
 
-static int h_pcp_high_fraction(struct memhp_machine *m, const struct vm_table *t,
-			       const long *vals, unsigned int n, const char *comm, int pid)
+static int h_pcp_high_fraction(struct memhp_machine *m, const struct vm_table *t, const long *vals,
+			       unsigned int n, const char *comm, int pid)
 {
 	if (vals[0] && vals[0] < MIN_PERCPU_PAGELIST_HIGH_FRACTION)
 		return -EINVAL;
@@ -234,12 +234,16 @@ static int h_numa_zonelist_order(struct memhp_machine *m, const struct vm_table 
 
 /* ---- The table, in /proc/sys/vm's order ----------------------------------- */
 
-#define PLAIN(name, s, mode_, conv_, lo, hi, def)                                              \
-	{ .procname = name, .mode = mode_, .conv = conv_, .count = 1, .min = lo, .max = hi,    \
-	  .init = def, .slot = s, .handler = h_store }
-#define PAIR(name, s, conv_, lo, hi, def)                                                      \
-	{ .procname = name, .mode = 0644, .conv = conv_, .count = 1, .min = lo, .max = hi,     \
-	  .init = def, .slot = s, .handler = h_pair }
+#define PLAIN(name, s, mode_, conv_, lo, hi, def)                                                 \
+	{                                                                                         \
+		.procname = name, .mode = mode_, .conv = conv_, .count = 1, .min = lo, .max = hi, \
+		.init = def, .slot = s, .handler = h_store                                        \
+	}
+#define PAIR(name, s, conv_, lo, hi, def)                                                        \
+	{                                                                                        \
+		.procname = name, .mode = 0644, .conv = conv_, .count = 1, .min = lo, .max = hi, \
+		.init = def, .slot = s, .handler = h_pair                                        \
+	}
 
 static const struct vm_table vm_table[] = {
 	PLAIN("admin_reserve_kbytes", S_ADMIN_RESERVE, 0644, CONV_ULONG, 0, NO_MAX, 0),
@@ -478,8 +482,8 @@ static int parse_values(const struct vm_table *t, const char *buf, size_t len, l
 	return n ? (int)n : -EINVAL;
 }
 
-ssize_t memhp_sysctl_vm_write(struct memhp_machine *m, unsigned int i, const char *buf,
-			      size_t len, const char *comm, int pid)
+ssize_t memhp_sysctl_vm_write(struct memhp_machine *m, unsigned int i, const char *buf, size_t len,
+			      const char *comm, int pid)
 {
 	long vals[NR_RESERVE_ZONES];
 	const struct vm_table *t;
@@ -535,8 +539,7 @@ static void init_user_reserve(struct memhp_machine *m)
 
 static void init_admin_reserve(struct memhp_machine *m)
 {
-	set_plain(m, S_ADMIN_RESERVE,
-		  MIN(free_kbytes(m) / RESERVE_FRACTION, ADMIN_RESERVE_MAX_KB));
+	set_plain(m, S_ADMIN_RESERVE, MIN(free_kbytes(m) / RESERVE_FRACTION, ADMIN_RESERVE_MAX_KB));
 }
 
 /*
@@ -587,8 +590,8 @@ int vm_sysctls_init(struct memhp_machine *m)
 	init_per_zone_wmark_min(m);
 	init_user_reserve(m);
 	init_admin_reserve(m);
-	vm->reserve_nb = (struct memhp_notifier_block){ .notifier_call = reserve_mem_notifier,
-							.priv = m };
+	vm->reserve_nb =
+		(struct memhp_notifier_block){ .notifier_call = reserve_mem_notifier, .priv = m };
 	return memhp_register_memory_notifier(m, &vm->reserve_nb);
 }
 

@@ -108,7 +108,8 @@ static void setup_per_zone_lowmem_reserve(struct memhp_machine *m)
 		for (int j = i + 1; j < NR_RESERVE_ZONES; j++) {
 			if (j < MAX_NR_ZONES)
 				upper += managed(&m->node.node_zones[j]);
-			WRITE_ONCE(zone->lowmem_reserve[j], clear ? 0 : upper / (unsigned long)ratio);
+			WRITE_ONCE(zone->lowmem_reserve[j],
+				   clear ? 0 : upper / (unsigned long)ratio);
 		}
 	}
 	calculate_totalreserve_pages(m);
@@ -130,7 +131,8 @@ static void setup_per_zone_wmarks_locked(struct memhp_machine *m)
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &m->node.node_zones[z];
 		unsigned long size = managed(zone);
-		unsigned long min = lowmem ? (unsigned long)((uint64_t)pages_min * size / lowmem) : 0;
+		unsigned long min =
+			lowmem ? (unsigned long)((uint64_t)pages_min * size / lowmem) : 0;
 		/* mult_frac(), which avoids the product's overflow. */
 		unsigned long frac = size / WATERMARK_SCALE_UNIT * scale +
 				     size % WATERMARK_SCALE_UNIT * scale / WATERMARK_SCALE_UNIT;
@@ -200,8 +202,8 @@ static void set_recommended_min_free_kbytes(struct memhp_machine *m)
 
 /*
  * init_per_zone_wmark_min(): at boot and after each online and offline.
- * khugepaged runs when transparent huge pages are enabled (Debian's 6.1:
- * "madvise"), and has the last word.
+ * khugepaged runs when transparent huge pages are enabled ("always" in
+ * Debian's 6.1, or "madvise"), and has the last word.
  */
 void init_per_zone_wmark_min(struct memhp_machine *m)
 {
@@ -239,8 +241,8 @@ unsigned long memhp_zone_watermark(struct memhp_machine *m, int nid, enum memhp_
 	return READ_ONCE(m->node.node_zones[zone].watermark[w]);
 }
 
-unsigned long memhp_zone_lowmem_reserve(struct memhp_machine *m, int nid,
-					enum memhp_zone_type zone, unsigned int upper)
+unsigned long memhp_zone_lowmem_reserve(struct memhp_machine *m, int nid, enum memhp_zone_type zone,
+					unsigned int upper)
 {
 	if (nid != 0 || (unsigned)zone >= MAX_NR_ZONES || upper >= NR_RESERVE_ZONES)
 		return 0;

@@ -656,8 +656,8 @@ FS_SHOW(show_cmdline)
 			   memhp_online_type_to_str(cfg->auto_online_blocks));
 	if (cfg->movable_node)
 		buf_puts(b, " movable_node");
-	if (cfg->transparent_hugepage == MEMHP_THP_ALWAYS)
-		buf_puts(b, " transparent_hugepage=always");
+	if (cfg->transparent_hugepage == MEMHP_THP_MADVISE)
+		buf_puts(b, " transparent_hugepage=madvise");
 	else if (cfg->transparent_hugepage == MEMHP_THP_NEVER)
 		buf_puts(b, " transparent_hugepage=never");
 	if (cfg->memmap_on_memory)
