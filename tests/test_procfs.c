@@ -521,6 +521,60 @@ static void proc_sys_vm_swaps_and_pressure_are_the_machines(void)
 	ASSERT_ERR(memhp_fs_read(fs, "/proc/pressure/cpu", buf, sizeof(buf)), -ENOENT);
 }
 
+/* /sys/kernel/mm as Debian's 6.1 has it (case i): THP "always", whose
+ * switch starts and stops khugepaged and so moves min_free_kbytes; the
+ * other knobs with 6.1's bounds. */
+static void thp_enabled_drives_khugepaged_and_min_free_kbytes(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_fs_attr a;
+	long boot;
+
+	ASSERT_TRUE(fs);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/transparent_hugepage/enabled"),
+		     "[always] madvise never\n");
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/transparent_hugepage/defrag"),
+		     "always defer defer+madvise [madvise] never\n");
+	boot = strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10);
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "never\n", 6),
+		  6);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/transparent_hugepage/enabled"),
+		     "always madvise [never]\n");
+	/* Stopping khugepaged leaves min_free_kbytes; the next online
+	 * recomputes it without khugepaged: the square root, far lower. */
+	ASSERT_EQ(strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10), boot);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_OK(memhp_block_online(m, HOT / memhp_block_size(m), MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_GT(boot / 4, strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10));
+	/* Starting it recommends again at once: on this 512 MiB machine, 5%
+	 * of lowmem, which the online has just grown a little. */
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "madvise", 7),
+		  7);
+	ASSERT_TRUE(strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10) >= boot);
+	ASSERT_ERR(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "1", 1),
+		   -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs, "/sys/kernel/mm/ksm/run", "3", 1), -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs,
+				  "/sys/kernel/mm/transparent_hugepage/khugepaged/"
+				  "max_ptes_none",
+				  "512", 3),
+		   -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs,
+				  "/sys/kernel/mm/transparent_hugepage/khugepaged/"
+				  "pages_to_scan",
+				  "0", 1),
+		   -EINVAL);
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/lru_gen/enabled", "y", 1), 1);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/lru_gen/enabled"), "0x0007\n");
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/numa/demotion_enabled", "1", 1), 1);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/numa/demotion_enabled"), "true\n");
+	ASSERT_OK(memhp_fs_resolve(fs, "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", true,
+				   &a));
+	ASSERT_ERR(memhp_fs_open(fs, a.ino, O_WRONLY), -EACCES);
+	ASSERT_ERR(memhp_fs_resolve(fs, "/sys/kernel/mm/hugepages", true, &a), -ENOENT);
+}
+
 RUN_TESTS(T(iomem_shows_the_resource_tree_with_addresses_for_root_only),
 	  T(kpageflags_has_8_bytes_a_pfn_up_to_max_pfn), T(kpageflags_tell_each_kind_of_page_apart),
 	  T(vmstat_lists_the_machines_counters_in_6_1_order),
@@ -528,4 +582,5 @@ RUN_TESTS(T(iomem_shows_the_resource_tree_with_addresses_for_root_only),
 	  T(cmdline_carries_the_machines_boot_settings), T(kcore_is_a_name_and_nothing_else),
 	  T(firmware_memmap_has_the_e820_and_hot_added_system_ram),
 	  T(virtio_bus_and_module_are_there_with_a_virtio_mem_device),
-	  T(proc_sys_vm_swaps_and_pressure_are_the_machines))
+	  T(proc_sys_vm_swaps_and_pressure_are_the_machines),
+	  T(thp_enabled_drives_khugepaged_and_min_free_kbytes))

@@ -69,6 +69,17 @@ MEMHP_API ssize_t memhp_sysctl_vm_read(struct memhp_machine *m, unsigned int i, 
 MEMHP_API ssize_t memhp_sysctl_vm_write(struct memhp_machine *m, unsigned int i, const char *buf,
 					size_t len, const char *comm, int pid);
 
+/*
+ * /sys/kernel/mm/transparent_hugepage/enabled. Switching THP on starts
+ * khugepaged, which raises min_free_kbytes at once
+ * (start_stop_khugepaged()); switching it off stops khugepaged and leaves
+ * min_free_kbytes as it is until the next online or offline recomputes it.
+ * memhp has no huge pages: the mode changes only that. Returns 0 or
+ * -EINVAL.
+ */
+MEMHP_API int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode mode);
+MEMHP_API enum memhp_thp_mode memhp_transparent_hugepage(struct memhp_machine *m);
+
 /* Element @elem of a numeric sysctl's value (0 for others and out of
  * range): what C code reads instead of parsing the text. */
 MEMHP_API long memhp_sysctl_vm_value(struct memhp_machine *m, unsigned int i, unsigned int elem);

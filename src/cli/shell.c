@@ -121,6 +121,8 @@ static const struct bind {
 	/* Only where the host's kernel has them (Debian's lacks
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
 	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", BIND_OPTIONAL },
+	/* THP, khugepaged, KSM: the machine's, and no host hugetlb pool. */
+	{ "sys/kernel/mm", "/sys/kernel/mm", BIND_OPTIONAL },
 	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", BIND_OPTIONAL },
 	/* The log: the host's must never show, not even as a fallback. */
 	{ "dev/kmsg", "/dev/kmsg", BIND_HIDE_HOST },

@@ -484,6 +484,8 @@ struct vm_sysctls {
 	_Atomic long watermark_scale_factor;
 	_Atomic long lowmem_reserve_ratio[NR_RESERVE_ZONES];
 	_Atomic unsigned long totalreserve_pages;
+	_Atomic int thp_mode;	 /* enum memhp_thp_mode, at run time */
+	bool khugepaged_running; /* khugepaged_thread; under wmark_lock */
 	/* The sysctls that only keep their value: sysctl.c's table. */
 	_Atomic long plain[VM_SYSCTL_PLAIN_MAX];
 	bool drop_caches_quiet; /* after a write with bit 4; under wmark_lock */
@@ -492,6 +494,7 @@ struct vm_sysctls {
 
 void setup_per_zone_wmarks(struct memhp_machine *m);
 void init_per_zone_wmark_min(struct memhp_machine *m);
+void watermark_init(struct memhp_machine *m);
 void watermark_set_min_free_kbytes(struct memhp_machine *m, long kbytes);
 void watermark_update_lowmem_reserve(struct memhp_machine *m);
 /* At machine creation, after boot memory is free: the defaults, the

@@ -587,7 +587,7 @@ int vm_sysctls_init(struct memhp_machine *m)
 	WRITE_ONCE(vm->watermark_scale_factor, (long)WATERMARK_SCALE_FACTOR_INIT);
 	for (int z = 0; z < NR_RESERVE_ZONES; z++)
 		WRITE_ONCE(vm->lowmem_reserve_ratio[z], lowmem_reserve_ratio_init[z]);
-	init_per_zone_wmark_min(m);
+	watermark_init(m);
 	init_user_reserve(m);
 	init_admin_reserve(m);
 	vm->reserve_nb =

@@ -211,9 +211,48 @@ void init_per_zone_wmark_min(struct memhp_machine *m)
 	calculate_min_free_kbytes(m);
 	setup_per_zone_wmarks_locked(m);
 	setup_per_zone_lowmem_reserve(m);
-	if (m->cfg.transparent_hugepage != MEMHP_THP_NEVER)
+	/* khugepaged_min_free_kbytes_update() */
+	if (READ_ONCE(m->vm.thp_mode) != MEMHP_THP_NEVER && m->vm.khugepaged_running)
 		set_recommended_min_free_kbytes(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
+}
+
+/* start_stop_khugepaged(): with THP on, khugepaged runs and recommends;
+ * off, it stops. Caller holds wmark_lock. */
+static void start_stop_khugepaged(struct memhp_machine *m)
+{
+	if (READ_ONCE(m->vm.thp_mode) != MEMHP_THP_NEVER) {
+		m->vm.khugepaged_running = true;
+		set_recommended_min_free_kbytes(m);
+	} else {
+		m->vm.khugepaged_running = false;
+	}
+}
+
+/* At boot: the initcalls' order, then hugepage_init() starts khugepaged. */
+void watermark_init(struct memhp_machine *m)
+{
+	WRITE_ONCE(m->vm.thp_mode, (int)m->cfg.transparent_hugepage);
+	init_per_zone_wmark_min(m);
+	pthread_mutex_lock(&m->vm.wmark_lock);
+	start_stop_khugepaged(m);
+	pthread_mutex_unlock(&m->vm.wmark_lock);
+}
+
+int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode mode)
+{
+	if ((unsigned)mode > MEMHP_THP_NEVER)
+		return -EINVAL;
+	pthread_mutex_lock(&m->vm.wmark_lock);
+	WRITE_ONCE(m->vm.thp_mode, (int)mode);
+	start_stop_khugepaged(m);
+	pthread_mutex_unlock(&m->vm.wmark_lock);
+	return 0;
+}
+
+enum memhp_thp_mode memhp_transparent_hugepage(struct memhp_machine *m)
+{
+	return (enum memhp_thp_mode)READ_ONCE(m->vm.thp_mode);
 }
 
 /* The sysctl handlers' side (sysctl.c): the user's min_free_kbytes. */

@@ -128,6 +128,13 @@ struct fs_node {
 	bool gone;
 };
 
+/* ---- /sys/kernel/mm (kernel_mm.c) ------------------------------------------ */
+
+#define FS_MM_KNOBS_MAX 40
+#define FS_MM_KNOB_LEN 24
+void fs_mm_knobs_init(struct memhp_fs *fs);
+void fs_mm_knobs_destroy(struct memhp_fs *fs);
+
 /* ---- Per-device runtime PM state (power/control) ------------------------ */
 
 #define FS_MAX_PM_FORBIDDEN 1024
@@ -164,6 +171,10 @@ struct memhp_fs {
 	pthread_mutex_t reqs_lock;
 	struct memhp_fs_req *reqs;
 	bool shutdown;
+
+	/* /sys/kernel/mm's values (kernel_mm.c), as the files show them. */
+	pthread_mutex_t mm_lock;
+	char mm_knob[FS_MM_KNOBS_MAX][FS_MM_KNOB_LEN];
 
 	/* Devices whose power/control reads "on" (pm_runtime_forbid()), by the
 	 * inode number of their power directory. */
@@ -283,6 +294,8 @@ FS_SHOW(show_cmdline);
 FS_SHOW(show_swaps);
 FS_SHOW(show_pressure_memory);
 FS_SHOW(show_sysctl_vm);
+FS_SHOW(show_mm_knob);
+FS_STORE(store_mm_knob);
 FS_STORE(store_pressure_memory);
 ssize_t pread_kpageflags(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
 			 uint64_t off);

@@ -175,6 +175,46 @@ enum {
 	/* /sys/kernel/debug/memhp: memhp's own knobs */
 	N_DEBUG_MEMHP,
 	N_DEBUG_ANON_MEMORY,
+	/* /sys/kernel/mm (kernel_mm.c) */
+	N_KERNEL_MM,
+	N_MM_THP,
+	N_MM_THP_ENABLED,
+	N_MM_THP_DEFRAG,
+	N_MM_THP_USE_ZERO_PAGE,
+	N_MM_THP_HPAGE_PMD_SIZE,
+	N_MM_THP_SHMEM_ENABLED,
+	N_MM_KHP,
+	N_MM_KHP_ALLOC_SLEEP,
+	N_MM_KHP_DEFRAG,
+	N_MM_KHP_FULL_SCANS,
+	N_MM_KHP_MAX_PTES_NONE,
+	N_MM_KHP_MAX_PTES_SHARED,
+	N_MM_KHP_MAX_PTES_SWAP,
+	N_MM_KHP_PAGES_COLLAPSED,
+	N_MM_KHP_PAGES_TO_SCAN,
+	N_MM_KHP_SCAN_SLEEP,
+	N_MM_KSM,
+	N_MM_KSM_FULL_SCANS,
+	N_MM_KSM_MAX_PAGE_SHARING,
+	N_MM_KSM_MERGE_ACROSS_NODES,
+	N_MM_KSM_PAGES_SHARED,
+	N_MM_KSM_PAGES_SHARING,
+	N_MM_KSM_PAGES_TO_SCAN,
+	N_MM_KSM_PAGES_UNSHARED,
+	N_MM_KSM_PAGES_VOLATILE,
+	N_MM_KSM_RUN,
+	N_MM_KSM_SLEEP,
+	N_MM_KSM_STABLE_NODE_CHAINS,
+	N_MM_KSM_PRUNE,
+	N_MM_KSM_STABLE_NODE_DUPS,
+	N_MM_KSM_USE_ZERO_PAGES,
+	N_MM_LRU_GEN,
+	N_MM_LRU_GEN_ENABLED,
+	N_MM_LRU_GEN_MIN_TTL,
+	N_MM_NUMA,
+	N_MM_NUMA_DEMOTION,
+	N_MM_SWAP,
+	N_MM_SWAP_VMA_RA,
 	/* /proc */
 	N_PROC,
 	N_PROC_MEMINFO,
@@ -234,6 +274,8 @@ enum {
 		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
 		.pread = fn                                                                \
 	}
+/* A file of /sys/kernel/mm: kernel_mm.c knows it by its directory and name. */
+#define MMKNOB(n, p, m) ATTR(n, p, m, show_mm_knob, (m)&0200 ? store_mm_knob : NULL)
 /* A name to bind over a host file, nothing else (fs.h, memhp_fs_lookup()). */
 #define GONE(n)                                                                               \
 	{                                                                                     \
@@ -415,6 +457,46 @@ const struct fs_node fs_nodes[] = {
 	[N_DEBUG_MEMHP] = DIR("memhp", N_DEBUG, 0755),
 	[N_DEBUG_ANON_MEMORY] =
 		DEBUGFS("anon_memory", N_DEBUG_MEMHP, show_anon_memory, store_anon_memory),
+
+	[N_KERNEL_MM] = DIR("mm", N_KERNEL, 0755),
+	[N_MM_THP] = DIR("transparent_hugepage", N_KERNEL_MM, 0755),
+	[N_MM_THP_ENABLED] = MMKNOB("enabled", N_MM_THP, 0644),
+	[N_MM_THP_DEFRAG] = MMKNOB("defrag", N_MM_THP, 0644),
+	[N_MM_THP_USE_ZERO_PAGE] = MMKNOB("use_zero_page", N_MM_THP, 0644),
+	[N_MM_THP_HPAGE_PMD_SIZE] = MMKNOB("hpage_pmd_size", N_MM_THP, 0444),
+	[N_MM_THP_SHMEM_ENABLED] = MMKNOB("shmem_enabled", N_MM_THP, 0644),
+	[N_MM_KHP] = DIR("khugepaged", N_MM_THP, 0755),
+	[N_MM_KHP_ALLOC_SLEEP] = MMKNOB("alloc_sleep_millisecs", N_MM_KHP, 0644),
+	[N_MM_KHP_DEFRAG] = MMKNOB("defrag", N_MM_KHP, 0644),
+	[N_MM_KHP_FULL_SCANS] = MMKNOB("full_scans", N_MM_KHP, 0444),
+	[N_MM_KHP_MAX_PTES_NONE] = MMKNOB("max_ptes_none", N_MM_KHP, 0644),
+	[N_MM_KHP_MAX_PTES_SHARED] = MMKNOB("max_ptes_shared", N_MM_KHP, 0644),
+	[N_MM_KHP_MAX_PTES_SWAP] = MMKNOB("max_ptes_swap", N_MM_KHP, 0644),
+	[N_MM_KHP_PAGES_COLLAPSED] = MMKNOB("pages_collapsed", N_MM_KHP, 0444),
+	[N_MM_KHP_PAGES_TO_SCAN] = MMKNOB("pages_to_scan", N_MM_KHP, 0644),
+	[N_MM_KHP_SCAN_SLEEP] = MMKNOB("scan_sleep_millisecs", N_MM_KHP, 0644),
+	[N_MM_KSM] = DIR("ksm", N_KERNEL_MM, 0755),
+	[N_MM_KSM_FULL_SCANS] = MMKNOB("full_scans", N_MM_KSM, 0444),
+	[N_MM_KSM_MAX_PAGE_SHARING] = MMKNOB("max_page_sharing", N_MM_KSM, 0644),
+	[N_MM_KSM_MERGE_ACROSS_NODES] = MMKNOB("merge_across_nodes", N_MM_KSM, 0644),
+	[N_MM_KSM_PAGES_SHARED] = MMKNOB("pages_shared", N_MM_KSM, 0444),
+	[N_MM_KSM_PAGES_SHARING] = MMKNOB("pages_sharing", N_MM_KSM, 0444),
+	[N_MM_KSM_PAGES_TO_SCAN] = MMKNOB("pages_to_scan", N_MM_KSM, 0644),
+	[N_MM_KSM_PAGES_UNSHARED] = MMKNOB("pages_unshared", N_MM_KSM, 0444),
+	[N_MM_KSM_PAGES_VOLATILE] = MMKNOB("pages_volatile", N_MM_KSM, 0444),
+	[N_MM_KSM_RUN] = MMKNOB("run", N_MM_KSM, 0644),
+	[N_MM_KSM_SLEEP] = MMKNOB("sleep_millisecs", N_MM_KSM, 0644),
+	[N_MM_KSM_STABLE_NODE_CHAINS] = MMKNOB("stable_node_chains", N_MM_KSM, 0444),
+	[N_MM_KSM_PRUNE] = MMKNOB("stable_node_chains_prune_millisecs", N_MM_KSM, 0644),
+	[N_MM_KSM_STABLE_NODE_DUPS] = MMKNOB("stable_node_dups", N_MM_KSM, 0444),
+	[N_MM_KSM_USE_ZERO_PAGES] = MMKNOB("use_zero_pages", N_MM_KSM, 0644),
+	[N_MM_LRU_GEN] = DIR("lru_gen", N_KERNEL_MM, 0755),
+	[N_MM_LRU_GEN_ENABLED] = MMKNOB("enabled", N_MM_LRU_GEN, 0644),
+	[N_MM_LRU_GEN_MIN_TTL] = MMKNOB("min_ttl_ms", N_MM_LRU_GEN, 0644),
+	[N_MM_NUMA] = DIR("numa", N_KERNEL_MM, 0755),
+	[N_MM_NUMA_DEMOTION] = MMKNOB("demotion_enabled", N_MM_NUMA, 0644),
+	[N_MM_SWAP] = DIR("swap", N_KERNEL_MM, 0755),
+	[N_MM_SWAP_VMA_RA] = MMKNOB("vma_ra_enabled", N_MM_SWAP, 0644),
 
 	[N_PROC] = DIR("proc", N_ROOT, 0555),
 	[N_PROC_MEMINFO] = PROC("meminfo", 0444, show_meminfo),
@@ -1561,6 +1643,7 @@ int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
 	pthread_cond_init(&fs->wait_cond, NULL);
 	pthread_mutex_init(&fs->reqs_lock, NULL);
 	pthread_mutex_init(&fs->pm_lock, NULL);
+	fs_mm_knobs_init(fs);
 	pthread_mutex_init(&fs->uevent_lock, NULL);
 	ret = memhp_add_tracer(m, fs_tracer, fs);
 	if (ret) {
@@ -1591,6 +1674,7 @@ void memhp_fs_destroy(struct memhp_fs *fs)
 		memhp_remove_tracer(fs->m, fs_tracer, fs);
 	pthread_mutex_destroy(&fs->uevent_lock);
 	pthread_mutex_destroy(&fs->pm_lock);
+	fs_mm_knobs_destroy(fs);
 	pthread_mutex_destroy(&fs->reqs_lock);
 	pthread_cond_destroy(&fs->wait_cond);
 	pthread_mutex_destroy(&fs->wait_lock);
