@@ -93,6 +93,14 @@ struct memhp_range {
 	uint64_t size;
 };
 
+/* transparent_hugepage= (struct memhp_config, memhp/sysctl.h). Declared
+ * here, not inside the struct, where C++ would scope it to the struct. */
+enum memhp_thp_mode {
+	MEMHP_THP_ALWAYS,
+	MEMHP_THP_MADVISE,
+	MEMHP_THP_NEVER,
+};
+
 struct memhp_config {
 	/* Geometry. Sizes are powers of two; block_size is a multiple of
 	 * section_size; section_size >= 2 MiB. */
@@ -147,11 +155,7 @@ struct memhp_config {
 	/* transparent_hugepage= on the command line: whether khugepaged runs
 	 * and raises min_free_kbytes (memhp/sysctl.h). 0 is Debian's 6.1
 	 * default (CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS). */
-	enum memhp_thp_mode {
-		MEMHP_THP_ALWAYS,
-		MEMHP_THP_MADVISE,
-		MEMHP_THP_NEVER,
-	} transparent_hugepage;
+	enum memhp_thp_mode transparent_hugepage;
 
 	/* Debugging: check after every hotplug operation and log each
 	 * violation (see memhp/check.h): what the operation touched, and the

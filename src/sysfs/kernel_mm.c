@@ -45,7 +45,10 @@ struct knob {
 	long min, max;
 };
 
-#define KNOB(d, n, k, i, ...) { .dir = d, .name = n, .kind = k, .init = i, __VA_ARGS__ }
+#define KNOB(d, n, k, i, ...)                                          \
+	{                                                              \
+		.dir = d, .name = n, .kind = k, .init = i, __VA_ARGS__ \
+	}
 #define RO(d, n, i) KNOB(d, n, K_RO, i, .choices = NULL)
 #define CHOICE(d, n, i, c) KNOB(d, n, K_CHOICE, i, .choices = c)
 #define ULONG_UPTO(d, n, i, hi) KNOB(d, n, K_ULONG_MAX, i, .max = hi)
@@ -227,7 +230,8 @@ FS_STORE(store_mm_knob)
 	if (is_thp_enabled(k)) {
 		for (int mode = 0; mode <= MEMHP_THP_NEVER; mode++)
 			if (!strcmp(val, thp_modes[mode]))
-				ret = memhp_set_transparent_hugepage(fs->m, (enum memhp_thp_mode)mode);
+				ret = memhp_set_transparent_hugepage(fs->m,
+								     (enum memhp_thp_mode)mode);
 		return ret ? ret : (ssize_t)len;
 	}
 	pthread_mutex_lock(&fs->mm_lock);
