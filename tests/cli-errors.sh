@@ -86,6 +86,9 @@ if [ -w /dev/full ]; then
 		-- run -q --seed 1 "$tmp/s.lua" --svg /dev/full
 fi
 
+expect_run 1 "^memhp run: machine 1: invariant violated at the end: page-class at pfn 0x100400" \
+	"run: the final check's findings say memhp run too" -- run -q --seed 1 tests/lua/broken.lua
+
 # ---- the benchmark ---------------------------------------------------------------------------
 BENCH=$(dirname "$MEMHP")/bench/bench_hotplug
 if [ -x "$BENCH" ]; then

@@ -821,8 +821,8 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 		if (pinned_protocol && (int)cfg->protocol != r->protocol) {
 			where(L, w, sizeof(w));
 			fprintf(stderr,
-				"memhp: %s: --protocol %s overrides the scenario's protocol %s\n",
-				w, protocol_name((enum memhp_protocol)r->protocol),
+				"%s: %s: --protocol %s overrides the scenario's protocol %s\n",
+				run_prog, w, protocol_name((enum memhp_protocol)r->protocol),
 				protocol_name(cfg->protocol));
 		}
 		cfg->protocol = (enum memhp_protocol)r->protocol;
@@ -2734,11 +2734,11 @@ static unsigned long report_failures(const struct lmachine *lm,
 		}
 		failed++;
 		if (v->pfn == MEMHP_NO_PFN)
-			fprintf(stderr, "memhp: machine %d: %s: %s: %s\n", lm->index, what, v->rule,
-				v->detail);
+			fprintf(stderr, "%s: machine %d: %s: %s: %s\n", run_prog, lm->index, what,
+				v->rule, v->detail);
 		else
-			fprintf(stderr, "memhp: machine %d: %s: %s at pfn %#lx: %s\n", lm->index,
-				what, v->rule, v->pfn, v->detail);
+			fprintf(stderr, "%s: machine %d: %s: %s at pfn %#lx: %s\n", run_prog,
+				lm->index, what, v->rule, v->pfn, v->detail);
 	}
 	if (rep->nr > shown) {
 		/* A report that is not full dropped only findings of rules it
@@ -2749,7 +2749,7 @@ static unsigned long report_failures(const struct lmachine *lm,
 			return 0;
 		}
 		failed += rep->nr - shown;
-		fprintf(stderr, "memhp: machine %d: ... and %zu more %s\n", lm->index,
+		fprintf(stderr, "%s: machine %d: ... and %zu more %s\n", run_prog, lm->index,
 			rep->nr - shown, what);
 	}
 	return failed;
@@ -2762,7 +2762,7 @@ unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
 	unsigned long failed;
 
 	if (!rep) {
-		fprintf(stderr, "memhp: out of memory for the final check\n");
+		fprintf(stderr, "%s: out of memory for the final check\n", run_prog);
 		return 1;
 	}
 	memhp_violations(lm->m, rep);
