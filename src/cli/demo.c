@@ -1285,11 +1285,11 @@ static void conclusion_line(const struct demo_run *r)
 	char what[DEMO_LINE] = "", a[RUN_SIZE_STR], b[RUN_SIZE_STR];
 
 #define ADD(...) snprintf(what + strlen(what), sizeof(what) - strlen(what), __VA_ARGS__)
-	if (race)
-		ADD("; %lu page%s a walker freed under the driver leaked", race,
-		    race == 1 ? "" : "s");
-	else if (referenced)
+	if (referenced)
 		ADD("; %lu of its puts met a walker's reference", referenced);
+	if (race)
+		ADD("%s %lu page%s a walker freed under the driver leaked", referenced ? "," : ";",
+		    race, race == 1 ? "" : "s");
 	if (warned)
 		ADD("; %lu walker reference%s only warned", warned, warned == 1 ? "" : "s");
 	if (late)
