@@ -72,8 +72,10 @@ tap() {
 	done
 }
 
-"$MEMHP" run tests/lua/trace-threads.lua -q --seed 1 --trace "$tmp/run.json" >"$tmp/out" 2>&1 ||
-	not_ok "memhp run tests/lua/trace-threads.lua --trace"
+# The walkers race for real: a finding may fail the run, the trace is
+# written all the same, and it is what is tested here.
+"$MEMHP" run tests/lua/trace-threads.lua -q --seed 1 --trace "$tmp/run.json" >"$tmp/out" 2>&1
+[ -s "$tmp/run.json" ] || not_ok "memhp run tests/lua/trace-threads.lua --trace writes the trace"
 tap < <(perfetto_check "$tmp/run.json" "run" \
 	"scenario,virtio-mem driver worker vm0,virtio-mem device vm0")
 

@@ -758,6 +758,9 @@ void machine_destroy(struct machine *mc)
 		memhp_shmem_destroy(mc->tmpfs[--mc->nr_tmpfs]);
 	memhp_machine_destroy(mc->m);
 	mc->m = NULL;
+	/* The guest went with the machine: a second stop or destroy (the
+	 * commands' error paths call both) must not touch it. */
+	mc->guest = NULL;
 }
 
 /* Where a device without an address goes: after the previous one, aligned
