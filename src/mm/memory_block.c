@@ -217,8 +217,23 @@ void memory_blocks_destroy(struct memhp_machine *m)
 
 /* ---- Online / offline ---------------------------------------------------------- */
 
-/* Returns 0 or an errno. Caller holds the device lock. */
-static int memory_block_online(struct memhp_machine *m, struct memory_block *mem)
+/*
+ * A block's state and zone change together: lock-free readers
+ * (memhp_block_info) see both before or both after, never an online
+ * block without its zone. Caller holds the device lock.
+ */
+static void memory_block_publish(struct memory_block *mem, int state, struct zone *zone)
+{
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_acq_rel);
+	atomic_store(&mem->zone, zone);
+	atomic_store(&mem->state, state);
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_release);
+}
+
+/* On success *zonep is the zone the block went to. Returns 0 or an
+ * errno. Caller holds the device lock. */
+static int memory_block_online(struct memhp_machine *m, struct memory_block *mem,
+			       struct zone **zonep)
 {
 	unsigned long start_pfn = block_start_pfn(m, mem);
 	unsigned long nr_pages = m->pages_per_block;
@@ -252,7 +267,7 @@ static int memory_block_online(struct memhp_machine *m, struct memory_block *mem
 	}
 	if (nr_vmemmap)
 		adjust_present_page_count(m, start_pfn, mem->group, (long)nr_vmemmap);
-	atomic_store(&mem->zone, zone);
+	*zonep = zone;
 out:
 	mem_hotplug_done(m);
 	return ret;
@@ -284,7 +299,6 @@ static int memory_block_offline(struct memhp_machine *m, struct memory_block *me
 				ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
 		remove_pfn_range_from_zone(m, zone, start_pfn, nr_vmemmap);
 	}
-	atomic_store(&mem->zone, NULL);
 out:
 	mem_hotplug_done(m);
 	return ret;
@@ -293,15 +307,20 @@ out:
 static int memory_block_change_state(struct memhp_machine *m, struct memory_block *mem,
 				     int to_state, int from_state_req)
 {
+	struct zone *zone = atomic_load(&mem->zone);
 	int ret;
 
 	if (atomic_load(&mem->state) != from_state_req)
 		return -EINVAL;
 	if (to_state == MEMHP_MEM_OFFLINE)
 		atomic_store(&mem->state, MEMHP_MEM_GOING_OFFLINE);
-	ret = to_state == MEMHP_MEM_ONLINE ? memory_block_online(m, mem)
-					   : memory_block_offline(m, mem);
-	atomic_store(&mem->state, ret ? from_state_req : to_state);
+	if (to_state == MEMHP_MEM_ONLINE)
+		ret = memory_block_online(m, mem, &zone);
+	else
+		ret = memory_block_offline(m, mem);
+	if (!ret && to_state == MEMHP_MEM_OFFLINE)
+		zone = NULL;
+	memory_block_publish(mem, ret ? from_state_req : to_state, zone);
 	return ret;
 }
 
