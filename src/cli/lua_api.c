@@ -1965,16 +1965,24 @@ static unsigned long core_fault_hits(struct memhp_machine *m, const void *cookie
 	return memhp_fault_hits(m, (enum memhp_fault)(uintptr_t)cookie);
 }
 
-static struct lapi_fault faults[LAPI_MAX_FAULTS] = {
-	{ "migration", "a page migration fails with -EAGAIN", core_fault_set, core_fault_hits,
-	  (const void *)(uintptr_t)MEMHP_FAULT_MIGRATION },
-	{ "alloc", "a page allocation fails", core_fault_set, core_fault_hits,
-	  (const void *)(uintptr_t)MEMHP_FAULT_ALLOC },
-};
-static int nr_faults = 2;
+static struct lapi_fault faults[LAPI_MAX_FAULTS];
+static int nr_faults;
+
+/* The core's numbered points (memhp/alloc.h) come first, by their names. */
+static void core_faults_init(void)
+{
+	if (nr_faults)
+		return;
+	for (int i = 0; i < MEMHP_NR_FAULTS; i++)
+		faults[nr_faults++] = (struct lapi_fault){
+			memhp_fault_name((enum memhp_fault)i), memhp_fault_what((enum memhp_fault)i),
+			core_fault_set, core_fault_hits, (const void *)(uintptr_t)i
+		};
+}
 
 int lapi_register_fault(const struct lapi_fault *f)
 {
+	core_faults_init();
 	for (int i = 0; i < nr_faults; i++)
 		if (!strcmp(faults[i].name, f->name))
 			return -EEXIST;
@@ -1988,8 +1996,10 @@ static const struct lapi_fault *check_fault(lua_State *L, int idx)
 {
 	const char *s = luaL_checkstring(L, idx);
 	const char *names[LAPI_MAX_FAULTS + 1], *hint;
-	char list[RUN_ERR_MAX] = "";
+	/* Every name, comma-separated: room for all LAPI_MAX_FAULTS of them. */
+	char list[LAPI_MAX_FAULTS * LAPI_FAULT_NAME_MAX] = "";
 
+	core_faults_init();
 	for (int i = 0; i < nr_faults; i++) {
 		if (!strcmp(s, faults[i].name))
 			return &faults[i];

@@ -106,7 +106,7 @@ void lapi_teardown(struct run *r);
  * @times attempts (-1 forever, 0 off), as memhp_fault_set() does; @hits
  * counts the failures injected. Returns 0, -EEXIST, -ENOSPC.
  */
-#define LAPI_MAX_FAULTS 16
+#define LAPI_MAX_FAULTS 48 /* the core's numbered points and the devices' */
 struct lapi_fault {
 	const char *name;
 	const char *what;
@@ -115,6 +115,8 @@ struct lapi_fault {
 	const void *cookie;
 };
 int lapi_register_fault(const struct lapi_fault *f);
+/* The longest fault name, with its separator, in an error's list. */
+#define LAPI_FAULT_NAME_MAX 24
 
 /* svg.c: draw @m's memory map into @path. 0, or -errno with a message. */
 int svg_write(struct memhp_machine *m, const char *path, const char *title);

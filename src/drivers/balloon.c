@@ -51,7 +51,9 @@ int bslot_reserve(struct memhp_balloon *b, unsigned long nr)
 
 		if (ncap >= BALLOON_NIL)
 			return -ENOMEM;
-		ns = realloc(b->slots, ncap * sizeof(*ns));
+		ns = memhp_should_fail(b->m, MEMHP_FAULT_BALLOON_ALLOC)
+			     ? NULL
+			     : realloc(b->slots, ncap * sizeof(*ns));
 		if (!ns)
 			return -ENOMEM;
 		b->slots = ns;

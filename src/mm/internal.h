@@ -446,6 +446,10 @@ struct memhp_machine {
 	/* Fault injection. */
 	_Atomic long fault_remaining[MEMHP_NR_FAULTS];
 	_Atomic unsigned long fault_hits[MEMHP_NR_FAULTS];
+	/* Attempts to let through before failing, and attempts seen while
+	 * armed (memhp_fault_arm()). */
+	_Atomic long fault_skip[MEMHP_NR_FAULTS];
+	_Atomic unsigned long fault_calls[MEMHP_NR_FAULTS];
 
 	struct {
 		uint64_t start, end;

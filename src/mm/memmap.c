@@ -50,7 +50,8 @@ static int charge_memmap(struct memhp_machine *m, struct mem_section *ms, int ni
 		big++;
 	ms->memmap_chunks = calloc(pages, sizeof(*ms->memmap_chunks));
 	ms->memmap_chunk_orders = calloc(pages, 1);
-	if (!ms->memmap_chunks || !ms->memmap_chunk_orders)
+	if (!ms->memmap_chunks || !ms->memmap_chunk_orders ||
+	    mhp_should_fail(m, MEMHP_FAULT_MEMMAP_META))
 		goto nomem;
 	while (done < pages) {
 		unsigned int order = pages - done >= (1UL << big) ? big : 0;

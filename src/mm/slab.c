@@ -226,7 +226,9 @@ static long allocate_slab(struct memhp_kmem_cache *c)
 	if (!page)
 		return -ENOMEM;
 	idx = slab_slot(c);
-	map = calloc((order_objects(order, c->size) + 63) / 64, sizeof(*map));
+	map = mhp_should_fail(m, MEMHP_FAULT_SLAB_META)
+		      ? NULL
+		      : calloc((order_objects(order, c->size) + 63) / 64, sizeof(*map));
 	if (idx < 0 || !map) {
 		free(map);
 		if (idx >= 0)
