@@ -321,7 +321,13 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			continue;
 		}
 		if (pfn_vec_push(m, vec, pfn)) {
+			/* Every page isolated so far goes back too: left
+			 * isolated, each would fail isolation for ever and
+			 * offlining would retry without end. */
 			putback_movable_page(m, page);
+			for (unsigned long i = 0; i < vec->nr; i++)
+				putback_movable_page(m, pfn_to_page(m, vec->v[i]));
+			vec->nr = 0;
 			return -ENOMEM;
 		}
 	}
