@@ -148,8 +148,7 @@ static void a_failed_migration_list_puts_back_every_isolated_page(void)
 	ASSERT_EQ(memhp_data_alloc(d, DATA_PAGES, 0), DATA_PAGES);
 	/* The first allocation of the list passes, its first growth fails. */
 	memhp_fault_arm(m, MEMHP_FAULT_MIGRATE_LIST, 1, 1);
-	rc = memhp_alloc_contig_range(m, start, start + memhp_pages_per_block(m),
-				      MEMHP_GFP_KERNEL);
+	rc = memhp_alloc_contig_range(m, start, start + memhp_pages_per_block(m), MEMHP_GFP_KERNEL);
 	ASSERT_TRUE(rc == -ENOMEM || rc == -EBUSY);
 	ASSERT_EQ(memhp_fault_hits(m, MEMHP_FAULT_MIGRATE_LIST), 1);
 	/* Nothing was left isolated: the same range migrates now. */

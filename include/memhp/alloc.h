@@ -185,8 +185,8 @@ enum memhp_fault {
 	MEMHP_FAULT_MIGRATION, /* a page migration fails with -EAGAIN */
 	MEMHP_FAULT_ALLOC,     /* an allocation fails */
 	/* Memory of memhp's own (kmalloc of metadata in Linux). */
-	MEMHP_FAULT_MEMMAP_META,    /* the vmemmap's bookkeeping of a hot-added section */
-	MEMHP_FAULT_RESOURCE_ALLOC, /* an iomem resource (__request_region's kzalloc) */
+	MEMHP_FAULT_MEMMAP_META,	  /* the vmemmap's bookkeeping of a hot-added section */
+	MEMHP_FAULT_RESOURCE_ALLOC,	  /* an iomem resource (__request_region's kzalloc) */
 	MEMHP_FAULT_OFFLINE_REMOVE_ALLOC, /* offline_and_remove_memory()'s online_types */
 	MEMHP_FAULT_MIGRATE_LIST,	  /* the list of pages isolated for migration */
 	MEMHP_FAULT_SLAB_META,		  /* a new slab's bookkeeping */

@@ -1974,10 +1974,10 @@ static void core_faults_init(void)
 	if (nr_faults)
 		return;
 	for (int i = 0; i < MEMHP_NR_FAULTS; i++)
-		faults[nr_faults++] = (struct lapi_fault){
-			memhp_fault_name((enum memhp_fault)i), memhp_fault_what((enum memhp_fault)i),
-			core_fault_set, core_fault_hits, (const void *)(uintptr_t)i
-		};
+		faults[nr_faults++] =
+			(struct lapi_fault){ memhp_fault_name((enum memhp_fault)i),
+					     memhp_fault_what((enum memhp_fault)i), core_fault_set,
+					     core_fault_hits, (const void *)(uintptr_t)i };
 }
 
 int lapi_register_fault(const struct lapi_fault *f)

@@ -9,10 +9,10 @@
  * parallel, a CI matrix, a Slurm array) share one campaign without
  * talking to each other, and a seed names the same run in every shard.
  */
+#include "torture.h"
 #include "cli.h"
 #include "run.h"
 #include "run_util.h"
-#include "torture.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -362,6 +362,9 @@ int cmd_torture(int argc, char **argv)
 	struct {
 		char rule[TORTURE_RULE];
 		unsigned long n;
+		/* The first one's seed, protocol and detail. */
+		struct t_setup first;
+		char detail[TORTURE_DETAIL];
 	} taints[T_MAX_TAINT_RULES];
 	int nr_taints = 0, status = RUN_EXIT_OK, rc;
 	bool tty;
@@ -432,9 +435,13 @@ int cmd_torture(int argc, char **argv)
 				for (i = 0; i < nr_taints; i++)
 					if (!strcmp(taints[i].rule, res.rule))
 						break;
-				if (i == nr_taints && nr_taints < T_MAX_TAINT_RULES)
-					snprintf(taints[nr_taints++].rule, TORTURE_RULE, "%s",
-						 res.rule);
+				if (i == nr_taints && nr_taints < T_MAX_TAINT_RULES) {
+					snprintf(taints[i].rule, TORTURE_RULE, "%s", res.rule);
+					snprintf(taints[i].detail, TORTURE_DETAIL, "%s",
+						 res.detail);
+					taints[i].first = s;
+					nr_taints++;
+				}
 				if (i < nr_taints)
 					taints[i].n++;
 			}
@@ -462,13 +469,18 @@ out:
 		       "%lu data pages verified at the ends of runs, 0 lost%s; %lu runs tainted "
 		       "by a kernel finding",
 		       done, runs, secs, secs > 0 ? (double)done / secs : 0.0,
-		       status == RUN_EXIT_OK ? "0 violations" : "stopped at a violation",
-		       verified, status == RUN_EXIT_OK ? "" : " before it", tainted);
+		       status == RUN_EXIT_OK ? "0 violations" : "stopped at a violation", verified,
+		       status == RUN_EXIT_OK ? "" : " before it", tainted);
 		for (int i = 0; i < nr_taints; i++)
 			printf("%s%s x%lu", i ? ", " : " (", taints[i].rule, taints[i].n);
 		printf("%s; %lu benign kernel findings (virtio-mem-broken); %lu pages hwpoisoned "
 		       "by memory_failure\n",
 		       nr_taints ? ")" : "", benign, hwpoisoned);
+		/* What the kernel said, once per rule, with a seed that says it. */
+		for (int i = 0; i < nr_taints && !a.quiet; i++)
+			printf("  %s, first in seed %" PRIu64 " (%s): %s\n", taints[i].rule,
+			       taints[i].first.seed, proto_name(taints[i].first.protocol),
+			       taints[i].detail);
 	}
 	free(ops);
 	if (log)

@@ -91,8 +91,8 @@ struct t_result {
  * room for @nr). @log (may be NULL) receives the operation log. Stops at
  * the first violation or taint. Returns 0, or -errno when the run could
  * not be set up. */
-int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr,
-	  struct t_op *out_ops, FILE *log, struct t_result *res);
+int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, struct t_op *out_ops,
+	  FILE *log, struct t_result *res);
 
 /* "store_state", ...; and back: -1 if unknown. */
 const char *t_kind_name(enum t_kind k);

@@ -454,10 +454,10 @@ static int setup(struct t_ctx *c)
 	if (!(rnd(&r) % 4)) {
 		c->bkind = rnd(&r) & 1 ? MEMHP_BALLOON_XEN : MEMHP_BALLOON_HYPERV;
 	} else {
-		static const enum memhp_balloon_kind plain[] = {
-			MEMHP_BALLOON_VIRTIO, MEMHP_BALLOON_VIRTIO_NO_COMPACTION,
-			MEMHP_BALLOON_VMWARE, MEMHP_BALLOON_VMWARE_4K
-		};
+		static const enum memhp_balloon_kind plain[] = { MEMHP_BALLOON_VIRTIO,
+								 MEMHP_BALLOON_VIRTIO_NO_COMPACTION,
+								 MEMHP_BALLOON_VMWARE,
+								 MEMHP_BALLOON_VMWARE_4K };
 
 		c->bkind = plain[rnd(&r) % 4];
 		rc = setup_vmem(c, &r);
@@ -798,7 +798,8 @@ static void found(struct t_ctx *c, bool violation, const char *rule, const char 
  * violation wins over any kernel finding. */
 static void judge_report(struct t_ctx *c, const struct memhp_check_report *rep)
 {
-	size_t shown = rep->shown < MEMHP_CHECK_MAX_REPORTED ? rep->shown : MEMHP_CHECK_MAX_REPORTED;
+	size_t shown =
+		rep->shown < MEMHP_CHECK_MAX_REPORTED ? rep->shown : MEMHP_CHECK_MAX_REPORTED;
 	char detail[TORTURE_DETAIL];
 
 	for (size_t i = 0; i < shown; i++) {

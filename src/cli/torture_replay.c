@@ -92,7 +92,8 @@ int t_read_replay(const char *path, struct t_setup *s, struct t_op **ops, unsign
 		} else if (sscanf(line, "seed %llu", &x) == 1) {
 			s->seed = x;
 		} else if (sscanf(line, "protocol %31s", word) == 1) {
-			s->protocol = !strcmp(word, "2025") ? MEMHP_PROTOCOL_2025 : MEMHP_PROTOCOL_6_1;
+			s->protocol =
+				!strcmp(word, "2025") ? MEMHP_PROTOCOL_2025 : MEMHP_PROTOCOL_6_1;
 		} else if (sscanf(line, "threads %llu", &x) == 1) {
 			s->threads = (unsigned int)x;
 		} else if (sscanf(line, "walkers %llu", &x) == 1) {

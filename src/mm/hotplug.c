@@ -603,8 +603,8 @@ int memhp_offline_and_remove_memory(struct memhp_machine *m, uint64_t start, uin
 	if (!size || !IS_ALIGNED(start, memhp_block_size(m)) ||
 	    !IS_ALIGNED(size, memhp_block_size(m)) || start + size > PFN_PHYS(m->max_pfn))
 		return -EINVAL;
-	online_types = mhp_should_fail(m, MEMHP_FAULT_OFFLINE_REMOVE_ALLOC) ? NULL
-									    : calloc(nr_blocks, 1);
+	online_types =
+		mhp_should_fail(m, MEMHP_FAULT_OFFLINE_REMOVE_ALLOC) ? NULL : calloc(nr_blocks, 1);
 	if (!online_types)
 		return -ENOMEM;
 	first = memhp_phys_to_block_id(m, start);
