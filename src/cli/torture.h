@@ -53,6 +53,10 @@ enum t_kind {
 	T_AUTO_ONLINE,	   /* a: value (t_state_values) */
 	T_VERIFY,	   /* verify every data page */
 	T_CHECK,	   /* the whole checker */
+	/* Never drawn: a replay file written by hand uses it to log a
+	 * violation ("torture-selftest") and so test the reporting, replay
+	 * and shrinking machinery itself. */
+	T_SELFTEST,
 	T_NR_KINDS
 };
 

@@ -115,6 +115,7 @@ static const struct {
 	[T_AUTO_ONLINE] = { "auto_online", 1 },
 	[T_VERIFY] = { "verify", 2 },
 	[T_CHECK] = { "check", 2 },
+	[T_SELFTEST] = { "selftest", 0 },
 };
 
 /* What Linux itself prints (WARN, Bad page state, dev_err): the kernel's
@@ -775,6 +776,10 @@ static long execute(struct t_ctx *c, const struct t_op *op)
 		return -(long)verify(c);
 	case T_CHECK:
 		return -(long)memhp_check(m, NULL);
+	case T_SELFTEST:
+		memhp_report(m, MEMHP_NO_PFN, "torture-selftest",
+			     "a violation a replay file asked for");
+		return 0;
 	default:
 		return -EINVAL;
 	}
