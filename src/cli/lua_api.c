@@ -854,6 +854,8 @@ static int l_machine(lua_State *L)
 		lm->trace_fns[i] = LUA_NOREF;
 	r->machines[r->nr_machines++] = lm;
 	tl_attach(r->tl, m, lm->index);
+	if (run_hooks && run_hooks->machine_created)
+		run_hooks->machine_created(m, run_hooks->priv);
 
 	for (unsigned int i = 0; i < cfg.nr_boot; i++)
 		boot += cfg.boot[i].size;
@@ -2731,6 +2733,28 @@ static unsigned long report_failures(const struct lmachine *lm,
 			rep->nr - shown, what);
 	}
 	return failed;
+}
+
+bool lapi_allowed(struct run *r, int i, const char *rule)
+{
+	return allowed(r->machines[i], rule);
+}
+
+unsigned long lapi_data_lost(struct run *r, int i, unsigned long *verified)
+{
+	struct lmachine *lm = r->machines[i];
+	unsigned long lost = 0;
+
+	for (int j = 0; j < lm->nr_work; j++) {
+		struct memhp_data_report rep;
+
+		if (lm->work[j]->dead || lm->work[j]->kind != LW_DATA)
+			continue;
+		memhp_data_verify_report(lm->work[j]->data, &rep);
+		lost += rep.corrupted;
+		*verified += rep.verified;
+	}
+	return lost;
 }
 
 unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)

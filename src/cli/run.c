@@ -64,6 +64,7 @@ static const char run_usage[] =
 #define RUN_SANDBOX_NAME_MAX 32
 
 static struct run *sig_run;
+const struct run_hooks *run_hooks;
 
 /* "file:line: " where a hook stopped the script: a hook's level 0 is the
  * function it interrupted, or the C function a call event is about. */
@@ -708,6 +709,8 @@ int cmd_run(int argc, char **argv)
 	lapi_stop_workers(&r);
 	for (int i = 0; i < r.nr_machines; i++)
 		violations += lapi_final_check(&r, i, &nr_allowed);
+	if (run_hooks && run_hooks->finished)
+		run_hooks->finished(&r, violations, ran, run_hooks->priv);
 	if (a.svg) {
 		for (int i = 0; i < r.nr_machines; i++) {
 			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];

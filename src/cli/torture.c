@@ -66,13 +66,15 @@ static const char torture_usage[] =
 	"                      fail to FILE.min (a failing campaign always shrinks)\n"
 	"  --no-shrink         do not shrink a failing campaign's replay\n"
 	"  --log FILE          every operation with its result, to FILE\n"
+	"  --keep-going        after a violation, write its replay and go on with\n"
+	"                      the next run (no shrinking; for long campaigns)\n"
 	"  -q, --quiet         only the verdict\n"
 	"  -h, --help          this help\n";
 
 struct torture_args {
 	unsigned long ops, run_ops;
 	uint64_t seconds, seed;
-	bool have_seed, quiet, shrink, no_shrink;
+	bool have_seed, quiet, shrink, no_shrink, keep_going;
 	int protocol; /* -1: both */
 	unsigned int threads, walkers, shard, nr_shards;
 	const char *out, *replay, *log;
@@ -119,7 +121,8 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		O_REPLAY,
 		O_SHRINK,
 		O_NO_SHRINK,
-		O_LOG
+		O_LOG,
+		O_KEEP_GOING
 	};
 	static const struct option longopts[] = {
 		{ "ops", required_argument, NULL, O_OPS },
@@ -135,6 +138,7 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		{ "shrink", no_argument, NULL, O_SHRINK },
 		{ "no-shrink", no_argument, NULL, O_NO_SHRINK },
 		{ "log", required_argument, NULL, O_LOG },
+		{ "keep-going", no_argument, NULL, O_KEEP_GOING },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -207,6 +211,10 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 			break;
 		case O_LOG:
 			a->log = optarg;
+			break;
+		case O_KEEP_GOING:
+			a->keep_going = true;
+			a->no_shrink = true;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -358,7 +366,8 @@ int cmd_torture(int argc, char **argv)
 	struct t_op *ops;
 	FILE *log = NULL;
 	uint64_t t0, last_draw = 0;
-	unsigned long done = 0, runs = 0, tainted = 0, verified = 0, hwpoisoned = 0, benign = 0;
+	unsigned long done = 0, runs = 0, tainted = 0, verified = 0, hwpoisoned = 0, benign = 0,
+		      violations = 0;
 	struct {
 		char rule[TORTURE_RULE];
 		unsigned long n;
@@ -451,7 +460,9 @@ int cmd_torture(int argc, char **argv)
 				print_finding(stdout, &s, &res, done);
 				save_failure(&a, &s, ops, &res);
 				status = RUN_EXIT_FAILED;
-				goto out;
+				violations++;
+				if (!a.keep_going)
+					goto out;
 			}
 			if (tty && mono_ms() - last_draw >= T_PROGRESS_MS) {
 				last_draw = mono_ms();
@@ -465,12 +476,13 @@ out:
 	{
 		double secs = (double)(mono_ms() - t0) / 1000.0;
 
-		printf("memhp torture: %lu operations in %lu runs, %.1f s, %.0f ops/s; %s; "
-		       "%lu data pages verified at the ends of runs, 0 lost%s; %lu runs tainted "
-		       "by a kernel finding",
-		       done, runs, secs, secs > 0 ? (double)done / secs : 0.0,
-		       status == RUN_EXIT_OK ? "0 violations" : "stopped at a violation", verified,
-		       status == RUN_EXIT_OK ? "" : " before it", tainted);
+		printf("memhp torture: %lu operations in %lu runs, %.1f s, %.0f ops/s; %lu "
+		       "violation%s%s; %lu data pages verified at the ends of runs, 0 lost%s; %lu "
+		       "runs tainted by a kernel finding",
+		       done, runs, secs, secs > 0 ? (double)done / secs : 0.0, violations,
+		       violations == 1 ? "" : "s",
+		       status == RUN_EXIT_OK || a.keep_going ? "" : " (stopped there)", verified,
+		       status == RUN_EXIT_OK ? "" : " in the other runs", tainted);
 		for (int i = 0; i < nr_taints; i++)
 			printf("%s%s x%lu", i ? ", " : " (", taints[i].rule, taints[i].n);
 		printf("%s; %lu benign kernel findings (virtio-mem-broken); %lu pages hwpoisoned "

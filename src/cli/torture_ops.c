@@ -122,12 +122,12 @@ static const struct {
  * findings, which taint the run. Everything else is memhp's violation. */
 static const char *const kernel_rules[] = {
 	"bad-page",	     "fake-offline-referenced", "offline-isolated-pages", "warn",
-	"virtio-mem-broken", "virtio-mem-memory-left",	"balloon-page-type",
+	"virtio-mem-broken", "virtio-mem-memory-left",	"balloon-page-type",	  "memhp-no-memory",
 };
 /* ... of which these leave nothing inconsistent behind (6.1's driver gives
  * up on a device that answered ERROR, and says so): counted, and the run
  * goes on. */
-static const char *const benign_rules[] = { "virtio-mem-broken" };
+static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memory" };
 
 const char *t_kind_name(enum t_kind k)
 {
