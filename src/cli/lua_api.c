@@ -25,6 +25,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,9 @@
 #define LAPI_MAX_NOTIFIERS 32
 #define LAPI_MAX_TRACE_HOOKS 8
 #define LAPI_MAX_ALLOWED 16
+/* Rules m:interrupt_on() watches, and the longest such rule. */
+#define LAPI_MAX_INTERRUPT_RULES 8
+#define LAPI_RULE_MAX 32
 #define LAPI_MAX_WORKLOADS 64
 /* One description of a call in the timeline. */
 #define LAPI_DESC 160
@@ -91,6 +95,11 @@ struct lmachine {
 	int inject_errno[MEMHP_MEM_CANCEL_OFFLINE + 1];
 	const char *allowed[LAPI_MAX_ALLOWED];
 	int nr_allowed;
+	/* m:interrupt_on(): read by whatever thread logs a finding, so the
+	 * rules are written before the count that publishes them. */
+	char interrupt_rules[LAPI_MAX_INTERRUPT_RULES][LAPI_RULE_MAX];
+	_Atomic int nr_interrupt_rules;
+	bool interrupt_installed;
 };
 
 struct lpage {
@@ -2159,6 +2168,48 @@ static int l_allow(lua_State *L)
 	return 0;
 }
 
+/* A finding of a watched rule, on any thread: raise the scenario's
+ * signal, as the ^C of a user who saw it would. */
+static void interrupt_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
+			     void *priv)
+{
+	struct lmachine *lm = priv;
+	int n;
+
+	(void)m;
+	/* memhp_report() sends the bare rule first, then the line. */
+	if (ev->kind != MEMHP_TRACE_MESSAGE || strchr(ev->name, ' '))
+		return;
+	n = atomic_load_explicit(&lm->nr_interrupt_rules, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ev->name, lm->interrupt_rules[i])) {
+			memhp_task_signal(lm->run->task);
+			return;
+		}
+}
+
+static int l_interrupt_on(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	for (int i = 2; i <= lua_gettop(L); i++) {
+		const char *rule = luaL_checkstring(L, i);
+		int n = atomic_load(&lm->nr_interrupt_rules);
+
+		if (n == LAPI_MAX_INTERRUPT_RULES || strlen(rule) >= LAPI_RULE_MAX)
+			return luaL_error(L,
+					  "interrupt_on: at most %d rules of fewer than %d "
+					  "characters",
+					  LAPI_MAX_INTERRUPT_RULES, LAPI_RULE_MAX);
+		snprintf(lm->interrupt_rules[n], LAPI_RULE_MAX, "%s", rule);
+		atomic_store_explicit(&lm->nr_interrupt_rules, n + 1, memory_order_release);
+	}
+	if (!lm->interrupt_installed && memhp_add_tracer(lm->m, interrupt_tracer, lm))
+		return luaL_error(L, "interrupt_on: no tracer slot left");
+	lm->interrupt_installed = true;
+	return 0;
+}
+
 static int l_report(lua_State *L)
 {
 	struct lmachine *lm = check_machine(L, 1);
@@ -2499,6 +2550,7 @@ static const luaL_Reg machine_methods[] = {
 	{ "violations", l_violations },
 	{ "violations_clear", l_violations_clear },
 	{ "allow", l_allow },
+	{ "interrupt_on", l_interrupt_on },
 	{ "report", l_report },
 	{ "svg", l_svg },
 	{ "random", l_random },
@@ -2791,6 +2843,9 @@ void lapi_end(struct run *r)
 		if (lm->tracer_installed)
 			memhp_remove_tracer(lm->m, lua_tracer, lm);
 		lm->tracer_installed = false;
+		if (lm->interrupt_installed)
+			memhp_remove_tracer(lm->m, interrupt_tracer, lm);
+		lm->interrupt_installed = false;
 	}
 	r->ended = true;
 }

@@ -13,6 +13,7 @@
  *
  * Each run is a child process (a crash or a hang is a result, not the
  * end of the sweep): it runs the scenario through memhp run's own code,
+ * with --seed 1 --deterministic, so that a run repeats exactly,
  * with run_hooks arming the faults on every machine the scenario makes.
  * The scenario's own expectations are not judged: a fault is meant to
  * change what happens.
@@ -93,7 +94,7 @@ static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memor
 struct sweep_plan {
 	int point[2]; /* -1: none */
 	long skip[2];
-	bool count;	/* the first run: count calls, fail nothing */
+	bool count;	     /* the first run: count calls, fail nothing */
 	const int *base_ret; /* the first run's operation results */
 	unsigned long base_nr;
 };
@@ -181,9 +182,9 @@ static void sweep_tracer(struct memhp_machine *m, const struct memhp_trace_event
 			 "%s returned %s where it returned %s without the fault, and 6.1 gives "
 			 "%s for it",
 			 ev->name, run_errno_name(ev->ret),
-			 i >= plan.base_nr    ? "(not reached)"
+			 i >= plan.base_nr  ? "(not reached)"
 			 : plan.base_ret[i] ? run_errno_name(plan.base_ret[i])
-					      : "0",
+					    : "0",
 			 plan.point[0] >= 0 && linux_errnos[plan.point[0]][0]
 				 ? run_errno_name(linux_errnos[plan.point[0]][0])
 				 : "no error");
@@ -216,7 +217,8 @@ static bool benign(const char *rule)
 
 static void judge(struct run *r, int i, const struct memhp_check_report *rep)
 {
-	size_t shown = rep->shown < MEMHP_CHECK_MAX_REPORTED ? rep->shown : MEMHP_CHECK_MAX_REPORTED;
+	size_t shown =
+		rep->shown < MEMHP_CHECK_MAX_REPORTED ? rep->shown : MEMHP_CHECK_MAX_REPORTED;
 
 	for (size_t j = 0; j < shown; j++) {
 		const struct memhp_violation *v = &rep->v[j];
@@ -304,7 +306,11 @@ static enum outcome run_child(const char *script, const struct sweep_args *a, co
 		return SW_NO_RESULT;
 	}
 	if (!pid) {
-		char *argv[] = { "run", (char *)script, "-q", "--seed", "1", NULL };
+		/* Deterministic: a point and call fail the same way every time,
+		 * walkers and device threads included. */
+		char *argv[] = {
+			"run", (char *)script, "-q", "--seed", "1", "--deterministic", NULL
+		};
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		close(fds[0]);
@@ -317,7 +323,7 @@ static enum outcome run_child(const char *script, const struct sweep_args *a, co
 		scenario_thread = pthread_self();
 		run_hooks = &hooks;
 		alarm(a->timeout);
-		cmd_run(5, argv);
+		cmd_run(6, argv);
 		_exit(0);
 	}
 	close(fds[1]);
@@ -364,7 +370,10 @@ static bool sweep_one(const char *script, const struct sweep_args *a, const char
 	char what[SWEEP_DETAIL];
 	int sig;
 
-	plan = (struct sweep_plan){ { p, q }, { kp, kq }, false, base->ret,
+	plan = (struct sweep_plan){ { p, q },
+				    { kp, kq },
+				    false,
+				    base->ret,
 				    base->nr_ops < SWEEP_MAX_OPS ? base->nr_ops : SWEEP_MAX_OPS };
 	o = run_child(script, a, log, &res, &sig);
 	(*runs)++;
@@ -527,7 +536,8 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (a.list) {
 		for (int p = 0; p < MEMHP_NR_FAULTS; p++) {
-			printf("%2d  %-22s %s; 6.1 gives", p + 1, memhp_fault_name((enum memhp_fault)p),
+			printf("%2d  %-22s %s; 6.1 gives", p + 1,
+			       memhp_fault_name((enum memhp_fault)p),
 			       memhp_fault_what((enum memhp_fault)p));
 			if (!linux_errnos[p][0])
 				printf(" the same result as without it");
@@ -541,7 +551,8 @@ int cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "memhp sweep: which scenarios? (memhp sweep SCENARIO.lua...)\n");
 		return RUN_EXIT_USAGE;
 	}
-	snprintf(log, sizeof(log), "%s/memhp-sweep.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(log, sizeof(log), "%s/memhp-sweep.XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	fd = mkstemp(log);
 	if (fd < 0) {
 		fprintf(stderr, "memhp sweep: cannot make a log file: %s\n", strerror(errno));

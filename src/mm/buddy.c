@@ -677,6 +677,7 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 	unsigned int alloc_flags = 0;
 
 	(void)nid;
+	mhp_sched_point();
 	if (order > m->max_order)
 		return NULL;
 	if (mhp_should_fail(m, MEMHP_FAULT_ALLOC))

@@ -847,6 +847,13 @@ uint64_t memhp_random(struct memhp_machine *m)
 	return result;
 }
 
+void (*_Atomic mhp_sched_hook)(void);
+
+void memhp_set_sched_hook(void (*hook)(void))
+{
+	atomic_store(&mhp_sched_hook, hook);
+}
+
 /* The points' names and what failing each means (alloc.h lists them). */
 static const struct {
 	const char *name, *what;

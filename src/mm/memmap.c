@@ -220,13 +220,16 @@ int memhp_page_count(const struct memhp_page *page)
 
 void memhp_get_page(struct memhp_page *page)
 {
+	mhp_sched_point();
 	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
 }
 
 bool memhp_get_page_unless_zero(struct memhp_page *page)
 {
-	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+	uint32_t c;
 
+	mhp_sched_point();
+	c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
 	do {
 		if (!c)
 			return false;
@@ -237,13 +240,16 @@ bool memhp_get_page_unless_zero(struct memhp_page *page)
 
 void memhp_page_ref_inc(struct memhp_page *page)
 {
+	mhp_sched_point();
 	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
 }
 
 bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 {
-	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+	uint32_t c;
 
+	mhp_sched_point();
+	c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
 	do {
 		if (unlikely(!c)) {
 			/* The kernel's VM_BUG_ON_PAGE(page_ref_count(page) == 0):
