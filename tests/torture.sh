@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 
-echo "1..9"
+echo "1..10"
 ok() {
 	n=$((n + 1))
 	echo "ok $n - $1"
@@ -51,8 +51,9 @@ check "--shard 0/2 and 1/2 split the seeds of one campaign, none twice"
 	echo "memhp-torture-replay 1"
 	echo "seed 7"
 	echo "protocol 6.1"
-	echo "threads 1"
-	echo "walkers 1"
+	echo "threads 0"
+	echo "walkers 0"
+	echo "deterministic 1"
 	for i in $(seq 1 12); do
 		echo "op store_state 0x$(printf %x $((32 + i % 4))) 0x$((i % 4)) 0"
 		echo "op data_alloc 0x40 0 0"
@@ -75,6 +76,15 @@ check "--shrink keeps the one operation that still fails"
 "$MEMHP" torture --replay "$tmp/bad.replay.min" -q >"$tmp/out" 2>&1
 [ "$?" -eq 1 ] && grep -q "operation 1 of the run" "$tmp/out"
 check "the shrunk replay fails the same way"
+
+# Deterministic: the threads take turns by the seed, so the operation log,
+# results and (virtual) times included, is the same twice.
+for i in 1 2; do
+	"$MEMHP" torture --seed 5 --ops 60 --run-ops 60 --protocol 2025 --deterministic \
+		--log "$tmp/det$i" -q >"$tmp/out" 2>&1
+done
+cmp -s "$tmp/det1" "$tmp/det2" && [ "$(grep -c '^ *[0-9]*  ' "$tmp/det1")" -eq 60 ]
+check "--deterministic: the same operation log twice, results and times included" "$tmp/det1"
 
 "$MEMHP" torture --ops 10 --seconds 1 >"$tmp/out" 2>&1
 [ "$?" -eq 2 ]

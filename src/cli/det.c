@@ -56,8 +56,7 @@ int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 				  const struct timespec *abstime);
 int __real_pthread_cond_signal(pthread_cond_t *c);
 int __real_pthread_cond_broadcast(pthread_cond_t *c);
-int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-			  void *arg);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __real_pthread_join(pthread_t t, void **ret);
 int __real_sched_yield(void);
 int __real_clock_gettime(clockid_t clk, struct timespec *ts);
@@ -76,8 +75,7 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 				  const struct timespec *abstime);
 int __wrap_pthread_cond_signal(pthread_cond_t *c);
 int __wrap_pthread_cond_broadcast(pthread_cond_t *c);
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-			  void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 int __wrap_pthread_join(pthread_t t, void **ret);
 int __wrap_sched_yield(void);
 int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
@@ -397,8 +395,7 @@ static void *trampoline(void *arg)
 	return ret;
 }
 
-int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
-			  void *arg)
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
 	struct dthread *d;
 	int rc;
@@ -467,9 +464,9 @@ int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
 	     clk != CLOCK_MONOTONIC_COARSE && clk != CLOCK_REALTIME_COARSE &&
 	     clk != CLOCK_BOOTTIME))
 		return __real_clock_gettime(clk, ts);
-	ns = atomic_load(&vclock) +
-	     (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE ? DET_REAL_BASE_NS
-								     : DET_MONO_BASE_NS);
+	ns = atomic_load(&vclock) + (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE
+					     ? DET_REAL_BASE_NS
+					     : DET_MONO_BASE_NS);
 	ts->tv_sec = (time_t)(ns / DET_NS_PER_S);
 	ts->tv_nsec = (long)(ns % DET_NS_PER_S);
 	return 0;

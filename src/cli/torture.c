@@ -66,6 +66,8 @@ static const char torture_usage[] =
 	"                      fail to FILE.min (a failing campaign always shrinks)\n"
 	"  --no-shrink         do not shrink a failing campaign's replay\n"
 	"  --log FILE          every operation with its result, to FILE\n"
+	"  --deterministic     threads take turns by the seed on a virtual clock: a\n"
+	"                      run and its replay are the same, races included\n"
 	"  --keep-going        after a violation, write its replay and go on with\n"
 	"                      the next run (no shrinking; for long campaigns)\n"
 	"  -q, --quiet         only the verdict\n"
@@ -74,7 +76,7 @@ static const char torture_usage[] =
 struct torture_args {
 	unsigned long ops, run_ops;
 	uint64_t seconds, seed;
-	bool have_seed, quiet, shrink, no_shrink, keep_going;
+	bool have_seed, quiet, shrink, no_shrink, keep_going, deterministic;
 	int protocol; /* -1: both */
 	unsigned int threads, walkers, shard, nr_shards;
 	const char *out, *replay, *log;
@@ -122,7 +124,8 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		O_SHRINK,
 		O_NO_SHRINK,
 		O_LOG,
-		O_KEEP_GOING
+		O_KEEP_GOING,
+		O_DETERMINISTIC
 	};
 	static const struct option longopts[] = {
 		{ "ops", required_argument, NULL, O_OPS },
@@ -139,6 +142,7 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		{ "no-shrink", no_argument, NULL, O_NO_SHRINK },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "keep-going", no_argument, NULL, O_KEEP_GOING },
+		{ "deterministic", no_argument, NULL, O_DETERMINISTIC },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -211,6 +215,9 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 			break;
 		case O_LOG:
 			a->log = optarg;
+			break;
+		case O_DETERMINISTIC:
+			a->deterministic = true;
 			break;
 		case O_KEEP_GOING:
 			a->keep_going = true;
@@ -305,7 +312,8 @@ static void save_failure(const struct torture_args *a, const struct t_setup *s, 
 	printf("  shrinking %lu operations (ddmin, %d tries per candidate) ...\n", nr,
 	       T_SHRINK_TRIES);
 	fflush(stdout);
-	left = t_shrink(s, ops, nr, res->rule, T_SHRINK_TRIES, T_SHRINK_BUDGET_MS, &tests);
+	left = t_shrink(s, ops, nr, res->rule, s->deterministic ? 1 : T_SHRINK_TRIES,
+			T_SHRINK_BUDGET_MS, &tests);
 	snprintf(min, sizeof(min), "%s.min", path);
 	if (!t_write_replay(min, s, ops, left, res))
 		printf("  shrunk to %lu operation%s in %lu runs: memhp torture --replay %s\n", left,
@@ -343,7 +351,8 @@ static int do_replay(const struct torture_args *a)
 			char min[T_PATH + sizeof(".min")];
 			unsigned long tests = 0;
 			unsigned long left = t_shrink(&s, ops, res.failed_op, res.rule,
-						      T_SHRINK_TRIES, T_SHRINK_BUDGET_MS, &tests);
+						      s.deterministic ? 1 : T_SHRINK_TRIES,
+						      T_SHRINK_BUDGET_MS, &tests);
 
 			snprintf(min, sizeof(min), "%s.min", a->replay);
 			if (!t_write_replay(min, &s, ops, left, &res))
@@ -408,7 +417,7 @@ int cmd_torture(int argc, char **argv)
 	for (uint64_t r = a.shard;; r += a.nr_shards) {
 		for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
 			struct t_setup s = { a.seed + r, (enum memhp_protocol)p, a.threads,
-					     a.walkers };
+					     a.walkers, a.deterministic };
 			struct t_result res;
 			unsigned long n = a.run_ops;
 

@@ -71,6 +71,9 @@ struct t_setup {
 	enum memhp_protocol protocol;
 	unsigned int threads; /* allocation threads */
 	unsigned int walkers; /* walker threads */
+	/* Under the deterministic scheduler (det.h): the run repeats exactly
+	 * from its seed and operations, threads and all. */
+	bool deterministic;
 };
 
 /* What a run found. */

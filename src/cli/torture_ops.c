@@ -22,6 +22,7 @@
  * there, tainted as Linux would be, since everything after it may be a
  * consequence, and the next seed starts.
  */
+#include "det.h"
 #include "run_util.h"
 #include "torture.h"
 
@@ -874,9 +875,16 @@ int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, str
 		return -ENOMEM;
 	c->s = s;
 	c->res = res;
+	/* The seed of the schedule is the run's: a replay repeats it. */
+	if (s->deterministic && det_start(s->seed)) {
+		free(c);
+		return -EALREADY;
+	}
 	rc = setup(c);
 	if (rc) {
 		teardown(c);
+		if (s->deterministic)
+			det_stop(NULL);
 		free(c);
 		return rc;
 	}
@@ -922,6 +930,8 @@ int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, str
 		verify(c);
 	}
 	teardown(c);
+	if (s->deterministic)
+		det_stop(NULL);
 	free(c);
 	return 0;
 }

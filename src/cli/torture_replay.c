@@ -33,6 +33,8 @@ int t_write_replay(const char *path, const struct t_setup *s, const struct t_op 
 	fprintf(f, "protocol %s\n", s->protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
 	fprintf(f, "threads %u\n", s->threads);
 	fprintf(f, "walkers %u\n", s->walkers);
+	if (s->deterministic)
+		fprintf(f, "deterministic 1\n");
 	if (res && (res->violation || res->tainted))
 		fprintf(f, "# %s after operation %lu: %s: %s\n",
 			res->violation ? "violation" : "kernel finding", res->failed_op, res->rule,
@@ -98,6 +100,8 @@ int t_read_replay(const char *path, struct t_setup *s, struct t_op **ops, unsign
 			s->threads = (unsigned int)x;
 		} else if (sscanf(line, "walkers %llu", &x) == 1) {
 			s->walkers = (unsigned int)x;
+		} else if (sscanf(line, "deterministic %llu", &x) == 1) {
+			s->deterministic = x != 0;
 		} else {
 			ret = -EINVAL;
 			break;
