@@ -6,10 +6,17 @@
  */
 #include "harness.h"
 
+#include <malloc.h>
+#include <memhp/kernel.h>
 #include <memhp/notifier.h>
 
 #define HOT (4 * MEMHP_GiB)
 #define B0 32
+/* What glibc fills fresh and freed heap memory with (mallopt(M_PERTURB)):
+ * anything but zero, so that a field nobody set reads as garbage. */
+#define HEAP_PERTURB 0xa5
+#define SLAB_OBJECT_SIZE 256
+
 /* More data pages than the migration list's first allocation holds (256
  * pfns), so that isolating them has to grow it. */
 #define DATA_PAGES 1024
@@ -160,6 +167,28 @@ static void a_failed_migration_list_puts_back_every_isolated_page(void)
 	memhp_data_destroy(d);
 }
 
+/*
+ * Found by memhp torture under UBSan (seed 2116): when a new slab's
+ * bookkeeping could not be allocated, its slot went back to the free list
+ * uninitialised, and destroying the cache read it as a slab ("load of
+ * value 190, which is not a valid value for type _Bool").
+ */
+static void a_slab_whose_bookkeeping_failed_leaves_no_half_slab(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_kmem_cache *c;
+
+	ASSERT_TRUE(m);
+	mallopt(M_PERTURB, HEAP_PERTURB);
+	ASSERT_OK(memhp_kmem_cache_create(m, "torture", SLAB_OBJECT_SIZE, 0, &c));
+	memhp_fault_set(m, MEMHP_FAULT_SLAB_META, 1);
+	ASSERT_EQ(memhp_kmem_cache_alloc(c), 0);
+	ASSERT_EQ(memhp_fault_hits(m, MEMHP_FAULT_SLAB_META), 1);
+	ASSERT_EQ(memhp_kmem_cache_destroy(c), 0);
+	mallopt(M_PERTURB, 0);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 static void a_migration_step_failing_once_does_not_stop_offlining(void)
 {
 	static const enum memhp_fault points[] = { MEMHP_FAULT_MIGRATE_ISOLATE,
@@ -193,4 +222,5 @@ RUN_TESTS(T(every_point_has_a_stable_name_and_number),
 	  T(notifier_vetoes_give_6_1s_errnos_and_ignored_events_change_nothing),
 	  T(offline_and_remove_without_memory_is_enomem_and_changes_nothing),
 	  T(a_failed_migration_list_puts_back_every_isolated_page),
+	  T(a_slab_whose_bookkeeping_failed_leaves_no_half_slab),
 	  T(a_migration_step_failing_once_does_not_stop_offlining))
