@@ -611,8 +611,11 @@ static void draw(struct t_ctx *c, struct t_op *op)
 	case T_REMOVE_MEMORY:
 	case T_OFFLINE_REMOVE:
 	case T_BALLOON_HOT_ADD:
+		/* Inside the DIMM space: add_memory() and remove_memory() are
+		 * a driver's calls on its own memory, never on a virtio-mem
+		 * device's (no user can make a kernel do that). */
 		op->b = bs * (1 + r % T_ADD_MAX_BLOCKS);
-		op->a = T_DIMM_START + (rnd(&c->rng) % (T_DIMM_SIZE / bs)) * bs;
+		op->a = T_DIMM_START + (rnd(&c->rng) % ((T_DIMM_SIZE - op->b) / bs + 1)) * bs;
 		op->c = rnd(&c->rng) & 1; /* add_memory: MHP_MEMMAP_ON_MEMORY */
 		break;
 	case T_VMEM_RESIZE:
