@@ -532,6 +532,34 @@ static void xen_online_page_puts_hot_added_memory_in_the_balloon_reserved(void)
 
 /* ---- Hyper-V ------------------------------------------------------------------- */
 
+/*
+ * Found by memhp torture (seed 2116): memory_failure() poisons an unbacked
+ * Hyper-V page (PageOffline: "unknown page: Ignored"); when the host
+ * grants it, hv_bring_pgs_online() onlines it page by page, and 6.1's
+ * free_pages_prepare() keeps an order-0 poisoned page out of the buddy.
+ * memhp freed it into the buddy, where the checker found it in a free
+ * chunk.
+ */
+static void a_poisoned_page_the_host_grants_stays_out_of_the_buddy(void)
+{
+	struct memhp_machine *m = machine(0);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
+	struct memhp_balloon *b;
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &b));
+	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), 0));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_ERR(memhp_memory_failure(m, start + 9), -EBUSY);
+	ASSERT_EQ(memhp_balloon_host_grant(b, block), (long)block);
+	p = memhp_pfn_to_page(m, start + 9);
+	ASSERT_TRUE(memhp_PageHWPoison(p) && !memhp_PageBuddy(p));
+	ASSERT_EQ(memhp_page_count(p), 0);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	memhp_balloon_destroy(b);
+}
+
 static void hyperv_like_unbacked_pages_fail_isolation_even_in_zone_movable(void)
 {
 	struct memhp_machine *m = machine(0);
@@ -1075,6 +1103,7 @@ RUN_TESTS(T(balloon_pages_are_excluded_from_memtotal_as_virtio_balloon_does),
 	  T(deflate_returns_pages_and_managed_count), T(inflate_stops_when_the_allocator_runs_dry),
 	  T(offline_migrates_compaction_balloon_pages_and_host_follows),
 	  T(the_checker_never_sees_a_balloon_page_half_migrated),
+	  T(a_poisoned_page_the_host_grants_stays_out_of_the_buddy),
 	  T(migration_to_another_zone_moves_the_managed_page_with_it),
 	  T(offline_fails_ebusy_on_balloon_without_compaction),
 	  T(balloon_without_compaction_never_takes_zone_movable_pages),

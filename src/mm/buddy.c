@@ -306,7 +306,10 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 		atomic_store_explicit(&p->raw[0], w & keep, memory_order_relaxed);
 	}
 	ADD_ONCE(zone->managed_pages, 1L << order);
-	if (!bad)
+	/* 6.1's __free_pages_ok() asks free_pages_prepare(), which keeps an
+	 * order-0 HWPoison page out of the buddy (onlined page by page, as
+	 * hv_balloon brings pages online, a poisoned one stays out). */
+	if (!bad && !(order == 0 && PageHWPoison(page)))
 		free_one_page(m, pfn, order, true);
 }
 
