@@ -68,6 +68,8 @@ static const char torture_usage[] =
 	"  --log FILE          every operation with its result, to FILE\n"
 	"  --deterministic     threads take turns by the seed on a virtual clock: a\n"
 	"                      run and its replay are the same, races included\n"
+	"  --watchdog S        an operation longer than S seconds is stuck (default\n"
+	"                      10; sanitizer builds on a busy host need more)\n"
 	"  --keep-going        after a violation, write its replay and go on with\n"
 	"                      the next run (no shrinking; for long campaigns)\n"
 	"  -q, --quiet         only the verdict\n"
@@ -78,7 +80,7 @@ struct torture_args {
 	uint64_t seconds, seed;
 	bool have_seed, quiet, shrink, no_shrink, keep_going, deterministic;
 	int protocol; /* -1: both */
-	unsigned int threads, walkers, shard, nr_shards;
+	unsigned int threads, walkers, shard, nr_shards, watchdog;
 	const char *out, *replay, *log;
 };
 
@@ -125,7 +127,8 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		O_NO_SHRINK,
 		O_LOG,
 		O_KEEP_GOING,
-		O_DETERMINISTIC
+		O_DETERMINISTIC,
+		O_WATCHDOG
 	};
 	static const struct option longopts[] = {
 		{ "ops", required_argument, NULL, O_OPS },
@@ -143,6 +146,7 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		{ "log", required_argument, NULL, O_LOG },
 		{ "keep-going", no_argument, NULL, O_KEEP_GOING },
 		{ "deterministic", no_argument, NULL, O_DETERMINISTIC },
+		{ "watchdog", required_argument, NULL, O_WATCHDOG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -218,6 +222,11 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 			break;
 		case O_DETERMINISTIC:
 			a->deterministic = true;
+			break;
+		case O_WATCHDOG:
+			if (parse_uint(optarg, UINT_MAX, &v) || !v)
+				goto bad;
+			a->watchdog = (unsigned int)v;
 			break;
 		case O_KEEP_GOING:
 			a->keep_going = true;
@@ -330,6 +339,7 @@ static int do_replay(const struct torture_args *a)
 	unsigned long nr;
 	int rc = t_read_replay(a->replay, &s, &ops, &nr);
 
+	s.watchdog_s = a->watchdog;
 	if (rc) {
 		fprintf(stderr, "memhp torture: %s: %s\n", a->replay,
 			rc == -EINVAL ? "not a torture replay file" : strerror(-rc));
@@ -417,7 +427,7 @@ int cmd_torture(int argc, char **argv)
 	for (uint64_t r = a.shard;; r += a.nr_shards) {
 		for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
 			struct t_setup s = { a.seed + r, (enum memhp_protocol)p, a.threads,
-					     a.walkers, a.deterministic };
+					     a.walkers, a.deterministic, a.watchdog };
 			struct t_result res;
 			unsigned long n = a.run_ops;
 

@@ -74,7 +74,15 @@ struct t_setup {
 	/* Under the deterministic scheduler (det.h): the run repeats exactly
 	 * from its seed and operations, threads and all. */
 	bool deterministic;
+	/* An operation running longer than this is stuck (0: the default,
+	 * TORTURE_WATCHDOG_S). Not part of a replay file: it is the host's
+	 * speed, not the run's. */
+	unsigned int watchdog_s;
 };
+
+/* Seconds an operation may take before the watchdog calls it stuck. A
+ * sanitizer build on a busy host needs more (--watchdog). */
+#define TORTURE_WATCHDOG_S 10
 
 /* What a run found. */
 struct t_result {

@@ -80,7 +80,6 @@
 /* An operation that takes longer than this is stuck: offline_pages()
  * retries for ever by design (a leaked page); the watchdog interrupts it
  * as a signal would and the run reports a hang. */
-#define T_WATCHDOG_MS 10000
 #define T_WATCHDOG_TICK_MS 250
 #define T_NS_PER_MS 1000000ULL
 
@@ -327,8 +326,10 @@ static void *watchdog_main(void *arg)
 	while (!c->wd_quit) {
 		struct timespec ts;
 		uint64_t started = atomic_load(&c->op_started_ns), now = now_ns();
+		const uint64_t limit_ms =
+			1000ULL * (c->s->watchdog_s ? c->s->watchdog_s : TORTURE_WATCHDOG_S);
 
-		if (started && now - started > T_WATCHDOG_MS * T_NS_PER_MS &&
+		if (started && now - started > limit_ms * T_NS_PER_MS &&
 		    !atomic_load(&c->hang)) {
 			atomic_store(&c->hang, true);
 			interrupt_offlines(c);
