@@ -427,7 +427,7 @@ int cmd_torture(int argc, char **argv)
 	for (uint64_t r = a.shard;; r += a.nr_shards) {
 		for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
 			struct t_setup s = { a.seed + r, (enum memhp_protocol)p, a.threads,
-					     a.walkers, a.deterministic, a.watchdog };
+					     a.walkers,	 a.deterministic,	 a.watchdog };
 			struct t_result res;
 			unsigned long n = a.run_ops;
 

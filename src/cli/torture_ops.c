@@ -329,8 +329,7 @@ static void *watchdog_main(void *arg)
 		const uint64_t limit_ms =
 			1000ULL * (c->s->watchdog_s ? c->s->watchdog_s : TORTURE_WATCHDOG_S);
 
-		if (started && now - started > limit_ms * T_NS_PER_MS &&
-		    !atomic_load(&c->hang)) {
+		if (started && now - started > limit_ms * T_NS_PER_MS && !atomic_load(&c->hang)) {
 			atomic_store(&c->hang, true);
 			interrupt_offlines(c);
 		}

@@ -216,8 +216,9 @@ unsigned long memhp_data_alloc(struct memhp_data *d, unsigned long nr, memhp_gfp
 
 		if (!page)
 			break;
-		csum = fill_page(memhp_page_address(page),
-				 atomic_fetch_add_explicit(&d->generation, 1, memory_order_relaxed));
+		csum = fill_page(
+			memhp_page_address(page),
+			atomic_fetch_add_explicit(&d->generation, 1, memory_order_relaxed));
 		pthread_mutex_lock(&d->lock);
 		if (d->nr_free_slots) {
 			idx = d->free_slots[--d->nr_free_slots];
