@@ -218,6 +218,24 @@ void memory_blocks_destroy(struct memhp_machine *m)
 /* ---- Online / offline ---------------------------------------------------------- */
 
 /* Returns 0 or an errno. Caller holds the device lock. */
+/*
+ * Change a block's zone or state inside its sequence count, as adding and
+ * removing it do: memhp_block_info() takes both without a lock and must
+ * never see a block online with no zone (it did, under TSan, between its
+ * load of the zone and its load of the state). Only the store is inside:
+ * readers retry for a moment, never for a whole offline.
+ */
+static void block_publish(struct memory_block *mem, _Atomic(struct zone *) *zonep,
+			  struct zone *zone, _Atomic int *statep, int state)
+{
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_acq_rel);
+	if (zonep)
+		atomic_store(zonep, zone);
+	if (statep)
+		atomic_store(statep, state);
+	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_release);
+}
+
 static int memory_block_online(struct memhp_machine *m, struct memory_block *mem)
 {
 	unsigned long start_pfn = block_start_pfn(m, mem);
@@ -252,7 +270,7 @@ static int memory_block_online(struct memhp_machine *m, struct memory_block *mem
 	}
 	if (nr_vmemmap)
 		adjust_present_page_count(m, start_pfn, mem->group, (long)nr_vmemmap);
-	atomic_store(&mem->zone, zone);
+	block_publish(mem, &mem->zone, zone, NULL, 0);
 out:
 	mem_hotplug_done(m);
 	return ret;
@@ -284,7 +302,7 @@ static int memory_block_offline(struct memhp_machine *m, struct memory_block *me
 				ALIGN_DOWN(start_pfn + nr_vmemmap, m->pages_per_section));
 		remove_pfn_range_from_zone(m, zone, start_pfn, nr_vmemmap);
 	}
-	atomic_store(&mem->zone, NULL);
+	block_publish(mem, &mem->zone, NULL, NULL, 0);
 out:
 	mem_hotplug_done(m);
 	return ret;
@@ -298,10 +316,10 @@ static int memory_block_change_state(struct memhp_machine *m, struct memory_bloc
 	if (atomic_load(&mem->state) != from_state_req)
 		return -EINVAL;
 	if (to_state == MEMHP_MEM_OFFLINE)
-		atomic_store(&mem->state, MEMHP_MEM_GOING_OFFLINE);
+		block_publish(mem, NULL, NULL, &mem->state, MEMHP_MEM_GOING_OFFLINE);
 	ret = to_state == MEMHP_MEM_ONLINE ? memory_block_online(m, mem)
 					   : memory_block_offline(m, mem);
-	atomic_store(&mem->state, ret ? from_state_req : to_state);
+	block_publish(mem, NULL, NULL, &mem->state, ret ? from_state_req : to_state);
 	return ret;
 }
 
