@@ -290,8 +290,11 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 	bool bad = false;
 
 	/* One load and one store per page: refcount 0, no flags but
-	 * HWPoison, and nothing typed. */
-	const uint64_t keep = (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
+	 * HWPoison, and nothing typed. A higher-order free clears HWPoison
+	 * too, as free_pages_prepare() does for any free of order > 0
+	 * (docs/semantics.md, Memory failure): only an order-0 page keeps
+	 * it, and stays out of the buddy below. */
+	const uint64_t keep = order ? 0 : (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
 
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		struct memhp_page *p = page + i;
