@@ -795,7 +795,10 @@ static void found(struct t_ctx *c, bool violation, const char *rule, const char 
 {
 	struct t_result *res = c->res;
 
-	if (res->violation || (res->tainted && !violation))
+	/* The first finding decides: after a kernel finding (the 2019 race's
+	 * "fake-offline page referenced", say) what the checker says next
+	 * may be its consequence, as Linux's taint says of what follows. */
+	if (res->violation || res->tainted)
 		return;
 	res->violation = violation;
 	res->tainted = !violation;
@@ -803,8 +806,8 @@ static void found(struct t_ctx *c, bool violation, const char *rule, const char 
 	snprintf(res->detail, sizeof(res->detail), "%s", detail);
 }
 
-/* Look at what the checker and the kernel said so far: the first
- * violation wins over any kernel finding. */
+/* Look at what the checker and the kernel said so far, oldest first:
+ * the runtime log, then (@whole) the checker's walk. */
 static void judge_report(struct t_ctx *c, const struct memhp_check_report *rep)
 {
 	size_t shown =
