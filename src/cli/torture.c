@@ -478,6 +478,9 @@ int cmd_torture(int argc, char **argv)
 					progress(&a, t0, done, runs, tainted, true);
 				print_finding(stdout, &s, &res, done);
 				save_failure(&a, &s, ops, &res);
+				/* A campaign's output is a file: a finding must
+				 * be there even if the campaign is killed later. */
+				fflush(stdout);
 				status = RUN_EXIT_FAILED;
 				violations++;
 				if (!a.keep_going)
