@@ -507,8 +507,8 @@ out:
 		       status == RUN_EXIT_OK ? "" : " in the other runs", tainted);
 		for (int i = 0; i < nr_taints; i++)
 			printf("%s%s x%lu", i ? ", " : " (", taints[i].rule, taints[i].n);
-		printf("%s; %lu benign kernel findings (virtio-mem-broken); %lu pages hwpoisoned "
-		       "by memory_failure\n",
+		printf("%s; %lu benign kernel findings (virtio-mem-broken); %lu data pages "
+		       "taken by memory_failure\n",
 		       nr_taints ? ")" : "", benign, hwpoisoned);
 		/* What the kernel said, once per rule, with a seed that says it. */
 		for (int i = 0; i < nr_taints && !a.quiet; i++)
