@@ -26,14 +26,14 @@ check() {
 	fi
 }
 
-"$MEMHP" demo --quick --seed 1 --deterministic >"$tmp/a" 2>&1 &&
-	"$MEMHP" demo --quick --seed 1 --deterministic >"$tmp/b" 2>&1
+"$MEMHP" demo --quick --protocol 6.1 --seed 1 --deterministic >"$tmp/a" 2>&1 &&
+	"$MEMHP" demo --quick --protocol 6.1 --seed 1 --deterministic >"$tmp/b" 2>&1
 cmp -s "$tmp/a" "$tmp/b"
-check "memhp demo --quick --seed 1 --deterministic twice: the same bytes" "$tmp/a"
+check "memhp demo --quick --protocol 6.1 --seed 1 --deterministic twice: the same bytes" "$tmp/a"
 grep -q '^deterministic: [0-9]* scheduling points, [0-9]* thread switches' "$tmp/a" &&
 	grep -q 'walkers stopped: [0-9]* references taken' "$tmp/a"
 check "the walkers ran and the threads took turns" "$tmp/a"
-"$MEMHP" demo --quick --seed 2 --deterministic >"$tmp/c" 2>&1
+"$MEMHP" demo --quick --protocol 6.1 --seed 2 --deterministic >"$tmp/c" 2>&1
 ! cmp -s <(grep 'walkers stopped' "$tmp/a") <(grep 'walkers stopped' "$tmp/c")
 check "another seed, another schedule" "$tmp/c"
 
