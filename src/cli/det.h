@@ -28,7 +28,7 @@ struct det_stats {
 };
 
 /* Make the calling thread the first of the deterministic world and start
- * scheduling from @seed. Returns 0, or -EALREADY. */
+ * scheduling from @seed. Returns 0, -EALREADY (already started), -ENOMEM. */
 int det_start(uint64_t seed);
 /* Stop: every other thread of the world must have exited (joined). */
 void det_stop(struct det_stats *st);

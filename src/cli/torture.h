@@ -117,7 +117,9 @@ void t_format_op(const struct t_op *op, char *buf, size_t len);
 /* Parse what t_format_op() wrote. 0 or -EINVAL. */
 int t_parse_op(const char *line, struct t_op *op);
 
-/* Replay files: the setup and the operations. 0 or -errno. */
+/* Replay files: the setup and the operations. Writing: 0 or fopen()'s
+ * and fclose()'s -errno. Reading: 0, -EINVAL (not a replay file, or a
+ * line it cannot parse), -ENOMEM, or fopen()'s -errno; *@ops is malloc()ed. */
 int t_write_replay(const char *path, const struct t_setup *s, const struct t_op *ops,
 		   unsigned long nr, const struct t_result *res);
 int t_read_replay(const char *path, struct t_setup *s, struct t_op **ops, unsigned long *nr);

@@ -82,6 +82,17 @@
  * as a signal would and the run reports a hang. */
 #define T_WATCHDOG_TICK_MS 250
 #define T_NS_PER_MS 1000000ULL
+/* How often a run draws each setup: memmap_on_memory one run in this
+ * many, a Xen or Hyper-V balloon (instead of virtio-mem) one in this many,
+ * a boot block for a block operation one in this many. */
+#define T_MEMMAP_ON_MEMORY_ONE_IN 4
+#define T_PINNED_BALLOON_ONE_IN 4
+#define T_BOOT_BLOCK_ONE_IN 8
+/* Blocks a block operation chooses among: the first this many present. */
+#define T_PICK_BLOCKS 64
+/* An allocation thread's steps: data alloc (twice as likely), data free,
+ * kernel alloc, kernel free. */
+#define T_THREAD_STEPS 5
 
 static const char *const state_values[] = { "online", "online_kernel", "online_movable",
 					    "offline" };
@@ -354,7 +365,7 @@ static void *alloc_main(void *arg)
 		uint64_t r = rnd(&t->rng);
 		unsigned long n = 1 + (unsigned long)(r >> 8) % T_THREAD_BATCH;
 
-		switch (r % 5) {
+		switch (r % T_THREAD_STEPS) {
 		case 0:
 		case 1:
 			if (memhp_data_nr_pages(c->data) < c->data_cap)
@@ -398,7 +409,7 @@ static int setup_vmem(struct t_ctx *c, uint64_t *r)
 		dc.id = id;
 		dc.addr = T_VMEM_START + i * T_VMEM_STRIDE;
 		dc.region_size = T_VMEM_REGION;
-		dc.flavor = flavors[rnd(r) % 3];
+		dc.flavor = flavors[rnd(r) % (sizeof(flavors) / sizeof(flavors[0]))];
 		dc.block_size = 0; /* the flavor's default: 2 MiB */
 		dc.unplugged_inaccessible = rnd(r) & 1;
 		rc = memhp_vmem_dev_create(c->m, &dc, &v->dev);
@@ -438,8 +449,9 @@ static int setup(struct t_ctx *c)
 	cfg.protocol = s->protocol;
 	cfg.seed = s->seed;
 	cfg.check_after_ops = true;
-	cfg.memmap_on_memory = !(rnd(&r) % 4);
-	cfg.auto_online_blocks = (enum memhp_online_type)(rnd(&r) % 4);
+	cfg.memmap_on_memory = !(rnd(&r) % T_MEMMAP_ON_MEMORY_ONE_IN);
+	cfg.auto_online_blocks =
+		(enum memhp_online_type)(rnd(&r) % (MEMHP_MMOP_ONLINE_MOVABLE + 1));
 	c->memmap_on_memory = cfg.memmap_on_memory;
 	rc = memhp_machine_create(&cfg, &c->m);
 	if (rc)
@@ -453,7 +465,7 @@ static int setup(struct t_ctx *c)
 	/* One run in four has a Xen or Hyper-V balloon, whose online_page
 	 * callback excludes virtio-mem's; the others both virtio-mem
 	 * devices and a balloon without a callback. */
-	if (!(rnd(&r) % 4)) {
+	if (!(rnd(&r) % T_PINNED_BALLOON_ONE_IN)) {
 		c->bkind = rnd(&r) & 1 ? MEMHP_BALLOON_XEN : MEMHP_BALLOON_HYPERV;
 	} else {
 		static const enum memhp_balloon_kind plain[] = { MEMHP_BALLOON_VIRTIO,
@@ -461,7 +473,7 @@ static int setup(struct t_ctx *c)
 								 MEMHP_BALLOON_VMWARE,
 								 MEMHP_BALLOON_VMWARE_4K };
 
-		c->bkind = plain[rnd(&r) % 4];
+		c->bkind = plain[rnd(&r) % (sizeof(plain) / sizeof(plain[0]))];
 		rc = setup_vmem(c, &r);
 		if (rc)
 			return rc;
@@ -551,14 +563,14 @@ static void teardown(struct t_ctx *c)
 static unsigned long pick_block(struct t_ctx *c)
 {
 	const unsigned long boot_end = memhp_phys_to_block_id(c->m, T_DIMM_START);
-	unsigned long ids[64], n = 0;
-	bool hotplugged = rnd(&c->rng) % 8;
+	unsigned long ids[T_PICK_BLOCKS], n = 0;
+	bool hotplugged = rnd(&c->rng) % T_BOOT_BLOCK_ONE_IN;
 
-	for (long id = memhp_next_block(c->m, hotplugged ? boot_end : 0); id >= 0 && n < 64;
-	     id = memhp_next_block(c->m, (unsigned long)id + 1))
+	for (long id = memhp_next_block(c->m, hotplugged ? boot_end : 0);
+	     id >= 0 && n < T_PICK_BLOCKS; id = memhp_next_block(c->m, (unsigned long)id + 1))
 		ids[n++] = (unsigned long)id;
 	if (!n && hotplugged)
-		for (long id = memhp_next_block(c->m, 0); id >= 0 && n < 64;
+		for (long id = memhp_next_block(c->m, 0); id >= 0 && n < T_PICK_BLOCKS;
 		     id = memhp_next_block(c->m, (unsigned long)id + 1))
 			ids[n++] = (unsigned long)id;
 	return n ? ids[rnd(&c->rng) % n] : ~0UL;
