@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 
-echo "1..10"
+echo "1..11"
 ok() {
 	n=$((n + 1))
 	echo "ok $n - $1"
@@ -85,6 +85,13 @@ for i in 1 2; do
 done
 cmp -s "$tmp/det1" "$tmp/det2" && [ "$(grep -c '^ *[0-9]*  ' "$tmp/det1")" -eq 60 ]
 check "--deterministic: the same operation log twice, results and times included" "$tmp/det1"
+
+# --schedule: the same operations under another schedule, as often as wanted.
+sed -e 's/^threads 0/threads 1/' -e 's/^walkers 0/walkers 1/' "$tmp/bad.replay" >"$tmp/racy.replay"
+"$MEMHP" torture --replay "$tmp/racy.replay" --schedule 5 >"$tmp/s1" 2>&1
+"$MEMHP" torture --replay "$tmp/racy.replay" --schedule 5 >"$tmp/s2" 2>&1
+cmp -s "$tmp/s1" "$tmp/s2" && grep -q "VIOLATION: seed 7, protocol 6.1, operation 25" "$tmp/s1"
+check "--replay --schedule S: the same run twice" "$tmp/s1"
 
 "$MEMHP" torture --ops 10 --seconds 1 >"$tmp/out" 2>&1
 [ "$?" -eq 2 ]

@@ -68,6 +68,8 @@ static const char torture_usage[] =
 	"  --log FILE          every operation with its result, to FILE\n"
 	"  --deterministic     threads take turns by the seed on a virtual clock: a\n"
 	"                      run and its replay are the same, races included\n"
+	"  --schedule S        with --replay: run it deterministically under the\n"
+	"                      schedule of seed S instead of its own\n"
 	"  --watchdog S        an operation longer than S seconds is stuck (default\n"
 	"                      10; sanitizer builds on a busy host need more)\n"
 	"  --keep-going        after a violation, write its replay and go on with\n"
@@ -77,7 +79,7 @@ static const char torture_usage[] =
 
 struct torture_args {
 	unsigned long ops, run_ops;
-	uint64_t seconds, seed;
+	uint64_t seconds, seed, schedule;
 	bool have_seed, quiet, shrink, no_shrink, keep_going, deterministic;
 	int protocol; /* -1: both */
 	unsigned int threads, walkers, shard, nr_shards, watchdog;
@@ -128,7 +130,8 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		O_LOG,
 		O_KEEP_GOING,
 		O_DETERMINISTIC,
-		O_WATCHDOG
+		O_WATCHDOG,
+		O_SCHEDULE
 	};
 	static const struct option longopts[] = {
 		{ "ops", required_argument, NULL, O_OPS },
@@ -147,6 +150,7 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		{ "keep-going", no_argument, NULL, O_KEEP_GOING },
 		{ "deterministic", no_argument, NULL, O_DETERMINISTIC },
 		{ "watchdog", required_argument, NULL, O_WATCHDOG },
+		{ "schedule", required_argument, NULL, O_SCHEDULE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -223,6 +227,10 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 		case O_DETERMINISTIC:
 			a->deterministic = true;
 			break;
+		case O_SCHEDULE:
+			if (run_parse_seed(optarg, &a->schedule) || !a->schedule)
+				goto bad;
+			break;
 		case O_WATCHDOG:
 			if (parse_uint(optarg, UINT_MAX, &v) || !v)
 				goto bad;
@@ -255,6 +263,11 @@ static int parse_args(int argc, char **argv, struct torture_args *a)
 	}
 	if (a->ops && a->seconds) {
 		fprintf(stderr, "memhp torture: --ops and --seconds: one or the other\n");
+		return -1;
+	}
+	if (a->schedule && !a->replay) {
+		fprintf(stderr, "memhp torture: --schedule tries a --replay FILE under another "
+				"schedule\n");
 		return -1;
 	}
 	if (a->shrink && !a->replay) {
@@ -340,6 +353,12 @@ static int do_replay(const struct torture_args *a)
 	int rc = t_read_replay(a->replay, &s, &ops, &nr);
 
 	s.watchdog_s = a->watchdog;
+	/* --deterministic or --schedule: the operations of the file under
+	 * the deterministic scheduler, with its schedule or another one. */
+	if (a->deterministic || a->schedule)
+		s.deterministic = true;
+	if (a->schedule)
+		s.schedule = a->schedule;
 	if (rc) {
 		fprintf(stderr, "memhp torture: %s: %s\n", a->replay,
 			rc == -EINVAL ? "not a torture replay file" : strerror(-rc));
@@ -426,8 +445,12 @@ int cmd_torture(int argc, char **argv)
 	t0 = mono_ms();
 	for (uint64_t r = a.shard;; r += a.nr_shards) {
 		for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
-			struct t_setup s = { a.seed + r, (enum memhp_protocol)p, a.threads,
-					     a.walkers,	 a.deterministic,	 a.watchdog };
+			struct t_setup s = { .seed = a.seed + r,
+					     .protocol = (enum memhp_protocol)p,
+					     .threads = a.threads,
+					     .walkers = a.walkers,
+					     .deterministic = a.deterministic,
+					     .watchdog_s = a.watchdog };
 			struct t_result res;
 			unsigned long n = a.run_ops;
 

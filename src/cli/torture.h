@@ -74,6 +74,9 @@ struct t_setup {
 	/* Under the deterministic scheduler (det.h): the run repeats exactly
 	 * from its seed and operations, threads and all. */
 	bool deterministic;
+	/* The seed of the deterministic schedule (0: the run's seed), so that
+	 * one operation list can be tried under many schedules. */
+	uint64_t schedule;
 	/* An operation running longer than this is stuck (0: the default,
 	 * TORTURE_WATCHDOG_S). Not part of a replay file: it is the host's
 	 * speed, not the run's. */

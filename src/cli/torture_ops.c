@@ -894,7 +894,7 @@ int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, str
 	c->s = s;
 	c->res = res;
 	/* The seed of the schedule is the run's: a replay repeats it. */
-	if (s->deterministic && det_start(s->seed)) {
+	if (s->deterministic && det_start(s->schedule ? s->schedule : s->seed)) {
 		free(c);
 		return -EALREADY;
 	}

@@ -35,6 +35,8 @@ int t_write_replay(const char *path, const struct t_setup *s, const struct t_op 
 	fprintf(f, "walkers %u\n", s->walkers);
 	if (s->deterministic)
 		fprintf(f, "deterministic 1\n");
+	if (s->deterministic && s->schedule)
+		fprintf(f, "schedule %" PRIu64 "\n", s->schedule);
 	if (res && (res->violation || res->tainted))
 		fprintf(f, "# %s after operation %lu: %s: %s\n",
 			res->violation ? "violation" : "kernel finding", res->failed_op, res->rule,
@@ -102,6 +104,8 @@ int t_read_replay(const char *path, struct t_setup *s, struct t_op **ops, unsign
 			s->walkers = (unsigned int)x;
 		} else if (sscanf(line, "deterministic %llu", &x) == 1) {
 			s->deterministic = x != 0;
+		} else if (sscanf(line, "schedule %llu", &x) == 1) {
+			s->schedule = x;
 		} else {
 			ret = -EINVAL;
 			break;
