@@ -11,6 +11,9 @@ runs=()
 for s in scenarios/*.lua; do
 	case $s in
 	*/race-2019.lua) runs+=("$s --protocol 6.1" "$s --protocol 2025") ;;
+	# Under 6.1 it fails for the seeds where the race happens: that is
+	# its point (tests/deterministic.sh searches for one).
+	*/race-2019-search.lua) runs+=("$s --protocol 2025") ;;
 	*) runs+=("$s") ;;
 	esac
 done

@@ -9,6 +9,8 @@
  */
 #include "harness.h"
 
+#include "../src/mm/internal.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -19,6 +21,9 @@
 #define MAX_EVENTS 8192
 
 /* ---- Helpers ------------------------------------------------------------ */
+
+static unsigned long contig_target(struct memhp_machine *m, struct memhp_balloon *b,
+				   unsigned long id);
 
 static struct memhp_machine *machine(unsigned long nr_blocks)
 {
@@ -291,6 +296,53 @@ static void offline_migrates_compaction_balloon_pages_and_host_follows(void)
 	ASSERT_EQ(managed(m, MEMHP_ZONE_MOVABLE), block);
 }
 
+/* At the host's "inflate the new page" during a migration both pages are
+ * PageOffline: could the checker look now? */
+static void half_migrated_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
+				 void *priv)
+{
+	int *seen = priv;
+
+	if (ev->kind != MEMHP_TRACE_INSTANT || strcmp(ev->name, "balloon-inflate"))
+		return;
+	if (!pthread_rwlock_tryrdlock(&m->page_offline_rwsem)) {
+		pthread_rwlock_unlock(&m->page_offline_rwsem);
+		seen[0]++;
+	} else {
+		seen[1]++;
+	}
+}
+
+/*
+ * Found by memhp torture (seed 210, 2025): the checker, run by another
+ * thread's hotplug operation, saw a balloon page half migrated (both pages
+ * PageOffline) and reported managed-pages off by one. alloc_contig_range()
+ * migrates without the hotplug lock, so the balloon's migration must hold
+ * page_offline_begin() as every other PageOffline change does.
+ */
+static void the_checker_never_sees_a_balloon_page_half_migrated(void)
+{
+	struct memhp_machine *m = machine(2);
+	struct memhp_balloon *b;
+	int seen[2] = { 0, 0 };
+	unsigned long start;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_VIRTIO, &b));
+	ASSERT_EQ(memhp_balloon_inflate(b, NR_BALLOON), NR_BALLOON);
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+	start = contig_target(m, b, B0);
+	ASSERT_OK(memhp_add_tracer(m, half_migrated_tracer, seen));
+	ASSERT_OK(memhp_alloc_contig_range(m, start, start + memhp_pageblock_nr_pages(m),
+					   MEMHP_GFP_KERNEL));
+	memhp_remove_tracer(m, half_migrated_tracer, seen);
+	memhp_free_contig_range(m, start, memhp_pageblock_nr_pages(m));
+	ASSERT_GT(seen[0] + seen[1], 0);
+	ASSERT_EQ(seen[0], 0);
+	memhp_balloon_destroy(b);
+}
+
 static void migration_to_another_zone_moves_the_managed_page_with_it(void)
 {
 	struct memhp_machine *m = machine(1);
@@ -479,6 +531,34 @@ static void xen_online_page_puts_hot_added_memory_in_the_balloon_reserved(void)
 }
 
 /* ---- Hyper-V ------------------------------------------------------------------- */
+
+/*
+ * Found by memhp torture (seed 2116): memory_failure() poisons an unbacked
+ * Hyper-V page (PageOffline: "unknown page: Ignored"); when the host
+ * grants it, hv_bring_pgs_online() onlines it page by page, and 6.1's
+ * free_pages_prepare() keeps an order-0 poisoned page out of the buddy.
+ * memhp freed it into the buddy, where the checker found it in a free
+ * chunk.
+ */
+static void a_poisoned_page_the_host_grants_stays_out_of_the_buddy(void)
+{
+	struct memhp_machine *m = machine(0);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
+	struct memhp_balloon *b;
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &b));
+	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), 0));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_ERR(memhp_memory_failure(m, start + 9), -EBUSY);
+	ASSERT_EQ(memhp_balloon_host_grant(b, block), (long)block);
+	p = memhp_pfn_to_page(m, start + 9);
+	ASSERT_TRUE(memhp_PageHWPoison(p) && !memhp_PageBuddy(p));
+	ASSERT_EQ(memhp_page_count(p), 0);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	memhp_balloon_destroy(b);
+}
 
 static void hyperv_like_unbacked_pages_fail_isolation_even_in_zone_movable(void)
 {
@@ -1022,6 +1102,8 @@ static void inflate_and_deflate_race_safely_with_offline_migration(void)
 RUN_TESTS(T(balloon_pages_are_excluded_from_memtotal_as_virtio_balloon_does),
 	  T(deflate_returns_pages_and_managed_count), T(inflate_stops_when_the_allocator_runs_dry),
 	  T(offline_migrates_compaction_balloon_pages_and_host_follows),
+	  T(the_checker_never_sees_a_balloon_page_half_migrated),
+	  T(a_poisoned_page_the_host_grants_stays_out_of_the_buddy),
 	  T(migration_to_another_zone_moves_the_managed_page_with_it),
 	  T(offline_fails_ebusy_on_balloon_without_compaction),
 	  T(balloon_without_compaction_never_takes_zone_movable_pages),

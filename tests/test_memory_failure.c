@@ -773,7 +773,52 @@ static void poisoning_under_allocation_churn_loses_no_data_and_no_count(void)
 		       poisoned - flagged, poisoned);
 }
 
-RUN_TESTS(T(soft_offline_takes_a_free_page_off_the_buddy),
+/* The first chunk onlined is kept back, as a driver's online_page
+ * callback would keep it; the rest goes to the buddy. */
+static struct memhp_page *kept_chunk;
+static unsigned int kept_order;
+
+static void keep_first_chunk(struct memhp_page *page, unsigned int order, void *priv)
+{
+	(void)priv;
+	if (!kept_chunk) {
+		kept_chunk = page;
+		kept_order = order;
+		return;
+	}
+	memhp_generic_online_page(page, order);
+}
+
+/*
+ * Found by memhp torture (seeds 6040, 6094, 6103, both protocols): a page
+ * poisoned while its driver kept it back went into the buddy with
+ * PG_hwpoison when the driver handed its chunk over (virtio-mem plugging
+ * a sub-block for the first time): a higher-order free clears the flag,
+ * as free_pages_prepare() does for every other free of order > 0.
+ */
+static void a_chunk_handed_to_the_buddy_leaves_no_poisoned_page_in_it(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	unsigned long pfn;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	kept_chunk = NULL;
+	ASSERT_OK(memhp_set_online_page_callback(m, keep_first_chunk, NULL));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_restore_online_page_callback(m, keep_first_chunk));
+	ASSERT_TRUE(kept_chunk && kept_order > 0);
+	pfn = memhp_page_to_pfn(kept_chunk) + 5;
+	/* Kept back: PG_reserved, "unknown page: Ignored", poisoned all the same. */
+	ASSERT_ERR(memhp_memory_failure(m, pfn), -EBUSY);
+	ASSERT_TRUE(memhp_PageHWPoison(memhp_pfn_to_page(m, pfn)));
+	memhp_generic_online_page(kept_chunk, kept_order);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	ASSERT_EQ(memhp_num_poisoned_pages(m), 1);
+}
+
+RUN_TESTS(T(a_chunk_handed_to_the_buddy_leaves_no_poisoned_page_in_it),
+	  T(soft_offline_takes_a_free_page_off_the_buddy),
 	  T(soft_offline_migrates_a_movable_page_and_keeps_its_data),
 	  T(soft_offline_migrates_a_balloon_page_and_the_host_follows),
 	  T(soft_offline_of_a_kernel_page_is_eio),

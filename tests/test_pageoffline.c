@@ -589,6 +589,28 @@ static void stray_reference_is_only_a_warning_under_2025(void)
 	fd_exit(&fd);
 }
 
+/*
+ * Found by memhp torture (seed 101, 2025): the checker after an operation
+ * called a skippable PageOffline page with a walker's reference on it
+ * broken (refcount 2, not 1). A speculative reference is legal there.
+ */
+static void a_speculative_reference_on_a_skippable_page_breaks_no_invariant_2025(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
+	struct fake_driver fd = { 0 };
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	fd_init(&fd, m, false);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	p = memhp_pfn_to_online_page(m, fd.start + 9);
+	ASSERT_TRUE(memhp_get_page_unless_zero(p));
+	ASSERT_EQ(memhp_page_count(p), 2);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	memhp_put_page(p);
+	fd_exit(&fd);
+}
+
 struct outcome {
 	unsigned long managed[MEMHP_NR_ZONES], present[MEMHP_NR_ZONES], free_pages, total;
 	int ret;
@@ -648,4 +670,5 @@ RUN_TESTS(T(online_page_callback_keeps_pages_back_as_pageoffline),
 	  T(skippable_pages_with_refcount_1_are_skipped_2025),
 	  T(pageoffline_without_the_flag_is_ebusy_2025),
 	  T(stray_reference_is_only_a_warning_under_2025),
+	  T(a_speculative_reference_on_a_skippable_page_breaks_no_invariant_2025),
 	  T(the_same_scenario_ends_in_the_same_state_under_both_protocols))

@@ -170,16 +170,77 @@ MEMHP_API int memhp_memory_failure(struct memhp_machine *m, unsigned long pfn);
  * less those whose memmap went away with their memory. */
 MEMHP_API unsigned long memhp_num_poisoned_pages(struct memhp_machine *m);
 
-/* ---- Fault injection ------------------------------------------------- */
-
+/* ---- Fault injection -------------------------------------------------
+ *
+ * Every place where the core, a driver or the device model can fail has a
+ * number here: an injection point. Arming one makes the code take its
+ * error path as if the resource had run out or the peer had refused,
+ * exactly where Linux (or QEMU) has that error path. `memhp sweep` fails
+ * them one by one and in pairs, SQLite-style; `memhp torture` arms them
+ * at random. The numbering is stable: new points go before
+ * MEMHP_NR_FAULTS, never between (tools print "point N" = value + 1).
+ * docs/reliability.md lists each with the errno that must reach the caller.
+ */
 enum memhp_fault {
 	MEMHP_FAULT_MIGRATION, /* a page migration fails with -EAGAIN */
 	MEMHP_FAULT_ALLOC,     /* an allocation fails */
+	/* Memory of memhp's own (kmalloc of metadata in Linux). */
+	MEMHP_FAULT_MEMMAP_META,	  /* the vmemmap's bookkeeping of a hot-added section */
+	MEMHP_FAULT_RESOURCE_ALLOC,	  /* an iomem resource (__request_region's kzalloc) */
+	MEMHP_FAULT_OFFLINE_REMOVE_ALLOC, /* offline_and_remove_memory()'s online_types */
+	MEMHP_FAULT_MIGRATE_LIST,	  /* the list of pages isolated for migration */
+	MEMHP_FAULT_SLAB_META,		  /* a new slab's bookkeeping */
+	/* Each notifier call: a notifier answers NOTIFY_BAD. GOING_* are vetoed
+	 * by the first notifier, so the chain does not run; the others run the
+	 * chain and then see a failing return value, which 6.1 ignores. */
+	MEMHP_FAULT_NOTIFY_GOING_ONLINE,
+	MEMHP_FAULT_NOTIFY_ONLINE,
+	MEMHP_FAULT_NOTIFY_CANCEL_ONLINE,
+	MEMHP_FAULT_NOTIFY_GOING_OFFLINE,
+	MEMHP_FAULT_NOTIFY_OFFLINE,
+	MEMHP_FAULT_NOTIFY_CANCEL_OFFLINE,
+	/* Each migration step. */
+	MEMHP_FAULT_MIGRATE_ISOLATE, /* the owner will not let the page be isolated */
+	MEMHP_FAULT_MIGRATE_TARGET,  /* no target page (alloc_migration_target()) */
+	/* The host (physmem.c). */
+	MEMHP_FAULT_HOST_POPULATE, /* mprotect() of guest memory fails */
+	MEMHP_FAULT_HOST_VMEMMAP,  /* mprotect() of the memmap fails */
+	MEMHP_FAULT_HOST_DISCARD,  /* madvise(MADV_DONTNEED) fails */
+	/* The virtio-mem device: its reply to a PLUG, UNPLUG or UNPLUG_ALL. */
+	MEMHP_FAULT_VMEM_REPLY_BUSY,
+	MEMHP_FAULT_VMEM_REPLY_ERROR,
+	MEMHP_FAULT_VMEM_REPLY_NACK,
+	/* The drivers' memory of their own. */
+	MEMHP_FAULT_VMEM_DRV_ALLOC, /* virtio-mem: its per-block state arrays */
+	MEMHP_FAULT_BALLOON_ALLOC,  /* a balloon: where it tracks its pages */
 	MEMHP_NR_FAULTS
 };
 /* Fail the next @times attempts (-1: forever, 0: stop failing). */
 MEMHP_API void memhp_fault_set(struct memhp_machine *m, enum memhp_fault fault, long times);
+/*
+ * Let the next @skip attempts through, then fail @times (-1: forever):
+ * what a sweep needs to fail the Nth call of a point. While a point is
+ * armed (either call), its attempts are counted (memhp_fault_calls());
+ * a disarmed point costs one relaxed load.
+ */
+MEMHP_API void memhp_fault_arm(struct memhp_machine *m, enum memhp_fault fault, long skip,
+			       long times);
 MEMHP_API unsigned long memhp_fault_hits(struct memhp_machine *m, enum memhp_fault fault);
+/* Attempts seen while the point was armed (passed or failed). */
+MEMHP_API unsigned long memhp_fault_calls(struct memhp_machine *m, enum memhp_fault fault);
+/*
+ * Should this attempt fail? For drivers and device models, which are
+ * built on the public API: they call it where their point is. Counts the
+ * attempt and the hit.
+ */
+MEMHP_API bool memhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
+/* "migration", "alloc", "memmap-meta", ...: a stable short name; NULL out
+ * of range. */
+MEMHP_API const char *memhp_fault_name(enum memhp_fault fault);
+/* One line: where the point is and what failing it means. */
+MEMHP_API const char *memhp_fault_what(enum memhp_fault fault);
+/* The point whose name is @name, or -ENOENT. */
+MEMHP_API int memhp_fault_by_name(const char *name);
 
 #ifdef __cplusplus
 }

@@ -411,6 +411,15 @@ MEMHP_API void *memhp_machine_attached(struct memhp_machine *m, const void *key)
 /* Forget @key without calling its destructor; returns its data. */
 MEMHP_API void *memhp_machine_detach(struct memhp_machine *m, const void *key);
 
+/*
+ * Deterministic scheduling: @hook runs at every scheduling point of the
+ * library (each page refcount operation and each page allocation), on the
+ * thread that reaches it, so that a scheduler that lets one thread run at
+ * a time (memhp demo --deterministic) can switch threads there. NULL (the
+ * default) turns it off. Process-wide: it applies to every machine.
+ */
+MEMHP_API void memhp_set_sched_hook(void (*hook)(void));
+
 /* The library's random generator (xoshiro256**, seeded from the config). */
 MEMHP_API uint64_t memhp_random(struct memhp_machine *m);
 

@@ -24,5 +24,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
+int cmd_torture(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

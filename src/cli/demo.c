@@ -15,6 +15,7 @@
  * the walkers (and the device's own thread) race.
  */
 #include "cli.h"
+#include "det.h"
 #include "run.h"
 #include "run_util.h"
 #include "timeline.h"
@@ -116,6 +117,10 @@ static const char demo_usage[] =
 	"options:\n"
 	"  --seed N              seed every random choice (default: a random seed,\n"
 	"                        printed first); the walkers' timing is not replayed\n"
+	"                        unless --deterministic\n"
+	"  --deterministic       memhp's threads take turns at defined points in an\n"
+	"                        order drawn from the seed, on a virtual clock: the\n"
+	"                        same seed prints the same output, races included\n"
 	"  --protocol 6.1|2025   run only one protocol\n"
 	"  --quick               a 1 GiB guest plugging 1 GiB, down to 256 MiB\n"
 	"  --trace FILE          write the timeline as a Chrome trace-event JSON file\n"
@@ -127,7 +132,7 @@ struct demo_args {
 	const struct demo_plan *plan;
 	const char *svg, *trace;
 	uint64_t seed;
-	bool have_seed;
+	bool have_seed, deterministic;
 	int protocol; /* -1: both */
 };
 
@@ -1370,13 +1375,14 @@ static void report(struct demo_run **runs, int n)
 
 static int parse_args(int argc, char **argv, struct demo_args *a)
 {
-	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_QUICK };
+	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_QUICK, OPT_DETERMINISTIC };
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "svg", required_argument, NULL, OPT_SVG },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "quick", no_argument, NULL, OPT_QUICK },
+		{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1414,6 +1420,9 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 		case OPT_QUICK:
 			a->plan = &quick_plan;
 			break;
+		case OPT_DETERMINISTIC:
+			a->deterministic = true;
+			break;
 		case 'h':
 			fputs(demo_usage, stdout);
 			printf("\n%s has the rest.\n", run_man_hint());
@@ -1448,9 +1457,11 @@ static void print_header(const struct demo_args *a, uint64_t seed)
 			high += cfg.boot[i].size;
 	addr = (DEMO_HIGH_RAM_START + high + DEMO_DEVICE_MEMORY_ALIGN - 1) &
 	       ~(DEMO_DEVICE_MEMORY_ALIGN - 1);
-	printf("memhp demo: seed %" PRIu64 "%s%s\n", seed,
-	       a->have_seed ? "" : " (random: --seed replays the single-threaded parts)",
-	       p == &quick_plan ? ", --quick" : "");
+	printf("memhp demo: seed %" PRIu64 "%s%s%s\n", seed,
+	       a->have_seed	  ? ""
+	       : a->deterministic ? " (random: --seed replays it)"
+				  : " (random: --seed replays the single-threaded parts)",
+	       p == &quick_plan ? ", --quick" : "", a->deterministic ? ", --deterministic" : "");
 	printf("A %s x86_64 guest (QEMU q35) with a virtio-mem device (QEMU): %s region at\n"
 	       "%s, 2 MiB blocks; auto_online_blocks=online_movable.\n",
 	       run_fmt_size(p->ram, ram), run_fmt_size(p->region, region),
@@ -1491,6 +1502,12 @@ int cmd_demo(int argc, char **argv)
 		}
 	}
 	seed = a.have_seed ? a.seed : run_random_seed();
+	/* From here on, with --deterministic, threads take turns by the seed
+	 * and the clock is virtual: the timeline's origin too. */
+	if (a.deterministic && det_start(seed)) {
+		fprintf(stderr, "memhp demo: cannot start the deterministic scheduler\n");
+		return RUN_EXIT_FAILED;
+	}
 	to.out = stdout;
 	to.progress = isatty(STDERR_FILENO);
 	to.keep_events = a.trace != NULL;
@@ -1498,6 +1515,8 @@ int cmd_demo(int argc, char **argv)
 	tl = tl_create(&to);
 	if (!tl) {
 		fprintf(stderr, "memhp demo: out of memory\n");
+		if (a.deterministic)
+			det_stop(NULL);
 		return RUN_EXIT_FAILED;
 	}
 	tl_register_scenario_thread(tl);
@@ -1539,6 +1558,13 @@ int cmd_demo(int argc, char **argv)
 		if (dr->ok)
 			done[nd++] = dr;
 		n++;
+	}
+	if (a.deterministic) {
+		struct det_stats st;
+
+		det_stop(&st);
+		printf("\ndeterministic: %lu scheduling points, %lu thread switches, %u threads\n",
+		       st.points, st.switches, st.threads);
 	}
 	if (nd)
 		report(done, nd);

@@ -25,6 +25,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,9 @@
 #define LAPI_MAX_NOTIFIERS 32
 #define LAPI_MAX_TRACE_HOOKS 8
 #define LAPI_MAX_ALLOWED 16
+/* Rules m:interrupt_on() watches, and the longest such rule. */
+#define LAPI_MAX_INTERRUPT_RULES 8
+#define LAPI_RULE_MAX 32
 #define LAPI_MAX_WORKLOADS 64
 /* One description of a call in the timeline. */
 #define LAPI_DESC 160
@@ -91,6 +95,11 @@ struct lmachine {
 	int inject_errno[MEMHP_MEM_CANCEL_OFFLINE + 1];
 	const char *allowed[LAPI_MAX_ALLOWED];
 	int nr_allowed;
+	/* m:interrupt_on(): read by whatever thread logs a finding, so the
+	 * rules are written before the count that publishes them. */
+	char interrupt_rules[LAPI_MAX_INTERRUPT_RULES][LAPI_RULE_MAX];
+	_Atomic int nr_interrupt_rules;
+	bool interrupt_installed;
 };
 
 struct lpage {
@@ -872,6 +881,8 @@ static int l_machine(lua_State *L)
 		lm->trace_fns[i] = LUA_NOREF;
 	r->machines[r->nr_machines++] = lm;
 	tl_attach(r->tl, m, lm->index);
+	if (run_hooks && run_hooks->machine_created)
+		run_hooks->machine_created(m, run_hooks->priv);
 
 	for (unsigned int i = 0; i < cfg.nr_boot; i++)
 		boot += cfg.boot[i].size;
@@ -1996,16 +2007,24 @@ static unsigned long core_fault_hits(struct memhp_machine *m, const void *cookie
 	return memhp_fault_hits(m, (enum memhp_fault)(uintptr_t)cookie);
 }
 
-static struct lapi_fault faults[LAPI_MAX_FAULTS] = {
-	{ "migration", "a page migration fails with -EAGAIN", core_fault_set, core_fault_hits,
-	  (const void *)(uintptr_t)MEMHP_FAULT_MIGRATION },
-	{ "alloc", "a page allocation fails", core_fault_set, core_fault_hits,
-	  (const void *)(uintptr_t)MEMHP_FAULT_ALLOC },
-};
-static int nr_faults = 2;
+static struct lapi_fault faults[LAPI_MAX_FAULTS];
+static int nr_faults;
+
+/* The core's numbered points (memhp/alloc.h) come first, by their names. */
+static void core_faults_init(void)
+{
+	if (nr_faults)
+		return;
+	for (int i = 0; i < MEMHP_NR_FAULTS; i++)
+		faults[nr_faults++] =
+			(struct lapi_fault){ memhp_fault_name((enum memhp_fault)i),
+					     memhp_fault_what((enum memhp_fault)i), core_fault_set,
+					     core_fault_hits, (const void *)(uintptr_t)i };
+}
 
 int lapi_register_fault(const struct lapi_fault *f)
 {
+	core_faults_init();
 	for (int i = 0; i < nr_faults; i++)
 		if (!strcmp(faults[i].name, f->name))
 			return -EEXIST;
@@ -2019,8 +2038,10 @@ static const struct lapi_fault *check_fault(lua_State *L, int idx)
 {
 	const char *s = luaL_checkstring(L, idx);
 	const char *names[LAPI_MAX_FAULTS + 1], *hint;
-	char list[RUN_ERR_MAX] = "";
+	/* Every name, comma-separated: room for all LAPI_MAX_FAULTS of them. */
+	char list[LAPI_MAX_FAULTS * LAPI_FAULT_NAME_MAX] = "";
 
+	core_faults_init();
 	for (int i = 0; i < nr_faults; i++) {
 		if (!strcmp(s, faults[i].name))
 			return &faults[i];
@@ -2175,6 +2196,48 @@ static int l_allow(lua_State *L)
 		luaL_ref(L, LUA_REGISTRYINDEX);
 		lm->allowed[lm->nr_allowed++] = rule;
 	}
+	return 0;
+}
+
+/* A finding of a watched rule, on any thread: raise the scenario's
+ * signal, as the ^C of a user who saw it would. */
+static void interrupt_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
+			     void *priv)
+{
+	struct lmachine *lm = priv;
+	int n;
+
+	(void)m;
+	/* memhp_report() sends the bare rule first, then the line. */
+	if (ev->kind != MEMHP_TRACE_MESSAGE || strchr(ev->name, ' '))
+		return;
+	n = atomic_load_explicit(&lm->nr_interrupt_rules, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ev->name, lm->interrupt_rules[i])) {
+			memhp_task_signal(lm->run->task);
+			return;
+		}
+}
+
+static int l_interrupt_on(lua_State *L)
+{
+	struct lmachine *lm = check_machine(L, 1);
+
+	for (int i = 2; i <= lua_gettop(L); i++) {
+		const char *rule = luaL_checkstring(L, i);
+		int n = atomic_load(&lm->nr_interrupt_rules);
+
+		if (n == LAPI_MAX_INTERRUPT_RULES || strlen(rule) >= LAPI_RULE_MAX)
+			return luaL_error(L,
+					  "interrupt_on: at most %d rules of fewer than %d "
+					  "characters",
+					  LAPI_MAX_INTERRUPT_RULES, LAPI_RULE_MAX);
+		snprintf(lm->interrupt_rules[n], LAPI_RULE_MAX, "%s", rule);
+		atomic_store_explicit(&lm->nr_interrupt_rules, n + 1, memory_order_release);
+	}
+	if (!lm->interrupt_installed && memhp_add_tracer(lm->m, interrupt_tracer, lm))
+		return luaL_error(L, "interrupt_on: no tracer slot left");
+	lm->interrupt_installed = true;
 	return 0;
 }
 
@@ -2518,6 +2581,7 @@ static const luaL_Reg machine_methods[] = {
 	{ "violations", l_violations },
 	{ "violations_clear", l_violations_clear },
 	{ "allow", l_allow },
+	{ "interrupt_on", l_interrupt_on },
 	{ "report", l_report },
 	{ "svg", l_svg },
 	{ "random", l_random },
@@ -2755,6 +2819,28 @@ static unsigned long report_failures(const struct lmachine *lm,
 	return failed;
 }
 
+bool lapi_allowed(struct run *r, int i, const char *rule)
+{
+	return allowed(r->machines[i], rule);
+}
+
+unsigned long lapi_data_lost(struct run *r, int i, unsigned long *verified)
+{
+	struct lmachine *lm = r->machines[i];
+	unsigned long lost = 0;
+
+	for (int j = 0; j < lm->nr_work; j++) {
+		struct memhp_data_report rep;
+
+		if (lm->work[j]->dead || lm->work[j]->kind != LW_DATA)
+			continue;
+		memhp_data_verify_report(lm->work[j]->data, &rep);
+		lost += rep.corrupted;
+		*verified += rep.verified;
+	}
+	return lost;
+}
+
 unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
 {
 	struct lmachine *lm = r->machines[i];
@@ -2789,6 +2875,9 @@ void lapi_end(struct run *r)
 		if (lm->tracer_installed)
 			memhp_remove_tracer(lm->m, lua_tracer, lm);
 		lm->tracer_installed = false;
+		if (lm->interrupt_installed)
+			memhp_remove_tracer(lm->m, interrupt_tracer, lm);
+		lm->interrupt_installed = false;
 	}
 	r->ended = true;
 }

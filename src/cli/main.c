@@ -26,6 +26,8 @@ const struct cli_command cli_commands[] = {
 	{ "run", "run a Lua scenario: timeline, trace, memory map, verdict", cmd_run },
 	{ "serve", "serve a machine's /sys and /proc memory files over FUSE", cmd_serve },
 	{ "shell", "run a command where lsmem, chmem, free see a memhp machine", cmd_shell },
+	{ "torture", "random operations, the checker after each: a campaign by seed", cmd_torture },
+	{ "sweep", "fail each fault injection point in turn under a scenario", cmd_sweep },
 	{ "help", "show the commands, or one command's help", cmd_help },
 	{ "version", "print the version", cmd_version },
 	{ NULL, NULL, NULL },

@@ -6,6 +6,7 @@
  */
 #include "run.h"
 #include "cli.h"
+#include "det.h"
 #include "run_util.h"
 
 #include <errno.h>
@@ -46,6 +47,9 @@ static const char run_usage[] =
 	"                        TRUST)\n"
 	"  --logical-time        timestamps count events instead of time: two runs\n"
 	"                        with the same seed print byte-identical timelines\n"
+	"  --deterministic       memhp's threads (walkers, drivers, devices) take turns\n"
+	"                        at defined points in an order drawn from the seed, on\n"
+	"                        a virtual clock: racy runs repeat from their seed\n"
 	"  -q, --quiet           no timeline; failures, print() and the verdict only\n"
 	"  -h, --help            this help\n"
 	"\n"
@@ -65,6 +69,7 @@ static const char run_usage[] =
 #define RUN_SANDBOX_NAME_MAX 32
 
 static struct run *sig_run;
+const struct run_hooks *run_hooks;
 
 /* "file:line: " where a hook stopped the script: a hook's level 0 is the
  * function it interrupted, or the C function a call event is about. */
@@ -405,7 +410,7 @@ struct run_args {
 	const char *timeout_arg; /* as given, for messages and the replay line */
 	uint64_t timeout_ms;	 /* 0: none */
 	uint64_t seed;
-	bool have_seed, logical_time, quiet, sandbox;
+	bool have_seed, logical_time, quiet, sandbox, deterministic;
 	bool default_timeout; /* --sandbox's, not the user's */
 	int protocol;
 	int nargs;
@@ -421,7 +426,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		OPT_PROTOCOL,
 		OPT_LOGICAL,
 		OPT_TIMEOUT,
-		OPT_SANDBOX
+		OPT_SANDBOX,
+		OPT_DETERMINISTIC
 	};
 	static const struct option longopts[] = {
 		{ "seed", required_argument, NULL, OPT_SEED },
@@ -431,6 +437,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "logical-time", no_argument, NULL, OPT_LOGICAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "sandbox", no_argument, NULL, OPT_SANDBOX },
+		{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -479,6 +486,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case OPT_SANDBOX:
 			a->sandbox = true;
+			break;
+		case OPT_DETERMINISTIC:
+			a->deterministic = true;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -588,6 +598,8 @@ static void print_replay(const struct run_args *a, uint64_t seed)
 	}
 	if (a->sandbox)
 		printf(" --sandbox");
+	if (a->deterministic)
+		printf(" --deterministic");
 	if (a->nargs)
 		printf(" --");
 	for (int i = 0; i < a->nargs; i++) {
@@ -653,6 +665,13 @@ int cmd_run(int argc, char **argv)
 	r.thread = pthread_self();
 	r.task = memhp_current_task();
 
+	/* Before the timeline: its origin is on the virtual clock too. So is
+	 * the --timeout timer's deadline: a run that repeats also times out
+	 * at the same point. */
+	if (a.deterministic && det_start(r.seed)) {
+		fprintf(stderr, "memhp run: cannot start the deterministic scheduler\n");
+		return RUN_EXIT_FAILED;
+	}
 	to.out = a.quiet ? NULL : stdout;
 	to.logical_time = a.logical_time;
 	to.progress = isatty(STDERR_FILENO);
@@ -717,6 +736,8 @@ int cmd_run(int argc, char **argv)
 	lapi_stop_workers(&r);
 	for (int i = 0; i < r.nr_machines; i++)
 		violations += lapi_final_check(&r, i, &nr_allowed);
+	if (run_hooks && run_hooks->finished)
+		run_hooks->finished(&r, violations, ran, run_hooks->priv);
 	if (a.svg) {
 		for (int i = 0; i < r.nr_machines; i++) {
 			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];
@@ -739,6 +760,8 @@ int cmd_run(int argc, char **argv)
 	if (a.timeout_ms)
 		timer_stop(&timer);
 	lapi_teardown(&r);
+	if (a.deterministic)
+		det_stop(NULL);
 	sigaction(SIGINT, &old_sa, NULL);
 
 	if (a.trace && tl_write_chrome(r.tl, a.trace, a.script))

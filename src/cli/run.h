@@ -106,7 +106,7 @@ void lapi_teardown(struct run *r);
  * @times attempts (-1 forever, 0 off), as memhp_fault_set() does; @hits
  * counts the failures injected. Returns 0, -EEXIST, -ENOSPC.
  */
-#define LAPI_MAX_FAULTS 16
+#define LAPI_MAX_FAULTS 48 /* the core's numbered points and the devices' */
 struct lapi_fault {
 	const char *name;
 	const char *what;
@@ -115,6 +115,27 @@ struct lapi_fault {
 	const void *cookie;
 };
 int lapi_register_fault(const struct lapi_fault *f);
+/* The longest fault name, with its separator, in an error's list. */
+#define LAPI_FAULT_NAME_MAX 24
+
+/*
+ * What `memhp sweep` asks of a run it makes (in a child process): arm its
+ * faults on every machine as it is created, and hear the verdict before
+ * the machines go. NULL (the default): a plain run.
+ */
+struct run_hooks {
+	void (*machine_created)(struct memhp_machine *m, void *priv);
+	/* After the final check: @violations as memhp run counts them, @ran
+	 * whether the script ran to its end. */
+	void (*finished)(struct run *r, unsigned long violations, bool ran, void *priv);
+	void *priv;
+};
+extern const struct run_hooks *run_hooks;
+/* Pages of machine @i's checksummed data that memhp lost (corrupted, not
+ * those a memory failure took): verifies every live data workload. */
+unsigned long lapi_data_lost(struct run *r, int i, unsigned long *verified);
+/* Did the scenario allow findings of @rule on machine @i (m:allow())? */
+bool lapi_allowed(struct run *r, int i, const char *rule);
 
 /* svg.c: draw @m's memory map into @path. 0, or -errno with a message. */
 int svg_write(struct memhp_machine *m, const char *path, const char *title);

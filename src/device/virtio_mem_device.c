@@ -20,6 +20,7 @@
  * wait for a stall to be released, to run the config-change callback and
  * to emit trace events, so neither can deadlock against the device.
  */
+#include <memhp/alloc.h>
 #include <memhp/hotplug.h>
 #include <memhp/virtio_mem.h>
 
@@ -494,11 +495,16 @@ static int stall(struct memhp_vmem_dev *dev, const struct vmem_req *r)
 /* An injected answer (a response type), or -1 when none is due. */
 static int forced_answer(struct memhp_vmem_dev *dev)
 {
-	if (take_fault(dev, MEMHP_VMEM_FAULT_BUSY))
+	/* The device's own faults, then the machine's numbered points
+	 * (memhp sweep and memhp torture arm those). */
+	if (take_fault(dev, MEMHP_VMEM_FAULT_BUSY) ||
+	    memhp_should_fail(dev->m, MEMHP_FAULT_VMEM_REPLY_BUSY))
 		return MEMHP_VIRTIO_MEM_RESP_BUSY;
-	if (take_fault(dev, MEMHP_VMEM_FAULT_ERROR))
+	if (take_fault(dev, MEMHP_VMEM_FAULT_ERROR) ||
+	    memhp_should_fail(dev->m, MEMHP_FAULT_VMEM_REPLY_ERROR))
 		return MEMHP_VIRTIO_MEM_RESP_ERROR;
-	if (take_fault(dev, MEMHP_VMEM_FAULT_NACK))
+	if (take_fault(dev, MEMHP_VMEM_FAULT_NACK) ||
+	    memhp_should_fail(dev->m, MEMHP_FAULT_VMEM_REPLY_NACK))
 		return MEMHP_VIRTIO_MEM_RESP_NACK;
 	return -1;
 }

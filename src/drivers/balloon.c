@@ -51,7 +51,9 @@ int bslot_reserve(struct memhp_balloon *b, unsigned long nr)
 
 		if (ncap >= BALLOON_NIL)
 			return -ENOMEM;
-		ns = realloc(b->slots, ncap * sizeof(*ns));
+		ns = memhp_should_fail(b->m, MEMHP_FAULT_BALLOON_ALLOC)
+			     ? NULL
+			     : realloc(b->slots, ncap * sizeof(*ns));
 		if (!ns)
 			return -ENOMEM;
 		b->slots = ns;
@@ -406,7 +408,13 @@ static int balloon_migrate_page(struct memhp_page *dst, struct memhp_page *src, 
 	pthread_mutex_lock(&b->pages_lock);
 	ok = slot_is(b, idx, src, BSLOT_ISOLATED);
 	pthread_mutex_unlock(&b->pages_lock);
+	/* For a moment both pages are PageOffline (and, across zones, the
+	 * managed page is on the move): the checker must not look then.
+	 * alloc_contig_range() and soft offlining migrate without the
+	 * hotplug lock that would keep it out. */
+	memhp_page_offline_begin(b->m);
 	ret = ok ? b->ops->migratepage(b, dst, src, idx) : -EBUSY;
+	memhp_page_offline_end(b->m);
 	pthread_mutex_unlock(&b->balloon_lock);
 	return ret;
 }

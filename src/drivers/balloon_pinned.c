@@ -199,9 +199,12 @@ static void xen_online_page(struct memhp_page *page, unsigned int order, void *p
 	if (!ret)
 		pinned_append(b, pfn, nr);
 	pthread_mutex_unlock(&b->balloon_lock);
-	/* Left as they are, the pages stay reserved and unused: still safe. */
+	/* Left as they are, the pages stay reserved and unused: still safe.
+	 * Linux threads them on a list and cannot fail here; memhp's array
+	 * can, which is memhp's limit, not the kernel's WARN. */
 	if (ret)
-		memhp_report(b->m, pfn, "warn", "xen balloon: no memory to track onlined pages");
+		memhp_report(b->m, pfn, "memhp-no-memory",
+			     "xen balloon: no memory to track onlined pages");
 }
 
 /* xen_memory_notifier() only wakes the balloon thread on MEM_ONLINE, which

@@ -1621,7 +1621,9 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 		vmem_info(vm, "big block size: 0x%llx", (unsigned long long)vm->bb_size);
 	/* memhp sizes the tracking for the whole region up front. */
 	vm->nr_ids = (unsigned long)((vm->addr + vm->region_size) / unit) + 1 - vm->first_id;
-	vm->states = calloc(vm->nr_ids, sizeof(*vm->states));
+	vm->states = memhp_should_fail(vm->m, MEMHP_FAULT_VMEM_DRV_ALLOC)
+			     ? NULL
+			     : calloc(vm->nr_ids, sizeof(*vm->states));
 	if (!vm->states)
 		return -ENOMEM;
 	if (vm->in_sbm) {

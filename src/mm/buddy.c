@@ -290,8 +290,11 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 	bool bad = false;
 
 	/* One load and one store per page: refcount 0, no flags but
-	 * HWPoison, and nothing typed. */
-	const uint64_t keep = (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
+	 * HWPoison, and nothing typed. A higher-order free clears HWPoison
+	 * too, as free_pages_prepare() does for any free of order > 0
+	 * (docs/semantics.md, Memory failure): only an order-0 page keeps
+	 * it, and stays out of the buddy below. */
+	const uint64_t keep = order ? 0 : (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
 
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		struct memhp_page *p = page + i;
@@ -306,7 +309,10 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 		atomic_store_explicit(&p->raw[0], w & keep, memory_order_relaxed);
 	}
 	ADD_ONCE(zone->managed_pages, 1L << order);
-	if (!bad)
+	/* 6.1's __free_pages_ok() asks free_pages_prepare(), which keeps an
+	 * order-0 HWPoison page out of the buddy (onlined page by page, as
+	 * hv_balloon brings pages online, a poisoned one stays out). */
+	if (!bad && !(order == 0 && PageHWPoison(page)))
 		free_one_page(m, pfn, order, true);
 }
 
@@ -682,6 +688,7 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 	unsigned int alloc_flags = 0;
 
 	(void)nid;
+	mhp_sched_point();
 	if (order > m->max_order)
 		return NULL;
 	if (mhp_should_fail(m, MEMHP_FAULT_ALLOC))

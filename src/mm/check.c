@@ -310,8 +310,11 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		if (m->cfg.protocol == MEMHP_PROTOCOL_6_1 && count == 0 && !managed)
 			fail(c, pfn, "pageoffline-refcount",
 			     "PageOffline page with refcount 0 outside MEM_GOING_OFFLINE");
+		/* The driver's reference must be there; a speculative one
+		 * (a PFN walker, compaction's scanner) may come on top at any
+		 * moment, and only __offline_isolated_pages() minds it. */
 		if (m->cfg.protocol == MEMHP_PROTOCOL_2025 && PageOfflineSkippable(page) &&
-		    count != 1)
+		    count < 1)
 			fail(c, pfn, "pageoffline-refcount",
 			     "skippable PageOffline page with refcount %d, not 1", count);
 		if (managed)

@@ -478,8 +478,9 @@ out:
 	return 0;
 }
 
-/* register_memory_resource(): -E2BIG beyond the address space, -EEXIST on
- * overlap. */
+/* register_memory_resource(): -E2BIG beyond the address space, else
+ * -EEXIST whatever made __request_region() fail: 6.1 turns its NULL into
+ * -EEXIST, an overlap and a failed kzalloc alike. */
 static int register_memory_resource(struct memhp_machine *m, uint64_t start, uint64_t size,
 				    const char *name, unsigned int flags)
 {
@@ -490,7 +491,9 @@ static int register_memory_resource(struct memhp_machine *m, uint64_t start, uin
 		return -E2BIG;
 	}
 	return request_mem_region(m, start, size, name,
-				  flags | IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY);
+				  flags | IORESOURCE_SYSTEM_RAM | IORESOURCE_BUSY)
+		       ? -EEXIST
+		       : 0;
 }
 
 static int __add_memory(struct memhp_machine *m, int nid, uint64_t start, uint64_t size,
@@ -611,7 +614,8 @@ int memhp_offline_and_remove_memory(struct memhp_machine *m, uint64_t start, uin
 	if (!size || !IS_ALIGNED(start, memhp_block_size(m)) ||
 	    !IS_ALIGNED(size, memhp_block_size(m)) || start + size > PFN_PHYS(m->max_pfn))
 		return -EINVAL;
-	online_types = calloc(nr_blocks, 1);
+	online_types =
+		mhp_should_fail(m, MEMHP_FAULT_OFFLINE_REMOVE_ALLOC) ? NULL : calloc(nr_blocks, 1);
 	if (!online_types)
 		return -ENOMEM;
 	first = memhp_phys_to_block_id(m, start);

@@ -582,6 +582,10 @@ struct memhp_machine {
 	/* Fault injection. */
 	_Atomic long fault_remaining[MEMHP_NR_FAULTS];
 	_Atomic unsigned long fault_hits[MEMHP_NR_FAULTS];
+	/* Attempts to let through before failing, and attempts seen while
+	 * armed (memhp_fault_arm()). */
+	_Atomic long fault_skip[MEMHP_NR_FAULTS];
+	_Atomic unsigned long fault_calls[MEMHP_NR_FAULTS];
 
 	struct {
 		uint64_t start, end;
@@ -764,6 +768,20 @@ struct memhp_machine *page_machine(const struct memhp_page *page);
 void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
 	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret);
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
+
+/*
+ * A scheduling point (memhp_set_sched_hook()): each refcount operation and
+ * allocation calls it, so that a deterministic scheduler may switch
+ * threads there. Off, it is one relaxed load and a branch never taken.
+ */
+extern void (*_Atomic mhp_sched_hook)(void);
+static inline void mhp_sched_point(void)
+{
+	void (*hook)(void) = atomic_load_explicit(&mhp_sched_hook, memory_order_relaxed);
+
+	if (__builtin_expect(hook != NULL, 0))
+		hook();
+}
 /* __ratelimit() with DEFAULT_RATELIMIT_{INTERVAL,BURST}: true while fewer
  * than the burst were printed in the current interval. */
 bool mhp_ratelimit(struct memhp_machine *m);

@@ -50,7 +50,8 @@ static int charge_memmap(struct memhp_machine *m, struct mem_section *ms, int ni
 		big++;
 	ms->memmap_chunks = calloc(pages, sizeof(*ms->memmap_chunks));
 	ms->memmap_chunk_orders = calloc(pages, 1);
-	if (!ms->memmap_chunks || !ms->memmap_chunk_orders)
+	if (!ms->memmap_chunks || !ms->memmap_chunk_orders ||
+	    mhp_should_fail(m, MEMHP_FAULT_MEMMAP_META))
 		goto nomem;
 	while (done < pages) {
 		unsigned int order = pages - done >= (1UL << big) ? big : 0;
@@ -224,13 +225,16 @@ int memhp_page_count(const struct memhp_page *page)
 void memhp_get_page(struct memhp_page *page)
 {
 	memhp_note_pfn_walker(page_machine(page));
+	mhp_sched_point();
 	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
 }
 
 bool get_page_unless_zero(struct memhp_page *page)
 {
-	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+	uint32_t c;
 
+	mhp_sched_point();
+	c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
 	do {
 		if (!c)
 			return false;
@@ -247,13 +251,16 @@ bool memhp_get_page_unless_zero(struct memhp_page *page)
 
 void memhp_page_ref_inc(struct memhp_page *page)
 {
+	mhp_sched_point();
 	atomic_fetch_add_explicit(&page->refcount, 1, memory_order_relaxed);
 }
 
 bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 {
-	uint32_t c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
+	uint32_t c;
 
+	mhp_sched_point();
+	c = atomic_load_explicit(&page->refcount, memory_order_relaxed);
 	do {
 		if (unlikely(!c)) {
 			/* The kernel's VM_BUG_ON_PAGE(page_ref_count(page) == 0):

@@ -102,7 +102,8 @@ int isolate_movable_page(struct memhp_machine *m, struct memhp_page *page)
 	if (test_and_set_page_flag(page, PG_isolated))
 		return -EBUSY;
 	ops = owner_ops(m, page_owner_id(page), &owner);
-	if (!ops || !ops->isolate_page || !ops->isolate_page(page, owner)) {
+	if (!ops || !ops->isolate_page || mhp_should_fail(m, MEMHP_FAULT_MIGRATE_ISOLATE) ||
+	    !ops->isolate_page(page, owner)) {
 		clear_page_flag(page, PG_isolated);
 		return -EBUSY;
 	}
@@ -144,7 +145,9 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migr
 		return -EBUSY;
 	if (mhp_should_fail(m, MEMHP_FAULT_MIGRATION))
 		return -EAGAIN;
-	dst = alloc_migration_target(m, pfn_zone(m, src_pfn)->idx);
+	dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET)
+		      ? NULL
+		      : alloc_migration_target(m, pfn_zone(m, src_pfn)->idx);
 	if (!dst)
 		return -ENOMEM;
 	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE);
@@ -268,11 +271,13 @@ struct pfn_vec {
 	unsigned long nr, cap;
 };
 
-static int pfn_vec_push(struct pfn_vec *vec, unsigned long pfn)
+static int pfn_vec_push(struct memhp_machine *m, struct pfn_vec *vec, unsigned long pfn)
 {
 	if (vec->nr == vec->cap) {
 		unsigned long ncap = vec->cap ? vec->cap * 2 : 256;
-		unsigned long *nv = realloc(vec->v, ncap * sizeof(*nv));
+		unsigned long *nv = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_LIST)
+					    ? NULL
+					    : realloc(vec->v, ncap * sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
@@ -326,8 +331,14 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			memhp_put_page(page);
 			continue;
 		}
-		if (pfn_vec_push(vec, pfn)) {
+		if (pfn_vec_push(m, vec, pfn)) {
+			/* Every page isolated so far goes back too: left
+			 * isolated, each would fail isolation for ever and
+			 * offlining would retry without end. */
 			putback_movable_page(m, page);
+			for (unsigned long i = 0; i < vec->nr; i++)
+				putback_movable_page(m, pfn_to_page(m, vec->v[i]));
+			vec->nr = 0;
 			return -ENOMEM;
 		}
 	}

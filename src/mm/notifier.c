@@ -129,14 +129,49 @@ static void check_event_order(struct memhp_machine *m, unsigned long action,
 	}
 }
 
+/*
+ * The injection point of each event, and the errno its notifier fails with:
+ * what 6.1's notifiers give for GOING_ONLINE (slab, kasan: -ENOMEM) and
+ * GOING_OFFLINE (a driver that cannot let go: -EBUSY).
+ */
+static int notify_fault(struct memhp_machine *m, unsigned long action)
+{
+	static const struct {
+		unsigned long action;
+		enum memhp_fault fault;
+		int err;
+	} points[] = {
+		{ MEMHP_MEM_GOING_ONLINE, MEMHP_FAULT_NOTIFY_GOING_ONLINE, -ENOMEM },
+		{ MEMHP_MEM_ONLINE, MEMHP_FAULT_NOTIFY_ONLINE, -ENOMEM },
+		{ MEMHP_MEM_CANCEL_ONLINE, MEMHP_FAULT_NOTIFY_CANCEL_ONLINE, -ENOMEM },
+		{ MEMHP_MEM_GOING_OFFLINE, MEMHP_FAULT_NOTIFY_GOING_OFFLINE, -EBUSY },
+		{ MEMHP_MEM_OFFLINE, MEMHP_FAULT_NOTIFY_OFFLINE, -EBUSY },
+		{ MEMHP_MEM_CANCEL_OFFLINE, MEMHP_FAULT_NOTIFY_CANCEL_OFFLINE, -EBUSY },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(points); i++)
+		if (points[i].action == action)
+			return mhp_should_fail(m, points[i].fault) ? points[i].err : 0;
+	return 0;
+}
+
 int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_memory_notify *arg)
 {
 	int ret = MEMHP_NOTIFY_DONE;
+	const int injected = notify_fault(m, action);
 
 	check_event_order(m, action, arg);
 
 	mhp_trace(m, MEMHP_TRACE_NOTIFY_BEGIN, memhp_memory_event_name(action), arg->start_pfn,
 		  arg->nr_pages, 0, 0);
+	/* An injected veto of GOING_* comes from the first notifier: no other
+	 * one sees the event; any other event still reaches every notifier. */
+	if (injected && (action == MEMHP_MEM_GOING_ONLINE || action == MEMHP_MEM_GOING_OFFLINE)) {
+		ret = memhp_notifier_from_errno(injected);
+		mhp_trace(m, MEMHP_TRACE_NOTIFY, memhp_memory_event_name(action), arg->start_pfn,
+			  arg->nr_pages, 0, injected);
+		return ret;
+	}
 	pthread_rwlock_rdlock(&m->memory_chain.rwsem);
 	for (struct memhp_notifier_block *nb = m->memory_chain.head; nb; nb = nb->next) {
 		ret = nb->notifier_call(nb, action, arg);
@@ -144,6 +179,8 @@ int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_me
 			break;
 	}
 	pthread_rwlock_unlock(&m->memory_chain.rwsem);
+	if (injected)
+		ret = memhp_notifier_from_errno(injected);
 	mhp_trace(m, MEMHP_TRACE_NOTIFY, memhp_memory_event_name(action), arg->start_pfn,
 		  arg->nr_pages, 0, memhp_notifier_to_errno(ret));
 	return ret;

@@ -80,12 +80,17 @@ static int for_each_unclaimed(struct memhp_machine *m, uint64_t start, uint64_t 
 
 static int do_populate(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
+	if (mhp_should_fail(m, MEMHP_FAULT_HOST_POPULATE))
+		return -ENOMEM;
 	return mprotect(m->phys + start, size, PROT_READ | PROT_WRITE) ? -ENOMEM : 0;
 }
 
 static int do_discard(struct memhp_machine *m, uint64_t start, uint64_t size)
 {
-	madvise(m->phys + start, size, MADV_DONTNEED);
+	/* A failed madvise() costs the host its RSS, nothing else: removal
+	 * has happened for the guest all the same. */
+	if (!mhp_should_fail(m, MEMHP_FAULT_HOST_DISCARD))
+		madvise(m->phys + start, size, MADV_DONTNEED);
 	mprotect(m->phys + start, size, PROT_NONE);
 	return 0;
 }
@@ -202,7 +207,8 @@ int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long n
 
 	start = (uint8_t *)ALIGN_DOWN((uintptr_t)start, (uintptr_t)pg);
 	end = (uint8_t *)ALIGN_UP((uintptr_t)end, (uintptr_t)pg);
-	if (mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE))
+	if (mhp_should_fail(m, MEMHP_FAULT_HOST_VMEMMAP) ||
+	    mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE))
 		return -ENOMEM;
 #ifdef MADV_POPULATE_WRITE
 	/* The host faults in the descriptors in one call rather than one
@@ -248,6 +254,8 @@ int memhp_host_discard(struct memhp_machine *m, uint64_t start, uint64_t size, b
 {
 	if (!host_range_ok(m, start, size))
 		return -EINVAL;
+	if (mhp_should_fail(m, MEMHP_FAULT_HOST_DISCARD))
+		return -EIO;
 	madvise(m->phys + start, size, MADV_DONTNEED);
 	if (inaccessible)
 		mprotect(m->phys + start, size, PROT_NONE);

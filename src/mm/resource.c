@@ -71,7 +71,7 @@ int request_mem_region(struct memhp_machine *m, uint64_t start, uint64_t size, c
 	struct resource *parent = &m->iomem, *new, **p;
 	int ret = 0;
 
-	new = calloc(1, sizeof(*new));
+	new = mhp_should_fail(m, MEMHP_FAULT_RESOURCE_ALLOC) ? NULL : calloc(1, sizeof(*new));
 	if (!new)
 		return -ENOMEM;
 	new->start = start;

@@ -226,11 +226,17 @@ static long allocate_slab(struct memhp_kmem_cache *c)
 	if (!page)
 		return -ENOMEM;
 	idx = slab_slot(c);
-	map = calloc((order_objects(order, c->size) + 63) / 64, sizeof(*map));
+	map = mhp_should_fail(m, MEMHP_FAULT_SLAB_META)
+		      ? NULL
+		      : calloc((order_objects(order, c->size) + 63) / 64, sizeof(*map));
 	if (idx < 0 || !map) {
 		free(map);
-		if (idx >= 0)
+		/* A free slot reads as no slab (pfn 0): a new one's memory is
+		 * whatever realloc() left there. */
+		if (idx >= 0) {
+			c->slabs[idx] = (struct slab){ 0 };
 			c->free_slots[c->nr_free_slots++] = (uint32_t)idx;
+		}
 		memhp_free_pages(page, order);
 		return -ENOMEM;
 	}

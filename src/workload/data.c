@@ -38,7 +38,9 @@ struct memhp_data {
 	unsigned long nr_hwpoisoned;
 	_Atomic unsigned long nr_migrated;
 	_Atomic bool refuse;
-	uint64_t generation;
+	/* Seeds each new page's bytes; allocating threads take theirs
+	 * without the lock, which filling the page must not hold. */
+	_Atomic uint64_t generation;
 };
 
 /* 4 KiB of splitmix64 output from @seed; returns its checksum (the same
@@ -221,7 +223,9 @@ unsigned long memhp_data_alloc_slots(struct memhp_data *d, unsigned long nr, mem
 
 		if (!page)
 			break;
-		csum = fill_page(memhp_page_address(page), d->generation++);
+		csum = fill_page(
+			memhp_page_address(page),
+			atomic_fetch_add_explicit(&d->generation, 1, memory_order_relaxed));
 		pthread_mutex_lock(&d->lock);
 		if (d->nr_free_slots) {
 			idx = d->free_slots[--d->nr_free_slots];

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# tests/torture.sh - memhp torture: a short campaign under whatever build
+# runs make check (the sanitizer builds included) finds no violation and
+# loses no data; shards split a campaign by seed without overlap; a replay
+# file that fails is reported with its operation and log, and shrinks to
+# the one operation that matters. TAP output; $MEMHP is the program.
+# TORTURE_OPS sets the campaign's length (the longer ones are
+# scripts/torture-campaign's).
+set -u
+MEMHP=${MEMHP:-build/default/memhp}
+OPS=${TORTURE_OPS:-1200}
+cd "$(dirname "$0")/.." || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+
+echo "1..11"
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	[ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/# /' "$2" | tail -40
+}
+check() {
+	if [ "$?" -eq 0 ]; then ok "$1"; else not_ok "$1" "${2:-$tmp/out}"; fi
+}
+
+# A short campaign over both protocols.
+"$MEMHP" torture --seed 1 --ops "$OPS" --out "$tmp" -q >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] && grep -q "^memhp torture: $OPS operations in .* 0 violations; .* 0 lost;" "$tmp/out"
+check "$OPS operations over both protocols: 0 violations, 0 data pages lost"
+! grep -q 'Sanitizer\|runtime error:' "$tmp/out"
+check "no sanitizer spoke"
+
+# Shards: the runs of shard I are the seeds S + I, S + I + N, ...
+"$MEMHP" torture --seed 10 --ops 80 --run-ops 20 --shard 0/2 --protocol 6.1 \
+	--log "$tmp/s0" -q >"$tmp/out" 2>&1 &&
+	"$MEMHP" torture --seed 10 --ops 80 --run-ops 20 --shard 1/2 --protocol 6.1 \
+		--log "$tmp/s1" -q >>"$tmp/out" 2>&1
+[ "$(grep '^# seed' "$tmp/s0" | awk '{print $3}' | tr '\n' ' ')" = "10 12 14 16 " ] &&
+	[ "$(grep '^# seed' "$tmp/s1" | awk '{print $3}' | tr '\n' ' ')" = "11 13 15 17 " ]
+check "--shard 0/2 and 1/2 split the seeds of one campaign, none twice"
+
+# A replay file: the setup, then the operations, one of which fails.
+{
+	echo "memhp-torture-replay 1"
+	echo "seed 7"
+	echo "protocol 6.1"
+	echo "threads 0"
+	echo "walkers 0"
+	echo "deterministic 1"
+	for i in $(seq 1 12); do
+		echo "op store_state 0x$(printf %x $((32 + i % 4))) 0x$((i % 4)) 0"
+		echo "op data_alloc 0x40 0 0"
+	done
+	echo "op selftest 0 0 0"
+	for i in $(seq 1 6); do echo "op kalloc_alloc 0x2 0 0"; done
+} >"$tmp/bad.replay"
+"$MEMHP" torture --replay "$tmp/bad.replay" -q >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ]
+check "a replay that ends in a violation exits 1"
+grep -q "VIOLATION: seed 7, protocol 6.1, operation 25 of the run" "$tmp/out" &&
+	grep -q "torture-selftest: a violation a replay file asked for" "$tmp/out"
+check "it names the seed, the operation and the rule"
+grep -q "^ *25  selftest 0 0 0 " "$tmp/out" && grep -q "^ *24  data_alloc" "$tmp/out"
+check "it prints the tail of the operation log, up to the failing one"
+"$MEMHP" torture --replay "$tmp/bad.replay" --shrink -q >"$tmp/out" 2>&1
+[ "$(grep -c '^op ' "$tmp/bad.replay.min")" = 1 ] && grep -q '^op selftest' "$tmp/bad.replay.min"
+check "--shrink keeps the one operation that still fails"
+"$MEMHP" torture --replay "$tmp/bad.replay.min" -q >"$tmp/out" 2>&1
+[ "$?" -eq 1 ] && grep -q "operation 1 of the run" "$tmp/out"
+check "the shrunk replay fails the same way"
+
+# Deterministic: the threads take turns by the seed, so the operation log,
+# results and (virtual) times included, is the same twice.
+for i in 1 2; do
+	"$MEMHP" torture --seed 5 --ops 60 --run-ops 60 --protocol 2025 --deterministic \
+		--log "$tmp/det$i" -q >"$tmp/out" 2>&1
+done
+cmp -s "$tmp/det1" "$tmp/det2" && [ "$(grep -c '^ *[0-9]*  ' "$tmp/det1")" -eq 60 ]
+check "--deterministic: the same operation log twice, results and times included" "$tmp/det1"
+
+# --schedule: the same operations under another schedule, as often as wanted.
+sed -e 's/^threads 0/threads 1/' -e 's/^walkers 0/walkers 1/' "$tmp/bad.replay" >"$tmp/racy.replay"
+"$MEMHP" torture --replay "$tmp/racy.replay" --schedule 5 >"$tmp/s1" 2>&1
+"$MEMHP" torture --replay "$tmp/racy.replay" --schedule 5 >"$tmp/s2" 2>&1
+cmp -s "$tmp/s1" "$tmp/s2" && grep -q "VIOLATION: seed 7, protocol 6.1, operation 25" "$tmp/s1"
+check "--replay --schedule S: the same run twice" "$tmp/s1"
+
+"$MEMHP" torture --ops 10 --seconds 1 >"$tmp/out" 2>&1
+[ "$?" -eq 2 ]
+check "--ops and --seconds together are a usage error"
