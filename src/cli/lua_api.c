@@ -858,8 +858,9 @@ static int l_machine(lua_State *L)
 		return luaL_error(L, "memhp.machine: invalid configuration: %s",
 				  memhp_config_error());
 	if (ret)
-		return luaL_error(L, "memhp.machine: cannot create the machine: %s",
-				  strerror(-ret));
+		return luaL_error(L, "memhp.machine: cannot create the machine: %s%s%s",
+				  strerror(-ret), *memhp_config_error() ? ": " : "",
+				  memhp_config_error());
 	lm = calloc(1, sizeof(*lm));
 	if (!lm) {
 		memhp_machine_destroy(m);

@@ -897,7 +897,7 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 	ret = memhp_machine_create(&cfg, &m);
 	if (ret) {
 		fprintf(stderr, "%s: cannot create the machine: %s%s%s\n", prog, strerror(-ret),
-			ret == -EINVAL ? ": " : "", ret == -EINVAL ? memhp_config_error() : "");
+			*memhp_config_error() ? ": " : "", memhp_config_error());
 		return ret;
 	}
 	out->m = m;

@@ -727,6 +727,13 @@ void mhp_log(struct memhp_machine *m, int level, const char *fmt, ...)
 void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/* host_memory.c: the host memory a machine needs at creation (its bytes;
+ * *@ram gets the boot RAM), and whether the host has it: 0, or -ENOMEM
+ * with the reason in @msg. mhp_host_root prefixes the files read. */
+extern const char *mhp_host_root;
+uint64_t mhp_host_memory_need(const struct memhp_config *cfg, uint64_t *ram);
+int mhp_host_memory_check(const struct memhp_config *cfg, char *msg, size_t len);
+
 /* physmem.c: the host memory behind physical addresses. */
 int physmem_reserve(struct memhp_machine *m);
 void physmem_release(struct memhp_machine *m);
