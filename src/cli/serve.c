@@ -97,6 +97,9 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	/* Before the machine, which may take seconds to build. */
+	if (serve_reclaim_mountpoints(&so, mountpoint, "memhp serve"))
+		goto out;
 	if (machine_opts_create(o, "memhp serve", &mc))
 		goto out;
 	if (memhp_fs_create(mc.m, &fs)) {

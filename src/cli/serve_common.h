@@ -44,6 +44,20 @@ struct serve_opts {
 int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **argv, int *i);
 void serve_opts_usage(FILE *f);
 
+/*
+ * A memhp killed by SIGKILL leaves its FUSE mounts behind, dead: every
+ * access to @dir fails with ENOTCONN and nothing can be mounted there. If
+ * the dead mount is memhp's (fuse.memhp), unmount it (lazily) and say so;
+ * if it is another program's, or cannot be unmounted, refuse and name the
+ * command that clears it. Returns 0 (@dir is usable, or not for this
+ * reason), or -ENOTCONN after saying why.
+ */
+int serve_reclaim_mountpoint(const char *dir, const char *prog);
+/* The same for @mountpoint (if not NULL) and every --tmpfs path: before
+ * anything is built. */
+int serve_reclaim_mountpoints(const struct serve_opts *so, const char *mountpoint,
+			      const char *prog);
+
 struct serve_extras {
 	struct uevent_helper *uevents;
 	struct kmsg_log *log;
