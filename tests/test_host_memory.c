@@ -233,6 +233,39 @@ static void cgroup_v1_memory_limit_in_bytes_limits_the_machine(void)
 	unfake_host();
 }
 
+/* The room left after creation is the budget of hot-added memory: a
+ * section's descriptors beyond it are refused as a memmap Linux cannot
+ * allocate, and removal gives them back. */
+static void hot_add_beyond_what_the_host_had_left_fails_enomem(void)
+{
+	const uint64_t block = 128 * MEMHP_MiB, descs = block / MEMHP_PAGE_SIZE * 16;
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	uint64_t ram, need;
+
+	config(&cfg, 1 * MEMHP_GiB);
+	need = mhp_host_memory_need(&cfg, &ram);
+	/* Room for the machine and one more block's descriptors, in kB. */
+	fake_host((need + descs + 1023) / 1024);
+	ASSERT_EQ(memhp_machine_create(&cfg, &m), 0);
+	EXPECT_EQ(memhp_add_memory(m, 0, 4 * MEMHP_GiB, block, 0), 0);
+	EXPECT_EQ(memhp_add_memory(m, 0, 4 * MEMHP_GiB + block, block, 0), -ENOMEM);
+	/* Nothing of the refused block stayed. */
+	EXPECT_EQ(memhp_add_memory(m, 0, 4 * MEMHP_GiB + block, block, 0), -ENOMEM);
+	EXPECT_EQ(memhp_remove_memory(m, 4 * MEMHP_GiB, block), 0);
+	EXPECT_EQ(memhp_add_memory(m, 0, 4 * MEMHP_GiB + block, block, 0), 0);
+	EXPECT_EQ(memhp_check(m, NULL), 0);
+	memhp_machine_destroy(m);
+
+	/* Unchecked, the budget has no end. */
+	cfg.ignore_host_memory = true;
+	ASSERT_EQ(memhp_machine_create(&cfg, &m), 0);
+	for (uint64_t a = 4 * MEMHP_GiB; a < 5 * MEMHP_GiB; a += block)
+		EXPECT_EQ(memhp_add_memory(m, 0, a, block, 0), 0);
+	memhp_machine_destroy(m);
+	unfake_host();
+}
+
 /* What cannot be read limits nothing: no /proc, no cgroup files. */
 static void unreadable_sources_limit_nothing(void)
 {
@@ -256,4 +289,5 @@ RUN_TESTS(T(need_is_16_bytes_a_page_of_every_boot_section_plus_a_few_mib),
 	  T(ignore_host_memory_creates_what_the_host_cannot_hold),
 	  T(cgroup_v2_ancestor_memory_max_limits_the_machine),
 	  T(cgroup_v1_memory_limit_in_bytes_limits_the_machine),
+	  T(hot_add_beyond_what_the_host_had_left_fails_enomem),
 	  T(unreadable_sources_limit_nothing))

@@ -16,6 +16,13 @@
  * workloads, tmpfs files): they are the guest's business, as on a real
  * host that overcommits, and are not counted here.
  *
+ * What is left once the machine is built is its budget for hot-added
+ * memory: vmemmap_populate() refuses a section whose descriptors would go
+ * beyond it (-ENOMEM, as Linux's hot-add when it cannot allocate a
+ * memmap), so a pc-dimm or a virtio-mem plug cannot OOM the host either.
+ * The budget is a snapshot: what other processes take later, and what
+ * guests write into their pages, are not in it.
+ *
  * What the host can give: MemAvailable, and for each memory cgroup
  * (v1 or v2) the process is in, from its own up to the root, the limit
  * minus what is charged, less the inactive page cache that reclaim would
@@ -286,9 +293,11 @@ static void fmt_size(char *buf, size_t len, uint64_t bytes)
 		snprintf(buf, len, "%.0f %s", v, units[u]);
 }
 
-uint64_t mhp_host_memory_need(const struct memhp_config *cfg, uint64_t *ram)
+/* The descriptors of the boot sections (*@descs) and the rest of the
+ * machine's cost at creation; returns the sum. */
+static uint64_t host_need(const struct memhp_config *cfg, uint64_t *ram, uint64_t *descs)
 {
-	uint64_t section = cfg->section_size, sections = 0, pages, need;
+	uint64_t section = cfg->section_size, sections = 0, need;
 	uint64_t nr_sections = cfg->phys_size / section;
 	uint64_t last = UINT64_MAX;
 
@@ -305,27 +314,38 @@ uint64_t mhp_host_memory_need(const struct memhp_config *cfg, uint64_t *ram)
 			sections += end - first + 1;
 		last = end;
 	}
-	pages = sections * (section >> MEMHP_PAGE_SHIFT);
-	need = pages * sizeof(struct memhp_page);
-	need += nr_sections * sizeof(struct mem_section);
+	*descs = sections * (section >> MEMHP_PAGE_SHIFT) * sizeof(struct memhp_page);
+	need = *descs + nr_sections * sizeof(struct mem_section);
 	need += (cfg->phys_size >> MEMHP_PAGE_SHIFT) >> cfg->pageblock_order;
 	need += cfg->phys_size / cfg->block_size * sizeof(struct memory_block);
 	return need + HOST_FIXED_COST;
 }
 
-int mhp_host_memory_check(const struct memhp_config *cfg, char *msg, size_t len)
+uint64_t mhp_host_memory_need(const struct memhp_config *cfg, uint64_t *ram)
 {
+	uint64_t descs;
+
+	return host_need(cfg, ram, &descs);
+}
+
+int mhp_host_memory_check(const struct memhp_config *cfg, int64_t *budget, char *msg, size_t len)
+{
+	const char *env = getenv(MEMHP_IGNORE_HOST_MEMORY_ENV);
 	struct host_room r;
-	uint64_t ram, need = mhp_host_memory_need(cfg, &ram);
+	uint64_t ram, descs, need = host_need(cfg, &ram, &descs);
 	char a[32], b[32], c[32], d[32];
 
-	const char *env = getenv(MEMHP_IGNORE_HOST_MEMORY_ENV);
-
+	*budget = INT64_MAX;
 	if (cfg->ignore_host_memory || (env && *env && strcmp(env, "0")))
 		return 0;
 	host_room(&r);
-	if (need <= r.room)
+	if (need <= r.room) {
+		/* What is left after the rest is for descriptors: the boot
+		 * sections' now, hot-added memory's later. */
+		if (r.room - (need - descs) < (uint64_t)INT64_MAX)
+			*budget = (int64_t)(r.room - (need - descs));
 		return 0;
+	}
 	fmt_size(a, sizeof(a), ram);
 	fmt_size(b, sizeof(b), need);
 	fmt_size(c, sizeof(c), r.room);

@@ -645,6 +645,7 @@ static uint64_t splitmix64(uint64_t *x)
 int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine **out)
 {
 	struct memhp_machine *m;
+	int64_t budget = 0;
 	uint64_t seed;
 	int ret;
 
@@ -656,7 +657,8 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	ret = config_validate(&m->cfg);
 	/* Before anything big is allocated or faulted in. */
 	if (!ret)
-		ret = mhp_host_memory_check(&m->cfg, config_error, sizeof(config_error));
+		ret = mhp_host_memory_check(&m->cfg, &budget, config_error, sizeof(config_error));
+	atomic_store(&m->host_budget, budget);
 	if (ret) {
 		free(m);
 		return ret;
