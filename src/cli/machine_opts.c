@@ -75,7 +75,8 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 		}
 	}
 	if (*p) {
-		sfx = strchr(suffixes, *p & ~0x20);
+		/* A blank folds to NUL, which strchr() finds at the end. */
+		sfx = *p & ~0x20 ? strchr(suffixes, *p & ~0x20) : NULL;
 		if (!sfx || p[1])
 			return -EINVAL;
 		unit = 1ULL << (10 * (sfx - suffixes));

@@ -41,6 +41,43 @@ static void usage(FILE *f)
 	machine_opts_usage(f);
 }
 
+int serve_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     const char **mountpoint)
+{
+	machine_opts_init(o);
+	memset(so, 0, sizeof(*so));
+	*mountpoint = NULL;
+	for (int i = 1; i < argc;) {
+		int r = machine_opts_parse(o, "memhp serve", argc, argv, &i);
+
+		if (!r)
+			r = serve_opts_parse(so, "memhp serve", argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--mount") && i + 1 < argc) {
+			*mountpoint = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--mount=", 8)) {
+			*mountpoint = argv[i] + 8;
+			i++;
+		} else {
+			fprintf(stderr, "memhp serve: unknown option '%s'\n", argv[i]);
+			return -1;
+		}
+	}
+	if (!*mountpoint) {
+		fprintf(stderr, "memhp serve: --mount DIR is required\n");
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct machine_opts *o = malloc(sizeof(*o));
@@ -58,36 +95,15 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "memhp serve: out of memory\n");
 		return 1;
 	}
-	machine_opts_init(o);
-	for (int i = 1; i < argc;) {
-		int r = machine_opts_parse(o, "memhp serve", argc, argv, &i);
-
-		if (!r)
-			r = serve_opts_parse(&so, "memhp serve", argc, argv, &i);
-		if (r < 0)
-			goto out_usage;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			free(o);
+	ret = serve_parse_args(argc, argv, o, &so, &mountpoint);
+	if (ret) {
+		free(o);
+		if (ret > 0)
 			return 0;
-		}
-		if (!strcmp(argv[i], "--mount") && i + 1 < argc) {
-			mountpoint = argv[i + 1];
-			i += 2;
-		} else if (!strncmp(argv[i], "--mount=", 8)) {
-			mountpoint = argv[i] + 8;
-			i++;
-		} else {
-			fprintf(stderr, "memhp serve: unknown option '%s'\n", argv[i]);
-			goto out_usage;
-		}
+		fprintf(stderr, "Try 'memhp serve --help'.\n");
+		return 2;
 	}
-	if (!mountpoint) {
-		fprintf(stderr, "memhp serve: --mount DIR is required\n");
-		goto out_usage;
-	}
+	ret = 1;
 
 	/* Only this thread takes the signals: workers inherit the mask. */
 	sigemptyset(&set);
@@ -132,8 +148,4 @@ out:
 	machine_destroy(&mc);
 	free(o);
 	return ret;
-out_usage:
-	free(o);
-	fprintf(stderr, "Try 'memhp serve --help'.\n");
-	return 2;
 }

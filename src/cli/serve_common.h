@@ -40,6 +40,17 @@ struct serve_opts {
 	const char *log; /* the kernel log's file ("-": stderr) or NULL */
 };
 
+/*
+ * The whole command line of "memhp serve" (@mountpoint: --mount's) and of
+ * "memhp shell" (@cmd: what follows "--", or NULL), after machine_opts_init()
+ * and a zeroed @so. Returns 0, 1 (--help: printed) or -1 (bad usage: said
+ * why). No mount, no machine: tests/fuzz/fuzz_opts.c feeds them.
+ */
+int serve_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     const char **mountpoint);
+int shell_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     char ***cmd);
+
 /* As machine_opts_parse(): 1 (taken), 0 (not ours) or -1 (said why). */
 int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **argv, int *i);
 void serve_opts_usage(FILE *f);

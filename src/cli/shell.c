@@ -204,7 +204,8 @@ static void usage(FILE *f)
 		   "/dev/kmsg is the machine's kernel log (dmesg, dmesg -w); syslog(2) and\n"
 		   "/proc/kmsg, which would show the host's, fail with EPERM (dmesg -S).\n"
 		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
-		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
+		   "never touches the host's kernel. The mounts vanish with the namespace;\n"
+		   "what COMMAND left running is killed when it exits or the shell dies.\n"
 		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot).\n"
 		   "\n"
 		   "Needs root, or unprivileged user namespaces and access to /dev/fuse.\n"
@@ -781,6 +782,36 @@ static int wait_child(pid_t child, const sigset_t *set)
 	}
 }
 
+int shell_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     char ***cmd)
+{
+	machine_opts_init(o);
+	memset(so, 0, sizeof(*so));
+	*cmd = NULL;
+	for (int i = 1; i < argc;) {
+		int r = machine_opts_parse(o, PROG, argc, argv, &i);
+
+		if (!r)
+			r = serve_opts_parse(so, PROG, argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--")) {
+			if (i + 1 < argc)
+				*cmd = argv + i + 1;
+			break;
+		}
+		fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_shell(int argc, char **argv)
 {
 	struct machine_opts *o = malloc(sizeof(*o));
@@ -806,29 +837,17 @@ int cmd_shell(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_SHELL_FAILED;
 	}
-	machine_opts_init(o);
-	for (int i = 1; i < argc;) {
-		int r = machine_opts_parse(o, PROG, argc, argv, &i);
-
-		if (!r)
-			r = serve_opts_parse(&so, PROG, argc, argv, &i);
-		if (r < 0)
-			goto out_usage;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			free(o);
+	ret = shell_parse_args(argc, argv, o, &so, &cmd);
+	if (ret) {
+		free(o);
+		if (ret > 0)
 			return 0;
-		}
-		if (!strcmp(argv[i], "--")) {
-			if (i + 1 < argc)
-				cmd = argv + i + 1;
-			break;
-		}
-		fprintf(stderr, PROG ": unknown option '%s'\n", argv[i]);
-		goto out_usage;
+		fprintf(stderr, "Try 'memhp shell --help'.\n");
+		return EXIT_SHELL_FAILED;
 	}
+	ret = EXIT_SHELL_FAILED;
+	if (!cmd)
+		cmd = default_cmd;
 	if (cmd == default_cmd) {
 		default_cmd[0] = getenv("SHELL");
 		if (!default_cmd[0] || !*default_cmd[0])
@@ -904,8 +923,4 @@ out:
 	remove_tmp(&sh);
 	free(o);
 	return ret;
-out_usage:
-	free(o);
-	fprintf(stderr, "Try 'memhp shell --help'.\n");
-	return EXIT_SHELL_FAILED;
 }
