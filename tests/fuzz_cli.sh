@@ -92,11 +92,16 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 n=0
 for t in "$@"; do
 	case $t in
-	fuzz_qmp_resize) objs="$lib $qmp" libs="jansson" dict=qmp.dict seeds=$top/tests/fuzz/corpus_qmp ;;
+	fuzz_qmp_resize) objs="$lib $qmp" libs="jansson" dict=qmp.dict timeout=10
+		seeds=$top/tests/fuzz/corpus_qmp ;;
 	# The shipped scenarios and the API's tests seed it too (read only).
-	fuzz_lua) objs="$lib $qmp $cli" libs=$pkgs dict=lua.dict
+	# A scenario is interrupted after 1 s, and memhp run gives up on it
+	# 5 s later with _exit(124), which libFuzzer would not see: a hang
+	# must be caught before, at 4 s.
+	fuzz_lua) objs="$lib $qmp $cli" libs=$pkgs dict=lua.dict timeout=4
 		seeds="$top/tests/fuzz/corpus_lua $top/scenarios $top/tests/lua" ;;
-	fuzz_opts) objs="$lib $qmp $cli" libs=$pkgs dict=opts.dict seeds=$top/tests/fuzz/corpus_opts ;;
+	fuzz_opts) objs="$lib $qmp $cli" libs=$pkgs dict=opts.dict timeout=10
+		seeds=$top/tests/fuzz/corpus_opts ;;
 	*) echo "not ok $((n += 1)) - $t: no such target"; echo "not ok $((n += 1)) - $t # SKIP"; continue ;;
 	esac
 	harness=$(compile "$top/tests/fuzz/$t.c")
@@ -120,9 +125,9 @@ for t in "$@"; do
 	# a scenario after 1 s); -close_fd_mask=3: the target's own output
 	# (memhp's messages) is not the fuzzer's.
 	if { [ ! -d "$regress" ] ||
-		"$out/$t" -timeout=10 -rss_limit_mb=4096 -close_fd_mask=3 \
+		"$out/$t" -timeout=$timeout -rss_limit_mb=4096 -close_fd_mask=3 \
 			"$regress"/* > "$out/$t.regress.log" 2>&1; } &&
-		"$out/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+		"$out/$t" -max_total_time="$seconds" -timeout=$timeout -rss_limit_mb=4096 \
 			-close_fd_mask=3 -artifact_prefix="$out/$t-" -print_final_stats=1 \
 			-dict="$top/tests/fuzz/$dict" \
 			"$out/corpus_$t" $seeds > "$out/$t.log" 2>&1; then
