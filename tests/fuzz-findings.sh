@@ -26,4 +26,33 @@ cp "$(dirname "$0")/fuzz/regress_fuzz_lua/wait-stalled-without-a-request.lua" "$
 is "$?" 124 "wait_stalled_for_a_request_that_never_comes_ends_at_the_timeout: status 124"
 is "$(grep -c "s.lua:10: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at the line that waited"
 is "$(grep -c "did not stop when told to" "$TEST_TMP/err")" 0 "... when told to, not after the grace"
+# fuzz_lua_api, regress_fuzz_lua_api/page-offline-begin-twice: a script
+# that called m:page_offline_begin() twice, or called m:check() (or any
+# operation, whose checker takes the same lock) inside it, hung for ever.
+cat > "$TEST_TMP/pob.lua" << 'EOF'
+local m = memhp.machine{ram = "512M", phys_size = "4G"}
+m:page_offline_begin()
+local ok1, e1 = pcall(function() m:page_offline_begin() end)
+local ok2, e2 = pcall(function() m:check() end)
+local ok3, e3 = pcall(function() m:online(1, "online") end)
+local page = m:pfn_to_page(0x1000)
+expect_eq(page:count(), 0, "pages may be touched inside it")
+m:page_offline_end()
+local ok4, e4 = pcall(function() m:page_offline_end() end)
+print(e1) print(e2) print(e3) print(e4)
+expect_eq(m:check(), 0, "and everything once it ended")
+m:page_offline_begin()
+EOF
+timeout 60 "$MEMHP" run "$TEST_TMP/pob.lua" > "$TEST_TMP/out" 2> "$TEST_TMP/err"
+is "$?" 1 "page_offline_begin_twice_is_an_error_not_a_hang: the run ends, and fails"
+is "$(grep -c "pob.lua:3: page_offline_begin: the script is inside it already" "$TEST_TMP/out")" 1 \
+	"... a second m:page_offline_begin() is an error at its line"
+is "$(grep -c "pob.lua:4: check: inside m:page_offline_begin() only pages may be touched" "$TEST_TMP/out")" 1 \
+	"... so is m:check() inside it"
+is "$(grep -c "pob.lua:5: online: inside m:page_offline_begin() only pages may be touched" "$TEST_TMP/out")" 1 \
+	"... and an operation"
+is "$(grep -c "pob.lua:9: page_offline_end: the script is not inside" "$TEST_TMP/out")" 1 \
+	"... and m:page_offline_end() outside it"
+is "$(grep -c "error: .*pob.lua:12: m:page_offline_begin() here was never ended" "$TEST_TMP/err")" 1 \
+	"... and one never ended, at the end of the scenario"
 finish

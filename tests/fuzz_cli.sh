@@ -4,6 +4,7 @@
 # fuzz_cli.sh - build three libFuzzer targets with clang (and ASan, UBSan)
 # and fuzz each for a few seconds:
 #   fuzz_lua         Lua scenarios under memhp run --sandbox --timeout
+#   fuzz_lua_api     the same, with tapes of API calls (lua_api_driver.lua)
 #   fuzz_opts        the command lines of memhp serve and memhp shell
 #   fuzz_qmp_resize  the QMP server while the virtio-mem driver resizes
 # Before fuzzing, each target replays tests/fuzz/regress_TARGET/*: inputs
@@ -13,19 +14,23 @@
 #   FUZZ_SECONDS=60 tests/fuzz_cli.sh          fuzz longer
 #   FUZZ_TARGETS="fuzz_lua" tests/fuzz_cli.sh  only some
 #
-# Objects go to the fuzz-cli/ directory next to $MEMHP (the build directory
-# of the make that runs the tests), or build/fuzz-cli; only stale ones are
-# rebuilt. New corpus entries stay there, never in the source tree.
+# The fuzzers go to the fuzz-cli/ directory next to $MEMHP (the build
+# directory of the make that runs the tests), or build/fuzz-cli, their
+# objects to fuzz_qmp.sh's; only stale ones are rebuilt. New corpus entries
+# stay there, never in the source tree.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${MEMHP:-}" ]; then
 	out=$(dirname "$MEMHP")/fuzz-cli
+	# The objects are fuzz_qmp.sh's, built with the same flags: shared.
+	objdir=$(dirname "$MEMHP")/fuzz/obj
 else
 	out=$top/build/fuzz-cli
+	objdir=$top/build/fuzz-qmp/obj
 fi
 seconds=${FUZZ_SECONDS:-5}
-targets=${FUZZ_TARGETS:-fuzz_lua fuzz_opts fuzz_qmp_resize}
+targets=${FUZZ_TARGETS:-fuzz_lua fuzz_lua_api fuzz_opts fuzz_qmp_resize}
 CLANG=${CLANG:-clang}
 pkgs="lua5.4 fuse3 jansson"
 
@@ -39,7 +44,7 @@ if ! pkg-config --exists $pkgs 2> /dev/null; then
 	echo "1..0 # SKIP $pkgs not all found"
 	exit 0
 fi
-mkdir -p "$out/obj" || exit 1
+mkdir -p "$out" "$objdir" || exit 1
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' > "$out/probe.c"
 if ! "$CLANG" -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" 2> /dev/null; then
 	echo "1..1"
@@ -52,6 +57,7 @@ echo "1..$(($# * 2))"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 # shellcheck disable=SC2086
 cflags="-std=gnu11 -O1 -g -pthread -Wall -Wextra -Wno-unused-parameter -I$top/include -D_GNU_SOURCE $(pkg-config --cflags $pkgs)"
+cflags="$cflags -DFUZZ_LUA_DRIVER=\"$top/tests/fuzz/lua_api_driver.lua\""
 log=$out/build.log
 : > "$log"
 rm -f "$out/failed"
@@ -60,13 +66,18 @@ rm -f "$out/failed"
 # instrumented too, for coverage where the input lands.
 compile() {
 	rel=${1#"$top"/}
-	obj=$out/obj/$(echo "$rel" | tr / _).o
+	obj=$objdir/$(echo "$rel" | tr / _).o
+	deps="$top/include $top/src $top/tests/fuzz"
+	pattern='*.h'
 	case $rel in
-	src/cli/* | src/qmp/* | src/fs/* | tests/fuzz/*) extra=-fsanitize=fuzzer-no-link ;;
+	# A harness may include another (fuzz_lua_api.c includes fuzz_lua.c).
+	tests/fuzz/*) extra=-fsanitize=fuzzer-no-link pattern='*.[ch]' ;;
+	src/cli/* | src/qmp/* | src/fs/*) extra=-fsanitize=fuzzer-no-link ;;
 	*) extra= ;;
 	esac
+	# shellcheck disable=SC2086 # $deps is a list
 	if [ ! -e "$obj" ] || [ "$1" -nt "$obj" ] ||
-		[ -n "$(find "$top/include" "$top/src" "$top/tests/fuzz" -name '*.h' -newer "$obj" 2> /dev/null | head -1)" ]; then
+		[ -n "$(find $deps -name "$pattern" -newer "$obj" 2> /dev/null | head -1)" ]; then
 		# shellcheck disable=SC2086
 		"$CLANG" $cflags $san $extra -c "$1" -o "$obj" >> "$log" 2>&1 || : > "$out/failed"
 	fi
@@ -100,6 +111,8 @@ for t in "$@"; do
 	# must be caught before, at 4 s.
 	fuzz_lua) objs="$lib $qmp $cli" libs=$pkgs dict=lua.dict timeout=4
 		seeds="$top/tests/fuzz/corpus_lua $top/scenarios $top/tests/lua" ;;
+	fuzz_lua_api) objs="$lib $qmp $cli" libs=$pkgs dict=none timeout=4
+		seeds=$top/tests/fuzz/corpus_lua_api ;;
 	fuzz_opts) objs="$lib $qmp $cli" libs=$pkgs dict=opts.dict timeout=10
 		seeds=$top/tests/fuzz/corpus_opts ;;
 	*) echo "not ok $((n += 1)) - $t: no such target"; echo "not ok $((n += 1)) - $t # SKIP"; continue ;;
@@ -129,7 +142,7 @@ for t in "$@"; do
 			"$regress"/* > "$out/$t.regress.log" 2>&1; } &&
 		"$out/$t" -max_total_time="$seconds" -timeout=$timeout -rss_limit_mb=4096 \
 			-close_fd_mask=3 -artifact_prefix="$out/$t-" -print_final_stats=1 \
-			-dict="$top/tests/fuzz/$dict" \
+			$([ "$dict" = none ] || echo "-dict=$top/tests/fuzz/$dict") \
 			"$out/corpus_$t" $seeds > "$out/$t.log" 2>&1; then
 		echo "ok $n - $t runs for ${seconds}s without a finding:" \
 			"$(awk '/stat::number_of_executed_units/ {print $2}' "$out/$t.log") inputs" \

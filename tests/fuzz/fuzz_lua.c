@@ -25,6 +25,11 @@
  *
  * The host is faked small (fuzz_host.h): no scenario machine or hot-add
  * may take more than FUZZ_HOST_KB of descriptors.
+ *
+ * fuzz_lua_api.c builds this with FUZZ_LUA_API: the scenario is then
+ * always tests/fuzz/lua_api_driver.lua (FUZZ_LUA_DRIVER, copied to a short
+ * path), and the input its tape of API calls, passed in hex as arg[1]:
+ * every call well-formed Lua, its arguments the fuzzer's.
  */
 #include "../../src/cli/cli.h"
 #include "../../src/cli/run.h"
@@ -41,6 +46,8 @@
 
 /* How long a scenario may run before it is interrupted as ^C does. */
 #define FUZZ_LUA_TIMEOUT "1s"
+/* The longest tape of calls fuzz_lua_api takes (bytes). */
+#define FUZZ_LUA_TAPE_MAX 4096
 /* What of the run's output is read back, at most. */
 #define OUT_MAX (1 << 20)
 
@@ -50,6 +57,11 @@ static char out[OUT_MAX + 1];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void remove_script(void)
+{
+	unlink(script);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -62,6 +74,23 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		perror("fuzz_lua: memfd_create");
 		abort();
 	}
+#ifdef FUZZ_LUA_API
+	{
+		static char driver[1 << 16];
+		FILE *f = fopen(FUZZ_LUA_DRIVER, "r");
+		size_t n = f ? fread(driver, 1, sizeof(driver), f) : 0;
+		int fd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (!n || n == sizeof(driver) || fd < 0 || write(fd, driver, n) != (ssize_t)n) {
+			fprintf(stderr, "fuzz_lua_api: cannot copy %s to %s\n", FUZZ_LUA_DRIVER,
+				script);
+			abort();
+		}
+		fclose(f);
+		close(fd);
+	}
+#endif
+	atexit(remove_script);
 	return 0;
 }
 
@@ -105,14 +134,26 @@ static void check_output(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *argv[] = { "run", "--sandbox", "--quiet",	       "--logical-time", "--seed",
-			 "1",	"--timeout", FUZZ_LUA_TIMEOUT, script,		 NULL };
-	int fd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	static char tape[2 * FUZZ_LUA_TAPE_MAX + 1];
+	char *argv[] = { "run",	   "--sandbox", "--quiet",   "--logical-time",
+			 "--seed", "1",		"--timeout", FUZZ_LUA_TIMEOUT,
+			 script,   "--",	tape,	     NULL };
 	int saved_out, saved_err, rc;
+
+#ifdef FUZZ_LUA_API
+	if (size > FUZZ_LUA_TAPE_MAX)
+		size = FUZZ_LUA_TAPE_MAX;
+	for (size_t i = 0; i < size; i++)
+		snprintf(tape + 2 * i, 3, "%02x", data[i]);
+	tape[2 * size] = '\0';
+#else
+	int fd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		die("cannot write the scenario", script);
 	close(fd);
+	tape[0] = '\0';
+#endif
 	if (ftruncate(out_fd, 0))
 		die("cannot empty the output file", "");
 	fflush(stdout);
