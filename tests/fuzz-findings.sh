@@ -55,4 +55,15 @@ is "$(grep -c "pob.lua:9: page_offline_end: the script is not inside" "$TEST_TMP
 	"... and m:page_offline_end() outside it"
 is "$(grep -c "error: .*pob.lua:12: m:page_offline_begin() here was never ended" "$TEST_TMP/err")" 1 \
 	"... and one never ended, at the end of the scenario"
+# fuzz_lua_api, regress_fuzz_lua_api/guest-advance-for-ever: g:advance()
+# of math.maxinteger ms was days of ticks in a C loop that ^C and
+# --timeout could not stop.
+cat > "$TEST_TMP/adv.lua" << 'EOF'
+local m = memhp.machine{ram = "512M", phys_size = "4G"}
+local g = m:guest{quiet = true}
+g:advance(math.maxinteger)
+EOF
+timeout 60 "$MEMHP" run --sandbox --timeout 1s "$TEST_TMP/adv.lua" > /dev/null 2> "$TEST_TMP/err"
+is "$?" 124 "guest_advance_for_ever_ends_at_the_timeout: status 124"
+is "$(grep -c "adv.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at its line, when told to"
 finish
