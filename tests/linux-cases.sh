@@ -103,6 +103,34 @@ part_files() {
 		grep -q 'raw /sys/firmware/memmap [0-9]* 0x0 0x9fbff System RAM' "$OUT"
 }
 
+# Case i: the watermarks and the vm sysctls, at boot and once a 1 GiB DIMM
+# is onlined movable. Linux: min_free_kbytes 44896 at boot (computed before
+# the init memory and the initramfs are freed: memhp says 45056, see
+# docs/semantics.md), 45056 after; ZONE_MOVABLE min/low/high 6007/7508/9009.
+part_sysctl_1g() {
+	run_guest vm-sysctl.sh
+	is "$(result min_free_kbytes_movable)" 45056 \
+		"i: min_free_kbytes after onlining (Linux: 45056, khugepaged's 11264 pages)"
+	local min low high
+	min=$(field zone_Movable_movable min)
+	low=$(field zone_Movable_movable low)
+	high=$(field zone_Movable_movable high)
+	check "i: ZONE_MOVABLE's marks within 2 pages of Linux's 6007/7508/9009 (memhp: $min/$low/$high)" \
+		[ $((min - 6007)) -ge -2 ] && [ $((min - 6007)) -le 2 ] &&
+		[ $((low - 7508)) -ge -2 ] && [ $((low - 7508)) -le 2 ] &&
+		[ $((high - 9009)) -ge -2 ] && [ $((high - 9009)) -le 2 ]
+	is "$(result vm.lowmem_reserve_ratio)" 256 "i: lowmem_reserve_ratio starts 256 (Linux: 256 256 32 0 0)"
+	is "$(field vm.drop_caches mode)" 200 "i: drop_caches is write-only (Linux: mode 200)"
+	is "$(result vm.swappiness)" 60 "i: swappiness 60 (Linux: 60)"
+	is "$(result swaps)" Filename "i: /proc/swaps has its header and no swap (Linux: the same)"
+}
+
+part_sysctl_4g() {
+	run_guest vm-sysctl.sh
+	is "$(result min_free_kbytes_boot)" 67584 \
+		"i: 4 GiB: min_free_kbytes with DMA, DMA32 and Normal (Linux: 67584)"
+}
+
 tap_init "$0" "$@"
 require_tools awk dd od
 in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G -- part_dimm_normal
@@ -116,4 +144,6 @@ in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G --auto-online o
 	-- part_tmpfs
 in_shell -m 1G,slots=4,maxmem=16G --auto-online online_movable --device pc-dimm,id=d0,size=1G \
 	--device virtio-mem,id=vm0,size=4G,requested-size=1G -- part_files
+in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G -- part_sysctl_1g
+in_shell -m 4G -append nokaslr -- part_sysctl_4g
 finish
