@@ -66,4 +66,11 @@ EOF
 timeout 60 "$MEMHP" run --sandbox --timeout 1s "$TEST_TMP/adv.lua" > /dev/null 2> "$TEST_TMP/err"
 is "$?" 124 "guest_advance_for_ever_ends_at_the_timeout: status 124"
 is "$(grep -c "adv.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at its line, when told to"
+# fuzz_lua_api, regress_fuzz_lua_api/strerror-of-mininteger: the errno's
+# name was looked up after negating it, and -math.mininteger is no long
+# (UBSan; the program said "-0").
+printf 'print(memhp.strerror(math.mininteger))\nprint(memhp.strerror(-2))\n' > "$TEST_TMP/se.lua"
+"$MEMHP" run -q "$TEST_TMP/se.lua" > "$TEST_TMP/out" 2>&1
+is "$(sed -n 2,3p "$TEST_TMP/out")" "-9223372036854775808
+-ENOENT" "strerror_of_mininteger_is_the_number: no errno has that name"
 finish
