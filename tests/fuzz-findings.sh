@@ -73,4 +73,14 @@ printf 'print(memhp.strerror(math.mininteger))\nprint(memhp.strerror(-2))\n' > "
 "$MEMHP" run -q "$TEST_TMP/se.lua" > "$TEST_TMP/out" 2>&1
 is "$(sed -n 2,3p "$TEST_TMP/out")" "-9223372036854775808
 -ENOENT" "strerror_of_mininteger_is_the_number: no errno has that name"
+# fuzz_lua_api, regress_fuzz_lua_api/guest-files-for-ever: g:files() of
+# math.maxinteger files looped in C where ^C could not reach it.
+cat > "$TEST_TMP/files.lua" << 'EOF'
+local m = memhp.machine{ram = "512M", phys_size = "4G"}
+local g = m:guest{quiet = true}
+g:files(math.maxinteger)
+EOF
+timeout 60 "$MEMHP" run --sandbox --timeout 1s "$TEST_TMP/files.lua" > /dev/null 2> "$TEST_TMP/err"
+is "$?" 124 "guest_files_for_ever_ends_at_the_timeout: status 124"
+is "$(grep -c "files.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at its line, when told to"
 finish

@@ -108,10 +108,10 @@ for t in "$@"; do
 	# The shipped scenarios and the API's tests seed it too (read only).
 	# A scenario is interrupted after 1 s, and memhp run gives up on it
 	# 5 s later with _exit(124), which libFuzzer would not see: a hang
-	# must be caught before, at 4 s.
-	fuzz_lua) objs="$lib $qmp $cli" libs=$pkgs dict=lua.dict timeout=4
+	# must be caught before, at 3 s, leaving libFuzzer time to report it.
+	fuzz_lua) objs="$lib $qmp $cli" libs=$pkgs dict=lua.dict timeout=3
 		seeds="$top/tests/fuzz/corpus_lua $top/scenarios $top/tests/lua" ;;
-	fuzz_lua_api) objs="$lib $qmp $cli" libs=$pkgs dict=none timeout=4
+	fuzz_lua_api) objs="$lib $qmp $cli" libs=$pkgs dict=none timeout=3
 		seeds=$top/tests/fuzz/corpus_lua_api ;;
 	fuzz_opts) objs="$lib $qmp $cli" libs=$pkgs dict=opts.dict timeout=10
 		seeds=$top/tests/fuzz/corpus_opts ;;
