@@ -83,4 +83,13 @@ EOF
 timeout 60 "$MEMHP" run --sandbox --timeout 1s "$TEST_TMP/files.lua" > /dev/null 2> "$TEST_TMP/err"
 is "$?" 124 "guest_files_for_ever_ends_at_the_timeout: status 124"
 is "$(grep -c "files.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at its line, when told to"
+# fuzz_lua_api, regress_fuzz_lua_api/pcall-swallows-the-timeout: the
+# timeout's error, raised once, was caught by the script's pcall(); the
+# script then ran on (here into a long C loop) until memhp gave up on it
+# after the grace ("did not stop when told to"). The interrupt now stays.
+printf 'local n = 0\nwhile true do\n\tpcall(function() while true do n = n + 1 end end)\nend\n' > "$TEST_TMP/pc.lua"
+timeout 60 "$MEMHP" run --sandbox --timeout 1s "$TEST_TMP/pc.lua" > /dev/null 2> "$TEST_TMP/err"
+is "$?" 124 "pcall_does_not_swallow_the_timeout: status 124"
+is "$(grep -c "pc.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at the pcall, when told to"
+is "$(grep -c "did not stop when told to" "$TEST_TMP/err")" 0 "... not after the grace"
 finish
