@@ -40,8 +40,9 @@
 
 /* memhp's own resident memory beside the memmap: the program, its
  * libraries and threads, the Lua state, the guest kernel model's
- * bookkeeping. Measured 2.9-6.2 MiB with machines of 1 GiB to 1 TiB
- * ("memhp serve", VmHWM less the memmap); rounded up. */
+ * bookkeeping. Measured 5.9-7.5 MiB with machines of 1 GiB to 3 TiB
+ * ("memhp shell", VmHWM less the memmap, docs/performance.md), of which
+ * the per-section arrays, counted apart, are up to 2 MiB; rounded up. */
 #define HOST_FIXED_COST (8 * MEMHP_MiB)
 /* A limit this large means none: cgroup v1 writes PAGE_COUNTER_MAX pages
  * (2^63 - 4096 bytes) for "unlimited". */
