@@ -58,7 +58,7 @@ for src in "$top"/src/mm/*.c "$top"/src/workload/*.c "$top"/src/drivers/*.c \
 	src/qmp/* | tests/fuzz/*) extra=-fsanitize=fuzzer-no-link ;;
 	*) extra= ;;
 	esac
-	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find "$top/include" "$top/src" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
+	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find "$top/include" "$top/src" "$top/tests/fuzz" -name '*.h' -newer "$obj" 2>/dev/null | head -1)" ]; then
 		# shellcheck disable=SC2086
 		"$CLANG" $cflags $san $extra -c "$src" -o "$obj" >>"$log" 2>&1 || failed=1
 	fi

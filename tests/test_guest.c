@@ -295,8 +295,26 @@ static void destroying_the_guest_gives_every_page_back(void)
 	ASSERT_EQ(memhp_vmstat(m, MEMHP_NR_PAGE_TABLE_PAGES), 0);
 }
 
+/* g:advance(math.maxinteger) ran for ever where ^C could not reach it
+ * (fuzz_lua_api, tests/fuzz/regress_fuzz_lua_api/guest-advance-for-ever):
+ * the task signal stops the ticks. Without it this test would not end. */
+static void advancing_stops_at_the_task_signal(void)
+{
+	struct memhp_machine *m = machine(1 * MEMHP_GiB, 1);
+	struct memhp_guest_config cfg;
+	struct memhp_guest *g;
+
+	ASSERT_TRUE(m);
+	memhp_guest_config_init(&cfg);
+	ASSERT_OK(memhp_guest_create(m, &cfg, &g));
+	memhp_task_signal(memhp_current_task());
+	memhp_guest_advance(g, ~0UL);
+	memhp_task_clear_signal(memhp_current_task());
+	memhp_guest_advance(g, 100);
+}
+
 RUN_TESTS(T(a_booted_guest_holds_what_its_config_says), T(a_quiet_guest_is_a_clean_room),
-	  T(the_same_seed_gives_the_same_machine),
+	  T(advancing_stops_at_the_task_signal), T(the_same_seed_gives_the_same_machine),
 	  T(a_program_holds_a_stack_page_tables_and_slab_until_it_exits),
 	  T(the_first_normal_block_holds_the_page_tables_of_what_runs_next),
 	  T(kernel_memory_never_lands_in_zone_movable),

@@ -1105,6 +1105,20 @@ DEVICE_TEST(destroy_fails_a_stalled_request_with_enodev)
 	ASSERT_ERR(async_join(&a), -ENODEV);
 }
 
+/* A stall armed for a request that never comes: ^C (the memhp task
+ * signal) must end the wait, or a scenario hangs where it waits
+ * (fuzz_lua, tests/fuzz/regress_fuzz_lua/wait-stalled-without-a-request). */
+DEVICE_TEST(wait_stalled_with_no_request_ends_eintr_on_the_task_signal)
+{
+	struct memhp_vmem_dev *d = qemu_dev(8 * BLOCK);
+
+	ASSERT_TRUE(d);
+	memhp_vmem_dev_inject(d, MEMHP_VMEM_FAULT_STALL, 1);
+	memhp_task_signal(memhp_current_task());
+	EXPECT_EQ(memhp_vmem_dev_wait_stalled(d), -EINTR);
+	memhp_task_clear_signal(memhp_current_task());
+}
+
 DEVICE_TEST(discard_failure_is_busy_and_keeps_the_block_plugged)
 {
 	struct memhp_vmem_dev *d = qemu_dev(8 * BLOCK);
@@ -1539,6 +1553,7 @@ DEVICE_TEST(size_listeners_hear_nothing_when_the_size_stays)
 }
 
 RUN_TESTS(T(config_space_is_56_little_endian_bytes_in_uapi_order), T(default_block_size_is_2mib),
+	  T(wait_stalled_with_no_request_ends_eintr_on_the_task_signal),
 	  T(create_rejects_block_size_below_1mib_or_not_a_power_of_two),
 	  T(create_rejects_addr_region_or_requested_size_not_multiple_of_block_size),
 	  T(create_rejects_a_region_outside_the_machine_or_empty),

@@ -83,7 +83,9 @@ MEMHP_API void memhp_guest_destroy(struct memhp_guest *g);
 /* The machine's guest, or NULL. */
 MEMHP_API struct memhp_guest *memhp_machine_guest(struct memhp_machine *m);
 
-/* Run @ms milliseconds of idle activity now, on the caller's thread. */
+/* Run @ms milliseconds of idle activity now, on the caller's thread; a
+ * signal of its memhp task (memhp_task_signal()) stops it at the next
+ * tick. */
 MEMHP_API void memhp_guest_advance(struct memhp_guest *g, unsigned long ms);
 /* Run the idle activity on a thread of its own, following the wall clock:
  * 0, -EALREADY, -EAGAIN (no thread). */

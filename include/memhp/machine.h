@@ -167,7 +167,14 @@ struct memhp_config {
 	bool check_after_ops_whole;
 	/* Seed for every random choice the library makes. */
 	uint64_t seed;
+	/* Create the machine even if the host (or the memory cgroup the
+	 * process is in) has less memory left than it needs at creation:
+	 * its memmap, 4 MiB a GiB of boot RAM. Also set by the environment
+	 * variable MEMHP_IGNORE_HOST_MEMORY (any value but 0). */
+	bool ignore_host_memory;
 };
+
+#define MEMHP_IGNORE_HOST_MEMORY_ENV "MEMHP_IGNORE_HOST_MEMORY"
 
 /*
  * Fill @cfg with the defaults: an x86_64 QEMU q35 guest with @ram_size bytes
@@ -181,8 +188,11 @@ MEMHP_API void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size);
 
 /*
  * Create a machine from @cfg. Boot memory is added and onlined as at boot.
- * Returns 0, or -EINVAL (bad geometry; see memhp_strerror_config() for the
- * reason), -ENOMEM (host memory or address space).
+ * Returns 0, or -EINVAL (bad geometry), -ENOMEM (host memory or address
+ * space; refused before anything is allocated when the host or the
+ * process's memory cgroup has less left than the machine needs, unless
+ * cfg->ignore_host_memory). memhp_config_error() says why for -EINVAL,
+ * and how much is needed and left for that -ENOMEM (empty otherwise).
  */
 MEMHP_API int memhp_machine_create(const struct memhp_config *cfg, struct memhp_machine **out);
 MEMHP_API void memhp_machine_destroy(struct memhp_machine *m);

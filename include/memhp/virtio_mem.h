@@ -286,7 +286,9 @@ MEMHP_API void memhp_vmem_dev_inject(struct memhp_vmem_dev *dev, enum memhp_vmem
 /* Let a stalled request be answered (no effect when none is stalled). */
 MEMHP_API void memhp_vmem_dev_release_stall(struct memhp_vmem_dev *dev);
 /* Wait until a request is stalled. Returns 0, -EDEADLK (from the device's
- * thread), -ENODEV (the device is being destroyed). */
+ * thread), -ENODEV (the device is being destroyed), -EINTR (the caller's
+ * memhp task was signalled, memhp_task_signal(): no request may ever
+ * come to stall). */
 MEMHP_API int memhp_vmem_dev_wait_stalled(struct memhp_vmem_dev *dev);
 
 /* Counters, for tests, traces and pictures. */

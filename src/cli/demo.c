@@ -643,7 +643,7 @@ static int setup(struct demo_run *dr)
 	rc = memhp_machine_create(&cfg, &dr->m);
 	if (rc) {
 		fprintf(stderr, "memhp demo: cannot create the machine: %s\n",
-			rc == -EINVAL ? memhp_config_error() : strerror(-rc));
+			*memhp_config_error() ? memhp_config_error() : strerror(-rc));
 		return rc;
 	}
 	if (tl_attach(dr->tl, dr->m, dr->pid) || memhp_add_tracer(dr->m, demo_tracer, dr)) {

@@ -100,6 +100,10 @@ struct lmachine {
 	char interrupt_rules[LAPI_MAX_INTERRUPT_RULES][LAPI_RULE_MAX];
 	_Atomic int nr_interrupt_rules;
 	bool interrupt_installed;
+	/* The script is between m:page_offline_begin() and _end(): it holds
+	 * the machine's page_offline_rwsem for writing. */
+	bool page_offline_held;
+	char page_offline_where[LAPI_WHERE]; /* where the script began it */
 };
 
 struct lpage {
@@ -254,6 +258,14 @@ static void no_callback(lua_State *L, const char *fn)
 			   "%s inside %s would deadlock: the core holds the hotplug locks "
 			   "there, as Linux does",
 			   fn, r->cb_kind);
+	/* What waits for another thread may wait for one that waits for
+	 * the script's page_offline_begin(). */
+	for (int i = 0; i < r->nr_machines; i++)
+		if (r->machines[i]->page_offline_held)
+			luaL_error(L,
+				   "%s inside m:page_offline_begin() (machine %d) could wait for "
+				   "ever: m:page_offline_end() first",
+				   fn, r->machines[i]->index);
 }
 
 /* ---- Objects ------------------------------------------------------------------------- */
@@ -280,6 +292,42 @@ static void check_live(lua_State *L)
 		   fn);
 }
 
+static int l_page_offline_begin(lua_State *L);
+static int l_page_offline_end(lua_State *L);
+static int l_pfn_to_page(lua_State *L);
+static int l_pfn_to_online_page(lua_State *L);
+static int l_block_pfn(lua_State *L);
+static int l_block_id(lua_State *L);
+
+/*
+ * Inside m:page_offline_begin() a script marks pages, as a driver does,
+ * and nothing else: the checker that runs after an operation, a driver's
+ * work and memhp_check() take the lock it holds, and would wait for ever
+ * (fuzz_lua_api found m:page_offline_begin() twice, then m:check()).
+ * Methods that only find pages and blocks may be called.
+ */
+static void check_page_offline_held(lua_State *L, const struct lmachine *lm)
+{
+	static const lua_CFunction ok[] = { l_page_offline_begin, l_page_offline_end, l_pfn_to_page,
+					    l_pfn_to_online_page, l_block_pfn,	      l_block_id };
+	lua_Debug ar = { .name = NULL };
+	lua_CFunction fn = NULL;
+
+	if (!lm->page_offline_held)
+		return;
+	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "fn", &ar)) {
+		fn = lua_tocfunction(L, -1);
+		lua_pop(L, 1);
+	}
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (fn == ok[i])
+			return;
+	luaL_error(L,
+		   "%s: inside m:page_offline_begin() only pages may be touched: this call "
+		   "could wait for the lock the script holds (m:page_offline_end() first)",
+		   ar.name ? ar.name : "this call");
+}
+
 static struct lmachine *check_machine(lua_State *L, int idx)
 {
 	struct lmachine **p = luaL_checkudata(L, idx, MACHINE_MT);
@@ -287,6 +335,7 @@ static struct lmachine *check_machine(lua_State *L, int idx)
 	check_live(L);
 	if (!*p || !(*p)->m)
 		luaL_error(L, "the machine is gone");
+	check_page_offline_held(L, *p);
 	return *p;
 }
 
@@ -350,6 +399,10 @@ static void call_begin(lua_State *L, struct lmachine *lm, const char *fmt, ...)
 	char w[LAPI_WHERE], what[LAPI_DESC];
 	va_list ap;
 
+	if (lm->page_offline_held)
+		luaL_error(L,
+			   "inside m:page_offline_begin() only pages may be touched: an operation "
+			   "could wait for the lock the script holds (m:page_offline_end() first)");
 	where(L, w, sizeof(w));
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
@@ -866,8 +919,9 @@ static int l_machine(lua_State *L)
 		return luaL_error(L, "memhp.machine: invalid configuration: %s",
 				  memhp_config_error());
 	if (ret)
-		return luaL_error(L, "memhp.machine: cannot create the machine: %s",
-				  strerror(-ret));
+		return luaL_error(L, "memhp.machine: cannot create the machine: %s%s%s",
+				  strerror(-ret), *memhp_config_error() ? ": " : "",
+				  memhp_config_error());
 	lm = calloc(1, sizeof(*lm));
 	if (!lm) {
 		memhp_machine_destroy(m);
@@ -1403,13 +1457,27 @@ static int l_migratetype(lua_State *L)
 
 static int l_page_offline_begin(lua_State *L)
 {
-	memhp_page_offline_begin(check_machine(L, 1)->m);
+	struct lmachine *lm = check_machine(L, 1);
+
+	/* A second down_write() by its holder: Linux would hang. */
+	if (lm->page_offline_held)
+		return errorf(L, "page_offline_begin: the script is inside it already: a "
+				 "second would wait for ever (m:page_offline_end() first)");
+	memhp_page_offline_begin(lm->m);
+	lm->page_offline_held = true;
+	where(L, lm->page_offline_where, sizeof(lm->page_offline_where));
 	return 0;
 }
 
 static int l_page_offline_end(lua_State *L)
 {
-	memhp_page_offline_end(check_machine(L, 1)->m);
+	struct lmachine *lm = check_machine(L, 1);
+
+	if (!lm->page_offline_held)
+		return errorf(L, "page_offline_end: the script is not inside "
+				 "m:page_offline_begin()");
+	lm->page_offline_held = false;
+	memhp_page_offline_end(lm->m);
 	return 0;
 }
 
@@ -2766,6 +2834,20 @@ struct memhp_machine *lapi_machine(struct run *r, int i)
 
 void lapi_stop_workers(struct run *r)
 {
+	/* Before anything waits for a driver that may want the lock. */
+	for (int i = 0; i < r->nr_machines; i++) {
+		struct lmachine *lm = r->machines[i];
+
+		if (!lm->page_offline_held)
+			continue;
+		fprintf(stderr,
+			"memhp run: error: %s: m:page_offline_begin() here was never ended "
+			"(machine %d): the run ends it\n",
+			lm->page_offline_where, lm->index);
+		r->script_errors++;
+		lm->page_offline_held = false;
+		memhp_page_offline_end(lm->m);
+	}
 	for (int i = 0; i < r->nr_machines; i++) {
 		for (int j = 0; j < r->machines[i]->nr_work; j++)
 			if (r->machines[i]->work[j]->kind == LW_WALKERS)

@@ -179,9 +179,11 @@ static int g_files(lua_State *L)
 	struct lguest *lg = check_guest(L, 1);
 	lua_Integer n = luaL_checkinteger(L, 2);
 
-	for (; n > 0; n--)
+	/* A count may be math.maxinteger (fuzz_lua_api): ^C and --timeout
+	 * stop it between files. */
+	for (; n > 0 && !memhp_signal_pending(); n--)
 		memhp_guest_file_created(lg->g);
-	for (; n < 0; n++)
+	for (; n < 0 && !memhp_signal_pending(); n++)
 		memhp_guest_file_removed(lg->g);
 	return 0;
 }

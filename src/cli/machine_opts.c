@@ -75,7 +75,8 @@ int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
 		}
 	}
 	if (*p) {
-		sfx = strchr(suffixes, *p & ~0x20);
+		/* A blank folds to NUL, which strchr() finds at the end. */
+		sfx = *p & ~0x20 ? strchr(suffixes, *p & ~0x20) : NULL;
 		if (!sfx || p[1])
 			return -EINVAL;
 		unit = 1ULL << (10 * (sfx - suffixes));
@@ -915,7 +916,7 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 	ret = memhp_machine_create(&cfg, &m);
 	if (ret) {
 		fprintf(stderr, "%s: cannot create the machine: %s%s%s\n", prog, strerror(-ret),
-			ret == -EINVAL ? ": " : "", ret == -EINVAL ? memhp_config_error() : "");
+			*memhp_config_error() ? ": " : "", memhp_config_error());
 		return ret;
 	}
 	out->m = m;

@@ -95,7 +95,9 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	 * pending signal makes an offline back out) and stop the script after. */
 	if (sig_run->cb_depth)
 		return;
-	lua_sethook(L, NULL, 0, 0);
+	/* The hook stays: a scenario that catches the error with pcall()
+	 * stops at its next instruction all the same, instead of running on
+	 * until the grace is over (fuzz_lua_api). */
 	push_where(L);
 	if (sig_run->timed_out)
 		lua_pushfstring(L, "timed out (--timeout %s)", sig_run->timeout_arg);

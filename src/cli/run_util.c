@@ -180,10 +180,12 @@ const char *run_fmt_range(uint64_t start, uint64_t size, char buf[RUN_RANGE_STR]
 
 const char *run_errno_name(long err)
 {
+	/* Range first: -LONG_MIN is no long (fuzz_lua_api: strerror of
+	 * math.mininteger said "-0"). */
+	if (!err || err > RUN_ERRNO_SCAN_MAX || err < -RUN_ERRNO_SCAN_MAX)
+		return NULL;
 	if (err < 0)
 		err = -err;
-	if (!err || err > RUN_ERRNO_SCAN_MAX)
-		return NULL;
 	return strerrorname_np((int)err);
 }
 

@@ -43,6 +43,59 @@ static void usage(FILE *f)
 	machine_opts_usage(f);
 }
 
+int serve_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     const char **mountpoint)
+{
+	struct stat st;
+	int err = 0;
+
+	machine_opts_init(o);
+	memset(so, 0, sizeof(*so));
+	*mountpoint = NULL;
+	for (int i = 1; i < argc;) {
+		int r = machine_opts_parse(o, "memhp serve", argc, argv, &i);
+
+		if (!r)
+			r = serve_opts_parse(so, "memhp serve", argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--mount")) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "memhp serve: --mount needs a value\n");
+				return -1;
+			}
+			*mountpoint = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--mount=", 8)) {
+			*mountpoint = argv[i] + 8;
+			i++;
+		} else {
+			run_unknown_option_of(argv[i], usage, "memhp serve --help");
+			return -1;
+		}
+	}
+	if (!*mountpoint) {
+		fprintf(stderr, "memhp serve: --mount DIR is required\n");
+		return -1;
+	}
+	/* FUSE would mount over a file too: a directory is what was meant. */
+	if (stat(*mountpoint, &st))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	if (err) {
+		fprintf(stderr, "memhp serve: --mount %s: %s\n", *mountpoint, strerror(err));
+		return -1;
+	}
+	return serve_opts_check(so, "memhp serve") ? -1 : 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct machine_opts *o = malloc(sizeof(*o));
@@ -53,59 +106,19 @@ int cmd_serve(int argc, char **argv)
 	struct serve_extras ex = { 0 };
 	struct memhp_shmem *dev_shm;
 	const char *mountpoint = NULL;
-	struct stat st;
 	sigset_t set;
-	int sig, err = 0, ret = 1;
+	int sig, ret = 1;
 
 	if (!o) {
 		fprintf(stderr, "memhp serve: out of memory\n");
 		return 1;
 	}
-	machine_opts_init(o);
-	for (int i = 1; i < argc;) {
-		int r = machine_opts_parse(o, "memhp serve", argc, argv, &i);
-
-		if (!r)
-			r = serve_opts_parse(&so, "memhp serve", argc, argv, &i);
-		if (r < 0)
-			goto out_usage;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			free(o);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--mount")) {
-			if (i + 1 == argc) {
-				fprintf(stderr, "memhp serve: --mount needs a value\n");
-				goto out_usage;
-			}
-			mountpoint = argv[i + 1];
-			i += 2;
-		} else if (!strncmp(argv[i], "--mount=", 8)) {
-			mountpoint = argv[i] + 8;
-			i++;
-		} else {
-			run_unknown_option_of(argv[i], usage, "memhp serve --help");
-			goto out_usage;
-		}
+	ret = serve_parse_args(argc, argv, o, &so, &mountpoint);
+	if (ret) {
+		free(o);
+		return ret > 0 ? 0 : 2;
 	}
-	if (!mountpoint) {
-		fprintf(stderr, "memhp serve: --mount DIR is required\n");
-		goto out_usage;
-	}
-	/* FUSE would mount over a file too: a directory is what was meant. */
-	if (stat(mountpoint, &st))
-		err = errno;
-	else if (!S_ISDIR(st.st_mode))
-		err = ENOTDIR;
-	if (err) {
-		fprintf(stderr, "memhp serve: --mount %s: %s\n", mountpoint, strerror(err));
-		goto out_usage;
-	}
-	if (serve_opts_check(&so, "memhp serve"))
-		goto out_usage;
+	ret = 1;
 
 	/* Only this thread takes the signals: workers inherit the mask. */
 	sigemptyset(&set);
@@ -115,6 +128,9 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	/* Before the machine, which may take seconds to build. */
+	if (serve_reclaim_mountpoints(&so, mountpoint, "memhp serve"))
+		goto out;
 	if (machine_opts_create(o, "memhp serve", &mc))
 		goto out;
 	if (memhp_fs_create(mc.m, &fs)) {
@@ -147,7 +163,4 @@ out:
 	machine_destroy(&mc);
 	free(o);
 	return ret;
-out_usage:
-	free(o);
-	return 2;
 }

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * serve_common.c - the uevent helper and the QMP monitor of "memhp serve"
- * and "memhp shell".
+ * and "memhp shell", and what a killed one left on its mount points.
  */
 #include "serve_common.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,6 +157,129 @@ void serve_opts_usage(FILE *f)
 		"                        it (\"[    1.234567] text\"), every line as it comes,\n"
 		"                        from the first (FILE '-': stderr): tail -f FILE follows\n"
 		"                        it from outside\n");
+}
+
+/* mountinfo's octal escapes ("\040" for a space) undone, in place. */
+static void mountinfo_unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* The file system type of the mount on top at @path (absolute, resolved):
+ * the last one /proc/self/mountinfo lists there. */
+static bool mount_type_at(const char *path, char *type, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS] - TYPE ... */
+		char *save = NULL, *mnt = NULL, *sep = strstr(line, " - "), *t;
+
+		if (!sep)
+			continue;
+		*sep = '\0';
+		strtok_r(line, " ", &save);
+		for (int i = 1; i <= 4; i++)
+			mnt = strtok_r(NULL, " ", &save);
+		t = strtok_r(sep + 3, " ", &save);
+		if (!mnt || !t)
+			continue;
+		mountinfo_unescape(mnt);
+		if (strcmp(mnt, path))
+			continue;
+		snprintf(type, len, "%s", t);
+		found = true;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* The subtype every FUSE mount of memhp has (fuse_pool.c). */
+#define MEMHP_FUSE_TYPE "fuse.memhp"
+/* Dead mounts stacked on one directory that are taken away, at most. */
+#define RECLAIM_MAX 8
+
+int serve_reclaim_mountpoint(const char *dir, const char *prog)
+{
+	char parent[PATH_MAX], path[PATH_MAX * 2], type[64];
+	char *d1 = strdup(dir), *d2 = strdup(dir);
+	struct stat st;
+	int ret = 0;
+
+	if (!d1 || !d2) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < RECLAIM_MAX && stat(dir, &st) && errno == ENOTCONN; i++) {
+		/* realpath() would stat the dead mount itself: resolve its
+		 * parent. */
+		if (!realpath(dirname(d1), parent)) {
+			ret = -errno;
+			fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(errno));
+			goto out;
+		}
+		snprintf(path, sizeof(path), "%s/%s", strcmp(parent, "/") ? parent : "",
+			 basename(d2));
+		ret = -ENOTCONN;
+		if (!mount_type_at(path, type, sizeof(type))) {
+			fprintf(stderr, "%s: %s: %s, and it is not a mount point here\n", prog, dir,
+				strerror(ENOTCONN));
+			goto out;
+		}
+		if (strcmp(type, MEMHP_FUSE_TYPE)) {
+			fprintf(stderr,
+				"%s: %s is a dead %s mount (its server is gone); unmount it first: "
+				"umount -l %s\n",
+				prog, dir, type, path);
+			goto out;
+		}
+		if (umount2(path, MNT_DETACH)) {
+			fprintf(stderr,
+				"%s: %s is the dead mount of a memhp that was killed, and this "
+				"user "
+				"cannot unmount it (%s): run 'fusermount3 -u -z %s'\n",
+				prog, dir, strerror(errno), path);
+			goto out;
+		}
+		fprintf(stderr,
+			"%s: note: %s was the dead mount of a memhp that was killed: unmounted "
+			"it\n",
+			prog, dir);
+		ret = 0;
+		/* dirname() and basename() may have cut their copies. */
+		strcpy(d1, dir);
+		strcpy(d2, dir);
+	}
+out:
+	free(d1);
+	free(d2);
+	return ret;
+}
+
+int serve_reclaim_mountpoints(const struct serve_opts *so, const char *mountpoint, const char *prog)
+{
+	int ret = mountpoint ? serve_reclaim_mountpoint(mountpoint, prog) : 0;
+
+	for (unsigned int i = 0; !ret && i < so->nr_tmpfs; i++)
+		ret = serve_reclaim_mountpoint(so->tmpfs[i].path, prog);
+	return ret;
 }
 
 static void qmp_quit(void *priv)

@@ -40,6 +40,17 @@ struct serve_opts {
 	const char *log; /* the kernel log's file ("-": stderr) or NULL */
 };
 
+/*
+ * The whole command line of "memhp serve" (@mountpoint: --mount's) and of
+ * "memhp shell" (@cmd: what follows "--", or NULL), after machine_opts_init()
+ * and a zeroed @so. Returns 0, 1 (--help: printed) or -1 (bad usage: said
+ * why). No mount, no machine: tests/fuzz/fuzz_opts.c feeds them.
+ */
+int serve_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     const char **mountpoint);
+int shell_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     char ***cmd);
+
 /* As machine_opts_parse(): 1 (taken), 0 (not ours) or -1 (said why). */
 int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **argv, int *i);
 /* What can be checked before a machine exists: the --uevent-helper file is
@@ -47,6 +58,20 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
  * means none, as in Linux). 0, or -1 after saying why. */
 int serve_opts_check(const struct serve_opts *so, const char *prog);
 void serve_opts_usage(FILE *f);
+
+/*
+ * A memhp killed by SIGKILL leaves its FUSE mounts behind, dead: every
+ * access to @dir fails with ENOTCONN and nothing can be mounted there. If
+ * the dead mount is memhp's (fuse.memhp), unmount it (lazily) and say so;
+ * if it is another program's, or cannot be unmounted, refuse and name the
+ * command that clears it. Returns 0 (@dir is usable, or not for this
+ * reason), or -ENOTCONN after saying why.
+ */
+int serve_reclaim_mountpoint(const char *dir, const char *prog);
+/* The same for @mountpoint (if not NULL) and every --tmpfs path: before
+ * anything is built. */
+int serve_reclaim_mountpoints(const struct serve_opts *so, const char *mountpoint,
+			      const char *prog);
 
 struct serve_extras {
 	struct uevent_helper *uevents;

@@ -7,7 +7,7 @@
  * namespace too when not root), so that nothing it mounts is seen outside
  * and everything goes when the last process of the namespace exits:
  *
- *   /tmp/memhp-shell.XXXXXX      a tmpfs, private to the namespace, holding
+ *   /tmp/memhp-shell.PID.XXXXXX  a tmpfs, private to the namespace, holding
  *     root/                      the FUSE mount of the machine's files
  *     sbin/modprobe              a stand-in for /sbin/modprobe
  *
@@ -22,6 +22,18 @@
  * selftest's modprobe calls set the memhp injector and never load a module
  * into the host's kernel (on a machine without kmod, sbin/ is laid over
  * /sbin in a read-only overlay instead).
+ *
+ * The command does not run as the shell's child but as the child of a
+ * keeper, forked while the shell is still small (before the machine
+ * exists, so no copy of its memmap is ever forked, and the guest is never
+ * charged for one). The keeper is a child subreaper: everything the
+ * command starts stays below it, however it forks. It forwards the
+ * shell's signals to the command; when the command exits it kills what the
+ * command left running (its mounts are about to go) and exits with the
+ * command's status; and when the shell dies, even of SIGKILL (the keeper
+ * has a parent-death signal), it kills the whole tree, unmounts the
+ * temporary directory and removes it. A directory left by a shell and a
+ * keeper that both died is locked by nobody: the next shell removes it.
  *
  * The kernel log is the machine's: root/dev/kmsg is bound over /dev/kmsg,
  * and the host's log has no other way in. syslog(2) (dmesg -S, and dmesg's
@@ -38,6 +50,7 @@
 
 #include <memhp/fs.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,6 +63,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -60,7 +74,15 @@
 
 #define PROG "memhp shell"
 #define FUSE_SUPER_MAGIC 0x65735546
-#define SHELL_TMP_TEMPLATE "/tmp/memhp-shell.XXXXXX"
+#define SHELL_TMP_DIR "/tmp"
+#define SHELL_TMP_PREFIX "memhp-shell."
+/* memhp-shell.PID.XXXXXX: PID is the shell's, for whoever looks. */
+#define SHELL_TMP_TEMPLATE SHELL_TMP_DIR "/" SHELL_TMP_PREFIX "%d.XXXXXX"
+#define SHELL_TMP_MAX sizeof(SHELL_TMP_DIR "/" SHELL_TMP_PREFIX "4294967295.XXXXXX")
+/* The keeper's stack, for the little it does (clone() needs one). */
+#define KEEPER_STACK_SIZE (256 * 1024)
+/* The signal the keeper gets when the shell dies. */
+#define KEEPER_PARENT_DEATH_SIG SIGUSR1
 /* Exit statuses of the shell itself, as env(1) and timeout(1) use them. */
 #define EXIT_SHELL_FAILED 125
 #define EXIT_CANNOT_RUN 126
@@ -194,7 +216,8 @@ static void usage(FILE *f)
 		   "/dev/kmsg is the machine's kernel log (dmesg, dmesg -w); syslog(2) and\n"
 		   "/proc/kmsg, which would show the host's, fail with EPERM (dmesg -S).\n"
 		   "/sbin/modprobe is a stand-in there that sets the notifier error injector and\n"
-		   "never touches the host's kernel. The mounts vanish with the namespace.\n"
+		   "never touches the host's kernel. The mounts vanish with the namespace;\n"
+		   "what COMMAND left running is killed when it exits or the shell dies.\n"
 		   "$MEMHP_ROOT names the served tree (for lsmem --sysroot); PS1 starts with\n"
 		   "\"" SHELL_PROMPT_TAG "\" (shells that read it from the environment show it),\n"
 		   "and an interactive shell on a terminal is greeted with what it is in.\n"
@@ -330,12 +353,25 @@ static int refuse_syslog(void)
 }
 
 struct shell {
-	char tmp[sizeof(SHELL_TMP_TEMPLATE)];
+	char tmp[SHELL_TMP_MAX];
+	int tmp_lock; /* tmp, flock()ed: the directory is in use */
+	pid_t keeper;
+	int go; /* the keeper's pipe: a byte runs the command */
 	char root[PATH_MAX];
 	bool tmpfs;
 	const char *mounted[SHELL_MAX_MOUNTS];
 	unsigned int nr_mounted;
 	char modprobe_dir[PATH_MAX]; /* where the stand-in was laid over, if it was */
+};
+
+/* What the keeper needs to know: set before it is forked. */
+struct keeper_args {
+	char **cmd;
+	const char *root; /* $MEMHP_ROOT */
+	const char *tmp;  /* removed if the shell dies */
+	sigset_t mask;	  /* the command's */
+	pid_t shell;
+	int go;
 };
 
 static int bind_one(struct shell *sh, const char *src, const char *target, enum bind_need need)
@@ -477,18 +513,76 @@ static void teardown_mounts(struct shell *sh)
 		umount2(sh->mounted[--sh->nr_mounted], MNT_DETACH);
 }
 
+/*
+ * Remove what dead shells left in SHELL_TMP_DIR: directories of ours (by
+ * name and owner) that no live shell or keeper holds locked. rmdir takes
+ * only empty ones, and a live shell's tmpfs is in its own namespace: here
+ * its directory is empty, and its lock is what keeps us off it.
+ */
+static void remove_stale_tmp(void)
+{
+	DIR *d = opendir(SHELL_TMP_DIR);
+	const size_t plen = strlen(SHELL_TMP_PREFIX);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char suffix[8];
+		struct stat st;
+		int pid, n = 0, fd;
+
+		if (strncmp(de->d_name, SHELL_TMP_PREFIX, plen) ||
+		    sscanf(de->d_name + plen, "%d.%7[A-Za-z0-9]%n", &pid, suffix, &n) != 2 ||
+		    de->d_name[plen + (size_t)n] || strlen(suffix) != 6)
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!fstat(fd, &st) && st.st_uid == geteuid() && !flock(fd, LOCK_EX | LOCK_NB) &&
+		    !unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR))
+			fprintf(stderr, PROG ": note: removed %s/%s, left by a shell that died\n",
+				SHELL_TMP_DIR, de->d_name);
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* The directory, locked for as long as the shell or its keeper lives.
+ * Returns 0, or -1 after saying why. */
+static int make_tmp_dir(struct shell *sh)
+{
+	for (;;) {
+		struct stat st;
+
+		snprintf(sh->tmp, sizeof(sh->tmp), SHELL_TMP_TEMPLATE, (int)getpid());
+		if (!mkdtemp(sh->tmp)) {
+			fprintf(stderr, PROG ": cannot make %s: %s\n", sh->tmp, strerror(errno));
+			sh->tmp[0] = '\0';
+			return -1;
+		}
+		sh->tmp_lock = open(sh->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sh->tmp_lock < 0 || flock(sh->tmp_lock, LOCK_EX)) {
+			fprintf(stderr, PROG ": cannot lock %s: %s\n", sh->tmp, strerror(errno));
+			return -1;
+		}
+		/* Another shell's clean-up may have taken it before our lock. */
+		if (!fstat(sh->tmp_lock, &st) && st.st_nlink)
+			return 0;
+		close(sh->tmp_lock);
+		sh->tmp_lock = -1;
+	}
+}
+
 static int make_tmp(struct shell *sh)
 {
-	strcpy(sh->tmp, SHELL_TMP_TEMPLATE);
-	if (!mkdtemp(sh->tmp)) {
-		fprintf(stderr, PROG ": cannot make %s: %s\n", SHELL_TMP_TEMPLATE, strerror(errno));
+	remove_stale_tmp();
+	if (make_tmp_dir(sh))
 		return -1;
-	}
 	/* In the namespace only: the host sees an empty directory. */
 	if (mount("memhp", sh->tmp, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")) {
 		fprintf(stderr, PROG ": cannot mount a tmpfs on %s: %s\n", sh->tmp,
 			strerror(errno));
-		rmdir(sh->tmp);
 		return -1;
 	}
 	sh->tmpfs = true;
@@ -506,6 +600,9 @@ static void remove_tmp(struct shell *sh)
 		umount2(sh->tmp, MNT_DETACH);
 	if (sh->tmp[0])
 		rmdir(sh->tmp);
+	if (sh->tmp_lock >= 0)
+		close(sh->tmp_lock);
+	sh->tmp_lock = -1;
 }
 
 static void tracker_touch(void *arg, pid_t tid)
@@ -552,18 +649,168 @@ static void set_prompt(void)
 	setenv("PS1", prompt, 1);
 }
 
-static pid_t run_command(char **cmd, const sigset_t *oldmask, const char *root)
+/*
+ * SIGKILL everything below the keeper until nothing is left. As a child
+ * subreaper it inherits what a dying process leaves, so each round kills
+ * what the last one orphaned, and the loop ends once the last is reaped.
+ */
+static void keeper_kill_all(void)
 {
-	pid_t pid = fork();
+	char path[64];
 
-	if (pid)
-		return pid;
-	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	setenv("MEMHP_ROOT", root, 1);
-	set_prompt();
-	execvp(cmd[0], cmd);
-	fprintf(stderr, PROG ": %s: %s\n", cmd[0], strerror(errno));
-	_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (;;) {
+		FILE *f = fopen(path, "re");
+		int pid;
+
+		if (f) {
+			while (fscanf(f, "%d", &pid) == 1)
+				kill(pid, SIGKILL);
+			fclose(f);
+		}
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			return;
+	}
+}
+
+/*
+ * The keeper (see the top of the file). Waits for the shell's go on
+ * @k->go, runs the command, and returns the shell's exit status for it.
+ * The shell had a single thread when it forked us, so anything may be
+ * called here.
+ */
+static int keeper(const struct keeper_args *k)
+{
+	sigset_t set;
+	pid_t cmd;
+	char go;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, KEEPER_PARENT_DEATH_SIG);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (prctl(PR_SET_PDEATHSIG, KEEPER_PARENT_DEATH_SIG) || prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		fprintf(stderr, PROG ": cannot keep the command: %s\n", strerror(errno));
+		return EXIT_SHELL_FAILED;
+	}
+	/* The shell may have died before the parent-death signal was set. */
+	if (getppid() != k->shell)
+		goto shell_died;
+	/* EOF: the shell gave up (it cleans up) or died (we do). */
+	if (read(k->go, &go, 1) != 1) {
+		if (getppid() != k->shell)
+			goto shell_died;
+		return EXIT_SHELL_FAILED;
+	}
+	close(k->go);
+	cmd = fork();
+	if (cmd < 0) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		return EXIT_SHELL_FAILED;
+	}
+	if (!cmd) {
+		sigprocmask(SIG_SETMASK, &k->mask, NULL);
+		setenv("MEMHP_ROOT", k->root, 1);
+		set_prompt();
+		execvp(k->cmd[0], k->cmd);
+		fprintf(stderr, PROG ": %s: %s\n", k->cmd[0], strerror(errno));
+		_exit(errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+	}
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si), status;
+		pid_t w;
+
+		if (sig < 0)
+			continue;
+		if (sig == KEEPER_PARENT_DEATH_SIG && getppid() != k->shell)
+			goto shell_died;
+		/* The thread that forked us went, and another of the shell's
+		 * is our parent now: the shell is dying, or not at all. */
+		if (sig == KEEPER_PARENT_DEATH_SIG && si.si_pid == k->shell)
+			continue;
+		/* What the terminal sent, the command had from it too. */
+		if (sig != SIGCHLD) {
+			if (si.si_code != SI_KERNEL)
+				kill(cmd, sig);
+			continue;
+		}
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (w != cmd)
+				continue;
+			/* What it left running would be on mounts about to go. */
+			keeper_kill_all();
+			if (WIFEXITED(status))
+				return WEXITSTATUS(status);
+			return 128 + WTERMSIG(status);
+		}
+	}
+shell_died:
+	keeper_kill_all();
+	/* The namespace dies with us; the directory is the host's. */
+	umount2(k->tmp, MNT_DETACH);
+	rmdir(k->tmp);
+	return EXIT_SHELL_FAILED;
+}
+
+/*
+ * Fork the keeper for @cmd: while the shell is small and has one thread.
+ * The command starts when start_command() says go. Returns 0 or -1 after
+ * saying why.
+ */
+static int start_keeper(struct shell *sh, char **cmd, const sigset_t *mask)
+{
+	struct keeper_args k = { .cmd = cmd, .root = sh->root, .tmp = sh->tmp, .mask = *mask };
+	int go[2];
+
+	if (pipe2(go, O_CLOEXEC)) {
+		fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	k.shell = getpid();
+	k.go = go[0];
+	fflush(NULL);
+	sh->keeper = fork();
+	if (sh->keeper < 0) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		close(go[0]);
+		close(go[1]);
+		return -1;
+	}
+	if (!sh->keeper) {
+		close(go[1]);
+		_exit(keeper(&k));
+	}
+	close(go[0]);
+	sh->go = go[1];
+	return 0;
+}
+
+/* The machine is served: the keeper may run the command. */
+static int start_command(struct shell *sh)
+{
+	int ret = write(sh->go, "g", 1) == 1 ? 0 : -1;
+
+	close(sh->go);
+	sh->go = -1;
+	if (ret)
+		fprintf(stderr, PROG ": the command's keeper is gone\n");
+	return ret;
+}
+
+/* After a failure: the keeper exits without running the command. */
+static void stop_keeper(struct shell *sh)
+{
+	if (sh->go >= 0)
+		close(sh->go);
+	sh->go = -1;
+	if (sh->keeper > 0)
+		waitpid(sh->keeper, NULL, 0);
+	sh->keeper = 0;
 }
 
 /* Wait for @child, passing on the signals meant for it. */
@@ -589,6 +836,36 @@ static int wait_child(pid_t child, const sigset_t *set)
 	}
 }
 
+int shell_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
+		     char ***cmd)
+{
+	machine_opts_init(o);
+	memset(so, 0, sizeof(*so));
+	*cmd = NULL;
+	for (int i = 1; i < argc;) {
+		int r = machine_opts_parse(o, PROG, argc, argv, &i);
+
+		if (!r)
+			r = serve_opts_parse(so, PROG, argc, argv, &i);
+		if (r < 0)
+			return -1;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 1;
+		}
+		if (!strcmp(argv[i], "--")) {
+			if (i + 1 < argc)
+				*cmd = argv + i + 1;
+			break;
+		}
+		run_unknown_option_of(argv[i], usage, PROG " --help");
+		return -1;
+	}
+	return serve_opts_check(so, PROG) ? -1 : 0;
+}
+
 int cmd_shell(int argc, char **argv)
 {
 	struct machine_opts *o = malloc(sizeof(*o));
@@ -606,48 +883,30 @@ int cmd_shell(int argc, char **argv)
 	sigset_t set, oldmask;
 	struct stat st;
 	int ret = EXIT_SHELL_FAILED;
-	pid_t child;
 
 	memset(&sh, 0, sizeof(sh));
+	sh.tmp_lock = -1;
+	sh.go = -1;
 	if (!o) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return EXIT_SHELL_FAILED;
 	}
-	machine_opts_init(o);
-	for (int i = 1; i < argc;) {
-		int r = machine_opts_parse(o, PROG, argc, argv, &i);
-
-		if (!r)
-			r = serve_opts_parse(&so, PROG, argc, argv, &i);
-		if (r < 0)
-			goto out_usage;
-		if (r)
-			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
-			free(o);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--")) {
-			if (i + 1 < argc)
-				cmd = argv + i + 1;
-			break;
-		}
-		run_unknown_option_of(argv[i], usage, PROG " --help");
-		goto out_usage;
+	ret = shell_parse_args(argc, argv, o, &so, &cmd);
+	if (ret) {
+		free(o);
+		return ret > 0 ? 0 : EXIT_SHELL_FAILED;
 	}
-	if (serve_opts_check(&so, PROG))
-		goto out_usage;
+	ret = EXIT_SHELL_FAILED;
+	if (!cmd)
+		cmd = default_cmd;
 	if (cmd == default_cmd) {
 		default_cmd[0] = getenv("SHELL");
 		if (!default_cmd[0] || !*default_cmd[0])
 			default_cmd[0] = "/bin/sh";
 	}
 
-	if (enter_namespaces() || refuse_syslog() || make_tmp(&sh))
-		goto out;
-	/* The signals are this thread's to take; workers and the command's
-	 * parent side never see them. */
+	/* The signals are this thread's to take; workers and the keeper
+	 * never see them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGINT);
@@ -655,6 +914,9 @@ int cmd_shell(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &set, &oldmask);
+	if (enter_namespaces() || refuse_syslog() || serve_reclaim_mountpoints(&so, NULL, PROG) ||
+	    make_tmp(&sh) || start_keeper(&sh, cmd, &oldmask))
+		goto out;
 
 	if (machine_opts_create(o, PROG, &mc))
 		goto out;
@@ -679,14 +941,12 @@ int cmd_shell(int argc, char **argv)
 		goto out;
 	if (cmd == default_cmd && isatty(STDIN_FILENO) && isatty(STDERR_FILENO))
 		print_banner(&mc);
-	child = run_command(cmd, &oldmask, sh.root);
-	if (child < 0) {
-		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+	if (start_command(&sh))
 		goto out;
-	}
-	/* Its programs are the guest's: they cost what they would in Linux. */
+	/* Its programs are the guest's: they cost what they would in Linux.
+	 * The keeper stands for the guest's init. */
 	if (mc.guest && !o->guest_programs_off) {
-		int err = proc_tracker_start(&pt, mc.guest, child);
+		int err = proc_tracker_start(&pt, mc.guest, sh.keeper);
 
 		if (err)
 			fprintf(stderr, PROG ": note: programs cost the guest nothing: %s\n",
@@ -695,8 +955,10 @@ int cmd_shell(int argc, char **argv)
 		if (tracking)
 			fuse_server_set_caller_hook(srv, tracker_touch, &pt);
 	}
-	ret = wait_child(child, &set);
+	ret = wait_child(sh.keeper, &set);
+	sh.keeper = 0;
 out:
+	stop_keeper(&sh);
 	if (srv)
 		fuse_server_set_caller_hook(srv, NULL, NULL);
 	serve_extras_stop_qmp(&ex);
@@ -714,7 +976,4 @@ out:
 	remove_tmp(&sh);
 	free(o);
 	return ret;
-out_usage:
-	free(o);
-	return EXIT_SHELL_FAILED;
 }

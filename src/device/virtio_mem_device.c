@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 _Static_assert(sizeof(struct memhp_virtio_mem_req) == MEMHP_VIRTIO_MEM_REQ_SIZE, "req size");
 _Static_assert(sizeof(struct memhp_virtio_mem_resp) == MEMHP_VIRTIO_MEM_RESP_SIZE, "resp size");
@@ -633,6 +634,11 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
+/* How often a wait for a stall looks at its caller's memhp task signal:
+ * a signal wakes no condition variable. */
+#define STALL_WAIT_SLICE_NS (10 * 1000 * 1000L)
+#define NS_PER_S 1000000000L
+
 static bool on_device_thread(const struct memhp_vmem_dev *dev)
 {
 	return pthread_equal(pthread_self(), dev->thread);
@@ -737,10 +743,25 @@ int memhp_vmem_dev_wait_stalled(struct memhp_vmem_dev *dev)
 	if (on_device_thread(dev))
 		return -EDEADLK;
 	pthread_mutex_lock(&dev->lock);
-	while (!dev->stalled && !dev->stopping)
-		wait_idle(dev);
+	/* A stall armed for a request that never comes would be waited for
+	 * for ever: the caller's signal ends the wait. */
+	while (!dev->stalled && !dev->stopping && !memhp_signal_pending()) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += STALL_WAIT_SLICE_NS;
+		if (ts.tv_nsec >= NS_PER_S) {
+			ts.tv_sec++;
+			ts.tv_nsec -= NS_PER_S;
+		}
+		dev->nr_waiters++;
+		pthread_cond_timedwait(&dev->idle, &dev->lock, &ts);
+		dev->nr_waiters--;
+		if (dev->stopping && !dev->nr_waiters)
+			pthread_cond_broadcast(&dev->idle);
+	}
 	if (!dev->stalled)
-		ret = -ENODEV;
+		ret = dev->stopping ? -ENODEV : -EINTR;
 	pthread_mutex_unlock(&dev->lock);
 	return ret;
 }

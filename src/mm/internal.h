@@ -535,6 +535,10 @@ struct memhp_machine {
 	void *vmemmap_area;
 	size_t vmemmap_area_len;
 	struct memhp_page *vmemmap; /* pfn 0 */
+	/* Bytes of descriptors the host can still fault in for this machine
+	 * (host_memory.c): what it had left at creation, less what
+	 * vmemmap_populate() took since; INT64_MAX when not counted. */
+	_Atomic int64_t host_budget;
 
 	struct mem_section *sections;
 	_Atomic uint8_t *pageblock_flags; /* migratetype | zone << 4 */
@@ -809,6 +813,14 @@ void mhp_log(struct memhp_machine *m, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+
+/* host_memory.c: the host memory a machine needs at creation (its bytes;
+ * *@ram gets the boot RAM), and whether the host has it: 0 and the
+ * descriptors' budget in *@budget, or -ENOMEM with the reason in @msg.
+ * mhp_host_root prefixes the files read. */
+extern const char *mhp_host_root;
+uint64_t mhp_host_memory_need(const struct memhp_config *cfg, uint64_t *ram);
+int mhp_host_memory_check(const struct memhp_config *cfg, int64_t *budget, char *msg, size_t len);
 
 /* physmem.c: the host memory behind physical addresses. */
 int physmem_reserve(struct memhp_machine *m);

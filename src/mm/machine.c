@@ -128,7 +128,7 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 }
 
 /* The longest reason memhp_config_error() gives. */
-#define CONFIG_ERROR_MAX 160
+#define CONFIG_ERROR_MAX 512
 static _Thread_local char config_error[CONFIG_ERROR_MAX];
 
 const char *memhp_config_error(void)
@@ -645,6 +645,7 @@ static uint64_t splitmix64(uint64_t *x)
 int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine **out)
 {
 	struct memhp_machine *m;
+	int64_t budget = 0;
 	uint64_t seed;
 	int ret;
 
@@ -654,6 +655,10 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 		return -ENOMEM;
 	m->cfg = *cfg_in;
 	ret = config_validate(&m->cfg);
+	/* Before anything big is allocated or faulted in. */
+	if (!ret)
+		ret = mhp_host_memory_check(&m->cfg, &budget, config_error, sizeof(config_error));
+	atomic_store(&m->host_budget, budget);
 	if (ret) {
 		free(m);
 		return ret;

@@ -207,9 +207,18 @@ int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long n
 
 	start = (uint8_t *)ALIGN_DOWN((uintptr_t)start, (uintptr_t)pg);
 	end = (uint8_t *)ALIGN_UP((uintptr_t)end, (uintptr_t)pg);
-	if (mhp_should_fail(m, MEMHP_FAULT_HOST_VMEMMAP) ||
-	    mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE))
+	/* Memory the host was not found to have at creation is refused here,
+	 * as Linux's hot-add fails when it cannot allocate a memmap. */
+	if (mhp_should_fail(m, MEMHP_FAULT_HOST_VMEMMAP))
 		return -ENOMEM;
+	if (atomic_fetch_sub(&m->host_budget, end - start) < end - start) {
+		atomic_fetch_add(&m->host_budget, end - start);
+		return -ENOMEM;
+	}
+	if (mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE)) {
+		atomic_fetch_add(&m->host_budget, end - start);
+		return -ENOMEM;
+	}
 #ifdef MADV_POPULATE_WRITE
 	/* The host faults in the descriptors in one call rather than one
 	 * fault per 4 KiB page when they are first written; a host that
@@ -233,8 +242,10 @@ void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned lon
 
 	start = (uint8_t *)ALIGN_UP((uintptr_t)start, (uintptr_t)pg);
 	end = (uint8_t *)ALIGN_DOWN((uintptr_t)end, (uintptr_t)pg);
-	if (end > start)
+	if (end > start) {
 		madvise(start, (size_t)(end - start), MADV_DONTNEED);
+		atomic_fetch_add(&m->host_budget, end - start);
+	}
 }
 
 static bool host_range_ok(struct memhp_machine *m, uint64_t start, uint64_t size)

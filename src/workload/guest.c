@@ -619,7 +619,8 @@ static void step(struct memhp_guest *g, unsigned long ms)
 void memhp_guest_advance(struct memhp_guest *g, unsigned long ms)
 {
 	pthread_mutex_lock(&g->lock);
-	while (ms) {
+	/* Days of activity take minutes: a signal stops them between ticks. */
+	while (ms && !memhp_signal_pending()) {
 		unsigned long d = MIN(ms, g->cfg.tick_ms);
 
 		step(g, d);
