@@ -204,27 +204,27 @@ static void unregister_virtio_mem_device(struct memhp_vmem_drv *vm)
 
 /* ---- Ids and states --------------------------------------------------------------- */
 
-static uint64_t mb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
+static uint64_t virtio_mem_mb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	return (uint64_t)id * vm->mb_size;
 }
 
-static unsigned long phys_to_mb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+static unsigned long virtio_mem_phys_to_mb_id(struct memhp_vmem_drv *vm, uint64_t addr)
 {
 	return (unsigned long)(addr / vm->mb_size);
 }
 
-static uint64_t bb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
+static uint64_t virtio_mem_bb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	return (uint64_t)id * vm->bb_size;
 }
 
-static unsigned long phys_to_bb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+static unsigned long virtio_mem_phys_to_bb_id(struct memhp_vmem_drv *vm, uint64_t addr)
 {
 	return (unsigned long)(addr / vm->bb_size);
 }
 
-static unsigned long phys_to_sb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+static unsigned long virtio_mem_phys_to_sb_id(struct memhp_vmem_drv *vm, uint64_t addr)
 {
 	return (unsigned long)((addr % vm->mb_size) / vm->sb_size);
 }
@@ -259,7 +259,8 @@ static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
 	     (id)--)                                                                          \
 		if (get_state(vm, id) == (state))
 
-static unsigned long sb_bit(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id)
+static unsigned long virtio_mem_sbm_sb_state_bit_nr(struct memhp_vmem_drv *vm, unsigned long mb_id,
+						    unsigned long sb_id)
 {
 	return (mb_id - vm->first_id) * vm->sbs_per_mb + sb_id;
 }
@@ -274,7 +275,7 @@ static void set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsig
 			   unsigned long count, bool plugged)
 {
 	for (unsigned long i = 0; i < count; i++) {
-		unsigned long bit = sb_bit(vm, mb_id, sb_id + i);
+		unsigned long bit = virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i);
 
 		if (plugged)
 			atomic_fetch_or(&vm->sb_bitmap[bit / BITS_PER_LONG_],
@@ -285,36 +286,39 @@ static void set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsig
 	}
 }
 
-static bool test_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			    unsigned long count)
+static bool virtio_mem_sbm_test_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					   unsigned long sb_id, unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++)
-		if (!test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
+		if (!test_bit_(vm, virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i)))
 			return false;
 	return true;
 }
 
-static bool test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			      unsigned long count)
+static bool virtio_mem_sbm_test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					     unsigned long sb_id, unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++)
-		if (test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
+		if (test_bit_(vm, virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i)))
 			return false;
 	return true;
 }
 
-static unsigned long first_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+static unsigned long virtio_mem_sbm_first_unplugged_sb(struct memhp_vmem_drv *vm,
+						       unsigned long mb_id)
 {
 	unsigned long sb;
 
-	for (sb = 0; sb < vm->sbs_per_mb && test_bit_(vm, sb_bit(vm, mb_id, sb)); sb++)
+	for (sb = 0;
+	     sb < vm->sbs_per_mb && test_bit_(vm, virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb));
+	     sb++)
 		;
 	return sb;
 }
 
 /* ---- Adding and removing memory ------------------------------------------------- */
 
-static bool could_add_memory(struct memhp_vmem_drv *vm, uint64_t size)
+static bool virtio_mem_could_add_memory(struct memhp_vmem_drv *vm, uint64_t size)
 {
 	if (size > vm->offline_threshold)
 		return false;
@@ -395,7 +399,7 @@ static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint6
 
 /* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
 
-static bool skippable_protocol(struct memhp_vmem_drv *vm)
+static bool virtio_mem_skippable_protocol(struct memhp_vmem_drv *vm)
 {
 	return memhp_machine_protocol(vm->m) == MEMHP_PROTOCOL_2025;
 }
@@ -407,16 +411,17 @@ static bool skippable_protocol(struct memhp_vmem_drv *vm)
  * pages in between, page by page otherwise. Caller holds
  * page_offline_begin().
  */
-static void set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
-			     bool onlined)
+static void virtio_mem_set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					unsigned long nr, bool onlined)
 {
-	memhp_SetPageOffline_range(vm->m, pfn, nr,
-				   (skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
-					   (onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
+	memhp_SetPageOffline_range(
+		vm->m, pfn, nr,
+		(virtio_mem_skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
+			(onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
 }
 
-static void clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
-			       bool onlined)
+static void virtio_mem_clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					  unsigned long nr, bool onlined)
 {
 	memhp_ClearPageOffline_range(vm->m, pfn, nr, onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED);
 }
@@ -434,10 +439,10 @@ static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn,
 		memhp_page_offline_begin(vm->m);
 		if (memhp_PageDirty(page)) {
 			/* Kept back when the block was onlined: its first time. */
-			clear_fake_offline(vm, pfn + i, 1UL << order, false);
+			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, false);
 			memhp_generic_online_page(page, order);
 		} else {
-			clear_fake_offline(vm, pfn + i, 1UL << order, true);
+			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, true);
 			memhp_free_contig_range(vm->m, pfn + i, 1UL << order);
 			memhp_adjust_managed_page_count(page, (long)(1UL << order));
 		}
@@ -465,7 +470,7 @@ static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 		else if (rc)
 			continue;
 		memhp_page_offline_begin(vm->m);
-		set_fake_offline(vm, pfn, nr, true);
+		virtio_mem_set_fake_offline(vm, pfn, nr, true);
 		memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
 		memhp_page_offline_end(vm->m);
 		return 0;
@@ -473,7 +478,7 @@ static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 	return -EBUSY;
 }
 
-static void fake_offline_still_referenced(struct memhp_page *page, void *priv)
+static void virtio_mem_fake_offline_still_referenced(struct memhp_page *page, void *priv)
 {
 	struct memhp_vmem_drv *vm = priv;
 
@@ -484,15 +489,15 @@ static void fake_offline_still_referenced(struct memhp_page *page, void *priv)
 
 /* 6.1: let offlining skip our pages, and give them back to managed so that
  * offline_pages() can subtract the whole range. */
-static void fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-				       unsigned long nr)
+static void virtio_mem_fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						  unsigned long nr)
 {
 	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), (long)nr);
-	memhp_page_ref_dec_range(vm->m, pfn, nr, fake_offline_still_referenced, vm);
+	memhp_page_ref_dec_range(vm->m, pfn, nr, virtio_mem_fake_offline_still_referenced, vm);
 }
 
-static void fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-					unsigned long nr)
+static void virtio_mem_fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						   unsigned long nr)
 {
 	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
 	memhp_page_ref_inc_range(vm->m, pfn, nr);
@@ -513,20 +518,21 @@ static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page 
 		uint64_t next = addr + ((uint64_t)MEMHP_PAGE_SIZE << order);
 
 		if (vm->in_sbm) {
-			unsigned long id = phys_to_mb_id(vm, addr);
-			unsigned long sb_id = phys_to_sb_id(vm, addr);
-			unsigned long count = phys_to_sb_id(vm, next - 1) - sb_id + 1;
+			unsigned long id = virtio_mem_phys_to_mb_id(vm, addr);
+			unsigned long sb_id = virtio_mem_phys_to_sb_id(vm, addr);
+			unsigned long count = virtio_mem_phys_to_sb_id(vm, next - 1) - sb_id + 1;
 
-			if (test_sb_plugged(vm, id, sb_id, count)) {
+			if (virtio_mem_sbm_test_sb_plugged(vm, id, sb_id, count)) {
 				do_online = true;
-			} else if (count == 1 || test_sb_unplugged(vm, id, sb_id, count)) {
+			} else if (count == 1 ||
+				   virtio_mem_sbm_test_sb_unplugged(vm, id, sb_id, count)) {
 				do_online = false;
 			} else {
 				order = (unsigned)__builtin_ctzll(vm->sb_size) - MEMHP_PAGE_SHIFT;
 				continue;
 			}
 		} else {
-			do_online = get_state(vm, phys_to_bb_id(vm, addr)) !=
+			do_online = get_state(vm, virtio_mem_phys_to_bb_id(vm, addr)) !=
 				    MEMHP_VMEM_BBM_FAKE_OFFLINE;
 		}
 		if (do_online) {
@@ -535,20 +541,20 @@ static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page 
 				order);
 		} else {
 			memhp_page_offline_begin(vm->m);
-			set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-					 1UL << order, false);
+			virtio_mem_set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+						    1UL << order, false);
 			memhp_page_offline_end(vm->m);
 		}
 		addr = next;
 	}
 }
 
-static bool contains_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
+static bool virtio_mem_contains_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
 {
 	return start >= vm->addr && start + size <= vm->addr + vm->region_size;
 }
 
-static bool overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
+static bool virtio_mem_overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
 {
 	return start < vm->addr + vm->region_size && vm->addr < start + size;
 }
@@ -560,7 +566,7 @@ static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int orde
 	const uint64_t addr = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
 
 	for (struct memhp_vmem_drv *vm = mod->devices; vm; vm = vm->next) {
-		if (!contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
+		if (!virtio_mem_contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
 			continue;
 		virtio_mem_online_page(vm, page, order);
 		return;
@@ -571,7 +577,7 @@ static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int orde
 
 /* ---- The memory notifier --------------------------------------------------------------- */
 
-static void sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
+static void virtio_mem_sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	switch (get_state(vm, id)) {
 	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
@@ -589,7 +595,8 @@ static void sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
 	}
 }
 
-static void sbm_notify_online(struct memhp_vmem_drv *vm, unsigned long id, unsigned long pfn)
+static void virtio_mem_sbm_notify_online(struct memhp_vmem_drv *vm, unsigned long id,
+					 unsigned long pfn)
 {
 	const bool movable =
 		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
@@ -609,17 +616,18 @@ static void sbm_notify_online(struct memhp_vmem_drv *vm, unsigned long id, unsig
 	}
 }
 
-static void sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long id,
-				      void (*fn)(struct memhp_vmem_drv *, unsigned long,
-						 unsigned long))
+static void virtio_mem_sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long id,
+						 void (*fn)(struct memhp_vmem_drv *, unsigned long,
+							    unsigned long))
 {
 	const unsigned long nr = vm->sb_size >> MEMHP_PAGE_SHIFT;
 
 	for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++) {
-		if (test_sb_plugged(vm, id, sb, 1))
+		if (virtio_mem_sbm_test_sb_plugged(vm, id, sb, 1))
 			continue;
 		fn(vm,
-		   (unsigned long)((mb_id_to_phys(vm, id) + sb * vm->sb_size) >> MEMHP_PAGE_SHIFT),
+		   (unsigned long)((virtio_mem_mb_id_to_phys(vm, id) + sb * vm->sb_size) >>
+				   MEMHP_PAGE_SHIFT),
 		   nr);
 	}
 }
@@ -631,21 +639,21 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 	struct memhp_memory_notify *mhp = arg;
 	const uint64_t start = (uint64_t)mhp->start_pfn << MEMHP_PAGE_SHIFT;
 	const uint64_t size = (uint64_t)mhp->nr_pages << MEMHP_PAGE_SHIFT;
-	const bool legacy = !skippable_protocol(vm);
+	const bool legacy = !virtio_mem_skippable_protocol(vm);
 	int rc = MEMHP_NOTIFY_OK;
 	unsigned long id;
 
-	if (!overlaps_range(vm, start, size))
+	if (!virtio_mem_overlaps_range(vm, start, size))
 		return MEMHP_NOTIFY_DONE;
 	if (vm->in_sbm) {
-		id = phys_to_mb_id(vm, start);
+		id = virtio_mem_phys_to_mb_id(vm, start);
 		/* SBM adds memory one block at a time and expects it to be
 		 * onlined and offlined that way. */
 		if (size != vm->mb_size || start % vm->mb_size)
 			return MEMHP_NOTIFY_BAD;
 	} else {
-		id = phys_to_bb_id(vm, start);
-		if (id != phys_to_bb_id(vm, start + size - 1))
+		id = virtio_mem_phys_to_bb_id(vm, start);
+		if (id != virtio_mem_phys_to_bb_id(vm, start + size - 1))
 			return MEMHP_NOTIFY_BAD;
 	}
 
@@ -661,9 +669,10 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		if (!legacy)
 			break;
 		if (vm->in_sbm)
-			sbm_for_each_unplugged_sb(vm, id, fake_offline_going_offline);
+			virtio_mem_sbm_for_each_unplugged_sb(vm, id,
+							     virtio_mem_fake_offline_going_offline);
 		else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
-			fake_offline_going_offline(vm, mhp->start_pfn, mhp->nr_pages);
+			virtio_mem_fake_offline_going_offline(vm, mhp->start_pfn, mhp->nr_pages);
 		break;
 	case MEMHP_MEM_GOING_ONLINE:
 		pthread_mutex_lock(&vm->hotplug_mutex);
@@ -688,7 +697,7 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		break;
 	case MEMHP_MEM_OFFLINE:
 		if (vm->in_sbm)
-			sbm_notify_offline(vm, id);
+			virtio_mem_sbm_notify_offline(vm, id);
 		atomic_fetch_add(&vm->offline_size, (int64_t)size);
 		if (!atomic_load(&vm->unplug_online))
 			virtio_mem_retry(vm);
@@ -697,11 +706,12 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		break;
 	case MEMHP_MEM_ONLINE:
 		if (vm->in_sbm)
-			sbm_notify_online(vm, id, mhp->start_pfn);
+			virtio_mem_sbm_notify_online(vm, id, mhp->start_pfn);
 		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
 		/* Add more once half of the threshold is online, unless this is
 		 * our own add being onlined right now. */
-		if (!atomic_load(&vm->wq_active) && could_add_memory(vm, vm->offline_threshold / 2))
+		if (!atomic_load(&vm->wq_active) &&
+		    virtio_mem_could_add_memory(vm, vm->offline_threshold / 2))
 			virtio_mem_retry(vm);
 		vm->hotplug_active = false;
 		pthread_mutex_unlock(&vm->hotplug_mutex);
@@ -711,9 +721,11 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 			break;
 		if (legacy) {
 			if (vm->in_sbm)
-				sbm_for_each_unplugged_sb(vm, id, fake_offline_cancel_offline);
+				virtio_mem_sbm_for_each_unplugged_sb(
+					vm, id, virtio_mem_fake_offline_cancel_offline);
 			else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
-				fake_offline_cancel_offline(vm, mhp->start_pfn, mhp->nr_pages);
+				virtio_mem_fake_offline_cancel_offline(vm, mhp->start_pfn,
+								       mhp->nr_pages);
 		}
 		vm->hotplug_active = false;
 		pthread_mutex_unlock(&vm->hotplug_mutex);
@@ -731,7 +743,8 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 /* ---- Talking to the device --------------------------------------------------------------- */
 
 /* One request, one response type (or -1 when the queue failed). */
-static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr, uint16_t nb_blocks)
+static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
+				   uint16_t nb_blocks)
 {
 	struct memhp_virtio_mem_req req = { 0 };
 	struct memhp_virtio_mem_resp resp = { 0 };
@@ -749,12 +762,12 @@ static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
 	return le16toh(resp.type);
 }
 
-static int send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+static int virtio_mem_send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	if (atomic_load(&vm->config_changed))
 		return -EAGAIN;
-	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
-			     (uint16_t)(size / vm->device_block_size))) {
+	switch (virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
+					(uint16_t)(size / vm->device_block_size))) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_fetch_add(&vm->plugged_size, size);
 		return 0;
@@ -768,12 +781,12 @@ static int send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t 
 	return -ENOMEM;
 }
 
-static int send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+static int virtio_mem_send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	if (atomic_load(&vm->config_changed))
 		return -EAGAIN;
-	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
-			     (uint16_t)(size / vm->device_block_size))) {
+	switch (virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
+					(uint16_t)(size / vm->device_block_size))) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_fetch_sub(&vm->plugged_size, size);
 		return 0;
@@ -785,9 +798,9 @@ static int send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_
 	return -ENOMEM; /* a NACK to an unplug is not expected: try later */
 }
 
-static int send_unplug_all_request(struct memhp_vmem_drv *vm)
+static int virtio_mem_send_unplug_all_request(struct memhp_vmem_drv *vm)
 {
-	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0)) {
+	switch (virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0)) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_store(&vm->unplug_all_required, false);
 		atomic_store(&vm->plugged_size, 0);
@@ -800,22 +813,22 @@ static int send_unplug_all_request(struct memhp_vmem_drv *vm)
 	return -ENOMEM;
 }
 
-static int sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-		       unsigned long count)
+static int virtio_mem_sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				  unsigned long sb_id, unsigned long count)
 {
-	int rc = send_plug_request(vm, mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size,
-				   count * vm->sb_size);
+	int rc = virtio_mem_send_plug_request(
+		vm, virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size, count * vm->sb_size);
 
 	if (!rc)
 		set_sb_plugged(vm, mb_id, sb_id, count, true);
 	return rc;
 }
 
-static int sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			 unsigned long count)
+static int virtio_mem_sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				    unsigned long sb_id, unsigned long count)
 {
-	int rc = send_unplug_request(vm, mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size,
-				     count * vm->sb_size);
+	int rc = virtio_mem_send_unplug_request(
+		vm, virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size, count * vm->sb_size);
 
 	if (!rc)
 		set_sb_plugged(vm, mb_id, sb_id, count, false);
@@ -824,7 +837,7 @@ static int sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigne
 
 /* ---- SBM: plugging ---------------------------------------------------------------------- */
 
-static int sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
+static int virtio_mem_sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
 {
 	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
 	    vm->next_id - vm->first_id >= vm->nr_ids)
@@ -834,62 +847,64 @@ static int sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
 	return 0;
 }
 
-static int sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					  uint64_t *nb_sb)
 {
 	const unsigned long count = (unsigned long)MIN(*nb_sb, (uint64_t)vm->sbs_per_mb);
 	int rc;
 
 	/* Plug before adding, so that onlining onlines what is plugged, and
 	 * set the state before adding, so that the notifier finds it. */
-	rc = sbm_plug_sb(vm, mb_id, 0, count);
+	rc = virtio_mem_sbm_plug_sb(vm, mb_id, 0, count);
 	if (rc)
 		return rc;
 	set_state(vm, mb_id,
 		  count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE
 					  : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
-	rc = virtio_mem_add_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+	rc = virtio_mem_add_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
 	if (rc) {
 		set_state(vm, mb_id,
-			  sbm_unplug_sb(vm, mb_id, 0, count) ? MEMHP_VMEM_SBM_PLUGGED
-							     : MEMHP_VMEM_SBM_UNUSED);
+			  virtio_mem_sbm_unplug_sb(vm, mb_id, 0, count) ? MEMHP_VMEM_SBM_PLUGGED
+									: MEMHP_VMEM_SBM_UNUSED);
 		return rc;
 	}
 	*nb_sb -= count;
 	return 0;
 }
 
-static int sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				      uint64_t *nb_sb)
 {
 	const int old_state = get_state(vm, mb_id);
 	int rc;
 
 	while (*nb_sb) {
-		unsigned long sb_id = first_unplugged_sb(vm, mb_id), count = 1;
+		unsigned long sb_id = virtio_mem_sbm_first_unplugged_sb(vm, mb_id), count = 1;
 
 		if (sb_id >= vm->sbs_per_mb)
 			break;
 		while (count < *nb_sb && sb_id + count < vm->sbs_per_mb &&
-		       !test_sb_plugged(vm, mb_id, sb_id + count, 1))
+		       !virtio_mem_sbm_test_sb_plugged(vm, mb_id, sb_id + count, 1))
 			count++;
-		rc = sbm_plug_sb(vm, mb_id, sb_id, count);
+		rc = virtio_mem_sbm_plug_sb(vm, mb_id, sb_id, count);
 		if (rc)
 			return rc;
 		*nb_sb -= count;
 		if (old_state == MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 			continue;
 		/* The block is online: hand the new memory to the buddy. */
-		virtio_mem_fake_online(
-			vm,
-			(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
-					MEMHP_PAGE_SHIFT),
-			(unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
+		virtio_mem_fake_online(vm,
+				       (unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) +
+							sb_id * vm->sb_size) >>
+						       MEMHP_PAGE_SHIFT),
+				       (unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
 	}
-	if (test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
+	if (virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
 		set_state(vm, mb_id, old_state - 1); /* X_PARTIAL -> X */
 	return 0;
 }
 
-static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+static int virtio_mem_sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	static const int mb_states[] = {
 		MEMHP_VMEM_SBM_KERNEL_PARTIAL,
@@ -908,7 +923,7 @@ static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
 		for_each_id(vm, mb_id, mb_states[i])
 		{
-			rc = sbm_plug_any_sb(vm, mb_id, &nb_sb);
+			rc = virtio_mem_sbm_plug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
 				goto out_unlock;
 		}
@@ -917,19 +932,19 @@ static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 
 	for_each_id(vm, mb_id, MEMHP_VMEM_SBM_UNUSED)
 	{
-		if (!could_add_memory(vm, vm->mb_size))
+		if (!virtio_mem_could_add_memory(vm, vm->mb_size))
 			return -ENOSPC;
-		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
+		rc = virtio_mem_sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
 		if (rc || !nb_sb)
 			return rc;
 	}
 	while (nb_sb) {
-		if (!could_add_memory(vm, vm->mb_size))
+		if (!virtio_mem_could_add_memory(vm, vm->mb_size))
 			return -ENOSPC;
-		rc = sbm_prepare_next_mb(vm, &mb_id);
+		rc = virtio_mem_sbm_prepare_next_mb(vm, &mb_id);
 		if (rc)
 			return rc;
-		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
+		rc = virtio_mem_sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
 		if (rc)
 			return rc;
 	}
@@ -943,7 +958,8 @@ out_unlock:
 
 /* Unplug plugged SBs of an offline or not-added block, highest first,
  * batching neighbours. Stops at the first failure. */
-static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+static int virtio_mem_sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					    uint64_t *nb_sb)
 {
 	long sb_id = (long)vm->sbs_per_mb - 1;
 	int rc;
@@ -951,16 +967,17 @@ static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
 	while (*nb_sb) {
 		unsigned long count = 1;
 
-		while (sb_id >= 0 && test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
+		while (sb_id >= 0 &&
+		       virtio_mem_sbm_test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
 			sb_id--;
 		if (sb_id < 0)
 			break;
 		while (count < *nb_sb && sb_id > 0 &&
-		       test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
+		       virtio_mem_sbm_test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
 			count++;
 			sb_id--;
 		}
-		rc = sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
+		rc = virtio_mem_sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
 		if (rc)
 			return rc;
 		*nb_sb -= count;
@@ -969,28 +986,28 @@ static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
 	return 0;
 }
 
-static int sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+static int virtio_mem_sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
 {
 	uint64_t nb_sb = vm->sbs_per_mb;
 
-	return sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
+	return virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
 }
 
-static int sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
-				     uint64_t *nb_sb)
+static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
+						uint64_t *nb_sb)
 {
-	int rc = sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
+	int rc = virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
 
-	if (!test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
+	if (!virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
 		set_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
 	if (rc)
 		return rc;
-	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+	if (virtio_mem_sbm_test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		/* Mark it unused first, so a racing GOING_ONLINE is denied,
 		 * then remove it with the mutex dropped. */
 		set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_remove_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+		rc = virtio_mem_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
 		if (rc)
 			memhp_report(
 				vm->m, MEMHP_NO_PFN, "virtio-mem-state",
@@ -1001,12 +1018,12 @@ static int sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb
 	return 0;
 }
 
-static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-				unsigned long count)
+static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					   unsigned long sb_id, unsigned long count)
 {
 	const unsigned long nr_pages = (unsigned long)((vm->sb_size * count) >> MEMHP_PAGE_SHIFT);
 	const unsigned long start_pfn =
-		(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
+		(unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
 				MEMHP_PAGE_SHIFT);
 	const int old_state = get_state(vm, mb_id);
 	int rc;
@@ -1014,7 +1031,7 @@ static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, 
 	rc = virtio_mem_fake_offline(vm, start_pfn, nr_pages);
 	if (rc)
 		return rc;
-	rc = sbm_unplug_sb(vm, mb_id, sb_id, count);
+	rc = virtio_mem_sbm_unplug_sb(vm, mb_id, sb_id, count);
 	if (rc) {
 		virtio_mem_fake_online(vm, start_pfn, nr_pages);
 		return rc;
@@ -1026,13 +1043,15 @@ static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, 
 	return 0;
 }
 
-static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+static int virtio_mem_sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					       uint64_t *nb_sb)
 {
 	int rc;
 
 	/* The whole block in one go, if it can be done. */
-	if (*nb_sb >= vm->sbs_per_mb && test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb)) {
-		rc = sbm_unplug_sb_online(vm, mb_id, 0, vm->sbs_per_mb);
+	if (*nb_sb >= vm->sbs_per_mb &&
+	    virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+		rc = virtio_mem_sbm_unplug_sb_online(vm, mb_id, 0, vm->sbs_per_mb);
 		if (!rc) {
 			*nb_sb -= vm->sbs_per_mb;
 			goto unplugged;
@@ -1042,11 +1061,12 @@ static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_
 	}
 	/* Else one sub-block at a time, highest first, skipping busy ones. */
 	for (long sb_id = (long)vm->sbs_per_mb - 1; sb_id >= 0 && *nb_sb; sb_id--) {
-		while (sb_id >= 0 && !test_sb_plugged(vm, mb_id, (unsigned long)sb_id, 1))
+		while (sb_id >= 0 &&
+		       !virtio_mem_sbm_test_sb_plugged(vm, mb_id, (unsigned long)sb_id, 1))
 			sb_id--;
 		if (sb_id < 0)
 			break;
-		rc = sbm_unplug_sb_online(vm, mb_id, (unsigned long)sb_id, 1);
+		rc = virtio_mem_sbm_unplug_sb_online(vm, mb_id, (unsigned long)sb_id, 1);
 		if (rc == -EBUSY)
 			continue;
 		else if (rc)
@@ -1056,9 +1076,9 @@ static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_
 unplugged:
 	/* Empty now: offline and remove it. Offlining is cheap, every page
 	 * is fake-offline; another notifier may still refuse. */
-	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+	if (virtio_mem_sbm_test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_offline_and_remove_memory(vm, mb_id_to_phys(vm, mb_id),
+		rc = virtio_mem_offline_and_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id),
 							  vm->mb_size);
 		pthread_mutex_lock(&vm->hotplug_mutex);
 		if (!rc)
@@ -1067,22 +1087,23 @@ unplugged:
 	return 0;
 }
 
-static int sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+static int virtio_mem_sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					uint64_t *nb_sb)
 {
 	switch (get_state(vm, mb_id)) {
 	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
 	case MEMHP_VMEM_SBM_KERNEL:
 	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
 	case MEMHP_VMEM_SBM_MOVABLE:
-		return sbm_unplug_any_sb_online(vm, mb_id, nb_sb);
+		return virtio_mem_sbm_unplug_any_sb_online(vm, mb_id, nb_sb);
 	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
 	case MEMHP_VMEM_SBM_OFFLINE:
-		return sbm_unplug_any_sb_offline(vm, mb_id, nb_sb);
+		return virtio_mem_sbm_unplug_any_sb_offline(vm, mb_id, nb_sb);
 	}
 	return -EINVAL;
 }
 
-static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+static int virtio_mem_sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	/* Partially plugged first (whole blocks and their metadata go away),
 	 * ZONE_MOVABLE before kernel zones (more reliable, and no zone
@@ -1102,7 +1123,7 @@ static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
 		for_each_id_rev(vm, mb_id, mb_states[i])
 		{
-			rc = sbm_unplug_any_sb(vm, mb_id, &nb_sb);
+			rc = virtio_mem_sbm_unplug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
 				goto out_unlock;
 			/* Let onlining and offlining in between. */
@@ -1123,20 +1144,21 @@ out_unlock:
 
 /* ---- BBM ---------------------------------------------------------------------------------- */
 
-static int bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
 	int rc;
 
 	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
 		return -EINVAL;
-	rc = send_plug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	rc = virtio_mem_send_plug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 	if (rc)
 		return rc;
 	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
-	rc = virtio_mem_add_memory(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	rc = virtio_mem_add_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 	if (rc) {
 		set_state(vm, bb_id,
-			  send_unplug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size)
+			  virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
+							 vm->bb_size)
 				  ? MEMHP_VMEM_BBM_PLUGGED
 				  : MEMHP_VMEM_BBM_UNUSED);
 		return rc;
@@ -1144,7 +1166,7 @@ static int bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 	return 0;
 }
 
-static int bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
+static int virtio_mem_bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
 {
 	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
 	    vm->next_id - vm->first_id >= vm->nr_ids)
@@ -1154,7 +1176,7 @@ static int bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
 	return 0;
 }
 
-static int bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	uint64_t nb_bb = diff / vm->bb_size;
 	unsigned long bb_id;
@@ -1164,21 +1186,21 @@ static int bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 		return 0;
 	for_each_id(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
 	{
-		if (!could_add_memory(vm, vm->bb_size))
+		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
 			return -ENOSPC;
-		rc = bbm_plug_and_add_bb(vm, bb_id);
+		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
 		if (!rc)
 			nb_bb--;
 		if (rc || !nb_bb)
 			return rc;
 	}
 	while (nb_bb) {
-		if (!could_add_memory(vm, vm->bb_size))
+		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
 			return -ENOSPC;
-		rc = bbm_prepare_next_bb(vm, &bb_id);
+		rc = virtio_mem_bbm_prepare_next_bb(vm, &bb_id);
 		if (rc)
 			return rc;
-		rc = bbm_plug_and_add_bb(vm, bb_id);
+		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
 		if (rc)
 			return rc;
 		nb_bb--;
@@ -1186,8 +1208,8 @@ static int bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	return 0;
 }
 
-static void bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
-				     unsigned long end)
+static void virtio_mem_bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
+						unsigned long end)
 {
 	const unsigned long section = memhp_pages_per_section(vm->m);
 
@@ -1196,9 +1218,11 @@ static void bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long st
 			virtio_mem_fake_online(vm, pfn, section);
 }
 
-static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+static int virtio_mem_bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm,
+						       unsigned long bb_id)
 {
-	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start =
+		(unsigned long)(virtio_mem_bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
 	const unsigned long section = memhp_pages_per_section(vm->m);
 	unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 	int rc;
@@ -1222,7 +1246,8 @@ static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned 
 		}
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 	}
-	rc = virtio_mem_offline_and_remove_memory(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	rc = virtio_mem_offline_and_remove_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
+						  vm->bb_size);
 	if (rc) {
 		if (vm->p.bbm_safe_unplug) {
 			pthread_mutex_lock(&vm->hotplug_mutex);
@@ -1230,19 +1255,20 @@ static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned 
 		}
 		return rc;
 	}
-	rc = send_unplug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	rc = virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 	set_state(vm, bb_id, rc ? MEMHP_VMEM_BBM_PLUGGED : MEMHP_VMEM_BBM_UNUSED);
 	return rc;
 rollback:
-	bbm_rollback_safe_unplug(vm, start, end);
+	virtio_mem_bbm_rollback_safe_unplug(vm, start, end);
 	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 	return rc;
 }
 
-static bool bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
+static bool virtio_mem_bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
-	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start =
+		(unsigned long)(virtio_mem_bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
 	const unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 
 	for (unsigned long pfn = start; pfn < end; pfn += memhp_pages_per_section(vm->m))
@@ -1251,9 +1277,10 @@ static bool bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
 	return true;
 }
 
-static bool bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
+static bool virtio_mem_bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
-	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start =
+		(unsigned long)(virtio_mem_bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
 	const unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 
 	for (unsigned long pfn = start; pfn < end; pfn += memhp_pages_per_section(vm->m)) {
@@ -1265,7 +1292,7 @@ static bool bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
 	return true;
 }
 
-static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+static int virtio_mem_bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	uint64_t nb_bb = diff / vm->bb_size;
 	unsigned long bb_id;
@@ -1277,11 +1304,11 @@ static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	for (int i = 0; i < 3; i++) {
 		for_each_id_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED)
 		{
-			if (i == 0 && !bbm_bb_is_offline(vm, bb_id))
+			if (i == 0 && !virtio_mem_bbm_bb_is_offline(vm, bb_id))
 				continue;
-			if (i == 1 && !bbm_bb_is_movable(vm, bb_id))
+			if (i == 1 && !virtio_mem_bbm_bb_is_movable(vm, bb_id))
 				continue;
-			rc = bbm_offline_remove_and_unplug_bb(vm, bb_id);
+			rc = virtio_mem_bbm_offline_remove_and_unplug_bb(vm, bb_id);
 			if (rc == -EBUSY)
 				continue;
 			if (!rc)
@@ -1297,7 +1324,7 @@ static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 
 /* ---- The work ------------------------------------------------------------------------------ */
 
-static int unplug_pending_mb(struct memhp_vmem_drv *vm)
+static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
 {
 	unsigned long id;
 	int rc;
@@ -1305,7 +1332,8 @@ static int unplug_pending_mb(struct memhp_vmem_drv *vm)
 	if (!vm->in_sbm) {
 		for_each_id(vm, id, MEMHP_VMEM_BBM_PLUGGED)
 		{
-			rc = send_unplug_request(vm, bb_id_to_phys(vm, id), vm->bb_size);
+			rc = virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, id),
+							    vm->bb_size);
 			if (rc)
 				return rc;
 			set_state(vm, id, MEMHP_VMEM_BBM_UNUSED);
@@ -1314,7 +1342,7 @@ static int unplug_pending_mb(struct memhp_vmem_drv *vm)
 	}
 	for_each_id(vm, id, MEMHP_VMEM_SBM_PLUGGED)
 	{
-		rc = sbm_unplug_mb(vm, id);
+		rc = virtio_mem_sbm_unplug_mb(vm, id);
 		if (rc)
 			return rc;
 		set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
@@ -1322,7 +1350,7 @@ static int unplug_pending_mb(struct memhp_vmem_drv *vm)
 	return 0;
 }
 
-static void refresh_config(struct memhp_vmem_drv *vm)
+static void virtio_mem_refresh_config(struct memhp_vmem_drv *vm)
 {
 	struct memhp_virtio_mem_config cfg;
 	uint64_t plugged, end_addr, unit = vm->in_sbm ? vm->mb_size : vm->bb_size;
@@ -1376,21 +1404,22 @@ static void virtio_mem_run_wq(struct memhp_vmem_drv *vm)
 retry:
 	rc = 0;
 	if (atomic_load(&vm->unplug_all_required))
-		rc = send_unplug_all_request(vm);
+		rc = virtio_mem_send_unplug_all_request(vm);
 	if (atomic_exchange(&vm->config_changed, false))
-		refresh_config(vm);
+		virtio_mem_refresh_config(vm);
 	if (!rc)
-		rc = unplug_pending_mb(vm);
+		rc = virtio_mem_unplug_pending_mb(vm);
 	plugged = atomic_load(&vm->plugged_size);
 	requested = atomic_load(&vm->requested_size);
 	if (!rc && requested != plugged) {
 		if (requested > plugged) {
 			diff = requested - plugged;
-			rc = vm->in_sbm ? sbm_plug_request(vm, diff) : bbm_plug_request(vm, diff);
+			rc = vm->in_sbm ? virtio_mem_sbm_plug_request(vm, diff)
+					: virtio_mem_bbm_plug_request(vm, diff);
 		} else {
 			diff = plugged - requested;
-			rc = vm->in_sbm ? sbm_unplug_request(vm, diff)
-					: bbm_unplug_request(vm, diff);
+			rc = vm->in_sbm ? virtio_mem_sbm_unplug_request(vm, diff)
+					: virtio_mem_bbm_unplug_request(vm, diff);
 		}
 	}
 	atomic_store(&vm->last_rc, rc);
@@ -1542,7 +1571,7 @@ void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 		virtio_mem_retry(vm);
 }
 
-static void config_changed_cb(struct memhp_vmem_dev *dev, void *priv)
+static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv)
 {
 	struct memhp_vmem_drv *vm = priv;
 
@@ -1560,12 +1589,12 @@ void memhp_vmem_drv_params_init(struct memhp_vmem_drv_params *p)
 	p->bbm_safe_unplug = true;
 }
 
-static bool is_pow2(uint64_t x)
+static bool is_power_of_2(uint64_t x)
 {
 	return x && !(x & (x - 1));
 }
 
-static int init_hotplug(struct memhp_vmem_drv *vm)
+static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 {
 	const uint64_t pageblock = (uint64_t)memhp_pageblock_nr_pages(vm->m) << MEMHP_PAGE_SHIFT;
 	uint64_t unit, sb_size, addr;
@@ -1589,12 +1618,12 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 		vm->sb_size = sb_size;
 		vm->sbs_per_mb = (unsigned int)(vm->mb_size / sb_size);
 		addr = vm->addr + vm->mb_size - 1;
-		vm->first_id = phys_to_mb_id(vm, addr);
+		vm->first_id = virtio_mem_phys_to_mb_id(vm, addr);
 		unit = vm->mb_size;
 	} else {
 		vm->bb_size = MAX(vm->device_block_size, vm->mb_size);
 		if (vm->p.bbm_block_size) {
-			if (!is_pow2(vm->p.bbm_block_size)) {
+			if (!is_power_of_2(vm->p.bbm_block_size)) {
 				memhp_trace_instant(
 					vm->m, "virtio_mem: bbm_block_size is not a power of 2", 0,
 					0);
@@ -1608,7 +1637,7 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 			}
 		}
 		addr = vm->addr + vm->bb_size - 1;
-		vm->first_id = phys_to_bb_id(vm, addr);
+		vm->first_id = virtio_mem_phys_to_bb_id(vm, addr);
 		vm->offline_threshold = MAX(2 * vm->bb_size, vm->offline_threshold);
 		unit = vm->bb_size;
 	}
@@ -1736,12 +1765,12 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	vmem_info(vm, "device block size: 0x%llx", (unsigned long long)vm->device_block_size);
 	/* CONFIG_NUMA, and the device has a node. */
 	vmem_info(vm, "nid: %d", vm->nid);
-	if (!is_pow2(vm->device_block_size) || !vm->region_size ||
+	if (!is_power_of_2(vm->device_block_size) || !vm->region_size ||
 	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT)) {
 		free_driver(vm);
 		return -EINVAL;
 	}
-	rc = init_hotplug(vm);
+	rc = virtio_mem_init_hotplug(vm);
 	if (rc) {
 		free_driver(vm);
 		return rc;
@@ -1753,7 +1782,7 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 		}
 		vm->have_worker = true;
 	}
-	memhp_vmem_dev_set_config_changed(dev, config_changed_cb, vm);
+	memhp_vmem_dev_set_config_changed(dev, virtio_mem_config_changed, vm);
 	/* virtio_device_ready(), then look at the config once. */
 	atomic_store(&vm->config_changed, true);
 	queue_work(vm);
@@ -1784,7 +1813,8 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 	if (vm->in_sbm && vm->states) {
 		for_each_id(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 		{
-			if (memhp_remove_memory(vm->m, mb_id_to_phys(vm, id), vm->mb_size))
+			if (memhp_remove_memory(vm->m, virtio_mem_mb_id_to_phys(vm, id),
+						vm->mb_size))
 				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
 					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
 					     id);
@@ -1859,13 +1889,14 @@ const char *memhp_vmem_bbm_state_name(int state)
 }
 
 /* Is every page of [pfn, pfn + nr) fake-offline as the protocol wants it? */
-static bool range_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+static bool virtio_mem_range_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					  unsigned long nr)
 {
 	for (unsigned long i = 0; i < nr; i++) {
 		struct memhp_page *p = memhp_pfn_to_online_page(vm->m, pfn + i);
 
 		if (!p || !memhp_PageOffline(p) || memhp_page_count(p) != 1 ||
-		    (skippable_protocol(vm) && !memhp_PageOfflineSkippable(p)))
+		    (virtio_mem_skippable_protocol(vm) && !memhp_PageOfflineSkippable(p)))
 			return false;
 	}
 	return true;
@@ -1884,11 +1915,12 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 		const bool online = vm->in_sbm && state >= MEMHP_VMEM_SBM_KERNEL;
 
 		for (unsigned long sb = 0; sb < per; sb++) {
-			const uint64_t addr =
-				(vm->in_sbm ? mb_id_to_phys(vm, id) : bb_id_to_phys(vm, id)) +
-				sb * unit;
-			bool drv_plugged = vm->in_sbm ? test_sb_plugged(vm, id, sb, 1)
-						      : state != MEMHP_VMEM_BBM_UNUSED;
+			const uint64_t addr = (vm->in_sbm ? virtio_mem_mb_id_to_phys(vm, id)
+							  : virtio_mem_bb_id_to_phys(vm, id)) +
+					      sb * unit;
+			bool drv_plugged = vm->in_sbm
+						   ? virtio_mem_sbm_test_sb_plugged(vm, id, sb, 1)
+						   : state != MEMHP_VMEM_BBM_UNUSED;
 
 			if (vm->in_sbm && state == MEMHP_VMEM_SBM_UNUSED)
 				drv_plugged = false;
@@ -1909,8 +1941,9 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 			}
 			plugged += drv_plugged ? unit : 0;
 			if (online && !drv_plugged &&
-			    !range_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-						(unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
+			    !virtio_mem_range_fake_offline(
+				    vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+				    (unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
 				memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
 					     "virtio-mem-check",
 					     "unplugged sub-block of online memory%lu is not "
