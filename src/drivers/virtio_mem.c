@@ -229,14 +229,19 @@ static unsigned long virtio_mem_phys_to_sb_id(struct memhp_vmem_drv *vm, uint64_
 	return (unsigned long)((addr % vm->mb_size) / vm->sb_size);
 }
 
-static int get_state(struct memhp_vmem_drv *vm, unsigned long id)
+/*
+ * One array of states serves both modes, indexed by memory block (SBM) or
+ * big block (BBM) id: the kernel keeps vm->sbm.mb_states and
+ * vm->bbm.bb_states apart, memhp has the accessors of both on one array.
+ */
+static int virtio_mem_get_state(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	return atomic_load_explicit(&vm->states[id - vm->first_id], memory_order_relaxed);
 }
 
-static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
+static void virtio_mem_set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
 {
-	int old = get_state(vm, id);
+	int old = virtio_mem_get_state(vm, id);
 
 	atomic_store_explicit(&vm->states[id - vm->first_id], (uint8_t)state, memory_order_relaxed);
 	atomic_fetch_sub(&vm->count[old], 1);
@@ -248,16 +253,44 @@ static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
 		(long)id);
 }
 
-/* for_each_mb / for_each_mb_rev: ids in @state, while any is left. */
-#define for_each_id(vm, id, state)                                                            \
+static void virtio_mem_bbm_set_bb_state(struct memhp_vmem_drv *vm, unsigned long bb_id,
+					enum memhp_vmem_bbm_state state)
+{
+	virtio_mem_set_state(vm, bb_id, state);
+}
+
+static enum memhp_vmem_bbm_state virtio_mem_bbm_get_bb_state(struct memhp_vmem_drv *vm,
+							     unsigned long bb_id)
+{
+	return (enum memhp_vmem_bbm_state)virtio_mem_get_state(vm, bb_id);
+}
+
+static void virtio_mem_sbm_set_mb_state(struct memhp_vmem_drv *vm, unsigned long mb_id, int state)
+{
+	virtio_mem_set_state(vm, mb_id, state);
+}
+
+static int virtio_mem_sbm_get_mb_state(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_get_state(vm, mb_id);
+}
+
+/* Ids in @state, lowest (highest) first, while any id is left in it. */
+#define virtio_mem_for_each_id(vm, id, state)                                                 \
 	for ((id) = (vm)->first_id; (id) < (vm)->next_id && atomic_load(&(vm)->count[state]); \
 	     (id)++)                                                                          \
-		if (get_state(vm, id) == (state))
-#define for_each_id_rev(vm, id, state)                                                        \
+		if (virtio_mem_get_state(vm, id) == (state))
+#define virtio_mem_for_each_id_rev(vm, id, state)                                             \
 	for ((id) = (vm)->next_id - 1; (id) >= (vm)->first_id && (id) + 1 > (vm)->first_id && \
 				       atomic_load(&(vm)->count[state]);                      \
 	     (id)--)                                                                          \
-		if (get_state(vm, id) == (state))
+		if (virtio_mem_get_state(vm, id) == (state))
+#define virtio_mem_sbm_for_each_mb(vm, mb_id, state) virtio_mem_for_each_id(vm, mb_id, state)
+#define virtio_mem_sbm_for_each_mb_rev(vm, mb_id, state) \
+	virtio_mem_for_each_id_rev(vm, mb_id, state)
+#define virtio_mem_bbm_for_each_bb(vm, bb_id, state) virtio_mem_for_each_id(vm, bb_id, state)
+#define virtio_mem_bbm_for_each_bb_rev(vm, bb_id, state) \
+	virtio_mem_for_each_id_rev(vm, bb_id, state)
 
 static unsigned long virtio_mem_sbm_sb_state_bit_nr(struct memhp_vmem_drv *vm, unsigned long mb_id,
 						    unsigned long sb_id)
@@ -271,18 +304,25 @@ static bool test_bit_(struct memhp_vmem_drv *vm, unsigned long bit)
 	       (1UL << (bit % BITS_PER_LONG_));
 }
 
-static void set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			   unsigned long count, bool plugged)
+static void virtio_mem_sbm_set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					  unsigned long sb_id, unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++) {
 		unsigned long bit = virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i);
 
-		if (plugged)
-			atomic_fetch_or(&vm->sb_bitmap[bit / BITS_PER_LONG_],
-					1UL << (bit % BITS_PER_LONG_));
-		else
-			atomic_fetch_and(&vm->sb_bitmap[bit / BITS_PER_LONG_],
-					 ~(1UL << (bit % BITS_PER_LONG_)));
+		atomic_fetch_or(&vm->sb_bitmap[bit / BITS_PER_LONG_],
+				1UL << (bit % BITS_PER_LONG_));
+	}
+}
+
+static void virtio_mem_sbm_set_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					    unsigned long sb_id, unsigned long count)
+{
+	for (unsigned long i = 0; i < count; i++) {
+		unsigned long bit = virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i);
+
+		atomic_fetch_and(&vm->sb_bitmap[bit / BITS_PER_LONG_],
+				 ~(1UL << (bit % BITS_PER_LONG_)));
 	}
 }
 
@@ -373,6 +413,16 @@ static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint6
 	return rc;
 }
 
+static int virtio_mem_sbm_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_add_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
+}
+
+static int virtio_mem_bbm_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_add_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+}
+
 static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc = memhp_remove_memory(vm->m, addr, size);
@@ -385,6 +435,11 @@ static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, ui
 	return rc;
 }
 
+static int virtio_mem_sbm_remove_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
+}
+
 static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr,
 						uint64_t size)
 {
@@ -395,6 +450,18 @@ static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint6
 		virtio_mem_retry(vm);
 	}
 	return rc;
+}
+
+static int virtio_mem_sbm_offline_and_remove_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_offline_and_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id),
+						    vm->mb_size);
+}
+
+static int virtio_mem_bbm_offline_and_remove_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_offline_and_remove_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
+						    vm->bb_size);
 }
 
 /* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
@@ -532,7 +599,8 @@ static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page 
 				continue;
 			}
 		} else {
-			do_online = get_state(vm, virtio_mem_phys_to_bb_id(vm, addr)) !=
+			do_online = virtio_mem_bbm_get_bb_state(
+					    vm, virtio_mem_phys_to_bb_id(vm, addr)) !=
 				    MEMHP_VMEM_BBM_FAKE_OFFLINE;
 		}
 		if (do_online) {
@@ -577,21 +645,36 @@ static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int orde
 
 /* ---- The memory notifier --------------------------------------------------------------- */
 
+static int virtio_mem_sbm_notify_going_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					      unsigned long start_pfn)
+{
+	switch (virtio_mem_sbm_get_mb_state(vm, mb_id)) {
+	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
+	case MEMHP_VMEM_SBM_OFFLINE:
+		return MEMHP_NOTIFY_OK;
+	}
+	memhp_trace_instant(vm->m, "virtio_mem: memory block onlining denied", start_pfn,
+			    (long)mb_id);
+	if (vmem_ratelimit(vm))
+		vmem_warn(vm, "memory block onlining denied");
+	return MEMHP_NOTIFY_BAD;
+}
+
 static void virtio_mem_sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
 {
-	switch (get_state(vm, id)) {
+	switch (virtio_mem_sbm_get_mb_state(vm, id)) {
 	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
 	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
-		set_state(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
 		break;
 	case MEMHP_VMEM_SBM_KERNEL:
 	case MEMHP_VMEM_SBM_MOVABLE:
-		set_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
+		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
 		break;
 	default:
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
 			     "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
-			     memhp_vmem_sbm_state_name(get_state(vm, id)));
+			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
 	}
 }
 
@@ -601,35 +684,65 @@ static void virtio_mem_sbm_notify_online(struct memhp_vmem_drv *vm, unsigned lon
 	const bool movable =
 		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
 
-	switch (get_state(vm, id)) {
+	switch (virtio_mem_sbm_get_mb_state(vm, id)) {
 	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
-		set_state(vm, id,
-			  movable ? MEMHP_VMEM_SBM_MOVABLE_PARTIAL : MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, id,
+					    movable ? MEMHP_VMEM_SBM_MOVABLE_PARTIAL
+						    : MEMHP_VMEM_SBM_KERNEL_PARTIAL);
 		break;
 	case MEMHP_VMEM_SBM_OFFLINE:
-		set_state(vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
+		virtio_mem_sbm_set_mb_state(
+			vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
 		break;
 	default:
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
 			     "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
-			     memhp_vmem_sbm_state_name(get_state(vm, id)));
+			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
 	}
 }
 
-static void virtio_mem_sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long id,
+/* Call @fn on each unplugged sub-block of memory block @mb_id. */
+static void virtio_mem_sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 						 void (*fn)(struct memhp_vmem_drv *, unsigned long,
 							    unsigned long))
 {
 	const unsigned long nr = vm->sb_size >> MEMHP_PAGE_SHIFT;
 
 	for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++) {
-		if (virtio_mem_sbm_test_sb_plugged(vm, id, sb, 1))
+		if (virtio_mem_sbm_test_sb_plugged(vm, mb_id, sb, 1))
 			continue;
 		fn(vm,
-		   (unsigned long)((virtio_mem_mb_id_to_phys(vm, id) + sb * vm->sb_size) >>
+		   (unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) + sb * vm->sb_size) >>
 				   MEMHP_PAGE_SHIFT),
 		   nr);
 	}
+}
+
+static void virtio_mem_sbm_notify_going_offline(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	virtio_mem_sbm_for_each_unplugged_sb(vm, mb_id, virtio_mem_fake_offline_going_offline);
+}
+
+static void virtio_mem_sbm_notify_cancel_offline(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	virtio_mem_sbm_for_each_unplugged_sb(vm, mb_id, virtio_mem_fake_offline_cancel_offline);
+}
+
+/* A fake-offline big block is all ours where it is online; else none of it is. */
+static void virtio_mem_bbm_notify_going_offline(struct memhp_vmem_drv *vm, unsigned long bb_id,
+						unsigned long pfn, unsigned long nr_pages)
+{
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_FAKE_OFFLINE)
+		return;
+	virtio_mem_fake_offline_going_offline(vm, pfn, nr_pages);
+}
+
+static void virtio_mem_bbm_notify_cancel_offline(struct memhp_vmem_drv *vm, unsigned long bb_id,
+						 unsigned long pfn, unsigned long nr_pages)
+{
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_FAKE_OFFLINE)
+		return;
+	virtio_mem_fake_offline_cancel_offline(vm, pfn, nr_pages);
 }
 
 static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsigned long action,
@@ -669,10 +782,9 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		if (!legacy)
 			break;
 		if (vm->in_sbm)
-			virtio_mem_sbm_for_each_unplugged_sb(vm, id,
-							     virtio_mem_fake_offline_going_offline);
-		else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
-			virtio_mem_fake_offline_going_offline(vm, mhp->start_pfn, mhp->nr_pages);
+			virtio_mem_sbm_notify_going_offline(vm, id);
+		else
+			virtio_mem_bbm_notify_going_offline(vm, id, mhp->start_pfn, mhp->nr_pages);
 		break;
 	case MEMHP_MEM_GOING_ONLINE:
 		pthread_mutex_lock(&vm->hotplug_mutex);
@@ -682,18 +794,8 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 			break;
 		}
 		vm->hotplug_active = true;
-		if (vm->in_sbm) {
-			int s = get_state(vm, id);
-
-			if (s != MEMHP_VMEM_SBM_OFFLINE && s != MEMHP_VMEM_SBM_OFFLINE_PARTIAL) {
-				memhp_trace_instant(vm->m,
-						    "virtio_mem: memory block onlining denied",
-						    mhp->start_pfn, (long)id);
-				if (vmem_ratelimit(vm))
-					vmem_warn(vm, "memory block onlining denied");
-				rc = MEMHP_NOTIFY_BAD;
-			}
-		}
+		if (vm->in_sbm)
+			rc = virtio_mem_sbm_notify_going_online(vm, id, mhp->start_pfn);
 		break;
 	case MEMHP_MEM_OFFLINE:
 		if (vm->in_sbm)
@@ -719,14 +821,10 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 	case MEMHP_MEM_CANCEL_OFFLINE:
 		if (!vm->hotplug_active)
 			break;
-		if (legacy) {
-			if (vm->in_sbm)
-				virtio_mem_sbm_for_each_unplugged_sb(
-					vm, id, virtio_mem_fake_offline_cancel_offline);
-			else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
-				virtio_mem_fake_offline_cancel_offline(vm, mhp->start_pfn,
-								       mhp->nr_pages);
-		}
+		if (legacy && vm->in_sbm)
+			virtio_mem_sbm_notify_cancel_offline(vm, id);
+		else if (legacy)
+			virtio_mem_bbm_notify_cancel_offline(vm, id, mhp->start_pfn, mhp->nr_pages);
 		vm->hotplug_active = false;
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 		break;
@@ -820,7 +918,7 @@ static int virtio_mem_sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id
 		vm, virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size, count * vm->sb_size);
 
 	if (!rc)
-		set_sb_plugged(vm, mb_id, sb_id, count, true);
+		virtio_mem_sbm_set_sb_plugged(vm, mb_id, sb_id, count);
 	return rc;
 }
 
@@ -831,8 +929,18 @@ static int virtio_mem_sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_
 		vm, virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size, count * vm->sb_size);
 
 	if (!rc)
-		set_sb_plugged(vm, mb_id, sb_id, count, false);
+		virtio_mem_sbm_set_sb_unplugged(vm, mb_id, sb_id, count);
 	return rc;
+}
+
+static int virtio_mem_bbm_unplug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+}
+
+static int virtio_mem_bbm_plug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_send_plug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 }
 
 /* ---- SBM: plugging ---------------------------------------------------------------------- */
@@ -858,14 +966,15 @@ static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned lo
 	rc = virtio_mem_sbm_plug_sb(vm, mb_id, 0, count);
 	if (rc)
 		return rc;
-	set_state(vm, mb_id,
-		  count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE
-					  : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
-	rc = virtio_mem_add_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
+	virtio_mem_sbm_set_mb_state(vm, mb_id,
+				    count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE
+							    : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+	rc = virtio_mem_sbm_add_mb(vm, mb_id);
 	if (rc) {
-		set_state(vm, mb_id,
-			  virtio_mem_sbm_unplug_sb(vm, mb_id, 0, count) ? MEMHP_VMEM_SBM_PLUGGED
-									: MEMHP_VMEM_SBM_UNUSED);
+		virtio_mem_sbm_set_mb_state(vm, mb_id,
+					    virtio_mem_sbm_unplug_sb(vm, mb_id, 0, count)
+						    ? MEMHP_VMEM_SBM_PLUGGED
+						    : MEMHP_VMEM_SBM_UNUSED);
 		return rc;
 	}
 	*nb_sb -= count;
@@ -875,7 +984,7 @@ static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned lo
 static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 				      uint64_t *nb_sb)
 {
-	const int old_state = get_state(vm, mb_id);
+	const int old_state = virtio_mem_sbm_get_mb_state(vm, mb_id);
 	int rc;
 
 	while (*nb_sb) {
@@ -900,7 +1009,7 @@ static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long m
 				       (unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
 	}
 	if (virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
-		set_state(vm, mb_id, old_state - 1); /* X_PARTIAL -> X */
+		virtio_mem_sbm_set_mb_state(vm, mb_id, old_state - 1); /* X_PARTIAL -> X */
 	return 0;
 }
 
@@ -921,7 +1030,7 @@ static int virtio_mem_sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	 * onlining and offlining meanwhile. */
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
-		for_each_id(vm, mb_id, mb_states[i])
+		virtio_mem_sbm_for_each_mb(vm, mb_id, mb_states[i])
 		{
 			rc = virtio_mem_sbm_plug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
@@ -930,7 +1039,7 @@ static int virtio_mem_sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	}
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 
-	for_each_id(vm, mb_id, MEMHP_VMEM_SBM_UNUSED)
+	virtio_mem_sbm_for_each_mb(vm, mb_id, MEMHP_VMEM_SBM_UNUSED)
 	{
 		if (!virtio_mem_could_add_memory(vm, vm->mb_size))
 			return -ENOSPC;
@@ -999,15 +1108,15 @@ static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsig
 	int rc = virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
 
 	if (!virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
 	if (rc)
 		return rc;
 	if (virtio_mem_sbm_test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		/* Mark it unused first, so a racing GOING_ONLINE is denied,
 		 * then remove it with the mutex dropped. */
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
+		rc = virtio_mem_sbm_remove_mb(vm, mb_id);
 		if (rc)
 			memhp_report(
 				vm->m, MEMHP_NO_PFN, "virtio-mem-state",
@@ -1025,7 +1134,7 @@ static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned l
 	const unsigned long start_pfn =
 		(unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
 				MEMHP_PAGE_SHIFT);
-	const int old_state = get_state(vm, mb_id);
+	const int old_state = virtio_mem_sbm_get_mb_state(vm, mb_id);
 	int rc;
 
 	rc = virtio_mem_fake_offline(vm, start_pfn, nr_pages);
@@ -1037,9 +1146,9 @@ static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned l
 		return rc;
 	}
 	if (old_state == MEMHP_VMEM_SBM_KERNEL)
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_KERNEL_PARTIAL);
 	else if (old_state == MEMHP_VMEM_SBM_MOVABLE)
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
 	return 0;
 }
 
@@ -1078,11 +1187,10 @@ unplugged:
 	 * is fake-offline; another notifier may still refuse. */
 	if (virtio_mem_sbm_test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_offline_and_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id),
-							  vm->mb_size);
+		rc = virtio_mem_sbm_offline_and_remove_mb(vm, mb_id);
 		pthread_mutex_lock(&vm->hotplug_mutex);
 		if (!rc)
-			set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
+			virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 	}
 	return 0;
 }
@@ -1090,7 +1198,7 @@ unplugged:
 static int virtio_mem_sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					uint64_t *nb_sb)
 {
-	switch (get_state(vm, mb_id)) {
+	switch (virtio_mem_sbm_get_mb_state(vm, mb_id)) {
 	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
 	case MEMHP_VMEM_SBM_KERNEL:
 	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
@@ -1121,7 +1229,7 @@ static int virtio_mem_sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t dif
 		return 0;
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
-		for_each_id_rev(vm, mb_id, mb_states[i])
+		virtio_mem_sbm_for_each_mb_rev(vm, mb_id, mb_states[i])
 		{
 			rc = virtio_mem_sbm_unplug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
@@ -1148,19 +1256,18 @@ static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned lo
 {
 	int rc;
 
-	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
 		return -EINVAL;
-	rc = virtio_mem_send_plug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+	rc = virtio_mem_bbm_plug_bb(vm, bb_id);
 	if (rc)
 		return rc;
-	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
-	rc = virtio_mem_add_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+	virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	rc = virtio_mem_bbm_add_bb(vm, bb_id);
 	if (rc) {
-		set_state(vm, bb_id,
-			  virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
-							 vm->bb_size)
-				  ? MEMHP_VMEM_BBM_PLUGGED
-				  : MEMHP_VMEM_BBM_UNUSED);
+		virtio_mem_bbm_set_bb_state(vm, bb_id,
+					    virtio_mem_bbm_unplug_bb(vm, bb_id)
+						    ? MEMHP_VMEM_BBM_PLUGGED
+						    : MEMHP_VMEM_BBM_UNUSED);
 		return rc;
 	}
 	return 0;
@@ -1184,7 +1291,7 @@ static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 
 	if (!nb_bb)
 		return 0;
-	for_each_id(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
+	virtio_mem_bbm_for_each_bb(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
 	{
 		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
 			return -ENOSPC;
@@ -1208,6 +1315,13 @@ static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	return 0;
 }
 
+static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	if (vm->in_sbm)
+		return virtio_mem_sbm_plug_request(vm, diff);
+	return virtio_mem_bbm_plug_request(vm, diff);
+}
+
 static void virtio_mem_bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
 						unsigned long end)
 {
@@ -1227,14 +1341,14 @@ static int virtio_mem_bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm
 	unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 	int rc;
 
-	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_ADDED)
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_ADDED)
 		return -EINVAL;
 	if (vm->p.bbm_safe_unplug) {
 		/* Fake-offline everything first: alloc_contig_range() fails
 		 * where offline_pages() would loop forever. Memory onlined from
 		 * now on stays fake-offline. */
 		pthread_mutex_lock(&vm->hotplug_mutex);
-		set_state(vm, bb_id, MEMHP_VMEM_BBM_FAKE_OFFLINE);
+		virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_FAKE_OFFLINE);
 		for (unsigned long pfn = start; pfn < end; pfn += section) {
 			if (!memhp_pfn_to_online_page(vm->m, pfn))
 				continue;
@@ -1246,8 +1360,7 @@ static int virtio_mem_bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm
 		}
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 	}
-	rc = virtio_mem_offline_and_remove_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
-						  vm->bb_size);
+	rc = virtio_mem_bbm_offline_and_remove_bb(vm, bb_id);
 	if (rc) {
 		if (vm->p.bbm_safe_unplug) {
 			pthread_mutex_lock(&vm->hotplug_mutex);
@@ -1255,12 +1368,12 @@ static int virtio_mem_bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm
 		}
 		return rc;
 	}
-	rc = virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
-	set_state(vm, bb_id, rc ? MEMHP_VMEM_BBM_PLUGGED : MEMHP_VMEM_BBM_UNUSED);
+	rc = virtio_mem_bbm_unplug_bb(vm, bb_id);
+	virtio_mem_bbm_set_bb_state(vm, bb_id, rc ? MEMHP_VMEM_BBM_PLUGGED : MEMHP_VMEM_BBM_UNUSED);
 	return rc;
 rollback:
 	virtio_mem_bbm_rollback_safe_unplug(vm, start, end);
-	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 	return rc;
 }
@@ -1302,7 +1415,7 @@ static int virtio_mem_bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t dif
 		return 0;
 	/* Offline big blocks first, then all-movable ones, then any. */
 	for (int i = 0; i < 3; i++) {
-		for_each_id_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED)
+		virtio_mem_bbm_for_each_bb_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED)
 		{
 			if (i == 0 && !virtio_mem_bbm_bb_is_offline(vm, bb_id))
 				continue;
@@ -1322,6 +1435,13 @@ static int virtio_mem_bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t dif
 	return nb_bb ? -EBUSY : 0;
 }
 
+static int virtio_mem_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	if (vm->in_sbm)
+		return virtio_mem_sbm_unplug_request(vm, diff);
+	return virtio_mem_bbm_unplug_request(vm, diff);
+}
+
 /* ---- The work ------------------------------------------------------------------------------ */
 
 static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
@@ -1330,22 +1450,21 @@ static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
 	int rc;
 
 	if (!vm->in_sbm) {
-		for_each_id(vm, id, MEMHP_VMEM_BBM_PLUGGED)
+		virtio_mem_bbm_for_each_bb(vm, id, MEMHP_VMEM_BBM_PLUGGED)
 		{
-			rc = virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, id),
-							    vm->bb_size);
+			rc = virtio_mem_bbm_unplug_bb(vm, id);
 			if (rc)
 				return rc;
-			set_state(vm, id, MEMHP_VMEM_BBM_UNUSED);
+			virtio_mem_bbm_set_bb_state(vm, id, MEMHP_VMEM_BBM_UNUSED);
 		}
 		return 0;
 	}
-	for_each_id(vm, id, MEMHP_VMEM_SBM_PLUGGED)
+	virtio_mem_sbm_for_each_mb(vm, id, MEMHP_VMEM_SBM_PLUGGED)
 	{
 		rc = virtio_mem_sbm_unplug_mb(vm, id);
 		if (rc)
 			return rc;
-		set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
 	}
 	return 0;
 }
@@ -1414,12 +1533,10 @@ retry:
 	if (!rc && requested != plugged) {
 		if (requested > plugged) {
 			diff = requested - plugged;
-			rc = vm->in_sbm ? virtio_mem_sbm_plug_request(vm, diff)
-					: virtio_mem_bbm_plug_request(vm, diff);
+			rc = virtio_mem_plug_request(vm, diff);
 		} else {
 			diff = plugged - requested;
-			rc = vm->in_sbm ? virtio_mem_sbm_unplug_request(vm, diff)
-					: virtio_mem_bbm_unplug_request(vm, diff);
+			rc = virtio_mem_unplug_request(vm, diff);
 		}
 	}
 	atomic_store(&vm->last_rc, rc);
@@ -1554,6 +1671,16 @@ void memhp_vmem_drv_wait_idle(struct memhp_vmem_drv *vm)
 	pthread_mutex_unlock(&vm->wq_lock);
 }
 
+/* The period doubles before the work is queued: a worker that succeeds at
+ * once resets it after us, not before. */
+static void virtio_mem_timer_expired(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->retry_timer_ms = MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
+	pthread_mutex_unlock(&vm->wq_lock);
+	virtio_mem_retry(vm);
+}
+
 void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 {
 	bool fire = false;
@@ -1562,13 +1689,11 @@ void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 	vm->now_ms += ms;
 	if (vm->timer_armed && vm->timer_due_ms <= vm->now_ms) {
 		vm->timer_armed = false;
-		vm->retry_timer_ms =
-			MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
 		fire = true;
 	}
 	pthread_mutex_unlock(&vm->wq_lock);
 	if (fire)
-		virtio_mem_retry(vm);
+		virtio_mem_timer_expired(vm);
 }
 
 static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv)
@@ -1811,15 +1936,14 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 		pthread_join(vm->worker, NULL);
 
 	if (vm->in_sbm && vm->states) {
-		for_each_id(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
+		virtio_mem_sbm_for_each_mb(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 		{
-			if (memhp_remove_memory(vm->m, virtio_mem_mb_id_to_phys(vm, id),
-						vm->mb_size))
+			if (virtio_mem_sbm_remove_mb(vm, id))
 				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
 					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
 					     id);
 			else
-				set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+				virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
 		}
 	}
 	unregister_virtio_mem_device(vm);
@@ -1868,7 +1992,7 @@ int memhp_vmem_drv_block_state(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	if (id < vm->first_id || id >= vm->next_id)
 		return -ENOENT;
-	return get_state(vm, id);
+	return virtio_mem_get_state(vm, id);
 }
 
 const char *memhp_vmem_sbm_state_name(int state)
@@ -1910,7 +2034,7 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (unsigned long id = vm->first_id; id < vm->next_id; id++) {
-		const int state = get_state(vm, id);
+		const int state = virtio_mem_get_state(vm, id);
 		const unsigned long per = vm->in_sbm ? vm->sbs_per_mb : 1;
 		const bool online = vm->in_sbm && state >= MEMHP_VMEM_SBM_KERNEL;
 
