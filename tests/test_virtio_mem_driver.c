@@ -411,6 +411,33 @@ static void device_error_marks_the_driver_broken(void)
 	ASSERT_EQ(info.plugged_size, 0);
 }
 
+/* A request the device leaves unanswered fails with the device's errno, not
+ * a made-up one, and is retried with the timer as Linux retries it. */
+static void an_unanswered_request_is_eio_and_retried_with_backoff(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	uint8_t req[MEMHP_VIRTIO_MEM_REQ_SIZE] = { 0 }, resp[MEMHP_VIRTIO_MEM_RESP_SIZE];
+	struct memhp_vmem_drv_info info;
+
+	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
+	/* A malformed request breaks the device: nothing is answered until a
+	 * reset. */
+	ASSERT_ERR(memhp_vmem_dev_request(r.dev, req, sizeof(req) - 1, resp, sizeof(resp)), -EIO);
+	ASSERT_OK(resize(&r, 256 * MEMHP_MiB));
+	memhp_vmem_drv_info(r.drv, &info);
+	ASSERT_EQ(info.last_rc, -EIO);
+	ASSERT_TRUE(!info.broken);
+	ASSERT_TRUE(info.timer_armed);
+	ASSERT_EQ(info.plugged_size, 0);
+	memhp_vmem_dev_reset(r.dev);
+	memhp_vmem_drv_advance(r.drv, MEMHP_VMEM_RETRY_TIMER_MIN_MS);
+	memhp_vmem_drv_process(r.drv);
+	memhp_vmem_drv_info(r.drv, &info);
+	ASSERT_EQ(info.last_rc, 0);
+	ASSERT_EQ(info.plugged_size, 256 * MEMHP_MiB);
+	ASSERT_EQ(dev_plugged(&r), 256 * MEMHP_MiB);
+}
+
 /* ---- Offlining by hand --------------------------------------------------------------------- */
 
 static bool unplugged_half_is(struct rig *r, bool offline, int refcount)
@@ -714,6 +741,7 @@ RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 	  T(unplug_migrates_movable_data_and_returns_host_memory),
 	  T(kernel_memory_in_zone_normal_stops_unplug_short_with_backoff),
 	  T(device_busy_makes_the_driver_retry_later), T(device_error_marks_the_driver_broken),
+	  T(an_unanswered_request_is_eio_and_retried_with_backoff),
 	  T(offlining_a_partially_plugged_block_by_hand_succeeds_and_reonline_remarks),
 	  T(a_later_veto_restores_the_fake_offline_references_and_managed_count),
 	  T(onlining_a_block_the_driver_does_not_expect_is_denied),

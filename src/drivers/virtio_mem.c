@@ -840,7 +840,6 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 
 /* ---- Talking to the device --------------------------------------------------------------- */
 
-/* One request, one response type (or -1 when the queue failed). */
 static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
 				   uint16_t nb_blocks)
 {
@@ -854,7 +853,7 @@ static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uin
 	memhp_trace_instant(vm->m, "virtio_mem: request", addr >> MEMHP_PAGE_SHIFT, type);
 	rc = memhp_vmem_dev_request(vm->dev, &req, sizeof(req), &resp, sizeof(resp));
 	if (rc < 0)
-		return -1;
+		return rc;
 	memhp_trace_instant(vm->m, "virtio_mem: response", addr >> MEMHP_PAGE_SHIFT,
 			    le16toh(resp.type));
 	return le16toh(resp.type);
@@ -862,10 +861,13 @@ static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uin
 
 static int virtio_mem_send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
+	int rc;
+
 	if (atomic_load(&vm->config_changed))
 		return -EAGAIN;
-	switch (virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
-					(uint16_t)(size / vm->device_block_size))) {
+	rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
+				     (uint16_t)(size / vm->device_block_size));
+	switch (rc) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_fetch_add(&vm->plugged_size, size);
 		return 0;
@@ -876,15 +878,18 @@ static int virtio_mem_send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr
 	case MEMHP_VIRTIO_MEM_RESP_ERROR:
 		return -EINVAL;
 	}
-	return -ENOMEM;
+	return rc < 0 ? rc : -ENOMEM;
 }
 
 static int virtio_mem_send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
+	int rc;
+
 	if (atomic_load(&vm->config_changed))
 		return -EAGAIN;
-	switch (virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
-					(uint16_t)(size / vm->device_block_size))) {
+	rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
+				     (uint16_t)(size / vm->device_block_size));
+	switch (rc) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_fetch_sub(&vm->plugged_size, size);
 		return 0;
@@ -893,12 +898,15 @@ static int virtio_mem_send_unplug_request(struct memhp_vmem_drv *vm, uint64_t ad
 	case MEMHP_VIRTIO_MEM_RESP_ERROR:
 		return -EINVAL;
 	}
-	return -ENOMEM; /* a NACK to an unplug is not expected: try later */
+	/* A NACK to an unplug is not expected: try later. */
+	return rc < 0 ? rc : -ENOMEM;
 }
 
 static int virtio_mem_send_unplug_all_request(struct memhp_vmem_drv *vm)
 {
-	switch (virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0)) {
+	int rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0);
+
+	switch (rc) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_store(&vm->unplug_all_required, false);
 		atomic_store(&vm->plugged_size, 0);
@@ -908,7 +916,7 @@ static int virtio_mem_send_unplug_all_request(struct memhp_vmem_drv *vm)
 	case MEMHP_VIRTIO_MEM_RESP_BUSY:
 		return -ETXTBSY;
 	}
-	return -ENOMEM;
+	return rc < 0 ? rc : -ENOMEM;
 }
 
 static int virtio_mem_sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
@@ -1553,6 +1561,13 @@ retry:
 	case -ETXTBSY: /* the device is busy */
 	case -EBUSY:   /* nothing could be unplugged */
 	case -ENOMEM:
+	/* The request went unanswered (a broken or reset device, one going
+	 * away, or a call from the device's own thread). Linux's callers turn
+	 * a failed virtqueue_add_sgs() into -ENOMEM and come here; memhp keeps
+	 * the errno so that last_rc says what happened. */
+	case -EIO:
+	case -ENODEV:
+	case -EDEADLK:
 		arm_timer(vm);
 		break;
 	case -EAGAIN: /* the config changed, or a NACK */
