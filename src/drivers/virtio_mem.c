@@ -74,7 +74,6 @@ struct memhp_vmem_drv {
 	uint64_t offline_threshold;
 	_Atomic int64_t offline_size;
 	int mgid;
-	bool resource_claimed;
 
 	/* Held from MEM_GOING_* to MEM_ONLINE/OFFLINE/CANCEL_*. */
 	pthread_mutex_t hotplug_mutex;
@@ -143,6 +142,9 @@ static int next_device_index(struct memhp_machine *m)
 }
 
 static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv);
+static int virtio_mem_create_resource(struct memhp_vmem_drv *vm);
+static void virtio_mem_delete_resource(struct memhp_vmem_drv *vm);
+static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm);
 
 /* Returns 0, or -EINVAL when another driver owns the online_page callback. */
 static int register_virtio_mem_device(struct memhp_vmem_drv *vm)
@@ -183,8 +185,6 @@ static void unregister_virtio_mem_device(struct memhp_vmem_drv *vm)
 	struct vmem_module *mod = vm->mod;
 	struct memhp_vmem_drv **dp;
 
-	if (!mod)
-		return;
 	pthread_mutex_lock(&virtio_mem_mutex);
 	memhp_get_online_mems(vm->m);
 	for (dp = &mod->devices; *dp; dp = &(*dp)->next)
@@ -1800,22 +1800,19 @@ static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 
 		vm->sb_bitmap = calloc((bits + BITS_PER_LONG_ - 1) / BITS_PER_LONG_,
 				       sizeof(*vm->sb_bitmap));
-		if (!vm->sb_bitmap)
-			return -ENOMEM;
+		if (!vm->sb_bitmap) {
+			rc = -ENOMEM;
+			goto out_free_states;
+		}
 	}
 
-	rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
-	if (rc) {
-		memhp_trace_instant(vm->m, "virtio_mem: could not reserve device region", 0, rc);
-		vmem_warn(vm, "could not reserve device region");
-		vmem_info(vm, "reloading the driver is not supported");
-		return -EBUSY;
-	}
-	vm->resource_claimed = true;
+	rc = virtio_mem_create_resource(vm);
+	if (rc)
+		goto out_free_states;
 	rc = memhp_memory_group_register_dynamic(vm->m, vm->nid,
 						 (unsigned long)(unit >> MEMHP_PAGE_SHIFT));
 	if (rc < 0)
-		return rc;
+		goto out_del_resource;
 	vm->mgid = rc;
 	if (atomic_load(&vm->plugged_size)) {
 		atomic_store(&vm->unplug_all_required, true);
@@ -1825,76 +1822,28 @@ static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 	vm->nb.priv = vm;
 	rc = memhp_register_memory_notifier(vm->m, &vm->nb);
 	if (rc)
-		return rc;
+		goto out_unreg_group;
 	rc = register_virtio_mem_device(vm);
-	if (rc) {
-		memhp_unregister_memory_notifier(vm->m, &vm->nb);
-		return rc;
-	}
+	if (rc)
+		goto out_unreg_mem;
 	return 0;
-}
-
-static void free_driver(struct memhp_vmem_drv *vm)
-{
-	if (vm->mgid >= 0)
-		memhp_memory_group_unregister(vm->m, vm->mgid);
-	if (vm->resource_claimed)
-		memhp_release_mem_region(vm->m, vm->addr, vm->region_size);
-	free((void *)vm->states);
+out_unreg_mem:
+	memhp_unregister_memory_notifier(vm->m, &vm->nb);
+out_unreg_group:
+	memhp_memory_group_unregister(vm->m, vm->mgid);
+out_del_resource:
+	virtio_mem_delete_resource(vm);
+out_free_states:
 	free((void *)vm->sb_bitmap);
-	pthread_mutex_destroy(&vm->hotplug_mutex);
-	pthread_mutex_destroy(&vm->removal_lock);
-	pthread_mutex_destroy(&vm->wq_lock);
-	pthread_mutex_destroy(&vm->ratelimit_lock);
-	pthread_cond_destroy(&vm->wq_cond);
-	free(vm);
+	free((void *)vm->states);
+	return rc;
 }
 
-int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
-			 const struct memhp_vmem_drv_params *params, struct memhp_vmem_drv **out)
+static int virtio_mem_init(struct memhp_vmem_drv *vm)
 {
 	struct memhp_virtio_mem_config cfg;
-	struct memhp_vmem_drv *vm;
-	int rc;
 
-	*out = NULL;
-	vm = calloc(1, sizeof(*vm));
-	if (!vm)
-		return -ENOMEM;
-	vm->m = m;
-	vm->dev = dev;
-	vm->mgid = -1;
-	if (params)
-		vm->p = *params;
-	else
-		memhp_vmem_drv_params_init(&vm->p);
-	rc = next_device_index(m);
-	if (rc < 0) {
-		free(vm);
-		return rc;
-	}
-	vm->index = (unsigned int)rc;
-	snprintf(vm->name, sizeof(vm->name), "virtio%u", vm->index);
-	atomic_store(&vm->unplug_online, vm->p.unplug_online);
-	pthread_mutex_init(&vm->hotplug_mutex, NULL);
-	pthread_mutex_init(&vm->removal_lock, NULL);
-	pthread_mutex_init(&vm->wq_lock, NULL);
-	pthread_mutex_init(&vm->ratelimit_lock, NULL);
-	pthread_cond_init(&vm->wq_cond, NULL);
-	vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
-
-	/* 6.1 accepts ACPI_PXM (with ACPI NUMA, as Debian's kernel has) and
-	 * UNPLUGGED_INACCESSIBLE (supported since 5.16). */
-	rc = memhp_vmem_dev_ack_features(
-		dev,
-		memhp_vmem_dev_features(dev) &
-			(1ULL << MEMHP_VIRTIO_F_VERSION_1 | 1ULL << MEMHP_VIRTIO_MEM_F_ACPI_PXM |
-			 1ULL << MEMHP_VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
-	if (rc) {
-		free_driver(vm);
-		return rc;
-	}
-	memhp_vmem_dev_read_config(dev, &cfg);
+	memhp_vmem_dev_read_config(vm->dev, &cfg);
 	atomic_store(&vm->plugged_size, le64toh(cfg.plugged_size));
 	vm->device_block_size = le64toh(cfg.block_size);
 	vm->addr = le64toh(cfg.addr);
@@ -1906,36 +1855,114 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	/* CONFIG_NUMA, and the device has a node. */
 	vmem_info(vm, "nid: %d", vm->nid);
 	if (!is_power_of_2(vm->device_block_size) || !vm->region_size ||
-	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT)) {
-		free_driver(vm);
+	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(vm->m) << MEMHP_PAGE_SHIFT))
 		return -EINVAL;
-	}
-	rc = virtio_mem_init_hotplug(vm);
+	return virtio_mem_init_hotplug(vm);
+}
+
+/* Claim the device's region, so that nobody else (a second driver
+ * instance) can add memory there. */
+static int virtio_mem_create_resource(struct memhp_vmem_drv *vm)
+{
+	int rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
+
 	if (rc) {
-		free_driver(vm);
-		return rc;
+		memhp_trace_instant(vm->m, "virtio_mem: could not reserve device region", 0, rc);
+		vmem_warn(vm, "could not reserve device region");
+		vmem_info(vm, "reloading the driver is not supported");
+		return -EBUSY;
 	}
+	return 0;
+}
+
+static void virtio_mem_delete_resource(struct memhp_vmem_drv *vm)
+{
+	memhp_release_mem_region(vm->m, vm->addr, vm->region_size);
+}
+
+static bool virtio_mem_has_memory_added(struct memhp_vmem_drv *vm)
+{
+	return memhp_range_has_system_ram(vm->m, vm->addr, vm->region_size);
+}
+
+/* kfree(vm), and what a pthread lock needs besides. */
+static void virtio_mem_free(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_destroy(&vm->hotplug_mutex);
+	pthread_mutex_destroy(&vm->removal_lock);
+	pthread_mutex_destroy(&vm->wq_lock);
+	pthread_mutex_destroy(&vm->ratelimit_lock);
+	pthread_cond_destroy(&vm->wq_cond);
+	free(vm);
+}
+
+int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
+			 const struct memhp_vmem_drv_params *params, struct memhp_vmem_drv **out)
+{
+	struct memhp_vmem_drv *vm;
+	int rc;
+
+	*out = NULL;
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->m = m;
+	vm->dev = dev;
+	if (params)
+		vm->p = *params;
+	else
+		memhp_vmem_drv_params_init(&vm->p);
+	atomic_store(&vm->unplug_online, vm->p.unplug_online);
+	pthread_mutex_init(&vm->hotplug_mutex, NULL);
+	pthread_mutex_init(&vm->removal_lock, NULL);
+	pthread_mutex_init(&vm->wq_lock, NULL);
+	pthread_mutex_init(&vm->ratelimit_lock, NULL);
+	pthread_cond_init(&vm->wq_cond, NULL);
+	vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
+
+	/* What the virtio core does before it calls probe: name the device
+	 * and negotiate features. 6.1 accepts ACPI_PXM (with ACPI NUMA, as
+	 * Debian's kernel has) and UNPLUGGED_INACCESSIBLE (since 5.16). */
+	rc = next_device_index(m);
+	if (rc < 0)
+		goto out_free_vm;
+	vm->index = (unsigned int)rc;
+	snprintf(vm->name, sizeof(vm->name), "virtio%u", vm->index);
+	rc = memhp_vmem_dev_ack_features(
+		dev,
+		memhp_vmem_dev_features(dev) &
+			(1ULL << MEMHP_VIRTIO_F_VERSION_1 | 1ULL << MEMHP_VIRTIO_MEM_F_ACPI_PXM |
+			 1ULL << MEMHP_VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
+	if (rc)
+		goto out_free_vm;
+
+	rc = virtio_mem_init(vm);
+	if (rc)
+		goto out_free_vm;
 	if (!vm->p.sync) {
 		if (pthread_create(&vm->worker, NULL, worker, vm)) {
-			memhp_vmem_drv_remove(vm);
-			return -ENOMEM;
+			rc = -ENOMEM;
+			goto out_deinit_hotplug;
 		}
 		vm->have_worker = true;
 	}
-	memhp_vmem_dev_set_config_changed(dev, virtio_mem_config_changed, vm);
 	/* virtio_device_ready(), then look at the config once. */
+	memhp_vmem_dev_set_config_changed(dev, virtio_mem_config_changed, vm);
 	atomic_store(&vm->config_changed, true);
 	queue_work(vm);
 	*out = vm;
 	return 0;
+out_deinit_hotplug:
+	virtio_mem_deinit_hotplug(vm);
+out_free_vm:
+	virtio_mem_free(vm);
+	return rc;
 }
 
-void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
+static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm)
 {
-	unsigned long id;
+	unsigned long mb_id;
 
-	if (!vm)
-		return;
 	/* No more work, no more onlining or offlining of our memory. */
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	pthread_mutex_lock(&vm->removal_lock);
@@ -1943,6 +1970,7 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 	pthread_mutex_unlock(&vm->removal_lock);
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 	memhp_vmem_dev_set_config_changed(vm->dev, NULL, NULL);
+	/* cancel_work_sync() */
 	pthread_mutex_lock(&vm->wq_lock);
 	vm->stop = true;
 	pthread_cond_broadcast(&vm->wq_cond);
@@ -1950,28 +1978,40 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 	if (vm->have_worker)
 		pthread_join(vm->worker, NULL);
 
-	if (vm->in_sbm && vm->states) {
-		virtio_mem_sbm_for_each_mb(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
+	/* Unregistered, the callbacks would not see user space online
+	 * these: remove them while they are ours. */
+	if (vm->in_sbm) {
+		virtio_mem_sbm_for_each_mb(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 		{
-			if (virtio_mem_sbm_remove_mb(vm, id))
+			if (virtio_mem_sbm_remove_mb(vm, mb_id))
 				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
 					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
-					     id);
+					     mb_id);
 			else
-				virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+				virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 		}
 	}
 	unregister_virtio_mem_device(vm);
 	memhp_unregister_memory_notifier(vm->m, &vm->nb);
-	if (memhp_range_has_system_ram(vm->m, vm->addr, vm->region_size)) {
+	if (virtio_mem_has_memory_added(vm)) {
 		/* The memory stays; so do its resource and group. */
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-memory-left",
 			     "virtio_mem: device still has system memory added");
 		vmem_warn(vm, "device still has system memory added");
-		vm->resource_claimed = false;
-		vm->mgid = -1;
+	} else {
+		virtio_mem_delete_resource(vm);
+		memhp_memory_group_unregister(vm->m, vm->mgid);
 	}
-	free_driver(vm);
+	free((void *)vm->states);
+	free((void *)vm->sb_bitmap);
+}
+
+void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
+{
+	if (!vm)
+		return;
+	virtio_mem_deinit_hotplug(vm);
+	virtio_mem_free(vm);
 }
 
 /* ---- Reading ------------------------------------------------------------------------------- */
