@@ -142,9 +142,15 @@ static int next_device_index(struct memhp_machine *m)
 }
 
 static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv);
+static void virtio_mem_fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						  unsigned long nr);
+static void virtio_mem_fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						   unsigned long nr);
+static void virtio_mem_retry(struct memhp_vmem_drv *vm);
 static int virtio_mem_create_resource(struct memhp_vmem_drv *vm);
 static void virtio_mem_delete_resource(struct memhp_vmem_drv *vm);
 static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm);
+static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv);
 
 /* Returns 0, or -EINVAL when another driver owns the online_page callback. */
 static int register_virtio_mem_device(struct memhp_vmem_drv *vm)
@@ -365,8 +371,6 @@ static bool virtio_mem_could_add_memory(struct memhp_vmem_drv *vm, uint64_t size
 	return (uint64_t)atomic_load(&vm->offline_size) + size <= vm->offline_threshold;
 }
 
-static void virtio_mem_retry(struct memhp_vmem_drv *vm);
-
 /* dev_info() and friends: "virtio_mem virtioN: ..." in the machine's log. */
 #define vmem_printk(vm, level, ...) \
 	memhp_dev_printk((vm)->m, level, "virtio_mem", "virtio", (vm)->name, __VA_ARGS__)
@@ -464,157 +468,9 @@ static int virtio_mem_bbm_offline_and_remove_bb(struct memhp_vmem_drv *vm, unsig
 						    vm->bb_size);
 }
 
-/* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
-
-static bool virtio_mem_skippable_protocol(struct memhp_vmem_drv *vm)
+static bool virtio_mem_overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
 {
-	return memhp_machine_protocol(vm->m) == MEMHP_PROTOCOL_2025;
-}
-
-/*
- * Mark pages PageOffline; pages never given to the buddy get PageDirty
- * and lose PG_reserved. Under the 2025 protocol they become skippable.
- * The core does the range in one pass while no PFN walker can see the
- * pages in between, page by page otherwise. Caller holds
- * page_offline_begin().
- */
-static void virtio_mem_set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-					unsigned long nr, bool onlined)
-{
-	memhp_SetPageOffline_range(
-		vm->m, pfn, nr,
-		(virtio_mem_skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
-			(onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
-}
-
-static void virtio_mem_clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-					  unsigned long nr, bool onlined)
-{
-	memhp_ClearPageOffline_range(vm->m, pfn, nr, onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED);
-}
-
-/* Give fake-offline pages to the buddy (plug into online memory, rollback). */
-static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
-{
-	unsigned int order = memhp_max_order(vm->m);
-
-	while ((pfn | nr) & ((1UL << order) - 1))
-		order--;
-	for (unsigned long i = 0; i < nr; i += 1UL << order) {
-		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn + i);
-
-		memhp_page_offline_begin(vm->m);
-		if (memhp_PageDirty(page)) {
-			/* Kept back when the block was onlined: its first time. */
-			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, false);
-			memhp_generic_online_page(page, order);
-		} else {
-			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, true);
-			memhp_free_contig_range(vm->m, pfn + i, 1UL << order);
-			memhp_adjust_managed_page_count(page, (long)(1UL << order));
-		}
-		memhp_page_offline_end(vm->m);
-	}
-}
-
-/*
- * Take an online range from Linux with alloc_contig_range() and keep it
- * PageOffline. In ZONE_MOVABLE, try a few times: pages there may be pinned
- * only for a moment. Returns 0, -ENOMEM, -EBUSY.
- */
-static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
-{
-	const bool is_movable =
-		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
-	int rc;
-
-	for (int retry = 0; retry < VMEM_FAKE_OFFLINE_TRIES; retry++) {
-		rc = memhp_alloc_contig_range(vm->m, pfn, pfn + nr, MEMHP_GFP_KERNEL);
-		if (rc == -ENOMEM)
-			return rc;
-		else if (rc && !is_movable)
-			break;
-		else if (rc)
-			continue;
-		memhp_page_offline_begin(vm->m);
-		virtio_mem_set_fake_offline(vm, pfn, nr, true);
-		memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
-		memhp_page_offline_end(vm->m);
-		return 0;
-	}
-	return -EBUSY;
-}
-
-static void virtio_mem_fake_offline_still_referenced(struct memhp_page *page, void *priv)
-{
-	struct memhp_vmem_drv *vm = priv;
-
-	memhp_report(vm->m, memhp_page_to_pfn(page), "fake-offline-referenced",
-		     "virtio_mem: fake-offline page referenced (refcount %d)",
-		     memhp_page_count(page));
-}
-
-/* 6.1: let offlining skip our pages, and give them back to managed so that
- * offline_pages() can subtract the whole range. */
-static void virtio_mem_fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-						  unsigned long nr)
-{
-	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), (long)nr);
-	memhp_page_ref_dec_range(vm->m, pfn, nr, virtio_mem_fake_offline_still_referenced, vm);
-}
-
-static void virtio_mem_fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-						   unsigned long nr)
-{
-	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
-	memhp_page_ref_inc_range(vm->m, pfn, nr);
-}
-
-/* ---- The online_page callback ------------------------------------------------------- */
-
-static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page *page,
-				   unsigned int order)
-{
-	const uint64_t start = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
-	const uint64_t end = start + ((uint64_t)MEMHP_PAGE_SIZE << order);
-	bool do_online;
-
-	/* A chunk of mixed plugged and unplugged sub-blocks is processed
-	 * sub-block by sub-block: the order drops once. */
-	for (uint64_t addr = start; addr < end;) {
-		uint64_t next = addr + ((uint64_t)MEMHP_PAGE_SIZE << order);
-
-		if (vm->in_sbm) {
-			unsigned long id = virtio_mem_phys_to_mb_id(vm, addr);
-			unsigned long sb_id = virtio_mem_phys_to_sb_id(vm, addr);
-			unsigned long count = virtio_mem_phys_to_sb_id(vm, next - 1) - sb_id + 1;
-
-			if (virtio_mem_sbm_test_sb_plugged(vm, id, sb_id, count)) {
-				do_online = true;
-			} else if (count == 1 ||
-				   virtio_mem_sbm_test_sb_unplugged(vm, id, sb_id, count)) {
-				do_online = false;
-			} else {
-				order = (unsigned)__builtin_ctzll(vm->sb_size) - MEMHP_PAGE_SHIFT;
-				continue;
-			}
-		} else {
-			do_online = virtio_mem_bbm_get_bb_state(
-					    vm, virtio_mem_phys_to_bb_id(vm, addr)) !=
-				    MEMHP_VMEM_BBM_FAKE_OFFLINE;
-		}
-		if (do_online) {
-			memhp_generic_online_page(
-				memhp_pfn_to_page(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT)),
-				order);
-		} else {
-			memhp_page_offline_begin(vm->m);
-			virtio_mem_set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-						    1UL << order, false);
-			memhp_page_offline_end(vm->m);
-		}
-		addr = next;
-	}
+	return start < vm->addr + vm->region_size && vm->addr < start + size;
 }
 
 static bool virtio_mem_contains_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
@@ -622,28 +478,12 @@ static bool virtio_mem_contains_range(struct memhp_vmem_drv *vm, uint64_t start,
 	return start >= vm->addr && start + size <= vm->addr + vm->region_size;
 }
 
-static bool virtio_mem_overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
-{
-	return start < vm->addr + vm->region_size && vm->addr < start + size;
-}
-
-/* Called with mem_hotplug_lock held for write: the device list is stable. */
-static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv)
-{
-	struct vmem_module *mod = priv;
-	const uint64_t addr = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
-
-	for (struct memhp_vmem_drv *vm = mod->devices; vm; vm = vm->next) {
-		if (!virtio_mem_contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
-			continue;
-		virtio_mem_online_page(vm, page, order);
-		return;
-	}
-	/* Not virtio-mem memory (a DIMM, say): online it. */
-	memhp_generic_online_page(page, order);
-}
-
 /* ---- The memory notifier --------------------------------------------------------------- */
+
+static bool virtio_mem_skippable_protocol(struct memhp_vmem_drv *vm)
+{
+	return memhp_machine_protocol(vm->m) == MEMHP_PROTOCOL_2025;
+}
 
 static int virtio_mem_sbm_notify_going_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					      unsigned long start_pfn)
@@ -838,6 +678,170 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 	return rc;
 }
 
+/* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
+
+/*
+ * Mark pages PageOffline; pages never given to the buddy get PageDirty
+ * and lose PG_reserved. Under the 2025 protocol they become skippable.
+ * The core does the range in one pass while no PFN walker can see the
+ * pages in between, page by page otherwise. Caller holds
+ * page_offline_begin().
+ */
+static void virtio_mem_set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					unsigned long nr, bool onlined)
+{
+	memhp_SetPageOffline_range(
+		vm->m, pfn, nr,
+		(virtio_mem_skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
+			(onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
+}
+
+static void virtio_mem_clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					  unsigned long nr, bool onlined)
+{
+	memhp_ClearPageOffline_range(vm->m, pfn, nr, onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED);
+}
+
+/* Give fake-offline pages to the buddy (plug into online memory, rollback). */
+static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+{
+	unsigned int order = memhp_max_order(vm->m);
+
+	while ((pfn | nr) & ((1UL << order) - 1))
+		order--;
+	for (unsigned long i = 0; i < nr; i += 1UL << order) {
+		struct memhp_page *page = memhp_pfn_to_page(vm->m, pfn + i);
+
+		memhp_page_offline_begin(vm->m);
+		if (memhp_PageDirty(page)) {
+			/* Kept back when the block was onlined: its first time. */
+			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, false);
+			memhp_generic_online_page(page, order);
+		} else {
+			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, true);
+			memhp_free_contig_range(vm->m, pfn + i, 1UL << order);
+			memhp_adjust_managed_page_count(page, (long)(1UL << order));
+		}
+		memhp_page_offline_end(vm->m);
+	}
+}
+
+/*
+ * Take an online range from Linux with alloc_contig_range() and keep it
+ * PageOffline. In ZONE_MOVABLE, try a few times: pages there may be pinned
+ * only for a moment. Returns 0, -ENOMEM, -EBUSY.
+ */
+static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+{
+	const bool is_movable =
+		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
+	int rc;
+
+	for (int retry = 0; retry < VMEM_FAKE_OFFLINE_TRIES; retry++) {
+		rc = memhp_alloc_contig_range(vm->m, pfn, pfn + nr, MEMHP_GFP_KERNEL);
+		if (rc == -ENOMEM)
+			return rc;
+		else if (rc && !is_movable)
+			break;
+		else if (rc)
+			continue;
+		memhp_page_offline_begin(vm->m);
+		virtio_mem_set_fake_offline(vm, pfn, nr, true);
+		memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
+		memhp_page_offline_end(vm->m);
+		return 0;
+	}
+	return -EBUSY;
+}
+
+static void virtio_mem_fake_offline_still_referenced(struct memhp_page *page, void *priv)
+{
+	struct memhp_vmem_drv *vm = priv;
+
+	memhp_report(vm->m, memhp_page_to_pfn(page), "fake-offline-referenced",
+		     "virtio_mem: fake-offline page referenced (refcount %d)",
+		     memhp_page_count(page));
+}
+
+/* 6.1: let offlining skip our pages, and give them back to managed so that
+ * offline_pages() can subtract the whole range. */
+static void virtio_mem_fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						  unsigned long nr)
+{
+	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), (long)nr);
+	memhp_page_ref_dec_range(vm->m, pfn, nr, virtio_mem_fake_offline_still_referenced, vm);
+}
+
+static void virtio_mem_fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						   unsigned long nr)
+{
+	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
+	memhp_page_ref_inc_range(vm->m, pfn, nr);
+}
+
+/* ---- The online_page callback ------------------------------------------------------- */
+
+static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page *page,
+				   unsigned int order)
+{
+	const uint64_t start = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
+	const uint64_t end = start + ((uint64_t)MEMHP_PAGE_SIZE << order);
+	bool do_online;
+
+	/* A chunk of mixed plugged and unplugged sub-blocks is processed
+	 * sub-block by sub-block: the order drops once. */
+	for (uint64_t addr = start; addr < end;) {
+		uint64_t next = addr + ((uint64_t)MEMHP_PAGE_SIZE << order);
+
+		if (vm->in_sbm) {
+			unsigned long id = virtio_mem_phys_to_mb_id(vm, addr);
+			unsigned long sb_id = virtio_mem_phys_to_sb_id(vm, addr);
+			unsigned long count = virtio_mem_phys_to_sb_id(vm, next - 1) - sb_id + 1;
+
+			if (virtio_mem_sbm_test_sb_plugged(vm, id, sb_id, count)) {
+				do_online = true;
+			} else if (count == 1 ||
+				   virtio_mem_sbm_test_sb_unplugged(vm, id, sb_id, count)) {
+				do_online = false;
+			} else {
+				order = (unsigned)__builtin_ctzll(vm->sb_size) - MEMHP_PAGE_SHIFT;
+				continue;
+			}
+		} else {
+			do_online = virtio_mem_bbm_get_bb_state(
+					    vm, virtio_mem_phys_to_bb_id(vm, addr)) !=
+				    MEMHP_VMEM_BBM_FAKE_OFFLINE;
+		}
+		if (do_online) {
+			memhp_generic_online_page(
+				memhp_pfn_to_page(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT)),
+				order);
+		} else {
+			memhp_page_offline_begin(vm->m);
+			virtio_mem_set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+						    1UL << order, false);
+			memhp_page_offline_end(vm->m);
+		}
+		addr = next;
+	}
+}
+
+/* Called with mem_hotplug_lock held for write: the device list is stable. */
+static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv)
+{
+	struct vmem_module *mod = priv;
+	const uint64_t addr = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
+
+	for (struct memhp_vmem_drv *vm = mod->devices; vm; vm = vm->next) {
+		if (!virtio_mem_contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
+			continue;
+		virtio_mem_online_page(vm, page, order);
+		return;
+	}
+	/* Not virtio-mem memory (a DIMM, say): online it. */
+	memhp_generic_online_page(page, order);
+}
+
 /* ---- Talking to the device --------------------------------------------------------------- */
 
 static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
@@ -951,7 +955,44 @@ static int virtio_mem_bbm_plug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id
 	return virtio_mem_send_plug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 }
 
-/* ---- SBM: plugging ---------------------------------------------------------------------- */
+/* ---- Plugging ---------------------------------------------------------------------------- */
+
+/* Unplug plugged SBs of an offline or not-added block, highest first,
+ * batching neighbours. Stops at the first failure. */
+static int virtio_mem_sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					    uint64_t *nb_sb)
+{
+	long sb_id = (long)vm->sbs_per_mb - 1;
+	int rc;
+
+	while (*nb_sb) {
+		unsigned long count = 1;
+
+		while (sb_id >= 0 &&
+		       virtio_mem_sbm_test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
+			sb_id--;
+		if (sb_id < 0)
+			break;
+		while (count < *nb_sb && sb_id > 0 &&
+		       virtio_mem_sbm_test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
+			count++;
+			sb_id--;
+		}
+		rc = virtio_mem_sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
+		if (rc)
+			return rc;
+		*nb_sb -= count;
+		sb_id--;
+	}
+	return 0;
+}
+
+static int virtio_mem_sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	uint64_t nb_sb = vm->sbs_per_mb;
+
+	return virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
+}
 
 static int virtio_mem_sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
 {
@@ -1071,44 +1112,77 @@ out_unlock:
 	return rc;
 }
 
-/* ---- SBM: unplugging -------------------------------------------------------------------- */
-
-/* Unplug plugged SBs of an offline or not-added block, highest first,
- * batching neighbours. Stops at the first failure. */
-static int virtio_mem_sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
-					    uint64_t *nb_sb)
+static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
-	long sb_id = (long)vm->sbs_per_mb - 1;
 	int rc;
 
-	while (*nb_sb) {
-		unsigned long count = 1;
-
-		while (sb_id >= 0 &&
-		       virtio_mem_sbm_test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
-			sb_id--;
-		if (sb_id < 0)
-			break;
-		while (count < *nb_sb && sb_id > 0 &&
-		       virtio_mem_sbm_test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
-			count++;
-			sb_id--;
-		}
-		rc = virtio_mem_sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
-		if (rc)
-			return rc;
-		*nb_sb -= count;
-		sb_id--;
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
+		return -EINVAL;
+	rc = virtio_mem_bbm_plug_bb(vm, bb_id);
+	if (rc)
+		return rc;
+	virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	rc = virtio_mem_bbm_add_bb(vm, bb_id);
+	if (rc) {
+		virtio_mem_bbm_set_bb_state(vm, bb_id,
+					    virtio_mem_bbm_unplug_bb(vm, bb_id)
+						    ? MEMHP_VMEM_BBM_PLUGGED
+						    : MEMHP_VMEM_BBM_UNUSED);
+		return rc;
 	}
 	return 0;
 }
 
-static int virtio_mem_sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+static int virtio_mem_bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
 {
-	uint64_t nb_sb = vm->sbs_per_mb;
-
-	return virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
+	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
+	    vm->next_id - vm->first_id >= vm->nr_ids)
+		return -ENOSPC;
+	atomic_fetch_add(&vm->count[MEMHP_VMEM_BBM_UNUSED], 1);
+	*bb_id = vm->next_id++;
+	return 0;
 }
+
+static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	uint64_t nb_bb = diff / vm->bb_size;
+	unsigned long bb_id;
+	int rc;
+
+	if (!nb_bb)
+		return 0;
+	virtio_mem_bbm_for_each_bb(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
+	{
+		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
+			return -ENOSPC;
+		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
+		if (!rc)
+			nb_bb--;
+		if (rc || !nb_bb)
+			return rc;
+	}
+	while (nb_bb) {
+		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
+			return -ENOSPC;
+		rc = virtio_mem_bbm_prepare_next_bb(vm, &bb_id);
+		if (rc)
+			return rc;
+		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
+		if (rc)
+			return rc;
+		nb_bb--;
+	}
+	return 0;
+}
+
+static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	if (vm->in_sbm)
+		return virtio_mem_sbm_plug_request(vm, diff);
+	return virtio_mem_bbm_plug_request(vm, diff);
+}
+
+/* ---- Unplugging -------------------------------------------------------------------------- */
 
 static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
 						uint64_t *nb_sb)
@@ -1258,78 +1332,6 @@ out_unlock:
 	return rc;
 }
 
-/* ---- BBM ---------------------------------------------------------------------------------- */
-
-static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
-{
-	int rc;
-
-	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
-		return -EINVAL;
-	rc = virtio_mem_bbm_plug_bb(vm, bb_id);
-	if (rc)
-		return rc;
-	virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
-	rc = virtio_mem_bbm_add_bb(vm, bb_id);
-	if (rc) {
-		virtio_mem_bbm_set_bb_state(vm, bb_id,
-					    virtio_mem_bbm_unplug_bb(vm, bb_id)
-						    ? MEMHP_VMEM_BBM_PLUGGED
-						    : MEMHP_VMEM_BBM_UNUSED);
-		return rc;
-	}
-	return 0;
-}
-
-static int virtio_mem_bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
-{
-	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
-	    vm->next_id - vm->first_id >= vm->nr_ids)
-		return -ENOSPC;
-	atomic_fetch_add(&vm->count[MEMHP_VMEM_BBM_UNUSED], 1);
-	*bb_id = vm->next_id++;
-	return 0;
-}
-
-static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
-{
-	uint64_t nb_bb = diff / vm->bb_size;
-	unsigned long bb_id;
-	int rc;
-
-	if (!nb_bb)
-		return 0;
-	virtio_mem_bbm_for_each_bb(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
-	{
-		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
-			return -ENOSPC;
-		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
-		if (!rc)
-			nb_bb--;
-		if (rc || !nb_bb)
-			return rc;
-	}
-	while (nb_bb) {
-		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
-			return -ENOSPC;
-		rc = virtio_mem_bbm_prepare_next_bb(vm, &bb_id);
-		if (rc)
-			return rc;
-		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
-		if (rc)
-			return rc;
-		nb_bb--;
-	}
-	return 0;
-}
-
-static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
-{
-	if (vm->in_sbm)
-		return virtio_mem_sbm_plug_request(vm, diff);
-	return virtio_mem_bbm_plug_request(vm, diff);
-}
-
 static void virtio_mem_bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
 						unsigned long end)
 {
@@ -1450,8 +1452,6 @@ static int virtio_mem_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	return virtio_mem_bbm_unplug_request(vm, diff);
 }
 
-/* ---- The work ------------------------------------------------------------------------------ */
-
 static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
 {
 	unsigned long id;
@@ -1476,6 +1476,8 @@ static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
 	}
 	return 0;
 }
+
+/* ---- The work ------------------------------------------------------------------------------ */
 
 static void virtio_mem_refresh_config(struct memhp_vmem_drv *vm)
 {
@@ -1582,6 +1584,16 @@ retry:
 	atomic_store(&vm->wq_active, false);
 }
 
+/* The period doubles before the work is queued: a worker that succeeds at
+ * once resets it after us, not before. */
+static void virtio_mem_timer_expired(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->retry_timer_ms = MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
+	pthread_mutex_unlock(&vm->wq_lock);
+	virtio_mem_retry(vm);
+}
+
 static void queue_work(struct memhp_vmem_drv *vm)
 {
 	pthread_mutex_lock(&vm->wq_lock);
@@ -1686,16 +1698,6 @@ void memhp_vmem_drv_wait_idle(struct memhp_vmem_drv *vm)
 	pthread_mutex_unlock(&vm->wq_lock);
 }
 
-/* The period doubles before the work is queued: a worker that succeeds at
- * once resets it after us, not before. */
-static void virtio_mem_timer_expired(struct memhp_vmem_drv *vm)
-{
-	pthread_mutex_lock(&vm->wq_lock);
-	vm->retry_timer_ms = MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
-	pthread_mutex_unlock(&vm->wq_lock);
-	virtio_mem_retry(vm);
-}
-
 void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 {
 	bool fire = false;
@@ -1709,15 +1711,6 @@ void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 	pthread_mutex_unlock(&vm->wq_lock);
 	if (fire)
 		virtio_mem_timer_expired(vm);
-}
-
-static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv)
-{
-	struct memhp_vmem_drv *vm = priv;
-
-	(void)dev;
-	atomic_store(&vm->config_changed, true);
-	virtio_mem_retry(vm);
 }
 
 /* ---- Probe and remove ------------------------------------------------------------------- */
@@ -2012,6 +2005,15 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 		return;
 	virtio_mem_deinit_hotplug(vm);
 	virtio_mem_free(vm);
+}
+
+static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv)
+{
+	struct memhp_vmem_drv *vm = priv;
+
+	(void)dev;
+	atomic_store(&vm->config_changed, true);
+	virtio_mem_retry(vm);
 }
 
 /* ---- Reading ------------------------------------------------------------------------------- */
