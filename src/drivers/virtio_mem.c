@@ -15,6 +15,10 @@
  * and a page's PageOffline mark and the managed-count change that goes with
  * it happen together inside page_offline_begin()/end(), so the checker
  * never sees half of it.
+ *
+ * Functions carry the names of their Linux counterparts and stand in the
+ * same order, so the two files read side by side; docs/architecture.md
+ * lists the few that differ or have none.
  */
 #include "drivers.h"
 
@@ -120,7 +124,11 @@ static const char module_key;
  * devices from 0 (only virtio-mem devices are on it). */
 static const char index_key;
 
-/* Returns the index, or -ENOMEM. */
+/*
+ * The virtio bus's index for the next device of @m.
+ *
+ * Return: the index, or -ENOMEM.
+ */
 static int next_device_index(struct memhp_machine *m)
 {
 	unsigned int *next;
@@ -152,7 +160,13 @@ static void virtio_mem_delete_resource(struct memhp_vmem_drv *vm);
 static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm);
 static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv);
 
-/* Returns 0, or -EINVAL when another driver owns the online_page callback. */
+/*
+ * Put @vm on its machine's device list, installing the online_page
+ * callback for the machine's first device.
+ *
+ * Return: 0, -EINVAL (another driver owns the online_page callback),
+ * -ENOMEM, -EEXIST or -ENOSPC (the machine's attachment failed).
+ */
 static int register_virtio_mem_device(struct memhp_vmem_drv *vm)
 {
 	struct vmem_module *mod;
@@ -399,7 +413,14 @@ static bool vmem_ratelimit(struct memhp_vmem_drv *vm)
 	return ok;
 }
 
-/* Must not be called with hotplug_mutex held: onlining re-enters the notifier. */
+/*
+ * add_memory_driver_managed() in our group; the range counts as offline
+ * until the notifier sees it online. Must not be called with
+ * hotplug_mutex held: onlining re-enters the notifier.
+ *
+ * Return: 0, or memhp_add_memory_driver_managed()'s error: -EINVAL,
+ * -E2BIG, -EEXIST, -ENOMEM.
+ */
 static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc;
@@ -417,16 +438,23 @@ static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint6
 	return rc;
 }
 
+/* Return: 0, or virtio_mem_add_memory()'s error. */
 static int virtio_mem_sbm_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
 {
 	return virtio_mem_add_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
 }
 
+/* Return: 0, or virtio_mem_add_memory()'s error. */
 static int virtio_mem_bbm_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
 	return virtio_mem_add_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 }
 
+/*
+ * Remove offline memory we added; success may let the work unplug more.
+ *
+ * Return: 0, -EBUSY (a block is not offline), -EINVAL.
+ */
 static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc = memhp_remove_memory(vm->m, addr, size);
@@ -439,11 +467,19 @@ static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, ui
 	return rc;
 }
 
+/* Return: 0, or virtio_mem_remove_memory()'s error. */
 static int virtio_mem_sbm_remove_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
 {
 	return virtio_mem_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
 }
 
+/*
+ * Offline, then remove, memory we added; if either fails, the core onlines
+ * again what it offlined.
+ *
+ * Return: 0, -EINVAL, or offline_pages()'s error: -EBUSY (an unmovable
+ * page), -EINTR (a signal), or the errno of a notifier's veto.
+ */
 static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr,
 						uint64_t size)
 {
@@ -456,12 +492,14 @@ static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint6
 	return rc;
 }
 
+/* Return: 0, or virtio_mem_offline_and_remove_memory()'s error. */
 static int virtio_mem_sbm_offline_and_remove_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
 {
 	return virtio_mem_offline_and_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id),
 						    vm->mb_size);
 }
 
+/* Return: 0, or virtio_mem_offline_and_remove_memory()'s error. */
 static int virtio_mem_bbm_offline_and_remove_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
 	return virtio_mem_offline_and_remove_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
@@ -485,6 +523,13 @@ static bool virtio_mem_skippable_protocol(struct memhp_vmem_drv *vm)
 	return memhp_machine_protocol(vm->m) == MEMHP_PROTOCOL_2025;
 }
 
+/*
+ * Only blocks tracked as offline may go online: one marked UNUSED is on
+ * its way out (virtio_mem_sbm_unplug_any_sb_offline()).
+ *
+ * Return: MEMHP_NOTIFY_OK, or MEMHP_NOTIFY_BAD (denied, warned about at a
+ * limited rate).
+ */
 static int virtio_mem_sbm_notify_going_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					      unsigned long start_pfn)
 {
@@ -585,6 +630,14 @@ static void virtio_mem_bbm_notify_cancel_offline(struct memhp_vmem_drv *vm, unsi
 	virtio_mem_fake_offline_cancel_offline(vm, pfn, nr_pages);
 }
 
+/*
+ * Runs from the core's memory notifier chain; GOING_* takes hotplug_mutex
+ * and ONLINE, OFFLINE and CANCEL_* release it.
+ *
+ * Return: MEMHP_NOTIFY_DONE (not our memory), MEMHP_NOTIFY_OK,
+ * MEMHP_NOTIFY_BAD (onlining denied, or a range that is not one block),
+ * or memhp_notifier_from_errno(-EBUSY) while the driver is being removed.
+ */
 static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsigned long action,
 					 void *arg)
 {
@@ -729,7 +782,10 @@ static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn,
 /*
  * Take an online range from Linux with alloc_contig_range() and keep it
  * PageOffline. In ZONE_MOVABLE, try a few times: pages there may be pinned
- * only for a moment. Returns 0, -ENOMEM, -EBUSY.
+ * only for a moment.
+ *
+ * Return: 0, -ENOMEM, or -EBUSY (any other failure of
+ * alloc_contig_range(), after the tries in ZONE_MOVABLE).
  */
 static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
 {
@@ -844,6 +900,13 @@ static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int orde
 
 /* ---- Talking to the device --------------------------------------------------------------- */
 
+/*
+ * One request on the guest-request queue, waiting for its answer.
+ *
+ * Return: the response type (MEMHP_VIRTIO_MEM_RESP_*), or the queue's
+ * errno: -EIO (a broken device, or a reset dropped the request), -ENODEV (the
+ * device is going away), -EDEADLK (called from the device's thread).
+ */
 static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
 				   uint16_t nb_blocks)
 {
@@ -863,6 +926,14 @@ static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uin
 	return le16toh(resp.type);
 }
 
+/*
+ * Plug [@addr, @addr + @size) and count it in plugged_size. Not sent while
+ * a config change waits: the work must look at the new config first.
+ *
+ * Return: 0, -EAGAIN (the config changed, or NACK), -ETXTBSY (BUSY),
+ * -EINVAL (ERROR), -ENOMEM (an answer Linux does not know), or the
+ * queue's errno (-EIO, -ENODEV, -EDEADLK).
+ */
 static int virtio_mem_send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc;
@@ -885,6 +956,13 @@ static int virtio_mem_send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr
 	return rc < 0 ? rc : -ENOMEM;
 }
 
+/*
+ * Unplug [@addr, @addr + @size) and take it off plugged_size.
+ *
+ * Return: 0, -EAGAIN (the config changed), -ETXTBSY (BUSY), -EINVAL
+ * (ERROR), -ENOMEM (NACK, or an answer Linux does not know), or the
+ * queue's errno (-EIO, -ENODEV, -EDEADLK).
+ */
 static int virtio_mem_send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc;
@@ -906,6 +984,13 @@ static int virtio_mem_send_unplug_request(struct memhp_vmem_drv *vm, uint64_t ad
 	return rc < 0 ? rc : -ENOMEM;
 }
 
+/*
+ * Unplug all; the usable region may have shrunk, so the config is read
+ * again.
+ *
+ * Return: 0, -ETXTBSY (BUSY), -ENOMEM (any other answer), or the queue's
+ * errno (-EIO, -ENODEV, -EDEADLK).
+ */
 static int virtio_mem_send_unplug_all_request(struct memhp_vmem_drv *vm)
 {
 	int rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0);
@@ -923,6 +1008,12 @@ static int virtio_mem_send_unplug_all_request(struct memhp_vmem_drv *vm)
 	return rc < 0 ? rc : -ENOMEM;
 }
 
+/*
+ * Plug @count sub-blocks of block @mb_id from @sb_id and mark them in the
+ * bitmap; the block's state is the caller's.
+ *
+ * Return: 0, or virtio_mem_send_plug_request()'s error.
+ */
 static int virtio_mem_sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 				  unsigned long sb_id, unsigned long count)
 {
@@ -934,6 +1025,12 @@ static int virtio_mem_sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id
 	return rc;
 }
 
+/*
+ * Unplug @count sub-blocks of block @mb_id from @sb_id and clear them in
+ * the bitmap; the block's state is the caller's.
+ *
+ * Return: 0, or virtio_mem_send_unplug_request()'s error.
+ */
 static int virtio_mem_sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 				    unsigned long sb_id, unsigned long count)
 {
@@ -945,11 +1042,13 @@ static int virtio_mem_sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_
 	return rc;
 }
 
+/* Return: 0, or virtio_mem_send_unplug_request()'s error. */
 static int virtio_mem_bbm_unplug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
 	return virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
 }
 
+/* Return: 0, or virtio_mem_send_plug_request()'s error. */
 static int virtio_mem_bbm_plug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
 	return virtio_mem_send_plug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
@@ -957,8 +1056,13 @@ static int virtio_mem_bbm_plug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id
 
 /* ---- Plugging ---------------------------------------------------------------------------- */
 
-/* Unplug plugged SBs of an offline or not-added block, highest first,
- * batching neighbours. Stops at the first failure. */
+/*
+ * Unplug up to *@nb_sb plugged sub-blocks of an offline or not added
+ * block, highest first, batching neighbours; *@nb_sb goes down by what
+ * was unplugged. Stops at the first failure.
+ *
+ * Return: 0, or virtio_mem_sbm_unplug_sb()'s error.
+ */
 static int virtio_mem_sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					    uint64_t *nb_sb)
 {
@@ -987,6 +1091,7 @@ static int virtio_mem_sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned 
 	return 0;
 }
 
+/* Return: 0, or virtio_mem_sbm_unplug_sb()'s error. */
 static int virtio_mem_sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
 {
 	uint64_t nb_sb = vm->sbs_per_mb;
@@ -994,6 +1099,11 @@ static int virtio_mem_sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_
 	return virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
 }
 
+/*
+ * The next block id to add, counted as UNUSED.
+ *
+ * Return: 0, or -ENOSPC (beyond the usable region, or the tracking).
+ */
 static int virtio_mem_sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
 {
 	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
@@ -1004,6 +1114,14 @@ static int virtio_mem_sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned lo
 	return 0;
 }
 
+/*
+ * Plug the first sub-blocks of unused block @mb_id, up to *@nb_sb, and add
+ * the block; on failure what was plugged is unplugged again, or the block
+ * is left PLUGGED for the work to unplug later.
+ *
+ * Return: 0, virtio_mem_sbm_plug_sb()'s or virtio_mem_add_memory()'s
+ * error.
+ */
 static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					  uint64_t *nb_sb)
 {
@@ -1030,6 +1148,13 @@ static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned lo
 	return 0;
 }
 
+/*
+ * Plug unplugged sub-blocks of added block @mb_id, up to *@nb_sb; in an
+ * online block the new memory goes to the buddy at once. Caller holds
+ * hotplug_mutex.
+ *
+ * Return: 0, or virtio_mem_sbm_plug_sb()'s error.
+ */
 static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 				      uint64_t *nb_sb)
 {
@@ -1062,6 +1187,14 @@ static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long m
 	return 0;
 }
 
+/*
+ * Plug @diff bytes: partially plugged blocks first, then unused and new
+ * ones, while the offline threshold allows.
+ *
+ * Return: 0, -ENOSPC (the threshold or the usable region is reached), or
+ * the error of a plug (virtio_mem_send_plug_request()) or of an add
+ * (virtio_mem_add_memory()).
+ */
 static int virtio_mem_sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	static const int mb_states[] = {
@@ -1112,6 +1245,13 @@ out_unlock:
 	return rc;
 }
 
+/*
+ * Plug and add unused big block @bb_id; on a failed add it is unplugged
+ * again, or left PLUGGED.
+ *
+ * Return: 0, -EINVAL (not UNUSED), virtio_mem_bbm_plug_bb()'s or
+ * virtio_mem_add_memory()'s error.
+ */
 static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
 	int rc;
@@ -1133,6 +1273,11 @@ static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned lo
 	return 0;
 }
 
+/*
+ * The next big block id to add, counted as UNUSED.
+ *
+ * Return: 0, or -ENOSPC (beyond the usable region, or the tracking).
+ */
 static int virtio_mem_bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
 {
 	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
@@ -1143,6 +1288,12 @@ static int virtio_mem_bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned lo
 	return 0;
 }
 
+/*
+ * Plug @diff bytes in whole big blocks, unused ones first.
+ *
+ * Return: as virtio_mem_sbm_plug_request(), with -EINVAL from
+ * virtio_mem_bbm_plug_and_add_bb().
+ */
 static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	uint64_t nb_bb = diff / vm->bb_size;
@@ -1175,6 +1326,7 @@ static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	return 0;
 }
 
+/* Return: virtio_mem_sbm_plug_request()'s or virtio_mem_bbm_plug_request()'s. */
 static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	if (vm->in_sbm)
@@ -1184,6 +1336,14 @@ static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 
 /* ---- Unplugging -------------------------------------------------------------------------- */
 
+/*
+ * Unplug up to *@nb_sb sub-blocks of offline block @mb_id, and remove the
+ * block once none is left plugged. Caller holds hotplug_mutex, dropped
+ * around the removal.
+ *
+ * Return: 0, or virtio_mem_sbm_unplug_sb()'s error. A failed removal is
+ * reported, not returned: 6.1 BUG()s there.
+ */
 static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
 						uint64_t *nb_sb)
 {
@@ -1209,6 +1369,13 @@ static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsig
 	return 0;
 }
 
+/*
+ * Fake-offline @count sub-blocks of online block @mb_id from @sb_id, then
+ * unplug them; a failed unplug gives the pages back.
+ *
+ * Return: 0, -ENOMEM or -EBUSY (virtio_mem_fake_offline()), or
+ * virtio_mem_sbm_unplug_sb()'s error.
+ */
 static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					   unsigned long sb_id, unsigned long count)
 {
@@ -1234,6 +1401,15 @@ static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned l
 	return 0;
 }
 
+/*
+ * Unplug up to *@nb_sb sub-blocks of online block @mb_id, the whole block
+ * at once if it can, else one at a time skipping busy ones; an emptied
+ * block is offlined and removed. Caller holds hotplug_mutex, dropped
+ * around the removal.
+ *
+ * Return: 0 (also when some were busy, or the removal was refused), or
+ * virtio_mem_sbm_unplug_sb_online()'s error other than -EBUSY.
+ */
 static int virtio_mem_sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					       uint64_t *nb_sb)
 {
@@ -1277,6 +1453,11 @@ unplugged:
 	return 0;
 }
 
+/*
+ * Return: as virtio_mem_sbm_unplug_any_sb_online() or
+ * virtio_mem_sbm_unplug_any_sb_offline(), or -EINVAL (a block in no state
+ * to unplug from).
+ */
 static int virtio_mem_sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
 					uint64_t *nb_sb)
 {
@@ -1293,6 +1474,14 @@ static int virtio_mem_sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long
 	return -EINVAL;
 }
 
+/*
+ * Unplug @diff bytes in the order of mb_states[]; without unplug_online,
+ * offline blocks only.
+ *
+ * Return: 0 (also when, without unplug_online, the offline blocks did not
+ * suffice), -EBUSY (plugged memory is left that could not be freed), or
+ * the first other error of virtio_mem_sbm_unplug_any_sb().
+ */
 static int virtio_mem_sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	/* Partially plugged first (whole blocks and their metadata go away),
@@ -1342,6 +1531,14 @@ static void virtio_mem_bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsig
 			virtio_mem_fake_online(vm, pfn, section);
 }
 
+/*
+ * Offline, remove and unplug added big block @bb_id. With bbm_safe_unplug
+ * its online memory is fake-offlined first and given back on failure.
+ *
+ * Return: 0, -EINVAL (not ADDED), -ENOMEM or -EBUSY
+ * (virtio_mem_fake_offline()), virtio_mem_offline_and_remove_memory()'s
+ * or virtio_mem_bbm_unplug_bb()'s error (the block is then PLUGGED).
+ */
 static int virtio_mem_bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm,
 						       unsigned long bb_id)
 {
@@ -1415,6 +1612,14 @@ static bool virtio_mem_bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned lon
 	return true;
 }
 
+/*
+ * Unplug @diff bytes in whole big blocks, highest first: offline ones,
+ * then (with unplug_online) all-movable ones, then any.
+ *
+ * Return: 0 (also when, without unplug_online, the offline big blocks did
+ * not suffice), -EBUSY (not all could be unplugged), or the first other
+ * error of virtio_mem_bbm_offline_remove_and_unplug_bb().
+ */
 static int virtio_mem_bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	uint64_t nb_bb = diff / vm->bb_size;
@@ -1445,6 +1650,7 @@ static int virtio_mem_bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t dif
 	return nb_bb ? -EBUSY : 0;
 }
 
+/* Return: virtio_mem_sbm_unplug_request()'s or virtio_mem_bbm_unplug_request()'s. */
 static int virtio_mem_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	if (vm->in_sbm)
@@ -1452,6 +1658,11 @@ static int virtio_mem_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	return virtio_mem_bbm_unplug_request(vm, diff);
 }
 
+/*
+ * Unplug what an earlier failure left PLUGGED but not added.
+ *
+ * Return: 0, or virtio_mem_send_unplug_request()'s error.
+ */
 static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
 {
 	unsigned long id;
@@ -1727,6 +1938,16 @@ static bool is_power_of_2(uint64_t x)
 	return x && !(x & (x - 1));
 }
 
+/*
+ * Choose SBM or BBM, allocate the tracking, claim the region, register a
+ * memory group, the memory notifier and the device; a failure undoes the
+ * steps before it.
+ *
+ * Return: 0, -ENOMEM, -EBUSY (the region overlaps a claim or present
+ * memory, as after a driver was removed with memory left added), -ENOSPC
+ * or -EINVAL (no memory group), -EEXIST (the notifier), or
+ * register_virtio_mem_device()'s error.
+ */
 static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 {
 	const uint64_t pageblock = (uint64_t)memhp_pageblock_nr_pages(vm->m) << MEMHP_PAGE_SHIFT;
@@ -1832,6 +2053,12 @@ out_free_states:
 	return rc;
 }
 
+/*
+ * Read what cannot change in the config, check it, and set up hotplug.
+ *
+ * Return: 0, -EINVAL (block size not a power of two, empty region, or a
+ * region beyond the address space), or virtio_mem_init_hotplug()'s error.
+ */
 static int virtio_mem_init(struct memhp_vmem_drv *vm)
 {
 	struct memhp_virtio_mem_config cfg;
@@ -1853,8 +2080,11 @@ static int virtio_mem_init(struct memhp_vmem_drv *vm)
 	return virtio_mem_init_hotplug(vm);
 }
 
-/* Claim the device's region, so that nobody else (a second driver
- * instance) can add memory there. */
+/*
+ * Claim the device's region, so that nobody else can add memory there.
+ *
+ * Return: 0, or -EBUSY whatever the claim failed with, as Linux does.
+ */
 static int virtio_mem_create_resource(struct memhp_vmem_drv *vm)
 {
 	int rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
