@@ -23,6 +23,7 @@
 #include "../src/qmp/qmp.h"
 #include "harness.h"
 
+#include <memhp/virtio_balloon.h>
 #include <memhp/virtio_mem.h>
 #include <memhp/virtio_mem_driver.h>
 
@@ -57,6 +58,10 @@ struct rig {
 	struct qmp_device qdev;
 	struct qmp_vm vm;
 	struct qmp_server *server;
+	/* rig_up_balloon(): virtio-balloon-pci,id=balloon0 and its driver */
+	struct memhp_vballoon_dev *bdev;
+	struct memhp_vballoon_drv *bdrv;
+	struct qmp_balloon qb;
 	char dir[64];
 	char path[128];
 	pthread_mutex_t lock;
@@ -79,6 +84,10 @@ static void rig_down(void *arg)
 	struct rig *r = arg;
 
 	qmp_server_stop(r->server);
+	memhp_vballoon_drv_remove(r->bdrv);
+	memhp_vballoon_dev_destroy(r->bdev);
+	r->bdrv = NULL;
+	r->bdev = NULL;
 	memhp_vmem_drv_remove(r->drv);
 	memhp_vmem_dev_destroy(r->dev);
 	r->server = NULL;
@@ -90,9 +99,19 @@ static void rig_down(void *arg)
 	pthread_mutex_destroy(&r->lock);
 }
 
+/* QEMU's RAM size for the balloon: -m 512M, no DIMMs. */
+static uint64_t base_ram_size(void *priv)
+{
+	(void)priv;
+	return BASE_MEMORY;
+}
+
 /* @rate_ms: MEMORY_DEVICE_SIZE_CHANGE's rate limit (0: QEMU's); @flavor:
- * the VMM whose device rules the device follows. */
-static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor)
+ * the VMM whose device rules the device follows; @balloon: 0 none, 1 a
+ * virtio-balloon-pci "balloon0" whose guest has no driver yet, 2 one with
+ * its driver (sync mode). */
+static bool rig_up_all(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor,
+		       int balloon)
 {
 	struct memhp_config cfg;
 	struct memhp_vmem_dev_config dc = {
@@ -123,12 +142,31 @@ static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_f
 	if (memhp_vmem_drv_probe(r->m, r->dev, &p, &r->drv))
 		return false;
 	memhp_vmem_drv_process(r->drv);
+	if (balloon) {
+		struct memhp_vballoon_dev_config bc;
+
+		memhp_vballoon_dev_config_init(&bc);
+		bc.id = "balloon0";
+		bc.ram_size = base_ram_size;
+		if (memhp_vballoon_dev_create(r->m, &bc, &r->bdev))
+			return false;
+		r->qb = (struct qmp_balloon){ "balloon0", r->bdev };
+	}
+	if (balloon > 1) {
+		struct memhp_vballoon_drv_params bp;
+
+		memhp_vballoon_drv_params_init(&bp);
+		bp.sync = true;
+		if (memhp_vballoon_drv_probe(r->m, r->bdev, &bp, &r->bdrv))
+			return false;
+	}
 	r->qdev = (struct qmp_device){ "vm0", "mem0", r->dev };
 	r->vm = (struct qmp_vm){
 		.m = r->m,
 		.base_memory = BASE_MEMORY,
 		.devices = &r->qdev,
 		.nr_devices = 1,
+		.balloon = balloon ? &r->qb : NULL,
 		.quit = on_quit,
 		.priv = r,
 		.size_change_rate_ms = rate_ms,
@@ -148,6 +186,11 @@ static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_f
 	if (ret)
 		test_fail(__FILE__, __LINE__, "qmp_server_start: %s: %s", errno_name(ret), err);
 	return !ret;
+}
+
+static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor)
+{
+	return rig_up_all(r, rate_ms, flavor, 0);
 }
 
 static bool rig_up(struct rig *r, unsigned int rate_ms)
@@ -1057,6 +1100,230 @@ static void start_refuses_bad_specs_and_vms(void)
 
 /* ---- Where memhp differs from QEMU (docs/qmp.md) ---------------------------------------- */
 
+/* ---- The balloon -------------------------------------------------------------------------- */
+
+#define NOT_ACTIVE                                                                             \
+	"{\"error\": {\"class\": \"DeviceNotActive\", \"desc\": \"No balloon device has been " \
+	"activated\"}}\r\n"
+
+static void balloon_commands_without_a_balloon_are_device_not_active(void)
+{
+	static struct rig r;
+
+	/* QEMU 7.2 without -device virtio-balloon-pci. */
+	ASSERT_TRUE(rig_up(&r, 0));
+	CLIENT(c, &r);
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", NOT_ACTIVE);
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1}}", NOT_ACTIVE);
+	/* The arguments are checked first. */
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1, \"x\": 2}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+	     "unexpected\"}}\r\n");
+}
+
+static void balloon_argument_errors_are_qemus(void)
+{
+	static struct rig r;
+	static const char *const not_integer[] = { "\"1\"", "1.5", "18446744073709551615", "null",
+						   "true" };
+	const char *expects_size = "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+				   "\"Parameter 'target' expects a size\"}}\r\n";
+	char req[256];
+
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 1));
+	CLIENT(c, &r);
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 0}}", expects_size);
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": -1}}", expects_size);
+	for (size_t i = 0; i < sizeof(not_integer) / sizeof(not_integer[0]); i++) {
+		snprintf(req, sizeof(req),
+			 "{\"execute\": \"balloon\", \"arguments\": {\"value\": %s}}",
+			 not_integer[i]);
+		XCHG(&c, req,
+		     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter "
+		     "type for 'value', expected: integer\"}}\r\n");
+	}
+	XCHG(&c, "{\"execute\": \"balloon\"}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'value' is "
+	     "missing\"}}\r\n");
+	XCHG(&c, "{\"execute\": \"query-balloon\", \"arguments\": {\"x\": 1}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+	     "unexpected\"}}\r\n");
+	/* Nothing changed, and without a driver nothing would. */
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", "{\"return\": {\"actual\": 536870912}}\r\n");
+	/* A target above the RAM size is an empty balloon; INT64_MAX is fine. */
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 9223372036854775807}}", OK);
+}
+
+/* A BALLOON_CHANGE event for @actual, or false after the deadline. */
+static bool wait_balloon_event(struct client *c, unsigned long long actual, unsigned int *events)
+{
+	char line[LINE_MAX_BYTES], rest[256];
+
+	snprintf(rest, sizeof(rest),
+		 "\"event\": \"BALLOON_CHANGE\", \"data\": {\"actual\": %llu}}\r\n", actual);
+	while (client_line(c, line, sizeof(line))) {
+		if (!strstr(line, "BALLOON_CHANGE")) {
+			test_fail(__FILE__, __LINE__, "not a BALLOON_CHANGE: %s", line);
+			return false;
+		}
+		(*events)++;
+		if (event_matches(line, rest))
+			return true;
+	}
+	test_fail(__FILE__, __LINE__, "no BALLOON_CHANGE for %llu", actual);
+	return false;
+}
+
+static void balloon_inflates_and_balloon_change_follows_rate_limited(void)
+{
+	static struct rig r;
+	unsigned int events = 0;
+	struct memhp_meminfo mi0, mi1;
+
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 2));
+	CLIENT(c, &r);
+	memhp_meminfo(r.m, &mi0);
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", "{\"return\": {\"actual\": 536870912}}\r\n");
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 532676608}, \"id\": 3}",
+	     "{\"return\": {}, \"id\": 3}\r\n");
+	/* The reply comes at once; the guest works on its own time. */
+	memhp_vballoon_drv_process(r.bdrv);
+	/* QEMU 7.2 + Linux 6.1 (case i): the first event says 1 MiB, at
+	 * once; the later ones are held for a second and only the last goes
+	 * out. */
+	ASSERT_TRUE(wait_balloon_event(&c, 536870912ULL - MEMHP_MiB, &events));
+	ASSERT_TRUE(wait_balloon_event(&c, 532676608ULL, &events));
+	ASSERT_EQ(events, 2);
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", "{\"return\": {\"actual\": 532676608}}\r\n");
+	/* Linux: MemTotal falls by the balloon. */
+	memhp_meminfo(r.m, &mi1);
+	ASSERT_EQ(mi0.total_pages - mi1.total_pages, 1024);
+	ASSERT_EQ(memhp_vmstat(r.m, MEMHP_BALLOON_INFLATE), 1024);
+	/* And back. */
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 536870912}}", OK);
+	memhp_vballoon_drv_process(r.bdrv);
+	events = 0;
+	ASSERT_TRUE(wait_balloon_event(&c, 536870912ULL, &events));
+	memhp_meminfo(r.m, &mi1);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+}
+
+#define MAXU64 "18446744073709551615"
+
+static void balloon_guest_stats_and_their_properties_are_qemus(void)
+{
+	static struct rig r;
+	static const char *const interval_errors[][2] = {
+		{ "-1", "timer value must be greater than zero" },
+		{ "4294967296", "timer value is too big" },
+		{ "\"x\"",
+		  "Invalid parameter type for 'guest-stats-polling-interval', expected: integer" },
+	};
+	char req[512], want[512];
+
+	/* No driver yet: what QEMU 7.2 says before the guest sent any. */
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 1));
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats\"}}",
+	     "{\"return\": {\"stats\": {\"stat-htlb-pgalloc\": " MAXU64
+	     ", \"stat-swap-out\": " MAXU64 ", \"stat-available-memory\": " MAXU64
+	     ", \"stat-htlb-pgfail\": " MAXU64 ", \"stat-free-memory\": " MAXU64
+	     ", \"stat-minor-faults\": " MAXU64 ", \"stat-major-faults\": " MAXU64
+	     ", \"stat-total-memory\": " MAXU64 ", \"stat-swap-in\": " MAXU64
+	     ", \"stat-disk-caches\": " MAXU64 "}, \"last-update\": 0}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats-polling-interval\"}}",
+	     "{\"return\": 0}\r\n");
+	for (size_t i = 0; i < sizeof(interval_errors) / sizeof(interval_errors[0]); i++) {
+		snprintf(req, sizeof(req),
+			 "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", "
+			 "\"property\": \"guest-stats-polling-interval\", \"value\": %s}}",
+			 interval_errors[i][0]);
+		snprintf(want, sizeof(want),
+			 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"%s\"}}\r\n",
+			 interval_errors[i][1]);
+		XCHG(&c, req, want);
+	}
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats-polling-interval\", \"value\": 2}}",
+	     OK);
+	/* The backend holds the property; the proxy aliases it. */
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0/virtio-backend\", "
+	     "\"property\": \"guest-stats-polling-interval\"}}",
+	     "{\"return\": 2}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats\", \"value\": 1}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Property "
+	     "'virtio-balloon-device.guest-stats' is not writable\"}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"type\"}}",
+	     "{\"return\": \"virtio-balloon-pci\"}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0/virtio-backend\", "
+	     "\"property\": \"type\"}}",
+	     "{\"return\": \"virtio-balloon-device\"}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"deflate-on-oom\"}}",
+	     "{\"return\": false}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"free-page-reporting\"}}",
+	     "{\"return\": false}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"deflate-on-oom\", \"value\": true}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Attempt to set property "
+	     "'deflate-on-oom' on anonymous device (type 'virtio-balloon-device') after it was "
+	     "realized\"}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats-polling-interval\", \"value\": 0}}",
+	     OK);
+}
+
+static void balloon_guest_stats_carry_the_guests_meminfo(void)
+{
+	static struct rig r;
+	struct memhp_meminfo mi;
+	char want[1024];
+
+	/* The driver primes the stats queue at probe, as init_vqs() does. */
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 2));
+	CLIENT(c, &r);
+	memhp_meminfo(r.m, &mi);
+	/* Linux 6.1 (case i): stat-total-memory and stat-free-memory are
+	 * MemTotal and MemFree in bytes; memhp has no swap, faults or
+	 * hugetlb. Only the start of the reply is fixed here (available
+	 * memory and last-update depend on the moment). */
+	snprintf(want, sizeof(want),
+		 "{\"return\": {\"stats\": {\"stat-htlb-pgalloc\": 0, \"stat-swap-out\": 0, "
+		 "\"stat-available-memory\": ");
+	client_sends(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", "
+			 "\"property\": \"guest-stats\"}}");
+	{
+		char line[LINE_MAX_BYTES], tail[256];
+
+		ASSERT_TRUE(client_line(&c, line, sizeof(line)));
+		ASSERT_TRUE(!strncmp(line, want, strlen(want)));
+		snprintf(tail, sizeof(tail),
+			 "\"stat-free-memory\": %llu, \"stat-minor-faults\": 0, "
+			 "\"stat-major-faults\": 0, \"stat-total-memory\": %llu, \"stat-swap-in\": "
+			 "0, "
+			 "\"stat-disk-caches\": 0}, \"last-update\": ",
+			 (unsigned long long)mi.free_pages * 4096,
+			 (unsigned long long)mi.total_pages * 4096);
+		ASSERT_TRUE(strstr(line, tail) != NULL);
+	}
+}
+
 static void difference_commands_memhp_lacks_are_command_not_found(void)
 {
 	static struct rig r;
@@ -1154,6 +1421,11 @@ RUN_TESTS(T(greeting_is_qemu_7_2s), T(commands_before_qmp_capabilities_are_refus
 	  T(events_wait_for_capabilities_negotiation),
 	  T(quit_sends_shutdown_then_the_reply_and_hangs_up), T(one_client_at_a_time),
 	  T(start_refuses_bad_specs_and_vms),
+	  T(balloon_commands_without_a_balloon_are_device_not_active),
+	  T(balloon_argument_errors_are_qemus),
+	  T(balloon_inflates_and_balloon_change_follows_rate_limited),
+	  T(balloon_guest_stats_and_their_properties_are_qemus),
+	  T(balloon_guest_stats_carry_the_guests_meminfo),
 	  T(difference_commands_memhp_lacks_are_command_not_found),
 	  T(difference_the_qom_tree_holds_only_modelled_objects),
 	  T(difference_unrealizing_the_device_is_refused),

@@ -70,6 +70,7 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 		size_t offset;
 	} opts[] = {
 		{ "--qmp", offsetof(struct serve_opts, qmp) },
+		{ "-qmp", offsetof(struct serve_opts, qmp) }, /* QEMU's spelling */
 		{ "--uevent-helper", offsetof(struct serve_opts, uevent_helper) },
 		{ "--log", offsetof(struct serve_opts, log) },
 	};
@@ -186,11 +187,17 @@ int serve_devices_start(struct serve_extras *ex, const struct serve_opts *so,
 			.memdev = mc->vmems[i].opts->memdev,
 			.dev = mc->vmems[i].dev,
 		};
+	if (mc->balloon_dev)
+		ex->balloon = (struct qmp_balloon){
+			.id = mc->balloon_opts->id[0] ? mc->balloon_opts->id : NULL,
+			.dev = mc->balloon_dev,
+		};
 	ex->vm = (struct qmp_vm){
 		.m = mc->m,
 		.base_memory = o->ram_size,
 		.devices = ex->devices,
 		.nr_devices = mc->nr_vmems,
+		.balloon = mc->balloon_dev ? &ex->balloon : NULL,
 		.quit = qmp_quit,
 	};
 	ret = qmp_server_start(so->qmp, &ex->vm, &ex->qmp, err, sizeof(err));

@@ -45,6 +45,10 @@ struct qmp_session {
 	bool oob;	 /* the client enabled out-of-band execution */
 	bool quit;
 	unsigned long state_changes;
+	/* Numbers of the reply being built that a json_t cannot hold
+	 * (integers above INT64_MAX): qmp_u64() records them. */
+	struct qmp_qnum *out_nums;
+	size_t nr_out_nums, cap_out_nums;
 };
 
 /* An error as QMP reports it. */
@@ -111,6 +115,50 @@ static void send_json(struct qmp_session *s, const json_t *obj, const struct qmp
 	if (!b.oom)
 		s->write(s->priv, b.p, b.len);
 	sbuf_free(&b);
+}
+
+/* A uint64 as QEMU's output visitor puts it in a QNum: above INT64_MAX
+ * the json_t is a placeholder the writer replaces. NULL on -ENOMEM. */
+static json_t *qmp_u64(struct qmp_session *s, uint64_t v)
+{
+	json_t *j;
+
+	if (v <= INT64_MAX)
+		return json_integer((json_int_t)v);
+	if (s->nr_out_nums == s->cap_out_nums) {
+		size_t cap = s->cap_out_nums ? 2 * s->cap_out_nums : 16;
+		struct qmp_qnum *n = realloc(s->out_nums, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->out_nums = n;
+		s->cap_out_nums = cap;
+	}
+	j = json_integer(0);
+	if (j)
+		s->out_nums[s->nr_out_nums++] =
+			(struct qmp_qnum){ .v = j, .is_u64 = true, .u64 = v };
+	return j;
+}
+
+/* A reply: the request's own numbers (an echoed id) and the reply's. */
+static void send_reply(struct qmp_session *s, const json_t *rsp, const struct qmp_msg *msg)
+{
+	struct qmp_msg all = { .value = msg ? msg->value : NULL };
+	size_t n = (msg ? msg->nr_nums : 0) + s->nr_out_nums;
+
+	if (s->nr_out_nums && (all.nums = calloc(n, sizeof(*all.nums)))) {
+		if (msg && msg->nr_nums)
+			memcpy(all.nums, msg->nums, msg->nr_nums * sizeof(*all.nums));
+		memcpy(all.nums + (msg ? msg->nr_nums : 0), s->out_nums,
+		       s->nr_out_nums * sizeof(*all.nums));
+		all.nr_nums = n;
+		send_json(s, rsp, &all);
+		free(all.nums);
+	} else {
+		send_json(s, rsp, msg);
+	}
+	s->nr_out_nums = 0;
 }
 
 static void now(long long *sec, long long *usec)
@@ -282,6 +330,9 @@ enum qom_kind {
 	QOM_PCI,     /* virtio-mem-pci */
 	QOM_VMEM,    /* virtio-mem */
 	QOM_BACKEND, /* memory-backend-ram */
+	QOM_PERIPHERAL_ANON,
+	QOM_BALLOON_PCI, /* virtio-balloon-pci */
+	QOM_BALLOON,	 /* virtio-balloon-device */
 };
 
 struct qom {
@@ -300,6 +351,10 @@ static const char *qom_type(struct qom o)
 		return "virtio-mem";
 	case QOM_BACKEND:
 		return "memory-backend-ram";
+	case QOM_BALLOON_PCI:
+		return "virtio-balloon-pci";
+	case QOM_BALLOON:
+		return "virtio-balloon-device";
 	default:
 		return "container";
 	}
@@ -320,6 +375,18 @@ static bool span_is(const char *s, size_t len, const char *name)
 	return len == strlen(name) && !memcmp(s, name, len);
 }
 
+/* The balloon's place: /machine/peripheral/<id>, or without an id the
+ * first anonymous device. */
+static bool balloon_named(const struct qmp_vm *vm)
+{
+	return vm->balloon && vm->balloon->id;
+}
+
+static bool balloon_anon(const struct qmp_vm *vm)
+{
+	return vm->balloon && !vm->balloon->id;
+}
+
 /* The children (child<> properties) of @o, one by one: false when done. */
 static bool qom_child(const struct qmp_vm *vm, struct qom o, size_t i, struct qom *child,
 		      const char **name)
@@ -332,12 +399,24 @@ static bool qom_child(const struct qmp_vm *vm, struct qom o, size_t i, struct qo
 		*name = i ? "objects" : "machine";
 		return true;
 	case QOM_MACHINE:
+		if (i > 1 || (i == 1 && !balloon_anon(vm)))
+			return false;
+		*child = (struct qom){ i ? QOM_PERIPHERAL_ANON : QOM_PERIPHERAL, 0 };
+		*name = i ? "peripheral-anon" : "peripheral";
+		return true;
+	case QOM_PERIPHERAL_ANON:
 		if (i)
 			return false;
-		*child = (struct qom){ QOM_PERIPHERAL, 0 };
-		*name = "peripheral";
+		*child = (struct qom){ QOM_BALLOON_PCI, 0 };
+		*name = "device[0]";
 		return true;
 	case QOM_PERIPHERAL:
+		if (i == vm->nr_devices && balloon_named(vm)) {
+			*child = (struct qom){ QOM_BALLOON_PCI, 0 };
+			*name = vm->balloon->id;
+			return true;
+		}
+		/* fall through */
 	case QOM_OBJECTS:
 		if (i >= vm->nr_devices)
 			return false;
@@ -345,9 +424,10 @@ static bool qom_child(const struct qmp_vm *vm, struct qom o, size_t i, struct qo
 		*name = o.kind == QOM_PERIPHERAL ? vm->devices[i].id : vm->devices[i].memdev;
 		return true;
 	case QOM_PCI:
+	case QOM_BALLOON_PCI:
 		if (i)
 			return false;
-		*child = (struct qom){ QOM_VMEM, o.dev };
+		*child = (struct qom){ o.kind == QOM_PCI ? QOM_VMEM : QOM_BALLOON, o.dev };
 		*name = "virtio-backend";
 		return true;
 	default:
@@ -448,16 +528,73 @@ static void read_config(const struct qmp_device *d, uint64_t *plugged, uint64_t 
 	*requested = le64toh(c.requested_size);
 }
 
-static json_t *qom_get(const struct qmp_vm *vm, struct qom o, const char *prop, size_t len,
+/* The balloon's guest-stats, as balloon_stats_get_all() visits them. */
+static json_t *guest_stats(struct qmp_session *s, struct memhp_vballoon_dev *dev)
+{
+	static const char *const names[MEMHP_VIRTIO_BALLOON_S_NR] = {
+		"stat-swap-in",		 "stat-swap-out",    "stat-major-faults",
+		"stat-minor-faults",	 "stat-free-memory", "stat-total-memory",
+		"stat-available-memory", "stat-disk-caches", "stat-htlb-pgalloc",
+		"stat-htlb-pgfail",
+	};
+	struct memhp_vballoon_guest_stats gs;
+	json_t *ret = json_object(), *stats = json_object();
+
+	memhp_vballoon_dev_guest_stats(dev, &gs);
+	if (!ret || !stats || json_object_set_new(ret, "last-update", json_integer(gs.last_update)))
+		goto fail;
+	for (int i = 0; i < MEMHP_VIRTIO_BALLOON_S_NR; i++)
+		if (json_object_set_new(stats, names[i], qmp_u64(s, gs.stats[i])))
+			goto fail;
+	if (json_object_set(ret, "stats", stats))
+		goto fail;
+	json_decref(stats);
+	return ret;
+fail:
+	json_decref(stats);
+	json_decref(ret);
+	return NULL;
+}
+
+/* Properties of virtio-balloon-device, which the PCI proxy aliases. */
+static json_t *balloon_get(struct qmp_session *s, const char *prop, size_t len)
+{
+	struct memhp_vballoon_dev *dev = s->vm->balloon->dev;
+	const struct memhp_vballoon_dev_config *cfg = memhp_vballoon_dev_get_config(dev);
+
+	if (span_is(prop, len, "guest-stats"))
+		return guest_stats(s, dev);
+	if (span_is(prop, len, "guest-stats-polling-interval"))
+		return json_integer(memhp_vballoon_dev_poll_interval(dev));
+	if (span_is(prop, len, "deflate-on-oom"))
+		return json_boolean(cfg->deflate_on_oom);
+	if (span_is(prop, len, "free-page-reporting"))
+		return json_boolean(cfg->free_page_reporting);
+	if (span_is(prop, len, "page-poison"))
+		return json_boolean(cfg->page_poison);
+	if (span_is(prop, len, "free-page-hint") || span_is(prop, len, "qemu-4-0-config-size"))
+		return json_false();
+	if (span_is(prop, len, "realized"))
+		return json_true();
+	return NULL;
+}
+
+static json_t *qom_get(struct qmp_session *s, struct qom o, const char *prop, size_t len,
 		       struct qerr *err)
 {
-	const struct qmp_device *d = &vm->devices[o.dev];
+	const struct qmp_vm *vm = s->vm;
+	const struct qmp_device *d = vm->nr_devices ? &vm->devices[o.dev] : NULL;
 	const struct memhp_vmem_dev_config *cfg;
 	uint64_t plugged, requested;
 
 	if (span_is(prop, len, "type"))
 		return json_string(qom_type(o));
-	if (o.kind == QOM_PCI || o.kind == QOM_VMEM) {
+	if (o.kind == QOM_BALLOON_PCI || o.kind == QOM_BALLOON) {
+		json_t *v = balloon_get(s, prop, len);
+
+		if (v)
+			return v;
+	} else if (o.kind == QOM_PCI || o.kind == QOM_VMEM) {
 		cfg = memhp_vmem_dev_get_config(d->dev);
 		read_config(d, &plugged, &requested);
 		if (span_is(prop, len, "size"))
@@ -584,18 +721,84 @@ static void set_memdev(const struct qmp_vm *vm, const json_t *v, struct qerr *er
 		 "it was realized");
 }
 
+/* The int input visitor: integers that fit an int64. */
+static bool visit_int(const json_t *v, const struct qmp_msg *msg, const char *name, int64_t *out,
+		      struct qerr *err)
+{
+	const struct qmp_qnum *q = json_is_number(v) ? qmp_msg_qnum(msg, v) : NULL;
+
+	if (!q && json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return true;
+	}
+	qerr_fmt(err, GENERIC, "Invalid parameter type for '%s', expected: integer", S(name));
+	return false;
+}
+
+/* qom-set on the balloon; false when @prop is not one of its own. */
+static bool balloon_set(struct qmp_session *s, const char *prop, size_t len, const json_t *v,
+			const struct qmp_msg *msg, struct qerr *err)
+{
+	static const char *const static_props[] = { "deflate-on-oom", "free-page-hint",
+						    "page-poison", "free-page-reporting",
+						    "qemu-4-0-config-size" };
+	struct memhp_vballoon_dev *dev = s->vm->balloon->dev;
+	int64_t secs;
+	int ret;
+
+	if (span_is(prop, len, "guest-stats")) {
+		qerr_set(err, GENERIC,
+			 "Property 'virtio-balloon-device.guest-stats' is not writable");
+		return true;
+	}
+	if (span_is(prop, len, "guest-stats-polling-interval")) {
+		if (!visit_int(v, msg, "guest-stats-polling-interval", &secs, err))
+			return true;
+		ret = memhp_vballoon_dev_set_poll_interval(dev, secs);
+		if (ret == -EINVAL)
+			qerr_set(err, GENERIC, "timer value must be greater than zero");
+		else if (ret)
+			qerr_set(err, GENERIC, "timer value is too big");
+		else
+			s->state_changes++;
+		return true;
+	}
+	if (span_is(prop, len, "realized")) {
+		if (!json_is_boolean(v))
+			qerr_set(err, GENERIC,
+				 "Invalid parameter type for 'realized', expected: boolean");
+		else if (!json_is_true(v))
+			qerr_set(err, GENERIC,
+				 "memhp: unrealizing a virtio-balloon device is not supported");
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(static_props) / sizeof(static_props[0]); i++) {
+		if (span_is(prop, len, static_props[i])) {
+			qerr_fmt(err, GENERIC,
+				 "Attempt to set property '%s' on anonymous device (type "
+				 "'virtio-balloon-device') after it was realized",
+				 S(static_props[i]));
+			return true;
+		}
+	}
+	return false;
+}
+
 static void qom_set(struct qmp_session *s, struct qom o, const char *prop, size_t len,
 		    const json_t *v, const struct qmp_msg *msg, struct qerr *err)
 {
 	static const char *const static_props[] = { "memaddr", "node", "prealloc",
 						    "unplugged-inaccessible" };
-	const struct qmp_device *d = &s->vm->devices[o.dev];
+	const struct qmp_device *d = s->vm->nr_devices ? &s->vm->devices[o.dev] : NULL;
 
 	if (span_is(prop, len, "type")) {
 		qerr_fmt(err, GENERIC, "Property '%s.type' is not writable", S(qom_type(o)));
 		return;
 	}
-	if (o.kind == QOM_PCI || o.kind == QOM_VMEM) {
+	if (o.kind == QOM_BALLOON_PCI || o.kind == QOM_BALLOON) {
+		if (balloon_set(s, prop, len, v, msg, err))
+			return;
+	} else if (o.kind == QOM_PCI || o.kind == QOM_VMEM) {
 		/* The PCI proxy's properties are aliases: errors name the
 		 * virtio-mem device behind them. */
 		if (span_is(prop, len, "size")) {
@@ -834,7 +1037,7 @@ static json_t *cmd_qom_get(struct qmp_session *s, struct args *a,
 
 	if (!qom_args(s, a, false, &o, &prop, &len, NULL, err))
 		return NULL;
-	return qom_get(s->vm, o, prop, len, err);
+	return qom_get(s, o, prop, len, err);
 }
 
 static json_t *cmd_qom_set(struct qmp_session *s, struct args *a, const struct qmp_msg *msg,
@@ -851,6 +1054,55 @@ static json_t *cmd_qom_set(struct qmp_session *s, struct args *a, const struct q
 	return err->cls ? NULL : json_object();
 }
 
+/* have_balloon() of softmmu/balloon.c. */
+static bool have_balloon(struct qmp_session *s, struct qerr *err)
+{
+	if (s->vm->balloon)
+		return true;
+	qerr_set(err, "DeviceNotActive", "No balloon device has been activated");
+	return false;
+}
+
+static json_t *cmd_balloon(struct qmp_session *s, struct args *a, const struct qmp_msg *msg,
+			   struct qerr *err)
+{
+	json_t *v = args_take(a, "value");
+	int64_t target;
+
+	if (!v) {
+		qerr_set(err, GENERIC, "Parameter 'value' is missing");
+		return NULL;
+	}
+	if (!visit_int(v, msg, "value", &target, err) || !args_check(a, err) ||
+	    !have_balloon(s, err))
+		return NULL;
+	/* The schema names it "value"; qmp_balloon() calls it "target". */
+	if (target <= 0) {
+		qerr_set(err, GENERIC, "Parameter 'target' expects a size");
+		return NULL;
+	}
+	memhp_vballoon_dev_set_target(s->vm->balloon->dev, (uint64_t)target);
+	s->state_changes++;
+	return json_object();
+}
+
+static json_t *cmd_query_balloon(struct qmp_session *s, struct args *a,
+				 const struct qmp_msg *msg QMP_UNUSED, struct qerr *err)
+{
+	json_t *ret;
+
+	if (!args_check(a, err) || !have_balloon(s, err))
+		return NULL;
+	ret = json_object();
+	if (ret && json_object_set_new(ret, "actual",
+				       json_integer((json_int_t)memhp_vballoon_dev_logical_size(
+					       s->vm->balloon->dev)))) {
+		json_decref(ret);
+		ret = NULL;
+	}
+	return ret;
+}
+
 struct command {
 	const char *name;
 	cmd_fn fn;
@@ -858,7 +1110,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "balloon", cmd_balloon, false },
 	{ "qmp_capabilities", cmd_qmp_capabilities, true },
+	{ "query-balloon", cmd_query_balloon, false },
 	{ "qom-get", cmd_qom_get, false },
 	{ "qom-set", cmd_qom_set, false },
 	{ "query-memory-devices", cmd_query_memory_devices, false },
@@ -978,7 +1232,8 @@ out:
 	if (rsp && id)
 		json_object_set(rsp, "id", id);
 	if (rsp && !err.desc.oom)
-		send_json(s, rsp, msg);
+		send_reply(s, rsp, msg);
+	s->nr_out_nums = 0;
 	json_decref(rsp);
 	if (a.obj && !json_object_get(req, "arguments"))
 		json_decref((json_t *)a.obj);
@@ -1054,5 +1309,6 @@ void qmp_session_free(struct qmp_session *s)
 	if (!s)
 		return;
 	qmp_stream_destroy(&s->stream);
+	free(s->out_nums);
 	free(s);
 }

@@ -27,6 +27,7 @@
 #ifndef MEMHP_QMP_H
 #define MEMHP_QMP_H
 
+#include <memhp/virtio_balloon.h>
 #include <memhp/virtio_mem.h>
 
 #include <stddef.h>
@@ -43,12 +44,22 @@ struct qmp_device {
 	struct memhp_vmem_dev *dev;
 };
 
+/* The virtio-balloon-pci device: /machine/peripheral/<id>, or
+ * /machine/peripheral-anon/device[0] without an id. */
+struct qmp_balloon {
+	const char *id; /* QOM id, or NULL */
+	struct memhp_vballoon_dev *dev;
+};
+
 struct qmp_vm {
 	struct memhp_machine *m;
 	/* query-memory-size-summary's base-memory: the boot RAM ("-m"). */
 	uint64_t base_memory;
 	struct qmp_device *devices; /* read while the server runs */
 	size_t nr_devices;
+	/* The balloon ("balloon", "query-balloon", BALLOON_CHANGE), or NULL:
+	 * then those answer DeviceNotActive, as in QEMU. */
+	struct qmp_balloon *balloon;
 	/*
 	 * "quit" was executed: the reply and the SHUTDOWN event are out and
 	 * the client is disconnected. Called from the server's thread; it
@@ -58,7 +69,8 @@ struct qmp_vm {
 	void (*quit)(void *priv);
 	void *priv;
 	/* Minimum time between two MEMORY_DEVICE_SIZE_CHANGE events of one
-	 * device; 0 selects QEMU's 1000 ms. */
+	 * device, and between two BALLOON_CHANGE events; 0 selects QEMU's
+	 * 1000 ms. */
 	unsigned int size_change_rate_ms;
 };
 
