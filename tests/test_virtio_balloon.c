@@ -65,8 +65,10 @@ static void rig_down(void *arg)
 	free(r);
 }
 
-/* A machine with @nr_blocks movable blocks at 4 GiB, a device, a driver. */
-static struct rig *rig_up(unsigned long nr_blocks, bool deflate_on_oom, bool reporting)
+/* A machine with @nr_blocks movable blocks at 4 GiB, a device, a driver
+ * (@poisoning: the guest poisons free pages). */
+static struct rig *rig_up_poison(unsigned long nr_blocks, bool deflate_on_oom, bool reporting,
+				 bool poisoning)
 {
 	struct memhp_vballoon_dev_config cfg;
 	struct memhp_vballoon_drv_params p;
@@ -98,6 +100,7 @@ static struct rig *rig_up(unsigned long nr_blocks, bool deflate_on_oom, bool rep
 	memhp_vballoon_dev_add_listener(r->dev, &r->l);
 	memhp_vballoon_drv_params_init(&p);
 	p.sync = true;
+	p.page_poisoning = poisoning;
 	if (memhp_vballoon_drv_probe(r->m, r->dev, &p, &r->drv)) {
 		memhp_vballoon_dev_destroy(r->dev);
 		free(r);
@@ -105,6 +108,11 @@ static struct rig *rig_up(unsigned long nr_blocks, bool deflate_on_oom, bool rep
 	}
 	tm_defer(rig_down, r);
 	return r;
+}
+
+static struct rig *rig_up(unsigned long nr_blocks, bool deflate_on_oom, bool reporting)
+{
+	return rig_up_poison(nr_blocks, deflate_on_oom, reporting, false);
 }
 
 static uint32_t config_actual(struct rig *r)
@@ -383,6 +391,60 @@ static void polling_gives_the_stats_buffer_back_and_the_guest_refreshes_it(void)
 	ASSERT_OK(memhp_vballoon_dev_set_poll_interval(r->dev, 0));
 }
 
+/* ---- Free page reporting ------------------------------------------------------------ */
+
+static void free_page_reporting_gives_the_host_free_memory_the_guest_touched(void)
+{
+	struct rig *r = rig_up(1, false, true);
+	struct memhp_vballoon_dev_stats st;
+	struct memhp_meminfo mi0, mi1;
+	long reported;
+	uint64_t bs;
+
+	ASSERT_TRUE(r);
+	bs = memhp_block_size(r->m);
+	/* The guest wrote the free block once (a file written and removed,
+	 * in the Linux run of case j): resident on the host. */
+	memset((char *)memhp_phys_base(r->m) + HOT, 0x5a, bs);
+	ASSERT_EQ(memhp_host_resident(r->m, HOT, bs), bs / 4096);
+	memhp_meminfo(r->m, &mi0);
+
+	reported = memhp_vballoon_drv_report_free_pages(r->drv);
+
+	/* Every free chunk of the block (of 2 MiB or more) went to the host
+	 * and came back; the guest's free memory is what it was. */
+	ASSERT_GT(reported, 0);
+	ASSERT_EQ(memhp_host_resident(r->m, HOT, bs), 0);
+	memhp_meminfo(r->m, &mi1);
+	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	memhp_vballoon_dev_stats_get(r->dev, &st);
+	ASSERT_EQ(st.reported_bytes, (unsigned long)reported * 4096);
+	/* Untouched since: nothing to report the next time. */
+	ASSERT_EQ(memhp_vballoon_drv_report_free_pages(r->drv), 0);
+	ASSERT_EQ(memhp_check(r->m, NULL), 0);
+}
+
+static void free_page_reporting_keeps_poisoned_pages(void)
+{
+	struct rig *r = rig_up_poison(1, false, true, true);
+	struct rig *none = rig_up(0, false, false);
+	struct memhp_virtio_balloon_config c;
+	uint64_t bs;
+
+	ASSERT_TRUE(r && none);
+	bs = memhp_block_size(r->m);
+	/* With page poisoning the driver keeps PAGE_POISON and tells the
+	 * device its pattern; QEMU then does not discard reported pages (a
+	 * discarded page would come back zeroed). */
+	memhp_vballoon_dev_read_config(r->dev, &c);
+	ASSERT_EQ(le32toh(c.poison_val), 0xaaaaaaaau);
+	memset((char *)memhp_phys_base(r->m) + HOT, 0xaa, bs);
+	ASSERT_GT(memhp_vballoon_drv_report_free_pages(r->drv), 0);
+	ASSERT_EQ(memhp_host_resident(r->m, HOT, bs), bs / 4096);
+	/* Without the feature there is nothing to report with. */
+	ASSERT_ERR(memhp_vballoon_drv_report_free_pages(none->drv), -EOPNOTSUPP);
+}
+
 RUN_TESTS(T(target_inflates_in_1mib_steps_each_written_to_actual),
 	  T(target_above_ram_means_an_empty_balloon_and_zero_changes_nothing),
 	  T(unreachable_target_stops_out_of_puff_and_tries_again),
@@ -391,4 +453,6 @@ RUN_TESTS(T(target_inflates_in_1mib_steps_each_written_to_actual),
 	  T(offlining_migrates_balloon_pages_and_tells_the_device),
 	  T(deflate_on_oom_keeps_memtotal_and_the_oom_notifier_gives_256),
 	  T(guest_stats_are_unknown_until_the_driver_sends_them),
-	  T(polling_gives_the_stats_buffer_back_and_the_guest_refreshes_it))
+	  T(polling_gives_the_stats_buffer_back_and_the_guest_refreshes_it),
+	  T(free_page_reporting_gives_the_host_free_memory_the_guest_touched),
+	  T(free_page_reporting_keeps_poisoned_pages))

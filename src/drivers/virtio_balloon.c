@@ -16,6 +16,7 @@
  * of 1 MiB.
  */
 #include <memhp/hotplug.h>
+#include <memhp/page_reporting.h>
 #include <memhp/printk.h>
 #include <memhp/virtio_balloon.h>
 
@@ -78,7 +79,11 @@ struct memhp_vballoon_drv {
 	unsigned int rl_printed;
 
 	struct memhp_virtio_balloon_stat stats[MEMHP_VIRTIO_BALLOON_S_NR];
-	_Atomic unsigned long size_updates, stats_updates, out_of_puff;
+	_Atomic unsigned long size_updates, stats_updates, out_of_puff, reports;
+
+	/* Free page reporting (VIRTIO_BALLOON_F_REPORTING). */
+	struct memhp_page_reporting_dev_info prdev;
+	bool reporting;
 };
 
 void memhp_vballoon_drv_params_init(struct memhp_vballoon_drv_params *p)
@@ -285,6 +290,24 @@ static void stats_handle_request(struct memhp_vballoon_drv *drv)
 	atomic_fetch_add(&drv->stats_updates, 1);
 }
 
+/* ---- Free page reporting --------------------------------------------------------------- */
+
+/* virtballoon_free_page_report(): the chunks as one buffer of the
+ * reporting queue, answered before the mm puts them back. */
+static int free_page_report(struct memhp_page_reporting_dev_info *prdev, const unsigned long *pfns,
+			    const unsigned int *orders, unsigned int nr)
+{
+	struct memhp_vballoon_drv *drv = prdev->priv;
+	struct memhp_virtio_balloon_report chunks[MEMHP_PAGE_REPORTING_CAPACITY];
+
+	for (unsigned int i = 0; i < nr; i++) {
+		chunks[i].addr = (uint64_t)pfns[i] << MEMHP_PAGE_SHIFT;
+		chunks[i].len = (uint32_t)((1UL << orders[i]) << MEMHP_PAGE_SHIFT);
+	}
+	atomic_fetch_add(&drv->reports, 1);
+	return memhp_vballoon_dev_report(drv->dev, chunks, nr);
+}
+
 /* ---- The workqueue -------------------------------------------------------------------- */
 
 static void queue_work(struct memhp_vballoon_drv *drv, unsigned int work)
@@ -336,16 +359,48 @@ static bool run_work(struct memhp_vballoon_drv *drv, unsigned int w)
 	return true;
 }
 
+/* When the next free page reporting pass is due. */
+static struct timespec report_due(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += MEMHP_PAGE_REPORTING_DELAY_MS / 1000;
+	t.tv_nsec += (MEMHP_PAGE_REPORTING_DELAY_MS % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 static void *worker(void *arg)
 {
 	struct memhp_vballoon_drv *drv = arg;
+	struct timespec due = report_due();
 
 	pthread_mutex_lock(&drv->lock);
 	for (;;) {
 		unsigned int w;
 
-		while (!drv->pending && !drv->stop_worker)
-			pthread_cond_wait(&drv->cond, &drv->lock);
+		while (!drv->pending && !drv->stop_worker) {
+			if (!drv->reporting) {
+				pthread_cond_wait(&drv->cond, &drv->lock);
+			} else if (pthread_cond_timedwait(&drv->cond, &drv->lock, &due) ==
+				   ETIMEDOUT) {
+				/* page_reporting_process(), every
+				 * PAGE_REPORTING_DELAY while the guest frees
+				 * memory (memhp: always; a pass over nothing
+				 * resident reports nothing). */
+				drv->running = true;
+				pthread_mutex_unlock(&drv->lock);
+				memhp_page_reporting_process(drv->m);
+				pthread_mutex_lock(&drv->lock);
+				drv->running = false;
+				due = report_due();
+				pthread_cond_broadcast(&drv->cond);
+			}
+		}
 		if (drv->stop_worker)
 			break;
 		w = take_work(drv);
@@ -442,6 +497,7 @@ int memhp_vballoon_drv_probe(struct memhp_machine *m, struct memhp_vballoon_dev 
 	pthread_mutex_init(&drv->balloon_lock, NULL);
 	pthread_mutex_init(&drv->lock, NULL);
 	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&drv->cond, &attr);
 	pthread_condattr_destroy(&attr);
 
@@ -461,6 +517,14 @@ int memhp_vballoon_drv_probe(struct memhp_machine *m, struct memhp_vballoon_dev 
 		memhp_vballoon_dev_read_config(dev, &cfg);
 		memset(&cfg.poison_val, VB_PAGE_POISON, sizeof(cfg.poison_val));
 		memhp_vballoon_dev_write_config(dev, &cfg);
+	}
+	if (has(drv, MEMHP_VIRTIO_BALLOON_F_REPORTING)) {
+		drv->prdev.report = free_page_report;
+		drv->prdev.priv = drv;
+		ret = memhp_page_reporting_register(m, &drv->prdev);
+		if (ret)
+			goto fail;
+		drv->reporting = true;
 	}
 	memhp_vballoon_dev_set_config_changed(dev, virtballoon_changed, drv);
 	memhp_vballoon_dev_set_stats_request(dev, stats_request, drv);
@@ -482,6 +546,8 @@ int memhp_vballoon_drv_probe(struct memhp_machine *m, struct memhp_vballoon_dev 
 fail_callbacks:
 	memhp_vballoon_dev_set_config_changed(dev, NULL, NULL);
 	memhp_vballoon_dev_set_stats_request(dev, NULL, NULL);
+	if (drv->reporting)
+		memhp_page_reporting_unregister(m, &drv->prdev);
 fail:
 	memhp_balloon_destroy(drv->b);
 	pthread_cond_destroy(&drv->cond);
@@ -506,6 +572,8 @@ void memhp_vballoon_drv_remove(struct memhp_vballoon_drv *drv)
 	memhp_vballoon_dev_set_stats_request(drv->dev, NULL, NULL);
 	if (drv->have_worker)
 		pthread_join(drv->worker, NULL);
+	if (drv->reporting)
+		memhp_page_reporting_unregister(drv->m, &drv->prdev);
 	/* remove_common(): give every page back, telling the host. */
 	for (;;) {
 		unsigned long left;
@@ -549,7 +617,7 @@ long memhp_vballoon_drv_report_free_pages(struct memhp_vballoon_drv *drv)
 		return -EINVAL;
 	if (!has(drv, MEMHP_VIRTIO_BALLOON_F_REPORTING))
 		return -EOPNOTSUPP;
-	return 0;
+	return memhp_page_reporting_process(drv->m);
 }
 
 void memhp_vballoon_drv_info(struct memhp_vballoon_drv *drv, struct memhp_vballoon_drv_info *info)
@@ -564,4 +632,5 @@ void memhp_vballoon_drv_info(struct memhp_vballoon_drv *drv, struct memhp_vballo
 	info->size_updates = atomic_load(&drv->size_updates);
 	info->stats_updates = atomic_load(&drv->stats_updates);
 	info->out_of_puff = atomic_load(&drv->out_of_puff);
+	info->reports = atomic_load(&drv->reports);
 }

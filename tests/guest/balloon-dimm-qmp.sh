@@ -6,7 +6,8 @@
 # memhp_default_state=online_movable, so the DIMM's blocks come up in
 # ZONE_MOVABLE and the balloon's movable pages land there first.
 #
-#  1. balloon to 1536 MiB - 256 MiB: query-balloon, MemTotal, QEMU's RSS,
+#  1. the guest writes and frees 256 MiB, then balloon to 1536 MiB - 256 MiB:
+#     query-balloon, MemTotal, QEMU's RSS,
 #     the BALLOON_CHANGE events, /proc/vmstat's balloon counters;
 #  2. offline memory32 and memory33: the balloon pages there migrate
 #     (balloon_migrate), the balloon keeps its size;
@@ -68,7 +69,12 @@ balloon_state boot
 echo "raw query-memory-devices $(qmp '{"execute":"query-memory-devices"}')"
 echo "raw query-memory-size-summary $(qmp '{"execute":"query-memory-size-summary"}')"
 
-# 1. inflate by 256 MiB (QEMU's RAM size is -m plus the DIMMs: 1536 MiB).
+# 1. the guest touches 256 MiB (a file in /dev/shm, written then
+# removed: the pages are free again, and resident on the host), then the
+# balloon takes 256 MiB (QEMU's RAM size is -m plus the DIMMs: 1536 MiB).
+dd if=/dev/zero of=/dev/shm/fill bs=1M count=256 2>/dev/null
+rm /dev/shm/fill
+balloon_state touched
 echo "raw balloon $(qmp "{\"execute\":\"balloon\",\"arguments\":{\"value\":$((1280 * MiB))}}")"
 wait_for 120 vmstat_is balloon_inflate 65536 || echo "info inflate did not finish"
 sleep 2
