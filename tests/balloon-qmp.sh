@@ -84,6 +84,9 @@ mkdir "$MNT"
 check "memhp serve takes QEMU's command line as it is" start_serve "${QEMU_ARGS[@]}"
 is "$(qmp raw '{"execute": "query-balloon"}')" '{"return": {"actual": 1610612736}}' \
 	"query-balloon: -m plus the DIMM, as QEMU's RAM size"
+is "$(qmp raw '{"execute": "query-memory-size-summary"}')" \
+	'{"return": {"base-memory": 1073741824, "plugged-memory": 536870912}}' \
+	"query-memory-size-summary counts the DIMM"
 
 # The guest writes 256 MiB and frees it again.
 rss0=$(rss_kb)

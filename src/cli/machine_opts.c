@@ -1085,6 +1085,57 @@ static uint64_t x86_block_size(uint64_t mem_end)
 	return bz;
 }
 
+/* QEMU's ACPI memory hotplug controller: one status per slot of -m (or
+ * per DIMM of memhp's shorthand, which needs no slots). */
+static int create_acpi(const struct machine_opts *o, const char *prog, struct machine *mc)
+{
+	unsigned int n = o->slots;
+	int ret;
+
+	for (unsigned int i = 0; i < mc->nr_devs; i++)
+		if (mc->devs[i].kind == MACHINE_PC_DIMM && (unsigned int)mc->devs[i].slot >= n)
+			n = (unsigned int)mc->devs[i].slot + 1;
+	if (!n)
+		return 0;
+	ret = memhp_acpi_memhp_create(mc->m, n, &mc->acpi);
+	if (ret)
+		fprintf(stderr, "%s: cannot create the ACPI memory hotplug controller: %s\n", prog,
+			strerror(-ret));
+	return ret;
+}
+
+/* The guest's ACPI scan at boot: the cold-plugged DIMMs are added (as
+ * Linux adds them: a memory group each, add_memory(), auto-onlined), and
+ * from then on hotplug notifications are handled on a thread of their own.
+ * A DIMM the guest could not add is an error here: memhp builds only
+ * machines whose DIMMs Linux uses. */
+static int start_acpi(struct machine *mc, const char *prog)
+{
+	struct memhp_acpi_memhp_drv_params p;
+	int ret;
+
+	memhp_acpi_memhp_drv_params_init(&p);
+	ret = memhp_acpi_memhp_drv_probe(mc->m, mc->acpi, &p, &mc->acpi_drv);
+	if (ret) {
+		fprintf(stderr, "%s: the ACPI memory hotplug driver's probe failed: %s\n", prog,
+			strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < mc->nr_devs; i++) {
+		const struct machine_device *d = &mc->devs[i];
+		struct memhp_block_info bi;
+
+		if (d->kind != MACHINE_PC_DIMM ||
+		    !memhp_block_info(mc->m, memhp_phys_to_block_id(mc->m, mc->addrs[i]), &bi))
+			continue;
+		fprintf(stderr, "%s: pc-dimm %s: adding [%#llx, %#llx) failed\n", prog,
+			d->id[0] ? d->id : "(no id)", (unsigned long long)mc->addrs[i],
+			(unsigned long long)(mc->addrs[i] + d->size));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* --anon-memory: a file of shm_mnt, allocated GFP_HIGHUSER_MOVABLE as
  * shmem is, so ZONE_MOVABLE first. */
 static int start_anon(const struct machine_opts *o, const char *prog, struct machine *mc)
@@ -1195,6 +1246,9 @@ void machine_stop_devices(struct machine *mc)
 	}
 	if (mc->guest)
 		memhp_guest_stop(mc->guest);
+	/* No more DIMM notifications; what is added stays. */
+	memhp_acpi_memhp_drv_remove(mc->acpi_drv);
+	mc->acpi_drv = NULL;
 	/* The balloon gives its pages back to the guest as it goes. */
 	memhp_vballoon_drv_remove(mc->balloon_drv);
 	memhp_vballoon_dev_destroy(mc->balloon_dev);
@@ -1215,6 +1269,8 @@ void machine_destroy(struct machine *mc)
 	 * machine (shm_mnt). */
 	while (mc->nr_tmpfs)
 		memhp_shmem_destroy(mc->tmpfs[--mc->nr_tmpfs]);
+	memhp_acpi_memhp_destroy(mc->acpi);
+	mc->acpi = NULL;
 	memhp_machine_destroy(mc->m);
 	mc->m = NULL;
 }
@@ -1493,8 +1549,14 @@ static int resolve_devices(const struct machine_opts *o, const char *prog, struc
 		}
 		mc->nr_devs++;
 	}
+	mc->ram_size = o->ram_size;
 	atomic_store(&mc->current_ram_size, o->ram_size + dimms);
 	return 0;
+}
+
+void machine_dimms_changed(struct machine *mc, uint64_t bytes)
+{
+	atomic_store(&mc->current_ram_size, mc->ram_size + bytes);
 }
 
 int machine_opts_create(const struct machine_opts *o, const char *prog, struct machine *out)
@@ -1577,6 +1639,11 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		return ret;
 	}
 	out->m = m;
+	ret = create_acpi(o, prog, out);
+	if (ret) {
+		machine_destroy(out);
+		return ret;
+	}
 	/* Boot comes first: the kernel's memory is in place before any
 	 * memory is hot-added. */
 	if (!o->guest_off) {
@@ -1618,12 +1685,15 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 			ret = -EINVAL;
 			break;
 		}
-		ret = memhp_add_memory(m, 0, addr, d->size, MEMHP_MHP_NONE);
+		/* Cold-plugged into its slot; the guest's ACPI scan adds it. */
+		ret = memhp_acpi_memhp_plug(out->acpi, (unsigned int)d->slot, addr, d->size, 0,
+					    d->id[0] ? d->id : NULL, false);
 		if (ret)
-			fprintf(stderr, "%s: pc-dimm %s: adding [%#llx, %#llx) failed: %s\n", prog,
-				id, (unsigned long long)addr, (unsigned long long)(addr + d->size),
+			fprintf(stderr, "%s: pc-dimm %s: slot %d: %s\n", prog, id, d->slot,
 				strerror(-ret));
 	}
+	if (!ret && out->acpi)
+		ret = start_acpi(out, prog);
 	/* What runs in the guest is there before virtio-mem plugs anything,
 	 * so where it lands does not depend on the driver's pace. */
 	if (!ret)

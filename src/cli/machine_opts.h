@@ -31,6 +31,7 @@
 #ifndef MEMHP_CLI_MACHINE_OPTS_H
 #define MEMHP_CLI_MACHINE_OPTS_H
 
+#include <memhp/acpi_memory.h>
 #include <memhp/memhp.h>
 #include <memhp/virtio_balloon.h>
 #include <memhp/virtio_mem_driver.h>
@@ -139,7 +140,12 @@ struct machine {
 	const struct machine_device *balloon_opts;
 	struct memhp_vballoon_dev *balloon_dev;
 	struct memhp_vballoon_drv *balloon_drv;
+	/* QEMU's ACPI memory hotplug controller (NULL: no slots, no DIMMs)
+	 * and the guest's side of it. */
+	struct memhp_acpi_memhp *acpi;
+	struct memhp_acpi_memhp_drv *acpi_drv;
 	/* QEMU's RAM size for the balloon: -m plus the plugged pc-dimms. */
+	uint64_t ram_size;
 	_Atomic uint64_t current_ram_size;
 	/* tmpfs instances, unmounted after the drivers are gone (a driver's
 	 * unplug may be migrating their pages until then). */
@@ -188,6 +194,8 @@ int machine_opts_start_devices(const struct machine_opts *o, const char *prog, s
  */
 int machine_tmpfs_create(struct machine *mc, const struct memhp_shmem_options *o,
 			 struct memhp_shmem **out);
+/* The plugged DIMMs now add up to @bytes (a QMP device_add, an eject). */
+void machine_dimms_changed(struct machine *mc, uint64_t bytes);
 /* Remove the drivers and devices, stop --anon-memory and the drivers'
  * clock: afterwards nothing prints to the machine's log any more. The
  * machine stays. */

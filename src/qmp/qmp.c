@@ -185,6 +185,17 @@ static void on_balloon_change(struct memhp_vballoon_dev *dev, uint64_t logical, 
 			       qmp_event_new("BALLOON_CHANGE", tv.tv_sec, tv.tv_usec, data));
 }
 
+/* An event of the model (ACPI_DEVICE_OST, DEVICE_DELETED): not throttled. */
+static void model_event(void *priv, json_t *ev)
+{
+	struct qmp_server *s = priv;
+
+	pthread_mutex_lock(&s->lock);
+	enqueue(s, ev);
+	pthread_mutex_unlock(&s->lock);
+	wake(s);
+}
+
 /* Start listening to a device. Returns 0 or -ENOMEM. */
 static int watch_add(struct qmp_server *s, const struct qmp_device *vmem,
 		     struct memhp_vballoon_dev *balloon)
@@ -612,7 +623,9 @@ int qmp_server_start(const char *spec, struct qmp_vm *vm, struct qmp_server **ou
 		ret = s->lfd;
 		goto fail;
 	}
-	ret = 0;
+	ret = qmp_model_get(vm);
+	if (!ret)
+		qmp_model_set_emit(vm->model, model_event, s);
 	for (size_t i = 0; i < vm->nr_devices && !ret; i++)
 		ret = watch_add(s, &vm->devices[i], NULL);
 	if (!ret && vm->balloon)
@@ -628,6 +641,10 @@ int qmp_server_start(const char *spec, struct qmp_vm *vm, struct qmp_server **ou
 		for (size_t i = 0; i < s->nr_watches; i++)
 			watch_stop(s->watches[i]);
 		watches_free(s);
+		if (vm->model) {
+			qmp_model_set_emit(vm->model, NULL, NULL);
+			qmp_model_put(vm);
+		}
 		close(s->lfd);
 		unlink(s->path);
 		goto fail;
@@ -652,6 +669,7 @@ void qmp_server_stop(struct qmp_server *s)
 	/* No listener may run into a freed server. */
 	for (size_t i = 0; i < s->nr_watches; i++)
 		watch_stop(s->watches[i]);
+	qmp_model_set_emit(s->vm->model, NULL, NULL);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->lock);
@@ -661,6 +679,7 @@ void qmp_server_stop(struct qmp_server *s)
 	for (size_t i = 0; i < s->nr_queued; i++)
 		json_decref(s->queue[i]);
 	watches_free(s);
+	qmp_model_put(s->vm);
 	free(s->queue);
 	if (s->lfd >= 0)
 		close(s->lfd);
