@@ -10,6 +10,8 @@
  *                              OST 3/0 without an id (the slot is empty)
  *   device_del, a Normal block: OST 3/132, OST 3/130, "memory memory36:
  *                              Offline failed.", the DIMM stays, each time
+ * and from tests/guest/dimm-edge.sh (case k):
+ *   a DIMM Linux cannot add:   "add_memory failed", OST 1/0 all the same
  *
  * The machine: 512 MiB of boot RAM, 64 GiB of address space; DIMMs at
  * 4 GiB (memory32 on). The driver runs in sync mode.
@@ -192,7 +194,33 @@ static void eject_of_a_normal_dimm_the_kernel_uses_fails_busy_and_the_dimm_stays
 	memhp_free_pages(kpage, 0);
 }
 
+static void dimm_linux_cannot_add_still_gets_ost_success_and_ejects(void)
+{
+	struct rig *r = rig_up(MEMHP_MMOP_ONLINE_MOVABLE, true);
+	struct memhp_block_info bi;
+
+	ASSERT_TRUE(r);
+	/* 130 MiB: QEMU takes it (a multiple of 2 MiB), Linux 6.1 does not
+	 * ("Block size [0x8000000] unaligned hotplug range", "add_memory
+	 * failed", "acpi_memory_enable_device() error") and still reports
+	 * success (case k). */
+	ASSERT_OK(memhp_acpi_memhp_plug(r->c, 1, HOT + 128 * MEMHP_MiB, 130 * MEMHP_MiB, 0, "d1",
+					true));
+	memhp_acpi_memhp_drv_process(r->d);
+	ASSERT_ERR(memhp_block_info(r->m, B0 + 1, &bi), -ENODEV);
+	ASSERT_EQ(r->nr, 1);
+	ASSERT_TRUE(rec_is(&r->recs[0], 'o', 1, "d1", 1, 0));
+	/* Nothing bound: the eject goes straight to _EJ0. */
+	ASSERT_OK(memhp_acpi_memhp_unplug_request(r->c, 1));
+	memhp_acpi_memhp_drv_process(r->d);
+	ASSERT_EQ(r->nr, 4);
+	ASSERT_TRUE(rec_is(&r->recs[1], 'o', 1, "d1", 3, 0x84));
+	ASSERT_TRUE(rec_is(&r->recs[2], 'e', 1, "", 0, 0));
+	ASSERT_TRUE(rec_is(&r->recs[3], 'o', 1, "", 3, 0));
+}
+
 RUN_TESTS(T(cold_plugged_dimms_are_added_at_boot_without_ost),
 	  T(hotplugged_dimm_is_added_and_ost_says_success),
 	  T(eject_offlines_removes_ejects_then_ost_without_the_id),
-	  T(eject_of_a_normal_dimm_the_kernel_uses_fails_busy_and_the_dimm_stays))
+	  T(eject_of_a_normal_dimm_the_kernel_uses_fails_busy_and_the_dimm_stays),
+	  T(dimm_linux_cannot_add_still_gets_ost_success_and_ejects))

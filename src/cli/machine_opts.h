@@ -1,14 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * src/cli/machine_opts.h - the machine options every command that runs a
- * machine takes (serve, shell, and later run, demo), in QEMU's words:
+ * machine takes (serve, shell, and later run, demo), in QEMU's words, so
+ * that a QEMU command line works as it is:
  *
  *   -m [size=]SIZE[,slots=N][,maxmem=SIZE]   boot RAM, q35 layout
  *   --maxmem SIZE                            ... or the same as an option
- *   --device pc-dimm,id=ID,size=SIZE[,addr=ADDR][,node=0]
- *   --device virtio-mem,id=ID,size=SIZE[,requested-size=SIZE]
- *            [,block-size=SIZE][,memaddr=ADDR][,memdev=ID][,node=0]
- *            [,unplugged-inaccessible=on|off]
+ *   -object memory-backend-ram,id=ID,size=SIZE
+ *   -device pc-dimm,id=ID,memdev=ID[,addr=ADDR][,slot=N][,node=0]
+ *   -device virtio-mem-pci,id=ID,memdev=ID[,requested-size=SIZE]
+ *           [,block-size=SIZE][,memaddr=ADDR][,node=0]
+ *           [,unplugged-inaccessible=on|off]
+ *   -device virtio-balloon-pci[,id=ID][,deflate-on-oom=on]
+ *           [,free-page-reporting=on][,page-poison=on|off]
+ *   -machine q35, -accel tcg|kvm, and harmless display options
+ *   --device pc-dimm|virtio-mem,id=ID,size=SIZE,...  memhp's shorthand:
+ *                                            the device carries its
+ *                                            backend's size
  *   --auto-online offline|online|online_kernel|online_movable
  *   --protocol 6.1|2025
  *   --block-size SIZE
@@ -25,6 +33,9 @@
  *   --guest-kernel on|off[,KEY=VALUE...]
  *                                 the guest kernel at work (memhp/guest.h):
  *                                 boot allocations, idle churn, programs
+ *
+ * Errors are QEMU's where QEMU has one (with its "-device ARG: " prefix);
+ * QEMU options memhp cannot model are refused by name.
  *
  * Commands parse their own options and offer each argument here first.
  */

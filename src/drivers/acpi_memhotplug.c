@@ -199,8 +199,14 @@ static void hotplug(struct memhp_acpi_memhp_drv *d, const struct note *n)
 
 	if (n->event == MEMHP_ACPI_NOTIFY_DEVICE_CHECK) {
 		/* acpi_scan_device_check(): a handler that fails to attach does
-		 * not make the notification fail. */
-		enable_device(d, n->slot);
+		 * not make the notification fail: _OST says success. */
+		if (enable_device(d, n->slot)) {
+			char name[DEV_NAME_MAX];
+
+			memhp_dev_printk(d->m, MEMHP_KERN_ERR, "acpi", "acpi",
+					 dev_name(n->slot, name),
+					 "acpi_memory_enable_device() error");
+		}
 	} else {
 		memhp_acpi_memhp_ost(d->c, n->slot, n->event, MEMHP_ACPI_OST_SC_EJECT_IN_PROGRESS);
 		ret = hot_remove(d, n->slot);
