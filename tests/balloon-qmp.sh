@@ -3,8 +3,8 @@
 # The virtio balloon driven through QMP only, on a machine started from a
 # QEMU command line pasted as it is, against what QEMU 7.2 and Debian's
 # Linux 6.1 did with the same command line and the same steps
-# (tests/guest/balloon-dimm-qmp.sh, docs/linux-comparison.md case i, and
-# tests/guest/balloon-reporting.sh, case j):
+# (tests/guest/balloon-dimm-qmp.sh, docs/linux-comparison.md case j, and
+# tests/guest/balloon-reporting.sh, case k):
 #
 #   - the guest writes and frees 256 MiB: the host's RSS rises by it;
 #   - balloon to 1536M - 256M: query-balloon says 1342177280, BALLOON_CHANGE

@@ -4,13 +4,13 @@
  * controller and Linux 6.1's handling of it.
  *
  * What QEMU 7.2 and Linux 6.1 sent, from tests/guest/balloon-dimm-qmp.sh
- * (docs/linux-comparison.md, case i):
+ * (docs/linux-comparison.md, case j):
  *   device_add of a DIMM:      ACPI_DEVICE_OST source 1 status 0, with the id
  *   device_del it goes:        OST 3/132 with the id, DEVICE_DELETED, then
  *                              OST 3/0 without an id (the slot is empty)
  *   device_del, a Normal block: OST 3/132, OST 3/130, "memory memory36:
  *                              Offline failed.", the DIMM stays, each time
- * and from tests/guest/dimm-edge.sh (case k):
+ * and from tests/guest/dimm-edge.sh (case l):
  *   a DIMM Linux cannot add:   "add_memory failed", OST 1/0 all the same
  *
  * The machine: 512 MiB of boot RAM, 64 GiB of address space; DIMMs at
@@ -203,7 +203,7 @@ static void dimm_linux_cannot_add_still_gets_ost_success_and_ejects(void)
 	/* 130 MiB: QEMU takes it (a multiple of 2 MiB), Linux 6.1 does not
 	 * ("Block size [0x8000000] unaligned hotplug range", "add_memory
 	 * failed", "acpi_memory_enable_device() error") and still reports
-	 * success (case k). */
+	 * success (case l). */
 	ASSERT_OK(memhp_acpi_memhp_plug(r->c, 1, HOT + 128 * MEMHP_MiB, 130 * MEMHP_MiB, 0, "d1",
 					true));
 	memhp_acpi_memhp_drv_process(r->d);

@@ -2,7 +2,7 @@
 /*
  * test_procfs.c - the files that tell the machine apart from the host:
  * /proc/iomem, kpageflags, kpagecount, vmstat, slabinfo, cmdline, kcore,
- * /sys/firmware/memmap, and the virtio bus, devices and module, in 6.1's
+ * /proc/sys/vm, swaps, pressure/memory, /sys/firmware/memmap, and the virtio bus, devices and module, in 6.1's
  * formats, modes and errnos.
  *
  * The machine: 512 MiB of boot RAM in q35's layout (memhp_config_init()),
@@ -11,6 +11,7 @@
 #include "harness.h"
 
 #include <memhp/fs.h>
+#include <memhp/sysctl.h>
 #include <memhp/virtio_mem_driver.h>
 
 #include <fcntl.h>
@@ -460,10 +461,126 @@ static void virtio_bus_and_module_are_there_with_a_virtio_mem_device(void)
 	ASSERT_EQ(mode_of(fs, "/sys/bus/virtio"), 0);
 }
 
+struct vm_files {
+	unsigned int n;
+	bool min_free_kbytes, drop_caches_write_only, compact_memory;
+};
+
+static int note_vm_file(void *ctx, const char *name, const struct memhp_fs_attr *a, uint64_t next)
+{
+	struct vm_files *v = ctx;
+
+	(void)next;
+	v->n++;
+	v->min_free_kbytes |= !strcmp(name, "min_free_kbytes") && (a->mode & 07777) == 0644;
+	v->drop_caches_write_only |= !strcmp(name, "drop_caches") && (a->mode & 07777) == 0200;
+	v->compact_memory |= !strcmp(name, "compact_memory");
+	return 0;
+}
+
+/* /proc/sys/vm as 6.1 has it (case h): each sysctl with its mode, root
+ * kept out of a write-only one, 6.1's errors for a bad value; /proc/swaps
+ * with no swap; memory pressure that is always 0. */
+static void proc_sys_vm_swaps_and_pressure_are_the_machines(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_fs_attr vm, a;
+	struct vm_files v = { 0 };
+	char buf[32];
+
+	ASSERT_TRUE(fs);
+	ASSERT_OK(memhp_fs_resolve(fs, "/proc/sys/vm", true, &vm));
+	ASSERT_OK(memhp_fs_readdir(fs, vm.ino, 0, note_vm_file, &v));
+	ASSERT_TRUE(v.min_free_kbytes && v.drop_caches_write_only && !v.compact_memory);
+	ASSERT_GT(v.n, 40);
+	ASSERT_OK(memhp_fs_resolve(fs, "/proc/sys/vm/drop_caches", true, &a));
+	ASSERT_ERR(memhp_fs_open(fs, a.ino, O_RDONLY), -EACCES);
+	ASSERT_OK(memhp_fs_open(fs, a.ino, O_WRONLY));
+	ASSERT_ERR(memhp_fs_write(fs, "/proc/sys/vm/drop_caches", "9\n", 2), -EINVAL);
+	ASSERT_EQ(memhp_fs_write(fs, "/proc/sys/vm/swappiness", "30\n", 3), 3);
+	ASSERT_STREQ(rd(fs, "/proc/sys/vm/swappiness"), "30\n");
+	ASSERT_STREQ(rd(fs, "/proc/sys/vm/numa_zonelist_order"), "Node\n");
+	ASSERT_ERR(memhp_fs_resolve(fs, "/proc/sys/vm/no_such_knob", true, &a), -ENOENT);
+	/* zoneinfo's marks are the core's (test_sysctl.c has their rules). */
+	{
+		const char *zi = strstr(rd(fs, "/proc/zoneinfo"), "zone    DMA32");
+		const char *min = zi ? strstr(zi, "\n        min      ") : NULL;
+
+		ASSERT_TRUE(min);
+		ASSERT_EQ(strtoul(min + 18, NULL, 10),
+			  memhp_zone_watermark(m, 0, MEMHP_ZONE_DMA32, MEMHP_WMARK_MIN));
+		ASSERT_GT(strtoul(min + 18, NULL, 10), 0);
+	}
+	ASSERT_STREQ(rd(fs, "/proc/swaps"), "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	ASSERT_STREQ(rd(fs, "/proc/pressure/memory"),
+		     "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+		     "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	ASSERT_ERR(memhp_fs_write(fs, "/proc/pressure/memory", "some 150000 1000000", 19),
+		   -EOPNOTSUPP);
+	ASSERT_ERR(memhp_fs_read(fs, "/proc/pressure/cpu", buf, sizeof(buf)), -ENOENT);
+}
+
+/* /sys/kernel/mm as Debian's 6.1 has it (case i): THP "always", whose
+ * switch starts and stops khugepaged and so moves min_free_kbytes; the
+ * other knobs with 6.1's bounds. */
+static void thp_enabled_drives_khugepaged_and_min_free_kbytes(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_fs_attr a;
+	long boot;
+
+	ASSERT_TRUE(fs);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/transparent_hugepage/enabled"),
+		     "[always] madvise never\n");
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/transparent_hugepage/defrag"),
+		     "always defer defer+madvise [madvise] never\n");
+	boot = strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10);
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "never\n", 6),
+		  6);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/transparent_hugepage/enabled"),
+		     "always madvise [never]\n");
+	/* Stopping khugepaged leaves min_free_kbytes; the next online
+	 * recomputes it without khugepaged: the square root, far lower. */
+	ASSERT_EQ(strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10), boot);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_OK(memhp_block_online(m, HOT / memhp_block_size(m), MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_GT(boot / 4, strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10));
+	/* Starting it recommends again at once: on this 512 MiB machine, 5%
+	 * of lowmem, which the online has just grown a little. */
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "madvise", 7),
+		  7);
+	ASSERT_TRUE(strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10) >= boot);
+	ASSERT_ERR(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "1", 1),
+		   -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs, "/sys/kernel/mm/ksm/run", "3", 1), -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs,
+				  "/sys/kernel/mm/transparent_hugepage/khugepaged/"
+				  "max_ptes_none",
+				  "512", 3),
+		   -EINVAL);
+	ASSERT_ERR(memhp_fs_write(fs,
+				  "/sys/kernel/mm/transparent_hugepage/khugepaged/"
+				  "pages_to_scan",
+				  "0", 1),
+		   -EINVAL);
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/lru_gen/enabled", "y", 1), 1);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/lru_gen/enabled"), "0x0007\n");
+	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/numa/demotion_enabled", "1", 1), 1);
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/numa/demotion_enabled"), "true\n");
+	ASSERT_OK(memhp_fs_resolve(fs, "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", true,
+				   &a));
+	ASSERT_ERR(memhp_fs_open(fs, a.ino, O_WRONLY), -EACCES);
+	ASSERT_ERR(memhp_fs_resolve(fs, "/sys/kernel/mm/hugepages", true, &a), -ENOENT);
+}
+
 RUN_TESTS(T(iomem_shows_the_resource_tree_with_addresses_for_root_only),
 	  T(kpageflags_has_8_bytes_a_pfn_up_to_max_pfn), T(kpageflags_tell_each_kind_of_page_apart),
 	  T(vmstat_lists_the_machines_counters_in_6_1_order),
 	  T(slabinfo_has_the_2_1_header_and_slubs_columns),
 	  T(cmdline_carries_the_machines_boot_settings), T(kcore_is_a_name_and_nothing_else),
 	  T(firmware_memmap_has_the_e820_and_hot_added_system_ram),
-	  T(virtio_bus_and_module_are_there_with_a_virtio_mem_device))
+	  T(virtio_bus_and_module_are_there_with_a_virtio_mem_device),
+	  T(proc_sys_vm_swaps_and_pressure_are_the_machines),
+	  T(thp_enabled_drives_khugepaged_and_min_free_kbytes))

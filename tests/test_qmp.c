@@ -1225,7 +1225,7 @@ static void balloon_inflates_and_balloon_change_follows_rate_limited(void)
 	     "{\"return\": {}, \"id\": 3}\r\n");
 	/* The reply comes at once; the guest works on its own time. */
 	memhp_vballoon_drv_process(r.bdrv);
-	/* QEMU 7.2 + Linux 6.1 (case i): the first event says 1 MiB, at
+	/* QEMU 7.2 + Linux 6.1 (case j): the first event says 1 MiB, at
 	 * once; the later ones are held for a second and only the last goes
 	 * out. */
 	ASSERT_TRUE(wait_balloon_event(&c, 536870912ULL - MEMHP_MiB, &events));
@@ -1336,7 +1336,7 @@ static void balloon_guest_stats_carry_the_guests_meminfo(void)
 	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 2));
 	CLIENT(c, &r);
 	memhp_meminfo(r.m, &mi);
-	/* Linux 6.1 (case i): stat-total-memory and stat-free-memory are
+	/* Linux 6.1 (case j): stat-total-memory and stat-free-memory are
 	 * MemTotal and MemFree in bytes; memhp has no swap, faults or
 	 * hugetlb. Only the start of the reply is fixed here (available
 	 * memory and last-update depend on the moment). */

@@ -5,7 +5,7 @@
  * DEFLATE_ON_OOM, free page reporting, migration under offlining.
  *
  * What real QEMU 7.2 and Linux 6.1 did, from tests/guest/balloon-dimm-qmp.sh
- * (docs/linux-comparison.md, case i), is quoted where a test pins it.
+ * (docs/linux-comparison.md, case j), is quoted where a test pins it.
  *
  * The machine: 512 MiB of boot RAM; the device's RAM size is that, as
  * QEMU's is -m without DIMMs. The driver runs in sync mode: the test runs
@@ -404,7 +404,7 @@ static void free_page_reporting_gives_the_host_free_memory_the_guest_touched(voi
 	ASSERT_TRUE(r);
 	bs = memhp_block_size(r->m);
 	/* The guest wrote the free block once (a file written and removed,
-	 * in the Linux run of case j): resident on the host. */
+	 * in the Linux run of case k): resident on the host. */
 	memset((char *)memhp_phys_base(r->m) + HOT, 0x5a, bs);
 	ASSERT_EQ(memhp_host_resident(r->m, HOT, bs), bs / 4096);
 	memhp_meminfo(r->m, &mi0);

@@ -133,6 +133,10 @@ MEMHP_API void memhp_fs_req_interrupt(struct memhp_fs_req *req);
 /* Who opened the file the request reads: /proc/iomem shows its addresses
  * to root only (CAP_SYS_ADMIN in 6.1; uid 0 here). */
 MEMHP_API void memhp_fs_req_set_uid(struct memhp_fs_req *req, uid_t uid);
+/* Who writes: what the kernel would log as current->comm and its pid
+ * ("sh (95): drop_caches: 3"). Without it the writer is "memhp", pid 0. */
+#define MEMHP_TASK_COMM_LEN 16
+MEMHP_API void memhp_fs_req_set_task(struct memhp_fs_req *req, pid_t pid, const char *comm);
 
 /*
  * Render the contents of regular file @ino, as one read from offset 0 of

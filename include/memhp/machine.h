@@ -144,6 +144,14 @@ struct memhp_config {
 	/* CPUs of the guest (QEMU's -smp; 0 means 1, QEMU's default): what
 	 * SLUB sizes its slabs for and per-cpu kernel memory multiplies by. */
 	unsigned int nr_cpus;
+	/* transparent_hugepage= on the command line: whether khugepaged runs
+	 * and raises min_free_kbytes (memhp/sysctl.h). 0 is Debian's 6.1
+	 * default (CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS). */
+	enum memhp_thp_mode {
+		MEMHP_THP_ALWAYS,
+		MEMHP_THP_MADVISE,
+		MEMHP_THP_NEVER,
+	} transparent_hugepage;
 
 	/* Debugging: check after every hotplug operation and log each
 	 * violation (see memhp/check.h): what the operation touched, and the
@@ -277,6 +285,8 @@ enum memhp_vmstat_item {
 	MEMHP_PGALLOC_NORMAL,
 	MEMHP_PGALLOC_MOVABLE,
 	MEMHP_PGFREE,
+	MEMHP_DROP_PAGECACHE,
+	MEMHP_DROP_SLAB,
 	MEMHP_PGMIGRATE_SUCCESS,
 	MEMHP_PGMIGRATE_FAIL,
 	MEMHP_BALLOON_INFLATE,

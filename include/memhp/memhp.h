@@ -17,6 +17,7 @@
  *   memhp/balloon.h   the balloon drivers: virtio-balloon, Xen, Hyper-V, VMware
  *   memhp/fs.h        the guest's sysfs, procfs and debugfs files of a machine
  *   memhp/printk.h    the machine's kernel log: printk and /dev/kmsg
+ *   memhp/sysctl.h    /proc/sys/vm and the zone watermarks it drives
  */
 #ifndef MEMHP_MEMHP_H
 #define MEMHP_MEMHP_H
@@ -33,6 +34,7 @@
 #include <memhp/page.h>
 #include <memhp/printk.h>
 #include <memhp/shmem.h>
+#include <memhp/sysctl.h>
 #include <memhp/workload.h>
 
 #define MEMHP_VERSION "0.1.0"

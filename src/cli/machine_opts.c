@@ -790,6 +790,18 @@ static int parse_append(struct machine_opts *o, const char *prog, const char *ar
 					  val);
 			else
 				o->auto_movable_ratio = (int)n;
+		} else if (!strcmp(tok, "transparent_hugepage")) {
+			if (!strcmp(val, "always"))
+				o->thp = MEMHP_THP_ALWAYS;
+			else if (!strcmp(val, "madvise"))
+				o->thp = MEMHP_THP_MADVISE;
+			else if (!strcmp(val, "never"))
+				o->thp = MEMHP_THP_NEVER;
+			else
+				ret = bad(prog,
+					  "-append: transparent_hugepage=%s: always, madvise or "
+					  "never",
+					  val);
 		} else if (!strcmp(tok, "memory_hotplug.auto_movable_numa_aware") &&
 			   (b = kernel_bool(val)) >= 0) {
 			o->auto_movable_numa_aware = b;
@@ -1039,7 +1051,9 @@ void machine_opts_usage(FILE *f)
 		"                        kernel image in a random block, as Debian's 6.1 does),\n"
 		"                        memhp_default_state=, movable_node,\n"
 		"                        memory_hotplug.{memmap_on_memory,online_policy,\n"
-		"                        auto_movable_ratio,auto_movable_numa_aware}=; console=,\n"
+		"                        auto_movable_ratio,auto_movable_numa_aware}=,\n"
+		"                        transparent_hugepage= (whether khugepaged raises\n"
+		"                        min_free_kbytes; default always); console=,\n"
 		"                        quiet and the like are taken and change nothing\n"
 		"  --anon-memory SIZE[,pinned]\n"
 		"                        shared anonymous memory in use in the guest from\n"
@@ -1578,6 +1592,7 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 	if (o->nr_cpus)
 		cfg.nr_cpus = o->nr_cpus;
 	cfg.kaslr = !o->nokaslr;
+	cfg.transparent_hugepage = (enum memhp_thp_mode)o->thp;
 	cfg.movable_node |= o->movable_node;
 	cfg.memmap_on_memory |= o->memmap_on_memory;
 	if (o->online_policy >= 0)

@@ -126,6 +126,7 @@ struct machine_opts {
 	int online_policy;	     /* enum memhp_online_policy, or -1 */
 	int auto_movable_ratio;	     /* or -1 */
 	int auto_movable_numa_aware; /* or -1 */
+	int thp;		     /* enum memhp_thp_mode; 0 is Debian's always */
 	bool guest_programs_off;     /* programs=off: the shell's programs cost nothing */
 	struct memhp_guest_config guest;
 };

@@ -110,12 +110,19 @@ static const struct bind {
 	{ "proc/kpagecount", "/proc/kpagecount", BIND_OPTIONAL },
 	{ "proc/slabinfo", "/proc/slabinfo", BIND_OPTIONAL },
 	{ "proc/cmdline", "/proc/cmdline", BIND_OPTIONAL },
+	{ "proc/swaps", "/proc/swaps", BIND_OPTIONAL },
+	/* The whole directories: the host's other sysctls and cpu/io
+	 * pressure are not the machine's. */
+	{ "proc/sys/vm", "/proc/sys/vm", BIND_OPTIONAL },
+	{ "proc/pressure", "/proc/pressure", BIND_OPTIONAL },
 	/* Names only: every access then fails with ENOENT. */
 	{ "proc/kcore", "/proc/kcore", BIND_OPTIONAL },
 	{ "proc/kpagecgroup", "/proc/kpagecgroup", BIND_OPTIONAL },
 	/* Only where the host's kernel has them (Debian's lacks
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
 	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", BIND_OPTIONAL },
+	/* THP, khugepaged, KSM: the machine's, and no host hugetlb pool. */
+	{ "sys/kernel/mm", "/sys/kernel/mm", BIND_OPTIONAL },
 	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", BIND_OPTIONAL },
 	/* The log: the host's must never show, not even as a fallback. */
 	{ "dev/kmsg", "/dev/kmsg", BIND_HIDE_HOST },
@@ -172,11 +179,12 @@ static void usage(FILE *f)
 		   "Run COMMAND (default: $SHELL) in a private mount namespace where every file\n"
 		   "that describes memory is the memhp machine's or absent:\n"
 		   "/sys/devices/system/{memory,node}, /sys/devices/pci0000:00, /sys/bus,\n"
-		   "/sys/module, /sys/firmware, /sys/kernel/debug and /proc/{meminfo,zoneinfo,\n"
-		   "buddyinfo,pagetypeinfo,vmstat,iomem,kpageflags,kpagecount,slabinfo,cmdline}\n"
-		   "are the machine's, /proc/kcore and /proc/kpagecgroup are gone: lsmem, chmem,\n"
-		   "free, vmstat, page-types and the kernel's memory-hotplug selftest see the\n"
-		   "machine instead of the host.\n"
+		   "/sys/module, /sys/firmware, /sys/kernel/debug, /proc/{meminfo,zoneinfo,\n"
+		   "buddyinfo,pagetypeinfo,vmstat,iomem,kpageflags,kpagecount,slabinfo,cmdline,\n"
+		   "swaps}, /proc/sys/vm and /proc/pressure are the machine's, /proc/kcore and\n"
+		   "/proc/kpagecgroup are gone: lsmem, chmem, free, vmstat, sysctl vm,\n"
+		   "page-types and the kernel's memory-hotplug selftest see the machine\n"
+		   "instead of the host.\n"
 		   "/dev/shm and " SHELL_TMPFS_DIR " are tmpfs mounts of the machine: files\n"
 		   "written there are in its memory (Shmem), and offlining migrates them.\n"
 		   "/dev/kmsg is the machine's kernel log (dmesg, dmesg -w); syslog(2) and\n"

@@ -18,6 +18,7 @@
 #include <memhp/hotplug.h>
 #include <memhp/page_reporting.h>
 #include <memhp/printk.h>
+#include <memhp/sysctl.h>
 #include <memhp/virtio_balloon.h>
 
 #include <endian.h>
@@ -40,8 +41,6 @@
 #define VB_RATELIMIT_INTERVAL_S 5
 #define VB_RATELIMIT_BURST 10
 #define VB_NAME_MAX 16
-/* 6.1's sysctl_lowmem_reserve_ratio, for si_mem_available(). */
-static const unsigned long lowmem_reserve_ratio[MEMHP_NR_ZONES] = { 256, 256, 32, 0 };
 
 #define BIT(n) (1ULL << (n))
 /* The features the 6.1 driver knows (its features[] table). */
@@ -212,36 +211,22 @@ static unsigned long leak_balloon(struct memhp_vballoon_drv *drv, unsigned long 
 
 /* ---- Statistics ---------------------------------------------------------------------- */
 
-/* si_mem_available() with what the model has: free pages beyond the
- * lowmem reserves (the watermarks are 0), no page cache to reclaim, half
- * the reclaimable slab. */
+/* si_mem_available() as /proc/meminfo computes it: free pages beyond
+ * totalreserve_pages, no page cache to reclaim, and the reclaimable slab
+ * less what must stay (half of it, at most the low watermarks). */
 static unsigned long mem_available(struct memhp_machine *m, unsigned long free)
 {
-	unsigned long managed[MEMHP_NR_ZONES] = { 0 }, reserve = 0;
+	long slab = memhp_vmstat(m, MEMHP_NR_SLAB_RECLAIMABLE);
+	unsigned long wmark_low = 0;
 	long avail;
 
-	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
-		struct memhp_zone_info zi;
-
-		if (!memhp_zone_info(m, 0, (enum memhp_zone_type)z, &zi))
-			managed[z] = zi.managed_pages;
-	}
-	/* calculate_totalreserve_pages(): per zone, the largest of its
-	 * lowmem reserves against the zones above, at most its size. */
-	for (int i = 0; i < MEMHP_NR_ZONES; i++) {
-		unsigned long max = 0, above = 0;
-
-		for (int j = i + 1; j < MEMHP_NR_ZONES; j++) {
-			above += managed[j];
-			if (lowmem_reserve_ratio[i] && managed[i] &&
-			    above / lowmem_reserve_ratio[i] > max)
-				max = above / lowmem_reserve_ratio[i];
-		}
-		reserve += max < managed[i] ? max : managed[i];
-	}
-	avail = (long)free - (long)reserve;
-	avail += memhp_vmstat(m, MEMHP_NR_SLAB_RECLAIMABLE) -
-		 memhp_vmstat(m, MEMHP_NR_SLAB_RECLAIMABLE) / 2;
+	for (int z = 0; z < MEMHP_NR_ZONES; z++)
+		wmark_low += memhp_zone_watermark(m, 0, (enum memhp_zone_type)z, MEMHP_WMARK_LOW);
+	if (slab < 0)
+		slab = 0;
+	avail = (long)free - (long)memhp_totalreserve_pages(m);
+	avail += slab -
+		 (long)((unsigned long)slab / 2 < wmark_low ? (unsigned long)slab / 2 : wmark_low);
 	return avail > 0 ? (unsigned long)avail : 0;
 }
 

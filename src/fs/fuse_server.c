@@ -662,6 +662,22 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(slice);
 }
 
+/* The writer as the machine's kernel would name it (current->comm). */
+static void set_task(struct memhp_fs_req *wreq, pid_t pid)
+{
+	char path[64], comm[MEMHP_TASK_COMM_LEN] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	memhp_fs_req_set_task(wreq, pid, comm);
+}
+
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -680,6 +696,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	set_task(wreq, fuse_req_ctx(req)->pid);
 	fuse_req_interrupt_func(req, req_interrupted, wreq);
 	ret = memhp_fs_write_ino(server(req)->fs, tree_ino(server(req), ino), buf, size, wreq);
 	/* Once this returns, no interrupt callback runs any more. */

@@ -133,6 +133,8 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 
 	/* Only now may the onlined pages be allocated. */
 	undo_isolate_page_range(m, pfn, pfn + nr_pages, MIGRATE_MOVABLE);
+	/* The watermarks and reserves follow the zones' new sizes. */
+	init_per_zone_wmark_min(m);
 
 	memory_notify(m, MEMHP_MEM_ONLINE, &arg);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "online_pages", pfn, nr_pages, zone->idx, 0);
@@ -317,6 +319,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 		managed = nr_pages;
 	adjust_managed_page_count(m, zone, -(long)managed);
 	adjust_present_page_count(m, start_pfn, group, -(long)nr_pages);
+	init_per_zone_wmark_min(m);
 	if (!populated_zone(zone))
 		build_all_zonelists(m, false);
 

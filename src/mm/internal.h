@@ -10,6 +10,7 @@
 #define MEMHP_MM_INTERNAL_H
 
 #include <memhp/memhp.h>
+#include <memhp/sysctl.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define CLAMP(v, lo, hi) MIN(MAX(v, lo), hi)
 #define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a)-1)) == 0)
 #define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a)-1))
 #define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a)-1, (a))
@@ -287,6 +289,17 @@ struct mem_section {
 #define ZONE_MOVABLE MEMHP_ZONE_MOVABLE
 #define MAX_NR_ZONES MEMHP_NR_ZONES
 
+/* The watermarks zoneinfo shows (6.1 also has WMARK_PROMO, for memory
+ * tiering, which it does not print), and the lowmem reserves, one per
+ * zone and one for ZONE_DEVICE, which memhp never fills. */
+enum zone_watermarks {
+	WMARK_MIN = MEMHP_WMARK_MIN,
+	WMARK_LOW = MEMHP_WMARK_LOW,
+	WMARK_HIGH = MEMHP_WMARK_HIGH,
+	NR_WMARK = MEMHP_NR_WMARK
+};
+#define NR_RESERVE_ZONES (MAX_NR_ZONES + 1)
+
 struct free_list {
 	uint32_t head;
 	uint32_t tail;
@@ -313,6 +326,9 @@ struct zone {
 	_Atomic unsigned long present_early_pages;
 	_Atomic long managed_pages;
 	_Atomic long vm_nr_free_pages; /* NR_FREE_PAGES */
+	/* watermark.c writes them under vm.wmark_lock; read lock-free. */
+	_Atomic unsigned long watermark[NR_WMARK];
+	_Atomic long lowmem_reserve[NR_RESERVE_ZONES];
 
 	struct pglist_data *zone_pgdat;
 	enum memhp_zone_type idx;
@@ -333,6 +349,21 @@ static inline bool zone_is_empty(const struct zone *z)
 static inline bool populated_zone(const struct zone *z)
 {
 	return READ_ONCE(((struct zone *)z)->present_pages) != 0;
+}
+
+static inline unsigned long min_wmark_pages(const struct zone *z)
+{
+	return READ_ONCE(((struct zone *)z)->watermark[WMARK_MIN]);
+}
+
+static inline unsigned long low_wmark_pages(const struct zone *z)
+{
+	return READ_ONCE(((struct zone *)z)->watermark[WMARK_LOW]);
+}
+
+static inline unsigned long high_wmark_pages(const struct zone *z)
+{
+	return READ_ONCE(((struct zone *)z)->watermark[WMARK_HIGH]);
 }
 
 static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
@@ -440,6 +471,38 @@ struct violation_log {
 	struct memhp_violation v[MEMHP_VIOLATION_LOG];
 };
 
+/* ---- The vm sysctls (sysctl.c) and the watermarks (watermark.c) ----------- */
+
+/* Slots for the sysctls that only keep a value (sysctl.c's table). */
+#define VM_SYSCTL_PLAIN_MAX 48
+
+/* Their values, read lock-free; writers hold wmark_lock. */
+struct vm_sysctls {
+	pthread_mutex_t wmark_lock;
+	_Atomic long min_free_kbytes;
+	_Atomic long user_min_free_kbytes; /* -1 until the user writes one */
+	_Atomic long watermark_scale_factor;
+	_Atomic long lowmem_reserve_ratio[NR_RESERVE_ZONES];
+	_Atomic unsigned long totalreserve_pages;
+	_Atomic int thp_mode;	 /* enum memhp_thp_mode, at run time */
+	bool khugepaged_running; /* khugepaged_thread; under wmark_lock */
+	/* The sysctls that only keep their value: sysctl.c's table. */
+	_Atomic long plain[VM_SYSCTL_PLAIN_MAX];
+	bool drop_caches_quiet; /* after a write with bit 4; under wmark_lock */
+	struct memhp_notifier_block reserve_nb;
+};
+
+void setup_per_zone_wmarks(struct memhp_machine *m);
+void init_per_zone_wmark_min(struct memhp_machine *m);
+void watermark_init(struct memhp_machine *m);
+void watermark_set_min_free_kbytes(struct memhp_machine *m, long kbytes);
+void watermark_update_lowmem_reserve(struct memhp_machine *m);
+/* At machine creation, after boot memory is free: the defaults, the
+ * reserves and their notifier, then init_per_zone_wmark_min(). Returns 0
+ * or -ENOMEM. */
+int vm_sysctls_init(struct memhp_machine *m);
+void vm_sysctls_destroy(struct memhp_machine *m);
+
 /* ---- The machine ------------------------------------------------------------ */
 
 struct tracer {
@@ -542,6 +605,8 @@ struct memhp_machine {
 	/* Slab caches, in creation order (slab.c), for /proc/slabinfo. */
 	pthread_mutex_t slab_caches_lock;
 	struct memhp_kmem_cache *slab_caches;
+
+	struct vm_sysctls vm;
 
 	/* /proc/vmstat (vmstat.c); NR_FREE_PAGES lives in the zones. */
 	_Atomic long vmstat[MEMHP_NR_VMSTAT_ITEMS];

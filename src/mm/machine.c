@@ -714,6 +714,9 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	if (ret)
 		goto fail;
 	build_all_zonelists(m, true);
+	ret = vm_sysctls_init(m);
+	if (ret)
+		goto fail;
 	print_boot_memory(m);
 	*out = m;
 	return 0;
@@ -743,6 +746,8 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	free((void *)m->pageblock_flags);
 	resource_destroy(m);
 	zones_destroy(m);
+	if (m->vm.reserve_nb.notifier_call)
+		vm_sysctls_destroy(m);
 	notifier_head_destroy(&m->memory_chain);
 	pthread_mutex_destroy(&m->violations.lock);
 	pthread_mutex_destroy(&m->mf_mutex);

@@ -354,8 +354,9 @@ void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
  * prints and policy_zone, the highest zone other than ZONE_MOVABLE that
  * ever had managed pages. Total pages is nr_free_zone_pages() of
  * GFP_HIGHUSER_MOVABLE: every zone's managed pages less its high watermark,
- * which memhp does not model (0). Caller holds mem_hotplug_lock, or is
- * booting the machine (@boot).
+ * as they were before the online or offline that calls this recomputes
+ * them (init_per_zone_wmark_min() comes later). Caller holds
+ * mem_hotplug_lock, or is booting the machine (@boot).
  */
 void build_all_zonelists(struct memhp_machine *m, bool boot)
 {
@@ -363,8 +364,10 @@ void build_all_zonelists(struct memhp_machine *m, bool boot)
 
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		long managed = READ_ONCE(m->node.node_zones[z].managed_pages);
+		long high = (long)high_wmark_pages(&m->node.node_zones[z]);
 
-		total += managed;
+		if (managed > high)
+			total += managed - high;
 		if (managed > 0 && z != ZONE_MOVABLE && z > m->policy_zone)
 			m->policy_zone = z;
 	}

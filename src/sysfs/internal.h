@@ -75,6 +75,7 @@ enum fs_flavor {
 	FL_DEBUGFS, /* debugfs simple attributes: 0600, st_size 0 */
 	FL_KMSG,    /* /dev/kmsg: a record per read, a record per write (memhp/printk.h) */
 	FL_SYSLOG,  /* /proc/kmsg: syslog(2)'s reader, which memhp refuses: EPERM */
+	FL_SYSCTL,  /* /proc/sys: even root needs the mode bit (proc_sys_permission()) */
 };
 
 /* Families of entries. */
@@ -85,6 +86,7 @@ enum fs_pattern {
 	PAT_FWMAP,	/* "%lu": an entry of the firmware memory map */
 	PAT_VIRTIO,	/* "virtio%lu": a virtio device bound to virtio_mem */
 	PAT_VIRTIO_PCI, /* "0000:00:%02lx.0": its PCI function */
+	PAT_SYSCTL_VM,	/* a file of /proc/sys/vm, by its index (memhp/sysctl.h) */
 };
 
 /* Where a node was reached: the parameters of the families above it. */
@@ -126,6 +128,13 @@ struct fs_node {
 	bool gone;
 };
 
+/* ---- /sys/kernel/mm (kernel_mm.c) ------------------------------------------ */
+
+#define FS_MM_KNOBS_MAX 40
+#define FS_MM_KNOB_LEN 24
+void fs_mm_knobs_init(struct memhp_fs *fs);
+void fs_mm_knobs_destroy(struct memhp_fs *fs);
+
 /* ---- Per-device runtime PM state (power/control) ------------------------ */
 
 #define FS_MAX_PM_FORBIDDEN 1024
@@ -162,6 +171,10 @@ struct memhp_fs {
 	pthread_mutex_t reqs_lock;
 	struct memhp_fs_req *reqs;
 	bool shutdown;
+
+	/* /sys/kernel/mm's values (kernel_mm.c), as the files show them. */
+	pthread_mutex_t mm_lock;
+	char mm_knob[FS_MM_KNOBS_MAX][FS_MM_KNOB_LEN];
 
 	/* Devices whose power/control reads "on" (pm_runtime_forbid()), by the
 	 * inode number of their power directory. */
@@ -278,6 +291,12 @@ FS_SHOW(show_iomem);
 FS_SHOW(show_vmstat);
 FS_SHOW(show_slabinfo);
 FS_SHOW(show_cmdline);
+FS_SHOW(show_swaps);
+FS_SHOW(show_pressure_memory);
+FS_SHOW(show_sysctl_vm);
+FS_SHOW(show_mm_knob);
+FS_STORE(store_mm_knob);
+FS_STORE(store_pressure_memory);
 ssize_t pread_kpageflags(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,
 			 uint64_t off);
 ssize_t pread_kpagecount(struct memhp_fs *fs, const struct fs_ref *r, void *buf, size_t size,

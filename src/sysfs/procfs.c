@@ -13,16 +13,13 @@
  */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 
 /* ZONE_DEVICE exists in the kernel (CONFIG_ZONE_DEVICE) but never has
  * pages in a memhp machine: it is printed, empty. */
 #define NR_KERNEL_ZONES (MEMHP_NR_ZONES + 1)
 #define ZONE_DEVICE_NAME "Device"
-/* sysctl_lowmem_reserve_ratio of 6.1 (mm/page_alloc.c), by zone. */
-static const unsigned long lowmem_reserve_ratio[NR_KERNEL_ZONES] = { 256, 256, 32, 0, 0 };
-/* vm.overcommit_ratio default. */
-#define OVERCOMMIT_RATIO 50
 /* VMALLOC_END - VMALLOC_START with 4-level paging, in kB (a 5-level kernel
  * on a CPU without LA57, such as QEMU's default). */
 #define VMALLOC_TOTAL_KB 34359738367ULL
@@ -118,7 +115,8 @@ static unsigned long node_stat(struct memhp_fs *fs, size_t i)
 struct zones {
 	struct memhp_zone_info z[NR_KERNEL_ZONES];
 	unsigned long lowmem_reserve[NR_KERNEL_ZONES][NR_KERNEL_ZONES];
-	unsigned long managed, free, totalreserve;
+	unsigned long wmark[NR_KERNEL_ZONES][MEMHP_NR_WMARK];
+	unsigned long managed, free, totalreserve, wmark_low;
 	/* Node counters (pages; kernel_stack_kb in KiB). */
 	unsigned long anon, slab_reclaimable, slab_unreclaimable, kernel_stack_kb, page_tables;
 };
@@ -137,6 +135,14 @@ static unsigned long vm_pages(struct memhp_fs *fs, enum memhp_vmstat_item item)
 	return v > 0 ? (unsigned long)v : 0;
 }
 
+/* A vm sysctl's value, 0 if memhp has no such one. */
+static long sysctl_value(struct memhp_fs *fs, const char *name)
+{
+	int i = memhp_sysctl_vm_lookup(name);
+
+	return i < 0 ? 0 : memhp_sysctl_vm_value(fs->m, (unsigned int)i, 0);
+}
+
 static void zones_read(struct memhp_fs *fs, struct zones *zs)
 {
 	memset(zs, 0, sizeof(*zs));
@@ -151,25 +157,16 @@ static void zones_read(struct memhp_fs *fs, struct zones *zs)
 	zs->slab_unreclaimable = vm_pages(fs, MEMHP_NR_SLAB_UNRECLAIMABLE);
 	zs->kernel_stack_kb = vm_pages(fs, MEMHP_NR_KERNEL_STACK);
 	zs->page_tables = vm_pages(fs, MEMHP_NR_PAGE_TABLE_PAGES);
-	/* setup_per_zone_lowmem_reserve(): what a zone keeps back from
-	 * allocations that could have used the zones above it. */
-	for (int i = 0; i < NR_KERNEL_ZONES - 1; i++) {
-		bool clear = !lowmem_reserve_ratio[i] || !zs->z[i].managed_pages;
-		unsigned long managed = 0;
-
-		for (int j = i + 1; j < NR_KERNEL_ZONES; j++) {
-			managed += zs->z[j].managed_pages;
-			zs->lowmem_reserve[i][j] = clear ? 0 : managed / lowmem_reserve_ratio[i];
-		}
-	}
-	/* calculate_totalreserve_pages(), with the watermarks at 0. */
-	for (int i = 0; i < NR_KERNEL_ZONES; i++) {
-		unsigned long max = 0;
-
+	for (int i = 0; i < MEMHP_NR_ZONES; i++) {
 		for (int j = 0; j < NR_KERNEL_ZONES; j++)
-			max = MAX(max, zs->lowmem_reserve[i][j]);
-		zs->totalreserve += MIN(max, zs->z[i].managed_pages);
+			zs->lowmem_reserve[i][j] = memhp_zone_lowmem_reserve(
+				fs->m, 0, (enum memhp_zone_type)i, (unsigned int)j);
+		for (int w = 0; w < MEMHP_NR_WMARK; w++)
+			zs->wmark[i][w] = memhp_zone_watermark(fs->m, 0, (enum memhp_zone_type)i,
+							       (enum memhp_wmark)w);
+		zs->wmark_low += zs->wmark[i][MEMHP_WMARK_LOW];
 	}
+	zs->totalreserve = memhp_totalreserve_pages(fs->m);
 }
 
 static bool populated(const struct zones *zs, int z)
@@ -178,13 +175,13 @@ static bool populated(const struct zones *zs, int z)
 }
 
 /* MemAvailable: si_mem_available() with no page cache: what is free
- * beyond the reserves, and half the reclaimable slab (the watermarks, which
- * would bound that half, are 0 here). */
+ * beyond the reserves, and the reclaimable slab less the part that must
+ * stay (half of it, at most the low watermarks). */
 static unsigned long mem_available(const struct zones *zs)
 {
 	long avail = (long)zs->free - (long)zs->totalreserve;
 
-	avail += (long)(zs->slab_reclaimable - zs->slab_reclaimable / 2);
+	avail += (long)(zs->slab_reclaimable - MIN(zs->slab_reclaimable / 2, zs->wmark_low));
 	return avail > 0 ? (unsigned long)avail : 0;
 }
 
@@ -244,6 +241,10 @@ FS_SHOW(show_meminfo)
 	unsigned long shmem = memhp_node_page_state(fs->m, 0, MEMHP_NR_SHMEM);
 	unsigned long file = memhp_node_page_state(fs->m, 0, MEMHP_NR_FILE_PAGES);
 
+	const long overcommit_ratio = sysctl_value(fs, "overcommit_ratio");
+	const unsigned long overcommit_kbytes =
+		(unsigned long)MAX(sysctl_value(fs, "overcommit_kbytes"), 0L);
+
 	zones_read(fs, &zs);
 	kb(b, "MemTotal:       ", zs.managed);
 	kb(b, "MemFree:        ", zs.free);
@@ -282,7 +283,11 @@ FS_SHOW(show_meminfo)
 	kb(b, "Bounce:         ", 0);
 	kb(b, "WritebackTmp:   ", 0);
 	/* vm_commit_limit(): overcommit_ratio percent of RAM, no swap. */
-	kb(b, "CommitLimit:    ", zs.managed * OVERCOMMIT_RATIO / 100);
+	/* vm_commit_limit(): overcommit_kbytes if set, else the ratio. */
+	if (overcommit_kbytes)
+		kb(b, "CommitLimit:    ", overcommit_kbytes >> (MEMHP_PAGE_SHIFT - 10));
+	else
+		kb(b, "CommitLimit:    ", zs.managed * (unsigned long)overcommit_ratio / 100);
 	kb(b, "Committed_AS:   ", 0);
 	buf_printf(b, "VmallocTotal:   %8llu kB\n", VMALLOC_TOTAL_KB);
 	kb(b, "VmallocUsed:    ", 0);
@@ -345,8 +350,9 @@ FS_SHOW(show_zoneinfo)
 			   "\n        present  %lu"
 			   "\n        managed  %lu"
 			   "\n        cma      %lu",
-			   zi->nr_free_pages, 0UL, 0UL, 0UL, 0UL, zi->spanned_pages,
-			   zi->present_pages, zi->managed_pages, 0UL);
+			   zi->nr_free_pages, 0UL, zs.wmark[z][MEMHP_WMARK_MIN],
+			   zs.wmark[z][MEMHP_WMARK_LOW], zs.wmark[z][MEMHP_WMARK_HIGH],
+			   zi->spanned_pages, zi->present_pages, zi->managed_pages, 0UL);
 		buf_printf(b, "\n        protection: (%ld", (long)zs.lowmem_reserve[z][0]);
 		for (int j = 1; j < NR_KERNEL_ZONES; j++)
 			buf_printf(b, ", %ld", (long)zs.lowmem_reserve[z][j]);
@@ -650,6 +656,10 @@ FS_SHOW(show_cmdline)
 			   memhp_online_type_to_str(cfg->auto_online_blocks));
 	if (cfg->movable_node)
 		buf_puts(b, " movable_node");
+	if (cfg->transparent_hugepage == MEMHP_THP_MADVISE)
+		buf_puts(b, " transparent_hugepage=madvise");
+	else if (cfg->transparent_hugepage == MEMHP_THP_NEVER)
+		buf_puts(b, " transparent_hugepage=never");
 	if (cfg->memmap_on_memory)
 		buf_puts(b, " memory_hotplug.memmap_on_memory=1");
 	if (cfg->online_policy == MEMHP_ONLINE_POLICY_AUTO_MOVABLE)
@@ -714,4 +724,44 @@ ssize_t pread_kpagecount(struct memhp_fs *fs, const struct fs_ref *r, void *buf,
 {
 	(void)r;
 	return kpage_read(fs, buf, size, off, memhp_kpagecount);
+}
+
+/* ---- /proc/swaps (mm/swapfile.c), /proc/pressure/memory (kernel/sched/psi.c) --------- */
+
+FS_SHOW(show_swaps)
+{
+	buf_puts(b, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	return 0;
+}
+
+/* memhp has no reclaim, so nothing ever stalls on memory: every average
+ * and total is 0, as in an idle guest. */
+FS_SHOW(show_pressure_memory)
+{
+	for (int full = 0; full < 2; full++)
+		buf_printf(b, "%s avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+			   full ? "full" : "some");
+	return 0;
+}
+
+/* A trigger ("some 150000 1000000") would want poll(2) on the file, which
+ * the FUSE front end does not deliver: refused, as a kernel with PSI
+ * disabled refuses it (docs/semantics.md). */
+FS_STORE(store_pressure_memory)
+{
+	return -EOPNOTSUPP;
+}
+
+/* ---- /proc/sys/vm (memhp/sysctl.h) ------------------------------------------------- */
+
+FS_SHOW(show_sysctl_vm)
+{
+	char text[MEMHP_SYSCTL_TEXT_MAX];
+	ssize_t n = memhp_sysctl_vm_read(fs->m, (unsigned int)MIN(r->id, (unsigned long)UINT_MAX),
+					 text, sizeof(text));
+
+	if (n < 0)
+		return (int)n;
+	buf_puts(b, text);
+	return 0;
 }

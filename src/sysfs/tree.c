@@ -175,6 +175,46 @@ enum {
 	/* /sys/kernel/debug/memhp: memhp's own knobs */
 	N_DEBUG_MEMHP,
 	N_DEBUG_ANON_MEMORY,
+	/* /sys/kernel/mm (kernel_mm.c) */
+	N_KERNEL_MM,
+	N_MM_THP,
+	N_MM_THP_ENABLED,
+	N_MM_THP_DEFRAG,
+	N_MM_THP_USE_ZERO_PAGE,
+	N_MM_THP_HPAGE_PMD_SIZE,
+	N_MM_THP_SHMEM_ENABLED,
+	N_MM_KHP,
+	N_MM_KHP_ALLOC_SLEEP,
+	N_MM_KHP_DEFRAG,
+	N_MM_KHP_FULL_SCANS,
+	N_MM_KHP_MAX_PTES_NONE,
+	N_MM_KHP_MAX_PTES_SHARED,
+	N_MM_KHP_MAX_PTES_SWAP,
+	N_MM_KHP_PAGES_COLLAPSED,
+	N_MM_KHP_PAGES_TO_SCAN,
+	N_MM_KHP_SCAN_SLEEP,
+	N_MM_KSM,
+	N_MM_KSM_FULL_SCANS,
+	N_MM_KSM_MAX_PAGE_SHARING,
+	N_MM_KSM_MERGE_ACROSS_NODES,
+	N_MM_KSM_PAGES_SHARED,
+	N_MM_KSM_PAGES_SHARING,
+	N_MM_KSM_PAGES_TO_SCAN,
+	N_MM_KSM_PAGES_UNSHARED,
+	N_MM_KSM_PAGES_VOLATILE,
+	N_MM_KSM_RUN,
+	N_MM_KSM_SLEEP,
+	N_MM_KSM_STABLE_NODE_CHAINS,
+	N_MM_KSM_PRUNE,
+	N_MM_KSM_STABLE_NODE_DUPS,
+	N_MM_KSM_USE_ZERO_PAGES,
+	N_MM_LRU_GEN,
+	N_MM_LRU_GEN_ENABLED,
+	N_MM_LRU_GEN_MIN_TTL,
+	N_MM_NUMA,
+	N_MM_NUMA_DEMOTION,
+	N_MM_SWAP,
+	N_MM_SWAP_VMA_RA,
 	/* /proc */
 	N_PROC,
 	N_PROC_MEMINFO,
@@ -190,6 +230,12 @@ enum {
 	N_PROC_KCORE,
 	N_PROC_KPAGECGROUP,
 	N_PROC_KMSG,
+	N_PROC_SWAPS,
+	N_PROC_PRESSURE,
+	N_PROC_PRESSURE_MEMORY,
+	N_PROC_SYS,
+	N_PROC_SYS_VM,
+	N_PROC_SYS_VM_FILE,
 	/* /dev */
 	N_DEV,
 	N_DEV_KMSG,
@@ -228,6 +274,8 @@ enum {
 		.name = n, .parent = N_PROC, .type = FS_REG, .flavor = FL_PROC, .mode = m, \
 		.pread = fn                                                                \
 	}
+/* A file of /sys/kernel/mm: kernel_mm.c knows it by its directory and name. */
+#define MMKNOB(n, p, m) ATTR(n, p, m, show_mm_knob, (m)&0200 ? store_mm_knob : NULL)
 /* A name to bind over a host file, nothing else (fs.h, memhp_fs_lookup()). */
 #define GONE(n)                                                                               \
 	{                                                                                     \
@@ -410,6 +458,46 @@ const struct fs_node fs_nodes[] = {
 	[N_DEBUG_ANON_MEMORY] =
 		DEBUGFS("anon_memory", N_DEBUG_MEMHP, show_anon_memory, store_anon_memory),
 
+	[N_KERNEL_MM] = DIR("mm", N_KERNEL, 0755),
+	[N_MM_THP] = DIR("transparent_hugepage", N_KERNEL_MM, 0755),
+	[N_MM_THP_ENABLED] = MMKNOB("enabled", N_MM_THP, 0644),
+	[N_MM_THP_DEFRAG] = MMKNOB("defrag", N_MM_THP, 0644),
+	[N_MM_THP_USE_ZERO_PAGE] = MMKNOB("use_zero_page", N_MM_THP, 0644),
+	[N_MM_THP_HPAGE_PMD_SIZE] = MMKNOB("hpage_pmd_size", N_MM_THP, 0444),
+	[N_MM_THP_SHMEM_ENABLED] = MMKNOB("shmem_enabled", N_MM_THP, 0644),
+	[N_MM_KHP] = DIR("khugepaged", N_MM_THP, 0755),
+	[N_MM_KHP_ALLOC_SLEEP] = MMKNOB("alloc_sleep_millisecs", N_MM_KHP, 0644),
+	[N_MM_KHP_DEFRAG] = MMKNOB("defrag", N_MM_KHP, 0644),
+	[N_MM_KHP_FULL_SCANS] = MMKNOB("full_scans", N_MM_KHP, 0444),
+	[N_MM_KHP_MAX_PTES_NONE] = MMKNOB("max_ptes_none", N_MM_KHP, 0644),
+	[N_MM_KHP_MAX_PTES_SHARED] = MMKNOB("max_ptes_shared", N_MM_KHP, 0644),
+	[N_MM_KHP_MAX_PTES_SWAP] = MMKNOB("max_ptes_swap", N_MM_KHP, 0644),
+	[N_MM_KHP_PAGES_COLLAPSED] = MMKNOB("pages_collapsed", N_MM_KHP, 0444),
+	[N_MM_KHP_PAGES_TO_SCAN] = MMKNOB("pages_to_scan", N_MM_KHP, 0644),
+	[N_MM_KHP_SCAN_SLEEP] = MMKNOB("scan_sleep_millisecs", N_MM_KHP, 0644),
+	[N_MM_KSM] = DIR("ksm", N_KERNEL_MM, 0755),
+	[N_MM_KSM_FULL_SCANS] = MMKNOB("full_scans", N_MM_KSM, 0444),
+	[N_MM_KSM_MAX_PAGE_SHARING] = MMKNOB("max_page_sharing", N_MM_KSM, 0644),
+	[N_MM_KSM_MERGE_ACROSS_NODES] = MMKNOB("merge_across_nodes", N_MM_KSM, 0644),
+	[N_MM_KSM_PAGES_SHARED] = MMKNOB("pages_shared", N_MM_KSM, 0444),
+	[N_MM_KSM_PAGES_SHARING] = MMKNOB("pages_sharing", N_MM_KSM, 0444),
+	[N_MM_KSM_PAGES_TO_SCAN] = MMKNOB("pages_to_scan", N_MM_KSM, 0644),
+	[N_MM_KSM_PAGES_UNSHARED] = MMKNOB("pages_unshared", N_MM_KSM, 0444),
+	[N_MM_KSM_PAGES_VOLATILE] = MMKNOB("pages_volatile", N_MM_KSM, 0444),
+	[N_MM_KSM_RUN] = MMKNOB("run", N_MM_KSM, 0644),
+	[N_MM_KSM_SLEEP] = MMKNOB("sleep_millisecs", N_MM_KSM, 0644),
+	[N_MM_KSM_STABLE_NODE_CHAINS] = MMKNOB("stable_node_chains", N_MM_KSM, 0444),
+	[N_MM_KSM_PRUNE] = MMKNOB("stable_node_chains_prune_millisecs", N_MM_KSM, 0644),
+	[N_MM_KSM_STABLE_NODE_DUPS] = MMKNOB("stable_node_dups", N_MM_KSM, 0444),
+	[N_MM_KSM_USE_ZERO_PAGES] = MMKNOB("use_zero_pages", N_MM_KSM, 0644),
+	[N_MM_LRU_GEN] = DIR("lru_gen", N_KERNEL_MM, 0755),
+	[N_MM_LRU_GEN_ENABLED] = MMKNOB("enabled", N_MM_LRU_GEN, 0644),
+	[N_MM_LRU_GEN_MIN_TTL] = MMKNOB("min_ttl_ms", N_MM_LRU_GEN, 0644),
+	[N_MM_NUMA] = DIR("numa", N_KERNEL_MM, 0755),
+	[N_MM_NUMA_DEMOTION] = MMKNOB("demotion_enabled", N_MM_NUMA, 0644),
+	[N_MM_SWAP] = DIR("swap", N_KERNEL_MM, 0755),
+	[N_MM_SWAP_VMA_RA] = MMKNOB("vma_ra_enabled", N_MM_SWAP, 0644),
+
 	[N_PROC] = DIR("proc", N_ROOT, 0555),
 	[N_PROC_MEMINFO] = PROC("meminfo", 0444, show_meminfo),
 	[N_PROC_ZONEINFO] = PROC("zoneinfo", 0444, show_zoneinfo),
@@ -432,6 +520,29 @@ const struct fs_node fs_nodes[] = {
 			  .type = FS_REG,
 			  .flavor = FL_SYSLOG,
 			  .mode = 0400 },
+
+	/* No swap: the header alone. */
+	[N_PROC_SWAPS] = PROC("swaps", 0444, show_swaps),
+	/* Pressure stall information: memhp never stalls on memory. Only
+	 * memory's file: cpu and io would be the host's. */
+	[N_PROC_PRESSURE] = DIR("pressure", N_PROC, 0555),
+	[N_PROC_PRESSURE_MEMORY] = { .name = "memory",
+				     .parent = N_PROC_PRESSURE,
+				     .type = FS_REG,
+				     .flavor = FL_PROC,
+				     .mode = 0666,
+				     .show = show_pressure_memory,
+				     .store = store_pressure_memory },
+	[N_PROC_SYS] = DIR("sys", N_PROC, 0555),
+	[N_PROC_SYS_VM] = DIR("vm", N_PROC_SYS, 0555),
+	/* Each file's mode is its sysctl's (ref_attr()). */
+	[N_PROC_SYS_VM_FILE] = { .name = "",
+				 .parent = N_PROC_SYS_VM,
+				 .type = FS_REG,
+				 .flavor = FL_SYSCTL,
+				 .pattern = PAT_SYSCTL_VM,
+				 .mode = 0644,
+				 .show = show_sysctl_vm },
 
 	/* The machine's log. A regular file, not a character device: a device
 	 * node would open the host's driver, never the daemon. */
@@ -536,6 +647,7 @@ static void ref_from_ino(uint64_t ino, struct fs_ref *r)
 /* Is member @id of family @pat there? */
 static bool family_exists(struct memhp_fs *fs, int pat, unsigned long id)
 {
+	struct memhp_sysctl_info si;
 	struct memhp_firmware_map_entry e;
 	struct memhp_vmem_drv_desc d;
 
@@ -544,6 +656,8 @@ static bool family_exists(struct memhp_fs *fs, int pat, unsigned long id)
 		return block_nid(fs, id) >= 0;
 	case PAT_FWMAP:
 		return !memhp_firmware_map_entry(fs->m, id, &e);
+	case PAT_SYSCTL_VM:
+		return !memhp_sysctl_vm_info((unsigned int)MIN(id, (unsigned long)UINT_MAX), &si);
 	case PAT_VIRTIO:
 	case PAT_VIRTIO_PCI:
 		return id < FS_PCI_SLOTS - FS_VIRTIO_PCI_SLOT0 &&
@@ -562,6 +676,8 @@ static long family_next(struct memhp_fs *fs, int pat, unsigned long from)
 		return memhp_next_block(fs->m, from);
 	case PAT_FWMAP:
 		return memhp_firmware_map_next(fs->m, from);
+	case PAT_SYSCTL_VM:
+		return family_exists(fs, pat, from) ? (long)from : -1;
 	case PAT_VIRTIO:
 	case PAT_VIRTIO_PCI:
 		id = memhp_vmem_drv_next(fs->m, from);
@@ -572,8 +688,15 @@ static long family_next(struct memhp_fs *fs, int pat, unsigned long from)
 
 static void family_name(const struct fs_node *n, unsigned long id, char *buf, size_t size)
 {
+	struct memhp_sysctl_info si;
+
 	if (n->pattern == PAT_VIRTIO_PCI)
 		snprintf(buf, size, "0000:00:%02lx.0", id + FS_VIRTIO_PCI_SLOT0);
+	else if (n->pattern == PAT_SYSCTL_VM)
+		snprintf(buf, size, "%s",
+			 memhp_sysctl_vm_info((unsigned int)MIN(id, (unsigned long)UINT_MAX), &si)
+				 ? ""
+				 : si.name);
 	else
 		snprintf(buf, size, "%s%lu", n->name, id);
 }
@@ -660,6 +783,15 @@ static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
 	return nlink;
 }
 
+static unsigned int sysctl_mode(const struct fs_ref *r)
+{
+	struct memhp_sysctl_info si;
+
+	return memhp_sysctl_vm_info((unsigned int)MIN(r->id, (unsigned long)UINT_MAX), &si)
+		       ? 0
+		       : si.mode;
+}
+
 static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_fs_attr *a)
 {
 	const struct fs_node *n = &fs_nodes[r->idx];
@@ -669,6 +801,8 @@ static void ref_attr(struct memhp_fs *fs, const struct fs_ref *r, struct memhp_f
 
 	a->ino = fs_ref_ino(r);
 	a->mode = type_bits[n->type] | n->mode;
+	if (n->pattern == PAT_SYSCTL_VM)
+		a->mode = type_bits[n->type] | sysctl_mode(r);
 	a->nlink = ref_nlink(fs, r);
 	/* sysfs attributes claim a page; procfs, debugfs, directories and
 	 * links report 0. */
@@ -738,7 +872,13 @@ static int lookup_ref(struct memhp_fs *fs, const struct fs_ref *dir, const char 
 		} else {
 			char canon[FS_NAME_MAX + 1];
 
-			if (fs_nodes[pc].pattern == PAT_VIRTIO_PCI) {
+			if (fs_nodes[pc].pattern == PAT_SYSCTL_VM) {
+				int i = memhp_sysctl_vm_lookup(name);
+
+				if (i < 0)
+					return -ENOENT;
+				v = (unsigned long)i;
+			} else if (fs_nodes[pc].pattern == PAT_VIRTIO_PCI) {
 				/* "0000:00:1f.0": the slot back to a device. */
 				unsigned int slot;
 				int n = 0;
@@ -1004,6 +1144,11 @@ static int open_check(const struct fs_ref *r, int flags)
 	/* syslog(2)'s file is refused as the call is (docs/sysfs.md). */
 	if (n->flavor == FL_SYSLOG)
 		return -EPERM;
+	/* proc_sys_permission(): root too needs the owner's bit. */
+	if (n->flavor == FL_SYSCTL)
+		return (rd && !(sysctl_mode(r) & 0400)) || (wr && !(sysctl_mode(r) & 0200))
+			       ? -EACCES
+			       : 0;
 	if (n->flavor != FL_SYSFS)
 		return 0;
 	/* kernfs_fop_open(): even root needs the mode bit and the method. */
@@ -1055,7 +1200,9 @@ struct memhp_fs_req {
 	struct memhp_fs *fs;
 	pthread_mutex_t lock;
 	bool interrupted;
-	uid_t uid;		   /* the opener's, for what a show shows */
+	uid_t uid; /* the opener's, for what a show shows */
+	pid_t pid; /* the writer, for what the kernel logs */
+	char comm[MEMHP_TASK_COMM_LEN];
 	struct memhp_task *task;   /* the thread running the store, if any */
 	struct memhp_fs_req *next; /* fs->reqs, under fs->reqs_lock */
 };
@@ -1074,6 +1221,12 @@ struct memhp_fs_req *memhp_fs_req_new(struct memhp_fs *fs)
 	fs->reqs = req;
 	pthread_mutex_unlock(&fs->reqs_lock);
 	return req;
+}
+
+void memhp_fs_req_set_task(struct memhp_fs_req *req, pid_t pid, const char *comm)
+{
+	req->pid = pid;
+	snprintf(req->comm, sizeof(req->comm), "%s", comm ? comm : "");
 }
 
 void memhp_fs_req_set_uid(struct memhp_fs_req *req, uid_t uid)
@@ -1339,8 +1492,12 @@ static ssize_t write_ref(struct memhp_fs *fs, const struct fs_ref *r, const char
 		return -EISDIR;
 	if (n->type == FS_LNK)
 		return -EINVAL;
-	if (n->flavor == FL_PROC)
+	if (n->flavor == FL_PROC && !n->store)
 		return -EIO; /* pde_write() without a proc_write */
+	if (n->flavor == FL_SYSCTL)
+		return memhp_sysctl_vm_write(
+			fs->m, (unsigned int)MIN(r->id, (unsigned long)UINT_MAX), buf, len,
+			req && req->pid ? req->comm : NULL, req ? req->pid : 0);
 	if (n->flavor == FL_KMSG)
 		return memhp_kmsg_write(fs->m, buf, len);
 	if (!n->store)
@@ -1486,6 +1643,7 @@ int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
 	pthread_cond_init(&fs->wait_cond, NULL);
 	pthread_mutex_init(&fs->reqs_lock, NULL);
 	pthread_mutex_init(&fs->pm_lock, NULL);
+	fs_mm_knobs_init(fs);
 	pthread_mutex_init(&fs->uevent_lock, NULL);
 	ret = memhp_add_tracer(m, fs_tracer, fs);
 	if (ret) {
@@ -1516,6 +1674,7 @@ void memhp_fs_destroy(struct memhp_fs *fs)
 		memhp_remove_tracer(fs->m, fs_tracer, fs);
 	pthread_mutex_destroy(&fs->uevent_lock);
 	pthread_mutex_destroy(&fs->pm_lock);
+	fs_mm_knobs_destroy(fs);
 	pthread_mutex_destroy(&fs->reqs_lock);
 	pthread_cond_destroy(&fs->wait_cond);
 	pthread_mutex_destroy(&fs->wait_lock);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Case i: the virtio balloon and run-time DIMMs, driven over QMP only.
+# Case j: the virtio balloon and run-time DIMMs, driven over QMP only.
 #
 # Machine: q35, -m 1G,slots=2,maxmem=4G, a 512 MiB pc-dimm d0 present at
 # boot (memory32..35 at 4 GiB), a virtio-balloon-pci "balloon0", and
@@ -32,7 +32,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 MiB=1048576
-header "i balloon-dimm-qmp"
+header "j balloon-dimm-qmp"
 
 vmstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 rss() { if in_linux; then linux-guest-host rss; else echo n/a; fi; }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Case j: free page reporting. With -device virtio-balloon-pci,
+# Case k: free page reporting. With -device virtio-balloon-pci,
 # free-page-reporting=on the guest reports free 2 MiB chunks, and QEMU
 # discards them: memory the guest wrote and freed leaves the host's RSS
 # a few seconds later, without any balloon target.
@@ -11,7 +11,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-header "j balloon-reporting"
+header "k balloon-reporting"
 rss() { if in_linux; then linux-guest-host rss; else echo n/a; fi; }
 result boot "MemFree=$(meminfo MemFree)" "rss_kb=$(rss)"
 dd if=/dev/zero of=/dev/shm/fill bs=1M count=256 2>/dev/null

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Case k: DIMM hotplug at the edges. A 130 MiB DIMM (QEMU takes any
+# Case l: DIMM hotplug at the edges. A 130 MiB DIMM (QEMU takes any
 # multiple of 2 MiB; Linux adds memory in 128 MiB blocks), then its
 # removal, then the removal of the DIMM that was there at boot.
 #
@@ -13,7 +13,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-header "k dimm-edge"
+header "l dimm-edge"
 events() { if in_linux; then linux-guest-host events | sed 's/^/raw event /'; fi; }
 blocks_state() {
 	echo "raw blocks $(for b in $(blocks); do [ "$b" -ge 32 ] && printf '%s:%s ' "$b" "$(cat $MEM/memory$b/state)"; done)"
