@@ -15,8 +15,8 @@
  *
  * Linux starts a pass two seconds after a large enough chunk was freed;
  * memhp runs a pass when memhp_page_reporting_process() is called (the
- * virtio-balloon driver calls it every two seconds while it has the
- * feature).
+ * virtio-balloon driver calls it when, at one of its two-second looks, a
+ * pageblock's worth of pages was freed since its last pass).
  */
 #ifndef MEMHP_PAGE_REPORTING_H
 #define MEMHP_PAGE_REPORTING_H

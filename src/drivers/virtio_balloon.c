@@ -41,6 +41,9 @@
 #define VB_RATELIMIT_INTERVAL_S 5
 #define VB_RATELIMIT_BURST 10
 #define VB_NAME_MAX 16
+/* Free page reporting's trigger: a pageblock's worth of pages freed (on
+ * x86, pageblock_order 9), where Linux's is one freed chunk that large. */
+#define VB_REPORT_TRIGGER_PAGES 512
 
 #define BIT(n) (1ULL << (n))
 /* The features the 6.1 driver knows (its features[] table). */
@@ -83,6 +86,9 @@ struct memhp_vballoon_drv {
 	/* Free page reporting (VIRTIO_BALLOON_F_REPORTING). */
 	struct memhp_page_reporting_dev_info prdev;
 	bool reporting;
+	/* pgfree when the last pass started, under lock */
+	long pgfree_at_report;
+	bool reported_once;
 };
 
 void memhp_vballoon_drv_params_init(struct memhp_vballoon_drv_params *p)
@@ -373,17 +379,25 @@ static void *worker(void *arg)
 				pthread_cond_wait(&drv->cond, &drv->lock);
 			} else if (pthread_cond_timedwait(&drv->cond, &drv->lock, &due) ==
 				   ETIMEDOUT) {
-				/* page_reporting_process(), every
-				 * PAGE_REPORTING_DELAY while the guest frees
-				 * memory (memhp: always; a pass over nothing
-				 * resident reports nothing). */
-				drv->running = true;
-				pthread_mutex_unlock(&drv->lock);
-				memhp_page_reporting_process(drv->m);
-				pthread_mutex_lock(&drv->lock);
-				drv->running = false;
+				/* page_reporting_process() runs
+				 * PAGE_REPORTING_DELAY after the guest freed a
+				 * chunk of pageblock order: memhp looks every
+				 * PAGE_REPORTING_DELAY whether a pageblock's
+				 * worth of pages was freed (pgfree) since. */
+				long freed = memhp_vmstat(drv->m, MEMHP_PGFREE);
+
+				if (!drv->reported_once ||
+				    freed - drv->pgfree_at_report >= VB_REPORT_TRIGGER_PAGES) {
+					drv->running = true;
+					pthread_mutex_unlock(&drv->lock);
+					memhp_page_reporting_process(drv->m);
+					pthread_mutex_lock(&drv->lock);
+					drv->running = false;
+					drv->reported_once = true;
+					drv->pgfree_at_report = freed;
+					pthread_cond_broadcast(&drv->cond);
+				}
 				due = report_due();
-				pthread_cond_broadcast(&drv->cond);
 			}
 		}
 		if (drv->stop_worker)
