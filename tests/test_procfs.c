@@ -204,6 +204,7 @@ static void kpageflags_tell_each_kind_of_page_apart(void)
 	/* Anonymous memory: an LRU owner's page, mapped once. */
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_EQ(memhp_data_alloc(d, 1, 0), 1);
+	memhp_lru_add_drain_all(m); /* KPF_LRU once its CPU's batch is drained */
 	{
 		unsigned long pfn = hot;
 		uint64_t f;

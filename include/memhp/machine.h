@@ -231,6 +231,10 @@ struct memhp_zone_info {
 	unsigned long nr_free_pages; /* NR_FREE_PAGES */
 	unsigned long nr_isolate_pageblock;
 	unsigned long cma_pages;
+	/* Watermarks as 6.1 computes them (pcp.c); nothing waits on them. */
+	unsigned long watermark_min, watermark_low, watermark_high;
+	/* Pages on the per-cpu lists of every CPU: free, not in nr_free_pages. */
+	unsigned long nr_pcp_pages;
 };
 
 MEMHP_API int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zone,
@@ -250,10 +254,14 @@ struct memhp_meminfo {
 	unsigned long spanned_pages;
 	unsigned long reserved_pages; /* present - managed */
 	unsigned long offline_pages;  /* PageOffline, by a memmap walk */
-	unsigned long movable_pages;  /* allocated LRU/movable pages */
+	unsigned long
+		movable_pages; /* allocated LRU/movable pages (and LRU-bound ones in an add batch) */
 	unsigned long kernel_pages;   /* allocated, neither free nor movable */
 	unsigned long hwpoison_pages; /* HardwareCorrupted: num_poisoned_pages */
 	unsigned long shmem_pages;    /* Shmem: NR_SHMEM (tmpfs, memhp/shmem.h) */
+	/* Free pages on the per-cpu lists, which MemFree leaves out:
+	 * free_pages + pcp_pages is every free page. */
+	unsigned long pcp_pages;
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
 

@@ -1256,6 +1256,10 @@ static void push_zone(lua_State *L, struct lmachine *lm, int z)
 	set_int(L, "managed_pages", (lua_Integer)zi.managed_pages);
 	set_int(L, "nr_free_pages", (lua_Integer)zi.nr_free_pages);
 	set_int(L, "nr_isolate_pageblock", (lua_Integer)zi.nr_isolate_pageblock);
+	set_int(L, "nr_pcp_pages", (lua_Integer)zi.nr_pcp_pages);
+	set_int(L, "watermark_min", (lua_Integer)zi.watermark_min);
+	set_int(L, "watermark_low", (lua_Integer)zi.watermark_low);
+	set_int(L, "watermark_high", (lua_Integer)zi.watermark_high);
 }
 
 static int l_zone(lua_State *L)
@@ -1293,6 +1297,7 @@ static int l_meminfo(lua_State *L)
 	set_int(L, "kernel_pages", (lua_Integer)mi.kernel_pages);
 	set_int(L, "hwpoison_pages", (lua_Integer)mi.hwpoison_pages);
 	set_int(L, "shmem_pages", (lua_Integer)mi.shmem_pages);
+	set_int(L, "pcp_pages", (lua_Integer)mi.pcp_pages);
 	/* /proc/meminfo's names, in KiB, for people who think in those. */
 	set_int(L, "MemTotal", (lua_Integer)(mi.total_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	set_int(L, "MemFree", (lua_Integer)(mi.free_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
@@ -2525,6 +2530,14 @@ static const luaL_Reg machine_methods[] = {
 	{ "virtio_mem", lvmem_create },
 	{ "balloon", lballoon_create },
 	{ "guest", lguest_create },
+	{ "set_cpu", lalloc_set_cpu },
+	{ "pcp", lalloc_pcp },
+	{ "drain_all_pages", lalloc_drain_all_pages },
+	{ "lru_add_drain_all", lalloc_lru_add_drain_all },
+	{ "lru_add_pending", lalloc_lru_add_pending },
+	{ "free_prepare", lalloc_free_prepare },
+	{ "alloc_contig_range", lalloc_alloc_contig_range },
+	{ "free_contig_range", lalloc_free_contig_range },
 	{ NULL, NULL },
 };
 
@@ -2667,6 +2680,7 @@ void lapi_open(struct run *r)
 	lvmem_open(L);
 	lballoon_open(L);
 	lguest_open(L);
+	lalloc_open(L);
 
 	luaL_newlib(L, memhp_functions);
 	lua_pushstring(L, memhp_version());

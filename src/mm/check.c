@@ -123,6 +123,8 @@ struct checker {
 	unsigned long chunks[MAX_NR_ZONES][NR_ORDERS][MIGRATE_TYPES];
 	/* PG_hwpoison pages in every present memmap, online or not. */
 	unsigned long hwpoison;
+	/* Heads of per-cpu list pages the memmap walk met. */
+	unsigned long pcp_heads;
 };
 
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
@@ -296,6 +298,8 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		return;
 	}
 	c->present[zone->idx]++;
+	if (PagePcp(page))
+		c->pcp_heads++;
 	/* Poisoned pages are neither free nor leaked: they stay in the managed
 	 * count (6.1 never takes them out), as whatever else they are; here
 	 * they are only counted, against num_poisoned_pages. */
@@ -367,6 +371,8 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 	/* What check_page() counts for each of them. */
 	zone = pfn_zone(m, pfn);
 	c->present[zone->idx] += like;
+	if (!raw0_type(w) && (raw0_order_byte(w) & PCP_PAGE_MARK))
+		c->pcp_heads += like;
 	if (raw0_flag(w, PG_hwpoison))
 		c->hwpoison += like;
 	if (raw0_type(w) == PGTY_OFFLINE) {
@@ -474,6 +480,126 @@ static void check_free_lists(struct checker *c)
 				     zone->free_area[o].nr_free, total);
 		}
 	}
+}
+
+struct pcp_entry {
+	unsigned long pfn;
+	unsigned int order;
+};
+
+static int pcp_entry_cmp(const void *a, const void *b)
+{
+	const struct pcp_entry *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/*
+ * Every page on a per-cpu list is free exactly once: refcount 0 and no
+ * type on all its pages, marked as a per-cpu page of the list's order,
+ * in the list's zone, on no other list and in no buddy chunk; each
+ * list's count is what it holds, and every marked page the memmap walk
+ * met is on a list. Caller holds every pcp->lock and zone->lock.
+ */
+static void check_pcp(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+	struct pcp_entry *e = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->node.node_zones[z];
+
+		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+			long pages = 0;
+
+			for (unsigned int i = 0; i < NR_PCP_LISTS; i++) {
+				unsigned int order = i >= NR_LOWORDER_PCP_LISTS
+							     ? m->pageblock_order
+							     : i / MIGRATE_PCPTYPES;
+				unsigned long limit = m->max_pfn + 1, steps = 0;
+				uint32_t prev = PFN_NIL;
+
+				for (uint32_t pfn = pcp->lists[i].head; pfn != PFN_NIL;
+				     pfn = pfn_to_page(m, pfn)->buddy.next) {
+					struct memhp_page *p;
+
+					if (++steps > limit || pfn >= m->max_pfn ||
+					    !pfn_online(m, pfn)) {
+						fail(c, pfn, "pcp-page",
+						     "%s cpu%u list %u runs outside online memory",
+						     zone->name, cpu, i);
+						break;
+					}
+					p = pfn_to_page(m, pfn);
+					if (p->buddy.prev != prev)
+						fail(c, pfn, "pcp-page",
+						     "%s cpu%u list %u is not linked back",
+						     zone->name, cpu, i);
+					prev = pfn;
+					if (!PagePcp(p) || pcp_page_order(p) != order ||
+					    (pfn & ((1UL << order) - 1)) ||
+					    pfn_zone(m, pfn) != zone) {
+						/* Its links mean nothing: stop this list. */
+						fail(c, pfn, "pcp-page",
+						     "page on the %s cpu%u order-%u list is not a "
+						     "per-cpu page of it",
+						     zone->name, cpu, order);
+						break;
+					}
+					for (unsigned long t = 0; t < (1UL << order); t++)
+						if (page_count(p + t) || page_type(p + t) ||
+						    PageHWPoison(p + t)) {
+							fail(c, pfn + t, "pcp-page",
+							     "page on a per-cpu list is not free "
+							     "(refcount %d, type %d)",
+							     page_count(p + t), page_type(p + t));
+							break;
+						}
+					if (n == cap) {
+						struct pcp_entry *ne;
+
+						cap = cap ? 2 * cap : 256;
+						ne = realloc(e, cap * sizeof(*e));
+						if (!ne) {
+							free(e);
+							return;
+						}
+						e = ne;
+					}
+					e[n].pfn = pfn;
+					e[n++].order = order;
+					pages += 1L << order;
+				}
+				if (pcp->lists[i].tail != prev)
+					fail(c, MEMHP_NO_PFN, "pcp-page",
+					     "%s cpu%u list %u: tail is not the last page",
+					     zone->name, cpu, i);
+			}
+			if (pages != READ_ONCE(pcp->count))
+				fail(c, MEMHP_NO_PFN, "pcp-page",
+				     "%s cpu%u counts %d pages, its lists hold %ld", zone->name,
+				     cpu, READ_ONCE(pcp->count), pages);
+		}
+	}
+	if (n)
+		qsort(e, n, sizeof(*e), pcp_entry_cmp);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long head;
+		unsigned int order;
+
+		if (i && e[i - 1].pfn + (1UL << e[i - 1].order) > e[i].pfn)
+			fail(c, e[i].pfn, "pcp-page", "page is on two per-cpu lists at once");
+		if (free_chunk_covering(m, e[i].pfn, &head, &order))
+			fail(c, e[i].pfn, "pcp-page",
+			     "page on a per-cpu list is also in the buddy (order-%u chunk at %#lx)",
+			     order, head);
+	}
+	if (n != c->pcp_heads)
+		fail(c, MEMHP_NO_PFN, "pcp-page",
+		     "%lu pages are marked per-cpu, %zu are on per-cpu lists", c->pcp_heads, n);
+	free(e);
 }
 
 /*
@@ -625,18 +751,26 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	/* Drivers mark pages PageOffline and move them out of the managed
 	 * count inside page_offline_begin()/end(): never look at half of it. */
 	pthread_rwlock_rdlock(&m->page_offline_rwsem);
+	/* The per-cpu lists come before the zone locks, as in a spill. */
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+			pthread_mutex_lock(&m->node.node_zones[z].per_cpu_pageset[cpu].lock);
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		pthread_mutex_lock(&m->node.node_zones[z].lock);
 	check_memmap(c);
 	if (c->whole) {
 		check_free_lists(c);
 		check_counters(c);
+		check_pcp(c);
 	} else {
 		check_totals(c);
 	}
 	check_blocks(c);
 	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
 		pthread_mutex_unlock(&m->node.node_zones[z].lock);
+	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
+		for (unsigned int cpu = m->nr_cpus; cpu-- > 0;)
+			pthread_mutex_unlock(&m->node.node_zones[z].per_cpu_pageset[cpu].lock);
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	pthread_mutex_unlock(&m->mf_mutex);

@@ -80,7 +80,17 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 	if (ret)
 		goto out;
 
+	/* Pages freed onto per-cpu lists before the isolation go back to the
+	 * buddy, onto the ISOLATE lists. Unlike offlining, nothing disables
+	 * the lists: a free that read its pageblock's type before the
+	 * isolation can still put its page on a list after this, and then
+	 * test_pages_isolated() fails (docs/semantics.md, "Per-cpu lists"). */
+	drain_all_pages(m, zone);
+
+	/* __alloc_contig_migrate_range() runs with the LRU caches off. */
+	lru_cache_disable(m);
 	ret = migrate_movable_range(m, start, end, false, CONTIG_MIGRATE_TRIES, NULL);
+	lru_cache_enable(m);
 	if (ret && ret != -EBUSY)
 		goto done;
 	ret = 0;

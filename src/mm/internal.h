@@ -54,6 +54,7 @@ enum pageflags {
 	PG_vmemmap_self_hosted,
 	PG_offline_managed, /* PageOffline, yet still in managed_pages */
 	PG_slab,	    /* every page of a slab (no compound pages here) */
+	PG_lru_pending,	    /* in a CPU's LRU add batch (swap.c) */
 	NR_PAGEFLAGS
 };
 
@@ -98,6 +99,11 @@ _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
  * free list (migratetype) it is on in the high four. */
 #define BUDDY_ORDER_MASK 0x0fu
 #define BUDDY_LIST_SHIFT 4
+
+/* page->order of a page on a per-cpu list (pcp.c): this bit, the order in
+ * the low four bits and its pageblock's type when it was freed in bits 4-6;
+ * the page has no type and refcount 0, as a free chunk's tails do. */
+#define PCP_PAGE_MARK 0x80u
 
 #define PAGE_RAW0_FLAGS_SHIFT 32
 #define PAGE_RAW0_TYPE_SHIFT 48
@@ -158,6 +164,11 @@ static inline unsigned int raw0_order(uint64_t w)
 	return (unsigned int)(w >> RAW0_ORDER_SHIFT) & BUDDY_ORDER_MASK;
 }
 
+static inline unsigned int raw0_order_byte(uint64_t w)
+{
+	return (unsigned int)(w >> RAW0_ORDER_SHIFT) & 0xffu;
+}
+
 static inline bool raw0_flag(uint64_t w, int flag)
 {
 	return w & RAW0_FLAG(flag);
@@ -216,6 +227,20 @@ static inline int buddy_list(const struct memhp_page *p)
 {
 	return atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) >>
 	       BUDDY_LIST_SHIFT;
+}
+
+/* On a per-cpu list: free, but not in the buddy. */
+static inline bool PagePcp(const struct memhp_page *p)
+{
+	return !page_type(p) &&
+	       (atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &
+		PCP_PAGE_MARK);
+}
+
+static inline unsigned int pcp_page_order(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &
+	       BUDDY_ORDER_MASK;
 }
 
 static inline int page_count(const struct memhp_page *p)
@@ -298,6 +323,26 @@ struct free_area {
 	unsigned long nr_free_mt[MIGRATE_TYPES]; /* chunks per list */
 };
 
+/* Per-cpu lists (pcp.c), as 6.1 sizes them. */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_THP 2 /* pageblock order: movable and the rest */
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
+#define PCP_BATCH_SCALE_MAX 5 /* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1 */
+#define BOOT_PAGESET_HIGH 0
+#define BOOT_PAGESET_BATCH 1
+#define WATERMARK_SCALE_FACTOR 10 /* vm.watermark_scale_factor */
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK };
+
+struct per_cpu_pages {
+	pthread_mutex_t lock; /* pcp->lock: trylock where 6.1 trylocks */
+	_Atomic int count;    /* pages on the lists, read racily by drains */
+	_Atomic int high, batch;
+	short free_factor; /* under lock */
+	struct free_list lists[NR_PCP_LISTS];
+};
+
 struct pglist_data;
 
 struct zone {
@@ -317,6 +362,12 @@ struct zone {
 	struct pglist_data *zone_pgdat;
 	enum memhp_zone_type idx;
 	const char *name;
+
+	/* One per simulated CPU (pcp.c); pageset_high and pageset_batch
+	 * under the machine's pcp_batch_high_lock. */
+	struct per_cpu_pages *per_cpu_pageset;
+	int pageset_high, pageset_batch;
+	_Atomic unsigned long _watermark[NR_WMARK];
 };
 
 static inline unsigned long zone_end_pfn(const struct zone *z)
@@ -478,6 +529,15 @@ struct memhp_machine {
 
 	struct pglist_data node;
 	_Atomic long totalram_pages;
+	unsigned int nr_cpus; /* cfg.nr_cpus, at least 1 */
+	/* pcp.c: zone_pcp_disable() holds pcp_batch_high_lock until
+	 * zone_pcp_enable(); one drain of every zone at a time. */
+	pthread_mutex_t pcp_batch_high_lock;
+	pthread_mutex_t pcpu_drain_mutex;
+	_Atomic int min_free_kbytes; /* vm.min_free_kbytes */
+	/* swap.c: the LRU add batch of each CPU, and lru_cache_disable(). */
+	struct lru_add_batch *lru_add;
+	_Atomic int lru_disable_count;
 	int policy_zone; /* under mem_hotplug_lock; never goes down */
 
 	struct memory_block *blocks; /* by id */
@@ -781,6 +841,34 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 				       unsigned int order);
 void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count);
 void buddy_init_zone(struct zone *zone);
+unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
+			unsigned int alloc_flags);
+void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+
+/* pcp.c */
+int pcp_init(struct memhp_machine *m);
+void pcp_destroy(struct memhp_machine *m);
+bool pcp_allowed_order(const struct memhp_machine *m, unsigned int order);
+unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsigned int order,
+			      int mt, unsigned int alloc_flags);
+void free_unref_page(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+void free_unref_page_commit_prepared(struct memhp_machine *m, unsigned long pfn, unsigned int order,
+				     int mt);
+void drain_all_pages(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_disable(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_enable(struct memhp_machine *m, struct zone *zone);
+void setup_zone_pageset(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_reset(struct memhp_machine *m, struct zone *zone);
+void init_per_zone_wmark_min(struct memhp_machine *m);
+
+/* swap.c */
+int lru_cache_init(struct memhp_machine *m);
+void lru_cache_destroy(struct memhp_machine *m);
+void folio_add_lru(struct memhp_machine *m, struct memhp_page *page);
+void lru_add_drain_all(struct memhp_machine *m);
+bool lru_cache_disabled(struct memhp_machine *m);
+void lru_cache_disable(struct memhp_machine *m);
+void lru_cache_enable(struct memhp_machine *m);
 
 /* zones.c */
 void zones_init(struct memhp_machine *m);

@@ -683,6 +683,10 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	notifier_head_init(&m->memory_chain);
 	violation_log_init(&m->violations);
 	zones_init(m);
+	m->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
+	ret = pcp_init(m);
+	if (!ret)
+		ret = lru_cache_init(m);
 	resource_init(m);
 	atomic_store(&m->auto_online_blocks, m->cfg.auto_online_blocks);
 	atomic_store(&m->online_policy, m->cfg.online_policy);
@@ -704,7 +708,8 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 		m->blocks[id].start_section_nr = id * m->sections_per_block;
 		pthread_mutex_init(&m->blocks[id].dev_lock, NULL);
 	}
-	ret = printk_init(m);
+	if (!ret)
+		ret = printk_init(m);
 	if (!ret)
 		ret = physmem_reserve(m);
 	if (!ret)
@@ -714,6 +719,9 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	if (ret)
 		goto fail;
 	build_all_zonelists(m, true);
+	/* core_initcall(init_per_zone_wmark_min): watermarks, then every
+	 * zone's per-cpu high and batch. */
+	init_per_zone_wmark_min(m);
 	print_boot_memory(m);
 	*out = m;
 	return 0;
@@ -742,6 +750,8 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	free(m->sections);
 	free((void *)m->pageblock_flags);
 	resource_destroy(m);
+	lru_cache_destroy(m);
+	pcp_destroy(m);
 	zones_destroy(m);
 	notifier_head_destroy(&m->memory_chain);
 	pthread_mutex_destroy(&m->violations.lock);

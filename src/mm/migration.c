@@ -57,6 +57,12 @@ const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id
 	return ops;
 }
 
+/*
+ * An LRU owner's page goes onto the LRU through this CPU's add batch
+ * (folio_add_lru(), swap.c): PageLRU, and so migratable, only once the
+ * batch drains. A non-LRU movable page (__SetPageMovable()) is movable at
+ * once.
+ */
 void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t private)
 {
 	struct memhp_machine *m = page_machine(page);
@@ -64,13 +70,20 @@ void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t privat
 	const struct memhp_movable_operations *ops = owner_ops(m, owner_id, &owner);
 
 	set_page_owner(page, owner_id, private);
-	set_page_flag(page, ops && ops->lru ? PG_lru : PG_movable);
+	if (ops && ops->lru)
+		folio_add_lru(m, page);
+	else
+		set_page_flag(page, PG_movable);
 }
 
+/* One atomic step for the flags, so that a drain of the LRU add batch
+ * racing with it never leaves PG_lru on a page its owner let go of. */
 void memhp_ClearPageMovable(struct memhp_page *page)
 {
-	clear_page_flag(page, PG_lru);
-	clear_page_flag(page, PG_movable);
+	atomic_fetch_and_explicit(
+		&page->flags,
+		(uint16_t) ~((1u << PG_lru) | (1u << PG_movable) | (1u << PG_lru_pending)),
+		memory_order_acq_rel);
 	set_page_owner(page, 0, 0);
 }
 

@@ -402,6 +402,12 @@ int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
 	zi->nr_isolate_pageblock = zone->nr_isolate_pageblock;
 	pthread_mutex_unlock(&zone->lock);
 	zi->cma_pages = 0;
+	zi->watermark_min = READ_ONCE(zone->_watermark[WMARK_MIN]);
+	zi->watermark_low = READ_ONCE(zone->_watermark[WMARK_LOW]);
+	zi->watermark_high = READ_ONCE(zone->_watermark[WMARK_HIGH]);
+	zi->nr_pcp_pages = 0;
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		zi->nr_pcp_pages += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);
 	return 0;
 }
 
@@ -413,6 +419,8 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 		struct zone *zone = &m->node.node_zones[z];
 
 		mi->free_pages += (unsigned long)READ_ONCE(zone->vm_nr_free_pages);
+		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+			mi->pcp_pages += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);
 		mi->present_pages += READ_ONCE(zone->present_pages);
 		mi->spanned_pages += READ_ONCE(zone->spanned_pages);
 	}
@@ -435,7 +443,8 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 			}
 			if (PageOffline(p))
 				mi->offline_pages++;
-			else if (page_count(p) && (PageLRU(p) || __PageMovable(p)))
+			else if (page_count(p) && (PageLRU(p) || __PageMovable(p) ||
+						   test_page_flag(p, PG_lru_pending)))
 				mi->movable_pages++;
 			else if (page_count(p) && !PageReserved(p))
 				mi->kernel_pages++;

@@ -345,8 +345,9 @@ FS_SHOW(show_zoneinfo)
 			   "\n        present  %lu"
 			   "\n        managed  %lu"
 			   "\n        cma      %lu",
-			   zi->nr_free_pages, 0UL, 0UL, 0UL, 0UL, zi->spanned_pages,
-			   zi->present_pages, zi->managed_pages, 0UL);
+			   zi->nr_free_pages, 0UL, zi->watermark_min, zi->watermark_low,
+			   zi->watermark_high, zi->spanned_pages, zi->present_pages,
+			   zi->managed_pages, 0UL);
 		buf_printf(b, "\n        protection: (%ld", (long)zs.lowmem_reserve[z][0]);
 		for (int j = 1; j < NR_KERNEL_ZONES; j++)
 			buf_printf(b, ", %ld", (long)zs.lowmem_reserve[z][j]);
@@ -358,13 +359,20 @@ FS_SHOW(show_zoneinfo)
 		print_stats(b, zone_stat_names, ARRAY_SIZE(zone_stat_names), zi->nr_free_pages);
 		print_stats(b, numa_stat_names, ARRAY_SIZE(numa_stat_names), 0);
 		buf_puts(b, "\n  pagesets");
-		buf_printf(b,
-			   "\n    cpu: %i"
-			   "\n              count: %i"
-			   "\n              high:  %i"
-			   "\n              batch: %i",
-			   0, 0, 0, 0);
-		buf_printf(b, "\n  vm stats threshold: %d", 0);
+		/* Every CPU's lists, each followed by its stat threshold, as
+		 * zoneinfo_show_print() does (no per-cpu vmstat here: 0). */
+		for (unsigned int cpu = 0; cpu < memhp_machine_config(fs->m)->nr_cpus; cpu++) {
+			struct memhp_pcp_info pi = { 0, 0, 0 };
+
+			memhp_zone_pcp(fs->m, 0, (enum memhp_zone_type)z, (int)cpu, &pi);
+			buf_printf(b,
+				   "\n    cpu: %u"
+				   "\n              count: %i"
+				   "\n              high:  %i"
+				   "\n              batch: %i",
+				   cpu, pi.count, pi.high, pi.batch);
+			buf_printf(b, "\n  vm stats threshold: %d", 0);
+		}
 		buf_printf(b,
 			   "\n  node_unreclaimable:  %u"
 			   "\n  start_pfn:           %lu",
