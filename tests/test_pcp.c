@@ -384,8 +384,7 @@ static void commit_after_drain(struct memhp_machine *m, const struct memhp_trace
 {
 	struct preempted *pr = priv;
 
-	if (ev->kind != MEMHP_TRACE_INSTANT || strcmp(ev->name, "drain_all_pages") ||
-	    pr->committed)
+	if (ev->kind != MEMHP_TRACE_INSTANT || strcmp(ev->name, "drain_all_pages") || pr->committed)
 		return;
 	pr->committed = true;
 	memhp_free_pages_commit(m, &pr->fp);
@@ -453,8 +452,7 @@ struct preempted_offline {
 	bool was_buddy;
 };
 
-static int commit_in_going_offline(struct memhp_notifier_block *nb, unsigned long action,
-				   void *arg)
+static int commit_in_going_offline(struct memhp_notifier_block *nb, unsigned long action, void *arg)
 {
 	struct preempted_offline *po = (struct preempted_offline *)nb;
 
@@ -474,8 +472,7 @@ static void the_same_preempted_free_cannot_stop_an_offline(void)
 {
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	const unsigned long start = tm_block_pfn(m, B0);
-	struct preempted_offline po = { .nb.notifier_call = commit_in_going_offline,
-					.pr.m = m };
+	struct preempted_offline po = { .nb.notifier_call = commit_in_going_offline, .pr.m = m };
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);

@@ -98,6 +98,9 @@ struct memhp_pcp_info {
  * 0, or -EINVAL (no such node, zone or CPU). */
 MEMHP_API int memhp_zone_pcp(struct memhp_machine *m, int nid, enum memhp_zone_type zone, int cpu,
 			     struct memhp_pcp_info *pi);
+/* Is @page the first page of a free chunk on a per-cpu list? (Its other
+ * pages are refcount 0 and untyped, as a free chunk's tails are.) */
+MEMHP_API bool memhp_page_on_pcp_list(const struct memhp_page *page);
 /* drain_all_pages(NULL): every CPU's lists back into the buddy. */
 MEMHP_API void memhp_drain_all_pages(struct memhp_machine *m);
 /*

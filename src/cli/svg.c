@@ -5,8 +5,8 @@
  * One row per memory block (or per run of blocks, when there are too many
  * to draw one each), its label coloured by state and zone; one cell per
  * pageblock (or per group of them), a strip on top for the migratetype and
- * a bar below split by what the pages are: free, movable, kernel,
- * PageOffline, reserved.
+ * a bar below split by what the pages are: free, free on a per-cpu list,
+ * movable, kernel, PageOffline, reserved.
  *
  * Everything is read through the public API, lock-free and racy like a PFN
  * walker's reads: drawing never changes the machine. A free buddy chunk
@@ -48,7 +48,7 @@
 #define SVG_FONT "font-family=\"DejaVu Sans Mono, monospace\""
 #define SVG_TEXT_SIZE 11
 
-enum page_class { PC_FREE, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
+enum page_class { PC_FREE, PC_PCP, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
 
 static const struct {
 	const char *name, *color;
@@ -58,11 +58,12 @@ static const struct {
 	[PC_MOVABLE] = { "movable / LRU", "#1f77b4" },
 	[PC_OFFLINE] = { "PageOffline", "#9467bd" },
 	[PC_RESERVED] = { "reserved / memmap", "#7f7f7f" },
+	[PC_PCP] = { "free (per-cpu list)", "#b8e0b8" },
 	[PC_FREE] = { "free (buddy)", "#eeeeee" },
 };
 
-static const enum page_class stack_order[PC_NR] = { PC_KERNEL, PC_MOVABLE, PC_OFFLINE, PC_RESERVED,
-						    PC_FREE };
+static const enum page_class stack_order[PC_NR] = { PC_KERNEL,	 PC_MOVABLE, PC_OFFLINE,
+						    PC_RESERVED, PC_PCP,     PC_FREE };
 
 static const char *const migratetype_colors[MEMHP_MIGRATE_TYPES] = {
 	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13",	 [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
@@ -107,6 +108,8 @@ static enum page_class classify(struct memhp_page *p, enum page_class *run)
 {
 	if (memhp_PageBuddy(p))
 		return *run = PC_FREE;
+	if (memhp_page_on_pcp_list(p))
+		return *run = PC_PCP;
 	if (memhp_PageOffline(p))
 		return *run = PC_OFFLINE;
 	if (memhp_PageReserved(p) || memhp_PageVmemmapSelfHosted(p))
@@ -372,7 +375,7 @@ static void draw_legend(FILE *f, int x, int y)
 		legend_box(f, x + (i % 2) * 160, yy + (i / 2) * 16, page_classes[pc].color,
 			   page_classes[pc].name);
 	}
-	legend_box(f, x + 160, yy + 32, "url(#holes)", "not online");
+	legend_box(f, x + (PC_NR % 2) * 160, yy + (PC_NR / 2) * 16, "url(#holes)", "not online");
 
 	x += 350;
 	fprintf(f,

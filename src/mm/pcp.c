@@ -313,8 +313,8 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, bool free_high)
 }
 
 static void free_unref_page_commit(struct memhp_machine *m, struct zone *zone,
-				   struct per_cpu_pages *pcp, unsigned long pfn, int mt,
-				   int pcpmt, unsigned int order)
+				   struct per_cpu_pages *pcp, unsigned long pfn, int mt, int pcpmt,
+				   unsigned int order)
 {
 	unsigned int pindex = order_to_pindex(m, pcpmt, order);
 	bool free_high;
@@ -340,8 +340,8 @@ static void free_unref_page_commit(struct memhp_machine *m, struct zone *zone,
  * by someone else, to the buddy with its pageblock's type now. An ISOLATE
  * type never goes onto a list; HIGHATOMIC and CMA go onto the MOVABLE one.
  */
-void free_unref_page_commit_prepared(struct memhp_machine *m, unsigned long pfn,
-				     unsigned int order, int mt)
+void free_unref_page_commit_prepared(struct memhp_machine *m, unsigned long pfn, unsigned int order,
+				     int mt)
 {
 	struct zone *zone = pfn_zone(m, pfn);
 	struct per_cpu_pages *pcp;
@@ -452,8 +452,7 @@ static unsigned long rounddown_pow_of_two(unsigned long n)
  * a quarter of it, then the 2^n - 1 at or below one and a half times that. */
 static int zone_batchsize(struct zone *zone)
 {
-	long batch = MIN(READ_ONCE(zone->managed_pages) >> 10,
-			 (long)(MEMHP_MiB / MEMHP_PAGE_SIZE));
+	long batch = MIN(READ_ONCE(zone->managed_pages) >> 10, (long)(MEMHP_MiB / MEMHP_PAGE_SIZE));
 
 	batch /= 4;
 	if (batch < 1)
@@ -727,4 +726,9 @@ int memhp_zone_pcp(struct memhp_machine *m, int nid, enum memhp_zone_type zid, i
 int memhp_min_free_kbytes(struct memhp_machine *m)
 {
 	return m->min_free_kbytes;
+}
+
+bool memhp_page_on_pcp_list(const struct memhp_page *page)
+{
+	return PagePcp(page);
 }

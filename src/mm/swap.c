@@ -38,12 +38,11 @@ static void folio_batch_move_lru(struct memhp_machine *m, struct lru_add_batch *
 		uint16_t old = atomic_load_explicit(&page->flags, memory_order_relaxed), new;
 
 		do {
-			new = old & (uint16_t) ~(1u << PG_lru_pending);
+			new = old &(uint16_t) ~(1u << PG_lru_pending);
 			if (old & (1u << PG_lru_pending))
 				new |= (uint16_t)(1u << PG_lru);
-		} while (!atomic_compare_exchange_weak_explicit(&page->flags, &old, new,
-								memory_order_acq_rel,
-								memory_order_relaxed));
+		} while (!atomic_compare_exchange_weak_explicit(
+			&page->flags, &old, new, memory_order_acq_rel, memory_order_relaxed));
 		memhp_put_page(page);
 	}
 	b->nr = 0;
