@@ -297,9 +297,11 @@ static void generic_device_files_parse_as_the_kernel_does(void)
 	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
 		      "16"),
 		   2);
+	/* The node's pool grew to what was asked (memhp/hugetlb.h). */
 	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/"
 			    "nr_hugepages"),
-		     "0\n");
+		     "16\n");
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"), "16\n");
 	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
 		      "0x10"),
 		   -EINVAL);
@@ -499,10 +501,14 @@ static void procfs_counters_are_0_or_derived_as_in_6_1(void)
 	/* Derived: CommitLimit is half of RAM (overcommit_ratio 50, no swap). */
 	ASSERT_EQ(field(mi, "CommitLimit:"), field(mi, "MemTotal:") / 2);
 	/* MemAvailable: free pages beyond the lowmem reserves (zoneinfo's
-	 * protection), with no watermarks and no page cache to add. */
-	for (const char *p = zi; (p = strstr(p, "\n        managed  ")); p++) {
-		unsigned long long managed = strtoull(p + 18, NULL, 10), max = 0;
+	 * protection) and the high watermarks (calculate_totalreserve_pages()),
+	 * with no page cache to add. */
+	for (const char *p = zi; (p = strstr(p, "\n        high     ")); p++) {
+		unsigned long long high = strtoull(p + 18, NULL, 10), managed, max = 0;
 		const char *q = strstr(p, "protection: (") + 13;
+
+		p = strstr(p, "\n        managed  ");
+		managed = strtoull(p + 18, NULL, 10);
 
 		for (int j = 0; j < 5; j++) {
 			unsigned long long v = strtoull(q, (char **)&q, 10);
@@ -510,6 +516,7 @@ static void procfs_counters_are_0_or_derived_as_in_6_1(void)
 			max = v > max ? v : max;
 			q += strspn(q, ", ");
 		}
+		max += high;
 		reserve += max < managed ? max : managed;
 	}
 	free = field(mi, "MemFree:");

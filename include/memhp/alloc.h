@@ -187,6 +187,18 @@ struct memhp_movable_operations {
 	 * go now (isolated for migration, say). NULL: the owner cannot unmap.
 	 */
 	int (*unmap_poisoned)(struct memhp_page *page, void *owner);
+	/*
+	 * A THP of the owner's (a compound page it made movable, see
+	 * memhp/hugetlb.h) is being split into its 2^@order base pages because
+	 * no 2 MiB migration target could be had (split_huge_page()). Return 0
+	 * to let it happen: page i then has the owner's id and cookie
+	 * private + i, and is isolated for migration with a reference of the
+	 * owner's and one of the isolation's, as the head was; an owner that
+	 * gives its THPs 2^order consecutive cookies knows each page again.
+	 * Return an errno to refuse; NULL: never split (the THP fails as a
+	 * whole).
+	 */
+	int (*split_page)(struct memhp_page *head, unsigned int order, void *owner);
 };
 
 #define MEMHP_MAX_MOVABLE_OWNERS 64

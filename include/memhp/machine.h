@@ -144,6 +144,9 @@ struct memhp_config {
 	/* CPUs of the guest (QEMU's -smp; 0 means 1, QEMU's default): what
 	 * SLUB sizes its slabs for and per-cpu kernel memory multiplies by. */
 	unsigned int nr_cpus;
+	/* The CPU has 1 GiB pages (pdpe1gb: QEMU's -cpu max, not its default
+	 * qemu64): hugetlb gets a 1 GiB hstate besides the 2 MiB one. */
+	bool hugetlb_gigantic;
 
 	/* Debugging: check after every hotplug operation and log each
 	 * violation (see memhp/check.h): what the operation touched, and the

@@ -16,7 +16,11 @@
  */
 #include "lua_api.h"
 
+#include <memhp/hugetlb.h>
+
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PREPARED_MT "memhp.prepared_free"
@@ -202,8 +206,300 @@ static const luaL_Reg prepared_methods[] = {
 	{ NULL, NULL },
 };
 
+void lalloc_open_huge(lua_State *L);
+
 void lalloc_open(lua_State *L)
 {
 	lapi_new_type(L, PREPARED_MT, prepared_methods);
+	lua_pop(L, 1);
+	lalloc_open_huge(L);
+}
+
+/* ---- Hugetlb and THP ----------------------------------------------------------------------
+ *
+ *   m:nr_hugepages(n[, size_kb])     write nr_hugepages (2048 kB pages by default): 0 or -errno
+ *   m:hugepages([size_kb])           {total=, free=, surplus=, resv=, overcommit=}
+ *   m:hugetlbfs([size_kb])           a hugetlbfs file: f:fallocate(n), f:truncate(n),
+ *                                    f:pin(i, on), f:pfn(i), f:nr_pages(), f:nr_migrated(),
+ *                                    f:verify()
+ *   m:thp()                          anonymous THP memory: t:alloc(n), t:nr_huge(),
+ *                                    t:nr_split(), t:nr_migrated(), t:pfn(i), t:verify()
+ *
+ * Files and THP memory belong to their machine and go with it.
+ */
+
+#define HUGETLBFS_MT "memhp.hugetlbfs"
+#define THP_MT "memhp.thp"
+/* Files and THP objects one machine may have made. */
+#define LALLOC_MAX_OBJECTS 64
+
+struct lalloc_objects {
+	struct memhp_hugetlbfs *files[LALLOC_MAX_OBJECTS];
+	struct memhp_thp *thps[LALLOC_MAX_OBJECTS];
+	int nr_files, nr_thps;
+};
+
+static const char lalloc_key;
+
+static void lalloc_objects_destroy(void *data)
+{
+	struct lalloc_objects *o = data;
+
+	for (int i = 0; i < o->nr_files; i++)
+		memhp_hugetlbfs_destroy(o->files[i]);
+	for (int i = 0; i < o->nr_thps; i++)
+		memhp_thp_destroy(o->thps[i]);
+	free(o);
+}
+
+static struct lalloc_objects *objects(lua_State *L, struct memhp_machine *m)
+{
+	struct lalloc_objects *o = memhp_machine_attached(m, &lalloc_key);
+
+	if (o)
+		return o;
+	o = calloc(1, sizeof(*o));
+	if (!o || memhp_machine_attach(m, &lalloc_key, o, lalloc_objects_destroy)) {
+		free(o);
+		luaL_error(L, "out of memory (or of machine attachments)");
+	}
+	return o;
+}
+
+static int check_hstate(lua_State *L, int idx, struct memhp_machine *m)
+{
+	lua_Integer kb = luaL_optinteger(L, idx, 2048);
+	int h = memhp_hugetlb_hstate(m, (unsigned long)kb);
+
+	if (kb <= 0 || h < 0)
+		luaL_error(
+			L,
+			"no %I kB huge pages on this machine (2048; 1048576 with hugetlb_gigantic)",
+			kb);
+	return h;
+}
+
+int lalloc_nr_hugepages(lua_State *L)
+{
+	struct lmachine *lm = lapi_check_machine(L, 1);
+	struct memhp_machine *m = lapi_lm_machine(lm);
+	lua_Integer n = luaL_checkinteger(L, 2);
+	int h = check_hstate(L, 3, m), ret;
+	char what[64];
+
+	lapi_no_callback(L, "nr_hugepages()");
+	if (n < 0)
+		return luaL_error(L, "nr_hugepages: %I is not a count", n);
+	snprintf(what, sizeof(what), "nr_hugepages = %lld", (long long)n);
+	lapi_call_begin(L, lm, what);
+	ret = memhp_hugetlb_set_nr(m, h, MEMHP_NUMA_NO_NODE, (unsigned long)n);
+	lapi_call_end_ret(L, lm, ret);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+int lalloc_hugepages(lua_State *L)
+{
+	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	struct memhp_hugetlb_info hi;
+
+	memhp_hugetlb_info(m, check_hstate(L, 2, m), MEMHP_NUMA_NO_NODE, &hi);
+	lua_newtable(L);
+	lapi_set_int(L, "total", (lua_Integer)hi.nr_hugepages);
+	lapi_set_int(L, "free", (lua_Integer)hi.free_hugepages);
+	lapi_set_int(L, "surplus", (lua_Integer)hi.surplus_hugepages);
+	lapi_set_int(L, "resv", (lua_Integer)hi.resv_hugepages);
+	lapi_set_int(L, "overcommit", (lua_Integer)hi.nr_overcommit_hugepages);
+	return 1;
+}
+
+int lalloc_hugetlbfs(lua_State *L)
+{
+	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	const int h = check_hstate(L, 2, m);
+	struct lalloc_objects *o = objects(L, m);
+	struct memhp_hugetlbfs **box;
+	int ret;
+
+	if (o->nr_files == LALLOC_MAX_OBJECTS)
+		return luaL_error(L, "hugetlbfs: at most %d files a machine", LALLOC_MAX_OBJECTS);
+	box = lua_newuserdatauv(L, sizeof(*box), 0);
+	ret = memhp_hugetlbfs_create(m, h, box);
+	if (ret)
+		return luaL_error(L, "hugetlbfs: %s", strerror(-ret));
+	o->files[o->nr_files++] = *box;
+	luaL_setmetatable(L, HUGETLBFS_MT);
+	return 1;
+}
+
+static struct memhp_hugetlbfs *check_file(lua_State *L)
+{
+	lapi_check_live(L);
+	return *(struct memhp_hugetlbfs **)luaL_checkudata(L, 1, HUGETLBFS_MT);
+}
+
+static unsigned long check_index(lua_State *L, int idx, unsigned long nr, const char *what)
+{
+	lua_Integer i = luaL_checkinteger(L, idx);
+
+	if (i < 0 || (unsigned long)i >= nr)
+		luaL_error(L, "%s: index %I is not 0 to %lu", what, i, nr ? nr - 1 : 0);
+	return (unsigned long)i;
+}
+
+static int f_fallocate(lua_State *L)
+{
+	struct memhp_hugetlbfs *f = check_file(L);
+	lua_Integer n = luaL_checkinteger(L, 2);
+
+	if (n < 0)
+		return luaL_error(L, "fallocate: %I is not a count", n);
+	lua_pushinteger(L, memhp_hugetlbfs_fallocate(f, (unsigned long)n));
+	return 1;
+}
+
+static int f_truncate(lua_State *L)
+{
+	struct memhp_hugetlbfs *f = check_file(L);
+	lua_Integer n = luaL_checkinteger(L, 2);
+
+	if (n < 0)
+		return luaL_error(L, "truncate: %I is not a count", n);
+	memhp_hugetlbfs_truncate(f, (unsigned long)n);
+	return 0;
+}
+
+static int f_pin(lua_State *L)
+{
+	struct memhp_hugetlbfs *f = check_file(L);
+
+	memhp_hugetlbfs_pin(f, check_index(L, 2, memhp_hugetlbfs_nr_pages(f), "pin"),
+			    lua_toboolean(L, 3));
+	return 0;
+}
+
+static int f_pfn(lua_State *L)
+{
+	struct memhp_hugetlbfs *f = check_file(L);
+
+	lua_pushinteger(L, (lua_Integer)memhp_hugetlbfs_pfn(
+				   f, check_index(L, 2, memhp_hugetlbfs_nr_pages(f), "pfn")));
+	return 1;
+}
+
+static int f_nr_pages(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_hugetlbfs_nr_pages(check_file(L)));
+	return 1;
+}
+
+static int f_nr_migrated(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_hugetlbfs_nr_migrated(check_file(L)));
+	return 1;
+}
+
+static int f_verify(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_hugetlbfs_verify(check_file(L)));
+	return 1;
+}
+
+int lalloc_thp(lua_State *L)
+{
+	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	struct lalloc_objects *o = objects(L, m);
+	struct memhp_thp **box;
+	int ret;
+
+	if (o->nr_thps == LALLOC_MAX_OBJECTS)
+		return luaL_error(L, "thp: at most %d a machine", LALLOC_MAX_OBJECTS);
+	box = lua_newuserdatauv(L, sizeof(*box), 0);
+	ret = memhp_thp_create(m, box);
+	if (ret)
+		return luaL_error(L, "thp: %s", strerror(-ret));
+	o->thps[o->nr_thps++] = *box;
+	luaL_setmetatable(L, THP_MT);
+	return 1;
+}
+
+static struct memhp_thp *check_thp(lua_State *L)
+{
+	lapi_check_live(L);
+	return *(struct memhp_thp **)luaL_checkudata(L, 1, THP_MT);
+}
+
+static int t_alloc(lua_State *L)
+{
+	struct memhp_thp *t = check_thp(L);
+	lua_Integer n = luaL_checkinteger(L, 2);
+
+	if (n < 0)
+		return luaL_error(L, "alloc: %I is not a count", n);
+	lua_pushinteger(L, memhp_thp_alloc(t, (unsigned long)n));
+	return 1;
+}
+
+static int t_nr_huge(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_thp_nr_huge(check_thp(L)));
+	return 1;
+}
+
+static int t_nr_split(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_thp_nr_split(check_thp(L)));
+	return 1;
+}
+
+static int t_nr_migrated(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_thp_nr_migrated(check_thp(L)));
+	return 1;
+}
+
+static int t_pfn(lua_State *L)
+{
+	struct memhp_thp *t = check_thp(L);
+	lua_Integer i = luaL_checkinteger(L, 2);
+
+	if (i < 0)
+		return luaL_error(L, "pfn: index %I", i);
+	lua_pushinteger(L, (lua_Integer)memhp_thp_pfn(t, (unsigned long)i));
+	return 1;
+}
+
+static int t_verify(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)memhp_thp_verify(check_thp(L)));
+	return 1;
+}
+
+static const luaL_Reg hugetlbfs_methods[] = {
+	{ "fallocate", f_fallocate },
+	{ "truncate", f_truncate },
+	{ "pin", f_pin },
+	{ "pfn", f_pfn },
+	{ "nr_pages", f_nr_pages },
+	{ "nr_migrated", f_nr_migrated },
+	{ "verify", f_verify },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg thp_methods[] = {
+	{ "alloc", t_alloc },
+	{ "nr_huge", t_nr_huge },
+	{ "nr_split", t_nr_split },
+	{ "nr_migrated", t_nr_migrated },
+	{ "pfn", t_pfn },
+	{ "verify", t_verify },
+	{ NULL, NULL },
+};
+
+void lalloc_open_huge(lua_State *L)
+{
+	lapi_new_type(L, HUGETLBFS_MT, hugetlbfs_methods);
+	lua_pop(L, 1);
+	lapi_new_type(L, THP_MT, thp_methods);
 	lua_pop(L, 1);
 }

@@ -652,6 +652,7 @@ static const char *const machine_options[] = {
 	"kaslr",
 	"swiotlb_size",
 	"nr_cpus",
+	"hugetlb_gigantic",
 	"struct_page_size",
 	"auto_online_blocks",
 	"online_policy",
@@ -807,6 +808,7 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	opt_bool(L, 1, "auto_movable_numa_aware", &cfg->auto_movable_numa_aware);
 	opt_bool(L, 1, "movable_node", &cfg->movable_node);
 	opt_bool(L, 1, "memmap_on_memory", &cfg->memmap_on_memory);
+	opt_bool(L, 1, "hugetlb_gigantic", &cfg->hugetlb_gigantic);
 	if (opt_present(L, 1, "protocol")) {
 		const char *s = lua_tostring(L, -1);
 		int p = s ? parse_protocol(s) : -1;
@@ -1559,6 +1561,9 @@ PAGE_TEST(PageMovable)
 PAGE_TEST(PageHWPoison)
 PAGE_TEST(PageDirty)
 PAGE_TEST(PageIsolated)
+PAGE_TEST(PageHuge)
+PAGE_TEST(PageCompound)
+PAGE_TEST(PageTransHuge)
 PAGE_SET(SetPageOfflineSkippable)
 PAGE_SET(ClearPageOfflineSkippable)
 PAGE_SET(SetPageReserved)
@@ -2538,6 +2543,10 @@ static const luaL_Reg machine_methods[] = {
 	{ "free_prepare", lalloc_free_prepare },
 	{ "alloc_contig_range", lalloc_alloc_contig_range },
 	{ "free_contig_range", lalloc_free_contig_range },
+	{ "nr_hugepages", lalloc_nr_hugepages },
+	{ "hugepages", lalloc_hugepages },
+	{ "hugetlbfs", lalloc_hugetlbfs },
+	{ "thp", lalloc_thp },
 	{ NULL, NULL },
 };
 
@@ -2560,6 +2569,9 @@ static const luaL_Reg page_methods[] = {
 	{ "ClearPageReserved", p_ClearPageReserved },
 	{ "PageBuddy", p_PageBuddy },
 	{ "PageLRU", p_PageLRU },
+	{ "PageHuge", p_PageHuge },
+	{ "PageCompound", p_PageCompound },
+	{ "PageTransHuge", p_PageTransHuge },
 	{ "PageMovable", p_PageMovable },
 	{ "PageHWPoison", p_PageHWPoison },
 	{ "PageDirty", p_PageDirty },

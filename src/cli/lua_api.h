@@ -68,6 +68,10 @@ int lalloc_lru_add_pending(lua_State *L);
 int lalloc_free_prepare(lua_State *L);
 int lalloc_alloc_contig_range(lua_State *L);
 int lalloc_free_contig_range(lua_State *L);
+int lalloc_nr_hugepages(lua_State *L);
+int lalloc_hugepages(lua_State *L);
+int lalloc_hugetlbfs(lua_State *L);
+int lalloc_thp(lua_State *L);
 void lalloc_open(lua_State *L);
 
 /* lua_balloon.c */

@@ -117,6 +117,8 @@ static const struct bind {
 	 * CONFIG_UEVENT_HELPER); $MEMHP_ROOT/sys/kernel has them always. */
 	{ "sys/kernel/uevent_helper", "/sys/kernel/uevent_helper", BIND_OPTIONAL },
 	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", BIND_OPTIONAL },
+	/* The hugetlb pools (a host without hugetlb has no target: skipped). */
+	{ "sys/kernel/mm/hugepages", "/sys/kernel/mm/hugepages", BIND_OPTIONAL },
 	/* The log: the host's must never show, not even as a fallback. */
 	{ "dev/kmsg", "/dev/kmsg", BIND_HIDE_HOST },
 	{ "proc/kmsg", "/proc/kmsg", BIND_HIDE_HOST },

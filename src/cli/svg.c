@@ -6,7 +6,7 @@
  * to draw one each), its label coloured by state and zone; one cell per
  * pageblock (or per group of them), a strip on top for the migratetype and
  * a bar below split by what the pages are: free, free on a per-cpu list,
- * movable, kernel, PageOffline, reserved.
+ * huge (hugetlb or THP), movable, kernel, PageOffline, reserved.
  *
  * Everything is read through the public API, lock-free and racy like a PFN
  * walker's reads: drawing never changes the machine. A free buddy chunk
@@ -18,6 +18,8 @@
  */
 #include "run.h"
 #include "run_util.h"
+
+#include <memhp/hugetlb.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -48,7 +50,7 @@
 #define SVG_FONT "font-family=\"DejaVu Sans Mono, monospace\""
 #define SVG_TEXT_SIZE 11
 
-enum page_class { PC_FREE, PC_PCP, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
+enum page_class { PC_FREE, PC_PCP, PC_HUGE, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
 
 static const struct {
 	const char *name, *color;
@@ -58,12 +60,13 @@ static const struct {
 	[PC_MOVABLE] = { "movable / LRU", "#1f77b4" },
 	[PC_OFFLINE] = { "PageOffline", "#9467bd" },
 	[PC_RESERVED] = { "reserved / memmap", "#7f7f7f" },
+	[PC_HUGE] = { "huge page (hugetlb/THP)", "#ff9896" },
 	[PC_PCP] = { "free (per-cpu list)", "#b8e0b8" },
 	[PC_FREE] = { "free (buddy)", "#eeeeee" },
 };
 
-static const enum page_class stack_order[PC_NR] = { PC_KERNEL,	 PC_MOVABLE, PC_OFFLINE,
-						    PC_RESERVED, PC_PCP,     PC_FREE };
+static const enum page_class stack_order[PC_NR] = { PC_KERNEL,	 PC_HUGE, PC_MOVABLE, PC_OFFLINE,
+						    PC_RESERVED, PC_PCP,  PC_FREE };
 
 static const char *const migratetype_colors[MEMHP_MIGRATE_TYPES] = {
 	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13",	 [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
@@ -110,6 +113,10 @@ static enum page_class classify(struct memhp_page *p, enum page_class *run)
 		return *run = PC_FREE;
 	if (memhp_page_on_pcp_list(p))
 		return *run = PC_PCP;
+	/* Every page of a compound page, free hugetlb pages in their pool
+	 * too: the pool holds them. */
+	if (memhp_PageCompound(p))
+		return *run = PC_HUGE;
 	if (memhp_PageOffline(p))
 		return *run = PC_OFFLINE;
 	if (memhp_PageReserved(p) || memhp_PageVmemmapSelfHosted(p))

@@ -183,6 +183,11 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 {
 	bool bad = false;
 
+	/* __free_pages() of a compound page: its own order, its parts go. */
+	if (unlikely(PageHead(page)) && !test_page_flag(page, PG_hugetlb) &&
+	    compound_order(page) == order)
+		destroy_compound_page(m, page);
+
 	if (PageHWPoison(page) && !order)
 		return false;
 	for (unsigned long i = 0; i < (1UL << order); i++) {
@@ -197,7 +202,8 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 		else if (i && page_count(p))
 			why = "nonzero _refcount";
 		else if (flags & ((1u << PG_reserved) | (1u << PG_lru) | (1u << PG_movable) |
-				  (1u << PG_isolated) | (1u << PG_slab) | (1u << PG_lru_pending)))
+				  (1u << PG_isolated) | (1u << PG_slab) | (1u << PG_lru_pending) |
+				  (1u << PG_head) | (1u << PG_tail) | (1u << PG_hugetlb)))
 			why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 		if (why) {
 			report_bad_page(m, p, why);
@@ -705,6 +711,8 @@ static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned i
 		set_page_owner(&page[i], 0, 0);
 	}
 	set_page_count(page, 1);
+	if (order && (gfp & MEMHP___GFP_COMP))
+		prep_compound_page(m, page, order);
 	if (gfp & MEMHP___GFP_ZERO)
 		memset(m->phys + PFN_PHYS(pfn), 0, MEMHP_PAGE_SIZE << order);
 }

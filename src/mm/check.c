@@ -125,6 +125,8 @@ struct checker {
 	unsigned long hwpoison;
 	/* Heads of per-cpu list pages the memmap walk met. */
 	unsigned long pcp_heads;
+	/* Hugetlb heads per hstate, and those free in their pool. */
+	unsigned long huge[MEMHP_HUGETLB_MAX_HSTATES], huge_free[MEMHP_HUGETLB_MAX_HSTATES];
 };
 
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
@@ -285,6 +287,62 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 	c->present[zone->idx] += 1UL << order;
 }
 
+/*
+ * A huge page is whole: a head of a sane order, naturally aligned, whose
+ * every tail says it belongs to it, is free of references and types, and
+ * lies in the head's zone; a hugetlb head is of one of the hstates, free
+ * (refcount 0, on its pool's free list) or in use (referenced).
+ */
+static void check_compound_head(struct checker *c, unsigned long pfn, struct memhp_page *head)
+{
+	struct memhp_machine *m = c->m;
+	const unsigned int order = compound_order(head);
+	const unsigned long nr = 1UL << order;
+	const bool hugetlb = test_page_flag(head, PG_hugetlb);
+	struct zone *zone = pfn_zone(m, pfn);
+
+	if (!order || (pfn & (nr - 1)) || pfn + nr > m->max_pfn) {
+		fail(c, pfn, "compound", "compound head of order %u is not naturally aligned",
+		     order);
+		return;
+	}
+	if (hugetlb) {
+		int h = -1;
+
+		for (int i = 0; i < m->nr_hstates; i++)
+			if (m->hstates[i].order == order)
+				h = i;
+		if (h < 0)
+			fail(c, pfn, "compound", "hugetlb page of order %u has no hstate", order);
+		else {
+			c->huge[h]++;
+			if (!page_count(head)) {
+				c->huge_free[h]++;
+				if (!(atomic_load_explicit(&head->order, memory_order_relaxed) &
+				      HUGETLB_FREED_MARK))
+					fail(c, pfn, "compound",
+					     "hugetlb page with refcount 0 is not in its pool");
+			}
+		}
+	} else if (!page_count(head)) {
+		fail(c, pfn, "compound", "THP head with refcount 0");
+	}
+	for (unsigned long i = 1; i < nr; i++) {
+		struct memhp_page *t = head + i;
+		const uint64_t w = page_raw0(t);
+
+		if (!pfn_online(m, pfn + i) || !raw0_flag(w, PG_tail) ||
+		    atomic_load_explicit(&t->m.private, memory_order_relaxed) != i ||
+		    raw0_count(w) || raw0_type(w) || raw0_flag(w, PG_head) ||
+		    pfn_zone(m, pfn + i) != zone) {
+			fail(c, pfn + i, "compound",
+			     "page %lu of the order-%u %s at %#lx is not a tail of it", i, order,
+			     hugetlb ? "hugetlb page" : "THP", pfn);
+			return;
+		}
+	}
+}
+
 static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *page)
 {
 	struct memhp_machine *m = c->m;
@@ -300,6 +358,14 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 	c->present[zone->idx]++;
 	if (PagePcp(page))
 		c->pcp_heads++;
+	if (PageHead(page))
+		check_compound_head(c, pfn, page);
+	else if (PageTail(page) && PageHead(compound_head(page)) &&
+		 (unsigned long)(page - compound_head(page)) >=
+			 1UL << compound_order(compound_head(page)))
+		fail(c, pfn, "compound", "tail page beyond its head's order");
+	else if (PageTail(page) && !PageHead(compound_head(page)))
+		fail(c, pfn, "compound", "tail page whose head is not a compound head");
 	/* Poisoned pages are neither free nor leaked: they stay in the managed
 	 * count (6.1 never takes them out), as whatever else they are; here
 	 * they are only counted, against num_poisoned_pages. */
@@ -371,7 +437,7 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 	/* What check_page() counts for each of them. */
 	zone = pfn_zone(m, pfn);
 	c->present[zone->idx] += like;
-	if (!raw0_type(w) && (raw0_order_byte(w) & PCP_PAGE_MARK))
+	if (!raw0_type(w) && !raw0_flag(w, PG_head) && (raw0_order_byte(w) & PCP_PAGE_MARK))
 		c->pcp_heads += like;
 	if (raw0_flag(w, PG_hwpoison))
 		c->hwpoison += like;
@@ -602,6 +668,44 @@ static void check_pcp(struct checker *c)
 	free(e);
 }
 
+/* The pools' counts are the hugetlb pages in the memmap, and each free
+ * list holds exactly the free ones. Caller holds hugetlb_lock. */
+static void check_hugetlb(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+
+	for (int i = 0; i < m->nr_hstates; i++) {
+		struct hstate *h = &m->hstates[i];
+		unsigned long linked = 0, limit = m->max_pfn;
+
+		if (h->nr_huge_pages != c->huge[i] || h->free_huge_pages != c->huge_free[i])
+			fail(c, MEMHP_NO_PFN, "compound",
+			     "hstate order %u counts %lu pages, %lu free; the memmap has %lu, %lu "
+			     "free",
+			     h->order, h->nr_huge_pages, h->free_huge_pages, c->huge[i],
+			     c->huge_free[i]);
+		for (int n = 0; n < MEMHP_MAX_NUMNODES; n++)
+			for (uint32_t pfn = h->hugepage_freelists[n].head; pfn != PFN_NIL;
+			     pfn = pfn_to_page(m, pfn)->buddy.next) {
+				struct memhp_page *p = pfn_to_page(m, pfn);
+
+				if (++linked > limit || !pfn_online(m, pfn) || !PageHead(p) ||
+				    !test_page_flag(p, PG_hugetlb) || page_count(p) ||
+				    compound_order(p) != h->order) {
+					fail(c, pfn, "compound",
+					     "the order-%u pool's free list holds a page that is "
+					     "not a free huge page of it",
+					     h->order);
+					break;
+				}
+			}
+		if (linked != h->free_huge_pages)
+			fail(c, MEMHP_NO_PFN, "compound",
+			     "hstate order %u: %lu free, %lu on its free lists", h->order,
+			     h->free_huge_pages, linked);
+	}
+}
+
 /*
  * The node counters are kept by their owners, which work while the
  * checker runs, so only what holds at every instant is checked: a page
@@ -762,6 +866,9 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		check_free_lists(c);
 		check_counters(c);
 		check_pcp(c);
+		pthread_mutex_lock(&m->hugetlb_lock);
+		check_hugetlb(c);
+		pthread_mutex_unlock(&m->hugetlb_lock);
 	} else {
 		check_totals(c);
 	}

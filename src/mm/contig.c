@@ -146,3 +146,50 @@ void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn, unsigne
 		memhp_report(m, pfn, "warn", "free_contig_range: %lu pages are still in use",
 			     count);
 }
+
+/* pfn_range_valid_contig(): every page online, in @zone, not reserved and
+ * not a hugetlb page. */
+static bool pfn_range_valid_contig(struct memhp_machine *m, struct zone *zone, unsigned long start,
+				   unsigned long nr_pages)
+{
+	for (unsigned long pfn = start; pfn < start + nr_pages; pfn++) {
+		struct memhp_page *page;
+
+		if (!pfn_online(m, pfn))
+			return false;
+		page = pfn_to_page(m, pfn);
+		if (pfn_zone(m, pfn) != zone || PageReserved(page) || PageHuge(page))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * alloc_contig_pages(): the first @nr_pages-aligned range of a zone @gfp
+ * may use (highest first, as the zonelist goes) that alloc_contig_range()
+ * can take. NULL if none.
+ */
+struct memhp_page *alloc_contig_pages(struct memhp_machine *m, unsigned long nr_pages,
+				      memhp_gfp_t gfp, int nid)
+{
+	const int highest = (gfp & MEMHP___GFP_MOVABLE) && (gfp & MEMHP___GFP_HIGHMEM)
+				    ? ZONE_MOVABLE
+				    : ZONE_NORMAL;
+
+	(void)nid;
+	for (int z = highest; z >= 0; z--) {
+		struct zone *zone = &m->node.node_zones[z];
+		unsigned long pfn;
+
+		if (!populated_zone(zone))
+			continue;
+		pfn = ALIGN_UP(READ_ONCE(zone->zone_start_pfn), nr_pages);
+		while (pfn + nr_pages <= zone_end_pfn(zone)) {
+			if (pfn_range_valid_contig(m, zone, pfn, nr_pages) &&
+			    !memhp_alloc_contig_range(m, pfn, pfn + nr_pages, gfp))
+				return pfn_to_page(m, pfn);
+			pfn += nr_pages;
+		}
+	}
+	return NULL;
+}

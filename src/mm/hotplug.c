@@ -299,7 +299,16 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 				  (long)migrated, ret);
 			goto failed_removal_isolated;
 		}
-		/* dissolve_free_huge_pages(): memhp has no hugetlb pages. */
+		/* Free huge pages go back to the buddy now, so that the
+		 * pool's counts are right when the memory goes; one in use
+		 * that could not be migrated fails the offline. */
+		ret = dissolve_free_huge_pages(m, start_pfn, end_pfn);
+		if (ret) {
+			reason = "failure to dissolve huge pages";
+			mhp_trace(m, MEMHP_TRACE_PHASE_END, "migrate", start_pfn, nr_pages,
+				  (long)migrated, ret);
+			goto failed_removal_isolated;
+		}
 		mhp_trace(m, MEMHP_TRACE_PHASE_BEGIN, "test_pages_isolated", start_pfn, nr_pages, 0,
 			  0);
 		ret = test_pages_isolated(m, start_pfn, end_pfn, MEMORY_OFFLINE);

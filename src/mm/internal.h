@@ -9,6 +9,7 @@
 #ifndef MEMHP_MM_INTERNAL_H
 #define MEMHP_MM_INTERNAL_H
 
+#include <memhp/hugetlb.h>
 #include <memhp/memhp.h>
 
 #include <errno.h>
@@ -52,9 +53,14 @@ enum pageflags {
 	PG_offline_skippable,
 	PG_dirty,
 	PG_vmemmap_self_hosted,
-	PG_offline_managed, /* PageOffline, yet still in managed_pages */
-	PG_slab,	    /* every page of a slab (no compound pages here) */
-	PG_lru_pending,	    /* in a CPU's LRU add batch (swap.c) */
+	PG_offline_managed,  /* PageOffline, yet still in managed_pages */
+	PG_slab,	     /* every page of a slab (no compound pages here) */
+	PG_lru_pending,	     /* in a CPU's LRU add batch (swap.c) */
+	PG_head,	     /* first page of a compound page; order in page->order */
+	PG_tail,	     /* other pages of it; m.private is how far the head is */
+	PG_hugetlb,	     /* head of a hugetlb page (PageHuge) */
+	PG_hpage_migratable, /* HPageMigratable: in use, may be isolated */
+	PG_hpage_temporary,  /* HPageTemporary: a migration target, freed after */
 	NR_PAGEFLAGS
 };
 
@@ -90,6 +96,7 @@ struct memhp_page {
 	};
 };
 _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
+_Static_assert(NR_PAGEFLAGS <= 16, "page flags outgrew their 16 bits");
 
 /* raw[0] of a page as __init_single_page() leaves it for hotplug: refcount
  * 1, PG_reserved, no type (refcount is the low half on little endian). */
@@ -229,12 +236,40 @@ static inline int buddy_list(const struct memhp_page *p)
 	       BUDDY_LIST_SHIFT;
 }
 
-/* On a per-cpu list: free, but not in the buddy. */
+/* On a per-cpu list: free, but not in the buddy. (A compound head uses
+ * the same bit for HPageFreed.) */
 static inline bool PagePcp(const struct memhp_page *p)
 {
-	return !page_type(p) &&
+	return !page_type(p) && !test_page_flag(p, PG_head) &&
 	       (atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &
 		PCP_PAGE_MARK);
+}
+
+/* ---- Compound pages (compound.c) -------------------------------------------
+ *
+ * The head is PG_head with its order in page->order (the whole byte but its
+ * top bit: gigantic pages are order 18); every other page is PG_tail with
+ * refcount 0 and its distance from the head in m.private. The head holds the
+ * references. A hugetlb page's head is also PG_hugetlb; a free one in its
+ * pool has HUGETLB_FREED_MARK in page->order and is linked through its
+ * buddy fields.
+ */
+#define COMPOUND_ORDER_MASK 0x7fu
+#define HUGETLB_FREED_MARK 0x80u
+
+#define PageHead(p) test_page_flag(p, PG_head)
+#define PageTail(p) test_page_flag(p, PG_tail)
+
+static inline bool PageCompound(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->flags, memory_order_relaxed) &
+	       ((1u << PG_head) | (1u << PG_tail));
+}
+
+static inline unsigned int compound_order(const struct memhp_page *head)
+{
+	return atomic_load_explicit(&((struct memhp_page *)head)->order, memory_order_relaxed) &
+	       COMPOUND_ORDER_MASK;
 }
 
 static inline unsigned int pcp_page_order(const struct memhp_page *p)
@@ -277,6 +312,14 @@ static inline void set_page_owner(struct memhp_page *p, int owner, uint32_t priv
 #define PageOfflineSkippable(p) test_page_flag(p, PG_offline_skippable)
 #define PageOfflineManaged(p) test_page_flag(p, PG_offline_managed)
 #define PageSlab(p) test_page_flag(p, PG_slab)
+
+/* The head of a compound page, from any of its pages (itself otherwise). */
+static inline struct memhp_page *compound_head(struct memhp_page *p)
+{
+	if (unlikely(PageTail(p)))
+		return p - atomic_load_explicit(&p->m.private, memory_order_relaxed);
+	return p;
+}
 
 /* ---- Sections ---------------------------------------------------------- */
 
@@ -466,6 +509,22 @@ struct firmware_map {
 	unsigned int next_nr; /* map_entries_nr: numbers are never reused */
 };
 
+/* ---- Hugetlb (hugetlb.c) --------------------------------------------------- */
+
+struct hstate {
+	unsigned int order;
+	bool gigantic; /* above the buddy's max order: alloc_contig_pages() */
+	/* Under hugetlb_lock. */
+	unsigned long max_huge_pages, nr_huge_pages, free_huge_pages, resv_huge_pages,
+		surplus_huge_pages, nr_overcommit_huge_pages;
+	unsigned long nr_huge_pages_node[MEMHP_MAX_NUMNODES];
+	unsigned long free_huge_pages_node[MEMHP_MAX_NUMNODES];
+	unsigned long surplus_huge_pages_node[MEMHP_MAX_NUMNODES];
+	struct free_list hugepage_freelists[MEMHP_MAX_NUMNODES]; /* heads, LIFO */
+	int next_nid_to_alloc, next_nid_to_free;
+	pthread_mutex_t resize_lock; /* one nr_hugepages write at a time */
+};
+
 /* ---- Movable owners ------------------------------------------------------ */
 
 struct movable_owner {
@@ -535,6 +594,11 @@ struct memhp_machine {
 	pthread_mutex_t pcp_batch_high_lock;
 	pthread_mutex_t pcpu_drain_mutex;
 	_Atomic int min_free_kbytes; /* vm.min_free_kbytes */
+	/* hugetlb.c: the hstates, 2 MiB first; hugetlb_lock is innermost
+	 * but for nothing: no allocation or free runs under it. */
+	struct hstate hstates[MEMHP_HUGETLB_MAX_HSTATES];
+	int nr_hstates;
+	pthread_mutex_t hugetlb_lock;
 	/* swap.c: the LRU add batch of each CPU, and lru_cache_disable(). */
 	struct lru_add_batch *lru_add;
 	_Atomic int lru_disable_count;
@@ -860,6 +924,32 @@ void zone_pcp_enable(struct memhp_machine *m, struct zone *zone);
 void setup_zone_pageset(struct memhp_machine *m, struct zone *zone);
 void zone_pcp_reset(struct memhp_machine *m, struct zone *zone);
 void init_per_zone_wmark_min(struct memhp_machine *m);
+
+/* compound.c */
+void prep_compound_page(struct memhp_machine *m, struct memhp_page *head, unsigned int order);
+void destroy_compound_page(struct memhp_machine *m, struct memhp_page *head);
+void free_compound_page(struct memhp_machine *m, struct memhp_page *head);
+int split_huge_page(struct memhp_machine *m, struct memhp_page *head);
+
+/* hugetlb.c */
+int hugetlb_init(struct memhp_machine *m);
+void hugetlb_destroy(struct memhp_machine *m);
+static inline bool PageHuge(struct memhp_page *p)
+{
+	return PageCompound(p) && test_page_flag(compound_head(p), PG_hugetlb);
+}
+struct hstate *page_hstate(struct memhp_machine *m, struct memhp_page *head);
+void free_huge_page(struct memhp_machine *m, struct memhp_page *head);
+int dissolve_free_huge_pages(struct memhp_machine *m, unsigned long start, unsigned long end);
+int isolate_hugetlb(struct memhp_machine *m, struct memhp_page *head);
+void putback_hugetlb(struct memhp_machine *m, struct memhp_page *head);
+struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hstate *h, int nid);
+void move_hugetlb_state(struct memhp_machine *m, struct memhp_page *old, struct memhp_page *new);
+int isolate_or_dissolve_huge_page(struct memhp_machine *m, struct memhp_page *page, bool *isolated);
+
+/* contig.c */
+struct memhp_page *alloc_contig_pages(struct memhp_machine *m, unsigned long nr_pages,
+				      memhp_gfp_t gfp, int nid);
 
 /* swap.c */
 int lru_cache_init(struct memhp_machine *m);

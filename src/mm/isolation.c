@@ -60,6 +60,26 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 		}
 		if (raw0_flag(w, PG_reserved))
 			return pfn;
+		if (movable_zone) {
+			pfn += 1 + raw0_run(page + 1, end - pfn - 1, w);
+			continue;
+		}
+		/*
+		 * A compound page answers for all its pages: a hugetlb page
+		 * can be migrated (x86 migrates both sizes), a THP if its head
+		 * is on the LRU. Only what is pinned fails later.
+		 */
+		if (raw0_flag(w, PG_head) || raw0_flag(w, PG_tail)) {
+			struct memhp_page *chead = compound_head((struct memhp_page *)page);
+			const uint64_t hw = page_raw0(chead);
+
+			if (!raw0_flag(hw, PG_hugetlb) && !raw0_flag(hw, PG_lru) &&
+			    !raw0_flag(hw, PG_movable))
+				return pfn;
+			pfn = page_to_pfn_m(m, chead) +
+			      (1UL << (raw0_order_byte(hw) & COMPOUND_ORDER_MASK));
+			continue;
+		}
 		if (!raw0_count(w)) {
 			/* A tail of a free chunk that began before @start: the
 			 * kernel steps through it page by page, in ZONE_MOVABLE
@@ -68,8 +88,7 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 				pfn = head + (1UL << order);
 				continue;
 			}
-		} else if (!movable_zone &&
-			   !((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison)) &&
+		} else if (!((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison)) &&
 			   !((flags & MEMORY_OFFLINE) && raw0_type(w) == PGTY_OFFLINE &&
 			     (!skippable_rule || raw0_flag(w, PG_offline_skippable))) &&
 			   !raw0_flag(w, PG_movable) && !raw0_flag(w, PG_lru)) {

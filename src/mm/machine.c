@@ -687,6 +687,8 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	ret = pcp_init(m);
 	if (!ret)
 		ret = lru_cache_init(m);
+	if (!ret)
+		ret = hugetlb_init(m);
 	resource_init(m);
 	atomic_store(&m->auto_online_blocks, m->cfg.auto_online_blocks);
 	atomic_store(&m->online_policy, m->cfg.online_policy);
@@ -750,6 +752,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	free(m->sections);
 	free((void *)m->pageblock_flags);
 	resource_destroy(m);
+	hugetlb_destroy(m);
 	lru_cache_destroy(m);
 	pcp_destroy(m);
 	zones_destroy(m);

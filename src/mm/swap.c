@@ -71,7 +71,8 @@ void folio_add_lru(struct memhp_machine *m, struct memhp_page *page)
 	set_page_flag(page, PG_lru_pending);
 	pthread_mutex_lock(&b->lock);
 	b->pfn[b->nr++] = (uint32_t)page_to_pfn_m(m, page);
-	if (b->nr == LRU_BATCH_SIZE || lru_cache_disabled(m))
+	/* A large folio does not wait either. */
+	if (b->nr == LRU_BATCH_SIZE || PageHead(page) || lru_cache_disabled(m))
 		folio_batch_move_lru(m, b);
 	pthread_mutex_unlock(&b->lock);
 }

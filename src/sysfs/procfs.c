@@ -118,7 +118,7 @@ static unsigned long node_stat(struct memhp_fs *fs, size_t i)
 struct zones {
 	struct memhp_zone_info z[NR_KERNEL_ZONES];
 	unsigned long lowmem_reserve[NR_KERNEL_ZONES][NR_KERNEL_ZONES];
-	unsigned long managed, free, totalreserve;
+	unsigned long managed, free, totalreserve, wmark_low;
 	/* Node counters (pages; kernel_stack_kb in KiB). */
 	unsigned long anon, slab_reclaimable, slab_unreclaimable, kernel_stack_kb, page_tables;
 };
@@ -162,13 +162,16 @@ static void zones_read(struct memhp_fs *fs, struct zones *zs)
 			zs->lowmem_reserve[i][j] = clear ? 0 : managed / lowmem_reserve_ratio[i];
 		}
 	}
-	/* calculate_totalreserve_pages(), with the watermarks at 0. */
+	/* calculate_totalreserve_pages(): each zone's largest reserve and
+	 * its high watermark, at most what it manages. */
 	for (int i = 0; i < NR_KERNEL_ZONES; i++) {
 		unsigned long max = 0;
 
 		for (int j = 0; j < NR_KERNEL_ZONES; j++)
 			max = MAX(max, zs->lowmem_reserve[i][j]);
+		max += zs->z[i].watermark_high;
 		zs->totalreserve += MIN(max, zs->z[i].managed_pages);
+		zs->wmark_low += zs->z[i].watermark_low;
 	}
 }
 
@@ -178,13 +181,13 @@ static bool populated(const struct zones *zs, int z)
 }
 
 /* MemAvailable: si_mem_available() with no page cache: what is free
- * beyond the reserves, and half the reclaimable slab (the watermarks, which
- * would bound that half, are 0 here). */
+ * beyond the reserves, and the reclaimable slab but half of it or the low
+ * watermarks, whichever is less. */
 static unsigned long mem_available(const struct zones *zs)
 {
 	long avail = (long)zs->free - (long)zs->totalreserve;
 
-	avail += (long)(zs->slab_reclaimable - zs->slab_reclaimable / 2);
+	avail += (long)(zs->slab_reclaimable - MIN(zs->slab_reclaimable / 2, zs->wmark_low));
 	return avail > 0 ? (unsigned long)avail : 0;
 }
 
@@ -295,14 +298,26 @@ FS_SHOW(show_meminfo)
 	kb(b, "ShmemPmdMapped: ", 0);
 	kb(b, "FileHugePages:  ", 0);
 	kb(b, "FilePmdMapped:  ", 0);
-	buf_printf(b,
-		   "HugePages_Total:   %5lu\n"
-		   "HugePages_Free:    %5lu\n"
-		   "HugePages_Rsvd:    %5lu\n"
-		   "HugePages_Surp:    %5lu\n"
-		   "Hugepagesize:   %8lu kB\n",
-		   0UL, 0UL, 0UL, 0UL, HPAGE_2M_KB);
-	buf_printf(b, "Hugetlb:        %8lu kB\n", 0UL);
+	{
+		/* hugetlb_report_meminfo(): the default (2 MiB) hstate's
+		 * counts, and every hstate's pages in Hugetlb. */
+		struct memhp_hugetlb_info hi = { 0 };
+		unsigned long hugetlb_kb = 0;
+
+		for (int h = memhp_hugetlb_nr_hstates(fs->m) - 1; h >= 0; h--) {
+			memhp_hugetlb_info(fs->m, h, MEMHP_NUMA_NO_NODE, &hi);
+			hugetlb_kb += hi.nr_hugepages * hi.page_size_kb;
+		}
+		buf_printf(b,
+			   "HugePages_Total:   %5lu\n"
+			   "HugePages_Free:    %5lu\n"
+			   "HugePages_Rsvd:    %5lu\n"
+			   "HugePages_Surp:    %5lu\n"
+			   "Hugepagesize:   %8lu kB\n",
+			   hi.nr_hugepages, hi.free_hugepages, hi.resv_hugepages,
+			   hi.surplus_hugepages, HPAGE_2M_KB);
+		buf_printf(b, "Hugetlb:        %8lu kB\n", hugetlb_kb);
+	}
 	direct_map(fs, &k4, &m2);
 	buf_printf(b, "DirectMap4k:    %8llu kB\n", (unsigned long long)(k4 >> 10));
 	buf_printf(b, "DirectMap2M:    %8llu kB\n", (unsigned long long)(m2 >> 10));
@@ -523,11 +538,16 @@ FS_SHOW(show_node_meminfo)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
 		buf_printf(b, "Node %d %s%8llu kB\n", nid, lines[i].label, lines[i].kb);
-	buf_printf(b,
-		   "Node %d HugePages_Total: %5u\n"
-		   "Node %d HugePages_Free:  %5u\n"
-		   "Node %d HugePages_Surp:  %5u\n",
-		   nid, 0U, nid, 0U, nid, 0U);
+	{
+		struct memhp_hugetlb_info hi = { 0 };
+
+		memhp_hugetlb_info(fs->m, 0, nid, &hi);
+		buf_printf(b,
+			   "Node %d HugePages_Total: %5lu\n"
+			   "Node %d HugePages_Free:  %5lu\n"
+			   "Node %d HugePages_Surp:  %5lu\n",
+			   nid, hi.nr_hugepages, nid, hi.free_hugepages, nid, hi.surplus_hugepages);
+	}
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Case h: the allocator Linux really has: per-cpu lists (high, batch,
+# Case i: the allocator Linux really has: per-cpu lists (high, batch,
 # count per CPU in /proc/zoneinfo), watermarks and min_free_kbytes, hugetlb
 # pools (sysfs, meminfo, per node) and what offlining does with huge pages,
 # gigantic pages on hot-plugged memory, and the node files.
@@ -14,7 +14,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-header "h allocator"
+header "i allocator"
 H=/sys/kernel/mm/hugepages
 H2=$H/hugepages-2048kB
 H1G=$H/hugepages-1048576kB
