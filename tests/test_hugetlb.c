@@ -438,19 +438,24 @@ static void a_thp_is_split_when_no_2m_target_can_be_had(void)
 	tm_defer(destroy_thp, t);
 	ASSERT_EQ(memhp_thp_alloc(t, 1), 1);
 	blk = memhp_thp_pfn(t, 0) / memhp_pages_per_block(m);
-	/* Take every other free page of the machine, then give back every
-	 * other one: plenty of order-0 pages, no two of them buddies. */
+	/* Take every free page of the machine, then give back those of the
+	 * THP's block (isolated while it goes: no target there) and every
+	 * other one elsewhere: plenty of order-0 pages, no two of them
+	 * buddies. */
 	cap = tm_free_pages(m) + 1;
 	held = calloc(cap, sizeof(*held));
 	ASSERT_TRUE(held);
 	tm_defer(free, held);
 	while (n < cap && (held[n] = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0)))
 		n++;
-	for (unsigned long i = 0; i < n; i++)
-		if (memhp_page_to_pfn(held[i]) % 2 && memhp_page_to_pfn(held[i]) / memhp_pages_per_block(m) != blk) {
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long pfn = memhp_page_to_pfn(held[i]);
+
+		if (pfn % 2 || pfn / memhp_pages_per_block(m) == blk) {
 			memhp_put_page(held[i]);
 			held[i] = NULL;
 		}
+	}
 	ASSERT_OK(memhp_block_offline(m, blk));
 	ASSERT_EQ(memhp_thp_nr_split(t), 1);
 	ASSERT_EQ(memhp_thp_nr_huge(t), 0);
@@ -517,6 +522,5 @@ RUN_TESTS(T(nr_hugepages_grows_the_pool_from_zone_movable_first),
 	  T(gigantic_pages_never_come_from_zone_movable),
 	  T(a_gigantic_page_in_zone_normal_is_dissolved_or_pins_its_blocks),
 	  T(offline_migrates_a_thp_whole), T(a_thp_off_the_lru_fails_isolation_in_zone_normal),
-	  T(a_thp_is_split_when_no_2m_target_can_be_had),
-	  T(a_tail_that_is_not_its_heads_is_found),
+	  T(a_thp_is_split_when_no_2m_target_can_be_had), T(a_tail_that_is_not_its_heads_is_found),
 	  T(a_pool_count_that_disagrees_with_the_memmap_is_found))

@@ -141,6 +141,32 @@ MEMHP_API int memhp_free_pages_prepare(struct memhp_page *page, unsigned int ord
 				       struct memhp_free_prepared *fp);
 MEMHP_API void memhp_free_pages_commit(struct memhp_machine *m, struct memhp_free_prepared *fp);
 
+/* ---- CMA (docs/semantics.md, "CMA") ---------------------------------------
+ *
+ * The global area of config cma_size/cma_base (cma=): MIGRATE_CMA
+ * pageblocks that only movable allocations may use, so that cma_alloc()
+ * can take any range of it back with alloc_contig_range().
+ */
+struct memhp_cma_info {
+	unsigned long base_pfn;	  /* the area */
+	unsigned long count;	  /* its pages: CmaTotal */
+	unsigned long free_pages; /* NR_FREE_CMA_PAGES: CmaFree */
+	unsigned long allocated;  /* pages cma_alloc() handed out */
+};
+/* 0, or -ENOENT (the machine has no CMA area; @ci is zeroed). */
+MEMHP_API int memhp_cma_info(struct memhp_machine *m, struct memhp_cma_info *ci);
+/*
+ * cma_alloc(): @count pages of the area, the first aligned to 2^@align_order
+ * pages within it, migrating what is in the way. Returns the first pfn,
+ * -EINVAL (no area, or a count it cannot hold), -ENOMEM (no free range of
+ * the area is that large), -EBUSY (every free range had something that
+ * could not be migrated), or another alloc_contig_range() error.
+ */
+MEMHP_API long memhp_cma_alloc(struct memhp_machine *m, unsigned long count,
+			       unsigned int align_order);
+/* cma_release(): 0, or -EINVAL (not a range cma_alloc() handed out). */
+MEMHP_API int memhp_cma_release(struct memhp_machine *m, unsigned long pfn, unsigned long count);
+
 /*
  * alloc_contig_range(): isolate the pageblocks of [start, end), migrate
  * what is movable, take the free pages off the buddy and hand the whole

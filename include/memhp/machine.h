@@ -147,6 +147,11 @@ struct memhp_config {
 	/* The CPU has 1 GiB pages (pdpe1gb: QEMU's -cpu max, not its default
 	 * qemu64): hugetlb gets a 1 GiB hstate besides the 2 MiB one. */
 	bool hugetlb_gigantic;
+	/* cma=SIZE[@BASE]: a kernel built with CONFIG_CMA (Debian's is not)
+	 * reserving a global CMA area of cma_size bytes at boot, at cma_base or
+	 * top-down below the end of RAM, 4 MiB aligned; 0: none. */
+	uint64_t cma_size;
+	uint64_t cma_base;
 
 	/* Debugging: check after every hotplug operation and log each
 	 * violation (see memhp/check.h): what the operation touched, and the

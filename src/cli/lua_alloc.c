@@ -503,3 +503,54 @@ void lalloc_open_huge(lua_State *L)
 	lapi_new_type(L, THP_MT, thp_methods);
 	lua_pop(L, 1);
 }
+
+/* ---- CMA ---------------------------------------------------------------------------------
+ *
+ *   m:cma()                        {base_pfn=, count=, free=, allocated=}, or nil without an area
+ *   m:cma_alloc(count[, order])    the first pfn, or -errno (cma_alloc())
+ *   m:cma_release(pfn, count)      0 or -errno
+ */
+
+int lalloc_cma(lua_State *L)
+{
+	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	struct memhp_cma_info ci;
+
+	if (memhp_cma_info(m, &ci)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_newtable(L);
+	lapi_set_int(L, "base_pfn", (lua_Integer)ci.base_pfn);
+	lapi_set_int(L, "count", (lua_Integer)ci.count);
+	lapi_set_int(L, "free", (lua_Integer)ci.free_pages);
+	lapi_set_int(L, "allocated", (lua_Integer)ci.allocated);
+	return 1;
+}
+
+int lalloc_cma_alloc(lua_State *L)
+{
+	struct lmachine *lm = lapi_check_machine(L, 1);
+	lua_Integer count = luaL_checkinteger(L, 2), order = luaL_optinteger(L, 3, 0);
+	long ret;
+
+	lapi_no_callback(L, "cma_alloc()");
+	if (count <= 0 || order < 0 || order > 30)
+		return luaL_error(L, "cma_alloc: %I pages aligned to order %I", count, order);
+	lapi_call_begin(L, lm, "cma_alloc");
+	ret = memhp_cma_alloc(lapi_lm_machine(lm), (unsigned long)count, (unsigned int)order);
+	lapi_call_end_ret(L, lm, ret < 0 ? ret : 0);
+	lua_pushinteger(L, ret);
+	return 1;
+}
+
+int lalloc_cma_release(lua_State *L)
+{
+	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	lua_Integer pfn = luaL_checkinteger(L, 2), count = luaL_checkinteger(L, 3);
+
+	if (pfn < 0 || count <= 0)
+		return luaL_error(L, "cma_release: %I pages at %I", count, pfn);
+	lua_pushinteger(L, memhp_cma_release(m, (unsigned long)pfn, (unsigned long)count));
+	return 1;
+}

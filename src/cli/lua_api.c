@@ -653,6 +653,8 @@ static const char *const machine_options[] = {
 	"swiotlb_size",
 	"nr_cpus",
 	"hugetlb_gigantic",
+	"cma",
+	"cma_base",
 	"struct_page_size",
 	"auto_online_blocks",
 	"online_policy",
@@ -809,6 +811,8 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	opt_bool(L, 1, "movable_node", &cfg->movable_node);
 	opt_bool(L, 1, "memmap_on_memory", &cfg->memmap_on_memory);
 	opt_bool(L, 1, "hugetlb_gigantic", &cfg->hugetlb_gigantic);
+	opt_size(L, 1, "cma", &cfg->cma_size);
+	opt_size(L, 1, "cma_base", &cfg->cma_base);
 	if (opt_present(L, 1, "protocol")) {
 		const char *s = lua_tostring(L, -1);
 		int p = s ? parse_protocol(s) : -1;
@@ -2547,6 +2551,9 @@ static const luaL_Reg machine_methods[] = {
 	{ "hugepages", lalloc_hugepages },
 	{ "hugetlbfs", lalloc_hugetlbfs },
 	{ "thp", lalloc_thp },
+	{ "cma", lalloc_cma },
+	{ "cma_alloc", lalloc_cma_alloc },
+	{ "cma_release", lalloc_cma_release },
 	{ NULL, NULL },
 };
 

@@ -72,6 +72,9 @@ int lalloc_nr_hugepages(lua_State *L);
 int lalloc_hugepages(lua_State *L);
 int lalloc_hugetlbfs(lua_State *L);
 int lalloc_thp(lua_State *L);
+int lalloc_cma(lua_State *L);
+int lalloc_cma_alloc(lua_State *L);
+int lalloc_cma_release(lua_State *L);
 void lalloc_open(lua_State *L);
 
 /* lua_balloon.c */

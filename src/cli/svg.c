@@ -71,7 +71,7 @@ static const enum page_class stack_order[PC_NR] = { PC_KERNEL,	 PC_HUGE, PC_MOVA
 static const char *const migratetype_colors[MEMHP_MIGRATE_TYPES] = {
 	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13",	 [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
 	[MEMHP_MIGRATE_RECLAIMABLE] = "#bcbd22", [MEMHP_MIGRATE_HIGHATOMIC] = "#e377c2",
-	[MEMHP_MIGRATE_ISOLATE] = "#000000",
+	[MEMHP_MIGRATE_CMA] = "#9edae5",	 [MEMHP_MIGRATE_ISOLATE] = "#000000",
 };
 
 static const char *const zone_colors[MEMHP_NR_ZONES] = {

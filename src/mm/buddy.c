@@ -37,6 +37,8 @@ static inline void __mod_zone_freepage_state(struct zone *zone, long nr, int mt)
 {
 	if (mt != MIGRATE_ISOLATE)
 		ADD_ONCE(zone->vm_nr_free_pages, nr);
+	if (mt == MIGRATE_CMA)
+		ADD_ONCE(zone->vm_nr_free_cma_pages, nr);
 }
 
 void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
@@ -513,6 +515,7 @@ bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned lo
 /* ---- Allocation -------------------------------------------------------------- */
 
 #define ALLOC_NOFRAGMENT 0x1
+#define ALLOC_CMA 0x2 /* a movable allocation may use CMA pageblocks */
 
 static const int fallbacks[MIGRATE_TYPES][3] = {
 	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE, MIGRATE_TYPES },
@@ -653,15 +656,32 @@ do_steal:
 	return true;
 }
 
+/*
+ * __rmqueue(). A movable allocation on a machine with CMA (ALLOC_CMA) takes
+ * from the CMA lists first while they hold more than half the zone's free
+ * pages, and after its own lists otherwise; nothing else ever does, and
+ * no fallback steals a CMA pageblock.
+ */
 unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
 			unsigned int alloc_flags)
 {
 	unsigned long pfn;
 
+	if ((alloc_flags & ALLOC_CMA) &&
+	    READ_ONCE(zone->vm_nr_free_cma_pages) > READ_ONCE(zone->vm_nr_free_pages) / 2) {
+		pfn = __rmqueue_smallest(m, zone, order, MIGRATE_CMA);
+		if (pfn != PFN_NIL)
+			return pfn;
+	}
 	for (;;) {
 		pfn = __rmqueue_smallest(m, zone, order, mt);
 		if (pfn != PFN_NIL)
 			return pfn;
+		if (alloc_flags & ALLOC_CMA) {
+			pfn = __rmqueue_smallest(m, zone, order, MIGRATE_CMA);
+			if (pfn != PFN_NIL)
+				return pfn;
+		}
 		if (!__rmqueue_fallback(m, zone, order, mt, alloc_flags))
 			return PFN_NIL;
 	}
@@ -766,6 +786,9 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 	 * allocation first tries not to fragment other pageblock types. */
 	if (preferred == ZONE_NORMAL && m->cfg.dma32_limit)
 		alloc_flags |= ALLOC_NOFRAGMENT;
+	/* gfp_to_alloc_flags_cma(): movable allocations may use CMA. */
+	if (mt == MIGRATE_MOVABLE && m->cfg.cma_size)
+		alloc_flags |= ALLOC_CMA;
 
 retry:
 	for (int z = preferred; z >= 0; z--) {

@@ -127,6 +127,11 @@ struct checker {
 	unsigned long pcp_heads;
 	/* Hugetlb heads per hstate, and those free in their pool. */
 	unsigned long huge[MEMHP_HUGETLB_MAX_HSTATES], huge_free[MEMHP_HUGETLB_MAX_HSTATES];
+	/* Pages in LRU add batches, read before the zone locks. */
+	uint32_t *batched;
+	size_t nr_batched;
+	/* Free pages on CMA lists, and CMA pageblocks, per zone. */
+	unsigned long free_cma[MAX_NR_ZONES], cma_pageblocks[MAX_NR_ZONES];
 };
 
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
@@ -276,6 +281,12 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 		fail(c, pfn, "isolate-list",
 		     "free chunk of an isolated pageblock is on the %s list",
 		     memhp_migratetype_name(list));
+	if (!isolated && (list == MIGRATE_CMA) != (get_pfnblock_migratetype(m, pfn) == MIGRATE_CMA))
+		fail(c, pfn, "cma", "free chunk of a %s pageblock is on the %s list",
+		     memhp_migratetype_name(get_pfnblock_migratetype(m, pfn)),
+		     memhp_migratetype_name(list));
+	if (list == MIGRATE_CMA)
+		c->free_cma[zone->idx] += 1UL << order;
 	if (!isolated && list == MIGRATE_ISOLATE)
 		fail(c, pfn, "isolate-list", "free chunk on the Isolate list outside isolation");
 	if (!c->whole)
@@ -479,6 +490,11 @@ static void check_memmap(struct checker *c)
 
 			if (is_migrate_isolate_pfn(m, pb))
 				c->isolate_pageblocks[zone->idx]++;
+			if (get_pfnblock_migratetype(m, pb) == MIGRATE_CMA) {
+				c->cma_pageblocks[zone->idx]++;
+				if (pb < m->cma.base_pfn || pb >= m->cma.base_pfn + m->cma.count)
+					fail(c, pb, "cma", "a CMA pageblock outside the CMA area");
+			}
 			if (!zone_spans_pfn(zone, pb) && pfn_is_ram(m, pb))
 				fail(c, pb, "zone-span", "online pageblock outside the %s span",
 				     zone->name);
@@ -668,6 +684,77 @@ static void check_pcp(struct checker *c)
 	free(e);
 }
 
+/*
+ * CMA pages never hold unmovable data: every page of the area in use is
+ * movable (an LRU or movable owner's, on its way to the LRU, or part of a
+ * movable compound page) or was handed out by cma_alloc(); the area's
+ * pageblocks are CMA (or isolated by cma_alloc() right now), and the
+ * counters agree with the lists. Whole checks only.
+ */
+static void check_cma(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+	const struct cma *cma = &m->cma;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->node.node_zones[z];
+
+		if ((unsigned long)READ_ONCE(zone->vm_nr_free_cma_pages) != c->free_cma[z])
+			fail(c, MEMHP_NO_PFN, "cma",
+			     "%s NR_FREE_CMA_PAGES %ld, the CMA lists hold %lu", zone->name,
+			     (long)READ_ONCE(zone->vm_nr_free_cma_pages), c->free_cma[z]);
+		if (READ_ONCE(zone->cma_pages) < c->cma_pageblocks[z] * m->pageblock_nr_pages)
+			fail(c, MEMHP_NO_PFN, "cma",
+			     "%s counts %lu CMA pages, has %lu in CMA pageblocks", zone->name,
+			     READ_ONCE(zone->cma_pages),
+			     c->cma_pageblocks[z] * m->pageblock_nr_pages);
+	}
+	for (unsigned long pfn = cma->base_pfn; pfn < cma->base_pfn + cma->count;) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+		const int mt = get_pfnblock_migratetype(m, pfn);
+		struct memhp_page *head;
+
+		if (pageblock_aligned(m, pfn) && mt != MIGRATE_CMA && mt != MIGRATE_ISOLATE)
+			fail(c, pfn, "cma", "a pageblock of the CMA area is %s",
+			     memhp_migratetype_name(mt));
+		if (PageBuddy(page)) {
+			pfn += 1UL << buddy_order(page);
+			continue;
+		}
+		if (PagePcp(page)) {
+			pfn += 1UL << pcp_page_order(page);
+			continue;
+		}
+		head = compound_head(page);
+		if (PageHead(head)) {
+			const bool movable = test_page_flag(head, PG_hugetlb) ||
+					     test_page_flag(head, PG_lru) ||
+					     test_page_flag(head, PG_movable) ||
+					     test_page_flag(head, PG_isolated);
+
+			if (!movable && !cma_page_allocated(m, pfn))
+				fail(c, pfn, "cma", "an unmovable compound page in the CMA area");
+			pfn = page_to_pfn_m(m, head) + (1UL << compound_order(head));
+			continue;
+		}
+		if (page_count(page) && !cma_page_allocated(m, pfn) && !PageLRU(page) &&
+		    !__PageMovable(page) && !PageIsolated(page) &&
+		    !test_page_flag(page, PG_lru_pending) && !PageHWPoison(page)) {
+			bool batched = false;
+
+			for (size_t i = 0; i < c->nr_batched && !batched; i++)
+				batched = c->batched[i] == pfn;
+			if (batched) {
+				pfn++;
+				continue;
+			}
+			fail(c, pfn, "cma", "an unmovable page in the CMA area (refcount %d)",
+			     page_count(page));
+		}
+		pfn++;
+	}
+}
+
 /* The pools' counts are the hugetlb pages in the memmap, and each free
  * list holds exactly the free ones. Caller holds hugetlb_lock. */
 static void check_hugetlb(struct checker *c)
@@ -855,6 +942,11 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	/* Drivers mark pages PageOffline and move them out of the managed
 	 * count inside page_offline_begin()/end(): never look at half of it. */
 	pthread_rwlock_rdlock(&m->page_offline_rwsem);
+	/* The LRU add batches come first: draining one frees pages. */
+	c->batched =
+		m->cma.count ? malloc(m->nr_cpus * LRU_ADD_BATCH_MAX * sizeof(*c->batched)) : NULL;
+	if (c->batched)
+		c->nr_batched = lru_add_batched(m, c->batched);
 	/* The per-cpu lists come before the zone locks, as in a spill. */
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
@@ -866,6 +958,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		check_free_lists(c);
 		check_counters(c);
 		check_pcp(c);
+		check_cma(c);
 		pthread_mutex_lock(&m->hugetlb_lock);
 		check_hugetlb(c);
 		pthread_mutex_unlock(&m->hugetlb_lock);
@@ -886,6 +979,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		r->nr = n;
 		r->shown = c->stored;
 	}
+	free(c->batched);
 	free(c);
 	return n;
 }

@@ -60,8 +60,13 @@ static unsigned long isolate_freepages_range(struct memhp_machine *m, struct zon
 	return outer_end;
 }
 
-int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
-			     memhp_gfp_t gfp)
+/*
+ * alloc_contig_range() with the pageblocks' @migratetype: MIGRATE_MOVABLE,
+ * or MIGRATE_CMA for cma_alloc() (only that isolates CMA pageblocks, and
+ * they get it back after).
+ */
+int alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+		       int migratetype, memhp_gfp_t gfp)
 {
 	unsigned long outer_start, outer_end;
 	struct zone *zone;
@@ -76,7 +81,7 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "alloc_contig_range", start, end - start, 0, 0);
 	ADD_ONCE(m->contig_in_flight, 1);
-	ret = start_isolate_page_range(m, start, end, MIGRATE_MOVABLE, 0, gfp);
+	ret = start_isolate_page_range(m, start, end, migratetype, 0, gfp);
 	if (ret)
 		goto out;
 
@@ -125,11 +130,17 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 	if (end != outer_end)
 		memhp_free_contig_range(m, end, outer_end - end);
 done:
-	undo_isolate_page_range(m, start, end, MIGRATE_MOVABLE);
+	undo_isolate_page_range(m, start, end, migratetype);
 out:
 	ADD_ONCE(m->contig_in_flight, -1);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "alloc_contig_range", start, end - start, 0, ret);
 	return ret;
+}
+
+int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     memhp_gfp_t gfp)
+{
+	return alloc_contig_range(m, start, end, MIGRATE_MOVABLE, gfp);
 }
 
 void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages)

@@ -107,8 +107,7 @@ static void unlink_huge_page(struct memhp_machine *m, struct hstate *h, struct m
  * the page it hands out as a migration target may lie in the very range
  * being offlined.
  */
-static struct memhp_page *dequeue_huge_page_node(struct memhp_machine *m, struct hstate *h,
-						 int nid)
+static struct memhp_page *dequeue_huge_page_node(struct memhp_machine *m, struct hstate *h, int nid)
 {
 	struct free_list *list = &h->hugepage_freelists[nid];
 
@@ -155,8 +154,7 @@ static void remove_hugetlb_page(struct memhp_machine *m, struct hstate *h, struc
  * buddy: a 2 MiB page as one order-9 free (through the per-cpu lists), a
  * gigantic page page by page (free_contig_range()).
  */
-static void update_and_free_page(struct memhp_machine *m, struct hstate *h,
-				 struct memhp_page *head)
+static void update_and_free_page(struct memhp_machine *m, struct hstate *h, struct memhp_page *head)
 {
 	const unsigned long nr = pages_per_huge_page(h);
 
@@ -201,8 +199,7 @@ static void prep_new_huge_page(struct memhp_machine *m, struct hstate *h, struct
 }
 
 /* A page the caller took back from alloc_fresh_huge_page() unused. */
-static void free_fresh_huge_page(struct memhp_machine *m, struct hstate *h,
-				 struct memhp_page *head)
+static void free_fresh_huge_page(struct memhp_machine *m, struct hstate *h, struct memhp_page *head)
 {
 	destroy_compound_page(m, head);
 	update_and_free_page(m, h, head);
@@ -482,8 +479,7 @@ void move_hugetlb_state(struct memhp_machine *m, struct memhp_page *old, struct 
  * fresh page; and always for gigantic pages, which alloc_contig_range()
  * may not recurse into).
  */
-int isolate_or_dissolve_huge_page(struct memhp_machine *m, struct memhp_page *page,
-				  bool *isolated)
+int isolate_or_dissolve_huge_page(struct memhp_machine *m, struct memhp_page *page, bool *isolated)
 {
 	struct memhp_page *head, *new;
 	struct hstate *h;
@@ -647,8 +643,7 @@ static void fill_huge(struct memhp_machine *m, unsigned long pfn, unsigned long 
 		w[i] = seed + i; /* one word a page: enough to catch a wrong copy */
 }
 
-static bool check_huge(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
-		       uint64_t seed)
+static bool check_huge(struct memhp_machine *m, unsigned long pfn, unsigned long nr, uint64_t seed)
 {
 	const uint64_t *w = (const uint64_t *)(m->phys + PFN_PHYS(pfn));
 	const size_t n = nr * MEMHP_PAGE_SIZE / sizeof(*w);

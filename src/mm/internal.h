@@ -346,6 +346,7 @@ struct mem_section {
 #define MIGRATE_RECLAIMABLE MEMHP_MIGRATE_RECLAIMABLE
 #define MIGRATE_PCPTYPES MEMHP_MIGRATE_HIGHATOMIC
 #define MIGRATE_HIGHATOMIC MEMHP_MIGRATE_HIGHATOMIC
+#define MIGRATE_CMA MEMHP_MIGRATE_CMA
 #define MIGRATE_ISOLATE MEMHP_MIGRATE_ISOLATE
 #define MIGRATE_TYPES MEMHP_MIGRATE_TYPES
 
@@ -400,7 +401,9 @@ struct zone {
 	_Atomic unsigned long present_pages;
 	_Atomic unsigned long present_early_pages;
 	_Atomic long managed_pages;
-	_Atomic long vm_nr_free_pages; /* NR_FREE_PAGES */
+	_Atomic long vm_nr_free_pages;	   /* NR_FREE_PAGES */
+	_Atomic long vm_nr_free_cma_pages; /* NR_FREE_CMA_PAGES: of the CMA lists */
+	_Atomic unsigned long cma_pages;   /* pages of CMA areas (cma.c) */
 
 	struct pglist_data *zone_pgdat;
 	enum memhp_zone_type idx;
@@ -525,6 +528,14 @@ struct hstate {
 	pthread_mutex_t resize_lock; /* one nr_hugepages write at a time */
 };
 
+/* ---- CMA (cma.c) ----------------------------------------------------------- */
+
+struct cma {
+	unsigned long base_pfn, count; /* 0 pages: no area */
+	pthread_mutex_t lock;	       /* the bitmap */
+	uint64_t *bitmap;	       /* a bit per page: handed out by cma_alloc() */
+};
+
 /* ---- Movable owners ------------------------------------------------------ */
 
 struct movable_owner {
@@ -596,6 +607,7 @@ struct memhp_machine {
 	_Atomic int min_free_kbytes; /* vm.min_free_kbytes */
 	/* hugetlb.c: the hstates, 2 MiB first; hugetlb_lock is innermost
 	 * but for nothing: no allocation or free runs under it. */
+	struct cma cma;
 	struct hstate hstates[MEMHP_HUGETLB_MAX_HSTATES];
 	int nr_hstates;
 	pthread_mutex_t hugetlb_lock;
@@ -947,7 +959,15 @@ struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hsta
 void move_hugetlb_state(struct memhp_machine *m, struct memhp_page *old, struct memhp_page *new);
 int isolate_or_dissolve_huge_page(struct memhp_machine *m, struct memhp_page *page, bool *isolated);
 
+/* cma.c */
+unsigned long cma_declare_contiguous(struct memhp_machine *m, uint8_t *reserved);
+int cma_activate_area(struct memhp_machine *m);
+void cma_destroy(struct memhp_machine *m);
+bool cma_page_allocated(struct memhp_machine *m, unsigned long pfn);
+
 /* contig.c */
+int alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+		       int migratetype, memhp_gfp_t gfp);
 struct memhp_page *alloc_contig_pages(struct memhp_machine *m, unsigned long nr_pages,
 				      memhp_gfp_t gfp, int nid);
 
@@ -957,6 +977,8 @@ void lru_cache_destroy(struct memhp_machine *m);
 void folio_add_lru(struct memhp_machine *m, struct memhp_page *page);
 void lru_add_drain_all(struct memhp_machine *m);
 bool lru_cache_disabled(struct memhp_machine *m);
+#define LRU_ADD_BATCH_MAX 15
+size_t lru_add_batched(struct memhp_machine *m, uint32_t *out);
 void lru_cache_disable(struct memhp_machine *m);
 void lru_cache_enable(struct memhp_machine *m);
 

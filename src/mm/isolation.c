@@ -41,10 +41,16 @@ static unsigned long first_valid_pfn(struct memhp_machine *m, unsigned long pfn,
  * when offlining (6.1) or when skippable (2025).
  */
 static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long start,
-					 unsigned long end, int flags)
+					 unsigned long end, int migratetype, int flags)
 {
 	const bool movable_zone = pfn_zone(m, start)->idx == ZONE_MOVABLE;
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+
+	/* A CMA pageblock is isolated only by alloc_contig_range() on behalf
+	 * of CMA (cma_alloc()); to anyone else, offlining included, it is
+	 * unmovable as a whole. */
+	if (get_pfnblock_migratetype(m, start) == MIGRATE_CMA)
+		return migratetype == MIGRATE_CMA ? NO_PFN : start;
 
 	for (unsigned long pfn = start; pfn < end;) {
 		/* One load per page: this loop meets every page of a block. */
@@ -109,13 +115,12 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	unsigned long pb_end = ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages;
 	unsigned long unmovable;
 
-	(void)migratetype;
 	pthread_mutex_lock(&zone->lock);
 	if (is_migrate_isolate_pfn(m, pfn)) {
 		pthread_mutex_unlock(&zone->lock);
 		return -EBUSY;
 	}
-	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), flags);
+	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), migratetype, flags);
 	if (unmovable == NO_PFN) {
 		move_freepages_block_isolate(m, zone, pfn, MIGRATE_ISOLATE);
 		zone->nr_isolate_pageblock++;

@@ -538,6 +538,8 @@ int add_boot_memory(struct memhp_machine *m)
 	if (cfg->kaslr)
 		cfg->kernel_start = kaslr_kernel_start(m);
 	reserve_kernel(reserved, cfg, m->max_pfn);
+	/* dma_contiguous_reserve(): the CMA area, before the memmap. */
+	cma_declare_contiguous(m, reserved);
 	memmap_pages = memmap_pages * cfg->struct_page_size / MEMHP_PAGE_SIZE;
 	reserve_top_down(reserved, cfg, m->max_pfn, memmap_pages, m->max_pfn);
 	{
@@ -560,6 +562,7 @@ int add_boot_memory(struct memhp_machine *m)
 	for (unsigned int i = 0; i < cfg->nr_boot; i++)
 		free_boot_range(m, reserved, PHYS_PFN(cfg->boot[i].start),
 				PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size));
+	cma_activate_area(m);
 
 	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
 		for (unsigned long s = 0; s < m->sections_per_block; s++) {
@@ -753,6 +756,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	free((void *)m->pageblock_flags);
 	resource_destroy(m);
 	hugetlb_destroy(m);
+	cma_destroy(m);
 	lru_cache_destroy(m);
 	pcp_destroy(m);
 	zones_destroy(m);

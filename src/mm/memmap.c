@@ -615,7 +615,7 @@ void memhp_page_ref_inc_range(struct memhp_machine *m, unsigned long pfn, unsign
 }
 
 static const char *const migratetype_names[MIGRATE_TYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
 };
 
 const char *memhp_migratetype_name(int migratetype)

@@ -223,7 +223,9 @@ static int rmqueue_bulk(struct memhp_machine *m, struct zone *zone, unsigned int
 		/* The buddy never hands out an isolated pageblock's pages. */
 		if (isolated == PFN_NIL && is_migrate_isolate_pfn(m, pfn))
 			isolated = pfn;
-		set_pcp_page(pfn_to_page(m, pfn), order, mt);
+		/* A page from a CMA list remembers it (goes back there). */
+		set_pcp_page(pfn_to_page(m, pfn), order,
+			     get_pfnblock_migratetype(m, pfn) == MIGRATE_CMA ? MIGRATE_CMA : mt);
 		pcp_list_add_tail(m, list, pfn);
 	}
 	pthread_mutex_unlock(&zone->lock);

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 /* PAGEVEC_SIZE / FOLIO_BATCH_SIZE */
-#define LRU_BATCH_SIZE 15
+#define LRU_BATCH_SIZE LRU_ADD_BATCH_MAX
 
 struct lru_add_batch {
 	pthread_mutex_t lock; /* local_lock(&cpu_fbatches.lock) */
@@ -133,6 +133,27 @@ void lru_cache_destroy(struct memhp_machine *m)
 		pthread_mutex_destroy(&m->lru_add[cpu].lock);
 	free(m->lru_add);
 	m->lru_add = NULL;
+}
+
+/*
+ * The pages in every CPU's LRU add batch into @out (room for nr_cpus *
+ * LRU_ADD_BATCH_MAX): the batch holds a reference on each, also after its
+ * owner let go of it. Returns how many. Takes the batches' locks: callers
+ * must hold no pcp or zone lock.
+ */
+size_t lru_add_batched(struct memhp_machine *m, uint32_t *out)
+{
+	size_t n = 0;
+
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		struct lru_add_batch *b = &m->lru_add[cpu];
+
+		pthread_mutex_lock(&b->lock);
+		for (unsigned int i = 0; i < b->nr; i++)
+			out[n++] = b->pfn[i];
+		pthread_mutex_unlock(&b->lock);
+	}
+	return n;
 }
 
 unsigned int memhp_lru_add_pending(struct memhp_machine *m, int cpu)

@@ -375,7 +375,10 @@ void build_all_zonelists(struct memhp_machine *m, bool boot)
 	/* Grouping by mobility needs a pageblock of each migratetype. */
 	memhp_printk(m, KERN_INFO, "Built %u zonelists, mobility grouping %s.  Total pages: %ld",
 		     MEMHP_MAX_NUMNODES,
-		     total < (long)(m->pageblock_nr_pages * MIGRATE_TYPES) ? "off" : "on", total);
+		     total < (long)(m->pageblock_nr_pages * (MIGRATE_TYPES - !m->cfg.cma_size))
+			     ? "off"
+			     : "on",
+		     total);
 	memhp_printk(m, KERN_INFO, "Policy zone: %s", zone_names[m->policy_zone]);
 }
 
@@ -401,7 +404,7 @@ int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
 	pthread_mutex_lock(&zone->lock);
 	zi->nr_isolate_pageblock = zone->nr_isolate_pageblock;
 	pthread_mutex_unlock(&zone->lock);
-	zi->cma_pages = 0;
+	zi->cma_pages = READ_ONCE(zone->cma_pages);
 	zi->watermark_min = READ_ONCE(zone->_watermark[WMARK_MIN]);
 	zi->watermark_low = READ_ONCE(zone->_watermark[WMARK_LOW]);
 	zi->watermark_high = READ_ONCE(zone->_watermark[WMARK_HIGH]);

@@ -101,8 +101,15 @@ static const char *const node_stat_names[] = {
 };
 
 static const char *const migratetype_names[MEMHP_MIGRATE_TYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
 };
+
+/* CMA is a migratetype only in kernels built with CONFIG_CMA: a machine
+ * with a CMA area stands for one, any other for Debian's, which has none. */
+static bool skip_mt(struct memhp_fs *fs, int mt)
+{
+	return mt == MEMHP_MIGRATE_CMA && !memhp_machine_config(fs->m)->cma_size;
+}
 
 /* The node counters memhp keeps, by their place in node_stat_names:
  * the vmstat item of the same name, or 0. */
@@ -298,6 +305,14 @@ FS_SHOW(show_meminfo)
 	kb(b, "ShmemPmdMapped: ", 0);
 	kb(b, "FileHugePages:  ", 0);
 	kb(b, "FilePmdMapped:  ", 0);
+	/* A kernel with CONFIG_CMA (a machine given cma=) shows its area. */
+	if (memhp_machine_config(fs->m)->cma_size) {
+		struct memhp_cma_info ci;
+
+		memhp_cma_info(fs->m, &ci);
+		kb(b, "CmaTotal:       ", ci.count);
+		kb(b, "CmaFree:        ", ci.free_pages);
+	}
 	{
 		/* hugetlb_report_meminfo(): the default (2 MiB) hstate's
 		 * counts, and every hstate's pages in Hugetlb. */
@@ -362,7 +377,7 @@ FS_SHOW(show_zoneinfo)
 			   "\n        cma      %lu",
 			   zi->nr_free_pages, 0UL, zi->watermark_min, zi->watermark_low,
 			   zi->watermark_high, zi->spanned_pages, zi->present_pages,
-			   zi->managed_pages, 0UL);
+			   zi->managed_pages, zi->cma_pages);
 		buf_printf(b, "\n        protection: (%ld", (long)zs.lowmem_reserve[z][0]);
 		for (int j = 1; j < NR_KERNEL_ZONES; j++)
 			buf_printf(b, ", %ld", (long)zs.lowmem_reserve[z][j]);
@@ -443,6 +458,8 @@ FS_SHOW(show_pagetypeinfo)
 		if (!populated(&zs, z))
 			continue;
 		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++) {
+			if (skip_mt(fs, mt))
+				continue;
 			buf_printf(b, "Node %4d, zone %8s, type %12s ", 0, zone_name(z),
 				   migratetype_names[mt]);
 			for (unsigned int o = 0; o <= max_order; o++) {
@@ -458,7 +475,8 @@ FS_SHOW(show_pagetypeinfo)
 	}
 	buf_printf(b, "\n%-23s", "Number of blocks type ");
 	for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
-		buf_printf(b, "%12s ", migratetype_names[mt]);
+		if (!skip_mt(fs, mt))
+			buf_printf(b, "%12s ", migratetype_names[mt]);
 	buf_puts(b, "\n");
 	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
 		const struct memhp_zone_info *zi = &zs.z[z];
@@ -479,7 +497,8 @@ FS_SHOW(show_pagetypeinfo)
 		}
 		buf_printf(b, "Node %d, zone %8s ", 0, zone_name(z));
 		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
-			buf_printf(b, "%12lu ", count[mt]);
+			if (!skip_mt(fs, mt))
+				buf_printf(b, "%12lu ", count[mt]);
 		buf_puts(b, "\n");
 	}
 	return 0;
