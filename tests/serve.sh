@@ -158,7 +158,11 @@ is "$(cat "$MNT/sys/kernel/debug/notifier-error-inject/memory/priority")" 0 \
 	"the error injector is loaded from the start, with a priority file"
 H=$MNT/sys/devices/system/node/node0/hugepages/hugepages-2048kB
 echo 8 > "$H/nr_hugepages"
-is "$?:$(cat "$H/nr_hugepages")" "0:0" "nr_hugepages: accepted, nothing allocated"
+is "$?:$(cat "$H/nr_hugepages")" "0:8" "nr_hugepages: the node's pool grows"
+is "$(awk '$1 == "HugePages_Total:" {print $2}' "$MNT/proc/meminfo")" 8 \
+	"... and HugePages_Total says so"
+echo 0 > "$MNT/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+is "$(cat "$H/nr_hugepages")" 0 "/sys/kernel/mm/hugepages shrinks it again"
 echo 1 > "$MNT/sys/devices/system/node/node0/compact"
 is "$?" 0 "node0/compact: accepted, does nothing"
 is "$(chmod 600 "$S/memory33/state" 2>&1 | sed 's/.*: //')" "Operation not permitted" \

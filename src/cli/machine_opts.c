@@ -803,6 +803,18 @@ static int parse_append(struct machine_opts *o, const char *prog, const char *ar
 					  "-append: transparent_hugepage=%s: always, madvise or "
 					  "never",
 					  val);
+		} else if (!strcmp(tok, "cma")) {
+			/* cma=nn[MG][@start[MG]] (kernel/dma/contiguous.c), as
+			 * on a kernel built with CONFIG_CMA. */
+			char *at = strchr(val, '@');
+
+			if (at)
+				*at = '\0';
+			if (parse_size(val, 1, &o->cma_size) || !o->cma_size ||
+			    (at && parse_size(at + 1, 1, &o->cma_base)))
+				ret = bad(prog,
+					  "-append: cma=%s: SIZE[@BASE], e.g. 64M or 64M@512M",
+					  val);
 		} else if (!strcmp(tok, "memory_hotplug.auto_movable_numa_aware") &&
 			   (b = kernel_bool(val)) >= 0) {
 			o->auto_movable_numa_aware = b;
@@ -1054,8 +1066,10 @@ void machine_opts_usage(FILE *f)
 		"                        memory_hotplug.{memmap_on_memory,online_policy,\n"
 		"                        auto_movable_ratio,auto_movable_numa_aware}=,\n"
 		"                        transparent_hugepage= (whether khugepaged raises\n"
-		"                        min_free_kbytes; default always); console=,\n"
-		"                        quiet and the like are taken and change nothing\n"
+		"                        min_free_kbytes; default always);\n"
+		"                        cma=SIZE[@BASE] (a CMA area, as with CONFIG_CMA);\n"
+		"                        console=, quiet and the like are taken and change\n"
+		"                        nothing\n"
 		"  --anon-memory SIZE[,pinned]\n"
 		"                        shared anonymous memory in use in the guest from\n"
 		"                        start-up (Shmem: a file of the kernel's internal tmpfs,\n"
@@ -1599,6 +1613,10 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 	cfg.transparent_hugepage = (enum memhp_thp_mode)o->thp;
 	cfg.movable_node |= o->movable_node;
 	cfg.memmap_on_memory |= o->memmap_on_memory;
+	if (o->cma_size) {
+		cfg.cma_size = o->cma_size;
+		cfg.cma_base = o->cma_base;
+	}
 	if (o->online_policy >= 0)
 		cfg.online_policy = (enum memhp_online_policy)o->online_policy;
 	if (o->auto_movable_ratio >= 0)

@@ -123,6 +123,7 @@ struct machine_opts {
 	bool nokaslr;
 	bool movable_node;
 	bool memmap_on_memory;
+	uint64_t cma_size, cma_base; /* -append cma=SIZE[@BASE] */
 	int online_policy;	     /* enum memhp_online_policy, or -1 */
 	int auto_movable_ratio;	     /* or -1 */
 	int auto_movable_numa_aware; /* or -1 */
