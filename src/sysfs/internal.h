@@ -12,6 +12,8 @@
 #ifndef MEMHP_SYSFS_INTERNAL_H
 #define MEMHP_SYSFS_INTERNAL_H
 
+#include "../lib/kstrtox.h"
+
 #include <memhp/fs.h>
 #include <memhp/memhp.h>
 #include <memhp/virtio_mem_driver.h>
@@ -53,16 +55,6 @@ struct fs_buf {
 bool buf_reserve(struct fs_buf *b, size_t extra);
 void buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_puts(struct fs_buf *b, const char *s);
-
-/* ---- Parsing, as lib/kstrtox.c and lib/string.c do it --------------------- */
-
-int kstrtoull(const char *s, unsigned int base, unsigned long long *res);
-int kstrtoll(const char *s, unsigned int base, long long *res);
-int kstrtol(const char *s, unsigned int base, long *res);
-int kstrtoint(const char *s, unsigned int base, int *res);
-int kstrtoul(const char *s, unsigned int base, unsigned long *res);
-bool sysfs_streq(const char *s1, const char *s2);
-int kstrtobool(const char *s, bool *res);
 
 /* ---- The tree ------------------------------------------------------------ */
 
