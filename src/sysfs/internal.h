@@ -13,6 +13,7 @@
 #define MEMHP_SYSFS_INTERNAL_H
 
 #include "../lib/kstrtox.h"
+#include "../lib/sbuf.h"
 
 #include <memhp/fs.h>
 #include <memhp/memhp.h>
@@ -38,21 +39,17 @@
 
 /* ---- Output buffers ---------------------------------------------------- */
 
-/* A growing buffer for show functions; procfs files can exceed a page.
- * It also carries what the read asks of a show function: @nonblock, a
- * show that would wait for a lock returns -EAGAIN instead (the tree then
+/* The text of a show function, in a growing buffer (procfs files can
+ * exceed a page), with what the read asks of the show function: @nonblock,
+ * a show that would wait for a lock returns -EAGAIN instead (the tree then
  * waits, interruptibly); @admin, the reader has CAP_SYS_ADMIN (what
  * /proc/iomem shows depends on it). */
 struct fs_buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool oom;
+	struct sbuf s;
 	bool nonblock;
 	bool admin;
 };
 
-bool buf_reserve(struct fs_buf *b, size_t extra);
 void buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_puts(struct fs_buf *b, const char *s);
 
