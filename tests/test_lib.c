@@ -197,7 +197,7 @@ static void sysfs_streq_ignores_one_trailing_newline(void)
 
 /* ---- The buffer ---------------------------------------------------------------------- */
 
-/* Runs when a test ends, failed or not. */
+/* Runs when a test ends, failed or not (so @b must not be on its stack). */
 static void free_sbuf(void *b)
 {
 	sbuf_free(b);
@@ -209,7 +209,7 @@ static void sbuf_appends_stay_in_order_and_terminated_as_it_grows(void)
 {
 	char want[4096];
 	size_t n = 0;
-	struct sbuf b;
+	static struct sbuf b; /* outlives the test, for free_sbuf() */
 
 	sbuf_init(&b);
 	tm_defer(free_sbuf, &b);
@@ -246,7 +246,7 @@ static void sbuf_appends_stay_in_order_and_terminated_as_it_grows(void)
 static void sbuf_addf_fills_the_room_exactly_then_grows(void)
 {
 	char want[256];
-	struct sbuf b;
+	static struct sbuf b; /* outlives the test, for free_sbuf() */
 	size_t cap;
 
 	sbuf_init(&b);
@@ -269,7 +269,7 @@ static void sbuf_addf_fills_the_room_exactly_then_grows(void)
  * checks @oom once at the end. */
 static void sbuf_refuses_a_size_that_overflows_and_stays_failed(void)
 {
-	struct sbuf b;
+	static struct sbuf b; /* outlives the test, for free_sbuf() */
 
 	sbuf_init(&b);
 	tm_defer(free_sbuf, &b);
