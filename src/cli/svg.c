@@ -24,8 +24,8 @@
 #include "run.h"
 #include "run_util.h"
 
-#include <memhp/virtio_mem.h>
 #include <memhp/hugetlb.h>
+#include <memhp/virtio_mem.h>
 
 #include <errno.h>
 #include <inttypes.h>

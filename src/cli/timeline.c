@@ -1075,6 +1075,8 @@ static void instant_args(json_t *a, const struct tl_event *e)
 	} else if (!strncmp(e->name, "notifier-error-inject ", 22)) {
 		json_object_set_new(a, "start_pfn", hex(e->pfn));
 		json_object_set_new(a, "ret", errno_json(e->arg));
+	} else if (!strcmp(e->name, "drain_all_pages")) {
+		json_object_set_new(a, "nr_pages", json_integer(e->arg));
 	} else if (!strncmp(e->name, "balloon-", 8)) {
 		json_object_set_new(a, "start_pfn", hex(e->pfn));
 		json_object_set_new(a, "nr_pages", json_integer(e->arg));

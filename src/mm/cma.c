@@ -67,7 +67,8 @@ unsigned long cma_declare_contiguous(struct memhp_machine *m, uint8_t *reserved)
 			if (e < s + nr)
 				continue;
 			/* The highest aligned window first, as memblock goes. */
-			for (unsigned long b = ALIGN_DOWN(e - nr, align); base == PFN_NIL; b -= align) {
+			for (unsigned long b = ALIGN_DOWN(e - nr, align); base == PFN_NIL;
+			     b -= align) {
 				if (range_free_in_one_zone(m, reserved, b, nr))
 					base = b;
 				if (b < s + align)

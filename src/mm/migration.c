@@ -184,7 +184,7 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migr
 	if (mhp_should_fail(m, MEMHP_FAULT_MIGRATION))
 		return -EAGAIN;
 	dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET) ? NULL
-							    : migration_target(m, src, src_pfn);
+							     : migration_target(m, src, src_pfn);
 	if (!dst)
 		return -ENOMEM;
 	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE * nr);

@@ -289,10 +289,10 @@ static int h_numa_zonelist_order(struct memhp_machine *m, const struct vm_table 
 	}
 
 /* proc_hugetlb_doulongvec_minmax(): unsigned long, no bounds. */
-#define HUGETLB(name, h, g)                                                                   \
-	{                                                                                     \
-		.procname = name, .mode = 0644, .conv = CONV_ULONG, .count = 1, .min = 0,     \
-		.max = NO_MAX, .slot = -1, .handler = h, .get = g                             \
+#define HUGETLB(name, h, g)                                                               \
+	{                                                                                 \
+		.procname = name, .mode = 0644, .conv = CONV_ULONG, .count = 1, .min = 0, \
+		.max = NO_MAX, .slot = -1, .handler = h, .get = g                         \
 	}
 
 static const struct vm_table vm_table[] = {
