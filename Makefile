@@ -5,6 +5,9 @@
 #   make WERROR=1             warnings are errors
 #   make SAN=address,undefined / SAN=thread
 #                             sanitizer builds, each in its own build directory
+#   make DEBUG=1              a debug build (in its own build directory): lockdep
+#                             checks every lock the library takes (src/lib/lockdep.h),
+#                             as the sanitizer builds do too
 #   make CC=clang             any C11 compiler that speaks gcc's flags
 #   make install              the program, its man page and scenarios, the library
 #                             (static, and shared with its soname), headers and
@@ -13,6 +16,7 @@
 
 CC ?= cc
 SAN ?=
+DEBUG ?=
 WERROR ?=
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -29,11 +33,13 @@ TEST_TIMEOUT ?= 300
 comma := ,
 # One build directory per compiler and sanitizer set, so builds never mix.
 CCNAME := $(notdir $(firstword $(CC)))
-B ?= build/$(if $(filter cc,$(CCNAME)),default,$(CCNAME))$(if $(SAN),-san-$(subst $(comma),-,$(SAN)))
-ifeq ($(SAN),)
+B ?= build/$(if $(filter cc,$(CCNAME)),default,$(CCNAME))$(if $(DEBUG),-debug)$(if $(SAN),-san-$(subst $(comma),-,$(SAN)))
+ifeq ($(SAN)$(DEBUG),)
 OPT ?= -O2
 else
 OPT ?= -O1
+# Lock assertions and the lock order (src/lib/lockdep.h).
+CPPFLAGS += -DMEMHP_LOCKDEP
 endif
 
 CPPFLAGS += -Iinclude -D_GNU_SOURCE
@@ -135,6 +141,14 @@ $(B)/tests/harness.o: tests/harness.c
 
 check: all
 	MEMHP=$(abspath $(B)/memhp) prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS) $(TEST_SCRIPTS)
+ifeq ($(SAN)$(DEBUG),)
+	@# The unit tests once more with lockdep on (the sanitizer builds have it).
+	$(MAKE) DEBUG=1 B=$(B)-debug check-unit
+endif
+
+# The unit tests alone, not the programs' tests.
+check-unit: $(TESTS)
+	prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS)
 
 # Man pages: doc/*.1 (section 1; front ends add theirs beside memhp.1).
 MAN1 := $(wildcard doc/*.1)
@@ -184,7 +198,7 @@ format:
 clean:
 	rm -rf build
 
-.PHONY: all check install uninstall fuzz format clean
+.PHONY: all check check-unit install uninstall fuzz format clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

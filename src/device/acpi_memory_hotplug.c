@@ -12,6 +12,8 @@
  * slots); never one inside the other, so a VMM may plug (which raises the
  * GPE) under a lock its ops take.
  */
+#include "../lib/lockdep.h"
+
 #include <memhp/acpi_memory.h>
 
 #include <errno.h>
@@ -32,9 +34,9 @@ struct memhp_acpi_memhp {
 	struct memhp_machine *m;
 	unsigned int nr_slots;
 	struct slot *slots;
-	pthread_mutex_t lock;
+	struct mutex lock;
 
-	pthread_mutex_t ops_lock, gpe_lock;
+	struct mutex ops_lock, gpe_lock;
 	const struct memhp_acpi_memhp_ops *ops;
 	void *ops_priv;
 	memhp_acpi_gpe_fn gpe;
@@ -55,9 +57,9 @@ int memhp_acpi_memhp_create(struct memhp_machine *m, unsigned int nr_slots,
 	}
 	c->m = m;
 	c->nr_slots = nr_slots;
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_mutex_init(&c->ops_lock, NULL);
-	pthread_mutex_init(&c->gpe_lock, NULL);
+	mutex_init(&c->lock, LOCK_RANK_ACPI_DEV);
+	mutex_init(&c->ops_lock, LOCK_RANK_ACPI_OPS);
+	mutex_init(&c->gpe_lock, LOCK_RANK_ACPI_GPE);
 	*out = c;
 	return 0;
 }

@@ -21,6 +21,8 @@
  * listen_lock (the actual listeners), lock (everything else). Callbacks
  * and listeners run without lock held.
  */
+#include "../lib/lockdep.h"
+
 #include <memhp/hotplug.h>
 #include <memhp/virtio_balloon.h>
 
@@ -47,14 +49,14 @@ struct memhp_vballoon_dev {
 	struct memhp_vballoon_dev_config cfg;
 	char id[VBALLOON_ID_MAX];
 
-	pthread_mutex_t cb_lock;
+	struct mutex cb_lock;
 	memhp_vballoon_notify_fn config_changed, stats_request;
 	void *config_priv, *stats_priv;
 
-	pthread_mutex_t listen_lock;
+	struct mutex listen_lock;
 	struct memhp_vballoon_listener *listeners;
 
-	pthread_mutex_t lock;
+	struct mutex lock;
 	pthread_cond_t cond; /* the timer thread's */
 	uint64_t features, acked;
 	uint32_t num_pages, actual, poison_val;
@@ -180,9 +182,9 @@ int memhp_vballoon_dev_create(struct memhp_machine *m, const struct memhp_vballo
 		dev->features |= 1ULL << MEMHP_VIRTIO_BALLOON_F_PAGE_POISON;
 	dev->acked = dev->features;
 	reset_stats(dev);
-	pthread_mutex_init(&dev->cb_lock, NULL);
-	pthread_mutex_init(&dev->listen_lock, NULL);
-	pthread_mutex_init(&dev->lock, NULL);
+	mutex_init(&dev->cb_lock, LOCK_RANK_VBALLOON_CB);
+	mutex_init(&dev->listen_lock, LOCK_RANK_VBALLOON_LISTEN);
+	mutex_init(&dev->lock, LOCK_RANK_VBALLOON_DEV);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&dev->cond, &attr);

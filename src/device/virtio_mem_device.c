@@ -20,6 +20,8 @@
  * wait for a stall to be released, to run the config-change callback and
  * to emit trace events, so neither can deadlock against the device.
  */
+#include "../lib/lockdep.h"
+
 #include <memhp/alloc.h>
 #include <memhp/hotplug.h>
 #include <memhp/virtio_mem.h>
@@ -81,7 +83,7 @@ struct memhp_vmem_dev {
 	struct memhp_vmem_dev *next_registered; /* under registry_lock */
 
 	pthread_t thread;
-	pthread_mutex_t lock;
+	struct mutex lock;
 	pthread_cond_t wake; /* the device thread: work, release, reset, stop */
 	pthread_cond_t idle; /* everybody else: answers, stalls, callbacks */
 
@@ -117,7 +119,7 @@ struct memhp_vmem_dev {
  * device address space does. The list head lives with the machine (an
  * attachment), so a machine destroyed with devices left on it leaves no
  * stale entry behind. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(registry_lock, VMEM_REGISTRY);
 static const char registry_key;
 
 /* Called with registry_lock held. Returns NULL only when @create fails. */
@@ -1178,7 +1180,7 @@ int memhp_vmem_dev_create(struct memhp_machine *m, const struct memhp_vmem_dev_c
 		pthread_mutex_unlock(&registry_lock);
 		goto free_dev;
 	}
-	pthread_mutex_init(&dev->lock, NULL);
+	mutex_init(&dev->lock, LOCK_RANK_VMEM_DEV);
 	pthread_cond_init(&dev->wake, NULL);
 	pthread_cond_init(&dev->idle, NULL);
 	ret = -pthread_create(&dev->thread, NULL, device_thread, dev);

@@ -19,6 +19,8 @@
  * offlines a DIMM's blocks under one lock), so a write to a block's state
  * file may slip in between two of them.
  */
+#include "../lib/lockdep.h"
+
 #include <memhp/acpi_memory.h>
 #include <memhp/check.h>
 #include <memhp/hotplug.h>
@@ -52,7 +54,7 @@ struct memhp_acpi_memhp_drv {
 	struct memhp_acpi_memhp_drv_params params;
 	struct mem_device *devs; /* one per slot */
 
-	pthread_mutex_t lock; /* the work: GPEs, the queue, the worker */
+	struct mutex lock; /* the work: GPEs, the queue, the worker */
 	pthread_cond_t cond;
 	unsigned int gpes; /* GPEs not scanned yet */
 	struct note queue[NOTE_MAX];
@@ -335,7 +337,7 @@ int memhp_acpi_memhp_drv_probe(struct memhp_machine *m, struct memhp_acpi_memhp 
 	d->c = c;
 	if (params)
 		d->params = *params;
-	pthread_mutex_init(&d->lock, NULL);
+	mutex_init(&d->lock, LOCK_RANK_ACPI_DRV);
 	pthread_cond_init(&d->cond, NULL);
 	/* The boot scan: every DIMM that is there. */
 	for (unsigned int s = 0; s < memhp_acpi_memhp_nr_slots(c); s++) {

@@ -628,9 +628,9 @@ int memhp_balloon_create(struct memhp_machine *m, enum memhp_balloon_kind kind,
 	b->adjust_managed = b->ops->adjust_managed;
 	b->free_slots = BALLOON_NIL;
 	b->pages.head = b->huge_pages.head = BALLOON_NIL;
-	pthread_mutex_init(&b->balloon_lock, NULL);
-	pthread_mutex_init(&b->pages_lock, NULL);
-	pthread_mutex_init(&b->host_lock, NULL);
+	mutex_init(&b->balloon_lock, LOCK_RANK_BALLOON);
+	mutex_init(&b->pages_lock, LOCK_RANK_BALLOON_PAGES);
+	mutex_init(&b->host_lock, LOCK_RANK_BALLOON_HOST);
 	ret = host_view_init(&b->host, m);
 	if (ret)
 		goto fail;

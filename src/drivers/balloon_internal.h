@@ -13,6 +13,8 @@
 #ifndef MEMHP_DRIVERS_BALLOON_INTERNAL_H
 #define MEMHP_DRIVERS_BALLOON_INTERNAL_H
 
+#include "../lib/lockdep.h"
+
 #include <memhp/balloon.h>
 #include <memhp/memhp.h>
 
@@ -101,9 +103,9 @@ struct memhp_balloon {
 	struct memhp_notifier_block nb;
 	bool callback_installed, notifier_registered;
 
-	pthread_mutex_t balloon_lock; /* inflate, deflate, migrate, regions */
-	pthread_mutex_t pages_lock;   /* slots, lists, isolated */
-	pthread_mutex_t host_lock;    /* host view, refusals */
+	struct mutex balloon_lock; /* inflate, deflate, migrate, regions */
+	struct mutex pages_lock;   /* slots, lists, isolated */
+	struct mutex host_lock;	   /* host view, refusals */
 
 	struct bslot *slots;
 	unsigned long nr_slots, cap;

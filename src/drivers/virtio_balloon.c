@@ -15,6 +15,8 @@
  * update_balloon_size_func() does; so the host sees actual move in steps
  * of 1 MiB.
  */
+#include "../lib/lockdep.h"
+
 #include <memhp/hotplug.h>
 #include <memhp/page_reporting.h>
 #include <memhp/printk.h>
@@ -66,11 +68,11 @@ struct memhp_vballoon_drv {
 	uint64_t features;
 
 	/* vb->balloon_lock: fill, leak and num_pages. */
-	pthread_mutex_t balloon_lock;
+	struct mutex balloon_lock;
 	unsigned long num_pages;
 
 	/* The workqueue: pending work, the worker, stop_update. */
-	pthread_mutex_t lock;
+	struct mutex lock;
 	pthread_cond_t cond;
 	unsigned int pending;
 	bool running, stop_update, stop_worker, have_worker;
@@ -493,8 +495,8 @@ int memhp_vballoon_drv_probe(struct memhp_machine *m, struct memhp_vballoon_dev 
 	snprintf(drv->name, sizeof(drv->name), "virtio%u", params ? params->virtio_index : 0);
 	if (params)
 		drv->params = *params;
-	pthread_mutex_init(&drv->balloon_lock, NULL);
-	pthread_mutex_init(&drv->lock, NULL);
+	mutex_init(&drv->balloon_lock, LOCK_RANK_VBALLOON);
+	mutex_init(&drv->lock, LOCK_RANK_VBALLOON_WQ);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&drv->cond, &attr);

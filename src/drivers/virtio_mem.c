@@ -20,6 +20,7 @@
  * same order, so the two files read side by side; docs/architecture.md
  * lists the few that differ or have none.
  */
+#include "../lib/lockdep.h"
 #include "drivers.h"
 
 #include <endian.h>
@@ -80,7 +81,7 @@ struct memhp_vmem_drv {
 	int mgid;
 
 	/* Held from MEM_GOING_* to MEM_ONLINE/OFFLINE/CANCEL_*. */
-	pthread_mutex_t hotplug_mutex;
+	struct mutex hotplug_mutex;
 	bool hotplug_active;
 	struct memhp_notifier_block nb;
 
@@ -88,16 +89,16 @@ struct memhp_vmem_drv {
 	_Atomic bool wq_active;
 	_Atomic bool unplug_all_required;
 	_Atomic bool broken;
-	pthread_mutex_t removal_lock;
+	struct mutex removal_lock;
 	bool removing;
 
 	/* The state of the one ratelimited message. */
-	pthread_mutex_t ratelimit_lock;
+	struct mutex ratelimit_lock;
 	uint64_t ratelimit_begin_ns;
 	unsigned int ratelimit_printed;
 
 	/* The workqueue and the retry timer. */
-	pthread_mutex_t wq_lock;
+	struct mutex wq_lock;
 	pthread_cond_t wq_cond;
 	bool work_pending, work_running, stop;
 	bool have_worker;
@@ -118,7 +119,7 @@ struct vmem_module {
 	struct memhp_vmem_drv *devices;
 };
 
-static pthread_mutex_t virtio_mem_mutex = PTHREAD_MUTEX_INITIALIZER;
+static DEFINE_MUTEX(virtio_mem_mutex, VIRTIO_MEM_MUTEX);
 static const char module_key;
 /* The next virtio device index of a machine: its virtio bus numbers its
  * devices from 0 (only virtio-mem devices are on it). */
@@ -663,6 +664,11 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 			return MEMHP_NOTIFY_BAD;
 	}
 
+	/* hotplug_mutex is held from one call down the chain to another,
+	 * each under the chain's lock, which lockdep would take for an
+	 * inversion; the device hotplug lock rules the deadlock out (as the
+	 * kernel, which turns lockdep off here too, and tests/tsan.supp). */
+	lockdep_off();
 	switch (action) {
 	case MEMHP_MEM_GOING_OFFLINE:
 		pthread_mutex_lock(&vm->hotplug_mutex);
@@ -728,6 +734,7 @@ static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsign
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 		break;
 	}
+	lockdep_on();
 	return rc;
 }
 
@@ -2136,10 +2143,10 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	else
 		memhp_vmem_drv_params_init(&vm->p);
 	atomic_store(&vm->unplug_online, vm->p.unplug_online);
-	pthread_mutex_init(&vm->hotplug_mutex, NULL);
-	pthread_mutex_init(&vm->removal_lock, NULL);
-	pthread_mutex_init(&vm->wq_lock, NULL);
-	pthread_mutex_init(&vm->ratelimit_lock, NULL);
+	mutex_init(&vm->hotplug_mutex, LOCK_RANK_VMEM_HOTPLUG);
+	mutex_init(&vm->removal_lock, LOCK_RANK_VMEM_REMOVAL);
+	mutex_init(&vm->wq_lock, LOCK_RANK_VMEM_WQ);
+	mutex_init(&vm->ratelimit_lock, LOCK_RANK_VMEM_RATELIMIT);
 	pthread_cond_init(&vm->wq_cond, NULL);
 	vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
 

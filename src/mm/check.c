@@ -16,7 +16,7 @@
 
 void violation_log_init(struct violation_log *log)
 {
-	pthread_mutex_init(&log->lock, NULL);
+	mutex_init(&log->lock, LOCK_RANK_VIOLATIONS);
 	log->total = log->kept = 0;
 }
 

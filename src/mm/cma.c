@@ -102,7 +102,7 @@ int cma_activate_area(struct memhp_machine *m)
 
 	if (!cma->count)
 		return 0;
-	pthread_mutex_init(&cma->lock, NULL);
+	mutex_init(&cma->lock, LOCK_RANK_CMA);
 	cma->bitmap = calloc((cma->count + 63) / 64, sizeof(*cma->bitmap));
 	for (unsigned long pfn = cma->base_pfn; pfn < cma->base_pfn + cma->count;
 	     pfn += m->pageblock_nr_pages) {

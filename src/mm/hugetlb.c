@@ -533,7 +533,7 @@ retry:
 
 int hugetlb_init(struct memhp_machine *m)
 {
-	pthread_mutex_init(&m->hugetlb_lock, NULL);
+	mutex_init(&m->hugetlb_lock, LOCK_RANK_HUGETLB);
 	m->nr_hstates = m->cfg.hugetlb_gigantic ? 2 : 1;
 	for (int i = 0; i < m->nr_hstates; i++) {
 		struct hstate *h = &m->hstates[i];
@@ -542,7 +542,7 @@ int hugetlb_init(struct memhp_machine *m)
 		h->gigantic = h->order > m->max_order;
 		for (int n = 0; n < MEMHP_MAX_NUMNODES; n++)
 			h->hugepage_freelists[n].head = h->hugepage_freelists[n].tail = PFN_NIL;
-		pthread_mutex_init(&h->resize_lock, NULL);
+		mutex_init(&h->resize_lock, LOCK_RANK_HSTATE_RESIZE);
 	}
 	return 0;
 }
@@ -627,7 +627,7 @@ struct memhp_hugetlbfs {
 	struct memhp_machine *m;
 	struct hstate *h;
 	int owner_id;
-	pthread_mutex_t lock; /* the slots; taken in the owner's callbacks */
+	struct mutex lock; /* the slots; taken in the owner's callbacks */
 	struct hpage_slot *slots;
 	unsigned long nr, cap;
 	_Atomic unsigned long nr_migrated;
@@ -708,7 +708,7 @@ int memhp_hugetlbfs_create(struct memhp_machine *m, int hstate, struct memhp_hug
 	f->m = m;
 	f->h = &m->hstates[hstate];
 	f->next_seed = memhp_random(m);
-	pthread_mutex_init(&f->lock, NULL);
+	mutex_init(&f->lock, LOCK_RANK_HUGETLBFS);
 	f->owner_id = memhp_register_movable_owner(m, &hugetlbfs_ops, f);
 	if (f->owner_id < 0) {
 		int ret = f->owner_id;

@@ -9,6 +9,8 @@
 #ifndef MEMHP_MM_INTERNAL_H
 #define MEMHP_MM_INTERNAL_H
 
+#include "../lib/lockdep.h"
+
 #include <memhp/hugetlb.h>
 #include <memhp/memhp.h>
 #include <memhp/sysctl.h>
@@ -390,8 +392,8 @@ struct free_area {
 #define BOOT_PAGESET_BATCH 1
 
 struct per_cpu_pages {
-	pthread_mutex_t lock; /* pcp->lock: trylock where 6.1 trylocks */
-	_Atomic int count;    /* pages on the lists, read racily by drains */
+	struct mutex lock; /* pcp->lock: trylock where 6.1 trylocks */
+	_Atomic int count; /* pages on the lists, read racily by drains */
 	_Atomic int high, batch;
 	short free_factor; /* under lock */
 	struct free_list lists[NR_PCP_LISTS];
@@ -400,7 +402,7 @@ struct per_cpu_pages {
 struct pglist_data;
 
 struct zone {
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct free_area free_area[NR_ORDERS];
 	unsigned long nr_isolate_pageblock; /* under lock */
 
@@ -510,7 +512,7 @@ struct memory_block {
 	_Atomic unsigned long nr_vmemmap_pages;
 	_Atomic(struct memory_group *) group;
 	_Atomic bool early;
-	pthread_mutex_t dev_lock; /* device_lock(&mem->dev) */
+	struct mutex dev_lock; /* device_lock(&mem->dev) */
 };
 
 /* ---- Resources (/proc/iomem) ----------------------------------------- */
@@ -552,14 +554,14 @@ struct hstate {
 	unsigned long surplus_huge_pages_node[MEMHP_MAX_NUMNODES];
 	struct free_list hugepage_freelists[MEMHP_MAX_NUMNODES]; /* heads, LIFO */
 	int next_nid_to_alloc, next_nid_to_free;
-	pthread_mutex_t resize_lock; /* one nr_hugepages write at a time */
+	struct mutex resize_lock; /* one nr_hugepages write at a time */
 };
 
 /* ---- CMA (cma.c) ----------------------------------------------------------- */
 
 struct cma {
 	unsigned long base_pfn, count; /* 0 pages: no area */
-	pthread_mutex_t lock;	       /* the bitmap */
+	struct mutex lock;	       /* the bitmap */
 	uint64_t *bitmap;	       /* a bit per page: handed out by cma_alloc() */
 };
 
@@ -573,7 +575,7 @@ struct movable_owner {
 /* ---- Notifiers ----------------------------------------------------------- */
 
 struct notifier_head {
-	pthread_rwlock_t rwsem;
+	struct rw_semaphore rwsem;
 	struct memhp_notifier_block *head;
 };
 
@@ -582,7 +584,7 @@ struct notifier_head {
 #define MEMHP_VIOLATION_LOG 256
 
 struct violation_log {
-	pthread_mutex_t lock;
+	struct mutex lock;
 	size_t total;
 	size_t kept;
 	struct memhp_violation v[MEMHP_VIOLATION_LOG];
@@ -595,7 +597,7 @@ struct violation_log {
 
 /* Their values, read lock-free; writers hold wmark_lock. */
 struct vm_sysctls {
-	pthread_mutex_t wmark_lock;
+	struct mutex wmark_lock;
 	_Atomic long min_free_kbytes;
 	_Atomic long user_min_free_kbytes; /* -1 until the user writes one */
 	_Atomic long watermark_scale_factor;
@@ -665,14 +667,14 @@ struct memhp_machine {
 	unsigned int nr_cpus; /* cfg.nr_cpus, at least 1 */
 	/* pcp.c: zone_pcp_disable() holds pcp_batch_high_lock until
 	 * zone_pcp_enable(); one drain of every zone at a time. */
-	pthread_mutex_t pcp_batch_high_lock;
-	pthread_mutex_t pcpu_drain_mutex;
+	struct mutex pcp_batch_high_lock;
+	struct mutex pcpu_drain_mutex;
 	/* hugetlb.c: the hstates, 2 MiB first; hugetlb_lock is innermost
 	 * but for nothing: no allocation or free runs under it. */
 	struct cma cma;
 	struct hstate hstates[MEMHP_HUGETLB_MAX_HSTATES];
 	int nr_hstates;
-	pthread_mutex_t hugetlb_lock;
+	struct mutex hugetlb_lock;
 	/* swap.c: the LRU add batch of each CPU, and lru_cache_disable(). */
 	struct lru_add_batch *lru_add;
 	_Atomic int lru_disable_count;
@@ -683,16 +685,16 @@ struct memhp_machine {
 	struct memory_group groups[MEMHP_MAX_MEMORY_GROUPS];
 
 	/* Locks, outer to inner. */
-	pthread_mutex_t device_hotplug_lock;
+	struct mutex device_hotplug_lock;
 	/* One memory failure or soft offline at a time (mm/memory-failure.c);
 	 * the checker takes it too, so it never sees a page poisoned and not
 	 * yet counted. */
-	pthread_mutex_t mf_mutex;
-	pthread_rwlock_t mem_hotplug_lock;
-	pthread_mutex_t online_page_callback_lock;
-	pthread_rwlock_t page_offline_rwsem;
-	pthread_mutex_t resource_lock;
-	pthread_mutex_t misc_lock; /* owners, tracers, rng, faults */
+	struct mutex mf_mutex;
+	struct rw_semaphore mem_hotplug_lock;
+	struct mutex online_page_callback_lock;
+	struct rw_semaphore page_offline_rwsem;
+	struct mutex resource_lock;
+	struct mutex misc_lock; /* owners, tracers, rng, faults */
 
 	struct notifier_head memory_chain;
 	memhp_online_page_callback_t online_page_callback; /* NULL: generic */
@@ -742,7 +744,7 @@ struct memhp_machine {
 	} ratelimit; /* under misc_lock */
 
 	/* Slab caches, in creation order (slab.c), for /proc/slabinfo. */
-	pthread_mutex_t slab_caches_lock;
+	struct mutex slab_caches_lock;
 	struct memhp_kmem_cache *slab_caches;
 
 	struct vm_sysctls vm;
@@ -783,7 +785,7 @@ struct memhp_machine {
 	 * that no bulk update is still running once a walker starts.
 	 */
 	_Atomic bool pfn_walkers;
-	pthread_rwlock_t bulk_lock;
+	struct rw_semaphore bulk_lock;
 	_Atomic unsigned long nr_bulk_updates; /* for the tests */
 };
 

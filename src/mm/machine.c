@@ -680,14 +680,14 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	m->memmap_pages_per_section =
 		m->pages_per_section * m->cfg.struct_page_size / MEMHP_PAGE_SIZE;
 
-	pthread_mutex_init(&m->device_hotplug_lock, NULL);
-	pthread_rwlock_init(&m->mem_hotplug_lock, NULL);
-	pthread_mutex_init(&m->online_page_callback_lock, NULL);
-	pthread_rwlock_init(&m->page_offline_rwsem, NULL);
-	pthread_rwlock_init(&m->bulk_lock, NULL);
-	pthread_mutex_init(&m->misc_lock, NULL);
-	pthread_mutex_init(&m->mf_mutex, NULL);
-	pthread_mutex_init(&m->slab_caches_lock, NULL);
+	mutex_init(&m->device_hotplug_lock, LOCK_RANK_DEVICE_HOTPLUG);
+	init_rwsem(&m->mem_hotplug_lock, LOCK_RANK_MEM_HOTPLUG);
+	mutex_init(&m->online_page_callback_lock, LOCK_RANK_ONLINE_PAGE_CALLBACK);
+	init_rwsem(&m->page_offline_rwsem, LOCK_RANK_PAGE_OFFLINE);
+	init_rwsem(&m->bulk_lock, LOCK_RANK_BULK);
+	mutex_init(&m->misc_lock, LOCK_RANK_MISC);
+	mutex_init(&m->mf_mutex, LOCK_RANK_MF_MUTEX);
+	mutex_init(&m->slab_caches_lock, LOCK_RANK_SLAB_CACHES);
 	notifier_head_init(&m->memory_chain);
 	violation_log_init(&m->violations);
 	zones_init(m);
@@ -716,7 +716,7 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
 		m->blocks[id].id = id;
 		m->blocks[id].start_section_nr = id * m->sections_per_block;
-		pthread_mutex_init(&m->blocks[id].dev_lock, NULL);
+		mutex_init(&m->blocks[id].dev_lock, LOCK_RANK_MEM_BLOCK_DEV);
 	}
 	if (!ret)
 		ret = printk_init(m);

@@ -7,7 +7,7 @@
 
 void notifier_head_init(struct notifier_head *nh)
 {
-	pthread_rwlock_init(&nh->rwsem, NULL);
+	init_rwsem(&nh->rwsem, LOCK_RANK_NOTIFIER);
 	nh->head = NULL;
 }
 

@@ -28,7 +28,7 @@
 static const char reporting_key;
 
 struct reporting {
-	pthread_mutex_t lock; /* serialises passes and unregistering */
+	struct mutex lock; /* serialises passes and unregistering */
 	struct memhp_page_reporting_dev_info *prdev;
 };
 
@@ -60,7 +60,7 @@ int memhp_page_reporting_register(struct memhp_machine *m,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	pthread_mutex_init(&r->lock, NULL);
+	mutex_init(&r->lock, LOCK_RANK_PAGE_REPORTING);
 	r->prdev = prdev;
 	ret = memhp_machine_attach(m, &reporting_key, r, reporting_destroy);
 	if (ret)

@@ -560,8 +560,8 @@ void zone_pcp_enable(struct memhp_machine *m, struct zone *zone)
 
 int pcp_init(struct memhp_machine *m)
 {
-	pthread_mutex_init(&m->pcp_batch_high_lock, NULL);
-	pthread_mutex_init(&m->pcpu_drain_mutex, NULL);
+	mutex_init(&m->pcp_batch_high_lock, LOCK_RANK_PCP_BATCH_HIGH);
+	mutex_init(&m->pcpu_drain_mutex, LOCK_RANK_PCPU_DRAIN);
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &m->node.node_zones[z];
 
@@ -571,7 +571,7 @@ int pcp_init(struct memhp_machine *m)
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-			pthread_mutex_init(&pcp->lock, NULL);
+			mutex_init(&pcp->lock, LOCK_RANK_PCP);
 			for (int i = 0; i < NR_PCP_LISTS; i++)
 				pcp->lists[i].head = pcp->lists[i].tail = PFN_NIL;
 			pcp->high = BOOT_PAGESET_HIGH;

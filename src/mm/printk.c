@@ -48,7 +48,7 @@ struct printk_desc {
 
 struct printk_ring {
 	/* Taken last: nothing else is locked and no callback runs under it. */
-	pthread_mutex_t lock;
+	struct mutex lock;
 	pthread_cond_t log_wait; /* a record arrived, or a waiter was interrupted */
 	uint64_t boot_ns;	 /* CLOCK_MONOTONIC when the machine was created */
 	uint64_t first_seq;	 /* log_first_seq: the oldest record kept */
@@ -74,7 +74,7 @@ int printk_init(struct memhp_machine *m)
 
 	if (!rb)
 		return -ENOMEM;
-	pthread_mutex_init(&rb->lock, NULL);
+	mutex_init(&rb->lock, LOCK_RANK_PRINTK);
 	pthread_cond_init(&rb->log_wait, NULL);
 	rb->boot_ns = monotonic_ns();
 	m->printk = rb;
@@ -431,7 +431,7 @@ struct memhp_kmsg {
 	struct memhp_machine *m;
 	/* user->lock: one reader of this file at a time, while it takes a
 	 * record; not held while waiting for one. */
-	pthread_mutex_t lock;
+	struct mutex lock;
 	uint64_t seq; /* the next record to read, under lock */
 	struct memhp_printk_record rec;
 	char buf[MEMHP_KMSG_RECORD_MAX];
@@ -445,7 +445,7 @@ int memhp_kmsg_open(struct memhp_machine *m, struct memhp_kmsg **out)
 	if (!k)
 		return -ENOMEM;
 	k->m = m;
-	pthread_mutex_init(&k->lock, NULL);
+	mutex_init(&k->lock, LOCK_RANK_KMSG_USER);
 	k->seq = memhp_printk_first_seq(m);
 	*out = k;
 	return 0;

@@ -19,7 +19,7 @@ void resource_init(struct memhp_machine *m)
 	snprintf(m->iomem.name, sizeof(m->iomem.name), "PCI mem");
 	m->iomem.child = NULL;
 	m->resource_hint = NULL;
-	pthread_mutex_init(&m->resource_lock, NULL);
+	mutex_init(&m->resource_lock, LOCK_RANK_RESOURCE);
 }
 
 static void free_tree(struct resource *r)

@@ -47,7 +47,7 @@ struct memhp_kmem_cache {
 	unsigned int min_partial;
 	memhp_gfp_t gfp;
 
-	pthread_mutex_t lock;
+	struct mutex lock;
 	struct slab *slabs; /* by index, which each slab page records */
 	uint32_t nr_slots, cap;
 	uint32_t *free_slots;
@@ -135,7 +135,7 @@ int memhp_kmem_cache_create(struct memhp_machine *m, const char *name, unsigned 
 	c->gfp = MEMHP_GFP_KERNEL |
 		 (flags & MEMHP_SLAB_RECLAIM_ACCOUNT ? MEMHP___GFP_RECLAIMABLE : 0);
 	c->partial = SLAB_NIL;
-	pthread_mutex_init(&c->lock, NULL);
+	mutex_init(&c->lock, LOCK_RANK_SLAB);
 
 	pthread_mutex_lock(&m->slab_caches_lock);
 	for (pp = &m->slab_caches; *pp; pp = &(*pp)->next)

@@ -25,7 +25,7 @@
 #define LRU_BATCH_SIZE LRU_ADD_BATCH_MAX
 
 struct lru_add_batch {
-	pthread_mutex_t lock; /* local_lock(&cpu_fbatches.lock) */
+	struct mutex lock; /* local_lock(&cpu_fbatches.lock) */
 	unsigned int nr;
 	uint32_t pfn[LRU_BATCH_SIZE];
 };
@@ -121,7 +121,7 @@ int lru_cache_init(struct memhp_machine *m)
 	if (!m->lru_add)
 		return -ENOMEM;
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-		pthread_mutex_init(&m->lru_add[cpu].lock, NULL);
+		mutex_init(&m->lru_add[cpu].lock, LOCK_RANK_LRU_ADD);
 	return 0;
 }
 

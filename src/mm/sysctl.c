@@ -633,7 +633,7 @@ int vm_sysctls_init(struct memhp_machine *m)
 {
 	struct vm_sysctls *vm = &m->vm;
 
-	pthread_mutex_init(&vm->wmark_lock, NULL);
+	mutex_init(&vm->wmark_lock, LOCK_RANK_WMARK);
 	for (size_t i = 0; i < ARRAY_SIZE(vm_table); i++)
 		if (vm_table[i].slot >= 0)
 			set_plain(m, vm_table[i].slot, vm_table[i].init);

@@ -19,8 +19,8 @@
 struct memhp_thp {
 	struct memhp_machine *m;
 	int owner_id;
-	pthread_mutex_t lock; /* the slots; taken in the owner's callbacks */
-	uint32_t *pfn;	      /* per base page */
+	struct mutex lock; /* the slots; taken in the owner's callbacks */
+	uint32_t *pfn;	   /* per base page */
 	unsigned long nr_pieces, cap;
 	uint64_t seed;
 	_Atomic unsigned long nr_split, nr_migrated;
@@ -93,7 +93,7 @@ int memhp_thp_create(struct memhp_machine *m, struct memhp_thp **out)
 		return -ENOMEM;
 	t->m = m;
 	t->seed = memhp_random(m);
-	pthread_mutex_init(&t->lock, NULL);
+	mutex_init(&t->lock, LOCK_RANK_THP);
 	t->owner_id = memhp_register_movable_owner(m, &thp_ops, t);
 	if (t->owner_id < 0) {
 		int ret = t->owner_id;

@@ -24,7 +24,7 @@ void zones_init(struct memhp_machine *m)
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &pgdat->node_zones[z];
 
-		pthread_mutex_init(&zone->lock, NULL);
+		mutex_init(&zone->lock, LOCK_RANK_ZONE);
 		buddy_init_zone(zone);
 		zone->zone_pgdat = pgdat;
 		zone->idx = (enum memhp_zone_type)z;
