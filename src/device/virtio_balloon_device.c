@@ -102,10 +102,10 @@ static bool due(const struct timespec *deadline)
 	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
-/* Arm the poll timer @seconds from now (balloon_stats_change_timer()).
- * Called with lock held. */
+/* Arm the poll timer @seconds from now (balloon_stats_change_timer()). */
 static void arm_timer(struct memhp_vballoon_dev *dev, int64_t seconds)
 {
+	lockdep_assert_held(&dev->lock);
 	dev->deadline = after(seconds);
 	dev->timer_armed = true;
 	pthread_cond_signal(&dev->cond);

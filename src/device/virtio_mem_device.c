@@ -122,11 +122,12 @@ struct memhp_vmem_dev {
 static DEFINE_MUTEX(registry_lock, VMEM_REGISTRY);
 static const char registry_key;
 
-/* Called with registry_lock held. Returns NULL only when @create fails. */
+/* Returns NULL only when @create fails. */
 static struct memhp_vmem_dev **machine_registry(struct memhp_machine *m, bool create)
 {
 	struct memhp_vmem_dev **head = memhp_machine_attached(m, &registry_key);
 
+	lockdep_assert_held(&registry_lock);
 	if (!head && create) {
 		head = calloc(1, sizeof(*head));
 		if (head && memhp_machine_attach(m, &registry_key, head, free)) {
@@ -415,6 +416,7 @@ static void notify_config(struct memhp_vmem_dev *dev)
 	memhp_vmem_config_changed_fn fn = dev->callback;
 	void *priv = dev->callback_priv;
 
+	lockdep_assert_held(&dev->lock);
 	dev->stats.config_changes++;
 	dev->in_callback = true;
 	pthread_mutex_unlock(&dev->lock);
@@ -435,6 +437,7 @@ static void notify_size(struct memhp_vmem_dev *dev, uint64_t size)
 {
 	struct memhp_vmem_size_listener *l = dev->size_listeners;
 
+	lockdep_assert_held(&dev->lock);
 	if (!l)
 		return;
 	dev->size_notifying++;
@@ -666,12 +669,13 @@ static void wait_idle(struct memhp_vmem_dev *dev)
  * pending, no stall), nothing of the answer runs anyone's code (a
  * well-formed request: a malformed one notifies the driver; no stall
  * armed; no size listener), and no tracer records the thread of the
- * device's events. Caller holds dev->lock.
+ * device's events.
  */
 static bool can_answer_inline(const struct memhp_vmem_dev *dev, const struct vmem_req *r)
 {
 	uint16_t le;
 
+	lockdep_assert_held(&dev->lock);
 	if (dev->head || dev->busy || dev->config_pending || dev->stalled || dev->in_callback ||
 	    dev->broken || dev->size_listeners || dev->faults[MEMHP_VMEM_FAULT_STALL] ||
 	    memhp_machine_traced(dev->m))
@@ -1076,7 +1080,7 @@ static int check_config(struct memhp_machine *m, struct memhp_vmem_dev_config *c
 }
 
 /* Returns 0 or -EBUSY if [addr, addr + size) meets present memory or
- * another device of @m. Called with registry_lock held. */
+ * another device of @m. */
 static int check_overlap(struct memhp_machine *m, uint64_t addr, uint64_t size)
 {
 	const unsigned long first = memhp_phys_to_block_id(m, addr);
@@ -1084,6 +1088,7 @@ static int check_overlap(struct memhp_machine *m, uint64_t addr, uint64_t size)
 	long present = memhp_next_block(m, first);
 	struct memhp_vmem_dev **registry = machine_registry(m, false);
 
+	lockdep_assert_held(&registry_lock);
 	if (present >= 0 && (unsigned long)present <= last)
 		return -EBUSY;
 	for (struct memhp_vmem_dev *d = registry ? *registry : NULL; d; d = d->next_registered)

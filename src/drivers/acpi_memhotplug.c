@@ -221,9 +221,10 @@ static void hotplug(struct memhp_acpi_memhp_drv *d, const struct note *n)
 }
 
 /* QEMU's MSCN AML: each slot's insert and remove flags, cleared as they
- * are seen, become notifications. Called with d->lock held. */
+ * are seen, become notifications. */
 static void scan(struct memhp_acpi_memhp_drv *d)
 {
+	lockdep_assert_held(&d->lock);
 	for (unsigned int s = 0; s < memhp_acpi_memhp_nr_slots(d->c); s++) {
 		struct memhp_acpi_slot_status st;
 
@@ -242,9 +243,10 @@ static void scan(struct memhp_acpi_memhp_drv *d)
 }
 
 /* Take the next piece of work: a GPE to scan for, then the notifications
- * in order. Called with d->lock held; false when there is none. */
+ * in order; false when there is none. */
 static bool next_note(struct memhp_acpi_memhp_drv *d, struct note *n)
 {
+	lockdep_assert_held(&d->lock);
 	if (d->gpes) {
 		d->gpes = 0;
 		scan(d);

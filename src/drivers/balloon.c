@@ -346,10 +346,11 @@ void balloon_page_migrated(struct memhp_balloon *b, uint32_t idx, struct memhp_p
 	memhp_mod_vmstat(b->m, MEMHP_BALLOON_MIGRATE, 1);
 }
 
-/* Is @idx the slot of @page, in @state? Caller holds pages_lock. */
+/* Is @idx the slot of @page, in @state? */
 static bool slot_is(struct memhp_balloon *b, uint32_t idx, const struct memhp_page *page,
 		    enum bslot_state state)
 {
+	lockdep_assert_held(&b->pages_lock);
 	return idx < b->nr_slots && b->slots[idx].state == state && b->slots[idx].order == 0 &&
 	       b->slots[idx].pfn == memhp_page_to_pfn(page);
 }

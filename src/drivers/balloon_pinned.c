@@ -37,12 +37,15 @@
 /*
  * Make room to track @nr pages of 2^@order at @pfns in the host's record,
  * and @nr_slots slots, so that nothing fails once pages are marked.
- * Caller holds balloon_lock. Returns 0 or -ENOMEM.
+ * Returns 0 or -ENOMEM.
  */
 static int balloon_reserve(struct memhp_balloon *b, const uint32_t *pfns, unsigned long nr,
 			   unsigned int order, unsigned long nr_slots)
 {
-	int ret = balloon_host_prepare(b, pfns, nr, order);
+	int ret;
+
+	lockdep_assert_held(&b->balloon_lock);
+	ret = balloon_host_prepare(b, pfns, nr, order);
 
 	if (!ret) {
 		pthread_mutex_lock(&b->pages_lock);
@@ -364,11 +367,12 @@ static long hv_deflate(struct memhp_balloon *b, unsigned long nr_pages)
 /*
  * hv_page_online_one(): a page the host backs goes to the buddy and counts
  * as onlined; one it does not stays PageOffline, with the PG_reserved and
- * reference of memmap init. Caller holds balloon_lock.
+ * reference of memmap init.
  */
 static void hv_page_online_one(struct memhp_balloon *b, const struct hv_region *r,
 			       struct memhp_page *page)
 {
+	lockdep_assert_held(&b->balloon_lock);
 	if (memhp_page_to_pfn(page) >= r->covered_end_pfn) {
 		if (!memhp_PageOffline(page))
 			balloon_mark_offline(b, page);

@@ -333,9 +333,10 @@ static bool update_balloon_size_func(struct memhp_vballoon_drv *drv)
 }
 
 /* Take one pending item (size work first, as it was queued first in any
- * race that matters); called with lock held. */
+ * race that matters). */
 static unsigned int take_work(struct memhp_vballoon_drv *drv)
 {
+	lockdep_assert_held(&drv->lock);
 	unsigned int w = drv->pending & VB_WORK_SIZE ? VB_WORK_SIZE : drv->pending & VB_WORK_STATS;
 
 	drv->pending &= ~w;

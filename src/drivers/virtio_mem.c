@@ -426,6 +426,7 @@ static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint6
 {
 	int rc;
 
+	lockdep_assert_not_held(&vm->hotplug_mutex);
 	/* The memory might get onlined at once. */
 	atomic_fetch_add(&vm->offline_size, (int64_t)size);
 	rc = memhp_add_memory_driver_managed(vm->m, vm->mgid, addr, size, VMEM_RESOURCE_NAME,
@@ -1157,8 +1158,7 @@ static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned lo
 
 /*
  * Plug unplugged sub-blocks of added block @mb_id, up to *@nb_sb; in an
- * online block the new memory goes to the buddy at once. Caller holds
- * hotplug_mutex.
+ * online block the new memory goes to the buddy at once.
  *
  * Return: 0, or virtio_mem_sbm_plug_sb()'s error.
  */
@@ -1168,6 +1168,7 @@ static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long m
 	const int old_state = virtio_mem_sbm_get_mb_state(vm, mb_id);
 	int rc;
 
+	lockdep_assert_held(&vm->hotplug_mutex);
 	while (*nb_sb) {
 		unsigned long sb_id = virtio_mem_sbm_first_unplugged_sb(vm, mb_id), count = 1;
 
@@ -1345,8 +1346,8 @@ static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 
 /*
  * Unplug up to *@nb_sb sub-blocks of offline block @mb_id, and remove the
- * block once none is left plugged. Caller holds hotplug_mutex, dropped
- * around the removal.
+ * block once none is left plugged. Caller holds hotplug_mutex; it is
+ * dropped around the removal.
  *
  * Return: 0, or virtio_mem_sbm_unplug_sb()'s error. A failed removal is
  * reported, not returned: 6.1 BUG()s there.
@@ -1354,8 +1355,10 @@ static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
 						uint64_t *nb_sb)
 {
-	int rc = virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
+	int rc;
 
+	lockdep_assert_held(&vm->hotplug_mutex);
+	rc = virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
 	if (!virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
 		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
 	if (rc)
@@ -1411,8 +1414,8 @@ static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned l
 /*
  * Unplug up to *@nb_sb sub-blocks of online block @mb_id, the whole block
  * at once if it can, else one at a time skipping busy ones; an emptied
- * block is offlined and removed. Caller holds hotplug_mutex, dropped
- * around the removal.
+ * block is offlined and removed. Caller holds hotplug_mutex; it is
+ * dropped around the removal.
  *
  * Return: 0 (also when some were busy, or the removal was refused), or
  * virtio_mem_sbm_unplug_sb_online()'s error other than -EBUSY.
@@ -1422,6 +1425,7 @@ static int virtio_mem_sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsign
 {
 	int rc;
 
+	lockdep_assert_held(&vm->hotplug_mutex);
 	/* The whole block in one go, if it can be done. */
 	if (*nb_sb >= vm->sbs_per_mb &&
 	    virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb)) {

@@ -243,8 +243,8 @@ void lockdep_destroy(struct lockdep_map *map, const char *file, int line)
 	}
 }
 
-void lockdep_check_held(struct lockdep_map *map, enum lockdep_want want, const char *file, int line,
-			const char *func)
+void lockdep_check_held(const struct lockdep_map *map, enum lockdep_want want, const char *file,
+			int line, const char *func)
 {
 	struct lockdep_task *t = &current_task;
 	const bool writer = atomic_load_explicit(&map->owner, memory_order_relaxed) == t;

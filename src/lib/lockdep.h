@@ -134,8 +134,8 @@ void lockdep_release(struct lockdep_map *map, const char *file, int line);
 void lockdep_destroy(struct lockdep_map *map, const char *file, int line);
 
 enum lockdep_want { LOCKDEP_HELD, LOCKDEP_HELD_WRITE, LOCKDEP_HELD_READ, LOCKDEP_NOT_HELD };
-void lockdep_check_held(struct lockdep_map *map, enum lockdep_want want, const char *file, int line,
-			const char *func);
+void lockdep_check_held(const struct lockdep_map *map, enum lockdep_want want, const char *file,
+			int line, const char *func);
 
 /*
  * lockdep_off() ... lockdep_on(): locks taken and released in between
@@ -434,8 +434,9 @@ static inline int lockdep_pthread_rwlock_destroy(pthread_rwlock_t *l, const char
 	lockdep_check_held(&(l)->dep_map, (want), __FILE__, __LINE__, __func__)
 #else
 /* Still type-checked (a struct mutex or rw_semaphore), never evaluated. */
-#define lockdep_check_(l, want) \
-	((void)sizeof(_Generic((l), struct mutex * : 1, struct rw_semaphore * : 1)))
+#define lockdep_check_(l, want)                                                   \
+	((void)sizeof(_Generic((l), struct mutex * : 1, const struct mutex * : 1, \
+			       struct rw_semaphore * : 1, const struct rw_semaphore * : 1)))
 #endif
 #define lockdep_assert_held(l) lockdep_check_(l, LOCKDEP_HELD)
 #define lockdep_assert_held_write(l) lockdep_check_(l, LOCKDEP_HELD_WRITE)

@@ -134,13 +134,14 @@ static bool buddy_merge_likely(struct memhp_machine *m, struct zone *zone, unsig
  * Free a chunk into @zone, merging with free buddies. At pageblock order
  * and above, chunks of pageblocks with different types merge only when
  * both are mergeable (UNMOVABLE/MOVABLE/RECLAIMABLE), so an isolated
- * pageblock never merges with a non-isolated one. Caller holds zone->lock.
+ * pageblock never merges with a non-isolated one.
  */
 void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 		     unsigned int order, int migratetype, bool to_tail)
 {
 	unsigned long buddy_pfn = pfn;
 
+	lockdep_assert_held(&zone->lock);
 	while (order < m->max_order) {
 		buddy_pfn = pfn ^ (1UL << order);
 		if (!page_is_buddy(m, zone, buddy_pfn, order))
@@ -455,13 +456,14 @@ unsigned long move_freepages_block(struct memhp_machine *m, struct zone *zone, u
  * Free a chunk larger than a pageblock again one pageblock at a time, each
  * piece to the list of its own pageblock's type. Pieces of one type merge
  * back; an isolated piece never merges with a non-isolated one.
- * Caller holds zone->lock and has taken the chunk off its list.
+ * The caller has taken the chunk off its list.
  */
 static void split_large_buddy(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			      unsigned int order)
 {
 	const unsigned long end = pfn + (1UL << order);
 
+	lockdep_assert_held(&zone->lock);
 	for (; pfn < end; pfn += m->pageblock_nr_pages)
 		__free_one_page(m, zone, pfn, m->pageblock_order, get_pfnblock_migratetype(m, pfn),
 				false);
@@ -476,7 +478,7 @@ static void split_large_buddy(struct memhp_machine *m, struct zone *zone, unsign
  * pageblock: when the pageblock is the tail of a larger chunk, its pages
  * stay allocatable from the old list while it is isolated. This is
  * 6.10's version (docs/semantics.md, "Isolating the tail of a free
- * chunk"). Caller holds zone->lock.
+ * chunk").
  */
 void move_freepages_block_isolate(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 				  int mt)
@@ -485,6 +487,7 @@ void move_freepages_block_isolate(struct memhp_machine *m, struct zone *zone, un
 	unsigned long head;
 	unsigned int order;
 
+	lockdep_assert_held(&zone->lock);
 	if (free_chunk_covering(m, start, &head, &order) && order > m->pageblock_order) {
 		del_page_from_free_list(m, zone, head, order);
 		set_pageblock_migratetype(m, start, mt);
@@ -858,12 +861,13 @@ struct memhp_page *alloc_migration_target(struct memhp_machine *m, int src_zone)
 /*
  * break_down_buddy_pages(): split the free chunk of @high at @pfn down to
  * order 0 around @target, giving every half that does not hold @target
- * back to the @mt list; @target itself stays out. Caller holds zone->lock
- * and has taken the chunk off its list.
+ * back to the @mt list; @target itself stays out. The caller has taken
+ * the chunk off its list.
  */
 static void break_down_buddy_pages(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 				   unsigned long target, unsigned int high, int mt)
 {
+	lockdep_assert_held(&zone->lock);
 	while (high > 0) {
 		unsigned long half = 1UL << --high;
 

@@ -584,7 +584,7 @@ static int pcp_entry_cmp(const void *a, const void *b)
  * type on all its pages, marked as a per-cpu page of the list's order,
  * in the list's zone, on no other list and in no buddy chunk; each
  * list's count is what it holds, and every marked page the memmap walk
- * met is on a list. Caller holds every pcp->lock and zone->lock.
+ * met is on a list.
  */
 static void check_pcp(struct checker *c)
 {
@@ -595,10 +595,12 @@ static void check_pcp(struct checker *c)
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &m->node.node_zones[z];
 
+		lockdep_assert_held(&zone->lock);
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 			long pages = 0;
 
+			lockdep_assert_held(&pcp->lock);
 			for (unsigned int i = 0; i < NR_PCP_LISTS; i++) {
 				unsigned int order = i >= NR_LOWORDER_PCP_LISTS
 							     ? m->pageblock_order
@@ -759,11 +761,12 @@ static void check_cma(struct checker *c)
 }
 
 /* The pools' counts are the hugetlb pages in the memmap, and each free
- * list holds exactly the free ones. Caller holds hugetlb_lock. */
+ * list holds exactly the free ones. */
 static void check_hugetlb(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
 
+	lockdep_assert_held(&m->hugetlb_lock);
 	for (int i = 0; i < m->nr_hstates; i++) {
 		struct hstate *h = &m->hstates[i];
 		unsigned long linked = 0, limit = m->max_pfn;
@@ -922,8 +925,7 @@ static void check_totals(struct checker *c)
 
 /*
  * Walk the sections [first_section, end_section) (all of them: @whole),
- * or just check what an operation touched. Caller holds
- * device_hotplug_lock.
+ * or just check what an operation touched.
  */
 static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r,
 			   unsigned long first_section, unsigned long end_section)
@@ -931,6 +933,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	struct checker *c = calloc(1, sizeof(*c));
 	size_t n;
 
+	lockdep_assert_held(&m->device_hotplug_lock);
 	if (!c)
 		return 0;
 	c->m = m;
@@ -1007,7 +1010,6 @@ size_t memhp_check(struct memhp_machine *m, struct memhp_check_report *r)
  * machine's worth of operations unchecked, and checking costs at most
  * about twice a walk of what the operations touched, at any size
  * (config.check_after_ops_whole: the whole machine every time).
- * Caller holds device_hotplug_lock.
  */
 void check_after_op(struct memhp_machine *m, const char *op, unsigned long start_pfn,
 		    unsigned long nr_pages)
@@ -1016,6 +1018,7 @@ void check_after_op(struct memhp_machine *m, const char *op, unsigned long start
 	unsigned long first = 0, end = m->nr_sections, present = 0;
 	size_t n;
 
+	lockdep_assert_held(&m->device_hotplug_lock);
 	if (!m->cfg.check_after_ops)
 		return;
 	for (int z = 0; z < MAX_NR_ZONES; z++)

@@ -87,7 +87,7 @@ static void online_pages_range(struct memhp_machine *m, unsigned long start, uns
 
 /*
  * Returns 0, -EINVAL (misaligned range), or the errno a MEM_GOING_ONLINE
- * notifier returned. Caller holds mem_hotplug_lock.
+ * notifier returned.
  */
 int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages,
 		 struct zone *zone, struct memory_group *group)
@@ -96,6 +96,7 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 	bool need_zonelists_rebuild;
 	int ret;
 
+	lockdep_assert_held_write(&m->mem_hotplug_lock);
 	if (!nr_pages || !pageblock_aligned(m, pfn) ||
 	    !IS_ALIGNED(pfn + nr_pages, m->pages_per_section)) {
 		memhp_report(m, pfn, "warn", "online_pages: misaligned range");
@@ -205,7 +206,7 @@ static unsigned long count_system_ram_pages(struct memhp_machine *m, unsigned lo
  * until the range is free, a page is definitely unmovable (-EBUSY), or the
  * task has a signal pending (-EINTR). There is no timeout, as in 6.1.
  * Returns 0, -EINVAL, -EBUSY, -EINTR, or a MEM_GOING_OFFLINE notifier's
- * errno. Caller holds mem_hotplug_lock.
+ * errno.
  */
 int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned long nr_pages,
 		  struct zone *zone, struct memory_group *group)
@@ -217,6 +218,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	const char *reason;
 	int ret;
 
+	lockdep_assert_held_write(&m->mem_hotplug_lock);
 	if (!nr_pages || !pageblock_aligned(m, start_pfn) ||
 	    !IS_ALIGNED(start_pfn + nr_pages, m->pages_per_section)) {
 		memhp_report(m, start_pfn, "warn", "offline_pages: misaligned range");

@@ -73,6 +73,7 @@ static void enqueue_huge_page(struct memhp_machine *m, struct hstate *h, struct 
 	struct free_list *list = &h->hugepage_freelists[nid];
 	const unsigned long pfn = page_to_pfn_m(m, head);
 
+	lockdep_assert_held(&m->hugetlb_lock);
 	head->buddy.prev = PFN_NIL;
 	head->buddy.next = list->head;
 	if (list->head == PFN_NIL)
@@ -89,6 +90,7 @@ static void unlink_huge_page(struct memhp_machine *m, struct hstate *h, struct m
 {
 	struct free_list *list = &h->hugepage_freelists[page_nid(m, head)];
 
+	lockdep_assert_held(&m->hugetlb_lock);
 	if (head->buddy.prev == PFN_NIL)
 		list->head = head->buddy.next;
 	else
@@ -111,6 +113,7 @@ static struct memhp_page *dequeue_huge_page_node(struct memhp_machine *m, struct
 {
 	struct free_list *list = &h->hugepage_freelists[nid];
 
+	lockdep_assert_held(&m->hugetlb_lock);
 	for (uint32_t pfn = list->head; pfn != PFN_NIL; pfn = pfn_to_page(m, pfn)->buddy.next) {
 		struct memhp_page *head = pfn_to_page(m, pfn);
 
@@ -131,6 +134,7 @@ static void remove_hugetlb_page(struct memhp_machine *m, struct hstate *h, struc
 {
 	const int nid = page_nid(m, head);
 
+	lockdep_assert_held(&m->hugetlb_lock);
 	if (hpage_freed(head)) {
 		unlink_huge_page(m, h, head);
 		h->free_huge_pages--;
@@ -190,9 +194,10 @@ static struct memhp_page *alloc_fresh_huge_page(struct memhp_machine *m, struct 
 }
 
 /* prep_new_huge_page(): the page joins the pool's count, still holding
- * its reference. Caller holds hugetlb_lock. */
+ * its reference. */
 static void prep_new_huge_page(struct memhp_machine *m, struct hstate *h, struct memhp_page *head)
 {
+	lockdep_assert_held(&m->hugetlb_lock);
 	set_page_flag(head, PG_hugetlb);
 	h->nr_huge_pages++;
 	h->nr_huge_pages_node[page_nid(m, head)]++;

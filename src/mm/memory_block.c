@@ -219,10 +219,11 @@ void memory_blocks_destroy(struct memhp_machine *m)
 /*
  * A block's state and zone change together: lock-free readers
  * (memhp_block_info) see both before or both after, never an online
- * block without its zone. Caller holds the device lock.
+ * block without its zone.
  */
 static void memory_block_publish(struct memory_block *mem, int state, struct zone *zone)
 {
+	lockdep_assert_held(&mem->dev_lock);
 	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_acq_rel);
 	atomic_store(&mem->zone, zone);
 	atomic_store(&mem->state, state);
@@ -230,7 +231,7 @@ static void memory_block_publish(struct memory_block *mem, int state, struct zon
 }
 
 /* On success *zonep is the zone the block went to. Returns 0 or an
- * errno. Caller holds the device lock. */
+ * errno. */
 static int memory_block_online(struct memhp_machine *m, struct memory_block *mem,
 			       struct zone **zonep)
 {
@@ -240,6 +241,7 @@ static int memory_block_online(struct memhp_machine *m, struct memory_block *mem
 	struct zone *zone;
 	int ret;
 
+	lockdep_assert_held(&mem->dev_lock);
 	zone = zone_for_pfn_range(m, mem->online_type, mem->nid, mem->group, start_pfn, nr_pages);
 	mem_hotplug_begin(m);
 	if (nr_vmemmap) {
@@ -280,6 +282,7 @@ static int memory_block_offline(struct memhp_machine *m, struct memory_block *me
 	struct zone *zone = atomic_load(&mem->zone);
 	int ret;
 
+	lockdep_assert_held(&mem->dev_lock);
 	if (!zone)
 		return -EINVAL;
 	mem_hotplug_begin(m);
@@ -345,12 +348,13 @@ static int memory_subsys_offline(struct memhp_machine *m, struct memory_block *m
 
 /*
  * device_online() / device_offline(): 0 on success, 1 if the block already
- * was there, or the errno. Caller holds device_hotplug_lock.
+ * was there, or the errno.
  */
 int device_online(struct memhp_machine *m, struct memory_block *mem)
 {
 	int ret = 1;
 
+	lockdep_assert_held(&m->device_hotplug_lock);
 	pthread_mutex_lock(&mem->dev_lock);
 	if (atomic_load(&mem->dev_offline)) {
 		ret = memory_subsys_online(m, mem);
@@ -369,6 +373,7 @@ int device_offline(struct memhp_machine *m, struct memory_block *mem)
 {
 	int ret = 1;
 
+	lockdep_assert_held(&m->device_hotplug_lock);
 	pthread_mutex_lock(&mem->dev_lock);
 	if (!atomic_load(&mem->dev_offline)) {
 		ret = memory_subsys_offline(m, mem);

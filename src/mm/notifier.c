@@ -225,6 +225,7 @@ int memhp_restore_online_page_callback(struct memhp_machine *m, memhp_online_pag
  * for write, so the callback cannot change underneath. */
 void online_page_callback(struct memhp_machine *m, unsigned long pfn, unsigned int order)
 {
+	lockdep_assert_held_write(&m->mem_hotplug_lock);
 	if (m->online_page_callback)
 		m->online_page_callback(pfn_to_page(m, pfn), order, m->online_page_callback_priv);
 	else

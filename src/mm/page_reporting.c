@@ -100,6 +100,7 @@ static int flush(struct memhp_machine *m, struct zone *zone,
 {
 	int ret = 0;
 
+	lockdep_assert_held(&zone->lock);
 	if (!b->nr)
 		return 0;
 	pthread_mutex_unlock(&zone->lock);

@@ -482,13 +482,14 @@ static void __zone_set_pageset_high_and_batch(struct memhp_machine *m, struct zo
 	}
 }
 
-/* zone_set_pageset_high_and_batch(). Caller holds pcp_batch_high_lock. */
+/* zone_set_pageset_high_and_batch(). */
 static void zone_set_pageset_high_and_batch(struct memhp_machine *m, struct zone *zone,
 					    int cpu_online)
 {
 	int new_batch = MAX(1, zone_batchsize(zone));
 	int new_high = zone_highsize(m, zone, new_batch, cpu_online);
 
+	lockdep_assert_held(&m->pcp_batch_high_lock);
 	if (zone->pageset_high == new_high && zone->pageset_batch == new_batch)
 		return;
 	zone->pageset_high = new_high;
@@ -506,11 +507,11 @@ void zone_pcp_update(struct memhp_machine *m, struct zone *zone, int cpu_online)
 
 /*
  * setup_zone_pageset() for a zone that gets its first pages: boot values
- * (high 0, batch 1: nothing stays on a list), then its own. Caller holds
- * mem_hotplug_lock.
+ * (high 0, batch 1: nothing stays on a list), then its own.
  */
 void setup_zone_pageset(struct memhp_machine *m, struct zone *zone)
 {
+	lockdep_assert_held_write(&m->mem_hotplug_lock);
 	pthread_mutex_lock(&m->pcp_batch_high_lock);
 	zone->pageset_high = BOOT_PAGESET_HIGH;
 	zone->pageset_batch = BOOT_PAGESET_BATCH;

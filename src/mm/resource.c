@@ -52,13 +52,14 @@ void resource_destroy(struct memhp_machine *m)
  * Where to start looking among @parent's children for one at or after
  * @start: the hint when it is a child of @parent that starts no later
  * (siblings are sorted and disjoint, so none before it can reach @start),
- * else the first child. Caller holds resource_lock.
+ * else the first child.
  */
 static struct resource *siblings_from(struct memhp_machine *m, struct resource *parent,
 				      uint64_t start)
 {
 	struct resource *h = m->resource_hint;
 
+	lockdep_assert_held(&m->resource_lock);
 	if (h && h->parent == parent && h->start <= start)
 		return h;
 	return parent->child;

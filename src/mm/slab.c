@@ -181,9 +181,10 @@ static void partial_del(struct memhp_kmem_cache *c, uint32_t idx)
 	c->nr_partial--;
 }
 
-/* A slot for a new slab's bookkeeping. Caller holds c->lock. */
+/* A slot for a new slab's bookkeeping. */
 static long slab_slot(struct memhp_kmem_cache *c)
 {
+	lockdep_assert_held(&c->lock);
 	if (c->nr_free_slots)
 		return c->free_slots[--c->nr_free_slots];
 	if (c->nr_slots == c->cap) {
@@ -206,7 +207,7 @@ static long slab_slot(struct memhp_kmem_cache *c)
 /*
  * allocate_slab(): a new slab at the cache's order, falling back to the
  * smallest order that holds one object, as SLUB retries with s->min when
- * the first attempt (without retries) fails. Caller holds c->lock.
+ * the first attempt (without retries) fails.
  * Returns the slab's index, or -ENOMEM.
  */
 static long allocate_slab(struct memhp_kmem_cache *c)
@@ -218,6 +219,7 @@ static long allocate_slab(struct memhp_kmem_cache *c)
 	uint64_t *map;
 	long idx;
 
+	lockdep_assert_held(&c->lock);
 	page = memhp_alloc_pages(m, c->gfp, order);
 	if (!page && c->min_order < order) {
 		order = c->min_order;
@@ -258,12 +260,13 @@ static long allocate_slab(struct memhp_kmem_cache *c)
 	return idx;
 }
 
-/* discard_slab(). Caller holds c->lock; the slab is on no list. */
+/* discard_slab(): the slab is on no list. */
 static void discard_slab(struct memhp_kmem_cache *c, uint32_t idx)
 {
 	struct slab *s = &c->slabs[idx];
 	struct memhp_page *page = pfn_to_page(c->m, s->pfn);
 
+	lockdep_assert_held(&c->lock);
 	for (unsigned long i = 0; i < (1UL << s->order); i++) {
 		clear_page_flag(page + i, PG_slab);
 		set_page_owner(page + i, 0, 0);

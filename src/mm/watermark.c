@@ -228,9 +228,10 @@ void init_per_zone_wmark_min(struct memhp_machine *m)
 }
 
 /* start_stop_khugepaged(): with THP on, khugepaged runs and recommends;
- * off, it stops. Caller holds wmark_lock. */
+ * off, it stops. */
 static void start_stop_khugepaged(struct memhp_machine *m)
 {
+	lockdep_assert_held(&m->vm.wmark_lock);
 	if (READ_ONCE(m->vm.thp_mode) != MEMHP_THP_NEVER) {
 		m->vm.khugepaged_running = true;
 		set_recommended_min_free_kbytes(m);

@@ -355,13 +355,15 @@ void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
  * ever had managed pages. Total pages is nr_free_zone_pages() of
  * GFP_HIGHUSER_MOVABLE: every zone's managed pages less its high watermark,
  * as they were before the online or offline that calls this recomputes
- * them (init_per_zone_wmark_min() comes later). Caller holds
- * mem_hotplug_lock, or is booting the machine (@boot).
+ * them (init_per_zone_wmark_min() comes later). @boot: the machine is
+ * being created, by one thread, without the hotplug locks.
  */
 void build_all_zonelists(struct memhp_machine *m, bool boot)
 {
 	long total = 0;
 
+	if (!boot)
+		lockdep_assert_held_write(&m->mem_hotplug_lock);
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		long managed = READ_ONCE(m->node.node_zones[z].managed_pages);
 		long high = (long)high_wmark_pages(&m->node.node_zones[z]);
