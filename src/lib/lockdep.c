@@ -197,7 +197,8 @@ static void describe_owner(const struct lockdep_map *map, char *buf, size_t size
 	if (atomic_load_explicit(&map->owner, memory_order_relaxed))
 		snprintf(buf, size, "thread %d holds it", tid);
 	else
-		snprintf(buf, size, "no thread holds it (readers aside)");
+		snprintf(buf, size,
+			 map->rw ? "no thread holds it for writing" : "no thread holds it");
 }
 
 void lockdep_release(struct lockdep_map *map, const char *file, int line)

@@ -119,6 +119,7 @@ struct lockdep_map {
 	_Atomic(struct lockdep_task *) owner;
 	_Atomic int owner_tid;
 	bool counted; /* the owner took it with lockdep on (lockdep_off()) */
+	bool rw;      /* an rw_semaphore's: readers are not recorded in it */
 };
 #define LOCKDEP_MAP_INIT(r) , .dep_map = { .rank = (r) }
 
@@ -196,7 +197,7 @@ static inline void init_rwsem(struct rw_semaphore *l, enum lock_rank rank)
 {
 	(pthread_rwlock_init)(&l->rw, NULL);
 #ifdef MEMHP_LOCKDEP
-	l->dep_map = (struct lockdep_map){ .rank = rank };
+	l->dep_map = (struct lockdep_map){ .rank = rank, .rw = true };
 #else
 	(void)rank;
 #endif
