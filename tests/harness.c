@@ -18,6 +18,9 @@ static struct {
 } machines[MAX_TEST_MACHINES];
 static int nr_machines;
 static bool failed;
+/* SKIP()'s reason; empty: the test ran. */
+#define SKIP_REASON_MAX 200
+static char skip_reason[SKIP_REASON_MAX];
 #define MAX_DEFERRED 16
 static struct {
 	void (*fn)(void *);
@@ -44,6 +47,35 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+}
+
+void test_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("#   ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+void test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+	va_end(ap);
+	if (!skip_reason[0])
+		snprintf(skip_reason, sizeof(skip_reason), "skipped");
+}
+
+void tm_cleanup_run_(struct tm_cleanup *c)
+{
+	if (c->fn)
+		c->fn(c->arg);
 }
 
 bool test_failed(void)
@@ -178,11 +210,15 @@ int run_tests(const struct test *tests, size_t n, int argc, char **argv)
 		if (argc >= 2 && strcmp(argv[1], tests[i].name))
 			continue;
 		failed = false;
+		skip_reason[0] = '\0';
 		memhp_task_clear_signal(memhp_current_task());
 		tests[i].fn();
 		finish_machines();
 		num++;
-		printf("%sok %zu - %s\n", failed ? "not " : "", num, tests[i].name);
+		if (skip_reason[0] && !failed)
+			printf("ok %zu - %s # SKIP %s\n", num, tests[i].name, skip_reason);
+		else
+			printf("%sok %zu - %s\n", failed ? "not " : "", num, tests[i].name);
 		fflush(stdout);
 		nr_failed += failed;
 	}
@@ -247,7 +283,44 @@ void event_log_register(struct memhp_machine *m, struct event_log *log, int prio
 	log->nb.notifier_call = event_log_cb;
 	log->nb.priority = priority;
 	log->nb.priv = log;
-	memhp_register_memory_notifier(m, &log->nb);
+	if (!memhp_register_memory_notifier(m, &log->nb))
+		log->m = m;
+	else
+		test_fail(__FILE__, __LINE__, "event_log_register: refused");
+}
+
+void event_log_unregister(struct event_log *log)
+{
+	if (log->m)
+		memhp_unregister_memory_notifier(log->m, &log->nb);
+	log->m = NULL;
+}
+
+int tm_add_tracer(struct tm_reg *r, struct memhp_machine *m, memhp_trace_fn fn, void *priv)
+{
+	int ret = memhp_add_tracer(m, fn, priv);
+
+	if (!ret)
+		*r = (struct tm_reg){ .m = m, .fn = fn, .priv = priv };
+	return ret;
+}
+
+int tm_register_notifier(struct tm_reg *r, struct memhp_machine *m, struct memhp_notifier_block *nb)
+{
+	int ret = memhp_register_memory_notifier(m, nb);
+
+	if (!ret)
+		*r = (struct tm_reg){ .m = m, .nb = nb };
+	return ret;
+}
+
+void tm_unregister(struct tm_reg *r)
+{
+	if (r->m && r->nb)
+		memhp_unregister_memory_notifier(r->m, r->nb);
+	else if (r->m)
+		memhp_remove_tracer(r->m, r->fn, r->priv);
+	r->m = NULL;
 }
 
 bool event_log_saw(const struct event_log *log, unsigned long event)
