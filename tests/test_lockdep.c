@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_lockdep.c - the lock checks of debug builds (src/lib/lockdep.h).
+ *
+ * Each rule is broken in a child process, which must die of SIGABRT with
+ * a message naming the locks; the same steps done right must not. A
+ * release build has no checks: these tests skip there, and make check
+ * runs them from its debug build.
+ */
+#include "harness.h"
+
+#include "../src/mm/internal.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define B0 0
+
+/* What a child of death() printed on stderr, and how it ended. */
+struct death {
+	int status;
+	char err[4096];
+};
+
+/*
+ * Run @fn(@m) in a child process and wait for it. The child has only
+ * this thread: nothing else of the machine runs while it breaks a rule.
+ * Return: 0, or -errno if the child could not be started or waited for.
+ */
+static int death(void (*fn)(struct memhp_machine *), struct memhp_machine *m, struct death *d)
+{
+	int fds[2];
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		fn(m);
+		_exit(0);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], d->err + len, sizeof(d->err) - 1 - len)) > 0)
+		len += (size_t)n;
+	d->err[len] = '\0';
+	close(fds[0]);
+	return waitpid(pid, &d->status, 0) == pid ? 0 : -errno;
+}
+
+static bool aborted(const struct death *d)
+{
+	return WIFSIGNALED(d->status) && WTERMSIG(d->status) == SIGABRT;
+}
+
+static bool exited_ok(const struct death *d)
+{
+	return WIFEXITED(d->status) && WEXITSTATUS(d->status) == 0;
+}
+
+/* device_online() on an online block: nothing to do, but only under the
+ * device hotplug lock. */
+static void online_again_unlocked(struct memhp_machine *m)
+{
+	device_online(m, find_memory_block_by_id(m, B0));
+}
+
+static void online_again_locked(struct memhp_machine *m)
+{
+	memhp_lock_device_hotplug(m);
+	device_online(m, find_memory_block_by_id(m, B0));
+	memhp_unlock_device_hotplug(m);
+}
+
+static void a_function_called_without_the_lock_it_asserts_aborts(void)
+{
+	struct memhp_machine *m;
+	struct death d;
+
+	if (!LOCKDEP_ENABLED)
+		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
+	m = tm_create(NULL);
+	ASSERT_TRUE(m);
+	ASSERT_TRUE(find_memory_block_by_id(m, B0), "memory%d, a boot block", B0);
+
+	ASSERT_OK(death(online_again_unlocked, m, &d));
+	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(strstr(d.err, "device_hotplug_lock"), "stderr: %s", d.err);
+	ASSERT_TRUE(strstr(d.err, "device_online"), "stderr: %s", d.err);
+
+	ASSERT_OK(death(online_again_locked, m, &d));
+	ASSERT_TRUE(exited_ok(&d), "status %#x, stderr: %s", d.status, d.err);
+}
+
+/* free_pcppages_bulk() takes zone->lock inside pcp->lock; the other way
+ * round, two CPUs could each hold the lock the other waits for. */
+static void pcp_lock_inside_zone_lock(struct memhp_machine *m)
+{
+	struct zone *zone = &m->node.node_zones[MEMHP_ZONE_NORMAL];
+
+	pthread_mutex_lock(&zone->lock);
+	pthread_mutex_lock(&zone->per_cpu_pageset[0].lock);
+	pthread_mutex_unlock(&zone->per_cpu_pageset[0].lock);
+	pthread_mutex_unlock(&zone->lock);
+}
+
+static void zone_lock_inside_pcp_lock(struct memhp_machine *m)
+{
+	struct zone *zone = &m->node.node_zones[MEMHP_ZONE_NORMAL];
+
+	pthread_mutex_lock(&zone->per_cpu_pageset[0].lock);
+	pthread_mutex_lock(&zone->lock);
+	pthread_mutex_unlock(&zone->lock);
+	pthread_mutex_unlock(&zone->per_cpu_pageset[0].lock);
+}
+
+static void taking_locks_against_their_rank_aborts_naming_both(void)
+{
+	struct memhp_machine *m;
+	struct death d;
+
+	if (!LOCKDEP_ENABLED)
+		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
+	m = tm_create(NULL);
+	ASSERT_TRUE(m);
+
+	ASSERT_OK(death(pcp_lock_inside_zone_lock, m, &d));
+	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(strstr(d.err, "lock order: pcp->lock"), "stderr: %s", d.err);
+	ASSERT_TRUE(strstr(d.err, "while holding zone->lock"), "stderr: %s", d.err);
+
+	ASSERT_OK(death(zone_lock_inside_pcp_lock, m, &d));
+	ASSERT_TRUE(exited_ok(&d), "status %#x, stderr: %s", d.status, d.err);
+}
+
+/* Two zone locks at once: only the checker does it, under
+ * mem_hotplug_lock held for writing, so no two threads can. */
+static void two_zone_locks(struct memhp_machine *m)
+{
+	pthread_mutex_lock(&m->node.node_zones[MEMHP_ZONE_DMA32].lock);
+	pthread_mutex_lock(&m->node.node_zones[MEMHP_ZONE_NORMAL].lock);
+	pthread_mutex_unlock(&m->node.node_zones[MEMHP_ZONE_NORMAL].lock);
+	pthread_mutex_unlock(&m->node.node_zones[MEMHP_ZONE_DMA32].lock);
+}
+
+static void two_zone_locks_under_mem_hotplug_lock(struct memhp_machine *m)
+{
+	pthread_rwlock_wrlock(&m->mem_hotplug_lock);
+	two_zone_locks(m);
+	pthread_rwlock_unlock(&m->mem_hotplug_lock);
+}
+
+static void two_locks_of_one_rank_need_its_nest_lock(void)
+{
+	struct memhp_machine *m;
+	struct death d;
+
+	if (!LOCKDEP_ENABLED)
+		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
+	m = tm_create(NULL);
+	ASSERT_TRUE(m);
+
+	ASSERT_OK(death(two_zone_locks, m, &d));
+	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(strstr(d.err, "a second zone->lock"), "stderr: %s", d.err);
+	ASSERT_TRUE(strstr(d.err, "without mem_hotplug_lock"), "stderr: %s", d.err);
+
+	ASSERT_OK(death(two_zone_locks_under_mem_hotplug_lock, m, &d));
+	ASSERT_TRUE(exited_ok(&d), "status %#x, stderr: %s", d.status, d.err);
+}
+
+static void unlock_twice(struct memhp_machine *m)
+{
+	pthread_mutex_lock(&m->resource_lock);
+	pthread_mutex_unlock(&m->resource_lock);
+	pthread_mutex_unlock(&m->resource_lock);
+}
+
+static void lock_twice(struct memhp_machine *m)
+{
+	pthread_mutex_lock(&m->resource_lock);
+	pthread_mutex_lock(&m->resource_lock);
+}
+
+static void unlocking_or_relocking_a_mutex_aborts_instead_of_undefined_behaviour(void)
+{
+	struct memhp_machine *m;
+	struct death d;
+
+	if (!LOCKDEP_ENABLED)
+		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
+	m = tm_create(NULL);
+	ASSERT_TRUE(m);
+
+	ASSERT_OK(death(unlock_twice, m, &d));
+	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(strstr(d.err, "resource_lock unlocked at"), "stderr: %s", d.err);
+
+	/* Without lockdep this one would hang: the default mutex deadlocks. */
+	ASSERT_OK(death(lock_twice, m, &d));
+	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(strstr(d.err, "held by this thread already"), "stderr: %s", d.err);
+}
+
+RUN_TESTS(T(a_function_called_without_the_lock_it_asserts_aborts),
+	  T(taking_locks_against_their_rank_aborts_naming_both),
+	  T(two_locks_of_one_rank_need_its_nest_lock),
+	  T(unlocking_or_relocking_a_mutex_aborts_instead_of_undefined_behaviour))
