@@ -484,9 +484,8 @@ struct pglist_data {
 };
 
 /* Every zone of every possible node, node by node, DMA first. */
-#define for_each_zone(m, var)                                     \
-	for (struct zone *var = &(m)->node_data[0].node_zones[0]; \
-	     var < &(m)->node_data[0].node_zones[0] + (m)->nr_node_ids * MAX_NR_ZONES; var++)
+#define for_each_zone(m, var) \
+	for (struct zone *var = &(m)->node_data[0].node_zones[0]; var; var = next_zone(m, var))
 
 /* A zonelist's zones, at most. */
 #define MAX_ZONELIST (MEMHP_MAX_NUMNODES * MAX_NR_ZONES)
@@ -816,6 +815,18 @@ struct memhp_machine {
 	pthread_rwlock_t bulk_lock;
 	_Atomic unsigned long nr_bulk_updates; /* for the tests */
 };
+
+/* The zone after @zone: the node's next, else the next node's first. */
+static inline struct zone *next_zone(const struct memhp_machine *m, struct zone *zone)
+{
+	const struct pglist_data *pgdat = zone->zone_pgdat;
+
+	if (zone < &pgdat->node_zones[MAX_NR_ZONES - 1])
+		return zone + 1;
+	if (pgdat->node_id + 1 < m->nr_node_ids)
+		return (struct zone *)&m->node_data[pgdat->node_id + 1].node_zones[0];
+	return NULL;
+}
 
 /* ---- Geometry helpers ------------------------------------------------------ */
 
