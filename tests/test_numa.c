@@ -68,7 +68,7 @@ static const char *rd(struct memhp_fs *fs, const char *path)
 }
 
 static long long printk_find(struct memhp_machine *m, const char *text,
-				   struct memhp_printk_record *out)
+			     struct memhp_printk_record *out)
 {
 	struct memhp_printk_record *r = malloc(sizeof(*r));
 	long long found = -1;
