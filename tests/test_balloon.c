@@ -261,12 +261,12 @@ static void inflate_stops_when_the_allocator_runs_dry(void)
 static void offline_migrates_compaction_balloon_pages_and_host_follows(void)
 {
 	struct memhp_machine *m = machine(2);
-	const unsigned long block = memhp_pages_per_block(m);
 	struct memhp_balloon *b;
 	struct trace_rec *t;
 	unsigned long movable;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_VIRTIO, &b));
 	/* GFP_HIGHUSER_MOVABLE: ZONE_MOVABLE first, so all of them in B0. */
@@ -329,6 +329,7 @@ static void the_checker_never_sees_a_balloon_page_half_migrated(void)
 	struct memhp_balloon *b;
 	int seen[2] = { 0, 0 };
 	unsigned long start;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -336,10 +337,10 @@ static void the_checker_never_sees_a_balloon_page_half_migrated(void)
 	ASSERT_EQ(memhp_balloon_inflate(b, NR_BALLOON), NR_BALLOON);
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 	start = contig_target(m, b, B0);
-	ASSERT_OK(memhp_add_tracer(m, half_migrated_tracer, seen));
+	ASSERT_OK(tm_add_tracer(&tracer, m, half_migrated_tracer, seen));
 	ASSERT_OK(memhp_alloc_contig_range(m, start, start + memhp_pageblock_nr_pages(m),
 					   MEMHP_GFP_KERNEL));
-	memhp_remove_tracer(m, half_migrated_tracer, seen);
+	tm_unregister(&tracer);
 	memhp_free_contig_range(m, start, memhp_pageblock_nr_pages(m));
 	ASSERT_GT(seen[0] + seen[1], 0);
 	ASSERT_EQ(seen[0], 0);
@@ -377,7 +378,7 @@ static void migration_to_another_zone_moves_the_managed_page_with_it(void)
 static void offline_fails_ebusy_on_balloon_without_compaction(void)
 {
 	struct memhp_machine *m = machine(1);
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_balloon *b;
 	struct trace_rec *t;
@@ -409,7 +410,7 @@ static void offline_fails_ebusy_on_balloon_without_compaction(void)
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
 	ASSERT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0));
 	ASSERT_TRUE(host_and_guest_agree(m, b, false, B0));
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 
 	/* Deflated, the block goes. */
 	ASSERT_EQ(memhp_balloon_deflate(b, NR_BALLOON), NR_BALLOON);
@@ -443,7 +444,7 @@ static void balloon_without_compaction_never_takes_zone_movable_pages(void)
 static void xen_like_balloon_makes_offline_fail_fast_with_ebusy(void)
 {
 	struct memhp_machine *m = machine(1);
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_balloon *b;
 	struct trace_rec *t;
 	unsigned long normal, nr, *pfns;
@@ -475,7 +476,7 @@ static void xen_like_balloon_makes_offline_fail_fast_with_ebusy(void)
 	ASSERT_EQ(log.events[0], MEMHP_MEM_GOING_OFFLINE);
 	ASSERT_EQ(log.events[1], MEMHP_MEM_CANCEL_OFFLINE);
 	ASSERT_TRUE(host_and_guest_agree(m, b, false, B0));
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 	memhp_balloon_destroy(b);
 	ASSERT_EQ(managed(m, MEMHP_ZONE_NORMAL), normal);
 }
@@ -483,14 +484,14 @@ static void xen_like_balloon_makes_offline_fail_fast_with_ebusy(void)
 static void xen_online_page_puts_hot_added_memory_in_the_balloon_reserved(void)
 {
 	struct memhp_machine *m = machine(0);
-	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_zone_info zi;
 	struct memhp_balloon *b;
 	struct trace_rec *t;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
 	memhp_meminfo(m, &mi0);
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_XEN, &b));
 	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), 0));
@@ -521,7 +522,7 @@ static void xen_online_page_puts_hot_added_memory_in_the_balloon_reserved(void)
 	trace_stop(m, t);
 	ASSERT_STREQ(t->reason, "failure to isolate range");
 	ASSERT_EQ(log.n, 0);
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 
 	/* Deflating populates them: free_reserved_page() makes them RAM. */
 	ASSERT_EQ(memhp_balloon_deflate(b, block), block);
@@ -546,11 +547,11 @@ static void xen_online_page_puts_hot_added_memory_in_the_balloon_reserved(void)
 static void a_poisoned_page_the_host_grants_stays_out_of_the_buddy(void)
 {
 	struct memhp_machine *m = machine(0);
-	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
 	struct memhp_balloon *b;
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &b));
 	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), 0));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -566,13 +567,13 @@ static void a_poisoned_page_the_host_grants_stays_out_of_the_buddy(void)
 static void hyperv_like_unbacked_pages_fail_isolation_even_in_zone_movable(void)
 {
 	struct memhp_machine *m = machine(0);
-	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
-	const unsigned long backed = block / 2;
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_balloon *b;
 	struct trace_rec *t;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
+	const unsigned long backed = block / 2;
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &b));
 	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), backed));
 	ASSERT_EQ(stats(b).host_pages, block - backed);
@@ -599,7 +600,7 @@ static void hyperv_like_unbacked_pages_fail_isolation_even_in_zone_movable(void)
 	ASSERT_EQ(log.n, 0);
 	ASSERT_EQ(t->rounds, 0);
 	ASSERT_EQ(stats(b).onlined, backed);
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 	memhp_balloon_destroy(b);
 	/* Destroying is the host backing everything. */
 	ASSERT_EQ(managed(m, MEMHP_ZONE_MOVABLE), block);
@@ -608,12 +609,12 @@ static void hyperv_like_unbacked_pages_fail_isolation_even_in_zone_movable(void)
 static void hyperv_host_grants_bring_pages_online_one_by_one(void)
 {
 	struct memhp_machine *m = machine(0);
-	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
-	const unsigned long backed = block - 3;
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_balloon *b;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
+	const unsigned long backed = block - 3;
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &b));
 	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), backed));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -648,10 +649,10 @@ static void hyperv_host_grants_bring_pages_online_one_by_one(void)
 static void hyperv_grant_to_an_offline_block_waits_for_onlining(void)
 {
 	struct memhp_machine *m = machine(0);
-	const unsigned long block = memhp_pages_per_block(m);
 	struct memhp_balloon *b;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m);
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &b));
 	ASSERT_OK(memhp_balloon_hot_add(b, HOT, memhp_block_size(m), 0));
 	ASSERT_EQ(memhp_balloon_host_grant(b, block / 4), block / 4);
@@ -667,11 +668,11 @@ static void hyperv_grant_to_an_offline_block_waits_for_onlining(void)
 static void auto_onlined_hot_add_already_knows_what_the_host_backs(void)
 {
 	struct memhp_machine *m = machine(0);
-	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
 	struct memhp_balloon *hv, *xen;
 	struct memhp_block_info info;
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m), start = block_start(m, B0);
 	ASSERT_EQ(memhp_store_auto_online_blocks(m, "online_movable", 14), 14);
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_HYPERV, &hv));
 

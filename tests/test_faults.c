@@ -144,11 +144,11 @@ static void a_failed_migration_list_puts_back_every_isolated_page(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	struct memhp_data *d;
-	const unsigned long start = tm_block_pfn(m, B0);
 	unsigned long verified = 0;
 	int rc;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_OK(memhp_data_create(m, &d));

@@ -412,7 +412,7 @@ static void injector_runs_at_its_priority_among_other_notifiers(void)
 {
 	struct memhp_machine *m = machine(1, MEMHP_MMOP_OFFLINE);
 	AUTO_FS *fs = fs_of(m);
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 
 	ASSERT_TRUE(fs);
 	event_log_register(m, &log, 10);
@@ -427,7 +427,7 @@ static void injector_runs_at_its_priority_among_other_notifiers(void)
 	/* Now the injector stops the chain first; the cancel reaches all. */
 	ASSERT_FALSE(event_log_saw(&log, MEMHP_MEM_GOING_ONLINE));
 	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_CANCEL_ONLINE));
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 }
 
 /* ---- procfs ------------------------------------------------------------------------ */
@@ -685,12 +685,13 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 	struct round_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
 	struct writer a = { 0 }, b = { 0 };
 	struct memhp_data *d;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(fs);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) * 2 - 1024, 0), 0);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(memhp_add_tracer(m, round_tracer, &rw));
+	ASSERT_OK(tm_add_tracer(&tracer, m, round_tracer, &rw));
 
 	ASSERT_OK(start_writer(&a, fs, MEM "/memory32/state", "offline"));
 	wait_rounds(&rw, 3);
@@ -726,7 +727,7 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 
 	memhp_fs_req_free(a.req);
 	memhp_fs_req_free(b.req);
-	memhp_remove_tracer(m, round_tracer, &rw);
+	tm_unregister(&tracer);
 	memhp_data_refuse_migration(d, false);
 	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
 	memhp_data_destroy(d);
@@ -777,12 +778,13 @@ static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
 	struct reader online = { 0 }, uevent = { 0 };
 	char buf[MEMHP_SYSFS_BUF];
 	struct memhp_data *d;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(fs);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, 1024, 0), 0);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(memhp_add_tracer(m, round_tracer, &rw));
+	ASSERT_OK(tm_add_tracer(&tracer, m, round_tracer, &rw));
 	ASSERT_OK(start_writer(&w, fs, MEM "/memory32/state", "offline"));
 	wait_rounds(&rw, 3);
 
@@ -816,7 +818,7 @@ static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
 	ASSERT_ERR(memhp_show_uevent(m, B0, buf, true), 0);
 
 	memhp_fs_req_free(w.req);
-	memhp_remove_tracer(m, round_tracer, &rw);
+	tm_unregister(&tracer);
 	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
 	memhp_data_destroy(d);
 }

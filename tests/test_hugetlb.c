@@ -245,6 +245,7 @@ static void in_use_huge_pages_ping_pong_inside_the_block_until_a_signal(void)
 	struct stop_after s = { .rounds = 20, .task = memhp_current_task() };
 	struct memhp_hugetlbfs *f;
 	unsigned long blk;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 2));
@@ -255,9 +256,9 @@ static void in_use_huge_pages_ping_pong_inside_the_block_until_a_signal(void)
 	ASSERT_EQ(memhp_hugetlbfs_pfn(f, 1) / memhp_pages_per_block(m), blk);
 	/* Free pages elsewhere: the first target lies outside the block. */
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 10));
-	ASSERT_OK(memhp_add_tracer(m, stop_tracer, &s));
+	ASSERT_OK(tm_add_tracer(&tracer, m, stop_tracer, &s));
 	ASSERT_ERR(memhp_block_offline(m, blk), -EINTR);
-	memhp_remove_tracer(m, stop_tracer, &s);
+	tm_unregister(&tracer);
 	memhp_task_clear_signal(memhp_current_task());
 	ASSERT_EQ(s.seen, s.rounds);
 	ASSERT_GT(memhp_hugetlbfs_nr_migrated(f), 10);
@@ -272,6 +273,7 @@ static void a_pinned_huge_page_keeps_offline_retrying(void)
 	struct stop_after s = { .rounds = 5, .task = memhp_current_task() };
 	struct memhp_hugetlbfs *f;
 	unsigned long blk;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 1));
@@ -280,9 +282,9 @@ static void a_pinned_huge_page_keeps_offline_retrying(void)
 	ASSERT_EQ(memhp_hugetlbfs_fallocate(f, 1), 1);
 	memhp_hugetlbfs_pin(f, 0, true);
 	blk = memhp_hugetlbfs_pfn(f, 0) / memhp_pages_per_block(m);
-	ASSERT_OK(memhp_add_tracer(m, stop_tracer, &s));
+	ASSERT_OK(tm_add_tracer(&tracer, m, stop_tracer, &s));
 	ASSERT_ERR(memhp_block_offline(m, blk), -EINTR);
-	memhp_remove_tracer(m, stop_tracer, &s);
+	tm_unregister(&tracer);
 	memhp_task_clear_signal(memhp_current_task());
 	memhp_hugetlbfs_pin(f, 0, false);
 	{
@@ -350,6 +352,7 @@ static void a_gigantic_page_in_zone_normal_is_dissolved_or_pins_its_blocks(void)
 	struct memhp_hugetlbfs *f;
 	unsigned long head;
 	int h;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	h = memhp_hugetlb_hstate(m, 1048576);
@@ -360,9 +363,9 @@ static void a_gigantic_page_in_zone_normal_is_dissolved_or_pins_its_blocks(void)
 	ASSERT_EQ(memhp_hugetlbfs_fallocate(f, 1), 1);
 	head = memhp_hugetlbfs_pfn(f, 0);
 	ASSERT_EQ(head, tm_block_pfn(m, B0));
-	ASSERT_OK(memhp_add_tracer(m, stop_tracer, &s));
+	ASSERT_OK(tm_add_tracer(&tracer, m, stop_tracer, &s));
 	ASSERT_ERR(memhp_block_offline(m, B0 + 3), -EINTR);
-	memhp_remove_tracer(m, stop_tracer, &s);
+	tm_unregister(&tracer);
 	memhp_task_clear_signal(memhp_current_task());
 	memhp_hugetlbfs_truncate(f, 1);
 	ASSERT_EQ(pool(m, h).free, 1);

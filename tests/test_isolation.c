@@ -36,10 +36,10 @@ static unsigned long memfree(struct memhp_machine *m)
 static void isolating_free_pageblocks_hides_them_from_memfree_until_undone(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	unsigned long before;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	before = memfree(m);
 	ASSERT_OK(start_isolate_page_range(m, start, start + 4 * pb, MIGRATE_MOVABLE,
 					   MEMORY_OFFLINE, MEMHP_GFP_USER));
@@ -53,11 +53,11 @@ static void isolating_free_pageblocks_hides_them_from_memfree_until_undone(void)
 static void pages_freed_into_an_isolated_pageblock_stay_out_of_memfree(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *p;
 	unsigned long before;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + pb);
 	ASSERT_TRUE(p);
 	ASSERT_OK(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE,
@@ -88,12 +88,12 @@ static void pages_freed_into_an_isolated_pageblock_stay_out_of_memfree(void)
 static void memfree_does_not_drift_when_an_allocation_splits_a_half_unisolated_chunk(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
-	const unsigned long end = start + memhp_pages_per_block(m);
 	struct memhp_page *p;
 	unsigned long before, pfn;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	const unsigned long end = start + memhp_pages_per_block(m);
 	before = memfree(m);
 	ASSERT_OK(start_isolate_page_range(m, start, end, MIGRATE_MOVABLE, MEMORY_OFFLINE,
 					   MEMHP_GFP_USER));
@@ -197,9 +197,9 @@ static void offlining_never_hands_out_the_last_pageblock_of_a_block(void)
 static void isolating_an_isolated_pageblock_is_ebusy(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	ASSERT_OK(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, 0, 0));
 	ASSERT_ERR(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, 0, 0), -EBUSY);
 	ASSERT_ERR(alloc_contig_range_rc(m, start, start + pb), -EBUSY);
@@ -209,11 +209,11 @@ static void isolating_an_isolated_pageblock_is_ebusy(void)
 static void reserved_page_fails_isolation_even_in_zone_movable(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *p;
 	unsigned long before;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start + 2 * pb, start + 3 * pb);
 	ASSERT_TRUE(p);
 	memhp_SetPageReserved(p);
@@ -231,11 +231,11 @@ static void reserved_page_fails_isolation_even_in_zone_movable(void)
 static void unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_normal(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	unsigned long mv, nm;
 	struct memhp_page *a, *b;
 
 	ASSERT_TRUE(m);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	ASSERT_OK(tm_add_blocks(m, HOT, 2));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_KERNEL));
@@ -260,11 +260,11 @@ static void failed_isolation_turns_unmovable_pageblocks_movable_again(void)
 	/* The failure path resets isolated pageblocks to MOVABLE whatever
 	 * they were (kernel-core.md §9.9). */
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *k, *r;
 	unsigned long kpb;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	k = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0); /* steals a pageblock */
 	ASSERT_TRUE(k && memhp_page_zonenum(k) == MEMHP_ZONE_NORMAL);
 	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);
@@ -296,12 +296,12 @@ int alloc_contig_range_rc(struct memhp_machine *m, unsigned long start, unsigned
 static void alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	/* An odd pageblock: the order-10 chunk that covers it starts before. */
-	const unsigned long start = tm_block_pfn(m, B0) + 3 * pb;
 	unsigned long before = 0, free0;
 
 	ASSERT_TRUE(m);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
+	const unsigned long start = tm_block_pfn(m, B0) + 3 * pb;
 	before = memhp_zone_nr_free_chunks(m, 0, MEMHP_ZONE_MOVABLE, memhp_max_order(m), -1);
 	free0 = memfree(m);
 	ASSERT_OK(memhp_alloc_contig_range(m, start, start + pb, MEMHP_GFP_KERNEL));
@@ -326,10 +326,10 @@ static void alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges(void
 static void alloc_contig_range_migrates_movable_pages_out(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_data *d;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_EQ(memhp_data_alloc(d, 2 * pb, 0), 2 * pb);
 	ASSERT_OK(memhp_alloc_contig_range(m, start, start + 2 * pb, MEMHP_GFP_KERNEL));
@@ -347,11 +347,11 @@ static void alloc_contig_range_migrates_movable_pages_out(void)
 static void alloc_contig_range_fails_ebusy_on_an_unmovable_page_and_restores_all(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *k;
 	unsigned long kpb, free0;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	k = tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(k);
 	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);
@@ -367,11 +367,11 @@ static void alloc_contig_range_treats_pageoffline_as_no_offlining_would(void)
 	/* Flags 0, not MEMORY_OFFLINE: a referenced PageOffline page is
 	 * unmovable outside ZONE_MOVABLE, a refcount-0 one is not free. */
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *p;
 	unsigned long ppb;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	p = tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
@@ -393,10 +393,10 @@ static void alloc_contig_range_treats_pageoffline_as_no_offlining_would(void)
 static void alloc_contig_range_gives_up_after_five_rounds_of_failed_migration(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_data *d;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_EQ(memhp_data_alloc(d, pb, 0), pb);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, -1);
@@ -411,11 +411,11 @@ static void alloc_contig_range_gives_up_after_five_rounds_of_failed_migration(vo
 static void alloc_contig_range_returns_eintr_when_a_signal_is_pending(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_data *d;
 	unsigned long free0;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_EQ(memhp_data_alloc(d, pb, 0), pb);
 	free0 = memfree(m);
@@ -430,9 +430,9 @@ static void alloc_contig_range_returns_eintr_when_a_signal_is_pending(void)
 static void alloc_contig_range_rejects_bad_ranges(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0);
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0);
 	ASSERT_ERR(memhp_alloc_contig_range(m, start, start, 0), -EINVAL);
 	ASSERT_ERR(memhp_alloc_contig_range(m, start + memhp_pages_per_block(m),
 					    start + memhp_pages_per_block(m) + 512, 0),
@@ -497,11 +497,11 @@ static void offline_skips_a_referenced_hwpoison_page_in_zone_normal(void)
 static void only_offlining_skips_hwpoison_pages(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_KERNEL);
-	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *k;
 	unsigned long kpb;
 
 	ASSERT_TRUE(m);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	k = poisoned_kernel_page(m);
 	ASSERT_TRUE(k);
 	kpb = ALIGN_DOWN(memhp_page_to_pfn(k), pb);

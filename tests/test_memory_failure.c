@@ -665,11 +665,12 @@ static void memory_failure_waits_for_an_offline_in_progress(void)
 	struct memhp_data *d = m ? data_in_block(m, 64) : NULL;
 	struct progress pr = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
 	struct call off = { .m = m }, mf = { .m = m };
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(d);
 	mf.pfn = free_pfn(m);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(memhp_add_tracer(m, progress_tracer, &pr));
+	ASSERT_OK(tm_add_tracer(&tracer, m, progress_tracer, &pr));
 	pthread_create(&off.thread, NULL, offline_fn, &off);
 	progress_wait(&pr, 3, false);
 	/* memhp holds mem_hotplug_lock for reading around the whole memory
@@ -680,7 +681,7 @@ static void memory_failure_waits_for_an_offline_in_progress(void)
 	memhp_task_signal(atomic_load(&off.task));
 	pthread_join(off.thread, NULL);
 	pthread_join(mf.thread, NULL);
-	memhp_remove_tracer(m, progress_tracer, &pr);
+	tm_unregister(&tracer);
 	ASSERT_ERR(off.ret, -EINTR);
 	/* Rolled back: the page was free and online again. */
 	ASSERT_OK(mf.ret);

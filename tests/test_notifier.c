@@ -33,6 +33,14 @@ static int order_cb(struct memhp_notifier_block *nb, unsigned long action, void 
 	return MEMHP_NOTIFY_OK;
 }
 
+static void unregister_all(void *arg)
+{
+	struct tm_reg *reg = arg;
+
+	for (int i = 0; i < 4; i++)
+		tm_unregister(&reg[i]);
+}
+
 static void notifiers_run_by_priority_then_in_registration_order(void)
 {
 	struct memhp_machine *m = with_blocks(1);
@@ -44,13 +52,16 @@ static void notifiers_run_by_priority_then_in_registration_order(void)
 		{ .nb.priority = -5, .id = 3 },
 	};
 
+	struct tm_reg reg[4] = { 0 };
+	TM_CLEANUP(unregister_all, reg);
+
 	ASSERT_TRUE(m);
 	for (int i = 0; i < 4; i++) {
 		o[i].nb.notifier_call = order_cb;
 		o[i].nb.priv = &o[i];
 		o[i].log = log;
 		o[i].n = &n;
-		ASSERT_OK(memhp_register_memory_notifier(m, &o[i].nb));
+		ASSERT_OK(tm_register_notifier(&reg[i], m, &o[i].nb));
 	}
 	ASSERT_ERR(memhp_register_memory_notifier(m, &o[0].nb), -EEXIST);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE));
@@ -59,8 +70,6 @@ static void notifiers_run_by_priority_then_in_registration_order(void)
 	ASSERT_EQ(log[1], 0);
 	ASSERT_EQ(log[2], 2);
 	ASSERT_EQ(log[3], 3);
-	for (int i = 0; i < 4; i++)
-		memhp_unregister_memory_notifier(m, &o[i].nb);
 }
 
 static void notifier_errno_encoding_round_trips(void)
@@ -79,9 +88,8 @@ static void notifier_errno_encoding_round_trips(void)
 static void notify_stop_ends_the_chain_without_an_error(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct event_log stop = { .veto_on = MEMHP_MEM_GOING_ONLINE,
-				  .veto_ret = MEMHP_NOTIFY_STOP };
-	struct event_log later = { 0 };
+	AUTO_EVENT_LOG stop = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_STOP };
+	AUTO_EVENT_LOG later = { 0 };
 
 	ASSERT_TRUE(m);
 	event_log_register(m, &stop, 1);
@@ -89,26 +97,26 @@ static void notify_stop_ends_the_chain_without_an_error(void)
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_TRUE(!event_log_saw(&later, MEMHP_MEM_GOING_ONLINE));
 	ASSERT_TRUE(event_log_saw(&later, MEMHP_MEM_ONLINE));
-	memhp_unregister_memory_notifier(m, &stop.nb);
-	memhp_unregister_memory_notifier(m, &later.nb);
+	event_log_unregister(&stop);
+	event_log_unregister(&later);
 }
 
 static void going_online_notify_bad_is_eperm(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct event_log bad = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
+	AUTO_EVENT_LOG bad = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 
 	ASSERT_TRUE(m);
 	event_log_register(m, &bad, 0);
 	ASSERT_ERR(memhp_store_state(m, B0, "online", 6, false), -EPERM);
-	memhp_unregister_memory_notifier(m, &bad.nb);
+	event_log_unregister(&bad);
 }
 
 static void mem_online_and_mem_offline_return_values_are_ignored(void)
 {
 	struct memhp_machine *m = with_blocks(1);
-	struct event_log a = { .veto_on = MEMHP_MEM_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
-	struct event_log b = { .veto_on = MEMHP_MEM_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD };
+	AUTO_EVENT_LOG a = { .veto_on = MEMHP_MEM_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
+	AUTO_EVENT_LOG b = { .veto_on = MEMHP_MEM_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 	struct memhp_block_info bi;
 
 	ASSERT_TRUE(m);
@@ -118,8 +126,8 @@ static void mem_online_and_mem_offline_return_values_are_ignored(void)
 	ASSERT_OK(memhp_block_offline(m, B0));
 	memhp_block_info(m, B0, &bi);
 	ASSERT_EQ(bi.state, MEMHP_MEM_OFFLINE);
-	memhp_unregister_memory_notifier(m, &a.nb);
-	memhp_unregister_memory_notifier(m, &b.nb);
+	event_log_unregister(&a);
+	event_log_unregister(&b);
 }
 
 struct payload {
@@ -146,6 +154,7 @@ static void memory_notify_carries_the_range_without_memmap_pages(void)
 	struct memhp_machine *m;
 	struct payload p = { 0 };
 	const unsigned long vmemmap = 512;
+	AUTO_REG notifier = { 0 };
 
 	tm_config(&cfg);
 	cfg.memmap_on_memory = true;
@@ -154,7 +163,7 @@ static void memory_notify_carries_the_range_without_memmap_pages(void)
 	ASSERT_OK(memhp_add_memory(m, 0, HOT, memhp_block_size(m), MEMHP_MHP_MEMMAP_ON_MEMORY));
 	p.nb.notifier_call = payload_cb;
 	p.nb.priv = &p;
-	memhp_register_memory_notifier(m, &p.nb);
+	tm_register_notifier(&notifier, m, &p.nb);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_EQ(p.n, 2);
 	ASSERT_EQ(p.action[0], MEMHP_MEM_GOING_ONLINE);
@@ -163,7 +172,7 @@ static void memory_notify_carries_the_range_without_memmap_pages(void)
 	/* The node already has normal memory from boot. */
 	ASSERT_EQ(p.seen[0].status_change_nid, MEMHP_NUMA_NO_NODE);
 	ASSERT_EQ(p.seen[0].status_change_nid_normal, MEMHP_NUMA_NO_NODE);
-	memhp_unregister_memory_notifier(m, &p.nb);
+	tm_unregister(&notifier);
 }
 
 struct chunks {

@@ -52,9 +52,9 @@ static void offline_free_block_moves_present_managed_and_memtotal(void)
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct memhp_zone_info before, after;
 	struct memhp_meminfo mi0, mi1;
-	const unsigned long block = memhp_pages_per_block(m);
 
 	ASSERT_TRUE(m);
+	const unsigned long block = memhp_pages_per_block(m);
 	zone(m, MEMHP_ZONE_MOVABLE, &before);
 	memhp_meminfo(m, &mi0);
 	ASSERT_OK(memhp_block_offline(m, B0 + 1));
@@ -73,11 +73,11 @@ static void offline_free_block_moves_present_managed_and_memtotal(void)
 static void offline_migrates_movable_pages_and_owners_see_new_pfns(void)
 {
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), end = start + memhp_pages_per_block(m);
 	struct memhp_data *d;
 	unsigned long in_block = 0, verified, slots;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), end = start + memhp_pages_per_block(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, 3 * memhp_pages_per_block(m) / 2, 0), 0);
 	slots = memhp_data_nr_slots(d);
@@ -140,11 +140,11 @@ static void migration_never_touches_the_target_after_the_owner_switched(void)
 		.putback_page = eager_putback,
 	};
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0);
 	struct eager_owner e = { 0 };
 	int id;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0);
 	id = memhp_register_movable_owner(m, &ops, &e);
 	ASSERT_GT(id, 0);
 	e.page =
@@ -166,14 +166,14 @@ static void migration_never_touches_the_target_after_the_owner_switched(void)
 static void offline_fails_ebusy_on_unmovable_page_in_zone_normal_without_any_event(void)
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_KERNEL);
-	const unsigned long start = tm_block_pfn(m, B0);
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_zone_info z0, z1;
 	struct memhp_page *p;
 	char buf[MEMHP_SYSFS_BUF];
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0);
 	p = tm_alloc_in(m, MEMHP_GFP_KERNEL, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
 	event_log_register(m, &log, 0);
@@ -193,7 +193,7 @@ static void offline_fails_ebusy_on_unmovable_page_in_zone_normal_without_any_eve
 	memhp_show_state(m, B0, buf);
 	ASSERT_STREQ(buf, "online\n");
 	memhp_put_page(p);
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 }
 
 static void offline_succeeds_in_zone_movable_with_the_same_unmovable_page_only_if_it_goes(void)
@@ -201,10 +201,10 @@ static void offline_succeeds_in_zone_movable_with_the_same_unmovable_page_only_i
 	/* In ZONE_MOVABLE isolation does not look at refcounts: an unmovable
 	 * page passes it and the loop retries until the page is freed. */
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0);
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0);
 	/* A page in the movable zone that will not move: allocate it movable
 	 * and keep it without an owner. */
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
@@ -232,19 +232,20 @@ static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 {
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct abort_after a = { .rounds = 5, .task = memhp_current_task() };
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	struct memhp_zone_info z;
 	struct memhp_data *d;
 	unsigned long verified;
 	char buf[MEMHP_SYSFS_BUF];
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) + 100, 0), 0);
 	memhp_data_refuse_migration(d, true);
 	event_log_register(m, &log, 0);
-	ASSERT_OK(memhp_add_tracer(m, abort_tracer, &a));
+	ASSERT_OK(tm_add_tracer(&tracer, m, abort_tracer, &a));
 	memhp_meminfo(m, &mi0);
 
 	ASSERT_ERR(memhp_store_state(m, B0, "offline\n", 8, false), -EINTR);
@@ -262,8 +263,8 @@ static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 	ASSERT_STREQ(buf, "online\n");
 	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
 	ASSERT_EQ(verified, memhp_data_nr_pages(d));
-	memhp_remove_tracer(m, abort_tracer, &a);
-	memhp_unregister_memory_notifier(m, &log.nb);
+	tm_unregister(&tracer);
+	event_log_unregister(&log);
 	memhp_data_destroy(d);
 }
 
@@ -351,16 +352,17 @@ static void state_reads_going_offline_while_offline_runs(void)
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct going g = { .m = m };
+	AUTO_REG notifier = { 0 };
 
 	ASSERT_TRUE(m);
 	g.nb.notifier_call = going_cb;
 	g.nb.priv = &g;
-	memhp_register_memory_notifier(m, &g.nb);
+	tm_register_notifier(&notifier, m, &g.nb);
 	ASSERT_OK(memhp_block_offline(m, B0));
 	ASSERT_STREQ(g.state, "going-offline\n");
 	/* While going offline, valid_zones shows the offline form. */
 	ASSERT_STREQ(g.zones, "Movable Normal\n");
-	memhp_unregister_memory_notifier(m, &g.nb);
+	tm_unregister(&notifier);
 }
 
 static void valid_zones_strings_match_6_1(void)
@@ -463,13 +465,13 @@ static void remove_of_a_misaligned_or_absent_range_is_einval_where_6_1_would_bug
 static void remove_after_offline_frees_memmap_and_host_memory(void)
 {
 	struct memhp_machine *m = machine_with_blocks(1, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long pfn = tm_block_pfn(m, B0);
-	uint8_t *host = (uint8_t *)memhp_phys_base(m) + HOT;
 	struct memhp_page *first;
 	struct memhp_meminfo mi0, mi1;
 	unsigned long touched;
 
 	ASSERT_TRUE(m);
+	const unsigned long pfn = tm_block_pfn(m, B0);
+	uint8_t *host = (uint8_t *)memhp_phys_base(m) + HOT;
 	memhp_meminfo(m, &mi0);
 	memset(host, 0x5a, memhp_block_size(m)); /* the guest used it all */
 	touched = resident(host, memhp_block_size(m));
@@ -558,7 +560,7 @@ static void auto_online_failure_is_silent_and_add_memory_succeeds(void)
 {
 	struct memhp_config cfg;
 	struct memhp_machine *m;
-	struct event_log log = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
+	AUTO_EVENT_LOG log = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 	struct memhp_block_info bi;
 
 	tm_config(&cfg);
@@ -570,17 +572,17 @@ static void auto_online_failure_is_silent_and_add_memory_succeeds(void)
 	memhp_block_info(m, B0, &bi);
 	ASSERT_EQ(bi.state, MEMHP_MEM_OFFLINE);
 	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_CANCEL_ONLINE));
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 }
 
 static void offline_and_remove_memory_reonlines_with_the_old_zone_on_failure(void)
 {
 	struct memhp_machine *m = machine_with_blocks(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long second = tm_block_pfn(m, B0 + 1);
 	struct memhp_block_info bi;
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
+	const unsigned long second = tm_block_pfn(m, B0 + 1);
 	/* A page in the second block that a driver keeps PG_reserved and
 	 * unmanaged (as hv_balloon does): isolation fails there, even in
 	 * ZONE_MOVABLE. */

@@ -110,11 +110,18 @@ static void fd_init(struct fake_driver *fd, struct memhp_machine *m, bool drops_
 	memhp_register_memory_notifier(m, &fd->nb);
 }
 
+/* Let go of the machine; nothing if fd_init() did not run or this did. */
 static void fd_exit(struct fake_driver *fd)
 {
+	if (!fd->nb.notifier_call)
+		return;
 	memhp_unregister_memory_notifier(fd->m, &fd->nb);
 	memhp_restore_online_page_callback(fd->m, fd_online_page);
+	fd->nb.notifier_call = NULL;
 }
+
+/* A fake driver on the test's stack, let go of however the test ends. */
+#define AUTO_FAKE_DRIVER __attribute__((cleanup(fd_exit))) struct fake_driver
 
 static struct memhp_machine *machine(enum memhp_protocol protocol)
 {
@@ -155,7 +162,7 @@ static bool range_is_offline_with_count(struct memhp_machine *m, unsigned long s
 static void online_page_callback_keeps_pages_back_as_pageoffline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_zone_info zi;
 	unsigned long managed0;
 
@@ -181,7 +188,7 @@ static void online_page_callback_keeps_pages_back_as_pageoffline(void)
 static void set_online_page_callback_refuses_a_second_callback(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 
 	ASSERT_TRUE(m);
 	fd_init(&fd, m, true);
@@ -199,7 +206,7 @@ static void set_online_page_callback_refuses_a_second_callback(void)
 static void offline_succeeds_when_the_driver_drops_its_references_in_going_offline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	unsigned long managed0;
 
@@ -224,8 +231,8 @@ static void offline_succeeds_when_the_driver_drops_its_references_in_going_offli
 static void offline_fails_ebusy_on_referenced_pageoffline_and_cancel_reaches_all(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
-	struct event_log before = { 0 }, after = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
+	AUTO_EVENT_LOG before = { 0 }, after = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	char buf[MEMHP_SYSFS_BUF];
 
@@ -251,16 +258,16 @@ static void offline_fails_ebusy_on_referenced_pageoffline_and_cancel_reaches_all
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
 	memhp_show_state(m, B0, buf);
 	ASSERT_STREQ(buf, "online\n");
-	memhp_unregister_memory_notifier(m, &before.nb);
-	memhp_unregister_memory_notifier(m, &after.nb);
+	event_log_unregister(&before);
+	event_log_unregister(&after);
 	fd_exit(&fd);
 }
 
 static void pageoffline_page_in_zone_normal_also_passes_isolation(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
-	struct event_log log = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 
 	ASSERT_TRUE(m);
 	fd_init(&fd, m, false);
@@ -268,17 +275,17 @@ static void pageoffline_page_in_zone_normal_also_passes_isolation(void)
 	event_log_register(m, &log, 0);
 	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
 	ASSERT_TRUE(event_log_saw(&log, MEMHP_MEM_GOING_OFFLINE));
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 	fd_exit(&fd);
 }
 
 static void cancel_offline_reaches_notifiers_that_never_saw_going_offline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
-	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
-				  .veto_ret = memhp_notifier_from_errno(-ENOMEM) };
-	struct event_log low = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
+	AUTO_EVENT_LOG veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				.veto_ret = memhp_notifier_from_errno(-ENOMEM) };
+	AUTO_EVENT_LOG low = { 0 };
 	unsigned long managed;
 
 	ASSERT_TRUE(m);
@@ -296,17 +303,16 @@ static void cancel_offline_reaches_notifiers_that_never_saw_going_offline(void)
 	/* The driver's guard kept it from "restoring" what it never dropped. */
 	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
 	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE), managed);
-	memhp_unregister_memory_notifier(m, &veto.nb);
-	memhp_unregister_memory_notifier(m, &low.nb);
+	event_log_unregister(&veto);
+	event_log_unregister(&low);
 	fd_exit(&fd);
 }
 
 static void a_later_veto_restores_the_driver_references_and_managed_count_exactly(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
-	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
-				  .veto_ret = MEMHP_NOTIFY_BAD };
+	AUTO_FAKE_DRIVER fd = { 0 };
+	AUTO_EVENT_LOG veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE, .veto_ret = MEMHP_NOTIFY_BAD };
 	unsigned long managed;
 
 	ASSERT_TRUE(m);
@@ -320,16 +326,16 @@ static void a_later_veto_restores_the_driver_references_and_managed_count_exactl
 	ASSERT_EQ(fd.going_offline_count, 1);
 	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
 	ASSERT_EQ(zone_managed(m, MEMHP_ZONE_MOVABLE), managed);
-	memhp_unregister_memory_notifier(m, &veto.nb);
+	event_log_unregister(&veto);
 	fd_exit(&fd);
 }
 
 static void going_online_veto_returns_the_errno_and_leaves_the_block_offline(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_ONLINE,
-				  .veto_ret = memhp_notifier_from_errno(-ENOSPC) };
-	struct event_log low = { 0 };
+	AUTO_EVENT_LOG veto = { .veto_on = MEMHP_MEM_GOING_ONLINE,
+				.veto_ret = memhp_notifier_from_errno(-ENOSPC) };
+	AUTO_EVENT_LOG low = { 0 };
 	struct memhp_zone_info zi;
 	struct memhp_meminfo mi0, mi1;
 	char buf[MEMHP_SYSFS_BUF];
@@ -349,8 +355,8 @@ static void going_online_veto_returns_the_errno_and_leaves_the_block_offline(voi
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
 	ASSERT_TRUE(!memhp_pfn_to_online_page(m, tm_block_pfn(m, B0)));
-	memhp_unregister_memory_notifier(m, &veto.nb);
-	memhp_unregister_memory_notifier(m, &low.nb);
+	event_log_unregister(&veto);
+	event_log_unregister(&low);
 }
 
 /* A walker that grabs a reference at the wrong moment. */
@@ -375,7 +381,7 @@ static int stray_notifier(struct memhp_notifier_block *nb, unsigned long action,
 static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
@@ -400,8 +406,9 @@ static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct stray s = { .put_in_going_offline = true };
+	AUTO_REG notifier = { 0 };
 
 	ASSERT_TRUE(m);
 	/* The page gets freed under the driver: the machine stays broken,
@@ -414,7 +421,7 @@ static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 	s.nb.notifier_call = stray_notifier;
 	s.nb.priv = &s;
 	s.nb.priority = -1; /* after the driver dropped its reference */
-	memhp_register_memory_notifier(m, &s.nb);
+	tm_register_notifier(&notifier, m, &s.nb);
 
 	/* The page is neither free nor PageOffline any more: the offline
 	 * loop could never finish. A pending signal ends it at once. */
@@ -425,7 +432,7 @@ static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
 	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
 	ASSERT_TRUE(memhp_check(m, NULL) > 0); /* and the checker sees the damage */
-	memhp_unregister_memory_notifier(m, &s.nb);
+	tm_unregister(&notifier);
 	fd_exit(&fd);
 }
 
@@ -452,19 +459,20 @@ static void take_ref_after_test(struct memhp_machine *m, const struct memhp_trac
 static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_would_bug(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_6_1);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct late_ref l = { 0 };
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	tm_expect_violations(m, "offline-isolated-pages");
 	fd_init(&fd, m, true);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	l.page = memhp_pfn_to_page(m, fd.start);
-	ASSERT_OK(memhp_add_tracer(m, take_ref_after_test, &l));
+	ASSERT_OK(tm_add_tracer(&tracer, m, take_ref_after_test, &l));
 	ASSERT_OK(memhp_block_offline(m, B0));
 	ASSERT_TRUE(l.taken);
 	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);
-	memhp_remove_tracer(m, take_ref_after_test, &l);
+	tm_unregister(&tracer);
 	fd_exit(&fd);
 }
 
@@ -511,7 +519,7 @@ static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
 static void skippable_pages_with_refcount_1_are_skipped_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_meminfo mi0, mi1;
 	unsigned long managed0;
 
@@ -535,11 +543,11 @@ static void skippable_pages_with_refcount_1_are_skipped_2025(void)
 static void pageoffline_without_the_flag_is_ebusy_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct event_log log = { 0 };
+	AUTO_EVENT_LOG log = { 0 };
 	struct memhp_page *normal_page, *movable_page;
-	const unsigned long b0 = tm_block_pfn(m, B0), b1 = tm_block_pfn(m, B0 + 1);
 
 	ASSERT_TRUE(m);
+	const unsigned long b0 = tm_block_pfn(m, B0), b1 = tm_block_pfn(m, B0 + 1);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_KERNEL));
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 	normal_page = tm_alloc_in(m, MEMHP_GFP_KERNEL, b0, b0 + memhp_pages_per_block(m));
@@ -564,13 +572,13 @@ static void pageoffline_without_the_flag_is_ebusy_2025(void)
 	memhp_SetPageOfflineSkippable(movable_page);
 	ASSERT_OK(memhp_block_offline(m, B0));
 	ASSERT_OK(memhp_block_offline(m, B0 + 1));
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 }
 
 static void stray_reference_is_only_a_warning_under_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
@@ -597,7 +605,7 @@ static void stray_reference_is_only_a_warning_under_2025(void)
 static void a_speculative_reference_on_a_skippable_page_breaks_no_invariant_2025(void)
 {
 	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
@@ -619,7 +627,7 @@ struct outcome {
 static void scenario(enum memhp_protocol protocol, struct outcome *o)
 {
 	struct memhp_machine *m = machine(protocol);
-	struct fake_driver fd = { 0 };
+	AUTO_FAKE_DRIVER fd = { 0 };
 	struct memhp_meminfo mi;
 
 	if (!m)

@@ -231,11 +231,11 @@ static void a_list_that_reaches_high_spills_to_the_buddy(void)
 static void isolation_must_drain_a_pcp_page_or_the_range_stays_busy(void)
 {
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct memhp_page *p;
 	unsigned long ppb;
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	memhp_set_current_cpu(1);
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
@@ -301,15 +301,16 @@ static void offline_disables_the_lists_for_its_whole_run(void)
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct pcp_seen s = { .nb.notifier_call = see_high, .m = m, .high_in_going_offline = -1 };
 	int high;
+	AUTO_REG notifier = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT + memhp_block_size(m), 1));
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 	high = pcp(m, MEMHP_ZONE_MOVABLE, 1).high;
 	ASSERT_GT(high, 0);
-	ASSERT_OK(memhp_register_memory_notifier(m, &s.nb));
+	ASSERT_OK(tm_register_notifier(&notifier, m, &s.nb));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_unregister_memory_notifier(m, &s.nb);
+	tm_unregister(&notifier);
 	ASSERT_EQ(s.high_in_going_offline, 0);
 	/* Back, and sized for the zone that is left. */
 	ASSERT_GT(pcp(m, MEMHP_ZONE_MOVABLE, 1).high, 0);
@@ -398,20 +399,21 @@ static void commit_after_drain(struct memhp_machine *m, const struct memhp_trace
 static void a_free_preempted_across_alloc_contig_ranges_drain_makes_it_ebusy(void)
 {
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
-	struct preempted pr = { .m = m };
 	struct memhp_page *p;
 	unsigned long ppb;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct preempted pr = { .m = m };
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &pr.fp));
 	ASSERT_EQ(pr.fp.migratetype, MEMHP_MIGRATE_MOVABLE);
-	ASSERT_OK(memhp_add_tracer(m, commit_after_drain, &pr));
+	ASSERT_OK(tm_add_tracer(&tracer, m, commit_after_drain, &pr));
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
-	memhp_remove_tracer(m, commit_after_drain, &pr);
+	tm_unregister(&tracer);
 	ASSERT_TRUE(pr.committed);
 	/* Isolation is undone: the page waits on the list, legally now. */
 	ASSERT_TRUE(PagePcp(p));
@@ -425,19 +427,20 @@ static void a_free_preempted_across_alloc_contig_ranges_drain_makes_it_ebusy(voi
 static void the_same_race_hands_out_a_page_of_an_isolated_pageblock(void)
 {
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
-	struct preempted pr = { .m = m, .allocate = true };
 	struct memhp_page *p;
 	unsigned long ppb;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct preempted pr = { .m = m, .allocate = true };
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &pr.fp));
-	ASSERT_OK(memhp_add_tracer(m, commit_after_drain, &pr));
+	ASSERT_OK(tm_add_tracer(&tracer, m, commit_after_drain, &pr));
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
-	memhp_remove_tracer(m, commit_after_drain, &pr);
+	tm_unregister(&tracer);
 	/* LIFO: the allocation got the page the free had just committed,
 	 * from its pageblock under isolation. */
 	ASSERT_TRUE(pr.got == p);
@@ -471,17 +474,18 @@ static int commit_in_going_offline(struct memhp_notifier_block *nb, unsigned lon
 static void the_same_preempted_free_cannot_stop_an_offline(void)
 {
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
-	const unsigned long start = tm_block_pfn(m, B0);
-	struct preempted_offline po = { .nb.notifier_call = commit_in_going_offline, .pr.m = m };
 	struct memhp_page *p;
+	AUTO_REG notifier = { 0 };
 
 	ASSERT_TRUE(m);
+	const unsigned long start = tm_block_pfn(m, B0);
+	struct preempted_offline po = { .nb.notifier_call = commit_in_going_offline, .pr.m = m };
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &po.pr.fp));
-	ASSERT_OK(memhp_register_memory_notifier(m, &po.nb));
+	ASSERT_OK(tm_register_notifier(&notifier, m, &po.nb));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_unregister_memory_notifier(m, &po.nb);
+	tm_unregister(&notifier);
 	ASSERT_TRUE(po.pr.committed);
 	ASSERT_TRUE(po.was_buddy);
 }
@@ -595,11 +599,11 @@ static void offline_migrates_pages_still_in_an_lru_add_batch(void)
 static void a_page_in_an_lru_add_batch_is_unmovable_to_alloc_contig_range_in_zone_normal(void)
 {
 	struct memhp_machine *m = machine_cpus(1, MEMHP_MMOP_ONLINE_KERNEL);
-	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	struct memhp_data *d;
 	unsigned long pfn;
 
 	ASSERT_TRUE(m);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_EQ(memhp_data_alloc(d, 1, 0), 1);
 	pfn = memhp_data_pfn(d, 0);

@@ -184,7 +184,7 @@ static void a_successful_offline_logs_offlined_pages_at_kern_debug(void)
 static void a_failed_offline_logs_its_reason_at_kern_debug(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	struct event_log log = { .veto_on = MEMHP_MEM_GOING_OFFLINE, .veto_ret = 0 };
+	AUTO_EVENT_LOG log = { .veto_on = MEMHP_MEM_GOING_OFFLINE, .veto_ret = 0 };
 	struct memhp_printk_record r;
 
 	ASSERT_TRUE(m);
@@ -193,7 +193,7 @@ static void a_failed_offline_logs_its_reason_at_kern_debug(void)
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	event_log_register(m, &log, 0);
 	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 	ASSERT_TRUE(find_record(m,
 				"memory offlining [mem 0x100000000-0x107ffffff] "
 				"failed due to notifier failure",
@@ -205,7 +205,7 @@ static void a_failed_offline_logs_its_reason_at_kern_debug(void)
 static void a_failed_online_logs_its_range_at_kern_debug(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	struct event_log log = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = 0 };
+	AUTO_EVENT_LOG log = { .veto_on = MEMHP_MEM_GOING_ONLINE, .veto_ret = 0 };
 	struct memhp_printk_record r;
 
 	ASSERT_TRUE(m);
@@ -213,7 +213,7 @@ static void a_failed_online_logs_its_range_at_kern_debug(void)
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	event_log_register(m, &log, 0);
 	ASSERT_ERR(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE), -ENOMEM);
-	memhp_unregister_memory_notifier(m, &log.nb);
+	event_log_unregister(&log);
 	ASSERT_TRUE(find_record(m, "online_pages [mem 0x100000000-0x107ffffff] failed", &r) >= 0);
 	ASSERT_EQ(r.level, MEMHP_KERN_DEBUG);
 }
@@ -366,13 +366,14 @@ static void tracers_still_see_the_core_lines_as_messages(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	struct messages msgs = { .n = 0 };
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
-	ASSERT_OK(memhp_add_tracer(m, collect_messages, &msgs));
+	ASSERT_OK(tm_add_tracer(&tracer, m, collect_messages, &msgs));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_remove_tracer(m, collect_messages, &msgs);
+	tm_unregister(&tracer);
 	ASSERT_EQ(msgs.n, 1);
 	ASSERT_STREQ(msgs.lines[0], "Offlined Pages 32768");
 }
@@ -381,11 +382,12 @@ static void printk_of_drivers_goes_to_the_ring_only(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	struct messages msgs = { .n = 0 };
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m);
-	ASSERT_OK(memhp_add_tracer(m, collect_messages, &msgs));
+	ASSERT_OK(tm_add_tracer(&tracer, m, collect_messages, &msgs));
 	memhp_printk(m, MEMHP_KERN_INFO, "Offlined nothing");
-	memhp_remove_tracer(m, collect_messages, &msgs);
+	tm_unregister(&tracer);
 	ASSERT_EQ(msgs.n, 0);
 	ASSERT_TRUE(find_record(m, "Offlined nothing", NULL) >= 0);
 }

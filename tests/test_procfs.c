@@ -147,11 +147,12 @@ static void kpageflags_has_8_bytes_a_pfn_up_to_max_pfn(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	AUTO_FS *fs = fs_of(m);
-	unsigned long end, pps = memhp_pages_per_section(m);
+	unsigned long end, pps;
 	struct memhp_fs_attr a;
 	uint64_t buf[4];
 
 	ASSERT_TRUE(fs);
+	pps = memhp_pages_per_section(m);
 	ASSERT_EQ(mode_of(fs, "/proc/kpageflags"), S_IFREG | 0400);
 	ASSERT_EQ(mode_of(fs, "/proc/kpagecount"), S_IFREG | 0400);
 	ASSERT_OK(memhp_fs_resolve(fs, "/proc/kpageflags", true, &a));

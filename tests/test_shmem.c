@@ -425,8 +425,10 @@ static void destroying_an_instance_frees_every_page(void)
 	struct memhp_machine *m = tm_create(NULL);
 	struct memhp_shmem *sb;
 	struct memhp_shmem_attr a;
-	unsigned long free0 = free_pages(m);
+	unsigned long free0;
 
+	ASSERT_TRUE(m);
+	free0 = free_pages(m);
 	ASSERT_OK(memhp_shmem_create(m, NULL, &sb));
 	ASSERT_OK(memhp_shmem_mkdir(sb, ROOT, "d", 0755, 0, 0, &a));
 	ASSERT_OK(memhp_shmem_mknod(sb, a.ino, "f", S_IFREG | 0600, 0, 0, 0, &a));
@@ -759,6 +761,7 @@ static void the_inode_limit_gives_enospc(void)
 	struct memhp_shmem *sb;
 	struct memhp_shmem_attr a;
 
+	ASSERT_TRUE(m);
 	memhp_shmem_options_init(m, &o);
 	o.max_inodes = 3; /* the root and two more */
 	ASSERT_OK(memhp_shmem_create(m, &o, &sb));

@@ -175,8 +175,8 @@ static void vetoed_offline_gives_balanced_spans_with_notifier_spans(void)
 {
 	struct memhp_machine *m = machine();
 	struct tl_options opt = { .keep_events = true };
-	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
-				  .veto_ret = memhp_notifier_from_errno(-EBUSY) };
+	AUTO_EVENT_LOG veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				.veto_ret = memhp_notifier_from_errno(-EBUSY) };
 	struct timeline *tl = tl_create(&opt);
 	struct summary s;
 	char path[64];
@@ -195,7 +195,7 @@ static void vetoed_offline_gives_balanced_spans_with_notifier_spans(void)
 	why = validate(path, &s);
 	unlink(path);
 	tl_destroy(tl);
-	memhp_unregister_memory_notifier(m, &veto.nb);
+	event_log_unregister(&veto);
 	if (why)
 		test_fail(__FILE__, __LINE__, "%s", why);
 	ASSERT_TRUE(!why);
@@ -248,6 +248,7 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	struct summary s;
 	char path[64];
 	const char *why;
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(m && tl);
 	tl_register_scenario_thread(tl);
@@ -255,10 +256,10 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) / 2, 0), 0);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, -1);
-	ASSERT_OK(memhp_add_tracer(m, abort_tracer, &a));
+	ASSERT_OK(tm_add_tracer(&tracer, m, abort_tracer, &a));
 	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
 	memhp_task_clear_signal(memhp_current_task());
-	memhp_remove_tracer(m, abort_tracer, &a);
+	tm_unregister(&tracer);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, 0);
 	/* The second block, offlined from another thread: its own track. */
 	o.m = m;

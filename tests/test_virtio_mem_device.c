@@ -1209,11 +1209,12 @@ DEVICE_TEST(requests_are_traced_with_their_answer)
 {
 	struct memhp_vmem_dev *d = qemu_dev(BLOCK);
 	struct trace_log log = { 0 };
+	AUTO_REG tracer = { 0 };
 
 	ASSERT_TRUE(d);
-	ASSERT_OK(memhp_add_tracer(fx.m, trace_fn, &log));
+	ASSERT_OK(tm_add_tracer(&tracer, fx.m, trace_fn, &log));
 	ASSERT_EQ(plug(d, 3, 2), NACK);
-	memhp_remove_tracer(fx.m, trace_fn, &log);
+	tm_unregister(&tracer);
 	ASSERT_EQ(log.plugs, 1);
 	ASSERT_EQ(log.last_resp, NACK);
 	ASSERT_EQ(log.last_pfn, gpa(3) >> MEMHP_PAGE_SHIFT);

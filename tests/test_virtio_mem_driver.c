@@ -548,8 +548,8 @@ static void offlining_a_partially_plugged_block_by_hand_succeeds_and_reonline_re
 static void a_later_veto_restores_the_fake_offline_references_and_managed_count(void)
 {
 	static struct rig r; /* rig_down() runs after the test returns */
-	struct event_log veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
-				  .veto_ret = memhp_notifier_from_errno(-ENOMEM) };
+	AUTO_EVENT_LOG veto = { .veto_on = MEMHP_MEM_GOING_OFFLINE,
+				.veto_ret = memhp_notifier_from_errno(-ENOMEM) };
 	struct memhp_zone_info z0, z1;
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
@@ -561,7 +561,7 @@ static void a_later_veto_restores_the_fake_offline_references_and_managed_count(
 	ASSERT_EQ(z1.managed_pages, z0.managed_pages);
 	ASSERT_TRUE(unplugged_half_is(&r, true, 1));
 	ASSERT_EQ(memhp_vmem_drv_block_state(r.drv, B0), MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
-	memhp_unregister_memory_notifier(r.m, &veto.nb);
+	event_log_unregister(&veto);
 }
 
 static void onlining_a_block_the_driver_does_not_expect_is_denied(void)
