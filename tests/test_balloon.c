@@ -1004,14 +1004,15 @@ static void destroy_gives_everything_back_for_every_kind(void)
 	for (int k = 0; k < MEMHP_NR_BALLOON_KINDS; k++) {
 		struct memhp_balloon *b;
 
-		ASSERT_OK(memhp_balloon_create(m, (enum memhp_balloon_kind)k, &b));
-		ASSERT_GT(memhp_balloon_inflate(b, 3 * HUGE + 5), 0);
+		const char *kind = memhp_balloon_kind_name(k);
+
+		ASSERT_OK(memhp_balloon_create(m, (enum memhp_balloon_kind)k, &b), "kind %s", kind);
+		ASSERT_GT(memhp_balloon_inflate(b, 3 * HUGE + 5), 0, "kind %s", kind);
 		memhp_balloon_destroy(b);
 		memhp_meminfo(m, &mi1);
-		if (!EXPECT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0)) ||
-		    !EXPECT_EQ(mi1.total_pages, mi0.total_pages) ||
-		    !EXPECT_EQ(mi1.offline_pages, 0))
-			test_fail(__FILE__, __LINE__, "kind %s", memhp_balloon_kind_name(k));
+		EXPECT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0), "kind %s", kind);
+		EXPECT_EQ(mi1.total_pages, mi0.total_pages, "kind %s", kind);
+		EXPECT_EQ(mi1.offline_pages, 0, "kind %s", kind);
 	}
 }
 

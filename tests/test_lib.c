@@ -29,9 +29,8 @@ static void kstrtoul_rejects_trailing_garbage_einval(void)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = UNTOUCHED;
-		if (!EXPECT_ERR(kstrtoul(bad[i], 0, &v), -EINVAL))
-			test_fail(__FILE__, __LINE__, "input \"%s\"", bad[i]);
-		ASSERT_EQ(v, UNTOUCHED);
+		EXPECT_ERR(kstrtoul(bad[i], 0, &v), -EINVAL, "input \"%s\"", bad[i]);
+		ASSERT_EQ(v, UNTOUCHED, "input \"%s\"", bad[i]);
 	}
 }
 
@@ -165,14 +164,13 @@ static void kstrtobool_reads_only_the_first_characters(void)
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		v = !good[i].v;
-		if (!EXPECT_ERR(kstrtobool(good[i].s, &v), 0) || !EXPECT_EQ(v, good[i].v))
-			test_fail(__FILE__, __LINE__, "input \"%s\"", good[i].s);
+		if (EXPECT_ERR(kstrtobool(good[i].s, &v), 0, "input \"%s\"", good[i].s))
+			EXPECT_EQ(v, good[i].v, "input \"%s\"", good[i].s);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = true;
-		if (!EXPECT_ERR(kstrtobool(bad[i], &v), -EINVAL))
-			test_fail(__FILE__, __LINE__, "input \"%s\"", bad[i]);
-		ASSERT_TRUE(v);
+		EXPECT_ERR(kstrtobool(bad[i], &v), -EINVAL, "input \"%s\"", bad[i]);
+		ASSERT_TRUE(v, "input \"%s\"", bad[i]);
 	}
 }
 
