@@ -171,8 +171,9 @@ struct tm_cleanup {
 void tm_cleanup_run_(struct tm_cleanup *c);
 #define TM_CAT_(a, b) a##b
 #define TM_CAT(a, b) TM_CAT_(a, b)
-#define TM_CLEANUP(f, a)                                                    \
-	__attribute__((cleanup(tm_cleanup_run_))) struct tm_cleanup TM_CAT( \
+/* The variable is never named again: unused, but for its cleanup. */
+#define TM_CLEANUP(f, a)                                                            \
+	__attribute__((cleanup(tm_cleanup_run_), unused)) struct tm_cleanup TM_CAT( \
 		tm_cleanup_, __COUNTER__) = { (f), (a) }
 
 /* ---- Machines ----------------------------------------------------------- */
