@@ -827,8 +827,9 @@ void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigne
  * Take the free chunks of an isolated range off the buddy; PageOffline and
  * HWPoison pages are skipped. Anything else is what the kernel BUG()s on;
  * here it is reported and skipped. The sections go offline first.
- * Returns the pages that were neither PageOffline nor HWPoison-skipped,
- * which is what 6.7+ subtracts from managed pages (the 2025 protocol).
+ * Returns the pages that were neither PageOffline nor HWPoison-skipped
+ * (a poisoned skippable page counts as PageOffline), which is what 6.7+
+ * subtracts from managed pages (the 2025 protocol).
  */
 unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long start,
 				       unsigned long end)
@@ -844,6 +845,13 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 		const uint64_t w = page_raw0(page);
 
 		if (raw0_type(w) != PGTY_BUDDY && raw0_flag(w, PG_hwpoison)) {
+			/* A skippable page a memory failure poisoned is still
+			 * its driver's and was never managed: upstream tests
+			 * HWPoison first and takes it out of managed_pages a
+			 * second time (docs/semantics.md, Deviations). */
+			if (skippable && raw0_type(w) == PGTY_OFFLINE &&
+			    raw0_flag(w, PG_offline_skippable))
+				already_offline++;
 			pfn++;
 			continue;
 		}
