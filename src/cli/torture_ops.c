@@ -129,11 +129,14 @@ static const struct {
 	[T_SELFTEST] = { "selftest", 0 },
 };
 
-/* What Linux itself prints (WARN, Bad page state, dev_err): the kernel's
- * findings, which taint the run. Everything else is memhp's violation. */
+/* What Linux itself prints (WARN, Bad page state, dev_err), and what it
+ * does silently that leaves a block unofflinable for good (hwpoison-leak):
+ * the kernel's findings, which taint the run. Everything else is memhp's
+ * violation. */
 static const char *const kernel_rules[] = {
-	"bad-page",	     "fake-offline-referenced", "offline-isolated-pages", "warn",
-	"virtio-mem-broken", "virtio-mem-memory-left",	"balloon-page-type",	  "memhp-no-memory",
+	"bad-page",	   "fake-offline-referenced", "offline-isolated-pages", "warn",
+	"hwpoison-leak",   "virtio-mem-broken",	      "virtio-mem-memory-left", "balloon-page-type",
+	"memhp-no-memory",
 };
 /* ... of which these leave nothing inconsistent behind (6.1's driver gives
  * up on a device that answered ERROR, and says so): counted, and the run

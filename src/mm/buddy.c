@@ -172,10 +172,11 @@ void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int orde
  * free_pages_prepare(): a page must be clean when its last reference goes.
  * A typed, reserved or still-owned page is a "bad page": reported, its type
  * reset and the page leaked, as 6.1 does. An order-0 HWPoison page is never
- * freed: it stays out of the buddy with refcount 0. In a higher-order free
- * 6.1 checks PG_hwpoison on no page and clears it with the other
- * PAGE_FLAGS_CHECK_AT_PREP flags, so a poisoned page of a non-compound
- * allocation goes back to the buddy (num_poisoned_pages still counts it).
+ * freed: it stays out of the buddy with refcount 0. A higher-order free
+ * looks at PG_hwpoison on no page and clears the PAGE_FLAGS_CHECK_AT_PREP
+ * flags, which leave it out: a poisoned page of a non-compound allocation
+ * goes to the buddy still poisoned, and check_new_pages() keeps it from
+ * being handed out again.
  * Returns whether the chunk may go to the buddy.
  */
 static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page, unsigned int order)
@@ -203,7 +204,7 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 			bad = true;
 			continue;
 		}
-		atomic_store_explicit(&p->flags, 0, memory_order_relaxed);
+		atomic_store_explicit(&p->flags, flags & (1u << PG_hwpoison), memory_order_relaxed);
 		set_page_owner(p, 0, 0);
 	}
 	return !bad;
@@ -290,11 +291,11 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 	bool bad = false;
 
 	/* One load and one store per page: refcount 0, no flags but
-	 * HWPoison, and nothing typed. A higher-order free clears HWPoison
-	 * too, as free_pages_prepare() does for any free of order > 0
-	 * (docs/semantics.md, Memory failure): only an order-0 page keeps
-	 * it, and stays out of the buddy below. */
-	const uint64_t keep = order ? 0 : (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
+	 * HWPoison, and nothing typed. A poisoned page of a higher-order
+	 * chunk goes to the buddy with the chunk, as in 6.1 (free_pages_prepare()
+	 * leaves PG_hwpoison alone); check_new_pages() keeps it from being
+	 * handed out. An order-0 one stays out of the buddy below. */
+	const uint64_t keep = (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
 
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		struct memhp_page *p = page + i;
@@ -666,6 +667,28 @@ static void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsig
 				     order, pfn);
 }
 
+/*
+ * check_new_pages(): a poisoned page may sit in a free chunk (a higher-order
+ * free, or a memory failure that hit a page on its way to the buddy);
+ * 6.1's allocator is the gatekeeper, in rmqueue_buddy() and when it refills
+ * a per-cpu list. A block that holds one is not handed out and does not go
+ * back either: it stays off the free lists, refcount 0, and the allocation
+ * takes another. Linux says nothing; for an order above 0 the block's good
+ * pages are lost with it, and an offline of their memory block can then
+ * never finish, so memhp reports those (`hwpoison-leak`), as the cause of
+ * what follows. Caller holds zone->lock. Returns the first poisoned pfn of
+ * the block, or PFN_NIL if it may be handed out.
+ */
+static unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+{
+	const struct memhp_page *page = pfn_to_page(m, pfn);
+
+	for (unsigned long i = 0; i < (1UL << order); i++)
+		if (unlikely(PageHWPoison(&page[i])))
+			return pfn + i;
+	return PFN_NIL;
+}
+
 static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned int order,
 			  memhp_gfp_t gfp)
 {
@@ -680,12 +703,20 @@ static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned i
 		memset(m->phys + PFN_PHYS(pfn), 0, MEMHP_PAGE_SIZE << order);
 }
 
+/* How many leaked blocks one allocation names; it leaks as many as it meets. */
+#define LEAKS_REPORTED 4
+
 struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
 				       unsigned int order)
 {
 	struct pglist_data *pgdat = &m->node;
 	int highest = gfp_zone(gfp), mt = gfp_migratetype(gfp), preferred = -1;
 	unsigned int alloc_flags = 0;
+	/* Blocks check_new_pages() kept, reported once zone->lock is dropped. */
+	struct {
+		unsigned long pfn, poisoned;
+	} leaked[LEAKS_REPORTED];
+	int nr_leaked = 0;
 
 	(void)nid;
 	mhp_sched_point();
@@ -714,10 +745,29 @@ retry:
 		if (!populated_zone(zone))
 			continue;
 		pthread_mutex_lock(&zone->lock);
-		pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+		for (;;) {
+			unsigned long poisoned;
+
+			pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+			if (pfn == PFN_NIL)
+				break;
+			poisoned = check_new_pages(m, pfn, order);
+			if (likely(poisoned == PFN_NIL))
+				break;
+			if (order && nr_leaked < LEAKS_REPORTED) {
+				leaked[nr_leaked].pfn = pfn;
+				leaked[nr_leaked++].poisoned = poisoned;
+			}
+		}
 		if (pfn != PFN_NIL)
 			check_not_isolated(m, pfn, order);
 		pthread_mutex_unlock(&zone->lock);
+		for (int i = 0; i < nr_leaked; i++)
+			memhp_report(m, leaked[i].pfn, "hwpoison-leak",
+				     "check_new_pages: order-%u allocation met poisoned page %#lx: "
+				     "the %lu pages at %#lx leave the buddy for good",
+				     order, leaked[i].poisoned, 1UL << order, leaked[i].pfn);
+		nr_leaked = 0;
 		if (pfn != PFN_NIL) {
 			mod_vmstat(m, MEMHP_PGALLOC_DMA + z, 1L << order);
 			prep_new_page(m, pfn, order, gfp);

@@ -203,7 +203,7 @@ static void check_chunk_links(struct checker *c, struct zone *zone, unsigned lon
 }
 
 /* Are the tails of the free chunk at @head refcount 0 and untyped, and no
- * page of it PG_hwpoison? */
+ * page of it PG_hwpoison (legal, but counted page by page)? */
 static bool chunk_pages_clean(const struct memhp_page *head, unsigned int order)
 {
 	const uint64_t tail_bad = RAW0_REFCOUNT_MASK | RAW0_TYPE_MASK | RAW0_FLAG(PG_hwpoison);
@@ -249,13 +249,11 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 				break;
 			}
 		}
-		/* A poisoned page must never be handed out again. */
+		/* A poisoned page may sit in a free chunk, as in 6.1: the
+		 * allocator's check_new_pages() never hands it out. Counted. */
 		for (unsigned long p = pfn; p < end; p++)
-			if (PageHWPoison(pfn_to_page(m, p))) {
-				fail(c, p, "hwpoison",
-				     "a PG_hwpoison page is in a free order-%u chunk", order);
+			if (PageHWPoison(pfn_to_page(m, p)))
 				c->hwpoison++;
-			}
 	}
 	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages) {
 		if (pfn_zone(m, p) != zone)
@@ -530,7 +528,7 @@ static void check_counters(struct checker *c)
 	 * Every page memory failure or soft offlining poisoned is counted, and
 	 * stops counting only when its memmap goes. The count may exceed the
 	 * poisoned pages in sight: 6.1 forgets PG_hwpoison without uncounting
-	 * it when a block is onlined again or a high-order free clears it.
+	 * it when a block is onlined again.
 	 */
 	if (c->hwpoison > (unsigned long)MAX(READ_ONCE(m->num_poisoned_pages), 0L))
 		fail(c, MEMHP_NO_PFN, "hwpoison",
