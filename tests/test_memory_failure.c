@@ -909,7 +909,75 @@ static void a_poisoned_tail_keeps_its_poison_when_its_allocation_is_freed(void)
 	ASSERT_EQ(memhp_num_poisoned_pages(m), 1);
 }
 
+/* Signals the offline that memhp says cannot finish, or any offline after
+ * LIVELOCK_ROUNDS migration rounds, so that the test ends either way. */
+#define LIVELOCK_ROUNDS 10000
+
+struct livelock_watch {
+	unsigned long rounds;
+	bool named;
+};
+
+static void livelock_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+{
+	struct livelock_watch *w = priv;
+
+	(void)m;
+	if (ev->kind == MEMHP_TRACE_MESSAGE && !strcmp(ev->name, "offline-poisoned-movable"))
+		w->named = true;
+	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && ++w->rounds < LIVELOCK_ROUNDS && !w->named)
+		return;
+	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND || w->named)
+		memhp_task_signal(memhp_current_task());
+}
+
+static void untrace_livelock(void *arg)
+{
+	void **a = arg;
+
+	memhp_remove_tracer(a[0], livelock_tracer, a[1]);
+}
+
+/*
+ * Found by memhp torture (seed 100044, 2025; 6.1 the same): memory_failure()
+ * leaves a balloon page to its owner, poisoned and still movable. 6.1's
+ * offline_pages() finds it with scan_movable_pages(), do_migrate_range()
+ * steps over it because it is poisoned, and the next scan starts at it
+ * again: the offline retries until a signal. memhp does the same and names
+ * the page once (offline-poisoned-movable), where the torture watchdog
+ * called it a hang.
+ */
+static void offlining_past_a_poisoned_balloon_page_retries_until_a_signal(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	static struct livelock_watch w;
+	static void *arg[2];
+	struct memhp_balloon *b;
+	unsigned long pfn;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "offline-poisoned-movable");
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_VIRTIO, &b));
+	tm_defer((void (*)(void *))memhp_balloon_destroy, b);
+	ASSERT_EQ(memhp_balloon_inflate(b, 1), 1);
+	ASSERT_EQ(memhp_balloon_host_pfns(b, &pfn, 1), 1);
+	ASSERT_TRUE(pfn >= tm_block_pfn(m, B0) && pfn < tm_block_pfn(m, B0 + 1));
+	ASSERT_ERR(memhp_memory_failure(m, pfn), -EBUSY);
+
+	memset(&w, 0, sizeof(w));
+	arg[0] = m;
+	arg[1] = &w;
+	ASSERT_OK(memhp_add_tracer(m, livelock_tracer, &w));
+	tm_defer(untrace_livelock, arg);
+	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
+	memhp_task_clear_signal(memhp_current_task());
+	ASSERT_TRUE(w.named);
+	ASSERT_EQ(tm_violations(m, "offline-poisoned-movable"), 1);
+	ASSERT_TRUE(memhp_balloon_host_has(b, pfn));
+}
+
 RUN_TESTS(T(a_poisoned_page_in_a_free_chunk_is_never_handed_out),
+	  T(offlining_past_a_poisoned_balloon_page_retries_until_a_signal),
 	  T(a_higher_order_allocation_that_meets_a_poisoned_page_loses_its_block),
 	  T(a_poisoned_tail_keeps_its_poison_when_its_allocation_is_freed),
 	  T(soft_offline_takes_a_free_page_off_the_buddy),

@@ -130,12 +130,19 @@ static const struct {
 };
 
 /* What Linux itself prints (WARN, Bad page state, dev_err), and what it
- * does silently that leaves a block unofflinable for good (hwpoison-leak):
- * the kernel's findings, which taint the run. Everything else is memhp's
- * violation. */
+ * does silently that keeps a block from going offline for good
+ * (hwpoison-leak, offline-poisoned-movable): the kernel's findings, which
+ * taint the run. Everything else is memhp's violation. */
 static const char *const kernel_rules[] = {
-	"bad-page",	   "fake-offline-referenced", "offline-isolated-pages", "warn",
-	"hwpoison-leak",   "virtio-mem-broken",	      "virtio-mem-memory-left", "balloon-page-type",
+	"bad-page",
+	"fake-offline-referenced",
+	"offline-isolated-pages",
+	"warn",
+	"hwpoison-leak",
+	"offline-poisoned-movable",
+	"virtio-mem-broken",
+	"virtio-mem-memory-left",
+	"balloon-page-type",
 	"memhp-no-memory",
 };
 /* ... of which these leave nothing inconsistent behind (6.1's driver gives

@@ -211,6 +211,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	struct memhp_memory_notify arg = { .status_change_nid = MEMHP_NUMA_NO_NODE,
 					   .status_change_nid_normal = MEMHP_NUMA_NO_NODE };
 	unsigned long pfn, managed, rounds = 0, migrated = 0;
+	bool livelock_reported = false;
 	const char *reason;
 	int ret;
 
@@ -268,6 +269,20 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 				goto failed_removal_isolated;
 			}
 			ret = scan_movable_pages(m, pfn, end_pfn, &pfn);
+			if (!ret && !livelock_reported && PageHWPoison(pfn_to_page(m, pfn)) &&
+			    !PageLRU(pfn_to_page(m, pfn))) {
+				/*
+				 * do_migrate_range() steps over a poisoned page and
+				 * the next scan starts at it again: a poisoned page
+				 * that stays movable (a balloon page memory_failure()
+				 * left to its owner) keeps 6.1 in this loop until a
+				 * signal. Linux says nothing; memhp says it once.
+				 */
+				livelock_reported = true;
+				memhp_report(m, pfn, "offline-poisoned-movable",
+					     "offline_pages: a poisoned movable page is never "
+					     "migrated: offlining retries until a signal");
+			}
 			if (!ret) {
 				int rc;
 
