@@ -96,11 +96,8 @@ $(B)/$(SHLIB): $(LIB_OBJS)
 $(CLI_OBJS): CPPFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
 # The deterministic scheduler (src/cli/det.c) stands between memhp's
 # threads and these calls; off, each costs a predictable branch.
-DET_WRAPPED := pthread_mutex_lock pthread_mutex_trylock pthread_mutex_unlock \
-	pthread_rwlock_rdlock pthread_rwlock_wrlock pthread_rwlock_tryrdlock \
-	pthread_rwlock_trywrlock pthread_rwlock_unlock pthread_cond_wait \
-	pthread_cond_timedwait pthread_cond_signal pthread_cond_broadcast \
-	pthread_create pthread_join sched_yield clock_gettime
+# One name per line in src/cli/det.wrap: the fuzzers link det.c too.
+DET_WRAPPED := $(shell cat src/cli/det.wrap)
 DET_WRAP := $(foreach f,$(DET_WRAPPED),-Wl,--wrap=$(f))
 $(B)/memhp: $(CLI_OBJS) $(B)/libmemhp.a
 	$(CC) $(LDFLAGS) $(DET_WRAP) -o $@ $(CLI_OBJS) $(B)/libmemhp.a $(shell pkg-config --libs $(CLI_PKGS)) $(LDLIBS)

@@ -47,7 +47,7 @@ check "the report has a column for each protocol"
 grep -Eq "^requested size +$plug -> $to \(-768 MiB\) +$plug -> $to \(-768 MiB\) *$" "$tmp/out" &&
 	grep -Eq "^plugged size \(device\) +$plug -> $to \(-768 MiB\) +$plug -> $to \(-768 MiB\) *$" "$tmp/out"
 check "the device's plugged size is the requested size, in both columns"
-[ "$(grep -Ec "^ +[0-9.]+ +1  \} = plugged $to +[0-9.]+ ms$" "$tmp/out")" -eq 2 ]
+[ "$(grep -Ec "^ *[0-9.]+ +1  \} = plugged $to +[0-9.]+ ms$" "$tmp/out")" -eq 2 ]
 check "the driver's unplug ends at the requested size under each protocol"
 grep -Eq "^Linux 6\.1: $pages pages verified, 0 lost\.  2025 proposal: $pages pages verified, 0 lost\.$" "$tmp/out" &&
 	grep -Eq "^checksummed data +$pages pages verified, 0 lost +$pages pages verified, 0 lost *$" "$tmp/out"

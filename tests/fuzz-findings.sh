@@ -16,7 +16,8 @@ tap_init "$0" "$@"
 # list of suffixes.
 "$MEMHP" serve --mount "$TEST_TMP" -m '1 ' 2> "$TEST_TMP/err"
 is "$?" 2 "size_with_a_blank_suffix_is_refused: memhp serve -m '1 ' is bad usage"
-is "$(head -1 "$TEST_TMP/err")" "memhp serve: -m: invalid RAM size '1 '" "... naming the size"
+is "$(head -1 "$TEST_TMP/err")" "memhp serve: -m 1 : Parameter 'size' expects a non-negative number below 2^64" \
+	"... naming the size as QEMU does"
 # fuzz_lua, regress_fuzz_lua/wait-stalled-without-a-request.lua: a stall
 # armed for a request that never comes; dev:wait_stalled() waited for ever,
 # and --timeout could only end memhp 5 s later ("did not stop when told

@@ -100,20 +100,26 @@ done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The CLI's deterministic scheduler (src/cli/det.c) stands in for these
+# calls, as in the memhp program's link.
+detwrap=""
+for f in $(cat "$top/src/cli/det.wrap"); do
+	detwrap="$detwrap -Wl,--wrap=$f"
+done
 n=0
 for t in "$@"; do
 	case $t in
-	fuzz_qmp_resize) objs="$lib $qmp" libs="jansson" dict=qmp.dict timeout=10
+	fuzz_qmp_resize) objs="$lib $qmp" wrap="" libs="jansson" dict=qmp.dict timeout=10
 		seeds=$top/tests/fuzz/corpus_qmp ;;
 	# The shipped scenarios and the API's tests seed it too (read only).
 	# A scenario is interrupted after 1 s, and memhp run gives up on it
 	# 5 s later with _exit(124), which libFuzzer would not see: a hang
 	# must be caught before, at 3 s, leaving libFuzzer time to report it.
-	fuzz_lua) objs="$lib $qmp $cli" libs=$pkgs dict=lua.dict timeout=3
+	fuzz_lua) objs="$lib $qmp $cli" wrap=$detwrap libs=$pkgs dict=lua.dict timeout=3
 		seeds="$top/tests/fuzz/corpus_lua $top/scenarios $top/tests/lua" ;;
-	fuzz_lua_api) objs="$lib $qmp $cli" libs=$pkgs dict=none timeout=3
+	fuzz_lua_api) objs="$lib $qmp $cli" wrap=$detwrap libs=$pkgs dict=none timeout=3
 		seeds=$top/tests/fuzz/corpus_lua_api ;;
-	fuzz_opts) objs="$lib $qmp $cli" libs=$pkgs dict=opts.dict timeout=10
+	fuzz_opts) objs="$lib $qmp $cli" wrap=$detwrap libs=$pkgs dict=opts.dict timeout=10
 		seeds=$top/tests/fuzz/corpus_opts ;;
 	*) echo "not ok $((n += 1)) - $t: no such target"; echo "not ok $((n += 1)) - $t # SKIP"; continue ;;
 	esac
@@ -121,7 +127,7 @@ for t in "$@"; do
 	n=$((n + 1))
 	# shellcheck disable=SC2086
 	if [ ! -e "$out/failed" ] && "$CLANG" $san -fsanitize=fuzzer -o "$out/$t" $harness $objs \
-		$(pkg-config --libs $libs) -pthread -lm >> "$log" 2>&1; then
+		$(pkg-config --libs $libs) $wrap -pthread -lm >> "$log" 2>&1; then
 		echo "ok $n - $t builds with $CLANG -fsanitize=fuzzer,address,undefined"
 	else
 		echo "not ok $n - $t builds with $CLANG -fsanitize=fuzzer,address,undefined"

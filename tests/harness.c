@@ -257,3 +257,12 @@ bool event_log_saw(const struct event_log *log, unsigned long event)
 			return true;
 	return false;
 }
+
+unsigned long tm_free_pages(struct memhp_machine *m)
+{
+	struct memhp_meminfo mi;
+
+	memhp_lru_add_drain_all(m);
+	memhp_meminfo(m, &mi);
+	return mi.free_pages + mi.pcp_pages;
+}

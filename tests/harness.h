@@ -137,6 +137,13 @@ unsigned long tm_block_pfn(struct memhp_machine *m, unsigned long id);
 struct memhp_page *tm_alloc_in(struct memhp_machine *m, memhp_gfp_t gfp, unsigned long start,
 			       unsigned long end);
 
+/*
+ * Every free page of @m: the LRU add batches drained first (a page whose
+ * owner let go of it while it waited there is free only then), then MemFree
+ * plus the pages on the per-cpu lists, which MemFree leaves out.
+ */
+unsigned long tm_free_pages(struct memhp_machine *m);
+
 /* Records the sequence of memory notifier events it sees. */
 struct event_log {
 	struct memhp_notifier_block nb;

@@ -101,6 +101,7 @@ check_ok $? "a C++ program links against libmemhp with pkg-config's flags"
 readelf -d "$tmp/prog" 2>/dev/null | grep -q 'NEEDED.*\[libmemhp\.so\.0\]'
 check_ok $? "... and records the soname libmemhp.so.0"
 out=$(LD_LIBRARY_PATH=$lib "$tmp/prog" 2>&1)
+printf '%s\n' "$out" >"$tmp/out"
 [ "$out" = "$version Movable" ]
 check_ok $? "... and runs: it onlines a block and reads valid_zones (got '$out')"
 

@@ -130,7 +130,14 @@ held=/tmp/memhp-shell.999999998.AbC123
 other=/tmp/memhp-shell.AbC123
 mkdir "$stale" "$held" "$other"
 rm -f "$TEST_TMP/locked"
-flock "$held" sh -c ': > "$0"; exec sleep 1000' "$TEST_TMP/locked" &
+# The holder is the sleep itself (flock(1) would leave its child behind
+# when killed, holding this test's output open), with the lock on fd 9.
+(
+	exec 9< "$held" > /dev/null 2>&1
+	flock 9
+	: > "$TEST_TMP/locked"
+	exec sleep 1000
+) &
 holder=$!
 PIDS+=("$holder")
 poll test -e "$TEST_TMP/locked"

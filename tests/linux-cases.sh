@@ -131,8 +131,40 @@ part_sysctl_4g() {
 		"i: 4 GiB: min_free_kbytes with DMA, DMA32 and Normal (Linux: 67584)"
 }
 
+# raw KEY: the rest of the first "raw KEY ..." line in $OUT.
+raw() {
+	awk -v k="$1" '$1 == "raw" && $2 == k {sub(/^raw [^ ]* /, ""); print; exit}' "$OUT"
+}
+
+# Case j: the balloon and DIMMs through QMP, from a QEMU command line.
+# Every QMP reply below is the one QEMU 7.2 gave with Linux 6.1 inside.
+part_balloon_dimm() {
+	local boot inflated
+	run_guest balloon-dimm-qmp.sh MEMHP_QMP="$TEST_TMP/qmp"
+	boot=$(field boot MemTotal)
+	inflated=$(field inflated MemTotal)
+	is "$((boot - inflated))" 262144 "j: the balloon takes 256 MiB off MemTotal (Linux: 262144 kB)"
+	is "$(field inflated balloon_inflate)" 65536 "j: balloon_inflate 65536 (Linux: 65536)"
+	is "$(awk '$2 == "query-balloon" {n++} n == 3 {sub(/^raw [^ ]* /, ""); print; exit}' "$OUT")" \
+		'{"return": {"actual": 1342177280}}' "j: query-balloon after the inflation, as QEMU's"
+	is "$(result offline_memory32)/$(result offline_memory33)" ok/ok \
+		"j: DIMM blocks full of balloon pages go offline (Linux: ok, ok)"
+	check "j: ... their balloon pages migrate (Linux: 30724-31280 and 32761-32764)" \
+		[ "$(field offline_memory33 balloon_migrate_delta)" -gt 30000 ]
+	is "$(field deflated balloon_deflate)" 65536 "j: balloon_deflate 65536 after the deflation"
+	is "$(awk '$2 == "query-memory-devices" {n++} n == 2 {sub(/^raw [^ ]* /, ""); print; exit}' "$OUT")" \
+		'{"return": [{"type": "dimm", "data": {"memdev": "/objects/m0", "hotplugged": false, "addr": 4294967296, "hotpluggable": true, "size": 536870912, "slot": 0, "node": 0, "id": "d0"}}, {"type": "dimm", "data": {"memdev": "/objects/m1", "hotplugged": true, "addr": 4831838208, "hotpluggable": true, "size": 134217728, "slot": 1, "node": 0, "id": "d1"}}]}' \
+		"j: device_add: the DIMM in slot 1 after d0, as QEMU lists it"
+	is "$(($(field dimm_added MemTotal) - boot))" 131072 "j: ... the guest onlined it (Linux: +131072 kB)"
+	is "$(field dimm_removed MemTotal)" "$boot" "j: device_del: the guest removed it again"
+	is "$(awk '$2 == "query-memory-devices" {n++} n == 5 {print $NF; exit}' "$OUT")" \
+		'"d2"}}]}' "j: a DIMM in ZONE_NORMAL the kernel uses stays after device_del (Linux: stays)"
+	check "j: ... and 'Offline failed.' is in the kernel log, as in Linux" \
+		grep -q 'memory memory36: Offline failed.' "$OUT"
+}
+
 tap_init "$0" "$@"
-require_tools awk dd od
+require_tools awk dd od socat
 in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G -- part_dimm_normal
 in_shell -m 1G -append nokaslr -- part_boot_1g
 in_shell -m 4G -append nokaslr -- part_boot_4g
@@ -146,4 +178,8 @@ in_shell -m 1G,slots=4,maxmem=16G --auto-online online_movable --device pc-dimm,
 	--device virtio-mem,id=vm0,size=4G,requested-size=1G -- part_files
 in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G -- part_sysctl_1g
 in_shell -m 4G -append nokaslr -- part_sysctl_4g
+in_shell -qmp "unix:$TEST_TMP/qmp" -M q35 -m 1G,slots=2,maxmem=4G \
+	-object memory-backend-ram,id=m0,size=512M -device pc-dimm,id=d0,memdev=m0 \
+	-device virtio-balloon-pci,id=balloon0 -append memhp_default_state=online_movable \
+	-- part_balloon_dimm
 finish

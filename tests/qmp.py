@@ -9,12 +9,22 @@ QEMU) over a unix socket as a VMM's tooling would.
                                    earlier counts: qom-get size first)
   qmp.py SOCKET get ID PROPERTY    print qom-get's value
   qmp.py SOCKET quit
+  qmp.py SOCKET raw JSON           send JSON as it is; print the reply line as the
+                                   server wrote it (events before it are skipped)
+  qmp.py SOCKET until JSON EVENT [N]
+                                   send JSON, print the reply line, then every
+                                   event line as written, timestamp digits as
+                                   "T", until the Nth (default 1) EVENT
+  qmp.py SOCKET balloon BYTES      balloon to BYTES, then wait until query-balloon
+                                   says BYTES; print the BALLOON_CHANGE events'
+                                   "actual", one per line
 
 Errors from the server are printed as "error: CLASS: DESC", exit 1.
 Every read gives up after TIMEOUT seconds (exit 2), so a server that never
 answers fails the test instead of hanging it.
 """
 import json
+import re
 import socket
 import sys
 
@@ -61,6 +71,21 @@ class Qmp:
                 sys.exit(1)
             return reply.get("return")
 
+    def raw_line(self):
+        try:
+            line = self.file.readline()
+        except socket.timeout:
+            print(f"qmp.py: nothing from the server for {TIMEOUT} s", file=sys.stderr)
+            sys.exit(2)
+        if not line:
+            print("qmp.py: the server closed the connection", file=sys.stderr)
+            sys.exit(2)
+        return line.decode("utf-8", "replace").rstrip("\r\n")
+
+    def send_raw(self, text):
+        self.file.write(text.encode() + b"\r\n")
+        self.file.flush()
+
     def next_event(self):
         if self.events:
             return self.events.pop(0)
@@ -94,6 +119,33 @@ def main(argv):
         print(cur)
     elif op == "quit":
         qmp.execute("quit")
+    elif op == "raw":
+        qmp.send_raw(rest[0])
+        while True:
+            line = qmp.raw_line()
+            if '"event"' not in line:
+                print(line)
+                break
+    elif op == "until":
+        want, count = rest[1], int(rest[2]) if len(rest) > 2 else 1
+        qmp.send_raw(rest[0])
+        while count:
+            line = qmp.raw_line()
+            if '"event"' in line:
+                line = re.sub(r'"(seconds|microseconds)": [0-9]+', r'"\1": T', line)
+                if json.loads(line.replace(": T", ": 0"))["event"] == want:
+                    count -= 1
+            print(line)
+    elif op == "balloon":
+        target = int(rest[0], 0)
+        qmp.execute("balloon", value=target)
+        while qmp.execute("query-balloon")["actual"] != target:
+            ev = qmp.next_event()
+            if ev["event"] == "BALLOON_CHANGE":
+                print(ev["data"]["actual"])
+        for ev in qmp.events:
+            if ev["event"] == "BALLOON_CHANGE":
+                print(ev["data"]["actual"])
     else:
         print(f"qmp.py: unknown operation {op}", file=sys.stderr)
         return 2

@@ -158,7 +158,11 @@ is "$(cat "$MNT/sys/kernel/debug/notifier-error-inject/memory/priority")" 0 \
 	"the error injector is loaded from the start, with a priority file"
 H=$MNT/sys/devices/system/node/node0/hugepages/hugepages-2048kB
 echo 8 > "$H/nr_hugepages"
-is "$?:$(cat "$H/nr_hugepages")" "0:0" "nr_hugepages: accepted, nothing allocated"
+is "$?:$(cat "$H/nr_hugepages")" "0:8" "nr_hugepages: the node's pool grows"
+is "$(awk '$1 == "HugePages_Total:" {print $2}' "$MNT/proc/meminfo")" 8 \
+	"... and HugePages_Total says so"
+echo 0 > "$MNT/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+is "$(cat "$H/nr_hugepages")" 0 "/sys/kernel/mm/hugepages shrinks it again"
 echo 1 > "$MNT/sys/devices/system/node/node0/compact"
 is "$?" 0 "node0/compact: accepted, does nothing"
 is "$(chmod 600 "$S/memory33/state" 2>&1 | sed 's/.*: //')" "Operation not permitted" \
@@ -196,28 +200,29 @@ first_line() {
 	printf '%s\nrc=%s\n' "${out%%$'\n'*}" "$rc"
 }
 is "$(first_line -m 12X)" \
-	"memhp serve: -m: invalid RAM size '12X'
-rc=2" "a bad machine option: a message, exit 2"
+	"memhp serve: -m 12X: Parameter 'size' expects a non-negative number below 2^64
+rc=2" "a bad machine option: QEMU's message, exit 2"
 # virtio-mem: QEMU's properties, and what its realize refuses.
 vmem_err() {
 	first_line --device "$1"
 }
-is "$(vmem_err virtio-mem,size=1G)" "memhp serve: --device virtio-mem,size=1G: virtio-mem needs id=
+is "$(vmem_err virtio-mem,size=1G)" \
+	"memhp serve: --device virtio-mem,size=1G: memhp: a virtio-mem device needs an id
 rc=2" "virtio-mem without an id"
 is "$(vmem_err virtio-mem,id=vm0,size=1G,requested-size=2G)" \
-	"memhp serve: virtio-mem vm0: 'requested-size' property exceeds the region size
+	"memhp serve: --device virtio-mem,id=vm0,size=1G,requested-size=2G: memhp: 'requested-size' (0x80000000) exceeds the memory backend size (0x40000000): QEMU 7.2 takes it, memhp's device does not
 rc=1" "a requested size beyond the region"
 is "$(vmem_err virtio-mem,id=vm0,size=1G,block-size=3M)" \
-	"memhp serve: virtio-mem vm0: 'block-size' property has to be a power of two
-rc=1" "a block size that is not a power of two"
+	"memhp serve: --device virtio-mem,id=vm0,size=1G,block-size=3M: 'block-size' property has to be a power of two
+rc=1" "a block size that is not a power of two: QEMU's message"
 is "$(vmem_err virtio-mem,id=vm0,size=1G,requested-size=3M)" \
-	"memhp serve: virtio-mem vm0: 'requested-size' property has to be a multiple of 'block-size'
-rc=1" "a requested size that is not a multiple of the block size"
-is "$(vmem_err virtio-mem,id=vm0,size=1G,addr=0x100000000)" \
-	"memhp serve: --device virtio-mem: property 'addr' not found
-rc=2" "virtio-mem takes memaddr=, not addr= (a PCI address in QEMU)"
+	"memhp serve: --device virtio-mem,id=vm0,size=1G,requested-size=3M: 'requested-size' property has to be multiples of 'block-size' (0x200000)
+rc=1" "a requested size that is not a multiple of the block size: QEMU's message"
+is "$(vmem_err virtio-mem,id=vm0,size=1G,memaddr=0x100100000)" \
+	"memhp serve: --device virtio-mem,id=vm0,size=1G,memaddr=0x100100000: 'memaddr' property has to be multiples of 'block-size' (0x200000)
+rc=1" "memaddr= must be block aligned"
 is "$(vmem_err virtio-mem,id=vm0,size=1G,unplugged-inaccessible=maybe)" \
-	"memhp serve: --device: property 'unplugged-inaccessible': 'maybe' is not on or off
+	"memhp serve: --device virtio-mem,id=vm0,size=1G,unplugged-inaccessible=maybe: Parameter 'unplugged-inaccessible' expects 'on' or 'off'
 rc=2" "unplugged-inaccessible takes on or off"
 is "$("$MEMHP" serve --mount "$MNT" --qmp tcp:localhost:4444 --device virtio-mem,id=vm0,size=1G \
 	2>&1 | grep -c 'memhp serve: --qmp tcp:localhost:4444: ')" 1 "--qmp takes unix sockets only"

@@ -11,6 +11,9 @@
 
 #include "../src/mm/internal.h"
 
+/* Every free page: MemFree and the per-cpu lists, which it leaves out. */
+#define FREE_PAGES(mi) ((mi).free_pages + (mi).pcp_pages)
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -173,7 +176,7 @@ static void balloon_pages_are_excluded_from_memtotal_as_virtio_balloon_does(void
 
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi0.total_pages - mi1.total_pages, NR_BALLOON);
-	ASSERT_EQ(mi0.free_pages - mi1.free_pages, NR_BALLOON);
+	ASSERT_EQ(FREE_PAGES(mi0) - FREE_PAGES(mi1), NR_BALLOON);
 	ASSERT_EQ(mi1.offline_pages, NR_BALLOON);
 	ASSERT_EQ(mi1.present_pages, mi0.present_pages);
 	ASSERT_EQ(stats(b).host_pages, NR_BALLOON);
@@ -206,7 +209,7 @@ static void deflate_returns_pages_and_managed_count(void)
 
 	memhp_meminfo(m, &mi2);
 	ASSERT_EQ(mi2.total_pages - mi1.total_pages, NR_BALLOON / 4);
-	ASSERT_EQ(mi2.free_pages - mi1.free_pages, NR_BALLOON / 4);
+	ASSERT_EQ(FREE_PAGES(mi2) - FREE_PAGES(mi1), NR_BALLOON / 4);
 	ASSERT_EQ(mi2.offline_pages, NR_BALLOON - NR_BALLOON / 4);
 	ASSERT_EQ(stats(b).pages, NR_BALLOON - NR_BALLOON / 4);
 	ASSERT_TRUE(host_and_guest_agree(m, b, true, -1));
@@ -226,7 +229,7 @@ static void deflate_returns_pages_and_managed_count(void)
 	ASSERT_EQ(memhp_balloon_deflate(b, 1), 0);
 	memhp_meminfo(m, &mi2);
 	ASSERT_EQ(mi2.total_pages, mi0.total_pages);
-	ASSERT_EQ(mi2.free_pages, mi0.free_pages);
+	ASSERT_EQ(FREE_PAGES(mi2), FREE_PAGES(mi0));
 	ASSERT_EQ(stats(b).host_pages, 0);
 	memhp_balloon_destroy(b);
 }
@@ -245,9 +248,9 @@ static void inflate_stops_when_the_allocator_runs_dry(void)
 	got = memhp_balloon_inflate(b, ~0UL);
 
 	/* "Out of puff": everything free went, nothing more. */
-	ASSERT_EQ(got, mi0.free_pages);
+	ASSERT_EQ(got, FREE_PAGES(mi0));
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi1.free_pages, 0);
+	ASSERT_EQ(FREE_PAGES(mi1), 0);
 	ASSERT_EQ(memhp_balloon_inflate(b, 1), 0);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 	memhp_balloon_destroy(b);
@@ -404,7 +407,7 @@ static void offline_fails_ebusy_on_balloon_without_compaction(void)
 	ASSERT_STREQ(buf, "online\n");
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
-	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0));
 	ASSERT_TRUE(host_and_guest_agree(m, b, false, B0));
 	memhp_unregister_memory_notifier(m, &log.nb);
 
@@ -620,7 +623,7 @@ static void hyperv_host_grants_bring_pages_online_one_by_one(void)
 
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.total_pages - mi0.total_pages, 1);
-	ASSERT_EQ(mi1.free_pages - mi0.free_pages, 1);
+	ASSERT_EQ(FREE_PAGES(mi1) - FREE_PAGES(mi0), 1);
 	ASSERT_EQ(stats(b).onlined, backed + 1);
 	ASSERT_EQ(stats(b).host_pages, 2);
 	ASSERT_TRUE(!memhp_PageOffline(memhp_pfn_to_online_page(m, start + backed)));
@@ -780,7 +783,7 @@ static void vmware_2m_page_head_refcount_makes_offline_ebusy(void)
 	/* vmw_balloon never touches managed_pages: MemTotal stays. */
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
-	ASSERT_EQ(mi0.free_pages - mi1.free_pages, 3 * HUGE);
+	ASSERT_EQ(FREE_PAGES(mi0) - FREE_PAGES(mi1), 3 * HUGE);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 	t = trace_start(m);
 
@@ -796,7 +799,7 @@ static void vmware_2m_page_head_refcount_makes_offline_ebusy(void)
 	ASSERT_EQ(stats(b).pages, 2 * HUGE);
 	memhp_balloon_destroy(b);
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0));
 	ASSERT_OK(memhp_block_offline(m, B0));
 }
 
@@ -887,7 +890,7 @@ static void vmware_refused_2m_pages_are_split_into_4k_balloon_pages(void)
 		memhp_PageMovable(memhp_pfn_to_online_page(m, block_start(m, B0) + 1)) ||
 		memhp_PageMovable(memhp_pfn_to_online_page(m, block_start(m, B0) + 4 * HUGE + 1)));
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi0.free_pages - mi1.free_pages, 20 * HUGE);
+	ASSERT_EQ(FREE_PAGES(mi0) - FREE_PAGES(mi1), 20 * HUGE);
 	ASSERT_EQ(mi1.offline_pages, 20 * HUGE);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 
@@ -896,7 +899,7 @@ static void vmware_refused_2m_pages_are_split_into_4k_balloon_pages(void)
 	ASSERT_EQ(stats(b).huge_pages, 4 * HUGE);
 	memhp_balloon_destroy(b);
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0));
 }
 
 static void vmware_host_refusing_everything_leaves_nothing_allocated(void)
@@ -915,7 +918,7 @@ static void vmware_host_refusing_everything_leaves_nothing_allocated(void)
 
 	ASSERT_GT(stats(b).refused, 0);
 	memhp_meminfo(m, &mi1);
-	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0));
 	memhp_balloon_destroy(b);
 }
 
@@ -1004,7 +1007,7 @@ static void destroy_gives_everything_back_for_every_kind(void)
 		ASSERT_GT(memhp_balloon_inflate(b, 3 * HUGE + 5), 0);
 		memhp_balloon_destroy(b);
 		memhp_meminfo(m, &mi1);
-		if (!EXPECT_EQ(mi1.free_pages, mi0.free_pages) ||
+		if (!EXPECT_EQ(FREE_PAGES(mi1), FREE_PAGES(mi0)) ||
 		    !EXPECT_EQ(mi1.total_pages, mi0.total_pages) ||
 		    !EXPECT_EQ(mi1.offline_pages, 0))
 			test_fail(__FILE__, __LINE__, "kind %s", memhp_balloon_kind_name(k));

@@ -297,9 +297,11 @@ static void generic_device_files_parse_as_the_kernel_does(void)
 	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
 		      "16"),
 		   2);
+	/* The node's pool grew to what was asked (memhp/hugetlb.h). */
 	ASSERT_STREQ(rd(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/"
 			    "nr_hugepages"),
-		     "0\n");
+		     "16\n");
+	ASSERT_STREQ(rd(fs, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"), "16\n");
 	ASSERT_ERR(wr(fs, "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
 		      "0x10"),
 		   -EINVAL);

@@ -30,12 +30,10 @@ static long slab_kb(struct memhp_machine *m)
 	       KB_PER_PAGE;
 }
 
+/* Every free page: on the free lists or the per-cpu lists. */
 static unsigned long memfree(struct memhp_machine *m)
 {
-	struct memhp_meminfo mi;
-
-	memhp_meminfo(m, &mi);
-	return mi.free_pages;
+	return tm_free_pages(m);
 }
 
 static void a_booted_guest_holds_what_its_config_says(void)

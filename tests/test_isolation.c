@@ -23,12 +23,14 @@ static struct memhp_machine *with_block(enum memhp_online_type type)
 	return m;
 }
 
+/* Free pages, in the buddy or on per-cpu lists: what the allocator can
+ * hand out, whichever list a page waits on. */
 static unsigned long memfree(struct memhp_machine *m)
 {
 	struct memhp_meminfo mi;
 
 	memhp_meminfo(m, &mi);
-	return mi.free_pages;
+	return mi.free_pages + mi.pcp_pages;
 }
 
 static void isolating_free_pageblocks_hides_them_from_memfree_until_undone(void)
@@ -60,6 +62,9 @@ static void pages_freed_into_an_isolated_pageblock_stay_out_of_memfree(void)
 	ASSERT_TRUE(p);
 	ASSERT_OK(start_isolate_page_range(m, start, start + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE,
 					   MEMHP_GFP_USER));
+	/* What tm_alloc_in() freed went onto a per-cpu list: every user of
+	 * isolation drains them into the ISOLATE lists. */
+	drain_all_pages(m, NULL);
 	before = memfree(m);
 	memhp_put_page(p);
 	ASSERT_EQ(memfree(m), before);
@@ -312,6 +317,8 @@ static void alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges(void
 	ASSERT_EQ(memhp_pfn_migratetype(m, start), MEMHP_MIGRATE_MOVABLE);
 	memhp_free_contig_range(m, start, pb);
 	ASSERT_EQ(memfree(m), free0);
+	/* Freed page by page, they wait on a per-cpu list until drained. */
+	memhp_drain_all_pages(m);
 	ASSERT_EQ(memhp_zone_nr_free_chunks(m, 0, MEMHP_ZONE_MOVABLE, memhp_max_order(m), -1),
 		  before);
 }
@@ -372,6 +379,7 @@ static void alloc_contig_range_treats_pageoffline_as_no_offlining_would(void)
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
 	/* The same page lets offlining's isolation through. */
 	ASSERT_OK(start_isolate_page_range(m, ppb, ppb + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0));
+	drain_all_pages(m, NULL); /* what tm_alloc_in() freed */
 	ASSERT_ERR(test_pages_isolated(m, ppb, ppb + pb, MEMORY_OFFLINE), -EBUSY);
 	memhp_page_ref_dec_and_test(p); /* a driver letting go: refcount 0 */
 	ASSERT_OK(test_pages_isolated(m, ppb, ppb + pb, MEMORY_OFFLINE));
@@ -502,6 +510,7 @@ static void only_offlining_skips_hwpoison_pages(void)
 	ASSERT_ERR(start_isolate_page_range(m, kpb, kpb + pb, MIGRATE_MOVABLE, 0, 0), -EBUSY);
 	ASSERT_ERR(memhp_alloc_contig_range(m, kpb, kpb + pb, MEMHP_GFP_KERNEL), -EBUSY);
 	ASSERT_OK(start_isolate_page_range(m, kpb, kpb + pb, MIGRATE_MOVABLE, MEMORY_OFFLINE, 0));
+	drain_all_pages(m, NULL); /* what tm_alloc_in() freed */
 	ASSERT_ERR(test_pages_isolated(m, kpb, kpb + pb, 0), -EBUSY);
 	ASSERT_OK(test_pages_isolated(m, kpb, kpb + pb, MEMORY_OFFLINE));
 	undo_isolate_page_range(m, kpb, kpb + pb, MIGRATE_MOVABLE);

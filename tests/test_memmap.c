@@ -42,6 +42,7 @@ static void get_page_unless_zero_fails_on_a_free_page(void)
 static void the_last_put_frees_the_page_into_the_buddy(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_meminfo mi0, mi1;
 	struct memhp_page *p;
 	unsigned long before;
 
@@ -52,8 +53,18 @@ static void the_last_put_frees_the_page_into_the_buddy(void)
 	memhp_get_page(p);
 	memhp_put_page(p);
 	ASSERT_EQ(memfree(m), before);
+	/* The last put frees it onto this CPU's list: free, not yet in the
+	 * buddy, not in MemFree; a drain takes it there. */
+	memhp_meminfo(m, &mi0);
 	memhp_put_page(p);
-	ASSERT_EQ(memfree(m), before + 1);
+	memhp_meminfo(m, &mi1);
+	ASSERT_TRUE(memhp_page_count(p) == 0 && !memhp_PageBuddy(p));
+	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
+	ASSERT_EQ(mi1.pcp_pages, mi0.pcp_pages + 1);
+	memhp_drain_all_pages(m);
+	memhp_meminfo(m, &mi0);
+	ASSERT_EQ(mi0.pcp_pages, 0);
+	ASSERT_EQ(mi0.free_pages, mi1.free_pages + mi1.pcp_pages);
 }
 
 static void the_last_put_of_a_pageoffline_page_is_a_bad_page_that_leaks(void)
@@ -88,6 +99,9 @@ static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
 	ASSERT_TRUE(p);
 	memhp_SetPageMovable(p, 1, 0);
 	memhp_put_page(p);
+	/* The LRU add batch still holds the page; the drain's put is the
+	 * last one. */
+	memhp_lru_add_drain_all(m);
 	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
 	memhp_data_destroy(d);
 }

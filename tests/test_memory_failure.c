@@ -90,12 +90,10 @@ static bool klog_saw(const struct klog *log, const char *fmt, unsigned long pfn)
 
 /* ---- Helpers ---------------------------------------------------------------------- */
 
+/* Every free page: on the free lists or the per-cpu lists. */
 static unsigned long free_pages(struct memhp_machine *m)
 {
-	struct memhp_meminfo mi;
-
-	memhp_meminfo(m, &mi);
-	return mi.free_pages;
+	return tm_free_pages(m);
 }
 
 static unsigned long managed(struct memhp_machine *m, enum memhp_zone_type z)

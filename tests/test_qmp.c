@@ -23,6 +23,8 @@
 #include "../src/qmp/qmp.h"
 #include "harness.h"
 
+#include <memhp/acpi_memory.h>
+#include <memhp/virtio_balloon.h>
 #include <memhp/virtio_mem.h>
 #include <memhp/virtio_mem_driver.h>
 
@@ -57,6 +59,14 @@ struct rig {
 	struct qmp_device qdev;
 	struct qmp_vm vm;
 	struct qmp_server *server;
+	/* rig_up_dimms(): -m 512M,slots=2,maxmem=8G, the ACPI memory hotplug
+	 * controller and the guest's side of it (sync mode) */
+	struct memhp_acpi_memhp *acpi;
+	struct memhp_acpi_memhp_drv *acpi_drv;
+	/* rig_up_balloon(): virtio-balloon-pci,id=balloon0 and its driver */
+	struct memhp_vballoon_dev *bdev;
+	struct memhp_vballoon_drv *bdrv;
+	struct qmp_balloon qb;
 	char dir[64];
 	char path[128];
 	pthread_mutex_t lock;
@@ -79,6 +89,14 @@ static void rig_down(void *arg)
 	struct rig *r = arg;
 
 	qmp_server_stop(r->server);
+	memhp_acpi_memhp_drv_remove(r->acpi_drv);
+	memhp_acpi_memhp_destroy(r->acpi);
+	r->acpi_drv = NULL;
+	r->acpi = NULL;
+	memhp_vballoon_drv_remove(r->bdrv);
+	memhp_vballoon_dev_destroy(r->bdev);
+	r->bdrv = NULL;
+	r->bdev = NULL;
 	memhp_vmem_drv_remove(r->drv);
 	memhp_vmem_dev_destroy(r->dev);
 	r->server = NULL;
@@ -90,9 +108,19 @@ static void rig_down(void *arg)
 	pthread_mutex_destroy(&r->lock);
 }
 
+/* QEMU's RAM size for the balloon: -m 512M, no DIMMs. */
+static uint64_t base_ram_size(void *priv)
+{
+	(void)priv;
+	return BASE_MEMORY;
+}
+
 /* @rate_ms: MEMORY_DEVICE_SIZE_CHANGE's rate limit (0: QEMU's); @flavor:
- * the VMM whose device rules the device follows. */
-static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor)
+ * the VMM whose device rules the device follows; @balloon: 0 none, 1 a
+ * virtio-balloon-pci "balloon0" whose guest has no driver yet, 2 one with
+ * its driver (sync mode). */
+static bool rig_up_full(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor,
+			int balloon, bool dimms, enum memhp_online_type auto_online)
 {
 	struct memhp_config cfg;
 	struct memhp_vmem_dev_config dc = {
@@ -109,7 +137,7 @@ static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_f
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	tm_config(&cfg);
-	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
+	cfg.auto_online_blocks = auto_online;
 	r->m = tm_create(&cfg);
 	if (!r->m)
 		return false;
@@ -123,12 +151,47 @@ static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_f
 	if (memhp_vmem_drv_probe(r->m, r->dev, &p, &r->drv))
 		return false;
 	memhp_vmem_drv_process(r->drv);
+	if (balloon) {
+		struct memhp_vballoon_dev_config bc;
+
+		memhp_vballoon_dev_config_init(&bc);
+		bc.id = "balloon0";
+		bc.ram_size = base_ram_size;
+		if (memhp_vballoon_dev_create(r->m, &bc, &r->bdev))
+			return false;
+		r->qb = (struct qmp_balloon){ "balloon0", r->bdev };
+	}
+	if (balloon > 1) {
+		struct memhp_vballoon_drv_params bp;
+
+		memhp_vballoon_drv_params_init(&bp);
+		bp.sync = true;
+		if (memhp_vballoon_drv_probe(r->m, r->bdev, &bp, &r->bdrv))
+			return false;
+	}
+	if (dimms) {
+		struct memhp_acpi_memhp_drv_params ap;
+
+		if (memhp_acpi_memhp_create(r->m, 2, &r->acpi))
+			return false;
+		memhp_acpi_memhp_drv_params_init(&ap);
+		ap.sync = true;
+		if (memhp_acpi_memhp_drv_probe(r->m, r->acpi, &ap, &r->acpi_drv))
+			return false;
+	}
 	r->qdev = (struct qmp_device){ "vm0", "mem0", r->dev };
 	r->vm = (struct qmp_vm){
 		.m = r->m,
 		.base_memory = BASE_MEMORY,
 		.devices = &r->qdev,
 		.nr_devices = 1,
+		.balloon = balloon ? &r->qb : NULL,
+		.slots = dimms ? 2 : 0,
+		.maxmem = dimms ? 8 * MEMHP_GiB : 0,
+		.dev_base = DEV_ADDR,
+		/* maxmem - RAM, and 1 GiB of alignment room per slot */
+		.dev_size = dimms ? 8 * MEMHP_GiB - BASE_MEMORY + 2 * MEMHP_GiB : DEV_SIZE,
+		.acpi = r->acpi,
 		.quit = on_quit,
 		.priv = r,
 		.size_change_rate_ms = rate_ms,
@@ -148,6 +211,23 @@ static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_f
 	if (ret)
 		test_fail(__FILE__, __LINE__, "qmp_server_start: %s: %s", errno_name(ret), err);
 	return !ret;
+}
+
+static bool rig_up_all(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor,
+		       int balloon)
+{
+	return rig_up_full(r, rate_ms, flavor, balloon, false, MEMHP_MMOP_ONLINE_MOVABLE);
+}
+
+static bool rig_up_flavor(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor)
+{
+	return rig_up_all(r, rate_ms, flavor, 0);
+}
+
+/* The VM of the recording: -m 512M,slots=2,maxmem=8G and virtio-mem vm0. */
+static bool rig_up_dimms(struct rig *r, enum memhp_online_type auto_online)
+{
+	return rig_up_full(r, 0, MEMHP_VMEM_QEMU, 0, true, auto_online);
 }
 
 static bool rig_up(struct rig *r, unsigned int rate_ms)
@@ -1057,6 +1137,550 @@ static void start_refuses_bad_specs_and_vms(void)
 
 /* ---- Where memhp differs from QEMU (docs/qmp.md) ---------------------------------------- */
 
+/* ---- The balloon -------------------------------------------------------------------------- */
+
+#define NOT_ACTIVE                                                                             \
+	"{\"error\": {\"class\": \"DeviceNotActive\", \"desc\": \"No balloon device has been " \
+	"activated\"}}\r\n"
+
+static void balloon_commands_without_a_balloon_are_device_not_active(void)
+{
+	static struct rig r;
+
+	/* QEMU 7.2 without -device virtio-balloon-pci. */
+	ASSERT_TRUE(rig_up(&r, 0));
+	CLIENT(c, &r);
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", NOT_ACTIVE);
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1}}", NOT_ACTIVE);
+	/* The arguments are checked first. */
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1, \"x\": 2}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+	     "unexpected\"}}\r\n");
+}
+
+static void balloon_argument_errors_are_qemus(void)
+{
+	static struct rig r;
+	static const char *const not_integer[] = { "\"1\"", "1.5", "18446744073709551615", "null",
+						   "true" };
+	const char *expects_size = "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+				   "\"Parameter 'target' expects a size\"}}\r\n";
+	char req[256];
+
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 1));
+	CLIENT(c, &r);
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 0}}", expects_size);
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": -1}}", expects_size);
+	for (size_t i = 0; i < sizeof(not_integer) / sizeof(not_integer[0]); i++) {
+		snprintf(req, sizeof(req),
+			 "{\"execute\": \"balloon\", \"arguments\": {\"value\": %s}}",
+			 not_integer[i]);
+		XCHG(&c, req,
+		     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid parameter "
+		     "type for 'value', expected: integer\"}}\r\n");
+	}
+	XCHG(&c, "{\"execute\": \"balloon\"}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'value' is "
+	     "missing\"}}\r\n");
+	XCHG(&c, "{\"execute\": \"query-balloon\", \"arguments\": {\"x\": 1}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'x' is "
+	     "unexpected\"}}\r\n");
+	/* Nothing changed, and without a driver nothing would. */
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", "{\"return\": {\"actual\": 536870912}}\r\n");
+	/* A target above the RAM size is an empty balloon; INT64_MAX is fine. */
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 9223372036854775807}}", OK);
+}
+
+/* A BALLOON_CHANGE event for @actual, or false after the deadline. */
+static bool wait_balloon_event(struct client *c, unsigned long long actual, unsigned int *events)
+{
+	char line[LINE_MAX_BYTES], rest[256];
+
+	snprintf(rest, sizeof(rest),
+		 "\"event\": \"BALLOON_CHANGE\", \"data\": {\"actual\": %llu}}\r\n", actual);
+	while (client_line(c, line, sizeof(line))) {
+		if (!strstr(line, "BALLOON_CHANGE")) {
+			test_fail(__FILE__, __LINE__, "not a BALLOON_CHANGE: %s", line);
+			return false;
+		}
+		(*events)++;
+		if (event_matches(line, rest))
+			return true;
+	}
+	test_fail(__FILE__, __LINE__, "no BALLOON_CHANGE for %llu", actual);
+	return false;
+}
+
+static void balloon_inflates_and_balloon_change_follows_rate_limited(void)
+{
+	static struct rig r;
+	unsigned int events = 0;
+	struct memhp_meminfo mi0, mi1;
+
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 2));
+	CLIENT(c, &r);
+	memhp_meminfo(r.m, &mi0);
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", "{\"return\": {\"actual\": 536870912}}\r\n");
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 532676608}, \"id\": 3}",
+	     "{\"return\": {}, \"id\": 3}\r\n");
+	/* The reply comes at once; the guest works on its own time. */
+	memhp_vballoon_drv_process(r.bdrv);
+	/* QEMU 7.2 + Linux 6.1 (case j): the first event says 1 MiB, at
+	 * once; the later ones are held for a second and only the last goes
+	 * out. */
+	ASSERT_TRUE(wait_balloon_event(&c, 536870912ULL - MEMHP_MiB, &events));
+	ASSERT_TRUE(wait_balloon_event(&c, 532676608ULL, &events));
+	ASSERT_EQ(events, 2);
+	XCHG(&c, "{\"execute\": \"query-balloon\"}", "{\"return\": {\"actual\": 532676608}}\r\n");
+	/* Linux: MemTotal falls by the balloon. */
+	memhp_meminfo(r.m, &mi1);
+	ASSERT_EQ(mi0.total_pages - mi1.total_pages, 1024);
+	ASSERT_EQ(memhp_vmstat(r.m, MEMHP_BALLOON_INFLATE), 1024);
+	/* And back. */
+	XCHG(&c, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 536870912}}", OK);
+	memhp_vballoon_drv_process(r.bdrv);
+	events = 0;
+	ASSERT_TRUE(wait_balloon_event(&c, 536870912ULL, &events));
+	memhp_meminfo(r.m, &mi1);
+	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
+}
+
+#define MAXU64 "18446744073709551615"
+
+static void balloon_guest_stats_and_their_properties_are_qemus(void)
+{
+	static struct rig r;
+	static const char *const interval_errors[][2] = {
+		{ "-1", "timer value must be greater than zero" },
+		{ "4294967296", "timer value is too big" },
+		{ "\"x\"",
+		  "Invalid parameter type for 'guest-stats-polling-interval', expected: integer" },
+	};
+	char req[512], want[512];
+
+	/* No driver yet: what QEMU 7.2 says before the guest sent any. */
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 1));
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats\"}}",
+	     "{\"return\": {\"stats\": {\"stat-htlb-pgalloc\": " MAXU64
+	     ", \"stat-swap-out\": " MAXU64 ", \"stat-available-memory\": " MAXU64
+	     ", \"stat-htlb-pgfail\": " MAXU64 ", \"stat-free-memory\": " MAXU64
+	     ", \"stat-minor-faults\": " MAXU64 ", \"stat-major-faults\": " MAXU64
+	     ", \"stat-total-memory\": " MAXU64 ", \"stat-swap-in\": " MAXU64
+	     ", \"stat-disk-caches\": " MAXU64 "}, \"last-update\": 0}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats-polling-interval\"}}",
+	     "{\"return\": 0}\r\n");
+	for (size_t i = 0; i < sizeof(interval_errors) / sizeof(interval_errors[0]); i++) {
+		snprintf(req, sizeof(req),
+			 "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", "
+			 "\"property\": \"guest-stats-polling-interval\", \"value\": %s}}",
+			 interval_errors[i][0]);
+		snprintf(want, sizeof(want),
+			 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"%s\"}}\r\n",
+			 interval_errors[i][1]);
+		XCHG(&c, req, want);
+	}
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats-polling-interval\", \"value\": 2}}",
+	     OK);
+	/* The backend holds the property; the proxy aliases it. */
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0/virtio-backend\", "
+	     "\"property\": \"guest-stats-polling-interval\"}}",
+	     "{\"return\": 2}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats\", \"value\": 1}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Property "
+	     "'virtio-balloon-device.guest-stats' is not writable\"}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"type\"}}",
+	     "{\"return\": \"virtio-balloon-pci\"}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0/virtio-backend\", "
+	     "\"property\": \"type\"}}",
+	     "{\"return\": \"virtio-balloon-device\"}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"deflate-on-oom\"}}",
+	     "{\"return\": false}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"free-page-reporting\"}}",
+	     "{\"return\": false}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"deflate-on-oom\", \"value\": true}}",
+	     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Attempt to set property "
+	     "'deflate-on-oom' on anonymous device (type 'virtio-balloon-device') after it was "
+	     "realized\"}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"balloon0\", \"property\": "
+	     "\"guest-stats-polling-interval\", \"value\": 0}}",
+	     OK);
+}
+
+static void balloon_guest_stats_carry_the_guests_meminfo(void)
+{
+	static struct rig r;
+	struct memhp_meminfo mi;
+	char want[1024];
+
+	/* The driver primes the stats queue at probe, as init_vqs() does. */
+	ASSERT_TRUE(rig_up_all(&r, 0, MEMHP_VMEM_QEMU, 2));
+	CLIENT(c, &r);
+	memhp_meminfo(r.m, &mi);
+	/* Linux 6.1 (case j): stat-total-memory and stat-free-memory are
+	 * MemTotal and MemFree in bytes; memhp has no swap, faults or
+	 * hugetlb. Only the start of the reply is fixed here (available
+	 * memory and last-update depend on the moment). */
+	snprintf(want, sizeof(want),
+		 "{\"return\": {\"stats\": {\"stat-htlb-pgalloc\": 0, \"stat-swap-out\": 0, "
+		 "\"stat-available-memory\": ");
+	client_sends(&c, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"balloon0\", "
+			 "\"property\": \"guest-stats\"}}");
+	{
+		char line[LINE_MAX_BYTES], tail[256];
+
+		ASSERT_TRUE(client_line(&c, line, sizeof(line)));
+		ASSERT_TRUE(!strncmp(line, want, strlen(want)));
+		snprintf(tail, sizeof(tail),
+			 "\"stat-free-memory\": %llu, \"stat-minor-faults\": 0, "
+			 "\"stat-major-faults\": 0, \"stat-total-memory\": %llu, \"stat-swap-in\": "
+			 "0, "
+			 "\"stat-disk-caches\": 0}, \"last-update\": ",
+			 (unsigned long long)mi.free_pages * 4096,
+			 (unsigned long long)mi.total_pages * 4096);
+		ASSERT_TRUE(strstr(line, tail) != NULL);
+	}
+}
+
+/* ---- DIMMs at run time -------------------------------------------------------------- */
+
+#define ERR(desc) "{\"error\": {\"class\": \"GenericError\", \"desc\": \"" desc "\"}}\r\n"
+#define NOT_FOUND_ERR(desc) \
+	"{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"" desc "\"}}\r\n"
+
+static void object_add_and_del_errors_are_qemus(void)
+{
+	static struct rig r;
+
+	ASSERT_TRUE(rig_up_dimms(&r, MEMHP_MMOP_ONLINE_MOVABLE));
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m1\", \"size\": 1073741824}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m1\", \"size\": 1073741824}}",
+	     ERR("attempt to add duplicate property 'm1' to object (type 'container')"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m2\"}}",
+	     ERR("Parameter 'size' is missing"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m2\", \"size\": 0}}",
+	     ERR("property 'size' of memory-backend-ram doesn't take value '0'"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"a b\", \"size\": 1048576}}",
+	     ERR("Parameter 'id' expects an identifier"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"../../x\", \"size\": 1048576}}",
+	     ERR("Parameter 'id' expects an identifier"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m2\", \"size\": \"1G\"}}",
+	     ERR("Parameter 'size' expects uint64"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m3\", \"size\": 1073741824, \"foo\": 1}}",
+	     ERR("Parameter 'foo' is unexpected"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-foo\", "
+	     "\"id\": \"m3\", \"size\": 1073741824}}",
+	     ERR("Parameter 'qom-type' does not accept value 'memory-backend-foo'"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"size\": 1073741824}}",
+	     ERR("Parameter 'id' is missing"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"id\": \"m10\", \"size\": 1048576}}",
+	     ERR("Parameter 'qom-type' is missing"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m9\", \"size\": 1048576, \"prealloc\": \"yes\"}}",
+	     ERR("Invalid parameter type for 'prealloc', expected: boolean"));
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m9\", \"size\": 1048576, \"share\": true, \"merge\": false, \"dump\": "
+	     "false, \"prealloc\": false}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/objects/m9\", \"property\": "
+	     "\"size\"}}",
+	     "{\"return\": 1048576}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/objects/pc.ram\", "
+	     "\"property\": \"size\"}}",
+	     "{\"return\": 536870912}\r\n");
+	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"m9\"}}", OK);
+	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"m9\"}}",
+	     ERR("object 'm9' not found"));
+	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"mem0\"}}",
+	     ERR("object 'mem0' is in use, can not be deleted"));
+	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"pc.ram\"}}",
+	     ERR("object 'pc.ram' is in use, can not be deleted"));
+}
+
+static void device_add_errors_are_qemus_in_qemus_order(void)
+{
+	static struct rig r;
+
+	ASSERT_TRUE(rig_up_dimms(&r, MEMHP_MMOP_ONLINE_MOVABLE));
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m1\", \"size\": 1073741824}}",
+	     OK);
+	/* q35's root bus takes no hotplug: neither virtio-mem nor the
+	 * balloon can come or go. */
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"virtio-mem-pci\", "
+	     "\"id\": "
+	     "\"vm1\", \"memdev\": \"m1\"}}",
+	     ERR("Bus 'pcie.0' does not support hotplugging"));
+	XCHG(&c, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"vm0\"}}",
+	     ERR("Bus 'pcie.0' does not support hotplugging"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"virtio-balloon-pci\", "
+	     "\"id\": \"b0\"}}",
+	     ERR("Bus 'pcie.0' does not support hotplugging"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"nope\", \"id\": \"x\"}}",
+	     ERR("'nope' is not a valid device model name"));
+	XCHG(&c, "{\"execute\": \"device_add\", \"arguments\": {\"id\": \"x\"}}",
+	     ERR("Parameter 'driver' is missing"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": \"a "
+	     "b\", "
+	     "\"memdev\": \"m1\"}}",
+	     ERR("Parameter 'id' expects an identifier"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", "
+	     "\"memdev\": \"m1\", \"foo\": 1}}",
+	     ERR("Property 'pc-dimm.foo' not found"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", "
+	     "\"memdev\": \"m1\", \"slot\": 7}}",
+	     ERR("invalid slot number 7, valid range is [0-1]"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", "
+	     "\"memdev\": \"m1\", \"addr\": 4294967297}}",
+	     ERR("address must be aligned to 0x200000 bytes"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"vm0\", "
+	     "\"memdev\": \"m1\"}}",
+	     ERR("Duplicate device ID 'vm0'"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", "
+	     "\"memdev\": \"nope\"}}",
+	     NOT_FOUND_ERR("Device 'nope' not found"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\"}}",
+	     ERR("'memdev' property must be set"));
+	/* An anonymous DIMM whose realize fails still took device[0]. */
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"memdev\": "
+	     "\"mem0\"}}",
+	     ERR("not enough space, currently 0x100000000 in use of total space for memory devices "
+		 "0x1e0000000"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"memdev\": "
+	     "\"m1\"}}",
+	     OK);
+	XCHG(&c, "{\"execute\": \"query-memory-devices\"}",
+	     "{\"return\": [{\"type\": \"virtio-mem\", \"data\": {\"memdev\": \"/objects/mem0\", "
+	     "\"memaddr\": 4294967296, \"block-size\": 2097152, \"size\": 0, \"node\": 0, "
+	     "\"max-size\": 4294967296, \"requested-size\": 0, \"id\": \"vm0\"}}, {\"type\": "
+	     "\"dimm\", \"data\": {\"memdev\": \"/objects/m1\", \"hotplugged\": true, \"addr\": "
+	     "8589934592, \"hotpluggable\": true, \"size\": 1073741824, \"slot\": 0, \"node\": "
+	     "0}}]}\r\n");
+	XCHG(&c, "{\"execute\": \"query-memory-size-summary\"}",
+	     "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": 1073741824}}\r\n");
+	XCHG(&c,
+	     "{\"execute\": \"device_del\", \"arguments\": {\"id\": "
+	     "\"/machine/peripheral-anon/device[0]\"}}",
+	     NOT_FOUND_ERR("Device '/machine/peripheral-anon/device[0]' not found"));
+	XCHG(&c, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"mem0\"}}",
+	     NOT_FOUND_ERR("Device 'mem0' not found"));
+	XCHG(&c, "{\"execute\": \"device_del\"}", ERR("Parameter 'id' is missing"));
+	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"m1\"}}",
+	     ERR("object 'm1' is in use, can not be deleted"));
+	/* The next DIMM finds no free slot... there are two; and then none. */
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m2\", \"size\": 1073741824}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m3\", \"size\": 1073741824}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", "
+	     "\"memdev\": \"m1\"}}",
+	     ERR("can't use already busy memdev: m1"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", "
+	     "\"memdev\": \"m2\", \"slot\": 0}}",
+	     ERR("slot 0 is busy"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", "
+	     "\"memdev\": \"m2\"}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d3\", "
+	     "\"memdev\": \"m3\"}}",
+	     ERR("no free slots available"));
+}
+
+/* The next line: an event whose data (all after the timestamp) is @rest. */
+static bool expect_event(struct client *c, const char *rest, int line)
+{
+	char got[LINE_MAX_BYTES];
+
+	if (!client_line(c, got, sizeof(got))) {
+		test_fail(__FILE__, line, "no event; expected: %s", rest);
+		return false;
+	}
+	if (!event_matches(got, rest)) {
+		test_fail(__FILE__, line, "got:      %s# expected: {\"timestamp\": ...}, %s", got,
+			  rest);
+		return false;
+	}
+	return true;
+}
+#define EVENT(c, rest) ASSERT_TRUE(expect_event((c), (rest), __LINE__))
+
+static void dimm_comes_and_goes_with_the_events_qemu_sends(void)
+{
+	static struct rig r;
+	struct memhp_block_info bi;
+	unsigned long blk;
+
+	ASSERT_TRUE(rig_up_dimms(&r, MEMHP_MMOP_ONLINE_MOVABLE));
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m1\", \"size\": 134217728}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", "
+	     "\"memdev\": \"m1\"}}",
+	     OK);
+	/* The guest's ACPI work adds and onlines it, then _OST. */
+	ASSERT_EQ(memhp_acpi_memhp_drv_process(r.acpi_drv), 1);
+	EVENT(&c, "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"d1\", "
+		  "\"source\": 1, \"status\": 0, \"slot\": \"0\", \"slot-type\": \"DIMM\"}}}\r\n");
+	blk = memhp_phys_to_block_id(r.m, 8 * MEMHP_GiB);
+	ASSERT_OK(memhp_block_info(r.m, blk, &bi));
+	ASSERT_TRUE(bi.online);
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"d1\", \"property\": "
+	     "\"addr\"}}",
+	     "{\"return\": 8589934592}\r\n");
+	XCHG(&c, "{\"execute\": \"query-memory-size-summary\"}",
+	     "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": 134217728}}\r\n");
+
+	XCHG(&c, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d1\"}}", OK);
+	ASSERT_EQ(memhp_acpi_memhp_drv_process(r.acpi_drv), 1);
+	/* QEMU 7.2 + Linux 6.1: in progress, the DIMM deleted, then done
+	 * (the slot empty: no "device"). */
+	EVENT(&c,
+	      "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"d1\", "
+	      "\"source\": 3, \"status\": 132, \"slot\": \"0\", \"slot-type\": \"DIMM\"}}}\r\n");
+	EVENT(&c, "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"d1\", \"path\": "
+		  "\"/machine/peripheral/d1\"}}\r\n");
+	EVENT(&c,
+	      "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"source\": 3, \"status\": "
+	      "0, \"slot\": \"0\", \"slot-type\": \"DIMM\"}}}\r\n");
+	ASSERT_ERR(memhp_block_info(r.m, blk, &bi), -ENODEV);
+	XCHG(&c, "{\"execute\": \"query-memory-size-summary\"}",
+	     "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": 0}}\r\n");
+	XCHG(&c, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d1\"}}",
+	     NOT_FOUND_ERR("Device 'd1' not found"));
+	/* Its backend is free again. */
+	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"m1\"}}", OK);
+}
+
+static void dimm_the_guest_cannot_eject_stays_and_ost_says_busy(void)
+{
+	static struct rig r;
+	struct memhp_page *kpage;
+	struct memhp_block_info bi;
+	unsigned long blk;
+
+	/* auto_online_blocks=online: the DIMM is the guest's first Normal
+	 * memory, where the kernel allocates at once. */
+	ASSERT_TRUE(rig_up_dimms(&r, MEMHP_MMOP_ONLINE));
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m2\", \"size\": 134217728}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", "
+	     "\"memdev\": \"m2\"}}",
+	     OK);
+	memhp_acpi_memhp_drv_process(r.acpi_drv);
+	EVENT(&c, "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"d2\", "
+		  "\"source\": 1, \"status\": 0, \"slot\": \"0\", \"slot-type\": \"DIMM\"}}}\r\n");
+	blk = memhp_phys_to_block_id(r.m, 8 * MEMHP_GiB);
+	ASSERT_OK(memhp_block_info(r.m, blk, &bi));
+	ASSERT_EQ(bi.zone, MEMHP_ZONE_NORMAL);
+	kpage = memhp_alloc_pages(r.m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(kpage);
+	ASSERT_EQ(memhp_phys_to_block_id(r.m, (uint64_t)memhp_page_to_pfn(kpage) << 12), blk);
+
+	/* Linux 6.1 + QEMU 7.2, each time: in progress, busy; the DIMM stays. */
+	for (int i = 0; i < 2; i++) {
+		XCHG(&c, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"d2\"}}", OK);
+		memhp_acpi_memhp_drv_process(r.acpi_drv);
+		EVENT(&c, "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": "
+			  "\"d2\", \"source\": 3, \"status\": 132, \"slot\": \"0\", \"slot-type\": "
+			  "\"DIMM\"}}}\r\n");
+		EVENT(&c, "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": "
+			  "\"d2\", \"source\": 3, \"status\": 130, \"slot\": \"0\", \"slot-type\": "
+			  "\"DIMM\"}}}\r\n");
+	}
+	ASSERT_OK(memhp_block_info(r.m, blk, &bi));
+	ASSERT_TRUE(bi.online);
+	XCHG(&c, "{\"execute\": \"query-memory-size-summary\"}",
+	     "{\"return\": {\"base-memory\": 536870912, \"plugged-memory\": 134217728}}\r\n");
+	memhp_free_pages(kpage, 0);
+}
+
 static void difference_commands_memhp_lacks_are_command_not_found(void)
 {
 	static struct rig r;
@@ -1154,6 +1778,14 @@ RUN_TESTS(T(greeting_is_qemu_7_2s), T(commands_before_qmp_capabilities_are_refus
 	  T(events_wait_for_capabilities_negotiation),
 	  T(quit_sends_shutdown_then_the_reply_and_hangs_up), T(one_client_at_a_time),
 	  T(start_refuses_bad_specs_and_vms),
+	  T(balloon_commands_without_a_balloon_are_device_not_active),
+	  T(balloon_argument_errors_are_qemus),
+	  T(balloon_inflates_and_balloon_change_follows_rate_limited),
+	  T(balloon_guest_stats_and_their_properties_are_qemus),
+	  T(balloon_guest_stats_carry_the_guests_meminfo), T(object_add_and_del_errors_are_qemus),
+	  T(device_add_errors_are_qemus_in_qemus_order),
+	  T(dimm_comes_and_goes_with_the_events_qemu_sends),
+	  T(dimm_the_guest_cannot_eject_stays_and_ost_says_busy),
 	  T(difference_commands_memhp_lacks_are_command_not_found),
 	  T(difference_the_qom_tree_holds_only_modelled_objects),
 	  T(difference_unrealizing_the_device_is_refused),

@@ -71,12 +71,10 @@ static uint64_t new_file(struct memhp_shmem *sb, const char *name)
 	return a.ino;
 }
 
+/* Every free page: on the free lists or the per-cpu lists. */
 static unsigned long free_pages(struct memhp_machine *m)
 {
-	struct memhp_meminfo mi;
-
-	memhp_meminfo(m, &mi);
-	return mi.free_pages;
+	return tm_free_pages(m);
 }
 
 static unsigned long shmem_pages(struct memhp_machine *m)
@@ -176,6 +174,9 @@ static void writing_a_file_lowers_memfree_and_raises_shmem(void)
 	ASSERT_OK(memhp_fs_create(m, &fs));
 	tm_defer(destroy_fs, fs);
 	free0 = free_pages(m);
+	/* MemFree, and MemAvailable with it, leave out the per-cpu lists:
+	 * drained, they say what the file took and nothing else. */
+	memhp_drain_all_pages(m);
 	avail0 = fs_value(fs, "/proc/meminfo", "MemAvailable:");
 	node_file0 = fs_value(fs, "/sys/devices/system/node/node0/meminfo", "FilePages:");
 	ASSERT_EQ(node_file0, 0);
@@ -194,6 +195,7 @@ static void writing_a_file_lowers_memfree_and_raises_shmem(void)
 	ASSERT_EQ(fs_value(fs, "/proc/meminfo", "Shmem:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/proc/meminfo", "Cached:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/proc/meminfo", "Inactive(anon):"), 0); /* no LRU lists */
+	memhp_drain_all_pages(m);
 	ASSERT_EQ(avail0 - fs_value(fs, "/proc/meminfo", "MemAvailable:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/sys/devices/system/node/node0/meminfo", "FilePages:"), 1024);
 	ASSERT_EQ(fs_value(fs, "/sys/devices/system/node/node0/meminfo", "Shmem:"), 1024);
@@ -215,7 +217,9 @@ static void tmpfs_pages_come_from_zone_movable_first(void)
 	ino = new_file(sb, "f");
 	ASSERT_TRUE(write_all(sb, ino, 3, 64 * PG, 0));
 	/* GFP_HIGHUSER_MOVABLE, as shmem_alloc_folio() asks: ZONE_MOVABLE
-	 * while it has room, and the pages are LRU pages of one owner. */
+	 * while it has room, and the pages are LRU pages of one owner, once
+	 * the CPU's LRU add batch has gone onto the LRU. */
+	memhp_lru_add_drain_all(m);
 	for (uint64_t i = 0; i < 64; i++) {
 		unsigned long pfn = memhp_shmem_pfn(sb, ino, i);
 		struct memhp_page *p = memhp_pfn_to_page(m, pfn);

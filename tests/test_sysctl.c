@@ -7,6 +7,8 @@
  */
 #include "harness.h"
 
+#include <memhp/hugetlb.h>
+
 #include <memhp/sysctl.h>
 
 #include <limits.h>
@@ -367,6 +369,36 @@ static void user_reserve_follows_memory_online_and_resets_when_offline_leaves_to
 	ASSERT_TRUE(log_has(m, "vm.user_reserve_kbytes reset to"));
 }
 
+/* hugetlb_sysctl_handler(): nr_hugepages resizes the default (2 MiB) pool;
+ * it reads what was asked for (max_huge_pages), where sysfs reads what the
+ * pool holds: pages in use when it shrank stay, surplus, in sysfs only. */
+static void nr_hugepages_sysctl_sets_the_pool_and_reads_what_was_asked(void)
+{
+	struct memhp_machine *m = guest(MEMHP_GiB, MEMHP_THP_ALWAYS);
+	struct memhp_hugetlb_info hi;
+	struct memhp_hugetlbfs *f;
+
+	ASSERT_TRUE(m);
+	ASSERT_EQ(sysctl(m, "nr_hugepages"), 0);
+	ASSERT_EQ(sysctl_write(m, "nr_hugepages", "16\n"), 3);
+	ASSERT_OK(memhp_hugetlb_info(m, 0, MEMHP_NUMA_NO_NODE, &hi));
+	ASSERT_EQ(hi.nr_hugepages, 16);
+	ASSERT_EQ(sysctl(m, "nr_hugepages_mempolicy"), 16);
+	ASSERT_OK(memhp_hugetlbfs_create(m, 0, &f));
+	ASSERT_EQ(memhp_hugetlbfs_fallocate(f, 4), 4);
+	ASSERT_EQ(sysctl_write(m, "nr_hugepages", "0"), 1);
+	ASSERT_EQ(sysctl(m, "nr_hugepages"), 0);
+	ASSERT_OK(memhp_hugetlb_info(m, 0, MEMHP_NUMA_NO_NODE, &hi));
+	ASSERT_EQ(hi.nr_hugepages, 4);
+	ASSERT_EQ(hi.surplus_hugepages, 4);
+	ASSERT_EQ(sysctl_write(m, "nr_overcommit_hugepages", "8"), 1);
+	ASSERT_EQ(sysctl(m, "nr_overcommit_hugepages"), 8);
+	ASSERT_OK(memhp_hugetlb_info(m, 0, MEMHP_NUMA_NO_NODE, &hi));
+	ASSERT_EQ(hi.nr_overcommit_hugepages, 8);
+	ASSERT_EQ(sysctl_write(m, "nr_hugepages", "-1"), -EINVAL);
+	memhp_hugetlbfs_destroy(f);
+}
+
 RUN_TESTS(T(watermarks_after_onlining_a_movable_dimm_are_linuxs),
 	  T(min_free_kbytes_is_khugepageds_recommendation_per_populated_zone),
 	  T(without_thp_min_free_kbytes_is_the_root_of_16_times_lowmem),
@@ -376,4 +408,5 @@ RUN_TESTS(T(watermarks_after_onlining_a_movable_dimm_are_linuxs),
 	  T(lowmem_reserve_ratio_accepts_anything_and_a_read_recomputes_the_reserves),
 	  T(sysctl_writes_parse_as_proc_dointvec_minmax),
 	  T(drop_caches_is_write_only_counted_and_logged_until_told_not_to),
-	  T(user_reserve_follows_memory_online_and_resets_when_offline_leaves_too_little))
+	  T(user_reserve_follows_memory_online_and_resets_when_offline_leaves_too_little),
+	  T(nr_hugepages_sysctl_sets_the_pool_and_reads_what_was_asked))

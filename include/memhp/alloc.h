@@ -70,6 +70,103 @@ MEMHP_API void memhp_generic_online_page(struct memhp_page *page, unsigned int o
  */
 MEMHP_API int memhp_online_pages_check(struct memhp_page *page, unsigned int order);
 
+/* ---- Per-cpu lists (docs/semantics.md, "Per-cpu lists") -----------------
+ *
+ * Every zone keeps a list of free pages per simulated CPU (config nr_cpus):
+ * order 0 to 3 and pageblock-order frees go onto the freeing CPU's list and
+ * allocations of those orders come from it, refilled from the buddy and
+ * spilled back a batch at a time. Pages there are free but not in the
+ * buddy: MemFree does not count them and isolation must drain them.
+ */
+
+/*
+ * The simulated CPU the calling thread runs on: until it is pinned with
+ * memhp_set_current_cpu(), each thread gets the next CPU round robin the
+ * first time it allocates or frees. A machine folds the number onto its
+ * own nr_cpus. memhp_set_current_cpu() returns the previous pin (-1:
+ * none yet), or -EINVAL for a CPU at or above MEMHP_MAX_CPUS.
+ */
+MEMHP_API int memhp_set_current_cpu(int cpu);
+MEMHP_API int memhp_current_cpu(struct memhp_machine *m);
+
+struct memhp_pcp_info {
+	int count; /* pages on the lists */
+	int high;  /* spilled to the buddy when count reaches this */
+	int batch; /* refilled and spilled this many at a time */
+};
+/* The lists of @cpu in zone @zone, as /proc/zoneinfo's pagesets show them.
+ * 0, or -EINVAL (no such node, zone or CPU). */
+MEMHP_API int memhp_zone_pcp(struct memhp_machine *m, int nid, enum memhp_zone_type zone, int cpu,
+			     struct memhp_pcp_info *pi);
+/* Is @page the first page of a free chunk on a per-cpu list? (Its other
+ * pages are refcount 0 and untyped, as a free chunk's tails are.) */
+MEMHP_API bool memhp_page_on_pcp_list(const struct memhp_page *page);
+/* drain_all_pages(NULL): every CPU's lists back into the buddy. */
+MEMHP_API void memhp_drain_all_pages(struct memhp_machine *m);
+/*
+ * The LRU add caches: a page an LRU owner makes movable waits in its CPU's
+ * batch (15 pages, with a reference of the batch's) and becomes PageLRU,
+ * and so migratable, when the batch fills or is drained; offlining and
+ * alloc_contig_range() drain and bypass them (lru_cache_disable()).
+ * memhp_lru_add_drain_all() drains every CPU's batch (lru_add_drain_all());
+ * memhp_lru_add_pending() says how many pages @cpu's batch holds.
+ */
+MEMHP_API void memhp_lru_add_drain_all(struct memhp_machine *m);
+MEMHP_API unsigned int memhp_lru_add_pending(struct memhp_machine *m, int cpu);
+/* vm.min_free_kbytes as the machine computed it (watermarks are computed
+ * as 6.1 does, and size the lists; allocations do not wait on them). */
+MEMHP_API int memhp_min_free_kbytes(struct memhp_machine *m);
+
+/*
+ * A free cut in two where 6.1's free_unref_page() can be preempted: after
+ * it read the pageblock's migratetype, before it put the page on a per-cpu
+ * list. For tests and scenarios that must act in that window.
+ * memhp_free_pages_prepare() drops the last reference of @page (which must
+ * be its only one), checks the pages as a free does and records the
+ * pageblock's type in @fp; the pages are then free and on no list.
+ * Returns 0, -EINVAL (an order the per-cpu lists do not take, or
+ * memhp_free_pages_check() refuses the free), -EBUSY (@page has more than
+ * one reference: nothing done), -EIO (a bad page: reported, nothing to
+ * commit). memhp_free_pages_commit() finishes it: the page goes onto the
+ * calling thread's CPU's list with the type read then, or to the buddy if
+ * that list is busy or the type was ISOLATE.
+ */
+struct memhp_free_prepared {
+	unsigned long pfn;
+	unsigned int order;
+	int migratetype;
+	bool pending;
+};
+MEMHP_API int memhp_free_pages_prepare(struct memhp_page *page, unsigned int order,
+				       struct memhp_free_prepared *fp);
+MEMHP_API void memhp_free_pages_commit(struct memhp_machine *m, struct memhp_free_prepared *fp);
+
+/* ---- CMA (docs/semantics.md, "CMA") ---------------------------------------
+ *
+ * The global area of config cma_size/cma_base (cma=): MIGRATE_CMA
+ * pageblocks that only movable allocations may use, so that cma_alloc()
+ * can take any range of it back with alloc_contig_range().
+ */
+struct memhp_cma_info {
+	unsigned long base_pfn;	  /* the area */
+	unsigned long count;	  /* its pages: CmaTotal */
+	unsigned long free_pages; /* NR_FREE_CMA_PAGES: CmaFree */
+	unsigned long allocated;  /* pages cma_alloc() handed out */
+};
+/* 0, or -ENOENT (the machine has no CMA area; @ci is zeroed). */
+MEMHP_API int memhp_cma_info(struct memhp_machine *m, struct memhp_cma_info *ci);
+/*
+ * cma_alloc(): @count pages of the area, the first aligned to 2^@align_order
+ * pages within it, migrating what is in the way. Returns the first pfn,
+ * -EINVAL (no area, or a count it cannot hold), -ENOMEM (no free range of
+ * the area is that large), -EBUSY (every free range had something that
+ * could not be migrated), or another alloc_contig_range() error.
+ */
+MEMHP_API long memhp_cma_alloc(struct memhp_machine *m, unsigned long count,
+			       unsigned int align_order);
+/* cma_release(): 0, or -EINVAL (not a range cma_alloc() handed out). */
+MEMHP_API int memhp_cma_release(struct memhp_machine *m, unsigned long pfn, unsigned long count);
+
 /*
  * alloc_contig_range(): isolate the pageblocks of [start, end), migrate
  * what is movable, take the free pages off the buddy and hand the whole
@@ -116,6 +213,18 @@ struct memhp_movable_operations {
 	 * go now (isolated for migration, say). NULL: the owner cannot unmap.
 	 */
 	int (*unmap_poisoned)(struct memhp_page *page, void *owner);
+	/*
+	 * A THP of the owner's (a compound page it made movable, see
+	 * memhp/hugetlb.h) is being split into its 2^@order base pages because
+	 * no 2 MiB migration target could be had (split_huge_page()). Return 0
+	 * to let it happen: page i then has the owner's id and cookie
+	 * private + i, and is isolated for migration with a reference of the
+	 * owner's and one of the isolation's, as the head was; an owner that
+	 * gives its THPs 2^order consecutive cookies knows each page again.
+	 * Return an errno to refuse; NULL: never split (the THP fails as a
+	 * whole).
+	 */
+	int (*split_page)(struct memhp_page *head, unsigned int order, void *owner);
 };
 
 #define MEMHP_MAX_MOVABLE_OWNERS 64

@@ -105,6 +105,26 @@ struct memhp_balloon_stats {
 };
 MEMHP_API void memhp_balloon_stats(struct memhp_balloon *b, struct memhp_balloon_stats *st);
 
+/*
+ * A virtio balloon with a device behind it (memhp/virtio_balloon.h): each
+ * inflate or deflate request goes to @fn (4 KiB pfns, at most 256, as one
+ * buffer of the device's queue), which gives the host memory back; without
+ * it the balloon discards inflated memory itself. Called with the
+ * balloon's lock held: @fn must not call into the balloon.
+ * Returns 0, -EOPNOTSUPP (not a virtio kind), -EBUSY (the balloon is not
+ * empty).
+ */
+typedef void (*memhp_balloon_tell_fn)(void *priv, bool deflate, const uint32_t *pfns,
+				      unsigned long nr);
+MEMHP_API int memhp_balloon_set_host(struct memhp_balloon *b, memhp_balloon_tell_fn fn, void *priv);
+/*
+ * VIRTIO_BALLOON_F_DEFLATE_ON_OOM negotiated: inflated pages stay in
+ * managed_pages (MemTotal does not fall), so the OOM notifier can give
+ * them back. Returns 0, -EOPNOTSUPP (not a virtio kind), -EBUSY (not
+ * empty).
+ */
+MEMHP_API int memhp_balloon_set_deflate_on_oom(struct memhp_balloon *b, bool on);
+
 /* The host's view: does the host hold @pfn (ballooned, or not backed)? */
 MEMHP_API bool memhp_balloon_host_has(struct memhp_balloon *b, unsigned long pfn);
 /* The pfns the host holds, ascending, up to @max into @pfns; returns how

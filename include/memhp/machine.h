@@ -156,6 +156,14 @@ struct memhp_config {
 	 * and raises min_free_kbytes (memhp/sysctl.h). 0 is Debian's 6.1
 	 * default (CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS). */
 	enum memhp_thp_mode transparent_hugepage;
+	/* The CPU has 1 GiB pages (pdpe1gb: QEMU's -cpu max, not its default
+	 * qemu64): hugetlb gets a 1 GiB hstate besides the 2 MiB one. */
+	bool hugetlb_gigantic;
+	/* cma=SIZE[@BASE]: a kernel built with CONFIG_CMA (Debian's is not)
+	 * reserving a global CMA area of cma_size bytes at boot, at cma_base or
+	 * top-down below the end of RAM, 4 MiB aligned; 0: none. */
+	uint64_t cma_size;
+	uint64_t cma_base;
 
 	/* Debugging: check after every hotplug operation and log each
 	 * violation (see memhp/check.h): what the operation touched, and the
@@ -253,6 +261,10 @@ struct memhp_zone_info {
 	unsigned long nr_free_pages; /* NR_FREE_PAGES */
 	unsigned long nr_isolate_pageblock;
 	unsigned long cma_pages;
+	/* Watermarks as 6.1 computes them (pcp.c); nothing waits on them. */
+	unsigned long watermark_min, watermark_low, watermark_high;
+	/* Pages on the per-cpu lists of every CPU: free, not in nr_free_pages. */
+	unsigned long nr_pcp_pages;
 };
 
 MEMHP_API int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zone,
@@ -272,10 +284,14 @@ struct memhp_meminfo {
 	unsigned long spanned_pages;
 	unsigned long reserved_pages; /* present - managed */
 	unsigned long offline_pages;  /* PageOffline, by a memmap walk */
-	unsigned long movable_pages;  /* allocated LRU/movable pages */
+	unsigned long
+		movable_pages; /* allocated LRU/movable pages (and LRU-bound ones in an add batch) */
 	unsigned long kernel_pages;   /* allocated, neither free nor movable */
 	unsigned long hwpoison_pages; /* HardwareCorrupted: num_poisoned_pages */
 	unsigned long shmem_pages;    /* Shmem: NR_SHMEM (tmpfs, memhp/shmem.h) */
+	/* Free pages on the per-cpu lists, which MemFree leaves out:
+	 * free_pages + pcp_pages is every free page. */
+	unsigned long pcp_pages;
 };
 MEMHP_API void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi);
 

@@ -28,6 +28,7 @@
 #include <memhp/fs.h>
 #include <memhp/guest.h>
 #include <memhp/hotplug.h>
+#include <memhp/hugetlb.h>
 #include <memhp/kernel.h>
 #include <memhp/machine.h>
 #include <memhp/notifier.h>

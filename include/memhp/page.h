@@ -150,12 +150,15 @@ MEMHP_API void memhp_page_offline_end(struct memhp_machine *m);
 MEMHP_API void memhp_page_offline_freeze(struct memhp_machine *m);
 MEMHP_API void memhp_page_offline_thaw(struct memhp_machine *m);
 
-/* Pageblock migratetypes (no CMA: Debian's 6.1 amd64 kernel has none). */
+/* Pageblock migratetypes, as 6.1 numbers them with CONFIG_CMA (Debian's
+ * 6.1 amd64 kernel has no CMA: a machine without a CMA area never has a
+ * MEMHP_MIGRATE_CMA pageblock, and its files leave the type out). */
 enum memhp_migratetype {
 	MEMHP_MIGRATE_UNMOVABLE,
 	MEMHP_MIGRATE_MOVABLE,
 	MEMHP_MIGRATE_RECLAIMABLE,
 	MEMHP_MIGRATE_HIGHATOMIC,
+	MEMHP_MIGRATE_CMA,
 	MEMHP_MIGRATE_ISOLATE,
 	MEMHP_MIGRATE_TYPES
 };

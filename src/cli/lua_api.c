@@ -713,6 +713,9 @@ static const char *const machine_options[] = {
 	"kaslr",
 	"swiotlb_size",
 	"nr_cpus",
+	"hugetlb_gigantic",
+	"cma",
+	"cma_base",
 	"struct_page_size",
 	"auto_online_blocks",
 	"online_policy",
@@ -868,6 +871,9 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	opt_bool(L, 1, "auto_movable_numa_aware", &cfg->auto_movable_numa_aware);
 	opt_bool(L, 1, "movable_node", &cfg->movable_node);
 	opt_bool(L, 1, "memmap_on_memory", &cfg->memmap_on_memory);
+	opt_bool(L, 1, "hugetlb_gigantic", &cfg->hugetlb_gigantic);
+	opt_size(L, 1, "cma", &cfg->cma_size);
+	opt_size(L, 1, "cma_base", &cfg->cma_base);
 	if (opt_present(L, 1, "protocol")) {
 		const char *s = lua_tostring(L, -1);
 		int p = s ? parse_protocol(s) : -1;
@@ -1320,6 +1326,10 @@ static void push_zone(lua_State *L, struct lmachine *lm, int z)
 	set_int(L, "managed_pages", (lua_Integer)zi.managed_pages);
 	set_int(L, "nr_free_pages", (lua_Integer)zi.nr_free_pages);
 	set_int(L, "nr_isolate_pageblock", (lua_Integer)zi.nr_isolate_pageblock);
+	set_int(L, "nr_pcp_pages", (lua_Integer)zi.nr_pcp_pages);
+	set_int(L, "watermark_min", (lua_Integer)zi.watermark_min);
+	set_int(L, "watermark_low", (lua_Integer)zi.watermark_low);
+	set_int(L, "watermark_high", (lua_Integer)zi.watermark_high);
 }
 
 static int l_zone(lua_State *L)
@@ -1357,6 +1367,7 @@ static int l_meminfo(lua_State *L)
 	set_int(L, "kernel_pages", (lua_Integer)mi.kernel_pages);
 	set_int(L, "hwpoison_pages", (lua_Integer)mi.hwpoison_pages);
 	set_int(L, "shmem_pages", (lua_Integer)mi.shmem_pages);
+	set_int(L, "pcp_pages", (lua_Integer)mi.pcp_pages);
 	/* /proc/meminfo's names, in KiB, for people who think in those. */
 	set_int(L, "MemTotal", (lua_Integer)(mi.total_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
 	set_int(L, "MemFree", (lua_Integer)(mi.free_pages * (MEMHP_PAGE_SIZE / MEMHP_KiB)));
@@ -1632,6 +1643,9 @@ PAGE_TEST(PageMovable)
 PAGE_TEST(PageHWPoison)
 PAGE_TEST(PageDirty)
 PAGE_TEST(PageIsolated)
+PAGE_TEST(PageHuge)
+PAGE_TEST(PageCompound)
+PAGE_TEST(PageTransHuge)
 PAGE_SET(SetPageOfflineSkippable)
 PAGE_SET(ClearPageOfflineSkippable)
 PAGE_SET(SetPageReserved)
@@ -2656,6 +2670,21 @@ static const luaL_Reg machine_methods[] = {
 	{ "virtio_mem", lvmem_create },
 	{ "balloon", lballoon_create },
 	{ "guest", lguest_create },
+	{ "set_cpu", lalloc_set_cpu },
+	{ "pcp", lalloc_pcp },
+	{ "drain_all_pages", lalloc_drain_all_pages },
+	{ "lru_add_drain_all", lalloc_lru_add_drain_all },
+	{ "lru_add_pending", lalloc_lru_add_pending },
+	{ "free_prepare", lalloc_free_prepare },
+	{ "alloc_contig_range", lalloc_alloc_contig_range },
+	{ "free_contig_range", lalloc_free_contig_range },
+	{ "nr_hugepages", lalloc_nr_hugepages },
+	{ "hugepages", lalloc_hugepages },
+	{ "hugetlbfs", lalloc_hugetlbfs },
+	{ "thp", lalloc_thp },
+	{ "cma", lalloc_cma },
+	{ "cma_alloc", lalloc_cma_alloc },
+	{ "cma_release", lalloc_cma_release },
 	{ NULL, NULL },
 };
 
@@ -2678,6 +2707,9 @@ static const luaL_Reg page_methods[] = {
 	{ "ClearPageReserved", p_ClearPageReserved },
 	{ "PageBuddy", p_PageBuddy },
 	{ "PageLRU", p_PageLRU },
+	{ "PageHuge", p_PageHuge },
+	{ "PageCompound", p_PageCompound },
+	{ "PageTransHuge", p_PageTransHuge },
 	{ "PageMovable", p_PageMovable },
 	{ "PageHWPoison", p_PageHWPoison },
 	{ "PageDirty", p_PageDirty },
@@ -2797,6 +2829,7 @@ void lapi_open(struct run *r)
 	lvmem_open(L);
 	lballoon_open(L);
 	lguest_open(L);
+	lalloc_open(L);
 
 	luaL_newlib(L, memhp_functions);
 	lua_pushstring(L, memhp_version());

@@ -59,6 +59,24 @@ int lfs_write(lua_State *L);
 int lguest_create(lua_State *L); /* m:guest{...} */
 void lguest_open(lua_State *L);
 
+/* lua_alloc.c: CPUs, per-cpu lists, LRU add caches, contiguous ranges */
+int lalloc_set_cpu(lua_State *L);
+int lalloc_pcp(lua_State *L);
+int lalloc_drain_all_pages(lua_State *L);
+int lalloc_lru_add_drain_all(lua_State *L);
+int lalloc_lru_add_pending(lua_State *L);
+int lalloc_free_prepare(lua_State *L);
+int lalloc_alloc_contig_range(lua_State *L);
+int lalloc_free_contig_range(lua_State *L);
+int lalloc_nr_hugepages(lua_State *L);
+int lalloc_hugepages(lua_State *L);
+int lalloc_hugetlbfs(lua_State *L);
+int lalloc_thp(lua_State *L);
+int lalloc_cma(lua_State *L);
+int lalloc_cma_alloc(lua_State *L);
+int lalloc_cma_release(lua_State *L);
+void lalloc_open(lua_State *L);
+
 /* lua_balloon.c */
 int lballoon_create(lua_State *L); /* m:balloon(kind) */
 void lballoon_open(lua_State *L);

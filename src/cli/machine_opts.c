@@ -8,6 +8,7 @@
 #include "machine_opts.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,9 @@
 #define X86_MAX_BLOCK_SIZE (2 * MEMHP_GiB)
 #define X86_LARGE_BLOCK_RAM (64 * MEMHP_GiB)
 #define MAX_PHYS (1ULL << MEMHP_MAX_PHYS_SHIFT)
+/* A PCI device's slot and function numbers, at most. */
+#define PCI_MAX_SLOT 0x1f
+#define PCI_MAX_FN 7
 /* An option's name, and a size inside an option's value. */
 #define OPT_NAME_MAX 32
 #define OPT_VALUE_MAX 64
@@ -104,44 +108,201 @@ static int bad(const char *prog, const char *fmt, const char *arg)
 	return -1;
 }
 
-/* "-m 1G,slots=4,maxmem=8G" or "-m size=1G". */
-static int parse_m(struct machine_opts *o, const char *prog, const char *arg)
+/* QEMU's hints, printed on the lines after some errors. */
+#define ID_HINT "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
+#define SIZE_HINT                                                                      \
+	"Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n" \
+	"and exabytes, respectively."
+
+/* "PROG: -device ARG: MESSAGE": QEMU names the option an error is about. */
+static int bad_at(const char *prog, const char *opt, const char *arg, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int bad_at(const char *prog, const char *opt, const char *arg, const char *fmt, ...)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
+	va_list ap;
+
+	fprintf(stderr, "%s: %s %s: ", prog, opt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+/* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
+static bool id_wellformed(const char *id)
+{
+	if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z')))
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("-._", *p)))
+			return false;
+	return true;
+}
+
+/*
+ * QemuOpts (util/qemu-option.c): "a,b=c,d=e,,f" is a=..., then keys and
+ * values split at commas, ",," standing for a comma inside a value. A
+ * first element without '=' is the value of @implied ("driver" for
+ * -device, "size" for -m); a later one is a flag, "on" ("noKEY": "off").
+ * A key given twice keeps both: the last one wins, as qemu_opt_get() finds
+ * it.
+ */
+struct kv {
+	char *key, *val;
+};
+
+struct kvs {
+	struct kv v[MACHINE_MAX_OPTS];
+	unsigned int n;
+	char *buf; /* holds every key and value */
+};
+
+/* Returns 0, or -1 (more than MACHINE_MAX_OPTS, out of memory). */
+static int kvs_parse(const char *arg, const char *implied, struct kvs *out)
+{
+	size_t len = strlen(arg);
+	const char *p = arg;
+	char *w;
+
+	out->n = 0;
+	/* Keys and values are never longer than the argument, plus a NUL
+	 * each, plus "on"/"off" for flags. */
+	out->buf = w = malloc(2 * len + 8 * MACHINE_MAX_OPTS + 2);
+	if (!w)
+		return -1;
+	while (*p) {
+		size_t name_len = strcspn(p, "=,");
+		struct kv *kv;
+
+		if (out->n == MACHINE_MAX_OPTS)
+			return -1;
+		kv = &out->v[out->n++];
+		if (p[name_len] != '=' && out->n == 1 && implied) {
+			kv->key = (char *)implied;
+		} else {
+			kv->key = w;
+			memcpy(w, p, name_len);
+			w[name_len] = '\0';
+			w += name_len + 1;
+			p += name_len;
+			if (*p != '=') {
+				/* A flag: "foo" is foo=on, "nofoo" foo=off. */
+				bool off = !strncmp(kv->key, "no", 2);
+
+				if (off)
+					kv->key += 2;
+				kv->val = w;
+				strcpy(w, off ? "off" : "on");
+				w += strlen(w) + 1;
+				if (*p == ',')
+					p++;
+				continue;
+			}
+			p++; /* '=' */
+		}
+		/* get_opt_value(): up to a comma not doubled; ",," is ','. */
+		kv->val = w;
+		while (*p) {
+			if (*p == ',') {
+				if (p[1] != ',') {
+					p++;
+					break;
+				}
+				p++;
+			}
+			*w++ = *p++;
+		}
+		*w++ = '\0';
+	}
+	return 0;
+}
+
+static void kvs_free(struct kvs *k)
+{
+	free(k->buf);
+	k->buf = NULL;
+}
+
+/* The last value of @key, or NULL. */
+static const char *kvs_get(const struct kvs *k, const char *key)
+{
+	for (unsigned int i = k->n; i-- > 0;)
+		if (!strcmp(k->v[i].key, key))
+			return k->v[i].val;
+	return NULL;
+}
+
+/* A size as QemuOpts takes it: QEMU's size syntax, bytes by default. */
+static bool opt_size(const char *val, uint64_t *out)
+{
+	return *val && !parse_size(val, 1, out);
+}
+
+/*
+ * "-m [size=]SIZE[,slots=N][,maxmem=SIZE]" (QEMU's "memory" options: a
+ * size without a suffix is MiB, 0 or nothing is QEMU's default). What -m
+ * says as a whole is checked once all options are in, as QEMU checks it
+ * when it creates the machine (check_machine_memory()).
+ */
+static int parse_m(struct machine_opts *o, const char *prog, const char *opt, const char *arg)
+{
+	struct kvs k;
 	int ret = 1;
 
-	if (!copy)
-		return bad(prog, "%s: out of memory", arg);
-	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		const char *val = eq ? eq + 1 : tok;
+	if (kvs_parse(arg, "size", &k)) {
+		kvs_free(&k);
+		return bad_at(prog, opt, arg, "too many options");
+	}
+	for (unsigned int i = 0; i < k.n && ret > 0; i++) {
+		const char *key = k.v[i].key, *val = k.v[i].val;
 
-		if (eq)
-			*eq = '\0';
-		if (!eq || !strcmp(tok, "size")) {
-			if (parse_size(val, MEMHP_MiB, &o->ram_size) || !o->ram_size)
-				ret = bad(prog, "-m: invalid RAM size '%s'", val);
-		} else if (!strcmp(tok, "maxmem")) {
-			if (parse_size(val, 1, &o->maxmem))
-				ret = bad(prog, "-m: invalid maxmem '%s'", val);
-		} else if (!strcmp(tok, "slots")) {
+		if (!strcmp(key, "size") || !strcmp(key, "maxmem")) {
+			uint64_t v;
+
+			if (!opt_size(val, &v)) {
+				ret = bad_at(prog, opt, arg,
+					     "Parameter '%s' expects a non-negative number below "
+					     "2^64\n" SIZE_HINT,
+					     key);
+			} else if (!strcmp(key, "maxmem")) {
+				o->maxmem = v;
+				o->maxmem_given = true;
+			} else {
+				/* parse_memory_options(): a bare number is MiB. */
+				size_t n = strlen(val);
+
+				if (v && val[n - 1] >= '0' && val[n - 1] <= '9' &&
+				    parse_size(val, MEMHP_MiB, &v))
+					ret = bad_at(prog, opt, arg,
+						     "Parameter 'size' expects a non-negative "
+						     "number below 2^64\n" SIZE_HINT);
+				/* Size 0 (or none) keeps QEMU's default. */
+				if (ret > 0 && v)
+					o->ram_size = v;
+			}
+		} else if (!strcmp(key, "slots")) {
 			char *end;
-			unsigned long n = strtoul(val, &end, 10);
+			unsigned long long n = strtoull(val, &end, 0);
 
-			if (*end || !*val || n > MACHINE_MAX_DEVICES)
-				ret = bad(prog, "-m: invalid slots '%s'", val);
-			o->slots = (unsigned int)n;
+			if (*end || !*val || val[0] == '-' || n > UINT32_MAX)
+				ret = bad_at(prog, opt, arg, "Parameter 'slots' expects a number");
+			else
+				o->slots = (unsigned int)n;
 		} else {
-			ret = bad(prog, "-m: unknown property '%s'", tok);
+			ret = bad_at(prog, opt, arg, "Invalid parameter '%s'", key);
 		}
 	}
-	free(copy);
+	kvs_free(&k);
 	return ret;
 }
 
-static int parse_on_off(const char *prog, const char *prop, const char *val, bool *out)
+/* QEMU's bool properties (qapi_bool_parse()). */
+static int parse_on_off(const char *prog, const char *opt, const char *arg, const char *prop,
+			const char *val, bool *out)
 {
-	/* QEMU's qapi_bool_parse(): on/yes/true/y and off/no/false/n */
 	static const char *const on[] = { "on", "yes", "true", "y" };
 	static const char *const off[] = { "off", "no", "false", "n" };
 
@@ -155,110 +316,304 @@ static int parse_on_off(const char *prog, const char *prop, const char *val, boo
 			return 1;
 		}
 	}
-	fprintf(stderr, "%s: --device: property '%s': '%s' is not on or off\n", prog, prop, val);
-	return -1;
+	return bad_at(prog, opt, arg, "Parameter '%s' expects 'on' or 'off'", prop);
+}
+
+static int parse_id(const char *prog, const char *opt, const char *arg, const char *val, char *dst)
+{
+	if (!id_wellformed(val))
+		return bad_at(prog, opt, arg, "Parameter 'id' expects an identifier\n" ID_HINT);
+	if (strlen(val) >= MACHINE_ID_MAX)
+		return bad_at(prog, opt, arg, "memhp: ids are at most %d characters",
+			      MACHINE_ID_MAX - 1);
+	strcpy(dst, val);
+	return 1;
 }
 
 /*
- * "pc-dimm,id=dimm0,size=1G[,addr=0x140000000][,node=0][,memdev=...]"
- * "virtio-mem,id=vm0,size=4G[,requested-size=1G][,block-size=2M]
- *  [,memaddr=...][,memdev=mem0][,node=0][,unplugged-inaccessible=on]"
- * (virtio-mem-pci too). QEMU takes the size from a memory backend object;
- * here it is a property of the device, the backend only a name.
+ * "-object memory-backend-ram,id=ID,size=SIZE[,...]": a memory backend for
+ * a pc-dimm or a virtio-mem device to name with memdev=. memfd backends
+ * are the same to memhp; a file backend is not (memhp's guest memory is
+ * its own anonymous mapping).
  */
-static int parse_device(struct machine_opts *o, const char *prog, const char *arg)
+static int parse_object(struct machine_opts *o, const char *prog, const char *opt, const char *arg)
+{
+	/* Backend properties that change nothing memhp models. */
+	static const char *const harmless[] = {
+		"share", "merge",  "dump", "reserve", "x-use-canonical-path-for-ramblock-id",
+		"seal",	 "hugetlb"
+	};
+	struct machine_backend *b = &o->backends[o->nr_backends];
+	const char *type, *id, *size;
+	struct kvs k;
+	int ret = 1;
+
+	if (kvs_parse(arg, "qom-type", &k)) {
+		kvs_free(&k);
+		return bad_at(prog, opt, arg, "too many options");
+	}
+	type = kvs_get(&k, "qom-type");
+	id = kvs_get(&k, "id");
+	size = kvs_get(&k, "size");
+	memset(b, 0, sizeof(*b));
+	if (!type) {
+		ret = bad_at(prog, opt, arg, "Parameter 'qom-type' is missing");
+	} else if (strcmp(type, "memory-backend-ram") && strcmp(type, "memory-backend-memfd")) {
+		ret = bad_at(prog, opt, arg,
+			     "memhp: only memory-backend-ram and memory-backend-memfd are "
+			     "modelled (%s is not)",
+			     type);
+	} else if (!id) {
+		ret = bad_at(prog, opt, arg, "Parameter 'id' is missing");
+	} else if ((ret = parse_id(prog, opt, arg, id, b->id)) < 0) {
+	} else if (!size) {
+		ret = bad_at(prog, opt, arg, "Parameter 'size' is missing");
+	} else if (!opt_size(size, &b->size)) {
+		ret = bad_at(prog, opt, arg, "Parameter 'size' expects uint64");
+	} else if (!b->size) {
+		ret = bad_at(prog, opt, arg, "property 'size' of %s doesn't take value '0'", type);
+	}
+	for (unsigned int i = 0; ret > 0 && i < k.n; i++) {
+		const char *key = k.v[i].key;
+		bool known = !strcmp(key, "qom-type") || !strcmp(key, "id") || !strcmp(key, "size");
+		bool on;
+
+		for (size_t j = 0; j < sizeof(harmless) / sizeof(harmless[0]); j++)
+			known |= !strcmp(key, harmless[j]);
+		if (!strcmp(key, "prealloc")) {
+			ret = parse_on_off(prog, opt, arg, key, k.v[i].val, &on);
+			if (ret > 0 && on)
+				ret = bad_at(prog, opt, arg,
+					     "memhp: prealloc=on is not modelled (guest memory "
+					     "is populated as the guest touches it)");
+		} else if (!known) {
+			ret = bad_at(prog, opt, arg, "memhp: property '%s' of %s is not modelled",
+				     key, type);
+		}
+	}
+	for (unsigned int i = 0; ret > 0 && i < o->nr_backends; i++)
+		if (!strcmp(o->backends[i].id, b->id))
+			ret = bad_at(prog, opt, arg,
+				     "attempt to add duplicate property '%s' to object (type "
+				     "'container')",
+				     b->id);
+	if (ret > 0 && o->nr_backends == MACHINE_MAX_DEVICES)
+		ret = bad_at(prog, opt, arg, "memhp: too many objects");
+	if (ret > 0)
+		o->nr_backends++;
+	kvs_free(&k);
+	return ret;
+}
+
+/* The device models -device takes, and what memhp calls them. */
+static const struct {
+	const char *name;
+	enum machine_device_kind kind;
+} device_models[] = {
+	{ "pc-dimm", MACHINE_PC_DIMM },
+	{ "virtio-mem-pci", MACHINE_VIRTIO_MEM },
+	{ "virtio-mem", MACHINE_VIRTIO_MEM },
+	{ "virtio-balloon-pci", MACHINE_VIRTIO_BALLOON },
+	/* x86's alias of virtio-balloon-pci */
+	{ "virtio-balloon", MACHINE_VIRTIO_BALLOON },
+};
+
+/* QOM's name of a model, in "Property 'TYPE.PROP' not found". */
+static const char *qom_type_name(enum machine_device_kind kind)
+{
+	switch (kind) {
+	case MACHINE_PC_DIMM:
+		return "pc-dimm";
+	case MACHINE_VIRTIO_MEM:
+		return "virtio-mem-pci";
+	default:
+		return "virtio-balloon-pci";
+	}
+}
+
+/* A PCI address, "SLOT[.FN]" in hex: memhp models no PCI bus, but QEMU
+ * refuses what is not one, and slot 0 is the host bridge's. */
+static int pci_addr(const struct machine_device *d, const char *prog, const char *opt,
+		    const char *arg, const char *val)
+{
+	unsigned long slot, fn = 0;
+	char *end;
+
+	slot = strtoul(val, &end, 16);
+	if (end != val && *end == '.')
+		fn = strtoul(end + 1, &end, 16);
+	if (end == val || *end || slot > PCI_MAX_SLOT || fn > PCI_MAX_FN)
+		return bad_at(prog, opt, arg, "Property '%s.addr' doesn't take value '%s'",
+			      qom_type_name(d->kind), val);
+	if (!slot && !fn)
+		return bad_at(
+			prog, opt, arg,
+			"PCI: slot 0 function 0 not available for %s, in use by mch,id=(null)",
+			qom_type_name(d->kind));
+	return 1;
+}
+
+/* A property of a device; 1, 0 (not one of its kind's) or -1 (said why). */
+static int device_prop(struct machine_device *d, const char *prog, const char *opt, const char *arg,
+		       const char *key, const char *val)
+{
+	const bool vmem = d->kind == MACHINE_VIRTIO_MEM, dimm = d->kind == MACHINE_PC_DIMM;
+	const bool balloon = d->kind == MACHINE_VIRTIO_BALLOON;
+
+	if (!strcmp(key, "id"))
+		return parse_id(prog, opt, arg, val, d->id);
+	if ((vmem || dimm) && !strcmp(key, "memdev")) {
+		if (strlen(val) >= MACHINE_ID_MAX)
+			return bad_at(prog, opt, arg, "Device '%s' not found", val);
+		strcpy(d->memdev, val);
+		d->memdev_given = true;
+		return 1;
+	}
+	if ((vmem || dimm) && !strcmp(key, "size")) {
+		/* memhp's shorthand for a backend of that size (in QEMU a
+		 * virtio-mem's size is read-only and a DIMM's comes from its
+		 * backend); such a device is memhp's, and a DIMM needs no
+		 * slot. */
+		if (!opt_size(val, &d->size) || !d->size)
+			return bad_at(prog, opt, arg, "invalid size '%s'", val);
+		d->memhp_syntax = true;
+		return 1;
+	}
+	if ((vmem && !strcmp(key, "memaddr")) || (dimm && !strcmp(key, "addr"))) {
+		if (!opt_size(val, &d->addr))
+			return bad_at(prog, opt, arg, "Parameter '%s' expects uint64", key);
+		return 1;
+	}
+	if (dimm && !strcmp(key, "slot")) {
+		char *end;
+		long n = strtol(val, &end, 0);
+
+		if (*end || !*val || n < -1 || n > INT32_MAX)
+			return bad_at(prog, opt, arg, "Parameter 'slot' expects int32_t");
+		d->slot = (int)n;
+		return 1;
+	}
+	if ((vmem || dimm) && !strcmp(key, "node")) {
+		if (strcmp(val, "0"))
+			return bad_at(prog, opt, arg,
+				      "'%s property node has value %s' which exceeds the number of "
+				      "numa nodes: 1",
+				      dimm ? "DIMM" : "virtio-mem", val);
+		return 1;
+	}
+	if (vmem && !strcmp(key, "requested-size")) {
+		if (!opt_size(val, &d->requested_size))
+			return bad_at(prog, opt, arg, "Parameter 'requested-size' expects uint64");
+		return 1;
+	}
+	if (vmem && !strcmp(key, "block-size")) {
+		if (!opt_size(val, &d->block_size) || !d->block_size)
+			return bad_at(prog, opt, arg, "Parameter 'block-size' expects uint64");
+		return 1;
+	}
+	if (vmem && !strcmp(key, "unplugged-inaccessible")) {
+		/* OnOffAuto; auto is "on" for a new machine type. */
+		if (!strcmp(val, "auto")) {
+			d->unplugged_inaccessible = true;
+			return 1;
+		}
+		return parse_on_off(prog, opt, arg, key, val, &d->unplugged_inaccessible);
+	}
+	if ((vmem || balloon) && !strcmp(key, "addr"))
+		return pci_addr(d, prog, opt, arg, val);
+	if ((vmem || balloon) && (!strcmp(key, "bus") || !strcmp(key, "disable-legacy") ||
+				  !strcmp(key, "disable-modern")))
+		return 1; /* where it sits on PCI: nothing memhp models */
+	if (balloon && !strcmp(key, "deflate-on-oom"))
+		return parse_on_off(prog, opt, arg, key, val, &d->deflate_on_oom);
+	if (balloon && !strcmp(key, "free-page-reporting"))
+		return parse_on_off(prog, opt, arg, key, val, &d->free_page_reporting);
+	if (balloon && !strcmp(key, "page-poison"))
+		return parse_on_off(prog, opt, arg, key, val, &d->page_poison);
+	if (balloon && !strcmp(key, "free-page-hint")) {
+		bool on;
+		int ret = parse_on_off(prog, opt, arg, key, val, &on);
+
+		if (ret > 0 && on)
+			return bad_at(prog, opt, arg,
+				      "'free-page-hint' requires 'iothread' to be set");
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * "-device DRIVER,id=ID,..." as QEMU takes it: pc-dimm and virtio-mem(-pci)
+ * name a memory backend with memdev=, virtio-balloon(-pci) stands alone.
+ * memhp's shorthand: a device may carry its backend's size itself (size=,
+ * no -object), and such a DIMM needs no slots and no maxmem.
+ */
+static int parse_device(struct machine_opts *o, const char *prog, const char *opt, const char *arg)
 {
 	struct machine_device d;
-	const char *props;
-	char *copy, *save = NULL, *tok;
-	bool have_size = false;
+	const char *driver;
+	struct kvs k;
 	int ret = 1;
 
 	memset(&d, 0, sizeof(d));
-	if (!strncmp(arg, "pc-dimm", 7) && (!arg[7] || arg[7] == ',')) {
-		d.kind = MACHINE_PC_DIMM;
-		props = arg + 7;
-	} else if (!strncmp(arg, "virtio-mem-pci", 14) && (!arg[14] || arg[14] == ',')) {
-		d.kind = MACHINE_VIRTIO_MEM;
-		props = arg + 14;
-	} else if (!strncmp(arg, "virtio-mem", 10) && (!arg[10] || arg[10] == ',')) {
-		d.kind = MACHINE_VIRTIO_MEM;
-		props = arg + 10;
-	} else {
-		return bad(prog, "--device %s: only pc-dimm and virtio-mem devices are supported",
-			   arg);
+	d.slot = -1;
+	/* The option's name as the user spelt it, kept for later errors. */
+	d.opt = !strcmp(opt, "--device") ? "--device" : "-device";
+	d.arg = arg;
+	/* QEMU 7.2 on an x86 host: unplugged virtio-mem memory is
+	 * inaccessible; balloons poison. */
+	d.page_poison = true;
+	if (kvs_parse(arg, "driver", &k)) {
+		kvs_free(&k);
+		return bad_at(prog, opt, arg, "too many options");
 	}
-	/* QEMU 7.2 on an x86 host: unplugged memory is inaccessible. */
+	driver = kvs_get(&k, "driver");
+	if (!driver) {
+		kvs_free(&k);
+		return bad_at(prog, opt, arg, "Parameter 'driver' is missing");
+	}
+	ret = -1;
+	for (size_t i = 0; i < sizeof(device_models) / sizeof(device_models[0]); i++) {
+		if (!strcmp(driver, device_models[i].name)) {
+			d.kind = device_models[i].kind;
+			ret = 1;
+		}
+	}
+	if (ret < 0) {
+		ret = bad_at(prog, opt, arg,
+			     "'%s' is not a valid device model name (memhp models pc-dimm, "
+			     "virtio-mem-pci and virtio-balloon-pci)",
+			     driver);
+		kvs_free(&k);
+		return ret;
+	}
 	d.unplugged_inaccessible = d.kind == MACHINE_VIRTIO_MEM;
-	if (o->nr_devices == MACHINE_MAX_DEVICES)
-		return bad(prog, "--device %s: too many devices", arg);
-	copy = strdup(props);
-	if (!copy)
-		return bad(prog, "%s: out of memory", arg);
-	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		bool vmem = d.kind == MACHINE_VIRTIO_MEM;
-
-		if (!eq) {
-			ret = bad(prog, "--device: '%s' needs a value", tok);
-			break;
-		}
-		*eq++ = '\0';
-		if (!strcmp(tok, "id") || !strcmp(tok, "memdev")) {
-			char *dst = tok[0] == 'i' ? d.id : d.memdev;
-
-			if (strlen(eq) >= MACHINE_ID_MAX || !*eq)
-				ret = bad(prog, "--device: invalid id '%s'", eq);
-			else
-				strcpy(dst, eq);
-		} else if (!strcmp(tok, "size")) {
-			if (parse_size(eq, 1, &d.size) || !d.size)
-				ret = bad(prog, "--device: invalid size '%s'", eq);
-			have_size = true;
-		} else if (!strcmp(tok, vmem ? "memaddr" : "addr")) {
-			if (parse_size(eq, 1, &d.addr))
-				ret = bad(prog, "--device: invalid address '%s'", eq);
-		} else if (!strcmp(tok, "node")) {
-			if (strcmp(eq, "0"))
-				ret = bad(prog, "--device: node %s: there is node 0 only", eq);
-		} else if (vmem && !strcmp(tok, "requested-size")) {
-			if (parse_size(eq, 1, &d.requested_size))
-				ret = bad(prog, "--device: invalid requested-size '%s'", eq);
-		} else if (vmem && !strcmp(tok, "block-size")) {
-			if (parse_size(eq, 1, &d.block_size) || !d.block_size)
-				ret = bad(prog, "--device: invalid block-size '%s'", eq);
-		} else if (vmem && !strcmp(tok, "unplugged-inaccessible")) {
-			ret = parse_on_off(prog, tok, eq, &d.unplugged_inaccessible);
-		} else {
-			fprintf(stderr, "%s: --device %s: property '%s' not found\n", prog,
-				vmem ? "virtio-mem" : "pc-dimm", tok);
-			ret = -1;
-		}
+	for (unsigned int i = 0; i < k.n && ret > 0; i++) {
+		if (!strcmp(k.v[i].key, "driver"))
+			continue;
+		ret = device_prop(&d, prog, opt, arg, k.v[i].key, k.v[i].val);
+		if (!ret)
+			ret = bad_at(prog, opt, arg, "Property '%s.%s' not found",
+				     qom_type_name(d.kind), k.v[i].key);
 	}
-	free(copy);
-	if (ret > 0 && !have_size)
-		ret = bad(prog, "--device %s: needs size=", arg);
-	for (unsigned int i = 0; ret > 0 && d.id[0] && i < o->nr_devices; i++)
+	kvs_free(&k);
+	if (ret < 0)
+		return ret;
+	if (d.memhp_syntax && d.memdev_given)
+		return bad_at(prog, opt, arg, "memhp: size= or memdev=, not both");
+	for (unsigned int i = 0; d.id[0] && i < o->nr_devices; i++)
 		if (!strcmp(o->devices[i].id, d.id))
-			ret = bad(prog, "--device: duplicate id '%s'", d.id);
-	if (ret > 0 && d.kind == MACHINE_VIRTIO_MEM) {
-		unsigned int nr_vmem = 0;
-
-		/* QMP names a virtio-mem device by its id: it needs one. */
-		if (!d.id[0])
-			ret = bad(prog, "--device %s: virtio-mem needs id=", arg);
-		for (unsigned int i = 0; i < o->nr_devices; i++)
-			nr_vmem += o->devices[i].kind == MACHINE_VIRTIO_MEM;
-		if (!d.memdev[0])
-			snprintf(d.memdev, sizeof(d.memdev), "mem%u", nr_vmem);
-		for (unsigned int i = 0; ret > 0 && i < o->nr_devices; i++)
-			if (!strcmp(o->devices[i].memdev, d.memdev))
-				ret = bad(prog, "--device: can't use already busy memdev: %s",
-					  d.memdev);
-	}
-	if (ret > 0)
-		o->devices[o->nr_devices++] = d;
-	return ret;
+			return bad_at(prog, opt, arg, "Duplicate ID '%s' for device", d.id);
+	for (unsigned int i = 0; d.kind == MACHINE_VIRTIO_BALLOON && i < o->nr_devices; i++)
+		if (o->devices[i].kind == MACHINE_VIRTIO_BALLOON)
+			return bad_at(prog, opt, arg, "Only one balloon device is supported");
+	if (d.kind == MACHINE_VIRTIO_MEM && !d.id[0])
+		/* QMP names a virtio-mem device by its id. */
+		return bad_at(prog, opt, arg, "memhp: a virtio-mem device needs an id");
+	if (o->nr_devices == MACHINE_MAX_DEVICES)
+		return bad_at(prog, opt, arg, "memhp: too many devices");
+	o->devices[o->nr_devices++] = d;
+	return 1;
 }
 
 /* "-smp 2", "-smp cpus=2": QEMU's CPU count; the topology properties
@@ -325,7 +680,7 @@ static int parse_guest(struct machine_opts *o, const char *prog, const char *arg
 		}
 		*eq++ = '\0';
 		if (!strcmp(tok, "boot")) {
-			ret = parse_on_off(prog, tok, eq, &on);
+			ret = parse_on_off(prog, "--guest-kernel", arg, tok, eq, &on);
 			if (ret > 0 && !on) {
 				struct memhp_guest_config q;
 
@@ -336,7 +691,7 @@ static int parse_guest(struct machine_opts *o, const char *prog, const char *arg
 				o->guest.boot_page_tables_kb = q.boot_page_tables_kb;
 			}
 		} else if (!strcmp(tok, "programs")) {
-			ret = parse_on_off(prog, tok, eq, &on);
+			ret = parse_on_off(prog, "--guest-kernel", arg, tok, eq, &on);
 			o->guest_programs_off = !on;
 		} else if (!strcmp(tok, "idle-objects")) {
 			ret = guest_number(prog, tok, eq, MACHINE_GUEST_MAX_RATE, &n);
@@ -448,6 +803,18 @@ static int parse_append(struct machine_opts *o, const char *prog, const char *ar
 					  "-append: transparent_hugepage=%s: always, madvise or "
 					  "never",
 					  val);
+		} else if (!strcmp(tok, "cma")) {
+			/* cma=nn[MG][@start[MG]] (kernel/dma/contiguous.c), as
+			 * on a kernel built with CONFIG_CMA. */
+			char *at = strchr(val, '@');
+
+			if (at)
+				*at = '\0';
+			if (parse_size(val, 1, &o->cma_size) || !o->cma_size ||
+			    (at && parse_size(at + 1, 1, &o->cma_base)))
+				ret = bad(prog,
+					  "-append: cma=%s: SIZE[@BASE], e.g. 64M or 64M@512M",
+					  val);
 		} else if (!strcmp(tok, "memory_hotplug.auto_movable_numa_aware") &&
 			   (b = kernel_bool(val)) >= 0) {
 			o->auto_movable_numa_aware = b;
@@ -470,12 +837,84 @@ static int parse_online_type(const char *s)
 	return -1;
 }
 
+/* QEMU options that change nothing memhp models: taken and left alone. */
+static const char *const qemu_harmless_with_arg[] = {
+	"-name",   "-display", "-serial", "-monitor", "-vga", "-cpu", "-kernel",
+	"-initrd", "-boot",    "-rtc",	  "-D",	      "-d",   "-k",   "-parallel",
+};
+static const char *const qemu_harmless[] = {
+	"-nodefaults", "-no-user-config", "-nographic", "-enable-kvm",
+	"-no-reboot",  "-no-shutdown",	  "-snapshot",	"-no-hpet",
+};
+/* QEMU options that would make the machine one memhp does not model:
+ * refused, each with why. */
+static const struct {
+	const char *name;
+	bool arg;
+	const char *why;
+} qemu_refused[] = {
+	{ "-numa", true, "one NUMA node only: NUMA is not modelled" },
+	{ "-S", false, "the guest runs from the start: there is no paused machine to continue" },
+	{ "-daemonize", false, "memhp runs in the foreground" },
+	{ "-mem-path", true, "guest memory is memhp's own anonymous mapping" },
+	{ "-mem-prealloc", false, "guest memory is populated as the guest touches it" },
+	{ "-chardev", true, "no character devices: the monitor is -qmp unix:PATH" },
+	{ "-mon", true, "no character devices: the monitor is -qmp unix:PATH" },
+	{ "-pidfile", true, "not modelled" },
+	{ "-incoming", true, "no migration" },
+	{ "-loadvm", true, "no snapshots" },
+	{ "-global", true, "device defaults are QEMU 7.2's" },
+	{ "-bios", true, "the firmware is QEMU's SeaBIOS, as far as memhp models it" },
+};
+
+/* "-machine q35[,accel=tcg|kvm]": the q35 of QEMU 7.2 only. */
+static int parse_machine(const char *prog, const char *opt, const char *arg)
+{
+	struct kvs k;
+	int ret = 1;
+
+	if (kvs_parse(arg, "type", &k)) {
+		kvs_free(&k);
+		return bad_at(prog, opt, arg, "too many options");
+	}
+	for (unsigned int i = 0; i < k.n && ret > 0; i++) {
+		const char *key = k.v[i].key, *val = k.v[i].val;
+
+		if (!strcmp(key, "type")) {
+			if (strcmp(val, "q35") && strcmp(val, "pc-q35-7.2"))
+				ret = bad_at(prog, opt, arg,
+					     "memhp: the machine is q35 (pc-q35-7.2), not %s", val);
+		} else if (!strcmp(key, "accel")) {
+			if (strcmp(val, "tcg") && strcmp(val, "kvm"))
+				ret = bad_at(prog, opt, arg, "memhp: accel=tcg or kvm, not %s",
+					     val);
+		} else if (strcmp(key, "usb") && strcmp(key, "graphics") && strcmp(key, "vmport") &&
+			   strcmp(key, "dump-guest-core")) {
+			ret = bad_at(prog, opt, arg, "memhp: machine property '%s' is not modelled",
+				     key);
+		}
+	}
+	kvs_free(&k);
+	return ret;
+}
+
+static bool in_list(const char *name, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
 {
 	static const char *const with_arg[] = {
 		"-m",		"--maxmem",	 "--device", "--auto-online",  "--protocol",
 		"--block-size", "--anon-memory", "-smp",     "--guest-kernel", "-append",
-		"--append"
+		"--append",	"-device",	 "-object",  "-machine",       "-M",
+		"-accel",
 	};
 	const char *opt = argv[*i], *val = NULL;
 	char name[OPT_NAME_MAX];
@@ -487,10 +926,33 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 		return 0;
 	memcpy(name, opt, n);
 	name[n] = '\0';
-	for (k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]); k++)
+	/* QEMU takes "--object" for "-object". */
+	if (!strcmp(name, "--object") || !strcmp(name, "--machine") || !strcmp(name, "--smp") ||
+	    !strcmp(name, "--m") || !strcmp(name, "--accel"))
+		memmove(name, name + 1, strlen(name));
+	if (in_list(name, qemu_harmless, N_ELEMS(qemu_harmless))) {
+		++*i;
+		return 1;
+	}
+	for (k = 0; k < N_ELEMS(qemu_refused); k++) {
+		if (!strcmp(name, qemu_refused[k].name)) {
+			if (qemu_refused[k].arg && opt[n] != '=' && *i + 1 < argc)
+				return bad_at(prog, name, argv[*i + 1], "memhp: %s",
+					      qemu_refused[k].why);
+			fprintf(stderr, "%s: %s: memhp: %s\n", prog, name, qemu_refused[k].why);
+			return -1;
+		}
+	}
+	if (in_list(name, qemu_harmless_with_arg, N_ELEMS(qemu_harmless_with_arg))) {
+		if (opt[n] != '=' && *i + 1 >= argc)
+			return bad(prog, "%s needs an argument", name);
+		*i += opt[n] == '=' ? 1 : 2;
+		return 1;
+	}
+	for (k = 0; k < N_ELEMS(with_arg); k++)
 		if (!strcmp(name, with_arg[k]))
 			break;
-	if (k == sizeof(with_arg) / sizeof(with_arg[0]))
+	if (k == N_ELEMS(with_arg))
 		return 0;
 	if (opt[n] == '=') {
 		val = opt + n + 1;
@@ -501,14 +963,24 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 	}
 	++*i;
 	if (!strcmp(name, "-m"))
-		return parse_m(o, prog, val);
+		return parse_m(o, prog, name, val);
 	if (!strcmp(name, "--maxmem")) {
-		if (parse_size(val, 1, &o->maxmem))
+		if (!opt_size(val, &o->maxmem))
 			return bad(prog, "--maxmem: invalid size '%s'", val);
+		o->maxmem_given = true;
 		return 1;
 	}
-	if (!strcmp(name, "--device"))
-		return parse_device(o, prog, val);
+	if (!strcmp(name, "--device") || !strcmp(name, "-device"))
+		return parse_device(o, prog, name, val);
+	if (!strcmp(name, "-object"))
+		return parse_object(o, prog, name, val);
+	if (!strcmp(name, "-machine") || !strcmp(name, "-M"))
+		return parse_machine(prog, name, val);
+	if (!strcmp(name, "-accel")) {
+		if (strncmp(val, "tcg", 3) && strncmp(val, "kvm", 3))
+			return bad_at(prog, name, val, "memhp: tcg or kvm");
+		return 1;
+	}
 	if (!strcmp(name, "-smp"))
 		return parse_smp(o, prog, val);
 	if (!strcmp(name, "-append") || !strcmp(name, "--append"))
@@ -557,23 +1029,31 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 void machine_opts_usage(FILE *f)
 {
 	fprintf(f,
-		"machine options (QEMU's words):\n"
+		"machine options (QEMU's words; a QEMU command line's -m, -object, -device,\n"
+		"-smp, -append, -machine, -accel and -qmp work as they are):\n"
 		"  -m [size=]SIZE[,slots=N][,maxmem=SIZE]\n"
 		"                        boot RAM (default 128M, a bare number is MiB), laid out\n"
 		"                        as on q35: at most 2G below 4G, the rest from 4G\n"
 		"  --maxmem SIZE         RAM plus device memory at most; without it, as in QEMU,\n"
 		"                        there is no room for memory added after start-up\n"
-		"  --device pc-dimm,id=ID,size=SIZE[,addr=ADDR]\n"
-		"                        a DIMM, added at start-up as ACPI hotplug adds it, at\n"
-		"                        ADDR or the next free device-memory address (from the\n"
-		"                        1G boundary after high RAM)\n"
-		"  --device virtio-mem,id=ID,size=SIZE[,requested-size=SIZE][,block-size=SIZE]\n"
-		"           [,memaddr=ADDR][,memdev=ID][,unplugged-inaccessible=on|off]\n"
-		"                        a virtio-mem device of SIZE (QEMU's memory backend;\n"
-		"                        memdev names it, default mem0, mem1, ...), block-size\n"
-		"                        default 2M, with its Linux driver in the guest, which\n"
-		"                        plugs requested-size (default 0) at once; QMP's\n"
-		"                        qom-set changes it later\n"
+		"  -object memory-backend-ram,id=ID,size=SIZE\n"
+		"                        a memory backend for a device's memdev=\n"
+		"  -device pc-dimm,id=ID,memdev=ID[,addr=ADDR][,slot=N]\n"
+		"                        a DIMM in a slot of -m's, added at start-up as ACPI\n"
+		"                        hotplug adds it, at ADDR or the next free device-memory\n"
+		"                        address (from the 1G boundary after high RAM)\n"
+		"  -device virtio-mem-pci,id=ID,memdev=ID[,requested-size=SIZE][,block-size=SIZE]\n"
+		"           [,memaddr=ADDR][,unplugged-inaccessible=on|off]\n"
+		"                        a virtio-mem device (block-size default 2M) with its\n"
+		"                        Linux driver in the guest, which plugs requested-size\n"
+		"                        (default 0) at once; QMP's qom-set changes it later\n"
+		"  -device "
+		"virtio-balloon-pci[,id=ID][,deflate-on-oom=on][,free-page-reporting=on]\n"
+		"                        the balloon and its Linux driver; QMP's balloon sets its\n"
+		"                        target\n"
+		"  --device pc-dimm|virtio-mem,id=ID,size=SIZE,...\n"
+		"                        memhp's shorthand: the device carries its backend's size\n"
+		"                        (no -object); such a DIMM needs no slots\n"
 		"  --auto-online offline|online|online_kernel|online_movable\n"
 		"                        auto_online_blocks at boot (default offline)\n"
 		"  --protocol 6.1|2025   the PageOffline protocol (default 6.1)\n"
@@ -586,8 +1066,10 @@ void machine_opts_usage(FILE *f)
 		"                        memory_hotplug.{memmap_on_memory,online_policy,\n"
 		"                        auto_movable_ratio,auto_movable_numa_aware}=,\n"
 		"                        transparent_hugepage= (whether khugepaged raises\n"
-		"                        min_free_kbytes; default always); console=,\n"
-		"                        quiet and the like are taken and change nothing\n"
+		"                        min_free_kbytes; default always);\n"
+		"                        cma=SIZE[@BASE] (a CMA area, as with CONFIG_CMA);\n"
+		"                        console=, quiet and the like are taken and change\n"
+		"                        nothing\n"
 		"  --anon-memory SIZE[,pinned]\n"
 		"                        shared anonymous memory in use in the guest from\n"
 		"                        start-up (Shmem: a file of the kernel's internal tmpfs,\n"
@@ -630,6 +1112,57 @@ static uint64_t x86_block_size(uint64_t mem_end)
 		if (!(mem_end & (bz - 1)))
 			break;
 	return bz;
+}
+
+/* QEMU's ACPI memory hotplug controller: one status per slot of -m (or
+ * per DIMM of memhp's shorthand, which needs no slots). */
+static int create_acpi(const struct machine_opts *o, const char *prog, struct machine *mc)
+{
+	unsigned int n = o->slots;
+	int ret;
+
+	for (unsigned int i = 0; i < mc->nr_devs; i++)
+		if (mc->devs[i].kind == MACHINE_PC_DIMM && (unsigned int)mc->devs[i].slot >= n)
+			n = (unsigned int)mc->devs[i].slot + 1;
+	if (!n)
+		return 0;
+	ret = memhp_acpi_memhp_create(mc->m, n, &mc->acpi);
+	if (ret)
+		fprintf(stderr, "%s: cannot create the ACPI memory hotplug controller: %s\n", prog,
+			strerror(-ret));
+	return ret;
+}
+
+/* The guest's ACPI scan at boot: the cold-plugged DIMMs are added (as
+ * Linux adds them: a memory group each, add_memory(), auto-onlined), and
+ * from then on hotplug notifications are handled on a thread of their own.
+ * A DIMM the guest could not add is an error here: memhp builds only
+ * machines whose DIMMs Linux uses. */
+static int start_acpi(struct machine *mc, const char *prog)
+{
+	struct memhp_acpi_memhp_drv_params p;
+	int ret;
+
+	memhp_acpi_memhp_drv_params_init(&p);
+	ret = memhp_acpi_memhp_drv_probe(mc->m, mc->acpi, &p, &mc->acpi_drv);
+	if (ret) {
+		fprintf(stderr, "%s: the ACPI memory hotplug driver's probe failed: %s\n", prog,
+			strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < mc->nr_devs; i++) {
+		const struct machine_device *d = &mc->devs[i];
+		struct memhp_block_info bi;
+
+		if (d->kind != MACHINE_PC_DIMM ||
+		    !memhp_block_info(mc->m, memhp_phys_to_block_id(mc->m, mc->addrs[i]), &bi))
+			continue;
+		fprintf(stderr, "%s: pc-dimm %s: adding [%#llx, %#llx) failed\n", prog,
+			d->id[0] ? d->id : "(no id)", (unsigned long long)mc->addrs[i],
+			(unsigned long long)(mc->addrs[i] + d->size));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* --anon-memory: a file of shm_mnt, allocated GFP_HIGHUSER_MOVABLE as
@@ -742,6 +1275,14 @@ void machine_stop_devices(struct machine *mc)
 	}
 	if (mc->guest)
 		memhp_guest_stop(mc->guest);
+	/* No more DIMM notifications; what is added stays. */
+	memhp_acpi_memhp_drv_remove(mc->acpi_drv);
+	mc->acpi_drv = NULL;
+	/* The balloon gives its pages back to the guest as it goes. */
+	memhp_vballoon_drv_remove(mc->balloon_drv);
+	memhp_vballoon_dev_destroy(mc->balloon_dev);
+	mc->balloon_drv = NULL;
+	mc->balloon_dev = NULL;
 	/* As virtio_mem_remove() leaves it: what is added stays added. */
 	for (unsigned int i = mc->nr_vmems; i-- > 0;) {
 		memhp_vmem_drv_remove(mc->vmems[i].drv);
@@ -757,6 +1298,8 @@ void machine_destroy(struct machine *mc)
 	 * machine (shm_mnt). */
 	while (mc->nr_tmpfs)
 		memhp_shmem_destroy(mc->tmpfs[--mc->nr_tmpfs]);
+	memhp_acpi_memhp_destroy(mc->acpi);
+	mc->acpi = NULL;
 	memhp_machine_destroy(mc->m);
 	mc->m = NULL;
 	/* The guest went with the machine: a second stop or destroy (the
@@ -782,28 +1325,55 @@ static const char *kind_name(const struct machine_device *d)
 	return d->kind == MACHINE_PC_DIMM ? "pc-dimm" : "virtio-mem";
 }
 
-/* The checks QEMU's virtio-mem realize makes, with the property named. */
+static int bad_dev(const char *prog, const struct machine_device *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "PROG: -device ARG: MESSAGE" for an error about a device. */
+static int bad_dev(const char *prog, const struct machine_device *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s %s: ", prog, d->opt, d->arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+/* The checks QEMU 7.2's virtio-mem makes (its block-size setter, then
+ * realize), in its words. */
 static int check_vmem(const struct machine_device *d, const char *prog)
 {
-	uint64_t bs = d->block_size ? d->block_size : MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
-	const char *why = NULL;
+	const uint64_t bs = d->block_size ? d->block_size : MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
+	const unsigned long long b = bs;
 
+	if (bs < MEMHP_VIRTIO_MEM_MIN_BLOCK_SIZE)
+		return bad_dev(prog, d, "'block-size' property has to be at least 0x%llx",
+			       (unsigned long long)MEMHP_VIRTIO_MEM_MIN_BLOCK_SIZE);
 	if (bs & (bs - 1))
-		why = "'block-size' property has to be a power of two";
-	else if (bs < MEMHP_VIRTIO_MEM_MIN_BLOCK_SIZE)
-		why = "'block-size' property has to be at least 1 MiB";
-	else if (d->size % bs)
-		why = "'size' has to be a multiple of 'block-size'";
-	else if (d->requested_size % bs)
-		why = "'requested-size' property has to be a multiple of 'block-size'";
-	else if (d->requested_size > d->size)
-		why = "'requested-size' property exceeds the region size";
-	else if (d->addr % bs)
-		why = "'memaddr' property has to be a multiple of 'block-size'";
-	if (!why)
-		return 0;
-	fprintf(stderr, "%s: virtio-mem %s: %s\n", prog, d->id, why);
-	return -EINVAL;
+		return bad_dev(prog, d, "'block-size' property has to be a power of two");
+	if (d->requested_size % bs)
+		return bad_dev(prog, d,
+			       "'requested-size' property has to be multiples of 'block-size' "
+			       "(0x%llx)",
+			       b);
+	if (d->addr % bs)
+		return bad_dev(prog, d,
+			       "'memaddr' property has to be multiples of 'block-size' (0x%llx)",
+			       b);
+	if (d->size % bs)
+		/* sic: no space before the quote */
+		return bad_dev(prog, d,
+			       "'memdev' property memdev size has to be multiples of'block-size' "
+			       "(0x%llx)",
+			       b);
+	if (d->requested_size > d->size)
+		return bad_dev(prog, d,
+			       "memhp: 'requested-size' (0x%llx) exceeds the memory backend size "
+			       "(0x%llx): QEMU 7.2 takes it, memhp's device does not",
+			       (unsigned long long)d->requested_size, (unsigned long long)d->size);
+	return 0;
 }
 
 static int start_vmem(struct machine *mc, const struct machine_device *d, uint64_t addr,
@@ -842,12 +1412,191 @@ static int start_vmem(struct machine *mc, const struct machine_device *d, uint64
 	return 0;
 }
 
+/* A size in the largest unit that divides it: "3M", "1T", "4097K". */
+static const char *size_str(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (u < 5 && v && !(v % 1024)) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)v, units[u]);
+	return buf;
+}
+
+/*
+ * What QEMU checks of -m when it creates the machine, in its words, and
+ * what memhp cannot model: a machine Linux cannot boot in, a block size
+ * x86 Linux never picks. Returns 0 or -EINVAL after printing why.
+ */
+static int check_memory(const struct machine_opts *o, const char *prog, uint64_t block_size)
+{
+	char a[32], b[32], c[32];
+
+	if (o->slots > MACHINE_MAX_SLOTS) {
+		fprintf(stderr, "%s: unsupported amount of memory slots: %u\n", prog, o->slots);
+		return -EINVAL;
+	}
+	if (o->slots && !o->maxmem_given) {
+		fprintf(stderr, "%s: slots specified but no max-size\n", prog);
+		return -EINVAL;
+	}
+	if (o->maxmem_given && o->maxmem < o->ram_size) {
+		fprintf(stderr,
+			"%s: invalid value of maxmem: maximum memory size (0x%llx) must be at "
+			"least "
+			"the initial memory size (0x%llx)\n",
+			prog, (unsigned long long)o->maxmem, (unsigned long long)o->ram_size);
+		return -EINVAL;
+	}
+	if (o->maxmem_given && o->slots && o->maxmem == o->ram_size) {
+		fprintf(stderr,
+			"%s: invalid value of maxmem: memory slots were specified but maximum "
+			"memory size (0x%llx) is equal to the initial memory size (0x%llx)\n",
+			prog, (unsigned long long)o->maxmem, (unsigned long long)o->ram_size);
+		return -EINVAL;
+	}
+	if (o->ram_size < MACHINE_MIN_RAM) {
+		/* QEMU starts such a machine; Linux 6.1 does not boot in it. */
+		fprintf(stderr,
+			"%s: -m %s: Linux 6.1 does not boot in less than %s (QEMU would start "
+			"the machine, the kernel would not come up)\n",
+			prog, size_str(o->ram_size, a, sizeof(a)),
+			size_str(MACHINE_MIN_RAM, b, sizeof(b)));
+		return -EINVAL;
+	}
+	if (block_size > X86_MAX_BLOCK_SIZE) {
+		fprintf(stderr, "%s: --block-size %s: x86 Linux uses memory blocks of %s to %s\n",
+			prog, size_str(block_size, a, sizeof(a)),
+			size_str(X86_MIN_BLOCK_SIZE, b, sizeof(b)),
+			size_str(X86_MAX_BLOCK_SIZE, c, sizeof(c)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A backend name no -object took, for memhp's size= shorthand. */
+static void invent_memdev(const struct machine_opts *o, struct machine *mc,
+			  struct machine_device *d)
+{
+	for (unsigned int n = 0;; n++) {
+		bool taken = false;
+
+		snprintf(d->memdev, sizeof(d->memdev), "mem%u", n);
+		for (unsigned int i = 0; i < o->nr_backends && !taken; i++)
+			taken = !strcmp(o->backends[i].id, d->memdev);
+		for (unsigned int i = 0; i < mc->nr_devs && !taken; i++)
+			taken = !strcmp(mc->devs[i].memdev, d->memdev);
+		if (!taken)
+			return;
+	}
+}
+
+/*
+ * The devices as QEMU realizes them: each memdev found and not busy, the
+ * size taken from it; DIMMs in slots; device memory not overcommitted.
+ * Fills mc->devs. Returns 0 or -EINVAL after printing QEMU's reason, with
+ * the option it is about.
+ */
+static int resolve_devices(const struct machine_opts *o, const char *prog, struct machine *mc)
+{
+	const uint64_t space = o->maxmem_given ? o->maxmem - o->ram_size : 0;
+	bool slot_used[MACHINE_MAX_SLOTS] = { false };
+	uint64_t used = 0, dimms = 0;
+
+	for (unsigned int i = 0; i < o->nr_devices; i++) {
+		struct machine_device *d = &mc->devs[mc->nr_devs];
+
+		*d = o->devices[i];
+		if (d->kind == MACHINE_VIRTIO_BALLOON) {
+			mc->nr_devs++;
+			continue;
+		}
+		if (d->memdev_given) {
+			const struct machine_backend *b = NULL;
+
+			for (unsigned int j = 0; j < o->nr_backends; j++)
+				if (!strcmp(o->backends[j].id, d->memdev))
+					b = &o->backends[j];
+			if (!b)
+				return bad_dev(prog, d, "Device '%s' not found", d->memdev);
+			for (unsigned int j = 0; j < mc->nr_devs; j++)
+				if (!strcmp(mc->devs[j].memdev, d->memdev))
+					return bad_dev(
+						prog, d,
+						d->kind == MACHINE_PC_DIMM
+							? "can't use already busy memdev: %s"
+							: "'memdev' property specifies a busy "
+							  "memdev: %s",
+						d->memdev);
+			d->size = b->size;
+		} else if (!d->memhp_syntax) {
+			return bad_dev(prog, d, "'memdev' property must be set");
+		} else {
+			invent_memdev(o, mc, d);
+		}
+		/* QEMU's memory_device_pre_plug() and pc_dimm_pre_plug(), for
+		 * devices given as QEMU gives them; memhp's shorthand needs
+		 * neither slots nor maxmem. */
+		if (!d->memhp_syntax) {
+			if (d->kind == MACHINE_PC_DIMM && !o->slots)
+				return bad_dev(prog, d,
+					       "no slots where allocated, please specify the "
+					       "'slots' option");
+			if (!o->maxmem_given)
+				return bad_dev(prog, d,
+					       "memory devices (e.g. for memory hotplug) are not "
+					       "enabled, please specify the maxmem option");
+		}
+		if (o->maxmem_given && used + d->size > space)
+			return bad_dev(prog, d,
+				       "not enough space, currently 0x%llx in use of total space "
+				       "for memory devices 0x%llx",
+				       (unsigned long long)used, (unsigned long long)space);
+		used += d->size;
+		if (d->kind == MACHINE_PC_DIMM) {
+			dimms += d->size;
+			if (!d->memhp_syntax && d->slot >= (int)o->slots)
+				return bad_dev(prog, d,
+					       "invalid slot number %d, valid range is [0-%u]",
+					       d->slot, o->slots - 1);
+			if (d->slot >= 0 && d->slot < MACHINE_MAX_SLOTS && slot_used[d->slot])
+				return bad_dev(prog, d, "slot %d is busy", d->slot);
+			if (d->slot < 0) {
+				unsigned int n = d->memhp_syntax ? MACHINE_MAX_SLOTS : o->slots;
+
+				for (unsigned int s = 0; s < n && d->slot < 0; s++)
+					if (!slot_used[s])
+						d->slot = (int)s;
+				if (d->slot < 0)
+					return bad_dev(prog, d, "no free slots available");
+			}
+			if (d->slot < MACHINE_MAX_SLOTS)
+				slot_used[d->slot] = true;
+		}
+		mc->nr_devs++;
+	}
+	mc->ram_size = o->ram_size;
+	atomic_store(&mc->current_ram_size, o->ram_size + dimms);
+	return 0;
+}
+
+void machine_dimms_changed(struct machine *mc, uint64_t bytes)
+{
+	atomic_store(&mc->current_ram_size, mc->ram_size + bytes);
+}
+
 int machine_opts_create(const struct machine_opts *o, const char *prog, struct machine *out)
 {
 	struct memhp_config cfg;
 	struct memhp_machine *m;
 	uint64_t dev_base, dev_end, next, end;
-	uint64_t addrs[MACHINE_MAX_DEVICES];
+	uint64_t *addrs = out->addrs;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -864,6 +1613,10 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 	cfg.transparent_hugepage = (enum memhp_thp_mode)o->thp;
 	cfg.movable_node |= o->movable_node;
 	cfg.memmap_on_memory |= o->memmap_on_memory;
+	if (o->cma_size) {
+		cfg.cma_size = o->cma_size;
+		cfg.cma_base = o->cma_base;
+	}
 	if (o->online_policy >= 0)
 		cfg.online_policy = (enum memhp_online_policy)o->online_policy;
 	if (o->auto_movable_ratio >= 0)
@@ -871,13 +1624,20 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 	if (o->auto_movable_numa_aware >= 0)
 		cfg.auto_movable_numa_aware = o->auto_movable_numa_aware;
 
+	ret = check_memory(o, prog, cfg.block_size);
+	if (!ret)
+		ret = resolve_devices(o, prog, out);
+	if (ret)
+		return ret;
 	dev_base = align_up(end > X86_4G ? end : X86_4G, DEVICE_MEM_ALIGN);
 	/* Where every device goes, as QEMU assigns device memory. */
 	next = dev_base;
 	dev_end = dev_base;
-	for (unsigned int i = 0; i < o->nr_devices; i++) {
-		const struct machine_device *d = &o->devices[i];
+	for (unsigned int i = 0; i < out->nr_devs; i++) {
+		const struct machine_device *d = &out->devs[i];
 
+		if (d->kind == MACHINE_VIRTIO_BALLOON)
+			continue;
 		if (d->kind == MACHINE_VIRTIO_MEM && check_vmem(d, prog))
 			return -EINVAL;
 		addrs[i] = d->addr ? d->addr : align_up(next, device_align(d, cfg.block_size));
@@ -885,13 +1645,7 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		if (next > dev_end)
 			dev_end = next;
 	}
-	if (o->maxmem) {
-		if (o->maxmem < o->ram_size) {
-			fprintf(stderr, "%s: maxmem (%#llx) is less than the RAM size (%#llx)\n",
-				prog, (unsigned long long)o->maxmem,
-				(unsigned long long)o->ram_size);
-			return -EINVAL;
-		}
+	if (o->maxmem_given) {
 		dev_end = dev_base + (o->maxmem - o->ram_size) +
 			  (uint64_t)o->slots * DEVICE_MEM_SLOT_ROOM;
 		cfg.phys_size = align_up(dev_end > end ? dev_end : end, cfg.block_size);
@@ -904,6 +1658,8 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		dev_end = align_up(dev_end, cfg.block_size);
 		cfg.phys_size = dev_end;
 	}
+	out->dev_base = dev_base;
+	out->dev_size = dev_end > dev_base ? dev_end - dev_base : 0;
 	/* pci_swiotlb_detect(): memory that may reach above 4 GiB, present
 	 * or hot-pluggable, gets a bounce buffer below it. */
 	if (cfg.phys_size > X86_4G)
@@ -920,6 +1676,11 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		return ret;
 	}
 	out->m = m;
+	ret = create_acpi(o, prog, out);
+	if (ret) {
+		machine_destroy(out);
+		return ret;
+	}
 	/* Boot comes first: the kernel's memory is in place before any
 	 * memory is hot-added. */
 	if (!o->guest_off) {
@@ -933,11 +1694,13 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		}
 	}
 
-	for (unsigned int i = 0; !ret && i < o->nr_devices; i++) {
-		const struct machine_device *d = &o->devices[i];
+	for (unsigned int i = 0; !ret && i < out->nr_devs; i++) {
+		const struct machine_device *d = &out->devs[i];
 		const char *id = d->id[0] ? d->id : "(no id)";
 		uint64_t addr = addrs[i];
 
+		if (d->kind == MACHINE_VIRTIO_BALLOON)
+			continue;
 		if (addr < dev_base || addr + d->size > dev_end || addr + d->size < addr) {
 			fprintf(stderr,
 				"%s: %s %s: [%#llx, %#llx) is outside device memory [%#llx, "
@@ -959,12 +1722,15 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 			ret = -EINVAL;
 			break;
 		}
-		ret = memhp_add_memory(m, 0, addr, d->size, MEMHP_MHP_NONE);
+		/* Cold-plugged into its slot; the guest's ACPI scan adds it. */
+		ret = memhp_acpi_memhp_plug(out->acpi, (unsigned int)d->slot, addr, d->size, 0,
+					    d->id[0] ? d->id : NULL, false);
 		if (ret)
-			fprintf(stderr, "%s: pc-dimm %s: adding [%#llx, %#llx) failed: %s\n", prog,
-				id, (unsigned long long)addr, (unsigned long long)(addr + d->size),
+			fprintf(stderr, "%s: pc-dimm %s: slot %d: %s\n", prog, id, d->slot,
 				strerror(-ret));
 	}
+	if (!ret && out->acpi)
+		ret = start_acpi(out, prog);
 	/* What runs in the guest is there before virtio-mem plugs anything,
 	 * so where it lands does not depend on the driver's pace. */
 	if (!ret)
@@ -973,7 +1739,49 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 		machine_destroy(out);
 		return ret;
 	}
-	memcpy(out->addrs, addrs, sizeof(addrs[0]) * o->nr_devices);
+	return 0;
+}
+
+/* QEMU's get_current_ram_size(), for the balloon. */
+static uint64_t current_ram_size(void *priv)
+{
+	struct machine *mc = priv;
+
+	return atomic_load(&mc->current_ram_size);
+}
+
+/* The virtio-balloon-pci device and the virtio_balloon module's probe. */
+static int start_balloon(struct machine *mc, const struct machine_device *d, const char *prog)
+{
+	struct memhp_vballoon_dev_config cfg;
+	struct memhp_vballoon_drv_params params;
+	int ret;
+
+	memhp_vballoon_dev_config_init(&cfg);
+	cfg.id = d->id[0] ? d->id : NULL;
+	cfg.deflate_on_oom = d->deflate_on_oom;
+	cfg.free_page_reporting = d->free_page_reporting;
+	cfg.page_poison = d->page_poison;
+	cfg.ram_size = current_ram_size;
+	cfg.ram_size_priv = mc;
+	ret = memhp_vballoon_dev_create(mc->m, &cfg, &mc->balloon_dev);
+	if (ret) {
+		fprintf(stderr, "%s: virtio-balloon: cannot create the device: %s\n", prog,
+			strerror(-ret));
+		return ret;
+	}
+	memhp_vballoon_drv_params_init(&params);
+	/* The virtio devices are numbered in the order they are found. */
+	params.virtio_index = mc->nr_vmems;
+	ret = memhp_vballoon_drv_probe(mc->m, mc->balloon_dev, &params, &mc->balloon_drv);
+	if (ret) {
+		fprintf(stderr, "%s: virtio-balloon: the driver's probe failed: %s\n", prog,
+			strerror(-ret));
+		memhp_vballoon_dev_destroy(mc->balloon_dev);
+		mc->balloon_dev = NULL;
+		return ret;
+	}
+	mc->balloon_opts = d;
 	return 0;
 }
 
@@ -981,9 +1789,13 @@ int machine_opts_start_devices(const struct machine_opts *o, const char *prog, s
 {
 	int ret = 0;
 
-	for (unsigned int i = 0; !ret && i < o->nr_devices; i++)
-		if (o->devices[i].kind == MACHINE_VIRTIO_MEM)
-			ret = start_vmem(mc, &o->devices[i], mc->addrs[i], prog);
+	(void)o;
+	for (unsigned int i = 0; !ret && i < mc->nr_devs; i++) {
+		if (mc->devs[i].kind == MACHINE_VIRTIO_MEM)
+			ret = start_vmem(mc, &mc->devs[i], mc->addrs[i], prog);
+		else if (mc->devs[i].kind == MACHINE_VIRTIO_BALLOON)
+			ret = start_balloon(mc, &mc->devs[i], prog);
+	}
 	if (!ret && mc->nr_vmems)
 		ret = start_driver_clock(mc, prog);
 	if (!ret && mc->guest) {

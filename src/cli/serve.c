@@ -46,9 +46,6 @@ static void usage(FILE *f)
 int serve_parse_args(int argc, char **argv, struct machine_opts *o, struct serve_opts *so,
 		     const char **mountpoint)
 {
-	struct stat st;
-	int err = 0;
-
 	machine_opts_init(o);
 	memset(so, 0, sizeof(*so));
 	*mountpoint = NULL;
@@ -84,15 +81,6 @@ int serve_parse_args(int argc, char **argv, struct machine_opts *o, struct serve
 		fprintf(stderr, "memhp serve: --mount DIR is required\n");
 		return -1;
 	}
-	/* FUSE would mount over a file too: a directory is what was meant. */
-	if (stat(*mountpoint, &st))
-		err = errno;
-	else if (!S_ISDIR(st.st_mode))
-		err = ENOTDIR;
-	if (err) {
-		fprintf(stderr, "memhp serve: --mount %s: %s\n", *mountpoint, strerror(err));
-		return -1;
-	}
 	return serve_opts_check(so, "memhp serve") ? -1 : 0;
 }
 
@@ -106,8 +94,9 @@ int cmd_serve(int argc, char **argv)
 	struct serve_extras ex = { 0 };
 	struct memhp_shmem *dev_shm;
 	const char *mountpoint = NULL;
+	struct stat st;
 	sigset_t set;
-	int sig, ret = 1;
+	int sig, err = 0, ret = 1;
 
 	if (!o) {
 		fprintf(stderr, "memhp serve: out of memory\n");
@@ -131,6 +120,18 @@ int cmd_serve(int argc, char **argv)
 	/* Before the machine, which may take seconds to build. */
 	if (serve_reclaim_mountpoints(&so, mountpoint, "memhp serve"))
 		goto out;
+	/* After the reclaim: a killed serve's dead mount fails stat() with
+	 * ENOTCONN until then. FUSE would mount over a file too: a directory
+	 * is what was meant. */
+	if (stat(mountpoint, &st))
+		err = errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = ENOTDIR;
+	if (err) {
+		fprintf(stderr, "memhp serve: --mount %s: %s\n", mountpoint, strerror(err));
+		ret = 2;
+		goto out;
+	}
 	if (machine_opts_create(o, "memhp serve", &mc))
 		goto out;
 	if (memhp_fs_create(mc.m, &fs)) {

@@ -73,6 +73,7 @@ int serve_opts_parse(struct serve_opts *so, const char *prog, int argc, char **a
 		size_t offset;
 	} opts[] = {
 		{ "--qmp", offsetof(struct serve_opts, qmp) },
+		{ "-qmp", offsetof(struct serve_opts, qmp) }, /* QEMU's spelling */
 		{ "--uevent-helper", offsetof(struct serve_opts, uevent_helper) },
 		{ "--log", offsetof(struct serve_opts, log) },
 	};
@@ -282,6 +283,11 @@ int serve_reclaim_mountpoints(const struct serve_opts *so, const char *mountpoin
 	return ret;
 }
 
+static void qmp_dimms_changed(void *priv, uint64_t bytes)
+{
+	machine_dimms_changed(priv, bytes);
+}
+
 static void qmp_quit(void *priv)
 {
 	(void)priv;
@@ -330,13 +336,53 @@ int serve_devices_start(struct serve_extras *ex, const struct serve_opts *so,
 			.memdev = mc->vmems[i].opts->memdev,
 			.dev = mc->vmems[i].dev,
 		};
+	if (mc->balloon_dev)
+		ex->balloon = (struct qmp_balloon){
+			.id = mc->balloon_opts->id[0] ? mc->balloon_opts->id : NULL,
+			.dev = mc->balloon_dev,
+		};
 	ex->vm = (struct qmp_vm){
 		.m = mc->m,
 		.base_memory = o->ram_size,
 		.devices = ex->devices,
 		.nr_devices = mc->nr_vmems,
+		.balloon = mc->balloon_dev ? &ex->balloon : NULL,
+		.dimms = ex->dimms,
+		.backends = ex->backends,
+		.slots = o->slots,
+		.maxmem = o->maxmem_given ? o->maxmem : 0,
+		.dev_base = mc->dev_base,
+		.dev_size = mc->dev_size,
+		.acpi = mc->acpi,
+		.dimms_changed = qmp_dimms_changed,
 		.quit = qmp_quit,
+		.priv = mc,
 	};
+	for (unsigned int i = 0; i < mc->nr_devs; i++) {
+		const struct machine_device *d = &mc->devs[i];
+
+		if (d->kind != MACHINE_PC_DIMM)
+			continue;
+		ex->dimms[ex->vm.nr_dimms++] = (struct qmp_dimm){
+			.id = d->id[0] ? d->id : NULL,
+			.memdev = d->memdev,
+			.addr = mc->addrs[i],
+			.size = d->size,
+			.slot = (unsigned int)d->slot,
+		};
+	}
+	/* -object backends no device took. */
+	for (unsigned int i = 0; i < o->nr_backends; i++) {
+		bool used = false;
+
+		for (unsigned int j = 0; j < mc->nr_devs && !used; j++)
+			used = !strcmp(mc->devs[j].memdev, o->backends[i].id);
+		if (!used)
+			ex->backends[ex->vm.nr_backends++] = (struct qmp_backend){
+				o->backends[i].id,
+				o->backends[i].size,
+			};
+	}
 	ret = qmp_server_start(so->qmp, &ex->vm, &ex->qmp, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "%s: --qmp %s: %s\n", prog, so->qmp, err);

@@ -79,6 +79,9 @@ struct serve_extras {
 	struct qmp_server *qmp;
 	struct qmp_vm vm;
 	struct qmp_device devices[MACHINE_MAX_DEVICES];
+	struct qmp_balloon balloon;
+	struct qmp_dimm dimms[MACHINE_MAX_DEVICES];
+	struct qmp_backend backends[MACHINE_MAX_DEVICES];
 	struct shmem_fuse *tmpfs[SERVE_MAX_TMPFS_MOUNTS];
 	unsigned int nr_tmpfs;
 };

@@ -150,6 +150,8 @@ static const struct bind {
 	/* THP, khugepaged, KSM: the machine's, and no host hugetlb pool. */
 	{ "sys/kernel/mm", "/sys/kernel/mm", BIND_OPTIONAL },
 	{ "sys/kernel/uevent_seqnum", "/sys/kernel/uevent_seqnum", BIND_OPTIONAL },
+	/* The hugetlb pools (a host without hugetlb has no target: skipped). */
+	{ "sys/kernel/mm/hugepages", "/sys/kernel/mm/hugepages", BIND_OPTIONAL },
 	/* The log: the host's must never show, not even as a fallback. */
 	{ "dev/kmsg", "/dev/kmsg", BIND_HIDE_HOST },
 	{ "proc/kmsg", "/proc/kmsg", BIND_HIDE_HOST },

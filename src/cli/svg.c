@@ -5,8 +5,8 @@
  * One row per memory block (or per run of blocks, when there are too many
  * to draw one each), its label coloured by state and zone; one cell per
  * pageblock (or per group of them), a strip on top for the migratetype and
- * a bar below split by what the pages are: free, movable, kernel,
- * PageOffline, reserved.
+ * a bar below split by what the pages are: free, free on a per-cpu list,
+ * huge (hugetlb or THP), movable, kernel, PageOffline, reserved.
  *
  * Everything is read through the public API, lock-free and racy like a PFN
  * walker's reads: drawing never changes the machine. A free buddy chunk
@@ -24,6 +24,7 @@
 #include "run.h"
 #include "run_util.h"
 
+#include <memhp/hugetlb.h>
 #include <memhp/virtio_mem.h>
 
 #include <errno.h>
@@ -65,7 +66,7 @@
 #define SVG_FONT "font-family=\"DejaVu Sans Mono, monospace\""
 #define SVG_TEXT_SIZE 11
 
-enum page_class { PC_FREE, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
+enum page_class { PC_FREE, PC_PCP, PC_HUGE, PC_MOVABLE, PC_KERNEL, PC_OFFLINE, PC_RESERVED, PC_NR };
 
 static const struct {
 	const char *name, *color;
@@ -75,16 +76,18 @@ static const struct {
 	[PC_MOVABLE] = { "movable / LRU", "#1f77b4" },
 	[PC_OFFLINE] = { "PageOffline", "#9467bd" },
 	[PC_RESERVED] = { "reserved / memmap", "#7f7f7f" },
+	[PC_HUGE] = { "huge page (hugetlb/THP)", "#ff9896" },
+	[PC_PCP] = { "free (per-cpu list)", "#b8e0b8" },
 	[PC_FREE] = { "free (buddy)", "#eeeeee" },
 };
 
-static const enum page_class stack_order[PC_NR] = { PC_KERNEL, PC_MOVABLE, PC_OFFLINE, PC_RESERVED,
-						    PC_FREE };
+static const enum page_class stack_order[PC_NR] = { PC_KERNEL,	 PC_HUGE, PC_MOVABLE, PC_OFFLINE,
+						    PC_RESERVED, PC_PCP,  PC_FREE };
 
 static const char *const migratetype_colors[MEMHP_MIGRATE_TYPES] = {
 	[MEMHP_MIGRATE_UNMOVABLE] = "#8c1c13",	 [MEMHP_MIGRATE_MOVABLE] = "#2ca02c",
 	[MEMHP_MIGRATE_RECLAIMABLE] = "#bcbd22", [MEMHP_MIGRATE_HIGHATOMIC] = "#e377c2",
-	[MEMHP_MIGRATE_ISOLATE] = "#000000",
+	[MEMHP_MIGRATE_CMA] = "#9edae5",	 [MEMHP_MIGRATE_ISOLATE] = "#000000",
 };
 
 static const char *const zone_colors[MEMHP_NR_ZONES] = {
@@ -141,6 +144,12 @@ static enum page_class classify(struct memhp_page *p, enum page_class *run)
 {
 	if (memhp_PageBuddy(p))
 		return *run = PC_FREE;
+	if (memhp_page_on_pcp_list(p))
+		return *run = PC_PCP;
+	/* Every page of a compound page, free hugetlb pages in their pool
+	 * too: the pool holds them. */
+	if (memhp_PageCompound(p))
+		return *run = PC_HUGE;
 	if (memhp_PageOffline(p))
 		return *run = PC_OFFLINE;
 	if (memhp_PageReserved(p) || memhp_PageVmemmapSelfHosted(p))
@@ -563,7 +572,7 @@ static void legend_box(FILE *f, int x, int y, const char *color, const char *tex
 
 static void draw_legend(FILE *f, int x, int y)
 {
-	int yy;
+	int yy, ly;
 
 	fprintf(f,
 		"<text x=\"%d\" y=\"%d\" font-size=\"%d\" font-weight=\"bold\" %s>block: state "
@@ -589,17 +598,18 @@ static void draw_legend(FILE *f, int x, int y)
 		legend_box(f, x + (i % 2) * 160, yy + (i / 2) * 16, page_classes[pc].color,
 			   page_classes[pc].name);
 	}
-	legend_box(f, x + 160, yy + 32, "url(#holes)", "not online");
+	legend_box(f, x + (PC_NR % 2) * 160, yy + (PC_NR / 2) * 16, "url(#holes)", "not online");
+	ly = yy + (PC_NR / 2 + 1) * 16;
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"11\" height=\"11\" fill=\"none\" "
 		"stroke=\"%s\" stroke-width=\"1\"/>\n",
-		x + 0.5, yy + 48.5, SVG_DEVICE_COLOR);
+		x + 0.5, ly + 0.5, SVG_DEVICE_COLOR);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>plugged (virtio-mem)</text>\n",
-		x + 16, yy + 58, SVG_TEXT_SIZE, SVG_FONT);
-	fprintf(f, "<path d=\"M%d,%d h%d v%d z\" fill=\"%s\"/>\n", x + 160 + 12 - SVG_MARK_W,
-		yy + 48, SVG_MARK_W, SVG_MARK_W, SVG_FINDING_COLOR);
+		x + 16, ly + 10, SVG_TEXT_SIZE, SVG_FONT);
+	fprintf(f, "<path d=\"M%d,%d h%d v%d z\" fill=\"%s\"/>\n", x + 160 + 12 - SVG_MARK_W, ly,
+		SVG_MARK_W, SVG_MARK_W, SVG_FINDING_COLOR);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"%d\" %s>a finding's page</text>\n", x + 176,
-		yy + 58, SVG_TEXT_SIZE, SVG_FONT);
+		ly + 10, SVG_TEXT_SIZE, SVG_FONT);
 
 	x += 350;
 	fprintf(f,

@@ -598,6 +598,10 @@ static void fmt_instant(const struct memhp_trace_event *ev, char *text, size_t l
 		snprintf(text, len, "%s %ld MiB", ev->name, ev->arg);
 	else if (!strcmp(ev->name, "virtio_mem: work done"))
 		snprintf(text, len, "%s = %s", ev->name, run_errno_str(ev->arg, err));
+	else if (!strcmp(ev->name, "drain_all_pages"))
+		/* Pages the per-cpu lists gave back to the buddy. */
+		snprintf(text, len, "drain_all_pages: %ld page%s from per-cpu lists", ev->arg,
+			 ev->arg == 1 ? "" : "s");
 	else if (!strncmp(ev->name, "balloon-", 8))
 		/* A balloon's request to its host: the first pfn and how many. */
 		snprintf(text, len, "%s: %ld page%s from pfn %#lx", ev->name, ev->arg,
@@ -1071,6 +1075,8 @@ static void instant_args(json_t *a, const struct tl_event *e)
 	} else if (!strncmp(e->name, "notifier-error-inject ", 22)) {
 		json_object_set_new(a, "start_pfn", hex(e->pfn));
 		json_object_set_new(a, "ret", errno_json(e->arg));
+	} else if (!strcmp(e->name, "drain_all_pages")) {
+		json_object_set_new(a, "nr_pages", json_integer(e->arg));
 	} else if (!strncmp(e->name, "balloon-", 8)) {
 		json_object_set_new(a, "start_pfn", hex(e->pfn));
 		json_object_set_new(a, "nr_pages", json_integer(e->arg));

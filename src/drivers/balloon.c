@@ -204,8 +204,12 @@ void balloon_tell_host(struct memhp_balloon *b, enum host_op op, const uint32_t 
 	atomic_fetch_add(&b->host_requests, 1);
 	memhp_trace_instant(b->m, op == HOST_INFLATE ? "balloon-inflate" : "balloon-deflate",
 			    nr ? pfns[0] : MEMHP_NO_PFN, (long)(nr << order));
-	/* What a host does with memory its guest gave up: QEMU discards it. */
-	if (op == HOST_INFLATE)
+	/* A device gets the request on its queue and does what its host
+	 * does; without one, do what QEMU does with memory its guest gave
+	 * up: discard it. */
+	if (b->tell && !order)
+		b->tell(b->tell_priv, op == HOST_DEFLATE, pfns, nr);
+	else if (op == HOST_INFLATE)
 		host_discard(b, pfns, nr, order);
 }
 
@@ -297,7 +301,7 @@ int balloon_page_enqueue(struct memhp_balloon *b, struct memhp_page *page)
 	}
 	/* balloon_page_insert(): the page is published to isolation only
 	 * once its slot is complete, and isolation takes pages_lock. */
-	if (!b->ops->adjust_managed)
+	if (!b->adjust_managed)
 		memhp_SetPageOfflineManaged(page);
 	balloon_mark_offline(b, page);
 	if (b->ops->compaction)
@@ -469,7 +473,7 @@ static long virtio_inflate(struct memhp_balloon *b, unsigned long nr_pages)
 				untracked = true;
 				break;
 			}
-			if (b->ops->adjust_managed)
+			if (b->adjust_managed)
 				memhp_adjust_managed_page_count(page, -1);
 		}
 		atomic_fetch_add(&b->nr_pages, n);
@@ -507,7 +511,7 @@ static long virtio_deflate(struct memhp_balloon *b, unsigned long nr_pages)
 		for (unsigned long i = 0; i < n; i++) {
 			struct memhp_page *page = balloon_page(b, pfns[i]);
 
-			if (b->ops->adjust_managed)
+			if (b->adjust_managed)
 				memhp_adjust_managed_page_count(page, 1);
 			memhp_put_page(page);
 		}
@@ -534,7 +538,7 @@ static int virtio_migratepage(struct memhp_balloon *b, struct memhp_page *dst,
 
 	if (balloon_host_prepare(b, &new_pfn, 1, 0))
 		return -EAGAIN;
-	if (b->ops->adjust_managed && memhp_page_zonenum(src) != memhp_page_zonenum(dst)) {
+	if (b->adjust_managed && memhp_page_zonenum(src) != memhp_page_zonenum(dst)) {
 		memhp_adjust_managed_page_count(src, 1);
 		memhp_adjust_managed_page_count(dst, -1);
 	}
@@ -621,6 +625,7 @@ int memhp_balloon_create(struct memhp_machine *m, enum memhp_balloon_kind kind,
 	b->m = m;
 	b->kind = kind;
 	b->ops = balloon_kinds[kind];
+	b->adjust_managed = b->ops->adjust_managed;
 	b->free_slots = BALLOON_NIL;
 	b->pages.head = b->huge_pages.head = BALLOON_NIL;
 	pthread_mutex_init(&b->balloon_lock, NULL);
@@ -781,6 +786,47 @@ long memhp_balloon_host_grant(struct memhp_balloon *b, unsigned long nr_pages)
 	if (b->kind != MEMHP_BALLOON_HYPERV)
 		return -EOPNOTSUPP;
 	return balloon_hv_host_grant(b, nr_pages);
+}
+
+static bool balloon_is_virtio(const struct memhp_balloon *b)
+{
+	return b->kind == MEMHP_BALLOON_VIRTIO || b->kind == MEMHP_BALLOON_VIRTIO_NO_COMPACTION;
+}
+
+int memhp_balloon_set_host(struct memhp_balloon *b, memhp_balloon_tell_fn fn, void *priv)
+{
+	int ret = 0;
+
+	if (!b)
+		return -EINVAL;
+	if (!balloon_is_virtio(b))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&b->balloon_lock);
+	if (atomic_load(&b->nr_pages)) {
+		ret = -EBUSY;
+	} else {
+		b->tell = fn;
+		b->tell_priv = priv;
+	}
+	pthread_mutex_unlock(&b->balloon_lock);
+	return ret;
+}
+
+int memhp_balloon_set_deflate_on_oom(struct memhp_balloon *b, bool on)
+{
+	int ret = 0;
+
+	if (!b)
+		return -EINVAL;
+	if (!balloon_is_virtio(b))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&b->balloon_lock);
+	if (atomic_load(&b->nr_pages))
+		ret = -EBUSY;
+	else
+		b->adjust_managed = !on;
+	pthread_mutex_unlock(&b->balloon_lock);
+	return ret;
 }
 
 int memhp_balloon_host_refuse(struct memhp_balloon *b, long times)

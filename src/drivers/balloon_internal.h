@@ -121,6 +121,12 @@ struct memhp_balloon {
 	_Atomic unsigned long onlined;
 
 	_Atomic unsigned long nr_pages, nr_huge, migrated, refused, host_requests, hot_added;
+
+	/* virtio: out of managed_pages (no DEFLATE_ON_OOM), and the device
+	 * the requests go to (memhp_balloon_set_host()), or NULL. */
+	bool adjust_managed;
+	memhp_balloon_tell_fn tell;
+	void *tell_priv;
 };
 
 /* ---- balloon.c: slots, lists, the host ------------------------------------ */

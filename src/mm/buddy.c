@@ -7,9 +7,10 @@
  * the low four bits of page->order hold the order and the high four the
  * list it is on, so a chunk can be unlinked without searching.
  *
- * Deliberate simplifications (docs/semantics.md): no per-cpu lists (so
- * zone_pcp_disable() has nothing to do), no watermarks, reserves or
- * reclaim, no highatomic reserve, no CMA, no shuffling.
+ * Orders 0-3 and pageblock order go through the per-cpu lists (pcp.c)
+ * on their way in and out. Deliberate simplifications (docs/semantics.md):
+ * watermarks are computed but nothing waits on them, no reserves or
+ * reclaim, no highatomic reserve, no shuffling.
  */
 #include "internal.h"
 
@@ -36,6 +37,8 @@ static inline void __mod_zone_freepage_state(struct zone *zone, long nr, int mt)
 {
 	if (mt != MIGRATE_ISOLATE)
 		ADD_ONCE(zone->vm_nr_free_pages, nr);
+	if (mt == MIGRATE_CMA)
+		ADD_ONCE(zone->vm_nr_free_cma_pages, nr);
 }
 
 void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
@@ -183,6 +186,11 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 {
 	bool bad = false;
 
+	/* __free_pages() of a compound page: its own order, its parts go. */
+	if (unlikely(PageHead(page)) && !test_page_flag(page, PG_hugetlb) &&
+	    compound_order(page) == order)
+		destroy_compound_page(m, page);
+
 	if (PageHWPoison(page) && !order)
 		return false;
 	for (unsigned long i = 0; i < (1UL << order); i++) {
@@ -197,7 +205,8 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 		else if (i && page_count(p))
 			why = "nonzero _refcount";
 		else if (flags & ((1u << PG_reserved) | (1u << PG_lru) | (1u << PG_movable) |
-				  (1u << PG_isolated) | (1u << PG_slab)))
+				  (1u << PG_isolated) | (1u << PG_slab) | (1u << PG_lru_pending) |
+				  (1u << PG_head) | (1u << PG_tail) | (1u << PG_hugetlb)))
 			why = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 		if (why) {
 			report_bad_page(m, p, why);
@@ -210,11 +219,15 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 	return !bad;
 }
 
+/* free_the_page(): through this CPU's list if the order goes there. */
 void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned int order)
 {
 	if (!free_pages_prepare(m, page, order))
 		return;
-	free_one_page(m, page_to_pfn_m(m, page), order, false);
+	if (pcp_allowed_order(m, order))
+		free_unref_page(m, page_to_pfn_m(m, page), order);
+	else
+		free_one_page(m, page_to_pfn_m(m, page), order, false);
 }
 
 static bool range_misaligned(struct memhp_machine *m, const struct memhp_page *page,
@@ -234,10 +247,10 @@ int memhp_free_pages_check(struct memhp_page *page, unsigned int order)
 	if (!page_count(page))
 		return -ENOENT;
 	/* Ranges of 2^order pages nest or miss each other: a free chunk
-	 * that overlaps this one without holding its (referenced) head has
-	 * its own head inside it. */
+	 * (in the buddy or on a per-cpu list) that overlaps this one without
+	 * holding its (referenced) head has its own head inside it. */
 	for (unsigned long i = 1; i < (1UL << order); i++)
-		if (PageBuddy(page + i))
+		if (PageBuddy(page + i) || PagePcp(page + i))
 			return -EBUSY;
 	return 0;
 }
@@ -253,6 +266,36 @@ static const char *range_problem(int err)
 	default:
 		return "a page of the range is free or in use already";
 	}
+}
+
+int memhp_free_pages_prepare(struct memhp_page *page, unsigned int order,
+			     struct memhp_free_prepared *fp)
+{
+	struct memhp_machine *m = page_machine(page);
+	int err = memhp_free_pages_check(page, order);
+
+	fp->pending = false;
+	if (err || !pcp_allowed_order(m, order))
+		return -EINVAL;
+	if (page_count(page) != 1)
+		return -EBUSY;
+	if (!memhp_page_ref_dec_and_test(page))
+		return -EBUSY;
+	if (!free_pages_prepare(m, page, order))
+		return -EIO;
+	fp->pfn = page_to_pfn_m(m, page);
+	fp->order = order;
+	fp->migratetype = get_pfnblock_migratetype(m, fp->pfn);
+	fp->pending = true;
+	return 0;
+}
+
+void memhp_free_pages_commit(struct memhp_machine *m, struct memhp_free_prepared *fp)
+{
+	if (!fp->pending)
+		return;
+	fp->pending = false;
+	free_unref_page_commit_prepared(m, fp->pfn, fp->order, fp->migratetype);
 }
 
 void memhp_free_pages(struct memhp_page *page, unsigned int order)
@@ -479,6 +522,7 @@ bool free_chunk_covering(struct memhp_machine *m, unsigned long pfn, unsigned lo
 /* ---- Allocation -------------------------------------------------------------- */
 
 #define ALLOC_NOFRAGMENT 0x1
+#define ALLOC_CMA 0x2 /* a movable allocation may use CMA pageblocks */
 
 static const int fallbacks[MIGRATE_TYPES][3] = {
 	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE, MIGRATE_TYPES },
@@ -619,15 +663,32 @@ do_steal:
 	return true;
 }
 
-static unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order,
-			       int mt, unsigned int alloc_flags)
+/*
+ * __rmqueue(). A movable allocation on a machine with CMA (ALLOC_CMA) takes
+ * from the CMA lists first while they hold more than half the zone's free
+ * pages, and after its own lists otherwise; nothing else ever does, and
+ * no fallback steals a CMA pageblock.
+ */
+unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
+			unsigned int alloc_flags)
 {
 	unsigned long pfn;
 
+	if ((alloc_flags & ALLOC_CMA) &&
+	    READ_ONCE(zone->vm_nr_free_cma_pages) > READ_ONCE(zone->vm_nr_free_pages) / 2) {
+		pfn = __rmqueue_smallest(m, zone, order, MIGRATE_CMA);
+		if (pfn != PFN_NIL)
+			return pfn;
+	}
 	for (;;) {
 		pfn = __rmqueue_smallest(m, zone, order, mt);
 		if (pfn != PFN_NIL)
 			return pfn;
+		if (alloc_flags & ALLOC_CMA) {
+			pfn = __rmqueue_smallest(m, zone, order, MIGRATE_CMA);
+			if (pfn != PFN_NIL)
+				return pfn;
+		}
 		if (!__rmqueue_fallback(m, zone, order, mt, alloc_flags))
 			return PFN_NIL;
 	}
@@ -655,7 +716,7 @@ static int gfp_zone(memhp_gfp_t gfp)
 }
 
 /* The kernel's check that nothing ever comes out of an isolated pageblock. */
-static void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int order)
 {
 	unsigned long end = pfn + (1UL << order);
 
@@ -679,7 +740,7 @@ static void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsig
  * what follows. Caller holds zone->lock. Returns the first poisoned pfn of
  * the block, or PFN_NIL if it may be handed out.
  */
-static unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsigned int order)
 {
 	const struct memhp_page *page = pfn_to_page(m, pfn);
 
@@ -688,6 +749,20 @@ static unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn,
 			return pfn + i;
 	return PFN_NIL;
 }
+
+/* What check_new_pages() cost an allocation of @order > 0; called without
+ * zone->lock. */
+void report_hwpoison_leak(struct memhp_machine *m, unsigned long pfn, unsigned long poisoned,
+			  unsigned int order)
+{
+	memhp_report(m, pfn, "hwpoison-leak",
+		     "check_new_pages: order-%u allocation met poisoned page %#lx: the %lu pages "
+		     "at %#lx leave the buddy for good",
+		     order, poisoned, 1UL << order, pfn);
+}
+
+/* How many leaked blocks one allocation names; it leaks as many as it meets. */
+#define LEAKS_REPORTED 4
 
 static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned int order,
 			  memhp_gfp_t gfp)
@@ -699,12 +774,53 @@ static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned i
 		set_page_owner(&page[i], 0, 0);
 	}
 	set_page_count(page, 1);
+	if (order && (gfp & MEMHP___GFP_COMP))
+		prep_compound_page(m, page, order);
 	if (gfp & MEMHP___GFP_ZERO)
 		memset(m->phys + PFN_PHYS(pfn), 0, MEMHP_PAGE_SIZE << order);
 }
 
-/* How many leaked blocks one allocation names; it leaks as many as it meets. */
-#define LEAKS_REPORTED 4
+/*
+ * rmqueue(): from this CPU's list for the orders it keeps, else (or when
+ * the list is busy or the buddy had nothing for it) from the buddy. A
+ * block check_new_pages() refuses stays off the lists, and the buddy is
+ * asked again (rmqueue_buddy()).
+ */
+static unsigned long rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
+			     unsigned int alloc_flags)
+{
+	unsigned long pfn = PFN_NIL, leaked[LEAKS_REPORTED], poisoned[LEAKS_REPORTED];
+	int nr_leaked = 0;
+
+	/* A page from a per-cpu list may belong to a pageblock isolated
+	 * since it got there: 6.1's window between isolating and draining
+	 * (rmqueue_pcplist() says when that is a bug). */
+	if (likely(pcp_allowed_order(m, order)))
+		pfn = rmqueue_pcplist(m, zone, order, mt, alloc_flags);
+	if (pfn != PFN_NIL)
+		return pfn;
+	pthread_mutex_lock(&zone->lock);
+	for (;;) {
+		unsigned long bad;
+
+		pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+		if (pfn == PFN_NIL)
+			break;
+		bad = check_new_pages(m, pfn, order);
+		if (likely(bad == PFN_NIL))
+			break;
+		if (order && nr_leaked < LEAKS_REPORTED) {
+			leaked[nr_leaked] = pfn;
+			poisoned[nr_leaked++] = bad;
+		}
+	}
+	if (pfn != PFN_NIL)
+		check_not_isolated(m, pfn, order);
+	pthread_mutex_unlock(&zone->lock);
+	for (int i = 0; i < nr_leaked; i++)
+		report_hwpoison_leak(m, leaked[i], poisoned[i], order);
+	return pfn;
+}
 
 struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
 				       unsigned int order)
@@ -712,11 +828,7 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 	struct pglist_data *pgdat = &m->node;
 	int highest = gfp_zone(gfp), mt = gfp_migratetype(gfp), preferred = -1;
 	unsigned int alloc_flags = 0;
-	/* Blocks check_new_pages() kept, reported once zone->lock is dropped. */
-	struct {
-		unsigned long pfn, poisoned;
-	} leaked[LEAKS_REPORTED];
-	int nr_leaked = 0;
+	bool drained = false;
 
 	(void)nid;
 	mhp_sched_point();
@@ -736,6 +848,9 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 	 * allocation first tries not to fragment other pageblock types. */
 	if (preferred == ZONE_NORMAL && m->cfg.dma32_limit)
 		alloc_flags |= ALLOC_NOFRAGMENT;
+	/* gfp_to_alloc_flags_cma(): movable allocations may use CMA. */
+	if (mt == MIGRATE_MOVABLE && m->cfg.cma_size)
+		alloc_flags |= ALLOC_CMA;
 
 retry:
 	for (int z = preferred; z >= 0; z--) {
@@ -744,30 +859,7 @@ retry:
 
 		if (!populated_zone(zone))
 			continue;
-		pthread_mutex_lock(&zone->lock);
-		for (;;) {
-			unsigned long poisoned;
-
-			pfn = __rmqueue(m, zone, order, mt, alloc_flags);
-			if (pfn == PFN_NIL)
-				break;
-			poisoned = check_new_pages(m, pfn, order);
-			if (likely(poisoned == PFN_NIL))
-				break;
-			if (order && nr_leaked < LEAKS_REPORTED) {
-				leaked[nr_leaked].pfn = pfn;
-				leaked[nr_leaked++].poisoned = poisoned;
-			}
-		}
-		if (pfn != PFN_NIL)
-			check_not_isolated(m, pfn, order);
-		pthread_mutex_unlock(&zone->lock);
-		for (int i = 0; i < nr_leaked; i++)
-			memhp_report(m, leaked[i].pfn, "hwpoison-leak",
-				     "check_new_pages: order-%u allocation met poisoned page %#lx: "
-				     "the %lu pages at %#lx leave the buddy for good",
-				     order, leaked[i].poisoned, 1UL << order, leaked[i].pfn);
-		nr_leaked = 0;
+		pfn = rmqueue(m, zone, order, mt, alloc_flags);
 		if (pfn != PFN_NIL) {
 			mod_vmstat(m, MEMHP_PGALLOC_DMA + z, 1L << order);
 			prep_new_page(m, pfn, order, gfp);
@@ -776,6 +868,14 @@ retry:
 	}
 	if (alloc_flags & ALLOC_NOFRAGMENT) {
 		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	/* The slow path's last resort before it would reclaim
+	 * (__alloc_pages_direct_reclaim()): other CPUs' lists may hold what
+	 * this one lacks. */
+	if (!drained) {
+		drain_all_pages(m, NULL);
+		drained = true;
 		goto retry;
 	}
 	return NULL;

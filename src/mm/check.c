@@ -123,6 +123,15 @@ struct checker {
 	unsigned long chunks[MAX_NR_ZONES][NR_ORDERS][MIGRATE_TYPES];
 	/* PG_hwpoison pages in every present memmap, online or not. */
 	unsigned long hwpoison;
+	/* Heads of per-cpu list pages the memmap walk met. */
+	unsigned long pcp_heads;
+	/* Hugetlb heads per hstate, and those free in their pool. */
+	unsigned long huge[MEMHP_HUGETLB_MAX_HSTATES], huge_free[MEMHP_HUGETLB_MAX_HSTATES];
+	/* Pages in LRU add batches, read before the zone locks. */
+	uint32_t *batched;
+	size_t nr_batched;
+	/* Free pages on CMA lists, and CMA pageblocks, per zone. */
+	unsigned long free_cma[MAX_NR_ZONES], cma_pageblocks[MAX_NR_ZONES];
 };
 
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
@@ -270,6 +279,12 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 		fail(c, pfn, "isolate-list",
 		     "free chunk of an isolated pageblock is on the %s list",
 		     memhp_migratetype_name(list));
+	if (!isolated && (list == MIGRATE_CMA) != (get_pfnblock_migratetype(m, pfn) == MIGRATE_CMA))
+		fail(c, pfn, "cma", "free chunk of a %s pageblock is on the %s list",
+		     memhp_migratetype_name(get_pfnblock_migratetype(m, pfn)),
+		     memhp_migratetype_name(list));
+	if (list == MIGRATE_CMA)
+		c->free_cma[zone->idx] += 1UL << order;
 	if (!isolated && list == MIGRATE_ISOLATE)
 		fail(c, pfn, "isolate-list", "free chunk on the Isolate list outside isolation");
 	if (!c->whole)
@@ -279,6 +294,62 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 		c->free_nonisolate[zone->idx] += 1UL << order;
 	c->managed[zone->idx] += 1UL << order;
 	c->present[zone->idx] += 1UL << order;
+}
+
+/*
+ * A huge page is whole: a head of a sane order, naturally aligned, whose
+ * every tail says it belongs to it, is free of references and types, and
+ * lies in the head's zone; a hugetlb head is of one of the hstates, free
+ * (refcount 0, on its pool's free list) or in use (referenced).
+ */
+static void check_compound_head(struct checker *c, unsigned long pfn, struct memhp_page *head)
+{
+	struct memhp_machine *m = c->m;
+	const unsigned int order = compound_order(head);
+	const unsigned long nr = 1UL << order;
+	const bool hugetlb = test_page_flag(head, PG_hugetlb);
+	struct zone *zone = pfn_zone(m, pfn);
+
+	if (!order || (pfn & (nr - 1)) || pfn + nr > m->max_pfn) {
+		fail(c, pfn, "compound", "compound head of order %u is not naturally aligned",
+		     order);
+		return;
+	}
+	if (hugetlb) {
+		int h = -1;
+
+		for (int i = 0; i < m->nr_hstates; i++)
+			if (m->hstates[i].order == order)
+				h = i;
+		if (h < 0)
+			fail(c, pfn, "compound", "hugetlb page of order %u has no hstate", order);
+		else {
+			c->huge[h]++;
+			if (!page_count(head)) {
+				c->huge_free[h]++;
+				if (!(atomic_load_explicit(&head->order, memory_order_relaxed) &
+				      HUGETLB_FREED_MARK))
+					fail(c, pfn, "compound",
+					     "hugetlb page with refcount 0 is not in its pool");
+			}
+		}
+	} else if (!page_count(head)) {
+		fail(c, pfn, "compound", "THP head with refcount 0");
+	}
+	for (unsigned long i = 1; i < nr; i++) {
+		struct memhp_page *t = head + i;
+		const uint64_t w = page_raw0(t);
+
+		if (!pfn_online(m, pfn + i) || !raw0_flag(w, PG_tail) ||
+		    atomic_load_explicit(&t->m.private, memory_order_relaxed) != i ||
+		    raw0_count(w) || raw0_type(w) || raw0_flag(w, PG_head) ||
+		    pfn_zone(m, pfn + i) != zone) {
+			fail(c, pfn + i, "compound",
+			     "page %lu of the order-%u %s at %#lx is not a tail of it", i, order,
+			     hugetlb ? "hugetlb page" : "THP", pfn);
+			return;
+		}
+	}
 }
 
 static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *page)
@@ -294,6 +365,16 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		return;
 	}
 	c->present[zone->idx]++;
+	if (PagePcp(page))
+		c->pcp_heads++;
+	if (PageHead(page))
+		check_compound_head(c, pfn, page);
+	else if (PageTail(page) && PageHead(compound_head(page)) &&
+		 (unsigned long)(page - compound_head(page)) >=
+			 1UL << compound_order(compound_head(page)))
+		fail(c, pfn, "compound", "tail page beyond its head's order");
+	else if (PageTail(page) && !PageHead(compound_head(page)))
+		fail(c, pfn, "compound", "tail page whose head is not a compound head");
 	/* Poisoned pages are neither free nor leaked: they stay in the managed
 	 * count (6.1 never takes them out), as whatever else they are; here
 	 * they are only counted, against num_poisoned_pages. */
@@ -368,6 +449,8 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 	/* What check_page() counts for each of them. */
 	zone = pfn_zone(m, pfn);
 	c->present[zone->idx] += like;
+	if (!raw0_type(w) && !raw0_flag(w, PG_head) && (raw0_order_byte(w) & PCP_PAGE_MARK))
+		c->pcp_heads += like;
 	if (raw0_flag(w, PG_hwpoison))
 		c->hwpoison += like;
 	if (raw0_type(w) == PGTY_OFFLINE) {
@@ -408,6 +491,11 @@ static void check_memmap(struct checker *c)
 
 			if (is_migrate_isolate_pfn(m, pb))
 				c->isolate_pageblocks[zone->idx]++;
+			if (get_pfnblock_migratetype(m, pb) == MIGRATE_CMA) {
+				c->cma_pageblocks[zone->idx]++;
+				if (pb < m->cma.base_pfn || pb >= m->cma.base_pfn + m->cma.count)
+					fail(c, pb, "cma", "a CMA pageblock outside the CMA area");
+			}
 			if (!zone_spans_pfn(zone, pb) && pfn_is_ram(m, pb))
 				fail(c, pb, "zone-span", "online pageblock outside the %s span",
 				     zone->name);
@@ -474,6 +562,235 @@ static void check_free_lists(struct checker *c)
 				     "%s order-%u nr_free %lu, %lu linked", zone->name, o,
 				     zone->free_area[o].nr_free, total);
 		}
+	}
+}
+
+struct pcp_entry {
+	unsigned long pfn;
+	unsigned int order;
+};
+
+static int pcp_entry_cmp(const void *a, const void *b)
+{
+	const struct pcp_entry *x = a, *y = b;
+
+	return x->pfn < y->pfn ? -1 : x->pfn > y->pfn;
+}
+
+/*
+ * Every page on a per-cpu list is free exactly once: refcount 0 and no
+ * type on all its pages, marked as a per-cpu page of the list's order,
+ * in the list's zone, on no other list and in no buddy chunk; each
+ * list's count is what it holds, and every marked page the memmap walk
+ * met is on a list. Caller holds every pcp->lock and zone->lock.
+ */
+static void check_pcp(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+	struct pcp_entry *e = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->node.node_zones[z];
+
+		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
+			long pages = 0;
+
+			for (unsigned int i = 0; i < NR_PCP_LISTS; i++) {
+				unsigned int order = i >= NR_LOWORDER_PCP_LISTS
+							     ? m->pageblock_order
+							     : i / MIGRATE_PCPTYPES;
+				unsigned long limit = m->max_pfn + 1, steps = 0;
+				uint32_t prev = PFN_NIL;
+
+				for (uint32_t pfn = pcp->lists[i].head; pfn != PFN_NIL;
+				     pfn = pfn_to_page(m, pfn)->buddy.next) {
+					struct memhp_page *p;
+
+					if (++steps > limit || pfn >= m->max_pfn ||
+					    !pfn_online(m, pfn)) {
+						fail(c, pfn, "pcp-page",
+						     "%s cpu%u list %u runs outside online memory",
+						     zone->name, cpu, i);
+						break;
+					}
+					p = pfn_to_page(m, pfn);
+					if (p->buddy.prev != prev)
+						fail(c, pfn, "pcp-page",
+						     "%s cpu%u list %u is not linked back",
+						     zone->name, cpu, i);
+					prev = pfn;
+					if (!PagePcp(p) || pcp_page_order(p) != order ||
+					    (pfn & ((1UL << order) - 1)) ||
+					    pfn_zone(m, pfn) != zone) {
+						/* Its links mean nothing: stop this list. */
+						fail(c, pfn, "pcp-page",
+						     "page on the %s cpu%u order-%u list is not a "
+						     "per-cpu page of it",
+						     zone->name, cpu, order);
+						break;
+					}
+					for (unsigned long t = 0; t < (1UL << order); t++)
+						if (page_count(p + t) || page_type(p + t) ||
+						    PageHWPoison(p + t)) {
+							fail(c, pfn + t, "pcp-page",
+							     "page on a per-cpu list is not free "
+							     "(refcount %d, type %d)",
+							     page_count(p + t), page_type(p + t));
+							break;
+						}
+					if (n == cap) {
+						struct pcp_entry *ne;
+
+						cap = cap ? 2 * cap : 256;
+						ne = realloc(e, cap * sizeof(*e));
+						if (!ne) {
+							free(e);
+							return;
+						}
+						e = ne;
+					}
+					e[n].pfn = pfn;
+					e[n++].order = order;
+					pages += 1L << order;
+				}
+				if (pcp->lists[i].tail != prev)
+					fail(c, MEMHP_NO_PFN, "pcp-page",
+					     "%s cpu%u list %u: tail is not the last page",
+					     zone->name, cpu, i);
+			}
+			if (pages != READ_ONCE(pcp->count))
+				fail(c, MEMHP_NO_PFN, "pcp-page",
+				     "%s cpu%u counts %d pages, its lists hold %ld", zone->name,
+				     cpu, READ_ONCE(pcp->count), pages);
+		}
+	}
+	if (n)
+		qsort(e, n, sizeof(*e), pcp_entry_cmp);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long head;
+		unsigned int order;
+
+		if (i && e[i - 1].pfn + (1UL << e[i - 1].order) > e[i].pfn)
+			fail(c, e[i].pfn, "pcp-page", "page is on two per-cpu lists at once");
+		if (free_chunk_covering(m, e[i].pfn, &head, &order))
+			fail(c, e[i].pfn, "pcp-page",
+			     "page on a per-cpu list is also in the buddy (order-%u chunk at %#lx)",
+			     order, head);
+	}
+	if (n != c->pcp_heads)
+		fail(c, MEMHP_NO_PFN, "pcp-page",
+		     "%lu pages are marked per-cpu, %zu are on per-cpu lists", c->pcp_heads, n);
+	free(e);
+}
+
+/*
+ * CMA pages never hold unmovable data: every page of the area in use is
+ * movable (an LRU or movable owner's, on its way to the LRU, or part of a
+ * movable compound page) or was handed out by cma_alloc(); the area's
+ * pageblocks are CMA (or isolated by cma_alloc() right now), and the
+ * counters agree with the lists. Whole checks only.
+ */
+static void check_cma(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+	const struct cma *cma = &m->cma;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &m->node.node_zones[z];
+
+		if ((unsigned long)READ_ONCE(zone->vm_nr_free_cma_pages) != c->free_cma[z])
+			fail(c, MEMHP_NO_PFN, "cma",
+			     "%s NR_FREE_CMA_PAGES %ld, the CMA lists hold %lu", zone->name,
+			     (long)READ_ONCE(zone->vm_nr_free_cma_pages), c->free_cma[z]);
+		if (READ_ONCE(zone->cma_pages) < c->cma_pageblocks[z] * m->pageblock_nr_pages)
+			fail(c, MEMHP_NO_PFN, "cma",
+			     "%s counts %lu CMA pages, has %lu in CMA pageblocks", zone->name,
+			     READ_ONCE(zone->cma_pages),
+			     c->cma_pageblocks[z] * m->pageblock_nr_pages);
+	}
+	for (unsigned long pfn = cma->base_pfn; pfn < cma->base_pfn + cma->count;) {
+		struct memhp_page *page = pfn_to_page(m, pfn);
+		const int mt = get_pfnblock_migratetype(m, pfn);
+		struct memhp_page *head;
+
+		if (pageblock_aligned(m, pfn) && mt != MIGRATE_CMA && mt != MIGRATE_ISOLATE)
+			fail(c, pfn, "cma", "a pageblock of the CMA area is %s",
+			     memhp_migratetype_name(mt));
+		if (PageBuddy(page)) {
+			pfn += 1UL << buddy_order(page);
+			continue;
+		}
+		if (PagePcp(page)) {
+			pfn += 1UL << pcp_page_order(page);
+			continue;
+		}
+		head = compound_head(page);
+		if (PageHead(head)) {
+			const bool movable = test_page_flag(head, PG_hugetlb) ||
+					     test_page_flag(head, PG_lru) ||
+					     test_page_flag(head, PG_movable) ||
+					     test_page_flag(head, PG_isolated);
+
+			if (!movable && !cma_page_allocated(m, pfn))
+				fail(c, pfn, "cma", "an unmovable compound page in the CMA area");
+			pfn = page_to_pfn_m(m, head) + (1UL << compound_order(head));
+			continue;
+		}
+		if (page_count(page) && !cma_page_allocated(m, pfn) && !PageLRU(page) &&
+		    !__PageMovable(page) && !PageIsolated(page) &&
+		    !test_page_flag(page, PG_lru_pending) && !PageHWPoison(page)) {
+			bool batched = false;
+
+			for (size_t i = 0; i < c->nr_batched && !batched; i++)
+				batched = c->batched[i] == pfn;
+			if (batched) {
+				pfn++;
+				continue;
+			}
+			fail(c, pfn, "cma", "an unmovable page in the CMA area (refcount %d)",
+			     page_count(page));
+		}
+		pfn++;
+	}
+}
+
+/* The pools' counts are the hugetlb pages in the memmap, and each free
+ * list holds exactly the free ones. Caller holds hugetlb_lock. */
+static void check_hugetlb(struct checker *c)
+{
+	struct memhp_machine *m = c->m;
+
+	for (int i = 0; i < m->nr_hstates; i++) {
+		struct hstate *h = &m->hstates[i];
+		unsigned long linked = 0, limit = m->max_pfn;
+
+		if (h->nr_huge_pages != c->huge[i] || h->free_huge_pages != c->huge_free[i])
+			fail(c, MEMHP_NO_PFN, "compound",
+			     "hstate order %u counts %lu pages, %lu free; the memmap has %lu, %lu "
+			     "free",
+			     h->order, h->nr_huge_pages, h->free_huge_pages, c->huge[i],
+			     c->huge_free[i]);
+		for (int n = 0; n < MEMHP_MAX_NUMNODES; n++)
+			for (uint32_t pfn = h->hugepage_freelists[n].head; pfn != PFN_NIL;
+			     pfn = pfn_to_page(m, pfn)->buddy.next) {
+				struct memhp_page *p = pfn_to_page(m, pfn);
+
+				if (++linked > limit || !pfn_online(m, pfn) || !PageHead(p) ||
+				    !test_page_flag(p, PG_hugetlb) || page_count(p) ||
+				    compound_order(p) != h->order) {
+					fail(c, pfn, "compound",
+					     "the order-%u pool's free list holds a page that is "
+					     "not a free huge page of it",
+					     h->order);
+					break;
+				}
+			}
+		if (linked != h->free_huge_pages)
+			fail(c, MEMHP_NO_PFN, "compound",
+			     "hstate order %u: %lu free, %lu on its free lists", h->order,
+			     h->free_huge_pages, linked);
 	}
 }
 
@@ -626,18 +943,35 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	/* Drivers mark pages PageOffline and move them out of the managed
 	 * count inside page_offline_begin()/end(): never look at half of it. */
 	pthread_rwlock_rdlock(&m->page_offline_rwsem);
+	/* The LRU add batches come first: draining one frees pages. */
+	c->batched =
+		m->cma.count ? malloc(m->nr_cpus * LRU_ADD_BATCH_MAX * sizeof(*c->batched)) : NULL;
+	if (c->batched)
+		c->nr_batched = lru_add_batched(m, c->batched);
+	/* The per-cpu lists come before the zone locks, as in a spill. */
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+			pthread_mutex_lock(&m->node.node_zones[z].per_cpu_pageset[cpu].lock);
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		pthread_mutex_lock(&m->node.node_zones[z].lock);
 	check_memmap(c);
 	if (c->whole) {
 		check_free_lists(c);
 		check_counters(c);
+		check_pcp(c);
+		check_cma(c);
+		pthread_mutex_lock(&m->hugetlb_lock);
+		check_hugetlb(c);
+		pthread_mutex_unlock(&m->hugetlb_lock);
 	} else {
 		check_totals(c);
 	}
 	check_blocks(c);
 	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
 		pthread_mutex_unlock(&m->node.node_zones[z].lock);
+	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
+		for (unsigned int cpu = m->nr_cpus; cpu-- > 0;)
+			pthread_mutex_unlock(&m->node.node_zones[z].per_cpu_pageset[cpu].lock);
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	pthread_mutex_unlock(&m->mf_mutex);
@@ -646,6 +980,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		r->nr = n;
 		r->shown = c->stored;
 	}
+	free(c->batched);
 	free(c);
 	return n;
 }

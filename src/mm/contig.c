@@ -65,8 +65,13 @@ static unsigned long isolate_freepages_range(struct memhp_machine *m, struct zon
 	return outer_end;
 }
 
-int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
-			     memhp_gfp_t gfp)
+/*
+ * alloc_contig_range() with the pageblocks' @migratetype: MIGRATE_MOVABLE,
+ * or MIGRATE_CMA for cma_alloc() (only that isolates CMA pageblocks, and
+ * they get it back after).
+ */
+int alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+		       int migratetype, memhp_gfp_t gfp)
 {
 	unsigned long outer_start, outer_end;
 	struct zone *zone;
@@ -81,11 +86,21 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "alloc_contig_range", start, end - start, 0, 0);
 	ADD_ONCE(m->contig_in_flight, 1);
-	ret = start_isolate_page_range(m, start, end, MIGRATE_MOVABLE, 0, gfp);
+	ret = start_isolate_page_range(m, start, end, migratetype, 0, gfp);
 	if (ret)
 		goto out;
 
+	/* Pages freed onto per-cpu lists before the isolation go back to the
+	 * buddy, onto the ISOLATE lists. Unlike offlining, nothing disables
+	 * the lists: a free that read its pageblock's type before the
+	 * isolation can still put its page on a list after this, and then
+	 * test_pages_isolated() fails (docs/semantics.md, "Per-cpu lists"). */
+	drain_all_pages(m, zone);
+
+	/* __alloc_contig_migrate_range() runs with the LRU caches off. */
+	lru_cache_disable(m);
 	ret = migrate_movable_range(m, start, end, false, CONTIG_MIGRATE_TRIES, NULL);
+	lru_cache_enable(m);
 	if (ret && ret != -EBUSY)
 		goto done;
 	ret = 0;
@@ -120,11 +135,17 @@ int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsig
 	if (end != outer_end)
 		memhp_free_contig_range(m, end, outer_end - end);
 done:
-	undo_isolate_page_range(m, start, end, MIGRATE_MOVABLE);
+	undo_isolate_page_range(m, start, end, migratetype);
 out:
 	ADD_ONCE(m->contig_in_flight, -1);
 	mhp_trace(m, MEMHP_TRACE_OP_END, "alloc_contig_range", start, end - start, 0, ret);
 	return ret;
+}
+
+int memhp_alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     memhp_gfp_t gfp)
+{
+	return alloc_contig_range(m, start, end, MIGRATE_MOVABLE, gfp);
 }
 
 void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pages)
@@ -140,4 +161,51 @@ void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn, unsigne
 	if (count)
 		memhp_report(m, pfn, "warn", "free_contig_range: %lu pages are still in use",
 			     count);
+}
+
+/* pfn_range_valid_contig(): every page online, in @zone, not reserved and
+ * not a hugetlb page. */
+static bool pfn_range_valid_contig(struct memhp_machine *m, struct zone *zone, unsigned long start,
+				   unsigned long nr_pages)
+{
+	for (unsigned long pfn = start; pfn < start + nr_pages; pfn++) {
+		struct memhp_page *page;
+
+		if (!pfn_online(m, pfn))
+			return false;
+		page = pfn_to_page(m, pfn);
+		if (pfn_zone(m, pfn) != zone || PageReserved(page) || PageHuge(page))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * alloc_contig_pages(): the first @nr_pages-aligned range of a zone @gfp
+ * may use (highest first, as the zonelist goes) that alloc_contig_range()
+ * can take. NULL if none.
+ */
+struct memhp_page *alloc_contig_pages(struct memhp_machine *m, unsigned long nr_pages,
+				      memhp_gfp_t gfp, int nid)
+{
+	const int highest = (gfp & MEMHP___GFP_MOVABLE) && (gfp & MEMHP___GFP_HIGHMEM)
+				    ? ZONE_MOVABLE
+				    : ZONE_NORMAL;
+
+	(void)nid;
+	for (int z = highest; z >= 0; z--) {
+		struct zone *zone = &m->node.node_zones[z];
+		unsigned long pfn;
+
+		if (!populated_zone(zone))
+			continue;
+		pfn = ALIGN_UP(READ_ONCE(zone->zone_start_pfn), nr_pages);
+		while (pfn + nr_pages <= zone_end_pfn(zone)) {
+			if (pfn_range_valid_contig(m, zone, pfn, nr_pages) &&
+			    !memhp_alloc_contig_range(m, pfn, pfn + nr_pages, gfp))
+				return pfn_to_page(m, pfn);
+			pfn += nr_pages;
+		}
+	}
+	return NULL;
 }

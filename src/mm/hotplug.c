@@ -121,8 +121,10 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 	pthread_mutex_unlock(&zone->lock);
 
 	/* An unpopulated zone is in no zonelist: it gets in once the pages
-	 * are there. */
+	 * are there, with per-cpu lists of its own. */
 	need_zonelists_rebuild = !populated_zone(zone);
+	if (need_zonelists_rebuild)
+		setup_zone_pageset(m, zone);
 	mhp_trace(m, MEMHP_TRACE_PHASE_BEGIN, "online_page_callback", pfn, nr_pages, 0, 0);
 	online_pages_range(m, pfn, nr_pages);
 	mhp_trace(m, MEMHP_TRACE_PHASE_END, "online_page_callback", pfn, nr_pages, 0, 0);
@@ -133,7 +135,8 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 
 	/* Only now may the onlined pages be allocated. */
 	undo_isolate_page_range(m, pfn, pfn + nr_pages, MIGRATE_MOVABLE);
-	/* The watermarks and reserves follow the zones' new sizes. */
+	/* The watermarks and reserves follow the zones' new sizes, and
+	 * with them every per-cpu list's high and batch. */
 	init_per_zone_wmark_min(m);
 
 	memory_notify(m, MEMHP_MEM_ONLINE, &arg);
@@ -233,8 +236,15 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 		goto failed_removal;
 	}
 
-	/* zone_pcp_disable() and lru_cache_disable(): memhp has neither
-	 * per-cpu lists nor LRU caches, so there is nothing to drain. */
+	/*
+	 * No page may sit on a per-cpu list while its pageblock is isolated:
+	 * a free that read the pageblock's type before the isolation could
+	 * otherwise put it there after any drain. Disabled lists spill every
+	 * free at once, with the type read again then.
+	 */
+	zone_pcp_disable(m, zone);
+	lru_cache_disable(m);
+
 	mhp_trace(m, MEMHP_TRACE_PHASE_BEGIN, "isolate", start_pfn, nr_pages, 0, 0);
 	ret = start_isolate_page_range(m, start_pfn, end_pfn, MIGRATE_MOVABLE,
 				       MEMORY_OFFLINE | REPORT_FAILURE,
@@ -242,7 +252,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	mhp_trace(m, MEMHP_TRACE_PHASE_END, "isolate", start_pfn, nr_pages, 0, ret);
 	if (ret) {
 		reason = "failure to isolate range";
-		goto failed_removal;
+		goto failed_removal_pcplists_disabled;
 	}
 
 	arg.start_pfn = start_pfn;
@@ -304,7 +314,16 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 				  (long)migrated, ret);
 			goto failed_removal_isolated;
 		}
-		/* dissolve_free_huge_pages(): memhp has no hugetlb pages. */
+		/* Free huge pages go back to the buddy now, so that the
+		 * pool's counts are right when the memory goes; one in use
+		 * that could not be migrated fails the offline. */
+		ret = dissolve_free_huge_pages(m, start_pfn, end_pfn);
+		if (ret) {
+			reason = "failure to dissolve huge pages";
+			mhp_trace(m, MEMHP_TRACE_PHASE_END, "migrate", start_pfn, nr_pages,
+				  (long)migrated, ret);
+			goto failed_removal_isolated;
+		}
 		mhp_trace(m, MEMHP_TRACE_PHASE_BEGIN, "test_pages_isolated", start_pfn, nr_pages, 0,
 			  0);
 		ret = test_pages_isolated(m, start_pfn, end_pfn, MEMORY_OFFLINE);
@@ -324,6 +343,9 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	zone->nr_isolate_pageblock -= nr_pages / m->pageblock_nr_pages;
 	pthread_mutex_unlock(&zone->lock);
 
+	lru_cache_enable(m);
+	zone_pcp_enable(m, zone);
+
 	/*
 	 * 6.1 takes the whole range out of the managed pages: drivers that
 	 * keep PageOffline pages gave theirs back in MEM_GOING_OFFLINE. Since
@@ -335,8 +357,10 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	adjust_managed_page_count(m, zone, -(long)managed);
 	adjust_present_page_count(m, start_pfn, group, -(long)nr_pages);
 	init_per_zone_wmark_min(m);
-	if (!populated_zone(zone))
+	if (!populated_zone(zone)) {
+		zone_pcp_reset(m, zone);
 		build_all_zonelists(m, false);
+	}
 
 	node_states_clear_node(zone->zone_pgdat, &arg);
 	memory_notify(m, MEMHP_MEM_OFFLINE, &arg);
@@ -349,6 +373,9 @@ failed_removal_isolated:
 	 * of the cancel. */
 	undo_isolate_page_range(m, start_pfn, end_pfn, MIGRATE_MOVABLE);
 	memory_notify(m, MEMHP_MEM_CANCEL_OFFLINE, &arg);
+failed_removal_pcplists_disabled:
+	lru_cache_enable(m);
+	zone_pcp_enable(m, zone);
 failed_removal:
 	mhp_log(m, KERN_DEBUG, "memory offlining [mem %#010llx-%#010llx] failed due to %s",
 		(unsigned long long)PFN_PHYS(start_pfn), (unsigned long long)PFN_PHYS(end_pfn) - 1,

@@ -9,6 +9,7 @@
 #ifndef MEMHP_MM_INTERNAL_H
 #define MEMHP_MM_INTERNAL_H
 
+#include <memhp/hugetlb.h>
 #include <memhp/memhp.h>
 #include <memhp/sysctl.h>
 
@@ -54,8 +55,14 @@ enum pageflags {
 	PG_offline_skippable,
 	PG_dirty,
 	PG_vmemmap_self_hosted,
-	PG_offline_managed, /* PageOffline, yet still in managed_pages */
-	PG_slab,	    /* every page of a slab (no compound pages here) */
+	PG_offline_managed,  /* PageOffline, yet still in managed_pages */
+	PG_slab,	     /* every page of a slab (no compound pages here) */
+	PG_lru_pending,	     /* in a CPU's LRU add batch (swap.c) */
+	PG_head,	     /* first page of a compound page; order in page->order */
+	PG_tail,	     /* other pages of it; m.private is how far the head is */
+	PG_hugetlb,	     /* head of a hugetlb page (PageHuge) */
+	PG_hpage_migratable, /* HPageMigratable: in use, may be isolated */
+	PG_hpage_temporary,  /* HPageTemporary: a migration target, freed after */
 	NR_PAGEFLAGS
 };
 
@@ -91,6 +98,7 @@ struct memhp_page {
 	};
 };
 _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
+_Static_assert(NR_PAGEFLAGS <= 16, "page flags outgrew their 16 bits");
 
 /* raw[0] of a page as __init_single_page() leaves it for hotplug: refcount
  * 1, PG_reserved, no type (refcount is the low half on little endian). */
@@ -100,6 +108,11 @@ _Static_assert(sizeof(struct memhp_page) == 16, "page descriptor grew");
  * free list (migratetype) it is on in the high four. */
 #define BUDDY_ORDER_MASK 0x0fu
 #define BUDDY_LIST_SHIFT 4
+
+/* page->order of a page on a per-cpu list (pcp.c): this bit, the order in
+ * the low four bits and its pageblock's type when it was freed in bits 4-6;
+ * the page has no type and refcount 0, as a free chunk's tails do. */
+#define PCP_PAGE_MARK 0x80u
 
 #define PAGE_RAW0_FLAGS_SHIFT 32
 #define PAGE_RAW0_TYPE_SHIFT 48
@@ -158,6 +171,11 @@ static inline unsigned int raw0_type(uint64_t w)
 static inline unsigned int raw0_order(uint64_t w)
 {
 	return (unsigned int)(w >> RAW0_ORDER_SHIFT) & BUDDY_ORDER_MASK;
+}
+
+static inline unsigned int raw0_order_byte(uint64_t w)
+{
+	return (unsigned int)(w >> RAW0_ORDER_SHIFT) & 0xffu;
 }
 
 static inline bool raw0_flag(uint64_t w, int flag)
@@ -220,6 +238,48 @@ static inline int buddy_list(const struct memhp_page *p)
 	       BUDDY_LIST_SHIFT;
 }
 
+/* On a per-cpu list: free, but not in the buddy. (A compound head uses
+ * the same bit for HPageFreed.) */
+static inline bool PagePcp(const struct memhp_page *p)
+{
+	return !page_type(p) && !test_page_flag(p, PG_head) &&
+	       (atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &
+		PCP_PAGE_MARK);
+}
+
+/* ---- Compound pages (compound.c) -------------------------------------------
+ *
+ * The head is PG_head with its order in page->order (the whole byte but its
+ * top bit: gigantic pages are order 18); every other page is PG_tail with
+ * refcount 0 and its distance from the head in m.private. The head holds the
+ * references. A hugetlb page's head is also PG_hugetlb; a free one in its
+ * pool has HUGETLB_FREED_MARK in page->order and is linked through its
+ * buddy fields.
+ */
+#define COMPOUND_ORDER_MASK 0x7fu
+#define HUGETLB_FREED_MARK 0x80u
+
+#define PageHead(p) test_page_flag(p, PG_head)
+#define PageTail(p) test_page_flag(p, PG_tail)
+
+static inline bool PageCompound(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->flags, memory_order_relaxed) &
+	       ((1u << PG_head) | (1u << PG_tail));
+}
+
+static inline unsigned int compound_order(const struct memhp_page *head)
+{
+	return atomic_load_explicit(&((struct memhp_page *)head)->order, memory_order_relaxed) &
+	       COMPOUND_ORDER_MASK;
+}
+
+static inline unsigned int pcp_page_order(const struct memhp_page *p)
+{
+	return atomic_load_explicit(&((struct memhp_page *)p)->order, memory_order_relaxed) &
+	       BUDDY_ORDER_MASK;
+}
+
 static inline int page_count(const struct memhp_page *p)
 {
 	return (int)atomic_load_explicit(&((struct memhp_page *)p)->refcount, memory_order_acquire);
@@ -255,6 +315,14 @@ static inline void set_page_owner(struct memhp_page *p, int owner, uint32_t priv
 #define PageOfflineManaged(p) test_page_flag(p, PG_offline_managed)
 #define PageSlab(p) test_page_flag(p, PG_slab)
 
+/* The head of a compound page, from any of its pages (itself otherwise). */
+static inline struct memhp_page *compound_head(struct memhp_page *p)
+{
+	if (unlikely(PageTail(p)))
+		return p - atomic_load_explicit(&p->m.private, memory_order_relaxed);
+	return p;
+}
+
 /* ---- Sections ---------------------------------------------------------- */
 
 #define SECTION_MARKED_PRESENT (1u << 0)
@@ -280,6 +348,7 @@ struct mem_section {
 #define MIGRATE_RECLAIMABLE MEMHP_MIGRATE_RECLAIMABLE
 #define MIGRATE_PCPTYPES MEMHP_MIGRATE_HIGHATOMIC
 #define MIGRATE_HIGHATOMIC MEMHP_MIGRATE_HIGHATOMIC
+#define MIGRATE_CMA MEMHP_MIGRATE_CMA
 #define MIGRATE_ISOLATE MEMHP_MIGRATE_ISOLATE
 #define MIGRATE_TYPES MEMHP_MIGRATE_TYPES
 
@@ -311,6 +380,23 @@ struct free_area {
 	unsigned long nr_free_mt[MIGRATE_TYPES]; /* chunks per list */
 };
 
+/* Per-cpu lists (pcp.c), as 6.1 sizes them. */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_THP 2 /* pageblock order: movable and the rest */
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
+#define PCP_BATCH_SCALE_MAX 5 /* CONFIG_PCP_BATCH_SCALE_MAX of Debian's 6.1 */
+#define BOOT_PAGESET_HIGH 0
+#define BOOT_PAGESET_BATCH 1
+
+struct per_cpu_pages {
+	pthread_mutex_t lock; /* pcp->lock: trylock where 6.1 trylocks */
+	_Atomic int count;    /* pages on the lists, read racily by drains */
+	_Atomic int high, batch;
+	short free_factor; /* under lock */
+	struct free_list lists[NR_PCP_LISTS];
+};
+
 struct pglist_data;
 
 struct zone {
@@ -325,14 +411,21 @@ struct zone {
 	_Atomic unsigned long present_pages;
 	_Atomic unsigned long present_early_pages;
 	_Atomic long managed_pages;
-	_Atomic long vm_nr_free_pages; /* NR_FREE_PAGES */
 	/* watermark.c writes them under vm.wmark_lock; read lock-free. */
 	_Atomic unsigned long watermark[NR_WMARK];
 	_Atomic long lowmem_reserve[NR_RESERVE_ZONES];
+	_Atomic long vm_nr_free_pages;	   /* NR_FREE_PAGES */
+	_Atomic long vm_nr_free_cma_pages; /* NR_FREE_CMA_PAGES: of the CMA lists */
+	_Atomic unsigned long cma_pages;   /* pages of CMA areas (cma.c) */
 
 	struct pglist_data *zone_pgdat;
 	enum memhp_zone_type idx;
 	const char *name;
+
+	/* One per simulated CPU (pcp.c); pageset_high and pageset_batch
+	 * under the machine's pcp_batch_high_lock. */
+	struct per_cpu_pages *per_cpu_pageset;
+	int pageset_high, pageset_batch;
 };
 
 static inline unsigned long zone_end_pfn(const struct zone *z)
@@ -446,6 +539,30 @@ struct firmware_map {
 	unsigned int next_nr; /* map_entries_nr: numbers are never reused */
 };
 
+/* ---- Hugetlb (hugetlb.c) --------------------------------------------------- */
+
+struct hstate {
+	unsigned int order;
+	bool gigantic; /* above the buddy's max order: alloc_contig_pages() */
+	/* Under hugetlb_lock. */
+	unsigned long max_huge_pages, nr_huge_pages, free_huge_pages, resv_huge_pages,
+		surplus_huge_pages, nr_overcommit_huge_pages;
+	unsigned long nr_huge_pages_node[MEMHP_MAX_NUMNODES];
+	unsigned long free_huge_pages_node[MEMHP_MAX_NUMNODES];
+	unsigned long surplus_huge_pages_node[MEMHP_MAX_NUMNODES];
+	struct free_list hugepage_freelists[MEMHP_MAX_NUMNODES]; /* heads, LIFO */
+	int next_nid_to_alloc, next_nid_to_free;
+	pthread_mutex_t resize_lock; /* one nr_hugepages write at a time */
+};
+
+/* ---- CMA (cma.c) ----------------------------------------------------------- */
+
+struct cma {
+	unsigned long base_pfn, count; /* 0 pages: no area */
+	pthread_mutex_t lock;	       /* the bitmap */
+	uint64_t *bitmap;	       /* a bit per page: handed out by cma_alloc() */
+};
+
 /* ---- Movable owners ------------------------------------------------------ */
 
 struct movable_owner {
@@ -545,6 +662,20 @@ struct memhp_machine {
 
 	struct pglist_data node;
 	_Atomic long totalram_pages;
+	unsigned int nr_cpus; /* cfg.nr_cpus, at least 1 */
+	/* pcp.c: zone_pcp_disable() holds pcp_batch_high_lock until
+	 * zone_pcp_enable(); one drain of every zone at a time. */
+	pthread_mutex_t pcp_batch_high_lock;
+	pthread_mutex_t pcpu_drain_mutex;
+	/* hugetlb.c: the hstates, 2 MiB first; hugetlb_lock is innermost
+	 * but for nothing: no allocation or free runs under it. */
+	struct cma cma;
+	struct hstate hstates[MEMHP_HUGETLB_MAX_HSTATES];
+	int nr_hstates;
+	pthread_mutex_t hugetlb_lock;
+	/* swap.c: the LRU add batch of each CPU, and lru_cache_disable(). */
+	struct lru_add_batch *lru_add;
+	_Atomic int lru_disable_count;
 	int policy_zone; /* under mem_hotplug_lock; never goes down */
 
 	struct memory_block *blocks; /* by id */
@@ -876,6 +1007,75 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 				       unsigned int order);
 void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count);
 void buddy_init_zone(struct zone *zone);
+unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
+			unsigned int alloc_flags);
+void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+/* The allocator's gatekeeper against PG_hwpoison (buddy.c): the first
+ * poisoned pfn of a block taken off the free lists, or PFN_NIL. */
+unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+void report_hwpoison_leak(struct memhp_machine *m, unsigned long pfn, unsigned long poisoned,
+			  unsigned int order);
+
+/* pcp.c */
+int pcp_init(struct memhp_machine *m);
+void pcp_destroy(struct memhp_machine *m);
+bool pcp_allowed_order(const struct memhp_machine *m, unsigned int order);
+unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsigned int order,
+			      int mt, unsigned int alloc_flags);
+void free_unref_page(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+void free_unref_page_commit_prepared(struct memhp_machine *m, unsigned long pfn, unsigned int order,
+				     int mt);
+void drain_all_pages(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_disable(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_enable(struct memhp_machine *m, struct zone *zone);
+void setup_zone_pageset(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_reset(struct memhp_machine *m, struct zone *zone);
+void zone_pcp_update(struct memhp_machine *m, struct zone *zone, int cpu_online);
+
+/* compound.c */
+void prep_compound_page(struct memhp_machine *m, struct memhp_page *head, unsigned int order);
+void destroy_compound_page(struct memhp_machine *m, struct memhp_page *head);
+void free_compound_page(struct memhp_machine *m, struct memhp_page *head);
+int split_huge_page(struct memhp_machine *m, struct memhp_page *head);
+
+/* hugetlb.c */
+int hugetlb_init(struct memhp_machine *m);
+void hugetlb_destroy(struct memhp_machine *m);
+static inline bool PageHuge(struct memhp_page *p)
+{
+	return PageCompound(p) && test_page_flag(compound_head(p), PG_hugetlb);
+}
+struct hstate *page_hstate(struct memhp_machine *m, struct memhp_page *head);
+void free_huge_page(struct memhp_machine *m, struct memhp_page *head);
+int dissolve_free_huge_pages(struct memhp_machine *m, unsigned long start, unsigned long end);
+int isolate_hugetlb(struct memhp_machine *m, struct memhp_page *head);
+void putback_hugetlb(struct memhp_machine *m, struct memhp_page *head);
+struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hstate *h, int nid);
+void move_hugetlb_state(struct memhp_machine *m, struct memhp_page *old, struct memhp_page *new);
+int isolate_or_dissolve_huge_page(struct memhp_machine *m, struct memhp_page *page, bool *isolated);
+
+/* cma.c */
+unsigned long cma_declare_contiguous(struct memhp_machine *m, uint8_t *reserved);
+int cma_activate_area(struct memhp_machine *m);
+void cma_destroy(struct memhp_machine *m);
+bool cma_page_allocated(struct memhp_machine *m, unsigned long pfn);
+
+/* contig.c */
+int alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+		       int migratetype, memhp_gfp_t gfp);
+struct memhp_page *alloc_contig_pages(struct memhp_machine *m, unsigned long nr_pages,
+				      memhp_gfp_t gfp, int nid);
+
+/* swap.c */
+int lru_cache_init(struct memhp_machine *m);
+void lru_cache_destroy(struct memhp_machine *m);
+void folio_add_lru(struct memhp_machine *m, struct memhp_page *page);
+void lru_add_drain_all(struct memhp_machine *m);
+bool lru_cache_disabled(struct memhp_machine *m);
+#define LRU_ADD_BATCH_MAX 15
+size_t lru_add_batched(struct memhp_machine *m, uint32_t *out);
+void lru_cache_disable(struct memhp_machine *m);
+void lru_cache_enable(struct memhp_machine *m);
 
 /* zones.c */
 void zones_init(struct memhp_machine *m);

@@ -41,10 +41,16 @@ static unsigned long first_valid_pfn(struct memhp_machine *m, unsigned long pfn,
  * when offlining (6.1) or when skippable (2025).
  */
 static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long start,
-					 unsigned long end, int flags)
+					 unsigned long end, int migratetype, int flags)
 {
 	const bool movable_zone = pfn_zone(m, start)->idx == ZONE_MOVABLE;
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
+
+	/* A CMA pageblock is isolated only by alloc_contig_range() on behalf
+	 * of CMA (cma_alloc()); to anyone else, offlining included, it is
+	 * unmovable as a whole. */
+	if (get_pfnblock_migratetype(m, start) == MIGRATE_CMA)
+		return migratetype == MIGRATE_CMA ? NO_PFN : start;
 
 	for (unsigned long pfn = start; pfn < end;) {
 		/* One load per page: this loop meets every page of a block. */
@@ -60,6 +66,26 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 		}
 		if (raw0_flag(w, PG_reserved))
 			return pfn;
+		if (movable_zone) {
+			pfn += 1 + raw0_run(page + 1, end - pfn - 1, w);
+			continue;
+		}
+		/*
+		 * A compound page answers for all its pages: a hugetlb page
+		 * can be migrated (x86 migrates both sizes), a THP if its head
+		 * is on the LRU. Only what is pinned fails later.
+		 */
+		if (raw0_flag(w, PG_head) || raw0_flag(w, PG_tail)) {
+			struct memhp_page *chead = compound_head((struct memhp_page *)page);
+			const uint64_t hw = page_raw0(chead);
+
+			if (!raw0_flag(hw, PG_hugetlb) && !raw0_flag(hw, PG_lru) &&
+			    !raw0_flag(hw, PG_movable))
+				return pfn;
+			pfn = page_to_pfn_m(m, chead) +
+			      (1UL << (raw0_order_byte(hw) & COMPOUND_ORDER_MASK));
+			continue;
+		}
 		if (!raw0_count(w)) {
 			/* A tail of a free chunk that began before @start: the
 			 * kernel steps through it page by page, in ZONE_MOVABLE
@@ -68,8 +94,7 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 				pfn = head + (1UL << order);
 				continue;
 			}
-		} else if (!movable_zone &&
-			   !((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison)) &&
+		} else if (!((flags & MEMORY_OFFLINE) && raw0_flag(w, PG_hwpoison)) &&
 			   !((flags & MEMORY_OFFLINE) && raw0_type(w) == PGTY_OFFLINE &&
 			     (!skippable_rule || raw0_flag(w, PG_offline_skippable))) &&
 			   !raw0_flag(w, PG_movable) && !raw0_flag(w, PG_lru)) {
@@ -90,13 +115,12 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	unsigned long pb_end = ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages;
 	unsigned long unmovable;
 
-	(void)migratetype;
 	pthread_mutex_lock(&zone->lock);
 	if (is_migrate_isolate_pfn(m, pfn)) {
 		pthread_mutex_unlock(&zone->lock);
 		return -EBUSY;
 	}
-	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), flags);
+	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), migratetype, flags);
 	if (unmovable == NO_PFN) {
 		move_freepages_block_isolate(m, zone, pfn, MIGRATE_ISOLATE);
 		zone->nr_isolate_pageblock++;

@@ -538,6 +538,8 @@ int add_boot_memory(struct memhp_machine *m)
 	if (cfg->kaslr)
 		cfg->kernel_start = kaslr_kernel_start(m);
 	reserve_kernel(reserved, cfg, m->max_pfn);
+	/* dma_contiguous_reserve(): the CMA area, before the memmap. */
+	cma_declare_contiguous(m, reserved);
 	memmap_pages = memmap_pages * cfg->struct_page_size / MEMHP_PAGE_SIZE;
 	reserve_top_down(reserved, cfg, m->max_pfn, memmap_pages, m->max_pfn);
 	{
@@ -560,6 +562,7 @@ int add_boot_memory(struct memhp_machine *m)
 	for (unsigned int i = 0; i < cfg->nr_boot; i++)
 		free_boot_range(m, reserved, PHYS_PFN(cfg->boot[i].start),
 				PHYS_PFN(cfg->boot[i].start + cfg->boot[i].size));
+	cma_activate_area(m);
 
 	for (unsigned long id = 0; id < m->nr_block_ids; id++) {
 		for (unsigned long s = 0; s < m->sections_per_block; s++) {
@@ -688,6 +691,12 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	notifier_head_init(&m->memory_chain);
 	violation_log_init(&m->violations);
 	zones_init(m);
+	m->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
+	ret = pcp_init(m);
+	if (!ret)
+		ret = lru_cache_init(m);
+	if (!ret)
+		ret = hugetlb_init(m);
 	resource_init(m);
 	atomic_store(&m->auto_online_blocks, m->cfg.auto_online_blocks);
 	atomic_store(&m->online_policy, m->cfg.online_policy);
@@ -709,7 +718,8 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 		m->blocks[id].start_section_nr = id * m->sections_per_block;
 		pthread_mutex_init(&m->blocks[id].dev_lock, NULL);
 	}
-	ret = printk_init(m);
+	if (!ret)
+		ret = printk_init(m);
 	if (!ret)
 		ret = physmem_reserve(m);
 	if (!ret)
@@ -750,6 +760,10 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	free(m->sections);
 	free((void *)m->pageblock_flags);
 	resource_destroy(m);
+	hugetlb_destroy(m);
+	cma_destroy(m);
+	lru_cache_destroy(m);
+	pcp_destroy(m);
 	zones_destroy(m);
 	if (m->vm.reserve_nb.notifier_call)
 		vm_sysctls_destroy(m);

@@ -276,10 +276,23 @@ bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 	return c == 1;
 }
 
+/* put_page(): a compound page's references are its head's, and its last
+ * one frees it whole (a hugetlb page to its pool). */
 void memhp_put_page(struct memhp_page *page)
 {
-	if (memhp_page_ref_dec_and_test(page))
-		free_the_page(page_machine(page), page, 0);
+	if (unlikely(PageTail(page)))
+		page = compound_head(page);
+	/* A hugetlb page drops its count under hugetlb_lock (free_huge_page()). */
+	if (unlikely(PageHead(page)) && test_page_flag(page, PG_hugetlb)) {
+		free_huge_page(page_machine(page), page);
+		return;
+	}
+	if (memhp_page_ref_dec_and_test(page)) {
+		if (unlikely(PageHead(page)))
+			free_compound_page(page_machine(page), page);
+		else
+			free_the_page(page_machine(page), page, 0);
+	}
 }
 
 bool memhp_PageBuddy(const struct memhp_page *page)
@@ -609,7 +622,7 @@ void memhp_page_ref_inc_range(struct memhp_machine *m, unsigned long pfn, unsign
 }
 
 static const char *const migratetype_names[MIGRATE_TYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
 };
 
 const char *memhp_migratetype_name(int migratetype)

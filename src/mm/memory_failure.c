@@ -90,6 +90,8 @@ static const char *page_flags_str(const struct memhp_page *page, char *buf, size
 		[PG_dirty] = "dirty",
 		[PG_vmemmap_self_hosted] = "vmemmap_self_hosted",
 		[PG_offline_managed] = "offline_managed",
+		[PG_slab] = "slab",
+		[PG_lru_pending] = "lru_pending",
 	};
 	unsigned int flags =
 		atomic_load_explicit(&((struct memhp_page *)page)->flags, memory_order_relaxed);
@@ -154,17 +156,20 @@ try_again:
 			ret = -EIO;
 		}
 	} else if (ret == -EBUSY) {
-		/* The kernel shakes the page out of per-cpu lists and LRU
-		 * caches, in case it was only passing through: memhp has
-		 * neither, so the passes only give a racing owner time. */
-		if (pass++ < GET_PAGE_PASSES)
+		/* shake_page(): a page still in a CPU's LRU add batch becomes
+		 * an LRU page once the batches drain. */
+		if (pass++ < GET_PAGE_PASSES) {
+			lru_add_drain_all(m);
 			goto try_again;
+		}
 		ret = -EIO;
 	} else if (!hwpoison_handlable(m, page, soft)) {
 		/* Referenced, but turned into something we cannot handle. */
 		memhp_put_page(page);
-		if (pass++ < GET_PAGE_PASSES)
+		if (pass++ < GET_PAGE_PASSES) {
+			lru_add_drain_all(m);
 			goto try_again;
+		}
 		ret = -EIO;
 	}
 	if (ret == -EIO)
@@ -183,10 +188,13 @@ try_again:
 static bool page_handle_poison(struct memhp_machine *m, struct memhp_page *page, bool free_page,
 			       bool release)
 {
-	/* dissolve_free_huge_page() and drain_all_pages(): no hugetlb pages,
-	 * no per-cpu lists. */
-	if (free_page && !take_page_off_buddy(m, page_to_pfn_m(m, page)))
-		return false;
+	/* __page_handle_poison(): a free page may be on a per-cpu list;
+	 * drain_all_pages() puts it back in the buddy to be taken off. */
+	if (free_page) {
+		drain_all_pages(m, pfn_zone(m, page_to_pfn_m(m, page)));
+		if (!take_page_off_buddy(m, page_to_pfn_m(m, page)))
+			return false;
+	}
 	set_page_flag(page, PG_hwpoison);
 	if (release)
 		memhp_put_page(page);

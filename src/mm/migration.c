@@ -57,6 +57,12 @@ const struct memhp_movable_operations *owner_ops(struct memhp_machine *m, int id
 	return ops;
 }
 
+/*
+ * An LRU owner's page goes onto the LRU through this CPU's add batch
+ * (folio_add_lru(), swap.c): PageLRU, and so migratable, only once the
+ * batch drains. A non-LRU movable page (__SetPageMovable()) is movable at
+ * once.
+ */
 void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t private)
 {
 	struct memhp_machine *m = page_machine(page);
@@ -64,13 +70,20 @@ void memhp_SetPageMovable(struct memhp_page *page, int owner_id, uint32_t privat
 	const struct memhp_movable_operations *ops = owner_ops(m, owner_id, &owner);
 
 	set_page_owner(page, owner_id, private);
-	set_page_flag(page, ops && ops->lru ? PG_lru : PG_movable);
+	if (ops && ops->lru)
+		folio_add_lru(m, page);
+	else
+		set_page_flag(page, PG_movable);
 }
 
+/* One atomic step for the flags, so that a drain of the LRU add batch
+ * racing with it never leaves PG_lru on a page its owner let go of. */
 void memhp_ClearPageMovable(struct memhp_page *page)
 {
-	clear_page_flag(page, PG_lru);
-	clear_page_flag(page, PG_movable);
+	atomic_fetch_and_explicit(
+		&page->flags,
+		(uint16_t) ~((1u << PG_lru) | (1u << PG_movable) | (1u << PG_lru_pending)),
+		memory_order_acq_rel);
 	set_page_owner(page, 0, 0);
 }
 
@@ -117,6 +130,11 @@ void putback_movable_page(struct memhp_machine *m, struct memhp_page *page)
 	const struct memhp_movable_operations *ops;
 	void *owner;
 
+	if (test_page_flag(page, PG_hugetlb)) {
+		putback_hugetlb(m, page);
+		return;
+	}
+
 	ops = owner_ops(m, page_owner_id(page), &owner);
 	if (ops && ops->lru)
 		set_page_flag(page, PG_lru);
@@ -127,15 +145,35 @@ void putback_movable_page(struct memhp_machine *m, struct memhp_page *page)
 }
 
 /*
- * Move one isolated page. Returns 0 (the source has lost its owner's
- * reference, and the isolation's too unless @reason is MR_MEMORY_FAILURE:
- * soft offlining poisons the source and puts that reference itself, as
- * unmap_and_move() leaves it to page_handle_poison()), -EAGAIN (try
- * again), -ENOMEM (no target), or the owner's error.
+ * The target of a migration (alloc_migration_target()): for a hugetlb page
+ * a page of its hstate (alloc_huge_page_nodemask()); for a THP an order-9
+ * GFP_TRANSHUGE page, which may come from ZONE_MOVABLE whatever the
+ * source's zone; else an order-0 page.
+ */
+static struct memhp_page *migration_target(struct memhp_machine *m, struct memhp_page *src,
+					   unsigned long src_pfn)
+{
+	if (test_page_flag(src, PG_hugetlb))
+		return alloc_huge_page_nodemask(m, page_hstate(m, src), 0);
+	if (PageHead(src))
+		return __alloc_pages_exact(m, 0, MEMHP_GFP_USER | MEMHP_GFP_TRANSHUGE,
+					   compound_order(src));
+	return alloc_migration_target(m, pfn_zone(m, src_pfn)->idx);
+}
+
+/*
+ * Move one isolated page (a base page, a THP or a hugetlb page: its head).
+ * Returns 0 (the source has lost its owner's reference, and the
+ * isolation's too unless @reason is MR_MEMORY_FAILURE: soft offlining
+ * poisons the source and puts that reference itself, as unmap_and_move()
+ * leaves it to page_handle_poison()), -EAGAIN (try again), -ENOMEM (no
+ * target), or the owner's error.
  */
 static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migrate_reason reason)
 {
 	struct memhp_page *src = pfn_to_page(m, src_pfn), *dst;
+	const bool hugetlb = test_page_flag(src, PG_hugetlb);
+	const unsigned long nr = PageHead(src) ? 1UL << compound_order(src) : 1;
 	const struct memhp_movable_operations *ops;
 	void *owner;
 	int owner_id = page_owner_id(src), rc;
@@ -145,17 +183,17 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migr
 		return -EBUSY;
 	if (mhp_should_fail(m, MEMHP_FAULT_MIGRATION))
 		return -EAGAIN;
-	dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET)
-		      ? NULL
-		      : alloc_migration_target(m, pfn_zone(m, src_pfn)->idx);
+	dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET) ? NULL
+							     : migration_target(m, src, src_pfn);
 	if (!dst)
 		return -ENOMEM;
-	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE);
+	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE * nr);
 	/* The target is fully the owner's before the owner sees it: once it
 	 * switched, it may free the page at any moment (a balloon deflating,
 	 * data being freed), so nothing here may touch it afterwards. */
 	set_page_owner(dst, owner_id, page_private(src));
-	set_page_flag(dst, ops->lru ? PG_lru : PG_movable);
+	if (!hugetlb)
+		set_page_flag(dst, ops->lru ? PG_lru : PG_movable);
 	rc = ops->migrate_page(dst, src, owner);
 	if (rc) {
 		clear_page_flag(dst, PG_lru);
@@ -164,10 +202,13 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migr
 		memhp_put_page(dst);
 		return rc;
 	}
+	if (hugetlb)
+		move_hugetlb_state(m, src, dst);
 	/* The source is no one's now: unlink it and drop the owner's
-	 * reference and ours; it frees into its isolated pageblock, unless a
-	 * speculative walker still holds it, in which case the walker's put
-	 * frees it. */
+	 * reference and ours; it frees into its isolated pageblock (a hugetlb
+	 * page into its pool, or to the buddy if it took over a temporary
+	 * status), unless a speculative walker still holds it, in which case
+	 * the walker's put frees it. */
 	clear_page_flag(src, PG_movable);
 	clear_page_flag(src, PG_lru);
 	set_page_owner(src, 0, 0);
@@ -176,6 +217,36 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migr
 	if (reason != MR_MEMORY_FAILURE)
 		memhp_put_page(src);
 	return 0;
+}
+
+/*
+ * A THP without a target (try_split_folio()): split, then each of its
+ * pages migrated on its own, a few passes each; what still fails goes back
+ * to its owner. Returns the pages that failed, or -EBUSY if it could not
+ * be split (the caller puts it back whole).
+ */
+static long migrate_split_thp(struct memhp_machine *m, unsigned long head_pfn,
+			      enum migrate_reason reason, unsigned long *nr_migrated)
+{
+	const unsigned long nr = 1UL << compound_order(pfn_to_page(m, head_pfn));
+	long failed = 0;
+
+	if (split_huge_page(m, pfn_to_page(m, head_pfn)))
+		return -EBUSY;
+	for (unsigned long i = 0; i < nr; i++) {
+		int rc = -EAGAIN;
+
+		for (int pass = 0; pass < MIGRATE_PAGES_PASSES && rc == -EAGAIN; pass++)
+			rc = migrate_one(m, head_pfn + i, reason);
+		if (!rc) {
+			(*nr_migrated)++;
+			mod_vmstat(m, MEMHP_PGMIGRATE_SUCCESS, 1);
+		} else {
+			putback_movable_page(m, pfn_to_page(m, head_pfn + i));
+			failed++;
+		}
+	}
+	return failed;
 }
 
 /*
@@ -194,12 +265,23 @@ long migrate_pages(struct memhp_machine *m, unsigned long *pfns, unsigned long n
 		unsigned long kept = 0;
 
 		for (unsigned long i = 0; i < left; i++) {
+			struct memhp_page *page = pfn_to_page(m, pfns[i]);
 			int rc = migrate_one(m, pfns[i], reason);
 
 			if (!rc) {
 				(*nr_migrated)++;
 				mod_vmstat(m, MEMHP_PGMIGRATE_SUCCESS, 1);
 				continue;
+			}
+			/* No 2 MiB target for a THP: split it and move its
+			 * pages one by one. */
+			if (rc == -ENOMEM && PageHead(page) && !test_page_flag(page, PG_hugetlb)) {
+				long failed = migrate_split_thp(m, pfns[i], reason, nr_migrated);
+
+				if (failed >= 0) {
+					ret += failed;
+					continue;
+				}
 			}
 			if (rc == -ENOMEM)
 				nomem = true;
@@ -256,6 +338,24 @@ int scan_movable_pages(struct memhp_machine *m, unsigned long start, unsigned lo
 				*movable_pfn = pfn;
 				return 0;
 			}
+			/* A compound page answers for all its pages: a THP
+			 * if its head is on the LRU, a hugetlb page if it is
+			 * HPageMigratable; otherwise it is stepped over. */
+			if (raw0_flag(w, PG_head) || raw0_flag(w, PG_tail)) {
+				struct memhp_page *head = compound_head((struct memhp_page *)page);
+				const uint64_t hw = page_raw0(head);
+				const unsigned long end_of =
+					page_to_pfn_m(m, head) +
+					(1UL << (raw0_order_byte(hw) & COMPOUND_ORDER_MASK));
+
+				if ((hw & movable) || (raw0_flag(hw, PG_hugetlb) &&
+						       raw0_flag(hw, PG_hpage_migratable))) {
+					*movable_pfn = pfn;
+					return 0;
+				}
+				pfn = MAX(pfn + 1, MIN(end_of, section_end));
+				continue;
+			}
 			if (raw0_type(w) == PGTY_OFFLINE &&
 			    (skippable_rule ? !raw0_flag(w, PG_offline_skippable)
 					    : raw0_count(w) != 0))
@@ -311,6 +411,38 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			pfn += (1UL << buddy_order(page)) - 1;
 			continue;
 		}
+		if (PageCompound(page)) {
+			struct memhp_page *head = compound_head(page);
+			const unsigned long head_pfn = page_to_pfn_m(m, head);
+
+			pfn = head_pfn + (1UL << compound_order(head)) - 1;
+			if (test_page_flag(head, PG_hugetlb)) {
+				bool isolated = false;
+
+				/* Offlining isolates what is migratable and
+				 * dissolves the free ones later; alloc_contig_range()
+				 * replaces free ones at once. */
+				if (offlining) {
+					isolated = !isolate_hugetlb(m, head);
+				} else if (isolate_or_dissolve_huge_page(m, page, &isolated) ==
+					   -ENOMEM) {
+					for (unsigned long i = 0; i < vec->nr; i++)
+						putback_movable_page(m, pfn_to_page(m, vec->v[i]));
+					vec->nr = 0;
+					return -ENOMEM;
+				}
+				if (isolated && pfn_vec_push(m, vec, head_pfn)) {
+					putback_hugetlb(m, head);
+					for (unsigned long i = 0; i < vec->nr; i++)
+						putback_movable_page(m, pfn_to_page(m, vec->v[i]));
+					vec->nr = 0;
+					return -ENOMEM;
+				}
+				continue;
+			}
+			/* A THP: its head is isolated and moved for all. */
+			page = head;
+		}
 		if (offlining && PageHWPoison(page)) {
 			if (PageLRU(page)) {
 				memhp_report(m, pfn, "warn",
@@ -327,11 +459,12 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 			continue;
 		if (isolate_movable_page(m, page)) {
 			if (offlining && mhp_ratelimit(m))
-				mhp_log(m, KERN_WARNING, "failed to isolate pfn %lx", pfn);
+				mhp_log(m, KERN_WARNING, "failed to isolate pfn %lx",
+					page_to_pfn_m(m, page));
 			memhp_put_page(page);
 			continue;
 		}
-		if (pfn_vec_push(m, vec, pfn)) {
+		if (pfn_vec_push(m, vec, page_to_pfn_m(m, page))) {
 			/* Every page isolated so far goes back too: left
 			 * isolated, each would fail isolation for ever and
 			 * offlining would retry without end. */

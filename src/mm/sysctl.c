@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <memhp/hugetlb.h>
+
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
@@ -166,6 +168,47 @@ static long g_min_free_kbytes(struct memhp_machine *m, unsigned int i)
 	return READ_ONCE(m->vm.min_free_kbytes);
 }
 
+/*
+ * hugetlb_sysctl_handler() and hugetlb_overcommit_handler(): the default
+ * hstate's (2 MiB) pool. A read shows max_huge_pages, what was asked for,
+ * where sysfs shows the pages the pool has.
+ */
+static int h_nr_hugepages(struct memhp_machine *m, const struct vm_table *t, const long *vals,
+			  unsigned int n, const char *comm, int pid)
+{
+	(void)t, (void)n, (void)comm, (void)pid;
+	return memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, (unsigned long)vals[0]);
+}
+
+static long g_nr_hugepages(struct memhp_machine *m, unsigned int i)
+{
+	long v;
+
+	(void)i;
+	pthread_mutex_lock(&m->hugetlb_lock);
+	v = (long)m->hstates[0].max_huge_pages;
+	pthread_mutex_unlock(&m->hugetlb_lock);
+	return v;
+}
+
+static int h_nr_overcommit_hugepages(struct memhp_machine *m, const struct vm_table *t,
+				     const long *vals, unsigned int n, const char *comm, int pid)
+{
+	(void)t, (void)n, (void)comm, (void)pid;
+	return memhp_hugetlb_set_overcommit(m, 0, (unsigned long)vals[0]);
+}
+
+static long g_nr_overcommit_hugepages(struct memhp_machine *m, unsigned int i)
+{
+	long v;
+
+	(void)i;
+	pthread_mutex_lock(&m->hugetlb_lock);
+	v = (long)m->hstates[0].nr_overcommit_huge_pages;
+	pthread_mutex_unlock(&m->hugetlb_lock);
+	return v;
+}
+
 static int h_watermark_scale_factor(struct memhp_machine *m, const struct vm_table *t,
 				    const long *vals, unsigned int n, const char *comm, int pid)
 {
@@ -245,6 +288,13 @@ static int h_numa_zonelist_order(struct memhp_machine *m, const struct vm_table 
 		.init = def, .slot = s, .handler = h_pair                                        \
 	}
 
+/* proc_hugetlb_doulongvec_minmax(): unsigned long, no bounds. */
+#define HUGETLB(name, h, g)                                                               \
+	{                                                                                 \
+		.procname = name, .mode = 0644, .conv = CONV_ULONG, .count = 1, .min = 0, \
+		.max = NO_MAX, .slot = -1, .handler = h, .get = g                         \
+	}
+
 static const struct vm_table vm_table[] = {
 	PLAIN("admin_reserve_kbytes", S_ADMIN_RESERVE, 0644, CONV_ULONG, 0, NO_MAX, 0),
 	PLAIN("compact_unevictable_allowed", S_COMPACT_UNEVICTABLE, 0644, CONV_INT, 0, 1, 1),
@@ -298,6 +348,10 @@ static const struct vm_table vm_table[] = {
 	      MMAP_RND_BITS_MAX, MMAP_RND_BITS_MIN),
 	PLAIN("mmap_rnd_compat_bits", S_MMAP_RND_COMPAT_BITS, 0600, CONV_INT,
 	      MMAP_RND_COMPAT_BITS_MIN, MMAP_RND_COMPAT_BITS_MAX, MMAP_RND_COMPAT_BITS_MIN),
+	HUGETLB("nr_hugepages", h_nr_hugepages, g_nr_hugepages),
+	/* Without NUMA mempolicies, the same as nr_hugepages. */
+	HUGETLB("nr_hugepages_mempolicy", h_nr_hugepages, g_nr_hugepages),
+	HUGETLB("nr_overcommit_hugepages", h_nr_overcommit_hugepages, g_nr_overcommit_hugepages),
 	PLAIN("numa_stat", S_NUMA_STAT, 0644, CONV_INT, 0, 1, 1),
 	{ .procname = "numa_zonelist_order",
 	  .mode = 0644,

@@ -145,11 +145,20 @@ static void setup_per_zone_wmarks_locked(struct memhp_machine *m)
 	calculate_totalreserve_pages(m);
 }
 
+/* The per-cpu lists' high follows the low watermark: after every change,
+ * outside wmark_lock, as setup_per_zone_wmarks() does. */
+static void zone_pcp_update_all(struct memhp_machine *m)
+{
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		zone_pcp_update(m, &m->node.node_zones[z], 0);
+}
+
 void setup_per_zone_wmarks(struct memhp_machine *m)
 {
 	pthread_mutex_lock(&m->vm.wmark_lock);
 	setup_per_zone_wmarks_locked(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
+	zone_pcp_update_all(m);
 }
 
 /*
@@ -215,6 +224,7 @@ void init_per_zone_wmark_min(struct memhp_machine *m)
 	if (READ_ONCE(m->vm.thp_mode) != MEMHP_THP_NEVER && m->vm.khugepaged_running)
 		set_recommended_min_free_kbytes(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
+	zone_pcp_update_all(m);
 }
 
 /* start_stop_khugepaged(): with THP on, khugepaged runs and recommends;
@@ -237,6 +247,7 @@ void watermark_init(struct memhp_machine *m)
 	pthread_mutex_lock(&m->vm.wmark_lock);
 	start_stop_khugepaged(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
+	zone_pcp_update_all(m);
 }
 
 int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode mode)
@@ -247,6 +258,7 @@ int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode 
 	WRITE_ONCE(m->vm.thp_mode, (int)mode);
 	start_stop_khugepaged(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
+	zone_pcp_update_all(m);
 	return 0;
 }
 
@@ -263,6 +275,7 @@ void watermark_set_min_free_kbytes(struct memhp_machine *m, long kbytes)
 	WRITE_ONCE(m->vm.user_min_free_kbytes, kbytes);
 	setup_per_zone_wmarks_locked(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
+	zone_pcp_update_all(m);
 }
 
 void watermark_update_lowmem_reserve(struct memhp_machine *m)
@@ -286,6 +299,11 @@ unsigned long memhp_zone_lowmem_reserve(struct memhp_machine *m, int nid, enum m
 	if (nid != 0 || (unsigned)zone >= MAX_NR_ZONES || upper >= NR_RESERVE_ZONES)
 		return 0;
 	return READ_ONCE(m->node.node_zones[zone].lowmem_reserve[upper]);
+}
+
+int memhp_min_free_kbytes(struct memhp_machine *m)
+{
+	return (int)READ_ONCE(m->vm.min_free_kbytes);
 }
 
 unsigned long memhp_totalreserve_pages(struct memhp_machine *m)

@@ -378,7 +378,10 @@ void build_all_zonelists(struct memhp_machine *m, bool boot)
 	/* Grouping by mobility needs a pageblock of each migratetype. */
 	memhp_printk(m, KERN_INFO, "Built %u zonelists, mobility grouping %s.  Total pages: %ld",
 		     MEMHP_MAX_NUMNODES,
-		     total < (long)(m->pageblock_nr_pages * MIGRATE_TYPES) ? "off" : "on", total);
+		     total < (long)(m->pageblock_nr_pages * (MIGRATE_TYPES - !m->cfg.cma_size))
+			     ? "off"
+			     : "on",
+		     total);
 	memhp_printk(m, KERN_INFO, "Policy zone: %s", zone_names[m->policy_zone]);
 }
 
@@ -404,7 +407,13 @@ int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
 	pthread_mutex_lock(&zone->lock);
 	zi->nr_isolate_pageblock = zone->nr_isolate_pageblock;
 	pthread_mutex_unlock(&zone->lock);
-	zi->cma_pages = 0;
+	zi->cma_pages = READ_ONCE(zone->cma_pages);
+	zi->watermark_min = min_wmark_pages(zone);
+	zi->watermark_low = low_wmark_pages(zone);
+	zi->watermark_high = high_wmark_pages(zone);
+	zi->nr_pcp_pages = 0;
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		zi->nr_pcp_pages += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);
 	return 0;
 }
 
@@ -416,6 +425,8 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 		struct zone *zone = &m->node.node_zones[z];
 
 		mi->free_pages += (unsigned long)READ_ONCE(zone->vm_nr_free_pages);
+		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+			mi->pcp_pages += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);
 		mi->present_pages += READ_ONCE(zone->present_pages);
 		mi->spanned_pages += READ_ONCE(zone->spanned_pages);
 	}
@@ -438,7 +449,8 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 			}
 			if (PageOffline(p))
 				mi->offline_pages++;
-			else if (page_count(p) && (PageLRU(p) || __PageMovable(p)))
+			else if (page_count(p) && (PageLRU(p) || __PageMovable(p) ||
+						   test_page_flag(p, PG_lru_pending)))
 				mi->movable_pages++;
 			else if (page_count(p) && !PageReserved(p))
 				mi->kernel_pages++;

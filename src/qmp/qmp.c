@@ -46,14 +46,22 @@
 /* QEMU's MEMORY_DEVICE_SIZE_CHANGE rate limit. */
 #define QMP_DEFAULT_RATE_MS 1000
 
-/* One device's throttle (QEMU's MonitorQAPIEventState). */
+/* QEMU's MonitorQAPIEventState: one per throttled event and key (the
+ * qom-path of MEMORY_DEVICE_SIZE_CHANGE; BALLOON_CHANGE has none). */
 struct throttle {
-	struct memhp_vmem_size_listener listener;
-	struct qmp_server *server;
-	const struct qmp_device *dev;
 	bool armed;
 	struct timespec deadline;
 	json_t *stored; /* the latest event held back */
+};
+
+/* A device whose events the server sends: its listener and throttle. */
+struct watch {
+	struct qmp_server *server;
+	struct throttle t;
+	const struct qmp_device *vmem; /* or NULL */
+	struct memhp_vmem_size_listener vmem_listener;
+	struct memhp_vballoon_dev *balloon; /* or NULL */
+	struct memhp_vballoon_listener balloon_listener;
 };
 
 struct qmp_server {
@@ -66,7 +74,8 @@ struct qmp_server {
 	bool stopping;
 	bool quit; /* "quit" ran: serve nobody any more */
 	struct qmp_session *session;
-	struct throttle *throttles;
+	struct watch **watches;
+	size_t nr_watches;
 	json_t **queue; /* events to send, oldest first */
 	size_t nr_queued, cap_queue;
 	unsigned int rate_ms;
@@ -126,19 +135,10 @@ static void enqueue(struct qmp_server *s, json_t *ev)
 	s->queue[s->nr_queued++] = ev;
 }
 
-/* A device's plugged size changed (device thread, or a system reset). */
-static void on_size_changed(struct memhp_vmem_dev *dev, uint64_t size, void *priv)
+/* monitor_qapi_event_queue_no_reenter(): the first event goes out, the
+ * ones within the rate replace each other. Takes the reference. */
+static void throttled_emit(struct qmp_server *s, struct throttle *t, json_t *ev)
 {
-	struct throttle *t = priv;
-	struct qmp_server *s = t->server;
-	struct timeval tv;
-	json_t *ev;
-
-	(void)dev;
-
-	gettimeofday(&tv, NULL);
-	ev = qmp_event_new("MEMORY_DEVICE_SIZE_CHANGE", tv.tv_sec, tv.tv_usec,
-			   qmp_size_change_data(t->dev, size));
 	if (!ev)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -152,6 +152,102 @@ static void on_size_changed(struct memhp_vmem_dev *dev, uint64_t size, void *pri
 	}
 	pthread_mutex_unlock(&s->lock);
 	wake(s);
+}
+
+/* A device's plugged size changed (device thread, or a system reset). */
+static void on_size_changed(struct memhp_vmem_dev *dev, uint64_t size, void *priv)
+{
+	struct watch *w = priv;
+	struct timeval tv;
+
+	(void)dev;
+	gettimeofday(&tv, NULL);
+	throttled_emit(w->server, &w->t,
+		       qmp_event_new("MEMORY_DEVICE_SIZE_CHANGE", tv.tv_sec, tv.tv_usec,
+				     qmp_size_change_data(w->vmem, size)));
+}
+
+/* The guest wrote a new "actual" (its driver's thread). */
+static void on_balloon_change(struct memhp_vballoon_dev *dev, uint64_t logical, void *priv)
+{
+	struct watch *w = priv;
+	struct timeval tv;
+	json_t *data = json_object();
+
+	(void)dev;
+	gettimeofday(&tv, NULL);
+	if (data && json_object_set_new(data, "actual", json_integer((json_int_t)logical))) {
+		json_decref(data);
+		data = NULL;
+	}
+	if (data)
+		throttled_emit(w->server, &w->t,
+			       qmp_event_new("BALLOON_CHANGE", tv.tv_sec, tv.tv_usec, data));
+}
+
+/* An event of the model (ACPI_DEVICE_OST, DEVICE_DELETED): not throttled. */
+static void model_event(void *priv, json_t *ev)
+{
+	struct qmp_server *s = priv;
+
+	pthread_mutex_lock(&s->lock);
+	enqueue(s, ev);
+	pthread_mutex_unlock(&s->lock);
+	wake(s);
+}
+
+/* Start listening to a device. Returns 0 or -ENOMEM. */
+static int watch_add(struct qmp_server *s, const struct qmp_device *vmem,
+		     struct memhp_vballoon_dev *balloon)
+{
+	struct watch *w = calloc(1, sizeof(*w)), **ws;
+
+	if (!w)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	ws = realloc(s->watches, (s->nr_watches + 1) * sizeof(*ws));
+	if (ws) {
+		s->watches = ws;
+		s->watches[s->nr_watches++] = w;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!ws) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->server = s;
+	if (vmem) {
+		w->vmem = vmem;
+		w->vmem_listener.fn = on_size_changed;
+		w->vmem_listener.priv = w;
+		memhp_vmem_dev_add_size_listener(vmem->dev, &w->vmem_listener);
+	} else {
+		w->balloon = balloon;
+		w->balloon_listener.fn = on_balloon_change;
+		w->balloon_listener.priv = w;
+		memhp_vballoon_dev_add_listener(balloon, &w->balloon_listener);
+	}
+	return 0;
+}
+
+/* Stop listening; afterwards no listener of the watch runs. */
+static void watch_stop(struct watch *w)
+{
+	if (w->vmem)
+		memhp_vmem_dev_remove_size_listener(w->vmem->dev, &w->vmem_listener);
+	if (w->balloon)
+		memhp_vballoon_dev_remove_listener(w->balloon, &w->balloon_listener);
+}
+
+static void watches_free(struct qmp_server *s)
+{
+	for (size_t i = 0; i < s->nr_watches; i++) {
+		json_decref(s->watches[i]->t.stored);
+		free(s->watches[i]);
+	}
+	free(s->watches);
+	s->watches = NULL;
+	s->nr_watches = 0;
 }
 
 static bool expired(const struct timespec *deadline, const struct timespec *now)
@@ -168,8 +264,8 @@ static int run_timers(struct qmp_server *s)
 	long long next = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (size_t i = 0; i < s->vm->nr_devices; i++) {
-		struct throttle *t = &s->throttles[i];
+	for (size_t i = 0; i < s->nr_watches; i++) {
+		struct throttle *t = &s->watches[i]->t;
 		long long ms;
 
 		if (!t->armed)
@@ -380,6 +476,12 @@ static int check_vm(const struct qmp_vm *vm, char *err, size_t errlen)
 		set_err(err, errlen, "qmp: no VM to serve");
 		return -EINVAL;
 	}
+	if (vm->balloon &&
+	    (!vm->balloon->dev || (vm->balloon->id && !id_wellformed(vm->balloon->id)))) {
+		set_err(err, errlen,
+			"qmp: the balloon needs a device and a well-formed id or none");
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < vm->nr_devices; i++) {
 		const struct qmp_device *d = &vm->devices[i];
 
@@ -499,8 +601,7 @@ int qmp_server_start(const char *spec, struct qmp_vm *vm, struct qmp_server **ou
 	if (ret)
 		return ret;
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->throttles = calloc(vm->nr_devices + 1, sizeof(*s->throttles)))) {
-		free(s);
+	if (!s) {
 		set_err(errbuf, errlen, "qmp: out of memory");
 		return -ENOMEM;
 	}
@@ -522,21 +623,28 @@ int qmp_server_start(const char *spec, struct qmp_vm *vm, struct qmp_server **ou
 		ret = s->lfd;
 		goto fail;
 	}
-	for (size_t i = 0; i < vm->nr_devices; i++) {
-		struct throttle *t = &s->throttles[i];
-
-		t->server = s;
-		t->dev = &vm->devices[i];
-		t->listener.fn = on_size_changed;
-		t->listener.priv = t;
-		memhp_vmem_dev_add_size_listener(vm->devices[i].dev, &t->listener);
-	}
-	ret = -pthread_create(&s->thread, NULL, server_thread, s);
+	ret = qmp_model_get(vm);
+	if (!ret)
+		qmp_model_set_emit(vm->model, model_event, s);
+	for (size_t i = 0; i < vm->nr_devices && !ret; i++)
+		ret = watch_add(s, &vm->devices[i], NULL);
+	if (!ret && vm->balloon)
+		ret = watch_add(s, NULL, vm->balloon->dev);
+	if (ret)
+		set_err(errbuf, errlen, "qmp: out of memory");
+	else
+		ret = -pthread_create(&s->thread, NULL, server_thread, s);
 	if (ret) {
-		set_err(errbuf, errlen, "qmp: cannot start the server thread: %s", strerror(-ret));
-		for (size_t i = 0; i < vm->nr_devices; i++)
-			memhp_vmem_dev_remove_size_listener(vm->devices[i].dev,
-							    &s->throttles[i].listener);
+		if (ret != -ENOMEM)
+			set_err(errbuf, errlen, "qmp: cannot start the server thread: %s",
+				strerror(-ret));
+		for (size_t i = 0; i < s->nr_watches; i++)
+			watch_stop(s->watches[i]);
+		watches_free(s);
+		if (vm->model) {
+			qmp_model_set_emit(vm->model, NULL, NULL);
+			qmp_model_put(vm);
+		}
 		close(s->lfd);
 		unlink(s->path);
 		goto fail;
@@ -550,7 +658,6 @@ fail:
 	}
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
-	free(s->throttles);
 	free(s);
 	return ret;
 }
@@ -560,9 +667,9 @@ void qmp_server_stop(struct qmp_server *s)
 	if (!s)
 		return;
 	/* No listener may run into a freed server. */
-	for (size_t i = 0; i < s->vm->nr_devices; i++)
-		memhp_vmem_dev_remove_size_listener(s->vm->devices[i].dev,
-						    &s->throttles[i].listener);
+	for (size_t i = 0; i < s->nr_watches; i++)
+		watch_stop(s->watches[i]);
+	qmp_model_set_emit(s->vm->model, NULL, NULL);
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->lock);
@@ -571,8 +678,8 @@ void qmp_server_stop(struct qmp_server *s)
 
 	for (size_t i = 0; i < s->nr_queued; i++)
 		json_decref(s->queue[i]);
-	for (size_t i = 0; i < s->vm->nr_devices; i++)
-		json_decref(s->throttles[i].stored);
+	watches_free(s);
+	qmp_model_put(s->vm);
 	free(s->queue);
 	if (s->lfd >= 0)
 		close(s->lfd);
@@ -580,7 +687,6 @@ void qmp_server_stop(struct qmp_server *s)
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->lock);
-	free(s->throttles);
 	free(s->path);
 	free(s);
 }

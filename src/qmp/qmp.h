@@ -27,6 +27,8 @@
 #ifndef MEMHP_QMP_H
 #define MEMHP_QMP_H
 
+#include <memhp/acpi_memory.h>
+#include <memhp/virtio_balloon.h>
 #include <memhp/virtio_mem.h>
 
 #include <stddef.h>
@@ -43,12 +45,60 @@ struct qmp_device {
 	struct memhp_vmem_dev *dev;
 };
 
+/* The virtio-balloon-pci device: /machine/peripheral/<id>, or
+ * /machine/peripheral-anon/device[0] without an id. */
+struct qmp_balloon {
+	const char *id; /* QOM id, or NULL */
+	struct memhp_vballoon_dev *dev;
+};
+
+/* A pc-dimm there from the start (-device pc-dimm,memdev=...). */
+struct qmp_dimm {
+	const char *id;	    /* QOM id, or NULL: anonymous */
+	const char *memdev; /* its backend's id (required) */
+	uint64_t addr, size;
+	unsigned int slot;
+};
+
+/* A memory backend no device uses at the start (-object ...). */
+struct qmp_backend {
+	const char *id;
+	uint64_t size;
+};
+
+struct qmp_model;
+
 struct qmp_vm {
 	struct memhp_machine *m;
 	/* query-memory-size-summary's base-memory: the boot RAM ("-m"). */
 	uint64_t base_memory;
 	struct qmp_device *devices; /* read while the server runs */
 	size_t nr_devices;
+	/* The balloon ("balloon", "query-balloon", BALLOON_CHANGE), or NULL:
+	 * then those answer DeviceNotActive, as in QEMU. */
+	struct qmp_balloon *balloon;
+	/*
+	 * Memory hotplug: the DIMMs and spare backends at the start, QEMU's
+	 * -m slots and maxmem (0: not given), where device memory lies
+	 * ([dev_base, dev_base + dev_size), the 1 GiB per slot of alignment
+	 * room included), and the ACPI memory hotplug controller the guest
+	 * listens to (NULL: no slots; device_add of a DIMM then fails as
+	 * QEMU's does).
+	 */
+	const struct qmp_dimm *dimms;
+	size_t nr_dimms;
+	const struct qmp_backend *backends;
+	size_t nr_backends;
+	unsigned int slots;
+	uint64_t maxmem;
+	uint64_t dev_base, dev_size;
+	struct memhp_acpi_memhp *acpi;
+	/* The DIMMs plugged add up to @bytes now (a device_add, an eject):
+	 * QEMU's RAM size for the balloon is -m plus that. May be NULL. */
+	void (*dimms_changed)(void *priv, uint64_t bytes);
+	/* The monitor's own state (backends, devices added since): set by
+	 * qmp_server_start() or qmp_session_new(), not by the caller. */
+	struct qmp_model *model;
 	/*
 	 * "quit" was executed: the reply and the SHUTDOWN event are out and
 	 * the client is disconnected. Called from the server's thread; it
@@ -58,7 +108,8 @@ struct qmp_vm {
 	void (*quit)(void *priv);
 	void *priv;
 	/* Minimum time between two MEMORY_DEVICE_SIZE_CHANGE events of one
-	 * device; 0 selects QEMU's 1000 ms. */
+	 * device, and between two BALLOON_CHANGE events; 0 selects QEMU's
+	 * 1000 ms. */
 	unsigned int size_change_rate_ms;
 };
 

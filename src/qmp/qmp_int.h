@@ -10,6 +10,7 @@
 #include "qmp.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +130,61 @@ unsigned int qmp_qdict_bucket(const char *key, size_t len);
  * strings would return first after @removed[] keys were removed: the key
  * QEMU's input visitor reports as "Parameter '%s' is unexpected". */
 size_t qmp_ghash_first(const char *const *keys, const size_t *lens, size_t n, const bool *removed);
+
+/* ---- The model (model.c): backends and DIMMs -------------------------------- */
+
+/* Ids the model keeps, at most (QEMU has no limit). */
+#define QMP_ID_MAX 128
+
+/* /objects/<id>: a memory-backend-ram. */
+struct qmp_obj {
+	char id[QMP_ID_MAX];
+	uint64_t size;
+	bool in_use; /* a device's memdev, or the machine's RAM */
+};
+
+/* A pc-dimm. */
+struct qmp_dimm_state {
+	char id[QMP_ID_MAX]; /* "" when anonymous */
+	unsigned int anon;   /* /machine/peripheral-anon/device[anon] */
+	char memdev[QMP_ID_MAX];
+	uint64_t addr, size;
+	unsigned int slot;
+	bool hotplugged;
+};
+
+struct qmp_model {
+	pthread_mutex_t lock; /* the dispatcher and the controller's callbacks */
+	struct qmp_vm *vm;
+	unsigned int refs;
+	struct qmp_obj *objs;
+	size_t nr_objs, cap_objs;
+	struct qmp_dimm_state *dimms; /* by address */
+	size_t nr_dimms, cap_dimms;
+	unsigned int next_anon;
+	bool acpi_ops_set;
+	/* Where events go (the server's queue); NULL: nowhere. */
+	void (*emit)(void *priv, json_t *ev);
+	void *emit_priv;
+};
+
+/* Take a reference on @vm's model, creating it. Returns 0 or -ENOMEM. */
+int qmp_model_get(struct qmp_vm *vm);
+void qmp_model_put(struct qmp_vm *vm);
+void qmp_model_set_emit(struct qmp_model *md, void (*fn)(void *priv, json_t *ev), void *priv);
+/* Lookups: an index, or -1. */
+long qmp_model_find_obj(const struct qmp_model *md, const char *id, size_t len);
+long qmp_model_find_dimm(const struct qmp_model *md, const char *id, size_t len);
+/* The DIMM's QOM path (to be freed), or NULL. */
+char *qmp_dimm_path(const struct qmp_dimm_state *d);
+/* Returns 0, -EEXIST, -ENAMETOOLONG, -ENOMEM. */
+int qmp_model_add_obj(struct qmp_model *md, const char *id, uint64_t size, bool in_use);
+void qmp_model_del_obj(struct qmp_model *md, size_t i);
+/* Device memory in use (QEMU's memory_device_used_region_size()). */
+uint64_t qmp_model_used(const struct qmp_model *md);
+/* Place @d (address chosen here), record it, tell the guest. Returns 0,
+ * -ENOSPC, -ENOMEM. */
+int qmp_model_plug_dimm(struct qmp_model *md, struct qmp_dimm_state *d);
 
 /* ---- The dispatcher (cmds.c) ------------------------------------------------ */
 

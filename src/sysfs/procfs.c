@@ -98,8 +98,15 @@ static const char *const node_stat_names[] = {
 };
 
 static const char *const migratetype_names[MEMHP_MIGRATE_TYPES] = {
-	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate",
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
 };
+
+/* CMA is a migratetype only in kernels built with CONFIG_CMA: a machine
+ * with a CMA area stands for one, any other for Debian's, which has none. */
+static bool skip_mt(struct memhp_fs *fs, int mt)
+{
+	return mt == MEMHP_MIGRATE_CMA && !memhp_machine_config(fs->m)->cma_size;
+}
 
 /* The node counters memhp keeps, by their place in node_stat_names:
  * the vmstat item of the same name, or 0. */
@@ -300,14 +307,34 @@ FS_SHOW(show_meminfo)
 	kb(b, "ShmemPmdMapped: ", 0);
 	kb(b, "FileHugePages:  ", 0);
 	kb(b, "FilePmdMapped:  ", 0);
-	buf_printf(b,
-		   "HugePages_Total:   %5lu\n"
-		   "HugePages_Free:    %5lu\n"
-		   "HugePages_Rsvd:    %5lu\n"
-		   "HugePages_Surp:    %5lu\n"
-		   "Hugepagesize:   %8lu kB\n",
-		   0UL, 0UL, 0UL, 0UL, HPAGE_2M_KB);
-	buf_printf(b, "Hugetlb:        %8lu kB\n", 0UL);
+	/* A kernel with CONFIG_CMA (a machine given cma=) shows its area. */
+	if (memhp_machine_config(fs->m)->cma_size) {
+		struct memhp_cma_info ci;
+
+		memhp_cma_info(fs->m, &ci);
+		kb(b, "CmaTotal:       ", ci.count);
+		kb(b, "CmaFree:        ", ci.free_pages);
+	}
+	{
+		/* hugetlb_report_meminfo(): the default (2 MiB) hstate's
+		 * counts, and every hstate's pages in Hugetlb. */
+		struct memhp_hugetlb_info hi = { 0 };
+		unsigned long hugetlb_kb = 0;
+
+		for (int h = memhp_hugetlb_nr_hstates(fs->m) - 1; h >= 0; h--) {
+			memhp_hugetlb_info(fs->m, h, MEMHP_NUMA_NO_NODE, &hi);
+			hugetlb_kb += hi.nr_hugepages * hi.page_size_kb;
+		}
+		buf_printf(b,
+			   "HugePages_Total:   %5lu\n"
+			   "HugePages_Free:    %5lu\n"
+			   "HugePages_Rsvd:    %5lu\n"
+			   "HugePages_Surp:    %5lu\n"
+			   "Hugepagesize:   %8lu kB\n",
+			   hi.nr_hugepages, hi.free_hugepages, hi.resv_hugepages,
+			   hi.surplus_hugepages, HPAGE_2M_KB);
+		buf_printf(b, "Hugetlb:        %8lu kB\n", hugetlb_kb);
+	}
 	direct_map(fs, &k4, &m2);
 	buf_printf(b, "DirectMap4k:    %8llu kB\n", (unsigned long long)(k4 >> 10));
 	buf_printf(b, "DirectMap2M:    %8llu kB\n", (unsigned long long)(m2 >> 10));
@@ -352,7 +379,7 @@ FS_SHOW(show_zoneinfo)
 			   "\n        cma      %lu",
 			   zi->nr_free_pages, 0UL, zs.wmark[z][MEMHP_WMARK_MIN],
 			   zs.wmark[z][MEMHP_WMARK_LOW], zs.wmark[z][MEMHP_WMARK_HIGH],
-			   zi->spanned_pages, zi->present_pages, zi->managed_pages, 0UL);
+			   zi->spanned_pages, zi->present_pages, zi->managed_pages, zi->cma_pages);
 		buf_printf(b, "\n        protection: (%ld", (long)zs.lowmem_reserve[z][0]);
 		for (int j = 1; j < NR_KERNEL_ZONES; j++)
 			buf_printf(b, ", %ld", (long)zs.lowmem_reserve[z][j]);
@@ -364,13 +391,20 @@ FS_SHOW(show_zoneinfo)
 		print_stats(b, zone_stat_names, ARRAY_SIZE(zone_stat_names), zi->nr_free_pages);
 		print_stats(b, numa_stat_names, ARRAY_SIZE(numa_stat_names), 0);
 		buf_puts(b, "\n  pagesets");
-		buf_printf(b,
-			   "\n    cpu: %i"
-			   "\n              count: %i"
-			   "\n              high:  %i"
-			   "\n              batch: %i",
-			   0, 0, 0, 0);
-		buf_printf(b, "\n  vm stats threshold: %d", 0);
+		/* Every CPU's lists, each followed by its stat threshold, as
+		 * zoneinfo_show_print() does (no per-cpu vmstat here: 0). */
+		for (unsigned int cpu = 0; cpu < memhp_machine_config(fs->m)->nr_cpus; cpu++) {
+			struct memhp_pcp_info pi = { 0, 0, 0 };
+
+			memhp_zone_pcp(fs->m, 0, (enum memhp_zone_type)z, (int)cpu, &pi);
+			buf_printf(b,
+				   "\n    cpu: %u"
+				   "\n              count: %i"
+				   "\n              high:  %i"
+				   "\n              batch: %i",
+				   cpu, pi.count, pi.high, pi.batch);
+			buf_printf(b, "\n  vm stats threshold: %d", 0);
+		}
 		buf_printf(b,
 			   "\n  node_unreclaimable:  %u"
 			   "\n  start_pfn:           %lu",
@@ -426,6 +460,8 @@ FS_SHOW(show_pagetypeinfo)
 		if (!populated(&zs, z))
 			continue;
 		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++) {
+			if (skip_mt(fs, mt))
+				continue;
 			buf_printf(b, "Node %4d, zone %8s, type %12s ", 0, zone_name(z),
 				   migratetype_names[mt]);
 			for (unsigned int o = 0; o <= max_order; o++) {
@@ -441,7 +477,8 @@ FS_SHOW(show_pagetypeinfo)
 	}
 	buf_printf(b, "\n%-23s", "Number of blocks type ");
 	for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
-		buf_printf(b, "%12s ", migratetype_names[mt]);
+		if (!skip_mt(fs, mt))
+			buf_printf(b, "%12s ", migratetype_names[mt]);
 	buf_puts(b, "\n");
 	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
 		const struct memhp_zone_info *zi = &zs.z[z];
@@ -462,7 +499,8 @@ FS_SHOW(show_pagetypeinfo)
 		}
 		buf_printf(b, "Node %d, zone %8s ", 0, zone_name(z));
 		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
-			buf_printf(b, "%12lu ", count[mt]);
+			if (!skip_mt(fs, mt))
+				buf_printf(b, "%12lu ", count[mt]);
 		buf_puts(b, "\n");
 	}
 	return 0;
@@ -521,11 +559,16 @@ FS_SHOW(show_node_meminfo)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(lines); i++)
 		buf_printf(b, "Node %d %s%8llu kB\n", nid, lines[i].label, lines[i].kb);
-	buf_printf(b,
-		   "Node %d HugePages_Total: %5u\n"
-		   "Node %d HugePages_Free:  %5u\n"
-		   "Node %d HugePages_Surp:  %5u\n",
-		   nid, 0U, nid, 0U, nid, 0U);
+	{
+		struct memhp_hugetlb_info hi = { 0 };
+
+		memhp_hugetlb_info(fs->m, 0, nid, &hi);
+		buf_printf(b,
+			   "Node %d HugePages_Total: %5lu\n"
+			   "Node %d HugePages_Free:  %5lu\n"
+			   "Node %d HugePages_Surp:  %5lu\n",
+			   nid, hi.nr_hugepages, nid, hi.free_hugepages, nid, hi.surplus_hugepages);
+	}
 	return 0;
 }
 

@@ -620,20 +620,104 @@ FS_LINK(link_node_memory)
 }
 
 /* hugetlb is not modelled: no huge pages, none can be had. */
+/* /sys/kernel/mm/hugepages/hugepages-2048kB and each node's hugepages:
+ * the 2 MiB hstate's pool (memhp/hugetlb.h). A node's files are the
+ * node's, the global ones every node's. */
+static struct memhp_hugetlb_info hp_info(struct memhp_fs *fs, const struct fs_ref *r, bool node)
+{
+	struct memhp_hugetlb_info hi = { 0 };
+
+	memhp_hugetlb_info(fs->m, 0, node ? r->nid : MEMHP_NUMA_NO_NODE, &hi);
+	return hi;
+}
+
 FS_SHOW(show_hugepages_zero)
 {
 	buf_puts(b, "0\n");
 	return 0;
 }
 
+FS_SHOW(show_node_hp_nr)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, true).nr_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_node_hp_free)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, true).free_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_node_hp_surplus)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, true).surplus_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_hp_nr)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, false).nr_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_hp_free)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, false).free_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_hp_surplus)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, false).surplus_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_hp_resv)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, false).resv_hugepages);
+	return 0;
+}
+
+FS_SHOW(show_hp_overcommit)
+{
+	buf_printf(b, "%lu\n", hp_info(fs, r, false).nr_overcommit_hugepages);
+	return 0;
+}
+
 /* nr_hugepages_store_common(): kstrtoul base 10, then the pool is resized
- * as far as memory allows; here nothing can be allocated, as in a guest
- * without free 2 MiB blocks, so the count stays 0. */
-FS_STORE(store_nr_hugepages)
+ * as far as memory allows (set_max_huge_pages()): the write succeeds
+ * whatever it got. A node's file resizes that node's share. */
+static ssize_t store_nr_common(struct memhp_fs *fs, const struct fs_ref *r, const char *buf,
+			       size_t len, bool node)
 {
 	unsigned long count;
 	int ret = kstrtoul(buf, 10, &count);
 
+	if (ret)
+		return ret;
+	ret = memhp_hugetlb_set_nr(fs->m, 0, node ? r->nid : MEMHP_NUMA_NO_NODE, count);
+	return ret ? ret : (ssize_t)len;
+}
+
+FS_STORE(store_nr_hugepages)
+{
+	return store_nr_common(fs, r, buf, len, true);
+}
+
+FS_STORE(store_hp_nr)
+{
+	return store_nr_common(fs, r, buf, len, false);
+}
+
+/* nr_overcommit_hugepages_store(): kstrtoul base 10. */
+FS_STORE(store_hp_overcommit)
+{
+	unsigned long count;
+	int ret = kstrtoul(buf, 10, &count);
+
+	if (!ret)
+		ret = memhp_hugetlb_set_overcommit(fs->m, 0, count);
 	return ret ? ret : (ssize_t)len;
 }
 

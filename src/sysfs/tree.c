@@ -163,6 +163,16 @@ enum {
 	N_KERNEL,
 	N_KERNEL_UEVENT_HELPER,
 	N_KERNEL_UEVENT_SEQNUM,
+	/* /sys/kernel/mm/hugepages/hugepages-2048kB (the rest of /sys/kernel/mm:
+	 * kernel_mm.c, below) */
+	N_KMM_HP,
+	N_KMM_HP2M,
+	N_KMM_HP2M_FREE,
+	N_KMM_HP2M_NR,
+	N_KMM_HP2M_NR_MEMPOLICY,
+	N_KMM_HP2M_OVERCOMMIT,
+	N_KMM_HP2M_RESV,
+	N_KMM_HP2M_SURPLUS,
 	N_DEBUG,
 	N_NEI,
 	N_NEI_MEM,
@@ -355,11 +365,11 @@ const struct fs_node fs_nodes[] = {
 	[N_NODE_SUBSYSTEM] = LINK("subsystem", N_NODE, link_node_subsystem),
 	[N_NODE_HUGEPAGES] = DIR("hugepages", N_NODE, 0755),
 	[N_NODE_HP2M] = DIR("hugepages-2048kB", N_NODE_HUGEPAGES, 0755),
-	[N_NODE_HP2M_FREE] = ATTR("free_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero, NULL),
+	[N_NODE_HP2M_FREE] = ATTR("free_hugepages", N_NODE_HP2M, 0444, show_node_hp_free, NULL),
 	[N_NODE_HP2M_NR] =
-		ATTR("nr_hugepages", N_NODE_HP2M, 0644, show_hugepages_zero, store_nr_hugepages),
+		ATTR("nr_hugepages", N_NODE_HP2M, 0644, show_node_hp_nr, store_nr_hugepages),
 	[N_NODE_HP2M_SURPLUS] =
-		ATTR("surplus_hugepages", N_NODE_HP2M, 0444, show_hugepages_zero, NULL),
+		ATTR("surplus_hugepages", N_NODE_HP2M, 0444, show_node_hp_surplus, NULL),
 	POWER(N_NODE_POWER, N_NODE),
 	[N_NODE_MEMORY] = PLINK("memory", N_NODE, PAT_BLOCK, link_node_memory),
 
@@ -442,6 +452,18 @@ const struct fs_node fs_nodes[] = {
 	[N_KERNEL_UEVENT_HELPER] =
 		ATTR("uevent_helper", N_KERNEL, 0644, show_uevent_helper, store_uevent_helper),
 	[N_KERNEL_UEVENT_SEQNUM] = ATTR("uevent_seqnum", N_KERNEL, 0444, show_uevent_seqnum, NULL),
+	[N_KMM_HP] = DIR("hugepages", N_KERNEL_MM, 0755),
+	[N_KMM_HP2M] = DIR("hugepages-2048kB", N_KMM_HP, 0755),
+	[N_KMM_HP2M_FREE] = ATTR("free_hugepages", N_KMM_HP2M, 0444, show_hp_free, NULL),
+	[N_KMM_HP2M_NR] = ATTR("nr_hugepages", N_KMM_HP2M, 0644, show_hp_nr, store_hp_nr),
+	/* The policy of the writer, which memhp's tasks do not have: the
+	 * same as nr_hugepages. */
+	[N_KMM_HP2M_NR_MEMPOLICY] =
+		ATTR("nr_hugepages_mempolicy", N_KMM_HP2M, 0644, show_hp_nr, store_hp_nr),
+	[N_KMM_HP2M_OVERCOMMIT] = ATTR("nr_overcommit_hugepages", N_KMM_HP2M, 0644,
+				       show_hp_overcommit, store_hp_overcommit),
+	[N_KMM_HP2M_RESV] = ATTR("resv_hugepages", N_KMM_HP2M, 0444, show_hp_resv, NULL),
+	[N_KMM_HP2M_SURPLUS] = ATTR("surplus_hugepages", N_KMM_HP2M, 0444, show_hp_surplus, NULL),
 	[N_DEBUG] = DIR("debug", N_KERNEL, 0700),
 	[N_NEI] = DIR("notifier-error-inject", N_DEBUG, 0755),
 	[N_NEI_MEM] = DIR("memory", N_NEI, 0755),

@@ -132,7 +132,7 @@ qmp() { # JSON: prints the answer
 	elif [ -n "${MEMHP_QMP:-}" ]; then
 		printf '{"execute":"qmp_capabilities"}\n%s\n' "$1" |
 			socat -t 2 - "UNIX-CONNECT:$MEMHP_QMP" |
-			grep -v '"QMP"' | grep -v '"event"' | sed -n 2p
+			tr -d '\r' | grep -v '"QMP"' | grep -v '"event"' | sed -n 2p
 	else
 		echo '{"error": "no QMP monitor: set MEMHP_QMP"}'
 		return 1

@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# QEMU's command line in memhp serve: a QEMU invocation pasted as it is
+# starts the machine, and what QEMU 7.2 refuses memhp refuses with QEMU's
+# own message (recorded from qemu-system-x86_64 here, each quoted below with
+# the options that produced it; QEMU prefixes its program name where memhp
+# puts "memhp serve"). Where QEMU accepts what memhp cannot model, memhp
+# says so by name; where QEMU accepts, memhp accepts.
+
+. "$(dirname "$0")/lib.bash"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SERVE_PID=
+
+start_serve() {
+	"$MEMHP" serve --mount "$MNT" "$@" 2> "$TEST_TMP/serve.err" &
+	SERVE_PID=$!
+	poll test -r "$MNT/proc/meminfo"
+}
+
+stop_serve() {
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID"
+	local rc=$?
+	SERVE_PID=
+	mountpoint -q "$MNT" && umount -l "$MNT"
+	return $rc
+}
+
+cleanup() {
+	stop_serve
+	rm -rf "$TEST_TMP"
+}
+
+# refused NAME EXPECTED-FIRST-LINES ARGS...: memhp serve ARGS fails and
+# prints EXPECTED (as many lines as it has) first.
+refused() {
+	local name=$1 want=$2 out n
+	shift 2
+	out=$("$MEMHP" serve --mount "$MNT" "$@" 2>&1)
+	n=$(printf '%s\n' "$want" | wc -l)
+	is "$(printf '%s\n' "$out" | head -n "$n")" "$want" "$name"
+}
+
+tap_init "$0" "$@"
+require_tools python3 mountpoint
+trap cleanup EXIT
+MNT=$TEST_TMP/mnt
+mkdir "$MNT"
+P="memhp serve"
+SIZE_HINT="Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-
+and exabytes, respectively."
+ID_HINT="Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."
+OBJ=(-object memory-backend-ram,id=m0,size=1G)
+
+# A QEMU invocation (the one docs/qmp.md records its replies from), pasted.
+check "a QEMU command line starts the machine" start_serve -machine q35 -accel tcg \
+	-m 512M,slots=2,maxmem=8G -nodefaults -display none \
+	-object memory-backend-ram,id=mem0,size=4G \
+	-device virtio-mem-pci,id=vm0,memdev=mem0,requested-size=0 \
+	-device virtio-balloon-pci,id=balloon0 -qmp "unix:$TEST_TMP/qmp,server=on,wait=off"
+is "$(python3 "$HERE/qmp.py" "$TEST_TMP/qmp" raw '{"execute": "query-memory-devices"}')" \
+	'{"return": [{"type": "virtio-mem", "data": {"memdev": "/objects/mem0", "memaddr": 4294967296, "block-size": 2097152, "size": 0, "node": 0, "max-size": 4294967296, "requested-size": 0, "id": "vm0"}}]}' \
+	"... with the devices QEMU reports for it"
+stop_serve
+
+# -m as QEMU reads it.
+refused "-m 1G,,: ',,' is a comma inside the size" "$P: -m 1G,,: Parameter 'size' expects a non-negative number below 2^64
+$SIZE_HINT" -m 1G,,
+refused "-m with an unknown key" "$P: -m 1G,foo=1: Invalid parameter 'foo'" -m 1G,foo=1
+refused "maxmem=0" "$P: invalid value of maxmem: maximum memory size (0x0) must be at least the initial memory size (0x40000000)" \
+	-m 1G,maxmem=0
+refused "maxmem below -m" "$P: invalid value of maxmem: maximum memory size (0x20000000) must be at least the initial memory size (0x40000000)" \
+	-m 1G,maxmem=512M
+refused "slots without maxmem" "$P: slots specified but no max-size" -m 1G,slots=2
+refused "slots with maxmem equal to -m" "$P: invalid value of maxmem: memory slots were specified but maximum memory size (0x40000000) is equal to the initial memory size (0x40000000)" \
+	-m 1G,slots=2,maxmem=1G
+refused "more slots than ACPI has" "$P: unsupported amount of memory slots: 300" \
+	-m 1G,slots=300,maxmem=2G
+# QEMU starts a 3 MiB machine; Debian's 6.1 does not boot in it (it did
+# with 96M, not with 64M): memhp refuses, saying why.
+refused "-m 3M: QEMU starts it, Linux would not boot" \
+	"$P: -m 3M: Linux 6.1 does not boot in less than 96M (QEMU would start the machine, the kernel would not come up)" \
+	-m 3M
+refused "--block-size 1T (memhp's option): x86 Linux never uses it" \
+	"$P: --block-size 1T: x86 Linux uses memory blocks of 128M to 2G" -m 1G --block-size 1T
+# QEMU takes -m "" and -m 0 as its default, 128M.
+check "-m '' is QEMU's default size" start_serve -m ""
+is "$(awk '$1 == "MemTotal:" {print ($2 > 60000 && $2 < 131072)}' "$MNT/proc/meminfo")" 1 \
+	"... a 128 MiB machine"
+stop_serve
+
+# Ids, objects, devices.
+refused "an id with a slash" "$P: -device pc-dimm,id=../../x,memdev=m0: Parameter 'id' expects an identifier
+$ID_HINT" -m 1G,slots=2,maxmem=4G "${OBJ[@]}" -device pc-dimm,id=../../x,memdev=m0
+refused "an object id with a space" "$P: -object memory-backend-ram,id=a b,size=1G: Parameter 'id' expects an identifier
+$ID_HINT" -m 1G,slots=2,maxmem=4G -object "memory-backend-ram,id=a b,size=1G"
+refused "an object without a size" "$P: -object memory-backend-ram,id=m0: Parameter 'size' is missing" \
+	-m 1G -object memory-backend-ram,id=m0
+refused "an object without an id" "$P: -object memory-backend-ram,size=1G: Parameter 'id' is missing" \
+	-m 1G -object memory-backend-ram,size=1G
+refused "an unknown device property" "$P: -device pc-dimm,id=d0,memdev=m0,foo=1: Property 'pc-dimm.foo' not found" \
+	-m 1G,slots=2,maxmem=4G "${OBJ[@]}" -device pc-dimm,id=d0,memdev=m0,foo=1
+refused "a DIMM without memdev" "$P: -device pc-dimm,id=d0: 'memdev' property must be set" \
+	-m 1G,slots=2,maxmem=4G "${OBJ[@]}" -device pc-dimm,id=d0
+refused "a memdev nobody made" "$P: -device pc-dimm,id=d0,memdev=m1: Device 'm1' not found" \
+	-m 1G,slots=2,maxmem=4G "${OBJ[@]}" -device pc-dimm,id=d0,memdev=m1
+refused "an id twice" "$P: -device pc-dimm,id=d0,memdev=m0: Duplicate ID 'd0' for device" \
+	-m 1G,slots=2,maxmem=4G "${OBJ[@]}" -device pc-dimm,id=d0,memdev=m0 -device pc-dimm,id=d0,memdev=m0
+refused "a DIMM without slots" "$P: -device pc-dimm,id=d0,memdev=m0: no slots where allocated, please specify the 'slots' option" \
+	-m 1G "${OBJ[@]}" -device pc-dimm,id=d0,memdev=m0
+refused "a DIMM beyond maxmem" "$P: -device pc-dimm,id=d0,memdev=m0: not enough space, currently 0x0 in use of total space for memory devices 0x20000000" \
+	-m 1G,slots=2,maxmem=1.5G "${OBJ[@]}" -device pc-dimm,id=d0,memdev=m0
+refused "more DIMMs than slots" "$P: -device pc-dimm,id=d1,memdev=m1: no free slots available" \
+	-m 1G,slots=1,maxmem=4G "${OBJ[@]}" -object memory-backend-ram,id=m1,size=1G \
+	-device pc-dimm,id=d0,memdev=m0 -device pc-dimm,id=d1,memdev=m1
+refused "a slot beyond -m's" "$P: -device pc-dimm,id=d0,memdev=m0,slot=5: invalid slot number 5, valid range is [0-1]" \
+	-m 1G,slots=2,maxmem=4G "${OBJ[@]}" -device pc-dimm,id=d0,memdev=m0,slot=5
+refused "a busy backend" "$P: -device virtio-mem-pci,id=vm1,memdev=m0: 'memdev' property specifies a busy memdev: m0" \
+	-m 1G,maxmem=4G "${OBJ[@]}" -device virtio-mem-pci,id=vm0,memdev=m0 -device virtio-mem-pci,id=vm1,memdev=m0
+refused "virtio-mem without maxmem" "$P: -device virtio-mem-pci,id=vm0,memdev=m0: memory devices (e.g. for memory hotplug) are not enabled, please specify the maxmem option" \
+	-m 1G "${OBJ[@]}" -device virtio-mem-pci,id=vm0,memdev=m0
+refused "a block size that is not a power of two" "$P: -device virtio-mem-pci,id=vm0,memdev=m0,block-size=3M: 'block-size' property has to be a power of two" \
+	-m 1G,maxmem=2G "${OBJ[@]}" -device virtio-mem-pci,id=vm0,memdev=m0,block-size=3M
+refused "a bad on/off" "$P: -device virtio-balloon-pci,id=b0,deflate-on-oom=maybe: Parameter 'deflate-on-oom' expects 'on' or 'off'" \
+	-m 1G -device virtio-balloon-pci,id=b0,deflate-on-oom=maybe
+refused "two balloons" "$P: -device virtio-balloon-pci,id=b1: Only one balloon device is supported" \
+	-m 1G -device virtio-balloon-pci,id=b0 -device virtio-balloon-pci,id=b1
+refused "free page hinting without an iothread" "$P: -device virtio-balloon-pci,id=b0,free-page-hint=on: 'free-page-hint' requires 'iothread' to be set" \
+	-m 1G -device virtio-balloon-pci,id=b0,free-page-hint=on
+refused "-numa: not modelled, by name" "$P: -numa node,nodeid=0: memhp: one NUMA node only: NUMA is not modelled" \
+	-m 1G -numa node,nodeid=0
+refused "-S: not modelled, by name" "$P: -S: memhp: the guest runs from the start: there is no paused machine to continue" \
+	-m 1G -S
+refused "another machine type" "$P: -machine pc: memhp: the machine is q35 (pc-q35-7.2), not pc" \
+	-machine pc -m 1G
+
+# QEMU takes a key given twice inside one option; the last one wins.
+check "a key twice in one -object: QEMU takes it" start_serve -m 1G,slots=2,maxmem=4G \
+	-object memory-backend-ram,id=m0,size=1G,size=512M -device pc-dimm,id=d0,memdev=m0,memdev=m0 \
+	-qmp "unix:$TEST_TMP/qmp"
+is "$(python3 "$HERE/qmp.py" "$TEST_TMP/qmp" raw '{"execute": "qom-get", "arguments": {"path": "/objects/m0", "property": "size"}}')" \
+	'{"return": 536870912}' "... and the last value counts"
+stop_serve
+finish
