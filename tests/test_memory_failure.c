@@ -333,6 +333,34 @@ static void hard_offline_of_a_free_page_recovers(void)
 	ASSERT_EQ(memhp_num_poisoned_pages(m), 1);
 }
 
+/*
+ * Found by memhp torture (seed 500101, 2025, after per-cpu lists came in):
+ * a memory failure on a free page that sat on a CPU's list found it
+ * neither free nor anyone's, said "unknown page", and left it poisoned on
+ * the list, to be handed out. 6.1's get_hwpoison_page() runs with the
+ * zone's lists disabled (zone_pcp_disable()), so the page is back in the
+ * buddy and recovered as any free page.
+ */
+static void hard_offline_of_a_free_page_on_a_per_cpu_list_recovers(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	struct memhp_page *p;
+	unsigned long pfn;
+
+	ASSERT_TRUE(m);
+	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT_TRUE(p);
+	memhp_free_pages(p, 0);
+	ASSERT_TRUE(memhp_page_on_pcp_list(p));
+	pfn = memhp_page_to_pfn(p);
+	ASSERT_OK(memhp_memory_failure(m, pfn));
+	ASSERT_FALSE(memhp_page_on_pcp_list(p));
+	ASSERT_TRUE(memhp_PageHWPoison(p));
+	ASSERT_EQ(memhp_page_count(p), 1);
+	ASSERT_EQ(memhp_num_poisoned_pages(m), 1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 static void hard_offline_of_a_data_page_loses_it_and_says_so(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
@@ -986,6 +1014,7 @@ RUN_TESTS(T(a_poisoned_page_in_a_free_chunk_is_never_handed_out),
 	  T(soft_offline_of_a_poisoned_page_is_0),
 	  T(soft_offline_of_an_invalid_pfn_is_enxio_and_of_an_offline_one_eio),
 	  T(hard_offline_of_a_free_page_recovers),
+	  T(hard_offline_of_a_free_page_on_a_per_cpu_list_recovers),
 	  T(hard_offline_of_a_data_page_loses_it_and_says_so),
 	  T(hard_offline_of_a_kernel_page_is_ebusy_and_poisons_it_anyway),
 	  T(hard_offline_of_a_pageoffline_page_is_ebusy_and_leaves_it_to_its_driver),
