@@ -361,6 +361,37 @@ static void hard_offline_of_a_free_page_on_a_per_cpu_list_recovers(void)
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 }
 
+/*
+ * Found by memhp torture (seed 700168, 6.1): a memory failure on the tail
+ * of an order-2 allocation ("high-order kernel page") poisons it; freed
+ * whole, the block goes to a per-cpu list flag and all, and 6.1 without
+ * CONFIG_DEBUG_VM checks a list's pages only when it refills it, so the
+ * next order-2 allocation gets the poisoned page back. memhp does the
+ * same and names it (hwpoison-reuse).
+ */
+static void a_poisoned_page_freed_to_a_per_cpu_list_is_handed_out_again(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	struct memhp_page *p, *q;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "hwpoison-reuse");
+	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 2);
+	ASSERT_TRUE(p);
+	ASSERT_ERR(memhp_memory_failure(m, memhp_page_to_pfn(p) + 1), -EBUSY);
+	memhp_free_pages(p, 2);
+	ASSERT_TRUE(memhp_page_on_pcp_list(p));
+	ASSERT_TRUE(memhp_PageHWPoison(p + 1));
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	ASSERT_EQ(tm_violations(m, "hwpoison-reuse"), 0);
+
+	q = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 2);
+	ASSERT_TRUE(q == p);
+	ASSERT_EQ(tm_violations(m, "hwpoison-reuse"), 1);
+	ASSERT_TRUE(memhp_PageHWPoison(q + 1));
+	memhp_free_pages(q, 2);
+}
+
 static void hard_offline_of_a_data_page_loses_it_and_says_so(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
@@ -1015,6 +1046,7 @@ RUN_TESTS(T(a_poisoned_page_in_a_free_chunk_is_never_handed_out),
 	  T(soft_offline_of_an_invalid_pfn_is_enxio_and_of_an_offline_one_eio),
 	  T(hard_offline_of_a_free_page_recovers),
 	  T(hard_offline_of_a_free_page_on_a_per_cpu_list_recovers),
+	  T(a_poisoned_page_freed_to_a_per_cpu_list_is_handed_out_again),
 	  T(hard_offline_of_a_data_page_loses_it_and_says_so),
 	  T(hard_offline_of_a_kernel_page_is_ebusy_and_poisons_it_anyway),
 	  T(hard_offline_of_a_pageoffline_page_is_ebusy_and_leaves_it_to_its_driver),

@@ -131,8 +131,9 @@ static const struct {
 
 /* What Linux itself prints (WARN, Bad page state, dev_err), and what it
  * does silently that keeps a block from going offline for good
- * (hwpoison-leak, offline-poisoned-movable): the kernel's findings, which
- * taint the run. Everything else is memhp's violation. */
+ * (hwpoison-leak, offline-poisoned-movable) or hands a poisoned page out
+ * (hwpoison-reuse): the kernel's findings, which taint the run.
+ * Everything else is memhp's violation. */
 static const char *const kernel_rules[] = {
 	"bad-page",
 	"fake-offline-referenced",
@@ -140,6 +141,7 @@ static const char *const kernel_rules[] = {
 	"warn",
 	"hwpoison-leak",
 	"offline-poisoned-movable",
+	"hwpoison-reuse",
 	"virtio-mem-broken",
 	"virtio-mem-memory-left",
 	"balloon-page-type",

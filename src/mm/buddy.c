@@ -769,8 +769,13 @@ static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned i
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
+	/* Only a per-cpu list hands out a poisoned page (rmqueue_pcplist());
+	 * like 6.1's post_alloc_hook(), this leaves PG_hwpoison alone. */
 	for (unsigned long i = 0; i < (1UL << order); i++) {
-		atomic_store_explicit(&page[i].flags, 0, memory_order_relaxed);
+		uint16_t flags = atomic_load_explicit(&page[i].flags, memory_order_relaxed);
+
+		atomic_store_explicit(&page[i].flags, flags & (1u << PG_hwpoison),
+				      memory_order_relaxed);
 		set_page_owner(&page[i], 0, 0);
 	}
 	set_page_count(page, 1);

@@ -631,9 +631,11 @@ static void check_pcp(struct checker *c)
 						     zone->name, cpu, order);
 						break;
 					}
+					/* A poisoned page may be here (a chunk freed
+					 * whole, as in 6.1): rmqueue_pcplist() names
+					 * it when it hands it out. */
 					for (unsigned long t = 0; t < (1UL << order); t++)
-						if (page_count(p + t) || page_type(p + t) ||
-						    PageHWPoison(p + t)) {
+						if (page_count(p + t) || page_type(p + t)) {
 							fail(c, pfn + t, "pcp-page",
 							     "page on a per-cpu list is not free "
 							     "(refcount %d, type %d)",

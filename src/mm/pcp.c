@@ -295,6 +295,19 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	if (!READ_ONCE(pcp->high))
 		check_not_isolated(m, pfn, order);
 	pthread_mutex_unlock(&pcp->lock);
+	/*
+	 * A chunk freed whole with a poisoned page in it (a memory failure on
+	 * the tail of a high-order allocation) came onto the list flag and
+	 * all. 6.1 without CONFIG_DEBUG_VM checks a list's pages only when it
+	 * refills it (check_new_pcp() runs with debug_pagealloc alone), so it
+	 * hands the page out again, PG_hwpoison kept. So does memhp, and says
+	 * so: the new owner may touch memory known to be bad.
+	 */
+	if (unlikely(check_new_pages(m, pfn, order) != PFN_NIL))
+		memhp_report(m, check_new_pages(m, pfn, order), "hwpoison-reuse",
+			     "rmqueue_pcplist: an order-%u allocation at %#lx hands out a "
+			     "poisoned page from a per-cpu list",
+			     order, pfn);
 	return pfn;
 }
 
