@@ -99,7 +99,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	 * stops at its next instruction all the same, instead of running on
 	 * until the grace is over (fuzz_lua_api). */
 	push_where(L);
-	if (sig_run->timed_out)
+	if (atomic_load_explicit(&sig_run->timed_out, memory_order_acquire))
 		lua_pushfstring(L, "timed out (--timeout %s)", sig_run->timeout_arg);
 	else
 		lua_pushliteral(L, "interrupted (SIGINT)");
@@ -154,9 +154,15 @@ static void *timer_main(void *arg)
 			}
 			_exit(RUN_EXIT_TIMEOUT);
 		}
-		t->r->timed_out = 1;
+		atomic_store_explicit(&t->r->timed_out, 1, memory_order_release);
 		t->hard = true;
 		deadline_in(&t->deadline, RUN_TIMEOUT_GRACE_MS);
+		/* Hook the scenario's Lua from here too, as a signal handler
+		 * may: a sanitizer that holds the SIGINT back until its thread
+		 * calls into the C library would leave a pure-Lua loop
+		 * running until the grace ends. The signal still comes, for
+		 * the core (an offline retrying backs out with -EINTR). */
+		lua_sethook(t->r->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 		pthread_kill(t->r->thread, SIGINT);
 	}
 	pthread_mutex_unlock(&t->lock);

@@ -466,6 +466,7 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 {
 	struct memory_group *group = NULL;
 	unsigned long nr_vmemmap = 0;
+	bool new_node;
 	int ret;
 
 	ret = check_hotplug_memory_range(m, start, size);
@@ -477,11 +478,16 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 			return -EINVAL;
 		nid = group->nid;
 	}
-	if (nid < 0 || nid >= MEMHP_MAX_NUMNODES)
+	if (nid < 0 || nid >= m->nr_node_ids)
 		return -EINVAL;
 
 	mem_hotplug_begin(m);
 	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "add_memory", PHYS_PFN(start), PHYS_PFN(size), 0, 0);
+	/* __try_online_node(): a node that was only possible gets its
+	 * zonelist now, and comes online once its memory is added. */
+	new_node = !node_online(m, nid);
+	if (new_node)
+		__build_all_zonelists(m, nid, false);
 	if (mhp_flags & MEMHP_MHP_MEMMAP_ON_MEMORY) {
 		if (!mhp_supports_memmap_on_memory(m, size)) {
 			ret = -EINVAL;
@@ -498,6 +504,8 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 		arch_remove_memory(m, start, size, nr_vmemmap);
 		goto out;
 	}
+	if (new_node)
+		WRITE_ONCE(NODE_DATA_M(m, nid)->n_online, true);
 out:
 	mhp_trace(m, MEMHP_TRACE_OP_END, "add_memory", PHYS_PFN(start), PHYS_PFN(size), 0, ret);
 	mem_hotplug_done(m);
