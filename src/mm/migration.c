@@ -196,6 +196,22 @@ static void copy_pages_stream(void *dst, const void *src, unsigned long nr)
 #endif
 }
 
+/*
+ * The hardware prefetchers do not cross a 4 KiB page: every copy would
+ * start with a miss. Asking for the next source's first lines while this
+ * page is copied hides that (bench_hotplug migrate, alternating builds:
+ * 12.1-12.9 ms of CPU time where it took 12.8-13.5 without; 2, 8 or 16
+ * lines did no better than 4).
+ */
+#define MIGRATE_PREFETCH_LINES 4
+#define CACHE_LINE 64
+
+static void prefetch_page_start(const void *page)
+{
+	for (unsigned int l = 0; l < MIGRATE_PREFETCH_LINES; l++)
+		__builtin_prefetch((const char *)page + l * CACHE_LINE, 0, 3);
+}
+
 static void copy_pages_fence(void)
 {
 #ifdef MIGRATE_COPY_STREAMING
@@ -371,10 +387,13 @@ static void migrate_batch(struct memhp_machine *m, const unsigned long *pfns, un
 		return;
 	}
 	ADD_ONCE(m->nr_bulk_updates, 1);
-	for (unsigned long i = 0; i < nr; i++)
+	for (unsigned long i = 0; i < nr; i++) {
+		if (i + 1 < nr)
+			prefetch_page_start(m->phys + PFN_PHYS(pfns[i + 1]));
 		if (!rc[i])
 			copy_pages_stream(memhp_page_address(dst[i]), m->phys + PFN_PHYS(pfns[i]),
 					  1);
+	}
 	copy_pages_fence();
 	for (unsigned long i = 0; i < nr; i++) {
 		bool to_free = false;
