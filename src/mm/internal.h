@@ -1097,6 +1097,11 @@ int start_isolate_page_range(struct memhp_machine *m, unsigned long start, unsig
 			     int migratetype, int flags, memhp_gfp_t gfp);
 void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
 			     int migratetype);
+/* The same after alloc_contig_range() took [start, end): every page of it
+ * is the caller's, so the pageblocks wholly inside have nothing free to
+ * move back (the scans that would find that out are left out). */
+void undo_isolate_allocated_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+				  int migratetype);
 int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned long end,
 			int isol_flags);
 
