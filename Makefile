@@ -51,8 +51,12 @@ export TSAN_OPTIONS := suppressions=$(abspath tests/tsan.supp) second_deadlock_s
 export UBSAN_OPTIONS := print_stacktrace=1 halt_on_error=1
 LDLIBS += -pthread -lm
 
+# Helpers every part uses (the kernel's string parsers, a growable
+# buffer): internal, so the program links its own copy beside the library.
+UTIL_SRCS := $(wildcard src/lib/*.c)
 # The library: the mm core, workloads, drivers and the device model.
-LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c src/sysfs/*.c)
+LIB_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c src/sysfs/*.c) \
+	    $(UTIL_SRCS)
 # The memhp program: the CLI with Lua, the FUSE file systems, QMP.
 CLI_SRCS := $(wildcard src/cli/*.c src/fs/*.c src/qmp/*.c)
 CLI_PKGS := lua5.4 fuse3 jansson
@@ -62,6 +66,7 @@ TEST_SCRIPTS := $(wildcard tests/*.sh)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+UTIL_OBJS := $(UTIL_SRCS:%.c=$(B)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
@@ -99,8 +104,8 @@ $(CLI_OBJS): CPPFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
 # One name per line in src/cli/det.wrap: the fuzzers link det.c too.
 DET_WRAPPED := $(shell cat src/cli/det.wrap)
 DET_WRAP := $(foreach f,$(DET_WRAPPED),-Wl,--wrap=$(f))
-$(B)/memhp: $(CLI_OBJS) $(B)/libmemhp.a
-	$(CC) $(LDFLAGS) $(DET_WRAP) -o $@ $(CLI_OBJS) $(B)/libmemhp.a $(shell pkg-config --libs $(CLI_PKGS)) $(LDLIBS)
+$(B)/memhp: $(CLI_OBJS) $(UTIL_OBJS) $(B)/libmemhp.a
+	$(CC) $(LDFLAGS) $(DET_WRAP) -o $@ $(CLI_OBJS) $(UTIL_OBJS) $(B)/libmemhp.a $(shell pkg-config --libs $(CLI_PKGS)) $(LDLIBS)
 
 # Tests are white-box: they link the library's objects directly.
 $(B)/tests/%: $(B)/tests/%.o $(B)/tests/harness.o $(LIB_OBJS)
@@ -167,8 +172,7 @@ uninstall:
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -pthread -Iinclude -D_GNU_SOURCE \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_SRCS := $(wildcard src/mm/*.c src/workload/*.c src/drivers/*.c src/device/*.c src/sysfs/*.c) \
-	tests/fuzz/fuzz_sysfs_write.c
+FUZZ_SRCS := $(LIB_SRCS) tests/fuzz/fuzz_sysfs_write.c
 build/fuzz/fuzz_sysfs_write: $(FUZZ_SRCS) $(wildcard include/memhp/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRCS) -lm

@@ -85,7 +85,7 @@ compile() {
 }
 lib=""
 for src in "$top"/src/mm/*.c "$top"/src/workload/*.c "$top"/src/drivers/*.c \
-	"$top"/src/device/*.c "$top"/src/sysfs/*.c; do
+	"$top"/src/device/*.c "$top"/src/sysfs/*.c "$top"/src/lib/*.c; do
 	lib="$lib $(compile "$src")"
 done
 qmp=""

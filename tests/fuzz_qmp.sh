@@ -50,7 +50,8 @@ log=$out/build.log
 : > "$log"
 # The library is sanitized, not instrumented: coverage is wanted in src/qmp.
 for src in "$top"/src/mm/*.c "$top"/src/workload/*.c "$top"/src/drivers/*.c \
-	   "$top"/src/device/*.c "$top"/src/sysfs/*.c "$top"/src/qmp/*.c "$top"/tests/fuzz/fuzz_qmp.c; do
+	   "$top"/src/device/*.c "$top"/src/sysfs/*.c "$top"/src/lib/*.c "$top"/src/qmp/*.c \
+	   "$top"/tests/fuzz/fuzz_qmp.c; do
 	[ -e "$src" ] || continue	# a directory with no sources
 	rel=${src#"$top"/}
 	obj=$out/obj/$(echo "$rel" | tr / _).o

@@ -130,10 +130,7 @@ static const char demo_usage[] =
 
 struct demo_args {
 	const struct demo_plan *plan;
-	const char *svg, *trace;
-	uint64_t seed;
-	bool have_seed, deterministic;
-	int protocol; /* -1: both */
+	struct run_common_args common; /* .protocol -1: both */
 };
 
 /* One kind of finding during a run (a rule, and what it means there), how
@@ -1078,8 +1075,8 @@ static int run_protocol(struct demo_run *dr, const struct demo_args *a)
 		collect_rows(dr);
 		dr->ok = true;
 	}
-	if (!rc && dr->ok && a->svg) {
-		run_svg_path(a->svg, dr->pid, path, sizeof(path));
+	if (!rc && dr->ok && a->common.svg) {
+		run_svg_path(a->common.svg, dr->pid, path, sizeof(path));
 		snprintf(title, sizeof(title), "memhp demo, %s, seed %" PRIu64,
 			 protocol_title(dr->protocol), dr->seed);
 		if (!svg_write(dr->m, path, title))
@@ -1373,68 +1370,43 @@ static void report(struct demo_run **runs, int n)
 
 /* ---- The command ---------------------------------------------------------------------------- */
 
+enum { OPT_QUICK = RUN_OPT_OWN };
+
+/* --quick, the option memhp run does not have. */
+static int demo_opt(int c, const char *arg, void *priv)
+{
+	struct demo_args *a = priv;
+
+	(void)arg;
+	if (c != OPT_QUICK)
+		return -1;
+	a->plan = &quick_plan;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct demo_args *a)
 {
-	enum { OPT_SEED = 256, OPT_SVG, OPT_TRACE, OPT_PROTOCOL, OPT_QUICK, OPT_DETERMINISTIC };
 	static const struct option longopts[] = {
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "svg", required_argument, NULL, OPT_SVG },
-		{ "trace", required_argument, NULL, OPT_TRACE },
-		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "quick", no_argument, NULL, OPT_QUICK },
-		{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const struct run_cmd cmd = {
+		.prog = "memhp demo",
+		.usage = demo_usage,
+		.help_lead = "\n",
+		.shortopts = ":h",
+		.longopts = longopts,
+		.own = demo_opt,
+		.priv = a,
+	};
+	int ret;
 
 	memset(a, 0, sizeof(*a));
 	a->plan = &full_plan;
-	a->protocol = -1;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SEED:
-			if (run_parse_seed(optarg, &a->seed)) {
-				fprintf(stderr, "memhp demo: bad seed '%s': " RUN_SEED_HINT "\n",
-					optarg);
-				return -1;
-			}
-			a->have_seed = true;
-			break;
-		case OPT_SVG:
-			a->svg = optarg;
-			break;
-		case OPT_TRACE:
-			a->trace = optarg;
-			break;
-		case OPT_PROTOCOL:
-			if (run_parse_protocol(optarg, &a->protocol)) {
-				fprintf(stderr,
-					"memhp demo: bad protocol '%s': " RUN_PROTOCOL_HINT "\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case OPT_QUICK:
-			a->plan = &quick_plan;
-			break;
-		case OPT_DETERMINISTIC:
-			a->deterministic = true;
-			break;
-		case 'h':
-			fputs(demo_usage, stdout);
-			printf("\n%s has the rest.\n", run_man_hint());
-			return 1;
-		case ':':
-			fprintf(stderr, "memhp demo: %s needs a value\n", argv[optind - 1]);
-			return -1;
-		default:
-			run_unknown_option(argv[optind - 1], demo_usage, "memhp demo --help");
-			return -1;
-		}
-	}
+	a->common.protocol = -1;
+	ret = run_getopt(argc, argv, &cmd, &a->common);
+	if (ret)
+		return ret;
 	if (optind < argc) {
 		fprintf(stderr, "memhp demo: unexpected argument '%s': the demo needs no files\n",
 			argv[optind]);
@@ -1458,10 +1430,11 @@ static void print_header(const struct demo_args *a, uint64_t seed)
 	addr = (DEMO_HIGH_RAM_START + high + DEMO_DEVICE_MEMORY_ALIGN - 1) &
 	       ~(DEMO_DEVICE_MEMORY_ALIGN - 1);
 	printf("memhp demo: seed %" PRIu64 "%s%s%s\n", seed,
-	       a->have_seed	  ? ""
-	       : a->deterministic ? " (random: --seed replays it)"
-				  : " (random: --seed replays the single-threaded parts)",
-	       p == &quick_plan ? ", --quick" : "", a->deterministic ? ", --deterministic" : "");
+	       a->common.have_seed	 ? ""
+	       : a->common.deterministic ? " (random: --seed replays it)"
+					 : " (random: --seed replays the single-threaded parts)",
+	       p == &quick_plan ? ", --quick" : "",
+	       a->common.deterministic ? ", --deterministic" : "");
 	printf("A %s x86_64 guest (QEMU q35) with a virtio-mem device (QEMU): %s region at\n"
 	       "%s, 2 MiB blocks; auto_online_blocks=online_movable.\n",
 	       run_fmt_size(p->ram, ram), run_fmt_size(p->region, region),
@@ -1469,9 +1442,9 @@ static void print_header(const struct demo_args *a, uint64_t seed)
 	printf("Plug %s, fill memory, unplug down to %s while %d PFN walkers take speculative\n"
 	       "references: %s.\n",
 	       run_fmt_size(p->plug, plug), run_fmt_size(p->unplug_to, to), DEMO_WALKER_THREADS,
-	       a->protocol < 0			    ? "under Linux 6.1 and under the 2025 proposal"
-	       : a->protocol == MEMHP_PROTOCOL_2025 ? "under the 2025 proposal"
-						    : "under Linux 6.1");
+	       a->common.protocol < 0 ? "under Linux 6.1 and under the 2025 proposal"
+	       : a->common.protocol == MEMHP_PROTOCOL_2025 ? "under the 2025 proposal"
+							   : "under Linux 6.1");
 	fflush(stdout);
 }
 
@@ -1492,7 +1465,8 @@ int cmd_demo(int argc, char **argv)
 		return ret > 0 ? RUN_EXIT_OK : RUN_EXIT_USAGE;
 	/* Before the demo runs: a typo in a path is worth a second, not a run. */
 	for (int i = 0; i < 2; i++) {
-		const char *opt = i ? "--trace" : "--svg", *path = i ? a.trace : a.svg;
+		const char *opt = i ? "--trace" : "--svg",
+			   *path = i ? a.common.trace : a.common.svg;
 		int err = path ? run_check_output(path) : 0;
 
 		if (err) {
@@ -1501,21 +1475,21 @@ int cmd_demo(int argc, char **argv)
 			return RUN_EXIT_IO;
 		}
 	}
-	seed = a.have_seed ? a.seed : run_random_seed();
+	seed = a.common.have_seed ? a.common.seed : run_random_seed();
 	/* From here on, with --deterministic, threads take turns by the seed
 	 * and the clock is virtual: the timeline's origin too. */
-	if (a.deterministic && det_start(seed)) {
+	if (a.common.deterministic && det_start(seed)) {
 		fprintf(stderr, "memhp demo: cannot start the deterministic scheduler\n");
 		return RUN_EXIT_FAILED;
 	}
 	to.out = stdout;
 	to.progress = isatty(STDERR_FILENO);
-	to.keep_events = a.trace != NULL;
+	to.keep_events = a.common.trace != NULL;
 	to.max_depth = DEMO_SUMMARY_DEPTH;
 	tl = tl_create(&to);
 	if (!tl) {
 		fprintf(stderr, "memhp demo: out of memory\n");
-		if (a.deterministic)
+		if (a.common.deterministic)
 			det_stop(NULL);
 		return RUN_EXIT_FAILED;
 	}
@@ -1532,7 +1506,7 @@ int cmd_demo(int argc, char **argv)
 	for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
 		struct demo_run *dr = &runs[n];
 
-		if (a.protocol >= 0 && a.protocol != p)
+		if (a.common.protocol >= 0 && a.common.protocol != p)
 			continue;
 		if (interrupted()) {
 			printf("\n== %s: not run (^C) ==\n",
@@ -1559,7 +1533,7 @@ int cmd_demo(int argc, char **argv)
 			done[nd++] = dr;
 		n++;
 	}
-	if (a.deterministic) {
+	if (a.common.deterministic) {
 		struct det_stats st;
 
 		det_stop(&st);
@@ -1571,7 +1545,7 @@ int cmd_demo(int argc, char **argv)
 	for (int i = 0; i < nd; i++)
 		lost += done[i]->lost;
 
-	if (a.trace) {
+	if (a.common.trace) {
 		char name[DEMO_LINE] = "memhp demo (";
 
 		/* Each protocol is a process of the trace: say which is which. */
@@ -1579,10 +1553,11 @@ int cmd_demo(int argc, char **argv)
 			snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s%d: %s",
 				 i ? ", " : "", runs[i].pid, protocol_label(runs[i].protocol));
 		snprintf(name + strlen(name), sizeof(name) - strlen(name), ")");
-		if (tl_write_chrome(tl, a.trace, name))
+		if (tl_write_chrome(tl, a.common.trace, name))
 			io_error = true;
 		else
-			printf("\ntrace: %s (open it in https://ui.perfetto.dev)\n", a.trace);
+			printf("\ntrace: %s (open it in https://ui.perfetto.dev)\n",
+			       a.common.trace);
 	}
 	tl_destroy(tl);
 	printf("\n");

@@ -99,7 +99,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	 * stops at its next instruction all the same, instead of running on
 	 * until the grace is over (fuzz_lua_api). */
 	push_where(L);
-	if (sig_run->timed_out)
+	if (atomic_load_explicit(&sig_run->timed_out, memory_order_acquire))
 		lua_pushfstring(L, "timed out (--timeout %s)", sig_run->timeout_arg);
 	else
 		lua_pushliteral(L, "interrupted (SIGINT)");
@@ -154,9 +154,15 @@ static void *timer_main(void *arg)
 			}
 			_exit(RUN_EXIT_TIMEOUT);
 		}
-		t->r->timed_out = 1;
+		atomic_store_explicit(&t->r->timed_out, 1, memory_order_release);
 		t->hard = true;
 		deadline_in(&t->deadline, RUN_TIMEOUT_GRACE_MS);
+		/* Hook the scenario's Lua from here too, as a signal handler
+		 * may: a sanitizer that holds the SIGINT back until its thread
+		 * calls into the C library would leave a pure-Lua loop
+		 * running until the grace ends. The signal still comes, for
+		 * the core (an offline retrying backs out with -EINTR). */
+		lua_sethook(t->r->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 		pthread_kill(t->r->thread, SIGINT);
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -408,106 +414,70 @@ static int msg_handler(lua_State *L)
 }
 
 struct run_args {
-	const char *script, *svg, *trace;
+	struct run_common_args common;
+	const char *script;
 	const char *timeout_arg; /* as given, for messages and the replay line */
 	uint64_t timeout_ms;	 /* 0: none */
-	uint64_t seed;
-	bool have_seed, logical_time, quiet, sandbox, deterministic;
+	bool logical_time, quiet, sandbox;
 	bool default_timeout; /* --sandbox's, not the user's */
-	int protocol;
 	int nargs;
 	char **args;
 };
 
+enum { OPT_LOGICAL = RUN_OPT_OWN, OPT_TIMEOUT, OPT_SANDBOX };
+
+/* The options memhp demo does not have. */
+static int run_opt(int c, const char *arg, void *priv)
+{
+	struct run_args *a = priv;
+
+	switch (c) {
+	case OPT_LOGICAL:
+		a->logical_time = true;
+		return 0;
+	case OPT_TIMEOUT:
+		if (run_parse_duration(arg, &a->timeout_ms)) {
+			fprintf(stderr, "memhp run: bad timeout '%s': " RUN_DURATION_HINT "\n",
+				arg);
+			return -1;
+		}
+		a->timeout_arg = arg;
+		return 0;
+	case OPT_SANDBOX:
+		a->sandbox = true;
+		return 0;
+	case 'q':
+		a->quiet = true;
+		return 0;
+	}
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	enum {
-		OPT_SEED = 256,
-		OPT_SVG,
-		OPT_TRACE,
-		OPT_PROTOCOL,
-		OPT_LOGICAL,
-		OPT_TIMEOUT,
-		OPT_SANDBOX,
-		OPT_DETERMINISTIC
-	};
 	static const struct option longopts[] = {
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "svg", required_argument, NULL, OPT_SVG },
-		{ "trace", required_argument, NULL, OPT_TRACE },
-		{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 		{ "logical-time", no_argument, NULL, OPT_LOGICAL },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "sandbox", no_argument, NULL, OPT_SANDBOX },
-		{ "deterministic", no_argument, NULL, OPT_DETERMINISTIC },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	const struct run_cmd cmd = {
+		.prog = "memhp run",
+		.usage = run_usage,
+		.help_lead = "The scenario API is in docs/scenarios.md; ",
+		.shortopts = ":qh",
+		.longopts = longopts,
+		.own = run_opt,
+		.priv = a,
+	};
+	int ret;
 
 	memset(a, 0, sizeof(*a));
-	a->protocol = RUN_PROTOCOL_SCRIPT;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_SEED:
-			if (run_parse_seed(optarg, &a->seed)) {
-				fprintf(stderr, "memhp run: bad seed '%s': " RUN_SEED_HINT "\n",
-					optarg);
-				return -1;
-			}
-			a->have_seed = true;
-			break;
-		case OPT_SVG:
-			a->svg = optarg;
-			break;
-		case OPT_TRACE:
-			a->trace = optarg;
-			break;
-		case OPT_PROTOCOL:
-			if (run_parse_protocol(optarg, &a->protocol)) {
-				fprintf(stderr,
-					"memhp run: bad protocol '%s': " RUN_PROTOCOL_HINT "\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case OPT_LOGICAL:
-			a->logical_time = true;
-			break;
-		case OPT_TIMEOUT:
-			if (run_parse_duration(optarg, &a->timeout_ms)) {
-				fprintf(stderr,
-					"memhp run: bad timeout '%s': " RUN_DURATION_HINT "\n",
-					optarg);
-				return -1;
-			}
-			a->timeout_arg = optarg;
-			break;
-		case OPT_SANDBOX:
-			a->sandbox = true;
-			break;
-		case OPT_DETERMINISTIC:
-			a->deterministic = true;
-			break;
-		case 'q':
-			a->quiet = true;
-			break;
-		case 'h':
-			fputs(run_usage, stdout);
-			printf("The scenario API is in docs/scenarios.md; %s has the rest.\n",
-			       run_man_hint());
-			return 1;
-		case ':':
-			fprintf(stderr, "memhp run: %s needs a value\n", argv[optind - 1]);
-			return -1;
-		default:
-			run_unknown_option(argv[optind - 1], run_usage, "memhp run --help");
-			return -1;
-		}
-	}
+	a->common.protocol = RUN_PROTOCOL_SCRIPT;
+	ret = run_getopt(argc, argv, &cmd, &a->common);
+	if (ret)
+		return ret;
 	if (optind >= argc) {
 		fprintf(stderr, "memhp run: which scenario? (memhp run SCENARIO.lua)\n");
 		return -1;
@@ -592,15 +562,16 @@ static void print_replay(const struct run_args *a, uint64_t seed)
 	printf("replay: memhp run ");
 	run_print_shell_word(stdout, a->script);
 	printf(" --seed %" PRIu64, seed);
-	if (a->protocol != RUN_PROTOCOL_SCRIPT)
-		printf(" --protocol %s", a->protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
+	if (a->common.protocol != RUN_PROTOCOL_SCRIPT)
+		printf(" --protocol %s",
+		       a->common.protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1");
 	if (a->timeout_arg && !a->default_timeout) {
 		printf(" --timeout ");
 		run_print_shell_word(stdout, a->timeout_arg);
 	}
 	if (a->sandbox)
 		printf(" --sandbox");
-	if (a->deterministic)
+	if (a->common.deterministic)
 		printf(" --deterministic");
 	if (a->nargs)
 		printf(" --");
@@ -616,7 +587,7 @@ static void print_replay(const struct run_args *a, uint64_t seed)
 static int check_outputs(const struct run_args *a)
 {
 	const char *opt[] = { "--svg", "--trace" };
-	const char *path[] = { a->svg, a->trace };
+	const char *path[] = { a->common.svg, a->common.trace };
 
 	for (int i = 0; i < 2; i++) {
 		int err = path[i] ? run_check_output(path[i]) : 0;
@@ -660,8 +631,8 @@ int cmd_run(int argc, char **argv)
 	if (check_outputs(&a))
 		return RUN_EXIT_IO;
 	r.script = a.script;
-	r.seed = a.have_seed ? a.seed : run_random_seed();
-	r.protocol = a.protocol;
+	r.seed = a.common.have_seed ? a.common.seed : run_random_seed();
+	r.protocol = a.common.protocol;
 	r.quiet = a.quiet;
 	r.timeout_arg = a.timeout_arg;
 	r.thread = pthread_self();
@@ -670,14 +641,14 @@ int cmd_run(int argc, char **argv)
 	/* Before the timeline: its origin is on the virtual clock too. So is
 	 * the --timeout timer's deadline: a run that repeats also times out
 	 * at the same point. */
-	if (a.deterministic && det_start(r.seed)) {
+	if (a.common.deterministic && det_start(r.seed)) {
 		fprintf(stderr, "memhp run: cannot start the deterministic scheduler\n");
 		return RUN_EXIT_FAILED;
 	}
 	to.out = a.quiet ? NULL : stdout;
 	to.logical_time = a.logical_time;
 	to.progress = isatty(STDERR_FILENO);
-	to.keep_events = a.trace != NULL;
+	to.keep_events = a.common.trace != NULL;
 	r.tl = tl_create(&to);
 	if (a.sandbox && !a.timeout_arg) {
 		a.timeout_arg = RUN_SANDBOX_TIMEOUT;
@@ -704,9 +675,9 @@ int cmd_run(int argc, char **argv)
 
 	/* The seed comes first: whatever happens next, the run can be replayed. */
 	printf("memhp run %s: seed %" PRIu64 "%s, protocol %s%s\n", a.script, r.seed,
-	       a.have_seed ? "" : " (random: --seed replays it)",
-	       a.protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1",
-	       a.protocol == RUN_PROTOCOL_SCRIPT ? " unless the scenario pins one" : "");
+	       a.common.have_seed ? "" : " (random: --seed replays it)",
+	       a.common.protocol == MEMHP_PROTOCOL_2025 ? "2025" : "6.1",
+	       a.common.protocol == RUN_PROTOCOL_SCRIPT ? " unless the scenario pins one" : "");
 	fflush(stdout);
 
 	sig_run = &r;
@@ -740,11 +711,11 @@ int cmd_run(int argc, char **argv)
 		violations += lapi_final_check(&r, i, &nr_allowed);
 	if (run_hooks && run_hooks->finished)
 		run_hooks->finished(&r, violations, ran, run_hooks->priv);
-	if (a.svg) {
+	if (a.common.svg) {
 		for (int i = 0; i < r.nr_machines; i++) {
 			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];
 
-			run_svg_path(a.svg, i + 1, path, sizeof(path));
+			run_svg_path(a.common.svg, i + 1, path, sizeof(path));
 			snprintf(title, sizeof(title), "%s, machine %d, seed %" PRIu64, a.script,
 				 i + 1, r.seed);
 			if (svg_write(lapi_machine(&r, i), path, title))
@@ -762,11 +733,11 @@ int cmd_run(int argc, char **argv)
 	if (a.timeout_ms)
 		timer_stop(&timer);
 	lapi_teardown(&r);
-	if (a.deterministic)
+	if (a.common.deterministic)
 		det_stop(NULL);
 	sigaction(SIGINT, &old_sa, NULL);
 
-	if (a.trace && tl_write_chrome(r.tl, a.trace, a.script))
+	if (a.common.trace && tl_write_chrome(r.tl, a.common.trace, a.script))
 		io_errors++;
 	if (tl_dropped(r.tl))
 		fprintf(stderr, "memhp run: the trace kept the first events only (%lu dropped)\n",

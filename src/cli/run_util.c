@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,6 +31,9 @@
 /* A word is a typo of a name when it is at most this many edits away. */
 #define RUN_SUGGEST_MAX_EDITS 2
 #define RUN_SUGGEST_MAX_LEN 64
+/* Long options of a command that takes the shared ones (run_getopt()),
+ * shared ones included; memhp run has 10. */
+#define RUN_GETOPT_MAX 32
 /* Options one --help text shows, at most (memhp shell's has about 30). */
 #define RUN_USAGE_OPTIONS_MAX 128
 
@@ -478,4 +482,76 @@ void run_unknown_option_of(const char *word, void (*usage)(FILE *f), const char 
 	}
 	run_unknown_option(word, text ? text : "", where);
 	free(text);
+}
+
+static const struct option shared_longopts[] = {
+	{ "seed", required_argument, NULL, RUN_OPT_SEED },
+	{ "svg", required_argument, NULL, RUN_OPT_SVG },
+	{ "trace", required_argument, NULL, RUN_OPT_TRACE },
+	{ "protocol", required_argument, NULL, RUN_OPT_PROTOCOL },
+	{ "deterministic", no_argument, NULL, RUN_OPT_DETERMINISTIC },
+	{ "help", no_argument, NULL, 'h' },
+};
+
+int run_getopt(int argc, char **argv, const struct run_cmd *cmd, struct run_common_args *common)
+{
+	struct option longopts[RUN_GETOPT_MAX + 1] = { { 0 } };
+	size_t n = sizeof(shared_longopts) / sizeof(shared_longopts[0]);
+	char where[RUN_ERR_MAX];
+	int c;
+
+	memcpy(longopts, shared_longopts, sizeof(shared_longopts));
+	for (const struct option *own = cmd->longopts; own->name; own++) {
+		if (n == RUN_GETOPT_MAX) {
+			fprintf(stderr, "%s: more than %d options: raise RUN_GETOPT_MAX\n",
+				cmd->prog, RUN_GETOPT_MAX);
+			return -1;
+		}
+		longopts[n++] = *own;
+	}
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, cmd->shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case RUN_OPT_SEED:
+			if (run_parse_seed(optarg, &common->seed)) {
+				fprintf(stderr, "%s: bad seed '%s': " RUN_SEED_HINT "\n", cmd->prog,
+					optarg);
+				return -1;
+			}
+			common->have_seed = true;
+			break;
+		case RUN_OPT_SVG:
+			common->svg = optarg;
+			break;
+		case RUN_OPT_TRACE:
+			common->trace = optarg;
+			break;
+		case RUN_OPT_PROTOCOL:
+			if (run_parse_protocol(optarg, &common->protocol)) {
+				fprintf(stderr, "%s: bad protocol '%s': " RUN_PROTOCOL_HINT "\n",
+					cmd->prog, optarg);
+				return -1;
+			}
+			break;
+		case RUN_OPT_DETERMINISTIC:
+			common->deterministic = true;
+			break;
+		case 'h':
+			fputs(cmd->usage, stdout);
+			printf("%s%s has the rest.\n", cmd->help_lead, run_man_hint());
+			return 1;
+		case ':':
+			fprintf(stderr, "%s: %s needs a value\n", cmd->prog, argv[optind - 1]);
+			return -1;
+		case '?':
+			snprintf(where, sizeof(where), "%s --help", cmd->prog);
+			run_unknown_option(argv[optind - 1], cmd->usage, where);
+			return -1;
+		default:
+			if (cmd->own(c, optarg, cmd->priv))
+				return -1;
+		}
+	}
+	return 0;
 }

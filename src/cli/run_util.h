@@ -9,6 +9,7 @@
 #ifndef MEMHP_CLI_RUN_UTIL_H
 #define MEMHP_CLI_RUN_UTIL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +93,48 @@ void run_usage_options(char *text, const char **names, size_t max);
 void run_unknown_option(const char *word, const char *usage, const char *where);
 /* The same, for a command whose help a function prints. */
 void run_unknown_option_of(const char *word, void (*usage)(FILE *f), const char *where);
+
+/* ---- The options `memhp demo` and `memhp run` share --------------------------- */
+
+/* getopt_long() values of the shared options; a command numbers its own
+ * long options from RUN_OPT_OWN. */
+enum {
+	RUN_OPT_SEED = 256,
+	RUN_OPT_SVG,
+	RUN_OPT_TRACE,
+	RUN_OPT_PROTOCOL,
+	RUN_OPT_DETERMINISTIC,
+	RUN_OPT_OWN,
+};
+/* What the shared options say. */
+struct run_common_args {
+	const char *svg, *trace; /* where to write the map and the Chrome trace */
+	uint64_t seed;
+	bool have_seed; /* --seed was given */
+	bool deterministic;
+	int protocol; /* an enum memhp_protocol, or the command's default */
+};
+
+/* A command's view of its command line. */
+struct run_cmd {
+	const char *prog;	       /* "memhp run": what its messages start with */
+	const char *usage;	       /* --help's text; typos are matched against it */
+	const char *help_lead;	       /* printed before "MAN has the rest." */
+	const char *shortopts;	       /* getopt's, from ':' and with 'h' */
+	const struct option *longopts; /* its own, NULL-terminated; values from RUN_OPT_OWN */
+	/* One of the command's own options (@c as getopt_long() returns it,
+	 * @arg its value or NULL): 0, or -1 after saying what is wrong. */
+	int (*own)(int c, const char *arg, void *priv);
+	void *priv;
+};
+
+/*
+ * Read the options of @argv into @common and through @cmd->own, stopping at the
+ * first operand (optind then points at it). A bad value, a missing value
+ * and an unknown option are each said on stderr as "PROG: ...".
+ * Return: 0; 1 after printing --help; -1 after an error message.
+ */
+int run_getopt(int argc, char **argv, const struct run_cmd *cmd, struct run_common_args *common);
 
 /* What every error message of the program starts with: "memhp", or the
  * command being run ("memhp demo") once main() has chosen it. */

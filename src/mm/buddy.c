@@ -49,17 +49,18 @@ void add_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long 
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
 	if (list->head == PFN_NIL) {
-		page->buddy.next = page->buddy.prev = PFN_NIL;
+		set_buddy_link(page, next, PFN_NIL);
+		set_buddy_link(page, prev, PFN_NIL);
 		list->head = list->tail = (uint32_t)pfn;
 	} else if (tail) {
-		page->buddy.next = PFN_NIL;
-		page->buddy.prev = list->tail;
-		pfn_to_page(m, list->tail)->buddy.next = (uint32_t)pfn;
+		set_buddy_link(page, next, PFN_NIL);
+		set_buddy_link(page, prev, list->tail);
+		set_buddy_link(pfn_to_page(m, list->tail), next, (uint32_t)pfn);
 		list->tail = (uint32_t)pfn;
 	} else {
-		page->buddy.prev = PFN_NIL;
-		page->buddy.next = list->head;
-		pfn_to_page(m, list->head)->buddy.prev = (uint32_t)pfn;
+		set_buddy_link(page, prev, PFN_NIL);
+		set_buddy_link(page, next, list->head);
+		set_buddy_link(pfn_to_page(m, list->head), prev, (uint32_t)pfn);
 		list->head = (uint32_t)pfn;
 	}
 	set_buddy(page, order, mt);
@@ -79,11 +80,11 @@ static void unlink_free(struct memhp_machine *m, struct zone *zone, unsigned lon
 	if (page->buddy.prev == PFN_NIL)
 		list->head = page->buddy.next;
 	else
-		pfn_to_page(m, page->buddy.prev)->buddy.next = page->buddy.next;
+		set_buddy_link(pfn_to_page(m, page->buddy.prev), next, page->buddy.next);
 	if (page->buddy.next == PFN_NIL)
 		list->tail = page->buddy.prev;
 	else
-		pfn_to_page(m, page->buddy.next)->buddy.prev = page->buddy.prev;
+		set_buddy_link(pfn_to_page(m, page->buddy.next), prev, page->buddy.prev);
 	area->nr_free--;
 	area->nr_free_mt[mt]--;
 	__mod_zone_freepage_state(zone, -(1L << order), mt);
@@ -97,7 +98,8 @@ void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigne
 	unlink_free(m, zone, pfn, order);
 	atomic_store_explicit(&page->type, PGTY_NONE, memory_order_release);
 	atomic_store_explicit(&page->order, 0, memory_order_relaxed);
-	page->buddy.next = page->buddy.prev = 0;
+	set_buddy_link(page, next, 0);
+	set_buddy_link(page, prev, 0);
 }
 
 static void move_to_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,

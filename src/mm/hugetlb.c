@@ -73,12 +73,12 @@ static void enqueue_huge_page(struct memhp_machine *m, struct hstate *h, struct 
 	struct free_list *list = &h->hugepage_freelists[nid];
 	const unsigned long pfn = page_to_pfn_m(m, head);
 
-	head->buddy.prev = PFN_NIL;
-	head->buddy.next = list->head;
+	set_buddy_link(head, prev, PFN_NIL);
+	set_buddy_link(head, next, list->head);
 	if (list->head == PFN_NIL)
 		list->tail = (uint32_t)pfn;
 	else
-		pfn_to_page(m, list->head)->buddy.prev = (uint32_t)pfn;
+		set_buddy_link(pfn_to_page(m, list->head), prev, (uint32_t)pfn);
 	list->head = (uint32_t)pfn;
 	set_hpage_freed(head, true);
 	h->free_huge_pages++;
@@ -92,12 +92,13 @@ static void unlink_huge_page(struct memhp_machine *m, struct hstate *h, struct m
 	if (head->buddy.prev == PFN_NIL)
 		list->head = head->buddy.next;
 	else
-		pfn_to_page(m, head->buddy.prev)->buddy.next = head->buddy.next;
+		set_buddy_link(pfn_to_page(m, head->buddy.prev), next, head->buddy.next);
 	if (head->buddy.next == PFN_NIL)
 		list->tail = head->buddy.prev;
 	else
-		pfn_to_page(m, head->buddy.next)->buddy.prev = head->buddy.prev;
-	head->buddy.next = head->buddy.prev = 0;
+		set_buddy_link(pfn_to_page(m, head->buddy.next), prev, head->buddy.prev);
+	set_buddy_link(head, next, 0);
+	set_buddy_link(head, prev, 0);
 	set_hpage_freed(head, false);
 }
 

@@ -290,6 +290,15 @@ static inline void set_page_count(struct memhp_page *p, int v)
 	atomic_store_explicit(&p->refcount, (uint32_t)v, memory_order_release);
 }
 
+/*
+ * A free page's list links share its descriptor with the owner that
+ * lock-free readers (kpageflags, walkers) load: they are written as
+ * relaxed atomics (a plain store on x86), so such a reader racing with a
+ * free is a stale value, not a data race. Reads are under the list's lock.
+ */
+#define set_buddy_link(page, field, v) \
+	__atomic_store_n(&(page)->buddy.field, (uint32_t)(v), __ATOMIC_RELAXED)
+
 static inline int page_owner_id(const struct memhp_page *p)
 {
 	return atomic_load_explicit(&((struct memhp_page *)p)->m.owner, memory_order_relaxed);

@@ -8,10 +8,9 @@
  * writing the current state to "state" is -EINVAL, writing the current
  * value to "online" succeeds; "online" = 1 always means MMOP_ONLINE.
  */
+#include "../lib/kstrtox.h"
 #include "internal.h"
 
-#include <ctype.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,22 +495,6 @@ static void store_buf_init(struct store_buf *b, const char *buf, size_t len)
 	b->s[len] = '\0';
 }
 
-/* sysfs_streq(): equal, ignoring one trailing newline on either side. */
-static bool sysfs_streq(const char *s1, const char *s2)
-{
-	while (*s1 && *s1 == *s2) {
-		s1++;
-		s2++;
-	}
-	if (*s1 == *s2)
-		return true;
-	if (!*s1 && *s2 == '\n' && !s2[1])
-		return true;
-	if (*s1 == '\n' && !s1[1] && !*s2)
-		return true;
-	return false;
-}
-
 static int online_type_from_cstr(const char *s)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(online_type_to_str); i++)
@@ -526,89 +509,6 @@ int memhp_online_type_from_str(const char *buf, size_t len)
 
 	store_buf_init(&b, buf, len);
 	return online_type_from_cstr(b.s);
-}
-
-/* kstrtobool(): only the first one or two characters count. */
-static int kstrtobool(const char *s, bool *res)
-{
-	switch (s[0]) {
-	case 'y':
-	case 'Y':
-	case 't':
-	case 'T':
-	case '1':
-		*res = true;
-		return 0;
-	case 'n':
-	case 'N':
-	case 'f':
-	case 'F':
-	case '0':
-		*res = false;
-		return 0;
-	case 'o':
-	case 'O':
-		switch (s[1]) {
-		case 'n':
-		case 'N':
-			*res = true;
-			return 0;
-		case 'f':
-		case 'F':
-			*res = false;
-			return 0;
-		}
-		break;
-	}
-	return -EINVAL;
-}
-
-/* kstrtouint(s, 0): optional '+', 0x/0 prefixes, one trailing newline.
- * As in lib/kstrtox.c, only a 64-bit overflow is reported before the rest
- * of the string is checked; a number that fits 64 but not 32 bits is
- * -ERANGE only if the whole string parses. */
-static int kstrtouint(const char *s, unsigned int *res)
-{
-	unsigned long long v = 0;
-	unsigned int base = 10;
-	bool any = false, overflow = false;
-
-	if (*s == '+')
-		s++;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
-		base = 16;
-		s += 2;
-	} else if (s[0] == '0') {
-		base = 8;
-	}
-	for (; *s; s++) {
-		unsigned int d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (*s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (*s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			break;
-		if (d >= base)
-			break;
-		if (v > (ULLONG_MAX - d) / base)
-			overflow = true;
-		v = v * base + d;
-		any = true;
-	}
-	if (overflow)
-		return -ERANGE;
-	if (*s == '\n')
-		s++;
-	if (*s || !any)
-		return -EINVAL;
-	if (v > UINT32_MAX)
-		return -ERANGE;
-	*res = (unsigned int)v;
-	return 0;
 }
 
 static ssize_t emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -866,7 +766,7 @@ ssize_t memhp_store_param(struct memhp_machine *m, const char *name, const char 
 		return (ssize_t)len;
 	}
 	if (!strcmp(name, "auto_movable_ratio")) {
-		int ret = kstrtouint(b.s, &v);
+		int ret = kstrtouint(b.s, 0, &v);
 
 		if (ret)
 			return ret;

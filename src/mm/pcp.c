@@ -111,12 +111,12 @@ static void pcp_list_add(struct memhp_machine *m, struct free_list *list, unsign
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
-	page->buddy.prev = PFN_NIL;
-	page->buddy.next = list->head;
+	set_buddy_link(page, prev, PFN_NIL);
+	set_buddy_link(page, next, list->head);
 	if (list->head == PFN_NIL)
 		list->tail = (uint32_t)pfn;
 	else
-		pfn_to_page(m, list->head)->buddy.prev = (uint32_t)pfn;
+		set_buddy_link(pfn_to_page(m, list->head), prev, (uint32_t)pfn);
 	list->head = (uint32_t)pfn;
 }
 
@@ -125,12 +125,12 @@ static void pcp_list_add_tail(struct memhp_machine *m, struct free_list *list, u
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
-	page->buddy.next = PFN_NIL;
-	page->buddy.prev = list->tail;
+	set_buddy_link(page, next, PFN_NIL);
+	set_buddy_link(page, prev, list->tail);
 	if (list->tail == PFN_NIL)
 		list->head = (uint32_t)pfn;
 	else
-		pfn_to_page(m, list->tail)->buddy.next = (uint32_t)pfn;
+		set_buddy_link(pfn_to_page(m, list->tail), next, (uint32_t)pfn);
 	list->tail = (uint32_t)pfn;
 }
 
@@ -141,12 +141,13 @@ static void pcp_list_del(struct memhp_machine *m, struct free_list *list, unsign
 	if (page->buddy.prev == PFN_NIL)
 		list->head = page->buddy.next;
 	else
-		pfn_to_page(m, page->buddy.prev)->buddy.next = page->buddy.next;
+		set_buddy_link(pfn_to_page(m, page->buddy.prev), next, page->buddy.next);
 	if (page->buddy.next == PFN_NIL)
 		list->tail = page->buddy.prev;
 	else
-		pfn_to_page(m, page->buddy.next)->buddy.prev = page->buddy.prev;
-	page->buddy.next = page->buddy.prev = 0;
+		set_buddy_link(pfn_to_page(m, page->buddy.next), prev, page->buddy.prev);
+	set_buddy_link(page, next, 0);
+	set_buddy_link(page, prev, 0);
 }
 
 /* ---- Spilling to and refilling from the buddy ----------------------------- */

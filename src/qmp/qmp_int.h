@@ -7,6 +7,7 @@
 #ifndef MEMHP_QMP_INT_H
 #define MEMHP_QMP_INT_H
 
+#include "../lib/sbuf.h"
 #include "qmp.h"
 
 #include <jansson.h>
@@ -26,21 +27,6 @@
 #define QMP_JSON_MAX_TOKEN_SIZE (64ULL << 20)
 #define QMP_JSON_MAX_TOKEN_COUNT (2ULL << 20)
 #define QMP_JSON_MAX_NESTING 1024
-
-/* ---- A growable byte buffer ------------------------------------------------ */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom; /* an append failed: the content is incomplete */
-};
-
-void sbuf_init(struct sbuf *b);
-void sbuf_free(struct sbuf *b);
-void sbuf_add(struct sbuf *b, const void *data, size_t len);
-void sbuf_addc(struct sbuf *b, char c);
-void sbuf_adds(struct sbuf *b, const char *s);
-void sbuf_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- Reading: QEMU's JSON lexer and streamer, jansson's parser --------------- */
 

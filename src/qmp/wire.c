@@ -28,85 +28,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- Buffers ------------------------------------------------------------------ */
-
-void sbuf_init(struct sbuf *b)
-{
-	memset(b, 0, sizeof(*b));
-}
-
-void sbuf_free(struct sbuf *b)
-{
-	free(b->p);
-	sbuf_init(b);
-}
-
-static bool sbuf_reserve(struct sbuf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 64;
-	char *p;
-
-	if (b->oom)
-		return false;
-	if (b->len + more + 1 <= b->cap)
-		return true;
-	while (cap < b->len + more + 1) {
-		if (cap > SIZE_MAX / 2) {
-			b->oom = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
-void sbuf_add(struct sbuf *b, const void *data, size_t len)
-{
-	if (!sbuf_reserve(b, len))
-		return;
-	if (len)
-		memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-}
-
-void sbuf_addc(struct sbuf *b, char c)
-{
-	sbuf_add(b, &c, 1);
-}
-
-void sbuf_adds(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
-void sbuf_addf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !sbuf_reserve(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
 
 /* ---- Modified UTF-8, as QEMU's util/unicode.c defines it ----------------------- */
 

@@ -12,6 +12,9 @@
 #ifndef MEMHP_SYSFS_INTERNAL_H
 #define MEMHP_SYSFS_INTERNAL_H
 
+#include "../lib/kstrtox.h"
+#include "../lib/sbuf.h"
+
 #include <memhp/fs.h>
 #include <memhp/memhp.h>
 #include <memhp/virtio_mem_driver.h>
@@ -36,33 +39,19 @@
 
 /* ---- Output buffers ---------------------------------------------------- */
 
-/* A growing buffer for show functions; procfs files can exceed a page.
- * It also carries what the read asks of a show function: @nonblock, a
- * show that would wait for a lock returns -EAGAIN instead (the tree then
+/* The text of a show function, in a growing buffer (procfs files can
+ * exceed a page), with what the read asks of the show function: @nonblock,
+ * a show that would wait for a lock returns -EAGAIN instead (the tree then
  * waits, interruptibly); @admin, the reader has CAP_SYS_ADMIN (what
  * /proc/iomem shows depends on it). */
 struct fs_buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool oom;
+	struct sbuf s;
 	bool nonblock;
 	bool admin;
 };
 
-bool buf_reserve(struct fs_buf *b, size_t extra);
 void buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_puts(struct fs_buf *b, const char *s);
-
-/* ---- Parsing, as lib/kstrtox.c and lib/string.c do it --------------------- */
-
-int kstrtoull(const char *s, unsigned int base, unsigned long long *res);
-int kstrtoll(const char *s, unsigned int base, long long *res);
-int kstrtol(const char *s, unsigned int base, long *res);
-int kstrtoint(const char *s, unsigned int base, int *res);
-int kstrtoul(const char *s, unsigned int base, unsigned long *res);
-bool sysfs_streq(const char *s1, const char *s2);
-int kstrtobool(const char *s, bool *res);
 
 /* ---- The tree ------------------------------------------------------------ */
 

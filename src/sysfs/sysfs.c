@@ -17,7 +17,7 @@ static int core_show(struct fs_buf *b, ssize_t n)
 {
 	if (n < 0)
 		return (int)n;
-	b->len = (size_t)n;
+	b->s.len = (size_t)n;
 	return 0;
 }
 
@@ -68,12 +68,12 @@ FS_STORE(store_hard_offline_page)
 
 FS_SHOW(show_block_size_bytes)
 {
-	return core_show(b, memhp_show_block_size_bytes(fs->m, b->p));
+	return core_show(b, memhp_show_block_size_bytes(fs->m, b->s.p));
 }
 
 FS_SHOW(show_auto_online_blocks)
 {
-	return core_show(b, memhp_show_auto_online_blocks(fs->m, b->p));
+	return core_show(b, memhp_show_auto_online_blocks(fs->m, b->s.p));
 }
 
 FS_STORE(store_auto_online_blocks)
@@ -90,7 +90,7 @@ FS_SHOW(show_empty)
  * change of that block. */
 FS_SHOW(show_blk_uevent)
 {
-	return core_show(b, memhp_show_uevent(fs->m, r->id, b->p, b->nonblock));
+	return core_show(b, memhp_show_uevent(fs->m, r->id, b->s.p, b->nonblock));
 }
 
 /* ---- uevent (drivers/base/core.c uevent_store, lib/kobject_uevent.c) ---------------- */
@@ -473,7 +473,7 @@ FS_SHOW(show_pm_status)
 
 FS_SHOW(show_blk_online)
 {
-	return core_show(b, memhp_show_online(fs->m, r->id, b->p, b->nonblock));
+	return core_show(b, memhp_show_online(fs->m, r->id, b->s.p, b->nonblock));
 }
 
 FS_STORE(store_blk_online)
@@ -483,22 +483,22 @@ FS_STORE(store_blk_online)
 
 FS_SHOW(show_blk_phys_device)
 {
-	return core_show(b, memhp_show_phys_device(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_phys_device(fs->m, r->id, b->s.p));
 }
 
 FS_SHOW(show_blk_phys_index)
 {
-	return core_show(b, memhp_show_phys_index(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_phys_index(fs->m, r->id, b->s.p));
 }
 
 FS_SHOW(show_blk_removable)
 {
-	return core_show(b, memhp_show_removable(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_removable(fs->m, r->id, b->s.p));
 }
 
 FS_SHOW(show_blk_state)
 {
-	return core_show(b, memhp_show_state(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_state(fs->m, r->id, b->s.p));
 }
 
 FS_STORE(store_blk_state)
@@ -508,7 +508,7 @@ FS_STORE(store_blk_state)
 
 FS_SHOW(show_blk_valid_zones)
 {
-	return core_show(b, memhp_show_valid_zones(fs->m, r->id, b->p));
+	return core_show(b, memhp_show_valid_zones(fs->m, r->id, b->s.p));
 }
 
 FS_LINK(link_blk_node)
@@ -760,7 +760,7 @@ FS_LINK(link_bus_device)
 
 FS_SHOW(show_param)
 {
-	return core_show(b, memhp_show_param(fs->m, fs_nodes[r->idx].name, b->p));
+	return core_show(b, memhp_show_param(fs->m, fs_nodes[r->idx].name, b->s.p));
 }
 
 FS_STORE(store_param)

@@ -962,18 +962,18 @@ static int ref_readlink(struct memhp_fs *fs, const struct fs_ref *r, char *buf, 
 	int len;
 
 	fs_nodes[r->idx].link(fs, r, &b);
-	if (b.oom) {
-		free(b.p);
+	if (b.s.oom) {
+		sbuf_free(&b.s);
 		return -ENOMEM;
 	}
-	if (b.len >= size) {
-		free(b.p);
+	if (b.s.len >= size) {
+		sbuf_free(&b.s);
 		return -ENAMETOOLONG;
 	}
-	memcpy(buf, b.p, b.len);
-	buf[b.len] = '\0';
-	len = (int)b.len;
-	free(b.p);
+	memcpy(buf, b.s.p, b.s.len);
+	buf[b.s.len] = '\0';
+	len = (int)b.s.len;
+	sbuf_free(&b.s);
 	return len;
 }
 
@@ -1380,24 +1380,24 @@ static ssize_t render_ref(struct memhp_fs *fs, const struct fs_ref *r, char **ou
 		if (req && req_interrupted(req))
 			return -EINTR;
 		b = (struct fs_buf){ .nonblock = req != NULL, .admin = !req || req->uid == 0 };
-		if (!buf_reserve(&b, FS_PAGE_SIZE))
+		if (!sbuf_reserve(&b.s, FS_PAGE_SIZE))
 			return -ENOMEM;
 		ret = n->show(fs, r, &b);
 		if (ret != -EAGAIN || !req)
 			break;
-		free(b.p);
+		sbuf_free(&b.s);
 		wait_for_store(fs, req, seq);
 	}
 	if (ret < 0) {
-		free(b.p);
+		sbuf_free(&b.s);
 		return ret;
 	}
-	if (b.oom) {
-		free(b.p);
+	if (b.s.oom) {
+		sbuf_free(&b.s);
 		return -ENOMEM;
 	}
-	*out = b.p;
-	return (ssize_t)b.len;
+	*out = b.s.p;
+	return (ssize_t)b.s.len;
 }
 
 ssize_t memhp_fs_render(struct memhp_fs *fs, uint64_t ino, char **out, struct memhp_fs_req *req)
@@ -1566,54 +1566,18 @@ ssize_t memhp_fs_write(struct memhp_fs *fs, const char *path, const char *buf, s
 
 /* ---- Output buffers ------------------------------------------------------------------- */
 
-bool buf_reserve(struct fs_buf *b, size_t extra)
-{
-	size_t cap;
-	char *p;
-
-	if (b->oom)
-		return false;
-	if (b->len + extra + 1 <= b->cap)
-		return true;
-	cap = MAX(b->cap * 2, b->len + extra + 1);
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
 void buf_printf(struct fs_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+	sbuf_vaddf(&b->s, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (!b->p || b->len + (size_t)n + 1 > b->cap) {
-		if (!buf_reserve(b, (size_t)n))
-			return;
-		va_start(ap, fmt);
-		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-	}
-	b->len += (size_t)n;
 }
 
 void buf_puts(struct fs_buf *b, const char *s)
 {
-	size_t n = strlen(s);
-
-	if (!buf_reserve(b, n))
-		return;
-	memcpy(b->p + b->len, s, n + 1);
-	b->len += n;
+	sbuf_adds(&b->s, s);
 }
 
 /* ---- Lifetime --------------------------------------------------------------------- */

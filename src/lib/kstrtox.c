@@ -4,10 +4,13 @@
  * (lib/kstrtox.c, sysfs_streq() of lib/string.c), so that a write gets
  * the errno Linux gives it: -EINVAL for anything that is not a number with
  * at most one trailing newline, -ERANGE for a number that does not fit.
+ * The one copy in memhp: the core's memory block files, the file tree and
+ * the program all parse with these.
  */
-#include "internal.h"
+#include "kstrtox.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 
 /* _parse_integer_fixup_radix(): base 0 means "0x" hex, "0" octal, else
@@ -94,43 +97,63 @@ int kstrtoll(const char *s, unsigned int base, long long *res)
 	return 0;
 }
 
-int kstrtol(const char *s, unsigned int base, long *res)
+/* The narrower types are parsed as 64 bits, then a value that does not fit
+ * is -ERANGE, as in the kernel: so "0x1ffffffff" is -ERANGE for an unsigned
+ * int but "0x1ffffffffz" is -EINVAL. */
+static int kstrtoull_max(const char *s, unsigned int base, unsigned long long max,
+			 unsigned long long *res)
 {
-	long long tmp;
-	int ret = kstrtoll(s, base, &tmp);
+	int ret = kstrtoull(s, base, res);
 
-	if (ret)
-		return ret;
-	if (tmp != (long)tmp)
-		return -ERANGE;
-	*res = (long)tmp;
-	return 0;
+	return ret ? ret : *res > max ? -ERANGE : 0;
+}
+
+static int kstrtoll_range(const char *s, unsigned int base, long long min, long long max,
+			  long long *res)
+{
+	int ret = kstrtoll(s, base, res);
+
+	return ret ? ret : *res < min || *res > max ? -ERANGE : 0;
 }
 
 int kstrtoul(const char *s, unsigned int base, unsigned long *res)
 {
 	unsigned long long tmp;
-	int ret = kstrtoull(s, base, &tmp);
+	int ret = kstrtoull_max(s, base, ULONG_MAX, &tmp);
 
-	if (ret)
-		return ret;
-	if (tmp != (unsigned long)tmp)
-		return -ERANGE;
-	*res = (unsigned long)tmp;
-	return 0;
+	if (!ret)
+		*res = (unsigned long)tmp;
+	return ret;
+}
+
+int kstrtouint(const char *s, unsigned int base, unsigned int *res)
+{
+	unsigned long long tmp;
+	int ret = kstrtoull_max(s, base, UINT_MAX, &tmp);
+
+	if (!ret)
+		*res = (unsigned int)tmp;
+	return ret;
+}
+
+int kstrtol(const char *s, unsigned int base, long *res)
+{
+	long long tmp;
+	int ret = kstrtoll_range(s, base, LONG_MIN, LONG_MAX, &tmp);
+
+	if (!ret)
+		*res = (long)tmp;
+	return ret;
 }
 
 int kstrtoint(const char *s, unsigned int base, int *res)
 {
 	long long tmp;
-	int ret = kstrtoll(s, base, &tmp);
+	int ret = kstrtoll_range(s, base, INT_MIN, INT_MAX, &tmp);
 
-	if (ret)
-		return ret;
-	if (tmp != (int)tmp)
-		return -ERANGE;
-	*res = (int)tmp;
-	return 0;
+	if (!ret)
+		*res = (int)tmp;
+	return ret;
 }
 
 /* Equal, except that either string may have one trailing newline more. */
@@ -149,7 +172,7 @@ bool sysfs_streq(const char *s1, const char *s2)
 	return false;
 }
 
-/* kstrtobool(): only the first one or two characters count. 0, -EINVAL. */
+/* kstrtobool(): only the first one or two characters count. */
 int kstrtobool(const char *s, bool *res)
 {
 	switch (s[0]) {
