@@ -323,6 +323,40 @@ static void alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges(void
 		  before);
 }
 
+/*
+ * After taking a range, alloc_contig_range() gives its pageblocks back
+ * without looking for free pages in those wholly inside it (every page
+ * there is the caller's); a pageblock the range only partly covers still
+ * has free pages, which must leave the ISOLATE lists with it.
+ */
+static void alloc_contig_range_gives_back_the_free_pages_of_partly_taken_pageblocks(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
+	const unsigned long start = tm_block_pfn(m, B0) + 2 * pb + 100;
+	const unsigned long end = start + 3 * pb;
+	struct memhp_zone_info z;
+	unsigned long free0;
+
+	ASSERT_TRUE(m);
+	free0 = memfree(m);
+	ASSERT_OK(memhp_alloc_contig_range(m, start, end, MEMHP_GFP_KERNEL));
+	ASSERT_EQ(free0 - memfree(m), end - start);
+	memhp_zone_info(m, 0, MEMHP_ZONE_MOVABLE, &z);
+	ASSERT_EQ(z.nr_isolate_pageblock, 0);
+	for (unsigned int o = 0; o <= memhp_max_order(m); o++)
+		ASSERT_EQ(memhp_zone_nr_free_chunks(m, 0, MEMHP_ZONE_MOVABLE, o,
+						    MEMHP_MIGRATE_ISOLATE),
+			  0);
+	for (unsigned long pfn = ALIGN_DOWN(start, pb); pfn < ALIGN_UP(end, pb); pfn += pb)
+		ASSERT_EQ(memhp_pfn_migratetype(m, pfn), MEMHP_MIGRATE_MOVABLE);
+	/* The partly taken pageblocks' free pages are allocatable again. */
+	ASSERT_TRUE(memhp_PageBuddy(memhp_pfn_to_page(m, start - 100)));
+	ASSERT_TRUE(memhp_PageBuddy(memhp_pfn_to_page(m, end)));
+	memhp_free_contig_range(m, start, end - start);
+	ASSERT_EQ(memfree(m), free0);
+}
+
 static void alloc_contig_range_migrates_movable_pages_out(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
@@ -525,6 +559,7 @@ RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),
 	  T(unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_normal),
 	  T(failed_isolation_turns_unmovable_pageblocks_movable_again),
 	  T(alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges),
+	  T(alloc_contig_range_gives_back_the_free_pages_of_partly_taken_pageblocks),
 	  T(alloc_contig_range_migrates_movable_pages_out),
 	  T(alloc_contig_range_fails_ebusy_on_an_unmovable_page_and_restores_all),
 	  T(alloc_contig_range_treats_pageoffline_as_no_offlining_would),

@@ -232,6 +232,52 @@ void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned in
 		free_one_page(m, page_to_pfn_m(m, page), order, false);
 }
 
+/*
+ * free_unref_page_list() for up to MIGRATE_BATCH order-0 pages whose last
+ * reference is gone (the bulk path of migration: its sources). Each is
+ * checked as free_the_page() checks it. Those of isolated pageblocks,
+ * which 6.1 frees one by one with free_one_page(), go to the buddy under
+ * one zone->lock per run of a zone: nobody can take a zone's lock between
+ * two of them and tell. The others go through free_unref_page() at once.
+ */
+void free_unref_page_list(struct memhp_machine *m, const unsigned long *pfns, unsigned int nr)
+{
+	unsigned long isolated[MIGRATE_BATCH];
+	unsigned int nr_isolated = 0;
+	struct zone *locked = NULL;
+
+	/* The checks first: a bad page is reported outside any zone lock. */
+	for (unsigned int i = 0; i < nr; i++) {
+		const unsigned long pfn = pfns[i];
+		int mt;
+
+		if (!free_pages_prepare(m, pfn_to_page(m, pfn), 0))
+			continue;
+		mt = get_pfnblock_migratetype(m, pfn);
+		if (mt == MIGRATE_ISOLATE && nr_isolated < MIGRATE_BATCH)
+			isolated[nr_isolated++] = pfn;
+		else
+			free_unref_page_commit_prepared(m, pfn, 0, mt);
+	}
+	for (unsigned int i = 0; i < nr_isolated; i++) {
+		const unsigned long pfn = isolated[i];
+		struct zone *zone = pfn_zone(m, pfn);
+
+		if (zone != locked) {
+			if (locked)
+				pthread_mutex_unlock(&locked->lock);
+			pthread_mutex_lock(&zone->lock);
+			locked = zone;
+		}
+		/* Read again under the lock, as free_one_page() does. */
+		__free_one_page(m, zone, pfn, 0, get_pfnblock_migratetype(m, pfn), false);
+	}
+	if (locked)
+		pthread_mutex_unlock(&locked->lock);
+	if (nr_isolated)
+		mod_vmstat(m, MEMHP_PGFREE, nr_isolated);
+}
+
 static bool range_misaligned(struct memhp_machine *m, const struct memhp_page *page,
 			     unsigned int order)
 {

@@ -134,6 +134,8 @@ int alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned lo
 		memhp_free_contig_range(m, outer_start, start - outer_start);
 	if (end != outer_end)
 		memhp_free_contig_range(m, end, outer_end - end);
+	undo_isolate_allocated_range(m, start, end, migratetype);
+	goto out;
 done:
 	undo_isolate_page_range(m, start, end, migratetype);
 out:

@@ -1048,6 +1048,7 @@ void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const cha
 void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 		     unsigned int order, int migratetype, bool to_tail);
 void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int order, bool to_tail);
+void free_unref_page_list(struct memhp_machine *m, const unsigned long *pfns, unsigned int nr);
 void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int order);
 void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned int order);
 void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
@@ -1187,12 +1188,19 @@ int start_isolate_page_range(struct memhp_machine *m, unsigned long start, unsig
 			     int migratetype, int flags, memhp_gfp_t gfp);
 void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
 			     int migratetype);
+/* The same after alloc_contig_range() took [start, end): every page of it
+ * is the caller's, so the pageblocks wholly inside have nothing free to
+ * move back (the scans that would find that out are left out). */
+void undo_isolate_allocated_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+				  int migratetype);
 int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned long end,
 			int isol_flags);
 
 /* migration.c */
 #define CONTIG_MIGRATE_TRIES 5
 /* Why pages move; only what changes how memhp migrates is told apart. */
+/* migrate_pages()'s bulk path moves up to this many base pages at a time. */
+#define MIGRATE_BATCH 32
 enum migrate_reason {
 	MR_CONTIG_RANGE,
 	MR_MEMORY_HOTPLUG,
