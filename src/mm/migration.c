@@ -247,8 +247,9 @@ static int migrate_prepare(struct memhp_machine *m, unsigned long src_pfn,
 		return -EBUSY;
 	if (mhp_should_fail(m, MEMHP_FAULT_MIGRATION))
 		return -EAGAIN;
-	*dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET) ? NULL
-							      : migration_target(m, src, src_pfn, reason);
+	*dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET)
+		       ? NULL
+		       : migration_target(m, src, src_pfn, reason);
 	return *dst ? 0 : -ENOMEM;
 }
 
