@@ -214,12 +214,13 @@ struct abort_after {
 	struct memhp_task *task;
 };
 
-static void abort_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void abort_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct abort_after *a = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && !--a->rounds)
+	(void)ev;
+	if (!--a->rounds)
 		memhp_task_signal(a->task);
 }
 
@@ -255,10 +256,11 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) / 2, 0), 0);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, -1);
-	ASSERT_OK(memhp_add_tracer(m, abort_tracer, &a));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END), abort_event,
+					&a));
 	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
 	memhp_task_clear_signal(memhp_current_task());
-	memhp_remove_tracer(m, abort_tracer, &a);
+	memhp_event_unsubscribe(m, abort_event, &a);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, 0);
 	/* The second block, offlined from another thread: its own track. */
 	o.m = m;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * machine.c - creating a machine and booting it; tracing, the random
- * generator, fault injection and per-thread signals.
+ * machine.c - creating a machine and booting it; the random generator,
+ * fault injection and per-thread signals.
  *
  * Boot does what the kernel's early memory init leaves behind: the boot
  * ranges' sections are present and online, every page of them has a
@@ -689,6 +689,7 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	pthread_mutex_init(&m->mf_mutex, NULL);
 	pthread_mutex_init(&m->slab_caches_lock, NULL);
 	notifier_head_init(&m->memory_chain);
+	mhp_events_init(&m->events);
 	violation_log_init(&m->violations);
 	zones_init(m);
 	m->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
@@ -778,6 +779,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 	pthread_rwlock_destroy(&m->mem_hotplug_lock);
 	pthread_mutex_destroy(&m->device_hotplug_lock);
 	printk_destroy(m);
+	mhp_events_destroy(&m->events);
 	free(m);
 }
 
@@ -829,65 +831,6 @@ void *memhp_phys_base(const struct memhp_machine *m)
 const char *memhp_version(void)
 {
 	return MEMHP_VERSION;
-}
-
-/* ---- Tracing and logging ----------------------------------------------------------- */
-
-int memhp_add_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv)
-{
-	int ret = -ENOSPC;
-
-	pthread_mutex_lock(&m->misc_lock);
-	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
-		if (!atomic_load(&m->tracers[i].fn)) {
-			atomic_store(&m->tracers[i].priv, priv);
-			atomic_store_explicit(&m->tracers[i].fn, fn, memory_order_release);
-			atomic_fetch_add(&m->nr_tracers, 1);
-			ret = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&m->misc_lock);
-	return ret;
-}
-
-void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv)
-{
-	pthread_mutex_lock(&m->misc_lock);
-	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
-		if (atomic_load(&m->tracers[i].fn) == fn &&
-		    atomic_load(&m->tracers[i].priv) == priv) {
-			atomic_store_explicit(&m->tracers[i].fn, NULL, memory_order_release);
-			atomic_fetch_sub(&m->nr_tracers, 1);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&m->misc_lock);
-}
-
-void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
-	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret)
-{
-	struct memhp_trace_event ev = { kind, name, start_pfn, nr_pages, arg, ret };
-
-	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))
-		return;
-	for (int i = 0; i < MEMHP_MAX_TRACERS; i++) {
-		memhp_trace_fn fn = atomic_load_explicit(&m->tracers[i].fn, memory_order_acquire);
-
-		if (fn)
-			fn(m, &ev, atomic_load(&m->tracers[i].priv));
-	}
-}
-
-bool memhp_machine_traced(struct memhp_machine *m)
-{
-	return atomic_load_explicit(&m->nr_tracers, memory_order_acquire) != 0;
-}
-
-void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn, long arg)
-{
-	mhp_trace(m, MEMHP_TRACE_INSTANT, name, pfn, 0, arg, 0);
 }
 
 /* ---- Attachments -------------------------------------------------------------------- */
