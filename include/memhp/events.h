@@ -39,14 +39,14 @@ enum memhp_event_type {
 	MEMHP_EV_BLOCK_OFFLINE, /* .block: device_offline() offlined it */
 	MEMHP_EV_FINDING,	/* .finding: memhp_report(): a WARN, a Bad page state */
 	/* The virtio-mem driver (drivers/virtio/virtio_mem.c's work). */
-	MEMHP_EV_VMEM_REQUEST,		/* .vmem_request: sent to the device */
-	MEMHP_EV_VMEM_RESPONSE,		/* .vmem_request: the device's answer to it */
-	MEMHP_EV_VMEM_REQUESTED_SIZE,	/* .vmem_size: the config's requested size read */
-	MEMHP_EV_VMEM_BLOCK_STATE,	/* .vmem_block: a memory or big block's new state */
-	MEMHP_EV_VMEM_WORK_DONE,	/* .vmem_work: one run of the driver's work */
-	MEMHP_EV_VMEM_ONLINING_DENIED,	/* .vmem_block: MEM_GOING_ONLINE of a block vetoed */
+	MEMHP_EV_VMEM_REQUEST,		 /* .vmem_request: sent to the device */
+	MEMHP_EV_VMEM_RESPONSE,		 /* .vmem_request: the device's answer to it */
+	MEMHP_EV_VMEM_REQUESTED_SIZE,	 /* .vmem_size: the config's requested size read */
+	MEMHP_EV_VMEM_BLOCK_STATE,	 /* .vmem_block: a memory or big block's new state */
+	MEMHP_EV_VMEM_WORK_DONE,	 /* .vmem_work: one run of the driver's work */
+	MEMHP_EV_VMEM_ONLINING_DENIED,	 /* .vmem_block: MEM_GOING_ONLINE of a block vetoed */
 	MEMHP_EV_VMEM_ADD_MEMORY_FAILED, /* .vmem_work: add_memory_driver_managed() failed */
-	MEMHP_EV_VMEM_PROBE_PROBLEM,	/* .vmem_probe: what probing found wrong */
+	MEMHP_EV_VMEM_PROBE_PROBLEM,	 /* .vmem_probe: what probing found wrong */
 	/* The virtio-mem device (QEMU's hw/virtio/virtio-mem.c). */
 	MEMHP_EV_VMEM_DEVICE_ANSWER,  /* .vmem_request: a request handled */
 	MEMHP_EV_VMEM_CONFIG_CHANGED, /* no payload: the config-change interrupt */
@@ -59,11 +59,11 @@ enum memhp_event_type {
 	MEMHP_TP_OP_BEGIN, /* .op: a hotplug operation begins */
 	MEMHP_TP_OP_END,   /* .op: ... and ends (ret, rounds) */
 	MEMHP_TP_PHASE_BEGIN,
-	MEMHP_TP_PHASE_END,	     /* .phase (ret, pages_moved) */
-	MEMHP_TP_NOTIFY_BEGIN,	     /* .notify: before the memory notifier chain runs */
-	MEMHP_TP_NOTIFY_END,	     /* .notify: ... and after (ret) */
+	MEMHP_TP_PHASE_END,	      /* .phase (ret, pages_moved) */
+	MEMHP_TP_NOTIFY_BEGIN,	      /* .notify: before the memory notifier chain runs */
+	MEMHP_TP_NOTIFY_END,	      /* .notify: ... and after (ret) */
 	MEMHP_TP_MIGRATE_ROUND_BEGIN, /* .round: one migrate_pages() round of an offline */
-	MEMHP_TP_MIGRATE_ROUND_END,  /* .round (pages_moved, ret) */
+	MEMHP_TP_MIGRATE_ROUND_END,   /* .round (pages_moved, ret) */
 	/* A pageblock was just isolated, or given back its type, outside
 	 * zone->lock: tests allocate here to race an isolation at an exact
 	 * step. One per pageblock: timelines do not show them. */
@@ -104,10 +104,10 @@ enum memhp_phase {
 
 /* What MEMHP_EV_VMEM_PROBE_PROBLEM reports. */
 enum memhp_vmem_probe_problem {
-	MEMHP_VMEM_PROBE_UNALIGNED,	 /* the region's alignment makes memory unusable */
-	MEMHP_VMEM_PROBE_BBM_NOT_POW2,	 /* bbm_block_size is not a power of 2 */
-	MEMHP_VMEM_PROBE_BBM_TOO_SMALL,	 /* bbm_block_size is too small */
-	MEMHP_VMEM_PROBE_REGION_BUSY,	 /* the device region could not be reserved */
+	MEMHP_VMEM_PROBE_UNALIGNED,	/* the region's alignment makes memory unusable */
+	MEMHP_VMEM_PROBE_BBM_NOT_POW2,	/* bbm_block_size is not a power of 2 */
+	MEMHP_VMEM_PROBE_BBM_TOO_SMALL, /* bbm_block_size is too small */
+	MEMHP_VMEM_PROBE_REGION_BUSY,	/* the device region could not be reserved */
 	MEMHP_NR_VMEM_PROBE_PROBLEMS
 };
 
@@ -131,9 +131,9 @@ struct memhp_ev_finding {
 };
 
 struct memhp_ev_vmem_request {
-	unsigned int type;  /* MEMHP_VIRTIO_MEM_REQ_* */
-	unsigned int resp;  /* RESPONSE, DEVICE_ANSWER: MEMHP_VIRTIO_MEM_RESP_* */
-	uint64_t addr;	    /* guest physical */
+	unsigned int type; /* MEMHP_VIRTIO_MEM_REQ_* */
+	unsigned int resp; /* RESPONSE, DEVICE_ANSWER: MEMHP_VIRTIO_MEM_RESP_* */
+	uint64_t addr;	   /* guest physical */
 	unsigned int nr_blocks;
 };
 
@@ -142,7 +142,7 @@ struct memhp_ev_vmem_size {
 };
 
 struct memhp_ev_vmem_block {
-	unsigned long id;	/* a memory block id (SBM), or a big block id (BBM) */
+	unsigned long id; /* a memory block id (SBM), or a big block id (BBM) */
 	unsigned long start_pfn;
 	bool big_block;		/* BBM */
 	int state;		/* enum memhp_vmem_sbm_state or memhp_vmem_bbm_state */
@@ -220,8 +220,8 @@ struct memhp_tp_drain {
 };
 
 struct memhp_tp_printk {
-	int level;		/* MEMHP_KERN_* */
-	const char *text;	/* the line, as the ring has it (no newline) */
+	int level;				/* MEMHP_KERN_* */
+	const char *text;			/* the line, as the ring has it (no newline) */
 	const struct memhp_ev_finding *finding; /* the finding the line tells of, or NULL */
 };
 
@@ -256,8 +256,7 @@ struct memhp_event {
  * thread's hotplug work. It may subscribe others; it may not unsubscribe.
  * Pointers in @ev live only for the call.
  */
-typedef void (*memhp_event_fn)(struct memhp_machine *m, const struct memhp_event *ev,
-			       void *priv);
+typedef void (*memhp_event_fn)(struct memhp_machine *m, const struct memhp_event *ev, void *priv);
 
 /*
  * Call @fn(@m, ev, @priv) for each event whose type is in @types (a mask of

@@ -27,6 +27,7 @@ struct event_sub {
 	memhp_event_fn fn;
 	void *priv;
 	uint64_t types;
+	unsigned long since; /* e->gen when it subscribed */
 };
 
 /* The event lists this thread is delivering from, innermost first: a
@@ -87,6 +88,8 @@ int memhp_event_subscribe(struct memhp_machine *m, uint64_t types, memhp_event_f
 	s->priv = priv;
 	s->types = types & MEMHP_EVENTS_ALL;
 	pthread_mutex_lock(&e->lock);
+	/* Events already being delivered do not reach it. */
+	s->since = atomic_fetch_add(&e->gen, 1) + 1;
 	for (link = &e->head; atomic_load(link); link = &atomic_load(link)->next) {
 		struct event_sub *t = atomic_load(link);
 
@@ -146,7 +149,7 @@ static bool dispatching_from(const struct mhp_events *e)
 int memhp_event_unsubscribe(struct memhp_machine *m, memhp_event_fn fn, void *priv)
 {
 	struct mhp_events *e = &m->events;
-	struct event_sub *s = NULL, *_Atomic *link;
+	struct event_sub *s = NULL, *_Atomic * link;
 
 	if (dispatching_from(e))
 		return -EDEADLK;
@@ -181,14 +184,16 @@ void mhp_event_emit(struct memhp_machine *m, const struct memhp_event *ev)
 	const uint64_t bit = MEMHP_EVENT_BIT(ev->type);
 	struct dispatch_frame frame = { e, dispatching };
 	unsigned int idx = atomic_load_explicit(&e->gp_idx, memory_order_relaxed) & 1;
+	unsigned long gen;
 
 	/* srcu_read_lock(): sequentially consistent, so that this count and
 	 * a writer's edit of the list are seen in one order by both. */
 	atomic_fetch_add(&e->readers[idx], 1);
+	gen = atomic_load(&e->gen);
 	dispatching = &frame;
 	for (struct event_sub *s = atomic_load(&e->head); s;
 	     s = atomic_load_explicit(&s->next, memory_order_acquire))
-		if (s->types & bit)
+		if ((s->types & bit) && s->since <= gen)
 			s->fn(m, ev, s->priv);
 	dispatching = frame.up;
 	if (atomic_fetch_sub(&e->readers[idx], 1) == 1 && atomic_load(&e->waiting)) {
@@ -271,7 +276,7 @@ static const char *const fixed_names[MEMHP_NR_EVENT_TYPES] = {
 	[MEMHP_TP_PRINTK] = "printk",
 };
 
-#define NAME_IN(table, i)                                                              \
+#define NAME_IN(table, i) \
 	((size_t)(i) < sizeof(table) / sizeof((table)[0]) && (table)[i] ? (table)[i] : "?")
 
 const char *memhp_op_name(enum memhp_op op)

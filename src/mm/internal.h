@@ -627,7 +627,8 @@ struct event_sub;
 struct mhp_events {
 	_Atomic uint64_t types; /* what any subscriber wants: emitters test it first */
 	struct event_sub *_Atomic head;
-	pthread_mutex_t lock; /* edits of the list */
+	_Atomic unsigned long gen; /* subscriptions so far */
+	pthread_mutex_t lock;	   /* edits of the list */
 	/* The grace periods: emitters count themselves in readers[gp_idx & 1]. */
 	_Atomic unsigned long readers[2];
 	_Atomic unsigned int gp_idx;
