@@ -91,6 +91,14 @@ is "$(grep -c "files.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... a
 printf 'local n = 0\nwhile true do\n\tpcall(function() while true do n = n + 1 end end)\nend\n' > "$TEST_TMP/pc.lua"
 timeout 60 "$MEMHP" run --sandbox --timeout 1s "$TEST_TMP/pc.lua" > /dev/null 2> "$TEST_TMP/err"
 is "$?" 124 "pcall_does_not_swallow_the_timeout: status 124"
-is "$(grep -c "pc.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at the pcall, when told to"
-is "$(grep -c "did not stop when told to" "$TEST_TMP/err")" 0 "... not after the grace"
+# ThreadSanitizer holds a signal back until the thread enters a function
+# it intercepts, which a loop of pure Lua never does: there the SIGINT
+# comes only as the grace ends, and the hook never sees it.
+if ldd "$MEMHP" 2> /dev/null | grep -q libtsan; then
+	ok "... at the pcall, when told to # SKIP ThreadSanitizer defers the SIGINT past a pure-Lua loop"
+	ok "... not after the grace # SKIP the same"
+else
+	is "$(grep -c "pc.lua:3: timed out (--timeout 1s)" "$TEST_TMP/err")" 1 "... at the pcall, when told to"
+	is "$(grep -c "did not stop when told to" "$TEST_TMP/err")" 0 "... not after the grace"
+fi
 finish

@@ -12,13 +12,18 @@
 
 #include <stdlib.h>
 
-#define CMA_MIB 64
+/* Small enough that the tests which fill the machine with checksummed
+ * data stay quick under ThreadSanitizer. */
+#define RAM_MIB 384 /* memory0-2, the last half */
+#define CMA_MIB 32
+#define CMA_BASE_MIB 128 /* all of memory1 */
+#define CMA_MOST_MIB 256 /* two thirds of RAM */
 
 static struct memhp_machine *machine_cma(uint64_t size, uint64_t base)
 {
 	struct memhp_config cfg;
 
-	memhp_config_init(&cfg, 1 * MEMHP_GiB);
+	memhp_config_init(&cfg, RAM_MIB * MEMHP_MiB);
 	cfg.phys_size = 64 * MEMHP_GiB;
 	cfg.kaslr = false;
 	cfg.check_after_ops = true;
@@ -62,7 +67,7 @@ static void the_area_is_reserved_at_the_top_and_freed_as_cma_pageblocks(void)
 	ASSERT_EQ(ci.count, CMA_MIB * MEMHP_MiB / MEMHP_PAGE_SIZE);
 	ASSERT_EQ(ci.base_pfn % 1024, 0);
 	/* The top of the 1 GiB of RAM, less the 128 KiB firmware keeps. */
-	ASSERT_EQ(ci.base_pfn + ci.count, (1 * MEMHP_GiB - 4 * MEMHP_MiB) / MEMHP_PAGE_SIZE);
+	ASSERT_EQ(ci.base_pfn + ci.count, (RAM_MIB * MEMHP_MiB - 4 * MEMHP_MiB) / MEMHP_PAGE_SIZE);
 	ASSERT_EQ(ci.free_pages, ci.count);
 	for (unsigned long pfn = ci.base_pfn; pfn < ci.base_pfn + ci.count; pfn += 512)
 		ASSERT_EQ(memhp_pfn_migratetype(m, pfn), MEMHP_MIGRATE_CMA);
@@ -97,7 +102,7 @@ static void kernel_allocations_never_get_cma_pages(void)
  * hold more than half of the zone's free pages. */
 static void movable_allocations_use_cma_once_it_is_half_the_free_memory(void)
 {
-	struct memhp_machine *m = machine_cma(512 * MEMHP_MiB, 0);
+	struct memhp_machine *m = machine_cma(CMA_MOST_MIB * MEMHP_MiB, 0);
 	struct memhp_data *d;
 	unsigned long in = 0;
 
@@ -174,12 +179,12 @@ static void cma_alloc_skips_busy_ranges_and_fails_ebusy_when_all_are(void)
  * without the area goes offline. */
 static void a_block_with_cma_pageblocks_cannot_be_offlined(void)
 {
-	struct memhp_machine *m = machine_cma(CMA_MIB * MEMHP_MiB, 512 * MEMHP_MiB);
+	struct memhp_machine *m = machine_cma(CMA_MIB * MEMHP_MiB, CMA_BASE_MIB * MEMHP_MiB);
 	struct memhp_machine *plain = machine_cma(0, 0);
-	const unsigned long id = 512 * MEMHP_MiB / (128 * MEMHP_MiB);
+	const unsigned long id = CMA_BASE_MIB * MEMHP_MiB / (128 * MEMHP_MiB);
 
 	ASSERT_TRUE(m && plain);
-	ASSERT_EQ(cma(m).base_pfn, 512 * MEMHP_MiB / MEMHP_PAGE_SIZE);
+	ASSERT_EQ(cma(m).base_pfn, CMA_BASE_MIB * MEMHP_MiB / MEMHP_PAGE_SIZE);
 	ASSERT_ERR(memhp_block_offline(m, id), -EBUSY);
 	ASSERT_EQ(memhp_pfn_migratetype(m, cma(m).base_pfn), MEMHP_MIGRATE_CMA);
 	ASSERT_OK(memhp_block_offline(plain, id));
@@ -192,7 +197,7 @@ static void a_block_with_cma_pageblocks_cannot_be_offlined(void)
 /* A base the area cannot have is reported and the machine boots without. */
 static void an_area_that_does_not_fit_is_reported_and_left_out(void)
 {
-	struct memhp_machine *m = machine_cma(CMA_MIB * MEMHP_MiB, 512 * MEMHP_MiB + 4096);
+	struct memhp_machine *m = machine_cma(CMA_MIB * MEMHP_MiB, CMA_BASE_MIB * MEMHP_MiB + 4096);
 	struct memhp_cma_info ci;
 
 	ASSERT_TRUE(m);

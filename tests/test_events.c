@@ -24,8 +24,8 @@
 struct recorder {
 	int n;
 	struct memhp_event ev[MAX_RECORDED];
-	char text[MAX_RECORDED][TEXT];  /* a finding's detail, a log line */
-	char rule[MAX_RECORDED][TEXT];	/* a finding's rule (a line's finding's) */
+	char text[MAX_RECORDED][TEXT];	 /* a finding's detail, a log line */
+	char rule[MAX_RECORDED][TEXT];	 /* a finding's rule (a line's finding's) */
 	char reason[MAX_RECORDED][TEXT]; /* an offline's failure reason */
 };
 
@@ -62,8 +62,8 @@ static struct memhp_machine *with_block(void)
 
 /* ---- Payloads ----------------------------------------------------------------------- */
 
-#define BLOCK_EVENTS                                                                        \
-	(MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_ADD) | MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_REMOVE) |     \
+#define BLOCK_EVENTS                                                                    \
+	(MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_ADD) | MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_REMOVE) | \
 	 MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_ONLINE) | MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_OFFLINE))
 
 static void block_events_carry_the_block_its_zone_and_node(void)
@@ -108,7 +108,8 @@ static void a_finding_carries_its_rule_pfn_and_detail_and_its_log_line_points_at
 	r.n = 0;
 	tm_expect_violations(m, "test-rule");
 	ASSERT_OK(memhp_event_subscribe(
-		m, MEMHP_EVENT_BIT(MEMHP_EV_FINDING) | MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), record, &r));
+		m, MEMHP_EVENT_BIT(MEMHP_EV_FINDING) | MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), record,
+		&r));
 	memhp_report(m, 0x1234, "test-rule", "what it saw: %d", 7);
 	memhp_report(m, MEMHP_NO_PFN, "test-rule", "about no page");
 	ASSERT_OK(memhp_event_unsubscribe(m, record, &r));
@@ -279,8 +280,8 @@ static void unsubscribing_from_inside_a_subscriber_is_edeadlk(void)
 	struct reentrant r = { .m = m };
 
 	ASSERT_TRUE(m);
-	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_EV_INSTANT), unsubscribe_self,
-					&r));
+	ASSERT_OK(
+		memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_EV_INSTANT), unsubscribe_self, &r));
 	memhp_trace_instant(m, "first", 0, 0);
 	ASSERT_ERR(r.unsubscribed, -EDEADLK);
 	/* Nothing changed: it still hears, and may leave from outside. */
@@ -305,8 +306,8 @@ static void a_subscriber_may_subscribe_another_which_hears_the_next_event(void)
 	struct reentrant r = { .m = m };
 
 	ASSERT_TRUE(m);
-	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_EV_INSTANT), subscribe_another,
-					&r));
+	ASSERT_OK(
+		memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_EV_INSTANT), subscribe_another, &r));
 	memhp_trace_instant(m, "first", 0, 0);
 	ASSERT_OK(r.subscribed);
 	ASSERT_EQ(atomic_load(&r.late_calls), 0);

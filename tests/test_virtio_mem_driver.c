@@ -411,6 +411,106 @@ static void device_error_marks_the_driver_broken(void)
 	ASSERT_EQ(info.plugged_size, 0);
 }
 
+/* A request the device leaves unanswered fails with the device's errno, not
+ * a made-up one, and is retried with the timer as Linux retries it. */
+static void an_unanswered_request_is_eio_and_retried_with_backoff(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	uint8_t req[MEMHP_VIRTIO_MEM_REQ_SIZE] = { 0 }, resp[MEMHP_VIRTIO_MEM_RESP_SIZE];
+	struct memhp_vmem_drv_info info;
+
+	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
+	/* A malformed request breaks the device: nothing is answered until a
+	 * reset. */
+	ASSERT_ERR(memhp_vmem_dev_request(r.dev, req, sizeof(req) - 1, resp, sizeof(resp)), -EIO);
+	ASSERT_OK(resize(&r, 256 * MEMHP_MiB));
+	memhp_vmem_drv_info(r.drv, &info);
+	ASSERT_EQ(info.last_rc, -EIO);
+	ASSERT_TRUE(!info.broken);
+	ASSERT_TRUE(info.timer_armed);
+	ASSERT_EQ(info.plugged_size, 0);
+	memhp_vmem_dev_reset(r.dev);
+	memhp_vmem_drv_advance(r.drv, MEMHP_VMEM_RETRY_TIMER_MIN_MS);
+	memhp_vmem_drv_process(r.drv);
+	memhp_vmem_drv_info(r.drv, &info);
+	ASSERT_EQ(info.last_rc, 0);
+	ASSERT_EQ(info.plugged_size, 256 * MEMHP_MiB);
+	ASSERT_EQ(dev_plugged(&r), 256 * MEMHP_MiB);
+}
+
+/* ---- Probe failures -------------------------------------------------------------------------- */
+
+/* 6.1: memory left added by a removed driver keeps the region busy, and
+ * reloading the driver fails ("could not reserve device region"). */
+static void probing_again_with_memory_left_added_fails_ebusy(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	struct memhp_vmem_drv_params p;
+	struct memhp_vmem_drv *drv;
+	unsigned long total;
+
+	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
+	total = memtotal(r.m);
+	ASSERT_OK(resize(&r, 256 * MEMHP_MiB));
+	memhp_vmem_drv_remove(r.drv);
+	r.drv = NULL;
+	memhp_vmem_drv_params_init(&p);
+	p.sync = true;
+	ASSERT_ERR(memhp_vmem_drv_probe(r.m, r.dev, &p, &drv), -EBUSY);
+	ASSERT_TRUE(drv == NULL);
+	/* The memory is still there, and still online. */
+	ASSERT_EQ(memtotal(r.m), total + (256 * MEMHP_MiB >> MEMHP_PAGE_SHIFT));
+}
+
+static void count_region_claims(const struct memhp_resource *res, void *priv)
+{
+	unsigned int *n = priv;
+
+	*n += res->start == DEV_ADDR && res->end == DEV_ADDR + DEV_SIZE - 1;
+}
+
+static unsigned int region_claims(struct memhp_machine *m)
+{
+	unsigned int n = 0;
+
+	memhp_walk_iomem(m, count_region_claims, &n);
+	return n;
+}
+
+/* A probe that fails after claiming the region (no memory group left)
+ * releases it: once a group is free, the next probe succeeds. */
+static void a_probe_failing_after_the_region_claim_releases_it(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_vmem_dev *dev;
+	struct memhp_vmem_drv *drv;
+	struct memhp_vmem_dev_config dc = { .id = "vm0",
+					    .addr = DEV_ADDR,
+					    .region_size = DEV_SIZE };
+	struct memhp_vmem_drv_params p;
+	int mgid, last = -1;
+
+	tm_config(&cfg);
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
+	while ((mgid = memhp_memory_group_register_dynamic(m, 0, BLOCK >> MEMHP_PAGE_SHIFT)) >= 0)
+		last = mgid;
+	ASSERT_EQ(mgid, -ENOSPC);
+	ASSERT_TRUE(last >= 0);
+	memhp_vmem_drv_params_init(&p);
+	p.sync = true;
+	ASSERT_ERR(memhp_vmem_drv_probe(m, dev, &p, &drv), -ENOSPC);
+	ASSERT_EQ(region_claims(m), 0);
+	ASSERT_OK(memhp_memory_group_unregister(m, last));
+	ASSERT_OK(memhp_vmem_drv_probe(m, dev, &p, &drv));
+	ASSERT_EQ(region_claims(m), 1);
+	memhp_vmem_drv_remove(drv);
+	ASSERT_EQ(region_claims(m), 0);
+	memhp_vmem_dev_destroy(dev);
+}
+
 /* ---- Offlining by hand --------------------------------------------------------------------- */
 
 static bool unplugged_half_is(struct rig *r, bool offline, int refcount)
@@ -714,6 +814,9 @@ RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 	  T(unplug_migrates_movable_data_and_returns_host_memory),
 	  T(kernel_memory_in_zone_normal_stops_unplug_short_with_backoff),
 	  T(device_busy_makes_the_driver_retry_later), T(device_error_marks_the_driver_broken),
+	  T(an_unanswered_request_is_eio_and_retried_with_backoff),
+	  T(probing_again_with_memory_left_added_fails_ebusy),
+	  T(a_probe_failing_after_the_region_claim_releases_it),
 	  T(offlining_a_partially_plugged_block_by_hand_succeeds_and_reonline_remarks),
 	  T(a_later_veto_restores_the_fake_offline_references_and_managed_count),
 	  T(onlining_a_block_the_driver_does_not_expect_is_denied),

@@ -376,7 +376,7 @@ static int parse_object(struct machine_opts *o, const char *prog, const char *op
 	for (unsigned int i = 0; ret > 0 && i < k.n; i++) {
 		const char *key = k.v[i].key;
 		bool known = !strcmp(key, "qom-type") || !strcmp(key, "id") || !strcmp(key, "size");
-		bool on;
+		bool on = false;
 
 		for (size_t j = 0; j < sizeof(harmless) / sizeof(harmless[0]); j++)
 			known |= !strcmp(key, harmless[j]);
@@ -531,7 +531,7 @@ static int device_prop(struct machine_device *d, const char *prog, const char *o
 	if (balloon && !strcmp(key, "page-poison"))
 		return parse_on_off(prog, opt, arg, key, val, &d->page_poison);
 	if (balloon && !strcmp(key, "free-page-hint")) {
-		bool on;
+		bool on = false;
 		int ret = parse_on_off(prog, opt, arg, key, val, &on);
 
 		if (ret > 0 && on)
@@ -669,7 +669,7 @@ static int parse_guest(struct machine_opts *o, const char *prog, const char *arg
 	for (tok = strtok_r(copy, ",", &save); tok && ret > 0; tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		unsigned long n = 0;
-		bool on;
+		bool on = false;
 
 		if (!eq) {
 			if (!strcmp(tok, "on") || !strcmp(tok, "off"))

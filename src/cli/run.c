@@ -99,7 +99,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	 * stops at its next instruction all the same, instead of running on
 	 * until the grace is over (fuzz_lua_api). */
 	push_where(L);
-	if (sig_run->timed_out)
+	if (atomic_load_explicit(&sig_run->timed_out, memory_order_acquire))
 		lua_pushfstring(L, "timed out (--timeout %s)", sig_run->timeout_arg);
 	else
 		lua_pushliteral(L, "interrupted (SIGINT)");
@@ -154,7 +154,7 @@ static void *timer_main(void *arg)
 			}
 			_exit(RUN_EXIT_TIMEOUT);
 		}
-		t->r->timed_out = 1;
+		atomic_store_explicit(&t->r->timed_out, 1, memory_order_release);
 		t->hard = true;
 		deadline_in(&t->deadline, RUN_TIMEOUT_GRACE_MS);
 		pthread_kill(t->r->thread, SIGINT);

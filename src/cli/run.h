@@ -14,6 +14,7 @@
 #include <lua.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -63,7 +64,7 @@ struct run {
 	bool sandbox, lua_memory_exceeded;
 	size_t lua_bytes;
 	/* --timeout told the scenario to stop (its SIGINT comes after). */
-	volatile sig_atomic_t timed_out;
+	_Atomic int timed_out; /* set by the --timeout thread before its SIGINT */
 	const char *timeout_arg;
 
 	/* Set by lapi_end(): calls on machines are refused from then on. */

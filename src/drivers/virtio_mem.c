@@ -15,6 +15,10 @@
  * and a page's PageOffline mark and the managed-count change that goes with
  * it happen together inside page_offline_begin()/end(), so the checker
  * never sees half of it.
+ *
+ * Functions carry the names of their Linux counterparts and stand in the
+ * same order, so the two files read side by side; docs/architecture.md
+ * lists the few that differ or have none.
  */
 #include "drivers.h"
 
@@ -74,7 +78,6 @@ struct memhp_vmem_drv {
 	uint64_t offline_threshold;
 	_Atomic int64_t offline_size;
 	int mgid;
-	bool resource_claimed;
 
 	/* Held from MEM_GOING_* to MEM_ONLINE/OFFLINE/CANCEL_*. */
 	pthread_mutex_t hotplug_mutex;
@@ -121,7 +124,11 @@ static const char module_key;
  * devices from 0 (only virtio-mem devices are on it). */
 static const char index_key;
 
-/* Returns the index, or -ENOMEM. */
+/*
+ * The virtio bus's index for the next device of @m.
+ *
+ * Return: the index, or -ENOMEM.
+ */
 static int next_device_index(struct memhp_machine *m)
 {
 	unsigned int *next;
@@ -143,8 +150,23 @@ static int next_device_index(struct memhp_machine *m)
 }
 
 static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int order, void *priv);
+static void virtio_mem_fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						  unsigned long nr);
+static void virtio_mem_fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						   unsigned long nr);
+static void virtio_mem_retry(struct memhp_vmem_drv *vm);
+static int virtio_mem_create_resource(struct memhp_vmem_drv *vm);
+static void virtio_mem_delete_resource(struct memhp_vmem_drv *vm);
+static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm);
+static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv);
 
-/* Returns 0, or -EINVAL when another driver owns the online_page callback. */
+/*
+ * Put @vm on its machine's device list, installing the online_page
+ * callback for the machine's first device.
+ *
+ * Return: 0, -EINVAL (another driver owns the online_page callback),
+ * -ENOMEM, -EEXIST or -ENOSPC (the machine's attachment failed).
+ */
 static int register_virtio_mem_device(struct memhp_vmem_drv *vm)
 {
 	struct vmem_module *mod;
@@ -183,8 +205,6 @@ static void unregister_virtio_mem_device(struct memhp_vmem_drv *vm)
 	struct vmem_module *mod = vm->mod;
 	struct memhp_vmem_drv **dp;
 
-	if (!mod)
-		return;
 	pthread_mutex_lock(&virtio_mem_mutex);
 	memhp_get_online_mems(vm->m);
 	for (dp = &mod->devices; *dp; dp = &(*dp)->next)
@@ -204,39 +224,44 @@ static void unregister_virtio_mem_device(struct memhp_vmem_drv *vm)
 
 /* ---- Ids and states --------------------------------------------------------------- */
 
-static uint64_t mb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
+static uint64_t virtio_mem_mb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	return (uint64_t)id * vm->mb_size;
 }
 
-static unsigned long phys_to_mb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+static unsigned long virtio_mem_phys_to_mb_id(struct memhp_vmem_drv *vm, uint64_t addr)
 {
 	return (unsigned long)(addr / vm->mb_size);
 }
 
-static uint64_t bb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
+static uint64_t virtio_mem_bb_id_to_phys(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	return (uint64_t)id * vm->bb_size;
 }
 
-static unsigned long phys_to_bb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+static unsigned long virtio_mem_phys_to_bb_id(struct memhp_vmem_drv *vm, uint64_t addr)
 {
 	return (unsigned long)(addr / vm->bb_size);
 }
 
-static unsigned long phys_to_sb_id(struct memhp_vmem_drv *vm, uint64_t addr)
+static unsigned long virtio_mem_phys_to_sb_id(struct memhp_vmem_drv *vm, uint64_t addr)
 {
 	return (unsigned long)((addr % vm->mb_size) / vm->sb_size);
 }
 
-static int get_state(struct memhp_vmem_drv *vm, unsigned long id)
+/*
+ * One array of states serves both modes, indexed by memory block (SBM) or
+ * big block (BBM) id: the kernel keeps vm->sbm.mb_states and
+ * vm->bbm.bb_states apart, memhp has the accessors of both on one array.
+ */
+static int virtio_mem_get_state(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	return atomic_load_explicit(&vm->states[id - vm->first_id], memory_order_relaxed);
 }
 
-static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
+static void virtio_mem_set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
 {
-	int old = get_state(vm, id);
+	int old = virtio_mem_get_state(vm, id);
 
 	atomic_store_explicit(&vm->states[id - vm->first_id], (uint8_t)state, memory_order_relaxed);
 	atomic_fetch_sub(&vm->count[old], 1);
@@ -257,18 +282,47 @@ static void set_state(struct memhp_vmem_drv *vm, unsigned long id, int state)
 			} });
 }
 
-/* for_each_mb / for_each_mb_rev: ids in @state, while any is left. */
-#define for_each_id(vm, id, state)                                                            \
+static void virtio_mem_bbm_set_bb_state(struct memhp_vmem_drv *vm, unsigned long bb_id,
+					enum memhp_vmem_bbm_state state)
+{
+	virtio_mem_set_state(vm, bb_id, state);
+}
+
+static enum memhp_vmem_bbm_state virtio_mem_bbm_get_bb_state(struct memhp_vmem_drv *vm,
+							     unsigned long bb_id)
+{
+	return (enum memhp_vmem_bbm_state)virtio_mem_get_state(vm, bb_id);
+}
+
+static void virtio_mem_sbm_set_mb_state(struct memhp_vmem_drv *vm, unsigned long mb_id, int state)
+{
+	virtio_mem_set_state(vm, mb_id, state);
+}
+
+static int virtio_mem_sbm_get_mb_state(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_get_state(vm, mb_id);
+}
+
+/* Ids in @state, lowest (highest) first, while any id is left in it. */
+#define virtio_mem_for_each_id(vm, id, state)                                                 \
 	for ((id) = (vm)->first_id; (id) < (vm)->next_id && atomic_load(&(vm)->count[state]); \
 	     (id)++)                                                                          \
-		if (get_state(vm, id) == (state))
-#define for_each_id_rev(vm, id, state)                                                        \
+		if (virtio_mem_get_state(vm, id) == (state))
+#define virtio_mem_for_each_id_rev(vm, id, state)                                             \
 	for ((id) = (vm)->next_id - 1; (id) >= (vm)->first_id && (id) + 1 > (vm)->first_id && \
 				       atomic_load(&(vm)->count[state]);                      \
 	     (id)--)                                                                          \
-		if (get_state(vm, id) == (state))
+		if (virtio_mem_get_state(vm, id) == (state))
+#define virtio_mem_sbm_for_each_mb(vm, mb_id, state) virtio_mem_for_each_id(vm, mb_id, state)
+#define virtio_mem_sbm_for_each_mb_rev(vm, mb_id, state) \
+	virtio_mem_for_each_id_rev(vm, mb_id, state)
+#define virtio_mem_bbm_for_each_bb(vm, bb_id, state) virtio_mem_for_each_id(vm, bb_id, state)
+#define virtio_mem_bbm_for_each_bb_rev(vm, bb_id, state) \
+	virtio_mem_for_each_id_rev(vm, bb_id, state)
 
-static unsigned long sb_bit(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id)
+static unsigned long virtio_mem_sbm_sb_state_bit_nr(struct memhp_vmem_drv *vm, unsigned long mb_id,
+						    unsigned long sb_id)
 {
 	return (mb_id - vm->first_id) * vm->sbs_per_mb + sb_id;
 }
@@ -279,58 +333,66 @@ static bool test_bit_(struct memhp_vmem_drv *vm, unsigned long bit)
 	       (1UL << (bit % BITS_PER_LONG_));
 }
 
-static void set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			   unsigned long count, bool plugged)
+static void virtio_mem_sbm_set_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					  unsigned long sb_id, unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++) {
-		unsigned long bit = sb_bit(vm, mb_id, sb_id + i);
+		unsigned long bit = virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i);
 
-		if (plugged)
-			atomic_fetch_or(&vm->sb_bitmap[bit / BITS_PER_LONG_],
-					1UL << (bit % BITS_PER_LONG_));
-		else
-			atomic_fetch_and(&vm->sb_bitmap[bit / BITS_PER_LONG_],
-					 ~(1UL << (bit % BITS_PER_LONG_)));
+		atomic_fetch_or(&vm->sb_bitmap[bit / BITS_PER_LONG_],
+				1UL << (bit % BITS_PER_LONG_));
 	}
 }
 
-static bool test_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			    unsigned long count)
+static void virtio_mem_sbm_set_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					    unsigned long sb_id, unsigned long count)
+{
+	for (unsigned long i = 0; i < count; i++) {
+		unsigned long bit = virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i);
+
+		atomic_fetch_and(&vm->sb_bitmap[bit / BITS_PER_LONG_],
+				 ~(1UL << (bit % BITS_PER_LONG_)));
+	}
+}
+
+static bool virtio_mem_sbm_test_sb_plugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					   unsigned long sb_id, unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++)
-		if (!test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
+		if (!test_bit_(vm, virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i)))
 			return false;
 	return true;
 }
 
-static bool test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			      unsigned long count)
+static bool virtio_mem_sbm_test_sb_unplugged(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					     unsigned long sb_id, unsigned long count)
 {
 	for (unsigned long i = 0; i < count; i++)
-		if (test_bit_(vm, sb_bit(vm, mb_id, sb_id + i)))
+		if (test_bit_(vm, virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb_id + i)))
 			return false;
 	return true;
 }
 
-static unsigned long first_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+static unsigned long virtio_mem_sbm_first_unplugged_sb(struct memhp_vmem_drv *vm,
+						       unsigned long mb_id)
 {
 	unsigned long sb;
 
-	for (sb = 0; sb < vm->sbs_per_mb && test_bit_(vm, sb_bit(vm, mb_id, sb)); sb++)
+	for (sb = 0;
+	     sb < vm->sbs_per_mb && test_bit_(vm, virtio_mem_sbm_sb_state_bit_nr(vm, mb_id, sb));
+	     sb++)
 		;
 	return sb;
 }
 
 /* ---- Adding and removing memory ------------------------------------------------- */
 
-static bool could_add_memory(struct memhp_vmem_drv *vm, uint64_t size)
+static bool virtio_mem_could_add_memory(struct memhp_vmem_drv *vm, uint64_t size)
 {
 	if (size > vm->offline_threshold)
 		return false;
 	return (uint64_t)atomic_load(&vm->offline_size) + size <= vm->offline_threshold;
 }
-
-static void virtio_mem_retry(struct memhp_vmem_drv *vm);
 
 /* dev_info() and friends: "virtio_mem virtioN: ..." in the machine's log. */
 #define vmem_printk(vm, level, ...) \
@@ -360,7 +422,14 @@ static bool vmem_ratelimit(struct memhp_vmem_drv *vm)
 	return ok;
 }
 
-/* Must not be called with hotplug_mutex held: onlining re-enters the notifier. */
+/*
+ * add_memory_driver_managed() in our group; the range counts as offline
+ * until the notifier sees it online. Must not be called with
+ * hotplug_mutex held: onlining re-enters the notifier.
+ *
+ * Return: 0, or memhp_add_memory_driver_managed()'s error: -EINVAL,
+ * -E2BIG, -EEXIST, -ENOMEM.
+ */
 static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc;
@@ -379,6 +448,23 @@ static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint6
 	return rc;
 }
 
+/* Return: 0, or virtio_mem_add_memory()'s error. */
+static int virtio_mem_sbm_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_add_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
+}
+
+/* Return: 0, or virtio_mem_add_memory()'s error. */
+static int virtio_mem_bbm_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_add_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+}
+
+/*
+ * Remove offline memory we added; success may let the work unplug more.
+ *
+ * Return: 0, -EBUSY (a block is not offline), -EINVAL.
+ */
 static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
 	int rc = memhp_remove_memory(vm->m, addr, size);
@@ -391,6 +477,19 @@ static int virtio_mem_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr, ui
 	return rc;
 }
 
+/* Return: 0, or virtio_mem_remove_memory()'s error. */
+static int virtio_mem_sbm_remove_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id), vm->mb_size);
+}
+
+/*
+ * Offline, then remove, memory we added; if either fails, the core onlines
+ * again what it offlined.
+ *
+ * Return: 0, -EINVAL, or offline_pages()'s error: -EBUSY (an unmovable
+ * page), -EINTR (a signal), or the errno of a notifier's veto.
+ */
 static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint64_t addr,
 						uint64_t size)
 {
@@ -403,12 +502,247 @@ static int virtio_mem_offline_and_remove_memory(struct memhp_vmem_drv *vm, uint6
 	return rc;
 }
 
-/* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
+/* Return: 0, or virtio_mem_offline_and_remove_memory()'s error. */
+static int virtio_mem_sbm_offline_and_remove_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	return virtio_mem_offline_and_remove_memory(vm, virtio_mem_mb_id_to_phys(vm, mb_id),
+						    vm->mb_size);
+}
 
-static bool skippable_protocol(struct memhp_vmem_drv *vm)
+/* Return: 0, or virtio_mem_offline_and_remove_memory()'s error. */
+static int virtio_mem_bbm_offline_and_remove_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_offline_and_remove_memory(vm, virtio_mem_bb_id_to_phys(vm, bb_id),
+						    vm->bb_size);
+}
+
+static bool virtio_mem_overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
+{
+	return start < vm->addr + vm->region_size && vm->addr < start + size;
+}
+
+static bool virtio_mem_contains_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
+{
+	return start >= vm->addr && start + size <= vm->addr + vm->region_size;
+}
+
+/* ---- The memory notifier --------------------------------------------------------------- */
+
+static bool virtio_mem_skippable_protocol(struct memhp_vmem_drv *vm)
 {
 	return memhp_machine_protocol(vm->m) == MEMHP_PROTOCOL_2025;
 }
+
+/*
+ * Only blocks tracked as offline may go online: one marked UNUSED is on
+ * its way out (virtio_mem_sbm_unplug_any_sb_offline()).
+ *
+ * Return: MEMHP_NOTIFY_OK, or MEMHP_NOTIFY_BAD (denied, warned about at a
+ * limited rate).
+ */
+static int virtio_mem_sbm_notify_going_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					      unsigned long start_pfn)
+{
+	switch (virtio_mem_sbm_get_mb_state(vm, mb_id)) {
+	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
+	case MEMHP_VMEM_SBM_OFFLINE:
+		return MEMHP_NOTIFY_OK;
+	}
+	memhp_event_emit(vm->m, &(const struct memhp_event){
+					.type = MEMHP_EV_VMEM_ONLINING_DENIED,
+					.vmem_block = { .id = mb_id, .start_pfn = start_pfn } });
+	if (vmem_ratelimit(vm))
+		vmem_warn(vm, "memory block onlining denied");
+	return MEMHP_NOTIFY_BAD;
+}
+
+static void virtio_mem_sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
+{
+	switch (virtio_mem_sbm_get_mb_state(vm, id)) {
+	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
+	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
+		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+		break;
+	case MEMHP_VMEM_SBM_KERNEL:
+	case MEMHP_VMEM_SBM_MOVABLE:
+		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
+		break;
+	default:
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+			     "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
+			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
+	}
+}
+
+static void virtio_mem_sbm_notify_online(struct memhp_vmem_drv *vm, unsigned long id,
+					 unsigned long pfn)
+{
+	const bool movable =
+		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
+
+	switch (virtio_mem_sbm_get_mb_state(vm, id)) {
+	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
+		virtio_mem_sbm_set_mb_state(vm, id,
+					    movable ? MEMHP_VMEM_SBM_MOVABLE_PARTIAL
+						    : MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+		break;
+	case MEMHP_VMEM_SBM_OFFLINE:
+		virtio_mem_sbm_set_mb_state(
+			vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
+		break;
+	default:
+		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+			     "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
+			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
+	}
+}
+
+/* Call @fn on each unplugged sub-block of memory block @mb_id. */
+static void virtio_mem_sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+						 void (*fn)(struct memhp_vmem_drv *, unsigned long,
+							    unsigned long))
+{
+	const unsigned long nr = vm->sb_size >> MEMHP_PAGE_SHIFT;
+
+	for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++) {
+		if (virtio_mem_sbm_test_sb_plugged(vm, mb_id, sb, 1))
+			continue;
+		fn(vm,
+		   (unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) + sb * vm->sb_size) >>
+				   MEMHP_PAGE_SHIFT),
+		   nr);
+	}
+}
+
+static void virtio_mem_sbm_notify_going_offline(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	virtio_mem_sbm_for_each_unplugged_sb(vm, mb_id, virtio_mem_fake_offline_going_offline);
+}
+
+static void virtio_mem_sbm_notify_cancel_offline(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	virtio_mem_sbm_for_each_unplugged_sb(vm, mb_id, virtio_mem_fake_offline_cancel_offline);
+}
+
+/* A fake-offline big block is all ours where it is online; else none of it is. */
+static void virtio_mem_bbm_notify_going_offline(struct memhp_vmem_drv *vm, unsigned long bb_id,
+						unsigned long pfn, unsigned long nr_pages)
+{
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_FAKE_OFFLINE)
+		return;
+	virtio_mem_fake_offline_going_offline(vm, pfn, nr_pages);
+}
+
+static void virtio_mem_bbm_notify_cancel_offline(struct memhp_vmem_drv *vm, unsigned long bb_id,
+						 unsigned long pfn, unsigned long nr_pages)
+{
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_FAKE_OFFLINE)
+		return;
+	virtio_mem_fake_offline_cancel_offline(vm, pfn, nr_pages);
+}
+
+/*
+ * Runs from the core's memory notifier chain; GOING_* takes hotplug_mutex
+ * and ONLINE, OFFLINE and CANCEL_* release it.
+ *
+ * Return: MEMHP_NOTIFY_DONE (not our memory), MEMHP_NOTIFY_OK,
+ * MEMHP_NOTIFY_BAD (onlining denied, or a range that is not one block),
+ * or memhp_notifier_from_errno(-EBUSY) while the driver is being removed.
+ */
+static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsigned long action,
+					 void *arg)
+{
+	struct memhp_vmem_drv *vm = nb->priv;
+	struct memhp_memory_notify *mhp = arg;
+	const uint64_t start = (uint64_t)mhp->start_pfn << MEMHP_PAGE_SHIFT;
+	const uint64_t size = (uint64_t)mhp->nr_pages << MEMHP_PAGE_SHIFT;
+	const bool legacy = !virtio_mem_skippable_protocol(vm);
+	int rc = MEMHP_NOTIFY_OK;
+	unsigned long id;
+
+	if (!virtio_mem_overlaps_range(vm, start, size))
+		return MEMHP_NOTIFY_DONE;
+	if (vm->in_sbm) {
+		id = virtio_mem_phys_to_mb_id(vm, start);
+		/* SBM adds memory one block at a time and expects it to be
+		 * onlined and offlined that way. */
+		if (size != vm->mb_size || start % vm->mb_size)
+			return MEMHP_NOTIFY_BAD;
+	} else {
+		id = virtio_mem_phys_to_bb_id(vm, start);
+		if (id != virtio_mem_phys_to_bb_id(vm, start + size - 1))
+			return MEMHP_NOTIFY_BAD;
+	}
+
+	switch (action) {
+	case MEMHP_MEM_GOING_OFFLINE:
+		pthread_mutex_lock(&vm->hotplug_mutex);
+		if (vm->removing) {
+			rc = memhp_notifier_from_errno(-EBUSY);
+			pthread_mutex_unlock(&vm->hotplug_mutex);
+			break;
+		}
+		vm->hotplug_active = true;
+		if (!legacy)
+			break;
+		if (vm->in_sbm)
+			virtio_mem_sbm_notify_going_offline(vm, id);
+		else
+			virtio_mem_bbm_notify_going_offline(vm, id, mhp->start_pfn, mhp->nr_pages);
+		break;
+	case MEMHP_MEM_GOING_ONLINE:
+		pthread_mutex_lock(&vm->hotplug_mutex);
+		if (vm->removing) {
+			rc = memhp_notifier_from_errno(-EBUSY);
+			pthread_mutex_unlock(&vm->hotplug_mutex);
+			break;
+		}
+		vm->hotplug_active = true;
+		if (vm->in_sbm)
+			rc = virtio_mem_sbm_notify_going_online(vm, id, mhp->start_pfn);
+		break;
+	case MEMHP_MEM_OFFLINE:
+		if (vm->in_sbm)
+			virtio_mem_sbm_notify_offline(vm, id);
+		atomic_fetch_add(&vm->offline_size, (int64_t)size);
+		if (!atomic_load(&vm->unplug_online))
+			virtio_mem_retry(vm);
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	case MEMHP_MEM_ONLINE:
+		if (vm->in_sbm)
+			virtio_mem_sbm_notify_online(vm, id, mhp->start_pfn);
+		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
+		/* Add more once half of the threshold is online, unless this is
+		 * our own add being onlined right now. */
+		if (!atomic_load(&vm->wq_active) &&
+		    virtio_mem_could_add_memory(vm, vm->offline_threshold / 2))
+			virtio_mem_retry(vm);
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	case MEMHP_MEM_CANCEL_OFFLINE:
+		if (!vm->hotplug_active)
+			break;
+		if (legacy && vm->in_sbm)
+			virtio_mem_sbm_notify_cancel_offline(vm, id);
+		else if (legacy)
+			virtio_mem_bbm_notify_cancel_offline(vm, id, mhp->start_pfn, mhp->nr_pages);
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	case MEMHP_MEM_CANCEL_ONLINE:
+		if (!vm->hotplug_active)
+			break;
+		vm->hotplug_active = false;
+		pthread_mutex_unlock(&vm->hotplug_mutex);
+		break;
+	}
+	return rc;
+}
+
+/* ---- PageOffline: fake-offline and fake-online ------------------------------------- */
 
 /*
  * Mark pages PageOffline; pages never given to the buddy get PageDirty
@@ -417,16 +751,17 @@ static bool skippable_protocol(struct memhp_vmem_drv *vm)
  * pages in between, page by page otherwise. Caller holds
  * page_offline_begin().
  */
-static void set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
-			     bool onlined)
+static void virtio_mem_set_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					unsigned long nr, bool onlined)
 {
-	memhp_SetPageOffline_range(vm->m, pfn, nr,
-				   (skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
-					   (onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
+	memhp_SetPageOffline_range(
+		vm->m, pfn, nr,
+		(virtio_mem_skippable_protocol(vm) ? MEMHP_PAGE_OFFLINE_SKIPPABLE : 0) |
+			(onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED));
 }
 
-static void clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr,
-			       bool onlined)
+static void virtio_mem_clear_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					  unsigned long nr, bool onlined)
 {
 	memhp_ClearPageOffline_range(vm->m, pfn, nr, onlined ? 0 : MEMHP_PAGE_OFFLINE_UNUSED);
 }
@@ -444,10 +779,10 @@ static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn,
 		memhp_page_offline_begin(vm->m);
 		if (memhp_PageDirty(page)) {
 			/* Kept back when the block was onlined: its first time. */
-			clear_fake_offline(vm, pfn + i, 1UL << order, false);
+			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, false);
 			memhp_generic_online_page(page, order);
 		} else {
-			clear_fake_offline(vm, pfn + i, 1UL << order, true);
+			virtio_mem_clear_fake_offline(vm, pfn + i, 1UL << order, true);
 			memhp_free_contig_range(vm->m, pfn + i, 1UL << order);
 			memhp_adjust_managed_page_count(page, (long)(1UL << order));
 		}
@@ -458,7 +793,10 @@ static void virtio_mem_fake_online(struct memhp_vmem_drv *vm, unsigned long pfn,
 /*
  * Take an online range from Linux with alloc_contig_range() and keep it
  * PageOffline. In ZONE_MOVABLE, try a few times: pages there may be pinned
- * only for a moment. Returns 0, -ENOMEM, -EBUSY.
+ * only for a moment.
+ *
+ * Return: 0, -ENOMEM, or -EBUSY (any other failure of
+ * alloc_contig_range(), after the tries in ZONE_MOVABLE).
  */
 static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
 {
@@ -475,7 +813,7 @@ static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 		else if (rc)
 			continue;
 		memhp_page_offline_begin(vm->m);
-		set_fake_offline(vm, pfn, nr, true);
+		virtio_mem_set_fake_offline(vm, pfn, nr, true);
 		memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
 		memhp_page_offline_end(vm->m);
 		return 0;
@@ -483,7 +821,7 @@ static int virtio_mem_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
 	return -EBUSY;
 }
 
-static void fake_offline_still_referenced(struct memhp_page *page, void *priv)
+static void virtio_mem_fake_offline_still_referenced(struct memhp_page *page, void *priv)
 {
 	struct memhp_vmem_drv *vm = priv;
 
@@ -494,15 +832,15 @@ static void fake_offline_still_referenced(struct memhp_page *page, void *priv)
 
 /* 6.1: let offlining skip our pages, and give them back to managed so that
  * offline_pages() can subtract the whole range. */
-static void fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-				       unsigned long nr)
+static void virtio_mem_fake_offline_going_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						  unsigned long nr)
 {
 	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), (long)nr);
-	memhp_page_ref_dec_range(vm->m, pfn, nr, fake_offline_still_referenced, vm);
+	memhp_page_ref_dec_range(vm->m, pfn, nr, virtio_mem_fake_offline_still_referenced, vm);
 }
 
-static void fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-					unsigned long nr)
+static void virtio_mem_fake_offline_cancel_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+						   unsigned long nr)
 {
 	memhp_adjust_managed_page_count(memhp_pfn_to_page(vm->m, pfn), -(long)nr);
 	memhp_page_ref_inc_range(vm->m, pfn, nr);
@@ -523,20 +861,22 @@ static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page 
 		uint64_t next = addr + ((uint64_t)MEMHP_PAGE_SIZE << order);
 
 		if (vm->in_sbm) {
-			unsigned long id = phys_to_mb_id(vm, addr);
-			unsigned long sb_id = phys_to_sb_id(vm, addr);
-			unsigned long count = phys_to_sb_id(vm, next - 1) - sb_id + 1;
+			unsigned long id = virtio_mem_phys_to_mb_id(vm, addr);
+			unsigned long sb_id = virtio_mem_phys_to_sb_id(vm, addr);
+			unsigned long count = virtio_mem_phys_to_sb_id(vm, next - 1) - sb_id + 1;
 
-			if (test_sb_plugged(vm, id, sb_id, count)) {
+			if (virtio_mem_sbm_test_sb_plugged(vm, id, sb_id, count)) {
 				do_online = true;
-			} else if (count == 1 || test_sb_unplugged(vm, id, sb_id, count)) {
+			} else if (count == 1 ||
+				   virtio_mem_sbm_test_sb_unplugged(vm, id, sb_id, count)) {
 				do_online = false;
 			} else {
 				order = (unsigned)__builtin_ctzll(vm->sb_size) - MEMHP_PAGE_SHIFT;
 				continue;
 			}
 		} else {
-			do_online = get_state(vm, phys_to_bb_id(vm, addr)) !=
+			do_online = virtio_mem_bbm_get_bb_state(
+					    vm, virtio_mem_phys_to_bb_id(vm, addr)) !=
 				    MEMHP_VMEM_BBM_FAKE_OFFLINE;
 		}
 		if (do_online) {
@@ -545,22 +885,12 @@ static void virtio_mem_online_page(struct memhp_vmem_drv *vm, struct memhp_page 
 				order);
 		} else {
 			memhp_page_offline_begin(vm->m);
-			set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-					 1UL << order, false);
+			virtio_mem_set_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+						    1UL << order, false);
 			memhp_page_offline_end(vm->m);
 		}
 		addr = next;
 	}
-}
-
-static bool contains_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
-{
-	return start >= vm->addr && start + size <= vm->addr + vm->region_size;
-}
-
-static bool overlaps_range(struct memhp_vmem_drv *vm, uint64_t start, uint64_t size)
-{
-	return start < vm->addr + vm->region_size && vm->addr < start + size;
 }
 
 /* Called with mem_hotplug_lock held for write: the device list is stable. */
@@ -570,7 +900,7 @@ static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int orde
 	const uint64_t addr = (uint64_t)memhp_page_to_pfn(page) << MEMHP_PAGE_SHIFT;
 
 	for (struct memhp_vmem_drv *vm = mod->devices; vm; vm = vm->next) {
-		if (!contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
+		if (!virtio_mem_contains_range(vm, addr, (uint64_t)MEMHP_PAGE_SIZE << order))
 			continue;
 		virtio_mem_online_page(vm, page, order);
 		return;
@@ -579,172 +909,17 @@ static void virtio_mem_online_page_cb(struct memhp_page *page, unsigned int orde
 	memhp_generic_online_page(page, order);
 }
 
-/* ---- The memory notifier --------------------------------------------------------------- */
-
-static void sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned long id)
-{
-	switch (get_state(vm, id)) {
-	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
-	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
-		set_state(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
-		break;
-	case MEMHP_VMEM_SBM_KERNEL:
-	case MEMHP_VMEM_SBM_MOVABLE:
-		set_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
-		break;
-	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
-			     "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
-			     memhp_vmem_sbm_state_name(get_state(vm, id)));
-	}
-}
-
-static void sbm_notify_online(struct memhp_vmem_drv *vm, unsigned long id, unsigned long pfn)
-{
-	const bool movable =
-		memhp_page_zonenum(memhp_pfn_to_page(vm->m, pfn)) == MEMHP_ZONE_MOVABLE;
-
-	switch (get_state(vm, id)) {
-	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
-		set_state(vm, id,
-			  movable ? MEMHP_VMEM_SBM_MOVABLE_PARTIAL : MEMHP_VMEM_SBM_KERNEL_PARTIAL);
-		break;
-	case MEMHP_VMEM_SBM_OFFLINE:
-		set_state(vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
-		break;
-	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
-			     "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
-			     memhp_vmem_sbm_state_name(get_state(vm, id)));
-	}
-}
-
-static void sbm_for_each_unplugged_sb(struct memhp_vmem_drv *vm, unsigned long id,
-				      void (*fn)(struct memhp_vmem_drv *, unsigned long,
-						 unsigned long))
-{
-	const unsigned long nr = vm->sb_size >> MEMHP_PAGE_SHIFT;
-
-	for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++) {
-		if (test_sb_plugged(vm, id, sb, 1))
-			continue;
-		fn(vm,
-		   (unsigned long)((mb_id_to_phys(vm, id) + sb * vm->sb_size) >> MEMHP_PAGE_SHIFT),
-		   nr);
-	}
-}
-
-static int virtio_mem_memory_notifier_cb(struct memhp_notifier_block *nb, unsigned long action,
-					 void *arg)
-{
-	struct memhp_vmem_drv *vm = nb->priv;
-	struct memhp_memory_notify *mhp = arg;
-	const uint64_t start = (uint64_t)mhp->start_pfn << MEMHP_PAGE_SHIFT;
-	const uint64_t size = (uint64_t)mhp->nr_pages << MEMHP_PAGE_SHIFT;
-	const bool legacy = !skippable_protocol(vm);
-	int rc = MEMHP_NOTIFY_OK;
-	unsigned long id;
-
-	if (!overlaps_range(vm, start, size))
-		return MEMHP_NOTIFY_DONE;
-	if (vm->in_sbm) {
-		id = phys_to_mb_id(vm, start);
-		/* SBM adds memory one block at a time and expects it to be
-		 * onlined and offlined that way. */
-		if (size != vm->mb_size || start % vm->mb_size)
-			return MEMHP_NOTIFY_BAD;
-	} else {
-		id = phys_to_bb_id(vm, start);
-		if (id != phys_to_bb_id(vm, start + size - 1))
-			return MEMHP_NOTIFY_BAD;
-	}
-
-	switch (action) {
-	case MEMHP_MEM_GOING_OFFLINE:
-		pthread_mutex_lock(&vm->hotplug_mutex);
-		if (vm->removing) {
-			rc = memhp_notifier_from_errno(-EBUSY);
-			pthread_mutex_unlock(&vm->hotplug_mutex);
-			break;
-		}
-		vm->hotplug_active = true;
-		if (!legacy)
-			break;
-		if (vm->in_sbm)
-			sbm_for_each_unplugged_sb(vm, id, fake_offline_going_offline);
-		else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
-			fake_offline_going_offline(vm, mhp->start_pfn, mhp->nr_pages);
-		break;
-	case MEMHP_MEM_GOING_ONLINE:
-		pthread_mutex_lock(&vm->hotplug_mutex);
-		if (vm->removing) {
-			rc = memhp_notifier_from_errno(-EBUSY);
-			pthread_mutex_unlock(&vm->hotplug_mutex);
-			break;
-		}
-		vm->hotplug_active = true;
-		if (vm->in_sbm) {
-			int s = get_state(vm, id);
-
-			if (s != MEMHP_VMEM_SBM_OFFLINE && s != MEMHP_VMEM_SBM_OFFLINE_PARTIAL) {
-				memhp_event_emit(
-					vm->m,
-					&(const struct memhp_event){
-						.type = MEMHP_EV_VMEM_ONLINING_DENIED,
-						.vmem_block = { .id = id,
-								.start_pfn = mhp->start_pfn } });
-				if (vmem_ratelimit(vm))
-					vmem_warn(vm, "memory block onlining denied");
-				rc = MEMHP_NOTIFY_BAD;
-			}
-		}
-		break;
-	case MEMHP_MEM_OFFLINE:
-		if (vm->in_sbm)
-			sbm_notify_offline(vm, id);
-		atomic_fetch_add(&vm->offline_size, (int64_t)size);
-		if (!atomic_load(&vm->unplug_online))
-			virtio_mem_retry(vm);
-		vm->hotplug_active = false;
-		pthread_mutex_unlock(&vm->hotplug_mutex);
-		break;
-	case MEMHP_MEM_ONLINE:
-		if (vm->in_sbm)
-			sbm_notify_online(vm, id, mhp->start_pfn);
-		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
-		/* Add more once half of the threshold is online, unless this is
-		 * our own add being onlined right now. */
-		if (!atomic_load(&vm->wq_active) && could_add_memory(vm, vm->offline_threshold / 2))
-			virtio_mem_retry(vm);
-		vm->hotplug_active = false;
-		pthread_mutex_unlock(&vm->hotplug_mutex);
-		break;
-	case MEMHP_MEM_CANCEL_OFFLINE:
-		if (!vm->hotplug_active)
-			break;
-		if (legacy) {
-			if (vm->in_sbm)
-				sbm_for_each_unplugged_sb(vm, id, fake_offline_cancel_offline);
-			else if (get_state(vm, id) == MEMHP_VMEM_BBM_FAKE_OFFLINE)
-				fake_offline_cancel_offline(vm, mhp->start_pfn, mhp->nr_pages);
-		}
-		vm->hotplug_active = false;
-		pthread_mutex_unlock(&vm->hotplug_mutex);
-		break;
-	case MEMHP_MEM_CANCEL_ONLINE:
-		if (!vm->hotplug_active)
-			break;
-		vm->hotplug_active = false;
-		pthread_mutex_unlock(&vm->hotplug_mutex);
-		break;
-	}
-	return rc;
-}
-
 /* ---- Talking to the device --------------------------------------------------------------- */
 
-/* One request, one response type (or -1 when the queue failed). */
-static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr, uint16_t nb_blocks)
+/*
+ * One request on the guest-request queue, waiting for its answer.
+ *
+ * Return: the response type (MEMHP_VIRTIO_MEM_RESP_*), or the queue's
+ * errno: -EIO (a broken device, or a reset dropped the request), -ENODEV (the
+ * device is going away), -EDEADLK (called from the device's thread).
+ */
+static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
+				   uint16_t nb_blocks)
 {
 	struct memhp_virtio_mem_req req = { 0 };
 	struct memhp_virtio_mem_resp resp = { 0 };
@@ -760,7 +935,7 @@ static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
 			.vmem_request = { .type = type, .addr = addr, .nr_blocks = nb_blocks } });
 	rc = memhp_vmem_dev_request(vm->dev, &req, sizeof(req), &resp, sizeof(resp));
 	if (rc < 0)
-		return -1;
+		return rc;
 	memhp_event_emit(vm->m,
 			 &(const struct memhp_event){ .type = MEMHP_EV_VMEM_RESPONSE,
 						      .vmem_request = { .type = type,
@@ -770,12 +945,23 @@ static int send_request(struct memhp_vmem_drv *vm, uint16_t type, uint64_t addr,
 	return le16toh(resp.type);
 }
 
-static int send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+/*
+ * Plug [@addr, @addr + @size) and count it in plugged_size. Not sent while
+ * a config change waits: the work must look at the new config first.
+ *
+ * Return: 0, -EAGAIN (the config changed, or NACK), -ETXTBSY (BUSY),
+ * -EINVAL (ERROR), -ENOMEM (an answer Linux does not know), or the
+ * queue's errno (-EIO, -ENODEV, -EDEADLK).
+ */
+static int virtio_mem_send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
+	int rc;
+
 	if (atomic_load(&vm->config_changed))
 		return -EAGAIN;
-	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
-			     (uint16_t)(size / vm->device_block_size))) {
+	rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_PLUG, addr,
+				     (uint16_t)(size / vm->device_block_size));
+	switch (rc) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_fetch_add(&vm->plugged_size, size);
 		return 0;
@@ -786,15 +972,25 @@ static int send_plug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t 
 	case MEMHP_VIRTIO_MEM_RESP_ERROR:
 		return -EINVAL;
 	}
-	return -ENOMEM;
+	return rc < 0 ? rc : -ENOMEM;
 }
 
-static int send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
+/*
+ * Unplug [@addr, @addr + @size) and take it off plugged_size.
+ *
+ * Return: 0, -EAGAIN (the config changed), -ETXTBSY (BUSY), -EINVAL
+ * (ERROR), -ENOMEM (NACK, or an answer Linux does not know), or the
+ * queue's errno (-EIO, -ENODEV, -EDEADLK).
+ */
+static int virtio_mem_send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_t size)
 {
+	int rc;
+
 	if (atomic_load(&vm->config_changed))
 		return -EAGAIN;
-	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
-			     (uint16_t)(size / vm->device_block_size))) {
+	rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG, addr,
+				     (uint16_t)(size / vm->device_block_size));
+	switch (rc) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_fetch_sub(&vm->plugged_size, size);
 		return 0;
@@ -803,12 +999,22 @@ static int send_unplug_request(struct memhp_vmem_drv *vm, uint64_t addr, uint64_
 	case MEMHP_VIRTIO_MEM_RESP_ERROR:
 		return -EINVAL;
 	}
-	return -ENOMEM; /* a NACK to an unplug is not expected: try later */
+	/* A NACK to an unplug is not expected: try later. */
+	return rc < 0 ? rc : -ENOMEM;
 }
 
-static int send_unplug_all_request(struct memhp_vmem_drv *vm)
+/*
+ * Unplug all; the usable region may have shrunk, so the config is read
+ * again.
+ *
+ * Return: 0, -ETXTBSY (BUSY), -ENOMEM (any other answer), or the queue's
+ * errno (-EIO, -ENODEV, -EDEADLK).
+ */
+static int virtio_mem_send_unplug_all_request(struct memhp_vmem_drv *vm)
 {
-	switch (send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0)) {
+	int rc = virtio_mem_send_request(vm, MEMHP_VIRTIO_MEM_REQ_UNPLUG_ALL, 0, 0);
+
+	switch (rc) {
 	case MEMHP_VIRTIO_MEM_RESP_ACK:
 		atomic_store(&vm->unplug_all_required, false);
 		atomic_store(&vm->plugged_size, 0);
@@ -818,34 +1024,106 @@ static int send_unplug_all_request(struct memhp_vmem_drv *vm)
 	case MEMHP_VIRTIO_MEM_RESP_BUSY:
 		return -ETXTBSY;
 	}
-	return -ENOMEM;
+	return rc < 0 ? rc : -ENOMEM;
 }
 
-static int sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-		       unsigned long count)
+/*
+ * Plug @count sub-blocks of block @mb_id from @sb_id and mark them in the
+ * bitmap; the block's state is the caller's.
+ *
+ * Return: 0, or virtio_mem_send_plug_request()'s error.
+ */
+static int virtio_mem_sbm_plug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				  unsigned long sb_id, unsigned long count)
 {
-	int rc = send_plug_request(vm, mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size,
-				   count * vm->sb_size);
+	int rc = virtio_mem_send_plug_request(
+		vm, virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size, count * vm->sb_size);
 
 	if (!rc)
-		set_sb_plugged(vm, mb_id, sb_id, count, true);
+		virtio_mem_sbm_set_sb_plugged(vm, mb_id, sb_id, count);
 	return rc;
 }
 
-static int sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-			 unsigned long count)
+/*
+ * Unplug @count sub-blocks of block @mb_id from @sb_id and clear them in
+ * the bitmap; the block's state is the caller's.
+ *
+ * Return: 0, or virtio_mem_send_unplug_request()'s error.
+ */
+static int virtio_mem_sbm_unplug_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				    unsigned long sb_id, unsigned long count)
 {
-	int rc = send_unplug_request(vm, mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size,
-				     count * vm->sb_size);
+	int rc = virtio_mem_send_unplug_request(
+		vm, virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size, count * vm->sb_size);
 
 	if (!rc)
-		set_sb_plugged(vm, mb_id, sb_id, count, false);
+		virtio_mem_sbm_set_sb_unplugged(vm, mb_id, sb_id, count);
 	return rc;
 }
 
-/* ---- SBM: plugging ---------------------------------------------------------------------- */
+/* Return: 0, or virtio_mem_send_unplug_request()'s error. */
+static int virtio_mem_bbm_unplug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_send_unplug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+}
 
-static int sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
+/* Return: 0, or virtio_mem_send_plug_request()'s error. */
+static int virtio_mem_bbm_plug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+{
+	return virtio_mem_send_plug_request(vm, virtio_mem_bb_id_to_phys(vm, bb_id), vm->bb_size);
+}
+
+/* ---- Plugging ---------------------------------------------------------------------------- */
+
+/*
+ * Unplug up to *@nb_sb plugged sub-blocks of an offline or not added
+ * block, highest first, batching neighbours; *@nb_sb goes down by what
+ * was unplugged. Stops at the first failure.
+ *
+ * Return: 0, or virtio_mem_sbm_unplug_sb()'s error.
+ */
+static int virtio_mem_sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					    uint64_t *nb_sb)
+{
+	long sb_id = (long)vm->sbs_per_mb - 1;
+	int rc;
+
+	while (*nb_sb) {
+		unsigned long count = 1;
+
+		while (sb_id >= 0 &&
+		       virtio_mem_sbm_test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
+			sb_id--;
+		if (sb_id < 0)
+			break;
+		while (count < *nb_sb && sb_id > 0 &&
+		       virtio_mem_sbm_test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
+			count++;
+			sb_id--;
+		}
+		rc = virtio_mem_sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
+		if (rc)
+			return rc;
+		*nb_sb -= count;
+		sb_id--;
+	}
+	return 0;
+}
+
+/* Return: 0, or virtio_mem_sbm_unplug_sb()'s error. */
+static int virtio_mem_sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+{
+	uint64_t nb_sb = vm->sbs_per_mb;
+
+	return virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
+}
+
+/*
+ * The next block id to add, counted as UNUSED.
+ *
+ * Return: 0, or -ENOSPC (beyond the usable region, or the tracking).
+ */
+static int virtio_mem_sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
 {
 	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
 	    vm->next_id - vm->first_id >= vm->nr_ids)
@@ -855,62 +1133,88 @@ static int sbm_prepare_next_mb(struct memhp_vmem_drv *vm, unsigned long *mb_id)
 	return 0;
 }
 
-static int sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+/*
+ * Plug the first sub-blocks of unused block @mb_id, up to *@nb_sb, and add
+ * the block; on failure what was plugged is unplugged again, or the block
+ * is left PLUGGED for the work to unplug later.
+ *
+ * Return: 0, virtio_mem_sbm_plug_sb()'s or virtio_mem_add_memory()'s
+ * error.
+ */
+static int virtio_mem_sbm_plug_and_add_mb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					  uint64_t *nb_sb)
 {
 	const unsigned long count = (unsigned long)MIN(*nb_sb, (uint64_t)vm->sbs_per_mb);
 	int rc;
 
 	/* Plug before adding, so that onlining onlines what is plugged, and
 	 * set the state before adding, so that the notifier finds it. */
-	rc = sbm_plug_sb(vm, mb_id, 0, count);
+	rc = virtio_mem_sbm_plug_sb(vm, mb_id, 0, count);
 	if (rc)
 		return rc;
-	set_state(vm, mb_id,
-		  count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE
-					  : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
-	rc = virtio_mem_add_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+	virtio_mem_sbm_set_mb_state(vm, mb_id,
+				    count == vm->sbs_per_mb ? MEMHP_VMEM_SBM_OFFLINE
+							    : MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+	rc = virtio_mem_sbm_add_mb(vm, mb_id);
 	if (rc) {
-		set_state(vm, mb_id,
-			  sbm_unplug_sb(vm, mb_id, 0, count) ? MEMHP_VMEM_SBM_PLUGGED
-							     : MEMHP_VMEM_SBM_UNUSED);
+		virtio_mem_sbm_set_mb_state(vm, mb_id,
+					    virtio_mem_sbm_unplug_sb(vm, mb_id, 0, count)
+						    ? MEMHP_VMEM_SBM_PLUGGED
+						    : MEMHP_VMEM_SBM_UNUSED);
 		return rc;
 	}
 	*nb_sb -= count;
 	return 0;
 }
 
-static int sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+/*
+ * Plug unplugged sub-blocks of added block @mb_id, up to *@nb_sb; in an
+ * online block the new memory goes to the buddy at once. Caller holds
+ * hotplug_mutex.
+ *
+ * Return: 0, or virtio_mem_sbm_plug_sb()'s error.
+ */
+static int virtio_mem_sbm_plug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+				      uint64_t *nb_sb)
 {
-	const int old_state = get_state(vm, mb_id);
+	const int old_state = virtio_mem_sbm_get_mb_state(vm, mb_id);
 	int rc;
 
 	while (*nb_sb) {
-		unsigned long sb_id = first_unplugged_sb(vm, mb_id), count = 1;
+		unsigned long sb_id = virtio_mem_sbm_first_unplugged_sb(vm, mb_id), count = 1;
 
 		if (sb_id >= vm->sbs_per_mb)
 			break;
 		while (count < *nb_sb && sb_id + count < vm->sbs_per_mb &&
-		       !test_sb_plugged(vm, mb_id, sb_id + count, 1))
+		       !virtio_mem_sbm_test_sb_plugged(vm, mb_id, sb_id + count, 1))
 			count++;
-		rc = sbm_plug_sb(vm, mb_id, sb_id, count);
+		rc = virtio_mem_sbm_plug_sb(vm, mb_id, sb_id, count);
 		if (rc)
 			return rc;
 		*nb_sb -= count;
 		if (old_state == MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 			continue;
 		/* The block is online: hand the new memory to the buddy. */
-		virtio_mem_fake_online(
-			vm,
-			(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
-					MEMHP_PAGE_SHIFT),
-			(unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
+		virtio_mem_fake_online(vm,
+				       (unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) +
+							sb_id * vm->sb_size) >>
+						       MEMHP_PAGE_SHIFT),
+				       (unsigned long)((count * vm->sb_size) >> MEMHP_PAGE_SHIFT));
 	}
-	if (test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
-		set_state(vm, mb_id, old_state - 1); /* X_PARTIAL -> X */
+	if (virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
+		virtio_mem_sbm_set_mb_state(vm, mb_id, old_state - 1); /* X_PARTIAL -> X */
 	return 0;
 }
 
-static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+/*
+ * Plug @diff bytes: partially plugged blocks first, then unused and new
+ * ones, while the offline threshold allows.
+ *
+ * Return: 0, -ENOSPC (the threshold or the usable region is reached), or
+ * the error of a plug (virtio_mem_send_plug_request()) or of an add
+ * (virtio_mem_add_memory()).
+ */
+static int virtio_mem_sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	static const int mb_states[] = {
 		MEMHP_VMEM_SBM_KERNEL_PARTIAL,
@@ -927,30 +1231,30 @@ static int sbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	 * onlining and offlining meanwhile. */
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
-		for_each_id(vm, mb_id, mb_states[i])
+		virtio_mem_sbm_for_each_mb(vm, mb_id, mb_states[i])
 		{
-			rc = sbm_plug_any_sb(vm, mb_id, &nb_sb);
+			rc = virtio_mem_sbm_plug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
 				goto out_unlock;
 		}
 	}
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 
-	for_each_id(vm, mb_id, MEMHP_VMEM_SBM_UNUSED)
+	virtio_mem_sbm_for_each_mb(vm, mb_id, MEMHP_VMEM_SBM_UNUSED)
 	{
-		if (!could_add_memory(vm, vm->mb_size))
+		if (!virtio_mem_could_add_memory(vm, vm->mb_size))
 			return -ENOSPC;
-		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
+		rc = virtio_mem_sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
 		if (rc || !nb_sb)
 			return rc;
 	}
 	while (nb_sb) {
-		if (!could_add_memory(vm, vm->mb_size))
+		if (!virtio_mem_could_add_memory(vm, vm->mb_size))
 			return -ENOSPC;
-		rc = sbm_prepare_next_mb(vm, &mb_id);
+		rc = virtio_mem_sbm_prepare_next_mb(vm, &mb_id);
 		if (rc)
 			return rc;
-		rc = sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
+		rc = virtio_mem_sbm_plug_and_add_mb(vm, mb_id, &nb_sb);
 		if (rc)
 			return rc;
 	}
@@ -960,58 +1264,120 @@ out_unlock:
 	return rc;
 }
 
-/* ---- SBM: unplugging -------------------------------------------------------------------- */
-
-/* Unplug plugged SBs of an offline or not-added block, highest first,
- * batching neighbours. Stops at the first failure. */
-static int sbm_unplug_any_sb_raw(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+/*
+ * Plug and add unused big block @bb_id; on a failed add it is unplugged
+ * again, or left PLUGGED.
+ *
+ * Return: 0, -EINVAL (not UNUSED), virtio_mem_bbm_plug_bb()'s or
+ * virtio_mem_add_memory()'s error.
+ */
+static int virtio_mem_bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
-	long sb_id = (long)vm->sbs_per_mb - 1;
 	int rc;
 
-	while (*nb_sb) {
-		unsigned long count = 1;
-
-		while (sb_id >= 0 && test_sb_unplugged(vm, mb_id, (unsigned long)sb_id, 1))
-			sb_id--;
-		if (sb_id < 0)
-			break;
-		while (count < *nb_sb && sb_id > 0 &&
-		       test_sb_plugged(vm, mb_id, (unsigned long)sb_id - 1, 1)) {
-			count++;
-			sb_id--;
-		}
-		rc = sbm_unplug_sb(vm, mb_id, (unsigned long)sb_id, count);
-		if (rc)
-			return rc;
-		*nb_sb -= count;
-		sb_id--;
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
+		return -EINVAL;
+	rc = virtio_mem_bbm_plug_bb(vm, bb_id);
+	if (rc)
+		return rc;
+	virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	rc = virtio_mem_bbm_add_bb(vm, bb_id);
+	if (rc) {
+		virtio_mem_bbm_set_bb_state(vm, bb_id,
+					    virtio_mem_bbm_unplug_bb(vm, bb_id)
+						    ? MEMHP_VMEM_BBM_PLUGGED
+						    : MEMHP_VMEM_BBM_UNUSED);
+		return rc;
 	}
 	return 0;
 }
 
-static int sbm_unplug_mb(struct memhp_vmem_drv *vm, unsigned long mb_id)
+/*
+ * The next big block id to add, counted as UNUSED.
+ *
+ * Return: 0, or -ENOSPC (beyond the usable region, or the tracking).
+ */
+static int virtio_mem_bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
 {
-	uint64_t nb_sb = vm->sbs_per_mb;
-
-	return sbm_unplug_any_sb_raw(vm, mb_id, &nb_sb);
+	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
+	    vm->next_id - vm->first_id >= vm->nr_ids)
+		return -ENOSPC;
+	atomic_fetch_add(&vm->count[MEMHP_VMEM_BBM_UNUSED], 1);
+	*bb_id = vm->next_id++;
+	return 0;
 }
 
-static int sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
-				     uint64_t *nb_sb)
+/*
+ * Plug @diff bytes in whole big blocks, unused ones first.
+ *
+ * Return: as virtio_mem_sbm_plug_request(), with -EINVAL from
+ * virtio_mem_bbm_plug_and_add_bb().
+ */
+static int virtio_mem_bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
-	int rc = sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
+	uint64_t nb_bb = diff / vm->bb_size;
+	unsigned long bb_id;
+	int rc;
 
-	if (!test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
+	if (!nb_bb)
+		return 0;
+	virtio_mem_bbm_for_each_bb(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
+	{
+		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
+			return -ENOSPC;
+		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
+		if (!rc)
+			nb_bb--;
+		if (rc || !nb_bb)
+			return rc;
+	}
+	while (nb_bb) {
+		if (!virtio_mem_could_add_memory(vm, vm->bb_size))
+			return -ENOSPC;
+		rc = virtio_mem_bbm_prepare_next_bb(vm, &bb_id);
+		if (rc)
+			return rc;
+		rc = virtio_mem_bbm_plug_and_add_bb(vm, bb_id);
+		if (rc)
+			return rc;
+		nb_bb--;
+	}
+	return 0;
+}
+
+/* Return: virtio_mem_sbm_plug_request()'s or virtio_mem_bbm_plug_request()'s. */
+static int virtio_mem_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	if (vm->in_sbm)
+		return virtio_mem_sbm_plug_request(vm, diff);
+	return virtio_mem_bbm_plug_request(vm, diff);
+}
+
+/* ---- Unplugging -------------------------------------------------------------------------- */
+
+/*
+ * Unplug up to *@nb_sb sub-blocks of offline block @mb_id, and remove the
+ * block once none is left plugged. Caller holds hotplug_mutex, dropped
+ * around the removal.
+ *
+ * Return: 0, or virtio_mem_sbm_unplug_sb()'s error. A failed removal is
+ * reported, not returned: 6.1 BUG()s there.
+ */
+static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb_id,
+						uint64_t *nb_sb)
+{
+	int rc = virtio_mem_sbm_unplug_any_sb_raw(vm, mb_id, nb_sb);
+
+	if (!virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb))
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL);
 	if (rc)
 		return rc;
-	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+	if (virtio_mem_sbm_test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		/* Mark it unused first, so a racing GOING_ONLINE is denied,
 		 * then remove it with the mutex dropped. */
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_remove_memory(vm, mb_id_to_phys(vm, mb_id), vm->mb_size);
+		rc = virtio_mem_sbm_remove_mb(vm, mb_id);
 		if (rc)
 			memhp_report(
 				vm->m, MEMHP_NO_PFN, "virtio-mem-state",
@@ -1022,38 +1388,56 @@ static int sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsigned long mb
 	return 0;
 }
 
-static int sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, unsigned long sb_id,
-				unsigned long count)
+/*
+ * Fake-offline @count sub-blocks of online block @mb_id from @sb_id, then
+ * unplug them; a failed unplug gives the pages back.
+ *
+ * Return: 0, -ENOMEM or -EBUSY (virtio_mem_fake_offline()), or
+ * virtio_mem_sbm_unplug_sb()'s error.
+ */
+static int virtio_mem_sbm_unplug_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					   unsigned long sb_id, unsigned long count)
 {
 	const unsigned long nr_pages = (unsigned long)((vm->sb_size * count) >> MEMHP_PAGE_SHIFT);
 	const unsigned long start_pfn =
-		(unsigned long)((mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
+		(unsigned long)((virtio_mem_mb_id_to_phys(vm, mb_id) + sb_id * vm->sb_size) >>
 				MEMHP_PAGE_SHIFT);
-	const int old_state = get_state(vm, mb_id);
+	const int old_state = virtio_mem_sbm_get_mb_state(vm, mb_id);
 	int rc;
 
 	rc = virtio_mem_fake_offline(vm, start_pfn, nr_pages);
 	if (rc)
 		return rc;
-	rc = sbm_unplug_sb(vm, mb_id, sb_id, count);
+	rc = virtio_mem_sbm_unplug_sb(vm, mb_id, sb_id, count);
 	if (rc) {
 		virtio_mem_fake_online(vm, start_pfn, nr_pages);
 		return rc;
 	}
 	if (old_state == MEMHP_VMEM_SBM_KERNEL)
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_KERNEL_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_KERNEL_PARTIAL);
 	else if (old_state == MEMHP_VMEM_SBM_MOVABLE)
-		set_state(vm, mb_id, MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
+		virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_MOVABLE_PARTIAL);
 	return 0;
 }
 
-static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+/*
+ * Unplug up to *@nb_sb sub-blocks of online block @mb_id, the whole block
+ * at once if it can, else one at a time skipping busy ones; an emptied
+ * block is offlined and removed. Caller holds hotplug_mutex, dropped
+ * around the removal.
+ *
+ * Return: 0 (also when some were busy, or the removal was refused), or
+ * virtio_mem_sbm_unplug_sb_online()'s error other than -EBUSY.
+ */
+static int virtio_mem_sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					       uint64_t *nb_sb)
 {
 	int rc;
 
 	/* The whole block in one go, if it can be done. */
-	if (*nb_sb >= vm->sbs_per_mb && test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb)) {
-		rc = sbm_unplug_sb_online(vm, mb_id, 0, vm->sbs_per_mb);
+	if (*nb_sb >= vm->sbs_per_mb &&
+	    virtio_mem_sbm_test_sb_plugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+		rc = virtio_mem_sbm_unplug_sb_online(vm, mb_id, 0, vm->sbs_per_mb);
 		if (!rc) {
 			*nb_sb -= vm->sbs_per_mb;
 			goto unplugged;
@@ -1063,11 +1447,12 @@ static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_
 	}
 	/* Else one sub-block at a time, highest first, skipping busy ones. */
 	for (long sb_id = (long)vm->sbs_per_mb - 1; sb_id >= 0 && *nb_sb; sb_id--) {
-		while (sb_id >= 0 && !test_sb_plugged(vm, mb_id, (unsigned long)sb_id, 1))
+		while (sb_id >= 0 &&
+		       !virtio_mem_sbm_test_sb_plugged(vm, mb_id, (unsigned long)sb_id, 1))
 			sb_id--;
 		if (sb_id < 0)
 			break;
-		rc = sbm_unplug_sb_online(vm, mb_id, (unsigned long)sb_id, 1);
+		rc = virtio_mem_sbm_unplug_sb_online(vm, mb_id, (unsigned long)sb_id, 1);
 		if (rc == -EBUSY)
 			continue;
 		else if (rc)
@@ -1077,33 +1462,46 @@ static int sbm_unplug_any_sb_online(struct memhp_vmem_drv *vm, unsigned long mb_
 unplugged:
 	/* Empty now: offline and remove it. Offlining is cheap, every page
 	 * is fake-offline; another notifier may still refuse. */
-	if (test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
+	if (virtio_mem_sbm_test_sb_unplugged(vm, mb_id, 0, vm->sbs_per_mb)) {
 		pthread_mutex_unlock(&vm->hotplug_mutex);
-		rc = virtio_mem_offline_and_remove_memory(vm, mb_id_to_phys(vm, mb_id),
-							  vm->mb_size);
+		rc = virtio_mem_sbm_offline_and_remove_mb(vm, mb_id);
 		pthread_mutex_lock(&vm->hotplug_mutex);
 		if (!rc)
-			set_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
+			virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 	}
 	return 0;
 }
 
-static int sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id, uint64_t *nb_sb)
+/*
+ * Return: as virtio_mem_sbm_unplug_any_sb_online() or
+ * virtio_mem_sbm_unplug_any_sb_offline(), or -EINVAL (a block in no state
+ * to unplug from).
+ */
+static int virtio_mem_sbm_unplug_any_sb(struct memhp_vmem_drv *vm, unsigned long mb_id,
+					uint64_t *nb_sb)
 {
-	switch (get_state(vm, mb_id)) {
+	switch (virtio_mem_sbm_get_mb_state(vm, mb_id)) {
 	case MEMHP_VMEM_SBM_KERNEL_PARTIAL:
 	case MEMHP_VMEM_SBM_KERNEL:
 	case MEMHP_VMEM_SBM_MOVABLE_PARTIAL:
 	case MEMHP_VMEM_SBM_MOVABLE:
-		return sbm_unplug_any_sb_online(vm, mb_id, nb_sb);
+		return virtio_mem_sbm_unplug_any_sb_online(vm, mb_id, nb_sb);
 	case MEMHP_VMEM_SBM_OFFLINE_PARTIAL:
 	case MEMHP_VMEM_SBM_OFFLINE:
-		return sbm_unplug_any_sb_offline(vm, mb_id, nb_sb);
+		return virtio_mem_sbm_unplug_any_sb_offline(vm, mb_id, nb_sb);
 	}
 	return -EINVAL;
 }
 
-static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+/*
+ * Unplug @diff bytes in the order of mb_states[]; without unplug_online,
+ * offline blocks only.
+ *
+ * Return: 0 (also when, without unplug_online, the offline blocks did not
+ * suffice), -EBUSY (plugged memory is left that could not be freed), or
+ * the first other error of virtio_mem_sbm_unplug_any_sb().
+ */
+static int virtio_mem_sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	/* Partially plugged first (whole blocks and their metadata go away),
 	 * ZONE_MOVABLE before kernel zones (more reliable, and no zone
@@ -1121,9 +1519,9 @@ static int sbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 		return 0;
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (size_t i = 0; i < ARRAY_SIZE_(mb_states); i++) {
-		for_each_id_rev(vm, mb_id, mb_states[i])
+		virtio_mem_sbm_for_each_mb_rev(vm, mb_id, mb_states[i])
 		{
-			rc = sbm_unplug_any_sb(vm, mb_id, &nb_sb);
+			rc = virtio_mem_sbm_unplug_any_sb(vm, mb_id, &nb_sb);
 			if (rc || !nb_sb)
 				goto out_unlock;
 			/* Let onlining and offlining in between. */
@@ -1142,73 +1540,8 @@ out_unlock:
 	return rc;
 }
 
-/* ---- BBM ---------------------------------------------------------------------------------- */
-
-static int bbm_plug_and_add_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
-{
-	int rc;
-
-	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_UNUSED)
-		return -EINVAL;
-	rc = send_plug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
-	if (rc)
-		return rc;
-	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
-	rc = virtio_mem_add_memory(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
-	if (rc) {
-		set_state(vm, bb_id,
-			  send_unplug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size)
-				  ? MEMHP_VMEM_BBM_PLUGGED
-				  : MEMHP_VMEM_BBM_UNUSED);
-		return rc;
-	}
-	return 0;
-}
-
-static int bbm_prepare_next_bb(struct memhp_vmem_drv *vm, unsigned long *bb_id)
-{
-	if (vm->next_id > vm->last_usable_id || vm->last_usable_id + 1 <= vm->first_id ||
-	    vm->next_id - vm->first_id >= vm->nr_ids)
-		return -ENOSPC;
-	atomic_fetch_add(&vm->count[MEMHP_VMEM_BBM_UNUSED], 1);
-	*bb_id = vm->next_id++;
-	return 0;
-}
-
-static int bbm_plug_request(struct memhp_vmem_drv *vm, uint64_t diff)
-{
-	uint64_t nb_bb = diff / vm->bb_size;
-	unsigned long bb_id;
-	int rc;
-
-	if (!nb_bb)
-		return 0;
-	for_each_id(vm, bb_id, MEMHP_VMEM_BBM_UNUSED)
-	{
-		if (!could_add_memory(vm, vm->bb_size))
-			return -ENOSPC;
-		rc = bbm_plug_and_add_bb(vm, bb_id);
-		if (!rc)
-			nb_bb--;
-		if (rc || !nb_bb)
-			return rc;
-	}
-	while (nb_bb) {
-		if (!could_add_memory(vm, vm->bb_size))
-			return -ENOSPC;
-		rc = bbm_prepare_next_bb(vm, &bb_id);
-		if (rc)
-			return rc;
-		rc = bbm_plug_and_add_bb(vm, bb_id);
-		if (rc)
-			return rc;
-		nb_bb--;
-	}
-	return 0;
-}
-
-static void bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
-				     unsigned long end)
+static void virtio_mem_bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long start,
+						unsigned long end)
 {
 	const unsigned long section = memhp_pages_per_section(vm->m);
 
@@ -1217,21 +1550,31 @@ static void bbm_rollback_safe_unplug(struct memhp_vmem_drv *vm, unsigned long st
 			virtio_mem_fake_online(vm, pfn, section);
 }
 
-static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned long bb_id)
+/*
+ * Offline, remove and unplug added big block @bb_id. With bbm_safe_unplug
+ * its online memory is fake-offlined first and given back on failure.
+ *
+ * Return: 0, -EINVAL (not ADDED), -ENOMEM or -EBUSY
+ * (virtio_mem_fake_offline()), virtio_mem_offline_and_remove_memory()'s
+ * or virtio_mem_bbm_unplug_bb()'s error (the block is then PLUGGED).
+ */
+static int virtio_mem_bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm,
+						       unsigned long bb_id)
 {
-	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start =
+		(unsigned long)(virtio_mem_bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
 	const unsigned long section = memhp_pages_per_section(vm->m);
 	unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 	int rc;
 
-	if (get_state(vm, bb_id) != MEMHP_VMEM_BBM_ADDED)
+	if (virtio_mem_bbm_get_bb_state(vm, bb_id) != MEMHP_VMEM_BBM_ADDED)
 		return -EINVAL;
 	if (vm->p.bbm_safe_unplug) {
 		/* Fake-offline everything first: alloc_contig_range() fails
 		 * where offline_pages() would loop forever. Memory onlined from
 		 * now on stays fake-offline. */
 		pthread_mutex_lock(&vm->hotplug_mutex);
-		set_state(vm, bb_id, MEMHP_VMEM_BBM_FAKE_OFFLINE);
+		virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_FAKE_OFFLINE);
 		for (unsigned long pfn = start; pfn < end; pfn += section) {
 			if (!memhp_pfn_to_online_page(vm->m, pfn))
 				continue;
@@ -1243,7 +1586,7 @@ static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned 
 		}
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 	}
-	rc = virtio_mem_offline_and_remove_memory(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
+	rc = virtio_mem_bbm_offline_and_remove_bb(vm, bb_id);
 	if (rc) {
 		if (vm->p.bbm_safe_unplug) {
 			pthread_mutex_lock(&vm->hotplug_mutex);
@@ -1251,19 +1594,20 @@ static int bbm_offline_remove_and_unplug_bb(struct memhp_vmem_drv *vm, unsigned 
 		}
 		return rc;
 	}
-	rc = send_unplug_request(vm, bb_id_to_phys(vm, bb_id), vm->bb_size);
-	set_state(vm, bb_id, rc ? MEMHP_VMEM_BBM_PLUGGED : MEMHP_VMEM_BBM_UNUSED);
+	rc = virtio_mem_bbm_unplug_bb(vm, bb_id);
+	virtio_mem_bbm_set_bb_state(vm, bb_id, rc ? MEMHP_VMEM_BBM_PLUGGED : MEMHP_VMEM_BBM_UNUSED);
 	return rc;
 rollback:
-	bbm_rollback_safe_unplug(vm, start, end);
-	set_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
+	virtio_mem_bbm_rollback_safe_unplug(vm, start, end);
+	virtio_mem_bbm_set_bb_state(vm, bb_id, MEMHP_VMEM_BBM_ADDED);
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 	return rc;
 }
 
-static bool bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
+static bool virtio_mem_bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
-	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start =
+		(unsigned long)(virtio_mem_bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
 	const unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 
 	for (unsigned long pfn = start; pfn < end; pfn += memhp_pages_per_section(vm->m))
@@ -1272,9 +1616,10 @@ static bool bbm_bb_is_offline(struct memhp_vmem_drv *vm, unsigned long bb_id)
 	return true;
 }
 
-static bool bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
+static bool virtio_mem_bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
 {
-	const unsigned long start = (unsigned long)(bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
+	const unsigned long start =
+		(unsigned long)(virtio_mem_bb_id_to_phys(vm, bb_id) >> MEMHP_PAGE_SHIFT);
 	const unsigned long end = start + (unsigned long)(vm->bb_size >> MEMHP_PAGE_SHIFT);
 
 	for (unsigned long pfn = start; pfn < end; pfn += memhp_pages_per_section(vm->m)) {
@@ -1286,7 +1631,15 @@ static bool bbm_bb_is_movable(struct memhp_vmem_drv *vm, unsigned long bb_id)
 	return true;
 }
 
-static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+/*
+ * Unplug @diff bytes in whole big blocks, highest first: offline ones,
+ * then (with unplug_online) all-movable ones, then any.
+ *
+ * Return: 0 (also when, without unplug_online, the offline big blocks did
+ * not suffice), -EBUSY (not all could be unplugged), or the first other
+ * error of virtio_mem_bbm_offline_remove_and_unplug_bb().
+ */
+static int virtio_mem_bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 {
 	uint64_t nb_bb = diff / vm->bb_size;
 	unsigned long bb_id;
@@ -1296,13 +1649,13 @@ static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 		return 0;
 	/* Offline big blocks first, then all-movable ones, then any. */
 	for (int i = 0; i < 3; i++) {
-		for_each_id_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED)
+		virtio_mem_bbm_for_each_bb_rev(vm, bb_id, MEMHP_VMEM_BBM_ADDED)
 		{
-			if (i == 0 && !bbm_bb_is_offline(vm, bb_id))
+			if (i == 0 && !virtio_mem_bbm_bb_is_offline(vm, bb_id))
 				continue;
-			if (i == 1 && !bbm_bb_is_movable(vm, bb_id))
+			if (i == 1 && !virtio_mem_bbm_bb_is_movable(vm, bb_id))
 				continue;
-			rc = bbm_offline_remove_and_unplug_bb(vm, bb_id);
+			rc = virtio_mem_bbm_offline_remove_and_unplug_bb(vm, bb_id);
 			if (rc == -EBUSY)
 				continue;
 			if (!rc)
@@ -1316,34 +1669,47 @@ static int bbm_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
 	return nb_bb ? -EBUSY : 0;
 }
 
-/* ---- The work ------------------------------------------------------------------------------ */
+/* Return: virtio_mem_sbm_unplug_request()'s or virtio_mem_bbm_unplug_request()'s. */
+static int virtio_mem_unplug_request(struct memhp_vmem_drv *vm, uint64_t diff)
+{
+	if (vm->in_sbm)
+		return virtio_mem_sbm_unplug_request(vm, diff);
+	return virtio_mem_bbm_unplug_request(vm, diff);
+}
 
-static int unplug_pending_mb(struct memhp_vmem_drv *vm)
+/*
+ * Unplug what an earlier failure left PLUGGED but not added.
+ *
+ * Return: 0, or virtio_mem_send_unplug_request()'s error.
+ */
+static int virtio_mem_unplug_pending_mb(struct memhp_vmem_drv *vm)
 {
 	unsigned long id;
 	int rc;
 
 	if (!vm->in_sbm) {
-		for_each_id(vm, id, MEMHP_VMEM_BBM_PLUGGED)
+		virtio_mem_bbm_for_each_bb(vm, id, MEMHP_VMEM_BBM_PLUGGED)
 		{
-			rc = send_unplug_request(vm, bb_id_to_phys(vm, id), vm->bb_size);
+			rc = virtio_mem_bbm_unplug_bb(vm, id);
 			if (rc)
 				return rc;
-			set_state(vm, id, MEMHP_VMEM_BBM_UNUSED);
+			virtio_mem_bbm_set_bb_state(vm, id, MEMHP_VMEM_BBM_UNUSED);
 		}
 		return 0;
 	}
-	for_each_id(vm, id, MEMHP_VMEM_SBM_PLUGGED)
+	virtio_mem_sbm_for_each_mb(vm, id, MEMHP_VMEM_SBM_PLUGGED)
 	{
-		rc = sbm_unplug_mb(vm, id);
+		rc = virtio_mem_sbm_unplug_mb(vm, id);
 		if (rc)
 			return rc;
-		set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
 	}
 	return 0;
 }
 
-static void refresh_config(struct memhp_vmem_drv *vm)
+/* ---- The work ------------------------------------------------------------------------------ */
+
+static void virtio_mem_refresh_config(struct memhp_vmem_drv *vm)
 {
 	struct memhp_virtio_mem_config cfg;
 	uint64_t plugged, end_addr, unit = vm->in_sbm ? vm->mb_size : vm->bb_size;
@@ -1398,21 +1764,20 @@ static void virtio_mem_run_wq(struct memhp_vmem_drv *vm)
 retry:
 	rc = 0;
 	if (atomic_load(&vm->unplug_all_required))
-		rc = send_unplug_all_request(vm);
+		rc = virtio_mem_send_unplug_all_request(vm);
 	if (atomic_exchange(&vm->config_changed, false))
-		refresh_config(vm);
+		virtio_mem_refresh_config(vm);
 	if (!rc)
-		rc = unplug_pending_mb(vm);
+		rc = virtio_mem_unplug_pending_mb(vm);
 	plugged = atomic_load(&vm->plugged_size);
 	requested = atomic_load(&vm->requested_size);
 	if (!rc && requested != plugged) {
 		if (requested > plugged) {
 			diff = requested - plugged;
-			rc = vm->in_sbm ? sbm_plug_request(vm, diff) : bbm_plug_request(vm, diff);
+			rc = virtio_mem_plug_request(vm, diff);
 		} else {
 			diff = plugged - requested;
-			rc = vm->in_sbm ? sbm_unplug_request(vm, diff)
-					: bbm_unplug_request(vm, diff);
+			rc = virtio_mem_unplug_request(vm, diff);
 		}
 	}
 	atomic_store(&vm->last_rc, rc);
@@ -1429,6 +1794,13 @@ retry:
 	case -ETXTBSY: /* the device is busy */
 	case -EBUSY:   /* nothing could be unplugged */
 	case -ENOMEM:
+	/* The request went unanswered (a broken or reset device, one going
+	 * away, or a call from the device's own thread). Linux's callers turn
+	 * a failed virtqueue_add_sgs() into -ENOMEM and come here; memhp keeps
+	 * the errno so that last_rc says what happened. */
+	case -EIO:
+	case -ENODEV:
+	case -EDEADLK:
 		arm_timer(vm);
 		break;
 	case -EAGAIN: /* the config changed, or a NACK */
@@ -1442,6 +1814,16 @@ retry:
 	memhp_event_emit(vm->m, &(const struct memhp_event){ .type = MEMHP_EV_VMEM_WORK_DONE,
 							     .vmem_work = { .ret = rc } });
 	atomic_store(&vm->wq_active, false);
+}
+
+/* The period doubles before the work is queued: a worker that succeeds at
+ * once resets it after us, not before. */
+static void virtio_mem_timer_expired(struct memhp_vmem_drv *vm)
+{
+	pthread_mutex_lock(&vm->wq_lock);
+	vm->retry_timer_ms = MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
+	pthread_mutex_unlock(&vm->wq_lock);
+	virtio_mem_retry(vm);
 }
 
 static void queue_work(struct memhp_vmem_drv *vm)
@@ -1556,22 +1938,11 @@ void memhp_vmem_drv_advance(struct memhp_vmem_drv *vm, uint64_t ms)
 	vm->now_ms += ms;
 	if (vm->timer_armed && vm->timer_due_ms <= vm->now_ms) {
 		vm->timer_armed = false;
-		vm->retry_timer_ms =
-			MIN(vm->retry_timer_ms * 2, (uint64_t)MEMHP_VMEM_RETRY_TIMER_MAX_MS);
 		fire = true;
 	}
 	pthread_mutex_unlock(&vm->wq_lock);
 	if (fire)
-		virtio_mem_retry(vm);
-}
-
-static void config_changed_cb(struct memhp_vmem_dev *dev, void *priv)
-{
-	struct memhp_vmem_drv *vm = priv;
-
-	(void)dev;
-	atomic_store(&vm->config_changed, true);
-	virtio_mem_retry(vm);
+		virtio_mem_timer_expired(vm);
 }
 
 /* ---- Probe and remove ------------------------------------------------------------------- */
@@ -1583,20 +1954,31 @@ void memhp_vmem_drv_params_init(struct memhp_vmem_drv_params *p)
 	p->bbm_safe_unplug = true;
 }
 
-static bool is_pow2(uint64_t x)
+static bool is_power_of_2(uint64_t x)
 {
 	return x && !(x & (x - 1));
 }
 
 /* What probing found wrong, for whoever watches (the driver warns too). */
-static void probe_problem(struct memhp_vmem_drv *vm, enum memhp_vmem_probe_problem problem, int ret)
+static void virtio_mem_probe_problem(struct memhp_vmem_drv *vm,
+				     enum memhp_vmem_probe_problem problem, int ret)
 {
 	memhp_event_emit(vm->m, &(const struct memhp_event){
 					.type = MEMHP_EV_VMEM_PROBE_PROBLEM,
 					.vmem_probe = { .problem = problem, .ret = ret } });
 }
 
-static int init_hotplug(struct memhp_vmem_drv *vm)
+/*
+ * Choose SBM or BBM, allocate the tracking, claim the region, register a
+ * memory group, the memory notifier and the device; a failure undoes the
+ * steps before it.
+ *
+ * Return: 0, -ENOMEM, -EBUSY (the region overlaps a claim or present
+ * memory, as after a driver was removed with memory left added), -ENOSPC
+ * or -EINVAL (no memory group), -EEXIST (the notifier), or
+ * register_virtio_mem_device()'s error.
+ */
+static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 {
 	const uint64_t pageblock = (uint64_t)memhp_pageblock_nr_pages(vm->m) << MEMHP_PAGE_SHIFT;
 	uint64_t unit, sb_size, addr;
@@ -1604,7 +1986,7 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 
 	vm->mb_size = memhp_block_size(vm->m);
 	if (vm->addr % vm->mb_size || (vm->addr + vm->region_size) % vm->mb_size)
-		probe_problem(vm, MEMHP_VMEM_PROBE_UNALIGNED, 0);
+		virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_UNALIGNED, 0);
 	if (vm->addr % vm->mb_size)
 		vmem_warn(vm, "The alignment of the physical start address can make some memory "
 			      "unusable.");
@@ -1618,23 +2000,23 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 		vm->sb_size = sb_size;
 		vm->sbs_per_mb = (unsigned int)(vm->mb_size / sb_size);
 		addr = vm->addr + vm->mb_size - 1;
-		vm->first_id = phys_to_mb_id(vm, addr);
+		vm->first_id = virtio_mem_phys_to_mb_id(vm, addr);
 		unit = vm->mb_size;
 	} else {
 		vm->bb_size = MAX(vm->device_block_size, vm->mb_size);
 		if (vm->p.bbm_block_size) {
-			if (!is_pow2(vm->p.bbm_block_size)) {
-				probe_problem(vm, MEMHP_VMEM_PROBE_BBM_NOT_POW2, 0);
+			if (!is_power_of_2(vm->p.bbm_block_size)) {
+				virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_BBM_NOT_POW2, 0);
 				vmem_warn(vm, "bbm_block_size is not a power of 2");
 			} else if (vm->p.bbm_block_size < vm->bb_size) {
-				probe_problem(vm, MEMHP_VMEM_PROBE_BBM_TOO_SMALL, 0);
+				virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_BBM_TOO_SMALL, 0);
 				vmem_warn(vm, "bbm_block_size is too small");
 			} else {
 				vm->bb_size = vm->p.bbm_block_size;
 			}
 		}
 		addr = vm->addr + vm->bb_size - 1;
-		vm->first_id = phys_to_bb_id(vm, addr);
+		vm->first_id = virtio_mem_phys_to_bb_id(vm, addr);
 		vm->offline_threshold = MAX(2 * vm->bb_size, vm->offline_threshold);
 		unit = vm->bb_size;
 	}
@@ -1657,22 +2039,19 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 
 		vm->sb_bitmap = calloc((bits + BITS_PER_LONG_ - 1) / BITS_PER_LONG_,
 				       sizeof(*vm->sb_bitmap));
-		if (!vm->sb_bitmap)
-			return -ENOMEM;
+		if (!vm->sb_bitmap) {
+			rc = -ENOMEM;
+			goto out_free_states;
+		}
 	}
 
-	rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
-	if (rc) {
-		probe_problem(vm, MEMHP_VMEM_PROBE_REGION_BUSY, rc);
-		vmem_warn(vm, "could not reserve device region");
-		vmem_info(vm, "reloading the driver is not supported");
-		return -EBUSY;
-	}
-	vm->resource_claimed = true;
+	rc = virtio_mem_create_resource(vm);
+	if (rc)
+		goto out_free_states;
 	rc = memhp_memory_group_register_dynamic(vm->m, vm->nid,
 						 (unsigned long)(unit >> MEMHP_PAGE_SHIFT));
 	if (rc < 0)
-		return rc;
+		goto out_del_resource;
 	vm->mgid = rc;
 	if (atomic_load(&vm->plugged_size)) {
 		atomic_store(&vm->unplug_all_required, true);
@@ -1682,23 +2061,81 @@ static int init_hotplug(struct memhp_vmem_drv *vm)
 	vm->nb.priv = vm;
 	rc = memhp_register_memory_notifier(vm->m, &vm->nb);
 	if (rc)
-		return rc;
+		goto out_unreg_group;
 	rc = register_virtio_mem_device(vm);
+	if (rc)
+		goto out_unreg_mem;
+	return 0;
+out_unreg_mem:
+	memhp_unregister_memory_notifier(vm->m, &vm->nb);
+out_unreg_group:
+	memhp_memory_group_unregister(vm->m, vm->mgid);
+out_del_resource:
+	virtio_mem_delete_resource(vm);
+out_free_states:
+	free((void *)vm->sb_bitmap);
+	free((void *)vm->states);
+	return rc;
+}
+
+/*
+ * Read what cannot change in the config, check it, and set up hotplug.
+ *
+ * Return: 0, -EINVAL (block size not a power of two, empty region, or a
+ * region beyond the address space), or virtio_mem_init_hotplug()'s error.
+ */
+static int virtio_mem_init(struct memhp_vmem_drv *vm)
+{
+	struct memhp_virtio_mem_config cfg;
+
+	memhp_vmem_dev_read_config(vm->dev, &cfg);
+	atomic_store(&vm->plugged_size, le64toh(cfg.plugged_size));
+	vm->device_block_size = le64toh(cfg.block_size);
+	vm->addr = le64toh(cfg.addr);
+	vm->region_size = le64toh(cfg.region_size);
+	vm->nid = 0; /* memory_add_physaddr_to_nid(): one node */
+	vmem_info(vm, "start address: 0x%llx", (unsigned long long)vm->addr);
+	vmem_info(vm, "region size: 0x%llx", (unsigned long long)vm->region_size);
+	vmem_info(vm, "device block size: 0x%llx", (unsigned long long)vm->device_block_size);
+	/* CONFIG_NUMA, and the device has a node. */
+	vmem_info(vm, "nid: %d", vm->nid);
+	if (!is_power_of_2(vm->device_block_size) || !vm->region_size ||
+	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(vm->m) << MEMHP_PAGE_SHIFT))
+		return -EINVAL;
+	return virtio_mem_init_hotplug(vm);
+}
+
+/*
+ * Claim the device's region, so that nobody else can add memory there.
+ *
+ * Return: 0, or -EBUSY whatever the claim failed with, as Linux does.
+ */
+static int virtio_mem_create_resource(struct memhp_vmem_drv *vm)
+{
+	int rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
+
 	if (rc) {
-		memhp_unregister_memory_notifier(vm->m, &vm->nb);
-		return rc;
+		virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_REGION_BUSY, rc);
+		vmem_warn(vm, "could not reserve device region");
+		vmem_info(vm, "reloading the driver is not supported");
+		return -EBUSY;
 	}
 	return 0;
 }
 
-static void free_driver(struct memhp_vmem_drv *vm)
+static void virtio_mem_delete_resource(struct memhp_vmem_drv *vm)
 {
-	if (vm->mgid >= 0)
-		memhp_memory_group_unregister(vm->m, vm->mgid);
-	if (vm->resource_claimed)
-		memhp_release_mem_region(vm->m, vm->addr, vm->region_size);
-	free((void *)vm->states);
-	free((void *)vm->sb_bitmap);
+	memhp_release_mem_region(vm->m, vm->addr, vm->region_size);
+}
+
+static bool virtio_mem_has_memory_added(struct memhp_vmem_drv *vm)
+{
+	return memhp_range_has_system_ram(vm->m, vm->addr, vm->region_size);
+}
+
+/* kfree(vm), and what a pthread lock needs besides. */
+static void virtio_mem_free(struct memhp_vmem_drv *vm)
+{
 	pthread_mutex_destroy(&vm->hotplug_mutex);
 	pthread_mutex_destroy(&vm->removal_lock);
 	pthread_mutex_destroy(&vm->wq_lock);
@@ -1710,7 +2147,6 @@ static void free_driver(struct memhp_vmem_drv *vm)
 int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 			 const struct memhp_vmem_drv_params *params, struct memhp_vmem_drv **out)
 {
-	struct memhp_virtio_mem_config cfg;
 	struct memhp_vmem_drv *vm;
 	int rc;
 
@@ -1720,18 +2156,10 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 		return -ENOMEM;
 	vm->m = m;
 	vm->dev = dev;
-	vm->mgid = -1;
 	if (params)
 		vm->p = *params;
 	else
 		memhp_vmem_drv_params_init(&vm->p);
-	rc = next_device_index(m);
-	if (rc < 0) {
-		free(vm);
-		return rc;
-	}
-	vm->index = (unsigned int)rc;
-	snprintf(vm->name, sizeof(vm->name), "virtio%u", vm->index);
 	atomic_store(&vm->unplug_online, vm->p.unplug_online);
 	pthread_mutex_init(&vm->hotplug_mutex, NULL);
 	pthread_mutex_init(&vm->removal_lock, NULL);
@@ -1740,59 +2168,49 @@ int memhp_vmem_drv_probe(struct memhp_machine *m, struct memhp_vmem_dev *dev,
 	pthread_cond_init(&vm->wq_cond, NULL);
 	vm->retry_timer_ms = MEMHP_VMEM_RETRY_TIMER_MIN_MS;
 
-	/* 6.1 accepts ACPI_PXM (with ACPI NUMA, as Debian's kernel has) and
-	 * UNPLUGGED_INACCESSIBLE (supported since 5.16). */
+	/* What the virtio core does before it calls probe: name the device
+	 * and negotiate features. 6.1 accepts ACPI_PXM (with ACPI NUMA, as
+	 * Debian's kernel has) and UNPLUGGED_INACCESSIBLE (since 5.16). */
+	rc = next_device_index(m);
+	if (rc < 0)
+		goto out_free_vm;
+	vm->index = (unsigned int)rc;
+	snprintf(vm->name, sizeof(vm->name), "virtio%u", vm->index);
 	rc = memhp_vmem_dev_ack_features(
 		dev,
 		memhp_vmem_dev_features(dev) &
 			(1ULL << MEMHP_VIRTIO_F_VERSION_1 | 1ULL << MEMHP_VIRTIO_MEM_F_ACPI_PXM |
 			 1ULL << MEMHP_VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE));
-	if (rc) {
-		free_driver(vm);
-		return rc;
-	}
-	memhp_vmem_dev_read_config(dev, &cfg);
-	atomic_store(&vm->plugged_size, le64toh(cfg.plugged_size));
-	vm->device_block_size = le64toh(cfg.block_size);
-	vm->addr = le64toh(cfg.addr);
-	vm->region_size = le64toh(cfg.region_size);
-	vm->nid = 0; /* memory_add_physaddr_to_nid(): one node */
-	vmem_info(vm, "start address: 0x%llx", (unsigned long long)vm->addr);
-	vmem_info(vm, "region size: 0x%llx", (unsigned long long)vm->region_size);
-	vmem_info(vm, "device block size: 0x%llx", (unsigned long long)vm->device_block_size);
-	/* CONFIG_NUMA, and the device has a node. */
-	vmem_info(vm, "nid: %d", vm->nid);
-	if (!is_pow2(vm->device_block_size) || !vm->region_size ||
-	    vm->addr + vm->region_size > ((uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT)) {
-		free_driver(vm);
-		return -EINVAL;
-	}
-	rc = init_hotplug(vm);
-	if (rc) {
-		free_driver(vm);
-		return rc;
-	}
+	if (rc)
+		goto out_free_vm;
+
+	rc = virtio_mem_init(vm);
+	if (rc)
+		goto out_free_vm;
 	if (!vm->p.sync) {
 		if (pthread_create(&vm->worker, NULL, worker, vm)) {
-			memhp_vmem_drv_remove(vm);
-			return -ENOMEM;
+			rc = -ENOMEM;
+			goto out_deinit_hotplug;
 		}
 		vm->have_worker = true;
 	}
-	memhp_vmem_dev_set_config_changed(dev, config_changed_cb, vm);
 	/* virtio_device_ready(), then look at the config once. */
+	memhp_vmem_dev_set_config_changed(dev, virtio_mem_config_changed, vm);
 	atomic_store(&vm->config_changed, true);
 	queue_work(vm);
 	*out = vm;
 	return 0;
+out_deinit_hotplug:
+	virtio_mem_deinit_hotplug(vm);
+out_free_vm:
+	virtio_mem_free(vm);
+	return rc;
 }
 
-void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
+static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm)
 {
-	unsigned long id;
+	unsigned long mb_id;
 
-	if (!vm)
-		return;
 	/* No more work, no more onlining or offlining of our memory. */
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	pthread_mutex_lock(&vm->removal_lock);
@@ -1800,6 +2218,7 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 	pthread_mutex_unlock(&vm->removal_lock);
 	pthread_mutex_unlock(&vm->hotplug_mutex);
 	memhp_vmem_dev_set_config_changed(vm->dev, NULL, NULL);
+	/* cancel_work_sync() */
 	pthread_mutex_lock(&vm->wq_lock);
 	vm->stop = true;
 	pthread_cond_broadcast(&vm->wq_cond);
@@ -1807,28 +2226,49 @@ void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
 	if (vm->have_worker)
 		pthread_join(vm->worker, NULL);
 
-	if (vm->in_sbm && vm->states) {
-		for_each_id(vm, id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
+	/* Unregistered, the callbacks would not see user space online
+	 * these: remove them while they are ours. */
+	if (vm->in_sbm) {
+		virtio_mem_sbm_for_each_mb(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 		{
-			if (memhp_remove_memory(vm->m, mb_id_to_phys(vm, id), vm->mb_size))
+			if (virtio_mem_sbm_remove_mb(vm, mb_id))
 				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
 					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
-					     id);
+					     mb_id);
 			else
-				set_state(vm, id, MEMHP_VMEM_SBM_UNUSED);
+				virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 		}
 	}
 	unregister_virtio_mem_device(vm);
 	memhp_unregister_memory_notifier(vm->m, &vm->nb);
-	if (memhp_range_has_system_ram(vm->m, vm->addr, vm->region_size)) {
+	if (virtio_mem_has_memory_added(vm)) {
 		/* The memory stays; so do its resource and group. */
 		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-memory-left",
 			     "virtio_mem: device still has system memory added");
 		vmem_warn(vm, "device still has system memory added");
-		vm->resource_claimed = false;
-		vm->mgid = -1;
+	} else {
+		virtio_mem_delete_resource(vm);
+		memhp_memory_group_unregister(vm->m, vm->mgid);
 	}
-	free_driver(vm);
+	free((void *)vm->states);
+	free((void *)vm->sb_bitmap);
+}
+
+void memhp_vmem_drv_remove(struct memhp_vmem_drv *vm)
+{
+	if (!vm)
+		return;
+	virtio_mem_deinit_hotplug(vm);
+	virtio_mem_free(vm);
+}
+
+static void virtio_mem_config_changed(struct memhp_vmem_dev *dev, void *priv)
+{
+	struct memhp_vmem_drv *vm = priv;
+
+	(void)dev;
+	atomic_store(&vm->config_changed, true);
+	virtio_mem_retry(vm);
 }
 
 /* ---- Reading ------------------------------------------------------------------------------- */
@@ -1864,7 +2304,7 @@ int memhp_vmem_drv_block_state(struct memhp_vmem_drv *vm, unsigned long id)
 {
 	if (id < vm->first_id || id >= vm->next_id)
 		return -ENOENT;
-	return get_state(vm, id);
+	return virtio_mem_get_state(vm, id);
 }
 
 const char *memhp_vmem_sbm_state_name(int state)
@@ -1885,13 +2325,14 @@ const char *memhp_vmem_bbm_state_name(int state)
 }
 
 /* Is every page of [pfn, pfn + nr) fake-offline as the protocol wants it? */
-static bool range_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn, unsigned long nr)
+static bool virtio_mem_range_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
+					  unsigned long nr)
 {
 	for (unsigned long i = 0; i < nr; i++) {
 		struct memhp_page *p = memhp_pfn_to_online_page(vm->m, pfn + i);
 
 		if (!p || !memhp_PageOffline(p) || memhp_page_count(p) != 1 ||
-		    (skippable_protocol(vm) && !memhp_PageOfflineSkippable(p)))
+		    (virtio_mem_skippable_protocol(vm) && !memhp_PageOfflineSkippable(p)))
 			return false;
 	}
 	return true;
@@ -1905,16 +2346,17 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 
 	pthread_mutex_lock(&vm->hotplug_mutex);
 	for (unsigned long id = vm->first_id; id < vm->next_id; id++) {
-		const int state = get_state(vm, id);
+		const int state = virtio_mem_get_state(vm, id);
 		const unsigned long per = vm->in_sbm ? vm->sbs_per_mb : 1;
 		const bool online = vm->in_sbm && state >= MEMHP_VMEM_SBM_KERNEL;
 
 		for (unsigned long sb = 0; sb < per; sb++) {
-			const uint64_t addr =
-				(vm->in_sbm ? mb_id_to_phys(vm, id) : bb_id_to_phys(vm, id)) +
-				sb * unit;
-			bool drv_plugged = vm->in_sbm ? test_sb_plugged(vm, id, sb, 1)
-						      : state != MEMHP_VMEM_BBM_UNUSED;
+			const uint64_t addr = (vm->in_sbm ? virtio_mem_mb_id_to_phys(vm, id)
+							  : virtio_mem_bb_id_to_phys(vm, id)) +
+					      sb * unit;
+			bool drv_plugged = vm->in_sbm
+						   ? virtio_mem_sbm_test_sb_plugged(vm, id, sb, 1)
+						   : state != MEMHP_VMEM_BBM_UNUSED;
 
 			if (vm->in_sbm && state == MEMHP_VMEM_SBM_UNUSED)
 				drv_plugged = false;
@@ -1935,8 +2377,9 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 			}
 			plugged += drv_plugged ? unit : 0;
 			if (online && !drv_plugged &&
-			    !range_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-						(unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
+			    !virtio_mem_range_fake_offline(
+				    vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+				    (unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
 				memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
 					     "virtio-mem-check",
 					     "unplugged sub-block of online memory%lu is not "

@@ -322,7 +322,7 @@ online_page_cb:		/* C: online_pages_range, online_page_callback, virtio_mem_onli
 	for (i : 0 .. NPAGES - 1) {
 		if
 		:: i < NDRV ->
-set_fake_offline:	/* C: set_fake_offline */
+set_fake_offline:	/* C: virtio_mem_set_fake_offline */
 			atomic {
 				pg_offline[i] = true;
 				pg_skippable[i] = SKIPPABLE_RULE;
@@ -406,7 +406,7 @@ going_offline:		/* C: memory_notify */
 drv_going_offline:	/* C: virtio_mem_memory_notifier_cb */
 		hotplug_active = true;
 #if !SKIPPABLE_RULE
-fake_offline_going_offline:	/* C: fake_offline_going_offline, memhp_adjust_managed_page_count */
+fake_offline_going_offline:	/* C: virtio_mem_fake_offline_going_offline, memhp_adjust_managed_page_count */
 		managed = managed + NDRV;	/* offline_pages() takes the whole range */
 #ifndef RACE_2019
 		for (i : 0 .. NDRV - 1) {
@@ -570,7 +570,7 @@ cancel_offline:		/* C: memory_notify */
 	:: CANCEL_GUARD ->
 drv_cancel_offline:	/* C: virtio_mem_memory_notifier_cb */
 #if !SKIPPABLE_RULE
-fake_offline_cancel_offline:	/* C: fake_offline_cancel_offline, memhp_page_ref_inc */
+fake_offline_cancel_offline:	/* C: virtio_mem_fake_offline_cancel_offline, memhp_page_ref_inc */
 		managed = managed - NDRV;
 #ifndef RACE_2019
 		for (i : 0 .. NDRV - 1) {
