@@ -908,8 +908,10 @@ static inline bool migratetype_is_mergeable(int mt)
 	return mt < MIGRATE_PCPTYPES;
 }
 
-/* machine.c */
+/* physmem.c: the machine whose memmap holds @page. */
 struct memhp_machine *page_machine(const struct memhp_page *page);
+
+/* fault.c: is this call of fault point @fault one that fails? */
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
 
 /*
@@ -1193,7 +1195,14 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 		  struct zone *zone, struct memory_group *group);
 void mem_hotplug_begin(struct memhp_machine *m);
 void mem_hotplug_done(struct memhp_machine *m);
+
+/* boot.c: check @cfg and derive its geometry, then whether the host has the
+ * memory it needs (*@budget: the descriptors' budget); the reason is in
+ * memhp_config_error(). Returns 0, -EINVAL or -ENOMEM. */
+int mhp_config_check(struct memhp_config *cfg, int64_t *budget);
 int add_boot_memory(struct memhp_machine *m);
+/* The boot log's memory lines, as 6.1 prints them. */
+void print_boot_memory(struct memhp_machine *m);
 
 /* memory_block.c */
 int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,
