@@ -651,12 +651,23 @@ struct lua_event_view {
 
 static struct lua_event_view lua_event_view(const struct memhp_event *ev)
 {
-	struct lua_event_view v = { .kind = "instant" };
+	static const char *const kinds[MEMHP_NR_EVENT_TYPES] = {
+		[MEMHP_TP_OP_BEGIN] = "op_begin",
+		[MEMHP_TP_OP_END] = "op_end",
+		[MEMHP_TP_PHASE_BEGIN] = "phase_begin",
+		[MEMHP_TP_PHASE_END] = "phase_end",
+		[MEMHP_TP_NOTIFY_BEGIN] = "notify_begin",
+		[MEMHP_TP_NOTIFY_END] = "notify",
+		[MEMHP_TP_MIGRATE_ROUND_BEGIN] = "migrate_round_begin",
+		[MEMHP_TP_MIGRATE_ROUND_END] = "migrate_round",
+		[MEMHP_TP_PAGEBLOCK_ISOLATED] = "pageblock_isolated",
+		[MEMHP_TP_PAGEBLOCK_UNISOLATED] = "pageblock_unisolated",
+	};
+	struct lua_event_view v = { .kind = kinds[ev->type] ? kinds[ev->type] : "instant" };
 
 	switch (ev->type) {
 	case MEMHP_TP_OP_BEGIN:
 	case MEMHP_TP_OP_END:
-		v.kind = ev->type == MEMHP_TP_OP_BEGIN ? "op_begin" : "op_end";
 		v.start_pfn = ev->op.start_pfn;
 		v.nr_pages = ev->op.nr_pages;
 		if (ev->type == MEMHP_TP_OP_END && ev->op.op == MEMHP_OP_OFFLINE_PAGES)
@@ -667,7 +678,6 @@ static struct lua_event_view lua_event_view(const struct memhp_event *ev)
 		break;
 	case MEMHP_TP_PHASE_BEGIN:
 	case MEMHP_TP_PHASE_END:
-		v.kind = ev->type == MEMHP_TP_PHASE_BEGIN ? "phase_begin" : "phase_end";
 		v.start_pfn = ev->phase.start_pfn;
 		v.nr_pages = ev->phase.nr_pages;
 		v.arg = (long)ev->phase.pages_moved;
@@ -675,15 +685,12 @@ static struct lua_event_view lua_event_view(const struct memhp_event *ev)
 		break;
 	case MEMHP_TP_NOTIFY_BEGIN:
 	case MEMHP_TP_NOTIFY_END:
-		v.kind = ev->type == MEMHP_TP_NOTIFY_BEGIN ? "notify_begin" : "notify";
 		v.start_pfn = ev->notify.start_pfn;
 		v.nr_pages = ev->notify.nr_pages;
 		v.ret = ev->notify.ret;
 		break;
 	case MEMHP_TP_MIGRATE_ROUND_BEGIN:
 	case MEMHP_TP_MIGRATE_ROUND_END:
-		v.kind = ev->type == MEMHP_TP_MIGRATE_ROUND_BEGIN ? "migrate_round_begin"
-								  : "migrate_round";
 		v.start_pfn = ev->round.from_pfn;
 		v.nr_pages = ev->round.nr_pages;
 		v.arg = (long)ev->round.pages_moved;
@@ -691,8 +698,6 @@ static struct lua_event_view lua_event_view(const struct memhp_event *ev)
 		break;
 	case MEMHP_TP_PAGEBLOCK_ISOLATED:
 	case MEMHP_TP_PAGEBLOCK_UNISOLATED:
-		v.kind = ev->type == MEMHP_TP_PAGEBLOCK_ISOLATED ? "pageblock_isolated"
-								 : "pageblock_unisolated";
 		v.start_pfn = ev->pageblock.start_pfn;
 		v.nr_pages = ev->pageblock.nr_pages;
 		if (ev->type == MEMHP_TP_PAGEBLOCK_UNISOLATED)

@@ -771,6 +771,28 @@ static void fmt_finding(const struct memhp_ev_finding *f, char *text, size_t len
 		snprintf(text, len, "!! %s at pfn %#lx: %s", f->rule, f->pfn, f->detail);
 }
 
+/* What a span ended with: its errno, and for an offline its rounds, for
+ * its migration the pages it moved. */
+static void fmt_span_result(const struct memhp_event *ev, char *res, size_t len)
+{
+	char err[RUN_SIZE_STR];
+
+	if (ev->type == MEMHP_TP_OP_END) {
+		run_errno_str(ev->op.ret, err);
+		if (ev->op.op == MEMHP_OP_OFFLINE_PAGES)
+			snprintf(res, len, "%s (%lu round%s)", err, ev->op.rounds,
+				 ev->op.rounds == 1 ? "" : "s");
+		else
+			snprintf(res, len, "%s", err);
+	} else {
+		run_errno_str(ev->phase.ret, err);
+		if (ev->phase.phase == MEMHP_PHASE_MIGRATE)
+			snprintf(res, len, "%s (%lu pages moved)", err, ev->phase.pages_moved);
+		else
+			snprintf(res, len, "%s", err);
+	}
+}
+
 static void tl_event_cb(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct tl_machine *tm = priv;
@@ -819,29 +841,12 @@ static void tl_event_cb(struct memhp_machine *m, const struct memhp_event *ev, v
 		span_begin(tl, th, e.ts, text);
 		break;
 	case MEMHP_TP_OP_END:
-		e.ph = 'E';
-		e.kind = TL_OP;
-		run_errno_str(ev->op.ret, err);
-		if (ev->op.op == MEMHP_OP_OFFLINE_PAGES)
-			snprintf(res, sizeof(res), "%s (%lu round%s)", err, ev->op.rounds,
-				 ev->op.rounds == 1 ? "" : "s");
-		else
-			snprintf(res, sizeof(res), "%s", err);
-		if (!tl->opt.max_depth)
-			print_hidden_printk(tl, th, e.ts);
-		span_end(tl, th, e.ts, res);
-		break;
 	case MEMHP_TP_PHASE_END:
 		e.ph = 'E';
-		e.kind = TL_PHASE;
-		run_errno_str(ev->phase.ret, err);
-		if (ev->phase.phase == MEMHP_PHASE_MIGRATE) {
-			snprintf(res, sizeof(res), "%s (%lu pages moved)", err,
-				 ev->phase.pages_moved);
+		e.kind = ev->type == MEMHP_TP_OP_END ? TL_OP : TL_PHASE;
+		fmt_span_result(ev, res, sizeof(res));
+		if (ev->type == MEMHP_TP_PHASE_END && ev->phase.phase == MEMHP_PHASE_MIGRATE)
 			print_hidden_rounds(tl, th, e.ts);
-		} else {
-			snprintf(res, sizeof(res), "%s", err);
-		}
 		if (!tl->opt.max_depth)
 			print_hidden_printk(tl, th, e.ts);
 		span_end(tl, th, e.ts, res);
