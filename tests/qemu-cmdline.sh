@@ -129,8 +129,26 @@ refused "two balloons" "$P: -device virtio-balloon-pci,id=b1: Only one balloon d
 	-m 1G -device virtio-balloon-pci,id=b0 -device virtio-balloon-pci,id=b1
 refused "free page hinting without an iothread" "$P: -device virtio-balloon-pci,id=b0,free-page-hint=on: 'free-page-hint' requires 'iothread' to be set" \
 	-m 1G -device virtio-balloon-pci,id=b0,free-page-hint=on
-refused "-numa: not modelled, by name" "$P: -numa node,nodeid=0: memhp: one NUMA node only: NUMA is not modelled" \
+refused "-numa without memory for the RAM" "$P: total memory for NUMA nodes (0x0) should equal RAM size (0x40000000)" \
 	-m 1G -numa node,nodeid=0
+refused "-numa: a gap in the node ids" "$P: numa: Node ID missing: 1" \
+	-m 2G -object memory-backend-ram,id=r0,size=1G -object memory-backend-ram,id=r1,size=1G \
+	-numa node,nodeid=0,memdev=r0 -numa node,nodeid=2,memdev=r1
+refused "-numa: a backend that is not there" "$P: -numa node,nodeid=0,memdev=rx: memdev=rx is ambiguous" \
+	-m 2G -object memory-backend-ram,id=r0,size=1G -numa node,nodeid=0,memdev=rx
+refused "-numa: a node id twice" "$P: -numa node,nodeid=0,memdev=r0: Duplicate NUMA nodeid: 0" \
+	-m 2G -object memory-backend-ram,id=r0,size=2G -numa node,nodeid=0,memdev=r0 -numa node,nodeid=0,memdev=r0
+refused "-numa: a CPU beyond -smp" "$P: -numa node,nodeid=0,memdev=r0,cpus=0-2: CPU index (2) should be smaller than maxcpus (2)" \
+	-m 2G -smp 2 -object memory-backend-ram,id=r0,size=2G -numa node,nodeid=0,memdev=r0,cpus=0-2
+refused "-numa: one backend for two nodes" "$P: memory backend r0 can't be used multiple times." \
+	-m 2G -object memory-backend-ram,id=r0,size=1G -object memory-backend-ram,id=r1,size=1G \
+	-numa node,nodeid=0,memdev=r0 -numa node,memdev=r0,nodeid=1
+refused "a DIMM on a node that is not there" "$P: -device pc-dimm,id=d0,memdev=m0,node=1: 'DIMM property node has value 1' which exceeds the number of numa nodes: 1" \
+	-m 2G,slots=2,maxmem=4G -object memory-backend-ram,id=r0,size=2G -numa node,nodeid=0,memdev=r0 \
+	-object memory-backend-ram,id=m0,size=1G -device pc-dimm,id=d0,memdev=m0,node=1
+refused "virtio-mem on a node that is not there" "$P: -device virtio-mem-pci,id=d0,memdev=m0,node=1: 'node' property has value '1', which exceedsthe number of numa nodes: 1" \
+	-m 2G,slots=2,maxmem=4G -object memory-backend-ram,id=r0,size=2G -numa node,nodeid=0,memdev=r0 \
+	-object memory-backend-ram,id=m0,size=1G -device virtio-mem-pci,id=d0,memdev=m0,node=1
 refused "-S: not modelled, by name" "$P: -S: memhp: the guest runs from the start: there is no paused machine to continue" \
 	-m 1G -S
 refused "another machine type" "$P: -machine pc: memhp: the machine is q35 (pc-q35-7.2), not pc" \
@@ -142,5 +160,21 @@ check "a key twice in one -object: QEMU takes it" start_serve -m 1G,slots=2,maxm
 	-qmp "unix:$TEST_TMP/qmp"
 is "$(python3 "$HERE/qmp.py" "$TEST_TMP/qmp" raw '{"execute": "qom-get", "arguments": {"path": "/objects/m0", "property": "size"}}')" \
 	'{"return": 536870912}' "... and the last value counts"
+stop_serve
+
+# Linux 6.1 under this command line (docs/linux-comparison.md, case m):
+# both nodes have memory and a CPU, node1 links its 8 boot blocks and the
+# DIMM's 8, the distances are QEMU's defaults.
+check "-numa node: two nodes, a DIMM on node 1" start_serve -smp 2 -m 2G,slots=4,maxmem=16G \
+	-object memory-backend-ram,id=r0,size=1G -object memory-backend-ram,id=r1,size=1G \
+	-numa node,nodeid=0,memdev=r0,cpus=0 -numa node,nodeid=1,memdev=r1,cpus=1 \
+	-object memory-backend-ram,id=m0,size=1G -device pc-dimm,id=d0,memdev=m0,node=1
+N=$MNT/sys/devices/system/node
+is "$(cat "$N/possible" "$N/online" "$N/has_memory" "$N/has_normal_memory" "$N/has_cpu")" \
+	"$(printf '0-1\n%.0s' 1 2 3 4 5)" "... every node mask is 0-1"
+is "$(ls "$N/node0" | grep -c '^memory') $(ls "$N/node1" | grep -c '^memory')" "8 16" \
+	"... node0 links 8 blocks, node1 16"
+is "$(cat "$N/node0/distance" "$N/node1/distance")" "$(printf '10 20\n20 10')" "... distances 10 20 / 20 10"
+is "$(cat "$MNT/proc/sys/vm/min_free_kbytes")" 67584 "... min_free_kbytes from three kernel zones"
 stop_serve
 finish

@@ -36,9 +36,13 @@ struct memhp_machine;
 #define MEMHP_MAX_CPUS 288
 /* x86's default SWIOTLB (IO_TLB_DEFAULT_SIZE). */
 #define MEMHP_SWIOTLB_SIZE (64ULL << 20)
-/* One node for now; the interfaces carry node ids all the same. */
-#define MEMHP_MAX_NUMNODES 1
+/* The most NUMA nodes a machine may have (QEMU takes 128; memhp keeps a
+ * pageblock's node and zone in five bits). */
+#define MEMHP_MAX_NUMNODES 8
 #define MEMHP_NUMA_NO_NODE (-1)
+/* SLIT distances QEMU reports without -numa dist (include/linux/topology.h). */
+#define MEMHP_LOCAL_DISTANCE 10
+#define MEMHP_REMOTE_DISTANCE 20
 
 #define MEMHP_KiB (1ULL << 10)
 #define MEMHP_MiB (1ULL << 20)
@@ -93,6 +97,25 @@ struct memhp_range {
 	uint64_t size;
 };
 
+/* Words of a CPU bitmap. */
+#define MEMHP_CPU_WORDS ((MEMHP_MAX_CPUS + 63) / 64)
+
+/*
+ * One NUMA node (QEMU's -numa node,nodeid=N,memdev=ID,cpus=LIST): the boot
+ * RAM it has and the CPUs it holds. Nodes take the boot RAM in address
+ * order, node 0 first (the SRAT QEMU builds); each node's share must end
+ * on a section boundary (memhp keeps one node per section).
+ */
+struct memhp_node_config {
+	uint64_t mem_size; /* 0: a memoryless node */
+	/* The node's CPUs (bit c: CPU c). CPUs no node names are node 0's,
+	 * as QEMU 7.2 places them on a q35 guest with one socket. */
+	uint64_t cpus[MEMHP_CPU_WORDS];
+	/* distance[n]: the SLIT entry to node n; 0 is QEMU's default
+	 * (MEMHP_LOCAL_DISTANCE to itself, MEMHP_REMOTE_DISTANCE otherwise). */
+	uint8_t distance[MEMHP_MAX_NUMNODES];
+};
+
 /* transparent_hugepage= (struct memhp_config, memhp/sysctl.h). Declared
  * here, not inside the struct, where C++ would scope it to the struct. */
 enum memhp_thp_mode {
@@ -114,6 +137,10 @@ struct memhp_config {
 	/* Boot memory: present and online when the machine is created. */
 	struct memhp_range boot[MEMHP_MAX_BOOT_RANGES];
 	unsigned int nr_boot;
+	/* NUMA nodes: 0 or 1 is one node with all boot RAM and every CPU;
+	 * up to MEMHP_MAX_NUMNODES, each as nodes[] says. */
+	unsigned int nr_nodes;
+	struct memhp_node_config nodes[MEMHP_MAX_NUMNODES];
 	uint64_t dma_limit;   /* ZONE_DMA below this (0: no ZONE_DMA) */
 	uint64_t dma32_limit; /* ZONE_DMA32 below this (0: none) */
 	/* What the booted kernel keeps for itself (memblock reservations):
@@ -246,6 +273,34 @@ MEMHP_API int memhp_host_claim(struct memhp_machine *m, uint64_t start, uint64_t
 MEMHP_API void memhp_host_unclaim(struct memhp_machine *m, uint64_t start, uint64_t size);
 /* Host pages of [start, start + size) that are resident (mincore). */
 MEMHP_API unsigned long memhp_host_resident(struct memhp_machine *m, uint64_t start, uint64_t size);
+
+/* ---- NUMA nodes --------------------------------------------------------
+ *
+ * Nodes 0 .. memhp_nr_node_ids() - 1 are possible; a node is online when it
+ * has boot memory or CPUs, or once memory is added to it (6.1's
+ * __try_online_node() from add_memory()).
+ */
+MEMHP_API int memhp_nr_node_ids(const struct memhp_machine *m);
+
+struct memhp_node_info {
+	bool online;
+	bool has_memory;	/* N_MEMORY: present pages in any zone */
+	bool has_normal_memory; /* N_NORMAL_MEMORY: in ZONE_NORMAL or below */
+	bool has_cpu;		/* N_CPU */
+	unsigned long node_start_pfn, node_spanned_pages, node_present_pages;
+	unsigned int nr_cpus;
+	uint64_t cpus[MEMHP_CPU_WORDS];
+	/* The zonelist's node order (build_zonelists()): itself first, then
+	 * the other nodes with memory, nearest first. */
+	int node_order[MEMHP_MAX_NUMNODES];
+	int nr_node_order;
+};
+/* 0, or -EINVAL for a node that is not possible. */
+MEMHP_API int memhp_node_info(struct memhp_machine *m, int nid, struct memhp_node_info *ni);
+/* node_distance(): the SLIT entry, or -1 when either node is not possible. */
+MEMHP_API int memhp_node_distance(const struct memhp_machine *m, int from, int to);
+/* cpu_to_node() of a guest CPU; MEMHP_NUMA_NO_NODE out of range. */
+MEMHP_API int memhp_cpu_to_node(const struct memhp_machine *m, int cpu);
 
 /* ---- Zones and meminfo ---------------------------------------------- */
 

@@ -494,11 +494,14 @@ static int device_prop(struct machine_device *d, const char *prog, const char *o
 		return 1;
 	}
 	if ((vmem || dimm) && !strcmp(key, "node")) {
-		if (strcmp(val, "0"))
-			return bad_at(prog, opt, arg,
-				      "'%s property node has value %s' which exceeds the number of "
-				      "numa nodes: 1",
-				      dimm ? "DIMM" : "virtio-mem", val);
+		char *end;
+		long n = strtol(val, &end, 0);
+
+		if (*end || !*val || n < 0 || n > UINT32_MAX)
+			return bad_at(prog, opt, arg, "Parameter 'node' expects uint32_t");
+		/* Checked against the nodes once all options are in
+		 * (resolve_devices()). */
+		d->node = n > INT32_MAX ? INT32_MAX : (int)n;
 		return 1;
 	}
 	if (vmem && !strcmp(key, "requested-size")) {
@@ -618,6 +621,96 @@ static int parse_device(struct machine_opts *o, const char *prog, const char *op
 
 /* "-smp 2", "-smp cpus=2": QEMU's CPU count; the topology properties
  * (sockets, cores, threads, maxcpus) model nothing here and are refused. */
+/* cpus=A[-B] of -numa node (QEMU takes the option again for more ranges). */
+static int numa_cpus(struct machine_numa_node *n, const char *prog, const char *opt,
+		     const char *arg, const char *val)
+{
+	char *end;
+	unsigned long a = strtoul(val, &end, 10), b = a;
+
+	if (end == val)
+		return bad_at(prog, opt, arg, "Parameter 'cpus' expects uint16_t");
+	if (*end == '-') {
+		const char *p = end + 1;
+
+		b = strtoul(p, &end, 10);
+		if (end == p)
+			return bad_at(prog, opt, arg, "Parameter 'cpus' expects uint16_t");
+	}
+	if (*end || b < a || b > UINT16_MAX)
+		return bad_at(prog, opt, arg, "Parameter 'cpus' expects uint16_t");
+	if (b >= MEMHP_MAX_CPUS)
+		return bad_at(prog, opt, arg, "CPU index (%lu) should be smaller than maxcpus (%u)",
+			      b, MEMHP_MAX_CPUS);
+	for (unsigned long c = a; c <= b; c++)
+		n->cpus[c / 64] |= 1ULL << (c % 64);
+	return 1;
+}
+
+/*
+ * "-numa node,nodeid=N,memdev=ID,cpus=A-B" as QEMU 7.2 takes it (the
+ * legacy mem= and the dist, cpu and hmat forms are refused by name).
+ * Which backend a node names and its CPUs' count are checked when the
+ * machine is built.
+ */
+static int parse_numa(struct machine_opts *o, const char *prog, const char *opt, const char *arg)
+{
+	struct machine_numa_node n = { .given = true, .arg = arg };
+	long nodeid = -1;
+	struct kvs k;
+	int ret = 1;
+
+	if (kvs_parse(arg, "type", &k)) {
+		kvs_free(&k);
+		return bad_at(prog, opt, arg, "too many options");
+	}
+	for (unsigned int i = 0; i < k.n && ret > 0; i++) {
+		const char *key = k.v[i].key, *val = k.v[i].val;
+
+		if (!strcmp(key, "type")) {
+			if (strcmp(val, "node"))
+				ret = bad_at(prog, opt, arg,
+					     "memhp: -numa %s is not modelled (-numa node only)",
+					     val);
+		} else if (!strcmp(key, "nodeid")) {
+			char *end;
+
+			nodeid = strtol(val, &end, 10);
+			if (*end || !*val || nodeid < 0 || nodeid > UINT16_MAX)
+				ret = bad_at(prog, opt, arg, "Parameter 'nodeid' expects uint16_t");
+		} else if (!strcmp(key, "memdev")) {
+			if (strlen(val) >= MACHINE_ID_MAX)
+				ret = bad_at(prog, opt, arg, "memdev=%s is ambiguous", val);
+			else
+				strcpy(n.memdev, val);
+		} else if (!strcmp(key, "cpus")) {
+			ret = numa_cpus(&n, prog, opt, arg, val);
+		} else if (!strcmp(key, "mem")) {
+			ret = bad_at(prog, opt, arg,
+				     "Parameter -numa node,mem is not supported by this machine "
+				     "type");
+		} else if (!strcmp(key, "initiator")) {
+			ret = bad_at(prog, opt, arg, "memhp: initiator= is not modelled");
+		} else {
+			ret = bad_at(prog, opt, arg, "Invalid parameter '%s'", key);
+		}
+	}
+	kvs_free(&k);
+	if (ret <= 0)
+		return ret;
+	if (nodeid < 0)
+		nodeid = o->nr_numa; /* QEMU: the next free id */
+	if (nodeid >= MEMHP_MAX_NUMNODES)
+		return bad_at(prog, opt, arg,
+			      "Max number of NUMA nodes reached: %ld (memhp models up to %d)",
+			      nodeid, MEMHP_MAX_NUMNODES);
+	if (o->numa[nodeid].given)
+		return bad_at(prog, opt, arg, "Duplicate NUMA nodeid: %ld", nodeid);
+	o->numa[nodeid] = n;
+	o->nr_numa++;
+	return 1;
+}
+
 static int parse_smp(struct machine_opts *o, const char *prog, const char *arg)
 {
 	const char *val = !strncmp(arg, "cpus=", 5) ? arg + 5 : arg;
@@ -853,7 +946,6 @@ static const struct {
 	bool arg;
 	const char *why;
 } qemu_refused[] = {
-	{ "-numa", true, "one NUMA node only: NUMA is not modelled" },
 	{ "-S", false, "the guest runs from the start: there is no paused machine to continue" },
 	{ "-daemonize", false, "memhp runs in the foreground" },
 	{ "-mem-path", true, "guest memory is memhp's own anonymous mapping" },
@@ -911,10 +1003,10 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
 {
 	static const char *const with_arg[] = {
-		"-m",		"--maxmem",	 "--device", "--auto-online",  "--protocol",
-		"--block-size", "--anon-memory", "-smp",     "--guest-kernel", "-append",
-		"--append",	"-device",	 "-object",  "-machine",       "-M",
-		"-accel",
+		"-numa",      "-m",	      "--maxmem",      "--device", "--auto-online",
+		"--protocol", "--block-size", "--anon-memory", "-smp",	   "--guest-kernel",
+		"-append",    "--append",     "-device",       "-object",  "-machine",
+		"-M",	      "-accel",
 	};
 	const char *opt = argv[*i], *val = NULL;
 	char name[OPT_NAME_MAX];
@@ -983,6 +1075,8 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 	}
 	if (!strcmp(name, "-smp"))
 		return parse_smp(o, prog, val);
+	if (!strcmp(name, "-numa"))
+		return parse_numa(o, prog, name, val);
 	if (!strcmp(name, "-append") || !strcmp(name, "--append"))
 		return parse_append(o, prog, val);
 	if (!strcmp(name, "--guest-kernel"))
@@ -1060,6 +1154,10 @@ void machine_opts_usage(FILE *f)
 		"  --block-size SIZE     memory block size (default: as x86 Linux picks it)\n"
 		"  -smp [cpus=]N         CPUs of the guest (default 1): SLUB sizes its slabs\n"
 		"                        for them\n"
+		"  -numa node,nodeid=N[,memdev=ID][,cpus=A[-B]]\n"
+		"                        a NUMA node with a backend's worth of the boot RAM\n"
+		"                        and its CPUs; node=N on -device places a DIMM or\n"
+		"                        virtio-mem there\n"
 		"  -append 'PARAMS'      the kernel command line: nokaslr (else KASLR puts the\n"
 		"                        kernel image in a random block, as Debian's 6.1 does),\n"
 		"                        memhp_default_state=, movable_node,\n"
@@ -1388,6 +1486,7 @@ static int start_vmem(struct machine *mc, const struct machine_device *d, uint64
 		.requested_size = d->requested_size,
 		.unplugged_inaccessible = d->unplugged_inaccessible,
 		.flavor = MEMHP_VMEM_QEMU,
+		.node_id = (uint16_t)d->node,
 	};
 	struct memhp_vmem_drv_params params;
 	int ret;
@@ -1498,6 +1597,65 @@ static void invent_memdev(const struct machine_opts *o, struct machine *mc,
 }
 
 /*
+ * The -numa nodes into @cfg, with QEMU 7.2's errors: ids without gaps,
+ * each memdev a backend of its own, CPUs within -smp, the nodes' memory
+ * adding up to -m.
+ */
+static int numa_config(const struct machine_opts *o, const char *prog, struct memhp_config *cfg)
+{
+	uint64_t total = 0;
+
+	if (!o->nr_numa)
+		return 0;
+	for (unsigned int nid = 0; nid < o->nr_numa; nid++) {
+		const struct machine_numa_node *n = &o->numa[nid];
+		const struct machine_backend *b = NULL;
+
+		if (!n->given) {
+			fprintf(stderr, "%s: numa: Node ID missing: %u\n", prog, nid);
+			return -EINVAL;
+		}
+		for (unsigned int c = cfg->nr_cpus; c < MEMHP_MAX_CPUS; c++)
+			if (n->cpus[c / 64] & (1ULL << (c % 64))) {
+				fprintf(stderr,
+					"%s: -numa %s: CPU index (%u) should be smaller than "
+					"maxcpus "
+					"(%u)\n",
+					prog, n->arg, c, cfg->nr_cpus);
+				return -EINVAL;
+			}
+		memcpy(cfg->nodes[nid].cpus, n->cpus, sizeof(n->cpus));
+		if (!n->memdev[0])
+			continue;
+		for (unsigned int j = 0; j < o->nr_backends; j++)
+			if (!strcmp(o->backends[j].id, n->memdev))
+				b = &o->backends[j];
+		if (!b) {
+			fprintf(stderr, "%s: -numa %s: memdev=%s is ambiguous\n", prog, n->arg,
+				n->memdev);
+			return -EINVAL;
+		}
+		for (unsigned int j = 0; j < nid; j++)
+			if (!strcmp(o->numa[j].memdev, n->memdev)) {
+				fprintf(stderr,
+					"%s: memory backend %s can't be used multiple times.\n",
+					prog, n->memdev);
+				return -EINVAL;
+			}
+		cfg->nodes[nid].mem_size = b->size;
+		total += b->size;
+	}
+	if (total != o->ram_size) {
+		fprintf(stderr,
+			"%s: total memory for NUMA nodes (0x%llx) should equal RAM size (0x%llx)\n",
+			prog, (unsigned long long)total, (unsigned long long)o->ram_size);
+		return -EINVAL;
+	}
+	cfg->nr_nodes = o->nr_numa;
+	return 0;
+}
+
+/*
  * The devices as QEMU realizes them: each memdev found and not busy, the
  * size taken from it; DIMMs in slots; device memory not overcommitted.
  * Fills mc->devs. Returns 0 or -EINVAL after printing QEMU's reason, with
@@ -1517,6 +1675,15 @@ static int resolve_devices(const struct machine_opts *o, const char *prog, struc
 			mc->nr_devs++;
 			continue;
 		}
+		if (d->node >= (int)(o->nr_numa ? o->nr_numa : 1))
+			return bad_dev(
+				prog, d,
+				d->kind == MACHINE_PC_DIMM
+					? "'DIMM property node has value %d' which exceeds the "
+					  "number of numa nodes: %u"
+					: "'node' property has value '%d', which exceedsthe "
+					  "number of numa nodes: %u",
+				d->node, o->nr_numa ? o->nr_numa : 1);
 		if (d->memdev_given) {
 			const struct machine_backend *b = NULL;
 
@@ -1525,6 +1692,15 @@ static int resolve_devices(const struct machine_opts *o, const char *prog, struc
 					b = &o->backends[j];
 			if (!b)
 				return bad_dev(prog, d, "Device '%s' not found", d->memdev);
+			for (unsigned int j = 0; j < o->nr_numa; j++)
+				if (!strcmp(o->numa[j].memdev, d->memdev))
+					return bad_dev(
+						prog, d,
+						d->kind == MACHINE_PC_DIMM
+							? "can't use already busy memdev: %s"
+							: "'memdev' property specifies a busy "
+							  "memdev: %s",
+						d->memdev);
 			for (unsigned int j = 0; j < mc->nr_devs; j++)
 				if (!strcmp(mc->devs[j].memdev, d->memdev))
 					return bad_dev(
@@ -1626,6 +1802,8 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 
 	ret = check_memory(o, prog, cfg.block_size);
 	if (!ret)
+		ret = numa_config(o, prog, &cfg);
+	if (!ret)
 		ret = resolve_devices(o, prog, out);
 	if (ret)
 		return ret;
@@ -1723,8 +1901,8 @@ int machine_opts_create(const struct machine_opts *o, const char *prog, struct m
 			break;
 		}
 		/* Cold-plugged into its slot; the guest's ACPI scan adds it. */
-		ret = memhp_acpi_memhp_plug(out->acpi, (unsigned int)d->slot, addr, d->size, 0,
-					    d->id[0] ? d->id : NULL, false);
+		ret = memhp_acpi_memhp_plug(out->acpi, (unsigned int)d->slot, addr, d->size,
+					    d->node, d->id[0] ? d->id : NULL, false);
 		if (ret)
 			fprintf(stderr, "%s: pc-dimm %s: slot %d: %s\n", prog, id, d->slot,
 				strerror(-ret));

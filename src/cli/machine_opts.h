@@ -7,9 +7,9 @@
  *   -m [size=]SIZE[,slots=N][,maxmem=SIZE]   boot RAM, q35 layout
  *   --maxmem SIZE                            ... or the same as an option
  *   -object memory-backend-ram,id=ID,size=SIZE
- *   -device pc-dimm,id=ID,memdev=ID[,addr=ADDR][,slot=N][,node=0]
+ *   -device pc-dimm,id=ID,memdev=ID[,addr=ADDR][,slot=N][,node=N]
  *   -device virtio-mem-pci,id=ID,memdev=ID[,requested-size=SIZE]
- *           [,block-size=SIZE][,memaddr=ADDR][,node=0]
+ *           [,block-size=SIZE][,memaddr=ADDR][,node=N]
  *           [,unplugged-inaccessible=on|off]
  *   -device virtio-balloon-pci[,id=ID][,deflate-on-oom=on]
  *           [,free-page-reporting=on][,page-poison=on|off]
@@ -22,6 +22,7 @@
  *   --block-size SIZE
  *
  *   -smp [cpus=]N
+ *   -numa node,nodeid=N[,memdev=ID][,cpus=A[-B]]   boot RAM and CPUs by node
  *   -append "KERNEL PARAMETERS"   those that change memory hotplug
  *
  * and memhp's own, for what runs inside the guest:
@@ -101,6 +102,16 @@ struct machine_device {
 	bool unplugged_inaccessible;
 	/* virtio-balloon only */
 	bool deflate_on_oom, free_page_reporting, page_poison;
+	/* pc-dimm and virtio-mem: node=N */
+	int node;
+};
+
+/* -numa node,nodeid=N[,memdev=ID][,cpus=A[-B]] */
+struct machine_numa_node {
+	bool given;
+	const char *arg;	     /* as given, for QEMU's "-numa ARG: " */
+	char memdev[MACHINE_ID_MAX]; /* "" : a memoryless node */
+	uint64_t cpus[MEMHP_CPU_WORDS];
 };
 
 struct machine_opts {
@@ -118,7 +129,9 @@ struct machine_opts {
 	uint64_t anon_size;
 	bool anon_pinned;
 	unsigned int nr_cpus; /* 0: QEMU's default, 1 */
-	bool guest_off;	      /* --guest-kernel off: a clean room */
+	unsigned int nr_numa; /* -numa node options given */
+	struct machine_numa_node numa[MEMHP_MAX_NUMNODES];
+	bool guest_off; /* --guest-kernel off: a clean room */
 	/* -append: the kernel parameters that change the machine. */
 	bool nokaslr;
 	bool movable_node;

@@ -157,6 +157,12 @@ static void *timer_main(void *arg)
 		atomic_store_explicit(&t->r->timed_out, 1, memory_order_release);
 		t->hard = true;
 		deadline_in(&t->deadline, RUN_TIMEOUT_GRACE_MS);
+		/* Hook the scenario's Lua from here too, as a signal handler
+		 * may: a sanitizer that holds the SIGINT back until its thread
+		 * calls into the C library would leave a pure-Lua loop
+		 * running until the grace ends. The signal still comes, for
+		 * the core (an offline retrying backs out with -EINTR). */
+		lua_sethook(t->r->L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 		pthread_kill(t->r->thread, SIGINT);
 	}
 	pthread_mutex_unlock(&t->lock);

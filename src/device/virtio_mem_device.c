@@ -1029,7 +1029,7 @@ static int check_config(struct memhp_machine *m, struct memhp_vmem_dev_config *c
 {
 	const uint64_t phys_size = (uint64_t)memhp_max_pfn(m) << MEMHP_PAGE_SHIFT;
 
-	if (cfg->node_id >= MEMHP_MAX_NUMNODES)
+	if (cfg->node_id >= memhp_nr_node_ids(m))
 		return -EINVAL;
 	switch (cfg->flavor) {
 	case MEMHP_VMEM_QEMU:

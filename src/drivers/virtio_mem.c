@@ -2093,7 +2093,7 @@ static int virtio_mem_init(struct memhp_vmem_drv *vm)
 	vm->device_block_size = le64toh(cfg.block_size);
 	vm->addr = le64toh(cfg.addr);
 	vm->region_size = le64toh(cfg.region_size);
-	vm->nid = 0; /* memory_add_physaddr_to_nid(): one node */
+	vm->nid = le16toh(cfg.node_id); /* VIRTIO_MEM_F_ACPI_PXM: the node QEMU gives it */
 	vmem_info(vm, "start address: 0x%llx", (unsigned long long)vm->addr);
 	vmem_info(vm, "region size: 0x%llx", (unsigned long long)vm->region_size);
 	vmem_info(vm, "device block size: 0x%llx", (unsigned long long)vm->device_block_size);

@@ -160,6 +160,124 @@ static int cmp_range(const void *a, const void *b)
 }
 
 /* Check @cfg and derive the machine's geometry. Returns 0 or -EINVAL. */
+static bool q35_layout(const struct memhp_config *cfg);
+
+/*
+ * The RAM QEMU shares among -numa nodes, in the order it hands it out
+ * (build_srat()): on q35 everything below 4 GiB from 0 to the top of low
+ * RAM, holes included, then each range above; else the boot ranges. Fills
+ * @out (MEMHP_MAX_BOOT_RANGES); returns how many.
+ */
+static unsigned int numa_ram_extents(const struct memhp_config *cfg, struct memhp_range *out)
+{
+	unsigned int n = 0, i = 0;
+
+	if (q35_layout(cfg) && cfg->nr_boot > 1 && cfg->boot[1].start == X86_HIGH_BIOS_END) {
+		out[n++] = (struct memhp_range){ 0, cfg->boot[1].start + cfg->boot[1].size +
+							    Q35_LOWMEM_FW_RESERVED };
+		i = 2;
+	}
+	for (; i < cfg->nr_boot; i++)
+		out[n++] = cfg->boot[i];
+	return n;
+}
+
+/* The node the boot RAM at @phys belongs to (0 without nodes). */
+static int boot_node_of(const struct memhp_config *cfg, uint64_t phys)
+{
+	struct memhp_range ext[MEMHP_MAX_BOOT_RANGES];
+	unsigned int n = numa_ram_extents(cfg, ext);
+	uint64_t before = 0, cum = 0;
+	int last = 0;
+
+	if (cfg->nr_nodes <= 1)
+		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		if (phys >= ext[i].start + ext[i].size) {
+			before += ext[i].size;
+			continue;
+		}
+		if (phys > ext[i].start)
+			before += phys - ext[i].start;
+		break;
+	}
+	for (unsigned int nid = 0; nid < cfg->nr_nodes; nid++) {
+		cum += cfg->nodes[nid].mem_size;
+		if (cfg->nodes[nid].mem_size)
+			last = (int)nid;
+		if (before < cum)
+			return (int)nid;
+	}
+	return last;
+}
+
+/*
+ * The nodes of @cfg: their RAM adds up to the boot RAM (QEMU's check) and
+ * ends on block boundaries (memhp's: a block, and so a section, belongs to
+ * one node), their CPUs exist and are named once.
+ */
+static int config_validate_nodes(const struct memhp_config *cfg)
+{
+	struct memhp_range ext[MEMHP_MAX_BOOT_RANGES];
+	unsigned int n = numa_ram_extents(cfg, ext);
+	uint64_t total = 0, sum = 0, cum = 0;
+	uint64_t seen[MEMHP_CPU_WORDS] = { 0 };
+
+	if (cfg->nr_nodes > MEMHP_MAX_NUMNODES)
+		return config_fail("%u NUMA nodes: at most %u", cfg->nr_nodes, MEMHP_MAX_NUMNODES);
+	if (cfg->nr_nodes <= 1)
+		return 0;
+	for (unsigned int i = 0; i < n; i++)
+		total += ext[i].size;
+	for (unsigned int nid = 0; nid < cfg->nr_nodes; nid++) {
+		const struct memhp_node_config *nc = &cfg->nodes[nid];
+
+		sum += nc->mem_size;
+		for (unsigned int w = 0; w < MEMHP_CPU_WORDS; w++) {
+			if (nc->cpus[w] & seen[w])
+				return config_fail("node %u: a CPU of it is another node's too",
+						   nid);
+			seen[w] |= nc->cpus[w];
+		}
+		for (unsigned int cpu = cfg->nr_cpus; cpu < MEMHP_MAX_CPUS; cpu++)
+			if (nc->cpus[cpu / 64] & (1ULL << (cpu % 64)))
+				return config_fail("node %u: CPU %u: the machine has %u CPUs", nid,
+						   cpu, cfg->nr_cpus);
+		for (unsigned int to = 0; to < cfg->nr_nodes; to++) {
+			unsigned int d = nc->distance[to];
+
+			if (d &&
+			    (to == nid ? d != MEMHP_LOCAL_DISTANCE : d <= MEMHP_LOCAL_DISTANCE))
+				return config_fail(
+					"node %u: distance %u to node %u: %s", nid, d, to,
+					to == nid ? "a node's own distance is 10"
+						  : "distances to other nodes are above 10");
+		}
+	}
+	if (sum != total)
+		return config_fail("total memory for NUMA nodes (0x%llx) should equal RAM size "
+				   "(0x%llx)",
+				   (unsigned long long)sum, (unsigned long long)total);
+	for (unsigned int nid = 0; nid + 1 < cfg->nr_nodes; nid++) {
+		uint64_t off, phys = 0;
+
+		cum += cfg->nodes[nid].mem_size;
+		off = cum;
+		for (unsigned int i = 0; i < n; i++) {
+			if (off <= ext[i].size) {
+				phys = ext[i].start + off;
+				break;
+			}
+			off -= ext[i].size;
+		}
+		if (!IS_ALIGNED(phys, cfg->block_size))
+			return config_fail("node %u's memory ends at %#llx, inside a memory block "
+					   "(memhp keeps one node per block)",
+					   nid, (unsigned long long)phys);
+	}
+	return 0;
+}
+
 static int config_validate(struct memhp_config *cfg)
 {
 	unsigned long section_pages;
@@ -222,7 +340,7 @@ static int config_validate(struct memhp_config *cfg)
 	if (!IS_ALIGNED(cfg->dma_limit, 1ULL << (MEMHP_PAGE_SHIFT + MEMHP_MAX_ORDER_LIMIT)) ||
 	    !IS_ALIGNED(cfg->dma32_limit, 1ULL << (MEMHP_PAGE_SHIFT + MEMHP_MAX_ORDER_LIMIT)))
 		return config_fail("zone limits must be 4 MiB aligned");
-	return 0;
+	return config_validate_nodes(cfg);
 }
 
 int mhp_config_check(struct memhp_config *cfg, int64_t *budget)
@@ -475,7 +593,7 @@ int add_boot_memory(struct memhp_machine *m)
 	struct memhp_config *cfg = &m->cfg;
 	unsigned long memmap_pages = 0, nr;
 	uint8_t *reserved;
-	int ret = 0;
+	int ret = 0, nid;
 
 	reserved = calloc((m->max_pfn + 7) / 8, 1);
 	if (!reserved)
@@ -492,13 +610,16 @@ int add_boot_memory(struct memhp_machine *m)
 				has_ram = true;
 		if (!has_ram)
 			continue;
-		ret = sparse_add_section(m, nr, 0, true);
+		nid = boot_node_of(cfg, PFN_PHYS(start));
+		ret = sparse_add_section(m, nr, nid, true);
 		if (ret)
 			goto out;
 		for (unsigned long pfn = start; pfn < end; pfn++)
 			memmap_init_page(pfn_to_page(m, pfn));
 		for (unsigned long pb = start; pb < end; pb += m->pageblock_nr_pages) {
-			set_pageblock_zone(m, pb, boot_zone_of(cfg, PFN_PHYS(pb)));
+			set_pageblock_zone(
+				m, pb,
+				&NODE_DATA_M(m, nid)->node_zones[boot_zone_of(cfg, PFN_PHYS(pb))]);
 			set_pageblock_migratetype(m, pb, MIGRATE_MOVABLE);
 		}
 		memmap_pages += m->pages_per_section;
@@ -527,13 +648,19 @@ int add_boot_memory(struct memhp_machine *m)
 		WRITE_ONCE(zone->spanned_pages, pfn + 1 - READ_ONCE(zone->zone_start_pfn));
 		ADD_ONCE(zone->present_pages, 1UL);
 		ADD_ONCE(zone->present_early_pages, 1UL);
-		ADD_ONCE(m->node.node_present_pages, 1UL);
-		if (!READ_ONCE(m->node.node_spanned_pages))
-			WRITE_ONCE(m->node.node_start_pfn, pfn);
-		WRITE_ONCE(m->node.node_spanned_pages, pfn + 1 - READ_ONCE(m->node.node_start_pfn));
-		m->node.n_memory = true;
-		if (zone->idx <= ZONE_NORMAL)
-			m->node.n_normal_memory = true;
+		{
+			struct pglist_data *pgdat = zone->zone_pgdat;
+
+			ADD_ONCE(pgdat->node_present_pages, 1UL);
+			if (!READ_ONCE(pgdat->node_spanned_pages))
+				WRITE_ONCE(pgdat->node_start_pfn, pfn);
+			WRITE_ONCE(pgdat->node_spanned_pages,
+				   pfn + 1 - READ_ONCE(pgdat->node_start_pfn));
+			WRITE_ONCE(pgdat->n_memory, true);
+			WRITE_ONCE(pgdat->n_online, true);
+			if (zone->idx <= ZONE_NORMAL)
+				WRITE_ONCE(pgdat->n_normal_memory, true);
+		}
 		pfn++;
 	}
 

@@ -107,6 +107,10 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 #define CHECK_REPORT_PER_RULE 8
 #define CHECK_MAX_RULES 32
 
+/* Per-zone counts are kept by node and zone. */
+#define NR_ZSLOTS (MEMHP_MAX_NUMNODES * MAX_NR_ZONES)
+#define ZSLOT(zone) (zone_to_nid(zone) * MAX_NR_ZONES + (int)(zone)->idx)
+
 struct checker {
 	struct memhp_machine *m;
 	struct memhp_check_report *r;
@@ -118,11 +122,11 @@ struct checker {
 	const char *rules[CHECK_MAX_RULES];
 	unsigned int rule_count[CHECK_MAX_RULES];
 	/* Per zone, what the memmap walk counted. */
-	unsigned long present[MAX_NR_ZONES];
-	unsigned long managed[MAX_NR_ZONES];
-	unsigned long free_nonisolate[MAX_NR_ZONES];
-	unsigned long isolate_pageblocks[MAX_NR_ZONES];
-	unsigned long chunks[MAX_NR_ZONES][NR_ORDERS][MIGRATE_TYPES];
+	unsigned long present[NR_ZSLOTS];
+	unsigned long managed[NR_ZSLOTS];
+	unsigned long free_nonisolate[NR_ZSLOTS];
+	unsigned long isolate_pageblocks[NR_ZSLOTS];
+	unsigned long chunks[NR_ZSLOTS][NR_ORDERS][MIGRATE_TYPES];
 	/* PG_hwpoison pages in every present memmap, online or not. */
 	unsigned long hwpoison;
 	/* Heads of per-cpu list pages the memmap walk met. */
@@ -133,7 +137,7 @@ struct checker {
 	uint32_t *batched;
 	size_t nr_batched;
 	/* Free pages on CMA lists, and CMA pageblocks, per zone. */
-	unsigned long free_cma[MAX_NR_ZONES], cma_pageblocks[MAX_NR_ZONES];
+	unsigned long free_cma[NR_ZSLOTS], cma_pageblocks[NR_ZSLOTS];
 };
 
 static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
@@ -288,16 +292,16 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 		     memhp_migratetype_name(get_pfnblock_migratetype(m, pfn)),
 		     memhp_migratetype_name(list));
 	if (list == MIGRATE_CMA)
-		c->free_cma[zone->idx] += 1UL << order;
+		c->free_cma[ZSLOT(zone)] += 1UL << order;
 	if (!isolated && list == MIGRATE_ISOLATE)
 		fail(c, pfn, "isolate-list", "free chunk on the Isolate list outside isolation");
 	if (!c->whole)
 		check_chunk_links(c, zone, pfn, order, list);
-	c->chunks[zone->idx][order][list]++;
+	c->chunks[ZSLOT(zone)][order][list]++;
 	if (list != MIGRATE_ISOLATE)
-		c->free_nonisolate[zone->idx] += 1UL << order;
-	c->managed[zone->idx] += 1UL << order;
-	c->present[zone->idx] += 1UL << order;
+		c->free_nonisolate[ZSLOT(zone)] += 1UL << order;
+	c->managed[ZSLOT(zone)] += 1UL << order;
+	c->present[ZSLOT(zone)] += 1UL << order;
 }
 
 /*
@@ -368,7 +372,7 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 			fail(c, pfn, "page-class", "a hole page is not PG_reserved");
 		return;
 	}
-	c->present[zone->idx]++;
+	c->present[ZSLOT(zone)]++;
 	if (PagePcp(page))
 		c->pcp_heads++;
 	if (PageHead(page))
@@ -401,7 +405,7 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 			fail(c, pfn, "pageoffline-refcount",
 			     "skippable PageOffline page with refcount %d, not 1", count);
 		if (managed)
-			c->managed[zone->idx]++;
+			c->managed[ZSLOT(zone)]++;
 		/* Reserved PageOffline pages (hv_balloon) are legal, only
 		 * unofflinable. */
 		return;
@@ -422,7 +426,7 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		    !atomic_load(&m->owners[owner].ops))
 			fail(c, pfn, "movable-owner", "movable page without a registered owner");
 	}
-	c->managed[zone->idx]++;
+	c->managed[ZSLOT(zone)]++;
 }
 
 /*
@@ -452,16 +456,16 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 		return 1;
 	/* What check_page() counts for each of them. */
 	zone = pfn_zone(m, pfn);
-	c->present[zone->idx] += like;
+	c->present[ZSLOT(zone)] += like;
 	if (!raw0_type(w) && !raw0_flag(w, PG_head) && (raw0_order_byte(w) & PCP_PAGE_MARK))
 		c->pcp_heads += like;
 	if (raw0_flag(w, PG_hwpoison))
 		c->hwpoison += like;
 	if (raw0_type(w) == PGTY_OFFLINE) {
 		if (raw0_flag(w, PG_offline_managed))
-			c->managed[zone->idx] += like;
+			c->managed[ZSLOT(zone)] += like;
 	} else if (!raw0_flag(w, PG_vmemmap_self_hosted) && !raw0_flag(w, PG_reserved)) {
-		c->managed[zone->idx] += like;
+		c->managed[ZSLOT(zone)] += like;
 	}
 	return 1 + like;
 }
@@ -494,9 +498,9 @@ static void check_memmap(struct checker *c)
 			struct zone *zone = pfn_zone(m, pb);
 
 			if (is_migrate_isolate_pfn(m, pb))
-				c->isolate_pageblocks[zone->idx]++;
+				c->isolate_pageblocks[ZSLOT(zone)]++;
 			if (get_pfnblock_migratetype(m, pb) == MIGRATE_CMA) {
-				c->cma_pageblocks[zone->idx]++;
+				c->cma_pageblocks[ZSLOT(zone)]++;
 				if (pb < m->cma.base_pfn || pb >= m->cma.base_pfn + m->cma.count)
 					fail(c, pb, "cma", "a CMA pageblock outside the CMA area");
 			}
@@ -521,8 +525,9 @@ static void check_free_lists(struct checker *c)
 {
 	struct memhp_machine *m = c->m;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
+	for_each_zone(m, zone)
+	{
+		const int z = ZSLOT(zone);
 
 		for (unsigned int o = 0; o <= m->max_order; o++) {
 			unsigned long total = 0;
@@ -594,9 +599,8 @@ static void check_pcp(struct checker *c)
 	struct pcp_entry *e = NULL;
 	size_t n = 0, cap = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
-
+	for_each_zone(m, zone)
+	{
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 			long pages = 0;
@@ -701,8 +705,9 @@ static void check_cma(struct checker *c)
 	struct memhp_machine *m = c->m;
 	const struct cma *cma = &m->cma;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
+	for_each_zone(m, zone)
+	{
+		const int z = ZSLOT(zone);
 
 		if ((unsigned long)READ_ONCE(zone->vm_nr_free_cma_pages) != c->free_cma[z])
 			fail(c, MEMHP_NO_PFN, "cma",
@@ -820,8 +825,9 @@ static void check_counters(struct checker *c)
 	struct memhp_machine *m = c->m;
 	long total_managed = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
+	for_each_zone(m, zone)
+	{
+		const int z = ZSLOT(zone);
 		long managed = READ_ONCE(zone->managed_pages);
 
 		total_managed += managed;
@@ -915,8 +921,7 @@ static void check_totals(struct checker *c)
 	struct memhp_machine *m = c->m;
 	long total_managed = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		total_managed += READ_ONCE(m->node.node_zones[z].managed_pages);
+	for_each_zone(m, zone) total_managed += READ_ONCE(zone->managed_pages);
 	if (READ_ONCE(m->totalram_pages) != total_managed)
 		fail(c, MEMHP_NO_PFN, "totalram", "totalram %ld, zones manage %ld",
 		     (long)READ_ONCE(m->totalram_pages), total_managed);
@@ -953,11 +958,9 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	if (c->batched)
 		c->nr_batched = lru_add_batched(m, c->batched);
 	/* The per-cpu lists come before the zone locks, as in a spill. */
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-			pthread_mutex_lock(&m->node.node_zones[z].per_cpu_pageset[cpu].lock);
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		pthread_mutex_lock(&m->node.node_zones[z].lock);
+	for_each_zone(m, zone) for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		pthread_mutex_lock(&zone->per_cpu_pageset[cpu].lock);
+	for_each_zone(m, zone) pthread_mutex_lock(&zone->lock);
 	check_memmap(c);
 	if (c->whole) {
 		check_free_lists(c);
@@ -971,11 +974,9 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		check_totals(c);
 	}
 	check_blocks(c);
-	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
-		pthread_mutex_unlock(&m->node.node_zones[z].lock);
-	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
-		for (unsigned int cpu = m->nr_cpus; cpu-- > 0;)
-			pthread_mutex_unlock(&m->node.node_zones[z].per_cpu_pageset[cpu].lock);
+	for_each_zone(m, zone) pthread_mutex_unlock(&zone->lock);
+	for_each_zone(m, zone) for (unsigned int cpu = m->nr_cpus; cpu-- > 0;)
+		pthread_mutex_unlock(&zone->per_cpu_pageset[cpu].lock);
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	pthread_mutex_unlock(&m->mf_mutex);
@@ -1020,8 +1021,7 @@ void check_after_op(struct memhp_machine *m, const char *op, unsigned long start
 
 	if (!m->cfg.check_after_ops)
 		return;
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		present += READ_ONCE(m->node.node_zones[z].present_pages);
+	for_each_zone(m, zone) present += READ_ONCE(zone->present_pages);
 	m->check_debt += nr_pages;
 	if (!m->cfg.check_after_ops_whole && m->check_debt < present && nr_pages) {
 		first = pfn_to_section_nr(m, start_pfn);

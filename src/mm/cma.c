@@ -246,9 +246,8 @@ int memhp_cma_info(struct memhp_machine *m, struct memhp_cma_info *ci)
 	memset(ci, 0, sizeof(*ci));
 	ci->base_pfn = m->cma.base_pfn;
 	ci->count = m->cma.count;
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		ci->free_pages += (unsigned long)MAX(
-			0L, READ_ONCE(m->node.node_zones[z].vm_nr_free_cma_pages));
+	for_each_zone(m, zone) ci->free_pages +=
+		(unsigned long)MAX(0L, READ_ONCE(zone->vm_nr_free_cma_pages));
 	if (m->cma.bitmap) {
 		pthread_mutex_lock(&m->cma.lock);
 		for (unsigned long i = 0; i < m->cma.count; i++)

@@ -187,9 +187,12 @@ struct memhp_page *alloc_contig_pages(struct memhp_machine *m, unsigned long nr_
 				    ? ZONE_MOVABLE
 				    : ZONE_NORMAL;
 
-	(void)nid;
-	for (int z = highest; z >= 0; z--) {
-		struct zone *zone = &m->node.node_zones[z];
+	struct zone *zonelist[MAX_ZONELIST];
+	int nr = node_zonelist_mask(m, nid, highest,
+				    (gfp & __GFP_THISNODE) && nid >= 0 ? 1u << nid : 0, zonelist);
+
+	for (int i = 0; i < nr; i++) {
+		struct zone *zone = zonelist[i];
 		unsigned long pfn;
 
 		if (!populated_zone(zone))

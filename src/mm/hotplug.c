@@ -450,6 +450,7 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 {
 	struct memory_group *group = NULL;
 	unsigned long nr_vmemmap = 0;
+	bool new_node;
 	int ret;
 
 	ret = check_hotplug_memory_range(m, start, size);
@@ -461,11 +462,16 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 			return -EINVAL;
 		nid = group->nid;
 	}
-	if (nid < 0 || nid >= MEMHP_MAX_NUMNODES)
+	if (nid < 0 || nid >= m->nr_node_ids)
 		return -EINVAL;
 
 	mem_hotplug_begin(m);
 	trace_op_begin(m, MEMHP_OP_ADD_MEMORY, PHYS_PFN(start), PHYS_PFN(size), -1);
+	/* __try_online_node(): a node that was only possible gets its
+	 * zonelist now, and comes online once its memory is added. */
+	new_node = !node_online(m, nid);
+	if (new_node)
+		__build_all_zonelists(m, nid, false);
 	if (mhp_flags & MEMHP_MHP_MEMMAP_ON_MEMORY) {
 		if (!mhp_supports_memmap_on_memory(m, size)) {
 			ret = -EINVAL;
@@ -482,6 +488,8 @@ static int add_memory_resource(struct memhp_machine *m, int nid, uint64_t start,
 		arch_remove_memory(m, start, size, nr_vmemmap);
 		goto out;
 	}
+	if (new_node)
+		WRITE_ONCE(NODE_DATA_M(m, nid)->n_online, true);
 out:
 	trace_op_end(m, MEMHP_OP_ADD_MEMORY, PHYS_PFN(start), PHYS_PFN(size), -1, 0, ret);
 	mem_hotplug_done(m);

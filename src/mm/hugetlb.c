@@ -44,8 +44,24 @@ static inline void set_hpage_freed(struct memhp_page *head, bool freed)
 
 static inline int page_nid(struct memhp_machine *m, struct memhp_page *page)
 {
-	(void)m;
-	(void)page;
+	return pfn_to_nid(m, page_to_pfn_m(m, page));
+}
+
+/*
+ * hstate_next_node_to_alloc() / _to_free(): the pool grows and shrinks
+ * round robin over the nodes with memory, from where it stopped last.
+ * Returns the node to try and moves the cursor past it.
+ */
+static int hstate_next_node(struct memhp_machine *m, int *cursor)
+{
+	for (int i = 0; i < m->nr_node_ids; i++) {
+		int nid = (*cursor + i) % m->nr_node_ids;
+
+		if (READ_ONCE(NODE_DATA_M(m, nid)->n_memory)) {
+			*cursor = (nid + 1) % m->nr_node_ids;
+			return nid;
+		}
+	}
 	return 0;
 }
 
@@ -73,12 +89,12 @@ static void enqueue_huge_page(struct memhp_machine *m, struct hstate *h, struct 
 	struct free_list *list = &h->hugepage_freelists[nid];
 	const unsigned long pfn = page_to_pfn_m(m, head);
 
-	head->buddy.prev = PFN_NIL;
-	head->buddy.next = list->head;
+	set_buddy_link(head, prev, PFN_NIL);
+	set_buddy_link(head, next, list->head);
 	if (list->head == PFN_NIL)
 		list->tail = (uint32_t)pfn;
 	else
-		pfn_to_page(m, list->head)->buddy.prev = (uint32_t)pfn;
+		set_buddy_link(pfn_to_page(m, list->head), prev, (uint32_t)pfn);
 	list->head = (uint32_t)pfn;
 	set_hpage_freed(head, true);
 	h->free_huge_pages++;
@@ -92,12 +108,13 @@ static void unlink_huge_page(struct memhp_machine *m, struct hstate *h, struct m
 	if (head->buddy.prev == PFN_NIL)
 		list->head = head->buddy.next;
 	else
-		pfn_to_page(m, head->buddy.prev)->buddy.next = head->buddy.next;
+		set_buddy_link(pfn_to_page(m, head->buddy.prev), next, head->buddy.next);
 	if (head->buddy.next == PFN_NIL)
 		list->tail = head->buddy.prev;
 	else
-		pfn_to_page(m, head->buddy.next)->buddy.prev = head->buddy.prev;
-	head->buddy.next = head->buddy.prev = 0;
+		set_buddy_link(pfn_to_page(m, head->buddy.next), prev, head->buddy.prev);
+	set_buddy_link(head, next, 0);
+	set_buddy_link(head, prev, 0);
 	set_hpage_freed(head, false);
 }
 
@@ -257,10 +274,11 @@ void free_huge_page(struct memhp_machine *m, struct memhp_page *head)
 		update_and_free_page(m, h, head);
 }
 
-/* alloc_pool_huge_page(): a fresh page, freed into the pool. */
+/* alloc_pool_huge_page(): a fresh page from @nid only, freed into the pool. */
 static bool alloc_pool_huge_page(struct memhp_machine *m, struct hstate *h, int nid)
 {
-	struct memhp_page *head = alloc_fresh_huge_page(m, h, htlb_alloc_mask(h), nid);
+	struct memhp_page *head =
+		alloc_fresh_huge_page(m, h, htlb_alloc_mask(h) | __GFP_THISNODE, nid);
 
 	if (!head)
 		return false;
@@ -289,6 +307,21 @@ static bool adjust_pool_surplus(struct hstate *h, int nid, int delta)
 	return true;
 }
 
+/* adjust_pool_surplus() over the nodes (@nid NUMA_NO_NODE: round robin
+ * from the cursor, as for_each_node_mask_to_alloc/free() walk them). */
+static bool adjust_pool_surplus_nodes(struct memhp_machine *m, struct hstate *h, int nid, int delta)
+{
+	if (nid != MEMHP_NUMA_NO_NODE)
+		return adjust_pool_surplus(h, nid, delta);
+	for (int i = 0; i < m->nr_node_ids; i++)
+		if (adjust_pool_surplus(h,
+					hstate_next_node(m, delta < 0 ? &h->next_nid_to_alloc
+								      : &h->next_nid_to_free),
+					delta))
+			return true;
+	return false;
+}
+
 /*
  * set_max_huge_pages(): grow by taking surplus pages into the pool, then
  * by fresh pages until the first that cannot be had; shrink by giving free
@@ -313,13 +346,19 @@ static int set_max_huge_pages(struct memhp_machine *m, struct hstate *h, unsigne
 			count = ~0UL;
 	}
 	while (h->surplus_huge_pages && count > persistent_huge_pages(h))
-		if (!adjust_pool_surplus(h, node, -1))
+		if (!adjust_pool_surplus_nodes(m, h, nid, -1))
 			break;
 	while (count > persistent_huge_pages(h)) {
-		bool got;
+		bool got = false;
 
 		pthread_mutex_unlock(&m->hugetlb_lock);
-		got = alloc_pool_huge_page(m, h, node);
+		/* One page from the next node that has one, each node on
+		 * its own (__GFP_THISNODE), as alloc_pool_huge_page() does. */
+		if (nid != MEMHP_NUMA_NO_NODE)
+			got = alloc_pool_huge_page(m, h, node);
+		for (int i = 0; nid == MEMHP_NUMA_NO_NODE && !got && i < m->nr_node_ids; i++)
+			got = alloc_pool_huge_page(m, h,
+						   hstate_next_node(m, &h->next_nid_to_alloc));
 		pthread_mutex_lock(&m->hugetlb_lock);
 		if (!got)
 			goto out;
@@ -334,6 +373,11 @@ static int set_max_huge_pages(struct memhp_machine *m, struct hstate *h, unsigne
 		struct free_list *list = &h->hugepage_freelists[node];
 		struct memhp_page *head;
 
+		for (int i = 0; nid == MEMHP_NUMA_NO_NODE && i < m->nr_node_ids; i++) {
+			list = &h->hugepage_freelists[hstate_next_node(m, &h->next_nid_to_free)];
+			if (list->head != PFN_NIL)
+				break;
+		}
 		if (list->head == PFN_NIL)
 			break;
 		head = pfn_to_page(m, list->head);
@@ -343,7 +387,7 @@ static int set_max_huge_pages(struct memhp_machine *m, struct hstate *h, unsigne
 		pthread_mutex_lock(&m->hugetlb_lock);
 	}
 	while (count < persistent_huge_pages(h))
-		if (!adjust_pool_surplus(h, node, 1))
+		if (!adjust_pool_surplus_nodes(m, h, nid, 1))
 			break;
 out:
 	h->max_huge_pages = persistent_huge_pages(h);
@@ -432,23 +476,41 @@ void putback_hugetlb(struct memhp_machine *m, struct memhp_page *head)
 	memhp_put_page(head);
 }
 
+/* dequeue_huge_page_nodemask(): from the pools of the nodes in @nid's
+ * zonelist order, those in @nodemask (0: all). Caller holds hugetlb_lock. */
+static struct memhp_page *dequeue_huge_page_nodemask(struct memhp_machine *m, struct hstate *h,
+						     int nid, unsigned int nodemask)
+{
+	struct pglist_data *pgdat = NODE_DATA_M(m, nid);
+	struct memhp_page *head = NULL;
+
+	for (int i = 0; i < READ_ONCE(pgdat->nr_node_order) && !head; i++) {
+		int n = READ_ONCE(pgdat->node_order[i]);
+
+		if (!nodemask || (nodemask & (1u << n)))
+			head = dequeue_huge_page_node(m, h, n);
+	}
+	return head;
+}
+
 /*
  * alloc_huge_page_nodemask(): a migration target: a free page of the pool
  * if one is not reserved, else a fresh temporary one from the buddy (never
  * a gigantic one). NULL if neither.
  */
-struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hstate *h, int nid)
+struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hstate *h, int nid,
+					    unsigned int nodemask)
 {
 	struct memhp_page *head = NULL;
 
 	pthread_mutex_lock(&m->hugetlb_lock);
 	if (h->free_huge_pages - h->resv_huge_pages > 0)
-		for (int n = 0; n < MEMHP_MAX_NUMNODES && !head; n++)
-			head = dequeue_huge_page_node(m, h, (nid + n) % MEMHP_MAX_NUMNODES);
+		head = dequeue_huge_page_nodemask(m, h, nid, nodemask);
 	pthread_mutex_unlock(&m->hugetlb_lock);
 	if (head || h->gigantic)
 		return head;
-	head = alloc_fresh_huge_page(m, h, htlb_alloc_mask(h), nid);
+	head = __alloc_pages_nodemask(m, nid, nodemask, htlb_alloc_mask(h) | MEMHP___GFP_COMP,
+				      h->order);
 	if (!head)
 		return NULL;
 	pthread_mutex_lock(&m->hugetlb_lock);
@@ -572,7 +634,7 @@ int memhp_hugetlb_info(struct memhp_machine *m, int hstate, int nid, struct memh
 	struct hstate *h;
 
 	if (hstate < 0 || hstate >= m->nr_hstates ||
-	    (nid != MEMHP_NUMA_NO_NODE && (nid < 0 || nid >= MEMHP_MAX_NUMNODES)))
+	    (nid != MEMHP_NUMA_NO_NODE && (nid < 0 || nid >= m->nr_node_ids)))
 		return -EINVAL;
 	h = &m->hstates[hstate];
 	memset(hi, 0, sizeof(*hi));
@@ -597,7 +659,7 @@ int memhp_hugetlb_info(struct memhp_machine *m, int hstate, int nid, struct memh
 int memhp_hugetlb_set_nr(struct memhp_machine *m, int hstate, int nid, unsigned long count)
 {
 	if (hstate < 0 || hstate >= m->nr_hstates ||
-	    (nid != MEMHP_NUMA_NO_NODE && (nid < 0 || nid >= MEMHP_MAX_NUMNODES)))
+	    (nid != MEMHP_NUMA_NO_NODE && (nid < 0 || nid >= m->nr_node_ids)))
 		return -EINVAL;
 	return set_max_huge_pages(m, &m->hstates[hstate], count, nid);
 }
@@ -731,7 +793,7 @@ static struct memhp_page *alloc_huge_page(struct memhp_machine *m, struct hstate
 
 	pthread_mutex_lock(&m->hugetlb_lock);
 	if (h->free_huge_pages - h->resv_huge_pages > 0)
-		head = dequeue_huge_page_node(m, h, 0);
+		head = dequeue_huge_page_nodemask(m, h, numa_node_id(m), 0);
 	if (!head && (h->gigantic || h->surplus_huge_pages >= h->nr_overcommit_huge_pages)) {
 		pthread_mutex_unlock(&m->hugetlb_lock);
 		return NULL;
@@ -739,7 +801,7 @@ static struct memhp_page *alloc_huge_page(struct memhp_machine *m, struct hstate
 	pthread_mutex_unlock(&m->hugetlb_lock);
 	if (head)
 		return head;
-	head = alloc_fresh_huge_page(m, h, htlb_alloc_mask(h), 0);
+	head = alloc_fresh_huge_page(m, h, htlb_alloc_mask(h), MEMHP_NUMA_NO_NODE);
 	if (!head)
 		return NULL;
 	pthread_mutex_lock(&m->hugetlb_lock);

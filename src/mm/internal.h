@@ -290,6 +290,15 @@ static inline void set_page_count(struct memhp_page *p, int v)
 	atomic_store_explicit(&p->refcount, (uint32_t)v, memory_order_release);
 }
 
+/*
+ * A free page's list links share its descriptor with the owner that
+ * lock-free readers (kpageflags, walkers) load: they are written as
+ * relaxed atomics (a plain store on x86), so such a reader racing with a
+ * free is a stale value, not a data race. Reads are under the list's lock.
+ */
+#define set_buddy_link(page, field, v) \
+	__atomic_store_n(&(page)->buddy.field, (uint32_t)(v), __ATOMIC_RELAXED)
+
 static inline int page_owner_id(const struct memhp_page *p)
 {
 	return atomic_load_explicit(&((struct memhp_page *)p)->m.owner, memory_order_relaxed);
@@ -464,14 +473,36 @@ static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
 	return READ_ONCE(((struct zone *)z)->zone_start_pfn) <= pfn && pfn < zone_end_pfn(z);
 }
 
+/* Linux's MAX_NUMNODES on Debian's 6.1 (NODES_SHIFT 10): the weight
+ * find_next_best_node() gives a distance against the load of a node. */
+#define LINUX_MAX_NUMNODES 1024
+
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
 	int node_id;
 	_Atomic unsigned long node_start_pfn;
 	_Atomic unsigned long node_spanned_pages;
 	_Atomic unsigned long node_present_pages;
-	bool n_memory, n_normal_memory; /* node_states[] */
+	/* node_states[]: written under mem_hotplug_lock, read lock-free. */
+	_Atomic bool n_memory, n_normal_memory, n_online;
+	/* The zonelist (build_zonelists()): the nodes an allocation that
+	 * prefers this one tries, itself first, then by distance; rebuilt
+	 * under mem_hotplug_lock, read lock-free by allocators. */
+	_Atomic int8_t node_order[MEMHP_MAX_NUMNODES];
+	_Atomic int nr_node_order;
 };
+
+/* Every zone of every possible node, node by node, DMA first. */
+#define for_each_zone(m, var) \
+	for (struct zone *var = &(m)->node_data[0].node_zones[0]; var; var = next_zone(m, var))
+
+/* A zonelist's zones, at most. */
+#define MAX_ZONELIST (MEMHP_MAX_NUMNODES * MAX_NR_ZONES)
+
+static inline int zone_to_nid(const struct zone *zone)
+{
+	return zone->zone_pgdat->node_id;
+}
 
 /* ---- Memory blocks and groups ---------------------------------------- */
 
@@ -671,7 +702,14 @@ struct memhp_machine {
 	struct mem_section *sections;
 	_Atomic uint8_t *pageblock_flags; /* migratetype | zone << 4 */
 
-	struct pglist_data node;
+	/* NODE_DATA(): the possible nodes, 0 .. nr_node_ids - 1 (one unless
+	 * cfg.nr_nodes says more). */
+	union {
+		struct pglist_data node_data[MEMHP_MAX_NUMNODES];
+		struct pglist_data node; /* node 0 (white-box tests) */
+	};
+	int nr_node_ids;
+	int cpu_to_node[MEMHP_MAX_CPUS]; /* fixed at creation */
 	_Atomic long totalram_pages;
 	unsigned int nr_cpus; /* cfg.nr_cpus, at least 1 */
 	/* pcp.c: zone_pcp_disable() holds pcp_batch_high_lock until
@@ -797,6 +835,18 @@ struct memhp_machine {
 	_Atomic unsigned long nr_bulk_updates; /* for the tests */
 };
 
+/* The zone after @zone: the node's next, else the next node's first. */
+static inline struct zone *next_zone(const struct memhp_machine *m, struct zone *zone)
+{
+	const struct pglist_data *pgdat = zone->zone_pgdat;
+
+	if (zone < &pgdat->node_zones[MAX_NR_ZONES - 1])
+		return zone + 1;
+	if (pgdat->node_id + 1 < m->nr_node_ids)
+		return (struct zone *)&m->node_data[pgdat->node_id + 1].node_zones[0];
+	return NULL;
+}
+
 /* ---- Geometry helpers ------------------------------------------------------ */
 
 static inline unsigned long pfn_to_section_nr(const struct memhp_machine *m, unsigned long pfn)
@@ -851,9 +901,12 @@ static inline bool pfn_online(const struct memhp_machine *m, unsigned long pfn)
 	return pfn < m->max_pfn && section_flag(m, pfn_to_section_nr(m, pfn), SECTION_IS_ONLINE);
 }
 
-/* Pageblock flags: bits 0-2 migratetype, bits 4-6 zone index. */
+/* Pageblock flags: bits 0-2 migratetype, bits 3-7 the zone as node *
+ * MAX_NR_ZONES + zone index (what page_zone() finds in page->flags). */
 #define PB_MT_MASK 0x7u
-#define PB_ZONE_SHIFT 4
+#define PB_ZONE_SHIFT 3
+_Static_assert(MEMHP_MAX_NUMNODES *MAX_NR_ZONES <= (0xff >> PB_ZONE_SHIFT) + 1,
+	       "a pageblock's zone slot outgrew its 5 bits");
 
 static inline unsigned long pfn_to_pageblock(const struct memhp_machine *m, unsigned long pfn)
 {
@@ -886,15 +939,27 @@ static inline struct zone *pfn_zone(struct memhp_machine *m, unsigned long pfn)
 	unsigned z = atomic_load_explicit(&m->pageblock_flags[pfn_to_pageblock(m, pfn)],
 					  memory_order_relaxed) >>
 		     PB_ZONE_SHIFT;
-	return &m->node.node_zones[z & 0x7];
+	return &m->node_data[z / MAX_NR_ZONES].node_zones[z % MAX_NR_ZONES];
 }
 
-static inline void set_pageblock_zone(struct memhp_machine *m, unsigned long pfn, int zid)
+static inline int pfn_to_nid(struct memhp_machine *m, unsigned long pfn)
+{
+	return zone_to_nid(pfn_zone(m, pfn));
+}
+
+static inline struct pglist_data *NODE_DATA_M(struct memhp_machine *m, int nid)
+{
+	return &m->node_data[nid];
+}
+
+static inline void set_pageblock_zone(struct memhp_machine *m, unsigned long pfn,
+				      const struct zone *zone)
 {
 	_Atomic uint8_t *f = &m->pageblock_flags[pfn_to_pageblock(m, pfn)];
 	uint8_t old = atomic_load_explicit(f, memory_order_relaxed);
+	unsigned slot = (unsigned)(zone_to_nid(zone) * MAX_NR_ZONES + (int)zone->idx);
 
-	atomic_store_explicit(f, (uint8_t)((old & PB_MT_MASK) | (unsigned)zid << PB_ZONE_SHIFT),
+	atomic_store_explicit(f, (uint8_t)((old & PB_MT_MASK) | slot << PB_ZONE_SHIFT),
 			      memory_order_relaxed);
 }
 
@@ -1032,8 +1097,8 @@ int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid);
 void sparse_remove_section(struct memhp_machine *m, unsigned long nr, unsigned long map_offset);
 void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
 void offline_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end);
-void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr, int zid,
-		       int migratetype);
+void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
+		       const struct zone *zone, int migratetype);
 void memmap_init_page(struct memhp_page *page);
 /* get_page_unless_zero() for the core's own users (migration of movable
  * pages it isolated): not a PFN walker's. */
@@ -1065,7 +1130,12 @@ bool __isolate_free_page(struct memhp_machine *m, struct zone *zone, unsigned lo
 bool take_page_off_buddy(struct memhp_machine *m, unsigned long pfn);
 void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 			     unsigned int order, int mt);
-struct memhp_page *alloc_migration_target(struct memhp_machine *m, int nid);
+struct memhp_page *alloc_migration_target(struct memhp_machine *m, int src_zone, int nid,
+					  unsigned int nodemask);
+/* Internal gfp bit: only @nid's zones (no fallback to other nodes). */
+#define __GFP_THISNODE (1u << 15)
+struct memhp_page *__alloc_pages_nodemask(struct memhp_machine *m, int nid, unsigned int nodemask,
+					  memhp_gfp_t gfp, unsigned int order);
 struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
 				       unsigned int order);
 void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count);
@@ -1108,7 +1178,8 @@ void free_huge_page(struct memhp_machine *m, struct memhp_page *head);
 int dissolve_free_huge_pages(struct memhp_machine *m, unsigned long start, unsigned long end);
 int isolate_hugetlb(struct memhp_machine *m, struct memhp_page *head);
 void putback_hugetlb(struct memhp_machine *m, struct memhp_page *head);
-struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hstate *h, int nid);
+struct memhp_page *alloc_huge_page_nodemask(struct memhp_machine *m, struct hstate *h, int nid,
+					    unsigned int nodemask);
 void move_hugetlb_state(struct memhp_machine *m, struct memhp_page *old, struct memhp_page *new);
 int isolate_or_dissolve_huge_page(struct memhp_machine *m, struct memhp_page *page, bool *isolated);
 
@@ -1151,6 +1222,21 @@ void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
 			       struct memory_group *group, long nr_pages);
 bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long nr);
 void build_all_zonelists(struct memhp_machine *m, bool boot);
+void __build_all_zonelists(struct memhp_machine *m, int self, bool boot);
+bool node_online(struct memhp_machine *m, int nid);
+/*
+ * node_zonelist() as an allocation walks it: the populated zones of each
+ * node in @nid's order (NUMA_NO_NODE: the calling CPU's node), from
+ * @highest_zoneidx down within each. Nodes left out of @nodemask (a bit
+ * per node; 0 is all) are skipped. Fills @out (MAX_ZONELIST entries);
+ * returns how many.
+ */
+int node_zonelist_mask(struct memhp_machine *m, int nid, int highest_zoneidx, unsigned int nodemask,
+		       struct zone **out);
+#define node_zonelist(m, nid, highest, out) node_zonelist_mask(m, nid, highest, 0, out)
+int nr_online_nodes(struct memhp_machine *m);
+/* numa_node_id(): the node of the CPU the calling thread runs on. */
+int numa_node_id(struct memhp_machine *m);
 
 /* isolation.c */
 #define MEMORY_OFFLINE 0x1

@@ -68,8 +68,17 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	notifier_head_init(&m->memory_chain);
 	mhp_events_init(&m->events);
 	violation_log_init(&m->violations);
-	zones_init(m);
 	m->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
+	m->nr_node_ids = m->cfg.nr_nodes > 1 ? (int)m->cfg.nr_nodes : 1;
+	/* CPUs no node names are node 0's (QEMU 7.2 on a one-socket q35). */
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		for (int nid = 1; nid < m->nr_node_ids; nid++)
+			if (m->cfg.nodes[nid].cpus[cpu / 64] & (1ULL << (cpu % 64)))
+				m->cpu_to_node[cpu] = nid;
+	zones_init(m);
+	/* A node with CPUs is online from boot, memory or not. */
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		WRITE_ONCE(m->node_data[m->cpu_to_node[cpu]].n_online, true);
 	ret = pcp_init(m);
 	if (!ret)
 		ret = lru_cache_init(m);

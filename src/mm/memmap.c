@@ -150,17 +150,17 @@ void memmap_init_page(struct memhp_page *page)
 
 /*
  * memmap_init_range() for hotplug: every page initialised, every pageblock
- * of the range in @zid with @migratetype.
+ * of the range in @zone with @migratetype.
  */
-void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr, int zid,
-		       int migratetype)
+void memmap_init_range(struct memhp_machine *m, unsigned long start, unsigned long nr,
+		       const struct zone *zone, int migratetype)
 {
 	struct memhp_page *page = pfn_to_page(m, start);
 
 	for (unsigned long i = 0; i < nr; i++)
 		page_set_raw(&page[i], PAGE_RAW0_FRESH, 0);
 	for (unsigned long pfn = start; pfn < start + nr; pfn += m->pageblock_nr_pages) {
-		set_pageblock_zone(m, pfn, zid);
+		set_pageblock_zone(m, pfn, zone);
 		set_pageblock_migratetype(m, pfn, migratetype);
 	}
 }

@@ -46,7 +46,7 @@ static int memory_group_register(struct memhp_machine *m, struct memory_group g)
 {
 	int id = -ENOSPC;
 
-	if (g.nid < 0 || g.nid >= MEMHP_MAX_NUMNODES)
+	if (g.nid < 0 || g.nid >= m->nr_node_ids)
 		return -EINVAL;
 	memhp_lock_device_hotplug(m);
 	for (int i = 0; i < MEMHP_MAX_MEMORY_GROUPS; i++) {
@@ -208,7 +208,10 @@ int add_boot_memory_block(struct memhp_machine *m, unsigned long id)
 			zone = z;
 		}
 	}
-	ret = add_memory_block(m, id, MEMHP_MEM_ONLINE, 0, NULL, 0, true);
+	/* Node boundaries are block aligned (config_validate_nodes()): the
+	 * block's node is its zone's. */
+	ret = add_memory_block(m, id, MEMHP_MEM_ONLINE, 0, NULL, zone ? zone_to_nid(zone) : 0,
+			       true);
 	if (!ret)
 		atomic_store(&m->blocks[id].zone, multi ? NULL : zone);
 	return ret;

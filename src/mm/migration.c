@@ -151,14 +151,25 @@ void putback_movable_page(struct memhp_machine *m, struct memhp_page *page)
  * source's zone; else an order-0 page.
  */
 static struct memhp_page *migration_target(struct memhp_machine *m, struct memhp_page *src,
-					   unsigned long src_pfn)
+					   unsigned long src_pfn, enum migrate_reason reason)
 {
+	const int nid = pfn_to_nid(m, src_pfn);
+	unsigned int nodemask = 0;
+
+	/* do_migrate_range(): every node with memory but the source's, if
+	 * there is another one. */
+	if (reason == MR_MEMORY_HOTPLUG) {
+		for (int n = 0; n < m->nr_node_ids; n++)
+			if (n != nid && READ_ONCE(NODE_DATA_M(m, n)->n_memory))
+				nodemask |= 1u << n;
+	}
 	if (test_page_flag(src, PG_hugetlb))
-		return alloc_huge_page_nodemask(m, page_hstate(m, src), 0);
+		return alloc_huge_page_nodemask(m, page_hstate(m, src), nid, nodemask);
 	if (PageHead(src))
-		return __alloc_pages_exact(m, 0, MEMHP_GFP_USER | MEMHP_GFP_TRANSHUGE,
-					   compound_order(src));
-	return alloc_migration_target(m, pfn_zone(m, src_pfn)->idx);
+		return __alloc_pages_nodemask(m, nid, nodemask,
+					      MEMHP_GFP_USER | MEMHP_GFP_TRANSHUGE,
+					      compound_order(src));
+	return alloc_migration_target(m, pfn_zone(m, src_pfn)->idx, nid, nodemask);
 }
 
 /*
@@ -183,8 +194,9 @@ static int migrate_one(struct memhp_machine *m, unsigned long src_pfn, enum migr
 		return -EBUSY;
 	if (mhp_should_fail(m, MEMHP_FAULT_MIGRATION))
 		return -EAGAIN;
-	dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET) ? NULL
-							     : migration_target(m, src, src_pfn);
+	dst = mhp_should_fail(m, MEMHP_FAULT_MIGRATE_TARGET)
+		      ? NULL
+		      : migration_target(m, src, src_pfn, reason);
 	if (!dst)
 		return -ENOMEM;
 	memcpy(memhp_page_address(dst), m->phys + PFN_PHYS(src_pfn), MEMHP_PAGE_SIZE * nr);

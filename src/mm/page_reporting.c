@@ -163,11 +163,13 @@ long memhp_page_reporting_process(struct memhp_machine *m)
 		return -ENODEV;
 	}
 	memhp_get_online_mems(m);
-	for (int z = 0; z < MAX_NR_ZONES && !ret; z++) {
-		struct zone *zone = &m->node.node_zones[z];
+	for_each_zone(m, zone)
+	{
 		unsigned int min = prdev->order ? prdev->order : m->pageblock_order;
 		struct batch b = { .nr = 0 };
 
+		if (ret)
+			break;
 		if (!populated_zone(zone))
 			continue;
 		pthread_mutex_lock(&zone->lock);

@@ -55,6 +55,11 @@ int memhp_current_cpu(struct memhp_machine *m)
 	return (int)(raw_smp_processor_id() % m->nr_cpus);
 }
 
+int numa_node_id(struct memhp_machine *m)
+{
+	return m->cpu_to_node[memhp_current_cpu(m)];
+}
+
 static inline struct per_cpu_pages *this_cpu_pcp(struct memhp_machine *m, struct zone *zone)
 {
 	return &zone->per_cpu_pageset[raw_smp_processor_id() % m->nr_cpus];
@@ -111,12 +116,12 @@ static void pcp_list_add(struct memhp_machine *m, struct free_list *list, unsign
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
-	page->buddy.prev = PFN_NIL;
-	page->buddy.next = list->head;
+	set_buddy_link(page, prev, PFN_NIL);
+	set_buddy_link(page, next, list->head);
 	if (list->head == PFN_NIL)
 		list->tail = (uint32_t)pfn;
 	else
-		pfn_to_page(m, list->head)->buddy.prev = (uint32_t)pfn;
+		set_buddy_link(pfn_to_page(m, list->head), prev, (uint32_t)pfn);
 	list->head = (uint32_t)pfn;
 }
 
@@ -125,12 +130,12 @@ static void pcp_list_add_tail(struct memhp_machine *m, struct free_list *list, u
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
-	page->buddy.next = PFN_NIL;
-	page->buddy.prev = list->tail;
+	set_buddy_link(page, next, PFN_NIL);
+	set_buddy_link(page, prev, list->tail);
 	if (list->tail == PFN_NIL)
 		list->head = (uint32_t)pfn;
 	else
-		pfn_to_page(m, list->tail)->buddy.next = (uint32_t)pfn;
+		set_buddy_link(pfn_to_page(m, list->tail), next, (uint32_t)pfn);
 	list->tail = (uint32_t)pfn;
 }
 
@@ -141,12 +146,13 @@ static void pcp_list_del(struct memhp_machine *m, struct free_list *list, unsign
 	if (page->buddy.prev == PFN_NIL)
 		list->head = page->buddy.next;
 	else
-		pfn_to_page(m, page->buddy.prev)->buddy.next = page->buddy.next;
+		set_buddy_link(pfn_to_page(m, page->buddy.prev), next, page->buddy.next);
 	if (page->buddy.next == PFN_NIL)
 		list->tail = page->buddy.prev;
 	else
-		pfn_to_page(m, page->buddy.next)->buddy.prev = page->buddy.prev;
-	page->buddy.next = page->buddy.prev = 0;
+		set_buddy_link(pfn_to_page(m, page->buddy.next), prev, page->buddy.prev);
+	set_buddy_link(page, next, 0);
+	set_buddy_link(page, prev, 0);
 }
 
 /* ---- Spilling to and refilling from the buddy ----------------------------- */
@@ -419,9 +425,8 @@ static void __drain_all_pages(struct memhp_machine *m, struct zone *zone, bool f
 		pthread_mutex_lock(&m->pcpu_drain_mutex);
 	}
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		for (int z = 0; z < MAX_NR_ZONES; z++) {
-			struct zone *zz = &m->node.node_zones[z];
-
+		for_each_zone(m, zz)
+		{
 			if (zone ? zz != zone : !populated_zone(zz))
 				continue;
 			if (force_all_cpus || READ_ONCE(zz->per_cpu_pageset[cpu].count))
@@ -462,12 +467,17 @@ static int zone_batchsize(struct zone *zone)
 	return (int)rounddown_pow_of_two((unsigned long)(batch + batch / 2)) - 1;
 }
 
-/* zone_highsize(): the low watermark split over the node's CPUs (every CPU
- * here: one node), at least four batches. */
+/* zone_highsize(): the low watermark split over the CPUs of the zone's
+ * node (all of them for a node without CPUs), at least four batches. */
 static int zone_highsize(struct memhp_machine *m, struct zone *zone, int batch, int cpu_online)
 {
 	unsigned long total_pages = low_wmark_pages(zone);
-	unsigned int nr_split_cpus = m->nr_cpus + (unsigned)cpu_online;
+	unsigned int nr_split_cpus = (unsigned)cpu_online;
+
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		nr_split_cpus += m->cpu_to_node[cpu] == zone_to_nid(zone);
+	if (!nr_split_cpus)
+		nr_split_cpus = m->nr_cpus;
 	int high = (int)(total_pages / nr_split_cpus);
 
 	return MAX(high, batch << 2);
@@ -562,9 +572,8 @@ int pcp_init(struct memhp_machine *m)
 {
 	pthread_mutex_init(&m->pcp_batch_high_lock, NULL);
 	pthread_mutex_init(&m->pcpu_drain_mutex, NULL);
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
-
+	for_each_zone(m, zone)
+	{
 		zone->per_cpu_pageset = calloc(m->nr_cpus, sizeof(*zone->per_cpu_pageset));
 		if (!zone->per_cpu_pageset)
 			return -ENOMEM;
@@ -585,9 +594,8 @@ int pcp_init(struct memhp_machine *m)
 
 void pcp_destroy(struct memhp_machine *m)
 {
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
-
+	for_each_zone(m, zone)
+	{
 		if (!zone->per_cpu_pageset)
 			continue;
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
@@ -604,9 +612,10 @@ int memhp_zone_pcp(struct memhp_machine *m, int nid, enum memhp_zone_type zid, i
 {
 	struct per_cpu_pages *pcp;
 
-	if (nid != 0 || (unsigned)zid >= MAX_NR_ZONES || cpu < 0 || (unsigned)cpu >= m->nr_cpus)
+	if (nid < 0 || nid >= m->nr_node_ids || (unsigned)zid >= MAX_NR_ZONES || cpu < 0 ||
+	    (unsigned)cpu >= m->nr_cpus)
 		return -EINVAL;
-	pcp = &m->node.node_zones[zid].per_cpu_pageset[cpu];
+	pcp = &NODE_DATA_M(m, nid)->node_zones[zid].per_cpu_pageset[cpu];
 	pi->count = READ_ONCE(pcp->count);
 	pi->high = READ_ONCE(pcp->high);
 	pi->batch = READ_ONCE(pcp->batch);

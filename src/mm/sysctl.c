@@ -581,8 +581,7 @@ static long free_kbytes(struct memhp_machine *m)
 {
 	long free = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		free += READ_ONCE(m->node.node_zones[z].vm_nr_free_pages);
+	for_each_zone(m, zone) free += READ_ONCE(zone->vm_nr_free_pages);
 	return free > 0 ? free * (long)(MEMHP_PAGE_SIZE >> 10) : 0;
 }
 

@@ -45,8 +45,7 @@ long memhp_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item)
 		return 0;
 	if (item != MEMHP_NR_FREE_PAGES)
 		return READ_ONCE(m->vmstat[item]);
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		sum += READ_ONCE(m->node.node_zones[z].vm_nr_free_pages);
+	for_each_zone(m, zone) sum += READ_ONCE(zone->vm_nr_free_pages);
 	return sum;
 }
 
@@ -57,9 +56,14 @@ void memhp_mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long
 	mod_vmstat(m, item, delta);
 }
 
+/*
+ * The node counters are kept once per machine, not per node as in 6.1:
+ * a change on any node counts, and node 0 shows the whole sum (a
+ * deviation that docs/semantics.md lists; other nodes read 0).
+ */
 static bool node_item(struct memhp_machine *m, int nid, enum memhp_vmstat_item item)
 {
-	return nid == m->node.node_id && item >= MEMHP_NR_SLAB_RECLAIMABLE &&
+	return nid >= 0 && nid < m->nr_node_ids && item >= MEMHP_NR_SLAB_RECLAIMABLE &&
 	       item <= MEMHP_NR_PAGE_TABLE_PAGES;
 }
 
@@ -74,7 +78,7 @@ unsigned long memhp_node_page_state(struct memhp_machine *m, int nid, enum memhp
 {
 	long v;
 
-	if (!node_item(m, nid, item))
+	if (!node_item(m, nid, item) || nid)
 		return 0;
 	v = READ_ONCE(m->vmstat[item]);
 	return v > 0 ? (unsigned long)v : 0;

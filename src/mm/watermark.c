@@ -63,11 +63,11 @@ static unsigned long nr_free_buffer_pages(struct memhp_machine *m)
 {
 	unsigned long sum = 0;
 
-	for (int z = 0; z <= ZONE_NORMAL; z++) {
-		const struct zone *zone = &m->node.node_zones[z];
+	for_each_zone(m, zone)
+	{
 		unsigned long size = managed(zone), high = high_wmark_pages(zone);
 
-		if (size > high)
+		if (zone->idx <= ZONE_NORMAL && size > high)
 			sum += size - high;
 	}
 	return sum;
@@ -79,11 +79,11 @@ static void calculate_totalreserve_pages(struct memhp_machine *m)
 {
 	unsigned long total = 0;
 
-	for (int i = 0; i < MAX_NR_ZONES; i++) {
-		struct zone *zone = &m->node.node_zones[i];
+	for_each_zone(m, zone)
+	{
 		unsigned long max = 0;
 
-		for (int j = i; j < NR_RESERVE_ZONES; j++)
+		for (int j = zone->idx; j < NR_RESERVE_ZONES; j++)
 			max = MAX(max, (unsigned long)READ_ONCE(zone->lowmem_reserve[j]));
 		max += high_wmark_pages(zone);
 		total += MIN(max, managed(zone));
@@ -99,15 +99,17 @@ static void calculate_totalreserve_pages(struct memhp_machine *m)
  */
 static void setup_per_zone_lowmem_reserve(struct memhp_machine *m)
 {
-	for (int i = 0; i < MAX_NR_ZONES; i++) {
-		struct zone *zone = &m->node.node_zones[i];
+	for_each_zone(m, zone)
+	{
+		const int i = zone->idx;
 		long ratio = READ_ONCE(m->vm.lowmem_reserve_ratio[i]);
 		bool clear = ratio <= 0 || !managed(zone);
 		unsigned long upper = 0;
 
+		/* Within the zone's own node (for_each_online_pgdat()). */
 		for (int j = i + 1; j < NR_RESERVE_ZONES; j++) {
 			if (j < MAX_NR_ZONES)
-				upper += managed(&m->node.node_zones[j]);
+				upper += managed(&zone->zone_pgdat->node_zones[j]);
 			WRITE_ONCE(zone->lowmem_reserve[j],
 				   clear ? 0 : upper / (unsigned long)ratio);
 		}
@@ -126,10 +128,9 @@ static void setup_per_zone_wmarks_locked(struct memhp_machine *m)
 	unsigned long scale = (unsigned long)READ_ONCE(m->vm.watermark_scale_factor);
 	unsigned long lowmem = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		lowmem += managed(&m->node.node_zones[z]);
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
+	for_each_zone(m, zone) lowmem += managed(zone);
+	for_each_zone(m, zone)
+	{
 		unsigned long size = managed(zone);
 		unsigned long min =
 			lowmem ? (unsigned long)((uint64_t)pages_min * size / lowmem) : 0;
@@ -149,8 +150,7 @@ static void setup_per_zone_wmarks_locked(struct memhp_machine *m)
  * outside wmark_lock, as setup_per_zone_wmarks() does. */
 static void zone_pcp_update_all(struct memhp_machine *m)
 {
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		zone_pcp_update(m, &m->node.node_zones[z], 0);
+	for_each_zone(m, zone) zone_pcp_update(m, zone, 0);
 }
 
 void setup_per_zone_wmarks(struct memhp_machine *m)
@@ -192,8 +192,7 @@ static void set_recommended_min_free_kbytes(struct memhp_machine *m)
 	unsigned long nr_zones = 0, recommended;
 	long min_free = READ_ONCE(m->vm.min_free_kbytes);
 
-	for (int z = 0; z <= ZONE_NORMAL; z++)
-		nr_zones += populated_zone(&m->node.node_zones[z]);
+	for_each_zone(m, zone) nr_zones += zone->idx <= ZONE_NORMAL && populated_zone(zone);
 	recommended = m->pageblock_nr_pages * nr_zones * 2 +
 		      m->pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES;
 	recommended = MIN(recommended, nr_free_buffer_pages(m) / RECOMMENDED_MIN_LOWMEM_DIVISOR);
@@ -288,17 +287,19 @@ void watermark_update_lowmem_reserve(struct memhp_machine *m)
 unsigned long memhp_zone_watermark(struct memhp_machine *m, int nid, enum memhp_zone_type zone,
 				   enum memhp_wmark w)
 {
-	if (nid != 0 || (unsigned)zone >= MAX_NR_ZONES || (unsigned)w >= MEMHP_NR_WMARK)
+	if (nid < 0 || nid >= m->nr_node_ids || (unsigned)zone >= MAX_NR_ZONES ||
+	    (unsigned)w >= MEMHP_NR_WMARK)
 		return 0;
-	return READ_ONCE(m->node.node_zones[zone].watermark[w]);
+	return READ_ONCE(NODE_DATA_M(m, nid)->node_zones[zone].watermark[w]);
 }
 
 unsigned long memhp_zone_lowmem_reserve(struct memhp_machine *m, int nid, enum memhp_zone_type zone,
 					unsigned int upper)
 {
-	if (nid != 0 || (unsigned)zone >= MAX_NR_ZONES || upper >= NR_RESERVE_ZONES)
+	if (nid < 0 || nid >= m->nr_node_ids || (unsigned)zone >= MAX_NR_ZONES ||
+	    upper >= NR_RESERVE_ZONES)
 		return 0;
-	return READ_ONCE(m->node.node_zones[zone].lowmem_reserve[upper]);
+	return READ_ONCE(NODE_DATA_M(m, nid)->node_zones[zone].lowmem_reserve[upper]);
 }
 
 int memhp_min_free_kbytes(struct memhp_machine *m)

@@ -18,24 +18,28 @@ const char *memhp_zone_name(enum memhp_zone_type zone)
 
 void zones_init(struct memhp_machine *m)
 {
-	struct pglist_data *pgdat = &m->node;
+	for (int nid = 0; nid < m->nr_node_ids; nid++) {
+		struct pglist_data *pgdat = NODE_DATA_M(m, nid);
 
-	pgdat->node_id = 0;
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &pgdat->node_zones[z];
+		pgdat->node_id = nid;
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
 
-		pthread_mutex_init(&zone->lock, NULL);
-		buddy_init_zone(zone);
-		zone->zone_pgdat = pgdat;
-		zone->idx = (enum memhp_zone_type)z;
-		zone->name = zone_names[z];
+			pthread_mutex_init(&zone->lock, NULL);
+			buddy_init_zone(zone);
+			zone->zone_pgdat = pgdat;
+			zone->idx = (enum memhp_zone_type)z;
+			zone->name = zone_names[z];
+		}
+		/* Until the first build: the node alone. */
+		WRITE_ONCE(pgdat->node_order[0], (int8_t)nid);
+		WRITE_ONCE(pgdat->nr_node_order, 1);
 	}
 }
 
 void zones_destroy(struct memhp_machine *m)
 {
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		pthread_mutex_destroy(&m->node.node_zones[z].lock);
+	for_each_zone(m, zone) pthread_mutex_destroy(&zone->lock);
 }
 
 bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long nr)
@@ -51,9 +55,8 @@ bool zone_intersects(const struct zone *zone, unsigned long start, unsigned long
 struct zone *default_kernel_zone_for_pfn(struct memhp_machine *m, int nid, unsigned long start_pfn,
 					 unsigned long nr_pages)
 {
-	struct pglist_data *pgdat = &m->node;
+	struct pglist_data *pgdat = NODE_DATA_M(m, nid);
 
-	(void)nid;
 	for (int zid = 0; zid < ZONE_NORMAL; zid++) {
 		struct zone *zone = &pgdat->node_zones[zid];
 
@@ -67,7 +70,7 @@ static struct zone *default_zone_for_pfn(struct memhp_machine *m, int nid, unsig
 					 unsigned long nr_pages)
 {
 	struct zone *kernel_zone = default_kernel_zone_for_pfn(m, nid, start_pfn, nr_pages);
-	struct zone *movable_zone = &m->node.node_zones[ZONE_MOVABLE];
+	struct zone *movable_zone = &NODE_DATA_M(m, nid)->node_zones[ZONE_MOVABLE];
 	bool in_kernel = zone_intersects(kernel_zone, start_pfn, nr_pages);
 	bool in_movable = zone_intersects(movable_zone, start_pfn, nr_pages);
 
@@ -106,23 +109,24 @@ static bool auto_movable_can_online_movable(struct memhp_machine *m, int nid,
 	struct auto_movable_stats stats = { 0 };
 	unsigned long kernel_early_pages, movable_pages;
 
-	(void)nid; /* one node: the system-wide and the per-node sums agree */
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
-
-		if (populated_zone(zone))
-			auto_movable_stats_account_zone(&stats, zone);
-	}
+	/* NUMA_NO_NODE: the whole machine; else the node's zones only. */
+	for_each_zone(m, zone) if ((nid == MEMHP_NUMA_NO_NODE || zone_to_nid(zone) == nid) &&
+				   populated_zone(zone))
+		auto_movable_stats_account_zone(&stats, zone);
 	kernel_early_pages = stats.kernel_early_pages;
 	movable_pages = stats.movable_pages;
 
 	/* Kernel memory inside a dynamic group allows more movable memory in
-	 * that group: take every dynamic group's needs out of the sums. */
+	 * that group: take the needs of every other dynamic group (of the
+	 * node, when asked about one) out of the sums
+	 * (walk_dynamic_memory_groups() with @group excluded). */
 	for (int i = 0; ratio && i < MEMHP_MAX_MEMORY_GROUPS; i++) {
 		struct memory_group *g = &m->groups[i];
 		long pages;
 
-		if (!g->used || !g->is_dynamic)
+		if (!g->used || !g->is_dynamic || g == group)
+			continue;
+		if (nid != MEMHP_NUMA_NO_NODE && g->nid != nid)
 			continue;
 		pages = (long)(READ_ONCE(g->present_movable_pages) * 100 / ratio);
 		pages -= (long)READ_ONCE(g->present_kernel_pages);
@@ -176,7 +180,7 @@ static struct zone *auto_movable_zone_for_pfn(struct memhp_machine *m, int nid,
 	if (READ_ONCE(m->auto_movable_numa_aware) &&
 	    !auto_movable_can_online_movable(m, nid, group, nr_pages))
 		goto kernel_zone;
-	return &m->node.node_zones[ZONE_MOVABLE];
+	return &NODE_DATA_M(m, nid)->node_zones[ZONE_MOVABLE];
 kernel_zone:
 	return default_kernel_zone_for_pfn(m, nid, pfn, nr_pages);
 }
@@ -188,7 +192,7 @@ struct zone *zone_for_pfn_range(struct memhp_machine *m, int online_type, int ni
 	if (online_type == MEMHP_MMOP_ONLINE_KERNEL)
 		return default_kernel_zone_for_pfn(m, nid, start_pfn, nr_pages);
 	if (online_type == MEMHP_MMOP_ONLINE_MOVABLE)
-		return &m->node.node_zones[ZONE_MOVABLE];
+		return &NODE_DATA_M(m, nid)->node_zones[ZONE_MOVABLE];
 	if (READ_ONCE(m->online_policy) == MEMHP_ONLINE_POLICY_AUTO_MOVABLE)
 		return auto_movable_zone_for_pfn(m, nid, group, start_pfn, nr_pages);
 	return default_zone_for_pfn(m, nid, start_pfn, nr_pages);
@@ -231,10 +235,10 @@ void move_pfn_range_to_zone(struct memhp_machine *m, struct zone *zone, unsigned
 	resize_pgdat_range(zone->zone_pgdat, start, nr);
 	pthread_mutex_unlock(&zone->lock);
 	if (init_memmap)
-		memmap_init_range(m, start, nr, zone->idx, migratetype);
+		memmap_init_range(m, start, nr, zone, migratetype);
 	else
 		for (unsigned long pfn = start; pfn < start + nr; pfn += m->pageblock_nr_pages) {
-			set_pageblock_zone(m, pfn, zone->idx);
+			set_pageblock_zone(m, pfn, zone);
 			set_pageblock_migratetype(m, pfn, migratetype);
 		}
 }
@@ -347,42 +351,215 @@ void adjust_present_page_count(struct memhp_machine *m, unsigned long pfn,
 		ADD_ONCE(group->present_kernel_pages, (unsigned long)nr_pages);
 }
 
+/* ---- Nodes and zonelists ----------------------------------------------------- */
+
+int memhp_nr_node_ids(const struct memhp_machine *m)
+{
+	return m->nr_node_ids;
+}
+
+int memhp_node_distance(const struct memhp_machine *m, int from, int to)
+{
+	int d;
+
+	if (from < 0 || to < 0 || from >= m->nr_node_ids || to >= m->nr_node_ids)
+		return -1;
+	d = m->cfg.nr_nodes > 1 ? m->cfg.nodes[from].distance[to] : 0;
+	if (d)
+		return d;
+	return from == to ? MEMHP_LOCAL_DISTANCE : MEMHP_REMOTE_DISTANCE;
+}
+
+int memhp_cpu_to_node(const struct memhp_machine *m, int cpu)
+{
+	if (cpu < 0 || (unsigned)cpu >= m->nr_cpus)
+		return MEMHP_NUMA_NO_NODE;
+	return m->cpu_to_node[cpu];
+}
+
+static bool node_has_cpus(const struct memhp_machine *m, int nid)
+{
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		if (m->cpu_to_node[cpu] == nid)
+			return true;
+	return false;
+}
+
+bool node_online(struct memhp_machine *m, int nid)
+{
+	return nid >= 0 && nid < m->nr_node_ids && READ_ONCE(NODE_DATA_M(m, nid)->n_online);
+}
+
+int nr_online_nodes(struct memhp_machine *m)
+{
+	int n = 0;
+
+	for (int nid = 0; nid < m->nr_node_ids; nid++)
+		n += node_online(m, nid);
+	return n;
+}
+
 /*
- * build_all_zonelists(NULL) as hotplug calls it when a zone gains its first
- * present pages or loses its last: the zonelists themselves are implicit
- * in memhp (every allocation walks the zones), what is left is what it
- * prints and policy_zone, the highest zone other than ZONE_MOVABLE that
- * ever had managed pages. Total pages is nr_free_zone_pages() of
+ * find_next_best_node(): the node itself first; then, of the nodes with
+ * memory not taken yet, the one with the least distance, a node above
+ * @node before one below it at the same distance, a node without CPUs
+ * before one with CPUs, and the least loaded of those.
+ */
+static int find_next_best_node(struct memhp_machine *m, int node, bool *used, const int *load)
+{
+	int best = MEMHP_NUMA_NO_NODE, min_val = INT32_MAX;
+
+	if (!used[node]) {
+		used[node] = true;
+		return node;
+	}
+	for (int n = 0; n < m->nr_node_ids; n++) {
+		int val;
+
+		if (used[n] || !READ_ONCE(NODE_DATA_M(m, n)->n_memory))
+			continue;
+		val = memhp_node_distance(m, node, n);
+		val += n < node;
+		if (node_has_cpus(m, n))
+			val += 1; /* PENALTY_FOR_NODE_WITH_CPUS */
+		val = val * LINUX_MAX_NUMNODES + load[n];
+		if (val < min_val) {
+			min_val = val;
+			best = n;
+		}
+	}
+	if (best >= 0)
+		used[best] = true;
+	return best;
+}
+
+/*
+ * build_zonelists(): @pgdat's node order. The first node of each new
+ * distance gets a load, so that nodes at equal distance take turns as the
+ * first fallback of the nodes that follow. Prints the order as 6.1 does.
+ */
+static void build_zonelists(struct memhp_machine *m, struct pglist_data *pgdat, int *load,
+			    bool boot)
+{
+	bool used[MEMHP_MAX_NUMNODES] = { false };
+	int local = pgdat->node_id, prev = local, node, nr = 0;
+	char line[32 + MEMHP_MAX_NUMNODES * 4];
+	size_t len;
+
+	while ((node = find_next_best_node(m, local, used, load)) >= 0) {
+		if (memhp_node_distance(m, local, node) != memhp_node_distance(m, local, prev))
+			load[node]++;
+		WRITE_ONCE(pgdat->node_order[nr++], (int8_t)node);
+		prev = node;
+	}
+	WRITE_ONCE(pgdat->nr_node_order, nr);
+	len = (size_t)snprintf(line, sizeof(line), "Fallback order for Node %d: ", local);
+	for (int i = 0; i < nr && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%d ",
+					(int)READ_ONCE(pgdat->node_order[i]));
+	if (!boot)
+		memhp_printk(m, KERN_INFO, "%s", line);
+}
+
+/*
+ * build_all_zonelists(): every possible node's zonelist (@self >= 0: only
+ * that node's, as for a node that comes online with hot-added memory), and
+ * what it prints. policy_zone is the highest zone other than ZONE_MOVABLE
+ * that ever had managed pages. Total pages is nr_free_zone_pages() of
  * GFP_HIGHUSER_MOVABLE: every zone's managed pages less its high watermark,
  * as they were before the online or offline that calls this recomputes
  * them (init_per_zone_wmark_min() comes later). Caller holds
  * mem_hotplug_lock, or is booting the machine (@boot).
  */
-void build_all_zonelists(struct memhp_machine *m, bool boot)
+void __build_all_zonelists(struct memhp_machine *m, int self, bool boot)
 {
+	int load[MEMHP_MAX_NUMNODES] = { 0 };
 	long total = 0;
 
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		long managed = READ_ONCE(m->node.node_zones[z].managed_pages);
-		long high = (long)high_wmark_pages(&m->node.node_zones[z]);
+	if (self >= 0 && !node_online(m, self))
+		build_zonelists(m, NODE_DATA_M(m, self), load, boot);
+	else
+		for (int nid = 0; nid < m->nr_node_ids; nid++)
+			build_zonelists(m, NODE_DATA_M(m, nid), load, boot);
+
+	for_each_zone(m, zone)
+	{
+		long managed = READ_ONCE(zone->managed_pages);
+		long high = (long)high_wmark_pages(zone);
 
 		if (managed > high)
 			total += managed - high;
-		if (managed > 0 && z != ZONE_MOVABLE && z > m->policy_zone)
-			m->policy_zone = z;
+		if (managed > 0 && zone->idx != ZONE_MOVABLE && (int)zone->idx > m->policy_zone)
+			m->policy_zone = zone->idx;
 	}
 	/* At boot 6.1 prints estimates taken before memblock frees its pages,
 	 * which memhp does not reproduce: it keeps quiet. */
 	if (boot)
 		return;
 	/* Grouping by mobility needs a pageblock of each migratetype. */
-	memhp_printk(m, KERN_INFO, "Built %u zonelists, mobility grouping %s.  Total pages: %ld",
-		     MEMHP_MAX_NUMNODES,
+	memhp_printk(m, KERN_INFO, "Built %d zonelists, mobility grouping %s.  Total pages: %ld",
+		     nr_online_nodes(m),
 		     total < (long)(m->pageblock_nr_pages * (MIGRATE_TYPES - !m->cfg.cma_size))
 			     ? "off"
 			     : "on",
 		     total);
 	memhp_printk(m, KERN_INFO, "Policy zone: %s", zone_names[m->policy_zone]);
+}
+
+void build_all_zonelists(struct memhp_machine *m, bool boot)
+{
+	__build_all_zonelists(m, MEMHP_NUMA_NO_NODE, boot);
+}
+
+int node_zonelist_mask(struct memhp_machine *m, int nid, int highest_zoneidx, unsigned int nodemask,
+		       struct zone **out)
+{
+	struct pglist_data *pgdat;
+	int nr = 0, nr_order;
+
+	if (nid == MEMHP_NUMA_NO_NODE)
+		nid = numa_node_id(m);
+	pgdat = NODE_DATA_M(m, nid);
+	nr_order = READ_ONCE(pgdat->nr_node_order);
+	for (int i = 0; i < nr_order; i++) {
+		int n = READ_ONCE(pgdat->node_order[i]);
+
+		if (nodemask && !(nodemask & (1u << n)))
+			continue;
+		for (int z = highest_zoneidx; z >= 0; z--) {
+			struct zone *zone = &NODE_DATA_M(m, n)->node_zones[z];
+
+			if (populated_zone(zone))
+				out[nr++] = zone;
+		}
+	}
+	return nr;
+}
+
+int memhp_node_info(struct memhp_machine *m, int nid, struct memhp_node_info *ni)
+{
+	struct pglist_data *pgdat;
+
+	if (nid < 0 || nid >= m->nr_node_ids)
+		return -EINVAL;
+	pgdat = NODE_DATA_M(m, nid);
+	memset(ni, 0, sizeof(*ni));
+	ni->online = READ_ONCE(pgdat->n_online);
+	ni->has_memory = READ_ONCE(pgdat->n_memory);
+	ni->has_normal_memory = READ_ONCE(pgdat->n_normal_memory);
+	ni->node_start_pfn = READ_ONCE(pgdat->node_start_pfn);
+	ni->node_spanned_pages = READ_ONCE(pgdat->node_spanned_pages);
+	ni->node_present_pages = READ_ONCE(pgdat->node_present_pages);
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		if (m->cpu_to_node[cpu] == nid) {
+			ni->cpus[cpu / 64] |= 1ULL << (cpu % 64);
+			ni->nr_cpus++;
+		}
+	ni->has_cpu = ni->nr_cpus > 0;
+	ni->nr_node_order = READ_ONCE(pgdat->nr_node_order);
+	for (int i = 0; i < ni->nr_node_order; i++)
+		ni->node_order[i] = READ_ONCE(pgdat->node_order[i]);
+	return 0;
 }
 
 /* ---- Reading ------------------------------------------------------------------- */
@@ -392,9 +569,9 @@ int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
 {
 	struct zone *zone;
 
-	if (nid != 0 || (unsigned)zid >= MAX_NR_ZONES)
+	if (nid < 0 || nid >= m->nr_node_ids || (unsigned)zid >= MAX_NR_ZONES)
 		return -EINVAL;
-	zone = &m->node.node_zones[zid];
+	zone = &NODE_DATA_M(m, nid)->node_zones[zid];
 	zi->name = zone->name;
 	zi->nid = nid;
 	zi->idx = zid;
@@ -421,9 +598,8 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 {
 	memset(mi, 0, sizeof(*mi));
 	mi->total_pages = (unsigned long)READ_ONCE(m->totalram_pages);
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &m->node.node_zones[z];
-
+	for_each_zone(m, zone)
+	{
 		mi->free_pages += (unsigned long)READ_ONCE(zone->vm_nr_free_pages);
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
 			mi->pcp_pages += (unsigned long)READ_ONCE(zone->per_cpu_pageset[cpu].count);

@@ -102,7 +102,7 @@ FS_STORE(store_bus2_probe)
 	if (!strcmp(bus_name(r), "node")) {
 		for (int nid = 0; nid < MEMHP_MAX_NUMNODES; nid++) {
 			snprintf(name, sizeof(name), "node%d", nid);
-			if (sysfs_streq(name, buf))
+			if (fs_node_online(fs, nid) && sysfs_streq(name, buf))
 				return (ssize_t)len;
 		}
 		return -ENODEV;

@@ -343,6 +343,7 @@ FS_STORE(store_anon_memory);
 uint64_t fs_ref_ino(const struct fs_ref *r);
 /* The node id of block @id, or -ENODEV. */
 int block_nid(struct memhp_fs *fs, unsigned long id);
+bool fs_node_online(struct memhp_fs *fs, int nid);
 /* The PCI slot of virtio device @id (its function is 0000:00:SLOT.0). */
 unsigned long fs_virtio_pci_slot(unsigned long id);
 

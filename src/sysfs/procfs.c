@@ -110,12 +110,21 @@ static bool skip_mt(struct memhp_fs *fs, int mt)
 
 /* The node counters memhp keeps, by their place in node_stat_names:
  * the vmstat item of the same name, or 0. */
-static unsigned long node_stat(struct memhp_fs *fs, size_t i)
+static unsigned long node_stat(struct memhp_fs *fs, int nid, size_t i)
 {
 	for (int item = 0; item < MEMHP_NR_VMSTAT_ITEMS; item++)
 		if (!strcmp(node_stat_names[i], memhp_vmstat_name((enum memhp_vmstat_item)item)))
-			return memhp_node_page_state(fs->m, 0, (enum memhp_vmstat_item)item);
+			return memhp_node_page_state(fs->m, nid, (enum memhp_vmstat_item)item);
 	return 0;
+}
+
+/* Online nodes (for_each_online_pgdat()), which zoneinfo, buddyinfo and
+ * pagetypeinfo walk. */
+static bool node_is_online(struct memhp_fs *fs, int nid)
+{
+	struct memhp_node_info ni;
+
+	return !memhp_node_info(fs->m, nid, &ni) && ni.online;
 }
 
 /* One snapshot of the zones, so a file adds up within itself. */
@@ -150,28 +159,39 @@ static long sysctl_value(struct memhp_fs *fs, const char *name)
 	return i < 0 ? 0 : memhp_sysctl_vm_value(fs->m, (unsigned int)i, 0);
 }
 
-static void zones_read(struct memhp_fs *fs, struct zones *zs)
+/* The zones of node @nid; the sums (managed, free, the low watermarks,
+ * the reserve) are the node's, or with MEMHP_NUMA_NO_NODE the machine's
+ * (and z[] node 0's). */
+static void zones_read(struct memhp_fs *fs, int nid, struct zones *zs)
 {
+	const int first = nid < 0 ? 0 : nid;
+	const int last = nid < 0 ? memhp_nr_node_ids(fs->m) - 1 : nid;
+
 	memset(zs, 0, sizeof(*zs));
-	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
-		memhp_zone_info(fs->m, 0, (enum memhp_zone_type)z, &zs->z[z]);
-		zs->managed += zs->z[z].managed_pages;
-		zs->free += zs->z[z].nr_free_pages;
-	}
+	for (int n = last; n >= first; n--)
+		for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+			memhp_zone_info(fs->m, n, (enum memhp_zone_type)z, &zs->z[z]);
+			zs->managed += zs->z[z].managed_pages;
+			zs->free += zs->z[z].nr_free_pages;
+			zs->wmark_low += memhp_zone_watermark(fs->m, n, (enum memhp_zone_type)z,
+							      MEMHP_WMARK_LOW);
+		}
 	zs->z[MEMHP_NR_ZONES].name = ZONE_DEVICE_NAME;
 	zs->anon = vm_pages(fs, MEMHP_NR_ANON_PAGES);
 	zs->slab_reclaimable = vm_pages(fs, MEMHP_NR_SLAB_RECLAIMABLE);
 	zs->slab_unreclaimable = vm_pages(fs, MEMHP_NR_SLAB_UNRECLAIMABLE);
 	zs->kernel_stack_kb = vm_pages(fs, MEMHP_NR_KERNEL_STACK);
 	zs->page_tables = vm_pages(fs, MEMHP_NR_PAGE_TABLE_PAGES);
+	if (nid > 0) /* node counters are machine-wide, shown on node 0 */
+		zs->anon = zs->slab_reclaimable = zs->slab_unreclaimable = zs->kernel_stack_kb =
+			zs->page_tables = 0;
 	for (int i = 0; i < MEMHP_NR_ZONES; i++) {
 		for (int j = 0; j < NR_KERNEL_ZONES; j++)
 			zs->lowmem_reserve[i][j] = memhp_zone_lowmem_reserve(
-				fs->m, 0, (enum memhp_zone_type)i, (unsigned int)j);
+				fs->m, first, (enum memhp_zone_type)i, (unsigned int)j);
 		for (int w = 0; w < MEMHP_NR_WMARK; w++)
-			zs->wmark[i][w] = memhp_zone_watermark(fs->m, 0, (enum memhp_zone_type)i,
-							       (enum memhp_wmark)w);
-		zs->wmark_low += zs->wmark[i][MEMHP_WMARK_LOW];
+			zs->wmark[i][w] = memhp_zone_watermark(
+				fs->m, first, (enum memhp_zone_type)i, (enum memhp_wmark)w);
 	}
 	zs->totalreserve = memhp_totalreserve_pages(fs->m);
 }
@@ -252,7 +272,7 @@ FS_SHOW(show_meminfo)
 	const unsigned long overcommit_kbytes =
 		(unsigned long)MAX(sysctl_value(fs, "overcommit_kbytes"), 0L);
 
-	zones_read(fs, &zs);
+	zones_read(fs, MEMHP_NUMA_NO_NODE, &zs);
 	kb(b, "MemTotal:       ", zs.managed);
 	kb(b, "MemFree:        ", zs.free);
 	/* si_mem_available() counts the file LRU; shmem is swap-backed and
@@ -347,12 +367,12 @@ static void print_stats(struct fs_buf *b, const char *const *names, size_t n, un
 		buf_printf(b, "\n      %-12s %lu", names[i], i ? 0UL : first);
 }
 
-FS_SHOW(show_zoneinfo)
+static void zoneinfo_node(struct memhp_fs *fs, struct fs_buf *b, int nid)
 {
 	struct zones zs;
 	int first = -1;
 
-	zones_read(fs, &zs);
+	zones_read(fs, nid, &zs);
 	for (int z = 0; z < NR_KERNEL_ZONES; z++) {
 		if (first < 0 && populated(&zs, z))
 			first = z;
@@ -360,12 +380,12 @@ FS_SHOW(show_zoneinfo)
 	for (int z = 0; z < NR_KERNEL_ZONES; z++) {
 		const struct memhp_zone_info *zi = &zs.z[z];
 
-		buf_printf(b, "Node %d, zone %8s", 0, zone_name(z));
+		buf_printf(b, "Node %d, zone %8s", nid, zone_name(z));
 		if (z == first) {
 			buf_puts(b, "\n  per-node stats");
 			for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
 				buf_printf(b, "\n      %-12s %lu", node_stat_names[i],
-					   node_stat(fs, i));
+					   node_stat(fs, nid, i));
 		}
 		buf_printf(b,
 			   "\n  pages free     %lu"
@@ -396,7 +416,7 @@ FS_SHOW(show_zoneinfo)
 		for (unsigned int cpu = 0; cpu < memhp_machine_config(fs->m)->nr_cpus; cpu++) {
 			struct memhp_pcp_info pi = { 0, 0, 0 };
 
-			memhp_zone_pcp(fs->m, 0, (enum memhp_zone_type)z, (int)cpu, &pi);
+			memhp_zone_pcp(fs->m, nid, (enum memhp_zone_type)z, (int)cpu, &pi);
 			buf_printf(b,
 				   "\n    cpu: %u"
 				   "\n              count: %i"
@@ -411,6 +431,14 @@ FS_SHOW(show_zoneinfo)
 			   0U, zi->zone_start_pfn);
 		buf_puts(b, "\n");
 	}
+}
+
+/* zoneinfo_show(): every zone of each online node. */
+FS_SHOW(show_zoneinfo)
+{
+	for (int nid = 0; nid < memhp_nr_node_ids(fs->m); nid++)
+		if (node_is_online(fs, nid))
+			zoneinfo_node(fs, b, nid);
 	return 0;
 }
 
@@ -419,16 +447,20 @@ FS_SHOW(show_buddyinfo)
 	unsigned int max_order = memhp_max_order(fs->m);
 	struct zones zs;
 
-	zones_read(fs, &zs);
-	for (int z = 0; z < MEMHP_NR_ZONES; z++) {
-		if (!populated(&zs, z))
+	for (int nid = 0; nid < memhp_nr_node_ids(fs->m); nid++) {
+		if (!node_is_online(fs, nid))
 			continue;
-		buf_printf(b, "Node %d, zone %8s ", 0, zone_name(z));
-		for (unsigned int o = 0; o <= max_order; o++)
-			buf_printf(b, "%6lu ",
-				   memhp_zone_nr_free_chunks(fs->m, 0, (enum memhp_zone_type)z, o,
-							     -1));
-		buf_puts(b, "\n");
+		zones_read(fs, nid, &zs);
+		for (int z = 0; z < MEMHP_NR_ZONES; z++) {
+			if (!populated(&zs, z))
+				continue;
+			buf_printf(b, "Node %d, zone %8s ", nid, zone_name(z));
+			for (unsigned int o = 0; o <= max_order; o++)
+				buf_printf(b, "%6lu ",
+					   memhp_zone_nr_free_chunks(
+						   fs->m, nid, (enum memhp_zone_type)z, o, -1));
+			buf_puts(b, "\n");
+		}
 	}
 	return 0;
 }
@@ -438,17 +470,17 @@ static unsigned int ilog2_ul(unsigned long v)
 	return (unsigned int)(8 * sizeof(v) - 1 - (unsigned)__builtin_clzl(v));
 }
 
-FS_SHOW(show_pagetypeinfo)
+static void pagetypeinfo_node(struct memhp_fs *fs, struct fs_buf *b, int nid)
 {
 	unsigned long pb = memhp_pageblock_nr_pages(fs->m);
 	unsigned int max_order = memhp_max_order(fs->m);
 	struct zones zs;
 
-	zones_read(fs, &zs);
+	zones_read(fs, nid, &zs);
 	/* A node without memory prints nothing at all. */
 	if (!zs.z[0].present_pages && !zs.z[1].present_pages && !zs.z[2].present_pages &&
 	    !zs.z[3].present_pages)
-		return 0;
+		return;
 	buf_printf(b, "Page block order: %u\n", ilog2_ul(pb));
 	buf_printf(b, "Pages per block:  %lu\n", pb);
 	buf_puts(b, "\n");
@@ -462,11 +494,11 @@ FS_SHOW(show_pagetypeinfo)
 		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++) {
 			if (skip_mt(fs, mt))
 				continue;
-			buf_printf(b, "Node %4d, zone %8s, type %12s ", 0, zone_name(z),
+			buf_printf(b, "Node %4d, zone %8s, type %12s ", nid, zone_name(z),
 				   migratetype_names[mt]);
 			for (unsigned int o = 0; o <= max_order; o++) {
 				unsigned long n = memhp_zone_nr_free_chunks(
-					fs->m, 0, (enum memhp_zone_type)z, o, mt);
+					fs->m, nid, (enum memhp_zone_type)z, o, mt);
 				bool over = n >= PAGETYPEINFO_FREECOUNT_CAP;
 
 				buf_printf(b, "%s%6lu ", over ? ">" : "",
@@ -497,12 +529,19 @@ FS_SHOW(show_pagetypeinfo)
 			if (mt >= 0 && mt < MEMHP_MIGRATE_TYPES)
 				count[mt]++;
 		}
-		buf_printf(b, "Node %d, zone %8s ", 0, zone_name(z));
+		buf_printf(b, "Node %d, zone %8s ", nid, zone_name(z));
 		for (int mt = 0; mt < MEMHP_MIGRATE_TYPES; mt++)
 			if (!skip_mt(fs, mt))
 				buf_printf(b, "%12lu ", count[mt]);
 		buf_puts(b, "\n");
 	}
+}
+
+/* pagetypeinfo_show(): the whole report again for each node with memory. */
+FS_SHOW(show_pagetypeinfo)
+{
+	for (int nid = 0; nid < memhp_nr_node_ids(fs->m); nid++)
+		pagetypeinfo_node(fs, b, nid);
 	return 0;
 }
 
@@ -515,7 +554,7 @@ FS_SHOW(show_node_meminfo)
 	unsigned long shmem = memhp_node_page_state(fs->m, nid, MEMHP_NR_SHMEM);
 	unsigned long file = MAX(memhp_node_page_state(fs->m, nid, MEMHP_NR_FILE_PAGES), shmem);
 
-	zones_read(fs, &zs);
+	zones_read(fs, nid, &zs);
 	buf_printf(b,
 		   "Node %d MemTotal:       %8llu kB\n"
 		   "Node %d MemFree:        %8llu kB\n"
@@ -589,13 +628,13 @@ FS_SHOW(show_node_vmstat)
 {
 	struct zones zs;
 
-	zones_read(fs, &zs);
+	zones_read(fs, r->nid, &zs);
 	for (size_t i = 0; i < ARRAY_SIZE(zone_stat_names); i++)
 		buf_printf(b, "%s %lu\n", zone_stat_names[i], i ? 0UL : zs.free);
 	for (size_t i = 0; i < ARRAY_SIZE(numa_stat_names); i++)
 		buf_printf(b, "%s %lu\n", numa_stat_names[i], 0UL);
 	for (size_t i = 0; i < ARRAY_SIZE(node_stat_names); i++)
-		buf_printf(b, "%s %lu\n", node_stat_names[i], node_stat(fs, i));
+		buf_printf(b, "%s %lu\n", node_stat_names[i], node_stat(fs, r->nid, i));
 	return 0;
 }
 

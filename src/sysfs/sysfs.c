@@ -526,32 +526,75 @@ FS_LINK(link_blk_subsystem)
 
 /* ---- /sys/devices/system/node ------------------------------------------------------ */
 
-/* Node masks print as a list ("%*pbl"); there is one node, node 0. */
-static void node_mask(struct fs_buf *b, bool set)
+/* A bitmap as a list ("%*pbl": "0-2,5"), then a newline. */
+static void bitmap_list(struct fs_buf *b, const uint64_t *bits, unsigned int nbits)
 {
-	buf_puts(b, set ? "0\n" : "\n");
+	const char *sep = "";
+
+	for (unsigned int i = 0; i < nbits; i++) {
+		unsigned int j = i;
+
+		if (!(bits[i / 64] & (1ULL << (i % 64))))
+			continue;
+		while (j + 1 < nbits && (bits[(j + 1) / 64] & (1ULL << ((j + 1) % 64))))
+			j++;
+		if (j > i)
+			buf_printf(b, "%s%u-%u", sep, i, j);
+		else
+			buf_printf(b, "%s%u", sep, i);
+		sep = ",";
+		i = j;
+	}
+	buf_puts(b, "\n");
 }
 
-static bool node_has_zones(struct memhp_fs *fs, int upto)
-{
-	for (int z = 0; z <= upto; z++) {
-		struct memhp_zone_info zi;
+enum node_state_kind { NS_POSSIBLE, NS_ONLINE, NS_MEMORY, NS_NORMAL, NS_CPU, NS_GI };
 
-		if (!memhp_zone_info(fs->m, 0, (enum memhp_zone_type)z, &zi) && zi.present_pages)
-			return true;
+/* node_states[]: which nodes have the state, as a list. */
+static void node_mask(struct memhp_fs *fs, struct fs_buf *b, enum node_state_kind k)
+{
+	uint64_t bits[1] = { 0 };
+
+	for (int nid = 0; nid < memhp_nr_node_ids(fs->m); nid++) {
+		struct memhp_node_info ni;
+		bool set;
+
+		if (memhp_node_info(fs->m, nid, &ni))
+			continue;
+		switch (k) {
+		case NS_POSSIBLE:
+			set = true;
+			break;
+		case NS_ONLINE:
+			set = ni.online;
+			break;
+		case NS_MEMORY:
+			set = ni.has_memory;
+			break;
+		case NS_NORMAL:
+			set = ni.has_normal_memory;
+			break;
+		case NS_CPU:
+			set = ni.has_cpu;
+			break;
+		default:
+			set = false;
+		}
+		if (set)
+			bits[0] |= 1ULL << nid;
 	}
-	return false;
+	bitmap_list(b, bits, MEMHP_MAX_NUMNODES);
 }
 
 FS_SHOW(show_nodes_cpu)
 {
-	node_mask(b, true);
+	node_mask(fs, b, NS_CPU);
 	return 0;
 }
 
 FS_SHOW(show_nodes_generic_initiator)
 {
-	node_mask(b, false);
+	node_mask(fs, b, NS_GI);
 	return 0;
 }
 
@@ -559,25 +602,25 @@ FS_SHOW(show_nodes_generic_initiator)
  * HIGHMEM on x86_64, so ZONE_NORMAL and below). */
 FS_SHOW(show_nodes_memory)
 {
-	node_mask(b, node_has_zones(fs, MEMHP_NR_ZONES - 1));
+	node_mask(fs, b, NS_MEMORY);
 	return 0;
 }
 
 FS_SHOW(show_nodes_normal_memory)
 {
-	node_mask(b, node_has_zones(fs, MEMHP_ZONE_NORMAL));
+	node_mask(fs, b, NS_NORMAL);
 	return 0;
 }
 
 FS_SHOW(show_nodes_online)
 {
-	node_mask(b, true);
+	node_mask(fs, b, NS_ONLINE);
 	return 0;
 }
 
 FS_SHOW(show_nodes_possible)
 {
-	node_mask(b, true);
+	node_mask(fs, b, NS_POSSIBLE);
 	return 0;
 }
 
@@ -588,22 +631,49 @@ FS_STORE(store_node_compact)
 	return (ssize_t)len;
 }
 
-/* The guest has one CPU (QEMU's default -smp 1). */
+/* The node's CPUs, as a list and as a mask of 32-bit words. */
 FS_SHOW(show_node_cpulist)
 {
-	buf_puts(b, "0\n");
+	struct memhp_node_info ni;
+
+	if (memhp_node_info(fs->m, r->nid, &ni))
+		return -ENOENT;
+	bitmap_list(b, ni.cpus, MEMHP_MAX_CPUS);
 	return 0;
 }
 
+/* "%*pb" of nr_cpu_ids bits: hex, 32-bit words from the highest,
+ * comma-separated. */
 FS_SHOW(show_node_cpumap)
 {
-	buf_puts(b, "1\n");
+	struct memhp_node_info ni;
+	unsigned int nbits = memhp_machine_config(fs->m)->nr_cpus;
+	unsigned int words;
+
+	if (memhp_node_info(fs->m, r->nid, &ni))
+		return -ENOENT;
+	if (!nbits)
+		nbits = 1;
+	words = (nbits + 31) / 32;
+	for (unsigned int w = words; w-- > 0;) {
+		uint32_t v = (uint32_t)(ni.cpus[w / 2] >> (32 * (w % 2)));
+		unsigned int bits = w == words - 1 ? nbits - 32 * w : 32;
+
+		if (w == words - 1)
+			buf_printf(b, "%0*x", (int)((bits + 3) / 4), v);
+		else
+			buf_printf(b, ",%08x", v);
+	}
+	buf_puts(b, "\n");
 	return 0;
 }
 
+/* node_read_distance(): the SLIT row, to every possible node. */
 FS_SHOW(show_node_distance)
 {
-	buf_puts(b, "10\n"); /* LOCAL_DISTANCE */
+	for (int to = 0; to < memhp_nr_node_ids(fs->m); to++)
+		buf_printf(b, "%s%d", to ? " " : "", memhp_node_distance(fs->m, r->nid, to));
+	buf_puts(b, "\n");
 	return 0;
 }
 

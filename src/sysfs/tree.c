@@ -728,6 +728,14 @@ unsigned long fs_virtio_pci_slot(unsigned long id)
 	return id + FS_VIRTIO_PCI_SLOT0;
 }
 
+/* Has node @nid its directory (registered: online)? */
+bool fs_node_online(struct memhp_fs *fs, int nid)
+{
+	struct memhp_node_info ni;
+
+	return nid >= 0 && !memhp_node_info(fs->m, nid, &ni) && ni.online;
+}
+
 int block_nid(struct memhp_fs *fs, unsigned long id)
 {
 	struct memhp_block_info info;
@@ -748,7 +756,10 @@ static bool ref_valid(struct memhp_fs *fs, const struct fs_ref *r)
 		return false;
 	if (!tree.uses_node[r->idx] && r->nid)
 		return false;
-	if (tree.uses_node[r->idx] && (r->nid < 0 || r->nid >= MEMHP_MAX_NUMNODES))
+	if (tree.uses_node[r->idx] && !fs_node_online(fs, r->nid))
+		return false;
+	/* A node lists the CPUs it has; memhp links cpu0 only (sysfs.md). */
+	if (r->idx == N_NODE_CPU0 && memhp_cpu_to_node(fs->m, 0) != r->nid)
 		return false;
 	/* A subtree that exists only with what it shows (a virtio bus needs a
 	 * virtio device). */
@@ -794,7 +805,8 @@ static nlink_t ref_nlink(struct memhp_fs *fs, const struct fs_ref *r)
 		if (pat == PAT_BLOCK)
 			nlink += memhp_nr_blocks(fs->m);
 		else if (pat == PAT_NODE)
-			nlink += MEMHP_MAX_NUMNODES;
+			for (int nid = 0; nid < memhp_nr_node_ids(fs->m); nid++)
+				nlink += fs_node_online(fs, nid);
 		else if (tree.uses_id[r->idx])
 			nlink += 1; /* the one member its parent names */
 		else

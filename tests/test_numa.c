@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_numa.c - NUMA nodes: boot RAM by node, zonelists in 6.1's node
+ * order with fallback to other nodes, node_states and the node files, the
+ * hugetlb pool across nodes, memory groups and the zone choice rules that
+ * depend on the node (auto_movable_numa_aware, movable_node).
+ *
+ * The machine: 1 GiB of boot RAM below 4 GiB in two nodes of 512 MiB
+ * (blocks 0-3 node 0, 4-7 node 1), CPU 0 on node 0 and CPU 1 on node 1,
+ * and blocks hot-added at 4 GiB (memory32 onwards).
+ */
+#include "harness.h"
+
+#include <memhp/fs.h>
+
+#include <stdlib.h>
+
+#define HOT (4 * MEMHP_GiB)
+#define B0 32
+#define NODES "/sys/devices/system/node"
+#define BIG 65536
+
+static void config(struct memhp_config *cfg, unsigned int nr_nodes)
+{
+	tm_config(cfg);
+	memhp_config_init(cfg, MEMHP_GiB);
+	cfg->phys_size = 64 * MEMHP_GiB;
+	cfg->kaslr = false;
+	cfg->check_after_ops = true;
+	cfg->nr_cpus = nr_nodes;
+	cfg->nr_nodes = nr_nodes;
+	for (unsigned int n = 0; n < nr_nodes; n++) {
+		cfg->nodes[n].mem_size = MEMHP_GiB / nr_nodes;
+		cfg->nodes[n].cpus[0] = 1ULL << n;
+	}
+}
+
+static struct memhp_machine *two_nodes(void)
+{
+	struct memhp_config cfg;
+
+	config(&cfg, 2);
+	return tm_create(&cfg);
+}
+
+static void fs_cleanup(struct memhp_fs **fs)
+{
+	memhp_fs_destroy(*fs);
+}
+#define AUTO_FS __attribute__((cleanup(fs_cleanup))) struct memhp_fs
+
+static struct memhp_fs *fs_of(struct memhp_machine *m)
+{
+	struct memhp_fs *fs = NULL;
+
+	if (m && memhp_fs_create(m, &fs))
+		return NULL;
+	return fs;
+}
+
+static const char *rd(struct memhp_fs *fs, const char *path)
+{
+	static char buf[BIG];
+	ssize_t n = memhp_fs_read(fs, path, buf, sizeof(buf) - 1);
+
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
+}
+
+static long long printk_find(struct memhp_machine *m, const char *text,
+			     struct memhp_printk_record *out)
+{
+	struct memhp_printk_record *r = malloc(sizeof(*r));
+	long long found = -1;
+
+	for (uint64_t seq = memhp_printk_first_seq(m); r && !memhp_printk_read(m, seq, r);
+	     seq = r->seq + 1)
+		if (!strcmp(r->text, text)) {
+			found = (long long)r->seq;
+			*out = *r;
+		}
+	free(r);
+	return found;
+}
+
+static bool exists(struct memhp_fs *fs, const char *path)
+{
+	struct memhp_fs_attr a;
+
+	return !memhp_fs_resolve(fs, path, false, &a);
+}
+
+/* ---- Configuration --------------------------------------------------------------- */
+
+static void config_refuses_nodes_whose_memory_is_not_the_boot_ram(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	config(&cfg, 2);
+	cfg.nodes[1].mem_size = 256 * MEMHP_MiB;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+	ASSERT_TRUE(strstr(memhp_config_error(), "total memory for NUMA nodes (0x30000000) should "
+						 "equal RAM size (0x40000000)"));
+}
+
+static void config_refuses_a_node_boundary_inside_a_memory_block(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	config(&cfg, 2);
+	cfg.nodes[0].mem_size = 448 * MEMHP_MiB;
+	cfg.nodes[1].mem_size = 576 * MEMHP_MiB;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+	ASSERT_TRUE(strstr(memhp_config_error(), "inside a memory block"));
+}
+
+static void config_refuses_a_cpu_on_two_nodes(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	config(&cfg, 2);
+	cfg.nodes[1].cpus[0] |= 1;
+	ASSERT_ERR(memhp_machine_create(&cfg, &m), -EINVAL);
+}
+
+/* ---- Boot ------------------------------------------------------------------------ */
+
+static void boot_ram_goes_to_the_nodes_in_address_order(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_zone_info zi;
+	struct memhp_block_info bi;
+	struct memhp_node_info n0, n1;
+
+	ASSERT_TRUE(m);
+	for (unsigned long id = 0; id < 8; id++) {
+		ASSERT_OK(memhp_block_info(m, id, &bi));
+		ASSERT_EQ(bi.nid, id < 4 ? 0 : 1);
+	}
+	ASSERT_OK(memhp_node_info(m, 0, &n0));
+	ASSERT_OK(memhp_node_info(m, 1, &n1));
+	ASSERT_EQ(n1.node_start_pfn, 512 * MEMHP_MiB / MEMHP_PAGE_SIZE);
+	ASSERT_TRUE(n0.node_start_pfn + n0.node_spanned_pages <= n1.node_start_pfn);
+	/* Node 1 is all DMA32; ZONE_DMA (below 16 MiB) is node 0's only. */
+	ASSERT_OK(memhp_zone_info(m, 1, MEMHP_ZONE_DMA, &zi));
+	ASSERT_EQ(zi.present_pages, 0);
+	ASSERT_OK(memhp_zone_info(m, 1, MEMHP_ZONE_DMA32, &zi));
+	/* ... less the 128 KiB q35's firmware keeps at the top of low RAM. */
+	ASSERT_EQ(zi.present_pages, (512 * MEMHP_MiB - 128 * MEMHP_KiB) / MEMHP_PAGE_SIZE);
+	ASSERT_OK(memhp_zone_info(m, 0, MEMHP_ZONE_DMA, &zi));
+	ASSERT_GT(zi.present_pages, 0);
+	ASSERT_EQ(memhp_cpu_to_node(m, 1), 1);
+	ASSERT_EQ(memhp_cpu_to_node(m, 0), 0);
+}
+
+/* ---- Zonelists ------------------------------------------------------------------------ */
+
+static void zonelist_orders_the_other_nodes_by_distance(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_node_info ni;
+
+	config(&cfg, 4);
+	/* From node 0: node 3 at 15, node 1 at 30, node 2 at 20. */
+	cfg.nodes[0].distance[3] = 15;
+	cfg.nodes[0].distance[1] = 30;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_node_info(m, 0, &ni));
+	ASSERT_EQ(ni.nr_node_order, 4);
+	ASSERT_EQ(ni.node_order[0], 0);
+	ASSERT_EQ(ni.node_order[1], 3);
+	ASSERT_EQ(ni.node_order[2], 2);
+	ASSERT_EQ(ni.node_order[3], 1);
+	/* At equal distance a node above comes before one below
+	 * (find_next_best_node()'s penalty): node 2 tries 3, then 0, 1. */
+	ASSERT_OK(memhp_node_info(m, 2, &ni));
+	ASSERT_EQ(ni.node_order[0], 2);
+	ASSERT_EQ(ni.node_order[1], 3);
+	ASSERT_EQ(memhp_node_distance(m, 0, 3), 15);
+	ASSERT_EQ(memhp_node_distance(m, 3, 0), 20);
+}
+
+/*
+ * Allocate order-0 pages preferring @nid until one comes from another
+ * node; returns how many came from @nid before that, the foreign node in
+ * *@other. Everything is freed again.
+ */
+static unsigned long fill_node(struct memhp_machine *m, int nid, memhp_gfp_t gfp, int *other)
+{
+	size_t cap = 1 << 20, n = 0;
+	struct memhp_page **pages = malloc(cap * sizeof(*pages));
+	unsigned long local = 0;
+
+	*other = -1;
+	while (pages && n < cap) {
+		struct memhp_page *p = memhp_alloc_pages_node(m, nid, gfp, 0);
+
+		if (!p)
+			break;
+		pages[n++] = p;
+		if (memhp_page_to_nid(p) != nid) {
+			*other = memhp_page_to_nid(p);
+			break;
+		}
+		local++;
+	}
+	while (n)
+		memhp_free_pages(pages[--n], 0);
+	free(pages);
+	return local;
+}
+
+static void gfp_kernel_falls_back_to_the_nearest_node_when_its_own_is_full(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_zone_info zi;
+	unsigned long free1;
+	int other;
+
+	config(&cfg, 4);
+	cfg.nodes[1].distance[3] = 12;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_zone_info(m, 1, MEMHP_ZONE_DMA32, &zi));
+	free1 = zi.nr_free_pages;
+	/* Every free page of node 1 first (some sit on per-cpu lists), then
+	 * node 3, its nearest. */
+	ASSERT_TRUE(fill_node(m, 1, MEMHP_GFP_KERNEL, &other) >= free1);
+	ASSERT_EQ(other, 3);
+}
+
+static void an_allocation_without_a_node_prefers_the_node_of_its_cpu(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_page *p;
+	int old;
+
+	ASSERT_TRUE(m);
+	old = memhp_set_current_cpu(1);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(memhp_page_to_nid(p), 1);
+	memhp_free_pages(p, 0);
+	memhp_set_current_cpu(0);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(memhp_page_to_nid(p), 0);
+	memhp_free_pages(p, 0);
+	memhp_set_current_cpu(old < 0 ? 0 : old);
+}
+
+static void gfp_movable_uses_the_local_movable_zone_before_a_remote_one(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	/* ZONE_MOVABLE on node 1 only; node 0 has none. */
+	ASSERT_OK(memhp_add_memory(m, 1, HOT, memhp_block_size(m), 0));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	p = memhp_alloc_pages_node(m, 1, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(memhp_page_zonenum(p), MEMHP_ZONE_MOVABLE);
+	memhp_free_pages(p, 0);
+	/* From node 0 its own DMA32 comes first, ahead of node 1's Movable. */
+	p = memhp_alloc_pages_node(m, 0, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(memhp_page_to_nid(p), 0);
+	memhp_free_pages(p, 0);
+}
+
+/* ---- Node states and files ---------------------------------------------------------------- */
+
+static void node_files_show_each_nodes_memory_cpus_and_distances(void)
+{
+	struct memhp_machine *m = two_nodes();
+	AUTO_FS *fs = fs_of(m);
+	const char *mi;
+
+	ASSERT_TRUE(fs);
+	/* Linux 6.1, two nodes with a CPU and 1 GiB each (case m). */
+	ASSERT_STREQ(rd(fs, NODES "/possible"), "0-1\n");
+	ASSERT_STREQ(rd(fs, NODES "/online"), "0-1\n");
+	ASSERT_STREQ(rd(fs, NODES "/has_memory"), "0-1\n");
+	ASSERT_STREQ(rd(fs, NODES "/has_normal_memory"), "0-1\n");
+	ASSERT_STREQ(rd(fs, NODES "/has_cpu"), "0-1\n");
+	ASSERT_STREQ(rd(fs, NODES "/node0/distance"), "10 20\n");
+	ASSERT_STREQ(rd(fs, NODES "/node1/distance"), "20 10\n");
+	ASSERT_STREQ(rd(fs, NODES "/node1/cpulist"), "1\n");
+	ASSERT_STREQ(rd(fs, NODES "/node1/cpumap"), "2\n");
+	ASSERT_TRUE(exists(fs, NODES "/node0/memory3"));
+	ASSERT_FALSE(exists(fs, NODES "/node0/memory4"));
+	ASSERT_TRUE(exists(fs, NODES "/node1/memory4"));
+	ASSERT_FALSE(exists(fs, NODES "/node1/cpu0"));
+	ASSERT_TRUE(exists(fs, NODES "/node0/cpu0"));
+	mi = rd(fs, NODES "/node1/meminfo");
+	/* Node 1's own 512 MiB, less what boot reserved there. */
+	ASSERT_TRUE(!strncmp(mi, "Node 1 MemTotal:", 16));
+	{
+		unsigned long kb = strtoul(mi + 16, NULL, 10);
+		struct memhp_zone_info zi;
+
+		ASSERT_OK(memhp_zone_info(m, 1, MEMHP_ZONE_DMA32, &zi));
+		ASSERT_EQ(kb, zi.managed_pages * 4);
+		ASSERT_TRUE(kb <= 512 * 1024);
+	}
+	ASSERT_TRUE(strstr(rd(fs, "/proc/zoneinfo"), "Node 1, zone    DMA32"));
+	ASSERT_TRUE(strstr(rd(fs, "/proc/buddyinfo"), "Node 1, zone    DMA32"));
+}
+
+static void a_node_without_boot_memory_or_cpus_comes_online_when_memory_is_added(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_printk_record r;
+
+	config(&cfg, 3);
+	cfg.nr_cpus = 2;
+	cfg.nodes[2].cpus[0] = 0;
+	cfg.nodes[0].mem_size = cfg.nodes[1].mem_size = 512 * MEMHP_MiB;
+	cfg.nodes[2].mem_size = 0;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	{
+		AUTO_FS *fs = fs_of(m);
+
+		ASSERT_TRUE(fs);
+		ASSERT_STREQ(rd(fs, NODES "/possible"), "0-2\n");
+		ASSERT_STREQ(rd(fs, NODES "/online"), "0-1\n");
+		ASSERT_FALSE(exists(fs, NODES "/node2"));
+		ASSERT_OK(memhp_add_memory(m, 2, HOT, memhp_block_size(m), 0));
+		ASSERT_STREQ(rd(fs, NODES "/online"), "0-2\n");
+		/* Memory, once its block is online. */
+		ASSERT_STREQ(rd(fs, NODES "/has_memory"), "0-1\n");
+		ASSERT_TRUE(exists(fs, NODES "/node2/memory32"));
+		ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+		ASSERT_STREQ(rd(fs, NODES "/has_memory"), "0-2\n");
+		ASSERT_STREQ(rd(fs, NODES "/has_normal_memory"), "0-1\n");
+	}
+	/* __try_online_node() built the new node's zonelist alone (it was
+	 * not online yet): itself, then the nodes with memory. Once its
+	 * memory is online every zonelist is rebuilt, and node 0 takes the
+	 * node without CPUs before node 1 at the same distance
+	 * (find_next_best_node() prefers headless nodes). */
+	ASSERT_TRUE(printk_find(m, "Fallback order for Node 2: 2 0 1 ", &r) >= 0);
+	ASSERT_TRUE(printk_find(m, "Fallback order for Node 0: 0 2 1 ", &r) >= 0);
+}
+
+static void the_zonelist_rebuild_prints_each_nodes_fallback_order(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_printk_record r;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	/* Linux 6.1, case g: "Fallback order for Node 0: 0 " before "Built
+	 * 1 zonelists". */
+	ASSERT_TRUE(printk_find(m, "Fallback order for Node 0: 0 ", &r) >= 0);
+	ASSERT_EQ(r.level, MEMHP_KERN_INFO);
+}
+
+/* ---- Zone choice ----------------------------------------------------------------------- */
+
+/* auto-movable on a machine whose node 1 has 128 MiB of kernel memory;
+ * returns the zone of the fourth hot-added node 1 block onlined "online". */
+static int fourth_block_zone(bool numa_aware)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_block_info bi;
+
+	config(&cfg, 2);
+	cfg.nodes[0].mem_size = 896 * MEMHP_MiB;
+	cfg.nodes[1].mem_size = 128 * MEMHP_MiB;
+	cfg.online_policy = MEMHP_ONLINE_POLICY_AUTO_MOVABLE;
+	cfg.auto_movable_numa_aware = numa_aware;
+	m = tm_create(&cfg);
+	if (!m)
+		return -1;
+	for (unsigned long i = 0; i < 4; i++) {
+		if (memhp_add_memory(m, 1, HOT + i * memhp_block_size(m), memhp_block_size(m), 0) ||
+		    memhp_block_online(m, B0 + i, MEMHP_MMOP_ONLINE))
+			return -1;
+	}
+	if (memhp_block_info(m, B0 + 3, &bi))
+		return -1;
+	return bi.zone;
+}
+
+static void auto_movable_numa_aware_uses_the_nodes_own_ratio(void)
+{
+	/* Node 1: 128 MiB of boot memory allows 301% of it movable, about
+	 * 385 MiB: three blocks, not four. The machine's 1 GiB would allow
+	 * them all. */
+	ASSERT_EQ(fourth_block_zone(true), MEMHP_ZONE_NORMAL);
+	ASSERT_EQ(fourth_block_zone(false), MEMHP_ZONE_MOVABLE);
+}
+
+static void movable_node_onlines_a_nodes_hot_added_memory_movable(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_block_info bi;
+
+	config(&cfg, 2);
+	cfg.movable_node = true;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	ASSERT_OK(memhp_add_memory(m, 1, HOT, memhp_block_size(m), 0));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE));
+	ASSERT_OK(memhp_block_info(m, B0, &bi));
+	ASSERT_EQ(bi.zone, MEMHP_ZONE_MOVABLE);
+	ASSERT_EQ(bi.nid, 1);
+}
+
+static void a_memory_group_puts_its_blocks_on_its_node(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_block_info bi;
+	int sg, dg;
+
+	ASSERT_TRUE(m);
+	/* Static (a DIMM's, by its ACPI node), dynamic (virtio-mem's). */
+	sg = memhp_memory_group_register_static(m, 1, memhp_pages_per_block(m));
+	dg = memhp_memory_group_register_dynamic(m, 0, memhp_pages_per_block(m));
+	ASSERT_TRUE(sg >= 0 && dg >= 0);
+	ASSERT_OK(memhp_add_memory(m, sg, HOT, memhp_block_size(m), MEMHP_MHP_NID_IS_MGID));
+	ASSERT_OK(memhp_add_memory(m, dg, HOT + memhp_block_size(m), memhp_block_size(m),
+				   MEMHP_MHP_NID_IS_MGID));
+	ASSERT_OK(memhp_block_info(m, B0, &bi));
+	ASSERT_EQ(bi.nid, 1);
+	ASSERT_EQ(bi.group, sg);
+	ASSERT_OK(memhp_block_info(m, B0 + 1, &bi));
+	ASSERT_EQ(bi.nid, 0);
+	ASSERT_ERR(memhp_memory_group_register_static(m, 2, 1), -EINVAL);
+	ASSERT_ERR(memhp_add_memory(m, 2, HOT + 2 * memhp_block_size(m), memhp_block_size(m), 0),
+		   -EINVAL);
+}
+
+/* ---- Offlining and hugetlb ----------------------------------------------------------------- */
+
+static void nr_hugepages_grows_round_robin_over_the_nodes(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_hugetlb_info h0, h1;
+
+	ASSERT_TRUE(m);
+	/* Linux 6.1, case m: 64 pages, 32 on each node. */
+	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 64));
+	ASSERT_OK(memhp_hugetlb_info(m, 0, 0, &h0));
+	ASSERT_OK(memhp_hugetlb_info(m, 0, 1, &h1));
+	ASSERT_EQ(h0.nr_hugepages, 32);
+	ASSERT_EQ(h1.nr_hugepages, 32);
+	/* Per node: only that node's pool moves. */
+	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, 1, 40));
+	ASSERT_OK(memhp_hugetlb_info(m, 0, 0, &h0));
+	ASSERT_OK(memhp_hugetlb_info(m, 0, 1, &h1));
+	ASSERT_EQ(h0.nr_hugepages, 32);
+	ASSERT_EQ(h1.nr_hugepages, 40);
+	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 0));
+}
+
+static void offlining_migrates_to_another_node_first(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_data *d;
+	const unsigned long nr = 64;
+	unsigned long verified = 0;
+
+	ASSERT_TRUE(m);
+	memhp_set_current_cpu(0);
+	/* Movable memory on both nodes: node 0's block at 4 GiB, node 1's
+	 * next to it. The data starts in node 0's ZONE_MOVABLE, its first
+	 * choice; offlining sends it to node 1, though node 0 has room. */
+	ASSERT_OK(memhp_add_memory(m, 0, HOT, memhp_block_size(m), 0));
+	ASSERT_OK(memhp_add_memory(m, 1, HOT + memhp_block_size(m), memhp_block_size(m), 0));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_EQ(memhp_data_alloc(d, nr, MEMHP_GFP_HIGHUSER_MOVABLE), nr);
+	for (unsigned long i = 0; i < nr; i++)
+		ASSERT_EQ(memhp_data_pfn(d, i) / memhp_pages_per_block(m), B0);
+	ASSERT_OK(memhp_block_offline(m, B0));
+	for (unsigned long i = 0; i < nr; i++)
+		ASSERT_EQ(memhp_page_to_nid(memhp_pfn_to_online_page(m, memhp_data_pfn(d, i))), 1);
+	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
+	ASSERT_EQ(verified, nr);
+	memhp_data_destroy(d);
+}
+
+RUN_TESTS(T(config_refuses_nodes_whose_memory_is_not_the_boot_ram),
+	  T(config_refuses_a_node_boundary_inside_a_memory_block),
+	  T(config_refuses_a_cpu_on_two_nodes), T(boot_ram_goes_to_the_nodes_in_address_order),
+	  T(zonelist_orders_the_other_nodes_by_distance),
+	  T(gfp_kernel_falls_back_to_the_nearest_node_when_its_own_is_full),
+	  T(an_allocation_without_a_node_prefers_the_node_of_its_cpu),
+	  T(gfp_movable_uses_the_local_movable_zone_before_a_remote_one),
+	  T(node_files_show_each_nodes_memory_cpus_and_distances),
+	  T(a_node_without_boot_memory_or_cpus_comes_online_when_memory_is_added),
+	  T(the_zonelist_rebuild_prints_each_nodes_fallback_order),
+	  T(auto_movable_numa_aware_uses_the_nodes_own_ratio),
+	  T(movable_node_onlines_a_nodes_hot_added_memory_movable),
+	  T(a_memory_group_puts_its_blocks_on_its_node),
+	  T(nr_hugepages_grows_round_robin_over_the_nodes),
+	  T(offlining_migrates_to_another_node_first))
