@@ -398,7 +398,7 @@ static struct {
 	} slot[PHASE_SLOTS];
 } phases;
 
-static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void phase_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	double now = now_ns();
 	int i;
@@ -416,24 +416,33 @@ static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event
 		phases.slot[i].ns += now - phases.last;
 		phases.slot[i].n++;
 	}
-	phases.label = ev->name;
-	phases.kind = ev->kind;
+	phases.label = ev->type == MEMHP_TP_PRINTK ? "printk" : memhp_event_name(ev);
+	phases.kind = ev->type;
 	phases.last = now_ns();
 }
 
 static void phases_print(double total)
 {
-	static const char *const kinds[] = {
-		"begin",   "end",     "phase",	      "phase end",   "notify",	 "round",
-		"message", "instant", "notify begin", "round begin", "isolated", "unisolated"
+	static const char *const kinds[MEMHP_NR_EVENT_TYPES] = {
+		[MEMHP_TP_OP_BEGIN] = "begin",
+		[MEMHP_TP_OP_END] = "end",
+		[MEMHP_TP_PHASE_BEGIN] = "phase",
+		[MEMHP_TP_PHASE_END] = "phase end",
+		[MEMHP_TP_NOTIFY_BEGIN] = "notify begin",
+		[MEMHP_TP_NOTIFY_END] = "notify",
+		[MEMHP_TP_MIGRATE_ROUND_BEGIN] = "round begin",
+		[MEMHP_TP_MIGRATE_ROUND_END] = "round",
+		[MEMHP_TP_PAGEBLOCK_ISOLATED] = "isolated",
+		[MEMHP_TP_PAGEBLOCK_UNISOLATED] = "unisolated",
+		[MEMHP_TP_PRINTK] = "message",
 	};
 
 	for (int i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
 		if (phases.slot[i].ns > total / 100)
 			printf("vmem: phases: after %-12s %-32s %8.1f ms %5.1f%% (%lu)\n",
-			       kinds[phases.slot[i].kind], phases.slot[i].name,
-			       phases.slot[i].ns / 1e6, 100 * phases.slot[i].ns / total,
-			       phases.slot[i].n);
+			       kinds[phases.slot[i].kind] ? kinds[phases.slot[i].kind] : "instant",
+			       phases.slot[i].name, phases.slot[i].ns / 1e6,
+			       100 * phases.slot[i].ns / total, phases.slot[i].n);
 }
 
 /* Ask for @size and let the driver work until it has it. */
@@ -519,11 +528,14 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 				if (show_phases) {
 					memset(&phases, 0, sizeof(phases));
 					phases.self = pthread_self();
-					memhp_add_tracer(r.m, phase_tracer, NULL);
+					/* All of them: the device then answers
+					 * on its own thread, as a traced run. */
+					memhp_event_subscribe(r.m, MEMHP_EVENTS_ALL, phase_event,
+							      NULL);
 				}
 				unplug[check][k] = vmem_resize(&r, 0);
 				if (show_phases) {
-					memhp_remove_tracer(r.m, phase_tracer, NULL);
+					memhp_event_unsubscribe(r.m, phase_event, NULL);
 					phases_print(unplug[check][k].wall);
 				}
 				vmem_rig_down(&r);

@@ -657,13 +657,12 @@ struct round_wait {
 	int rounds;
 };
 
-static void round_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void round_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct round_wait *w = priv;
 
 	(void)m;
-	if (ev->kind != MEMHP_TRACE_MIGRATE_ROUND)
-		return;
+	(void)ev;
 	pthread_mutex_lock(&w->lock);
 	w->rounds++;
 	pthread_cond_broadcast(&w->cond);
@@ -690,7 +689,8 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) * 2 - 1024, 0), 0);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(memhp_add_tracer(m, round_tracer, &rw));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END), round_event,
+					&rw));
 
 	ASSERT_OK(start_writer(&a, fs, MEM "/memory32/state", "offline"));
 	wait_rounds(&rw, 3);
@@ -726,7 +726,7 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 
 	memhp_fs_req_free(a.req);
 	memhp_fs_req_free(b.req);
-	memhp_remove_tracer(m, round_tracer, &rw);
+	memhp_event_unsubscribe(m, round_event, &rw);
 	memhp_data_refuse_migration(d, false);
 	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
 	memhp_data_destroy(d);
@@ -782,7 +782,8 @@ static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, 1024, 0), 0);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(memhp_add_tracer(m, round_tracer, &rw));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END), round_event,
+					&rw));
 	ASSERT_OK(start_writer(&w, fs, MEM "/memory32/state", "offline"));
 	wait_rounds(&rw, 3);
 
@@ -816,7 +817,7 @@ static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
 	ASSERT_ERR(memhp_show_uevent(m, B0, buf, true), 0);
 
 	memhp_fs_req_free(w.req);
-	memhp_remove_tracer(m, round_tracer, &rw);
+	memhp_event_unsubscribe(m, round_event, &rw);
 	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
 	memhp_data_destroy(d);
 }

@@ -129,15 +129,14 @@ struct isolation_window {
 	unsigned long got;	  /* order-9 pages it gave at all */
 };
 
-static void allocate_in_the_window(struct memhp_machine *m, const struct memhp_trace_event *ev,
+static void allocate_in_the_window(struct memhp_machine *m, const struct memhp_event *ev,
 				   void *priv)
 {
 	struct isolation_window *w = priv;
 	struct memhp_page *held[WINDOW_MAX_HELD], *half[2], *over_last = NULL;
 	unsigned int n = 0;
 
-	if (ev->kind != MEMHP_TRACE_PAGEBLOCK_ISOLATED || w->done ||
-	    ev->start_pfn != w->end - w->pb)
+	if (w->done || ev->pageblock.start_pfn != w->end - w->pb)
 		return;
 	w->done = true;
 	/* Take every max-order chunk still allocatable in the block but
@@ -185,9 +184,10 @@ static void offlining_never_hands_out_the_last_pageblock_of_a_block(void)
 				       .start = tm_block_pfn(m, B0),
 				       .end = tm_block_pfn(m, B0) + memhp_pages_per_block(m),
 				       .pb = memhp_pageblock_nr_pages(m) };
-	ASSERT_OK(memhp_add_tracer(m, allocate_in_the_window, &w));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PAGEBLOCK_ISOLATED),
+					allocate_in_the_window, &w));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_remove_tracer(m, allocate_in_the_window, &w);
+	memhp_event_unsubscribe(m, allocate_in_the_window, &w);
 	ASSERT_TRUE(w.done);
 	ASSERT_GT(w.got, 0);
 	EXPECT_EQ(w.found_last, 0);
@@ -484,13 +484,13 @@ struct test_guard {
 	struct memhp_task *task;
 };
 
-static void guard_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void guard_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct test_guard *g = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "test_pages_isolated") &&
-	    ev->ret && ++g->failed == HWPOISON_GUARD_TESTS)
+	if (ev->phase.phase == MEMHP_PHASE_TEST_PAGES_ISOLATED && ev->phase.ret &&
+	    ++g->failed == HWPOISON_GUARD_TESTS)
 		memhp_task_signal(g->task);
 }
 
@@ -518,11 +518,11 @@ static void offline_skips_a_referenced_hwpoison_page_in_zone_normal(void)
 	ASSERT_TRUE(k);
 	ASSERT_EQ(memhp_page_count(k), 1);
 	g = (struct test_guard){ .task = memhp_current_task() };
-	ASSERT_OK(memhp_add_tracer(m, guard_tracer, &g));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PHASE_END), guard_event, &g));
 	/* has_unmovable_pages(), test_pages_isolated() and
 	 * __offline_isolated_pages() all step over it. */
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_remove_tracer(m, guard_tracer, &g);
+	memhp_event_unsubscribe(m, guard_event, &g);
 	memhp_task_clear_signal(memhp_current_task());
 	ASSERT_EQ(g.failed, 0);
 	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));

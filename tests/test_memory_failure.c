@@ -42,20 +42,20 @@ struct klog {
 	int n;
 };
 
-static void klog_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void klog_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct klog *log = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MESSAGE && log->n < LOG_LINES)
-		snprintf(log->lines[log->n++], LOG_LINE, "%s", ev->name);
+	if (log->n < LOG_LINES)
+		snprintf(log->lines[log->n++], LOG_LINE, "%s", ev->printk.text);
 }
 
 static void klog_untrace(void *arg)
 {
 	void **a = arg;
 
-	memhp_remove_tracer(a[0], klog_tracer, a[1]);
+	memhp_event_unsubscribe(a[0], klog_event, a[1]);
 }
 
 /* Record @m's kernel-log lines from now until the test ends. */
@@ -67,7 +67,7 @@ static struct klog *klog_start(struct memhp_machine *m)
 	log.n = 0;
 	arg[0] = m;
 	arg[1] = &log;
-	if (memhp_add_tracer(m, klog_tracer, &log))
+	if (memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), klog_event, &log))
 		return NULL;
 	tm_defer(klog_untrace, arg);
 	return &log;
@@ -665,15 +665,15 @@ struct progress {
 	bool mf_began;
 };
 
-static void progress_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void progress_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct progress *pr = priv;
 
 	(void)m;
 	pthread_mutex_lock(&pr->lock);
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND)
+	if (ev->type == MEMHP_TP_MIGRATE_ROUND_END)
 		pr->rounds++;
-	if (ev->kind == MEMHP_TRACE_OP_BEGIN && !strcmp(ev->name, "memory_failure"))
+	if (ev->type == MEMHP_TP_OP_BEGIN && ev->op.op == MEMHP_OP_MEMORY_FAILURE)
 		pr->mf_began = true;
 	pthread_cond_broadcast(&pr->cond);
 	pthread_mutex_unlock(&pr->lock);
@@ -728,7 +728,9 @@ static void memory_failure_waits_for_an_offline_in_progress(void)
 	ASSERT_TRUE(d);
 	mf.pfn = free_pfn(m);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(memhp_add_tracer(m, progress_tracer, &pr));
+	ASSERT_OK(memhp_event_subscribe(
+		m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END) | MEMHP_EVENT_BIT(MEMHP_TP_OP_BEGIN),
+		progress_event, &pr));
 	pthread_create(&off.thread, NULL, offline_fn, &off);
 	progress_wait(&pr, 3, false);
 	/* memhp holds mem_hotplug_lock for reading around the whole memory
@@ -739,7 +741,7 @@ static void memory_failure_waits_for_an_offline_in_progress(void)
 	memhp_task_signal(atomic_load(&off.task));
 	pthread_join(off.thread, NULL);
 	pthread_join(mf.thread, NULL);
-	memhp_remove_tracer(m, progress_tracer, &pr);
+	memhp_event_unsubscribe(m, progress_event, &pr);
 	ASSERT_ERR(off.ret, -EINTR);
 	/* Rolled back: the page was free and online again. */
 	ASSERT_OK(mf.ret);
@@ -975,24 +977,24 @@ struct livelock_watch {
 	bool named;
 };
 
-static void livelock_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void livelock_watcher(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct livelock_watch *w = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MESSAGE && !strcmp(ev->name, "offline-poisoned-movable"))
+	if (ev->type == MEMHP_EV_FINDING && !strcmp(ev->finding.rule, "offline-poisoned-movable"))
 		w->named = true;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && ++w->rounds < LIVELOCK_ROUNDS && !w->named)
+	if (ev->type == MEMHP_TP_MIGRATE_ROUND_END && ++w->rounds < LIVELOCK_ROUNDS && !w->named)
 		return;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND || w->named)
+	if (ev->type == MEMHP_TP_MIGRATE_ROUND_END || w->named)
 		memhp_task_signal(memhp_current_task());
 }
 
-static void untrace_livelock(void *arg)
+static void unwatch_livelock(void *arg)
 {
 	void **a = arg;
 
-	memhp_remove_tracer(a[0], livelock_tracer, a[1]);
+	memhp_event_unsubscribe(a[0], livelock_watcher, a[1]);
 }
 
 /*
@@ -1024,8 +1026,10 @@ static void offlining_past_a_poisoned_balloon_page_retries_until_a_signal(void)
 	memset(&w, 0, sizeof(w));
 	arg[0] = m;
 	arg[1] = &w;
-	ASSERT_OK(memhp_add_tracer(m, livelock_tracer, &w));
-	tm_defer(untrace_livelock, arg);
+	ASSERT_OK(memhp_event_subscribe(
+		m, MEMHP_EVENT_BIT(MEMHP_EV_FINDING) | MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+		livelock_watcher, &w));
+	tm_defer(unwatch_livelock, arg);
 	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
 	memhp_task_clear_signal(memhp_current_task());
 	ASSERT_TRUE(w.named);

@@ -219,12 +219,13 @@ struct abort_after {
 	struct memhp_task *task;
 };
 
-static void abort_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void abort_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct abort_after *a = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && ++a->seen == a->rounds)
+	(void)ev;
+	if (++a->seen == a->rounds)
 		memhp_task_signal(a->task);
 }
 
@@ -244,7 +245,8 @@ static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) + 100, 0), 0);
 	memhp_data_refuse_migration(d, true);
 	event_log_register(m, &log, 0);
-	ASSERT_OK(memhp_add_tracer(m, abort_tracer, &a));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END), abort_event,
+					&a));
 	memhp_meminfo(m, &mi0);
 
 	ASSERT_ERR(memhp_store_state(m, B0, "offline\n", 8, false), -EINTR);
@@ -262,7 +264,7 @@ static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 	ASSERT_STREQ(buf, "online\n");
 	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
 	ASSERT_EQ(verified, memhp_data_nr_pages(d));
-	memhp_remove_tracer(m, abort_tracer, &a);
+	memhp_event_unsubscribe(m, abort_event, &a);
 	memhp_unregister_memory_notifier(m, &log.nb);
 	memhp_data_destroy(d);
 }

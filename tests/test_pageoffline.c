@@ -435,14 +435,12 @@ struct late_ref {
 };
 
 /* Right after the migrate/test loop, before __offline_isolated_pages(). */
-static void take_ref_after_test(struct memhp_machine *m, const struct memhp_trace_event *ev,
-				void *priv)
+static void take_ref_after_test(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct late_ref *l = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "migrate") && !ev->ret &&
-	    !l->taken) {
+	if (ev->phase.phase == MEMHP_PHASE_MIGRATE && !ev->phase.ret && !l->taken) {
 		memhp_page_ref_inc(l->page);
 		l->taken = true;
 	}
@@ -460,11 +458,12 @@ static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_wou
 	fd_init(&fd, m, true);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	l.page = memhp_pfn_to_page(m, fd.start);
-	ASSERT_OK(memhp_add_tracer(m, take_ref_after_test, &l));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PHASE_END), take_ref_after_test,
+					&l));
 	ASSERT_OK(memhp_block_offline(m, B0));
 	ASSERT_TRUE(l.taken);
 	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);
-	memhp_remove_tracer(m, take_ref_after_test, &l);
+	memhp_event_unsubscribe(m, take_ref_after_test, &l);
 	fd_exit(&fd);
 }
 

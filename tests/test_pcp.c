@@ -379,12 +379,12 @@ struct preempted {
 	bool committed;
 };
 
-static void commit_after_drain(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			       void *priv)
+static void commit_after_drain(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct preempted *pr = priv;
 
-	if (ev->kind != MEMHP_TRACE_INSTANT || strcmp(ev->name, "drain_all_pages") || pr->committed)
+	(void)ev;
+	if (pr->committed)
 		return;
 	pr->committed = true;
 	memhp_free_pages_commit(m, &pr->fp);
@@ -409,9 +409,10 @@ static void a_free_preempted_across_alloc_contig_ranges_drain_makes_it_ebusy(voi
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &pr.fp));
 	ASSERT_EQ(pr.fp.migratetype, MEMHP_MIGRATE_MOVABLE);
-	ASSERT_OK(memhp_add_tracer(m, commit_after_drain, &pr));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_DRAIN_ALL_PAGES),
+					commit_after_drain, &pr));
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
-	memhp_remove_tracer(m, commit_after_drain, &pr);
+	memhp_event_unsubscribe(m, commit_after_drain, &pr);
 	ASSERT_TRUE(pr.committed);
 	/* Isolation is undone: the page waits on the list, legally now. */
 	ASSERT_TRUE(PagePcp(p));
@@ -435,9 +436,10 @@ static void the_same_race_hands_out_a_page_of_an_isolated_pageblock(void)
 	ASSERT_TRUE(p);
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &pr.fp));
-	ASSERT_OK(memhp_add_tracer(m, commit_after_drain, &pr));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_DRAIN_ALL_PAGES),
+					commit_after_drain, &pr));
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
-	memhp_remove_tracer(m, commit_after_drain, &pr);
+	memhp_event_unsubscribe(m, commit_after_drain, &pr);
 	/* LIFO: the allocation got the page the free had just committed,
 	 * from its pageblock under isolation. */
 	ASSERT_TRUE(pr.got == p);

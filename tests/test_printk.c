@@ -352,14 +352,13 @@ struct messages {
 	int n;
 };
 
-static void collect_messages(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			     void *priv)
+static void collect_messages(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct messages *msgs = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MESSAGE && msgs->n < 8 && strstr(ev->name, "Offlined"))
-		snprintf(msgs->lines[msgs->n++], sizeof(msgs->lines[0]), "%s", ev->name);
+	if (msgs->n < 8 && strstr(ev->printk.text, "Offlined"))
+		snprintf(msgs->lines[msgs->n++], sizeof(msgs->lines[0]), "%s", ev->printk.text);
 }
 
 static void tracers_still_see_the_core_lines_as_messages(void)
@@ -370,9 +369,10 @@ static void tracers_still_see_the_core_lines_as_messages(void)
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
-	ASSERT_OK(memhp_add_tracer(m, collect_messages, &msgs));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), collect_messages,
+					&msgs));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_remove_tracer(m, collect_messages, &msgs);
+	memhp_event_unsubscribe(m, collect_messages, &msgs);
 	ASSERT_EQ(msgs.n, 1);
 	ASSERT_STREQ(msgs.lines[0], "Offlined Pages 32768");
 }
@@ -383,9 +383,10 @@ static void printk_of_drivers_goes_to_the_ring_only(void)
 	struct messages msgs = { .n = 0 };
 
 	ASSERT_TRUE(m);
-	ASSERT_OK(memhp_add_tracer(m, collect_messages, &msgs));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), collect_messages,
+					&msgs));
 	memhp_printk(m, MEMHP_KERN_INFO, "Offlined nothing");
-	memhp_remove_tracer(m, collect_messages, &msgs);
+	memhp_event_unsubscribe(m, collect_messages, &msgs);
 	ASSERT_EQ(msgs.n, 0);
 	ASSERT_TRUE(find_record(m, "Offlined nothing", NULL) >= 0);
 }

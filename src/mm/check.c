@@ -38,6 +38,7 @@ void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, 
 {
 	struct violation_log *log = &m->violations;
 	char detail[MEMHP_VIOLATION_DETAIL];
+	struct memhp_ev_finding f;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -53,11 +54,12 @@ void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, 
 	}
 	log->total++;
 	pthread_mutex_unlock(&log->lock);
-	mhp_trace(m, MEMHP_TRACE_MESSAGE, rule, pfn == MEMHP_NO_PFN ? 0 : pfn, 0, 0, 0);
+	mhp_emit(m, MEMHP_EV_FINDING, finding, .rule = rule, .pfn = pfn, .detail = detail);
+	f = (struct memhp_ev_finding){ .rule = rule, .pfn = pfn, .detail = detail };
 	if (pfn == MEMHP_NO_PFN)
-		mhp_log(m, KERN_ERR, "memhp: %s: %s", rule, detail);
+		mhp_log_finding(m, &f, "memhp: %s: %s", rule, detail);
 	else
-		mhp_log(m, KERN_ERR, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
+		mhp_log_finding(m, &f, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
 }
 
 size_t memhp_violations(struct memhp_machine *m, struct memhp_check_report *r)

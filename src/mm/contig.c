@@ -84,7 +84,7 @@ int alloc_contig_range(struct memhp_machine *m, unsigned long start, unsigned lo
 	if (pfn_zone(m, end - 1) != zone)
 		return -EINVAL;
 
-	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "alloc_contig_range", start, end - start, 0, 0);
+	trace_op_begin(m, MEMHP_OP_ALLOC_CONTIG_RANGE, start, end - start, -1);
 	ADD_ONCE(m->contig_in_flight, 1);
 	ret = start_isolate_page_range(m, start, end, migratetype, 0, gfp);
 	if (ret)
@@ -140,7 +140,7 @@ done:
 	undo_isolate_page_range(m, start, end, migratetype);
 out:
 	ADD_ONCE(m->contig_in_flight, -1);
-	mhp_trace(m, MEMHP_TRACE_OP_END, "alloc_contig_range", start, end - start, 0, ret);
+	trace_op_end(m, MEMHP_OP_ALLOC_CONTIG_RANGE, start, end - start, -1, 0, ret);
 	return ret;
 }
 

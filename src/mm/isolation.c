@@ -142,8 +142,9 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 			move_freepages_block_isolate(m, zone, pfn, MIGRATE_ISOLATE);
 		zone->nr_isolate_pageblock++;
 		pthread_mutex_unlock(&zone->lock);
-		mhp_trace(m, MEMHP_TRACE_PAGEBLOCK_ISOLATED, "set_migratetype_isolate",
-			  ALIGN_DOWN(pfn, m->pageblock_nr_pages), m->pageblock_nr_pages, 0, 0);
+		mhp_emit(m, MEMHP_TP_PAGEBLOCK_ISOLATED, pageblock,
+			 .start_pfn = ALIGN_DOWN(pfn, m->pageblock_nr_pages),
+			 .nr_pages = m->pageblock_nr_pages);
 		return 0;
 	}
 	pthread_mutex_unlock(&zone->lock);
@@ -206,8 +207,9 @@ static void __unset_migratetype_isolate(struct memhp_machine *m, unsigned long p
 unisolated:
 	zone->nr_isolate_pageblock--;
 	pthread_mutex_unlock(&zone->lock);
-	mhp_trace(m, MEMHP_TRACE_PAGEBLOCK_UNISOLATED, "unset_migratetype_isolate",
-		  ALIGN_DOWN(pfn, m->pageblock_nr_pages), m->pageblock_nr_pages, migratetype, 0);
+	mhp_emit(m, MEMHP_TP_PAGEBLOCK_UNISOLATED, pageblock,
+		 .start_pfn = ALIGN_DOWN(pfn, m->pageblock_nr_pages),
+		 .nr_pages = m->pageblock_nr_pages, .migratetype = migratetype);
 	return;
 out:
 	pthread_mutex_unlock(&zone->lock);

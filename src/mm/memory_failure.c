@@ -325,9 +325,9 @@ int memhp_soft_offline_page(struct memhp_machine *m, unsigned long pfn)
 	int ret;
 
 	memhp_note_pfn_walker(m);
-	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "soft_offline_page", pfn, 1, 0, 0);
+	trace_op_begin(m, MEMHP_OP_SOFT_OFFLINE_PAGE, pfn, 1, -1);
 	ret = soft_offline_page(m, pfn);
-	mhp_trace(m, MEMHP_TRACE_OP_END, "soft_offline_page", pfn, 1, 0, ret);
+	trace_op_end(m, MEMHP_OP_SOFT_OFFLINE_PAGE, pfn, 1, -1, 0, ret);
 	return ret;
 }
 
@@ -550,9 +550,9 @@ int memhp_memory_failure(struct memhp_machine *m, unsigned long pfn)
 
 	/* It writes PG_hwpoison into a page that is not its own. */
 	memhp_note_pfn_walker(m);
-	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "memory_failure", pfn, 1, 0, 0);
+	trace_op_begin(m, MEMHP_OP_MEMORY_FAILURE, pfn, 1, -1);
 	ret = memory_failure(m, pfn);
-	mhp_trace(m, MEMHP_TRACE_OP_END, "memory_failure", pfn, 1, 0, ret);
+	trace_op_end(m, MEMHP_OP_MEMORY_FAILURE, pfn, 1, -1, 0, ret);
 	return ret;
 }
 

@@ -461,7 +461,7 @@ static void __drain_all_pages(struct memhp_machine *m, struct zone *zone, bool f
 	}
 	pthread_mutex_unlock(&m->pcpu_drain_mutex);
 	if (drained)
-		mhp_trace(m, MEMHP_TRACE_INSTANT, "drain_all_pages", 0, 0, (long)drained, 0);
+		mhp_emit(m, MEMHP_TP_DRAIN_ALL_PAGES, drain, .nr_pages = drained);
 }
 
 void drain_all_pages(struct memhp_machine *m, struct zone *zone)
