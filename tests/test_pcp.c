@@ -664,9 +664,9 @@ static void a_pcp_count_that_disagrees_with_its_lists_is_found(void)
 	tm_skip_final_check(m);
 	memhp_put_page(memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0));
 	pc = &m->node.node_zones[ZONE_MOVABLE].per_cpu_pageset[0];
-	pthread_mutex_lock(&pc->lock);
+	spin_lock(&pc->lock);
 	ADD_ONCE(pc->count, 1);
-	pthread_mutex_unlock(&pc->lock);
+	spin_unlock(&pc->lock);
 	ASSERT_GT(rule_count(m, "pcp-page"), 0);
 }
 

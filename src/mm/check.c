@@ -959,7 +959,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		c->nr_batched = lru_add_batched(m, c->batched);
 	/* The per-cpu lists come before the zone locks, as in a spill. */
 	for_each_zone(m, zone) for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-		pthread_mutex_lock(&zone->per_cpu_pageset[cpu].lock);
+		spin_lock(&zone->per_cpu_pageset[cpu].lock);
 	for_each_zone(m, zone) pthread_mutex_lock(&zone->lock);
 	check_memmap(c);
 	if (c->whole) {
@@ -976,7 +976,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	check_blocks(c);
 	for_each_zone(m, zone) pthread_mutex_unlock(&zone->lock);
 	for_each_zone(m, zone) for (unsigned int cpu = m->nr_cpus; cpu-- > 0;)
-		pthread_mutex_unlock(&zone->per_cpu_pageset[cpu].lock);
+		spin_unlock(&zone->per_cpu_pageset[cpu].lock);
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	pthread_mutex_unlock(&m->mf_mutex);

@@ -13,6 +13,8 @@
 #include <memhp/memhp.h>
 #include <memhp/sysctl.h>
 
+#include "spinlock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -399,8 +401,8 @@ struct free_area {
 #define BOOT_PAGESET_BATCH 1
 
 struct per_cpu_pages {
-	pthread_mutex_t lock; /* pcp->lock: trylock where 6.1 trylocks */
-	_Atomic int count;    /* pages on the lists, read racily by drains */
+	spinlock_t lock;   /* pcp->lock, a spinlock as in 6.1: see spinlock.h */
+	_Atomic int count; /* pages on the lists, read racily by drains */
 	_Atomic int high, batch;
 	short free_factor; /* under lock */
 	struct free_list lists[NR_PCP_LISTS];

@@ -16,7 +16,7 @@
  * CPUs: each thread runs on one simulated CPU, the next one round robin
  * when it first allocates or frees, or the one memhp_set_current_cpu()
  * pins it to; the machine's nr_cpus folds it onto its own CPUs. Several
- * threads on one CPU are fine: the list's lock is a mutex taken with
+ * threads on one CPU are fine: the list's lock (spinlock.h) is taken with
  * trylock where 6.1 takes pcp->lock with pcp_spin_trylock(), so a thread
  * that finds it held goes to the buddy, as an interrupted CPU does.
  *
@@ -268,7 +268,7 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	struct free_list *list;
 	unsigned long pfn;
 
-	if (pthread_mutex_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return PFN_NIL;
 	/* An allocation halves the batch a run of frees grew (nr_pcp_free()). */
 	pcp->free_factor >>= 1;
@@ -282,7 +282,7 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 		alloced = rmqueue_bulk(m, zone, order, batch, list, mt, alloc_flags);
 		ADD_ONCE(pcp->count, alloced << order);
 		if (list->head == PFN_NIL) {
-			pthread_mutex_unlock(&pcp->lock);
+			spin_unlock(&pcp->lock);
 			return PFN_NIL;
 		}
 	}
@@ -300,7 +300,7 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	 */
 	if (!READ_ONCE(pcp->high))
 		check_not_isolated(m, pfn, order);
-	pthread_mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 	/*
 	 * A chunk freed whole with a poisoned page in it (a memory failure on
 	 * the tail of a high-order allocation) came onto the list flag and
@@ -389,12 +389,12 @@ void free_unref_page_commit_prepared(struct memhp_machine *m, unsigned long pfn,
 		pcpmt = MIGRATE_MOVABLE;
 	}
 	pcp = this_cpu_pcp(m, zone);
-	if (pthread_mutex_trylock(&pcp->lock)) {
+	if (!spin_trylock(&pcp->lock)) {
 		free_one_page(m, pfn, order, false);
 		return;
 	}
 	free_unref_page_commit(m, zone, pcp, pfn, mt, pcpmt, order);
-	pthread_mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 }
 
 /*
@@ -418,7 +418,7 @@ static unsigned long drain_pages_zone(struct memhp_machine *m, unsigned int cpu,
 	int count;
 
 	do {
-		pthread_mutex_lock(&pcp->lock);
+		spin_lock(&pcp->lock);
 		count = READ_ONCE(pcp->count);
 		if (count) {
 			int to_drain = MIN(count, READ_ONCE(pcp->batch) << PCP_BATCH_SCALE_MAX);
@@ -427,7 +427,7 @@ static unsigned long drain_pages_zone(struct memhp_machine *m, unsigned int cpu,
 			count -= to_drain;
 			drained += (unsigned long)to_drain;
 		}
-		pthread_mutex_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 	} while (count);
 	return drained;
 }
@@ -553,9 +553,9 @@ void setup_zone_pageset(struct memhp_machine *m, struct zone *zone)
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-		pthread_mutex_lock(&pcp->lock);
+		spin_lock(&pcp->lock);
 		pcp->free_factor = 0;
-		pthread_mutex_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 	}
 	__zone_set_pageset_high_and_batch(m, zone, BOOT_PAGESET_HIGH, BOOT_PAGESET_BATCH);
 	zone_set_pageset_high_and_batch(m, zone, 0);
@@ -606,7 +606,7 @@ int pcp_init(struct memhp_machine *m)
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-			pthread_mutex_init(&pcp->lock, NULL);
+			spin_lock_init(&pcp->lock);
 			for (int i = 0; i < NR_PCP_LISTS; i++)
 				pcp->lists[i].head = pcp->lists[i].tail = PFN_NIL;
 			pcp->high = BOOT_PAGESET_HIGH;
@@ -624,8 +624,6 @@ void pcp_destroy(struct memhp_machine *m)
 	{
 		if (!zone->per_cpu_pageset)
 			continue;
-		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-			pthread_mutex_destroy(&zone->per_cpu_pageset[cpu].lock);
 		free(zone->per_cpu_pageset);
 		zone->per_cpu_pageset = NULL;
 	}
