@@ -143,9 +143,14 @@ $(B)/tests/harness.o: tests/harness.c
 # directory, mounts and machines. Under SAN=..., MEMHP_SAN tells the tests
 # that do not run the build under test (the clang fuzzers, the spin model,
 # formatting) that the default check has run them already.
+# lifecycle.sh runs alone, after the rest: it leaves stale shell
+# directories in /tmp for the next memhp shell to remove and say so, and
+# a shell of a test running beside it would remove them first.
 CHECK_JOBS ?= 2
+TEST_SCRIPTS_ALONE := tests/lifecycle.sh
 check: all
-	MEMHP=$(abspath $(B)/memhp) MEMHP_SAN=$(SAN) prove -j$(CHECK_JOBS) --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS) $(TEST_SCRIPTS)
+	MEMHP=$(abspath $(B)/memhp) MEMHP_SAN=$(SAN) prove -j$(CHECK_JOBS) --exec 'timeout $(TEST_TIMEOUT)' --timer $(TESTS) $(filter-out $(TEST_SCRIPTS_ALONE),$(TEST_SCRIPTS))
+	MEMHP=$(abspath $(B)/memhp) MEMHP_SAN=$(SAN) prove --exec 'timeout $(TEST_TIMEOUT)' --timer $(TEST_SCRIPTS_ALONE)
 ifeq ($(SAN)$(DEBUG),)
 	@# The unit tests once more with lockdep on (the sanitizer builds have it).
 	$(MAKE) DEBUG=1 B=$(B)-debug check-unit

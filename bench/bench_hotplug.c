@@ -14,7 +14,9 @@
  *               memset of the block's descriptors (the least any per-page
  *               scheme must do)
  *   migrate     offline of a block half full of movable pages; baseline:
- *               memcpy of the same bytes between warm buffers
+ *               memcpy of the same bytes between warm buffers; wall and
+ *               the thread's CPU time (a busy host preempts the thread
+ *               for milliseconds at a time: CPU time leaves that out)
  *   scaling     per-block offline + online cost as the machine grows from
  *               1 GiB to 1 TiB of online memory; baseline: the 1 GiB cost
  *   vmem        virtio-mem end to end (driver, device requests, online,
@@ -103,6 +105,18 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+/* Medians of wall and CPU times, each on its own. */
+static struct span span_median(struct span *v, int n)
+{
+	double w[REPEATS], c[REPEATS];
+
+	for (int i = 0; i < n; i++) {
+		w[i] = v[i].wall;
+		c[i] = v[i].cpu;
+	}
+	return (struct span){ median(w, n), median(c, n) };
+}
+
 static struct memhp_machine *machine(uint64_t boot_ram, uint64_t phys)
 {
 	struct memhp_config cfg;
@@ -166,7 +180,8 @@ static void bench_free_block(void)
 }
 
 struct migrate_run {
-	double mig, cpy; /* medians, ns */
+	double mig, cpy;	 /* medians of wall time, ns */
+	double mig_cpu, cpy_cpu; /* medians of the thread's CPU time, ns */
 	unsigned long moved;
 };
 
@@ -178,7 +193,7 @@ static void *migrate_thread(void *arg)
 	struct memhp_machine *m = machine(1 * MEMHP_GiB, SMALL_PHYS);
 	const unsigned long id = HOT_BASE / (128 * MEMHP_MiB);
 	const unsigned long half = memhp_pages_per_block(m) / 2;
-	double mig[REPEATS], cpy[REPEATS], t0;
+	struct span mig[REPEATS], cpy[REPEATS], t;
 	unsigned long moved = 0;
 	struct memhp_data *d;
 	size_t bytes = half * MEMHP_PAGE_SIZE;
@@ -203,21 +218,27 @@ static void *migrate_thread(void *arg)
 		memhp_data_free_range(d, (id + 1) * 2 * half, (id + 2) * 2 * half, ~0UL);
 		memhp_data_free_range(d, id * 2 * half, (id + 1) * 2 * half, half);
 		before = memhp_data_nr_migrated(d);
-		t0 = now_ns();
+		t = span_begin();
 		if (memhp_block_offline(m, id)) {
 			fprintf(stderr, "bench: offline failed\n");
 			exit(1);
 		}
-		mig[i] = now_ns() - t0;
+		mig[i] = span_end(t);
 		moved = memhp_data_nr_migrated(d) - before;
 		memhp_data_free(d, ~0UL >> 1);
-		t0 = now_ns();
+		t = span_begin();
 		memcpy(dst, src, moved * MEMHP_PAGE_SIZE);
 		__asm__ volatile("" ::"r"(dst) : "memory");
-		cpy[i] = now_ns() - t0;
+		cpy[i] = span_end(t);
 	}
-	run->mig = median(mig, repeats);
-	run->cpy = median(cpy, repeats);
+	{
+		struct span mm = span_median(mig, repeats), cm = span_median(cpy, repeats);
+
+		run->mig = mm.wall;
+		run->cpy = cm.wall;
+		run->mig_cpu = mm.cpu;
+		run->cpy_cpu = cm.cpu;
+	}
 	run->moved = moved;
 	if (memhp_data_verify(d, NULL))
 		fprintf(stderr, "bench: checksum mismatch!\n");
@@ -247,9 +268,11 @@ static void bench_migrate(int threads)
 		double gib = (double)run[i].moved * MEMHP_PAGE_SIZE / MEMHP_GiB;
 
 		printf("migrate: %d thread%s, #%d: offline moved %lu pages (%.0f MiB) in %.2f ms = "
-		       "%.1f GiB/s; baseline memcpy %.1f GiB/s; ratio %.2f of memcpy\n",
+		       "%.1f GiB/s; baseline memcpy %.1f GiB/s; ratio %.2f of memcpy (CPU time: "
+		       "%.2f ms, memcpy %.2f ms, ratio %.2f)\n",
 		       threads, threads > 1 ? "s" : "", i, run[i].moved, gib * 1024, t / 1e6,
-		       gib / (t / 1e9), gib / (c / 1e9), c / t);
+		       gib / (t / 1e9), gib / (c / 1e9), c / t, run[i].mig_cpu / 1e6,
+		       run[i].cpy_cpu / 1e6, run[i].cpy_cpu / run[i].mig_cpu);
 	}
 }
 
@@ -375,7 +398,7 @@ static struct {
 	} slot[PHASE_SLOTS];
 } phases;
 
-static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void phase_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	double now = now_ns();
 	int i;
@@ -393,24 +416,33 @@ static void phase_tracer(struct memhp_machine *m, const struct memhp_trace_event
 		phases.slot[i].ns += now - phases.last;
 		phases.slot[i].n++;
 	}
-	phases.label = ev->name;
-	phases.kind = ev->kind;
+	phases.label = ev->type == MEMHP_TP_PRINTK ? "printk" : memhp_event_name(ev);
+	phases.kind = ev->type;
 	phases.last = now_ns();
 }
 
 static void phases_print(double total)
 {
-	static const char *const kinds[] = {
-		"begin",   "end",     "phase",	      "phase end",   "notify",	 "round",
-		"message", "instant", "notify begin", "round begin", "isolated", "unisolated"
+	static const char *const kinds[MEMHP_NR_EVENT_TYPES] = {
+		[MEMHP_TP_OP_BEGIN] = "begin",
+		[MEMHP_TP_OP_END] = "end",
+		[MEMHP_TP_PHASE_BEGIN] = "phase",
+		[MEMHP_TP_PHASE_END] = "phase end",
+		[MEMHP_TP_NOTIFY_BEGIN] = "notify begin",
+		[MEMHP_TP_NOTIFY_END] = "notify",
+		[MEMHP_TP_MIGRATE_ROUND_BEGIN] = "round begin",
+		[MEMHP_TP_MIGRATE_ROUND_END] = "round",
+		[MEMHP_TP_PAGEBLOCK_ISOLATED] = "isolated",
+		[MEMHP_TP_PAGEBLOCK_UNISOLATED] = "unisolated",
+		[MEMHP_TP_PRINTK] = "message",
 	};
 
 	for (int i = 0; i < PHASE_SLOTS && phases.slot[i].name; i++)
 		if (phases.slot[i].ns > total / 100)
 			printf("vmem: phases: after %-12s %-32s %8.1f ms %5.1f%% (%lu)\n",
-			       kinds[phases.slot[i].kind], phases.slot[i].name,
-			       phases.slot[i].ns / 1e6, 100 * phases.slot[i].ns / total,
-			       phases.slot[i].n);
+			       kinds[phases.slot[i].kind] ? kinds[phases.slot[i].kind] : "instant",
+			       phases.slot[i].name, phases.slot[i].ns / 1e6,
+			       100 * phases.slot[i].ns / total, phases.slot[i].n);
 }
 
 /* Ask for @size and let the driver work until it has it. */
@@ -457,18 +489,6 @@ static void descriptor_memset(uint64_t size, struct span *cold, struct span *war
 	munmap(buf, bytes);
 }
 
-/* Medians of wall and CPU times, each on its own. */
-static struct span span_median(struct span *v, int n)
-{
-	double w[REPEATS], c[REPEATS];
-
-	for (int i = 0; i < n; i++) {
-		w[i] = v[i].wall;
-		c[i] = v[i].cpu;
-	}
-	return (struct span){ median(w, n), median(c, n) };
-}
-
 static double gib_per_s(uint64_t size, double ns)
 {
 	return (double)size / MEMHP_GiB / (ns / 1e9);
@@ -508,11 +528,14 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 				if (show_phases) {
 					memset(&phases, 0, sizeof(phases));
 					phases.self = pthread_self();
-					memhp_add_tracer(r.m, phase_tracer, NULL);
+					/* All of them: the device then answers
+					 * on its own thread, as a traced run. */
+					memhp_event_subscribe(r.m, MEMHP_EVENTS_ALL, phase_event,
+							      NULL);
 				}
 				unplug[check][k] = vmem_resize(&r, 0);
 				if (show_phases) {
-					memhp_remove_tracer(r.m, phase_tracer, NULL);
+					memhp_event_unsubscribe(r.m, phase_event, NULL);
 					phases_print(unplug[check][k].wall);
 				}
 				vmem_rig_down(&r);

@@ -296,9 +296,10 @@ void event_log_unregister(struct event_log *log)
 	log->m = NULL;
 }
 
-int tm_add_tracer(struct tm_reg *r, struct memhp_machine *m, memhp_trace_fn fn, void *priv)
+int tm_event_subscribe(struct tm_reg *r, struct memhp_machine *m, uint64_t types, memhp_event_fn fn,
+		       void *priv)
 {
-	int ret = memhp_add_tracer(m, fn, priv);
+	int ret = memhp_event_subscribe(m, types, fn, priv);
 
 	if (!ret)
 		*r = (struct tm_reg){ .m = m, .fn = fn, .priv = priv };
@@ -319,7 +320,7 @@ void tm_unregister(struct tm_reg *r)
 	if (r->m && r->nb)
 		memhp_unregister_memory_notifier(r->m, r->nb);
 	else if (r->m)
-		memhp_remove_tracer(r->m, r->fn, r->priv);
+		memhp_event_unsubscribe(r->m, r->fn, r->priv);
 	r->m = NULL;
 }
 

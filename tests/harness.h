@@ -18,6 +18,7 @@
 #ifndef MEMHP_TESTS_HARNESS_H
 #define MEMHP_TESTS_HARNESS_H
 
+#include <memhp/events.h>
 #include <memhp/memhp.h>
 
 #include <errno.h>
@@ -154,15 +155,15 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Cleanup. tm_defer() (below) runs once the test function returned,
  * passed or failed: for what lives on the heap. What lives on the test's
- * stack and is known to a machine (a notifier block, a tracer's state)
+ * stack and is known to a machine (a notifier block, a subscriber's state)
  * must be let go of before the stack is: when the enclosing block is
  * left, whichever way, an ASSERT's early return included. The compiler's
  * cleanup attribute does that:
  *
  *	TM_CLEANUP(fn, arg);	   fn(arg) when the block is left
  *	AUTO_EVENT_LOG log = {0}; an event_log unregistered then
- *	AUTO_REG r = {0};	   a tracer or notifier, tm_add_tracer() or
- *				   tm_register_notifier(), removed then
+ *	AUTO_REG r = {0};	   a subscriber or notifier, tm_event_subscribe()
+ *				   or tm_register_notifier(), removed then
  */
 struct tm_cleanup {
 	void (*fn)(void *);
@@ -210,16 +211,19 @@ struct memhp_page *tm_alloc_in(struct memhp_machine *m, memhp_gfp_t gfp, unsigne
  */
 unsigned long tm_free_pages(struct memhp_machine *m);
 
-/* A tracer or a memory notifier a test registered, with its machine. */
+/* An event subscriber or a memory notifier a test registered, with its
+ * machine. */
 struct tm_reg {
 	struct memhp_machine *m; /* NULL: not registered */
-	memhp_trace_fn fn;
+	memhp_event_fn fn;
 	void *priv;
 	struct memhp_notifier_block *nb;
 };
-/* Register @fn(@priv) / @nb with @m and remember it in @r. Return: what
- * memhp_add_tracer() / memhp_register_memory_notifier() do. */
-int tm_add_tracer(struct tm_reg *r, struct memhp_machine *m, memhp_trace_fn fn, void *priv);
+/* Subscribe @fn(@priv) to the @types of @m / register @nb with @m, and
+ * remember it in @r. Return: what memhp_event_subscribe() /
+ * memhp_register_memory_notifier() do. */
+int tm_event_subscribe(struct tm_reg *r, struct memhp_machine *m, uint64_t types, memhp_event_fn fn,
+		       void *priv);
 int tm_register_notifier(struct tm_reg *r, struct memhp_machine *m,
 			 struct memhp_notifier_block *nb);
 /* Undo what @r holds; nothing if it holds nothing. */

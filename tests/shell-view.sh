@@ -106,6 +106,9 @@ part_device_lock() {
 	cat_sigint $m/online > "$TEST_TMP/r" &
 	r=$!
 	check "online waits for the device lock (cat is in read(2))" poll in_read $r
+	# A new log record wakes /dev/kmsg's pollers: that walk over the open
+	# files must not wait behind the read that waits for the lock.
+	echo "memhp-test: a record while online waits" > /dev/kmsg
 	cat_sigint $m/uevent > /dev/null &
 	r2=$!
 	check "uevent waits for it too" poll in_read $r2

@@ -100,7 +100,7 @@ static bool host_and_guest_agree(struct memhp_machine *m, struct memhp_balloon *
 
 /* What one offline attempt looked like from the tracer. */
 struct trace_rec {
-	char reason[64];     /* "failed due to ..." */
+	char reason[64];     /* why offline_pages() failed */
 	int rounds;	     /* migrate_pages() calls */
 	int nr;		     /* balloon requests seen */
 	char op[MAX_EVENTS]; /* 'i'nflate, 'd'eflate, 'r'efuse */
@@ -110,24 +110,24 @@ struct trace_rec {
 	unsigned long seen_host_pages;
 };
 
-static void rec_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void rec_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
+	static const char ops[] = { [MEMHP_BALLOON_REQ_INFLATE] = 'i',
+				    [MEMHP_BALLOON_REQ_DEFLATE] = 'd',
+				    [MEMHP_BALLOON_REQ_REFUSE] = 'r' };
 	struct trace_rec *t = priv;
-	const char *why;
 
 	(void)m;
-	switch (ev->kind) {
-	case MEMHP_TRACE_MESSAGE:
-		why = strstr(ev->name, "failed due to ");
-		if (why)
-			snprintf(t->reason, sizeof(t->reason), "%s",
-				 why + strlen("failed due to "));
+	switch (ev->type) {
+	case MEMHP_TP_OP_END:
+		if (ev->op.op == MEMHP_OP_OFFLINE_PAGES && ev->op.reason)
+			snprintf(t->reason, sizeof(t->reason), "%s", ev->op.reason);
 		break;
-	case MEMHP_TRACE_MIGRATE_ROUND:
+	case MEMHP_TP_MIGRATE_ROUND_END:
 		t->rounds++;
 		break;
-	case MEMHP_TRACE_INSTANT:
-		if (strncmp(ev->name, "balloon-", 8) || t->nr == MAX_EVENTS)
+	case MEMHP_EV_BALLOON:
+		if (t->nr == MAX_EVENTS)
 			break;
 		if (t->b) {
 			struct memhp_balloon_stats st;
@@ -135,11 +135,11 @@ static void rec_tracer(struct memhp_machine *m, const struct memhp_trace_event *
 			/* Allowed with the balloon locked: stats, host view. */
 			memhp_balloon_stats(t->b, &st);
 			t->seen_host_pages = st.host_pages;
-			memhp_balloon_host_has(t->b, ev->start_pfn);
+			memhp_balloon_host_has(t->b, ev->balloon.start_pfn);
 		}
-		t->op[t->nr] = ev->name[8];
-		t->pfn[t->nr] = ev->start_pfn;
-		t->pages[t->nr++] = ev->arg;
+		t->op[t->nr] = ops[ev->balloon.request];
+		t->pfn[t->nr] = ev->balloon.start_pfn;
+		t->pages[t->nr++] = (long)ev->balloon.nr_pages;
 		break;
 	default:
 		break;
@@ -151,13 +151,17 @@ static struct trace_rec *trace_start(struct memhp_machine *m)
 	static struct trace_rec t;
 
 	memset(&t, 0, sizeof(t));
-	memhp_add_tracer(m, rec_tracer, &t);
+	memhp_event_subscribe(m,
+			      MEMHP_EVENT_BIT(MEMHP_TP_OP_END) |
+				      MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END) |
+				      MEMHP_EVENT_BIT(MEMHP_EV_BALLOON),
+			      rec_event, &t);
 	return &t;
 }
 
 static void trace_stop(struct memhp_machine *m, struct trace_rec *t)
 {
-	memhp_remove_tracer(m, rec_tracer, t);
+	memhp_event_unsubscribe(m, rec_event, t);
 }
 
 /* ---- virtio-balloon: accounting ---------------------------------------------- */
@@ -301,12 +305,11 @@ static void offline_migrates_compaction_balloon_pages_and_host_follows(void)
 
 /* At the host's "inflate the new page" during a migration both pages are
  * PageOffline: could the checker look now? */
-static void half_migrated_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
-				 void *priv)
+static void half_migrated_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	int *seen = priv;
 
-	if (ev->kind != MEMHP_TRACE_INSTANT || strcmp(ev->name, "balloon-inflate"))
+	if (ev->balloon.request != MEMHP_BALLOON_REQ_INFLATE)
 		return;
 	if (!pthread_rwlock_tryrdlock(&m->page_offline_rwsem)) {
 		pthread_rwlock_unlock(&m->page_offline_rwsem);
@@ -329,7 +332,7 @@ static void the_checker_never_sees_a_balloon_page_half_migrated(void)
 	struct memhp_balloon *b;
 	int seen[2] = { 0, 0 };
 	unsigned long start;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -337,10 +340,11 @@ static void the_checker_never_sees_a_balloon_page_half_migrated(void)
 	ASSERT_EQ(memhp_balloon_inflate(b, NR_BALLOON), NR_BALLOON);
 	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 	start = contig_target(m, b, B0);
-	ASSERT_OK(tm_add_tracer(&tracer, m, half_migrated_tracer, seen));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_EV_BALLOON),
+				     half_migrated_event, seen));
 	ASSERT_OK(memhp_alloc_contig_range(m, start, start + memhp_pageblock_nr_pages(m),
 					   MEMHP_GFP_KERNEL));
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	memhp_free_contig_range(m, start, memhp_pageblock_nr_pages(m));
 	ASSERT_GT(seen[0] + seen[1], 0);
 	ASSERT_EQ(seen[0], 0);

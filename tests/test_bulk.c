@@ -13,6 +13,8 @@
 
 #include "../src/mm/internal.h"
 
+#include <stdlib.h>
+
 #include <memhp/virtio_mem.h>
 #include <memhp/virtio_mem_driver.h>
 
@@ -82,11 +84,9 @@ static void resize(struct twin *t, uint64_t size)
 }
 
 /* Every descriptor of every present section, the free lists, the zones,
- * meminfo and the driver's view: the same on both machines. */
-static bool same_machine(struct twin *a, struct twin *b, const char *step)
+ * meminfo and the checker's findings: the same on both machines. */
+static bool same_memmap(struct memhp_machine *ma, struct memhp_machine *mb, const char *step)
 {
-	struct memhp_machine *ma = a->m, *mb = b->m;
-	struct memhp_vmem_drv_info ia, ib;
 	struct memhp_meminfo mia, mib;
 	bool same = true;
 
@@ -149,13 +149,26 @@ static bool same_machine(struct twin *a, struct twin *b, const char *step)
 	memhp_meminfo(ma, &mia);
 	memhp_meminfo(mb, &mib);
 	same &= EXPECT_TRUE(!memcmp(&mia, &mib, sizeof(mia)));
+	same &= EXPECT_EQ(memhp_violations(ma, NULL), memhp_violations(mb, NULL));
+	if (!same)
+		test_fail(__FILE__, __LINE__, "%s: the machines differ", step);
+	return same;
+}
+
+/* The same memmap, and the driver's view. */
+static bool same_machine(struct twin *a, struct twin *b, const char *step)
+{
+	struct memhp_vmem_drv_info ia, ib;
+	bool same = same_memmap(a->m, b->m, step);
+
+	if (!same)
+		return false;
 	memhp_vmem_drv_info(a->drv, &ia);
 	memhp_vmem_drv_info(b->drv, &ib);
 	same &= EXPECT_EQ(ia.plugged_size, ib.plugged_size);
 	same &= EXPECT_EQ(ia.next_id, ib.next_id);
 	for (int s = 0; s < MEMHP_VMEM_SBM_NR_STATES; s++)
 		same &= EXPECT_EQ(ia.count[s], ib.count[s]);
-	same &= EXPECT_EQ(memhp_violations(ma, NULL), memhp_violations(mb, NULL));
 	if (!same)
 		test_fail(__FILE__, __LINE__, "%s: the machines differ", step);
 	return same;
@@ -265,6 +278,274 @@ static void a_pfn_walker_turns_the_bulk_paths_off_for_good(void)
 	memhp_put_page(page);
 }
 
+/* ---- Migration ---------------------------------------------------------------- */
+
+#define MIG_FIRST_BLOCK 32 /* 4 GiB */
+#define MIG_BLOCKS 4
+
+/* A machine with MIG_BLOCKS movable blocks, most of them full of data. */
+static struct memhp_data *mig_machine(struct memhp_machine **mp, bool walker)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_data *d;
+
+	*mp = m;
+	if (!m)
+		return NULL;
+	if (walker)
+		memhp_note_pfn_walker(m);
+	if (tm_add_blocks(m, MIG_FIRST_BLOCK * memhp_block_size(m), MIG_BLOCKS))
+		return NULL;
+	for (int i = 0; i < MIG_BLOCKS; i++)
+		if (memhp_block_online(m, MIG_FIRST_BLOCK + i, MEMHP_MMOP_ONLINE_MOVABLE))
+			return NULL;
+	if (memhp_data_create(m, &d))
+		return NULL;
+	if (memhp_data_alloc(d, 5 * memhp_pages_per_block(m) / 2, 0) == 0)
+		return NULL;
+	return d;
+}
+
+/* The memmaps, where every page of data is now, what it holds, and the
+ * counters migration moves: the same on both machines. */
+static bool same_data(struct memhp_machine *ma, struct memhp_data *da, struct memhp_machine *mb,
+		      struct memhp_data *db, const char *step)
+{
+	static const enum memhp_vmstat_item items[] = {
+		MEMHP_PGMIGRATE_SUCCESS, MEMHP_PGMIGRATE_FAIL,	MEMHP_PGFREE,
+		MEMHP_PGALLOC_NORMAL,	 MEMHP_PGALLOC_MOVABLE,
+	};
+	bool same = same_memmap(ma, mb, step);
+
+	same &= EXPECT_EQ(memhp_data_nr_slots(da), memhp_data_nr_slots(db));
+	same &= EXPECT_EQ(memhp_data_nr_migrated(da), memhp_data_nr_migrated(db));
+	for (unsigned long i = 0; same && i < memhp_data_nr_slots(da); i++)
+		same &= EXPECT_EQ(memhp_data_pfn(da, i), memhp_data_pfn(db, i));
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		same &= EXPECT_EQ(memhp_vmstat(ma, items[i]), memhp_vmstat(mb, items[i]));
+	same &= EXPECT_EQ(memhp_data_verify(da, NULL), 0);
+	same &= EXPECT_EQ(memhp_data_verify(db, NULL), 0);
+	if (!same)
+		test_fail(__FILE__, __LINE__, "%s: the machines differ", step);
+	return same;
+}
+
+/*
+ * Migration's bulk path (a batch of targets, the copies, the switches,
+ * the sources freed under one zone lock) leaves the machine the per-page
+ * path leaves: offlining a block half full of data (the zone's per-cpu
+ * lists disabled), offlining with targets and migrations failing on
+ * their Nth attempt, and alloc_contig_range() (the per-cpu lists in use).
+ */
+static void migration_bulk_and_per_page_paths_give_the_same_machine(void)
+{
+	struct memhp_machine *m[2];
+	struct memhp_data *d[2];
+	unsigned long bulk, contig;
+
+	for (int i = 0; i < 2; i++) {
+		d[i] = mig_machine(&m[i], i == 1);
+		ASSERT_TRUE(d[i]);
+	}
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "filled"));
+	bulk = atomic_load(&m[0]->nr_bulk_updates);
+
+	for (int i = 0; i < 2; i++) {
+		const unsigned long start = tm_block_pfn(m[i], MIG_FIRST_BLOCK);
+
+		ASSERT_GT(memhp_data_free_range(d[i], start, start + memhp_pages_per_block(m[i]),
+						memhp_pages_per_block(m[i]) / 2),
+			  0);
+		ASSERT_OK(memhp_block_offline(m[i], MIG_FIRST_BLOCK));
+	}
+	ASSERT_GT(memhp_data_nr_migrated(d[0]), MIGRATE_BATCH);
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "offlined a block half full"));
+
+	for (int i = 0; i < 2; i++) {
+		memhp_fault_arm(m[i], MEMHP_FAULT_MIGRATE_TARGET, 100, 3);
+		memhp_fault_arm(m[i], MEMHP_FAULT_MIGRATION, 45, 5);
+		ASSERT_OK(memhp_block_offline(m[i], MIG_FIRST_BLOCK + 1));
+		EXPECT_EQ(memhp_fault_hits(m[i], MEMHP_FAULT_MIGRATE_TARGET), 3);
+		EXPECT_EQ(memhp_fault_hits(m[i], MEMHP_FAULT_MIGRATION), 5);
+		memhp_fault_set(m[i], MEMHP_FAULT_MIGRATE_TARGET, 0);
+		memhp_fault_set(m[i], MEMHP_FAULT_MIGRATION, 0);
+	}
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "offlined a full block, faults injected"));
+
+	contig = tm_block_pfn(m[0], MIG_FIRST_BLOCK + 2);
+	for (int i = 0; i < 2; i++)
+		ASSERT_OK(memhp_alloc_contig_range(m[i], contig, contig + 1024,
+						   MEMHP_GFP_HIGHUSER_MOVABLE));
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "alloc_contig_range"));
+	for (int i = 0; i < 2; i++)
+		memhp_free_contig_range(m[i], contig, 1024);
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "free_contig_range"));
+
+	/* Each took its own path: a in batches, b never. */
+	EXPECT_TRUE(atomic_load(&m[0]->nr_bulk_updates) > bulk);
+	EXPECT_EQ(atomic_load(&m[1]->nr_bulk_updates), 0);
+	for (int i = 0; i < 2; i++)
+		memhp_data_destroy(d[i]);
+}
+
+/*
+ * An owner refusing the switch in the middle of a batch: both paths have
+ * taken the batch's targets before, and give the refused one back at the
+ * same point, so the machines stay the same.
+ */
+static void migration_refused_mid_batch_leaves_the_same_machine_on_both_paths(void)
+{
+	struct memhp_machine *m[2];
+	struct memhp_data *d[2];
+	unsigned long contig = 0;
+
+	for (int i = 0; i < 2; i++) {
+		d[i] = mig_machine(&m[i], i == 1);
+		ASSERT_TRUE(d[i]);
+		contig = tm_block_pfn(m[i], MIG_FIRST_BLOCK + 1);
+		memhp_data_refuse_migration(d[i], true);
+		EXPECT_ERR(memhp_alloc_contig_range(m[i], contig, contig + 1024,
+						    MEMHP_GFP_HIGHUSER_MOVABLE),
+			   -EBUSY);
+		memhp_data_refuse_migration(d[i], false);
+	}
+	EXPECT_EQ(memhp_vmstat(m[0], MEMHP_PGMIGRATE_SUCCESS), 0);
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "alloc_contig_range refused"));
+	for (int i = 0; i < 2; i++)
+		ASSERT_OK(memhp_alloc_contig_range(m[i], contig, contig + 1024,
+						   MEMHP_GFP_HIGHUSER_MOVABLE));
+	ASSERT_GT(memhp_vmstat(m[0], MEMHP_PGMIGRATE_SUCCESS), MIGRATE_BATCH);
+	ASSERT_TRUE(same_data(m[0], d[0], m[1], d[1], "then let through"));
+	for (int i = 0; i < 2; i++) {
+		memhp_free_contig_range(m[i], contig, 1024);
+		memhp_data_destroy(d[i]);
+	}
+}
+
+/* An owner of a few pages that refuses its first page for good and
+ * notes, at each switch, how many pages the machine had handed out. */
+#define BATCH_OWNER_PAGES (MIGRATE_BATCH + 8)
+struct batch_owner {
+	struct memhp_machine *m;
+	struct memhp_page *page[BATCH_OWNER_PAGES];
+	struct memhp_page *target[BATCH_OWNER_PAGES];
+	long allocated_at[BATCH_OWNER_PAGES];
+	long allocated_before;
+};
+
+static long pages_allocated(struct memhp_machine *m)
+{
+	return memhp_vmstat(m, MEMHP_PGALLOC_NORMAL) + memhp_vmstat(m, MEMHP_PGALLOC_MOVABLE);
+}
+
+static bool batch_isolate(struct memhp_page *page, void *owner)
+{
+	return ((struct batch_owner *)owner)->page[memhp_page_private(page)] == page;
+}
+
+static int batch_migrate(struct memhp_page *dst, struct memhp_page *src, void *owner)
+{
+	struct batch_owner *b = owner;
+	uint32_t i = memhp_page_private(src);
+
+	/* The first attempt: alloc_contig_range() tries again. */
+	if (!b->target[i]) {
+		b->allocated_at[i] = pages_allocated(b->m) - b->allocated_before;
+		b->target[i] = dst;
+	}
+	if (i == 0)
+		return -EBUSY;
+	b->page[i] = dst;
+	return 0;
+}
+
+static void batch_putback(struct memhp_page *page, void *owner)
+{
+	(void)page;
+	(void)owner;
+}
+
+/*
+ * A deliberate difference from 6.1 (docs/semantics.md, "Deviations"): the
+ * targets of a batch of base pages are all taken before the first page is
+ * copied and switched, as Linux 6.3's migrate_pages_batch() takes them,
+ * on both paths; 6.1 takes one, moves its page, then takes the next. So
+ * a refused target goes back after the batch's later targets were taken,
+ * and the next page does not get it back, as it would under 6.1.
+ */
+static void migration_takes_a_batch_of_targets_before_the_first_switch(void)
+{
+	static const struct memhp_movable_operations ops = {
+		.name = "batch",
+		.isolate_page = batch_isolate,
+		.migrate_page = batch_migrate,
+		.putback_page = batch_putback,
+	};
+
+	for (int walker = 0; walker < 2; walker++) {
+		struct memhp_machine *m = tm_create(NULL);
+		struct batch_owner b = { .m = m };
+		unsigned long start, end, n = 0, nr_held = 0;
+		struct memhp_page **held;
+		int id;
+
+		ASSERT_TRUE(m);
+		if (walker)
+			memhp_note_pfn_walker(m);
+		ASSERT_OK(tm_add_blocks(m, MIG_FIRST_BLOCK * memhp_block_size(m), 2));
+		for (int i = 0; i < 2; i++)
+			ASSERT_OK(memhp_block_online(m, MIG_FIRST_BLOCK + i,
+						     MEMHP_MMOP_ONLINE_MOVABLE));
+		start = tm_block_pfn(m, MIG_FIRST_BLOCK);
+		end = start + memhp_pages_per_block(m);
+		id = memhp_register_movable_owner(m, &ops, &b);
+		ASSERT_GT(id, 0);
+		held = calloc(2 * memhp_pages_per_block(m), sizeof(*held));
+		ASSERT_TRUE(held);
+		while (n < BATCH_OWNER_PAGES) {
+			struct memhp_page *p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+			unsigned long pfn;
+
+			ASSERT_TRUE(p);
+			pfn = memhp_page_to_pfn(p);
+			if (pfn < start || pfn >= end) {
+				held[nr_held++] = p;
+				continue;
+			}
+			b.page[n] = p;
+			memhp_SetPageMovable(p, id, (uint32_t)n);
+			n++;
+		}
+		for (unsigned long i = 0; i < nr_held; i++)
+			memhp_put_page(held[i]);
+		free(held);
+		b.allocated_before = pages_allocated(m);
+
+		/* The first page is refused for good: offlining cannot finish;
+		 * alloc_contig_range() of the block gives up. */
+		EXPECT_ERR(memhp_alloc_contig_range(m, start, end, MEMHP_GFP_HIGHUSER_MOVABLE),
+			   -EBUSY);
+
+		EXPECT_EQ(b.allocated_at[0], MIGRATE_BATCH);
+		EXPECT_EQ(b.allocated_at[1], MIGRATE_BATCH);
+		EXPECT_TRUE(b.target[1] != b.target[0]);
+		/* The pages after the first batch: their own batch. */
+		EXPECT_EQ(b.allocated_at[MIGRATE_BATCH], BATCH_OWNER_PAGES);
+		for (int i = 1; i < BATCH_OWNER_PAGES; i++)
+			EXPECT_EQ(memhp_page_owner(b.page[i]), id);
+		memhp_ClearPageMovable(b.page[0]);
+		memhp_put_page(b.page[0]);
+		for (int i = 1; i < BATCH_OWNER_PAGES; i++) {
+			memhp_ClearPageMovable(b.page[i]);
+			memhp_put_page(b.page[i]);
+		}
+		memhp_unregister_movable_owner(m, id);
+	}
+}
+
 RUN_TESTS(T(bulk_and_per_page_paths_give_the_same_machine_6_1),
 	  T(bulk_and_per_page_paths_give_the_same_machine_2025),
-	  T(a_pfn_walker_turns_the_bulk_paths_off_for_good))
+	  T(a_pfn_walker_turns_the_bulk_paths_off_for_good),
+	  T(migration_bulk_and_per_page_paths_give_the_same_machine),
+	  T(migration_refused_mid_batch_leaves_the_same_machine_on_both_paths),
+	  T(migration_takes_a_batch_of_targets_before_the_first_switch))

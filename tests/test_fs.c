@@ -657,13 +657,12 @@ struct round_wait {
 	int rounds;
 };
 
-static void round_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void round_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct round_wait *w = priv;
 
 	(void)m;
-	if (ev->kind != MEMHP_TRACE_MIGRATE_ROUND)
-		return;
+	(void)ev;
 	pthread_mutex_lock(&w->lock);
 	w->rounds++;
 	pthread_cond_broadcast(&w->cond);
@@ -685,13 +684,14 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 	struct round_wait rw = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
 	struct writer a = { 0 }, b = { 0 };
 	struct memhp_data *d;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(fs);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) * 2 - 1024, 0), 0);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(tm_add_tracer(&tracer, m, round_tracer, &rw));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     round_event, &rw));
 
 	ASSERT_OK(start_writer(&a, fs, MEM "/memory32/state", "offline"));
 	wait_rounds(&rw, 3);
@@ -727,7 +727,7 @@ static void interrupts_stop_a_long_offline_and_a_writer_waiting_for_it(void)
 
 	memhp_fs_req_free(a.req);
 	memhp_fs_req_free(b.req);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	memhp_data_refuse_migration(d, false);
 	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
 	memhp_data_destroy(d);
@@ -778,13 +778,14 @@ static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
 	struct reader online = { 0 }, uevent = { 0 };
 	char buf[MEMHP_SYSFS_BUF];
 	struct memhp_data *d;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(fs);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, 1024, 0), 0);
 	memhp_data_refuse_migration(d, true);
-	ASSERT_OK(tm_add_tracer(&tracer, m, round_tracer, &rw));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     round_event, &rw));
 	ASSERT_OK(start_writer(&w, fs, MEM "/memory32/state", "offline"));
 	wait_rounds(&rw, 3);
 
@@ -818,7 +819,7 @@ static void online_and_uevent_reads_wait_for_the_device_lock_as_6_1s_do(void)
 	ASSERT_ERR(memhp_show_uevent(m, B0, buf, true), 0);
 
 	memhp_fs_req_free(w.req);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	ASSERT_EQ(memhp_data_verify(d, NULL), 0);
 	memhp_data_destroy(d);
 }

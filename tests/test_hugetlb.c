@@ -222,12 +222,13 @@ struct stop_after {
 	struct memhp_task *task;
 };
 
-static void stop_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void stop_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct stop_after *s = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && ++s->seen == s->rounds)
+	(void)ev;
+	if (++s->seen == s->rounds)
 		memhp_task_signal(s->task);
 }
 
@@ -245,7 +246,7 @@ static void in_use_huge_pages_ping_pong_inside_the_block_until_a_signal(void)
 	struct stop_after s = { .rounds = 20, .task = memhp_current_task() };
 	struct memhp_hugetlbfs *f;
 	unsigned long blk;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 2));
@@ -256,9 +257,10 @@ static void in_use_huge_pages_ping_pong_inside_the_block_until_a_signal(void)
 	ASSERT_EQ(memhp_hugetlbfs_pfn(f, 1) / memhp_pages_per_block(m), blk);
 	/* Free pages elsewhere: the first target lies outside the block. */
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 10));
-	ASSERT_OK(tm_add_tracer(&tracer, m, stop_tracer, &s));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     stop_event, &s));
 	ASSERT_ERR(memhp_block_offline(m, blk), -EINTR);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	memhp_task_clear_signal(memhp_current_task());
 	ASSERT_EQ(s.seen, s.rounds);
 	ASSERT_GT(memhp_hugetlbfs_nr_migrated(f), 10);
@@ -273,7 +275,7 @@ static void a_pinned_huge_page_keeps_offline_retrying(void)
 	struct stop_after s = { .rounds = 5, .task = memhp_current_task() };
 	struct memhp_hugetlbfs *f;
 	unsigned long blk;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 1));
@@ -282,9 +284,10 @@ static void a_pinned_huge_page_keeps_offline_retrying(void)
 	ASSERT_EQ(memhp_hugetlbfs_fallocate(f, 1), 1);
 	memhp_hugetlbfs_pin(f, 0, true);
 	blk = memhp_hugetlbfs_pfn(f, 0) / memhp_pages_per_block(m);
-	ASSERT_OK(tm_add_tracer(&tracer, m, stop_tracer, &s));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     stop_event, &s));
 	ASSERT_ERR(memhp_block_offline(m, blk), -EINTR);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	memhp_task_clear_signal(memhp_current_task());
 	memhp_hugetlbfs_pin(f, 0, false);
 	{
@@ -352,7 +355,7 @@ static void a_gigantic_page_in_zone_normal_is_dissolved_or_pins_its_blocks(void)
 	struct memhp_hugetlbfs *f;
 	unsigned long head;
 	int h;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	h = memhp_hugetlb_hstate(m, 1048576);
@@ -363,9 +366,10 @@ static void a_gigantic_page_in_zone_normal_is_dissolved_or_pins_its_blocks(void)
 	ASSERT_EQ(memhp_hugetlbfs_fallocate(f, 1), 1);
 	head = memhp_hugetlbfs_pfn(f, 0);
 	ASSERT_EQ(head, tm_block_pfn(m, B0));
-	ASSERT_OK(tm_add_tracer(&tracer, m, stop_tracer, &s));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     stop_event, &s));
 	ASSERT_ERR(memhp_block_offline(m, B0 + 3), -EINTR);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	memhp_task_clear_signal(memhp_current_task());
 	memhp_hugetlbfs_truncate(f, 1);
 	ASSERT_EQ(pool(m, h).free, 1);

@@ -129,15 +129,14 @@ struct isolation_window {
 	unsigned long got;	  /* order-9 pages it gave at all */
 };
 
-static void allocate_in_the_window(struct memhp_machine *m, const struct memhp_trace_event *ev,
+static void allocate_in_the_window(struct memhp_machine *m, const struct memhp_event *ev,
 				   void *priv)
 {
 	struct isolation_window *w = priv;
 	struct memhp_page *held[WINDOW_MAX_HELD], *half[2], *over_last = NULL;
 	unsigned int n = 0;
 
-	if (ev->kind != MEMHP_TRACE_PAGEBLOCK_ISOLATED || w->done ||
-	    ev->start_pfn != w->end - w->pb)
+	if (w->done || ev->pageblock.start_pfn != w->end - w->pb)
 		return;
 	w->done = true;
 	/* Take every max-order chunk still allocatable in the block but
@@ -185,9 +184,10 @@ static void offlining_never_hands_out_the_last_pageblock_of_a_block(void)
 				       .start = tm_block_pfn(m, B0),
 				       .end = tm_block_pfn(m, B0) + memhp_pages_per_block(m),
 				       .pb = memhp_pageblock_nr_pages(m) };
-	ASSERT_OK(memhp_add_tracer(m, allocate_in_the_window, &w));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PAGEBLOCK_ISOLATED),
+					allocate_in_the_window, &w));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_remove_tracer(m, allocate_in_the_window, &w);
+	memhp_event_unsubscribe(m, allocate_in_the_window, &w);
 	ASSERT_TRUE(w.done);
 	ASSERT_GT(w.got, 0);
 	EXPECT_EQ(w.found_last, 0);
@@ -323,6 +323,40 @@ static void alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges(void
 		  before);
 }
 
+/*
+ * After taking a range, alloc_contig_range() gives its pageblocks back
+ * without looking for free pages in those wholly inside it (every page
+ * there is the caller's); a pageblock the range only partly covers still
+ * has free pages, which must leave the ISOLATE lists with it.
+ */
+static void alloc_contig_range_gives_back_the_free_pages_of_partly_taken_pageblocks(void)
+{
+	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
+	const unsigned long pb = memhp_pageblock_nr_pages(m);
+	const unsigned long start = tm_block_pfn(m, B0) + 2 * pb + 100;
+	const unsigned long end = start + 3 * pb;
+	struct memhp_zone_info z;
+	unsigned long free0;
+
+	ASSERT_TRUE(m);
+	free0 = memfree(m);
+	ASSERT_OK(memhp_alloc_contig_range(m, start, end, MEMHP_GFP_KERNEL));
+	ASSERT_EQ(free0 - memfree(m), end - start);
+	memhp_zone_info(m, 0, MEMHP_ZONE_MOVABLE, &z);
+	ASSERT_EQ(z.nr_isolate_pageblock, 0);
+	for (unsigned int o = 0; o <= memhp_max_order(m); o++)
+		ASSERT_EQ(memhp_zone_nr_free_chunks(m, 0, MEMHP_ZONE_MOVABLE, o,
+						    MEMHP_MIGRATE_ISOLATE),
+			  0);
+	for (unsigned long pfn = ALIGN_DOWN(start, pb); pfn < ALIGN_UP(end, pb); pfn += pb)
+		ASSERT_EQ(memhp_pfn_migratetype(m, pfn), MEMHP_MIGRATE_MOVABLE);
+	/* The partly taken pageblocks' free pages are allocatable again. */
+	ASSERT_TRUE(memhp_PageBuddy(memhp_pfn_to_page(m, start - 100)));
+	ASSERT_TRUE(memhp_PageBuddy(memhp_pfn_to_page(m, end)));
+	memhp_free_contig_range(m, start, end - start);
+	ASSERT_EQ(memfree(m), free0);
+}
+
 static void alloc_contig_range_migrates_movable_pages_out(void)
 {
 	struct memhp_machine *m = with_block(MEMHP_MMOP_ONLINE_MOVABLE);
@@ -450,13 +484,13 @@ struct test_guard {
 	struct memhp_task *task;
 };
 
-static void guard_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void guard_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct test_guard *g = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "test_pages_isolated") &&
-	    ev->ret && ++g->failed == HWPOISON_GUARD_TESTS)
+	if (ev->phase.phase == MEMHP_PHASE_TEST_PAGES_ISOLATED && ev->phase.ret &&
+	    ++g->failed == HWPOISON_GUARD_TESTS)
 		memhp_task_signal(g->task);
 }
 
@@ -484,11 +518,11 @@ static void offline_skips_a_referenced_hwpoison_page_in_zone_normal(void)
 	ASSERT_TRUE(k);
 	ASSERT_EQ(memhp_page_count(k), 1);
 	g = (struct test_guard){ .task = memhp_current_task() };
-	ASSERT_OK(memhp_add_tracer(m, guard_tracer, &g));
+	ASSERT_OK(memhp_event_subscribe(m, MEMHP_EVENT_BIT(MEMHP_TP_PHASE_END), guard_event, &g));
 	/* has_unmovable_pages(), test_pages_isolated() and
 	 * __offline_isolated_pages() all step over it. */
 	ASSERT_OK(memhp_block_offline(m, B0));
-	memhp_remove_tracer(m, guard_tracer, &g);
+	memhp_event_unsubscribe(m, guard_event, &g);
 	memhp_task_clear_signal(memhp_current_task());
 	ASSERT_EQ(g.failed, 0);
 	ASSERT_OK(memhp_remove_memory(m, HOT, memhp_block_size(m)));
@@ -525,6 +559,7 @@ RUN_TESTS(T(isolating_free_pageblocks_hides_them_from_memfree_until_undone),
 	  T(unmovable_page_passes_isolation_in_zone_movable_but_not_in_zone_normal),
 	  T(failed_isolation_turns_unmovable_pageblocks_movable_again),
 	  T(alloc_contig_range_takes_a_range_and_splits_chunks_at_its_edges),
+	  T(alloc_contig_range_gives_back_the_free_pages_of_partly_taken_pageblocks),
 	  T(alloc_contig_range_migrates_movable_pages_out),
 	  T(alloc_contig_range_fails_ebusy_on_an_unmovable_page_and_restores_all),
 	  T(alloc_contig_range_treats_pageoffline_as_no_offlining_would),

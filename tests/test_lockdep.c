@@ -108,8 +108,8 @@ static void pcp_lock_inside_zone_lock(struct memhp_machine *m)
 	struct zone *zone = &m->node.node_zones[MEMHP_ZONE_NORMAL];
 
 	pthread_mutex_lock(&zone->lock);
-	pthread_mutex_lock(&zone->per_cpu_pageset[0].lock);
-	pthread_mutex_unlock(&zone->per_cpu_pageset[0].lock);
+	spin_lock(&zone->per_cpu_pageset[0].lock);
+	spin_unlock(&zone->per_cpu_pageset[0].lock);
 	pthread_mutex_unlock(&zone->lock);
 }
 
@@ -117,10 +117,10 @@ static void zone_lock_inside_pcp_lock(struct memhp_machine *m)
 {
 	struct zone *zone = &m->node.node_zones[MEMHP_ZONE_NORMAL];
 
-	pthread_mutex_lock(&zone->per_cpu_pageset[0].lock);
+	spin_lock(&zone->per_cpu_pageset[0].lock);
 	pthread_mutex_lock(&zone->lock);
 	pthread_mutex_unlock(&zone->lock);
-	pthread_mutex_unlock(&zone->per_cpu_pageset[0].lock);
+	spin_unlock(&zone->per_cpu_pageset[0].lock);
 }
 
 static void taking_locks_against_their_rank_aborts_naming_both(void)

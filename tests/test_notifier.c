@@ -322,22 +322,21 @@ static void set_flag(struct contig_race *r, bool *flag)
 	pthread_mutex_unlock(&r->lock);
 }
 
-static void contig_race_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			       void *priv)
+static void contig_race_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct contig_race *r = priv;
 
 	(void)m;
 	/* The offline has given its last pageblock back: start the other
 	 * isolation, and let the cancel go out only once it holds. */
-	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_UNISOLATED &&
-	    ev->start_pfn == r->offline_end - r->pb && !r->started) {
+	if (ev->type == MEMHP_TP_PAGEBLOCK_UNISOLATED &&
+	    ev->pageblock.start_pfn == r->offline_end - r->pb && !r->started) {
 		r->started = true;
 		pthread_create(&r->thread, NULL, contig_thread, r);
 		wait_for(r, &r->isolated);
 	}
 	/* The contig thread's isolation: hold it until the cancel is out. */
-	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_ISOLATED && ev->start_pfn == r->contig_pfn &&
+	if (ev->type == MEMHP_TP_PAGEBLOCK_ISOLATED && ev->pageblock.start_pfn == r->contig_pfn &&
 	    r->started && !r->isolated) {
 		set_flag(r, &r->isolated);
 		wait_for(r, &r->cancelled);
@@ -371,9 +370,12 @@ static void cancel_offline_tolerates_a_concurrent_alloc_contig_range_isolation(v
 	pthread_cond_init(&r.cond, NULL);
 	r.nb = (struct memhp_notifier_block){ .notifier_call = veto_then_see_cancel, .priv = &r };
 	ASSERT_OK(memhp_register_memory_notifier(m, &r.nb));
-	ASSERT_OK(memhp_add_tracer(m, contig_race_tracer, &r));
+	ASSERT_OK(memhp_event_subscribe(m,
+					MEMHP_EVENT_BIT(MEMHP_TP_PAGEBLOCK_ISOLATED) |
+						MEMHP_EVENT_BIT(MEMHP_TP_PAGEBLOCK_UNISOLATED),
+					contig_race_event, &r));
 	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
-	memhp_remove_tracer(m, contig_race_tracer, &r);
+	memhp_event_unsubscribe(m, contig_race_event, &r);
 	ASSERT_TRUE(r.started);
 	pthread_join(r.thread, NULL);
 	memhp_unregister_memory_notifier(m, &r.nb);

@@ -219,12 +219,13 @@ struct abort_after {
 	struct memhp_task *task;
 };
 
-static void abort_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void abort_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct abort_after *a = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && ++a->seen == a->rounds)
+	(void)ev;
+	if (++a->seen == a->rounds)
 		memhp_task_signal(a->task);
 }
 
@@ -238,14 +239,15 @@ static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 	struct memhp_data *d;
 	unsigned long verified;
 	char buf[MEMHP_SYSFS_BUF];
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) + 100, 0), 0);
 	memhp_data_refuse_migration(d, true);
 	event_log_register(m, &log, 0);
-	ASSERT_OK(tm_add_tracer(&tracer, m, abort_tracer, &a));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     abort_event, &a));
 	memhp_meminfo(m, &mi0);
 
 	ASSERT_ERR(memhp_store_state(m, B0, "offline\n", 8, false), -EINTR);
@@ -263,7 +265,7 @@ static void offline_with_endless_migration_failure_is_aborted_by_a_signal(void)
 	ASSERT_STREQ(buf, "online\n");
 	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
 	ASSERT_EQ(verified, memhp_data_nr_pages(d));
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	event_log_unregister(&log);
 	memhp_data_destroy(d);
 }

@@ -380,12 +380,12 @@ struct preempted {
 	bool committed;
 };
 
-static void commit_after_drain(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			       void *priv)
+static void commit_after_drain(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct preempted *pr = priv;
 
-	if (ev->kind != MEMHP_TRACE_INSTANT || strcmp(ev->name, "drain_all_pages") || pr->committed)
+	(void)ev;
+	if (pr->committed)
 		return;
 	pr->committed = true;
 	memhp_free_pages_commit(m, &pr->fp);
@@ -401,7 +401,7 @@ static void a_free_preempted_across_alloc_contig_ranges_drain_makes_it_ebusy(voi
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct memhp_page *p;
 	unsigned long ppb;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
@@ -411,9 +411,10 @@ static void a_free_preempted_across_alloc_contig_ranges_drain_makes_it_ebusy(voi
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &pr.fp));
 	ASSERT_EQ(pr.fp.migratetype, MEMHP_MIGRATE_MOVABLE);
-	ASSERT_OK(tm_add_tracer(&tracer, m, commit_after_drain, &pr));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_DRAIN_ALL_PAGES),
+				     commit_after_drain, &pr));
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	ASSERT_TRUE(pr.committed);
 	/* Isolation is undone: the page waits on the list, legally now. */
 	ASSERT_TRUE(PagePcp(p));
@@ -429,7 +430,7 @@ static void the_same_race_hands_out_a_page_of_an_isolated_pageblock(void)
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct memhp_page *p;
 	unsigned long ppb;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
@@ -438,9 +439,10 @@ static void the_same_race_hands_out_a_page_of_an_isolated_pageblock(void)
 	ASSERT_TRUE(p);
 	ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
 	ASSERT_OK(memhp_free_pages_prepare(p, 0, &pr.fp));
-	ASSERT_OK(tm_add_tracer(&tracer, m, commit_after_drain, &pr));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_DRAIN_ALL_PAGES),
+				     commit_after_drain, &pr));
 	ASSERT_ERR(memhp_alloc_contig_range(m, ppb, ppb + pb, MEMHP_GFP_KERNEL), -EBUSY);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	/* LIFO: the allocation got the page the free had just committed,
 	 * from its pageblock under isolation. */
 	ASSERT_TRUE(pr.got == p);
@@ -666,9 +668,9 @@ static void a_pcp_count_that_disagrees_with_its_lists_is_found(void)
 	tm_skip_final_check(m);
 	memhp_put_page(memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0));
 	pc = &m->node.node_zones[ZONE_MOVABLE].per_cpu_pageset[0];
-	pthread_mutex_lock(&pc->lock);
+	spin_lock(&pc->lock);
 	ADD_ONCE(pc->count, 1);
-	pthread_mutex_unlock(&pc->lock);
+	spin_unlock(&pc->lock);
 	ASSERT_GT(rule_count(m, "pcp-page"), 0);
 }
 

@@ -352,28 +352,28 @@ struct messages {
 	int n;
 };
 
-static void collect_messages(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			     void *priv)
+static void collect_messages(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct messages *msgs = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MESSAGE && msgs->n < 8 && strstr(ev->name, "Offlined"))
-		snprintf(msgs->lines[msgs->n++], sizeof(msgs->lines[0]), "%s", ev->name);
+	if (msgs->n < 8 && strstr(ev->printk.text, "Offlined"))
+		snprintf(msgs->lines[msgs->n++], sizeof(msgs->lines[0]), "%s", ev->printk.text);
 }
 
 static void tracers_still_see_the_core_lines_as_messages(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	struct messages msgs = { .n = 0 };
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
-	ASSERT_OK(tm_add_tracer(&tracer, m, collect_messages, &msgs));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), collect_messages,
+				     &msgs));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	ASSERT_EQ(msgs.n, 1);
 	ASSERT_STREQ(msgs.lines[0], "Offlined Pages 32768");
 }
@@ -382,12 +382,13 @@ static void printk_of_drivers_goes_to_the_ring_only(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
 	struct messages msgs = { .n = 0 };
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
-	ASSERT_OK(tm_add_tracer(&tracer, m, collect_messages, &msgs));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), collect_messages,
+				     &msgs));
 	memhp_printk(m, MEMHP_KERN_INFO, "Offlined nothing");
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	ASSERT_EQ(msgs.n, 0);
 	ASSERT_TRUE(find_record(m, "Offlined nothing", NULL) >= 0);
 }

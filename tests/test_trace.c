@@ -214,12 +214,13 @@ struct abort_after {
 	struct memhp_task *task;
 };
 
-static void abort_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void abort_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct abort_after *a = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MIGRATE_ROUND && !--a->rounds)
+	(void)ev;
+	if (!--a->rounds)
 		memhp_task_signal(a->task);
 }
 
@@ -248,7 +249,7 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	struct summary s;
 	char path[64];
 	const char *why;
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m && tl);
 	tl_register_scenario_thread(tl);
@@ -256,10 +257,11 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	ASSERT_OK(memhp_data_create(m, &d));
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) / 2, 0), 0);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, -1);
-	ASSERT_OK(tm_add_tracer(&tracer, m, abort_tracer, &a));
+	ASSERT_OK(tm_event_subscribe(&sub, m, MEMHP_EVENT_BIT(MEMHP_TP_MIGRATE_ROUND_END),
+				     abort_event, &a));
 	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
 	memhp_task_clear_signal(memhp_current_task());
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, 0);
 	/* The second block, offlined from another thread: its own track. */
 	o.m = m;
@@ -378,6 +380,60 @@ static void tracks_are_named_for_their_threads_and_only_where_they_have_events(v
 	unlink(path);
 }
 
+/* The instant of the finding with @rule and @detail in @path: its name
+ * and its "pfn" argument ("" for none), or false if there is none. */
+static bool finding_in(const char *path, const char *rule, char *name, char *pfn)
+{
+	json_t *root = json_load_file(path, 0, NULL), *ev;
+	bool found = false;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "traceEvents"), i, ev)
+	{
+		json_t *args = json_object_get(ev, "args");
+		const char *r = json_string_value(json_object_get(args, "rule"));
+		const char *p = json_string_value(json_object_get(args, "pfn"));
+
+		if (found || !r || strcmp(r, rule))
+			continue;
+		found = true;
+		snprintf(name, MAX_NAME, "%s", json_string_value(json_object_get(ev, "name")));
+		snprintf(pfn, MAX_NAME, "%s", p ? p : "");
+	}
+	json_decref(root);
+	return found;
+}
+
+/* A finding is an instant named for its rule and page; one about no page
+ * has no pfn (it had "at pfn 0" once). */
+static void a_finding_is_an_instant_with_its_rule_and_only_a_real_pfn(void)
+{
+	struct memhp_machine *m = machine();
+	struct tl_options opt = { .keep_events = true };
+	struct timeline *tl = tl_create(&opt);
+	char path[64], name[MAX_NAME], pfn[MAX_NAME];
+	bool paged, pageless;
+
+	ASSERT_TRUE(m && tl);
+	tm_expect_violations(m, "test-paged");
+	tm_expect_violations(m, "test-pageless");
+	tl_register_scenario_thread(tl);
+	ASSERT_OK(tl_attach(tl, m, 1));
+	memhp_report(m, 0x1234, "test-paged", "about a page");
+	memhp_report(m, MEMHP_NO_PFN, "test-pageless", "about no page");
+	tl_detach(tl, m);
+	tmp_path(path, sizeof(path));
+	ASSERT_OK(tl_write_chrome(tl, path, "test"));
+	tl_destroy(tl);
+	paged = finding_in(path, "test-paged", name, pfn);
+	EXPECT_TRUE(paged && !strcmp(name, "test-paged at pfn 0x1234") && !strcmp(pfn, "0x1234"));
+	pageless = finding_in(path, "test-pageless", name, pfn);
+	unlink(path);
+	ASSERT_TRUE(pageless);
+	ASSERT_STREQ(name, "test-pageless");
+	ASSERT_STREQ(pfn, "");
+}
+
 /* The file `memhp run --trace` writes, for a real scenario. */
 static void memhp_run_writes_a_valid_trace(void)
 {
@@ -406,4 +462,5 @@ static void memhp_run_writes_a_valid_trace(void)
 RUN_TESTS(T(vetoed_offline_gives_balanced_spans_with_notifier_spans),
 	  T(interrupted_migration_and_a_second_thread_stay_balanced),
 	  T(tracks_are_named_for_their_threads_and_only_where_they_have_events),
+	  T(a_finding_is_an_instant_with_its_rule_and_only_a_real_pfn),
 	  T(memhp_run_writes_a_valid_trace))

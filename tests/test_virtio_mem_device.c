@@ -1190,18 +1190,18 @@ DEVICE_TEST(concurrent_guests_each_get_their_own_answers)
 struct trace_log {
 	int plugs;
 	long last_resp;
-	unsigned long last_pfn;
+	uint64_t last_addr;
 };
 
-static void trace_fn(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void trace_fn(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct trace_log *log = priv;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_INSTANT && !strcmp(ev->name, "virtio-mem plug")) {
+	if (ev->vmem_request.type == MEMHP_VIRTIO_MEM_REQ_PLUG) {
 		log->plugs++;
-		log->last_resp = ev->arg;
-		log->last_pfn = ev->start_pfn;
+		log->last_resp = ev->vmem_request.resp;
+		log->last_addr = ev->vmem_request.addr;
 	}
 }
 
@@ -1209,15 +1209,16 @@ DEVICE_TEST(requests_are_traced_with_their_answer)
 {
 	struct memhp_vmem_dev *d = qemu_dev(BLOCK);
 	struct trace_log log = { 0 };
-	AUTO_REG tracer = { 0 };
+	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(d);
-	ASSERT_OK(tm_add_tracer(&tracer, fx.m, trace_fn, &log));
+	ASSERT_OK(tm_event_subscribe(&sub, fx.m, MEMHP_EVENT_BIT(MEMHP_EV_VMEM_DEVICE_ANSWER),
+				     trace_fn, &log));
 	ASSERT_EQ(plug(d, 3, 2), NACK);
-	tm_unregister(&tracer);
+	tm_unregister(&sub);
 	ASSERT_EQ(log.plugs, 1);
 	ASSERT_EQ(log.last_resp, NACK);
-	ASSERT_EQ(log.last_pfn, gpa(3) >> MEMHP_PAGE_SHIFT);
+	ASSERT_EQ(log.last_addr, gpa(3));
 }
 
 /* ==== Cloud Hypervisor ================================================================== */

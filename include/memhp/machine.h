@@ -427,57 +427,7 @@ MEMHP_API bool memhp_signal_pending(void);
  */
 #define MEMHP_THREAD_NAME_LEN 16
 
-/* ---- Tracing ----------------------------------------------------------
- *
- * Hooks see each hotplug operation, its phases and the notifier calls as
- * they happen, on the thread doing the work. Timelines and the Chrome trace
- * writer are built on them; tests use them to act at an exact point
- * without sleeping.
- */
-enum memhp_trace_kind {
-	MEMHP_TRACE_OP_BEGIN,	 /* name: "online_pages", ... */
-	MEMHP_TRACE_OP_END,	 /* ret set */
-	MEMHP_TRACE_PHASE_BEGIN, /* name: "isolate", "migrate", ... */
-	MEMHP_TRACE_PHASE_END,
-	MEMHP_TRACE_NOTIFY,	   /* name: event; ret: chain result */
-	MEMHP_TRACE_MIGRATE_ROUND, /* arg: pages migrated; ret: failures */
-	MEMHP_TRACE_MESSAGE,	   /* name: a kernel-log style line */
-	MEMHP_TRACE_INSTANT,	   /* drivers and devices: name + arg */
-	/* Before the chain runs (name: event) and before a migration round
-	 * (name: "migrate_pages"): NOTIFY and MIGRATE_ROUND end them. */
-	MEMHP_TRACE_NOTIFY_BEGIN,
-	MEMHP_TRACE_MIGRATE_ROUND_BEGIN,
-	/* A pageblock was just isolated (start_pfn, nr_pages: the pageblock),
-	 * outside zone->lock: tests allocate here to race an isolation at an
-	 * exact step. Timelines do not print it. */
-	MEMHP_TRACE_PAGEBLOCK_ISOLATED,
-	/* ... and given back its type (arg), outside zone->lock. */
-	MEMHP_TRACE_PAGEBLOCK_UNISOLATED,
-};
-
-struct memhp_trace_event {
-	enum memhp_trace_kind kind;
-	const char *name;
-	unsigned long start_pfn;
-	unsigned long nr_pages;
-	long arg;
-	int ret;
-};
-
-typedef void (*memhp_trace_fn)(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			       void *priv);
-
-#define MEMHP_MAX_TRACERS 8
-/* Returns 0, or -ENOSPC when MEMHP_MAX_TRACERS hooks are installed. */
-MEMHP_API int memhp_add_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
-MEMHP_API void memhp_remove_tracer(struct memhp_machine *m, memhp_trace_fn fn, void *priv);
-/* Is a tracer installed? Device models that could answer on the caller's
- * thread what their own thread would answer ask first: a tracer sees which
- * thread each event comes from. */
-MEMHP_API bool memhp_machine_traced(struct memhp_machine *m);
-/* Emit an instant event (drivers, devices, scenarios). */
-MEMHP_API void memhp_trace_instant(struct memhp_machine *m, const char *name, unsigned long pfn,
-				   long arg);
+/* Tracing: typed events and tracepoints are in memhp/events.h. */
 
 /*
  * Per-machine data for code built on the API (device models, drivers):

@@ -3,7 +3,8 @@
  * memhp - Linux memory hot(un)plug with PageOffline() pages, in user space.
  *
  * The public API, one header per topic:
- *   memhp/machine.h   a machine: config, geometry, zones, meminfo, tracing
+ *   memhp/machine.h   a machine: config, geometry, zones, meminfo
+ *   memhp/events.h    what happens in a machine: typed events and tracepoints
  *   memhp/page.h      page descriptors and their primitives
  *   memhp/alloc.h     the buddy allocator, contiguous ranges, movable owners,
  *                     memory failure and soft offlining
@@ -25,6 +26,7 @@
 #include <memhp/alloc.h>
 #include <memhp/balloon.h>
 #include <memhp/check.h>
+#include <memhp/events.h>
 #include <memhp/fs.h>
 #include <memhp/guest.h>
 #include <memhp/hotplug.h>

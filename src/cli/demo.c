@@ -145,13 +145,24 @@ struct demo_rule {
 /* What the driver's work did during one step: the summary lines. */
 enum demo_op { OP_ADD, OP_ONLINE, OP_OFFLINE, OP_REMOVE, OP_CONTIG, DEMO_NR_OPS };
 
-static const char *const op_names[DEMO_NR_OPS] = {
-	[OP_ADD] = "add_memory",
-	[OP_ONLINE] = "online_pages",
-	[OP_OFFLINE] = "offline_pages",
-	[OP_REMOVE] = "remove_memory",
-	[OP_CONTIG] = "alloc_contig_range",
-};
+/* The row of a hotplug operation, or -1 for one the summary leaves out. */
+static int demo_op_of(enum memhp_op op)
+{
+	switch (op) {
+	case MEMHP_OP_ADD_MEMORY:
+		return OP_ADD;
+	case MEMHP_OP_ONLINE_PAGES:
+		return OP_ONLINE;
+	case MEMHP_OP_OFFLINE_PAGES:
+		return OP_OFFLINE;
+	case MEMHP_OP_REMOVE_MEMORY:
+		return OP_REMOVE;
+	case MEMHP_OP_ALLOC_CONTIG_RANGE:
+		return OP_CONTIG;
+	default:
+		return -1;
+	}
+}
 
 struct demo_step {
 	unsigned long ops[DEMO_NR_OPS], failed[DEMO_NR_OPS];
@@ -347,31 +358,27 @@ static int meaning_of(const char *rule, const char *line)
 	return -1;
 }
 
-/* "memhp: RULE at pfn 0x...: DETAIL" or "memhp: RULE: DETAIL", as
- * memhp_report() words a finding: count it under its rule and meaning. */
-static void count_finding(struct demo_run *dr, const char *line)
+/* Count a finding under its rule and meaning. */
+static void count_finding(struct demo_run *dr, const struct memhp_ev_finding *f)
 {
-	static const char prefix[] = "memhp: ";
-	char rule[DEMO_RULE];
-	size_t len;
-	int meaning, i;
+	int meaning = meaning_of(f->rule, f->detail), i;
 
-	if (strncmp(line, prefix, sizeof(prefix) - 1))
-		return;
-	line += sizeof(prefix) - 1;
-	len = strcspn(line, " :");
-	snprintf(rule, sizeof(rule), "%.*s", (int)len, line);
-	meaning = meaning_of(rule, line);
 	pthread_mutex_lock(&dr->lock);
 	dr->nr_findings++;
 	for (i = 0; i < dr->nr_rules; i++)
-		if (!strcmp(dr->rules[i].rule, rule) && dr->rules[i].meaning == meaning)
+		if (!strcmp(dr->rules[i].rule, f->rule) && dr->rules[i].meaning == meaning)
 			break;
 	if (i < DEMO_MAX_RULES) {
 		if (i == dr->nr_rules) {
-			snprintf(dr->rules[i].rule, sizeof(dr->rules[i].rule), "%s", rule);
+			snprintf(dr->rules[i].rule, sizeof(dr->rules[i].rule), "%s", f->rule);
 			dr->rules[i].meaning = meaning;
-			snprintf(dr->rules[i].sample, sizeof(dr->rules[i].sample), "%s", line);
+			/* As the kernel log has it, without "memhp: ". */
+			if (f->pfn == MEMHP_NO_PFN)
+				snprintf(dr->rules[i].sample, sizeof(dr->rules[i].sample), "%s: %s",
+					 f->rule, f->detail);
+			else
+				snprintf(dr->rules[i].sample, sizeof(dr->rules[i].sample),
+					 "%s at pfn %#lx: %s", f->rule, f->pfn, f->detail);
 			dr->nr_rules++;
 		}
 		dr->rules[i].n++;
@@ -379,54 +386,56 @@ static void count_finding(struct demo_run *dr, const char *line)
 	pthread_mutex_unlock(&dr->lock);
 }
 
-static int op_index(const char *name)
-{
-	for (int i = 0; i < DEMO_NR_OPS; i++)
-		if (!strcmp(name, op_names[i]))
-			return i;
-	return -1;
-}
+/* What the demo needs of a run's events: findings (the guard acts on them,
+ * the summary counts them as the kernel log shows them, in its order), the
+ * driver's operations and its requests to the device. */
+#define DEMO_EVENTS                                                              \
+	(MEMHP_EVENT_BIT(MEMHP_EV_FINDING) | MEMHP_EVENT_BIT(MEMHP_TP_PRINTK) |  \
+	 MEMHP_EVENT_BIT(MEMHP_TP_OP_BEGIN) | MEMHP_EVENT_BIT(MEMHP_TP_OP_END) | \
+	 MEMHP_EVENT_BIT(MEMHP_EV_VMEM_REQUEST) | MEMHP_EVENT_BIT(MEMHP_EV_VMEM_RESPONSE))
 
-static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void demo_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct demo_run *dr = priv;
 	struct demo_step *st = &dr->step;
+	const struct memhp_tp_op *o = &ev->op;
 	int op;
 
 	(void)m;
-	if (ev->kind == MEMHP_TRACE_MESSAGE) {
-		/* memhp_report() sends the bare rule with its pfn, then the line. */
-		if (!strchr(ev->name, ' '))
-			guard(dr, ev->name, ev->start_pfn);
-		else
-			count_finding(dr, ev->name);
+	if (ev->type == MEMHP_EV_FINDING) {
+		guard(dr, ev->finding.rule, ev->finding.pfn);
+		return;
+	}
+	if (ev->type == MEMHP_TP_PRINTK) {
+		if (ev->printk.finding)
+			count_finding(dr, ev->printk.finding);
 		return;
 	}
 	/* Only the driver's work on this thread makes up a step. */
 	if (!pthread_equal(pthread_self(), dr->thread))
 		return;
-	switch (ev->kind) {
-	case MEMHP_TRACE_OP_BEGIN:
-		if (!strcmp(ev->name, "offline_pages")) {
+	switch (ev->type) {
+	case MEMHP_TP_OP_BEGIN:
+		if (o->op == MEMHP_OP_OFFLINE_PAGES) {
 			pthread_mutex_lock(&dr->guard_lock);
-			dr->off_start = ev->start_pfn;
-			dr->off_end = ev->start_pfn + ev->nr_pages;
+			dr->off_start = o->start_pfn;
+			dr->off_end = o->start_pfn + o->nr_pages;
 			pthread_mutex_unlock(&dr->guard_lock);
-		} else if (!strcmp(ev->name, "online_pages") && ev->arg >= 0 &&
-			   ev->arg < MEMHP_NR_ZONES) {
-			st->online_zones |= 1u << ev->arg;
-		} else if (!strcmp(ev->name, "add_memory")) {
-			long id = (long)(ev->start_pfn / memhp_pages_per_block(dr->m));
+		} else if (o->op == MEMHP_OP_ONLINE_PAGES && o->zone >= 0 &&
+			   o->zone < MEMHP_NR_ZONES) {
+			st->online_zones |= 1u << o->zone;
+		} else if (o->op == MEMHP_OP_ADD_MEMORY) {
+			long id = (long)(o->start_pfn / memhp_pages_per_block(dr->m));
 
 			if (st->first_added < 0 || id < st->first_added)
 				st->first_added = id;
-			id += (long)(ev->nr_pages / memhp_pages_per_block(dr->m)) - 1;
+			id += (long)(o->nr_pages / memhp_pages_per_block(dr->m)) - 1;
 			if (id > st->last_added)
 				st->last_added = id;
 		}
 		break;
-	case MEMHP_TRACE_OP_END:
-		op = op_index(ev->name);
+	case MEMHP_TP_OP_END:
+		op = demo_op_of(o->op);
 		if (op == OP_OFFLINE) {
 			pthread_mutex_lock(&dr->guard_lock);
 			dr->off_start = dr->off_end = 0;
@@ -437,34 +446,33 @@ static void demo_tracer(struct memhp_machine *m, const struct memhp_trace_event 
 				if (!interrupted())
 					memhp_task_clear_signal(dr->task);
 				dr->signalled = false;
-				if (ev->ret == -EINTR && st->interrupted++ < DEMO_MAX_NAMED)
+				if (o->ret == -EINTR && st->interrupted++ < DEMO_MAX_NAMED)
 					st->interrupted_blocks[st->interrupted - 1] =
-						(long)(ev->start_pfn /
-						       memhp_pages_per_block(dr->m));
+						(long)(o->start_pfn / memhp_pages_per_block(dr->m));
 			}
 			pthread_mutex_unlock(&dr->guard_lock);
 		}
 		if (op < 0)
 			break;
 		st->ops[op]++;
-		if (ev->ret) {
+		if (o->ret) {
 			st->failed[op]++;
 			for (int i = 0; i < DEMO_MAX_ERRNOS; i++) {
-				if (st->errs[op][i].n && st->errs[op][i].err != ev->ret)
+				if (st->errs[op][i].n && st->errs[op][i].err != o->ret)
 					continue;
-				st->errs[op][i].err = ev->ret;
+				st->errs[op][i].err = o->ret;
 				st->errs[op][i].n++;
 				break;
 			}
 		}
 		break;
-	case MEMHP_TRACE_INSTANT:
-		if (ev->arg < 0 || ev->arg >= DEMO_NR_VMEM_TYPES)
-			break;
-		if (!strcmp(ev->name, "virtio_mem: request"))
-			st->requests[ev->arg]++;
-		else if (!strcmp(ev->name, "virtio_mem: response"))
-			st->responses[ev->arg]++;
+	case MEMHP_EV_VMEM_REQUEST:
+		if (ev->vmem_request.type < DEMO_NR_VMEM_TYPES)
+			st->requests[ev->vmem_request.type]++;
+		break;
+	case MEMHP_EV_VMEM_RESPONSE:
+		if (ev->vmem_request.resp < DEMO_NR_VMEM_TYPES)
+			st->responses[ev->vmem_request.resp]++;
 		break;
 	default:
 		break;
@@ -643,7 +651,8 @@ static int setup(struct demo_run *dr)
 			*memhp_config_error() ? memhp_config_error() : strerror(-rc));
 		return rc;
 	}
-	if (tl_attach(dr->tl, dr->m, dr->pid) || memhp_add_tracer(dr->m, demo_tracer, dr)) {
+	if (tl_attach(dr->tl, dr->m, dr->pid) ||
+	    memhp_event_subscribe(dr->m, DEMO_EVENTS, demo_event, dr)) {
 		fprintf(stderr, "memhp demo: cannot trace the machine\n");
 		return -ENOSPC;
 	}
@@ -1026,7 +1035,7 @@ static void teardown(struct demo_run *dr)
 		memhp_walkers_stop(dr->walkers, NULL);
 	/* What the driver says as it goes (memory left added) is not the demo's. */
 	if (dr->tracing) {
-		memhp_remove_tracer(dr->m, demo_tracer, dr);
+		memhp_event_unsubscribe(dr->m, demo_event, dr);
 		tl_detach(dr->tl, dr->m);
 	}
 	if (dr->drv)

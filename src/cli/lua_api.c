@@ -636,50 +636,166 @@ static void lua_online_page(struct memhp_page *page, unsigned int order, void *p
 	cb_call(r, "the online_page callback", 2, 0);
 }
 
-static const char *const trace_kind_names[] = {
-	[MEMHP_TRACE_OP_BEGIN] = "op_begin",
-	[MEMHP_TRACE_OP_END] = "op_end",
-	[MEMHP_TRACE_PHASE_BEGIN] = "phase_begin",
-	[MEMHP_TRACE_PHASE_END] = "phase_end",
-	[MEMHP_TRACE_NOTIFY] = "notify",
-	[MEMHP_TRACE_MIGRATE_ROUND] = "migrate_round",
-	[MEMHP_TRACE_MESSAGE] = "message",
-	[MEMHP_TRACE_INSTANT] = "instant",
-	[MEMHP_TRACE_NOTIFY_BEGIN] = "notify_begin",
-	[MEMHP_TRACE_MIGRATE_ROUND_BEGIN] = "migrate_round_begin",
-	[MEMHP_TRACE_PAGEBLOCK_ISOLATED] = "pageblock_isolated",
-	[MEMHP_TRACE_PAGEBLOCK_UNISOLATED] = "pageblock_unisolated",
+/*
+ * What a trace hook sees of an event: {kind, name, start_pfn, nr_pages,
+ * arg, ret}, the table scenarios have always been given (docs/scenarios.md):
+ * the core's operations, phases, notifier calls and migration rounds by
+ * kind, everything else an "instant" with a pfn and a number.
+ */
+struct lua_event_view {
+	const char *kind;
+	unsigned long start_pfn, nr_pages;
+	long arg;
+	int ret;
 };
 
-static void lua_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static struct lua_event_view lua_event_view(const struct memhp_event *ev)
+{
+	static const char *const kinds[MEMHP_NR_EVENT_TYPES] = {
+		[MEMHP_TP_OP_BEGIN] = "op_begin",
+		[MEMHP_TP_OP_END] = "op_end",
+		[MEMHP_TP_PHASE_BEGIN] = "phase_begin",
+		[MEMHP_TP_PHASE_END] = "phase_end",
+		[MEMHP_TP_NOTIFY_BEGIN] = "notify_begin",
+		[MEMHP_TP_NOTIFY_END] = "notify",
+		[MEMHP_TP_MIGRATE_ROUND_BEGIN] = "migrate_round_begin",
+		[MEMHP_TP_MIGRATE_ROUND_END] = "migrate_round",
+		[MEMHP_TP_PAGEBLOCK_ISOLATED] = "pageblock_isolated",
+		[MEMHP_TP_PAGEBLOCK_UNISOLATED] = "pageblock_unisolated",
+	};
+	struct lua_event_view v = { .kind = kinds[ev->type] ? kinds[ev->type] : "instant" };
+
+	switch (ev->type) {
+	case MEMHP_TP_OP_BEGIN:
+	case MEMHP_TP_OP_END:
+		v.start_pfn = ev->op.start_pfn;
+		v.nr_pages = ev->op.nr_pages;
+		if (ev->type == MEMHP_TP_OP_END && ev->op.op == MEMHP_OP_OFFLINE_PAGES)
+			v.arg = (long)ev->op.rounds;
+		else if (ev->op.zone >= 0)
+			v.arg = ev->op.zone;
+		v.ret = ev->op.ret;
+		break;
+	case MEMHP_TP_PHASE_BEGIN:
+	case MEMHP_TP_PHASE_END:
+		v.start_pfn = ev->phase.start_pfn;
+		v.nr_pages = ev->phase.nr_pages;
+		v.arg = (long)ev->phase.pages_moved;
+		v.ret = ev->phase.ret;
+		break;
+	case MEMHP_TP_NOTIFY_BEGIN:
+	case MEMHP_TP_NOTIFY_END:
+		v.start_pfn = ev->notify.start_pfn;
+		v.nr_pages = ev->notify.nr_pages;
+		v.ret = ev->notify.ret;
+		break;
+	case MEMHP_TP_MIGRATE_ROUND_BEGIN:
+	case MEMHP_TP_MIGRATE_ROUND_END:
+		v.start_pfn = ev->round.from_pfn;
+		v.nr_pages = ev->round.nr_pages;
+		v.arg = (long)ev->round.pages_moved;
+		v.ret = ev->round.ret;
+		break;
+	case MEMHP_TP_PAGEBLOCK_ISOLATED:
+	case MEMHP_TP_PAGEBLOCK_UNISOLATED:
+		v.start_pfn = ev->pageblock.start_pfn;
+		v.nr_pages = ev->pageblock.nr_pages;
+		if (ev->type == MEMHP_TP_PAGEBLOCK_UNISOLATED)
+			v.arg = ev->pageblock.migratetype;
+		break;
+	case MEMHP_TP_DRAIN_ALL_PAGES:
+		v.arg = (long)ev->drain.nr_pages;
+		break;
+	case MEMHP_EV_BLOCK_ADD:
+	case MEMHP_EV_BLOCK_REMOVE:
+	case MEMHP_EV_BLOCK_ONLINE:
+	case MEMHP_EV_BLOCK_OFFLINE:
+		v.start_pfn = ev->block.start_pfn;
+		v.nr_pages = ev->block.nr_pages;
+		v.arg = (long)ev->block.id;
+		break;
+	case MEMHP_EV_VMEM_REQUEST:
+		v.start_pfn = (unsigned long)(ev->vmem_request.addr >> MEMHP_PAGE_SHIFT);
+		v.arg = ev->vmem_request.type;
+		break;
+	case MEMHP_EV_VMEM_RESPONSE:
+	case MEMHP_EV_VMEM_DEVICE_ANSWER:
+		v.start_pfn = (unsigned long)(ev->vmem_request.addr >> MEMHP_PAGE_SHIFT);
+		v.arg = ev->vmem_request.resp;
+		break;
+	case MEMHP_EV_VMEM_REQUESTED_SIZE:
+		v.arg = (long)(ev->vmem_size.requested_size / MEMHP_MiB);
+		break;
+	case MEMHP_EV_VMEM_BLOCK_STATE:
+	case MEMHP_EV_VMEM_ONLINING_DENIED:
+		v.start_pfn = ev->vmem_block.start_pfn;
+		v.arg = (long)ev->vmem_block.id;
+		break;
+	case MEMHP_EV_VMEM_WORK_DONE:
+	case MEMHP_EV_VMEM_ADD_MEMORY_FAILED:
+		v.start_pfn = (unsigned long)(ev->vmem_work.addr >> MEMHP_PAGE_SHIFT);
+		v.arg = ev->vmem_work.ret;
+		break;
+	case MEMHP_EV_VMEM_PROBE_PROBLEM:
+		v.arg = ev->vmem_probe.ret;
+		break;
+	case MEMHP_EV_BALLOON:
+		v.start_pfn = ev->balloon.start_pfn;
+		v.arg = (long)ev->balloon.nr_pages;
+		break;
+	case MEMHP_EV_NOTIFIER_ERROR_INJECTED:
+		v.start_pfn = ev->inject.start_pfn;
+		v.arg = ev->inject.err;
+		break;
+	case MEMHP_EV_UEVENT_WRITTEN:
+		v.arg = ev->uevent.action;
+		break;
+	case MEMHP_EV_INSTANT:
+		v.start_pfn = ev->instant.pfn;
+		v.arg = ev->instant.arg;
+		break;
+	default:
+		break;
+	}
+	return v;
+}
+
+/* Kernel messages and findings are not passed: they may come from under a
+ * zone lock (a bad page being freed), where a hook that asked for zone
+ * state would deadlock. */
+#define LUA_TRACE_EVENTS \
+	(MEMHP_EVENTS_ALL & ~MEMHP_EVENT_BIT(MEMHP_TP_PRINTK) & ~MEMHP_EVENT_BIT(MEMHP_EV_FINDING))
+
+static void lua_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct lmachine *lm = priv;
 	struct run *r = lm->run;
 	lua_State *L = r->L;
+	struct lua_event_view v;
 
 	(void)m;
-	/* Messages may come from under a zone lock (a bad page being freed):
-	 * a hook that asked for zone state there would deadlock. Walker
-	 * threads are not the scenario's: their events stay in the timeline. */
-	if (ev->kind == MEMHP_TRACE_MESSAGE || !pthread_equal(pthread_self(), r->thread))
+	/* Walker threads are not the scenario's: their events stay in the
+	 * timeline. */
+	if (!pthread_equal(pthread_self(), r->thread))
 		return;
+	v = lua_event_view(ev);
 	for (int i = 0; i < LAPI_MAX_TRACE_HOOKS; i++) {
 		if (lm->trace_fns[i] == LUA_NOREF)
 			continue;
 		lua_checkstack(L, 4);
 		lua_rawgeti(L, LUA_REGISTRYINDEX, lm->trace_fns[i]);
 		lua_createtable(L, 0, 6);
-		lua_pushstring(L, trace_kind_names[ev->kind]);
+		lua_pushstring(L, v.kind);
 		lua_setfield(L, -2, "kind");
-		lua_pushstring(L, ev->name ? ev->name : "");
+		lua_pushstring(L, memhp_event_name(ev));
 		lua_setfield(L, -2, "name");
-		lua_pushinteger(L, (lua_Integer)ev->start_pfn);
+		lua_pushinteger(L, (lua_Integer)v.start_pfn);
 		lua_setfield(L, -2, "start_pfn");
-		lua_pushinteger(L, (lua_Integer)ev->nr_pages);
+		lua_pushinteger(L, (lua_Integer)v.nr_pages);
 		lua_setfield(L, -2, "nr_pages");
-		lua_pushinteger(L, ev->arg);
+		lua_pushinteger(L, v.arg);
 		lua_setfield(L, -2, "arg");
-		lua_pushinteger(L, ev->ret);
+		lua_pushinteger(L, v.ret);
 		lua_setfield(L, -2, "ret");
 		cb_call(r, "a trace hook", 1, 0);
 	}
@@ -1784,7 +1900,7 @@ static int l_trace(lua_State *L)
 		if (lm->trace_fns[i] != LUA_NOREF)
 			continue;
 		if (!lm->tracer_installed) {
-			int ret = memhp_add_tracer(lm->m, lua_tracer, lm);
+			int ret = memhp_event_subscribe(lm->m, LUA_TRACE_EVENTS, lua_event, lm);
 
 			if (ret)
 				return luaL_error(L, "trace: %s", strerror(-ret));
@@ -2283,19 +2399,15 @@ static int l_allow(lua_State *L)
 
 /* A finding of a watched rule, on any thread: raise the scenario's
  * signal, as the ^C of a user who saw it would. */
-static void interrupt_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev,
-			     void *priv)
+static void interrupt_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct lmachine *lm = priv;
 	int n;
 
 	(void)m;
-	/* memhp_report() sends the bare rule first, then the line. */
-	if (ev->kind != MEMHP_TRACE_MESSAGE || strchr(ev->name, ' '))
-		return;
 	n = atomic_load_explicit(&lm->nr_interrupt_rules, memory_order_acquire);
 	for (int i = 0; i < n; i++)
-		if (!strcmp(ev->name, lm->interrupt_rules[i])) {
+		if (!strcmp(ev->finding.rule, lm->interrupt_rules[i])) {
 			memhp_task_signal(lm->run->task);
 			return;
 		}
@@ -2317,8 +2429,13 @@ static int l_interrupt_on(lua_State *L)
 		snprintf(lm->interrupt_rules[n], LAPI_RULE_MAX, "%s", rule);
 		atomic_store_explicit(&lm->nr_interrupt_rules, n + 1, memory_order_release);
 	}
-	if (!lm->interrupt_installed && memhp_add_tracer(lm->m, interrupt_tracer, lm))
-		return luaL_error(L, "interrupt_on: no tracer slot left");
+	if (!lm->interrupt_installed) {
+		int ret = memhp_event_subscribe(lm->m, MEMHP_EVENT_BIT(MEMHP_EV_FINDING),
+						interrupt_event, lm);
+
+		if (ret)
+			return luaL_error(L, "interrupt_on: %s", strerror(-ret));
+	}
 	lm->interrupt_installed = true;
 	return 0;
 }
@@ -2988,10 +3105,10 @@ void lapi_end(struct run *r)
 			lm->notifiers[j]->registered = false;
 		}
 		if (lm->tracer_installed)
-			memhp_remove_tracer(lm->m, lua_tracer, lm);
+			memhp_event_unsubscribe(lm->m, lua_event, lm);
 		lm->tracer_installed = false;
 		if (lm->interrupt_installed)
-			memhp_remove_tracer(lm->m, interrupt_tracer, lm);
+			memhp_event_unsubscribe(lm->m, interrupt_event, lm);
 		lm->interrupt_installed = false;
 	}
 	r->ended = true;

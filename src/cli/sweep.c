@@ -144,15 +144,16 @@ static bool errno_allowed(int ret)
 
 /* Top-level operations on the scenario's thread: their results, and the
  * errno of one a fault struck. */
-static void sweep_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void sweep_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
+	const struct memhp_tp_op *op = &ev->op;
 	unsigned long i;
 
 	(void)m;
 	(void)priv;
 	if (!pthread_equal(pthread_self(), scenario_thread))
 		return;
-	if (ev->kind == MEMHP_TRACE_OP_BEGIN) {
+	if (ev->type == MEMHP_TP_OP_BEGIN) {
 		if (!depth++) {
 			/* A fault that struck outside any operation (in the
 			 * sysfs layer, say) has changed the run too. */
@@ -162,26 +163,26 @@ static void sweep_tracer(struct memhp_machine *m, const struct memhp_trace_event
 		}
 		return;
 	}
-	if (ev->kind != MEMHP_TRACE_OP_END || --depth)
+	if (ev->type != MEMHP_TP_OP_END || --depth)
 		return;
 	i = result.nr_ops++;
 	if (i < SWEEP_MAX_OPS)
-		result.ret[i] = ev->ret;
+		result.ret[i] = op->ret;
 	if (plan.count || hits_now() == hits_before || diverged) {
 		hits_before = hits_now();
 		return;
 	}
 	hits_before = hits_now();
 	diverged = true;
-	if (!ev->ret || (i < plan.base_nr && plan.base_ret[i] == ev->ret))
+	if (!op->ret || (i < plan.base_nr && plan.base_ret[i] == op->ret))
 		return;
-	if (errno_allowed(ev->ret))
+	if (errno_allowed(op->ret))
 		return;
 	if (!result.errno_bad++)
 		snprintf(result.detail, sizeof(result.detail),
 			 "%s returned %s where it returned %s without the fault, and 6.1 gives "
 			 "%s for it",
-			 ev->name, run_errno_name(ev->ret),
+			 memhp_op_name(op->op), run_errno_name(op->ret),
 			 i >= plan.base_nr  ? "(not reached)"
 			 : plan.base_ret[i] ? run_errno_name(plan.base_ret[i])
 					    : "0",
@@ -195,7 +196,9 @@ static void on_machine(struct memhp_machine *m, void *priv)
 	(void)priv;
 	if (nr_traced < RUN_MAX_MACHINES)
 		traced[nr_traced++] = m;
-	memhp_add_tracer(m, sweep_tracer, NULL);
+	memhp_event_subscribe(m,
+			      MEMHP_EVENT_BIT(MEMHP_TP_OP_BEGIN) | MEMHP_EVENT_BIT(MEMHP_TP_OP_END),
+			      sweep_event, NULL);
 	if (plan.count) {
 		/* Never fail, only count: an armed point counts its calls. */
 		for (int p = 0; p < MEMHP_NR_FAULTS; p++)

@@ -33,19 +33,21 @@
 #define TL_ROUNDS_SHOWN 3
 /* test_pages_isolated() spans of one offline kept for the trace file. */
 #define TL_TESTS_KEPT 16
-#define TL_TEST_PHASE "test_pages_isolated"
 /* Kernel messages of one kind shown per operation, as printk's ratelimit
  * (DEFAULT_RATELIMIT_BURST) would let through; kinds told apart at once. */
 #define TL_PRINTK_BURST 10
 #define TL_PRINTK_KINDS 8
 #define TL_PRINTK_SAMPLE 80
-/* How memhp_report() words a finding about no page (MEMHP_NO_PFN). */
-#define TL_NO_PFN_TEXT " at pfn 0xffffffffffffffff"
 /* Events kept for the trace file: an endless offline must not eat the host. */
 #define TL_MAX_EVENTS (1UL << 20)
 #define TL_INITIAL_EVENTS 1024
 /* Room kept at the end for the ends of spans already begun. */
 #define TL_END_RESERVE 4096
+/* What a timeline listens to: all but the pageblocks, one each, far too
+ * many to read and no step of their own. */
+#define TL_EVENTS                                                           \
+	(MEMHP_EVENTS_ALL & ~MEMHP_EVENT_BIT(MEMHP_TP_PAGEBLOCK_ISOLATED) & \
+	 ~MEMHP_EVENT_BIT(MEMHP_TP_PAGEBLOCK_UNISOLATED))
 /* Machines one timeline listens to. */
 #define TL_MAX_MACHINES 16
 /* Thread names kept at first; the table doubles as threads come. */
@@ -88,9 +90,9 @@ struct tl_event {
 	const char *name;   /* interned */
 	const char *detail; /* interned, or NULL */
 	const char *text;   /* an instant in words, as the timeline prints it; or NULL */
-	unsigned long pfn, nr;
-	long arg;
-	int ret;
+	/* A machine's event (TL_OP to TL_INSTANT), its strings interned; the
+	 * trace file's arguments come from it. */
+	struct memhp_event ev;
 	uint16_t pid, tid;
 	char ph; /* 'B', 'E' or 'i' */
 	uint8_t kind;
@@ -258,6 +260,34 @@ static const char *intern(struct timeline *tl, const char *s)
 	return e->s;
 }
 
+/* The strings of an event kept for the trace file: theirs live only for
+ * the call. */
+static void intern_event(struct timeline *tl, struct memhp_event *ev)
+{
+	switch (ev->type) {
+	case MEMHP_EV_FINDING:
+		ev->finding.rule = intern(tl, ev->finding.rule);
+		ev->finding.detail = intern(tl, ev->finding.detail);
+		break;
+	case MEMHP_EV_VMEM_BLOCK_STATE:
+		ev->vmem_block.state_name = intern(tl, ev->vmem_block.state_name);
+		break;
+	case MEMHP_EV_UEVENT_WRITTEN:
+		ev->uevent.devpath = intern(tl, ev->uevent.devpath);
+		break;
+	case MEMHP_EV_INSTANT:
+		ev->instant.name = intern(tl, ev->instant.name);
+		break;
+	case MEMHP_TP_PRINTK:
+		/* The line is the event's detail. */
+		ev->printk.text = NULL;
+		ev->printk.finding = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * Once the timeline is full only the ends of spans whose beginning was kept
  * still go in (there is room reserved for them), so every kept B has its E
@@ -297,6 +327,7 @@ static void keep(struct timeline *tl, struct tl_thread *th, const struct tl_even
 	tl->ev[tl->nr_ev].name = intern(tl, e->name);
 	tl->ev[tl->nr_ev].detail = intern(tl, e->detail);
 	tl->ev[tl->nr_ev].text = intern(tl, e->text);
+	intern_event(tl, &tl->ev[tl->nr_ev].ev);
 	tl->nr_ev++;
 }
 
@@ -497,30 +528,30 @@ static void fmt_blocks(const struct tl_machine *tm, unsigned long pfn, unsigned 
 		snprintf(buf, len, "memory%" PRIu64 "-%" PRIu64, first, last);
 }
 
-static void fmt_op(const struct tl_machine *tm, const struct memhp_trace_event *ev, char *buf,
-		   size_t len)
+static void fmt_op(const struct tl_machine *tm, const struct memhp_tp_op *op, char *buf, size_t len)
 {
 	char range[RUN_RANGE_STR], blocks[TL_BLOCKS_STR], size[RUN_SIZE_STR];
-	uint64_t start = (uint64_t)ev->start_pfn * MEMHP_PAGE_SIZE;
-	uint64_t bytes = (uint64_t)ev->nr_pages * MEMHP_PAGE_SIZE;
+	uint64_t start = (uint64_t)op->start_pfn * MEMHP_PAGE_SIZE;
+	uint64_t bytes = (uint64_t)op->nr_pages * MEMHP_PAGE_SIZE;
+	const char *name = memhp_op_name(op->op);
 
-	fmt_blocks(tm, ev->start_pfn, ev->nr_pages, blocks, sizeof(blocks));
+	fmt_blocks(tm, op->start_pfn, op->nr_pages, blocks, sizeof(blocks));
 	run_fmt_range(start, bytes, range);
 	run_fmt_size(bytes, size);
-	if (!strcmp(ev->name, "online_pages") || !strcmp(ev->name, "offline_pages"))
-		snprintf(buf, len, "%s %s %s %s %s", ev->name, blocks, range, size,
-			 memhp_zone_name((enum memhp_zone_type)ev->arg));
+	if (op->zone >= 0)
+		snprintf(buf, len, "%s %s %s %s %s", name, blocks, range, size,
+			 memhp_zone_name((enum memhp_zone_type)op->zone));
 	else
-		snprintf(buf, len, "%s %s %s %s", ev->name, blocks, range, size);
+		snprintf(buf, len, "%s %s %s %s", name, blocks, range, size);
 }
 
 static void update_progress(struct timeline *tl, struct tl_thread *th, const struct tl_machine *tm,
-			    const struct memhp_trace_event *ev)
+			    const struct memhp_event *ev)
 {
 	if (!tl->opt.progress)
 		return;
-	switch (ev->kind) {
-	case MEMHP_TRACE_OP_BEGIN:
+	switch (ev->type) {
+	case MEMHP_TP_OP_BEGIN:
 		if (tl->op.active) {
 			tl->op.nesting += tl->op.tid == th->tid;
 			return;
@@ -532,29 +563,30 @@ static void update_progress(struct timeline *tl, struct tl_thread *th, const str
 		{
 			char blocks[TL_BLOCKS_STR];
 
-			fmt_blocks(tm, ev->start_pfn, ev->nr_pages, blocks, sizeof(blocks));
-			snprintf(tl->op.what, sizeof(tl->op.what), "%s %s", ev->name, blocks);
+			fmt_blocks(tm, ev->op.start_pfn, ev->op.nr_pages, blocks, sizeof(blocks));
+			snprintf(tl->op.what, sizeof(tl->op.what), "%s %s",
+				 memhp_op_name(ev->op.op), blocks);
 		}
 		tl->op.phase = NULL;
-		tl->op.start_pfn = tl->op.cur_pfn = ev->start_pfn;
-		tl->op.nr_pages = ev->nr_pages;
+		tl->op.start_pfn = tl->op.cur_pfn = ev->op.start_pfn;
+		tl->op.nr_pages = ev->op.nr_pages;
 		tl->op.rounds = tl->op.migrated = 0;
 		break;
-	case MEMHP_TRACE_OP_END:
+	case MEMHP_TP_OP_END:
 		if (tl->op.active && tl->op.tid == th->tid && !tl->op.nesting--) {
 			tl->op.active = false;
 			bar_clear(tl);
 		}
 		break;
-	case MEMHP_TRACE_PHASE_BEGIN:
+	case MEMHP_TP_PHASE_BEGIN:
 		if (tl->op.active && tl->op.tid == th->tid)
-			tl->op.phase = ev->name;
+			tl->op.phase = memhp_phase_name(ev->phase.phase);
 		break;
-	case MEMHP_TRACE_MIGRATE_ROUND:
+	case MEMHP_TP_MIGRATE_ROUND_END:
 		if (tl->op.active && tl->op.tid == th->tid) {
-			tl->op.cur_pfn = ev->start_pfn;
+			tl->op.cur_pfn = ev->round.from_pfn;
 			tl->op.rounds++;
-			tl->op.migrated += (unsigned long)ev->arg;
+			tl->op.migrated += ev->round.pages_moved;
 		}
 		break;
 	default:
@@ -567,52 +599,96 @@ static const char *const vmem_requests[] = { "PLUG", "UNPLUG", "UNPLUG_ALL", "ST
 static const char *const vmem_responses[] = { "ACK", "NACK", "BUSY", "ERROR" };
 #define TL_NR_VMEM_TYPES 4
 
-static bool all_caps(const char *s)
+/* An instant that has nothing to say but numbers: its name, and them. */
+static void fmt_plain(const char *name, unsigned long pfn, long arg, char *text, size_t len)
 {
-	for (; *s; s++)
-		if (!isupper((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
+	if (!pfn && !arg)
+		snprintf(text, len, "%s", name);
+	else
+		snprintf(text, len, "%s pfn %#lx arg %ld", name, pfn, arg);
+}
+
+static const char *vmem_request_name(unsigned int type)
+{
+	return type < TL_NR_VMEM_TYPES ? vmem_requests[type] : "?";
+}
+
+static const char *vmem_response_name(unsigned int type)
+{
+	return type < TL_NR_VMEM_TYPES ? vmem_responses[type] : "?";
 }
 
 /* An instant in words: the core's block events, and what the virtio-mem
  * driver and device say (a request's type, an answer, a block's state). */
-static void fmt_instant(const struct memhp_trace_event *ev, char *text, size_t len)
+static void fmt_instant(const struct memhp_event *ev, char *text, size_t len)
 {
-	const bool vmem_type = ev->arg >= 0 && ev->arg < TL_NR_VMEM_TYPES;
+	const char *name = memhp_event_name(ev);
 	char err[RUN_SIZE_STR];
 
-	if (!strncmp(ev->name, "memory_block_", 13) || !strncmp(ev->name, "uevent ", 7))
-		snprintf(text, len, "%s memory%ld", ev->name, ev->arg);
-	else if (!strcmp(ev->name, "virtio_mem: request") && vmem_type)
-		snprintf(text, len, "virtio_mem: %s request at %#llx", vmem_requests[ev->arg],
-			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT);
-	else if (!strcmp(ev->name, "virtio_mem: response") && vmem_type)
-		snprintf(text, len, "virtio_mem: %s", vmem_responses[ev->arg]);
-	else if (!strncmp(ev->name, "virtio-mem ", 11) &&
-		 strcmp(ev->name, "virtio-mem config-changed") && vmem_type)
-		snprintf(text, len, "%s at %#llx -> %s", ev->name,
-			 (unsigned long long)ev->start_pfn << MEMHP_PAGE_SHIFT,
-			 vmem_responses[ev->arg]);
-	else if (!strcmp(ev->name, "virtio_mem: requested size"))
-		snprintf(text, len, "%s %ld MiB", ev->name, ev->arg);
-	else if (!strcmp(ev->name, "virtio_mem: work done"))
-		snprintf(text, len, "%s = %s", ev->name, run_errno_str(ev->arg, err));
-	else if (!strcmp(ev->name, "drain_all_pages"))
+	switch (ev->type) {
+	case MEMHP_EV_BLOCK_ADD:
+	case MEMHP_EV_BLOCK_REMOVE:
+	case MEMHP_EV_BLOCK_ONLINE:
+	case MEMHP_EV_BLOCK_OFFLINE:
+		snprintf(text, len, "%s memory%lu", name, ev->block.id);
+		break;
+	case MEMHP_EV_VMEM_REQUEST:
+		snprintf(text, len, "virtio_mem: %s request at %#llx",
+			 vmem_request_name(ev->vmem_request.type),
+			 (unsigned long long)ev->vmem_request.addr);
+		break;
+	case MEMHP_EV_VMEM_RESPONSE:
+		snprintf(text, len, "virtio_mem: %s", vmem_response_name(ev->vmem_request.resp));
+		break;
+	case MEMHP_EV_VMEM_DEVICE_ANSWER:
+		snprintf(text, len, "%s at %#llx -> %s", name,
+			 (unsigned long long)ev->vmem_request.addr,
+			 vmem_response_name(ev->vmem_request.resp));
+		break;
+	case MEMHP_EV_VMEM_REQUESTED_SIZE:
+		snprintf(text, len, "%s %llu MiB", name,
+			 (unsigned long long)(ev->vmem_size.requested_size / MEMHP_MiB));
+		break;
+	case MEMHP_EV_VMEM_WORK_DONE:
+		snprintf(text, len, "%s = %s", name, run_errno_str(ev->vmem_work.ret, err));
+		break;
+	case MEMHP_EV_VMEM_BLOCK_STATE:
+		/* The driver's state for a memory or big block. */
+		snprintf(text, len, "virtio_mem: block %lu -> %s", ev->vmem_block.id, name);
+		break;
+	case MEMHP_EV_VMEM_ONLINING_DENIED:
+		fmt_plain(name, ev->vmem_block.start_pfn, (long)ev->vmem_block.id, text, len);
+		break;
+	case MEMHP_EV_VMEM_ADD_MEMORY_FAILED:
+		fmt_plain(name, (unsigned long)(ev->vmem_work.addr >> MEMHP_PAGE_SHIFT),
+			  ev->vmem_work.ret, text, len);
+		break;
+	case MEMHP_EV_VMEM_PROBE_PROBLEM:
+		fmt_plain(name, 0, ev->vmem_probe.ret, text, len);
+		break;
+	case MEMHP_TP_DRAIN_ALL_PAGES:
 		/* Pages the per-cpu lists gave back to the buddy. */
-		snprintf(text, len, "drain_all_pages: %ld page%s from per-cpu lists", ev->arg,
-			 ev->arg == 1 ? "" : "s");
-	else if (!strncmp(ev->name, "balloon-", 8))
+		snprintf(text, len, "drain_all_pages: %lu page%s from per-cpu lists",
+			 ev->drain.nr_pages, ev->drain.nr_pages == 1 ? "" : "s");
+		break;
+	case MEMHP_EV_BALLOON:
 		/* A balloon's request to its host: the first pfn and how many. */
-		snprintf(text, len, "%s: %ld page%s from pfn %#lx", ev->name, ev->arg,
-			 ev->arg == 1 ? "" : "s", ev->start_pfn);
-	else if (all_caps(ev->name))
-		/* The driver's state for a memory or big block: arg is its id. */
-		snprintf(text, len, "virtio_mem: block %ld -> %s", ev->arg, ev->name);
-	else if (!ev->start_pfn && !ev->arg)
-		snprintf(text, len, "%s", ev->name);
-	else
-		snprintf(text, len, "%s pfn %#lx arg %ld", ev->name, ev->start_pfn, ev->arg);
+		snprintf(text, len, "%s: %lu page%s from pfn %#lx", name, ev->balloon.nr_pages,
+			 ev->balloon.nr_pages == 1 ? "" : "s", ev->balloon.start_pfn);
+		break;
+	case MEMHP_EV_NOTIFIER_ERROR_INJECTED:
+		fmt_plain(name, ev->inject.start_pfn, ev->inject.err, text, len);
+		break;
+	case MEMHP_EV_UEVENT_WRITTEN:
+		fmt_plain(name, 0, ev->uevent.action, text, len);
+		break;
+	case MEMHP_EV_INSTANT:
+		fmt_plain(name, ev->instant.pfn, ev->instant.arg, text, len);
+		break;
+	default:
+		snprintf(text, len, "%s", name);
+		break;
+	}
 }
 
 static void print_hidden_rounds(struct timeline *tl, struct tl_thread *th, uint64_t ts)
@@ -680,31 +756,53 @@ static void print_hidden_printk(struct timeline *tl, struct tl_thread *th, uint6
 }
 
 /* test_pages_isolated(), inside offline_pages()'s migrate phase. */
-static bool is_test_phase(const struct memhp_trace_event *ev)
+static bool is_test_phase(const struct memhp_event *ev)
 {
-	return (ev->kind == MEMHP_TRACE_PHASE_BEGIN || ev->kind == MEMHP_TRACE_PHASE_END) &&
-	       !strcmp(ev->name, TL_TEST_PHASE);
+	return (ev->type == MEMHP_TP_PHASE_BEGIN || ev->type == MEMHP_TP_PHASE_END) &&
+	       ev->phase.phase == MEMHP_PHASE_TEST_PAGES_ISOLATED;
 }
 
-static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+/* The line a finding prints: memhp_report()'s, without "memhp: ". */
+static void fmt_finding(const struct memhp_ev_finding *f, char *text, size_t len)
+{
+	if (f->pfn == MEMHP_NO_PFN)
+		snprintf(text, len, "!! %s: %s", f->rule, f->detail);
+	else
+		snprintf(text, len, "!! %s at pfn %#lx: %s", f->rule, f->pfn, f->detail);
+}
+
+/* What a span ended with: its errno, and for an offline its rounds, for
+ * its migration the pages it moved. */
+static void fmt_span_result(const struct memhp_event *ev, char *res, size_t len)
+{
+	char err[RUN_SIZE_STR];
+
+	if (ev->type == MEMHP_TP_OP_END) {
+		run_errno_str(ev->op.ret, err);
+		if (ev->op.op == MEMHP_OP_OFFLINE_PAGES)
+			snprintf(res, len, "%s (%lu round%s)", err, ev->op.rounds,
+				 ev->op.rounds == 1 ? "" : "s");
+		else
+			snprintf(res, len, "%s", err);
+	} else {
+		run_errno_str(ev->phase.ret, err);
+		if (ev->phase.phase == MEMHP_PHASE_MIGRATE)
+			snprintf(res, len, "%s (%lu pages moved)", err, ev->phase.pages_moved);
+		else
+			snprintf(res, len, "%s", err);
+	}
+}
+
+static void tl_event_cb(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct tl_machine *tm = priv;
 	struct timeline *tl = tm->tl;
-	struct tl_event e = { .name = ev->name,
-			      .pfn = ev->start_pfn,
-			      .nr = ev->nr_pages,
-			      .arg = ev->arg,
-			      .ret = ev->ret,
-			      .pid = (uint16_t)tm->pid };
+	struct tl_event e = { .name = memhp_event_name(ev), .ev = *ev, .pid = (uint16_t)tm->pid };
 	char text[TL_LINE], res[RUN_SIZE_STR * 2], err[RUN_SIZE_STR];
 	struct tl_thread *th;
-	bool finding;
+	const struct memhp_ev_finding *finding;
 
 	(void)m;
-	/* One per pageblock: far too many to read, and no step of their own. */
-	if (ev->kind == MEMHP_TRACE_PAGEBLOCK_ISOLATED ||
-	    ev->kind == MEMHP_TRACE_PAGEBLOCK_UNISOLATED)
-		return;
 	pthread_mutex_lock(&tl->lock);
 	th = thread_state(tl);
 	e.tid = (uint16_t)th->tid;
@@ -712,10 +810,10 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 	if (is_test_phase(ev)) {
 		/* A span in the trace only, and only the first few of an
 		 * offline that retries (for ever, if a page never frees). */
-		if (ev->kind == MEMHP_TRACE_PHASE_BEGIN)
+		if (ev->type == MEMHP_TP_PHASE_BEGIN)
 			th->tests++;
 		if (th->tests <= TL_TESTS_KEPT) {
-			e.ph = ev->kind == MEMHP_TRACE_PHASE_BEGIN ? 'B' : 'E';
+			e.ph = ev->type == MEMHP_TP_PHASE_BEGIN ? 'B' : 'E';
 			e.kind = TL_PHASE;
 			keep(tl, th, &e);
 		}
@@ -723,114 +821,101 @@ static void tl_trace(struct memhp_machine *m, const struct memhp_trace_event *ev
 		return;
 	}
 	update_progress(tl, th, tm, ev);
-	switch (ev->kind) {
-	case MEMHP_TRACE_OP_BEGIN:
-	case MEMHP_TRACE_PHASE_BEGIN:
+	switch (ev->type) {
+	case MEMHP_TP_OP_BEGIN:
 		e.ph = 'B';
-		e.kind = ev->kind == MEMHP_TRACE_OP_BEGIN ? TL_OP : TL_PHASE;
-		if (ev->kind == MEMHP_TRACE_OP_BEGIN)
-			fmt_op(tm, ev, text, sizeof(text));
-		else
-			snprintf(text, sizeof(text), "%s", ev->name);
-		if (!strcmp(ev->name, "migrate"))
-			th->rounds = th->tests = 0;
-		if (ev->kind == MEMHP_TRACE_OP_BEGIN && !tl->opt.max_depth)
+		e.kind = TL_OP;
+		fmt_op(tm, &ev->op, text, sizeof(text));
+		if (!tl->opt.max_depth)
 			th->nr_printk = 0;
 		e.detail = text;
 		span_begin(tl, th, e.ts, text);
 		break;
-	case MEMHP_TRACE_OP_END:
-	case MEMHP_TRACE_PHASE_END:
+	case MEMHP_TP_PHASE_BEGIN:
+		e.ph = 'B';
+		e.kind = TL_PHASE;
+		snprintf(text, sizeof(text), "%s", e.name);
+		if (ev->phase.phase == MEMHP_PHASE_MIGRATE)
+			th->rounds = th->tests = 0;
+		e.detail = text;
+		span_begin(tl, th, e.ts, text);
+		break;
+	case MEMHP_TP_OP_END:
+	case MEMHP_TP_PHASE_END:
 		e.ph = 'E';
-		e.kind = ev->kind == MEMHP_TRACE_OP_END ? TL_OP : TL_PHASE;
-		run_errno_str(ev->ret, err);
-		if (ev->kind == MEMHP_TRACE_OP_END && !strcmp(ev->name, "offline_pages"))
-			snprintf(res, sizeof(res), "%s (%ld round%s)", err, ev->arg,
-				 ev->arg == 1 ? "" : "s");
-		else if (ev->kind == MEMHP_TRACE_PHASE_END && !strcmp(ev->name, "migrate"))
-			snprintf(res, sizeof(res), "%s (%ld pages moved)", err, ev->arg);
-		else
-			snprintf(res, sizeof(res), "%s", err);
-		if (!strcmp(ev->name, "migrate"))
+		e.kind = ev->type == MEMHP_TP_OP_END ? TL_OP : TL_PHASE;
+		fmt_span_result(ev, res, sizeof(res));
+		if (ev->type == MEMHP_TP_PHASE_END && ev->phase.phase == MEMHP_PHASE_MIGRATE)
 			print_hidden_rounds(tl, th, e.ts);
 		if (!tl->opt.max_depth)
 			print_hidden_printk(tl, th, e.ts);
 		span_end(tl, th, e.ts, res);
 		break;
-	case MEMHP_TRACE_NOTIFY_BEGIN:
+	case MEMHP_TP_NOTIFY_BEGIN:
 		/* The text shows a notification as one line when it is done;
 		 * the trace gets its span. */
 		e.ph = 'B';
 		e.kind = TL_NOTIFY;
 		break;
-	case MEMHP_TRACE_NOTIFY:
+	case MEMHP_TP_NOTIFY_END:
 		e.ph = 'E';
 		e.kind = TL_NOTIFY;
-		snprintf(text, sizeof(text), "%s = %s", ev->name ? ev->name : "?",
-			 run_errno_str(ev->ret, err));
+		snprintf(text, sizeof(text), "%s = %s", e.name, run_errno_str(ev->notify.ret, err));
 		leaf(tl, th, e.ts, text);
 		break;
-	case MEMHP_TRACE_MIGRATE_ROUND_BEGIN:
+	case MEMHP_TP_MIGRATE_ROUND_BEGIN:
 		e.ph = 'B';
 		e.kind = TL_ROUND;
 		break;
-	case MEMHP_TRACE_MIGRATE_ROUND:
+	case MEMHP_TP_MIGRATE_ROUND_END:
 		e.ph = 'E';
 		e.kind = TL_ROUND;
 		if (++th->rounds <= TL_ROUNDS_SHOWN) {
-			snprintf(text, sizeof(text), "migrate_pages from pfn %#lx: %ld moved, %s%s",
-				 ev->start_pfn, ev->arg, run_errno_str(ev->ret, err),
+			snprintf(text, sizeof(text), "migrate_pages from pfn %#lx: %lu moved, %s%s",
+				 ev->round.from_pfn, ev->round.pages_moved,
+				 run_errno_str(ev->round.ret, err),
 				 th->rounds == TL_ROUNDS_SHOWN ? " (further rounds summed up)"
 							       : "");
 			leaf(tl, th, e.ts, text);
 		} else {
 			th->hidden_rounds++;
-			th->hidden_moved += (unsigned long)ev->arg;
-			th->hidden_failed += ev->ret != 0;
+			th->hidden_moved += ev->round.pages_moved;
+			th->hidden_failed += ev->round.ret != 0;
 		}
 		break;
-	case MEMHP_TRACE_MESSAGE:
+	case MEMHP_EV_FINDING:
+		/* In the trace file only: its kernel-log line is what prints. */
+		e.ph = 'i';
+		e.kind = TL_INSTANT;
+		e.detail = "violation";
+		if (ev->finding.pfn != MEMHP_NO_PFN) {
+			snprintf(text, sizeof(text), "%s at pfn %#lx", ev->finding.rule,
+				 ev->finding.pfn);
+			e.text = text;
+		}
+		break;
+	case MEMHP_TP_PRINTK:
 		e.ph = 'i';
 		e.kind = TL_MESSAGE;
-		/* memhp_report() sends the bare rule name and then the full line;
-		 * the full line is the one worth reading. */
-		if (!strchr(ev->name, ' ')) {
-			e.kind = TL_INSTANT;
-			e.detail = "violation";
-			if (ev->start_pfn != MEMHP_NO_PFN) {
-				snprintf(text, sizeof(text), "%s at pfn %#lx", ev->name,
-					 ev->start_pfn);
-				e.text = text;
-			}
-			break;
-		}
-		finding = !strncmp(ev->name, "memhp: ", 7);
+		finding = ev->printk.finding;
 		/* A message that will not print is not ratelimited either: the
 		 * trace file keeps it. */
-		if ((finding || visible(tl, th, th->depth)) && !printk_ratelimit(th, ev->name)) {
+		if ((finding || visible(tl, th, th->depth)) &&
+		    !printk_ratelimit(th, ev->printk.text)) {
 			pthread_mutex_unlock(&tl->lock);
 			return;
 		}
-		if (finding) {
-			/* A finding about no page in particular has no pfn to show. */
-			const char *nopfn = strstr(ev->name, TL_NO_PFN_TEXT);
-
-			if (nopfn)
-				snprintf(text, sizeof(text), "!! %.*s%s",
-					 (int)(nopfn - ev->name - 7), ev->name + 7,
-					 nopfn + strlen(TL_NO_PFN_TEXT));
-			else
-				snprintf(text, sizeof(text), "!! %s", ev->name + 7);
-		} else
-			snprintf(text, sizeof(text), "kernel: %s", ev->name);
-		e.detail = ev->name;
+		if (finding)
+			fmt_finding(finding, text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "kernel: %s", ev->printk.text);
+		e.detail = ev->printk.text;
 		e.name = "printk";
 		if (finding)
 			always_leaf(tl, th, e.ts, text);
 		else
 			leaf(tl, th, e.ts, text);
 		break;
-	case MEMHP_TRACE_INSTANT:
 	default:
 		e.ph = 'i';
 		e.kind = TL_INSTANT;
@@ -986,7 +1071,7 @@ int tl_attach(struct timeline *tl, struct memhp_machine *m, int pid)
 		tm->m = m;
 		tm->pid = pid;
 		tm->block_size = memhp_block_size(m);
-		ret = memhp_add_tracer(m, tl_trace, tm);
+		ret = memhp_event_subscribe(m, TL_EVENTS, tl_event_cb, tm);
 		if (ret)
 			tm->m = NULL;
 		return ret;
@@ -998,7 +1083,7 @@ void tl_detach(struct timeline *tl, struct memhp_machine *m)
 {
 	for (int i = 0; i < TL_MAX_MACHINES; i++) {
 		if (tl->machines[i].m == m) {
-			memhp_remove_tracer(m, tl_trace, &tl->machines[i]);
+			memhp_event_unsubscribe(m, tl_event_cb, &tl->machines[i]);
 			tl->machines[i].m = NULL;
 		}
 	}
@@ -1039,93 +1124,160 @@ static json_t *errno_json(long err)
  */
 static void instant_args(json_t *a, const struct tl_event *e)
 {
-	const bool vmem_type = e->arg >= 0 && e->arg < TL_NR_VMEM_TYPES;
-	const unsigned long long addr = (unsigned long long)e->pfn << MEMHP_PAGE_SHIFT;
+	const struct memhp_event *ev = &e->ev;
 	char buf[RUN_SIZE_STR + TL_BLOCKS_STR];
 
 	json_object_set_new(a, "event", json_string(e->name));
-	if (e->detail && !strcmp(e->detail, "violation")) {
-		json_object_set_new(a, "rule", json_string(e->name));
-		if (e->pfn != MEMHP_NO_PFN)
-			json_object_set_new(a, "pfn", hex(e->pfn));
-	} else if (!strncmp(e->name, "memory_block_", 13) || !strncmp(e->name, "uevent ", 7) ||
-		   !strcmp(e->name, "virtio_mem: memory block onlining denied")) {
-		snprintf(buf, sizeof(buf), "memory%ld", e->arg);
+	switch (ev->type) {
+	case MEMHP_EV_FINDING:
+		json_object_set_new(a, "rule", json_string(ev->finding.rule));
+		if (ev->finding.pfn != MEMHP_NO_PFN)
+			json_object_set_new(a, "pfn", hex(ev->finding.pfn));
+		break;
+	case MEMHP_EV_BLOCK_ADD:
+	case MEMHP_EV_BLOCK_REMOVE:
+	case MEMHP_EV_BLOCK_ONLINE:
+	case MEMHP_EV_BLOCK_OFFLINE:
+		snprintf(buf, sizeof(buf), "memory%lu", ev->block.id);
 		json_object_set_new(a, "block", json_string(buf));
-		json_object_set_new(a, "start_pfn", hex(e->pfn));
-	} else if (!strcmp(e->name, "virtio_mem: request") && vmem_type) {
-		json_object_set_new(a, "type", json_string(vmem_requests[e->arg]));
-		json_object_set_new(a, "addr", hex(addr));
-	} else if (!strcmp(e->name, "virtio_mem: response") && vmem_type) {
-		json_object_set_new(a, "type", json_string(vmem_responses[e->arg]));
-		json_object_set_new(a, "addr", hex(addr));
-	} else if (!strncmp(e->name, "virtio-mem ", 11) &&
-		   strcmp(e->name, "virtio-mem config-changed") && vmem_type) {
-		json_object_set_new(a, "addr", hex(addr));
-		json_object_set_new(a, "response", json_string(vmem_responses[e->arg]));
-	} else if (!strcmp(e->name, "virtio_mem: requested size")) {
-		json_object_set_new(a, "requested_size",
-				    json_string(run_fmt_size((uint64_t)e->arg * MEMHP_MiB, buf)));
-	} else if (!strcmp(e->name, "virtio_mem: work done") ||
-		   !strcmp(e->name, "virtio_mem: could not reserve device region")) {
-		json_object_set_new(a, "ret", errno_json(e->arg));
-	} else if (!strcmp(e->name, "virtio_mem: adding memory failed")) {
-		json_object_set_new(a, "addr", hex(addr));
-		json_object_set_new(a, "ret", errno_json(e->arg));
-	} else if (!strncmp(e->name, "notifier-error-inject ", 22)) {
-		json_object_set_new(a, "start_pfn", hex(e->pfn));
-		json_object_set_new(a, "ret", errno_json(e->arg));
-	} else if (!strcmp(e->name, "drain_all_pages")) {
-		json_object_set_new(a, "nr_pages", json_integer(e->arg));
-	} else if (!strncmp(e->name, "balloon-", 8)) {
-		json_object_set_new(a, "start_pfn", hex(e->pfn));
-		json_object_set_new(a, "nr_pages", json_integer(e->arg));
-	} else if (all_caps(e->name)) {
+		json_object_set_new(a, "start_pfn", hex(ev->block.start_pfn));
+		break;
+	case MEMHP_EV_VMEM_ONLINING_DENIED:
+		snprintf(buf, sizeof(buf), "memory%lu", ev->vmem_block.id);
+		json_object_set_new(a, "block", json_string(buf));
+		json_object_set_new(a, "start_pfn", hex(ev->vmem_block.start_pfn));
+		break;
+	case MEMHP_EV_VMEM_REQUEST:
+		json_object_set_new(a, "type",
+				    json_string(vmem_request_name(ev->vmem_request.type)));
+		json_object_set_new(a, "addr", hex(ev->vmem_request.addr));
+		break;
+	case MEMHP_EV_VMEM_RESPONSE:
+		json_object_set_new(a, "type",
+				    json_string(vmem_response_name(ev->vmem_request.resp)));
+		json_object_set_new(a, "addr", hex(ev->vmem_request.addr));
+		break;
+	case MEMHP_EV_VMEM_DEVICE_ANSWER:
+		json_object_set_new(a, "addr", hex(ev->vmem_request.addr));
+		json_object_set_new(a, "response",
+				    json_string(vmem_response_name(ev->vmem_request.resp)));
+		break;
+	case MEMHP_EV_VMEM_REQUESTED_SIZE:
+		/* In whole MiB, as the timeline prints it. */
+		json_object_set_new(
+			a, "requested_size",
+			json_string(run_fmt_size(
+				ev->vmem_size.requested_size / MEMHP_MiB * MEMHP_MiB, buf)));
+		break;
+	case MEMHP_EV_VMEM_WORK_DONE:
+		json_object_set_new(a, "ret", errno_json(ev->vmem_work.ret));
+		break;
+	case MEMHP_EV_VMEM_PROBE_PROBLEM:
+		if (ev->vmem_probe.problem == MEMHP_VMEM_PROBE_REGION_BUSY)
+			json_object_set_new(a, "ret", errno_json(ev->vmem_probe.ret));
+		break;
+	case MEMHP_EV_VMEM_ADD_MEMORY_FAILED:
+		json_object_set_new(a, "addr", hex(ev->vmem_work.addr));
+		json_object_set_new(a, "ret", errno_json(ev->vmem_work.ret));
+		break;
+	case MEMHP_EV_NOTIFIER_ERROR_INJECTED:
+		json_object_set_new(a, "start_pfn", hex(ev->inject.start_pfn));
+		json_object_set_new(a, "ret", errno_json(ev->inject.err));
+		break;
+	case MEMHP_TP_DRAIN_ALL_PAGES:
+		json_object_set_new(a, "nr_pages", json_integer((json_int_t)ev->drain.nr_pages));
+		break;
+	case MEMHP_EV_BALLOON:
+		json_object_set_new(a, "start_pfn", hex(ev->balloon.start_pfn));
+		json_object_set_new(a, "nr_pages", json_integer((json_int_t)ev->balloon.nr_pages));
+		break;
+	case MEMHP_EV_VMEM_BLOCK_STATE:
 		/* The driver's state of a memory block (SBM) or big block (BBM). */
-		json_object_set_new(a, "block_id", json_integer(e->arg));
-		json_object_set_new(a, "state", json_string(e->name));
-		json_object_set_new(a, "start_pfn", hex(e->pfn));
-	} else if (e->pfn || e->arg) {
-		json_object_set_new(a, "pfn", hex(e->pfn));
-		json_object_set_new(a, "arg", json_integer(e->arg));
+		json_object_set_new(a, "block_id", json_integer((json_int_t)ev->vmem_block.id));
+		json_object_set_new(a, "state", json_string(ev->vmem_block.state_name));
+		json_object_set_new(a, "start_pfn", hex(ev->vmem_block.start_pfn));
+		break;
+	case MEMHP_EV_UEVENT_WRITTEN:
+		if (ev->uevent.action) {
+			json_object_set_new(a, "pfn", hex(0));
+			json_object_set_new(a, "arg", json_integer(ev->uevent.action));
+		}
+		break;
+	case MEMHP_EV_INSTANT:
+		if (ev->instant.pfn || ev->instant.arg) {
+			json_object_set_new(a, "pfn", hex(ev->instant.pfn));
+			json_object_set_new(a, "arg", json_integer(ev->instant.arg));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Where a span of the core begins, and how big it is. */
+static void span_range(const struct memhp_event *ev, unsigned long *pfn, unsigned long *nr)
+{
+	switch (ev->type) {
+	case MEMHP_TP_OP_BEGIN:
+	case MEMHP_TP_OP_END:
+		*pfn = ev->op.start_pfn;
+		*nr = ev->op.nr_pages;
+		break;
+	case MEMHP_TP_PHASE_BEGIN:
+	case MEMHP_TP_PHASE_END:
+		*pfn = ev->phase.start_pfn;
+		*nr = ev->phase.nr_pages;
+		break;
+	default:
+		*pfn = *nr = 0;
+		break;
 	}
 }
 
 static json_t *event_args(const struct tl_event *e)
 {
+	const struct memhp_event *ev = &e->ev;
 	char buf[RUN_RANGE_STR];
+	unsigned long pfn, nr;
 	json_t *a = json_object();
 
 	switch (e->kind) {
 	case TL_OP:
 	case TL_PHASE:
 		if (e->ph == 'B') {
-			json_object_set_new(a, "start_pfn", hex(e->pfn));
-			json_object_set_new(a, "nr_pages", json_integer((json_int_t)e->nr));
+			span_range(ev, &pfn, &nr);
+			json_object_set_new(a, "start_pfn", hex(pfn));
+			json_object_set_new(a, "nr_pages", json_integer((json_int_t)nr));
 			json_object_set_new(
 				a, "size",
-				json_string(run_fmt_size((uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
+				json_string(run_fmt_size((uint64_t)nr * MEMHP_PAGE_SIZE, buf)));
 			if (e->detail)
 				json_object_set_new(a, "what", json_string(e->detail));
+		} else if (ev->type == MEMHP_TP_OP_END) {
+			json_object_set_new(a, "ret", errno_json(ev->op.ret));
+			if (ev->op.op == MEMHP_OP_OFFLINE_PAGES)
+				json_object_set_new(a, "rounds",
+						    json_integer((json_int_t)ev->op.rounds));
 		} else {
-			json_object_set_new(a, "ret", errno_json(e->ret));
-			if (!strcmp(e->name, "offline_pages"))
-				json_object_set_new(a, "rounds", json_integer(e->arg));
-			if (!strcmp(e->name, "migrate"))
-				json_object_set_new(a, "pages_moved", json_integer(e->arg));
+			json_object_set_new(a, "ret", errno_json(ev->phase.ret));
+			if (ev->phase.phase == MEMHP_PHASE_MIGRATE)
+				json_object_set_new(
+					a, "pages_moved",
+					json_integer((json_int_t)ev->phase.pages_moved));
 		}
 		break;
 	case TL_NOTIFY:
-		json_object_set_new(a, "ret", errno_json(e->ret));
-		json_object_set_new(
-			a, "range",
-			json_string(run_fmt_range((uint64_t)e->pfn * MEMHP_PAGE_SIZE,
-						  (uint64_t)e->nr * MEMHP_PAGE_SIZE, buf)));
+		json_object_set_new(a, "ret", errno_json(ev->notify.ret));
+		json_object_set_new(a, "range",
+				    json_string(run_fmt_range(
+					    (uint64_t)ev->notify.start_pfn * MEMHP_PAGE_SIZE,
+					    (uint64_t)ev->notify.nr_pages * MEMHP_PAGE_SIZE, buf)));
 		break;
 	case TL_ROUND:
-		json_object_set_new(a, "from_pfn", hex(e->pfn));
-		json_object_set_new(a, "pages_moved", json_integer(e->arg));
-		json_object_set_new(a, "ret", errno_json(e->ret));
+		json_object_set_new(a, "from_pfn", hex(ev->round.from_pfn));
+		json_object_set_new(a, "pages_moved",
+				    json_integer((json_int_t)ev->round.pages_moved));
+		json_object_set_new(a, "ret", errno_json(ev->round.ret));
 		break;
 	case TL_INSTANT:
 		instant_args(a, e);

@@ -2,9 +2,9 @@
 /*
  * src/cli/timeline.h - what happened during a run, when, on which thread.
  *
- * The timeline listens to a machine's trace hooks (memhp_add_tracer) and to
- * the scenario itself (the calls a script makes, its notifiers, its failed
- * expectations). It prints each event as it happens, function_graph style,
+ * The timeline subscribes to a machine's events and tracepoints
+ * (memhp_event_subscribe()) and listens to the scenario itself (the calls a
+ * script makes, its notifiers, its failed expectations). It prints each event as it happens, function_graph style,
  * keeps them for a Chrome trace-event file, and drives the progress bar.
  */
 #ifndef MEMHP_CLI_TIMELINE_H

@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,11 @@
 #define T_BAR_WIDTH 30
 /* How often the progress line is redrawn. */
 #define T_PROGRESS_MS 200
+/* How often a campaign whose output is not a terminal (a shard's log)
+ * says how far it got, so that a shard that never reaches its summary (a
+ * sanitizer's report ends it, a batch system's time limit kills it) still
+ * tells how many operations it ran. */
+#define T_LOG_PROGRESS_MS (60 * 1000)
 /* Distinct kernel findings counted in the summary. */
 #define T_MAX_TAINT_RULES 16
 
@@ -398,12 +404,30 @@ static int do_replay(const struct torture_args *a)
 
 /* ---- The campaign ------------------------------------------------------------------------------- */
 
+/* SIGINT or SIGTERM: the campaign stops after the run in progress and
+ * prints its summary; a second one kills it (SA_RESETHAND). */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int cmd_torture(int argc, char **argv)
 {
 	struct torture_args a;
 	struct t_op *ops;
 	FILE *log = NULL;
-	uint64_t t0, last_draw = 0;
+	uint64_t t0, last_draw = 0, last_note;
 	unsigned long done = 0, runs = 0, tainted = 0, verified = 0, hwpoisoned = 0, benign = 0,
 		      violations = 0;
 	struct {
@@ -414,7 +438,7 @@ int cmd_torture(int argc, char **argv)
 		char detail[TORTURE_DETAIL];
 	} taints[T_MAX_TAINT_RULES];
 	int nr_taints = 0, status = RUN_EXIT_OK, rc;
-	bool tty;
+	bool tty, to_file;
 
 	rc = parse_args(argc, argv, &a);
 	if (rc)
@@ -433,6 +457,8 @@ int cmd_torture(int argc, char **argv)
 		return RUN_EXIT_FAILED;
 	}
 	tty = !a.quiet && isatty(STDERR_FILENO);
+	to_file = !a.quiet && !isatty(STDOUT_FILENO);
+	catch_stop_signals();
 	/* The seed comes first: whatever happens next, the campaign can be
 	 * run again. */
 	printf("memhp torture: seed %" PRIu64 "%s, protocol %s, shard %u/%u, %u threads, %u "
@@ -442,7 +468,7 @@ int cmd_torture(int argc, char **argv)
 	       a.nr_shards, a.threads, a.walkers, a.run_ops, a.seconds ? "" : "",
 	       a.seconds ? a.seconds : a.ops, a.seconds ? "seconds" : "operations");
 	fflush(stdout);
-	t0 = mono_ms();
+	t0 = last_note = mono_ms();
 	for (uint64_t r = a.shard;; r += a.nr_shards) {
 		for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
 			struct t_setup s = { .seed = a.seed + r,
@@ -456,6 +482,8 @@ int cmd_torture(int argc, char **argv)
 
 			if (a.protocol >= 0 && a.protocol != p)
 				continue;
+			if (stop_signal)
+				goto out;
 			if (a.ops && done >= a.ops)
 				goto out;
 			if (a.seconds && mono_ms() - t0 >= a.seconds * 1000)
@@ -513,6 +541,15 @@ int cmd_torture(int argc, char **argv)
 				last_draw = mono_ms();
 				progress(&a, t0, done, runs, tainted, false);
 			}
+			if (to_file && mono_ms() - last_note >= T_LOG_PROGRESS_MS) {
+				last_note = mono_ms();
+				printf("memhp torture: so far %lu operations in %lu runs, %.0f s; "
+				       "%lu "
+				       "violations; %lu runs tainted\n",
+				       done, runs, (double)(last_note - t0) / 1000.0, violations,
+				       tainted);
+				fflush(stdout);
+			}
 		}
 	}
 out:
@@ -531,8 +568,11 @@ out:
 		for (int i = 0; i < nr_taints; i++)
 			printf("%s%s x%lu", i ? ", " : " (", taints[i].rule, taints[i].n);
 		printf("%s; %lu benign kernel findings (virtio-mem-broken); %lu data pages "
-		       "taken by memory_failure\n",
-		       nr_taints ? ")" : "", benign, hwpoisoned);
+		       "taken by memory_failure%s%s\n",
+		       nr_taints ? ")" : "", benign, hwpoisoned, stop_signal ? "; stopped by " : "",
+		       !stop_signal	       ? ""
+		       : stop_signal == SIGINT ? "SIGINT"
+					       : "SIGTERM");
 		/* What the kernel said, once per rule, with a seed that says it. */
 		for (int i = 0; i < nr_taints && !a.quiet; i++)
 			printf("  %s, first in seed %" PRIu64 " (%s): %s\n", taints[i].rule,

@@ -129,11 +129,23 @@ static const struct {
 	[T_SELFTEST] = { "selftest", 0 },
 };
 
-/* What Linux itself prints (WARN, Bad page state, dev_err): the kernel's
- * findings, which taint the run. Everything else is memhp's violation. */
+/* What Linux itself prints (WARN, Bad page state, dev_err), and what it
+ * does silently that keeps a block from going offline for good
+ * (hwpoison-leak, offline-poisoned-movable) or hands a poisoned page out
+ * (hwpoison-reuse): the kernel's findings, which taint the run.
+ * Everything else is memhp's violation. */
 static const char *const kernel_rules[] = {
-	"bad-page",	     "fake-offline-referenced", "offline-isolated-pages", "warn",
-	"virtio-mem-broken", "virtio-mem-memory-left",	"balloon-page-type",	  "memhp-no-memory",
+	"bad-page",
+	"fake-offline-referenced",
+	"offline-isolated-pages",
+	"warn",
+	"hwpoison-leak",
+	"offline-poisoned-movable",
+	"hwpoison-reuse",
+	"virtio-mem-broken",
+	"virtio-mem-memory-left",
+	"balloon-page-type",
+	"memhp-no-memory",
 };
 /* ... of which these leave nothing inconsistent behind (6.1's driver gives
  * up on a device that answered ERROR, and says so): counted, and the run
@@ -281,16 +293,19 @@ static void interrupt_offlines(struct t_ctx *c)
 		}
 }
 
-static void t_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+#define T_EVENTS                                                                  \
+	(MEMHP_EVENT_BIT(MEMHP_EV_FINDING) | MEMHP_EVENT_BIT(MEMHP_TP_OP_BEGIN) | \
+	 MEMHP_EVENT_BIT(MEMHP_TP_OP_END))
+
+static void t_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct t_ctx *c = priv;
 	struct memhp_task *task;
 
 	(void)m;
-	switch (ev->kind) {
-	case MEMHP_TRACE_MESSAGE:
-		/* memhp_report() sends the bare rule first, then the line. */
-		if (strchr(ev->name, ' ') || !is_kernel_rule(ev->name) || is_benign_rule(ev->name))
+	switch (ev->type) {
+	case MEMHP_EV_FINDING:
+		if (!is_kernel_rule(ev->finding.rule) || is_benign_rule(ev->finding.rule))
 			return;
 		atomic_store(&c->kernel_finding, true);
 		/* After Bad page state an offline of that page's block would
@@ -299,9 +314,9 @@ static void t_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev
 		interrupt_offlines(c);
 		pthread_mutex_unlock(&c->lock);
 		return;
-	case MEMHP_TRACE_OP_BEGIN:
-	case MEMHP_TRACE_OP_END:
-		if (strcmp(ev->name, "offline_pages"))
+	case MEMHP_TP_OP_BEGIN:
+	case MEMHP_TP_OP_END:
+		if (ev->op.op != MEMHP_OP_OFFLINE_PAGES)
 			return;
 		break;
 	default:
@@ -310,7 +325,7 @@ static void t_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev
 	task = memhp_current_task();
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < T_MAX_INFLIGHT; i++) {
-		if (ev->kind == MEMHP_TRACE_OP_BEGIN && !c->inflight[i].task) {
+		if (ev->type == MEMHP_TP_OP_BEGIN && !c->inflight[i].task) {
 			c->inflight[i].task = task;
 			c->inflight[i].signalled = false;
 			/* Raised before it began: the run is ending anyway. */
@@ -318,7 +333,7 @@ static void t_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev
 				interrupt_offlines(c);
 			break;
 		}
-		if (ev->kind == MEMHP_TRACE_OP_END && c->inflight[i].task == task) {
+		if (ev->type == MEMHP_TP_OP_END && c->inflight[i].task == task) {
 			/* Our signal must not outlive the offline it was for. */
 			if (c->inflight[i].signalled)
 				memhp_task_clear_signal(task);
@@ -457,7 +472,7 @@ static int setup(struct t_ctx *c)
 	if (rc)
 		return rc;
 	pthread_mutex_init(&c->lock, NULL);
-	rc = memhp_add_tracer(c->m, t_tracer, c);
+	rc = memhp_event_subscribe(c->m, T_EVENTS, t_event, c);
 	if (!rc)
 		rc = memhp_guest_create(c->m, NULL, &c->guest);
 	if (rc)
@@ -537,7 +552,7 @@ static void teardown(struct t_ctx *c)
 		pthread_cond_destroy(&c->wd_cond);
 	}
 	if (c->m)
-		memhp_remove_tracer(c->m, t_tracer, c);
+		memhp_event_unsubscribe(c->m, t_event, c);
 	for (unsigned int i = 0; i < c->nr_vmem; i++) {
 		memhp_vmem_drv_remove(c->vmem[i].drv);
 		memhp_vmem_dev_destroy(c->vmem[i].dev);

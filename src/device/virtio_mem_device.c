@@ -23,6 +23,7 @@
 #include "../lib/lockdep.h"
 
 #include <memhp/alloc.h>
+#include <memhp/events.h>
 #include <memhp/hotplug.h>
 #include <memhp/virtio_mem.h>
 
@@ -65,10 +66,9 @@ struct vmem_req {
 	unsigned long gen; /* dev->gen when queued: a reset drops it */
 	bool done;
 	int ret;
-	/* What the device did, for the trace event emitted before the answer. */
-	const char *trace_name;
-	uint64_t trace_addr;
-	int trace_resp;
+	/* What the device did, for the event emitted before the answer. */
+	bool answered;
+	struct memhp_ev_vmem_request answer;
 	/* The plugged size changed: listeners hear of it before the answer. */
 	bool size_changed;
 	uint64_t new_size;
@@ -420,7 +420,8 @@ static void notify_config(struct memhp_vmem_dev *dev)
 	dev->stats.config_changes++;
 	dev->in_callback = true;
 	pthread_mutex_unlock(&dev->lock);
-	memhp_trace_instant(dev->m, "virtio-mem config-changed", 0, 0);
+	memhp_event_emit(dev->m,
+			 &(const struct memhp_event){ .type = MEMHP_EV_VMEM_CONFIG_CHANGED });
 	if (fn)
 		fn(dev, priv);
 	pthread_mutex_lock(&dev->lock);
@@ -515,9 +516,6 @@ static int forced_answer(struct memhp_vmem_dev *dev)
 	return -1;
 }
 
-static const char *const req_names[NR_REQ_TYPES] = { "virtio-mem plug", "virtio-mem unplug",
-						     "virtio-mem unplug-all", "virtio-mem state" };
-
 /* Answer @r or set r->ret to why there is no answer. */
 static void handle_request(struct memhp_vmem_dev *dev, struct vmem_req *r)
 {
@@ -574,9 +572,10 @@ respond:
 	resp.state = htole16(state);
 	memcpy(r->resp, &resp, sizeof(resp));
 	dev->stats.responses[answer]++;
-	r->trace_name = req_names[type];
-	r->trace_addr = addr;
-	r->trace_resp = answer;
+	r->answered = true;
+	r->answer = (struct memhp_ev_vmem_request){
+		.type = type, .resp = answer, .addr = addr, .nr_blocks = nb_blocks
+	};
 	r->size_changed = dev->plugged_size != before;
 	r->new_size = dev->plugged_size;
 	r->ret = 0;
@@ -608,16 +607,16 @@ static void *device_thread(void *arg)
 			dev->head = r->next;
 			if (!dev->head)
 				dev->tail = NULL;
-			r->trace_name = NULL;
+			r->answered = false;
 			r->size_changed = false;
 			handle_request(dev, r);
-			if (r->trace_name) {
+			if (r->answered) {
 				/* @r stays valid: its guest waits for done. */
 				pthread_mutex_unlock(&dev->lock);
-				memhp_trace_instant(
-					dev->m, r->trace_name,
-					(unsigned long)(r->trace_addr >> MEMHP_PAGE_SHIFT),
-					r->trace_resp);
+				memhp_event_emit(dev->m,
+						 &(const struct memhp_event){
+							 .type = MEMHP_EV_VMEM_DEVICE_ANSWER,
+							 .vmem_request = r->answer });
 				pthread_mutex_lock(&dev->lock);
 			}
 			/* QEMU notifies its size-change listeners before it
@@ -668,8 +667,8 @@ static void wait_idle(struct memhp_vmem_dev *dev)
  * nothing else to do (no request queued or being handled, no notification
  * pending, no stall), nothing of the answer runs anyone's code (a
  * well-formed request: a malformed one notifies the driver; no stall
- * armed; no size listener), and no tracer records the thread of the
- * device's events.
+ * armed; no size listener), and nobody subscribes to the device's
+ * answers, which would show the thread they come from.
  */
 static bool can_answer_inline(const struct memhp_vmem_dev *dev, const struct vmem_req *r)
 {
@@ -678,7 +677,7 @@ static bool can_answer_inline(const struct memhp_vmem_dev *dev, const struct vme
 	lockdep_assert_held(&dev->lock);
 	if (dev->head || dev->busy || dev->config_pending || dev->stalled || dev->in_callback ||
 	    dev->broken || dev->size_listeners || dev->faults[MEMHP_VMEM_FAULT_STALL] ||
-	    memhp_machine_traced(dev->m))
+	    memhp_event_enabled(dev->m, MEMHP_EV_VMEM_DEVICE_ANSWER))
 		return false;
 	if (r->req_len < MEMHP_VIRTIO_MEM_REQ_SIZE || r->resp_len < MEMHP_VIRTIO_MEM_RESP_SIZE ||
 	    (dev->cfg.flavor == MEMHP_VMEM_CLOUD_HYPERVISOR &&

@@ -194,6 +194,15 @@ static void host_discard(struct memhp_balloon *b, const uint32_t *pfns, unsigned
 	}
 }
 
+void balloon_event(struct memhp_balloon *b, enum memhp_balloon_request request,
+		   unsigned long start_pfn, unsigned long nr_pages)
+{
+	memhp_event_emit(b->m, &(const struct memhp_event){ .type = MEMHP_EV_BALLOON,
+							    .balloon = { .request = request,
+									 .start_pfn = start_pfn,
+									 .nr_pages = nr_pages } });
+}
+
 void balloon_tell_host(struct memhp_balloon *b, enum host_op op, const uint32_t *pfns,
 		       unsigned long nr, unsigned int order)
 {
@@ -202,8 +211,8 @@ void balloon_tell_host(struct memhp_balloon *b, enum host_op op, const uint32_t 
 		host_view_update(&b->host, pfns[i], 1UL << order, op == HOST_INFLATE);
 	pthread_mutex_unlock(&b->host_lock);
 	atomic_fetch_add(&b->host_requests, 1);
-	memhp_trace_instant(b->m, op == HOST_INFLATE ? "balloon-inflate" : "balloon-deflate",
-			    nr ? pfns[0] : MEMHP_NO_PFN, (long)(nr << order));
+	balloon_event(b, op == HOST_INFLATE ? MEMHP_BALLOON_REQ_INFLATE : MEMHP_BALLOON_REQ_DEFLATE,
+		      nr ? pfns[0] : MEMHP_NO_PFN, nr << order);
 	/* A device gets the request on its queue and does what its host
 	 * does; without one, do what QEMU does with memory its guest gave
 	 * up: discard it. */

@@ -154,6 +154,9 @@ int balloon_host_prepare(struct memhp_balloon *b, const uint32_t *pfns, unsigned
  */
 void balloon_tell_host(struct memhp_balloon *b, enum host_op op, const uint32_t *pfns,
 		       unsigned long nr, unsigned int order);
+/* A balloon's request to its host, for whoever watches (MEMHP_EV_BALLOON). */
+void balloon_event(struct memhp_balloon *b, enum memhp_balloon_request request,
+		   unsigned long start_pfn, unsigned long nr_pages);
 /* The host takes or gives back a range it never had backed (Xen and
  * Hyper-V hot-add, Hyper-V grants), without a balloon request and without
  * touching host memory. Preparing and taking return 0, -ENOMEM or -EINVAL

@@ -660,8 +660,8 @@ static unsigned long vmw_lock(struct memhp_balloon *b, uint32_t *pfns, unsigned 
 	}
 	if (nr_refused) {
 		atomic_fetch_add(&b->refused, nr_refused);
-		memhp_trace_instant(b->m, "balloon-refuse", refused->v[refused->nr - nr_refused],
-				    (long)nr_refused);
+		balloon_event(b, MEMHP_BALLOON_REQ_REFUSE, refused->v[refused->nr - nr_refused],
+			      nr_refused);
 	}
 	return kept;
 }
@@ -823,7 +823,7 @@ static int vmw_migratepage(struct memhp_balloon *b, struct memhp_page *dst, stru
 		atomic_fetch_sub(&b->nr_pages, 1);
 		atomic_fetch_add(&b->refused, 1);
 		atomic_fetch_add(&b->host_requests, 1);
-		memhp_trace_instant(b->m, "balloon-refuse", new_pfn, 1);
+		balloon_event(b, MEMHP_BALLOON_REQ_REFUSE, new_pfn, 1);
 		return -EBUSY;
 	}
 	balloon_tell_host(b, HOST_INFLATE, &new_pfn, 1, 0);

@@ -267,11 +267,20 @@ static void virtio_mem_set_state(struct memhp_vmem_drv *vm, unsigned long id, in
 	atomic_store_explicit(&vm->states[id - vm->first_id], (uint8_t)state, memory_order_relaxed);
 	atomic_fetch_sub(&vm->count[old], 1);
 	atomic_fetch_add(&vm->count[state], 1);
-	memhp_trace_instant(
+	memhp_event_emit(
 		vm->m,
-		vm->in_sbm ? memhp_vmem_sbm_state_name(state) : memhp_vmem_bbm_state_name(state),
-		(unsigned long)(id * (vm->in_sbm ? vm->mb_size : vm->bb_size) >> MEMHP_PAGE_SHIFT),
-		(long)id);
+		&(const struct memhp_event){
+			.type = MEMHP_EV_VMEM_BLOCK_STATE,
+			.vmem_block = {
+				.id = id,
+				.start_pfn = (unsigned long)(id * (vm->in_sbm ? vm->mb_size
+									      : vm->bb_size) >>
+							     MEMHP_PAGE_SHIFT),
+				.big_block = !vm->in_sbm,
+				.state = state,
+				.state_name = vm->in_sbm ? memhp_vmem_sbm_state_name(state)
+							 : memhp_vmem_bbm_state_name(state),
+			} });
 }
 
 static void virtio_mem_bbm_set_bb_state(struct memhp_vmem_drv *vm, unsigned long bb_id,
@@ -433,8 +442,9 @@ static int virtio_mem_add_memory(struct memhp_vmem_drv *vm, uint64_t addr, uint6
 					     MEMHP_MHP_MERGE_RESOURCE | MEMHP_MHP_NID_IS_MGID);
 	if (rc) {
 		atomic_fetch_sub(&vm->offline_size, (int64_t)size);
-		memhp_trace_instant(vm->m, "virtio_mem: adding memory failed",
-				    addr >> MEMHP_PAGE_SHIFT, rc);
+		memhp_event_emit(vm->m, &(const struct memhp_event){
+						.type = MEMHP_EV_VMEM_ADD_MEMORY_FAILED,
+						.vmem_work = { .addr = addr, .ret = rc } });
 		vmem_warn(vm, "adding memory failed: %d", rc);
 	}
 	return rc;
@@ -540,8 +550,9 @@ static int virtio_mem_sbm_notify_going_online(struct memhp_vmem_drv *vm, unsigne
 	case MEMHP_VMEM_SBM_OFFLINE:
 		return MEMHP_NOTIFY_OK;
 	}
-	memhp_trace_instant(vm->m, "virtio_mem: memory block onlining denied", start_pfn,
-			    (long)mb_id);
+	memhp_event_emit(vm->m, &(const struct memhp_event){
+					.type = MEMHP_EV_VMEM_ONLINING_DENIED,
+					.vmem_block = { .id = mb_id, .start_pfn = start_pfn } });
 	if (vmem_ratelimit(vm))
 		vmem_warn(vm, "memory block onlining denied");
 	return MEMHP_NOTIFY_BAD;
@@ -925,12 +936,20 @@ static int virtio_mem_send_request(struct memhp_vmem_drv *vm, uint16_t type, uin
 	req.type = htole16(type);
 	req.addr = htole64(addr);
 	req.nb_blocks = htole16(nb_blocks);
-	memhp_trace_instant(vm->m, "virtio_mem: request", addr >> MEMHP_PAGE_SHIFT, type);
+	memhp_event_emit(
+		vm->m,
+		&(const struct memhp_event){
+			.type = MEMHP_EV_VMEM_REQUEST,
+			.vmem_request = { .type = type, .addr = addr, .nr_blocks = nb_blocks } });
 	rc = memhp_vmem_dev_request(vm->dev, &req, sizeof(req), &resp, sizeof(resp));
 	if (rc < 0)
 		return rc;
-	memhp_trace_instant(vm->m, "virtio_mem: response", addr >> MEMHP_PAGE_SHIFT,
-			    le16toh(resp.type));
+	memhp_event_emit(vm->m,
+			 &(const struct memhp_event){ .type = MEMHP_EV_VMEM_RESPONSE,
+						      .vmem_request = { .type = type,
+									.resp = le16toh(resp.type),
+									.addr = addr,
+									.nr_blocks = nb_blocks } });
 	return le16toh(resp.type);
 }
 
@@ -1726,8 +1745,9 @@ static void virtio_mem_refresh_config(struct memhp_vmem_drv *vm)
 			vm->last_usable_id--;
 	}
 	atomic_store(&vm->requested_size, le64toh(cfg.requested_size));
-	memhp_trace_instant(vm->m, "virtio_mem: requested size", 0,
-			    (long)(le64toh(cfg.requested_size) >> 20));
+	memhp_event_emit(
+		vm->m, &(const struct memhp_event){ .type = MEMHP_EV_VMEM_REQUESTED_SIZE,
+						    .vmem_size = { le64toh(cfg.requested_size) } });
 	vmem_info(vm, "plugged size: 0x%llx", (unsigned long long)atomic_load(&vm->plugged_size));
 	vmem_info(vm, "requested size: 0x%llx", (unsigned long long)le64toh(cfg.requested_size));
 }
@@ -1802,7 +1822,8 @@ retry:
 		vmem_err(vm, "unknown error, marking device broken: %d", rc);
 		atomic_store(&vm->broken, true);
 	}
-	memhp_trace_instant(vm->m, "virtio_mem: work done", 0, rc);
+	memhp_event_emit(vm->m, &(const struct memhp_event){ .type = MEMHP_EV_VMEM_WORK_DONE,
+							     .vmem_work = { .ret = rc } });
 	atomic_store(&vm->wq_active, false);
 }
 
@@ -1949,6 +1970,15 @@ static bool is_power_of_2(uint64_t x)
 	return x && !(x & (x - 1));
 }
 
+/* What probing found wrong, for whoever watches (the driver warns too). */
+static void virtio_mem_probe_problem(struct memhp_vmem_drv *vm,
+				     enum memhp_vmem_probe_problem problem, int ret)
+{
+	memhp_event_emit(vm->m, &(const struct memhp_event){
+					.type = MEMHP_EV_VMEM_PROBE_PROBLEM,
+					.vmem_probe = { .problem = problem, .ret = ret } });
+}
+
 /*
  * Choose SBM or BBM, allocate the tracking, claim the region, register a
  * memory group, the memory notifier and the device; a failure undoes the
@@ -1967,9 +1997,7 @@ static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 
 	vm->mb_size = memhp_block_size(vm->m);
 	if (vm->addr % vm->mb_size || (vm->addr + vm->region_size) % vm->mb_size)
-		memhp_trace_instant(vm->m,
-				    "virtio_mem: the region's alignment makes some memory unusable",
-				    0, 0);
+		virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_UNALIGNED, 0);
 	if (vm->addr % vm->mb_size)
 		vmem_warn(vm, "The alignment of the physical start address can make some memory "
 			      "unusable.");
@@ -1989,13 +2017,10 @@ static int virtio_mem_init_hotplug(struct memhp_vmem_drv *vm)
 		vm->bb_size = MAX(vm->device_block_size, vm->mb_size);
 		if (vm->p.bbm_block_size) {
 			if (!is_power_of_2(vm->p.bbm_block_size)) {
-				memhp_trace_instant(
-					vm->m, "virtio_mem: bbm_block_size is not a power of 2", 0,
-					0);
+				virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_BBM_NOT_POW2, 0);
 				vmem_warn(vm, "bbm_block_size is not a power of 2");
 			} else if (vm->p.bbm_block_size < vm->bb_size) {
-				memhp_trace_instant(
-					vm->m, "virtio_mem: bbm_block_size is too small", 0, 0);
+				virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_BBM_TOO_SMALL, 0);
 				vmem_warn(vm, "bbm_block_size is too small");
 			} else {
 				vm->bb_size = vm->p.bbm_block_size;
@@ -2101,7 +2126,7 @@ static int virtio_mem_create_resource(struct memhp_vmem_drv *vm)
 	int rc = memhp_request_mem_region(vm->m, vm->addr, vm->region_size, vm->name);
 
 	if (rc) {
-		memhp_trace_instant(vm->m, "virtio_mem: could not reserve device region", 0, rc);
+		virtio_mem_probe_problem(vm, MEMHP_VMEM_PROBE_REGION_BUSY, rc);
 		vmem_warn(vm, "could not reserve device region");
 		vmem_info(vm, "reloading the driver is not supported");
 		return -EBUSY;

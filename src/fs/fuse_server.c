@@ -56,6 +56,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,10 @@ struct open_file {
 	/* The file position the kernel sends with the next read, if nobody
 	 * seeks meanwhile (see "/dev/kmsg"). Under lock. */
 	uint64_t kmsg_pos;
-	struct fuse_pollhandle *ph;    /* a poller to wake, under lock */
+	/* A poller to wake. Not under lock: a read of this file holds lock
+	 * while it waits for a block's device lock, and the log's notifier,
+	 * which walks every open file, must not wait behind it. */
+	_Atomic(struct fuse_pollhandle *) ph;
 	uid_t uid;		       /* the opener's: what /proc/iomem shows */
 	bool positional;	       /* memhp_fs_pread(), no snapshot */
 	struct open_file *prev, *next; /* fuse_server.files */
@@ -858,11 +862,10 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	/* Keep the handle before looking: a record that comes after the look
 	 * finds it and wakes the poller. */
 	if (ph) {
-		pthread_mutex_lock(&of->lock);
-		if (of->ph)
-			fuse_pollhandle_destroy(of->ph);
-		of->ph = ph;
-		pthread_mutex_unlock(&of->lock);
+		struct fuse_pollhandle *old = atomic_exchange(&of->ph, ph);
+
+		if (old)
+			fuse_pollhandle_destroy(old);
 	}
 	fuse_reply_poll(req, memhp_kmsg_poll(of->kmsg));
 }
@@ -877,12 +880,8 @@ static void *kmsg_poll_notifier(void *arg)
 		seq = memhp_printk_next_seq(s->m);
 		pthread_mutex_lock(&s->files_lock);
 		for (struct open_file *of = s->files; of; of = of->next) {
-			struct fuse_pollhandle *ph;
+			struct fuse_pollhandle *ph = atomic_exchange(&of->ph, NULL);
 
-			pthread_mutex_lock(&of->lock);
-			ph = of->ph;
-			of->ph = NULL;
-			pthread_mutex_unlock(&of->lock);
 			if (ph) {
 				fuse_lowlevel_notify_poll(ph);
 				fuse_pollhandle_destroy(ph);

@@ -162,6 +162,9 @@ static inline void lockdep_on(void)
 /* The name a rank's locks go by in messages and docs. */
 const char *lock_rank_name(enum lock_rank rank);
 
+/* src/mm/spinlock.h: pcp->lock, checked as these are. */
+struct spinlock;
+
 struct mutex {
 	pthread_mutex_t m;
 #ifdef MEMHP_LOCKDEP
@@ -435,9 +438,10 @@ static inline int lockdep_pthread_rwlock_destroy(pthread_rwlock_t *l, const char
 	lockdep_check_held(&(l)->dep_map, (want), __FILE__, __LINE__, __func__)
 #else
 /* Still type-checked (a struct mutex or rw_semaphore), never evaluated. */
-#define lockdep_check_(l, want)                                                   \
-	((void)sizeof(_Generic((l), struct mutex * : 1, const struct mutex * : 1, \
-			       struct rw_semaphore * : 1, const struct rw_semaphore * : 1)))
+#define lockdep_check_(l, want)                                                            \
+	((void)sizeof(_Generic((l), struct mutex * : 1, const struct mutex * : 1,          \
+			       struct rw_semaphore * : 1, const struct rw_semaphore * : 1, \
+			       struct spinlock * : 1, const struct spinlock * : 1)))
 #endif
 #define lockdep_assert_held(l) lockdep_check_(l, LOCKDEP_HELD)
 #define lockdep_assert_held_write(l) lockdep_check_(l, LOCKDEP_HELD_WRITE)

@@ -178,10 +178,11 @@ void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int orde
  * free_pages_prepare(): a page must be clean when its last reference goes.
  * A typed, reserved or still-owned page is a "bad page": reported, its type
  * reset and the page leaked, as 6.1 does. An order-0 HWPoison page is never
- * freed: it stays out of the buddy with refcount 0. In a higher-order free
- * 6.1 checks PG_hwpoison on no page and clears it with the other
- * PAGE_FLAGS_CHECK_AT_PREP flags, so a poisoned page of a non-compound
- * allocation goes back to the buddy (num_poisoned_pages still counts it).
+ * freed: it stays out of the buddy with refcount 0. A higher-order free
+ * looks at PG_hwpoison on no page and clears the PAGE_FLAGS_CHECK_AT_PREP
+ * flags, which leave it out: a poisoned page of a non-compound allocation
+ * goes to the buddy still poisoned, and check_new_pages() keeps it from
+ * being handed out again.
  * Returns whether the chunk may go to the buddy.
  */
 static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page, unsigned int order)
@@ -215,7 +216,7 @@ static bool free_pages_prepare(struct memhp_machine *m, struct memhp_page *page,
 			bad = true;
 			continue;
 		}
-		atomic_store_explicit(&p->flags, 0, memory_order_relaxed);
+		atomic_store_explicit(&p->flags, flags & (1u << PG_hwpoison), memory_order_relaxed);
 		set_page_owner(p, 0, 0);
 	}
 	return !bad;
@@ -230,6 +231,52 @@ void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned in
 		free_unref_page(m, page_to_pfn_m(m, page), order);
 	else
 		free_one_page(m, page_to_pfn_m(m, page), order, false);
+}
+
+/*
+ * free_unref_page_list() for up to MIGRATE_BATCH order-0 pages whose last
+ * reference is gone (the bulk path of migration: its sources). Each is
+ * checked as free_the_page() checks it. Those of isolated pageblocks,
+ * which 6.1 frees one by one with free_one_page(), go to the buddy under
+ * one zone->lock per run of a zone: nobody can take a zone's lock between
+ * two of them and tell. The others go through free_unref_page() at once.
+ */
+void free_unref_page_list(struct memhp_machine *m, const unsigned long *pfns, unsigned int nr)
+{
+	unsigned long isolated[MIGRATE_BATCH];
+	unsigned int nr_isolated = 0;
+	struct zone *locked = NULL;
+
+	/* The checks first: a bad page is reported outside any zone lock. */
+	for (unsigned int i = 0; i < nr; i++) {
+		const unsigned long pfn = pfns[i];
+		int mt;
+
+		if (!free_pages_prepare(m, pfn_to_page(m, pfn), 0))
+			continue;
+		mt = get_pfnblock_migratetype(m, pfn);
+		if (mt == MIGRATE_ISOLATE && nr_isolated < MIGRATE_BATCH)
+			isolated[nr_isolated++] = pfn;
+		else
+			free_unref_page_commit_prepared(m, pfn, 0, mt);
+	}
+	for (unsigned int i = 0; i < nr_isolated; i++) {
+		const unsigned long pfn = isolated[i];
+		struct zone *zone = pfn_zone(m, pfn);
+
+		if (zone != locked) {
+			if (locked)
+				pthread_mutex_unlock(&locked->lock);
+			pthread_mutex_lock(&zone->lock);
+			locked = zone;
+		}
+		/* Read again under the lock, as free_one_page() does. */
+		__free_one_page(m, zone, pfn, 0, get_pfnblock_migratetype(m, pfn), false);
+	}
+	if (locked)
+		pthread_mutex_unlock(&locked->lock);
+	if (nr_isolated)
+		mod_vmstat(m, MEMHP_PGFREE, nr_isolated);
 }
 
 static bool range_misaligned(struct memhp_machine *m, const struct memhp_page *page,
@@ -336,11 +383,11 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 	bool bad = false;
 
 	/* One load and one store per page: refcount 0, no flags but
-	 * HWPoison, and nothing typed. A higher-order free clears HWPoison
-	 * too, as free_pages_prepare() does for any free of order > 0
-	 * (docs/semantics.md, Memory failure): only an order-0 page keeps
-	 * it, and stays out of the buddy below. */
-	const uint64_t keep = order ? 0 : (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
+	 * HWPoison, and nothing typed. A poisoned page of a higher-order
+	 * chunk goes to the buddy with the chunk, as in 6.1 (free_pages_prepare()
+	 * leaves PG_hwpoison alone); check_new_pages() keeps it from being
+	 * handed out. An order-0 one stays out of the buddy below. */
+	const uint64_t keep = (uint64_t)(1u << PG_hwpoison) << PAGE_RAW0_FLAGS_SHIFT;
 
 	for (unsigned long i = 0; i < (1UL << order); i++) {
 		struct memhp_page *p = page + i;
@@ -732,13 +779,54 @@ void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int
 				     order, pfn);
 }
 
+/*
+ * check_new_pages(): a poisoned page may sit in a free chunk (a higher-order
+ * free, or a memory failure that hit a page on its way to the buddy);
+ * 6.1's allocator is the gatekeeper, in rmqueue_buddy() and when it refills
+ * a per-cpu list. A block that holds one is not handed out and does not go
+ * back either: it stays off the free lists, refcount 0, and the allocation
+ * takes another. Linux says nothing; for an order above 0 the block's good
+ * pages are lost with it, and an offline of their memory block can then
+ * never finish, so memhp reports those (`hwpoison-leak`), as the cause of
+ * what follows. Caller holds zone->lock. Returns the first poisoned pfn of
+ * the block, or PFN_NIL if it may be handed out.
+ */
+unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsigned int order)
+{
+	const struct memhp_page *page = pfn_to_page(m, pfn);
+
+	for (unsigned long i = 0; i < (1UL << order); i++)
+		if (unlikely(PageHWPoison(&page[i])))
+			return pfn + i;
+	return PFN_NIL;
+}
+
+/* What check_new_pages() cost an allocation of @order > 0; called without
+ * zone->lock. */
+void report_hwpoison_leak(struct memhp_machine *m, unsigned long pfn, unsigned long poisoned,
+			  unsigned int order)
+{
+	memhp_report(m, pfn, "hwpoison-leak",
+		     "check_new_pages: order-%u allocation met poisoned page %#lx: the %lu pages "
+		     "at %#lx leave the buddy for good",
+		     order, poisoned, 1UL << order, pfn);
+}
+
+/* How many leaked blocks one allocation names; it leaks as many as it meets. */
+#define LEAKS_REPORTED 4
+
 static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned int order,
 			  memhp_gfp_t gfp)
 {
 	struct memhp_page *page = pfn_to_page(m, pfn);
 
+	/* Only a per-cpu list hands out a poisoned page (rmqueue_pcplist());
+	 * like 6.1's post_alloc_hook(), this leaves PG_hwpoison alone. */
 	for (unsigned long i = 0; i < (1UL << order); i++) {
-		atomic_store_explicit(&page[i].flags, 0, memory_order_relaxed);
+		uint16_t flags = atomic_load_explicit(&page[i].flags, memory_order_relaxed);
+
+		atomic_store_explicit(&page[i].flags, flags & (1u << PG_hwpoison),
+				      memory_order_relaxed);
 		set_page_owner(&page[i], 0, 0);
 	}
 	set_page_count(page, 1);
@@ -750,12 +838,15 @@ static void prep_new_page(struct memhp_machine *m, unsigned long pfn, unsigned i
 
 /*
  * rmqueue(): from this CPU's list for the orders it keeps, else (or when
- * the list is busy or the buddy had nothing for it) from the buddy.
+ * the list is busy or the buddy had nothing for it) from the buddy. A
+ * block check_new_pages() refuses stays off the lists, and the buddy is
+ * asked again (rmqueue_buddy()).
  */
 static unsigned long rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
 			     unsigned int alloc_flags)
 {
-	unsigned long pfn = PFN_NIL;
+	unsigned long pfn = PFN_NIL, leaked[LEAKS_REPORTED], poisoned[LEAKS_REPORTED];
+	int nr_leaked = 0;
 
 	/* A page from a per-cpu list may belong to a pageblock isolated
 	 * since it got there: 6.1's window between isolating and draining
@@ -765,10 +856,25 @@ static unsigned long rmqueue(struct memhp_machine *m, struct zone *zone, unsigne
 	if (pfn != PFN_NIL)
 		return pfn;
 	pthread_mutex_lock(&zone->lock);
-	pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+	for (;;) {
+		unsigned long bad;
+
+		pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+		if (pfn == PFN_NIL)
+			break;
+		bad = check_new_pages(m, pfn, order);
+		if (likely(bad == PFN_NIL))
+			break;
+		if (order && nr_leaked < LEAKS_REPORTED) {
+			leaked[nr_leaked] = pfn;
+			poisoned[nr_leaked++] = bad;
+		}
+	}
 	if (pfn != PFN_NIL)
 		check_not_isolated(m, pfn, order);
 	pthread_mutex_unlock(&zone->lock);
+	for (int i = 0; i < nr_leaked; i++)
+		report_hwpoison_leak(m, leaked[i], poisoned[i], order);
 	return pfn;
 }
 
@@ -959,8 +1065,9 @@ void __putback_isolated_page(struct memhp_machine *m, struct zone *zone, unsigne
  * Take the free chunks of an isolated range off the buddy; PageOffline and
  * HWPoison pages are skipped. Anything else is what the kernel BUG()s on;
  * here it is reported and skipped. The sections go offline first.
- * Returns the pages that were neither PageOffline nor HWPoison-skipped,
- * which is what 6.7+ subtracts from managed pages (the 2025 protocol).
+ * Returns the pages that were neither PageOffline nor HWPoison-skipped
+ * (a poisoned skippable page counts as PageOffline), which is what 6.7+
+ * subtracts from managed pages (the 2025 protocol).
  */
 unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long start,
 				       unsigned long end)
@@ -976,6 +1083,13 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 		const uint64_t w = page_raw0(page);
 
 		if (raw0_type(w) != PGTY_BUDDY && raw0_flag(w, PG_hwpoison)) {
+			/* A skippable page a memory failure poisoned is still
+			 * its driver's and was never managed: upstream tests
+			 * HWPoison first and takes it out of managed_pages a
+			 * second time (docs/semantics.md, Deviations). */
+			if (skippable && raw0_type(w) == PGTY_OFFLINE &&
+			    raw0_flag(w, PG_offline_skippable))
+				already_offline++;
 			pfn++;
 			continue;
 		}

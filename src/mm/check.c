@@ -38,6 +38,7 @@ void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, 
 {
 	struct violation_log *log = &m->violations;
 	char detail[MEMHP_VIOLATION_DETAIL];
+	struct memhp_ev_finding f;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -53,11 +54,12 @@ void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, 
 	}
 	log->total++;
 	pthread_mutex_unlock(&log->lock);
-	mhp_trace(m, MEMHP_TRACE_MESSAGE, rule, pfn == MEMHP_NO_PFN ? 0 : pfn, 0, 0, 0);
+	mhp_emit(m, MEMHP_EV_FINDING, finding, .rule = rule, .pfn = pfn, .detail = detail);
+	f = (struct memhp_ev_finding){ .rule = rule, .pfn = pfn, .detail = detail };
 	if (pfn == MEMHP_NO_PFN)
-		mhp_log(m, KERN_ERR, "memhp: %s: %s", rule, detail);
+		mhp_log_finding(m, &f, "memhp: %s: %s", rule, detail);
 	else
-		mhp_log(m, KERN_ERR, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
+		mhp_log_finding(m, &f, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
 }
 
 size_t memhp_violations(struct memhp_machine *m, struct memhp_check_report *r)
@@ -216,7 +218,7 @@ static void check_chunk_links(struct checker *c, struct zone *zone, unsigned lon
 }
 
 /* Are the tails of the free chunk at @head refcount 0 and untyped, and no
- * page of it PG_hwpoison? */
+ * page of it PG_hwpoison (legal, but counted page by page)? */
 static bool chunk_pages_clean(const struct memhp_page *head, unsigned int order)
 {
 	const uint64_t tail_bad = RAW0_REFCOUNT_MASK | RAW0_TYPE_MASK | RAW0_FLAG(PG_hwpoison);
@@ -262,13 +264,11 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 				break;
 			}
 		}
-		/* A poisoned page must never be handed out again. */
+		/* A poisoned page may sit in a free chunk, as in 6.1: the
+		 * allocator's check_new_pages() never hands it out. Counted. */
 		for (unsigned long p = pfn; p < end; p++)
-			if (PageHWPoison(pfn_to_page(m, p))) {
-				fail(c, p, "hwpoison",
-				     "a PG_hwpoison page is in a free order-%u chunk", order);
+			if (PageHWPoison(pfn_to_page(m, p)))
 				c->hwpoison++;
-			}
 	}
 	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages) {
 		if (pfn_zone(m, p) != zone)
@@ -639,9 +639,11 @@ static void check_pcp(struct checker *c)
 						     zone->name, cpu, order);
 						break;
 					}
+					/* A poisoned page may be here (a chunk freed
+					 * whole, as in 6.1): rmqueue_pcplist() names
+					 * it when it hands it out. */
 					for (unsigned long t = 0; t < (1UL << order); t++)
-						if (page_count(p + t) || page_type(p + t) ||
-						    PageHWPoison(p + t)) {
+						if (page_count(p + t) || page_type(p + t)) {
 							fail(c, pfn + t, "pcp-page",
 							     "page on a per-cpu list is not free "
 							     "(refcount %d, type %d)",
@@ -856,7 +858,7 @@ static void check_counters(struct checker *c)
 	 * Every page memory failure or soft offlining poisoned is counted, and
 	 * stops counting only when its memmap goes. The count may exceed the
 	 * poisoned pages in sight: 6.1 forgets PG_hwpoison without uncounting
-	 * it when a block is onlined again or a high-order free clears it.
+	 * it when a block is onlined again.
 	 */
 	if (c->hwpoison > (unsigned long)MAX(READ_ONCE(m->num_poisoned_pages), 0L))
 		fail(c, MEMHP_NO_PFN, "hwpoison",
@@ -960,7 +962,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 		c->nr_batched = lru_add_batched(m, c->batched);
 	/* The per-cpu lists come before the zone locks, as in a spill. */
 	for_each_zone(m, zone) for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-		pthread_mutex_lock(&zone->per_cpu_pageset[cpu].lock);
+		spin_lock(&zone->per_cpu_pageset[cpu].lock);
 	for_each_zone(m, zone) pthread_mutex_lock(&zone->lock);
 	check_memmap(c);
 	if (c->whole) {
@@ -977,7 +979,7 @@ static size_t check_locked(struct memhp_machine *m, struct memhp_check_report *r
 	check_blocks(c);
 	for_each_zone(m, zone) pthread_mutex_unlock(&zone->lock);
 	for_each_zone(m, zone) for (unsigned int cpu = m->nr_cpus; cpu-- > 0;)
-		pthread_mutex_unlock(&zone->per_cpu_pageset[cpu].lock);
+		spin_unlock(&zone->per_cpu_pageset[cpu].lock);
 	pthread_rwlock_unlock(&m->page_offline_rwsem);
 	pthread_rwlock_unlock(&m->mem_hotplug_lock);
 	pthread_mutex_unlock(&m->mf_mutex);

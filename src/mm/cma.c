@@ -185,7 +185,7 @@ long memhp_cma_alloc(struct memhp_machine *m, unsigned long count, unsigned int 
 
 	if (!cma->count || !count || count > cma->count || align_order > MEMHP_MAX_PHYS_SHIFT)
 		return -EINVAL;
-	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "cma_alloc", cma->base_pfn, count, 0, 0);
+	trace_op_begin(m, MEMHP_OP_CMA_ALLOC, cma->base_pfn, count, -1);
 	for (;;) {
 		unsigned long i, pfn;
 
@@ -206,7 +206,7 @@ long memhp_cma_alloc(struct memhp_machine *m, unsigned long count, unsigned int 
 		pfn = cma->base_pfn + i;
 		ret = alloc_contig_range(m, pfn, pfn + count, MIGRATE_CMA, MEMHP_GFP_KERNEL);
 		if (!ret) {
-			mhp_trace(m, MEMHP_TRACE_OP_END, "cma_alloc", pfn, count, 0, 0);
+			trace_op_end(m, MEMHP_OP_CMA_ALLOC, pfn, count, -1, 0, 0);
 			return (long)pfn;
 		}
 		pthread_mutex_lock(&cma->lock);
@@ -216,7 +216,7 @@ long memhp_cma_alloc(struct memhp_machine *m, unsigned long count, unsigned int 
 			break;
 		start = i + align;
 	}
-	mhp_trace(m, MEMHP_TRACE_OP_END, "cma_alloc", cma->base_pfn, count, 0, ret);
+	trace_op_end(m, MEMHP_OP_CMA_ALLOC, cma->base_pfn, count, -1, 0, ret);
 	return ret;
 }
 

@@ -15,6 +15,8 @@
 #include <memhp/memhp.h>
 #include <memhp/sysctl.h>
 
+#include "spinlock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -401,7 +403,7 @@ struct free_area {
 #define BOOT_PAGESET_BATCH 1
 
 struct per_cpu_pages {
-	struct mutex lock; /* pcp->lock: trylock where 6.1 trylocks */
+	spinlock_t lock;   /* pcp->lock, a spinlock as in 6.1: see spinlock.h */
 	_Atomic int count; /* pages on the lists, read racily by drains */
 	_Atomic int high, batch;
 	short free_factor; /* under lock */
@@ -655,9 +657,20 @@ void vm_sysctls_destroy(struct memhp_machine *m);
 
 /* ---- The machine ------------------------------------------------------------ */
 
-struct tracer {
-	_Atomic(memhp_trace_fn) fn;
-	_Atomic(void *) priv;
+/* A machine's subscribers to its events (events.c). */
+struct event_sub;
+struct mhp_events {
+	_Atomic uint64_t types; /* what any subscriber wants: emitters test it first */
+	struct event_sub *_Atomic head;
+	_Atomic unsigned long gen; /* subscriptions so far */
+	pthread_mutex_t lock;	   /* edits of the list */
+	/* The grace periods: emitters count themselves in readers[gp_idx & 1]. */
+	_Atomic unsigned long readers[2];
+	_Atomic unsigned int gp_idx;
+	pthread_mutex_t gp_lock; /* one grace period at a time */
+	pthread_mutex_t wait_lock;
+	pthread_cond_t drained;
+	_Atomic unsigned int waiting;
 };
 
 struct memhp_machine {
@@ -732,7 +745,7 @@ struct memhp_machine {
 	struct mutex online_page_callback_lock;
 	struct rw_semaphore page_offline_rwsem;
 	struct mutex resource_lock;
-	struct mutex misc_lock; /* owners, tracers, rng, faults */
+	struct mutex misc_lock; /* owners, rng, faults */
 
 	struct notifier_head memory_chain;
 	memhp_online_page_callback_t online_page_callback; /* NULL: generic */
@@ -772,8 +785,7 @@ struct memhp_machine {
 		void (*destroy)(void *data);
 	} attached[MEMHP_MAX_ATTACHMENTS]; /* under misc_lock */
 
-	struct tracer tracers[MEMHP_MAX_TRACERS];
-	_Atomic unsigned int nr_tracers;
+	struct mhp_events events;
 
 	uint64_t rng[4];
 	struct {
@@ -965,10 +977,10 @@ static inline bool migratetype_is_mergeable(int mt)
 	return mt < MIGRATE_PCPTYPES;
 }
 
-/* machine.c */
+/* physmem.c: the machine whose memmap holds @page. */
 struct memhp_machine *page_machine(const struct memhp_page *page);
-void mhp_trace(struct memhp_machine *m, enum memhp_trace_kind kind, const char *name,
-	       unsigned long start_pfn, unsigned long nr_pages, long arg, int ret);
+
+/* fault.c: is this call of fault point @fault one that fails? */
 bool mhp_should_fail(struct memhp_machine *m, enum memhp_fault fault);
 
 /*
@@ -984,6 +996,56 @@ static inline void mhp_sched_point(void)
 	if (__builtin_expect(hook != NULL, 0))
 		hook();
 }
+/* events.c: events and tracepoints (memhp/events.h). */
+void mhp_events_init(struct mhp_events *e);
+void mhp_events_destroy(struct mhp_events *e);
+/* Deliver @ev to its subscribers; callers test mhp_event_enabled() first. */
+void mhp_event_emit(struct memhp_machine *m, const struct memhp_event *ev);
+static inline bool mhp_event_enabled(struct memhp_machine *m, enum memhp_event_type type)
+{
+	return atomic_load_explicit(&m->events.types, memory_order_relaxed) & MEMHP_EVENT_BIT(type);
+}
+/*
+ * Emit an event of @ev_type with the payload .@member = { designated
+ * initializers }; with nobody subscribed to @ev_type, one relaxed load and
+ * the payload is never built:
+ *   mhp_emit(m, MEMHP_TP_DRAIN_ALL_PAGES, drain, .nr_pages = drained);
+ */
+#define mhp_emit(m, ev_type, member, ...)                                                         \
+	do {                                                                                      \
+		struct memhp_machine *m_ = (m);                                                   \
+		if (mhp_event_enabled(m_, (ev_type)))                                             \
+			mhp_event_emit(m_,                                                        \
+				       &(const struct memhp_event){ .type = (ev_type),            \
+								    .member = { __VA_ARGS__ } }); \
+	} while (0)
+/* The tracepoints of a hotplug operation and of its phases. */
+static inline void trace_op_begin(struct memhp_machine *m, enum memhp_op op, unsigned long pfn,
+				  unsigned long nr_pages, int zone)
+{
+	mhp_emit(m, MEMHP_TP_OP_BEGIN, op, .op = op, .start_pfn = pfn, .nr_pages = nr_pages,
+		 .zone = zone);
+}
+static inline void trace_op_end(struct memhp_machine *m, enum memhp_op op, unsigned long pfn,
+				unsigned long nr_pages, int zone, unsigned long rounds, int ret)
+{
+	mhp_emit(m, MEMHP_TP_OP_END, op, .op = op, .start_pfn = pfn, .nr_pages = nr_pages,
+		 .zone = zone, .rounds = rounds, .ret = ret);
+}
+static inline void trace_phase_begin(struct memhp_machine *m, enum memhp_phase phase,
+				     unsigned long pfn, unsigned long nr_pages)
+{
+	mhp_emit(m, MEMHP_TP_PHASE_BEGIN, phase, .phase = phase, .start_pfn = pfn,
+		 .nr_pages = nr_pages);
+}
+static inline void trace_phase_end(struct memhp_machine *m, enum memhp_phase phase,
+				   unsigned long pfn, unsigned long nr_pages,
+				   unsigned long pages_moved, int ret)
+{
+	mhp_emit(m, MEMHP_TP_PHASE_END, phase, .phase = phase, .start_pfn = pfn,
+		 .nr_pages = nr_pages, .pages_moved = pages_moved, .ret = ret);
+}
+
 /* __ratelimit() with DEFAULT_RATELIMIT_{INTERVAL,BURST}: true while fewer
  * than the burst were printed in the current interval. */
 bool mhp_ratelimit(struct memhp_machine *m);
@@ -1005,12 +1067,15 @@ void printk_destroy(struct memhp_machine *m);
 #define MHP_LOG_LINE_MAX 256
 /*
  * A line of the core, at the level 6.1 prints it with (pr_debug() lines at
- * KERN_DEBUG): into the ring, and to the tracers as a MEMHP_TRACE_MESSAGE.
+ * KERN_DEBUG): into the ring, and to subscribers as a MEMHP_TP_PRINTK.
  */
 void mhp_log(struct memhp_machine *m, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+/* The line of a finding, at KERN_ERR: its MEMHP_TP_PRINTK points at @finding. */
+void mhp_log_finding(struct memhp_machine *m, const struct memhp_ev_finding *finding,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* host_memory.c: the host memory a machine needs at creation (its bytes;
  * *@ram gets the boot RAM), and whether the host has it: 0 and the
@@ -1050,6 +1115,7 @@ void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const cha
 void __free_one_page(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
 		     unsigned int order, int migratetype, bool to_tail);
 void free_one_page(struct memhp_machine *m, unsigned long pfn, unsigned int order, bool to_tail);
+void free_unref_page_list(struct memhp_machine *m, const unsigned long *pfns, unsigned int nr);
 void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int order);
 void free_the_page(struct memhp_machine *m, struct memhp_page *page, unsigned int order);
 void del_page_from_free_list(struct memhp_machine *m, struct zone *zone, unsigned long pfn,
@@ -1082,6 +1148,11 @@ void buddy_init_zone(struct zone *zone);
 unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
 			unsigned int alloc_flags);
 void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+/* The allocator's gatekeeper against PG_hwpoison (buddy.c): the first
+ * poisoned pfn of a block taken off the free lists, or PFN_NIL. */
+unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsigned int order);
+void report_hwpoison_leak(struct memhp_machine *m, unsigned long pfn, unsigned long poisoned,
+			  unsigned int order);
 
 /* pcp.c */
 int pcp_init(struct memhp_machine *m);
@@ -1184,12 +1255,19 @@ int start_isolate_page_range(struct memhp_machine *m, unsigned long start, unsig
 			     int migratetype, int flags, memhp_gfp_t gfp);
 void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
 			     int migratetype);
+/* The same after alloc_contig_range() took [start, end): every page of it
+ * is the caller's, so the pageblocks wholly inside have nothing free to
+ * move back (the scans that would find that out are left out). */
+void undo_isolate_allocated_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+				  int migratetype);
 int test_pages_isolated(struct memhp_machine *m, unsigned long start, unsigned long end,
 			int isol_flags);
 
 /* migration.c */
 #define CONTIG_MIGRATE_TRIES 5
 /* Why pages move; only what changes how memhp migrates is told apart. */
+/* migrate_pages()'s bulk path moves up to this many base pages at a time. */
+#define MIGRATE_BATCH 32
 enum migrate_reason {
 	MR_CONTIG_RANGE,
 	MR_MEMORY_HOTPLUG,
@@ -1220,7 +1298,14 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 		  struct zone *zone, struct memory_group *group);
 void mem_hotplug_begin(struct memhp_machine *m);
 void mem_hotplug_done(struct memhp_machine *m);
+
+/* boot.c: check @cfg and derive its geometry, then whether the host has the
+ * memory it needs (*@budget: the descriptors' budget); the reason is in
+ * memhp_config_error(). Returns 0, -EINVAL or -ENOMEM. */
+int mhp_config_check(struct memhp_config *cfg, int64_t *budget);
 int add_boot_memory(struct memhp_machine *m);
+/* The boot log's memory lines, as 6.1 prints them. */
+void print_boot_memory(struct memhp_machine *m);
 
 /* memory_block.c */
 int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,

@@ -41,17 +41,20 @@ static unsigned long first_valid_pfn(struct memhp_machine *m, unsigned long pfn,
  * when offlining (6.1) or when skippable (2025).
  */
 static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long start,
-					 unsigned long end, int migratetype, int flags)
+					 unsigned long end, int migratetype, int flags,
+					 bool *maybe_free)
 {
 	const bool movable_zone = pfn_zone(m, start)->idx == ZONE_MOVABLE;
 	const bool skippable_rule = m->cfg.protocol == MEMHP_PROTOCOL_2025;
 
+	*maybe_free = true;
 	/* A CMA pageblock is isolated only by alloc_contig_range() on behalf
 	 * of CMA (cma_alloc()); to anyone else, offlining included, it is
 	 * unmovable as a whole. */
 	if (get_pfnblock_migratetype(m, start) == MIGRATE_CMA)
 		return migratetype == MIGRATE_CMA ? NO_PFN : start;
 
+	*maybe_free = false;
 	for (unsigned long pfn = start; pfn < end;) {
 		/* One load per page: this loop meets every page of a block. */
 		const struct memhp_page *page = pfn_to_page(m, pfn);
@@ -59,6 +62,10 @@ static unsigned long has_unmovable_pages(struct memhp_machine *m, unsigned long 
 		unsigned long head;
 		unsigned int order;
 
+		/* What move_freepages_block() would look at again: a free
+		 * chunk, a page on a per-cpu list or a free chunk's tail. */
+		if (raw0_type(w) == PGTY_BUDDY || !raw0_count(w))
+			*maybe_free = true;
 		if (raw0_type(w) == PGTY_BUDDY) {
 			/* Free chunks are never reserved: skip them whole. */
 			pfn += 1UL << raw0_order(w);
@@ -112,21 +119,32 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 				   int flags, unsigned long start, unsigned long end)
 {
 	struct zone *zone = pfn_zone(m, pfn);
-	unsigned long pb_end = ALIGN_DOWN(pfn, m->pageblock_nr_pages) + m->pageblock_nr_pages;
+	const unsigned long pb_start = ALIGN_DOWN(pfn, m->pageblock_nr_pages);
+	const unsigned long pb_end = pb_start + m->pageblock_nr_pages;
 	unsigned long unmovable;
+	bool maybe_free;
 
 	pthread_mutex_lock(&zone->lock);
 	if (is_migrate_isolate_pfn(m, pfn)) {
 		pthread_mutex_unlock(&zone->lock);
 		return -EBUSY;
 	}
-	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), migratetype, flags);
+	unmovable = has_unmovable_pages(m, MAX(pfn, start), MIN(pb_end, end), migratetype, flags,
+					&maybe_free);
 	if (unmovable == NO_PFN) {
-		move_freepages_block_isolate(m, zone, pfn, MIGRATE_ISOLATE);
+		/* A scan of the whole pageblock that met no free page spares
+		 * move_freepages_block() its own: under zone->lock none can
+		 * appear in between (a freed page only reaches the buddy under
+		 * it), so there is nothing to move. */
+		if (!maybe_free && MAX(pfn, start) == pb_start && MIN(pb_end, end) == pb_end)
+			set_pageblock_migratetype(m, pb_start, MIGRATE_ISOLATE);
+		else
+			move_freepages_block_isolate(m, zone, pfn, MIGRATE_ISOLATE);
 		zone->nr_isolate_pageblock++;
 		pthread_mutex_unlock(&zone->lock);
-		mhp_trace(m, MEMHP_TRACE_PAGEBLOCK_ISOLATED, "set_migratetype_isolate",
-			  ALIGN_DOWN(pfn, m->pageblock_nr_pages), m->pageblock_nr_pages, 0, 0);
+		mhp_emit(m, MEMHP_TP_PAGEBLOCK_ISOLATED, pageblock,
+			 .start_pfn = ALIGN_DOWN(pfn, m->pageblock_nr_pages),
+			 .nr_pages = m->pageblock_nr_pages);
 		return 0;
 	}
 	pthread_mutex_unlock(&zone->lock);
@@ -142,7 +160,14 @@ static int set_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, i
 	return -EBUSY;
 }
 
-static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, int migratetype)
+/*
+ * @allocated: every page of the pageblock is the caller's, with a
+ * reference (alloc_contig_range() that took the range): none is free, so
+ * there is nothing to move back and no chunk to merge, and the scan that
+ * would find that out is left out.
+ */
+static void __unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, int migratetype,
+					bool allocated)
 {
 	struct zone *zone = pfn_zone(m, pfn);
 	struct memhp_page *page = pfn_to_page(m, pfn);
@@ -152,6 +177,10 @@ static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn
 	pthread_mutex_lock(&zone->lock);
 	if (!is_migrate_isolate_pfn(m, pfn))
 		goto out;
+	if (allocated) {
+		set_pageblock_migratetype(m, pfn, migratetype);
+		goto unisolated;
+	}
 
 	/*
 	 * A free chunk of pageblock order or more could not merge with its
@@ -175,13 +204,20 @@ static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn
 		set_pageblock_migratetype(m, pfn, migratetype);
 		__putback_isolated_page(m, zone, pfn, order, migratetype);
 	}
+unisolated:
 	zone->nr_isolate_pageblock--;
 	pthread_mutex_unlock(&zone->lock);
-	mhp_trace(m, MEMHP_TRACE_PAGEBLOCK_UNISOLATED, "unset_migratetype_isolate",
-		  ALIGN_DOWN(pfn, m->pageblock_nr_pages), m->pageblock_nr_pages, migratetype, 0);
+	mhp_emit(m, MEMHP_TP_PAGEBLOCK_UNISOLATED, pageblock,
+		 .start_pfn = ALIGN_DOWN(pfn, m->pageblock_nr_pages),
+		 .nr_pages = m->pageblock_nr_pages, .migratetype = migratetype);
 	return;
 out:
 	pthread_mutex_unlock(&zone->lock);
+}
+
+static void unset_migratetype_isolate(struct memhp_machine *m, unsigned long pfn, int migratetype)
+{
+	__unset_migratetype_isolate(m, pfn, migratetype, false);
 }
 
 /*
@@ -241,8 +277,8 @@ int start_isolate_page_range(struct memhp_machine *m, unsigned long start, unsig
 	return 0;
 }
 
-void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
-			     int migratetype)
+static void __undo_isolate_page_range(struct memhp_machine *m, unsigned long start,
+				      unsigned long end, int migratetype, bool allocated)
 {
 	unsigned long isolate_start = ALIGN_DOWN(start, m->pageblock_nr_pages);
 	unsigned long isolate_end = ALIGN_UP(end, m->pageblock_nr_pages);
@@ -252,8 +288,25 @@ void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsig
 
 		if (valid == NO_PFN || !is_migrate_isolate_pfn(m, valid))
 			continue;
-		unset_migratetype_isolate(m, valid, migratetype);
+		/* Only a pageblock wholly inside the range is wholly the
+		 * caller's. */
+		__unset_migratetype_isolate(m, valid, migratetype,
+					    allocated && pfn >= start &&
+						    pfn + m->pageblock_nr_pages <= end &&
+						    valid == pfn);
 	}
+}
+
+void undo_isolate_page_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+			     int migratetype)
+{
+	__undo_isolate_page_range(m, start, end, migratetype, false);
+}
+
+void undo_isolate_allocated_range(struct memhp_machine *m, unsigned long start, unsigned long end,
+				  int migratetype)
+{
+	__undo_isolate_page_range(m, start, end, migratetype, true);
 }
 
 /*

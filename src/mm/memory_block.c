@@ -98,6 +98,16 @@ int memhp_memory_group_unregister(struct memhp_machine *m, int mgid)
 
 /* ---- Creating and removing blocks ------------------------------------------- */
 
+/* A block's event: the file tree sends its uevent on it. @zone: the one it
+ * went online to, or left; NULL when it comes or goes. */
+static void block_event(struct memhp_machine *m, struct memory_block *mem,
+			enum memhp_event_type type, struct zone *zone)
+{
+	mhp_emit(m, type, block, .id = mem->id, .start_pfn = block_start_pfn(m, mem),
+		 .nr_pages = m->pages_per_block, .zone = zone ? (int)zone->idx : -1,
+		 .nid = atomic_load(&mem->nid));
+}
+
 static int add_memory_block(struct memhp_machine *m, unsigned long id, int state,
 			    unsigned long nr_vmemmap_pages, struct memory_group *group, int nid,
 			    bool early)
@@ -123,8 +133,7 @@ static int add_memory_block(struct memhp_machine *m, unsigned long id, int state
 	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_release);
 	atomic_store_explicit(&mem->present, true, memory_order_release);
 	atomic_fetch_add(&m->nr_present_blocks, 1);
-	mhp_trace(m, MEMHP_TRACE_INSTANT, "memory_block_add", block_start_pfn(m, mem),
-		  m->pages_per_block, (long)id, 0);
+	block_event(m, mem, MEMHP_EV_BLOCK_ADD, NULL);
 	return 0;
 }
 
@@ -139,8 +148,7 @@ static void remove_memory_block(struct memhp_machine *m, struct memory_block *me
 	atomic_store_explicit(&mem->present, false, memory_order_release);
 	atomic_fetch_add_explicit(&mem->seq, 1, memory_order_release);
 	atomic_fetch_sub(&m->nr_present_blocks, 1);
-	mhp_trace(m, MEMHP_TRACE_INSTANT, "memory_block_remove", block_start_pfn(m, mem),
-		  m->pages_per_block, (long)mem->id, 0);
+	block_event(m, mem, MEMHP_EV_BLOCK_REMOVE, NULL);
 }
 
 /* Returns 0, or -EEXIST with nothing created. */
@@ -363,8 +371,7 @@ int device_online(struct memhp_machine *m, struct memory_block *mem)
 		ret = memory_subsys_online(m, mem);
 		if (!ret) {
 			atomic_store(&mem->dev_offline, false);
-			mhp_trace(m, MEMHP_TRACE_INSTANT, "uevent online", block_start_pfn(m, mem),
-				  m->pages_per_block, (long)mem->id, 0);
+			block_event(m, mem, MEMHP_EV_BLOCK_ONLINE, atomic_load(&mem->zone));
 		}
 	}
 	pthread_mutex_unlock(&mem->dev_lock);
@@ -374,16 +381,18 @@ int device_online(struct memhp_machine *m, struct memory_block *mem)
 
 int device_offline(struct memhp_machine *m, struct memory_block *mem)
 {
+	struct zone *zone;
 	int ret = 1;
 
 	lockdep_assert_held(&m->device_hotplug_lock);
 	pthread_mutex_lock(&mem->dev_lock);
 	if (!atomic_load(&mem->dev_offline)) {
+		/* The block leaves its zone: the event tells which it was. */
+		zone = atomic_load(&mem->zone);
 		ret = memory_subsys_offline(m, mem);
 		if (!ret) {
 			atomic_store(&mem->dev_offline, true);
-			mhp_trace(m, MEMHP_TRACE_INSTANT, "uevent offline", block_start_pfn(m, mem),
-				  m->pages_per_block, (long)mem->id, 0);
+			block_event(m, mem, MEMHP_EV_BLOCK_OFFLINE, zone);
 		}
 	}
 	pthread_mutex_unlock(&mem->dev_lock);

@@ -131,12 +131,11 @@ static int __get_hwpoison_page(struct memhp_machine *m, struct memhp_page *page,
 }
 
 /*
- * get_any_page() as get_hwpoison_page() calls it (zone_pcp_disable() has
- * nothing to disable here). Returns 1 (an LRU or movable page, referenced),
- * 0 (a free buddy page), -EBUSY (it kept being allocated under us), -EIO
- * (a page memory failure cannot handle: "unhandlable page").
+ * get_any_page(). Returns 1 (an LRU or movable page, referenced), 0 (a
+ * free buddy page), -EBUSY (it kept being allocated under us), -EIO (a
+ * page memory failure cannot handle: "unhandlable page").
  */
-static int get_hwpoison_page(struct memhp_machine *m, struct memhp_page *page, bool soft)
+static int get_any_page(struct memhp_machine *m, struct memhp_page *page, bool soft)
 {
 	unsigned long pfn = page_to_pfn_m(m, page);
 	int ret, pass = 0;
@@ -174,6 +173,26 @@ try_again:
 	}
 	if (ret == -EIO)
 		mhp_log(m, KERN_ERR, "Memory failure: %#lx: unhandlable page.", pfn);
+	return ret;
+}
+
+/*
+ * get_hwpoison_page(): get_any_page() with the zone's per-cpu lists
+ * drained and kept empty (zone_pcp_disable()), so that a free page on a
+ * CPU's list is back in the buddy, where it is seen as free and taken off.
+ * Without it, a memory failure on such a page found it neither free nor
+ * anyone's ("unknown page"), and left it poisoned on the list, to be
+ * handed out. Returns what get_any_page() does. Caller holds
+ * get_online_mems(): the zone stays.
+ */
+static int get_hwpoison_page(struct memhp_machine *m, struct memhp_page *page, bool soft)
+{
+	struct zone *zone = pfn_zone(m, page_to_pfn_m(m, page));
+	int ret;
+
+	zone_pcp_disable(m, zone);
+	ret = get_any_page(m, page, soft);
+	zone_pcp_enable(m, zone);
 	return ret;
 }
 
@@ -306,9 +325,9 @@ int memhp_soft_offline_page(struct memhp_machine *m, unsigned long pfn)
 	int ret;
 
 	memhp_note_pfn_walker(m);
-	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "soft_offline_page", pfn, 1, 0, 0);
+	trace_op_begin(m, MEMHP_OP_SOFT_OFFLINE_PAGE, pfn, 1, -1);
 	ret = soft_offline_page(m, pfn);
-	mhp_trace(m, MEMHP_TRACE_OP_END, "soft_offline_page", pfn, 1, 0, ret);
+	trace_op_end(m, MEMHP_OP_SOFT_OFFLINE_PAGE, pfn, 1, -1, 0, ret);
 	return ret;
 }
 
@@ -531,9 +550,9 @@ int memhp_memory_failure(struct memhp_machine *m, unsigned long pfn)
 
 	/* It writes PG_hwpoison into a page that is not its own. */
 	memhp_note_pfn_walker(m);
-	mhp_trace(m, MEMHP_TRACE_OP_BEGIN, "memory_failure", pfn, 1, 0, 0);
+	trace_op_begin(m, MEMHP_OP_MEMORY_FAILURE, pfn, 1, -1);
 	ret = memory_failure(m, pfn);
-	mhp_trace(m, MEMHP_TRACE_OP_END, "memory_failure", pfn, 1, 0, ret);
+	trace_op_end(m, MEMHP_OP_MEMORY_FAILURE, pfn, 1, -1, 0, ret);
 	return ret;
 }
 

@@ -162,14 +162,14 @@ int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_me
 
 	check_event_order(m, action, arg);
 
-	mhp_trace(m, MEMHP_TRACE_NOTIFY_BEGIN, memhp_memory_event_name(action), arg->start_pfn,
-		  arg->nr_pages, 0, 0);
+	mhp_emit(m, MEMHP_TP_NOTIFY_BEGIN, notify, .action = action, .start_pfn = arg->start_pfn,
+		 .nr_pages = arg->nr_pages);
 	/* An injected veto of GOING_* comes from the first notifier: no other
 	 * one sees the event; any other event still reaches every notifier. */
 	if (injected && (action == MEMHP_MEM_GOING_ONLINE || action == MEMHP_MEM_GOING_OFFLINE)) {
 		ret = memhp_notifier_from_errno(injected);
-		mhp_trace(m, MEMHP_TRACE_NOTIFY, memhp_memory_event_name(action), arg->start_pfn,
-			  arg->nr_pages, 0, injected);
+		mhp_emit(m, MEMHP_TP_NOTIFY_END, notify, .action = action,
+			 .start_pfn = arg->start_pfn, .nr_pages = arg->nr_pages, .ret = injected);
 		return ret;
 	}
 	pthread_rwlock_rdlock(&m->memory_chain.rwsem);
@@ -181,8 +181,8 @@ int memory_notify(struct memhp_machine *m, unsigned long action, struct memhp_me
 	pthread_rwlock_unlock(&m->memory_chain.rwsem);
 	if (injected)
 		ret = memhp_notifier_from_errno(injected);
-	mhp_trace(m, MEMHP_TRACE_NOTIFY, memhp_memory_event_name(action), arg->start_pfn,
-		  arg->nr_pages, 0, memhp_notifier_to_errno(ret));
+	mhp_emit(m, MEMHP_TP_NOTIFY_END, notify, .action = action, .start_pfn = arg->start_pfn,
+		 .nr_pages = arg->nr_pages, .ret = memhp_notifier_to_errno(ret));
 	return ret;
 }
 

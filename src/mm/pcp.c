@@ -16,7 +16,7 @@
  * CPUs: each thread runs on one simulated CPU, the next one round robin
  * when it first allocates or frees, or the one memhp_set_current_cpu()
  * pins it to; the machine's nr_cpus folds it onto its own CPUs. Several
- * threads on one CPU are fine: the list's lock is a mutex taken with
+ * threads on one CPU are fine: the list's lock (spinlock.h) is taken with
  * trylock where 6.1 takes pcp->lock with pcp_spin_trylock(), so a thread
  * that finds it held goes to the buddy, as an interrupted CPU does.
  *
@@ -212,20 +212,31 @@ static void free_pcppages_bulk(struct memhp_machine *m, struct zone *zone, int c
 /*
  * rmqueue_bulk(): take @count chunks of @order off the buddy under one
  * zone->lock and put them at the tail of @list. NR_FREE_PAGES falls with
- * them (the free lists keep it). Returns how many it took.
+ * them (the free lists keep it). A chunk that holds a poisoned page is
+ * left off both (check_pcp_refill(), as 6.1 without CONFIG_DEBUG_VM).
+ * Returns how many it put on @list.
  */
 static int rmqueue_bulk(struct memhp_machine *m, struct zone *zone, unsigned int order, int count,
 			struct free_list *list, int mt, unsigned int alloc_flags)
 {
-	unsigned long isolated = PFN_NIL;
-	int i;
+	unsigned long isolated = PFN_NIL, leaked = PFN_NIL, poisoned = PFN_NIL;
+	int i, added = 0;
 
 	pthread_mutex_lock(&zone->lock);
 	for (i = 0; i < count; i++) {
-		unsigned long pfn = __rmqueue(m, zone, order, mt, alloc_flags);
+		unsigned long pfn = __rmqueue(m, zone, order, mt, alloc_flags), bad;
 
 		if (pfn == PFN_NIL)
 			break;
+		bad = check_new_pages(m, pfn, order);
+		if (unlikely(bad != PFN_NIL)) {
+			if (order && leaked == PFN_NIL) {
+				leaked = pfn;
+				poisoned = bad;
+			}
+			continue;
+		}
+		added++;
 		/* The buddy never hands out an isolated pageblock's pages. */
 		if (isolated == PFN_NIL && is_migrate_isolate_pfn(m, pfn))
 			isolated = pfn;
@@ -237,7 +248,9 @@ static int rmqueue_bulk(struct memhp_machine *m, struct zone *zone, unsigned int
 	pthread_mutex_unlock(&zone->lock);
 	if (isolated != PFN_NIL)
 		check_not_isolated(m, isolated, order);
-	return i;
+	if (leaked != PFN_NIL)
+		report_hwpoison_leak(m, leaked, poisoned, order);
+	return added;
 }
 
 /* ---- Allocation and freeing ----------------------------------------------- */
@@ -255,7 +268,7 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	struct free_list *list;
 	unsigned long pfn;
 
-	if (pthread_mutex_trylock(&pcp->lock))
+	if (!spin_trylock(&pcp->lock))
 		return PFN_NIL;
 	/* An allocation halves the batch a run of frees grew (nr_pcp_free()). */
 	pcp->free_factor >>= 1;
@@ -269,7 +282,7 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 		alloced = rmqueue_bulk(m, zone, order, batch, list, mt, alloc_flags);
 		ADD_ONCE(pcp->count, alloced << order);
 		if (list->head == PFN_NIL) {
-			pthread_mutex_unlock(&pcp->lock);
+			spin_unlock(&pcp->lock);
 			return PFN_NIL;
 		}
 	}
@@ -287,7 +300,20 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	 */
 	if (!READ_ONCE(pcp->high))
 		check_not_isolated(m, pfn, order);
-	pthread_mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
+	/*
+	 * A chunk freed whole with a poisoned page in it (a memory failure on
+	 * the tail of a high-order allocation) came onto the list flag and
+	 * all. 6.1 without CONFIG_DEBUG_VM checks a list's pages only when it
+	 * refills it (check_new_pcp() runs with debug_pagealloc alone), so it
+	 * hands the page out again, PG_hwpoison kept. So does memhp, and says
+	 * so: the new owner may touch memory known to be bad.
+	 */
+	if (unlikely(check_new_pages(m, pfn, order) != PFN_NIL))
+		memhp_report(m, check_new_pages(m, pfn, order), "hwpoison-reuse",
+			     "rmqueue_pcplist: an order-%u allocation at %#lx hands out a "
+			     "poisoned page from a per-cpu list",
+			     order, pfn);
 	return pfn;
 }
 
@@ -363,12 +389,12 @@ void free_unref_page_commit_prepared(struct memhp_machine *m, unsigned long pfn,
 		pcpmt = MIGRATE_MOVABLE;
 	}
 	pcp = this_cpu_pcp(m, zone);
-	if (pthread_mutex_trylock(&pcp->lock)) {
+	if (!spin_trylock(&pcp->lock)) {
 		free_one_page(m, pfn, order, false);
 		return;
 	}
 	free_unref_page_commit(m, zone, pcp, pfn, mt, pcpmt, order);
-	pthread_mutex_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 }
 
 /*
@@ -392,7 +418,7 @@ static unsigned long drain_pages_zone(struct memhp_machine *m, unsigned int cpu,
 	int count;
 
 	do {
-		pthread_mutex_lock(&pcp->lock);
+		spin_lock(&pcp->lock);
 		count = READ_ONCE(pcp->count);
 		if (count) {
 			int to_drain = MIN(count, READ_ONCE(pcp->batch) << PCP_BATCH_SCALE_MAX);
@@ -401,7 +427,7 @@ static unsigned long drain_pages_zone(struct memhp_machine *m, unsigned int cpu,
 			count -= to_drain;
 			drained += (unsigned long)to_drain;
 		}
-		pthread_mutex_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 	} while (count);
 	return drained;
 }
@@ -435,7 +461,7 @@ static void __drain_all_pages(struct memhp_machine *m, struct zone *zone, bool f
 	}
 	pthread_mutex_unlock(&m->pcpu_drain_mutex);
 	if (drained)
-		mhp_trace(m, MEMHP_TRACE_INSTANT, "drain_all_pages", 0, 0, (long)drained, 0);
+		mhp_emit(m, MEMHP_TP_DRAIN_ALL_PAGES, drain, .nr_pages = drained);
 }
 
 void drain_all_pages(struct memhp_machine *m, struct zone *zone)
@@ -528,9 +554,9 @@ void setup_zone_pageset(struct memhp_machine *m, struct zone *zone)
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-		pthread_mutex_lock(&pcp->lock);
+		spin_lock(&pcp->lock);
 		pcp->free_factor = 0;
-		pthread_mutex_unlock(&pcp->lock);
+		spin_unlock(&pcp->lock);
 	}
 	__zone_set_pageset_high_and_batch(m, zone, BOOT_PAGESET_HIGH, BOOT_PAGESET_BATCH);
 	zone_set_pageset_high_and_batch(m, zone, 0);
@@ -581,7 +607,7 @@ int pcp_init(struct memhp_machine *m)
 		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 			struct per_cpu_pages *pcp = &zone->per_cpu_pageset[cpu];
 
-			mutex_init(&pcp->lock, LOCK_RANK_PCP);
+			spin_lock_init(&pcp->lock, LOCK_RANK_PCP);
 			for (int i = 0; i < NR_PCP_LISTS; i++)
 				pcp->lists[i].head = pcp->lists[i].tail = PFN_NIL;
 			pcp->high = BOOT_PAGESET_HIGH;
@@ -599,8 +625,6 @@ void pcp_destroy(struct memhp_machine *m)
 	{
 		if (!zone->per_cpu_pageset)
 			continue;
-		for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
-			pthread_mutex_destroy(&zone->per_cpu_pageset[cpu].lock);
 		free(zone->per_cpu_pageset);
 		zone->per_cpu_pageset = NULL;
 	}

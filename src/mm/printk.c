@@ -214,7 +214,10 @@ int memhp_dev_printk(struct memhp_machine *m, int level, const char *driver, con
 	return (int)len;
 }
 
-void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
+static void vlog(struct memhp_machine *m, int level, const struct memhp_ev_finding *finding,
+		 const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void vlog(struct memhp_machine *m, int level, const struct memhp_ev_finding *finding,
+		 const char *fmt, va_list ap)
 {
 	char text[MEMHP_LOG_LINE_MAX];
 	int n = vsnprintf(text, sizeof(text), fmt, ap);
@@ -223,13 +226,18 @@ void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
 	if (len && text[len - 1] == '\n')
 		len--;
 	log_store(m, MEMHP_LOG_KERN, level, NULL, NULL, text, len);
-	if (!atomic_load_explicit(&m->nr_tracers, memory_order_relaxed))
+	if (!mhp_event_enabled(m, MEMHP_TP_PRINTK))
 		return;
 	/* Timelines see the line as they always have: as formatted, cut at
 	 * MHP_LOG_LINE_MAX. */
 	if (raw >= MHP_LOG_LINE_MAX)
 		text[MHP_LOG_LINE_MAX - 1] = '\0';
-	mhp_trace(m, MEMHP_TRACE_MESSAGE, text, 0, 0, 0, 0);
+	mhp_emit(m, MEMHP_TP_PRINTK, printk, .level = level, .text = text, .finding = finding);
+}
+
+void mhp_vlog(struct memhp_machine *m, int level, const char *fmt, va_list ap)
+{
+	vlog(m, level, NULL, fmt, ap);
 }
 
 void mhp_log(struct memhp_machine *m, int level, const char *fmt, ...)
@@ -237,7 +245,17 @@ void mhp_log(struct memhp_machine *m, int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	mhp_vlog(m, level, fmt, ap);
+	vlog(m, level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void mhp_log_finding(struct memhp_machine *m, const struct memhp_ev_finding *finding,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(m, KERN_ERR, finding, fmt, ap);
 	va_end(ap);
 }
 

@@ -38,11 +38,11 @@ static int inject_call(struct memhp_notifier_block *nb, unsigned long action, vo
 	else if (action == MEMHP_MEM_GOING_OFFLINE)
 		err = atomic_load(&fs->inject.going_offline);
 	if (err)
-		memhp_trace_instant(fs->m,
-				    action == MEMHP_MEM_GOING_ONLINE
-					    ? "notifier-error-inject MEM_GOING_ONLINE"
-					    : "notifier-error-inject MEM_GOING_OFFLINE",
-				    arg->start_pfn, err);
+		memhp_event_emit(fs->m, &(const struct memhp_event){
+						.type = MEMHP_EV_NOTIFIER_ERROR_INJECTED,
+						.inject = { .action = action,
+							    .start_pfn = arg->start_pfn,
+							    .err = err } });
 	return memhp_notifier_from_errno(err);
 }
 

@@ -147,7 +147,7 @@ void err_inject_exit(struct memhp_fs *fs);
 struct memhp_fs {
 	struct memhp_machine *m;
 	struct err_inject inject;
-	bool tracing; /* fs_tracer() installed */
+	bool subscribed; /* fs_block_event() sends the blocks' uevents */
 
 	/* Writers that found the device hotplug lock taken wait here until a
 	 * store has run (or a restart interval passed: somebody other than

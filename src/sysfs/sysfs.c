@@ -308,7 +308,10 @@ ssize_t fs_synth_uevent(struct memhp_fs *fs, const char *devpath, const char *su
 		if (err)
 			ret = err;
 		else /* the core traces its own events; a synthetic one is news */
-			memhp_trace_instant(fs->m, devpath, 0, (long)action);
+			memhp_event_emit(fs->m, &(const struct memhp_event){
+							.type = MEMHP_EV_UEVENT_WRITTEN,
+							.uevent = { .devpath = devpath,
+								    .action = (int)action } });
 	}
 out:
 	free(args);

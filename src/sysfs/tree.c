@@ -1595,35 +1595,38 @@ void buf_puts(struct fs_buf *b, const char *s)
 /* ---- Lifetime --------------------------------------------------------------------- */
 
 /* Device state kept by the tree dies with its memory block. */
-/* The core's instants that are uevents of a memory block device. */
-static const struct {
-	const char *instant;
-	enum memhp_kobject_action action;
-} block_uevents[] = {
-	{ "memory_block_add", MEMHP_KOBJ_ADD },
-	{ "memory_block_remove", MEMHP_KOBJ_REMOVE },
-	{ "uevent online", MEMHP_KOBJ_ONLINE },
-	{ "uevent offline", MEMHP_KOBJ_OFFLINE },
-};
+/* The core's block events are the uevents of the memory block devices. */
+#define FS_BLOCK_EVENTS                                                                 \
+	(MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_ADD) | MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_REMOVE) | \
+	 MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_ONLINE) | MEMHP_EVENT_BIT(MEMHP_EV_BLOCK_OFFLINE))
 
-static void fs_tracer(struct memhp_machine *m, const struct memhp_trace_event *ev, void *priv)
+static void fs_block_event(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
 {
 	struct memhp_fs *fs = priv;
 	char devpath[FS_DEVPATH_MAX];
+	enum memhp_kobject_action action;
 
 	(void)m;
-	if (ev->kind != MEMHP_TRACE_INSTANT)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(block_uevents); i++) {
-		if (strcmp(ev->name, block_uevents[i].instant))
-			continue;
-		if (block_uevents[i].action == MEMHP_KOBJ_REMOVE)
-			pm_forget_block(fs, (unsigned long)ev->arg);
-		snprintf(devpath, sizeof(devpath), "/devices/system/memory/memory%ld", ev->arg);
-		/* An event that does not fit is lost, as the kernel loses it. */
-		(void)fs_uevent(fs, block_uevents[i].action, devpath, "memory", NULL);
+	switch (ev->type) {
+	case MEMHP_EV_BLOCK_ADD:
+		action = MEMHP_KOBJ_ADD;
+		break;
+	case MEMHP_EV_BLOCK_REMOVE:
+		action = MEMHP_KOBJ_REMOVE;
+		pm_forget_block(fs, ev->block.id);
+		break;
+	case MEMHP_EV_BLOCK_ONLINE:
+		action = MEMHP_KOBJ_ONLINE;
+		break;
+	case MEMHP_EV_BLOCK_OFFLINE:
+		action = MEMHP_KOBJ_OFFLINE;
+		break;
+	default:
 		return;
 	}
+	snprintf(devpath, sizeof(devpath), "/devices/system/memory/memory%lu", ev->block.id);
+	/* An event that does not fit is lost, as the kernel loses it. */
+	(void)fs_uevent(fs, action, devpath, "memory", NULL);
 }
 
 int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
@@ -1643,12 +1646,12 @@ int memhp_fs_create(struct memhp_machine *m, struct memhp_fs **out)
 	pthread_mutex_init(&fs->pm_lock, NULL);
 	fs_mm_knobs_init(fs);
 	pthread_mutex_init(&fs->uevent_lock, NULL);
-	ret = memhp_add_tracer(m, fs_tracer, fs);
+	ret = memhp_event_subscribe(m, FS_BLOCK_EVENTS, fs_block_event, fs);
 	if (ret) {
 		memhp_fs_destroy(fs);
-		return -ENOMEM;
+		return ret;
 	}
-	fs->tracing = true;
+	fs->subscribed = true;
 	ret = err_inject_init(fs);
 	if (ret) {
 		memhp_fs_destroy(fs);
@@ -1668,8 +1671,8 @@ void memhp_fs_destroy(struct memhp_fs *fs)
 	if (!fs)
 		return;
 	err_inject_exit(fs);
-	if (fs->tracing)
-		memhp_remove_tracer(fs->m, fs_tracer, fs);
+	if (fs->subscribed)
+		memhp_event_unsubscribe(fs->m, fs_block_event, fs);
 	pthread_mutex_destroy(&fs->uevent_lock);
 	pthread_mutex_destroy(&fs->pm_lock);
 	fs_mm_knobs_destroy(fs);
