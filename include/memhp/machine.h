@@ -132,7 +132,12 @@ struct memhp_config {
 	unsigned int pageblock_order; /* default 9 (2 MiB) */
 	/* The largest buddy order, default 10; clamped to fit a section. */
 	unsigned int max_order;
-	uint64_t phys_size; /* address space [0, phys_size) */
+	/* Address space [0, phys_size), default 1 TiB: reserved, not
+	 * touched. A ThreadSanitizer build of the program has less free
+	 * address space than that at times (its shadow takes most of it),
+	 * and memhp_machine_create() then fails with -ENOMEM: ask for what
+	 * the machine will use. */
+	uint64_t phys_size;
 
 	/* Boot memory: present and online when the machine is created. */
 	struct memhp_range boot[MEMHP_MAX_BOOT_RANGES];
