@@ -1,7 +1,7 @@
 -- Two NUMA nodes, a virtio-mem device on each: where allocations go when a
 -- node is full, and where offlining moves what it must move.
 --
--- Each node has 512 MiB of boot RAM and a CPU; the nodes are 20 apart
+-- Each node has 128 MiB of boot RAM and a CPU; the nodes are 20 apart
 -- (QEMU's default; -numa dist sets others). QEMU tells each virtio-mem
 -- driver its node (VIRTIO_MEM_F_ACPI_PXM), and the driver adds its memory
 -- there as a dynamic memory group; onlined movable, it is the node's
@@ -24,17 +24,19 @@
 --
 --   memhp run scenarios/numa.lua --svg numa.svg
 
-local m = memhp.machine{ram = "1G", phys_size = "16G", nr_cpus = 2,
+-- Small blocks keep it quick: the sweep runs it some twenty times.
+local m = memhp.machine{ram = "256M", phys_size = "16G", nr_cpus = 2,
+	section_size = "32M", block_size = "32M",
 	auto_online_blocks = "online_movable",
-	numa = {{mem = "512M", cpus = {0}}, {mem = "512M", cpus = {1}}}}
+	numa = {{mem = "128M", cpus = {0}}, {mem = "128M", cpus = {1}}}}
 local NODES = "/sys/devices/system/node"
 local vm0 = m:virtio_mem{id = "vm0", addr = "4G", size = "1G", node_id = 0}
 local vm1 = m:virtio_mem{id = "vm1", addr = "5G", size = "1G", node_id = 1}
 local drv0, drv1 = vm0:probe(), vm1:probe()
 
 -- ---- Each device's memory is its node's ------------------------------------------------
-expect_ok(vm0:set_requested_size("256M"))
-expect_ok(vm1:set_requested_size("256M"))
+expect_ok(vm0:set_requested_size("64M"))
+expect_ok(vm1:set_requested_size("64M"))
 local first0, first1 = m:block_id("4G"), m:block_id("5G")
 expect_eq(m:block(first0).nid, 0, "vm0's first block is on node 0")
 expect_eq(m:block(first1).nid, 1, "vm1's first block is on node 1")
@@ -107,4 +109,4 @@ m:trace_instant(string.format("alloc_contig_range moved %d pages, %d stayed on n
 	d:nr_migrated() - moved, stayed))
 local lost = d:verify()
 expect_eq(lost, 0, "no data lost on the way")
-expect_eq(drv1:info().plugged_size, memhp.size("256M"), "vm1 is untouched")
+expect_eq(drv1:info().plugged_size, memhp.size("64M"), "vm1 is untouched")
