@@ -186,6 +186,50 @@ static void zonelist_orders_the_other_nodes_by_distance(void)
 }
 
 /*
+ * slit_valid(): a table with a remote distance of 10 (QEMU takes
+ * "-numa dist,src=0,dst=1,val=10") is set aside whole, and the nodes keep
+ * the default distances; a sane table orders the zonelists.
+ */
+static void set_distances(struct memhp_config *cfg, unsigned int remote)
+{
+	for (int from = 0; from < 4; from++)
+		for (int to = 0; to < 4; to++)
+			cfg->nodes[from].distance[to] =
+				from == to ? MEMHP_LOCAL_DISTANCE
+				: (from == 2 && to == 0) || (from == 0 && to == 2) ? 15
+										   : remote;
+}
+
+static void a_slit_linux_finds_invalid_is_not_used(void)
+{
+	static const char line[] = "ACPI: SLIT table looks invalid. Not used.";
+	struct memhp_config cfg;
+	struct memhp_machine *bad, *good;
+	struct memhp_printk_record r;
+	struct memhp_node_info ni;
+
+	config(&cfg, 4);
+	set_distances(&cfg, MEMHP_LOCAL_DISTANCE);
+	bad = tm_create(&cfg);
+	ASSERT_TRUE(bad);
+	set_distances(&cfg, 30);
+	good = tm_create(&cfg);
+	ASSERT_TRUE(good);
+
+	ASSERT_TRUE(printk_find(bad, line, &r) >= 0);
+	ASSERT_EQ(memhp_node_distance(bad, 2, 0), MEMHP_REMOTE_DISTANCE);
+	ASSERT_EQ(memhp_node_distance(bad, 0, 1), MEMHP_REMOTE_DISTANCE);
+	/* Without a table node 2 tries node 3 first (above it, no penalty). */
+	ASSERT_OK(memhp_node_info(bad, 2, &ni));
+	ASSERT_EQ(ni.node_order[1], 3);
+
+	ASSERT_TRUE(printk_find(good, line, &r) < 0);
+	ASSERT_EQ(memhp_node_distance(good, 2, 0), 15);
+	ASSERT_OK(memhp_node_info(good, 2, &ni));
+	ASSERT_EQ(ni.node_order[1], 0);
+}
+
+/*
  * Allocate order-0 pages preferring @nid until one comes from another
  * node; returns how many came from @nid before that, the foreign node in
  * *@other. Everything is freed again.
@@ -498,7 +542,7 @@ static void offlining_migrates_to_another_node_first(void)
 RUN_TESTS(T(config_refuses_nodes_whose_memory_is_not_the_boot_ram),
 	  T(config_refuses_a_node_boundary_inside_a_memory_block),
 	  T(config_refuses_a_cpu_on_two_nodes), T(boot_ram_goes_to_the_nodes_in_address_order),
-	  T(zonelist_orders_the_other_nodes_by_distance),
+	  T(zonelist_orders_the_other_nodes_by_distance), T(a_slit_linux_finds_invalid_is_not_used),
 	  T(gfp_kernel_falls_back_to_the_nearest_node_when_its_own_is_full),
 	  T(an_allocation_without_a_node_prefers_the_node_of_its_cpu),
 	  T(gfp_movable_uses_the_local_movable_zone_before_a_remote_one),

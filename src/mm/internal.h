@@ -1306,6 +1306,7 @@ int mhp_config_check(struct memhp_config *cfg, int64_t *budget);
 int add_boot_memory(struct memhp_machine *m);
 /* The boot log's memory lines, as 6.1 prints them. */
 void print_boot_memory(struct memhp_machine *m);
+void acpi_numa_slit_init(struct memhp_machine *m);
 
 /* memory_block.c */
 int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,
