@@ -105,9 +105,9 @@ def node_of(label):
     return int(m.group(1)) if m else None
 check(numa and all(node_of(l) is not None for l, _ in numa),
       'with two nodes every row label ends with its node (%d rows)' % len(numa))
-check(any(l.startswith('memory40 ') and node_of(l) == 1 for l, _ in numa) and
+check(any(l.startswith('memory160 ') and node_of(l) == 1 for l, _ in numa) and
       any(l.startswith('memory0 ') and node_of(l) == 0 for l, _ in numa),
-      "... vm1's memory40 is node1's, memory0 node0's")
+      "... vm1's memory160 is node1's, memory0 node0's")
 check(not any(re.match(r'memory[0-3]-[4-9]', l) for l, _ in numa),
       '... a row never takes blocks of two nodes')
 check(all(', node %d' % node_of(l) in t for l, t in numa),
