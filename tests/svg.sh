@@ -99,15 +99,17 @@ def check(ok, name):
     print('%s - %s' % ('ok' if ok else 'not ok', name))
 
 numa = rows(sys.argv[1])
-# Node 1's boot RAM is blocks 4-7 (512 MiB each node); vm1 is at 5 GiB (memory40).
+# numa.lua: 128 MiB of boot RAM per node in 32 MiB blocks (node 1's are
+# 4-7); vm1 is at 5 GiB, block 5 GiB / 32 MiB = 160.
 def node_of(label):
     m = re.search(r' node([0-9])$', label.split('(')[0].rstrip())
     return int(m.group(1)) if m else None
 check(numa and all(node_of(l) is not None for l, _ in numa),
       'with two nodes every row label ends with its node (%d rows)' % len(numa))
-check(any(l.startswith('memory40 ') and node_of(l) == 1 for l, _ in numa) and
+check(any(l.startswith('memory160 ') and node_of(l) == 1 for l, _ in numa) and
+      any(l.startswith('memory4 ') and node_of(l) == 1 for l, _ in numa) and
       any(l.startswith('memory0 ') and node_of(l) == 0 for l, _ in numa),
-      "... vm1's memory40 is node1's, memory0 node0's")
+      "... vm1's memory160 and boot memory4 are node1's, memory0 node0's")
 check(not any(re.match(r'memory[0-3]-[4-9]', l) for l, _ in numa),
       '... a row never takes blocks of two nodes')
 check(all(', node %d' % node_of(l) in t for l, t in numa),
