@@ -3,8 +3,8 @@
  * src/cli/run.h - `memhp run`: a Lua scenario against one or more machines.
  *
  * run.c parses the command line, owns the Lua state and the timeline, and
- * decides the exit status; lua_api.c is the Lua side of the C API; svg.c
- * draws a machine's memory map.
+ * decides the exit status; lua_api.c and the files lua_core.h lists are the
+ * Lua side of the C API; svg.c draws a machine's memory map.
  */
 #ifndef MEMHP_CLI_RUN_H
 #define MEMHP_CLI_RUN_H
