@@ -403,6 +403,7 @@ static const luaL_Reg machine_methods[] = {
 	{ "report", lcheck_report },
 	{ "svg", lmachine_svg },
 	{ "random", lmachine_random },
+	{ "host_resident", lmachine_host_resident },
 	{ "virtio_mem", lvmem_create },
 	{ "balloon", lballoon_create },
 	{ "guest", lguest_create },
@@ -426,6 +427,7 @@ static const luaL_Reg machine_methods[] = {
 
 static const luaL_Reg memhp_functions[] = {
 	{ "machine", lmachine_new },
+	{ "boot_ranges", lmachine_boot_ranges },
 	{ "generic_online_page", lpage_generic_online_page },
 	{ "adjust_managed_page_count", lpage_adjust_managed_page_count },
 	{ "free_pages", lpage_free_pages },

@@ -95,6 +95,8 @@ int lmachine_protocol(lua_State *L);
 int lmachine_zone(lua_State *L);
 int lmachine_zones(lua_State *L);
 int lmachine_meminfo(lua_State *L);
+int lmachine_host_resident(lua_State *L);
+int lmachine_boot_ranges(lua_State *L); /* memhp.boot_ranges(ram) */
 int lmachine_svg(lua_State *L);
 int lmachine_random(lua_State *L);
 int lmachine_math_random(lua_State *L);

@@ -406,6 +406,36 @@ int lmachine_meminfo(lua_State *L)
 	return 1;
 }
 
+/* Host memory of [addr, addr + size) that is resident: what removing memory
+ * gave back shows here, not in the guest's counters. In pages. */
+int lmachine_host_resident(lua_State *L)
+{
+	struct lmachine *lm = lapi_check_machine(L, 1);
+	uint64_t start = lapi_check_size(L, 2, "host_resident: start");
+	uint64_t size = lapi_check_size(L, 3, "host_resident: size");
+
+	lua_pushinteger(L, (lua_Integer)memhp_host_resident(lm->m, start, size));
+	return 1;
+}
+
+/* memhp.boot_ranges(ram): where a machine of that much RAM has its boot
+ * memory when its table does not say ({start, size} each), as x86 lays it
+ * out around the PCI hole: a scenario places device memory after it. */
+int lmachine_boot_ranges(lua_State *L)
+{
+	struct memhp_config cfg;
+
+	memhp_config_init(&cfg, lapi_check_size(L, 1, "memhp.boot_ranges"));
+	lua_createtable(L, (int)cfg.nr_boot, 0);
+	for (unsigned int i = 0; i < cfg.nr_boot; i++) {
+		lua_createtable(L, 0, 2);
+		lapi_set_int(L, "start", (lua_Integer)cfg.boot[i].start);
+		lapi_set_int(L, "size", (lua_Integer)cfg.boot[i].size);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
 /* ---- Its picture and its random numbers ------------------------------------------------------ */
 
 int lmachine_svg(lua_State *L)

@@ -141,6 +141,27 @@ static int d_pfn(lua_State *L)
 	return 1;
 }
 
+/* Pages of the data in [start, start + size): where a workload's memory
+ * ended up, in one call rather than a Lua loop over every slot. */
+static int d_nr_pages_in(lua_State *L)
+{
+	struct lwork *w = check_work(L, 1, DATA_MT);
+	uint64_t start = lapi_check_size(L, 2, "data:nr_pages_in: start");
+	uint64_t size = lapi_check_size(L, 3, "data:nr_pages_in: size");
+	const unsigned long first = (unsigned long)(start >> MEMHP_PAGE_SHIFT);
+	const unsigned long end = (unsigned long)((start + size) >> MEMHP_PAGE_SHIFT);
+	const unsigned long slots = memhp_data_nr_slots(w->data);
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < slots; i++) {
+		unsigned long pfn = memhp_data_pfn(w->data, i);
+
+		n += pfn != MEMHP_NO_PFN && pfn >= first && pfn < end;
+	}
+	lua_pushinteger(L, (lua_Integer)n);
+	return 1;
+}
+
 static int d_refuse_migration(lua_State *L)
 {
 	struct lwork *w = check_work(L, 1, DATA_MT);
@@ -300,6 +321,7 @@ static const luaL_Reg data_methods[] = {
 	{ "nr_migrated", d_nr_migrated },
 	{ "nr_slots", d_nr_slots },
 	{ "pfn", d_pfn },
+	{ "nr_pages_in", d_nr_pages_in },
 	{ "refuse_migration", d_refuse_migration },
 	{ "verify", d_verify },
 	{ "destroy", w_destroy },
