@@ -254,6 +254,8 @@ void lapi_call_beginf(lua_State *L, struct lmachine *lm, const char *fmt, ...)
 		luaL_error(L,
 			   "inside m:page_offline_begin() only pages may be touched: an operation "
 			   "could wait for the lock the script holds (m:page_offline_end() first)");
+	if (lm->run->summary)
+		return;
 	lapi_where(L, w, sizeof(w));
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
@@ -282,7 +284,8 @@ void lapi_call_end_ret(lua_State *L, struct lmachine *lm, long ret)
 	run_errno_str(ret, res);
 	if (ret == 1)
 		snprintf(res, sizeof(res), "1 (already in that state)");
-	tl_call_end(lm->run->tl, lm->index, res);
+	if (!lm->run->summary)
+		tl_call_end(lm->run->tl, lm->index, res);
 	raise_deferred(L);
 }
 
@@ -294,7 +297,8 @@ void lapi_call_endf(lua_State *L, struct lmachine *lm, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(res, sizeof(res), fmt, ap);
 	va_end(ap);
-	tl_call_end(lm->run->tl, lm->index, res);
+	if (!lm->run->summary)
+		tl_call_end(lm->run->tl, lm->index, res);
 	raise_deferred(L);
 }
 

@@ -261,7 +261,7 @@ int lmachine_new(lua_State *L)
 	}
 	lm->run = r;
 	lm->m = m;
-	lm->index = r->nr_machines + 1;
+	lm->index = r->index_base + r->nr_machines + 1;
 	lm->online_page_fn = LUA_NOREF;
 	for (int i = 0; i < LAPI_MAX_TRACE_HOOKS; i++)
 		lm->trace_fns[i] = LUA_NOREF;
@@ -278,7 +278,8 @@ int lmachine_new(lua_State *L)
 		 lm->index, run_fmt_size(boot, a), run_fmt_size(cfg.block_size, b),
 		 run_fmt_size(cfg.phys_size, c), lmachine_protocol_name(cfg.protocol), cfg.seed,
 		 cfg.check_after_ops ? ", checker after every operation" : "");
-	tl_note(r->tl, lm->index, "machine", note);
+	if (!r->summary)
+		tl_note(r->tl, lm->index, "machine", note);
 
 	box = lua_newuserdatauv(L, sizeof(*box), 0);
 	*box = lm;

@@ -69,6 +69,11 @@ struct run {
 
 	/* Set by lapi_end(): calls on machines are refused from then on. */
 	bool ended;
+	/* memhp demo: the timeline shows the scenario's own steps and notes,
+	 * not each call it makes (each protocol is a run of its own, in one
+	 * timeline: its machines' trace processes start after @index_base). */
+	bool summary;
+	int index_base;
 	/* Errors Lua could only warn about (in a __gc finalizer): each fails
 	 * the run as an error of the script does. */
 	unsigned long script_errors;
