@@ -658,7 +658,8 @@ static int h_check(lua_State *L)
 {
 	struct demo_run *dr = host(L);
 
-	lapi_check_machine(L, 1);
+	if (lapi_lm_machine(lapi_check_machine(L, 1)) != dr->m)
+		return luaL_error(L, "demo.check: the report is of the scenario's first machine");
 	if (!dr->check)
 		dr->check = calloc(1, sizeof(*dr->check));
 	if (dr->check)
@@ -685,12 +686,11 @@ static void host_machine_created(struct memhp_machine *m, void *priv)
 
 	if (dr->m)
 		return;
-	if (memhp_event_subscribe(m, DEMO_EVENTS, demo_event, dr)) {
-		fprintf(stderr, "memhp demo: cannot trace the machine\n");
-		return;
-	}
+	/* Set before the first event can come: demo_event() reads both. */
 	dr->m = m;
 	dr->block_size = memhp_block_size(m);
+	if (memhp_event_subscribe(m, DEMO_EVENTS, demo_event, dr))
+		fprintf(stderr, "memhp demo: cannot trace the machine: its steps go uncounted\n");
 }
 
 static int get_int(lua_State *L, int t, const char *k, lua_Integer *v)
