@@ -42,9 +42,10 @@ extern const char demo_lua[];
 /* The summary shows the demo's steps and what they say, not the hundreds
  * of operations inside them (those go to --trace). */
 #define DEMO_SUMMARY_DEPTH 1
-/* Distinct finding rules counted per run, rows in a block table. */
+/* Distinct finding rules counted per run. */
 #define DEMO_MAX_RULES 16
-#define DEMO_MAX_ROWS 24
+/* Nesting of the tables a run's results may have (the report's rows). */
+#define DEMO_RESULT_DEPTH 8
 /* Text of one table cell, one summary line, one finding sample. */
 #define DEMO_CELL 160
 #define DEMO_LINE 256
@@ -143,13 +144,6 @@ struct demo_step {
 	long interrupted_blocks[DEMO_MAX_NAMED];
 };
 
-/* A row of the block table: consecutive blocks that look alike. */
-struct demo_row {
-	unsigned long first, last;
-	uint64_t start;
-	char state[16], zone[24], driver[48];
-};
-
 struct demo_run {
 	struct demo_args *args;
 	enum memhp_protocol protocol;
@@ -161,7 +155,7 @@ struct demo_run {
 	struct memhp_task *task;
 
 	struct memhp_machine *m; /* the scenario's, once it made it */
-	uint64_t block_size;	 /* memory blocks, for the table after teardown */
+	lua_State *report;	 /* where its results go (demo.runs[pid]) */
 
 	/* Counted by the trace hook: the current step (this thread only) and
 	 * the findings of the whole run (any thread, under @lock). */
@@ -177,18 +171,10 @@ struct demo_run {
 	unsigned long off_start, off_end;
 	bool signalled;
 
-	/* Results. */
-	struct memhp_meminfo mi_before, mi_after;
-	uint64_t plug, plugged_before, plugged_after, requested;
-	uint64_t rss_before, rss_after;
-	unsigned long online_before, online_after;
-	unsigned long migrated, verified, lost;
-	struct memhp_walker_stats walk;
+	/* Results: the scenario's go to @report whole; these the host needs. */
+	unsigned long verified, lost;
 	struct memhp_check_report *check;
-	size_t check_nr, drv_check_nr;
-	struct demo_row rows[DEMO_MAX_ROWS];
-	int nr_rows;
-	unsigned long rows_left_out;
+	size_t check_nr;
 	double seconds;
 	bool ok;	/* it got through the unplug: there is something to report */
 	bool cut_short; /* a ^C came before the unplug */
@@ -268,42 +254,18 @@ static void guard(struct demo_run *dr, const char *rule, unsigned long pfn)
 	pthread_mutex_unlock(&dr->guard_lock);
 }
 
-/* What each kind of finding means, in one line; @detail tells apart two
- * meanings of one rule. The enum names the rows, in order. */
-enum demo_meaning {
-	MEANING_FAKE_OFFLINE_REFERENCED,
-	MEANING_PUT_AFTER_REMOVAL,
-	MEANING_RACE_2019,
-	MEANING_ISOLATED_BUG,
-	MEANING_ISOLATED_WARN,
-	MEANING_LEAKED_SUB_BLOCK,
-	DEMO_NR_MEANINGS
-};
-
+/* The kinds of finding the report tells apart (demo.lua says what each
+ * means); @detail tells apart two kinds of one rule. */
 static const struct {
-	const char *rule, *detail, *meaning;
+	const char *rule, *detail, *kind;
 } meanings[] = {
-	{ "fake-offline-referenced", NULL,
-	  "the driver's put in MEM_GOING_OFFLINE did not reach 0: a walker held a reference "
-	  "(6.1's WARN)" },
-	{ "bad-page", "underflow",
-	  "a walker's put_page() came after its memory was removed: the memmap was gone "
-	  "(memhp zeroes it; Linux frees it)" },
-	{ "bad-page", NULL,
-	  "the 2019 race: a walker's put_page() freed a PageOffline page the driver had let "
-	  "go of: Bad page state, the page leaks" },
-	{ "offline-isolated-pages", "BUG",
-	  "a page freed under the driver was neither free nor PageOffline as its section went "
-	  "offline: 6.1 would BUG() there" },
-	{ "offline-isolated-pages", NULL,
-	  "a skippable PageOffline page still had a walker's reference as its section went "
-	  "offline: the proposal's WARN, offlining goes on" },
-	{ "virtio-mem-check", NULL,
-	  "an unplugged sub-block of an online block has a page that is not fake-offline any "
-	  "more: the leaked page" },
+	{ "fake-offline-referenced", NULL, "fake-offline-referenced" },
+	{ "bad-page", "underflow", "put-after-removal" },
+	{ "bad-page", NULL, "race-2019" },
+	{ "offline-isolated-pages", "BUG", "isolated-bug" },
+	{ "offline-isolated-pages", NULL, "isolated-warn" },
+	{ "virtio-mem-check", NULL, "leaked-sub-block" },
 };
-_Static_assert(sizeof(meanings) / sizeof(meanings[0]) == DEMO_NR_MEANINGS,
-	       "a meaning for every enum demo_meaning");
 
 static int meaning_of(const char *rule, const char *line)
 {
@@ -481,34 +443,6 @@ static void end(struct demo_run *dr, const char *fmt, ...)
 	tl_call_end(dr->tl, dr->pid, res);
 }
 
-/* ---- The block table -------------------------------------------------------------------- */
-
-static void print_rows(struct demo_run *dr)
-{
-	const uint64_t bs = dr->block_size;
-	char ids[DEMO_CELL], sz[RUN_SIZE_STR];
-
-	printf("\n%s: memory blocks at the end (lsmem), the device's blocks with the driver's "
-	       "state:\n",
-	       protocol_title(dr->protocol));
-	printf("  %-37s %9s  %-8s %-15s %-9s %s\n", "RANGE", "SIZE", "STATE", "ZONES", "BLOCK",
-	       "VIRTIO-MEM");
-	for (int i = 0; i < dr->nr_rows; i++) {
-		const struct demo_row *r = &dr->rows[i];
-		const uint64_t size = (uint64_t)(r->last - r->first + 1) * bs;
-
-		if (r->first == r->last)
-			snprintf(ids, sizeof(ids), "%lu", r->first);
-		else
-			snprintf(ids, sizeof(ids), "%lu-%lu", r->first, r->last);
-		printf("  0x%016" PRIx64 "-0x%016" PRIx64 " %9s  %-8s %-15s %-9s %s\n", r->start,
-		       r->start + size - 1, run_fmt_size(size, sz), r->state, r->zone, ids,
-		       r->driver);
-	}
-	if (dr->rows_left_out)
-		printf("  ... and %lu more blocks\n", dr->rows_left_out);
-}
-
 /* ---- The scenario's host ------------------------------------------------------------------ */
 
 /* The run the scenario is in: one at a time, on this thread. */
@@ -548,7 +482,6 @@ static int h_begin(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	addr = (uint64_t)field_int(L, 1, "addr");
 	size = (uint64_t)field_int(L, 1, "region");
-	dr->plug = (uint64_t)field_int(L, 1, "plug");
 	if (!a->described) {
 		a->described = true;
 		printf("A %s x86_64 guest (QEMU q35) with a virtio-mem device (QEMU): %s region "
@@ -557,7 +490,7 @@ static int h_begin(lua_State *L)
 		       run_fmt_size(size, region), run_fmt_range(addr, size, range));
 		printf("Plug %s, fill memory, unplug down to %s while %d PFN walkers take "
 		       "speculative\nreferences: %s.\n",
-		       run_fmt_size(dr->plug, plug),
+		       run_fmt_size((uint64_t)field_int(L, 1, "plug"), plug),
 		       run_fmt_size((uint64_t)field_int(L, 1, "unplug_to"), to),
 		       (int)field_int(L, 1, "walkers"),
 		       a->common.protocol < 0 ? "under Linux 6.1 and under the 2025 proposal"
@@ -686,104 +619,94 @@ static void host_machine_created(struct memhp_machine *m, void *priv)
 
 	if (dr->m)
 		return;
-	/* Set before the first event can come: demo_event() reads both. */
+	/* Set before the first event can come: demo_event() reads it. */
 	dr->m = m;
-	dr->block_size = memhp_block_size(m);
 	if (memhp_event_subscribe(m, DEMO_EVENTS, demo_event, dr))
 		fprintf(stderr, "memhp demo: cannot trace the machine: its steps go uncounted\n");
 }
 
-static int get_int(lua_State *L, int t, const char *k, lua_Integer *v)
+/*
+ * Copy the value at @idx of @from onto @to's stack: a run's results outlive
+ * its Lua state in the report's. Tables are copied whole, to a depth (the
+ * scenario's are trees); what cannot cross (a function, an object) is nil.
+ */
+static void copy_value(lua_State *from, int idx, lua_State *to, int depth)
 {
-	int ok;
+	size_t len;
+	const char *s;
 
-	lua_getfield(L, t, k);
-	*v = lua_tointegerx(L, -1, &ok);
-	lua_pop(L, 1);
-	return ok ? 0 : -1;
+	idx = lua_absindex(from, idx);
+	luaL_checkstack(to, 3, "demo: copying the results");
+	switch (lua_type(from, idx)) {
+	case LUA_TBOOLEAN:
+		lua_pushboolean(to, lua_toboolean(from, idx));
+		break;
+	case LUA_TNUMBER:
+		if (lua_isinteger(from, idx))
+			lua_pushinteger(to, lua_tointeger(from, idx));
+		else
+			lua_pushnumber(to, lua_tonumber(from, idx));
+		break;
+	case LUA_TSTRING:
+		s = lua_tolstring(from, idx, &len);
+		lua_pushlstring(to, s, len);
+		break;
+	case LUA_TTABLE:
+		if (depth == DEMO_RESULT_DEPTH) {
+			lua_pushnil(to);
+			break;
+		}
+		lua_newtable(to);
+		luaL_checkstack(from, 2, "demo: copying the results");
+		lua_pushnil(from);
+		while (lua_next(from, idx)) {
+			copy_value(from, -2, to, depth + 1);
+			copy_value(from, -1, to, depth + 1);
+			if (lua_isnil(to, -2))
+				lua_pop(to, 2);
+			else
+				lua_rawset(to, -3);
+			lua_pop(from, 1);
+		}
+		break;
+	default:
+		lua_pushnil(to);
+		break;
+	}
 }
 
-#define GET(t, k, dst)                         \
-	do {                                   \
-		lua_Integer v_;                \
-		if (get_int(L, (t), (k), &v_)) \
-			bad = k;               \
-		(dst) = (__typeof__(dst))v_;   \
-	} while (0)
-
-/* What the scenario returned: the results the report shows. */
+/* What the scenario returned: into the report's demo.runs, and what the
+ * host itself needs of it. */
 static int take_results(lua_State *L, struct demo_run *dr)
 {
-	const char *bad = NULL;
-	int t = lua_gettop(L);
+	lua_Integer v;
+	int ok;
 
-	if (!lua_istable(L, t))
+	if (!lua_istable(L, -1))
 		return -1;
-	lua_getfield(L, t, "cut_short");
+	lua_getfield(L, -1, "cut_short");
 	dr->cut_short = lua_toboolean(L, -1);
-	lua_getfield(L, t, "ok");
+	lua_getfield(L, -2, "ok");
 	dr->ok = lua_toboolean(L, -1);
 	lua_pop(L, 2);
 	if (!dr->ok)
 		return 0;
-	GET(t, "plugged_before", dr->plugged_before);
-	GET(t, "plugged_after", dr->plugged_after);
-	GET(t, "requested", dr->requested);
-	GET(t, "rss_before", dr->rss_before);
-	GET(t, "rss_after", dr->rss_after);
-	GET(t, "online_before", dr->online_before);
-	GET(t, "online_after", dr->online_after);
-	GET(t, "migrated", dr->migrated);
-	GET(t, "verified", dr->verified);
-	GET(t, "lost", dr->lost);
-	GET(t, "drv_check_nr", dr->drv_check_nr);
-	lua_getfield(L, t, "mi_before");
-	lua_getfield(L, t, "mi_after");
-	lua_getfield(L, t, "walk");
-	if (!lua_istable(L, -3) || !lua_istable(L, -2) || !lua_istable(L, -1))
+	lua_getfield(L, -1, "verified");
+	v = lua_tointegerx(L, -1, &ok);
+	dr->verified = (unsigned long)v;
+	lua_getfield(L, -2, "lost");
+	v = lua_tointegerx(L, -1, ok ? &ok : NULL);
+	dr->lost = (unsigned long)v;
+	lua_pop(L, 2);
+	if (!ok)
 		return -1;
-	GET(t + 1, "total_pages", dr->mi_before.total_pages);
-	GET(t + 1, "free_pages", dr->mi_before.free_pages);
-	GET(t + 2, "total_pages", dr->mi_after.total_pages);
-	GET(t + 2, "free_pages", dr->mi_after.free_pages);
-	GET(t + 3, "refs", dr->walk.refs);
-	GET(t + 3, "offline_refs", dr->walk.offline_refs);
-	lua_settop(L, t);
-	lua_getfield(L, t, "rows");
-	for (lua_Integer i = 1; lua_istable(L, t + 1) && lua_rawgeti(L, t + 1, i) == LUA_TTABLE;
-	     i++) {
-		struct demo_row *r = &dr->rows[dr->nr_rows];
-
-		if (dr->nr_rows == DEMO_MAX_ROWS) {
-			lua_Integer first, last;
-
-			GET(t + 2, "first", first);
-			GET(t + 2, "last", last);
-			dr->rows_left_out += (unsigned long)(last - first + 1);
-			lua_pop(L, 1);
-			continue;
-		}
-		GET(t + 2, "first", r->first);
-		GET(t + 2, "last", r->last);
-		GET(t + 2, "start", r->start);
-		lua_getfield(L, t + 2, "state");
-		lua_getfield(L, t + 2, "zone");
-		lua_getfield(L, t + 2, "driver");
-		snprintf(r->state, sizeof(r->state), "%s", luaL_optstring(L, -3, "?"));
-		snprintf(r->zone, sizeof(r->zone), "%s", luaL_optstring(L, -2, "?"));
-		snprintf(r->driver, sizeof(r->driver), "%s", luaL_optstring(L, -1, ""));
-		lua_pop(L, 4);
-		dr->nr_rows++;
-	}
-	lua_settop(L, t);
-	if (bad) {
-		fprintf(stderr, "memhp demo: the scenario's results have no %s\n", bad);
-		return -1;
-	}
+	lua_getglobal(dr->report, "demo");
+	lua_getfield(dr->report, -1, "runs");
+	copy_value(L, -1, dr->report, 0);
+	lua_rawseti(dr->report, -2, dr->pid);
+	lua_pop(dr->report, 2);
 	return 0;
 }
-
-#undef GET
 
 static int traceback(lua_State *L)
 {
@@ -859,292 +782,125 @@ static int run_scenario(struct demo_run *dr)
 	return rc;
 }
 
+/* ---- The report ---------------------------------------------------------------------------- */
+
+/* What only the host saw of a run, into its results in the report's
+ * demo.runs: the protocol, the findings, the checker's report, the time. */
+static void add_host_results(const struct demo_run *dr)
+{
+	lua_State *L = dr->report;
+
+	lua_getglobal(L, "demo");
+	lua_getfield(L, -1, "runs");
+	if (lua_rawgeti(L, -1, dr->pid) != LUA_TTABLE) {
+		lua_pop(L, 3);
+		return;
+	}
+	lapi_set_str(L, "title", protocol_title(dr->protocol));
+	lapi_set_str(L, "protocol", protocol_label(dr->protocol));
+	lua_pushnumber(L, dr->seconds);
+	lua_setfield(L, -2, "seconds");
+	lapi_set_int(L, "nr_findings", (lua_Integer)dr->nr_findings);
+	lua_createtable(L, dr->nr_rules, 0);
+	for (int i = 0; i < dr->nr_rules; i++) {
+		const struct demo_rule *f = &dr->rules[i];
+
+		lua_createtable(L, 0, 4);
+		lapi_set_str(L, "rule", f->rule);
+		if (f->meaning >= 0)
+			lapi_set_str(L, "kind", meanings[f->meaning].kind);
+		lapi_set_int(L, "n", (lua_Integer)f->n);
+		lapi_set_str(L, "sample", f->sample);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "rules");
+	if (dr->check) {
+		const size_t shown = dr->check->shown < MEMHP_CHECK_MAX_REPORTED
+					     ? dr->check->shown
+					     : MEMHP_CHECK_MAX_REPORTED;
+
+		lua_createtable(L, 0, 2);
+		lapi_set_int(L, "nr", (lua_Integer)dr->check_nr);
+		lua_createtable(L, (int)shown, 0);
+		for (size_t i = 0; i < shown; i++) {
+			lua_createtable(L, 0, 2);
+			lapi_set_str(L, "rule", dr->check->v[i].rule);
+			lapi_set_str(L, "detail", dr->check->v[i].detail);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		lua_setfield(L, -2, "list");
+		lua_setfield(L, -2, "check");
+	}
+	lua_pop(L, 3);
+}
+
+/* The Lua state the report runs in: it collects each run's results first. */
+static int report_open(struct run *r, struct timeline *tl, uint64_t seed)
+{
+	r->script = "demo.lua";
+	r->seed = seed;
+	r->protocol = RUN_PROTOCOL_SCRIPT;
+	r->thread = pthread_self();
+	r->task = memhp_current_task();
+	r->tl = tl;
+	r->summary = true;
+	r->L = luaL_newstate();
+	if (!r->L)
+		return -ENOMEM;
+	luaL_openlibs(r->L);
+	lapi_open(r);
+	lua_createtable(r->L, 0, 1);
+	lua_newtable(r->L);
+	lua_setfield(r->L, -2, "runs");
+	lua_setglobal(r->L, "demo");
+	return 0;
+}
+
+static void report_close(struct run *r)
+{
+	lapi_end(r);
+	lua_close(r->L);
+	lapi_teardown(r);
+}
+
+/* The scenario once more, with demo.runs the results of the runs that got
+ * through, in order: it prints the report. */
+static int report(struct run *r, struct demo_run **runs, int n)
+{
+	lua_State *L = r->L;
+	int rc = 0;
+
+	lua_getglobal(L, "demo");
+	lua_getfield(L, -1, "runs");
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_rawgeti(L, -2, runs[i]->pid);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -3, "runs");
+	lua_pop(L, 2);
+	lua_pushcfunction(L, traceback);
+	if (luaL_loadbufferx(L, demo_lua, strlen(demo_lua), "@demo.lua", "t") ||
+	    lua_pcall(L, 0, 0, -2)) {
+		fprintf(stderr, "memhp demo: %s\n", lua_tostring(L, -1));
+		rc = -EINVAL;
+	}
+	lua_settop(L, 0);
+	fflush(stdout);
+	return rc;
+}
+
+/* One protocol: its run, timed with its teardown (as the report says), and
+ * what the host saw of it beside its results. */
 static int run_protocol(struct demo_run *dr)
 {
 	double t0 = mono_s();
 	int rc = run_scenario(dr);
 
 	dr->seconds = mono_s() - t0;
+	if (dr->ok)
+		add_host_results(dr);
 	return rc;
-}
-
-/* ---- The report ----------------------------------------------------------------------------- */
-
-static void print_row(const char *label, char cells[][DEMO_CELL], int n)
-{
-	/* A cell may hold several lines: the row is as tall as its tallest. */
-	const char *next[DEMO_NR_PROTOCOLS];
-	bool more = true;
-
-	for (int i = 0; i < n; i++)
-		next[i] = cells[i];
-	for (int line = 0; more; line++) {
-		more = false;
-		printf("%-*s", DEMO_LABEL_W, line ? "" : label);
-		for (int i = 0; i < n; i++) {
-			size_t len = next[i] ? strcspn(next[i], "\n") : 0;
-
-			printf("%s%-*.*s", i ? "  " : "", DEMO_CELL_W, (int)len,
-			       next[i] ? next[i] : "");
-			if (next[i])
-				next[i] = next[i][len] ? next[i] + len + 1 : NULL;
-			more |= next[i] != NULL;
-		}
-		printf("\n");
-	}
-}
-
-static const char *fmt_change(uint64_t before, uint64_t after, char *buf, size_t len)
-{
-	char a[RUN_SIZE_STR], b[RUN_SIZE_STR], d[RUN_SIZE_STR];
-
-	if (after == before) {
-		snprintf(buf, len, "%s (unchanged)", run_fmt_size(before, a));
-		return buf;
-	}
-	snprintf(buf, len, "%s -> %s (%c%s)", run_fmt_size(before, a), run_fmt_size(after, b),
-		 after < before ? '-' : '+',
-		 run_fmt_size(after < before ? before - after : after - before, d));
-	return buf;
-}
-
-static void findings_cell(struct demo_run *dr, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int i = 0; i < dr->nr_rules; i++)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s x%lu", i ? "\n" : "",
-			 dr->rules[i].rule, dr->rules[i].n);
-	if (!buf[0])
-		snprintf(buf, len, "none");
-}
-
-static void checker_cell(struct demo_run *dr, char *buf, size_t len)
-{
-	const struct memhp_check_report *r = dr->check;
-	size_t shown;
-
-	if (!r) {
-		snprintf(buf, len, "(out of memory)");
-		return;
-	}
-	snprintf(buf, len, "%zu violation%s", dr->check_nr, dr->check_nr == 1 ? "" : "s");
-	shown = r->shown < MEMHP_CHECK_MAX_REPORTED ? r->shown : MEMHP_CHECK_MAX_REPORTED;
-	/* One line per rule, however often it broke. */
-	for (size_t i = 0; i < shown; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < i; j++)
-			seen |= !strcmp(r->v[j].rule, r->v[i].rule);
-		if (!seen)
-			snprintf(buf + strlen(buf), len - strlen(buf), "\n%s", r->v[i].rule);
-	}
-}
-
-static bool meanings_header(bool *header)
-{
-	if (!*header)
-		printf("\nWhat the findings mean:\n");
-	*header = true;
-	return true;
-}
-
-/* The checker's rules, each with its first violation. */
-static void print_check_meanings(struct demo_run *dr, bool *header)
-{
-	const struct memhp_check_report *r = dr->check;
-	size_t shown;
-
-	if (!r || !dr->check_nr)
-		return;
-	shown = r->shown < MEMHP_CHECK_MAX_REPORTED ? r->shown : MEMHP_CHECK_MAX_REPORTED;
-	for (size_t i = 0; i < shown; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < i; j++)
-			seen |= !strcmp(r->v[j].rule, r->v[i].rule);
-		if (seen)
-			continue;
-		meanings_header(header);
-		printf("  %s, invariant checker, %s: %s\n    e.g. %s\n",
-		       protocol_title(dr->protocol), r->v[i].rule,
-		       !strcmp(r->v[i].rule, "managed-pages")
-			       ? "the leaked page is no longer PageOffline: the zone's managed "
-				 "count and the memmap disagree"
-			       : "what the race left behind does not add up",
-		       r->v[i].detail);
-	}
-}
-
-static void print_meanings(struct demo_run **runs, int n)
-{
-	bool header = false;
-
-	for (int i = 0; i < n; i++) {
-		for (int j = 0; j < runs[i]->nr_rules; j++) {
-			const struct demo_rule *r = &runs[i]->rules[j];
-
-			meanings_header(&header);
-			printf("  %s, %s: %s\n", protocol_title(runs[i]->protocol), r->rule,
-			       r->meaning >= 0 ? meanings[r->meaning].meaning
-					       : "see docs/semantics.md, Invariants");
-			printf("    e.g. %s\n", r->sample);
-		}
-		print_check_meanings(runs[i], &header);
-	}
-	if (!header)
-		printf("\nNo findings: this time no walker's reference met the driver's. Run again "
-		       "(another seed) to see the race.\n");
-}
-
-/* ---- What the report means -------------------------------------------------------------- */
-
-static unsigned long rule_count(const struct demo_run *dr, int meaning)
-{
-	unsigned long n = 0;
-
-	for (int i = 0; i < dr->nr_rules; i++)
-		if (dr->rules[i].meaning == meaning)
-			n += dr->rules[i].n;
-	return n;
-}
-
-/* Blocks the table shows in a partial driver state. */
-static unsigned long partial_blocks(const struct demo_run *dr)
-{
-	unsigned long n = 0;
-
-	for (int i = 0; i < dr->nr_rows; i++)
-		if (strstr(dr->rows[i].driver, "PARTIAL"))
-			n += dr->rows[i].last - dr->rows[i].first + 1;
-	return n;
-}
-
-/* Findings next to "0 violations" look like a contradiction: they are not. */
-static void print_findings_note(struct demo_run **runs, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (!runs[i]->nr_findings || runs[i]->check_nr)
-			continue;
-		printf("\nFindings are events: each WARN or Bad page state as it fired during the "
-		       "run.\nThe invariant checker judges the state at the end; a run has "
-		       "findings and 0 violations\nwhen what they were about was gone by then (its "
-		       "memory removed, the reference\ndropped, the page leaked out of every "
-		       "count).\n");
-		return;
-	}
-}
-
-/* The driver's PARTIAL states, in words, when the table shows one. */
-static void print_partial_note(struct demo_run **runs, int n)
-{
-	for (int i = 0; i < n; i++) {
-		const uint64_t per = runs[i]->block_size / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
-
-		if (!partial_blocks(runs[i]))
-			continue;
-		printf("\nMOVABLE_PARTIAL N/%" PRIu64
-		       ": the driver's state for an online ZONE_MOVABLE "
-		       "block with N of its\n%" PRIu64 " sub-blocks plugged; the others' pages are "
-		       "fake-offline (PageOffline, their memory\ngiven back to the host). The "
-		       "block "
-		       "stays online until all of it can go: its offline\nfailed or was "
-		       "interrupted, or the requested size ends inside it.\n",
-		       per, per);
-		return;
-	}
-}
-
-/* One line per protocol: what it did, and what came of it. */
-static void conclusion_line(const struct demo_run *r)
-{
-	const unsigned long race = rule_count(r, MEANING_RACE_2019),
-			    referenced = rule_count(r, MEANING_FAKE_OFFLINE_REFERENCED),
-			    warned = rule_count(r, MEANING_ISOLATED_WARN) +
-				     rule_count(r, MEANING_ISOLATED_BUG),
-			    late = rule_count(r, MEANING_PUT_AFTER_REMOVAL),
-			    partial = partial_blocks(r);
-	char what[DEMO_LINE] = "", a[RUN_SIZE_STR], b[RUN_SIZE_STR];
-
-#define ADD(...) snprintf(what + strlen(what), sizeof(what) - strlen(what), __VA_ARGS__)
-	if (referenced)
-		ADD("; %lu of its puts met a walker's reference", referenced);
-	if (race)
-		ADD("%s %lu page%s a walker freed under the driver leaked", referenced ? "," : ";",
-		    race, race == 1 ? "" : "s");
-	if (warned)
-		ADD("; %lu walker reference%s only warned", warned, warned == 1 ? "" : "s");
-	if (late)
-		ADD("; %lu late put_page()%s hit removed memory", late, late == 1 ? "" : "s");
-	if (partial)
-		ADD("; %lu block%s stayed online, partly unplugged", partial,
-		    partial == 1 ? "" : "s");
-	if (!what[0])
-		ADD("; no walker met the driver");
-#undef ADD
-	printf("  %s: %s%s; %s%s%s.\n", protocol_title(r->protocol),
-	       r->protocol == MEMHP_PROTOCOL_2025
-		       ? "pages kept their reference, offlining skipped them"
-		       : "the driver dropped its pages' references before offlining",
-	       what, run_fmt_size(r->plugged_after, a),
-	       r->plugged_after == r->requested ? " plugged as requested" : " plugged, not ",
-	       r->plugged_after == r->requested ? "" : run_fmt_size(r->requested, b));
-}
-
-static void print_conclusion(struct demo_run **runs, int n)
-{
-	printf("\nIn short:\n");
-	for (int i = 0; i < n; i++)
-		conclusion_line(runs[i]);
-}
-
-static void report(struct demo_run **runs, int n)
-{
-	char c[DEMO_NR_PROTOCOLS][DEMO_CELL];
-
-#define ROW(label, ...)                                \
-	do {                                           \
-		for (int i_ = 0; i_ < n; i_++) {       \
-			struct demo_run *r = runs[i_]; \
-			char *cell = c[i_];            \
-			(void)r;                       \
-			__VA_ARGS__;                   \
-		}                                      \
-		print_row(label, c, n);                \
-	} while (0)
-
-	printf("\n");
-	ROW("", snprintf(cell, DEMO_CELL, "%s", protocol_title(r->protocol)));
-	ROW("", snprintf(cell, DEMO_CELL, "before unplug -> after"));
-	ROW("requested size", fmt_change(r->plug, r->requested, cell, DEMO_CELL));
-	ROW("plugged size (device)",
-	    fmt_change(r->plugged_before, r->plugged_after, cell, DEMO_CELL));
-	ROW("MemTotal",
-	    fmt_change((uint64_t)r->mi_before.total_pages * MEMHP_PAGE_SIZE,
-		       (uint64_t)r->mi_after.total_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
-	ROW("MemFree",
-	    fmt_change((uint64_t)r->mi_before.free_pages * MEMHP_PAGE_SIZE,
-		       (uint64_t)r->mi_after.free_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
-	ROW("host RSS of the region", fmt_change(r->rss_before, r->rss_after, cell, DEMO_CELL));
-	ROW("online blocks in it",
-	    snprintf(cell, DEMO_CELL, "%lu -> %lu", r->online_before, r->online_after));
-	ROW("data pages migrated", snprintf(cell, DEMO_CELL, "%lu", r->migrated));
-	ROW("walker references", snprintf(cell, DEMO_CELL, "%lu, %lu on PageOffline", r->walk.refs,
-					  r->walk.offline_refs));
-	ROW("findings during the run", findings_cell(r, cell, DEMO_CELL));
-	ROW("invariant checker", checker_cell(r, cell, DEMO_CELL));
-	ROW("virtio-mem driver check", snprintf(cell, DEMO_CELL, "%zu finding%s", r->drv_check_nr,
-						r->drv_check_nr == 1 ? "" : "s"));
-	ROW("checksummed data",
-	    snprintf(cell, DEMO_CELL, "%lu pages verified, %lu lost", r->verified, r->lost));
-	ROW("time", snprintf(cell, DEMO_CELL, "%.1f s", r->seconds));
-#undef ROW
-	print_findings_note(runs, n);
-
-	for (int i = 0; i < n; i++)
-		print_rows(runs[i]);
-	print_partial_note(runs, n);
-	print_meanings(runs, n);
-	print_conclusion(runs, n);
 }
 
 /* ---- The command ---------------------------------------------------------------------------- */
@@ -1203,6 +959,7 @@ int cmd_demo(int argc, char **argv)
 	struct demo_run runs[DEMO_NR_PROTOCOLS], *done[DEMO_NR_PROTOCOLS];
 	struct tl_options to = { 0 };
 	struct timeline *tl;
+	struct run rep = { 0 }; /* the report's Lua state */
 	struct sigaction sa = { 0 }, old_sa;
 	uint64_t seed;
 	unsigned long lost = 0;
@@ -1240,8 +997,9 @@ int cmd_demo(int argc, char **argv)
 	to.keep_events = a.common.trace != NULL;
 	to.max_depth = DEMO_SUMMARY_DEPTH;
 	tl = tl_create(&to);
-	if (!tl) {
+	if (!tl || report_open(&rep, tl, seed)) {
 		fprintf(stderr, "memhp demo: out of memory\n");
+		tl_destroy(tl);
 		if (a.common.deterministic)
 			det_stop(NULL);
 		return RUN_EXIT_FAILED;
@@ -1274,6 +1032,7 @@ int cmd_demo(int argc, char **argv)
 		}
 		memset(dr, 0, sizeof(*dr));
 		dr->args = &a;
+		dr->report = rep.L;
 		dr->protocol = (enum memhp_protocol)p;
 		dr->tag = protocol_label(dr->protocol);
 		dr->pid = n + 1;
@@ -1299,8 +1058,9 @@ int cmd_demo(int argc, char **argv)
 		printf("\ndeterministic: %lu scheduling points, %lu thread switches, %u threads\n",
 		       st.points, st.switches, st.threads);
 	}
-	if (nd)
-		report(done, nd);
+	if (nd && report(&rep, done, nd))
+		status = RUN_EXIT_FAILED;
+	report_close(&rep);
 	for (int i = 0; i < nd; i++)
 		lost += done[i]->lost;
 
