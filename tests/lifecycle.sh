@@ -50,6 +50,8 @@ mkdir "$MNT" "$TMPFS"
 pid=$!
 PIDS+=("$pid")
 poll test -r "$MNT/sys/devices/system/memory/block_size_bytes"
+# The --tmpfs mount may come a moment after the tree's: kill once both are up.
+poll grep -q " $TMPFS fuse" /proc/mounts
 kill -9 "$pid"
 wait "$pid" 2> /dev/null
 check "serve_kill9_leaves_a_dead_mount: after kill -9 the mount point fails with ENOTCONN" \

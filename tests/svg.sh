@@ -78,4 +78,49 @@ while IFS= read -r line; do
 done <"$tmp/results"
 [ -s "$tmp/results" ] || not_ok "the map could be read back"
 
+# Several nodes: each row names its node and never spans two; one node: no
+# node in the labels (the map above).
+"$MEMHP" run scenarios/numa.lua -q --seed 1 --svg "$tmp/numa.svg" >"$tmp/out" 2>&1 ||
+	not_ok "memhp run scenarios/numa.lua --svg"
+python3 - "$tmp/numa.svg" "$tmp/marks.svg" >"$tmp/results" 2>&1 <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+
+NS = '{http://www.w3.org/2000/svg}'
+def rows(path):
+    root = ET.parse(path).getroot()
+    out = []
+    for g in root.iter(NS + 'g'):
+        t, title = g.find(NS + 'text'), g.find(NS + 'title')
+        if t is not None and re.match(r'memory[0-9]', t.text or ''):
+            out.append((t.text, title.text if title is not None else ''))
+    return out
+
+def check(ok, name):
+    print('%s - %s' % ('ok' if ok else 'not ok', name))
+
+numa = rows(sys.argv[1])
+# Node 1's boot RAM is blocks 4-7 (512 MiB each node); vm1 is at 5 GiB (memory40).
+def node_of(label):
+    m = re.search(r' node([0-9])$', label.split('(')[0].rstrip())
+    return int(m.group(1)) if m else None
+check(numa and all(node_of(l) is not None for l, _ in numa),
+      'with two nodes every row label ends with its node (%d rows)' % len(numa))
+check(any(l.startswith('memory160 ') and node_of(l) == 1 for l, _ in numa) and
+      any(l.startswith('memory0 ') and node_of(l) == 0 for l, _ in numa),
+      "... vm1's memory160 is node1's, memory0 node0's")
+check(not any(re.match(r'memory[0-3]-[4-9]', l) for l, _ in numa),
+      '... a row never takes blocks of two nodes')
+check(all(', node %d' % node_of(l) in t for l, t in numa),
+      '... and each tooltip says the node')
+check(not any('node' in l for l, _ in rows(sys.argv[2])),
+      'with one node the labels name no node')
+PY
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$tmp/results"
+
 echo "1..$n"

@@ -3,7 +3,8 @@
  * test_numa.c - NUMA nodes: boot RAM by node, zonelists in 6.1's node
  * order with fallback to other nodes, node_states and the node files, the
  * hugetlb pool across nodes, memory groups and the zone choice rules that
- * depend on the node (auto_movable_numa_aware, movable_node).
+ * depend on the node (auto_movable_numa_aware, movable_node), and the
+ * node counters: each page counted on its node, moved with it, summed.
  *
  * The machine: 1 GiB of boot RAM below 4 GiB in two nodes of 512 MiB
  * (blocks 0-3 node 0, 4-7 node 1), CPU 0 on node 0 and CPU 1 on node 1,
@@ -12,13 +13,16 @@
 #include "harness.h"
 
 #include <memhp/fs.h>
+#include <memhp/shmem.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #define HOT (4 * MEMHP_GiB)
 #define B0 32
 #define NODES "/sys/devices/system/node"
 #define BIG 65536
+#define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void config(struct memhp_config *cfg, unsigned int nr_nodes)
 {
@@ -183,6 +187,50 @@ static void zonelist_orders_the_other_nodes_by_distance(void)
 	ASSERT_EQ(ni.node_order[1], 3);
 	ASSERT_EQ(memhp_node_distance(m, 0, 3), 15);
 	ASSERT_EQ(memhp_node_distance(m, 3, 0), 20);
+}
+
+/*
+ * slit_valid(): a table with a remote distance of 10 (QEMU takes
+ * "-numa dist,src=0,dst=1,val=10") is set aside whole, and the nodes keep
+ * the default distances; a sane table orders the zonelists.
+ */
+static void set_distances(struct memhp_config *cfg, unsigned int remote)
+{
+	for (int from = 0; from < 4; from++)
+		for (int to = 0; to < 4; to++)
+			cfg->nodes[from].distance[to] =
+				from == to ? MEMHP_LOCAL_DISTANCE
+				: (from == 2 && to == 0) || (from == 0 && to == 2) ? 15
+										   : remote;
+}
+
+static void a_slit_linux_finds_invalid_is_not_used(void)
+{
+	static const char line[] = "ACPI: SLIT table looks invalid. Not used.";
+	struct memhp_config cfg;
+	struct memhp_machine *bad, *good;
+	struct memhp_printk_record r;
+	struct memhp_node_info ni;
+
+	config(&cfg, 4);
+	set_distances(&cfg, MEMHP_LOCAL_DISTANCE);
+	bad = tm_create(&cfg);
+	ASSERT_TRUE(bad);
+	set_distances(&cfg, 30);
+	good = tm_create(&cfg);
+	ASSERT_TRUE(good);
+
+	ASSERT_TRUE(printk_find(bad, line, &r) >= 0);
+	ASSERT_EQ(memhp_node_distance(bad, 2, 0), MEMHP_REMOTE_DISTANCE);
+	ASSERT_EQ(memhp_node_distance(bad, 0, 1), MEMHP_REMOTE_DISTANCE);
+	/* Without a table node 2 tries node 3 first (above it, no penalty). */
+	ASSERT_OK(memhp_node_info(bad, 2, &ni));
+	ASSERT_EQ(ni.node_order[1], 3);
+
+	ASSERT_TRUE(printk_find(good, line, &r) < 0);
+	ASSERT_EQ(memhp_node_distance(good, 2, 0), 15);
+	ASSERT_OK(memhp_node_info(good, 2, &ni));
+	ASSERT_EQ(ni.node_order[1], 0);
 }
 
 /*
@@ -495,10 +543,279 @@ static void offlining_migrates_to_another_node_first(void)
 	memhp_data_destroy(d);
 }
 
+/* ---- Node counters ------------------------------------------------------------------------ */
+
+/* The number after @key in file @path, where @key starts a line or
+ * follows a space ("Node 1 AnonPages:"); -1 if it is not there. */
+static long fs_value(struct memhp_fs *fs, const char *path, const char *key)
+{
+	const char *buf = rd(fs, path), *p = buf;
+	size_t len = strlen(key);
+
+	while ((p = strstr(p, key))) {
+		if (p == buf || p[-1] == '\n' || p[-1] == ' ')
+			return strtol(p + len, NULL, 10);
+		p += len;
+	}
+	return -1;
+}
+
+static unsigned long stat_of(struct memhp_machine *m, int nid, enum memhp_vmstat_item item)
+{
+	return memhp_node_page_state(m, nid, item);
+}
+
+static int obj_nid(struct memhp_machine *m, uint64_t obj)
+{
+	return memhp_page_to_nid(memhp_pfn_to_online_page(m, obj >> MEMHP_PAGE_SHIFT));
+}
+
+static unsigned long cache_pages(struct memhp_machine *m, const char *name)
+{
+	struct memhp_slabinfo si;
+
+	for (unsigned int i = 0; !memhp_slabinfo(m, i, &si); i++)
+		if (!strcmp(si.name, name))
+			return si.num_slabs * si.pagesperslab;
+	return 0;
+}
+
+static void slab_pages_count_on_the_node_they_came_from(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_kmem_cache *c;
+	uint64_t obj[256];
+	unsigned long r0, u0, r1, u1, pages;
+
+	ASSERT_TRUE(m);
+	/* A reclaimable cache filled from CPU 1: its slabs are node 1's
+	 * (account_slab() on slab_pgdat()), and node 0 sees none of them. */
+	memhp_set_current_cpu(1);
+	ASSERT_OK(memhp_kmem_cache_create(m, "nodestat", 512, MEMHP_SLAB_RECLAIM_ACCOUNT, &c));
+	r0 = stat_of(m, 0, MEMHP_NR_SLAB_RECLAIMABLE);
+	u0 = stat_of(m, 0, MEMHP_NR_SLAB_UNRECLAIMABLE);
+	r1 = stat_of(m, 1, MEMHP_NR_SLAB_RECLAIMABLE);
+	u1 = stat_of(m, 1, MEMHP_NR_SLAB_UNRECLAIMABLE);
+	for (int i = 0; i < NELEMS(obj); i++) {
+		obj[i] = memhp_kmem_cache_alloc(c);
+		ASSERT_TRUE(obj[i]);
+		ASSERT_EQ(obj_nid(m, obj[i]), 1);
+	}
+	pages = cache_pages(m, "nodestat");
+	ASSERT_TRUE(pages >= NELEMS(obj) * 512 / MEMHP_PAGE_SIZE);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_SLAB_RECLAIMABLE), r1 + pages);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_SLAB_UNRECLAIMABLE), u1);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_SLAB_RECLAIMABLE), r0);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_SLAB_UNRECLAIMABLE), u0);
+	/* discard_slab() takes them off the node they were counted on. */
+	memhp_set_current_cpu(0);
+	for (int i = 0; i < NELEMS(obj); i++)
+		memhp_kmem_cache_free(c, obj[i]);
+	ASSERT_EQ(memhp_kmem_cache_destroy(c), 0);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_SLAB_RECLAIMABLE), r1);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_SLAB_RECLAIMABLE), r0);
+}
+
+static void page_tables_and_kernel_stacks_count_on_their_node(void)
+{
+	struct memhp_machine *m = two_nodes();
+	struct memhp_thread_stack st;
+	struct memhp_page *pte;
+	unsigned long pt[2], ks[2], want[2] = { 0, 0 };
+
+	ASSERT_TRUE(m);
+	for (int n = 0; n < 2; n++) {
+		pt[n] = stat_of(m, n, MEMHP_NR_PAGE_TABLE_PAGES);
+		ks[n] = stat_of(m, n, MEMHP_NR_KERNEL_STACK);
+	}
+	memhp_set_current_cpu(1);
+	pte = memhp_pte_alloc_one(m);
+	ASSERT_TRUE(pte);
+	ASSERT_EQ(memhp_page_to_nid(pte), 1);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_PAGE_TABLE_PAGES), pt[1] + 1);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_PAGE_TABLE_PAGES), pt[0]);
+	/* A vmalloc'ed stack: 4 KiB of NR_KERNEL_STACK_KB on each page's own
+	 * node (account_kernel_stack()). */
+	ASSERT_OK(memhp_alloc_thread_stack(m, &st));
+	for (int i = 0; i < MEMHP_THREAD_STACK_PAGES; i++)
+		want[memhp_page_to_nid(st.pages[i])] += MEMHP_PAGE_SIZE / 1024;
+	ASSERT_TRUE(want[1] > 0);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_KERNEL_STACK), ks[0] + want[0]);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_KERNEL_STACK), ks[1] + want[1]);
+	memhp_set_current_cpu(0);
+	memhp_free_thread_stack(m, &st);
+	memhp_pte_free(pte);
+	for (int n = 0; n < 2; n++) {
+		ASSERT_EQ(stat_of(m, n, MEMHP_NR_PAGE_TABLE_PAGES), pt[n]);
+		ASSERT_EQ(stat_of(m, n, MEMHP_NR_KERNEL_STACK), ks[n]);
+	}
+}
+
+/* Movable memory on both nodes, node 0's block (B0) first: what node 0
+ * allocates movable lands there, and offlining it migrates to node 1. */
+static struct memhp_machine *movable_on_both_nodes(void)
+{
+	struct memhp_machine *m = two_nodes();
+
+	if (!m || memhp_add_memory(m, 0, HOT, memhp_block_size(m), 0) ||
+	    memhp_add_memory(m, 1, HOT + memhp_block_size(m), memhp_block_size(m), 0) ||
+	    memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE) ||
+	    memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE))
+		return NULL;
+	memhp_set_current_cpu(0);
+	return m;
+}
+
+static void migration_moves_anon_counts_to_the_target_node(void)
+{
+	struct memhp_machine *m = movable_on_both_nodes();
+	struct memhp_data *d;
+	const unsigned long nr = 64;
+	unsigned long a0, a1;
+
+	ASSERT_TRUE(m);
+	a0 = stat_of(m, 0, MEMHP_NR_ANON_PAGES);
+	a1 = stat_of(m, 1, MEMHP_NR_ANON_PAGES);
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_EQ(memhp_data_alloc(d, nr, MEMHP_GFP_HIGHUSER_MOVABLE), nr);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_ANON_PAGES), a0 + nr);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_ANON_PAGES), a1);
+	/* The rmap moves with the page: page_remove_rmap() on the source,
+	 * page_add_anon_rmap() on the target. */
+	ASSERT_OK(memhp_block_offline(m, B0));
+	for (unsigned long i = 0; i < nr; i++)
+		ASSERT_EQ(memhp_page_to_nid(memhp_pfn_to_online_page(m, memhp_data_pfn(d, i))), 1);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_ANON_PAGES), a0);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_ANON_PAGES), a1 + nr);
+	/* Freed from the node they are on now. */
+	ASSERT_EQ(memhp_data_free(d, nr), nr);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_ANON_PAGES), a1);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_ANON_PAGES), a0);
+	memhp_data_destroy(d);
+}
+
+static void destroy_sb(void *arg)
+{
+	memhp_shmem_destroy(arg);
+}
+
+static void migration_moves_file_and_shmem_counts_to_the_target_node(void)
+{
+	struct memhp_machine *m = movable_on_both_nodes();
+	struct memhp_shmem_options o;
+	struct memhp_shmem_attr a;
+	struct memhp_shmem *sb;
+	const size_t len = 256 * 1024;
+	const unsigned long nr = len / MEMHP_PAGE_SIZE;
+	unsigned long f[2], sh[2];
+	char *buf = calloc(1, len);
+
+	ASSERT_TRUE(m);
+	ASSERT_TRUE(buf);
+	memset(buf, 0x5a, len);
+	memhp_shmem_options_init(m, &o);
+	ASSERT_OK(memhp_shmem_create(m, &o, &sb));
+	tm_defer(destroy_sb, sb);
+	for (int n = 0; n < 2; n++) {
+		f[n] = stat_of(m, n, MEMHP_NR_FILE_PAGES);
+		sh[n] = stat_of(m, n, MEMHP_NR_SHMEM);
+	}
+	ASSERT_OK(memhp_shmem_mknod(sb, MEMHP_SHMEM_ROOT_INO, "f", S_IFREG | 0644, 0, 0, 0, &a));
+	ASSERT_EQ(memhp_shmem_write(sb, a.ino, buf, len, 0), (ssize_t)len);
+	free(buf);
+	/* shmem_add_to_page_cache() counts on node 0, where the pages are. */
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_FILE_PAGES), f[0] + nr);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_SHMEM), sh[0] + nr);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_SHMEM), sh[1]);
+	/* folio_migrate_mapping(): both counts follow the page to node 1. */
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_FILE_PAGES), f[0]);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_SHMEM), sh[0]);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_FILE_PAGES), f[1] + nr);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_SHMEM), sh[1] + nr);
+	/* The file lets go of them on node 1, where they now are. */
+	ASSERT_OK(memhp_shmem_unlink(sb, MEMHP_SHMEM_ROOT_INO, "f"));
+	memhp_shmem_forget(sb, a.ino, 1);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_FILE_PAGES), f[1]);
+	ASSERT_EQ(stat_of(m, 1, MEMHP_NR_SHMEM), sh[1]);
+	ASSERT_EQ(stat_of(m, 0, MEMHP_NR_SHMEM), sh[0]);
+}
+
+static void proc_meminfo_is_the_sum_of_the_nodes(void)
+{
+	static const char *const mi_keys[] = { "AnonPages:",	"Shmem:",	 "KernelStack:",
+					       "PageTables:",	"SReclaimable:", "SUnreclaim:",
+					       "KReclaimable:", "Slab:" };
+	static const char *const vm_keys[] = { "nr_slab_reclaimable ",
+					       "nr_slab_unreclaimable ",
+					       "nr_anon_pages ",
+					       "nr_file_pages ",
+					       "nr_shmem ",
+					       "nr_kernel_stack ",
+					       "nr_page_table_pages " };
+	struct memhp_machine *m = two_nodes();
+	AUTO_FS *fs = fs_of(m);
+	struct memhp_data *d0, *d1;
+	long anon0, anon1;
+
+	ASSERT_TRUE(fs);
+	anon0 = fs_value(fs, NODES "/node0/meminfo", "AnonPages:");
+	anon1 = fs_value(fs, NODES "/node1/meminfo", "AnonPages:");
+	ASSERT_TRUE(anon0 >= 0 && anon1 >= 0);
+	/* 32 pages from CPU 0 on node 0, 48 from CPU 1 on node 1. */
+	ASSERT_OK(memhp_data_create(m, &d0));
+	ASSERT_OK(memhp_data_create(m, &d1));
+	memhp_set_current_cpu(0);
+	ASSERT_EQ(memhp_data_alloc(d0, 32, MEMHP_GFP_HIGHUSER_MOVABLE), 32);
+	memhp_set_current_cpu(1);
+	ASSERT_EQ(memhp_data_alloc(d1, 48, MEMHP_GFP_HIGHUSER_MOVABLE), 48);
+	memhp_set_current_cpu(0);
+	ASSERT_EQ(fs_value(fs, NODES "/node0/meminfo", "AnonPages:"), anon0 + 32 * 4);
+	ASSERT_EQ(fs_value(fs, NODES "/node1/meminfo", "AnonPages:"), anon1 + 48 * 4);
+	ASSERT_EQ(fs_value(fs, NODES "/node1/vmstat", "nr_anon_pages "), anon1 / 4 + 48);
+	/* si_meminfo() and global_node_page_state(): every node's, summed. */
+	for (int i = 0; i < NELEMS(mi_keys); i++) {
+		long n0 = fs_value(fs, NODES "/node0/meminfo", mi_keys[i]);
+		long n1 = fs_value(fs, NODES "/node1/meminfo", mi_keys[i]);
+
+		ASSERT_TRUE(n0 >= 0 && n1 >= 0);
+		ASSERT_EQ(fs_value(fs, "/proc/meminfo", mi_keys[i]), n0 + n1);
+	}
+	for (int i = 0; i < NELEMS(vm_keys); i++) {
+		long n0 = fs_value(fs, NODES "/node0/vmstat", vm_keys[i]);
+		long n1 = fs_value(fs, NODES "/node1/vmstat", vm_keys[i]);
+
+		ASSERT_TRUE(n0 >= 0 && n1 >= 0);
+		ASSERT_EQ(fs_value(fs, "/proc/vmstat", vm_keys[i]), n0 + n1);
+	}
+	memhp_data_destroy(d0);
+	memhp_data_destroy(d1);
+}
+
+static void a_node_counter_below_zero_is_found_though_the_sum_holds(void)
+{
+	struct memhp_machine *m = two_nodes();
+	static struct memhp_check_report r;
+	bool found = false;
+
+	ASSERT_TRUE(m);
+	/* A page counted on node 0 and uncounted on node 1: the machine's
+	 * sum is right, node 1's counter is not. */
+	memhp_mod_node_page_state(m, 0, MEMHP_NR_ANON_PAGES, 1);
+	memhp_mod_node_page_state(m, 1, MEMHP_NR_ANON_PAGES, -1);
+	memhp_check(m, &r);
+	for (size_t i = 0; i < r.shown; i++)
+		found |= !strcmp(r.v[i].rule, "node-stat");
+	ASSERT_TRUE(found);
+	memhp_mod_node_page_state(m, 1, MEMHP_NR_ANON_PAGES, 1);
+	memhp_mod_node_page_state(m, 0, MEMHP_NR_ANON_PAGES, -1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 RUN_TESTS(T(config_refuses_nodes_whose_memory_is_not_the_boot_ram),
 	  T(config_refuses_a_node_boundary_inside_a_memory_block),
 	  T(config_refuses_a_cpu_on_two_nodes), T(boot_ram_goes_to_the_nodes_in_address_order),
-	  T(zonelist_orders_the_other_nodes_by_distance),
+	  T(zonelist_orders_the_other_nodes_by_distance), T(a_slit_linux_finds_invalid_is_not_used),
 	  T(gfp_kernel_falls_back_to_the_nearest_node_when_its_own_is_full),
 	  T(an_allocation_without_a_node_prefers_the_node_of_its_cpu),
 	  T(gfp_movable_uses_the_local_movable_zone_before_a_remote_one),
@@ -509,4 +826,10 @@ RUN_TESTS(T(config_refuses_nodes_whose_memory_is_not_the_boot_ram),
 	  T(movable_node_onlines_a_nodes_hot_added_memory_movable),
 	  T(a_memory_group_puts_its_blocks_on_its_node),
 	  T(nr_hugepages_grows_round_robin_over_the_nodes),
-	  T(offlining_migrates_to_another_node_first))
+	  T(offlining_migrates_to_another_node_first),
+	  T(slab_pages_count_on_the_node_they_came_from),
+	  T(page_tables_and_kernel_stacks_count_on_their_node),
+	  T(migration_moves_anon_counts_to_the_target_node),
+	  T(migration_moves_file_and_shmem_counts_to_the_target_node),
+	  T(proc_meminfo_is_the_sum_of_the_nodes),
+	  T(a_node_counter_below_zero_is_found_though_the_sum_holds))

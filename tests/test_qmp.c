@@ -119,6 +119,10 @@ static uint64_t base_ram_size(void *priv)
  * the VMM whose device rules the device follows; @balloon: 0 none, 1 a
  * virtio-balloon-pci "balloon0" whose guest has no driver yet, 2 one with
  * its driver (sync mode). */
+/* The NUMA nodes of the next rig (0 or 1: none); a test that sets it sets
+ * it back. */
+static unsigned int rig_nodes;
+
 static bool rig_up_full(struct rig *r, unsigned int rate_ms, enum memhp_vmem_flavor flavor,
 			int balloon, bool dimms, enum memhp_online_type auto_online)
 {
@@ -138,6 +142,14 @@ static bool rig_up_full(struct rig *r, unsigned int rate_ms, enum memhp_vmem_fla
 	pthread_cond_init(&r->cond, NULL);
 	tm_config(&cfg);
 	cfg.auto_online_blocks = auto_online;
+	if (rig_nodes > 1) {
+		/* -smp 2 -numa node,cpus=0 -numa node,cpus=1: the boot RAM split. */
+		cfg.nr_cpus = cfg.nr_nodes = rig_nodes;
+		for (unsigned int n = 0; n < rig_nodes; n++) {
+			cfg.nodes[n].mem_size = BASE_MEMORY / rig_nodes;
+			cfg.nodes[n].cpus[0] = 1ULL << n;
+		}
+	}
 	r->m = tm_create(&cfg);
 	if (!r->m)
 		return false;
@@ -1633,6 +1645,92 @@ static void dimm_comes_and_goes_with_the_events_qemu_sends(void)
 	XCHG(&c, "{\"execute\": \"object-del\", \"arguments\": {\"id\": \"m1\"}}", OK);
 }
 
+/*
+ * pc-dimm's node property (QEMU 7.2, recorded from qemu-system-x86_64
+ * 7.2.22 with two -numa nodes): a string or a number, read in any base;
+ * not a number "expects integer", beyond 32 bits or negative "expects
+ * uint32_t"; a node the machine lacks fails in pc_dimm_realize(), after
+ * every pre-plug check and before the busy backend. The guest adds the
+ * DIMM's memory on that node (its _PXM), and QEMU reports the node.
+ */
+static void device_add_pc_dimm_puts_its_memory_on_its_node(void)
+{
+	static struct rig r;
+	unsigned long on_node1 = 0;
+
+	rig_nodes = 2;
+	ASSERT_TRUE(rig_up_dimms(&r, MEMHP_MMOP_ONLINE_MOVABLE));
+	rig_nodes = 0;
+	CLIENT(c, &r);
+	XCHG(&c,
+	     "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"memory-backend-ram\", "
+	     "\"id\": \"m1\", \"size\": 268435456}}",
+	     OK);
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": 2}}",
+	     ERR("'DIMM property node has value 2' which exceeds the number of numa nodes: 2"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": -1}}",
+	     ERR("Parameter 'node' expects uint32_t"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": 4294967296}}",
+	     ERR("Parameter 'node' expects uint32_t"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": \"x\"}}",
+	     ERR("Parameter 'node' expects integer"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": 1.5}}",
+	     ERR("Parameter 'node' expects integer"));
+	/* A virtio-mem-pci never gets as far as its node: q35's root bus
+	 * refuses hotplug before any property is looked at. */
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"virtio-mem-pci\", "
+	     "\"id\": \"v1\", \"memdev\": \"m1\", \"node\": 5}}",
+	     ERR("Bus 'pcie.0' does not support hotplugging"));
+	/* Pre-plug checks come first. */
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": 5, \"slot\": 9}}",
+	     ERR("invalid slot number 9, valid range is [0-1]"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"node\": 5}}",
+	     ERR("'memdev' property must be set"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d1\", \"memdev\": \"m1\", \"node\": \"1\"}}",
+	     OK);
+	ASSERT_EQ(memhp_acpi_memhp_drv_process(r.acpi_drv), 1);
+	EVENT(&c, "\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"device\": \"d1\", "
+		  "\"source\": 1, \"status\": 0, \"slot\": \"0\", \"slot-type\": \"DIMM\"}}}\r\n");
+	for (long id = memhp_next_block(r.m, memhp_phys_to_block_id(r.m, 4 * MEMHP_GiB)); id >= 0;
+	     id = memhp_next_block(r.m, (unsigned long)id + 1)) {
+		struct memhp_block_info bi;
+
+		ASSERT_OK(memhp_block_info(r.m, (unsigned long)id, &bi));
+		on_node1 += bi.nid == 1 && bi.online;
+	}
+	ASSERT_EQ(on_node1, 2);
+	XCHG(&c,
+	     "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"d1\", \"property\": "
+	     "\"node\"}}",
+	     "{\"return\": 1}\r\n");
+	/* A node too far outranks the busy backend (realize's order). */
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", \"memdev\": \"m1\", \"node\": 5}}",
+	     ERR("'DIMM property node has value 5' which exceeds the number of numa nodes: 2"));
+	XCHG(&c,
+	     "{\"execute\": \"device_add\", \"arguments\": {\"driver\": \"pc-dimm\", \"id\": "
+	     "\"d2\", \"memdev\": \"m1\", \"node\": 0}}",
+	     ERR("can't use already busy memdev: m1"));
+}
+
 static void dimm_the_guest_cannot_eject_stays_and_ost_says_busy(void)
 {
 	static struct rig r;
@@ -1784,6 +1882,7 @@ RUN_TESTS(T(greeting_is_qemu_7_2s), T(commands_before_qmp_capabilities_are_refus
 	  T(balloon_guest_stats_and_their_properties_are_qemus),
 	  T(balloon_guest_stats_carry_the_guests_meminfo), T(object_add_and_del_errors_are_qemus),
 	  T(device_add_errors_are_qemus_in_qemus_order),
+	  T(device_add_pc_dimm_puts_its_memory_on_its_node),
 	  T(dimm_comes_and_goes_with_the_events_qemu_sends),
 	  T(dimm_the_guest_cannot_eject_stays_and_ost_says_busy),
 	  T(difference_commands_memhp_lacks_are_command_not_found),

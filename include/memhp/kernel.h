@@ -81,15 +81,21 @@ MEMHP_API bool memhp_PageSlab(const struct memhp_page *page);
 /* ---- Kernel stacks (alloc_thread_stack_node()) -----------------------------
  *
  * x86_64's THREAD_SIZE, 16 KiB: with CONFIG_VMAP_STACK four order-0
- * GFP_KERNEL pages mapped in vmalloc space, counted in NR_KERNEL_STACK.
+ * GFP_KERNEL pages mapped in vmalloc space, counted in NR_KERNEL_STACK, each
+ * on its node (the pages of one stack may come from several).
  */
 #define MEMHP_THREAD_STACK_PAGES 4
 struct memhp_thread_stack {
 	struct memhp_page *pages[MEMHP_THREAD_STACK_PAGES];
 };
-/* Returns 0 or -ENOMEM (nothing kept). */
+/* Returns 0 or -ENOMEM (nothing kept). Both count the stack (+1, -1) as
+ * memhp_account_kernel_stack() does. */
 MEMHP_API int memhp_alloc_thread_stack(struct memhp_machine *m, struct memhp_thread_stack *st);
 MEMHP_API void memhp_free_thread_stack(struct memhp_machine *m, struct memhp_thread_stack *st);
+/* account_kernel_stack(): @account (1 or -1) times 4 KiB of NR_KERNEL_STACK
+ * on each page's own node, for a stack a cache hands out or takes back. */
+MEMHP_API void memhp_account_kernel_stack(struct memhp_machine *m,
+					  const struct memhp_thread_stack *st, int account);
 
 #ifdef __cplusplus
 }

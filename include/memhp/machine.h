@@ -132,7 +132,12 @@ struct memhp_config {
 	unsigned int pageblock_order; /* default 9 (2 MiB) */
 	/* The largest buddy order, default 10; clamped to fit a section. */
 	unsigned int max_order;
-	uint64_t phys_size; /* address space [0, phys_size) */
+	/* Address space [0, phys_size), default 1 TiB: reserved, not
+	 * touched. A ThreadSanitizer build of the program has less free
+	 * address space than that at times (its shadow takes most of it),
+	 * and memhp_machine_create() then fails with -ENOMEM: ask for what
+	 * the machine will use. */
+	uint64_t phys_size;
 
 	/* Boot memory: present and online when the machine is created. */
 	struct memhp_range boot[MEMHP_MAX_BOOT_RANGES];
@@ -381,15 +386,19 @@ enum memhp_vmstat_item {
 };
 /* "nr_free_pages", ...; NULL out of range. */
 MEMHP_API const char *memhp_vmstat_name(enum memhp_vmstat_item item);
-/* The counter now (racy, as /proc/vmstat is); 0 out of range. */
+/* The counter now (racy, as /proc/vmstat is); 0 out of range. A node
+ * counter reads as the sum over the nodes (global_node_page_state()). */
 MEMHP_API long memhp_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item);
-/* mod_node_page_state() / count_vm_events() for code built on the API
- * (drivers, workloads); out-of-range items and MEMHP_NR_FREE_PAGES, which
- * the free lists keep, are ignored. */
+/* count_vm_events() for code built on the API (drivers, workloads);
+ * out-of-range items and MEMHP_NR_FREE_PAGES, which the free lists keep,
+ * are ignored. A node counter goes to node 0: code that has the page uses
+ * memhp_mod_node_page_state() with its node, as 6.1 does. */
 MEMHP_API void memhp_mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta);
 /*
  * The node counters among them (MEMHP_NR_SLAB_RECLAIMABLE ..
- * MEMHP_NR_PAGE_TABLE_PAGES), kept by the users of memory: the page cache
+ * MEMHP_NR_PAGE_TABLE_PAGES), kept per node by the users of memory on the
+ * node of the page they count (memhp_page_to_nid()); migration moves a
+ * page's count to the target's node. The page cache
  * of tmpfs (memhp/shmem.h) adds a page to NR_FILE_PAGES and NR_SHMEM as it
  * joins a file and takes it off as it leaves the file, as
  * shmem_add_to_page_cache() and filemap_unaccount_folio() do. A poisoned

@@ -79,6 +79,9 @@ int lalloc_cma_alloc(lua_State *L);
 int lalloc_cma_release(lua_State *L);
 void lalloc_open(lua_State *L);
 
+/* lua_numa.c: memhp.machine{numa = {...}} into cfg->nodes[] */
+void lnuma_machine_option(lua_State *L, int t, struct memhp_config *cfg);
+
 /* lua_balloon.c */
 int lballoon_create(lua_State *L); /* m:balloon(kind) */
 void lballoon_open(lua_State *L);

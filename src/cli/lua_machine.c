@@ -47,6 +47,7 @@ static const char *const machine_options[] = {
 	"auto_movable_ratio",
 	"auto_movable_numa_aware",
 	"movable_node",
+	"numa",
 	"memmap_on_memory",
 	"protocol",
 	"check_after_ops",
@@ -173,6 +174,7 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	opt_size(L, 1, "swiotlb_size", &cfg->swiotlb_size);
 	opt_uint(L, 1, "nr_cpus", &cfg->nr_cpus);
 	opt_uint(L, 1, "struct_page_size", &cfg->struct_page_size);
+	lnuma_machine_option(L, 1, cfg);
 	if (opt_present(L, 1, "auto_online_blocks")) {
 		cfg->auto_online_blocks =
 			lapi_check_online_type(L, -1, "memhp.machine: auto_online_blocks");

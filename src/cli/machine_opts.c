@@ -7,6 +7,7 @@
  */
 #include "machine_opts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@
 /* A PCI device's slot and function numbers, at most. */
 #define PCI_MAX_SLOT 0x1f
 #define PCI_MAX_FN 7
+/* QEMU 7.2's MAX_NODES: what -numa dist's src and dst may name at all. */
+#define QEMU_MAX_NODES 128
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 /* An option's name, and a size inside an option's value. */
 #define OPT_NAME_MAX 32
 #define OPT_VALUE_MAX 64
@@ -648,10 +652,95 @@ static int numa_cpus(struct machine_numa_node *n, const char *prog, const char *
 }
 
 /*
- * "-numa node,nodeid=N,memdev=ID,cpus=A-B" as QEMU 7.2 takes it (the
- * legacy mem= and the dist, cpu and hmat forms are refused by name).
- * Which backend a node names and its CPUs' count are checked when the
- * machine is built.
+ * An unsigned member of -numa dist as QEMU's options visitor reads it:
+ * parse_uint() in any base strtoull() takes, no sign, then the member's
+ * width. Returns 1, or 0 after QEMU's message.
+ */
+static int dist_member(const char *prog, const char *opt, const char *arg, const char *name,
+		       const char *val, unsigned long long max, const char *type,
+		       unsigned long long *out)
+{
+	const char *p = val;
+	char *end;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	errno = 0;
+	*out = *p == '-' ? 0 : strtoull(p, &end, 0);
+	if (*p == '-' || !*p || *end || errno)
+		return bad_at(prog, opt, arg, "Parameter '%s' expects a uint64 value", name);
+	if (*out > max)
+		return bad_at(prog, opt, arg, "Parameter '%s' expects %s", name, type);
+	return 1;
+}
+
+/*
+ * "-numa dist,src=A,dst=B,val=D" as QEMU 7.2's parse_numa_distance()
+ * takes it: the members in their QAPI order (missing, then malformed),
+ * then unknown keys; both nodes declared by an earlier -numa node; D at
+ * least 10, and exactly 10 from a node to itself. Whether every pair has
+ * a distance is checked when the machine is built (numa_config()).
+ */
+static int parse_numa_dist(struct machine_opts *o, const char *prog, const char *opt,
+			   const char *arg, const struct kvs *k)
+{
+	static const struct {
+		const char *name;
+		unsigned long long max;
+		const char *type;
+	} members[] = {
+		{ "src", UINT16_MAX, "uint16_t" },
+		{ "dst", UINT16_MAX, "uint16_t" },
+		{ "val", UINT8_MAX, "uint8_t" },
+	};
+	unsigned long long v[3];
+
+	for (size_t f = 0; f < N_ELEMS(members); f++) {
+		const char *val = NULL;
+
+		for (unsigned int i = 0; i < k->n; i++) /* the last one given counts */
+			if (!strcmp(k->v[i].key, members[f].name))
+				val = k->v[i].val;
+		if (!val)
+			return bad_at(prog, opt, arg, "Parameter '%s' is missing", members[f].name);
+		if (!dist_member(prog, opt, arg, members[f].name, val, members[f].max,
+				 members[f].type, &v[f]))
+			return 0;
+	}
+	for (unsigned int i = 0; i < k->n; i++) {
+		bool known = !strcmp(k->v[i].key, "type");
+
+		for (size_t f = 0; f < N_ELEMS(members); f++)
+			known |= !strcmp(k->v[i].key, members[f].name);
+		if (!known)
+			return bad_at(prog, opt, arg, "Invalid parameter '%s'", k->v[i].key);
+	}
+	if (v[0] >= QEMU_MAX_NODES || v[1] >= QEMU_MAX_NODES)
+		return bad_at(prog, opt, arg, "Parameter '%s' expects an integer between 0 and %d",
+			      v[0] >= QEMU_MAX_NODES ? "src" : "dst", QEMU_MAX_NODES - 1);
+	/* memhp refuses nodes past MEMHP_MAX_NUMNODES, so those are missing. */
+	if (v[0] >= MEMHP_MAX_NUMNODES || v[1] >= MEMHP_MAX_NUMNODES || !o->numa[v[0]].given ||
+	    !o->numa[v[1]].given)
+		return bad_at(prog, opt, arg,
+			      "Source/Destination NUMA node is missing. Please use '-numa node' "
+			      "option to declare it first.");
+	if (v[2] < MEMHP_LOCAL_DISTANCE)
+		return bad_at(prog, opt, arg,
+			      "NUMA distance (%llu) is invalid, it shouldn't be less than %d.",
+			      v[2], MEMHP_LOCAL_DISTANCE);
+	if (v[0] == v[1] && v[2] != MEMHP_LOCAL_DISTANCE)
+		return bad_at(prog, opt, arg, "Local distance of node %llu should be %d.", v[0],
+			      MEMHP_LOCAL_DISTANCE);
+	o->numa[v[0]].distance[v[1]] = (uint8_t)v[2];
+	o->numa_dist = true;
+	return 1;
+}
+
+/*
+ * "-numa node,nodeid=N,memdev=ID,cpus=A-B" and "-numa dist,..." as QEMU
+ * 7.2 takes them (the legacy mem= and the cpu and hmat forms are refused
+ * by name). Which backend a node names and its CPUs' count are checked
+ * when the machine is built.
  */
 static int parse_numa(struct machine_opts *o, const char *prog, const char *opt, const char *arg)
 {
@@ -664,13 +753,20 @@ static int parse_numa(struct machine_opts *o, const char *prog, const char *opt,
 		kvs_free(&k);
 		return bad_at(prog, opt, arg, "too many options");
 	}
+	for (unsigned int i = 0; i < k.n; i++)
+		if (!strcmp(k.v[i].key, "type") && !strcmp(k.v[i].val, "dist")) {
+			ret = parse_numa_dist(o, prog, opt, arg, &k);
+			kvs_free(&k);
+			return ret;
+		}
 	for (unsigned int i = 0; i < k.n && ret > 0; i++) {
 		const char *key = k.v[i].key, *val = k.v[i].val;
 
 		if (!strcmp(key, "type")) {
 			if (strcmp(val, "node"))
 				ret = bad_at(prog, opt, arg,
-					     "memhp: -numa %s is not modelled (-numa node only)",
+					     "memhp: -numa %s is not modelled (-numa node and "
+					     "dist only)",
 					     val);
 		} else if (!strcmp(key, "nodeid")) {
 			char *end;
@@ -998,8 +1094,6 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 	return false;
 }
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char **argv, int *i)
 {
 	static const char *const with_arg[] = {
@@ -1158,6 +1252,9 @@ void machine_opts_usage(FILE *f)
 		"                        a NUMA node with a backend's worth of the boot RAM\n"
 		"                        and its CPUs; node=N on -device places a DIMM or\n"
 		"                        virtio-mem there\n"
+		"  -numa dist,src=A,dst=B,val=D\n"
+		"                        the SLIT's distance from node A to node B (B to A\n"
+		"                        too unless given)\n"
 		"  -append 'PARAMS'      the kernel command line: nokaslr (else KASLR puts the\n"
 		"                        kernel image in a random block, as Debian's 6.1 does),\n"
 		"                        memhp_default_state=, movable_node,\n"
@@ -1597,6 +1694,52 @@ static void invent_memdev(const struct machine_opts *o, struct machine *mc,
 }
 
 /*
+ * QEMU 7.2's validate_numa_distance() and complete_init_numa_distance():
+ * every pair of nodes needs a distance one way at least, and if the two
+ * ways of a pair differ, every pair needs both; a missing direction takes the other's, a
+ * node's own is 10. The full table goes into @cfg: the SLIT QEMU builds.
+ */
+static int numa_distances(const struct machine_opts *o, const char *prog, struct memhp_config *cfg)
+{
+	bool asymmetrical = false;
+
+	for (unsigned int src = 0; src < o->nr_numa; src++)
+		for (unsigned int dst = src; dst < o->nr_numa; dst++) {
+			unsigned int there = o->numa[src].distance[dst],
+				     back = o->numa[dst].distance[src];
+
+			if (!there && !back && src != dst) {
+				fprintf(stderr,
+					"%s: The distance between node %u and %u is missing, at "
+					"least one distance value between each nodes should be "
+					"provided.\n",
+					prog, src, dst);
+				return -EINVAL;
+			}
+			asymmetrical |= there && back && there != back;
+		}
+	for (unsigned int src = 0; asymmetrical && src < o->nr_numa; src++)
+		for (unsigned int dst = 0; dst < o->nr_numa; dst++)
+			if (src != dst && !o->numa[src].distance[dst]) {
+				fprintf(stderr,
+					"%s: At least one asymmetrical pair of distances is given, "
+					"please provide distances for both directions of all node "
+					"pairs.\n",
+					prog);
+				return -EINVAL;
+			}
+	for (unsigned int src = 0; src < o->nr_numa; src++)
+		for (unsigned int dst = 0; dst < o->nr_numa; dst++) {
+			uint8_t d = o->numa[src].distance[dst];
+
+			if (!d)
+				d = src == dst ? MEMHP_LOCAL_DISTANCE : o->numa[dst].distance[src];
+			cfg->nodes[src].distance[dst] = d;
+		}
+	return 0;
+}
+
+/*
  * The -numa nodes into @cfg, with QEMU 7.2's errors: ids without gaps,
  * each memdev a backend of its own, CPUs within -smp, the nodes' memory
  * adding up to -m.
@@ -1652,7 +1795,7 @@ static int numa_config(const struct machine_opts *o, const char *prog, struct me
 		return -EINVAL;
 	}
 	cfg->nr_nodes = o->nr_numa;
-	return 0;
+	return o->numa_dist ? numa_distances(o, prog, cfg) : 0;
 }
 
 /*

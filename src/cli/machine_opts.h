@@ -23,6 +23,7 @@
  *
  *   -smp [cpus=]N
  *   -numa node,nodeid=N[,memdev=ID][,cpus=A[-B]]   boot RAM and CPUs by node
+ *   -numa dist,src=A,dst=B,val=D                   the SLIT's entries
  *   -append "KERNEL PARAMETERS"   those that change memory hotplug
  *
  * and memhp's own, for what runs inside the guest:
@@ -112,6 +113,8 @@ struct machine_numa_node {
 	const char *arg;	     /* as given, for QEMU's "-numa ARG: " */
 	char memdev[MACHINE_ID_MAX]; /* "" : a memoryless node */
 	uint64_t cpus[MEMHP_CPU_WORDS];
+	/* -numa dist,src=this,dst=N,val=D: distance[N] = D; 0 not given */
+	uint8_t distance[MEMHP_MAX_NUMNODES];
 };
 
 struct machine_opts {
@@ -131,6 +134,7 @@ struct machine_opts {
 	unsigned int nr_cpus; /* 0: QEMU's default, 1 */
 	unsigned int nr_numa; /* -numa node options given */
 	struct machine_numa_node numa[MEMHP_MAX_NUMNODES];
+	bool numa_dist; /* a -numa dist was given: QEMU builds a SLIT */
 	bool guest_off; /* --guest-kernel off: a clean room */
 	/* -append: the kernel parameters that change the machine. */
 	bool nokaslr;

@@ -369,6 +369,7 @@ int serve_devices_start(struct serve_extras *ex, const struct serve_opts *so,
 			.addr = mc->addrs[i],
 			.size = d->size,
 			.slot = (unsigned int)d->slot,
+			.node = (unsigned int)d->node,
 		};
 	}
 	/* -object backends no device took. */

@@ -44,6 +44,8 @@
 #define SVG_MARGIN 16
 #define SVG_TITLE_H 54
 #define SVG_LABEL_W 380
+/* " node7" in the row labels of a machine with several nodes. */
+#define SVG_NODE_LABEL_W 44
 #define SVG_SWATCH_W 10
 #define SVG_CELL_W 13
 #define SVG_CELL_GAP 1
@@ -117,6 +119,7 @@ struct row {
 	int state;		/* enum memhp_block_state, or 0: mixed */
 	int zone;		/* zone, -1 none, -2 mixed */
 	unsigned int zone_mask; /* the zones of its online pages */
+	int nid;		/* its blocks' node: a row never spans two */
 	struct cell cells[SVG_MAX_COLS];
 };
 
@@ -213,13 +216,14 @@ static size_t lay_out(struct map *mp, unsigned long per_row, bool collapse, bool
 			continue;
 		offline = bi.state == MEMHP_MEM_OFFLINE;
 		if (!row || gap || (offline != (row->state == MEMHP_MEM_OFFLINE) && collapse) ||
-		    (row->nr_blocks == per_row && !(collapse && offline))) {
+		    (row->nr_blocks == per_row && !(collapse && offline)) || row->nid != bi.nid) {
 			row = fill ? &mp->rows[nr_rows] : &dry;
 			nr_rows++;
 			memset(row, 0, sizeof(*row));
 			row->first_id = (unsigned long)id;
 			row->state = bi.state;
 			row->zone = bi.zone;
+			row->nid = bi.nid;
 			row->gap_before = gap;
 			row->gap_bytes =
 				gap ? ((unsigned long)id - prev_id - 1) * memhp_block_size(mp->m)
@@ -637,6 +641,8 @@ static void row_tip(const struct map *mp, const struct row *row, uint64_t start,
 	if (zones[0] || row->zone >= 0)
 		snprintf(tip + strlen(tip), sizeof(tip) - strlen(tip), ", %s",
 			 row->zone >= 0 ? memhp_zone_name((enum memhp_zone_type)row->zone) : zones);
+	if (memhp_nr_node_ids(mp->m) > 1)
+		snprintf(tip + strlen(tip), sizeof(tip) - strlen(tip), ", node %d", row->nid);
 	if (row->nr_blocks == 1) {
 		ssize_t n = memhp_show_valid_zones(mp->m, row->first_id, buf);
 
@@ -649,7 +655,8 @@ static void row_tip(const struct map *mp, const struct row *row, uint64_t start,
 
 static void draw(FILE *f, const struct map *mp, const char *title)
 {
-	const int cells_x = SVG_MARGIN + SVG_LABEL_W;
+	const int cells_x =
+		SVG_MARGIN + SVG_LABEL_W + (memhp_nr_node_ids(mp->m) > 1 ? SVG_NODE_LABEL_W : 0);
 	const int cells_end = cells_x + (int)mp->cols * (SVG_CELL_W + SVG_CELL_GAP);
 	const int width = cells_end + (mp->nr_devs ? SVG_DEV_LABEL_W : 0) + SVG_MARGIN;
 	const int legend_w = 1000;
@@ -741,6 +748,10 @@ static void draw(FILE *f, const struct map *mp, const char *title)
 		 * it shows the zones of its pages. */
 		snprintf(label, sizeof(label), "%-15s 0x%09" PRIx64 " %-13s %s", ids, start,
 			 state_name(row->state), zone_label(row, zones, sizeof(zones)));
+		/* With several nodes, each row says its node, as lsmem -o +NODE. */
+		if (memhp_nr_node_ids(mp->m) > 1)
+			snprintf(label + strlen(label), sizeof(label) - strlen(label), " node%d",
+				 row->nid);
 		if (row->nr_blocks > mp->blocks_per_row)
 			snprintf(label + strlen(label), sizeof(label) - strlen(label), "(%s)",
 				 run_fmt_size(row->nr_blocks * memhp_block_size(mp->m), a));

@@ -814,13 +814,17 @@ static void check_hugetlb(struct checker *c)
  */
 static void check_node_stat(struct checker *c)
 {
-	for (int i = MEMHP_NR_SLAB_RECLAIMABLE; i <= MEMHP_NR_PAGE_TABLE_PAGES; i++) {
-		long v = READ_ONCE(c->m->vmstat[i]);
+	/* Each node on its own: a page uncounted on another node than the
+	 * one it was counted on takes one below zero while the sum holds. */
+	for (int nid = 0; nid < c->m->nr_node_ids; nid++)
+		for (int i = MEMHP_NR_SLAB_RECLAIMABLE; i <= MEMHP_NR_PAGE_TABLE_PAGES; i++) {
+			long v = READ_ONCE(
+				c->m->node_data[nid].vm_stat[i - MEMHP_NR_SLAB_RECLAIMABLE]);
 
-		if (v < 0)
-			fail(c, MEMHP_NO_PFN, "node-stat", "%s is %ld",
-			     memhp_vmstat_name((enum memhp_vmstat_item)i), v);
-	}
+			if (v < 0)
+				fail(c, MEMHP_NO_PFN, "node-stat", "node %d %s is %ld", nid,
+				     memhp_vmstat_name((enum memhp_vmstat_item)i), v);
+		}
 }
 
 static void check_counters(struct checker *c)

@@ -481,6 +481,15 @@ static inline bool zone_spans_pfn(const struct zone *z, unsigned long pfn)
  * find_next_best_node() gives a distance against the load of a node. */
 #define LINUX_MAX_NUMNODES 1024
 
+/* The node counters: MEMHP_NR_SLAB_RECLAIMABLE .. MEMHP_NR_PAGE_TABLE_PAGES
+ * of enum memhp_vmstat_item, kept in each pglist_data. */
+#define NR_VM_NODE_STAT_ITEMS (MEMHP_NR_PAGE_TABLE_PAGES - MEMHP_NR_SLAB_RECLAIMABLE + 1)
+
+static inline bool is_node_stat_item(enum memhp_vmstat_item item)
+{
+	return item >= MEMHP_NR_SLAB_RECLAIMABLE && item <= MEMHP_NR_PAGE_TABLE_PAGES;
+}
+
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
 	int node_id;
@@ -494,6 +503,9 @@ struct pglist_data {
 	 * under mem_hotplug_lock, read lock-free by allocators. */
 	_Atomic int8_t node_order[MEMHP_MAX_NUMNODES];
 	_Atomic int nr_node_order;
+	/* vm_stat[]: the node counters (vmstat.c), what node_page_state()
+	 * reads; 6.1 batches them per cpu, a relaxed atomic is enough here. */
+	_Atomic long vm_stat[NR_VM_NODE_STAT_ITEMS];
 };
 
 /* Every zone of every possible node, node by node, DMA first. */
@@ -799,7 +811,9 @@ struct memhp_machine {
 
 	struct vm_sysctls vm;
 
-	/* /proc/vmstat (vmstat.c); NR_FREE_PAGES lives in the zones. */
+	/* /proc/vmstat's events (vmstat.c); NR_FREE_PAGES lives in the
+	 * zones, the node counters in the pglist_data (their slots here
+	 * stay 0). */
 	_Atomic long vmstat[MEMHP_NR_VMSTAT_ITEMS];
 
 	/* x86's max_pfn: one past the highest pfn memory was ever added at
@@ -1306,6 +1320,7 @@ int mhp_config_check(struct memhp_config *cfg, int64_t *budget);
 int add_boot_memory(struct memhp_machine *m);
 /* The boot log's memory lines, as 6.1 prints them. */
 void print_boot_memory(struct memhp_machine *m);
+void acpi_numa_slit_init(struct memhp_machine *m);
 
 /* memory_block.c */
 int create_memory_block_devices(struct memhp_machine *m, uint64_t start, uint64_t size,
@@ -1343,6 +1358,21 @@ void slab_destroy_all(struct memhp_machine *m);
 static inline void mod_vmstat(struct memhp_machine *m, enum memhp_vmstat_item item, long delta)
 {
 	ADD_ONCE(m->vmstat[item], delta);
+}
+
+/* mod_node_page_state(): a node counter of node @nid, which the caller
+ * takes from the page it counts. */
+static inline void mod_node_page_state(struct memhp_machine *m, int nid,
+				       enum memhp_vmstat_item item, long delta)
+{
+	ADD_ONCE(m->node_data[nid].vm_stat[item - MEMHP_NR_SLAB_RECLAIMABLE], delta);
+}
+
+/* mod_lruvec_page_state() without memcgs: on the node of @page. */
+static inline void mod_page_state(struct memhp_machine *m, struct memhp_page *page,
+				  enum memhp_vmstat_item item, long delta)
+{
+	mod_node_page_state(m, pfn_to_nid(m, page_to_pfn_m(m, page)), item, delta);
 }
 
 /* check.c */

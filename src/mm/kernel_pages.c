@@ -9,8 +9,9 @@
  */
 #include "internal.h"
 
-/* THREAD_SIZE in KiB, what NR_KERNEL_STACK counts per stack. */
-#define THREAD_SIZE_KB (MEMHP_THREAD_STACK_PAGES * MEMHP_PAGE_SIZE / 1024)
+/* What NR_KERNEL_STACK counts per page of a stack: a vmalloc'ed stack's
+ * pages each count on their own node. */
+#define STACK_PAGE_KB (MEMHP_PAGE_SIZE / 1024)
 
 struct memhp_page *memhp_pte_alloc_one(struct memhp_machine *m)
 {
@@ -20,7 +21,7 @@ struct memhp_page *memhp_pte_alloc_one(struct memhp_machine *m)
 		return NULL;
 	/* pgtable_pte_page_ctor() */
 	atomic_store_explicit(&page->type, PGTY_TABLE, memory_order_release);
-	mod_vmstat(m, MEMHP_NR_PAGE_TABLE_PAGES, 1);
+	mod_page_state(m, page, MEMHP_NR_PAGE_TABLE_PAGES, 1);
 	return page;
 }
 
@@ -31,7 +32,7 @@ void memhp_pte_free(struct memhp_page *page)
 	/* pgtable_pte_page_dtor(): a page must lose its type before it is
 	 * freed, or the buddy calls it a bad page. */
 	atomic_store_explicit(&page->type, PGTY_NONE, memory_order_release);
-	mod_vmstat(m, MEMHP_NR_PAGE_TABLE_PAGES, -1);
+	mod_page_state(m, page, MEMHP_NR_PAGE_TABLE_PAGES, -1);
 	memhp_put_page(page);
 }
 
@@ -50,15 +51,24 @@ int memhp_alloc_thread_stack(struct memhp_machine *m, struct memhp_thread_stack 
 			return -ENOMEM;
 		}
 	}
-	mod_vmstat(m, MEMHP_NR_KERNEL_STACK, THREAD_SIZE_KB);
+	memhp_account_kernel_stack(m, st, 1);
 	return 0;
+}
+
+void memhp_account_kernel_stack(struct memhp_machine *m, const struct memhp_thread_stack *st,
+				int account)
+{
+	for (int i = 0; i < MEMHP_THREAD_STACK_PAGES; i++)
+		mod_page_state(m, st->pages[i], MEMHP_NR_KERNEL_STACK, account * STACK_PAGE_KB);
 }
 
 void memhp_free_thread_stack(struct memhp_machine *m, struct memhp_thread_stack *st)
 {
+	/* Uncounted while the pages are still ours: a freed page's node is
+	 * anyone's guess once its block goes. */
+	memhp_account_kernel_stack(m, st, -1);
 	for (int i = 0; i < MEMHP_THREAD_STACK_PAGES; i++) {
 		memhp_put_page(st->pages[i]);
 		st->pages[i] = NULL;
 	}
-	mod_vmstat(m, MEMHP_NR_KERNEL_STACK, -THREAD_SIZE_KB);
 }

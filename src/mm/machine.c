@@ -108,6 +108,8 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	if (!ret)
 		ret = printk_init(m);
 	if (!ret)
+		acpi_numa_slit_init(m);
+	if (!ret)
 		ret = physmem_reserve(m);
 	if (!ret)
 		ret = vmemmap_reserve(m);

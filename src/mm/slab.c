@@ -255,7 +255,7 @@ static long allocate_slab(struct memhp_kmem_cache *c)
 	}
 	c->nr_slabs++;
 	c->total_objects += s->objects;
-	mod_vmstat(m, slab_item(c), 1L << order);
+	mod_page_state(m, page, slab_item(c), 1L << order);
 	partial_add(c, (uint32_t)idx);
 	return idx;
 }
@@ -273,7 +273,7 @@ static void discard_slab(struct memhp_kmem_cache *c, uint32_t idx)
 	}
 	c->nr_slabs--;
 	c->total_objects -= s->objects;
-	mod_vmstat(c->m, slab_item(c), -(1L << s->order));
+	mod_page_state(c->m, page, slab_item(c), -(1L << s->order));
 	memhp_free_pages(page, s->order);
 	free(s->free_map);
 	*s = (struct slab){ 0 };

@@ -598,6 +598,8 @@ int memhp_zone_info(struct memhp_machine *m, int nid, enum memhp_zone_type zid,
 
 void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 {
+	long shmem;
+
 	memset(mi, 0, sizeof(*mi));
 	mi->total_pages = (unsigned long)READ_ONCE(m->totalram_pages);
 	for_each_zone(m, zone)
@@ -610,7 +612,9 @@ void memhp_meminfo(struct memhp_machine *m, struct memhp_meminfo *mi)
 	}
 	mi->reserved_pages = mi->present_pages - mi->total_pages;
 	mi->hwpoison_pages = memhp_num_poisoned_pages(m);
-	mi->shmem_pages = memhp_node_page_state(m, 0, MEMHP_NR_SHMEM);
+	/* The sum over the nodes, 0 below 0 as global_node_page_state(). */
+	shmem = memhp_vmstat(m, MEMHP_NR_SHMEM);
+	mi->shmem_pages = shmem > 0 ? (unsigned long)shmem : 0;
 
 	/* A lock-free memmap walk for the page classes, chunk by chunk. */
 	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {

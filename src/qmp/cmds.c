@@ -644,7 +644,7 @@ static json_t *dimm_get(const struct qmp_dimm_state *d, const char *prop, size_t
 	if (span_is(prop, len, "slot"))
 		return json_integer(d->slot);
 	if (span_is(prop, len, "node"))
-		return json_integer(0);
+		return json_integer(d->node);
 	if (span_is(prop, len, "hotplugged"))
 		return json_boolean(d->hotplugged);
 	if (span_is(prop, len, "hotpluggable") || span_is(prop, len, "realized"))
@@ -1099,7 +1099,7 @@ static json_t *dimm_info(const struct qmp_dimm_state *d)
 	    json_object_set_new(data, "addr", json_integer((json_int_t)d->addr)) ||
 	    json_object_set_new(data, "size", json_integer((json_int_t)d->size)) ||
 	    json_object_set_new(data, "slot", json_integer(d->slot)) ||
-	    json_object_set_new(data, "node", json_integer(0)) ||
+	    json_object_set_new(data, "node", json_integer(d->node)) ||
 	    json_object_set_new(data, "memdev", objects_path(d->memdev)) ||
 	    json_object_set_new(data, "hotplugged", json_boolean(d->hotplugged)) ||
 	    json_object_set_new(data, "hotpluggable", json_true())) {
@@ -1367,6 +1367,36 @@ static bool opt_text(const json_t *v, const struct qmp_msg *msg, char *buf, size
 	return true;
 }
 
+/*
+ * A uint32 property given to device_add: QEMU makes every value a string
+ * (qemu_opts_from_qdict(); true is "on") and reads it back as its
+ * property's type with qemu_strtou64() in any base, leading blanks and a
+ * sign allowed. Returns false after QEMU's error.
+ */
+static bool visit_uint32_text(const json_t *v, const struct qmp_msg *msg, const char *name,
+			      unsigned int *out, struct qerr *err)
+{
+	char val[QMP_ID_MAX], *end;
+	unsigned long long n;
+
+	if (!opt_text(v, msg, val, sizeof(val))) {
+		qerr_fmt(err, GENERIC, "Parameter '%s' expects integer", S(name));
+		return false;
+	}
+	errno = 0;
+	n = strtoull(val, &end, 0);
+	if (end == val || *end || errno == EINVAL) {
+		qerr_fmt(err, GENERIC, "Parameter '%s' expects integer", S(name));
+		return false;
+	}
+	if (errno == ERANGE || n > UINT32_MAX) {
+		qerr_fmt(err, GENERIC, "Parameter '%s' expects uint32_t", S(name));
+		return false;
+	}
+	*out = (unsigned int)n;
+	return true;
+}
+
 /* Is @id the id of a device already? */
 static bool device_id_taken(const struct qmp_session *s, const char *id)
 {
@@ -1433,14 +1463,8 @@ static bool dimm_props(struct qmp_session *s, struct args *a, const struct qmp_m
 			}
 			*slot = (long)v;
 		} else if (span_is(k->key, k->len, "node")) {
-			if (!opt_text(k->value, msg, val, sizeof(val)) || strcmp(val, "0")) {
-				qerr_fmt(err, GENERIC,
-					 "'DIMM property node has value %s' which exceeds the "
-					 "number "
-					 "of numa nodes: 1",
-					 S(val));
+			if (!visit_uint32_text(k->value, msg, "node", &d->node, err))
 				return false;
-			}
 		} else {
 			qerr_fmt(err, GENERIC, "Property 'pc-dimm.%s' not found", k->key, k->len);
 			return false;
@@ -1589,7 +1613,14 @@ static json_t *cmd_device_add(struct qmp_session *s, struct args *a, const struc
 		qerr_set(err, GENERIC, "backend memory size must be multiple of 0x200000");
 		return NULL;
 	}
-	/* realize. */
+	/* realize: pc_dimm_realize() checks the node before the backend. */
+	if (d.node >= (unsigned int)memhp_nr_node_ids(vm->m)) {
+		qerr_fmt(err, GENERIC,
+			 "'DIMM property node has value %u' which exceeds the number of numa "
+			 "nodes: %u",
+			 (uint64_t)d.node, (uint64_t)memhp_nr_node_ids(vm->m));
+		return NULL;
+	}
 	if (md->objs[qmp_model_find_obj(md, d.memdev, strlen(d.memdev))].in_use) {
 		qerr_fmt(err, GENERIC, "can't use already busy memdev: %s", S(d.memdev));
 		return NULL;

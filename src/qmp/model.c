@@ -273,7 +273,7 @@ int qmp_model_plug_dimm(struct qmp_model *md, struct qmp_dimm_state *d)
 		md->objs[b].in_use = true;
 	dimms_changed(md);
 	if (md->vm->acpi)
-		memhp_acpi_memhp_plug(md->vm->acpi, d->slot, d->addr, d->size, 0,
+		memhp_acpi_memhp_plug(md->vm->acpi, d->slot, d->addr, d->size, (int)d->node,
 				      d->id[0] ? d->id : NULL, true);
 	return 0;
 }
@@ -322,6 +322,7 @@ int qmp_model_get(struct qmp_vm *vm)
 			.addr = in->addr,
 			.size = in->size,
 			.slot = in->slot,
+			.node = in->node,
 		};
 
 		snprintf(d.id, sizeof(d.id), "%s", in->id ? in->id : "");

@@ -58,6 +58,7 @@ struct qmp_dimm {
 	const char *memdev; /* its backend's id (required) */
 	uint64_t addr, size;
 	unsigned int slot;
+	unsigned int node; /* node= */
 };
 
 /* A memory backend no device uses at the start (-object ...). */

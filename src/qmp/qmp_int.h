@@ -136,6 +136,7 @@ struct qmp_dimm_state {
 	char memdev[QMP_ID_MAX];
 	uint64_t addr, size;
 	unsigned int slot;
+	unsigned int node; /* the pc-dimm's node property */
 	bool hotplugged;
 };
 

@@ -151,6 +151,13 @@ static unsigned long vm_pages(struct memhp_fs *fs, enum memhp_vmstat_item item)
 	return v > 0 ? (unsigned long)v : 0;
 }
 
+/* A node counter of node @nid, or with MEMHP_NUMA_NO_NODE the sum over
+ * the nodes (global_node_page_state()), as /proc/meminfo shows it. */
+static unsigned long node_pages(struct memhp_fs *fs, int nid, enum memhp_vmstat_item item)
+{
+	return nid < 0 ? vm_pages(fs, item) : memhp_node_page_state(fs->m, nid, item);
+}
+
 /* A vm sysctl's value, 0 if memhp has no such one. */
 static long sysctl_value(struct memhp_fs *fs, const char *name)
 {
@@ -177,14 +184,11 @@ static void zones_read(struct memhp_fs *fs, int nid, struct zones *zs)
 							      MEMHP_WMARK_LOW);
 		}
 	zs->z[MEMHP_NR_ZONES].name = ZONE_DEVICE_NAME;
-	zs->anon = vm_pages(fs, MEMHP_NR_ANON_PAGES);
-	zs->slab_reclaimable = vm_pages(fs, MEMHP_NR_SLAB_RECLAIMABLE);
-	zs->slab_unreclaimable = vm_pages(fs, MEMHP_NR_SLAB_UNRECLAIMABLE);
-	zs->kernel_stack_kb = vm_pages(fs, MEMHP_NR_KERNEL_STACK);
-	zs->page_tables = vm_pages(fs, MEMHP_NR_PAGE_TABLE_PAGES);
-	if (nid > 0) /* node counters are machine-wide, shown on node 0 */
-		zs->anon = zs->slab_reclaimable = zs->slab_unreclaimable = zs->kernel_stack_kb =
-			zs->page_tables = 0;
+	zs->anon = node_pages(fs, nid, MEMHP_NR_ANON_PAGES);
+	zs->slab_reclaimable = node_pages(fs, nid, MEMHP_NR_SLAB_RECLAIMABLE);
+	zs->slab_unreclaimable = node_pages(fs, nid, MEMHP_NR_SLAB_UNRECLAIMABLE);
+	zs->kernel_stack_kb = node_pages(fs, nid, MEMHP_NR_KERNEL_STACK);
+	zs->page_tables = node_pages(fs, nid, MEMHP_NR_PAGE_TABLE_PAGES);
 	for (int i = 0; i < MEMHP_NR_ZONES; i++) {
 		for (int j = 0; j < NR_KERNEL_ZONES; j++)
 			zs->lowmem_reserve[i][j] = memhp_zone_lowmem_reserve(
@@ -265,8 +269,8 @@ FS_SHOW(show_meminfo)
 	uint64_t k4, m2;
 	/* Two counters read one after the other: Cached, which includes
 	 * Shmem, is never shown below it when a page comes or goes between. */
-	unsigned long shmem = memhp_node_page_state(fs->m, 0, MEMHP_NR_SHMEM);
-	unsigned long file = memhp_node_page_state(fs->m, 0, MEMHP_NR_FILE_PAGES);
+	unsigned long shmem = vm_pages(fs, MEMHP_NR_SHMEM);
+	unsigned long file = vm_pages(fs, MEMHP_NR_FILE_PAGES);
 
 	const long overcommit_ratio = sysctl_value(fs, "overcommit_ratio");
 	const unsigned long overcommit_kbytes =

@@ -61,6 +61,13 @@ static uint64_t fill_page(void *addr, uint64_t seed)
 	return workload_csum_fold(h);
 }
 
+/* NR_ANON_PAGES of the node of @page (page_add_new_anon_rmap(),
+ * page_remove_rmap() count on the folio's node). */
+static void account_anon(struct memhp_data *d, struct memhp_page *page, long nr)
+{
+	memhp_mod_node_page_state(d->m, memhp_page_to_nid(page), MEMHP_NR_ANON_PAGES, nr);
+}
+
 static bool data_isolate(struct memhp_page *page, void *owner)
 {
 	struct memhp_data *d = owner;
@@ -92,6 +99,11 @@ static int data_migrate(struct memhp_page *dst, struct memhp_page *src, void *ow
 	} else {
 		d->slots[idx].pfn = (uint32_t)memhp_page_to_pfn(dst);
 		d->slots[idx].state = SLOT_LIVE;
+		/* The mapping moves to @dst: 6.1's remove_migration_ptes() counts
+		 * it on the target's node, try_to_migrate() took it off the
+		 * source's. Target first, so the sum never dips. */
+		account_anon(d, dst, 1);
+		account_anon(d, src, -1);
 		atomic_fetch_add(&d->nr_migrated, 1);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -146,7 +158,7 @@ static int data_unmap_poisoned(struct memhp_page *page, void *owner)
 	} else {
 		d->slots[idx].state = SLOT_HWPOISON;
 		d->nr_live--;
-		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
+		account_anon(d, page, -1);
 		d->nr_hwpoisoned++;
 		memhp_SetPageDirty(page);
 		memhp_ClearPageMovable(page);
@@ -241,7 +253,7 @@ unsigned long memhp_data_alloc_slots(struct memhp_data *d, unsigned long nr, mem
 		if (slots)
 			slots[got] = idx;
 		d->nr_live++;
-		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, 1);
+		account_anon(d, page, 1);
 		/* Publish under the lock, so isolation sees a consistent slot. */
 		memhp_SetPageMovable(page, d->owner_id, idx);
 		pthread_mutex_unlock(&d->lock);
@@ -266,7 +278,9 @@ unsigned long memhp_data_free(struct memhp_data *d, unsigned long nr)
 			idx = (uint32_t)(memhp_random(d->m) % d->nr_slots);
 		} while (d->slots[idx].state != SLOT_LIVE && d->slots[idx].state != SLOT_ISOLATED);
 		d->nr_live--;
-		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
+		/* An isolated page is still the slot's until migration finds it
+		 * dead: its pfn names the node it counts on either way. */
+		account_anon(d, memhp_pfn_to_page(d->m, d->slots[idx].pfn), -1);
 		if (d->slots[idx].state == SLOT_ISOLATED) {
 			d->slots[idx].state = SLOT_DEAD;
 		} else {
@@ -295,12 +309,14 @@ void memhp_data_free_slots(struct memhp_data *d, const uint32_t *slots, unsigned
 		}
 		switch (d->slots[idx].state) {
 		case SLOT_LIVE:
+			account_anon(d, memhp_pfn_to_page(d->m, d->slots[idx].pfn), -1);
 			page = memhp_pfn_to_page(d->m, d->slots[idx].pfn);
 			release_slot(d, idx);
 			memhp_ClearPageMovable(page);
 			break;
 		case SLOT_ISOLATED:
 			/* Migration lets it go when it finds it dead. */
+			account_anon(d, memhp_pfn_to_page(d->m, d->slots[idx].pfn), -1);
 			d->slots[idx].state = SLOT_DEAD;
 			break;
 		case SLOT_HWPOISON:
@@ -314,7 +330,6 @@ void memhp_data_free_slots(struct memhp_data *d, const uint32_t *slots, unsigned
 			continue;
 		}
 		d->nr_live--;
-		memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
 		pthread_mutex_unlock(&d->lock);
 		if (page)
 			memhp_put_page(page);
@@ -339,7 +354,7 @@ unsigned long memhp_data_free_range(struct memhp_data *d, unsigned long start_pf
 			page = memhp_pfn_to_page(d->m, d->slots[idx].pfn);
 			release_slot(d, (uint32_t)idx);
 			d->nr_live--;
-			memhp_mod_vmstat(d->m, MEMHP_NR_ANON_PAGES, -1);
+			account_anon(d, page, -1);
 			memhp_ClearPageMovable(page);
 		}
 		pthread_mutex_unlock(&d->lock);

@@ -134,7 +134,6 @@ struct obj_vec {
 /* NR_CACHED_STACKS: freed stacks kernel/fork.c keeps per CPU for the next
  * fork. */
 #define NR_CACHED_STACKS 2
-#define THREAD_STACK_KB (MEMHP_THREAD_STACK_PAGES * MEMHP_PAGE_SIZE / 1024)
 
 struct memhp_guest_task {
 	struct memhp_guest *g;
@@ -388,7 +387,7 @@ static int stack_get(struct memhp_guest *g, struct memhp_thread_stack *st)
 	if (!g->nr_cached_stacks)
 		return memhp_alloc_thread_stack(g->m, st);
 	*st = g->stack_cache[--g->nr_cached_stacks];
-	memhp_mod_vmstat(g->m, MEMHP_NR_KERNEL_STACK, THREAD_STACK_KB);
+	memhp_account_kernel_stack(g->m, st, 1);
 	return 0;
 }
 
@@ -399,7 +398,7 @@ static void stack_put(struct memhp_guest *g, struct memhp_thread_stack *st)
 		memhp_free_thread_stack(g->m, st);
 		return;
 	}
-	memhp_mod_vmstat(g->m, MEMHP_NR_KERNEL_STACK, -(long)THREAD_STACK_KB);
+	memhp_account_kernel_stack(g->m, st, -1);
 	g->stack_cache[g->nr_cached_stacks++] = *st;
 }
 

@@ -226,7 +226,10 @@ struct shmem_inode;
 
 struct slot {
 	uint32_t pfn;
-	uint32_t state;
+	uint16_t state;
+	/* The node NR_FILE_PAGES and NR_SHMEM count the page on: a poisoned
+	 * page stays counted after its memory may have gone. */
+	uint16_t nid;
 	uint64_t csum;
 	struct shmem_inode *inode; /* NULL once the file let go of it (DEAD) */
 	uint64_t index;
@@ -571,17 +574,23 @@ static int get_slot(struct memhp_shmem *sb, uint32_t *idx)
 	return 0;
 }
 
-static void account_page(struct memhp_shmem *sb, struct shmem_inode *inode, long nr)
+/* NR_FILE_PAGES and NR_SHMEM of node @nid, where the page is
+ * (__lruvec_stat_mod_folio()). NR_SHMEM is a part of NR_FILE_PAGES: count
+ * it after, uncount it before, so that it never exceeds it. */
+static void mod_shmem_stat(struct memhp_shmem *sb, int nid, long nr)
 {
-	/* NR_SHMEM is a part of NR_FILE_PAGES: count it after, uncount it
-	 * before, so that it never exceeds it. */
 	if (nr > 0) {
-		memhp_mod_node_page_state(sb->m, 0, MEMHP_NR_FILE_PAGES, nr);
-		memhp_mod_node_page_state(sb->m, 0, MEMHP_NR_SHMEM, nr);
+		memhp_mod_node_page_state(sb->m, nid, MEMHP_NR_FILE_PAGES, nr);
+		memhp_mod_node_page_state(sb->m, nid, MEMHP_NR_SHMEM, nr);
 	} else {
-		memhp_mod_node_page_state(sb->m, 0, MEMHP_NR_SHMEM, nr);
-		memhp_mod_node_page_state(sb->m, 0, MEMHP_NR_FILE_PAGES, nr);
+		memhp_mod_node_page_state(sb->m, nid, MEMHP_NR_SHMEM, nr);
+		memhp_mod_node_page_state(sb->m, nid, MEMHP_NR_FILE_PAGES, nr);
 	}
+}
+
+static void account_page(struct memhp_shmem *sb, struct shmem_inode *inode, int nid, long nr)
+{
+	mod_shmem_stat(sb, nid, nr);
 	inode->nr_pages += (unsigned long)nr;
 	sb->used_blocks += (uint64_t)nr;
 }
@@ -613,13 +622,14 @@ static long shmem_alloc_page(struct memhp_shmem *sb, struct shmem_inode *inode, 
 	sb->slots[idx] = (struct slot){
 		.pfn = (uint32_t)memhp_page_to_pfn(page),
 		.state = SLOT_LIVE,
+		.nid = (uint16_t)memhp_page_to_nid(page),
 		.csum = sb->zero_csum,
 		.inode = inode,
 		.index = index,
 	};
 	/* Under the lock, so isolation sees a whole slot. */
 	memhp_SetPageMovable(page, sb->owner_id, idx);
-	account_page(sb, inode, 1);
+	account_page(sb, inode, sb->slots[idx].nid, 1);
 	return idx;
 }
 
@@ -670,7 +680,7 @@ static void shmem_remove_page(struct memhp_shmem *sb, struct shmem_inode *inode,
 	struct memhp_page *page;
 
 	xa_erase(&inode->pages, index);
-	account_page(sb, inode, -1);
+	account_page(sb, inode, s->nid, -1);
 	switch (s->state) {
 	case SLOT_LIVE:
 		page = memhp_pfn_to_page(sb->m, s->pfn);
@@ -814,6 +824,15 @@ static int shmem_migrate(struct memhp_page *dst, struct memhp_page *src, void *o
 	} else if (s->inode->pinned) {
 		ret = -EAGAIN;
 	} else {
+		/* folio_migrate_mapping(): the page cache's counts follow the
+		 * page to the target's node. */
+		int nid = memhp_page_to_nid(dst);
+
+		if (nid != s->nid) {
+			mod_shmem_stat(sb, nid, 1);
+			mod_shmem_stat(sb, s->nid, -1);
+			s->nid = (uint16_t)nid;
+		}
 		s->pfn = (uint32_t)memhp_page_to_pfn(dst);
 		s->state = SLOT_LIVE;
 		atomic_fetch_add(&sb->nr_migrated, 1);
