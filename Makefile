@@ -73,7 +73,8 @@ BENCH_SRCS := $(wildcard bench/bench_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UTIL_OBJS := $(UTIL_SRCS:%.c=$(B)/%.o)
-CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o)
+# memhp demo runs src/cli/demo.lua from a copy built into the program.
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/%.o) $(B)/src/cli/demo_lua.o
 TESTS := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 BENCHES := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 
@@ -105,6 +106,11 @@ $(B)/$(SHLIB): $(LIB_OBJS)
 	ln -sf $(SONAME) $(B)/libmemhp.so
 
 $(CLI_OBJS): CPPFLAGS += $(shell pkg-config --cflags $(CLI_PKGS))
+$(B)/src/cli/demo_lua.c: src/cli/demo.lua scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed demo_lua $< > $@
+$(B)/src/cli/demo_lua.o: $(B)/src/cli/demo_lua.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 # The deterministic scheduler (src/cli/det.c) stands between memhp's
 # threads and these calls; off, each costs a predictable branch.
 # One name per line in src/cli/det.wrap: the fuzzers link det.c too.

@@ -142,4 +142,13 @@ done
 "$MEMHP" demo --help >"$tmp/out" 2>&1 && grep -q '^usage: memhp demo' "$tmp/out"
 check "memhp demo --help"
 
+# The scenario the demo runs is built in: --print shows the source's copy,
+# and memhp run runs what it shows (the small plan), findings allowed.
+"$MEMHP" demo --print >"$tmp/demo.lua" 2>"$tmp/out" && cmp -s "$tmp/demo.lua" src/cli/demo.lua
+check "memhp demo --print prints src/cli/demo.lua as it was built in"
+"$MEMHP" run --seed 1 "$tmp/demo.lua" -- quick >"$tmp/out" 2>&1 &&
+	grep -q '^PASS: .*; ran to the end$' "$tmp/out" &&
+	grep -Eq '^ +[0-9.]+ +1 +data: 16384 pages verified against their checksums, 0 lost$' "$tmp/out"
+check "memhp run of the printed scenario, -- quick: PASS, 16384 pages verified, none lost"
+
 echo "1..$n"

@@ -99,6 +99,11 @@ for src in "$top"/src/cli/*.c "$top"/src/fs/*.c; do
 	case $src in */main.c) continue ;; esac
 	cli="$cli $(compile "$src")"
 done
+# The scenario memhp demo runs, built in as the Makefile builds it.
+if [ ! -e "$objdir/demo_lua.c" ] || [ "$top/src/cli/demo.lua" -nt "$objdir/demo_lua.c" ]; then
+	"$top/scripts/embed" demo_lua "$top/src/cli/demo.lua" > "$objdir/demo_lua.c" || : > "$out/failed"
+fi
+cli="$cli $(compile "$objdir/demo_lua.c")"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -60,6 +60,9 @@ expect_run 1 "returned 'EBSY' for MEM_GOING_ONLINE" "a bad notifier answer is na
 	-- run -q "$tmp/s.lua"
 expect_run 0 "PASS: 20 expectations, 0 failed" "m:read and m:write give the guest's bytes and errnos" \
 	-- run -q tests/lua/fs-basic.lua
+expect_run 0 "PASS: 12 expectations, 0 failed" \
+	"memhp.boot_ranges, m:host_resident and data:nr_pages_in say where memory is" \
+	-- run -q --seed 1 tests/lua/host-placement.lua
 expect_run 1 "invariant violated at the end: page-class at pfn 0x100400" \
 	"a broken invariant fails the run and names the rule" -- run -q tests/lua/broken.lua
 

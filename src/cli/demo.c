@@ -2,20 +2,20 @@
 /*
  * demo.c - memhp demo: what memhp is for, in a few seconds, with no files.
  *
- * A 4 GiB x86_64 guest gets a virtio-mem device where QEMU would put it,
- * plugs 4 GiB (auto-onlined to ZONE_MOVABLE), fills memory with checksummed
- * data and kernel allocations, and unplugs down to 1 GiB while speculative
- * PFN walkers take references on whatever pages they find: once under the
- * PageOffline protocol of Linux 6.1, once under the 2025 proposal. It
- * prints a summarised timeline, then side by side: meminfo and the host's
- * RSS before and after, what the checkers found, the block table.
- *
- * The driver runs in sync mode: its work runs on this thread when the demo
- * asks, so the timeline nests it under the step that caused it, and only
- * the walkers (and the device's own thread) race.
+ * What happens is a scenario, demo.lua, built into the program (--print
+ * shows it): a 4 GiB x86_64 guest with a virtio-mem device plugs 4 GiB,
+ * fills memory and unplugs down to 1 GiB while speculative PFN walkers
+ * race, once under the PageOffline protocol of Linux 6.1, once under the
+ * 2025 proposal, each in a run of its own. This file is its host: it gives
+ * the scenario the steps of a summarised timeline and counts what the
+ * driver's work did in each, interrupts an offline that a leaked page
+ * would make retry forever, and prints the report side by side: meminfo
+ * and the host's RSS before and after, what the checkers found, the block
+ * table.
  */
 #include "cli.h"
 #include "det.h"
+#include "lua_api.h"
 #include "run.h"
 #include "run_util.h"
 #include "timeline.h"
@@ -23,8 +23,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <lauxlib.h>
+#include <lualib.h>
 #include <memhp/virtio_mem.h>
-#include <memhp/virtio_mem_driver.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,27 +33,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-/* QEMU puts device memory above high RAM (pc_memory_init()): at 4 GiB plus
- * the RAM above 4 GiB, rounded up to 1 GiB. */
-#define DEMO_HIGH_RAM_START (4 * MEMHP_GiB)
-#define DEMO_DEVICE_MEMORY_ALIGN MEMHP_GiB
-#define DEMO_DEVICE_ID "vm0"
-/* Walkers: two threads, each holding a reference for this many spins
- * (tens of microseconds), long enough to meet the driver now and then. */
-#define DEMO_WALKER_THREADS 2
-#define DEMO_WALKER_HOLD_SPINS 20000
-/* Retry-timer firings the demo lets pass before it reports a shortfall. */
-#define DEMO_MAX_RETRIES 4
+/* The scenario, built into the program from src/cli/demo.lua. */
+extern const char demo_lua[];
+
 /* The summary shows the demo's steps and what they say, not the hundreds
  * of operations inside them (those go to --trace). */
 #define DEMO_SUMMARY_DEPTH 1
-/* Distinct finding rules counted per run, rows in a block table. */
+/* Distinct finding rules counted per run. */
 #define DEMO_MAX_RULES 16
-#define DEMO_MAX_ROWS 24
+/* Nesting of the tables a run's results may have (the report's rows). */
+#define DEMO_RESULT_DEPTH 8
 /* Text of one table cell, one summary line, one finding sample. */
 #define DEMO_CELL 160
 #define DEMO_LINE 256
@@ -69,37 +62,6 @@
 #define DEMO_NR_PROTOCOLS 2
 /* virtio-mem request types (PLUG..STATE), response types (ACK..ERROR). */
 #define DEMO_NR_VMEM_TYPES (MEMHP_VIRTIO_MEM_REQ_STATE + 1)
-
-/* What a run does: the full demo, and --quick for tests. */
-struct demo_plan {
-	uint64_t ram;	     /* boot RAM */
-	uint64_t region;     /* the device's memory backend */
-	uint64_t plug;	     /* requested size, first */
-	uint64_t unplug_to;  /* requested size, then */
-	uint64_t data;	     /* checksummed data allocated */
-	uint64_t data_freed; /* ... of which this much is freed again */
-	uint64_t kernel;     /* kernel allocations */
-};
-
-static const struct demo_plan full_plan = {
-	.ram = 4 * MEMHP_GiB,
-	.region = 8 * MEMHP_GiB,
-	.plug = 4 * MEMHP_GiB,
-	.unplug_to = 1 * MEMHP_GiB,
-	.data = 512 * MEMHP_MiB,
-	.data_freed = 256 * MEMHP_MiB,
-	.kernel = 64 * MEMHP_MiB,
-};
-
-static const struct demo_plan quick_plan = {
-	.ram = 1 * MEMHP_GiB,
-	.region = 2 * MEMHP_GiB,
-	.plug = 1 * MEMHP_GiB,
-	.unplug_to = 256 * MEMHP_MiB,
-	.data = 128 * MEMHP_MiB,
-	.data_freed = 64 * MEMHP_MiB,
-	.kernel = 16 * MEMHP_MiB,
-};
 
 static const char demo_usage[] =
 	"usage: memhp demo [OPTIONS]\n"
@@ -126,10 +88,13 @@ static const char demo_usage[] =
 	"  --trace FILE          write the timeline as a Chrome trace-event JSON file\n"
 	"  --svg FILE            draw the memory map at the end (with both\n"
 	"                        protocols, 2025 goes to FILE-2.svg)\n"
+	"  --print               print the scenario the demo runs (demo.lua), to\n"
+	"                        read or copy, and exit\n"
 	"  -h, --help            this help\n";
 
 struct demo_args {
-	const struct demo_plan *plan;
+	bool quick, print;
+	bool described;		       /* the scenario's plan is printed (demo.begin{}) */
 	struct run_common_args common; /* .protocol -1: both */
 };
 
@@ -179,15 +144,8 @@ struct demo_step {
 	long interrupted_blocks[DEMO_MAX_NAMED];
 };
 
-/* A row of the block table: consecutive blocks that look alike. */
-struct demo_row {
-	unsigned long first, last;
-	uint64_t start;
-	char state[16], zone[24], driver[48];
-};
-
 struct demo_run {
-	const struct demo_plan *plan;
+	struct demo_args *args;
 	enum memhp_protocol protocol;
 	const char *tag;
 	int pid;
@@ -196,15 +154,8 @@ struct demo_run {
 	pthread_t thread;
 	struct memhp_task *task;
 
-	struct memhp_machine *m;
-	struct memhp_vmem_dev *dev;
-	struct memhp_vmem_drv *drv;
-	struct memhp_data *data;
-	struct memhp_kalloc *kalloc;
-	struct memhp_walkers *walkers;
-	uint64_t addr;
-	uint64_t block_size; /* memory blocks, for the table after teardown */
-	bool tracing;
+	struct memhp_machine *m; /* the scenario's, once it made it */
+	lua_State *report;	 /* where its results go (demo.runs[pid]) */
 
 	/* Counted by the trace hook: the current step (this thread only) and
 	 * the findings of the whole run (any thread, under @lock). */
@@ -220,19 +171,10 @@ struct demo_run {
 	unsigned long off_start, off_end;
 	bool signalled;
 
-	/* Results. */
-	struct memhp_meminfo mi_before, mi_after;
-	uint64_t plugged_before, plugged_after, requested;
-	uint64_t rss_before, rss_after;
-	unsigned long online_before, online_after;
-	unsigned long migrated_before, migrated, data_pages, verified, lost;
-	struct memhp_walker_stats walk;
+	/* Results: the scenario's go to @report whole; these the host needs. */
+	unsigned long verified, lost;
 	struct memhp_check_report *check;
-	size_t check_nr, drv_check_nr;
-	struct memhp_vmem_drv_info info;
-	struct demo_row rows[DEMO_MAX_ROWS];
-	int nr_rows;
-	unsigned long rows_left_out;
+	size_t check_nr;
 	double seconds;
 	bool ok;	/* it got through the unplug: there is something to report */
 	bool cut_short; /* a ^C came before the unplug */
@@ -312,42 +254,18 @@ static void guard(struct demo_run *dr, const char *rule, unsigned long pfn)
 	pthread_mutex_unlock(&dr->guard_lock);
 }
 
-/* What each kind of finding means, in one line; @detail tells apart two
- * meanings of one rule. The enum names the rows, in order. */
-enum demo_meaning {
-	MEANING_FAKE_OFFLINE_REFERENCED,
-	MEANING_PUT_AFTER_REMOVAL,
-	MEANING_RACE_2019,
-	MEANING_ISOLATED_BUG,
-	MEANING_ISOLATED_WARN,
-	MEANING_LEAKED_SUB_BLOCK,
-	DEMO_NR_MEANINGS
-};
-
+/* The kinds of finding the report tells apart (demo.lua says what each
+ * means); @detail tells apart two kinds of one rule. */
 static const struct {
-	const char *rule, *detail, *meaning;
+	const char *rule, *detail, *kind;
 } meanings[] = {
-	{ "fake-offline-referenced", NULL,
-	  "the driver's put in MEM_GOING_OFFLINE did not reach 0: a walker held a reference "
-	  "(6.1's WARN)" },
-	{ "bad-page", "underflow",
-	  "a walker's put_page() came after its memory was removed: the memmap was gone "
-	  "(memhp zeroes it; Linux frees it)" },
-	{ "bad-page", NULL,
-	  "the 2019 race: a walker's put_page() freed a PageOffline page the driver had let "
-	  "go of: Bad page state, the page leaks" },
-	{ "offline-isolated-pages", "BUG",
-	  "a page freed under the driver was neither free nor PageOffline as its section went "
-	  "offline: 6.1 would BUG() there" },
-	{ "offline-isolated-pages", NULL,
-	  "a skippable PageOffline page still had a walker's reference as its section went "
-	  "offline: the proposal's WARN, offlining goes on" },
-	{ "virtio-mem-check", NULL,
-	  "an unplugged sub-block of an online block has a page that is not fake-offline any "
-	  "more: the leaked page" },
+	{ "fake-offline-referenced", NULL, "fake-offline-referenced" },
+	{ "bad-page", "underflow", "put-after-removal" },
+	{ "bad-page", NULL, "race-2019" },
+	{ "offline-isolated-pages", "BUG", "isolated-bug" },
+	{ "offline-isolated-pages", NULL, "isolated-warn" },
+	{ "virtio-mem-check", NULL, "leaked-sub-block" },
 };
-_Static_assert(sizeof(meanings) / sizeof(meanings[0]) == DEMO_NR_MEANINGS,
-	       "a meaning for every enum demo_meaning");
 
 static int meaning_of(const char *rule, const char *line)
 {
@@ -525,567 +443,326 @@ static void end(struct demo_run *dr, const char *fmt, ...)
 	tl_call_end(dr->tl, dr->pid, res);
 }
 
-/* "memory48" or "memory48-79" */
-static const char *fmt_blocks(long first, long last, char *buf, size_t len)
+/* ---- The scenario's host ------------------------------------------------------------------ */
+
+/* The run the scenario is in: one at a time, on this thread. */
+static struct demo_run *host_run;
+
+static struct demo_run *host(lua_State *L)
 {
-	if (first == last)
-		snprintf(buf, len, "memory%ld", first);
-	else
-		snprintf(buf, len, "memory%ld-%ld", first, last);
-	return buf;
+	if (!host_run)
+		luaL_error(L, "demo: no protocol is running");
+	return host_run;
 }
 
-static const char *fmt_zones(unsigned int mask, char *buf, size_t len)
+/* A whole number of the table at @t, or an error that names it. */
+static lua_Integer field_int(lua_State *L, int t, const char *k)
 {
-	buf[0] = '\0';
-	for (int z = 0; z < MEMHP_NR_ZONES; z++)
-		if (mask & (1u << z))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "+" : "",
-				 memhp_zone_name((enum memhp_zone_type)z));
-	return buf;
+	lua_Integer v;
+	int ok;
+
+	lua_getfield(L, t, k);
+	v = lua_tointegerx(L, -1, &ok);
+	lua_pop(L, 1);
+	if (!ok)
+		luaL_error(L, "demo: %s must be a whole number", k);
+	return v;
 }
 
-/* "24 ACK" or "23 ACK, 1 BUSY" */
-static const char *fmt_responses(const unsigned long *resp, char *buf, size_t len)
+/* The first demo.begin{} prints what the demo does, from the scenario's
+ * own plan; every one opens its protocol's section. */
+static int h_begin(lua_State *L)
 {
-	static const char *const names[DEMO_NR_VMEM_TYPES] = { "ACK", "NACK", "BUSY", "ERROR" };
+	struct demo_run *dr = host(L);
+	struct demo_args *a = dr->args;
+	char ram[RUN_SIZE_STR], region[RUN_SIZE_STR], range[RUN_RANGE_STR], plug[RUN_SIZE_STR],
+		to[RUN_SIZE_STR];
+	uint64_t addr, size;
 
-	buf[0] = '\0';
-	for (int t = 0; t < DEMO_NR_VMEM_TYPES; t++)
-		if (resp[t])
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%lu %s",
-				 buf[0] ? ", " : "", resp[t], names[t]);
-	if (!buf[0])
-		snprintf(buf, len, "no answer");
-	return buf;
-}
-
-/* ---- Steps ---------------------------------------------------------------------------------- */
-
-static uint64_t dev_plugged(struct demo_run *dr)
-{
-	struct memhp_virtio_mem_config c;
-
-	memhp_vmem_dev_read_config(dr->dev, &c);
-	return c.plugged_size;
-}
-
-static unsigned long online_device_blocks(struct demo_run *dr)
-{
-	const uint64_t bs = memhp_block_size(dr->m);
-	unsigned long n = 0;
-
-	for (uint64_t a = dr->addr; a < dr->addr + dr->plan->region; a += bs) {
-		struct memhp_block_info bi;
-
-		if (!memhp_block_info(dr->m, memhp_phys_to_block_id(dr->m, a), &bi) &&
-		    bi.state == MEMHP_MEM_ONLINE)
-			n++;
+	luaL_checktype(L, 1, LUA_TTABLE);
+	addr = (uint64_t)field_int(L, 1, "addr");
+	size = (uint64_t)field_int(L, 1, "region");
+	if (!a->described) {
+		a->described = true;
+		printf("A %s x86_64 guest (QEMU q35) with a virtio-mem device (QEMU): %s region "
+		       "at\n%s, 2 MiB blocks; auto_online_blocks=online_movable.\n",
+		       run_fmt_size((uint64_t)field_int(L, 1, "ram"), ram),
+		       run_fmt_size(size, region), run_fmt_range(addr, size, range));
+		printf("Plug %s, fill memory, unplug down to %s while %d PFN walkers take "
+		       "speculative\nreferences: %s.\n",
+		       run_fmt_size((uint64_t)field_int(L, 1, "plug"), plug),
+		       run_fmt_size((uint64_t)field_int(L, 1, "unplug_to"), to),
+		       (int)field_int(L, 1, "walkers"),
+		       a->common.protocol < 0 ? "under Linux 6.1 and under the 2025 proposal"
+		       : a->common.protocol == MEMHP_PROTOCOL_2025 ? "under the 2025 proposal"
+								   : "under Linux 6.1");
 	}
-	return n;
-}
-
-static uint64_t device_rss(struct demo_run *dr)
-{
-	return (uint64_t)memhp_host_resident(dr->m, dr->addr, dr->plan->region) * MEMHP_PAGE_SIZE;
-}
-
-/*
- * qom-set vm0 requested-size: the device tells the driver (a config-change
- * interrupt from its own thread), the driver's work runs here. When it
- * cannot finish it arms its retry timer: let driver time pass, as a guest
- * left alone would, a few times.
- */
-static int resize(struct demo_run *dr, uint64_t size)
-{
-	char sz[RUN_SIZE_STR], err[RUN_SIZE_STR];
-	int rc;
-
-	rc = memhp_vmem_dev_set_requested_size(dr->dev, size);
-	if (rc)
-		return rc;
-	memhp_vmem_drv_process(dr->drv);
-	for (int retry = 0; retry < DEMO_MAX_RETRIES; retry++) {
-		memhp_vmem_drv_info(dr->drv, &dr->info);
-		if (dr->info.plugged_size == size || !dr->info.timer_armed || dr->info.broken ||
-		    interrupted())
-			break;
-		note(dr, "the driver stopped at %s (%s); its retry timer fires in %" PRIu64 " s",
-		     run_fmt_size(dr->info.plugged_size, sz), run_errno_str(dr->info.last_rc, err),
-		     (dr->info.timer_due_ms - dr->info.now_ms) / 1000);
-		memhp_vmem_drv_advance(dr->drv, dr->info.timer_due_ms - dr->info.now_ms);
-		memhp_vmem_drv_process(dr->drv);
-	}
-	memhp_vmem_drv_info(dr->drv, &dr->info);
-	return 0;
-}
-
-static int setup(struct demo_run *dr)
-{
-	const struct demo_plan *p = dr->plan;
-	struct memhp_config cfg;
-	struct memhp_vmem_dev_config dc = { 0 };
-	struct memhp_vmem_drv_params params;
-	char a[RUN_SIZE_STR], b[RUN_SIZE_STR];
-	int rc;
-
-	memhp_config_init(&cfg, p->ram);
-	dr->addr = 0;
-	for (unsigned int i = 0; i < cfg.nr_boot; i++)
-		if (cfg.boot[i].start >= DEMO_HIGH_RAM_START)
-			dr->addr += cfg.boot[i].size;
-	dr->addr = (DEMO_HIGH_RAM_START + dr->addr + DEMO_DEVICE_MEMORY_ALIGN - 1) &
-		   ~(DEMO_DEVICE_MEMORY_ALIGN - 1);
-	/* The guest's address space ends with the device region: nothing is
-	 * pluggable beyond, and the walkers look only where memory can be. */
-	cfg.phys_size = dr->addr + p->region;
-	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
-	cfg.protocol = dr->protocol;
-	cfg.seed = dr->seed;
-	/* The checker runs at the end of each step instead: after every one of
-	 * the driver's hundreds of operations it would cost seconds. */
-	cfg.check_after_ops = false;
-	rc = memhp_machine_create(&cfg, &dr->m);
-	if (rc) {
-		fprintf(stderr, "memhp demo: cannot create the machine: %s\n",
-			*memhp_config_error() ? memhp_config_error() : strerror(-rc));
-		return rc;
-	}
-	if (tl_attach(dr->tl, dr->m, dr->pid) ||
-	    memhp_event_subscribe(dr->m, DEMO_EVENTS, demo_event, dr)) {
-		fprintf(stderr, "memhp demo: cannot trace the machine\n");
-		return -ENOSPC;
-	}
-	dr->tracing = true;
-	dr->block_size = memhp_block_size(dr->m);
-
-	dc.id = DEMO_DEVICE_ID;
-	dc.addr = dr->addr;
-	dc.region_size = p->region;
-	dc.block_size = MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
-	dc.flavor = MEMHP_VMEM_QEMU;
-	rc = memhp_vmem_dev_create(dr->m, &dc, &dr->dev);
-	if (rc) {
-		fprintf(stderr, "memhp demo: cannot create the virtio-mem device: %s\n",
-			strerror(-rc));
-		return rc;
-	}
-	memhp_vmem_drv_params_init(&params);
-	params.sync = true;
-	begin(dr, "virtio_mem probe %s", DEMO_DEVICE_ID);
-	rc = memhp_vmem_drv_probe(dr->m, dr->dev, &params, &dr->drv);
-	if (rc) {
-		char err[RUN_SIZE_STR];
-
-		end(dr, "%s", run_errno_str(rc, err));
-		fprintf(stderr, "memhp demo: the virtio-mem driver did not probe: %s\n",
-			strerror(-rc));
-		return rc;
-	}
-	memhp_vmem_drv_process(dr->drv);
-	memhp_vmem_drv_info(dr->drv, &dr->info);
-	end(dr, "%s, %s sub-blocks, %s memory blocks",
-	    dr->info.sbm ? "Sub-Block Mode" : "Big Block Mode",
-	    run_fmt_size(dr->info.sbm ? dr->info.sb_size : dr->info.bb_size, a),
-	    run_fmt_size(memhp_block_size(dr->m), b));
-	return 0;
-}
-
-static int plug(struct demo_run *dr)
-{
-	char sz[RUN_SIZE_STR], blocks[DEMO_CELL], zones[DEMO_CELL], resp[DEMO_CELL];
-	int rc;
-
-	begin(dr, "qom-set %s requested-size %s", DEMO_DEVICE_ID, run_fmt_size(dr->plan->plug, sz));
-	rc = resize(dr, dr->plan->plug);
-	if (rc) {
-		end(dr, "%s", run_errno_str(rc, sz));
-		return rc;
-	}
-	note(dr, "%lu PLUG requests (%s); %s added, onlined to %s by auto_online_blocks",
-	     dr->step.requests[MEMHP_VIRTIO_MEM_REQ_PLUG],
-	     fmt_responses(dr->step.responses, resp, sizeof(resp)),
-	     dr->step.first_added < 0 ? "nothing"
-				      : fmt_blocks(dr->step.first_added, dr->step.last_added,
-						   blocks, sizeof(blocks)),
-	     dr->step.online_zones ? fmt_zones(dr->step.online_zones, zones, sizeof(zones))
-				   : "no zone");
-	end(dr, "plugged %s", run_fmt_size(dr->info.plugged_size, sz));
-	return 0;
-}
-
-/*
- * A guest that has run a while has data all over ZONE_MOVABLE, not packed
- * at its low end, where freshly onlined memory (freed to the tail of the
- * free lists) puts the first allocations. Scatter it: take every free
- * max-order chunk of ZONE_MOVABLE and give them back in a random order, so
- * that the data lands in random chunks. The chunks are never written and
- * cost the host nothing.
- */
-static void scatter_movable(struct demo_run *dr)
-{
-	const unsigned int order = memhp_max_order(dr->m);
-	struct memhp_zone_info zi;
-	struct memhp_page **chunks;
-	size_t n = 0, cap;
-
-	memhp_zone_info(dr->m, 0, MEMHP_ZONE_MOVABLE, &zi);
-	cap = zi.nr_free_pages >> order;
-	chunks = calloc(cap + 1, sizeof(*chunks));
-	if (!chunks)
-		return;
-	while (n < cap) {
-		struct memhp_page *page =
-			memhp_alloc_pages(dr->m, MEMHP_GFP_HIGHUSER_MOVABLE, order);
-
-		if (!page)
-			break;
-		if (memhp_page_zonenum(page) != MEMHP_ZONE_MOVABLE) {
-			memhp_free_pages(page, order);
-			break;
-		}
-		chunks[n++] = page;
-	}
-	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(memhp_random(dr->m) % i);
-		struct memhp_page *t = chunks[i - 1];
-
-		chunks[i - 1] = chunks[j];
-		chunks[j] = t;
-	}
-	for (size_t i = 0; i < n; i++)
-		memhp_free_pages(chunks[i], order);
-	free(chunks);
-}
-
-static int fill(struct demo_run *dr)
-{
-	const struct demo_plan *p = dr->plan;
-	char a[RUN_SIZE_STR], b[RUN_SIZE_STR], c[RUN_SIZE_STR];
-	unsigned long got, in_device = 0, slots;
-	const unsigned long dev_first = (unsigned long)(dr->addr >> MEMHP_PAGE_SHIFT);
-	const unsigned long dev_end = (unsigned long)((dr->addr + p->region) >> MEMHP_PAGE_SHIFT);
-	int rc;
-
-	begin(dr, "fill memory");
-	rc = memhp_data_create(dr->m, &dr->data);
-	if (!rc)
-		rc = memhp_kalloc_create(dr->m, &dr->kalloc);
-	if (rc) {
-		end(dr, "%s", run_errno_str(rc, a));
-		fprintf(stderr, "memhp demo: cannot create the workloads: %s\n", strerror(-rc));
-		return rc;
-	}
-	scatter_movable(dr);
-	got = memhp_data_alloc(dr->data, (unsigned long)(p->data / MEMHP_PAGE_SIZE), 0);
-	memhp_data_free(dr->data, (unsigned long)(p->data_freed / MEMHP_PAGE_SIZE));
-	slots = memhp_data_nr_slots(dr->data);
-	for (unsigned long i = 0; i < slots; i++) {
-		unsigned long pfn = memhp_data_pfn(dr->data, i);
-
-		in_device += pfn != MEMHP_NO_PFN && pfn >= dev_first && pfn < dev_end;
-	}
-	note(dr,
-	     "%s of checksummed data written, scattered over ZONE_MOVABLE; %s of it freed again",
-	     run_fmt_size((uint64_t)got * MEMHP_PAGE_SIZE, a), run_fmt_size(p->data_freed, b));
-	note(dr,
-	     "%lu data pages left, %lu of them in the device's memory; freed pages stay "
-	     "resident on the host",
-	     memhp_data_nr_pages(dr->data), in_device);
-	got = memhp_kalloc_alloc(dr->kalloc, (unsigned long)(p->kernel / MEMHP_PAGE_SIZE),
-				 MEMHP_GFP_KERNEL);
-	note(dr, "%s of kernel allocations (GFP_KERNEL): never in ZONE_MOVABLE",
-	     run_fmt_size((uint64_t)got * MEMHP_PAGE_SIZE, c));
-	dr->data_pages = memhp_data_nr_pages(dr->data);
-	end(dr, "%s in use", run_fmt_size((uint64_t)(dr->data_pages + got) * MEMHP_PAGE_SIZE, a));
-	return 0;
-}
-
-/* "" or "; 2 failed (1 -EBUSY, 1 -EINTR)" */
-static const char *fmt_failures(const struct demo_step *st, enum demo_op op, char *buf, size_t len)
-{
-	char err[RUN_SIZE_STR];
-
-	buf[0] = '\0';
-	if (!st->failed[op])
-		return buf;
-	snprintf(buf, len, "; %lu failed (", st->failed[op]);
-	for (int i = 0; i < DEMO_MAX_ERRNOS && st->errs[op][i].n; i++)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%lu %s", i ? ", " : "",
-			 st->errs[op][i].n, run_errno_str(st->errs[op][i].err, err));
-	snprintf(buf + strlen(buf), len - strlen(buf), ")");
-	return buf;
-}
-
-static void unplug_summary(struct demo_run *dr)
-{
-	const struct demo_step *st = &dr->step;
-	const uint64_t gone = dr->plugged_before - dev_plugged(dr);
-	char sz[RUN_SIZE_STR], fails[DEMO_CELL], resp[DEMO_CELL];
-
-	note(dr, "%lu UNPLUG requests (%s): %s, %" PRIu64 " device blocks, given back to the host",
-	     st->requests[MEMHP_VIRTIO_MEM_REQ_UNPLUG],
-	     fmt_responses(st->responses, resp, sizeof(resp)), run_fmt_size(gone, sz),
-	     (uint64_t)(gone / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE));
-	note(dr, "alloc_contig_range: %lu ranges taken%s; %lu data pages migrated out of the way",
-	     st->ops[OP_CONTIG] - st->failed[OP_CONTIG],
-	     fmt_failures(st, OP_CONTIG, fails, sizeof(fails)),
-	     memhp_data_nr_migrated(dr->data) - dr->migrated_before);
-	note(dr, "offline_pages: %lu blocks offlined, %lu removed%s",
-	     st->ops[OP_OFFLINE] - st->failed[OP_OFFLINE],
-	     st->ops[OP_REMOVE] - st->failed[OP_REMOVE],
-	     fmt_failures(st, OP_OFFLINE, fails, sizeof(fails)));
-	if (st->failed[OP_OFFLINE] > st->interrupted)
-		note(dr, "an offline that fails leaves its block online with every sub-block "
-			 "unplugged (fake-offline)");
-	if (st->interrupted) {
-		char blocks[DEMO_CELL] = "";
-
-		for (unsigned long i = 0; i < st->interrupted && i < DEMO_MAX_NAMED; i++)
-			snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), "%s%ld",
-				 i ? ", memory" : "memory", st->interrupted_blocks[i]);
-		if (st->interrupted > DEMO_MAX_NAMED)
-			snprintf(blocks + strlen(blocks), sizeof(blocks) - strlen(blocks), ", ...");
-		note(dr,
-		     "%s: a page freed under the driver made offline_pages retry forever (in "
-		     "Linux the worker spins): the demo interrupted %s (-EINTR)",
-		     blocks, st->interrupted == 1 ? "it" : "each");
-	}
-}
-
-static int unplug(struct demo_run *dr)
-{
-	char sz[RUN_SIZE_STR];
-	int rc;
-
-	dr->plugged_before = dev_plugged(dr);
-	memhp_meminfo(dr->m, &dr->mi_before);
-	dr->rss_before = device_rss(dr);
-	dr->online_before = online_device_blocks(dr);
-	dr->requested = dr->plan->unplug_to;
-	dr->migrated_before = memhp_data_nr_migrated(dr->data);
-
-	rc = memhp_walkers_start(dr->m, DEMO_WALKER_THREADS, DEMO_WALKER_HOLD_SPINS, &dr->walkers);
-	if (rc) {
-		fprintf(stderr, "memhp demo: cannot start the walkers: %s\n", strerror(-rc));
-		return rc;
-	}
-	note(dr,
-	     "%d PFN walkers start: pfn_to_online_page(), get_page_unless_zero(), a moment, "
-	     "put_page()",
-	     DEMO_WALKER_THREADS);
-	begin(dr, "qom-set %s requested-size %s", DEMO_DEVICE_ID,
-	      run_fmt_size(dr->plan->unplug_to, sz));
-	rc = resize(dr, dr->plan->unplug_to);
-	if (rc) {
-		end(dr, "%s", run_errno_str(rc, sz));
-		return rc;
-	}
-	unplug_summary(dr);
-	end(dr, "plugged %s", run_fmt_size(dr->info.plugged_size, sz));
-	memhp_walkers_stop(dr->walkers, &dr->walk);
-	dr->walkers = NULL;
-	note(dr, "walkers stopped: %lu references taken, %lu of them on PageOffline pages",
-	     dr->walk.refs, dr->walk.offline_refs);
-
-	dr->plugged_after = dev_plugged(dr);
-	memhp_meminfo(dr->m, &dr->mi_after);
-	dr->rss_after = device_rss(dr);
-	dr->online_after = online_device_blocks(dr);
-	dr->migrated = memhp_data_nr_migrated(dr->data) - dr->migrated_before;
-	return 0;
-}
-
-static void verify(struct demo_run *dr)
-{
-	unsigned long bad = memhp_data_verify(dr->data, &dr->verified);
-
-	/* Lost: a page whose bytes changed, or one the owner no longer has. */
-	dr->lost = bad + (dr->verified < dr->data_pages ? dr->data_pages - dr->verified : 0);
-	begin(dr, "check");
-	note(dr, "data: %lu pages verified against their checksums, %lu lost", dr->verified,
-	     dr->lost);
-	dr->check = calloc(1, sizeof(*dr->check));
-	if (dr->check)
-		dr->check_nr = memhp_check(dr->m, dr->check);
-	/* It logs what it finds, so the count of findings includes it. */
-	dr->drv_check_nr = memhp_vmem_drv_check(dr->drv);
-	note(dr, "invariant checker: %zu violation%s; virtio-mem driver check: %zu finding%s",
-	     dr->check_nr, dr->check_nr == 1 ? "" : "s", dr->drv_check_nr,
-	     dr->drv_check_nr == 1 ? "" : "s");
-	end(dr, "%s", dr->lost ? "DATA LOST" : "nothing lost");
-}
-
-/* ---- The block table -------------------------------------------------------------------- */
-
-static void driver_state(struct demo_run *dr, unsigned long id, char *buf, size_t len)
-{
-	int s = memhp_vmem_drv_block_state(dr->drv, id);
-	const uint64_t start = (uint64_t)id * memhp_block_size(dr->m);
-	const uint64_t per = memhp_block_size(dr->m) / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
-	uint64_t plugged = 0;
-
-	buf[0] = '\0';
-	if (s < 0 || start < dr->addr || start >= dr->addr + dr->plan->region)
-		return;
-	snprintf(buf, len, "%s",
-		 dr->info.sbm ? memhp_vmem_sbm_state_name(s) : memhp_vmem_bbm_state_name(s));
-	if (!strstr(buf, "PARTIAL"))
-		return;
-	for (uint64_t i = 0; i < per; i++)
-		plugged += memhp_vmem_dev_block_plugged(
-			dr->dev, (start - dr->addr) / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE + i);
-	snprintf(buf + strlen(buf), len - strlen(buf), " %" PRIu64 "/%" PRIu64, plugged, per);
-}
-
-/*
- * lsmem's ZONES column from valid_zones: lsmem reads each name, whatever
- * its case, and prints its own spelling ("none" is "None"), joined by '/'.
- */
-static void lsmem_zones(const char *valid_zones, char *buf, size_t len)
-{
-	static const char *const names[] = { "None",	"DMA",	   "DMA32", "Normal",
-					     "Highmem", "Movable", "Device" };
-	const char *p = valid_zones;
-
-	buf[0] = '\0';
-	while (*p) {
-		size_t n = strcspn(p, " ");
-		const char *name = NULL;
-
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strlen(names[i]) == n && !strncasecmp(names[i], p, n))
-				name = names[i];
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%.*s", buf[0] ? "/" : "",
-			 name ? (int)strlen(name) : (int)n, name ? name : p);
-		p += n;
-		p += strspn(p, " ");
-	}
-}
-
-static void collect_rows(struct demo_run *dr)
-{
-	for (long id = memhp_next_block(dr->m, 0); id >= 0;
-	     id = memhp_next_block(dr->m, (unsigned long)id + 1)) {
-		struct memhp_block_info bi;
-		struct demo_row r = { .first = (unsigned long)id, .last = (unsigned long)id };
-		char buf[MEMHP_SYSFS_BUF];
-		ssize_t n;
-
-		if (memhp_block_info(dr->m, (unsigned long)id, &bi))
-			continue;
-		r.start = bi.start;
-		snprintf(r.state, sizeof(r.state), "%s",
-			 bi.state == MEMHP_MEM_ONLINE	 ? "online"
-			 : bi.state == MEMHP_MEM_OFFLINE ? "offline"
-							 : "going-offline");
-		n = memhp_show_valid_zones(dr->m, (unsigned long)id, buf);
-		if (n > 0 && buf[n - 1] == '\n')
-			buf[n - 1] = '\0';
-		lsmem_zones(n > 0 ? buf : "?", r.zone, sizeof(r.zone));
-		driver_state(dr, (unsigned long)id, r.driver, sizeof(r.driver));
-		if (dr->nr_rows) {
-			struct demo_row *prev = &dr->rows[dr->nr_rows - 1];
-
-			if (prev->last + 1 == r.first && !strcmp(prev->state, r.state) &&
-			    !strcmp(prev->zone, r.zone) && !strcmp(prev->driver, r.driver)) {
-				prev->last = r.last;
-				continue;
-			}
-		}
-		if (dr->nr_rows == DEMO_MAX_ROWS) {
-			dr->rows_left_out++;
-			continue;
-		}
-		dr->rows[dr->nr_rows++] = r;
-	}
-}
-
-static void print_rows(struct demo_run *dr)
-{
-	const uint64_t bs = dr->block_size;
-	char ids[DEMO_CELL], sz[RUN_SIZE_STR];
-
-	printf("\n%s: memory blocks at the end (lsmem), the device's blocks with the driver's "
-	       "state:\n",
-	       protocol_title(dr->protocol));
-	printf("  %-37s %9s  %-8s %-15s %-9s %s\n", "RANGE", "SIZE", "STATE", "ZONES", "BLOCK",
-	       "VIRTIO-MEM");
-	for (int i = 0; i < dr->nr_rows; i++) {
-		const struct demo_row *r = &dr->rows[i];
-		const uint64_t size = (uint64_t)(r->last - r->first + 1) * bs;
-
-		if (r->first == r->last)
-			snprintf(ids, sizeof(ids), "%lu", r->first);
-		else
-			snprintf(ids, sizeof(ids), "%lu-%lu", r->first, r->last);
-		printf("  0x%016" PRIx64 "-0x%016" PRIx64 " %9s  %-8s %-15s %-9s %s\n", r->start,
-		       r->start + size - 1, run_fmt_size(size, sz), r->state, r->zone, ids,
-		       r->driver);
-	}
-	if (dr->rows_left_out)
-		printf("  ... and %lu more blocks\n", dr->rows_left_out);
-}
-
-/* ---- One protocol ------------------------------------------------------------------------- */
-
-static void teardown(struct demo_run *dr)
-{
-	if (dr->walkers)
-		memhp_walkers_stop(dr->walkers, NULL);
-	/* What the driver says as it goes (memory left added) is not the demo's. */
-	if (dr->tracing) {
-		memhp_event_unsubscribe(dr->m, demo_event, dr);
-		tl_detach(dr->tl, dr->m);
-	}
-	if (dr->drv)
-		memhp_vmem_drv_remove(dr->drv);
-	if (dr->dev)
-		memhp_vmem_dev_destroy(dr->dev);
-	if (dr->data)
-		memhp_data_destroy(dr->data);
-	if (dr->kalloc)
-		memhp_kalloc_destroy(dr->kalloc);
-	if (dr->m)
-		memhp_machine_destroy(dr->m);
-	dr->walkers = NULL;
-	dr->drv = NULL;
-	dr->dev = NULL;
-	dr->data = NULL;
-	dr->kalloc = NULL;
-	dr->m = NULL;
-}
-
-static int run_protocol(struct demo_run *dr, const struct demo_args *a)
-{
-	char path[DEMO_PATH_MAX], title[DEMO_LINE];
-	double t0 = mono_s();
-	int rc;
-
 	printf("\n== %s: %s ==\n", protocol_title(dr->protocol),
 	       dr->protocol == MEMHP_PROTOCOL_2025
 		       ? "PageOffline pages keep refcount 1 and are skipped (PG_offline_skippable)"
 		       : "the driver drops its PageOffline references in MEM_GOING_OFFLINE");
 	fflush(stdout);
-	/* After a ^C, the step it landed in ends and no other starts. */
-	rc = setup(dr);
-	if (!rc && !interrupted())
-		rc = plug(dr);
-	if (!rc && !interrupted())
-		rc = fill(dr);
-	if (!rc && !interrupted())
-		rc = unplug(dr);
-	else if (!rc)
-		dr->cut_short = true;
+	return 0;
+}
+
+static int h_step(lua_State *L)
+{
+	begin(host(L), "%s", luaL_checkstring(L, 1));
+	return 0;
+}
+
+static int h_step_end(lua_State *L)
+{
+	end(host(L), "%s", luaL_checkstring(L, 1));
+	return 0;
+}
+
+static int h_note(lua_State *L)
+{
+	note(host(L), "%s", luaL_checkstring(L, 1));
+	return 0;
+}
+
+static int h_interrupted(lua_State *L)
+{
+	lua_pushboolean(L, interrupted());
+	return 1;
+}
+
+/* What the driver's work did during the current step. */
+static int h_counts(lua_State *L)
+{
+	static const char *const ops[DEMO_NR_OPS] = { "add_memory", "online_pages", "offline_pages",
+						      "remove_memory", "alloc_contig_range" };
+	static const char *const types[DEMO_NR_VMEM_TYPES] = { "PLUG", "UNPLUG", "UNPLUG_ALL",
+							       "STATE" };
+	static const char *const resps[DEMO_NR_VMEM_TYPES] = { "ACK", "NACK", "BUSY", "ERROR" };
+	const struct demo_step *st = &host(L)->step;
+	int n = 0;
+
+	lua_createtable(L, 0, 8);
+	lua_createtable(L, 0, DEMO_NR_OPS);
+	for (int op = 0; op < DEMO_NR_OPS; op++) {
+		lua_createtable(L, 0, 3);
+		lapi_set_int(L, "n", (lua_Integer)st->ops[op]);
+		lapi_set_int(L, "failed", (lua_Integer)st->failed[op]);
+		lua_newtable(L);
+		for (int i = 0; i < DEMO_MAX_ERRNOS && st->errs[op][i].n; i++) {
+			lua_createtable(L, 0, 2);
+			lapi_set_int(L, "err", st->errs[op][i].err);
+			lapi_set_int(L, "n", (lua_Integer)st->errs[op][i].n);
+			lua_rawseti(L, -2, i + 1);
+		}
+		lua_setfield(L, -2, "errs");
+		lua_setfield(L, -2, ops[op]);
+	}
+	lua_setfield(L, -2, "ops");
+	lua_createtable(L, 0, DEMO_NR_VMEM_TYPES);
+	for (int i = 0; i < DEMO_NR_VMEM_TYPES; i++)
+		lapi_set_int(L, types[i], (lua_Integer)st->requests[i]);
+	lua_setfield(L, -2, "requests");
+	lua_createtable(L, 0, DEMO_NR_VMEM_TYPES);
+	for (int i = 0; i < DEMO_NR_VMEM_TYPES; i++)
+		lapi_set_int(L, resps[i], (lua_Integer)st->responses[i]);
+	lua_setfield(L, -2, "responses");
+	if (st->first_added >= 0) {
+		lapi_set_int(L, "first_added", st->first_added);
+		lapi_set_int(L, "last_added", st->last_added);
+	}
+	lua_newtable(L);
+	for (int z = 0; z < MEMHP_NR_ZONES; z++)
+		if (st->online_zones & (1u << z)) {
+			lua_pushstring(L, memhp_zone_name((enum memhp_zone_type)z));
+			lua_rawseti(L, -2, ++n);
+		}
+	lua_setfield(L, -2, "zones");
+	lua_newtable(L);
+	for (unsigned long i = 0; i < st->interrupted && i < DEMO_MAX_NAMED; i++) {
+		lua_pushinteger(L, st->interrupted_blocks[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "interrupted_named");
+	lapi_set_int(L, "interrupted", (lua_Integer)st->interrupted);
+	return 1;
+}
+
+/* demo.check(m): the invariant checker, its report kept for the summary. */
+static int h_check(lua_State *L)
+{
+	struct demo_run *dr = host(L);
+
+	if (lapi_lm_machine(lapi_check_machine(L, 1)) != dr->m)
+		return luaL_error(L, "demo.check: the report is of the scenario's first machine");
+	if (!dr->check)
+		dr->check = calloc(1, sizeof(*dr->check));
+	if (dr->check)
+		dr->check_nr = memhp_check(dr->m, dr->check);
+	lua_pushinteger(L, (lua_Integer)dr->check_nr);
+	return 1;
+}
+
+static const luaL_Reg host_functions[] = {
+	{ "begin", h_begin },
+	{ "step", h_step },
+	{ "step_end", h_step_end },
+	{ "note", h_note },
+	{ "interrupted", h_interrupted },
+	{ "counts", h_counts },
+	{ "check", h_check },
+	{ NULL, NULL },
+};
+
+/* The scenario's machine: the demo counts what happens on it. */
+static void host_machine_created(struct memhp_machine *m, void *priv)
+{
+	struct demo_run *dr = priv;
+
+	if (dr->m)
+		return;
+	/* Set before the first event can come: demo_event() reads it. */
+	dr->m = m;
+	if (memhp_event_subscribe(m, DEMO_EVENTS, demo_event, dr))
+		fprintf(stderr, "memhp demo: cannot trace the machine: its steps go uncounted\n");
+}
+
+/*
+ * Copy the value at @idx of @from onto @to's stack: a run's results outlive
+ * its Lua state in the report's. Tables are copied whole, to a depth (the
+ * scenario's are trees); what cannot cross (a function, an object) is nil.
+ */
+static void copy_value(lua_State *from, int idx, lua_State *to, int depth)
+{
+	size_t len;
+	const char *s;
+
+	idx = lua_absindex(from, idx);
+	luaL_checkstack(to, 3, "demo: copying the results");
+	switch (lua_type(from, idx)) {
+	case LUA_TBOOLEAN:
+		lua_pushboolean(to, lua_toboolean(from, idx));
+		break;
+	case LUA_TNUMBER:
+		if (lua_isinteger(from, idx))
+			lua_pushinteger(to, lua_tointeger(from, idx));
+		else
+			lua_pushnumber(to, lua_tonumber(from, idx));
+		break;
+	case LUA_TSTRING:
+		s = lua_tolstring(from, idx, &len);
+		lua_pushlstring(to, s, len);
+		break;
+	case LUA_TTABLE:
+		if (depth == DEMO_RESULT_DEPTH) {
+			lua_pushnil(to);
+			break;
+		}
+		lua_newtable(to);
+		luaL_checkstack(from, 2, "demo: copying the results");
+		lua_pushnil(from);
+		while (lua_next(from, idx)) {
+			copy_value(from, -2, to, depth + 1);
+			copy_value(from, -1, to, depth + 1);
+			if (lua_isnil(to, -2))
+				lua_pop(to, 2);
+			else
+				lua_rawset(to, -3);
+			lua_pop(from, 1);
+		}
+		break;
+	default:
+		lua_pushnil(to);
+		break;
+	}
+}
+
+/* What the scenario returned: into the report's demo.runs, and what the
+ * host itself needs of it. */
+static int take_results(lua_State *L, struct demo_run *dr)
+{
+	lua_Integer v;
+	int ok;
+
+	if (!lua_istable(L, -1))
+		return -1;
+	lua_getfield(L, -1, "cut_short");
+	dr->cut_short = lua_toboolean(L, -1);
+	lua_getfield(L, -2, "ok");
+	dr->ok = lua_toboolean(L, -1);
+	lua_pop(L, 2);
+	if (!dr->ok)
+		return 0;
+	lua_getfield(L, -1, "verified");
+	v = lua_tointegerx(L, -1, &ok);
+	dr->verified = (unsigned long)v;
+	lua_getfield(L, -2, "lost");
+	v = lua_tointegerx(L, -1, ok ? &ok : NULL);
+	dr->lost = (unsigned long)v;
+	lua_pop(L, 2);
+	if (!ok)
+		return -1;
+	lua_getglobal(dr->report, "demo");
+	lua_getfield(dr->report, -1, "runs");
+	copy_value(L, -1, dr->report, 0);
+	lua_rawseti(dr->report, -2, dr->pid);
+	lua_pop(dr->report, 2);
+	return 0;
+}
+
+static int traceback(lua_State *L)
+{
+	luaL_traceback(L, L, lua_tostring(L, 1), 1);
+	return 1;
+}
+
+/* Run the scenario for one protocol, in a run of its own. */
+static int run_scenario(struct demo_run *dr)
+{
+	static const struct run_hooks hooks_template = { .machine_created = host_machine_created };
+	struct run_hooks hooks = hooks_template;
+	struct run r = { 0 };
+	lua_State *L;
+	int rc = 0;
+
+	r.script = "demo.lua";
+	r.seed = dr->seed;
+	r.protocol = RUN_PROTOCOL_SCRIPT;
+	r.thread = dr->thread;
+	r.task = dr->task;
+	r.tl = dr->tl;
+	r.summary = true;
+	r.index_base = dr->pid - 1;
+	r.L = L = luaL_newstate();
+	if (!L) {
+		fprintf(stderr, "memhp demo: out of memory\n");
+		return -ENOMEM;
+	}
+	luaL_openlibs(L);
+	lapi_open(&r);
+	luaL_newlib(L, host_functions);
+	lua_pushstring(L, protocol_label(dr->protocol));
+	lua_setfield(L, -2, "protocol");
+	lua_pushboolean(L, dr->args->quick);
+	lua_setfield(L, -2, "quick");
+	lua_setglobal(L, "demo");
+	hooks.priv = dr;
+	run_hooks = &hooks;
+	host_run = dr;
+
+	lua_pushcfunction(L, traceback);
+	if (luaL_loadbufferx(L, demo_lua, strlen(demo_lua), "@demo.lua", "t") ||
+	    lua_pcall(L, 0, 1, 1)) {
+		fprintf(stderr, "memhp demo: %s\n", lua_tostring(L, -1));
+		rc = -EINVAL;
+	} else if (take_results(L, dr)) {
+		fprintf(stderr, "memhp demo: the scenario returned no results\n");
+		rc = -EINVAL;
+	}
 	/* What follows is the demo's bookkeeping: no signal is for it. */
 	memhp_task_clear_signal(dr->task);
-	if (!rc && !dr->cut_short) {
-		verify(dr);
-		collect_rows(dr);
-		dr->ok = true;
-	}
-	if (!rc && dr->ok && a->common.svg) {
-		run_svg_path(a->common.svg, dr->pid, path, sizeof(path));
+	if (!rc && dr->ok && dr->args->common.svg) {
+		char path[DEMO_PATH_MAX], title[DEMO_LINE];
+
+		run_svg_path(dr->args->common.svg, dr->pid, path, sizeof(path));
 		snprintf(title, sizeof(title), "memhp demo, %s, seed %" PRIu64,
 			 protocol_title(dr->protocol), dr->seed);
 		if (!svg_write(dr->m, path, title))
@@ -1093,303 +770,155 @@ static int run_protocol(struct demo_run *dr, const struct demo_args *a)
 		else
 			rc = -EIO;
 	}
-	teardown(dr);
-	dr->seconds = mono_s() - t0;
+	/* What the driver says as it goes (memory left added) is not the demo's. */
+	if (dr->m)
+		memhp_event_unsubscribe(dr->m, demo_event, dr);
+	lapi_end(&r);
+	lua_close(L);
+	lapi_teardown(&r);
+	host_run = NULL;
+	run_hooks = NULL;
+	dr->m = NULL;
 	return rc;
 }
 
-/* ---- The report ----------------------------------------------------------------------------- */
+/* ---- The report ---------------------------------------------------------------------------- */
 
-static void print_row(const char *label, char cells[][DEMO_CELL], int n)
+/* What only the host saw of a run, into its results in the report's
+ * demo.runs: the protocol, the findings, the checker's report, the time. */
+static void add_host_results(const struct demo_run *dr)
 {
-	/* A cell may hold several lines: the row is as tall as its tallest. */
-	const char *next[DEMO_NR_PROTOCOLS];
-	bool more = true;
+	lua_State *L = dr->report;
 
-	for (int i = 0; i < n; i++)
-		next[i] = cells[i];
-	for (int line = 0; more; line++) {
-		more = false;
-		printf("%-*s", DEMO_LABEL_W, line ? "" : label);
-		for (int i = 0; i < n; i++) {
-			size_t len = next[i] ? strcspn(next[i], "\n") : 0;
+	lua_getglobal(L, "demo");
+	lua_getfield(L, -1, "runs");
+	if (lua_rawgeti(L, -1, dr->pid) != LUA_TTABLE) {
+		lua_pop(L, 3);
+		return;
+	}
+	lapi_set_str(L, "title", protocol_title(dr->protocol));
+	lapi_set_str(L, "protocol", protocol_label(dr->protocol));
+	lua_pushnumber(L, dr->seconds);
+	lua_setfield(L, -2, "seconds");
+	lapi_set_int(L, "nr_findings", (lua_Integer)dr->nr_findings);
+	lua_createtable(L, dr->nr_rules, 0);
+	for (int i = 0; i < dr->nr_rules; i++) {
+		const struct demo_rule *f = &dr->rules[i];
 
-			printf("%s%-*.*s", i ? "  " : "", DEMO_CELL_W, (int)len,
-			       next[i] ? next[i] : "");
-			if (next[i])
-				next[i] = next[i][len] ? next[i] + len + 1 : NULL;
-			more |= next[i] != NULL;
+		lua_createtable(L, 0, 4);
+		lapi_set_str(L, "rule", f->rule);
+		if (f->meaning >= 0)
+			lapi_set_str(L, "kind", meanings[f->meaning].kind);
+		lapi_set_int(L, "n", (lua_Integer)f->n);
+		lapi_set_str(L, "sample", f->sample);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "rules");
+	if (dr->check) {
+		const size_t shown = dr->check->shown < MEMHP_CHECK_MAX_REPORTED
+					     ? dr->check->shown
+					     : MEMHP_CHECK_MAX_REPORTED;
+
+		lua_createtable(L, 0, 2);
+		lapi_set_int(L, "nr", (lua_Integer)dr->check_nr);
+		lua_createtable(L, (int)shown, 0);
+		for (size_t i = 0; i < shown; i++) {
+			lua_createtable(L, 0, 2);
+			lapi_set_str(L, "rule", dr->check->v[i].rule);
+			lapi_set_str(L, "detail", dr->check->v[i].detail);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
-		printf("\n");
+		lua_setfield(L, -2, "list");
+		lua_setfield(L, -2, "check");
 	}
+	lua_pop(L, 3);
 }
 
-static const char *fmt_change(uint64_t before, uint64_t after, char *buf, size_t len)
+/* The Lua state the report runs in: it collects each run's results first. */
+static int report_open(struct run *r, struct timeline *tl, uint64_t seed)
 {
-	char a[RUN_SIZE_STR], b[RUN_SIZE_STR], d[RUN_SIZE_STR];
-
-	if (after == before) {
-		snprintf(buf, len, "%s (unchanged)", run_fmt_size(before, a));
-		return buf;
-	}
-	snprintf(buf, len, "%s -> %s (%c%s)", run_fmt_size(before, a), run_fmt_size(after, b),
-		 after < before ? '-' : '+',
-		 run_fmt_size(after < before ? before - after : after - before, d));
-	return buf;
+	r->script = "demo.lua";
+	r->seed = seed;
+	r->protocol = RUN_PROTOCOL_SCRIPT;
+	r->thread = pthread_self();
+	r->task = memhp_current_task();
+	r->tl = tl;
+	r->summary = true;
+	r->L = luaL_newstate();
+	if (!r->L)
+		return -ENOMEM;
+	luaL_openlibs(r->L);
+	lapi_open(r);
+	lua_createtable(r->L, 0, 1);
+	lua_newtable(r->L);
+	lua_setfield(r->L, -2, "runs");
+	lua_setglobal(r->L, "demo");
+	return 0;
 }
 
-static void findings_cell(struct demo_run *dr, char *buf, size_t len)
+static void report_close(struct run *r)
 {
-	buf[0] = '\0';
-	for (int i = 0; i < dr->nr_rules; i++)
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s x%lu", i ? "\n" : "",
-			 dr->rules[i].rule, dr->rules[i].n);
-	if (!buf[0])
-		snprintf(buf, len, "none");
+	lapi_end(r);
+	lua_close(r->L);
+	lapi_teardown(r);
 }
 
-static void checker_cell(struct demo_run *dr, char *buf, size_t len)
+/* The scenario once more, with demo.runs the results of the runs that got
+ * through, in order: it prints the report. */
+static int report(struct run *r, struct demo_run **runs, int n)
 {
-	const struct memhp_check_report *r = dr->check;
-	size_t shown;
+	lua_State *L = r->L;
+	int rc = 0;
 
-	if (!r) {
-		snprintf(buf, len, "(out of memory)");
-		return;
-	}
-	snprintf(buf, len, "%zu violation%s", dr->check_nr, dr->check_nr == 1 ? "" : "s");
-	shown = r->shown < MEMHP_CHECK_MAX_REPORTED ? r->shown : MEMHP_CHECK_MAX_REPORTED;
-	/* One line per rule, however often it broke. */
-	for (size_t i = 0; i < shown; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < i; j++)
-			seen |= !strcmp(r->v[j].rule, r->v[i].rule);
-		if (!seen)
-			snprintf(buf + strlen(buf), len - strlen(buf), "\n%s", r->v[i].rule);
-	}
-}
-
-static bool meanings_header(bool *header)
-{
-	if (!*header)
-		printf("\nWhat the findings mean:\n");
-	*header = true;
-	return true;
-}
-
-/* The checker's rules, each with its first violation. */
-static void print_check_meanings(struct demo_run *dr, bool *header)
-{
-	const struct memhp_check_report *r = dr->check;
-	size_t shown;
-
-	if (!r || !dr->check_nr)
-		return;
-	shown = r->shown < MEMHP_CHECK_MAX_REPORTED ? r->shown : MEMHP_CHECK_MAX_REPORTED;
-	for (size_t i = 0; i < shown; i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < i; j++)
-			seen |= !strcmp(r->v[j].rule, r->v[i].rule);
-		if (seen)
-			continue;
-		meanings_header(header);
-		printf("  %s, invariant checker, %s: %s\n    e.g. %s\n",
-		       protocol_title(dr->protocol), r->v[i].rule,
-		       !strcmp(r->v[i].rule, "managed-pages")
-			       ? "the leaked page is no longer PageOffline: the zone's managed "
-				 "count and the memmap disagree"
-			       : "what the race left behind does not add up",
-		       r->v[i].detail);
-	}
-}
-
-static void print_meanings(struct demo_run **runs, int n)
-{
-	bool header = false;
-
+	lua_getglobal(L, "demo");
+	lua_getfield(L, -1, "runs");
+	lua_createtable(L, n, 0);
 	for (int i = 0; i < n; i++) {
-		for (int j = 0; j < runs[i]->nr_rules; j++) {
-			const struct demo_rule *r = &runs[i]->rules[j];
-
-			meanings_header(&header);
-			printf("  %s, %s: %s\n", protocol_title(runs[i]->protocol), r->rule,
-			       r->meaning >= 0 ? meanings[r->meaning].meaning
-					       : "see docs/semantics.md, Invariants");
-			printf("    e.g. %s\n", r->sample);
-		}
-		print_check_meanings(runs[i], &header);
+		lua_rawgeti(L, -2, runs[i]->pid);
+		lua_rawseti(L, -2, i + 1);
 	}
-	if (!header)
-		printf("\nNo findings: this time no walker's reference met the driver's. Run again "
-		       "(another seed) to see the race.\n");
-}
-
-/* ---- What the report means -------------------------------------------------------------- */
-
-static unsigned long rule_count(const struct demo_run *dr, int meaning)
-{
-	unsigned long n = 0;
-
-	for (int i = 0; i < dr->nr_rules; i++)
-		if (dr->rules[i].meaning == meaning)
-			n += dr->rules[i].n;
-	return n;
-}
-
-/* Blocks the table shows in a partial driver state. */
-static unsigned long partial_blocks(const struct demo_run *dr)
-{
-	unsigned long n = 0;
-
-	for (int i = 0; i < dr->nr_rows; i++)
-		if (strstr(dr->rows[i].driver, "PARTIAL"))
-			n += dr->rows[i].last - dr->rows[i].first + 1;
-	return n;
-}
-
-/* Findings next to "0 violations" look like a contradiction: they are not. */
-static void print_findings_note(struct demo_run **runs, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (!runs[i]->nr_findings || runs[i]->check_nr)
-			continue;
-		printf("\nFindings are events: each WARN or Bad page state as it fired during the "
-		       "run.\nThe invariant checker judges the state at the end; a run has "
-		       "findings and 0 violations\nwhen what they were about was gone by then (its "
-		       "memory removed, the reference\ndropped, the page leaked out of every "
-		       "count).\n");
-		return;
+	lua_setfield(L, -3, "runs");
+	lua_pop(L, 2);
+	lua_pushcfunction(L, traceback);
+	if (luaL_loadbufferx(L, demo_lua, strlen(demo_lua), "@demo.lua", "t") ||
+	    lua_pcall(L, 0, 0, -2)) {
+		fprintf(stderr, "memhp demo: %s\n", lua_tostring(L, -1));
+		rc = -EINVAL;
 	}
+	lua_settop(L, 0);
+	fflush(stdout);
+	return rc;
 }
 
-/* The driver's PARTIAL states, in words, when the table shows one. */
-static void print_partial_note(struct demo_run **runs, int n)
+/* One protocol: its run, timed with its teardown (as the report says), and
+ * what the host saw of it beside its results. */
+static int run_protocol(struct demo_run *dr)
 {
-	for (int i = 0; i < n; i++) {
-		const uint64_t per = runs[i]->block_size / MEMHP_VIRTIO_MEM_DEFAULT_BLOCK_SIZE;
+	double t0 = mono_s();
+	int rc = run_scenario(dr);
 
-		if (!partial_blocks(runs[i]))
-			continue;
-		printf("\nMOVABLE_PARTIAL N/%" PRIu64
-		       ": the driver's state for an online ZONE_MOVABLE "
-		       "block with N of its\n%" PRIu64 " sub-blocks plugged; the others' pages are "
-		       "fake-offline (PageOffline, their memory\ngiven back to the host). The "
-		       "block "
-		       "stays online until all of it can go: its offline\nfailed or was "
-		       "interrupted, or the requested size ends inside it.\n",
-		       per, per);
-		return;
-	}
-}
-
-/* One line per protocol: what it did, and what came of it. */
-static void conclusion_line(const struct demo_run *r)
-{
-	const unsigned long race = rule_count(r, MEANING_RACE_2019),
-			    referenced = rule_count(r, MEANING_FAKE_OFFLINE_REFERENCED),
-			    warned = rule_count(r, MEANING_ISOLATED_WARN) +
-				     rule_count(r, MEANING_ISOLATED_BUG),
-			    late = rule_count(r, MEANING_PUT_AFTER_REMOVAL),
-			    partial = partial_blocks(r);
-	char what[DEMO_LINE] = "", a[RUN_SIZE_STR], b[RUN_SIZE_STR];
-
-#define ADD(...) snprintf(what + strlen(what), sizeof(what) - strlen(what), __VA_ARGS__)
-	if (referenced)
-		ADD("; %lu of its puts met a walker's reference", referenced);
-	if (race)
-		ADD("%s %lu page%s a walker freed under the driver leaked", referenced ? "," : ";",
-		    race, race == 1 ? "" : "s");
-	if (warned)
-		ADD("; %lu walker reference%s only warned", warned, warned == 1 ? "" : "s");
-	if (late)
-		ADD("; %lu late put_page()%s hit removed memory", late, late == 1 ? "" : "s");
-	if (partial)
-		ADD("; %lu block%s stayed online, partly unplugged", partial,
-		    partial == 1 ? "" : "s");
-	if (!what[0])
-		ADD("; no walker met the driver");
-#undef ADD
-	printf("  %s: %s%s; %s%s%s.\n", protocol_title(r->protocol),
-	       r->protocol == MEMHP_PROTOCOL_2025
-		       ? "pages kept their reference, offlining skipped them"
-		       : "the driver dropped its pages' references before offlining",
-	       what, run_fmt_size(r->plugged_after, a),
-	       r->plugged_after == r->requested ? " plugged as requested" : " plugged, not ",
-	       r->plugged_after == r->requested ? "" : run_fmt_size(r->requested, b));
-}
-
-static void print_conclusion(struct demo_run **runs, int n)
-{
-	printf("\nIn short:\n");
-	for (int i = 0; i < n; i++)
-		conclusion_line(runs[i]);
-}
-
-static void report(struct demo_run **runs, int n)
-{
-	char c[DEMO_NR_PROTOCOLS][DEMO_CELL];
-
-#define ROW(label, ...)                                \
-	do {                                           \
-		for (int i_ = 0; i_ < n; i_++) {       \
-			struct demo_run *r = runs[i_]; \
-			char *cell = c[i_];            \
-			(void)r;                       \
-			__VA_ARGS__;                   \
-		}                                      \
-		print_row(label, c, n);                \
-	} while (0)
-
-	printf("\n");
-	ROW("", snprintf(cell, DEMO_CELL, "%s", protocol_title(r->protocol)));
-	ROW("", snprintf(cell, DEMO_CELL, "before unplug -> after"));
-	ROW("requested size", fmt_change(r->plan->plug, r->requested, cell, DEMO_CELL));
-	ROW("plugged size (device)",
-	    fmt_change(r->plugged_before, r->plugged_after, cell, DEMO_CELL));
-	ROW("MemTotal",
-	    fmt_change((uint64_t)r->mi_before.total_pages * MEMHP_PAGE_SIZE,
-		       (uint64_t)r->mi_after.total_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
-	ROW("MemFree",
-	    fmt_change((uint64_t)r->mi_before.free_pages * MEMHP_PAGE_SIZE,
-		       (uint64_t)r->mi_after.free_pages * MEMHP_PAGE_SIZE, cell, DEMO_CELL));
-	ROW("host RSS of the region", fmt_change(r->rss_before, r->rss_after, cell, DEMO_CELL));
-	ROW("online blocks in it",
-	    snprintf(cell, DEMO_CELL, "%lu -> %lu", r->online_before, r->online_after));
-	ROW("data pages migrated", snprintf(cell, DEMO_CELL, "%lu", r->migrated));
-	ROW("walker references", snprintf(cell, DEMO_CELL, "%lu, %lu on PageOffline", r->walk.refs,
-					  r->walk.offline_refs));
-	ROW("findings during the run", findings_cell(r, cell, DEMO_CELL));
-	ROW("invariant checker", checker_cell(r, cell, DEMO_CELL));
-	ROW("virtio-mem driver check", snprintf(cell, DEMO_CELL, "%zu finding%s", r->drv_check_nr,
-						r->drv_check_nr == 1 ? "" : "s"));
-	ROW("checksummed data",
-	    snprintf(cell, DEMO_CELL, "%lu pages verified, %lu lost", r->verified, r->lost));
-	ROW("time", snprintf(cell, DEMO_CELL, "%.1f s", r->seconds));
-#undef ROW
-	print_findings_note(runs, n);
-
-	for (int i = 0; i < n; i++)
-		print_rows(runs[i]);
-	print_partial_note(runs, n);
-	print_meanings(runs, n);
-	print_conclusion(runs, n);
+	dr->seconds = mono_s() - t0;
+	if (dr->ok)
+		add_host_results(dr);
+	return rc;
 }
 
 /* ---- The command ---------------------------------------------------------------------------- */
 
-enum { OPT_QUICK = RUN_OPT_OWN };
+enum { OPT_QUICK = RUN_OPT_OWN, OPT_PRINT };
 
-/* --quick, the option memhp run does not have. */
+/* --quick and --print, the options memhp run does not have. */
 static int demo_opt(int c, const char *arg, void *priv)
 {
 	struct demo_args *a = priv;
 
 	(void)arg;
-	if (c != OPT_QUICK)
+	if (c == OPT_QUICK)
+		a->quick = true;
+	else if (c == OPT_PRINT)
+		a->print = true;
+	else
 		return -1;
-	a->plan = &quick_plan;
 	return 0;
 }
 
@@ -1397,6 +926,7 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 {
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, OPT_QUICK },
+		{ "print", no_argument, NULL, OPT_PRINT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct run_cmd cmd = {
@@ -1411,7 +941,6 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 	int ret;
 
 	memset(a, 0, sizeof(*a));
-	a->plan = &full_plan;
 	a->common.protocol = -1;
 	ret = run_getopt(argc, argv, &cmd, &a->common);
 	if (ret)
@@ -1424,45 +953,13 @@ static int parse_args(int argc, char **argv, struct demo_args *a)
 	return 0;
 }
 
-static void print_header(const struct demo_args *a, uint64_t seed)
-{
-	const struct demo_plan *p = a->plan;
-	struct memhp_config cfg;
-	uint64_t high = 0, addr;
-	char ram[RUN_SIZE_STR], region[RUN_SIZE_STR], range[RUN_RANGE_STR], plug[RUN_SIZE_STR],
-		to[RUN_SIZE_STR];
-
-	memhp_config_init(&cfg, p->ram);
-	for (unsigned int i = 0; i < cfg.nr_boot; i++)
-		if (cfg.boot[i].start >= DEMO_HIGH_RAM_START)
-			high += cfg.boot[i].size;
-	addr = (DEMO_HIGH_RAM_START + high + DEMO_DEVICE_MEMORY_ALIGN - 1) &
-	       ~(DEMO_DEVICE_MEMORY_ALIGN - 1);
-	printf("memhp demo: seed %" PRIu64 "%s%s%s\n", seed,
-	       a->common.have_seed	 ? ""
-	       : a->common.deterministic ? " (random: --seed replays it)"
-					 : " (random: --seed replays the single-threaded parts)",
-	       p == &quick_plan ? ", --quick" : "",
-	       a->common.deterministic ? ", --deterministic" : "");
-	printf("A %s x86_64 guest (QEMU q35) with a virtio-mem device (QEMU): %s region at\n"
-	       "%s, 2 MiB blocks; auto_online_blocks=online_movable.\n",
-	       run_fmt_size(p->ram, ram), run_fmt_size(p->region, region),
-	       run_fmt_range(addr, p->region, range));
-	printf("Plug %s, fill memory, unplug down to %s while %d PFN walkers take speculative\n"
-	       "references: %s.\n",
-	       run_fmt_size(p->plug, plug), run_fmt_size(p->unplug_to, to), DEMO_WALKER_THREADS,
-	       a->common.protocol < 0 ? "under Linux 6.1 and under the 2025 proposal"
-	       : a->common.protocol == MEMHP_PROTOCOL_2025 ? "under the 2025 proposal"
-							   : "under Linux 6.1");
-	fflush(stdout);
-}
-
 int cmd_demo(int argc, char **argv)
 {
 	struct demo_args a;
 	struct demo_run runs[DEMO_NR_PROTOCOLS], *done[DEMO_NR_PROTOCOLS];
 	struct tl_options to = { 0 };
 	struct timeline *tl;
+	struct run rep = { 0 }; /* the report's Lua state */
 	struct sigaction sa = { 0 }, old_sa;
 	uint64_t seed;
 	unsigned long lost = 0;
@@ -1472,6 +969,10 @@ int cmd_demo(int argc, char **argv)
 	ret = parse_args(argc, argv, &a);
 	if (ret)
 		return ret > 0 ? RUN_EXIT_OK : RUN_EXIT_USAGE;
+	if (a.print) {
+		fputs(demo_lua, stdout);
+		return fflush(stdout) ? RUN_EXIT_IO : RUN_EXIT_OK;
+	}
 	/* Before the demo runs: a typo in a path is worth a second, not a run. */
 	for (int i = 0; i < 2; i++) {
 		const char *opt = i ? "--trace" : "--svg",
@@ -1496,8 +997,9 @@ int cmd_demo(int argc, char **argv)
 	to.keep_events = a.common.trace != NULL;
 	to.max_depth = DEMO_SUMMARY_DEPTH;
 	tl = tl_create(&to);
-	if (!tl) {
+	if (!tl || report_open(&rep, tl, seed)) {
 		fprintf(stderr, "memhp demo: out of memory\n");
+		tl_destroy(tl);
 		if (a.common.deterministic)
 			det_stop(NULL);
 		return RUN_EXIT_FAILED;
@@ -1509,8 +1011,14 @@ int cmd_demo(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, &old_sa);
-	/* The seed comes first: whatever happens next, the run can be replayed. */
-	print_header(&a, seed);
+	/* The seed comes first: whatever happens next, the run can be replayed.
+	 * What the demo does, the scenario says (demo.begin{}). */
+	printf("memhp demo: seed %" PRIu64 "%s%s%s\n", seed,
+	       a.common.have_seed	? ""
+	       : a.common.deterministic ? " (random: --seed replays it)"
+					: " (random: --seed replays the single-threaded parts)",
+	       a.quick ? ", --quick" : "", a.common.deterministic ? ", --deterministic" : "");
+	fflush(stdout);
 
 	for (int p = MEMHP_PROTOCOL_6_1; p <= MEMHP_PROTOCOL_2025; p++) {
 		struct demo_run *dr = &runs[n];
@@ -1523,7 +1031,8 @@ int cmd_demo(int argc, char **argv)
 			continue;
 		}
 		memset(dr, 0, sizeof(*dr));
-		dr->plan = a.plan;
+		dr->args = &a;
+		dr->report = rep.L;
 		dr->protocol = (enum memhp_protocol)p;
 		dr->tag = protocol_label(dr->protocol);
 		dr->pid = n + 1;
@@ -1533,7 +1042,7 @@ int cmd_demo(int argc, char **argv)
 		dr->task = memhp_current_task();
 		pthread_mutex_init(&dr->lock, NULL);
 		pthread_mutex_init(&dr->guard_lock, NULL);
-		ret = run_protocol(dr, &a);
+		ret = run_protocol(dr);
 		if (ret == -EIO)
 			io_error = true;
 		else if (ret)
@@ -1549,8 +1058,9 @@ int cmd_demo(int argc, char **argv)
 		printf("\ndeterministic: %lu scheduling points, %lu thread switches, %u threads\n",
 		       st.points, st.switches, st.threads);
 	}
-	if (nd)
-		report(done, nd);
+	if (nd && report(&rep, done, nd))
+		status = RUN_EXIT_FAILED;
+	report_close(&rep);
 	for (int i = 0; i < nd; i++)
 		lost += done[i]->lost;
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * src/cli/lua_api.h - what lua_api.c shares with the bindings that live in
- * files of their own (lua_vmem.c: the virtio-mem device and driver;
- * lua_balloon.c: the balloons), so
- * that every binding checks its arguments, draws its timeline spans and
- * refuses to deadlock the same way.
+ * src/cli/lua_api.h - what the core of memhp's Lua API (lua_core.h: the
+ * machine, its pages, hooks, workloads, faults and checks) shares with the
+ * bindings of a device or subsystem that live in files of their own
+ * (lua_vmem.c: the virtio-mem device and driver; lua_balloon.c: the
+ * balloons ...), so that every binding checks its arguments, draws its
+ * timeline spans and refuses to deadlock the same way. A machine is
+ * opaque here.
  */
 #ifndef MEMHP_CLI_LUA_API_H
 #define MEMHP_CLI_LUA_API_H

@@ -3,8 +3,8 @@
  * src/cli/run.h - `memhp run`: a Lua scenario against one or more machines.
  *
  * run.c parses the command line, owns the Lua state and the timeline, and
- * decides the exit status; lua_api.c is the Lua side of the C API; svg.c
- * draws a machine's memory map.
+ * decides the exit status; lua_api.c and the files lua_core.h lists are the
+ * Lua side of the C API; svg.c draws a machine's memory map.
  */
 #ifndef MEMHP_CLI_RUN_H
 #define MEMHP_CLI_RUN_H
@@ -69,6 +69,11 @@ struct run {
 
 	/* Set by lapi_end(): calls on machines are refused from then on. */
 	bool ended;
+	/* memhp demo: the timeline shows the scenario's own steps and notes,
+	 * not each call it makes (each protocol is a run of its own, in one
+	 * timeline: its machines' trace processes start after @index_base). */
+	bool summary;
+	int index_base;
 	/* Errors Lua could only warn about (in a __gc finalizer): each fails
 	 * the run as an error of the script does. */
 	unsigned long script_errors;
