@@ -25,6 +25,21 @@ expect_eq(m:pfn_to_page(m:block_pfn(2)):nid(), 1)'
 expect_run 0 '^PASS: 8 expectations' "numa = {...} builds the nodes: memory, CPUs, distances" \
 	-- run -q "$tmp/s.lua"
 
+scenario '{{mem = "512M"}, {mem = "512M"}}' '
+expect_ok(m:add_memory("4G", "128M", {node = 1}))
+local id = m:block_id("4G")
+expect_eq(m:block(id).nid, 1, "the block is on the node add_memory named")
+expect_eq(m:read("/sys/devices/system/node/node1/memory" .. id .. "/phys_index"),
+	string.format("%08x\n", id), "and linked from node1")
+expect_errno(m:add_memory("5G", "128M", {node = 2}), "EINVAL",
+	"a node the machine lacks: the core refuses it")
+expect_eq(m:block(m:block_id("5G")), nil, "and adds nothing")'
+expect_run 0 '^PASS: 5 expectations' "m:add_memory(start, size, {node = N}) adds on node N" \
+	-- run -q "$tmp/s.lua"
+scenario '{{mem = "512M"}, {mem = "512M"}}' 'm:add_memory("4G", "128M", {node = "one"})'
+expect_run 1 'add_memory: node is a node number, not one' "a node that is not a number" \
+	-- run -q "$tmp/s.lua"
+
 scenario '{{mem = "512M"}, {mem = "256M"}}'
 expect_run 1 'total memory for NUMA nodes \(0x30000000\) should equal RAM size \(0x40000000\)' \
 	"nodes whose memory is not the RAM: the core's reason" -- run -q "$tmp/s.lua"

@@ -9,6 +9,7 @@
 #include "run_util.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 
 /* ---- Hotplug operations ------------------------------------------------------------------ */
@@ -19,7 +20,8 @@ int lhotplug_add_memory(lua_State *L)
 	uint64_t start = lapi_check_size(L, 2, "add_memory: start");
 	uint64_t size = lapi_check_size(L, 3, "add_memory: size");
 	unsigned int flags = MEMHP_MHP_NONE;
-	char sz[RUN_SIZE_STR];
+	char sz[RUN_SIZE_STR], node[sizeof(", node ") + 12] = "";
+	lua_Integer nid = 0;
 	int ret;
 
 	lapi_no_callback(L, "add_memory()");
@@ -28,14 +30,25 @@ int lhotplug_add_memory(lua_State *L)
 			flags |= MEMHP_MHP_MEMMAP_ON_MEMORY;
 		if (lua_getfield(L, 4, "merge_resource") != LUA_TNIL && lua_toboolean(L, -1))
 			flags |= MEMHP_MHP_MERGE_RESOURCE;
-		lua_pop(L, 2);
+		/* The node, as add_memory(nid, ...) takes it (ACPI's PXM for
+		 * a DIMM): a node the machine lacks is the core's -EINVAL. */
+		if (lua_getfield(L, 4, "node") != LUA_TNIL) {
+			if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
+			    lua_tointeger(L, -1) > INT_MAX)
+				return luaL_error(L, "add_memory: node is a node number, not %s",
+						  luaL_tolstring(L, -1, NULL));
+			nid = lua_tointeger(L, -1);
+		}
+		lua_pop(L, 3);
 	} else if (!lua_isnoneornil(L, 4)) {
 		return luaL_error(L, "add_memory: the flags are a table, e.g. "
-				     "{memmap_on_memory = true}");
+				     "{memmap_on_memory = true, node = 1}");
 	}
-	lapi_call_beginf(L, lm, "add_memory(%#" PRIx64 ", %s%s)", start, run_fmt_size(size, sz),
-			 flags & MEMHP_MHP_MEMMAP_ON_MEMORY ? ", MHP_MEMMAP_ON_MEMORY" : "");
-	ret = memhp_add_memory(lm->m, 0, start, size, flags);
+	if (nid)
+		snprintf(node, sizeof(node), ", node %d", (int)nid);
+	lapi_call_beginf(L, lm, "add_memory(%#" PRIx64 ", %s%s%s)", start, run_fmt_size(size, sz),
+			 flags & MEMHP_MHP_MEMMAP_ON_MEMORY ? ", MHP_MEMMAP_ON_MEMORY" : "", node);
+	ret = memhp_add_memory(lm->m, (int)nid, start, size, flags);
 	lapi_call_end_ret(L, lm, ret);
 	lua_pushinteger(L, ret);
 	return 1;
