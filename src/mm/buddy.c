@@ -909,14 +909,14 @@ struct memhp_page *__alloc_pages_nodemask(struct memhp_machine *m, int nid, unsi
 		return NULL;
 	preferred = zonelist[0];
 	/* alloc_flags_nofragment(): a ZONE_NORMAL allocation first tries not
-	 * to fragment other pageblock types when ZONE_DMA32 lies below. 6.1
-	 * asks whether the preferred node's ZONE_DMA32 is populated; memhp
-	 * asks whether the machine has one and, with several nodes, whether
-	 * the preferred node's is populated. (6.1's test alone on one node
-	 * changes which pages torture's seed 1 hands out, and an offline there
-	 * retries past the watchdog: left for a separate look.) */
+	 * to fragment other pageblock types when ZONE_DMA32 lies below (a
+	 * machine with a DMA32 limit is a kernel with CONFIG_ZONE_DMA32).
+	 * With one node online 6.1 assumes the DMA32 zone is populated if
+	 * Normal is, and does not look; with several it asks whether the
+	 * preferred node's is. */
 	if (preferred->idx == ZONE_NORMAL && m->cfg.dma32_limit &&
-	    (m->nr_node_ids == 1 || populated_zone(&preferred->zone_pgdat->node_zones[ZONE_DMA32])))
+	    (m->nr_node_ids == 1 || nr_online_nodes(m) == 1 ||
+	     populated_zone(&preferred->zone_pgdat->node_zones[ZONE_DMA32])))
 		alloc_flags |= ALLOC_NOFRAGMENT;
 	/* gfp_to_alloc_flags_cma(): movable allocations may use CMA. */
 	if (mt == MIGRATE_MOVABLE && m->cfg.cma_size)
