@@ -243,4 +243,19 @@ is "$(cat "$N/node0/distance")" "10 20" "... node0's row is the default"
 poll grep -q 'Zone ranges:' "$TEST_TMP/log10"
 is "$(grep -c 'ACPI: SLIT table looks invalid. Not used.' "$TEST_TMP/log10")" 1 "... and the log says why"
 stop_serve
+
+# memory_hotplug.memmap_on_memory=1 as an option of its own: a one-block
+# DIMM then holds its memmap (128 MiB of 64-byte struct pages) and the
+# kernel manages that much less of it, as 6.1's ACPI driver asks for.
+memtotal() { awk '$1 == "MemTotal:" {print $2}' "$MNT/proc/meminfo"; }
+DIMM=(-m 1G,slots=2,maxmem=2G --device pc-dimm,size=128M --auto-online online_movable)
+check "--memmap-on-memory: serve starts" start_serve "${DIMM[@]}" --memmap-on-memory
+is "$(cat "$MNT/sys/module/memory_hotplug/parameters/memmap_on_memory")" Y "... the parameter reads Y"
+with=$(memtotal)
+stop_serve
+start_serve "${DIMM[@]}"
+is "$(cat "$MNT/sys/module/memory_hotplug/parameters/memmap_on_memory")" N "without it, N"
+is "$((${with:-0} + 128 * 1024 / 4 * 64 / 1024))" "$(memtotal)" \
+	"... and the DIMM's memmap (2 MiB) is managed memory again"
+stop_serve
 finish

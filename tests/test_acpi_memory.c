@@ -71,6 +71,9 @@ static void rig_down(void *arg)
 	free(r);
 }
 
+/* memory_hotplug.memmap_on_memory for the next rig_up(). */
+static bool rig_memmap_on_memory;
+
 /* @cold: a 128 MiB DIMM "d0" in slot 0 at 4 GiB from the start. */
 static struct rig *rig_up(enum memhp_online_type auto_online, bool cold)
 {
@@ -82,6 +85,7 @@ static struct rig *rig_up(enum memhp_online_type auto_online, bool cold)
 		return NULL;
 	tm_config(&cfg);
 	cfg.auto_online_blocks = auto_online;
+	cfg.memmap_on_memory = rig_memmap_on_memory;
 	r->m = tm_create(&cfg);
 	if (!r->m || memhp_acpi_memhp_create(r->m, 2, &r->c)) {
 		free(r);
@@ -219,8 +223,48 @@ static void dimm_linux_cannot_add_still_gets_ost_success_and_ejects(void)
 	ASSERT_TRUE(rec_is(&r->recs[3], 'o', 1, "", 3, 0));
 }
 
+/*
+ * acpi_memory_enable_device() passes MHP_MEMMAP_ON_MEMORY when
+ * mhp_supports_memmap_on_memory() allows it: with the parameter on, a
+ * DIMM of one memory block keeps its memmap in its first pages, which the
+ * block then does not manage; a DIMM of two blocks cannot, and does not.
+ */
+static void a_one_block_dimm_carries_its_memmap_with_memmap_on_memory(void)
+{
+	struct memhp_block_info bi;
+	struct rig *r;
+
+	rig_memmap_on_memory = true;
+	r = rig_up(MEMHP_MMOP_ONLINE_MOVABLE, true);
+	rig_memmap_on_memory = false;
+	ASSERT_TRUE(r);
+	ASSERT_OK(memhp_block_info(r->m, B0, &bi));
+	ASSERT_TRUE(bi.online);
+	/* 128 MiB of 64-byte struct pages: 2 MiB, 512 pages. */
+	ASSERT_EQ(bi.nr_vmemmap_pages, 512, "memory%d", B0);
+
+	ASSERT_OK(memhp_acpi_memhp_plug(r->c, 1, HOT + 128 * MEMHP_MiB, 256 * MEMHP_MiB, 0, "d1",
+					true));
+	ASSERT_EQ(memhp_acpi_memhp_drv_process(r->d), 1);
+	ASSERT_OK(memhp_block_info(r->m, B0 + 1, &bi));
+	ASSERT_TRUE(bi.online);
+	ASSERT_EQ(bi.nr_vmemmap_pages, 0, "a two-block DIMM's memmap is kernel memory");
+}
+
+static void without_memmap_on_memory_a_dimm_memmap_is_kernel_memory(void)
+{
+	struct rig *r = rig_up(MEMHP_MMOP_ONLINE_MOVABLE, true);
+	struct memhp_block_info bi;
+
+	ASSERT_TRUE(r);
+	ASSERT_OK(memhp_block_info(r->m, B0, &bi));
+	ASSERT_EQ(bi.nr_vmemmap_pages, 0);
+}
+
 RUN_TESTS(T(cold_plugged_dimms_are_added_at_boot_without_ost),
 	  T(hotplugged_dimm_is_added_and_ost_says_success),
 	  T(eject_offlines_removes_ejects_then_ost_without_the_id),
 	  T(eject_of_a_normal_dimm_the_kernel_uses_fails_busy_and_the_dimm_stays),
-	  T(dimm_linux_cannot_add_still_gets_ost_success_and_ejects))
+	  T(dimm_linux_cannot_add_still_gets_ost_success_and_ejects),
+	  T(a_one_block_dimm_carries_its_memmap_with_memmap_on_memory),
+	  T(without_memmap_on_memory_a_dimm_memmap_is_kernel_memory))

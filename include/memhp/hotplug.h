@@ -24,6 +24,14 @@ extern "C" {
 #define MEMHP_MHP_NID_IS_MGID (1u << 2)
 
 /*
+ * mhp_supports_memmap_on_memory(): may a hot-add of @size bytes carry its
+ * own memmap (memory_hotplug.memmap_on_memory on, exactly one memory block,
+ * a memmap of whole PMDs that leaves whole pageblocks)? Drivers ask before
+ * passing MEMHP_MHP_MEMMAP_ON_MEMORY, as ACPI's does in 6.1.
+ */
+MEMHP_API bool memhp_mhp_supports_memmap_on_memory(struct memhp_machine *m, uint64_t size);
+
+/*
  * Hot-add [start, start + size) as "System RAM": sections get a memmap
  * (charged to kernel memory, or placed in the block with
  * MEMHP_MHP_MEMMAP_ON_MEMORY), offline memory blocks appear, and each is

@@ -1135,6 +1135,18 @@ int machine_opts_parse(struct machine_opts *o, const char *prog, int argc, char 
 		*i += opt[n] == '=' ? 1 : 2;
 		return 1;
 	}
+	/* The kernel parameter memory_hotplug.memmap_on_memory=1 (-append
+	 * takes it too), as an option of its own. */
+	if (!strcmp(name, "--memmap-on-memory")) {
+		if (opt[n] == '=')
+			return bad(prog,
+				   "--memmap-on-memory takes no value "
+				   "(-append memory_hotplug.memmap_on_memory=%s does)",
+				   opt + n + 1);
+		o->memmap_on_memory = true;
+		++*i;
+		return 1;
+	}
 	for (k = 0; k < N_ELEMS(with_arg); k++)
 		if (!strcmp(name, with_arg[k]))
 			break;
@@ -1246,6 +1258,8 @@ void machine_opts_usage(FILE *f)
 		"                        auto_online_blocks at boot (default offline)\n"
 		"  --protocol 6.1|2025   the PageOffline protocol (default 6.1)\n"
 		"  --block-size SIZE     memory block size (default: as x86 Linux picks it)\n"
+		"  --memmap-on-memory    memory_hotplug.memmap_on_memory=1: a hot-added DIMM's\n"
+		"                        memmap lives in its own first pages\n"
 		"  -smp [cpus=]N         CPUs of the guest (default 1): SLUB sizes its slabs\n"
 		"                        for them\n"
 		"  -numa node,nodeid=N[,memdev=ID][,cpus=A[-B]]\n"

@@ -104,7 +104,13 @@ static int enable_device(struct memhp_acpi_memhp_drv *d, unsigned int slot)
 	md->mgid = memhp_memory_group_register_static(d->m, st.node, st.size >> MEMHP_PAGE_SHIFT);
 	if (md->mgid < 0)
 		return md->mgid;
-	ret = memhp_add_memory(d->m, md->mgid, st.addr, st.size, MEMHP_MHP_NID_IS_MGID);
+	/* acpi_memory_enable_device(): the memmap goes into the DIMM's own
+	 * memory when the kernel parameter allows it for this size. */
+	ret = memhp_add_memory(d->m, md->mgid, st.addr, st.size,
+			       MEMHP_MHP_NID_IS_MGID |
+				       (memhp_mhp_supports_memmap_on_memory(d->m, st.size)
+						? MEMHP_MHP_MEMMAP_ON_MEMORY
+						: 0));
 	/* add_memory() -EEXIST: the kernel uses it already; bound anyway. */
 	if (ret && ret != -EEXIST) {
 		memhp_dev_printk(d->m, MEMHP_KERN_ERR, "acpi", "acpi", dev_name(slot, name),

@@ -417,6 +417,11 @@ static bool mhp_supports_memmap_on_memory(struct memhp_machine *m, uint64_t size
 	       IS_ALIGNED((unsigned long)PHYS_PFN(size - vmemmap_size), m->pageblock_nr_pages);
 }
 
+bool memhp_mhp_supports_memmap_on_memory(struct memhp_machine *m, uint64_t size)
+{
+	return mhp_supports_memmap_on_memory(m, size);
+}
+
 /* @nr_vmemmap: memmap_on_memory pages at the start of the range
  * (vmem_altmap_offset()), which the first section's removal skips. */
 static void arch_remove_memory(struct memhp_machine *m, uint64_t start, uint64_t size,
