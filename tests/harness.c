@@ -40,25 +40,27 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* Diagnostics on stderr, as Test::More's diag(): prove shows them,
+	 * so a failure in CI's log says why. */
 	failed = true;
-	printf("# %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
 	fflush(stdout);
+	fprintf(stderr, "# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
 }
 
 void test_note(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("#   ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
 	fflush(stdout);
+	fprintf(stderr, "#   ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
 }
 
 void test_skip(const char *fmt, ...)

@@ -21,7 +21,7 @@ struct inner_run {
 };
 
 /*
- * run_tests() on @tests in a child, its stdout into @r->out.
+ * run_tests() on @tests in a child, its stdout and stderr into @r->out.
  * Return: 0, or -errno if the child could not be run.
  */
 static int run_inner(const struct test *tests, size_t n, struct inner_run *r)
@@ -40,6 +40,7 @@ static int run_inner(const struct test *tests, size_t n, struct inner_run *r)
 		return -errno;
 	if (!pid) {
 		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
 		close(fds[0]);
 		_exit(run_tests(tests, n, 1, argv));
 	}
