@@ -511,6 +511,41 @@ static void hot_add_charges_the_memmap_to_kernel_memory(void)
 	ASSERT_EQ(mi0.total_pages, mi1.total_pages);
 }
 
+/*
+ * A hot-add that runs out of kernel memory for its memmap part of the way
+ * fails with -ENOMEM, and 6.1 keeps the sections it had added: __add_pages()
+ * breaks out of its loop, x86's add_pages() WARNs once, nothing undoes them.
+ * Their memmap stays allocated, their pfns valid, with no memory block; the
+ * range answers -EEXIST from then on.
+ */
+static void a_hot_add_out_of_memmap_memory_leaves_its_first_sections_as_6_1_does(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	const unsigned long section_memmap = memhp_machine_config(m)->section_size /
+					     MEMHP_PAGE_SIZE * 64 / MEMHP_PAGE_SIZE;
+	const unsigned long hot_pfn = HOT / MEMHP_PAGE_SIZE;
+	const size_t boot_blocks = memhp_nr_blocks(m);
+	struct memhp_meminfo mi0, mi1;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, "warn");
+	memhp_meminfo(m, &mi0);
+	/* 32 GiB of memmap is 512 MiB: more than this 512 MiB machine has. */
+	ASSERT_ERR(memhp_add_memory(m, 0, HOT, 32 * MEMHP_GiB, 0), -ENOMEM);
+	memhp_meminfo(m, &mi1);
+	ASSERT_TRUE(mi0.free_pages - mi1.free_pages >= section_memmap,
+		    "the sections added before the failure keep their memmap");
+	ASSERT_EQ(tm_violations(m, "warn"), 1);
+	ASSERT_TRUE(memhp_pfn_valid(m, hot_pfn));
+	ASSERT_TRUE(!memhp_pfn_to_online_page(m, hot_pfn));
+	ASSERT_EQ(memhp_nr_blocks(m), boot_blocks);
+	ASSERT_ERR(memhp_add_memory(m, 0, HOT, memhp_block_size(m), 0), -EEXIST);
+
+	/* The WARN is a WARN_ON_ONCE. */
+	ASSERT_ERR(memhp_add_memory(m, 0, 40 * MEMHP_GiB, 16 * MEMHP_GiB, 0), -ENOMEM);
+	ASSERT_EQ(tm_violations(m, "warn"), 1);
+}
+
 static void add_memory_rejects_bad_ranges_with_the_kernel_errnos(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
@@ -664,6 +699,7 @@ RUN_TESTS(T(offline_free_block_moves_present_managed_and_memtotal),
 	  T(remove_after_offline_frees_memmap_and_host_memory),
 	  T(hot_add_charges_the_memmap_to_kernel_memory),
 	  T(add_memory_rejects_bad_ranges_with_the_kernel_errnos),
+	  T(a_hot_add_out_of_memmap_memory_leaves_its_first_sections_as_6_1_does),
 	  T(auto_online_blocks_onlines_added_memory_with_its_type),
 	  T(auto_online_failure_is_silent_and_add_memory_succeeds),
 	  T(offline_and_remove_memory_reonlines_with_the_old_zone_on_failure),

@@ -482,7 +482,7 @@ static void check_memmap(struct checker *c)
 				fail(c, start, "section-state", "section online but not present");
 			continue;
 		}
-		if (!mem)
+		if (!mem && !section_flag(m, nr, SECTION_ADD_FAILED))
 			fail(c, start, "section-state", "present section without a memory block");
 		if (!online) {
 			/* Offlining keeps PG_hwpoison; onlining re-initialises

@@ -460,8 +460,20 @@ static int arch_add_memory(struct memhp_machine *m, int nid, uint64_t start, uin
 		}
 	}
 	if (ret) {
-		while (nr-- > first)
-			sparse_remove_section(m, nr, 0);
+		/* __add_pages() breaks out of its loop and nothing undoes the
+		 * sections before: x86's add_pages() WARNs once and the caller
+		 * only releases the resource. They stay present with their
+		 * memmap (kernel memory that never comes back) and no memory
+		 * block; adding the range again meets them: -EEXIST. */
+		for (unsigned long s = first; s < nr; s++)
+			atomic_fetch_or_explicit(&m->sections[s].flags, SECTION_ADD_FAILED,
+						 memory_order_relaxed);
+		if (nr > first && !m->add_pages_warned) {
+			m->add_pages_warned = true;
+			memhp_report(m, section_nr_to_pfn(m, first), "warn",
+				     "add_pages: __add_pages() returned %d after %lu of %lu sections",
+				     ret, nr - first, last - first + 1);
+		}
 		physmem_discard(m, start, size);
 	}
 	return ret;

@@ -342,6 +342,9 @@ static inline struct memhp_page *compound_head(struct memhp_page *p)
 #define SECTION_HAS_MEM_MAP (1u << 1)
 #define SECTION_IS_ONLINE (1u << 2)
 #define SECTION_IS_EARLY (1u << 3)
+/* Left present by a hot-add that failed at a later section: 6.1's
+ * __add_pages() does not undo the sections before the one that failed. */
+#define SECTION_ADD_FAILED (1u << 4)
 
 struct mem_section {
 	_Atomic uint8_t flags;
@@ -742,6 +745,9 @@ struct memhp_machine {
 	struct lru_add_batch *lru_add;
 	_Atomic int lru_disable_count;
 	int policy_zone; /* under mem_hotplug_lock; never goes down */
+	/* x86's add_pages() WARN_ON_ONCE(): said once per boot; under
+	 * mem_hotplug_lock. */
+	bool add_pages_warned;
 
 	struct memory_block *blocks; /* by id */
 	_Atomic unsigned long nr_present_blocks;
