@@ -26,6 +26,10 @@ struct rig {
 
 static void rig_down(struct rig *r);
 
+/* For the next rig_up(): memory_hotplug.memmap_on_memory, and the driver's
+ * force_bbm parameter. */
+static bool rig_memmap_on_memory, rig_force_bbm;
+
 static bool drv_broken(struct memhp_vmem_drv *drv)
 {
 	struct memhp_vmem_drv_info info;
@@ -54,6 +58,7 @@ static bool rig_up(struct rig *r, enum memhp_online_type auto_online, enum memhp
 	tm_config(&cfg);
 	cfg.auto_online_blocks = auto_online;
 	cfg.protocol = proto;
+	cfg.memmap_on_memory = rig_memmap_on_memory;
 	r->dev = NULL;
 	r->drv = NULL;
 	r->m = tm_create(&cfg);
@@ -66,6 +71,7 @@ static bool rig_up(struct rig *r, enum memhp_online_type auto_online, enum memhp
 		return false;
 	memhp_vmem_drv_params_init(&p);
 	p.sync = true;
+	p.force_bbm = rig_force_bbm;
 	if (memhp_vmem_drv_probe(r->m, r->dev, &p, &r->drv))
 		return false;
 	memhp_vmem_drv_process(r->drv);
@@ -606,6 +612,38 @@ static void a_1g_device_block_selects_big_block_mode(void)
 	memhp_data_destroy(d);
 }
 
+/*
+ * 6.1's driver adds its big blocks with MHP_MERGE_RESOURCE | MHP_NID_IS_MGID
+ * and never MHP_MEMMAP_ON_MEMORY (virtio_mem_add_memory()): with the
+ * parameter on and a big block of exactly one memory block, which
+ * mhp_supports_memmap_on_memory() would allow, the memmap still comes from
+ * kernel memory and the block has no vmemmap pages.
+ */
+static void bbm_never_carries_its_memmap_even_with_memmap_on_memory(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	struct memhp_block_info bi;
+	struct memhp_meminfo mi0, mi1;
+	struct memhp_page *p;
+	bool up;
+
+	rig_memmap_on_memory = rig_force_bbm = true;
+	up = rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 2 * MEMHP_MiB);
+	rig_memmap_on_memory = rig_force_bbm = false;
+	ASSERT_TRUE(up);
+	ASSERT_TRUE(memhp_mhp_supports_memmap_on_memory(r.m, BLOCK),
+		    "a one-block hot-add could carry its memmap");
+	memhp_meminfo(r.m, &mi0);
+	ASSERT_OK(resize(&r, BLOCK));
+	memhp_meminfo(r.m, &mi1);
+	ASSERT_OK(memhp_block_info(r.m, B0, &bi));
+	ASSERT_EQ(bi.nr_vmemmap_pages, 0);
+	ASSERT_EQ(mi1.total_pages - mi0.total_pages, BLOCK / MEMHP_PAGE_SIZE,
+		  "the whole block is managed: its memmap is elsewhere");
+	p = memhp_pfn_to_online_page(r.m, DEV_ADDR / MEMHP_PAGE_SIZE);
+	ASSERT_TRUE(p && !memhp_PageVmemmapSelfHosted(p));
+}
+
 /* ---- Both protocols ------------------------------------------------------------------------- */
 
 struct end_state {
@@ -821,6 +859,7 @@ RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_bloc
 	  T(a_later_veto_restores_the_fake_offline_references_and_managed_count),
 	  T(onlining_a_block_the_driver_does_not_expect_is_denied),
 	  T(a_1g_device_block_selects_big_block_mode),
+	  T(bbm_never_carries_its_memmap_even_with_memmap_on_memory),
 	  T(the_same_unplug_ends_in_the_same_state_under_both_protocols),
 	  T(info_and_block_state_may_be_read_while_the_worker_runs),
 	  T(process_right_after_set_requested_size_sees_the_new_size),
