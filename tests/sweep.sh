@@ -34,7 +34,7 @@ check "--list numbers every injection point"
 # address sanitizer the heavy ones (seconds each in the default build:
 # HEAVY below; a scenario that takes more than a second to sweep belongs
 # there), ThreadSanitizer, ten times slower, the rest.
-HEAVY=" cma endless-migration numa virtio-mem-ch1884 "
+HEAVY=" cma endless-migration memmap-on-memory numa virtio-mem-ch1884 "
 pairs_default=4
 scenarios=()
 for f in scenarios/*.lua; do
