@@ -61,6 +61,8 @@ local drv = dev:probe{force_bbm = true}
 expect_ok(dev:set_requested_size(block))
 expect_eq(m:block(m:block_id("12G")).nr_vmemmap_pages, 0,
 	"a one-block big block, and still its memmap is the kernel's")
+expect_ok(m:online(m:block_id("12G"), "online_movable"))
+expect(m:pfn_to_online_page(m:block_pfn(m:block_id("12G"))):PageBuddy(), "its first page is free memory")
 
 -- A big DIMM in a small guest: 16 GiB would need 256 MiB of memmap. The
 -- hot-add fails part of the way, and 6.1 keeps what it had: __add_pages()

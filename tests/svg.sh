@@ -123,4 +123,32 @@ while IFS= read -r line; do
 	esac
 done <"$tmp/results"
 
+# memmap_on_memory: the first 2 MiB of a block that carries its memmap are
+# "reserved / memmap" in the map; virtio-mem's block (memory96) has none.
+"$MEMHP" run scenarios/memmap-on-memory.lua -q --seed 1 --svg "$tmp/mom.svg" >"$tmp/out" 2>&1 ||
+	not_ok "memhp run scenarios/memmap-on-memory.lua --svg"
+python3 - "$tmp/mom.svg" >"$tmp/results" 2>&1 <<'PY'
+import sys, xml.etree.ElementTree as ET
+
+NS = '{http://www.w3.org/2000/svg}'
+titles = [t.text or '' for t in ET.parse(sys.argv[1]).getroot().iter(NS + 'title')]
+def cell(rng):
+    return [t for t in titles if t.startswith(rng + ', pfn')]
+def check(ok, name):
+    print('%s - %s' % ('ok' if ok else 'not ok', name))
+mom = cell('memory320 [mem 0x0a00000000-0x0a001fffff]')
+check(len(mom) == 1 and '512 reserved' in mom[0] and ' 0 free' in mom[0],
+      "a memmap_on_memory block's first 2 MiB are its memmap" + ('' if mom else ' (no cell)'))
+vmem = cell('memory96 [mem 0x0300000000-0x03001fffff]')
+check(len(vmem) == 1 and ' 0 reserved' in vmem[0],
+      "virtio-mem's one-block big block has none" + ('' if vmem else ' (no cell)'))
+PY
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) echo "# $line" ;;
+	esac
+done <"$tmp/results"
+
 echo "1..$n"
