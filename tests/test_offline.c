@@ -521,8 +521,8 @@ static void hot_add_charges_the_memmap_to_kernel_memory(void)
 static void a_hot_add_out_of_memmap_memory_leaves_its_first_sections_as_6_1_does(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	const unsigned long section_memmap = memhp_machine_config(m)->section_size /
-					     MEMHP_PAGE_SIZE * 64 / MEMHP_PAGE_SIZE;
+	const unsigned long section_memmap =
+		memhp_machine_config(m)->section_size / MEMHP_PAGE_SIZE * 64 / MEMHP_PAGE_SIZE;
 	const unsigned long hot_pfn = HOT / MEMHP_PAGE_SIZE;
 	const size_t boot_blocks = memhp_nr_blocks(m);
 	struct memhp_meminfo mi0, mi1;
