@@ -68,7 +68,7 @@ expect(m:pfn_to_online_page(m:block_pfn(m:block_id("12G"))):PageBuddy(), "its fi
 -- hot-add fails part of the way, and 6.1 keeps what it had: __add_pages()
 -- does not undo the sections before the one that failed, x86's add_pages()
 -- WARNs (once), and their memmap is lost to the guest for good.
-m:allow("warn")
+m:allow("hot-add-leak")
 before = m:meminfo()
 expect_errno(m:add_memory("16G", "16G"), "ENOMEM")
 local lost = before.free_pages - m:meminfo().free_pages

@@ -140,6 +140,7 @@ static const char *const kernel_rules[] = {
 	"offline-isolated-pages",
 	"warn",
 	"hwpoison-leak",
+	"hot-add-leak",
 	"offline-poisoned-movable",
 	"hwpoison-reuse",
 	"virtio-mem-broken",
@@ -148,9 +149,11 @@ static const char *const kernel_rules[] = {
 	"memhp-no-memory",
 };
 /* ... of which these leave nothing inconsistent behind (6.1's driver gives
- * up on a device that answered ERROR, and says so): counted, and the run
- * goes on. */
-static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memory" };
+ * up on a device that answered ERROR, and says so; a hot-add that failed
+ * part way keeps its first sections, which nothing uses): counted, and the
+ * run goes on. */
+static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memory",
+					    "hot-add-leak" };
 
 const char *t_kind_name(enum t_kind k)
 {

@@ -471,7 +471,7 @@ static int arch_add_memory(struct memhp_machine *m, int nid, uint64_t start, uin
 		if (nr > first && !m->add_pages_warned) {
 			m->add_pages_warned = true;
 			memhp_report(
-				m, section_nr_to_pfn(m, first), "warn",
+				m, section_nr_to_pfn(m, first), "hot-add-leak",
 				"add_pages: __add_pages() returned %d after %lu of %lu sections",
 				ret, nr - first, last - first + 1);
 		}
