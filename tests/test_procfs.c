@@ -528,8 +528,17 @@ static void proc_sys_vm_swaps_and_pressure_are_the_machines(void)
  * other knobs with 6.1's bounds. */
 static void thp_enabled_drives_khugepaged_and_min_free_kbytes(void)
 {
-	struct memhp_machine *m = tm_create(NULL);
-	AUTO_FS *fs = fs_of(m);
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	AUTO_FS *fs;
+
+	/* Big enough for hugepage_init() to leave THP on (512 MiB is not). */
+	tm_config(&cfg);
+	memhp_config_init(&cfg, 1 * MEMHP_GiB);
+	cfg.phys_size = 64 * MEMHP_GiB;
+	cfg.kaslr = false;
+	m = tm_create(&cfg);
+	fs = fs_of(m);
 	struct memhp_fs_attr a;
 	long boot;
 
@@ -549,7 +558,7 @@ static void thp_enabled_drives_khugepaged_and_min_free_kbytes(void)
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, HOT / memhp_block_size(m), MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_GT(boot / 4, strtol(rd(fs, "/proc/sys/vm/min_free_kbytes"), NULL, 10));
-	/* Starting it recommends again at once: on this 512 MiB machine, 5%
+	/* Starting it recommends again at once: on this 1 GiB machine, 5%
 	 * of lowmem, which the online has just grown a little. */
 	ASSERT_EQ(memhp_fs_write(fs, "/sys/kernel/mm/transparent_hugepage/enabled", "madvise", 7),
 		  7);

@@ -399,7 +399,46 @@ static void nr_hugepages_sysctl_sets_the_pool_and_reads_what_was_asked(void)
 	memhp_hugetlbfs_destroy(f);
 }
 
-RUN_TESTS(T(watermarks_after_onlining_a_movable_dimm_are_linuxs),
+/*
+ * hugepage_init() clears every THP flag on a machine with less than 512 MiB
+ * of totalram, whatever the command line asked: no khugepaged, so
+ * min_free_kbytes stays the square root. Debian's 6.1 under QEMU: -m 256M
+ * THP never, min_free_kbytes 1775; -m 512M (457 MiB of MemTotal) never,
+ * 2696; -m 600M always, 26872.
+ */
+static struct memhp_machine *q35_below_4g(uint64_t ram)
+{
+	struct memhp_config cfg;
+
+	tm_config(&cfg);
+	memhp_config_init(&cfg, ram); /* no SWIOTLB: no RAM above 4 GiB */
+	cfg.phys_size = 64 * MEMHP_GiB;
+	cfg.kaslr = false;
+	return tm_create(&cfg);
+}
+
+static void a_machine_below_512m_of_ram_boots_with_thp_off(void)
+{
+	struct memhp_machine *small = q35_below_4g(256 * MEMHP_MiB);
+	struct memhp_machine *q512 = q35_below_4g(512 * MEMHP_MiB);
+	struct memhp_machine *big = q35_below_4g(600 * MEMHP_MiB);
+
+	ASSERT_TRUE(small && q512 && big);
+	ASSERT_TRUE(memhp_thp_disabled_at_boot(small) && memhp_thp_disabled_at_boot(q512));
+	ASSERT_EQ(memhp_transparent_hugepage(small), MEMHP_THP_NEVER);
+	ASSERT_EQ(memhp_transparent_hugepage(q512), MEMHP_THP_NEVER);
+	ASSERT_TRUE(memhp_min_free_kbytes(small) < 2 * 1775, "Linux: 1775");
+	ASSERT_TRUE(memhp_min_free_kbytes(q512) < 2 * 2696, "Linux: 2696");
+	ASSERT_TRUE(!memhp_thp_disabled_at_boot(big));
+	ASSERT_EQ(memhp_transparent_hugepage(big), MEMHP_THP_ALWAYS);
+	ASSERT_TRUE(memhp_min_free_kbytes(big) > 26872 / 2, "Linux: 26872");
+	/* sysfs may still turn it on, and khugepaged then recommends. */
+	ASSERT_OK(memhp_set_transparent_hugepage(small, MEMHP_THP_ALWAYS));
+	ASSERT_TRUE(memhp_min_free_kbytes(small) > 2 * 1775);
+}
+
+RUN_TESTS(T(a_machine_below_512m_of_ram_boots_with_thp_off),
+	  T(watermarks_after_onlining_a_movable_dimm_are_linuxs),
 	  T(min_free_kbytes_is_khugepageds_recommendation_per_populated_zone),
 	  T(without_thp_min_free_kbytes_is_the_root_of_16_times_lowmem),
 	  T(memavailable_keeps_back_what_linux_keeps_back),

@@ -80,6 +80,14 @@ MEMHP_API ssize_t memhp_sysctl_vm_write(struct memhp_machine *m, unsigned int i,
 MEMHP_API int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode mode);
 MEMHP_API enum memhp_thp_mode memhp_transparent_hugepage(struct memhp_machine *m);
 
+/*
+ * Whether hugepage_init() found the machine too small for THP: below
+ * 512 MiB of RAM (totalram) 6.1 clears every THP flag at boot, whatever
+ * transparent_hugepage= said, so "enabled" and "defrag" both read never
+ * and khugepaged does not start until someone enables THP in sysfs.
+ */
+MEMHP_API bool memhp_thp_disabled_at_boot(struct memhp_machine *m);
+
 /* Element @elem of a numeric sysctl's value (0 for others and out of
  * range): what C code reads instead of parsing the text. */
 MEMHP_API long memhp_sysctl_vm_value(struct memhp_machine *m, unsigned int i, unsigned int elem);

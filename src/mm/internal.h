@@ -653,6 +653,7 @@ struct vm_sysctls {
 	_Atomic unsigned long totalreserve_pages;
 	_Atomic int thp_mode;	 /* enum memhp_thp_mode, at run time */
 	bool khugepaged_running; /* khugepaged_thread; under wmark_lock */
+	bool thp_small_system;	 /* hugepage_init() cleared THP's flags */
 	/* The sysctls that only keep their value: sysctl.c's table. */
 	_Atomic long plain[VM_SYSCTL_PLAIN_MAX];
 	bool drop_caches_quiet; /* after a write with bit 4; under wmark_lock */

@@ -24,6 +24,8 @@
 /* set_recommended_min_free_kbytes(): at most a
  * twentieth of lowmem. */
 #define RECOMMENDED_MIN_LOWMEM_DIVISOR 20
+/* hugepage_init(): no THP by default below this much RAM (totalram). */
+#define THP_MIN_TOTALRAM_BYTES (512 * MEMHP_MiB)
 /* watermark_scale_factor is in parts of this. */
 #define WATERMARK_SCALE_UNIT 10000
 
@@ -245,6 +247,14 @@ void watermark_init(struct memhp_machine *m)
 	WRITE_ONCE(m->vm.thp_mode, (int)m->cfg.transparent_hugepage);
 	init_per_zone_wmark_min(m);
 	pthread_mutex_lock(&m->vm.wmark_lock);
+	/* hugepage_init(): on a small machine the TLB savings do not pay for
+	 * the memory THP and khugepaged's reserve take, so every flag is
+	 * cleared, the command line's too (a 512 MiB q35 guest has 457 MiB
+	 * of totalram: THP off, min_free_kbytes 2696 in Debian's 6.1). */
+	if ((uint64_t)READ_ONCE(m->totalram_pages) * MEMHP_PAGE_SIZE < THP_MIN_TOTALRAM_BYTES) {
+		WRITE_ONCE(m->vm.thp_mode, (int)MEMHP_THP_NEVER);
+		m->vm.thp_small_system = true;
+	}
 	start_stop_khugepaged(m);
 	pthread_mutex_unlock(&m->vm.wmark_lock);
 	zone_pcp_update_all(m);
@@ -265,6 +275,11 @@ int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode 
 enum memhp_thp_mode memhp_transparent_hugepage(struct memhp_machine *m)
 {
 	return (enum memhp_thp_mode)READ_ONCE(m->vm.thp_mode);
+}
+
+bool memhp_thp_disabled_at_boot(struct memhp_machine *m)
+{
+	return m->vm.thp_small_system;
 }
 
 /* The sysctl handlers' side (sysctl.c): the user's min_free_kbytes. */

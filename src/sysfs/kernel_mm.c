@@ -114,11 +114,20 @@ static bool is_thp_enabled(int k)
 	return k == 0;
 }
 
+/* transparent_hugepage/defrag: cleared with the rest on a small machine. */
+static bool is_thp_defrag(int k)
+{
+	return !strcmp(knobs[k].dir, "transparent_hugepage") && !strcmp(knobs[k].name, "defrag");
+}
+
 void fs_mm_knobs_init(struct memhp_fs *fs)
 {
 	pthread_mutex_init(&fs->mm_lock, NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(knobs); i++)
-		snprintf(fs->mm_knob[i], sizeof(fs->mm_knob[i]), "%s", knobs[i].init);
+		snprintf(fs->mm_knob[i], sizeof(fs->mm_knob[i]), "%s",
+			 is_thp_defrag((int)i) && memhp_thp_disabled_at_boot(fs->m)
+				 ? "never"
+				 : knobs[i].init);
 }
 
 void fs_mm_knobs_destroy(struct memhp_fs *fs)
