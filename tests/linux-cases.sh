@@ -163,6 +163,19 @@ part_balloon_dimm() {
 		grep -q 'memory memory36: Offline failed.' "$OUT"
 }
 
+# Case n: a 16 GiB DIMM in a 256 MiB guest, whose memmap (256 MiB) the
+# guest cannot hold. Linux: add_memory fails, no memory block, MemFree
+# 113280 -> 4780 kB: the sections added before the failure keep theirs.
+part_hot_add_enomem() {
+	run_guest hot-add-enomem.sh MEMHP_QMP="$TEST_TMP/qmp"
+	is "$(result blocks_after)" "$(result blocks_before)" \
+		"n: the DIMM gets no memory block (Linux: none)"
+	check "n: the memmap of the sections added stays allocated (Linux: MemFree -108500 kB)" \
+		[ "$(($(result memfree_before) - $(result memfree_after)))" -gt 65536 ]
+	check "n: ACPI's driver says add_memory failed, as in Linux" \
+		grep -q 'acpi PNP0C80:00: add_memory failed' "$OUT"
+}
+
 tap_init "$0" "$@"
 require_tools awk dd od socat
 in_shell -m 1G,slots=4,maxmem=16G --device pc-dimm,id=d0,size=1G -- part_dimm_normal
@@ -182,4 +195,5 @@ in_shell -qmp "unix:$TEST_TMP/qmp" -M q35 -m 1G,slots=2,maxmem=4G \
 	-object memory-backend-ram,id=m0,size=512M -device pc-dimm,id=d0,memdev=m0 \
 	-device virtio-balloon-pci,id=balloon0 -append memhp_default_state=online_movable \
 	-- part_balloon_dimm
+in_shell -qmp "unix:$TEST_TMP/qmp" -M q35 -m 256M,slots=2,maxmem=20G -- part_hot_add_enomem
 finish
