@@ -12,7 +12,7 @@
 
 static struct {
 	struct memhp_machine *m;
-	const char *allowed[MAX_EXPECTED_RULES];
+	enum memhp_rule allowed[MAX_EXPECTED_RULES];
 	int nr_allowed;
 	bool skip_check;
 } machines[MAX_TEST_MACHINES];
@@ -139,7 +139,7 @@ struct memhp_machine *tm_create(const struct memhp_config *cfg)
 	return m;
 }
 
-void tm_expect_violations(struct memhp_machine *m, const char *rule)
+void tm_expect_violations(struct memhp_machine *m, enum memhp_rule rule)
 {
 	for (int i = 0; i < nr_machines; i++)
 		if (machines[i].m == m && machines[i].nr_allowed < MAX_EXPECTED_RULES)
@@ -153,14 +153,14 @@ void tm_skip_final_check(struct memhp_machine *m)
 			machines[i].skip_check = true;
 }
 
-size_t tm_violations(struct memhp_machine *m, const char *rule)
+size_t tm_violations(struct memhp_machine *m, enum memhp_rule rule)
 {
 	static struct memhp_check_report r;
 	size_t n = 0;
 
 	memhp_violations(m, &r);
 	for (size_t i = 0; i < r.shown; i++)
-		if (!rule || !strcmp(r.v[i].rule, rule))
+		if (r.v[i].rule == rule)
 			n++;
 	return n;
 }
@@ -188,11 +188,11 @@ static void finish_machines(void)
 			bool ok = false;
 
 			for (int a = 0; a < machines[i].nr_allowed; a++)
-				if (!strcmp(machines[i].allowed[a], r.v[v].rule))
+				if (machines[i].allowed[a] == r.v[v].rule)
 					ok = true;
 			if (!ok)
 				test_fail(__FILE__, __LINE__,
-					  "unexpected finding %s at pfn %#lx: %s", r.v[v].rule,
+					  "unexpected finding %s at pfn %#lx: %s", r.v[v].name,
 					  r.v[v].pfn, r.v[v].detail);
 		}
 		memhp_machine_destroy(m);

@@ -186,15 +186,15 @@ void tm_config(struct memhp_config *cfg);
 /* Create a machine the harness checks and destroys when the test ends. */
 struct memhp_machine *tm_create(const struct memhp_config *cfg);
 /* The runtime log of @m is allowed to hold findings with this rule. */
-void tm_expect_violations(struct memhp_machine *m, const char *rule);
+void tm_expect_violations(struct memhp_machine *m, enum memhp_rule rule);
 /* Run @fn(@arg) when the test ends, even if it failed, before its machines
  * are checked and destroyed (last deferred, first run). @arg must outlive
  * the test function: for its stack, see TM_CLEANUP(). */
 void tm_defer(void (*fn)(void *), void *arg);
 /* The test leaves @m broken on purpose: skip the final memhp_check(). */
 void tm_skip_final_check(struct memhp_machine *m);
-/* Number of logged findings with @rule (NULL: all). */
-size_t tm_violations(struct memhp_machine *m, const char *rule);
+/* Number of logged findings with @rule. */
+size_t tm_violations(struct memhp_machine *m, enum memhp_rule rule);
 
 /* Hot-add @nr blocks at @start (offline); ASSERTs inside. */
 int tm_add_blocks(struct memhp_machine *m, uint64_t start, unsigned long nr);

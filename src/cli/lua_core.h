@@ -33,9 +33,8 @@
 #define LAPI_MAX_NOTIFIERS 32
 #define LAPI_MAX_TRACE_HOOKS 8
 #define LAPI_MAX_ALLOWED 16
-/* Rules m:interrupt_on() watches, and the longest such rule. */
+/* Rules m:interrupt_on() watches. */
 #define LAPI_MAX_INTERRUPT_RULES 8
-#define LAPI_RULE_MAX 32
 #define LAPI_MAX_WORKLOADS 64
 /* One description of a call in the timeline. */
 #define LAPI_DESC 160
@@ -45,6 +44,13 @@
 
 struct lnotifier;
 struct lwork;
+
+/* A rule as a script names it: one memhp knows, or a scenario's own
+ * (MEMHP_RULE_SCENARIO), told apart from others by its name. */
+struct lapi_rule {
+	enum memhp_rule rule;
+	const char *name; /* MEMHP_RULE_SCENARIO's; the registry keeps it */
+};
 
 struct lmachine {
 	struct run *run;
@@ -61,11 +67,11 @@ struct lmachine {
 	struct memhp_notifier_block inject_nb;
 	bool inject_registered;
 	int inject_errno[MEMHP_MEM_CANCEL_OFFLINE + 1];
-	const char *allowed[LAPI_MAX_ALLOWED];
+	struct lapi_rule allowed[LAPI_MAX_ALLOWED];
 	int nr_allowed;
 	/* m:interrupt_on(): read by whatever thread logs a finding, so the
 	 * rules are written before the count that publishes them. */
-	char interrupt_rules[LAPI_MAX_INTERRUPT_RULES][LAPI_RULE_MAX];
+	struct lapi_rule interrupt_rules[LAPI_MAX_INTERRUPT_RULES];
 	_Atomic int nr_interrupt_rules;
 	bool interrupt_installed;
 	/* The script is between m:page_offline_begin() and _end(): it holds

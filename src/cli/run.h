@@ -140,8 +140,8 @@ extern const struct run_hooks *run_hooks;
 /* Pages of machine @i's checksummed data that memhp lost (corrupted, not
  * those a memory failure took): verifies every live data workload. */
 unsigned long lapi_data_lost(struct run *r, int i, unsigned long *verified);
-/* Did the scenario allow findings of @rule on machine @i (m:allow())? */
-bool lapi_allowed(struct run *r, int i, const char *rule);
+/* Did the scenario allow findings of @v's rule on machine @i (m:allow())? */
+bool lapi_allowed(struct run *r, int i, const struct memhp_violation *v);
 
 /* svg.c: draw @m's memory map into @path. 0, or -errno with a message. */
 int svg_write(struct memhp_machine *m, const char *path, const char *title);

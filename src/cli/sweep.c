@@ -86,11 +86,6 @@ static const int linux_errnos[MEMHP_NR_FAULTS][SWEEP_MAX_ERRNOS] = {
 	[MEMHP_FAULT_HOST_VMEMMAP] = { -ENOMEM },
 };
 
-/* Said, and nothing is left inconsistent: 6.1's virtio-mem marks a device
- * that answered ERROR broken; memhp's own bookkeeping could not grow where
- * Linux needs none (a Xen balloon's record of onlined pages). */
-static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memory" };
-
 struct sweep_plan {
 	int point[2]; /* -1: none */
 	long skip[2];
@@ -210,14 +205,6 @@ static void on_machine(struct memhp_machine *m, void *priv)
 			memhp_fault_arm(m, (enum memhp_fault)plan.point[p], plan.skip[p], 1);
 }
 
-static bool benign(const char *rule)
-{
-	for (size_t i = 0; i < sizeof(benign_rules) / sizeof(benign_rules[0]); i++)
-		if (!strcmp(rule, benign_rules[i]))
-			return true;
-	return false;
-}
-
 static void judge(struct run *r, int i, const struct memhp_check_report *rep)
 {
 	size_t shown =
@@ -226,11 +213,15 @@ static void judge(struct run *r, int i, const struct memhp_check_report *rep)
 	for (size_t j = 0; j < shown; j++) {
 		const struct memhp_violation *v = &rep->v[j];
 
-		if (benign(v->rule) || lapi_allowed(r, i, v->rule))
+		/* Said, and nothing is left inconsistent (MEMHP_RULE_CLASS_BENIGN):
+		 * 6.1's virtio-mem marks a device that answered ERROR broken;
+		 * memhp's own bookkeeping could not grow where Linux needs none
+		 * (a Xen balloon's record of onlined pages). */
+		if (memhp_rule_class(v->rule) == MEMHP_RULE_CLASS_BENIGN || lapi_allowed(r, i, v))
 			continue;
 		if (!result.bad++)
 			snprintf(result.detail, sizeof(result.detail), "machine %d: %s: %s", i + 1,
-				 v->rule, v->detail);
+				 v->name, v->detail);
 	}
 }
 
