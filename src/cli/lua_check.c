@@ -218,9 +218,8 @@ bool lapi_allowed(struct run *r, int i, const struct memhp_violation *v)
 	return allowed(r->machines[i], v);
 }
 
-unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
+static unsigned long final_check(struct lmachine *lm, unsigned long *nr_allowed)
 {
-	struct lmachine *lm = r->machines[i];
 	struct memhp_check_report *rep = malloc(sizeof(*rep));
 	unsigned long failed;
 
@@ -234,6 +233,22 @@ unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
 	failed += report_failures(lm, rep, "invariant violated at the end", nr_allowed);
 	free(rep);
 	return failed;
+}
+
+unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed)
+{
+	struct lmachine *lm = r->machines[i];
+
+	if (!lm->m) {
+		*nr_allowed += lm->destroyed_allowed;
+		return lm->destroyed_failed;
+	}
+	return final_check(lm, nr_allowed);
+}
+
+void lcheck_final_now(struct lmachine *lm)
+{
+	lm->destroyed_failed = final_check(lm, &lm->destroyed_allowed);
 }
 
 void lcheck_end(struct lmachine *lm)

@@ -225,38 +225,54 @@ static void judge(struct run *r, int i, const struct memhp_check_report *rep)
 	}
 }
 
+/* What machine @i says, at the end of the run or as the scenario
+ * destroys it. */
+static void take_machine(struct run *r, int i)
+{
+	struct memhp_machine *m = lapi_machine(r, i);
+	struct memhp_check_report *rep;
+
+	if (!m)
+		return; /* taken when it was destroyed */
+	for (int p = 0; p < MEMHP_NR_FAULTS; p++) {
+		unsigned long c = memhp_fault_calls(m, (enum memhp_fault)p);
+
+		if (c > result.calls[p])
+			result.calls[p] = c;
+	}
+	result.lost += lapi_data_lost(r, i, &result.verified);
+	rep = malloc(sizeof(*rep));
+	if (rep) {
+		memhp_violations(m, rep);
+		judge(r, i, rep);
+		memhp_check(m, rep);
+		judge(r, i, rep);
+	}
+	free(rep);
+}
+
+static void on_machine_destroyed(struct run *r, int i, void *priv)
+{
+	(void)priv;
+	take_machine(r, i);
+}
+
 static void on_finished(struct run *r, unsigned long violations, bool ran, void *priv)
 {
-	struct memhp_check_report *rep = malloc(sizeof(*rep));
-
 	(void)violations;
 	(void)priv;
 	result.finished = true;
 	result.ran = ran;
-	for (int i = 0; i < r->nr_machines; i++) {
-		struct memhp_machine *m = lapi_machine(r, i);
-
-		for (int p = 0; p < MEMHP_NR_FAULTS; p++) {
-			unsigned long c = memhp_fault_calls(m, (enum memhp_fault)p);
-
-			if (c > result.calls[p])
-				result.calls[p] = c;
-		}
-		result.lost += lapi_data_lost(r, i, &result.verified);
-		if (rep) {
-			memhp_violations(m, rep);
-			judge(r, i, rep);
-			memhp_check(m, rep);
-			judge(r, i, rep);
-		}
-	}
+	for (int i = 0; i < r->nr_machines; i++)
+		take_machine(r, i);
 	result.hits = hits_now();
-	free(rep);
 	if (result_fd >= 0 && write(result_fd, &result, sizeof(result)) != sizeof(result))
 		result_fd = -1;
 }
 
-static const struct run_hooks hooks = { on_machine, on_finished, NULL };
+static const struct run_hooks hooks = { .machine_created = on_machine,
+					.finished = on_finished,
+					.machine_destroyed = on_machine_destroyed };
 
 /* ---- The parent ------------------------------------------------------------------------------ */
 
