@@ -6,6 +6,8 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define MAX_TEST_MACHINES 8
 #define MAX_EXPECTED_RULES 8
@@ -99,6 +101,49 @@ const char *errno_name(long err)
 	name = strerrorname_np((int)-err);
 	snprintf(buf, sizeof(bufs[0]), "-%s", name ? name : "?");
 	return buf;
+}
+
+int tm_run_child(int (*fn)(void *), void *arg, struct tm_child *c)
+{
+	char drop[512];
+	size_t len = 0;
+	ssize_t got;
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	/* What the parent has buffered is not the child's to print again. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (!pid) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		_exit(fn(arg));
+	}
+	close(fds[1]);
+	for (;;) {
+		const size_t room = sizeof(c->out) - 1 - len;
+
+		got = room ? read(fds[0], c->out + len, room) : read(fds[0], drop, sizeof(drop));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (room)
+			len += (size_t)got;
+	}
+	c->out[len] = '\0';
+	close(fds[0]);
+	return waitpid(pid, &c->status, 0) == pid ? 0 : -errno;
 }
 
 void tm_config(struct memhp_config *cfg)

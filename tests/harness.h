@@ -177,6 +177,24 @@ void tm_cleanup_run_(struct tm_cleanup *c);
 	__attribute__((cleanup(tm_cleanup_run_), unused)) struct tm_cleanup TM_CAT( \
 		tm_cleanup_, __COUNTER__) = { (f), (a) }
 
+/* ---- Child processes ------------------------------------------------------ */
+
+/* What a child of tm_run_child() printed and how it ended. */
+#define TM_CHILD_OUT 8192
+struct tm_child {
+	int status;		/* waitpid()'s: WIFEXITED(), WTERMSIG() ... */
+	char out[TM_CHILD_OUT]; /* its stdout and stderr, the first bytes */
+};
+/*
+ * Run @fn(@arg) in a child process and wait for it: for what must crash or
+ * abort (lockdep's checks), or print what the test reads (the harness's own
+ * output). The child has only the calling thread; it exits with what @fn
+ * returns. Its stdout and stderr go to @c->out; what does not fit is read
+ * and dropped, so the child never blocks on a full pipe.
+ * Return: 0, or -errno if the child could not be started or waited for.
+ */
+int tm_run_child(int (*fn)(void *), void *arg, struct tm_child *c);
+
 /* ---- Machines ----------------------------------------------------------- */
 
 /* A small machine: 512 MiB of boot RAM below 4 GiB (DMA, DMA32), a 64 GiB
