@@ -123,22 +123,7 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	else
 		lua_newtable(L), lua_replace(L, 1);
 	/* Unknown keys first: a typo must not silently become a default. */
-	lua_pushnil(L);
-	while (lua_next(L, 1)) {
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		bool known = false;
-
-		for (const char *const *o = machine_options; key && *o; o++)
-			known |= !strcmp(*o, key);
-		if (!known) {
-			const char *hint = key ? run_suggest(key, machine_options) : NULL;
-
-			luaL_error(L, "memhp.machine: unknown option %s%s%s" RUN_HINT_FMT,
-				   key ? "'" : "a non-string key", key ? key : "", key ? "'" : "",
-				   RUN_HINT_ARGS(hint));
-		}
-		lua_pop(L, 1);
-	}
+	lapi_check_options(L, 1, "memhp.machine", machine_options);
 	opt_size(L, 1, "ram", &ram);
 	memhp_config_init(cfg, ram);
 	if (opt_present(L, 1, "boot")) {
