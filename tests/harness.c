@@ -6,13 +6,15 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define MAX_TEST_MACHINES 8
 #define MAX_EXPECTED_RULES 8
 
 static struct {
 	struct memhp_machine *m;
-	const char *allowed[MAX_EXPECTED_RULES];
+	enum memhp_rule allowed[MAX_EXPECTED_RULES];
 	int nr_allowed;
 	bool skip_check;
 } machines[MAX_TEST_MACHINES];
@@ -101,6 +103,49 @@ const char *errno_name(long err)
 	return buf;
 }
 
+int tm_run_child(int (*fn)(void *), void *arg, struct tm_child *c)
+{
+	char drop[512];
+	size_t len = 0;
+	ssize_t got;
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		return -errno;
+	/* What the parent has buffered is not the child's to print again. */
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (!pid) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		_exit(fn(arg));
+	}
+	close(fds[1]);
+	for (;;) {
+		const size_t room = sizeof(c->out) - 1 - len;
+
+		got = room ? read(fds[0], c->out + len, room) : read(fds[0], drop, sizeof(drop));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (room)
+			len += (size_t)got;
+	}
+	c->out[len] = '\0';
+	close(fds[0]);
+	return waitpid(pid, &c->status, 0) == pid ? 0 : -errno;
+}
+
 void tm_config(struct memhp_config *cfg)
 {
 	memhp_config_init(cfg, 512 * MEMHP_MiB);
@@ -139,7 +184,7 @@ struct memhp_machine *tm_create(const struct memhp_config *cfg)
 	return m;
 }
 
-void tm_expect_violations(struct memhp_machine *m, const char *rule)
+void tm_expect_violations(struct memhp_machine *m, enum memhp_rule rule)
 {
 	for (int i = 0; i < nr_machines; i++)
 		if (machines[i].m == m && machines[i].nr_allowed < MAX_EXPECTED_RULES)
@@ -153,14 +198,14 @@ void tm_skip_final_check(struct memhp_machine *m)
 			machines[i].skip_check = true;
 }
 
-size_t tm_violations(struct memhp_machine *m, const char *rule)
+size_t tm_violations(struct memhp_machine *m, enum memhp_rule rule)
 {
 	static struct memhp_check_report r;
 	size_t n = 0;
 
 	memhp_violations(m, &r);
 	for (size_t i = 0; i < r.shown; i++)
-		if (!rule || !strcmp(r.v[i].rule, rule))
+		if (r.v[i].rule == rule)
 			n++;
 	return n;
 }
@@ -188,11 +233,11 @@ static void finish_machines(void)
 			bool ok = false;
 
 			for (int a = 0; a < machines[i].nr_allowed; a++)
-				if (!strcmp(machines[i].allowed[a], r.v[v].rule))
+				if (machines[i].allowed[a] == r.v[v].rule)
 					ok = true;
 			if (!ok)
 				test_fail(__FILE__, __LINE__,
-					  "unexpected finding %s at pfn %#lx: %s", r.v[v].rule,
+					  "unexpected finding %s at pfn %#lx: %s", r.v[v].name,
 					  r.v[v].pfn, r.v[v].detail);
 		}
 		memhp_machine_destroy(m);

@@ -177,6 +177,24 @@ void tm_cleanup_run_(struct tm_cleanup *c);
 	__attribute__((cleanup(tm_cleanup_run_), unused)) struct tm_cleanup TM_CAT( \
 		tm_cleanup_, __COUNTER__) = { (f), (a) }
 
+/* ---- Child processes ------------------------------------------------------ */
+
+/* What a child of tm_run_child() printed and how it ended. */
+#define TM_CHILD_OUT 8192
+struct tm_child {
+	int status;		/* waitpid()'s: WIFEXITED(), WTERMSIG() ... */
+	char out[TM_CHILD_OUT]; /* its stdout and stderr, the first bytes */
+};
+/*
+ * Run @fn(@arg) in a child process and wait for it: for what must crash or
+ * abort (lockdep's checks), or print what the test reads (the harness's own
+ * output). The child has only the calling thread; it exits with what @fn
+ * returns. Its stdout and stderr go to @c->out; what does not fit is read
+ * and dropped, so the child never blocks on a full pipe.
+ * Return: 0, or -errno if the child could not be started or waited for.
+ */
+int tm_run_child(int (*fn)(void *), void *arg, struct tm_child *c);
+
 /* ---- Machines ----------------------------------------------------------- */
 
 /* A small machine: 512 MiB of boot RAM below 4 GiB (DMA, DMA32), a 64 GiB
@@ -186,15 +204,15 @@ void tm_config(struct memhp_config *cfg);
 /* Create a machine the harness checks and destroys when the test ends. */
 struct memhp_machine *tm_create(const struct memhp_config *cfg);
 /* The runtime log of @m is allowed to hold findings with this rule. */
-void tm_expect_violations(struct memhp_machine *m, const char *rule);
+void tm_expect_violations(struct memhp_machine *m, enum memhp_rule rule);
 /* Run @fn(@arg) when the test ends, even if it failed, before its machines
  * are checked and destroyed (last deferred, first run). @arg must outlive
  * the test function: for its stack, see TM_CLEANUP(). */
 void tm_defer(void (*fn)(void *), void *arg);
 /* The test leaves @m broken on purpose: skip the final memhp_check(). */
 void tm_skip_final_check(struct memhp_machine *m);
-/* Number of logged findings with @rule (NULL: all). */
-size_t tm_violations(struct memhp_machine *m, const char *rule);
+/* Number of logged findings with @rule. */
+size_t tm_violations(struct memhp_machine *m, enum memhp_rule rule);
 
 /* Hot-add @nr blocks at @start (offline); ASSERTs inside. */
 int tm_add_blocks(struct memhp_machine *m, uint64_t start, unsigned long nr);

@@ -57,6 +57,30 @@ expect_within 60 0 "^PASS: 3 expectations, 0 failed" \
 	"the finalizers of garbage run before the final check, with the machines there" \
 	-- run -q --seed 1 "$tmp/s.lua"
 
+# ---- m:destroy() --------------------------------------------------------------------------------
+expect_within 120 0 "^PASS: 26 expectations, 0 failed" \
+	"after m:destroy() m and each of its objects raise 'machine destroyed' with their line" \
+	-- run -q --seed 1 tests/lua/destroy.lua
+scenario 'local p = m:pfn_to_page(0x1000); m:destroy(); print(p:count())'
+expect_within 60 1 "s.lua:2: count: machine destroyed \(machine 1, by m:destroy\(\) at [^ ]*s.lua:2\)" \
+	"a page of a destroyed machine is an error at the line that uses it, not a use after free" \
+	-- run -q --seed 1 "$tmp/s.lua"
+scenario 'm:report(nil, "warn", "left behind"); m:destroy()'
+expect_within 60 1 "machine 1: finding during the run: warn: left behind" \
+	"m:destroy() makes the final check of its machine, and the run counts it" \
+	-- run -q --seed 1 "$tmp/s.lua"
+if grep -q '^FAIL: 0 expectations, 0 failed; 1 invariant violation; ran to the end' "$tmp/out"; then
+	ok "a finding on a machine destroyed before the end fails the run"
+else
+	not_ok "a finding on a machine destroyed before the end fails the run"
+fi
+scenario 'expect_ok(m:add_memory("4G", "128M"))
+m:register_memory_notifier(function() m:destroy() end)
+m:online(32, "online_movable")'
+expect_within 60 1 "s.lua:3: destroy\(\) inside a memory notifier would deadlock" \
+	"m:destroy() inside a notifier is refused: the core runs it" \
+	-- run -q --seed 1 "$tmp/s.lua"
+
 # ---- random numbers --------------------------------------------------------------------------
 scenario 'local x = math.random(math.mininteger, math.maxinteger)
 expect(math.type(x) == "integer")

@@ -189,7 +189,7 @@ static void a_free_with_the_wrong_order_or_twice_frees_nothing(void)
 	int n = 0;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "bad-page");
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
 	ASSERT_TRUE(p);
 	while (!odd && n < 4) {
@@ -212,14 +212,14 @@ static void a_free_with_the_wrong_order_or_twice_frees_nothing(void)
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
 	ASSERT_EQ(memhp_page_count(p), 1);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 3);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 3);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 
 	ASSERT_OK(memhp_free_pages_check(p, 0));
 	memhp_free_pages(p, 0);
 	ASSERT_ERR(memhp_free_pages_check(p, 0), -ENOENT);
 	memhp_free_pages(p, 0);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 4);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 4);
 	for (int i = 0; i < n; i++)
 		memhp_free_pages(held[i], 0);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
@@ -234,7 +234,7 @@ static void onlining_pages_that_are_not_being_onlined_onlines_nothing(void)
 
 	ASSERT_TRUE(m);
 	pfn = tm_block_pfn(m, B0);
-	tm_expect_violations(m, "bad-page");
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 1);
 	ASSERT_TRUE(p);
 	memhp_meminfo(m, &mi0);
@@ -253,7 +253,7 @@ static void onlining_pages_that_are_not_being_onlined_onlines_nothing(void)
 	memhp_meminfo(m, &mi1);
 	ASSERT_EQ(mi1.free_pages, mi0.free_pages);
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 2);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 2);
 	memhp_free_pages(p, 1);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 }

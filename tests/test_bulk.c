@@ -61,7 +61,7 @@ static bool twin_up(struct twin *t, enum memhp_protocol proto, bool walker)
 	if (walker)
 		memhp_note_pfn_walker(t->m);
 	tm_defer(twin_down, t);
-	tm_expect_violations(t->m, "virtio-mem-memory-left");
+	tm_expect_violations(t->m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	if (memhp_vmem_dev_create(t->m, &dc, &t->dev))
 		return false;
 	memhp_vmem_drv_params_init(&p);

@@ -11,12 +11,12 @@
 #define HOT (4 * MEMHP_GiB)
 #define B0 32
 
-static bool found(struct memhp_machine *m, const char *rule)
+static bool found(struct memhp_machine *m, enum memhp_rule rule)
 {
 	static struct memhp_check_report r;
 	memhp_check(m, &r);
 	for (size_t i = 0; i < r.shown; i++)
-		if (!strcmp(r.v[i].rule, rule))
+		if (r.v[i].rule == rule)
 			return true;
 	return false;
 }
@@ -37,7 +37,7 @@ static void a_wrong_nr_free_pages_counter_is_found(void)
 	ASSERT_TRUE(m);
 	z = &m->node.node_zones[ZONE_DMA32];
 	ADD_ONCE(z->vm_nr_free_pages, 1);
-	ASSERT_TRUE(found(m, "nr-free-pages"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_NR_FREE_PAGES));
 	ADD_ONCE(z->vm_nr_free_pages, -1);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 }
@@ -53,7 +53,7 @@ static void a_referenced_free_chunk_is_found(void)
 			head = pfn_to_page(m, pfn);
 	ASSERT_TRUE(head);
 	set_page_count(head, 1);
-	ASSERT_TRUE(found(m, "page-class"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_PAGE_CLASS));
 	set_page_count(head, 0);
 }
 
@@ -69,7 +69,7 @@ static void a_pageoffline_page_at_refcount_0_outside_going_offline_is_found(void
 	memhp_adjust_managed_page_count(p, -1);
 	ASSERT_EQ(memhp_check(m, NULL), 0); /* a driver-owned PageOffline page */
 	memhp_page_ref_dec_and_test(p);
-	ASSERT_TRUE(found(m, "pageoffline-refcount"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_PAGEOFFLINE_REFCOUNT));
 	memhp_page_ref_inc(p);
 	memhp_ClearPageOffline(p);
 	memhp_adjust_managed_page_count(p, 1);
@@ -86,7 +86,7 @@ static void managed_pages_that_drift_are_found(void)
 	ASSERT_TRUE(p);
 	/* A driver that marks PageOffline but forgets the accounting. */
 	memhp_SetPageOffline(p);
-	ASSERT_TRUE(found(m, "managed-pages"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_MANAGED_PAGES));
 	memhp_ClearPageOffline(p);
 	memhp_put_page(p);
 }
@@ -101,7 +101,7 @@ static void a_corrupt_free_list_is_found(void)
 	z = &m->node.node_zones[ZONE_DMA32];
 	n = z->free_area[m->max_order].nr_free_mt[MIGRATE_MOVABLE];
 	z->free_area[m->max_order].nr_free_mt[MIGRATE_MOVABLE] = n + 1;
-	ASSERT_TRUE(found(m, "free-list"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_FREE_LIST));
 	z->free_area[m->max_order].nr_free_mt[MIGRATE_MOVABLE] = n;
 }
 
@@ -111,7 +111,7 @@ static void an_isolated_pageblock_counter_off_by_one_is_found(void)
 
 	ASSERT_TRUE(m);
 	m->node.node_zones[ZONE_DMA32].nr_isolate_pageblock++;
-	ASSERT_TRUE(found(m, "nr-isolate-pageblock"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_NR_ISOLATE_PAGEBLOCK));
 	m->node.node_zones[ZONE_DMA32].nr_isolate_pageblock--;
 }
 
@@ -123,7 +123,7 @@ static void an_offline_block_with_an_online_section_is_found(void)
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	online_mem_sections(m, pfn, pfn + m->pages_per_section);
-	ASSERT_TRUE(found(m, "section-state"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_SECTION_STATE));
 	offline_mem_sections(m, pfn, pfn + m->pages_per_section);
 }
 
@@ -142,7 +142,7 @@ static void a_poisoned_page_on_a_free_list_is_legal_but_counted(void)
 			head = pfn_to_page(m, pfn);
 	ASSERT_TRUE(head);
 	set_page_flag(head + 1, PG_hwpoison);
-	ASSERT_TRUE(found(m, "hwpoison")); /* nobody counted it */
+	ASSERT_TRUE(found(m, MEMHP_RULE_HWPOISON)); /* nobody counted it */
 	ADD_ONCE(m->num_poisoned_pages, 1);
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 	clear_page_flag(head + 1, PG_hwpoison);
@@ -160,7 +160,7 @@ static void a_poisoned_page_nobody_counted_is_found(void)
 	ASSERT_ERR(memhp_memory_failure(m, memhp_page_to_pfn(p)), -EBUSY);
 	ASSERT_EQ(memhp_check(m, NULL), 0); /* poisoned and counted */
 	ADD_ONCE(m->num_poisoned_pages, -1);
-	ASSERT_TRUE(found(m, "hwpoison"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_HWPOISON));
 	ADD_ONCE(m->num_poisoned_pages, 1);
 	/* More counted than in sight is 6.1 (a re-onlined block forgets its
 	 * flags), not a violation. */
@@ -175,7 +175,7 @@ static void a_page_cache_counter_below_zero_is_found(void)
 
 	ASSERT_TRUE(m);
 	memhp_mod_node_page_state(m, 0, MEMHP_NR_SHMEM, -1);
-	ASSERT_TRUE(found(m, "node-stat"));
+	ASSERT_TRUE(found(m, MEMHP_RULE_NODE_STAT));
 	/* Readers see 0, as the kernel's clamp has it. */
 	ASSERT_EQ(memhp_node_page_state(m, 0, MEMHP_NR_SHMEM), 0);
 	memhp_mod_node_page_state(m, 0, MEMHP_NR_SHMEM, 1);
@@ -188,7 +188,7 @@ static void handing_out_a_page_of_an_isolated_pageblock_is_reported(void)
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "alloc-from-isolated");
+	tm_expect_violations(m, MEMHP_RULE_ALLOC_FROM_ISOLATED);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	/* Isolate without moving the free chunks: the bug the allocator's
@@ -198,7 +198,7 @@ static void handing_out_a_page_of_an_isolated_pageblock_is_reported(void)
 		set_pageblock_migratetype(m, pfn, MIGRATE_ISOLATE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
 	ASSERT_TRUE(p);
-	ASSERT_EQ(tm_violations(m, "alloc-from-isolated"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_ALLOC_FROM_ISOLATED), 1);
 	for (unsigned long pfn = B0 * m->pages_per_block; pfn < (B0 + 1) * m->pages_per_block;
 	     pfn += m->pageblock_nr_pages)
 		set_pageblock_migratetype(m, pfn, MIGRATE_MOVABLE);
@@ -215,13 +215,13 @@ static void check_after_ops_logs_what_an_operation_broke(void)
 	cfg.check_after_ops_whole = true;
 	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "managed-pages");
+	tm_expect_violations(m, MEMHP_RULE_MANAGED_PAGES);
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
 	ASSERT_TRUE(p);
 	memhp_SetPageOffline(p); /* forgot the accounting */
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
-	ASSERT_GT(tm_violations(m, "managed-pages"), 0);
+	ASSERT_GT(tm_violations(m, MEMHP_RULE_MANAGED_PAGES), 0);
 	memhp_ClearPageOffline(p);
 	memhp_put_page(p);
 }
@@ -250,7 +250,7 @@ static void check_after_ops_sees_the_touched_block_at_once_and_the_rest_in_time(
 	struct memhp_meminfo mi;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "page-class");
+	tm_expect_violations(m, MEMHP_RULE_PAGE_CLASS);
 	ASSERT_OK(tm_add_blocks(m, HOT, 3));
 	for (unsigned long id = B0; id < B0 + 3; id++)
 		ASSERT_OK(memhp_block_online(m, id, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -263,16 +263,16 @@ static void check_after_ops_sees_the_touched_block_at_once_and_the_rest_in_time(
 	ASSERT_TRUE(here && there);
 	/* Onlining an online block changes nothing, but touches it. */
 	ASSERT_EQ(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE), 1);
-	ASSERT_EQ(tm_violations(m, "page-class"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_PAGE_CLASS), 1);
 	set_page_count(pfn_to_page(m, here), 0);
 	/* Operations on B0 + 1 only: the page broken in B0 + 2 shows up
 	 * within a machine's worth of them. */
-	while (tm_violations(m, "page-class") < 2 && ops < present_blocks) {
+	while (tm_violations(m, MEMHP_RULE_PAGE_CLASS) < 2 && ops < present_blocks) {
 		ASSERT_OK(memhp_block_offline(m, B0 + 1));
 		ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
 		ops += 2;
 	}
-	EXPECT_EQ(tm_violations(m, "page-class"), 2);
+	EXPECT_EQ(tm_violations(m, MEMHP_RULE_PAGE_CLASS), 2);
 	EXPECT_TRUE(ops > 0);
 	set_page_count(pfn_to_page(m, there), 0);
 }
@@ -283,17 +283,87 @@ static void notifier_events_out_of_order_are_reported(void)
 	struct memhp_memory_notify arg = { .start_pfn = 0x100000, .nr_pages = 32768 };
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "notifier-sequence");
+	tm_expect_violations(m, MEMHP_RULE_NOTIFIER_SEQUENCE);
 	memory_notify(m, MEMHP_MEM_GOING_OFFLINE, &arg);
 	memory_notify(m, MEMHP_MEM_ONLINE, &arg); /* not its outcome */
-	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_NOTIFIER_SEQUENCE), 1);
 	memory_notify(m, MEMHP_MEM_OFFLINE, &arg); /* nothing pending */
-	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 2);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_NOTIFIER_SEQUENCE), 2);
 	/* A real offline and online produce none. */
 	ASSERT_OK(tm_add_blocks(m, 4 * MEMHP_GiB, 1));
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	ASSERT_OK(memhp_block_offline(m, B0));
-	ASSERT_EQ(tm_violations(m, "notifier-sequence"), 2);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_NOTIFIER_SEQUENCE), 2);
+}
+
+/* ---- The rules' table ---------------------------------------------------------- */
+
+/* Output, scenarios, replay files and docs name rules: each name must be
+ * one rule's only, and read back as that rule. */
+static void every_rule_has_one_name_that_reads_back_as_it(void)
+{
+	for (int r = 0; r < MEMHP_NR_RULES; r++) {
+		const char *name = memhp_rule_name((enum memhp_rule)r);
+
+		ASSERT_TRUE(name && name[0], "rule %d has no name", r);
+		EXPECT_EQ(memhp_rule_from_name(name), r, "%s", name);
+		for (int o = 0; o < r; o++)
+			EXPECT_TRUE(strcmp(name, memhp_rule_name((enum memhp_rule)o)),
+				    "rules %d and %d are both %s", o, r, name);
+	}
+	/* The names output has always had. */
+	ASSERT_STREQ(memhp_rule_name(MEMHP_RULE_BAD_PAGE), "bad-page");
+	ASSERT_STREQ(memhp_rule_name(MEMHP_RULE_FAKE_OFFLINE_REFERENCED),
+		     "fake-offline-referenced");
+	ASSERT_STREQ(memhp_rule_name(MEMHP_RULE_NR_ISOLATE_PAGEBLOCK), "nr-isolate-pageblock");
+	ASSERT_TRUE(!memhp_rule_name(MEMHP_NR_RULES));
+}
+
+static void a_rule_name_memhp_does_not_know_is_einval(void)
+{
+	ASSERT_ERR(memhp_rule_from_name("no-such-rule"), -EINVAL);
+	ASSERT_ERR(memhp_rule_from_name("Bad-Page"), -EINVAL);
+	ASSERT_ERR(memhp_rule_from_name("bad-page "), -EINVAL);
+	ASSERT_ERR(memhp_rule_from_name(""), -EINVAL);
+	ASSERT_ERR(memhp_rule_from_name(NULL), -EINVAL);
+}
+
+/* What memhp torture and sweep do with a finding comes from its class:
+ * a violation stops a campaign, a kernel finding taints the run, a benign
+ * one is counted. */
+static void a_rules_class_says_violation_kernel_finding_or_benign(void)
+{
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_ALLOC_FROM_ISOLATED), MEMHP_RULE_CLASS_VIOLATION);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_PAGE_CLASS), MEMHP_RULE_CLASS_VIOLATION);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_TORTURE_SELFTEST), MEMHP_RULE_CLASS_VIOLATION);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_FAKE_OFFLINE_REFERENCED), MEMHP_RULE_CLASS_KERNEL);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_BAD_PAGE), MEMHP_RULE_CLASS_KERNEL);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_HWPOISON_REUSE), MEMHP_RULE_CLASS_KERNEL);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_VIRTIO_MEM_BROKEN), MEMHP_RULE_CLASS_BENIGN);
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_MEMHP_NO_MEMORY), MEMHP_RULE_CLASS_BENIGN);
+	/* A failed hot-add's kept sections are consistent: torture goes on. */
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_HOT_ADD_LEAK), MEMHP_RULE_CLASS_BENIGN);
+	/* A scenario's own check that failed is the scenario's verdict. */
+	ASSERT_EQ(memhp_rule_class(MEMHP_RULE_SCENARIO), MEMHP_RULE_CLASS_VIOLATION);
+}
+
+/* m:report(): a name memhp knows is its rule; any other is the scenario's
+ * own, and prints as the scenario wrote it. */
+static void a_finding_a_scenario_names_is_its_rule_or_the_scenarios_own(void)
+{
+	static struct memhp_check_report r;
+	struct memhp_machine *m = tm_create(NULL);
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, MEMHP_RULE_FAKE_OFFLINE_REFERENCED);
+	tm_expect_violations(m, MEMHP_RULE_SCENARIO);
+	memhp_report_named(m, 0x1234, "fake-offline-referenced", "fake-offline page referenced");
+	memhp_report_named(m, MEMHP_NO_PFN, "canary", "the scenario's own");
+	ASSERT_EQ(memhp_violations(m, &r), 2);
+	ASSERT_EQ(r.v[0].rule, MEMHP_RULE_FAKE_OFFLINE_REFERENCED);
+	ASSERT_STREQ(r.v[0].name, "fake-offline-referenced");
+	ASSERT_EQ(r.v[1].rule, MEMHP_RULE_SCENARIO);
+	ASSERT_STREQ(r.v[1].name, "canary");
 }
 
 RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_is_found),
@@ -307,4 +377,8 @@ RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_
 	  T(handing_out_a_page_of_an_isolated_pageblock_is_reported),
 	  T(check_after_ops_logs_what_an_operation_broke),
 	  T(check_after_ops_sees_the_touched_block_at_once_and_the_rest_in_time),
-	  T(notifier_events_out_of_order_are_reported))
+	  T(notifier_events_out_of_order_are_reported),
+	  T(every_rule_has_one_name_that_reads_back_as_it),
+	  T(a_rule_name_memhp_does_not_know_is_einval),
+	  T(a_rules_class_says_violation_kernel_finding_or_benign),
+	  T(a_finding_a_scenario_names_is_its_rule_or_the_scenarios_own))

@@ -205,7 +205,7 @@ static void an_area_that_does_not_fit_is_reported_and_left_out(void)
 	ASSERT_ERR(memhp_cma_alloc(m, 1, 0), -EINVAL);
 }
 
-static size_t rule_count(struct memhp_machine *m, const char *rule)
+static size_t rule_count(struct memhp_machine *m, enum memhp_rule rule)
 {
 	struct memhp_check_report *r = calloc(1, sizeof(*r));
 	size_t n = 0;
@@ -214,7 +214,7 @@ static size_t rule_count(struct memhp_machine *m, const char *rule)
 		return 0;
 	memhp_check(m, r);
 	for (size_t i = 0; i < r->shown; i++)
-		n += !strcmp(r->v[i].rule, rule);
+		n += r->v[i].rule == rule;
 	free(r);
 	return n;
 }
@@ -230,12 +230,12 @@ static void an_unmovable_page_in_the_cma_area_is_found(void)
 	tm_skip_final_check(m);
 	pfn = memhp_cma_alloc(m, 1, 0);
 	ASSERT_GT(pfn, 0);
-	ASSERT_EQ(rule_count(m, "cma"), 0);
+	ASSERT_EQ(rule_count(m, MEMHP_RULE_CMA), 0);
 	/* Forget that cma_alloc() handed it out: a kernel page it is now. */
 	pthread_mutex_lock(&m->cma.lock);
 	m->cma.bitmap[0] = 0;
 	pthread_mutex_unlock(&m->cma.lock);
-	ASSERT_GT(rule_count(m, "cma"), 0);
+	ASSERT_GT(rule_count(m, MEMHP_RULE_CMA), 0);
 }
 
 RUN_TESTS(T(the_area_is_reserved_at_the_top_and_freed_as_cma_pageblocks),

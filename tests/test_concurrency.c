@@ -86,7 +86,7 @@ static void no_page_of_an_isolated_pageblock_is_ever_handed_out(void)
 		pthread_join(t[i], NULL);
 	ASSERT_GT(c[0].allocs + c[1].allocs, 0);
 	ASSERT_GT(contig_ok, 0);
-	ASSERT_EQ(tm_violations(m, "alloc-from-isolated"), 0);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_ALLOC_FROM_ISOLATED), 0);
 }
 
 struct mover {

@@ -24,9 +24,10 @@
 struct recorder {
 	int n;
 	struct memhp_event ev[MAX_RECORDED];
-	char text[MAX_RECORDED][TEXT];	 /* a finding's detail, a log line */
-	char rule[MAX_RECORDED][TEXT];	 /* a finding's rule (a line's finding's) */
-	char reason[MAX_RECORDED][TEXT]; /* an offline's failure reason */
+	char text[MAX_RECORDED][TEXT];	    /* a finding's detail, a log line */
+	char name[MAX_RECORDED][TEXT];	    /* a finding's rule's name (a line's finding's) */
+	char reason[MAX_RECORDED][TEXT];    /* an offline's failure reason */
+	enum memhp_rule rule[MAX_RECORDED]; /* a line's finding's */
 };
 
 static void record(struct memhp_machine *m, const struct memhp_event *ev, void *priv)
@@ -39,12 +40,14 @@ static void record(struct memhp_machine *m, const struct memhp_event *ev, void *
 		return;
 	r->ev[i] = *ev;
 	if (ev->type == MEMHP_EV_FINDING) {
-		snprintf(r->rule[i], TEXT, "%s", ev->finding.rule);
+		snprintf(r->name[i], TEXT, "%s", ev->finding.name);
 		snprintf(r->text[i], TEXT, "%s", ev->finding.detail);
 	} else if (ev->type == MEMHP_TP_PRINTK) {
 		snprintf(r->text[i], TEXT, "%s", ev->printk.text);
-		if (ev->printk.finding)
-			snprintf(r->rule[i], TEXT, "%s", ev->printk.finding->rule);
+		if (ev->printk.finding) {
+			r->rule[i] = ev->printk.finding->rule;
+			snprintf(r->name[i], TEXT, "%s", ev->printk.finding->name);
+		}
 	} else if (ev->type == MEMHP_TP_OP_END && ev->op.reason) {
 		snprintf(r->reason[i], TEXT, "%s", ev->op.reason);
 	}
@@ -106,25 +109,27 @@ static void a_finding_carries_its_rule_pfn_and_detail_and_its_log_line_points_at
 
 	ASSERT_TRUE(m);
 	r.n = 0;
-	tm_expect_violations(m, "test-rule");
+	tm_expect_violations(m, MEMHP_RULE_WARN);
 	ASSERT_OK(memhp_event_subscribe(
 		m, MEMHP_EVENT_BIT(MEMHP_EV_FINDING) | MEMHP_EVENT_BIT(MEMHP_TP_PRINTK), record,
 		&r));
-	memhp_report(m, 0x1234, "test-rule", "what it saw: %d", 7);
-	memhp_report(m, MEMHP_NO_PFN, "test-rule", "about no page");
+	memhp_report(m, 0x1234, MEMHP_RULE_WARN, "what it saw: %d", 7);
+	memhp_report(m, MEMHP_NO_PFN, MEMHP_RULE_WARN, "about no page");
 	ASSERT_OK(memhp_event_unsubscribe(m, record, &r));
 	ASSERT_EQ(r.n, 4);
 	ASSERT_EQ(r.ev[0].type, MEMHP_EV_FINDING);
-	ASSERT_STREQ(r.rule[0], "test-rule");
+	ASSERT_EQ(r.ev[0].finding.rule, MEMHP_RULE_WARN);
+	ASSERT_STREQ(r.name[0], "warn");
 	ASSERT_EQ(r.ev[0].finding.pfn, 0x1234);
 	ASSERT_STREQ(r.text[0], "what it saw: 7");
 	/* The kernel-log line comes next and says which finding it tells of. */
 	ASSERT_EQ(r.ev[1].type, MEMHP_TP_PRINTK);
 	ASSERT_EQ(r.ev[1].printk.level, MEMHP_KERN_ERR);
-	ASSERT_STREQ(r.rule[1], "test-rule");
-	ASSERT_STREQ(r.text[1], "memhp: test-rule at pfn 0x1234: what it saw: 7");
+	ASSERT_EQ(r.rule[1], MEMHP_RULE_WARN);
+	ASSERT_STREQ(r.name[1], "warn");
+	ASSERT_STREQ(r.text[1], "memhp: warn at pfn 0x1234: what it saw: 7");
 	ASSERT_EQ(r.ev[2].finding.pfn, MEMHP_NO_PFN);
-	ASSERT_STREQ(r.text[3], "memhp: test-rule: about no page");
+	ASSERT_STREQ(r.text[3], "memhp: warn: about no page");
 }
 
 static void a_plain_log_line_points_at_no_finding(void)

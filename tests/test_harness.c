@@ -9,47 +9,30 @@
 
 #include "../src/mm/internal.h"
 
-#include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#define OUT_MAX 8192
-
-struct inner_run {
-	int status;
-	char out[OUT_MAX];
+struct inner {
+	const struct test *tests;
+	size_t n;
 };
+
+static int inner_main(void *arg)
+{
+	const struct inner *in = arg;
+	char *argv[] = { "inner", NULL };
+
+	return run_tests(in->tests, in->n, 1, argv);
+}
 
 /*
  * run_tests() on @tests in a child, its stdout and stderr into @r->out.
  * Return: 0, or -errno if the child could not be run.
  */
-static int run_inner(const struct test *tests, size_t n, struct inner_run *r)
+static int run_inner(const struct test *tests, size_t n, struct tm_child *r)
 {
-	char *argv[] = { "inner", NULL };
-	int fds[2];
-	size_t len = 0;
-	ssize_t got;
-	pid_t pid;
+	struct inner in = { tests, n };
 
-	if (pipe(fds))
-		return -errno;
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[0]);
-		_exit(run_tests(tests, n, 1, argv));
-	}
-	close(fds[1]);
-	while ((got = read(fds[0], r->out + len, sizeof(r->out) - 1 - len)) > 0)
-		len += (size_t)got;
-	r->out[len] = '\0';
-	close(fds[0]);
-	return waitpid(pid, &r->status, 0) == pid ? 0 : -errno;
+	return tm_run_child(inner_main, &in, r);
 }
 
 /* Does @s hold @a, and later @b? */
@@ -128,7 +111,7 @@ static void inner_early_assert_with_an_event_log(void)
 static void a_failure_prints_the_message_after_the_operands(void)
 {
 	static const struct test inner[] = { T(inner_assert_with_message) };
-	struct inner_run r;
+	struct tm_child r;
 
 	ASSERT_OK(run_inner(inner, 1, &r));
 	ASSERT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 1, "status %#x", r.status);
@@ -142,7 +125,7 @@ static void a_failure_prints_the_message_after_the_operands(void)
 static void skip_reports_ok_with_the_reason_unless_the_test_failed(void)
 {
 	static const struct test inner[] = { T(inner_skip), T(inner_fail_then_skip) };
-	struct inner_run r;
+	struct tm_child r;
 
 	ASSERT_OK(run_inner(inner, 2, &r));
 	ASSERT_TRUE(strstr(r.out, "\nok 1 - inner_skip # SKIP no feature here\n"), "%s", r.out);
@@ -153,7 +136,7 @@ static void skip_reports_ok_with_the_reason_unless_the_test_failed(void)
 static void an_early_assert_runs_the_cleanups_of_every_block_it_leaves(void)
 {
 	static const struct test inner[] = { T(inner_early_assert_with_cleanups) };
-	struct inner_run r;
+	struct tm_child r;
 
 	ASSERT_OK(run_inner(inner, 1, &r));
 	ASSERT_TRUE(in_order(r.out, "# cleanup inner\n", "# cleanup outer\n"), "%s", r.out);
@@ -163,7 +146,7 @@ static void an_early_assert_runs_the_cleanups_of_every_block_it_leaves(void)
 static void an_early_assert_leaves_no_stack_event_log_registered(void)
 {
 	static const struct test inner[] = { T(inner_early_assert_with_an_event_log) };
-	struct inner_run r;
+	struct tm_child r;
 
 	ASSERT_OK(run_inner(inner, 1, &r));
 	ASSERT_TRUE(strstr(r.out, "# the stack's log is gone\n"), "%s", r.out);

@@ -474,7 +474,7 @@ static void a_thp_is_split_when_no_2m_target_can_be_had(void)
 
 /* ---- The checker ---------------------------------------------------------------- */
 
-static size_t rule_count(struct memhp_machine *m, const char *rule)
+static size_t rule_count(struct memhp_machine *m, enum memhp_rule rule)
 {
 	struct memhp_check_report *r = calloc(1, sizeof(*r));
 	size_t n = 0;
@@ -483,7 +483,7 @@ static size_t rule_count(struct memhp_machine *m, const char *rule)
 		return 0;
 	memhp_check(m, r);
 	for (size_t i = 0; i < r->shown; i++)
-		n += !strcmp(r->v[i].rule, rule);
+		n += r->v[i].rule == rule;
 	free(r);
 	return n;
 }
@@ -498,9 +498,9 @@ static void a_tail_that_is_not_its_heads_is_found(void)
 	ASSERT_OK(memhp_hugetlb_set_nr(m, 0, MEMHP_NUMA_NO_NODE, 1));
 	head = memhp_pfn_to_page(m, tm_block_pfn(m, B0));
 	ASSERT_TRUE(memhp_PageHuge(head) && memhp_PageHead(head));
-	ASSERT_EQ(rule_count(m, "compound"), 0);
+	ASSERT_EQ(rule_count(m, MEMHP_RULE_COMPOUND), 0);
 	clear_page_flag(head + 100, PG_tail);
-	ASSERT_GT(rule_count(m, "compound"), 0);
+	ASSERT_GT(rule_count(m, MEMHP_RULE_COMPOUND), 0);
 }
 
 static void a_pool_count_that_disagrees_with_the_memmap_is_found(void)
@@ -513,7 +513,7 @@ static void a_pool_count_that_disagrees_with_the_memmap_is_found(void)
 	pthread_mutex_lock(&m->hugetlb_lock);
 	m->hstates[0].nr_huge_pages++;
 	pthread_mutex_unlock(&m->hugetlb_lock);
-	ASSERT_GT(rule_count(m, "compound"), 0);
+	ASSERT_GT(rule_count(m, MEMHP_RULE_COMPOUND), 0);
 }
 
 RUN_TESTS(T(nr_hugepages_grows_the_pool_from_zone_movable_first),

@@ -191,7 +191,7 @@ static void offlining_never_hands_out_the_last_pageblock_of_a_block(void)
 	ASSERT_TRUE(w.done);
 	ASSERT_GT(w.got, 0);
 	EXPECT_EQ(w.found_last, 0);
-	EXPECT_EQ(tm_violations(m, "alloc-from-isolated"), 0);
+	EXPECT_EQ(tm_violations(m, MEMHP_RULE_ALLOC_FROM_ISOLATED), 0);
 }
 
 static void isolating_an_isolated_pageblock_is_ebusy(void)

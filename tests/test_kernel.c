@@ -276,7 +276,7 @@ static void freeing_what_is_not_an_object_is_reported_not_a_crash(void)
 	uint64_t obj;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "slab");
+	tm_expect_violations(m, MEMHP_RULE_SLAB);
 	ASSERT_OK(memhp_kmem_cache_create(m, "kmalloc-64", 64, 0, &c));
 	ASSERT_OK(memhp_kmem_cache_create(m, "kmalloc-128", 128, 0, &other));
 	obj = memhp_kmem_cache_alloc(c);
@@ -285,10 +285,10 @@ static void freeing_what_is_not_an_object_is_reported_not_a_crash(void)
 	memhp_kmem_cache_free(other, obj);			 /* the wrong cache */
 	memhp_kmem_cache_free(c, HOT + memhp_block_size(m) / 2); /* not a slab page */
 	memhp_kmem_cache_free(c, memhp_max_pfn(m) * 4096ULL);	 /* nothing there */
-	ASSERT_EQ(tm_violations(m, "slab"), 4);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_SLAB), 4);
 	memhp_kmem_cache_free(c, obj);
 	memhp_kmem_cache_free(c, obj); /* twice */
-	ASSERT_EQ(tm_violations(m, "slab"), 5);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_SLAB), 5);
 	memhp_kmem_cache_destroy(c);
 	memhp_kmem_cache_destroy(other);
 }

@@ -12,57 +12,42 @@
 #include "../src/mm/internal.h"
 
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #define B0 0
 
-/* What a child of death() printed on stderr, and how it ended. */
-struct death {
-	int status;
-	char err[4096];
+struct breaker {
+	void (*fn)(struct memhp_machine *);
+	struct memhp_machine *m;
 };
 
-/*
- * Run @fn(@m) in a child process and wait for it. The child has only
- * this thread: nothing else of the machine runs while it breaks a rule.
- * Return: 0, or -errno if the child could not be started or waited for.
- */
-static int death(void (*fn)(struct memhp_machine *), struct memhp_machine *m, struct death *d)
+static int break_rule(void *arg)
 {
-	int fds[2];
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
+	const struct breaker *b = arg;
 
-	if (pipe(fds))
-		return -errno;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[0]);
-		fn(m);
-		_exit(0);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], d->err + len, sizeof(d->err) - 1 - len)) > 0)
-		len += (size_t)n;
-	d->err[len] = '\0';
-	close(fds[0]);
-	return waitpid(pid, &d->status, 0) == pid ? 0 : -errno;
+	b->fn(b->m);
+	return 0;
 }
 
-static bool aborted(const struct death *d)
+/*
+ * Run @fn(@m) in a child process and wait for it (tm_run_child()): the
+ * child has only this thread, so nothing else of the machine runs while
+ * it breaks a rule. Return: 0, or -errno if the child could not be started
+ * or waited for.
+ */
+static int death(void (*fn)(struct memhp_machine *), struct memhp_machine *m, struct tm_child *d)
+{
+	struct breaker b = { fn, m };
+
+	return tm_run_child(break_rule, &b, d);
+}
+
+static bool aborted(const struct tm_child *d)
 {
 	return WIFSIGNALED(d->status) && WTERMSIG(d->status) == SIGABRT;
 }
 
-static bool exited_ok(const struct death *d)
+static bool exited_ok(const struct tm_child *d)
 {
 	return WIFEXITED(d->status) && WEXITSTATUS(d->status) == 0;
 }
@@ -84,7 +69,7 @@ static void online_again_locked(struct memhp_machine *m)
 static void a_function_called_without_the_lock_it_asserts_aborts(void)
 {
 	struct memhp_machine *m;
-	struct death d;
+	struct tm_child d;
 
 	if (!LOCKDEP_ENABLED)
 		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
@@ -93,12 +78,12 @@ static void a_function_called_without_the_lock_it_asserts_aborts(void)
 	ASSERT_TRUE(find_memory_block_by_id(m, B0), "memory%d, a boot block", B0);
 
 	ASSERT_OK(death(online_again_unlocked, m, &d));
-	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
-	ASSERT_TRUE(strstr(d.err, "device_hotplug_lock"), "stderr: %s", d.err);
-	ASSERT_TRUE(strstr(d.err, "device_online"), "stderr: %s", d.err);
+	ASSERT_TRUE(aborted(&d), "status %#x, output: %s", d.status, d.out);
+	ASSERT_TRUE(strstr(d.out, "device_hotplug_lock"), "output: %s", d.out);
+	ASSERT_TRUE(strstr(d.out, "device_online"), "output: %s", d.out);
 
 	ASSERT_OK(death(online_again_locked, m, &d));
-	ASSERT_TRUE(exited_ok(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(exited_ok(&d), "status %#x, output: %s", d.status, d.out);
 }
 
 /* free_pcppages_bulk() takes zone->lock inside pcp->lock; the other way
@@ -126,7 +111,7 @@ static void zone_lock_inside_pcp_lock(struct memhp_machine *m)
 static void taking_locks_against_their_rank_aborts_naming_both(void)
 {
 	struct memhp_machine *m;
-	struct death d;
+	struct tm_child d;
 
 	if (!LOCKDEP_ENABLED)
 		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
@@ -134,12 +119,12 @@ static void taking_locks_against_their_rank_aborts_naming_both(void)
 	ASSERT_TRUE(m);
 
 	ASSERT_OK(death(pcp_lock_inside_zone_lock, m, &d));
-	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
-	ASSERT_TRUE(strstr(d.err, "lock order: pcp->lock"), "stderr: %s", d.err);
-	ASSERT_TRUE(strstr(d.err, "while holding zone->lock"), "stderr: %s", d.err);
+	ASSERT_TRUE(aborted(&d), "status %#x, output: %s", d.status, d.out);
+	ASSERT_TRUE(strstr(d.out, "lock order: pcp->lock"), "output: %s", d.out);
+	ASSERT_TRUE(strstr(d.out, "while holding zone->lock"), "output: %s", d.out);
 
 	ASSERT_OK(death(zone_lock_inside_pcp_lock, m, &d));
-	ASSERT_TRUE(exited_ok(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(exited_ok(&d), "status %#x, output: %s", d.status, d.out);
 }
 
 /* Two zone locks at once: only the checker does it, under
@@ -162,7 +147,7 @@ static void two_zone_locks_under_mem_hotplug_lock(struct memhp_machine *m)
 static void two_locks_of_one_rank_need_its_nest_lock(void)
 {
 	struct memhp_machine *m;
-	struct death d;
+	struct tm_child d;
 
 	if (!LOCKDEP_ENABLED)
 		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
@@ -170,12 +155,12 @@ static void two_locks_of_one_rank_need_its_nest_lock(void)
 	ASSERT_TRUE(m);
 
 	ASSERT_OK(death(two_zone_locks, m, &d));
-	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
-	ASSERT_TRUE(strstr(d.err, "a second zone->lock"), "stderr: %s", d.err);
-	ASSERT_TRUE(strstr(d.err, "without mem_hotplug_lock"), "stderr: %s", d.err);
+	ASSERT_TRUE(aborted(&d), "status %#x, output: %s", d.status, d.out);
+	ASSERT_TRUE(strstr(d.out, "a second zone->lock"), "output: %s", d.out);
+	ASSERT_TRUE(strstr(d.out, "without mem_hotplug_lock"), "output: %s", d.out);
 
 	ASSERT_OK(death(two_zone_locks_under_mem_hotplug_lock, m, &d));
-	ASSERT_TRUE(exited_ok(&d), "status %#x, stderr: %s", d.status, d.err);
+	ASSERT_TRUE(exited_ok(&d), "status %#x, output: %s", d.status, d.out);
 }
 
 static void unlock_twice(struct memhp_machine *m)
@@ -194,7 +179,7 @@ static void lock_twice(struct memhp_machine *m)
 static void unlocking_or_relocking_a_mutex_aborts_instead_of_undefined_behaviour(void)
 {
 	struct memhp_machine *m;
-	struct death d;
+	struct tm_child d;
 
 	if (!LOCKDEP_ENABLED)
 		SKIP("lockdep is off in this build (make DEBUG=1 has it)");
@@ -202,13 +187,13 @@ static void unlocking_or_relocking_a_mutex_aborts_instead_of_undefined_behaviour
 	ASSERT_TRUE(m);
 
 	ASSERT_OK(death(unlock_twice, m, &d));
-	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
-	ASSERT_TRUE(strstr(d.err, "resource_lock unlocked at"), "stderr: %s", d.err);
+	ASSERT_TRUE(aborted(&d), "status %#x, output: %s", d.status, d.out);
+	ASSERT_TRUE(strstr(d.out, "resource_lock unlocked at"), "output: %s", d.out);
 
 	/* Without lockdep this one would hang: the default mutex deadlocks. */
 	ASSERT_OK(death(lock_twice, m, &d));
-	ASSERT_TRUE(aborted(&d), "status %#x, stderr: %s", d.status, d.err);
-	ASSERT_TRUE(strstr(d.err, "held by this thread already"), "stderr: %s", d.err);
+	ASSERT_TRUE(aborted(&d), "status %#x, output: %s", d.status, d.out);
+	ASSERT_TRUE(strstr(d.out, "held by this thread already"), "output: %s", d.out);
 }
 
 RUN_TESTS(T(a_function_called_without_the_lock_it_asserts_aborts),

@@ -74,13 +74,13 @@ static void the_last_put_of_a_pageoffline_page_is_a_bad_page_that_leaks(void)
 	unsigned long before;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "bad-page");
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
 	ASSERT_TRUE(p);
 	ASSERT_OK(memhp_SetPageOffline(p));
 	before = memfree(m);
 	memhp_put_page(p);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
 	ASSERT_EQ(memfree(m), before);				   /* not given to the buddy */
 	ASSERT_TRUE(!memhp_PageOffline(p) && !memhp_PageBuddy(p)); /* type reset */
 }
@@ -92,7 +92,7 @@ static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "bad-page");
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
 	tm_skip_final_check(m); /* the leaked page keeps its owner, as in 6.1 */
 	ASSERT_OK(memhp_data_create(m, &d));
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
@@ -102,7 +102,7 @@ static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
 	/* The LRU add batch still holds the page; the drain's put is the
 	 * last one. */
 	memhp_lru_add_drain_all(m);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
 	memhp_data_destroy(d);
 }
 
@@ -112,13 +112,13 @@ static void a_refcount_underflow_is_reported_not_wrapped(void)
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "bad-page");
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
 	ASSERT_TRUE(p);
 	memhp_put_page(p);
 	ASSERT_TRUE(!memhp_page_ref_dec_and_test(p));
 	ASSERT_EQ(memhp_page_count(p), 0);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
 }
 
 static void a_page_gets_a_type_only_if_it_has_none(void)

@@ -375,7 +375,7 @@ static void a_poisoned_page_freed_to_a_per_cpu_list_is_handed_out_again(void)
 	struct memhp_page *p, *q;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "hwpoison-reuse");
+	tm_expect_violations(m, MEMHP_RULE_HWPOISON_REUSE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 2);
 	ASSERT_TRUE(p);
 	ASSERT_ERR(memhp_memory_failure(m, memhp_page_to_pfn(p) + 1), -EBUSY);
@@ -383,11 +383,11 @@ static void a_poisoned_page_freed_to_a_per_cpu_list_is_handed_out_again(void)
 	ASSERT_TRUE(memhp_page_on_pcp_list(p));
 	ASSERT_TRUE(memhp_PageHWPoison(p + 1));
 	ASSERT_EQ(memhp_check(m, NULL), 0);
-	ASSERT_EQ(tm_violations(m, "hwpoison-reuse"), 0);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_HWPOISON_REUSE), 0);
 
 	q = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 2);
 	ASSERT_TRUE(q == p);
-	ASSERT_EQ(tm_violations(m, "hwpoison-reuse"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_HWPOISON_REUSE), 1);
 	ASSERT_TRUE(memhp_PageHWPoison(q + 1));
 	memhp_free_pages(q, 2);
 }
@@ -626,9 +626,9 @@ static void offline_unmaps_a_poisoned_page_still_on_the_lru(void)
 	p = memhp_pfn_to_page(m, memhp_data_pfn(d, 3));
 	memhp_SetPageHWPoison(p);
 	ADD_ONCE(m->num_poisoned_pages, 1);
-	tm_expect_violations(m, "warn");
+	tm_expect_violations(m, MEMHP_RULE_WARN);
 	ASSERT_OK(memhp_block_offline(m, B0));
-	ASSERT_EQ(tm_violations(m, "warn"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_WARN), 1);
 	ASSERT_FALSE(memhp_PageLRU(p));
 	ASSERT_EQ(memhp_data_verify_report(d, &r), 1);
 	ASSERT_EQ(r.hwpoisoned, 1);
@@ -934,14 +934,14 @@ static void a_higher_order_allocation_that_meets_a_poisoned_page_loses_its_block
 	unsigned long pfn, head, blocks;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "hwpoison-leak");
+	tm_expect_violations(m, MEMHP_RULE_HWPOISON_LEAK);
 	pfn = poisoned_page_in_a_free_chunk(m);
 	ASSERT_TRUE(pfn);
 	head = memhp_page_to_pfn(kept_chunk);
 	blocks = memhp_pages_per_block(m) >> kept_order;
 
 	ASSERT_EQ(drain_movable(m, kept_order, pfn), blocks - 1);
-	ASSERT_EQ(tm_violations(m, "hwpoison-leak"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_HWPOISON_LEAK), 1);
 	for (unsigned long i = 0; i < (1UL << kept_order); i++) {
 		struct memhp_page *p = memhp_pfn_to_page(m, head + i);
 
@@ -984,7 +984,7 @@ static void livelock_watcher(struct memhp_machine *m, const struct memhp_event *
 	struct livelock_watch *w = priv;
 
 	(void)m;
-	if (ev->type == MEMHP_EV_FINDING && !strcmp(ev->finding.rule, "offline-poisoned-movable"))
+	if (ev->type == MEMHP_EV_FINDING && ev->finding.rule == MEMHP_RULE_OFFLINE_POISONED_MOVABLE)
 		w->named = true;
 	if (ev->type == MEMHP_TP_MIGRATE_ROUND_END && ++w->rounds < LIVELOCK_ROUNDS && !w->named)
 		return;
@@ -1017,7 +1017,7 @@ static void offlining_past_a_poisoned_balloon_page_retries_until_a_signal(void)
 	unsigned long pfn;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "offline-poisoned-movable");
+	tm_expect_violations(m, MEMHP_RULE_OFFLINE_POISONED_MOVABLE);
 	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_VIRTIO, &b));
 	tm_defer((void (*)(void *))memhp_balloon_destroy, b);
 	ASSERT_EQ(memhp_balloon_inflate(b, 1), 1);
@@ -1035,7 +1035,7 @@ static void offlining_past_a_poisoned_balloon_page_retries_until_a_signal(void)
 	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
 	memhp_task_clear_signal(memhp_current_task());
 	ASSERT_TRUE(w.named);
-	ASSERT_EQ(tm_violations(m, "offline-poisoned-movable"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_OFFLINE_POISONED_MOVABLE), 1);
 	ASSERT_TRUE(memhp_balloon_host_has(b, pfn));
 }
 

@@ -381,7 +381,7 @@ static void cancel_offline_tolerates_a_concurrent_alloc_contig_range_isolation(v
 	memhp_unregister_memory_notifier(m, &r.nb);
 	EXPECT_TRUE(r.isolated && r.cancelled);
 	EXPECT_EQ(r.contig_ret, 0);
-	EXPECT_EQ(tm_violations(m, "notifier-sequence"), 0);
+	EXPECT_EQ(tm_violations(m, MEMHP_RULE_NOTIFIER_SEQUENCE), 0);
 	pthread_cond_destroy(&r.cond);
 	pthread_mutex_destroy(&r.lock);
 }

@@ -805,7 +805,7 @@ static void a_node_counter_below_zero_is_found_though_the_sum_holds(void)
 	memhp_mod_node_page_state(m, 1, MEMHP_NR_ANON_PAGES, -1);
 	memhp_check(m, &r);
 	for (size_t i = 0; i < r.shown; i++)
-		found |= !strcmp(r.v[i].rule, "node-stat");
+		found |= r.v[i].rule == MEMHP_RULE_NODE_STAT;
 	ASSERT_TRUE(found);
 	memhp_mod_node_page_state(m, 1, MEMHP_NR_ANON_PAGES, 1);
 	memhp_mod_node_page_state(m, 0, MEMHP_NR_ANON_PAGES, -1);

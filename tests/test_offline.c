@@ -528,14 +528,14 @@ static void a_hot_add_out_of_memmap_memory_leaves_its_first_sections_as_6_1_does
 	struct memhp_meminfo mi0, mi1;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "hot-add-leak");
+	tm_expect_violations(m, MEMHP_RULE_HOT_ADD_LEAK);
 	memhp_meminfo(m, &mi0);
 	/* 32 GiB of memmap is 512 MiB: more than this 512 MiB machine has. */
 	ASSERT_ERR(memhp_add_memory(m, 0, HOT, 32 * MEMHP_GiB, 0), -ENOMEM);
 	memhp_meminfo(m, &mi1);
 	ASSERT_TRUE(mi0.free_pages - mi1.free_pages >= section_memmap,
 		    "the sections added before the failure keep their memmap");
-	ASSERT_EQ(tm_violations(m, "hot-add-leak"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_HOT_ADD_LEAK), 1);
 	ASSERT_TRUE(memhp_pfn_valid(m, hot_pfn));
 	ASSERT_TRUE(!memhp_pfn_to_online_page(m, hot_pfn));
 	ASSERT_EQ(memhp_nr_blocks(m), boot_blocks);
@@ -543,7 +543,7 @@ static void a_hot_add_out_of_memmap_memory_leaves_its_first_sections_as_6_1_does
 
 	/* The WARN is a WARN_ON_ONCE. */
 	ASSERT_ERR(memhp_add_memory(m, 0, 40 * MEMHP_GiB, 16 * MEMHP_GiB, 0), -ENOMEM);
-	ASSERT_EQ(tm_violations(m, "hot-add-leak"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_HOT_ADD_LEAK), 1);
 }
 
 static void add_memory_rejects_bad_ranges_with_the_kernel_errnos(void)

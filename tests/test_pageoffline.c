@@ -75,7 +75,8 @@ static int fd_notifier(struct memhp_notifier_block *nb, unsigned long action, vo
 
 			if (!memhp_page_ref_dec_and_test(p)) {
 				fd->not_zero++;
-				memhp_report(fd->m, fd->start + i, "fake-offline-referenced",
+				memhp_report(fd->m, fd->start + i,
+					     MEMHP_RULE_FAKE_OFFLINE_REFERENCED,
 					     "fake-offline page referenced");
 			}
 		}
@@ -385,7 +386,7 @@ static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "fake-offline-referenced");
+	tm_expect_violations(m, MEMHP_RULE_FAKE_OFFLINE_REFERENCED);
 	fd_init(&fd, m, true);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	p = memhp_pfn_to_online_page(m, fd.start + 5);
@@ -394,7 +395,7 @@ static void speculative_reference_keeps_6_1_offline_from_finishing(void)
 	ASSERT_ERR(memhp_block_offline(m, B0), -EBUSY);
 
 	ASSERT_EQ(fd.not_zero, 1);
-	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_FAKE_OFFLINE_REFERENCED), 1);
 	ASSERT_EQ(memhp_page_count(p), 2); /* driver's again, and the walker's */
 	memhp_put_page(p);
 	ASSERT_TRUE(range_is_offline_with_count(m, fd.start, KEEP, 1));
@@ -429,8 +430,8 @@ static void stray_put_to_zero_on_a_fake_offline_page_is_reported_6_1(void)
 	ASSERT_ERR(memhp_block_offline(m, B0), -EINTR);
 	memhp_task_clear_signal(memhp_current_task());
 
-	ASSERT_EQ(tm_violations(m, "fake-offline-referenced"), 1);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_FAKE_OFFLINE_REFERENCED), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
 	ASSERT_TRUE(memhp_check(m, NULL) > 0); /* and the checker sees the damage */
 	tm_unregister(&notifier);
 	fd_exit(&fd);
@@ -462,7 +463,7 @@ static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_wou
 	AUTO_REG sub = { 0 };
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "offline-isolated-pages");
+	tm_expect_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES);
 	fd_init(&fd, m, true);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	l.page = memhp_pfn_to_page(m, fd.start);
@@ -470,7 +471,7 @@ static void a_reference_taken_after_the_isolation_test_is_reported_where_6_1_wou
 				     take_ref_after_test, &l));
 	ASSERT_OK(memhp_block_offline(m, B0));
 	ASSERT_TRUE(l.taken);
-	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES), 1);
 	tm_unregister(&sub);
 	fd_exit(&fd);
 }
@@ -497,8 +498,8 @@ static void pageoffline_pages_left_in_managed_pages_need_the_managed_flag(void)
 
 	ASSERT_GT(memhp_check(m, &r), 0);
 	for (size_t i = 0; i < r.shown; i++) {
-		managed_rule |= !strcmp(r.v[i].rule, "managed-pages");
-		refcount_rule |= !strcmp(r.v[i].rule, "pageoffline-refcount");
+		managed_rule |= r.v[i].rule == MEMHP_RULE_MANAGED_PAGES;
+		refcount_rule |= r.v[i].rule == MEMHP_RULE_PAGEOFFLINE_REFCOUNT;
 	}
 	ASSERT_TRUE(managed_rule && refcount_rule);
 
@@ -581,7 +582,7 @@ static void stray_reference_is_only_a_warning_under_2025(void)
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "offline-isolated-pages");
+	tm_expect_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES);
 	fd_init(&fd, m, false);
 	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 	p = memhp_pfn_to_online_page(m, fd.start + 9);
@@ -589,10 +590,10 @@ static void stray_reference_is_only_a_warning_under_2025(void)
 
 	ASSERT_OK(memhp_block_offline(m, B0));
 
-	ASSERT_EQ(tm_violations(m, "offline-isolated-pages"), 1); /* WARN_ON_ONCE */
-	memhp_put_page(p);					  /* back to 1: nothing is freed */
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES), 1); /* WARN_ON_ONCE */
+	memhp_put_page(p); /* back to 1: nothing is freed */
 	ASSERT_EQ(memhp_page_count(p), 1);
-	ASSERT_EQ(tm_violations(m, "bad-page"), 0);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 0);
 	fd_exit(&fd);
 }
 

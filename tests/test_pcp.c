@@ -447,7 +447,7 @@ static void the_same_race_hands_out_a_page_of_an_isolated_pageblock(void)
 	 * from its pageblock under isolation. */
 	ASSERT_TRUE(pr.got == p);
 	ASSERT_EQ(pr.got_migratetype, MEMHP_MIGRATE_ISOLATE);
-	ASSERT_EQ(tm_violations(m, "alloc-from-isolated"), 0);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_ALLOC_FROM_ISOLATED), 0);
 	memhp_put_page(pr.got);
 }
 
@@ -623,7 +623,7 @@ static void a_page_in_an_lru_add_batch_is_unmovable_to_alloc_contig_range_in_zon
 
 /* ---- The checker ---------------------------------------------------------- */
 
-static size_t rule_count(struct memhp_machine *m, const char *rule)
+static size_t rule_count(struct memhp_machine *m, enum memhp_rule rule)
 {
 	struct memhp_check_report *r = calloc(1, sizeof(*r));
 	size_t n = 0;
@@ -632,7 +632,7 @@ static size_t rule_count(struct memhp_machine *m, const char *rule)
 		return 0;
 	memhp_check(m, r);
 	for (size_t i = 0; i < r->shown; i++)
-		n += !strcmp(r->v[i].rule, rule);
+		n += r->v[i].rule == rule;
 	free(r);
 	return n;
 }
@@ -649,14 +649,14 @@ static void a_pcp_page_also_in_the_buddy_is_found(void)
 	p = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
 	ASSERT_TRUE(p);
 	memhp_put_page(p);
-	ASSERT_EQ(rule_count(m, "pcp-page"), 0);
+	ASSERT_EQ(rule_count(m, MEMHP_RULE_PCP_PAGE), 0);
 	/* Put the same page on the free lists too, behind the lists' back. */
 	pfn = memhp_page_to_pfn(p);
 	z = pfn_zone(m, pfn);
 	pthread_mutex_lock(&z->lock);
 	add_to_free_list(m, z, pfn, 0, MIGRATE_MOVABLE, false);
 	pthread_mutex_unlock(&z->lock);
-	ASSERT_GT(rule_count(m, "pcp-page"), 0);
+	ASSERT_GT(rule_count(m, MEMHP_RULE_PCP_PAGE), 0);
 }
 
 static void a_pcp_count_that_disagrees_with_its_lists_is_found(void)
@@ -671,7 +671,7 @@ static void a_pcp_count_that_disagrees_with_its_lists_is_found(void)
 	spin_lock(&pc->lock);
 	ADD_ONCE(pc->count, 1);
 	spin_unlock(&pc->lock);
-	ASSERT_GT(rule_count(m, "pcp-page"), 0);
+	ASSERT_GT(rule_count(m, MEMHP_RULE_PCP_PAGE), 0);
 }
 
 static void an_allocated_page_left_on_a_pcp_list_is_found(void)
@@ -686,7 +686,7 @@ static void an_allocated_page_left_on_a_pcp_list_is_found(void)
 	memhp_put_page(p);
 	/* Someone takes a reference on it where it lies. */
 	set_page_count(p, 1);
-	ASSERT_GT(rule_count(m, "pcp-page"), 0);
+	ASSERT_GT(rule_count(m, MEMHP_RULE_PCP_PAGE), 0);
 }
 
 RUN_TESTS(T(pcp_batch_is_zone_batchsize_of_the_managed_pages),

@@ -314,9 +314,9 @@ static void findings_are_logged_at_kern_err_with_the_memhp_prefix(void)
 	struct memhp_printk_record r;
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "test-rule");
-	memhp_report(m, 0x1234, "test-rule", "what %s", "happened");
-	memhp_report(m, MEMHP_NO_PFN, "test-rule", "no page");
+	tm_expect_violations(m, MEMHP_RULE_SCENARIO);
+	memhp_report_named(m, 0x1234, "test-rule", "what %s", "happened");
+	memhp_report_named(m, MEMHP_NO_PFN, "test-rule", "no page");
 	ASSERT_TRUE(find_record(m, "memhp: test-rule at pfn 0x1234: what happened", &r) >= 0);
 	ASSERT_EQ(r.level, MEMHP_KERN_ERR);
 	ASSERT_EQ(r.facility, MEMHP_LOG_KERN);
@@ -332,7 +332,7 @@ static void a_bad_page_is_logged_at_kern_alert_as_bad_page_does(void)
 	char want[96];
 
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "bad-page");
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
 	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
 	ASSERT_TRUE(p);
 	ASSERT_OK(memhp_SetPageOffline(p));
@@ -445,7 +445,7 @@ static void virtio_mem_logs_its_probe_and_config_as_6_1s_dev_info(void)
 	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
 	/* Removing the driver with memory still added warns, as in 6.1. */
-	tm_expect_violations(m, "virtio-mem-memory-left");
+	tm_expect_violations(m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
 	memhp_vmem_drv_params_init(&p);
 	p.sync = true;

@@ -155,7 +155,7 @@ static bool rig_up_full(struct rig *r, unsigned int rate_ms, enum memhp_vmem_fla
 		return false;
 	tm_defer(rig_down, r);
 	/* Removing the driver with memory still added warns, as in 6.1. */
-	tm_expect_violations(r->m, "virtio-mem-memory-left");
+	tm_expect_violations(r->m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	if (memhp_vmem_dev_create(r->m, &dc, &r->dev))
 		return false;
 	memhp_vmem_drv_params_init(&p);

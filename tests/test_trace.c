@@ -415,12 +415,12 @@ static void a_finding_is_an_instant_with_its_rule_and_only_a_real_pfn(void)
 	bool paged, pageless;
 
 	ASSERT_TRUE(m && tl);
-	tm_expect_violations(m, "test-paged");
-	tm_expect_violations(m, "test-pageless");
+	tm_expect_violations(m, MEMHP_RULE_SCENARIO);
+	tm_expect_violations(m, MEMHP_RULE_SCENARIO);
 	tl_register_scenario_thread(tl);
 	ASSERT_OK(tl_attach(tl, m, 1));
-	memhp_report(m, 0x1234, "test-paged", "about a page");
-	memhp_report(m, MEMHP_NO_PFN, "test-pageless", "about no page");
+	memhp_report_named(m, 0x1234, "test-paged", "about a page");
+	memhp_report_named(m, MEMHP_NO_PFN, "test-pageless", "about no page");
 	tl_detach(tl, m);
 	tmp_path(path, sizeof(path));
 	ASSERT_OK(tl_write_chrome(tl, path, "test"));

@@ -66,7 +66,7 @@ static bool rig_up(struct rig *r, enum memhp_online_type auto_online, enum memhp
 		return false;
 	tm_defer(rig_down_deferred, r);
 	/* Removing the driver with memory still added warns, as in 6.1. */
-	tm_expect_violations(r->m, "virtio-mem-memory-left");
+	tm_expect_violations(r->m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	if (memhp_vmem_dev_create(r->m, &dc, &r->dev))
 		return false;
 	memhp_vmem_drv_params_init(&p);
@@ -226,7 +226,7 @@ static void unplug_all_is_sent_at_probe_when_memory_is_still_plugged(void)
 	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
 	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "virtio-mem-memory-left");
+	tm_expect_violations(m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
 	/* A previous kernel left 32 MiB plugged. */
 	ASSERT_OK(memhp_vmem_dev_request(dev, &req, sizeof(req), &resp, sizeof(resp)));
@@ -283,7 +283,7 @@ static void adding_memory_does_not_expose_unplugged_device_blocks(void)
 	r.m = tm_create(&cfg);
 	ASSERT_TRUE(r.m);
 	tm_defer(rig_down_deferred, &r);
-	tm_expect_violations(r.m, "virtio-mem-memory-left");
+	tm_expect_violations(r.m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	ASSERT_OK(memhp_vmem_dev_create(r.m, &dc, &r.dev));
 	memhp_vmem_drv_params_init(&p);
 	p.sync = true;
@@ -402,13 +402,13 @@ static void device_error_marks_the_driver_broken(void)
 	unsigned int runs;
 
 	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
-	tm_expect_violations(r.m, "virtio-mem-broken");
+	tm_expect_violations(r.m, MEMHP_RULE_VIRTIO_MEM_BROKEN);
 	memhp_vmem_dev_inject(r.dev, MEMHP_VMEM_FAULT_ERROR, 1);
 	ASSERT_OK(resize(&r, 256 * MEMHP_MiB));
 	memhp_vmem_drv_info(r.drv, &info);
 	ASSERT_TRUE(info.broken);
 	ASSERT_EQ(info.last_rc, -EINVAL);
-	ASSERT_EQ(tm_violations(r.m, "virtio-mem-broken"), 1);
+	ASSERT_EQ(tm_violations(r.m, MEMHP_RULE_VIRTIO_MEM_BROKEN), 1);
 	/* It never talks to the device again. */
 	runs = info.runs;
 	ASSERT_OK(resize(&r, 512 * MEMHP_MiB));
@@ -705,7 +705,7 @@ static void info_and_block_state_may_be_read_while_the_worker_runs(void)
 	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
 	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "virtio-mem-memory-left");
+	tm_expect_violations(m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
 	memhp_vmem_drv_params_init(&p);
 	p.sync = false;
@@ -767,7 +767,7 @@ static void wait_idle_right_after_set_requested_size_sees_the_new_size(void)
 	cfg.auto_online_blocks = MEMHP_MMOP_ONLINE_MOVABLE;
 	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
-	tm_expect_violations(m, "virtio-mem-memory-left");
+	tm_expect_violations(m, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT);
 	ASSERT_OK(memhp_vmem_dev_create(m, &dc, &dev));
 	memhp_vmem_drv_params_init(&p);
 	p.sync = false;

@@ -18,13 +18,15 @@
  *    without sleeping. Nobody listening, one costs a relaxed load.
  *
  * Both reach subscribers as a struct memhp_event: a type and the payload
- * of that type. Nothing in an event is text to be parsed: strings in a
- * payload (a finding's rule, a log line, a caller's instant) are data to
- * show or compare whole. memhp_event_name() words an event for people.
+ * of that type. Nothing in an event is text to be parsed: a finding's
+ * rule is an enum memhp_rule, and strings in a payload (a rule's name, a
+ * log line, a caller's instant) are data to show, or to compare whole
+ * with what a user wrote. memhp_event_name() words an event for people.
  */
 #ifndef MEMHP_EVENTS_H
 #define MEMHP_EVENTS_H
 
+#include <memhp/check.h>
 #include <memhp/machine.h>
 
 #ifdef __cplusplus
@@ -125,9 +127,10 @@ struct memhp_ev_block {
 };
 
 struct memhp_ev_finding {
-	const char *rule;   /* "bad-page", "warn", a checker invariant ... */
-	unsigned long pfn;  /* MEMHP_NO_PFN when about no page */
-	const char *detail; /* what memhp_report() was told */
+	enum memhp_rule rule; /* what to act on: its class, a rule watched */
+	const char *name;     /* its name, to print (memhp_violation.name) */
+	unsigned long pfn;    /* MEMHP_NO_PFN when about no page */
+	const char *detail;   /* what memhp_report() was told */
 };
 
 struct memhp_ev_vmem_request {

@@ -101,7 +101,8 @@ struct demo_args {
 /* One kind of finding during a run (a rule, and what it means there), how
  * often, and an example. */
 struct demo_rule {
-	char rule[DEMO_RULE];
+	enum memhp_rule rule;
+	char name[DEMO_RULE]; /* the finding's, as printed */
 	int meaning;
 	unsigned long n;
 	char sample[DEMO_SAMPLE];
@@ -235,7 +236,7 @@ static bool interrupted(void)
 
 /* ---- Counting what happens ------------------------------------------------------------ */
 
-static void guard(struct demo_run *dr, const char *rule, unsigned long pfn)
+static void guard(struct demo_run *dr, enum memhp_rule rule, unsigned long pfn)
 {
 	/*
 	 * A page a walker freed under the driver is neither free nor
@@ -244,7 +245,7 @@ static void guard(struct demo_run *dr, const char *rule, unsigned long pfn)
 	 * would spin there for good. The demo has to go on: it raises the
 	 * signal a task would get, and offline_pages() backs out with -EINTR.
 	 */
-	if (strcmp(rule, "bad-page"))
+	if (rule != MEMHP_RULE_BAD_PAGE)
 		return;
 	pthread_mutex_lock(&dr->guard_lock);
 	if (pfn >= dr->off_start && pfn < dr->off_end && !dr->signalled) {
@@ -257,20 +258,21 @@ static void guard(struct demo_run *dr, const char *rule, unsigned long pfn)
 /* The kinds of finding the report tells apart (demo.lua says what each
  * means); @detail tells apart two kinds of one rule. */
 static const struct {
-	const char *rule, *detail, *kind;
+	enum memhp_rule rule;
+	const char *detail, *kind;
 } meanings[] = {
-	{ "fake-offline-referenced", NULL, "fake-offline-referenced" },
-	{ "bad-page", "underflow", "put-after-removal" },
-	{ "bad-page", NULL, "race-2019" },
-	{ "offline-isolated-pages", "BUG", "isolated-bug" },
-	{ "offline-isolated-pages", NULL, "isolated-warn" },
-	{ "virtio-mem-check", NULL, "leaked-sub-block" },
+	{ MEMHP_RULE_FAKE_OFFLINE_REFERENCED, NULL, "fake-offline-referenced" },
+	{ MEMHP_RULE_BAD_PAGE, "underflow", "put-after-removal" },
+	{ MEMHP_RULE_BAD_PAGE, NULL, "race-2019" },
+	{ MEMHP_RULE_OFFLINE_ISOLATED_PAGES, "BUG", "isolated-bug" },
+	{ MEMHP_RULE_OFFLINE_ISOLATED_PAGES, NULL, "isolated-warn" },
+	{ MEMHP_RULE_VIRTIO_MEM_CHECK, NULL, "leaked-sub-block" },
 };
 
-static int meaning_of(const char *rule, const char *line)
+static int meaning_of(enum memhp_rule rule, const char *line)
 {
 	for (size_t i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++)
-		if (!strcmp(meanings[i].rule, rule) &&
+		if (meanings[i].rule == rule &&
 		    (!meanings[i].detail || strstr(line, meanings[i].detail)))
 			return (int)i;
 	return -1;
@@ -284,19 +286,20 @@ static void count_finding(struct demo_run *dr, const struct memhp_ev_finding *f)
 	pthread_mutex_lock(&dr->lock);
 	dr->nr_findings++;
 	for (i = 0; i < dr->nr_rules; i++)
-		if (!strcmp(dr->rules[i].rule, f->rule) && dr->rules[i].meaning == meaning)
+		if (dr->rules[i].rule == f->rule && dr->rules[i].meaning == meaning)
 			break;
 	if (i < DEMO_MAX_RULES) {
 		if (i == dr->nr_rules) {
-			snprintf(dr->rules[i].rule, sizeof(dr->rules[i].rule), "%s", f->rule);
+			dr->rules[i].rule = f->rule;
+			snprintf(dr->rules[i].name, sizeof(dr->rules[i].name), "%s", f->name);
 			dr->rules[i].meaning = meaning;
 			/* As the kernel log has it, without "memhp: ". */
 			if (f->pfn == MEMHP_NO_PFN)
 				snprintf(dr->rules[i].sample, sizeof(dr->rules[i].sample), "%s: %s",
-					 f->rule, f->detail);
+					 f->name, f->detail);
 			else
 				snprintf(dr->rules[i].sample, sizeof(dr->rules[i].sample),
-					 "%s at pfn %#lx: %s", f->rule, f->pfn, f->detail);
+					 "%s at pfn %#lx: %s", f->name, f->pfn, f->detail);
 			dr->nr_rules++;
 		}
 		dr->rules[i].n++;
@@ -806,7 +809,7 @@ static void add_host_results(const struct demo_run *dr)
 		const struct demo_rule *f = &dr->rules[i];
 
 		lua_createtable(L, 0, 4);
-		lapi_set_str(L, "rule", f->rule);
+		lapi_set_str(L, "rule", f->name);
 		if (f->meaning >= 0)
 			lapi_set_str(L, "kind", meanings[f->meaning].kind);
 		lapi_set_int(L, "n", (lua_Integer)f->n);
@@ -824,7 +827,7 @@ static void add_host_results(const struct demo_run *dr)
 		lua_createtable(L, (int)shown, 0);
 		for (size_t i = 0; i < shown; i++) {
 			lua_createtable(L, 0, 2);
-			lapi_set_str(L, "rule", dr->check->v[i].rule);
+			lapi_set_str(L, "rule", dr->check->v[i].name);
 			lapi_set_str(L, "detail", dr->check->v[i].detail);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}

@@ -136,11 +136,19 @@ int lalloc_free_prepare(lua_State *L)
 	return 1;
 }
 
-static int pr_commit(lua_State *L)
+static struct lprepared *check_prepared(lua_State *L)
 {
 	struct lprepared *pr = luaL_checkudata(L, 1, PREPARED_MT);
 
 	lapi_check_live(L);
+	lapi_check_lm(L, pr->lm);
+	return pr;
+}
+
+static int pr_commit(lua_State *L)
+{
+	struct lprepared *pr = check_prepared(L);
+
 	if (!pr->fp.pending)
 		return luaL_error(L, "this free was committed already");
 	memhp_free_pages_commit(lapi_lm_machine(pr->lm), &pr->fp);
@@ -149,7 +157,7 @@ static int pr_commit(lua_State *L)
 
 static int pr_pfn(lua_State *L)
 {
-	struct lprepared *pr = luaL_checkudata(L, 1, PREPARED_MT);
+	struct lprepared *pr = check_prepared(L);
 
 	lua_pushinteger(L, (lua_Integer)pr->fp.pfn);
 	return 1;
@@ -157,7 +165,7 @@ static int pr_pfn(lua_State *L)
 
 static int pr_migratetype(lua_State *L)
 {
-	struct lprepared *pr = luaL_checkudata(L, 1, PREPARED_MT);
+	struct lprepared *pr = check_prepared(L);
 
 	lua_pushstring(L, memhp_migratetype_name(pr->fp.migratetype));
 	return 1;
@@ -315,27 +323,26 @@ int lalloc_hugepages(lua_State *L)
 
 int lalloc_hugetlbfs(lua_State *L)
 {
-	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	struct lmachine *lm = lapi_check_machine(L, 1);
+	struct memhp_machine *m = lapi_lm_machine(lm);
 	const int h = check_hstate(L, 2, m);
 	struct lalloc_objects *o = objects(L, m);
-	struct memhp_hugetlbfs **box;
+	struct memhp_hugetlbfs *f;
 	int ret;
 
 	if (o->nr_files == LALLOC_MAX_OBJECTS)
 		return luaL_error(L, "hugetlbfs: at most %d files a machine", LALLOC_MAX_OBJECTS);
-	box = lua_newuserdatauv(L, sizeof(*box), 0);
-	ret = memhp_hugetlbfs_create(m, h, box);
+	ret = memhp_hugetlbfs_create(m, h, &f);
 	if (ret)
 		return luaL_error(L, "hugetlbfs: %s", strerror(-ret));
-	o->files[o->nr_files++] = *box;
-	luaL_setmetatable(L, HUGETLBFS_MT);
+	o->files[o->nr_files++] = f;
+	lapi_push_object(L, lm, f, HUGETLBFS_MT);
 	return 1;
 }
 
 static struct memhp_hugetlbfs *check_file(lua_State *L)
 {
-	lapi_check_live(L);
-	return *(struct memhp_hugetlbfs **)luaL_checkudata(L, 1, HUGETLBFS_MT);
+	return lapi_check_object(L, 1, HUGETLBFS_MT);
 }
 
 static unsigned long check_index(lua_State *L, int idx, unsigned long nr, const char *what)
@@ -407,26 +414,25 @@ static int f_verify(lua_State *L)
 
 int lalloc_thp(lua_State *L)
 {
-	struct memhp_machine *m = lapi_lm_machine(lapi_check_machine(L, 1));
+	struct lmachine *lm = lapi_check_machine(L, 1);
+	struct memhp_machine *m = lapi_lm_machine(lm);
 	struct lalloc_objects *o = objects(L, m);
-	struct memhp_thp **box;
+	struct memhp_thp *t;
 	int ret;
 
 	if (o->nr_thps == LALLOC_MAX_OBJECTS)
 		return luaL_error(L, "thp: at most %d a machine", LALLOC_MAX_OBJECTS);
-	box = lua_newuserdatauv(L, sizeof(*box), 0);
-	ret = memhp_thp_create(m, box);
+	ret = memhp_thp_create(m, &t);
 	if (ret)
 		return luaL_error(L, "thp: %s", strerror(-ret));
-	o->thps[o->nr_thps++] = *box;
-	luaL_setmetatable(L, THP_MT);
+	o->thps[o->nr_thps++] = t;
+	lapi_push_object(L, lm, t, THP_MT);
 	return 1;
 }
 
 static struct memhp_thp *check_thp(lua_State *L)
 {
-	lapi_check_live(L);
-	return *(struct memhp_thp **)luaL_checkudata(L, 1, THP_MT);
+	return lapi_check_object(L, 1, THP_MT);
 }
 
 static int t_alloc(lua_State *L)

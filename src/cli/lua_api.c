@@ -181,6 +181,16 @@ void lapi_no_callback(lua_State *L, const char *fn)
 
 /* ---- Objects ------------------------------------------------------------------------- */
 
+/* The name of the C function Lua called, for an error. */
+static const char *called_name(lua_State *L)
+{
+	lua_Debug ar;
+
+	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
+		return ar.name;
+	return "this call";
+}
+
 /*
  * Finalizers of objects still reachable when the scenario ends run as Lua
  * closes, after the final check: whatever they did to a machine would go
@@ -189,18 +199,13 @@ void lapi_no_callback(lua_State *L, const char *fn)
  */
 void lapi_check_live(lua_State *L)
 {
-	lua_Debug ar;
-	const char *fn = "this call";
-
 	if (!lapi_run(L)->ended)
 		return;
-	if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name)
-		fn = ar.name;
 	luaL_error(L,
 		   "%s: the scenario has ended: its machines and their objects cannot be used "
 		   "any more (a __gc finalizer that runs as Lua closes comes after the final "
 		   "check; free what it holds in the scenario)",
-		   fn);
+		   called_name(L));
 }
 
 /*
@@ -233,13 +238,45 @@ static void check_page_offline_held(lua_State *L, const struct lmachine *lm)
 		   ar.name ? ar.name : "this call");
 }
 
+void lapi_check_lm(lua_State *L, const struct lmachine *lm)
+{
+	if (lm->m)
+		return;
+	luaL_error(L,
+		   "%s: machine destroyed (machine %d, by m:destroy() at %s): it and its objects "
+		   "cannot be used any more",
+		   called_name(L), lm->index, lm->destroyed_where);
+}
+
+struct lapi_object {
+	struct lmachine *lm;
+	void *obj;
+};
+
+void lapi_push_object(lua_State *L, struct lmachine *lm, void *obj, const char *mt)
+{
+	struct lapi_object *o = lua_newuserdatauv(L, sizeof(*o), 0);
+
+	o->lm = lm;
+	o->obj = obj;
+	luaL_setmetatable(L, mt);
+}
+
+void *lapi_check_object(lua_State *L, int idx, const char *mt)
+{
+	struct lapi_object *o = luaL_checkudata(L, idx, mt);
+
+	lapi_check_live(L);
+	lapi_check_lm(L, o->lm);
+	return o->obj;
+}
+
 struct lmachine *lapi_check_machine(lua_State *L, int idx)
 {
 	struct lmachine **p = luaL_checkudata(L, idx, MACHINE_MT);
 
 	lapi_check_live(L);
-	if (!*p || !(*p)->m)
-		luaL_error(L, "the machine is gone");
+	lapi_check_lm(L, *p);
 	check_page_offline_held(L, *p);
 	return *p;
 }
@@ -358,6 +395,7 @@ void lapi_check_options(lua_State *L, int idx, const char *fn, const char *const
 /* ---- Registration ---------------------------------------------------------------------------- */
 
 static const luaL_Reg machine_methods[] = {
+	{ "destroy", lmachine_destroy },
 	{ "add_memory", lhotplug_add_memory },
 	{ "add_memory_driver_managed", lhotplug_add_memory_driver_managed },
 	{ "remove_memory", lhotplug_remove_memory },
@@ -538,23 +576,28 @@ struct memhp_machine *lapi_machine(struct run *r, int i)
 	return r->machines[i]->m;
 }
 
+static void stop_page_offline(struct run *r, struct lmachine *lm)
+{
+	if (!lm->page_offline_held)
+		return;
+	fprintf(stderr,
+		"memhp run: error: %s: m:page_offline_begin() here was never ended "
+		"(machine %d): the run ends it\n",
+		lm->page_offline_where, lm->index);
+	r->script_errors++;
+	lm->page_offline_held = false;
+	memhp_page_offline_end(lm->m);
+}
+
 void lapi_stop_workers(struct run *r)
 {
 	/* Before anything waits for a driver that may want the lock. */
+	for (int i = 0; i < r->nr_machines; i++)
+		if (r->machines[i]->m)
+			stop_page_offline(r, r->machines[i]);
 	for (int i = 0; i < r->nr_machines; i++) {
-		struct lmachine *lm = r->machines[i];
-
-		if (!lm->page_offline_held)
+		if (!r->machines[i]->m)
 			continue;
-		fprintf(stderr,
-			"memhp run: error: %s: m:page_offline_begin() here was never ended "
-			"(machine %d): the run ends it\n",
-			lm->page_offline_where, lm->index);
-		r->script_errors++;
-		lm->page_offline_held = false;
-		memhp_page_offline_end(lm->m);
-	}
-	for (int i = 0; i < r->nr_machines; i++) {
 		lwork_stop_walkers(r->machines[i]);
 		lvmem_quiesce(r->machines[i]->m);
 	}
@@ -565,10 +608,49 @@ void lapi_end(struct run *r)
 	for (int i = 0; i < r->nr_machines; i++) {
 		struct lmachine *lm = r->machines[i];
 
+		if (!lm->m)
+			continue;
 		lhooks_end(lm);
 		lcheck_end(lm);
 	}
 	r->ended = true;
+}
+
+void lapi_release_machine(struct lmachine *lm)
+{
+	lhooks_free(lm);
+	lfault_teardown(lm);
+	lwork_teardown(lm);
+	tl_detach(lm->run->tl, lm->m);
+	/* Unseen: what a driver says as it goes is not the scenario's. */
+	lballoon_teardown(lm->m);
+	lvmem_teardown(lm->m);
+	memhp_machine_destroy(lm->m);
+	lm->m = NULL;
+}
+
+/*
+ * m:destroy(): what the end of a run does to every machine, now, to one:
+ * walkers and drivers stop, the final check counts what the scenario did
+ * not allow, Lua's hooks go, then the machine.
+ */
+void lapi_destroy_machine(lua_State *L, struct lmachine *lm)
+{
+	struct run *r = lm->run;
+	int i;
+
+	/* m:page_offline_begin() is not held: lapi_check_machine() said so. */
+	lapi_where(L, lm->destroyed_where, sizeof(lm->destroyed_where));
+	lwork_stop_walkers(lm);
+	lvmem_quiesce(lm->m);
+	lcheck_final_now(lm);
+	for (i = 0; i < r->nr_machines && r->machines[i] != lm; i++)
+		;
+	if (run_hooks && run_hooks->machine_destroyed)
+		run_hooks->machine_destroyed(r, i, run_hooks->priv);
+	lhooks_end(lm);
+	lcheck_end(lm);
+	lapi_release_machine(lm);
 }
 
 void lapi_teardown(struct run *r)
@@ -576,15 +658,9 @@ void lapi_teardown(struct run *r)
 	for (int i = r->nr_machines; i-- > 0;) {
 		struct lmachine *lm = r->machines[i];
 
-		lhooks_free(lm);
-		lfault_teardown(lm);
-		lwork_teardown(lm);
-		tl_detach(r->tl, lm->m);
-		/* Unseen: what a driver says as it goes is not the scenario's. */
-		lballoon_teardown(lm->m);
-		lvmem_teardown(lm->m);
-		memhp_machine_destroy(lm->m);
-		lm->m = NULL;
+		if (lm->m)
+			lapi_release_machine(lm);
+		lwork_free(lm);
 		free(lm);
 		r->machines[i] = NULL;
 	}

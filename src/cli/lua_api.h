@@ -19,7 +19,7 @@
 
 struct lmachine;
 
-/* The machine at @idx (an error if it is not one, or gone). */
+/* The machine at @idx (an error if it is not one, or destroyed). */
 struct lmachine *lapi_check_machine(lua_State *L, int idx);
 struct memhp_machine *lapi_lm_machine(const struct lmachine *lm);
 /* A size or address: an integer, or a string such as "4G". */
@@ -29,6 +29,18 @@ void lapi_no_callback(lua_State *L, const char *fn);
 /* An error once the scenario has ended (a finalizer as Lua closes): every
  * object's check calls it before it touches the object's machine. */
 void lapi_check_live(lua_State *L);
+/* An error if @lm's machine was destroyed (m:destroy()): every object of a
+ * machine calls it before it touches anything the machine owned. */
+void lapi_check_lm(lua_State *L, const struct lmachine *lm);
+/*
+ * An object of a machine that the machine owns (a device, a balloon, a
+ * hugetlbfs file): Lua's userdata holds the machine's record beside it.
+ * m:destroy() frees the object; the record stays until Lua is closed, so
+ * the check reads it, never the object. lapi_check_object() returns the
+ * object at @idx of type @mt after lapi_check_live() and lapi_check_lm().
+ */
+void lapi_push_object(lua_State *L, struct lmachine *lm, void *obj, const char *mt);
+void *lapi_check_object(lua_State *L, int idx, const char *mt);
 /* A span of the timeline around a call of the script, and its result. */
 void lapi_call_begin(lua_State *L, struct lmachine *lm, const char *what);
 void lapi_call_end(lua_State *L, struct lmachine *lm, const char *result);

@@ -46,12 +46,11 @@ static const char *const kind_names[] = {
 
 static struct lballoon *check_balloon(lua_State *L, int idx)
 {
-	struct lballoon **p = luaL_checkudata(L, idx, BALLOON_MT);
+	struct lballoon *lb = lapi_check_object(L, idx, BALLOON_MT);
 
-	lapi_check_live(L);
-	if ((*p)->dead)
+	if (lb->dead)
 		luaL_error(L, "this balloon was destroyed");
-	return *p;
+	return lb;
 }
 
 /* A number counts pages; a string is a size, as for workloads. */
@@ -99,7 +98,7 @@ int lballoon_create(lua_State *L)
 	const char *name = luaL_checkstring(L, 2);
 	struct lballoons *all = memhp_machine_attached(m, &lballoon_key);
 	char what[LBALLOON_DESC];
-	struct lballoon *lb, **box;
+	struct lballoon *lb;
 	struct memhp_balloon *b;
 	int kind, ret;
 
@@ -140,9 +139,7 @@ int lballoon_create(lua_State *L)
 	lb->lm = lm;
 	lb->b = b;
 	all->v[all->nr++] = lb;
-	box = lua_newuserdatauv(L, sizeof(*box), 0);
-	*box = lb;
-	luaL_setmetatable(L, BALLOON_MT);
+	lapi_push_object(L, lm, lb, BALLOON_MT);
 	return 1;
 }
 

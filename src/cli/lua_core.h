@@ -33,9 +33,8 @@
 #define LAPI_MAX_NOTIFIERS 32
 #define LAPI_MAX_TRACE_HOOKS 8
 #define LAPI_MAX_ALLOWED 16
-/* Rules m:interrupt_on() watches, and the longest such rule. */
+/* Rules m:interrupt_on() watches. */
 #define LAPI_MAX_INTERRUPT_RULES 8
-#define LAPI_RULE_MAX 32
 #define LAPI_MAX_WORKLOADS 64
 /* One description of a call in the timeline. */
 #define LAPI_DESC 160
@@ -46,10 +45,23 @@
 struct lnotifier;
 struct lwork;
 
+/* A rule as a script names it: one memhp knows, or a scenario's own
+ * (MEMHP_RULE_SCENARIO), told apart from others by its name. */
+struct lapi_rule {
+	enum memhp_rule rule;
+	const char *name; /* MEMHP_RULE_SCENARIO's; the registry keeps it */
+};
+
+/*
+ * A machine as Lua holds it. The record outlives its machine: m:destroy()
+ * frees the machine and sets @m to NULL, and the record stays until the
+ * run's teardown, so that the machine's objects, which point at it, find
+ * out (lapi_check_lm()) without touching freed memory.
+ */
 struct lmachine {
 	struct run *run;
-	struct memhp_machine *m;
-	int index; /* 1-based: the trace's pid */
+	struct memhp_machine *m; /* NULL once destroyed */
+	int index;		 /* 1-based: the trace's pid */
 	struct lnotifier *notifiers[LAPI_MAX_NOTIFIERS];
 	int nr_notifiers;
 	int online_page_fn; /* registry reference, or LUA_NOREF */
@@ -61,17 +73,21 @@ struct lmachine {
 	struct memhp_notifier_block inject_nb;
 	bool inject_registered;
 	int inject_errno[MEMHP_MEM_CANCEL_OFFLINE + 1];
-	const char *allowed[LAPI_MAX_ALLOWED];
+	struct lapi_rule allowed[LAPI_MAX_ALLOWED];
 	int nr_allowed;
 	/* m:interrupt_on(): read by whatever thread logs a finding, so the
 	 * rules are written before the count that publishes them. */
-	char interrupt_rules[LAPI_MAX_INTERRUPT_RULES][LAPI_RULE_MAX];
+	struct lapi_rule interrupt_rules[LAPI_MAX_INTERRUPT_RULES];
 	_Atomic int nr_interrupt_rules;
 	bool interrupt_installed;
 	/* The script is between m:page_offline_begin() and _end(): it holds
 	 * the machine's page_offline_rwsem for writing. */
 	bool page_offline_held;
 	char page_offline_where[LAPI_WHERE]; /* where the script began it */
+	/* m:destroy(): where the script called it, and the machine's final
+	 * check then, which the end of the run counts. */
+	char destroyed_where[LAPI_WHERE];
+	unsigned long destroyed_failed, destroyed_allowed;
 };
 
 /* lua_api.c */
@@ -87,8 +103,17 @@ void lapi_call_beginf(lua_State *L, struct lmachine *lm, const char *fmt, ...)
 void lapi_call_endf(lua_State *L, struct lmachine *lm, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The machine's end, before its time (m:destroy()) or at the run's end
+ * (lapi_teardown()): its hooks, workloads, devices and the machine go; the
+ * record stays. */
+void lapi_release_machine(struct lmachine *lm);
+/* m:destroy() of @lm: the end of the run for this machine (its final
+ * check, run_hooks' machine_destroyed), then lapi_release_machine(). */
+void lapi_destroy_machine(lua_State *L, struct lmachine *lm);
+
 /* lua_machine.c */
 int lmachine_new(lua_State *L); /* memhp.machine{...} */
+int lmachine_destroy(lua_State *L);
 const char *lmachine_protocol_name(enum memhp_protocol p);
 int lmachine_config(lua_State *L);
 int lmachine_protocol(lua_State *L);
@@ -151,7 +176,10 @@ int lwork_kalloc(lua_State *L);
 int lwork_walkers(lua_State *L);
 void lwork_open(lua_State *L);
 void lwork_stop_walkers(struct lmachine *lm);
+/* Destroy the machine's workloads; their records stay (Lua's objects point
+ * at them) until lwork_free(). */
 void lwork_teardown(struct lmachine *lm);
+void lwork_free(struct lmachine *lm);
 
 /* lua_fault.c */
 int lfault_fault(lua_State *L);
@@ -167,6 +195,9 @@ int lcheck_allow(lua_State *L);
 int lcheck_interrupt_on(lua_State *L);
 int lcheck_report(lua_State *L);
 void lcheck_end(struct lmachine *lm);
+/* m:destroy(): the machine's final check now, as the run's end would make
+ * it (printed now, counted at the end). */
+void lcheck_final_now(struct lmachine *lm);
 
 /* lua_script.c */
 int lscript_signal(lua_State *L);

@@ -27,6 +27,8 @@ static struct lguest *check_guest(lua_State *L, int idx)
 	struct lguest *lg = luaL_checkudata(L, idx, GUEST_MT);
 
 	lapi_check_live(L);
+	/* The machine owned the guest: it went with it. */
+	lapi_check_lm(L, lg->lm);
 	if (!lg->g)
 		luaL_error(L, "this guest kernel was destroyed");
 	return lg;

@@ -64,7 +64,7 @@ static bool on_scenario_thread(struct lmachine *lm, const char *what)
 {
 	if (pthread_equal(pthread_self(), lm->run->thread))
 		return true;
-	memhp_report(lm->m, MEMHP_NO_PFN, "lua-thread",
+	memhp_report(lm->m, MEMHP_NO_PFN, MEMHP_RULE_LUA_THREAD,
 		     "%s called on another thread: Lua runs only on the scenario's", what);
 	return false;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * lua_machine.c - a machine: memhp.machine{...} makes one from its
- * options (a typo is an error, never a default); m:config(), m:zones()
+ * options (a typo is an error, never a default), m:destroy() ends it
+ * before the run does; m:config(), m:zones()
  * and m:meminfo() say what it is; m:random() draws from its generator, as
  * math.random does, so that --seed reproduces the script's choices; m:svg()
  * draws its memory map.
@@ -122,22 +123,7 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	else
 		lua_newtable(L), lua_replace(L, 1);
 	/* Unknown keys first: a typo must not silently become a default. */
-	lua_pushnil(L);
-	while (lua_next(L, 1)) {
-		const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-		bool known = false;
-
-		for (const char *const *o = machine_options; key && *o; o++)
-			known |= !strcmp(*o, key);
-		if (!known) {
-			const char *hint = key ? run_suggest(key, machine_options) : NULL;
-
-			luaL_error(L, "memhp.machine: unknown option %s%s%s" RUN_HINT_FMT,
-				   key ? "'" : "a non-string key", key ? key : "", key ? "'" : "",
-				   RUN_HINT_ARGS(hint));
-		}
-		lua_pop(L, 1);
-	}
+	lapi_check_options(L, 1, "memhp.machine", machine_options);
 	opt_size(L, 1, "ram", &ram);
 	memhp_config_init(cfg, ram);
 	if (opt_present(L, 1, "boot")) {
@@ -287,6 +273,29 @@ int lmachine_new(lua_State *L)
 	*box = lm;
 	luaL_setmetatable(L, MACHINE_MT);
 	return 1;
+}
+
+/*
+ * m:destroy(): the machine goes now, as at the end of the run: its final
+ * check is made and counted, then it is freed with its devices, workloads
+ * and Lua hooks. Its objects (pages, data, devices ...) and m itself raise
+ * an error when used from then on; destroying it again does nothing.
+ */
+int lmachine_destroy(lua_State *L)
+{
+	struct lmachine **p = luaL_checkudata(L, 1, MACHINE_MT), *lm;
+
+	lapi_check_live(L);
+	if (!(*p)->m)
+		return 0;
+	/* Not from a hook the core calls (it would free what runs it), nor
+	 * inside m:page_offline_begin(). */
+	lapi_no_callback(L, "destroy()");
+	lm = lapi_check_machine(L, 1);
+	lapi_call_begin(L, lm, "destroy");
+	lapi_destroy_machine(L, lm);
+	lapi_call_end(L, lm, "destroyed");
+	return 0;
 }
 
 /* ---- What a machine is ----------------------------------------------------------------------- */
@@ -520,10 +529,13 @@ int lmachine_math_random(lua_State *L)
 {
 	struct run *r = lapi_run(L);
 
-	if (!r->nr_machines)
-		return luaL_error(L, "math.random: create a machine first: every random choice "
-				     "comes from its generator, seeded by --seed");
-	return push_random(L, r->machines[0]->m, 1);
+	/* The first machine's generator, or the next one's once the
+	 * scenario destroyed it. */
+	for (int i = 0; i < r->nr_machines; i++)
+		if (r->machines[i]->m)
+			return push_random(L, r->machines[i]->m, 1);
+	return luaL_error(L, "math.random: create a machine first: every random choice "
+			     "comes from its generator, seeded by --seed");
 }
 
 int lmachine_math_randomseed(lua_State *L)

@@ -43,6 +43,7 @@ static struct lpage *check_lpage(lua_State *L, int idx)
 	struct lpage *lp = luaL_checkudata(L, idx, PAGE_MT);
 
 	lapi_check_live(L);
+	lapi_check_lm(L, lp->lm);
 	return lp;
 }
 

@@ -59,6 +59,9 @@ struct lvdrv {
 	struct memhp_vmem_drv *drv;
 	bool sync;
 	bool dead;
+	/* The device's driver removed before this one: kept, dead, for its
+	 * Lua object, which may still be used (and refuse). */
+	struct lvdrv *prev;
 };
 
 /* Per machine: its devices, and the faults armed for devices to come. */
@@ -84,7 +87,12 @@ static void lvmem_destroy(struct lvmem *vm)
 
 		if (d->drv && !d->drv->dead)
 			memhp_vmem_drv_remove(d->drv->drv);
-		free(d->drv);
+		while (d->drv) {
+			struct lvdrv *prev = d->drv->prev;
+
+			free(d->drv);
+			d->drv = prev;
+		}
 	}
 	for (int i = 0; i < vm->nr; i++) {
 		if (!vm->devs[i]->dead)
@@ -211,30 +219,20 @@ static void check_can_return(lua_State *L, struct lvdev *d, const char *fn)
 
 static struct lvdev *check_dev(lua_State *L, int idx)
 {
-	struct lvdev **p = luaL_checkudata(L, idx, VMEM_DEV_MT);
+	struct lvdev *d = lapi_check_object(L, idx, VMEM_DEV_MT);
 
-	lapi_check_live(L);
-	if ((*p)->dead)
-		luaL_error(L, "virtio-mem device %s was destroyed", (*p)->id);
-	return *p;
+	if (d->dead)
+		luaL_error(L, "virtio-mem device %s was destroyed", d->id);
+	return d;
 }
 
 static struct lvdrv *check_drv(lua_State *L, int idx)
 {
-	struct lvdrv **p = luaL_checkudata(L, idx, VMEM_DRV_MT);
+	struct lvdrv *v = lapi_check_object(L, idx, VMEM_DRV_MT);
 
-	lapi_check_live(L);
-	if ((*p)->dead)
-		luaL_error(L, "the virtio-mem driver of %s was removed", (*p)->d->id);
-	return *p;
-}
-
-static void push_box(lua_State *L, void *obj, const char *mt)
-{
-	void **box = lua_newuserdatauv(L, sizeof(*box), 0);
-
-	*box = obj;
-	luaL_setmetatable(L, mt);
+	if (v->dead)
+		luaL_error(L, "the virtio-mem driver of %s was removed", v->d->id);
+	return v;
 }
 
 /* nil, -errno: what a failed constructor returns, as io.open() does. */
@@ -372,7 +370,7 @@ int lvmem_create(lua_State *L)
 	for (int f = 0; f < MEMHP_VMEM_NR_FAULTS; f++)
 		if (vm->armed[f])
 			arm(d, (enum memhp_vmem_fault)f, vm->armed[f]);
-	push_box(L, d, VMEM_DEV_MT);
+	lapi_push_object(L, lm, d, VMEM_DEV_MT);
 	return 1;
 }
 
@@ -631,7 +629,7 @@ static int dev_probe(lua_State *L)
 	}
 	v->d = d;
 	v->sync = p.sync;
-	free(d->drv); /* a driver removed before */
+	v->prev = d->drv; /* a driver removed before */
 	d->drv = v;
 	if (v->sync)
 		memhp_vmem_drv_process(v->drv);
@@ -640,7 +638,7 @@ static int dev_probe(lua_State *L)
 		 run_fmt_size(info.sbm ? info.sb_size : info.bb_size, sz),
 		 info.sbm ? "sub-blocks" : "big blocks");
 	lapi_call_end(L, d->lm, what);
-	push_box(L, v, VMEM_DRV_MT);
+	lapi_push_object(L, d->lm, v, VMEM_DRV_MT);
 	return 1;
 }
 

@@ -37,6 +37,7 @@ static struct lwork *check_work(lua_State *L, int idx, const char *mt)
 	struct lwork **p = luaL_checkudata(L, idx, mt);
 
 	lapi_check_live(L);
+	lapi_check_lm(L, (*p)->lm);
 	if ((*p)->dead)
 		luaL_error(L, "this %s was destroyed", mt + strlen("memhp."));
 	return *p;
@@ -375,8 +376,13 @@ void lwork_stop_walkers(struct lmachine *lm)
 
 void lwork_teardown(struct lmachine *lm)
 {
-	for (int j = lm->nr_work; j-- > 0;) {
+	for (int j = lm->nr_work; j-- > 0;)
 		work_destroy(lm->work[j], NULL);
+}
+
+void lwork_free(struct lmachine *lm)
+{
+	for (int j = 0; j < lm->nr_work; j++)
 		free(lm->work[j]);
-	}
+	lm->nr_work = 0;
 }

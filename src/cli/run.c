@@ -715,6 +715,9 @@ int cmd_run(int argc, char **argv)
 		for (int i = 0; i < r.nr_machines; i++) {
 			char path[RUN_PATH_MAX], title[RUN_PATH_MAX];
 
+			/* What the scenario destroyed has no map to draw. */
+			if (!lapi_machine(&r, i))
+				continue;
 			run_svg_path(a.common.svg, i + 1, path, sizeof(path));
 			snprintf(title, sizeof(title), "%s, machine %d, seed %" PRIu64, a.script,
 				 i + 1, r.seed);

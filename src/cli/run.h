@@ -96,6 +96,7 @@ void lapi_stop_workers(struct run *r);
  * allowed (counted in @nr_allowed). Prints each violation; returns how many
  * fail the run. */
 unsigned long lapi_final_check(struct run *r, int i, unsigned long *nr_allowed);
+/* Machine @i, or NULL if the scenario destroyed it (m:destroy()). */
 struct memhp_machine *lapi_machine(struct run *r, int i);
 /* The scenario is over: unregister its Lua hooks, so that the core never
  * calls into Lua again, and refuse every call on a machine or its objects
@@ -134,14 +135,17 @@ struct run_hooks {
 	/* After the final check: @violations as memhp run counts them, @ran
 	 * whether the script ran to its end. */
 	void (*finished)(struct run *r, unsigned long violations, bool ran, void *priv);
+	/* The scenario destroys machine @i (m:destroy()): after its final
+	 * check, before it goes; finished() will not see it. */
+	void (*machine_destroyed)(struct run *r, int i, void *priv);
 	void *priv;
 };
 extern const struct run_hooks *run_hooks;
 /* Pages of machine @i's checksummed data that memhp lost (corrupted, not
  * those a memory failure took): verifies every live data workload. */
 unsigned long lapi_data_lost(struct run *r, int i, unsigned long *verified);
-/* Did the scenario allow findings of @rule on machine @i (m:allow())? */
-bool lapi_allowed(struct run *r, int i, const char *rule);
+/* Did the scenario allow findings of @v's rule on machine @i (m:allow())? */
+bool lapi_allowed(struct run *r, int i, const struct memhp_violation *v);
 
 /* svg.c: draw @m's memory map into @path. 0, or -errno with a message. */
 int svg_write(struct memhp_machine *m, const char *path, const char *title);

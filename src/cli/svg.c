@@ -476,7 +476,7 @@ static void cell_tip(const struct map *mp, const struct row *row, unsigned long 
 	if (c->findings) {
 		const struct memhp_violation *v = &mp->findings.v[c->first_finding];
 
-		snprintf(tip + strlen(tip), len - strlen(tip), "\n%s at pfn 0x%lx: %s", v->rule,
+		snprintf(tip + strlen(tip), len - strlen(tip), "\n%s at pfn 0x%lx: %s", v->name,
 			 v->pfn, v->detail);
 		if (c->findings > 1)
 			snprintf(tip + strlen(tip), len - strlen(tip), " (and %u more)",

@@ -86,11 +86,6 @@ static const int linux_errnos[MEMHP_NR_FAULTS][SWEEP_MAX_ERRNOS] = {
 	[MEMHP_FAULT_HOST_VMEMMAP] = { -ENOMEM },
 };
 
-/* Said, and nothing is left inconsistent: 6.1's virtio-mem marks a device
- * that answered ERROR broken; memhp's own bookkeeping could not grow where
- * Linux needs none (a Xen balloon's record of onlined pages). */
-static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memory" };
-
 struct sweep_plan {
 	int point[2]; /* -1: none */
 	long skip[2];
@@ -210,14 +205,6 @@ static void on_machine(struct memhp_machine *m, void *priv)
 			memhp_fault_arm(m, (enum memhp_fault)plan.point[p], plan.skip[p], 1);
 }
 
-static bool benign(const char *rule)
-{
-	for (size_t i = 0; i < sizeof(benign_rules) / sizeof(benign_rules[0]); i++)
-		if (!strcmp(rule, benign_rules[i]))
-			return true;
-	return false;
-}
-
 static void judge(struct run *r, int i, const struct memhp_check_report *rep)
 {
 	size_t shown =
@@ -226,46 +213,66 @@ static void judge(struct run *r, int i, const struct memhp_check_report *rep)
 	for (size_t j = 0; j < shown; j++) {
 		const struct memhp_violation *v = &rep->v[j];
 
-		if (benign(v->rule) || lapi_allowed(r, i, v->rule))
+		/* Said, and nothing is left inconsistent (MEMHP_RULE_CLASS_BENIGN):
+		 * 6.1's virtio-mem marks a device that answered ERROR broken;
+		 * memhp's own bookkeeping could not grow where Linux needs none
+		 * (a Xen balloon's record of onlined pages). */
+		if (memhp_rule_class(v->rule) == MEMHP_RULE_CLASS_BENIGN || lapi_allowed(r, i, v))
 			continue;
 		if (!result.bad++)
 			snprintf(result.detail, sizeof(result.detail), "machine %d: %s: %s", i + 1,
-				 v->rule, v->detail);
+				 v->name, v->detail);
 	}
+}
+
+/* What machine @i says, at the end of the run or as the scenario
+ * destroys it. */
+static void take_machine(struct run *r, int i)
+{
+	struct memhp_machine *m = lapi_machine(r, i);
+	struct memhp_check_report *rep;
+
+	if (!m)
+		return; /* taken when it was destroyed */
+	for (int p = 0; p < MEMHP_NR_FAULTS; p++) {
+		unsigned long c = memhp_fault_calls(m, (enum memhp_fault)p);
+
+		if (c > result.calls[p])
+			result.calls[p] = c;
+	}
+	result.lost += lapi_data_lost(r, i, &result.verified);
+	rep = malloc(sizeof(*rep));
+	if (rep) {
+		memhp_violations(m, rep);
+		judge(r, i, rep);
+		memhp_check(m, rep);
+		judge(r, i, rep);
+	}
+	free(rep);
+}
+
+static void on_machine_destroyed(struct run *r, int i, void *priv)
+{
+	(void)priv;
+	take_machine(r, i);
 }
 
 static void on_finished(struct run *r, unsigned long violations, bool ran, void *priv)
 {
-	struct memhp_check_report *rep = malloc(sizeof(*rep));
-
 	(void)violations;
 	(void)priv;
 	result.finished = true;
 	result.ran = ran;
-	for (int i = 0; i < r->nr_machines; i++) {
-		struct memhp_machine *m = lapi_machine(r, i);
-
-		for (int p = 0; p < MEMHP_NR_FAULTS; p++) {
-			unsigned long c = memhp_fault_calls(m, (enum memhp_fault)p);
-
-			if (c > result.calls[p])
-				result.calls[p] = c;
-		}
-		result.lost += lapi_data_lost(r, i, &result.verified);
-		if (rep) {
-			memhp_violations(m, rep);
-			judge(r, i, rep);
-			memhp_check(m, rep);
-			judge(r, i, rep);
-		}
-	}
+	for (int i = 0; i < r->nr_machines; i++)
+		take_machine(r, i);
 	result.hits = hits_now();
-	free(rep);
 	if (result_fd >= 0 && write(result_fd, &result, sizeof(result)) != sizeof(result))
 		result_fd = -1;
 }
 
-static const struct run_hooks hooks = { on_machine, on_finished, NULL };
+static const struct run_hooks hooks = { .machine_created = on_machine,
+					.finished = on_finished,
+					.machine_destroyed = on_machine_destroyed };
 
 /* ---- The parent ------------------------------------------------------------------------------ */
 

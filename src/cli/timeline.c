@@ -266,7 +266,7 @@ static void intern_event(struct timeline *tl, struct memhp_event *ev)
 {
 	switch (ev->type) {
 	case MEMHP_EV_FINDING:
-		ev->finding.rule = intern(tl, ev->finding.rule);
+		ev->finding.name = intern(tl, ev->finding.name);
 		ev->finding.detail = intern(tl, ev->finding.detail);
 		break;
 	case MEMHP_EV_VMEM_BLOCK_STATE:
@@ -766,9 +766,9 @@ static bool is_test_phase(const struct memhp_event *ev)
 static void fmt_finding(const struct memhp_ev_finding *f, char *text, size_t len)
 {
 	if (f->pfn == MEMHP_NO_PFN)
-		snprintf(text, len, "!! %s: %s", f->rule, f->detail);
+		snprintf(text, len, "!! %s: %s", f->name, f->detail);
 	else
-		snprintf(text, len, "!! %s at pfn %#lx: %s", f->rule, f->pfn, f->detail);
+		snprintf(text, len, "!! %s at pfn %#lx: %s", f->name, f->pfn, f->detail);
 }
 
 /* What a span ended with: its errno, and for an offline its rounds, for
@@ -889,7 +889,7 @@ static void tl_event_cb(struct memhp_machine *m, const struct memhp_event *ev, v
 		e.kind = TL_INSTANT;
 		e.detail = "violation";
 		if (ev->finding.pfn != MEMHP_NO_PFN) {
-			snprintf(text, sizeof(text), "%s at pfn %#lx", ev->finding.rule,
+			snprintf(text, sizeof(text), "%s at pfn %#lx", ev->finding.name,
 				 ev->finding.pfn);
 			e.text = text;
 		}
@@ -1130,7 +1130,7 @@ static void instant_args(json_t *a, const struct tl_event *e)
 	json_object_set_new(a, "event", json_string(e->name));
 	switch (ev->type) {
 	case MEMHP_EV_FINDING:
-		json_object_set_new(a, "rule", json_string(ev->finding.rule));
+		json_object_set_new(a, "rule", json_string(ev->finding.name));
 		if (ev->finding.pfn != MEMHP_NO_PFN)
 			json_object_set_new(a, "pfn", hex(ev->finding.pfn));
 		break;

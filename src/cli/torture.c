@@ -298,8 +298,8 @@ static void print_finding(FILE *f, const struct t_setup *s, const struct t_resul
 		"(%lu of the campaign)\n  %s: %s\n  data: %lu pages verified, %lu lost, %lu "
 		"hwpoisoned\n  the last operations:\n",
 		res->violation ? "VIOLATION" : "kernel finding", s->seed, proto_name(s->protocol),
-		res->failed_op, campaign_op, res->rule, res->detail, res->verified, res->lost,
-		res->hwpoisoned);
+		res->failed_op, campaign_op, memhp_rule_name(res->rule), res->detail, res->verified,
+		res->lost, res->hwpoisoned);
 	for (unsigned int i = 0; i < res->nr_tail; i++)
 		fprintf(f, "  %s\n", res->tail[i]);
 }
@@ -431,7 +431,7 @@ int cmd_torture(int argc, char **argv)
 	unsigned long done = 0, runs = 0, tainted = 0, verified = 0, hwpoisoned = 0, benign = 0,
 		      violations = 0;
 	struct {
-		char rule[TORTURE_RULE];
+		enum memhp_rule rule;
 		unsigned long n;
 		/* The first one's seed, protocol and detail. */
 		struct t_setup first;
@@ -512,10 +512,11 @@ int cmd_torture(int argc, char **argv)
 
 				tainted++;
 				for (i = 0; i < nr_taints; i++)
-					if (!strcmp(taints[i].rule, res.rule))
+					if (taints[i].rule == res.rule)
 						break;
 				if (i == nr_taints && nr_taints < T_MAX_TAINT_RULES) {
-					snprintf(taints[i].rule, TORTURE_RULE, "%s", res.rule);
+					taints[i].rule = res.rule;
+					taints[i].n = 0;
 					snprintf(taints[i].detail, TORTURE_DETAIL, "%s",
 						 res.detail);
 					taints[i].first = s;
@@ -566,7 +567,8 @@ out:
 		       status == RUN_EXIT_OK || a.keep_going ? "" : " (stopped there)", verified,
 		       status == RUN_EXIT_OK ? "" : " in the other runs", tainted);
 		for (int i = 0; i < nr_taints; i++)
-			printf("%s%s x%lu", i ? ", " : " (", taints[i].rule, taints[i].n);
+			printf("%s%s x%lu", i ? ", " : " (", memhp_rule_name(taints[i].rule),
+			       taints[i].n);
 		printf("%s; %lu benign kernel findings (virtio-mem-broken); %lu data pages "
 		       "taken by memory_failure%s%s\n",
 		       nr_taints ? ")" : "", benign, hwpoisoned, stop_signal ? "; stopped by " : "",
@@ -575,9 +577,9 @@ out:
 					       : "SIGTERM");
 		/* What the kernel said, once per rule, with a seed that says it. */
 		for (int i = 0; i < nr_taints && !a.quiet; i++)
-			printf("  %s, first in seed %" PRIu64 " (%s): %s\n", taints[i].rule,
-			       taints[i].first.seed, proto_name(taints[i].first.protocol),
-			       taints[i].detail);
+			printf("  %s, first in seed %" PRIu64 " (%s): %s\n",
+			       memhp_rule_name(taints[i].rule), taints[i].first.seed,
+			       proto_name(taints[i].first.protocol), taints[i].detail);
 	}
 	free(ops);
 	if (log)

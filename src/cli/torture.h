@@ -24,8 +24,8 @@
 #define TORTURE_LOG_TAIL 20
 /* The longest line of the operation log and of a replay file. */
 #define TORTURE_LINE 256
-/* Rules and details kept of a violation. */
-#define TORTURE_RULE 32
+/* The longest word of a replay file's line; the detail kept of a finding. */
+#define TORTURE_WORD 32
 #define TORTURE_DETAIL 160
 
 /* What an operation does (the replay file names them). */
@@ -93,7 +93,7 @@ struct t_result {
 	unsigned long failed_op; /* 1-based number of the operation after which it was seen */
 	bool violation;		 /* memhp broke: stop the campaign */
 	bool tainted;		 /* the kernel would have WARNed or said Bad page */
-	char rule[TORTURE_RULE];
+	enum memhp_rule rule;	 /* of the violation or taint */
 	char detail[TORTURE_DETAIL];
 	/* The last operations with their results, oldest first. */
 	char tail[TORTURE_LOG_TAIL][TORTURE_LINE];
@@ -133,7 +133,7 @@ int t_read_replay(const char *path, struct t_setup *s, struct t_op **ops, unsign
  * Returns the new count; @ops is rewritten in place.
  */
 unsigned long t_shrink(const struct t_setup *s, struct t_op *ops, unsigned long nr,
-		       const char *rule, unsigned int tries, uint64_t budget_ms,
+		       enum memhp_rule rule, unsigned int tries, uint64_t budget_ms,
 		       unsigned long *tests);
 
 #endif

@@ -129,32 +129,6 @@ static const struct {
 	[T_SELFTEST] = { "selftest", 0 },
 };
 
-/* What Linux itself prints (WARN, Bad page state, dev_err), and what it
- * does silently that keeps a block from going offline for good
- * (hwpoison-leak, offline-poisoned-movable) or hands a poisoned page out
- * (hwpoison-reuse): the kernel's findings, which taint the run.
- * Everything else is memhp's violation. */
-static const char *const kernel_rules[] = {
-	"bad-page",
-	"fake-offline-referenced",
-	"offline-isolated-pages",
-	"warn",
-	"hwpoison-leak",
-	"hot-add-leak",
-	"offline-poisoned-movable",
-	"hwpoison-reuse",
-	"virtio-mem-broken",
-	"virtio-mem-memory-left",
-	"balloon-page-type",
-	"memhp-no-memory",
-};
-/* ... of which these leave nothing inconsistent behind (6.1's driver gives
- * up on a device that answered ERROR, and says so; a hot-add that failed
- * part way keeps its first sections, which nothing uses): counted, and the
- * run goes on. */
-static const char *const benign_rules[] = { "virtio-mem-broken", "memhp-no-memory",
-					    "hot-add-leak" };
-
 const char *t_kind_name(enum t_kind k)
 {
 	return (unsigned)k < T_NR_KINDS ? kinds[k].name : "?";
@@ -176,7 +150,7 @@ void t_format_op(const struct t_op *op, char *buf, size_t len)
 
 int t_parse_op(const char *line, struct t_op *op)
 {
-	char name[TORTURE_RULE];
+	char name[TORTURE_WORD];
 	unsigned long long a, b, c;
 	int k;
 
@@ -187,22 +161,6 @@ int t_parse_op(const char *line, struct t_op *op)
 		return -EINVAL;
 	*op = (struct t_op){ (enum t_kind)k, a, b, c };
 	return 0;
-}
-
-static bool is_benign_rule(const char *rule)
-{
-	for (size_t i = 0; i < sizeof(benign_rules) / sizeof(benign_rules[0]); i++)
-		if (!strcmp(rule, benign_rules[i]))
-			return true;
-	return false;
-}
-
-static bool is_kernel_rule(const char *rule)
-{
-	for (size_t i = 0; i < sizeof(kernel_rules) / sizeof(kernel_rules[0]); i++)
-		if (!strcmp(rule, kernel_rules[i]))
-			return true;
-	return false;
 }
 
 /* xorshift64*: each stream of a run has its own, from the seed. */
@@ -308,7 +266,9 @@ static void t_event(struct memhp_machine *m, const struct memhp_event *ev, void 
 	(void)m;
 	switch (ev->type) {
 	case MEMHP_EV_FINDING:
-		if (!is_kernel_rule(ev->finding.rule) || is_benign_rule(ev->finding.rule))
+		/* A kernel finding taints the run; a violation is judged
+		 * after the operation, a benign one only counted. */
+		if (memhp_rule_class(ev->finding.rule) != MEMHP_RULE_CLASS_KERNEL)
 			return;
 		atomic_store(&c->kernel_finding, true);
 		/* After Bad page state an offline of that page's block would
@@ -811,7 +771,7 @@ static long execute(struct t_ctx *c, const struct t_op *op)
 	case T_CHECK:
 		return -(long)memhp_check(m, NULL);
 	case T_SELFTEST:
-		memhp_report(m, MEMHP_NO_PFN, "torture-selftest",
+		memhp_report(m, MEMHP_NO_PFN, MEMHP_RULE_TORTURE_SELFTEST,
 			     "a violation a replay file asked for");
 		return 0;
 	default:
@@ -821,7 +781,7 @@ static long execute(struct t_ctx *c, const struct t_op *op)
 
 /* ---- Judging ------------------------------------------------------------------------------------- */
 
-static void found(struct t_ctx *c, bool violation, const char *rule, const char *detail)
+static void found(struct t_ctx *c, enum memhp_rule rule, const char *detail)
 {
 	struct t_result *res = c->res;
 
@@ -830,9 +790,9 @@ static void found(struct t_ctx *c, bool violation, const char *rule, const char 
 	 * may be its consequence, as Linux's taint says of what follows. */
 	if (res->violation || res->tainted)
 		return;
-	res->violation = violation;
-	res->tainted = !violation;
-	snprintf(res->rule, sizeof(res->rule), "%s", rule);
+	res->violation = memhp_rule_class(rule) == MEMHP_RULE_CLASS_VIOLATION;
+	res->tainted = !res->violation;
+	res->rule = rule;
 	snprintf(res->detail, sizeof(res->detail), "%s", detail);
 }
 
@@ -847,7 +807,7 @@ static void judge_report(struct t_ctx *c, const struct memhp_check_report *rep)
 	for (size_t i = 0; i < shown; i++) {
 		const struct memhp_violation *v = &rep->v[i];
 
-		if (is_benign_rule(v->rule)) {
+		if (memhp_rule_class(v->rule) == MEMHP_RULE_CLASS_BENIGN) {
 			c->res->findings++;
 			continue;
 		}
@@ -855,10 +815,10 @@ static void judge_report(struct t_ctx *c, const struct memhp_check_report *rep)
 			snprintf(detail, sizeof(detail), "%s", v->detail);
 		else
 			snprintf(detail, sizeof(detail), "pfn %#lx: %s", v->pfn, v->detail);
-		found(c, !is_kernel_rule(v->rule), v->rule, detail);
+		found(c, v->rule, detail);
 	}
-	if (!c->res->rule[0] && rep->nr > shown)
-		found(c, true, "unknown", "a finding the report did not keep");
+	if (rep->nr > shown)
+		found(c, MEMHP_RULE_UNKNOWN, "a finding the report did not keep");
 }
 
 static bool judge(struct t_ctx *c, bool whole)
@@ -873,7 +833,7 @@ static bool judge(struct t_ctx *c, bool whole)
 	if (whole && memhp_check(c->m, &c->rep))
 		judge_report(c, &c->rep);
 	if (atomic_load(&c->hang))
-		found(c, true, "hang",
+		found(c, MEMHP_RULE_HANG,
 		      "an operation ran past the watchdog and was interrupted (-EINTR)");
 	return c->res->violation || c->res->tainted;
 }
@@ -942,9 +902,9 @@ int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, str
 		res->ops++;
 		log_op(c, log, i + 1, &op, ret, (double)(now_ns() - t0) / 1e6);
 		if (op.kind == T_VERIFY && ret < 0)
-			found(c, true, "data-lost", "checksummed data pages were corrupted");
+			found(c, MEMHP_RULE_DATA_LOST, "checksummed data pages were corrupted");
 		if (!((i + 1) % T_VERIFY_EVERY) && verify(c))
-			found(c, true, "data-lost", "checksummed data pages were corrupted");
+			found(c, MEMHP_RULE_DATA_LOST, "checksummed data pages were corrupted");
 		if (judge(c, !((i + 1) % T_CHECK_EVERY))) {
 			res->failed_op = i + 1;
 			break;
@@ -959,7 +919,7 @@ int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, str
 		for (unsigned int i = 0; i < c->nr_vmem; i++)
 			memhp_vmem_drv_check(c->vmem[i].drv);
 		if (verify(c))
-			found(c, true, "data-lost", "checksummed data pages were corrupted");
+			found(c, MEMHP_RULE_DATA_LOST, "checksummed data pages were corrupted");
 		if (judge(c, true))
 			res->failed_op = res->ops;
 	} else if (!res->verified) {

@@ -39,8 +39,8 @@ int t_write_replay(const char *path, const struct t_setup *s, const struct t_op 
 		fprintf(f, "schedule %" PRIu64 "\n", s->schedule);
 	if (res && (res->violation || res->tainted))
 		fprintf(f, "# %s after operation %lu: %s: %s\n",
-			res->violation ? "violation" : "kernel finding", res->failed_op, res->rule,
-			res->detail);
+			res->violation ? "violation" : "kernel finding", res->failed_op,
+			memhp_rule_name(res->rule), res->detail);
 	for (unsigned long i = 0; i < nr; i++) {
 		t_format_op(&ops[i], line, sizeof(line));
 		fprintf(f, "op %s\n", line);
@@ -63,7 +63,7 @@ int t_read_replay(const char *path, struct t_setup *s, struct t_op **ops, unsign
 	memset(s, 0, sizeof(*s));
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long x;
-		char word[TORTURE_RULE];
+		char word[TORTURE_WORD];
 
 		lineno++;
 		line[strcspn(line, "\n")] = '\0';
@@ -133,7 +133,7 @@ static uint64_t mono_ms(void)
 
 struct shrink {
 	const struct t_setup *s;
-	const char *rule;
+	enum memhp_rule rule;
 	unsigned int tries;
 	uint64_t deadline_ms;
 	unsigned long tests;
@@ -147,14 +147,14 @@ static bool still_fails(struct shrink *sh, const struct t_op *ops, unsigned long
 		sh->tests++;
 		if (t_run(sh->s, ops, nr, NULL, NULL, &sh->res))
 			return false;
-		if (sh->res.violation && !strcmp(sh->res.rule, sh->rule))
+		if (sh->res.violation && sh->res.rule == sh->rule)
 			return true;
 	}
 	return false;
 }
 
 unsigned long t_shrink(const struct t_setup *s, struct t_op *ops, unsigned long nr,
-		       const char *rule, unsigned int tries, uint64_t budget_ms,
+		       enum memhp_rule rule, unsigned int tries, uint64_t budget_ms,
 		       unsigned long *tests)
 {
 	struct shrink sh = { s, rule, tries ? tries : 1, mono_ms() + budget_ms, 0, { 0 } };

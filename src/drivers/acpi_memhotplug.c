@@ -185,7 +185,7 @@ static int hot_remove(struct memhp_acpi_memhp_drv *d, unsigned int slot)
 		ret = memhp_remove_memory(d->m, md->addr, md->size);
 		if (ret) {
 			/* 6.1 BUG()s in __remove_memory(); memhp reports it. */
-			memhp_report(d->m, MEMHP_NO_PFN, "acpi-remove-memory",
+			memhp_report(d->m, MEMHP_NO_PFN, MEMHP_RULE_ACPI_REMOVE_MEMORY,
 				     "acpi: removing [%#llx, %#llx) failed: %d",
 				     (unsigned long long)md->addr,
 				     (unsigned long long)(md->addr + md->size), ret);

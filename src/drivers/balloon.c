@@ -285,14 +285,14 @@ struct memhp_page *balloon_page(struct memhp_balloon *b, unsigned long pfn)
 void balloon_mark_offline(struct memhp_balloon *b, struct memhp_page *page)
 {
 	if (memhp_SetPageOffline(page))
-		memhp_report(b->m, memhp_page_to_pfn(page), "balloon-page-type",
+		memhp_report(b->m, memhp_page_to_pfn(page), MEMHP_RULE_BALLOON_PAGE_TYPE,
 			     "%s balloon: page to inflate already has a type", b->ops->name);
 }
 
 void balloon_mark_online(struct memhp_balloon *b, struct memhp_page *page)
 {
 	if (memhp_ClearPageOffline(page))
-		memhp_report(b->m, memhp_page_to_pfn(page), "balloon-page-type",
+		memhp_report(b->m, memhp_page_to_pfn(page), MEMHP_RULE_BALLOON_PAGE_TYPE,
 			     "%s balloon: ballooned page is not PageOffline", b->ops->name);
 }
 

@@ -206,7 +206,7 @@ static void xen_online_page(struct memhp_page *page, unsigned int order, void *p
 	 * Linux threads them on a list and cannot fail here; memhp's array
 	 * can, which is memhp's limit, not the kernel's WARN. */
 	if (ret)
-		memhp_report(b->m, pfn, "memhp-no-memory",
+		memhp_report(b->m, pfn, MEMHP_RULE_MEMHP_NO_MEMORY,
 			     "xen balloon: no memory to track onlined pages");
 }
 
@@ -432,7 +432,7 @@ static int hv_memory_notifier(struct memhp_notifier_block *nb, unsigned long act
 		atomic_fetch_sub(&b->onlined, backed);
 	} else {
 		/* WARN_ON_ONCE: more offlined than was onlined. */
-		memhp_report(b->m, start, "warn",
+		memhp_report(b->m, start, MEMHP_RULE_WARN,
 			     "hv_balloon: offlining %lu backed pages, %lu onlined", backed,
 			     atomic_load(&b->onlined));
 		atomic_store(&b->onlined, 0);

@@ -570,7 +570,7 @@ static void virtio_mem_sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned lo
 		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
 		break;
 	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
 			     "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
 			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
 	}
@@ -593,7 +593,7 @@ static void virtio_mem_sbm_notify_online(struct memhp_vmem_drv *vm, unsigned lon
 			vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
 		break;
 	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
 			     "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
 			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
 	}
@@ -833,7 +833,7 @@ static void virtio_mem_fake_offline_still_referenced(struct memhp_page *page, vo
 {
 	struct memhp_vmem_drv *vm = priv;
 
-	memhp_report(vm->m, memhp_page_to_pfn(page), "fake-offline-referenced",
+	memhp_report(vm->m, memhp_page_to_pfn(page), MEMHP_RULE_FAKE_OFFLINE_REFERENCED,
 		     "virtio_mem: fake-offline page referenced (refcount %d)",
 		     memhp_page_count(page));
 }
@@ -1390,7 +1390,7 @@ static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsig
 		rc = virtio_mem_sbm_remove_mb(vm, mb_id);
 		if (rc)
 			memhp_report(
-				vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+				vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
 				"virtio_mem: removing offline memory%lu failed: %d (kernel: BUG)",
 				mb_id, rc);
 		pthread_mutex_lock(&vm->hotplug_mutex);
@@ -1730,7 +1730,7 @@ static void virtio_mem_refresh_config(struct memhp_vmem_drv *vm)
 	/* plugged_size only mirrors what we did. */
 	plugged = le64toh(cfg.plugged_size);
 	if (plugged != atomic_load(&vm->plugged_size)) {
-		memhp_report(vm->m, MEMHP_NO_PFN, "warn",
+		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_WARN,
 			     "virtio_mem: plugged size %#llx, the driver counted %#llx",
 			     (unsigned long long)plugged,
 			     (unsigned long long)atomic_load(&vm->plugged_size));
@@ -1817,7 +1817,7 @@ retry:
 	case -EAGAIN: /* the config changed, or a NACK */
 		goto retry;
 	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-broken",
+		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_BROKEN,
 			     "virtio_mem: unknown error, marking device broken: %d", rc);
 		vmem_err(vm, "unknown error, marking device broken: %d", rc);
 		atomic_store(&vm->broken, true);
@@ -2243,7 +2243,7 @@ static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm)
 		virtio_mem_sbm_for_each_mb(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 		{
 			if (virtio_mem_sbm_remove_mb(vm, mb_id))
-				memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-state",
+				memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
 					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
 					     mb_id);
 			else
@@ -2254,7 +2254,7 @@ static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm)
 	memhp_unregister_memory_notifier(vm->m, &vm->nb);
 	if (virtio_mem_has_memory_added(vm)) {
 		/* The memory stays; so do its resource and group. */
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-memory-left",
+		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT,
 			     "virtio_mem: device still has system memory added");
 		vmem_warn(vm, "device still has system memory added");
 	} else {
@@ -2377,7 +2377,7 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 				if (memhp_vmem_dev_block_plugged(vm->dev, idx) != drv_plugged) {
 					memhp_report(
 						vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-						"virtio-mem-check",
+						MEMHP_RULE_VIRTIO_MEM_CHECK,
 						"device block %llu is %s, the driver thinks %s",
 						(unsigned long long)idx,
 						drv_plugged ? "unplugged" : "plugged",
@@ -2392,7 +2392,7 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 				    vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
 				    (unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
 				memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-					     "virtio-mem-check",
+					     MEMHP_RULE_VIRTIO_MEM_CHECK,
 					     "unplugged sub-block of online memory%lu is not "
 					     "fake-offline",
 					     id);
@@ -2401,7 +2401,7 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 		}
 	}
 	if (plugged != atomic_load(&vm->plugged_size)) {
-		memhp_report(vm->m, MEMHP_NO_PFN, "virtio-mem-check",
+		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_CHECK,
 			     "the driver tracks %#llx plugged, it counted %#llx",
 			     (unsigned long long)plugged,
 			     (unsigned long long)atomic_load(&vm->plugged_size));

@@ -355,7 +355,7 @@ void memhp_free_pages(struct memhp_page *page, unsigned int order)
 	/* Linux would corrupt its free lists here, or BUG: report it and
 	 * free nothing, so that the machine stays checkable. */
 	if (err) {
-		memhp_report(m, page_to_pfn_m(m, page), "bad-page",
+		memhp_report(m, page_to_pfn_m(m, page), MEMHP_RULE_BAD_PAGE,
 			     "Bad page state: __free_pages(order %u): %s: nothing freed", order,
 			     range_problem(err));
 		return;
@@ -431,7 +431,7 @@ void memhp_generic_online_page(struct memhp_page *page, unsigned int order)
 	int err = memhp_online_pages_check(page, order);
 
 	if (err) {
-		memhp_report(m, page_to_pfn_m(m, page), "bad-page",
+		memhp_report(m, page_to_pfn_m(m, page), MEMHP_RULE_BAD_PAGE,
 			     "Bad page state: onlining order %u: %s: nothing onlined", order,
 			     range_problem(err));
 		return;
@@ -773,7 +773,7 @@ void check_not_isolated(struct memhp_machine *m, unsigned long pfn, unsigned int
 
 	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages)
 		if (is_migrate_isolate_pfn(m, p))
-			memhp_report(m, p, "alloc-from-isolated",
+			memhp_report(m, p, MEMHP_RULE_ALLOC_FROM_ISOLATED,
 				     "order-%u allocation at pfn %#lx handed out a page of an "
 				     "isolated pageblock",
 				     order, pfn);
@@ -806,7 +806,7 @@ unsigned long check_new_pages(struct memhp_machine *m, unsigned long pfn, unsign
 void report_hwpoison_leak(struct memhp_machine *m, unsigned long pfn, unsigned long poisoned,
 			  unsigned int order)
 {
-	memhp_report(m, pfn, "hwpoison-leak",
+	memhp_report(m, pfn, MEMHP_RULE_HWPOISON_LEAK,
 		     "check_new_pages: order-%u allocation met poisoned page %#lx: the %lu pages "
 		     "at %#lx leave the buddy for good",
 		     order, poisoned, 1UL << order, pfn);
@@ -1107,16 +1107,16 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 		if (raw0_type(w) == PGTY_OFFLINE) {
 			if (skippable) {
 				if (!PageOfflineSkippable(page))
-					memhp_report(m, pfn, "offline-isolated-pages",
+					memhp_report(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
 						     "PageOffline page not skippable at "
 						     "__offline_isolated_pages");
 				if (page_count(page) != 1)
-					memhp_report(m, pfn, "offline-isolated-pages",
+					memhp_report(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
 						     "skippable PageOffline page has refcount %d, "
 						     "not 1",
 						     page_count(page));
 			} else if (page_count(page)) {
-				memhp_report(m, pfn, "offline-isolated-pages",
+				memhp_report(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
 					     "PageOffline page with refcount %d at "
 					     "__offline_isolated_pages (kernel: BUG)",
 					     page_count(page));
@@ -1126,7 +1126,7 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 			continue;
 		}
 		if (!PageBuddy(page) || page_count(page)) {
-			memhp_report(m, pfn, "offline-isolated-pages",
+			memhp_report(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
 				     "page neither free nor PageOffline at "
 				     "__offline_isolated_pages (kernel: BUG)");
 			pfn++;

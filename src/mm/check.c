@@ -5,8 +5,8 @@
  * memhp_check() stops the world the way a hotplug operation would (device
  * hotplug lock, mem_hotplug_lock for write, every zone lock) and walks
  * sections, pageblocks, free lists and blocks against the invariants listed
- * in docs/semantics.md. Rule names are stable: tests and scenarios match on
- * them.
+ * in docs/semantics.md. Each finding has a rule (enum memhp_rule, check.h)
+ * whose name and class are in the table below.
  */
 #include "internal.h"
 
@@ -20,46 +20,153 @@ void violation_log_init(struct violation_log *log)
 	log->total = log->kept = 0;
 }
 
+/* Each rule's name and class (check.h lists them). The names are stable:
+ * output, scenarios, replay files, docs and tests use them. */
+static const struct {
+	const char *name;
+	enum memhp_rule_class class;
+} rules[MEMHP_NR_RULES] = {
+#define V MEMHP_RULE_CLASS_VIOLATION
+#define K MEMHP_RULE_CLASS_KERNEL
+#define B MEMHP_RULE_CLASS_BENIGN
+	[MEMHP_RULE_PAGE_CLASS] = { "page-class", V },
+	[MEMHP_RULE_BUDDY_SHAPE] = { "buddy-shape", V },
+	[MEMHP_RULE_BUDDY_MERGE] = { "buddy-merge", V },
+	[MEMHP_RULE_FREE_LIST] = { "free-list", V },
+	[MEMHP_RULE_ISOLATE_LIST] = { "isolate-list", V },
+	[MEMHP_RULE_PCP_PAGE] = { "pcp-page", V },
+	[MEMHP_RULE_COMPOUND] = { "compound", V },
+	[MEMHP_RULE_CMA] = { "cma", V },
+	[MEMHP_RULE_HWPOISON] = { "hwpoison", V },
+	[MEMHP_RULE_MANAGED_PAGES] = { "managed-pages", V },
+	[MEMHP_RULE_PRESENT_PAGES] = { "present-pages", V },
+	[MEMHP_RULE_NR_FREE_PAGES] = { "nr-free-pages", V },
+	[MEMHP_RULE_NR_ISOLATE_PAGEBLOCK] = { "nr-isolate-pageblock", V },
+	[MEMHP_RULE_NODE_STAT] = { "node-stat", V },
+	[MEMHP_RULE_TOTALRAM] = { "totalram", V },
+	[MEMHP_RULE_ZONE_SPAN] = { "zone-span", V },
+	[MEMHP_RULE_BLOCK_STATE] = { "block-state", V },
+	[MEMHP_RULE_BLOCK_ZONE] = { "block-zone", V },
+	[MEMHP_RULE_SECTION_STATE] = { "section-state", V },
+	[MEMHP_RULE_MOVABLE_OWNER] = { "movable-owner", V },
+	[MEMHP_RULE_PAGEOFFLINE_REFCOUNT] = { "pageoffline-refcount", V },
+	[MEMHP_RULE_ALLOC_FROM_ISOLATED] = { "alloc-from-isolated", V },
+	[MEMHP_RULE_NOTIFIER_SEQUENCE] = { "notifier-sequence", V },
+	[MEMHP_RULE_SLAB] = { "slab", V },
+	[MEMHP_RULE_VIRTIO_MEM_STATE] = { "virtio-mem-state", V },
+	[MEMHP_RULE_VIRTIO_MEM_CHECK] = { "virtio-mem-check", V },
+	[MEMHP_RULE_ACPI_REMOVE_MEMORY] = { "acpi-remove-memory", V },
+	[MEMHP_RULE_LUA_THREAD] = { "lua-thread", V },
+	[MEMHP_RULE_TORTURE_SELFTEST] = { "torture-selftest", V },
+	[MEMHP_RULE_HANG] = { "hang", V },
+	[MEMHP_RULE_DATA_LOST] = { "data-lost", V },
+	[MEMHP_RULE_UNKNOWN] = { "unknown", V },
+	[MEMHP_RULE_BAD_PAGE] = { "bad-page", K },
+	[MEMHP_RULE_FAKE_OFFLINE_REFERENCED] = { "fake-offline-referenced", K },
+	[MEMHP_RULE_OFFLINE_ISOLATED_PAGES] = { "offline-isolated-pages", K },
+	[MEMHP_RULE_WARN] = { "warn", K },
+	[MEMHP_RULE_HWPOISON_LEAK] = { "hwpoison-leak", K },
+	[MEMHP_RULE_OFFLINE_POISONED_MOVABLE] = { "offline-poisoned-movable", K },
+	[MEMHP_RULE_HWPOISON_REUSE] = { "hwpoison-reuse", K },
+	[MEMHP_RULE_VIRTIO_MEM_MEMORY_LEFT] = { "virtio-mem-memory-left", K },
+	[MEMHP_RULE_BALLOON_PAGE_TYPE] = { "balloon-page-type", K },
+	[MEMHP_RULE_VIRTIO_MEM_BROKEN] = { "virtio-mem-broken", B },
+	[MEMHP_RULE_MEMHP_NO_MEMORY] = { "memhp-no-memory", B },
+	[MEMHP_RULE_HOT_ADD_LEAK] = { "hot-add-leak", B },
+	/* Not a kernel rule: a scenario's check that failed is its verdict. */
+	[MEMHP_RULE_SCENARIO] = { "scenario", V },
+#undef V
+#undef K
+#undef B
+};
+
+const char *memhp_rule_name(enum memhp_rule rule)
+{
+	return (unsigned)rule < MEMHP_NR_RULES ? rules[rule].name : NULL;
+}
+
+int memhp_rule_from_name(const char *name)
+{
+	for (int i = 0; name && i < MEMHP_NR_RULES; i++)
+		if (!strcmp(name, rules[i].name))
+			return i;
+	return -EINVAL;
+}
+
+enum memhp_rule_class memhp_rule_class(enum memhp_rule rule)
+{
+	return (unsigned)rule < MEMHP_NR_RULES ? rules[rule].class : MEMHP_RULE_CLASS_VIOLATION;
+}
+
 static void add_violation(struct memhp_check_report *r, size_t *count, size_t *stored,
-			  unsigned long pfn, const char *rule, const char *fmt, va_list ap)
+			  unsigned long pfn, enum memhp_rule rule, const char *fmt, va_list ap)
 {
 	if (r && *stored < MEMHP_CHECK_MAX_REPORTED) {
 		struct memhp_violation *v = &r->v[(*stored)++];
 
 		v->pfn = pfn;
 		v->rule = rule;
+		v->name = rules[rule].name;
 		vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
 	}
 	(*count)++;
 }
 
-void memhp_report(struct memhp_machine *m, unsigned long pfn, const char *rule, const char *fmt,
-		  ...)
+static void vreport(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule,
+		    const char *name, const char *fmt, va_list ap)
 {
 	struct violation_log *log = &m->violations;
 	char detail[MEMHP_VIOLATION_DETAIL];
 	struct memhp_ev_finding f;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
 	pthread_mutex_lock(&log->lock);
 	if (log->kept < MEMHP_VIOLATION_LOG) {
 		struct memhp_violation *v = &log->v[log->kept++];
 
 		v->pfn = pfn;
 		v->rule = rule;
+		v->name = name;
 		memcpy(v->detail, detail, sizeof(detail));
 	}
 	log->total++;
 	pthread_mutex_unlock(&log->lock);
-	mhp_emit(m, MEMHP_EV_FINDING, finding, .rule = rule, .pfn = pfn, .detail = detail);
-	f = (struct memhp_ev_finding){ .rule = rule, .pfn = pfn, .detail = detail };
+	mhp_emit(m, MEMHP_EV_FINDING, finding, .rule = rule, .name = name, .pfn = pfn,
+		 .detail = detail);
+	f = (struct memhp_ev_finding){ .rule = rule, .name = name, .pfn = pfn, .detail = detail };
 	if (pfn == MEMHP_NO_PFN)
-		mhp_log_finding(m, &f, "memhp: %s: %s", rule, detail);
+		mhp_log_finding(m, &f, "memhp: %s: %s", name, detail);
 	else
-		mhp_log_finding(m, &f, "memhp: %s at pfn %#lx: %s", rule, pfn, detail);
+		mhp_log_finding(m, &f, "memhp: %s at pfn %#lx: %s", name, pfn, detail);
+}
+
+void memhp_report(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule, const char *fmt,
+		  ...)
+{
+	va_list ap;
+
+	/* A rule out of range is memhp's bug: say so rather than index past
+	 * the table. */
+	if ((unsigned)rule >= MEMHP_NR_RULES)
+		rule = MEMHP_RULE_UNKNOWN;
+	va_start(ap, fmt);
+	vreport(m, pfn, rule, rules[rule].name, fmt, ap);
+	va_end(ap);
+}
+
+void memhp_report_named(struct memhp_machine *m, unsigned long pfn, const char *name,
+			const char *fmt, ...)
+{
+	int rule = memhp_rule_from_name(name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (rule >= 0)
+		vreport(m, pfn, (enum memhp_rule)rule, rules[rule].name, fmt, ap);
+	else
+		vreport(m, pfn, MEMHP_RULE_SCENARIO, name ? name : rules[MEMHP_RULE_SCENARIO].name,
+			fmt, ap);
+	va_end(ap);
 }
 
 size_t memhp_violations(struct memhp_machine *m, struct memhp_check_report *r)
@@ -91,9 +198,9 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 
 	for (size_t i = 0; i < shown; i++) {
 		if (r->v[i].pfn == MEMHP_NO_PFN)
-			fprintf(f, "  %-24s %s\n", r->v[i].rule, r->v[i].detail);
+			fprintf(f, "  %-24s %s\n", r->v[i].name, r->v[i].detail);
 		else
-			fprintf(f, "  %-24s pfn %#lx: %s\n", r->v[i].rule, r->v[i].pfn,
+			fprintf(f, "  %-24s pfn %#lx: %s\n", r->v[i].name, r->v[i].pfn,
 				r->v[i].detail);
 	}
 	if (r->nr > shown)
@@ -105,7 +212,6 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 /* A broken invariant tends to break everywhere at once; keep the report
  * readable by storing only the first few findings of each rule. */
 #define CHECK_REPORT_PER_RULE 8
-#define CHECK_MAX_RULES 32
 
 /* Per-zone counts are kept by node and zone. */
 #define NR_ZSLOTS (MEMHP_MAX_NUMNODES * MAX_NR_ZONES)
@@ -119,8 +225,7 @@ struct checker {
 	unsigned long first_section, end_section;
 	bool whole;
 	size_t n, stored;
-	const char *rules[CHECK_MAX_RULES];
-	unsigned int rule_count[CHECK_MAX_RULES];
+	unsigned int rule_count[MEMHP_NR_RULES];
 	/* Per zone, what the memmap walk counted. */
 	unsigned long present[NR_ZSLOTS];
 	unsigned long managed[NR_ZSLOTS];
@@ -140,21 +245,15 @@ struct checker {
 	unsigned long free_cma[NR_ZSLOTS], cma_pageblocks[NR_ZSLOTS];
 };
 
-static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
+static void fail(struct checker *c, unsigned long pfn, enum memhp_rule rule, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void fail(struct checker *c, unsigned long pfn, const char *rule, const char *fmt, ...)
+static void fail(struct checker *c, unsigned long pfn, enum memhp_rule rule, const char *fmt, ...)
 {
 	va_list ap;
-	int i;
 
-	for (i = 0; i < CHECK_MAX_RULES && c->rules[i] && strcmp(c->rules[i], rule); i++)
-		;
-	if (i < CHECK_MAX_RULES) {
-		c->rules[i] = rule;
-		if (c->rule_count[i]++ >= CHECK_REPORT_PER_RULE) {
-			c->n++;
-			return;
-		}
+	if (c->rule_count[rule]++ >= CHECK_REPORT_PER_RULE) {
+		c->n++;
+		return;
 	}
 	va_start(ap, fmt);
 	add_violation(c->r, &c->n, &c->stored, pfn, rule, fmt, ap);
@@ -213,8 +312,9 @@ static void check_chunk_links(struct checker *c, struct zone *zone, unsigned lon
 		ok = next < m->max_pfn && pfn_online(m, next) && PageBuddy(pfn_to_page(m, next)) &&
 		     pfn_to_page(m, next)->buddy.prev == pfn;
 	if (!ok)
-		fail(c, pfn, "free-list", "%s order-%u %s chunk is not linked into its list",
-		     zone->name, order, memhp_migratetype_name(list));
+		fail(c, pfn, MEMHP_RULE_FREE_LIST,
+		     "%s order-%u %s chunk is not linked into its list", zone->name, order,
+		     memhp_migratetype_name(list));
 }
 
 /* Are the tails of the free chunk at @head refcount 0 and untyped, and no
@@ -241,15 +341,17 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 	bool isolated = false, nonisolated = false;
 
 	if (order > m->max_order || (pfn & ((1UL << order) - 1))) {
-		fail(c, pfn, "buddy-shape", "order-%u chunk misaligned or too large", order);
+		fail(c, pfn, MEMHP_RULE_BUDDY_SHAPE, "order-%u chunk misaligned or too large",
+		     order);
 		return;
 	}
 	if (pfn_to_section_nr(m, pfn) != pfn_to_section_nr(m, end - 1))
-		fail(c, pfn, "buddy-shape", "order-%u chunk crosses a section", order);
+		fail(c, pfn, MEMHP_RULE_BUDDY_SHAPE, "order-%u chunk crosses a section", order);
 	if (page_count(page))
-		fail(c, pfn, "page-class", "free chunk head has refcount %d", page_count(page));
+		fail(c, pfn, MEMHP_RULE_PAGE_CLASS, "free chunk head has refcount %d",
+		     page_count(page));
 	if (list < 0 || list >= MIGRATE_TYPES) {
-		fail(c, pfn, "free-list", "chunk on unknown list %d", list);
+		fail(c, pfn, MEMHP_RULE_FREE_LIST, "chunk on unknown list %d", list);
 		return;
 	}
 	/* The usual case first: every tail free and untyped, no page
@@ -260,7 +362,8 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 			struct memhp_page *t = pfn_to_page(m, p);
 
 			if (page_count(t) || page_type(t) != PGTY_NONE) {
-				fail(c, p, "page-class", "page inside a free chunk is not free");
+				fail(c, p, MEMHP_RULE_PAGE_CLASS,
+				     "page inside a free chunk is not free");
 				break;
 			}
 		}
@@ -272,27 +375,28 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 	}
 	for (unsigned long p = pfn; p < end; p += m->pageblock_nr_pages) {
 		if (pfn_zone(m, p) != zone)
-			fail(c, p, "buddy-shape", "free chunk spans zones");
+			fail(c, p, MEMHP_RULE_BUDDY_SHAPE, "free chunk spans zones");
 		if (is_migrate_isolate_pfn(m, p))
 			isolated = true;
 		else
 			nonisolated = true;
 	}
 	if (isolated && nonisolated)
-		fail(c, pfn, "buddy-merge",
+		fail(c, pfn, MEMHP_RULE_BUDDY_MERGE,
 		     "free chunk merges isolated and non-isolated pageblocks");
 	if (isolated && list != MIGRATE_ISOLATE)
-		fail(c, pfn, "isolate-list",
+		fail(c, pfn, MEMHP_RULE_ISOLATE_LIST,
 		     "free chunk of an isolated pageblock is on the %s list",
 		     memhp_migratetype_name(list));
 	if (!isolated && (list == MIGRATE_CMA) != (get_pfnblock_migratetype(m, pfn) == MIGRATE_CMA))
-		fail(c, pfn, "cma", "free chunk of a %s pageblock is on the %s list",
+		fail(c, pfn, MEMHP_RULE_CMA, "free chunk of a %s pageblock is on the %s list",
 		     memhp_migratetype_name(get_pfnblock_migratetype(m, pfn)),
 		     memhp_migratetype_name(list));
 	if (list == MIGRATE_CMA)
 		c->free_cma[ZSLOT(zone)] += 1UL << order;
 	if (!isolated && list == MIGRATE_ISOLATE)
-		fail(c, pfn, "isolate-list", "free chunk on the Isolate list outside isolation");
+		fail(c, pfn, MEMHP_RULE_ISOLATE_LIST,
+		     "free chunk on the Isolate list outside isolation");
 	if (!c->whole)
 		check_chunk_links(c, zone, pfn, order, list);
 	c->chunks[ZSLOT(zone)][order][list]++;
@@ -317,8 +421,8 @@ static void check_compound_head(struct checker *c, unsigned long pfn, struct mem
 	struct zone *zone = pfn_zone(m, pfn);
 
 	if (!order || (pfn & (nr - 1)) || pfn + nr > m->max_pfn) {
-		fail(c, pfn, "compound", "compound head of order %u is not naturally aligned",
-		     order);
+		fail(c, pfn, MEMHP_RULE_COMPOUND,
+		     "compound head of order %u is not naturally aligned", order);
 		return;
 	}
 	if (hugetlb) {
@@ -328,19 +432,20 @@ static void check_compound_head(struct checker *c, unsigned long pfn, struct mem
 			if (m->hstates[i].order == order)
 				h = i;
 		if (h < 0)
-			fail(c, pfn, "compound", "hugetlb page of order %u has no hstate", order);
+			fail(c, pfn, MEMHP_RULE_COMPOUND, "hugetlb page of order %u has no hstate",
+			     order);
 		else {
 			c->huge[h]++;
 			if (!page_count(head)) {
 				c->huge_free[h]++;
 				if (!(atomic_load_explicit(&head->order, memory_order_relaxed) &
 				      HUGETLB_FREED_MARK))
-					fail(c, pfn, "compound",
+					fail(c, pfn, MEMHP_RULE_COMPOUND,
 					     "hugetlb page with refcount 0 is not in its pool");
 			}
 		}
 	} else if (!page_count(head)) {
-		fail(c, pfn, "compound", "THP head with refcount 0");
+		fail(c, pfn, MEMHP_RULE_COMPOUND, "THP head with refcount 0");
 	}
 	for (unsigned long i = 1; i < nr; i++) {
 		struct memhp_page *t = head + i;
@@ -350,7 +455,7 @@ static void check_compound_head(struct checker *c, unsigned long pfn, struct mem
 		    atomic_load_explicit(&t->m.private, memory_order_relaxed) != i ||
 		    raw0_count(w) || raw0_type(w) || raw0_flag(w, PG_head) ||
 		    pfn_zone(m, pfn + i) != zone) {
-			fail(c, pfn + i, "compound",
+			fail(c, pfn + i, MEMHP_RULE_COMPOUND,
 			     "page %lu of the order-%u %s at %#lx is not a tail of it", i, order,
 			     hugetlb ? "hugetlb page" : "THP", pfn);
 			return;
@@ -367,7 +472,7 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 
 	if (!pfn_is_ram(m, pfn)) {
 		if (!reserved)
-			fail(c, pfn, "page-class", "a hole page is not PG_reserved");
+			fail(c, pfn, MEMHP_RULE_PAGE_CLASS, "a hole page is not PG_reserved");
 		return;
 	}
 	c->present[ZSLOT(zone)]++;
@@ -378,9 +483,9 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 	else if (PageTail(page) && PageHead(compound_head(page)) &&
 		 (unsigned long)(page - compound_head(page)) >=
 			 1UL << compound_order(compound_head(page)))
-		fail(c, pfn, "compound", "tail page beyond its head's order");
+		fail(c, pfn, MEMHP_RULE_COMPOUND, "tail page beyond its head's order");
 	else if (PageTail(page) && !PageHead(compound_head(page)))
-		fail(c, pfn, "compound", "tail page whose head is not a compound head");
+		fail(c, pfn, MEMHP_RULE_COMPOUND, "tail page whose head is not a compound head");
 	/* Poisoned pages are neither free nor leaked: they stay in the managed
 	 * count (6.1 never takes them out), as whatever else they are; here
 	 * they are only counted, against num_poisoned_pages. */
@@ -393,14 +498,14 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		const bool managed = PageOfflineManaged(page);
 
 		if (m->cfg.protocol == MEMHP_PROTOCOL_6_1 && count == 0 && !managed)
-			fail(c, pfn, "pageoffline-refcount",
+			fail(c, pfn, MEMHP_RULE_PAGEOFFLINE_REFCOUNT,
 			     "PageOffline page with refcount 0 outside MEM_GOING_OFFLINE");
 		/* The driver's reference must be there; a speculative one
 		 * (a PFN walker, compaction's scanner) may come on top at any
 		 * moment, and only __offline_isolated_pages() minds it. */
 		if (m->cfg.protocol == MEMHP_PROTOCOL_2025 && PageOfflineSkippable(page) &&
 		    count < 1)
-			fail(c, pfn, "pageoffline-refcount",
+			fail(c, pfn, MEMHP_RULE_PAGEOFFLINE_REFCOUNT,
 			     "skippable PageOffline page with refcount %d, not 1", count);
 		if (managed)
 			c->managed[ZSLOT(zone)]++;
@@ -412,17 +517,18 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		return;
 	if (reserved) {
 		if (!count)
-			fail(c, pfn, "page-class", "PG_reserved page with refcount 0");
+			fail(c, pfn, MEMHP_RULE_PAGE_CLASS, "PG_reserved page with refcount 0");
 		return;
 	}
 	if ((PageLRU(page) || __PageMovable(page)) && !count)
-		fail(c, pfn, "page-class", "movable page with refcount 0");
+		fail(c, pfn, MEMHP_RULE_PAGE_CLASS, "movable page with refcount 0");
 	if (PageLRU(page) || __PageMovable(page)) {
 		int owner = page_owner_id(page);
 
 		if (owner <= 0 || owner >= MEMHP_MAX_MOVABLE_OWNERS ||
 		    !atomic_load(&m->owners[owner].ops))
-			fail(c, pfn, "movable-owner", "movable page without a registered owner");
+			fail(c, pfn, MEMHP_RULE_MOVABLE_OWNER,
+			     "movable page without a registered owner");
 	}
 	c->managed[ZSLOT(zone)]++;
 }
@@ -479,11 +585,13 @@ static void check_memmap(struct checker *c)
 
 		if (!section_flag(m, nr, SECTION_MARKED_PRESENT)) {
 			if (online)
-				fail(c, start, "section-state", "section online but not present");
+				fail(c, start, MEMHP_RULE_SECTION_STATE,
+				     "section online but not present");
 			continue;
 		}
 		if (!mem && !section_flag(m, nr, SECTION_ADD_FAILED))
-			fail(c, start, "section-state", "present section without a memory block");
+			fail(c, start, MEMHP_RULE_SECTION_STATE,
+			     "present section without a memory block");
 		if (!online) {
 			/* Offlining keeps PG_hwpoison; onlining re-initialises
 			 * the memmap and forgets it. */
@@ -500,11 +608,12 @@ static void check_memmap(struct checker *c)
 			if (get_pfnblock_migratetype(m, pb) == MIGRATE_CMA) {
 				c->cma_pageblocks[ZSLOT(zone)]++;
 				if (pb < m->cma.base_pfn || pb >= m->cma.base_pfn + m->cma.count)
-					fail(c, pb, "cma", "a CMA pageblock outside the CMA area");
+					fail(c, pb, MEMHP_RULE_CMA,
+					     "a CMA pageblock outside the CMA area");
 			}
 			if (!zone_spans_pfn(zone, pb) && pfn_is_ram(m, pb))
-				fail(c, pb, "zone-span", "online pageblock outside the %s span",
-				     zone->name);
+				fail(c, pb, MEMHP_RULE_ZONE_SPAN,
+				     "online pageblock outside the %s span", zone->name);
 		}
 		for (unsigned long pfn = start; pfn < end;) {
 			struct memhp_page *page = pfn_to_page(m, pfn);
@@ -541,7 +650,7 @@ static void check_free_lists(struct checker *c)
 					if (!pfn_online(m, pfn) || !PageBuddy(p) ||
 					    buddy_order(p) != o || buddy_list(p) != t ||
 					    p->buddy.prev != prev) {
-						fail(c, pfn, "free-list",
+						fail(c, pfn, MEMHP_RULE_FREE_LIST,
 						     "%s order-%u %s list holds a page that is "
 						     "not a chunk of it",
 						     zone->name, o, memhp_migratetype_name(t));
@@ -552,12 +661,12 @@ static void check_free_lists(struct checker *c)
 				}
 				if (zone->free_area[o].free_list[t].tail != prev && n < limit &&
 				    zone->free_area[o].nr_free_mt[t] == n)
-					fail(c, MEMHP_NO_PFN, "free-list",
+					fail(c, MEMHP_NO_PFN, MEMHP_RULE_FREE_LIST,
 					     "%s order-%u %s list tail", zone->name, o,
 					     memhp_migratetype_name(t));
 				if (n != zone->free_area[o].nr_free_mt[t] ||
 				    n != c->chunks[z][o][t])
-					fail(c, MEMHP_NO_PFN, "free-list",
+					fail(c, MEMHP_NO_PFN, MEMHP_RULE_FREE_LIST,
 					     "%s order-%u %s: %lu linked, %lu counted, %lu in the "
 					     "memmap",
 					     zone->name, o, memhp_migratetype_name(t), n,
@@ -565,7 +674,7 @@ static void check_free_lists(struct checker *c)
 				total += n;
 			}
 			if (total != zone->free_area[o].nr_free)
-				fail(c, MEMHP_NO_PFN, "free-list",
+				fail(c, MEMHP_NO_PFN, MEMHP_RULE_FREE_LIST,
 				     "%s order-%u nr_free %lu, %lu linked", zone->name, o,
 				     zone->free_area[o].nr_free, total);
 		}
@@ -618,14 +727,14 @@ static void check_pcp(struct checker *c)
 
 					if (++steps > limit || pfn >= m->max_pfn ||
 					    !pfn_online(m, pfn)) {
-						fail(c, pfn, "pcp-page",
+						fail(c, pfn, MEMHP_RULE_PCP_PAGE,
 						     "%s cpu%u list %u runs outside online memory",
 						     zone->name, cpu, i);
 						break;
 					}
 					p = pfn_to_page(m, pfn);
 					if (p->buddy.prev != prev)
-						fail(c, pfn, "pcp-page",
+						fail(c, pfn, MEMHP_RULE_PCP_PAGE,
 						     "%s cpu%u list %u is not linked back",
 						     zone->name, cpu, i);
 					prev = pfn;
@@ -633,7 +742,7 @@ static void check_pcp(struct checker *c)
 					    (pfn & ((1UL << order) - 1)) ||
 					    pfn_zone(m, pfn) != zone) {
 						/* Its links mean nothing: stop this list. */
-						fail(c, pfn, "pcp-page",
+						fail(c, pfn, MEMHP_RULE_PCP_PAGE,
 						     "page on the %s cpu%u order-%u list is not a "
 						     "per-cpu page of it",
 						     zone->name, cpu, order);
@@ -644,7 +753,7 @@ static void check_pcp(struct checker *c)
 					 * it when it hands it out. */
 					for (unsigned long t = 0; t < (1UL << order); t++)
 						if (page_count(p + t) || page_type(p + t)) {
-							fail(c, pfn + t, "pcp-page",
+							fail(c, pfn + t, MEMHP_RULE_PCP_PAGE,
 							     "page on a per-cpu list is not free "
 							     "(refcount %d, type %d)",
 							     page_count(p + t), page_type(p + t));
@@ -666,12 +775,12 @@ static void check_pcp(struct checker *c)
 					pages += 1L << order;
 				}
 				if (pcp->lists[i].tail != prev)
-					fail(c, MEMHP_NO_PFN, "pcp-page",
+					fail(c, MEMHP_NO_PFN, MEMHP_RULE_PCP_PAGE,
 					     "%s cpu%u list %u: tail is not the last page",
 					     zone->name, cpu, i);
 			}
 			if (pages != READ_ONCE(pcp->count))
-				fail(c, MEMHP_NO_PFN, "pcp-page",
+				fail(c, MEMHP_NO_PFN, MEMHP_RULE_PCP_PAGE,
 				     "%s cpu%u counts %d pages, its lists hold %ld", zone->name,
 				     cpu, READ_ONCE(pcp->count), pages);
 		}
@@ -683,14 +792,15 @@ static void check_pcp(struct checker *c)
 		unsigned int order;
 
 		if (i && e[i - 1].pfn + (1UL << e[i - 1].order) > e[i].pfn)
-			fail(c, e[i].pfn, "pcp-page", "page is on two per-cpu lists at once");
+			fail(c, e[i].pfn, MEMHP_RULE_PCP_PAGE,
+			     "page is on two per-cpu lists at once");
 		if (free_chunk_covering(m, e[i].pfn, &head, &order))
-			fail(c, e[i].pfn, "pcp-page",
+			fail(c, e[i].pfn, MEMHP_RULE_PCP_PAGE,
 			     "page on a per-cpu list is also in the buddy (order-%u chunk at %#lx)",
 			     order, head);
 	}
 	if (n != c->pcp_heads)
-		fail(c, MEMHP_NO_PFN, "pcp-page",
+		fail(c, MEMHP_NO_PFN, MEMHP_RULE_PCP_PAGE,
 		     "%lu pages are marked per-cpu, %zu are on per-cpu lists", c->pcp_heads, n);
 	free(e);
 }
@@ -712,11 +822,11 @@ static void check_cma(struct checker *c)
 		const int z = ZSLOT(zone);
 
 		if ((unsigned long)READ_ONCE(zone->vm_nr_free_cma_pages) != c->free_cma[z])
-			fail(c, MEMHP_NO_PFN, "cma",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_CMA,
 			     "%s NR_FREE_CMA_PAGES %ld, the CMA lists hold %lu", zone->name,
 			     (long)READ_ONCE(zone->vm_nr_free_cma_pages), c->free_cma[z]);
 		if (READ_ONCE(zone->cma_pages) < c->cma_pageblocks[z] * m->pageblock_nr_pages)
-			fail(c, MEMHP_NO_PFN, "cma",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_CMA,
 			     "%s counts %lu CMA pages, has %lu in CMA pageblocks", zone->name,
 			     READ_ONCE(zone->cma_pages),
 			     c->cma_pageblocks[z] * m->pageblock_nr_pages);
@@ -727,7 +837,7 @@ static void check_cma(struct checker *c)
 		struct memhp_page *head;
 
 		if (pageblock_aligned(m, pfn) && mt != MIGRATE_CMA && mt != MIGRATE_ISOLATE)
-			fail(c, pfn, "cma", "a pageblock of the CMA area is %s",
+			fail(c, pfn, MEMHP_RULE_CMA, "a pageblock of the CMA area is %s",
 			     memhp_migratetype_name(mt));
 		if (PageBuddy(page)) {
 			pfn += 1UL << buddy_order(page);
@@ -745,7 +855,8 @@ static void check_cma(struct checker *c)
 					     test_page_flag(head, PG_isolated);
 
 			if (!movable && !cma_page_allocated(m, pfn))
-				fail(c, pfn, "cma", "an unmovable compound page in the CMA area");
+				fail(c, pfn, MEMHP_RULE_CMA,
+				     "an unmovable compound page in the CMA area");
 			pfn = page_to_pfn_m(m, head) + (1UL << compound_order(head));
 			continue;
 		}
@@ -760,8 +871,8 @@ static void check_cma(struct checker *c)
 				pfn++;
 				continue;
 			}
-			fail(c, pfn, "cma", "an unmovable page in the CMA area (refcount %d)",
-			     page_count(page));
+			fail(c, pfn, MEMHP_RULE_CMA,
+			     "an unmovable page in the CMA area (refcount %d)", page_count(page));
 		}
 		pfn++;
 	}
@@ -779,7 +890,7 @@ static void check_hugetlb(struct checker *c)
 		unsigned long linked = 0, limit = m->max_pfn;
 
 		if (h->nr_huge_pages != c->huge[i] || h->free_huge_pages != c->huge_free[i])
-			fail(c, MEMHP_NO_PFN, "compound",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_COMPOUND,
 			     "hstate order %u counts %lu pages, %lu free; the memmap has %lu, %lu "
 			     "free",
 			     h->order, h->nr_huge_pages, h->free_huge_pages, c->huge[i],
@@ -792,7 +903,7 @@ static void check_hugetlb(struct checker *c)
 				if (++linked > limit || !pfn_online(m, pfn) || !PageHead(p) ||
 				    !test_page_flag(p, PG_hugetlb) || page_count(p) ||
 				    compound_order(p) != h->order) {
-					fail(c, pfn, "compound",
+					fail(c, pfn, MEMHP_RULE_COMPOUND,
 					     "the order-%u pool's free list holds a page that is "
 					     "not a free huge page of it",
 					     h->order);
@@ -800,7 +911,7 @@ static void check_hugetlb(struct checker *c)
 				}
 			}
 		if (linked != h->free_huge_pages)
-			fail(c, MEMHP_NO_PFN, "compound",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_COMPOUND,
 			     "hstate order %u: %lu free, %lu on its free lists", h->order,
 			     h->free_huge_pages, linked);
 	}
@@ -822,8 +933,8 @@ static void check_node_stat(struct checker *c)
 				c->m->node_data[nid].vm_stat[i - MEMHP_NR_SLAB_RECLAIMABLE]);
 
 			if (v < 0)
-				fail(c, MEMHP_NO_PFN, "node-stat", "node %d %s is %ld", nid,
-				     memhp_vmstat_name((enum memhp_vmstat_item)i), v);
+				fail(c, MEMHP_NO_PFN, MEMHP_RULE_NODE_STAT, "node %d %s is %ld",
+				     nid, memhp_vmstat_name((enum memhp_vmstat_item)i), v);
 		}
 }
 
@@ -839,24 +950,25 @@ static void check_counters(struct checker *c)
 
 		total_managed += managed;
 		if (zone->nr_isolate_pageblock != c->isolate_pageblocks[z])
-			fail(c, MEMHP_NO_PFN, "nr-isolate-pageblock",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_NR_ISOLATE_PAGEBLOCK,
 			     "%s counts %lu isolated pageblocks, %lu are", zone->name,
 			     zone->nr_isolate_pageblock, c->isolate_pageblocks[z]);
 		if ((unsigned long)READ_ONCE(zone->vm_nr_free_pages) != c->free_nonisolate[z])
-			fail(c, MEMHP_NO_PFN, "nr-free-pages",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_NR_FREE_PAGES,
 			     "%s NR_FREE_PAGES %ld, free pages outside isolation %lu", zone->name,
 			     (long)READ_ONCE(zone->vm_nr_free_pages), c->free_nonisolate[z]);
 		if ((unsigned long)managed != c->managed[z])
-			fail(c, MEMHP_NO_PFN, "managed-pages",
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_MANAGED_PAGES,
 			     "%s managed %ld, the memmap shows %lu (not reserved, PageOffline "
 			     "or memmap)",
 			     zone->name, managed, c->managed[z]);
 		if (READ_ONCE(zone->present_pages) != c->present[z])
-			fail(c, MEMHP_NO_PFN, "present-pages", "%s present %lu, online RAM %lu",
-			     zone->name, READ_ONCE(zone->present_pages), c->present[z]);
+			fail(c, MEMHP_NO_PFN, MEMHP_RULE_PRESENT_PAGES,
+			     "%s present %lu, online RAM %lu", zone->name,
+			     READ_ONCE(zone->present_pages), c->present[z]);
 	}
 	if (READ_ONCE(m->totalram_pages) != total_managed)
-		fail(c, MEMHP_NO_PFN, "totalram", "totalram %ld, zones manage %ld",
+		fail(c, MEMHP_NO_PFN, MEMHP_RULE_TOTALRAM, "totalram %ld, zones manage %ld",
 		     (long)READ_ONCE(m->totalram_pages), total_managed);
 	/*
 	 * Every page memory failure or soft offlining poisoned is counted, and
@@ -865,7 +977,7 @@ static void check_counters(struct checker *c)
 	 * it when a block is onlined again.
 	 */
 	if (c->hwpoison > (unsigned long)MAX(READ_ONCE(m->num_poisoned_pages), 0L))
-		fail(c, MEMHP_NO_PFN, "hwpoison",
+		fail(c, MEMHP_NO_PFN, MEMHP_RULE_HWPOISON,
 		     "%lu pages are PG_hwpoison, num_poisoned_pages is %ld", c->hwpoison,
 		     (long)READ_ONCE(m->num_poisoned_pages));
 	check_node_stat(c);
@@ -887,15 +999,16 @@ static void check_blocks(struct checker *c)
 		state = atomic_load(&mem->state);
 		zone = atomic_load(&mem->zone);
 		if (state != MEMHP_MEM_ONLINE && state != MEMHP_MEM_OFFLINE)
-			fail(c, start, "block-state", "memory%lu is %d between operations", id,
-			     state);
+			fail(c, start, MEMHP_RULE_BLOCK_STATE, "memory%lu is %d between operations",
+			     id, state);
 		if (atomic_load(&mem->dev_offline) != (state == MEMHP_MEM_OFFLINE))
-			fail(c, start, "block-state", "memory%lu: online file disagrees with state",
-			     id);
+			fail(c, start, MEMHP_RULE_BLOCK_STATE,
+			     "memory%lu: online file disagrees with state", id);
 		if (state == MEMHP_MEM_OFFLINE && zone)
-			fail(c, start, "block-state", "offline memory%lu has a zone", id);
+			fail(c, start, MEMHP_RULE_BLOCK_STATE, "offline memory%lu has a zone", id);
 		if (state == MEMHP_MEM_ONLINE && !zone && !mem->early)
-			fail(c, start, "block-state", "hot-added online memory%lu has no zone", id);
+			fail(c, start, MEMHP_RULE_BLOCK_STATE,
+			     "hot-added online memory%lu has no zone", id);
 		for (unsigned long s = 0; s < m->sections_per_block; s++) {
 			unsigned long nr = mem->start_section_nr + s;
 			bool online = section_flag(m, nr, SECTION_IS_ONLINE);
@@ -903,19 +1016,19 @@ static void check_blocks(struct checker *c)
 			/* A boot block may have sections without memory. */
 			if (state == MEMHP_MEM_ONLINE && !online &&
 			    section_flag(m, nr, SECTION_MARKED_PRESENT))
-				fail(c, section_nr_to_pfn(m, nr), "section-state",
+				fail(c, section_nr_to_pfn(m, nr), MEMHP_RULE_SECTION_STATE,
 				     "section of online memory%lu is offline", id);
 			if (state == MEMHP_MEM_OFFLINE && online &&
 			    mem->nr_vmemmap_pages < (s + 1) * m->pages_per_section)
-				fail(c, section_nr_to_pfn(m, nr), "section-state",
+				fail(c, section_nr_to_pfn(m, nr), MEMHP_RULE_SECTION_STATE,
 				     "section of offline memory%lu is online", id);
 		}
 		if (state == MEMHP_MEM_ONLINE && zone)
 			for (unsigned long pb = start; pb < start + m->pages_per_block;
 			     pb += m->pageblock_nr_pages)
 				if (pfn_is_ram(m, pb) && pfn_zone(m, pb) != zone) {
-					fail(c, pb, "block-zone", "memory%lu: pageblock not in %s",
-					     id, zone->name);
+					fail(c, pb, MEMHP_RULE_BLOCK_ZONE,
+					     "memory%lu: pageblock not in %s", id, zone->name);
 					break;
 				}
 	}
@@ -930,7 +1043,7 @@ static void check_totals(struct checker *c)
 
 	for_each_zone(m, zone) total_managed += READ_ONCE(zone->managed_pages);
 	if (READ_ONCE(m->totalram_pages) != total_managed)
-		fail(c, MEMHP_NO_PFN, "totalram", "totalram %ld, zones manage %ld",
+		fail(c, MEMHP_NO_PFN, MEMHP_RULE_TOTALRAM, "totalram %ld, zones manage %ld",
 		     (long)READ_ONCE(m->totalram_pages), total_managed);
 }
 

@@ -161,8 +161,8 @@ void memhp_free_contig_range(struct memhp_machine *m, unsigned long pfn, unsigne
 		memhp_free_pages(page, 0);
 	}
 	if (count)
-		memhp_report(m, pfn, "warn", "free_contig_range: %lu pages are still in use",
-			     count);
+		memhp_report(m, pfn, MEMHP_RULE_WARN,
+			     "free_contig_range: %lu pages are still in use", count);
 }
 
 /* pfn_range_valid_contig(): every page online, in @zone, not reserved and

@@ -293,7 +293,7 @@ const char *memhp_event_name(const struct memhp_event *ev)
 {
 	switch (ev->type) {
 	case MEMHP_EV_FINDING:
-		return ev->finding.rule;
+		return ev->finding.name;
 	case MEMHP_EV_VMEM_BLOCK_STATE:
 		return ev->vmem_block.state_name;
 	case MEMHP_EV_VMEM_PROBE_PROBLEM:

@@ -99,7 +99,7 @@ int online_pages(struct memhp_machine *m, unsigned long pfn, unsigned long nr_pa
 	lockdep_assert_held_write(&m->mem_hotplug_lock);
 	if (!nr_pages || !pageblock_aligned(m, pfn) ||
 	    !IS_ALIGNED(pfn + nr_pages, m->pages_per_section)) {
-		memhp_report(m, pfn, "warn", "online_pages: misaligned range");
+		memhp_report(m, pfn, MEMHP_RULE_WARN, "online_pages: misaligned range");
 		return -EINVAL;
 	}
 	trace_op_begin(m, MEMHP_OP_ONLINE_PAGES, pfn, nr_pages, zone->idx);
@@ -222,7 +222,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	lockdep_assert_held_write(&m->mem_hotplug_lock);
 	if (!nr_pages || !pageblock_aligned(m, start_pfn) ||
 	    !IS_ALIGNED(start_pfn + nr_pages, m->pages_per_section)) {
-		memhp_report(m, start_pfn, "warn", "offline_pages: misaligned range");
+		memhp_report(m, start_pfn, MEMHP_RULE_WARN, "offline_pages: misaligned range");
 		return -EINVAL;
 	}
 	trace_op_begin(m, MEMHP_OP_OFFLINE_PAGES, start_pfn, nr_pages, zone->idx);
@@ -291,7 +291,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 				 * signal. Linux says nothing; memhp says it once.
 				 */
 				livelock_reported = true;
-				memhp_report(m, pfn, "offline-poisoned-movable",
+				memhp_report(m, pfn, MEMHP_RULE_OFFLINE_POISONED_MOVABLE,
 					     "offline_pages: a poisoned movable page is never "
 					     "migrated: offlining retries until a signal");
 			}
@@ -471,7 +471,7 @@ static int arch_add_memory(struct memhp_machine *m, int nid, uint64_t start, uin
 		if (nr > first && !m->add_pages_warned) {
 			m->add_pages_warned = true;
 			memhp_report(
-				m, section_nr_to_pfn(m, first), "hot-add-leak",
+				m, section_nr_to_pfn(m, first), MEMHP_RULE_HOT_ADD_LEAK,
 				"add_pages: __add_pages() returned %d after %lu of %lu sections",
 				ret, nr - first, last - first + 1);
 		}

@@ -267,7 +267,7 @@ bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 			 * reported, and the count stays at zero. */
 			struct memhp_machine *m = page_machine(page);
 
-			memhp_report(m, page_to_pfn_m(m, page), "bad-page",
+			memhp_report(m, page_to_pfn_m(m, page), MEMHP_RULE_BAD_PAGE,
 				     "page refcount underflow");
 			return false;
 		}
@@ -654,8 +654,8 @@ void report_bad_page(struct memhp_machine *m, struct memhp_page *page, const cha
 	pthread_getname_np(pthread_self(), comm, sizeof(comm));
 	memhp_printk(m, KERN_ALERT, "BUG: Bad page state in process %s  pfn:%05lx", comm, pfn);
 
-	memhp_report(m, pfn, "bad-page", "Bad page state: %s (refcount %d, %s%s%s)", reason,
-		     page_count(page),
+	memhp_report(m, pfn, MEMHP_RULE_BAD_PAGE, "Bad page state: %s (refcount %d, %s%s%s)",
+		     reason, page_count(page),
 		     type == PGTY_OFFLINE ? "PageOffline"
 		     : type == PGTY_BUDDY ? "PageBuddy"
 					  : "no type",

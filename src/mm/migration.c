@@ -660,7 +660,7 @@ static int isolate_range(struct memhp_machine *m, unsigned long start, unsigned 
 		}
 		if (offlining && PageHWPoison(page)) {
 			if (PageLRU(page)) {
-				memhp_report(m, pfn, "warn",
+				memhp_report(m, pfn, MEMHP_RULE_WARN,
 					     "do_migrate_range: a HWPoison page is on the LRU");
 				unmap_poisoned_page(m, page);
 			}

@@ -100,13 +100,13 @@ static void check_event_order(struct memhp_machine *m, unsigned long action,
 	if (m->notify_pending) {
 		if ((action != expect_a && action != expect_b) ||
 		    arg->start_pfn != m->notify_start || arg->nr_pages != m->notify_nr)
-			memhp_report(m, arg->start_pfn, "notifier-sequence",
+			memhp_report(m, arg->start_pfn, MEMHP_RULE_NOTIFIER_SEQUENCE,
 				     "%s after %s for another range or without its outcome", name,
 				     memhp_memory_event_name(m->notify_pending));
 		m->notify_pending = 0;
 	} else if (action != MEMHP_MEM_GOING_ONLINE && action != MEMHP_MEM_GOING_OFFLINE) {
-		memhp_report(m, arg->start_pfn, "notifier-sequence", "%s without a MEM_GOING_*",
-			     name);
+		memhp_report(m, arg->start_pfn, MEMHP_RULE_NOTIFIER_SEQUENCE,
+			     "%s without a MEM_GOING_*", name);
 	}
 	if (action == MEMHP_MEM_GOING_ONLINE || action == MEMHP_MEM_GOING_OFFLINE) {
 		m->notify_pending = action;
@@ -121,7 +121,7 @@ static void check_event_order(struct memhp_machine *m, unsigned long action,
 		for (unsigned long pfn = arg->start_pfn; pfn < arg->start_pfn + arg->nr_pages;
 		     pfn += m->pageblock_nr_pages) {
 			if (pfn_online(m, pfn) && is_migrate_isolate_pfn(m, pfn)) {
-				memhp_report(m, pfn, "notifier-sequence",
+				memhp_report(m, pfn, MEMHP_RULE_NOTIFIER_SEQUENCE,
 					     "%s while the range is still isolated", name);
 				break;
 			}

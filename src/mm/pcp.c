@@ -317,7 +317,7 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	 * so: the new owner may touch memory known to be bad.
 	 */
 	if (unlikely(check_new_pages(m, pfn, order) != PFN_NIL))
-		memhp_report(m, check_new_pages(m, pfn, order), "hwpoison-reuse",
+		memhp_report(m, check_new_pages(m, pfn, order), MEMHP_RULE_HWPOISON_REUSE,
 			     "rmqueue_pcplist: an order-%u allocation at %#lx hands out a "
 			     "poisoned page from a per-cpu list",
 			     order, pfn);

@@ -341,8 +341,9 @@ void memhp_kmem_cache_free(struct memhp_kmem_cache *c, uint64_t obj)
 bad_unlock:
 	pthread_mutex_unlock(&c->lock);
 bad:
-	memhp_report(m, pfn, "slab", "kmem_cache_free(%s): %#llx is not a live object of the cache",
-		     c->name, (unsigned long long)obj);
+	memhp_report(m, pfn, MEMHP_RULE_SLAB,
+		     "kmem_cache_free(%s): %#llx is not a live object of the cache", c->name,
+		     (unsigned long long)obj);
 }
 
 unsigned long memhp_kmem_cache_shrink(struct memhp_kmem_cache *c)
