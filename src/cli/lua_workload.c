@@ -17,6 +17,9 @@
 #define DATA_MT "memhp.data"
 #define KALLOC_MT "memhp.kalloc"
 #define WALKERS_MT "memhp.walkers"
+/* data:alloc() looks for ^C or --timeout after each this many pages (64
+ * MiB: a tenth of a second or so to fill, checksums included). */
+#define DATA_ALLOC_CHUNK 16384UL
 
 enum lwork_kind { LW_DATA, LW_KALLOC, LW_WALKERS };
 
@@ -94,7 +97,16 @@ static int d_alloc(lua_State *L)
 	unsigned long got;
 
 	lapi_call_beginf(L, w->lm, "data:alloc(%lu pages)", nr);
-	got = memhp_data_alloc(w->data, nr, gfp);
+	/* A program filling memory stops at ^C, or --timeout, between
+	 * faults: a big fill goes in chunks that look for one. */
+	for (got = 0; got < nr && !memhp_signal_pending();) {
+		unsigned long want = nr - got < DATA_ALLOC_CHUNK ? nr - got : DATA_ALLOC_CHUNK, n;
+
+		n = memhp_data_alloc(w->data, want, gfp);
+		got += n;
+		if (n < want)
+			break;
+	}
 	lapi_call_endf(L, w->lm, "%lu pages", got);
 	lua_pushinteger(L, (lua_Integer)got);
 	return 1;
