@@ -197,6 +197,23 @@ if grep -q '} = -EINTR' "$tmp/out" && grep -q 'MEM_CANCEL_OFFLINE' "$tmp/out"; t
 else
 	not_ok "the timed-out offline backs out with -EINTR"
 fi
+# A fill is one call: it must stop at the time as a program filling
+# memory stops at its signal, not run to its end first. (ThreadSanitizer:
+# the machine takes about half a second, the fill 15-30 s.)
+fill_timeout=1s
+ldd "$MEMHP" 2> /dev/null | grep -q libtsan && fill_timeout=3s
+printf '%s\n' 'local m = memhp.machine{ram = "2G", phys_size = "64G"}' \
+	'local d = m:data()' 'd:alloc(m:meminfo().free_pages)' >"$tmp/fill.lua"
+expect_within 90 124 "fill.lua:3: timed out" \
+	"--timeout ends a big data:alloc() between its chunks" \
+	-- run --seed 1 --timeout "$fill_timeout" "$tmp/fill.lua"
+if awk '/data:alloc\(/ { for (i = 1; i <= NF; i++) if ($i ~ /^data:alloc\(/) { want = substr($i, 12) + 0; got = $(i + 3) + 0 } }
+	END { exit !(want > 0 && got < want) }' "$tmp/out"; then
+	ok "... having filled only part of what it asked for"
+else
+	grep 'data:alloc' "$tmp/out" | sed 's/^/# /'
+	not_ok "... having filled only part of what it asked for"
+fi
 printf '%s\n' 'keep = setmetatable({}, {__gc = function() while true do end end})' >"$tmp/gc-loop.lua"
 expect_within 60 124 "did not stop when told to" \
 	"--timeout ends a loop in a finalizer too, where no hook runs, after its grace" \
