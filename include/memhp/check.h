@@ -16,6 +16,7 @@
 #define MEMHP_CHECK_H
 
 #include <memhp/machine.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -115,6 +116,9 @@ struct memhp_violation {
 	/* The rule's name, to print: memhp_rule_name(rule), or for
 	 * MEMHP_RULE_SCENARIO the name the scenario gave. */
 	const char *name;
+	/* Linux would BUG() here (VM_BUG_ON_PAGE() too) and stop, where the
+	 * rule's other findings only print: memhp reports and goes on. */
+	bool bug;
 	char detail[MEMHP_VIOLATION_DETAIL];
 };
 
@@ -143,6 +147,10 @@ MEMHP_API void memhp_violations_clear(struct memhp_machine *m);
  * event subscribers (MEMHP_EV_FINDING) and print it to the kernel log. */
 MEMHP_API void memhp_report(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule,
 			    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same for a place where Linux would BUG(): the finding says so in its
+ * typed @bug, for consumers that tell the two apart. */
+MEMHP_API void memhp_report_bug(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule,
+				const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /*
  * The same for a rule given by name, as a scenario gives it (Lua's
  * m:report()): a name memhp_rule_from_name() knows is that rule; any other

@@ -131,6 +131,7 @@ struct memhp_ev_finding {
 	const char *name;     /* its name, to print (memhp_violation.name) */
 	unsigned long pfn;    /* MEMHP_NO_PFN when about no page */
 	const char *detail;   /* what memhp_report() was told */
+	bool bug;	      /* Linux would BUG() here (memhp_report_bug()) */
 };
 
 struct memhp_ev_vmem_request {

@@ -256,24 +256,25 @@ static void guard(struct demo_run *dr, enum memhp_rule rule, unsigned long pfn)
 }
 
 /* The kinds of finding the report tells apart (demo.lua says what each
- * means); @detail tells apart two kinds of one rule. */
+ * means); whether Linux would BUG() tells apart two kinds of one rule. */
 static const struct {
 	enum memhp_rule rule;
-	const char *detail, *kind;
+	bool bug;
+	const char *kind;
 } meanings[] = {
-	{ MEMHP_RULE_FAKE_OFFLINE_REFERENCED, NULL, "fake-offline-referenced" },
-	{ MEMHP_RULE_BAD_PAGE, "underflow", "put-after-removal" },
-	{ MEMHP_RULE_BAD_PAGE, NULL, "race-2019" },
-	{ MEMHP_RULE_OFFLINE_ISOLATED_PAGES, "BUG", "isolated-bug" },
-	{ MEMHP_RULE_OFFLINE_ISOLATED_PAGES, NULL, "isolated-warn" },
-	{ MEMHP_RULE_VIRTIO_MEM_CHECK, NULL, "leaked-sub-block" },
+	{ MEMHP_RULE_FAKE_OFFLINE_REFERENCED, false, "fake-offline-referenced" },
+	/* A late put_page() of removed memory: VM_BUG_ON_PAGE() underflow. */
+	{ MEMHP_RULE_BAD_PAGE, true, "put-after-removal" },
+	{ MEMHP_RULE_BAD_PAGE, false, "race-2019" },
+	{ MEMHP_RULE_OFFLINE_ISOLATED_PAGES, true, "isolated-bug" },
+	{ MEMHP_RULE_OFFLINE_ISOLATED_PAGES, false, "isolated-warn" },
+	{ MEMHP_RULE_VIRTIO_MEM_CHECK, false, "leaked-sub-block" },
 };
 
-static int meaning_of(enum memhp_rule rule, const char *line)
+static int meaning_of(const struct memhp_ev_finding *f)
 {
 	for (size_t i = 0; i < sizeof(meanings) / sizeof(meanings[0]); i++)
-		if (meanings[i].rule == rule &&
-		    (!meanings[i].detail || strstr(line, meanings[i].detail)))
+		if (meanings[i].rule == f->rule && meanings[i].bug == f->bug)
 			return (int)i;
 	return -1;
 }
@@ -281,7 +282,7 @@ static int meaning_of(enum memhp_rule rule, const char *line)
 /* Count a finding under its rule and meaning. */
 static void count_finding(struct demo_run *dr, const struct memhp_ev_finding *f)
 {
-	int meaning = meaning_of(f->rule, f->detail), i;
+	int meaning = meaning_of(f), i;
 
 	pthread_mutex_lock(&dr->lock);
 	dr->nr_findings++;

@@ -570,9 +570,9 @@ static void virtio_mem_sbm_notify_offline(struct memhp_vmem_drv *vm, unsigned lo
 		virtio_mem_sbm_set_mb_state(vm, id, MEMHP_VMEM_SBM_OFFLINE);
 		break;
 	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
-			     "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
-			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
+		memhp_report_bug(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
+				 "virtio_mem: memory%lu went offline in state %s (kernel: BUG)", id,
+				 memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
 	}
 }
 
@@ -593,9 +593,9 @@ static void virtio_mem_sbm_notify_online(struct memhp_vmem_drv *vm, unsigned lon
 			vm, id, movable ? MEMHP_VMEM_SBM_MOVABLE : MEMHP_VMEM_SBM_KERNEL);
 		break;
 	default:
-		memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
-			     "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
-			     memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
+		memhp_report_bug(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
+				 "virtio_mem: memory%lu went online in state %s (kernel: BUG)", id,
+				 memhp_vmem_sbm_state_name(virtio_mem_sbm_get_mb_state(vm, id)));
 	}
 }
 
@@ -1389,7 +1389,7 @@ static int virtio_mem_sbm_unplug_any_sb_offline(struct memhp_vmem_drv *vm, unsig
 		pthread_mutex_unlock(&vm->hotplug_mutex);
 		rc = virtio_mem_sbm_remove_mb(vm, mb_id);
 		if (rc)
-			memhp_report(
+			memhp_report_bug(
 				vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
 				"virtio_mem: removing offline memory%lu failed: %d (kernel: BUG)",
 				mb_id, rc);
@@ -2243,9 +2243,10 @@ static void virtio_mem_deinit_hotplug(struct memhp_vmem_drv *vm)
 		virtio_mem_sbm_for_each_mb(vm, mb_id, MEMHP_VMEM_SBM_OFFLINE_PARTIAL)
 		{
 			if (virtio_mem_sbm_remove_mb(vm, mb_id))
-				memhp_report(vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
-					     "virtio_mem: removing memory%lu failed (kernel: BUG)",
-					     mb_id);
+				memhp_report_bug(
+					vm->m, MEMHP_NO_PFN, MEMHP_RULE_VIRTIO_MEM_STATE,
+					"virtio_mem: removing memory%lu failed (kernel: BUG)",
+					mb_id);
 			else
 				virtio_mem_sbm_set_mb_state(vm, mb_id, MEMHP_VMEM_SBM_UNUSED);
 		}

@@ -1116,19 +1116,19 @@ unsigned long __offline_isolated_pages(struct memhp_machine *m, unsigned long st
 						     "not 1",
 						     page_count(page));
 			} else if (page_count(page)) {
-				memhp_report(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
-					     "PageOffline page with refcount %d at "
-					     "__offline_isolated_pages (kernel: BUG)",
-					     page_count(page));
+				memhp_report_bug(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
+						 "PageOffline page with refcount %d at "
+						 "__offline_isolated_pages (kernel: BUG)",
+						 page_count(page));
 			}
 			already_offline++;
 			pfn++;
 			continue;
 		}
 		if (!PageBuddy(page) || page_count(page)) {
-			memhp_report(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
-				     "page neither free nor PageOffline at "
-				     "__offline_isolated_pages (kernel: BUG)");
+			memhp_report_bug(m, pfn, MEMHP_RULE_OFFLINE_ISOLATED_PAGES,
+					 "page neither free nor PageOffline at "
+					 "__offline_isolated_pages (kernel: BUG)");
 			pfn++;
 			continue;
 		}

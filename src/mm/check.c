@@ -113,7 +113,7 @@ static void add_violation(struct memhp_check_report *r, size_t *count, size_t *s
 }
 
 static void vreport(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule,
-		    const char *name, const char *fmt, va_list ap)
+		    const char *name, bool bug, const char *fmt, va_list ap)
 {
 	struct violation_log *log = &m->violations;
 	char detail[MEMHP_VIOLATION_DETAIL];
@@ -127,13 +127,16 @@ static void vreport(struct memhp_machine *m, unsigned long pfn, enum memhp_rule 
 		v->pfn = pfn;
 		v->rule = rule;
 		v->name = name;
+		v->bug = bug;
 		memcpy(v->detail, detail, sizeof(detail));
 	}
 	log->total++;
 	pthread_mutex_unlock(&log->lock);
 	mhp_emit(m, MEMHP_EV_FINDING, finding, .rule = rule, .name = name, .pfn = pfn,
-		 .detail = detail);
-	f = (struct memhp_ev_finding){ .rule = rule, .name = name, .pfn = pfn, .detail = detail };
+		 .detail = detail, .bug = bug);
+	f = (struct memhp_ev_finding){
+		.rule = rule, .name = name, .pfn = pfn, .detail = detail, .bug = bug
+	};
 	if (pfn == MEMHP_NO_PFN)
 		mhp_log_finding(m, &f, "memhp: %s: %s", name, detail);
 	else
@@ -150,7 +153,19 @@ void memhp_report(struct memhp_machine *m, unsigned long pfn, enum memhp_rule ru
 	if ((unsigned)rule >= MEMHP_NR_RULES)
 		rule = MEMHP_RULE_UNKNOWN;
 	va_start(ap, fmt);
-	vreport(m, pfn, rule, rules[rule].name, fmt, ap);
+	vreport(m, pfn, rule, rules[rule].name, false, fmt, ap);
+	va_end(ap);
+}
+
+void memhp_report_bug(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((unsigned)rule >= MEMHP_NR_RULES)
+		rule = MEMHP_RULE_UNKNOWN;
+	va_start(ap, fmt);
+	vreport(m, pfn, rule, rules[rule].name, true, fmt, ap);
 	va_end(ap);
 }
 
@@ -162,10 +177,10 @@ void memhp_report_named(struct memhp_machine *m, unsigned long pfn, const char *
 
 	va_start(ap, fmt);
 	if (rule >= 0)
-		vreport(m, pfn, (enum memhp_rule)rule, rules[rule].name, fmt, ap);
+		vreport(m, pfn, (enum memhp_rule)rule, rules[rule].name, false, fmt, ap);
 	else
 		vreport(m, pfn, MEMHP_RULE_SCENARIO, name ? name : rules[MEMHP_RULE_SCENARIO].name,
-			fmt, ap);
+			false, fmt, ap);
 	va_end(ap);
 }
 

@@ -267,8 +267,8 @@ bool memhp_page_ref_dec_and_test(struct memhp_page *page)
 			 * reported, and the count stays at zero. */
 			struct memhp_machine *m = page_machine(page);
 
-			memhp_report(m, page_to_pfn_m(m, page), MEMHP_RULE_BAD_PAGE,
-				     "page refcount underflow");
+			memhp_report_bug(m, page_to_pfn_m(m, page), MEMHP_RULE_BAD_PAGE,
+					 "page refcount underflow");
 			return false;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(
