@@ -43,19 +43,29 @@ struct memhp_data {
 	_Atomic uint64_t generation;
 };
 
-/* 4 KiB of splitmix64 output from @seed; returns its checksum (the same
- * as workload_page_csum() of the page, computed on the way). */
+/* The golden ratio's 64 bits: the step of splitmix64 and of the words. */
+#define DATA_GOLDEN 0x9e3779b97f4a7c15ULL
+
+/*
+ * 4 KiB from @seed: one splitmix64 step gives the page a start of its own,
+ * then its words step by the golden ratio (a Weyl sequence), so that no two
+ * pages and no two words of a page are alike, which is what the checksum
+ * must tell apart: a page lost, swapped with another, half copied. A
+ * splitmix64 step per word cost as much again as the checksum, a third of
+ * the CPU of a fill besides the host's faults. Returns the checksum (the
+ * same as workload_page_csum() of the page, computed on the way).
+ */
 static uint64_t fill_page(void *addr, uint64_t seed)
 {
 	uint64_t *w = addr, h[WORKLOAD_CSUM_LANES] = { 0 };
+	uint64_t z = seed + DATA_GOLDEN;
 
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
 	for (size_t i = 0; i < MEMHP_PAGE_SIZE / sizeof(*w); i += WORKLOAD_CSUM_LANES)
 		for (int l = 0; l < WORKLOAD_CSUM_LANES; l++) {
-			uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-
-			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-			w[i + l] = z ^ (z >> 31);
+			w[i + l] = z + (i + (size_t)l) * DATA_GOLDEN;
 			h[l] = (h[l] ^ w[i + l]) * WORKLOAD_CSUM_PRIME + i;
 		}
 	return workload_csum_fold(h);
