@@ -173,6 +173,16 @@ local a = m:walkers{threads = 4}
 local b = m:walkers{threads = 4}
 a:stop(); b:stop()'
 expect_within 60 0 "^PASS: " "stopped walkers make room for new ones" -- run -q --seed 1 "$tmp/s.lua"
+scenario 'm:walkers{hold_us = 0}'
+expect_within 60 1 "s.lua:2: walkers: hold_us must be 1 to [0-9]+" \
+	"a hold asleep of 0 us is refused" -- run -q --seed 1 "$tmp/s.lua"
+scenario 'm:walkers{hold_us = 100, hold_spins = 10}'
+expect_within 60 1 "s.lua:2: walkers: hold_spins or hold_us, not both" \
+	"a walker holds by spinning or asleep, not both" -- run -q --seed 1 "$tmp/s.lua"
+scenario 'local w = m:walkers{threads = 2, hold_us = 60000000}
+w:stop()'
+expect_within 60 0 "^PASS: " "a hold asleep for a minute ends at walkers:stop()" \
+	-- run -q --seed 1 "$tmp/s.lua"
 
 # ---- --timeout ---------------------------------------------------------------------------------------
 printf '%s\n' 'local n = 0' 'while true do n = n + 1 end' >"$tmp/loop.lua"

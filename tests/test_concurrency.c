@@ -145,6 +145,38 @@ static void offline_online_cycles_with_workload_and_walkers_lose_nothing(void)
 	memhp_data_destroy(d);
 }
 
+/* Long enough that only memhp_walkers_stop() ends a hold in this test. */
+#define HOLD_AN_HOUR_NS (3600ULL * 1000000000ULL)
+/* Time for two walkers to find a referenced page among a block of them. */
+#define WALKERS_FIND_NS (100 * 1000000L)
+
+static void sleeping_walkers_hold_one_reference_each_until_stopped(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	const struct timespec wait = { 0, WALKERS_FIND_NS };
+	struct memhp_walker_stats ws;
+	struct memhp_walkers *w;
+	struct memhp_data *d;
+	unsigned long verified;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT, 1));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_data_create(m, &d));
+	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) / 2, 0), 0);
+	ASSERT_ERR(memhp_walkers_start_sleeping(m, 2, 0, &w), -EINVAL);
+	ASSERT_OK(memhp_walkers_start_sleeping(m, 2, HOLD_AN_HOUR_NS, &w));
+	nanosleep(&wait, NULL);
+	/* Each sleeps on its first reference: the stop ends both holds. */
+	memhp_walkers_stop(w, &ws);
+	ASSERT_GT(ws.refs, 0);
+	ASSERT_TRUE(ws.refs <= 2);
+	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
+	ASSERT_EQ(verified, memhp_data_nr_pages(d));
+	memhp_data_destroy(d);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 struct reader {
 	struct memhp_machine *m;
 	_Atomic bool *stop;
@@ -336,5 +368,6 @@ static void two_threads_allocate_from_one_data_object(void)
 RUN_TESTS(T(no_page_of_an_isolated_pageblock_is_ever_handed_out),
 	  T(two_threads_allocate_from_one_data_object),
 	  T(offline_online_cycles_with_workload_and_walkers_lose_nothing),
+	  T(sleeping_walkers_hold_one_reference_each_until_stopped),
 	  T(sysfs_readers_run_alongside_hotplug), T(guest_kernel_activity_runs_alongside_hotplug),
 	  T(block_info_readers_run_alongside_add_and_remove))

@@ -6,6 +6,8 @@
 
 #include "../src/mm/internal.h"
 
+#include <sys/mman.h>
+
 #define HOT (4 * MEMHP_GiB)
 #define B0 32
 
@@ -190,6 +192,46 @@ static void page_contents_are_real_host_memory(void)
 	memhp_put_page(p);
 }
 
+/* Whether this host's kernel has MADV_POPULATE_WRITE (5.14). */
+static bool host_can_populate_write(void)
+{
+#ifdef MADV_POPULATE_WRITE
+	void *p = mmap(NULL, MEMHP_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	bool ok = p != MAP_FAILED && !madvise(p, MEMHP_PAGE_SIZE, MADV_POPULATE_WRITE);
+
+	if (p != MAP_FAILED)
+		munmap(p, MEMHP_PAGE_SIZE);
+	return ok;
+#else
+	return false;
+#endif
+}
+
+static void prefaulting_makes_just_the_given_pages_resident(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *head, *pages[3];
+	unsigned long pfn;
+	uint64_t start;
+
+	ASSERT_TRUE(m);
+	head = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 2);
+	ASSERT_TRUE(head);
+	pfn = memhp_page_to_pfn(head);
+	start = (uint64_t)pfn << MEMHP_PAGE_SHIFT;
+	ASSERT_EQ(memhp_host_resident(m, start, 4 * MEMHP_PAGE_SIZE), 0);
+	/* Out of order, one run of three; the fourth page is not asked for. */
+	pages[0] = memhp_pfn_to_page(m, pfn + 2);
+	pages[1] = memhp_pfn_to_page(m, pfn);
+	pages[2] = memhp_pfn_to_page(m, pfn + 1);
+	memhp_host_prefault(pages, 3);
+	ASSERT_EQ(memhp_host_resident(m, start, 3 * MEMHP_PAGE_SIZE),
+		  host_can_populate_write() ? 3 : 0);
+	ASSERT_EQ(memhp_host_resident(m, start + 3 * MEMHP_PAGE_SIZE, MEMHP_PAGE_SIZE), 0);
+	memhp_free_pages(head, 2);
+}
+
 static void bad_configurations_are_refused_with_a_reason(void)
 {
 	struct memhp_config cfg;
@@ -236,5 +278,6 @@ RUN_TESTS(T(a_descriptor_is_sixteen_bytes), T(get_page_unless_zero_fails_on_a_fr
 	  T(a_refcount_underflow_is_reported_not_wrapped),
 	  T(a_page_gets_a_type_only_if_it_has_none),
 	  T(pfn_to_online_page_sees_only_online_sections), T(a_descriptor_finds_its_own_machine),
-	  T(page_contents_are_real_host_memory), T(bad_configurations_are_refused_with_a_reason),
+	  T(page_contents_are_real_host_memory), T(prefaulting_makes_just_the_given_pages_resident),
+	  T(bad_configurations_are_refused_with_a_reason),
 	  T(small_sections_clamp_the_largest_buddy_order))

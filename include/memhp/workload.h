@@ -90,6 +90,16 @@ struct memhp_walker_stats {
 };
 MEMHP_API int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads,
 				  unsigned int hold_spins, struct memhp_walkers **out);
+/*
+ * The same walkers, each holding its reference for @hold_ns asleep rather
+ * than spinning, as a kernel thread preempted with a reference in hand
+ * holds it: a held reference costs no CPU, and the walkers take none from
+ * the threads they race. memhp_walkers_stop() ends a hold early. Under a
+ * deterministic schedule the hold is virtual time, during which the other
+ * threads run. Returns 0, -EINVAL (@hold_ns 0), -ENOMEM or -EAGAIN.
+ */
+MEMHP_API int memhp_walkers_start_sleeping(struct memhp_machine *m, unsigned int nr_threads,
+					   uint64_t hold_ns, struct memhp_walkers **out);
 MEMHP_API void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stats);
 
 #ifdef __cplusplus

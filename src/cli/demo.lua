@@ -44,9 +44,12 @@ local plan = demo.quick and {
 	ram = 4 * GiB, region = 8 * GiB, plug = 4 * GiB, unplug_to = 1 * GiB,
 	data = 512 * MiB, data_freed = 256 * MiB, kernel = 64 * MiB,
 }
--- Two walkers, each holding a reference for this many spins (tens of
--- microseconds), long enough to meet the driver now and then.
-local WALKERS, HOLD_SPINS = 2, 20000
+-- Two walkers, each holding a reference this long asleep, as a kernel
+-- thread preempted with a reference in hand holds it: long enough to meet
+-- the driver now and then, often past the removal of the page's memory, and
+-- taking no CPU from the driver's thread. (Walkers that spin hold that long
+-- only when the host preempts them, so what they find depends on its cores.)
+local WALKERS, HOLD_US = 2, 2000
 -- Retry-timer firings to let pass before reporting a shortfall.
 local MAX_RETRIES = 4
 local VIRTIO_MEM_BLOCK = 2 * MiB
@@ -237,7 +240,7 @@ local function run_protocol()
 	r.online_before = online_device_blocks()
 	r.plug, r.requested = plan.plug, plan.unplug_to
 	local migrated_before = data:nr_migrated()
-	local walkers = m:walkers{threads = WALKERS, hold_spins = HOLD_SPINS}
+	local walkers = m:walkers{threads = WALKERS, hold_us = HOLD_US}
 	demo.note(string.format("%d PFN walkers start: pfn_to_online_page(), get_page_unless_zero(), a moment, put_page()",
 		WALKERS))
 	demo.step("qom-set vm0 requested-size " .. fmt(plan.unplug_to))

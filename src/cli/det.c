@@ -141,6 +141,7 @@ static _Noreturn void deadlock(void)
 static struct dthread *pick(bool stay_ok)
 {
 	struct dthread *runnable[DET_MAX_THREADS], *timed = NULL;
+	const uint64_t now = atomic_load(&vclock);
 	int n = 0;
 
 	if (stay_ok && next_random() % DET_SWITCH_ONE_IN)
@@ -148,6 +149,16 @@ static struct dthread *pick(bool stay_ok)
 	for (int i = 0; i < nr_threads; i++) {
 		struct dthread *d = threads[i];
 
+		/* A timed wait whose time has come while others ran is over, as
+		 * a timer fires on a busy machine: a thread that holds something
+		 * for a while, or a watchdog, must not wait until all else
+		 * blocks. */
+		if (d->state == DT_BLOCKED && d->wake_at && d->wake_at <= now) {
+			d->state = DT_RUNNABLE;
+			d->timed_out = true;
+			d->wait = NULL;
+			d->wake_at = 0;
+		}
 		if (d->state == DT_RUNNABLE && (d != self || stay_ok))
 			runnable[n++] = d;
 		else if (d->state == DT_BLOCKED && d->wake_at &&

@@ -269,38 +269,61 @@ static int k_nr_pages(lua_State *L)
 	return 1;
 }
 
-/* Walker threads that may run at once in a whole run (they spin, never
+/* Walker threads that may run at once in a whole run (spinning ones never
  * sleep: many more starve the scenario's own thread until nothing ends),
- * and the spins a walker holds a reference by default. */
+ * the spins a walker holds a reference by default, and the longest hold
+ * asleep (hold_us: a minute). */
 #define LAPI_MAX_WALKER_THREADS 8
 #define LAPI_DEFAULT_HOLD_SPINS 1000
+#define LAPI_MAX_HOLD_US (60 * 1000 * 1000)
+#define LAPI_NS_PER_US 1000
 
 int lwork_walkers(lua_State *L)
 {
 	struct lmachine *lm = lapi_check_machine(L, 1);
-	lua_Integer threads = 1, spins = LAPI_DEFAULT_HOLD_SPINS;
+	lua_Integer threads = 1, spins = LAPI_DEFAULT_HOLD_SPINS, hold_us = 0;
+	bool have_spins = false, have_hold = false;
 	struct lwork *w;
 	int ret;
 
 	if (lua_istable(L, 2)) {
 		if (lua_getfield(L, 2, "threads") != LUA_TNIL)
 			threads = luaL_checkinteger(L, -1);
-		if (lua_getfield(L, 2, "hold_spins") != LUA_TNIL)
+		if (lua_getfield(L, 2, "hold_spins") != LUA_TNIL) {
 			spins = luaL_checkinteger(L, -1);
-		lua_pop(L, 2);
+			have_spins = true;
+		}
+		if (lua_getfield(L, 2, "hold_us") != LUA_TNIL) {
+			hold_us = luaL_checkinteger(L, -1);
+			have_hold = true;
+		}
+		lua_pop(L, 3);
 	}
 	if (threads < 1 || threads > LAPI_MAX_WALKER_THREADS)
 		return luaL_error(L, "walkers: threads must be 1 to %d", LAPI_MAX_WALKER_THREADS);
 	if (spins < 0)
 		return luaL_error(L, "walkers: hold_spins cannot be negative");
+	if (have_hold && have_spins)
+		return luaL_error(L, "walkers: hold_spins or hold_us, not both");
+	if (have_hold && (hold_us < 1 || hold_us > LAPI_MAX_HOLD_US))
+		return luaL_error(L, "walkers: hold_us must be 1 to %d", LAPI_MAX_HOLD_US);
 	if (lm->run->walker_threads + threads > LAPI_MAX_WALKER_THREADS)
 		return luaL_error(L,
 				  "walkers: %d walker threads run already: at most %d at once; "
 				  "stop some with w:stop() first",
 				  lm->run->walker_threads, LAPI_MAX_WALKER_THREADS);
 	w = new_work(L, lm, LW_WALKERS, WALKERS_MT);
-	lapi_call_beginf(L, lm, "walkers(%d threads, hold %d spins)", (int)threads, (int)spins);
-	ret = memhp_walkers_start(lm->m, (unsigned int)threads, (unsigned int)spins, &w->walkers);
+	if (have_hold) {
+		lapi_call_beginf(L, lm, "walkers(%d threads, hold %d us asleep)", (int)threads,
+				 (int)hold_us);
+		ret = memhp_walkers_start_sleeping(lm->m, (unsigned int)threads,
+						   (uint64_t)hold_us * LAPI_NS_PER_US, &w->walkers);
+	} else {
+		lapi_call_beginf(L, lm, "walkers(%d threads, hold %d spins)", (int)threads,
+				 (int)spins);
+		ret = memhp_walkers_start(lm->m, (unsigned int)threads, (unsigned int)spins,
+					  &w->walkers);
+	}
 	lapi_call_end_ret(L, lm, ret);
 	if (ret) {
 		w->dead = true;

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* How often a walker looks again at which blocks are present. Between
  * two looks it may pick a block that went away, as a kernel PFN walker
@@ -30,11 +31,18 @@ struct walker {
 	size_t nr_ids, cap_ids;
 };
 
+#define NS_PER_S 1000000000ULL
+
 struct memhp_walkers {
 	struct memhp_machine *m;
 	unsigned int nr;
 	unsigned int hold_spins;
+	uint64_t hold_ns; /* a hold asleep, or 0: @hold_spins spins */
 	_Atomic bool stop;
+	/* A walker asleep on a reference waits on @wake, under @lock, for its
+	 * time to pass or the stop. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
 	struct walker *walkers;
 };
 
@@ -69,6 +77,31 @@ static bool refresh_blocks(struct walker *wk, struct memhp_machine *m)
 	return wk->nr_ids > 0;
 }
 
+/* Hold the reference just taken: spin, or sleep until the hold is over. */
+static void hold(struct memhp_walkers *w)
+{
+	struct timespec due;
+	uint64_t ns;
+
+	if (!w->hold_ns) {
+		for (unsigned int i = 0; i < w->hold_spins; i++)
+			if (atomic_load_explicit(&w->stop, memory_order_relaxed))
+				break;
+		return;
+	}
+	/* The clock a deterministic schedule makes virtual, as it does the
+	 * wait: there the hold lasts while the other threads run. */
+	clock_gettime(CLOCK_MONOTONIC, &due);
+	ns = (uint64_t)due.tv_nsec + w->hold_ns;
+	due.tv_sec += (time_t)(ns / NS_PER_S);
+	due.tv_nsec = (long)(ns % NS_PER_S);
+	pthread_mutex_lock(&w->lock);
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed) &&
+	       pthread_cond_timedwait(&w->wake, &w->lock, &due) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void *walk(void *arg)
 {
 	struct walker *wk = arg;
@@ -95,9 +128,7 @@ static void *walk(void *arg)
 		wk->stats.refs++;
 		if (memhp_PageOffline(page))
 			wk->stats.offline_refs++;
-		for (unsigned int i = 0; i < w->hold_spins; i++)
-			if (atomic_load_explicit(&w->stop, memory_order_relaxed))
-				break;
+		hold(w);
 		memhp_put_page(page);
 		if (!(wk->stats.visits & 1023))
 			sched_yield();
@@ -105,10 +136,11 @@ static void *walk(void *arg)
 	return NULL;
 }
 
-int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads, unsigned int hold_spins,
-			struct memhp_walkers **out)
+static int start(struct memhp_machine *m, unsigned int nr_threads, unsigned int hold_spins,
+		 uint64_t hold_ns, struct memhp_walkers **out)
 {
 	struct memhp_walkers *w = calloc(1, sizeof(*w));
+	pthread_condattr_t attr;
 
 	if (!w)
 		return -ENOMEM;
@@ -117,7 +149,13 @@ int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads, unsign
 		free(w);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	w->m = m;
+	w->hold_ns = hold_ns;
 	/* What they do is what makes a machine leave its bulk paths: say so
 	 * before the first thread runs, not at its first reference. */
 	memhp_note_pfn_walker(m);
@@ -137,11 +175,30 @@ int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads, unsign
 	return 0;
 }
 
+int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threads, unsigned int hold_spins,
+			struct memhp_walkers **out)
+{
+	return start(m, nr_threads, hold_spins, 0, out);
+}
+
+int memhp_walkers_start_sleeping(struct memhp_machine *m, unsigned int nr_threads, uint64_t hold_ns,
+				 struct memhp_walkers **out)
+{
+	if (!hold_ns)
+		return -EINVAL;
+	return start(m, nr_threads, 0, hold_ns, out);
+}
+
 void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stats)
 {
 	if (!w)
 		return;
+	/* Under the lock: a walker between its look at @stop and its sleep
+	 * would miss the wake-up. */
+	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->stop, true);
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
 	if (stats)
 		*stats = (struct memhp_walker_stats){ 0 };
 	for (unsigned int i = 0; i < w->nr; i++) {
@@ -153,6 +210,8 @@ void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stat
 			stats->offline_refs += w->walkers[i].stats.offline_refs;
 		}
 	}
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
 	free(w->walkers);
 	free(w);
 }
