@@ -8,6 +8,17 @@
 set -u
 . "$(dirname "$0")/expect_run.bash"
 
+# The python checks' "ok - NAME" / "not ok - NAME" lines, as TAP.
+results() {
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$tmp/results"
+}
+
 "$MEMHP" run tests/lua/svg-marks.lua -q --seed 1 --svg "$tmp/marks.svg" >"$tmp/out" 2>&1 ||
 	not_ok "memhp run tests/lua/svg-marks.lua --svg"
 
@@ -69,13 +80,7 @@ check(all(title_of(t) and '[mem 0x' in title_of(t) for t in labels) and
       'every row has a tooltip with its range, state and valid_zones')
 PY
 
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$tmp/results"
+results
 [ -s "$tmp/results" ] || not_ok "the map could be read back"
 
 # Several nodes: each row names its node and never spans two; one node: no
@@ -115,13 +120,7 @@ check(all(', node %d' % node_of(l) in t for l, t in numa),
 check(not any('node' in l for l, _ in rows(sys.argv[2])),
       'with one node the labels name no node')
 PY
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$tmp/results"
+results
 
 # memmap_on_memory: the first 2 MiB of a block that carries its memmap are
 # "reserved / memmap" in the map; virtio-mem's block (memory96) has none.
@@ -143,12 +142,6 @@ vmem = cell('memory96 [mem 0x0300000000-0x03001fffff]')
 check(len(vmem) == 1 and ' 0 reserved' in vmem[0],
       "virtio-mem's one-block big block has none" + ('' if vmem else ' (no cell)'))
 PY
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "# $line" ;;
-	esac
-done <"$tmp/results"
+results
 
 echo "1..$n"

@@ -143,17 +143,23 @@ static void vreport(struct memhp_machine *m, unsigned long pfn, enum memhp_rule 
 		mhp_log_finding(m, &f, "memhp: %s at pfn %#lx: %s", name, pfn, detail);
 }
 
+/* A rule out of range is memhp's bug: say so rather than index past the
+ * table. */
+static void vreport_rule(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule, bool bug,
+			 const char *fmt, va_list ap)
+{
+	if ((unsigned)rule >= MEMHP_NR_RULES)
+		rule = MEMHP_RULE_UNKNOWN;
+	vreport(m, pfn, rule, rules[rule].name, bug, fmt, ap);
+}
+
 void memhp_report(struct memhp_machine *m, unsigned long pfn, enum memhp_rule rule, const char *fmt,
 		  ...)
 {
 	va_list ap;
 
-	/* A rule out of range is memhp's bug: say so rather than index past
-	 * the table. */
-	if ((unsigned)rule >= MEMHP_NR_RULES)
-		rule = MEMHP_RULE_UNKNOWN;
 	va_start(ap, fmt);
-	vreport(m, pfn, rule, rules[rule].name, false, fmt, ap);
+	vreport_rule(m, pfn, rule, false, fmt, ap);
 	va_end(ap);
 }
 
@@ -162,10 +168,8 @@ void memhp_report_bug(struct memhp_machine *m, unsigned long pfn, enum memhp_rul
 {
 	va_list ap;
 
-	if ((unsigned)rule >= MEMHP_NR_RULES)
-		rule = MEMHP_RULE_UNKNOWN;
 	va_start(ap, fmt);
-	vreport(m, pfn, rule, rules[rule].name, true, fmt, ap);
+	vreport_rule(m, pfn, rule, true, fmt, ap);
 	va_end(ap);
 }
 
