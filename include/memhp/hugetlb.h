@@ -110,7 +110,10 @@ MEMHP_API void memhp_hugetlbfs_destroy(struct memhp_hugetlbfs *f);
  * fallback). An LRU owner, its pages are seeded bytes that verify after
  * migration. Offlining and alloc_contig_range() migrate a THP whole to a
  * new 2 MiB page, or split it and migrate its pages one by one when no
- * 2 MiB target exists (migrate_pages()'s -ENOMEM path).
+ * 2 MiB target exists (migrate_pages()'s -ENOMEM path). The machine's
+ * THP mode does not gate it (memhp_transparent_hugepage(): a machine
+ * below 512 MiB boots with "never", where Linux would fault in base pages
+ * only): it stands for a process that got THPs.
  */
 struct memhp_thp;
 MEMHP_API int memhp_thp_create(struct memhp_machine *m, struct memhp_thp **out);

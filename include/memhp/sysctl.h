@@ -74,8 +74,8 @@ MEMHP_API ssize_t memhp_sysctl_vm_write(struct memhp_machine *m, unsigned int i,
  * khugepaged, which raises min_free_kbytes at once
  * (start_stop_khugepaged()); switching it off stops khugepaged and leaves
  * min_free_kbytes as it is until the next online or offline recomputes it.
- * memhp has no huge pages: the mode changes only that. Returns 0 or
- * -EINVAL.
+ * The mode changes only that: memhp_thp objects (memhp/hugetlb.h) get
+ * their huge pages whatever it says. Returns 0 or -EINVAL.
  */
 MEMHP_API int memhp_set_transparent_hugepage(struct memhp_machine *m, enum memhp_thp_mode mode);
 MEMHP_API enum memhp_thp_mode memhp_transparent_hugepage(struct memhp_machine *m);
