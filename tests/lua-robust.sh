@@ -42,16 +42,23 @@ expect_within() {
 	fi
 }
 
+# ok NAME when the last run's output has a line matching PATTERN (grep's
+# basic regular expression), else not ok, saying what was looked for.
+out_has() {
+	if grep -q -- "$2" "$tmp/out"; then
+		ok "$1"
+	else
+		echo "# no match for: $2"
+		not_ok "$1"
+	fi
+}
+
 # ---- __gc finalizers ----------------------------------------------------------------------
 online_scenario 'keep = setmetatable({}, {__gc = function() print(m:state(32)); m:offline(32) end})'
 expect_within 60 1 "s.lua:3: .*state: the scenario has ended" \
 	"a finalizer that runs as Lua closes cannot use a machine: an error, not a use after free" \
 	-- run -q --seed 1 "$tmp/s.lua"
-if grep -q '^FAIL: .*ran to the end' "$tmp/out"; then
-	ok "an error in a finalizer fails the run"
-else
-	not_ok "an error in a finalizer fails the run"
-fi
+out_has "an error in a finalizer fails the run" '^FAIL: .*ran to the end'
 online_scenario 'setmetatable({}, {__gc = function() expect_ok(m:offline(32)) end})'
 expect_within 60 0 "^PASS: 3 expectations, 0 failed" \
 	"the finalizers of garbage run before the final check, with the machines there" \
@@ -69,11 +76,7 @@ scenario 'm:report(nil, "warn", "left behind"); m:destroy()'
 expect_within 60 1 "machine 1: finding during the run: warn: left behind" \
 	"m:destroy() makes the final check of its machine, and the run counts it" \
 	-- run -q --seed 1 "$tmp/s.lua"
-if grep -q '^FAIL: 0 expectations, 0 failed; 1 invariant violation; ran to the end' "$tmp/out"; then
-	ok "a finding on a machine destroyed before the end fails the run"
-else
-	not_ok "a finding on a machine destroyed before the end fails the run"
-fi
+out_has "a finding on a machine destroyed before the end fails the run" '^FAIL: 0 expectations, 0 failed; 1 invariant violation; ran to the end'
 scenario 'expect_ok(m:add_memory("4G", "128M"))
 m:register_memory_notifier(function() m:destroy() end)
 m:online(32, "online_movable")'
@@ -113,11 +116,7 @@ memhp.free_pages(p, 5)'
 expect_within 60 1 "s.lua:3: free_pages: .*order 5.*free in the buddy" \
 	"free_pages with a larger order than the allocation's is an error" \
 	-- run -q --seed 1 "$tmp/s.lua"
-if grep -q '0 invariant violations' "$tmp/out"; then
-	ok "a refused free_pages leaves the buddy intact"
-else
-	not_ok "a refused free_pages leaves the buddy intact"
-fi
+out_has "a refused free_pages leaves the buddy intact" '0 invariant violations'
 scenario 'local p = m:alloc_pages("kernel", 0)
 local ok, err = pcall(memhp.free_pages, p, 5)
 expect(not ok, "refused")

@@ -366,34 +366,7 @@ static void a_finding_a_scenario_names_is_its_rule_or_the_scenarios_own(void)
 	ASSERT_STREQ(r.v[1].name, "canary");
 }
 
-/*
- * Where Linux would BUG() the finding says so in its type, so that a
- * consumer (the demo's report) tells a refcount underflow, which
- * VM_BUG_ON_PAGE()s, from a Bad page state, which only prints, without
- * reading the text.
- */
-static void a_refcount_underflow_is_a_finding_linux_would_bug_on(void)
-{
-	struct memhp_machine *m = tm_create(NULL);
-	struct memhp_check_report r;
-	struct memhp_page *p;
-
-	ASSERT_TRUE(m);
-	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
-	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
-	ASSERT_TRUE(p);
-	memhp_put_page(p);
-	memhp_put_page(p); /* refcount 0 already */
-	ASSERT_EQ(memhp_violations(m, &r), 1);
-	ASSERT_EQ(r.v[0].rule, MEMHP_RULE_BAD_PAGE);
-	ASSERT_TRUE(r.v[0].bug, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
-	memhp_report(m, MEMHP_NO_PFN, MEMHP_RULE_BAD_PAGE, "a print");
-	ASSERT_EQ(memhp_violations(m, &r), 2);
-	ASSERT_TRUE(!r.v[1].bug);
-}
-
-RUN_TESTS(T(a_refcount_underflow_is_a_finding_linux_would_bug_on),
-	  T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_is_found),
+RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_is_found),
 	  T(a_referenced_free_chunk_is_found),
 	  T(a_pageoffline_page_at_refcount_0_outside_going_offline_is_found),
 	  T(managed_pages_that_drift_are_found), T(a_corrupt_free_list_is_found),

@@ -108,9 +108,15 @@ static void freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page(void)
 	memhp_data_destroy(d);
 }
 
-static void a_refcount_underflow_is_reported_not_wrapped(void)
+/*
+ * Linux VM_BUG_ON_PAGE()s there; memhp reports it, keeps the count at zero,
+ * and the finding says in its type that Linux would BUG (the demo tells it
+ * from a Bad page state, which only prints, by that and not by the text).
+ */
+static void a_refcount_underflow_is_reported_as_a_bug_not_wrapped(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_check_report r;
 	struct memhp_page *p;
 
 	ASSERT_TRUE(m);
@@ -120,7 +126,12 @@ static void a_refcount_underflow_is_reported_not_wrapped(void)
 	memhp_put_page(p);
 	ASSERT_TRUE(!memhp_page_ref_dec_and_test(p));
 	ASSERT_EQ(memhp_page_count(p), 0);
-	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
+	ASSERT_EQ(memhp_violations(m, &r), 1);
+	ASSERT_EQ(r.v[0].rule, MEMHP_RULE_BAD_PAGE);
+	ASSERT_TRUE(r.v[0].bug, "VM_BUG_ON_PAGE(page_ref_count(page) == 0)");
+	memhp_report(m, MEMHP_NO_PFN, MEMHP_RULE_BAD_PAGE, "a print");
+	ASSERT_EQ(memhp_violations(m, &r), 2);
+	ASSERT_TRUE(!r.v[1].bug);
 }
 
 static void a_page_gets_a_type_only_if_it_has_none(void)
@@ -275,7 +286,7 @@ RUN_TESTS(T(a_descriptor_is_sixteen_bytes), T(get_page_unless_zero_fails_on_a_fr
 	  T(the_last_put_frees_the_page_into_the_buddy),
 	  T(the_last_put_of_a_pageoffline_page_is_a_bad_page_that_leaks),
 	  T(freeing_a_page_that_still_belongs_to_an_owner_is_a_bad_page),
-	  T(a_refcount_underflow_is_reported_not_wrapped),
+	  T(a_refcount_underflow_is_reported_as_a_bug_not_wrapped),
 	  T(a_page_gets_a_type_only_if_it_has_none),
 	  T(pfn_to_online_page_sees_only_online_sections), T(a_descriptor_finds_its_own_machine),
 	  T(page_contents_are_real_host_memory), T(prefaulting_makes_just_the_given_pages_resident),
