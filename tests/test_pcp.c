@@ -11,6 +11,8 @@
 
 #include "../src/mm/internal.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #define HOT (4 * MEMHP_GiB)
@@ -451,6 +453,90 @@ static void the_same_race_hands_out_a_page_of_an_isolated_pageblock(void)
 	memhp_put_page(pr.got);
 }
 
+/*
+ * zone_pcp_disable() sets high to 0 first and drains after; until the
+ * drain is done, pages freed earlier still wait on the lists. An
+ * alloc_contig_range() elsewhere in the zone that isolates in that window
+ * queues its own drain behind the offline's, and an allocation on a CPU
+ * not yet drained takes such a page: 6.1's window, open a little longer,
+ * not a handout of the offline's (torture seed 1400744). Staged by holding
+ * CPU 0's list, which the offline drains first.
+ */
+struct held_list {
+	spinlock_t *lock;
+	atomic_bool held, release;
+};
+
+static void *hold_list(void *arg)
+{
+	struct held_list *h = arg;
+
+	spin_lock(h->lock);
+	atomic_store(&h->held, true);
+	while (!atomic_load(&h->release))
+		sched_yield();
+	spin_unlock(h->lock);
+	return NULL;
+}
+
+struct offline_arg {
+	struct memhp_machine *m;
+	int rc;
+};
+
+static void *offline_b1(void *arg)
+{
+	struct offline_arg *o = arg;
+
+	o->rc = memhp_block_offline(o->m, B0 + 1);
+	return NULL;
+}
+
+static void a_page_waiting_for_zone_pcp_disables_drain_is_6_1s_window(void)
+{
+	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
+	struct memhp_page *p, *got;
+	pthread_t holder, offliner;
+
+	ASSERT_TRUE(m);
+	ASSERT_OK(tm_add_blocks(m, HOT + memhp_block_size(m), 1));
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
+	struct zone *z = pfn_zone(m, start);
+	struct held_list h = { .lock = &z->per_cpu_pageset[0].lock };
+	struct offline_arg o = { .m = m, .rc = 1 };
+	memhp_set_current_cpu(1);
+	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
+	ASSERT_TRUE(p);
+	const unsigned long ppb = ALIGN_DOWN(memhp_page_to_pfn(p), pb);
+	memhp_put_page(p);
+	ASSERT_TRUE(PagePcp(p));
+
+	ASSERT_OK(pthread_create(&holder, NULL, hold_list, &h));
+	while (!atomic_load(&h.held))
+		sched_yield();
+	ASSERT_OK(pthread_create(&offliner, NULL, offline_b1, &o));
+	/* The offline's first step is done; its drain waits for CPU 0. */
+	while (pcp(m, MEMHP_ZONE_MOVABLE, 1).high)
+		sched_yield();
+	const int isolated = start_isolate_page_range(m, ppb, ppb + pb, MIGRATE_MOVABLE, 0, 0);
+	got = memhp_alloc_pages(m, MEMHP_GFP_HIGHUSER_MOVABLE, 0);
+	const int found = tm_violations(m, MEMHP_RULE_ALLOC_FROM_ISOLATED);
+	if (!isolated)
+		undo_isolate_page_range(m, ppb, ppb + pb, MIGRATE_MOVABLE);
+	if (got)
+		memhp_put_page(got);
+	/* Everything let go of before asserting: a failure must not hang. */
+	atomic_store(&h.release, true);
+	pthread_join(holder, NULL);
+	pthread_join(offliner, NULL);
+	memhp_set_current_cpu(0);
+	ASSERT_OK(isolated);
+	ASSERT_TRUE(got == p);
+	ASSERT_EQ(found, 0);
+	ASSERT_OK(o.rc);
+}
+
 struct preempted_offline {
 	struct memhp_notifier_block nb;
 	struct preempted pr;
@@ -702,6 +788,7 @@ RUN_TESTS(T(pcp_batch_is_zone_batchsize_of_the_managed_pages),
 	  T(an_allocation_drains_other_cpus_lists_before_it_fails),
 	  T(a_free_preempted_across_alloc_contig_ranges_drain_makes_it_ebusy),
 	  T(the_same_race_hands_out_a_page_of_an_isolated_pageblock),
+	  T(a_page_waiting_for_zone_pcp_disables_drain_is_6_1s_window),
 	  T(the_same_preempted_free_cannot_stop_an_offline),
 	  T(a_prepared_free_refuses_what_a_free_would),
 	  T(a_page_in_an_lru_add_batch_is_not_lru_until_drained),

@@ -442,6 +442,9 @@ struct zone {
 	 * under the machine's pcp_batch_high_lock. */
 	struct per_cpu_pages *per_cpu_pageset;
 	int pageset_high, pageset_batch;
+	/* Set once zone_pcp_disable() has drained every list, cleared by
+	 * zone_pcp_enable(): only then is a page on a list a bug. */
+	_Atomic bool pcp_drained_disabled;
 };
 
 static inline unsigned long zone_end_pfn(const struct zone *z)

@@ -296,16 +296,19 @@ unsigned long rmqueue_pcplist(struct memhp_machine *m, struct zone *zone, unsign
 	 * A page of a pageblock isolated after it came onto the list is
 	 * 6.1's known window (start_isolate_page_range()'s comment): between
 	 * an isolation and its drain, or after a free that read the type
-	 * before both. alloc_contig_range() fails on it, harmlessly. With the
-	 * lists disabled (offlining) the window is closed, and such a page is
-	 * a bug. Not so a page this call just took from the buddy:
+	 * before both. alloc_contig_range() fails on it, harmlessly. Once
+	 * zone_pcp_disable() has drained the lists (offlining), the window is
+	 * closed, and such a page is a bug. Not before that drain is done:
+	 * high reads 0 from its first step, while pages that came onto a list
+	 * earlier still wait for it, and alloc_contig_range()'s own drain of
+	 * the pageblock it has just isolated queues behind it (torture seed
+	 * 1400744). Nor a page this call just took from the buddy:
 	 * rmqueue_bulk() checked it under zone->lock, and an isolation since
 	 * it let go of that lock finds the page allocated, as in 6.1 (the
-	 * offline migrates it). Looking at its pageblock now called that a
-	 * handout from an isolated pageblock (test_concurrency 1 under load,
-	 * torture seed 1100130).
+	 * offline migrates it; test_concurrency 1 under load, torture seed
+	 * 1100130).
 	 */
-	if (!refilled && !READ_ONCE(pcp->high))
+	if (!refilled && READ_ONCE(zone->pcp_drained_disabled))
 		check_not_isolated(m, pfn, order);
 	spin_unlock(&pcp->lock);
 	/*
@@ -592,10 +595,12 @@ void zone_pcp_disable(struct memhp_machine *m, struct zone *zone)
 	pthread_mutex_lock(&m->pcp_batch_high_lock);
 	__zone_set_pageset_high_and_batch(m, zone, 0, 1);
 	__drain_all_pages(m, zone, true);
+	WRITE_ONCE(zone->pcp_drained_disabled, true);
 }
 
 void zone_pcp_enable(struct memhp_machine *m, struct zone *zone)
 {
+	WRITE_ONCE(zone->pcp_drained_disabled, false);
 	__zone_set_pageset_high_and_batch(m, zone, zone->pageset_high, zone->pageset_batch);
 	pthread_mutex_unlock(&m->pcp_batch_high_lock);
 }
