@@ -37,6 +37,8 @@ VARIANTS=(
 	"2025 after its WARN: offline completes with a walker's reference|-DPROTO_2025 -DSTRICT|offline_with_reference"
 	"MEM_CANCEL_OFFLINE without the hotplug_active guard|-DCANCEL_UNGUARDED|refcount_not_conserved"
 	"a walker's reference on a refcount-0 PageOffline page|-DGET_ON_ZERO|pageoffline_page_freed"
+	"6.1, the walker's lookup and get two steps|-DLATE_GET|holds"
+	"2025, the walker's lookup and get two steps: a reference after the offline looked, no WARN|-DPROTO_2025 -DLATE_GET|offline_with_reference"
 )
 
 for tool in spin cc python3; do

@@ -39,6 +39,11 @@
  *                      PageOffline page (get_page(), not _unless_zero)
  *   STRICT             no excuse for what follows the protocol's own
  *                      WARN about a stray reference (see WARNED below)
+ *   LATE_GET           the walker's pfn_to_online_page() and its
+ *                      get_page_unless_zero() are two steps, as in C: the
+ *                      section may go offline between them; a get on a
+ *                      memmap initialised again since the lookup, or
+ *                      gone, stays out (every page has those races)
  *
  * The invariants (flags below; each is asserted where it can break):
  *   1. no PageOffline page reaches the buddy: free_pages_prepare() never
@@ -79,10 +84,13 @@
  *     but their references cannot turn a failing page into a passing one
  *     (a refcount-0 page cannot be grabbed), so the order of the checks
  *     within one call cannot matter;
- *   - pfn_to_online_page() and get_page_unless_zero() are one atomic step:
- *     the window between them (a walker that looked a page up just before
- *     its section went offline) is a race of memory offlining with every
- *     page, which the kernel accepts, not part of the PageOffline protocol;
+ *   - pfn_to_online_page() and get_page_unless_zero() are one atomic step
+ *     unless LATE_GET: the window between them (a walker that looked a
+ *     page up just before its section went offline) is a race of memory
+ *     offlining with every page, which the kernel accepts, as long as the
+ *     pages of an offline memmap sit at refcount 0 and cannot be grabbed.
+ *     6.1 keeps that true; 2025 does not (a skippable page keeps its 1),
+ *     and LATE_GET shows what follows: a reference the offline never saw;
  *   - other unmovable pages of the block are a nondeterministic isolation
  *     failure; other notifiers are one that may veto MEM_GOING_OFFLINE
  *     before or after the driver; a pending signal may end any round;
@@ -175,6 +183,9 @@ bool pg_movable[NPAGES];	/* PageLRU / __PageMovable: data to migrate */
 
 /* the block */
 bool memmap_present;		/* the memmap exists (until removal) */
+#ifdef LATE_GET
+byte memmap_gen;		/* memmap inits so far: a lookup's lifetime */
+#endif
 bool section_online;		/* pfn_to_online_page() finds the pages */
 bool isolated;			/* its pageblock is MIGRATE_ISOLATE */
 bool movable_zone;		/* onlined to ZONE_MOVABLE */
@@ -312,6 +323,9 @@ memmap_init:		/* C: move_pfn_range_to_zone, memmap_init_range */
 		}
 		i = 0;
 		memmap_present = true;
+#ifdef LATE_GET
+		memmap_gen++;
+#endif
 		isolated = true
 	}
 drv_going_online:	/* C: virtio_mem_memory_notifier_cb */
@@ -621,14 +635,31 @@ finished:
 active [NWALKERS] proctype walker()
 {
 	byte p;
+#ifdef LATE_GET
+	byte gen;	/* the memmap's lifetime its lookup saw */
+#endif
 
 end_walk:
 	do
 	:: select (p : 0 .. NPAGES - 1);
+#ifdef LATE_GET
+walker_lookup:		/* C: walk, memhp_pfn_to_online_page */
+		atomic {
+			if
+			:: section_online -> gen = memmap_gen
+			:: else -> goto end_walk
+			fi
+		}
+walker_late_get:	/* C: memhp_get_page_unless_zero */
+		atomic {
+			if
+			:: memmap_present && gen == memmap_gen && WALKER_MAY_GET(p) ->
+#else
 walker_get:		/* C: walk, memhp_pfn_to_online_page, memhp_get_page_unless_zero */
 		atomic {
 			if
 			:: section_online && WALKER_MAY_GET(p) ->
+#endif
 				ref[p]++;
 				walker_ref[p]++;
 				printf("walker: reference on page %d -> refcount %d\n", p, ref[p])
