@@ -598,6 +598,83 @@ static void stray_reference_is_only_a_warning_under_2025(void)
 }
 
 /*
+ * The 2025 proposal's WARN is only a warning: the offline completes with
+ * the walker's reference held. When the block comes back, the online's
+ * memmap_init_range() sets every refcount to 1 again, the driver re-marks
+ * the page, and the walker's put_page() takes the driver's reference:
+ * the page is freed (Bad page state), as in Linux with the proposal. The
+ * same race scenarios/race-2019-search.lua finds by searching seeds.
+ */
+static void a_reference_held_across_offline_and_online_frees_the_page_2025(void)
+{
+	struct memhp_machine *m = machine(MEMHP_PROTOCOL_2025);
+	AUTO_FAKE_DRIVER fd = { 0 };
+	struct memhp_page *p;
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES);
+	tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
+	tm_skip_final_check(m); /* broken on purpose: a freed driver page */
+	fd_init(&fd, m, false);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	p = memhp_pfn_to_online_page(m, fd.start + 9);
+	ASSERT_TRUE(memhp_get_page_unless_zero(p));
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES), 1);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_EQ(memhp_page_count(p), 1); /* the walker's reference is gone */
+	memhp_put_page(p);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
+}
+
+/*
+ * The walker need not be early enough for the WARN: one that looked the
+ * page up while the block was online and takes its reference after the
+ * offline passed it gets it, since the page keeps refcount 1 on the
+ * offline memmap. Nothing warns; the re-online's put frees the page all
+ * the same. Under 6.1 the driver's pages sit at refcount 0 once offline,
+ * and the same late get_page_unless_zero() fails.
+ */
+static void late_reference(enum memhp_protocol protocol)
+{
+	struct memhp_machine *m = machine(protocol);
+	AUTO_FAKE_DRIVER fd = { 0 };
+	struct memhp_page *p;
+	const bool v2025 = protocol == MEMHP_PROTOCOL_2025;
+
+	ASSERT_TRUE(m);
+	if (v2025) {
+		tm_expect_violations(m, MEMHP_RULE_BAD_PAGE);
+		tm_skip_final_check(m);
+	}
+	fd_init(&fd, m, !v2025);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	p = memhp_pfn_to_online_page(m, fd.start + 9);
+	ASSERT_TRUE(p);
+	ASSERT_OK(memhp_block_offline(m, B0));
+	ASSERT_FALSE(memhp_pfn_to_online_page(m, fd.start + 9));
+	if (!v2025) {
+		ASSERT_FALSE(memhp_get_page_unless_zero(p));
+		return;
+	}
+	ASSERT_TRUE(memhp_get_page_unless_zero(p));
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_OFFLINE_ISOLATED_PAGES), 0);
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	memhp_put_page(p);
+	ASSERT_EQ(tm_violations(m, MEMHP_RULE_BAD_PAGE), 1);
+}
+
+static void a_late_reference_on_the_offline_memmap_frees_the_page_2025(void)
+{
+	late_reference(MEMHP_PROTOCOL_2025);
+}
+
+static void a_late_reference_finds_refcount_0_on_the_offline_memmap_6_1(void)
+{
+	late_reference(MEMHP_PROTOCOL_6_1);
+}
+
+/*
  * Found by memhp torture (seed 101, 2025): the checker after an operation
  * called a skippable PageOffline page with a walker's reference on it
  * broken (refcount 2, not 1). A speculative reference is legal there.
@@ -721,6 +798,9 @@ RUN_TESTS(T(online_page_callback_keeps_pages_back_as_pageoffline),
 	  T(pageoffline_without_the_flag_is_ebusy_2025),
 	  T(stray_reference_is_only_a_warning_under_2025),
 	  T(a_speculative_reference_on_a_skippable_page_breaks_no_invariant_2025),
+	  T(a_reference_held_across_offline_and_online_frees_the_page_2025),
+	  T(a_late_reference_on_the_offline_memmap_frees_the_page_2025),
+	  T(a_late_reference_finds_refcount_0_on_the_offline_memmap_6_1),
 	  T(offlining_counts_a_poisoned_skippable_page_as_offline_already_2025),
 	  T(offlining_subtracts_a_poisoned_fake_offline_page_once_6_1),
 	  T(the_same_scenario_ends_in_the_same_state_under_both_protocols))
