@@ -207,11 +207,14 @@ else
 	not_ok "the timed-out offline backs out with -EINTR"
 fi
 # A fill is one call: it must stop at the time as a program filling
-# memory stops at its signal, not run to its end first. (ThreadSanitizer:
-# the machine takes about half a second, the fill 15-30 s.)
+# memory stops at its signal, not run to its end first. 8 GiB, which takes
+# 17 s to fill here unhindered: 2 GiB took 1.1 s on an idle host, too
+# close to the timeout (CI once saw it finish). Only what is filled before
+# the timeout is touched. (ThreadSanitizer: the machine takes about half a
+# second, the fill far longer.)
 fill_timeout=1s
 ldd "$MEMHP" 2> /dev/null | grep -q libtsan && fill_timeout=3s
-printf '%s\n' 'local m = memhp.machine{ram = "2G", phys_size = "64G"}' \
+printf '%s\n' 'local m = memhp.machine{ram = "8G", phys_size = "64G"}' \
 	'local d = m:data()' 'd:alloc(m:meminfo().free_pages)' >"$tmp/fill.lua"
 expect_within 90 124 "fill.lua:3: timed out" \
 	"--timeout ends a big data:alloc() between its chunks" \
