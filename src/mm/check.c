@@ -248,6 +248,11 @@ struct checker {
 	/* Per zone, what the memmap walk counted. */
 	unsigned long present[NR_ZSLOTS];
 	unsigned long managed[NR_ZSLOTS];
+	/* What the managed pages are, said when the count is off: free in
+	 * the buddy, refcount 0 outside it (per-cpu lists), PageOffline
+	 * pages their owner left managed; the rest is in use. */
+	unsigned long managed_buddy[NR_ZSLOTS], managed_unref[NR_ZSLOTS],
+		managed_offline[NR_ZSLOTS];
 	unsigned long free_nonisolate[NR_ZSLOTS];
 	unsigned long isolate_pageblocks[NR_ZSLOTS];
 	unsigned long chunks[NR_ZSLOTS][NR_ORDERS][MIGRATE_TYPES];
@@ -422,6 +427,7 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 	if (list != MIGRATE_ISOLATE)
 		c->free_nonisolate[ZSLOT(zone)] += 1UL << order;
 	c->managed[ZSLOT(zone)] += 1UL << order;
+	c->managed_buddy[ZSLOT(zone)] += 1UL << order;
 	c->present[ZSLOT(zone)] += 1UL << order;
 }
 
@@ -526,8 +532,10 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 		    count < 1)
 			fail(c, pfn, MEMHP_RULE_PAGEOFFLINE_REFCOUNT,
 			     "skippable PageOffline page with refcount %d, not 1", count);
-		if (managed)
+		if (managed) {
 			c->managed[ZSLOT(zone)]++;
+			c->managed_offline[ZSLOT(zone)]++;
+		}
 		/* Reserved PageOffline pages (hv_balloon) are legal, only
 		 * unofflinable. */
 		return;
@@ -550,6 +558,8 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 			     "movable page without a registered owner");
 	}
 	c->managed[ZSLOT(zone)]++;
+	if (!count)
+		c->managed_unref[ZSLOT(zone)]++;
 }
 
 /*
@@ -585,10 +595,14 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 	if (raw0_flag(w, PG_hwpoison))
 		c->hwpoison += like;
 	if (raw0_type(w) == PGTY_OFFLINE) {
-		if (raw0_flag(w, PG_offline_managed))
+		if (raw0_flag(w, PG_offline_managed)) {
 			c->managed[ZSLOT(zone)] += like;
+			c->managed_offline[ZSLOT(zone)] += like;
+		}
 	} else if (!raw0_flag(w, PG_vmemmap_self_hosted) && !raw0_flag(w, PG_reserved)) {
 		c->managed[ZSLOT(zone)] += like;
+		if (!raw0_count(w))
+			c->managed_unref[ZSLOT(zone)] += like;
 	}
 	return 1 + like;
 }
@@ -976,11 +990,16 @@ static void check_counters(struct checker *c)
 			fail(c, MEMHP_NO_PFN, MEMHP_RULE_NR_FREE_PAGES,
 			     "%s NR_FREE_PAGES %ld, free pages outside isolation %lu", zone->name,
 			     (long)READ_ONCE(zone->vm_nr_free_pages), c->free_nonisolate[z]);
+		/* One occurrence must say which kind of page is one too many or
+		 * too few: these findings have been racy and unreplayable. */
 		if ((unsigned long)managed != c->managed[z])
 			fail(c, MEMHP_NO_PFN, MEMHP_RULE_MANAGED_PAGES,
-			     "%s managed %ld, the memmap shows %lu (not reserved, PageOffline "
-			     "or memmap)",
-			     zone->name, managed, c->managed[z]);
+			     "%s managed %ld, memmap %lu: buddy %lu, refcount 0 %lu, offline %lu, "
+			     "in use %lu",
+			     zone->name, managed, c->managed[z], c->managed_buddy[z],
+			     c->managed_unref[z], c->managed_offline[z],
+			     c->managed[z] - c->managed_buddy[z] - c->managed_unref[z] -
+				     c->managed_offline[z]);
 		if (READ_ONCE(zone->present_pages) != c->present[z])
 			fail(c, MEMHP_NO_PFN, MEMHP_RULE_PRESENT_PAGES,
 			     "%s present %lu, online RAM %lu", zone->name,
