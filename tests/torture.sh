@@ -58,8 +58,12 @@ check "the fixed findings' replays in tests/torture/ run clean${bad:+ (not:$bad)
 	--log "$tmp/s0" -q >"$tmp/out" 2>&1 &&
 	"$MEMHP" torture "${WATCHDOG[@]}" --seed 10 --ops 80 --run-ops 20 --shard 1/2 --protocol 6.1 \
 		--log "$tmp/s1" -q >>"$tmp/out" 2>&1
-[ "$(grep '^# seed' "$tmp/s0" | awk '{print $3}' | tr '\n' ' ')" = "10 12 14 16 " ] &&
-	[ "$(grep '^# seed' "$tmp/s1" | awk '{print $3}' | tr '\n' ' ')" = "11 13 15 17 " ]
+# A run that a kernel finding taints (the walkers' race, under load) ends
+# early and the shard takes its next seed: four runs or more.
+seeds_step_2_from() {
+	grep '^# seed' "$2" | awk -v s="$1" '$3 != s + 2 * (NR - 1) { bad = 1 } END { exit bad || NR < 4 }'
+}
+seeds_step_2_from 10 "$tmp/s0" && seeds_step_2_from 11 "$tmp/s1"
 check "--shard 0/2 and 1/2 split the seeds of one campaign, none twice"
 
 # A replay file: the setup, then the operations, one of which fails.
