@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -18,7 +19,7 @@ struct churn {
 	struct memhp_machine *m;
 	_Atomic bool *stop;
 	memhp_gfp_t gfp;
-	unsigned long allocs;
+	_Atomic unsigned long allocs;
 	unsigned int seed;
 };
 
@@ -38,7 +39,8 @@ static void *churn_thread(void *arg)
 		} else {
 			orders[i] = i & 3;
 			held[i] = memhp_alloc_pages(c->m, c->gfp, orders[i]);
-			c->allocs += held[i] != NULL;
+			if (held[i])
+				atomic_fetch_add(&c->allocs, 1);
 		}
 	}
 	for (int i = 0; i < 256; i++)
@@ -68,6 +70,10 @@ static void no_page_of_an_isolated_pageblock_is_ever_handed_out(void)
 				       .seed = 7u + (unsigned)i };
 		pthread_create(&t[i], NULL, churn_thread, &c[i]);
 	}
+	/* Both allocating before the first isolation: on a loaded host this
+	 * loop once ran its rounds before either thread had started. */
+	while (!atomic_load(&c[0].allocs) || !atomic_load(&c[1].allocs))
+		sched_yield();
 	/* Isolate and release ranges under the allocating threads' feet:
 	 * alloc_contig_range of single pageblocks, offline/online of the
 	 * second block. */
@@ -180,7 +186,8 @@ static void sleeping_walkers_hold_one_reference_each_until_stopped(void)
 struct reader {
 	struct memhp_machine *m;
 	_Atomic bool *stop;
-	unsigned long reads, bad;
+	_Atomic unsigned long reads;
+	unsigned long bad;
 };
 
 /* sysfs readers never take the hotplug lock: they must never block on a
@@ -196,7 +203,7 @@ static void *reader_thread(void *arg)
 		    strcmp(buf, "going-offline\n"))
 			r->bad++;
 		memhp_show_valid_zones(r->m, B0, buf);
-		r->reads++;
+		atomic_fetch_add(&r->reads, 1);
 	}
 	return NULL;
 }
@@ -212,6 +219,10 @@ static void sysfs_readers_run_alongside_hotplug(void)
 	ASSERT_OK(tm_add_blocks(m, HOT, 1));
 	rd = (struct reader){ .m = m, .stop = &stop };
 	pthread_create(&t, NULL, reader_thread, &rd);
+	/* The thread at work before the first round: on a loaded host the
+	 * rounds could otherwise all run before it started. */
+	while (!atomic_load(&rd.reads))
+		sched_yield();
 	for (int r = 0; r < ROUNDS; r++) {
 		ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
 		ASSERT_OK(memhp_block_offline(m, B0));
@@ -225,7 +236,8 @@ static void sysfs_readers_run_alongside_hotplug(void)
 struct info_reader {
 	struct memhp_machine *m;
 	_Atomic bool *stop;
-	unsigned long reads, bad;
+	_Atomic unsigned long reads;
+	unsigned long bad;
 };
 
 /* readdir and /proc/meminfo: every block's info, without any lock. */
@@ -245,7 +257,7 @@ static void *info_thread(void *arg)
 			    (info.boot || info.nid != 0 ||
 			     (info.state == MEMHP_MEM_ONLINE && info.zone != MEMHP_ZONE_MOVABLE)))
 				r->bad++;
-			r->reads++;
+			atomic_fetch_add(&r->reads, 1);
 		}
 	}
 	return NULL;
@@ -263,6 +275,10 @@ static void block_info_readers_run_alongside_add_and_remove(void)
 	ASSERT_TRUE(m);
 	r = (struct info_reader){ .m = m, .stop = &stop };
 	pthread_create(&t, NULL, info_thread, &r);
+	/* The thread at work before the first round: on a loaded host the
+	 * rounds could otherwise all run before it started. */
+	while (!atomic_load(&r.reads))
+		sched_yield();
 	for (int i = 0; i < ROUNDS; i++) {
 		ASSERT_OK(tm_add_blocks(m, HOT, 2));
 		ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
@@ -278,7 +294,7 @@ static void block_info_readers_run_alongside_add_and_remove(void)
 struct forker {
 	struct memhp_guest *g;
 	_Atomic bool *stop;
-	unsigned long forks;
+	_Atomic unsigned long forks;
 };
 
 static void *forker_thread(void *arg)
@@ -291,7 +307,7 @@ static void *forker_thread(void *arg)
 		memhp_guest_file_created(f->g);
 		memhp_guest_exit(t);
 		memhp_guest_file_removed(f->g);
-		f->forks++;
+		atomic_fetch_add(&f->forks, 1);
 	}
 	return NULL;
 }
@@ -318,6 +334,10 @@ static void guest_kernel_activity_runs_alongside_hotplug(void)
 	ASSERT_OK(memhp_guest_start(g));
 	f = (struct forker){ .g = g, .stop = &stop };
 	pthread_create(&t, NULL, forker_thread, &f);
+	/* The thread at work before the first round: on a loaded host the
+	 * rounds could otherwise all run before it started. */
+	while (!atomic_load(&f.forks))
+		sched_yield();
 	for (int r = 0; r < ROUNDS; r++) {
 		ASSERT_OK(memhp_block_offline(m, B0));
 		ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
