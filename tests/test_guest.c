@@ -139,6 +139,48 @@ static void a_program_holds_a_stack_page_tables_and_slab_until_it_exits(void)
 }
 
 /*
+ * A fork refused for memory gives back everything it took, whichever of
+ * its allocations failed. Found by tests/linux-cases.sh case n (a 256 MiB
+ * guest whose 16 GiB hot-add ate its free memory): a thread stack that
+ * failed at its third page had put its first two back but kept pointing
+ * at them, and the fork's undo freed them again (SIGSEGV in memhp shell).
+ * Each allocation of the fork fails in turn here.
+ */
+#define FORK_ALLOCS_MAX 64
+#define FORK_THREADS 4
+
+static void a_fork_that_runs_out_of_memory_anywhere_gives_everything_back(void)
+{
+	struct memhp_machine *m = machine(512 * MEMHP_MiB, 1);
+	struct memhp_guest_config cfg;
+	struct memhp_guest *g;
+	unsigned long refused = 0;
+
+	ASSERT_TRUE(m);
+	memhp_guest_config_quiet(&cfg);
+	ASSERT_OK(memhp_guest_create(m, &cfg, &g));
+	for (long skip = 0; skip < FORK_ALLOCS_MAX; skip++) {
+		struct memhp_guest_task *t;
+
+		memhp_fault_arm(m, MEMHP_FAULT_ALLOC, skip, 1);
+		/* More threads than the stack cache holds (two): stacks
+		 * are allocated too, not only taken from it. */
+		t = memhp_guest_fork(g, FORK_THREADS, 3, 0);
+		memhp_fault_set(m, MEMHP_FAULT_ALLOC, 0);
+		if (!t) {
+			refused++;
+			EXPECT_EQ(memhp_vmstat(m, MEMHP_NR_KERNEL_STACK), 0);
+			EXPECT_EQ(memhp_vmstat(m, MEMHP_NR_PAGE_TABLE_PAGES), 0);
+			ASSERT_EQ(memhp_check(m, NULL), 0);
+			continue;
+		}
+		memhp_guest_exit(t);
+	}
+	/* Every failure point of a fork was met, stacks' pages included. */
+	ASSERT_GT(refused, 2 * MEMHP_THREAD_STACK_PAGES);
+}
+
+/*
  * A block onlined to ZONE_NORMAL, the guest's only Normal memory, is the
  * first place every kernel allocation looks. Linux 6.1: the program that
  * writes "offline" was started after the online, so its top-level page
@@ -314,6 +356,7 @@ static void advancing_stops_at_the_task_signal(void)
 RUN_TESTS(T(a_booted_guest_holds_what_its_config_says), T(a_quiet_guest_is_a_clean_room),
 	  T(advancing_stops_at_the_task_signal), T(the_same_seed_gives_the_same_machine),
 	  T(a_program_holds_a_stack_page_tables_and_slab_until_it_exits),
+	  T(a_fork_that_runs_out_of_memory_anywhere_gives_everything_back),
 	  T(the_first_normal_block_holds_the_page_tables_of_what_runs_next),
 	  T(kernel_memory_never_lands_in_zone_movable),
 	  T(a_programs_anonymous_memory_is_movable_and_survives_offlining),

@@ -46,8 +46,13 @@ int memhp_alloc_thread_stack(struct memhp_machine *m, struct memhp_thread_stack 
 	for (int i = 0; i < MEMHP_THREAD_STACK_PAGES; i++) {
 		st->pages[i] = memhp_alloc_pages(m, MEMHP_GFP_KERNEL | MEMHP___GFP_ZERO, 0);
 		if (!st->pages[i]) {
-			while (i--)
+			/* Nothing kept, and nothing pointing at what was: a
+			 * caller that frees what it holds (a fork that failed
+			 * here) must find an empty stack, not freed pages. */
+			while (i--) {
 				memhp_put_page(st->pages[i]);
+				st->pages[i] = NULL;
+			}
 			return -ENOMEM;
 		}
 	}
