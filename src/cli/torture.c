@@ -296,10 +296,15 @@ static void print_finding(FILE *f, const struct t_setup *s, const struct t_resul
 	fprintf(f,
 		"\nmemhp torture: %s: seed %" PRIu64 ", protocol %s, operation %lu of the run "
 		"(%lu of the campaign)\n  %s: %s\n  data: %lu pages verified, %lu lost, %lu "
-		"hwpoisoned\n  the last operations:\n",
+		"hwpoisoned\n",
 		res->violation ? "VIOLATION" : "kernel finding", s->seed, proto_name(s->protocol),
 		res->failed_op, campaign_op, memhp_rule_name(res->rule), res->detail, res->verified,
 		res->lost, res->hwpoisoned);
+	if (res->recheck == T_RECHECK_STAYS)
+		fprintf(f, "  with the run's threads stopped, still: %s\n", res->recheck_detail);
+	else if (res->recheck == T_RECHECK_GONE)
+		fprintf(f, "  with the run's threads stopped, gone: a moment the checker saw\n");
+	fprintf(f, "  the last operations:\n");
 	for (unsigned int i = 0; i < res->nr_tail; i++)
 		fprintf(f, "  %s\n", res->tail[i]);
 }

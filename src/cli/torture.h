@@ -55,7 +55,8 @@ enum t_kind {
 	T_CHECK,	   /* the whole checker */
 	/* Never drawn: a replay file written by hand uses it to log a
 	 * violation ("torture-selftest") and so test the reporting, replay
-	 * and shrinking machinery itself. */
+	 * and shrinking machinery itself; with a = 1, it instead takes a page
+	 * out of managed_pages for good (a counter the checker finds off). */
 	T_SELFTEST,
 	T_NR_KINDS
 };
@@ -102,6 +103,11 @@ struct t_result {
 	/* Kernel findings that leave nothing inconsistent (a device marked
 	 * broken): counted, the run goes on. */
 	unsigned long findings;
+	/* A counter found off (managed-pages, say) is looked at again once
+	 * the run's own threads have stopped: off still (a count really
+	 * lost) or not (a moment the checker should not have seen). */
+	enum { T_RECHECK_NONE, T_RECHECK_GONE, T_RECHECK_STAYS } recheck;
+	char recheck_detail[TORTURE_DETAIL];
 };
 
 /* One run: set up from @s, then the operations of @ops (replay) or, when
