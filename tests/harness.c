@@ -274,6 +274,26 @@ int run_tests(const struct test *tests, size_t n, int argc, char **argv)
 
 /* ---- Helpers -------------------------------------------------------------- */
 
+static void *offline_thread(void *arg)
+{
+	struct tm_offliner *o = arg;
+
+	o->ret = memhp_block_offline(o->m, o->id);
+	return NULL;
+}
+
+int tm_offline_start(struct tm_offliner *o, struct memhp_machine *m, unsigned long id)
+{
+	*o = (struct tm_offliner){ .m = m, .id = id, .ret = 1 };
+	return -pthread_create(&o->thread, NULL, offline_thread, o);
+}
+
+int tm_offline_join(struct tm_offliner *o)
+{
+	pthread_join(o->thread, NULL);
+	return o->ret;
+}
+
 int tm_add_blocks(struct memhp_machine *m, uint64_t start, unsigned long nr)
 {
 	return memhp_add_memory(m, 0, start, nr * memhp_block_size(m), MEMHP_MHP_NONE);

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,6 +214,17 @@ void tm_defer(void (*fn)(void *), void *arg);
 void tm_skip_final_check(struct memhp_machine *m);
 /* Number of logged findings with @rule. */
 size_t tm_violations(struct memhp_machine *m, enum memhp_rule rule);
+
+/* memhp_block_offline(@m, @id) on a thread of its own: start, then join
+ * for its return value. */
+struct tm_offliner {
+	struct memhp_machine *m;
+	unsigned long id;
+	int ret;
+	pthread_t thread;
+};
+int tm_offline_start(struct tm_offliner *o, struct memhp_machine *m, unsigned long id);
+int tm_offline_join(struct tm_offliner *o);
 
 /* Hot-add @nr blocks at @start (offline); ASSERTs inside. */
 int tm_add_blocks(struct memhp_machine *m, uint64_t start, unsigned long nr);

@@ -479,24 +479,12 @@ static void *hold_list(void *arg)
 	return NULL;
 }
 
-struct offline_arg {
-	struct memhp_machine *m;
-	int rc;
-};
-
-static void *offline_b1(void *arg)
-{
-	struct offline_arg *o = arg;
-
-	o->rc = memhp_block_offline(o->m, B0 + 1);
-	return NULL;
-}
-
 static void a_page_waiting_for_zone_pcp_disables_drain_is_6_1s_window(void)
 {
 	struct memhp_machine *m = machine_cpus(2, MEMHP_MMOP_ONLINE_MOVABLE);
 	struct memhp_page *p, *got;
-	pthread_t holder, offliner;
+	struct tm_offliner o;
+	pthread_t holder;
 
 	ASSERT_TRUE(m);
 	ASSERT_OK(tm_add_blocks(m, HOT + memhp_block_size(m), 1));
@@ -504,7 +492,6 @@ static void a_page_waiting_for_zone_pcp_disables_drain_is_6_1s_window(void)
 	const unsigned long start = tm_block_pfn(m, B0), pb = memhp_pageblock_nr_pages(m);
 	struct zone *z = pfn_zone(m, start);
 	struct held_list h = { .lock = &z->per_cpu_pageset[0].lock };
-	struct offline_arg o = { .m = m, .rc = 1 };
 	memhp_set_current_cpu(1);
 	p = tm_alloc_in(m, MEMHP_GFP_HIGHUSER_MOVABLE, start, start + memhp_pages_per_block(m));
 	ASSERT_TRUE(p);
@@ -515,7 +502,7 @@ static void a_page_waiting_for_zone_pcp_disables_drain_is_6_1s_window(void)
 	ASSERT_OK(pthread_create(&holder, NULL, hold_list, &h));
 	while (!atomic_load(&h.held))
 		sched_yield();
-	ASSERT_OK(pthread_create(&offliner, NULL, offline_b1, &o));
+	ASSERT_OK(tm_offline_start(&o, m, B0 + 1));
 	/* The offline's first step is done; its drain waits for CPU 0. */
 	while (pcp(m, MEMHP_ZONE_MOVABLE, 1).high)
 		sched_yield();
@@ -529,12 +516,12 @@ static void a_page_waiting_for_zone_pcp_disables_drain_is_6_1s_window(void)
 	/* Everything let go of before asserting: a failure must not hang. */
 	atomic_store(&h.release, true);
 	pthread_join(holder, NULL);
-	pthread_join(offliner, NULL);
+	const int offlined = tm_offline_join(&o);
 	memhp_set_current_cpu(0);
 	ASSERT_OK(isolated);
 	ASSERT_TRUE(got == p);
 	ASSERT_EQ(found, 0);
-	ASSERT_OK(o.rc);
+	ASSERT_OK(offlined);
 }
 
 struct preempted_offline {

@@ -224,28 +224,14 @@ static void abort_event(struct memhp_machine *m, const struct memhp_event *ev, v
 		memhp_task_signal(a->task);
 }
 
-struct offliner {
-	struct memhp_machine *m;
-	int ret;
-};
-
-static void *offline_thread(void *arg)
-{
-	struct offliner *o = arg;
-
-	o->ret = memhp_block_offline(o->m, B0 + 1);
-	return NULL;
-}
-
 static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 {
 	struct memhp_machine *m = machine();
 	struct tl_options opt = { .keep_events = true };
 	struct abort_after a = { .rounds = 4, .task = memhp_current_task() };
 	struct timeline *tl = tl_create(&opt);
-	struct offliner o;
+	struct tm_offliner o;
 	struct memhp_data *d;
-	pthread_t t;
 	struct summary s;
 	char path[64];
 	const char *why;
@@ -264,10 +250,8 @@ static void interrupted_migration_and_a_second_thread_stay_balanced(void)
 	tm_unregister(&sub);
 	memhp_fault_set(m, MEMHP_FAULT_MIGRATION, 0);
 	/* The second block, offlined from another thread: its own track. */
-	o.m = m;
-	ASSERT_EQ(pthread_create(&t, NULL, offline_thread, &o), 0);
-	pthread_join(t, NULL);
-	ASSERT_OK(o.ret);
+	ASSERT_OK(tm_offline_start(&o, m, B0 + 1));
+	ASSERT_OK(tm_offline_join(&o));
 	tl_detach(tl, m);
 	tmp_path(path, sizeof(path));
 	ASSERT_OK(tl_write_chrome(tl, path, "test"));
