@@ -379,6 +379,53 @@ static void migration_to_another_zone_moves_the_managed_page_with_it(void)
 	ASSERT_EQ(mi1.total_pages, mi0.total_pages);
 }
 
+/*
+ * A zone is a node's: offlining a block of node 0 migrates to node 1 first
+ * (do_migrate_range() leaves the page's own node out), here from one
+ * ZONE_MOVABLE to the other. Moving the managed page only when the zone
+ * type differed left node 0's count short by the balloon and node 1's
+ * over by as much.
+ */
+static void migration_to_the_same_zone_of_another_node_moves_the_managed_page_with_it(void)
+{
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_balloon *b;
+	struct memhp_zone_info z0, z1;
+	uint64_t bs;
+
+	tm_config(&cfg);
+	memhp_config_init(&cfg, MEMHP_GiB);
+	cfg.phys_size = 64 * MEMHP_GiB;
+	cfg.check_after_ops = true;
+	cfg.nr_nodes = cfg.nr_cpus = 2;
+	for (unsigned int n = 0; n < 2; n++) {
+		cfg.nodes[n].mem_size = MEMHP_GiB / 2;
+		cfg.nodes[n].cpus[0] = 1ULL << n;
+	}
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	bs = memhp_block_size(m);
+	ASSERT_OK(memhp_add_memory(m, 0, HOT, bs, MEMHP_MHP_NONE));
+	ASSERT_OK(memhp_add_memory(m, 1, HOT + bs, bs, MEMHP_MHP_NONE));
+	ASSERT_OK(memhp_block_online(m, B0, MEMHP_MMOP_ONLINE_MOVABLE));
+	ASSERT_OK(memhp_balloon_create(m, MEMHP_BALLOON_VIRTIO, &b));
+	ASSERT_EQ(memhp_balloon_inflate(b, NR_BALLOON), NR_BALLOON);
+	ASSERT_TRUE(host_and_guest_agree(m, b, true, B0));
+	ASSERT_OK(memhp_block_online(m, B0 + 1, MEMHP_MMOP_ONLINE_MOVABLE));
+
+	ASSERT_OK(memhp_block_offline(m, B0));
+
+	ASSERT_EQ(stats(b).migrated, NR_BALLOON);
+	ASSERT_TRUE(host_and_guest_agree(m, b, true, B0 + 1));
+	memhp_zone_info(m, 0, MEMHP_ZONE_MOVABLE, &z0);
+	memhp_zone_info(m, 1, MEMHP_ZONE_MOVABLE, &z1);
+	ASSERT_EQ(z0.managed_pages, 0);
+	ASSERT_EQ(z1.managed_pages, memhp_pages_per_block(m) - NR_BALLOON);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+	memhp_balloon_destroy(b);
+}
+
 static void offline_fails_ebusy_on_balloon_without_compaction(void)
 {
 	struct memhp_machine *m = machine(1);
@@ -1114,6 +1161,7 @@ RUN_TESTS(T(balloon_pages_are_excluded_from_memtotal_as_virtio_balloon_does),
 	  T(the_checker_never_sees_a_balloon_page_half_migrated),
 	  T(a_poisoned_page_the_host_grants_stays_out_of_the_buddy),
 	  T(migration_to_another_zone_moves_the_managed_page_with_it),
+	  T(migration_to_the_same_zone_of_another_node_moves_the_managed_page_with_it),
 	  T(offline_fails_ebusy_on_balloon_without_compaction),
 	  T(balloon_without_compaction_never_takes_zone_movable_pages),
 	  T(xen_like_balloon_makes_offline_fail_fast_with_ebusy),

@@ -548,7 +548,12 @@ static int virtio_migratepage(struct memhp_balloon *b, struct memhp_page *dst,
 
 	if (balloon_host_prepare(b, &new_pfn, 1, 0))
 		return -EAGAIN;
-	if (b->adjust_managed && memhp_page_zonenum(src) != memhp_page_zonenum(dst)) {
+	/* 6.1 moves the count only when page_zone() differs; moving it
+	 * always gives every zone the same count (and says which page is
+	 * counted now), and a zone is its node's too: comparing only the
+	 * zone type, a move from Normal of one node to Normal of another
+	 * left both counts off by one. */
+	if (b->adjust_managed) {
 		memhp_adjust_managed_page_count(src, 1);
 		memhp_adjust_managed_page_count(dst, -1);
 	}
