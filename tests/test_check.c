@@ -143,6 +143,50 @@ static void a_managed_count_that_drifts_says_which_kind_of_page(void)
 	ASSERT_EQ(memhp_check(m, NULL), 0);
 }
 
+/* The first managed-pages finding of @m that names a page: its pfn. */
+static unsigned long managed_page_finding(struct memhp_machine *m, char *detail, size_t size)
+{
+	static struct memhp_check_report r;
+
+	memhp_check(m, &r);
+	for (size_t i = 0; i < r.shown; i++)
+		if (r.v[i].rule == MEMHP_RULE_MANAGED_PAGES && r.v[i].pfn != MEMHP_NO_PFN) {
+			snprintf(detail, size, "%s", r.v[i].detail);
+			return r.v[i].pfn;
+		}
+	return MEMHP_NO_PFN;
+}
+
+/*
+ * The kinds say by how much a zone's count is off, not where: the managed
+ * ledger (a bit per page, changed with the count) names the page, in use
+ * while its count was taken, free once it was put.
+ */
+static void a_drifted_managed_count_names_the_page_it_is_off_by(void)
+{
+	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_page *p;
+	unsigned long pfn;
+	char detail[MEMHP_VIOLATION_DETAIL];
+
+	ASSERT_TRUE(m);
+	tm_expect_violations(m, MEMHP_RULE_MANAGED_PAGES);
+	p = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 0);
+	ASSERT_TRUE(p);
+	pfn = memhp_page_to_pfn(p);
+	ASSERT_EQ(managed_page_finding(m, detail, sizeof(detail)), MEMHP_NO_PFN);
+	memhp_adjust_managed_page_count(p, -1);
+	ASSERT_EQ(managed_page_finding(m, detail, sizeof(detail)), pfn);
+	ASSERT_TRUE(strstr(detail, "(in use, refcount 1"));
+	ASSERT_TRUE(strstr(detail, "is a managed page; managed_pages does not count it"));
+	memhp_put_page(p);
+	ASSERT_EQ(managed_page_finding(m, detail, sizeof(detail)), pfn);
+	ASSERT_TRUE(strstr(detail, "(free in the buddy, refcount 0") ||
+		    strstr(detail, "(free on a per-cpu list, refcount 0"));
+	memhp_adjust_managed_page_count(p, 1);
+	ASSERT_EQ(memhp_check(m, NULL), 0);
+}
+
 static void a_corrupt_free_list_is_found(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
@@ -422,7 +466,8 @@ RUN_TESTS(T(a_clean_machine_has_no_violations), T(a_wrong_nr_free_pages_counter_
 	  T(a_referenced_free_chunk_is_found),
 	  T(a_pageoffline_page_at_refcount_0_outside_going_offline_is_found),
 	  T(managed_pages_that_drift_are_found),
-	  T(a_managed_count_that_drifts_says_which_kind_of_page), T(a_corrupt_free_list_is_found),
+	  T(a_managed_count_that_drifts_says_which_kind_of_page),
+	  T(a_drifted_managed_count_names_the_page_it_is_off_by), T(a_corrupt_free_list_is_found),
 	  T(an_isolated_pageblock_counter_off_by_one_is_found),
 	  T(an_offline_block_with_an_online_section_is_found),
 	  T(a_poisoned_page_on_a_free_list_is_legal_but_counted),

@@ -855,8 +855,12 @@ static void recheck(struct t_ctx *c)
 	for (size_t i = 0; i < c->rep.shown && i < MEMHP_CHECK_MAX_REPORTED; i++)
 		if (c->rep.v[i].rule == res->rule) {
 			res->recheck = T_RECHECK_STAYS;
-			snprintf(res->recheck_detail, sizeof(res->recheck_detail), "%s",
-				 c->rep.v[i].detail);
+			if (c->rep.v[i].pfn == MEMHP_NO_PFN)
+				snprintf(res->recheck_detail, sizeof(res->recheck_detail), "%s",
+					 c->rep.v[i].detail);
+			else
+				snprintf(res->recheck_detail, sizeof(res->recheck_detail),
+					 "pfn %#lx: %s", c->rep.v[i].pfn, c->rep.v[i].detail);
 			break;
 		}
 }

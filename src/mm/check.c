@@ -253,6 +253,9 @@ struct checker {
 	 * pages their owner left managed; the rest is in use. */
 	unsigned long managed_buddy[NR_ZSLOTS], managed_unref[NR_ZSLOTS],
 		managed_offline[NR_ZSLOTS];
+	/* Pages the walk counted as managed, in all zones: each step's share
+	 * is held against the managed ledger's bits. */
+	unsigned long counted;
 	unsigned long free_nonisolate[NR_ZSLOTS];
 	unsigned long isolate_pageblocks[NR_ZSLOTS];
 	unsigned long chunks[NR_ZSLOTS][NR_ORDERS][MIGRATE_TYPES];
@@ -427,6 +430,7 @@ static void check_free_chunk(struct checker *c, unsigned long pfn, struct memhp_
 	if (list != MIGRATE_ISOLATE)
 		c->free_nonisolate[ZSLOT(zone)] += 1UL << order;
 	c->managed[ZSLOT(zone)] += 1UL << order;
+	c->counted += 1UL << order;
 	c->managed_buddy[ZSLOT(zone)] += 1UL << order;
 	c->present[ZSLOT(zone)] += 1UL << order;
 }
@@ -534,6 +538,7 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 			     "skippable PageOffline page with refcount %d, not 1", count);
 		if (managed) {
 			c->managed[ZSLOT(zone)]++;
+			c->counted++;
 			c->managed_offline[ZSLOT(zone)]++;
 		}
 		/* Reserved PageOffline pages (hv_balloon) are legal, only
@@ -558,6 +563,7 @@ static void check_page(struct checker *c, unsigned long pfn, struct memhp_page *
 			     "movable page without a registered owner");
 	}
 	c->managed[ZSLOT(zone)]++;
+	c->counted++;
 	if (!count)
 		c->managed_unref[ZSLOT(zone)]++;
 }
@@ -597,14 +603,122 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 	if (raw0_type(w) == PGTY_OFFLINE) {
 		if (raw0_flag(w, PG_offline_managed)) {
 			c->managed[ZSLOT(zone)] += like;
+			c->counted += like;
 			c->managed_offline[ZSLOT(zone)] += like;
 		}
 	} else if (!raw0_flag(w, PG_vmemmap_self_hosted) && !raw0_flag(w, PG_reserved)) {
 		c->managed[ZSLOT(zone)] += like;
+		c->counted += like;
 		if (!raw0_count(w))
 			c->managed_unref[ZSLOT(zone)] += like;
 	}
 	return 1 + like;
+}
+
+/* ---- The managed ledger ---------------------------------------------------------------------- */
+
+int managed_ledger_init(struct memhp_machine *m)
+{
+	if (!m->cfg.check_after_ops)
+		return 0;
+	/* Untouched words cost nothing: a sparse machine pays for what is
+	 * ever counted. */
+	m->managed_ledger = calloc(BITS_TO_WORDS(m->max_pfn), sizeof(*m->managed_ledger));
+	return m->managed_ledger ? 0 : -ENOMEM;
+}
+
+/* Bits [@bit, @bit + @n) of a word. */
+static inline uint64_t word_mask(unsigned int bit, unsigned int n)
+{
+	return (n == BITS_PER_WORD ? ~0ULL : ((1ULL << n) - 1)) << bit;
+}
+
+/*
+ * Whoever changes a zone's managed_pages says which pages the change is
+ * about: [@pfn, +@nr) are now @counted, or no longer. Under the same
+ * locks as the count, so the checker sees both or neither.
+ */
+void managed_ledger_update(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
+			   bool counted)
+{
+	_Atomic uint64_t *l = m->managed_ledger;
+
+	if (!l || pfn >= m->max_pfn)
+		return;
+	nr = MIN(nr, m->max_pfn - pfn);
+	while (nr) {
+		const unsigned int bit = pfn % BITS_PER_WORD;
+		const unsigned int n = (unsigned int)MIN(nr, (unsigned long)(BITS_PER_WORD - bit));
+		const uint64_t mask = word_mask(bit, n);
+
+		if (counted)
+			atomic_fetch_or_explicit(&l[pfn / BITS_PER_WORD], mask,
+						 memory_order_relaxed);
+		else
+			atomic_fetch_and_explicit(&l[pfn / BITS_PER_WORD], ~mask,
+						  memory_order_relaxed);
+		pfn += n;
+		nr -= n;
+	}
+}
+
+/* The first page of [@pfn, +@nr) whose bit is not @want, a word at a time;
+ * @pfn + @nr if none. */
+static unsigned long managed_ledger_other(const struct memhp_machine *m, unsigned long pfn,
+					  unsigned long nr, bool want)
+{
+	const unsigned long end = pfn + nr;
+
+	while (pfn < end) {
+		const unsigned int bit = pfn % BITS_PER_WORD;
+		const unsigned int n =
+			(unsigned int)MIN(end - pfn, (unsigned long)(BITS_PER_WORD - bit));
+		const uint64_t mask = word_mask(bit, n);
+		uint64_t w = atomic_load_explicit(&m->managed_ledger[pfn / BITS_PER_WORD],
+						  memory_order_relaxed);
+		uint64_t odd = (want ? ~w : w) & mask;
+
+		if (odd)
+			return pfn - bit + (unsigned long)__builtin_ctzll(odd);
+		pfn += n;
+	}
+	return end;
+}
+
+/*
+ * The walk counted @counted of the @nr alike pages at @pfn as managed
+ * (all or none): every one of them must be in the ledger, or none. A
+ * zone's count that drifts says by how much; this says at which page, and
+ * what the page is.
+ */
+static void check_managed_ledger(struct checker *c, unsigned long pfn, unsigned long nr,
+				 unsigned long counted)
+{
+	struct memhp_machine *m = c->m;
+	const bool want = counted != 0;
+	const struct memhp_page *page;
+	unsigned long p;
+
+	if (!m->managed_ledger)
+		return;
+	p = managed_ledger_other(m, pfn, nr, want);
+	if (p == pfn + nr)
+		return;
+	page = pfn_to_page(m, p);
+	fail(c, p, MEMHP_RULE_MANAGED_PAGES,
+	     "%s page (%s, refcount %d%s%s%s%s) is %s managed page; managed_pages %s it",
+	     pfn_zone(m, p)->name,
+	     PageBuddy(page)	     ? "free in the buddy"
+	     : PagePcp(page)	     ? "free on a per-cpu list"
+	     : PageOffline(page)     ? "PageOffline"
+	     : PageReserved(page)    ? "PG_reserved"
+	     : page_count(page) == 0 ? "unreferenced"
+				     : "in use",
+	     page_count(page), PageHWPoison(page) ? ", hwpoison" : "",
+	     PageLRU(page) || __PageMovable(page) ? ", movable" : "",
+	     test_page_flag(page, PG_dirty) ? ", dirty" : "",
+	     PageOffline(page) && PageOfflineManaged(page) ? ", left managed" : "",
+	     want ? "a" : "not a", want ? "does not count" : "counts");
 }
 
 static void check_memmap(struct checker *c)
@@ -650,13 +764,17 @@ static void check_memmap(struct checker *c)
 		}
 		for (unsigned long pfn = start; pfn < end;) {
 			struct memhp_page *page = pfn_to_page(m, pfn);
+			const unsigned long counted = c->counted;
+			unsigned long step;
 
 			if (PageBuddy(page)) {
 				check_free_chunk(c, pfn, page);
-				pfn += 1UL << MIN(buddy_order(page), m->max_order);
-				continue;
+				step = 1UL << MIN(buddy_order(page), m->max_order);
+			} else {
+				step = check_pages(c, pfn, page, end);
 			}
-			pfn += check_pages(c, pfn, page, end);
+			check_managed_ledger(c, pfn, step, c->counted - counted);
+			pfn += step;
 		}
 	}
 }

@@ -33,6 +33,8 @@
 #define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a)-1)) == 0)
 #define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a)-1))
 #define ALIGN_UP(x, a) ALIGN_DOWN((x) + (a)-1, (a))
+#define BITS_PER_WORD 64 /* bits of a uint64_t bitmap word */
+#define BITS_TO_WORDS(n) (((n) + BITS_PER_WORD - 1) / BITS_PER_WORD)
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -842,6 +844,11 @@ struct memhp_machine {
 	/* Pages checked by range since the last whole check (check.c);
 	 * under device_hotplug_lock. */
 	unsigned long check_debt;
+	/* With config.check_after_ops, one bit per pfn: the page is in its
+	 * zone's managed_pages. Every change of the count changes the bits
+	 * of the pages it is about, so the checker can name the page a drifted
+	 * count is off by (check.c, managed_ledger_*). NULL without. */
+	_Atomic uint64_t *managed_ledger;
 	/* alloc_contig_range() calls between their isolation and its undo:
 	 * pageblocks they isolate may sit in a range whose offline is being
 	 * cancelled, which is no bug of the offline's. */
@@ -1168,6 +1175,9 @@ struct memhp_page *__alloc_pages_nodemask(struct memhp_machine *m, int nid, unsi
 struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_gfp_t gfp,
 				       unsigned int order);
 void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count);
+int managed_ledger_init(struct memhp_machine *m);
+void managed_ledger_update(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
+			   bool counted);
 void buddy_init_zone(struct zone *zone);
 unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
 			unsigned int alloc_flags);

@@ -108,6 +108,8 @@ int memhp_machine_create(const struct memhp_config *cfg_in, struct memhp_machine
 	if (!ret)
 		ret = printk_init(m);
 	if (!ret)
+		ret = managed_ledger_init(m);
+	if (!ret)
 		acpi_numa_slit_init(m);
 	if (!ret)
 		ret = physmem_reserve(m);
@@ -148,6 +150,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 		memory_blocks_destroy(m);
 	free(m->sections);
 	free((void *)m->pageblock_flags);
+	free((void *)m->managed_ledger);
 	resource_destroy(m);
 	hugetlb_destroy(m);
 	cma_destroy(m);
