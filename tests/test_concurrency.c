@@ -133,6 +133,8 @@ static void offline_online_cycles_with_workload_and_walkers_lose_nothing(void)
 	mv = (struct mover){ .d = d, .stop = &stop };
 	pthread_create(&t, NULL, data_thread, &mv);
 	ASSERT_OK(memhp_walkers_start(m, 2, 16, &w));
+	/* The cycles race walkers that are at work, not ones still starting. */
+	ASSERT_OK(memhp_walkers_wait(w, 1));
 	for (int r = 0; r < ROUNDS / 4; r++) {
 		unsigned long id = B0 + (unsigned long)(r % 3);
 
@@ -153,13 +155,10 @@ static void offline_online_cycles_with_workload_and_walkers_lose_nothing(void)
 
 /* Long enough that only memhp_walkers_stop() ends a hold in this test. */
 #define HOLD_AN_HOUR_NS (3600ULL * 1000000000ULL)
-/* Time for two walkers to find a referenced page among a block of them. */
-#define WALKERS_FIND_NS (100 * 1000000L)
 
 static void sleeping_walkers_hold_one_reference_each_until_stopped(void)
 {
 	struct memhp_machine *m = tm_create(NULL);
-	const struct timespec wait = { 0, WALKERS_FIND_NS };
 	struct memhp_walker_stats ws;
 	struct memhp_walkers *w;
 	struct memhp_data *d;
@@ -172,11 +171,11 @@ static void sleeping_walkers_hold_one_reference_each_until_stopped(void)
 	ASSERT_GT(memhp_data_alloc(d, memhp_pages_per_block(m) / 2, 0), 0);
 	ASSERT_ERR(memhp_walkers_start_sleeping(m, 2, 0, &w), -EINVAL);
 	ASSERT_OK(memhp_walkers_start_sleeping(m, 2, HOLD_AN_HOUR_NS, &w));
-	nanosleep(&wait, NULL);
-	/* Each sleeps on its first reference: the stop ends both holds. */
+	/* Each sleeps on its first reference: two references taken, both
+	 * held, and only the stop ends the holds. */
+	ASSERT_OK(memhp_walkers_wait(w, 2));
 	memhp_walkers_stop(w, &ws);
-	ASSERT_GT(ws.refs, 0);
-	ASSERT_TRUE(ws.refs <= 2);
+	ASSERT_EQ(ws.refs, 2);
 	ASSERT_EQ(memhp_data_verify(d, &verified), 0);
 	ASSERT_EQ(verified, memhp_data_nr_pages(d));
 	memhp_data_destroy(d);

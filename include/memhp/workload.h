@@ -100,6 +100,14 @@ MEMHP_API int memhp_walkers_start(struct memhp_machine *m, unsigned int nr_threa
  */
 MEMHP_API int memhp_walkers_start_sleeping(struct memhp_machine *m, unsigned int nr_threads,
 					   uint64_t hold_ns, struct memhp_walkers **out);
+/*
+ * Wait until the walkers have taken @refs references in all, so that a
+ * test races them for sure, not after a guessed time (sleeping walkers
+ * count theirs before the hold: @refs equal to their number means each
+ * holds one now). Returns 0, or -ESRCH if every walker ended first (no
+ * block present to walk).
+ */
+MEMHP_API int memhp_walkers_wait(struct memhp_walkers *w, unsigned long refs);
 MEMHP_API void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stats);
 
 #ifdef __cplusplus

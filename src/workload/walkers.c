@@ -43,6 +43,12 @@ struct memhp_walkers {
 	 * time to pass or the stop. */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	/* For memhp_walkers_wait(): references taken in all, the walkers
+	 * that ended, and the waiters to tell of either under @lock. */
+	_Atomic unsigned long refs;
+	_Atomic unsigned int waiters;
+	unsigned int exited;
+	pthread_cond_t progress;
 	struct walker *walkers;
 };
 
@@ -102,6 +108,19 @@ static void hold(struct memhp_walkers *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* A reference was counted, or (@exiting) a walker ends. The count is
+ * published before the look at the waiters, and a waiter registers before
+ * its look at the count (both sequentially consistent), so no waiter
+ * misses the reference that satisfies it. */
+static void tell_waiters(struct memhp_walkers *w, bool exiting)
+{
+	pthread_mutex_lock(&w->lock);
+	if (exiting)
+		w->exited++;
+	pthread_cond_broadcast(&w->progress);
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void *walk(void *arg)
 {
 	struct walker *wk = arg;
@@ -126,6 +145,9 @@ static void *walk(void *arg)
 		if (!page || !memhp_get_page_unless_zero(page))
 			continue;
 		wk->stats.refs++;
+		atomic_fetch_add(&w->refs, 1);
+		if (atomic_load(&w->waiters))
+			tell_waiters(w, false);
 		if (memhp_PageOffline(page))
 			wk->stats.offline_refs++;
 		hold(w);
@@ -133,6 +155,7 @@ static void *walk(void *arg)
 		if (!(wk->stats.visits & 1023))
 			sched_yield();
 	}
+	tell_waiters(w, true);
 	return NULL;
 }
 
@@ -154,6 +177,7 @@ static int start(struct memhp_machine *m, unsigned int nr_threads, unsigned int 
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->wake, &attr);
 	pthread_condattr_destroy(&attr);
+	pthread_cond_init(&w->progress, NULL);
 	w->m = m;
 	w->hold_ns = hold_ns;
 	/* What they do is what makes a machine leave its bulk paths: say so
@@ -189,6 +213,19 @@ int memhp_walkers_start_sleeping(struct memhp_machine *m, unsigned int nr_thread
 	return start(m, nr_threads, 0, hold_ns, out);
 }
 
+int memhp_walkers_wait(struct memhp_walkers *w, unsigned long refs)
+{
+	bool reached;
+
+	atomic_fetch_add(&w->waiters, 1);
+	pthread_mutex_lock(&w->lock);
+	while (!(reached = atomic_load(&w->refs) >= refs) && w->exited < w->nr)
+		pthread_cond_wait(&w->progress, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	atomic_fetch_sub(&w->waiters, 1);
+	return reached ? 0 : -ESRCH;
+}
+
 void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stats)
 {
 	if (!w)
@@ -211,6 +248,7 @@ void memhp_walkers_stop(struct memhp_walkers *w, struct memhp_walker_stats *stat
 		}
 	}
 	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->progress);
 	pthread_mutex_destroy(&w->lock);
 	free(w->walkers);
 	free(w);
