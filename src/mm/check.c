@@ -231,6 +231,8 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 /* A broken invariant tends to break everywhere at once; keep the report
  * readable by storing only the first few findings of each rule. */
 #define CHECK_REPORT_PER_RULE 8
+/* Pages of one zone a managed-pages finding names at most. */
+#define CHECK_LEDGER_NAMED 4
 
 /* Per-zone counts are kept by node and zone. */
 #define NR_ZSLOTS (MEMHP_MAX_NUMNODES * MAX_NR_ZONES)
@@ -254,8 +256,11 @@ struct checker {
 	unsigned long managed_buddy[NR_ZSLOTS], managed_unref[NR_ZSLOTS],
 		managed_offline[NR_ZSLOTS];
 	/* Pages the walk counted as managed, in all zones: each step's share
-	 * is held against the managed ledger's bits. */
+	 * is held against the managed ledger's bits. The first pages whose
+	 * bit disagrees, per zone, are named if the zone's count is off. */
 	unsigned long counted;
+	unsigned long ledger_odd[NR_ZSLOTS][CHECK_LEDGER_NAMED];
+	unsigned int nr_ledger_odd[NR_ZSLOTS];
 	unsigned long free_nonisolate[NR_ZSLOTS];
 	unsigned long isolate_pageblocks[NR_ZSLOTS];
 	unsigned long chunks[NR_ZSLOTS][NR_ORDERS][MIGRATE_TYPES];
@@ -687,27 +692,38 @@ static unsigned long managed_ledger_other(const struct memhp_machine *m, unsigne
 
 /*
  * The walk counted @counted of the @nr alike pages at @pfn as managed
- * (all or none): every one of them must be in the ledger, or none. A
- * zone's count that drifts says by how much; this says at which page, and
- * what the page is.
+ * (all or none): in the ledger, every one of them must be, or none. The
+ * ledger is a bit, not a count, so a page freed before its count is raised
+ * (virtio-mem's fake-online, as 6.1 orders it) and taken meanwhile by
+ * someone who lowers it ends with a stale bit while every zone's count is
+ * right: the pages found odd are only named beside a count that is off.
  */
 static void check_managed_ledger(struct checker *c, unsigned long pfn, unsigned long nr,
 				 unsigned long counted)
 {
 	struct memhp_machine *m = c->m;
-	const bool want = counted != 0;
-	const struct memhp_page *page;
 	unsigned long p;
+	int z;
 
 	if (!m->managed_ledger)
 		return;
-	p = managed_ledger_other(m, pfn, nr, want);
+	p = managed_ledger_other(m, pfn, nr, counted != 0);
 	if (p == pfn + nr)
 		return;
-	page = pfn_to_page(m, p);
-	fail(c, p, MEMHP_RULE_MANAGED_PAGES,
+	z = ZSLOT(pfn_zone(m, p));
+	if (c->nr_ledger_odd[z] < CHECK_LEDGER_NAMED)
+		c->ledger_odd[z][c->nr_ledger_odd[z]++] = p;
+}
+
+/* A page the ledger disagrees on, and what it is, as one finding. */
+static void name_ledger_page(struct checker *c, unsigned long pfn)
+{
+	const struct memhp_page *page = pfn_to_page(c->m, pfn);
+	const bool counted = managed_ledger_other(c->m, pfn, 1, true) != pfn;
+
+	fail(c, pfn, MEMHP_RULE_MANAGED_PAGES,
 	     "%s page (%s, refcount %d%s%s%s%s) is %s managed page; managed_pages %s it",
-	     pfn_zone(m, p)->name,
+	     pfn_zone(c->m, pfn)->name,
 	     PageBuddy(page)	     ? "free in the buddy"
 	     : PagePcp(page)	     ? "free on a per-cpu list"
 	     : PageOffline(page)     ? "PageOffline"
@@ -718,7 +734,7 @@ static void check_managed_ledger(struct checker *c, unsigned long pfn, unsigned 
 	     PageLRU(page) || __PageMovable(page) ? ", movable" : "",
 	     test_page_flag(page, PG_dirty) ? ", dirty" : "",
 	     PageOffline(page) && PageOfflineManaged(page) ? ", left managed" : "",
-	     want ? "a" : "not a", want ? "does not count" : "counts");
+	     counted ? "not a" : "a", counted ? "counts" : "does not count");
 }
 
 static void check_memmap(struct checker *c)
@@ -1110,6 +1126,9 @@ static void check_counters(struct checker *c)
 			     (long)READ_ONCE(zone->vm_nr_free_pages), c->free_nonisolate[z]);
 		/* One occurrence must say which kind of page is one too many or
 		 * too few: these findings have been racy and unreplayable. */
+		if ((unsigned long)managed != c->managed[z])
+			for (unsigned int i = 0; i < c->nr_ledger_odd[z]; i++)
+				name_ledger_page(c, c->ledger_odd[z][i]);
 		if ((unsigned long)managed != c->managed[z])
 			fail(c, MEMHP_NO_PFN, MEMHP_RULE_MANAGED_PAGES,
 			     "%s managed %ld, memmap %lu: buddy %lu, refcount 0 %lu, offline %lu, "
