@@ -6,6 +6,8 @@
 
 #include "../src/mm/internal.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HOT (4 * MEMHP_GiB)
@@ -221,11 +223,17 @@ static bool host_can_populate_write(void)
 
 static void prefaulting_makes_just_the_given_pages_resident(void)
 {
-	struct memhp_machine *m = tm_create(NULL);
+	struct memhp_config cfg;
+	struct memhp_machine *m;
 	struct memhp_page *head, *pages[3];
 	unsigned long pfn;
 	uint64_t start;
 
+	/* Page by page: without the host's huge pages, which would make the
+	 * whole 2 MiB around them resident. */
+	tm_config(&cfg);
+	cfg.host_huge_pages = false;
+	m = tm_create(&cfg);
 	ASSERT_TRUE(m);
 	head = memhp_alloc_pages(m, MEMHP_GFP_KERNEL, 2);
 	ASSERT_TRUE(head);
@@ -241,6 +249,60 @@ static void prefaulting_makes_just_the_given_pages_resident(void)
 		  host_can_populate_write() ? 3 : 0);
 	ASSERT_EQ(memhp_host_resident(m, start + 3 * MEMHP_PAGE_SIZE, MEMHP_PAGE_SIZE), 0);
 	memhp_free_pages(head, 2);
+}
+
+/* An address of boot RAM in every test machine, away from the holes below
+ * 1 MiB. */
+#define BOOT_RAM_INSIDE (64 * MEMHP_MiB)
+
+/* THPeligible of the host mapping that holds @addr in /proc/self/smaps,
+ * or -1 if it is not found. */
+static int thp_eligible(const void *addr)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	bool in = false;
+	int v = -1;
+
+	if (!f)
+		return -1;
+	while (v < 0 && fgets(line, sizeof(line), f)) {
+		unsigned long start, end;
+
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && strchr(line, '-') &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = start <= (unsigned long)addr && (unsigned long)addr < end;
+		else if (in)
+			sscanf(line, "THPeligible: %d", &v);
+	}
+	fclose(f);
+	return v;
+}
+
+/* QEMU asks for huge pages for guest RAM: so does a machine, unless told
+ * not to. Where the host hands them out only on request ("madvise"), the
+ * request is what makes its memory eligible. */
+static void guest_memory_asks_the_host_for_huge_pages_as_qemu_does(void)
+{
+	char mode[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+
+	if (!f || !fgets(mode, sizeof(mode), f) || !strstr(mode, "[madvise]")) {
+		if (f)
+			fclose(f);
+		SKIP("the host's THP mode is not madvise: %s", mode);
+	}
+	fclose(f);
+	m = tm_create(NULL);
+	ASSERT_TRUE(m);
+	ASSERT_EQ(thp_eligible(m->phys + BOOT_RAM_INSIDE), 1);
+	tm_config(&cfg);
+	cfg.host_huge_pages = false;
+	m = tm_create(&cfg);
+	ASSERT_TRUE(m);
+	ASSERT_EQ(thp_eligible(m->phys + BOOT_RAM_INSIDE), 0);
 }
 
 static void bad_configurations_are_refused_with_a_reason(void)
@@ -290,5 +352,6 @@ RUN_TESTS(T(a_descriptor_is_sixteen_bytes), T(get_page_unless_zero_fails_on_a_fr
 	  T(a_page_gets_a_type_only_if_it_has_none),
 	  T(pfn_to_online_page_sees_only_online_sections), T(a_descriptor_finds_its_own_machine),
 	  T(page_contents_are_real_host_memory), T(prefaulting_makes_just_the_given_pages_resident),
+	  T(guest_memory_asks_the_host_for_huge_pages_as_qemu_does),
 	  T(bad_configurations_are_refused_with_a_reason),
 	  T(small_sections_clamp_the_largest_buddy_order))

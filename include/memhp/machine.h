@@ -213,6 +213,11 @@ struct memhp_config {
 	 * its memmap, 4 MiB a GiB of boot RAM. Also set by the environment
 	 * variable MEMHP_IGNORE_HOST_MEMORY (any value but 0). */
 	bool ignore_host_memory;
+	/* Back guest memory with the host's transparent huge pages where it
+	 * can (madvise(MADV_HUGEPAGE)), as QEMU does for guest RAM: one host
+	 * fault per 2 MiB instead of 512, and the host's RSS moves in 2 MiB
+	 * steps where the guest's memory is only partly used. Default on. */
+	bool host_huge_pages;
 };
 
 #define MEMHP_IGNORE_HOST_MEMORY_ENV "MEMHP_IGNORE_HOST_MEMORY"

@@ -109,6 +109,7 @@ void memhp_config_init(struct memhp_config *cfg, uint64_t ram_size)
 	cfg->protocol = MEMHP_PROTOCOL_6_1;
 	cfg->nr_cpus = 1;
 	cfg->seed = 1;
+	cfg->host_huge_pages = true;
 
 	ram_size = ALIGN_DOWN(ram_size, MEMHP_PAGE_SIZE);
 	lowmem = ram_size >= Q35_LOWMEM_THRESHOLD ? Q35_LOWMEM_MAX : ram_size;

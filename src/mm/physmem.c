@@ -35,6 +35,12 @@ int physmem_reserve(struct memhp_machine *m)
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	m->phys = p;
+#ifdef MADV_HUGEPAGE
+	/* As QEMU asks for its guest RAM (ram_block_add()). A host without
+	 * THP says no: the memory is there all the same. */
+	if (m->cfg.host_huge_pages)
+		madvise(p, m->phys_len, MADV_HUGEPAGE);
+#endif
 	return 0;
 }
 
