@@ -295,10 +295,12 @@ static void print_finding(FILE *f, const struct t_setup *s, const struct t_resul
 {
 	fprintf(f,
 		"\nmemhp torture: %s: seed %" PRIu64 ", protocol %s, operation %lu of the run "
-		"(%lu of the campaign)\n  %s: %s\n  data: %lu pages verified, %lu lost, %lu "
-		"hwpoisoned\n",
+		"(%lu of the campaign)\n  %s: %s\n",
 		res->violation ? "VIOLATION" : "kernel finding", s->seed, proto_name(s->protocol),
-		res->failed_op, campaign_op, memhp_rule_name(res->rule), res->detail, res->verified,
+		res->failed_op, campaign_op, memhp_rule_name(res->rule), res->detail);
+	for (unsigned int i = 0; i < res->nr_more; i++)
+		fprintf(f, "    and %s\n", res->more[i]);
+	fprintf(f, "  data: %lu pages verified, %lu lost, %lu hwpoisoned\n", res->verified,
 		res->lost, res->hwpoisoned);
 	if (res->recheck == T_RECHECK_STAYS)
 		fprintf(f, "  with the run's threads stopped, still: %s\n", res->recheck_detail);

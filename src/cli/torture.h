@@ -27,6 +27,8 @@
 /* The longest word of a replay file's line; the detail kept of a finding. */
 #define TORTURE_WORD 32
 #define TORTURE_DETAIL 160
+/* Findings under the first one's rule a report goes on with. */
+#define TORTURE_MORE 6
 
 /* What an operation does (the replay file names them). */
 enum t_kind {
@@ -96,6 +98,10 @@ struct t_result {
 	bool tainted;		 /* the kernel would have WARNed or said Bad page */
 	enum memhp_rule rule;	 /* of the violation or taint */
 	char detail[TORTURE_DETAIL];
+	/* What the same look said next under the same rule: the pages a
+	 * managed-pages finding names, and who last changed their count. */
+	char more[TORTURE_MORE][TORTURE_DETAIL];
+	unsigned int nr_more;
 	/* The last operations with their results, oldest first. */
 	char tail[TORTURE_LOG_TAIL][TORTURE_LINE];
 	unsigned int nr_tail;

@@ -204,6 +204,9 @@ struct t_thread {
 };
 
 struct t_ctx {
+	/* The look that made the first finding is over: later looks add
+	 * nothing to what the report says of it. */
+	bool judged;
 	const struct t_setup *s;
 	struct memhp_machine *m;
 	uint64_t rng;
@@ -796,8 +799,11 @@ static void found(struct t_ctx *c, enum memhp_rule rule, const char *detail)
 	/* The first finding decides: after a kernel finding (the 2019 race's
 	 * "fake-offline page referenced", say) what the checker says next
 	 * may be its consequence, as Linux's taint says of what follows. */
-	if (res->violation || res->tainted)
+	if (res->violation || res->tainted) {
+		if (rule == res->rule && res->nr_more < TORTURE_MORE && !c->judged)
+			snprintf(res->more[res->nr_more++], sizeof(res->more[0]), "%s", detail);
 		return;
+	}
 	res->violation = memhp_rule_class(rule) == MEMHP_RULE_CLASS_VIOLATION;
 	res->tainted = !res->violation;
 	res->rule = rule;
@@ -827,6 +833,9 @@ static void judge_report(struct t_ctx *c, const struct memhp_check_report *rep)
 	}
 	if (rep->nr > shown)
 		found(c, MEMHP_RULE_UNKNOWN, "a finding the report did not keep");
+	/* Only the look that found the first finding goes on about it. */
+	if (c->res->violation || c->res->tainted)
+		c->judged = true;
 }
 
 /* The counters the checker's whole walk adds up and compares. */

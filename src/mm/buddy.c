@@ -402,7 +402,7 @@ void __free_pages_core(struct memhp_machine *m, unsigned long pfn, unsigned int 
 		atomic_store_explicit(&p->raw[0], w & keep, memory_order_relaxed);
 	}
 	ADD_ONCE(zone->managed_pages, 1L << order);
-	managed_ledger_update(m, pfn, 1UL << order, true);
+	managed_ledger_update(m, pfn, 1UL << order, true, __builtin_return_address(0));
 	/* 6.1's __free_pages_ok() asks free_pages_prepare(), which keeps an
 	 * order-0 HWPoison page out of the buddy (onlined page by page, as
 	 * hv_balloon brings pages online, a poisoned one stays out). */
@@ -454,7 +454,7 @@ void memhp_adjust_managed_page_count(struct memhp_page *page, long count)
 
 	/* Drivers count what they take or give back from @page on. */
 	managed_ledger_update(m, pfn, count < 0 ? (unsigned long)-count : (unsigned long)count,
-			      count > 0);
+			      count > 0, __builtin_return_address(0));
 	adjust_managed_page_count(m, pfn_zone(m, pfn), count);
 }
 

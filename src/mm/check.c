@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <dlfcn.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,8 +233,10 @@ void memhp_print_report(FILE *f, const struct memhp_check_report *r)
 /* A broken invariant tends to break everywhere at once; keep the report
  * readable by storing only the first few findings of each rule. */
 #define CHECK_REPORT_PER_RULE 8
-/* Pages of one zone a managed-pages finding names at most. */
+/* Pages of one zone a managed-pages finding names at most, and the ledger's
+ * last changes it names for each. */
 #define CHECK_LEDGER_NAMED 4
+#define CHECK_LEDGER_CHANGES 2
 
 /* Per-zone counts are kept by node and zone. */
 #define NR_ZSLOTS (MEMHP_MAX_NUMNODES * MAX_NR_ZONES)
@@ -622,6 +626,23 @@ static unsigned long check_pages(struct checker *c, unsigned long pfn, struct me
 
 /* ---- The managed ledger ---------------------------------------------------------------------- */
 
+/* The ledger's last changes, a ring: who changed which pages' bits. */
+#define LEDGER_HISTORY 4096
+
+struct ledger_change {
+	unsigned long pfn, nr;
+	const void *site; /* the caller's caller: the driver, or NULL (offline) */
+	unsigned long seq;
+	bool counted;
+	char comm[MEMHP_THREAD_NAME_LEN];
+};
+
+struct ledger_history {
+	pthread_mutex_t lock;
+	unsigned long seq;
+	struct ledger_change ring[LEDGER_HISTORY];
+};
+
 int managed_ledger_init(struct memhp_machine *m)
 {
 	if (!m->cfg.check_after_ops)
@@ -629,7 +650,34 @@ int managed_ledger_init(struct memhp_machine *m)
 	/* Untouched words cost nothing: a sparse machine pays for what is
 	 * ever counted. */
 	m->managed_ledger = calloc(BITS_TO_WORDS(m->max_pfn), sizeof(*m->managed_ledger));
-	return m->managed_ledger ? 0 : -ENOMEM;
+	m->managed_history = calloc(1, sizeof(*m->managed_history));
+	if (!m->managed_ledger || !m->managed_history)
+		return -ENOMEM;
+	pthread_mutex_init(&m->managed_history->lock, NULL);
+	return 0;
+}
+
+void managed_ledger_destroy(struct memhp_machine *m)
+{
+	if (m->managed_history)
+		pthread_mutex_destroy(&m->managed_history->lock);
+	free(m->managed_history);
+	free((void *)m->managed_ledger);
+}
+
+static void ledger_remember(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
+			    bool counted, const void *site)
+{
+	struct ledger_history *h = m->managed_history;
+	struct ledger_change *c;
+
+	pthread_mutex_lock(&h->lock);
+	c = &h->ring[h->seq % LEDGER_HISTORY];
+	*c = (struct ledger_change){
+		.pfn = pfn, .nr = nr, .site = site, .seq = ++h->seq, .counted = counted
+	};
+	pthread_getname_np(pthread_self(), c->comm, sizeof(c->comm));
+	pthread_mutex_unlock(&h->lock);
 }
 
 /* Bits [@bit, @bit + @n) of a word. */
@@ -644,13 +692,14 @@ static inline uint64_t word_mask(unsigned int bit, unsigned int n)
  * locks as the count, so the checker sees both or neither.
  */
 void managed_ledger_update(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
-			   bool counted)
+			   bool counted, const void *site)
 {
 	_Atomic uint64_t *l = m->managed_ledger;
 
 	if (!l || pfn >= m->max_pfn)
 		return;
 	nr = MIN(nr, m->max_pfn - pfn);
+	ledger_remember(m, pfn, nr, counted, site);
 	while (nr) {
 		const unsigned int bit = pfn % BITS_PER_WORD;
 		const unsigned int n = (unsigned int)MIN(nr, (unsigned long)(BITS_PER_WORD - bit));
@@ -715,6 +764,40 @@ static void check_managed_ledger(struct checker *c, unsigned long pfn, unsigned 
 		c->ledger_odd[z][c->nr_ledger_odd[z]++] = p;
 }
 
+/*
+ * The last changes of the ledger that were about @pfn, newest first, each
+ * a finding: what it did, on which thread, from where (an offset into the
+ * program, for addr2line -f -e; 0: offline_pages()).
+ */
+static void name_ledger_changes(struct checker *c, unsigned long pfn)
+{
+	struct ledger_history *h = c->m->managed_history;
+	unsigned int named = 0;
+
+	pthread_mutex_lock(&h->lock);
+	for (unsigned long i = 0; i < LEDGER_HISTORY && i < h->seq && named < CHECK_LEDGER_CHANGES;
+	     i++) {
+		const struct ledger_change *x = &h->ring[(h->seq - 1 - i) % LEDGER_HISTORY];
+		Dl_info info = { 0 };
+
+		if (pfn < x->pfn || pfn >= x->pfn + x->nr)
+			continue;
+		if (x->site)
+			dladdr(x->site, &info);
+		fail(c, pfn, MEMHP_RULE_MANAGED_PAGES,
+		     "ledger change %lu of %lu: %s%lu pages at %#lx, thread \"%s\", from %s+%#lx",
+		     x->seq, h->seq, x->counted ? "+" : "-", x->nr, x->pfn, x->comm,
+		     info.dli_fname ? strrchr(info.dli_fname, '/')
+					      ? strrchr(info.dli_fname, '/') + 1
+					      : info.dli_fname
+				    : "?",
+		     x->site ? (unsigned long)((const char *)x->site - (const char *)info.dli_fbase)
+			     : 0UL);
+		named++;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 /* A page the ledger disagrees on, and what it is, as one finding. */
 static void name_ledger_page(struct checker *c, unsigned long pfn)
 {
@@ -735,6 +818,7 @@ static void name_ledger_page(struct checker *c, unsigned long pfn)
 	     test_page_flag(page, PG_dirty) ? ", dirty" : "",
 	     PageOffline(page) && PageOfflineManaged(page) ? ", left managed" : "",
 	     counted ? "not a" : "a", counted ? "counts" : "does not count");
+	name_ledger_changes(c, pfn);
 }
 
 static void check_memmap(struct checker *c)

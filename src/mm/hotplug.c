@@ -354,7 +354,7 @@ int offline_pages(struct memhp_machine *m, unsigned long start_pfn, unsigned lon
 	if (m->cfg.protocol == MEMHP_PROTOCOL_6_1)
 		managed = nr_pages;
 	adjust_managed_page_count(m, zone, -(long)managed);
-	managed_ledger_update(m, start_pfn, nr_pages, false);
+	managed_ledger_update(m, start_pfn, nr_pages, false, NULL);
 	adjust_present_page_count(m, start_pfn, group, -(long)nr_pages);
 	init_per_zone_wmark_min(m);
 	if (!populated_zone(zone)) {

@@ -849,6 +849,9 @@ struct memhp_machine {
 	 * of the pages it is about, so the checker can name the page a drifted
 	 * count is off by (check.c, managed_ledger_*). NULL without. */
 	_Atomic uint64_t *managed_ledger;
+	/* The last changes of the ledger, for a finding to say who last
+	 * changed a page's bit (check.c). */
+	struct ledger_history *managed_history;
 	/* alloc_contig_range() calls between their isolation and its undo:
 	 * pageblocks they isolate may sit in a range whose offline is being
 	 * cancelled, which is no bug of the offline's. */
@@ -1177,7 +1180,8 @@ struct memhp_page *__alloc_pages_exact(struct memhp_machine *m, int nid, memhp_g
 void adjust_managed_page_count(struct memhp_machine *m, struct zone *zone, long count);
 int managed_ledger_init(struct memhp_machine *m);
 void managed_ledger_update(struct memhp_machine *m, unsigned long pfn, unsigned long nr,
-			   bool counted);
+			   bool counted, const void *site);
+void managed_ledger_destroy(struct memhp_machine *m);
 void buddy_init_zone(struct zone *zone);
 unsigned long __rmqueue(struct memhp_machine *m, struct zone *zone, unsigned int order, int mt,
 			unsigned int alloc_flags);

@@ -150,7 +150,7 @@ void memhp_machine_destroy(struct memhp_machine *m)
 		memory_blocks_destroy(m);
 	free(m->sections);
 	free((void *)m->pageblock_flags);
-	free((void *)m->managed_ledger);
+	managed_ledger_destroy(m);
 	resource_destroy(m);
 	hugetlb_destroy(m);
 	cma_destroy(m);
