@@ -36,6 +36,11 @@ expect_run 1 "bad size '4Q': unknown suffix" "a bad size string" -- run -q "$tmp
 scenario 'local m = memhp.machine{blok_size = "128M", phys_size = "64G"}'
 expect_run 1 "unknown option 'blok_size' \(did you mean 'block_size'\?\)" "a misspelt machine option" \
 	-- run -q "$tmp/s.lua"
+scenario 'local a = memhp.machine{ram = "512M", phys_size = "16G"}
+local b = memhp.machine{ram = "512M", phys_size = "16G", host_huge_pages = false}
+print("huge pages", a:config().host_huge_pages, b:config().host_huge_pages)'
+expect_run 0 "huge pages	true	false" "host_huge_pages: on unless a scenario says false" \
+	-- run -q "$tmp/s.lua"
 scenario 'local m = memhp.machine{ram = "1G", phys_size = "64G"}
 m:ofline(32)'
 expect_run 1 "s.lua:2: .*no method 'ofline' \(did you mean 'offline'\?\)" "a misspelt method" \

@@ -52,6 +52,7 @@ static const char *const machine_options[] = {
 	"memmap_on_memory",
 	"protocol",
 	"check_after_ops",
+	"host_huge_pages",
 	"seed",
 	NULL,
 };
@@ -211,6 +212,7 @@ static void parse_machine_options(lua_State *L, struct run *r, struct memhp_conf
 	}
 	cfg->check_after_ops = true;
 	opt_bool(L, 1, "check_after_ops", &cfg->check_after_ops);
+	opt_bool(L, 1, "host_huge_pages", &cfg->host_huge_pages);
 	cfg->seed = r->seed;
 	if (opt_present(L, 1, "seed")) {
 		cfg->seed = lapi_check_size(L, -1, "memhp.machine: seed");
@@ -318,6 +320,7 @@ int lmachine_config(lua_State *L)
 	lapi_set_int(L, "seed", (lua_Integer)c->seed);
 	lapi_set_bool(L, "memmap_on_memory", c->memmap_on_memory);
 	lapi_set_bool(L, "check_after_ops", c->check_after_ops);
+	lapi_set_bool(L, "host_huge_pages", c->host_huge_pages);
 	return 1;
 }
 
