@@ -843,7 +843,41 @@ static void unplug_takes_partial_offline_movable_then_kernel_blocks_highest_firs
 	ASSERT_EQ(dev_plugged(&r), BLOCK - sb);
 }
 
+/*
+ * The check torture runs after every operation: an unplugged sub-block of
+ * an online block whose page is no longer PageOffline is found while the
+ * driver works, and a PFN walker's reference on top of the driver's is no
+ * finding (the whole check, for a quiet machine, wants exactly 1).
+ */
+static void a_fake_offline_page_the_driver_lost_is_found_while_it_works(void)
+{
+	static struct rig r; /* rig_down() runs after the test returns */
+	struct memhp_page *p = NULL;
+
+	ASSERT_TRUE(rig_up(&r, MEMHP_MMOP_ONLINE_MOVABLE, MEMHP_PROTOCOL_6_1, 0));
+	ASSERT_OK(resize(&r, 256 * MEMHP_MiB));
+	ASSERT_OK(resize(&r, 248 * MEMHP_MiB));
+	for (unsigned long pfn = DEV_ADDR >> MEMHP_PAGE_SHIFT;
+	     !p && pfn < (DEV_ADDR + 256 * MEMHP_MiB) >> MEMHP_PAGE_SHIFT; pfn++) {
+		struct memhp_page *q = memhp_pfn_to_online_page(r.m, pfn);
+
+		if (q && memhp_PageOffline(q))
+			p = q;
+	}
+	ASSERT_TRUE(p);
+	ASSERT_EQ(memhp_vmem_drv_check_fake_offline(r.drv), 0);
+	memhp_page_ref_inc(p);
+	ASSERT_EQ(memhp_vmem_drv_check_fake_offline(r.drv), 0);
+	memhp_put_page(p);
+	tm_expect_violations(r.m, MEMHP_RULE_VIRTIO_MEM_CHECK);
+	ASSERT_OK(memhp_ClearPageOffline(p));
+	ASSERT_EQ(memhp_vmem_drv_check_fake_offline(r.drv), 1);
+	ASSERT_OK(memhp_SetPageOffline(p));
+	ASSERT_EQ(memhp_vmem_drv_check_fake_offline(r.drv), 0);
+}
+
 RUN_TESTS(T(plugging_1g_with_2m_blocks_uses_sbm_and_onlines_per_auto_online_blocks),
+	  T(a_fake_offline_page_the_driver_lost_is_found_while_it_works),
 	  T(a_partial_plug_fills_a_block_from_its_first_sub_block),
 	  T(unplug_takes_partial_offline_movable_then_kernel_blocks_highest_first),
 	  T(plugging_stops_at_the_offline_threshold_until_memory_is_onlined),

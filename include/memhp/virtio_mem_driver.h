@@ -132,6 +132,17 @@ MEMHP_API const char *memhp_vmem_sbm_state_name(int state);
  * Call it when no driver work is running.
  */
 MEMHP_API size_t memhp_vmem_drv_check(struct memhp_vmem_drv *drv);
+/*
+ * The part of memhp_vmem_drv_check() that holds while the driver works
+ * (it takes the driver's hotplug_mutex, under which the driver plugs,
+ * unplugs and answers the memory notifier): every unplugged sub-block of
+ * an online memory block (Sub-Block Mode) is PageOffline, with at least
+ * the driver's reference (a PFN walker may hold one more). Torture calls
+ * it after every operation: a page the driver thinks it holds but does
+ * not is found at the operation that lost it, not at the end of the run.
+ * Returns the number of findings ("virtio-mem-check").
+ */
+MEMHP_API size_t memhp_vmem_drv_check_fake_offline(struct memhp_vmem_drv *drv);
 MEMHP_API const char *memhp_vmem_bbm_state_name(int state);
 
 /* ---- The virtio_mem module, as sysfs shows it ------------------------------

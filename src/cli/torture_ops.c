@@ -958,6 +958,10 @@ int t_run(const struct t_setup *s, const struct t_op *ops, unsigned long nr, str
 			found(c, MEMHP_RULE_DATA_LOST, "checksummed data pages were corrupted");
 		if (!((i + 1) % T_VERIFY_EVERY) && verify(c))
 			found(c, MEMHP_RULE_DATA_LOST, "checksummed data pages were corrupted");
+		/* What the driver holds, while it works: a lost page is found
+		 * at the operation that lost it. */
+		for (unsigned int v = 0; v < c->nr_vmem; v++)
+			memhp_vmem_drv_check_fake_offline(c->vmem[v].drv);
 		if (judge(c, !((i + 1) % T_CHECK_EVERY))) {
 			res->failed_op = i + 1;
 			break;

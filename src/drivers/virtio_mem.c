@@ -2336,18 +2336,53 @@ const char *memhp_vmem_bbm_state_name(int state)
 	return state >= 0 && state < MEMHP_VMEM_BBM_NR_STATES ? names[state] : NULL;
 }
 
-/* Is every page of [pfn, pfn + nr) fake-offline as the protocol wants it? */
+/* Is every page of [pfn, pfn + nr) fake-offline as the protocol wants it?
+ * @live: PFN walkers may be at work, and hold a reference on top. */
 static bool virtio_mem_range_fake_offline(struct memhp_vmem_drv *vm, unsigned long pfn,
-					  unsigned long nr)
+					  unsigned long nr, bool live)
 {
 	for (unsigned long i = 0; i < nr; i++) {
 		struct memhp_page *p = memhp_pfn_to_online_page(vm->m, pfn + i);
+		const int count = p ? memhp_page_count(p) : 0;
 
-		if (!p || !memhp_PageOffline(p) || memhp_page_count(p) != 1 ||
+		if (!p || !memhp_PageOffline(p) || (live ? count < 1 : count != 1) ||
 		    (virtio_mem_skippable_protocol(vm) && !memhp_PageOfflineSkippable(p)))
 			return false;
 	}
 	return true;
+}
+
+/* An unplugged sub-block of online block @id at @addr that is not
+ * fake-offline: one finding. */
+static size_t virtio_mem_check_sb_fake_offline(struct memhp_vmem_drv *vm, unsigned long id,
+					       uint64_t addr, bool live)
+{
+	if (virtio_mem_range_fake_offline(vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
+					  (unsigned long)(vm->sb_size >> MEMHP_PAGE_SHIFT), live))
+		return 0;
+	memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT), MEMHP_RULE_VIRTIO_MEM_CHECK,
+		     "unplugged sub-block of online memory%lu is not fake-offline", id);
+	return 1;
+}
+
+size_t memhp_vmem_drv_check_fake_offline(struct memhp_vmem_drv *vm)
+{
+	size_t bad = 0;
+
+	if (!vm || !vm->in_sbm)
+		return 0;
+	pthread_mutex_lock(&vm->hotplug_mutex);
+	for (unsigned long id = vm->first_id; id < vm->next_id; id++) {
+		if (virtio_mem_get_state(vm, id) < MEMHP_VMEM_SBM_KERNEL)
+			continue;
+		for (unsigned long sb = 0; sb < vm->sbs_per_mb; sb++)
+			if (!virtio_mem_sbm_test_sb_plugged(vm, id, sb, 1))
+				bad += virtio_mem_check_sb_fake_offline(
+					vm, id, virtio_mem_mb_id_to_phys(vm, id) + sb * vm->sb_size,
+					true);
+	}
+	pthread_mutex_unlock(&vm->hotplug_mutex);
+	return bad;
 }
 
 size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
@@ -2388,17 +2423,8 @@ size_t memhp_vmem_drv_check(struct memhp_vmem_drv *vm)
 				}
 			}
 			plugged += drv_plugged ? unit : 0;
-			if (online && !drv_plugged &&
-			    !virtio_mem_range_fake_offline(
-				    vm, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-				    (unsigned long)(unit >> MEMHP_PAGE_SHIFT))) {
-				memhp_report(vm->m, (unsigned long)(addr >> MEMHP_PAGE_SHIFT),
-					     MEMHP_RULE_VIRTIO_MEM_CHECK,
-					     "unplugged sub-block of online memory%lu is not "
-					     "fake-offline",
-					     id);
-				bad++;
-			}
+			if (online && !drv_plugged)
+				bad += virtio_mem_check_sb_fake_offline(vm, id, addr, false);
 		}
 	}
 	if (plugged != atomic_load(&vm->plugged_size)) {
