@@ -241,6 +241,7 @@ struct t_ctx {
 	_Atomic bool hang;
 
 	struct memhp_check_report rep;
+	struct memhp_check_report check_rep; /* the whole checker's, in judge() */
 	struct t_result *res;
 };
 
@@ -874,7 +875,9 @@ static void recheck(struct t_ctx *c)
 		}
 }
 
-static bool judge(struct t_ctx *c, bool whole)
+/* The runtime log: what the kernel and the checker after each operation
+ * said since the last look. */
+static void judge_log(struct t_ctx *c)
 {
 	if (memhp_violations(c->m, &c->rep)) {
 		judge_report(c, &c->rep);
@@ -883,8 +886,26 @@ static bool judge(struct t_ctx *c, bool whole)
 		if (!c->res->violation && !c->res->tainted)
 			memhp_violations_clear(c->m);
 	}
-	if (whole && memhp_check(c->m, &c->rep))
-		judge_report(c, &c->rep);
+}
+
+static bool judge(struct t_ctx *c, bool whole)
+{
+	judge_log(c);
+	if (whole && !c->res->violation && !c->res->tainted) {
+		const size_t n = memhp_check(c->m, &c->check_rep);
+
+		/*
+		 * What the log got while the checker waited for its locks came
+		 * first, and may be the cause of what the walk found: a driver
+		 * WARNs in MEM_GOING_OFFLINE (a walker holds one of its pages),
+		 * the walker's put frees the page (Bad page state), and the
+		 * offline's cancel leaves it a page in use that no count holds,
+		 * all before the walk, which needs mem_hotplug_lock.
+		 */
+		judge_log(c);
+		if (n)
+			judge_report(c, &c->check_rep);
+	}
 	if (atomic_load(&c->hang))
 		found(c, MEMHP_RULE_HANG,
 		      "an operation ran past the watchdog and was interrupted (-EINTR)");
