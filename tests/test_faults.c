@@ -73,9 +73,12 @@ static void a_failed_iomem_claim_is_eexist_as_in_6_1(void)
 
 static void each_failure_of_hot_add_is_enomem_and_leaves_nothing(void)
 {
-	static const enum memhp_fault points[] = { MEMHP_FAULT_MEMMAP_META,
-						   MEMHP_FAULT_HOST_VMEMMAP,
-						   MEMHP_FAULT_HOST_POPULATE };
+	/* The host's failures first: after a failure of the memmap's
+	 * bookkeeping the section's descriptors stay on the host for its next
+	 * hot-add, which then asks the host for nothing. */
+	static const enum memhp_fault points[] = { MEMHP_FAULT_HOST_VMEMMAP,
+						   MEMHP_FAULT_HOST_POPULATE,
+						   MEMHP_FAULT_MEMMAP_META };
 	struct memhp_machine *m = tm_create(NULL);
 	struct memhp_meminfo before, after;
 

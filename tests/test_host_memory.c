@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -275,6 +276,66 @@ static void hot_add_beyond_what_the_host_had_left_fails_enomem(void)
 	unfake_host();
 }
 
+/* Whether every host page of @len bytes at @addr is resident (mincore). */
+static bool host_resident(const void *addr, size_t len)
+{
+	const long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(pg - 1);
+	size_t n = ((uintptr_t)addr + len - start + (size_t)pg - 1) / (size_t)pg;
+	unsigned char vec[256];
+
+	if (n > sizeof(vec) || mincore((void *)start, n * (size_t)pg, vec))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(vec[i] & 1))
+			return false;
+	return true;
+}
+
+/* A removed section's descriptors read as zeroes at once (a stale walker
+ * gets no reference) but stay on the host, charged to the budget, for the
+ * next hot-add of the section; a section that never had descriptors and
+ * finds the budget short takes the room back from them. */
+static void a_removed_sections_memmap_stays_resident_until_the_budget_needs_it(void)
+{
+	const uint64_t block = 128 * MEMHP_MiB, descs = block / MEMHP_PAGE_SIZE * 16;
+	const uint64_t a = 4 * MEMHP_GiB, b = a + block;
+	struct memhp_config cfg;
+	struct memhp_machine *m;
+	struct memhp_page *first;
+	uint64_t ram, need;
+	int64_t budget;
+
+	config(&cfg, 1 * MEMHP_GiB);
+	need = mhp_host_memory_need(&cfg, &ram);
+	fake_host((need + descs + 1023) / 1024);
+	ASSERT_EQ(memhp_machine_create(&cfg, &m), 0);
+	first = pfn_to_page(m, PHYS_PFN(a));
+	ASSERT_EQ(memhp_add_memory(m, 0, a, block, 0), 0);
+	/* Online and offline, so its descriptors are all but zeroes. */
+	ASSERT_EQ(memhp_block_online(m, memhp_phys_to_block_id(m, a), MEMHP_MMOP_ONLINE_MOVABLE),
+		  0);
+	ASSERT_EQ(memhp_block_offline(m, memhp_phys_to_block_id(m, a)), 0);
+	budget = atomic_load(&m->host_budget);
+	ASSERT_EQ(memhp_remove_memory(m, a, block), 0);
+
+	EXPECT_EQ(atomic_load(&first->raw[0]), 0);
+	EXPECT_EQ(atomic_load(&first[PHYS_PFN(block) - 1].raw[1]), 0);
+	EXPECT_TRUE(host_resident(first, descs));
+	EXPECT_EQ(atomic_load(&m->host_budget), budget);
+	/* The same section again: its descriptors are there, nothing charged. */
+	ASSERT_EQ(memhp_add_memory(m, 0, a, block, 0), 0);
+	EXPECT_EQ(atomic_load(&m->host_budget), budget);
+	ASSERT_EQ(memhp_remove_memory(m, a, block), 0);
+	/* Another section: the kept descriptors go back to make room. */
+	EXPECT_EQ(memhp_add_memory(m, 0, b, block, 0), 0);
+	EXPECT_FALSE(host_resident(first, descs));
+	EXPECT_EQ(atomic_load(&first->raw[0]), 0);
+	EXPECT_EQ(memhp_check(m, NULL), 0);
+	memhp_machine_destroy(m);
+	unfake_host();
+}
+
 /* What cannot be read limits nothing: no /proc, no cgroup files. */
 static void unreadable_sources_limit_nothing(void)
 {
@@ -298,5 +359,6 @@ RUN_TESTS(T(need_is_16_bytes_a_page_of_every_boot_section_plus_a_few_mib),
 	  T(ignore_host_memory_creates_what_the_host_cannot_hold),
 	  T(cgroup_v2_ancestor_memory_max_limits_the_machine),
 	  T(cgroup_v1_memory_limit_in_bytes_limits_the_machine),
+	  T(a_removed_sections_memmap_stays_resident_until_the_budget_needs_it),
 	  T(hot_add_beyond_what_the_host_had_left_fails_enomem),
 	  T(unreadable_sources_limit_nothing))

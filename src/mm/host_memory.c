@@ -20,6 +20,8 @@
  * memory: vmemmap_populate() refuses a section whose descriptors would go
  * beyond it (-ENOMEM, as Linux's hot-add when it cannot allocate a
  * memmap), so a pc-dimm or a virtio-mem plug cannot OOM the host either.
+ * Removed sections keep their descriptors, and their charge, until such a
+ * refusal would happen: then they go back to the host first.
  * The budget is a snapshot: what other processes take later, and what
  * guests write into their pages, are not in it.
  *

@@ -356,6 +356,11 @@ struct mem_section {
 	unsigned int nr_memmap_chunks;
 	uint32_t *memmap_chunks; /* pfn of each chunk */
 	uint8_t *memmap_chunk_orders;
+	/* memhp's own: the section is gone but the host still holds its
+	 * descriptors, zeroed and charged to host_budget, for the next
+	 * sparse_add_section() of it (sparse_remove_section()). Under
+	 * mem_hotplug_lock. */
+	bool memmap_kept;
 };
 
 /* ---- Zones and the node ------------------------------------------------ */
@@ -1128,6 +1133,7 @@ int vmemmap_reserve(struct memhp_machine *m);
 void vmemmap_release(struct memhp_machine *m);
 int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long nr);
 void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned long nr);
+bool vmemmap_reclaim_kept(struct memhp_machine *m);
 
 /* memmap.c */
 int sparse_add_section(struct memhp_machine *m, unsigned long nr, int nid, bool early);

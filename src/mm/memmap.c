@@ -86,9 +86,13 @@ int sparse_add_section(struct memhp_machine *m, unsigned long nr, int nid, bool 
 
 	if (atomic_load(&ms->flags) & SECTION_MARKED_PRESENT)
 		return -EEXIST;
-	ret = vmemmap_populate(m, pfn, m->pages_per_section);
-	if (ret)
-		return ret;
+	if (ms->memmap_kept) {
+		ms->memmap_kept = false;
+	} else {
+		ret = vmemmap_populate(m, pfn, m->pages_per_section);
+		if (ret)
+			return ret;
+	}
 	ms->nid = (int8_t)nid;
 	atomic_store_explicit(&ms->flags,
 			      SECTION_MARKED_PRESENT | SECTION_HAS_MEM_MAP |
@@ -104,6 +108,18 @@ int sparse_charge_section(struct memhp_machine *m, unsigned long nr, int nid)
 }
 
 /*
+ * What a stale PFN walker reads once a section is gone: descriptors of
+ * zeroes, refcount 0, so its get_page_unless_zero() fails, as it would on
+ * memory the host had taken back. Atomic stores because such a walker may
+ * be reading them now.
+ */
+static void memmap_zero_range(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
+{
+	for (struct memhp_page *p = pfn_to_page(m, pfn), *end = p + nr; p < end; p++)
+		page_set_raw(p, 0, 0);
+}
+
+/*
  * Take section @nr away with its memmap. Its poisoned pages stop counting
  * first (clear_hwpoisoned_pages()), except the first @map_offset, which
  * hold a memmap_on_memory block's own memmap, as 6.1 leaves them out.
@@ -115,8 +131,28 @@ void sparse_remove_section(struct memhp_machine *m, unsigned long nr, unsigned l
 
 	clear_hwpoisoned_pages(m, pfn + map_offset, m->pages_per_section - map_offset);
 	atomic_store_explicit(&ms->flags, 0, memory_order_release);
-	vmemmap_depopulate(m, pfn, m->pages_per_section);
+	memmap_zero_range(m, pfn, m->pages_per_section);
+	ms->memmap_kept = true;
 	uncharge_memmap(m, ms);
+}
+
+/*
+ * The host memory of removed sections' descriptors goes back to the host
+ * only when a section that never had any needs the room (vmemmap_populate()
+ * found host_budget short). Returns whether anything went back.
+ */
+bool vmemmap_reclaim_kept(struct memhp_machine *m)
+{
+	bool any = false;
+
+	for (unsigned long nr = 0; nr < m->nr_sections; nr++) {
+		if (!m->sections[nr].memmap_kept)
+			continue;
+		vmemmap_depopulate(m, section_nr_to_pfn(m, nr), m->pages_per_section);
+		m->sections[nr].memmap_kept = false;
+		any = true;
+	}
+	return any;
 }
 
 void online_mem_sections(struct memhp_machine *m, unsigned long start, unsigned long end)

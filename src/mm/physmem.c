@@ -219,9 +219,10 @@ int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long n
 	 * as Linux's hot-add fails when it cannot allocate a memmap. */
 	if (mhp_should_fail(m, MEMHP_FAULT_HOST_VMEMMAP))
 		return -ENOMEM;
-	if (atomic_fetch_sub(&m->host_budget, end - start) < end - start) {
+	while (atomic_fetch_sub(&m->host_budget, end - start) < end - start) {
 		atomic_fetch_add(&m->host_budget, end - start);
-		return -ENOMEM;
+		if (!vmemmap_reclaim_kept(m))
+			return -ENOMEM;
 	}
 	if (mprotect(start, (size_t)(end - start), PROT_READ | PROT_WRITE)) {
 		atomic_fetch_add(&m->host_budget, end - start);
@@ -237,10 +238,12 @@ int vmemmap_populate(struct memhp_machine *m, unsigned long pfn, unsigned long n
 }
 
 /*
- * Give the descriptors' memory back. The range stays mapped (reads see
- * zeroes) because a PFN walker may still hold a stale pointer, exactly the
- * race pfn_to_online_page() users live with in the kernel; a descriptor of
- * zeroes has refcount 0, so get_page_unless_zero() fails on it.
+ * Give the descriptors' memory back to the host. The range stays mapped
+ * (reads see zeroes) because a PFN walker may still hold a stale pointer,
+ * exactly the race pfn_to_online_page() users live with in the kernel; a
+ * descriptor of zeroes has refcount 0, so get_page_unless_zero() fails on
+ * it. Not at each section's removal, which zeroes them and keeps them
+ * (sparse_remove_section()): only when the budget needs the room.
  */
 void vmemmap_depopulate(struct memhp_machine *m, unsigned long pfn, unsigned long nr)
 {
