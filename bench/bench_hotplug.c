@@ -511,8 +511,9 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 	       "unplug", "plug GiB/s", "unpl GiB/s", "memset cold", "memset warm", "plug/mset",
 	       "unpl/mset");
 	for (int i = 0; i < nr_sizes; i++) {
-		struct span plug[2][REPEATS], unplug[2][REPEATS], cold[REPEATS], warm[REPEATS];
-		struct span c, w, p[2], u[2];
+		struct span plug[2][REPEATS], unplug[2][REPEATS], replug[2][REPEATS];
+		struct span cold[REPEATS], warm[REPEATS];
+		struct span c, w, p[2], u[2], rp[2];
 
 		for (int k = 0; k < reps; k++) {
 			descriptor_memset(sizes[i], &cold[k], &warm[k]);
@@ -520,7 +521,8 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 				struct vmem_rig r;
 
 				if (only_check >= 0 && check != only_check) {
-					plug[check][k] = unplug[check][k] = (struct span){ 0, 0 };
+					plug[check][k] = unplug[check][k] = replug[check][k] =
+						(struct span){ 0, 0 };
 					continue;
 				}
 				vmem_rig_up(&r, sizes[i], check);
@@ -538,6 +540,9 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 					memhp_event_unsubscribe(r.m, phase_event, NULL);
 					phases_print(unplug[check][k].wall);
 				}
+				/* The same size again: the removed sections'
+				 * descriptors are still on the host. */
+				replug[check][k] = vmem_resize(&r, sizes[i]);
 				vmem_rig_down(&r);
 			}
 		}
@@ -546,6 +551,7 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 		for (int check = 0; check < 2; check++) {
 			p[check] = span_median(plug[check], reps);
 			u[check] = span_median(unplug[check], reps);
+			rp[check] = span_median(replug[check], reps);
 			if (only_check >= 0 && check != only_check)
 				continue;
 			printf("vmem: %5llu GiB %7s %7.1f/%7.1f %7.1f/%7.1f %10.0f %10.0f "
@@ -556,6 +562,12 @@ static void bench_vmem(const uint64_t *sizes, int nr_sizes, int reps, int only_c
 			       gib_per_s(sizes[i], u[check].wall), c.wall / 1e6, c.cpu / 1e6,
 			       w.wall / 1e6, w.cpu / 1e6, p[check].cpu / c.cpu,
 			       u[check].cpu / w.cpu);
+			printf("vmem: %5llu GiB %7s replug after the unplug: %.1f/%.1f ms, %.0f "
+			       "GiB/s, "
+			       "%.2fx the first plug (CPU)\n",
+			       (unsigned long long)(sizes[i] / MEMHP_GiB), check ? "on" : "off",
+			       rp[check].wall / 1e6, rp[check].cpu / 1e6,
+			       gib_per_s(sizes[i], rp[check].wall), rp[check].cpu / p[check].cpu);
 		}
 		if (only_check < 0)
 			printf("vmem: %5llu GiB checker on/off (CPU): plug %.2fx, unplug %.2fx; "
@@ -612,7 +624,7 @@ static const char usage[] =
 	"  free-block   offline + online of a free 128 MiB block\n"
 	"  migrate      offline of a block half full of movable pages\n"
 	"  scaling      per-block offline + online cost, 1 GiB to 1 TiB online\n"
-	"  vmem         virtio-mem plug to SIZE and unplug back to 0\n"
+	"  vmem         virtio-mem plug to SIZE, unplug back to 0, plug again\n"
 	"  create       a machine with SIZE of virtio-mem plugged (run it alone)\n"
 	"  all          all of them but create\n"
 	"\n"
