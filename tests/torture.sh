@@ -20,7 +20,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 
-echo "1..14"
+echo "1..15"
 ok() {
 	n=$((n + 1))
 	echo "ok $n - $1"
@@ -118,6 +118,7 @@ grep -q "VIOLATION: seed 7, protocol 6.1, operation 16 of the run" "$tmp/out" &&
 	grep -q "^    and pfn 0x[0-9a-f]*: ledger change [0-9]* of [0-9]*: -1 pages at 0x[0-9a-f]*, thread \"memhp\", from memhp+0x[0-9a-f]*$" "$tmp/out" &&
 	grep -q "^  with the run's threads stopped, still: pfn 0x[0-9a-f]*: DMA32 page (in use, refcount 1) is a managed page; managed_pages does not count it" "$tmp/out"
 check "a counter off mid-run is checked again with the threads stopped, and stays"
+cp "$tmp/out" "$tmp/drift.out"
 "$MEMHP" torture "${WATCHDOG[@]}" --replay "$tmp/bad.replay" -q >"$tmp/out" 2>&1
 ! grep -q "with the run's threads stopped" "$tmp/out"
 check "... a finding that is no counter is not"
@@ -141,3 +142,21 @@ check "--replay --schedule S: the same run twice" "$tmp/s1"
 "$MEMHP" torture "${WATCHDOG[@]}" --ops 10 --seconds 1 >"$tmp/out" 2>&1
 [ "$?" -eq 2 ]
 check "--ops and --seconds together are a usage error"
+
+# scripts/torture-campaign --summary adds up the shard logs of a campaign
+# whose script did not live to its end: a shard that finished counts by its
+# summary, one that did not by its last progress line, and a violation in
+# either makes the campaign fail.
+mkdir "$tmp/camp"
+"$MEMHP" torture "${WATCHDOG[@]}" --seed 20 --ops 30 --run-ops 30 --protocol 6.1 --shard 0/2 -q \
+	>"$tmp/camp/shard-0.txt" 2>&1
+{
+	cat "$tmp/drift.out"
+	echo "memhp torture: so far 17 operations in 1 runs, 3 s; 1 violations; 1 runs tainted"
+} | grep -v '^memhp torture: [0-9]* operations in' >"$tmp/camp/shard-1.txt"
+scripts/torture-campaign --summary "$tmp/camp" --san thread >"$tmp/out" 2>&1
+rc=$?
+[ "$rc" -eq 1 ] &&
+	grep -q "^torture-campaign: SAN=thread seed [0-9]*, 2 shards: $((30 + 17)) operations in 2 runs, .*; 1 violations; 0 sanitizer reports; .*; 1 shards did not finish" "$tmp/out" &&
+	[ ! -e "$tmp/camp/summary.txt" ]
+check "torture-campaign --summary adds up finished and unfinished shards"
