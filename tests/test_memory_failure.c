@@ -798,6 +798,13 @@ static void poisoning_under_allocation_churn_loses_no_data_and_no_count(void)
 	pthread_t t;
 
 	ASSERT_TRUE(d);
+	/* 6.1's window, widened by a slow build (CI under TSan met it once):
+	 * the churn's free of a page passes free_pages_prepare()'s poison
+	 * check, a memory failure poisons the page before it reaches a
+	 * per-cpu list and gives up on it ("unhandlable": neither free nor
+	 * anyone's), and the page lands on the list to be handed out again,
+	 * which memhp reports. The counts and the data below still hold. */
+	tm_expect_violations(m, MEMHP_RULE_HWPOISON_REUSE);
 	start = tm_block_pfn(m, B0);
 	ASSERT_OK(memhp_walkers_start(m, 1, 50, &w));
 	pthread_create(&t, NULL, churn_thread, &c);
